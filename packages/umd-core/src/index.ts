@@ -1,0 +1,1 @@
+export { isUmdError, UmdError, UmdErrorCode, type UmdErrorDetails } from './errors/umd-error.js';
