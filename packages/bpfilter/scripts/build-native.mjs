@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Compiles the iptables preload library (native/bpfilter_preload.c) into
+// dist/native/bpfilter_preload.so. Without a C compiler the build says so and goes on:
+// everything but `bpfilter exec` works, and exec explains what is missing.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(root, 'native', 'bpfilter_preload.c');
+const outDir = join(root, 'dist', 'native');
+const output = join(outDir, 'bpfilter_preload.so');
+const cc = process.env.CC || 'cc';
+
+if (process.platform !== 'linux') {
+  console.warn(`build-native: skipped, the preload library is Linux-only (platform ${process.platform})`);
+  process.exit(0);
+}
+const probe = spawnSync(cc, ['--version'], { stdio: 'ignore' });
+if (probe.error || probe.status !== 0) {
+  console.warn(
+    `build-native: WARNING: no C compiler (${cc}) found; dist/native/bpfilter_preload.so was NOT built, ` +
+      '`bpfilter exec` and the iptables tests need it (install gcc and libc6-dev, then rebuild)',
+  );
+  process.exit(0);
+}
+mkdirSync(outDir, { recursive: true });
+const args = ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Werror', '-o', output, source, '-ldl'];
+const result = spawnSync(cc, args, { stdio: 'inherit' });
+if (result.status !== 0) {
+  console.error(`build-native: ${cc} ${args.join(' ')} failed`);
+  process.exit(1);
+}
+console.log(`build-native: ${output}`);
