@@ -1,0 +1,85 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitepress';
+import { apiSidebar } from './lib/api-sidebar';
+
+const apiDir = fileURLToPath(new URL('../src/api', import.meta.url));
+
+/** The packages whose reference scripts/generate-api.mjs writes under src/api/<slug>. */
+const API_PACKAGES = [
+  { slug: 'core', name: '@umd/core' },
+  { slug: 'mgmt', name: '@umd/mgmt' },
+  { slug: 'bpfilter', name: '@umd/bpfilter' },
+];
+
+const guide = [
+  {
+    text: 'Introduction',
+    items: [
+      { text: 'What is a user mode driver?', link: '/guide/what-is-a-umd' },
+      { text: 'Getting started', link: '/guide/getting-started' },
+      { text: 'Architecture', link: '/guide/architecture' },
+    ],
+  },
+  {
+    text: 'Writing handlers',
+    items: [
+      { text: 'In TypeScript', link: '/guide/handler-typescript' },
+      { text: 'In C (from the wire format)', link: '/guide/handler-c' },
+    ],
+  },
+  {
+    text: 'Operating',
+    items: [
+      { text: 'Security model', link: '/guide/security' },
+      { text: 'Performance', link: '/guide/performance' },
+      { text: 'Compared with alternatives', link: '/guide/comparison' },
+    ],
+  },
+  {
+    text: 'bpfilter',
+    items: [{ text: 'iptables walkthrough', link: '/bpfilter/iptables' }],
+  },
+  {
+    text: 'Reference',
+    items: [
+      { text: 'Wire format', link: '/reference/wire-format' },
+      { text: 'Error codes', link: '/reference/errors' },
+      { text: 'API reference', link: '/reference/api' },
+    ],
+  },
+];
+
+export default defineConfig({
+  title: 'umd',
+  description: 'User mode drivers for Node.js: hand risky work to an isolated helper process over a pipe.',
+  srcDir: 'src',
+  // Partials included into pages (e.g. the bpfilter walkthrough synced from its README).
+  srcExclude: ['parts/**'],
+  lastUpdated: false,
+  cleanUrls: false,
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: '/logo.svg' }]],
+  markdown: {
+    // Offline and deterministic: no language is fetched at build time.
+    theme: { light: 'github-light', dark: 'github-dark' },
+  },
+  themeConfig: {
+    logo: '/logo.svg',
+    nav: [
+      { text: 'Guide', link: '/guide/what-is-a-umd' },
+      { text: 'Wire format', link: '/reference/wire-format' },
+      { text: 'Errors', link: '/reference/errors' },
+      { text: 'API', link: '/reference/api' },
+    ],
+    sidebar: {
+      '/api/': [{ text: 'Back to the guide', link: '/guide/what-is-a-umd' }, ...apiSidebar(apiDir, API_PACKAGES)],
+      '/': guide,
+    },
+    search: { provider: 'local' },
+    outline: { level: [2, 3] },
+    footer: { message: 'MIT licensed. The API reference is generated from the TSDoc comments of the packages at build time.' },
+  },
+  vite: {
+    // Keep the build offline: nothing in the site is loaded from the network.
+    server: { fs: { allow: ['..'] } },
+  },
+});
