@@ -1,0 +1,75 @@
+/**
+ * The handler's request and reply framing, kept from the kernel's bpfilter
+ * (`struct mbox_request` / `struct mbox_reply`), with the option bytes inline.
+ *
+ * Request: 24-byte header, little-endian: u64 addr, u32 len, u32 is_set, u32 cmd, u32 pid;
+ * then the option bytes. For a set: exactly `len` bytes. For a get: the caller's buffer as
+ * passed in; it may be cut short (a caller need not send the garbage tail of a large
+ * GET_ENTRIES buffer): missing bytes read as zero, but `len` stays the caller's buffer size.
+ *
+ * Reply: i32 status (0 or a result >= 0, or -errno), then the bytes to copy back into the
+ * caller's buffer (gets), or the old counters (a successful SET_REPLACE), or a JSON/text
+ * body (umd commands).
+ */
+import { viewOf } from './bytes.js';
+
+/** Size of `struct mbox_request`. */
+export const MBOX_REQUEST_HEADER_SIZE = 24;
+
+/** A decoded handler request. */
+export interface MboxRequest {
+  /** The caller's `optval` address (informational: a separate process cannot use it). */
+  addr: bigint;
+  /** The caller's option length. */
+  len: number;
+  /** 1 for setsockopt, 0 for getsockopt and umd commands. */
+  isSet: boolean;
+  /** Option number (or umd command). */
+  cmd: number;
+  /** The caller's pid (informational). */
+  pid: number;
+  /** The inline option bytes. */
+  data: Uint8Array;
+}
+
+/** Encode a request: header + inline option bytes (`len` defaults to `data.length`). */
+export function encodeMboxRequest(req: { isSet: boolean; cmd: number; data?: Uint8Array; len?: number; addr?: bigint; pid?: number }): Uint8Array {
+  const data = req.data ?? new Uint8Array(0);
+  const bytes = new Uint8Array(MBOX_REQUEST_HEADER_SIZE + data.length);
+  const view = viewOf(bytes);
+  view.setBigUint64(0, req.addr ?? 0n, true);
+  view.setUint32(8, (req.len ?? data.length) >>> 0, true);
+  view.setUint32(12, req.isSet ? 1 : 0, true);
+  view.setUint32(16, req.cmd >>> 0, true);
+  view.setUint32(20, (req.pid ?? 0) >>> 0, true);
+  bytes.set(data, MBOX_REQUEST_HEADER_SIZE);
+  return bytes;
+}
+
+/** Decode a request; `undefined` if shorter than the header. */
+export function decodeMboxRequest(bytes: Uint8Array): MboxRequest | undefined {
+  if (bytes.length < MBOX_REQUEST_HEADER_SIZE) return undefined;
+  const view = viewOf(bytes);
+  return {
+    addr: view.getBigUint64(0, true),
+    len: view.getUint32(8, true),
+    isSet: view.getUint32(12, true) !== 0,
+    cmd: view.getUint32(16, true),
+    pid: view.getUint32(20, true),
+    data: bytes.subarray(MBOX_REQUEST_HEADER_SIZE),
+  };
+}
+
+/** Encode a reply: i32 status then `body`. */
+export function encodeMboxReply(status: number, body?: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(4 + (body?.length ?? 0));
+  viewOf(bytes).setInt32(0, status, true);
+  if (body) bytes.set(body, 4);
+  return bytes;
+}
+
+/** Decode a reply into its status and body; `undefined` if shorter than 4 bytes. */
+export function decodeMboxReply(bytes: Uint8Array): { status: number; body: Uint8Array } | undefined {
+  if (bytes.length < 4) return undefined;
+  return { status: viewOf(bytes).getInt32(0, true), body: bytes.subarray(4) };
+}

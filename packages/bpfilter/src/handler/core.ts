@@ -1,0 +1,104 @@
+/**
+ * The bpfilter handler as a pure function: one request payload in (the kernel's
+ * `mbox_request` header and the option bytes inline), one reply payload out (i32 status and
+ * the bytes to return). It never throws on bad input: every fault is a negative errno and a
+ * line in the log. `main.ts` runs it under `serve()`.
+ */
+import {
+  Errno,
+  IPT_SO_GET_ENTRIES,
+  IPT_SO_GET_INFO,
+  IPT_SO_GET_REVISION_MATCH,
+  IPT_SO_GET_REVISION_TARGET,
+  IPT_SO_SET_ADD_COUNTERS,
+  IPT_SO_SET_REPLACE,
+  UMD_CMD_CLASSIFY,
+  UMD_CMD_TABLE_NAMES,
+  decodeMboxRequest,
+  encodeMboxReply,
+  type MboxRequest,
+} from '../abi/index.js';
+import { classifyCommand } from './classify-command.js';
+import { callerBuffer, getEntries, getInfo, getRevision } from './sockopt-get.js';
+import { setAddCounters, setReplace } from './sockopt-set.js';
+import { TableStore } from './table-store.js';
+
+/** Options of {@link createHandlerCore}. */
+export interface HandlerCoreOptions {
+  /** Where refusals are reported (the handler process passes stderr). Default: nowhere. */
+  log?: (line: string) => void;
+}
+
+/** The handler's state and its request function. */
+export interface HandlerCore {
+  /** Answer one request payload. */
+  handle(payload: Uint8Array): Uint8Array;
+  /** The tables in use (for tests and in-process use). */
+  readonly store: TableStore;
+}
+
+const encoder = new TextEncoder();
+
+/** Create a handler with fresh tables (none in use until a request names one). */
+export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore {
+  const store = new TableStore();
+  const log = options.log ?? (() => {});
+
+  function dispatch(request: MboxRequest): { status: number; body?: Uint8Array; message?: string } {
+    if (request.isSet) {
+      if (request.data.length !== request.len) {
+        return { status: -Errno.EINVAL, message: `set ${request.cmd}: len ${request.len} but ${request.data.length} option bytes carried` };
+      }
+      switch (request.cmd) {
+        case IPT_SO_SET_REPLACE:
+          return setReplace(store, request.data);
+        case IPT_SO_SET_ADD_COUNTERS:
+          return setAddCounters(store, request.data);
+        default:
+          return { status: -Errno.EINVAL, message: `set: unknown option ${request.cmd}` };
+      }
+    }
+    switch (request.cmd) {
+      case 0:
+        return { status: 0 }; // health check (bpfilter's post-start)
+      case IPT_SO_GET_INFO:
+        return getInfo(store, callerBuffer(request.data, request.len));
+      case IPT_SO_GET_ENTRIES:
+        return getEntries(store, callerBuffer(request.data, request.len));
+      case IPT_SO_GET_REVISION_MATCH:
+        return getRevision('match', callerBuffer(request.data, request.len));
+      case IPT_SO_GET_REVISION_TARGET:
+        return getRevision('target', callerBuffer(request.data, request.len));
+      case UMD_CMD_TABLE_NAMES:
+        return { status: 0, body: encoder.encode(store.names().map((n) => `${n}\n`).join('')) };
+      case UMD_CMD_CLASSIFY:
+        return classifyCommand(store, request.data.subarray(0, request.len));
+      default:
+        return { status: -Errno.EINVAL, message: `get: unknown option ${request.cmd}` };
+    }
+  }
+
+  return {
+    store,
+    handle(payload) {
+      const request = decodeMboxRequest(payload);
+      if (!request) {
+        log(`bpfilter: request of ${payload.length} bytes is shorter than mbox_request (24)`);
+        return encodeMboxReply(-Errno.EINVAL);
+      }
+      if (request.data.length > request.len) {
+        log(`bpfilter: cmd ${request.cmd}: ${request.data.length} option bytes carried, more than len ${request.len}`);
+        return encodeMboxReply(-Errno.EINVAL);
+      }
+      let result: { status: number; body?: Uint8Array; message?: string };
+      try {
+        result = dispatch(request);
+      } catch (error) {
+        // A bug, not bad input: report it as the kernel would report an internal fault.
+        result = { status: -Errno.EFAULT, message: `internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}` };
+      }
+      if (result.message) log(`bpfilter: ${result.message} (errno ${-result.status})`);
+      return encodeMboxReply(result.status, result.status >= 0 ? result.body : undefined);
+    },
+  };
+}

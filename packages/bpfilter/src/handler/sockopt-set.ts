@@ -1,0 +1,73 @@
+/** The kernel's `do_ipt_set_ctl`: SET_REPLACE (`do_replace`) and SET_ADD_COUNTERS. */
+import {
+  Errno,
+  IPT_REPLACE_HEADER_SIZE,
+  XT_COUNTERS_INFO_HEADER_SIZE,
+  XT_COUNTERS_SIZE,
+  XT_TABLE_MAXNAMELEN,
+  decodeCountersInfoHeader,
+  decodeReplace,
+  encodeCounters,
+  readCString,
+  viewOf,
+} from '../abi/index.js';
+import type { TableStore } from './table-store.js';
+import { translateTable } from './translate.js';
+
+/** A set's outcome: status, for a replace the old counters, and why it failed. */
+export interface SetResult {
+  status: number;
+  body?: Uint8Array;
+  message?: string;
+}
+
+/** Largest table accepted (the kernel's limit is 512 MiB; a request cannot exceed the frame). */
+export const MAX_TABLE_SIZE = 64 * 1024 * 1024;
+const INT_MAX = 0x7fffffff;
+
+/** `IPT_SO_SET_REPLACE`: validate, then swap atomically; the reply carries the old counters. */
+export function setReplace(store: TableStore, data: Uint8Array): SetResult {
+  if (data.length < IPT_REPLACE_HEADER_SIZE) return { status: -Errno.EINVAL, message: `SET_REPLACE: ${data.length} bytes, shorter than ipt_replace (${IPT_REPLACE_HEADER_SIZE})` };
+  const replace = decodeReplace(data);
+  const name = readCString(data, 0, XT_TABLE_MAXNAMELEN - 1);
+  if (replace.numCounters >= Math.floor(INT_MAX / XT_COUNTERS_SIZE)) return { status: -Errno.ENOMEM, message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} is too large` };
+  if (replace.numCounters === 0) return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": num_counters is 0` };
+  if (replace.size > MAX_TABLE_SIZE) return { status: -Errno.ENOMEM, message: `SET_REPLACE "${name}": size ${replace.size} is too large` };
+  if (replace.entries.length !== replace.size) {
+    return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": header says ${replace.size} bytes of entries, the option carries ${replace.entries.length}` };
+  }
+  const result = translateTable({ ...replace, name });
+  if (!result.ok) return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };
+  const live = store.get(name);
+  if (!live) return { status: -Errno.ENOENT, message: `SET_REPLACE: no table "${name}"` };
+  if (replace.validHooks !== live.table.validHooks) {
+    return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": valid_hooks 0x${replace.validHooks.toString(16)} != the table's 0x${live.table.validHooks.toString(16)}` };
+  }
+  if (replace.numCounters !== live.table.numEntries) {
+    return { status: -Errno.EAGAIN, message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} != the current ${live.table.numEntries} entries (table changed?)` };
+  }
+  const old = store.replace(live, result.table);
+  return { status: 0, body: encodeCounters(old) };
+}
+
+/** `IPT_SO_SET_ADD_COUNTERS`: add to each entry's counters, in entry order. */
+export function setAddCounters(store: TableStore, data: Uint8Array): SetResult {
+  if (data.length < XT_COUNTERS_INFO_HEADER_SIZE) return { status: -Errno.EINVAL, message: `SET_ADD_COUNTERS: ${data.length} bytes, shorter than xt_counters_info` };
+  const { numCounters } = decodeCountersInfoHeader(data);
+  const name = readCString(data, 0, XT_TABLE_MAXNAMELEN - 1);
+  if (numCounters * XT_COUNTERS_SIZE !== data.length - XT_COUNTERS_INFO_HEADER_SIZE) {
+    return { status: -Errno.EINVAL, message: `SET_ADD_COUNTERS "${name}": ${numCounters} counters need ${numCounters * XT_COUNTERS_SIZE} bytes, got ${data.length - XT_COUNTERS_INFO_HEADER_SIZE}` };
+  }
+  const live = store.get(name);
+  if (!live) return { status: -Errno.ENOENT, message: `SET_ADD_COUNTERS: no table "${name}"` };
+  if (numCounters !== live.table.numEntries) {
+    return { status: -Errno.EINVAL, message: `SET_ADD_COUNTERS "${name}": ${numCounters} counters for ${live.table.numEntries} entries` };
+  }
+  const view = viewOf(data);
+  for (let i = 0; i < numCounters; i++) {
+    const base = XT_COUNTERS_INFO_HEADER_SIZE + i * XT_COUNTERS_SIZE;
+    live.counters[2 * i] = (live.counters[2 * i] ?? 0n) + view.getBigUint64(base, true);
+    live.counters[2 * i + 1] = (live.counters[2 * i + 1] ?? 0n) + view.getBigUint64(base + 8, true);
+  }
+  return { status: 0 };
+}

@@ -1,0 +1,57 @@
+/**
+ * The tables in use and their counters. A table comes into use the first time any request
+ * names it (as a kernel instantiates a table in a network namespace); names are listed
+ * newest first, like `/proc/net/ip_tables_names`.
+ */
+import type { XtCounters } from '../abi/index.js';
+import { BUILTIN_TABLES, initialTable } from './builtin-tables.js';
+import type { TranslatedTable } from './translate.js';
+
+/** A table in use: its validated entries and one counter pair per entry. */
+export interface LiveTable {
+  readonly name: string;
+  table: TranslatedTable;
+  /** `[packets0, bytes0, packets1, bytes1, ...]`, wrapping at 2^64 like the kernel's. */
+  counters: BigUint64Array;
+  /** Bumped on every replace (lets readers cache a decoded view). */
+  generation: number;
+}
+
+/** The set of tables in use. */
+export class TableStore {
+  readonly #tables = new Map<string, LiveTable>();
+  readonly #order: string[] = [];
+
+  /** The table called `name`, instantiating a known one on first use; undefined if unknown. */
+  get(name: string): LiveTable | undefined {
+    const existing = this.#tables.get(name);
+    if (existing) return existing;
+    if (!BUILTIN_TABLES.has(name)) return undefined;
+    const table = initialTable(name);
+    const live: LiveTable = { name, table, counters: new BigUint64Array(table.numEntries * 2), generation: 0 };
+    this.#tables.set(name, live);
+    this.#order.unshift(name);
+    return live;
+  }
+
+  /** Names of the tables in use, newest first. */
+  names(): string[] {
+    return [...this.#order];
+  }
+
+  /** Swap in a new table atomically; returns the old counters. */
+  replace(live: LiveTable, table: TranslatedTable): XtCounters[] {
+    const old = countersOf(live);
+    live.table = table;
+    live.counters = new BigUint64Array(table.numEntries * 2);
+    live.generation++;
+    return old;
+  }
+}
+
+/** The counters of a table as `xt_counters` records. */
+export function countersOf(live: LiveTable): XtCounters[] {
+  const out: XtCounters[] = [];
+  for (let i = 0; i < live.table.numEntries; i++) out.push({ packets: live.counters[2 * i] ?? 0n, bytes: live.counters[2 * i + 1] ?? 0n });
+  return out;
+}

@@ -1,0 +1,38 @@
+/** Reads the captured iptables-legacy exchanges in `test/vectors/` (see its README). */
+import { readFileSync } from 'node:fs';
+
+/** One captured sockopt call. */
+export interface VectorCall {
+  call: 'get' | 'set';
+  opt: string;
+  len: number;
+  rc: number;
+  errno: number | null;
+  hex: string;
+}
+
+/** One scenario line: the iptables arguments and the calls it made. */
+export interface VectorStep {
+  iptables: string;
+  calls: VectorCall[];
+  save_after: string;
+}
+
+/** The steps of a `.jsonl` vector file in `test/vectors/`. */
+export function loadVectors(file: string): VectorStep[] {
+  const text = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as VectorStep);
+}
+
+/** Option name -> number (get and set share 64/65). */
+export const OPTION_NUMBERS: Record<string, number> = {
+  IPT_SO_SET_REPLACE: 64,
+  IPT_SO_SET_ADD_COUNTERS: 65,
+  IPT_SO_GET_INFO: 64,
+  IPT_SO_GET_ENTRIES: 65,
+  IPT_SO_GET_REVISION_MATCH: 66,
+  IPT_SO_GET_REVISION_TARGET: 67,
+};
