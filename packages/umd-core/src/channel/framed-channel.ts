@@ -1,0 +1,428 @@
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { DEFAULT_MAX_PAYLOAD, FRAME_HEADER_SIZE, FrameType, frameTypeName } from '../codec/constants.js';
+import { decodeErrorPayload } from '../codec/error-payload.js';
+import { type Frame, encodeFrameHeader, writeFrameHeader } from '../codec/frame.js';
+import { FrameDecoder } from '../codec/frame-decoder.js';
+import { type Hello, decodeHello } from '../codec/hello.js';
+import { protocolError } from '../codec/protocol-error.js';
+import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
+import { childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import { closedError, errorForPending } from './close-reason.js';
+import { OrderedWriter } from './ordered-writer.js';
+import { type RequestOptions, abortedError, armRequest, checkRequestOptions, timeoutError } from './request-options.js';
+
+/** Options of {@link FramedChannel}. */
+export interface FramedChannelOptions {
+  /** Requests sent and not yet answered, at most (default 1, the kernel's serialization). Later ones wait in order. */
+  maxInFlight?: number;
+  /** Largest reply payload accepted; a longer frame header is a protocol violation (default 64 MiB). */
+  maxPayload?: number;
+}
+
+/** Payloads up to this size are copied behind their header and sent as one buffer; larger ones go out as a writev. */
+const COALESCE_LIMIT = 16 * 1024;
+/** Cancelled ids remembered so a late answer is dropped, not taken for a protocol violation. */
+const MAX_REMEMBERED_CANCELS = 65_536;
+
+interface PendingRequest {
+  readonly payload: Uint8Array;
+  readonly resolve: (reply: Uint8Array) => void;
+  readonly reject: (error: UmdError) => void;
+  disarm: () => void;
+  id: number;
+  state: 'queued' | 'sent' | 'done';
+}
+
+interface HelloWaiter {
+  readonly resolve: (hello: Hello) => void;
+  readonly reject: (error: UmdError) => void;
+  disarm: () => void;
+}
+
+function checkLimit(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The host side of framed mode over any pair of byte streams (usually a handler's stdout and
+ * stdin): waits for HELLO, sends REQUEST frames with fresh ids, matches REPLY/ERROR frames to
+ * their callers, cancels on abort or timeout, and fails every pending request at once when the
+ * stream ends or breaks the wire format.
+ *
+ * Events: `close` (reason: {@link UmdError} | undefined), exactly once: on {@link FramedChannel.close},
+ * on a protocol violation (`UMD_PROTOCOL`), on end of input (`UMD_CLOSED`; `UMD_HANDLER_EXITED` with
+ * the exit status for a channel made by {@link FramedChannel.fromChild}).
+ */
+export class FramedChannel extends EventEmitter {
+  readonly #input: Readable;
+  readonly #output: Writable;
+  readonly #writer: OrderedWriter;
+  readonly #decoder: FrameDecoder;
+  readonly #maxInFlight: number;
+  readonly #pending = new Map<number, PendingRequest>();
+  readonly #cancelled = new Set<number>();
+  #queue: PendingRequest[] = [];
+  #queueHead = 0;
+  #nextId = 1;
+  #hello: Hello | undefined;
+  #helloWaiters: HelloWaiter[] = [];
+  #closeReason: UmdError | undefined;
+  #closed = false;
+  /** Set by {@link FramedChannel.fromChild}: how to explain the end of input. */
+  #endReason: (() => Promise<UmdError>) | undefined;
+  #ending = false;
+
+  /**
+   * @param input - bytes from the handler (its stdout).
+   * @param output - bytes to the handler (its stdin).
+   */
+  constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
+    super();
+    this.#maxInFlight = checkLimit('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
+    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD });
+    this.#input = input;
+    this.#output = output;
+    this.#writer = new OrderedWriter(output);
+    input.on('data', this.#onData);
+    input.on('end', this.#onEnd);
+    input.on('close', this.#onEnd);
+    input.on('error', this.#onStreamError);
+    output.on('error', this.#onStreamError);
+    if (input.readableEnded) queueMicrotask(this.#onEnd);
+  }
+
+  /**
+   * A channel over a child process's stdout (input) and stdin (output). When the child's stdout
+   * ends, pending requests fail with `UMD_HANDLER_EXITED` carrying its exit code or signal. When
+   * the child breaks the wire format, it is killed (SIGKILL): its stream can no longer be trusted.
+   */
+  static fromChild(child: ChildProcess, options: FramedChannelOptions = {}): FramedChannel {
+    const { stdin, stdout } = childStreams(child);
+    const channel = new FramedChannel(stdout, stdin, options);
+    channel.#endReason = () => childEndReason(child);
+    child.on('error', (cause: Error) => {
+      channel.close(
+        new UmdError(channel.#hello ? UmdErrorCode.HANDLER_EXITED : UmdErrorCode.START_FAILED, `handler process error: ${cause.message}`, {
+          cause,
+          pid: child.pid,
+        }),
+      );
+    });
+    channel.once('close', (reason: UmdError | undefined) => {
+      if (reason?.code === UmdErrorCode.PROTOCOL) killUntrusted(child);
+    });
+    return channel;
+  }
+
+  /** The handler's HELLO, once received. */
+  get hello(): Hello | undefined {
+    return this.#hello;
+  }
+
+  /** Requests sent and not yet answered (cancelled ones excluded). */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Requests waiting for a free in-flight slot (or for HELLO). */
+  get queued(): number {
+    let count = 0;
+    for (let i = this.#queueHead; i < this.#queue.length; i++) if (this.#queue[i]!.state === 'queued') count++;
+    return count;
+  }
+
+  /** True once the channel is closed; every later call rejects. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Why the channel closed (`undefined` while open or after a plain `close()`). */
+  get closeReason(): UmdError | undefined {
+    return this.#closeReason;
+  }
+
+  /**
+   * Resolves with the handler's HELLO (at once if already received). Rejects with `UMD_PROTOCOL`
+   * if the first frame is anything else, with the close reason if the channel closes first, and
+   * with `UMD_TIMEOUT` / `UMD_ABORTED` per `options` (the channel stays open then).
+   */
+  waitForHello(options: RequestOptions = {}): Promise<Hello> {
+    try {
+      checkRequestOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#hello) return Promise.resolve(this.#hello);
+    if (this.#closed) return Promise.reject(this.#closeReason ?? closedError());
+    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'waiting for HELLO'));
+    return new Promise<Hello>((resolve, reject) => {
+      const waiter: HelloWaiter = { resolve, reject, disarm: () => {} };
+      const drop = () => {
+        const index = this.#helloWaiters.indexOf(waiter);
+        if (index >= 0) this.#helloWaiters.splice(index, 1);
+      };
+      waiter.disarm = armRequest(
+        options,
+        (signal) => {
+          drop();
+          reject(abortedError(signal, 'waiting for HELLO'));
+        },
+        (timeoutMs) => {
+          drop();
+          reject(timeoutError(timeoutMs, 'waiting for HELLO'));
+        },
+      );
+      this.#helloWaiters.push(waiter);
+    });
+  }
+
+  /**
+   * Sends `payload` as a REQUEST and resolves with the REPLY payload. Waits for HELLO and for a
+   * free in-flight slot first, in call order. Rejects with `UMD_TOO_LARGE` (nothing sent) when the
+   * payload exceeds the handler's HELLO limit, `UMD_HANDLER_ERROR` (with `handlerCode`) on an ERROR
+   * frame, `UMD_ABORTED` / `UMD_TIMEOUT` per `options` (a CANCEL frame goes out if the request was
+   * sent; its late answer is dropped), and the close reason when the channel closes.
+   */
+  request(payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
+    if (!(payload instanceof Uint8Array)) {
+      return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'payload must be a Uint8Array'));
+    }
+    try {
+      checkRequestOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed) return Promise.reject(errorForPending(this.#closeReason ?? closedError()));
+    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'the request'));
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const entry: PendingRequest = { payload, resolve, reject, disarm: () => {}, id: 0, state: 'queued' };
+      if (options.signal !== undefined || options.timeoutMs !== undefined) {
+        entry.disarm = armRequest(
+          options,
+          (signal) => this.#giveUp(entry, abortedError(signal, `request ${entry.id || '(queued)'}`, entry.id || undefined)),
+          (timeoutMs) => this.#giveUp(entry, timeoutError(timeoutMs, `request ${entry.id || '(queued)'}`, entry.id || undefined)),
+        );
+      }
+      this.#queue.push(entry);
+      this.#pump();
+    });
+  }
+
+  /**
+   * Closes the channel: every pending and queued request (and HELLO waiter) rejects at once with
+   * `reason`'s code and details plus its `requestId` (default `UMD_CLOSED`), the output stream is
+   * ended so the handler sees end of file, and `close` is emitted. Idempotent.
+   */
+  close(reason?: UmdError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason = reason;
+    const failure = reason ?? closedError();
+    const input = this.#input;
+    input.off('data', this.#onData);
+    input.off('end', this.#onEnd);
+    input.off('close', this.#onEnd);
+    // Keep discarding whatever still arrives so the handler never blocks on a full pipe.
+    if (!input.destroyed) input.resume();
+    this.#writer.close();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    this.#cancelled.clear();
+    const queued = this.#queue.slice(this.#queueHead).filter((entry) => entry.state === 'queued');
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const entry of [...pending, ...queued]) {
+      entry.state = 'done';
+      entry.disarm();
+      entry.reject(errorForPending(failure, entry.id || undefined));
+    }
+    const waiters = this.#helloWaiters;
+    this.#helloWaiters = [];
+    for (const waiter of waiters) {
+      waiter.disarm();
+      waiter.reject(failure);
+    }
+    if (!this.#output.destroyed && !this.#output.writableEnded) this.#output.end();
+    this.emit('close', reason);
+  }
+
+  #pump(): void {
+    if (this.#hello === undefined || this.#closed) return;
+    const queue = this.#queue;
+    while (this.#pending.size < this.#maxInFlight && this.#queueHead < queue.length) {
+      const entry = queue[this.#queueHead++]!;
+      if (entry.state !== 'queued') continue;
+      if (entry.payload.byteLength > this.#hello.maxPayload) {
+        entry.state = 'done';
+        entry.disarm();
+        entry.reject(
+          new UmdError(
+            UmdErrorCode.TOO_LARGE,
+            `request payload of ${entry.payload.byteLength} bytes exceeds the ${this.#hello.maxPayload} bytes the handler "${this.#hello.name}" accepts; nothing was sent`,
+            { handlerName: this.#hello.name },
+          ),
+        );
+        continue;
+      }
+      entry.id = this.#allocateId();
+      entry.state = 'sent';
+      this.#pending.set(entry.id, entry);
+      this.#send(FrameType.Request, entry.id, entry.payload);
+    }
+    if (this.#queueHead === queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > queue.length) {
+      this.#queue = queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  #allocateId(): number {
+    for (;;) {
+      const id = this.#nextId;
+      this.#nextId = id >= 0xffff_ffff ? 1 : id + 1;
+      if (!this.#pending.has(id) && !this.#cancelled.has(id)) return id;
+    }
+  }
+
+  #send(type: FrameType, id: number, payload: Uint8Array): void {
+    const length = payload.byteLength;
+    if (length <= COALESCE_LIMIT) {
+      const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
+      writeFrameHeader(frame, 0, type, id, length);
+      frame.set(payload, FRAME_HEADER_SIZE);
+      this.#writer.write([frame]);
+    } else {
+      this.#writer.write([encodeFrameHeader(type, id, length), payload]);
+    }
+  }
+
+  /** Abort or timeout of one request: reject it, and CANCEL it if the handler already has it. */
+  #giveUp(entry: PendingRequest, error: UmdError): void {
+    if (entry.state === 'done') return;
+    const wasSent = entry.state === 'sent';
+    entry.state = 'done';
+    if (wasSent) {
+      this.#pending.delete(entry.id);
+      this.#rememberCancelled(entry.id);
+      this.#send(FrameType.Cancel, entry.id, new Uint8Array(0));
+    }
+    entry.reject(error);
+    if (wasSent) this.#pump();
+  }
+
+  #rememberCancelled(id: number): void {
+    this.#cancelled.add(id);
+    if (this.#cancelled.size > MAX_REMEMBERED_CANCELS) {
+      const oldest = this.#cancelled.values().next().value;
+      if (oldest !== undefined) this.#cancelled.delete(oldest);
+    }
+  }
+
+  readonly #onData = (chunk: Uint8Array): void => {
+    if (this.#closed) return;
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (error) {
+      this.close(isUmdError(error) ? error : protocolError(String(error), { cause: error }));
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#closed) return;
+      this.#onFrame(frame);
+    }
+  };
+
+  #onFrame(frame: Frame): void {
+    const { type, id, payload } = frame;
+    if (this.#hello === undefined) {
+      if (type !== FrameType.Hello) return this.#violation(`expected HELLO as the first frame, got ${frameTypeName(type)} (id ${id})`);
+      let hello: Hello;
+      try {
+        hello = decodeHello(payload);
+      } catch (error) {
+        return this.close(error as UmdError);
+      }
+      this.#hello = hello;
+      const waiters = this.#helloWaiters;
+      this.#helloWaiters = [];
+      for (const waiter of waiters) {
+        waiter.disarm();
+        waiter.resolve(hello);
+      }
+      this.emit('hello', hello);
+      this.#pump();
+      return;
+    }
+    if (type !== FrameType.Reply && type !== FrameType.Error) {
+      return this.#violation(`unexpected ${frameTypeName(type)} frame (id ${id}) from the handler`);
+    }
+    const entry = this.#pending.get(id);
+    if (entry === undefined) {
+      if (this.#cancelled.delete(id)) return; // a late answer to a cancelled request: dropped
+      return this.#violation(`${frameTypeName(type)} for id ${id}, which is not in flight`, id);
+    }
+    this.#pending.delete(id);
+    entry.state = 'done';
+    entry.disarm();
+    if (type === FrameType.Reply) {
+      entry.resolve(payload);
+    } else {
+      let decoded: { code: number; message: string };
+      try {
+        decoded = decodeErrorPayload(payload);
+      } catch (error) {
+        entry.reject(errorForPending(error as UmdError, id));
+        return this.close(error as UmdError);
+      }
+      const name = this.#hello.name;
+      entry.reject(
+        new UmdError(UmdErrorCode.HANDLER_ERROR, `handler "${name}" failed request ${id} with code ${decoded.code}: ${decoded.message}`, {
+          handlerCode: decoded.code,
+          requestId: id,
+          handlerName: name,
+        }),
+      );
+    }
+    this.#pump();
+  }
+
+  #violation(message: string, requestId?: number): void {
+    this.close(protocolError(message, requestId === undefined ? {} : { requestId }));
+  }
+
+  readonly #onEnd = (): void => {
+    if (this.#closed || this.#ending) return;
+    this.#ending = true;
+    const inside = this.#decoder.bufferedBytes;
+    const suffix = inside > 0 ? ` in the middle of a frame (${inside} bytes of it received)` : '';
+    if (this.#endReason) {
+      void this.#endReason().then((reason) => {
+        this.close(suffix ? new UmdError(reason.code, `${reason.message}${suffix}`, { ...reasonDetails(reason), cause: reason.cause }) : reason);
+      });
+    } else {
+      this.close(closedError(`the handler's output ended${suffix}`));
+    }
+  };
+
+  readonly #onStreamError = (cause: Error): void => {
+    if (this.#closed) return;
+    // EPIPE and friends: the handler is gone; its exit status (if any) explains more.
+    if (this.#endReason) {
+      this.#onEnd();
+      return;
+    }
+    this.close(new UmdError(UmdErrorCode.CLOSED, `stream error: ${cause.message}`, { cause }));
+  };
+}
+
+function reasonDetails(reason: UmdError) {
+  return { exitCode: reason.exitCode, signal: reason.signal, pid: reason.pid, stderrTail: reason.stderrTail };
+}

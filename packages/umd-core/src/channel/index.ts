@@ -1,0 +1,3 @@
+export { FramedChannel, type FramedChannelOptions } from './framed-channel.js';
+export { RawChannel, type RawChannelOptions } from './raw-channel.js';
+export type { RequestOptions } from './request-options.js';

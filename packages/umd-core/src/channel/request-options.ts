@@ -1,0 +1,59 @@
+import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+
+/** Per-call options of `request()`, `exchange()` and `waitForHello()`. */
+export interface RequestOptions {
+  /** Aborting it rejects the call with `UMD_ABORTED` (and cancels the request if it was sent). */
+  signal?: AbortSignal;
+  /** Milliseconds before the call rejects with `UMD_TIMEOUT` (`timedOut: true`). Counted from the call, queueing included. */
+  timeoutMs?: number;
+}
+
+/** Validates `timeoutMs` up front so a bad value is a typed error, not a silent no-timeout. */
+export function checkRequestOptions(options: RequestOptions): void {
+  const { timeoutMs, signal } = options;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs))) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `timeoutMs must be a finite number >= 0, got ${String(timeoutMs)}`);
+  }
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.addEventListener !== 'function')) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'signal must be an AbortSignal');
+  }
+}
+
+/** The error for an aborted call. */
+export function abortedError(signal: AbortSignal, what: string, requestId?: number): UmdError {
+  return new UmdError(UmdErrorCode.ABORTED, `${what} was aborted`, { cause: signal.reason, requestId });
+}
+
+/** The error for a call that ran out of time. */
+export function timeoutError(timeoutMs: number, what: string, requestId?: number): UmdError {
+  return new UmdError(UmdErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, { timedOut: true, requestId });
+}
+
+/**
+ * Arms the signal and the timer of one call. `onAbort` / `onTimeout` run at most once, and never
+ * after the returned disarm function was called.
+ */
+export function armRequest(options: RequestOptions, onAbort: (signal: AbortSignal) => void, onTimeout: (timeoutMs: number) => void): () => void {
+  const { signal, timeoutMs } = options;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let armed = true;
+  const abortListener = () => {
+    if (!armed) return;
+    disarm();
+    onAbort(signal!);
+  };
+  const disarm = () => {
+    armed = false;
+    if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener('abort', abortListener);
+  };
+  if (signal !== undefined) signal.addEventListener('abort', abortListener, { once: true });
+  if (timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      if (!armed) return;
+      disarm();
+      onTimeout(timeoutMs);
+    }, timeoutMs);
+  }
+  return disarm;
+}

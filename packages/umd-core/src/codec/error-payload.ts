@@ -1,0 +1,36 @@
+import { protocolError } from './protocol-error.js';
+import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+
+/** The contents of an ERROR frame. */
+export interface ErrorPayload {
+  /** The handler's error code, negative errno style (e.g. -22 for EINVAL). */
+  code: number;
+  /** The handler's message. */
+  message: string;
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8');
+
+/** Encodes an ERROR payload: i32 code (little-endian), then the UTF-8 message. */
+export function encodeErrorPayload(code: number, message: string): Uint8Array {
+  if (!Number.isInteger(code) || code < -0x8000_0000 || code > 0x7fff_ffff) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `error code ${code} is not an i32`);
+  }
+  const text = utf8Encoder.encode(message);
+  const payload = new Uint8Array(4 + text.byteLength);
+  new DataView(payload.buffer).setInt32(0, code, true);
+  payload.set(text, 4);
+  return payload;
+}
+
+/**
+ * Decodes an ERROR payload. Invalid UTF-8 in the message is replaced rather than refused: the code
+ * is what matters and the message is for humans.
+ * @throws UmdError `UMD_PROTOCOL` when the payload is shorter than the 4-byte code.
+ */
+export function decodeErrorPayload(payload: Uint8Array): ErrorPayload {
+  if (payload.byteLength < 4) throw protocolError(`ERROR payload of ${payload.byteLength} bytes is shorter than its 4-byte code`);
+  const code = new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0, true);
+  return { code, message: utf8Decoder.decode(payload.subarray(4)) };
+}

@@ -1,0 +1,171 @@
+import {
+  DEFAULT_MAX_PAYLOAD,
+  FRAME_HEADER_SIZE,
+  FRAME_MAGIC,
+  MAX_PAYLOAD_LIMIT,
+  frameTypeName,
+  isFrameType,
+  type FrameType,
+} from './constants.js';
+import type { Frame } from './frame.js';
+import { protocolError } from './protocol-error.js';
+import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+
+/** Options of {@link FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /** Largest payload accepted; a header announcing more is a protocol error. Default 64 MiB. */
+  maxPayload?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function hex(value: number, digits: number): string {
+  return `0x${value.toString(16).padStart(digits, '0')}`;
+}
+
+/**
+ * Streaming decoder: push bytes in any split, get whole frames out.
+ *
+ * The header is validated (magic, type, flags, reserved, length against `maxPayload`) as soon as
+ * its 16 bytes are there, before anything is allocated for the payload. The payload buffer is then
+ * allocated once at its final size and each incoming chunk is copied into it exactly once, so
+ * the cost is linear whatever the split, and no pushed chunk is retained: callers may reuse the
+ * buffers they push. After a malformed header the decoder stays failed and throws the same
+ * `UMD_PROTOCOL` error on every later push.
+ */
+export class FrameDecoder {
+  readonly #maxPayload: number;
+  readonly #header = new Uint8Array(FRAME_HEADER_SIZE);
+  readonly #headerView = new DataView(this.#header.buffer);
+  #headerFilled = 0;
+  #payload: Uint8Array | undefined;
+  #payloadFilled = 0;
+  #type: FrameType = 1;
+  #id = 0;
+  #failure: UmdError | undefined;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`);
+    }
+    this.#maxPayload = maxPayload;
+  }
+
+  /** The largest payload this decoder accepts. */
+  get maxPayload(): number {
+    return this.#maxPayload;
+  }
+
+  /** Bytes received that belong to a frame not yet complete (header and payload so far). */
+  get bufferedBytes(): number {
+    return this.#payload === undefined ? this.#headerFilled : FRAME_HEADER_SIZE + this.#payloadFilled;
+  }
+
+  /** The error that failed this decoder, if any. */
+  get failure(): UmdError | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Feeds the next bytes of the stream; returns the frames they complete, in order.
+   * @throws UmdError `UMD_PROTOCOL` on a malformed header, naming what was wrong.
+   */
+  push(chunk: Uint8Array): Frame[] {
+    if (this.#failure) throw this.#failure;
+    const frames: Frame[] = [];
+    let offset = 0;
+    const end = chunk.byteLength;
+    while (offset < end) {
+      if (this.#payload === undefined) {
+        // Fast path: a whole header inside this chunk is parsed in place.
+        if (this.#headerFilled === 0 && end - offset >= FRAME_HEADER_SIZE) {
+          this.#startFrame(new DataView(chunk.buffer, chunk.byteOffset + offset, FRAME_HEADER_SIZE));
+          offset += FRAME_HEADER_SIZE;
+        } else {
+          const take = Math.min(FRAME_HEADER_SIZE - this.#headerFilled, end - offset);
+          this.#header.set(chunk.subarray(offset, offset + take), this.#headerFilled);
+          this.#headerFilled += take;
+          offset += take;
+          if (this.#headerFilled < FRAME_HEADER_SIZE) break;
+          this.#headerFilled = 0;
+          this.#startFrame(this.#headerView);
+        }
+        if (this.#payloadLength() === 0) this.#finishFrame(frames);
+        continue;
+      }
+      const payload: Uint8Array = this.#payload;
+      const take = Math.min(payload.byteLength - this.#payloadFilled, end - offset);
+      payload.set(take === end - offset && offset === 0 ? chunk : chunk.subarray(offset, offset + take), this.#payloadFilled);
+      this.#payloadFilled += take;
+      offset += take;
+      if (this.#payloadFilled === payload.byteLength) this.#finishFrame(frames);
+    }
+    return frames;
+  }
+
+  /**
+   * The part of the current frame's payload still to be filled, for readers that can read
+   * straight into it (saving the one copy); `undefined` between payloads. Call
+   * {@link FrameDecoder.commitPayload} with the number of bytes written there.
+   */
+  payloadTarget(): Uint8Array | undefined {
+    const payload = this.#payload;
+    if (payload === undefined || this.#failure || payload.byteLength === 0) return undefined;
+    return payload.subarray(this.#payloadFilled);
+  }
+
+  /** Accounts for `count` bytes written into {@link FrameDecoder.payloadTarget}; returns the frame if it is now complete. */
+  commitPayload(count: number): Frame | undefined {
+    const payload = this.#payload;
+    if (payload === undefined || !Number.isInteger(count) || count < 0 || this.#payloadFilled + count > payload.byteLength) {
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `cannot commit ${count} payload bytes here`);
+    }
+    this.#payloadFilled += count;
+    if (this.#payloadFilled < payload.byteLength) return undefined;
+    const frames: Frame[] = [];
+    this.#finishFrame(frames);
+    return frames[0];
+  }
+
+  #payloadLength(): number | undefined {
+    return this.#payload?.byteLength;
+  }
+
+  #startFrame(view: DataView): void {
+    const magic = view.getUint32(0, true);
+    if (magic !== FRAME_MAGIC) {
+      const bytes = [0, 1, 2, 3].map((i) => view.getUint8(i).toString(16).padStart(2, '0')).join(' ');
+      this.#fail(`bad magic bytes ${bytes} (expected 55 4d 44 31, "UMD1")`);
+    }
+    const type = view.getUint8(4);
+    if (!isFrameType(type)) this.#fail(`unknown frame type ${type}`);
+    const flags = view.getUint8(5);
+    if (flags !== 0) this.#fail(`non-zero flags ${hex(flags, 2)} in a ${frameTypeName(type)} frame`);
+    const reserved = view.getUint16(6, true);
+    if (reserved !== 0) this.#fail(`non-zero reserved field ${hex(reserved, 4)} in a ${frameTypeName(type)} frame`);
+    const id = view.getUint32(8, true);
+    const length = view.getUint32(12, true);
+    if (length > this.#maxPayload) {
+      this.#fail(`payload length ${length} of ${frameTypeName(type)} frame ${id} exceeds the maximum of ${this.#maxPayload} bytes`, id);
+    }
+    this.#type = type as FrameType;
+    this.#id = id;
+    this.#payload = length === 0 ? EMPTY : new Uint8Array(length);
+    this.#payloadFilled = 0;
+  }
+
+  #finishFrame(frames: Frame[]): void {
+    const payload = this.#payload === EMPTY ? new Uint8Array(0) : this.#payload!;
+    frames.push({ type: this.#type, id: this.#id, payload });
+    this.#payload = undefined;
+    this.#payloadFilled = 0;
+  }
+
+  #fail(message: string, requestId?: number): never {
+    this.#headerFilled = 0;
+    this.#payload = undefined;
+    this.#failure = protocolError(message, requestId === undefined ? {} : { requestId });
+    throw this.#failure;
+  }
+}

@@ -1,0 +1,47 @@
+import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
+import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import type { ReadMode } from './stdin-frame-reader.js';
+
+/** Options of `serve()`. */
+export interface ServeOptions {
+  /** The handler's name, announced in HELLO. */
+  name: string;
+  /** Largest request payload accepted, announced in HELLO (default 64 MiB). A longer frame is a protocol error. */
+  maxPayload?: number;
+  /** Requests run at once (default 1: one after the other, in arrival order). */
+  concurrency?: number;
+  /**
+   * How fd 0 is read (default `blocking`): blocking reads while idle, the fastest for synchronous
+   * handlers, but timers and other callbacks of your own only run while a request is pending.
+   * Choose `stream` if the handler must do background work between requests.
+   */
+  readMode?: ReadMode;
+  /** Exit the process when done (default true): 0 on end of input, 2 on a protocol violation. If false, `serve()` resolves or rejects instead. */
+  exitOnEnd?: boolean;
+}
+
+/** Checked, defaulted options. */
+export interface ResolvedServeOptions {
+  name: string;
+  maxPayload: number;
+  concurrency: number;
+  readMode: ReadMode;
+  exitOnEnd: boolean;
+}
+
+function invalid(message: string): UmdError {
+  return new UmdError(UmdErrorCode.INVALID_ARGUMENT, message);
+}
+
+/** Validates `serve()` options up front, each with a typed error. */
+export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('serve() needs an options object with a name');
+  const { name, maxPayload = DEFAULT_MAX_PAYLOAD, concurrency = 1, readMode = 'blocking', exitOnEnd = true } = options;
+  if (typeof name !== 'string' || name.length === 0) throw invalid('options.name must be a non-empty string');
+  if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
+    throw invalid(`options.maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`);
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw invalid(`options.concurrency must be an integer >= 1, got ${concurrency}`);
+  if (readMode !== 'blocking' && readMode !== 'stream') throw invalid(`options.readMode must be 'blocking' or 'stream', got ${String(readMode)}`);
+  return { name, maxPayload, concurrency, readMode, exitOnEnd: exitOnEnd !== false };
+}

@@ -1,0 +1,158 @@
+import type { FrameDecoder } from '../codec/frame-decoder.js';
+import type { Frame } from '../codec/frame.js';
+import { STDIN_FD, readOnceAsync, readOnceSync, type ReadResult } from './fd-io.js';
+import type { RequestDispatcher } from './request-dispatcher.js';
+
+/** How the handler reads fd 0. */
+export type ReadMode = 'blocking' | 'stream';
+
+/** Read buffer for everything but large payloads. */
+const READ_BUFFER_SIZE = 256 * 1024;
+/** A payload with at least this much still to come is read straight into its final buffer. */
+const DIRECT_READ_MIN = 64 * 1024;
+
+interface ReaderEvents {
+  /** fd 0 reached end of file and every request was answered. */
+  end(bufferedBytes: number): void;
+  /** The host broke the protocol, or reading failed. */
+  fail(error: unknown): void;
+}
+
+/**
+ * Feeds fd 0 into the decoder and the dispatcher.
+ *
+ * `blocking` (default): while no request is pending, fd 0 is read with blocking `readSync`, the
+ * way a C handler reads: no event loop turn, no thread hop, so a synchronous handler answers at
+ * close to the speed of the pipe. While async work is pending, reads go to the libuv thread pool so
+ * the event loop keeps running (timers, I/O, CANCEL frames reaching `context.signal`). If fd 0
+ * turns out non-blocking (something touched `process.stdin`), it falls back to `stream`, which
+ * reads through `process.stdin` on the event loop.
+ */
+export class StdinFrameReader {
+  readonly #decoder: FrameDecoder;
+  readonly #dispatcher: RequestDispatcher;
+  readonly #events: ReaderEvents;
+  #mode: ReadMode;
+  readonly #buffer = new Uint8Array(READ_BUFFER_SIZE);
+  #asyncPending = false;
+  #scheduled = false;
+  #done = false;
+
+  constructor(decoder: FrameDecoder, dispatcher: RequestDispatcher, events: ReaderEvents, mode: ReadMode = 'blocking') {
+    this.#decoder = decoder;
+    this.#dispatcher = dispatcher;
+    this.#events = events;
+    this.#mode = mode;
+  }
+
+  /** Starts reading. */
+  start(): void {
+    this.#dispatcher.onIdle = () => queueMicrotask(this.#wake);
+    this.#run();
+  }
+
+  /** Stops reading for good (after a failure). */
+  stop(): void {
+    this.#done = true;
+  }
+
+  readonly #wake = (): void => {
+    if (!this.#asyncPending && !this.#scheduled && !this.#done && this.#mode === 'blocking') this.#run();
+  };
+
+  #target(): { into: Uint8Array; direct: boolean } {
+    const target = this.#decoder.payloadTarget();
+    if (target !== undefined && target.byteLength >= DIRECT_READ_MIN) return { into: target, direct: true };
+    return { into: this.#buffer, direct: false };
+  }
+
+  #run(): void {
+    if (this.#done) return;
+    if (this.#mode === 'stream') return this.#startStream();
+    while (this.#dispatcher.idle) {
+      const { into, direct } = this.#target();
+      const result = readOnceSync(STDIN_FD, into);
+      if (!this.#handleResult(result, direct)) return;
+    }
+    // Async work is pending: give promise chains that settle without I/O one loop turn before
+    // paying for a thread-pool read.
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#done || this.#asyncPending) return;
+      if (this.#dispatcher.idle) this.#run();
+      else this.#readAsync();
+    });
+  }
+
+  #readAsync(): void {
+    const { into, direct } = this.#target();
+    this.#asyncPending = true;
+    readOnceAsync(STDIN_FD, into, (error, result) => {
+      this.#asyncPending = false;
+      if (this.#done) return;
+      if (error) return this.#fail(error);
+      if (!this.#handleResult(result, direct)) return;
+      if (this.#dispatcher.idle) this.#run();
+      else this.#readAsync();
+    });
+  }
+
+  /** Consumes one read; false when reading must not go on this way (EOF, failure, mode change). */
+  #handleResult(result: ReadResult, direct: boolean): boolean {
+    if (result === 'again') {
+      this.#mode = 'stream';
+      this.#startStream();
+      return false;
+    }
+    if (result === 0) {
+      this.#end();
+      return false;
+    }
+    try {
+      if (direct) {
+        const frame = this.#decoder.commitPayload(result);
+        if (frame !== undefined) this.#dispatcher.handleFrame(frame);
+      } else {
+        this.#deliver(this.#decoder.push(this.#buffer.subarray(0, result)));
+      }
+    } catch (error) {
+      this.#fail(error);
+      return false;
+    }
+    return !this.#done;
+  }
+
+  #deliver(frames: Frame[]): void {
+    for (const frame of frames) {
+      if (this.#done) return;
+      this.#dispatcher.handleFrame(frame);
+    }
+  }
+
+  #startStream(): void {
+    const stdin = process.stdin;
+    stdin.on('data', (chunk: Buffer) => {
+      if (this.#done) return;
+      try {
+        this.#deliver(this.#decoder.push(chunk));
+      } catch (error) {
+        this.#fail(error);
+      }
+    });
+    stdin.once('end', () => this.#end());
+    stdin.once('error', (error) => this.#fail(error));
+  }
+
+  #end(): void {
+    if (this.#done) return;
+    this.#done = true;
+    void this.#dispatcher.whenIdle().then(() => this.#events.end(this.#decoder.bufferedBytes));
+  }
+
+  #fail(error: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#events.fail(error);
+  }
+}

@@ -1,0 +1,1 @@
+export { createChannelPair, type ChannelPair, type ChannelPairOptions } from './channel-pair.js';

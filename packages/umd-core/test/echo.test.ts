@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FramedChannel, RawChannel } from '@umd/core';
+import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SIZES = [0, 1, 64, 64 * KiB, 64 * KiB + 1, MiB, 16 * MiB, 64 * MiB];
+
+afterEach(async () => {
+  expect(await reapHandlers()).toEqual([]);
+});
+
+const handlers = [{ lang: 'JS', file: () => fixture('echo.mjs') }];
+
+for (const { lang, file } of handlers) {
+  describe(`${lang} echo handler`, () => {
+    it('framed mode echoes 0 B to 64 MiB, then exits 0 at end of input', async () => {
+      const handler = spawnHandler(file(), 'framed');
+      const channel = FramedChannel.fromChild(handler.child);
+      const hello = await channel.waitForHello({ timeoutMs: 10_000 });
+      expect(hello.maxPayload).toBe(64 * MiB);
+      for (const size of SIZES) {
+        const payload = pattern(size, size);
+        const reply = await channel.request(payload, { timeoutMs: 20_000 });
+        expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
+      }
+      channel.close();
+      expect(await handler.exited).toEqual({ code: 0, signal: null });
+    }, 60_000);
+
+    it('raw mode echoes 1 B to 64 MiB, each size a fresh handler with that request size', async () => {
+      // 0 B needs no handler: like umd_send_recv, nothing is written or read.
+      const idle = spawnHandler(file(), 'raw', { ECHO_REQUEST_SIZE: '1' });
+      expect((await RawChannel.fromChild(idle.child).exchange(new Uint8Array(0), 0)).byteLength).toBe(0);
+      for (const size of SIZES.filter((size) => size > 0)) {
+        const handler = spawnHandler(file(), 'raw', { ECHO_REQUEST_SIZE: String(size) });
+        const channel = RawChannel.fromChild(handler.child);
+        const payload = pattern(size, size + 3);
+        for (let round = 0; round < (size <= MiB ? 3 : 1); round++) {
+          const reply = await channel.exchange(payload, size, { timeoutMs: 20_000 });
+          expect(sameBytes(reply, payload), `raw echo of ${size} bytes`).toBe(true);
+        }
+        channel.close();
+        expect(await handler.exited).toEqual({ code: 0, signal: null });
+      }
+    }, 60_000);
+  });
+}

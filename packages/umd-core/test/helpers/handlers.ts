@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of a fixture in test/fixtures. */
+export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+export interface SpawnedHandler {
+  child: ChildProcess;
+  /** Everything the handler wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit status once the child exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const spawned: ChildProcess[] = [];
+
+/**
+ * Spawns a handler: a `.mjs` fixture runs with this node, anything else is executed as is.
+ * `mode` goes to the child as UMD_PROTOCOL, like the manager does.
+ */
+export function spawnHandler(file: string, mode: 'framed' | 'raw', env: Record<string, string> = {}): SpawnedHandler {
+  const command = file.endsWith('.mjs') ? process.execPath : file;
+  const args = file.endsWith('.mjs') ? [file] : [];
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, UMD_PROTOCOL: mode } });
+  spawned.push(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, stderr: () => stderr, exited };
+}
+
+/** True while `/proc/<pid>` exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  try {
+    const state = readFileSync(stat, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Kills every handler this test spawned that still runs (a test that wants to prove a handler
+ * exits on its own checks `exited` first) and returns the pids found alive in /proc afterwards.
+ */
+export async function reapHandlers(): Promise<number[]> {
+  const children = spawned.splice(0);
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await gone;
+      }
+    }),
+  );
+  return children.map((child) => child.pid!).filter((pid) => processAlive(pid));
+}
+
+/** Deterministic test bytes: `size` bytes starting at `seed`. */
+export function pattern(size: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let value = seed & 0xff;
+  for (let i = 0; i < size; i++) {
+    bytes[i] = value;
+    value = (value * 33 + 7) & 0xff;
+  }
+  return bytes;
+}
+
+/** Byte equality without a vitest diff of megabytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
