@@ -1,1 +1,22 @@
-export {};
+/**
+ * `@umd/mgmt`: the management API of umd. A {@link UmdManager} lazily imports a driver's
+ * loader, starts its handler process from a verified blob, serializes requests, and turns
+ * every fault into a typed `UmdError`. {@link defineLoader} declares the blob a driver ships.
+ * @packageDocumentation
+ */
+export { defineLoader, isLoader } from './loader/define-loader.js';
+export type { HandlerMode, HandlerSession, Loader, LoaderSpec } from './loader/loader-types.js';
+export {
+  UmdManager,
+  type UmdExitEvent,
+  type UmdManagerEvents,
+  type UmdManagerState,
+  type UmdManagerStats,
+} from './manager/umd-manager.js';
+export type { UmdManagerOptions } from './manager/manager-options.js';
+export type { RestartBudgetOptions } from './manager/restart-budget.js';
+export type { LatencySummary } from './manager/latency-stats.js';
+export type { SandboxOptions } from './process/node-flags.js';
+export { ENV_ALLOW_LIST } from './process/clean-env.js';
+export { DiagnosticsChannels } from './observability/diagnostics.js';
+export type { BlobManifest } from './build/blob-manifest.js';

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { parseBlobCliArgs } from './blob-cli-args.js';
+
+describe('umd-blob arguments', () => {
+  it('parses bundle and digest forms', () => {
+    expect(parseBlobCliArgs(['src/h.ts', '--name', 'h', '--out-dir', 'dist/blobs'])).toEqual({ kind: 'bundle', entry: 'src/h.ts', name: 'h', outDir: 'dist/blobs', minify: true });
+    expect(parseBlobCliArgs(['--digest', 'dist/blobs/h'])).toEqual({ kind: 'digest', file: 'dist/blobs/h', name: undefined });
+    expect(parseBlobCliArgs(['--digest', 'x', '--name', 'h'])).toMatchObject({ name: 'h' });
+  });
+  it('refuses incomplete or mixed arguments', () => {
+    expect(() => parseBlobCliArgs(['src/h.ts'])).toThrow(/--name/);
+    expect(() => parseBlobCliArgs([])).toThrow(/entry/);
+    expect(() => parseBlobCliArgs(['a', '--digest', 'b'])).toThrow();
+  });
+});

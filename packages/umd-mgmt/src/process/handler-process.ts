@@ -1,0 +1,221 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { UmdError, UmdErrorCode } from '@umd/core';
+import type { Loader } from '../loader/loader-types.js';
+import { debug } from '../observability/debug-log.js';
+import { type StagedBlob, stageBlob } from './blob-stage.js';
+import { buildHandlerEnv } from './clean-env.js';
+import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
+import { LineTail } from './line-tail.js';
+import { nodeArgsFor, type SandboxOptions } from './node-flags.js';
+
+/** How a handler process ended. */
+export interface ExitInfo {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Options of {@link HandlerProcess.start}. */
+export interface HandlerProcessOptions {
+  loader: Loader;
+  env?: Readonly<Record<string, string>>;
+  sandbox?: SandboxOptions;
+  stagingDir?: string;
+  /** Number of stderr lines kept for error reports. */
+  stderrTailLines?: number;
+  /** Called for every complete stderr line. */
+  onStderrLine?: (line: string, pid: number) => void;
+}
+
+// After the leader exits, wait this long for its stdio to close before reporting the exit anyway
+// (a stray grandchild could hold stderr open; it gets SIGKILLed with the group).
+const CLOSE_AFTER_EXIT_MS = 250;
+const ETXTBSY_RETRIES = 5;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * One handler process: a verified private copy of the blob, spawned without a shell in its
+ * own process group (so the whole group can be signalled), with a clean environment, stdin
+ * and stdout as pipes and stderr captured line by line.
+ */
+export class HandlerProcess {
+  /** The child process (stdin/stdout are the channel). */
+  readonly child: ChildProcess;
+  /** Its pid, which is also its process group id. */
+  readonly pid: number;
+  /** Resolves once the process has exited and its stdio has closed. */
+  readonly exited: Promise<ExitInfo>;
+  readonly #tail: LineTail;
+  readonly #staged: StagedBlob;
+  #exitInfo: ExitInfo | undefined;
+  #stopping: Promise<ExitInfo> | undefined;
+  #referenced = true;
+
+  private constructor(child: ChildProcess, staged: StagedBlob, tail: LineTail, onLine: ((line: string, pid: number) => void) | undefined) {
+    this.child = child;
+    this.pid = child.pid!;
+    this.#staged = staged;
+    this.#tail = tail;
+    const pid = this.pid;
+    trackHandlerGroup(pid);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      for (const line of tail.push(chunk)) onLine?.(line, pid);
+    });
+    // A dead handler's pipes may error (EPIPE on write); the channel reports the fault.
+    child.stdin!.on('error', () => {});
+    child.stdout!.on('error', () => {});
+    child.stderr!.on('error', () => {});
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      let info: ExitInfo | undefined;
+      const finish = () => {
+        if (this.#exitInfo !== undefined || info === undefined) return;
+        const last = tail.end();
+        if (last !== undefined) onLine?.(last, pid);
+        this.#exitInfo = info;
+        untrackHandlerGroup(pid);
+        void staged.remove();
+        debug('handler %d exited: code %s signal %s', pid, info.exitCode, info.signal);
+        resolve(info);
+      };
+      child.once('exit', (exitCode, signal) => {
+        info = { exitCode, signal };
+        // Stragglers of the group (a native handler's children) must not outlive their leader.
+        this.#signalGroup('SIGKILL');
+        setTimeout(finish, CLOSE_AFTER_EXIT_MS).unref();
+      });
+      child.once('close', finish);
+    });
+  }
+
+  /**
+   * Verifies and stages the blob, spawns it and waits until the process runs.
+   * @throws UmdError `UMD_BLOB_INTEGRITY` (nothing ran), `UMD_START_FAILED` (spawn failed).
+   */
+  static async start(options: HandlerProcessOptions): Promise<HandlerProcess> {
+    const { loader, sandbox = {} } = options;
+    const staged = await stageBlob(loader, { stagingDir: options.stagingDir, uid: sandbox.uid, gid: sandbox.gid });
+    try {
+      const env = buildHandlerEnv(loader.mode, options.env);
+      const [command, args] =
+        loader.kind === 'js'
+          ? [process.execPath, [...nodeArgsFor(staged.file, sandbox), ...loader.args]]
+          : [staged.file, [...loader.args]];
+      for (let attempt = 0; ; attempt++) {
+        const child = spawn(command, args, {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env,
+          cwd: '/',
+          detached: true, // own session and process group: stop() signals the whole group
+          shell: false,
+          windowsHide: true,
+          ...(sandbox.uid !== undefined ? { uid: sandbox.uid } : {}),
+          ...(sandbox.gid !== undefined ? { gid: sandbox.gid } : {}),
+        });
+        const error = await new Promise<Error | undefined>((resolve) => {
+          child.once('spawn', () => resolve(undefined));
+          child.once('error', resolve);
+        });
+        if (error === undefined) {
+          const handler = new HandlerProcess(child, staged, new LineTail(options.stderrTailLines), options.onStderrLine);
+          debug('handler %s started: pid %d (%s)', loader.name, handler.pid, loader.kind);
+          // A native program is exec'd by now: its file is no longer needed.
+          if (loader.kind === 'native') await staged.remove();
+          return handler;
+        }
+        // Another thread's fork may briefly hold our just-written executable open for writing.
+        if ((error as NodeJS.ErrnoException).code === 'ETXTBSY' && attempt < ETXTBSY_RETRIES) {
+          await sleep(5 * (attempt + 1));
+          continue;
+        }
+        throw new UmdError(UmdErrorCode.START_FAILED, `${loader.name}: cannot spawn handler: ${error.message}`, {
+          cause: error,
+          handlerName: loader.name,
+        });
+      }
+    } catch (error) {
+      await staged.remove();
+      throw error;
+    }
+  }
+
+  /** Exit status once the process has exited, else `undefined`. */
+  get exitInfo(): ExitInfo | undefined {
+    return this.#exitInfo;
+  }
+
+  /** True until the process has exited. */
+  get alive(): boolean {
+    return this.#exitInfo === undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last lines of the handler's stderr, oldest first. */
+  stderrTail(): string[] {
+    return this.#tail.lines();
+  }
+
+  /** Removes the private copy of the blob (once the handler has loaded it). */
+  removeBlob(): Promise<void> {
+    return this.#staged.remove();
+  }
+
+  /** Sends `signal` to the handler's whole process group. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.#exitInfo === undefined) this.#signalGroup(signal);
+  }
+
+  /**
+   * Stops the handler: close its stdin (a well-behaved handler exits 0), wait `graceMs`,
+   * SIGTERM the group, wait `graceMs`, SIGKILL the group. Idempotent: later calls share the first.
+   */
+  stop(graceMs: number): Promise<ExitInfo> {
+    this.#stopping ??= (async () => {
+      this.setReferenced(true);
+      this.child.stdin!.end();
+      if (await this.#exitsWithin(graceMs)) return this.exited;
+      debug('handler %d: still alive %d ms after stdin EOF, SIGTERM', this.pid, graceMs);
+      this.kill('SIGTERM');
+      if (await this.#exitsWithin(graceMs)) return this.exited;
+      debug('handler %d: still alive %d ms after SIGTERM, SIGKILL', this.pid, graceMs);
+      this.kill('SIGKILL');
+      return this.exited;
+    })();
+    return this.#stopping;
+  }
+
+  /**
+   * Whether the handler keeps the host's event loop alive. The manager references it only
+   * while work is pending, so an idle handler never keeps a finished host script running
+   * (the host's exit hook then kills it).
+   */
+  setReferenced(referenced: boolean): void {
+    if (referenced === this.#referenced) return;
+    this.#referenced = referenced;
+    const method = referenced ? 'ref' : 'unref';
+    this.child[method]();
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) {
+      const handle = stream as unknown as { ref?: () => void; unref?: () => void } | null;
+      handle?.[method]?.();
+    }
+  }
+
+  async #exitsWithin(ms: number): Promise<boolean> {
+    if (this.#exitInfo !== undefined) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    const result = await Promise.race([this.exited.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone
+    }
+  }
+}

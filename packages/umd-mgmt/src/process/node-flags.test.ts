@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { nodeArgsFor, permissionFlag } from './node-flags.js';
+
+describe('permission flags', () => {
+  it('prefers --permission, falls back to --experimental-permission', () => {
+    expect(permissionFlag(new Set(['--permission', '--experimental-permission']))).toBe('--permission');
+    expect(permissionFlag(new Set(['--experimental-permission']))).toBe('--experimental-permission');
+    expect(permissionFlag(new Set())).toBeUndefined();
+  });
+
+  it('knows the running node', () => {
+    expect(permissionFlag()).toMatch(/^--(experimental-)?permission$/);
+  });
+
+  it('grants read access to the blob only, and nothing else', () => {
+    const args = nodeArgsFor('/tmp/umd-x/echo.blob.mjs', { maxOldSpaceSizeMb: 64 }, new Set(['--experimental-permission', '--disable-warning']));
+    expect(args).toEqual([
+      '--experimental-permission',
+      '--allow-fs-read=/tmp/umd-x/echo.blob.mjs',
+      '--disable-warning=ExperimentalWarning',
+      '--max-old-space-size=64',
+      '/tmp/umd-x/echo.blob.mjs',
+    ]);
+    expect(args.some((a) => /allow-(fs-write|child-process|worker|addons|wasi)/.test(a))).toBe(false);
+  });
+
+  it('runs unsandboxed only when asked', () => {
+    expect(nodeArgsFor('/b.mjs', { permission: false })).toEqual(['/b.mjs']);
+    expect(() => nodeArgsFor('/b.mjs', {}, new Set())).toThrow(/permission/);
+  });
+});

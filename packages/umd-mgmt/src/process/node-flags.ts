@@ -1,0 +1,37 @@
+/** Sandbox settings of a handler process. */
+export interface SandboxOptions {
+  /** JS handlers: run under Node's permission model (no fs writes, child processes, workers, addons, WASI). Default `true`. Ignored for native handlers. */
+  permission?: boolean;
+  /** Run the handler as this user id (needs a root host). */
+  uid?: number;
+  /** Run the handler as this group id (needs a root host). */
+  gid?: number;
+  /** JS handlers: V8 old-space cap in MiB (`--max-old-space-size`). Default: Node's own. */
+  maxOldSpaceSizeMb?: number;
+}
+
+/** The running Node's name for the permission switch, or `undefined` if it has none (Node < 20). */
+export function permissionFlag(flags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string | undefined {
+  if (flags.has('--permission')) return '--permission';
+  if (flags.has('--experimental-permission')) return '--experimental-permission';
+  return undefined;
+}
+
+/**
+ * Node arguments for a JS blob at `blobPath`: the permission model with read access to the
+ * blob only (no `--allow-*` grants for writes, child processes, workers, addons or WASI),
+ * a quiet experimental warning, and the memory cap.
+ */
+export function nodeArgsFor(blobPath: string, sandbox: SandboxOptions = {}, flags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string[] {
+  const args: string[] = [];
+  if (sandbox.permission !== false) {
+    const flag = permissionFlag(flags);
+    if (flag === undefined) throw new Error('this Node has no permission model; pass sandbox.permission = false to run unsandboxed');
+    args.push(flag, `--allow-fs-read=${blobPath}`);
+    // The "Permission is an experimental feature" warning would otherwise open every stderr tail.
+    if (flags.has('--disable-warning')) args.push('--disable-warning=ExperimentalWarning');
+  }
+  if (sandbox.maxOldSpaceSizeMb !== undefined) args.push(`--max-old-space-size=${sandbox.maxOldSpaceSizeMb}`);
+  args.push(blobPath);
+  return args;
+}

@@ -1,0 +1,22 @@
+// Builds the handler fixtures into blobs with our own buildBlob (and cc for the native one), once per run.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildBlob } from '../src/build/build-blob.js';
+import { recordBlob } from '../src/build/blob-manifest.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const BUILT = join(here, 'fixtures', '.built');
+
+export default async function setup(): Promise<void> {
+  mkdirSync(BUILT, { recursive: true });
+  for (const name of ['echo', 'stubborn', 'raw']) {
+    await buildBlob({ entry: join(here, 'fixtures', 'handlers', `${name}-handler.mjs`), outDir: BUILT, name });
+  }
+  const header = join(here, '..', 'node_modules', '@umd', 'core', 'native', 'umd_wire.h');
+  const native = join(BUILT, 'native-echo');
+  execFileSync('cc', ['-O2', '-Wall', '-Werror', `-I${dirname(header)}`, '-o', native, join(here, 'fixtures', 'native', 'native-echo.c')], { stdio: 'inherit' });
+  await recordBlob({ file: native, name: 'native-echo' });
+  if (!existsSync(native)) throw new Error('native fixture did not build');
+}

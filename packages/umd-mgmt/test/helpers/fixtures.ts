@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, expect } from 'vitest';
+import { defineLoader, type HandlerMode, type Loader, UmdManager, type UmdManagerOptions } from '../../src/index.js';
+import { descendantsOf, groupMembers, processTable } from './process-table.js';
+
+/** Where the global setup put the built fixture blobs. */
+export const BUILT = fileURLToPath(new URL('../fixtures/.built/', import.meta.url));
+
+/** A loader for a fixture blob built by the global setup. */
+export function fixtureLoader(name: 'echo' | 'stubborn' | 'raw' | 'native-echo', overrides: Partial<Parameters<typeof defineLoader>[0]> = {}): Loader {
+  const manifest = JSON.parse(readFileSync(join(BUILT, `${name}.blob.json`), 'utf8')) as { file: string; sha256: string };
+  const mode: HandlerMode = name === 'raw' ? 'raw' : 'framed';
+  const file = join(BUILT, manifest.file);
+  return defineLoader({
+    name,
+    mode,
+    ...(name === 'native-echo' ? { executable: file } : { script: file }),
+    sha256: manifest.sha256,
+    ...overrides,
+  });
+}
+
+const managers: UmdManager[] = [];
+const pids = new Set<number>();
+
+/** A manager that is stopped after the test, and whose handler pids are checked to be gone. */
+export function managed(options: Partial<UmdManagerOptions> & Pick<UmdManagerOptions, 'loader'>): UmdManager {
+  const manager = new UmdManager({ name: 'test', ...options });
+  manager.on('start', ({ pid }) => pids.add(pid));
+  managers.push(manager);
+  return manager;
+}
+
+export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** Rejection of `promise` (fails the test if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown> & { code: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Record<string, unknown> & { code: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+// After every test: stop what the test made, then look at the real process table.
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.stop({ graceMs: 200 })));
+  const table = processTable();
+  const children = descendantsOf(process.pid, table);
+  const groups = [...pids].flatMap((pgid) => groupMembers(pgid, table));
+  pids.clear();
+  expect(children, 'child processes of the test still exist').toEqual([]);
+  expect(groups, 'handler process groups still have members').toEqual([]);
+});
