@@ -1,6 +1,7 @@
 /*
  * Constants shared by the preload library and its tests. The TypeScript side has the same
- * numbers in src/service/protocol.ts; test/preload-constants.test.ts keeps them in step.
+ * numbers in src/abi/constants.ts and src/service/protocol.ts; src/service/protocol.test.ts
+ * keeps them in step.
  */
 #ifndef BPFILTER_PRELOAD_H
 #define BPFILTER_PRELOAD_H
@@ -33,7 +34,7 @@
  * /proc/net/ip_tables_names reads ("name\n" per table, newest first). It lies outside the
  * iptables option numbers, so a real client can never send it.
  */
-#define BPFILTER_UMD_GET_TABLE_NAMES 0x10001
+#define BPFILTER_UMD_GET_TABLE_NAMES 0x1002
 
 /* umd wire format, framed mode (shared/design/wire-format.md). */
 #define UMD_MAGIC "UMD1"

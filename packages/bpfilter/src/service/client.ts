@@ -1,0 +1,74 @@
+/**
+ * A client of a running `bpfilter serve`: the same calls as the in-process front end
+ * (getsockopt, setsockopt, classify, tableNames), sent over the service's Unix socket. It is
+ * what lets a second process (the CLI's `classify`, a test) see the tables that iptables
+ * programs changed through the preload.
+ */
+import { createConnection } from 'node:net';
+import { FramedChannel, type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import { UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
+import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
+
+/** The status and bytes of one answered call. */
+export interface ServiceReply {
+  /** 0 or a negative errno. */
+  status: number;
+  /** The bytes copied back (gets), the old counters (SET_REPLACE), or a command's body. */
+  data: Uint8Array;
+}
+
+/** A connection to a bpfilter service. */
+export interface ServiceClient {
+  /** `getsockopt(SOL_IP, optname)` with `optval` as the caller's buffer. */
+  getsockopt(optname: number, optval: Uint8Array, options?: RequestOptions): Promise<ServiceReply>;
+  /** `setsockopt(SOL_IP, optname, optval)`. */
+  setsockopt(optname: number, optval: Uint8Array, options?: RequestOptions): Promise<ServiceReply>;
+  /** The handler's CLASSIFY command; `body` is its JSON request `{ table, hook, packet }`. */
+  classify(body: Uint8Array, options?: RequestOptions): Promise<ServiceReply>;
+  /** The tables in use, newest first (what the preload shows as `/proc/net/ip_tables_names`). */
+  tableNames(options?: RequestOptions): Promise<string[]>;
+  /** Closes the connection. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Connects to the service at `socketPath` and waits for its HELLO.
+ * @throws UmdError `UMD_START_FAILED` if nothing listens there; `UMD_PROTOCOL` if it does not speak umd.
+ */
+export async function connectService(socketPath: string, options: RequestOptions = {}): Promise<ServiceClient> {
+  const socket = createConnection(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', (error) =>
+      reject(new UmdError(UmdErrorCode.START_FAILED, `bpfilter: cannot reach the service at ${socketPath}: ${error.message}`, { cause: error })),
+    );
+  });
+  const channel = new FramedChannel(socket, socket);
+  socket.on('error', () => channel.close());
+  try {
+    await channel.waitForHello({ timeoutMs: 10_000, ...options });
+  } catch (error) {
+    channel.close();
+    socket.destroy();
+    throw error;
+  }
+  const call = async (request: Parameters<typeof encodeMboxRequest>[0], callOptions?: RequestOptions): Promise<ServiceReply> => {
+    const reply = decodeMboxReply(await channel.request(encodeMboxRequest({ pid: process.pid, ...request }), callOptions));
+    if (reply === undefined) throw new UmdError(UmdErrorCode.PROTOCOL, 'bpfilter: the service sent a reply shorter than its 4-byte status');
+    return { status: reply.status, data: reply.body };
+  };
+  return {
+    getsockopt: (optname, optval, o) => call({ isSet: false, cmd: optname, data: optval }, o),
+    setsockopt: (optname, optval, o) => call({ isSet: true, cmd: optname, data: optval }, o),
+    classify: (body, o) => call({ isSet: false, cmd: UMD_CMD_CLASSIFY, data: body }, o),
+    tableNames: async (o) => {
+      const { status, data } = await call({ isSet: false, cmd: UMD_CMD_TABLE_NAMES }, o);
+      if (status < 0) throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, { handlerCode: status });
+      return new TextDecoder().decode(data).split('\n').filter((line) => line.length > 0);
+    },
+    close: () => {
+      channel.close();
+      socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * One client of the service (one socket the preload opened): HELLO out, then REQUEST
+ * frames in, one REPLY or ERROR out for each, in order.
+ */
+import type { Socket } from 'node:net';
+import { encodeErrorPayload, encodeFrame, encodeHello, FrameDecoder, FrameType, type Frame } from '@umd/core';
+import { decodeMboxRequest, encodeMboxReply, MBOX_REQUEST_HEADER_SIZE } from '../abi/mbox.js';
+import type { BackendReply } from './backend.js';
+import type { MboxRequest } from '../abi/mbox.js';
+import { errnoOf } from './errno.js';
+import { SERVICE_MAX_PAYLOAD, SERVICE_NAME } from './protocol.js';
+
+/** Runs one decoded request for a connection (the service serializes these). */
+export type RunRequest = (request: MboxRequest, signal: AbortSignal) => Promise<BackendReply>;
+
+/** Serves `socket` until it closes; `run` does the work. Never throws. */
+export function serveConnection(socket: Socket, run: RunRequest, log: (line: string) => void): void {
+  const decoder = new FrameDecoder({ maxPayload: SERVICE_MAX_PAYLOAD });
+  const closed = new AbortController();
+  // Requests of one connection are answered in order, as a caller blocked in getsockopt expects.
+  let tail: Promise<void> = Promise.resolve();
+
+  socket.on('close', () => closed.abort());
+  socket.on('error', () => closed.abort());
+  socket.write(encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: SERVICE_MAX_PAYLOAD, name: SERVICE_NAME })));
+
+  socket.on('data', (chunk: Buffer) => {
+    let frames: Frame[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (error) {
+      // A client that breaks the framing cannot be answered reliably: drop it.
+      log(`dropping a client: ${(error as Error).message}`);
+      socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (frame.type === FrameType.Cancel) continue; // the preload never cancels; nothing to undo
+      if (frame.type !== FrameType.Request) {
+        log(`dropping a client: it sent a frame of type ${frame.type}, only REQUEST and CANCEL are expected`);
+        socket.destroy();
+        return;
+      }
+      tail = tail.then(() => answer(frame));
+    }
+  });
+
+  async function answer(frame: Frame): Promise<void> {
+    if (closed.signal.aborted) return;
+    const request = decodeMboxRequest(frame.payload);
+    let reply: Uint8Array;
+    let type: FrameType = FrameType.Reply;
+    if (!request) {
+      type = FrameType.Error;
+      reply = encodeErrorPayload(-errnoOf('EINVAL'), `request of ${frame.payload.length} bytes is shorter than the ${MBOX_REQUEST_HEADER_SIZE}-byte mbox_request header`);
+    } else {
+      try {
+        const result = await run(request, closed.signal);
+        reply = encodeMboxReply(result.status, result.body);
+      } catch (error) {
+        type = FrameType.Error;
+        const message = error instanceof Error ? error.message : String(error);
+        reply = encodeErrorPayload(-errnoForFailure(error), message);
+        log(`request cmd ${request.cmd} (${request.isSet ? 'set' : 'get'}) from pid ${request.pid} failed: ${message}`);
+      }
+    }
+    if (!socket.destroyed) socket.write(encodeFrame(type, frame.id, reply));
+  }
+}
+
+/** The errno a client sees when the service could not run its request. */
+function errnoForFailure(error: unknown): number {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'UMD_TIMEOUT') return errnoOf('ETIMEDOUT');
+  if (code === 'UMD_TOO_LARGE') return errnoOf('EMSGSIZE');
+  if (code === 'UMD_QUEUE_FULL') return errnoOf('EAGAIN');
+  if (code === 'UMD_ABORTED' || code === 'UMD_STOPPED' || code === 'UMD_CLOSED') return errnoOf('ESHUTDOWN');
+  if (code === 'UMD_START_FAILED' || code === 'UMD_CRASH_LOOP' || code === 'UMD_BLOB_INTEGRITY' || code === 'UMD_LOADER') {
+    return errnoOf('EHOSTDOWN');
+  }
+  return errnoOf('EIO');
+}

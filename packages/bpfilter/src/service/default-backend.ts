@@ -1,0 +1,83 @@
+/**
+ * The service's default backend: the package's sockopt front end (one manager, one handler,
+ * tables kept across handler restarts). Requests arrive as the preload encoded them.
+ */
+import { UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
+import type { MboxRequest } from '../abi/mbox.js';
+import { BpfilterSockopt, type BpfilterSockoptOptions } from '../sockopt/index.js';
+import type { BackendReply, ServiceBackend } from './backend.js';
+import { errnoOf } from './errno.js';
+
+/** Options of {@link createDefaultBackend}. */
+export interface DefaultBackendOptions {
+  /** An existing front end to serve (not stopped by close()); default: a new one. */
+  sockopt?: BpfilterSockopt;
+  /** Options for the new front end when `sockopt` is not given. */
+  sockoptOptions?: BpfilterSockoptOptions;
+  /** Receives the handler's stderr lines and restore events. */
+  log?: (line: string) => void;
+}
+
+/** A backend over a {@link BpfilterSockopt}: the one the service uses unless told otherwise. */
+export interface SockoptBackend extends ServiceBackend {
+  /** The front end answering the requests. */
+  readonly sockopt: BpfilterSockopt;
+}
+
+/** Creates the service's backend over the bpfilter front end. */
+export function createDefaultBackend(options: DefaultBackendOptions = {}): SockoptBackend {
+  const owned = options.sockopt === undefined;
+  const sockopt = options.sockopt ?? new BpfilterSockopt(options.sockoptOptions);
+  const log = options.log;
+  if (log && owned) {
+    sockopt.manager.on('stderr', (line: string, pid: number) => log(`handler ${pid}: ${line}`));
+    sockopt.manager.on('exit', (event: { pid: number; exitCode: number | null; signal: string | null; expected: boolean }) => {
+      if (!event.expected) log(`handler ${event.pid} exited (code ${event.exitCode}, signal ${event.signal})`);
+    });
+    sockopt.on('restore', (event: { pid: number; tables: string[] }) => log(`handler ${event.pid}: restored ${event.tables.join(', ')}`));
+  }
+  return {
+    sockopt,
+    request: (request, { signal }) => dispatch(sockopt, request, signal),
+    close: async () => {
+      if (owned) await sockopt.stop();
+    },
+  };
+}
+
+async function dispatch(sockopt: BpfilterSockopt, request: MboxRequest, signal: AbortSignal): Promise<BackendReply> {
+  const call = { signal, pid: request.pid, addr: request.addr };
+  if (request.isSet) {
+    const result = await sockopt.setsockopt(request.cmd, callerBuffer(request), call);
+    return { status: result.status, body: result.data };
+  }
+  if (request.cmd === UMD_CMD_TABLE_NAMES) {
+    const names = await sockopt.tableNames(call);
+    return { status: 0, body: new TextEncoder().encode(names.map((name) => `${name}\n`).join('')) };
+  }
+  if (request.cmd === UMD_CMD_CLASSIFY) {
+    const table = classifyTable(request.data);
+    if (table === undefined) return { status: -errnoOf('EINVAL') };
+    return sockopt.classify(table, request.data, call);
+  }
+  const result = await sockopt.getsockopt(request.cmd, callerBuffer(request), call);
+  return { status: result.status, body: result.data };
+}
+
+/** The caller's buffer: `len` bytes, from the inline bytes (a get may send fewer: the rest reads as zero). */
+function callerBuffer(request: MboxRequest): Uint8Array {
+  if (request.data.length === request.len) return request.data;
+  const buffer = new Uint8Array(request.len);
+  buffer.set(request.data.subarray(0, request.len));
+  return buffer;
+}
+
+/** The table a CLASSIFY request names (its body is JSON `{ table, hook, packet }`). */
+function classifyTable(body: Uint8Array): string | undefined {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body)) as { table?: unknown };
+    return typeof parsed.table === 'string' ? parsed.table : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * `bpfilter exec -- COMMAND...`: runs a program with the preload library, so that its
+ * iptables socket options go to a bpfilter service instead of the kernel: the one at
+ * `socketPath`, or a fresh in-process service that lives as long as the command.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UmdError, UmdErrorCode } from '@umd/core';
+import { requirePreloadLibrary } from './preload-path.js';
+import { BPFILTER_SOCKET_ENV } from './protocol.js';
+import { serve, type ServeOptions } from './server.js';
+
+/** Options of {@link exec}. */
+export interface ExecOptions {
+  /** The program to run (looked up in PATH). */
+  command: string;
+  /** Its arguments. */
+  args?: readonly string[];
+  /** A running service's socket. Default: start one for the duration of the command. */
+  socketPath?: string;
+  /** Environment of the command (default: this process's); the preload variables are added. */
+  env?: NodeJS.ProcessEnv;
+  /** stdio of the command (default: inherit). */
+  stdio?: StdioOptions;
+  /** The preload library to use (default: the one this package built). */
+  preloadLibrary?: string;
+  /** Options of the in-process service when `socketPath` is not given. */
+  serve?: Omit<ServeOptions, 'socketPath' | 'signal'>;
+  /** Aborting it sends SIGTERM to the command. */
+  signal?: AbortSignal;
+}
+
+/** How the command ended. */
+export interface ExecResult {
+  /** Its exit code, or null if a signal ended it. */
+  exitCode: number | null;
+  /** The signal that ended it, if any. */
+  signal: NodeJS.Signals | null;
+}
+
+/** The environment that points a program at a service: LD_PRELOAD (prepended) and BPFILTER_SOCKET. */
+export function preloadEnvironment(socketPath: string, env: NodeJS.ProcessEnv = process.env, library = requirePreloadLibrary()): NodeJS.ProcessEnv {
+  const preload = env.LD_PRELOAD ? `${library} ${env.LD_PRELOAD}` : library;
+  return { ...env, LD_PRELOAD: preload, [BPFILTER_SOCKET_ENV]: socketPath };
+}
+
+/**
+ * Runs the command to completion with the preload library.
+ * @throws UmdError `UMD_START_FAILED` if the library is missing or the command cannot be spawned.
+ */
+export async function exec(options: ExecOptions): Promise<ExecResult> {
+  const library = requirePreloadLibrary(options.preloadLibrary);
+  options.signal?.throwIfAborted();
+  let socketPath = options.socketPath;
+  let ownService: Awaited<ReturnType<typeof serve>> | undefined;
+  let ownDir: string | undefined;
+  if (socketPath === undefined) {
+    ownDir = mkdtempSync(join(tmpdir(), 'bpfilter-'));
+    socketPath = join(ownDir, 'bpfilter.sock');
+    ownService = await serve({ ...options.serve, socketPath });
+  }
+  try {
+    return await run(options, preloadEnvironment(socketPath, options.env ?? process.env, library));
+  } finally {
+    await ownService?.close();
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+  }
+}
+
+function run(options: ExecOptions, env: NodeJS.ProcessEnv): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(options.command, [...(options.args ?? [])], { env, stdio: options.stdio ?? 'inherit' });
+    const onAbort = () => child.kill('SIGTERM');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.once('error', (error) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      reject(new UmdError(UmdErrorCode.START_FAILED, `bpfilter exec: cannot run ${options.command}: ${error.message}`, { cause: error }));
+    });
+    child.once('close', (exitCode, signal) => {
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ exitCode, signal });
+    });
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * `bpfilter serve`: a Unix socket in front of ONE bpfilter front end, for the preload
+ * library. Many clients may connect (libxtables opens a fresh socket per revision probe);
+ * their requests run one at a time, as under the kernel's bpfilter lock.
+ */
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
+import { UmdError, UmdErrorCode } from '@umd/core';
+import { SerialLock } from '../sockopt/serial-lock.js';
+import type { ServiceBackend } from './backend.js';
+import { serveConnection } from './connection.js';
+import { createDefaultBackend } from './default-backend.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Path of the Unix socket to create (mode 0600). A stale socket file there is replaced. */
+  socketPath: string;
+  /** What answers the requests. Default: a fresh bpfilter front end (handler started lazily). */
+  backend?: ServiceBackend;
+  /** Where service events go (one line each). Default: nowhere. */
+  log?: (line: string) => void;
+  /** Aborting it closes the service, as {@link BpfilterService.close} does. */
+  signal?: AbortSignal;
+}
+
+/** A running service. */
+export interface BpfilterService {
+  /** The socket path clients connect to (put it in `BPFILTER_SOCKET`). */
+  readonly socketPath: string;
+  /** The backend answering requests. */
+  readonly backend: ServiceBackend;
+  /** Number of clients connected right now. */
+  readonly connections: number;
+  /** Stops accepting, drops clients, closes the backend and removes the socket file. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service and resolves once it listens.
+ * @throws UmdError `UMD_INVALID_ARGUMENT` when the path is taken by a live service or a non-socket file.
+ */
+export async function serve(options: ServeOptions): Promise<BpfilterService> {
+  const { socketPath } = options;
+  const log = options.log ?? (() => {});
+  if (typeof socketPath !== 'string' || socketPath.length === 0) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serve() needs a socketPath');
+  }
+  options.signal?.throwIfAborted();
+  await clearStaleSocket(socketPath);
+  const backend = options.backend ?? createDefaultBackend({ log });
+  const lock = new SerialLock();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serveConnection(socket, (request, signal) => lock.run(() => backend.request(request, { signal })), log);
+  });
+  try {
+    await listen(server, socketPath);
+  } catch (error) {
+    await backend.close?.();
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `cannot listen on ${socketPath}: ${(error as Error).message}`, { cause: error });
+  }
+  log(`listening on ${socketPath}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+      try {
+        unlinkSync(socketPath);
+      } catch {
+        // already gone
+      }
+      await backend.close?.();
+      log('closed');
+    })());
+  const onAbort = () => void close();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  return {
+    socketPath,
+    backend,
+    get connections() {
+      return sockets.size;
+    },
+    close,
+  };
+}
+
+/** Binds with a 0600 socket: umask while binding where we may, chmod in any case. */
+function listen(server: Server, socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // process.umask() cannot be set in worker threads; chmod below still applies.
+    const canUmask = isMainThread;
+    const previous = canUmask ? process.umask(0o177) : undefined;
+    try {
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        try {
+          chmodSync(socketPath, 0o600);
+          resolve();
+        } catch (error) {
+          server.close();
+          reject(error as Error);
+        }
+      });
+    } finally {
+      if (previous !== undefined) process.umask(previous);
+    }
+  });
+}
+
+/** Removes a socket file nobody listens on; refuses a live one or a file that is not a socket. */
+async function clearStaleSocket(socketPath: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(socketPath).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${socketPath} exists and is not a socket; refusing to replace it`);
+  }
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = createConnection(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `a service already listens on ${socketPath}`);
+  unlinkSync(socketPath);
+}

@@ -1,0 +1,110 @@
+/**
+ * Real iptables programs (Debian's iptables-legacy 1.8.9) change and read bpfilter's tables
+ * through `bpfilter exec`, and print exactly what they print against a kernel: the same
+ * commands run against the kernel of another throwaway namespace give the expected output.
+ * Every run ends by checking that its namespace's kernel tables stayed empty.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  missingPrerequisite,
+  runInNamespace,
+  startService,
+  withoutCounters,
+  withoutSaveComments,
+  type NamespaceRun,
+  type ServiceProcess,
+  type Step,
+} from './iptables/namespace.js';
+import { BUILD_STEPS, TEARDOWN_STEPS } from './iptables/scenario.js';
+
+const missing = missingPrerequisite();
+// In CI the prerequisites are installed by .ci/run: missing ones fail the run instead of skipping.
+const mustRun = process.env.CI === 'true' || process.env.CI === '1';
+
+describe.runIf(mustRun && missing)('iptables prerequisites (CI)', () => {
+  it('are installed', () => {
+    expect.fail(`cannot run the iptables tests: ${missing}`);
+  });
+});
+
+describe.skipIf(missing !== undefined)(`iptables-legacy through bpfilter exec${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  // Each test gets a fresh service, as each kernel run gets a fresh namespace.
+  let service: ServiceProcess | undefined;
+  let scratch: string;
+
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'bpfilter-ipt-'));
+  });
+  beforeEach(async () => {
+    service = await startService();
+  });
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+  });
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** Runs the same steps against a kernel and through bpfilter, in two fresh namespaces. */
+  async function both(steps: Step[]): Promise<{ kernel: NamespaceRun; bpfilter: NamespaceRun }> {
+    const [kernel, bpfilter] = await Promise.all([runInNamespace(steps), runInNamespace(steps, { socketPath: service!.socketPath })]);
+    expectKernelUntouched(bpfilter);
+    return { kernel, bpfilter };
+  }
+
+  function expectSameOutput(kernel: NamespaceRun, bpfilter: NamespaceRun): void {
+    const shown = (run: NamespaceRun) =>
+      run.results.map((r) => ({
+        command: [r.step.program, ...(r.step.args ?? [])].join(' '),
+        status: r.status,
+        stdout: r.step.program === 'save' ? withoutSaveComments(r.stdout) : r.stdout,
+        stderr: r.stderr,
+      }));
+    expect(shown(bpfilter)).toEqual(shown(kernel));
+  }
+
+  it('builds, lists, edits and refuses exactly as against a kernel, then tears down', { timeout: 120_000 }, async () => {
+    const steps = [...BUILD_STEPS, ...TEARDOWN_STEPS];
+    const { kernel, bpfilter } = await both(steps);
+    // The kernel side really did something (the expectation is not empty).
+    expect(kernel.kernelSave).toContain('*raw');
+    expect(kernel.results.find((r) => r.step.args?.join(' ') === '-S')?.stdout).toContain('-A web -g audit');
+    expectSameOutput(kernel, bpfilter);
+  });
+
+  it('iptables-legacy-restore of the saved text reproduces the same tables', { timeout: 120_000 }, async () => {
+    // The save text comes from the kernel side after BUILD_STEPS; both sides restore it.
+    const built = await runInNamespace(BUILD_STEPS);
+    const saved = built.results.at(-2)!.stdout;
+    expect(saved).toContain('-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j DROP');
+    const file = join(scratch, 'saved.rules');
+    writeFileSync(file, saved);
+    const steps: Step[] = [
+      { program: 'iptables', args: ['-F'] },
+      { program: 'iptables', args: ['-X'] },
+      { program: 'iptables', args: ['-t', 'raw', '-F'] },
+      { program: 'restore', stdinFile: file },
+      { program: 'save' },
+      { program: 'iptables', args: ['-S'] },
+      { program: 'iptables', args: ['-t', 'raw', '-L', '-n', '-v'] },
+      // --noflush keeps what is there and adds.
+      { program: 'restore', args: ['--noflush'], stdinFile: file },
+      { program: 'iptables', args: ['-S', 'INPUT'] },
+      { program: 'restore', args: ['--test'], stdinFile: file },
+    ];
+    const { kernel, bpfilter } = await both(steps);
+    expectSameOutput(kernel, bpfilter);
+    // "Counters aside": the restored tables print the very text that was restored.
+    const restored = bpfilter.results[4]!.stdout;
+    expect(withoutCounters(withoutSaveComments(restored))).toBe(withoutCounters(withoutSaveComments(saved)));
+  });
+});
+
+function expectKernelUntouched(run: NamespaceRun): void {
+  expect(run.kernelTableNames, 'the namespace kernel has no iptables table').toBe('');
+  expect(run.kernelSave, 'iptables-legacy-save of the namespace kernel prints nothing').toBe('');
+}

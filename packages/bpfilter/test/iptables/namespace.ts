@@ -1,0 +1,200 @@
+/**
+ * Runs iptables programs inside throwaway network namespaces (`unshare -n`), either against
+ * that namespace's kernel (to learn the expected output) or through `bpfilter exec` against a
+ * bpfilter service. Every bpfilter run ends by reading the namespace's own kernel tables
+ * WITHOUT the preload, so a test can prove nothing reached the kernel.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package's built CLI (tests run after the build). */
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** The built preload library. */
+export const PRELOAD = fileURLToPath(new URL('../../dist/native/bpfilter_preload.so', import.meta.url));
+
+/** Absolute path of a program in PATH (plus the sbin directories), or undefined. */
+export function which(program: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin'];
+  return dirs
+    .filter((dir) => dir.startsWith('/'))
+    .map((dir) => join(dir, program))
+    .find((path) => existsSync(path));
+}
+
+/** The iptables programs under test. */
+export const PROGRAMS = {
+  iptables: which('iptables-legacy'),
+  save: which('iptables-legacy-save'),
+  restore: which('iptables-legacy-restore'),
+} as const;
+
+/**
+ * Why these tests cannot run here, or undefined when they can. In CI (CI=true) a reason is
+ * a failure, not a skip: `.ci/run` installs Debian's iptables.
+ */
+export function missingPrerequisite(): string | undefined {
+  if (process.platform !== 'linux') return 'iptables tests need Linux network namespaces';
+  if (!PROGRAMS.iptables || !PROGRAMS.save || !PROGRAMS.restore) {
+    return 'iptables-legacy, iptables-legacy-save or iptables-legacy-restore is not installed (Debian package `iptables`)';
+  }
+  if (!existsSync(PRELOAD)) return `the preload library ${PRELOAD} was not built (no C compiler?)`;
+  if (!existsSync(CLI)) return `the CLI ${CLI} was not built`;
+  const probe = spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
+  if (probe.status !== 0) return '`unshare -n` does not work here (needs root or user namespaces)';
+  return undefined;
+}
+
+/** One program run in a namespace: argv and, optionally, a file for its stdin. */
+export interface Step {
+  /** Which program: `iptables` (iptables-legacy), `save`, `restore`. */
+  program: keyof typeof PROGRAMS;
+  /** Its arguments. */
+  args?: string[];
+  /** A file to feed on stdin. */
+  stdinFile?: string;
+}
+
+/** What one step printed and returned. */
+export interface StepResult {
+  step: Step;
+  stdout: string;
+  stderr: string;
+  status: number;
+}
+
+/** A namespace run: each step's result, and the namespace's kernel tables read at the end. */
+export interface NamespaceRun {
+  results: StepResult[];
+  /** `iptables-legacy-save` of the namespace's kernel, without the preload. */
+  kernelSave: string;
+  /** `/proc/net/ip_tables_names` of the namespace's kernel, without the preload. */
+  kernelTableNames: string;
+}
+
+function quote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Runs `steps` in order in ONE fresh network namespace. With `socketPath`, each program runs
+ * through `bpfilter exec --socket socketPath --`; without, against the namespace's kernel.
+ */
+export async function runInNamespace(steps: Step[], options: { socketPath?: string } = {}): Promise<NamespaceRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfilter-ns-'));
+  try {
+    const prefix = options.socketPath ? [process.execPath, CLI, 'exec', '--socket', options.socketPath, '--'] : [];
+    const lines = [
+      'set -u',
+      // Our own lock file: parallel runs (kernel and bpfilter side) must not wait on /run/xtables.lock.
+      `export XTABLES_LOCKFILE=${quote(join(dir, 'xtables.lock'))}`,
+      `step() { n=$1; in=$2; shift 2; "$@" <"$in" >"${dir}/$n.out" 2>"${dir}/$n.err"; echo $? >"${dir}/$n.rc"; }`,
+    ];
+    steps.forEach((step, i) => {
+      const program = PROGRAMS[step.program];
+      if (!program) throw new Error(`${step.program} is not installed`);
+      const argv = [...prefix, program, ...(step.args ?? [])].map(quote).join(' ');
+      lines.push(`step ${i} ${quote(step.stdinFile ?? '/dev/null')} ${argv}`);
+    });
+    // The namespace's own kernel, read without the preload: must stay empty on the bpfilter side.
+    lines.push(`env -u LD_PRELOAD ${quote(PROGRAMS.save!)} >"${dir}/kernel.save" 2>&1`);
+    lines.push(`env -u LD_PRELOAD cat /proc/net/ip_tables_names >"${dir}/kernel.names" 2>&1`);
+    const script = join(dir, 'run.sh');
+    writeFileSync(script, `${lines.join('\n')}\n`);
+    await new Promise<void>((resolve, reject) => {
+      execFile('unshare', ['-n', 'sh', script], { env: withoutPreload(process.env), timeout: 90_000 }, (error) =>
+        error ? reject(error) : resolve(),
+      );
+    });
+    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+    return {
+      results: steps.map((step, i) => ({ step, stdout: read(`${i}.out`), stderr: read(`${i}.err`), status: Number(read(`${i}.rc`).trim()) })),
+      kernelSave: read('kernel.save'),
+      kernelTableNames: read('kernel.names'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function withoutPreload(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  delete copy.LD_PRELOAD;
+  delete copy.BPFILTER_SOCKET;
+  return copy;
+}
+
+/** iptables-save text without the `# Generated/Completed` comment lines (they carry timestamps). */
+export function withoutSaveComments(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join('\n');
+}
+
+/** iptables-save text with every `[packets:bytes]` counter zeroed ("counters aside"). */
+export function withoutCounters(text: string): string {
+  return text.replace(/\[\d+:\d+\]/g, '[0:0]');
+}
+
+/** A `bpfilter serve` child process on a fresh socket, for one test file. */
+export interface ServiceProcess {
+  socketPath: string;
+  child: ChildProcess;
+  /** The service's stderr so far. */
+  readonly log: string;
+  /** Pids of the service's children (the bpfilter handler, once started). */
+  childPids(): number[];
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/cli.js serve --socket <tmp>` and waits until it listens. */
+export async function startService(): Promise<ServiceProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfilter-svc-'));
+  const socketPath = join(dir, 'bpfilter.sock');
+  const child = spawn(process.execPath, [CLI, 'serve', '--socket', socketPath, '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bpfilter serve did not start:\n${log}`)), 15_000);
+    child.stderr!.on('data', (chunk: string) => {
+      log += chunk;
+      if (log.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bpfilter serve exited with ${code}:\n${log}`));
+    });
+  });
+  return {
+    socketPath,
+    child,
+    get log() {
+      return log;
+    },
+    childPids: () => {
+      const pid = child.pid!;
+      const tasks = readdirSync(`/proc/${pid}/task`);
+      return tasks.flatMap((task) => {
+        try {
+          return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+        } catch {
+          return [];
+        }
+      });
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
