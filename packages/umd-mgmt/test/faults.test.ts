@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+import { isAlive, waitForDeath } from './helpers/process-table.js';
+
+const pidOf = async (m: ReturnType<typeof managed>) => Number(str(await m.request(text('pid:'))));
+
+describe('faults', () => {
+  it('handler SIGKILLed between requests: the next request succeeds on a new pid', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const exits: unknown[] = [];
+    const restarts: unknown[] = [];
+    const errors: unknown[] = [];
+    m.on('exit', (e) => exits.push(e));
+    m.on('restart', (e) => restarts.push(e));
+    m.on('error', (e) => errors.push(e));
+    const first = await pidOf(m);
+    process.kill(first, 'SIGKILL');
+    expect(await waitForDeath(first)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(m.state).toBe('failed');
+    const second = await pidOf(m);
+    expect(second).not.toBe(first);
+    expect(exits).toEqual([{ pid: first, exitCode: null, signal: 'SIGKILL', expected: false }]);
+    expect(restarts).toEqual([{ pid: second, previousPid: first }]);
+    expect(errors).toEqual([expect.objectContaining({ code: 'UMD_HANDLER_EXITED', signal: 'SIGKILL', pid: first })]);
+    expect(m.stats()).toMatchObject({ starts: 2, restarts: 1 });
+  });
+
+  it('handler SIGKILLed during a request: it fails with UMD_HANDLER_EXITED (signal, stderr tail), never re-sent', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.request(text('stderr:about to hang'));
+    const first = await pidOf(m);
+    const pending = m.request(text('hang:'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    process.kill(first, 'SIGKILL');
+    const error = await rejection(pending);
+    expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED', signal: 'SIGKILL', exitCode: null, pid: first, handlerName: 'test' });
+    expect(error.stderrTail).toContain('about to hang');
+    const second = await pidOf(m);
+    expect(second).not.toBe(first);
+    // The new handler saw exactly one request (the pid request): the failed one was not re-sent.
+    expect(str(await m.request(text('count:')))).toBe('2');
+  });
+
+  it('handler exiting mid-request reports its exit code and stderr tail', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.request(text('stderr:last words'));
+    const error = await rejection(m.request(text('exit:7')));
+    expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED', exitCode: 7, signal: null });
+    expect(error.stderrTail).toEqual(expect.arrayContaining(['last words']));
+    expect(str(await m.request(text('ok')))).toBe('ok');
+  });
+
+  it('hung handler: the request times out, the handler is killed, the next request gets a new one', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const first = await pidOf(m);
+    const error = await rejection(m.request(text('hang:'), { timeoutMs: 200 }));
+    expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, signal: 'SIGKILL', pid: first });
+    expect(isAlive(first)).toBe(false);
+    expect(await pidOf(m)).not.toBe(first);
+  });
+
+  it('the default requestTimeoutMs applies too, and other in-flight requests of that handler fail', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE_CONCURRENCY: '4' }, maxInFlight: 4, requestTimeoutMs: 300 });
+    await m.start();
+    const hung = m.request(text('hang:'));
+    const slow = m.request(text('sleep:5000'), { timeoutMs: 10_000 });
+    expect((await rejection(hung)).code).toBe('UMD_TIMEOUT');
+    expect(await rejection(slow)).toMatchObject({ code: 'UMD_HANDLER_EXITED', signal: 'SIGKILL' });
+  });
+
+  it('protocol violation: UMD_PROTOCOL, the handler is killed and replaced', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const first = await pidOf(m);
+    const error = await rejection(m.request(text('garbage:')));
+    expect(error).toMatchObject({ code: 'UMD_PROTOCOL', pid: first });
+    expect(isAlive(first)).toBe(false);
+    expect(await pidOf(m)).not.toBe(first);
+  });
+
+  it('start timeout: a handler that never says HELLO fails the start with UMD_TIMEOUT and is killed', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'no-hello' }, startTimeoutMs: 300 });
+    const error = await rejection(m.request(text('x')));
+    expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, signal: 'SIGKILL' });
+    expect(isAlive(error.pid as number)).toBe(false);
+  });
+
+  it('crash loop: after maxStarts failed starts in the window, UMD_CRASH_LOOP until reset', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'exit-at-start' }, restartBudget: { maxStarts: 3, windowMs: 60_000 } });
+    for (let i = 0; i < 3; i++) {
+      const error = await rejection(m.request(text('x')));
+      expect(error).toMatchObject({ code: 'UMD_START_FAILED', exitCode: 3 });
+      expect(error.stderrTail).toEqual(['fixture: failing before HELLO']);
+    }
+    const loop = await rejection(m.request(text('x')));
+    expect(loop.code).toBe('UMD_CRASH_LOOP');
+    expect(m.stats().starts).toBe(3);
+    m.resetRestartBudget();
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
+  });
+
+  it('the restart window passes: starts are allowed again', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'exit-at-start' }, restartBudget: { maxStarts: 1, windowMs: 1500 } });
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_CRASH_LOOP');
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
+  });
+
+  it('a failed start fails every waiting caller with the same error, and costs one start', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'exit-at-start' } });
+    const errors = await Promise.all(Array.from({ length: 20 }, () => rejection(m.request(text('x')))));
+    expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['UMD_START_FAILED']));
+    expect(m.stats().starts).toBe(1);
+  });
+});
+
+describe('request-level errors keep the handler', () => {
+  it('a handler ERROR frame is UMD_HANDLER_ERROR with its code; same pid after', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const pid = await pidOf(m);
+    expect(await rejection(m.request(text('fail:22')))).toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -22 });
+    expect(await pidOf(m)).toBe(pid);
+  });
+
+  it('an aborted request (framed) is cancelled, not a fault', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const pid = await pidOf(m);
+    const controller = new AbortController();
+    const pending = m.request(text('sleep:300'), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 30);
+    expect((await rejection(pending)).code).toBe('UMD_ABORTED');
+    expect(await pidOf(m)).toBe(pid);
+  });
+
+  it('an abort while queued leaves the queue without touching the handler', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const pid = await pidOf(m);
+    const busy = m.request(text('sleep:200'));
+    const controller = new AbortController();
+    const queued = m.request(text('x'), { signal: controller.signal });
+    controller.abort();
+    expect((await rejection(queued)).code).toBe('UMD_ABORTED');
+    expect(str(await busy)).toBe('slept');
+    expect(str(await m.request(text('count:')))).toBe('3');
+    expect(await pidOf(m)).toBe(pid);
+  });
+
+  it('bounded queue: beyond maxInFlight + maxQueue, UMD_QUEUE_FULL at once', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), maxQueue: 2 });
+    await m.start();
+    const accepted = [m.request(text('sleep:100')), m.request(text('a')), m.request(text('b'))];
+    expect((await rejection(m.request(text('c')))).code).toBe('UMD_QUEUE_FULL');
+    expect((await Promise.all(accepted)).map(str)).toEqual(['slept', 'a', 'b']);
+  });
+
+  it('a payload over the HELLO limit is UMD_TOO_LARGE and nothing is sent', async () => {
+    const m = managed({ loader: fixtureLoader('native-echo') });
+    expect(str(await m.request(text('pid:')))).toBe('pid:'); // the native echo has no commands
+    expect((await rejection(m.request(new Uint8Array((1 << 20) + 1)))).code).toBe('UMD_TOO_LARGE');
+    expect(str(await m.request(text('still fine')))).toBe('still fine');
+  });
+
+  it('maxInFlight > 1 keeps several requests at a concurrent handler', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE_CONCURRENCY: '4' }, maxInFlight: 4 });
+    await m.start();
+    const all = Array.from({ length: 6 }, () => m.request(text('sleep:200')));
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(m.stats()).toMatchObject({ inFlight: 4, queued: 2 });
+    expect((await Promise.all(all)).map(str)).toEqual(Array(6).fill('slept'));
+  });
+
+  it('refuses the wrong call for the mode, and non-bytes payloads', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    expect((await rejection(m.requestRaw(text('12345678'), 16))).code).toBe('UMD_INVALID_ARGUMENT');
+    expect((await rejection(m.request('text' as never))).code).toBe('UMD_INVALID_ARGUMENT');
+  });
+});

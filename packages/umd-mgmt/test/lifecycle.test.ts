@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import type { Loader } from '../src/index.js';
+import { descendantsOf } from './helpers/process-table.js';
+import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+
+declare global {
+  // Set by test/fixtures/loaders/echo-loader.mjs each time its module body runs.
+  var __umdEchoLoaderImports: number | undefined;
+}
+
+describe('lazy loading and shared start', () => {
+  it('imports the loader module and spawns nothing before the first request', async () => {
+    let calls = 0;
+    const m = managed({
+      loader: () => {
+        calls++;
+        return import('./fixtures/loaders/echo-loader.mjs') as Promise<{ default: Loader }>;
+      },
+    });
+    const loads: string[] = [];
+    m.on('load', ({ name }) => loads.push(name));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(globalThis.__umdEchoLoaderImports).toBeUndefined();
+    expect(calls).toBe(0);
+    expect(m.state).toBe('idle');
+    expect(descendantsOf(process.pid)).toEqual([]);
+
+    expect(str(await m.request(text('first')))).toBe('first');
+    expect(globalThis.__umdEchoLoaderImports).toBe(1);
+    expect(calls).toBe(1);
+    expect(loads).toEqual(['echo']);
+    expect(descendantsOf(process.pid).map((p) => p.pid)).toEqual([m.pid]);
+  });
+
+  it('shares one load and one start among 200 concurrent first requests', async () => {
+    let calls = 0;
+    const m = managed({
+      loader: async () => {
+        calls++;
+        return fixtureLoader('echo');
+      },
+    });
+    const starts: number[] = [];
+    m.on('start', ({ pid }) => starts.push(pid));
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => m.request(text(`request ${i}`))));
+    expect(replies.map(str)).toEqual(Array.from({ length: 200 }, (_, i) => `request ${i}`));
+    expect(calls).toBe(1);
+    expect(starts).toHaveLength(1);
+    expect(m.stats()).toMatchObject({ starts: 1, requests: 200, replies: 200, failures: 0, inFlight: 0, queued: 0 });
+  });
+
+  it('unload() stops the handler and forgets the loader; the next request loads it again', async () => {
+    let calls = 0;
+    const m = managed({
+      loader: async () => {
+        calls++;
+        return fixtureLoader('echo');
+      },
+    });
+    const events: string[] = [];
+    m.on('load', () => events.push('load'));
+    m.on('unload', () => events.push('unload'));
+    const firstPid = Number(str(await m.request(text('pid:'))));
+    await m.unload();
+    expect(m.state).toBe('idle');
+    expect(m.pid).toBeUndefined();
+    expect(descendantsOf(process.pid)).toEqual([]);
+    const secondPid = Number(str(await m.request(text('pid:'))));
+    expect(secondPid).not.toBe(firstPid);
+    expect(calls).toBe(2);
+    expect(events).toEqual(['load', 'unload', 'load']);
+  });
+
+  it('reports a loader module without a loader as UMD_LOADER, and retries the import next time', async () => {
+    let calls = 0;
+    const m = managed({
+      loader: async () => {
+        calls++;
+        return { default: { name: 'not a loader' } } as never;
+      },
+    });
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_LOADER');
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_LOADER');
+    expect(calls).toBe(2);
+  });
+
+  it('start() starts eagerly; postStart hooks run (loader first) before any queued request', async () => {
+    const order: string[] = [];
+    const loader = fixtureLoader('echo', {
+      postStart: async (session) => {
+        order.push(`loader saw count ${str(await session.request(text('count:')))}`);
+      },
+    });
+    const m = managed({
+      loader,
+      postStart: async (session) => {
+        expect(session.hello?.name).toBe('echo');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        order.push(`manager saw count ${str(await session.request(text('count:')))}`);
+      },
+    });
+    const queued = [m.request(text('count:')), m.request(text('count:'))];
+    await m.start();
+    expect((await Promise.all(queued)).map(str)).toEqual(['3', '4']);
+    expect(order).toEqual(['loader saw count 1', 'manager saw count 2']);
+  });
+
+  it('a failing postStart fails the start with UMD_START_FAILED and leaves no process', async () => {
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      postStart: async () => {
+        throw new Error('health check failed');
+      },
+    });
+    const error = await rejection(m.request(text('x')));
+    expect(error.code).toBe('UMD_START_FAILED');
+    expect(String(error.message)).toContain('health check failed');
+    expect(m.state).toBe('failed');
+  });
+});
+
+describe('stop()', () => {
+  it('rejects in-flight and queued requests with UMD_STOPPED, ends the process, and is idempotent', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.start();
+    const pid = m.pid!;
+    const pending = Array.from({ length: 5 }, () => m.request(text('sleep:10000')));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(m.stats()).toMatchObject({ inFlight: 1, queued: 4 });
+    const exits: unknown[] = [];
+    m.on('exit', (e) => exits.push(e));
+    const first = m.stop({ graceMs: 300 });
+    expect(m.stop()).toBe(first);
+    expect(m.state).toBe('stopping');
+    expect((await rejection(m.request(text('late')))).code).toBe('UMD_STOPPED');
+    const errors = await Promise.all(pending.map(rejection));
+    expect(errors.map((e) => e.code)).toEqual(Array(5).fill('UMD_STOPPED'));
+    await first;
+    await m.stop();
+    expect(m.state).toBe('stopped');
+    // The handler finishes in-flight work after stdin EOF; its 10 s sleep outlasts the grace: SIGTERM.
+    expect(exits).toEqual([{ pid, exitCode: null, signal: 'SIGTERM', expected: true }]);
+    expect(descendantsOf(process.pid)).toEqual([]);
+    // The manager stays usable; an idle handler exits by itself (code 0) on stdin EOF.
+    expect(str(await m.request(text('again')))).toBe('again');
+    const exit = new Promise((resolve) => m.once('exit', resolve));
+    await m.stop();
+    expect(await exit).toMatchObject({ exitCode: 0, signal: null, expected: true });
+  });
+
+  it('SIGKILLs a handler that ignores stdin EOF and SIGTERM', async () => {
+    const m = managed({ loader: fixtureLoader('stubborn') });
+    const lines: string[] = [];
+    m.on('stderr', (line) => lines.push(line));
+    await m.start();
+    const exit = new Promise((resolve) => m.once('exit', resolve));
+    await m.stop({ graceMs: 150 });
+    expect(await exit).toMatchObject({ signal: 'SIGKILL', expected: true });
+    expect(lines).toEqual(expect.arrayContaining(['fixture: ignoring stdin EOF', 'fixture: ignoring SIGTERM']));
+  });
+
+  it('stops a handler that is still starting', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'no-hello' } });
+    const pending = m.request(text('x'));
+    await new Promise((resolve) => m.once('start', resolve));
+    await m.stop({ graceMs: 100 });
+    expect((await rejection(pending)).code).toBe('UMD_STOPPED');
+  });
+});
