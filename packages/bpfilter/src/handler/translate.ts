@@ -315,7 +315,8 @@ function checkExtension(
 ): void {
   const label = `${where}: ${kind} "${header.name}" revision ${header.revision}`;
   if (!spec) refuse(Errno.ENOENT, `${label}: no such ${kind}`);
-  if (!spec.revisions.includes(header.revision)) refuse(Errno.EPROTONOSUPPORT, `${label}: revision not supported (have ${spec.revisions.join(', ')})`);
+  // The kernel's lookup falls back to NFPROTO_UNSPEC, whose "not found" wins: ENOENT (measured).
+  if (!spec.revisions.includes(header.revision)) refuse(Errno.ENOENT, `${label}: revision not supported (have ${spec.revisions.join(', ')})`);
   if (spec.size !== undefined && xtAlign(spec.size) !== header.size - XT_OBJECT_HEADER_SIZE) {
     refuse(Errno.EINVAL, `${label}: data size ${header.size - XT_OBJECT_HEADER_SIZE} != ${xtAlign(spec.size)}`);
   }
