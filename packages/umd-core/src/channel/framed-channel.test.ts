@@ -1,0 +1,245 @@
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FrameType } from '../codec/constants.js';
+import { encodeErrorPayload } from '../codec/error-payload.js';
+import { encodeFrame, type Frame } from '../codec/frame.js';
+import { FrameDecoder } from '../codec/frame-decoder.js';
+import { encodeHello } from '../codec/hello.js';
+import { FramedChannel } from './framed-channel.js';
+
+/** A scripted handler: the test reads the host's frames and writes whatever frames it likes. */
+function scripted(options: ConstructorParameters<typeof FramedChannel>[2] = {}) {
+  const toHost = new PassThrough();
+  const toHandler = new PassThrough();
+  const decoder = new FrameDecoder();
+  const received: Frame[] = [];
+  toHandler.on('data', (chunk: Buffer) => received.push(...decoder.push(chunk)));
+  const channel = new FramedChannel(toHost, toHandler, options);
+  const closes: unknown[] = [];
+  channel.on('close', (reason) => closes.push(reason));
+  return {
+    channel,
+    received,
+    closes,
+    toHost,
+    toHandler,
+    hello: (maxPayload = 1 << 20) => toHost.write(encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload, name: 'scripted' }))),
+    reply: (id: number, payload: Uint8Array) => toHost.write(encodeFrame(FrameType.Reply, id, payload)),
+  };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('FramedChannel', () => {
+  it('waits for HELLO before sending, then uses fresh ids', async () => {
+    const s = scripted();
+    const first = s.channel.request(bytes('a'));
+    await tick();
+    expect(s.received).toEqual([]);
+    s.hello();
+    expect(await s.channel.waitForHello()).toEqual({ version: 1, maxPayload: 1 << 20, name: 'scripted' });
+    await tick();
+    expect(s.received).toEqual([{ type: FrameType.Request, id: 1, payload: bytes('a') }]);
+    s.reply(1, bytes('A'));
+    expect(await first).toEqual(bytes('A'));
+    const second = s.channel.request(bytes('b'));
+    await tick();
+    expect(s.received[1]).toMatchObject({ type: FrameType.Request, id: 2 });
+    s.reply(2, bytes('B'));
+    expect(await second).toEqual(bytes('B'));
+  });
+
+  it('keeps at most maxInFlight requests sent and matches out-of-order replies by id', async () => {
+    const s = scripted({ maxInFlight: 2 });
+    s.hello();
+    const replies = [0, 1, 2, 3, 4].map((i) => s.channel.request(Uint8Array.of(i)));
+    await tick();
+    expect(s.received.map((frame) => frame.id)).toEqual([1, 2]);
+    expect(s.channel.inFlight).toBe(2);
+    expect(s.channel.queued).toBe(3);
+    s.reply(2, Uint8Array.of(21));
+    await tick();
+    expect(s.received.map((frame) => frame.id)).toEqual([1, 2, 3]);
+    s.reply(1, Uint8Array.of(11));
+    s.reply(3, Uint8Array.of(31));
+    await tick();
+    s.reply(5, Uint8Array.of(51));
+    s.reply(4, Uint8Array.of(41));
+    expect(await Promise.all(replies)).toEqual([11, 21, 31, 41, 51].map((n) => Uint8Array.of(n)));
+  });
+
+  it('turns an ERROR frame into UMD_HANDLER_ERROR with the handler code and message', async () => {
+    const s = scripted();
+    s.hello();
+    const pending = s.channel.request(bytes('x'));
+    await tick();
+    s.toHost.write(encodeFrame(FrameType.Error, 1, encodeErrorPayload(-22, 'bad table')));
+    await expect(pending).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -22, requestId: 1, message: expect.stringContaining('bad table') });
+    expect(s.channel.closed).toBe(false);
+  });
+
+  it('refuses a payload over the HELLO limit with UMD_TOO_LARGE, sending nothing', async () => {
+    const s = scripted();
+    s.hello(10);
+    await expect(s.channel.request(new Uint8Array(11))).rejects.toMatchObject({ code: 'UMD_TOO_LARGE' });
+    expect(await (async () => {
+      const ok = s.channel.request(new Uint8Array(10));
+      await tick();
+      s.reply(1, new Uint8Array(0));
+      return ok;
+    })()).toEqual(new Uint8Array(0));
+    expect(s.received.map((frame) => frame.payload.byteLength)).toEqual([10]);
+  });
+
+  it('aborts a queued request without sending it', async () => {
+    const s = scripted();
+    const controller = new AbortController();
+    const pending = s.channel.request(bytes('q'), { signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    s.hello();
+    await tick();
+    expect(s.received).toEqual([]);
+    await expect(s.channel.request(bytes('z'), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+  });
+
+  it('cancels a sent request on abort, drops its late reply and goes on', async () => {
+    const s = scripted();
+    s.hello();
+    const controller = new AbortController();
+    const pending = s.channel.request(bytes('slow'), { signal: controller.signal });
+    const next = s.channel.request(bytes('next'));
+    await tick();
+    controller.abort(new Error('user gave up'));
+    await expect(pending).rejects.toMatchObject({ code: 'UMD_ABORTED', requestId: 1 });
+    await tick();
+    expect(s.received.map((frame) => [frame.type, frame.id])).toEqual([
+      [FrameType.Request, 1],
+      [FrameType.Cancel, 1],
+      [FrameType.Request, 2],
+    ]);
+    s.reply(1, bytes('late'));
+    s.reply(2, bytes('NEXT'));
+    expect(await next).toEqual(bytes('NEXT'));
+    expect(s.channel.closed).toBe(false);
+  });
+
+  it('times out with UMD_TIMEOUT (timedOut) and sends CANCEL', async () => {
+    const s = scripted();
+    s.hello();
+    const pending = s.channel.request(bytes('t'), { timeoutMs: 20 });
+    await expect(pending).rejects.toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, requestId: 1 });
+    await tick();
+    expect(s.received.map((frame) => frame.type)).toEqual([FrameType.Request, FrameType.Cancel]);
+    s.toHost.write(encodeFrame(FrameType.Error, 1, encodeErrorPayload(-125, 'cancelled')));
+    await tick();
+    expect(s.channel.closed).toBe(false);
+  });
+
+  it('closes with UMD_PROTOCOL on a reply for an id never sent, failing every request at once', async () => {
+    const s = scripted({ maxInFlight: 2 });
+    s.hello();
+    const all = [1, 2, 3].map((i) => s.channel.request(Uint8Array.of(i)));
+    await tick();
+    s.reply(9, bytes('?'));
+    const results = await Promise.allSettled(all);
+    expect(results.map((result) => result.status === 'rejected' && result.reason.code)).toEqual(['UMD_PROTOCOL', 'UMD_PROTOCOL', 'UMD_PROTOCOL']);
+    expect(results.map((result) => result.status === 'rejected' && result.reason.requestId)).toEqual([1, 2, undefined]);
+    expect(s.closes).toHaveLength(1);
+    expect(s.closes[0]).toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringContaining('id 9') });
+    await expect(s.channel.request(bytes('after'))).rejects.toMatchObject({ code: 'UMD_PROTOCOL' });
+  });
+
+  it('closes with UMD_PROTOCOL when the first frame is not HELLO, or on a second HELLO', async () => {
+    const s = scripted();
+    const hello = s.channel.waitForHello();
+    s.reply(1, bytes('x'));
+    await expect(hello).rejects.toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringContaining('expected HELLO') });
+    const t = scripted();
+    t.hello();
+    t.hello();
+    await tick();
+    expect(t.closes[0]).toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringContaining('unexpected HELLO') });
+  });
+
+  it('refuses a reply header over maxPayload before its payload arrives', async () => {
+    const s = scripted({ maxPayload: 100 });
+    s.hello();
+    const pending = s.channel.request(bytes('x'));
+    await tick();
+    s.toHost.write(encodeFrame(FrameType.Reply, 1, new Uint8Array(101)).subarray(0, 16));
+    await expect(pending).rejects.toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringMatching(/101.*exceeds the maximum of 100/) });
+  });
+
+  it('waitForHello times out, aborts, and rejects with the close reason', async () => {
+    const s = scripted();
+    await expect(s.channel.waitForHello({ timeoutMs: 10 })).rejects.toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    await expect(s.channel.waitForHello({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    const waiting = s.channel.waitForHello();
+    s.toHost.end();
+    await expect(waiting).rejects.toMatchObject({ code: 'UMD_CLOSED' });
+  });
+
+  it('close() rejects pending and queued requests with the reason, once, and ends the output', async () => {
+    const s = scripted();
+    s.hello();
+    const sent = s.channel.request(bytes('1'));
+    const queued = s.channel.request(bytes('2'));
+    await tick();
+    const reason = new (await import('../errors/umd-error.js')).UmdError('UMD_STOPPED', 'manager stopped', { pid: 42 });
+    s.channel.close(reason);
+    s.channel.close();
+    await expect(sent).rejects.toMatchObject({ code: 'UMD_STOPPED', requestId: 1, pid: 42 });
+    await expect(queued).rejects.toMatchObject({ code: 'UMD_STOPPED' });
+    expect(s.closes).toEqual([reason]);
+    expect(s.toHandler.writableEnded).toBe(true);
+    expect(s.channel.closed).toBe(true);
+  });
+
+  it('ends with UMD_CLOSED when the input ends, naming a partial frame', async () => {
+    const s = scripted();
+    s.hello();
+    const pending = s.channel.request(bytes('x'));
+    await tick();
+    s.toHost.end(encodeFrame(FrameType.Reply, 1, bytes('abc')).subarray(0, 10));
+    await expect(pending).rejects.toMatchObject({ code: 'UMD_CLOSED', message: expect.stringContaining('10 bytes') });
+  });
+
+  it('honours backpressure: stops writing when write() returns false, resumes on drain', async () => {
+    const toHost = new PassThrough();
+    const chunks: Buffer[] = [];
+    let release: (() => void) | undefined;
+    const output = new Writable({
+      highWaterMark: 64,
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        release = callback;
+      },
+    });
+    const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
+    toHost.write(encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 20, name: 'slow' })));
+    const pending = [1, 2, 3].map(() => channel.request(new Uint8Array(100)));
+    await tick();
+    // The first 116-byte frame filled the buffer: the next two wait in the channel, not the stream.
+    expect(output.writableLength).toBe(116);
+    expect(chunks).toHaveLength(1);
+    release!();
+    await tick();
+    expect(chunks).toHaveLength(2);
+    release!();
+    await tick();
+    release!();
+    await tick();
+    expect(chunks).toHaveLength(3);
+    channel.close();
+    await Promise.allSettled(pending);
+  });
+
+  it('validates arguments with UMD_INVALID_ARGUMENT', async () => {
+    const s = scripted();
+    await expect(s.channel.request('text' as unknown as Uint8Array)).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    await expect(s.channel.request(bytes('x'), { timeoutMs: -1 })).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    expect(() => new FramedChannel(new PassThrough(), new PassThrough(), { maxInFlight: 0 })).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
+  });
+});
