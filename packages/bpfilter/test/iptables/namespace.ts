@@ -79,28 +79,39 @@ function quote(word: string): string {
 }
 
 /**
- * Runs `steps` in order in ONE fresh network namespace. With `socketPath`, each program runs
- * through `bpfilter exec --socket socketPath --`; without, against the namespace's kernel.
+ * Runs `steps` in order in ONE fresh network namespace. With `socketPath`, the steps run
+ * under ONE `bpfilter exec --socket socketPath -- sh steps.sh` (so every program inherits
+ * the preload, and node starts once per run); without, against the namespace's kernel.
+ * `env` is exported to the steps (e.g. LD_PRELOAD without any service, to test refusals).
  */
-export async function runInNamespace(steps: Step[], options: { socketPath?: string } = {}): Promise<NamespaceRun> {
+export async function runInNamespace(
+  steps: Step[],
+  options: { socketPath?: string; cli?: string; env?: Record<string, string> } = {},
+): Promise<NamespaceRun> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfilter-ns-'));
   try {
-    const prefix = options.socketPath ? [process.execPath, CLI, 'exec', '--socket', options.socketPath, '--'] : [];
-    const lines = [
+    const stepLines = [
       'set -u',
-      // Our own lock file: parallel runs (kernel and bpfilter side) must not wait on /run/xtables.lock.
-      `export XTABLES_LOCKFILE=${quote(join(dir, 'xtables.lock'))}`,
+      ...Object.entries(options.env ?? {}).map(([name, value]) => `export ${name}=${quote(value)}`),
       `step() { n=$1; in=$2; shift 2; "$@" <"$in" >"${dir}/$n.out" 2>"${dir}/$n.err"; echo $? >"${dir}/$n.rc"; }`,
     ];
     steps.forEach((step, i) => {
       const program = PROGRAMS[step.program];
       if (!program) throw new Error(`${step.program} is not installed`);
-      const argv = [...prefix, program, ...(step.args ?? [])].map(quote).join(' ');
-      lines.push(`step ${i} ${quote(step.stdinFile ?? '/dev/null')} ${argv}`);
+      stepLines.push(`step ${i} ${quote(step.stdinFile ?? '/dev/null')} ${[program, ...(step.args ?? [])].map(quote).join(' ')}`);
     });
-    // The namespace's own kernel, read without the preload: must stay empty on the bpfilter side.
-    lines.push(`env -u LD_PRELOAD ${quote(PROGRAMS.save!)} >"${dir}/kernel.save" 2>&1`);
-    lines.push(`env -u LD_PRELOAD cat /proc/net/ip_tables_names >"${dir}/kernel.names" 2>&1`);
+    const stepsFile = join(dir, 'steps.sh');
+    writeFileSync(stepsFile, `${stepLines.join('\n')}\n`);
+    const through = options.socketPath ? [process.execPath, options.cli ?? CLI, 'exec', '--socket', options.socketPath, '--'] : [];
+    const lines = [
+      // Our own lock file: parallel runs (kernel and bpfilter side) must not wait on /run/xtables.lock.
+      `export XTABLES_LOCKFILE=${quote(join(dir, 'xtables.lock'))}`,
+      `${[...through, 'sh', stepsFile].map(quote).join(' ')} 2>"${dir}/exec.err"`,
+      `echo $? >"${dir}/exec.rc"`,
+      // The namespace's own kernel, read without the preload: must stay empty on the bpfilter side.
+      `env -u LD_PRELOAD ${quote(PROGRAMS.save!)} >"${dir}/kernel.save" 2>&1`,
+      `env -u LD_PRELOAD cat /proc/net/ip_tables_names >"${dir}/kernel.names" 2>&1`,
+    ];
     const script = join(dir, 'run.sh');
     writeFileSync(script, `${lines.join('\n')}\n`);
     await new Promise<void>((resolve, reject) => {
@@ -109,6 +120,8 @@ export async function runInNamespace(steps: Step[], options: { socketPath?: stri
       );
     });
     const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+    const execStatus = Number(read('exec.rc').trim());
+    if (execStatus !== 0) throw new Error(`${through.length ? 'bpfilter exec' : 'sh'} ended with ${execStatus}: ${read('exec.err')}`);
     return {
       results: steps.map((step, i) => ({ step, stdout: read(`${i}.out`), stderr: read(`${i}.err`), status: Number(read(`${i}.rc`).trim()) })),
       kernelSave: read('kernel.save'),
@@ -150,11 +163,11 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/cli.js serve --socket <tmp>` and waits until it listens. */
-export async function startService(): Promise<ServiceProcess> {
+/** Starts `node dist/cli.js serve --socket <tmp>` (or another CLI's) and waits until it listens. */
+export async function startService(options: { cli?: string } = {}): Promise<ServiceProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfilter-svc-'));
   const socketPath = join(dir, 'bpfilter.sock');
-  const child = spawn(process.execPath, [CLI, 'serve', '--socket', socketPath, '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [options.cli ?? CLI, 'serve', '--socket', socketPath, '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {

@@ -53,6 +53,10 @@ export const BUILD_STEPS: Step[] = [
   ipt('-t', 'raw', '-I', 'OUTPUT', '-p', 'udp', '--dport', '53', '-j', 'ACCEPT'),
   ipt('-t', 'raw', '-L', '-n', '-v'),
   ipt('-t', 'raw', '-S'),
+  ipt('-t', 'mangle', '-A', 'POSTROUTING', '-o', 'eth0', '-p', 'udp', '--sport', '123', '-j', 'ACCEPT'),
+  ipt('-t', 'mangle', '-S'),
+  // A table that does not exist: the message comes from the errno GET_INFO answers.
+  ipt('-t', 'nosuchtable', '-L', '-n'),
   { program: 'save' },
   { program: 'save', args: ['-t', 'filter'] },
 ];
@@ -62,6 +66,7 @@ export const TEARDOWN_STEPS: Step[] = [
   ipt('-F'),
   ipt('-X'),
   ipt('-t', 'raw', '-F'),
+  ipt('-t', 'mangle', '-F'),
   ipt('-P', 'FORWARD', 'ACCEPT'),
   ipt('-L', '-n', '-v'),
   { program: 'save' },
