@@ -81,6 +81,16 @@ static struct owned *owned_fd(int fd)
 {
 	if (fd < 0 || fd >= MAX_OWNED_FD || !owned[fd].used)
 		return NULL;
+	/* The number may have been reused behind our back (dup2, close_range): still our socket? */
+	static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+	if (!real_getsockopt)
+		real_getsockopt = (int (*)(int, int, int, void *, socklen_t *))real("getsockopt");
+	int domain = -1;
+	socklen_t len = sizeof(domain);
+	if (real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX) {
+		owned[fd].used = 0;
+		return NULL;
+	}
 	return &owned[fd];
 }
 

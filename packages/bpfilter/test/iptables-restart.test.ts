@@ -1,0 +1,79 @@
+/**
+ * The service keeps bpfilter's tables across a handler crash: the handler is SIGKILLed
+ * between two iptables runs, and the second run still sees every rule, exactly as a kernel
+ * that never lost them would print them.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { missingPrerequisite, runInNamespace, startService, withoutSaveComments, type NamespaceRun, type ServiceProcess, type Step } from './iptables/namespace.js';
+
+const missing = missingPrerequisite();
+const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
+
+/** Rules in two tables, a user chain, a policy. */
+const CHANGES: Step[] = [
+  ipt('-A', 'INPUT', '-s', '10.1.0.0/16', '-p', 'tcp', '--dport', '22', '-j', 'DROP'),
+  ipt('-N', 'svc'),
+  ipt('-A', 'svc', '-p', 'tcp', '--dport', '443', '-j', 'ACCEPT'),
+  ipt('-A', 'svc', '-j', 'RETURN'),
+  ipt('-A', 'INPUT', '-i', 'eth0', '-j', 'svc'),
+  ipt('-t', 'raw', '-A', 'OUTPUT', '-p', 'udp', '--dport', '53', '-j', 'ACCEPT'),
+  ipt('-P', 'FORWARD', 'DROP'),
+];
+/** What the second run reads, and one more change on top. */
+const CHECKS: Step[] = [ipt('-S'), ipt('-t', 'raw', '-S'), ipt('-L', '-n', '-v'), { program: 'save' }, ipt('-A', 'svc', '-j', 'LOG'), ipt('-S', 'svc')];
+
+async function waitForExit(pid: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`process ${pid} did not exit`);
+}
+
+function expectKernelUntouched(run: NamespaceRun): void {
+  expect(run.kernelTableNames).toBe('');
+  expect(run.kernelSave).toBe('');
+}
+
+function outputs(run: NamespaceRun, from = 0) {
+  return run.results.slice(from).map((r) => ({
+    command: [r.step.program, ...(r.step.args ?? [])].join(' '),
+    status: r.status,
+    stdout: r.step.program === 'save' ? withoutSaveComments(r.stdout) : r.stdout,
+    stderr: r.stderr,
+  }));
+}
+
+describe.skipIf(missing !== undefined)(`bpfilter keeps iptables rules across a handler crash${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let service: ServiceProcess;
+  beforeEach(async () => {
+    service = await startService();
+  });
+  afterEach(async () => {
+    await service?.stop();
+  });
+
+  it('the handler is SIGKILLed between two iptables runs: the second sees every rule', { timeout: 90_000 }, async () => {
+    const expected = runInNamespace([...CHANGES, ...CHECKS]);
+    const first = await runInNamespace(CHANGES, { socketPath: service.socketPath });
+    expectKernelUntouched(first);
+    expect(first.results.map((r) => r.status)).toEqual(CHANGES.map(() => 0));
+
+    const handlers = service.childPids();
+    expect(handlers, 'one handler process under the service').toHaveLength(1);
+    process.kill(handlers[0]!, 'SIGKILL');
+    await waitForExit(handlers[0]!);
+
+    const second = await runInNamespace(CHECKS, { socketPath: service.socketPath });
+    expectKernelUntouched(second);
+    const restarted = service.childPids();
+    expect(restarted).toHaveLength(1);
+    expect(restarted[0]).not.toBe(handlers[0]);
+    expect(outputs(second)).toEqual(outputs(await expected, CHANGES.length));
+    expect(second.results[0]!.stdout).toContain('-A svc -p tcp -m tcp --dport 443 -j ACCEPT');
+  });
+});
