@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { isAlive, waitForDeath } from './helpers/process-table.js';
+import './helpers/fixtures.js';
+
+const HOST = fileURLToPath(new URL('./fixtures/host.mjs', import.meta.url));
+
+async function startHost(how: string) {
+  const host = spawn(process.execPath, [HOST, how], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  host.stdout.setEncoding('utf8');
+  host.stdout.on('data', (chunk: string) => (out += chunk));
+  const exited = once(host, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  while (!out.includes('\n')) {
+    await Promise.race([once(host.stdout, 'data'), exited.then(() => Promise.reject(new Error(`host exited early: ${out}`)))]);
+  }
+  const handlerPid = Number(out.trim());
+  // (a host that ends at once may already have taken its handler down)
+  if (how === 'wait') expect(isAlive(handlerPid)).toBe(true);
+  return { host, handlerPid, exited };
+}
+
+describe('handlers die with their host', () => {
+  it('a host script that simply ends is not kept alive by its idle handler, and takes it along', async () => {
+    const { handlerPid, exited } = await startHost('end');
+    expect(await exited).toEqual([0, null]);
+    expect(handlerPid).toBeGreaterThan(0);
+    expect(await waitForDeath(handlerPid, 2000)).toBe(true);
+  });
+
+  it('process.exit()', async () => {
+    const { handlerPid, exited } = await startHost('exit');
+    expect(await exited).toEqual([0, null]);
+    expect(await waitForDeath(handlerPid, 2000)).toBe(true);
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s: the host still dies of the signal, and its handler with it', async (signal) => {
+    const { host, handlerPid, exited } = await startHost('wait');
+    host.kill(signal);
+    expect(await exited).toEqual([null, signal]);
+    expect(await waitForDeath(handlerPid, 2000)).toBe(true);
+  });
+
+  it('SIGKILL of the host: the handler sees stdin EOF and exits on its own', async () => {
+    const { host, handlerPid, exited } = await startHost('wait');
+    host.kill('SIGKILL');
+    expect(await exited).toEqual([null, 'SIGKILL']);
+    expect(await waitForDeath(handlerPid, 3000)).toBe(true);
+  });
+});

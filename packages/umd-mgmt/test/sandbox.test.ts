@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sha256File } from '../src/build.js';
+import { defineLoader, ENV_ALLOW_LIST } from '../src/index.js';
+import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+import { descendantsOf } from './helpers/process-table.js';
+
+describe('blob integrity', () => {
+  // A program that would leave a marker file if it ever ran. The flipped byte is in a comment,
+  // so the flipped program still runs fine: only the digest check can stop it.
+  async function markerBlob() {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-integrity-'));
+    const marker = join(dir, 'ran');
+    const file = join(dir, 'marker.blob.mjs');
+    await writeFile(file, `// comment: aaaa\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+    return { file, marker, sha256: await sha256File(file) };
+  }
+
+  it('a blob with one flipped byte is refused with UMD_BLOB_INTEGRITY and never runs', async () => {
+    const blob = await markerBlob();
+    const bytes = await readFile(blob.file);
+    bytes[13]! ^= 0x01; // inside the comment
+    await writeFile(blob.file, bytes);
+    const m = managed({ loader: defineLoader({ name: 'marker', mode: 'framed', script: blob.file, sha256: blob.sha256 }), sandbox: { permission: false } });
+    const starts: unknown[] = [];
+    m.on('start', (e) => starts.push(e));
+    const error = await rejection(m.request(text('x')));
+    expect(error.code).toBe('UMD_BLOB_INTEGRITY');
+    expect(starts).toEqual([]);
+    expect(descendantsOf(process.pid)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(existsSync(blob.marker)).toBe(false);
+  });
+
+  it('control: the same blob unmodified does run (so the check above can fail)', async () => {
+    const blob = await markerBlob();
+    const m = managed({ loader: defineLoader({ name: 'marker', mode: 'framed', script: blob.file, sha256: blob.sha256 }), sandbox: { permission: false }, startTimeoutMs: 5000 });
+    // It writes its marker and exits without HELLO: the start fails, but it ran.
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
+    expect(readFileSync(blob.marker, 'utf8')).toBe('ran');
+  });
+
+  it('a native blob is checked the same way', async () => {
+    const loader = fixtureLoader('native-echo', { sha256: '0'.repeat(64) });
+    const m = managed({ loader });
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_BLOB_INTEGRITY');
+  });
+});
+
+describe('clean environment', () => {
+  it('the handler sees only allow-listed host variables, UMD_PROTOCOL and the env option', async () => {
+    const saved = { ...process.env };
+    process.env.NODE_OPTIONS = '--max-old-space-size=123';
+    process.env.UMD_TEST_SECRET = 'do not leak';
+    process.env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS ?? '/etc/ssl/certs/ca-certificates.crt';
+    try {
+      const m = managed({ loader: fixtureLoader('echo'), env: { FIXTURE_EXTRA: 'yes' } });
+      const env = JSON.parse(str(await m.request(text('env:')))) as Record<string, string>;
+      const allowed = new Set([...ENV_ALLOW_LIST, 'UMD_PROTOCOL', 'FIXTURE_EXTRA']);
+      expect(Object.keys(env).filter((key) => !allowed.has(key))).toEqual([]);
+      expect(env.UMD_PROTOCOL).toBe('framed');
+      expect(env.FIXTURE_EXTRA).toBe('yes');
+      expect(env.PATH).toBe(process.env.PATH);
+      expect(env.NODE_OPTIONS).toBeUndefined();
+      expect(env.NODE_EXTRA_CA_CERTS).toBeUndefined();
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('refuses NODE_OPTIONS in the env option (it could lift the sandbox)', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), env: { NODE_OPTIONS: '--allow-fs-write=*' } });
+    expect((await rejection(m.request(text('x')))).code).toBe('UMD_INVALID_ARGUMENT');
+  });
+});
+
+describe('permission model (JS handlers)', () => {
+  it('by default a JS handler cannot write a file or spawn a process', async () => {
+    const target = join(await mkdtemp(join(tmpdir(), 'umd-perm-')), 'written');
+    const m = managed({ loader: fixtureLoader('echo') });
+    expect(str(await m.request(text(`write:${target}`)))).toBe('ERR_ACCESS_DENIED');
+    expect(str(await m.request(text('spawn:')))).toBe('ERR_ACCESS_DENIED');
+    expect(existsSync(target)).toBe(false);
+    expect(descendantsOf(process.pid)).toHaveLength(1);
+    const execArgv = JSON.parse(str(await m.request(text('argv:')))) as string[];
+    expect(execArgv.some((a) => /^--(experimental-)?permission$/.test(a))).toBe(true);
+    expect(execArgv.filter((a) => a.startsWith('--allow-'))).toEqual([expect.stringMatching(/^--allow-fs-read=.*echo\.blob\.mjs$/)]);
+  });
+
+  it('control: with sandbox.permission = false the same handler can write and spawn', async () => {
+    const target = join(await mkdtemp(join(tmpdir(), 'umd-perm-')), 'written');
+    const m = managed({ loader: fixtureLoader('echo'), sandbox: { permission: false } });
+    expect(str(await m.request(text(`write:${target}`)))).toBe('ok');
+    expect(str(await m.request(text('spawn:')))).toBe('ok');
+    expect(readFileSync(target, 'utf8')).toBe('written by a handler');
+  });
+
+  it('caps the JS heap with maxOldSpaceSizeMb', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), sandbox: { maxOldSpaceSizeMb: 48 } });
+    expect(JSON.parse(str(await m.request(text('argv:'))))).toContain('--max-old-space-size=48');
+  });
+
+  it.runIf(process.getuid?.() === 0)('runs the handler under another uid/gid when the host is root', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), sandbox: { uid: 65534, gid: 65534 } });
+    const pid = Number(str(await m.request(text('pid:'))));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+65534\s+65534/m);
+    expect(status).toMatch(/^Gid:\s+65534\s+65534/m);
+  });
+
+  it('removes the private blob copy once the handler has started', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const execArgv = JSON.parse(str(await m.request(text('argv:')))) as string[];
+    const copy = execArgv.find((a) => a.startsWith('--allow-fs-read='))!.slice('--allow-fs-read='.length);
+    expect(copy).toMatch(/umd-echo-/);
+    expect(existsSync(copy)).toBe(false);
+  });
+});
