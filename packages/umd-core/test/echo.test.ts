@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FramedChannel, RawChannel } from '@umd/core';
+import { compileC } from './helpers/compile.js';
 import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
 
 const KiB = 1024;
@@ -10,7 +11,16 @@ afterEach(async () => {
   expect(await reapHandlers()).toEqual([]);
 });
 
-const handlers = [{ lang: 'JS', file: () => fixture('echo.mjs') }];
+let echoC: Awaited<ReturnType<typeof compileC>>;
+beforeAll(async () => {
+  echoC = await compileC(fixture('echo.c'), 'echo-c');
+});
+afterAll(() => echoC?.cleanup());
+
+const handlers = [
+  { lang: 'JS', file: () => fixture('echo.mjs') },
+  { lang: 'C (wire-format.md + native/umd_wire.h)', file: () => echoC.executable },
+];
 
 for (const { lang, file } of handlers) {
   describe(`${lang} echo handler`, () => {
@@ -18,7 +28,7 @@ for (const { lang, file } of handlers) {
       const handler = spawnHandler(file(), 'framed');
       const channel = FramedChannel.fromChild(handler.child);
       const hello = await channel.waitForHello({ timeoutMs: 10_000 });
-      expect(hello.maxPayload).toBe(64 * MiB);
+      expect(hello).toMatchObject({ version: 1, maxPayload: 64 * MiB });
       for (const size of SIZES) {
         const payload = pattern(size, size);
         const reply = await channel.request(payload, { timeoutMs: 20_000 });

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_PAYLOAD, FrameDecoder, FramedChannel, FrameType, RawChannel, decodeErrorPayload, encodeFrame, encodeFrameHeader } from '@umd/core';
+import { compileC } from './helpers/compile.js';
 import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
 
 afterEach(async () => {
@@ -166,5 +167,30 @@ describe('a payload one byte over the limit is refused on both sides', () => {
     handler.child.stdin!.write(encodeFrameHeader(FrameType.Request, 1, DEFAULT_MAX_PAYLOAD + 1));
     expect(await handler.exited).toEqual({ code: 2, signal: null });
     expect(handler.stderr()).toContain(`protocol error: payload length ${DEFAULT_MAX_PAYLOAD + 1} of REQUEST frame 1 exceeds the maximum of ${DEFAULT_MAX_PAYLOAD}`);
+  });
+});
+
+describe('the C fixture refuses like the JS runtime', () => {
+  let echoC: Awaited<ReturnType<typeof compileC>>;
+  beforeAll(async () => {
+    echoC = await compileC(fixture('echo.c'), 'echo-c');
+  });
+  afterAll(() => echoC?.cleanup());
+
+  it('a REQUEST header over its limit: protocol error from the header alone, exit 2', async () => {
+    const handler = spawnHandler(echoC.executable, 'framed');
+    handler.child.stdin!.write(encodeFrameHeader(FrameType.Request, 1, DEFAULT_MAX_PAYLOAD + 1));
+    expect(await handler.exited).toEqual({ code: 2, signal: null });
+    expect(handler.stderr()).toContain(`protocol error: payload length ${DEFAULT_MAX_PAYLOAD + 1} of frame 1 exceeds the maximum of ${DEFAULT_MAX_PAYLOAD}`);
+  });
+
+  it('the host refuses a request over the C handler HELLO limit with UMD_TOO_LARGE', async () => {
+    const handler = spawnHandler(echoC.executable, 'framed', { ECHO_MAX_PAYLOAD: '1000' });
+    const channel = FramedChannel.fromChild(handler.child);
+    expect(await channel.waitForHello({ timeoutMs: 5_000 })).toEqual({ version: 1, maxPayload: 1000, name: 'echo-c' });
+    await expect(channel.request(new Uint8Array(1001))).rejects.toMatchObject({ code: 'UMD_TOO_LARGE' });
+    expect((await channel.request(new Uint8Array(1000))).byteLength).toBe(1000);
+    channel.close();
+    expect(await handler.exited).toEqual({ code: 0, signal: null });
   });
 });
