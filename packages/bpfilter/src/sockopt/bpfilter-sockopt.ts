@@ -1,0 +1,232 @@
+/**
+ * The bpfilter front end: the kernel's `net/bpfilter/sockopt.c` on top of {@link UmdManager}.
+ * Routed socket options become handler requests (kernel `mbox_request` header + option bytes
+ * inline); everything else is `-ENOPROTOOPT` so the caller falls back, and nothing starts.
+ *
+ * Tables outlive the handler: after every acknowledged change (SET_REPLACE, SET_ADD_COUNTERS,
+ * a classify that counted packets) the front end reads the table back and keeps it; a
+ * restarted handler gets every kept table back in `postStart`, before any request reaches it.
+ */
+import { EventEmitter } from 'node:events';
+import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import { type HandlerSession, type Loader, UmdManager, type UmdManagerOptions } from '@umd/mgmt';
+import { fromHex, readCString, toHex } from '../abi/bytes.js';
+import {
+  IPT_SO_GET_INFO,
+  IPT_SO_SET_REPLACE,
+  UMD_CMD_CLASSIFY,
+  UMD_CMD_TABLE_NAMES,
+} from '../abi/constants.js';
+import { decodeCounters, decodeGetinfo, encodeGetinfo, type XtCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
+import { Errno } from './errno.js';
+import { isRoutedGet, isRoutedSet } from './routing.js';
+import { SerialLock } from './serial-lock.js';
+import { captureTable, exchange, getInfo, restoreTable, type SendRequest, type TableSnapshot } from './table-snapshot.js';
+
+/** What {@link BpfilterSockopt.setsockopt} and {@link BpfilterSockopt.getsockopt} answer. */
+export interface SockoptResult {
+  /** 0 on success (or a non-negative result), else a negative errno, as the kernel returns. */
+  status: number;
+  /**
+   * For a get: the bytes to copy back into the caller's buffer (at most its length).
+   * For a successful SET_REPLACE: the old counters, as the kernel writes them to `ipt_replace.counters`.
+   */
+  data?: Uint8Array;
+  /** For a successful SET_REPLACE: the replaced table's counters, decoded. */
+  oldCounters?: XtCounters[];
+}
+
+/** Per-call options of the socket-option methods. */
+export interface SockoptCallOptions extends RequestOptions {
+  /** The caller's pid, carried in the request header (default: this process). */
+  pid?: number;
+  /** The caller's `optval` address, carried in the header for the handler's logs (default 0). */
+  addr?: bigint;
+}
+
+/** The kept state: every committed table, in the order the tables came into use. Serializable as JSON. */
+export interface BpfilterState {
+  /** Format version of this object. */
+  version: 1;
+  /** Tables seen in use (GET_INFO or a change), oldest first. */
+  tablesInUse: string[];
+  /** Committed tables: `info` is the hex `ipt_getinfo`, `entries` the hex entry blob. */
+  tables: { name: string; info: string; entries: string }[];
+}
+
+/** Options of {@link BpfilterSockopt}. */
+export interface BpfilterSockoptOptions {
+  /** Manager options (timeouts, restart budget, sandbox...). `name`, `loader` and `postStart` are set by bpfilter. */
+  manager?: Omit<UmdManagerOptions, 'name' | 'loader' | 'postStart'>;
+  /** The loader to use instead of the package's own (tests, custom builds). Default: lazy import of `@umd/bpfilter`'s loader. */
+  loader?: UmdManagerOptions['loader'];
+  /** Tables to start from, as returned by {@link BpfilterSockopt.exportState}; loaded into the handler when it starts. */
+  state?: BpfilterState;
+}
+
+const defaultLoader = async (): Promise<{ default: Loader }> => import('../loader.js');
+
+/**
+ * The front end of bpfilter: `setsockopt`/`getsockopt` with the kernel's semantics, one call
+ * at a time, and the tables kept across handler restarts.
+ *
+ * Transport faults (handler killed mid-call, timeout, stop) reject with a {@link UmdError};
+ * answers from the handler, good or bad, resolve with a status. A change is acknowledged
+ * (status 0) only once the table has been read back and kept; if the handler died before
+ * that, the change is reported as failed and a restarted handler holds the previous table.
+ *
+ * Events: `restore` `{ pid, tables }` after a restarted handler got the kept tables back.
+ */
+export class BpfilterSockopt extends EventEmitter {
+  /** The manager that runs the handler (started lazily by the first routed call). */
+  readonly manager: UmdManager;
+  readonly #lock = new SerialLock();
+  readonly #snapshots = new Map<string, TableSnapshot>();
+  readonly #tablesInUse: string[] = [];
+  #generation = 0;
+
+  constructor(options: BpfilterSockoptOptions = {}) {
+    super();
+    if (options.state !== undefined) this.#importState(options.state);
+    this.manager = new UmdManager({
+      ...options.manager,
+      name: 'bpfilter',
+      loader: options.loader ?? defaultLoader,
+      postStart: (session) => this.#postStart(session),
+    });
+  }
+
+  /**
+   * `setsockopt(fd, SOL_IP, optname, optval)`. Options other than SET_REPLACE (64) and
+   * SET_ADD_COUNTERS (65) answer `-ENOPROTOOPT` without starting anything.
+   */
+  async setsockopt(optname: number, optval: Uint8Array, options: SockoptCallOptions = {}): Promise<SockoptResult> {
+    if (!isRoutedSet(optname)) return { status: -Errno.ENOPROTOOPT };
+    checkBuffer(optval);
+    return this.#lock.run(async () => {
+      const { status, body } = await exchange(this.#send(options), { isSet: true, cmd: optname, data: optval, ...header(options) });
+      if (status !== 0) return { status };
+      const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
+      await this.#keep(table);
+      if (optname !== IPT_SO_SET_REPLACE) return { status };
+      const data = body.slice();
+      return { status, data, oldCounters: decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE)) };
+    });
+  }
+
+  /**
+   * `getsockopt(fd, SOL_IP, optname, optval)`: `optval` is the caller's buffer as passed in
+   * (its length is the option length). Options outside GET_INFO (64) .. GET_REVISION_TARGET (67)
+   * answer `-ENOPROTOOPT` without starting anything.
+   */
+  async getsockopt(optname: number, optval: Uint8Array, options: SockoptCallOptions = {}): Promise<SockoptResult> {
+    if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
+    checkBuffer(optval);
+    return this.#lock.run(async () => {
+      const { status, body } = await exchange(this.#send(options), { isSet: false, cmd: optname, data: optval, ...header(options) });
+      if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN) this.#noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
+      return status < 0 ? { status } : { status, data: body.slice(0, optval.length) };
+    });
+  }
+
+  /**
+   * Sends the umd-specific CLASSIFY command for `table` (request body as the handler
+   * defines it) and keeps the table's updated counters before answering.
+   */
+  async classify(table: string, body: Uint8Array, options: SockoptCallOptions = {}): Promise<{ status: number; body: Uint8Array }> {
+    return this.#lock.run(async () => {
+      const reply = await exchange(this.#send(options), { isSet: false, cmd: UMD_CMD_CLASSIFY, data: body, ...header(options) });
+      if (reply.status === 0) await this.#keep(table);
+      return { status: reply.status, body: reply.body.slice() };
+    });
+  }
+
+  /** Names of the tables in use, newest first (what `/proc/net/ip_tables_names` lists). */
+  async tableNames(options: SockoptCallOptions = {}): Promise<string[]> {
+    return this.#lock.run(async () => {
+      const { status, body } = await exchange(this.#send(options), { isSet: false, cmd: UMD_CMD_TABLE_NAMES, ...header(options) });
+      if (status < 0) throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, { handlerCode: status });
+      return new TextDecoder().decode(body).split('\n').filter((line) => line.length > 0);
+    });
+  }
+
+  /** The kept tables and table order, to persist and pass back as `options.state` later. */
+  exportState(): BpfilterState {
+    return {
+      version: 1,
+      tablesInUse: [...this.#tablesInUse],
+      tables: [...this.#snapshots.values()].map((s) => ({ name: s.info.name, info: toHex(encodeGetinfo(s.info)), entries: toHex(s.entries) })),
+    };
+  }
+
+  /** Stops the handler (the kept tables stay; the next call starts a handler and restores them). */
+  async stop(options?: { graceMs?: number }): Promise<void> {
+    await this.manager.stop(options);
+  }
+
+  #send(options: SockoptCallOptions): SendRequest {
+    const { signal, timeoutMs } = options;
+    return (request) => this.manager.request(request, { signal, timeoutMs });
+  }
+
+  /** After an acknowledged change: read the table back; refuse to acknowledge if the handler that made it is gone. */
+  async #keep(table: string): Promise<void> {
+    const generation = this.#generation;
+    const snapshot = await captureTable((request) => this.manager.request(request), table);
+    if (this.#generation !== generation) {
+      throw new UmdError(UmdErrorCode.HANDLER_EXITED, `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`, {
+        handlerName: 'bpfilter',
+      });
+    }
+    this.#snapshots.set(table, snapshot);
+    this.#noteInUse(table);
+  }
+
+  #noteInUse(table: string): void {
+    if (!this.#tablesInUse.includes(table)) this.#tablesInUse.push(table);
+  }
+
+  /** Health check (as bpfilter's post-start), then the kept tables, oldest table first. */
+  async #postStart(session: HandlerSession): Promise<void> {
+    this.#generation++;
+    const send: SendRequest = (request) => session.request(request);
+    const health = await exchange(send, { isSet: false, cmd: 0, pid: process.pid });
+    if (health.status !== 0) throw new Error(`bpfilter health check (get, cmd 0) answered ${health.status}`);
+    const restored: string[] = [];
+    for (const name of this.#tablesInUse) {
+      const snapshot = this.#snapshots.get(name);
+      if (snapshot === undefined) {
+        // Bring the table into use in the same order as before, so table listings keep their order.
+        await getInfo(send, name);
+        continue;
+      }
+      await restoreTable(send, snapshot);
+      restored.push(name);
+    }
+    if (restored.length > 0) this.emit('restore', { pid: session.pid, tables: restored });
+  }
+
+  #importState(state: BpfilterState): void {
+    if (state?.version !== 1 || !Array.isArray(state.tables) || !Array.isArray(state.tablesInUse)) {
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'bpfilter: state is not a version-1 BpfilterState');
+    }
+    for (const name of state.tablesInUse) this.#noteInUse(String(name));
+    for (const table of state.tables) {
+      const info = decodeGetinfo(fromHex(table.info));
+      const entries = fromHex(table.entries);
+      if (info.name !== table.name || entries.length !== info.size) {
+        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: state of table "${table.name}" is inconsistent`);
+      }
+      this.#snapshots.set(info.name, { info, entries });
+      this.#noteInUse(info.name);
+    }
+  }
+}
+
+function header(options: SockoptCallOptions): { pid: number; addr: bigint } {
+  return { pid: options.pid ?? process.pid, addr: options.addr ?? 0n };
+}
+
+function checkBuffer(optval: Uint8Array): void {
+  if (!(optval instanceof Uint8Array)) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'bpfilter: optval must be a Uint8Array');
+}

@@ -1,0 +1,125 @@
+/**
+ * A committed table as the handler last acknowledged it, and the two directions:
+ * capture it from a handler (GET_INFO + GET_ENTRIES) and put it back into a fresh one
+ * (SET_REPLACE, then SET_ADD_COUNTERS with the counters it had). This is how tables outlive
+ * the handler process.
+ */
+import { UmdError, UmdErrorCode } from '@umd/core';
+import { viewOf } from '../abi/bytes.js';
+import { IPT_SO_GET_ENTRIES, IPT_SO_GET_INFO, IPT_SO_SET_ADD_COUNTERS, IPT_SO_SET_REPLACE } from '../abi/constants.js';
+import { IptEntryOffset } from '../abi/entry.js';
+import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
+import {
+  decodeGetinfo,
+  encodeCountersInfo,
+  encodeGetEntries,
+  encodeReplace,
+  IPT_GET_ENTRIES_HEADER_SIZE,
+  IPT_GETINFO_SIZE,
+  type IptGetinfo,
+  type XtCounters,
+  XT_TABLE_MAXNAMELEN,
+} from '../abi/table-structs.js';
+
+/** Sends one handler request (mbox header + bytes) and returns the raw reply. */
+export type SendRequest = (request: Uint8Array) => Promise<Uint8Array>;
+
+/** One table as the handler held it after the last acknowledged change. */
+export interface TableSnapshot {
+  /** The table's `ipt_getinfo` (hooks, underflows, entry count, size). */
+  readonly info: IptGetinfo;
+  /** The entries exactly as GET_ENTRIES returned them, counters included. */
+  readonly entries: Uint8Array;
+}
+
+/** Sends a request and returns `{ status, body }`; a malformed reply is a protocol fault. */
+export async function exchange(send: SendRequest, request: Parameters<typeof encodeMboxRequest>[0]): Promise<{ status: number; body: Uint8Array }> {
+  const reply = decodeMboxReply(await send(encodeMboxRequest(request)));
+  if (reply === undefined) throw new UmdError(UmdErrorCode.PROTOCOL, 'bpfilter: the handler sent a reply shorter than its 4-byte status');
+  return reply;
+}
+
+function tableNameField(name: string): Uint8Array {
+  const field = new Uint8Array(IPT_GETINFO_SIZE);
+  for (let i = 0; i < name.length && i < XT_TABLE_MAXNAMELEN - 1; i++) field[i] = name.charCodeAt(i) & 0xff;
+  return field;
+}
+
+function failed(step: string, table: string, status: number): UmdError {
+  return new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: ${step} of table "${table}" answered ${status}`, { handlerName: 'bpfilter', handlerCode: status });
+}
+
+/** GET_INFO for `name`: the table's `ipt_getinfo`, or `undefined` with the status if it failed. */
+export async function getInfo(send: SendRequest, name: string, pid = 0): Promise<{ status: number; info?: IptGetinfo }> {
+  const { status, body } = await exchange(send, { isSet: false, cmd: IPT_SO_GET_INFO, data: tableNameField(name), pid });
+  if (status !== 0) return { status };
+  if (body.length < IPT_GETINFO_SIZE) throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: GET_INFO of "${name}" returned ${body.length} bytes`);
+  return { status, info: decodeGetinfo(body) };
+}
+
+/** Reads a table from the handler: GET_INFO, then GET_ENTRIES of exactly its size. */
+export async function captureTable(send: SendRequest, name: string): Promise<TableSnapshot> {
+  const { status, info } = await getInfo(send, name);
+  if (info === undefined) throw failed('GET_INFO', name, status);
+  const request = encodeGetEntries(name, new Uint8Array(0));
+  viewOf(request).setUint32(32, info.size, true);
+  const entries = await exchange(send, { isSet: false, cmd: IPT_SO_GET_ENTRIES, data: request, len: IPT_GET_ENTRIES_HEADER_SIZE + info.size });
+  if (entries.status !== 0) throw failed('GET_ENTRIES', name, entries.status);
+  const body = entries.body.subarray(IPT_GET_ENTRIES_HEADER_SIZE, IPT_GET_ENTRIES_HEADER_SIZE + info.size);
+  if (body.length !== info.size) throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: GET_ENTRIES of "${name}" returned ${body.length} of ${info.size} bytes`);
+  return { info, entries: body.slice() };
+}
+
+/** The per-entry counters stored in an entry blob, in entry order. */
+export function entryCounters(entries: Uint8Array): XtCounters[] {
+  const view = viewOf(entries);
+  const counters: XtCounters[] = [];
+  for (let offset = 0; offset < entries.length; ) {
+    const next = view.getUint16(offset + IptEntryOffset.nextOffset, true);
+    if (next === 0 || offset + next > entries.length) throw new RangeError(`entry at ${offset} has next_offset ${next}`);
+    counters.push({ packets: view.getBigUint64(offset + IptEntryOffset.pcnt, true), bytes: view.getBigUint64(offset + IptEntryOffset.bcnt, true) });
+    offset += next;
+  }
+  return counters;
+}
+
+/**
+ * Puts `snapshot` into a handler that lost it: SET_REPLACE (sized against the table the
+ * handler has now), SET_ADD_COUNTERS with the saved counters, then GET_ENTRIES to check that
+ * the handler holds exactly the saved bytes. Throws if any step fails: a handler that cannot
+ * take back its tables must not take requests.
+ */
+export async function restoreTable(send: SendRequest, snapshot: TableSnapshot): Promise<void> {
+  const { name } = snapshot.info;
+  const current = await getInfo(send, name);
+  if (current.info === undefined) throw failed('GET_INFO (restore)', name, current.status);
+  const replace = encodeReplace({
+    name,
+    validHooks: snapshot.info.validHooks,
+    numEntries: snapshot.info.numEntries,
+    size: snapshot.info.size,
+    hookEntry: snapshot.info.hookEntry,
+    underflow: snapshot.info.underflow,
+    numCounters: current.info.numEntries,
+    countersPointer: 0n,
+    entries: snapshot.entries,
+  });
+  const replaced = await exchange(send, { isSet: true, cmd: IPT_SO_SET_REPLACE, data: replace });
+  if (replaced.status !== 0) throw failed('SET_REPLACE (restore)', name, replaced.status);
+  const counters = entryCounters(snapshot.entries);
+  if (counters.some((c) => c.packets !== 0n || c.bytes !== 0n)) {
+    const added = await exchange(send, { isSet: true, cmd: IPT_SO_SET_ADD_COUNTERS, data: encodeCountersInfo({ name, counters }) });
+    if (added.status !== 0) throw failed('SET_ADD_COUNTERS (restore)', name, added.status);
+  }
+  const check = await captureTable(send, name);
+  if (!sameBytes(check.entries, snapshot.entries)) {
+    throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: table "${name}" read back after restore differs from the saved one`);
+  }
+}
+
+/** Byte equality. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
