@@ -3,12 +3,7 @@
  * is first used: an ACCEPT policy per hook and the final ERROR entry.
  */
 import {
-  NF_INET_FORWARD,
-  NF_INET_LOCAL_IN,
-  NF_INET_LOCAL_OUT,
   NF_INET_NUMHOOKS,
-  NF_INET_POST_ROUTING,
-  NF_INET_PRE_ROUTING,
   VERDICT_ACCEPT,
   XT_ERROR_TARGET,
   assembleEntry,
@@ -18,16 +13,13 @@ import {
   encodeStandardTarget,
   type HookOffsets,
 } from '../abi/index.js';
+import { TABLE_HOOKS } from '../model/tables.js';
 import { translateTable, type TranslatedTable } from './translate.js';
 
 const bit = (hook: number) => 1 << hook;
 
-/** Table name -> `valid_hooks`. */
-export const BUILTIN_TABLES: ReadonlyMap<string, number> = new Map([
-  ['filter', bit(NF_INET_LOCAL_IN) | bit(NF_INET_FORWARD) | bit(NF_INET_LOCAL_OUT)],
-  ['mangle', bit(NF_INET_PRE_ROUTING) | bit(NF_INET_LOCAL_IN) | bit(NF_INET_FORWARD) | bit(NF_INET_LOCAL_OUT) | bit(NF_INET_POST_ROUTING)],
-  ['raw', bit(NF_INET_PRE_ROUTING) | bit(NF_INET_LOCAL_OUT)],
-]);
+/** Table name -> `valid_hooks` (the model's table list). */
+export const BUILTIN_TABLES = TABLE_HOOKS;
 
 /** The table as a kernel initialises it (every policy ACCEPT), already validated. */
 export function initialTable(name: string): TranslatedTable {
