@@ -1,0 +1,164 @@
+// The transports compared by bench/run.mjs. Each one: open(size) once per payload size,
+// run(count) -> nanoseconds for `count` echo round trips of that size, close().
+import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { FramedChannel, RawChannel } from '@umd/core';
+
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+const now = () => process.hrtime.bigint();
+
+function payloadOf(size) {
+  return new Uint8Array(size).fill(7);
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function checkEcho(reply, size) {
+  if (reply.byteLength !== size) throw new Error(`echo of ${size} bytes came back with ${reply.byteLength}`);
+}
+
+/** umd framed mode; `window` requests kept in flight (1 = serialized, like the kernel). */
+export function framed(window) {
+  let child, channel, payload;
+  return {
+    name: window === 1 ? 'umd framed, maxInFlight 1' : `umd framed, maxInFlight ${window}`,
+    key: window === 1 ? 'framed-1' : `framed-${window}`,
+    async open(size) {
+      if (!child) {
+        child = spawn(process.execPath, [here('./echo-handler.mjs')], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+          env: { ...process.env, UMD_PROTOCOL: 'framed' },
+        });
+        channel = FramedChannel.fromChild(child, { maxInFlight: window });
+        await channel.waitForHello({ timeoutMs: 10_000 });
+      }
+      payload = payloadOf(size);
+    },
+    async run(count) {
+      const start = now();
+      if (window === 1) {
+        for (let i = 0; i < count; i++) checkEcho(await channel.request(payload), payload.byteLength);
+      } else {
+        let next = 0;
+        const worker = async () => {
+          while (next < count) {
+            next++;
+            checkEcho(await channel.request(payload), payload.byteLength);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+      }
+      return Number(now() - start);
+    },
+    async close() {
+      channel?.close();
+      if (child) await stopChild(child);
+      child = undefined;
+    },
+  };
+}
+
+/** umd raw mode: the request size is fixed per handler, so one handler per payload size. */
+export function raw() {
+  let child, channel, payload;
+  return {
+    name: 'umd raw',
+    key: 'raw',
+    async open(size) {
+      await this.closeChild();
+      payload = payloadOf(size);
+      child = spawn(process.execPath, [here('./echo-handler.mjs')], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, UMD_PROTOCOL: 'raw', BENCH_REQUEST_SIZE: String(size) },
+      });
+      channel = RawChannel.fromChild(child);
+    },
+    async run(count) {
+      const start = now();
+      for (let i = 0; i < count; i++) checkEcho(await channel.exchange(payload, payload.byteLength), payload.byteLength);
+      return Number(now() - start);
+    },
+    async closeChild() {
+      channel?.close();
+      if (child) await stopChild(child);
+      child = undefined;
+    },
+    async close() {
+      await this.closeChild();
+    },
+  };
+}
+
+/**
+ * child_process.fork IPC. 'json' cannot carry bytes, so the payload travels as a base64 string
+ * (decoded back to bytes on arrival); 'advanced' sends the Uint8Array itself (structured clone).
+ */
+export function ipc(serialization) {
+  let child, message, size;
+  return {
+    name: `fork IPC, ${serialization}`,
+    key: `ipc-${serialization}`,
+    async open(bytes) {
+      size = bytes;
+      if (!child) {
+        child = fork(here('./ipc-child.mjs'), [], { serialization, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        await once(child, 'spawn');
+      }
+      const payload = Buffer.from(payloadOf(bytes));
+      message = serialization === 'json' ? payload.toString('base64') : payload;
+    },
+    async run(count) {
+      const start = now();
+      for (let i = 0; i < count; i++) {
+        const reply = await new Promise((resolve) => {
+          child.once('message', resolve);
+          child.send(message);
+        });
+        checkEcho(serialization === 'json' ? Buffer.from(reply, 'base64') : reply, size);
+      }
+      return Number(now() - start);
+    },
+    async close() {
+      if (!child) return;
+      const exited = once(child, 'exit');
+      child.disconnect();
+      await exited;
+      child = undefined;
+    },
+  };
+}
+
+/** The C parent + child over a socketpair (bench/pingpong.c), driven batch by batch. */
+export function c(executable) {
+  let child, lines, size;
+  return {
+    name: 'C socketpair (baseline)',
+    key: 'c',
+    async open(bytes) {
+      size = bytes;
+      if (!child) {
+        child = spawn(executable, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+        lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      }
+    },
+    async run(count) {
+      child.stdin.write(`${size} ${count}\n`);
+      const { value, done } = await lines.next();
+      if (done) throw new Error('pingpong exited');
+      return Number(value);
+    },
+    async close() {
+      if (child) await stopChild(child);
+      child = undefined;
+    },
+  };
+}
