@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { driverNames } from './names.js';
+import { PLACEHOLDERS, type TemplateManifest } from './template-source.js';
+import { workspaceRootOf } from './workspace.js';
+
+/** Options of {@link generateDriver}. */
+export interface GenerateDriverOptions {
+  /** The new driver's name: `my-driver` or `@scope/my-driver`. */
+  name: string;
+  /** Directory of the new package; created, must be empty or missing unless `force`. */
+  dir: string;
+  /**
+   * `workspace`: a package of the umd monorepo (`workspace:^` dependencies, the repository's
+   * shared configs, `@umd/` scope by default); `standalone`: a package on its own (semver
+   * ranges, its own configs and dev tools). Default: `workspace` when `dir` is directly under
+   * the monorepo's `packages/`, else `standalone`.
+   */
+  layout?: 'workspace' | 'standalone';
+  /** Dependency specs to use instead of the defaults, e.g. `file:` tarballs in tests. */
+  dependencySpecs?: Partial<Record<'@umd/core' | '@umd/mgmt', string>>;
+  /** Write into a non-empty directory (existing files are overwritten). */
+  force?: boolean;
+  /** Where the built template is (this package's `dist/template/`). */
+  templateDir?: string;
+}
+
+/** What {@link generateDriver} made. */
+export interface GeneratedDriver {
+  dir: string;
+  packageName: string;
+  /** The unscoped name: the bin, the handler's name. */
+  name: string;
+  layout: 'workspace' | 'standalone';
+  /** Files written, relative to `dir`. */
+  files: string[];
+}
+
+/** An error of the generator (bad name, directory in the way, template missing); the message says what to do. */
+export class GeneratorError extends Error {
+  override readonly name = 'GeneratorError';
+}
+
+/**
+ * Makes a new driver package from the template: the sample's contract, handler, loader,
+ * manager, CLI, selftest and tests, renamed everywhere, with a README that walks from here to
+ * the first request.
+ */
+export async function generateDriver(options: GenerateDriverOptions): Promise<GeneratedDriver> {
+  const dir = resolve(options.dir);
+  const layout = options.layout ?? (workspaceRootOf(dir) !== undefined ? 'workspace' : 'standalone');
+  const names = driverNames(options.name, layout === 'workspace' ? '@umd' : undefined);
+  const templateDir = options.templateDir ?? findTemplateDir();
+  const manifest = JSON.parse(await readFile(join(templateDir, 'manifest.json'), 'utf8')) as TemplateManifest;
+
+  if (existsSync(dir) && (await readdir(dir)).length > 0 && options.force !== true) {
+    throw new GeneratorError(`${dir} exists and is not empty (use --force to write into it anyway)`);
+  }
+  const fill = (text: string): string =>
+    text
+      .replaceAll(PLACEHOLDERS.packageName, names.packageName)
+      .replaceAll(PLACEHOLDERS.name, names.name)
+      .replaceAll(PLACEHOLDERS.pascal, names.pascal)
+      .replaceAll(PLACEHOLDERS.constant, names.constant)
+      .replaceAll(PLACEHOLDERS.base, layout === 'workspace' ? '../../' : './');
+
+  const written: string[] = [];
+  const write = async (file: string, text: string): Promise<void> => {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await writeFile(join(dir, file), text);
+    written.push(file);
+  };
+  const files = layout === 'workspace' ? manifest.files : [...manifest.files, ...manifest.standaloneFiles];
+  for (const file of files) {
+    const text = await readFile(join(templateDir, 'files', file), 'utf8');
+    if (file === 'gitignore') {
+      if (layout === 'standalone') await write('.gitignore', text); // npm drops .gitignore from packages; hence the rename
+    } else if (file === 'README.md') {
+      await write(file, fill(selectLayout(text, layout)));
+    } else {
+      await write(file, fill(text));
+    }
+  }
+
+  const range = async (dependency: '@umd/core' | '@umd/mgmt'): Promise<string> =>
+    options.dependencySpecs?.[dependency] ?? (layout === 'workspace' ? 'workspace:^' : `^${await installedVersion(dependency)}`);
+  const packageJson = {
+    name: names.packageName,
+    version: '0.1.0',
+    description: `${names.pascal}: a user mode driver for Node.js, made with umd.`,
+    license: 'MIT',
+    type: 'module',
+    sideEffects: false,
+    engines: { node: '>=20' },
+    exports: {
+      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      './package.json': './package.json',
+    },
+    bin: { [names.name]: './dist/cli.js' },
+    files: ['dist'],
+    scripts: {
+      build: 'node scripts/build-blobs.mjs && tsup',
+      typecheck: 'tsc -p tsconfig.json',
+      test: 'vitest run',
+      selftest: 'node dist/cli.js selftest',
+    },
+    dependencies: {
+      '@umd/core': await range('@umd/core'),
+      '@umd/mgmt': await range('@umd/mgmt'),
+    },
+    devDependencies: layout === 'workspace' ? {} : manifest.devDependencies,
+    ...(layout === 'standalone' ? { pnpm: { onlyBuiltDependencies: ['esbuild'] } } : {}),
+  };
+  await write('package.json', `${JSON.stringify(packageJson, null, 2)}\n`);
+  return { dir, packageName: names.packageName, name: names.name, layout, files: written.sort() };
+}
+
+/** Keeps the README's parts for this layout: `<!-- workspace -->...<!-- /workspace -->` and the same for `standalone`. */
+export function selectLayout(text: string, layout: 'workspace' | 'standalone'): string {
+  const other = layout === 'workspace' ? 'standalone' : 'workspace';
+  return text
+    .replace(new RegExp(`<!-- ${other} -->[\\s\\S]*?<!-- /${other} -->\\n?`, 'g'), '')
+    .replace(new RegExp(`<!-- /?${layout} -->\\n?`, 'g'), '');
+}
+
+/** The built template: `dist/template/` of this package, found from the built or the source module. */
+function findTemplateDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, 'template'), join(here, '..', 'template'), join(here, '..', '..', 'dist', 'template')]) {
+    if (existsSync(join(candidate, 'manifest.json'))) return candidate;
+  }
+  throw new GeneratorError('the template is missing: build this package first (pnpm --filter @umd/sample-umd build)');
+}
+
+/** The version of a umd package this one runs with: a new driver depends on the same release line. */
+async function installedVersion(dependency: string): Promise<string> {
+  const pkg = JSON.parse(await readFile(createRequire(import.meta.url).resolve(`${dependency}/package.json`), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,103 @@
+import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
+import { DRIVER_NAME, EINVAL, encodeRequest, offsetProblem, REPLY_SIZE, replyProblem } from './contract.js';
+import { type HandlerKind, handlers, isHandlerKind } from './handlers.js';
+
+/** Options of {@link createSampleManager}: the handler to use, and any `UmdManager` option. */
+export interface SampleManagerOptions extends Partial<UmdManagerOptions> {
+  /** Which handler program serves the requests (`'ts'`). */
+  handler?: HandlerKind;
+}
+
+/** Options of {@link SampleManager.check}: an `AbortSignal` and a timeout. */
+export type CheckOptions = RequestOptions;
+
+/** A request that went through and whose reply matched the contract. */
+export interface CheckResult {
+  /** The offset that was checked. */
+  offset: number;
+  /** Process id of the handler that answered. */
+  pid: number | undefined;
+}
+
+/**
+ * The host side of the driver: the front end that callers use, on top of a {@link UmdManager}.
+ * `check(offset)` does what writing an offset to the securityfs file of the kernel's UMD
+ * selftest did.
+ */
+export class SampleManager {
+  /** The underlying manager: events, stats, `start()`, `stop()`, `unload()`. */
+  readonly manager: UmdManager;
+  /** Which handler program serves the requests. */
+  readonly handler: HandlerKind;
+
+  constructor(options: SampleManagerOptions = {}) {
+    const { handler = 'ts', ...managerOptions } = options;
+    if (!isHandlerKind(handler)) {
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${DRIVER_NAME}: unknown handler ${JSON.stringify(handler)}`);
+    }
+    this.handler = handler;
+    this.manager = new UmdManager({ name: `${DRIVER_NAME}-${handler}`, loader: handlers[handler].load, ...managerOptions });
+  }
+
+  /**
+   * Sends `offset` to the handler and checks the reply: exactly {@link REPLY_SIZE} bytes, byte
+   * `offset` set to 1, every other byte zero. An invalid offset is refused here (EINVAL) and
+   * never sent. A reply that breaks the contract is a protocol error: the handler is killed,
+   * so the next request gets a fresh one (fail-stop).
+   *
+   * @throws UmdError `UMD_INVALID_ARGUMENT` for an invalid offset; `UMD_PROTOCOL` for a wrong
+   *   reply; any error of `UmdManager.request` (`UMD_HANDLER_EXITED`, `UMD_TIMEOUT`, ...).
+   */
+  async check(offset: number, options: CheckOptions = {}): Promise<CheckResult> {
+    const problem = offsetProblem(offset);
+    if (problem !== undefined) {
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${DRIVER_NAME}: ${problem} (EINVAL, ${EINVAL})`, {
+        handlerName: DRIVER_NAME,
+      });
+    }
+    const request = encodeRequest(offset);
+    const reply =
+      handlers[this.handler].mode === 'raw'
+        ? await this.manager.requestRaw(request, REPLY_SIZE, options)
+        : await this.manager.request(request, options);
+    const pid = this.manager.pid;
+    const wrong = replyProblem(offset, reply);
+    if (wrong !== undefined) {
+      if (pid !== undefined) killQuietly(pid);
+      throw new UmdError(UmdErrorCode.PROTOCOL, `${DRIVER_NAME}: the ${this.handler} handler broke the contract: ${wrong}`, {
+        handlerName: DRIVER_NAME,
+        ...(pid !== undefined ? { pid } : {}),
+      });
+    }
+    return { offset, pid };
+  }
+
+  /** Process id of the running handler, if one runs. */
+  get pid(): number | undefined {
+    return this.manager.pid;
+  }
+
+  /** Stops the handler (stdin closed, then SIGTERM, then SIGKILL); the next request starts it again. */
+  stop(options?: { graceMs?: number }): Promise<void> {
+    return this.manager.stop(options);
+  }
+
+  /** Stops the handler and forgets the loader: the next request imports it again. */
+  unload(): Promise<void> {
+    return this.manager.unload();
+  }
+}
+
+/** Creates the driver's host-side manager. Nothing is loaded or started before the first `check`. */
+export function createSampleManager(options: SampleManagerOptions = {}): SampleManager {
+  return new SampleManager(options);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone: nothing to do.
+  }
+}
