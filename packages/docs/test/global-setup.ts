@@ -1,0 +1,19 @@
+// Builds the site before the tests when it is missing or older than its sources, so that
+// `pnpm --filter @umd/docs test` works on its own (turbo's `test` also depends on `build`).
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DIST_DIR, DOCS_ROOT, newestMtime } from './site.js';
+
+export default function setup(): void {
+  const index = join(DIST_DIR, 'index.html');
+  const builtAt = existsSync(index) ? statSync(index).mtimeMs : 0;
+  const sources = Math.max(
+    newestMtime(join(DOCS_ROOT, 'src'), (rel) => rel.startsWith('api/') || rel.startsWith('parts/generated/')),
+    newestMtime(join(DOCS_ROOT, '.vitepress'), (rel) => rel.startsWith('dist') || rel.startsWith('cache')),
+    newestMtime(join(DOCS_ROOT, 'data')),
+  );
+  if (builtAt > sources) return;
+  console.log('docs: building the site for the tests (pnpm build)');
+  execFileSync('pnpm', ['run', 'build'], { cwd: DOCS_ROOT, stdio: 'inherit' });
+}
