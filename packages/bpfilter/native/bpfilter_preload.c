@@ -18,10 +18,10 @@
  *  - close(): forgets our descriptors.
  * Everything else goes to the real libc (dlsym(RTLD_NEXT)).
  *
- * On the Unix socket we speak the umd wire format, framed mode (see
- * shared/design/wire-format.md): the service sends HELLO on accept, we send REQUEST frames
- * and read one REPLY or ERROR each. umd-core's single-header umd_wire.h did not exist when
- * this was written, so the few lines of framing are here.
+ * On the Unix socket we speak the umd wire format, framed mode, with @umd/core's umd_wire.h
+ * (headers, HELLO): the service sends HELLO on accept, we send REQUEST frames and read one
+ * REPLY or ERROR each. Writes use send(MSG_NOSIGNAL) rather than umd_write_frame, so a service
+ * that went away is an errno for the caller, never a SIGPIPE that kills iptables.
  *
  * Environment: BPFILTER_SOCKET (path of the service's socket; required),
  * BPFILTER_TIMEOUT_MS (per exchange, default 30000).
@@ -45,6 +45,7 @@
 #include <netinet/in.h>
 
 #include "bpfilter_preload.h"
+#include "umd_wire.h"
 
 #define LOG_PREFIX "bpfilter_preload: "
 #define PROC_SUPER_MAGIC_VALUE 0x9fa0
@@ -96,10 +97,7 @@ static struct owned *owned_fd(int fd)
 
 /* ---- little-endian helpers ----------------------------------------------------------- */
 
-static void put_u16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void put_u32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = v >> (8 * i); }
 static void put_u64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = v >> (8 * i); }
-static uint32_t get_u32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* ---- umd framing ------------------------------------------------------------------ */
 
@@ -136,33 +134,24 @@ static int read_full(int fd, uint8_t *buf, size_t len)
 	return 0;
 }
 
-static void encode_header(uint8_t *h, uint8_t type, uint32_t id, uint32_t length)
-{
-	memcpy(h, UMD_MAGIC, 4);
-	h[4] = type;
-	h[5] = 0;
-	put_u16(h + 6, 0);
-	put_u32(h + 8, id);
-	put_u32(h + 12, length);
-}
-
 /* Reads one frame; *payload is malloc'ed (NULL when empty). Returns 0 or -errno. */
 static int read_frame(int fd, uint32_t max_payload, uint8_t *type, uint32_t *id,
 		      uint8_t **payload, uint32_t *length)
 {
-	uint8_t h[UMD_FRAME_HEADER_SIZE];
+	uint8_t raw[UMD_HEADER_SIZE];
+	struct umd_header h;
+	char why[160];
 	*payload = NULL;
-	int rc = read_full(fd, h, sizeof(h));
+	int rc = read_full(fd, raw, sizeof(raw));
 	if (rc)
 		return rc;
-	if (memcmp(h, UMD_MAGIC, 4) != 0 || h[5] != 0 || h[6] != 0 || h[7] != 0 ||
-	    h[4] < UMD_FRAME_HELLO || h[4] > UMD_FRAME_CANCEL)
+	if (umd_header_decode(raw, &h, max_payload, why, sizeof(why)) < 0) {
+		fprintf(stderr, LOG_PREFIX "bad frame from the bpfilter service: %s\n", why);
 		return -EPROTO;
-	*type = h[4];
-	*id = get_u32(h + 8);
-	*length = get_u32(h + 12);
-	if (*length > max_payload)
-		return -EMSGSIZE;
+	}
+	*type = h.type;
+	*id = h.id;
+	*length = h.length;
 	if (*length == 0)
 		return 0;
 	*payload = malloc(*length);
@@ -240,8 +229,7 @@ static int service_connect(int cloexec, uint32_t *max_payload)
 	uint32_t id, length;
 	uint8_t *payload;
 	int rc = read_frame(fd, 4096, &type, &id, &payload, &length);
-	if (rc == 0 && (type != UMD_FRAME_HELLO || id != 0 || length < 8 ||
-			payload[0] != UMD_WIRE_VERSION || payload[1] != 0))
+	if (rc == 0 && (type != UMD_HELLO || id != 0 || umd_hello_decode(payload, length, max_payload) < 0))
 		rc = -EPROTO;
 	if (rc) {
 		free(payload);
@@ -249,7 +237,6 @@ static int service_connect(int cloexec, uint32_t *max_payload)
 		complain("no HELLO from the bpfilter service", -rc);
 		return rc;
 	}
-	*max_payload = get_u32(payload + 4);
 	free(payload);
 	return fd;
 }
@@ -270,20 +257,20 @@ static int service_exchange(int fd, struct owned *state, uint32_t is_set, uint32
 			(unsigned long long)total, state->max_payload);
 		return -EMSGSIZE;
 	}
-	uint8_t *msg = malloc(UMD_FRAME_HEADER_SIZE + total);
+	uint8_t *msg = malloc(UMD_HEADER_SIZE + total);
 	if (!msg)
 		return -ENOMEM;
 	uint32_t id = state->next_id++;
-	encode_header(msg, UMD_FRAME_REQUEST, id, (uint32_t)total);
-	uint8_t *req = msg + UMD_FRAME_HEADER_SIZE;
+	umd_header_encode(msg, UMD_REQUEST, id, (uint32_t)total);
+	uint8_t *req = msg + UMD_HEADER_SIZE;
 	put_u64(req, (uint64_t)(uintptr_t)optval);
-	put_u32(req + 8, len);
-	put_u32(req + 12, is_set);
-	put_u32(req + 16, cmd);
-	put_u32(req + 20, (uint32_t)getpid());
+	umd_put_u32(req + 8, len);
+	umd_put_u32(req + 12, is_set);
+	umd_put_u32(req + 16, cmd);
+	umd_put_u32(req + 20, (uint32_t)getpid());
 	if (len)
 		memcpy(req + MBOX_REQUEST_SIZE, optval, len);
-	int rc = write_full(fd, msg, UMD_FRAME_HEADER_SIZE + total);
+	int rc = write_full(fd, msg, UMD_HEADER_SIZE + total);
 	free(msg);
 	if (rc) {
 		complain("lost the bpfilter service while sending", -rc);
@@ -292,12 +279,12 @@ static int service_exchange(int fd, struct owned *state, uint32_t is_set, uint32
 	for (;;) {
 		uint8_t type, *payload;
 		uint32_t rid, length;
-		rc = read_frame(fd, UMD_MAX_PAYLOAD, &type, &rid, &payload, &length);
+		rc = read_frame(fd, UMD_DEFAULT_MAX_PAYLOAD, &type, &rid, &payload, &length);
 		if (rc) {
 			complain("lost the bpfilter service while waiting for a reply", -rc);
 			return rc;
 		}
-		if (rid != id || (type != UMD_FRAME_REPLY && type != UMD_FRAME_ERROR)) {
+		if (rid != id || (type != UMD_REPLY && type != UMD_ERROR)) {
 			free(payload);
 			complain("unexpected frame from the bpfilter service", EPROTO);
 			return -EPROTO;
@@ -307,8 +294,8 @@ static int service_exchange(int fd, struct owned *state, uint32_t is_set, uint32
 			complain("short reply from the bpfilter service", EPROTO);
 			return -EPROTO;
 		}
-		int32_t status = (int32_t)get_u32(payload);
-		if (type == UMD_FRAME_ERROR) {
+		int32_t status = (int32_t)umd_get_u32(payload);
+		if (type == UMD_ERROR) {
 			/* The service could not run the request at all: say why. */
 			fprintf(stderr, LOG_PREFIX "bpfilter service error %d: %.*s\n", status,
 				(int)(length - 4), (const char *)payload + 4);

@@ -36,15 +36,4 @@
  */
 #define BPFILTER_UMD_GET_TABLE_NAMES 0x1002
 
-/* umd wire format, framed mode (shared/design/wire-format.md). */
-#define UMD_MAGIC "UMD1"
-#define UMD_WIRE_VERSION 1
-#define UMD_FRAME_HEADER_SIZE 16
-#define UMD_FRAME_HELLO 1
-#define UMD_FRAME_REQUEST 2
-#define UMD_FRAME_REPLY 3
-#define UMD_FRAME_ERROR 4
-#define UMD_FRAME_CANCEL 5
-#define UMD_MAX_PAYLOAD (64u * 1024 * 1024)
-
 #endif

@@ -3,7 +3,7 @@
 // dist/native/bpfilter_preload.so. Without a C compiler the build says so and goes on:
 // everything but `bpfilter exec` works, and exec explains what is missing.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,8 @@ const source = join(root, 'native', 'bpfilter_preload.c');
 const outDir = join(root, 'dist', 'native');
 const output = join(outDir, 'bpfilter_preload.so');
 const cc = process.env.CC || 'cc';
+// umd_wire.h ships in @umd/core's package (native/); the workspace links it into node_modules.
+const wireDir = join(root, 'node_modules', '@umd', 'core', 'native');
 
 if (process.platform !== 'linux') {
   console.warn(`build-native: skipped, the preload library is Linux-only (platform ${process.platform})`);
@@ -25,8 +27,12 @@ if (probe.error || probe.status !== 0) {
   );
   process.exit(0);
 }
+if (!existsSync(join(wireDir, 'umd_wire.h'))) {
+  console.error(`build-native: ${join(wireDir, 'umd_wire.h')} not found (is @umd/core installed?)`);
+  process.exit(1);
+}
 mkdirSync(outDir, { recursive: true });
-const args = ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Werror', '-o', output, source, '-ldl'];
+const args = ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Werror', '-I', wireDir, '-o', output, source, '-ldl'];
 const result = spawnSync(cc, args, { stdio: 'inherit' });
 if (result.status !== 0) {
   console.error(`build-native: ${cc} ${args.join(' ')} failed`);

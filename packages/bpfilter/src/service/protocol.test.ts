@@ -21,7 +21,7 @@ describe('preload header and service protocol', () => {
     expect(Number(define('BPFILTER_UMD_GET_TABLE_NAMES'))).toBe(UMD_CMD_TABLE_NAMES);
     expect(Number(define('MBOX_REQUEST_SIZE'))).toBe(MBOX_REQUEST_HEADER_SIZE);
     expect(define('BPFILTER_SOCKET_ENV')).toBe(`"${BPFILTER_SOCKET_ENV}"`);
-    expect(define('UMD_MAX_PAYLOAD')).toBe('(64u * 1024 * 1024)');
-    expect(SERVICE_MAX_PAYLOAD).toBe(64 * 1024 * 1024);
+    // The preload reads replies up to umd_wire.h's default maximum: the service's must not exceed it.
+    expect(SERVICE_MAX_PAYLOAD).toBeLessThanOrEqual(64 * 1024 * 1024);
   });
 });
