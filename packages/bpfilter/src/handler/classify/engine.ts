@@ -1,0 +1,224 @@
+/**
+ * Packet classification with iptables' semantics (`ipt_do_table`): rules in order, first
+ * terminal match wins; jumps push a return point, gotos do not; RETURN (or the end of a
+ * user chain) pops it, or with nothing to pop falls to the hook's policy; LOG records an
+ * event and continues. Inverted fields, fragments (tcp/udp/icmp never match a non-first
+ * fragment), and any extension it cannot evaluate stops it with "cannot evaluate".
+ * Pure: it reports which entries matched; the caller updates their counters.
+ */
+import { formatIpv4, interfaceMaskFor, type RejectWith } from '../../abi/index.js';
+import { entryLayout, parseCidr, type ChainEntries, type Match, type Rule, type Table } from '../../model/index.js';
+import type { Packet } from './packet.js';
+
+/** A LOG target the packet passed. */
+export interface LogEvent {
+  chain: string;
+  /** 1-based rule number. */
+  rule: number;
+  prefix: string;
+  level: number;
+  flags: number;
+}
+
+/**
+ * Where a decision was taken: a rule (1-based), or `policy: true` for the chain's last entry
+ * (a built-in chain's policy, a user chain's implicit RETURN).
+ */
+export interface RulePosition {
+  chain: string;
+  rule?: number;
+  policy?: true;
+}
+
+/** The outcome of a classification. */
+export type Classification =
+  | {
+      verdict: 'ACCEPT' | 'DROP' | 'QUEUE' | 'REJECT';
+      rejectWith?: RejectWith;
+      decidedBy: RulePosition;
+      logs: LogEvent[];
+      /** Entry indices whose rule matched, in order (a rule may appear more than once). */
+      matchedEntries: { entry: number; position: RulePosition }[];
+    }
+  | {
+      verdict: 'CANNOT_EVALUATE';
+      /** The rule whose extension could not be evaluated and that extension's name. */
+      decidedBy: RulePosition;
+      extension: { kind: 'match' | 'target'; name: string };
+      reason: string;
+      logs: LogEvent[];
+      matchedEntries: { entry: number; position: RulePosition }[];
+    };
+
+/** Upper bound on rules visited (tables are loop-free; this only guards the engine). */
+const MAX_STEPS = 1_000_000;
+
+/** Classify `packet` arriving at built-in chain `hook` of `table`. */
+export function classify(table: Table, hook: string, packet: Packet): Classification {
+  const chains = new Map(table.chains.map((c) => [c.name, c]));
+  const layout = entryLayout(table);
+  const start = chains.get(hook);
+  if (!start || start.policy === undefined) throw new RangeError(`table "${table.name}" has no built-in chain "${hook}"`);
+  const logs: LogEvent[] = [];
+  const matchedEntries: { entry: number; position: RulePosition }[] = [];
+  const stack: { chain: string; next: number }[] = [];
+  let chainName = hook;
+  let index = 0;
+  const entriesOf = (name: string): ChainEntries => layout.get(name) ?? { rules: [], end: -1 };
+
+  for (let steps = 0; steps < MAX_STEPS; steps++) {
+    const chain = chains.get(chainName);
+    if (!chain) throw new RangeError(`jump to unknown chain "${chainName}"`);
+    if (index >= chain.rules.length) {
+      // The chain's last entry: a built-in chain's policy, or a user chain's implicit RETURN.
+      if (chain.policy !== undefined) {
+        const position: RulePosition = { chain: chain.name, policy: true };
+        matchedEntries.push({ entry: entriesOf(chain.name).end, position });
+        return { verdict: chain.policy, decidedBy: position, logs, matchedEntries };
+      }
+      matchedEntries.push({ entry: entriesOf(chain.name).end, position: { chain: chain.name, policy: true } });
+      const frame = stack.pop();
+      if (frame) {
+        chainName = frame.chain;
+        index = frame.next;
+      } else {
+        chainName = hook; // reached by goto from the built-in chain: its policy decides
+        index = start.rules.length;
+      }
+      continue;
+    }
+    const rule = chain.rules[index] as Rule;
+    const position: RulePosition = { chain: chain.name, rule: index + 1 };
+    if (!ipMatches(rule, packet)) {
+      index++;
+      continue;
+    }
+    let matched = true;
+    for (const match of rule.matches ?? []) {
+      const result = evaluateMatch(match, packet);
+      if (result === 'unknown') {
+        const name = match.kind === 'raw' ? match.name : match.kind;
+        return { verdict: 'CANNOT_EVALUATE', decidedBy: position, extension: { kind: 'match', name }, reason: `match "${name}" is kept but not evaluated by bpfilter`, logs, matchedEntries };
+      }
+      if (!result) {
+        matched = false;
+        break;
+      }
+    }
+    if (!matched) {
+      index++;
+      continue;
+    }
+    matchedEntries.push({ entry: entriesOf(chain.name).rules[index] ?? -1, position });
+    const target = rule.target;
+    switch (target.kind) {
+      case 'verdict':
+        if (target.verdict !== 'RETURN') return { verdict: target.verdict, decidedBy: position, logs, matchedEntries };
+        {
+          const frame = stack.pop();
+          if (frame) {
+            chainName = frame.chain;
+            index = frame.next;
+          } else {
+            chainName = hook; // RETURN with nothing to return to: the hook's policy
+            index = start.rules.length;
+          }
+        }
+        break;
+      case 'jump':
+        stack.push({ chain: chain.name, next: index + 1 });
+        chainName = target.chain;
+        index = 0;
+        break;
+      case 'goto':
+        chainName = target.chain;
+        index = 0;
+        break;
+      case 'reject':
+        return { verdict: 'REJECT', rejectWith: target.with, decidedBy: position, logs, matchedEntries };
+      case 'log':
+        logs.push({ chain: chain.name, rule: index + 1, prefix: target.prefix, level: target.level, flags: target.flags });
+        index++;
+        break;
+      case 'raw':
+        return {
+          verdict: 'CANNOT_EVALUATE',
+          decidedBy: position,
+          extension: { kind: 'target', name: target.name },
+          reason: `target "${target.name}" is kept but not evaluated by bpfilter`,
+          logs,
+          matchedEntries,
+        };
+    }
+  }
+  throw new RangeError('classification did not terminate');
+}
+
+/** `ip_packet_match`: addresses, interfaces, protocol, fragment, each possibly inverted. */
+function ipMatches(rule: Rule, packet: Packet): boolean {
+  const invert = rule.invert ?? {};
+  if (rule.source !== undefined && !addressMatches(rule.source, packet.source, invert.source === true)) return false;
+  if (rule.destination !== undefined && !addressMatches(rule.destination, packet.destination, invert.destination === true)) return false;
+  if (!interfaceMatches(rule.inInterface, rule.inInterfaceMask, packet.inInterface, invert.inInterface === true)) return false;
+  if (!interfaceMatches(rule.outInterface, rule.outInterfaceMask, packet.outInterface, invert.outInterface === true)) return false;
+  const protocol = rule.protocol ?? 0;
+  if (protocol !== 0 && (packet.protocol !== protocol) !== (invert.protocol === true)) return false;
+  // -f: only non-first fragments; ! -f: only first fragments and whole packets.
+  if (rule.fragment && packet.fragment === (invert.fragment === true)) return false;
+  return true;
+}
+
+function addressMatches(cidr: string, address: number, inverted: boolean): boolean {
+  const { address: want, mask } = parseCidr(cidr);
+  return (((address & mask) >>> 0) !== ((want & mask) >>> 0)) === inverted;
+}
+
+function interfaceMatches(name: string | undefined, mask: Uint8Array | undefined, packetName: string, inverted: boolean): boolean {
+  if (name === undefined && mask === undefined) return true;
+  const ruleName = name ?? '';
+  const m = mask ?? interfaceMaskFor(ruleName);
+  let differs = false;
+  for (let i = 0; i < 16; i++) {
+    const a = i < ruleName.length ? ruleName.charCodeAt(i) : 0;
+    const b = i < packetName.length ? packetName.charCodeAt(i) : 0;
+    if ((a ^ b) & (m[i] ?? 0)) differs = true;
+  }
+  return differs === inverted;
+}
+
+const inRange = (range: [number, number] | undefined, value: number, inverted: boolean | undefined) =>
+  (range === undefined || (value >= range[0] && value <= range[1])) !== (inverted === true);
+
+/** One match: true, false, or 'unknown' (an extension kept but not understood). */
+function evaluateMatch(match: Match, packet: Packet): boolean | 'unknown' {
+  switch (match.kind) {
+    case 'tcp': {
+      if (packet.fragment) return false; // no transport header in a non-first fragment
+      const inv = match.invert ?? {};
+      if (!inRange(match.sourcePorts, packet.sourcePort, inv.sourcePorts)) return false;
+      if (!inRange(match.destinationPorts, packet.destinationPort, inv.destinationPorts)) return false;
+      const flags = match.flags ?? { mask: 0, compare: 0 };
+      if (((packet.tcpFlags & flags.mask) === flags.compare) === (inv.flags === true)) return false;
+      if (match.option !== undefined && match.option !== 0 && packet.tcpOptions.includes(match.option) === (inv.option === true)) return false;
+      return true;
+    }
+    case 'udp': {
+      if (packet.fragment) return false;
+      const inv = match.invert ?? {};
+      return inRange(match.sourcePorts, packet.sourcePort, inv.sourcePorts) && inRange(match.destinationPorts, packet.destinationPort, inv.destinationPorts);
+    }
+    case 'icmp': {
+      if (packet.fragment) return false;
+      const [min, max] = match.code ?? [0, 255];
+      const hit = match.type === 0xff || (packet.icmpType === match.type && packet.icmpCode >= min && packet.icmpCode <= max);
+      return hit !== (match.invert === true);
+    }
+    case 'raw':
+      return 'unknown';
+  }
+}
+
+/** Format a packet's addresses for messages. */
+export function describePacket(packet: Packet): string {
+  return `${formatIpv4(packet.source)} -> ${formatIpv4(packet.destination)} proto ${packet.protocol}`;
+}

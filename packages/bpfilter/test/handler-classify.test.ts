@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Errno,
+  UMD_CMD_CLASSIFY,
+  UMD_CMD_TABLE_NAMES,
+  decodeGetinfo,
+  decodeMboxReply,
+  decodeReplace,
+  encodeGetEntries,
+  encodeGetinfo,
+  encodeMboxRequest,
+  encodeReplace,
+  fromHex,
+} from '../src/abi/index.js';
+import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
+import type { ClassifyReply } from '../src/handler/classify-command.js';
+import type { PacketInput } from '../src/handler/classify/index.js';
+import { decodeTable, encodeReplaceRequest, type Table } from '../src/model/index.js';
+import { loadVectors } from './vectors/replay.js';
+
+function request(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) {
+  const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet, cmd, data })));
+  if (!reply) throw new Error('short reply');
+  return reply;
+}
+
+function info(core: HandlerCore, name: string) {
+  const reply = request(core, false, 64, encodeGetinfo({ name, validHooks: 0, hookEntry: [0, 0, 0, 0, 0], underflow: [0, 0, 0, 0, 0], numEntries: 0, size: 0 }));
+  expect(reply.status).toBe(0);
+  return decodeGetinfo(reply.body);
+}
+
+/** Install a table through SET_REPLACE, as a client would. */
+function install(core: HandlerCore, table: Table): void {
+  const reply = request(core, true, 64, encodeReplaceRequest(table, info(core, table.name).numEntries));
+  expect(reply.status).toBe(0);
+}
+
+/** Read a table back through GET_INFO + GET_ENTRIES. */
+function read(core: HandlerCore, name: string): Table {
+  const layout = info(core, name);
+  const reply = request(core, false, 65, encodeGetEntries(name, new Uint8Array(layout.size)));
+  expect(reply.status).toBe(0);
+  return decodeTable(name, layout, reply.body.subarray(40));
+}
+
+function classify(core: HandlerCore, table: string, hook: string, packet: PacketInput): ClassifyReply {
+  const reply = request(core, false, UMD_CMD_CLASSIFY, new TextEncoder().encode(JSON.stringify({ table, hook, packet })));
+  expect(reply.status, new TextDecoder().decode(reply.body)).toBe(0);
+  return JSON.parse(new TextDecoder().decode(reply.body)) as ClassifyReply;
+}
+
+const ACCEPT = { kind: 'verdict', verdict: 'ACCEPT' } as const;
+const DROP = { kind: 'verdict', verdict: 'DROP' } as const;
+const RETURN = { kind: 'verdict', verdict: 'RETURN' } as const;
+
+describe('classification of the table iptables-legacy built in the vectors', () => {
+  const step = loadVectors('basic.jsonl').find((s) => s.iptables.startsWith('-A OUTPUT ! -o lo'));
+  const replace = decodeReplace(fromHex(step?.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')?.hex ?? ''));
+  const core = createHandlerCore();
+  // Installed on a fresh handler: the table it replaces is the initial one (4 entries).
+  expect(request(core, true, 64, encodeReplace({ ...replace, numCounters: 4 })).status).toBe(0);
+
+  it('INPUT: -i lo -j ACCEPT', () => {
+    expect(classify(core, 'filter', 'INPUT', { source: '127.0.0.1', destination: '127.0.0.1', inInterface: 'lo', protocol: 'tcp', destinationPort: 22 })).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'INPUT', rule: 1 } });
+  });
+  it('INPUT: -s 10.0.0.0/8 -p tcp --dport 22 -j DROP', () => {
+    expect(classify(core, 'filter', 'INPUT', { source: '10.1.2.3', destination: '10.9.9.9', inInterface: 'eth1', protocol: 'tcp', destinationPort: 22 })).toMatchObject({ verdict: 'DROP', rule: { chain: 'INPUT', rule: 2 } });
+    expect(classify(core, 'filter', 'INPUT', { source: '11.1.2.3', destination: '10.9.9.9', inInterface: 'eth1', protocol: 'tcp', destinationPort: 22 })).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'INPUT', policy: true } });
+  });
+  it('INPUT: -i eth0 -j web, then ACCEPT on port 80 or RETURN to the policy', () => {
+    expect(classify(core, 'filter', 'INPUT', { source: '192.168.1.1', destination: '10.0.0.1', inInterface: 'eth0', protocol: 'tcp', destinationPort: 80 })).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'web', rule: 1 } });
+    const returned = classify(core, 'filter', 'INPUT', { source: '192.168.1.1', destination: '10.0.0.1', inInterface: 'eth0', protocol: 'tcp', destinationPort: 81, length: 100 });
+    expect(returned).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'INPUT', policy: true } });
+    expect(returned.counters.map((c) => [c.chain, c.rule ?? 'policy'])).toEqual([
+      ['INPUT', 3],
+      ['web', 2],
+      ['INPUT', 'policy'],
+    ]);
+  });
+  it('FORWARD: -p udp ! --sport 53 -j REJECT --reject-with icmp-port-unreachable', () => {
+    expect(classify(core, 'filter', 'FORWARD', { source: '1.1.1.1', destination: '2.2.2.2', protocol: 'udp', sourcePort: 54, destinationPort: 53 })).toMatchObject({ verdict: 'REJECT', rejectWith: 'icmp-port-unreachable', rule: { chain: 'FORWARD', rule: 1 } });
+    expect(classify(core, 'filter', 'FORWARD', { source: '1.1.1.1', destination: '2.2.2.2', protocol: 'udp', sourcePort: 53 })).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'FORWARD', policy: true } });
+  });
+  it('OUTPUT: LOG is not terminal; --tcp-flags SYN,ACK SYN with ! -o lo', () => {
+    const ping = classify(core, 'filter', 'OUTPUT', { source: '10.0.0.1', destination: '8.8.8.8', outInterface: 'eth0', protocol: 'icmp', icmpType: 8 });
+    expect(ping).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'OUTPUT', policy: true }, logs: [{ chain: 'OUTPUT', rule: 1, prefix: 'ping ', level: 4 }] });
+    expect(classify(core, 'filter', 'OUTPUT', { source: '10.0.0.1', destination: '8.8.8.8', protocol: 'icmp', icmpType: 0 }).logs).toEqual([]);
+    const syn = { source: '10.0.0.1', destination: '192.0.2.5', outInterface: 'eth0', protocol: 'tcp', tcpFlags: ['SYN'] } as const;
+    expect(classify(core, 'filter', 'OUTPUT', syn)).toMatchObject({ verdict: 'DROP', rule: { chain: 'OUTPUT', rule: 2 } });
+    expect(classify(core, 'filter', 'OUTPUT', { ...syn, tcpFlags: ['SYN', 'ACK'] })).toMatchObject({ verdict: 'ACCEPT', rule: { policy: true } });
+    expect(classify(core, 'filter', 'OUTPUT', { ...syn, outInterface: 'lo' })).toMatchObject({ verdict: 'ACCEPT', rule: { policy: true } });
+    expect(classify(core, 'filter', 'OUTPUT', { ...syn, destination: '192.0.3.5' })).toMatchObject({ verdict: 'ACCEPT', rule: { policy: true } });
+  });
+  it('counts matched rules like the kernel, visible through GET_ENTRIES', () => {
+    const table = read(core, 'filter');
+    const input = table.chains.find((c) => c.name === 'INPUT');
+    expect(input?.rules[0]?.counters).toEqual({ packets: 1n, bytes: 40n });
+    expect(input?.rules[2]?.counters).toEqual({ packets: 2n, bytes: 140n });
+    expect(input?.counters).toEqual({ packets: 2n, bytes: 140n });
+    expect(table.chains.find((c) => c.name === 'web')?.rules[1]?.counters).toEqual({ packets: 1n, bytes: 100n });
+  });
+});
+
+describe('classification engine', () => {
+  const table: Table = {
+    name: 'filter',
+    chains: [
+      {
+        name: 'INPUT',
+        policy: 'DROP',
+        rules: [
+          { fragment: true, target: DROP },
+          { protocol: 6, matches: [{ kind: 'tcp', destinationPorts: [1000, 2000], invert: { destinationPorts: true } }, { kind: 'tcp', sourcePorts: [5, 5] }], target: ACCEPT },
+          { protocol: 6, matches: [{ kind: 'tcp', option: 8 }], target: { kind: 'jump', chain: 'opts' } },
+          { protocol: 1, matches: [{ kind: 'icmp', type: 3, code: [1, 3] }], target: { kind: 'reject', with: 'icmp-host-prohibited' } },
+          { protocol: 1, matches: [{ kind: 'icmp', type: 8, invert: true }], target: { kind: 'verdict', verdict: 'QUEUE' } },
+          { source: '10.0.0.0/8', invert: { source: true }, inInterface: 'eth+', target: { kind: 'goto', chain: 'gone' } },
+          { destination: '10.0.0.1', protocol: 17, invert: { protocol: true }, target: { kind: 'jump', chain: 'deep' } },
+          { protocol: 17, matches: [{ kind: 'raw', name: 'comment', revision: 0, data: new Uint8Array(256) }], target: ACCEPT },
+          { protocol: 47, target: { kind: 'raw', name: 'MASQUERADE', revision: 0, data: new Uint8Array(8) } },
+          { protocol: 1, target: RETURN },
+        ],
+      },
+      { name: 'FORWARD', rules: [] },
+      { name: 'OUTPUT', policy: 'DROP', rules: [{ outInterface: 'eth0', target: { kind: 'log', level: 6, prefix: 'out: ', flags: 1 } }] },
+      { name: 'deep', rules: [{ target: { kind: 'jump', chain: 'deeper' } }, { target: ACCEPT }] },
+      { name: 'deeper', rules: [{ source: '10.0.0.9', invert: { source: true }, target: DROP }] },
+      { name: 'gone', rules: [{ protocol: 6, target: RETURN }, { target: { kind: 'verdict', verdict: 'ACCEPT' } }] },
+      { name: 'opts', rules: [{ protocol: 6, matches: [{ kind: 'tcp', flags: { mask: 0x3f, compare: 0x02 }, invert: { flags: true } }], target: DROP }] },
+    ],
+  };
+  const core = createHandlerCore();
+  install(core, table);
+  const tcp = { source: '10.0.0.9', destination: '10.0.0.1', protocol: 'tcp', sourcePort: 5, destinationPort: 80 } as const;
+
+  it('fragments: -f matches only non-first fragments; tcp never matches them', () => {
+    expect(classify(core, 'filter', 'INPUT', { ...tcp, fragment: true })).toMatchObject({ verdict: 'DROP', rule: { chain: 'INPUT', rule: 1 } });
+  });
+  it('port ranges, inverted ranges, several matches in one rule', () => {
+    expect(classify(core, 'filter', 'INPUT', tcp)).toMatchObject({ verdict: 'ACCEPT', rule: { rule: 2 } });
+    expect(classify(core, 'filter', 'INPUT', { ...tcp, destinationPort: 1500 }).rule).not.toEqual({ chain: 'INPUT', rule: 2 });
+    expect(classify(core, 'filter', 'INPUT', { ...tcp, sourcePort: 6 }).rule).not.toEqual({ chain: 'INPUT', rule: 2 });
+  });
+  it('tcp option and inverted flags inside a jumped-to chain', () => {
+    const withOption = { ...tcp, sourcePort: 6, tcpOptions: [8] };
+    expect(classify(core, 'filter', 'INPUT', { ...withOption, tcpFlags: ['ACK'] })).toMatchObject({ verdict: 'DROP', rule: { chain: 'opts', rule: 1 } });
+    // SYN-only passes opts (inverted flags), returns to INPUT rule 4 onwards: deep -> deeper -> back -> ACCEPT.
+    expect(classify(core, 'filter', 'INPUT', { ...withOption, tcpFlags: ['SYN'] })).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'deep', rule: 2 } });
+  });
+  it('icmp types and code ranges, inverted icmp', () => {
+    expect(classify(core, 'filter', 'INPUT', { source: '10.0.0.9', destination: '10.0.0.1', protocol: 'icmp', icmpType: 3, icmpCode: 2 })).toMatchObject({ verdict: 'REJECT', rejectWith: 'icmp-host-prohibited' });
+    expect(classify(core, 'filter', 'INPUT', { source: '10.0.0.9', destination: '10.0.0.1', protocol: 'icmp', icmpType: 3, icmpCode: 4 })).toMatchObject({ verdict: 'QUEUE', rule: { rule: 5 } });
+    // echo-request is not "! --icmp-type 8": falls through to -p icmp -j RETURN, i.e. the policy.
+    expect(classify(core, 'filter', 'INPUT', { source: '10.0.0.9', destination: '10.0.0.3', protocol: 'icmp', icmpType: 8 })).toMatchObject({ verdict: 'DROP', rule: { chain: 'INPUT', policy: true } });
+  });
+  it('inverted source with a wildcard interface, goto: RETURN goes to the policy', () => {
+    const outsider = { source: '192.0.2.1', destination: '10.0.0.1', inInterface: 'eth7', protocol: 'tcp', sourcePort: 9, destinationPort: 1500 } as const;
+    expect(classify(core, 'filter', 'INPUT', outsider)).toMatchObject({ verdict: 'DROP', rule: { chain: 'INPUT', policy: true } });
+    expect(classify(core, 'filter', 'INPUT', { ...outsider, protocol: 'udp' })).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'gone', rule: 2 } });
+    expect(classify(core, 'filter', 'INPUT', { ...outsider, inInterface: 'wlan0', protocol: 'udp' }).rule).not.toMatchObject({ chain: 'gone' });
+  });
+  it('inverted protocol and destination through nested jumps', () => {
+    expect(classify(core, 'filter', 'INPUT', { source: '10.0.0.8', destination: '10.0.0.1', protocol: 50 })).toMatchObject({ verdict: 'DROP', rule: { chain: 'deeper', rule: 1 } });
+    // Protocol 17 is excluded by "! -p udp": on to the unknown match of rule 8.
+    expect(classify(core, 'filter', 'INPUT', { source: '10.0.0.8', destination: '10.0.0.1', protocol: 'udp' })).toMatchObject({ verdict: 'CANNOT_EVALUATE', rule: { rule: 8 } });
+    // Another destination skips the jump entirely.
+    expect(classify(core, 'filter', 'INPUT', { source: '10.0.0.8', destination: '10.0.0.2', protocol: 50 })).toMatchObject({ verdict: 'DROP', rule: { chain: 'INPUT', policy: true } });
+  });
+  it('cannot evaluate an unknown match once the packet reaches it, and counts nothing', () => {
+    const before = read(core, 'filter');
+    const result = classify(core, 'filter', 'INPUT', { source: '10.0.0.9', destination: '10.0.0.3', protocol: 'udp' });
+    expect(result).toMatchObject({ verdict: 'CANNOT_EVALUATE', rule: { chain: 'INPUT', rule: 8 }, cannotEvaluate: { kind: 'match', name: 'comment' }, counters: [] });
+    expect(read(core, 'filter')).toEqual(before);
+  });
+  it('cannot evaluate an unknown target', () => {
+    expect(classify(core, 'filter', 'INPUT', { source: '10.0.0.9', destination: '10.0.0.3', protocol: 47 })).toMatchObject({ verdict: 'CANNOT_EVALUATE', rule: { rule: 9 }, cannotEvaluate: { kind: 'target', name: 'MASQUERADE' } });
+  });
+  it('LOG then the policy on OUTPUT', () => {
+    expect(classify(core, 'filter', 'OUTPUT', { source: '10.0.0.1', destination: '1.1.1.1', outInterface: 'eth0' })).toMatchObject({ verdict: 'DROP', logs: [{ chain: 'OUTPUT', rule: 1, prefix: 'out: ', level: 6, flags: 1 }], rule: { policy: true } });
+  });
+  it('refuses malformed requests with -EINVAL and unknown tables with -ENOENT', () => {
+    const send = (json: string) => request(core, false, UMD_CMD_CLASSIFY, new TextEncoder().encode(json)).status;
+    expect(send('{')).toBe(-Errno.EINVAL);
+    expect(send('[]')).toBe(-Errno.EINVAL);
+    expect(send(JSON.stringify({ table: 'filter', hook: 'PREROUTING', packet: tcp }))).toBe(-Errno.EINVAL);
+    expect(send(JSON.stringify({ table: 'filter', hook: 'INPUT', packet: { ...tcp, source: 'x' } }))).toBe(-Errno.EINVAL);
+    expect(send(JSON.stringify({ table: 'filter', hook: 'INPUT', packet: { ...tcp, destinationPort: 70000 } }))).toBe(-Errno.EINVAL);
+    expect(send(JSON.stringify({ table: 'nat', hook: 'INPUT', packet: tcp }))).toBe(-Errno.ENOENT);
+  });
+});
+
+describe('table names', () => {
+  it('lists the tables in use, newest first, as /proc/net/ip_tables_names does', () => {
+    const core = createHandlerCore();
+    const names = () => new TextDecoder().decode(request(core, false, UMD_CMD_TABLE_NAMES, new Uint8Array()).body);
+    expect(names()).toBe('');
+    info(core, 'filter');
+    info(core, 'raw');
+    expect(names()).toBe('raw\nfilter\n');
+    info(core, 'mangle');
+    info(core, 'filter');
+    expect(names()).toBe('mangle\nraw\nfilter\n');
+  });
+});
