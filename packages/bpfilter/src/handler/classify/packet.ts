@@ -17,9 +17,9 @@ export interface PacketInput {
   inInterface?: string;
   outInterface?: string;
   /** TCP flags: bit mask or names (`["SYN"]`). */
-  tcpFlags?: number | string[];
+  tcpFlags?: number | readonly string[];
   /** TCP option kinds present in the header (for `--tcp-option`). */
-  tcpOptions?: number[];
+  tcpOptions?: readonly number[];
   icmpType?: number;
   icmpCode?: number;
   /** A non-first fragment (fragment offset != 0). */
