@@ -18,7 +18,8 @@ import {
   type ServiceProcess,
   type Step,
 } from './iptables/namespace.js';
-import { BUILD_STEPS, TEARDOWN_STEPS } from './iptables/scenario.js';
+import { fileURLToPath } from 'node:url';
+import { BUILD_STEPS, counterSteps, TEARDOWN_STEPS } from './iptables/scenario.js';
 
 const missing = missingPrerequisite();
 // In CI the prerequisites are installed by .ci/run: missing ones fail the run instead of skipping.
@@ -73,6 +74,13 @@ describe.skipIf(missing !== undefined)(`iptables-legacy through bpfilter exec${m
     // The kernel side really did something (the expectation is not empty).
     expect(kernel.kernelSave).toContain('*raw');
     expect(kernel.results.find((r) => r.step.args?.join(' ') === '-S')?.stdout).toContain('-A web -g audit');
+    expectSameOutput(kernel, bpfilter);
+  });
+
+  it('restores, lists, saves and zeroes packet and byte counters as a kernel does', { timeout: 120_000 }, async () => {
+    const rules = fileURLToPath(new URL('./iptables/counters.rules', import.meta.url));
+    const { kernel, bpfilter } = await both(counterSteps(rules));
+    expect(kernel.results[2]!.stdout).toContain('[5:300] -A INPUT -s 10.0.0.0/8');
     expectSameOutput(kernel, bpfilter);
   });
 

@@ -29,6 +29,8 @@ export const PROGRAMS = {
   iptables: which('iptables-legacy'),
   save: which('iptables-legacy-save'),
   restore: which('iptables-legacy-restore'),
+  /** A shell, for steps that start several programs at once (they inherit the preload). */
+  shell: '/bin/sh',
 } as const;
 
 /**

@@ -29,8 +29,13 @@ export const BUILD_STEPS: Step[] = [
   ipt('-N', 'audit'),
   ipt('-A', 'audit', '-j', 'LOG'),
   ipt('-A', 'web', '-g', 'audit'),
+  ipt('-C', 'INPUT', '-s', '10.0.0.0/8', '-p', 'tcp', '--dport', '22', '-j', 'DROP'),
+  ipt('-C', 'INPUT', '-s', '10.0.0.0/8', '-p', 'tcp', '--dport', '23', '-j', 'DROP'),
   ipt('-L', '-n', '-v'),
   ipt('-L', '-n', '-v', '--line-numbers'),
+  ipt('-L', '-n', '-v', '-x'),
+  ipt('-L', 'INPUT', '2', '-n', '-v'),
+  ipt('-S', 'INPUT', '1'),
   ipt('-S'),
   ipt('-S', 'INPUT'),
   ipt('-L', 'web', '-n'),
@@ -38,10 +43,12 @@ export const BUILD_STEPS: Step[] = [
   ipt('-P', 'OUTPUT', 'DROP'),
   ipt('-P', 'OUTPUT', 'ACCEPT'),
   ipt('-Z'),
+  ipt('-Z', 'INPUT', '1'),
   ipt('-D', 'INPUT', '2'),
   ipt('-D', 'INPUT', '-i', 'lo', '-j', 'ACCEPT'),
   ipt('-R', 'web', '1', '-p', 'tcp', '--dport', '8080', '-j', 'ACCEPT'),
   ipt('-E', 'web', 'webchain'),
+  ipt('-F', 'audit'),
   ipt('-L', '-n', '-v'),
   // Refusals: the messages are libiptc's rendering of the errno bpfilter answered.
   ipt('-N', 'webchain'),
@@ -71,3 +78,21 @@ export const TEARDOWN_STEPS: Step[] = [
   ipt('-L', '-n', '-v'),
   { program: 'save' },
 ];
+
+/**
+ * Counters: `iptables-legacy-restore -c` of a file with packet/byte counts (SET_REPLACE then
+ * SET_ADD_COUNTERS), listed, saved with -c, then zeroed per chain and per rule.
+ */
+export function counterSteps(rulesFile: string): Step[] {
+  return [
+    { program: 'restore', args: ['-c'], stdinFile: rulesFile },
+    ipt('-L', '-n', '-v'),
+    { program: 'save', args: ['-c'] },
+    ipt('-Z', 'web'),
+    { program: 'save', args: ['-c'] },
+    ipt('-Z', 'INPUT', '2'),
+    ipt('-L', 'INPUT', '-n', '-v', '-x'),
+    ipt('-A', 'INPUT', '-j', 'ACCEPT', '-c', '9', '900'),
+    { program: 'save', args: ['-c'] },
+  ];
+}

@@ -1,10 +1,11 @@
 /**
- * The service keeps bpfilter's tables across a handler crash: the handler is SIGKILLed
- * between two iptables runs, and the second run still sees every rule, exactly as a kernel
- * that never lost them would print them.
+ * The service as iptables programs use it: it keeps bpfilter's tables across a handler crash
+ * (the handler is SIGKILLed between two iptables runs, and the second run still sees every
+ * rule, exactly as a kernel that never lost them prints them), and it serves many programs
+ * at once.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { missingPrerequisite, runInNamespace, startService, withoutSaveComments, type NamespaceRun, type ServiceProcess, type Step } from './iptables/namespace.js';
+import { missingPrerequisite, PROGRAMS, runInNamespace, startService, withoutSaveComments, type NamespaceRun, type ServiceProcess, type Step } from './iptables/namespace.js';
 
 const missing = missingPrerequisite();
 const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
@@ -75,5 +76,19 @@ describe.skipIf(missing !== undefined)(`bpfilter keeps iptables rules across a h
     expect(restarted[0]).not.toBe(handlers[0]);
     expect(outputs(second)).toEqual(outputs(await expected, CHANGES.length));
     expect(second.results[0]!.stdout).toContain('-A svc -p tcp -m tcp --dport 443 -j ACCEPT');
+  });
+
+  it('serves many iptables programs at once: with the xtables lock (-w) no change is lost', { timeout: 90_000 }, async () => {
+    const count = 8;
+    const parallel: Step = {
+      program: 'shell',
+      args: ['-c', `for i in $(seq 1 ${count}); do ${PROGRAMS.iptables} -w -A INPUT -s 10.9.0.$i -j DROP & done; wait`],
+    };
+    const run = await runInNamespace([parallel, ipt('-S', 'INPUT')], { socketPath: service.socketPath });
+    expectKernelUntouched(run);
+    expect(run.results[0]!.stderr).not.toContain('bpfilter_preload');
+    expect(run.results[0]!.stderr).not.toContain('iptables v');
+    const rules = run.results[1]!.stdout.split('\n').filter((line) => line.startsWith('-A INPUT'));
+    expect(rules.sort()).toEqual(Array.from({ length: count }, (_, i) => `-A INPUT -s 10.9.0.${i + 1}/32 -j DROP`).sort());
   });
 });
