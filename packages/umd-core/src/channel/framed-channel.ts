@@ -11,6 +11,7 @@ import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
 import { childEndReason, childStreams, killUntrusted } from './child-exit.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
+import { allocatePayload } from '../shared/payload-buffer.js';
 import { type RequestOptions, abortedError, armRequest, checkRequestOptions, timeoutError } from './request-options.js';
 
 /** Options of {@link FramedChannel}. */
@@ -84,7 +85,7 @@ export class FramedChannel extends EventEmitter {
   constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
     super();
     this.#maxInFlight = checkLimit('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
-    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD });
+    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, allocate: allocatePayload });
     this.#input = input;
     this.#output = output;
     this.#writer = new OrderedWriter(output);

@@ -2,14 +2,16 @@ import type { Writable } from 'node:stream';
 
 /**
  * Writes byte chunks to a stream in call order and honours backpressure: once `write()` returns
- * false, later chunks wait in a local queue until `drain`. Chunks handed over together go out
- * corked, so a header and its payload leave as one `writev` without being copied together.
+ * false, later chunks wait in a local queue until `drain`. The stream is corked until the end of
+ * the current tick, so a header and its payload, and every request issued in the same tick
+ * (pipelining), leave in one `writev` without being copied together.
  */
 export class OrderedWriter {
   readonly #output: Writable;
   #waiting: Uint8Array[][] = [];
   #blocked = false;
   #closed = false;
+  #corked = false;
 
   constructor(output: Writable) {
     this.#output = output;
@@ -39,20 +41,23 @@ export class OrderedWriter {
   #writeNow(chunks: Uint8Array[]): void {
     const output = this.#output;
     if (output.destroyed || output.writableEnded) return;
-    let ok: boolean;
-    if (chunks.length === 1) {
-      ok = output.write(chunks[0]);
-    } else {
+    if (!this.#corked) {
+      this.#corked = true;
       output.cork();
-      ok = true;
-      for (const chunk of chunks) ok = output.write(chunk);
-      output.uncork();
+      process.nextTick(this.#uncork);
     }
+    let ok = true;
+    for (const chunk of chunks) ok = output.write(chunk);
     if (!ok) {
       this.#blocked = true;
       output.once('drain', this.#onDrain);
     }
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#output.uncork();
+  };
 
   readonly #onDrain = (): void => {
     this.#blocked = false;

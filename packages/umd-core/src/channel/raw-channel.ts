@@ -7,6 +7,7 @@ import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { childEndReason, childStreams, killUntrusted } from './child-exit.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
+import { allocatePayload } from '../shared/payload-buffer.js';
 import { type RequestOptions, abortedError, armRequest, checkRequestOptions, timeoutError } from './request-options.js';
 
 /** Options of {@link RawChannel}. */
@@ -127,7 +128,7 @@ export class RawChannel extends EventEmitter {
     return new Promise<Uint8Array>((resolve, reject) => {
       const exchange: Exchange = {
         request,
-        reply: new Uint8Array(replyLength),
+        reply: allocatePayload(replyLength),
         filled: 0,
         resolve,
         reject,

@@ -15,7 +15,15 @@ import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 export interface FrameDecoderOptions {
   /** Largest payload accepted; a header announcing more is a protocol error. Default 64 MiB. */
   maxPayload?: number;
+  /**
+   * Allocates a payload buffer of the given length (default `new Uint8Array(length)`). The decoder
+   * fills every byte before handing the frame out, so an allocator that skips zero-filling (Node's
+   * `Buffer.allocUnsafeSlow`) is safe and saves a pass over large payloads.
+   */
+  allocate?: (length: number) => Uint8Array;
 }
+
+const allocateZeroed = (length: number) => new Uint8Array(length);
 
 const EMPTY = new Uint8Array(0);
 
@@ -35,6 +43,7 @@ function hex(value: number, digits: number): string {
  */
 export class FrameDecoder {
   readonly #maxPayload: number;
+  readonly #allocate: (length: number) => Uint8Array;
   readonly #header = new Uint8Array(FRAME_HEADER_SIZE);
   readonly #headerView = new DataView(this.#header.buffer);
   #headerFilled = 0;
@@ -50,6 +59,7 @@ export class FrameDecoder {
       throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`);
     }
     this.#maxPayload = maxPayload;
+    this.#allocate = options.allocate ?? allocateZeroed;
   }
 
   /** The largest payload this decoder accepts. */
@@ -151,7 +161,7 @@ export class FrameDecoder {
     }
     this.#type = type as FrameType;
     this.#id = id;
-    this.#payload = length === 0 ? EMPTY : new Uint8Array(length);
+    this.#payload = length === 0 ? EMPTY : this.#allocate(length);
     this.#payloadFilled = 0;
   }
 

@@ -2,6 +2,7 @@ import { MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { HostGoneError, STDIN_FD, STDOUT_FD, checkProtocolMode, readOnceSync, writeAllSync } from './fd-io.js';
 import { guardStdout } from './stdout-guard.js';
+import { allocatePayload } from '../shared/payload-buffer.js';
 
 /** Options of {@link serveRaw}. */
 export interface RawServeOptions {
@@ -57,12 +58,12 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
       if (!(result instanceof Uint8Array)) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'handle() must return a Uint8Array');
       writeAllSync(STDOUT_FD, [result]);
     };
-    let request = new Uint8Array(requestSize);
+    let request = allocatePayload(requestSize);
     let filled = 0;
     /** Answers the full request; resolves (or returns) when the reply is written. */
     const answer = (): void | Promise<void> => {
       const current = request;
-      request = new Uint8Array(requestSize);
+      request = allocatePayload(requestSize);
       filled = 0;
       const result = handle(current);
       if (isThenable(result)) return Promise.resolve(result).then(reply);

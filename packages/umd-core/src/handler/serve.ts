@@ -3,12 +3,13 @@ import { FrameDecoder } from '../codec/frame-decoder.js';
 import { encodeHello } from '../codec/hello.js';
 import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
 import { HostGoneError, checkProtocolMode } from './fd-io.js';
-import { createFdFrameSender } from './frame-sender.js';
+import { FdFrameSender } from './frame-sender.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import type { RequestHandler } from './request-handler.js';
 import { type ServeOptions, resolveServeOptions } from './serve-options.js';
 import { StdinFrameReader } from './stdin-frame-reader.js';
 import { guardStdout } from './stdout-guard.js';
+import { allocatePayload } from '../shared/payload-buffer.js';
 
 /** Exit status of a handler that saw the host break the protocol. */
 export const PROTOCOL_EXIT_CODE = 2;
@@ -57,11 +58,11 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
       if (exitOnEnd) process.exit(protocol ? PROTOCOL_EXIT_CODE : 1);
       reject(error);
     };
-    const write = createFdFrameSender();
+    const output = new FdFrameSender();
     const send = (type: FrameType, id: number, payload: Uint8Array) => {
       if (finished) return;
       try {
-        write(type, id, payload);
+        output.send(type, id, payload);
       } catch (error) {
         if (error instanceof UmdError) throw error; // e.g. a reply too large to encode: the dispatcher answers ERROR
         finish(error);
@@ -69,7 +70,7 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
     };
     send(FrameType.Hello, 0, encodeHello({ version: PROTOCOL_VERSION, maxPayload, name }));
     const dispatcher = new RequestDispatcher(handler, send, concurrency);
-    const decoder = new FrameDecoder({ maxPayload });
+    const decoder = new FrameDecoder({ maxPayload, allocate: allocatePayload });
     reader = new StdinFrameReader(
       decoder,
       dispatcher,
@@ -79,6 +80,14 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
           finish(undefined);
         },
         fail: finish,
+        hold: () => output.hold(),
+        flush: () => {
+          try {
+            output.flush();
+          } catch (error) {
+            finish(error);
+          }
+        },
       },
       readMode,
     );

@@ -16,6 +16,10 @@ interface ReaderEvents {
   end(bufferedBytes: number): void;
   /** The host broke the protocol, or reading failed. */
   fail(error: unknown): void;
+  /** Replies sent until `flush` may be collected into one write. */
+  hold(): void;
+  /** Writes the replies collected since `hold`. */
+  flush(): void;
 }
 
 /**
@@ -124,9 +128,19 @@ export class StdinFrameReader {
   }
 
   #deliver(frames: Frame[]): void {
-    for (const frame of frames) {
-      if (this.#done) return;
-      this.#dispatcher.handleFrame(frame);
+    if (frames.length === 0) return;
+    if (frames.length === 1) {
+      this.#dispatcher.handleFrame(frames[0]!);
+      return;
+    }
+    this.#events.hold();
+    try {
+      for (const frame of frames) {
+        if (this.#done) return;
+        this.#dispatcher.handleFrame(frame);
+      }
+    } finally {
+      this.#events.flush();
     }
   }
 
