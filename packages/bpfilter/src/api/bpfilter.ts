@@ -1,0 +1,203 @@
+/**
+ * The TypeScript API of bpfilter, for users who do not speak the binary ABI: tables as
+ * chains and rules, replaced through the same SET_REPLACE path iptables uses, packets
+ * classified, and the iptables-save text format in and out.
+ */
+import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import {
+  decodeCounters,
+  decodeGetinfo,
+  encodeCountersInfo,
+  encodeGetEntries,
+  encodeReplace,
+  IPT_GET_ENTRIES_HEADER_SIZE,
+  IPT_GETINFO_SIZE,
+  IPT_SO_GET_ENTRIES,
+  IPT_SO_GET_INFO,
+  IPT_SO_SET_ADD_COUNTERS,
+  IPT_SO_SET_REPLACE,
+  type IptGetinfo,
+  viewOf,
+  type XtCounters,
+  XT_COUNTERS_SIZE,
+  XT_TABLE_MAXNAMELEN,
+} from '../abi/index.js';
+import { builtinChains, decodeTable, encodeTable, TABLE_HOOKS } from '../model/index.js';
+import type { Table } from '../model/types.js';
+import { connectService } from '../service/client.js';
+import { BpfilterSockopt, type BpfilterSockoptOptions } from '../sockopt/index.js';
+import { formatSave, type FormatSaveOptions } from '../text/print-save.js';
+import { parseSave } from '../text/parse-save.js';
+import type { ClassifyResult, PacketDescription } from './classify-types.js';
+import { refused } from './refusal.js';
+import { type BpfilterTransport, serviceTransport, sockoptTransport } from './transport.js';
+
+/** Options of {@link Bpfilter}: an in-process front end (default) or any transport. */
+export interface BpfilterOptions extends BpfilterSockoptOptions {
+  /** Reach bpfilter through this transport instead of starting an in-process front end. */
+  transport?: BpfilterTransport;
+}
+
+/** What {@link Bpfilter.replaceTable} reports. */
+export interface ReplaceResult {
+  /** Counters of the replaced table's entries (as the kernel returns them), in entry order. */
+  oldCounters: XtCounters[];
+}
+
+/** Options of {@link Bpfilter.replaceTable} and {@link Bpfilter.restore}. */
+export interface ReplaceOptions extends RequestOptions {
+  /** Also load the counters given in the table (rules' and policies' `counters`, `[p:b]` in text). Default true for replaceTable, false for restore. */
+  counters?: boolean;
+}
+
+// A concurrent change between our GET_INFO and SET_REPLACE makes the entry count stale
+// (-EAGAIN, as in the kernel); re-read and try again a few times.
+const EAGAIN_RETRIES = 5;
+const EAGAIN = 11;
+
+/**
+ * bpfilter for TypeScript callers. By default it runs its own handler (started on the first
+ * call; tables survive handler restarts); {@link Bpfilter.connect} talks to a running
+ * `bpfilter serve` instead, sharing its tables with iptables programs run through `bpfilter exec`.
+ *
+ * Every method rejects with a `UmdError`: `UMD_HANDLER_ERROR` (with `handlerCode` = -errno)
+ * when bpfilter refused the request, `UMD_INVALID_ARGUMENT` for a table or text it cannot
+ * encode, and the manager's codes (`UMD_HANDLER_EXITED`, `UMD_TIMEOUT`...) for transport faults.
+ */
+export class Bpfilter {
+  /** How this instance reaches bpfilter. */
+  readonly transport: BpfilterTransport;
+  /** The in-process front end, when this instance runs its own handler. */
+  readonly sockopt: BpfilterSockopt | undefined;
+
+  constructor(options: BpfilterOptions = {}) {
+    const { transport, ...sockoptOptions } = options;
+    this.sockopt = transport ? undefined : new BpfilterSockopt(sockoptOptions);
+    this.transport = transport ?? sockoptTransport(this.sockopt!);
+  }
+
+  /** Connects to a running `bpfilter serve` at `socketPath`. */
+  static async connect(socketPath: string, options: RequestOptions = {}): Promise<Bpfilter> {
+    return new Bpfilter({ transport: serviceTransport(await connectService(socketPath, options)) });
+  }
+
+  /** Names of the tables in use, newest first (as `/proc/net/ip_tables_names` lists them). */
+  tableNames(options: RequestOptions = {}): Promise<string[]> {
+    return this.transport.tableNames(options);
+  }
+
+  /** Reads a table (`filter`, `mangle`, `raw`) as chains and rules, with counters. */
+  async listTable(name: string, options: RequestOptions = {}): Promise<Table> {
+    const info = await this.#getInfo(name, options);
+    const request = encodeGetEntries(name, new Uint8Array(0));
+    viewOf(request).setUint32(32, info.size, true);
+    const buffer = new Uint8Array(IPT_GET_ENTRIES_HEADER_SIZE + info.size);
+    buffer.set(request);
+    const reply = await this.transport.getsockopt(IPT_SO_GET_ENTRIES, buffer, options);
+    if (reply.status < 0) throw refused(`GET_ENTRIES of table "${name}"`, reply.status);
+    const entries = (reply.data ?? new Uint8Array(0)).subarray(IPT_GET_ENTRIES_HEADER_SIZE, IPT_GET_ENTRIES_HEADER_SIZE + info.size);
+    if (entries.length !== info.size) throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: GET_ENTRIES of "${name}" returned ${entries.length} of ${info.size} bytes`);
+    return decodeTable(name, info, entries);
+  }
+
+  /**
+   * Replaces a whole table atomically (SET_REPLACE with the table encoded as iptables lays it
+   * out, user chains in `strcmp` order as libiptc writes them), then, unless
+   * `options.counters` is false, adds the table's own counters (SET_ADD_COUNTERS).
+   */
+  async replaceTable(name: string, table: Table, options: ReplaceOptions = {}): Promise<ReplaceResult> {
+    if (table.name !== name) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: replaceTable("${name}") was given table "${table.name}"`);
+    let encoded;
+    try {
+      encoded = encodeTable(withSortedUserChains(table));
+    } catch (cause) {
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: cannot encode table "${name}": ${(cause as Error).message}`, { cause });
+    }
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.#getInfo(name, options);
+      const replace = encodeReplace({ ...encoded, numCounters: current.numEntries, countersPointer: 0n });
+      const reply = await this.transport.setsockopt(IPT_SO_SET_REPLACE, replace, options);
+      if (reply.status === -EAGAIN && attempt < EAGAIN_RETRIES) continue;
+      if (reply.status < 0) throw refused(`SET_REPLACE of table "${name}"`, reply.status);
+      const data = reply.data ?? new Uint8Array(0);
+      const oldCounters = decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE));
+      if (options.counters !== false && encoded.counters.some((c) => c.packets !== 0n || c.bytes !== 0n)) {
+        const added = await this.transport.setsockopt(IPT_SO_SET_ADD_COUNTERS, encodeCountersInfo({ name, counters: encoded.counters }), options);
+        if (added.status < 0) throw refused(`SET_ADD_COUNTERS of table "${name}"`, added.status);
+      }
+      return { oldCounters };
+    }
+  }
+
+  /**
+   * Classifies a packet arriving at built-in chain `hook` of `table`: the verdict, the rule
+   * that decided it, the LOG events on the way; the matched rules' counters are updated.
+   */
+  async classify(table: string, hook: string, packet: PacketDescription, options: RequestOptions = {}): Promise<ClassifyResult> {
+    const body = new TextEncoder().encode(JSON.stringify({ table, hook, packet }));
+    const reply = await this.transport.classify(table, body, options);
+    if (reply.status < 0) {
+      const detail = reply.data && reply.data.length > 0 ? `: ${new TextDecoder().decode(reply.data)}` : '';
+      throw refused(`CLASSIFY in ${table}/${hook}${detail}`, reply.status);
+    }
+    return JSON.parse(new TextDecoder().decode(reply.data ?? new Uint8Array(0))) as ClassifyResult;
+  }
+
+  /**
+   * The tables in iptables-save format. Default: every table in use, newest first (what
+   * `iptables-save` prints); `tables` picks some.
+   */
+  async save(options: FormatSaveOptions & RequestOptions & { tables?: string[] } = {}): Promise<string> {
+    const names = options.tables ?? (await this.tableNames(options));
+    const tables: Table[] = [];
+    for (const name of names) tables.push(await this.listTable(name, options));
+    return formatSave(tables, options);
+  }
+
+  /**
+   * Loads iptables-save text (as `iptables-restore` does): each table section replaces that
+   * table. Built-in chains the text does not declare keep their current policy. Counters in
+   * the text are loaded only with `counters: true`. Returns the names of the tables replaced.
+   */
+  async restore(text: string, options: ReplaceOptions = {}): Promise<string[]> {
+    const parsed = parseSave(text);
+    const replaced: string[] = [];
+    for (const table of parsed) {
+      let chains = table.chains;
+      if (table.declaredBuiltins.length < builtinChains(TABLE_HOOKS.get(table.name) ?? 0).length) {
+        // Like iptables-restore: an undeclared built-in chain is flushed but keeps its policy.
+        const current = await this.listTable(table.name, options);
+        const builtins = current.chains
+          .filter((c) => c.policy !== undefined)
+          .map((c) => table.chains.find((p) => p.name === c.name) ?? { name: c.name, policy: c.policy, rules: [] });
+        chains = [...builtins, ...table.chains.filter((c) => !builtins.some((b) => b.name === c.name))];
+      }
+      await this.replaceTable(table.name, { name: table.name, chains }, { ...options, counters: options.counters ?? false });
+      replaced.push(table.name);
+    }
+    return replaced;
+  }
+
+  /** Stops the in-process handler (tables are kept for the next call) or closes the service connection. */
+  async stop(): Promise<void> {
+    await this.transport.close();
+  }
+
+  async #getInfo(name: string, options: RequestOptions): Promise<IptGetinfo> {
+    if (name.length === 0 || name.length >= XT_TABLE_MAXNAMELEN) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: invalid table name "${name}"`);
+    const buffer = new Uint8Array(IPT_GETINFO_SIZE);
+    new TextEncoder().encodeInto(name, buffer);
+    const reply = await this.transport.getsockopt(IPT_SO_GET_INFO, buffer, options);
+    if (reply.status < 0) throw refused(`GET_INFO of table "${name}"`, reply.status);
+    if (!reply.data || reply.data.length < IPT_GETINFO_SIZE) throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: GET_INFO of "${name}" returned ${reply.data?.length ?? 0} bytes`);
+    return decodeGetinfo(reply.data);
+  }
+}
+
+/** libiptc keeps user chains sorted by name (`strcmp`) and writes them in that order. */
+function withSortedUserChains(table: Table): Table {
+  const builtinNames: string[] = builtinChains(TABLE_HOOKS.get(table.name) ?? 0);
+  const builtin = table.chains.filter((c) => builtinNames.includes(c.name));
+  const user = table.chains.filter((c) => !builtinNames.includes(c.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { name: table.name, chains: [...builtin, ...user] };
+}

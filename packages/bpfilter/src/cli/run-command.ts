@@ -1,0 +1,124 @@
+/**
+ * The table commands of the `bpfilter` CLI (list, save, restore, classify), on a
+ * {@link Bpfilter} that reaches either a running service or an in-process handler.
+ */
+import { readFile } from 'node:fs/promises';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UmdError, UmdErrorCode } from '@umd/core';
+import { Bpfilter } from '../api/bpfilter.js';
+import { sockoptTransport } from '../api/transport.js';
+import { BPFILTER_SOCKET_ENV } from '../service/protocol.js';
+import { BpfilterSockopt } from '../sockopt/index.js';
+import { type ClassifyArgs, packetFromArgs } from './classify-args.js';
+import { formatClassification } from './format-classify.js';
+import { formatList, toJson } from './format-list.js';
+import { readStateFile, writeStateFile } from './state-file.js';
+
+/** The table commands. */
+export const TABLE_COMMANDS = ['list', 'save', 'restore', 'classify'] as const;
+/** One of {@link TABLE_COMMANDS}. */
+export type TableCommand = (typeof TABLE_COMMANDS)[number];
+
+/** Where output goes (tests pass their own). */
+export interface CommandIo {
+  stdout: (text: string) => void;
+  readStdin: () => Promise<string>;
+  env: NodeJS.ProcessEnv;
+}
+
+const COMMON = {
+  socket: { type: 'string' },
+  state: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const OPTIONS = {
+  list: { ...COMMON, table: { type: 'string', short: 't' } },
+  save: { ...COMMON, table: { type: 'string', short: 't' }, counters: { type: 'boolean', short: 'c' } },
+  restore: { ...COMMON, counters: { type: 'boolean', short: 'c' }, file: { type: 'string' } },
+  classify: {
+    ...COMMON,
+    table: { type: 'string', short: 't' },
+    hook: { type: 'string' },
+    src: { type: 'string', short: 's' },
+    dst: { type: 'string', short: 'd' },
+    proto: { type: 'string', short: 'p' },
+    sport: { type: 'string' },
+    dport: { type: 'string' },
+    in: { type: 'string', short: 'i' },
+    out: { type: 'string', short: 'o' },
+    'tcp-flags': { type: 'string' },
+    'icmp-type': { type: 'string' },
+    fragment: { type: 'boolean', short: 'f' },
+    length: { type: 'string' },
+  },
+} as const;
+
+/**
+ * Runs a table command with `argv` (the arguments after its name). Resolves when done;
+ * throws `UmdError` (`UMD_INVALID_ARGUMENT` for bad arguments) on failure.
+ */
+export async function runTableCommand(command: TableCommand, argv: string[], io: CommandIo): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options: ParseArgsConfig['options'] = OPTIONS[command];
+    values = parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values as typeof values;
+  } catch (cause) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${command}: ${(cause as Error).message}`, { cause });
+  }
+  const socket = (values.socket as string | undefined) ?? (io.env[BPFILTER_SOCKET_ENV] || undefined);
+  const stateFile = values.state as string | undefined;
+  if (socket !== undefined && stateFile !== undefined) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, '--socket and --state exclude each other: a service keeps its own tables');
+
+  const input = command === 'restore' ? await readInput(values.file as string | undefined, io) : undefined;
+  let bpfilter: Bpfilter;
+  let sockopt: BpfilterSockopt | undefined;
+  if (socket !== undefined) {
+    bpfilter = await Bpfilter.connect(socket);
+  } else {
+    const state = stateFile !== undefined ? await readStateFile(stateFile) : undefined;
+    sockopt = new BpfilterSockopt(state ? { state } : {});
+    bpfilter = new Bpfilter({ transport: sockoptTransport(sockopt) });
+  }
+  try {
+    await execute(command, values, bpfilter, io, input);
+    if (sockopt && stateFile !== undefined) await writeStateFile(stateFile, sockopt.exportState());
+  } finally {
+    await bpfilter.stop();
+  }
+}
+
+async function execute(command: TableCommand, values: Record<string, string | boolean | undefined>, bpfilter: Bpfilter, io: CommandIo, input: string | undefined): Promise<void> {
+  const table = (values.table as string | undefined) ?? 'filter';
+  switch (command) {
+    case 'list': {
+      const listed = await bpfilter.listTable(table);
+      io.stdout(values.json ? `${toJson(listed)}\n` : formatList(listed));
+      return;
+    }
+    case 'save':
+      io.stdout(await bpfilter.save({ counters: values.counters === true, ...(values.table !== undefined ? { tables: [table] } : {}) }));
+      return;
+    case 'restore': {
+      const tables = await bpfilter.restore(input ?? '', { counters: values.counters === true });
+      if (values.json) io.stdout(`${JSON.stringify({ restored: tables })}\n`);
+      return;
+    }
+    case 'classify': {
+      if (values.hook === undefined) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'classify: --hook is required (INPUT, FORWARD, OUTPUT, PREROUTING, POSTROUTING)');
+      let packet;
+      try {
+        packet = packetFromArgs(values as ClassifyArgs);
+      } catch (cause) {
+        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `classify: ${(cause as Error).message}`, { cause });
+      }
+      const result = await bpfilter.classify(table, values.hook as string, packet);
+      io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatClassification(table, result));
+      return;
+    }
+  }
+}
+
+async function readInput(file: string | undefined, io: CommandIo): Promise<string> {
+  return file !== undefined ? readFile(file, 'utf8') : io.readStdin();
+}
