@@ -70,7 +70,9 @@ export function serveConnection(socket: Socket, run: RunRequest, log: (line: str
 
 /** The errno a client sees when the service could not run its request. */
 function errnoForFailure(error: unknown): number {
-  const code = (error as { code?: unknown } | undefined)?.code;
+  const { code, handlerCode } = (error ?? {}) as { code?: unknown; handlerCode?: unknown };
+  // bpfilter itself refused with an errno: pass it on as it is.
+  if (typeof handlerCode === 'number' && Number.isInteger(handlerCode) && handlerCode < 0 && handlerCode > -4096) return -handlerCode;
   if (code === 'UMD_TIMEOUT') return errnoOf('ETIMEDOUT');
   if (code === 'UMD_TOO_LARGE') return errnoOf('EMSGSIZE');
   if (code === 'UMD_QUEUE_FULL') return errnoOf('EAGAIN');

@@ -57,6 +57,7 @@ describe('serve()', () => {
   it('passes negative statuses through and turns a backend failure into an ERROR frame', async () => {
     const { backend } = recordingBackend((r) => {
       if (r.cmd === 65) throw new UmdError(UmdErrorCode.START_FAILED, 'handler would not start');
+      if (r.cmd === 66) throw new UmdError(UmdErrorCode.HANDLER_ERROR, 'TABLE_NAMES answered -12', { handlerCode: -12 });
       return { status: -2 };
     });
     service = await serve({ socketPath: join(dir, 's'), backend });
@@ -66,6 +67,8 @@ describe('serve()', () => {
     expect(isUmdError(failure) && failure.code).toBe('UMD_HANDLER_ERROR');
     expect(isUmdError(failure) && failure.handlerCode).toBe(-112); // EHOSTDOWN
     expect((failure as Error).message).toContain('handler would not start');
+    const refused = await client.getsockopt(66, new Uint8Array(30)).catch((e: unknown) => e);
+    expect(isUmdError(refused) && refused.handlerCode).toBe(-12); // bpfilter's own errno, passed on
     client.close();
   });
 
