@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Measures classification on a real kernel: in a fresh network namespace (`unshare -n`),
+// iptables-legacy installs the rules below, send-packets.py sends each packet of PACKETS
+// over lo (OUTPUT, then INPUT if accepted; INPUT never accepts, so the kernel sends no
+// replies that would also be counted), and kernel-sockopt reads the filter table before
+// and after. Writes classify.json: { commands, packets, info, before, after } (hex).
+// Usage (root): cc -o /tmp/kernel-sockopt kernel-sockopt.c && node capture-classify.mjs /tmp/kernel-sockopt
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const tool = process.argv[2];
+if (!tool) throw new Error('usage: capture-classify.mjs <path to compiled kernel-sockopt>');
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+const commands = [
+  '-P INPUT DROP',
+  '-N web',
+  '-A web -s 10.0.0.0/8 -j RETURN',
+  '-A web -p tcp --tcp-flags SYN,ACK SYN -j DROP',
+  '-A web -j RETURN',
+  '-A INPUT -p tcp --dport 80 -j web',
+  '-A INPUT -p udp ! --dport 53 -j DROP',
+  '-A INPUT -p icmp --icmp-type echo-request -j DROP',
+  '-A INPUT -i lo -p tcp --sport 1000:2000 -j DROP',
+  '-A INPUT ! -i lo -j DROP',
+  '-N hi',
+  '-A hi -p tcp --tcp-flags ALL ACK -j DROP',
+  '-A hi -d 127.0.0.9 -j RETURN',
+  '-A hi -p tcp --sport 5 -j DROP',
+  '-A OUTPUT -o lo -p tcp --dport 22 -j DROP',
+  '-A OUTPUT -p tcp ! --dport 1:1024 -g hi',
+  '-A OUTPUT -f -j DROP',
+  '-A OUTPUT -p icmp --icmp-type 3/1 -j DROP',
+  '-A OUTPUT -d 127.0.0.5 -j DROP',
+  '-A OUTPUT ! -s 127.0.0.0/8 -p udp -j LOG --log-prefix "x "',
+  '-A OUTPUT -p udp --sport 7 -j DROP',
+  '-A OUTPUT ! -p tcp -d 127.0.0.6 -j DROP',
+];
+
+const P = (fields) => ({ source: '127.0.0.1', destination: '127.0.0.2', ...fields });
+const packets = [
+  P({ protocol: 6, sourcePort: 40000, destinationPort: 22, tcpFlags: 0x02 }),
+  P({ protocol: 6, sourcePort: 40000, destinationPort: 80, tcpFlags: 0x02 }),
+  P({ protocol: 6, sourcePort: 40000, destinationPort: 80, tcpFlags: 0x12, payload: 10 }),
+  P({ source: '10.1.2.3', protocol: 6, sourcePort: 40000, destinationPort: 80, tcpFlags: 0x02 }),
+  P({ protocol: 6, sourcePort: 1500, destinationPort: 443, tcpFlags: 0x10 }),
+  P({ protocol: 6, sourcePort: 2500, destinationPort: 443, tcpFlags: 0x10 }),
+  P({ protocol: 6, sourcePort: 40000, destinationPort: 8080, tcpFlags: 0x10 }),
+  P({ protocol: 6, sourcePort: 40000, destinationPort: 8080, tcpFlags: 0x18, payload: 100 }),
+  P({ protocol: 6, sourcePort: 5, destinationPort: 8080, tcpFlags: 0x02 }),
+  P({ destination: '127.0.0.9', protocol: 6, sourcePort: 5, destinationPort: 8080, tcpFlags: 0x02 }),
+  P({ protocol: 17, sourcePort: 5000, destinationPort: 53, payload: 30 }),
+  P({ protocol: 17, sourcePort: 5000, destinationPort: 54 }),
+  P({ protocol: 17, sourcePort: 7, destinationPort: 53 }),
+  P({ source: '10.9.9.9', protocol: 17, sourcePort: 9, destinationPort: 53 }),
+  P({ protocol: 1, icmpType: 8 }),
+  P({ protocol: 1, icmpType: 0 }),
+  P({ protocol: 1, icmpType: 3, icmpCode: 1 }),
+  P({ protocol: 1, icmpType: 3, icmpCode: 3 }),
+  P({ protocol: 6, sourcePort: 40000, destinationPort: 22, tcpFlags: 0x02, fragmentOffset: 8 }),
+  P({ protocol: 17, fragmentOffset: 100, payload: 16 }),
+  P({ destination: '127.0.0.5', protocol: 6, sourcePort: 1, destinationPort: 2 }),
+  P({ destination: '127.0.0.6', protocol: 47, payload: 4 }),
+  P({ destination: '127.0.0.6', protocol: 6, sourcePort: 1, destinationPort: 2 }),
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'bpfilter-capture-'));
+writeFileSync(join(dir, 'packets.json'), JSON.stringify(packets));
+const getInfo = `get 64 ${Buffer.concat([Buffer.from('filter'), Buffer.alloc(78)]).toString('hex')}`;
+const script = [
+  'set -e',
+  'ip link set lo up',
+  ...commands.map((c) => `iptables-legacy ${c}`), // the commands are shell words (quotes included)
+  `echo '${getInfo}' | ${tool} > ${dir}/info.json`,
+  `size=$(node -e "const h=JSON.parse(require('fs').readFileSync('${dir}/info.json','utf8')).hex; console.log(Buffer.from(h,'hex').readUInt32LE(80))")`,
+  `entries() { node -e "const b=Buffer.alloc(40+$size); b.write('filter'); b.writeUInt32LE($size,32); console.log('get 65 '+b.toString('hex'))"; }`,
+  `entries | ${tool} > ${dir}/before.json`,
+  `python3 ${join(here, 'send-packets.py')} ${dir}/packets.json`,
+  `entries | ${tool} > ${dir}/after.json`,
+].join('\n');
+execFileSync('unshare', ['-n', 'sh', '-c', script], { stdio: 'inherit' });
+const read = (f) => JSON.parse(execFileSync('cat', [join(dir, f)]).toString()).hex;
+writeFileSync(join(here, 'classify.json'), `${JSON.stringify({ commands, packets, info: read('info.json'), before: read('before.json'), after: read('after.json') }, null, 1)}\n`);
+console.log('classify.json written');
