@@ -1,6 +1,7 @@
 /**
- * The extensions the handler knows: the revisions a current Linux kernel (6.x, checked in a
- * network namespace) registers for IPv4, and for those bpfilter evaluates, the kernel's data
+ * The extensions the handler knows: the revisions a current Linux kernel registers for IPv4
+ * (measured on 6.18 with GET_REVISION_MATCH/TARGET, revisions 0..7, for every extension
+ * Debian's iptables 1.8.9 ships; CLUSTERIP, LED, ULOG, ipvs are absent there too), and for those bpfilter evaluates, the kernel's data
  * size and its `checkentry` rules. Everything else is kept as raw bytes.
  */
 import {
@@ -90,6 +91,25 @@ export const MATCHES: ReadonlyMap<string, ExtensionSpec> = new Map<string, Exten
   ['ah', { revisions: [0] }],
   ['socket', { revisions: [0, 1, 2, 3] }],
   ['helper', { revisions: [0] }],
+  ['bpf', { revisions: [0, 1] }],
+  ['cgroup', { revisions: [0, 1, 2] }],
+  ['cluster', { revisions: [0] }],
+  ['connbytes', { revisions: [0] }],
+  ['connlabel', { revisions: [0] }],
+  ['cpu', { revisions: [0] }],
+  ['dccp', { revisions: [0] }],
+  ['devgroup', { revisions: [0] }],
+  ['ecn', { revisions: [0] }],
+  ['ipcomp', { revisions: [0] }],
+  ['nfacct', { revisions: [0, 1] }],
+  ['osf', { revisions: [0] }],
+  ['quota', { revisions: [0] }],
+  ['rateest', { revisions: [0] }],
+  ['realm', { revisions: [0] }],
+  ['rpfilter', { revisions: [0] }],
+  ['sctp', { revisions: [0] }],
+  ['statistic', { revisions: [0] }],
+  ['tcpmss', { revisions: [0] }],
 ]);
 
 /** IPv4 targets: name -> spec. Revisions measured on Linux 6.18 (`GET_REVISION_TARGET`). */
@@ -149,6 +169,10 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = new Map<string, Exten
   ['HMARK', { revisions: [0] }],
   ['IDLETIMER', { revisions: [0, 1] }],
   ['RATEEST', { revisions: [0] }],
+  ['ECN', { revisions: [0] }],
+  ['NETMAP', { revisions: [0] }],
+  ['SYNPROXY', { revisions: [0] }],
+  ['TCPOPTSTRIP', { revisions: [0] }],
 ]);
 
 /**
