@@ -116,6 +116,8 @@ describe('permission model (JS handlers)', () => {
     const execArgv = JSON.parse(str(await m.request(text('argv:')))) as string[];
     const copy = execArgv.find((a) => a.startsWith('--allow-fs-read='))!.slice('--allow-fs-read='.length);
     expect(copy).toMatch(/umd-echo-/);
+    // Removal starts at HELLO, off the request path: give it a moment.
+    for (let i = 0; i < 50 && existsSync(copy); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(existsSync(copy)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, stop as stopEsbuild } from 'esbuild';
 import { UmdError, UmdErrorCode } from '@umd/core';
 import { type BlobResult, recordBlob } from './blob-manifest.js';
 
@@ -22,6 +22,8 @@ export interface BuildBlobOptions {
 const REQUIRE_SHIM =
   "import { createRequire as __umdCreateRequire } from 'node:module'; const require = __umdCreateRequire(import.meta.url);";
 
+let activeBuilds = 0;
+
 /**
  * Bundles a handler entry (and everything it imports, including `@umd/core/handler`) into ONE
  * ESM file `<outDir>/<name>.blob.mjs`, then writes `<outDir>/<name>.blob.json` = `{ name, file, sha256 }`.
@@ -36,6 +38,7 @@ export async function buildBlob(options: BuildBlobOptions): Promise<BlobResult> 
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${name}.blob.mjs`);
+  activeBuilds++;
   try {
     await build({
       entryPoints: [resolve(entry)],
@@ -53,6 +56,9 @@ export async function buildBlob(options: BuildBlobOptions): Promise<BlobResult> 
     });
   } catch (cause) {
     throw new UmdError(UmdErrorCode.LOADER, `buildBlob: bundling ${entry} failed: ${(cause as Error).message}`, { cause, handlerName: name });
+  } finally {
+    // esbuild keeps a service child process; leave none behind once no build is running.
+    if (--activeBuilds === 0) await stopEsbuild();
   }
   return recordBlob({ file, name });
 }

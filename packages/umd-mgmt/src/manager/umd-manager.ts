@@ -235,39 +235,47 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
 
   // ---- request path -------------------------------------------------------------------
 
-  async #submit(payload: Uint8Array, replyLength: number, options: RequestOptions): Promise<Uint8Array> {
-    if (!(payload instanceof Uint8Array)) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${this.#options.name}: payload must be a Uint8Array`);
-    if (this.#isStopping()) throw this.#stoppedError();
-    if (options.signal?.aborted) throw abortError(options.signal);
+  #submit(payload: Uint8Array, replyLength: number, options: RequestOptions): Promise<Uint8Array> {
+    if (!(payload instanceof Uint8Array)) {
+      return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${this.#options.name}: payload must be a Uint8Array`));
+    }
+    if (this.#isStopping()) return Promise.reject(this.#stoppedError());
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#pending >= this.#options.maxInFlight + this.#options.maxQueue) {
-      throw new UmdError(UmdErrorCode.QUEUE_FULL, `${this.#options.name}: ${this.#options.maxQueue} requests already wait`, { handlerName: this.#options.name });
+      return Promise.reject(
+        new UmdError(UmdErrorCode.QUEUE_FULL, `${this.#options.name}: ${this.#options.maxQueue} requests already wait`, { handlerName: this.#options.name }),
+      );
     }
     const t0 = performance.now();
     const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
     this.#stats.requests++;
     this.#pendingChanged(+1);
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ manager: this.#options.name, bytes: payload.length });
-    try {
-      const h = this.#handler;
-      // Fast path: a ready handler and a free slot, no timers or controllers needed here.
-      const reply =
-        h !== undefined && h.ready && !h.faulted && this.#slots.tryAcquire()
-          ? await this.#exchange(h, payload, replyLength, options.signal, timeoutMs)
-          : await this.#submitSlow(payload, replyLength, options.signal, timeoutMs, t0);
-      const ms = performance.now() - t0;
-      this.#stats.replies++;
-      this.#latency.record(ms);
-      if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: ms, error: undefined });
-      return reply;
-    } catch (error) {
-      this.#stats.failures++;
-      if (channels.requestEnd.hasSubscribers) {
-        channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: performance.now() - t0, error });
-      }
-      throw error;
-    } finally {
-      this.#pendingChanged(-1);
-    }
+    const h = this.#handler;
+    // Fast path: a ready handler of the right mode and a free slot: no timers, controllers or extra async frames.
+    const sent =
+      h !== undefined && h.ready && !h.faulted && (replyLength >= 0) === (h.mode === 'raw') && this.#slots.tryAcquire()
+        ? this.#exchange(h, payload, replyLength, signal, timeoutMs)
+        : this.#submitSlow(payload, replyLength, signal, timeoutMs, t0);
+    return sent.then(
+      (reply) => {
+        const ms = performance.now() - t0;
+        this.#stats.replies++;
+        this.#latency.record(ms);
+        this.#pendingChanged(-1);
+        if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: ms, error: undefined });
+        return reply;
+      },
+      (error: unknown) => {
+        this.#stats.failures++;
+        this.#pendingChanged(-1);
+        if (channels.requestEnd.hasSubscribers) {
+          channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: performance.now() - t0, error });
+        }
+        throw error;
+      },
+    );
   }
 
   /** Waits (bounded by the caller's signal and timeout) for a ready handler and a slot, then exchanges. */
@@ -287,6 +295,13 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       for (;;) {
         if (this.#isStopping()) throw this.#stoppedError();
         const h = await Promise.race([this.#ensureRunning(), aborted]);
+        if ((replyLength >= 0) !== (h.mode === 'raw')) {
+          throw new UmdError(
+            UmdErrorCode.INVALID_ARGUMENT,
+            `${this.#options.name}: the handler speaks ${h.mode} mode; use ${h.mode === 'raw' ? 'requestRaw()' : 'request()'}`,
+            { handlerName: this.#options.name },
+          );
+        }
         await this.#slots.acquire(wait.signal);
         if (this.#isStopping()) {
           this.#slots.release();
@@ -308,37 +323,28 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     }
   }
 
-  /** Sends on a held slot and releases it; maps failures to their fault report. */
-  async #exchange(h: ActiveHandler, payload: Uint8Array, replyLength: number, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<Uint8Array> {
-    const loaderMode = h.mode;
-    const wantRaw = replyLength >= 0;
-    if (wantRaw !== (loaderMode === 'raw')) {
-      this.#slots.release();
-      throw new UmdError(
-        UmdErrorCode.INVALID_ARGUMENT,
-        `${this.#options.name}: the handler speaks ${loaderMode} mode; use ${loaderMode === 'raw' ? 'requestRaw()' : 'request()'}`,
-        { handlerName: this.#options.name },
-      );
-    }
-    let reply: Uint8Array;
-    try {
-      const options: RequestOptions = { signal, timeoutMs };
-      reply = wantRaw
-        ? await (h.channel as RawChannel).exchange(payload, replyLength, options)
-        : await (h.channel as FramedChannel).request(payload, options);
-    } catch (error) {
-      const report = this.#classify(h, error);
-      this.#slots.release();
-      throw await report;
-    }
-    this.#slots.release();
-    this.#stats.bytesSent += payload.length;
-    this.#stats.bytesReceived += reply.length;
-    if (h.blobPending) {
-      h.blobPending = false;
-      void h.process.removeBlob();
-    }
-    return reply;
+  /** Sends on a held slot (the mode was checked) and releases the slot; maps failures to their fault report. */
+  #exchange(h: ActiveHandler, payload: Uint8Array, replyLength: number, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<Uint8Array> {
+    const options: RequestOptions = signal === undefined ? { timeoutMs } : { signal, timeoutMs };
+    const sent =
+      replyLength >= 0 ? (h.channel as RawChannel).exchange(payload, replyLength, options) : (h.channel as FramedChannel).request(payload, options);
+    return sent.then(
+      (reply) => {
+        this.#slots.release();
+        this.#stats.bytesSent += payload.length;
+        this.#stats.bytesReceived += reply.length;
+        if (h.blobPending) {
+          h.blobPending = false;
+          void h.process.removeBlob();
+        }
+        return reply;
+      },
+      (error: unknown) => {
+        const report = this.#classify(h, error);
+        this.#slots.release();
+        return report.then((e) => Promise.reject(e));
+      },
+    );
   }
 
   /**
@@ -551,7 +557,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     if (h.channel instanceof FramedChannel) {
       h.hello = await step(h.channel.waitForHello());
       // Node has read the whole blob once the handler speaks: its private copy can go.
-      if (loader.kind === 'js') await h.process.removeBlob();
+      if (loader.kind === 'js') void h.process.removeBlob();
     }
     const session = this.#session(h);
     if (loader.postStart) await step(loader.postStart(session));

@@ -33,10 +33,18 @@ export interface StageOptions {
  *   `UMD_START_FAILED` when the blob cannot be read or staged.
  */
 export async function stageBlob(loader: Loader, options: StageOptions = {}): Promise<StagedBlob> {
+  // The private directory is made while the blob is read and hashed (a start is latency-critical).
+  const making = mkdtemp(join(options.stagingDir ?? tmpdir(), `umd-${loader.name}-`)); // mkdtemp creates it 0700
+  const discard = () =>
+    making.then(
+      (made) => rm(made, { recursive: true, force: true }),
+      () => undefined,
+    );
   let bytes: Buffer;
   try {
     bytes = await readFile(loader.blobPath);
   } catch (cause) {
+    await discard();
     throw new UmdError(UmdErrorCode.START_FAILED, `${loader.name}: cannot read blob ${loader.blobPath}: ${(cause as Error).message}`, {
       cause,
       handlerName: loader.name,
@@ -44,6 +52,7 @@ export async function stageBlob(loader: Loader, options: StageOptions = {}): Pro
   }
   const actual = sha256Hex(bytes);
   if (actual !== loader.sha256) {
+    await discard();
     throw new UmdError(
       UmdErrorCode.BLOB_INTEGRITY,
       `${loader.name}: blob ${loader.blobPath} has SHA-256 ${actual}, expected ${loader.sha256}; refusing to run it`,
@@ -52,7 +61,7 @@ export async function stageBlob(loader: Loader, options: StageOptions = {}): Pro
   }
   let dir: string | undefined;
   try {
-    dir = await mkdtemp(join(options.stagingDir ?? tmpdir(), `umd-${loader.name}-`)); // mkdtemp creates it 0700
+    dir = await making;
     const file = join(dir, basename(loader.blobPath));
     await writeFile(file, bytes, { mode: 0o500, flag: 'wx' });
     if (options.uid !== undefined || options.gid !== undefined) {

@@ -31,6 +31,10 @@ export interface HandlerProcessOptions {
 const CLOSE_AFTER_EXIT_MS = 250;
 const ETXTBSY_RETRIES = 5;
 
+type Refable = { ref?: () => void; unref?: () => void } | null;
+const unrefStream = (stream: unknown) => (stream as Refable)?.unref?.();
+const refStream = (stream: unknown) => (stream as Refable)?.ref?.();
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -67,6 +71,9 @@ export class HandlerProcess {
     child.stdin!.on('error', () => {});
     child.stdout!.on('error', () => {});
     child.stderr!.on('error', () => {});
+    // The pipes never hold the host's event loop open; the child handle alone does, while the
+    // manager has work pending (see setReferenced): one cheap toggle per idle/busy transition.
+    for (const stream of [child.stdin, child.stdout, child.stderr]) unrefStream(stream);
     this.exited = new Promise<ExitInfo>((resolve) => {
       let info: ExitInfo | undefined;
       const finish = () => {
@@ -83,7 +90,10 @@ export class HandlerProcess {
         info = { exitCode, signal };
         // Stragglers of the group (a native handler's children) must not outlive their leader.
         this.#signalGroup('SIGKILL');
-        setTimeout(finish, CLOSE_AFTER_EXIT_MS).unref();
+        // The child handle is gone now; if work is pending, let the pipes drain before the host may exit.
+        const timer = setTimeout(finish, CLOSE_AFTER_EXIT_MS);
+        if (this.#referenced) for (const stream of [child.stdout, child.stderr]) refStream(stream);
+        else timer.unref();
       });
       child.once('close', finish);
     });
@@ -120,8 +130,8 @@ export class HandlerProcess {
         if (error === undefined) {
           const handler = new HandlerProcess(child, staged, new LineTail(options.stderrTailLines), options.onStderrLine);
           debug('handler %s started: pid %d (%s)', loader.name, handler.pid, loader.kind);
-          // A native program is exec'd by now: its file is no longer needed.
-          if (loader.kind === 'native') await staged.remove();
+          // A native program is exec'd by now: its file is no longer needed (removed off the start's critical path).
+          if (loader.kind === 'native') void staged.remove();
           return handler;
         }
         // Another thread's fork may briefly hold our just-written executable open for writing.
@@ -192,12 +202,8 @@ export class HandlerProcess {
   setReferenced(referenced: boolean): void {
     if (referenced === this.#referenced) return;
     this.#referenced = referenced;
-    const method = referenced ? 'ref' : 'unref';
-    this.child[method]();
-    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) {
-      const handle = stream as unknown as { ref?: () => void; unref?: () => void } | null;
-      handle?.[method]?.();
-    }
+    if (referenced) this.child.ref();
+    else this.child.unref();
   }
 
   async #exitsWithin(ms: number): Promise<boolean> {
