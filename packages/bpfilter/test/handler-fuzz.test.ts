@@ -134,6 +134,9 @@ describe('SET_REPLACE fuzzing', () => {
       { numRuns: 500 },
     );
     expect(decodeMboxReply(createHandlerCore().handle(new Uint8Array(7)))?.status).toBe(-Errno.EINVAL);
+    // A huge len with a tiny buffer is refused without allocating it.
+    const huge = encodeMboxRequest({ isSet: false, cmd: 65, data: new Uint8Array(40), len: 0xffffffff });
+    expect(decodeMboxReply(createHandlerCore().handle(huge))?.status).toBe(-Errno.EINVAL);
   });
 });
 

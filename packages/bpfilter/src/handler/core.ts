@@ -6,6 +6,7 @@
  */
 import {
   Errno,
+  IPT_GET_ENTRIES_HEADER_SIZE,
   IPT_SO_GET_ENTRIES,
   IPT_SO_GET_INFO,
   IPT_SO_GET_REVISION_MATCH,
@@ -20,7 +21,7 @@ import {
 } from '../abi/index.js';
 import { classifyCommand } from './classify-command.js';
 import { callerBuffer, getEntries, getInfo, getRevision } from './sockopt-get.js';
-import { setAddCounters, setReplace } from './sockopt-set.js';
+import { MAX_TABLE_SIZE, setAddCounters, setReplace } from './sockopt-set.js';
 import { TableStore } from './table-store.js';
 
 /** Options of {@link createHandlerCore}. */
@@ -38,6 +39,9 @@ export interface HandlerCore {
 }
 
 const encoder = new TextEncoder();
+
+/** No get answers more than a whole table: a larger `len` is refused before any allocation. */
+const MAX_GET_LEN = IPT_GET_ENTRIES_HEADER_SIZE + MAX_TABLE_SIZE;
 
 /** Create a handler with fresh tables (none in use until a request names one). */
 export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore {
@@ -58,6 +62,7 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
           return { status: -Errno.EINVAL, message: `set: unknown option ${request.cmd}` };
       }
     }
+    if (request.len > MAX_GET_LEN) return { status: -Errno.EINVAL, message: `get ${request.cmd}: len ${request.len} is larger than any answer (${MAX_GET_LEN})` };
     switch (request.cmd) {
       case 0:
         return { status: 0 }; // health check (bpfilter's post-start)
