@@ -15,6 +15,7 @@ export type UmdManagerState = 'idle' | 'loading' | 'starting' | 'running' | 'sto
 
 /** What {@link UmdManager.stats} returns. Counters start at construction. */
 export interface UmdManagerStats {
+  /** Lifecycle state at the time of the call. */
   state: UmdManagerState;
   /** Pid of the running handler, if any. */
   pid: number | undefined;
