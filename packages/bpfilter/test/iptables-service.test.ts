@@ -134,6 +134,16 @@ describe.skipIf(missing !== undefined)(`bpfilter keeps iptables rules across a h
     expect(counts(listed.results[1]!.stdout)).toEqual(['1 100 ACCEPT', '1 100 RETURN']);
   });
 
+  it('bpfilter exec without --socket runs a service of its own for the command', { timeout: 60_000 }, async () => {
+    const steps = [ipt('-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP'), ipt('-S'), { program: 'save' } as Step];
+    const [kernel, own] = await Promise.all([runInNamespace(steps), runInNamespace(steps, { freshService: true })]);
+    expectKernelUntouched(own);
+    expect(outputs(own)).toEqual(outputs(kernel));
+    // That service ended with the command: a second run starts from empty tables.
+    const again = await runInNamespace([ipt('-S')], { freshService: true });
+    expect(again.results[0]!.stdout).toBe('-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n');
+  });
+
   it('serves many iptables programs at once: with the xtables lock (-w) no change is lost', { timeout: 90_000 }, async () => {
     const count = 8;
     const parallel: Step = {

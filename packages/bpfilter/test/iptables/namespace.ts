@@ -84,11 +84,12 @@ function quote(word: string): string {
  * Runs `steps` in order in ONE fresh network namespace. With `socketPath`, the steps run
  * under ONE `bpfilter exec --socket socketPath -- sh steps.sh` (so every program inherits
  * the preload, and node starts once per run); without, against the namespace's kernel.
+ * With `freshService`, through `bpfilter exec -- sh steps.sh` (its own service for the run).
  * `env` is exported to the steps (e.g. LD_PRELOAD without any service, to test refusals).
  */
 export async function runInNamespace(
   steps: Step[],
-  options: { socketPath?: string; cli?: string; env?: Record<string, string> } = {},
+  options: { socketPath?: string; freshService?: boolean; cli?: string; env?: Record<string, string> } = {},
 ): Promise<NamespaceRun> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfilter-ns-'));
   try {
@@ -104,7 +105,12 @@ export async function runInNamespace(
     });
     const stepsFile = join(dir, 'steps.sh');
     writeFileSync(stepsFile, `${stepLines.join('\n')}\n`);
-    const through = options.socketPath ? [process.execPath, options.cli ?? CLI, 'exec', '--socket', options.socketPath, '--'] : [];
+    const cli = options.cli ?? CLI;
+    const through = options.socketPath
+      ? [process.execPath, cli, 'exec', '--socket', options.socketPath, '--']
+      : options.freshService
+        ? [process.execPath, cli, 'exec', '--']
+        : [];
     const lines = [
       // Our own lock file: parallel runs (kernel and bpfilter side) must not wait on /run/xtables.lock.
       `export XTABLES_LOCKFILE=${quote(join(dir, 'xtables.lock'))}`,
