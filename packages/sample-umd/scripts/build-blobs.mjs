@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Builds the handler blobs into dist/blobs/, before tsup runs: the loaders import the blob
 // manifests, so each blob's SHA-256 is inlined into the package's code at build time.
-import { spawnSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildBlob, recordBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/mgmt/build';
+// #region sample-only
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { recordBlob } from '@umd/mgmt/build';
+// #endregion
 
 const root = join(import.meta.dirname, '..');
 const outDir = join(root, 'dist', 'blobs');

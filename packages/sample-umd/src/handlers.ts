@@ -8,18 +8,20 @@ export interface HandlerEntry {
   readonly load: () => Promise<{ default: Loader }>;
 }
 
-/** The handler programs this driver ships, by name. */
-export const handlers = {
+const entries = {
   /** The TypeScript handler (framed mode), `src/handler/main.ts`. */
   ts: { mode: 'framed', load: () => import('./loaders/ts.js') },
   // #region sample-only
   /** The C handler (raw mode), `native/sample_handler.c`. */
   c: { mode: 'raw', load: () => import('./loaders/c.js') },
   // #endregion
-} as const satisfies Record<string, HandlerEntry>;
+} satisfies Record<string, HandlerEntry>;
 
 /** Which handler program serves the requests. */
-export type HandlerKind = keyof typeof handlers;
+export type HandlerKind = keyof typeof entries;
+
+/** The handler programs this driver ships, by name. */
+export const handlers: Readonly<Record<HandlerKind, HandlerEntry>> = entries;
 
 /** Every handler kind, in order. */
 export const handlerKinds = Object.keys(handlers) as HandlerKind[];

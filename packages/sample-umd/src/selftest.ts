@@ -113,7 +113,7 @@ export async function runSelftest(options: SelftestOptions = {}): Promise<Selfte
       const offset = Math.floor(random() * (REPLY_SIZE / 1024)) * 1024;
       await check(offset, `request ${i + 1}`);
     }
-    log(`  ${succeeded}/${requests} random requests answered correctly by ${pids.size} handler processes`);
+    log(`  ${succeeded}/${sent} requests so far answered correctly, by ${pids.size} handler processes`);
 
     for (const offset of INVALID_OFFSETS) {
       try {

@@ -20,8 +20,6 @@ export interface GenerateDriverOptions {
    * the monorepo's `packages/`, else `standalone`.
    */
   layout?: 'workspace' | 'standalone';
-  /** Dependency specs to use instead of the defaults, e.g. `file:` tarballs in tests. */
-  dependencySpecs?: Partial<Record<'@umd/core' | '@umd/mgmt', string>>;
   /** Write into a non-empty directory (existing files are overwritten). */
   force?: boolean;
   /** Where the built template is (this package's `dist/template/`). */
@@ -73,7 +71,7 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     await writeFile(join(dir, file), text);
     written.push(file);
   };
-  const files = layout === 'workspace' ? manifest.files : [...manifest.files, ...manifest.standaloneFiles];
+  const files = [...manifest.files, ...(layout === 'workspace' ? manifest.workspaceFiles : manifest.standaloneFiles)];
   for (const file of files) {
     const text = await readFile(join(templateDir, 'files', file), 'utf8');
     if (file === 'gitignore') {
@@ -86,7 +84,7 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
   }
 
   const range = async (dependency: '@umd/core' | '@umd/mgmt'): Promise<string> =>
-    options.dependencySpecs?.[dependency] ?? (layout === 'workspace' ? 'workspace:^' : `^${await installedVersion(dependency)}`);
+    layout === 'workspace' ? 'workspace:^' : `^${await installedVersion(dependency)}`;
   const packageJson = {
     name: names.packageName,
     version: '0.1.0',

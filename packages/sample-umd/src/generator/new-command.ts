@@ -9,7 +9,7 @@ export async function newDriverCommand(command: { name: string; dir: string | un
   try {
     let dir: string;
     if (command.workspace) {
-      const root = findUmdRepoRoot(process.env.INIT_CWD ?? process.cwd()) ?? findUmdRepoRoot(process.cwd());
+      const root = findUmdRepoRoot(process.cwd());
       if (root === undefined) throw new GeneratorError('--workspace: not inside the umd repository (no pnpm-workspace.yaml with packages/umd-mgmt above here)');
       dir = resolve(root, command.dir ?? `packages/${driverNames(command.name).name}`);
       if (workspaceRootOf(dir) !== root) throw new GeneratorError(`--workspace: ${dir} is not directly under ${resolve(root, 'packages')}`);

@@ -40,8 +40,11 @@ export const TEMPLATE_FILES: readonly string[] = [
   'test/helpers.ts',
 ];
 
-/** Files written only for these layouts: the repository's shared base configs, for a package that lives on its own. */
+/** Files only for a package that lives on its own: copies of the repository's shared base configs. */
 export const STANDALONE_FILES: readonly string[] = ['tsconfig.base.json', 'tsup.config.base.ts'];
+
+/** Files only for a package of the monorepo: its turbo settings (typecheck needs the package's own build). */
+export const WORKSPACE_FILES: readonly string[] = ['turbo.json'];
 
 /** Placeholders of the template, filled in by the generator. */
 export const PLACEHOLDERS = {
@@ -115,6 +118,8 @@ export interface TemplateManifest {
   files: string[];
   /** Extra files for a driver outside the monorepo (shared base configs). */
   standaloneFiles: string[];
+  /** Extra files for a driver inside the monorepo. */
+  workspaceFiles: string[];
   /** The monorepo's dev tools and their versions, for a driver outside it. */
   devDependencies: Record<string, string>;
 }
@@ -143,6 +148,7 @@ export async function buildTemplate(options: { packageDir: string; repoRoot: str
   }
   if (errors.length > 0) throw new Error(errors.join('\n'));
   for (const file of STANDALONE_FILES) await write(file, await readFile(join(repoRoot, file), 'utf8'));
+  for (const file of WORKSPACE_FILES) await write(file, await readFile(join(packageDir, file), 'utf8'));
   for (const file of ['README.md', 'gitignore']) {
     const text = await readFile(join(packageDir, 'template', file), 'utf8');
     const problems = templateProblems(text, `template/${file}`);
@@ -156,7 +162,7 @@ export async function buildTemplate(options: { packageDir: string; repoRoot: str
     if (range === undefined) throw new Error(`the repository's package.json has no devDependency ${tool}`);
     devDependencies[tool] = range;
   }
-  const manifest: TemplateManifest = { files: [...TEMPLATE_FILES, 'README.md', 'gitignore'], standaloneFiles: [...STANDALONE_FILES], devDependencies };
+  const manifest: TemplateManifest = { files: [...TEMPLATE_FILES, 'README.md', 'gitignore'], standaloneFiles: [...STANDALONE_FILES], workspaceFiles: [...WORKSPACE_FILES], devDependencies };
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
