@@ -175,6 +175,13 @@ static const char *service_path(void)
 
 static void complain(const char *what, int err)
 {
+	/* libiptc retries a failed init once: say the same thing only once. */
+	static const char *last_what;
+	static int last_err;
+	if (what == last_what && err == last_err)
+		return;
+	last_what = what;
+	last_err = err;
 	const char *path = service_path();
 	fprintf(stderr, LOG_PREFIX "%s (service %s=%s): %s; nothing was sent to the kernel\n",
 		what, BPFILTER_SOCKET_ENV, path ? path : "(unset)", strerror(err));
