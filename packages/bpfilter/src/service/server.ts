@@ -16,7 +16,10 @@ import { createDefaultBackend } from './default-backend.js';
 export interface ServeOptions {
   /** Path of the Unix socket to create (mode 0600). A stale socket file there is replaced. */
   socketPath: string;
-  /** What answers the requests. Default: a fresh bpfilter front end (handler started lazily). */
+  /**
+   * What answers the requests. Default: a fresh bpfilter front end (handler started lazily).
+   * The service owns it: {@link BpfilterService.close} (or a failed start) calls its `close()`.
+   */
   backend?: ServiceBackend;
   /** Where service events go (one line each). Default: nowhere. */
   log?: (line: string) => void;
@@ -96,9 +99,9 @@ export async function serve(options: ServeOptions): Promise<BpfilterService> {
 function listen(server: Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    // process.umask() cannot be set in worker threads; chmod below still applies.
-    const canUmask = isMainThread;
-    const previous = canUmask ? process.umask(0o177) : undefined;
+    // No window in which others could connect: the socket file is born 0600. process.umask()
+    // cannot be set in worker threads; there the chmod below still applies.
+    const previous = isMainThread ? process.umask(0o177) : undefined;
     try {
       server.listen(socketPath, () => {
         server.off('error', reject);
