@@ -41,6 +41,8 @@ export {
   type ExecResult,
   type ServeOptions,
   type ServiceClient,
+  type ServiceBackend,
   type ServiceReply,
+  type SockoptBackend,
 } from './service/index.js';
 export { runDemo, type DemoOptions } from './demo.js';
