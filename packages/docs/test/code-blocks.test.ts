@@ -30,7 +30,19 @@ function typeCheck(blocks: CodeBlock[]): Map<CodeBlock, string[]> {
     writeFileSync(file, `${block.code}\nexport {};\n`);
     files.set(file, block);
   });
-  const program = ts.createProgram([...files.keys()], compilerOptions());
+  // The examples import two kinds of files that a driver package generates or writes next to
+  // them: the blob manifest (`*.blob.json`, written by buildBlob at build time) and the
+  // driver's own loader module. Declare them as what they are, so the rest is checked.
+  const env = join(dir, 'driver-files.d.ts');
+  writeFileSync(
+    env,
+    [
+      "declare module '*.blob.json' { const manifest: import('@umd/mgmt').BlobManifest; export default manifest; }",
+      "declare module '*loader.js' { const loader: import('@umd/mgmt').Loader; export default loader; }",
+      '',
+    ].join('\n'),
+  );
+  const program = ts.createProgram([...files.keys(), env], compilerOptions());
   const problems = new Map<CodeBlock, string[]>(blocks.map((b) => [b, []]));
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const block = diagnostic.file ? files.get(diagnostic.file.fileName) : undefined;

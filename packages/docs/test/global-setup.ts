@@ -10,8 +10,8 @@ export default function setup(): void {
   const builtAt = existsSync(index) ? statSync(index).mtimeMs : 0;
   const sources = Math.max(
     newestMtime(join(DOCS_ROOT, 'src'), (rel) => rel.startsWith('api/') || rel.startsWith('parts/generated/')),
-    newestMtime(join(DOCS_ROOT, '.vitepress'), (rel) => rel.startsWith('dist') || rel.startsWith('cache')),
-    newestMtime(join(DOCS_ROOT, 'data')),
+    newestMtime(join(DOCS_ROOT, '.vitepress'), (rel) => rel.startsWith('dist') || rel.startsWith('cache') || rel.startsWith('.temp')),
+    newestMtime(join(DOCS_ROOT, 'data'), undefined, true),
   );
   if (builtAt > sources) return;
   console.log('docs: building the site for the tests (pnpm build)');

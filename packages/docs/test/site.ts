@@ -1,5 +1,5 @@
 // Paths and file walks shared by the docs tests.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,8 +25,11 @@ export function walk(dir: string, suffix: string, skip: (rel: string) => boolean
 }
 
 /** The newest modification time of the files under `dir` (0 when empty). */
-export function newestMtime(dir: string, skip: (rel: string) => boolean = () => false): number {
-  let newest = 0;
+export function newestMtime(dir: string, skip: (rel: string) => boolean = () => false, withDirTime = false): number {
+  if (!existsSync(dir)) return 0;
+  // With `withDirTime`, the folder's own time counts: it changes when a file is deleted
+  // (e.g. a data/*.json removed), which no remaining file's time shows.
+  let newest = withDirTime ? statSync(dir).mtimeMs : 0;
   for (const rel of walk(dir, '', skip)) newest = Math.max(newest, statSync(join(dir, rel)).mtimeMs);
   return newest;
 }

@@ -1,0 +1,214 @@
+// Turns the benchmark output files (data/core.json from @umd/core's `pnpm bench`,
+// data/mgmt.json from @umd/mgmt's) into the table and the SVG chart of the performance page.
+// Pure functions: the page is generated from the files, never typed by hand.
+
+/** One measurement of @umd/core's bench (bench/run.mjs): a transport at a message size. */
+export interface CoreBenchResult {
+  transport: string;
+  name: string;
+  size: number;
+  medianNs: number;
+  throughputMiBs: number;
+  ratioToC: number;
+  samples?: number;
+  roundTripsPerSample?: number;
+}
+
+/** The file @umd/core's bench writes (bench-results/core.json). */
+export interface CoreBenchFile {
+  date: string;
+  node: string;
+  cpus: number;
+  loadavg?: number[];
+  sizes: number[];
+  results: CoreBenchResult[];
+}
+
+/** A table ready to render: header cells and rows of cells (plain text). */
+export interface Table {
+  head: string[];
+  rows: string[][];
+}
+
+export interface BenchReport {
+  /** Where the numbers come from, for the caption. */
+  source: string;
+  /** Machine and run facts from the file: date, Node version, CPUs, load. */
+  facts: string[];
+  tables: Array<{ title: string; table: Table }>;
+  /** An SVG document, or undefined when the file has nothing to chart. */
+  chartSvg?: string;
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes >= 1 << 20 && bytes % (1 << 20) === 0) return `${bytes / (1 << 20)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
+}
+
+export function formatTime(ns: number): string {
+  if (ns < 1e3) return `${ns.toFixed(0)} ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
+  return `${(ns / 1e9).toFixed(2)} s`;
+}
+
+export function formatThroughput(mibs: number): string {
+  return mibs >= 100 ? `${mibs.toFixed(0)} MiB/s` : mibs >= 10 ? `${mibs.toFixed(1)} MiB/s` : `${mibs.toFixed(2)} MiB/s`;
+}
+
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Checks the shape of core.json, with a message that says what is wrong. */
+export function parseCoreBench(json: unknown): CoreBenchFile {
+  const file = json as Partial<CoreBenchFile>;
+  if (typeof file !== 'object' || file === null || !Array.isArray(file.results) || !Array.isArray(file.sizes)) {
+    throw new Error('core bench file: expected an object with "sizes" and "results" arrays');
+  }
+  for (const [index, r] of file.results.entries()) {
+    for (const key of ['transport', 'name'] as const) {
+      if (typeof r?.[key] !== 'string') throw new Error(`core bench file: results[${index}].${key} must be a string`);
+    }
+    for (const key of ['size', 'medianNs', 'throughputMiBs', 'ratioToC'] as const) {
+      if (typeof r?.[key] !== 'number' || !Number.isFinite(r[key])) throw new Error(`core bench file: results[${index}].${key} must be a finite number`);
+    }
+  }
+  return file as CoreBenchFile;
+}
+
+/** Transports in the order of the file's first appearance (the bench's own order). */
+function transportsOf(file: CoreBenchFile): Array<{ transport: string; name: string }> {
+  const seen = new Map<string, string>();
+  for (const r of file.results) if (!seen.has(r.transport)) seen.set(r.transport, r.name);
+  return [...seen].map(([transport, name]) => ({ transport, name }));
+}
+
+function factsOf(file: { date?: string; node?: string; cpus?: number; loadavg?: number[] }): string[] {
+  const facts: string[] = [];
+  if (file.date) facts.push(`run ${file.date.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`);
+  if (file.node) facts.push(`Node ${file.node}`);
+  if (file.cpus) facts.push(`${file.cpus} CPUs`);
+  if (file.loadavg?.length) facts.push(`load average at the end ${file.loadavg.map((l) => l.toFixed(2)).join(', ')}`);
+  return facts;
+}
+
+/**
+ * Median round trip (with its ratio to the C baseline) and throughput: one row per
+ * transport, one column per message size.
+ */
+export function coreTables(file: CoreBenchFile): Array<{ title: string; table: Table }> {
+  const transports = transportsOf(file);
+  const at = (transport: string, size: number) => file.results.find((r) => r.transport === transport && r.size === size);
+  const head = ['transport', ...file.sizes.map(formatSize)];
+  const table = (cell: (r: CoreBenchResult) => string): Table => ({
+    head,
+    rows: transports.map(({ transport, name }) => [
+      name,
+      ...file.sizes.map((size) => {
+        const r = at(transport, size);
+        return r ? cell(r) : 'n/a';
+      }),
+    ]),
+  });
+  return [
+    { title: 'Median round-trip time (ratio to the C baseline)', table: table((r) => `${formatTime(r.medianNs)} (${r.ratioToC.toFixed(2)}x)`) },
+    { title: 'Throughput (payload bytes each way per second)', table: table((r) => formatThroughput(r.throughputMiBs)) },
+  ];
+}
+
+const PALETTE = ['#64748b', '#2563eb', '#60a5fa', '#16a34a', '#f59e0b', '#dc2626', '#9333ea', '#0d9488'];
+
+/**
+ * A grouped bar chart of the round-trip time relative to the C baseline (log scale, lower
+ * is better): one group per message size, one bar per transport.
+ */
+export function coreChartSvg(file: CoreBenchFile): string {
+  const transports = transportsOf(file);
+  const width = 860;
+  const height = 380;
+  const margin = { top: 48, right: 20, bottom: 92, left: 64 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const ratios = file.results.map((r) => r.ratioToC).filter((r) => r > 0);
+  const maxRatio = Math.max(2, ...ratios);
+  const top = 2 ** Math.ceil(Math.log2(maxRatio));
+  const minRatio = Math.min(1, ...ratios);
+  const bottom = 2 ** Math.floor(Math.log2(minRatio));
+  const y = (ratio: number) => margin.top + plotH - ((Math.log2(ratio) - Math.log2(bottom)) / (Math.log2(top) - Math.log2(bottom))) * plotH;
+  const groupW = plotW / Math.max(1, file.sizes.length);
+  const barW = Math.min(22, (groupW * 0.8) / Math.max(1, transports.length));
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Round-trip time relative to the C baseline, per message size and transport" font-family="Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${margin.left}" y="24" font-size="15" font-weight="700" fill="#0f172a">Round-trip time relative to the C socketpair baseline (log scale, lower is better)</text>`,
+  );
+  for (let tick = bottom; tick <= top; tick *= 2) {
+    const ty = y(tick).toFixed(1);
+    parts.push(
+      `<line x1="${margin.left}" x2="${width - margin.right}" y1="${ty}" y2="${ty}" stroke="${tick === 1 ? '#334155' : '#e2e8f0'}" stroke-width="${tick === 1 ? 1.5 : 1}"/>`,
+      `<text x="${margin.left - 8}" y="${(Number(ty) + 4).toFixed(1)}" font-size="12" text-anchor="end" fill="#475569">${tick}x</text>`,
+    );
+  }
+  file.sizes.forEach((size, g) => {
+    const groupX = margin.left + g * groupW + (groupW - barW * transports.length) / 2;
+    transports.forEach(({ transport, name }, i) => {
+      const r = file.results.find((x) => x.transport === transport && x.size === size);
+      if (!r || r.ratioToC <= 0) return;
+      const x = groupX + i * barW;
+      const barTop = y(Math.max(r.ratioToC, bottom));
+      const base = y(bottom);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${barTop.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${Math.max(1, base - barTop).toFixed(1)}" fill="${PALETTE[i % PALETTE.length]}"><title>${escapeXml(`${name}, ${formatSize(size)}: ${formatTime(r.medianNs)}, ${r.ratioToC.toFixed(2)}x C`)}</title></rect>`,
+      );
+    });
+    parts.push(`<text x="${(margin.left + g * groupW + groupW / 2).toFixed(1)}" y="${margin.top + plotH + 18}" font-size="13" text-anchor="middle" fill="#0f172a">${formatSize(size)}</text>`);
+  });
+  // Legend, two rows under the axis.
+  const perRow = Math.ceil(transports.length / 2);
+  transports.forEach(({ name }, i) => {
+    const col = i % perRow;
+    const row = Math.floor(i / perRow);
+    const lx = margin.left + col * ((plotW + 10) / perRow);
+    const ly = margin.top + plotH + 44 + row * 22;
+    parts.push(
+      `<rect x="${lx.toFixed(1)}" y="${ly - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/>`,
+      `<text x="${(lx + 18).toFixed(1)}" y="${ly}" font-size="12" fill="#1e293b">${escapeXml(name)}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+export function coreReport(json: unknown): BenchReport {
+  const file = parseCoreBench(json);
+  return { source: 'data/core.json', facts: factsOf(file), tables: coreTables(file), chartSvg: coreChartSvg(file) };
+}
+
+/**
+ * The manager's bench file. Its exact shape belongs to @umd/mgmt's bench; this shows any
+ * `results` array of flat records as a table, column by column, without inventing fields.
+ */
+export function mgmtReport(json: unknown): BenchReport {
+  const file = json as { date?: string; node?: string; cpus?: number; loadavg?: number[]; results?: unknown };
+  if (typeof file !== 'object' || file === null || !Array.isArray(file.results)) {
+    throw new Error('mgmt bench file: expected an object with a "results" array');
+  }
+  const records = file.results.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
+  const head: string[] = [];
+  for (const record of records) for (const key of Object.keys(record)) if (!head.includes(key)) head.push(key);
+  const cell = (key: string, value: unknown): string => {
+    if (value === undefined || value === null) return '';
+    if (typeof value === 'number') {
+      if (/ns$/i.test(key)) return formatTime(value);
+      if (/(^|[a-z])(size|bytes)$/i.test(key)) return formatSize(value);
+      return Number.isInteger(value) ? String(value) : value.toFixed(/ratio/i.test(key) ? 2 : 1);
+    }
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  };
+  return {
+    source: 'data/mgmt.json',
+    facts: factsOf(file),
+    tables: [{ title: 'UmdManager against the bare channel, and cold starts', table: { head, rows: records.map((r) => head.map((k) => cell(k, r[k]))) } }],
+  };
+}

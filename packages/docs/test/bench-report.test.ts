@@ -1,0 +1,85 @@
+// The performance page's tables and chart are generated from the bench output files.
+// These tests use a tiny synthetic file (clearly not a measurement) to check the renderer,
+// and check that the built page shows data/*.json when present and "not measured yet" when not.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { coreReport, formatSize, formatTime, mgmtReport, parseCoreBench } from '../.vitepress/lib/bench-report.js';
+import { DIST_DIR, DOCS_ROOT } from './site.js';
+
+const synthetic = {
+  date: '2000-01-01T00:00:00.000Z',
+  node: 'v0.0.0-synthetic',
+  cpus: 1,
+  loadavg: [0, 0, 0],
+  sizes: [64, 1048576],
+  results: [
+    { transport: 'c', name: 'C baseline', size: 64, medianNs: 1000, throughputMiBs: 1, ratioToC: 1 },
+    { transport: 'x', name: 'Transport <X>', size: 64, medianNs: 3000, throughputMiBs: 0.5, ratioToC: 3 },
+    { transport: 'c', name: 'C baseline', size: 1048576, medianNs: 2_000_000, throughputMiBs: 500, ratioToC: 1 },
+    { transport: 'x', name: 'Transport <X>', size: 1048576, medianNs: 3_000_000, throughputMiBs: 333, ratioToC: 1.5 },
+  ],
+};
+
+describe('bench report renderer', () => {
+  it('formats sizes and times', () => {
+    expect(formatSize(64)).toBe('64 B');
+    expect(formatSize(4096)).toBe('4 KiB');
+    expect(formatSize(16 << 20)).toBe('16 MiB');
+    expect(formatTime(21832.7)).toBe('21.8 µs');
+    expect(formatTime(2_000_000)).toBe('2.00 ms');
+  });
+
+  it('builds the latency table from the results, one row per transport, one column per size', () => {
+    const report = coreReport(synthetic);
+    const latency = report.tables[0]!.table;
+    expect(latency.head).toEqual(['transport', '64 B', '1 MiB']);
+    expect(latency.rows).toEqual([
+      ['C baseline', '1.0 µs (1.00x)', '2.00 ms (1.00x)'],
+      ['Transport <X>', '3.0 µs (3.00x)', '3.00 ms (1.50x)'],
+    ]);
+    expect(report.facts.join('; ')).toContain('v0.0.0-synthetic');
+  });
+
+  it('draws one bar per result in the SVG chart, with escaped names', () => {
+    const svg = coreReport(synthetic).chartSvg!;
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(4);
+    expect(svg).toContain('Transport &lt;X&gt;');
+    expect(svg).not.toContain('Transport <X>');
+  });
+
+  it('refuses a malformed file with a reason', () => {
+    expect(() => parseCoreBench({ sizes: [], results: [{ transport: 'c', name: 'C', size: 64, medianNs: 'fast' }] })).toThrow(/medianNs/);
+    expect(() => parseCoreBench([])).toThrow(/results/);
+  });
+
+  it('shows the manager file as a table of its own fields', () => {
+    const report = mgmtReport({ results: [{ name: 'manager', size: 64, medianNs: 1500, ratio: 1.04 }] });
+    expect(report.tables[0]!.table).toEqual({ head: ['name', 'size', 'medianNs', 'ratio'], rows: [['manager', '64 B', '1.5 µs', '1.04']] });
+  });
+});
+
+describe('the built performance page', () => {
+  const page = join(DIST_DIR, 'guide', 'performance.html');
+  const html = existsSync(page) ? readFileSync(page, 'utf8') : '';
+
+  for (const [name, render] of [
+    ['core.json', coreReport],
+    ['mgmt.json', mgmtReport],
+  ] as const) {
+    const file = join(DOCS_ROOT, 'data', name);
+    if (existsSync(file)) {
+      it(`shows the numbers of data/${name}`, () => {
+        const report = render(JSON.parse(readFileSync(file, 'utf8')));
+        const cells = report.tables.flatMap((t) => t.table.rows.flat()).filter((c) => c !== '');
+        expect(cells.length).toBeGreaterThan(0);
+        for (const cell of cells) expect(html).toContain(cell.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+      });
+    } else {
+      it(`says "not measured yet" for data/${name} (absent) and shows no invented numbers`, () => {
+        expect(html).toContain(`No <code>data/${name}</code> in this build`);
+      });
+    }
+  }
+});
