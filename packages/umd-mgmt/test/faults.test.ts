@@ -146,6 +146,17 @@ describe('request-level errors keep the handler', () => {
     expect(await pidOf(m)).toBe(pid);
   });
 
+  it('a timeout while still queued fails that request only; the handler is not touched', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const pid = await pidOf(m);
+    const busy = m.request(text('sleep:400'));
+    const queued = await rejection(m.request(text('x'), { timeoutMs: 100 }));
+    expect(queued).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    expect(queued.pid).toBeUndefined();
+    expect(str(await busy)).toBe('slept');
+    expect(await pidOf(m)).toBe(pid);
+  });
+
   it('bounded queue: beyond maxInFlight + maxQueue, UMD_QUEUE_FULL at once', async () => {
     const m = managed({ loader: fixtureLoader('echo'), maxQueue: 2 });
     await m.start();

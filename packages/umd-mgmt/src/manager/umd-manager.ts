@@ -163,14 +163,12 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   /** Loads the loader and starts the handler now (otherwise the first request does). Resolves once it is ready. */
   async start(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.#isStopping()) throw this.#stoppedError();
-    this.#pendingChanged(+1);
+    // (A starting handler keeps the host alive by itself until it is ready.)
     try {
       const starting = this.#ensureRunning();
       await (options.signal ? Promise.race([starting, whenAborted(options.signal)]) : starting);
     } catch (error) {
       throw options.signal?.aborted ? abortError(options.signal) : error;
-    } finally {
-      this.#pendingChanged(-1);
     }
   }
 
@@ -313,7 +311,12 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
           this.#slots.release();
           continue;
         }
-        const remaining = timeoutMs === undefined ? undefined : Math.max(1, timeoutMs - (performance.now() - t0));
+        const remaining = timeoutMs === undefined ? undefined : Math.floor(timeoutMs - (performance.now() - t0));
+        if (remaining !== undefined && remaining < 1) {
+          // The deadline passed while waiting: fail without sending (not the handler's fault).
+          this.#slots.release();
+          throw new UmdError(UmdErrorCode.TIMEOUT, `${this.#options.name}: no reply within ${timeoutMs} ms (still waiting for the handler)`, { timedOut: true, handlerName: this.#options.name });
+        }
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         return await this.#exchange(h, payload, replyLength, signal, remaining);
