@@ -1,6 +1,6 @@
 /*
  * The sample handler in C, raw mode: the native counterpart of src/handler/main.ts and the
- * example of a handler written from the wire format alone, as the kernel's sample was.
+ * example of a native handler, written from the wire format (and umd_wire.h) alone.
  *
  * Contract (src/contract.ts): a request is a little-endian u32 offset; the reply is 128 KiB
  * of zeros with byte `offset` set to 1. Raw mode has no error frame, so an invalid offset is
@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+/* From @umd/core's native/: read and write loops (a pipe moves at most 64 KiB at a time). */
+#include "umd_wire.h"
 
 struct sample_request {
 	uint8_t offset_le[4];
@@ -25,44 +27,6 @@ struct sample_request {
 struct sample_reply {
 	uint8_t data[128 * 1024];
 };
-
-/* Reads until `len` bytes arrived or end of file. Returns the count read, or -1 on error. */
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, (uint8_t *)buf + done, len - done);
-
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-/* Writes all `len` bytes; a pipe takes at most 64 KiB at a time, hence the loop. */
-static int write_full(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, (const uint8_t *)buf + done, len - done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 static struct sample_reply reply;
 
@@ -79,7 +43,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 
 	for (;;) {
-		ssize_t n = read_full(0, &request, sizeof(request));
+		ssize_t n = umd_read_full(0, &request, sizeof(request));
 		uint32_t offset;
 
 		if (n == 0)
@@ -92,15 +56,14 @@ int main(void)
 			fprintf(stderr, "sample_handler: truncated request (%zd of %zu bytes)\n", n, sizeof(request));
 			return 1;
 		}
-		offset = (uint32_t)request.offset_le[0] | (uint32_t)request.offset_le[1] << 8 |
-			 (uint32_t)request.offset_le[2] << 16 | (uint32_t)request.offset_le[3] << 24;
+		offset = umd_get_u32(request.offset_le);
 		if (offset >= sizeof(reply.data)) {
 			fprintf(stderr, "sample_handler: offset %u is out of range (0 to %zu): EINVAL\n", offset,
 				sizeof(reply.data) - 1);
 			return 22;
 		}
 		reply.data[offset] = 1;
-		if (write_full(1, &reply, sizeof(reply)) < 0) {
+		if (umd_write_full(1, &reply, sizeof(reply)) < 0) {
 			fprintf(stderr, "sample_handler: write: %s\n", strerror(errno));
 			return 1;
 		}

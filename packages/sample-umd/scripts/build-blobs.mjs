@@ -7,6 +7,8 @@ import { buildBlob } from '@umd/mgmt/build';
 // #region sample-only
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { recordBlob } from '@umd/mgmt/build';
 // #endregion
 
@@ -23,9 +25,11 @@ console.log(`blob sample (TypeScript, framed): sha256 ${ts.sha256}`);
 // and the TypeScript handler still works; the C loader then explains what is missing.
 const cc = process.env.CC || 'cc';
 const executable = join(outDir, 'sample_handler');
+// umd_wire.h (read/write loops, little-endian helpers) ships in @umd/core's native/.
+const wireHeaders = join(dirname(createRequire(import.meta.url).resolve('@umd/core/package.json')), 'native');
 const compiled = spawnSync(
   cc,
-  ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', executable, join(root, 'native', 'sample_handler.c')],
+  ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-I', wireHeaders, '-o', executable, join(root, 'native', 'sample_handler.c')],
   { stdio: ['ignore', 'inherit', 'inherit'] },
 );
 if (compiled.error && compiled.error.code === 'ENOENT') {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isUmdError } from '@umd/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, createSampleManager, encodeRequest, REPLY_SIZE, replyProblem, type SampleManager } from '../dist/index.js';
+import { childrenOf, createSampleManager, encodeRequest, REPLY_SIZE, replyProblem, type SampleManager } from '@umd/sample-umd';
 import { unavailableHandlers } from './helpers.js';
 
 const skip = unavailableHandlers.c;

@@ -3,7 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type HandlerKind, handlerKinds, handlers } from '../dist/index.js';
+import { type HandlerKind, handlerKinds, handlers } from '@umd/sample-umd';
 
 /**
  * Why a handler cannot run here (its loader says so, e.g. no C compiler at build time), or

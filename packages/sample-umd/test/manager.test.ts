@@ -1,6 +1,6 @@
 import { isUmdError, UmdErrorCode } from '@umd/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, createSampleManager, handlerKinds, handlers, REPLY_SIZE, type SampleManager } from '../dist/index.js';
+import { childrenOf, createSampleManager, handlerKinds, handlers, REPLY_SIZE, type SampleManager } from '@umd/sample-umd';
 import { unavailableHandlers } from './helpers.js';
 
 const open: SampleManager[] = [];

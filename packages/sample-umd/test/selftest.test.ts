@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { handlerKinds, runSelftest } from '../dist/index.js';
+import { handlerKinds, runSelftest } from '@umd/sample-umd';
 import { unavailableHandlers } from './helpers.js';
 
 describe.each(handlerKinds)('selftest of the %s handler', (kind) => {

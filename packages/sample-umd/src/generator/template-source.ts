@@ -17,6 +17,7 @@ export const TEMPLATE_FILES: readonly string[] = [
   'vitest.config.ts',
   'scripts/build-blobs.mjs',
   'src/index.ts',
+  'src/blob-manifest.d.ts',
   'src/contract.ts',
   'src/contract.test.ts',
   'src/handler/main.ts',
