@@ -5,19 +5,59 @@ export function xtAlign(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** A DataView over exactly `bytes` (which may be a view into a larger buffer). */
+/**
+ * A DataView over exactly `bytes` (which may be a view into a larger buffer). Hot paths use
+ * the readU16/writeU32... helpers instead: taking `.buffer` of a small typed array makes V8
+ * move it off its heap, which is slow when done per entry.
+ */
 export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-const latin1 = new TextDecoder('latin1');
+/** Little-endian u16 at `offset`. */
+export function readU16(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8);
+}
+/** Little-endian u32 at `offset`. */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8) | ((bytes[offset + 2] ?? 0) << 16) | ((bytes[offset + 3] ?? 0) << 24)) >>> 0;
+}
+/** Little-endian i32 at `offset`. */
+export function readI32(bytes: Uint8Array, offset: number): number {
+  return readU32(bytes, offset) | 0;
+}
+/** Little-endian u64 at `offset`. */
+export function readU64(bytes: Uint8Array, offset: number): bigint {
+  return (BigInt(readU32(bytes, offset + 4)) << 32n) | BigInt(readU32(bytes, offset));
+}
+/** Write a little-endian u16. */
+export function writeU16(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+}
+/** Write a little-endian u32 (or i32: the low 32 bits of `value`). */
+export function writeU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = (value >>> 24) & 0xff;
+}
+/** Write a little-endian u64 (wrapping like the kernel's counters). */
+export function writeU64(bytes: Uint8Array, offset: number, value: bigint): void {
+  const v = BigInt.asUintN(64, value);
+  writeU32(bytes, offset, Number(v & 0xffffffffn));
+  writeU32(bytes, offset + 4, Number(v >> 32n));
+}
 
-/** The NUL-terminated string in `bytes[offset, offset + size)` (all of it if no NUL). */
+/** The NUL-terminated string in `bytes[offset, offset + size)` (all of it if no NUL), one char per byte. */
 export function readCString(bytes: Uint8Array, offset: number, size: number): string {
-  const end = offset + size;
-  let stop = offset;
-  while (stop < end && bytes[stop] !== 0) stop++;
-  return latin1.decode(bytes.subarray(offset, stop));
+  let text = '';
+  for (let i = offset; i < offset + size; i++) {
+    const byte = bytes[i] ?? 0;
+    if (byte === 0) break;
+    text += String.fromCharCode(byte);
+  }
+  return text;
 }
 
 /** Does `bytes[offset, offset + size)` contain a NUL (the kernel's `strnlen(s, size) < size`)? */
@@ -47,13 +87,25 @@ export function readIpv4(bytes: Uint8Array, offset: number): string {
 
 /** Parse a dotted-quad IPv4 address into its 32-bit value (network order as a number). */
 export function parseIpv4(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4) throw new RangeError(`not an IPv4 address: "${text}"`);
   let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) throw new RangeError(`not an IPv4 address: "${text}"`);
-    value = value * 256 + Number(part);
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (code >= 48 && code <= 57 && digits < 3) {
+      part = part * 10 + (code - 48);
+      digits++;
+    } else if (code === 46 && digits > 0 && part <= 255) {
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else {
+      throw new RangeError(`not an IPv4 address: "${text}"`);
+    }
   }
+  if (dots !== 4) throw new RangeError(`not an IPv4 address: "${text}"`);
   return value >>> 0;
 }
 

@@ -1,5 +1,5 @@
 /** `struct ipt_ip` (84 bytes) and `struct ipt_entry` (112 bytes), x86-64. */
-import { readCString, readIpv4, viewOf, writeIpv4 } from './bytes.js';
+import { readCString, readIpv4, readU16, readU32, readU64, writeIpv4, writeU16, writeU32, writeU64 } from './bytes.js';
 
 /** `IFNAMSIZ`: interface name and mask fields are 16 bytes. */
 export const IFNAMSIZ = 16;
@@ -58,7 +58,6 @@ export interface IptEntryHeader {
 
 /** Decode an `ipt_ip` at `offset`. */
 export function decodeIptIp(bytes: Uint8Array, offset = 0): IptIp {
-  const view = viewOf(bytes);
   return {
     src: readIpv4(bytes, offset + 0),
     dst: readIpv4(bytes, offset + 4),
@@ -68,7 +67,7 @@ export function decodeIptIp(bytes: Uint8Array, offset = 0): IptIp {
     outIface: readCString(bytes, offset + 32, IFNAMSIZ),
     inIfaceMask: bytes.slice(offset + 48, offset + 64),
     outIfaceMask: bytes.slice(offset + 64, offset + 80),
-    proto: view.getUint16(offset + 80, true),
+    proto: readU16(bytes, offset + 80),
     flags: bytes[offset + 82] ?? 0,
     invflags: bytes[offset + 83] ?? 0,
   };
@@ -76,7 +75,6 @@ export function decodeIptIp(bytes: Uint8Array, offset = 0): IptIp {
 
 /** Write an `ipt_ip` at `offset` (84 bytes). */
 export function writeIptIp(bytes: Uint8Array, offset: number, ip: IptIp): void {
-  const view = viewOf(bytes);
   writeIpv4(bytes, offset + 0, ip.src);
   writeIpv4(bytes, offset + 4, ip.dst);
   writeIpv4(bytes, offset + 8, ip.srcMask);
@@ -85,7 +83,7 @@ export function writeIptIp(bytes: Uint8Array, offset: number, ip: IptIp): void {
   writeIfaceName(bytes, offset + 32, ip.outIface);
   bytes.set(ip.inIfaceMask.subarray(0, IFNAMSIZ), offset + 48);
   bytes.set(ip.outIfaceMask.subarray(0, IFNAMSIZ), offset + 64);
-  view.setUint16(offset + 80, ip.proto, true);
+  writeU16(bytes, offset + 80, ip.proto);
   bytes[offset + 82] = ip.flags;
   bytes[offset + 83] = ip.invflags;
 }
@@ -99,28 +97,26 @@ function writeIfaceName(bytes: Uint8Array, offset: number, name: string): void {
 
 /** Decode the 112-byte fixed part of an `ipt_entry` at `offset`. */
 export function decodeEntryHeader(bytes: Uint8Array, offset = 0): IptEntryHeader {
-  const view = viewOf(bytes);
   return {
     ip: decodeIptIp(bytes, offset),
-    nfcache: view.getUint32(offset + 84, true),
-    targetOffset: view.getUint16(offset + 88, true),
-    nextOffset: view.getUint16(offset + 90, true),
-    comefrom: view.getUint32(offset + 92, true),
-    packets: view.getBigUint64(offset + 96, true),
-    bytes: view.getBigUint64(offset + 104, true),
+    nfcache: readU32(bytes, offset + 84),
+    targetOffset: readU16(bytes, offset + 88),
+    nextOffset: readU16(bytes, offset + 90),
+    comefrom: readU32(bytes, offset + 92),
+    packets: readU64(bytes, offset + 96),
+    bytes: readU64(bytes, offset + 104),
   };
 }
 
 /** Write the 112-byte fixed part of an `ipt_entry` at `offset`. */
 export function writeEntryHeader(bytes: Uint8Array, offset: number, entry: IptEntryHeader): void {
-  const view = viewOf(bytes);
   writeIptIp(bytes, offset, entry.ip);
-  view.setUint32(offset + 84, entry.nfcache >>> 0, true);
-  view.setUint16(offset + 88, entry.targetOffset, true);
-  view.setUint16(offset + 90, entry.nextOffset, true);
-  view.setUint32(offset + 92, entry.comefrom >>> 0, true);
-  view.setBigUint64(offset + 96, BigInt.asUintN(64, entry.packets), true);
-  view.setBigUint64(offset + 104, BigInt.asUintN(64, entry.bytes), true);
+  writeU32(bytes, offset + 84, entry.nfcache);
+  writeU16(bytes, offset + 88, entry.targetOffset);
+  writeU16(bytes, offset + 90, entry.nextOffset);
+  writeU32(bytes, offset + 92, entry.comefrom);
+  writeU64(bytes, offset + 96, entry.packets);
+  writeU64(bytes, offset + 104, entry.bytes);
 }
 
 /** The interface mask iptables derives from a name: `eth0` covers 5 bytes (with NUL), `eth+` 3. */

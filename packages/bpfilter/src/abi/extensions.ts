@@ -4,7 +4,7 @@
  * (`ipt_log_info`). Sizes are the kernel's `matchsize`/`targetsize` (before XT_ALIGN).
  * Ports are host order (u16 little-endian on x86-64), as the kernel stores them.
  */
-import { readCString, viewOf, writeCString } from './bytes.js';
+import { readCString, readU16, readU32, writeCString, writeU16, writeU32 } from './bytes.js';
 
 /** `sizeof(struct xt_tcp)`. */
 export const XT_TCP_SIZE = 12;
@@ -54,11 +54,10 @@ export interface IptLogInfo {
 /** Encode `xt_tcp` data (12 bytes). */
 export function encodeTcp(tcp: XtTcp): Uint8Array {
   const bytes = new Uint8Array(XT_TCP_SIZE);
-  const view = viewOf(bytes);
-  view.setUint16(0, tcp.sourcePorts[0], true);
-  view.setUint16(2, tcp.sourcePorts[1], true);
-  view.setUint16(4, tcp.destinationPorts[0], true);
-  view.setUint16(6, tcp.destinationPorts[1], true);
+  writeU16(bytes, 0, tcp.sourcePorts[0]);
+  writeU16(bytes, 2, tcp.sourcePorts[1]);
+  writeU16(bytes, 4, tcp.destinationPorts[0]);
+  writeU16(bytes, 6, tcp.destinationPorts[1]);
   bytes[8] = tcp.option;
   bytes[9] = tcp.flagsMask;
   bytes[10] = tcp.flagsCompare;
@@ -68,10 +67,9 @@ export function encodeTcp(tcp: XtTcp): Uint8Array {
 
 /** Decode `xt_tcp` data (at least 12 bytes). */
 export function decodeTcp(bytes: Uint8Array): XtTcp {
-  const view = viewOf(bytes);
   return {
-    sourcePorts: [view.getUint16(0, true), view.getUint16(2, true)],
-    destinationPorts: [view.getUint16(4, true), view.getUint16(6, true)],
+    sourcePorts: [readU16(bytes, 0), readU16(bytes, 2)],
+    destinationPorts: [readU16(bytes, 4), readU16(bytes, 6)],
     option: bytes[8] ?? 0,
     flagsMask: bytes[9] ?? 0,
     flagsCompare: bytes[10] ?? 0,
@@ -82,21 +80,19 @@ export function decodeTcp(bytes: Uint8Array): XtTcp {
 /** Encode `xt_udp` data (10 bytes: ports, invflags, 1 byte pad). */
 export function encodeUdp(udp: XtUdp): Uint8Array {
   const bytes = new Uint8Array(XT_UDP_SIZE);
-  const view = viewOf(bytes);
-  view.setUint16(0, udp.sourcePorts[0], true);
-  view.setUint16(2, udp.sourcePorts[1], true);
-  view.setUint16(4, udp.destinationPorts[0], true);
-  view.setUint16(6, udp.destinationPorts[1], true);
+  writeU16(bytes, 0, udp.sourcePorts[0]);
+  writeU16(bytes, 2, udp.sourcePorts[1]);
+  writeU16(bytes, 4, udp.destinationPorts[0]);
+  writeU16(bytes, 6, udp.destinationPorts[1]);
   bytes[8] = udp.invflags;
   return bytes;
 }
 
 /** Decode `xt_udp` data (at least 10 bytes). */
 export function decodeUdp(bytes: Uint8Array): XtUdp {
-  const view = viewOf(bytes);
   return {
-    sourcePorts: [view.getUint16(0, true), view.getUint16(2, true)],
-    destinationPorts: [view.getUint16(4, true), view.getUint16(6, true)],
+    sourcePorts: [readU16(bytes, 0), readU16(bytes, 2)],
+    destinationPorts: [readU16(bytes, 4), readU16(bytes, 6)],
     invflags: bytes[8] ?? 0,
   };
 }
@@ -133,13 +129,13 @@ export const IPT_TCP_RESET = 7;
 /** Encode `ipt_reject_info` data (u32 `with`). */
 export function encodeRejectInfo(withValue: number): Uint8Array {
   const bytes = new Uint8Array(IPT_REJECT_INFO_SIZE);
-  viewOf(bytes).setUint32(0, withValue >>> 0, true);
+  writeU32(bytes, 0, withValue);
   return bytes;
 }
 
 /** Decode `ipt_reject_info` data: the raw `with` value. */
 export function decodeRejectInfo(bytes: Uint8Array): number {
-  return viewOf(bytes).getUint32(0, true);
+  return readU32(bytes, 0);
 }
 
 /** Encode `ipt_log_info` data (32 bytes). */

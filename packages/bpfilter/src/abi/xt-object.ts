@@ -3,7 +3,7 @@
  * name[29], u8 revision, then data), the standard target (40 bytes) and the ERROR target
  * (64 bytes).
  */
-import { readCString, viewOf, writeCString, xtAlign } from './bytes.js';
+import { readCString, readI32, readU16, writeCString, writeU16, writeU32, xtAlign } from './bytes.js';
 import { XT_ERROR_TARGET, XT_STANDARD_TARGET } from './constants.js';
 import { XT_EXTENSION_MAXNAMELEN, XT_FUNCTION_MAXNAMELEN } from './table-structs.js';
 
@@ -25,7 +25,7 @@ export interface XtObject {
 /** Decode a match/target header at `offset`: `{ size, name, revision }`. */
 export function decodeXtHeader(bytes: Uint8Array, offset: number): { size: number; name: string; revision: number } {
   return {
-    size: viewOf(bytes).getUint16(offset, true),
+    size: readU16(bytes, offset),
     name: readCString(bytes, offset + 2, XT_EXTENSION_MAXNAMELEN),
     revision: bytes[offset + 31] ?? 0,
   };
@@ -42,7 +42,7 @@ export function encodeXtObject(object: XtObject): Uint8Array {
   const size = xtAlign(XT_OBJECT_HEADER_SIZE + object.data.length);
   if (size > 0xffff) throw new RangeError(`extension "${object.name}" is too large (${size} bytes)`);
   const bytes = new Uint8Array(size);
-  viewOf(bytes).setUint16(0, size, true);
+  writeU16(bytes, 0, size);
   writeCString(bytes, 2, XT_EXTENSION_MAXNAMELEN, object.name);
   bytes[31] = object.revision & 0xff;
   bytes.set(object.data, XT_OBJECT_HEADER_SIZE);
@@ -52,13 +52,13 @@ export function encodeXtObject(object: XtObject): Uint8Array {
 /** Encode a standard target with its verdict (negative: -NF_x - 1 or RETURN; >= 0: jump offset). */
 export function encodeStandardTarget(verdict: number): Uint8Array {
   const data = new Uint8Array(4);
-  viewOf(data).setInt32(0, verdict, true);
+  writeU32(data, 0, verdict);
   return encodeXtObject({ name: XT_STANDARD_TARGET, revision: 0, data });
 }
 
 /** The verdict of a standard target at `offset`. */
 export function readStandardVerdict(bytes: Uint8Array, offset: number): number {
-  return viewOf(bytes).getInt32(offset + XT_OBJECT_HEADER_SIZE, true);
+  return readI32(bytes, offset + XT_OBJECT_HEADER_SIZE);
 }
 
 /** Encode an ERROR target naming a user chain (or `ERROR` for the table's final entry). */

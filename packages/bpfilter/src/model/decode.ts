@@ -31,17 +31,22 @@ import {
   XT_UDP_INV_DSTPT,
   XT_UDP_INV_SRCPT,
   XT_UDP_SIZE,
-  decodeEntryHeader,
   decodeIcmp,
   decodeLogInfo,
   decodeRejectInfo,
   decodeTcp,
   decodeUdp,
-  decodeXtObject,
+  decodeXtHeader,
+  IFNAMSIZ,
+  readCString,
+  readIpv4,
+  readU16,
+  readU32,
+  readU64,
   interfaceMaskFor,
   parseIpv4,
   readErrorName,
-  viewOf,
+  readI32,
   xtAlign,
   type HookOffsets,
   type IptEntryHeader,
@@ -129,22 +134,56 @@ function parseEntries(entries: Uint8Array): RawEntry[] {
   let offset = 0;
   while (offset < entries.length) {
     if (offset + IPT_ENTRY_SIZE > entries.length) throw new RangeError(`entry at ${offset}: truncated`);
-    const header = decodeEntryHeader(entries, offset);
+    const header = readEntryHeader(entries, offset);
     if (header.nextOffset < IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE || offset + header.nextOffset > entries.length || header.targetOffset > header.nextOffset - XT_OBJECT_HEADER_SIZE) {
       throw new RangeError(`entry at ${offset}: bad offsets`);
     }
     const matches: XtObject[] = [];
     let pos = offset + IPT_ENTRY_SIZE;
     while (pos < offset + header.targetOffset) {
-      const match = decodeXtObject(entries, pos);
+      const match = readObject(entries, pos);
       if (match.size < XT_OBJECT_HEADER_SIZE) throw new RangeError(`entry at ${offset}: bad match size`);
       matches.push(match);
       pos += match.size;
     }
-    out.push({ offset, header, matches, target: decodeXtObject(entries, offset + header.targetOffset) });
+    out.push({ offset, header, matches, target: readObject(entries, offset + header.targetOffset) });
     offset += header.nextOffset;
   }
   return out;
+}
+
+/**
+ * An entry's fixed part with the interface masks as views into `entries` (no copy: decoding a
+ * large table must not allocate a buffer per field; a kept mask is copied by decodeInterface).
+ */
+function readEntryHeader(entries: Uint8Array, offset: number): IptEntryHeader {
+  return {
+    ip: {
+      src: readIpv4(entries, offset),
+      dst: readIpv4(entries, offset + 4),
+      srcMask: readIpv4(entries, offset + 8),
+      dstMask: readIpv4(entries, offset + 12),
+      inIface: readCString(entries, offset + 16, IFNAMSIZ),
+      outIface: readCString(entries, offset + 32, IFNAMSIZ),
+      inIfaceMask: entries.subarray(offset + 48, offset + 64),
+      outIfaceMask: entries.subarray(offset + 64, offset + 80),
+      proto: readU16(entries, offset + 80),
+      flags: entries[offset + 82] ?? 0,
+      invflags: entries[offset + 83] ?? 0,
+    },
+    nfcache: readU32(entries, offset + 84),
+    targetOffset: readU16(entries, offset + 88),
+    nextOffset: readU16(entries, offset + 90),
+    comefrom: readU32(entries, offset + 92),
+    packets: readU64(entries, offset + 96),
+    bytes: readU64(entries, offset + 104),
+  };
+}
+
+/** A match or target with its data as a view into `entries` (copied only when kept raw). */
+function readObject(entries: Uint8Array, offset: number): XtObject & { size: number } {
+  const header = decodeXtHeader(entries, offset);
+  return { ...header, data: entries.subarray(offset + XT_OBJECT_HEADER_SIZE, offset + Math.max(header.size, XT_OBJECT_HEADER_SIZE)) };
 }
 
 function countersOf(header: IptEntryHeader): Counters {
@@ -152,7 +191,7 @@ function countersOf(header: IptEntryHeader): Counters {
 }
 
 function verdictOf(target: XtObject): number {
-  return viewOf(target.data).getInt32(0, true);
+  return readI32(target.data, 0);
 }
 
 function policyOf(entry: RawEntry, chain: string): Policy {
@@ -200,10 +239,10 @@ function decodeInterface(rule: Rule, which: 'in' | 'out', name: string, mask: Ui
   const differs = canonical.some((b, i) => b !== mask[i]);
   if (which === 'in') {
     rule.inInterface = name;
-    if (differs) rule.inInterfaceMask = mask;
+    if (differs) rule.inInterfaceMask = mask.slice();
   } else {
     rule.outInterface = name;
-    if (differs) rule.outInterfaceMask = mask;
+    if (differs) rule.outInterfaceMask = mask.slice();
   }
 }
 
@@ -250,7 +289,7 @@ function decodeMatch(object: XtObject): Match {
       ...(icmp.invflags & IPT_ICMP_INV ? { invert: true } : {}),
     };
   }
-  return { kind: 'raw', name: object.name, revision: object.revision, data: object.data };
+  return { kind: 'raw', name: object.name, revision: object.revision, data: object.data.slice() };
 }
 
 function decodeTarget(entry: RawEntry, chainAtOffset: Map<number, string>, where: string): Target {
@@ -274,5 +313,5 @@ function decodeTarget(entry: RawEntry, chainAtOffset: Map<number, string>, where
     const log = decodeLogInfo(target.data);
     return { kind: 'log', level: log.level, prefix: log.prefix, flags: log.logflags };
   }
-  return { kind: 'raw', name: target.name, revision: target.revision, data: target.data };
+  return { kind: 'raw', name: target.name, revision: target.revision, data: target.data.slice() };
 }

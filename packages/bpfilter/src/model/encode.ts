@@ -38,7 +38,8 @@ import {
   interfaceMaskFor,
   IptEntryOffset,
   XT_OBJECT_HEADER_SIZE,
-  viewOf,
+  readU16,
+  writeU32,
   type HookOffsets,
   type IptIp,
   type XtCounters,
@@ -132,8 +133,7 @@ export function encodeTable(table: Table): EncodedTable {
   for (const jump of jumps) {
     const start = chainStart.get(jump.chain);
     if (start === undefined) throw new RangeError(`${jump.where}: jump to unknown user chain "${jump.chain}"`);
-    const view = viewOf(jump.entry);
-    view.setInt32(view.getUint16(IptEntryOffset.targetOffset, true) + XT_OBJECT_HEADER_SIZE, start, true);
+    writeU32(jump.entry, readU16(jump.entry, IptEntryOffset.targetOffset) + XT_OBJECT_HEADER_SIZE, start);
   }
 
   const entries = concatBytes(parts);

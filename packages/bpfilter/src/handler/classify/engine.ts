@@ -55,8 +55,7 @@ const MAX_STEPS = 1_000_000;
 
 /** Classify `packet` arriving at built-in chain `hook` of `table`. */
 export function classify(table: Table, hook: string, packet: Packet): Classification {
-  const chains = new Map(table.chains.map((c) => [c.name, c]));
-  const layout = entryLayout(table);
+  const { chains, compiled, layout } = indexOf(table);
   const start = chains.get(hook);
   if (!start || start.policy === undefined) throw new RangeError(`table "${table.name}" has no built-in chain "${hook}"`);
   const logs: LogEvent[] = [];
@@ -89,7 +88,7 @@ export function classify(table: Table, hook: string, packet: Packet): Classifica
     }
     const rule = chain.rules[index] as Rule;
     const position: RulePosition = { chain: chain.name, rule: index + 1 };
-    if (!ipMatches(rule, packet)) {
+    if (!ipMatches(rule, compiled.get(chain.name)?.[index] ?? {}, packet)) {
       index++;
       continue;
     }
@@ -154,13 +153,57 @@ export function classify(table: Table, hook: string, packet: Packet): Classifica
   throw new RangeError('classification did not terminate');
 }
 
+/** Chains by name, their compiled IP parts and entry indices, computed once per table object. */
+interface TableIndex {
+  chains: Map<string, Table['chains'][number]>;
+  compiled: Map<string, CompiledIp[]>;
+  layout: Map<string, ChainEntries>;
+}
+const indexes = new WeakMap<Table, TableIndex>();
+function indexOf(table: Table): TableIndex {
+  let index = indexes.get(table);
+  if (!index) {
+    index = {
+      chains: new Map(table.chains.map((c) => [c.name, c])),
+      compiled: new Map(table.chains.map((c) => [c.name, c.rules.map(compile)])),
+      layout: entryLayout(table),
+    };
+    indexes.set(table, index);
+  }
+  return index;
+}
+
+/** A rule's IP part as numbers, computed once per rule object. */
+interface CompiledIp {
+  source?: { address: number; mask: number };
+  destination?: { address: number; mask: number };
+  inInterface?: { name: string; mask: Uint8Array };
+  outInterface?: { name: string; mask: Uint8Array };
+}
+function compile(rule: Rule): CompiledIp {
+  const compiled: CompiledIp = {};
+  {
+    if (rule.source !== undefined) compiled.source = parseCidr(rule.source);
+    if (rule.destination !== undefined) compiled.destination = parseCidr(rule.destination);
+    if (rule.inInterface !== undefined || rule.inInterfaceMask !== undefined) {
+      const name = rule.inInterface ?? '';
+      compiled.inInterface = { name, mask: rule.inInterfaceMask ?? interfaceMaskFor(name) };
+    }
+    if (rule.outInterface !== undefined || rule.outInterfaceMask !== undefined) {
+      const name = rule.outInterface ?? '';
+      compiled.outInterface = { name, mask: rule.outInterfaceMask ?? interfaceMaskFor(name) };
+    }
+  }
+  return compiled;
+}
+
 /** `ip_packet_match`: addresses, interfaces, protocol, fragment, each possibly inverted. */
-function ipMatches(rule: Rule, packet: Packet): boolean {
+function ipMatches(rule: Rule, ip: CompiledIp, packet: Packet): boolean {
   const invert = rule.invert ?? {};
-  if (rule.source !== undefined && !addressMatches(rule.source, packet.source, invert.source === true)) return false;
-  if (rule.destination !== undefined && !addressMatches(rule.destination, packet.destination, invert.destination === true)) return false;
-  if (!interfaceMatches(rule.inInterface, rule.inInterfaceMask, packet.inInterface, invert.inInterface === true)) return false;
-  if (!interfaceMatches(rule.outInterface, rule.outInterfaceMask, packet.outInterface, invert.outInterface === true)) return false;
+  if (ip.source && !addressMatches(ip.source, packet.source, invert.source === true)) return false;
+  if (ip.destination && !addressMatches(ip.destination, packet.destination, invert.destination === true)) return false;
+  if (ip.inInterface && !interfaceMatches(ip.inInterface, packet.inInterface, invert.inInterface === true)) return false;
+  if (ip.outInterface && !interfaceMatches(ip.outInterface, packet.outInterface, invert.outInterface === true)) return false;
   const protocol = rule.protocol ?? 0;
   if (protocol !== 0 && (packet.protocol !== protocol) !== (invert.protocol === true)) return false;
   // -f: only non-first fragments; ! -f: only first fragments and whole packets.
@@ -168,20 +211,17 @@ function ipMatches(rule: Rule, packet: Packet): boolean {
   return true;
 }
 
-function addressMatches(cidr: string, address: number, inverted: boolean): boolean {
-  const { address: want, mask } = parseCidr(cidr);
-  return (((address & mask) >>> 0) !== ((want & mask) >>> 0)) === inverted;
+function addressMatches(want: { address: number; mask: number }, address: number, inverted: boolean): boolean {
+  return (((address & want.mask) >>> 0) !== ((want.address & want.mask) >>> 0)) === inverted;
 }
 
-function interfaceMatches(name: string | undefined, mask: Uint8Array | undefined, packetName: string, inverted: boolean): boolean {
-  if (name === undefined && mask === undefined) return true;
-  const ruleName = name ?? '';
-  const m = mask ?? interfaceMaskFor(ruleName);
+/** `ifname_compare`: the names differ in a byte the mask covers? */
+function interfaceMatches(want: { name: string; mask: Uint8Array }, packetName: string, inverted: boolean): boolean {
   let differs = false;
   for (let i = 0; i < 16; i++) {
-    const a = i < ruleName.length ? ruleName.charCodeAt(i) : 0;
+    const a = i < want.name.length ? want.name.charCodeAt(i) : 0;
     const b = i < packetName.length ? packetName.charCodeAt(i) : 0;
-    if ((a ^ b) & (m[i] ?? 0)) differs = true;
+    if ((a ^ b) & (want.mask[i] ?? 0)) differs = true;
   }
   return differs === inverted;
 }
