@@ -27,6 +27,11 @@ const allocateZeroed = (length: number) => new Uint8Array(length);
 
 const EMPTY = new Uint8Array(0);
 
+/** Little-endian u32 at `at`, without a DataView per header. */
+function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x100_0000;
+}
+
 function hex(value: number, digits: number): string {
   return `0x${value.toString(16).padStart(digits, '0')}`;
 }
@@ -45,7 +50,6 @@ export class FrameDecoder {
   readonly #maxPayload: number;
   readonly #allocate: (length: number) => Uint8Array;
   readonly #header = new Uint8Array(FRAME_HEADER_SIZE);
-  readonly #headerView = new DataView(this.#header.buffer);
   #headerFilled = 0;
   #payload: Uint8Array | undefined;
   #payloadFilled = 0;
@@ -90,7 +94,7 @@ export class FrameDecoder {
       if (this.#payload === undefined) {
         // Fast path: a whole header inside this chunk is parsed in place.
         if (this.#headerFilled === 0 && end - offset >= FRAME_HEADER_SIZE) {
-          this.#startFrame(new DataView(chunk.buffer, chunk.byteOffset + offset, FRAME_HEADER_SIZE));
+          this.#startFrame(chunk, offset);
           offset += FRAME_HEADER_SIZE;
         } else {
           const take = Math.min(FRAME_HEADER_SIZE - this.#headerFilled, end - offset);
@@ -99,7 +103,7 @@ export class FrameDecoder {
           offset += take;
           if (this.#headerFilled < FRAME_HEADER_SIZE) break;
           this.#headerFilled = 0;
-          this.#startFrame(this.#headerView);
+          this.#startFrame(this.#header, 0);
         }
         if (this.#payloadLength() === 0) this.#finishFrame(frames);
         continue;
@@ -142,24 +146,25 @@ export class FrameDecoder {
     return this.#payload?.byteLength;
   }
 
-  #startFrame(view: DataView): void {
-    const magic = view.getUint32(0, true);
+  /** Validates the header at `bytes[at..at+16]` and allocates its payload. */
+  #startFrame(bytes: Uint8Array, at: number): void {
+    const magic = readU32(bytes, at);
     if (magic !== FRAME_MAGIC) {
-      const bytes = [0, 1, 2, 3].map((i) => view.getUint8(i).toString(16).padStart(2, '0')).join(' ');
-      this.#fail(`bad magic bytes ${bytes} (expected 55 4d 44 31, "UMD1")`);
+      const shown = [0, 1, 2, 3].map((i) => bytes[at + i]!.toString(16).padStart(2, '0')).join(' ');
+      this.#fail(`bad magic bytes ${shown} (expected 55 4d 44 31, "UMD1")`);
     }
-    const type = view.getUint8(4);
+    const type = bytes[at + 4]!;
     if (!isFrameType(type)) this.#fail(`unknown frame type ${type}`);
-    const flags = view.getUint8(5);
+    const flags = bytes[at + 5]!;
     if (flags !== 0) this.#fail(`non-zero flags ${hex(flags, 2)} in a ${frameTypeName(type)} frame`);
-    const reserved = view.getUint16(6, true);
+    const reserved = bytes[at + 6]! | (bytes[at + 7]! << 8);
     if (reserved !== 0) this.#fail(`non-zero reserved field ${hex(reserved, 4)} in a ${frameTypeName(type)} frame`);
-    const id = view.getUint32(8, true);
-    const length = view.getUint32(12, true);
+    const id = readU32(bytes, at + 8);
+    const length = readU32(bytes, at + 12);
     if (length > this.#maxPayload) {
       this.#fail(`payload length ${length} of ${frameTypeName(type)} frame ${id} exceeds the maximum of ${this.#maxPayload} bytes`, id);
     }
-    this.#type = type as FrameType;
+    this.#type = type;
     this.#id = id;
     this.#payload = length === 0 ? EMPTY : this.#allocate(length);
     this.#payloadFilled = 0;

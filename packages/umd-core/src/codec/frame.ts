@@ -29,13 +29,23 @@ function checkHeaderFields(type: number, id: number, length: number): void {
  */
 export function writeFrameHeader(target: Uint8Array, offset: number, type: FrameType, id: number, length: number): void {
   checkHeaderFields(type, id, length);
-  const view = new DataView(target.buffer, target.byteOffset + offset, FRAME_HEADER_SIZE);
-  view.setUint32(0, FRAME_MAGIC, true);
-  view.setUint8(4, type);
-  view.setUint8(5, 0);
-  view.setUint16(6, 0, true);
-  view.setUint32(8, id, true);
-  view.setUint32(12, length, true);
+  // Byte stores rather than a DataView: no view object per frame on the hot path.
+  target[offset] = FRAME_MAGIC & 0xff;
+  target[offset + 1] = (FRAME_MAGIC >>> 8) & 0xff;
+  target[offset + 2] = (FRAME_MAGIC >>> 16) & 0xff;
+  target[offset + 3] = FRAME_MAGIC >>> 24;
+  target[offset + 4] = type;
+  target[offset + 5] = 0;
+  target[offset + 6] = 0;
+  target[offset + 7] = 0;
+  target[offset + 8] = id & 0xff;
+  target[offset + 9] = (id >>> 8) & 0xff;
+  target[offset + 10] = (id >>> 16) & 0xff;
+  target[offset + 11] = id >>> 24;
+  target[offset + 12] = length & 0xff;
+  target[offset + 13] = (length >>> 8) & 0xff;
+  target[offset + 14] = (length >>> 16) & 0xff;
+  target[offset + 15] = length >>> 24;
 }
 
 /** Encodes the 16-byte header of a frame whose payload is `length` bytes long. */

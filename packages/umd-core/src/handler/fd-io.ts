@@ -20,6 +20,18 @@ export class HostGoneError extends Error {}
  * EAGAIN waits a millisecond and retries rather than losing bytes.
  */
 export function writeAllSync(fd: number, chunks: Uint8Array[]): void {
+  if (chunks.length === 1) {
+    // The common case, one buffer: no array work.
+    const only = chunks[0]!;
+    let written = 0;
+    try {
+      written = writeSync(fd, only);
+    } catch {
+      // EAGAIN, EPIPE and the rest are handled below
+    }
+    if (written === only.byteLength) return;
+    chunks = [only.subarray(written)];
+  }
   let list = chunks.filter((chunk) => chunk.byteLength > 0);
   while (list.length > 0) {
     let written: number;
