@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,15 @@ describe('exec()', () => {
     } finally {
       await service.close();
     }
+  });
+
+  it('refuses a set-user-ID program, which the dynamic loader would run without the preload', async () => {
+    const program = join(dir, 'setuid-true');
+    copyFileSync('/bin/true', program);
+    chmodSync(program, 0o4755);
+    const error = await exec({ command: program, socketPath: join(dir, 'unused.sock'), preloadLibrary: process.execPath }).catch((e: unknown) => e);
+    expect(isUmdError(error) && error.code).toBe('UMD_INVALID_ARGUMENT');
+    expect((error as Error).message).toContain('set-user-ID');
   });
 
   it('reports a command that cannot be spawned', async () => {

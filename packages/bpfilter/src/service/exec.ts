@@ -4,9 +4,9 @@
  * `socketPath`, or a fresh in-process service that lives as long as the command.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { UmdError, UmdErrorCode } from '@umd/core';
 import { requirePreloadLibrary } from './preload-path.js';
 import { BPFILTER_SOCKET_ENV } from './protocol.js';
@@ -48,11 +48,13 @@ export function preloadEnvironment(socketPath: string, env: NodeJS.ProcessEnv = 
 
 /**
  * Runs the command to completion with the preload library.
- * @throws UmdError `UMD_START_FAILED` if the library is missing or the command cannot be spawned.
+ * @throws UmdError `UMD_START_FAILED` if the library is missing or the command cannot be spawned;
+ * `UMD_INVALID_ARGUMENT` for a set-user-ID/set-group-ID command (the loader would drop the preload).
  */
 export async function exec(options: ExecOptions): Promise<ExecResult> {
   const library = requirePreloadLibrary(options.preloadLibrary);
   options.signal?.throwIfAborted();
+  refuseSetId(options.command, options.env ?? process.env);
   let socketPath = options.socketPath;
   let ownService: Awaited<ReturnType<typeof serve>> | undefined;
   let ownDir: string | undefined;
@@ -67,6 +69,38 @@ export async function exec(options: ExecOptions): Promise<ExecResult> {
     await ownService?.close();
     if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   }
+}
+
+// Mode bits of set-user-ID and set-group-ID (POSIX; fs.constants lacks them in Node 20's types).
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+
+/**
+ * The dynamic loader ignores LD_PRELOAD for set-user-ID and set-group-ID programs (sudo, for
+ * one): such a program, or what it runs, would reach the kernel's tables. Refuse them.
+ */
+function refuseSetId(command: string, env: NodeJS.ProcessEnv): void {
+  const path = resolveCommand(command, env.PATH ?? '');
+  if (path === undefined) return; // spawn reports a missing command
+  const { mode } = statSync(path);
+  if (mode & (S_ISUID | S_ISGID)) {
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `bpfilter exec: ${path} is set-user-ID or set-group-ID; the dynamic loader would ignore the preload library and the program would reach the kernel's tables. Run exec as the user the program should run as instead.`,
+    );
+  }
+}
+
+function resolveCommand(command: string, searchPath: string): string | undefined {
+  const candidates = command.includes('/') ? [command] : searchPath.split(delimiter).filter(isAbsolute).map((dir) => join(dir, command));
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 function run(options: ExecOptions, env: NodeJS.ProcessEnv): Promise<ExecResult> {
