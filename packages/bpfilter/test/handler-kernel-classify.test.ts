@@ -5,14 +5,17 @@ import type { ClassifyReply } from '../src/handler/classify-command.js';
 import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
 import type { PacketInput } from '../src/handler/classify/index.js';
 
-// classify.json: packets a real kernel classified (see capture-classify.mjs): the filter table
-// before and after, as GET_ENTRIES returned it, counters included.
-interface Capture {
-  commands: string[];
-  packets: (PacketInput & { protocol: number; payload?: number; fragmentOffset?: number; tcpFlags?: number })[];
+// classify.json: packets a real kernel classified (see capture-classify.mjs): the filter and
+// mangle tables before and after, as GET_ENTRIES returned them, counters included.
+interface TableCapture {
   info: string;
   before: string;
   after: string;
+}
+interface Capture {
+  commands: string[];
+  packets: (PacketInput & { protocol: number; payload?: number; fragmentOffset?: number; tcpFlags?: number })[];
+  tables: Record<'filter' | 'mangle', TableCapture>;
 }
 const capture = JSON.parse(readFileSync(new URL('./vectors/classify.json', import.meta.url), 'utf8')) as Capture;
 
@@ -22,8 +25,8 @@ function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) 
   return reply;
 }
 
-function classify(core: HandlerCore, hook: string, packet: PacketInput): ClassifyReply {
-  const reply = send(core, false, UMD_CMD_CLASSIFY, new TextEncoder().encode(JSON.stringify({ table: 'filter', hook, packet })));
+function classify(core: HandlerCore, table: string, hook: string, packet: PacketInput): ClassifyReply {
+  const reply = send(core, false, UMD_CMD_CLASSIFY, new TextEncoder().encode(JSON.stringify({ table, hook, packet })));
   expect(reply.status).toBe(0);
   return JSON.parse(new TextDecoder().decode(reply.body)) as ClassifyReply;
 }
@@ -34,26 +37,46 @@ function wireLength(p: Capture['packets'][number]): number {
   return 20 + l4 + (p.payload ?? 0);
 }
 
-describe('classification against a real kernel', () => {
-  it('counts exactly what the kernel counted for the same packets through OUTPUT and INPUT', () => {
-    const core = createHandlerCore();
-    const info = decodeGetinfo(fromHex(capture.info));
-    const before = fromHex(capture.before);
-    // The kernel's table, installed as a client would (its GET_ENTRIES blob as the SET_REPLACE entries).
-    const replace = encodeReplace({ ...info, numCounters: 4, countersPointer: 0n, entries: before.subarray(40) });
-    expect(send(core, true, 64, replace).status).toBe(0);
-    expect(toHex(send(core, false, 65, encodeGetEntries('filter', new Uint8Array(info.size))).body)).toBe(capture.before);
+/** The hooks a locally sent packet crosses on lo, in the kernel's order (mangle before filter). */
+const PATH = [
+  ['mangle', 'OUTPUT', 'out'],
+  ['filter', 'OUTPUT', 'out'],
+  ['mangle', 'POSTROUTING', 'out'],
+  ['mangle', 'PREROUTING', 'in'],
+  ['mangle', 'INPUT', 'in'],
+  ['filter', 'INPUT', 'in'],
+] as const;
 
-    const verdicts: string[] = [];
+function entriesOf(core: HandlerCore, table: string, size: number): string {
+  return toHex(send(core, false, 65, encodeGetEntries(table, new Uint8Array(size))).body);
+}
+
+describe('classification against a real kernel', () => {
+  it('counts exactly what the kernel counted for the same packets, hook after hook, filter and mangle', () => {
+    const core = createHandlerCore();
+    for (const [name, capt] of Object.entries(capture.tables)) {
+      const info = decodeGetinfo(fromHex(capt.info));
+      const initialEntries = name === 'mangle' ? 6 : 4;
+      // The kernel's table, installed as a client would (its GET_ENTRIES blob as the SET_REPLACE entries).
+      expect(send(core, true, 64, encodeReplace({ ...info, numCounters: initialEntries, countersPointer: 0n, entries: fromHex(capt.before).subarray(40) })).status).toBe(0);
+      expect(entriesOf(core, name, info.size)).toBe(capt.before);
+    }
+
+    const journeys: string[] = [];
     for (const p of capture.packets) {
       const { payload: _payload, fragmentOffset, ...fields } = p;
       const packet: PacketInput = { ...fields, fragment: (fragmentOffset ?? 0) !== 0, length: wireLength(p) };
-      const output = classify(core, 'OUTPUT', { ...packet, outInterface: 'lo' });
-      let verdict = `OUTPUT ${output.verdict}`;
-      if (output.verdict === 'ACCEPT') verdict += ` INPUT ${classify(core, 'INPUT', { ...packet, inInterface: 'lo' }).verdict}`;
-      verdicts.push(verdict);
+      const steps: string[] = [];
+      for (const [table, hook, side] of PATH) {
+        const reply = classify(core, table, hook, side === 'out' ? { ...packet, outInterface: 'lo' } : { ...packet, inInterface: 'lo' });
+        steps.push(`${table}/${hook} ${reply.verdict}`);
+        if (reply.verdict !== 'ACCEPT') break;
+      }
+      journeys.push(steps.join(', '));
     }
-    expect(verdicts.every((v) => !v.includes('CANNOT_EVALUATE'))).toBe(true);
-    expect(toHex(send(core, false, 65, encodeGetEntries('filter', new Uint8Array(info.size))).body)).toBe(capture.after);
+    expect(journeys.join('\n')).not.toMatch(/CANNOT_EVALUATE/);
+    for (const [name, capt] of Object.entries(capture.tables)) {
+      expect(entriesOf(core, name, decodeGetinfo(fromHex(capt.info)).size), name).toBe(capt.after);
+    }
   });
 });

@@ -2,8 +2,9 @@
 // Measures classification on a real kernel: in a fresh network namespace (`unshare -n`),
 // iptables-legacy installs the rules below, send-packets.py sends each packet of PACKETS
 // over lo (OUTPUT, then INPUT if accepted; INPUT never accepts, so the kernel sends no
-// replies that would also be counted), and kernel-sockopt reads the filter table before
-// and after. Writes classify.json: { commands, packets, info, before, after } (hex).
+// replies that would also be counted), and kernel-sockopt reads the filter and mangle
+// tables before and after. Writes classify.json: { commands, packets, tables: { filter,
+// mangle: { info, before, after } } } (GET_INFO / GET_ENTRIES buffers in hex).
 // Usage (root): cc -o /tmp/kernel-sockopt kernel-sockopt.c && node capture-classify.mjs /tmp/kernel-sockopt
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,17 @@ const commands = [
   '-A OUTPUT ! -s 127.0.0.0/8 -p udp -j LOG --log-prefix "x "',
   '-A OUTPUT -p udp --sport 7 -j DROP',
   '-A OUTPUT ! -p tcp -d 127.0.0.6 -j DROP',
+  // mangle: its hooks run around filter's (OUTPUT, POSTROUTING; then PREROUTING, INPUT).
+  '-t mangle -A PREROUTING -p udp --dport 54 -j DROP',
+  '-t mangle -A PREROUTING -i lo -p tcp -j RETURN',
+  '-t mangle -A PREROUTING -p icmp -j LOG --log-prefix "m "',
+  '-t mangle -N mark_it',
+  '-t mangle -A mark_it -p tcp --dport 443 -j RETURN',
+  '-t mangle -A mark_it -p tcp -j ACCEPT',
+  '-t mangle -A OUTPUT -p tcp --sport 2500 -j DROP',
+  '-t mangle -A OUTPUT -j mark_it',
+  '-t mangle -A POSTROUTING -o lo -p icmp --icmp-type 0 -j DROP',
+  '-t mangle -A INPUT -p tcp --dport 80 --tcp-flags SYN SYN -j DROP',
 ];
 
 const P = (fields) => ({ source: '127.0.0.1', destination: '127.0.0.2', ...fields });
@@ -69,19 +81,22 @@ const packets = [
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfilter-capture-'));
 writeFileSync(join(dir, 'packets.json'), JSON.stringify(packets));
-const getInfo = `get 64 ${Buffer.concat([Buffer.from('filter'), Buffer.alloc(78)]).toString('hex')}`;
+const getInfo = (table) => `get 64 ${Buffer.concat([Buffer.from(table), Buffer.alloc(84 - table.length)]).toString('hex')}`;
 const script = [
   'set -e',
   'ip link set lo up',
   ...commands.map((c) => `iptables-legacy ${c}`), // the commands are shell words (quotes included)
-  `echo '${getInfo}' | ${tool} > ${dir}/info.json`,
-  `size=$(node -e "const h=JSON.parse(require('fs').readFileSync('${dir}/info.json','utf8')).hex; console.log(Buffer.from(h,'hex').readUInt32LE(80))")`,
-  `entries() { node -e "const b=Buffer.alloc(40+$size); b.write('filter'); b.writeUInt32LE($size,32); console.log('get 65 '+b.toString('hex'))"; }`,
-  `entries | ${tool} > ${dir}/before.json`,
+  ...['filter', 'mangle'].flatMap((table) => [
+    `echo '${getInfo(table)}' | ${tool} > ${dir}/${table}-info.json`,
+    `${table}_size=$(node -e "console.log(Buffer.from(JSON.parse(require('fs').readFileSync('${dir}/${table}-info.json','utf8')).hex,'hex').readUInt32LE(80))")`,
+    `${table}_entries() { node -e "const b=Buffer.alloc(40+$${table}_size); b.write('${table}'); b.writeUInt32LE($${table}_size,32); console.log('get 65 '+b.toString('hex'))"; }`,
+    `${table}_entries | ${tool} > ${dir}/${table}-before.json`,
+  ]),
   `python3 ${join(here, 'send-packets.py')} ${dir}/packets.json`,
-  `entries | ${tool} > ${dir}/after.json`,
+  ...['filter', 'mangle'].map((table) => `${table}_entries | ${tool} > ${dir}/${table}-after.json`),
 ].join('\n');
 execFileSync('unshare', ['-n', 'sh', '-c', script], { stdio: 'inherit' });
 const read = (f) => JSON.parse(execFileSync('cat', [join(dir, f)]).toString()).hex;
-writeFileSync(join(here, 'classify.json'), `${JSON.stringify({ commands, packets, info: read('info.json'), before: read('before.json'), after: read('after.json') }, null, 1)}\n`);
+const tables = Object.fromEntries(['filter', 'mangle'].map((t) => [t, { info: read(`${t}-info.json`), before: read(`${t}-before.json`), after: read(`${t}-after.json`) }]));
+writeFileSync(join(here, 'classify.json'), `${JSON.stringify({ commands, packets, tables }, null, 1)}\n`);
 console.log('classify.json written');
