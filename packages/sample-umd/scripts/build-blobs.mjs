@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildBlob } from '@umd/mgmt/build';
 // #region sample-only
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { recordBlob } from '@umd/mgmt/build';
@@ -42,6 +42,9 @@ if (compiled.error && compiled.error.code === 'ENOENT') {
   process.exit(1);
 } else {
   const c = await recordBlob({ file: executable, name: 'sample-c' });
-  console.log(`blob sample-c (C, raw): sha256 ${c.sha256}`);
+  // A native blob runs only where it was compiled: say where, so the loader can refuse clearly elsewhere.
+  const manifest = JSON.parse(await readFile(c.manifestFile, 'utf8'));
+  await writeFile(c.manifestFile, `${JSON.stringify({ ...manifest, platform: process.platform, arch: process.arch }, null, 2)}\n`);
+  console.log(`blob sample-c (C, raw, ${process.platform}-${process.arch}): sha256 ${c.sha256}`);
 }
 // #endregion

@@ -64,13 +64,35 @@ export class SampleManager {
     const pid = this.manager.pid;
     const wrong = replyProblem(offset, reply);
     if (wrong !== undefined) {
-      if (pid !== undefined) killQuietly(pid);
+      if (pid !== undefined) await this.#replace(pid);
       throw new UmdError(UmdErrorCode.PROTOCOL, `${DRIVER_NAME}: the ${this.handler} handler broke the contract: ${wrong}`, {
         handlerName: DRIVER_NAME,
         ...(pid !== undefined ? { pid } : {}),
       });
     }
     return { offset, pid };
+  }
+
+  /** Kills a handler that broke the contract and waits until the manager has seen it go, so the next request starts a fresh one. */
+  async #replace(pid: number): Promise<void> {
+    const gone = new Promise<void>((resolve) => {
+      const onExit = (event: { pid: number }): void => {
+        if (event.pid !== pid) return;
+        this.manager.off('exit', onExit);
+        resolve();
+      };
+      this.manager.on('exit', onExit);
+      if (this.manager.pid !== pid) {
+        this.manager.off('exit', onExit);
+        resolve();
+      }
+    });
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone; the manager reports the exit all the same.
+    }
+    await gone;
   }
 
   /** Process id of the running handler, if one runs. */
@@ -92,12 +114,4 @@ export class SampleManager {
 /** Creates the driver's host-side manager. Nothing is loaded or started before the first `check`. */
 export function createSampleManager(options: SampleManagerOptions = {}): SampleManager {
   return new SampleManager(options);
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Already gone: nothing to do.
-  }
 }

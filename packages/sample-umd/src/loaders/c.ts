@@ -9,12 +9,20 @@ import built from '../../dist/blobs/sample-c.blob.json' with { type: 'json' };
 import { encodeRequest, REPLY_SIZE, replyProblem } from '../contract.js';
 
 /** The C blob's manifest; without a C compiler at build time it says why there is no blob. */
-type NativeManifest = { name: string; file: string; sha256: string } | { name: string; file: null; sha256: null; unavailable: string };
+type NativeManifest =
+  | { name: string; file: string; sha256: string; platform?: string; arch?: string }
+  | { name: string; file: null; sha256: null; unavailable: string };
 
 const manifest = built as NativeManifest;
 
 if (manifest.file === null) {
   throw new UmdError(UmdErrorCode.LOADER, `sample: the C handler is not available: ${manifest.unavailable}`);
+}
+if (manifest.platform !== undefined && `${manifest.platform}-${manifest.arch}` !== `${process.platform}-${process.arch}`) {
+  throw new UmdError(
+    UmdErrorCode.LOADER,
+    `sample: the C handler was compiled for ${manifest.platform}-${manifest.arch}, this is ${process.platform}-${process.arch}: rebuild the package here`,
+  );
 }
 
 export default defineLoader({
