@@ -21,7 +21,7 @@ import { decodeCounters, decodeGetinfo, encodeGetinfo, type XtCounters, XT_COUNT
 import { Errno } from './errno.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
 import { SerialLock } from './serial-lock.js';
-import { captureTable, exchange, getInfo, restoreTable, type SendRequest, type TableSnapshot } from './table-snapshot.js';
+import { captureTable, exchange, getInfo, refreshCounters, restoreTable, type SendRequest, type TableSnapshot } from './table-snapshot.js';
 
 /** What {@link BpfilterSockopt.setsockopt} and {@link BpfilterSockopt.getsockopt} answer. */
 export interface SockoptResult {
@@ -107,7 +107,7 @@ export class BpfilterSockopt extends EventEmitter {
       const { status, body } = await exchange(this.#send(options), { isSet: true, cmd: optname, data: optval, ...header(options) });
       if (status !== 0) return { status };
       const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
-      await this.#keep(table);
+      await this.#keep(table, optname !== IPT_SO_SET_REPLACE);
       if (optname !== IPT_SO_SET_REPLACE) return { status };
       const data = body.slice();
       return { status, data, oldCounters: decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE)) };
@@ -136,7 +136,7 @@ export class BpfilterSockopt extends EventEmitter {
   async classify(table: string, body: Uint8Array, options: SockoptCallOptions = {}): Promise<{ status: number; body: Uint8Array }> {
     return this.#lock.run(async () => {
       const reply = await exchange(this.#send(options), { isSet: false, cmd: UMD_CMD_CLASSIFY, data: body, ...header(options) });
-      if (reply.status === 0) await this.#keep(table);
+      if (reply.status === 0) await this.#keep(table, true);
       return { status: reply.status, body: reply.body.slice() };
     });
   }
@@ -169,10 +169,15 @@ export class BpfilterSockopt extends EventEmitter {
     return (request) => this.manager.request(request, { signal, timeoutMs });
   }
 
-  /** After an acknowledged change: read the table back; refuse to acknowledge if the handler that made it is gone. */
-  async #keep(table: string): Promise<void> {
+  /**
+   * After an acknowledged change: read the table back (only its entries when just counters
+   * changed and it is already kept); refuse to acknowledge if the handler that made it is gone.
+   */
+  async #keep(table: string, countersOnly: boolean): Promise<void> {
     const generation = this.#generation;
-    const snapshot = await captureTable((request) => this.manager.request(request), table);
+    const send: SendRequest = (request) => this.manager.request(request);
+    const kept = this.#snapshots.get(table);
+    const snapshot = countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
     if (this.#generation !== generation) {
       throw new UmdError(UmdErrorCode.HANDLER_EXITED, `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`, {
         handlerName: 'bpfilter',
