@@ -26,17 +26,27 @@ function checkEcho(reply, size) {
   if (reply.byteLength !== size) throw new Error(`echo of ${size} bytes came back with ${reply.byteLength}`);
 }
 
+/**
+ * glibc settings that keep freed memory in the process instead of returning it to the kernel, so
+ * large payloads stop paying page faults for fresh pages (see the README's performance notes).
+ */
+export const TUNED_MALLOC = {
+  MALLOC_MMAP_THRESHOLD_: String(256 << 20),
+  MALLOC_TRIM_THRESHOLD_: String(1 << 30),
+  MALLOC_TOP_PAD_: String(64 << 20),
+};
+
 /** umd framed mode; `window` requests kept in flight (1 = serialized, like the kernel). */
-export function framed(window) {
+export function framed(window, { tunedMalloc = false } = {}) {
   let child, channel, payload;
   return {
-    name: window === 1 ? 'umd framed, maxInFlight 1' : `umd framed, maxInFlight ${window}`,
-    key: window === 1 ? 'framed-1' : `framed-${window}`,
+    name: `umd framed, maxInFlight ${window}${tunedMalloc ? ', handler malloc tuned' : ''}`,
+    key: `framed-${window}${tunedMalloc ? '-tuned' : ''}`,
     async open(size) {
       if (!child) {
         child = spawn(process.execPath, [here('./echo-handler.mjs')], {
           stdio: ['pipe', 'pipe', 'inherit'],
-          env: { ...process.env, UMD_PROTOCOL: 'framed' },
+          env: { ...process.env, ...(tunedMalloc ? TUNED_MALLOC : {}), UMD_PROTOCOL: 'framed' },
         });
         channel = FramedChannel.fromChild(child, { maxInFlight: window });
         await channel.waitForHello({ timeoutMs: 10_000 });
