@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatIcmpType, parseIcmpType } from './icmp-types.js';
 import { formatPortRange, parsePortRange } from './ports.js';
-import { formatProtocol, parseProtocol } from './protocols.js';
+import { formatProtocol, parseProtocol, parseProtocolDatabase } from './protocols.js';
 import { saveString } from './save-string.js';
 import { formatTcpFlags, parseTcpFlags } from './tcp-flags.js';
 import { tokenizeLine } from './tokenize.js';
@@ -39,7 +39,14 @@ describe('iptables-save vocabulary', () => {
     expect(parseProtocol('tcp')).toBe(6);
     expect(parseProtocol('47')).toBe(47);
     expect(formatProtocol(17)).toBe('udp');
-    expect(formatProtocol(47)).toBe('47');
+    const none = parseProtocolDatabase('');
+    expect(formatProtocol(47, none)).toBe('47');
+    expect(() => parseProtocol('gre', none)).toThrow(SyntaxError);
+    const db = parseProtocolDatabase('# comment\nip\t0\tIP\ngre\t47\tGRE\t\t# General Routing\ntcp 6 TCP\nospf 89 OSPFIGP\n');
+    expect(formatProtocol(47, db)).toBe('gre');
+    expect(formatProtocol(6, db)).toBe('tcp');
+    expect(parseProtocol('GRE', db)).toBe(47);
+    expect(parseProtocol('OSPFIGP', db)).toBe(89);
   });
 
   it('quoting like xtables_save_string, and tokenizing it back', () => {
