@@ -1,27 +1,53 @@
-/** Port ranges of `--sport`/`--dport`: `N`, `N:M`, `:M` (0:M), `N:` (N:65535). */
+/**
+ * Port ranges of `--sport`/`--dport`: `N`, `N:M`, `:M` (0:M), `N:` (N:65535); a port may be
+ * a service name, looked up in the system's `/etc/services` as iptables' `getservbyname`
+ * does. iptables-save always prints numbers.
+ */
+import { readFileSync } from 'node:fs';
 
-// A few service names, for rules written by hand; iptables resolves any name via the system.
-const SERVICES: ReadonlyMap<string, number> = new Map([
-  ['ftp', 21], ['ssh', 22], ['telnet', 23], ['smtp', 25], ['domain', 53], ['http', 80],
-  ['pop3', 110], ['ntp', 123], ['imap', 143], ['snmp', 161], ['https', 443],
-]);
+/** Service name (or alias) -> port, from `/etc/services` text (`name port/proto aliases...`). */
+export function parseServices(text: string): ReadonlyMap<string, number> {
+  const services = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [name, portProto, ...aliases] = line.replace(/#.*/, '').trim().split(/\s+/);
+    const match = /^(\d+)\/(tcp|udp|sctp|dccp)$/.exec(portProto ?? '');
+    if (!name || !match) continue;
+    for (const alias of [name, ...aliases]) if (!services.has(alias)) services.set(alias, Number(match[1]));
+  }
+  return services;
+}
 
-function parsePort(text: string): number {
+let system: ReadonlyMap<string, number> | undefined;
+/** This machine's `/etc/services` (empty when there is none), read once. */
+export function systemServices(): ReadonlyMap<string, number> {
+  if (!system) {
+    let text = '';
+    try {
+      text = readFileSync('/etc/services', 'utf8');
+    } catch {
+      // No services database: only numeric ports parse, as with iptables.
+    }
+    system = parseServices(text);
+  }
+  return system;
+}
+
+function parsePort(text: string, services: ReadonlyMap<string, number>): number {
   if (/^\d{1,5}$/.test(text) && Number(text) <= 0xffff) return Number(text);
-  const service = SERVICES.get(text.toLowerCase());
+  const service = services.get(text);
   if (service !== undefined) return service;
   throw new SyntaxError(`invalid port "${text}"`);
 }
 
 /** Parses a port or range into `[min, max]`. */
-export function parsePortRange(text: string): [number, number] {
+export function parsePortRange(text: string, services: ReadonlyMap<string, number> = systemServices()): [number, number] {
   const colon = text.indexOf(':');
   if (colon < 0) {
-    const port = parsePort(text);
+    const port = parsePort(text, services);
     return [port, port];
   }
-  const low = colon === 0 ? 0 : parsePort(text.slice(0, colon));
-  const high = colon === text.length - 1 ? 0xffff : parsePort(text.slice(colon + 1));
+  const low = colon === 0 ? 0 : parsePort(text.slice(0, colon), services);
+  const high = colon === text.length - 1 ? 0xffff : parsePort(text.slice(colon + 1), services);
   if (low > high) throw new SyntaxError(`invalid port range "${text}": ${low} > ${high}`);
   return [low, high];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIcmpType, parseIcmpType } from './icmp-types.js';
-import { formatPortRange, parsePortRange } from './ports.js';
+import { formatPortRange, parsePortRange, parseServices } from './ports.js';
 import { formatProtocol, parseProtocol, parseProtocolDatabase } from './protocols.js';
 import { saveString } from './save-string.js';
 import { formatTcpFlags, parseTcpFlags } from './tcp-flags.js';
@@ -11,7 +11,11 @@ describe('iptables-save vocabulary', () => {
     expect(parsePortRange('22')).toEqual([22, 22]);
     expect(parsePortRange('1024:')).toEqual([1024, 65535]);
     expect(parsePortRange(':80')).toEqual([0, 80]);
-    expect(parsePortRange('ssh')).toEqual([22, 22]);
+    const services = parseServices('# c\nssh\t\t22/tcp\t\t\t# SSH\nhttp 80/tcp www\ndomain 53/udp\n');
+    expect(parsePortRange('ssh', services)).toEqual([22, 22]);
+    expect(parsePortRange('domain:www', services)).toEqual([53, 80]);
+    expect(parsePortRange('www', services)).toEqual([80, 80]);
+    expect(() => parsePortRange('ssh', new Map())).toThrow('invalid port "ssh"');
     expect(formatPortRange([1000, 2000])).toBe('1000:2000');
     expect(() => parsePortRange('90:80')).toThrow(/90 > 80/);
     expect(() => parsePortRange('70000')).toThrow(SyntaxError);
