@@ -154,7 +154,7 @@ console.log('| measurement                                    |      value | vs 
 console.log('|------------------------------------------------|-----------:|---------------:|----------|-----|');
 console.log(row('64 B round trip, bare FramedChannel', `${r.bareChannelUs.toFixed(1)} µs`, 'baseline', '', true));
 console.log(row('64 B round trip, UmdManager.request()', `${r.managerUs.toFixed(1)} µs`, `${r.ratio.toFixed(3)}x`, '<= 1.10x', r.ratio <= 1.1));
-console.log(row('  host CPU per round trip: bare / manager', `${r.hostCpuUs.manager.toFixed(1)} µs`, `${r.hostCpuUs.bareChannel.toFixed(1)} µs`, '', true));
+console.log(row('  host CPU per round trip (manager vs bare)', `${r.hostCpuUs.manager.toFixed(1)} µs`, `${r.hostCpuUs.bareChannel.toFixed(1)} µs bare`, '', true));
 console.log(row('cold start, `node -e 0` (clean env)', `${c.nodeE0Ms.toFixed(1)} ms`, 'baseline', '', true));
 console.log(row('cold start, JS handler: first request', `${c.jsHandlerMs.toFixed(1)} ms`, `${c.jsRatio.toFixed(2)}x`, '<= 1.3x', c.jsRatio <= 1.3));
 console.log(row('cold start, native handler: first request', `${c.nativeHandlerMs.toFixed(2)} ms`, '', '< 5 ms', c.nativeHandlerMs < 5));

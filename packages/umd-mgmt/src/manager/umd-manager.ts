@@ -5,6 +5,7 @@ import type { HandlerSession, Loader } from '../loader/loader-types.js';
 import { type ExitInfo, HandlerProcess } from '../process/handler-process.js';
 import { debug } from '../observability/debug-log.js';
 import { channels } from '../observability/diagnostics.js';
+import { DeadlineWatchdog } from './deadline-watchdog.js';
 import { LatencyRecorder, type LatencySummary } from './latency-stats.js';
 import { type ResolvedManagerOptions, resolveManagerOptions, type UmdManagerOptions } from './manager-options.js';
 import { RestartBudget } from './restart-budget.js';
@@ -67,6 +68,8 @@ interface ActiveHandler {
   readonly process: HandlerProcess;
   readonly mode: 'framed' | 'raw';
   readonly channel: FramedChannel | RawChannel;
+  /** Enforces the manager's default request timeout for this handler's requests. */
+  readonly watchdog: DeadlineWatchdog;
   hello: Hello | undefined;
   ready: boolean;
   /** A fault was seen: nothing more is sent to it, it is being killed. */
@@ -191,6 +194,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       this.#handler = undefined;
       for (const h of handlers) {
         h.expected = true;
+        h.watchdog.clear();
         h.channel.close(stopped);
       }
       await Promise.all(handlers.map((h) => h.process.stop(graceMs)));
@@ -247,38 +251,50 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       );
     }
     const t0 = performance.now();
-    const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
+    // An explicit timeoutMs is the channel's per-request timer; the default one is watched by
+    // the handler's watchdog (no timer per request).
+    const timeoutMs = options.timeoutMs;
+    const deadline = timeoutMs === undefined && this.#options.requestTimeoutMs !== undefined ? t0 + this.#options.requestTimeoutMs : undefined;
     this.#stats.requests++;
     this.#pendingChanged(+1);
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ manager: this.#options.name, bytes: payload.length });
     const h = this.#handler;
     // Fast path: a ready handler of the right mode and a free slot: no timers, controllers or extra async frames.
-    const sent =
-      h !== undefined && h.ready && !h.faulted && (replyLength >= 0) === (h.mode === 'raw') && this.#slots.tryAcquire()
-        ? this.#exchange(h, payload, replyLength, signal, timeoutMs)
-        : this.#submitSlow(payload, replyLength, signal, timeoutMs, t0);
-    return sent.then(
-      (reply) => {
-        const ms = performance.now() - t0;
-        this.#stats.replies++;
-        this.#latency.record(ms);
-        this.#pendingChanged(-1);
-        if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: ms, error: undefined });
-        return reply;
-      },
-      (error: unknown) => {
-        this.#stats.failures++;
-        this.#pendingChanged(-1);
-        if (channels.requestEnd.hasSubscribers) {
-          channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: performance.now() - t0, error });
-        }
-        throw error;
-      },
-    );
+    return h !== undefined && h.ready && !h.faulted && (replyLength >= 0) === (h.mode === 'raw') && this.#slots.tryAcquire()
+      ? this.#exchange(h, payload, replyLength, signal, timeoutMs, deadline, t0)
+      : this.#submitSlow(payload, replyLength, signal, timeoutMs, deadline, t0);
+  }
+
+  /** Accounting of a request that got its reply. */
+  #replied(payload: Uint8Array, reply: Uint8Array, t0: number): void {
+    const ms = performance.now() - t0;
+    this.#stats.replies++;
+    this.#stats.bytesSent += payload.length;
+    this.#stats.bytesReceived += reply.length;
+    this.#latency.record(ms);
+    this.#pendingChanged(-1);
+    if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: ms, error: undefined });
+  }
+
+  /** Accounting of a request that failed (the error may still be completed with exit details). */
+  #failed(payload: Uint8Array, error: unknown, t0: number): void {
+    this.#stats.failures++;
+    this.#pendingChanged(-1);
+    if (channels.requestEnd.hasSubscribers) {
+      channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: performance.now() - t0, error });
+    }
   }
 
   /** Waits (bounded by the caller's signal and timeout) for a ready handler and a slot, then exchanges. */
-  async #submitSlow(payload: Uint8Array, replyLength: number, signal: AbortSignal | undefined, timeoutMs: number | undefined, t0: number): Promise<Uint8Array> {
+  async #submitSlow(
+    payload: Uint8Array,
+    replyLength: number,
+    signal: AbortSignal | undefined,
+    explicitTimeoutMs: number | undefined,
+    deadline: number | undefined,
+    t0: number,
+  ): Promise<Uint8Array> {
+    const timeoutMs = explicitTimeoutMs ?? (deadline === undefined ? undefined : deadline - t0);
     const wait = new AbortController();
     const onAbort = () => wait.abort(abortError(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -290,6 +306,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
           }, timeoutMs);
     const aborted = whenAborted(wait.signal);
     aborted.catch(() => undefined);
+    let exchanging: Promise<Uint8Array>;
     try {
       for (;;) {
         if (this.#isStopping()) throw this.#stoppedError();
@@ -319,33 +336,59 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         }
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        return await this.#exchange(h, payload, replyLength, signal, remaining);
+        exchanging = this.#exchange(h, payload, replyLength, signal, explicitTimeoutMs === undefined ? undefined : remaining, deadline, t0);
+        break;
       }
+    } catch (error) {
+      this.#failed(payload, error, t0);
+      throw error;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+    return exchanging;
   }
 
   /** Sends on a held slot (the mode was checked) and releases the slot; maps failures to their fault report. */
-  #exchange(h: ActiveHandler, payload: Uint8Array, replyLength: number, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<Uint8Array> {
+  #exchange(
+    h: ActiveHandler,
+    payload: Uint8Array,
+    replyLength: number,
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    deadline: number | undefined,
+    t0: number,
+  ): Promise<Uint8Array> {
+    const watched = deadline === undefined ? undefined : h.watchdog.watch(deadline);
     const options: RequestOptions = signal === undefined ? { timeoutMs } : { signal, timeoutMs };
     const sent =
       replyLength >= 0 ? (h.channel as RawChannel).exchange(payload, replyLength, options) : (h.channel as FramedChannel).request(payload, options);
     return sent.then(
       (reply) => {
+        if (watched) h.watchdog.unwatch(watched);
         this.#slots.release();
-        this.#stats.bytesSent += payload.length;
-        this.#stats.bytesReceived += reply.length;
         if (h.blobPending) {
           h.blobPending = false;
           void h.process.removeBlob();
         }
+        this.#replied(payload, reply, t0);
         return reply;
       },
       (error: unknown) => {
+        if (watched) {
+          h.watchdog.unwatch(watched);
+          // The watchdog killed the handler for this request: report the timeout, not the kill.
+          if (watched.timedOut) {
+            error = new UmdError(UmdErrorCode.TIMEOUT, `${this.#options.name}: no reply within ${this.#options.requestTimeoutMs} ms`, {
+              cause: error,
+              timedOut: true,
+              requestId: isUmdError(error) ? error.requestId : undefined,
+            });
+          }
+        }
         const report = this.#classify(h, error);
         this.#slots.release();
+        this.#failed(payload, error, t0);
         return report.then((e) => Promise.reject(e));
       },
     );
@@ -394,6 +437,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     if (h.faulted || h.expected) return;
     h.faulted = true;
     h.faultReason = reason;
+    h.watchdog.clear();
     if (this.#handler === h) {
       this.#handler = undefined;
       if (this.#state === 'running') this.#state = 'failed';
@@ -529,6 +573,9 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       process: proc,
       mode: loader.mode,
       channel,
+      watchdog: new DeadlineWatchdog(() => {
+        this.#fault(h, new UmdError(UmdErrorCode.HANDLER_EXITED, `${name}: handler (pid ${proc.pid}) killed: a request got no reply within ${this.#options.requestTimeoutMs} ms`));
+      }),
       hello: undefined,
       ready: false,
       faulted: false,
