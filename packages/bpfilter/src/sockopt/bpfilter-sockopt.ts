@@ -17,7 +17,8 @@ import {
   UMD_CMD_CLASSIFY,
   UMD_CMD_TABLE_NAMES,
 } from '../abi/constants.js';
-import { decodeCounters, decodeGetinfo, encodeGetinfo, type XtCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
+import { decodeCounters, decodeGetinfo, encodeGetinfo, IPT_GETINFO_SIZE, type IptGetinfo, type XtCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
+import { decodeTable } from '../model/decode.js';
 import { Errno } from './errno.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
 import { SerialLock } from './serial-lock.js';
@@ -217,10 +218,16 @@ export class BpfilterSockopt extends EventEmitter {
     }
     for (const name of state.tablesInUse) this.#noteInUse(String(name));
     for (const table of state.tables) {
-      const info = decodeGetinfo(fromHex(table.info));
-      const entries = fromHex(table.entries);
-      if (info.name !== table.name || entries.length !== info.size) {
-        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: state of table "${table.name}" is inconsistent`);
+      let info: IptGetinfo;
+      let entries: Uint8Array;
+      try {
+        info = decodeGetinfo(fromHex(String(table.info)).subarray(0, IPT_GETINFO_SIZE));
+        entries = fromHex(String(table.entries));
+        if (info.name !== table.name || entries.length !== info.size) throw new RangeError('name or size does not match its entries');
+        // Refuse malformed entries now rather than at every handler start.
+        decodeTable(info.name, info, entries);
+      } catch (cause) {
+        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: state of table "${String(table.name)}" is not valid: ${(cause as Error).message}`, { cause });
       }
       this.#snapshots.set(info.name, { info, entries });
       this.#noteInUse(info.name);
