@@ -29,7 +29,12 @@ async function main(argv: string[]): Promise<number> {
     case 'selftest': {
       let status: number = ExitCode.OK;
       for (const handler of command.handlers) {
-        const report = await runSelftest({ handler, requests: command.requests, log: (line) => console.log(line) });
+        const report = await runSelftest({
+          handler,
+          requests: command.requests,
+          ...(command.seed !== undefined ? { seed: command.seed } : {}),
+          log: (line) => console.log(line),
+        });
         if (report.problems.length > 0) status = ExitCode.FAILED;
       }
       return status;

@@ -17,8 +17,13 @@ describe('parseArgs', () => {
   });
 
   it('reads selftest options', () => {
-    expect(parseArgs(['selftest'])).toEqual({ kind: 'selftest', handlers: handlerKinds, requests: 500 });
-    expect(parseArgs(['selftest', '--handler', 'ts', '--requests=20'])).toEqual({ kind: 'selftest', handlers: ['ts'], requests: 20 });
+    expect(parseArgs(['selftest'])).toEqual({ kind: 'selftest', handlers: handlerKinds, requests: 500, seed: undefined });
+    expect(parseArgs(['selftest', '--handler', 'ts', '--requests=20', '--seed', '42'])).toEqual({
+      kind: 'selftest',
+      handlers: ['ts'],
+      requests: 20,
+      seed: 42,
+    });
   });
   // #region sample-only
 
@@ -40,7 +45,8 @@ describe('parseArgs', () => {
     [['--bogus'], /unknown option --bogus/],
     [['selftest', 'x'], /no arguments/],
     [['selftest', '--requests', '0'], /positive integer/],
-    [['1', '--requests', '5'], /goes with selftest/],
+    [['1', '--requests', '5'], /go with selftest/],
+    [['--seed', '5'], /go with selftest/],
     // #region sample-only
     [['new'], /needs a name/],
     [['new', 'a', 'b', 'c'], /got also c/],

@@ -3,7 +3,7 @@ import { type HandlerKind, handlerKinds, isHandlerKind } from '../handlers.js';
 /** What the command line asks for. */
 export type Command =
   | { kind: 'check'; handler: HandlerKind; offsets: string[]; verbose: boolean }
-  | { kind: 'selftest'; handlers: HandlerKind[]; requests: number }
+  | { kind: 'selftest'; handlers: HandlerKind[]; requests: number; seed: number | undefined }
   // #region sample-only
   | { kind: 'new'; name: string; dir: string | undefined; workspace: boolean; force: boolean }
   // #endregion
@@ -32,8 +32,9 @@ export const USAGE = [
   `  sample-umd [--handler ${handlerChoice}] <offset>...   check each offset (decimal or 0x hex)`,
   `  sample-umd [--handler ${handlerChoice}] < file        the same, offsets on stdin, one a line`,
   '      --verbose                        also print the manager\'s events (load, start, exit...) to stderr',
-  `  sample-umd selftest [--handler ${handlerChoice}] [--requests N]`,
-  '                                       run the selftest (default: every handler, 500 requests)',
+  `  sample-umd selftest [--handler ${handlerChoice}] [--requests N] [--seed N]`,
+  '                                       run the selftest (default: every handler, 500 requests,',
+  '                                       a random seed, printed so that a run can be replayed)',
   // #region sample-only
   '  sample-umd new <name> [dir] [--workspace] [--force]',
   '                                       make a new driver package from this one',
@@ -46,6 +47,7 @@ export function parseArgs(argv: readonly string[]): Command {
   const positional: string[] = [];
   let handler: HandlerKind | undefined;
   let requests: number | undefined;
+  let seed: number | undefined;
   const flags = new Set<string>();
   let endOfOptions = false;
   let verbose = false;
@@ -83,6 +85,9 @@ export function parseArgs(argv: readonly string[]): Command {
       case '--requests':
         requests = positiveInteger(flag, value());
         break;
+      case '--seed':
+        seed = positiveInteger(flag, value());
+        break;
       // #region sample-only
       case '--workspace':
       case '--force':
@@ -96,9 +101,9 @@ export function parseArgs(argv: readonly string[]): Command {
 
   if (positional[0] === 'selftest') {
     if (positional.length > 1) throw new UsageError(`selftest takes no arguments, got ${positional[1]}`);
-    return { kind: 'selftest', handlers: handler ? [handler] : handlerKinds, requests: requests ?? 500 };
+    return { kind: 'selftest', handlers: handler ? [handler] : handlerKinds, requests: requests ?? 500, seed };
   }
-  if (requests !== undefined) throw new UsageError('--requests goes with selftest');
+  if (requests !== undefined || seed !== undefined) throw new UsageError('--requests and --seed go with selftest');
   // #region sample-only
   if (positional[0] === 'new') {
     const [, name, dir, extra] = positional;
@@ -112,7 +117,7 @@ export function parseArgs(argv: readonly string[]): Command {
 }
 
 function positiveInteger(flag: string, value: string): number {
-  if (!/^\d{1,7}$/.test(value) || Number(value) === 0) {
+  if (!/^\d{1,9}$/.test(value) || Number(value) === 0) {
     throw new UsageError(`${flag} must be a positive integer, not ${JSON.stringify(value)}`);
   }
   return Number(value);
