@@ -5,14 +5,13 @@
  * this ran still holds the real stream, so call `serve()` first thing.
  */
 export function guardStdout(): void {
-  const stderr = process.stderr;
-  Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => stderr });
+  // Lazily: creating process.stderr (a pipe stream) costs a handler ~10 ms of startup.
+  Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => process.stderr });
   // The global console caches its stream on first use; point it at stderr in case that happened.
-  const consoleStreams = console as unknown as { _stdout?: unknown };
   try {
-    consoleStreams._stdout = stderr;
+    Object.defineProperty(console, '_stdout', { configurable: true, enumerable: false, get: () => process.stderr, set: () => {} });
   } catch {
-    // Not settable in this runtime: replace the console instead.
-    globalThis.console = new console.Console({ stdout: stderr, stderr });
+    // Not redefinable in this runtime: replace the console instead.
+    globalThis.console = new console.Console({ stdout: process.stderr, stderr: process.stderr });
   }
 }
