@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitepress';
-import { apiSidebar } from './lib/api-sidebar';
+import { apiSidebar } from './lib/api-sidebar.js';
 
 const apiDir = fileURLToPath(new URL('../src/api', import.meta.url));
 

@@ -19,7 +19,7 @@ const readme = [
 
 describe('extractSection', () => {
   it('takes the section up to the next heading of its level, with its sub-headings, shifted', () => {
-    const section: string = extractSection(readme, /walkthrough/i, 2);
+    const section = extractSection(readme, /walkthrough/i, 2) ?? '';
     expect(section.split('\n')[0]).toBe('## iptables walkthrough');
     expect(section).toContain('### Step 1');
     expect(section).not.toContain('## API');
@@ -27,7 +27,7 @@ describe('extractSection', () => {
   });
 
   it('keeps code byte for byte, escapes < outside code, drops relative links', () => {
-    const section: string = extractSection(readme, /walkthrough/i, 2);
+    const section = extractSection(readme, /walkthrough/i, 2) ?? '';
     expect(section).toContain('# not a heading\niptables -A INPUT -j <chain>');
     expect(section).toContain('Run &lt;this> in a namespace, see [site](https://example.org).');
   });

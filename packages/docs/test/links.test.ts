@@ -72,6 +72,9 @@ describe('internal links of the built site', () => {
       'reference/errors.html',
       'reference/api.html',
       'api/core/index.html',
+      'api/core/main.html',
+      'api/core/handler.html',
+      'api/mgmt/main.html',
       'api/mgmt/index.html',
       'api/bpfilter/index.html',
     ]) {

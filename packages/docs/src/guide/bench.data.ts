@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineLoader } from 'vitepress';
-import { coreReport, mgmtReport, type BenchReport } from '../../.vitepress/lib/bench-report';
+import { coreReport, mgmtReport, type BenchReport } from '../../.vitepress/lib/bench-report.js';
 
 export interface BenchData {
   core: BenchReport | null;
