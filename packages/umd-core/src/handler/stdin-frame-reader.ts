@@ -1,3 +1,4 @@
+import { FRAME_HEADER_SIZE } from '../codec/constants.js';
 import type { FrameDecoder } from '../codec/frame-decoder.js';
 import type { Frame } from '../codec/frame.js';
 import { STDIN_FD, readOnceAsync, readOnceSync, type ReadResult } from './fd-io.js';
@@ -9,7 +10,7 @@ export type ReadMode = 'blocking' | 'stream';
 /** Read buffer for everything but large payloads. */
 const READ_BUFFER_SIZE = 256 * 1024;
 /** A payload with at least this much still to come is read straight into its final buffer. */
-const DIRECT_READ_MIN = 64 * 1024;
+const DIRECT_READ_MIN = 16 * 1024;
 
 interface ReaderEvents {
   /** fd 0 reached end of file and every request was answered. */
@@ -39,6 +40,8 @@ export class StdinFrameReader {
   #mode: ReadMode;
   readonly #buffer = new Uint8Array(READ_BUFFER_SIZE);
   #asyncPending = false;
+  /** The last request was large: read the next header alone so its payload can be read in place. */
+  #headerFirst = false;
   #scheduled = false;
   #done = false;
 
@@ -67,6 +70,9 @@ export class StdinFrameReader {
   #target(): { into: Uint8Array; direct: boolean } {
     const target = this.#decoder.payloadTarget();
     if (target !== undefined && target.byteLength >= DIRECT_READ_MIN) return { into: target, direct: true };
+    // One read usually brings a whole small frame (or many). After a large one, expect another:
+    // reading its 16-byte header alone costs a syscall but saves copying the payload.
+    if (this.#headerFirst && this.#decoder.bufferedBytes === 0) return { into: this.#buffer.subarray(0, FRAME_HEADER_SIZE), direct: false };
     return { into: this.#buffer, direct: false };
   }
 
@@ -116,9 +122,14 @@ export class StdinFrameReader {
     try {
       if (direct) {
         const frame = this.#decoder.commitPayload(result);
-        if (frame !== undefined) this.#dispatcher.handleFrame(frame);
+        if (frame !== undefined) {
+          this.#headerFirst = true;
+          this.#dispatcher.handleFrame(frame);
+        }
       } else {
-        this.#deliver(this.#decoder.push(this.#buffer.subarray(0, result)));
+        const frames = this.#decoder.push(this.#buffer.subarray(0, result));
+        if (frames.length > 0) this.#headerFirst = frames[frames.length - 1]!.payload.byteLength >= DIRECT_READ_MIN;
+        this.#deliver(frames);
       }
     } catch (error) {
       this.#fail(error);
