@@ -87,7 +87,7 @@ describe('permission model (JS handlers)', () => {
     expect(descendantsOf(process.pid)).toHaveLength(1);
     const execArgv = JSON.parse(str(await m.request(text('argv:')))) as string[];
     expect(execArgv.some((a) => /^--(experimental-)?permission$/.test(a))).toBe(true);
-    expect(execArgv.filter((a) => a.startsWith('--allow-'))).toEqual([expect.stringMatching(/^--allow-fs-read=.*echo\.blob\.mjs$/)]);
+    expect(execArgv.filter((a) => a.startsWith('--allow-'))).toEqual([expect.stringMatching(/^--allow-fs-read=.*echo\.blob\.[cm]js$/)]);
   });
 
   it('control: with sandbox.permission = false the same handler can write and spawn', async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,10 +13,27 @@ describe('buildBlob', () => {
     await writeFile(join(dir, 'greet.ts'), 'export const greet = (n: string): string => `hi ${n}`;\n');
     await writeFile(join(dir, 'entry.ts'), "import { greet } from './greet.js';\nprocess.stdout.write(greet('blob'));\n");
     const result = await buildBlob({ entry: join(dir, 'entry.ts'), outDir: join(dir, 'out'), name: 'greet' });
-    expect(result.file).toBe(join(dir, 'out', 'greet.blob.mjs'));
+    // No top-level await: CommonJS, the faster format to start.
+    expect(result.file).toBe(join(dir, 'out', 'greet.blob.cjs'));
     expect(result.sha256).toBe(await sha256File(result.file));
-    expect(JSON.parse(await readFile(result.manifestFile, 'utf8'))).toEqual({ name: 'greet', file: 'greet.blob.mjs', sha256: result.sha256 });
+    expect(JSON.parse(await readFile(result.manifestFile, 'utf8'))).toEqual({ name: 'greet', file: 'greet.blob.cjs', sha256: result.sha256 });
     expect(execFileSync(process.execPath, [result.file], { encoding: 'utf8' })).toBe('hi blob');
+  });
+
+  it('falls back to ESM for top-level await, keeps import.meta.url working in CJS, and keeps one file per name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
+    await writeFile(join(dir, 'tla.ts'), "await Promise.resolve();\nprocess.stdout.write(import.meta.url.startsWith('file:') ? 'esm' : 'no');\n");
+    await writeFile(join(dir, 'meta.ts'), "process.stdout.write(new URL('.', import.meta.url).protocol);\n");
+    const out = join(dir, 'out');
+    const tla = await buildBlob({ entry: join(dir, 'tla.ts'), outDir: out, name: 'x' });
+    expect(tla.file).toBe(join(out, 'x.blob.mjs'));
+    expect(execFileSync(process.execPath, [tla.file], { encoding: 'utf8' })).toBe('esm');
+    const meta = await buildBlob({ entry: join(dir, 'meta.ts'), outDir: out, name: 'x' });
+    expect(meta.file).toBe(join(out, 'x.blob.cjs'));
+    expect(execFileSync(process.execPath, [meta.file], { encoding: 'utf8' })).toBe('file:');
+    expect((await readdir(out)).sort()).toEqual(['x.blob.cjs', 'x.blob.json']);
+    expect((await buildBlob({ entry: join(dir, 'meta.ts'), outDir: out, name: 'x', format: 'esm' })).file).toBe(join(out, 'x.blob.mjs'));
+    await expect(buildBlob({ entry: join(dir, 'tla.ts'), outDir: out, name: 'x', format: 'cjs' })).rejects.toMatchObject({ code: 'UMD_LOADER' });
   });
 
   it('reports a broken entry as UMD_LOADER', async () => {
