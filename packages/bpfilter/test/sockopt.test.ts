@@ -109,6 +109,23 @@ describe('BpfilterSockopt: the kernel sockopt.c semantics', () => {
   });
 });
 
+describe('BpfilterSockopt: cancellation', () => {
+  it('a call aborted while it waits for earlier ones rejects with UMD_ABORTED and is never sent', async () => {
+    const sockopt = frontEnd();
+    const info = decodeGetinfo((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!);
+    const add = encodeCountersInfo({ name: 'filter', counters: Array.from({ length: info.numEntries }, () => ({ packets: 1n, bytes: 1n })) });
+    const controller = new AbortController();
+    const calls = Array.from({ length: 10 }, (_, i) => sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_ADD_COUNTERS!, add, i === 9 ? { signal: controller.signal } : {}));
+    controller.abort();
+    const settled = await Promise.allSettled(calls);
+    expect(settled.slice(0, 9).map((r) => r.status === 'fulfilled' && r.value.status)).toEqual(Array(9).fill(0));
+    expect(settled[9]).toMatchObject({ status: 'rejected', reason: { code: 'UMD_ABORTED' } });
+    const replace = fromHex(loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex);
+    const result = await sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_REPLACE!, replace);
+    expect(result.oldCounters![0]).toEqual({ packets: 9n, bytes: 9n });
+  });
+});
+
 describe('BpfilterSockopt: the health check after start', () => {
   let dir: string;
   let unhealthy: { file: string; sha256: string };

@@ -112,7 +112,7 @@ export class BpfilterSockopt extends EventEmitter {
       if (optname !== IPT_SO_SET_REPLACE) return { status };
       const data = body.slice();
       return { status, data, oldCounters: decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE)) };
-    });
+    }, options.signal);
   }
 
   /**
@@ -127,7 +127,7 @@ export class BpfilterSockopt extends EventEmitter {
       const { status, body } = await exchange(this.#send(options), { isSet: false, cmd: optname, data: optval, ...header(options) });
       if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN) this.#noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
       return status < 0 ? { status } : { status, data: body.slice(0, optval.length) };
-    });
+    }, options.signal);
   }
 
   /**
@@ -139,7 +139,7 @@ export class BpfilterSockopt extends EventEmitter {
       const reply = await exchange(this.#send(options), { isSet: false, cmd: UMD_CMD_CLASSIFY, data: body, ...header(options) });
       if (reply.status === 0) await this.#keep(table, true);
       return { status: reply.status, body: reply.body.slice() };
-    });
+    }, options.signal);
   }
 
   /** Names of the tables in use, newest first (what `/proc/net/ip_tables_names` lists). */
@@ -148,7 +148,7 @@ export class BpfilterSockopt extends EventEmitter {
       const { status, body } = await exchange(this.#send(options), { isSet: false, cmd: UMD_CMD_TABLE_NAMES, ...header(options) });
       if (status < 0) throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, { handlerCode: status });
       return new TextDecoder().decode(body).split('\n').filter((line) => line.length > 0);
-    });
+    }, options.signal);
   }
 
   /** The kept tables and table order, to persist and pass back as `options.state` later. */

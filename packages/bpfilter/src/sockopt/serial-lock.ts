@@ -1,3 +1,5 @@
+import { UmdError, UmdErrorCode } from '@umd/core';
+
 /**
  * One-at-a-time section, the kernel's `bpfilter_ops.lock`: a table change and the snapshot
  * taken after it must not interleave with another caller's change.
@@ -5,14 +7,39 @@
 export class SerialLock {
   #tail: Promise<void> = Promise.resolve();
 
-  /** Runs `task` after every task queued before it has settled; resolves or rejects with it. */
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(task);
+  /**
+   * Runs `task` after every task queued before it has settled; resolves or rejects with it.
+   * An abort of `signal` while the task still waits for its turn rejects at once with
+   * `UMD_ABORTED` and the task never runs; once it runs, it runs to completion (the task
+   * passes the signal on to what it can still cancel).
+   */
+  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let state: 'waiting' | 'running' | 'cancelled' = 'waiting';
+    const result = this.#tail.then(() => {
+      if (state === 'cancelled') throw aborted(signal);
+      state = 'running';
+      return task();
+    });
     // The next task waits for this one whatever its outcome.
     this.#tail = result.then(
       () => undefined,
       () => undefined,
     );
-    return result;
+    if (!signal) return result;
+    if (signal.aborted) state = 'cancelled';
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        if (state !== 'waiting') return;
+        state = 'cancelled';
+        reject(aborted(signal));
+      };
+      if (state === 'cancelled') reject(aborted(signal));
+      else signal.addEventListener('abort', onAbort, { once: true });
+      result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
+}
+
+function aborted(signal: AbortSignal | undefined): UmdError {
+  return new UmdError(UmdErrorCode.ABORTED, 'bpfilter: aborted while waiting for an earlier call', { cause: signal?.reason });
 }
