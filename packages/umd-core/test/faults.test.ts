@@ -125,6 +125,16 @@ describe('the JS handler runtime over a real pipe', () => {
     ]);
   });
 
+  it('refuses to run in the wrong mode, before writing anything to fd 1', async () => {
+    const handler = spawnHandler(fixture('framed-only.mjs'), 'raw');
+    let stdout = 0;
+    handler.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.byteLength));
+    const { code } = await handler.exited;
+    expect(code).not.toBe(0);
+    expect(stdout).toBe(0);
+    expect(handler.stderr()).toContain('serve() speaks the framed protocol but UMD_PROTOCOL is "raw"');
+  });
+
   it('exits 2 when the host breaks the protocol', async () => {
     const handler = spawnHandler(fixture('echo.mjs'), 'framed');
     handler.child.stdin!.write(encodeFrame(FrameType.Reply, 1, bytes('hosts do not reply')));
