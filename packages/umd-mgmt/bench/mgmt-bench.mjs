@@ -111,9 +111,21 @@ async function coldFirstRequest(loader) {
   return ms;
 }
 
+// The machine's floor for a native handler: spawn it directly and wait for its HELLO.
+async function nativeSpawnToHello() {
+  const t0 = performance.now();
+  const child = spawn(native.file, [], { env: cleanEnv, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+  await once(child.stdout, 'data');
+  const ms = performance.now() - t0;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  return ms;
+}
+
 const nodeMs = [];
 const jsMs = [];
 const nativeMs = [];
+const nativeFloorMs = [];
 await nodeE0();
 await coldFirstRequest(jsLoader);
 await coldFirstRequest(nativeLoader);
@@ -121,11 +133,12 @@ for (let i = 0; i < COLD_RUNS; i++) {
   nodeMs.push(await nodeE0());
   jsMs.push(await coldFirstRequest(jsLoader));
   nativeMs.push(await coldFirstRequest(nativeLoader));
+  nativeFloorMs.push(await nativeSpawnToHello());
 }
 
 // --- report -----------------------------------------------------------------------------
 const results = {
-  machine: { node: process.version, cpus: (await import('node:os')).cpus().length, date: new Date().toISOString() },
+  machine: { node: process.version, cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg(), date: new Date().toISOString() },
   roundTrip64B: {
     bareChannelUs: median(bareUs),
     managerUs: median(managerUs),
@@ -140,6 +153,7 @@ const results = {
     jsRatio: median(jsMs) / median(nodeMs),
     jsTarget: '<= 1.3',
     nativeHandlerMs: median(nativeMs),
+    nativeSpawnToHelloMs: median(nativeFloorMs),
     nativeTarget: '< 5 ms',
     runs: COLD_RUNS,
   },
@@ -158,6 +172,8 @@ console.log(row('  host CPU per round trip (manager vs bare)', `${r.hostCpuUs.ma
 console.log(row('cold start, `node -e 0` (clean env)', `${c.nodeE0Ms.toFixed(1)} ms`, 'baseline', '', true));
 console.log(row('cold start, JS handler: first request', `${c.jsHandlerMs.toFixed(1)} ms`, `${c.jsRatio.toFixed(2)}x`, '<= 1.3x', c.jsRatio <= 1.3));
 console.log(row('cold start, native handler: first request', `${c.nativeHandlerMs.toFixed(2)} ms`, '', '< 5 ms', c.nativeHandlerMs < 5));
+console.log(row('  (floor: bare spawn of the same binary to HELLO)', `${c.nativeSpawnToHelloMs.toFixed(2)} ms`, '', '', true));
+console.log(`\nload average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
 const outDir = here('../bench-results/');
 mkdirSync(outDir, { recursive: true });
