@@ -87,6 +87,7 @@ describe('generator', () => {
     expect(pkg.dependencies).toEqual({ '@umd/core': 'workspace:^', '@umd/mgmt': 'workspace:^' });
     expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain('"../../tsconfig.base.json"');
     expect(readFileSync(join(dir, 'src', 'manager.ts'), 'utf8')).toContain('export function createProbeDriverManager(');
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('pnpm --filter @umd/probe-driver build');
     expect(sampleLeftovers(dir)).toBe('');
 
     pnpm(['install', '--prefer-offline'], ws);
@@ -116,7 +117,9 @@ describe('generator', () => {
     expect(Object.keys(pkg.devDependencies ?? {})).toEqual(['@types/node', 'fast-check', 'tsup', 'typescript', 'vitest']);
     expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain('"./tsconfig.base.json"');
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('node_modules');
-    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('npx probe-driver 4096');
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    expect(readme).toContain('cd probe-driver\n');
+    expect(readme).not.toContain('pnpm --filter');
     expect(sampleLeftovers(dir)).toBe('');
 
     pkg.pnpm = { ...pkg.pnpm, overrides: { '@umd/core': tarball('core'), '@umd/mgmt': tarball('mgmt') } };

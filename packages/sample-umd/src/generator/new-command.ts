@@ -32,7 +32,7 @@ export async function newDriverCommand(command: { name: string; dir: string | un
       console.log('  npm install');
       console.log('  npm run build');
       console.log('  npm test');
-      console.log(`  npx ${driver.name} 4096                         # your first request`);
+      console.log('  node dist/cli.js 4096                         # your first request');
     }
     console.log(`\nthen read ${shown}/README.md: it says where to change what.`);
     return ExitCode.OK;
