@@ -54,9 +54,29 @@ describe('bench report renderer', () => {
     expect(() => parseCoreBench([])).toThrow(/results/);
   });
 
-  it('shows the manager file as a table of its own fields', () => {
-    const report = mgmtReport({ results: [{ name: 'manager', size: 64, medianNs: 1500, ratio: 1.04 }] });
-    expect(report.tables[0]!.table).toEqual({ head: ['name', 'size', 'medianNs', 'ratio'], rows: [['manager', '64 B', '1.5 µs', '1.04']] });
+  it('shows the manager file: round trip against the bare channel, and cold starts', () => {
+    const report = mgmtReport({
+      machine: { node: 'v0.0.0-synthetic', cpus: 1, date: '2000-01-01T00:00:00.000Z' },
+      roundTrip64B: { bareChannelUs: 10, managerUs: 11, ratio: 1.1, target: '<= 1.10', hostCpuUs: { bareChannel: 5, manager: 6 } },
+      coldStart: { nodeE0Ms: 50, jsHandlerMs: 60, jsRatio: 1.2, jsTarget: '<= 1.3', nativeHandlerMs: 4, nativeTarget: '< 5 ms', runs: 3 },
+    });
+    expect(report.facts.join('; ')).toContain('v0.0.0-synthetic');
+    expect(report.tables[0]!.table.rows).toEqual([
+      ['median round trip', '10.0 µs', '11.0 µs', '1.10x', '<= 1.10'],
+      ['host CPU time per request', '5.0 µs', '6.0 µs', '1.20x', ''],
+    ]);
+    expect(report.tables[1]!.title).toBe('Cold start (median of 3 runs)');
+    expect(report.tables[1]!.table.rows.map((r) => r[1])).toEqual(['50.0 ms', '60.0 ms', '4.0 ms']);
+  });
+
+  it('shows an unknown manager file as its numeric fields, never invented ones', () => {
+    const report = mgmtReport({ machine: { node: 'v1' }, other: { fooMs: 1.5, n: 3 } });
+    expect(report.tables[0]!.table.rows).toEqual([
+      ['machine.node', 'v1'],
+      ['other.fooMs', '1.500'],
+      ['other.n', '3'],
+    ]);
+    expect(() => mgmtReport({ roundTrip64B: { bareChannelUs: 'x' } })).toThrow(/bareChannelUs/);
   });
 });
 
@@ -74,7 +94,9 @@ describe('the built performance page', () => {
         const report = render(JSON.parse(readFileSync(file, 'utf8')));
         const cells = report.tables.flatMap((t) => t.table.rows.flat()).filter((c) => c !== '');
         expect(cells.length).toBeGreaterThan(0);
-        for (const cell of cells) expect(html).toContain(cell.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+        const escape = (text: string) =>
+          text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+        for (const cell of cells) expect(html).toContain(escape(cell));
       });
     } else {
       it(`says "not measured yet" for data/${name} (absent) and shows no invented numbers`, () => {

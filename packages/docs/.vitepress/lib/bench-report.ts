@@ -185,30 +185,72 @@ export function coreReport(json: unknown): BenchReport {
   return { source: 'data/core.json', facts: factsOf(file), tables: coreTables(file), chartSvg: coreChartSvg(file) };
 }
 
+/** The file @umd/mgmt's bench writes (bench-results/mgmt.json); fields as that bench names them. */
+export interface MgmtBenchFile {
+  machine?: { node?: string; cpus?: number; date?: string; loadavg?: number[] };
+  roundTrip64B?: {
+    bareChannelUs: number;
+    managerUs: number;
+    ratio: number;
+    target?: string;
+    hostCpuUs?: { bareChannel: number; manager: number };
+  };
+  coldStart?: {
+    nodeE0Ms: number;
+    jsHandlerMs: number;
+    jsRatio: number;
+    jsTarget?: string;
+    nativeHandlerMs?: number;
+    nativeTarget?: string;
+    runs?: number;
+  };
+}
+
+const num = (value: unknown, what: string): number => {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`mgmt bench file: ${what} must be a finite number`);
+  return value;
+};
+const us = (value: number) => formatTime(value * 1e3);
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
 /**
- * The manager's bench file. Its exact shape belongs to @umd/mgmt's bench; this shows any
- * `results` array of flat records as a table, column by column, without inventing fields.
+ * The manager's bench: 64 B round trips through `UmdManager` beside the bare channel, and
+ * cold starts. Any other shape is shown as a flat list of its numeric fields, so that a
+ * change of the bench's output never turns into invented or missing numbers silently.
  */
 export function mgmtReport(json: unknown): BenchReport {
-  const file = json as { date?: string; node?: string; cpus?: number; loadavg?: number[]; results?: unknown };
-  if (typeof file !== 'object' || file === null || !Array.isArray(file.results)) {
-    throw new Error('mgmt bench file: expected an object with a "results" array');
-  }
-  const records = file.results.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
-  const head: string[] = [];
-  for (const record of records) for (const key of Object.keys(record)) if (!head.includes(key)) head.push(key);
-  const cell = (key: string, value: unknown): string => {
-    if (value === undefined || value === null) return '';
-    if (typeof value === 'number') {
-      if (/ns$/i.test(key)) return formatTime(value);
-      if (/(^|[a-z])(size|bytes)$/i.test(key)) return formatSize(value);
-      return Number.isInteger(value) ? String(value) : value.toFixed(/ratio/i.test(key) ? 2 : 1);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('mgmt bench file: expected an object');
+  const file = json as MgmtBenchFile;
+  const tables: BenchReport['tables'] = [];
+  const rt = file.roundTrip64B;
+  if (rt) {
+    const rows = [['median round trip', us(num(rt.bareChannelUs, 'roundTrip64B.bareChannelUs')), us(num(rt.managerUs, 'roundTrip64B.managerUs')), `${num(rt.ratio, 'roundTrip64B.ratio').toFixed(2)}x`, rt.target ?? '']];
+    if (rt.hostCpuUs) {
+      const bare = num(rt.hostCpuUs.bareChannel, 'roundTrip64B.hostCpuUs.bareChannel');
+      const manager = num(rt.hostCpuUs.manager, 'roundTrip64B.hostCpuUs.manager');
+      rows.push(['host CPU time per request', us(bare), us(manager), `${(manager / bare).toFixed(2)}x`, '']);
     }
-    return typeof value === 'string' ? value : JSON.stringify(value);
-  };
-  return {
-    source: 'data/mgmt.json',
-    facts: factsOf(file),
-    tables: [{ title: 'UmdManager against the bare channel, and cold starts', table: { head, rows: records.map((r) => head.map((k) => cell(k, r[k]))) } }],
-  };
+    tables.push({ title: 'Round trip of a 64 B request: UmdManager against the bare FramedChannel', table: { head: ['measure', 'bare channel', 'UmdManager', 'ratio', 'target'], rows } });
+  }
+  const cs = file.coldStart;
+  if (cs) {
+    const base = num(cs.nodeE0Ms, 'coldStart.nodeE0Ms');
+    const rows = [
+      ['node -e 0, same clean environment (baseline)', ms(base), '1.00x', ''],
+      ['JS handler, first request (load, spawn, HELLO, reply)', ms(num(cs.jsHandlerMs, 'coldStart.jsHandlerMs')), `${num(cs.jsRatio, 'coldStart.jsRatio').toFixed(2)}x`, cs.jsTarget ?? ''],
+    ];
+    if (cs.nativeHandlerMs !== undefined) rows.push(['native handler, first request', ms(num(cs.nativeHandlerMs, 'coldStart.nativeHandlerMs')), '', cs.nativeTarget ?? '']);
+    tables.push({ title: `Cold start${cs.runs ? ` (median of ${cs.runs} runs)` : ''}`, table: { head: ['what', 'time', 'ratio to node -e 0', 'target'], rows } });
+  }
+  if (tables.length === 0) {
+    const rows: string[][] = [];
+    const visit = (value: unknown, path: string) => {
+      if (typeof value === 'number' && Number.isFinite(value)) rows.push([path, Number.isInteger(value) ? String(value) : value.toFixed(3)]);
+      else if (typeof value === 'string' && path !== 'machine.date') rows.push([path, value]);
+      else if (typeof value === 'object' && value !== null && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) visit(v, path ? `${path}.${k}` : k);
+    };
+    visit(json, '');
+    tables.push({ title: 'Results (fields as the bench wrote them)', table: { head: ['field', 'value'], rows } });
+  }
+  return { source: 'data/mgmt.json', facts: factsOf({ ...(file.machine ?? {}) }), tables };
 }
