@@ -30,6 +30,17 @@ describe('handlers die with their host', () => {
     expect(await waitForDeath(handlerPid, 2000)).toBe(true);
   });
 
+  it('NODE_DEBUG=umd logs the lifecycle to stderr', async () => {
+    const host = spawn(process.execPath, [HOST, 'exit'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_DEBUG: 'umd' } });
+    let err = '';
+    host.stderr.setEncoding('utf8');
+    host.stderr.on('data', (chunk: string) => (err += chunk));
+    await once(host, 'close');
+    expect(err).toMatch(/UMD \d+: host-test: loaded loader echo/);
+    expect(err).toMatch(/UMD \d+: handler echo started: pid \d+/);
+    expect(err).toMatch(/UMD \d+: host-test: handler pid \d+ ready/);
+  });
+
   it('process.exit()', async () => {
     const { handlerPid, exited } = await startHost('exit');
     expect(await exited).toEqual([0, null]);

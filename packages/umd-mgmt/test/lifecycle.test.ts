@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Loader } from '../src/index.js';
-import { descendantsOf } from './helpers/process-table.js';
+import { descendantsOf, isAlive, waitForDeath } from './helpers/process-table.js';
 import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
 
 declare global {
@@ -157,6 +157,17 @@ describe('stop()', () => {
     await m.stop({ graceMs: 150 });
     expect(await exit).toMatchObject({ signal: 'SIGKILL', expected: true });
     expect(lines).toEqual(expect.arrayContaining(['fixture: ignoring stdin EOF', 'fixture: ignoring SIGTERM']));
+  });
+
+  it('stop() ends the whole process group, and a crashed leader takes its group along', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), sandbox: { permission: false } });
+    const sleeper = Number(str(await m.request(text('sleeper:'))));
+    expect(isAlive(sleeper)).toBe(true);
+    await m.stop({ graceMs: 100 });
+    expect(isAlive(sleeper)).toBe(false);
+    const again = Number(str(await m.request(text('sleeper:'))));
+    process.kill(m.pid!, 'SIGKILL');
+    expect(await waitForDeath(again, 2000)).toBe(true);
   });
 
   it('stops a handler that is still starting', async () => {
