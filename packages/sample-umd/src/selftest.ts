@@ -34,14 +34,17 @@ export interface SelftestOptions {
 
 /** What {@link runSelftest} saw. `problems` is empty when the selftest passed. */
 export interface SelftestReport {
+  /** The handler tested. */
   handler: HandlerKind;
+  /** Seed of the random offsets: pass it back as `seed` to replay the run. */
   seed: number;
   /** Requests with valid offsets that got a correct reply. */
   succeeded: number;
   /** Valid requests sent in all, including the ones around the kills. */
   sent: number;
-  /** Loader imports and handler starts seen through the manager's events. */
+  /** Loader imports seen through the manager's `load` event. */
   loads: number;
+  /** Handler processes started, seen through the manager's `start` event. */
   starts: number;
   /** Distinct handler process ids. */
   pids: number;
@@ -51,6 +54,7 @@ export interface SelftestReport {
   killedInFlight: string;
   /** Handler processes still alive at the end (must be empty). */
   leftovers: number[];
+  /** Wall-clock time of the whole run. */
   durationMs: number;
   /** Everything that went wrong; empty when the selftest passed. */
   problems: string[];

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UmdError, UmdErrorCode } from '@umd/core';
 import { driverNames } from './names.js';
 import { PLACEHOLDERS, type TemplateManifest } from './template-source.js';
 import { workspaceRootOf } from './workspace.js';
@@ -28,18 +29,21 @@ export interface GenerateDriverOptions {
 
 /** What {@link generateDriver} made. */
 export interface GeneratedDriver {
+  /** Absolute directory of the new package. */
   dir: string;
+  /** Its npm name. */
   packageName: string;
   /** The unscoped name: the bin, the handler's name. */
   name: string;
+  /** Which layout it was made for (see {@link GenerateDriverOptions.layout}). */
   layout: 'workspace' | 'standalone';
   /** Files written, relative to `dir`. */
   files: string[];
 }
 
-/** An error of the generator (bad name, directory in the way, template missing); the message says what to do. */
-export class GeneratorError extends Error {
-  override readonly name = 'GeneratorError';
+/** An error of the generator (directory in the way, template missing): `UMD_INVALID_ARGUMENT`, the message says what to do. */
+export function generatorError(message: string): UmdError {
+  return new UmdError(UmdErrorCode.INVALID_ARGUMENT, message);
 }
 
 /**
@@ -55,7 +59,7 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
   const manifest = JSON.parse(await readFile(join(templateDir, 'manifest.json'), 'utf8')) as TemplateManifest;
 
   if (existsSync(dir) && (await readdir(dir)).length > 0 && options.force !== true) {
-    throw new GeneratorError(`${dir} exists and is not empty (use --force to write into it anyway)`);
+    throw generatorError(`${dir} exists and is not empty (use --force to write into it anyway)`);
   }
   const fill = (text: string): string =>
     text
@@ -130,7 +134,7 @@ function findTemplateDir(): string {
   for (const candidate of [join(here, 'template'), join(here, '..', 'template'), join(here, '..', '..', 'dist', 'template')]) {
     if (existsSync(join(candidate, 'manifest.json'))) return candidate;
   }
-  throw new GeneratorError('the template is missing: build this package first (pnpm --filter @umd/sample-umd build)');
+  throw generatorError('the template is missing: build this package first (pnpm --filter @umd/sample-umd build)');
 }
 
 /** The version of a umd package this one runs with: a new driver depends on the same release line. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DriverNameError, driverNames } from './names.js';
+import { isUmdError, UmdErrorCode } from '@umd/core';
+import { driverNames } from './names.js';
 
 describe('driverNames', () => {
   it('spells a kebab-case name every way the template needs', () => {
@@ -15,7 +16,13 @@ describe('driverNames', () => {
   it.each(['', 'My-Driver', '1driver', 'my_driver', 'my--driver', 'driver-', '../x', 'a b', '@/x', 'acme/x', 'x'.repeat(51)])(
     'refuses %j',
     (input) => {
-      expect(() => driverNames(input)).toThrow(DriverNameError);
+      let error: unknown;
+      try {
+        driverNames(input);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isUmdError(error, UmdErrorCode.INVALID_ARGUMENT)).toBe(true);
     },
   );
 });

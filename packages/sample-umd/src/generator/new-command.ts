@@ -1,7 +1,8 @@
 import { relative, resolve } from 'node:path';
 import { ExitCode } from '../cli/args.js';
-import { generateDriver, GeneratorError } from './generate.js';
-import { DriverNameError, driverNames } from './names.js';
+import { isUmdError, UmdErrorCode } from '@umd/core';
+import { generateDriver, generatorError } from './generate.js';
+import { driverNames } from './names.js';
 import { findUmdRepoRoot, workspaceRootOf } from './workspace.js';
 
 /** `sample-umd new <name> [dir] [--workspace] [--force]`: makes a driver package and says what to do next. */
@@ -10,9 +11,9 @@ export async function newDriverCommand(command: { name: string; dir: string | un
     let dir: string;
     if (command.workspace) {
       const root = findUmdRepoRoot(process.cwd());
-      if (root === undefined) throw new GeneratorError('--workspace: not inside the umd repository (no pnpm-workspace.yaml with packages/umd-mgmt above here)');
+      if (root === undefined) throw generatorError('--workspace: not inside the umd repository (no pnpm-workspace.yaml with packages/umd-mgmt above here)');
       dir = resolve(root, command.dir ?? `packages/${driverNames(command.name).name}`);
-      if (workspaceRootOf(dir) !== root) throw new GeneratorError(`--workspace: ${dir} is not directly under ${resolve(root, 'packages')}`);
+      if (workspaceRootOf(dir) !== root) throw generatorError(`--workspace: ${dir} is not directly under ${resolve(root, 'packages')}`);
     } else {
       dir = resolve(command.dir ?? driverNames(command.name).name);
     }
@@ -37,7 +38,7 @@ export async function newDriverCommand(command: { name: string; dir: string | un
     console.log(`\nthen read ${shown}/README.md: it says where to change what.`);
     return ExitCode.OK;
   } catch (error) {
-    if (error instanceof GeneratorError || error instanceof DriverNameError) {
+    if (isUmdError(error, UmdErrorCode.INVALID_ARGUMENT)) {
       console.error(`new: ${error.message}`);
       return ExitCode.USAGE;
     }
