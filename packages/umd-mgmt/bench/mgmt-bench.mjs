@@ -52,49 +52,7 @@ async function roundTrips(send) {
   return { wallUs, cpuUs: (cpu.user + cpu.system) / ROUND_TRIPS };
 }
 
-// --- 1. round trips ---------------------------------------------------------------------
-const bareChild = spawn(process.execPath, [permission, `--allow-fs-read=${blob.file}`, '--disable-warning=ExperimentalWarning', blob.file], {
-  env: cleanEnv,
-  stdio: ['pipe', 'pipe', 'inherit'],
-  detached: true,
-});
-const channel = FramedChannel.fromChild(bareChild);
-await channel.waitForHello();
-const manager = new UmdManager({ name: 'bench', loader: jsLoader });
-await manager.start();
-
-const viaBare = (p) => channel.request(p);
-const viaManager = (p) => manager.request(p);
-for (let i = 0; i < 5; i++) {
-  await roundTrips(viaBare); // warm-up (JIT) of both paths
-  await roundTrips(viaManager);
-}
-// Many short batches, alternating A/B then B/A, so load drift on a busy machine hits both
-// sides alike; the headline ratio is the median of the per-pair ratios.
-const bare = [];
-const managed = [];
-const pairRatios = [];
-for (let round = 0; round < ROUNDS; round++) {
-  let a;
-  let b;
-  if (round % 2 === 0) {
-    a = await roundTrips(viaBare);
-    b = await roundTrips(viaManager);
-  } else {
-    b = await roundTrips(viaManager);
-    a = await roundTrips(viaBare);
-  }
-  bare.push(a);
-  managed.push(b);
-  pairRatios.push(b.wallUs / a.wallUs);
-}
-const bareUs = bare.map((r) => r.wallUs);
-const managerUs = managed.map((r) => r.wallUs);
-channel.close();
-bareChild.kill('SIGKILL');
-await manager.stop();
-
-// --- 2. cold start ----------------------------------------------------------------------
+// --- 1. cold start (first: a host with a small heap forks faster) ----------------------------------------------------------------------
 async function nodeE0() {
   const t0 = performance.now();
   const child = spawn(process.execPath, ['-e', '0'], { env: cleanEnv, stdio: 'ignore' });
@@ -135,6 +93,48 @@ for (let i = 0; i < COLD_RUNS; i++) {
   nativeMs.push(await coldFirstRequest(nativeLoader));
   nativeFloorMs.push(await nativeSpawnToHello());
 }
+
+// --- 2. round trips ---------------------------------------------------------------------
+const bareChild = spawn(process.execPath, [permission, `--allow-fs-read=${blob.file}`, '--disable-warning=ExperimentalWarning', blob.file], {
+  env: cleanEnv,
+  stdio: ['pipe', 'pipe', 'inherit'],
+  detached: true,
+});
+const channel = FramedChannel.fromChild(bareChild);
+await channel.waitForHello();
+const manager = new UmdManager({ name: 'bench', loader: jsLoader });
+await manager.start();
+
+const viaBare = (p) => channel.request(p);
+const viaManager = (p) => manager.request(p);
+for (let i = 0; i < 5; i++) {
+  await roundTrips(viaBare); // warm-up (JIT) of both paths
+  await roundTrips(viaManager);
+}
+// Many short batches, alternating A/B then B/A, so load drift on a busy machine hits both
+// sides alike; the headline ratio is the median of the per-pair ratios.
+const bare = [];
+const managed = [];
+const pairRatios = [];
+for (let round = 0; round < ROUNDS; round++) {
+  let a;
+  let b;
+  if (round % 2 === 0) {
+    a = await roundTrips(viaBare);
+    b = await roundTrips(viaManager);
+  } else {
+    b = await roundTrips(viaManager);
+    a = await roundTrips(viaBare);
+  }
+  bare.push(a);
+  managed.push(b);
+  pairRatios.push(b.wallUs / a.wallUs);
+}
+const bareUs = bare.map((r) => r.wallUs);
+const managerUs = managed.map((r) => r.wallUs);
+channel.close();
+bareChild.kill('SIGKILL');
+await manager.stop();
 
 // --- report -----------------------------------------------------------------------------
 const results = {
