@@ -24,7 +24,7 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
 const blob = await buildBlob({ entry: here('./echo-handler.mjs'), outDir: work, name: 'bench-echo' });
 const nativeFile = join(work, 'native-echo');
-execFileSync('cc', ['-O2', '-o', nativeFile, here('../test/fixtures/native/native-echo.c')]);
+execFileSync('cc', ['-O2', `-I${here('../node_modules/@umd/core/native')}`, '-o', nativeFile, here('../test/fixtures/native/native-echo.c')]);
 const native = await recordBlob({ file: nativeFile, name: 'native-echo' });
 
 const jsLoader = defineLoader({ name: 'bench-echo', mode: 'framed', script: blob.file, sha256: blob.sha256 });
