@@ -90,7 +90,7 @@ describe('generator', () => {
     expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('pnpm --filter @umd/probe-driver build');
     expect(sampleLeftovers(dir)).toBe('');
 
-    pnpm(['install', '--prefer-offline'], ws);
+    pnpm(['install', '--prefer-offline', '--no-frozen-lockfile'], ws);
     pnpm(['--filter', '@umd/probe-driver', 'build'], ws);
     pnpm(['--filter', '@umd/probe-driver', 'typecheck'], ws);
     const tests = pnpm(['--filter', '@umd/probe-driver', 'test'], ws);
@@ -124,7 +124,7 @@ describe('generator', () => {
 
     pkg.pnpm = { ...pkg.pnpm, overrides: { '@umd/core': tarball('core'), '@umd/mgmt': tarball('mgmt') } };
     writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
-    pnpm(['install', '--prefer-offline', '--ignore-workspace'], dir);
+    pnpm(['install', '--prefer-offline', '--no-frozen-lockfile', '--ignore-workspace'], dir);
     pnpm(['run', 'build'], dir);
     expect(run(process.execPath, ['dist/cli.js', '0', '130048'], dir)).toBe('ok 0\nok 130048\n');
     expect(sampleLeftovers(dir)).toBe('');
