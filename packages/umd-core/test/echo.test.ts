@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FramedChannel, RawChannel } from '@umd/core';
+import { FramedChannel, RawChannel } from '../src/index.js';
 import { compileC } from './helpers/compile.js';
 import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_PAYLOAD, FrameDecoder, FramedChannel, FrameType, RawChannel, decodeErrorPayload, encodeFrame, encodeFrameHeader } from '@umd/core';
+import { DEFAULT_MAX_PAYLOAD, FrameDecoder, FramedChannel, FrameType, RawChannel, decodeErrorPayload, encodeFrame, encodeFrameHeader } from '../src/index.js';
 import { compileC } from './helpers/compile.js';
 import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
 

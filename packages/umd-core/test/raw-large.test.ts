@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RawChannel } from '@umd/core';
+import { RawChannel } from '../src/index.js';
 import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
 
 afterEach(async () => {

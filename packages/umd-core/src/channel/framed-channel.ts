@@ -188,6 +188,7 @@ export class FramedChannel extends EventEmitter {
    * payload exceeds the handler's HELLO limit, `UMD_HANDLER_ERROR` (with `handlerCode`) on an ERROR
    * frame, `UMD_ABORTED` / `UMD_TIMEOUT` per `options` (a CANCEL frame goes out if the request was
    * sent; its late answer is dropped), and the close reason when the channel closes.
+   * Payloads over 16 KiB are written without a copy: leave `payload` unchanged until the call settles.
    */
   request(payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
     if (!(payload instanceof Uint8Array)) {
