@@ -118,6 +118,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #startingHandler: ActiveHandler | undefined;
   #starting: Promise<ActiveHandler> | undefined;
   #startAbort: AbortController | undefined;
+  /** Every handler process not yet exited, including failed ones still being killed. */
+  readonly #live = new Set<ActiveHandler>();
   #stopping: Promise<void> | undefined;
   #lastPid: number | undefined;
   #lastEndedInFault = false;
@@ -185,7 +187,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     const graceMs = options.graceMs ?? this.#options.stopGraceMs;
     const stopped = new UmdError(UmdErrorCode.STOPPED, `${this.#options.name}: the manager was stopped`, { handlerName: this.#options.name });
     const previous = this.#state;
-    if (previous === 'idle' || previous === 'stopped') return Promise.resolve();
+    if ((previous === 'idle' || previous === 'stopped') && this.#live.size === 0) return Promise.resolve();
     this.#state = 'stopping';
     this.#stopping = (async () => {
       this.#slots.failWaiters(stopped);
@@ -200,7 +202,9 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       await Promise.all(handlers.map((h) => h.process.stop(graceMs)));
       await this.#starting?.catch(() => undefined);
       await this.#loading?.catch(() => undefined);
-      this.#state = 'stopped';
+      // Failed handlers were SIGKILLed already: wait until they are really gone.
+      await Promise.all([...this.#live].map((h) => h.process.exited));
+      this.#state = previous === 'idle' ? 'idle' : 'stopped';
       debug('%s: stopped', this.#options.name);
     })().finally(() => {
       this.#stopping = undefined;
@@ -600,7 +604,11 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         this.#fault(h, reason ?? new UmdError(UmdErrorCode.HANDLER_EXITED, `${name}: handler (pid ${proc.pid}) closed its output`));
       }
     });
-    void proc.exited.then((info) => this.#onExit(h, info));
+    this.#live.add(h);
+    void proc.exited.then((info) => {
+      this.#live.delete(h);
+      this.#onExit(h, info);
+    });
     return h;
   }
 

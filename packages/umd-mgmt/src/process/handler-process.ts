@@ -30,6 +30,7 @@ export interface HandlerProcessOptions {
 // (a stray grandchild could hold stderr open; it gets SIGKILLed with the group).
 const CLOSE_AFTER_EXIT_MS = 250;
 const ETXTBSY_RETRIES = 5;
+const GROUP_GONE_MAX_MS = 200;
 
 type Refable = { ref?: () => void; unref?: () => void } | null;
 const unrefStream = (stream: unknown) => (stream as Refable)?.unref?.();
@@ -76,15 +77,20 @@ export class HandlerProcess {
     for (const stream of [child.stdin, child.stdout, child.stderr]) unrefStream(stream);
     this.exited = new Promise<ExitInfo>((resolve) => {
       let info: ExitInfo | undefined;
+      let finishing = false;
       const finish = () => {
-        if (this.#exitInfo !== undefined || info === undefined) return;
-        const last = tail.end();
-        if (last !== undefined) onLine?.(last, pid);
-        this.#exitInfo = info;
-        untrackHandlerGroup(pid);
-        void staged.remove();
-        debug('handler %d exited: code %s signal %s', pid, info.exitCode, info.signal);
-        resolve(info);
+        if (finishing || info === undefined) return;
+        finishing = true;
+        const exit = info;
+        void this.#groupGone().then(() => {
+          const last = tail.end();
+          if (last !== undefined) onLine?.(last, pid);
+          this.#exitInfo = exit;
+          untrackHandlerGroup(pid);
+          void staged.remove();
+          debug('handler %d exited: code %s signal %s', pid, exit.exitCode, exit.signal);
+          resolve(exit);
+        });
       };
       child.once('exit', (exitCode, signal) => {
         info = { exitCode, signal };
@@ -157,7 +163,7 @@ export class HandlerProcess {
 
   /** True until the process has exited. */
   get alive(): boolean {
-    return this.#exitInfo === undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** The last lines of the handler's stderr, oldest first. */
@@ -215,6 +221,24 @@ export class HandlerProcess {
     const result = await Promise.race([this.exited.then(() => true as const), timedOut]);
     clearTimeout(timer);
     return result;
+  }
+
+  /**
+   * Waits (briefly, bounded) until no process of the group is left after the SIGKILL sent at
+   * the leader's exit, so "exited" means the whole group. Without stragglers the first probe
+   * already fails; an unreaped zombie (slow init) cannot delay it beyond the bound.
+   */
+  async #groupGone(): Promise<void> {
+    const end = performance.now() + GROUP_GONE_MAX_MS;
+    for (;;) {
+      try {
+        process.kill(-this.pid, 0);
+      } catch {
+        return; // ESRCH: nobody left
+      }
+      if (performance.now() >= end) return;
+      await sleep(2);
+    }
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
