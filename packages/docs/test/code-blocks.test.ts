@@ -1,8 +1,9 @@
 // Every ```ts block on the site is compiled against the real, built packages
 // (@umd/core, @umd/mgmt, @umd/bpfilter, @umd/sample-umd resolve through this package's
 // workspace devDependencies to their dist/ type declarations), so no example goes stale.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { codeBlocks, sitePages, type CodeBlock } from './markdown.js';
@@ -73,6 +74,18 @@ describe('TypeScript code blocks on the site', () => {
     const problems = typeCheck([stale, wrongType]);
     expect(problems.get(stale)!.join('\n')).toMatch(/noSuchExport/);
     expect(problems.get(wrongType)!.join('\n')).toMatch(/TS2322/);
+  });
+
+  it('the packages the examples import are built (their type declarations exist)', () => {
+    const require = createRequire(import.meta.url);
+    for (const name of ['@umd/core', '@umd/mgmt', '@umd/bpfilter', '@umd/sample-umd']) {
+      const dir = dirname(require.resolve(`${name}/package.json`));
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports: Record<string, { types?: string } | string> };
+      for (const [entry, target] of Object.entries(pkg.exports)) {
+        if (typeof target !== 'object' || !target.types) continue;
+        expect(existsSync(join(dir, target.types)), `${name}${entry.slice(1)}: ${target.types} is missing; build ${name} first`).toBe(true);
+      }
+    }
   });
 
   it('every block type-checks against the real packages', () => {
