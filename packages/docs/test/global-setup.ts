@@ -14,6 +14,8 @@ export default function setup(): void {
     newestMtime(join(DOCS_ROOT, 'data'), undefined, true),
   );
   if (builtAt > sources) return;
-  console.log('docs: building the site for the tests (pnpm build)');
-  execFileSync('pnpm', ['run', 'build'], { cwd: DOCS_ROOT, stdio: 'inherit' });
+  console.log('docs: building the site for the tests (the `build` script: prepare, then vitepress build)');
+  // The same two steps as the package's `build` script, without needing pnpm on PATH.
+  execFileSync(process.execPath, ['scripts/prepare.mjs'], { cwd: DOCS_ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(DOCS_ROOT, 'node_modules', 'vitepress', 'bin', 'vitepress.js'), 'build'], { cwd: DOCS_ROOT, stdio: 'inherit' });
 }
