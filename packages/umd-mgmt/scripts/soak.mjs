@@ -1,7 +1,7 @@
 // Soak test (not part of `pnpm test`): N requests with random payloads through UmdManager
 // while the handler is SIGKILLed at random times. Every request must end in its own reply
 // (byte-for-byte) or a typed UmdError; zero mismatched, zero lost, no process left.
-// Usage: pnpm --filter @umd/mgmt soak [-- --requests 100000 --concurrency 64 --max-in-flight 4]
+// Usage: pnpm --filter @umd/mgmt soak [-- --requests 100000 --concurrency 64 --max-in-flight 4 --kill-min-ms 100 --kill-max-ms 1000]
 import { randomBytes, randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -14,6 +14,8 @@ import { defineLoader, UmdManager } from '@umd/mgmt';
 import { buildBlob } from '@umd/mgmt/build';
 
 const { values } = parseArgs({
+  // `pnpm soak -- --requests 1000` passes the `--` through: skip it.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     requests: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '64' },
