@@ -2,9 +2,13 @@
 export interface LatencySummary {
   /** Samples in the summary (the most recent ones, up to the window size). */
   count: number;
+  /** Arithmetic mean. */
   meanMs: number;
+  /** Median. */
   p50Ms: number;
+  /** 99th percentile. */
   p99Ms: number;
+  /** Largest sample. */
   maxMs: number;
 }
 

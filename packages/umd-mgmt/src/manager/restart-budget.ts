@@ -1,6 +1,8 @@
 /** At most `maxStarts` handler starts within `windowMs`. */
 export interface RestartBudgetOptions {
+  /** Starts allowed within the window (the first start counts too). */
   maxStarts: number;
+  /** Length of the sliding window in milliseconds. */
   windowMs: number;
 }
 

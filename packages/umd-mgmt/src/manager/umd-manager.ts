@@ -44,8 +44,11 @@ export interface UmdManagerStats {
 
 /** Payload of the `exit` event. */
 export interface UmdExitEvent {
+  /** Pid of the handler that exited. */
   pid: number;
+  /** Its exit status, or `null` when a signal ended it. */
   exitCode: number | null;
+  /** The signal that ended it, or `null`. */
   signal: NodeJS.Signals | null;
   /** True when the manager asked for it (stop, unload); false for a crash or a kill after a fault. */
   expected: boolean;

@@ -10,7 +10,9 @@ import { nodeArgsFor, type SandboxOptions } from './node-flags.js';
 
 /** How a handler process ended. */
 export interface ExitInfo {
+  /** Exit status, or `null` when a signal ended it. */
   exitCode: number | null;
+  /** The signal that ended it, or `null`. */
   signal: NodeJS.Signals | null;
 }
 
