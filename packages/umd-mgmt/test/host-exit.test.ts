@@ -18,7 +18,7 @@ async function startHost(how: string) {
   }
   const handlerPid = Number(out.trim());
   // (a host that ends at once may already have taken its handler down)
-  if (how === 'wait') expect(isAlive(handlerPid)).toBe(true);
+  if (how === 'wait' || how === 'graceful') expect(isAlive(handlerPid)).toBe(true);
   return { host, handlerPid, exited };
 }
 
@@ -51,6 +51,16 @@ describe('handlers die with their host', () => {
     const { host, handlerPid, exited } = await startHost('wait');
     host.kill(signal);
     expect(await exited).toEqual([null, signal]);
+    expect(await waitForDeath(handlerPid, 2000)).toBe(true);
+  });
+
+  it('a host that handles SIGTERM itself keeps its handler for the shutdown; it dies at exit', async () => {
+    const { host, handlerPid, exited } = await startHost('graceful');
+    let out = '';
+    host.stdout.on('data', (chunk: string) => (out += chunk));
+    host.kill('SIGTERM');
+    expect(await exited).toEqual([0, null]);
+    expect(out).toContain('shutdown');
     expect(await waitForDeath(handlerPid, 2000)).toBe(true);
   });
 

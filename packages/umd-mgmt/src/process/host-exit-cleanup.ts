@@ -1,8 +1,9 @@
 /**
- * Makes handlers die with their host. While at least one handler group is alive, listeners
- * on the host's `exit` and on SIGINT/SIGTERM/SIGHUP SIGKILL every live group. A signal is
- * then re-raised (if nobody else listens for it) so the host still dies of it, as it would
- * have without us. A SIGKILLed host cannot run code: its handlers see EOF on stdin and exit.
+ * Makes handlers die with their host. While at least one handler group is alive, a listener
+ * on the host's `exit` SIGKILLs every live group, and so do listeners on SIGINT/SIGTERM/SIGHUP
+ * when nobody else handles the signal; the signal is then re-raised so the host still dies of
+ * it, as it would have without us. A SIGKILLed host cannot run code: its handlers see EOF on
+ * stdin and exit.
  */
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const liveGroups = new Set<number>();
@@ -24,10 +25,13 @@ function onExit(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // The application handles this signal itself (a graceful shutdown may still need its
+  // handlers): leave them to it; the exit hook kills them when the host really exits.
+  if (process.listenerCount(signal) > 1) return;
   killAll();
   uninstall();
   // We were the only listener: restore the default action (die of the signal).
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  process.kill(process.pid, signal);
 }
 
 function install(): void {
