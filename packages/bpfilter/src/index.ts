@@ -17,6 +17,7 @@ export type {
   JumpTarget,
   LogTarget,
   Match,
+  NoTarget,
   Policy,
   PortRange,
   RawMatch,

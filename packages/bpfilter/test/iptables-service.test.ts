@@ -134,6 +134,28 @@ describe.skipIf(missing !== undefined)(`bpfilter keeps iptables rules across a h
     expect(counts(listed.results[1]!.stdout)).toEqual(['1 100 ACCEPT', '1 100 RETURN']);
   });
 
+  it('a rule set without -j only counts: classify passes it on to the later rules, and iptables sees its counters', { timeout: 90_000 }, async () => {
+    const setup = await runInNamespace(
+      [ipt('-A', 'INPUT', '-s', '192.0.2.9'), ipt('-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP'), ipt('-P', 'INPUT', 'ACCEPT')],
+      { socketPath: service.socketPath },
+    );
+    expectKernelUntouched(setup);
+    expect(setup.results.map((r) => r.status)).toEqual([0, 0, 0]);
+
+    const input = ['--hook', 'INPUT', '--dst', '192.0.2.1', '--length', '100', '--proto', 'tcp', '--in', 'eth0'];
+    const ssh = await classify(service.socketPath, [...input, '--src', '192.0.2.9', '--dport', '22']);
+    expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
+    const http = await classify(service.socketPath, [...input, '--src', '192.0.2.9', '--dport', '80']);
+    expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'INPUT', policy: true }]);
+    const other = await classify(service.socketPath, [...input, '--src', '198.51.100.1', '--dport', '22']);
+    expect([other.verdict, other.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
+
+    const saved = await runInNamespace([{ program: 'save', args: ['-c'] }], { socketPath: service.socketPath });
+    expectKernelUntouched(saved);
+    const rules = withoutSaveComments(saved.results[0]!.stdout).split('\n').filter((line) => line.includes('-A INPUT') || line.startsWith(':INPUT'));
+    expect(rules).toEqual([':INPUT ACCEPT [1:100]', '[2:200] -A INPUT -s 192.0.2.9/32', '[2:200] -A INPUT -p tcp -m tcp --dport 22 -j DROP']);
+  });
+
   it('bpfilter exec without --socket runs a service of its own for the command', { timeout: 60_000 }, async () => {
     const steps = [ipt('-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP'), ipt('-S'), { program: 'save' } as Step];
     const [kernel, own] = await Promise.all([runInNamespace(steps), runInNamespace(steps, { freshService: true })]);

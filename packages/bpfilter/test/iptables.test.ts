@@ -75,7 +75,12 @@ describe.skipIf(missing !== undefined)(`iptables-legacy through bpfilter exec${m
     const { kernel, bpfilter } = await both(steps);
     // The kernel side really did something (the expectation is not empty).
     expect(kernel.kernelSave).toContain('*raw');
-    expect(kernel.results.find((r) => r.step.args?.join(' ') === '-S')?.stdout).toContain('-A web -g audit');
+    const listed = kernel.results.find((r) => r.step.args?.join(' ') === '-S')?.stdout;
+    expect(listed).toContain('-A web -g audit');
+    // Rules without -j are in the expectation, printed without a target.
+    expect(listed).toContain('\n-A INPUT -s 1.2.3.4/32\n');
+    expect(listed).toContain('\n-A OUTPUT -p tcp -m tcp --dport 443\n');
+    expect(listed).toContain('\n-A web -d 5.6.7.8/32\n');
     expectSameOutput(kernel, bpfilter);
   });
 

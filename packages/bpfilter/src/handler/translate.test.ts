@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Errno, IptEntryOffset, viewOf } from '../abi/index.js';
+import { Errno, IPT_F_GOTO, IptEntryOffset, viewOf } from '../abi/index.js';
 import { encodeTable, type Table } from '../model/index.js';
 import { initialTable } from './builtin-tables.js';
 import { translateTable } from './translate.js';
@@ -56,6 +56,35 @@ describe('translateTable', () => {
     expect(toBuiltin.ok || toBuiltin.message).toMatch(/not the start of a user chain/);
     const twice = translate(filter(), (entries) => entries.set(new TextEncoder().encode('a\0\0\0\0\0'), 1240 + 112 + 32)); // rename "unused" to "a"
     expect(twice.ok || twice.message).toMatch(/empty or repeated/);
+  });
+
+  describe('rules without a target (libiptc: a standard verdict naming the next entry)', () => {
+    const counting: Table = {
+      name: 'filter',
+      chains: [
+        { name: 'INPUT', policy: 'ACCEPT', rules: [{ source: '1.2.3.4', target: { kind: 'none' } }, { target: { kind: 'verdict', verdict: 'ACCEPT' } }] },
+        { name: 'FORWARD', policy: 'ACCEPT', rules: [] },
+        { name: 'OUTPUT', policy: 'ACCEPT', rules: [{ protocol: 6, matches: [{ kind: 'tcp', destinationPorts: [443, 443] }], target: { kind: 'none' } }] },
+      ],
+    };
+
+    it('accepts them, with the comefrom a kernel computes for them', () => {
+      const result = translate(counting);
+      if (!result.ok) throw new Error(result.message);
+      const { entries, offsets } = result.table;
+      const comefrom = offsets.map((o) => viewOf(entries).getUint32(o + IptEntryOffset.comefrom, true));
+      // Measured (Linux 6.18, the same rules set by iptables-legacy): the fall-through is walked
+      // as a jump, so INPUT's policy behind the unconditional ACCEPT is reached by no hook.
+      expect(comefrom).toEqual([2, 2, 0, 4, 8, 8, 0]);
+    });
+
+    it('still refuses a jump past the next entry, and a goto to the next entry', () => {
+      const past = translate(counting, (_entries, view) => view.setInt32(112 + 32, 304, true));
+      expect(past).toMatchObject({ ok: false, errno: Errno.EINVAL, message: 'entry 0 at offset 0: jump to offset 304, which is not the start of a user chain' });
+      const goto = translate(counting, (entries) => (entries[IptEntryOffset.flags] = IPT_F_GOTO));
+      expect(goto).toMatchObject({ ok: false, errno: Errno.EINVAL });
+      expect(goto.ok || goto.message).toMatch(/^entry 0 at offset 0: a goto to the next entry/);
+    });
   });
 
   it('never trusts a size field to stay in bounds', () => {

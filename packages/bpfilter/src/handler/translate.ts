@@ -3,7 +3,8 @@
  * `check_entry_size_and_hooks`, `xt_check_entry_offsets`, `xt_check_table_hooks`,
  * `mark_source_chains`, `find_check_entry`), then the chain-layout checks bpfilter needs to
  * read a table as chains (user chains headed by ERROR entries and ended by an
- * unconditional RETURN, jumps onto chain starts, a final ERROR entry).
+ * unconditional RETURN, jumps onto chain starts or onto the next entry (libiptc's encoding
+ * of a rule without a target), a final ERROR entry).
  *
  * Pure: reads the blob, never throws on bad input, and returns either a normalized copy
  * (counters zero, `comefrom` = the hooks that reach each entry, as the kernel stores it)
@@ -12,6 +13,7 @@
 import {
   Errno,
   IPT_ENTRY_SIZE,
+  IPT_F_GOTO,
   IPT_F_MASK,
   IPT_INV_MASK,
   IPT_INV_PROTO,
@@ -332,7 +334,7 @@ function checkExtension(
  * each built-in chain runs from its hook entry to its underflow, in hook order, the chains
  * back to back from offset 0; then user chains, each an ERROR entry naming it, its rules,
  * and an unconditional RETURN; then the final ERROR entry. Jumps land on the first entry of
- * a user chain.
+ * a user chain, or on the next entry (a rule without a target; never with the goto flag).
  */
 function checkChainLayout(entries: Uint8Array, view: DataView, offsets: number[], entryIndex: Map<number, number>, hookEntry: number[], underflow: number[], validHooks: number): void {
   const last = offsets.length - 1;
@@ -380,6 +382,13 @@ function checkChainLayout(entries: Uint8Array, view: DataView, offsets: number[]
   offsets.forEach((o, index) => {
     if (targetName(entries, o, view) !== XT_STANDARD_TARGET) return;
     const verdict = view.getInt32(o + view.getUint16(o + IptEntryOffset.targetOffset, true) + XT_OBJECT_HEADER_SIZE, true);
-    if (verdict >= 0 && !chainStarts.has(verdict)) refuse(Errno.EINVAL, `entry ${index} at offset ${o}: jump to offset ${verdict}, which is not the start of a user chain`);
+    if (verdict < 0) return;
+    // A rule without a target: libiptc jumps to the very next entry (the kernel just walks on).
+    if (verdict === o + view.getUint16(o + IptEntryOffset.nextOffset, true)) {
+      const flags = entries[o + IptEntryOffset.flags] ?? 0;
+      if (flags & IPT_F_GOTO) refuse(Errno.EINVAL, `entry ${index} at offset ${o}: a goto to the next entry (libiptc never builds one; bpfilter reads it as a rule without a target)`);
+      return;
+    }
+    if (!chainStarts.has(verdict)) refuse(Errno.EINVAL, `entry ${index} at offset ${o}: jump to offset ${verdict}, which is not the start of a user chain`);
   });
 }

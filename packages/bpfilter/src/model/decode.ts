@@ -297,6 +297,11 @@ function decodeTarget(entry: RawEntry, chainAtOffset: Map<number, string>, where
   const size = target.data.length;
   if (target.name === XT_STANDARD_TARGET && size >= 4) {
     const verdict = verdictOf(target);
+    // libiptc's fall-through (a rule without -j): a jump to the very next entry.
+    if (verdict === entry.offset + entry.header.nextOffset) {
+      if (entry.header.ip.flags & IPT_F_GOTO) throw new RangeError(`${where}: a goto to the next entry (libiptc never builds one)`);
+      return { kind: 'none' };
+    }
     if (verdict >= 0) {
       const chain = chainAtOffset.get(verdict);
       if (chain === undefined) throw new RangeError(`${where}: jump to offset ${verdict}, not the start of a user chain`);

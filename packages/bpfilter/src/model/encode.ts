@@ -111,6 +111,8 @@ export function encodeTable(table: Table): EncodedTable {
       const where = `chain "${chain.name}" rule ${index + 1}`;
       const entry = encodeRule(rule, where);
       if (rule.target.kind === 'jump' || rule.target.kind === 'goto') jumps.push({ entry, chain: rule.target.chain, where });
+      // No target: libiptc's fall-through, a standard verdict naming the next entry's offset.
+      if (rule.target.kind === 'none') writeU32(entry, verdictOffset(entry), position + entry.length);
       push(entry, rule.counters);
     });
   };
@@ -133,7 +135,7 @@ export function encodeTable(table: Table): EncodedTable {
   for (const jump of jumps) {
     const start = chainStart.get(jump.chain);
     if (start === undefined) throw new RangeError(`${jump.where}: jump to unknown user chain "${jump.chain}"`);
-    writeU32(jump.entry, readU16(jump.entry, IptEntryOffset.targetOffset) + XT_OBJECT_HEADER_SIZE, start);
+    writeU32(jump.entry, verdictOffset(jump.entry), start);
   }
 
   const entries = concatBytes(parts);
@@ -149,6 +151,10 @@ export function encodeReplaceRequest(table: Table, numCounters: number): Uint8Ar
   return encodeReplace({ ...encoded, numCounters, countersPointer: 0n });
 }
 
+/** Where the verdict of an entry's standard target sits. */
+function verdictOffset(entry: Uint8Array): number {
+  return readU16(entry, IptEntryOffset.targetOffset) + XT_OBJECT_HEADER_SIZE;
+}
 
 function anyIp(): IptIp {
   const zero = new Uint8Array(16);
@@ -250,6 +256,8 @@ function encodeTarget(target: Target, where: string): Uint8Array {
     case 'jump':
     case 'goto':
       return encodeStandardTarget(0); // patched with the chain's offset by encodeTable
+    case 'none':
+      return encodeStandardTarget(0); // patched with the next entry's offset by encodeTable
     case 'reject': {
       const value = REJECT_WITH.indexOf(target.with);
       if (value < 0) throw new RangeError(`${where}: unknown REJECT type "${target.with}"`);

@@ -14,6 +14,7 @@ export type {
   JumpTarget,
   LogTarget,
   Match,
+  NoTarget,
   Policy,
   PortRange,
   RawMatch,

@@ -99,8 +99,16 @@ export interface RawTarget {
   revision: number;
   data: Uint8Array;
 }
+/**
+ * No `-j`/`-g` (e.g. `iptables -A INPUT -s 1.2.3.4`): a counting rule. A matching packet
+ * updates its counters and goes on to the next rule. libiptc encodes it as a standard
+ * target whose verdict is the offset of the following entry (a jump that falls through).
+ */
+export interface NoTarget {
+  kind: 'none';
+}
 /** A rule's target. */
-export type Target = VerdictTarget | JumpTarget | RejectTarget | LogTarget | RawTarget;
+export type Target = VerdictTarget | JumpTarget | RejectTarget | LogTarget | RawTarget | NoTarget;
 
 /** One rule. Omitted fields match anything. */
 export interface Rule {

@@ -168,7 +168,8 @@ export function parseRuleArgs(args: readonly string[], counters?: Counters): Rul
     if (inverted && args[i] !== '!') throw new SyntaxError(`"!" cannot negate ${arg}`);
   }
   if (inverted) throw new SyntaxError('"!" at the end of the rule');
-  if (!rule.target) throw new SyntaxError('rule has no target (-j or -g): bpfilter does not support rules without one');
+  // No -j or -g: a rule that only counts (iptables-save prints it so).
+  rule.target ??= { kind: 'none' };
   for (const match of rule.matches) checkMatchProtocol(match, rule);
   return compact(rule as Rule, counters);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IptEntryOffset, decodeReplace, fromHex, toHex, viewOf } from '../abi/index.js';
 import { encodeTable } from '../model/index.js';
-import { loadVectors } from '../../test/vectors/replay.js';
+import { loadKernelTables, loadVectors } from '../../test/vectors/replay.js';
 import { parseSave } from './parse-save.js';
 import { formatSave } from './print-save.js';
 
@@ -46,6 +46,23 @@ describe('parseSave', () => {
       expect(toHex(withoutComefrom(encoded.entries))).toBe(toHex(withoutComefrom(sent.entries)));
     });
   }
+
+  it('reads rules without a target (no -j) as iptables-legacy-save printed them, and encodes them to libiptc\'s bytes', () => {
+    const { save, tables } = loadKernelTables();
+    expect(save).toContain('\n-A INPUT -s 127.0.0.1/32\n');
+    expect(save).toContain('\n-A mark_it -p tcp\n');
+    const parsed = parseSave(save);
+    expect(formatSave(parsed)).toBe(save);
+    for (const { name, entries } of tables) {
+      const table = parsed.find((t) => t.name === name);
+      expect(toHex(withoutComefrom(encodeTable(table!).entries)), name).toBe(toHex(withoutComefrom(entries)));
+    }
+    const [filter] = parseSave('*filter\n:INPUT ACCEPT [0:0]\n[3:180] -A INPUT\n-A INPUT -p tcp --dport 443\nCOMMIT\n');
+    expect(filter!.chains[0]!.rules).toEqual([
+      { target: { kind: 'none' }, counters: { packets: 3n, bytes: 180n } },
+      { protocol: 6, matches: [{ kind: 'tcp', destinationPorts: [443, 443] }], target: { kind: 'none' } },
+    ]);
+  });
 
   it('reads the forms iptables accepts beside the saved ones', () => {
     const [table] = parseSave(
@@ -94,7 +111,7 @@ describe('parseSave', () => {
     ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.0/40 -j ACCEPT\nCOMMIT\n', /invalid address "10.0.0.0\/40"/],
     ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ! -j ACCEPT\nCOMMIT\n', /"!" cannot negate -j/],
     ['*filter\n:INPUT REJECT [0:0]\nCOMMIT\n', /policy ACCEPT or DROP/],
-    ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp\nCOMMIT\n', /no target/],
+    ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --log-prefix x\nCOMMIT\n', /--log-prefix needs -j LOG/],
     ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j LOG --log-prefix "unterminated\nCOMMIT\n', /unterminated/],
   ];
   for (const [text, message] of bad) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IPT_GETINFO_SIZE, IPT_GET_ENTRIES_HEADER_SIZE, decodeGetinfo, decodeReplace, fromHex } from '../abi/index.js';
 import { decodeTable } from '../model/index.js';
 import type { Table } from '../model/types.js';
-import { loadVectors } from '../../test/vectors/replay.js';
+import { loadKernelTables, loadVectors } from '../../test/vectors/replay.js';
 import { formatRule, formatSave } from './print-save.js';
 
 /**
@@ -68,6 +68,14 @@ describe('formatSave against iptables-legacy-save', () => {
     expect(formatRule('X', { protocol: 17, invert: { protocol: true }, target: { kind: 'reject', with: 'icmp-host-prohibited' } })).toBe(
       '-A X ! -p udp -j REJECT --reject-with icmp-host-prohibited',
     );
+  });
+
+  it('prints rules without a target with no -j, as iptables-legacy-save printed the same tables', () => {
+    const { save, tables } = loadKernelTables();
+    const decoded = tables.map(({ name, info, entries }) => decodeTable(name, decodeGetinfo(info), entries));
+    expect(formatSave(decoded)).toBe(save);
+    expect(formatRule('INPUT', { target: { kind: 'none' } })).toBe('-A INPUT');
+    expect(formatRule('INPUT', { source: '1.2.3.4', target: { kind: 'none' }, counters: { packets: 2n, bytes: 80n } }, { counters: true })).toBe('[2:80] -A INPUT -s 1.2.3.4/32');
   });
 
   it('refuses (typed error) to print an extension it has no text form for', () => {

@@ -132,5 +132,7 @@ function formatTarget(target: Target, chain: string): string {
     }
     case 'raw':
       throw cannotPrint(`target "${target.name}" (revision ${target.revision})`, chain);
+    case 'none':
+      return ''; // iptables-save prints a rule without a target with no -j
   }
 }

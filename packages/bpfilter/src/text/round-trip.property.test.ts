@@ -19,7 +19,7 @@ const flag = fc.integer({ min: 0, max: 0x3f });
 const tcp = fc.record({ sourcePorts: fc.option(ports, { nil: undefined }), destinationPorts: fc.option(ports, { nil: undefined }), mask: flag, compare: flag, inv: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) });
 const target = (chains: string[]): fc.Arbitrary<Target> =>
   fc.oneof(
-    fc.constantFrom<Target>({ kind: 'verdict', verdict: 'ACCEPT' }, { kind: 'verdict', verdict: 'DROP' }, { kind: 'verdict', verdict: 'RETURN' }),
+    fc.constantFrom<Target>({ kind: 'verdict', verdict: 'ACCEPT' }, { kind: 'verdict', verdict: 'DROP' }, { kind: 'verdict', verdict: 'RETURN' }, { kind: 'none' }),
     fc.constantFrom(...REJECT_WITH.filter((w) => w !== 'icmp-echo-reply' && w !== 'tcp-reset')).map((w): Target => ({ kind: 'reject', with: w })),
     fc.record({ level: fc.integer({ min: 0, max: 7 }), prefix: fc.string({ maxLength: 29 }).filter((s) => !s.includes('\0') && !/[^\x20-\x7e]/.test(s)), flags: fc.constantFrom(0, 1, 2, 4, 8, 0x20, 0x2f) }).map((l): Target => ({ kind: 'log', ...l })),
     ...(chains.length > 0 ? [fc.tuple(fc.constantFrom(...chains), fc.boolean()).map(([chain, isGoto]): Target => ({ kind: isGoto ? 'goto' : 'jump', chain }))] : []),

@@ -2,8 +2,9 @@
  * The command list both sides run (one namespace each, state accumulating): the kernel's
  * output is the expectation for bpfilter's. It covers what issue 6 names: -L -n -v, -S,
  * -A/-I/-D/-R with -s -d -i -o, -p tcp|udp|icmp, --sport/--dport, --tcp-flags, --icmp-type,
- * `!` inversions, -j ACCEPT|DROP|REJECT|LOG|RETURN, -N/-E/-X with jumps, -P, -F, -Z, -t raw,
- * some refusals (their messages come from the errno the table answers), and save/restore.
+ * `!` inversions, -j ACCEPT|DROP|REJECT|LOG|RETURN, rules without -j (they only count),
+ * -N/-E/-X with jumps, -P, -F, -Z, -t raw, some refusals (their messages come from the
+ * errno the table answers), and save/restore.
  */
 import type { Step } from './namespace.js';
 
@@ -26,6 +27,13 @@ export const BUILD_STEPS: Step[] = [
   ipt('-A', 'INPUT', '-p', 'icmp', '!', '--icmp-type', '3/1', '-j', 'LOG', '--log-level', '4', '--log-prefix', 'icmp: '),
   ipt('-I', 'FORWARD', '-s', '198.51.100.7', '!', '-d', '203.0.113.0/25', '-i', 'eth1', '-o', 'eth2', '-j', 'ACCEPT'),
   ipt('-A', 'FORWARD', '!', '-p', 'tcp', '-j', 'RETURN'),
+  // Rules without -j only count: libiptc sends a standard verdict naming the next entry.
+  ipt('-A', 'INPUT', '-s', '1.2.3.4'),
+  ipt('-A', 'OUTPUT', '-p', 'tcp', '--dport', '443'),
+  ipt('-I', 'OUTPUT', '1', '-d', '9.9.9.9'),
+  ipt('-A', 'web', '-d', '5.6.7.8'),
+  ipt('-C', 'INPUT', '-s', '1.2.3.4'),
+  ipt('-C', 'INPUT', '-s', '1.2.3.5'),
   ipt('-N', 'audit'),
   ipt('-A', 'audit', '-j', 'LOG'),
   ipt('-A', 'web', '-g', 'audit'),
@@ -47,6 +55,8 @@ export const BUILD_STEPS: Step[] = [
   ipt('-D', 'INPUT', '2'),
   ipt('-D', 'INPUT', '-i', 'lo', '-j', 'ACCEPT'),
   ipt('-R', 'web', '1', '-p', 'tcp', '--dport', '8080', '-j', 'ACCEPT'),
+  ipt('-D', 'OUTPUT', '-d', '9.9.9.9'),
+  ipt('-R', 'FORWARD', '1', '-s', '198.51.100.7'),
   ipt('-E', 'web', 'webchain'),
   ipt('-F', 'audit'),
   ipt('-L', '-n', '-v'),

@@ -4,7 +4,8 @@
 // over lo (OUTPUT, then INPUT if accepted; INPUT never accepts, so the kernel sends no
 // replies that would also be counted), and kernel-sockopt reads the filter and mangle
 // tables before and after. Writes classify.json: { commands, packets, tables: { filter,
-// mangle: { info, before, after } } } (GET_INFO / GET_ENTRIES buffers in hex).
+// mangle: { info, before, after } }, save } (GET_INFO / GET_ENTRIES buffers in hex, and
+// what iptables-legacy-save printed for both tables before the packets).
 // Usage (root): cc -o /tmp/kernel-sockopt kernel-sockopt.c && node capture-classify.mjs /tmp/kernel-sockopt
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,8 +21,10 @@ const commands = [
   '-P INPUT DROP',
   '-N web',
   '-A web -s 10.0.0.0/8 -j RETURN',
+  '-A web -p tcp --dport 80', // no target: only counts (libiptc's fall-through)
   '-A web -p tcp --tcp-flags SYN,ACK SYN -j DROP',
   '-A web -j RETURN',
+  '-A INPUT -s 127.0.0.1', // no target: counts every packet from 127.0.0.1
   '-A INPUT -p tcp --dport 80 -j web',
   '-A INPUT -p udp ! --dport 53 -j DROP',
   '-A INPUT -p icmp --icmp-type echo-request -j DROP',
@@ -31,6 +34,7 @@ const commands = [
   '-A hi -p tcp --tcp-flags ALL ACK -j DROP',
   '-A hi -d 127.0.0.9 -j RETURN',
   '-A hi -p tcp --sport 5 -j DROP',
+  '-A OUTPUT -p tcp --dport 443', // no target
   '-A OUTPUT -o lo -p tcp --dport 22 -j DROP',
   '-A OUTPUT -p tcp ! --dport 1:1024 -g hi',
   '-A OUTPUT -f -j DROP',
@@ -45,6 +49,7 @@ const commands = [
   '-t mangle -A PREROUTING -p icmp -j LOG --log-prefix "m "',
   '-t mangle -N mark_it',
   '-t mangle -A mark_it -p tcp --dport 443 -j RETURN',
+  '-t mangle -A mark_it -p tcp', // no target, in a user chain
   '-t mangle -A mark_it -p tcp -j ACCEPT',
   '-t mangle -A OUTPUT -p tcp --sport 2500 -j DROP',
   '-t mangle -A OUTPUT -j mark_it',
@@ -92,11 +97,15 @@ const script = [
     `${table}_entries() { node -e "const b=Buffer.alloc(40+$${table}_size); b.write('${table}'); b.writeUInt32LE($${table}_size,32); console.log('get 65 '+b.toString('hex'))"; }`,
     `${table}_entries | ${tool} > ${dir}/${table}-before.json`,
   ]),
+  `iptables-legacy-save -t filter > ${dir}/save.txt`,
+  `iptables-legacy-save -t mangle >> ${dir}/save.txt`,
   `python3 ${join(here, 'send-packets.py')} ${dir}/packets.json`,
   ...['filter', 'mangle'].map((table) => `${table}_entries | ${tool} > ${dir}/${table}-after.json`),
 ].join('\n');
 execFileSync('unshare', ['-n', 'sh', '-c', script], { stdio: 'inherit' });
 const read = (f) => JSON.parse(execFileSync('cat', [join(dir, f)]).toString()).hex;
 const tables = Object.fromEntries(['filter', 'mangle'].map((t) => [t, { info: read(`${t}-info.json`), before: read(`${t}-before.json`), after: read(`${t}-after.json`) }]));
-writeFileSync(join(here, 'classify.json'), `${JSON.stringify({ commands, packets, tables }, null, 1)}\n`);
+// What iptables-legacy-save printed before the packets (comment lines dropped: they hold the date).
+const save = execFileSync('cat', [join(dir, 'save.txt')]).toString().split('\n').filter((l) => !l.startsWith('#')).join('\n');
+writeFileSync(join(here, 'classify.json'), `${JSON.stringify({ commands, packets, tables, save }, null, 1)}\n`);
 console.log('classify.json written');

@@ -36,3 +36,18 @@ export const OPTION_NUMBERS: Record<string, number> = {
   IPT_SO_GET_REVISION_MATCH: 66,
   IPT_SO_GET_REVISION_TARGET: 67,
 };
+
+/**
+ * The filter and mangle tables of `classify.json` (see capture-classify.mjs) as the kernel
+ * returned them before any packet: GET_INFO's hook data and GET_ENTRIES' entries (libiptc's
+ * bytes; counters zero), and what iptables-legacy-save printed for them.
+ */
+export function loadKernelTables(): { save: string; tables: { name: string; info: Uint8Array; entries: Uint8Array }[] } {
+  const capture = JSON.parse(readFileSync(new URL('./classify.json', import.meta.url), 'utf8')) as { save: string; tables: Record<string, { info: string; before: string }> };
+  const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
+  return {
+    save: capture.save,
+    // GET_ENTRIES answers start with the 40-byte ipt_get_entries header.
+    tables: Object.entries(capture.tables).map(([name, t]) => ({ name, info: bytes(t.info), entries: bytes(t.before).subarray(40) })),
+  };
+}

@@ -2,8 +2,9 @@
  * Packet classification with iptables' semantics (`ipt_do_table`): rules in order, first
  * terminal match wins; jumps push a return point, gotos do not; RETURN (or the end of a
  * user chain) pops it, or with nothing to pop falls to the hook's policy; LOG records an
- * event and continues. Inverted fields, fragments (tcp/udp/icmp never match a non-first
- * fragment), and any extension it cannot evaluate stops it with "cannot evaluate".
+ * event and continues, as does a rule without a target (it only counts). Inverted fields,
+ * fragments (tcp/udp/icmp never match a non-first fragment), and any extension it cannot
+ * evaluate stops it with "cannot evaluate".
  * Pure: it reports which entries matched; the caller updates their counters.
  */
 import { formatIpv4, interfaceMaskFor, type RejectWith } from '../../abi/index.js';
@@ -137,6 +138,10 @@ export function classify(table: Table, hook: string, packet: Packet): Classifica
         return { verdict: 'REJECT', rejectWith: target.with, decidedBy: position, logs, matchedEntries };
       case 'log':
         logs.push({ chain: chain.name, rule: index + 1, prefix: target.prefix, level: target.level, flags: target.flags });
+        index++;
+        break;
+      case 'none':
+        // A rule without a target only counts (its entry is in matchedEntries): on to the next rule.
         index++;
         break;
       case 'raw':
