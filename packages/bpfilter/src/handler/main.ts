@@ -6,4 +6,5 @@ import { serve } from '@umd/core/handler';
 import { createHandlerCore } from './core.js';
 
 const core = createHandlerCore({ log: (line) => process.stderr.write(`${line}\n`) });
-await serve((payload) => core.handle(payload), { name: 'bpfilter' });
+// No top-level await: the blob can then be CommonJS, which Node 20 starts faster than ESM.
+void serve((payload) => core.handle(payload), { name: 'bpfilter' });
