@@ -78,11 +78,21 @@ function logEvents(manager: UmdManager): void {
   manager.on('stderr', (line: string) => say(`handler stderr: ${line}`));
 }
 
+// Should the event loop ever empty before main() settles (a wait nothing keeps alive), fail loudly rather than exit 0.
+let finished = false;
+process.on('exit', () => {
+  if (finished) return;
+  process.stderr.write('sample-umd: ended before finishing its work\n');
+  process.exitCode = ExitCode.FAILED;
+});
+
 main(process.argv.slice(2)).then(
   (status) => {
+    finished = true;
     process.exitCode = status;
   },
   (error: unknown) => {
+    finished = true;
     process.stderr.write(`sample-umd: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = ExitCode.FAILED;
   },

@@ -5,7 +5,8 @@
 import { isUmdError, UmdErrorCode } from '@umd/core';
 import { REPLY_SIZE } from './contract.js';
 import { type HandlerKind, handlerKinds, handlers } from './handlers.js';
-import { createSampleManager, type SampleManager } from './manager.js';
+import { createSampleManager } from './manager.js';
+import { waitForExit } from './wait-for-exit.js';
 
 /** Receives the demo's output, one line at a time. */
 export type DemoLog = (line: string) => void;
@@ -44,7 +45,7 @@ async function demoHandler(handler: HandlerKind, log: DemoLog): Promise<void> {
     await request(0);
     const pid = sample.pid as number;
     say(`kill     SIGKILL to handler ${pid}, behind the manager's back`);
-    const exited = new Promise<void>((resolve) => manager.once('exit', () => resolve()));
+    const exited = waitForExit(manager, pid);
     process.kill(pid, 'SIGKILL');
     await exited;
     await request(65536);

@@ -19,6 +19,7 @@ export { type HandlerEntry, type HandlerKind, handlerKinds, handlers, isHandlerK
 export { type CheckOptions, type CheckResult, createSampleManager, SampleManager, type SampleManagerOptions } from './manager.js';
 export { runSelftest, type SelftestOptions, type SelftestReport } from './selftest.js';
 export { childrenOf, isAlive, type ProcessInfo, readProcess } from './process-table.js';
+export { waitForExit } from './wait-for-exit.js';
 // #region sample-only
 export { runSampleDemo, type DemoLog } from './demo.js';
 export { generateDriver, type GenerateDriverOptions, type GeneratedDriver } from './generator/generate.js';

@@ -2,6 +2,7 @@ import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
 import { DRIVER_NAME, EINVAL, encodeRequest, offsetProblem, REPLY_SIZE, replyProblem } from './contract.js';
 import { type HandlerKind, handlers, isHandlerKind } from './handlers.js';
+import { waitForExit } from './wait-for-exit.js';
 
 /** Options of {@link createSampleManager}: the handler to use, and any `UmdManager` option. */
 export interface SampleManagerOptions extends Partial<UmdManagerOptions> {
@@ -75,18 +76,7 @@ export class SampleManager {
 
   /** Kills a handler that broke the contract and waits until the manager has seen it go, so the next request starts a fresh one. */
   async #replace(pid: number): Promise<void> {
-    const gone = new Promise<void>((resolve) => {
-      const onExit = (event: { pid: number }): void => {
-        if (event.pid !== pid) return;
-        this.manager.off('exit', onExit);
-        resolve();
-      };
-      this.manager.on('exit', onExit);
-      if (this.manager.pid !== pid) {
-        this.manager.off('exit', onExit);
-        resolve();
-      }
-    });
+    const gone = waitForExit(this.manager, pid);
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

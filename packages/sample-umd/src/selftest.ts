@@ -13,6 +13,7 @@ import { REPLY_SIZE } from './contract.js';
 import { type HandlerKind, handlers } from './handlers.js';
 import { createSampleManager, type SampleManager, type SampleManagerOptions } from './manager.js';
 import { childrenOf, isAlive } from './process-table.js';
+import { waitForExit } from './wait-for-exit.js';
 
 /** Options of {@link runSelftest}. */
 export interface SelftestOptions {
@@ -177,7 +178,7 @@ async function killBetweenRequests(driver: SampleManager, check: Check, log: (li
     problems.push('no handler running before the kill between requests');
     return;
   }
-  const exited = waitForExit(driver, pid);
+  const exited = waitForExit(driver.manager, pid);
   process.kill(pid, 'SIGKILL');
   await exited;
   if (!(await check(1024, `request after killing handler ${pid}`))) return;
@@ -189,7 +190,7 @@ async function killBetweenRequests(driver: SampleManager, check: Check, log: (li
 async function killDuringRequest(driver: SampleManager, check: Check, problems: string[]): Promise<string> {
   if (!(await check(0, 'request before the kill during a request'))) return 'not run';
   const pid = driver.pid as number;
-  const exited = waitForExit(driver, pid);
+  const exited = waitForExit(driver.manager, pid);
   const pending = driver.check(8192);
   // Let the manager write the request, then kill the handler under it.
   await new Promise((resolve) => setImmediate(resolve));
@@ -222,17 +223,6 @@ async function sendMalformed(driver: SampleManager, problems: string[]): Promise
     problems.push(`malformed request: unexpected ${describe(error)}`);
     return 0;
   }
-}
-
-function waitForExit(driver: SampleManager, pid: number): Promise<void> {
-  return new Promise((resolve) => {
-    const onExit = (event: { pid: number }): void => {
-      if (event.pid !== pid) return;
-      driver.manager.off('exit', onExit);
-      resolve();
-    };
-    driver.manager.on('exit', onExit);
-  });
 }
 
 async function settle(probe: () => number[]): Promise<number[]> {

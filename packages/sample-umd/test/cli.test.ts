@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers.js';
+import { handlerKinds } from '@umd/sample-umd';
+import { runCli, unavailableHandlers } from './helpers.js';
 
 describe('command line', () => {
   it('checks each offset given as an argument, one result a line', async () => {
@@ -43,6 +44,15 @@ describe('command line', () => {
   it('shows the manager events with --verbose', async () => {
     const { status, stderr } = await runCli(['--verbose', '512']);
     expect(stderr).toMatch(/event: load\nevent: start pid \d+/);
+    expect(status).toBe(0);
+  });
+
+  it('runs the selftest as a script, to the end, for every handler', async () => {
+    const available = handlerKinds.filter((kind) => unavailableHandlers[kind] === undefined);
+    const only = available.length < handlerKinds.length ? ['--handler', available[0] as string] : [];
+    const { status, stdout } = await runCli(['selftest', '--requests', '60', '--seed', '7', ...only]);
+    for (const kind of available) expect(stdout).toMatch(new RegExp(`PASS ${kind}: 2 loads`));
+    expect(stdout).toMatch(/seed 7/);
     expect(status).toBe(0);
   });
 

@@ -26,6 +26,7 @@ export const TEMPLATE_FILES: readonly string[] = [
   'src/manager.ts',
   'src/selftest.ts',
   'src/process-table.ts',
+  'src/wait-for-exit.ts',
   'src/process-table.test.ts',
   'src/cli.ts',
   'src/cli/args.ts',
