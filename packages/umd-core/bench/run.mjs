@@ -25,7 +25,18 @@ const buildDir = mkdtempSync(join(tmpdir(), 'umd-bench-'));
 const pingpong = join(buildDir, 'pingpong');
 execFileSync('cc', ['-O2', '-o', pingpong, join(packageDir, 'bench/pingpong.c')]);
 
-const transports = [c(pingpong), framed(1), framed(16), raw(), ipc('json'), ipc('advanced'), framed(1, { tunedMalloc: true })];
+const transports = [
+  c(pingpong),
+  framed(1),
+  framed(16),
+  raw(),
+  framed(1, { replySocket: true }),
+  raw({ replySocket: true }),
+  ipc('json'),
+  ipc('advanced'),
+  framed(1, { tunedMalloc: true }),
+  framed(1, { replySocket: true, tunedMalloc: true }),
+];
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;

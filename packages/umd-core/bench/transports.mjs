@@ -4,7 +4,7 @@ import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { FramedChannel, RawChannel } from '@umd/core';
+import { FramedChannel, RawChannel, openReplySocket } from '@umd/core';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const now = () => process.hrtime.bigint();
@@ -36,19 +36,30 @@ export const TUNED_MALLOC = {
   MALLOC_TOP_PAD_: String(64 << 20),
 };
 
+/**
+ * Spawns the echo handler with stdout as a plain stdio pipe, or (`replySocket`) as a reply socket
+ * whose host end the channel reads straight into reply buffers.
+ */
+async function spawnEcho(env, replySocket) {
+  const socket = replySocket ? await openReplySocket() : undefined;
+  const child = spawn(process.execPath, [here('./echo-handler.mjs')], {
+    stdio: ['pipe', socket ? socket.handlerEnd : 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  return { child, socket };
+}
+
 /** umd framed mode; `window` requests kept in flight (1 = serialized, like the kernel). */
-export function framed(window, { tunedMalloc = false } = {}) {
+export function framed(window, { tunedMalloc = false, replySocket = false } = {}) {
   let child, channel, payload;
   return {
-    name: `umd framed, maxInFlight ${window}${tunedMalloc ? ', handler malloc tuned' : ''}`,
-    key: `framed-${window}${tunedMalloc ? '-tuned' : ''}`,
+    name: `umd framed, maxInFlight ${window}${replySocket ? ', reply socket' : ''}${tunedMalloc ? ', handler malloc tuned' : ''}`,
+    key: `framed-${window}${replySocket ? '-socket' : ''}${tunedMalloc ? '-tuned' : ''}`,
     async open(size) {
       if (!child) {
-        child = spawn(process.execPath, [here('./echo-handler.mjs')], {
-          stdio: ['pipe', 'pipe', 'inherit'],
-          env: { ...process.env, ...(tunedMalloc ? TUNED_MALLOC : {}), UMD_PROTOCOL: 'framed' },
-        });
-        channel = FramedChannel.fromChild(child, { maxInFlight: window });
+        let socket;
+        ({ child, socket } = await spawnEcho({ ...(tunedMalloc ? TUNED_MALLOC : {}), UMD_PROTOCOL: 'framed' }, replySocket));
+        channel = FramedChannel.fromChild(child, { maxInFlight: window, replySocket: socket });
         await channel.waitForHello({ timeoutMs: 10_000 });
       }
       payload = payloadOf(size);
@@ -78,19 +89,17 @@ export function framed(window, { tunedMalloc = false } = {}) {
 }
 
 /** umd raw mode: the request size is fixed per handler, so one handler per payload size. */
-export function raw() {
+export function raw({ replySocket = false } = {}) {
   let child, channel, payload;
   return {
-    name: 'umd raw',
-    key: 'raw',
+    name: `umd raw${replySocket ? ', reply socket' : ''}`,
+    key: `raw${replySocket ? '-socket' : ''}`,
     async open(size) {
       await this.closeChild();
       payload = payloadOf(size);
-      child = spawn(process.execPath, [here('./echo-handler.mjs')], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-        env: { ...process.env, UMD_PROTOCOL: 'raw', BENCH_REQUEST_SIZE: String(size) },
-      });
-      channel = RawChannel.fromChild(child);
+      let socket;
+      ({ child, socket } = await spawnEcho({ UMD_PROTOCOL: 'raw', BENCH_REQUEST_SIZE: String(size) }, replySocket));
+      channel = RawChannel.fromChild(child, { replySocket: socket });
     },
     async run(count) {
       const start = now();

@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import type { ReplySocket } from './reply-socket.js';
 
 /** How long to wait for the `exit` event after a child's stdout ended, to report its status. */
 const EXIT_GRACE_MS = 250;
@@ -40,11 +42,26 @@ export function killUntrusted(child: ChildProcess): void {
   }
 }
 
-/** Requires the child's stdin and stdout to be pipes, else a typed error. */
-export function childStreams(child: ChildProcess) {
-  const { stdin, stdout } = child;
+/** Options of `fromChild()` beyond the channel's own. */
+export interface ChildChannelOptions {
+  /**
+   * The {@link ReplySocket} the child was spawned with as its fd 1 (then `child.stdout` is null):
+   * the channel reads replies from its host end, straight into their buffers. It is released
+   * (the host's copy of the child's end closed) at once.
+   */
+  replySocket?: ReplySocket;
+}
+
+/**
+ * The child's stdin, and where its output comes from: the reply socket's host end if given, else
+ * its stdout. Both must exist (stdio `'pipe'`), else a typed error.
+ */
+export function childStreams(child: ChildProcess, replySocket?: ReplySocket): { stdin: Writable; stdout: Readable } {
+  replySocket?.release();
+  const { stdin } = child;
+  const stdout = replySocket ? replySocket.hostEnd : child.stdout;
   if (!stdin || !stdout) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, "the child needs stdio 'pipe' for stdin and stdout");
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, "the child needs stdio 'pipe' for stdin and stdout (or a replySocket as its stdout)");
   }
   return { stdin, stdout };
 }

@@ -8,7 +8,8 @@ import { FrameDecoder } from '../codec/frame-decoder.js';
 import { type Hello, decodeHello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
-import { childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import { attachReplySink } from './reply-socket.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
@@ -24,6 +25,10 @@ export interface FramedChannelOptions {
 
 /** Payloads up to this size are copied behind their header and sent as one buffer; larger ones go out as a writev. */
 const COALESCE_LIMIT = 16 * 1024;
+/** A reply payload with at least this much still to come is read straight into its buffer (reply socket only). */
+const DIRECT_READ_MIN = 16 * 1024;
+/** Reply socket reads that are not direct go here (a stdio pipe reads 64 KiB chunks too). */
+const SCRATCH_SIZE = 64 * 1024;
 /** Cancelled ids remembered so a late answer is dropped, not taken for a protocol violation. */
 const MAX_REMEMBERED_CANCELS = 65_536;
 
@@ -77,9 +82,12 @@ export class FramedChannel extends EventEmitter {
   /** Set by {@link FramedChannel.fromChild}: how to explain the end of input. */
   #endReason: (() => Promise<UmdError>) | undefined;
   #ending = false;
+  #scratch: Uint8Array | undefined;
+  /** The last reply socket target handed out was the payload itself. */
+  #readingDirect = false;
 
   /**
-   * @param input - bytes from the handler (its stdout).
+   * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
@@ -89,7 +97,9 @@ export class FramedChannel extends EventEmitter {
     this.#input = input;
     this.#output = output;
     this.#writer = new OrderedWriter(output);
-    input.on('data', this.#onData);
+    if (!attachReplySink(input, { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) })) {
+      input.on('data', this.#onData);
+    }
     input.on('end', this.#onEnd);
     input.on('close', this.#onEnd);
     input.on('error', this.#onStreamError);
@@ -102,8 +112,8 @@ export class FramedChannel extends EventEmitter {
    * ends, pending requests fail with `UMD_HANDLER_EXITED` carrying its exit code or signal. When
    * the child breaks the wire format, it is killed (SIGKILL): its stream can no longer be trusted.
    */
-  static fromChild(child: ChildProcess, options: FramedChannelOptions = {}): FramedChannel {
-    const { stdin, stdout } = childStreams(child);
+  static fromChild(child: ChildProcess, options: FramedChannelOptions & ChildChannelOptions = {}): FramedChannel {
+    const { stdin, stdout } = childStreams(child, options.replySocket);
     const channel = new FramedChannel(stdout, stdin, options);
     channel.#endReason = () => childEndReason(child);
     child.on('error', (cause: Error) => {
@@ -325,6 +335,22 @@ export class FramedChannel extends EventEmitter {
       const oldest = this.#cancelled.values().next().value;
       if (oldest !== undefined) this.#cancelled.delete(oldest);
     }
+  }
+
+  /** Reply socket: where the next read goes, the payload being filled when enough of it is missing. */
+  #readTarget(): Uint8Array {
+    const payload = this.#closed ? undefined : this.#decoder.payloadTarget();
+    this.#readingDirect = payload !== undefined && payload.byteLength >= DIRECT_READ_MIN;
+    if (this.#readingDirect) return payload!;
+    return (this.#scratch ??= new Uint8Array(SCRATCH_SIZE));
+  }
+
+  /** Reply socket: `count` bytes were read into the last target. After close they are dropped. */
+  #onRead(count: number, into: Uint8Array): void {
+    if (this.#closed) return;
+    if (!this.#readingDirect) return this.#onData(into.subarray(0, count));
+    const frame = this.#decoder.commitPayload(count);
+    if (frame !== undefined) this.#onFrame(frame);
   }
 
   readonly #onData = (chunk: Uint8Array): void => {

@@ -4,7 +4,8 @@ import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import { attachReplySink } from './reply-socket.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
@@ -25,6 +26,11 @@ interface Exchange {
   disarm: () => void;
   state: 'queued' | 'active' | 'done';
 }
+
+/** A reply with at least this much still to come is read straight into its buffer (reply socket only). */
+const DIRECT_READ_MIN = 16 * 1024;
+/** Reply socket reads that are not direct go here. */
+const SCRATCH_SIZE = 64 * 1024;
 
 /** Codes after which the byte stream is out of step and must not be reused. */
 const POISONING = new Set<string>([UmdErrorCode.PROTOCOL, UmdErrorCode.TIMEOUT, UmdErrorCode.ABORTED]);
@@ -49,9 +55,12 @@ export class RawChannel extends EventEmitter {
   #closeReason: UmdError | undefined;
   #endReason: (() => Promise<UmdError>) | undefined;
   #ending = false;
+  #scratch: Uint8Array | undefined;
+  /** The exchange whose reply the last reply socket target was, if it was one. */
+  #readingInto: Exchange | undefined;
 
   /**
-   * @param input - bytes from the handler (its stdout).
+   * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: RawChannelOptions = {}) {
@@ -64,7 +73,9 @@ export class RawChannel extends EventEmitter {
     this.#input = input;
     this.#output = output;
     this.#writer = new OrderedWriter(output);
-    input.on('data', this.#onData);
+    if (!attachReplySink(input, { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) })) {
+      input.on('data', this.#onData);
+    }
     input.on('end', this.#onEnd);
     input.on('close', this.#onEnd);
     input.on('error', this.#onStreamError);
@@ -76,8 +87,8 @@ export class RawChannel extends EventEmitter {
    * A raw channel over a child's stdout and stdin. A short read reports the child's exit status;
    * a child whose stream went out of step (timeout, abort, unsolicited bytes) is killed (SIGKILL).
    */
-  static fromChild(child: ChildProcess, options: RawChannelOptions = {}): RawChannel {
-    const { stdin, stdout } = childStreams(child);
+  static fromChild(child: ChildProcess, options: RawChannelOptions & ChildChannelOptions = {}): RawChannel {
+    const { stdin, stdout } = childStreams(child, options.replySocket);
     const channel = new RawChannel(stdout, stdin, options);
     channel.#endReason = () => childEndReason(child);
     child.on('error', (cause: Error) => {
@@ -203,6 +214,27 @@ export class RawChannel extends EventEmitter {
     }
     // In flight: part of the reply may still come, so the stream can never be realigned.
     this.close(error);
+  }
+
+  /** Reply socket: where the next read goes, the reply being filled when enough of it is missing. */
+  #readTarget(): Uint8Array {
+    const exchange = this.#closed ? undefined : this.#active;
+    if (exchange !== undefined && exchange.reply.byteLength - exchange.filled >= DIRECT_READ_MIN) {
+      this.#readingInto = exchange;
+      return exchange.reply.subarray(exchange.filled);
+    }
+    this.#readingInto = undefined;
+    return (this.#scratch ??= new Uint8Array(SCRATCH_SIZE));
+  }
+
+  /** Reply socket: `count` bytes were read into the last target. After close they are dropped. */
+  #onRead(count: number, into: Uint8Array): void {
+    if (this.#closed) return;
+    const exchange = this.#readingInto;
+    if (exchange === undefined) return this.#onData(into.subarray(0, count));
+    // Only a close ends an exchange between a target and its read, and that returned above.
+    exchange.filled += count;
+    if (exchange.filled === exchange.reply.byteLength) this.#finish(exchange);
   }
 
   readonly #onData = (chunk: Uint8Array): void => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of a fixture in test/fixtures. */
@@ -19,10 +20,15 @@ const spawned: ChildProcess[] = [];
  * Spawns a handler: a `.mjs` fixture runs with this node, anything else is executed as is.
  * `mode` goes to the child as UMD_PROTOCOL, like the manager does.
  */
-export function spawnHandler(file: string, mode: 'framed' | 'raw', env: Record<string, string> = {}): SpawnedHandler {
+export function spawnHandler(
+  file: string,
+  mode: 'framed' | 'raw',
+  env: Record<string, string> = {},
+  stdout: 'pipe' | Socket = 'pipe',
+): SpawnedHandler {
   const command = file.endsWith('.mjs') ? process.execPath : file;
   const args = file.endsWith('.mjs') ? [file] : [];
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, UMD_PROTOCOL: mode } });
+  const child = spawn(command, args, { stdio: ['pipe', stdout, 'pipe'], env: { ...process.env, ...env, UMD_PROTOCOL: mode } });
   spawned.push(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type Server, type Socket, createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+
+/**
+ * Where the host end of a {@link ReplySocket} delivers what it reads. `target()` names the buffer
+ * the next read goes into (a payload still being filled, or a scratch buffer); `consume()` gets
+ * the byte count read into it. Lets a channel read large replies straight into their final buffer.
+ */
+export interface ReplySink {
+  target(): Uint8Array;
+  consume(count: number, into: Uint8Array): void;
+}
+
+/**
+ * An `AF_UNIX` stream socket pair to use as a handler's fd 1 (stdout) instead of Node's stdio
+ * `'pipe'` (also an `AF_UNIX` socketpair). Node reads a stdio pipe in 64 KiB chunks into a fresh
+ * buffer each, which a channel then copies into the reply; a channel reading this socket's host
+ * end has each read land straight in the reply buffer (as large as the socket holds), with no
+ * per-chunk allocation or copy. Same bytes, same wire format; only the host's reads differ.
+ */
+export interface ReplySocket {
+  /** Give this to `spawn()` as the child's fd 1: `stdio: ['pipe', replySocket.handlerEnd, 'pipe']`. */
+  readonly handlerEnd: Socket;
+  /** The host's end: pass it as the `input` of a channel (or the `replySocket` option of `fromChild`). */
+  readonly hostEnd: Socket;
+  /**
+   * Closes the host's copy of {@link ReplySocket.handlerEnd}; call it once the child is spawned (or
+   * spawning failed). Until then the host itself holds the handler's end open and would never see
+   * end of input when the handler exits. `fromChild(child, { replySocket })` calls it. Idempotent.
+   */
+  release(): void;
+}
+
+/** Feeds bytes already read elsewhere through the sink's targets, as if it had read them. */
+function replay(sink: ReplySink, chunk: Uint8Array): void {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const target = sink.target();
+    const count = Math.min(target.byteLength, chunk.byteLength - offset);
+    target.set(chunk.subarray(offset, offset + count));
+    offset += count;
+    sink.consume(count, target);
+  }
+}
+
+/** Until a channel attaches, reads land here and wait. */
+const SCRATCH_SIZE = 256 * 1024;
+
+const sinks = new WeakMap<Socket, (sink: ReplySink) => void>();
+
+/**
+ * Makes `input` deliver to `sink` if it is the host end of a {@link ReplySocket}; returns false
+ * (nothing done) for any other stream, which the channel then reads through `data` events.
+ */
+export function attachReplySink(input: unknown, sink: ReplySink): boolean {
+  const attach = sinks.get(input as Socket);
+  if (attach === undefined) return false;
+  sinks.delete(input as Socket);
+  attach(sink);
+  return true;
+}
+
+/**
+ * Opens a {@link ReplySocket}: listens on a fresh path in a private (0700) temporary directory,
+ * connects to it, and removes the path and directory as soon as the one connection is made.
+ * Rejects with `UMD_START_FAILED` if the socket cannot be set up.
+ */
+export async function openReplySocket(): Promise<ReplySocket> {
+  const dir = mkdtempSync(join(tmpdir(), 'umd-'));
+  const path = join(dir, 'reply.sock');
+  const server: Server = createServer({ pauseOnConnect: true });
+  // Bytes read before a channel attaches (HELLO, usually) are copied here and replayed on attach.
+  const early: Uint8Array[] = [];
+  const scratch = new Uint8Array(SCRATCH_SIZE);
+  let sink: ReplySink | undefined;
+  let hostEnd: Socket | undefined;
+  try {
+    const handlerEnd = await new Promise<Socket>((resolve, reject) => {
+      const fail = (cause: Error) => reject(new UmdError(UmdErrorCode.START_FAILED, `cannot open the reply socket: ${cause.message}`, { cause }));
+      server.once('error', fail);
+      server.once('connection', (socket: Socket) => {
+        server.off('error', fail);
+        hostEnd?.off('error', fail);
+        resolve(socket);
+      });
+      server.listen(path, () => {
+        hostEnd = createConnection({
+          path,
+          onread: {
+            buffer: () => (sink ? sink.target() : scratch),
+            callback: (count: number, into: Uint8Array): boolean => {
+              // A read into the sink's own target goes straight to it; one that landed in the
+              // scratch buffer (chosen before the sink attached) is replayed or kept for later.
+              if (sink && into !== scratch) sink.consume(count, into);
+              else if (sink) replay(sink, into.subarray(0, count));
+              else early.push(into.slice(0, count));
+              return true; // never pause: a channel that is done discards, so the handler never blocks
+            },
+          },
+        });
+        hostEnd.once('error', fail);
+      });
+    });
+    const host = hostEnd!;
+    sinks.set(host, (attached) => {
+      // Attached from a channel's constructor: replay what came early one microtask later, so
+      // nothing is emitted before the caller can listen (live reads are callbacks of a later tick).
+      queueMicrotask(() => {
+        sink = attached;
+        for (const chunk of early.splice(0)) replay(attached, chunk);
+      });
+    });
+    let released = false;
+    return {
+      handlerEnd,
+      hostEnd: host,
+      release() {
+        if (released) return;
+        released = true;
+        handlerEnd.destroy();
+      },
+    };
+  } catch (error) {
+    hostEnd?.destroy();
+    throw error;
+  } finally {
+    // The path is only needed for the one connect: no one else can reach the pair afterwards.
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

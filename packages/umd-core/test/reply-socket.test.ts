@@ -1,0 +1,110 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FramedChannel, RawChannel, openReplySocket } from '../src/index.js';
+import { compileC } from './helpers/compile.js';
+import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+
+// The same exchanges as echo.test.ts and faults.test.ts, with the handler's fd 1 a reply socket
+// (read straight into reply buffers) instead of a stdio pipe.
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SIZES = [0, 1, 64, 16 * KiB - 1, 16 * KiB, 64 * KiB, 64 * KiB + 1, MiB, 16 * MiB, 64 * MiB];
+
+afterEach(async () => {
+  expect(await reapHandlers()).toEqual([]);
+});
+
+let echoC: Awaited<ReturnType<typeof compileC>>;
+beforeAll(async () => {
+  echoC = await compileC(fixture('echo.c'), 'echo-c-socket');
+});
+afterAll(() => echoC?.cleanup());
+
+async function startWithSocket(file: string, mode: 'framed' | 'raw', env: Record<string, string> = {}) {
+  const replySocket = await openReplySocket();
+  const handler = spawnHandler(file, mode, env, replySocket.handlerEnd);
+  expect(handler.child.stdout).toBeNull();
+  return { handler, replySocket };
+}
+
+const handlers = [
+  { lang: 'JS', file: () => fixture('echo.mjs') },
+  { lang: 'C', file: () => echoC.executable },
+];
+
+for (const { lang, file } of handlers) {
+  describe(`${lang} echo handler over a reply socket`, () => {
+    it('framed mode echoes 0 B to 64 MiB, then exits 0 at end of input', async () => {
+      const { handler, replySocket } = await startWithSocket(file(), 'framed');
+      const channel = FramedChannel.fromChild(handler.child, { replySocket });
+      await channel.waitForHello({ timeoutMs: 10_000 });
+      for (const size of SIZES) {
+        const payload = pattern(size, size);
+        const reply = await channel.request(payload, { timeoutMs: 20_000 });
+        expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
+      }
+      channel.close();
+      expect(await handler.exited).toEqual({ code: 0, signal: null });
+    }, 60_000);
+
+    it('pipelines 300 requests of mixed sizes with maxInFlight 16', async () => {
+      const { handler, replySocket } = await startWithSocket(file(), 'framed');
+      const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 16, replySocket });
+      const sizes = Array.from({ length: 300 }, (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1, 300 * KiB][i % 7]!);
+      const replies = await Promise.all(sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })));
+      replies.forEach((reply, i) => expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true));
+      channel.close();
+      expect(await handler.exited).toEqual({ code: 0, signal: null });
+    }, 60_000);
+
+    it('raw mode echoes 1 B, 128 KiB and 16 MiB', async () => {
+      for (const size of [1, 128 * KiB, 16 * MiB]) {
+        const { handler, replySocket } = await startWithSocket(file(), 'raw', { ECHO_REQUEST_SIZE: String(size) });
+        const channel = RawChannel.fromChild(handler.child, { replySocket });
+        for (let round = 0; round < 2; round++) {
+          const payload = pattern(size, size + round);
+          expect(sameBytes(await channel.exchange(payload, size, { timeoutMs: 20_000 }), payload), `raw echo of ${size} bytes`).toBe(true);
+        }
+        channel.close();
+        expect(await handler.exited).toEqual({ code: 0, signal: null });
+      }
+    }, 60_000);
+  });
+}
+
+describe('reply socket', () => {
+  it('keeps what the handler sent before the channel was attached (HELLO)', async () => {
+    const { handler, replySocket } = await startWithSocket(fixture('echo.mjs'), 'framed');
+    await sleep(500); // the HELLO is read into the socket's own buffer meanwhile
+    const channel = FramedChannel.fromChild(handler.child, { replySocket });
+    expect((await channel.waitForHello({ timeoutMs: 10_000 })).name).toBeTruthy();
+    expect(sameBytes(await channel.request(pattern(100 * KiB), { timeoutMs: 10_000 }), pattern(100 * KiB))).toBe(true);
+    channel.close();
+    expect(await handler.exited).toEqual({ code: 0, signal: null });
+  }, 20_000);
+
+  it('a handler that exits mid-reply: UMD_HANDLER_EXITED with its exit code', async () => {
+    const { handler, replySocket } = await startWithSocket(fixture('exit-mid-reply.mjs'), 'framed');
+    const channel = FramedChannel.fromChild(handler.child, { replySocket });
+    await channel.waitForHello({ timeoutMs: 10_000 });
+    await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'UMD_HANDLER_EXITED', exitCode: 3 });
+    expect(channel.closed).toBe(true);
+  }, 20_000);
+
+  it('raw mode: a reply cut short: UMD_SHORT_READ with the exit code', async () => {
+    const { handler, replySocket } = await startWithSocket(fixture('short-raw.mjs'), 'raw');
+    const channel = RawChannel.fromChild(handler.child, { replySocket });
+    await expect(channel.exchange(pattern(8), 128 * KiB, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'UMD_SHORT_READ', exitCode: 4 });
+  }, 20_000);
+
+  it('raw mode: more bytes than asked for close the channel with UMD_PROTOCOL and kill the handler', async () => {
+    const { handler, replySocket } = await startWithSocket(fixture('echo.mjs'), 'raw', { ECHO_REQUEST_SIZE: String(64 * KiB) });
+    const channel = RawChannel.fromChild(handler.child, { replySocket });
+    // The echo answers 64 KiB; asking for 32 KiB leaves 32 KiB nobody asked for.
+    const closed = new Promise((resolve) => channel.once('close', resolve));
+    await channel.exchange(pattern(64 * KiB), 32 * KiB, { timeoutMs: 10_000 }).catch(() => {});
+    await closed;
+    expect(channel.closeReason?.code).toBe('UMD_PROTOCOL');
+    expect((await handler.exited).signal).toBe('SIGKILL');
+  }, 20_000);
+});
