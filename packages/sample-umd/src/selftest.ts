@@ -110,8 +110,6 @@ export async function runSelftest(options: SelftestOptions = {}): Promise<Selfte
       signal?.throwIfAborted();
       if (i > 0 && i % unloadEvery === 0) {
         await driver.unload();
-        // Deliberate restarts are not crashes: keep them out of the restart budget.
-        manager.resetRestartBudget();
         log(`  ${i} requests done; loader unloaded`);
       }
       if (i === killBetweenAt) await killBetweenRequests(driver, check, log, problems);

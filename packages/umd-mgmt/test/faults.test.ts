@@ -99,6 +99,17 @@ describe('faults', () => {
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
   });
 
+  it('deliberate stop() and unload() do not spend the restart budget', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), restartBudget: { maxStarts: 2, windowMs: 60_000 } });
+    for (let i = 0; i < 3; i++) {
+      expect(new TextDecoder().decode(await m.request(text(`u${i}`)))).toBe(`u${i}`);
+      await m.unload();
+      expect(new TextDecoder().decode(await m.request(text(`s${i}`)))).toBe(`s${i}`);
+      await m.stop();
+    }
+    expect(m.stats().starts).toBe(6);
+  });
+
   it('the restart window passes: starts are allowed again', async () => {
     const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'exit-at-start' }, restartBudget: { maxStarts: 1, windowMs: 1500 } });
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');

@@ -208,6 +208,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       // Failed handlers were SIGKILLed already: wait until they are really gone.
       await Promise.all([...this.#live].map((h) => h.process.exited));
       this.#state = previous === 'idle' ? 'idle' : 'stopped';
+      // The budget catches crash loops; a deliberate stop ends any loop, so the next start is not a restart.
+      this.#budget.reset();
       debug('%s: stopped', this.#options.name);
     })().finally(() => {
       this.#stopping = undefined;
@@ -226,7 +228,10 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     if (loader) this.emit('unload', { name: loader.name });
   }
 
-  /** Forgets recorded starts, so a manager in `UMD_CRASH_LOOP` may start again at once. */
+  /**
+   * Forgets recorded starts, so a manager in `UMD_CRASH_LOOP` may start again at once.
+   * `stop()` and `unload()` do this too: starts after a deliberate stop are not crash restarts.
+   */
   resetRestartBudget(): void {
     this.#budget.reset();
   }
