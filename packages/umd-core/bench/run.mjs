@@ -31,11 +31,13 @@ const transports = [
   framed(16),
   raw(),
   framed(1, { replySocket: true }),
+  framed(16, { replySocket: true }),
   raw({ replySocket: true }),
+  framed(1, { replySocket: true, reuse: true }),
+  raw({ replySocket: true, reuse: true }),
+  framed(1, { replySocket: true, tunedMalloc: true }),
   ipc('json'),
   ipc('advanced'),
-  framed(1, { tunedMalloc: true }),
-  framed(1, { replySocket: true, tunedMalloc: true }),
 ];
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -50,15 +50,17 @@ async function spawnEcho(env, replySocket) {
 }
 
 /** umd framed mode; `window` requests kept in flight (1 = serialized, like the kernel). */
-export function framed(window, { tunedMalloc = false, replySocket = false } = {}) {
+export function framed(window, { tunedMalloc = false, replySocket = false, reuse = false } = {}) {
   let child, channel, payload;
+  const variant = [replySocket && 'reply socket', reuse && 'reuseRequestBuffers', tunedMalloc && 'handler malloc tuned'].filter(Boolean);
   return {
-    name: `umd framed, maxInFlight ${window}${replySocket ? ', reply socket' : ''}${tunedMalloc ? ', handler malloc tuned' : ''}`,
-    key: `framed-${window}${replySocket ? '-socket' : ''}${tunedMalloc ? '-tuned' : ''}`,
+    name: [`umd framed, maxInFlight ${window}`, ...variant].join(', '),
+    key: `framed-${window}${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}${tunedMalloc ? '-tuned' : ''}`,
     async open(size) {
       if (!child) {
         let socket;
-        ({ child, socket } = await spawnEcho({ ...(tunedMalloc ? TUNED_MALLOC : {}), UMD_PROTOCOL: 'framed' }, replySocket));
+        const env = { ...(tunedMalloc ? TUNED_MALLOC : {}), ...(reuse ? { BENCH_REUSE: '1' } : {}), UMD_PROTOCOL: 'framed' };
+        ({ child, socket } = await spawnEcho(env, replySocket));
         channel = FramedChannel.fromChild(child, { maxInFlight: window, replySocket: socket });
         await channel.waitForHello({ timeoutMs: 10_000 });
       }
@@ -89,16 +91,17 @@ export function framed(window, { tunedMalloc = false, replySocket = false } = {}
 }
 
 /** umd raw mode: the request size is fixed per handler, so one handler per payload size. */
-export function raw({ replySocket = false } = {}) {
+export function raw({ replySocket = false, reuse = false } = {}) {
   let child, channel, payload;
+  const variant = [replySocket && 'reply socket', reuse && 'reuseRequestBuffers'].filter(Boolean);
   return {
-    name: `umd raw${replySocket ? ', reply socket' : ''}`,
-    key: `raw${replySocket ? '-socket' : ''}`,
+    name: ['umd raw', ...variant].join(', '),
+    key: `raw${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}`,
     async open(size) {
       await this.closeChild();
       payload = payloadOf(size);
       let socket;
-      ({ child, socket } = await spawnEcho({ UMD_PROTOCOL: 'raw', BENCH_REQUEST_SIZE: String(size) }, replySocket));
+      ({ child, socket } = await spawnEcho({ UMD_PROTOCOL: 'raw', BENCH_REQUEST_SIZE: String(size), ...(reuse ? { BENCH_REUSE: '1' } : {}) }, replySocket));
       channel = RawChannel.fromChild(child, { replySocket: socket });
     },
     async run(count) {

@@ -93,4 +93,36 @@ describe('RequestDispatcher', () => {
     await dispatcher.whenIdle();
     expect(aborted).toBe(true);
   });
+
+  it('reports each payload as done once its answer is sent: sync, async, thrown, cancelled before start', async () => {
+    const events: string[] = [];
+    const dispatcher = new RequestDispatcher(
+      async (payload) => {
+        if (payload[0] === 2) throw new Error('no');
+        if (payload[0] === 3) await new Promise((resolve) => setTimeout(resolve, 5));
+        return payload;
+      },
+      (type, id) => events.push(`sent ${type} ${id}`),
+      1,
+      (payload) => events.push(`done ${payload[0]}`),
+    );
+    const request = (id: number) => dispatcher.handleFrame({ type: FrameType.Request, id, payload: Uint8Array.of(id) });
+    request(3);
+    request(4);
+    dispatcher.handleFrame({ type: FrameType.Cancel, id: 4, payload: new Uint8Array(0) });
+    request(2);
+    await dispatcher.whenIdle();
+    const sync = new RequestDispatcher((payload) => payload, (type, id) => events.push(`sent ${type} ${id}`), 1, (payload) => events.push(`done ${payload[0]}`));
+    sync.handleFrame({ type: FrameType.Request, id: 5, payload: Uint8Array.of(5) });
+    expect(events).toEqual([
+      `sent ${FrameType.Error} 4`,
+      'done 4',
+      `sent ${FrameType.Reply} 3`,
+      'done 3',
+      `sent ${FrameType.Error} 2`,
+      'done 2',
+      `sent ${FrameType.Reply} 5`,
+      'done 5',
+    ]);
+  });
 });

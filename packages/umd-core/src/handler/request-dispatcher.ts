@@ -52,11 +52,14 @@ export class RequestDispatcher {
   #idleWaiters: Array<() => void> = [];
   /** Called when the last pending request settled asynchronously. */
   onIdle: (() => void) | undefined;
+  /** Called with a request's payload once its answer was sent (or it was dropped): its memory may be reused. */
+  readonly #done: ((payload: Uint8Array) => void) | undefined;
 
-  constructor(handler: RequestHandler, send: SendFrame, concurrency = 1) {
+  constructor(handler: RequestHandler, send: SendFrame, concurrency = 1, done?: (payload: Uint8Array) => void) {
     this.#handler = handler;
     this.#send = send;
     this.#concurrency = concurrency;
+    this.#done = done;
   }
 
   /** No request is running or waiting. */
@@ -91,9 +94,11 @@ export class RequestDispatcher {
       const running = this.#active.get(id);
       if (running === undefined) {
         // Not started yet: answer at once so the host can forget the id.
+        const dropped = this.#waiting.find((waiting) => waiting.id === id);
         this.#waiting = this.#waiting.filter((waiting) => waiting.id !== id);
         this.#active.delete(id);
         this.#send(FrameType.Error, id, encodeErrorPayload(ECANCELED, 'cancelled before it started'));
+        if (dropped) this.#done?.(dropped.payload);
       } else if (!running.cancelled) {
         running.cancelled = true;
         running.controller?.abort(new Error(`request ${id} was cancelled by the host`));
@@ -111,24 +116,27 @@ export class RequestDispatcher {
       result = this.#handler(payload, new RequestContext(id, running));
     } catch (error) {
       this.#answerError(id, error);
+      this.#done?.(payload);
       return;
     }
     if (!isThenable(result)) {
       this.#answer(id, result);
+      this.#done?.(payload);
       return;
     }
     this.#running++;
     this.#active.set(id, running);
     Promise.resolve(result).then(
-      (reply) => this.#finishAsync(id, () => this.#answer(id, reply)),
-      (error: unknown) => this.#finishAsync(id, () => this.#answerError(id, error)),
+      (reply) => this.#finishAsync(id, payload, () => this.#answer(id, reply)),
+      (error: unknown) => this.#finishAsync(id, payload, () => this.#answerError(id, error)),
     );
   }
 
-  #finishAsync(id: number, answer: () => void): void {
+  #finishAsync(id: number, payload: Uint8Array, answer: () => void): void {
     this.#active.delete(id);
     this.#running--;
     answer();
+    this.#done?.(payload);
     this.#startWaiting();
     this.#settled();
   }

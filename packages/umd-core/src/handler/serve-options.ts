@@ -18,6 +18,14 @@ export interface ServeOptions {
   readMode?: ReadMode;
   /** Exit the process when done (default true): 0 on end of input, 2 on a protocol violation. If false, `serve()` resolves or rejects instead. */
   exitOnEnd?: boolean;
+  /**
+   * Reuse the memory of large request payloads (64 KiB and more) once their request is answered
+   * (default false). Then a payload is valid only until the handler's reply or error is sent: copy
+   * what you keep beyond that. Returning the payload itself as the reply is fine (it is written out
+   * before the memory is reused). Saves the page faults of a fresh buffer per large request; the
+   * process keeps up to `concurrency + 1` buffers of the largest sizes seen.
+   */
+  reuseRequestBuffers?: boolean;
 }
 
 /** Checked, defaulted options. */
@@ -27,6 +35,7 @@ export interface ResolvedServeOptions {
   concurrency: number;
   readMode: ReadMode;
   exitOnEnd: boolean;
+  reuseRequestBuffers: boolean;
 }
 
 function invalid(message: string): UmdError {
@@ -36,12 +45,12 @@ function invalid(message: string): UmdError {
 /** Validates `serve()` options up front, each with a typed error. */
 export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
   if (typeof options !== 'object' || options === null) throw invalid('serve() needs an options object with a name');
-  const { name, maxPayload = DEFAULT_MAX_PAYLOAD, concurrency = 1, readMode = 'blocking', exitOnEnd = true } = options;
+  const { name, maxPayload = DEFAULT_MAX_PAYLOAD, concurrency = 1, readMode = 'blocking', exitOnEnd = true, reuseRequestBuffers = false } = options;
   if (typeof name !== 'string' || name.length === 0) throw invalid('options.name must be a non-empty string');
   if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
     throw invalid(`options.maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`);
   }
   if (!Number.isInteger(concurrency) || concurrency < 1) throw invalid(`options.concurrency must be an integer >= 1, got ${concurrency}`);
   if (readMode !== 'blocking' && readMode !== 'stream') throw invalid(`options.readMode must be 'blocking' or 'stream', got ${String(readMode)}`);
-  return { name, maxPayload, concurrency, readMode, exitOnEnd: exitOnEnd !== false };
+  return { name, maxPayload, concurrency, readMode, exitOnEnd: exitOnEnd !== false, reuseRequestBuffers: reuseRequestBuffers === true };
 }

@@ -12,6 +12,12 @@ export interface RawServeOptions {
   handle(request: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** Exit the process when done (default true): 0 at end of input, 1 on failure. If false, `serveRaw()` resolves or rejects instead. */
   exitOnEnd?: boolean;
+  /**
+   * Read every request into the same buffer (default false): a request is then valid only until
+   * its reply is written; copy what you keep. Returning the request itself is fine. Saves the page
+   * faults of a fresh buffer per large request.
+   */
+  reuseRequestBuffers?: boolean;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -38,7 +44,7 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
   } catch (error) {
     return Promise.reject(error);
   }
-  const { requestSize, handle, exitOnEnd = true } = options;
+  const { requestSize, handle, exitOnEnd = true, reuseRequestBuffers = false } = options;
   guardStdout();
   return new Promise<void>((resolve, reject) => {
     let finished = false;
@@ -63,7 +69,8 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
     /** Answers the full request; resolves (or returns) when the reply is written. */
     const answer = (): void | Promise<void> => {
       const current = request;
-      request = allocatePayload(requestSize);
+      // Reused: the next read into it waits until this reply is written (both paths below).
+      if (reuseRequestBuffers !== true) request = allocatePayload(requestSize);
       filled = 0;
       const result = handle(current);
       if (isThenable(result)) return Promise.resolve(result).then(reply);

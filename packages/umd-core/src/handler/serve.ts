@@ -10,6 +10,7 @@ import { type ServeOptions, resolveServeOptions } from './serve-options.js';
 import { StdinFrameReader } from './stdin-frame-reader.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
+import { PayloadPool } from './payload-pool.js';
 
 /** Exit status of a handler that saw the host break the protocol. */
 export const PROTOCOL_EXIT_CODE = 2;
@@ -37,7 +38,7 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
   } catch (error) {
     return Promise.reject(error);
   }
-  const { name, maxPayload, concurrency, readMode, exitOnEnd } = resolved;
+  const { name, maxPayload, concurrency, readMode, exitOnEnd, reuseRequestBuffers } = resolved;
   guardStdout();
   return new Promise<void>((resolve, reject) => {
     let finished = false;
@@ -69,8 +70,9 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
       }
     };
     send(FrameType.Hello, 0, encodeHello({ version: PROTOCOL_VERSION, maxPayload, name }));
-    const dispatcher = new RequestDispatcher(handler, send, concurrency);
-    const decoder = new FrameDecoder({ maxPayload, allocate: allocatePayload });
+    const pool = reuseRequestBuffers ? new PayloadPool(concurrency + 1) : undefined;
+    const dispatcher = new RequestDispatcher(handler, send, concurrency, pool && ((payload) => pool.release(payload)));
+    const decoder = new FrameDecoder({ maxPayload, allocate: pool ? (length) => pool.acquire(length) : allocatePayload });
     reader = new StdinFrameReader(
       decoder,
       dispatcher,

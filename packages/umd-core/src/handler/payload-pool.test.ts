@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { PayloadPool } from './payload-pool.js';
+
+const KiB = 1024;
+
+describe('PayloadPool', () => {
+  it('hands a released large buffer out again, for the same or a smaller length', () => {
+    const pool = new PayloadPool(2);
+    const first = pool.acquire(128 * KiB);
+    pool.release(first);
+    const again = pool.acquire(100 * KiB);
+    expect(again.buffer).toBe(first.buffer);
+    expect(again.byteLength).toBe(100 * KiB);
+    // Not free any more: the next one is fresh.
+    expect(pool.acquire(100 * KiB).buffer).not.toBe(first.buffer);
+  });
+
+  it('never pools small payloads and never hands out a buffer that is in use', () => {
+    const pool = new PayloadPool(2);
+    const small = pool.acquire(1000);
+    pool.release(small);
+    expect(pool.acquire(1000).buffer).not.toBe(small.buffer);
+    const a = pool.acquire(64 * KiB);
+    const b = pool.acquire(64 * KiB);
+    expect(a.buffer).not.toBe(b.buffer);
+    pool.release(a);
+    pool.release(a); // twice: still one entry
+    const c = pool.acquire(64 * KiB);
+    const d = pool.acquire(64 * KiB);
+    expect(c.buffer).toBe(a.buffer);
+    expect(d.buffer).not.toBe(a.buffer);
+  });
+
+  it('keeps at most `capacity` free buffers, the largest, and picks the smallest that fits', () => {
+    const pool = new PayloadPool(2);
+    const [a, b, c] = [pool.acquire(64 * KiB), pool.acquire(256 * KiB), pool.acquire(128 * KiB)];
+    pool.release(a);
+    pool.release(b);
+    pool.release(c); // a (smallest) is dropped
+    expect(pool.acquire(64 * KiB).buffer).toBe(c.buffer);
+    expect(pool.acquire(64 * KiB).buffer).toBe(b.buffer);
+    expect(pool.acquire(64 * KiB).buffer).not.toBe(a.buffer);
+  });
+});
