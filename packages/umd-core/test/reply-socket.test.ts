@@ -108,3 +108,14 @@ describe('reply socket', () => {
     expect((await handler.exited).signal).toBe('SIGKILL');
   }, 20_000);
 });
+
+describe('reply socket, unusual order', () => {
+  it('a channel over a reply socket destroyed before it was attached fails its requests at once', async () => {
+    const replySocket = await openReplySocket();
+    replySocket.release();
+    replySocket.hostEnd.destroy(new Error('gone'));
+    await sleep(50);
+    const channel = new FramedChannel(replySocket.hostEnd, new (await import('node:stream')).PassThrough());
+    await expect(channel.waitForHello({ timeoutMs: 5000 })).rejects.toMatchObject({ code: 'UMD_CLOSED' });
+  });
+});

@@ -104,7 +104,8 @@ export class FramedChannel extends EventEmitter {
     input.on('close', this.#onEnd);
     input.on('error', this.#onStreamError);
     output.on('error', this.#onStreamError);
-    if (input.readableEnded) queueMicrotask(this.#onEnd);
+    // Already over (its end or close event is gone): fail pending work at once rather than hang.
+    if (input.readableEnded || input.destroyed) queueMicrotask(this.#onEnd);
   }
 
   /**

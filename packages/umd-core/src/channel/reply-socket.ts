@@ -105,7 +105,12 @@ export async function openReplySocket(): Promise<ReplySocket> {
       });
     });
     const host = hostEnd!;
+    // Until a channel listens, an error must not crash the process: the channel sees the socket
+    // destroyed when it attaches and fails its requests then.
+    const ignore = () => {};
+    host.on('error', ignore);
     sinks.set(host, (attached) => {
+      host.off('error', ignore);
       // Attached from a channel's constructor: replay what came early one microtask later, so
       // nothing is emitted before the caller can listen (live reads are callbacks of a later tick).
       queueMicrotask(() => {
