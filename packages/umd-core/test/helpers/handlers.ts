@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { isAlive } from '../../src/testing/process-table.js';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -39,18 +39,6 @@ export function spawnHandler(
   return { child, stderr: () => stderr, exited };
 }
 
-/** True while `/proc/<pid>` exists and is not a zombie. */
-export function processAlive(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return false;
-  try {
-    const state = readFileSync(stat, 'utf8').split(') ')[1]?.[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Kills every handler this test spawned that still runs (a test that wants to prove a handler
  * exits on its own checks `exited` first) and returns the pids found alive in /proc afterwards.
@@ -66,7 +54,7 @@ export async function reapHandlers(): Promise<number[]> {
       }
     }),
   );
-  return children.map((child) => child.pid!).filter((pid) => processAlive(pid));
+  return children.map((child) => child.pid!).filter((pid) => isAlive(pid));
 }
 
 /** Deterministic test bytes: `size` bytes starting at `seed`. */
