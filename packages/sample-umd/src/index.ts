@@ -1,6 +1,6 @@
 /**
  * `@umd/sample-umd`: the sample user mode driver (the kernel's UMD selftest, ported) and the
- * template for new drivers. Contract, host-side manager, selftest and process-table helpers.
+ * template for new drivers. Contract, host-side manager, selftest, and (from `@umd/core/testing`) the process-table helpers.
  * @packageDocumentation
  */
 export {
@@ -18,7 +18,7 @@ export {
 export { type HandlerEntry, type HandlerKind, handlerKinds, handlers, isHandlerKind } from './handlers.js';
 export { type CheckOptions, type CheckResult, createSampleManager, SampleManager, type SampleManagerOptions } from './manager.js';
 export { runSelftest, type SelftestOptions, type SelftestReport } from './selftest.js';
-export { childrenOf, isAlive, type ProcessInfo, readProcess } from './process-table.js';
+export { childrenOf, isAlive, type ProcessInfo, readProcess } from '@umd/core/testing';
 export { waitForExit } from './wait-for-exit.js';
 // #region sample-only
 export { runSampleDemo, type DemoLog } from './demo.js';

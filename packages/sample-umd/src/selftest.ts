@@ -12,7 +12,7 @@ import { isUmdError, UmdError, UmdErrorCode } from '@umd/core';
 import { REPLY_SIZE } from './contract.js';
 import { type HandlerKind, handlers } from './handlers.js';
 import { createSampleManager, type SampleManager, type SampleManagerOptions } from './manager.js';
-import { childrenOf, isAlive } from './process-table.js';
+import { childrenOf, isAlive } from '@umd/core/testing';
 import { waitForExit } from './wait-for-exit.js';
 
 /** Options of {@link runSelftest}. */
