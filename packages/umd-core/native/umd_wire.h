@@ -2,7 +2,7 @@
  * umd_wire.h - the umd wire format, version 1, for handlers (and hosts) written in C.
  *
  * Single header, no dependencies beyond POSIX: include it and call the functions, all of which
- * are static inline. The format is specified in wire-format.md (shipped with @umd/core's docs):
+ * are static inline. The format is specified on the docs site's wire-format page (packages/docs/src/reference/wire-format.md):
  * a 16-byte little-endian header (magic "UMD1", type, flags, reserved, id, length), then the
  * payload. In raw mode there is no header: use umd_read_full / umd_write_full directly.
  *
