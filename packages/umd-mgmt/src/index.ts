@@ -13,10 +13,10 @@ export {
   type UmdManagerState,
   type UmdManagerStats,
 } from './manager/umd-manager.js';
-export type { UmdManagerOptions } from './manager/manager-options.js';
+export type { TransportOptions, UmdManagerOptions } from './manager/manager-options.js';
 export type { RestartBudgetOptions } from './manager/restart-budget.js';
 export type { LatencySummary } from './manager/latency-stats.js';
 export type { SandboxOptions } from './process/node-flags.js';
-export { ENV_ALLOW_LIST } from './process/clean-env.js';
+export { ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from './process/clean-env.js';
 export { DiagnosticsChannels } from './observability/diagnostics.js';
 export type { BlobManifest } from './build/blob-manifest.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../src/build.js';
-import { defineLoader, ENV_ALLOW_LIST } from '../src/index.js';
+import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from '../src/index.js';
 import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
 import { descendantsOf } from './helpers/process-table.js';
 
@@ -51,21 +51,26 @@ describe('blob integrity', () => {
 });
 
 describe('clean environment', () => {
-  it('the handler sees only allow-listed host variables, UMD_PROTOCOL and the env option', async () => {
+  it("the handler sees only allow-listed host variables, UMD_PROTOCOL, the manager's allocator settings and the env option", async () => {
     const saved = { ...process.env };
     process.env.NODE_OPTIONS = '--max-old-space-size=123';
     process.env.UMD_TEST_SECRET = 'do not leak';
+    // The host's own allocator variables must not leak either: the handler gets the manager's values.
+    process.env.MALLOC_TOP_PAD_ = '12345';
+    process.env.MALLOC_ARENA_MAX = '1';
     process.env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS ?? '/etc/ssl/certs/ca-certificates.crt';
     try {
       const m = managed({ loader: fixtureLoader('echo'), env: { FIXTURE_EXTRA: 'yes' } });
       const env = JSON.parse(str(await m.request(text('env:')))) as Record<string, string>;
-      const allowed = new Set([...ENV_ALLOW_LIST, 'UMD_PROTOCOL', 'FIXTURE_EXTRA']);
+      const allowed = new Set([...ENV_ALLOW_LIST, ...Object.keys(TUNED_ALLOCATOR_ENV), 'UMD_PROTOCOL', 'FIXTURE_EXTRA']);
       expect(Object.keys(env).filter((key) => !allowed.has(key))).toEqual([]);
       expect(env.UMD_PROTOCOL).toBe('framed');
       expect(env.FIXTURE_EXTRA).toBe('yes');
       expect(env.PATH).toBe(process.env.PATH);
       expect(env.NODE_OPTIONS).toBeUndefined();
       expect(env.NODE_EXTRA_CA_CERTS).toBeUndefined();
+      expect(env.MALLOC_ARENA_MAX).toBeUndefined();
+      expect(env.MALLOC_TOP_PAD_).toBe(TUNED_ALLOCATOR_ENV.MALLOC_TOP_PAD_);
     } finally {
       process.env = saved;
     }

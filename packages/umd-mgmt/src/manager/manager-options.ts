@@ -3,6 +3,22 @@ import type { HandlerSession, Loader } from '../loader/loader-types.js';
 import type { SandboxOptions } from '../process/node-flags.js';
 import type { RestartBudgetOptions } from './restart-budget.js';
 
+/** How requests and replies travel between host and handler. Both fast-path defaults are on. */
+export interface TransportOptions {
+  /**
+   * The handler's fd 1 is a reply socket (`openReplySocket()` of `@umd/core`) whose host end the
+   * channel reads straight into reply buffers (true). `false`: Node's stdio pipe, read in 64 KiB
+   * chunks that are copied into the reply. The handler sees an `AF_UNIX` stream socket either way.
+   */
+  replySocket?: boolean;
+  /**
+   * The handler's environment gets `TUNED_ALLOCATOR_ENV` (glibc keeps freed memory for reuse
+   * instead of returning it to the kernel), which makes large requests much cheaper for the
+   * handler at the cost of resident memory (true). Single values can be overridden through `env`.
+   */
+  tuneAllocator?: boolean;
+}
+
 /** Options of `new UmdManager(options)`. Defaults in parentheses in each description. */
 export interface UmdManagerOptions {
   /** Name of this driver, used in errors, logs and events. */
@@ -26,6 +42,8 @@ export interface UmdManagerOptions {
   stopGraceMs?: number;
   /** Extra environment variables for the handler, on top of the allow-list (none). `NODE_OPTIONS` is refused. */
   env?: Record<string, string>;
+  /** Transport fast paths, both on by default: `{ replySocket: true, tuneAllocator: true }`. */
+  transport?: TransportOptions;
   /** Sandbox of the handler process ({ permission: true } for JS handlers). */
   sandbox?: SandboxOptions;
   /** Largest reply payload accepted from a framed handler (64 MiB, the wire format's default). Raw mode: largest `replyLength`. */
@@ -39,7 +57,9 @@ export interface UmdManagerOptions {
 }
 
 /** {@link UmdManagerOptions} with every default filled in. */
-export interface ResolvedManagerOptions extends Omit<UmdManagerOptions, 'maxInFlight' | 'maxQueue' | 'startTimeoutMs' | 'requestTimeoutMs' | 'restartBudget' | 'stopGraceMs' | 'stderrTailLines'> {
+export interface ResolvedManagerOptions
+  extends Omit<UmdManagerOptions, 'maxInFlight' | 'maxQueue' | 'startTimeoutMs' | 'requestTimeoutMs' | 'restartBudget' | 'stopGraceMs' | 'stderrTailLines' | 'transport'> {
+  transport: Required<TransportOptions>;
   maxInFlight: number;
   maxQueue: number;
   startTimeoutMs: number;
@@ -70,6 +90,7 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
     restartBudget: options.restartBudget ?? { maxStarts: 10, windowMs: 60_000 },
     stopGraceMs: options.stopGraceMs ?? 2000,
     stderrTailLines: options.stderrTailLines ?? 32,
+    transport: { replySocket: options.transport?.replySocket ?? true, tuneAllocator: options.transport?.tuneAllocator ?? true },
   };
   check(positiveInt(resolved.maxInFlight), 'maxInFlight must be a positive integer');
   check(Number.isInteger(resolved.maxQueue) && resolved.maxQueue >= 0, 'maxQueue must be a non-negative integer');
@@ -80,6 +101,8 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
   check(nonNegative(resolved.stopGraceMs), 'stopGraceMs must be >= 0');
   check(positiveInt(resolved.stderrTailLines), 'stderrTailLines must be a positive integer');
   if (options.maxPayload !== undefined) check(positiveInt(options.maxPayload) && options.maxPayload <= 0xffffffff, 'maxPayload must be an integer in 1..2^32-1');
+  if (options.transport !== undefined) check(typeof options.transport === 'object' && options.transport !== null, 'transport must be an object');
+  check(typeof resolved.transport.replySocket === 'boolean' && typeof resolved.transport.tuneAllocator === 'boolean', 'transport.replySocket and transport.tuneAllocator must be booleans');
   if (options.env !== undefined) check(typeof options.env === 'object' && options.env !== null, 'env must be an object');
   return resolved;
 }

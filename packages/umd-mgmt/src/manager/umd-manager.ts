@@ -533,6 +533,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         env: this.#options.env,
         sandbox: this.#options.sandbox,
         stagingDir: this.#options.stagingDir,
+        replySocket: this.#options.transport.replySocket,
+        tuneAllocator: this.#options.transport.tuneAllocator,
         stderrTailLines: this.#options.stderrTailLines,
         onStderrLine: (line, pid) => {
           debug('%s[%d] stderr: %s', name, pid, line);
@@ -574,13 +576,15 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   /** Wires a freshly spawned process: channel, exit watch, events. */
   #adopt(proc: HandlerProcess, loader: Loader): ActiveHandler {
     const name = this.#options.name;
+    const replySocket = proc.replySocket ? { replySocket: proc.replySocket } : {};
     const channel =
       loader.mode === 'framed'
         ? FramedChannel.fromChild(proc.child, {
             maxInFlight: this.#options.maxInFlight,
             ...(this.#options.maxPayload !== undefined ? { maxPayload: this.#options.maxPayload } : {}),
+            ...replySocket,
           })
-        : RawChannel.fromChild(proc.child, this.#options.maxPayload !== undefined ? { maxReply: this.#options.maxPayload } : {});
+        : RawChannel.fromChild(proc.child, { ...(this.#options.maxPayload !== undefined ? { maxReply: this.#options.maxPayload } : {}), ...replySocket });
     const h: ActiveHandler = {
       process: proc,
       mode: loader.mode,

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { UmdError, UmdErrorCode } from '@umd/core';
+import type { Readable } from 'node:stream';
+import { openReplySocket, type ReplySocket, UmdError, UmdErrorCode } from '@umd/core';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
 import { type StagedBlob, stageBlob } from './blob-stage.js';
-import { buildHandlerEnv } from './clean-env.js';
+import { buildHandlerEnv, TUNED_ALLOCATOR_ENV } from './clean-env.js';
 import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
 import { LineTail } from './line-tail.js';
 import { nodeArgsFor, type SandboxOptions } from './node-flags.js';
@@ -22,6 +23,10 @@ export interface HandlerProcessOptions {
   env?: Readonly<Record<string, string>>;
   sandbox?: SandboxOptions;
   stagingDir?: string;
+  /** The handler's fd 1 is a reply socket (default) rather than Node's stdio pipe. */
+  replySocket?: boolean;
+  /** Add {@link TUNED_ALLOCATOR_ENV} to the handler's environment (default). */
+  tuneAllocator?: boolean;
   /** Number of stderr lines kept for error reports. */
   stderrTailLines?: number;
   /** Called for every complete stderr line. */
@@ -44,14 +49,16 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * One handler process: a verified private copy of the blob, spawned without a shell in its
- * own process group (so the whole group can be signalled), with a clean environment, stdin
- * and stdout as pipes and stderr captured line by line.
+ * own process group (so the whole group can be signalled), with a clean environment, stdin as
+ * a pipe, stdout as a reply socket (or a pipe) and stderr captured line by line.
  */
 export class HandlerProcess {
-  /** The child process (stdin/stdout are the channel). */
+  /** The child process (its stdin, and its stdout unless a reply socket is used, are the channel). */
   readonly child: ChildProcess;
   /** Its pid, which is also its process group id. */
   readonly pid: number;
+  /** The reply socket that is the handler's fd 1 (then `child.stdout` is null), if one is used. */
+  readonly replySocket: ReplySocket | undefined;
   /** Resolves once the process has exited and its stdio has closed. */
   readonly exited: Promise<ExitInfo>;
   readonly #tail: LineTail;
@@ -60,9 +67,18 @@ export class HandlerProcess {
   #stopping: Promise<ExitInfo> | undefined;
   #referenced = true;
 
-  private constructor(child: ChildProcess, staged: StagedBlob, tail: LineTail, onLine: ((line: string, pid: number) => void) | undefined) {
+  private constructor(
+    child: ChildProcess,
+    replySocket: ReplySocket | undefined,
+    staged: StagedBlob,
+    tail: LineTail,
+    onLine: ((line: string, pid: number) => void) | undefined,
+  ) {
     this.child = child;
+    this.replySocket = replySocket;
     this.pid = child.pid!;
+    // Where the handler's replies arrive: the channel reads this; its end means the handler's fd 1 closed.
+    const output: Readable = replySocket ? replySocket.hostEnd : child.stdout!;
     this.#staged = staged;
     this.#tail = tail;
     const pid = this.pid;
@@ -72,17 +88,26 @@ export class HandlerProcess {
     });
     // A dead handler's pipes may error (EPIPE on write); the channel reports the fault.
     child.stdin!.on('error', () => {});
-    child.stdout!.on('error', () => {});
+    output.on('error', () => {});
     child.stderr!.on('error', () => {});
     // The pipes never hold the host's event loop open; the child handle alone does, while the
     // manager has work pending (see setReferenced): one cheap toggle per idle/busy transition.
-    for (const stream of [child.stdin, child.stdout, child.stderr]) unrefStream(stream);
+    for (const stream of [child.stdin, output, child.stderr]) unrefStream(stream);
     this.exited = new Promise<ExitInfo>((resolve) => {
       let info: ExitInfo | undefined;
       let finishing = false;
-      const finish = () => {
-        if (finishing || info === undefined) return;
+      // Node's 'close' covers the child's own pipes; a reply socket's host end is not one of them,
+      // so its close is awaited as well: every reply byte is delivered before "exited".
+      let closesNeeded = replySocket && !replySocket.hostEnd.destroyed ? 2 : 1;
+      const closed = () => {
+        closesNeeded--;
+        finish();
+      };
+      const finish = (force = false) => {
+        if (finishing || info === undefined || (closesNeeded > 0 && !force)) return;
         finishing = true;
+        // A straggler of the group may have held fd 1 open until the forced finish; it is dead now.
+        replySocket?.hostEnd.destroy();
         const exit = info;
         void this.#groupGone().then(() => {
           const last = tail.end();
@@ -99,45 +124,75 @@ export class HandlerProcess {
         // Stragglers of the group (a native handler's children) must not outlive their leader.
         this.#signalGroup('SIGKILL');
         // The child handle is gone now; if work is pending, let the pipes drain before the host may exit.
-        const timer = setTimeout(finish, CLOSE_AFTER_EXIT_MS);
-        if (this.#referenced) for (const stream of [child.stdout, child.stderr]) refStream(stream);
+        const timer = setTimeout(() => finish(true), CLOSE_AFTER_EXIT_MS);
+        if (this.#referenced) for (const stream of [output, child.stderr]) refStream(stream);
         else timer.unref();
+        finish();
       });
-      child.once('close', finish);
+      child.once('close', closed);
+      if (closesNeeded === 2) replySocket!.hostEnd.once('close', closed);
     });
   }
 
   /**
-   * Verifies and stages the blob, spawns it and waits until the process runs.
-   * @throws UmdError `UMD_BLOB_INTEGRITY` (nothing ran), `UMD_START_FAILED` (spawn failed).
+   * Verifies and stages the blob (and opens the reply socket meanwhile), spawns it and waits
+   * until the process runs. On failure nothing is left: no process, no private copy, no socket.
+   * @throws UmdError `UMD_BLOB_INTEGRITY` (nothing ran), `UMD_START_FAILED` (spawn or socket failed).
    */
   static async start(options: HandlerProcessOptions): Promise<HandlerProcess> {
     const { loader, sandbox = {} } = options;
-    const staged = await stageBlob(loader, { stagingDir: options.stagingDir, uid: sandbox.uid, gid: sandbox.gid });
+    // The socket's listen + connect overlap with reading, digesting and writing the blob.
+    const [socketResult, stagedResult] = await Promise.allSettled([
+      options.replySocket === false ? Promise.resolve(undefined) : openReplySocket(),
+      stageBlob(loader, { stagingDir: options.stagingDir, uid: sandbox.uid, gid: sandbox.gid }),
+    ]);
+    const replySocket = socketResult.status === 'fulfilled' ? socketResult.value : undefined;
+    const closeSocket = () => {
+      replySocket?.release();
+      replySocket?.hostEnd.destroy();
+    };
+    if (stagedResult.status === 'rejected') {
+      closeSocket();
+      throw stagedResult.reason;
+    }
+    const staged = stagedResult.value;
     try {
-      const env = buildHandlerEnv(loader.mode, options.env);
+      if (socketResult.status === 'rejected') throw socketResult.reason;
+      const env = buildHandlerEnv(loader.mode, options.env, process.env, options.tuneAllocator === false ? {} : TUNED_ALLOCATOR_ENV);
       const [command, args] =
         loader.kind === 'js'
           ? [process.execPath, [...nodeArgsFor(staged.file, sandbox), ...loader.args]]
           : [staged.file, [...loader.args]];
       for (let attempt = 0; ; attempt++) {
-        const child = spawn(command, args, {
-          stdio: ['pipe', 'pipe', 'pipe'],
-          env,
-          cwd: '/',
-          detached: true, // own session and process group: stop() signals the whole group
-          shell: false,
-          windowsHide: true,
-          ...(sandbox.uid !== undefined ? { uid: sandbox.uid } : {}),
-          ...(sandbox.gid !== undefined ? { gid: sandbox.gid } : {}),
-        });
-        const error = await new Promise<Error | undefined>((resolve) => {
-          child.once('spawn', () => resolve(undefined));
-          child.once('error', resolve);
-        });
-        if (error === undefined) {
-          const handler = new HandlerProcess(child, staged, new LineTail(options.stderrTailLines), options.onStderrLine);
-          debug('handler %s started: pid %d (%s)', loader.name, handler.pid, loader.kind);
+        let child: ChildProcess | undefined;
+        let error: Error | undefined;
+        try {
+          child = spawn(command, args, {
+            stdio: ['pipe', replySocket ? replySocket.handlerEnd : 'pipe', 'pipe'],
+            env,
+            cwd: '/',
+            detached: true, // own session and process group: stop() signals the whole group
+            shell: false,
+            windowsHide: true,
+            ...(sandbox.uid !== undefined ? { uid: sandbox.uid } : {}),
+            ...(sandbox.gid !== undefined ? { gid: sandbox.gid } : {}),
+          });
+        } catch (thrown) {
+          // Node throws some spawn errors (ETXTBSY among them) instead of emitting 'error'.
+          error = thrown as Error;
+        }
+        if (child !== undefined) {
+          const spawned = child;
+          error = await new Promise<Error | undefined>((resolve) => {
+            spawned.once('spawn', () => resolve(undefined));
+            spawned.once('error', resolve);
+          });
+        }
+        if (child !== undefined && error === undefined) {
+          // The child has its own copy of fd 1 now; the host's copy must go, or the host would never see EOF.
+          replySocket?.release();
+          const handler = new HandlerProcess(child, replySocket, staged, new LineTail(options.stderrTailLines), options.onStderrLine);
+          debug('handler %s started: pid %d (%s, %s)', loader.name, handler.pid, loader.kind, replySocket ? 'reply socket' : 'stdio pipe');
           // A native program is exec'd by now: its file is no longer needed (removed off the start's critical path).
           if (loader.kind === 'native') void staged.remove();
           return handler;
@@ -147,12 +202,13 @@ export class HandlerProcess {
           await sleep(5 * (attempt + 1));
           continue;
         }
-        throw new UmdError(UmdErrorCode.START_FAILED, `${loader.name}: cannot spawn handler: ${error.message}`, {
+        throw new UmdError(UmdErrorCode.START_FAILED, `${loader.name}: cannot spawn handler: ${error!.message}`, {
           cause: error,
           handlerName: loader.name,
         });
       }
     } catch (error) {
+      closeSocket();
       await staged.remove();
       throw error;
     }

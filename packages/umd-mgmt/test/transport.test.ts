@@ -1,0 +1,182 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sha256File } from '../src/build.js';
+import { defineLoader, TUNED_ALLOCATOR_ENV } from '../src/index.js';
+import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+
+/**
+ * What the handler's fd 1 is: `reply-socket` when it is the accepted end of `openReplySocket()`'s
+ * listen + connect (Linux names an accepted AF_UNIX socket after its listener, so /proc/net/unix
+ * shows the `reply.sock` path, even though it was unlinked), `socketpair` for Node's stdio pipe
+ * (an unnamed AF_UNIX socketpair), anything else as is.
+ */
+function stdoutKind(pid: number): string {
+  const link = readlinkSync(`/proc/${pid}/fd/1`);
+  const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+  if (inode === undefined) return link;
+  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[6] === inode) return fields[7]?.endsWith('/reply.sock') ? 'reply-socket' : fields[7] === undefined ? 'socketpair' : fields[7];
+  }
+  return `unknown ${link}`;
+}
+
+/** The environment of a running process, from /proc (the native fixture cannot print its own). */
+function environOf(pid: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+const pattern = (size: number) => Uint8Array.from({ length: size }, (_, i) => (i * 31 + (i >> 11)) & 0xff);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+describe('transport: reply socket', () => {
+  it("by default a JS handler's fd 1 is the reply socket; large replies arrive intact", async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const pid = Number(str(await m.request(text('pid:'))));
+    expect(stdoutKind(pid)).toBe('reply-socket');
+    for (const size of [64 * 1024 + 1, 1 << 20, 16 << 20]) {
+      const payload = pattern(size);
+      expect(sameBytes(await m.request(payload), payload), `echo of ${size} bytes`).toBe(true);
+    }
+  });
+
+  it("transport.replySocket = false gives the handler Node's stdio pipe (a socketpair) instead", async () => {
+    const m = managed({ loader: fixtureLoader('echo'), transport: { replySocket: false } });
+    const pid = Number(str(await m.request(text('pid:'))));
+    expect(stdoutKind(pid)).toBe('socketpair');
+    const payload = pattern(1 << 20);
+    expect(sameBytes(await m.request(payload), payload)).toBe(true);
+  });
+
+  it('a native (C) handler writes its replies to the reply socket too, and recovers from SIGKILL', async () => {
+    const m = managed({ loader: fixtureLoader('native-echo') });
+    const payload = pattern(1 << 20); // the fixture's maximum
+    expect(sameBytes(await m.request(payload), payload)).toBe(true);
+    const first = m.pid!;
+    expect(stdoutKind(first)).toBe('reply-socket');
+    process.kill(first, 'SIGKILL');
+    expect((await rejection(new Promise((_, reject) => m.once('error', reject)))).code).toBe('UMD_HANDLER_EXITED');
+    expect(str(await m.request(text('again')))).toBe('again');
+    expect(m.pid).not.toBe(first);
+    expect(stdoutKind(m.pid!)).toBe('reply-socket');
+  });
+
+  it('a raw handler works over the reply socket, and over the pipe with the opt-out', async () => {
+    for (const replySocket of [true, false]) {
+      const m = managed({ loader: fixtureLoader('raw'), transport: { replySocket } });
+      const reply = await m.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 16);
+      expect([...reply.subarray(0, 8)]).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+      expect(stdoutKind(m.pid!)).toBe(replySocket ? 'reply-socket' : 'socketpair');
+    }
+  });
+
+  describe('leaves nothing behind', () => {
+    let saved: string | undefined;
+    let privateTmp: string;
+    beforeEach(async () => {
+      saved = process.env.TMPDIR;
+      privateTmp = await mkdtemp(join(tmpdir(), 'umd-transport-test-'));
+      process.env.TMPDIR = privateTmp; // where openReplySocket() (and the blob staging) make their directories
+    });
+    afterEach(() => {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    });
+
+    const socketFds = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false;
+      }
+    }).length;
+
+    async function settles(check: () => boolean): Promise<boolean> {
+      for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      return check();
+    }
+
+    it('removes the socket directory once connected, and the private copy after HELLO', async () => {
+      const m = managed({ loader: fixtureLoader('echo') });
+      expect(str(await m.request(text('hi')))).toBe('hi');
+      expect(await settles(() => readdirSync(privateTmp).length === 0), `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`).toBe(true);
+    });
+
+    it.runIf(process.getuid?.() === 0)('a failed spawn (EACCES) releases both socket ends and removes every directory', async () => {
+      // The staging parent is root's 0700 directory: the handler's uid cannot reach its copy, so execve fails.
+      const stagingDir = await mkdtemp(join(privateTmp, 'staging-'));
+      const before = socketFds();
+      const m = managed({ loader: fixtureLoader('native-echo'), stagingDir, sandbox: { uid: 65534, gid: 65534 } });
+      const error = await rejection(m.request(text('x')));
+      expect(error).toMatchObject({ code: 'UMD_START_FAILED', message: expect.stringMatching(/cannot spawn handler: .*EACCES/) });
+      expect(readdirSync(stagingDir)).toEqual([]);
+      expect(readdirSync(privateTmp)).toEqual([basename(stagingDir)]);
+      expect(await settles(() => socketFds() === before), `host socket fds: ${before} before, ${socketFds()} after`).toBe(true);
+    });
+
+    it('a handler that dies before HELLO releases both socket ends and leaves no directory', async () => {
+      // A native "executable" that is no program: it fails after staging and the socket are done
+      // (execvp hands it to /bin/sh, which exits 127 before any HELLO).
+      const dir = await mkdtemp(join(saved ?? '/tmp', 'umd-notaprogram-'));
+      const file = join(dir, 'not-a-program');
+      await writeFile(file, 'just text, no #! line\n');
+      await chmod(file, 0o755);
+      const before = socketFds();
+      const m = managed({ loader: defineLoader({ name: 'broken', mode: 'framed', executable: file, sha256: await sha256File(file) }) });
+      const error = await rejection(m.request(text('x')));
+      expect(error.code).toBe('UMD_START_FAILED');
+      // The socket directory went at connect; the private copy is removed off the failure path.
+      expect(readdirSync(privateTmp).filter((name) => !name.startsWith('umd-broken-'))).toEqual([]);
+      expect(await settles(() => readdirSync(privateTmp).length === 0), `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`).toBe(true);
+      expect(await settles(() => socketFds() === before), `host socket fds: ${before} before, ${socketFds()} after`).toBe(true);
+    });
+
+    it('a blob integrity failure closes the socket opened alongside the staging', async () => {
+      const before = socketFds();
+      const m = managed({ loader: fixtureLoader('echo', { sha256: 'f'.repeat(64) }) });
+      expect((await rejection(m.request(text('x')))).code).toBe('UMD_BLOB_INTEGRITY');
+      expect(readdirSync(privateTmp)).toEqual([]);
+      expect(await settles(() => socketFds() === before)).toBe(true);
+    });
+  });
+});
+
+describe('transport: allocator tuning', () => {
+  const tuned = Object.keys(TUNED_ALLOCATOR_ENV);
+
+  it('by default the handler gets the tuned glibc settings, with the manager values', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const env = JSON.parse(str(await m.request(text('env:')))) as Record<string, string>;
+    expect(env).toMatchObject({ MALLOC_MMAP_THRESHOLD_: '268435456', MALLOC_TRIM_THRESHOLD_: '1073741824', MALLOC_TOP_PAD_: '67108864' });
+  });
+
+  it('native handlers get them too', async () => {
+    const m = managed({ loader: fixtureLoader('native-echo') });
+    await m.start();
+    expect(environOf(m.pid!)).toMatchObject(TUNED_ALLOCATOR_ENV);
+  });
+
+  it('transport.tuneAllocator = false leaves them out; env overrides single values', async () => {
+    const off = managed({ loader: fixtureLoader('echo'), transport: { tuneAllocator: false } });
+    const offEnv = JSON.parse(str(await off.request(text('env:')))) as Record<string, string>;
+    expect(Object.keys(offEnv).filter((key) => tuned.includes(key))).toEqual([]);
+    const overridden = managed({ loader: fixtureLoader('echo'), env: { MALLOC_TOP_PAD_: '0' } });
+    const env = JSON.parse(str(await overridden.request(text('env:')))) as Record<string, string>;
+    expect(env).toMatchObject({ ...TUNED_ALLOCATOR_ENV, MALLOC_TOP_PAD_: '0' });
+  });
+
+  it('refuses a transport option of the wrong type', () => {
+    expect(() => managed({ loader: fixtureLoader('echo'), transport: { replySocket: 'yes' as unknown as boolean } })).toThrow(/transport/);
+  });
+});
