@@ -1,9 +1,13 @@
 // The manager's own cost, measured in one run on one machine:
 //  1. 64 B round trips through UmdManager vs the bare @umd/core FramedChannel, same handler
-//     blob, same flags and environment (target: manager <= 10 % slower);
+//     blob, same flags, environment and transport (reply socket, tuned allocator: the manager's
+//     defaults) (target: manager <= 10 % slower);
 //  2. cold start, i.e. the first request including load, digest check, spawn and HELLO: a JS
 //     handler vs a bare `node -e 0` with the same clean environment (target <= 1.3x), and a
-//     native handler (target < 5 ms).
+//     native handler (target < 5 ms); each also with the transport opt-outs, to show what the
+//     reply socket and the allocator settings cost at start;
+//  3. 1 MiB and 16 MiB round trips through UmdManager (defaults, and with both opt-outs) vs a C
+//     parent and child over a socketpair (@umd/core's bench/pingpong.c), interleaved.
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,13 +16,20 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame, FramedChannel, FrameType } from '@umd/core';
-import { defineLoader, ENV_ALLOW_LIST, UmdManager } from '@umd/mgmt';
+import { createInterface } from 'node:readline';
+import { encodeFrame, FramedChannel, FrameType, openReplySocket } from '@umd/core';
+import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV, UmdManager } from '@umd/mgmt';
 import { buildBlob, recordBlob } from '@umd/mgmt/build';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 61);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1000);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 20);
+const LARGE_ROUNDS = Number(process.env.BENCH_LARGE_ROUNDS ?? 9);
+const LARGE = [
+  { size: 1 << 20, label: '1 MiB', count: 20 },
+  { size: 16 << 20, label: '16 MiB', count: 3 },
+];
+const OPT_OUT = { replySocket: false, tuneAllocator: false };
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
@@ -30,8 +41,8 @@ const native = await recordBlob({ file: nativeFile, name: 'native-echo' });
 const jsLoader = defineLoader({ name: 'bench-echo', mode: 'framed', script: blob.file, sha256: blob.sha256 });
 const nativeLoader = defineLoader({ name: 'native-echo', mode: 'framed', executable: native.file, sha256: native.sha256 });
 
-// The same clean environment the manager gives its handlers.
-const cleanEnv = { UMD_PROTOCOL: 'framed' };
+// The same clean environment the manager gives its handlers (by default: with its allocator settings).
+const cleanEnv = { ...TUNED_ALLOCATOR_ENV, UMD_PROTOCOL: 'framed' };
 for (const key of ENV_ALLOW_LIST) if (process.env[key] !== undefined) cleanEnv[key] = process.env[key];
 const permission = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
 
@@ -60,9 +71,9 @@ async function nodeE0() {
   return performance.now() - t0;
 }
 
-async function coldFirstRequest(loader) {
+async function coldFirstRequest(loader, transport = {}) {
   const t0 = performance.now();
-  const m = new UmdManager({ name: 'cold', loader: async () => loader, restartBudget: { maxStarts: 1000, windowMs: 1000 } });
+  const m = new UmdManager({ name: 'cold', loader: async () => loader, transport, restartBudget: { maxStarts: 1000, windowMs: 1000 } });
   await m.request(new Uint8Array(64));
   const ms = performance.now() - t0;
   await m.stop();
@@ -93,7 +104,11 @@ async function nativeSpawnToReply() {
 
 const nodeMs = [];
 const jsMs = [];
+const jsPipeMs = [];
+const jsOptOutMs = [];
 const nativeMs = [];
+const nativePipeMs = [];
+const nativeOptOutMs = [];
 const nativeFloorMs = [];
 await nodeE0();
 await coldFirstRequest(jsLoader);
@@ -101,17 +116,23 @@ await coldFirstRequest(nativeLoader);
 for (let i = 0; i < COLD_RUNS; i++) {
   nodeMs.push(await nodeE0());
   jsMs.push(await coldFirstRequest(jsLoader));
+  jsPipeMs.push(await coldFirstRequest(jsLoader, { replySocket: false }));
+  jsOptOutMs.push(await coldFirstRequest(jsLoader, OPT_OUT));
   nativeMs.push(await coldFirstRequest(nativeLoader));
+  nativePipeMs.push(await coldFirstRequest(nativeLoader, { replySocket: false }));
+  nativeOptOutMs.push(await coldFirstRequest(nativeLoader, OPT_OUT));
   nativeFloorMs.push(await nativeSpawnToReply());
 }
 
 // --- 2. round trips ---------------------------------------------------------------------
+// The bare channel takes the manager's default path: reply socket as fd 1, same environment.
+const bareSocket = await openReplySocket();
 const bareChild = spawn(process.execPath, [permission, `--allow-fs-read=${blob.file}`, '--disable-warning=ExperimentalWarning', blob.file], {
   env: cleanEnv,
-  stdio: ['pipe', 'pipe', 'inherit'],
+  stdio: ['pipe', bareSocket.handlerEnd, 'inherit'],
   detached: true,
 });
-const channel = FramedChannel.fromChild(bareChild);
+const channel = FramedChannel.fromChild(bareChild, { replySocket: bareSocket });
 await channel.waitForHello();
 const manager = new UmdManager({ name: 'bench', loader: jsLoader });
 await manager.start();
@@ -143,9 +164,79 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const bareUs = bare.map((r) => r.wallUs);
 const managerUs = managed.map((r) => r.wallUs);
+await manager.stop();
+
+// --- 3. large round trips vs C ------------------------------------------------------------
+const pingpongFile = join(work, 'pingpong');
+execFileSync('cc', ['-O2', '-o', pingpongFile, here('../node_modules/@umd/core/bench/pingpong.c')]);
+const pingpong = spawn(pingpongFile, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+const pingpongLines = createInterface({ input: pingpong.stdout })[Symbol.asyncIterator]();
+/** Microseconds per round trip of `count` C round trips of `size` bytes. */
+async function cRoundTrips(size, count) {
+  pingpong.stdin.write(`${size} ${count}\n`);
+  const { value, done } = await pingpongLines.next();
+  if (done) throw new Error('pingpong exited');
+  return Number(value) / 1000 / count;
+}
+async function managerRoundTrips(m, payload, count) {
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const reply = await m.request(payload);
+    if (reply.byteLength !== payload.byteLength) throw new Error('short echo');
+  }
+  return ((performance.now() - t0) * 1000) / count;
+}
+const largeDefault = new UmdManager({ name: 'large', loader: jsLoader });
+const largeOptOut = new UmdManager({ name: 'large-opt-out', loader: jsLoader, transport: OPT_OUT });
+await largeDefault.start();
+await largeOptOut.start();
+async function bareRoundTrips(payload, count) {
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const reply = await channel.request(payload);
+    if (reply.byteLength !== payload.byteLength) throw new Error('short echo');
+  }
+  return ((performance.now() - t0) * 1000) / count;
+}
+const large = {};
+for (const { size, label, count } of LARGE) {
+  const payload = new Uint8Array(size).fill(7);
+  const runs = { c: [], bare: [], managerDefault: [], managerOptOut: [] };
+  await cRoundTrips(size, count); // warm-up
+  await managerRoundTrips(largeDefault, payload, count);
+  await managerRoundTrips(largeOptOut, payload, count);
+  await bareRoundTrips(payload, count);
+  for (let round = 0; round < LARGE_ROUNDS; round++) {
+    const order = [
+      ['c', () => cRoundTrips(size, count)],
+      ['bare', () => bareRoundTrips(payload, count)],
+      ['managerDefault', () => managerRoundTrips(largeDefault, payload, count)],
+      ['managerOptOut', () => managerRoundTrips(largeOptOut, payload, count)],
+    ];
+    if (round % 2 === 1) order.reverse();
+    for (const [key, run] of order) runs[key].push(await run());
+  }
+  const cUs = median(runs.c);
+  large[label] = {
+    cUs,
+    bareChannelUs: median(runs.bare),
+    bareChannelRatio: median(runs.bare) / cUs,
+    managerDefaultUs: median(runs.managerDefault),
+    managerDefaultRatio: median(runs.managerDefault) / cUs,
+    managerOptOutUs: median(runs.managerOptOut),
+    managerOptOutRatio: median(runs.managerOptOut) / cUs,
+    target: '<= 1.5 (of C)',
+    rounds: LARGE_ROUNDS,
+    roundTripsEach: count,
+    runs,
+  };
+}
 channel.close();
 bareChild.kill('SIGKILL');
-await manager.stop();
+await largeDefault.stop();
+await largeOptOut.stop();
+pingpong.stdin.end();
+await once(pingpong, 'exit');
 
 // --- report -----------------------------------------------------------------------------
 const results = {
@@ -163,27 +254,43 @@ const results = {
     jsHandlerMs: median(jsMs),
     jsRatio: median(jsMs) / median(nodeMs),
     jsTarget: '<= 1.3',
+    jsHandlerStdioPipeMs: median(jsPipeMs),
+    jsHandlerOptOutMs: median(jsOptOutMs),
     nativeHandlerMs: median(nativeMs),
+    nativeHandlerStdioPipeMs: median(nativePipeMs),
+    nativeHandlerOptOutMs: median(nativeOptOutMs),
     nativeBareSpawnFirstReplyMs: median(nativeFloorMs),
     nativeTarget: '< 5 ms',
     runs: COLD_RUNS,
   },
+  largeRoundTrips: large,
 };
 
 const row = (name, value, baseline, target, met) =>
-  `| ${name.padEnd(46)} | ${value.padStart(10)} | ${baseline.padStart(14)} | ${target.padEnd(8)} | ${met ? 'yes' : 'NO '} |`;
+  `| ${name.padEnd(62)} | ${value.padStart(10)} | ${baseline.padStart(14)} | ${target.padEnd(8)} | ${met === undefined ? '   ' : met ? 'yes' : 'NO '} |`;
+const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`);
 const r = results.roundTrip64B;
 const c = results.coldStart;
 console.log(`\n@umd/mgmt bench, node ${process.version}, ${results.machine.cpus} CPUs (medians of ${ROUNDS} rounds x ${ROUND_TRIPS} round trips, ${COLD_RUNS} cold starts)\n`);
-console.log('| measurement                                    |      value | vs baseline    | target   | met |');
-console.log('|------------------------------------------------|-----------:|---------------:|----------|-----|');
-console.log(row('64 B round trip, bare FramedChannel', `${r.bareChannelUs.toFixed(1)} µs`, 'baseline', '', true));
-console.log(row('64 B round trip, UmdManager.request()', `${r.managerUs.toFixed(1)} µs`, `${r.ratio.toFixed(3)}x`, '<= 1.10x', r.ratio <= 1.1));
-console.log(row('  host CPU per round trip (manager vs bare)', `${r.hostCpuUs.manager.toFixed(1)} µs`, `${r.hostCpuUs.bareChannel.toFixed(1)} µs bare`, '', true));
-console.log(row('cold start, `node -e 0` (clean env)', `${c.nodeE0Ms.toFixed(1)} ms`, 'baseline', '', true));
-console.log(row('cold start, JS handler: first request', `${c.jsHandlerMs.toFixed(1)} ms`, `${c.jsRatio.toFixed(2)}x`, '<= 1.3x', c.jsRatio <= 1.3));
-console.log(row('cold start, native handler: first request', `${c.nativeHandlerMs.toFixed(2)} ms`, '', '< 5 ms', c.nativeHandlerMs < 5));
-console.log(row('  floor: same binary spawned bare, HELLO + 1 reply', `${c.nativeBareSpawnFirstReplyMs.toFixed(2)} ms`, '', '', true));
+console.log(`| ${'measurement'.padEnd(62)} |      value | vs baseline    | target   | met |`);
+console.log(`|${'-'.repeat(64)}|-----------:|---------------:|----------|-----|`);
+console.log(row('64 B round trip, bare FramedChannel (reply socket, tuned env)', `${r.bareChannelUs.toFixed(1)} µs`, 'baseline', '', undefined));
+console.log(row('64 B round trip, UmdManager.request() (defaults)', `${r.managerUs.toFixed(1)} µs`, `${r.ratio.toFixed(3)}x`, '<= 1.10x', r.ratio <= 1.1));
+console.log(row('  host CPU per round trip (manager vs bare)', `${r.hostCpuUs.manager.toFixed(1)} µs`, `${r.hostCpuUs.bareChannel.toFixed(1)} µs bare`, '', undefined));
+console.log(row('cold start, `node -e 0` (same clean env)', `${c.nodeE0Ms.toFixed(1)} ms`, 'baseline', '', undefined));
+console.log(row('cold start, JS handler: first request (defaults)', `${c.jsHandlerMs.toFixed(1)} ms`, `${c.jsRatio.toFixed(2)}x`, '<= 1.3x', c.jsRatio <= 1.3));
+console.log(row('  same, transport.replySocket false', `${c.jsHandlerStdioPipeMs.toFixed(1)} ms`, `${(c.jsHandlerStdioPipeMs / c.nodeE0Ms).toFixed(2)}x`, '', undefined));
+console.log(row('  same, both transport opt-outs', `${c.jsHandlerOptOutMs.toFixed(1)} ms`, `${(c.jsHandlerOptOutMs / c.nodeE0Ms).toFixed(2)}x`, '', undefined));
+console.log(row('cold start, native handler: first request (defaults)', `${c.nativeHandlerMs.toFixed(2)} ms`, '', '< 5 ms', c.nativeHandlerMs < 5));
+console.log(row('  same, transport.replySocket false', `${c.nativeHandlerStdioPipeMs.toFixed(2)} ms`, '', '', undefined));
+console.log(row('  same, both transport opt-outs', `${c.nativeHandlerOptOutMs.toFixed(2)} ms`, '', '', undefined));
+console.log(row('  floor: same binary spawned bare (stdio pipes), HELLO + 1 reply', `${c.nativeBareSpawnFirstReplyMs.toFixed(2)} ms`, '', '', undefined));
+for (const [label, l] of Object.entries(results.largeRoundTrips)) {
+  console.log(row(`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline', '', undefined));
+  console.log(row(`${label} round trip, bare FramedChannel (reply socket, tuned env)`, us(l.bareChannelUs), `${l.bareChannelRatio.toFixed(2)}x`, '', undefined));
+  console.log(row(`${label} round trip, UmdManager.request() (defaults)`, us(l.managerDefaultUs), `${l.managerDefaultRatio.toFixed(2)}x`, '<= 1.5x', l.managerDefaultRatio <= 1.5));
+  console.log(row(`${label} round trip, UmdManager, both transport opt-outs`, us(l.managerOptOutUs), `${l.managerOptOutRatio.toFixed(2)}x`, '', undefined));
+}
 console.log(`\nload average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
 const outDir = here('../bench-results/');
