@@ -56,8 +56,18 @@ export interface IptEntryHeader {
   bytes: bigint;
 }
 
+/**
+ * How a decoder hands out byte fields such as the interface masks: copies (default), or views
+ * into the input, so that decoding a large table allocates no buffer per field.
+ */
+export interface DecodeFieldOptions {
+  /** Return views into the input instead of copies; the caller copies what it keeps. Default false. */
+  views?: boolean;
+}
+
 /** Decode an `ipt_ip` at `offset`. */
-export function decodeIptIp(bytes: Uint8Array, offset = 0): IptIp {
+export function decodeIptIp(bytes: Uint8Array, offset = 0, options: DecodeFieldOptions = {}): IptIp {
+  const field = (start: number, end: number) => (options.views ? bytes.subarray(start, end) : bytes.slice(start, end));
   return {
     src: readIpv4(bytes, offset + 0),
     dst: readIpv4(bytes, offset + 4),
@@ -65,8 +75,8 @@ export function decodeIptIp(bytes: Uint8Array, offset = 0): IptIp {
     dstMask: readIpv4(bytes, offset + 12),
     inIface: readCString(bytes, offset + 16, IFNAMSIZ),
     outIface: readCString(bytes, offset + 32, IFNAMSIZ),
-    inIfaceMask: bytes.slice(offset + 48, offset + 64),
-    outIfaceMask: bytes.slice(offset + 64, offset + 80),
+    inIfaceMask: field(offset + 48, offset + 64),
+    outIfaceMask: field(offset + 64, offset + 80),
     proto: readU16(bytes, offset + 80),
     flags: bytes[offset + 82] ?? 0,
     invflags: bytes[offset + 83] ?? 0,
@@ -96,9 +106,9 @@ function writeIfaceName(bytes: Uint8Array, offset: number, name: string): void {
 }
 
 /** Decode the 112-byte fixed part of an `ipt_entry` at `offset`. */
-export function decodeEntryHeader(bytes: Uint8Array, offset = 0): IptEntryHeader {
+export function decodeEntryHeader(bytes: Uint8Array, offset = 0, options: DecodeFieldOptions = {}): IptEntryHeader {
   return {
-    ip: decodeIptIp(bytes, offset),
+    ip: decodeIptIp(bytes, offset, options),
     nfcache: readU32(bytes, offset + 84),
     targetOffset: readU16(bytes, offset + 88),
     nextOffset: readU16(bytes, offset + 90),

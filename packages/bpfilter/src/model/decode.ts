@@ -31,18 +31,13 @@ import {
   XT_UDP_INV_DSTPT,
   XT_UDP_INV_SRCPT,
   XT_UDP_SIZE,
+  decodeEntryHeader,
   decodeIcmp,
   decodeLogInfo,
   decodeRejectInfo,
   decodeTcp,
   decodeUdp,
   decodeXtHeader,
-  IFNAMSIZ,
-  readCString,
-  readIpv4,
-  readU16,
-  readU32,
-  readU64,
   interfaceMaskFor,
   parseIpv4,
   readErrorName,
@@ -134,7 +129,8 @@ function parseEntries(entries: Uint8Array): RawEntry[] {
   let offset = 0;
   while (offset < entries.length) {
     if (offset + IPT_ENTRY_SIZE > entries.length) throw new RangeError(`entry at ${offset}: truncated`);
-    const header = readEntryHeader(entries, offset);
+    // Masks as views into `entries`: decoding a large table allocates no buffer per field; decodeInterface copies what it keeps.
+    const header = decodeEntryHeader(entries, offset, { views: true });
     if (header.nextOffset < IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE || offset + header.nextOffset > entries.length || header.targetOffset > header.nextOffset - XT_OBJECT_HEADER_SIZE) {
       throw new RangeError(`entry at ${offset}: bad offsets`);
     }
@@ -150,34 +146,6 @@ function parseEntries(entries: Uint8Array): RawEntry[] {
     offset += header.nextOffset;
   }
   return out;
-}
-
-/**
- * An entry's fixed part with the interface masks as views into `entries` (no copy: decoding a
- * large table must not allocate a buffer per field; a kept mask is copied by decodeInterface).
- */
-function readEntryHeader(entries: Uint8Array, offset: number): IptEntryHeader {
-  return {
-    ip: {
-      src: readIpv4(entries, offset),
-      dst: readIpv4(entries, offset + 4),
-      srcMask: readIpv4(entries, offset + 8),
-      dstMask: readIpv4(entries, offset + 12),
-      inIface: readCString(entries, offset + 16, IFNAMSIZ),
-      outIface: readCString(entries, offset + 32, IFNAMSIZ),
-      inIfaceMask: entries.subarray(offset + 48, offset + 64),
-      outIfaceMask: entries.subarray(offset + 64, offset + 80),
-      proto: readU16(entries, offset + 80),
-      flags: entries[offset + 82] ?? 0,
-      invflags: entries[offset + 83] ?? 0,
-    },
-    nfcache: readU32(entries, offset + 84),
-    targetOffset: readU16(entries, offset + 88),
-    nextOffset: readU16(entries, offset + 90),
-    comefrom: readU32(entries, offset + 92),
-    packets: readU64(entries, offset + 96),
-    bytes: readU64(entries, offset + 104),
-  };
 }
 
 /** A match or target with its data as a view into `entries` (copied only when kept raw). */
