@@ -9,7 +9,7 @@ import { type Hello, decodeHello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
 import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
-import { attachReplySink } from './reply-socket.js';
+import { listenToStreams } from './stream-listener.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
@@ -65,7 +65,8 @@ function checkLimit(name: string, value: number, min: number, max: number): numb
  * the exit status for a channel made by {@link FramedChannel.fromChild}).
  */
 export class FramedChannel extends EventEmitter {
-  readonly #input: Readable;
+  /** Stops listening to the input (it keeps draining). */
+  readonly #stopListening: () => void;
   readonly #output: Writable;
   readonly #writer: OrderedWriter;
   readonly #decoder: FrameDecoder;
@@ -94,18 +95,14 @@ export class FramedChannel extends EventEmitter {
     super();
     this.#maxInFlight = checkLimit('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
     this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, allocate: allocatePayload });
-    this.#input = input;
     this.#output = output;
     this.#writer = new OrderedWriter(output);
-    if (!attachReplySink(input, { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) })) {
-      input.on('data', this.#onData);
-    }
-    input.on('end', this.#onEnd);
-    input.on('close', this.#onEnd);
-    input.on('error', this.#onStreamError);
-    output.on('error', this.#onStreamError);
-    // Already over (its end or close event is gone): fail pending work at once rather than hang.
-    if (input.readableEnded || input.destroyed) queueMicrotask(this.#onEnd);
+    this.#stopListening = listenToStreams(input, output, {
+      sink: { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) },
+      onData: this.#onData,
+      onEnd: this.#onEnd,
+      onError: this.#onStreamError,
+    });
   }
 
   /**
@@ -236,12 +233,7 @@ export class FramedChannel extends EventEmitter {
     this.#closed = true;
     this.#closeReason = reason;
     const failure = reason ?? closedError();
-    const input = this.#input;
-    input.off('data', this.#onData);
-    input.off('end', this.#onEnd);
-    input.off('close', this.#onEnd);
-    // Keep discarding whatever still arrives so the handler never blocks on a full pipe.
-    if (!input.destroyed) input.resume();
+    this.#stopListening();
     this.#writer.close();
     const pending = [...this.#pending.values()];
     this.#pending.clear();

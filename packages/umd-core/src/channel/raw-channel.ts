@@ -5,7 +5,7 @@ import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
-import { attachReplySink } from './reply-socket.js';
+import { listenToStreams } from './stream-listener.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
@@ -45,7 +45,8 @@ const POISONING = new Set<string>([UmdErrorCode.PROTOCOL, UmdErrorCode.TIMEOUT, 
  * also when a timeout or abort hits an exchange in flight (the stream is then out of step).
  */
 export class RawChannel extends EventEmitter {
-  readonly #input: Readable;
+  /** Stops listening to the input (it keeps draining). */
+  readonly #stopListening: () => void;
   readonly #output: Writable;
   readonly #writer: OrderedWriter;
   readonly #maxReply: number;
@@ -70,18 +71,14 @@ export class RawChannel extends EventEmitter {
       throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `maxReply must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxReply}`);
     }
     this.#maxReply = maxReply;
-    this.#input = input;
     this.#output = output;
     this.#writer = new OrderedWriter(output);
-    if (!attachReplySink(input, { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) })) {
-      input.on('data', this.#onData);
-    }
-    input.on('end', this.#onEnd);
-    input.on('close', this.#onEnd);
-    input.on('error', this.#onStreamError);
-    output.on('error', this.#onStreamError);
-    // Already over (its end or close event is gone): fail pending work at once rather than hang.
-    if (input.readableEnded || input.destroyed) queueMicrotask(this.#onEnd);
+    this.#stopListening = listenToStreams(input, output, {
+      sink: { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) },
+      onData: this.#onData,
+      onEnd: this.#onEnd,
+      onError: this.#onStreamError,
+    });
   }
 
   /**
@@ -168,11 +165,7 @@ export class RawChannel extends EventEmitter {
     this.#closed = true;
     this.#closeReason = reason;
     const failure = reason ?? closedError();
-    const input = this.#input;
-    input.off('data', this.#onData);
-    input.off('end', this.#onEnd);
-    input.off('close', this.#onEnd);
-    if (!input.destroyed) input.resume();
+    this.#stopListening();
     this.#writer.close();
     const all = this.#active ? [this.#active, ...this.#queue] : [...this.#queue];
     this.#active = undefined;

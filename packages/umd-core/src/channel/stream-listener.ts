@@ -1,0 +1,36 @@
+import type { Readable, Writable } from 'node:stream';
+import { attachReplySink, type ReplySink } from './reply-socket.js';
+
+/** What a channel does with the events of the two streams it talks over. */
+export interface StreamHandlers {
+  /** Direct reads, used when the input is the host end of a reply socket. */
+  sink: ReplySink;
+  /** Chunks from any other input. */
+  onData(chunk: Uint8Array): void;
+  /** The input ended or closed (called at most once per event; the channel makes it idempotent). */
+  onEnd(): void;
+  /** Either stream failed. */
+  onError(cause: Error): void;
+}
+
+/**
+ * Subscribes a channel to its input and output: direct reads where the input is a reply socket,
+ * `data` events otherwise; end, close and errors of either. Returns the function that stops
+ * listening to the input, which then keeps draining what still arrives, so that the handler
+ * never blocks on a full pipe.
+ */
+export function listenToStreams(input: Readable, output: Writable, handlers: StreamHandlers): () => void {
+  if (!attachReplySink(input, handlers.sink)) input.on('data', handlers.onData);
+  input.on('end', handlers.onEnd);
+  input.on('close', handlers.onEnd);
+  input.on('error', handlers.onError);
+  output.on('error', handlers.onError);
+  // Already over (its end or close event is gone): fail pending work at once rather than hang.
+  if (input.readableEnded || input.destroyed) queueMicrotask(handlers.onEnd);
+  return () => {
+    input.off('data', handlers.onData);
+    input.off('end', handlers.onEnd);
+    input.off('close', handlers.onEnd);
+    if (!input.destroyed) input.resume();
+  };
+}
