@@ -9,11 +9,20 @@ import { type Hello, decodeHello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
 import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import type { ReplySinkControl } from './reply-socket.js';
 import { listenToStreams } from './stream-listener.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
-import { type RequestOptions, abortedError, armRequest, checkRequestOptions, timeoutError } from './request-options.js';
+import {
+  type ReplyOptions,
+  type RequestOptions,
+  abortedError,
+  armRequest,
+  checkReplyInto,
+  checkRequestOptions,
+  timeoutError,
+} from './request-options.js';
 
 /** Options of {@link FramedChannel}. */
 export interface FramedChannelOptions {
@@ -34,6 +43,8 @@ const MAX_REMEMBERED_CANCELS = 65_536;
 
 interface PendingRequest {
   readonly payload: Uint8Array;
+  /** The caller's buffer for the reply, if it gave one. */
+  readonly replyInto: Uint8Array | undefined;
   readonly resolve: (reply: Uint8Array) => void;
   readonly reject: (error: UmdError) => void;
   disarm: () => void;
@@ -86,6 +97,12 @@ export class FramedChannel extends EventEmitter {
   #scratch: Uint8Array | undefined;
   /** The last reply socket target handed out was the payload itself. */
   #readingDirect = false;
+  /** The request whose own `replyInto` buffer the decoder is filling right now. */
+  #fillingCallerBuffer: PendingRequest | undefined;
+  /** The reply socket's next read is armed with a caller's `replyInto` memory. */
+  #armedCallerMemory = false;
+  /** Set when the input is a reply socket. */
+  readonly #replySocket: ReplySinkControl | undefined;
 
   /**
    * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
@@ -94,15 +111,17 @@ export class FramedChannel extends EventEmitter {
   constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
     super();
     this.#maxInFlight = checkLimit('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
-    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, allocate: allocatePayload });
+    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, allocate: this.#allocateReply });
     this.#output = output;
     this.#writer = new OrderedWriter(output);
-    this.#stopListening = listenToStreams(input, output, {
+    const listening = listenToStreams(input, output, {
       sink: { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) },
       onData: this.#onData,
       onEnd: this.#onEnd,
       onError: this.#onStreamError,
     });
+    this.#stopListening = listening.stop;
+    this.#replySocket = listening.replySocket;
   }
 
   /**
@@ -197,20 +216,22 @@ export class FramedChannel extends EventEmitter {
    * frame, `UMD_ABORTED` / `UMD_TIMEOUT` per `options` (a CANCEL frame goes out if the request was
    * sent; its late answer is dropped), and the close reason when the channel closes.
    * Payloads over 16 KiB are written without a copy: leave `payload` unchanged until the call settles.
+   * With `options.replyInto` a reply that fits is read into that buffer (see {@link ReplyOptions}).
    */
-  request(payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
+  request(payload: Uint8Array, options: ReplyOptions = {}): Promise<Uint8Array> {
     if (!(payload instanceof Uint8Array)) {
       return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'payload must be a Uint8Array'));
     }
     try {
       checkRequestOptions(options);
+      checkReplyInto(options.replyInto, payload);
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#closed) return Promise.reject(errorForPending(this.#closeReason ?? closedError()));
     if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'the request'));
     return new Promise<Uint8Array>((resolve, reject) => {
-      const entry: PendingRequest = { payload, resolve, reject, disarm: () => {}, id: 0, state: 'queued' };
+      const entry: PendingRequest = { payload, replyInto: options.replyInto, resolve, reject, disarm: () => {}, id: 0, state: 'queued' };
       if (options.signal !== undefined || options.timeoutMs !== undefined) {
         entry.disarm = armRequest(
           options,
@@ -234,6 +255,7 @@ export class FramedChannel extends EventEmitter {
     this.#closeReason = reason;
     const failure = reason ?? closedError();
     this.#stopListening();
+    this.#disarmCallerMemory();
     this.#writer.close();
     const pending = [...this.#pending.values()];
     this.#pending.clear();
@@ -314,6 +336,12 @@ export class FramedChannel extends EventEmitter {
     const wasSent = entry.state === 'sent';
     entry.state = 'done';
     if (wasSent) {
+      // Its reply may be arriving in the caller's buffer, which is the caller's again from now on.
+      if (this.#fillingCallerBuffer === entry) {
+        this.#decoder.detachPayload();
+        this.#fillingCallerBuffer = undefined;
+        this.#disarmCallerMemory();
+      }
       this.#pending.delete(entry.id);
       this.#rememberCancelled(entry.id);
       this.#send(FrameType.Cancel, entry.id, new Uint8Array(0));
@@ -330,10 +358,32 @@ export class FramedChannel extends EventEmitter {
     }
   }
 
-  /** Reply socket: where the next read goes, the payload being filled when enough of it is missing. */
+  /** The decoder's payload buffers: a REPLY that fits goes into its requester's `replyInto`. */
+  readonly #allocateReply = (length: number, type: FrameType, id: number): Uint8Array => {
+    if (type === FrameType.Reply) {
+      const into = this.#pending.get(id)?.replyInto;
+      if (into !== undefined && into.byteLength >= length) {
+        this.#fillingCallerBuffer = this.#pending.get(id);
+        return into.subarray(0, length);
+      }
+    }
+    return allocatePayload(length);
+  };
+
+  /** A reply socket armed with caller memory gets another target now (the call it was for has settled). */
+  #disarmCallerMemory(): void {
+    if (this.#armedCallerMemory) this.#replySocket?.rearm();
+  }
+
+  /**
+   * Reply socket: where the next read goes, the payload being filled when enough of it is missing.
+   * A caller's own memory is a target only where the socket can be re-armed when the call settles.
+   */
   #readTarget(): Uint8Array {
     const payload = this.#closed ? undefined : this.#decoder.payloadTarget();
-    this.#readingDirect = payload !== undefined && payload.byteLength >= DIRECT_READ_MIN;
+    const callerMemory = this.#fillingCallerBuffer !== undefined;
+    this.#readingDirect = payload !== undefined && payload.byteLength >= DIRECT_READ_MIN && (!callerMemory || this.#replySocket!.canRearm);
+    this.#armedCallerMemory = this.#readingDirect && callerMemory;
     if (this.#readingDirect) return payload!;
     return (this.#scratch ??= new Uint8Array(SCRATCH_SIZE));
   }
@@ -363,6 +413,7 @@ export class FramedChannel extends EventEmitter {
 
   #onFrame(frame: Frame): void {
     const { type, id, payload } = frame;
+    this.#fillingCallerBuffer = undefined;
     if (this.#hello === undefined) {
       if (type !== FrameType.Hello) return this.#violation(`expected HELLO as the first frame, got ${frameTypeName(type)} (id ${id})`);
       let hello: Hello;
@@ -394,7 +445,8 @@ export class FramedChannel extends EventEmitter {
     entry.state = 'done';
     entry.disarm();
     if (type === FrameType.Reply) {
-      entry.resolve(payload);
+      // An empty reply is never allocated; it is still a view of the caller's buffer when one was given.
+      entry.resolve(payload.byteLength === 0 && entry.replyInto ? entry.replyInto.subarray(0, 0) : payload);
     } else {
       let decoded: { code: number; message: string };
       try {

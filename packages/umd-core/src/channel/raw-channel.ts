@@ -5,11 +5,12 @@ import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import type { ReplySinkControl } from './reply-socket.js';
 import { listenToStreams } from './stream-listener.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
-import { type RequestOptions, abortedError, armRequest, checkRequestOptions, timeoutError } from './request-options.js';
+import { type ReplyOptions, abortedError, armRequest, checkReplyInto, checkRequestOptions, timeoutError } from './request-options.js';
 
 /** Options of {@link RawChannel}. */
 export interface RawChannelOptions {
@@ -20,6 +21,8 @@ export interface RawChannelOptions {
 interface Exchange {
   readonly request: Uint8Array;
   readonly reply: Uint8Array;
+  /** `reply` is the caller's `replyInto` memory. */
+  readonly callerMemory: boolean;
   filled: number;
   readonly resolve: (reply: Uint8Array) => void;
   readonly reject: (error: UmdError) => void;
@@ -59,6 +62,8 @@ export class RawChannel extends EventEmitter {
   #scratch: Uint8Array | undefined;
   /** The exchange whose reply the last reply socket target was, if it was one. */
   #readingInto: Exchange | undefined;
+  /** Set when the input is a reply socket. */
+  readonly #replySocket: ReplySinkControl | undefined;
 
   /**
    * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
@@ -73,12 +78,14 @@ export class RawChannel extends EventEmitter {
     this.#maxReply = maxReply;
     this.#output = output;
     this.#writer = new OrderedWriter(output);
-    this.#stopListening = listenToStreams(input, output, {
+    const listening = listenToStreams(input, output, {
       sink: { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) },
       onData: this.#onData,
       onEnd: this.#onEnd,
       onError: this.#onStreamError,
     });
+    this.#stopListening = listening.stop;
+    this.#replySocket = listening.replySocket;
   }
 
   /**
@@ -113,9 +120,10 @@ export class RawChannel extends EventEmitter {
    * `UMD_SHORT_READ` if the stream ends first, `UMD_TOO_LARGE` if `replyLength` exceeds `maxReply`
    * (nothing sent), `UMD_TIMEOUT` / `UMD_ABORTED` per `options` (if the exchange was in flight, the
    * channel closes with that reason: the stream is out of step), `UMD_PROTOCOL` when the handler
-   * sends more bytes than asked for.
+   * sends more bytes than asked for. With `options.replyInto` (at least `replyLength` bytes, else
+   * `UMD_INVALID_ARGUMENT`) the reply is read into that buffer (see {@link ReplyOptions}).
    */
-  exchange(request: Uint8Array, replyLength: number, options: RequestOptions = {}): Promise<Uint8Array> {
+  exchange(request: Uint8Array, replyLength: number, options: ReplyOptions = {}): Promise<Uint8Array> {
     if (!(request instanceof Uint8Array)) {
       return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'request must be a Uint8Array'));
     }
@@ -129,15 +137,24 @@ export class RawChannel extends EventEmitter {
     }
     try {
       checkRequestOptions(options);
+      checkReplyInto(options.replyInto, request);
     } catch (error) {
       return Promise.reject(error);
+    }
+    const { replyInto } = options;
+    if (replyInto !== undefined && replyInto.byteLength < replyLength) {
+      return Promise.reject(
+        new UmdError(UmdErrorCode.INVALID_ARGUMENT, `replyInto holds ${replyInto.byteLength} bytes, fewer than the reply length ${replyLength}; nothing was sent`),
+      );
     }
     if (this.#closed) return Promise.reject(errorForPending(this.#closeReason ?? closedError()));
     if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'the exchange'));
     return new Promise<Uint8Array>((resolve, reject) => {
       const exchange: Exchange = {
         request,
-        reply: allocatePayload(replyLength),
+        // After a close (the only way an exchange in flight ends early) nothing is written into it.
+        reply: replyInto ? replyInto.subarray(0, replyLength) : allocatePayload(replyLength),
+        callerMemory: replyInto !== undefined,
         filled: 0,
         resolve,
         reject,
@@ -166,6 +183,8 @@ export class RawChannel extends EventEmitter {
     this.#closeReason = reason;
     const failure = reason ?? closedError();
     this.#stopListening();
+    // A reply socket armed with a caller's memory gets another target (the scratch) before the call settles.
+    if (this.#readingInto?.callerMemory) this.#replySocket?.rearm();
     this.#writer.close();
     const all = this.#active ? [this.#active, ...this.#queue] : [...this.#queue];
     this.#active = undefined;
@@ -210,10 +229,14 @@ export class RawChannel extends EventEmitter {
     this.close(error);
   }
 
-  /** Reply socket: where the next read goes, the reply being filled when enough of it is missing. */
+  /**
+   * Reply socket: where the next read goes, the reply being filled when enough of it is missing.
+   * A caller's own memory is a target only where the socket can be re-armed when the call settles.
+   */
   #readTarget(): Uint8Array {
     const exchange = this.#closed ? undefined : this.#active;
-    if (exchange !== undefined && exchange.reply.byteLength - exchange.filled >= DIRECT_READ_MIN) {
+    const direct = exchange !== undefined && exchange.reply.byteLength - exchange.filled >= DIRECT_READ_MIN;
+    if (direct && (!exchange.callerMemory || this.#replySocket!.canRearm)) {
       this.#readingInto = exchange;
       return exchange.reply.subarray(exchange.filled);
     }

@@ -49,18 +49,32 @@ function replay(sink: ReplySink, chunk: Uint8Array): void {
 /** Until a channel attaches, reads land here and wait. */
 const SCRATCH_SIZE = 256 * 1024;
 
-const sinks = new WeakMap<Socket, (sink: ReplySink) => void>();
+/**
+ * What a channel attached to a reply socket can do besides receiving reads. Node arms the buffer
+ * of each read when the previous read returns, so a target handed out stays armed until the next
+ * read lands, however long that takes: memory that must not be written any more (a caller's own
+ * reply buffer, once its call settled) has to be disarmed explicitly.
+ */
+export interface ReplySinkControl {
+  /** Whether {@link ReplySinkControl.rearm} works on this Node; if not, caller memory must never be a target. */
+  readonly canRearm: boolean;
+  /** Replaces the armed buffer by a fresh `sink.target()` now, before the next read. */
+  rearm(): void;
+}
+
+type UserBufferHandle = { useUserBuffer?: (buffer: Uint8Array) => void } | null | undefined;
+
+const sinks = new WeakMap<Socket, (sink: ReplySink) => ReplySinkControl>();
 
 /**
- * Makes `input` deliver to `sink` if it is the host end of a {@link ReplySocket}; returns false
- * (nothing done) for any other stream, which the channel then reads through `data` events.
+ * Makes `input` deliver to `sink` if it is the host end of a {@link ReplySocket}; returns
+ * `undefined` (nothing done) for any other stream, which the channel then reads through `data` events.
  */
-export function attachReplySink(input: unknown, sink: ReplySink): boolean {
+export function attachReplySink(input: unknown, sink: ReplySink): ReplySinkControl | undefined {
   const attach = sinks.get(input as Socket);
-  if (attach === undefined) return false;
+  if (attach === undefined) return undefined;
   sinks.delete(input as Socket);
-  attach(sink);
-  return true;
+  return attach(sink);
 }
 
 /**
@@ -77,6 +91,8 @@ export async function openReplySocket(): Promise<ReplySocket> {
   const scratch = new Uint8Array(SCRATCH_SIZE);
   let sink: ReplySink | undefined;
   let hostEnd: Socket | undefined;
+  /** The buffer the next read lands in: the last one handed to Node (its callback's own argument can lag behind a rearm). */
+  let armed: Uint8Array = scratch;
   try {
     const handlerEnd = await new Promise<Socket>((resolve, reject) => {
       const fail = (cause: Error) => reject(new UmdError(UmdErrorCode.START_FAILED, `cannot open the reply socket: ${cause.message}`, { cause }));
@@ -90,8 +106,9 @@ export async function openReplySocket(): Promise<ReplySocket> {
         hostEnd = createConnection({
           path,
           onread: {
-            buffer: () => (sink ? sink.target() : scratch),
-            callback: (count: number, into: Uint8Array): boolean => {
+            buffer: () => (armed = sink ? sink.target() : scratch),
+            callback: (count: number): boolean => {
+              const into = armed;
               // A read into the sink's own target goes straight to it; one that landed in the
               // scratch buffer (chosen before the sink attached) is replayed or kept for later.
               if (sink && into !== scratch) sink.consume(count, into);
@@ -117,6 +134,18 @@ export async function openReplySocket(): Promise<ReplySocket> {
         sink = attached;
         for (const chunk of early.splice(0)) replay(attached, chunk);
       });
+      // Node has no public call for this; its pipe handle's useUserBuffer() (what `onread` uses
+      // itself) arms a new buffer for the next read. Where it is missing, canRearm says so.
+      const handle = () => (host as unknown as { _handle: UserBufferHandle })._handle;
+      return {
+        canRearm: typeof handle()?.useUserBuffer === 'function',
+        rearm() {
+          const current = handle();
+          if (sink === undefined || typeof current?.useUserBuffer !== 'function') return;
+          armed = sink.target();
+          current.useUserBuffer(armed);
+        },
+      };
     });
     let released = false;
     return {

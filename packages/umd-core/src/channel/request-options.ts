@@ -8,6 +8,37 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** Per-call options of `request()` and `exchange()`: those of every call, plus where the reply goes. */
+export interface ReplyOptions extends RequestOptions {
+  /**
+   * Memory the reply is read into, instead of a fresh buffer (the kernel's `umd_send_recv()` writes
+   * into the caller's `out` buffer the same way). The call then resolves with
+   * `replyInto.subarray(0, replyLength)`: no allocation, and with a reply socket no copy either;
+   * for large replies on a busy machine that saves the page faults of fresh memory, the larger
+   * part of a round trip's cost. Framed mode: a reply that does not fit goes into a fresh buffer as
+   * usual (compare `reply.buffer` to tell). Raw mode: `replyInto` must hold `replyLength` bytes.
+   * The library writes into it only while the call is pending, never after the call settles
+   * (abort and timeout included); do not read or reuse it before then, and do not let it overlap
+   * the request payload.
+   */
+  replyInto?: Uint8Array;
+}
+
+/** Validates `replyInto`: a Uint8Array that does not share memory with the request payload. */
+export function checkReplyInto(replyInto: Uint8Array | undefined, payload: Uint8Array): void {
+  if (replyInto === undefined) return;
+  if (!(replyInto instanceof Uint8Array)) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'replyInto must be a Uint8Array');
+  }
+  const overlaps =
+    replyInto.buffer === payload.buffer &&
+    replyInto.byteOffset < payload.byteOffset + payload.byteLength &&
+    payload.byteOffset < replyInto.byteOffset + replyInto.byteLength;
+  if (overlaps && replyInto.byteLength > 0 && payload.byteLength > 0) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'replyInto must not overlap the request payload (it may still be being written)');
+  }
+}
+
 /** Validates `timeoutMs` up front so a bad value is a typed error, not a silent no-timeout. */
 export function checkRequestOptions(options: RequestOptions): void {
   const { timeoutMs, signal } = options;

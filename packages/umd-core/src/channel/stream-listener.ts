@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { attachReplySink, type ReplySink } from './reply-socket.js';
+import { attachReplySink, type ReplySink, type ReplySinkControl } from './reply-socket.js';
 
 /** What a channel does with the events of the two streams it talks over. */
 export interface StreamHandlers {
@@ -15,22 +15,28 @@ export interface StreamHandlers {
 
 /**
  * Subscribes a channel to its input and output: direct reads where the input is a reply socket,
- * `data` events otherwise; end, close and errors of either. Returns the function that stops
- * listening to the input, which then keeps draining what still arrives, so that the handler
- * never blocks on a full pipe.
+ * `data` events otherwise; end, close and errors of either. Returns `stop`, which stops listening
+ * to the input (it then keeps draining what still arrives, so that the handler never blocks on a
+ * full pipe), and the reply socket's control (`undefined` for any other input).
  */
-export function listenToStreams(input: Readable, output: Writable, handlers: StreamHandlers): () => void {
-  if (!attachReplySink(input, handlers.sink)) input.on('data', handlers.onData);
+export function listenToStreams(
+  input: Readable,
+  output: Writable,
+  handlers: StreamHandlers,
+): { stop: () => void; replySocket: ReplySinkControl | undefined } {
+  const replySocket = attachReplySink(input, handlers.sink);
+  if (replySocket === undefined) input.on('data', handlers.onData);
   input.on('end', handlers.onEnd);
   input.on('close', handlers.onEnd);
   input.on('error', handlers.onError);
   output.on('error', handlers.onError);
   // Already over (its end or close event is gone): fail pending work at once rather than hang.
   if (input.readableEnded || input.destroyed) queueMicrotask(handlers.onEnd);
-  return () => {
+  const stop = () => {
     input.off('data', handlers.onData);
     input.off('end', handlers.onEnd);
     input.off('close', handlers.onEnd);
     if (!input.destroyed) input.resume();
   };
+  return { stop, replySocket };
 }

@@ -16,11 +16,13 @@ export interface FrameDecoderOptions {
   /** Largest payload accepted; a header announcing more is a protocol error. Default 64 MiB. */
   maxPayload?: number;
   /**
-   * Allocates a payload buffer of the given length (default `new Uint8Array(length)`). The decoder
-   * fills every byte before handing the frame out, so an allocator that skips zero-filling (Node's
-   * `Buffer.allocUnsafeSlow`) is safe and saves a pass over large payloads.
+   * Returns the buffer a payload of `length` bytes is decoded into (default `new Uint8Array(length)`),
+   * given the frame's type and id from its already validated header. It must return exactly
+   * `length` bytes (a view into a caller's buffer is fine: that is how a reply is read straight
+   * into memory its requester supplied). The decoder fills every byte before handing the frame
+   * out, so an allocator that skips zero-filling (Node's `Buffer.allocUnsafeSlow`) is safe.
    */
-  allocate?: (length: number) => Uint8Array;
+  allocate?: (length: number, type: FrameType, id: number) => Uint8Array;
 }
 
 const allocateZeroed = (length: number) => new Uint8Array(length);
@@ -48,7 +50,7 @@ function hex(value: number, digits: number): string {
  */
 export class FrameDecoder {
   readonly #maxPayload: number;
-  readonly #allocate: (length: number) => Uint8Array;
+  readonly #allocate: (length: number, type: FrameType, id: number) => Uint8Array;
   readonly #header = new Uint8Array(FRAME_HEADER_SIZE);
   #headerFilled = 0;
   #payload: Uint8Array | undefined;
@@ -129,6 +131,20 @@ export class FrameDecoder {
     return payload.subarray(this.#payloadFilled);
   }
 
+  /**
+   * Stops filling the current payload's buffer: the bytes received so far are copied into a buffer
+   * of the default allocator and the rest of the frame goes there. For a requester who gave up
+   * (abort, timeout) on a reply that was being read into its own memory: from this call on, the
+   * decoder never writes into that memory again. No-op between payloads.
+   */
+  detachPayload(): void {
+    const payload = this.#payload;
+    if (payload === undefined || payload === EMPTY) return;
+    const fresh = new Uint8Array(payload.byteLength);
+    fresh.set(payload.subarray(0, this.#payloadFilled));
+    this.#payload = fresh;
+  }
+
   /** Accounts for `count` bytes written into {@link FrameDecoder.payloadTarget}; returns the frame if it is now complete. */
   commitPayload(count: number): Frame | undefined {
     const payload = this.#payload;
@@ -166,8 +182,16 @@ export class FrameDecoder {
     }
     this.#type = type;
     this.#id = id;
-    this.#payload = length === 0 ? EMPTY : this.#allocate(length);
+    this.#payload = length === 0 ? EMPTY : this.#checkedAllocation(length, type, id);
     this.#payloadFilled = 0;
+  }
+
+  #checkedAllocation(length: number, type: FrameType, id: number): Uint8Array {
+    const payload = this.#allocate(length, type, id);
+    if (!(payload instanceof Uint8Array) || payload.byteLength !== length) {
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `the payload allocator returned ${payload?.byteLength} bytes for a payload of ${length}`);
+    }
+    return payload;
   }
 
   #finishFrame(frames: Frame[]): void {

@@ -1,0 +1,157 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FramedChannel, RawChannel, type ReplySocket, openReplySocket } from '../src/index.js';
+import { compileC } from './helpers/compile.js';
+import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+
+// `replyInto`: replies read into the caller's own buffer, over a stdio pipe and a reply socket,
+// from the JS and the C echo handler; the buffer is the caller's again the moment a call settles.
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SIZES = [0, 1, 64, 16 * KiB, 64 * KiB + 1, MiB, 16 * MiB];
+
+afterEach(async () => {
+  expect(await reapHandlers()).toEqual([]);
+});
+
+let echoC: Awaited<ReturnType<typeof compileC>>;
+beforeAll(async () => {
+  echoC = await compileC(fixture('echo.c'), 'echo-c-into');
+});
+afterAll(() => echoC?.cleanup());
+
+async function start(file: string, mode: 'framed' | 'raw', viaSocket: boolean, env: Record<string, string> = {}) {
+  const replySocket = viaSocket ? await openReplySocket() : undefined;
+  const handler = spawnHandler(file, mode, env, replySocket?.handlerEnd ?? 'pipe');
+  return { handler, replySocket };
+}
+
+const handlers = [
+  { lang: 'JS', file: () => fixture('echo.mjs') },
+  { lang: 'C', file: () => echoC.executable },
+];
+
+for (const { lang, file } of handlers) {
+  for (const viaSocket of [false, true]) {
+    describe(`replyInto, ${lang} echo handler, ${viaSocket ? 'reply socket' : 'stdio pipe'}`, () => {
+      it('framed: each reply lands in the caller buffer; one that does not fit gets a fresh buffer', async () => {
+        const { handler, replySocket } = await start(file(), 'framed', viaSocket);
+        const channel = FramedChannel.fromChild(handler.child, { replySocket });
+        const into = new Uint8Array(16 * MiB + 100).fill(0xee);
+        for (const size of SIZES) {
+          const payload = pattern(size, size);
+          const reply = await channel.request(payload, { replyInto: into, timeoutMs: 20_000 });
+          expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
+          expect(reply.buffer === into.buffer && reply.byteOffset === into.byteOffset, `${size} bytes read into the caller buffer`).toBe(true);
+        }
+        expect(into[16 * MiB]).toBe(0xee); // nothing written past the reply
+        const small = new Uint8Array(10);
+        const big = pattern(100 * KiB, 3);
+        const reply = await channel.request(big, { replyInto: small, timeoutMs: 20_000 });
+        expect(sameBytes(reply, big)).toBe(true);
+        expect(reply.buffer === small.buffer).toBe(false);
+        expect(small).toEqual(new Uint8Array(10));
+        channel.close();
+        expect(await handler.exited).toEqual({ code: 0, signal: null });
+      }, 60_000);
+
+      it('raw: the reply lands in the caller buffer, which is reused across exchanges', async () => {
+        const size = MiB;
+        const { handler, replySocket } = await start(file(), 'raw', viaSocket, { ECHO_REQUEST_SIZE: String(size) });
+        const channel = RawChannel.fromChild(handler.child, { replySocket });
+        const into = new Uint8Array(size + 1);
+        for (let round = 0; round < 3; round++) {
+          const payload = pattern(size, round);
+          const reply = await channel.exchange(payload, size, { replyInto: into, timeoutMs: 20_000 });
+          expect(reply.buffer === into.buffer, 'read into the caller buffer').toBe(true);
+          expect(sameBytes(reply, payload), `round ${round}`).toBe(true);
+        }
+        channel.close();
+        expect(await handler.exited).toEqual({ code: 0, signal: null });
+      }, 60_000);
+    });
+  }
+}
+
+describe('replyInto, argument checks', () => {
+  it('refuses a buffer that overlaps the payload, or a raw one too small, sending nothing', async () => {
+    const { handler } = await start(fixture('echo.mjs'), 'raw', false, { ECHO_REQUEST_SIZE: '64' });
+    const channel = RawChannel.fromChild(handler.child);
+    const shared = new Uint8Array(256);
+    await expect(channel.exchange(shared.subarray(0, 64), 64, { replyInto: shared.subarray(32, 96) })).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+    });
+    await expect(channel.exchange(pattern(64), 64, { replyInto: new Uint8Array(63) })).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    await expect(channel.exchange(pattern(64), 64, { replyInto: [] as unknown as Uint8Array })).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+    });
+    // Nothing went out: the stream is still in step.
+    expect(sameBytes(await channel.exchange(pattern(64), 64, { replyInto: shared.subarray(64, 128), timeoutMs: 10_000 }), pattern(64))).toBe(true);
+    channel.close();
+    expect(await handler.exited).toEqual({ code: 0, signal: null });
+  }, 20_000);
+});
+
+/** Waits until the first half of a reply has landed in `into` (the split-reply fixture sends the rest 400 ms later). */
+async function firstHalfIn(into: Uint8Array): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (into[MiB] === 0 && Date.now() < deadline) await sleep(10);
+  expect(into[MiB]).not.toBe(0);
+}
+
+/** Makes a reply socket look like one on a Node without the handle call that re-arms reads. */
+function withoutRearm(replySocket: ReplySocket): ReplySocket {
+  const handle = (replySocket.hostEnd as unknown as { _handle: { useUserBuffer?: unknown } })._handle;
+  handle.useUserBuffer = undefined;
+  return replySocket;
+}
+
+const transports = [
+  { name: 'stdio pipe', viaSocket: false, rearm: true },
+  { name: 'reply socket', viaSocket: true, rearm: true },
+  { name: 'reply socket that cannot re-arm (copies instead)', viaSocket: true, rearm: false },
+];
+
+for (const { name, viaSocket, rearm } of transports) {
+  it(`framed, ${name}: after an abort mid-reply, the caller buffer is never written again`, async () => {
+    const started = await start(fixture('split-reply.mjs'), 'framed', viaSocket);
+    const { handler } = started;
+    const replySocket = started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
+    const channel = FramedChannel.fromChild(handler.child, { replySocket, maxPayload: 16 * MiB });
+    await channel.waitForHello({ timeoutMs: 10_000 });
+    const into = new Uint8Array(4 * MiB);
+    const controller = new AbortController();
+    const first = channel.request(pattern(4 * MiB, 9), { replyInto: into, signal: controller.signal });
+    await firstHalfIn(into);
+    controller.abort();
+    await expect(first).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    into.fill(0x11); // the caller's again
+    // The next request is answered after the late rest of the first reply, which must be dropped.
+    const next = await channel.request(pattern(1000, 5), { timeoutMs: 10_000 });
+    expect(sameBytes(next, pattern(1000, 5))).toBe(true);
+    expect(into.every((byte) => byte === 0x11)).toBe(true);
+    channel.close();
+    expect(await handler.exited).toEqual({ code: 0, signal: null });
+  }, 20_000);
+}
+
+for (const { name, viaSocket, rearm } of transports) {
+  it(`raw, ${name}: an abort mid-reply closes the channel and never writes the caller buffer again`, async () => {
+    const size = 4 * MiB;
+    const started = await start(fixture('split-reply.mjs'), 'raw', viaSocket, { ECHO_REQUEST_SIZE: String(size) });
+    const { handler } = started;
+    const replySocket = started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
+    const channel = RawChannel.fromChild(handler.child, { replySocket });
+    const into = new Uint8Array(size);
+    const controller = new AbortController();
+    const exchange = channel.exchange(pattern(size, 9), size, { replyInto: into, signal: controller.signal });
+    await firstHalfIn(into);
+    controller.abort();
+    await expect(exchange).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    into.fill(0x11);
+    // The stream is out of step: the channel closed and the handler was killed; the rest never lands.
+    expect((await handler.exited).signal).toBe('SIGKILL');
+    await sleep(500);
+    expect(into.every((byte) => byte === 0x11)).toBe(true);
+  }, 20_000);
+}
