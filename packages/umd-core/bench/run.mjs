@@ -36,6 +36,8 @@ const transports = [
   framed(1, { replySocket: true, reuse: true }),
   raw({ replySocket: true, reuse: true }),
   framed(1, { replySocket: true, tunedMalloc: true }),
+  framed(1, { replySocket: true, reuse: true, into: true }),
+  raw({ replySocket: true, reuse: true, into: true }),
   ipc('json'),
   ipc('advanced'),
 ];

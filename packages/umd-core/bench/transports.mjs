@@ -50,12 +50,12 @@ async function spawnEcho(env, replySocket) {
 }
 
 /** umd framed mode; `window` requests kept in flight (1 = serialized, like the kernel). */
-export function framed(window, { tunedMalloc = false, replySocket = false, reuse = false } = {}) {
-  let child, channel, payload;
-  const variant = [replySocket && 'reply socket', reuse && 'reuseRequestBuffers', tunedMalloc && 'handler malloc tuned'].filter(Boolean);
+export function framed(window, { tunedMalloc = false, replySocket = false, reuse = false, into = false } = {}) {
+  let child, channel, payload, options;
+  const variant = [replySocket && 'reply socket', reuse && 'reuseRequestBuffers', into && 'replyInto', tunedMalloc && 'handler malloc tuned'].filter(Boolean);
   return {
     name: [`umd framed, maxInFlight ${window}`, ...variant].join(', '),
-    key: `framed-${window}${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}${tunedMalloc ? '-tuned' : ''}`,
+    key: `framed-${window}${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}${into ? '-into' : ''}${tunedMalloc ? '-tuned' : ''}`,
     async open(size) {
       if (!child) {
         let socket;
@@ -65,11 +65,13 @@ export function framed(window, { tunedMalloc = false, replySocket = false, reuse
         await channel.waitForHello({ timeoutMs: 10_000 });
       }
       payload = payloadOf(size);
+      // One reply buffer, reused by every round trip (only with maxInFlight 1: one reply at a time).
+      options = into ? { replyInto: new Uint8Array(size) } : {};
     },
     async run(count) {
       const start = now();
       if (window === 1) {
-        for (let i = 0; i < count; i++) checkEcho(await channel.request(payload), payload.byteLength);
+        for (let i = 0; i < count; i++) checkEcho(await channel.request(payload, options), payload.byteLength);
       } else {
         let next = 0;
         const worker = async () => {
@@ -91,22 +93,23 @@ export function framed(window, { tunedMalloc = false, replySocket = false, reuse
 }
 
 /** umd raw mode: the request size is fixed per handler, so one handler per payload size. */
-export function raw({ replySocket = false, reuse = false } = {}) {
-  let child, channel, payload;
-  const variant = [replySocket && 'reply socket', reuse && 'reuseRequestBuffers'].filter(Boolean);
+export function raw({ replySocket = false, reuse = false, into = false } = {}) {
+  let child, channel, payload, options;
+  const variant = [replySocket && 'reply socket', reuse && 'reuseRequestBuffers', into && 'replyInto'].filter(Boolean);
   return {
     name: ['umd raw', ...variant].join(', '),
-    key: `raw${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}`,
+    key: `raw${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}${into ? '-into' : ''}`,
     async open(size) {
       await this.closeChild();
       payload = payloadOf(size);
+      options = into ? { replyInto: new Uint8Array(size) } : {};
       let socket;
       ({ child, socket } = await spawnEcho({ UMD_PROTOCOL: 'raw', BENCH_REQUEST_SIZE: String(size), ...(reuse ? { BENCH_REUSE: '1' } : {}) }, replySocket));
       channel = RawChannel.fromChild(child, { replySocket: socket });
     },
     async run(count) {
       const start = now();
-      for (let i = 0; i < count; i++) checkEcho(await channel.exchange(payload, payload.byteLength), payload.byteLength);
+      for (let i = 0; i < count; i++) checkEcho(await channel.exchange(payload, payload.byteLength, options), payload.byteLength);
       return Number(now() - start);
     },
     async closeChild() {

@@ -81,6 +81,27 @@ describe('transport: reply socket', () => {
     }
   });
 
+  it('replyInto: replies land in the caller buffer, on the first (starting) request and later ones, both modes', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const into = new Uint8Array(1 << 20);
+    for (const size of [1 << 20, 100, 70 * 1024]) {
+      const payload = pattern(size);
+      const reply = await m.request(payload, { replyInto: into });
+      expect(reply.buffer === into.buffer && reply.byteLength === size, `${size} bytes in the caller buffer`).toBe(true);
+      expect(sameBytes(reply, payload)).toBe(true);
+    }
+    const raw = managed({ loader: fixtureLoader('raw') });
+    const rawInto = new Uint8Array(16);
+    for (let round = 0; round < 2; round++) {
+      const reply = await raw.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, round), 16, { replyInto: rawInto });
+      expect(reply.buffer).toBe(rawInto.buffer);
+      expect([...rawInto.subarray(0, 8)]).toEqual([round, 7, 6, 5, 4, 3, 2, 1]);
+    }
+    expect((await rejection(raw.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 16, { replyInto: new Uint8Array(8) }))).code).toBe(
+      'UMD_INVALID_ARGUMENT',
+    );
+  });
+
   describe('leaves nothing behind', () => {
     let saved: string | undefined;
     let privateTmp: string;

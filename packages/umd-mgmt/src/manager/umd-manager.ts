@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { FramedChannel, type Hello, isUmdError, RawChannel, type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import { FramedChannel, type Hello, isUmdError, RawChannel, type ReplyOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { unwrapLoader } from '../loader/define-loader.js';
 import type { HandlerSession, Loader } from '../loader/loader-types.js';
 import { type ExitInfo, HandlerProcess } from '../process/handler-process.js';
@@ -155,13 +155,17 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   /**
    * Framed drivers: sends `payload` and resolves with the handler's reply. Starts the handler
    * first if needed. Rejects with a {@link UmdError}; see the README for every code.
+   * `options.replyInto` reads a reply that fits into your buffer instead of a fresh one (see `ReplyOptions`).
    */
-  request(payload: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
+  request(payload: Uint8Array, options: ReplyOptions = {}): Promise<Uint8Array> {
     return this.#submit(payload, -1, options);
   }
 
-  /** Raw drivers: writes `payload`, resolves with exactly `replyLength` bytes (the kernel's `umd_send_recv`). */
-  requestRaw(payload: Uint8Array, replyLength: number, options: RequestOptions = {}): Promise<Uint8Array> {
+  /**
+   * Raw drivers: writes `payload`, resolves with exactly `replyLength` bytes (the kernel's `umd_send_recv`),
+   * read into `options.replyInto` when given (it must hold `replyLength` bytes).
+   */
+  requestRaw(payload: Uint8Array, replyLength: number, options: ReplyOptions = {}): Promise<Uint8Array> {
     if (!Number.isInteger(replyLength) || replyLength < 0) {
       return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${this.#options.name}: replyLength must be a non-negative integer`));
     }
@@ -250,7 +254,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
 
   // ---- request path -------------------------------------------------------------------
 
-  #submit(payload: Uint8Array, replyLength: number, options: RequestOptions): Promise<Uint8Array> {
+  #submit(payload: Uint8Array, replyLength: number, options: ReplyOptions): Promise<Uint8Array> {
     if (!(payload instanceof Uint8Array)) {
       return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${this.#options.name}: payload must be a Uint8Array`));
     }
@@ -273,8 +277,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     const h = this.#handler;
     // Fast path: a ready handler of the right mode and a free slot: no timers, controllers or extra async frames.
     return h !== undefined && h.ready && !h.faulted && (replyLength >= 0) === (h.mode === 'raw') && this.#slots.tryAcquire()
-      ? this.#exchange(h, payload, replyLength, signal, timeoutMs, deadline, t0)
-      : this.#submitSlow(payload, replyLength, signal, timeoutMs, deadline, t0);
+      ? this.#exchange(h, payload, replyLength, options, timeoutMs, deadline, t0)
+      : this.#submitSlow(payload, replyLength, options, timeoutMs, deadline, t0);
   }
 
   /** Accounting of a request that got its reply. */
@@ -301,11 +305,12 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   async #submitSlow(
     payload: Uint8Array,
     replyLength: number,
-    signal: AbortSignal | undefined,
+    options: ReplyOptions,
     explicitTimeoutMs: number | undefined,
     deadline: number | undefined,
     t0: number,
   ): Promise<Uint8Array> {
+    const signal = options.signal;
     const timeoutMs = explicitTimeoutMs ?? (deadline === undefined ? undefined : deadline - t0);
     const wait = new AbortController();
     const onAbort = () => wait.abort(abortError(signal!));
@@ -348,7 +353,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         }
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        exchanging = this.#exchange(h, payload, replyLength, signal, explicitTimeoutMs === undefined ? undefined : remaining, deadline, t0);
+        exchanging = this.#exchange(h, payload, replyLength, options, explicitTimeoutMs === undefined ? undefined : remaining, deadline, t0);
         break;
       }
     } catch (error) {
@@ -366,13 +371,17 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     h: ActiveHandler,
     payload: Uint8Array,
     replyLength: number,
-    signal: AbortSignal | undefined,
+    callerOptions: ReplyOptions,
     timeoutMs: number | undefined,
     deadline: number | undefined,
     t0: number,
   ): Promise<Uint8Array> {
     const watched = deadline === undefined ? undefined : h.watchdog.watch(deadline);
-    const options: RequestOptions = signal === undefined ? { timeoutMs } : { signal, timeoutMs };
+    const { signal, replyInto } = callerOptions;
+    // The caller's signal and buffer; the timeout is the manager's (what is left of it after queueing).
+    const options: ReplyOptions = { timeoutMs };
+    if (signal !== undefined) options.signal = signal;
+    if (replyInto !== undefined) options.replyInto = replyInto;
     const sent =
       replyLength >= 0 ? (h.channel as RawChannel).exchange(payload, replyLength, options) : (h.channel as FramedChannel).request(payload, options);
     return sent.then(
