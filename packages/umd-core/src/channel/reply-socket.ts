@@ -46,8 +46,13 @@ function replay(sink: ReplySink, chunk: Uint8Array): void {
   }
 }
 
-/** Until a channel attaches, reads land here and wait. */
-const SCRATCH_SIZE = 256 * 1024;
+/**
+ * Until a channel attaches, reads land here and are copied out (or replayed) in the same
+ * callback, so one buffer serves every reply socket of the process: no socket keeps memory of
+ * its own that would only hold a HELLO. (A fresh 256 KiB per socket was an mmap each, which
+ * made every later fork of the host measurably slower.)
+ */
+const sharedScratch = new Uint8Array(64 * 1024);
 
 /**
  * What a channel attached to a reply socket can do besides receiving reads. Node arms the buffer
@@ -77,18 +82,28 @@ export function attachReplySink(input: unknown, sink: ReplySink): ReplySinkContr
   return attach(sink);
 }
 
+/** Options of {@link openReplySocket}. */
+export interface ReplySocketOptions {
+  /**
+   * An existing directory that only this process can enter (mode 0700) to create the socket's
+   * path in, such as the private directory a handler's program is staged in: saves making and
+   * removing a directory of its own. The path is removed once connected; the directory is left.
+   */
+  privateDirectory?: string;
+}
+
 /**
  * Opens a {@link ReplySocket}: listens on a fresh path in a private (0700) temporary directory,
- * connects to it, and removes the path and directory as soon as the one connection is made.
- * Rejects with `UMD_START_FAILED` if the socket cannot be set up.
+ * connects to it, and removes the path (and the directory it made) as soon as the one connection
+ * is made. Rejects with `UMD_START_FAILED` if the socket cannot be set up.
  */
-export async function openReplySocket(): Promise<ReplySocket> {
-  const dir = mkdtempSync(join(tmpdir(), 'umd-'));
-  const path = join(dir, 'reply.sock');
+export async function openReplySocket(options: ReplySocketOptions = {}): Promise<ReplySocket> {
+  const ownDir = options.privateDirectory === undefined ? mkdtempSync(join(tmpdir(), 'umd-')) : undefined;
+  const path = join(ownDir ?? options.privateDirectory!, 'reply.sock');
   const server: Server = createServer({ pauseOnConnect: true });
   // Bytes read before a channel attaches (HELLO, usually) are copied here and replayed on attach.
   const early: Uint8Array[] = [];
-  const scratch = new Uint8Array(SCRATCH_SIZE);
+  const scratch = sharedScratch;
   let sink: ReplySink | undefined;
   let hostEnd: Socket | undefined;
   /** The buffer the next read lands in: the last one handed to Node (its callback's own argument can lag behind a rearm). */
@@ -163,6 +178,7 @@ export async function openReplySocket(): Promise<ReplySocket> {
   } finally {
     // The path is only needed for the one connect: no one else can reach the pair afterwards.
     server.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true });
+    else rmSync(path, { force: true });
   }
 }

@@ -135,29 +135,21 @@ export class HandlerProcess {
   }
 
   /**
-   * Verifies and stages the blob (and opens the reply socket meanwhile), spawns it and waits
+   * Verifies and stages the blob, opens the reply socket, spawns the blob and waits
    * until the process runs. On failure nothing is left: no process, no private copy, no socket.
    * @throws UmdError `UMD_BLOB_INTEGRITY` (nothing ran), `UMD_START_FAILED` (spawn or socket failed).
    */
   static async start(options: HandlerProcessOptions): Promise<HandlerProcess> {
     const { loader, sandbox = {} } = options;
-    // The socket's listen + connect overlap with reading, digesting and writing the blob.
-    const [socketResult, stagedResult] = await Promise.allSettled([
-      options.replySocket === false ? Promise.resolve(undefined) : openReplySocket(),
-      stageBlob(loader, { stagingDir: options.stagingDir, uid: sandbox.uid, gid: sandbox.gid }),
-    ]);
-    const replySocket = socketResult.status === 'fulfilled' ? socketResult.value : undefined;
+    const staged = await stageBlob(loader, { stagingDir: options.stagingDir, uid: sandbox.uid, gid: sandbox.gid });
+    let replySocket: ReplySocket | undefined;
     const closeSocket = () => {
       replySocket?.release();
       replySocket?.hostEnd.destroy();
     };
-    if (stagedResult.status === 'rejected') {
-      closeSocket();
-      throw stagedResult.reason;
-    }
-    const staged = stagedResult.value;
     try {
-      if (socketResult.status === 'rejected') throw socketResult.reason;
+      // Its path goes in the blob's private directory: no directory of its own to make and remove.
+      if (options.replySocket !== false) replySocket = await openReplySocket({ privateDirectory: staged.dir });
       const env = buildHandlerEnv(loader.mode, options.env, process.env, options.tuneAllocator === false ? {} : TUNED_ALLOCATOR_ENV);
       const [command, args] =
         loader.kind === 'js'
