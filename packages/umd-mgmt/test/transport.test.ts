@@ -10,7 +10,7 @@ import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures
 /**
  * What the handler's fd 1 is: `reply-socket` when it is the accepted end of `openReplySocket()`'s
  * listen + connect (Linux names an accepted AF_UNIX socket after its listener, so /proc/net/unix
- * shows the `reply.sock` path, even though it was unlinked), `socketpair` for Node's stdio pipe
+ * shows the `reply-N.sock` path, even though it was unlinked), `socketpair` for Node's stdio pipe
  * (an unnamed AF_UNIX socketpair), anything else as is.
  */
 function stdoutKind(pid: number): string {
@@ -19,7 +19,7 @@ function stdoutKind(pid: number): string {
   if (inode === undefined) return link;
   for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
-    if (fields[6] === inode) return fields[7]?.endsWith('/reply.sock') ? 'reply-socket' : fields[7] === undefined ? 'socketpair' : fields[7];
+    if (fields[6] === inode) return /\/reply-\d+\.sock$/.test(fields[7] ?? '') ? 'reply-socket' : fields[7] === undefined ? 'socketpair' : fields[7];
   }
   return `unknown ${link}`;
 }

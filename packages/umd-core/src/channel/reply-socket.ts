@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,7 @@ export interface ReplySinkControl {
 type UserBufferHandle = { useUserBuffer?: (buffer: Uint8Array) => void } | null | undefined;
 
 const sinks = new WeakMap<Socket, (sink: ReplySink) => ReplySinkControl>();
+let socketsOpened = 0;
 
 /**
  * Makes `input` deliver to `sink` if it is the host end of a {@link ReplySocket}; returns
@@ -80,6 +81,14 @@ export function attachReplySink(input: unknown, sink: ReplySink): ReplySinkContr
   if (attach === undefined) return undefined;
   sinks.delete(input as Socket);
   return attach(sink);
+}
+
+function removeEmptyDirectory(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Options of {@link openReplySocket}. */
@@ -99,7 +108,8 @@ export interface ReplySocketOptions {
  */
 export async function openReplySocket(options: ReplySocketOptions = {}): Promise<ReplySocket> {
   const ownDir = options.privateDirectory === undefined ? mkdtempSync(join(tmpdir(), 'umd-')) : undefined;
-  const path = join(ownDir ?? options.privateDirectory!, 'reply.sock');
+  // Unique within the process, so that several sockets may share one private directory.
+  const path = join(ownDir ?? options.privateDirectory!, `reply-${++socketsOpened}.sock`);
   const server: Server = createServer({ pauseOnConnect: true });
   // Bytes read before a channel attaches (HELLO, usually) are copied here and replayed on attach.
   const early: Uint8Array[] = [];
@@ -117,24 +127,25 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
         hostEnd?.off('error', fail);
         resolve(socket);
       });
-      server.listen(path, () => {
-        hostEnd = createConnection({
-          path,
-          onread: {
-            buffer: () => (armed = sink ? sink.target() : scratch),
-            callback: (count: number): boolean => {
-              const into = armed;
-              // A read into the sink's own target goes straight to it; one that landed in the
-              // scratch buffer (chosen before the sink attached) is replayed or kept for later.
-              if (sink && into !== scratch) sink.consume(count, into);
-              else if (sink) replay(sink, into.subarray(0, count));
-              else early.push(into.slice(0, count));
-              return true; // never pause: a channel that is done discards, so the handler never blocks
-            },
+      // A Unix path is bound and listening when listen() returns (its errors come a tick later,
+      // and fail the connect as well): connect at once, no turn of the event loop in between.
+      server.listen(path);
+      hostEnd = createConnection({
+        path,
+        onread: {
+          buffer: () => (armed = sink ? sink.target() : scratch),
+          callback: (count: number): boolean => {
+            const into = armed;
+            // A read into the sink's own target goes straight to it; one that landed in the
+            // scratch buffer (chosen before the sink attached) is replayed or kept for later.
+            if (sink && into !== scratch) sink.consume(count, into);
+            else if (sink) replay(sink, into.subarray(0, count));
+            else early.push(into.slice(0, count));
+            return true; // never pause: a channel that is done discards, so the handler never blocks
           },
-        });
-        hostEnd.once('error', fail);
+        },
       });
+      hostEnd.once('error', fail);
     });
     const host = hostEnd!;
     // Until a channel listens, an error must not crash the process: the channel sees the socket
@@ -177,8 +188,8 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
     throw error;
   } finally {
     // The path is only needed for the one connect: no one else can reach the pair afterwards.
+    // Closing the server unlinks it (libuv does); then the directory is empty.
     server.close();
-    if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true });
-    else rmSync(path, { force: true });
+    if (ownDir !== undefined) removeEmptyDirectory(ownDir);
   }
 }
