@@ -23,7 +23,7 @@ import { buildBlob, recordBlob } from '@umd/mgmt/build';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 61);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1000);
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 20);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 24);
 const LARGE_ROUNDS = Number(process.env.BENCH_LARGE_ROUNDS ?? 9);
 const LARGE = [
   { size: 1 << 20, label: '1 MiB', count: 20 },
@@ -113,15 +113,23 @@ const nativeFloorMs = [];
 await nodeE0();
 await coldFirstRequest(jsLoader);
 await coldFirstRequest(nativeLoader);
+const coldCases = [
+  [nodeMs, () => nodeE0()],
+  [jsMs, () => coldFirstRequest(jsLoader)],
+  [jsPipeMs, () => coldFirstRequest(jsLoader, { replySocket: false })],
+  [jsOptOutMs, () => coldFirstRequest(jsLoader, OPT_OUT)],
+  [nativeMs, () => coldFirstRequest(nativeLoader)],
+  [nativePipeMs, () => coldFirstRequest(nativeLoader, { replySocket: false })],
+  [nativeOptOutMs, () => coldFirstRequest(nativeLoader, OPT_OUT)],
+  [nativeFloorMs, () => nativeSpawnToReply()],
+];
+// The order rotates every run: what runs right before a case (a JS handler's teardown, say, which
+// slows the next fork) must not always be the same for one case.
 for (let i = 0; i < COLD_RUNS; i++) {
-  nodeMs.push(await nodeE0());
-  jsMs.push(await coldFirstRequest(jsLoader));
-  jsPipeMs.push(await coldFirstRequest(jsLoader, { replySocket: false }));
-  jsOptOutMs.push(await coldFirstRequest(jsLoader, OPT_OUT));
-  nativeMs.push(await coldFirstRequest(nativeLoader));
-  nativePipeMs.push(await coldFirstRequest(nativeLoader, { replySocket: false }));
-  nativeOptOutMs.push(await coldFirstRequest(nativeLoader, OPT_OUT));
-  nativeFloorMs.push(await nativeSpawnToReply());
+  for (let k = 0; k < coldCases.length; k++) {
+    const [samples, run] = coldCases[(i + k) % coldCases.length];
+    samples.push(await run());
+  }
 }
 
 // --- 2. round trips ---------------------------------------------------------------------
