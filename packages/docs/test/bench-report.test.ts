@@ -69,6 +69,20 @@ describe('bench report renderer', () => {
     expect(report.tables[1]!.table.rows.map((r) => r[1])).toEqual(['50.0 ms', '60.0 ms', '4.0 ms']);
   });
 
+  it('shows the cold-start variants and the large round trips with their ratio to C', () => {
+    const report = mgmtReport({
+      coldStart: { nodeE0Ms: 50, jsHandlerMs: 60, jsRatio: 1.2, nativeHandlerMs: 4, nativeHandlerStdioPipeMs: 3.5, nativeBareSpawnFirstReplyMs: 2 },
+      largeRoundTrips: { '1 MiB': { cUs: 400, managerDefaultUs: 600, managerIntoUs: 420, target: '<= 1.5 (of C)' } },
+    });
+    expect(report.tables[0]!.table.rows.map((r) => r[1])).toEqual(['50.0 ms', '60.0 ms', '4.0 ms', '3.5 ms', '2.0 ms']);
+    expect(report.tables[1]!.table.rows).toEqual([
+      ['1 MiB, C socketpair (baseline)', '400.0 µs', '1.00x', ''],
+      ['1 MiB, UmdManager.request() (defaults)', '600.0 µs', '1.50x', '<= 1.5 (of C)'],
+      ['1 MiB, UmdManager.request() with replyInto', '420.0 µs', '1.05x', '<= 1.5 (of C)'],
+    ]);
+    expect(() => mgmtReport({ largeRoundTrips: { '1 MiB': { cUs: 'x' } } })).toThrow(/cUs/);
+  });
+
   it('shows an unknown manager file as its numeric fields, never invented ones', () => {
     const report = mgmtReport({ machine: { node: 'v1' }, other: { fooMs: 1.5, n: 3 } });
     expect(report.tables[0]!.table.rows).toEqual([

@@ -6,7 +6,7 @@
 //     handler vs a bare `node -e 0` with the same clean environment (target <= 1.3x), and a
 //     native handler (target < 5 ms); each also with the transport opt-outs, to show what the
 //     reply socket and the allocator settings cost at start;
-//  3. 1 MiB and 16 MiB round trips through UmdManager (defaults, and with both opt-outs) vs a C
+//  3. 1 MiB and 16 MiB round trips through UmdManager (defaults, with replyInto, and with both opt-outs) vs a C
 //     parent and child over a socketpair (@umd/core's bench/pingpong.c), interleaved.
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 import { execFileSync, spawn } from 'node:child_process';
@@ -186,10 +186,10 @@ async function cRoundTrips(size, count) {
   if (done) throw new Error('pingpong exited');
   return Number(value) / 1000 / count;
 }
-async function managerRoundTrips(m, payload, count) {
+async function managerRoundTrips(m, payload, count, options) {
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
-    const reply = await m.request(payload);
+    const reply = await m.request(payload, options);
     if (reply.byteLength !== payload.byteLength) throw new Error('short echo');
   }
   return ((performance.now() - t0) * 1000) / count;
@@ -209,16 +209,20 @@ async function bareRoundTrips(payload, count) {
 const large = {};
 for (const { size, label, count } of LARGE) {
   const payload = new Uint8Array(size).fill(7);
-  const runs = { c: [], bare: [], managerDefault: [], managerOptOut: [] };
+  const runs = { c: [], bare: [], managerDefault: [], managerInto: [], managerOptOut: [] };
+  // One reply buffer for every round trip, as C reuses its own.
+  const into = { replyInto: new Uint8Array(size) };
   await cRoundTrips(size, count); // warm-up
   await managerRoundTrips(largeDefault, payload, count);
   await managerRoundTrips(largeOptOut, payload, count);
+  await managerRoundTrips(largeDefault, payload, count, into);
   await bareRoundTrips(payload, count);
   for (let round = 0; round < LARGE_ROUNDS; round++) {
     const order = [
       ['c', () => cRoundTrips(size, count)],
       ['bare', () => bareRoundTrips(payload, count)],
       ['managerDefault', () => managerRoundTrips(largeDefault, payload, count)],
+      ['managerInto', () => managerRoundTrips(largeDefault, payload, count, into)],
       ['managerOptOut', () => managerRoundTrips(largeOptOut, payload, count)],
     ];
     if (round % 2 === 1) order.reverse();
@@ -231,6 +235,8 @@ for (const { size, label, count } of LARGE) {
     bareChannelRatio: median(runs.bare) / cUs,
     managerDefaultUs: median(runs.managerDefault),
     managerDefaultRatio: median(runs.managerDefault) / cUs,
+    managerIntoUs: median(runs.managerInto),
+    managerIntoRatio: median(runs.managerInto) / cUs,
     managerOptOutUs: median(runs.managerOptOut),
     managerOptOutRatio: median(runs.managerOptOut) / cUs,
     target: '<= 1.5 (of C)',
@@ -297,6 +303,7 @@ for (const [label, l] of Object.entries(results.largeRoundTrips)) {
   console.log(row(`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline', '', undefined));
   console.log(row(`${label} round trip, bare FramedChannel (reply socket, tuned env)`, us(l.bareChannelUs), `${l.bareChannelRatio.toFixed(2)}x`, '', undefined));
   console.log(row(`${label} round trip, UmdManager.request() (defaults)`, us(l.managerDefaultUs), `${l.managerDefaultRatio.toFixed(2)}x`, '<= 1.5x', l.managerDefaultRatio <= 1.5));
+  console.log(row(`${label} round trip, UmdManager.request(p, { replyInto })`, us(l.managerIntoUs), `${l.managerIntoRatio.toFixed(2)}x`, '<= 1.5x', l.managerIntoRatio <= 1.5));
   console.log(row(`${label} round trip, UmdManager, both transport opt-outs`, us(l.managerOptOutUs), `${l.managerOptOutRatio.toFixed(2)}x`, '', undefined));
 }
 console.log(`\nload average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);

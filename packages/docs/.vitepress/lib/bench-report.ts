@@ -201,9 +201,24 @@ export interface MgmtBenchFile {
     jsRatio: number;
     jsTarget?: string;
     nativeHandlerMs?: number;
+    nativeHandlerStdioPipeMs?: number;
+    nativeHandlerOptOutMs?: number;
+    nativeBareSpawnFirstReplyMs?: number;
     nativeTarget?: string;
     runs?: number;
   };
+  /** Per size label ("1 MiB"): C socketpair and manager round trips in microseconds. */
+  largeRoundTrips?: Record<
+    string,
+    {
+      cUs: number;
+      bareChannelUs?: number;
+      managerDefaultUs: number;
+      managerIntoUs?: number;
+      managerOptOutUs?: number;
+      target?: string;
+    }
+  >;
 }
 
 const num = (value: unknown, what: string): number => {
@@ -240,7 +255,31 @@ export function mgmtReport(json: unknown): BenchReport {
       ['JS handler, first request (load, spawn, HELLO, reply)', ms(num(cs.jsHandlerMs, 'coldStart.jsHandlerMs')), `${num(cs.jsRatio, 'coldStart.jsRatio').toFixed(2)}x`, cs.jsTarget ?? ''],
     ];
     if (cs.nativeHandlerMs !== undefined) rows.push(['native handler, first request', ms(num(cs.nativeHandlerMs, 'coldStart.nativeHandlerMs')), '', cs.nativeTarget ?? '']);
+    const extra: Array<[keyof NonNullable<MgmtBenchFile['coldStart']>, string]> = [
+      ['nativeHandlerStdioPipeMs', 'native handler, transport.replySocket false'],
+      ['nativeHandlerOptOutMs', 'native handler, both transport opt-outs'],
+      ['nativeBareSpawnFirstReplyMs', 'floor: the native binary spawned bare, HELLO and one reply'],
+    ];
+    for (const [key, what] of extra) if (cs[key] !== undefined) rows.push([what, ms(num(cs[key], `coldStart.${key}`)), '', '']);
     tables.push({ title: `Cold start${cs.runs ? ` (median of ${cs.runs} runs)` : ''}`, table: { head: ['what', 'time', 'ratio to node -e 0', 'target'], rows } });
+  }
+  const large = file.largeRoundTrips;
+  if (large && Object.keys(large).length > 0) {
+    const rows: string[][] = [];
+    for (const [label, l] of Object.entries(large)) {
+      const c = num(l.cUs, `largeRoundTrips.${label}.cUs`);
+      const row = (what: string, value: number | undefined, key: string, target = '') => {
+        if (value === undefined) return;
+        const v = num(value, `largeRoundTrips.${label}.${key}`);
+        rows.push([`${label}, ${what}`, us(v), `${(v / c).toFixed(2)}x`, target]);
+      };
+      row('C socketpair (baseline)', c, 'cUs');
+      row('bare FramedChannel (reply socket, tuned environment)', l.bareChannelUs, 'bareChannelUs');
+      row('UmdManager.request() (defaults)', l.managerDefaultUs, 'managerDefaultUs', l.target ?? '');
+      row('UmdManager.request() with replyInto', l.managerIntoUs, 'managerIntoUs', l.target ?? '');
+      row('UmdManager, both transport opt-outs', l.managerOptOutUs, 'managerOptOutUs');
+    }
+    tables.push({ title: 'Large round trips through UmdManager against the C socketpair', table: { head: ['what', 'median round trip', 'ratio to C', 'target'], rows } });
   }
   if (tables.length === 0) {
     const rows: string[][] = [];
