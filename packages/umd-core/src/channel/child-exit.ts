@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { allowDirectReads } from './direct-reads.js';
 import type { ReplySocket } from './reply-socket.js';
 
 /** How long to wait for the `exit` event after a child's stdout ended, to report its status. */
@@ -63,5 +64,7 @@ export function childStreams(child: ChildProcess, replySocket?: ReplySocket): { 
   if (!stdin || !stdout) {
     throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, "the child needs stdio 'pipe' for stdin and stdout (or a replySocket as its stdout)");
   }
+  // The channel is the stdout's only reader from now on: its reads may land straight in reply buffers.
+  if (!replySocket) allowDirectReads(stdout);
   return { stdin, stdout };
 }

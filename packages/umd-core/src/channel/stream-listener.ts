@@ -1,9 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
+import { attachDirectReads } from './direct-reads.js';
 import { attachReplySink, type ReplySink, type ReplySinkControl } from './reply-socket.js';
 
 /** What a channel does with the events of the two streams it talks over. */
 export interface StreamHandlers {
-  /** Direct reads, used when the input is the host end of a reply socket. */
+  /** Direct reads, used when the input is the host end of a reply socket or a child stdout handed over by `fromChild()`. */
   sink: ReplySink;
   /** Chunks from any other input. */
   onData(chunk: Uint8Array): void;
@@ -14,17 +15,17 @@ export interface StreamHandlers {
 }
 
 /**
- * Subscribes a channel to its input and output: direct reads where the input is a reply socket,
+ * Subscribes a channel to its input and output: direct reads where the input is a reply socket or a child stdout,
  * `data` events otherwise; end, close and errors of either. Returns `stop`, which stops listening
  * to the input (it then keeps draining what still arrives, so that the handler never blocks on a
- * full pipe), and the reply socket's control (`undefined` for any other input).
+ * full pipe), and the direct reads' control (`undefined` for an input read through `data` events).
  */
 export function listenToStreams(
   input: Readable,
   output: Writable,
   handlers: StreamHandlers,
 ): { stop: () => void; replySocket: ReplySinkControl | undefined } {
-  const replySocket = attachReplySink(input, handlers.sink);
+  const replySocket = attachReplySink(input, handlers.sink) ?? attachDirectReads(input, handlers.sink);
   if (replySocket === undefined) input.on('data', handlers.onData);
   input.on('end', handlers.onEnd);
   input.on('close', handlers.onEnd);
