@@ -34,9 +34,9 @@ export interface FramedChannelOptions {
 
 /** Payloads up to this size are copied behind their header and sent as one buffer; larger ones go out as a writev. */
 const COALESCE_LIMIT = 16 * 1024;
-/** A reply payload with at least this much still to come is read straight into its buffer (reply socket only). */
+/** A reply payload with at least this much still to come is read straight into its buffer (direct reads only: a reply socket, or a child stdout pipe). */
 const DIRECT_READ_MIN = 16 * 1024;
-/** Reply socket reads that are not direct go here (a stdio pipe reads 64 KiB chunks too). */
+/** Direct-mode reads that do not go into a payload go here (a stdio pipe reads 64 KiB chunks too). */
 const SCRATCH_SIZE = 64 * 1024;
 /** Cancelled ids remembered so a late answer is dropped, not taken for a protocol violation. */
 const MAX_REMEMBERED_CANCELS = 65_536;
@@ -99,10 +99,10 @@ export class FramedChannel extends EventEmitter {
   #readingDirect = false;
   /** The request whose own `replyInto` buffer the decoder is filling right now. */
   #fillingCallerBuffer: PendingRequest | undefined;
-  /** The reply socket's next read is armed with a caller's `replyInto` memory. */
+  /** The next direct read is armed with a caller's `replyInto` memory. */
   #armedCallerMemory = false;
-  /** Set when the input is a reply socket. */
-  readonly #replySocket: ReplySinkControl | undefined;
+  /** Set when replies are read straight into buffers (a reply socket, or a child stdout pipe). */
+  readonly #directReads: ReplySinkControl | undefined;
 
   /**
    * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
@@ -121,7 +121,7 @@ export class FramedChannel extends EventEmitter {
       onError: this.#onStreamError,
     });
     this.#stopListening = listening.stop;
-    this.#replySocket = listening.replySocket;
+    this.#directReads = listening.directReads;
   }
 
   /**
@@ -370,25 +370,25 @@ export class FramedChannel extends EventEmitter {
     return allocatePayload(length);
   };
 
-  /** A reply socket armed with caller memory gets another target now (the call it was for has settled). */
+  /** A direct read armed with caller memory gets another target now (the call it was for has settled). */
   #disarmCallerMemory(): void {
-    if (this.#armedCallerMemory) this.#replySocket?.rearm();
+    if (this.#armedCallerMemory) this.#directReads?.rearm();
   }
 
   /**
-   * Reply socket: where the next read goes, the payload being filled when enough of it is missing.
+   * Direct reads: where the next read goes, the payload being filled when enough of it is missing.
    * A caller's own memory is a target only where the socket can be re-armed when the call settles.
    */
   #readTarget(): Uint8Array {
     const payload = this.#closed ? undefined : this.#decoder.payloadTarget();
     const callerMemory = this.#fillingCallerBuffer !== undefined;
-    this.#readingDirect = payload !== undefined && payload.byteLength >= DIRECT_READ_MIN && (!callerMemory || this.#replySocket!.canRearm);
+    this.#readingDirect = payload !== undefined && payload.byteLength >= DIRECT_READ_MIN && (!callerMemory || this.#directReads!.canRearm);
     this.#armedCallerMemory = this.#readingDirect && callerMemory;
     if (this.#readingDirect) return payload!;
     return (this.#scratch ??= new Uint8Array(SCRATCH_SIZE));
   }
 
-  /** Reply socket: `count` bytes were read into the last target. After close they are dropped. */
+  /** Direct reads: `count` bytes were read into the last target. After close they are dropped. */
   #onRead(count: number, into: Uint8Array): void {
     if (this.#closed) return;
     if (!this.#readingDirect) return this.#onData(into.subarray(0, count));

@@ -30,9 +30,9 @@ interface Exchange {
   state: 'queued' | 'active' | 'done';
 }
 
-/** A reply with at least this much still to come is read straight into its buffer (reply socket only). */
+/** A reply with at least this much still to come is read straight into its buffer (direct reads only: a reply socket, or a child stdout pipe). */
 const DIRECT_READ_MIN = 16 * 1024;
-/** Reply socket reads that are not direct go here. */
+/** Direct-mode reads that do not go into a payload go here. */
 const SCRATCH_SIZE = 64 * 1024;
 
 /** Codes after which the byte stream is out of step and must not be reused. */
@@ -62,8 +62,8 @@ export class RawChannel extends EventEmitter {
   #scratch: Uint8Array | undefined;
   /** The exchange whose reply the last reply socket target was, if it was one. */
   #readingInto: Exchange | undefined;
-  /** Set when the input is a reply socket. */
-  readonly #replySocket: ReplySinkControl | undefined;
+  /** Set when replies are read straight into buffers (a reply socket, or a child stdout pipe). */
+  readonly #directReads: ReplySinkControl | undefined;
 
   /**
    * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
@@ -85,7 +85,7 @@ export class RawChannel extends EventEmitter {
       onError: this.#onStreamError,
     });
     this.#stopListening = listening.stop;
-    this.#replySocket = listening.replySocket;
+    this.#directReads = listening.directReads;
   }
 
   /**
@@ -183,8 +183,8 @@ export class RawChannel extends EventEmitter {
     this.#closeReason = reason;
     const failure = reason ?? closedError();
     this.#stopListening();
-    // A reply socket armed with a caller's memory gets another target (the scratch) before the call settles.
-    if (this.#readingInto?.callerMemory) this.#replySocket?.rearm();
+    // A direct read armed with a caller's memory gets another target (the scratch) before the call settles.
+    if (this.#readingInto?.callerMemory) this.#directReads?.rearm();
     this.#writer.close();
     const all = this.#active ? [this.#active, ...this.#queue] : [...this.#queue];
     this.#active = undefined;
@@ -230,13 +230,13 @@ export class RawChannel extends EventEmitter {
   }
 
   /**
-   * Reply socket: where the next read goes, the reply being filled when enough of it is missing.
+   * Direct reads: where the next read goes, the reply being filled when enough of it is missing.
    * A caller's own memory is a target only where the socket can be re-armed when the call settles.
    */
   #readTarget(): Uint8Array {
     const exchange = this.#closed ? undefined : this.#active;
     const direct = exchange !== undefined && exchange.reply.byteLength - exchange.filled >= DIRECT_READ_MIN;
-    if (direct && (!exchange.callerMemory || this.#replySocket!.canRearm)) {
+    if (direct && (!exchange.callerMemory || this.#directReads!.canRearm)) {
       this.#readingInto = exchange;
       return exchange.reply.subarray(exchange.filled);
     }
@@ -244,7 +244,7 @@ export class RawChannel extends EventEmitter {
     return (this.#scratch ??= new Uint8Array(SCRATCH_SIZE));
   }
 
-  /** Reply socket: `count` bytes were read into the last target. After close they are dropped. */
+  /** Direct reads: `count` bytes were read into the last target. After close they are dropped. */
   #onRead(count: number, into: Uint8Array): void {
     if (this.#closed) return;
     const exchange = this.#readingInto;

@@ -24,9 +24,9 @@ export function listenToStreams(
   input: Readable,
   output: Writable,
   handlers: StreamHandlers,
-): { stop: () => void; replySocket: ReplySinkControl | undefined } {
-  const replySocket = attachReplySink(input, handlers.sink) ?? attachDirectReads(input, handlers.sink);
-  if (replySocket === undefined) input.on('data', handlers.onData);
+): { stop: () => void; directReads: ReplySinkControl | undefined } {
+  const directReads = attachReplySink(input, handlers.sink) ?? attachDirectReads(input, handlers.sink);
+  if (directReads === undefined) input.on('data', handlers.onData);
   input.on('end', handlers.onEnd);
   input.on('close', handlers.onEnd);
   input.on('error', handlers.onError);
@@ -39,5 +39,5 @@ export function listenToStreams(
     input.off('close', handlers.onEnd);
     if (!input.destroyed) input.resume();
   };
-  return { stop, replySocket };
+  return { stop, directReads };
 }
