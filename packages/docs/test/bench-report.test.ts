@@ -71,7 +71,7 @@ describe('bench report renderer', () => {
 
   it('shows the cold-start variants and the large round trips with their ratio to C', () => {
     const report = mgmtReport({
-      coldStart: { nodeE0Ms: 50, jsHandlerMs: 60, jsRatio: 1.2, nativeHandlerMs: 4, nativeHandlerStdioPipeMs: 3.5, nativeBareSpawnFirstReplyMs: 2 },
+      coldStart: { nodeE0Ms: 50, jsHandlerMs: 60, jsRatio: 1.2, nativeHandlerMs: 4, nativeHandlerReplySocketMs: 3.5, nativeBareSpawnFirstReplyMs: 2 },
       largeRoundTrips: { '1 MiB': { cUs: 400, managerDefaultUs: 600, managerIntoUs: 420, target: '<= 1.5 (of C)' } },
     });
     expect(report.tables[0]!.table.rows.map((r) => r[1])).toEqual(['50.0 ms', '60.0 ms', '4.0 ms', '3.5 ms', '2.0 ms']);

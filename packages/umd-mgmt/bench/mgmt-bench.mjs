@@ -1,12 +1,12 @@
 // The manager's own cost, measured in one run on one machine:
 //  1. 64 B round trips through UmdManager vs the bare @umd/core FramedChannel, same handler
-//     blob, same flags, environment and transport (reply socket, tuned allocator: the manager's
+//     blob, same flags, environment and transport (stdio pipe read directly, tuned allocator: the manager's
 //     defaults) (target: manager <= 10 % slower);
 //  2. cold start, i.e. the first request including load, digest check, spawn and HELLO: a JS
 //     handler vs a bare `node -e 0` with the same clean environment (target <= 1.3x), and a
-//     native handler (target < 5 ms); each also with the transport opt-outs, to show what the
-//     reply socket and the allocator settings cost at start;
-//  3. 1 MiB and 16 MiB round trips through UmdManager (defaults, with replyInto, and with both opt-outs) vs a C
+//     native handler (target < 5 ms); each also with a reply socket and without the allocator
+//     settings, to show what those cost at start;
+//  3. 1 MiB and 16 MiB round trips through UmdManager (defaults, with replyInto, and with glibc's allocator defaults) vs a C
 //     parent and child over a socketpair (@umd/core's bench/pingpong.c), interleaved.
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 import { execFileSync, spawn } from 'node:child_process';
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { encodeFrame, FramedChannel, FrameType, openReplySocket } from '@umd/core';
+import { encodeFrame, FramedChannel, FrameType } from '@umd/core';
 import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV, UmdManager } from '@umd/mgmt';
 import { buildBlob, recordBlob } from '@umd/mgmt/build';
 
@@ -29,7 +29,8 @@ const LARGE = [
   { size: 1 << 20, label: '1 MiB', count: 20 },
   { size: 16 << 20, label: '16 MiB', count: 3 },
 ];
-const OPT_OUT = { replySocket: false, tuneAllocator: false };
+const OPT_OUT = { tuneAllocator: false };
+const REPLY_SOCKET = { replySocket: true };
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
@@ -104,10 +105,10 @@ async function nativeSpawnToReply() {
 
 const nodeMs = [];
 const jsMs = [];
-const jsPipeMs = [];
+const jsSocketMs = [];
 const jsOptOutMs = [];
 const nativeMs = [];
-const nativePipeMs = [];
+const nativeSocketMs = [];
 const nativeOptOutMs = [];
 const nativeFloorMs = [];
 await nodeE0();
@@ -116,10 +117,10 @@ await coldFirstRequest(nativeLoader);
 const coldCases = [
   [nodeMs, () => nodeE0()],
   [jsMs, () => coldFirstRequest(jsLoader)],
-  [jsPipeMs, () => coldFirstRequest(jsLoader, { replySocket: false })],
+  [jsSocketMs, () => coldFirstRequest(jsLoader, REPLY_SOCKET)],
   [jsOptOutMs, () => coldFirstRequest(jsLoader, OPT_OUT)],
   [nativeMs, () => coldFirstRequest(nativeLoader)],
-  [nativePipeMs, () => coldFirstRequest(nativeLoader, { replySocket: false })],
+  [nativeSocketMs, () => coldFirstRequest(nativeLoader, REPLY_SOCKET)],
   [nativeOptOutMs, () => coldFirstRequest(nativeLoader, OPT_OUT)],
   [nativeFloorMs, () => nativeSpawnToReply()],
 ];
@@ -133,14 +134,13 @@ for (let i = 0; i < COLD_RUNS; i++) {
 }
 
 // --- 2. round trips ---------------------------------------------------------------------
-// The bare channel takes the manager's default path: reply socket as fd 1, same environment.
-const bareSocket = await openReplySocket();
+// The bare channel takes the manager's default path: stdio pipes (fromChild reads stdout directly), same environment.
 const bareChild = spawn(process.execPath, [permission, `--allow-fs-read=${blob.file}`, '--disable-warning=ExperimentalWarning', blob.file], {
   env: cleanEnv,
-  stdio: ['pipe', bareSocket.handlerEnd, 'inherit'],
+  stdio: ['pipe', 'pipe', 'inherit'],
   detached: true,
 });
-const channel = FramedChannel.fromChild(bareChild, { replySocket: bareSocket });
+const channel = FramedChannel.fromChild(bareChild);
 await channel.waitForHello();
 const manager = new UmdManager({ name: 'bench', loader: jsLoader });
 await manager.start();
@@ -268,10 +268,10 @@ const results = {
     jsHandlerMs: median(jsMs),
     jsRatio: median(jsMs) / median(nodeMs),
     jsTarget: '<= 1.3',
-    jsHandlerStdioPipeMs: median(jsPipeMs),
+    jsHandlerReplySocketMs: median(jsSocketMs),
     jsHandlerOptOutMs: median(jsOptOutMs),
     nativeHandlerMs: median(nativeMs),
-    nativeHandlerStdioPipeMs: median(nativePipeMs),
+    nativeHandlerReplySocketMs: median(nativeSocketMs),
     nativeHandlerOptOutMs: median(nativeOptOutMs),
     nativeBareSpawnFirstReplyMs: median(nativeFloorMs),
     nativeTarget: '< 5 ms',
@@ -288,23 +288,23 @@ const c = results.coldStart;
 console.log(`\n@umd/mgmt bench, node ${process.version}, ${results.machine.cpus} CPUs (medians of ${ROUNDS} rounds x ${ROUND_TRIPS} round trips, ${COLD_RUNS} cold starts)\n`);
 console.log(`| ${'measurement'.padEnd(62)} |      value | vs baseline    | target   | met |`);
 console.log(`|${'-'.repeat(64)}|-----------:|---------------:|----------|-----|`);
-console.log(row('64 B round trip, bare FramedChannel (reply socket, tuned env)', `${r.bareChannelUs.toFixed(1)} µs`, 'baseline', '', undefined));
+console.log(row('64 B round trip, bare FramedChannel (stdio pipe, tuned env)', `${r.bareChannelUs.toFixed(1)} µs`, 'baseline', '', undefined));
 console.log(row('64 B round trip, UmdManager.request() (defaults)', `${r.managerUs.toFixed(1)} µs`, `${r.ratio.toFixed(3)}x`, '<= 1.10x', r.ratio <= 1.1));
 console.log(row('  host CPU per round trip (manager vs bare)', `${r.hostCpuUs.manager.toFixed(1)} µs`, `${r.hostCpuUs.bareChannel.toFixed(1)} µs bare`, '', undefined));
 console.log(row('cold start, `node -e 0` (same clean env)', `${c.nodeE0Ms.toFixed(1)} ms`, 'baseline', '', undefined));
 console.log(row('cold start, JS handler: first request (defaults)', `${c.jsHandlerMs.toFixed(1)} ms`, `${c.jsRatio.toFixed(2)}x`, '<= 1.3x', c.jsRatio <= 1.3));
-console.log(row('  same, transport.replySocket false', `${c.jsHandlerStdioPipeMs.toFixed(1)} ms`, `${(c.jsHandlerStdioPipeMs / c.nodeE0Ms).toFixed(2)}x`, '', undefined));
-console.log(row('  same, both transport opt-outs', `${c.jsHandlerOptOutMs.toFixed(1)} ms`, `${(c.jsHandlerOptOutMs / c.nodeE0Ms).toFixed(2)}x`, '', undefined));
+console.log(row('  same, transport.replySocket true', `${c.jsHandlerReplySocketMs.toFixed(1)} ms`, `${(c.jsHandlerReplySocketMs / c.nodeE0Ms).toFixed(2)}x`, '', undefined));
+console.log(row('  same, transport.tuneAllocator false', `${c.jsHandlerOptOutMs.toFixed(1)} ms`, `${(c.jsHandlerOptOutMs / c.nodeE0Ms).toFixed(2)}x`, '', undefined));
 console.log(row('cold start, native handler: first request (defaults)', `${c.nativeHandlerMs.toFixed(2)} ms`, '', '< 5 ms', c.nativeHandlerMs < 5));
-console.log(row('  same, transport.replySocket false', `${c.nativeHandlerStdioPipeMs.toFixed(2)} ms`, '', '', undefined));
-console.log(row('  same, both transport opt-outs', `${c.nativeHandlerOptOutMs.toFixed(2)} ms`, '', '', undefined));
+console.log(row('  same, transport.replySocket true', `${c.nativeHandlerReplySocketMs.toFixed(2)} ms`, '', '', undefined));
+console.log(row('  same, transport.tuneAllocator false', `${c.nativeHandlerOptOutMs.toFixed(2)} ms`, '', '', undefined));
 console.log(row('  floor: same binary spawned bare (stdio pipes), HELLO + 1 reply', `${c.nativeBareSpawnFirstReplyMs.toFixed(2)} ms`, '', '', undefined));
 for (const [label, l] of Object.entries(results.largeRoundTrips)) {
   console.log(row(`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline', '', undefined));
-  console.log(row(`${label} round trip, bare FramedChannel (reply socket, tuned env)`, us(l.bareChannelUs), `${l.bareChannelRatio.toFixed(2)}x`, '', undefined));
+  console.log(row(`${label} round trip, bare FramedChannel (stdio pipe, tuned env)`, us(l.bareChannelUs), `${l.bareChannelRatio.toFixed(2)}x`, '', undefined));
   console.log(row(`${label} round trip, UmdManager.request() (defaults)`, us(l.managerDefaultUs), `${l.managerDefaultRatio.toFixed(2)}x`, '<= 1.5x', l.managerDefaultRatio <= 1.5));
   console.log(row(`${label} round trip, UmdManager.request(p, { replyInto })`, us(l.managerIntoUs), `${l.managerIntoRatio.toFixed(2)}x`, '<= 1.5x', l.managerIntoRatio <= 1.5));
-  console.log(row(`${label} round trip, UmdManager, both transport opt-outs`, us(l.managerOptOutUs), `${l.managerOptOutRatio.toFixed(2)}x`, '', undefined));
+  console.log(row(`${label} round trip, UmdManager, transport.tuneAllocator false`, us(l.managerOptOutUs), `${l.managerOptOutRatio.toFixed(2)}x`, '', undefined));
 }
 console.log(`\nload average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 

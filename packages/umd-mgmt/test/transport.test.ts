@@ -40,9 +40,21 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
-describe('transport: reply socket', () => {
-  it("by default a JS handler's fd 1 is the reply socket; large replies arrive intact", async () => {
+const viaReplySocket = { transport: { replySocket: true } };
+
+describe('transport: stdio pipe or reply socket', () => {
+  it("by default a JS handler's fd 1 is Node's stdio pipe (a socketpair); large replies arrive intact", async () => {
     const m = managed({ loader: fixtureLoader('echo') });
+    const pid = Number(str(await m.request(text('pid:'))));
+    expect(stdoutKind(pid)).toBe('socketpair');
+    for (const size of [64 * 1024 + 1, 1 << 20, 16 << 20]) {
+      const payload = pattern(size);
+      expect(sameBytes(await m.request(payload), payload), `echo of ${size} bytes`).toBe(true);
+    }
+  });
+
+  it('transport.replySocket = true gives the handler a reply socket instead; large replies arrive intact', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), ...viaReplySocket });
     const pid = Number(str(await m.request(text('pid:'))));
     expect(stdoutKind(pid)).toBe('reply-socket');
     for (const size of [64 * 1024 + 1, 1 << 20, 16 << 20]) {
@@ -51,16 +63,8 @@ describe('transport: reply socket', () => {
     }
   });
 
-  it("transport.replySocket = false gives the handler Node's stdio pipe (a socketpair) instead", async () => {
-    const m = managed({ loader: fixtureLoader('echo'), transport: { replySocket: false } });
-    const pid = Number(str(await m.request(text('pid:'))));
-    expect(stdoutKind(pid)).toBe('socketpair');
-    const payload = pattern(1 << 20);
-    expect(sameBytes(await m.request(payload), payload)).toBe(true);
-  });
-
   it('a native (C) handler writes its replies to the reply socket too, and recovers from SIGKILL', async () => {
-    const m = managed({ loader: fixtureLoader('native-echo') });
+    const m = managed({ loader: fixtureLoader('native-echo'), ...viaReplySocket });
     const payload = pattern(1 << 20); // the fixture's maximum
     expect(sameBytes(await m.request(payload), payload)).toBe(true);
     const first = m.pid!;
@@ -128,8 +132,8 @@ describe('transport: reply socket', () => {
       return check();
     }
 
-    it('removes the socket directory once connected, and the private copy after HELLO', async () => {
-      const m = managed({ loader: fixtureLoader('echo') });
+    it('removes the socket path once connected, and the private copy after HELLO', async () => {
+      const m = managed({ loader: fixtureLoader('echo'), ...viaReplySocket });
       expect(str(await m.request(text('hi')))).toBe('hi');
       expect(await settles(() => readdirSync(privateTmp).length === 0), `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`).toBe(true);
     });
@@ -138,7 +142,7 @@ describe('transport: reply socket', () => {
       // The staging parent is root's 0700 directory: the handler's uid cannot reach its copy, so execve fails.
       const stagingDir = await mkdtemp(join(privateTmp, 'staging-'));
       const before = socketFds();
-      const m = managed({ loader: fixtureLoader('native-echo'), stagingDir, sandbox: { uid: 65534, gid: 65534 } });
+      const m = managed({ loader: fixtureLoader('native-echo'), stagingDir, sandbox: { uid: 65534, gid: 65534 }, ...viaReplySocket });
       const error = await rejection(m.request(text('x')));
       expect(error).toMatchObject({ code: 'UMD_START_FAILED', message: expect.stringMatching(/cannot spawn handler: .*EACCES/) });
       expect(readdirSync(stagingDir)).toEqual([]);
@@ -154,18 +158,18 @@ describe('transport: reply socket', () => {
       await writeFile(file, 'just text, no #! line\n');
       await chmod(file, 0o755);
       const before = socketFds();
-      const m = managed({ loader: defineLoader({ name: 'broken', mode: 'framed', executable: file, sha256: await sha256File(file) }) });
+      const m = managed({ loader: defineLoader({ name: 'broken', mode: 'framed', executable: file, sha256: await sha256File(file) }), ...viaReplySocket });
       const error = await rejection(m.request(text('x')));
       expect(error.code).toBe('UMD_START_FAILED');
-      // The socket directory went at connect; the private copy is removed off the failure path.
+      // The socket path went at connect; the private copy is removed off the failure path.
       expect(readdirSync(privateTmp).filter((name) => !name.startsWith('umd-broken-'))).toEqual([]);
       expect(await settles(() => readdirSync(privateTmp).length === 0), `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`).toBe(true);
       expect(await settles(() => socketFds() === before), `host socket fds: ${before} before, ${socketFds()} after`).toBe(true);
     });
 
-    it('a blob integrity failure closes the socket opened alongside the staging', async () => {
+    it('a blob integrity failure opens no socket and leaves no directory', async () => {
       const before = socketFds();
-      const m = managed({ loader: fixtureLoader('echo', { sha256: 'f'.repeat(64) }) });
+      const m = managed({ loader: fixtureLoader('echo', { sha256: 'f'.repeat(64) }), ...viaReplySocket });
       expect((await rejection(m.request(text('x')))).code).toBe('UMD_BLOB_INTEGRITY');
       expect(readdirSync(privateTmp)).toEqual([]);
       expect(await settles(() => socketFds() === before)).toBe(true);

@@ -201,7 +201,7 @@ export interface MgmtBenchFile {
     jsRatio: number;
     jsTarget?: string;
     nativeHandlerMs?: number;
-    nativeHandlerStdioPipeMs?: number;
+    nativeHandlerReplySocketMs?: number;
     nativeHandlerOptOutMs?: number;
     nativeBareSpawnFirstReplyMs?: number;
     nativeTarget?: string;
@@ -256,8 +256,8 @@ export function mgmtReport(json: unknown): BenchReport {
     ];
     if (cs.nativeHandlerMs !== undefined) rows.push(['native handler, first request', ms(num(cs.nativeHandlerMs, 'coldStart.nativeHandlerMs')), '', cs.nativeTarget ?? '']);
     const extra: Array<[keyof NonNullable<MgmtBenchFile['coldStart']>, string]> = [
-      ['nativeHandlerStdioPipeMs', 'native handler, transport.replySocket false'],
-      ['nativeHandlerOptOutMs', 'native handler, both transport opt-outs'],
+      ['nativeHandlerReplySocketMs', 'native handler, transport.replySocket true'],
+      ['nativeHandlerOptOutMs', 'native handler, transport.tuneAllocator false'],
       ['nativeBareSpawnFirstReplyMs', 'floor: the native binary spawned bare, HELLO and one reply'],
     ];
     for (const [key, what] of extra) if (cs[key] !== undefined) rows.push([what, ms(num(cs[key], `coldStart.${key}`)), '', '']);
@@ -274,10 +274,10 @@ export function mgmtReport(json: unknown): BenchReport {
         rows.push([`${label}, ${what}`, us(v), `${(v / c).toFixed(2)}x`, target]);
       };
       row('C socketpair (baseline)', c, 'cUs');
-      row('bare FramedChannel (reply socket, tuned environment)', l.bareChannelUs, 'bareChannelUs');
+      row('bare FramedChannel (same transport, tuned environment)', l.bareChannelUs, 'bareChannelUs');
       row('UmdManager.request() (defaults)', l.managerDefaultUs, 'managerDefaultUs', l.target ?? '');
       row('UmdManager.request() with replyInto', l.managerIntoUs, 'managerIntoUs', l.target ?? '');
-      row('UmdManager, both transport opt-outs', l.managerOptOutUs, 'managerOptOutUs');
+      row('UmdManager, transport.tuneAllocator false', l.managerOptOutUs, 'managerOptOutUs');
     }
     tables.push({ title: 'Large round trips through UmdManager against the C socketpair', table: { head: ['what', 'median round trip', 'ratio to C', 'target'], rows } });
   }

@@ -3,12 +3,14 @@ import type { HandlerSession, Loader } from '../loader/loader-types.js';
 import type { SandboxOptions } from '../process/node-flags.js';
 import type { RestartBudgetOptions } from './restart-budget.js';
 
-/** How requests and replies travel between host and handler. Both fast-path defaults are on. */
+/** How requests and replies travel between host and handler. */
 export interface TransportOptions {
   /**
-   * The handler's fd 1 is a reply socket (`openReplySocket()` of `@umd/core`) whose host end the
-   * channel reads straight into reply buffers (true). `false`: Node's stdio pipe, read in 64 KiB
-   * chunks that are copied into the reply. The handler sees an `AF_UNIX` stream socket either way.
+   * The handler's fd 1 is a reply socket (`openReplySocket()` of `@umd/core`) instead of Node's
+   * stdio pipe (false). Both are `AF_UNIX` stream sockets that the channel reads straight into
+   * reply buffers; the stdio pipe costs nothing to set up, the reply socket a listen and a connect
+   * per start. The reply socket remains for a Node whose stdio pipes cannot be read that way
+   * (the channel then copies 64 KiB chunks; `@umd/core` documents the fallback).
    */
   replySocket?: boolean;
   /**
@@ -42,7 +44,7 @@ export interface UmdManagerOptions {
   stopGraceMs?: number;
   /** Extra environment variables for the handler, on top of the allow-list (none). `NODE_OPTIONS` is refused. */
   env?: Record<string, string>;
-  /** Transport fast paths, both on by default: `{ replySocket: true, tuneAllocator: true }`. */
+  /** Transport settings: `{ replySocket: false, tuneAllocator: true }`. */
   transport?: TransportOptions;
   /** Sandbox of the handler process ({ permission: true } for JS handlers). */
   sandbox?: SandboxOptions;
@@ -90,7 +92,7 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
     restartBudget: options.restartBudget ?? { maxStarts: 10, windowMs: 60_000 },
     stopGraceMs: options.stopGraceMs ?? 2000,
     stderrTailLines: options.stderrTailLines ?? 32,
-    transport: { replySocket: options.transport?.replySocket ?? true, tuneAllocator: options.transport?.tuneAllocator ?? true },
+    transport: { replySocket: options.transport?.replySocket ?? false, tuneAllocator: options.transport?.tuneAllocator ?? true },
   };
   check(positiveInt(resolved.maxInFlight), 'maxInFlight must be a positive integer');
   check(Number.isInteger(resolved.maxQueue) && resolved.maxQueue >= 0, 'maxQueue must be a non-negative integer');

@@ -23,7 +23,7 @@ export interface HandlerProcessOptions {
   env?: Readonly<Record<string, string>>;
   sandbox?: SandboxOptions;
   stagingDir?: string;
-  /** The handler's fd 1 is a reply socket (default) rather than Node's stdio pipe. */
+  /** The handler's fd 1 is a reply socket rather than Node's stdio pipe (default false). */
   replySocket?: boolean;
   /** Add {@link TUNED_ALLOCATOR_ENV} to the handler's environment (default). */
   tuneAllocator?: boolean;
@@ -149,7 +149,7 @@ export class HandlerProcess {
     };
     try {
       // Its path goes in the blob's private directory: no directory of its own to make and remove.
-      if (options.replySocket !== false) replySocket = await openReplySocket({ privateDirectory: staged.dir });
+      if (options.replySocket === true) replySocket = await openReplySocket({ privateDirectory: staged.dir });
       const env = buildHandlerEnv(loader.mode, options.env, process.env, options.tuneAllocator === false ? {} : TUNED_ALLOCATOR_ENV);
       const [command, args] =
         loader.kind === 'js'
