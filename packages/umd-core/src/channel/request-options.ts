@@ -13,9 +13,9 @@ export interface ReplyOptions extends RequestOptions {
   /**
    * Memory the reply is read into, instead of a fresh buffer (the kernel's `umd_send_recv()` writes
    * into the caller's `out` buffer the same way). The call then resolves with
-   * `replyInto.subarray(0, replyLength)`: no allocation, and with a reply socket no copy either;
-   * for large replies on a busy machine that saves the page faults of fresh memory, the larger
-   * part of a round trip's cost. Framed mode: a reply that does not fit goes into a fresh buffer as
+   * `replyInto.subarray(0, replyLength)`: no allocation, and with direct reads (a `fromChild()`
+   * stdio pipe, or a reply socket) no copy either; for large replies that saves the page faults
+   * of fresh memory, on a VM much of a round trip's cost. Framed mode: a reply that does not fit goes into a fresh buffer as
    * usual (compare `reply.buffer` to tell). Raw mode: `replyInto` must hold `replyLength` bytes.
    * The library writes into it only while the call is pending, never after the call settles
    * (abort and timeout included); do not read or reuse it before then, and do not let it overlap
