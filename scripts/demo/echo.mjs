@@ -30,21 +30,26 @@ export async function runEchoDemo(log = console.log) {
     await manager.request(new Uint8Array(1));
     log(`  cold start (load + verify + spawn + HELLO + first request): ${(performance.now() - started).toFixed(1)} ms`);
     log('');
-    log('  size       median RTT    throughput');
+    log('  size       median RTT    throughput   with replyInto (your buffer, no allocation)');
     for (const size of SIZES) {
       const payload = new Uint8Array(size);
       for (let i = 0; i < size; i += 4096) payload[i] = i & 0xff;
-      const times = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const t0 = performance.now();
-        const reply = await manager.request(payload);
-        times.push(performance.now() - t0);
-        if (reply.length !== size || reply[size - 1] !== payload[size - 1]) throw new Error(`echo mismatch at ${size} bytes`);
-      }
-      times.sort((a, b) => a - b);
-      const median = times[times.length >> 1];
+      const replyInto = new Uint8Array(size);
+      const medianOf = async (options) => {
+        const times = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const t0 = performance.now();
+          const reply = await manager.request(payload, options);
+          times.push(performance.now() - t0);
+          if (reply.length !== size || reply[size - 1] !== payload[size - 1]) throw new Error(`echo mismatch at ${size} bytes`);
+        }
+        times.sort((a, b) => a - b);
+        return times[times.length >> 1];
+      };
+      const median = await medianOf(undefined);
+      const intoMedian = await medianOf({ replyInto });
       const mibPerSecond = (2 * size) / (median / 1000) / (1 << 20);
-      log(`  ${formatSize(size).padEnd(9)}  ${median.toFixed(3).padStart(9)} ms  ${mibPerSecond.toFixed(1).padStart(8)} MiB/s`);
+      log(`  ${formatSize(size).padEnd(9)}  ${median.toFixed(3).padStart(9)} ms  ${mibPerSecond.toFixed(1).padStart(8)} MiB/s  ${intoMedian.toFixed(3).padStart(9)} ms`);
     }
     const stats = manager.stats();
     log('');
