@@ -10,6 +10,7 @@ import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
 import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
 import type { ReplySinkControl } from './reply-socket.js';
+import { readScratch } from './read-scratch.js';
 import { listenToStreams } from './stream-listener.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
@@ -36,8 +37,6 @@ export interface FramedChannelOptions {
 const COALESCE_LIMIT = 16 * 1024;
 /** A reply payload with at least this much still to come is read straight into its buffer (direct reads only: a reply socket, or a child stdout pipe). */
 const DIRECT_READ_MIN = 16 * 1024;
-/** Direct-mode reads that do not go into a payload go here (a stdio pipe reads 64 KiB chunks too). */
-const SCRATCH_SIZE = 64 * 1024;
 /** Cancelled ids remembered so a late answer is dropped, not taken for a protocol violation. */
 const MAX_REMEMBERED_CANCELS = 65_536;
 
@@ -94,7 +93,6 @@ export class FramedChannel extends EventEmitter {
   /** Set by {@link FramedChannel.fromChild}: how to explain the end of input. */
   #endReason: (() => Promise<UmdError>) | undefined;
   #ending = false;
-  #scratch: Uint8Array | undefined;
   /** The last reply socket target handed out was the payload itself. */
   #readingDirect = false;
   /** The request whose own `replyInto` buffer the decoder is filling right now. */
@@ -385,7 +383,7 @@ export class FramedChannel extends EventEmitter {
     this.#readingDirect = payload !== undefined && payload.byteLength >= DIRECT_READ_MIN && (!callerMemory || this.#directReads!.canRearm);
     this.#armedCallerMemory = this.#readingDirect && callerMemory;
     if (this.#readingDirect) return payload!;
-    return (this.#scratch ??= new Uint8Array(SCRATCH_SIZE));
+    return readScratch;
   }
 
   /** Direct reads: `count` bytes were read into the last target. After close they are dropped. */

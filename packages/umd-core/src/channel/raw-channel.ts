@@ -6,6 +6,7 @@ import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
 import type { ReplySinkControl } from './reply-socket.js';
+import { readScratch } from './read-scratch.js';
 import { listenToStreams } from './stream-listener.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
@@ -32,8 +33,6 @@ interface Exchange {
 
 /** A reply with at least this much still to come is read straight into its buffer (direct reads only: a reply socket, or a child stdout pipe). */
 const DIRECT_READ_MIN = 16 * 1024;
-/** Direct-mode reads that do not go into a payload go here. */
-const SCRATCH_SIZE = 64 * 1024;
 
 /** Codes after which the byte stream is out of step and must not be reused. */
 const POISONING = new Set<string>([UmdErrorCode.PROTOCOL, UmdErrorCode.TIMEOUT, UmdErrorCode.ABORTED]);
@@ -59,7 +58,6 @@ export class RawChannel extends EventEmitter {
   #closeReason: UmdError | undefined;
   #endReason: (() => Promise<UmdError>) | undefined;
   #ending = false;
-  #scratch: Uint8Array | undefined;
   /** The exchange whose reply the last reply socket target was, if it was one. */
   #readingInto: Exchange | undefined;
   /** Set when replies are read straight into buffers (a reply socket, or a child stdout pipe). */
@@ -241,7 +239,7 @@ export class RawChannel extends EventEmitter {
       return exchange.reply.subarray(exchange.filled);
     }
     this.#readingInto = undefined;
-    return (this.#scratch ??= new Uint8Array(SCRATCH_SIZE));
+    return readScratch;
   }
 
   /** Direct reads: `count` bytes were read into the last target. After close they are dropped. */

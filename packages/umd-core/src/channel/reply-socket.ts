@@ -3,6 +3,7 @@ import { type Server, type Socket, createConnection, createServer } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { readScratch } from './read-scratch.js';
 
 /**
  * Where the host end of a {@link ReplySocket} delivers what it reads. `target()` names the buffer
@@ -46,13 +47,6 @@ function replay(sink: ReplySink, chunk: Uint8Array): void {
   }
 }
 
-/**
- * Until a channel attaches, reads land here and are copied out (or replayed) in the same
- * callback, so one buffer serves every reply socket of the process: no socket keeps memory of
- * its own that would only hold a HELLO. (A fresh 256 KiB per socket was an mmap each, which
- * made every later fork of the host measurably slower.)
- */
-const sharedScratch = new Uint8Array(64 * 1024);
 
 /**
  * What a channel attached to a reply socket can do besides receiving reads. Node arms the buffer
@@ -113,11 +107,17 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
   const server: Server = createServer({ pauseOnConnect: true });
   // Bytes read before a channel attaches (HELLO, usually) are copied here and replayed on attach.
   const early: Uint8Array[] = [];
-  const scratch = sharedScratch;
   let sink: ReplySink | undefined;
   let hostEnd: Socket | undefined;
   /** The buffer the next read lands in: the last one handed to Node (its callback's own argument can lag behind a rearm). */
-  let armed: Uint8Array = scratch;
+  let armed: Uint8Array = readScratch;
+  /** Whether the sink chose `armed`; before it attached, reads land in the shared scratch and are copied out. */
+  let armedBySink = false;
+  const arm = (): Uint8Array => {
+    armedBySink = sink !== undefined;
+    armed = sink ? sink.target() : readScratch;
+    return armed;
+  };
   try {
     const handlerEnd = await new Promise<Socket>((resolve, reject) => {
       const fail = (cause: Error) => reject(new UmdError(UmdErrorCode.START_FAILED, `cannot open the reply socket: ${cause.message}`, { cause }));
@@ -133,12 +133,12 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
       hostEnd = createConnection({
         path,
         onread: {
-          buffer: () => (armed = sink ? sink.target() : scratch),
+          buffer: arm,
           callback: (count: number): boolean => {
             const into = armed;
-            // A read into the sink's own target goes straight to it; one that landed in the
-            // scratch buffer (chosen before the sink attached) is replayed or kept for later.
-            if (sink && into !== scratch) sink.consume(count, into);
+            // A read into a target the sink chose goes straight to it; one armed before the sink
+            // attached is replayed (attached since) or kept for later.
+            if (armedBySink) sink!.consume(count, into);
             else if (sink) replay(sink, into.subarray(0, count));
             else early.push(into.slice(0, count));
             return true; // never pause: a channel that is done discards, so the handler never blocks
@@ -168,8 +168,7 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
         rearm() {
           const current = handle();
           if (sink === undefined || typeof current?.useUserBuffer !== 'function') return;
-          armed = sink.target();
-          current.useUserBuffer(armed);
+          current.useUserBuffer(arm());
         },
       };
     });
