@@ -24,9 +24,9 @@ import { buildBlob, recordBlob } from '@umd/mgmt/build';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 61);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1000);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 24);
-const LARGE_ROUNDS = Number(process.env.BENCH_LARGE_ROUNDS ?? 9);
+const LARGE_ROUNDS = Number(process.env.BENCH_LARGE_ROUNDS ?? 15);
 const LARGE = [
-  { size: 1 << 20, label: '1 MiB', count: 20 },
+  { size: 1 << 20, label: '1 MiB', count: 50 },
   { size: 16 << 20, label: '16 MiB', count: 3 },
 ];
 const OPT_OUT = { tuneAllocator: false };
