@@ -75,7 +75,8 @@ try {
         count *= 2;
         elapsed = await transport.run(count);
       }
-      counts.set(transport, Math.max(1, Math.round((count * SAMPLE_MS * 1e6) / elapsed)));
+      // A pipelined transport needs a full window of requests per sample, or it measures one request alone.
+      counts.set(transport, Math.max(transport.window ?? 1, Math.round((count * SAMPLE_MS * 1e6) / elapsed)));
     }
     const samples = new Map(transports.map((transport) => [transport, []]));
     const rounds = size >= 1 << 20 ? Math.max(MIN_ROUNDS_LARGE, Math.round(ROUNDS / 2)) : ROUNDS;

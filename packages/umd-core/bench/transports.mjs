@@ -56,6 +56,7 @@ export function framed(window, { tunedMalloc = false, replySocket = false, reuse
   return {
     name: [`umd framed, maxInFlight ${window}`, ...variant].join(', '),
     key: `framed-${window}${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}${into ? '-into' : ''}${tunedMalloc ? '-tuned' : ''}`,
+    window,
     async open(size) {
       if (!child) {
         let socket;
