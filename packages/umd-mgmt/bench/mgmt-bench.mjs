@@ -23,7 +23,7 @@ import { buildBlob, recordBlob } from '@umd/mgmt/build';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 61);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1000);
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 24);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 32);
 const LARGE_ROUNDS = Number(process.env.BENCH_LARGE_ROUNDS ?? 15);
 const LARGE = [
   { size: 1 << 20, label: '1 MiB', count: 50 },
@@ -124,13 +124,18 @@ const coldCases = [
   [nativeOptOutMs, () => coldFirstRequest(nativeLoader, OPT_OUT)],
   [nativeFloorMs, () => nativeSpawnToReply()],
 ];
-// The order rotates every run: what runs right before a case (a JS handler's teardown, say, which
-// slows the next fork) must not always be the same for one case.
+// A fresh order every run (seeded, so runs are repeatable): what runs right before a case (a JS
+// handler's teardown, say, which slows the next fork) must not always be the same for one case.
+// A rotation would not do: each case would keep its predecessor.
+let seed = 0x2545f491;
+const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
 for (let i = 0; i < COLD_RUNS; i++) {
-  for (let k = 0; k < coldCases.length; k++) {
-    const [samples, run] = coldCases[(i + k) % coldCases.length];
-    samples.push(await run());
+  const order = [...coldCases];
+  for (let k = order.length - 1; k > 0; k--) {
+    const j = Math.floor(random() * (k + 1));
+    [order[k], order[j]] = [order[j], order[k]];
   }
+  for (const [samples, run] of order) samples.push(await run());
 }
 
 // --- 2. round trips ---------------------------------------------------------------------
