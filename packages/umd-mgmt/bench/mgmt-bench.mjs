@@ -11,7 +11,7 @@
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { encodeFrame, FramedChannel, FrameType } from '@umd/core';
 import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV, UmdManager } from '@umd/mgmt';
-import { buildBlob, recordBlob } from '@umd/mgmt/build';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 61);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1000);
@@ -34,10 +33,18 @@ const REPLY_SOCKET = { replySocket: true };
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
-const blob = await buildBlob({ entry: here('./echo-handler.mjs'), outDir: work, name: 'bench-echo' });
+// Blobs are built in a child process with the umd-blob CLI, as a driver package builds them at
+// its build time: the measuring host never loads esbuild, so it stays as small as a production
+// host (a host's size is what every spawn from it costs: fork copies its page tables).
+const blobCli = here('../dist/blob-cli.js');
+execFileSync(process.execPath, [blobCli, here('./echo-handler.mjs'), '--name', 'bench-echo', '--out-dir', work], { stdio: 'ignore' });
 const nativeFile = join(work, 'native-echo');
 execFileSync('cc', ['-O2', `-I${here('../node_modules/@umd/core/native')}`, '-o', nativeFile, here('../test/fixtures/native/native-echo.c')]);
-const native = await recordBlob({ file: nativeFile, name: 'native-echo' });
+execFileSync(process.execPath, [blobCli, '--digest', nativeFile, '--name', 'native-echo'], { stdio: 'ignore' });
+const manifest = (file) => JSON.parse(readFileSync(file, 'utf8'));
+const blobManifest = manifest(join(work, 'bench-echo.blob.json'));
+const blob = { file: join(work, blobManifest.file), sha256: blobManifest.sha256 };
+const native = { file: nativeFile, sha256: manifest(join(work, 'native-echo.blob.json')).sha256 };
 
 const jsLoader = defineLoader({ name: 'bench-echo', mode: 'framed', script: blob.file, sha256: blob.sha256 });
 const nativeLoader = defineLoader({ name: 'native-echo', mode: 'framed', executable: native.file, sha256: native.sha256 });
