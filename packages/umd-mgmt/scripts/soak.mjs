@@ -1,6 +1,8 @@
 // Soak test (not part of `pnpm test`): N requests with random payloads through UmdManager
 // while the handler is SIGKILLed at random times. Every request must end in its own reply
-// (byte-for-byte) or a typed UmdError; zero mismatched, zero lost, no process left.
+// (byte-for-byte) or a typed UmdError; zero mismatched, zero lost, no process left. Half the
+// requests read their replies into the caller's own buffer (replyInto), which must never be
+// written after its call settled.
 // Usage: pnpm --filter @umd/mgmt soak [-- --requests 100000 --concurrency 64 --max-in-flight 4 --kill-min-ms 100 --kill-max-ms 1000]
 import { randomBytes, randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -51,23 +53,35 @@ function payloadFor(n) {
   return bytes;
 }
 
-const outcome = { ok: 0, mismatched: 0, lost: 0, untyped: 0, codes: {} };
+const outcome = { ok: 0, mismatched: 0, lost: 0, untyped: 0, strayWrites: 0, intoReplies: 0, codes: {} };
+// Every other request of a caller reads its reply into the caller's own 64 KiB buffer
+// (replyInto; larger replies get a fresh one). Once a call settles the buffer is filled with a
+// marker, which must still be intact when the caller next uses it: a byte written after the
+// call settled (a handler killed mid-reply, say) is a stray write.
+const INTO_SIZE = 64 * 1024;
+const MARKER = Buffer.alloc(INTO_SIZE, 0xa5);
 const settled = new Uint8Array(total);
 let next = 0;
 let kills = 0;
 let killing = true;
 
 async function worker() {
+  const into = Buffer.alloc(INTO_SIZE, 0xa5);
   while (next < total) {
     const n = next++;
     const payload = payloadFor(n);
+    const useInto = n % 2 === 1;
+    if (useInto && !into.equals(MARKER)) outcome.strayWrites++;
     try {
-      const reply = await manager.request(payload);
+      const reply = await manager.request(payload, useInto ? { replyInto: into } : {});
       settled[n]++;
+      if (reply.buffer === into.buffer) outcome.intoReplies++;
       if (Buffer.compare(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength), payload) === 0) outcome.ok++;
       else outcome.mismatched++;
+      if (useInto) into.fill(0xa5);
     } catch (error) {
       settled[n]++;
+      if (useInto) into.fill(0xa5);
       if (isUmdError(error)) outcome.codes[error.code] = (outcome.codes[error.code] ?? 0) + 1;
       else {
         outcome.untyped++;
@@ -132,12 +146,14 @@ const report = {
   mismatched: outcome.mismatched,
   lost: outcome.lost,
   untyped: outcome.untyped,
+  repliesInCallerBuffers: outcome.intoReplies,
+  strayWritesIntoCallerBuffers: outcome.strayWrites,
   kills,
   handlerStarts: stats.starts,
   statsConsistent: stats.requests === total && stats.replies + stats.failures === total && stats.replies === outcome.ok,
   leftoverProcesses: leftovers.length,
 };
 console.log(JSON.stringify(report, null, 2));
-const pass = report.mismatched === 0 && report.lost === 0 && report.untyped === 0 && report.ok + failed === total && report.statsConsistent && leftovers.length === 0;
+const pass = report.mismatched === 0 && report.lost === 0 && report.untyped === 0 && report.strayWritesIntoCallerBuffers === 0 && report.ok + failed === total && report.statsConsistent && leftovers.length === 0;
 console.log(pass ? 'SOAK PASS' : 'SOAK FAIL');
 process.exitCode = pass ? 0 : 1;
