@@ -92,7 +92,7 @@ describe('replyInto, argument checks', () => {
   }, 20_000);
 });
 
-/** Waits until the first half of a reply has landed in `into` (the split-reply fixture sends the rest 400 ms later). */
+/** Waits until the first half of a reply has landed in `into` (the split-reply fixture sends the rest 1.5 s later). */
 async function firstHalfIn(into: Uint8Array): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (into[MiB] === 0 && Date.now() < deadline) await sleep(10);
@@ -151,7 +151,7 @@ for (const { name, viaSocket, rearm } of transports) {
     into.fill(0x11);
     // The stream is out of step: the channel closed and the handler was killed; the rest never lands.
     expect((await handler.exited).signal).toBe('SIGKILL');
-    await sleep(500);
+    await sleep(2000);
     expect(into.every((byte) => byte === 0x11)).toBe(true);
   }, 20_000);
 }
