@@ -23,7 +23,14 @@ export function allowDirectReads(stream: unknown): void {
   if (stream instanceof Socket) candidates.add(stream);
 }
 
+/** The same three symbols serve every socket of the process: looked up once. */
+let knownFields: Fields | undefined;
+
 function fieldsOf(socket: Socket): Fields | undefined {
+  if (knownFields !== undefined) {
+    const own = Object.getOwnPropertySymbols(socket);
+    return own.includes(knownFields.buffer) && own.includes(knownFields.callback) && own.includes(knownFields.generator) ? knownFields : undefined;
+  }
   const bySymbol = new Map<string, symbol[]>();
   for (const symbol of Object.getOwnPropertySymbols(socket)) {
     const list = bySymbol.get(symbol.description ?? '') ?? [];
@@ -35,7 +42,8 @@ function fieldsOf(socket: Socket): Fields | undefined {
   const callback = one('kBufferCb');
   const generator = one('kBufferGen');
   if (buffer === undefined || callback === undefined || generator === undefined) return undefined;
-  return { buffer, callback, generator };
+  knownFields = { buffer, callback, generator };
+  return knownFields;
 }
 
 /**
