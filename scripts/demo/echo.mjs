@@ -8,6 +8,8 @@ import { buildBlob } from '@umd/mgmt/build';
 
 const SIZES = [64, 1024, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024];
 const ROUNDS = 20;
+/** Untimed requests per size first (the JIT of both processes, the handler's first buffers of that size). */
+const WARM_UP = 5;
 
 const formatSize = (bytes) =>
   bytes >= 1 << 20 ? `${bytes / (1 << 20)} MiB` : bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
@@ -36,6 +38,7 @@ export async function runEchoDemo(log = console.log) {
       for (let i = 0; i < size; i += 4096) payload[i] = i & 0xff;
       const replyInto = new Uint8Array(size);
       const medianOf = async (options) => {
+        for (let round = 0; round < WARM_UP; round++) await manager.request(payload, options);
         const times = [];
         for (let round = 0; round < ROUNDS; round++) {
           const t0 = performance.now();
