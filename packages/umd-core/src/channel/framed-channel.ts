@@ -93,7 +93,7 @@ export class FramedChannel extends EventEmitter {
   /** Set by {@link FramedChannel.fromChild}: how to explain the end of input. */
   #endReason: (() => Promise<UmdError>) | undefined;
   #ending = false;
-  /** The last reply socket target handed out was the payload itself. */
+  /** The last direct-read target handed out was the payload itself. */
   #readingDirect = false;
   /** The request whose own `replyInto` buffer the decoder is filling right now. */
   #fillingCallerBuffer: PendingRequest | undefined;

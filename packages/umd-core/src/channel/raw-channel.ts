@@ -58,7 +58,7 @@ export class RawChannel extends EventEmitter {
   #closeReason: UmdError | undefined;
   #endReason: (() => Promise<UmdError>) | undefined;
   #ending = false;
-  /** The exchange whose reply the last reply socket target was, if it was one. */
+  /** The exchange whose reply the last direct-read target was, if it was one. */
   #readingInto: Exchange | undefined;
   /** Set when replies are read straight into buffers (a reply socket, or a child stdout pipe). */
   readonly #directReads: ReplySinkControl | undefined;

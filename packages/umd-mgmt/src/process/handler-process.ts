@@ -50,7 +50,7 @@ function sleep(ms: number): Promise<void> {
 /**
  * One handler process: a verified private copy of the blob, spawned without a shell in its
  * own process group (so the whole group can be signalled), with a clean environment, stdin as
- * a pipe, stdout as a reply socket (or a pipe) and stderr captured line by line.
+ * a pipe, stdout as a pipe (or a reply socket) and stderr captured line by line.
  */
 export class HandlerProcess {
   /** The child process (its stdin, and its stdout unless a reply socket is used, are the channel). */
@@ -135,7 +135,7 @@ export class HandlerProcess {
   }
 
   /**
-   * Verifies and stages the blob, opens the reply socket, spawns the blob and waits
+   * Verifies and stages the blob, opens the reply socket if asked for, spawns the blob and waits
    * until the process runs. On failure nothing is left: no process, no private copy, no socket.
    * @throws UmdError `UMD_BLOB_INTEGRITY` (nothing ran), `UMD_START_FAILED` (spawn or socket failed).
    */
