@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { armNextRead, canArmReads } from './arm-read.js';
 import type { ReplySink, ReplySinkControl } from './reply-socket.js';
 
 /**
@@ -12,7 +13,6 @@ import type { ReplySink, ReplySinkControl } from './reply-socket.js';
  * through `data` events: the same bytes, only slower.
  */
 
-type UserBufferHandle = { useUserBuffer?: (buffer: Uint8Array) => void } | null | undefined;
 type Fields = { buffer: symbol; callback: symbol; generator: symbol };
 
 /** Streams that `fromChild()` hands over whole (the child's stdout): only those are converted. */
@@ -54,13 +54,11 @@ function fieldsOf(socket: Socket): Fields | undefined {
 export function attachDirectReads(input: unknown, sink: ReplySink): ReplySinkControl | undefined {
   if (!(input instanceof Socket) || !candidates.has(input)) return undefined;
   candidates.delete(input);
-  const handle = () => (input as unknown as { _handle: UserBufferHandle })._handle;
   const fields = fieldsOf(input);
-  const current = handle();
   const socket = input as unknown as Record<symbol, unknown>;
   if (
     fields === undefined ||
-    typeof current?.useUserBuffer !== 'function' ||
+    !canArmReads(input) ||
     input.destroyed ||
     input.readableLength > 0 ||
     input.readableEnded ||
@@ -76,15 +74,14 @@ export function attachDirectReads(input: unknown, sink: ReplySink): ReplySinkCon
     sink.consume(count, armed);
     return true; // never pause: a channel that is done discards, so the handler never blocks
   };
-  current.useUserBuffer(armed);
+  armNextRead(input, armed);
   return {
     canRearm: true,
     rearm() {
-      const now = handle();
-      if (typeof now?.useUserBuffer !== 'function') return;
+      if (!canArmReads(input)) return;
       armed = sink.target();
       socket[fields.buffer] = armed;
-      now.useUserBuffer(armed);
+      armNextRead(input, armed);
     },
   };
 }

@@ -359,9 +359,10 @@ export class FramedChannel extends EventEmitter {
   /** The decoder's payload buffers: a REPLY that fits goes into its requester's `replyInto`. */
   readonly #allocateReply = (length: number, type: FrameType, id: number): Uint8Array => {
     if (type === FrameType.Reply) {
-      const into = this.#pending.get(id)?.replyInto;
+      const entry = this.#pending.get(id);
+      const into = entry?.replyInto;
       if (into !== undefined && into.byteLength >= length) {
-        this.#fillingCallerBuffer = this.#pending.get(id);
+        this.#fillingCallerBuffer = entry;
         return into.subarray(0, length);
       }
     }

@@ -3,6 +3,7 @@ import { type Server, type Socket, createConnection, createServer } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { armNextRead, canArmReads } from './arm-read.js';
 import { readScratch } from './read-scratch.js';
 
 /**
@@ -60,8 +61,6 @@ export interface ReplySinkControl {
   /** Replaces the armed buffer by a fresh `sink.target()` now, before the next read. */
   rearm(): void;
 }
-
-type UserBufferHandle = { useUserBuffer?: (buffer: Uint8Array) => void } | null | undefined;
 
 const sinks = new WeakMap<Socket, (sink: ReplySink) => ReplySinkControl>();
 let socketsOpened = 0;
@@ -160,15 +159,10 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
         sink = attached;
         for (const chunk of early.splice(0)) replay(attached, chunk);
       });
-      // Node has no public call for this; its pipe handle's useUserBuffer() (what `onread` uses
-      // itself) arms a new buffer for the next read. Where it is missing, canRearm says so.
-      const handle = () => (host as unknown as { _handle: UserBufferHandle })._handle;
       return {
-        canRearm: typeof handle()?.useUserBuffer === 'function',
+        canRearm: canArmReads(host),
         rearm() {
-          const current = handle();
-          if (sink === undefined || typeof current?.useUserBuffer !== 'function') return;
-          current.useUserBuffer(arm());
+          if (sink !== undefined && canArmReads(host)) armNextRead(host, arm());
         },
       };
     });
