@@ -9,28 +9,7 @@
 export * from './api/index.js';
 export * from './sockopt/index.js';
 export * from './text/index.js';
-export type {
-  Chain,
-  Counters,
-  IcmpMatch,
-  IpInversions,
-  JumpTarget,
-  LogTarget,
-  Match,
-  NoTarget,
-  Policy,
-  PortRange,
-  RawMatch,
-  RawTarget,
-  RejectTarget,
-  Rule,
-  StandardVerdict,
-  Table,
-  Target,
-  TcpMatch,
-  UdpMatch,
-  VerdictTarget,
-} from './model/index.js';
+export type * from './model/types.js';
 export type { XtCounters } from './abi/index.js';
 export {
   BPFILTER_SOCKET_ENV,

@@ -6,28 +6,7 @@
  *   {@link encodeReplaceRequest} gives the whole SET_REPLACE option.
  * - {@link entryLayout}: entry index of every rule (counters are per entry).
  */
-export type {
-  Chain,
-  Counters,
-  IcmpMatch,
-  IpInversions,
-  JumpTarget,
-  LogTarget,
-  Match,
-  NoTarget,
-  Policy,
-  PortRange,
-  RawMatch,
-  RawTarget,
-  RejectTarget,
-  Rule,
-  StandardVerdict,
-  Table,
-  Target,
-  TcpMatch,
-  UdpMatch,
-  VerdictTarget,
-} from './types.js';
+export type * from './types.js';
 export { decodeTable, type TableLayout } from './decode.js';
 export { encodeTable, encodeReplaceRequest, type EncodedTable } from './encode.js';
 export { entryLayout, type ChainEntries } from './layout.js';
