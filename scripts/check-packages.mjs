@@ -31,14 +31,22 @@ try {
 
   const app = join(work, 'app');
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'umd-consumer', private: true, type: 'module' }));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'umd-consumer', private: true, type: 'module' }),
+  );
   const files = readdirSync(tarballs).map((file) => join(tarballs, file));
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...files], app);
 
-  writeFileSync(join(app, 'handler.mjs'), `import { serve } from '@umd/core/handler';
+  writeFileSync(
+    join(app, 'handler.mjs'),
+    `import { serve } from '@umd/core/handler';
 await serve((payload) => payload.slice().reverse(), { name: 'reverse' });
-`);
-  writeFileSync(join(app, 'host.mjs'), `import { buildBlob } from '@umd/mgmt/build';
+`,
+  );
+  writeFileSync(
+    join(app, 'host.mjs'),
+    `import { buildBlob } from '@umd/mgmt/build';
 import { defineLoader, UmdManager } from '@umd/mgmt';
 const blob = await buildBlob({ entry: './handler.mjs', outDir: './blobs', name: 'reverse' });
 const manager = new UmdManager({
@@ -50,7 +58,8 @@ const text = new TextDecoder().decode(reply);
 await manager.stop();
 if (text !== 'desserts') throw new Error('unexpected reply: ' + text);
 console.log('host and handler from the packed packages: ok (' + text + ')');
-`);
+`,
+  );
   run('node', ['host.mjs'], app);
   run('npx', ['--no-install', 'sample-umd', '0', '4096', '131071'], app);
   console.log('packages: ok');

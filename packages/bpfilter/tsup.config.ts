@@ -2,4 +2,7 @@ import { packageConfig } from '../../tsup.config.base.js';
 
 // dist/blobs/ (handler blob) and dist/native/ (preload library) are built first by
 // scripts/build-blobs.mjs and scripts/build-native.mjs: keep them.
-export default packageConfig({ index: 'src/index.ts', cli: 'src/cli.ts', loader: 'src/loader.ts' }, { clean: false });
+export default packageConfig(
+  { index: 'src/index.ts', cli: 'src/cli.ts', loader: 'src/loader.ts' },
+  { clean: false },
+);

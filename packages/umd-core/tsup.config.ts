@@ -1,3 +1,7 @@
 import { packageConfig } from '../../tsup.config.base.js';
 
-export default packageConfig({ index: 'src/index.ts', handler: 'src/handler.ts', testing: 'src/testing.ts' });
+export default packageConfig({
+  index: 'src/index.ts',
+  handler: 'src/handler.ts',
+  testing: 'src/testing.ts',
+});

@@ -40,13 +40,25 @@ const manager = sockopt.manager;
 const info = new Uint8Array(84);
 new TextEncoder().encodeInto('filter', info);
 const classifyBody = new TextEncoder().encode(
-  JSON.stringify({ table: 'filter', hook: 'INPUT', packet: { source: '10.1.2.3', destination: '192.0.2.1', protocol: 'tcp', sourcePort: 40000, destinationPort: 22, inInterface: 'eth0' } }),
+  JSON.stringify({
+    table: 'filter',
+    hook: 'INPUT',
+    packet: {
+      source: '10.1.2.3',
+      destination: '192.0.2.1',
+      protocol: 'tcp',
+      sourcePort: 40000,
+      destinationPort: 22,
+      inInterface: 'eth0',
+    },
+  }),
 );
 const cases = {
   'GET_INFO, bare manager.request': () => manager.request(mbox(false, 64, info)),
   'GET_INFO, BpfilterSockopt.getsockopt': () => sockopt.getsockopt(64, info),
   'CLASSIFY, bare manager.request': () => manager.request(mbox(false, 0x1001, classifyBody)),
-  'CLASSIFY, BpfilterSockopt.classify (+ kept counters)': () => sockopt.classify('filter', classifyBody),
+  'CLASSIFY, BpfilterSockopt.classify (+ kept counters)': () =>
+    sockopt.classify('filter', classifyBody),
 };
 
 const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
@@ -61,8 +73,15 @@ for (let round = 0; round < rounds; round++) {
 await bpfilter.stop();
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const table = Object.entries(samples).map(([name, values]) => ({ case: name, 'median µs/op': median(values).toFixed(1) }));
+const table = Object.entries(samples).map(([name, values]) => ({
+  case: name,
+  'median µs/op': median(values).toFixed(1),
+}));
 console.table(table);
 const ratio = (a, b) => (median(samples[a]) / median(samples[b])).toFixed(2);
-console.log(`getsockopt / bare request: ${ratio('GET_INFO, BpfilterSockopt.getsockopt', 'GET_INFO, bare manager.request')}x`);
-console.log(`classify with kept counters / bare CLASSIFY: ${ratio('CLASSIFY, BpfilterSockopt.classify (+ kept counters)', 'CLASSIFY, bare manager.request')}x`);
+console.log(
+  `getsockopt / bare request: ${ratio('GET_INFO, BpfilterSockopt.getsockopt', 'GET_INFO, bare manager.request')}x`,
+);
+console.log(
+  `classify with kept counters / bare CLASSIFY: ${ratio('CLASSIFY, BpfilterSockopt.classify (+ kept counters)', 'CLASSIFY, bare manager.request')}x`,
+);

@@ -9,5 +9,9 @@ import { buildBlob } from '@umd/mgmt/build';
 const root = fileURLToPath(new URL('..', import.meta.url));
 // tsup runs with clean: false (it would delete the blob); start from an empty dist here instead.
 await rm(`${root}dist`, { recursive: true, force: true });
-const blob = await buildBlob({ entry: `${root}src/handler/main.ts`, outDir: `${root}dist/blobs`, name: 'bpfilter' });
+const blob = await buildBlob({
+  entry: `${root}src/handler/main.ts`,
+  outDir: `${root}dist/blobs`,
+  name: 'bpfilter',
+});
 console.log(`bpfilter blob: ${blob.file} sha256 ${blob.sha256}`);

@@ -16,7 +16,9 @@ const cc = process.env.CC || 'cc';
 const wireDir = join(root, 'node_modules', '@umd', 'core', 'native');
 
 if (process.platform !== 'linux') {
-  console.warn(`build-native: skipped, the preload library is Linux-only (platform ${process.platform})`);
+  console.warn(
+    `build-native: skipped, the preload library is Linux-only (platform ${process.platform})`,
+  );
   process.exit(0);
 }
 const probe = spawnSync(cc, ['--version'], { stdio: 'ignore' });
@@ -32,7 +34,20 @@ if (!existsSync(join(wireDir, 'umd_wire.h'))) {
   process.exit(1);
 }
 mkdirSync(outDir, { recursive: true });
-const args = ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', '-Werror', '-I', wireDir, '-o', output, source, '-ldl'];
+const args = [
+  '-shared',
+  '-fPIC',
+  '-O2',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-I',
+  wireDir,
+  '-o',
+  output,
+  source,
+  '-ldl',
+];
 const result = spawnSync(cc, args, { stdio: 'inherit' });
 if (result.status !== 0) {
   console.error(`build-native: ${cc} ${args.join(' ')} failed`);

@@ -29,7 +29,11 @@ async function main(argv: string[]): Promise<number> {
     });
     return 0;
   } catch (error) {
-    const message = isUmdError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+    const message = isUmdError(error)
+      ? `${error.code}: ${error.message}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
     process.stderr.write(`bpfilter ${command}: ${message}\n`);
     return isUmdError(error, UmdErrorCode.INVALID_ARGUMENT) ? 2 : 1;
   }

@@ -31,15 +31,71 @@ COMMIT
 `;
 
 const PACKETS: [label: string, packet: PacketDescription][] = [
-  ['web from the internet', { source: '203.0.113.5', destination: '192.0.2.10', protocol: 'tcp', sourcePort: 40000, destinationPort: 80, inInterface: 'eth0', tcpFlags: ['SYN'] }],
-  ['ssh from the LAN', { source: '10.1.2.3', destination: '192.0.2.10', protocol: 'tcp', sourcePort: 40001, destinationPort: 22, inInterface: 'eth0', tcpFlags: ['SYN'] }],
-  ['ssh from the internet', { source: '198.51.100.7', destination: '192.0.2.10', protocol: 'tcp', sourcePort: 40002, destinationPort: 22, inInterface: 'eth0', tcpFlags: ['SYN'] }],
-  ['ping', { source: '198.51.100.7', destination: '192.0.2.10', protocol: 'icmp', icmpType: 8, icmpCode: 0, inInterface: 'eth0' }],
-  ['DNS query', { source: '198.51.100.7', destination: '192.0.2.10', protocol: 'udp', sourcePort: 5353, destinationPort: 53, inInterface: 'eth0' }],
+  [
+    'web from the internet',
+    {
+      source: '203.0.113.5',
+      destination: '192.0.2.10',
+      protocol: 'tcp',
+      sourcePort: 40000,
+      destinationPort: 80,
+      inInterface: 'eth0',
+      tcpFlags: ['SYN'],
+    },
+  ],
+  [
+    'ssh from the LAN',
+    {
+      source: '10.1.2.3',
+      destination: '192.0.2.10',
+      protocol: 'tcp',
+      sourcePort: 40001,
+      destinationPort: 22,
+      inInterface: 'eth0',
+      tcpFlags: ['SYN'],
+    },
+  ],
+  [
+    'ssh from the internet',
+    {
+      source: '198.51.100.7',
+      destination: '192.0.2.10',
+      protocol: 'tcp',
+      sourcePort: 40002,
+      destinationPort: 22,
+      inInterface: 'eth0',
+      tcpFlags: ['SYN'],
+    },
+  ],
+  [
+    'ping',
+    {
+      source: '198.51.100.7',
+      destination: '192.0.2.10',
+      protocol: 'icmp',
+      icmpType: 8,
+      icmpCode: 0,
+      inInterface: 'eth0',
+    },
+  ],
+  [
+    'DNS query',
+    {
+      source: '198.51.100.7',
+      destination: '192.0.2.10',
+      protocol: 'udp',
+      sourcePort: 5353,
+      destinationPort: 53,
+      inInterface: 'eth0',
+    },
+  ],
 ];
 
 function describe(result: ClassifyResult): string {
-  const where = result.rule.rule !== undefined ? `${result.rule.chain} rule ${result.rule.rule}` : `${result.rule.chain} policy`;
+  const where =
+    result.rule.rule !== undefined
+      ? `${result.rule.chain} rule ${result.rule.rule}`
+      : `${result.rule.chain} policy`;
   const logs = result.logs.map((log) => ` LOG ${JSON.stringify(log.prefix)}`).join('');
   return `${result.verdict}${result.rejectWith ? ` (${result.rejectWith})` : ''} by ${where}${logs}`;
 }
@@ -52,11 +108,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     write('bpfilter: installing rules (iptables-restore format -> SET_REPLACE)');
     await bpfilter.restore(DEMO_RULES);
     for (const [label, packet] of PACKETS) {
-      write(`  classify ${label.padEnd(22)} -> ${describe(await bpfilter.classify('filter', 'INPUT', packet))}`);
+      write(
+        `  classify ${label.padEnd(22)} -> ${describe(await bpfilter.classify('filter', 'INPUT', packet))}`,
+      );
     }
     const pid = bpfilter.sockopt?.manager.pid;
     if (pid !== undefined) {
-      write(`bpfilter: killing the handler (pid ${pid}) with SIGKILL; the next call restores its tables`);
+      write(
+        `bpfilter: killing the handler (pid ${pid}) with SIGKILL; the next call restores its tables`,
+      );
       const exited = new Promise((resolve) => bpfilter.sockopt?.manager.once('exit', resolve));
       process.kill(pid, 'SIGKILL');
       // The manager unrefs an idle handler; a timer keeps this process up until the exit is seen.
@@ -64,9 +124,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
       await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
       clearTimeout(timer);
     }
-    write(`  classify ${'ssh from the LAN'.padEnd(22)} -> ${describe(await bpfilter.classify('filter', 'INPUT', PACKETS[1]![1]))} (handler pid ${bpfilter.sockopt?.manager.pid})`);
+    write(
+      `  classify ${'ssh from the LAN'.padEnd(22)} -> ${describe(await bpfilter.classify('filter', 'INPUT', PACKETS[1]![1]))} (handler pid ${bpfilter.sockopt?.manager.pid})`,
+    );
     write('bpfilter: the table, as iptables-save prints it (-c: with counters)');
-    for (const line of (await bpfilter.save({ counters: true })).trimEnd().split('\n')) write(`  ${line}`);
+    for (const line of (await bpfilter.save({ counters: true })).trimEnd().split('\n'))
+      write(`  ${line}`);
   } finally {
     await bpfilter.stop();
   }

@@ -10,7 +10,9 @@ function bpfilter(): Bpfilter {
   return instance;
 }
 afterEach(async () => {
-  const pids = live.map((b) => b.sockopt?.manager.pid).filter((pid): pid is number => pid !== undefined);
+  const pids = live
+    .map((b) => b.sockopt?.manager.pid)
+    .filter((pid): pid is number => pid !== undefined);
   await Promise.all(live.splice(0).map((b) => b.stop()));
   for (const pid of pids) expect(isAlive(pid)).toBe(false);
 });
@@ -30,24 +32,72 @@ const TABLE: Table = {
           source: '10.0.0.0/8',
           protocol: 6,
           invert: { source: true },
-          matches: [{ kind: 'tcp', destinationPorts: [22, 22], flags: { mask: 0x12, compare: 0x02 } }],
+          matches: [
+            { kind: 'tcp', destinationPorts: [22, 22], flags: { mask: 0x12, compare: 0x02 } },
+          ],
           target: { kind: 'log', level: 4, prefix: 'ssh ', flags: 0 },
           counters: zero,
         },
-        { protocol: 6, matches: [{ kind: 'tcp', destinationPorts: [22, 22] }], target: { kind: 'jump', chain: 'ssh' }, counters: zero },
-        { protocol: 17, matches: [{ kind: 'udp', sourcePorts: [53, 53], invert: { sourcePorts: true } }], target: { kind: 'reject', with: 'icmp-port-unreachable' }, counters: zero },
-        { protocol: 1, matches: [{ kind: 'icmp', type: 8 }], target: { kind: 'goto', chain: 'ping' }, counters: zero },
-        { outInterface: 'eth+', fragment: true, target: { kind: 'verdict', verdict: 'DROP' }, counters: zero },
+        {
+          protocol: 6,
+          matches: [{ kind: 'tcp', destinationPorts: [22, 22] }],
+          target: { kind: 'jump', chain: 'ssh' },
+          counters: zero,
+        },
+        {
+          protocol: 17,
+          matches: [{ kind: 'udp', sourcePorts: [53, 53], invert: { sourcePorts: true } }],
+          target: { kind: 'reject', with: 'icmp-port-unreachable' },
+          counters: zero,
+        },
+        {
+          protocol: 1,
+          matches: [{ kind: 'icmp', type: 8 }],
+          target: { kind: 'goto', chain: 'ping' },
+          counters: zero,
+        },
+        {
+          outInterface: 'eth+',
+          fragment: true,
+          target: { kind: 'verdict', verdict: 'DROP' },
+          counters: zero,
+        },
       ],
     },
     { name: 'FORWARD', policy: 'ACCEPT', counters: zero, rules: [] },
     { name: 'OUTPUT', policy: 'ACCEPT', counters: zero, rules: [] },
-    { name: 'ping', counters: zero, rules: [{ destination: '192.0.2.1/32', target: { kind: 'verdict', verdict: 'ACCEPT' }, counters: zero }] },
-    { name: 'ssh', counters: zero, rules: [{ source: '10.0.0.0/8', target: { kind: 'verdict', verdict: 'ACCEPT' }, counters: zero }, { target: { kind: 'verdict', verdict: 'RETURN' }, counters: zero }] },
+    {
+      name: 'ping',
+      counters: zero,
+      rules: [
+        {
+          destination: '192.0.2.1/32',
+          target: { kind: 'verdict', verdict: 'ACCEPT' },
+          counters: zero,
+        },
+      ],
+    },
+    {
+      name: 'ssh',
+      counters: zero,
+      rules: [
+        { source: '10.0.0.0/8', target: { kind: 'verdict', verdict: 'ACCEPT' }, counters: zero },
+        { target: { kind: 'verdict', verdict: 'RETURN' }, counters: zero },
+      ],
+    },
   ],
 };
 
-const SSH = { source: '10.1.2.3', destination: '192.0.2.1', protocol: 'tcp' as const, sourcePort: 40000, destinationPort: 22, inInterface: 'eth0', tcpFlags: ['SYN'], length: 60 };
+const SSH = {
+  source: '10.1.2.3',
+  destination: '192.0.2.1',
+  protocol: 'tcp' as const,
+  sourcePort: 40000,
+  destinationPort: 22,
+  inInterface: 'eth0',
+  tcpFlags: ['SYN'],
+  length: 60,
+};
 const SSH_OUTSIDE = { ...SSH, source: '203.0.113.9' };
 
 describe('Bpfilter API', () => {
@@ -65,35 +115,75 @@ describe('Bpfilter API', () => {
     const inside = await api.classify('filter', 'INPUT', SSH);
     expect(inside).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'ssh', rule: 1 }, logs: [] });
     const outside = await api.classify('filter', 'INPUT', SSH_OUTSIDE);
-    expect(outside).toMatchObject({ verdict: 'DROP', rule: { chain: 'INPUT', policy: true }, logs: [{ chain: 'INPUT', rule: 2, prefix: 'ssh ' }] });
-    const dns = await api.classify('filter', 'INPUT', { source: '198.51.100.1', destination: '192.0.2.1', protocol: 'udp', sourcePort: 5353, destinationPort: 53 });
-    expect(dns).toMatchObject({ verdict: 'REJECT', rejectWith: 'icmp-port-unreachable', rule: { chain: 'INPUT', rule: 4 } });
+    expect(outside).toMatchObject({
+      verdict: 'DROP',
+      rule: { chain: 'INPUT', policy: true },
+      logs: [{ chain: 'INPUT', rule: 2, prefix: 'ssh ' }],
+    });
+    const dns = await api.classify('filter', 'INPUT', {
+      source: '198.51.100.1',
+      destination: '192.0.2.1',
+      protocol: 'udp',
+      sourcePort: 5353,
+      destinationPort: 53,
+    });
+    expect(dns).toMatchObject({
+      verdict: 'REJECT',
+      rejectWith: 'icmp-port-unreachable',
+      rule: { chain: 'INPUT', rule: 4 },
+    });
     const table = await api.listTable('filter');
-    const rule = (chain: string, n: number) => table.chains.find((c) => c.name === chain)!.rules[n - 1]!.counters;
+    const rule = (chain: string, n: number) =>
+      table.chains.find((c) => c.name === chain)!.rules[n - 1]!.counters;
     expect(rule('INPUT', 3)).toEqual({ packets: 2n, bytes: 120n }); // both ssh packets jumped
     expect(rule('ssh', 1)).toEqual({ packets: 1n, bytes: 60n });
-    expect(table.chains.find((c) => c.name === 'INPUT')!.counters).toEqual({ packets: 1n, bytes: 60n });
+    expect(table.chains.find((c) => c.name === 'INPUT')!.counters).toEqual({
+      packets: 1n,
+      bytes: 60n,
+    });
   });
 
   it('reports a rule it cannot evaluate as CANNOT_EVALUATE, never as a match or a skip', async () => {
     const api = bpfilter();
     const table: Table = structuredClone(TABLE);
-    table.chains[0]!.rules.unshift({ matches: [{ kind: 'raw', name: 'comment', revision: 0, data: new Uint8Array(256) }], target: { kind: 'verdict', verdict: 'ACCEPT' } });
+    table.chains[0]!.rules.unshift({
+      matches: [{ kind: 'raw', name: 'comment', revision: 0, data: new Uint8Array(256) }],
+      target: { kind: 'verdict', verdict: 'ACCEPT' },
+    });
     await api.replaceTable('filter', table);
     const result = await api.classify('filter', 'INPUT', SSH);
-    expect(result).toMatchObject({ verdict: 'CANNOT_EVALUATE', rule: { chain: 'INPUT', rule: 1 }, cannotEvaluate: { kind: 'match', name: 'comment' } });
+    expect(result).toMatchObject({
+      verdict: 'CANNOT_EVALUATE',
+      rule: { chain: 'INPUT', rule: 1 },
+      cannotEvaluate: { kind: 'match', name: 'comment' },
+    });
   });
 
   it('refuses a table the kernel would refuse with a typed error and keeps the old one', async () => {
     const api = bpfilter();
     await api.replaceTable('filter', TABLE);
     const loop: Table = structuredClone(TABLE);
-    loop.chains.find((c) => c.name === 'ssh')!.rules.unshift({ target: { kind: 'jump', chain: 'ssh' } });
-    await expect(api.replaceTable('filter', loop)).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -40 }); // ELOOP
-    await expect(api.replaceTable('filter', { ...TABLE, chains: TABLE.chains.slice(1) })).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
-    await expect(api.replaceTable('raw', TABLE)).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
-    await expect(api.listTable('nat')).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -2 });
-    await expect(api.classify('filter', 'NOPE', SSH)).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -22 });
+    loop.chains
+      .find((c) => c.name === 'ssh')!
+      .rules.unshift({ target: { kind: 'jump', chain: 'ssh' } });
+    await expect(api.replaceTable('filter', loop)).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -40,
+    }); // ELOOP
+    await expect(
+      api.replaceTable('filter', { ...TABLE, chains: TABLE.chains.slice(1) }),
+    ).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    await expect(api.replaceTable('raw', TABLE)).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+    });
+    await expect(api.listTable('nat')).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -2,
+    });
+    await expect(api.classify('filter', 'NOPE', SSH)).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -22,
+    });
     expect(await api.listTable('filter')).toEqual(TABLE);
   });
 
@@ -110,10 +200,18 @@ describe('Bpfilter API', () => {
     const api = bpfilter();
     await api.restore('*filter\n:FORWARD DROP [0:0]\nCOMMIT\n');
     await api.restore('*filter\n:INPUT DROP [9:900]\n[3:300] -A INPUT -j ACCEPT\nCOMMIT\n');
-    expect(await api.save({ tables: ['filter'], counters: true })).toBe('*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n[0:0] -A INPUT -j ACCEPT\nCOMMIT\n');
-    await api.restore('*filter\n:INPUT DROP [9:900]\n[3:300] -A INPUT -j ACCEPT\nCOMMIT\n', { counters: true });
-    expect(await api.save({ tables: ['filter'], counters: true })).toBe('*filter\n:INPUT DROP [9:900]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n[3:300] -A INPUT -j ACCEPT\nCOMMIT\n');
-    await expect(api.restore('*filter\n-A INPUT -j nowhere\nCOMMIT\n')).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    expect(await api.save({ tables: ['filter'], counters: true })).toBe(
+      '*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n[0:0] -A INPUT -j ACCEPT\nCOMMIT\n',
+    );
+    await api.restore('*filter\n:INPUT DROP [9:900]\n[3:300] -A INPUT -j ACCEPT\nCOMMIT\n', {
+      counters: true,
+    });
+    expect(await api.save({ tables: ['filter'], counters: true })).toBe(
+      '*filter\n:INPUT DROP [9:900]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n[3:300] -A INPUT -j ACCEPT\nCOMMIT\n',
+    );
+    await expect(api.restore('*filter\n-A INPUT -j nowhere\nCOMMIT\n')).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+    });
   });
 });
 
@@ -121,7 +219,11 @@ describe('Bpfilter: restart', () => {
   it('SIGKILL between calls: same rules, same verdicts, counters kept', async () => {
     const api = bpfilter();
     await api.replaceTable('filter', TABLE);
-    const verdicts = async () => [await api.classify('filter', 'INPUT', SSH), await api.classify('filter', 'INPUT', SSH_OUTSIDE)].map((r) => [r.verdict, r.rule]);
+    const verdicts = async () =>
+      [
+        await api.classify('filter', 'INPUT', SSH),
+        await api.classify('filter', 'INPUT', SSH_OUTSIDE),
+      ].map((r) => [r.verdict, r.rule]);
     const first = await verdicts();
     const before = await api.listTable('filter');
     const pid = await killHandler(api.sockopt!.manager);
@@ -129,7 +231,10 @@ describe('Bpfilter: restart', () => {
     expect(api.sockopt!.manager.pid).not.toBe(pid);
     expect(await verdicts()).toEqual(first);
     const after = await api.listTable('filter');
-    expect(after.chains.find((c) => c.name === 'ssh')!.rules[0]!.counters).toEqual({ packets: 2n, bytes: 120n });
+    expect(after.chains.find((c) => c.name === 'ssh')!.rules[0]!.counters).toEqual({
+      packets: 2n,
+      bytes: 120n,
+    });
   });
 
   it('SIGKILL while classifications are in flight: every acknowledged counter update survives, no other', async () => {
@@ -144,9 +249,14 @@ describe('Bpfilter: restart', () => {
     expect(acknowledged).toBeGreaterThanOrEqual(10);
     expect(api.sockopt!.manager.pid).not.toBe(firstPid);
     for (const failure of settled.filter((r) => r.status === 'rejected')) {
-      expect((failure as PromiseRejectedResult).reason).toMatchObject({ code: expect.stringMatching(/^UMD_(HANDLER_EXITED|CLOSED)$/) });
+      expect((failure as PromiseRejectedResult).reason).toMatchObject({
+        code: expect.stringMatching(/^UMD_(HANDLER_EXITED|CLOSED)$/),
+      });
     }
     const table = await api.listTable('filter');
-    expect(table.chains.find((c) => c.name === 'ssh')!.rules[0]!.counters).toEqual({ packets: BigInt(acknowledged), bytes: BigInt(60 * acknowledged) });
+    expect(table.chains.find((c) => c.name === 'ssh')!.rules[0]!.counters).toEqual({
+      packets: BigInt(acknowledged),
+      bytes: BigInt(60 * acknowledged),
+    });
   });
 });

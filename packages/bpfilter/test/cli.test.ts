@@ -11,9 +11,15 @@ import { loadVectors } from './vectors/replay.js';
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** Runs the built CLI: exit code, stdout, stderr. */
-function bpfilter(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function bpfilter(
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -34,51 +40,145 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('bpfilter CLI, one-shot (no service)', () => {
   it('prints usage: --help exits 0, no command exits 2, an unknown command exits 2', async () => {
-    expect(await bpfilter(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('bpfilter classify --table filter --hook INPUT') });
+    expect(await bpfilter(['--help'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('bpfilter classify --table filter --hook INPUT'),
+    });
     expect((await bpfilter([])).code).toBe(2);
-    expect(await bpfilter(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
+    expect(await bpfilter(['frobnicate'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown command "frobnicate"'),
+    });
   });
 
   it('--state FILE: restore, then save/list/classify in later invocations see the same tables and counters', async () => {
     const state = join(dir, 'state.json');
-    expect(await bpfilter(['restore', '--state', state], { input: RULES })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await bpfilter(['restore', '--state', state], { input: RULES })).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect((await stat(state)).mode & 0o777).toBe(0o600);
     expect(await bpfilter(['save', '--state', state])).toMatchObject({ code: 0, stdout: RULES });
 
-    const web = ['classify', '--state', state, '--table', 'filter', '--hook', 'INPUT', '--src', '198.51.100.1', '--dst', '192.0.2.1', '--proto', 'tcp', '--sport', '40000', '--dport', '8080', '--in', 'eth0', '--tcp-flags', 'SYN', '--length', '60'];
+    const web = [
+      'classify',
+      '--state',
+      state,
+      '--table',
+      'filter',
+      '--hook',
+      'INPUT',
+      '--src',
+      '198.51.100.1',
+      '--dst',
+      '192.0.2.1',
+      '--proto',
+      'tcp',
+      '--sport',
+      '40000',
+      '--dport',
+      '8080',
+      '--in',
+      'eth0',
+      '--tcp-flags',
+      'SYN',
+      '--length',
+      '60',
+    ];
     expect(await bpfilter(web)).toMatchObject({
       code: 0,
-      stdout: 'verdict: ACCEPT\ndecided by: filter web rule 1\ncounter: INPUT rule 2 now 1 packets, 60 bytes\ncounter: web rule 1 now 1 packets, 60 bytes\n',
+      stdout:
+        'verdict: ACCEPT\ndecided by: filter web rule 1\ncounter: INPUT rule 2 now 1 packets, 60 bytes\ncounter: web rule 1 now 1 packets, 60 bytes\n',
     });
     const json = await bpfilter([...web, '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ verdict: 'ACCEPT', rule: { chain: 'web', rule: 1 }, counters: [{ chain: 'INPUT', rule: 2, packets: 2, bytes: 120 }, { chain: 'web', rule: 1, packets: 2 }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      verdict: 'ACCEPT',
+      rule: { chain: 'web', rule: 1 },
+      counters: [
+        { chain: 'INPUT', rule: 2, packets: 2, bytes: 120 },
+        { chain: 'web', rule: 1, packets: 2 },
+      ],
+    });
 
-    const ping = await bpfilter(['classify', '--state', state, '--hook', 'OUTPUT', '--src', '192.0.2.1', '--dst', '198.51.100.1', '--proto', 'icmp', '--icmp-type', 'echo-request', '--out', 'eth0']);
-    expect(ping.stdout).toBe('verdict: ACCEPT\ndecided by: filter OUTPUT policy\nLOG: OUTPUT rule 1 level 4 prefix "ping "\ncounter: OUTPUT rule 1 now 1 packets, 28 bytes\ncounter: OUTPUT policy now 1 packets, 28 bytes\n');
+    const ping = await bpfilter([
+      'classify',
+      '--state',
+      state,
+      '--hook',
+      'OUTPUT',
+      '--src',
+      '192.0.2.1',
+      '--dst',
+      '198.51.100.1',
+      '--proto',
+      'icmp',
+      '--icmp-type',
+      'echo-request',
+      '--out',
+      'eth0',
+    ]);
+    expect(ping.stdout).toBe(
+      'verdict: ACCEPT\ndecided by: filter OUTPUT policy\nLOG: OUTPUT rule 1 level 4 prefix "ping "\ncounter: OUTPUT rule 1 now 1 packets, 28 bytes\ncounter: OUTPUT policy now 1 packets, 28 bytes\n',
+    );
 
     const list = await bpfilter(['list', '--state', state]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toContain('chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n    1  [0:0]  -i lo -j ACCEPT\n    2  [2:120]  -i eth0 -j web\n');
-    expect(list.stdout).toContain('chain web (user chain)\n    1  [2:120]  -p tcp -m tcp --dport 8080 -j ACCEPT\n    2  [0:0]  -j RETURN\n');
-    expect((await bpfilter(['save', '-c', '--state', state])).stdout).toContain('[2:120] -A web -p tcp -m tcp --dport 8080 -j ACCEPT\n');
-    expect(JSON.parse((await bpfilter(['list', '--json', '-t', 'filter', '--state', state])).stdout)).toMatchObject({ name: 'filter', chains: [{ name: 'INPUT', policy: 'ACCEPT' }, {}, {}, { name: 'web' }] });
+    expect(list.stdout).toContain(
+      'chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n    1  [0:0]  -i lo -j ACCEPT\n    2  [2:120]  -i eth0 -j web\n',
+    );
+    expect(list.stdout).toContain(
+      'chain web (user chain)\n    1  [2:120]  -p tcp -m tcp --dport 8080 -j ACCEPT\n    2  [0:0]  -j RETURN\n',
+    );
+    expect((await bpfilter(['save', '-c', '--state', state])).stdout).toContain(
+      '[2:120] -A web -p tcp -m tcp --dport 8080 -j ACCEPT\n',
+    );
+    expect(
+      JSON.parse((await bpfilter(['list', '--json', '-t', 'filter', '--state', state])).stdout),
+    ).toMatchObject({
+      name: 'filter',
+      chains: [{ name: 'INPUT', policy: 'ACCEPT' }, {}, {}, { name: 'web' }],
+    });
   });
 
   it('without --socket or --state each command starts from empty tables', async () => {
     expect(await bpfilter(['restore'], { input: RULES })).toMatchObject({ code: 0 });
-    expect(await bpfilter(['save', '-t', 'filter'])).toMatchObject({ code: 0, stdout: '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' });
+    expect(await bpfilter(['save', '-t', 'filter'])).toMatchObject({
+      code: 0,
+      stdout: '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n',
+    });
     expect(await bpfilter(['save'])).toMatchObject({ code: 0, stdout: '' });
   });
 
   it('explains bad input and exits 2; a refusal by bpfilter exits 1', async () => {
     const state = join(dir, 'bad.json');
-    const bad = await bpfilter(['restore', '--state', state], { input: '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n' });
-    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('line 3: invalid port "99999"') });
-    expect(await bpfilter(['classify', '--hook', 'INPUT', '--dst', '1.2.3.4'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--src and --dst are required') });
-    expect(await bpfilter(['classify', '--src', '1.2.3.4', '--dst', '1.2.3.4'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--hook is required') });
-    expect(await bpfilter(['list', '--bogus'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });
-    expect(await bpfilter(['list', '--socket', '/x', '--state', state])).toMatchObject({ code: 2, stderr: expect.stringContaining('exclude each other') });
-    expect(await bpfilter(['list', '-t', 'nat'])).toMatchObject({ code: 1, stderr: expect.stringContaining('ENOENT') });
+    const bad = await bpfilter(['restore', '--state', state], {
+      input: '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n',
+    });
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('line 3: invalid port "99999"'),
+    });
+    expect(await bpfilter(['classify', '--hook', 'INPUT', '--dst', '1.2.3.4'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--src and --dst are required'),
+    });
+    expect(await bpfilter(['classify', '--src', '1.2.3.4', '--dst', '1.2.3.4'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--hook is required'),
+    });
+    expect(await bpfilter(['list', '--bogus'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Unknown option '--bogus'"),
+    });
+    expect(await bpfilter(['list', '--socket', '/x', '--state', state])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('exclude each other'),
+    });
+    expect(await bpfilter(['list', '-t', 'nat'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('ENOENT'),
+    });
   });
 });
 
@@ -95,12 +195,38 @@ describe('bpfilter CLI against a running service (--socket / BPFILTER_SOCKET)', 
 
   it('shares one set of tables between invocations, and they survive a killed handler', async () => {
     const socket = service.socketPath;
-    expect(await bpfilter(['restore', '--socket', socket], { input: RULES })).toMatchObject({ code: 0, stderr: '' });
-    expect(await bpfilter(['save'], { env: { BPFILTER_SOCKET: socket } })).toMatchObject({ code: 0, stdout: RULES });
-    const ssh = ['classify', '--socket', socket, '--hook', 'FORWARD', '--src', '10.0.0.1', '--dst', '10.0.0.2', '--proto', 'udp', '--sport', '1000', '--dport', '53'];
-    expect((await bpfilter(ssh)).stdout).toMatch(/^verdict: REJECT \(--reject-with icmp-port-unreachable\)\ndecided by: filter FORWARD rule 1\n/);
+    expect(await bpfilter(['restore', '--socket', socket], { input: RULES })).toMatchObject({
+      code: 0,
+      stderr: '',
+    });
+    expect(await bpfilter(['save'], { env: { BPFILTER_SOCKET: socket } })).toMatchObject({
+      code: 0,
+      stdout: RULES,
+    });
+    const ssh = [
+      'classify',
+      '--socket',
+      socket,
+      '--hook',
+      'FORWARD',
+      '--src',
+      '10.0.0.1',
+      '--dst',
+      '10.0.0.2',
+      '--proto',
+      'udp',
+      '--sport',
+      '1000',
+      '--dport',
+      '53',
+    ];
+    expect((await bpfilter(ssh)).stdout).toMatch(
+      /^verdict: REJECT \(--reject-with icmp-port-unreachable\)\ndecided by: filter FORWARD rule 1\n/,
+    );
     await killHandler((service.backend as SockoptBackend).sockopt.manager);
     expect(await bpfilter(['save', '--socket', socket])).toMatchObject({ code: 0, stdout: RULES });
-    expect((await bpfilter(['save', '-c', '--socket', socket])).stdout).toContain('[1:28] -A FORWARD -p udp -m udp ! --sport 53 -j REJECT');
+    expect((await bpfilter(['save', '-c', '--socket', socket])).stdout).toContain(
+      '[1:28] -A FORWARD -p udp -m udp ! --sport 53 -j REJECT',
+    );
   });
 });

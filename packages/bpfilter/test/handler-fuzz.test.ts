@@ -17,7 +17,9 @@ import { decodeTable, encodeReplaceRequest, type Rule, type Table } from '../src
 import { loadVectors } from './vectors/replay.js';
 
 const ERRNOS = new Set<number>(Object.values(Errno));
-const replaces = loadVectors('basic.jsonl').flatMap((s) => s.calls.filter((c) => c.opt === 'IPT_SO_SET_REPLACE').map((c) => fromHex(c.hex)));
+const replaces = loadVectors('basic.jsonl').flatMap((s) =>
+  s.calls.filter((c) => c.opt === 'IPT_SO_SET_REPLACE').map((c) => fromHex(c.hex)),
+);
 
 function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) {
   const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet, cmd, data })));
@@ -26,27 +28,72 @@ function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) 
 }
 
 function snapshot(core: HandlerCore, name: string): string {
-  const info = send(core, false, 64, encodeGetinfo({ name, validHooks: 0, hookEntry: [0, 0, 0, 0, 0], underflow: [0, 0, 0, 0, 0], numEntries: 0, size: 0 }));
+  const info = send(
+    core,
+    false,
+    64,
+    encodeGetinfo({
+      name,
+      validHooks: 0,
+      hookEntry: [0, 0, 0, 0, 0],
+      underflow: [0, 0, 0, 0, 0],
+      numEntries: 0,
+      size: 0,
+    }),
+  );
   const { size } = decodeGetinfo(info.body);
-  return toHex(info.body) + toHex(send(core, false, 65, encodeGetEntries(name, new Uint8Array(size))).body);
+  return (
+    toHex(info.body) +
+    toHex(send(core, false, 65, encodeGetEntries(name, new Uint8Array(size))).body)
+  );
 }
 
 /** Every answer is 0 or a known negative errno; a refusal leaves the table as it was; nothing internal broke. */
 function checkReplace(data: Uint8Array): void {
   const log: string[] = [];
   const core = createHandlerCore({ log: (line) => log.push(line) });
-  const name = data.length >= 6 && new TextDecoder().decode(data.subarray(0, 3)) === 'raw' ? 'raw' : 'filter';
+  const name =
+    data.length >= 6 && new TextDecoder().decode(data.subarray(0, 3)) === 'raw' ? 'raw' : 'filter';
   const before = snapshot(core, name);
   const { status, body } = send(core, true, 64, data);
   expect(log.join('\n')).not.toMatch(/internal error/);
   if (status === 0) {
     // Whatever was accepted can be read back and understood as chains, and classified.
-    const info = decodeGetinfo(send(core, false, 64, encodeGetinfo({ name: decodeReplace(data).name, validHooks: 0, hookEntry: [0, 0, 0, 0, 0], underflow: [0, 0, 0, 0, 0], numEntries: 0, size: 0 })).body);
-    const entries = send(core, false, 65, encodeGetEntries(info.name, new Uint8Array(info.size))).body.subarray(40);
+    const info = decodeGetinfo(
+      send(
+        core,
+        false,
+        64,
+        encodeGetinfo({
+          name: decodeReplace(data).name,
+          validHooks: 0,
+          hookEntry: [0, 0, 0, 0, 0],
+          underflow: [0, 0, 0, 0, 0],
+          numEntries: 0,
+          size: 0,
+        }),
+      ).body,
+    );
+    const entries = send(
+      core,
+      false,
+      65,
+      encodeGetEntries(info.name, new Uint8Array(info.size)),
+    ).body.subarray(40);
     expect(() => decodeTable(info.name, info, entries)).not.toThrow();
     const hook = info.name === 'raw' ? 'PREROUTING' : 'INPUT';
-    const packet = { source: '10.0.0.1', destination: '10.0.0.2', protocol: 'tcp', destinationPort: 22 };
-    const verdict = send(core, false, UMD_CMD_CLASSIFY, new TextEncoder().encode(JSON.stringify({ table: info.name, hook, packet })));
+    const packet = {
+      source: '10.0.0.1',
+      destination: '10.0.0.2',
+      protocol: 'tcp',
+      destinationPort: 22,
+    };
+    const verdict = send(
+      core,
+      false,
+      UMD_CMD_CLASSIFY,
+      new TextEncoder().encode(JSON.stringify({ table: info.name, hook, packet })),
+    );
     expect([0, -Errno.ENOENT, -Errno.EINVAL]).toContain(verdict.status);
     expect(log.join('\n')).not.toMatch(/internal error/);
     expect(body.length % 16).toBe(0);
@@ -68,7 +115,10 @@ function withFreshCounters(bytes: Uint8Array): Uint8Array {
 
 describe('SET_REPLACE fuzzing', () => {
   it('survives random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 1200 }), (bytes) => checkReplace(bytes)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 1200 }), (bytes) => checkReplace(bytes)),
+      { numRuns: 300 },
+    );
   });
 
   it('survives random bytes behind a plausible header', () => {
@@ -98,7 +148,10 @@ describe('SET_REPLACE fuzzing', () => {
   it('survives mutations of the tables iptables-legacy sent', () => {
     const mutation = fc.record({
       table: fc.integer({ min: 0, max: replaces.length - 1 }),
-      edits: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }), wide: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+      edits: fc.array(
+        fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }), wide: fc.boolean() }),
+        { minLength: 1, maxLength: 6 },
+      ),
       cut: fc.option(fc.nat(), { nil: undefined }),
     });
     fc.assert(
@@ -109,7 +162,9 @@ describe('SET_REPLACE fuzzing', () => {
           data[offset] = value;
           if (wide && offset + 1 < data.length) data[offset + 1] = value > 127 ? 0xff : 0;
         }
-        checkReplace(cut === undefined ? data : data.subarray(0, 96 + (cut % Math.max(1, data.length - 96))));
+        checkReplace(
+          cut === undefined ? data : data.subarray(0, 96 + (cut % Math.max(1, data.length - 96))),
+        );
       }),
       { numRuns: 600 },
     );
@@ -126,25 +181,40 @@ describe('SET_REPLACE fuzzing', () => {
       fc.property(request, ({ isSet, cmd, data, extraLen }) => {
         const log: string[] = [];
         const core = createHandlerCore({ log: (line) => log.push(line) });
-        const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet, cmd, data, len: data.length + extraLen })));
+        const reply = decodeMboxReply(
+          core.handle(encodeMboxRequest({ isSet, cmd, data, len: data.length + extraLen })),
+        );
         expect(reply).toBeDefined();
         expect(reply!.status === 0 || ERRNOS.has(-reply!.status)).toBe(true);
         expect(log.join('\n')).not.toMatch(/internal error/);
       }),
       { numRuns: 500 },
     );
-    expect(decodeMboxReply(createHandlerCore().handle(new Uint8Array(7)))?.status).toBe(-Errno.EINVAL);
+    expect(decodeMboxReply(createHandlerCore().handle(new Uint8Array(7)))?.status).toBe(
+      -Errno.EINVAL,
+    );
     // A huge len with a tiny buffer is refused without allocating it.
-    const huge = encodeMboxRequest({ isSet: false, cmd: 65, data: new Uint8Array(40), len: 0xffffffff });
+    const huge = encodeMboxRequest({
+      isSet: false,
+      cmd: 65,
+      data: new Uint8Array(40),
+      len: 0xffffffff,
+    });
     expect(decodeMboxReply(createHandlerCore().handle(huge))?.status).toBe(-Errno.EINVAL);
   });
 });
 
 describe('model tables through SET_REPLACE', () => {
   const port = fc.integer({ min: 0, max: 65535 });
-  const range = fc.tuple(port, port).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number]);
+  const range = fc
+    .tuple(port, port)
+    .map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number]);
   // Already masked and never /0 (which means "any" and decodes as no address).
-  const address = fc.tuple(fc.integer({ min: 1, max: 255 }), fc.constantFrom(8, 16, 32)).map(([a, p]) => (p === 8 ? `${a}.0.0.0/8` : p === 16 ? `${a}.${a}.0.0/16` : `${a}.${a}.${a}.${a}/32`));
+  const address = fc
+    .tuple(fc.integer({ min: 1, max: 255 }), fc.constantFrom(8, 16, 32))
+    .map(([a, p]) =>
+      p === 8 ? `${a}.0.0.0/8` : p === 16 ? `${a}.${a}.0.0/16` : `${a}.${a}.${a}.${a}/32`,
+    );
   const rule = (chains: string[]): fc.Arbitrary<Rule> =>
     fc
       .record({
@@ -154,24 +224,40 @@ describe('model tables through SET_REPLACE', () => {
         ports: fc.option(range, { nil: undefined }),
         invertSource: fc.boolean(),
         target: fc.oneof(
-          fc.constantFrom('ACCEPT', 'DROP', 'RETURN').map((verdict) => ({ kind: 'verdict' as const, verdict: verdict as 'ACCEPT' | 'DROP' | 'RETURN' })),
-          ...(chains.length ? [fc.constantFrom(...chains).map((chain) => ({ kind: 'jump' as const, chain }))] : []),
+          fc.constantFrom('ACCEPT', 'DROP', 'RETURN').map((verdict) => ({
+            kind: 'verdict' as const,
+            verdict: verdict as 'ACCEPT' | 'DROP' | 'RETURN',
+          })),
+          ...(chains.length
+            ? [fc.constantFrom(...chains).map((chain) => ({ kind: 'jump' as const, chain }))]
+            : []),
           fc.constant({ kind: 'log' as const, level: 4, prefix: 'x ', flags: 0 }),
         ),
       })
-      .map(({ source, inInterface, proto, ports, invertSource, target }): Rule => ({
-        ...(source ? { source, ...(invertSource ? { invert: { source: true } } : {}) } : {}),
-        ...(inInterface ? { inInterface } : {}),
-        ...(proto ? { protocol: proto } : {}),
-        ...(proto === 6 && ports ? { matches: [{ kind: 'tcp' as const, destinationPorts: ports }] } : {}),
-        ...(proto === 17 && ports ? { matches: [{ kind: 'udp' as const, sourcePorts: ports }] } : {}),
-        ...(proto === 1 ? { matches: [{ kind: 'icmp' as const, type: 8 }] } : {}),
-        target,
-      }));
+      .map(
+        ({ source, inInterface, proto, ports, invertSource, target }): Rule => ({
+          ...(source ? { source, ...(invertSource ? { invert: { source: true } } : {}) } : {}),
+          ...(inInterface ? { inInterface } : {}),
+          ...(proto ? { protocol: proto } : {}),
+          ...(proto === 6 && ports
+            ? { matches: [{ kind: 'tcp' as const, destinationPorts: ports }] }
+            : {}),
+          ...(proto === 17 && ports
+            ? { matches: [{ kind: 'udp' as const, sourcePorts: ports }] }
+            : {}),
+          ...(proto === 1 ? { matches: [{ kind: 'icmp' as const, type: 8 }] } : {}),
+          target,
+        }),
+      );
 
   it('accepts every table the model encodes (jumps only forward, so no loops) and reads it back equal', () => {
     const table = fc
-      .tuple(fc.array(rule(['a', 'b']), { maxLength: 4 }), fc.array(rule(['b']), { maxLength: 3 }), fc.array(rule([]), { maxLength: 3 }), fc.constantFrom('ACCEPT', 'DROP'))
+      .tuple(
+        fc.array(rule(['a', 'b']), { maxLength: 4 }),
+        fc.array(rule(['b']), { maxLength: 3 }),
+        fc.array(rule([]), { maxLength: 3 }),
+        fc.constantFrom('ACCEPT', 'DROP'),
+      )
       .map(
         ([input, a, b, policy]): Table => ({
           name: 'filter',
@@ -189,9 +275,37 @@ describe('model tables through SET_REPLACE', () => {
         const core = createHandlerCore();
         const reply = send(core, true, 64, encodeReplaceRequest(t, 4));
         expect(reply.status).toBe(0);
-        const info = decodeGetinfo(send(core, false, 64, encodeGetinfo({ name: 'filter', validHooks: 0, hookEntry: [0, 0, 0, 0, 0], underflow: [0, 0, 0, 0, 0], numEntries: 0, size: 0 })).body);
-        const back = decodeTable('filter', info, send(core, false, 65, encodeGetEntries('filter', new Uint8Array(info.size))).body.subarray(40));
-        const strip = (x: Table) => x.chains.map((c) => ({ name: c.name, policy: c.policy, rules: c.rules.map(({ counters: _c, ...r }) => r) }));
+        const info = decodeGetinfo(
+          send(
+            core,
+            false,
+            64,
+            encodeGetinfo({
+              name: 'filter',
+              validHooks: 0,
+              hookEntry: [0, 0, 0, 0, 0],
+              underflow: [0, 0, 0, 0, 0],
+              numEntries: 0,
+              size: 0,
+            }),
+          ).body,
+        );
+        const back = decodeTable(
+          'filter',
+          info,
+          send(
+            core,
+            false,
+            65,
+            encodeGetEntries('filter', new Uint8Array(info.size)),
+          ).body.subarray(40),
+        );
+        const strip = (x: Table) =>
+          x.chains.map((c) => ({
+            name: c.name,
+            policy: c.policy,
+            rules: c.rules.map(({ counters: _c, ...r }) => r),
+          }));
         expect(strip(back)).toEqual(strip(t));
       }),
       { numRuns: 200 },

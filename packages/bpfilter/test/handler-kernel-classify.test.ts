@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UMD_CMD_CLASSIFY, decodeGetinfo, decodeMboxReply, encodeGetEntries, encodeMboxRequest, encodeReplace, fromHex, toHex } from '../src/abi/index.js';
+import {
+  UMD_CMD_CLASSIFY,
+  decodeGetinfo,
+  decodeMboxReply,
+  encodeGetEntries,
+  encodeMboxRequest,
+  encodeReplace,
+  fromHex,
+  toHex,
+} from '../src/abi/index.js';
 import type { ClassifyReply } from '../src/handler/classify-command.js';
 import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
 import type { PacketInput } from '../src/handler/classify/index.js';
@@ -14,10 +23,17 @@ interface TableCapture {
 }
 interface Capture {
   commands: string[];
-  packets: (PacketInput & { protocol: number; payload?: number; fragmentOffset?: number; tcpFlags?: number })[];
+  packets: (PacketInput & {
+    protocol: number;
+    payload?: number;
+    fragmentOffset?: number;
+    tcpFlags?: number;
+  })[];
   tables: Record<'filter' | 'mangle', TableCapture>;
 }
-const capture = JSON.parse(readFileSync(new URL('./vectors/classify.json', import.meta.url), 'utf8')) as Capture;
+const capture = JSON.parse(
+  readFileSync(new URL('./vectors/classify.json', import.meta.url), 'utf8'),
+) as Capture;
 
 function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) {
   const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet, cmd, data })));
@@ -25,8 +41,18 @@ function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) 
   return reply;
 }
 
-function classify(core: HandlerCore, table: string, hook: string, packet: PacketInput): ClassifyReply {
-  const reply = send(core, false, UMD_CMD_CLASSIFY, new TextEncoder().encode(JSON.stringify({ table, hook, packet })));
+function classify(
+  core: HandlerCore,
+  table: string,
+  hook: string,
+  packet: PacketInput,
+): ClassifyReply {
+  const reply = send(
+    core,
+    false,
+    UMD_CMD_CLASSIFY,
+    new TextEncoder().encode(JSON.stringify({ table, hook, packet })),
+  );
   expect(reply.status).toBe(0);
   return JSON.parse(new TextDecoder().decode(reply.body)) as ClassifyReply;
 }
@@ -58,17 +84,38 @@ describe('classification against a real kernel', () => {
       const info = decodeGetinfo(fromHex(capt.info));
       const initialEntries = name === 'mangle' ? 6 : 4;
       // The kernel's table, installed as a client would (its GET_ENTRIES blob as the SET_REPLACE entries).
-      expect(send(core, true, 64, encodeReplace({ ...info, numCounters: initialEntries, countersPointer: 0n, entries: fromHex(capt.before).subarray(40) })).status).toBe(0);
+      expect(
+        send(
+          core,
+          true,
+          64,
+          encodeReplace({
+            ...info,
+            numCounters: initialEntries,
+            countersPointer: 0n,
+            entries: fromHex(capt.before).subarray(40),
+          }),
+        ).status,
+      ).toBe(0);
       expect(entriesOf(core, name, info.size)).toBe(capt.before);
     }
 
     const journeys: string[] = [];
     for (const p of capture.packets) {
       const { payload: _payload, fragmentOffset, ...fields } = p;
-      const packet: PacketInput = { ...fields, fragment: (fragmentOffset ?? 0) !== 0, length: wireLength(p) };
+      const packet: PacketInput = {
+        ...fields,
+        fragment: (fragmentOffset ?? 0) !== 0,
+        length: wireLength(p),
+      };
       const steps: string[] = [];
       for (const [table, hook, side] of PATH) {
-        const reply = classify(core, table, hook, side === 'out' ? { ...packet, outInterface: 'lo' } : { ...packet, inInterface: 'lo' });
+        const reply = classify(
+          core,
+          table,
+          hook,
+          side === 'out' ? { ...packet, outInterface: 'lo' } : { ...packet, inInterface: 'lo' },
+        );
         steps.push(`${table}/${hook} ${reply.verdict}`);
         if (reply.verdict !== 'ACCEPT') break;
       }

@@ -20,8 +20,17 @@ let exited: Promise<number | null>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bpfilter-handler-'));
-  blob = (await buildBlob({ entry: fileURLToPath(new URL('../src/handler/main.ts', import.meta.url)), outDir: dir, name: 'bpfilter' })).file;
-  child = spawn(process.execPath, [blob], { stdio: ['pipe', 'pipe', 'pipe'], env: { UMD_PROTOCOL: 'framed', PATH: process.env.PATH ?? '' } });
+  blob = (
+    await buildBlob({
+      entry: fileURLToPath(new URL('../src/handler/main.ts', import.meta.url)),
+      outDir: dir,
+      name: 'bpfilter',
+    })
+  ).file;
+  child = spawn(process.execPath, [blob], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { UMD_PROTOCOL: 'framed', PATH: process.env.PATH ?? '' },
+  });
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   channel = FramedChannel.fromChild(child);
@@ -34,7 +43,9 @@ afterAll(async () => {
 });
 
 async function send(isSet: boolean, cmd: number, data: Uint8Array, len?: number) {
-  const reply = decodeMboxReply(await channel.request(encodeMboxRequest({ isSet, cmd, data, len }), { timeoutMs: 10_000 }));
+  const reply = decodeMboxReply(
+    await channel.request(encodeMboxRequest({ isSet, cmd, data, len }), { timeoutMs: 10_000 }),
+  );
   if (!reply) throw new Error('reply shorter than its status');
   return reply;
 }
@@ -52,8 +63,18 @@ describe('the bpfilter handler process', () => {
         const bytes = fromHex(call.hex);
         const isGetBuffer = call.opt === 'IPT_SO_GET_INFO' || call.opt === 'IPT_SO_GET_ENTRIES';
         // Gets: send only the input part of the caller's buffer; len says how big it is.
-        const data = call.opt === 'IPT_SO_GET_INFO' ? bytes.subarray(0, 32) : call.opt === 'IPT_SO_GET_ENTRIES' ? bytes.subarray(0, 40) : bytes;
-        const reply = await send(call.call === 'set', OPTION_NUMBERS[call.opt] ?? -1, data, call.len);
+        const data =
+          call.opt === 'IPT_SO_GET_INFO'
+            ? bytes.subarray(0, 32)
+            : call.opt === 'IPT_SO_GET_ENTRIES'
+              ? bytes.subarray(0, 40)
+              : bytes;
+        const reply = await send(
+          call.call === 'set',
+          OPTION_NUMBERS[call.opt] ?? -1,
+          data,
+          call.len,
+        );
         expect(reply.status, `${step.iptables}: ${call.opt}`).toBe(call.rc);
         if (isGetBuffer) expect(toHex(reply.body), `${step.iptables}: ${call.opt}`).toBe(call.hex);
       }

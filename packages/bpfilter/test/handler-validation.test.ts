@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Errno, decodeMboxReply, encodeGetEntries, encodeGetinfo, encodeMboxRequest, fromHex, toHex, decodeGetinfo } from '../src/abi/index.js';
+import {
+  Errno,
+  decodeMboxReply,
+  encodeGetEntries,
+  encodeGetinfo,
+  encodeMboxRequest,
+  fromHex,
+  toHex,
+  decodeGetinfo,
+} from '../src/abi/index.js';
 import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
 import { readFileSync } from 'node:fs';
 
@@ -7,9 +16,17 @@ import { readFileSync } from 'node:fs';
 interface KernelCase {
   name: string;
   note?: string;
-  ops: { call: 'get' | 'set'; opt: number; hex: string; kernel: { rc: number; errno: number; hex?: string; counters?: string } }[];
+  ops: {
+    call: 'get' | 'set';
+    opt: number;
+    hex: string;
+    kernel: { rc: number; errno: number; hex?: string; counters?: string };
+  }[];
 }
-const cases: KernelCase[] = readFileSync(new URL('./vectors/validation.jsonl', import.meta.url), 'utf8')
+const cases: KernelCase[] = readFileSync(
+  new URL('./vectors/validation.jsonl', import.meta.url),
+  'utf8',
+)
   .trim()
   .split('\n')
   .map((line) => JSON.parse(line) as KernelCase);
@@ -22,7 +39,19 @@ function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) 
 
 /** The whole table as GET_INFO + GET_ENTRIES show it. */
 function snapshot(core: HandlerCore, table: string): string {
-  const info = send(core, false, 64, encodeGetinfo({ name: table, validHooks: 0, hookEntry: [0, 0, 0, 0, 0], underflow: [0, 0, 0, 0, 0], numEntries: 0, size: 0 }));
+  const info = send(
+    core,
+    false,
+    64,
+    encodeGetinfo({
+      name: table,
+      validHooks: 0,
+      hookEntry: [0, 0, 0, 0, 0],
+      underflow: [0, 0, 0, 0, 0],
+      numEntries: 0,
+      size: 0,
+    }),
+  );
   if (info.status !== 0) return `status ${info.status}`;
   const { size } = decodeGetinfo(info.body);
   const entries = send(core, false, 65, encodeGetEntries(table, new Uint8Array(size)));
@@ -30,7 +59,11 @@ function snapshot(core: HandlerCore, table: string): string {
 }
 
 // Cases where bpfilter is deliberately stricter than the kernel: it reads tables as chains.
-const STRICTER = new Set(['user chain without its RETURN tail', 'jump onto a user chain ERROR head', 'no final ERROR entry']);
+const STRICTER = new Set([
+  'user chain without its RETURN tail',
+  'jump onto a user chain ERROR head',
+  'no final ERROR entry',
+]);
 
 describe('validation against errnos measured on a real kernel', () => {
   it('has the captured cases', () => {
@@ -47,7 +80,11 @@ describe('validation against errnos measured on a real kernel', () => {
         const table = name === 'raw' || name === 'mangle' ? name : 'filter';
         const before = op.call === 'set' ? snapshot(core, table) : '';
         const reply = send(core, op.call === 'set', op.opt, data);
-        const expected = STRICTER.has(c.name) ? -Errno.EINVAL : op.kernel.rc < 0 ? -op.kernel.errno : op.kernel.rc;
+        const expected = STRICTER.has(c.name)
+          ? -Errno.EINVAL
+          : op.kernel.rc < 0
+            ? -op.kernel.errno
+            : op.kernel.rc;
         expect(reply.status, log.join('\n')).toBe(expected);
         if (reply.status < 0) {
           if (op.opt < 66) expect(log.length, 'a refusal is logged').toBeGreaterThan(0); // a revision answer is not a fault
@@ -55,7 +92,9 @@ describe('validation against errnos measured on a real kernel', () => {
           if (op.call === 'set') expect(snapshot(core, table), 'old table untouched').toBe(before);
         } else if (op.call === 'get' && op.kernel.hex) {
           expect(toHex(reply.body)).toBe(op.kernel.hex.slice(0, reply.body.length * 2));
-          expect(reply.body.length === 0 || reply.body.length * 2 === op.kernel.hex.length).toBe(true);
+          expect(reply.body.length === 0 || reply.body.length * 2 === op.kernel.hex.length).toBe(
+            true,
+          );
         } else if (op.kernel.counters !== undefined) {
           expect(toHex(reply.body)).toBe(op.kernel.counters);
         }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMboxReply, decodeReplace, encodeMboxRequest, fromHex, toHex } from '../src/abi/index.js';
+import {
+  decodeMboxReply,
+  decodeReplace,
+  encodeMboxRequest,
+  fromHex,
+  toHex,
+} from '../src/abi/index.js';
 import { createHandlerCore } from '../src/handler/core.js';
 import { OPTION_NUMBERS, loadVectors, type VectorCall } from './vectors/replay.js';
 
@@ -43,12 +49,28 @@ describe('replay of the iptables-legacy vectors against the handler core', () =>
           const cmd = OPTION_NUMBERS[call.opt];
           expect(cmd, where).toBeDefined();
           let data = call.call === 'set' ? bytes : getInput(call, bytes);
-          if (variant !== 'full caller buffer' && call.opt === 'IPT_SO_GET_ENTRIES') data = data.subarray(0, 40);
-          const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet: call.call === 'set', cmd: cmd ?? -1, data, len: call.len, pid: 1234, addr: 0x7ffd0000n })));
+          if (variant !== 'full caller buffer' && call.opt === 'IPT_SO_GET_ENTRIES')
+            data = data.subarray(0, 40);
+          const reply = decodeMboxReply(
+            core.handle(
+              encodeMboxRequest({
+                isSet: call.call === 'set',
+                cmd: cmd ?? -1,
+                data,
+                len: call.len,
+                pid: 1234,
+                addr: 0x7ffd0000n,
+              }),
+            ),
+          );
           expect(reply, where).toBeDefined();
           const status = call.rc < 0 ? -(call.errno ?? 0) : call.rc;
           expect(reply?.status, `${where}: ${log.join('\n')}`).toBe(status);
-          if (call.call === 'get' && call.opt !== 'IPT_SO_GET_REVISION_MATCH' && call.opt !== 'IPT_SO_GET_REVISION_TARGET') {
+          if (
+            call.call === 'get' &&
+            call.opt !== 'IPT_SO_GET_REVISION_MATCH' &&
+            call.opt !== 'IPT_SO_GET_REVISION_TARGET'
+          ) {
             expect(toHex(reply?.body ?? new Uint8Array()), where).toBe(call.hex);
           } else if (call.opt === 'IPT_SO_SET_REPLACE') {
             // The old counters: one zero pair per entry of the table being replaced.
@@ -56,7 +78,10 @@ describe('replay of the iptables-legacy vectors against the handler core', () =>
             const previous = tableEntries.get(replace.name);
             if (previous !== undefined) expect(replace.numCounters, where).toBe(previous);
             expect(reply?.body.length, where).toBe(replace.numCounters * 16);
-            expect(reply?.body.every((b) => b === 0), where).toBe(true);
+            expect(
+              reply?.body.every((b) => b === 0),
+              where,
+            ).toBe(true);
             tableEntries.set(replace.name, replace.numEntries);
           } else {
             expect(reply?.body.length, where).toBe(0);

@@ -2,12 +2,17 @@
 import type { UmdManager } from '@umd/mgmt';
 
 /** Imports the package's built loader (dist/loader.js), counting imports. */
-export function countingLoader(): { loader: () => Promise<{ default: never }>; readonly imports: number } {
+export function countingLoader(): {
+  loader: () => Promise<{ default: never }>;
+  readonly imports: number;
+} {
   let imports = 0;
   return {
     loader: async () => {
       imports++;
-      return import(new URL('../dist/loader.js', import.meta.url).href) as Promise<{ default: never }>;
+      return import(new URL('../dist/loader.js', import.meta.url).href) as Promise<{
+        default: never;
+      }>;
     },
     get imports() {
       return imports;

@@ -6,7 +6,17 @@
  */
 import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, missingPrerequisite, PROGRAMS, runInNamespace, startService, withoutSaveComments, type NamespaceRun, type ServiceProcess, type Step } from './iptables/namespace.js';
+import {
+  CLI,
+  missingPrerequisite,
+  PROGRAMS,
+  runInNamespace,
+  startService,
+  withoutSaveComments,
+  type NamespaceRun,
+  type ServiceProcess,
+  type Step,
+} from './iptables/namespace.js';
 
 const missing = missingPrerequisite();
 const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
@@ -22,7 +32,14 @@ const CHANGES: Step[] = [
   ipt('-P', 'FORWARD', 'DROP'),
 ];
 /** What the second run reads, and one more change on top. */
-const CHECKS: Step[] = [ipt('-S'), ipt('-t', 'raw', '-S'), ipt('-L', '-n', '-v'), { program: 'save' }, ipt('-A', 'svc', '-j', 'LOG'), ipt('-S', 'svc')];
+const CHECKS: Step[] = [
+  ipt('-S'),
+  ipt('-t', 'raw', '-S'),
+  ipt('-L', '-n', '-v'),
+  { program: 'save' },
+  ipt('-A', 'svc', '-j', 'LOG'),
+  ipt('-S', 'svc'),
+];
 
 async function waitForExit(pid: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -51,132 +68,301 @@ function outputs(run: NamespaceRun, from = 0) {
 }
 
 /** `bpfilter classify --socket ... --json` for one packet: the parsed result. */
-function classify(socketPath: string, packet: string[]): Promise<{ verdict: string; rule: { chain: string; rule?: number; policy?: boolean }; logs: { prefix: string }[]; rejectWith?: string }> {
+function classify(
+  socketPath: string,
+  packet: string[],
+): Promise<{
+  verdict: string;
+  rule: { chain: string; rule?: number; policy?: boolean };
+  logs: { prefix: string }[];
+  rejectWith?: string;
+}> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, 'classify', '--socket', socketPath, '--table', 'filter', '--json', ...packet], (error, stdout, stderr) =>
-      error ? reject(new Error(`bpfilter classify failed: ${stderr}`)) : resolve(JSON.parse(stdout)),
+    execFile(
+      process.execPath,
+      [CLI, 'classify', '--socket', socketPath, '--table', 'filter', '--json', ...packet],
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`bpfilter classify failed: ${stderr}`))
+          : resolve(JSON.parse(stdout)),
     );
   });
 }
 
-describe.skipIf(missing !== undefined)(`bpfilter keeps iptables rules across a handler crash${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let service: ServiceProcess;
-  beforeEach(async () => {
-    service = await startService();
-  });
-  afterEach(async () => {
-    await service?.stop();
-  });
+describe.skipIf(missing !== undefined)(
+  `bpfilter keeps iptables rules across a handler crash${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    let service: ServiceProcess;
+    beforeEach(async () => {
+      service = await startService();
+    });
+    afterEach(async () => {
+      await service?.stop();
+    });
 
-  it('the handler is SIGKILLed between two iptables runs: the second sees every rule', { timeout: 90_000 }, async () => {
-    const expected = runInNamespace([...CHANGES, ...CHECKS]);
-    const first = await runInNamespace(CHANGES, { socketPath: service.socketPath });
-    expectKernelUntouched(first);
-    expect(first.results.map((r) => r.status)).toEqual(CHANGES.map(() => 0));
+    it('the handler is SIGKILLed between two iptables runs: the second sees every rule', {
+      timeout: 90_000,
+    }, async () => {
+      const expected = runInNamespace([...CHANGES, ...CHECKS]);
+      const first = await runInNamespace(CHANGES, { socketPath: service.socketPath });
+      expectKernelUntouched(first);
+      expect(first.results.map((r) => r.status)).toEqual(CHANGES.map(() => 0));
 
-    const handlers = service.childPids();
-    expect(handlers, 'one handler process under the service').toHaveLength(1);
-    process.kill(handlers[0]!, 'SIGKILL');
-    await waitForExit(handlers[0]!);
+      const handlers = service.childPids();
+      expect(handlers, 'one handler process under the service').toHaveLength(1);
+      process.kill(handlers[0]!, 'SIGKILL');
+      await waitForExit(handlers[0]!);
 
-    const second = await runInNamespace(CHECKS, { socketPath: service.socketPath });
-    expectKernelUntouched(second);
-    const restarted = service.childPids();
-    expect(restarted).toHaveLength(1);
-    expect(restarted[0]).not.toBe(handlers[0]);
-    expect(outputs(second)).toEqual(outputs(await expected, CHANGES.length));
-    expect(second.results[0]!.stdout).toContain('-A svc -p tcp -m tcp --dport 443 -j ACCEPT');
-  });
+      const second = await runInNamespace(CHECKS, { socketPath: service.socketPath });
+      expectKernelUntouched(second);
+      const restarted = service.childPids();
+      expect(restarted).toHaveLength(1);
+      expect(restarted[0]).not.toBe(handlers[0]);
+      expect(outputs(second)).toEqual(outputs(await expected, CHANGES.length));
+      expect(second.results[0]!.stdout).toContain('-A svc -p tcp -m tcp --dport 443 -j ACCEPT');
+    });
 
-  it('bpfilter classify applies the rules iptables set, and iptables sees the counters it updated', { timeout: 90_000 }, async () => {
-    const setup = await runInNamespace(
-      [
-        ipt('-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT'),
-        ipt('-A', 'INPUT', '-s', '10.0.0.0/8', '-p', 'tcp', '--dport', '22', '-j', 'DROP'),
-        ipt('-N', 'web'),
-        ipt('-A', 'web', '-p', 'tcp', '--dport', '80', '-j', 'ACCEPT'),
-        ipt('-A', 'web', '-j', 'RETURN'),
-        ipt('-A', 'INPUT', '-i', 'eth0', '-j', 'web'),
-        ipt('-A', 'INPUT', '-p', 'udp', '!', '--sport', '53', '-j', 'REJECT'),
-        ipt('-A', 'INPUT', '-p', 'icmp', '--icmp-type', 'echo-request', '-j', 'LOG', '--log-prefix', 'ping '),
-        ipt('-P', 'INPUT', 'DROP'),
-      ],
-      { socketPath: service.socketPath },
-    );
-    expectKernelUntouched(setup);
-    expect(setup.results.map((r) => r.status)).toEqual(setup.results.map(() => 0));
+    it('bpfilter classify applies the rules iptables set, and iptables sees the counters it updated', {
+      timeout: 90_000,
+    }, async () => {
+      const setup = await runInNamespace(
+        [
+          ipt('-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT'),
+          ipt('-A', 'INPUT', '-s', '10.0.0.0/8', '-p', 'tcp', '--dport', '22', '-j', 'DROP'),
+          ipt('-N', 'web'),
+          ipt('-A', 'web', '-p', 'tcp', '--dport', '80', '-j', 'ACCEPT'),
+          ipt('-A', 'web', '-j', 'RETURN'),
+          ipt('-A', 'INPUT', '-i', 'eth0', '-j', 'web'),
+          ipt('-A', 'INPUT', '-p', 'udp', '!', '--sport', '53', '-j', 'REJECT'),
+          ipt(
+            '-A',
+            'INPUT',
+            '-p',
+            'icmp',
+            '--icmp-type',
+            'echo-request',
+            '-j',
+            'LOG',
+            '--log-prefix',
+            'ping ',
+          ),
+          ipt('-P', 'INPUT', 'DROP'),
+        ],
+        { socketPath: service.socketPath },
+      );
+      expectKernelUntouched(setup);
+      expect(setup.results.map((r) => r.status)).toEqual(setup.results.map(() => 0));
 
-    const input = ['--hook', 'INPUT', '--dst', '192.0.2.1', '--length', '100'];
-    const ssh = await classify(service.socketPath, [...input, '--src', '10.1.2.3', '--proto', 'tcp', '--dport', '22', '--in', 'eth1']);
-    expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
-    const http = await classify(service.socketPath, [...input, '--src', '192.0.2.9', '--proto', 'tcp', '--dport', '80', '--in', 'eth0']);
-    expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'web', rule: 1 }]);
-    const https = await classify(service.socketPath, [...input, '--src', '192.0.2.9', '--proto', 'tcp', '--dport', '443', '--in', 'eth0']);
-    expect([https.verdict, https.rule]).toEqual(['DROP', { chain: 'INPUT', policy: true }]); // web RETURNs, then the policy
-    const dns = await classify(service.socketPath, [...input, '--src', '192.0.2.9', '--proto', 'udp', '--sport', '1234', '--dport', '53', '--in', 'eth1']);
-    expect([dns.verdict, dns.rule]).toEqual(['REJECT', { chain: 'INPUT', rule: 4 }]);
-    const ping = await classify(service.socketPath, [...input, '--src', '192.0.2.9', '--proto', 'icmp', '--icmp-type', 'echo-request', '--in', 'eth1']);
-    expect([ping.verdict, ping.logs.map((l) => l.prefix)]).toEqual(['DROP', ['ping ']]);
-    const local = await classify(service.socketPath, [...input, '--src', '127.0.0.1', '--proto', 'tcp', '--dport', '22', '--in', 'lo']);
-    expect([local.verdict, local.rule]).toEqual(['ACCEPT', { chain: 'INPUT', rule: 1 }]);
+      const input = ['--hook', 'INPUT', '--dst', '192.0.2.1', '--length', '100'];
+      const ssh = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '10.1.2.3',
+        '--proto',
+        'tcp',
+        '--dport',
+        '22',
+        '--in',
+        'eth1',
+      ]);
+      expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
+      const http = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '192.0.2.9',
+        '--proto',
+        'tcp',
+        '--dport',
+        '80',
+        '--in',
+        'eth0',
+      ]);
+      expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'web', rule: 1 }]);
+      const https = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '192.0.2.9',
+        '--proto',
+        'tcp',
+        '--dport',
+        '443',
+        '--in',
+        'eth0',
+      ]);
+      expect([https.verdict, https.rule]).toEqual(['DROP', { chain: 'INPUT', policy: true }]); // web RETURNs, then the policy
+      const dns = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '192.0.2.9',
+        '--proto',
+        'udp',
+        '--sport',
+        '1234',
+        '--dport',
+        '53',
+        '--in',
+        'eth1',
+      ]);
+      expect([dns.verdict, dns.rule]).toEqual(['REJECT', { chain: 'INPUT', rule: 4 }]);
+      const ping = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '192.0.2.9',
+        '--proto',
+        'icmp',
+        '--icmp-type',
+        'echo-request',
+        '--in',
+        'eth1',
+      ]);
+      expect([ping.verdict, ping.logs.map((l) => l.prefix)]).toEqual(['DROP', ['ping ']]);
+      const local = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '127.0.0.1',
+        '--proto',
+        'tcp',
+        '--dport',
+        '22',
+        '--in',
+        'lo',
+      ]);
+      expect([local.verdict, local.rule]).toEqual(['ACCEPT', { chain: 'INPUT', rule: 1 }]);
 
-    // The counters classify updated are the ones iptables lists.
-    const listed = await runInNamespace([ipt('-L', 'INPUT', '-n', '-v', '-x'), ipt('-L', 'web', '-n', '-v', '-x')], { socketPath: service.socketPath });
-    expectKernelUntouched(listed);
-    const counts = (text: string) =>
-      text
+      // The counters classify updated are the ones iptables lists.
+      const listed = await runInNamespace(
+        [ipt('-L', 'INPUT', '-n', '-v', '-x'), ipt('-L', 'web', '-n', '-v', '-x')],
+        { socketPath: service.socketPath },
+      );
+      expectKernelUntouched(listed);
+      const counts = (text: string) =>
+        text
+          .split('\n')
+          .slice(2)
+          .filter(Boolean)
+          .map((line) => line.trim().split(/\s+/).slice(0, 3).join(' '));
+      expect(listed.results[0]!.stdout.split('\n')[0]).toBe(
+        'Chain INPUT (policy DROP 2 packets, 200 bytes)',
+      );
+      expect(counts(listed.results[0]!.stdout)).toEqual([
+        '1 100 ACCEPT',
+        '1 100 DROP',
+        '2 200 web',
+        '1 100 REJECT',
+        '1 100 LOG',
+      ]);
+      expect(counts(listed.results[1]!.stdout)).toEqual(['1 100 ACCEPT', '1 100 RETURN']);
+    });
+
+    it('a rule set without -j only counts: classify passes it on to the later rules, and iptables sees its counters', {
+      timeout: 90_000,
+    }, async () => {
+      const setup = await runInNamespace(
+        [
+          ipt('-A', 'INPUT', '-s', '192.0.2.9'),
+          ipt('-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP'),
+          ipt('-P', 'INPUT', 'ACCEPT'),
+        ],
+        { socketPath: service.socketPath },
+      );
+      expectKernelUntouched(setup);
+      expect(setup.results.map((r) => r.status)).toEqual([0, 0, 0]);
+
+      const input = [
+        '--hook',
+        'INPUT',
+        '--dst',
+        '192.0.2.1',
+        '--length',
+        '100',
+        '--proto',
+        'tcp',
+        '--in',
+        'eth0',
+      ];
+      const ssh = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '192.0.2.9',
+        '--dport',
+        '22',
+      ]);
+      expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
+      const http = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '192.0.2.9',
+        '--dport',
+        '80',
+      ]);
+      expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'INPUT', policy: true }]);
+      const other = await classify(service.socketPath, [
+        ...input,
+        '--src',
+        '198.51.100.1',
+        '--dport',
+        '22',
+      ]);
+      expect([other.verdict, other.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
+
+      const saved = await runInNamespace([{ program: 'save', args: ['-c'] }], {
+        socketPath: service.socketPath,
+      });
+      expectKernelUntouched(saved);
+      const rules = withoutSaveComments(saved.results[0]!.stdout)
         .split('\n')
-        .slice(2)
-        .filter(Boolean)
-        .map((line) => line.trim().split(/\s+/).slice(0, 3).join(' '));
-    expect(listed.results[0]!.stdout.split('\n')[0]).toBe('Chain INPUT (policy DROP 2 packets, 200 bytes)');
-    expect(counts(listed.results[0]!.stdout)).toEqual(['1 100 ACCEPT', '1 100 DROP', '2 200 web', '1 100 REJECT', '1 100 LOG']);
-    expect(counts(listed.results[1]!.stdout)).toEqual(['1 100 ACCEPT', '1 100 RETURN']);
-  });
+        .filter((line) => line.includes('-A INPUT') || line.startsWith(':INPUT'));
+      expect(rules).toEqual([
+        ':INPUT ACCEPT [1:100]',
+        '[2:200] -A INPUT -s 192.0.2.9/32',
+        '[2:200] -A INPUT -p tcp -m tcp --dport 22 -j DROP',
+      ]);
+    });
 
-  it('a rule set without -j only counts: classify passes it on to the later rules, and iptables sees its counters', { timeout: 90_000 }, async () => {
-    const setup = await runInNamespace(
-      [ipt('-A', 'INPUT', '-s', '192.0.2.9'), ipt('-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP'), ipt('-P', 'INPUT', 'ACCEPT')],
-      { socketPath: service.socketPath },
-    );
-    expectKernelUntouched(setup);
-    expect(setup.results.map((r) => r.status)).toEqual([0, 0, 0]);
+    it('bpfilter exec without --socket runs a service of its own for the command', {
+      timeout: 60_000,
+    }, async () => {
+      const steps = [
+        ipt('-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP'),
+        ipt('-S'),
+        { program: 'save' } as Step,
+      ];
+      const [kernel, own] = await Promise.all([
+        runInNamespace(steps),
+        runInNamespace(steps, { freshService: true }),
+      ]);
+      expectKernelUntouched(own);
+      expect(outputs(own)).toEqual(outputs(kernel));
+      // That service ended with the command: a second run starts from empty tables.
+      const again = await runInNamespace([ipt('-S')], { freshService: true });
+      expect(again.results[0]!.stdout).toBe(
+        '-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n',
+      );
+    });
 
-    const input = ['--hook', 'INPUT', '--dst', '192.0.2.1', '--length', '100', '--proto', 'tcp', '--in', 'eth0'];
-    const ssh = await classify(service.socketPath, [...input, '--src', '192.0.2.9', '--dport', '22']);
-    expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
-    const http = await classify(service.socketPath, [...input, '--src', '192.0.2.9', '--dport', '80']);
-    expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'INPUT', policy: true }]);
-    const other = await classify(service.socketPath, [...input, '--src', '198.51.100.1', '--dport', '22']);
-    expect([other.verdict, other.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
-
-    const saved = await runInNamespace([{ program: 'save', args: ['-c'] }], { socketPath: service.socketPath });
-    expectKernelUntouched(saved);
-    const rules = withoutSaveComments(saved.results[0]!.stdout).split('\n').filter((line) => line.includes('-A INPUT') || line.startsWith(':INPUT'));
-    expect(rules).toEqual([':INPUT ACCEPT [1:100]', '[2:200] -A INPUT -s 192.0.2.9/32', '[2:200] -A INPUT -p tcp -m tcp --dport 22 -j DROP']);
-  });
-
-  it('bpfilter exec without --socket runs a service of its own for the command', { timeout: 60_000 }, async () => {
-    const steps = [ipt('-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP'), ipt('-S'), { program: 'save' } as Step];
-    const [kernel, own] = await Promise.all([runInNamespace(steps), runInNamespace(steps, { freshService: true })]);
-    expectKernelUntouched(own);
-    expect(outputs(own)).toEqual(outputs(kernel));
-    // That service ended with the command: a second run starts from empty tables.
-    const again = await runInNamespace([ipt('-S')], { freshService: true });
-    expect(again.results[0]!.stdout).toBe('-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n');
-  });
-
-  it('serves many iptables programs at once: with the xtables lock (-w) no change is lost', { timeout: 90_000 }, async () => {
-    const count = 8;
-    const parallel: Step = {
-      program: 'shell',
-      args: ['-c', `for i in $(seq 1 ${count}); do ${PROGRAMS.iptables} -w -A INPUT -s 10.9.0.$i -j DROP & done; wait`],
-    };
-    const run = await runInNamespace([parallel, ipt('-S', 'INPUT')], { socketPath: service.socketPath });
-    expectKernelUntouched(run);
-    expect(run.results[0]!.stderr).not.toContain('bpfilter_preload');
-    expect(run.results[0]!.stderr).not.toContain('iptables v');
-    const rules = run.results[1]!.stdout.split('\n').filter((line) => line.startsWith('-A INPUT'));
-    expect(rules.sort()).toEqual(Array.from({ length: count }, (_, i) => `-A INPUT -s 10.9.0.${i + 1}/32 -j DROP`).sort());
-  });
-});
+    it('serves many iptables programs at once: with the xtables lock (-w) no change is lost', {
+      timeout: 90_000,
+    }, async () => {
+      const count = 8;
+      const parallel: Step = {
+        program: 'shell',
+        args: [
+          '-c',
+          `for i in $(seq 1 ${count}); do ${PROGRAMS.iptables} -w -A INPUT -s 10.9.0.$i -j DROP & done; wait`,
+        ],
+      };
+      const run = await runInNamespace([parallel, ipt('-S', 'INPUT')], {
+        socketPath: service.socketPath,
+      });
+      expectKernelUntouched(run);
+      expect(run.results[0]!.stderr).not.toContain('bpfilter_preload');
+      expect(run.results[0]!.stderr).not.toContain('iptables v');
+      const rules = run.results[1]!.stdout.split('\n').filter((line) =>
+        line.startsWith('-A INPUT'),
+      );
+      expect(rules.sort()).toEqual(
+        Array.from({ length: count }, (_, i) => `-A INPUT -s 10.9.0.${i + 1}/32 -j DROP`).sort(),
+      );
+    });
+  },
+);

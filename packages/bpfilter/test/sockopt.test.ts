@@ -7,7 +7,13 @@ import { BpfilterSockopt } from '@umd/bpfilter';
 import { defineLoader } from '@umd/mgmt';
 import { buildBlob } from '@umd/mgmt/build';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCounters, decodeGetinfo, encodeCountersInfo, fromHex, toHex } from '../src/abi/index.js';
+import {
+  decodeCounters,
+  decodeGetinfo,
+  encodeCountersInfo,
+  fromHex,
+  toHex,
+} from '../src/abi/index.js';
 import { countingLoader, isAlive, killHandler } from './helpers.js';
 import { OPTION_NUMBERS, loadVectors } from './vectors/replay.js';
 
@@ -35,8 +41,14 @@ describe('BpfilterSockopt: the kernel sockopt.c semantics', () => {
   it('answers -ENOPROTOOPT outside the routed ranges without loading or starting anything', async () => {
     const counting = countingLoader();
     const sockopt = frontEnd({ loader: counting.loader });
-    for (const optname of [0, 1, 63, 66, 67, 100]) expect(await sockopt.setsockopt(optname, new Uint8Array(8))).toEqual({ status: -ENOPROTOOPT });
-    for (const optname of [0, 48, 63, 68, 0x1001]) expect(await sockopt.getsockopt(optname, new Uint8Array(8))).toEqual({ status: -ENOPROTOOPT });
+    for (const optname of [0, 1, 63, 66, 67, 100])
+      expect(await sockopt.setsockopt(optname, new Uint8Array(8))).toEqual({
+        status: -ENOPROTOOPT,
+      });
+    for (const optname of [0, 48, 63, 68, 0x1001])
+      expect(await sockopt.getsockopt(optname, new Uint8Array(8))).toEqual({
+        status: -ENOPROTOOPT,
+      });
     expect(counting.imports).toBe(0);
     expect(sockopt.manager.state).toBe('idle');
     expect(sockopt.manager.pid).toBeUndefined();
@@ -68,7 +80,8 @@ describe('BpfilterSockopt: the kernel sockopt.c semantics', () => {
         if (call.call === 'set') {
           const result = await sockopt.setsockopt(optname, bytes);
           expect(result.status, `${step.iptables}: ${call.opt}`).toBe(call.rc);
-          if (call.opt === 'IPT_SO_SET_REPLACE') expect(result.oldCounters).toHaveLength(bytes[84]! | (bytes[85]! << 8));
+          if (call.opt === 'IPT_SO_SET_REPLACE')
+            expect(result.oldCounters).toHaveLength(bytes[84]! | (bytes[85]! << 8));
         } else {
           const request = bytes.slice();
           if (call.opt === 'IPT_SO_GET_ENTRIES') request.fill(0, 40);
@@ -86,10 +99,14 @@ describe('BpfilterSockopt: the kernel sockopt.c semantics', () => {
 
   it('passes refusals through as negative errnos and keeps the table', async () => {
     const sockopt = frontEnd();
-    const replace = fromHex(loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex);
+    const replace = fromHex(
+      loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex,
+    );
     const broken = replace.slice();
     broken[96 + 90] = 0x01; // first entry's next_offset no longer lands on an entry
-    expect((await sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_REPLACE!, broken)).status).toBe(-constants.errno.EINVAL);
+    expect((await sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_REPLACE!, broken)).status).toBe(
+      -constants.errno.EINVAL,
+    );
     const info = await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName());
     expect(toHex(info.data!)).toBe(kernelEmptyFilter[0]!.hex);
     expect(sockopt.exportState().tables).toEqual([]);
@@ -97,30 +114,64 @@ describe('BpfilterSockopt: the kernel sockopt.c semantics', () => {
 
   it('serializes changes: 30 concurrent SET_ADD_COUNTERS all land, none lost', async () => {
     const sockopt = frontEnd();
-    const info = decodeGetinfo((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!);
-    const add = encodeCountersInfo({ name: 'filter', counters: Array.from({ length: info.numEntries }, (_, i) => ({ packets: BigInt(i + 1), bytes: 100n })) });
-    const results = await Promise.all(Array.from({ length: 30 }, () => sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_ADD_COUNTERS!, add)));
+    const info = decodeGetinfo(
+      (await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!,
+    );
+    const add = encodeCountersInfo({
+      name: 'filter',
+      counters: Array.from({ length: info.numEntries }, (_, i) => ({
+        packets: BigInt(i + 1),
+        bytes: 100n,
+      })),
+    });
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_ADD_COUNTERS!, add),
+      ),
+    );
     expect(results.every((r) => r.status === 0)).toBe(true);
     // A replace hands back the old counters: exactly 30 additions each.
-    const replace = fromHex(loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex);
+    const replace = fromHex(
+      loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex,
+    );
     const result = await sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_REPLACE!, replace);
     expect(result.status).toBe(0);
-    expect(decodeCounters(result.data!, 0, info.numEntries)).toEqual(Array.from({ length: info.numEntries }, (_, i) => ({ packets: BigInt(30 * (i + 1)), bytes: 3000n })));
+    expect(decodeCounters(result.data!, 0, info.numEntries)).toEqual(
+      Array.from({ length: info.numEntries }, (_, i) => ({
+        packets: BigInt(30 * (i + 1)),
+        bytes: 3000n,
+      })),
+    );
   });
 });
 
 describe('BpfilterSockopt: cancellation', () => {
   it('a call aborted while it waits for earlier ones rejects with UMD_ABORTED and is never sent', async () => {
     const sockopt = frontEnd();
-    const info = decodeGetinfo((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!);
-    const add = encodeCountersInfo({ name: 'filter', counters: Array.from({ length: info.numEntries }, () => ({ packets: 1n, bytes: 1n })) });
+    const info = decodeGetinfo(
+      (await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!,
+    );
+    const add = encodeCountersInfo({
+      name: 'filter',
+      counters: Array.from({ length: info.numEntries }, () => ({ packets: 1n, bytes: 1n })),
+    });
     const controller = new AbortController();
-    const calls = Array.from({ length: 10 }, (_, i) => sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_ADD_COUNTERS!, add, i === 9 ? { signal: controller.signal } : {}));
+    const calls = Array.from({ length: 10 }, (_, i) =>
+      sockopt.setsockopt(
+        OPTION_NUMBERS.IPT_SO_SET_ADD_COUNTERS!,
+        add,
+        i === 9 ? { signal: controller.signal } : {},
+      ),
+    );
     controller.abort();
     const settled = await Promise.allSettled(calls);
-    expect(settled.slice(0, 9).map((r) => r.status === 'fulfilled' && r.value.status)).toEqual(Array(9).fill(0));
+    expect(settled.slice(0, 9).map((r) => r.status === 'fulfilled' && r.value.status)).toEqual(
+      Array(9).fill(0),
+    );
     expect(settled[9]).toMatchObject({ status: 'rejected', reason: { code: 'UMD_ABORTED' } });
-    const replace = fromHex(loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex);
+    const replace = fromHex(
+      loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex,
+    );
     const result = await sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_REPLACE!, replace);
     expect(result.oldCounters![0]).toEqual({ packets: 9n, bytes: 9n });
   });
@@ -131,15 +182,32 @@ describe('BpfilterSockopt: the health check after start', () => {
   let unhealthy: { file: string; sha256: string };
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bpfilter-unhealthy-'));
-    unhealthy = await buildBlob({ entry: fileURLToPath(new URL('./fixtures/unhealthy-handler.mjs', import.meta.url)), outDir: dir, name: 'bpfilter' });
+    unhealthy = await buildBlob({
+      entry: fileURLToPath(new URL('./fixtures/unhealthy-handler.mjs', import.meta.url)),
+      outDir: dir,
+      name: 'bpfilter',
+    });
   }, 60_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('refuses a handler whose get with cmd 0 does not answer 0: the call fails, nothing reaches it', async () => {
-    const loader = defineLoader({ name: 'bpfilter', mode: 'framed', script: unhealthy.file, sha256: unhealthy.sha256 });
-    const sockopt = frontEnd({ loader: async () => loader, manager: { restartBudget: { maxStarts: 2, windowMs: 60_000 } } });
-    const failure = await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName()).catch((error: unknown) => error);
-    expect(failure).toMatchObject({ code: 'UMD_START_FAILED', message: expect.stringContaining('health check') });
+    const loader = defineLoader({
+      name: 'bpfilter',
+      mode: 'framed',
+      script: unhealthy.file,
+      sha256: unhealthy.sha256,
+    });
+    const sockopt = frontEnd({
+      loader: async () => loader,
+      manager: { restartBudget: { maxStarts: 2, windowMs: 60_000 } },
+    });
+    const failure = await sockopt
+      .getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      code: 'UMD_START_FAILED',
+      message: expect.stringContaining('health check'),
+    });
     expect(sockopt.manager.pid).toBeUndefined();
   });
 
@@ -148,7 +216,9 @@ describe('BpfilterSockopt: the health check after start', () => {
     const events: string[] = [];
     sockopt.manager.on('start', () => events.push('start'));
     sockopt.manager.on('ready', () => events.push('ready'));
-    expect((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).status).toBe(0);
+    expect((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).status).toBe(
+      0,
+    );
     expect(events).toEqual(['start', 'ready']);
   });
 });
@@ -162,12 +232,26 @@ describe('BpfilterSockopt: tables outlive the handler', () => {
     // Up to "-t raw -A PREROUTING ...": filter with user chain, raw with a rule.
     for (const step of steps.slice(0, 16)) {
       for (const call of step.calls.filter((c) => c.call === 'set')) {
-        expect((await sockopt.setsockopt(OPTION_NUMBERS[call.opt]!, fromHex(call.hex))).status).toBe(0);
+        expect(
+          (await sockopt.setsockopt(OPTION_NUMBERS[call.opt]!, fromHex(call.hex))).status,
+        ).toBe(0);
       }
     }
-    const info = decodeGetinfo((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!);
-    const counters = Array.from({ length: info.numEntries }, (_, i) => ({ packets: BigInt(i), bytes: BigInt(i * 60) }));
-    expect((await sockopt.setsockopt(OPTION_NUMBERS.IPT_SO_SET_ADD_COUNTERS!, encodeCountersInfo({ name: 'filter', counters }))).status).toBe(0);
+    const info = decodeGetinfo(
+      (await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!,
+    );
+    const counters = Array.from({ length: info.numEntries }, (_, i) => ({
+      packets: BigInt(i),
+      bytes: BigInt(i * 60),
+    }));
+    expect(
+      (
+        await sockopt.setsockopt(
+          OPTION_NUMBERS.IPT_SO_SET_ADD_COUNTERS!,
+          encodeCountersInfo({ name: 'filter', counters }),
+        )
+      ).status,
+    ).toBe(0);
     const read = async () => {
       const out: string[] = [];
       for (const table of ['filter', 'raw']) {
@@ -178,7 +262,10 @@ describe('BpfilterSockopt: tables outlive the handler', () => {
         const request = new Uint8Array(40 + tableInfo.size);
         request.set(name.subarray(0, 32));
         new DataView(request.buffer).setUint32(32, tableInfo.size, true);
-        out.push(toHex(got.data!), toHex((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_ENTRIES!, request)).data!));
+        out.push(
+          toHex(got.data!),
+          toHex((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_ENTRIES!, request)).data!),
+        );
       }
       return out;
     };
@@ -194,10 +281,14 @@ describe('BpfilterSockopt: tables outlive the handler', () => {
 
   it('keeps tables across stop() and exports them as state for a new front end', async () => {
     const first = frontEnd();
-    const replace = fromHex(loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex);
+    const replace = fromHex(
+      loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex,
+    );
     expect((await first.setsockopt(OPTION_NUMBERS.IPT_SO_SET_REPLACE!, replace)).status).toBe(0);
     const entries = async (sockopt: BpfilterSockopt) => {
-      const info = decodeGetinfo((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!);
+      const info = decodeGetinfo(
+        (await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!,
+      );
       const request = new Uint8Array(40 + info.size);
       request.set(filterName().subarray(0, 32));
       new DataView(request.buffer).setUint32(32, info.size, true);

@@ -51,7 +51,8 @@ const guide = [
 
 export default defineConfig({
   title: 'umd',
-  description: 'User mode drivers for Node.js: hand risky work to an isolated helper process over a pipe.',
+  description:
+    'User mode drivers for Node.js: hand risky work to an isolated helper process over a pipe.',
   srcDir: 'src',
   // Partials included into pages (e.g. the bpfilter walkthrough synced from its README).
   srcExclude: ['parts/**'],
@@ -71,12 +72,18 @@ export default defineConfig({
       { text: 'API', link: '/reference/api' },
     ],
     sidebar: {
-      '/api/': [{ text: 'Back to the guide', link: '/guide/what-is-a-umd' }, ...apiSidebar(apiDir, API_PACKAGES)],
+      '/api/': [
+        { text: 'Back to the guide', link: '/guide/what-is-a-umd' },
+        ...apiSidebar(apiDir, API_PACKAGES),
+      ],
       '/': guide,
     },
     search: { provider: 'local' },
     outline: { level: [2, 3] },
-    footer: { message: 'MIT licensed. The API reference is generated from the TSDoc comments of the packages at build time.' },
+    footer: {
+      message:
+        'MIT licensed. The API reference is generated from the TSDoc comments of the packages at build time.',
+    },
   },
   vite: {
     // Keep the build offline: nothing in the site is loaded from the network.

@@ -41,7 +41,9 @@ export function extractSection(markdown, heading, topLevel = 2) {
     }
   }
   if (start === undefined) return undefined;
-  return adaptForSite(lines.slice(start, end), topLevel - level).join('\n').trimEnd() + '\n';
+  return `${adaptForSite(lines.slice(start, end), topLevel - level)
+    .join('\n')
+    .trimEnd()}\n`;
 }
 
 /**
@@ -62,7 +64,10 @@ function adaptForSite(lines, shift) {
       return line;
     }
     if (fence) return line;
-    let out = line.replace(/^(#{1,6})(\s)/, (_, hashes, space) => '#'.repeat(Math.min(6, Math.max(1, hashes.length + shift))) + space);
+    let out = line.replace(
+      /^(#{1,6})(\s)/,
+      (_, hashes, space) => '#'.repeat(Math.min(6, Math.max(1, hashes.length + shift))) + space,
+    );
     // Split on inline code spans; only the text between them is rewritten.
     out = out
       .split(/(`+[^`]*`+)/)

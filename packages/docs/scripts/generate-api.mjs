@@ -61,7 +61,7 @@ async function generatePackage({ dir, slug }) {
     sourceLinkTemplate: undefined,
     disableSources: true,
     // typedoc-plugin-markdown
-    // @ts-ignore plugin options are not in typedoc's own option types
+    // @ts-expect-error plugin options are not in typedoc's own option types
     entryFileName: 'index',
     // One page per entry point (`@umd/core/handler`, ...), members as sections: the
     // "Class / Method / Option" reference a reader scrolls, and few pages to build.
@@ -96,7 +96,8 @@ async function generatePackage({ dir, slug }) {
 async function nameModulesBySpecifier(out, packageName) {
   const pages = (await readdir(out)).filter((file) => file.endsWith('.md'));
   if (pages.length === 1) return; // one entry point: index.md is the module page itself
-  const specifier = (/** @type {string} */ mod) => (mod === 'index-1' ? packageName : `${packageName}/${mod}`);
+  const specifier = (/** @type {string} */ mod) =>
+    mod === 'index-1' ? packageName : `${packageName}/${mod}`;
   for (const file of pages) {
     const path = join(out, file);
     let text = (await readFile(path, 'utf8')).replace(/\]\(index-1\.md/g, '](main.md');
@@ -104,7 +105,10 @@ async function nameModulesBySpecifier(out, packageName) {
       for (const other of pages) {
         const mod = other.slice(0, -3);
         const target = mod === 'index-1' ? 'main' : mod;
-        text = text.replace(new RegExp(`^- \\[[^\\]]+\\]\\(${target}\\.md\\)`, 'm'), `- [${specifier(mod)}](${target}.md)`);
+        text = text.replace(
+          new RegExp(`^- \\[[^\\]]+\\]\\(${target}\\.md\\)`, 'm'),
+          `- [${specifier(mod)}](${target}.md)`,
+        );
       }
     } else {
       text = text.replace(/^# .*$/m, `# ${specifier(file.slice(0, -3))}`);
@@ -143,7 +147,10 @@ function anchorsOf(markdown) {
     if (fence) continue;
     const heading = /^#{1,6}\s+(.*)$/.exec(line);
     if (heading) {
-      const text = /** @type {string} */ (heading[1]).replace(/\\(.)/g, '$1').replace(/`/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
+      const text = /** @type {string} */ (heading[1])
+        .replace(/\\(.)/g, '$1')
+        .replace(/`/g, '')
+        .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
       const base = slugify(text);
       const count = seen.get(base) ?? 0;
       seen.set(base, count + 1);
@@ -162,7 +169,14 @@ function anchorsOf(markdown) {
  */
 async function alignAnchors(out) {
   const files = (await readdir(out)).filter((file) => file.endsWith('.md'));
-  const texts = new Map(await Promise.all(files.map(async (file) => /** @type {[string, string]} */ ([file, await readFile(join(out, file), 'utf8')]))));
+  const texts = new Map(
+    await Promise.all(
+      files.map(
+        async (file) =>
+          /** @type {[string, string]} */ ([file, await readFile(join(out, file), 'utf8')]),
+      ),
+    ),
+  );
   const anchors = new Map([...texts].map(([file, text]) => [file, anchorsOf(text)]));
   for (const [file, text] of texts) {
     const fixed = text.replace(/\]\(([\w.-]*\.md)?#([\w-]+)\)/g, (link, target, anchor) => {

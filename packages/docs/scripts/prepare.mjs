@@ -18,7 +18,9 @@ export const WALKTHROUGH_HEADING = /walkthrough/i;
 
 export async function syncBpfilterWalkthrough() {
   const readme = resolve(docsRoot, '..', 'bpfilter', 'README.md');
-  const section = existsSync(readme) ? extractSection(readFileSync(readme, 'utf8'), WALKTHROUGH_HEADING, 2) : undefined;
+  const section = existsSync(readme)
+    ? extractSection(readFileSync(readme, 'utf8'), WALKTHROUGH_HEADING, 2)
+    : undefined;
   const body =
     section ??
     [
@@ -31,7 +33,9 @@ export async function syncBpfilterWalkthrough() {
     ].join('\n');
   await mkdir(generatedDir, { recursive: true });
   await writeFile(join(generatedDir, 'bpfilter-walkthrough.md'), body);
-  console.log(`bpfilter walkthrough: ${section ? `${section.split('\n').length} lines from packages/bpfilter/README.md` : 'not found, placeholder written'}`);
+  console.log(
+    `bpfilter walkthrough: ${section ? `${section.split('\n').length} lines from packages/bpfilter/README.md` : 'not found, placeholder written'}`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

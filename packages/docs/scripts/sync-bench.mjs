@@ -8,8 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 const docsRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = [
-  { from: resolve(docsRoot, '..', 'umd-core', 'bench-results', 'core.json'), to: join(docsRoot, 'data', 'core.json') },
-  { from: resolve(docsRoot, '..', 'umd-mgmt', 'bench-results', 'mgmt.json'), to: join(docsRoot, 'data', 'mgmt.json') },
+  {
+    from: resolve(docsRoot, '..', 'umd-core', 'bench-results', 'core.json'),
+    to: join(docsRoot, 'data', 'core.json'),
+  },
+  {
+    from: resolve(docsRoot, '..', 'umd-mgmt', 'bench-results', 'mgmt.json'),
+    to: join(docsRoot, 'data', 'mgmt.json'),
+  },
 ];
 
 mkdirSync(join(docsRoot, 'data'), { recursive: true });

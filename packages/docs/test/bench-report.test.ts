@@ -4,7 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coreReport, formatSize, formatTime, mgmtReport, parseCoreBench } from '../.vitepress/lib/bench-report.js';
+import {
+  coreReport,
+  formatSize,
+  formatTime,
+  mgmtReport,
+  parseCoreBench,
+} from '../.vitepress/lib/bench-report.js';
 import { DIST_DIR, DOCS_ROOT } from './site.js';
 
 const synthetic = {
@@ -14,10 +20,38 @@ const synthetic = {
   loadavg: [0, 0, 0],
   sizes: [64, 1048576],
   results: [
-    { transport: 'c', name: 'C baseline', size: 64, medianNs: 1000, throughputMiBs: 1, ratioToC: 1 },
-    { transport: 'x', name: 'Transport <X>', size: 64, medianNs: 3000, throughputMiBs: 0.5, ratioToC: 3 },
-    { transport: 'c', name: 'C baseline', size: 1048576, medianNs: 2_000_000, throughputMiBs: 500, ratioToC: 1 },
-    { transport: 'x', name: 'Transport <X>', size: 1048576, medianNs: 3_000_000, throughputMiBs: 333, ratioToC: 1.5 },
+    {
+      transport: 'c',
+      name: 'C baseline',
+      size: 64,
+      medianNs: 1000,
+      throughputMiBs: 1,
+      ratioToC: 1,
+    },
+    {
+      transport: 'x',
+      name: 'Transport <X>',
+      size: 64,
+      medianNs: 3000,
+      throughputMiBs: 0.5,
+      ratioToC: 3,
+    },
+    {
+      transport: 'c',
+      name: 'C baseline',
+      size: 1048576,
+      medianNs: 2_000_000,
+      throughputMiBs: 500,
+      ratioToC: 1,
+    },
+    {
+      transport: 'x',
+      name: 'Transport <X>',
+      size: 1048576,
+      medianNs: 3_000_000,
+      throughputMiBs: 333,
+      ratioToC: 1.5,
+    },
   ],
 };
 
@@ -50,15 +84,34 @@ describe('bench report renderer', () => {
   });
 
   it('refuses a malformed file with a reason', () => {
-    expect(() => parseCoreBench({ sizes: [], results: [{ transport: 'c', name: 'C', size: 64, medianNs: 'fast' }] })).toThrow(/medianNs/);
+    expect(() =>
+      parseCoreBench({
+        sizes: [],
+        results: [{ transport: 'c', name: 'C', size: 64, medianNs: 'fast' }],
+      }),
+    ).toThrow(/medianNs/);
     expect(() => parseCoreBench([])).toThrow(/results/);
   });
 
   it('shows the manager file: round trip against the bare channel, and cold starts', () => {
     const report = mgmtReport({
       machine: { node: 'v0.0.0-synthetic', cpus: 1, date: '2000-01-01T00:00:00.000Z' },
-      roundTrip64B: { bareChannelUs: 10, managerUs: 11, ratio: 1.1, target: '<= 1.10', hostCpuUs: { bareChannel: 5, manager: 6 } },
-      coldStart: { nodeE0Ms: 50, jsHandlerMs: 60, jsRatio: 1.2, jsTarget: '<= 1.3', nativeHandlerMs: 4, nativeTarget: '< 5 ms', runs: 3 },
+      roundTrip64B: {
+        bareChannelUs: 10,
+        managerUs: 11,
+        ratio: 1.1,
+        target: '<= 1.10',
+        hostCpuUs: { bareChannel: 5, manager: 6 },
+      },
+      coldStart: {
+        nodeE0Ms: 50,
+        jsHandlerMs: 60,
+        jsRatio: 1.2,
+        jsTarget: '<= 1.3',
+        nativeHandlerMs: 4,
+        nativeTarget: '< 5 ms',
+        runs: 3,
+      },
     });
     expect(report.facts.join('; ')).toContain('v0.0.0-synthetic');
     expect(report.tables[0]!.table.rows).toEqual([
@@ -71,10 +124,25 @@ describe('bench report renderer', () => {
 
   it('shows the cold-start variants and the large round trips with their ratio to C', () => {
     const report = mgmtReport({
-      coldStart: { nodeE0Ms: 50, jsHandlerMs: 60, jsRatio: 1.2, nativeHandlerMs: 4, nativeHandlerReplySocketMs: 3.5, nativeBareSpawnFirstReplyMs: 2 },
-      largeRoundTrips: { '1 MiB': { cUs: 400, managerDefaultUs: 600, managerIntoUs: 420, target: '<= 1.5 (of C)' } },
+      coldStart: {
+        nodeE0Ms: 50,
+        jsHandlerMs: 60,
+        jsRatio: 1.2,
+        nativeHandlerMs: 4,
+        nativeHandlerReplySocketMs: 3.5,
+        nativeBareSpawnFirstReplyMs: 2,
+      },
+      largeRoundTrips: {
+        '1 MiB': { cUs: 400, managerDefaultUs: 600, managerIntoUs: 420, target: '<= 1.5 (of C)' },
+      },
     });
-    expect(report.tables[0]!.table.rows.map((r) => r[1])).toEqual(['50.0 ms', '60.0 ms', '4.0 ms', '3.5 ms', '2.0 ms']);
+    expect(report.tables[0]!.table.rows.map((r) => r[1])).toEqual([
+      '50.0 ms',
+      '60.0 ms',
+      '4.0 ms',
+      '3.5 ms',
+      '2.0 ms',
+    ]);
     expect(report.tables[1]!.table.rows).toEqual([
       ['1 MiB, C socketpair (baseline)', '400.0 µs', '1.00x', ''],
       ['1 MiB, UmdManager.request() (defaults)', '600.0 µs', '1.50x', '<= 1.5 (of C)'],
@@ -108,9 +176,14 @@ describe('the built performance page', () => {
         const report = render(JSON.parse(readFileSync(file, 'utf8')));
         const cells = report.tables.flatMap((t) => t.table.rows.flat()).filter((c) => c !== '');
         expect(cells.length).toBeGreaterThan(0);
-        const escape = (text: string) =>
-          text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-        for (const cell of cells) expect(html).toContain(escape(cell));
+        const escapeHtml = (text: string) =>
+          text
+            .replace(/&/g, '&amp;')
+            .replace(/</g, '&lt;')
+            .replace(/>/g, '&gt;')
+            .replace(/"/g, '&quot;')
+            .replace(/'/g, '&#39;');
+        for (const cell of cells) expect(html).toContain(escapeHtml(cell));
       });
     } else {
       it(`says "not measured yet" for data/${name} (absent) and shows no invented numbers`, () => {

@@ -14,10 +14,14 @@ import { DIST_DIR, DOCS_ROOT, walk } from './site.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) {
-  throw new Error(`${CHROMIUM} not found and CI is set: install Debian's chromium package (apt-get install -y chromium)`);
+  throw new Error(
+    `${CHROMIUM} not found and CI is set: install Debian's chromium package (apt-get install -y chromium)`,
+  );
 }
 if (!haveChromium) {
-  console.warn(`SKIPPED browser test: ${CHROMIUM} not found (apt-get install -y chromium); it is required when CI is set`);
+  console.warn(
+    `SKIPPED browser test: ${CHROMIUM} not found (apt-get install -y chromium); it is required when CI is set`,
+  );
 }
 
 const TYPES: Record<string, string> = {
@@ -35,14 +39,25 @@ const TYPES: Record<string, string> = {
 /** Serves .vitepress/dist as VitePress' preview would (`/x` -> x.html, `/x/` -> x/index.html). */
 function serveDist(): Promise<Server> {
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname).replace(/\.\.+/g, '');
-    const candidates = path.endsWith('/') ? [`${path}index.html`] : [path, `${path}.html`, `${path}/index.html`];
-    const file = candidates.map((c) => join(DIST_DIR, c)).find((f) => existsSync(f) && statSync(f).isFile());
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname).replace(
+      /\.\.+/g,
+      '',
+    );
+    const candidates = path.endsWith('/')
+      ? [`${path}index.html`]
+      : [path, `${path}.html`, `${path}/index.html`];
+    const file = candidates
+      .map((c) => join(DIST_DIR, c))
+      .find((f) => existsSync(f) && statSync(f).isFile());
     if (!file) {
-      res.writeHead(404, { 'content-type': 'text/html' }).end(readFileSync(join(DIST_DIR, '404.html')));
+      res
+        .writeHead(404, { 'content-type': 'text/html' })
+        .end(readFileSync(join(DIST_DIR, '404.html')));
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res
+      .writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' })
+      .end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -83,7 +98,9 @@ describe.skipIf(!haveChromium)('the built site in headless Chromium', () => {
 
   const pages = walk(DIST_DIR, '.html').filter((p) => p !== '404.html');
 
-  it('visits every page with no console error, page error or failed request', { timeout: 600_000 }, async () => {
+  it('visits every page with no console error, page error or failed request', {
+    timeout: 600_000,
+  }, async () => {
     expect(pages.length).toBeGreaterThan(15);
     const page = await context.newPage();
     const problems: string[] = [];
@@ -96,10 +113,12 @@ describe.skipIf(!haveChromium)('the built site in headless Chromium', () => {
       // Leaving a page cancels VitePress' prefetches of linked pages (net::ERR_ABORTED):
       // a cancellation, not a failure. Missing files show up as HTTP 404 below.
       const reason = request.failure()?.errorText ?? '';
-      if (reason !== 'net::ERR_ABORTED') problems.push(`${current}: request failed: ${request.url()} ${reason}`);
+      if (reason !== 'net::ERR_ABORTED')
+        problems.push(`${current}: request failed: ${request.url()} ${reason}`);
     });
     page.on('response', (response) => {
-      if (response.status() >= 400) problems.push(`${current}: HTTP ${response.status()} ${response.url()}`);
+      if (response.status() >= 400)
+        problems.push(`${current}: HTTP ${response.status()} ${response.url()}`);
     });
     for (const file of pages) {
       current = file;
@@ -128,7 +147,9 @@ describe.skipIf(!haveChromium)('the built site in headless Chromium', () => {
     const diagram = page.locator('img[src$="architecture.svg"]');
     await diagram.scrollIntoViewIfNeeded();
     // The SVG loaded and has its size (a broken image has naturalWidth 0).
-    await expect(diagram.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).resolves.toBeGreaterThan(100);
+    await expect(
+      diagram.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth),
+    ).resolves.toBeGreaterThan(100);
     await page.screenshot({ path: join(shots, 'architecture.png'), fullPage: true });
     await page.close();
   });

@@ -10,10 +10,14 @@ import { codeBlocks, sitePages } from './markdown.js';
 import { TMP_DIR } from './site.js';
 
 const haveCc = spawnSync('cc', ['--version']).status === 0;
-if (!haveCc && process.env.CI) throw new Error('cc not found and CI is set: the C examples must be compiled');
+if (!haveCc && process.env.CI)
+  throw new Error('cc not found and CI is set: the C examples must be compiled');
 
 /** The folder of @umd/core's umd_wire.h, resolved the way a user's build would find it. */
-const wireHeaderDir = join(dirname(createRequire(import.meta.url).resolve('@umd/core/package.json')), 'native');
+const wireHeaderDir = join(
+  dirname(createRequire(import.meta.url).resolve('@umd/core/package.json')),
+  'native',
+);
 const cBlocks = sitePages().flatMap((page) => codeBlocks(page).filter((b) => b.lang === 'c'));
 const programs = cBlocks.filter((b) => /\bint main\s*\(/.test(b.code));
 const dir = join(TMP_DIR, 'c-blocks');
@@ -24,7 +28,23 @@ function compile(index: number): string {
   const source = join(dir, `block-${index}.c`);
   const binary = join(dir, `block-${index}`);
   writeFileSync(source, block.code);
-  execFileSync('cc', ['-std=c11', '-D_DEFAULT_SOURCE', '-O2', '-Wall', '-Wextra', '-Werror', '-I', wireHeaderDir, '-o', binary, source], { stdio: 'pipe' });
+  execFileSync(
+    'cc',
+    [
+      '-std=c11',
+      '-D_DEFAULT_SOURCE',
+      '-O2',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-I',
+      wireHeaderDir,
+      '-o',
+      binary,
+      source,
+    ],
+    { stdio: 'pipe' },
+  );
   return binary;
 }
 
@@ -33,15 +53,23 @@ describe.skipIf(!haveCc)('C code blocks on the site', () => {
     expect(programs.length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(programs.map((b, i) => [`${b.page}:${b.line}`, i] as const))('%s compiles with -Wall -Wextra -Werror', (_, index) => {
-    expect(() => compile(index)).not.toThrow();
-  });
+  it.each(programs.map((b, i) => [`${b.page}:${b.line}`, i] as const))(
+    '%s compiles with -Wall -Wextra -Werror',
+    (_, index) => {
+      expect(() => compile(index)).not.toThrow();
+    },
+  );
 
   it('the echo handler from the wire format alone talks to FramedChannel', async () => {
     const index = programs.findIndex((b) => b.meta.includes('[echo_handler.c]'));
     expect(index).toBeGreaterThanOrEqual(0);
-    const child = spawn(compile(index), [], { stdio: ['pipe', 'pipe', 'pipe'], env: { UMD_PROTOCOL: 'framed' } });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const child = spawn(compile(index), [], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { UMD_PROTOCOL: 'framed' },
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     const channel = FramedChannel.fromChild(child);
     try {
       const hello = await channel.waitForHello({ timeoutMs: 5_000 });
@@ -55,11 +83,18 @@ describe.skipIf(!haveCc)('C code blocks on the site', () => {
       expect(echoed.length).toBe(large.length);
       expect(Buffer.from(echoed).equals(Buffer.from(large))).toBe(true);
 
-      const empty = await channel.request(new Uint8Array(0), { timeoutMs: 5_000 }).catch((e: unknown) => e);
+      const empty = await channel
+        .request(new Uint8Array(0), { timeoutMs: 5_000 })
+        .catch((e: unknown) => e);
       expect(isUmdError(empty, UmdErrorCode.HANDLER_ERROR)).toBe(true);
-      expect(empty).toMatchObject({ handlerCode: -22, message: expect.stringContaining('empty request') });
+      expect(empty).toMatchObject({
+        handlerCode: -22,
+        message: expect.stringContaining('empty request'),
+      });
 
-      const tooLarge = await channel.request(new Uint8Array(1024 * 1024 + 1)).catch((e: unknown) => e);
+      const tooLarge = await channel
+        .request(new Uint8Array(1024 * 1024 + 1))
+        .catch((e: unknown) => e);
       expect(isUmdError(tooLarge, UmdErrorCode.TOO_LARGE)).toBe(true);
       // Refused unsent: the handler is still there and still answers.
       expect(await channel.request(small, { timeoutMs: 5_000 })).toEqual(small);

@@ -53,7 +53,9 @@ function typeCheck(blocks: CodeBlock[]): Map<CodeBlock, string[]> {
       continue;
     }
     const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
-    problems.get(block)!.push(`${block.page}:${block.line + 1 + line}: TS${diagnostic.code} ${message}`);
+    problems
+      .get(block)!
+      .push(`${block.page}:${block.line + 1 + line}: TS${diagnostic.code} ${message}`);
   }
   return problems;
 }
@@ -69,8 +71,20 @@ describe('TypeScript code blocks on the site', () => {
   });
 
   it('the checker rejects a stale example (guard against a checker that cannot fail)', () => {
-    const stale: CodeBlock = { page: 'synthetic.md', line: 1, lang: 'ts', meta: '', code: "import { noSuchExport } from '@umd/core';\nnoSuchExport();\n" };
-    const wrongType: CodeBlock = { page: 'synthetic.md', line: 9, lang: 'ts', meta: '', code: "import { UmdErrorCode } from '@umd/core';\nconst n: number = UmdErrorCode.TIMEOUT;\n" };
+    const stale: CodeBlock = {
+      page: 'synthetic.md',
+      line: 1,
+      lang: 'ts',
+      meta: '',
+      code: "import { noSuchExport } from '@umd/core';\nnoSuchExport();\n",
+    };
+    const wrongType: CodeBlock = {
+      page: 'synthetic.md',
+      line: 9,
+      lang: 'ts',
+      meta: '',
+      code: "import { UmdErrorCode } from '@umd/core';\nconst n: number = UmdErrorCode.TIMEOUT;\n",
+    };
     const problems = typeCheck([stale, wrongType]);
     expect(problems.get(stale)!.join('\n')).toMatch(/noSuchExport/);
     expect(problems.get(wrongType)!.join('\n')).toMatch(/TS2322/);
@@ -80,10 +94,15 @@ describe('TypeScript code blocks on the site', () => {
     const require = createRequire(import.meta.url);
     for (const name of ['@umd/core', '@umd/mgmt', '@umd/bpfilter', '@umd/sample-umd']) {
       const dir = dirname(require.resolve(`${name}/package.json`));
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports: Record<string, { types?: string } | string> };
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        exports: Record<string, { types?: string } | string>;
+      };
       for (const [entry, target] of Object.entries(pkg.exports)) {
         if (typeof target !== 'object' || !target.types) continue;
-        expect(existsSync(join(dir, target.types)), `${name}${entry.slice(1)}: ${target.types} is missing; build ${name} first`).toBe(true);
+        expect(
+          existsSync(join(dir, target.types)),
+          `${name}${entry.slice(1)}: ${target.types} is missing; build ${name} first`,
+        ).toBe(true);
       }
     }
   });

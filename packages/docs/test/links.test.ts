@@ -14,30 +14,46 @@ const pages = walk(DIST_DIR, '.html');
 const htmlCache = new Map<string, string>();
 const html = (page: string) => {
   let text = htmlCache.get(page);
-  if (text === undefined) htmlCache.set(page, (text = readFileSync(join(DIST_DIR, page), 'utf8')));
+  if (text === undefined) {
+    text = readFileSync(join(DIST_DIR, page), 'utf8');
+    htmlCache.set(page, text);
+  }
   return text;
 };
 
 /** Decodes the few entities VitePress writes into attribute values. */
-const unescape = (value: string) => value.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+const unescapeEntities = (value: string) =>
+  value
+    .replace(/&amp;/g, '&')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"');
 
 function linksOf(page: string): Link[] {
   const links: Link[] = [];
   const text = html(page);
-  for (const match of text.matchAll(/<(?:a|link)\b[^>]*?\shref="([^"]*)"/g)) links.push({ from: page, url: unescape(match[1]!) });
-  for (const match of text.matchAll(/<(?:img|script)\b[^>]*?\ssrc="([^"]*)"/g)) links.push({ from: page, url: unescape(match[1]!) });
+  for (const match of text.matchAll(/<(?:a|link)\b[^>]*?\shref="([^"]*)"/g))
+    links.push({ from: page, url: unescapeEntities(match[1]!) });
+  for (const match of text.matchAll(/<(?:img|script)\b[^>]*?\ssrc="([^"]*)"/g))
+    links.push({ from: page, url: unescapeEntities(match[1]!) });
   return links;
 }
 
 function idsOf(page: string): Set<string> {
-  return new Set([...html(page).matchAll(/\sid="([^"]*)"/g)].map((m) => decodeURIComponent(unescape(m[1]!))));
+  return new Set(
+    [...html(page).matchAll(/\sid="([^"]*)"/g)].map((m) =>
+      decodeURIComponent(unescapeEntities(m[1]!)),
+    ),
+  );
 }
 
 /** The dist file a site URL names, the way VitePress' own server resolves it. */
-export function targetFile(fromPage: string, path: string): string | undefined {
+function targetFile(fromPage: string, path: string): string | undefined {
   const base = path.startsWith('/') ? path.slice(1) : posix.join(posix.dirname(fromPage), path);
   const clean = decodeURIComponent(base);
-  const candidates = clean === '' || clean.endsWith('/') ? [`${clean}index.html`] : [clean, `${clean}.html`, `${clean}/index.html`];
+  const candidates =
+    clean === '' || clean.endsWith('/')
+      ? [`${clean}index.html`]
+      : [clean, `${clean}.html`, `${clean}/index.html`];
   return candidates.find((c) => existsSync(join(DIST_DIR, c)));
 }
 
@@ -84,7 +100,9 @@ describe('internal links of the built site', () => {
 
   it('detects a broken link and a broken anchor (guard against a check that cannot fail)', () => {
     expect(check({ from: 'index.html', url: '/guide/no-such-page.html' })).toHaveLength(1);
-    expect(check({ from: 'index.html', url: '/reference/errors.html#no-such-anchor' })).toHaveLength(1);
+    expect(
+      check({ from: 'index.html', url: '/reference/errors.html#no-such-anchor' }),
+    ).toHaveLength(1);
     expect(check({ from: 'index.html', url: '/reference/errors.html#umd-protocol' })).toEqual([]);
   });
 

@@ -21,14 +21,19 @@ export interface CodeBlock {
  * pages include (they are checked inside the pages that include them).
  */
 export function sitePages(): string[] {
-  return walk(SRC_DIR, '.md', (rel) => rel.startsWith('api/') || rel.startsWith('parts/') || rel.startsWith('public/'));
+  return walk(
+    SRC_DIR,
+    '.md',
+    (rel) => rel.startsWith('api/') || rel.startsWith('parts/') || rel.startsWith('public/'),
+  );
 }
 
 /** A page's Markdown with `<!--@include: path-->` lines replaced by the included file. */
 export function pageSource(page: string): string {
   const file = join(SRC_DIR, page);
-  return readFileSync(file, 'utf8').replace(/<!--\s*@include:\s*(.*?)\s*-->/g, (_, target: string) =>
-    readFileSync(join(dirname(file), target), 'utf8'),
+  return readFileSync(file, 'utf8').replace(
+    /<!--\s*@include:\s*(.*?)\s*-->/g,
+    (_, target: string) => readFileSync(join(dirname(file), target), 'utf8'),
   );
 }
 
@@ -40,7 +45,13 @@ export function codeBlocks(page: string): CodeBlock[] {
   lines.forEach((text, index) => {
     if (open) {
       if (text.trim().startsWith(open.fence) && text.trim().replace(/[`~]/g, '') === '') {
-        blocks.push({ page, line: open.line, lang: open.lang, meta: open.meta, code: open.body.join('\n') + '\n' });
+        blocks.push({
+          page,
+          line: open.line,
+          lang: open.lang,
+          meta: open.meta,
+          code: `${open.body.join('\n')}\n`,
+        });
         open = undefined;
       } else {
         open.body.push(text);
@@ -48,7 +59,14 @@ export function codeBlocks(page: string): CodeBlock[] {
       return;
     }
     const match = /^\s*(`{3,}|~{3,})\s*([\w+-]*)\s*(.*)$/.exec(text);
-    if (match) open = { fence: match[1]!, lang: match[2]!.toLowerCase(), meta: match[3]!, line: index + 1, body: [] };
+    if (match)
+      open = {
+        fence: match[1]!,
+        lang: match[2]!.toLowerCase(),
+        meta: match[3]!,
+        line: index + 1,
+        body: [],
+      };
   });
   return blocks;
 }

@@ -17,13 +17,16 @@ describe('error codes page', () => {
     expect(codes.length).toBeGreaterThan(10);
     for (const code of codes) {
       expect(sections, `section "## ${code}"`).toContain(code);
-      expect(page, `summary row for ${code}`).toMatch(new RegExp(`^\\| \\[\`${code}\`\\]\\(#${code.toLowerCase().replace(/_/g, '-')}\\)`, 'm'));
+      expect(page, `summary row for ${code}`).toMatch(
+        new RegExp(`^\\| \\[\`${code}\`\\]\\(#${code.toLowerCase().replace(/_/g, '-')}\\)`, 'm'),
+      );
     }
   });
 
   it('documents no code that the library does not have', () => {
     const mentioned = new Set(page.match(/\bUMD_[A-Z_]+\b/g));
-    for (const code of mentioned) expect(codes as string[], `${code} is on the page but not in UmdErrorCode`).toContain(code);
+    for (const code of mentioned)
+      expect(codes as string[], `${code} is on the page but not in UmdErrorCode`).toContain(code);
   });
 
   it('says when it happens and what to do, for each code', () => {
@@ -38,7 +41,14 @@ describe('error codes page', () => {
 describe('wire format page', () => {
   const vectors = codeBlocks('reference/wire-format.md')
     .filter((b) => /^([0-9A-F]{2} )+[0-9A-F]{2}\s*$/.test(b.code))
-    .map((b) => Uint8Array.from(b.code.trim().split(/\s+/).map((h) => parseInt(h, 16))));
+    .map((b) =>
+      Uint8Array.from(
+        b.code
+          .trim()
+          .split(/\s+/)
+          .map((h) => parseInt(h, 16)),
+      ),
+    );
 
   it('has the two test vectors', () => {
     expect(vectors).toHaveLength(2);
@@ -48,7 +58,11 @@ describe('wire format page', () => {
     const frames = new FrameDecoder().push(vectors[0]!);
     expect(frames).toHaveLength(1);
     expect(frames[0]).toMatchObject({ type: FrameType.Hello, id: 0 });
-    expect(decodeHello(frames[0]!.payload)).toEqual({ version: 1, maxPayload: 1024 * 1024, name: 'echo' });
+    expect(decodeHello(frames[0]!.payload)).toEqual({
+      version: 1,
+      maxPayload: 1024 * 1024,
+      name: 'echo',
+    });
   });
 
   it('the REQUEST vector decodes to id 7 with payload "abc"', () => {

@@ -9,7 +9,11 @@ export const DIST_DIR = join(DOCS_ROOT, '.vitepress', 'dist');
 export const TMP_DIR = join(DOCS_ROOT, '.tmp');
 
 /** Every file under `dir` whose name ends with `suffix`, as paths relative to `dir` (with `/`). */
-export function walk(dir: string, suffix: string, skip: (rel: string) => boolean = () => false): string[] {
+export function walk(
+  dir: string,
+  suffix: string,
+  skip: (rel: string) => boolean = () => false,
+): string[] {
   const out: string[] = [];
   const visit = (current: string) => {
     for (const entry of readdirSync(current)) {
@@ -25,11 +29,16 @@ export function walk(dir: string, suffix: string, skip: (rel: string) => boolean
 }
 
 /** The newest modification time of the files under `dir` (0 when empty). */
-export function newestMtime(dir: string, skip: (rel: string) => boolean = () => false, withDirTime = false): number {
+export function newestMtime(
+  dir: string,
+  skip: (rel: string) => boolean = () => false,
+  withDirTime = false,
+): number {
   if (!existsSync(dir)) return 0;
   // With `withDirTime`, the folder's own time counts: it changes when a file is deleted
   // (e.g. a data/*.json removed), which no remaining file's time shows.
   let newest = withDirTime ? statSync(dir).mtimeMs : 0;
-  for (const rel of walk(dir, '', skip)) newest = Math.max(newest, statSync(join(dir, rel)).mtimeMs);
+  for (const rel of walk(dir, '', skip))
+    newest = Math.max(newest, statSync(join(dir, rel)).mtimeMs);
   return newest;
 }

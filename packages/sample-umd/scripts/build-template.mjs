@@ -8,5 +8,11 @@ import { buildTemplate } from '../dist/generator/template-source.js';
 const packageDir = join(import.meta.dirname, '..');
 const outDir = join(packageDir, 'dist', 'template');
 await rm(outDir, { recursive: true, force: true });
-const manifest = await buildTemplate({ packageDir, repoRoot: join(packageDir, '..', '..'), outDir });
-console.log(`template: ${manifest.files.length} files in dist/template/ (no trace of the sample's name left)`);
+const manifest = await buildTemplate({
+  packageDir,
+  repoRoot: join(packageDir, '..', '..'),
+  outDir,
+});
+console.log(
+  `template: ${manifest.files.length} files in dist/template/ (no trace of the sample's name left)`,
+);

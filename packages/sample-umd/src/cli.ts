@@ -70,8 +70,10 @@ function logEvents(manager: UmdManager): void {
   manager.on('load', () => say('load'));
   manager.on('start', ({ pid }: { pid: number }) => say(`start pid ${pid}`));
   manager.on('ready', ({ pid }: { pid: number }) => say(`ready pid ${pid}`));
-  manager.on('exit', ({ pid, exitCode, signal }: { pid: number; exitCode: number | null; signal: string | null }) =>
-    say(`exit pid ${pid} (${signal ?? `status ${String(exitCode)}`})`),
+  manager.on(
+    'exit',
+    ({ pid, exitCode, signal }: { pid: number; exitCode: number | null; signal: string | null }) =>
+      say(`exit pid ${pid} (${signal ?? `status ${String(exitCode)}`})`),
   );
   manager.on('restart', ({ pid }: { pid: number }) => say(`restart pid ${pid}`));
   manager.on('unload', () => say('unload'));
@@ -93,7 +95,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     finished = true;
-    process.stderr.write(`sample-umd: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `sample-umd: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = ExitCode.FAILED;
   },
 );

@@ -34,9 +34,15 @@ describe('request', () => {
   });
 
   it('decodes wrong lengths and large offsets as problems, never as offsets', () => {
-    expect(decodeRequest(new Uint8Array(3))).toEqual({ ok: false, problem: 'request is 3 bytes, expected 4' });
+    expect(decodeRequest(new Uint8Array(3))).toEqual({
+      ok: false,
+      problem: 'request is 3 bytes, expected 4',
+    });
     expect(decodeRequest(new Uint8Array(5)).ok).toBe(false);
-    expect(decodeRequest(Uint8Array.of(0, 0, 2, 0))).toMatchObject({ ok: false, problem: expect.stringMatching(/131072/) });
+    expect(decodeRequest(Uint8Array.of(0, 0, 2, 0))).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/131072/),
+    });
     expect(decodeRequest(Uint8Array.of(255, 255, 255, 255)).ok).toBe(false);
   });
 

@@ -12,7 +12,10 @@ import { waitForExit } from './wait-for-exit.js';
 export type DemoLog = (line: string) => void;
 
 /** Runs the demo for each handler (default: all), printing each step as it happens. */
-export async function runSampleDemo(log: DemoLog = console.log, options: { handlers?: HandlerKind[] } = {}): Promise<void> {
+export async function runSampleDemo(
+  log: DemoLog = console.log,
+  options: { handlers?: HandlerKind[] } = {},
+): Promise<void> {
   for (const handler of options.handlers ?? handlerKinds) {
     await demoHandler(handler, log);
   }
@@ -23,18 +26,42 @@ async function demoHandler(handler: HandlerKind, log: DemoLog): Promise<void> {
   const { manager } = sample;
   const say = (line: string): void => log(`[sample ${handler}] ${line}`);
   manager.on('load', () => say('load     loader module imported (lazily, on first use)'));
-  manager.on('start', ({ pid }: { pid: number }) => say(`start    handler process ${pid} spawned from the verified blob`));
-  manager.on('ready', ({ pid }: { pid: number }) => say(`ready    handler ${pid} ${handlers[handler].mode === 'raw' ? 'passed its postStart check' : 'said HELLO'}`));
-  manager.on('restart', ({ pid }: { pid: number }) => say(`restart  a fresh handler ${pid} replaces the one that died`));
-  manager.on('exit', ({ pid, exitCode, signal, expected }: { pid: number; exitCode: number | null; signal: string | null; expected: boolean }) =>
-    say(`exit     handler ${pid} ended (${signal ?? `status ${String(exitCode)}`}${expected ? ', as asked' : ', unexpectedly'})`),
+  manager.on('start', ({ pid }: { pid: number }) =>
+    say(`start    handler process ${pid} spawned from the verified blob`),
+  );
+  manager.on('ready', ({ pid }: { pid: number }) =>
+    say(
+      `ready    handler ${pid} ${handlers[handler].mode === 'raw' ? 'passed its postStart check' : 'said HELLO'}`,
+    ),
+  );
+  manager.on('restart', ({ pid }: { pid: number }) =>
+    say(`restart  a fresh handler ${pid} replaces the one that died`),
+  );
+  manager.on(
+    'exit',
+    ({
+      pid,
+      exitCode,
+      signal,
+      expected,
+    }: {
+      pid: number;
+      exitCode: number | null;
+      signal: string | null;
+      expected: boolean;
+    }) =>
+      say(
+        `exit     handler ${pid} ended (${signal ?? `status ${String(exitCode)}`}${expected ? ', as asked' : ', unexpectedly'})`,
+      ),
   );
   manager.on('unload', () => say('unload   loader forgotten; the next request imports it again'));
   manager.on('error', () => {}); // reported below, by the request that failed
 
   const request = async (offset: number): Promise<void> => {
     const { pid } = await sample.check(offset);
-    say(`request  offset ${offset}: ${REPLY_SIZE / 1024} KiB reply, byte ${offset} set, all others zero (handler ${String(pid)})`);
+    say(
+      `request  offset ${offset}: ${REPLY_SIZE / 1024} KiB reply, byte ${offset} set, all others zero (handler ${String(pid)})`,
+    );
   };
 
   try {

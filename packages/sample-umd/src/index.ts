@@ -15,12 +15,28 @@ export {
   REQUEST_SIZE,
   replyProblem,
 } from './contract.js';
-export { type HandlerEntry, type HandlerKind, handlerKinds, handlers, isHandlerKind } from './handlers.js';
-export { type CheckOptions, type CheckResult, createSampleManager, SampleManager, type SampleManagerOptions } from './manager.js';
+export {
+  type HandlerEntry,
+  type HandlerKind,
+  handlerKinds,
+  handlers,
+  isHandlerKind,
+} from './handlers.js';
+export {
+  type CheckOptions,
+  type CheckResult,
+  createSampleManager,
+  SampleManager,
+  type SampleManagerOptions,
+} from './manager.js';
 export { runSelftest, type SelftestOptions, type SelftestReport } from './selftest.js';
 export { childrenOf, isAlive, type ProcessInfo, readProcess } from '@umd/core/testing';
 export { waitForExit } from './wait-for-exit.js';
 // #region sample-only
 export { runSampleDemo, type DemoLog } from './demo.js';
-export { generateDriver, type GenerateDriverOptions, type GeneratedDriver } from './generator/generate.js';
+export {
+  generateDriver,
+  type GenerateDriverOptions,
+  type GeneratedDriver,
+} from './generator/generate.js';
 // #endregion

@@ -1,6 +1,13 @@
 import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
-import { DRIVER_NAME, EINVAL, encodeRequest, offsetProblem, REPLY_SIZE, replyProblem } from './contract.js';
+import {
+  DRIVER_NAME,
+  EINVAL,
+  encodeRequest,
+  offsetProblem,
+  REPLY_SIZE,
+  replyProblem,
+} from './contract.js';
 import { type HandlerKind, handlers, isHandlerKind } from './handlers.js';
 import { waitForExit } from './wait-for-exit.js';
 
@@ -35,10 +42,17 @@ export class SampleManager {
   constructor(options: SampleManagerOptions = {}) {
     const { handler = 'ts', ...managerOptions } = options;
     if (!isHandlerKind(handler)) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${DRIVER_NAME}: unknown handler ${JSON.stringify(handler)}`);
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `${DRIVER_NAME}: unknown handler ${JSON.stringify(handler)}`,
+      );
     }
     this.handler = handler;
-    this.manager = new UmdManager({ name: `${DRIVER_NAME}-${handler}`, loader: handlers[handler].load, ...managerOptions });
+    this.manager = new UmdManager({
+      name: `${DRIVER_NAME}-${handler}`,
+      loader: handlers[handler].load,
+      ...managerOptions,
+    });
   }
 
   /**
@@ -53,9 +67,13 @@ export class SampleManager {
   async check(offset: number, options: CheckOptions = {}): Promise<CheckResult> {
     const problem = offsetProblem(offset);
     if (problem !== undefined) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${DRIVER_NAME}: ${problem} (EINVAL, ${EINVAL})`, {
-        handlerName: DRIVER_NAME,
-      });
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `${DRIVER_NAME}: ${problem} (EINVAL, ${EINVAL})`,
+        {
+          handlerName: DRIVER_NAME,
+        },
+      );
     }
     const request = encodeRequest(offset);
     const reply =
@@ -66,10 +84,14 @@ export class SampleManager {
     const wrong = replyProblem(offset, reply);
     if (wrong !== undefined) {
       if (pid !== undefined) await this.#replace(pid);
-      throw new UmdError(UmdErrorCode.PROTOCOL, `${DRIVER_NAME}: the ${this.handler} handler broke the contract: ${wrong}`, {
-        handlerName: DRIVER_NAME,
-        ...(pid !== undefined ? { pid } : {}),
-      });
+      throw new UmdError(
+        UmdErrorCode.PROTOCOL,
+        `${DRIVER_NAME}: the ${this.handler} handler broke the contract: ${wrong}`,
+        {
+          handlerName: DRIVER_NAME,
+          ...(pid !== undefined ? { pid } : {}),
+        },
+      );
     }
     return { offset, pid };
   }

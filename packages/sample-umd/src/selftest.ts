@@ -101,7 +101,9 @@ export async function runSelftest(options: SelftestOptions = {}): Promise<Selfte
     }
   };
 
-  log(`selftest ${handler} (${handlers[handler].mode} mode): ${requests} requests, unload every ${unloadEvery}, seed ${seed}`);
+  log(
+    `selftest ${handler} (${handlers[handler].mode} mode): ${requests} requests, unload every ${unloadEvery}, seed ${seed}`,
+  );
   try {
     // Mid-run, but not right after an unload: the kill needs a running handler.
     let killBetweenAt = Math.floor(requests / 2);
@@ -116,7 +118,9 @@ export async function runSelftest(options: SelftestOptions = {}): Promise<Selfte
       const offset = Math.floor(random() * (REPLY_SIZE / 1024)) * 1024;
       await check(offset, `request ${i + 1}`);
     }
-    log(`  ${succeeded}/${sent} requests so far answered correctly, by ${pids.size} handler processes`);
+    log(
+      `  ${succeeded}/${sent} requests so far answered correctly, by ${pids.size} handler processes`,
+    );
 
     for (const offset of INVALID_OFFSETS) {
       try {
@@ -124,7 +128,10 @@ export async function runSelftest(options: SelftestOptions = {}): Promise<Selfte
         problems.push(`invalid offset ${offset} was accepted`);
       } catch (error) {
         if (isUmdError(error, UmdErrorCode.INVALID_ARGUMENT)) refused += 1;
-        else problems.push(`invalid offset ${offset}: expected UMD_INVALID_ARGUMENT, got ${describe(error)}`);
+        else
+          problems.push(
+            `invalid offset ${offset}: expected UMD_INVALID_ARGUMENT, got ${describe(error)}`,
+          );
       }
     }
     refused += await sendMalformed(driver, problems);
@@ -133,7 +140,9 @@ export async function runSelftest(options: SelftestOptions = {}): Promise<Selfte
 
     killedInFlight = await killDuringRequest(driver, check, problems);
     await check(2048, 'request after the kill during a request');
-    log(`  handler killed during a request (${killedInFlight}); the next request succeeded on pid ${String(driver.pid)}`);
+    log(
+      `  handler killed during a request (${killedInFlight}); the next request succeeded on pid ${String(driver.pid)}`,
+    );
   } catch (error) {
     problems.push(`selftest stopped: ${describe(error)}`);
   } finally {
@@ -162,7 +171,9 @@ export async function runSelftest(options: SelftestOptions = {}): Promise<Selfte
     durationMs: Math.round(performance.now() - started),
     problems,
   };
-  log(`  ${problems.length === 0 ? 'PASS' : 'FAIL'} ${handler}: ${loads} loads, ${starts} starts, ${report.durationMs} ms, no process left: ${leftovers.length === 0}`);
+  log(
+    `  ${problems.length === 0 ? 'PASS' : 'FAIL'} ${handler}: ${loads} loads, ${starts} starts, ${report.durationMs} ms, no process left: ${leftovers.length === 0}`,
+  );
   for (const problem of problems) log(`  problem: ${problem}`);
   return report;
 }
@@ -170,7 +181,12 @@ export async function runSelftest(options: SelftestOptions = {}): Promise<Selfte
 type Check = (offset: number, step: string) => Promise<boolean>;
 
 /** Kills the idle handler; once the manager has seen the exit, the next request must succeed on a new pid. */
-async function killBetweenRequests(driver: SampleManager, check: Check, log: (line: string) => void, problems: string[]): Promise<void> {
+async function killBetweenRequests(
+  driver: SampleManager,
+  check: Check,
+  log: (line: string) => void,
+  problems: string[],
+): Promise<void> {
   const pid = driver.pid;
   if (pid === undefined) {
     problems.push('no handler running before the kill between requests');
@@ -181,11 +197,18 @@ async function killBetweenRequests(driver: SampleManager, check: Check, log: (li
   await exited;
   if (!(await check(1024, `request after killing handler ${pid}`))) return;
   if (driver.pid === pid) problems.push(`after the kill the reply came from the killed pid ${pid}`);
-  else log(`  handler ${pid} killed with SIGKILL between requests; the next request succeeded on pid ${String(driver.pid)}`);
+  else
+    log(
+      `  handler ${pid} killed with SIGKILL between requests; the next request succeeded on pid ${String(driver.pid)}`,
+    );
 }
 
 /** Kills the handler while a request is in flight. That request gets a reply or a typed error; never anything else. */
-async function killDuringRequest(driver: SampleManager, check: Check, problems: string[]): Promise<string> {
+async function killDuringRequest(
+  driver: SampleManager,
+  check: Check,
+  problems: string[],
+): Promise<string> {
   if (!(await check(0, 'request before the kill during a request'))) return 'not run';
   const pid = driver.pid as number;
   const exited = waitForExit(driver.manager, pid);

@@ -18,7 +18,13 @@ export function waitForExit(manager: UmdManager, pid: number, timeoutMs = 10_000
     };
     const timer = setTimeout(() => {
       manager.off('exit', onExit);
-      reject(new UmdError(UmdErrorCode.TIMEOUT, `the manager did not report the exit of handler ${pid} within ${timeoutMs} ms`, { pid, timedOut: true }));
+      reject(
+        new UmdError(
+          UmdErrorCode.TIMEOUT,
+          `the manager did not report the exit of handler ${pid} within ${timeoutMs} ms`,
+          { pid, timedOut: true },
+        ),
+      );
     }, timeoutMs);
     manager.on('exit', onExit);
   });

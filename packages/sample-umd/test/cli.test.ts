@@ -29,8 +29,16 @@ describe('command line', () => {
   });
 
   it('never starts a handler for input that holds no valid offset', async () => {
-    const { status, stdout, stderr } = await runCli(['--verbose', '--', '-5', '1e9', 'x'.repeat(40)]);
-    expect(stdout).toMatch(/^invalid argument 1: .*\ninvalid argument 2: .*\ninvalid argument 3: .*too long/);
+    const { status, stdout, stderr } = await runCli([
+      '--verbose',
+      '--',
+      '-5',
+      '1e9',
+      'x'.repeat(40),
+    ]);
+    expect(stdout).toMatch(
+      /^invalid argument 1: .*\ninvalid argument 2: .*\ninvalid argument 3: .*too long/,
+    );
     expect(stderr).not.toMatch(/event: (load|start)/);
     expect(status).toBe(2);
   });
@@ -49,8 +57,16 @@ describe('command line', () => {
 
   it('runs the selftest as a script, to the end, for every handler', async () => {
     const available = handlerKinds.filter((kind) => unavailableHandlers[kind] === undefined);
-    const only = available.length < handlerKinds.length ? ['--handler', available[0] as string] : [];
-    const { status, stdout } = await runCli(['selftest', '--requests', '60', '--seed', '7', ...only]);
+    const only =
+      available.length < handlerKinds.length ? ['--handler', available[0] as string] : [];
+    const { status, stdout } = await runCli([
+      'selftest',
+      '--requests',
+      '60',
+      '--seed',
+      '7',
+      ...only,
+    ]);
     for (const kind of available) expect(stdout).toMatch(new RegExp(`PASS ${kind}: 2 loads`));
     expect(stdout).toMatch(/seed 7/);
     expect(status).toBe(0);

@@ -16,17 +16,24 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('a handler that breaks the contract', () => {
   it('gets UMD_PROTOCOL for a stray byte or a short reply, and is replaced', async () => {
-    const blob = await buildBlob({ entry: join(import.meta.dirname, 'fixtures', 'lying-handler.mjs'), outDir, name: 'liar' });
+    const blob = await buildBlob({
+      entry: join(import.meta.dirname, 'fixtures', 'lying-handler.mjs'),
+      outDir,
+      name: 'liar',
+    });
     const driver = createSampleManager({
       handler: 'ts',
-      loader: async () => defineLoader({ name: 'liar', mode: 'framed', script: blob.file, sha256: blob.sha256 }),
+      loader: async () =>
+        defineLoader({ name: 'liar', mode: 'framed', script: blob.file, sha256: blob.sha256 }),
     });
     const exits: Array<{ pid: number; expected: boolean }> = [];
     driver.manager.on('exit', ({ pid, expected }) => exits.push({ pid, expected }));
     try {
       const stray = await driver.check(100).catch((error: unknown) => error);
       expect(isUmdError(stray, UmdErrorCode.PROTOCOL)).toBe(true);
-      expect((stray as Error).message).toMatch(/broke the contract: reply byte 101 is 9, expected 0/);
+      expect((stray as Error).message).toMatch(
+        /broke the contract: reply byte 101 is 9, expected 0/,
+      );
       const first = (stray as { pid: number }).pid;
       const short = await driver.check(7).catch((error: unknown) => error);
       expect(isUmdError(short, UmdErrorCode.PROTOCOL)).toBe(true);

@@ -7,12 +7,31 @@ it('the demo shows each step of a driver life as it happens, for each handler', 
   const kinds = handlerKinds.filter((kind) => unavailableHandlers[kind] === undefined);
   await runSampleDemo((line) => lines.push(line), { handlers: kinds });
   for (const kind of kinds) {
-    const steps = lines.filter((line) => line.startsWith(`[sample ${kind}] `)).map((line) => line.split(/\s+/)[2]);
+    const steps = lines
+      .filter((line) => line.startsWith(`[sample ${kind}] `))
+      .map((line) => line.split(/\s+/)[2]);
     expect(steps).toEqual([
       expect.stringMatching(/framed|raw/),
-      'load', 'start', 'ready', 'request', 'request', 'exit', 'unload',
-      'load', 'start', 'ready', 'request', 'kill', 'exit',
-      'start', 'restart', 'ready', 'request', 'refused', 'exit', 'stopped',
+      'load',
+      'start',
+      'ready',
+      'request',
+      'request',
+      'exit',
+      'unload',
+      'load',
+      'start',
+      'ready',
+      'request',
+      'kill',
+      'exit',
+      'start',
+      'restart',
+      'ready',
+      'request',
+      'refused',
+      'exit',
+      'stopped',
     ]);
   }
 });

@@ -9,7 +9,15 @@
  * Both check that no trace of the sample's name is left (grep).
  */
 import { execFileSync, type ExecFileSyncOptions, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,24 +34,46 @@ afterAll(() => {
 /** pnpm as the test was started with it (CI runs `npx pnpm@10`), else from PATH. */
 function pnpm(args: string[], cwd: string): string {
   const execpath = process.env.npm_execpath;
-  const [command, prefix] = execpath !== undefined && /pnpm\.c?js$/.test(execpath) ? [process.execPath, [execpath]] : ['pnpm', []];
+  const [command, prefix] =
+    execpath !== undefined && /pnpm\.c?js$/.test(execpath)
+      ? [process.execPath, [execpath]]
+      : ['pnpm', []];
   return run(command, [...prefix, ...args], cwd);
 }
 
-function run(command: string, args: string[], cwd: string, options: ExecFileSyncOptions = {}): string {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  options: ExecFileSyncOptions = {},
+): string {
   // A clean environment of our own: no INIT_CWD or npm_* pointing back into the real workspace.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm_|INIT_CWD$|PNPM_|VITEST)/i.test(key)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(npm_|INIT_CWD$|PNPM_|VITEST)/i.test(key)),
+  );
   try {
-    return execFileSync(command, args, { cwd, env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' }, encoding: 'utf8', stdio: 'pipe', ...options }) as string;
+    return execFileSync(command, args, {
+      cwd,
+      env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      encoding: 'utf8',
+      stdio: 'pipe',
+      ...options,
+    }) as string;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`,
+    );
   }
 }
 
 /** Files of the generated package (not dependencies, not build output) that mention the sample. */
 function sampleLeftovers(dir: string): string {
-  const grep = spawnSync('grep', ['-rIil', 'sample', '--exclude-dir=node_modules', '--exclude-dir=dist', '.'], { cwd: dir, encoding: 'utf8' });
+  const grep = spawnSync(
+    'grep',
+    ['-rIil', 'sample', '--exclude-dir=node_modules', '--exclude-dir=dist', '.'],
+    { cwd: dir, encoding: 'utf8' },
+  );
   if (grep.status === 1) return ''; // grep's "nothing found"
   if (grep.status === 0) return grep.stdout;
   throw new Error(`grep failed: ${grep.stderr}`);
@@ -55,14 +85,17 @@ function copyPublished(name: string, into: string): void {
   const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { files?: string[] };
   mkdirSync(join(into, name), { recursive: true });
   cpSync(join(from, 'package.json'), join(into, name, 'package.json'));
-  for (const entry of pkg.files ?? []) cpSync(join(from, entry), join(into, name, entry), { recursive: true });
+  for (const entry of pkg.files ?? [])
+    cpSync(join(from, entry), join(into, name, entry), { recursive: true });
 }
 
 describe('generator', () => {
   it('makes a workspace driver (pnpm create-driver) that installs, builds, typechecks and passes its own tests', () => {
     const ws = mkdtempSync(join(tmpdir(), 'umd-gen-ws-'));
     temporary.push(ws);
-    const rootPackage = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const rootPackage = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
     const tools = ['@types/node', 'fast-check', 'tsup', 'typescript', 'vitest'];
     writeFileSync(
       join(ws, 'package.json'),
@@ -70,11 +103,14 @@ describe('generator', () => {
         name: 'umd-generator-test',
         private: true,
         type: 'module',
-        devDependencies: Object.fromEntries(tools.map((tool) => [tool, rootPackage.devDependencies[tool]])),
+        devDependencies: Object.fromEntries(
+          tools.map((tool) => [tool, rootPackage.devDependencies[tool]]),
+        ),
         pnpm: { onlyBuiltDependencies: ['esbuild'] },
       }),
     );
-    for (const file of ['pnpm-workspace.yaml', 'tsconfig.base.json', 'tsup.config.base.ts']) cpSync(join(repoRoot, file), join(ws, file));
+    for (const file of ['pnpm-workspace.yaml', 'tsconfig.base.json', 'tsup.config.base.ts'])
+      cpSync(join(repoRoot, file), join(ws, file));
     copyPublished('umd-core', join(ws, 'packages'));
     copyPublished('umd-mgmt', join(ws, 'packages'));
 
@@ -82,12 +118,25 @@ describe('generator', () => {
     const said = run(process.execPath, [CLI, 'new', '--workspace', 'probe-driver'], ws);
     expect(said).toMatch(/made @umd\/probe-driver in packages\/probe-driver \(workspace layout/);
     const dir = join(ws, 'packages', 'probe-driver');
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; bin: Record<string, string> };
-    expect(pkg).toMatchObject({ name: '@umd/probe-driver', bin: { 'probe-driver': './dist/cli.js' } });
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies: Record<string, string>;
+      bin: Record<string, string>;
+    };
+    expect(pkg).toMatchObject({
+      name: '@umd/probe-driver',
+      bin: { 'probe-driver': './dist/cli.js' },
+    });
     expect(pkg.dependencies).toEqual({ '@umd/core': 'workspace:^', '@umd/mgmt': 'workspace:^' });
-    expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain('"../../tsconfig.base.json"');
-    expect(readFileSync(join(dir, 'src', 'manager.ts'), 'utf8')).toContain('export function createProbeDriverManager(');
-    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('pnpm --filter @umd/probe-driver build');
+    expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain(
+      '"../../tsconfig.base.json"',
+    );
+    expect(readFileSync(join(dir, 'src', 'manager.ts'), 'utf8')).toContain(
+      'export function createProbeDriverManager(',
+    );
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(
+      'pnpm --filter @umd/probe-driver build',
+    );
     expect(sampleLeftovers(dir)).toBe('');
 
     pnpm(['install', '--prefer-offline', '--no-frozen-lockfile'], ws);
@@ -106,15 +155,26 @@ describe('generator', () => {
     // The @umd packages as published (pnpm pack turns workspace:^ into versions); an override
     // stands in for a registry that holds them.
     const tarballs = join(outside, 'tarballs');
-    for (const name of ['umd-core', 'umd-mgmt']) pnpm(['pack', '--pack-destination', tarballs], join(repoRoot, 'packages', name));
-    const tarball = (name: string): string => `file:${join(tarballs, readdirSync(tarballs).find((file) => file.startsWith(`umd-${name}-`)) as string)}`;
+    for (const name of ['umd-core', 'umd-mgmt'])
+      pnpm(['pack', '--pack-destination', tarballs], join(repoRoot, 'packages', name));
+    const tarball = (name: string): string =>
+      `file:${join(tarballs, readdirSync(tarballs).find((file) => file.startsWith(`umd-${name}-`)) as string)}`;
 
     const said = run(process.execPath, [CLI, 'new', '@acme/probe-driver'], outside);
     expect(said).toMatch(/made @acme\/probe-driver in probe-driver \(standalone layout/);
     const dir = join(outside, 'probe-driver');
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
     expect(pkg.dependencies).toEqual({ '@umd/core': '^0.1.0', '@umd/mgmt': '^0.1.0' });
-    expect(Object.keys(pkg.devDependencies ?? {})).toEqual(['@types/node', 'fast-check', 'tsup', 'typescript', 'vitest']);
+    expect(Object.keys(pkg.devDependencies ?? {})).toEqual([
+      '@types/node',
+      'fast-check',
+      'tsup',
+      'typescript',
+      'vitest',
+    ]);
     expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain('"./tsconfig.base.json"');
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('node_modules');
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
@@ -122,7 +182,10 @@ describe('generator', () => {
     expect(readme).not.toContain('pnpm --filter');
     expect(sampleLeftovers(dir)).toBe('');
 
-    pkg.pnpm = { ...pkg.pnpm, overrides: { '@umd/core': tarball('core'), '@umd/mgmt': tarball('mgmt') } };
+    pkg.pnpm = {
+      ...pkg.pnpm,
+      overrides: { '@umd/core': tarball('core'), '@umd/mgmt': tarball('mgmt') },
+    };
     writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
     pnpm(['install', '--prefer-offline', '--no-frozen-lockfile', '--ignore-workspace'], dir);
     pnpm(['run', 'build'], dir);
@@ -134,7 +197,11 @@ describe('generator', () => {
     const outside = mkdtempSync(join(tmpdir(), 'umd-gen-bad-'));
     temporary.push(outside);
     writeFileSync(join(outside, 'taken'), 'x');
-    for (const args of [['new', 'Bad_Name'], ['new', 'fine-name', '.'], ['new', '--workspace', 'fine-name']]) {
+    for (const args of [
+      ['new', 'Bad_Name'],
+      ['new', 'fine-name', '.'],
+      ['new', '--workspace', 'fine-name'],
+    ]) {
       let status = 0;
       let stderr = '';
       try {

@@ -28,7 +28,10 @@ export const unavailableHandlers = Object.fromEntries(
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** Runs the built CLI with `args` and `stdin`; resolves with its status and output. */
-export function runCli(args: string[], stdin = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  stdin = '',
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

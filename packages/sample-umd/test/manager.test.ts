@@ -1,6 +1,13 @@
 import { isUmdError, UmdErrorCode } from '@umd/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childrenOf, createSampleManager, handlerKinds, handlers, REPLY_SIZE, type SampleManager } from '@umd/sample-umd';
+import {
+  childrenOf,
+  createSampleManager,
+  handlerKinds,
+  handlers,
+  REPLY_SIZE,
+  type SampleManager,
+} from '@umd/sample-umd';
 import { unavailableHandlers } from './helpers.js';
 
 const open: SampleManager[] = [];
@@ -26,18 +33,21 @@ describe.each(handlerKinds)('the %s handler through the manager', (kind) => {
   const skip = unavailableHandlers[kind];
   if (skip !== undefined) console.warn(`skipped: ${skip}`);
 
-  it.skipIf(skip)('starts nothing before the first request, then answers with a checked reply', async () => {
-    const driver = manager(kind);
-    const starts: number[] = [];
-    driver.manager.on('start', ({ pid }: { pid: number }) => starts.push(pid));
-    expect(driver.pid).toBeUndefined();
-    expect(childrenOf(process.pid)).toEqual([]);
-    const result = await driver.check(4096);
-    expect(result).toEqual({ offset: 4096, pid: starts[0] });
-    await driver.check(0);
-    await driver.check(REPLY_SIZE - 1);
-    expect(starts).toHaveLength(1);
-  });
+  it.skipIf(skip)(
+    'starts nothing before the first request, then answers with a checked reply',
+    async () => {
+      const driver = manager(kind);
+      const starts: number[] = [];
+      driver.manager.on('start', ({ pid }: { pid: number }) => starts.push(pid));
+      expect(driver.pid).toBeUndefined();
+      expect(childrenOf(process.pid)).toEqual([]);
+      const result = await driver.check(4096);
+      expect(result).toEqual({ offset: 4096, pid: starts[0] });
+      await driver.check(0);
+      await driver.check(REPLY_SIZE - 1);
+      expect(starts).toHaveLength(1);
+    },
+  );
 
   it.skipIf(skip)('refuses invalid offsets before anything is sent or started', async () => {
     const driver = manager(kind);
@@ -68,7 +78,9 @@ describe.each(handlerKinds)('the %s handler through the manager', (kind) => {
 });
 
 describe('the handler validates too', () => {
-  const framed = handlerKinds.filter((kind) => handlers[kind].mode === 'framed' && unavailableHandlers[kind] === undefined);
+  const framed = handlerKinds.filter(
+    (kind) => handlers[kind].mode === 'framed' && unavailableHandlers[kind] === undefined,
+  );
 
   it.each(framed)('%s: refuses a request that bypasses check(), with EINVAL', async (kind) => {
     const driver = manager(kind);
@@ -80,7 +92,9 @@ describe('the handler validates too', () => {
       expect((error as { handlerCode?: number }).handlerCode).toBe(-22);
     }
     // Larger than the 4 bytes the handler announced in HELLO: refused by the host, never sent.
-    expect(isUmdError(await failure(driver.manager.request(new Uint8Array(5))), UmdErrorCode.TOO_LARGE)).toBe(true);
+    expect(
+      isUmdError(await failure(driver.manager.request(new Uint8Array(5))), UmdErrorCode.TOO_LARGE),
+    ).toBe(true);
     await driver.check(64);
   });
 });

@@ -12,7 +12,9 @@ import { c, framed, ipc, raw } from './transports.mjs';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const sizesArg = args.find((arg) => arg.startsWith('--sizes='));
-const SIZES = sizesArg ? sizesArg.slice(8).split(',').map(Number) : [64, 4096, 65536, 1 << 20, 16 << 20];
+const SIZES = sizesArg
+  ? sizesArg.slice(8).split(',').map(Number)
+  : [64, 4096, 65536, 1 << 20, 16 << 20];
 const ROUNDS = quick ? 5 : 15;
 /** Target duration of one sample (a batch of round trips) in ms. */
 const SAMPLE_MS = quick ? 15 : 30;
@@ -57,7 +59,7 @@ function formatSize(bytes) {
   if (bytes >= 1024) return `${bytes / 1024} KiB`;
   return `${bytes} B`;
 }
-const throughput = (bytes, ns) => (bytes / (1 << 20)) / (ns / 1e9);
+const throughput = (bytes, ns) => bytes / (1 << 20) / (ns / 1e9);
 
 const results = [];
 try {
@@ -68,7 +70,8 @@ try {
     const counts = new Map();
     for (const transport of transports) {
       const warmUntil = performance.now() + WARMUP_MS;
-      for (let done = 0; done < 5000 && performance.now() < warmUntil; done += 50) await transport.run(50);
+      for (let done = 0; done < 5000 && performance.now() < warmUntil; done += 50)
+        await transport.run(50);
       let count = 1;
       let elapsed = await transport.run(1);
       while (elapsed < 5e6 && count < 1e6) {
@@ -76,7 +79,10 @@ try {
         elapsed = await transport.run(count);
       }
       // A pipelined transport needs a full window of requests per sample, or it measures one request alone.
-      counts.set(transport, Math.max(transport.window ?? 1, Math.round((count * SAMPLE_MS * 1e6) / elapsed)));
+      counts.set(
+        transport,
+        Math.max(transport.window ?? 1, Math.round((count * SAMPLE_MS * 1e6) / elapsed)),
+      );
     }
     const samples = new Map(transports.map((transport) => [transport, []]));
     const rounds = size >= 1 << 20 ? Math.max(MIN_ROUNDS_LARGE, Math.round(ROUNDS / 2)) : ROUNDS;
@@ -112,25 +118,42 @@ const header = ['transport', ...SIZES.map(formatSize)];
 const rows = transports.map((transport) => [
   transport.name,
   ...SIZES.map((size) => {
-    const result = results.find((entry) => entry.transport === transport.key && entry.size === size);
+    const result = results.find(
+      (entry) => entry.transport === transport.key && entry.size === size,
+    );
     return `${formatTime(result.medianNs)} (${result.ratioToC.toFixed(2)}x)`;
   }),
 ]);
 const throughputRows = transports.map((transport) => [
   transport.name,
   ...SIZES.map((size) => {
-    const result = results.find((entry) => entry.transport === transport.key && entry.size === size);
+    const result = results.find(
+      (entry) => entry.transport === transport.key && entry.size === size,
+    );
     return `${result.throughputMiBs.toFixed(result.throughputMiBs < 10 ? 2 : 0)} MiB/s`;
   }),
 ]);
 const table = (title, head, body) =>
-  [`${title}`, `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
-console.log(table('Median time per echo round trip (ratio to C); maxInFlight 16 = time per request while 16 are in flight', header, rows));
+  [
+    `${title}`,
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...body.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+console.log(
+  table(
+    'Median time per echo round trip (ratio to C); maxInFlight 16 = time per request while 16 are in flight',
+    header,
+    rows,
+  ),
+);
 console.log();
 console.log(table('Echo throughput (payload bytes per second, one way)', header, throughputRows));
 
 const load = loadavg();
-console.log(`\nnode ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load.map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `\nnode ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load.map((x) => x.toFixed(1)).join(' ')}`,
+);
 mkdirSync(join(packageDir, 'bench-results'), { recursive: true });
 const file = join(packageDir, 'bench-results/core.json');
 writeFileSync(

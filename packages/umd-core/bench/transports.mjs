@@ -23,7 +23,8 @@ async function stopChild(child) {
 }
 
 function checkEcho(reply, size) {
-  if (reply.byteLength !== size) throw new Error(`echo of ${size} bytes came back with ${reply.byteLength}`);
+  if (reply.byteLength !== size)
+    throw new Error(`echo of ${size} bytes came back with ${reply.byteLength}`);
 }
 
 /**
@@ -50,9 +51,17 @@ async function spawnEcho(env, replySocket) {
 }
 
 /** umd framed mode; `window` requests kept in flight (1 = serialized, like the kernel). */
-export function framed(window, { tunedMalloc = false, replySocket = false, reuse = false, into = false } = {}) {
+export function framed(
+  window,
+  { tunedMalloc = false, replySocket = false, reuse = false, into = false } = {},
+) {
   let child, channel, payload, options;
-  const variant = [replySocket && 'reply socket', reuse && 'reuseRequestBuffers', into && 'replyInto', tunedMalloc && 'handler malloc tuned'].filter(Boolean);
+  const variant = [
+    replySocket && 'reply socket',
+    reuse && 'reuseRequestBuffers',
+    into && 'replyInto',
+    tunedMalloc && 'handler malloc tuned',
+  ].filter(Boolean);
   return {
     name: [`umd framed, maxInFlight ${window}`, ...variant].join(', '),
     key: `framed-${window}${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}${into ? '-into' : ''}${tunedMalloc ? '-tuned' : ''}`,
@@ -60,7 +69,11 @@ export function framed(window, { tunedMalloc = false, replySocket = false, reuse
     async open(size) {
       if (!child) {
         let socket;
-        const env = { ...(tunedMalloc ? TUNED_MALLOC : {}), ...(reuse ? { BENCH_REUSE: '1' } : {}), UMD_PROTOCOL: 'framed' };
+        const env = {
+          ...(tunedMalloc ? TUNED_MALLOC : {}),
+          ...(reuse ? { BENCH_REUSE: '1' } : {}),
+          UMD_PROTOCOL: 'framed',
+        };
         ({ child, socket } = await spawnEcho(env, replySocket));
         channel = FramedChannel.fromChild(child, { maxInFlight: window, replySocket: socket });
         await channel.waitForHello({ timeoutMs: 10_000 });
@@ -72,7 +85,8 @@ export function framed(window, { tunedMalloc = false, replySocket = false, reuse
     async run(count) {
       const start = now();
       if (window === 1) {
-        for (let i = 0; i < count; i++) checkEcho(await channel.request(payload, options), payload.byteLength);
+        for (let i = 0; i < count; i++)
+          checkEcho(await channel.request(payload, options), payload.byteLength);
       } else {
         let next = 0;
         const worker = async () => {
@@ -96,7 +110,11 @@ export function framed(window, { tunedMalloc = false, replySocket = false, reuse
 /** umd raw mode: the request size is fixed per handler, so one handler per payload size. */
 export function raw({ replySocket = false, reuse = false, into = false } = {}) {
   let child, channel, payload, options;
-  const variant = [replySocket && 'reply socket', reuse && 'reuseRequestBuffers', into && 'replyInto'].filter(Boolean);
+  const variant = [
+    replySocket && 'reply socket',
+    reuse && 'reuseRequestBuffers',
+    into && 'replyInto',
+  ].filter(Boolean);
   return {
     name: ['umd raw', ...variant].join(', '),
     key: `raw${replySocket ? '-socket' : ''}${reuse ? '-reuse' : ''}${into ? '-into' : ''}`,
@@ -105,12 +123,20 @@ export function raw({ replySocket = false, reuse = false, into = false } = {}) {
       payload = payloadOf(size);
       options = into ? { replyInto: new Uint8Array(size) } : {};
       let socket;
-      ({ child, socket } = await spawnEcho({ UMD_PROTOCOL: 'raw', BENCH_REQUEST_SIZE: String(size), ...(reuse ? { BENCH_REUSE: '1' } : {}) }, replySocket));
+      ({ child, socket } = await spawnEcho(
+        {
+          UMD_PROTOCOL: 'raw',
+          BENCH_REQUEST_SIZE: String(size),
+          ...(reuse ? { BENCH_REUSE: '1' } : {}),
+        },
+        replySocket,
+      ));
       channel = RawChannel.fromChild(child, { replySocket: socket });
     },
     async run(count) {
       const start = now();
-      for (let i = 0; i < count; i++) checkEcho(await channel.exchange(payload, payload.byteLength, options), payload.byteLength);
+      for (let i = 0; i < count; i++)
+        checkEcho(await channel.exchange(payload, payload.byteLength, options), payload.byteLength);
       return Number(now() - start);
     },
     async closeChild() {
@@ -136,7 +162,10 @@ export function ipc(serialization) {
     async open(bytes) {
       size = bytes;
       if (!child) {
-        child = fork(here('./ipc-child.mjs'), [], { serialization, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        child = fork(here('./ipc-child.mjs'), [], {
+          serialization,
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
         await once(child, 'spawn');
       }
       const payload = Buffer.from(payloadOf(bytes));

@@ -25,7 +25,10 @@ describe('direct reads on a child stdout pipe', () => {
     const dataEvents = countDataEvents(handler.child.stdout!);
     for (const size of [1, 64 * 1024 + 1, MiB, 16 * MiB]) {
       const payload = pattern(size, size);
-      expect(sameBytes(await channel.request(payload, { timeoutMs: 20_000 }), payload), `echo of ${size} bytes`).toBe(true);
+      expect(
+        sameBytes(await channel.request(payload, { timeoutMs: 20_000 }), payload),
+        `echo of ${size} bytes`,
+      ).toBe(true);
     }
     expect(dataEvents()).toBe(0);
     channel.close();
@@ -37,7 +40,12 @@ describe('direct reads on a child stdout pipe', () => {
     const handler = spawnHandler(fixture('echo.mjs'), 'raw', { ECHO_REQUEST_SIZE: String(size) });
     const channel = RawChannel.fromChild(handler.child);
     const dataEvents = countDataEvents(handler.child.stdout!);
-    expect(sameBytes(await channel.exchange(pattern(size, 3), size, { timeoutMs: 20_000 }), pattern(size, 3))).toBe(true);
+    expect(
+      sameBytes(
+        await channel.exchange(pattern(size, 3), size, { timeoutMs: 20_000 }),
+        pattern(size, 3),
+      ),
+    ).toBe(true);
     expect(dataEvents()).toBe(0);
     channel.close();
     expect(await handler.exited).toEqual({ code: 0, signal: null });
@@ -51,7 +59,9 @@ describe('direct reads on a child stdout pipe', () => {
     const channel = FramedChannel.fromChild(handler.child);
     const dataEvents = countDataEvents(handler.child.stdout!);
     expect((await channel.waitForHello({ timeoutMs: 10_000 })).name).toBeTruthy();
-    expect(sameBytes(await channel.request(pattern(MiB), { timeoutMs: 10_000 }), pattern(MiB))).toBe(true);
+    expect(
+      sameBytes(await channel.request(pattern(MiB), { timeoutMs: 10_000 }), pattern(MiB)),
+    ).toBe(true);
     expect(dataEvents()).toBeGreaterThan(0);
     channel.close();
     expect(await handler.exited).toEqual({ code: 0, signal: null });
@@ -61,6 +71,9 @@ describe('direct reads on a child stdout pipe', () => {
     const handler = spawnHandler(fixture('exit-mid-reply.mjs'), 'framed');
     const channel = FramedChannel.fromChild(handler.child);
     await channel.waitForHello({ timeoutMs: 10_000 });
-    await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'UMD_HANDLER_EXITED', exitCode: 3 });
+    await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({
+      code: 'UMD_HANDLER_EXITED',
+      exitCode: 3,
+    });
   }, 20_000);
 });

@@ -41,9 +41,16 @@ for (const { lang, file } of handlers) {
     it('pipelines 300 requests of mixed sizes with maxInFlight 16, each reply matching its request', async () => {
       const handler = spawnHandler(file(), 'framed');
       const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 16 });
-      const sizes = Array.from({ length: 300 }, (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1][i % 6]!);
-      const replies = await Promise.all(sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })));
-      replies.forEach((reply, i) => expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true));
+      const sizes = Array.from(
+        { length: 300 },
+        (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1][i % 6]!,
+      );
+      const replies = await Promise.all(
+        sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })),
+      );
+      replies.forEach((reply, i) =>
+        expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true),
+      );
       channel.close();
       expect(await handler.exited).toEqual({ code: 0, signal: null });
     }, 60_000);
@@ -51,7 +58,9 @@ for (const { lang, file } of handlers) {
     it('raw mode echoes 1 B to 64 MiB, each size a fresh handler with that request size', async () => {
       // 0 B needs no handler: like umd_send_recv, nothing is written or read.
       const idle = spawnHandler(file(), 'raw', { ECHO_REQUEST_SIZE: '1' });
-      expect((await RawChannel.fromChild(idle.child).exchange(new Uint8Array(0), 0)).byteLength).toBe(0);
+      expect(
+        (await RawChannel.fromChild(idle.child).exchange(new Uint8Array(0), 0)).byteLength,
+      ).toBe(0);
       for (const size of SIZES.filter((size) => size > 0)) {
         const handler = spawnHandler(file(), 'raw', { ECHO_REQUEST_SIZE: String(size) });
         const channel = RawChannel.fromChild(handler.child);
@@ -72,8 +81,12 @@ describe('JS handler with readMode stream (the event-loop reader)', () => {
     const handler = spawnHandler(fixture('echo.mjs'), 'framed', { ECHO_READ_MODE: 'stream' });
     const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 8 });
     const sizes = [0, 1, 64, 64 * KiB + 1, MiB, 3, 16 * MiB];
-    const replies = await Promise.all(sizes.map((size) => channel.request(pattern(size, size), { timeoutMs: 20_000 })));
-    replies.forEach((reply, i) => expect(sameBytes(reply, pattern(sizes[i]!, sizes[i]!))).toBe(true));
+    const replies = await Promise.all(
+      sizes.map((size) => channel.request(pattern(size, size), { timeoutMs: 20_000 })),
+    );
+    replies.forEach((reply, i) =>
+      expect(sameBytes(reply, pattern(sizes[i]!, sizes[i]!))).toBe(true),
+    );
     channel.close();
     expect(await handler.exited).toEqual({ code: 0, signal: null });
   }, 60_000);

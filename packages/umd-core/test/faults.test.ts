@@ -1,5 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_PAYLOAD, FrameDecoder, FramedChannel, FrameType, RawChannel, decodeErrorPayload, encodeFrame, encodeFrameHeader } from '../src/index.js';
+import {
+  DEFAULT_MAX_PAYLOAD,
+  FrameDecoder,
+  FramedChannel,
+  FrameType,
+  RawChannel,
+  decodeErrorPayload,
+  encodeFrame,
+  encodeFrameHeader,
+} from '../src/index.js';
 import { compileC } from './helpers/compile.js';
 import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
 
@@ -39,7 +48,10 @@ describe('faulty handlers end in typed errors within the timeout', () => {
   it('a handler that writes half a header and hangs: UMD_TIMEOUT, then it is stopped', async () => {
     const { channel } = await start('half-header.mjs');
     const started = Date.now();
-    await expect(channel.request(bytes('x'), { timeoutMs: 300 })).rejects.toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    await expect(channel.request(bytes('x'), { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+      timedOut: true,
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
     // What a manager does with a handler that stopped answering: close and kill (afterEach checks /proc).
     channel.close();
@@ -48,7 +60,9 @@ describe('faulty handlers end in typed errors within the timeout', () => {
   it('a handler that never says HELLO: waitForHello fails with UMD_TIMEOUT', async () => {
     const handler = spawnHandler(fixture('no-hello.mjs'), 'framed');
     const channel = FramedChannel.fromChild(handler.child);
-    await expect(channel.waitForHello({ timeoutMs: 300 })).rejects.toMatchObject({ code: 'UMD_TIMEOUT' });
+    await expect(channel.waitForHello({ timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+    });
     // Requests queued meanwhile fail when the channel is closed, they never hang.
     const queued = channel.request(bytes('x'));
     channel.close();
@@ -59,7 +73,9 @@ describe('faulty handlers end in typed errors within the timeout', () => {
     const { handler, channel } = await start('oversized-reply.mjs');
     await expect(channel.request(bytes('x'), { timeoutMs: 5_000 })).rejects.toMatchObject({
       code: 'UMD_PROTOCOL',
-      message: expect.stringContaining(`payload length ${DEFAULT_MAX_PAYLOAD + 1} of REPLY frame 1 exceeds the maximum of ${DEFAULT_MAX_PAYLOAD}`),
+      message: expect.stringContaining(
+        `payload length ${DEFAULT_MAX_PAYLOAD + 1} of REPLY frame 1 exceeds the maximum of ${DEFAULT_MAX_PAYLOAD}`,
+      ),
     });
     expect(await handler.exited).toMatchObject({ signal: 'SIGKILL' });
   });
@@ -67,7 +83,9 @@ describe('faulty handlers end in typed errors within the timeout', () => {
   it('raw mode: a handler that exits before the whole reply: UMD_SHORT_READ with its exit code', async () => {
     const handler = spawnHandler(fixture('short-raw.mjs'), 'raw');
     const channel = RawChannel.fromChild(handler.child);
-    await expect(channel.exchange(new Uint8Array(8), 128 * 1024, { timeoutMs: 5_000 })).rejects.toMatchObject({
+    await expect(
+      channel.exchange(new Uint8Array(8), 128 * 1024, { timeoutMs: 5_000 }),
+    ).rejects.toMatchObject({
       code: 'UMD_SHORT_READ',
       exitCode: 4,
       message: expect.stringContaining('100 of 131072'),
@@ -77,7 +95,10 @@ describe('faulty handlers end in typed errors within the timeout', () => {
   it('raw mode: a reply that never comes: UMD_TIMEOUT, the stream is poisoned and the handler killed', async () => {
     const handler = spawnHandler(fixture('echo.mjs'), 'raw', { ECHO_REQUEST_SIZE: '16' });
     const channel = RawChannel.fromChild(handler.child);
-    await expect(channel.exchange(new Uint8Array(8), 8, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    await expect(channel.exchange(new Uint8Array(8), 8, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+      timedOut: true,
+    });
     expect(channel.closed).toBe(true);
     expect(await handler.exited).toMatchObject({ signal: 'SIGKILL' });
   });
@@ -86,15 +107,24 @@ describe('faulty handlers end in typed errors within the timeout', () => {
 describe('the JS handler runtime over a real pipe', () => {
   it('turns HandlerError and plain throws into ERROR frames', async () => {
     const { channel } = await start('echo.mjs');
-    await expect(channel.request(bytes('!fail -22'))).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -22 });
-    await expect(channel.request(bytes('!throw'))).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -5, message: expect.stringContaining('plain throw') });
+    await expect(channel.request(bytes('!fail -22'))).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -22,
+    });
+    await expect(channel.request(bytes('!throw'))).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -5,
+      message: expect.stringContaining('plain throw'),
+    });
     expect(new TextDecoder().decode(await channel.request(bytes('still fine')))).toBe('still fine');
   });
 
   it('sends stray console.log and process.stdout.write output to stderr, not into the stream', async () => {
     const { handler, channel } = await start('echo.mjs');
     expect(new TextDecoder().decode(await channel.request(bytes('!print')))).toBe('!print');
-    expect(new TextDecoder().decode(await channel.request(bytes('after print')))).toBe('after print');
+    expect(new TextDecoder().decode(await channel.request(bytes('after print')))).toBe(
+      'after print',
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(handler.stderr()).toContain('stray console.log output');
     expect(handler.stderr()).toContain('stray process.stdout.write output');
@@ -102,7 +132,9 @@ describe('the JS handler runtime over a real pipe', () => {
 
   it('aborts context.signal on CANCEL and keeps serving', async () => {
     const { handler, channel } = await start('echo.mjs', { ECHO_CONCURRENCY: '2' });
-    await expect(channel.request(bytes('!hang 1'), { timeoutMs: 100 })).rejects.toMatchObject({ code: 'UMD_TIMEOUT' });
+    await expect(channel.request(bytes('!hang 1'), { timeoutMs: 100 })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+    });
     const controller = new AbortController();
     const aborted = channel.request(bytes('!hang 2'), { signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
@@ -132,7 +164,9 @@ describe('the JS handler runtime over a real pipe', () => {
     const { code } = await handler.exited;
     expect(code).not.toBe(0);
     expect(stdout).toBe(0);
-    expect(handler.stderr()).toContain('serve() speaks the framed protocol but UMD_PROTOCOL is "raw"');
+    expect(handler.stderr()).toContain(
+      'serve() speaks the framed protocol but UMD_PROTOCOL is "raw"',
+    );
   });
 
   it('exits 2 when the host breaks the protocol', async () => {
@@ -167,7 +201,9 @@ describe('the JS handler runtime over a real pipe', () => {
 describe('a payload one byte over the limit is refused on both sides', () => {
   it('host side: UMD_TOO_LARGE before sending, the handler stays usable', async () => {
     const { channel } = await start('echo.mjs');
-    await expect(channel.request(new Uint8Array(DEFAULT_MAX_PAYLOAD + 1))).rejects.toMatchObject({ code: 'UMD_TOO_LARGE' });
+    await expect(channel.request(new Uint8Array(DEFAULT_MAX_PAYLOAD + 1))).rejects.toMatchObject({
+      code: 'UMD_TOO_LARGE',
+    });
     expect((await channel.request(new Uint8Array(3))).byteLength).toBe(3);
   });
 
@@ -176,7 +212,9 @@ describe('a payload one byte over the limit is refused on both sides', () => {
     // Only the header goes out: the handler must refuse it without waiting for (or buffering) 64 MiB.
     handler.child.stdin!.write(encodeFrameHeader(FrameType.Request, 1, DEFAULT_MAX_PAYLOAD + 1));
     expect(await handler.exited).toEqual({ code: 2, signal: null });
-    expect(handler.stderr()).toContain(`protocol error: payload length ${DEFAULT_MAX_PAYLOAD + 1} of REQUEST frame 1 exceeds the maximum of ${DEFAULT_MAX_PAYLOAD}`);
+    expect(handler.stderr()).toContain(
+      `protocol error: payload length ${DEFAULT_MAX_PAYLOAD + 1} of REQUEST frame 1 exceeds the maximum of ${DEFAULT_MAX_PAYLOAD}`,
+    );
   });
 });
 
@@ -191,14 +229,22 @@ describe('the C fixture refuses like the JS runtime', () => {
     const handler = spawnHandler(echoC.executable, 'framed');
     handler.child.stdin!.write(encodeFrameHeader(FrameType.Request, 1, DEFAULT_MAX_PAYLOAD + 1));
     expect(await handler.exited).toEqual({ code: 2, signal: null });
-    expect(handler.stderr()).toContain(`protocol error: payload length ${DEFAULT_MAX_PAYLOAD + 1} of frame 1 exceeds the maximum of ${DEFAULT_MAX_PAYLOAD}`);
+    expect(handler.stderr()).toContain(
+      `protocol error: payload length ${DEFAULT_MAX_PAYLOAD + 1} of frame 1 exceeds the maximum of ${DEFAULT_MAX_PAYLOAD}`,
+    );
   });
 
   it('the host refuses a request over the C handler HELLO limit with UMD_TOO_LARGE', async () => {
     const handler = spawnHandler(echoC.executable, 'framed', { ECHO_MAX_PAYLOAD: '1000' });
     const channel = FramedChannel.fromChild(handler.child);
-    expect(await channel.waitForHello({ timeoutMs: 5_000 })).toEqual({ version: 1, maxPayload: 1000, name: 'echo-c' });
-    await expect(channel.request(new Uint8Array(1001))).rejects.toMatchObject({ code: 'UMD_TOO_LARGE' });
+    expect(await channel.waitForHello({ timeoutMs: 5_000 })).toEqual({
+      version: 1,
+      maxPayload: 1000,
+      name: 'echo-c',
+    });
+    await expect(channel.request(new Uint8Array(1001))).rejects.toMatchObject({
+      code: 'UMD_TOO_LARGE',
+    });
     expect((await channel.request(new Uint8Array(1000))).byteLength).toBe(1000);
     channel.close();
     expect(await handler.exited).toEqual({ code: 0, signal: null });

@@ -15,7 +15,9 @@ function offsetRequest(offset: number): Uint8Array {
 describe('raw replies far larger than the 64 KiB pipe buffer', () => {
   for (const size of [128 * 1024, 16 * 1024 * 1024]) {
     it(`reads a ${size / 1024} KiB reply to an 8-byte request, several times`, async () => {
-      const handler = spawnHandler(fixture('sample-raw.mjs'), 'raw', { SAMPLE_REPLY_SIZE: String(size) });
+      const handler = spawnHandler(fixture('sample-raw.mjs'), 'raw', {
+        SAMPLE_REPLY_SIZE: String(size),
+      });
       const channel = RawChannel.fromChild(handler.child);
       for (const offset of [0, 65_535, 65_536, size - 1]) {
         const reply = await channel.exchange(offsetRequest(offset), size, { timeoutMs: 10_000 });

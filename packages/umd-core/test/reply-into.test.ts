@@ -20,7 +20,12 @@ beforeAll(async () => {
 });
 afterAll(() => echoC?.cleanup());
 
-async function start(file: string, mode: 'framed' | 'raw', viaSocket: boolean, env: Record<string, string> = {}) {
+async function start(
+  file: string,
+  mode: 'framed' | 'raw',
+  viaSocket: boolean,
+  env: Record<string, string> = {},
+) {
   const replySocket = viaSocket ? await openReplySocket() : undefined;
   const handler = spawnHandler(file, mode, env, replySocket?.handlerEnd ?? 'pipe');
   return { handler, replySocket };
@@ -42,7 +47,10 @@ for (const { lang, file } of handlers) {
           const payload = pattern(size, size);
           const reply = await channel.request(payload, { replyInto: into, timeoutMs: 20_000 });
           expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
-          expect(reply.buffer === into.buffer && reply.byteOffset === into.byteOffset, `${size} bytes read into the caller buffer`).toBe(true);
+          expect(
+            reply.buffer === into.buffer && reply.byteOffset === into.byteOffset,
+            `${size} bytes read into the caller buffer`,
+          ).toBe(true);
         }
         expect(into[16 * MiB]).toBe(0xee); // nothing written past the reply
         const small = new Uint8Array(10);
@@ -57,12 +65,17 @@ for (const { lang, file } of handlers) {
 
       it('raw: the reply lands in the caller buffer, which is reused across exchanges', async () => {
         const size = MiB;
-        const { handler, replySocket } = await start(file(), 'raw', viaSocket, { ECHO_REQUEST_SIZE: String(size) });
+        const { handler, replySocket } = await start(file(), 'raw', viaSocket, {
+          ECHO_REQUEST_SIZE: String(size),
+        });
         const channel = RawChannel.fromChild(handler.child, { replySocket });
         const into = new Uint8Array(size + 1);
         for (let round = 0; round < 3; round++) {
           const payload = pattern(size, round);
-          const reply = await channel.exchange(payload, size, { replyInto: into, timeoutMs: 20_000 });
+          const reply = await channel.exchange(payload, size, {
+            replyInto: into,
+            timeoutMs: 20_000,
+          });
           expect(reply.buffer === into.buffer, 'read into the caller buffer').toBe(true);
           expect(sameBytes(reply, payload), `round ${round}`).toBe(true);
         }
@@ -78,15 +91,29 @@ describe('replyInto, argument checks', () => {
     const { handler } = await start(fixture('echo.mjs'), 'raw', false, { ECHO_REQUEST_SIZE: '64' });
     const channel = RawChannel.fromChild(handler.child);
     const shared = new Uint8Array(256);
-    await expect(channel.exchange(shared.subarray(0, 64), 64, { replyInto: shared.subarray(32, 96) })).rejects.toMatchObject({
+    await expect(
+      channel.exchange(shared.subarray(0, 64), 64, { replyInto: shared.subarray(32, 96) }),
+    ).rejects.toMatchObject({
       code: 'UMD_INVALID_ARGUMENT',
     });
-    await expect(channel.exchange(pattern(64), 64, { replyInto: new Uint8Array(63) })).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
-    await expect(channel.exchange(pattern(64), 64, { replyInto: [] as unknown as Uint8Array })).rejects.toMatchObject({
+    await expect(
+      channel.exchange(pattern(64), 64, { replyInto: new Uint8Array(63) }),
+    ).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    await expect(
+      channel.exchange(pattern(64), 64, { replyInto: [] as unknown as Uint8Array }),
+    ).rejects.toMatchObject({
       code: 'UMD_INVALID_ARGUMENT',
     });
     // Nothing went out: the stream is still in step.
-    expect(sameBytes(await channel.exchange(pattern(64), 64, { replyInto: shared.subarray(64, 128), timeoutMs: 10_000 }), pattern(64))).toBe(true);
+    expect(
+      sameBytes(
+        await channel.exchange(pattern(64), 64, {
+          replyInto: shared.subarray(64, 128),
+          timeoutMs: 10_000,
+        }),
+        pattern(64),
+      ),
+    ).toBe(true);
     channel.close();
     expect(await handler.exited).toEqual({ code: 0, signal: null });
   }, 20_000);
@@ -101,7 +128,8 @@ async function firstHalfIn(into: Uint8Array): Promise<void> {
 
 /** Makes a reply socket look like one on a Node without the handle call that re-arms reads. */
 function withoutRearm(replySocket: ReplySocket): ReplySocket {
-  const handle = (replySocket.hostEnd as unknown as { _handle: { useUserBuffer?: unknown } })._handle;
+  const handle = (replySocket.hostEnd as unknown as { _handle: { useUserBuffer?: unknown } })
+    ._handle;
   handle.useUserBuffer = undefined;
   return replySocket;
 }
@@ -116,12 +144,16 @@ for (const { name, viaSocket, rearm } of transports) {
   it(`framed, ${name}: after an abort mid-reply, the caller buffer is never written again`, async () => {
     const started = await start(fixture('split-reply.mjs'), 'framed', viaSocket);
     const { handler } = started;
-    const replySocket = started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
+    const replySocket =
+      started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
     const channel = FramedChannel.fromChild(handler.child, { replySocket, maxPayload: 16 * MiB });
     await channel.waitForHello({ timeoutMs: 10_000 });
     const into = new Uint8Array(4 * MiB);
     const controller = new AbortController();
-    const first = channel.request(pattern(4 * MiB, 9), { replyInto: into, signal: controller.signal });
+    const first = channel.request(pattern(4 * MiB, 9), {
+      replyInto: into,
+      signal: controller.signal,
+    });
     await firstHalfIn(into);
     controller.abort();
     await expect(first).rejects.toMatchObject({ code: 'UMD_ABORTED' });
@@ -138,13 +170,19 @@ for (const { name, viaSocket, rearm } of transports) {
 for (const { name, viaSocket, rearm } of transports) {
   it(`raw, ${name}: an abort mid-reply closes the channel and never writes the caller buffer again`, async () => {
     const size = 4 * MiB;
-    const started = await start(fixture('split-reply.mjs'), 'raw', viaSocket, { ECHO_REQUEST_SIZE: String(size) });
+    const started = await start(fixture('split-reply.mjs'), 'raw', viaSocket, {
+      ECHO_REQUEST_SIZE: String(size),
+    });
     const { handler } = started;
-    const replySocket = started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
+    const replySocket =
+      started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
     const channel = RawChannel.fromChild(handler.child, { replySocket });
     const into = new Uint8Array(size);
     const controller = new AbortController();
-    const exchange = channel.exchange(pattern(size, 9), size, { replyInto: into, signal: controller.signal });
+    const exchange = channel.exchange(pattern(size, 9), size, {
+      replyInto: into,
+      signal: controller.signal,
+    });
     await firstHalfIn(into);
     controller.abort();
     await expect(exchange).rejects.toMatchObject({ code: 'UMD_ABORTED' });

@@ -20,7 +20,11 @@ beforeAll(async () => {
 });
 afterAll(() => echoC?.cleanup());
 
-async function startWithSocket(file: string, mode: 'framed' | 'raw', env: Record<string, string> = {}) {
+async function startWithSocket(
+  file: string,
+  mode: 'framed' | 'raw',
+  env: Record<string, string> = {},
+) {
   const replySocket = await openReplySocket();
   const handler = spawnHandler(file, mode, env, replySocket.handlerEnd);
   expect(handler.child.stdout).toBeNull();
@@ -50,20 +54,32 @@ for (const { lang, file } of handlers) {
     it('pipelines 300 requests of mixed sizes with maxInFlight 16', async () => {
       const { handler, replySocket } = await startWithSocket(file(), 'framed');
       const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 16, replySocket });
-      const sizes = Array.from({ length: 300 }, (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1, 300 * KiB][i % 7]!);
-      const replies = await Promise.all(sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })));
-      replies.forEach((reply, i) => expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true));
+      const sizes = Array.from(
+        { length: 300 },
+        (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1, 300 * KiB][i % 7]!,
+      );
+      const replies = await Promise.all(
+        sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })),
+      );
+      replies.forEach((reply, i) =>
+        expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true),
+      );
       channel.close();
       expect(await handler.exited).toEqual({ code: 0, signal: null });
     }, 60_000);
 
     it('raw mode echoes 1 B, 128 KiB and 16 MiB', async () => {
       for (const size of [1, 128 * KiB, 16 * MiB]) {
-        const { handler, replySocket } = await startWithSocket(file(), 'raw', { ECHO_REQUEST_SIZE: String(size) });
+        const { handler, replySocket } = await startWithSocket(file(), 'raw', {
+          ECHO_REQUEST_SIZE: String(size),
+        });
         const channel = RawChannel.fromChild(handler.child, { replySocket });
         for (let round = 0; round < 2; round++) {
           const payload = pattern(size, size + round);
-          expect(sameBytes(await channel.exchange(payload, size, { timeoutMs: 20_000 }), payload), `raw echo of ${size} bytes`).toBe(true);
+          expect(
+            sameBytes(await channel.exchange(payload, size, { timeoutMs: 20_000 }), payload),
+            `raw echo of ${size} bytes`,
+          ).toBe(true);
         }
         channel.close();
         expect(await handler.exited).toEqual({ code: 0, signal: null });
@@ -78,7 +94,12 @@ describe('reply socket', () => {
     await sleep(500); // the HELLO is read into the socket's own buffer meanwhile
     const channel = FramedChannel.fromChild(handler.child, { replySocket });
     expect((await channel.waitForHello({ timeoutMs: 10_000 })).name).toBeTruthy();
-    expect(sameBytes(await channel.request(pattern(100 * KiB), { timeoutMs: 10_000 }), pattern(100 * KiB))).toBe(true);
+    expect(
+      sameBytes(
+        await channel.request(pattern(100 * KiB), { timeoutMs: 10_000 }),
+        pattern(100 * KiB),
+      ),
+    ).toBe(true);
     channel.close();
     expect(await handler.exited).toEqual({ code: 0, signal: null });
   }, 20_000);
@@ -87,18 +108,25 @@ describe('reply socket', () => {
     const { handler, replySocket } = await startWithSocket(fixture('exit-mid-reply.mjs'), 'framed');
     const channel = FramedChannel.fromChild(handler.child, { replySocket });
     await channel.waitForHello({ timeoutMs: 10_000 });
-    await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'UMD_HANDLER_EXITED', exitCode: 3 });
+    await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({
+      code: 'UMD_HANDLER_EXITED',
+      exitCode: 3,
+    });
     expect(channel.closed).toBe(true);
   }, 20_000);
 
   it('raw mode: a reply cut short: UMD_SHORT_READ with the exit code', async () => {
     const { handler, replySocket } = await startWithSocket(fixture('short-raw.mjs'), 'raw');
     const channel = RawChannel.fromChild(handler.child, { replySocket });
-    await expect(channel.exchange(pattern(8), 128 * KiB, { timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'UMD_SHORT_READ', exitCode: 4 });
+    await expect(
+      channel.exchange(pattern(8), 128 * KiB, { timeoutMs: 10_000 }),
+    ).rejects.toMatchObject({ code: 'UMD_SHORT_READ', exitCode: 4 });
   }, 20_000);
 
   it('raw mode: more bytes than asked for close the channel with UMD_PROTOCOL and kill the handler', async () => {
-    const { handler, replySocket } = await startWithSocket(fixture('echo.mjs'), 'raw', { ECHO_REQUEST_SIZE: String(64 * KiB) });
+    const { handler, replySocket } = await startWithSocket(fixture('echo.mjs'), 'raw', {
+      ECHO_REQUEST_SIZE: String(64 * KiB),
+    });
     const channel = RawChannel.fromChild(handler.child, { replySocket });
     // The echo answers 64 KiB; asking for 32 KiB leaves 32 KiB nobody asked for.
     const closed = new Promise((resolve) => channel.once('close', resolve));
@@ -115,7 +143,12 @@ describe('reply socket, unusual order', () => {
     replySocket.release();
     replySocket.hostEnd.destroy(new Error('gone'));
     await sleep(50);
-    const channel = new FramedChannel(replySocket.hostEnd, new (await import('node:stream')).PassThrough());
-    await expect(channel.waitForHello({ timeoutMs: 5000 })).rejects.toMatchObject({ code: 'UMD_CLOSED' });
+    const channel = new FramedChannel(
+      replySocket.hostEnd,
+      new (await import('node:stream')).PassThrough(),
+    );
+    await expect(channel.waitForHello({ timeoutMs: 5000 })).rejects.toMatchObject({
+      code: 'UMD_CLOSED',
+    });
   });
 });

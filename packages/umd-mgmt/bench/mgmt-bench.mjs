@@ -37,22 +37,47 @@ const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
 // its build time: the measuring host never loads esbuild, so it stays as small as a production
 // host (a host's size is what every spawn from it costs: fork copies its page tables).
 const blobCli = here('../dist/blob-cli.js');
-execFileSync(process.execPath, [blobCli, here('./echo-handler.mjs'), '--name', 'bench-echo', '--out-dir', work], { stdio: 'ignore' });
+execFileSync(
+  process.execPath,
+  [blobCli, here('./echo-handler.mjs'), '--name', 'bench-echo', '--out-dir', work],
+  { stdio: 'ignore' },
+);
 const nativeFile = join(work, 'native-echo');
-execFileSync('cc', ['-O2', `-I${here('../node_modules/@umd/core/native')}`, '-o', nativeFile, here('../test/fixtures/native/native-echo.c')]);
-execFileSync(process.execPath, [blobCli, '--digest', nativeFile, '--name', 'native-echo'], { stdio: 'ignore' });
+execFileSync('cc', [
+  '-O2',
+  `-I${here('../node_modules/@umd/core/native')}`,
+  '-o',
+  nativeFile,
+  here('../test/fixtures/native/native-echo.c'),
+]);
+execFileSync(process.execPath, [blobCli, '--digest', nativeFile, '--name', 'native-echo'], {
+  stdio: 'ignore',
+});
 const manifest = (file) => JSON.parse(readFileSync(file, 'utf8'));
 const blobManifest = manifest(join(work, 'bench-echo.blob.json'));
 const blob = { file: join(work, blobManifest.file), sha256: blobManifest.sha256 };
 const native = { file: nativeFile, sha256: manifest(join(work, 'native-echo.blob.json')).sha256 };
 
-const jsLoader = defineLoader({ name: 'bench-echo', mode: 'framed', script: blob.file, sha256: blob.sha256 });
-const nativeLoader = defineLoader({ name: 'native-echo', mode: 'framed', executable: native.file, sha256: native.sha256 });
+const jsLoader = defineLoader({
+  name: 'bench-echo',
+  mode: 'framed',
+  script: blob.file,
+  sha256: blob.sha256,
+});
+const nativeLoader = defineLoader({
+  name: 'native-echo',
+  mode: 'framed',
+  executable: native.file,
+  sha256: native.sha256,
+});
 
 // The same clean environment the manager gives its handlers (by default: with its allocator settings).
 const cleanEnv = { ...TUNED_ALLOCATOR_ENV, UMD_PROTOCOL: 'framed' };
-for (const key of ENV_ALLOW_LIST) if (process.env[key] !== undefined) cleanEnv[key] = process.env[key];
-const permission = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+for (const key of ENV_ALLOW_LIST)
+  if (process.env[key] !== undefined) cleanEnv[key] = process.env[key];
+const permission = process.allowedNodeEnvironmentFlags.has('--permission')
+  ? '--permission'
+  : '--experimental-permission';
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -81,7 +106,12 @@ async function nodeE0() {
 
 async function coldFirstRequest(loader, transport = {}) {
   const t0 = performance.now();
-  const m = new UmdManager({ name: 'cold', loader: async () => loader, transport, restartBudget: { maxStarts: 1000, windowMs: 1000 } });
+  const m = new UmdManager({
+    name: 'cold',
+    loader: async () => loader,
+    transport,
+    restartBudget: { maxStarts: 1000, windowMs: 1000 },
+  });
   await m.request(new Uint8Array(64));
   const ms = performance.now() - t0;
   await m.stop();
@@ -93,7 +123,11 @@ async function coldFirstRequest(loader, transport = {}) {
 const floorRequest = encodeFrame(FrameType.Request, 1, new Uint8Array(64));
 async function nativeSpawnToReply() {
   const t0 = performance.now();
-  const child = spawn(native.file, [], { env: cleanEnv, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+  const child = spawn(native.file, [], {
+    env: cleanEnv,
+    stdio: ['pipe', 'pipe', 'ignore'],
+    detached: true,
+  });
   let seen = 0;
   const replied = new Promise((resolve) =>
     child.stdout.on('data', (chunk) => {
@@ -135,7 +169,10 @@ const coldCases = [
 // handler's teardown, say, which slows the next fork) must not always be the same for one case.
 // A rotation would not do: each case would keep its predecessor.
 let seed = 0x2545f491;
-const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const random = () => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 2 ** 32;
+};
 for (let i = 0; i < COLD_RUNS; i++) {
   const order = [...coldCases];
   for (let k = order.length - 1; k > 0; k--) {
@@ -147,11 +184,15 @@ for (let i = 0; i < COLD_RUNS; i++) {
 
 // --- 2. round trips ---------------------------------------------------------------------
 // The bare channel takes the manager's default path: stdio pipes (fromChild reads stdout directly), same environment.
-const bareChild = spawn(process.execPath, [permission, `--allow-fs-read=${blob.file}`, '--disable-warning=ExperimentalWarning', blob.file], {
-  env: cleanEnv,
-  stdio: ['pipe', 'pipe', 'inherit'],
-  detached: true,
-});
+const bareChild = spawn(
+  process.execPath,
+  [permission, `--allow-fs-read=${blob.file}`, '--disable-warning=ExperimentalWarning', blob.file],
+  {
+    env: cleanEnv,
+    stdio: ['pipe', 'pipe', 'inherit'],
+    detached: true,
+  },
+);
 const channel = FramedChannel.fromChild(bareChild);
 await channel.waitForHello();
 const manager = new UmdManager({ name: 'bench', loader: jsLoader });
@@ -266,13 +307,21 @@ await once(pingpong, 'exit');
 
 // --- report -----------------------------------------------------------------------------
 const results = {
-  machine: { node: process.version, cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg(), date: new Date().toISOString() },
+  machine: {
+    node: process.version,
+    cpus: (await import('node:os')).cpus().length,
+    loadavg: (await import('node:os')).loadavg(),
+    date: new Date().toISOString(),
+  },
   roundTrip64B: {
     bareChannelUs: median(bareUs),
     managerUs: median(managerUs),
     ratio: median(pairRatios),
     target: '<= 1.10',
-    hostCpuUs: { bareChannel: median(bare.map((r) => r.cpuUs)), manager: median(managed.map((r) => r.cpuUs)) },
+    hostCpuUs: {
+      bareChannel: median(bare.map((r) => r.cpuUs)),
+      manager: median(managed.map((r) => r.cpuUs)),
+    },
     batches: { count: ROUNDS, roundTripsEach: ROUND_TRIPS, bareUs, managerUs },
   },
   coldStart: {
@@ -297,28 +346,157 @@ const row = (name, value, baseline, target, met) =>
 const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`);
 const r = results.roundTrip64B;
 const c = results.coldStart;
-console.log(`\n@umd/mgmt bench, node ${process.version}, ${results.machine.cpus} CPUs (medians of ${ROUNDS} rounds x ${ROUND_TRIPS} round trips, ${COLD_RUNS} cold starts)\n`);
+console.log(
+  `\n@umd/mgmt bench, node ${process.version}, ${results.machine.cpus} CPUs (medians of ${ROUNDS} rounds x ${ROUND_TRIPS} round trips, ${COLD_RUNS} cold starts)\n`,
+);
 console.log(`| ${'measurement'.padEnd(62)} |      value | vs baseline    | target   | met |`);
 console.log(`|${'-'.repeat(64)}|-----------:|---------------:|----------|-----|`);
-console.log(row('64 B round trip, bare FramedChannel (stdio pipe, tuned env)', `${r.bareChannelUs.toFixed(1)} µs`, 'baseline', '', undefined));
-console.log(row('64 B round trip, UmdManager.request() (defaults)', `${r.managerUs.toFixed(1)} µs`, `${r.ratio.toFixed(3)}x`, '<= 1.10x', r.ratio <= 1.1));
-console.log(row('  host CPU per round trip (manager vs bare)', `${r.hostCpuUs.manager.toFixed(1)} µs`, `${r.hostCpuUs.bareChannel.toFixed(1)} µs bare`, '', undefined));
-console.log(row('cold start, `node -e 0` (same clean env)', `${c.nodeE0Ms.toFixed(1)} ms`, 'baseline', '', undefined));
-console.log(row('cold start, JS handler: first request (defaults)', `${c.jsHandlerMs.toFixed(1)} ms`, `${c.jsRatio.toFixed(2)}x`, '<= 1.3x', c.jsRatio <= 1.3));
-console.log(row('  same, transport.replySocket true', `${c.jsHandlerReplySocketMs.toFixed(1)} ms`, `${(c.jsHandlerReplySocketMs / c.nodeE0Ms).toFixed(2)}x`, '', undefined));
-console.log(row('  same, transport.tuneAllocator false', `${c.jsHandlerOptOutMs.toFixed(1)} ms`, `${(c.jsHandlerOptOutMs / c.nodeE0Ms).toFixed(2)}x`, '', undefined));
-console.log(row('cold start, native handler: first request (defaults)', `${c.nativeHandlerMs.toFixed(2)} ms`, '', '< 5 ms', c.nativeHandlerMs < 5));
-console.log(row('  same, transport.replySocket true', `${c.nativeHandlerReplySocketMs.toFixed(2)} ms`, '', '', undefined));
-console.log(row('  same, transport.tuneAllocator false', `${c.nativeHandlerOptOutMs.toFixed(2)} ms`, '', '', undefined));
-console.log(row('  floor: same binary spawned bare (stdio pipes), HELLO + 1 reply', `${c.nativeBareSpawnFirstReplyMs.toFixed(2)} ms`, '', '', undefined));
+console.log(
+  row(
+    '64 B round trip, bare FramedChannel (stdio pipe, tuned env)',
+    `${r.bareChannelUs.toFixed(1)} µs`,
+    'baseline',
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
+    '64 B round trip, UmdManager.request() (defaults)',
+    `${r.managerUs.toFixed(1)} µs`,
+    `${r.ratio.toFixed(3)}x`,
+    '<= 1.10x',
+    r.ratio <= 1.1,
+  ),
+);
+console.log(
+  row(
+    '  host CPU per round trip (manager vs bare)',
+    `${r.hostCpuUs.manager.toFixed(1)} µs`,
+    `${r.hostCpuUs.bareChannel.toFixed(1)} µs bare`,
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
+    'cold start, `node -e 0` (same clean env)',
+    `${c.nodeE0Ms.toFixed(1)} ms`,
+    'baseline',
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
+    'cold start, JS handler: first request (defaults)',
+    `${c.jsHandlerMs.toFixed(1)} ms`,
+    `${c.jsRatio.toFixed(2)}x`,
+    '<= 1.3x',
+    c.jsRatio <= 1.3,
+  ),
+);
+console.log(
+  row(
+    '  same, transport.replySocket true',
+    `${c.jsHandlerReplySocketMs.toFixed(1)} ms`,
+    `${(c.jsHandlerReplySocketMs / c.nodeE0Ms).toFixed(2)}x`,
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
+    '  same, transport.tuneAllocator false',
+    `${c.jsHandlerOptOutMs.toFixed(1)} ms`,
+    `${(c.jsHandlerOptOutMs / c.nodeE0Ms).toFixed(2)}x`,
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
+    'cold start, native handler: first request (defaults)',
+    `${c.nativeHandlerMs.toFixed(2)} ms`,
+    '',
+    '< 5 ms',
+    c.nativeHandlerMs < 5,
+  ),
+);
+console.log(
+  row(
+    '  same, transport.replySocket true',
+    `${c.nativeHandlerReplySocketMs.toFixed(2)} ms`,
+    '',
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
+    '  same, transport.tuneAllocator false',
+    `${c.nativeHandlerOptOutMs.toFixed(2)} ms`,
+    '',
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
+    '  floor: same binary spawned bare (stdio pipes), HELLO + 1 reply',
+    `${c.nativeBareSpawnFirstReplyMs.toFixed(2)} ms`,
+    '',
+    '',
+    undefined,
+  ),
+);
 for (const [label, l] of Object.entries(results.largeRoundTrips)) {
-  console.log(row(`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline', '', undefined));
-  console.log(row(`${label} round trip, bare FramedChannel (stdio pipe, tuned env)`, us(l.bareChannelUs), `${l.bareChannelRatio.toFixed(2)}x`, '', undefined));
-  console.log(row(`${label} round trip, UmdManager.request() (defaults)`, us(l.managerDefaultUs), `${l.managerDefaultRatio.toFixed(2)}x`, '<= 1.5x', l.managerDefaultRatio <= 1.5));
-  console.log(row(`${label} round trip, UmdManager.request(p, { replyInto })`, us(l.managerIntoUs), `${l.managerIntoRatio.toFixed(2)}x`, '<= 1.5x', l.managerIntoRatio <= 1.5));
-  console.log(row(`${label} round trip, UmdManager, transport.tuneAllocator false`, us(l.managerOptOutUs), `${l.managerOptOutRatio.toFixed(2)}x`, '', undefined));
+  console.log(
+    row(`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline', '', undefined),
+  );
+  console.log(
+    row(
+      `${label} round trip, bare FramedChannel (stdio pipe, tuned env)`,
+      us(l.bareChannelUs),
+      `${l.bareChannelRatio.toFixed(2)}x`,
+      '',
+      undefined,
+    ),
+  );
+  console.log(
+    row(
+      `${label} round trip, UmdManager.request() (defaults)`,
+      us(l.managerDefaultUs),
+      `${l.managerDefaultRatio.toFixed(2)}x`,
+      '<= 1.5x',
+      l.managerDefaultRatio <= 1.5,
+    ),
+  );
+  console.log(
+    row(
+      `${label} round trip, UmdManager.request(p, { replyInto })`,
+      us(l.managerIntoUs),
+      `${l.managerIntoRatio.toFixed(2)}x`,
+      '<= 1.5x',
+      l.managerIntoRatio <= 1.5,
+    ),
+  );
+  console.log(
+    row(
+      `${label} round trip, UmdManager, transport.tuneAllocator false`,
+      us(l.managerOptOutUs),
+      `${l.managerOptOutRatio.toFixed(2)}x`,
+      '',
+      undefined,
+    ),
+  );
 }
-console.log(`\nload average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `\nload average at the end: ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 
 const outDir = here('../bench-results/');
 mkdirSync(outDir, { recursive: true });

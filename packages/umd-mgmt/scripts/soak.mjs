@@ -32,11 +32,22 @@ const maxInFlight = Number(values['max-in-flight']);
 const killMin = Number(values['kill-min-ms']);
 const killMax = Number(values['kill-max-ms']);
 
-const handlerEntry = fileURLToPath(new URL('../test/fixtures/handlers/echo-handler.mjs', import.meta.url));
-const blob = await buildBlob({ entry: handlerEntry, outDir: await mkdtemp(join(tmpdir(), 'umd-soak-')), name: 'soak-echo' });
+const handlerEntry = fileURLToPath(
+  new URL('../test/fixtures/handlers/echo-handler.mjs', import.meta.url),
+);
+const blob = await buildBlob({
+  entry: handlerEntry,
+  outDir: await mkdtemp(join(tmpdir(), 'umd-soak-')),
+  name: 'soak-echo',
+});
 const manager = new UmdManager({
   name: 'soak',
-  loader: defineLoader({ name: 'soak-echo', mode: 'framed', script: blob.file, sha256: blob.sha256 }),
+  loader: defineLoader({
+    name: 'soak-echo',
+    mode: 'framed',
+    script: blob.file,
+    sha256: blob.sha256,
+  }),
   env: { UMD_FIXTURE_CONCURRENCY: String(maxInFlight) },
   maxInFlight,
   maxQueue: concurrency,
@@ -53,7 +64,15 @@ function payloadFor(n) {
   return bytes;
 }
 
-const outcome = { ok: 0, mismatched: 0, lost: 0, untyped: 0, strayWrites: 0, intoReplies: 0, codes: {} };
+const outcome = {
+  ok: 0,
+  mismatched: 0,
+  lost: 0,
+  untyped: 0,
+  strayWrites: 0,
+  intoReplies: 0,
+  codes: {},
+};
 // Every other request of a caller reads its reply into the caller's own 64 KiB buffer
 // (replyInto; larger replies get a fresh one). Once a call settles the buffer is filled with a
 // marker, which must still be intact when the caller next uses it: a byte written after the
@@ -76,7 +95,10 @@ async function worker() {
       const reply = await manager.request(payload, useInto ? { replyInto: into } : {});
       settled[n]++;
       if (reply.buffer === into.buffer) outcome.intoReplies++;
-      if (Buffer.compare(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength), payload) === 0) outcome.ok++;
+      if (
+        Buffer.compare(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength), payload) === 0
+      )
+        outcome.ok++;
       else outcome.mismatched++;
       if (useInto) into.fill(0xa5);
     } catch (error) {
@@ -134,7 +156,9 @@ const leftovers = readdirSync('/proc')
 
 for (const pid of leftovers) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  console.error(`leftover ${pid}: ${stat.slice(0, 80)} cmdline=${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 200)}`);
+  console.error(
+    `leftover ${pid}: ${stat.slice(0, 80)} cmdline=${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 200)}`,
+  );
 }
 const failed = Object.values(outcome.codes).reduce((a, b) => a + b, 0);
 const report = {
@@ -150,10 +174,20 @@ const report = {
   strayWritesIntoCallerBuffers: outcome.strayWrites,
   kills,
   handlerStarts: stats.starts,
-  statsConsistent: stats.requests === total && stats.replies + stats.failures === total && stats.replies === outcome.ok,
+  statsConsistent:
+    stats.requests === total &&
+    stats.replies + stats.failures === total &&
+    stats.replies === outcome.ok,
   leftoverProcesses: leftovers.length,
 };
 console.log(JSON.stringify(report, null, 2));
-const pass = report.mismatched === 0 && report.lost === 0 && report.untyped === 0 && report.strayWritesIntoCallerBuffers === 0 && report.ok + failed === total && report.statsConsistent && leftovers.length === 0;
+const pass =
+  report.mismatched === 0 &&
+  report.lost === 0 &&
+  report.untyped === 0 &&
+  report.strayWritesIntoCallerBuffers === 0 &&
+  report.ok + failed === total &&
+  report.statsConsistent &&
+  leftovers.length === 0;
 console.log(pass ? 'SOAK PASS' : 'SOAK FAIL');
 process.exitCode = pass ? 0 : 1;

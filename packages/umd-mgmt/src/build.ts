@@ -4,5 +4,10 @@
  * @packageDocumentation
  */
 export { buildBlob, type BlobFormat, type BuildBlobOptions } from './build/build-blob.js';
-export { recordBlob, type BlobManifest, type BlobResult, type RecordBlobOptions } from './build/blob-manifest.js';
+export {
+  recordBlob,
+  type BlobManifest,
+  type BlobResult,
+  type RecordBlobOptions,
+} from './build/blob-manifest.js';
 export { sha256File } from './build/sha256-file.js';

@@ -22,7 +22,9 @@ describe('faults', () => {
     expect(second).not.toBe(first);
     expect(exits).toEqual([{ pid: first, exitCode: null, signal: 'SIGKILL', expected: false }]);
     expect(restarts).toEqual([{ pid: second, previousPid: first }]);
-    expect(errors).toEqual([expect.objectContaining({ code: 'UMD_HANDLER_EXITED', signal: 'SIGKILL', pid: first })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ code: 'UMD_HANDLER_EXITED', signal: 'SIGKILL', pid: first }),
+    ]);
     expect(m.stats()).toMatchObject({ starts: 2, restarts: 1 });
   });
 
@@ -34,7 +36,13 @@ describe('faults', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     process.kill(first, 'SIGKILL');
     const error = await rejection(pending);
-    expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED', signal: 'SIGKILL', exitCode: null, pid: first, handlerName: 'test' });
+    expect(error).toMatchObject({
+      code: 'UMD_HANDLER_EXITED',
+      signal: 'SIGKILL',
+      exitCode: null,
+      pid: first,
+      handlerName: 'test',
+    });
     expect(error.stderrTail).toContain('about to hang');
     const second = await pidOf(m);
     expect(second).not.toBe(first);
@@ -55,13 +63,23 @@ describe('faults', () => {
     const m = managed({ loader: fixtureLoader('echo') });
     const first = await pidOf(m);
     const error = await rejection(m.request(text('hang:'), { timeoutMs: 200 }));
-    expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, signal: 'SIGKILL', pid: first });
+    expect(error).toMatchObject({
+      code: 'UMD_TIMEOUT',
+      timedOut: true,
+      signal: 'SIGKILL',
+      pid: first,
+    });
     expect(isAlive(first)).toBe(false);
     expect(await pidOf(m)).not.toBe(first);
   });
 
   it('the default requestTimeoutMs applies too, and other in-flight requests of that handler fail', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE_CONCURRENCY: '4' }, maxInFlight: 4, requestTimeoutMs: 300 });
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      env: { UMD_FIXTURE_CONCURRENCY: '4' },
+      maxInFlight: 4,
+      requestTimeoutMs: 300,
+    });
     await m.start();
     const hung = m.request(text('hang:'));
     const slow = m.request(text('sleep:5000'), { timeoutMs: 10_000 });
@@ -79,14 +97,22 @@ describe('faults', () => {
   });
 
   it('start timeout: a handler that never says HELLO fails the start with UMD_TIMEOUT and is killed', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'no-hello' }, startTimeoutMs: 300 });
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      env: { UMD_FIXTURE: 'no-hello' },
+      startTimeoutMs: 300,
+    });
     const error = await rejection(m.request(text('x')));
     expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, signal: 'SIGKILL' });
     expect(isAlive(error.pid as number)).toBe(false);
   });
 
   it('crash loop: after maxStarts failed starts in the window, UMD_CRASH_LOOP until reset', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'exit-at-start' }, restartBudget: { maxStarts: 3, windowMs: 60_000 } });
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      env: { UMD_FIXTURE: 'exit-at-start' },
+      restartBudget: { maxStarts: 3, windowMs: 60_000 },
+    });
     for (let i = 0; i < 3; i++) {
       const error = await rejection(m.request(text('x')));
       expect(error).toMatchObject({ code: 'UMD_START_FAILED', exitCode: 3 });
@@ -100,7 +126,10 @@ describe('faults', () => {
   });
 
   it('deliberate stop() and unload() do not spend the restart budget', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), restartBudget: { maxStarts: 2, windowMs: 60_000 } });
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      restartBudget: { maxStarts: 2, windowMs: 60_000 },
+    });
     for (let i = 0; i < 3; i++) {
       expect(new TextDecoder().decode(await m.request(text(`u${i}`)))).toBe(`u${i}`);
       await m.unload();
@@ -111,7 +140,11 @@ describe('faults', () => {
   });
 
   it('the restart window passes: starts are allowed again', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'exit-at-start' }, restartBudget: { maxStarts: 1, windowMs: 1500 } });
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      env: { UMD_FIXTURE: 'exit-at-start' },
+      restartBudget: { maxStarts: 1, windowMs: 1500 },
+    });
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_CRASH_LOOP');
     await new Promise((resolve) => setTimeout(resolve, 1600));
@@ -120,7 +153,9 @@ describe('faults', () => {
 
   it('a failed start fails every waiting caller with the same error, and costs one start', async () => {
     const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'exit-at-start' } });
-    const errors = await Promise.all(Array.from({ length: 20 }, () => rejection(m.request(text('x')))));
+    const errors = await Promise.all(
+      Array.from({ length: 20 }, () => rejection(m.request(text('x')))),
+    );
     expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['UMD_START_FAILED']));
     expect(m.stats().starts).toBe(1);
   });
@@ -130,7 +165,10 @@ describe('request-level errors keep the handler', () => {
   it('a handler ERROR frame is UMD_HANDLER_ERROR with its code; same pid after', async () => {
     const m = managed({ loader: fixtureLoader('echo') });
     const pid = await pidOf(m);
-    expect(await rejection(m.request(text('fail:22')))).toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -22 });
+    expect(await rejection(m.request(text('fail:22')))).toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -22,
+    });
     expect(await pidOf(m)).toBe(pid);
   });
 
@@ -184,7 +222,11 @@ describe('request-level errors keep the handler', () => {
   });
 
   it('maxInFlight > 1 keeps several requests at a concurrent handler', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE_CONCURRENCY: '4' }, maxInFlight: 4 });
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      env: { UMD_FIXTURE_CONCURRENCY: '4' },
+      maxInFlight: 4,
+    });
     await m.start();
     const all = Array.from({ length: 6 }, () => m.request(text('sleep:200')));
     await new Promise((resolve) => setTimeout(resolve, 80));

@@ -14,7 +14,10 @@ async function startHost(how: string) {
   host.stdout.on('data', (chunk: string) => (out += chunk));
   const exited = once(host, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   while (!out.includes('\n')) {
-    await Promise.race([once(host.stdout, 'data'), exited.then(() => Promise.reject(new Error(`host exited early: ${out}`)))]);
+    await Promise.race([
+      once(host.stdout, 'data'),
+      exited.then(() => Promise.reject(new Error(`host exited early: ${out}`))),
+    ]);
   }
   const handlerPid = Number(out.trim());
   // (a host that ends at once may already have taken its handler down)
@@ -31,7 +34,10 @@ describe('handlers die with their host', () => {
   });
 
   it('NODE_DEBUG=umd logs the lifecycle to stderr', async () => {
-    const host = spawn(process.execPath, [HOST, 'exit'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_DEBUG: 'umd' } });
+    const host = spawn(process.execPath, [HOST, 'exit'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NODE_DEBUG: 'umd' },
+    });
     let err = '';
     host.stderr.setEncoding('utf8');
     host.stderr.on('data', (chunk: string) => (err += chunk));
@@ -47,12 +53,15 @@ describe('handlers die with their host', () => {
     expect(await waitForDeath(handlerPid, 2000)).toBe(true);
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s: the host still dies of the signal, and its handler with it', async (signal) => {
-    const { host, handlerPid, exited } = await startHost('wait');
-    host.kill(signal);
-    expect(await exited).toEqual([null, signal]);
-    expect(await waitForDeath(handlerPid, 2000)).toBe(true);
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s: the host still dies of the signal, and its handler with it',
+    async (signal) => {
+      const { host, handlerPid, exited } = await startHost('wait');
+      host.kill(signal);
+      expect(await exited).toEqual([null, signal]);
+      expect(await waitForDeath(handlerPid, 2000)).toBe(true);
+    },
+  );
 
   it('a host that handles SIGTERM itself keeps its handler for the shutdown; it dies at exit', async () => {
     const { host, handlerPid, exited } = await startHost('graceful');

@@ -42,11 +42,20 @@ describe('lazy loading and shared start', () => {
     });
     const starts: number[] = [];
     m.on('start', ({ pid }) => starts.push(pid));
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => m.request(text(`request ${i}`))));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => m.request(text(`request ${i}`))),
+    );
     expect(replies.map(str)).toEqual(Array.from({ length: 200 }, (_, i) => `request ${i}`));
     expect(calls).toBe(1);
     expect(starts).toHaveLength(1);
-    expect(m.stats()).toMatchObject({ starts: 1, requests: 200, replies: 200, failures: 0, inFlight: 0, queued: 0 });
+    expect(m.stats()).toMatchObject({
+      starts: 1,
+      requests: 200,
+      replies: 200,
+      failures: 0,
+      inFlight: 0,
+      queued: 0,
+    });
   });
 
   it('unload() stops the handler and forgets the loader; the next request loads it again', async () => {
@@ -156,7 +165,9 @@ describe('stop()', () => {
     const exit = new Promise((resolve) => m.once('exit', resolve));
     await m.stop({ graceMs: 150 });
     expect(await exit).toMatchObject({ signal: 'SIGKILL', expected: true });
-    expect(lines).toEqual(expect.arrayContaining(['fixture: ignoring stdin EOF', 'fixture: ignoring SIGTERM']));
+    expect(lines).toEqual(
+      expect.arrayContaining(['fixture: ignoring stdin EOF', 'fixture: ignoring SIGTERM']),
+    );
   });
 
   it('stop() ends the whole process group, and a crashed leader takes its group along', async () => {

@@ -10,7 +10,9 @@ describe('raw mode', () => {
     const m = managed({ loader: fixtureLoader('raw') });
     const reply = await m.requestRaw(rawRequest(1, 2, 3, 4, 5, 6, 7, 8), 16);
     expect([...reply]).toEqual([8, 7, 6, 5, 4, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1]);
-    expect((await rejection(m.request(rawRequest(1, 2, 3, 4, 5, 6, 7, 8)))).code).toBe('UMD_INVALID_ARGUMENT');
+    expect((await rejection(m.request(rawRequest(1, 2, 3, 4, 5, 6, 7, 8)))).code).toBe(
+      'UMD_INVALID_ARGUMENT',
+    );
   });
 
   it('a raw handler that exits mid-exchange fails it with UMD_HANDLER_EXITED; the next request starts a new one', async () => {
@@ -29,7 +31,9 @@ describe('raw mode', () => {
     await m.start();
     const first = m.pid;
     // Asking for more than the handler ever writes: no reply within the timeout.
-    const error = await rejection(m.requestRaw(rawRequest(1, 2, 3, 4, 5, 6, 7, 8), 32, { timeoutMs: 200 }));
+    const error = await rejection(
+      m.requestRaw(rawRequest(1, 2, 3, 4, 5, 6, 7, 8), 32, { timeoutMs: 200 }),
+    );
     expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, signal: 'SIGKILL' });
     expect((await m.requestRaw(rawRequest(1, 2, 3, 4, 5, 6, 7, 8), 16)).length).toBe(16);
     expect(m.pid).not.toBe(first);
@@ -40,7 +44,9 @@ describe('raw mode', () => {
     const m = managed({
       loader: fixtureLoader('raw', {
         postStart: async (session) => {
-          seen.push([...(await session.exchange(rawRequest(0, 0, 0, 0, 0, 0, 0, 42), 16)).subarray(0, 1)]);
+          seen.push([
+            ...(await session.exchange(rawRequest(0, 0, 0, 0, 0, 0, 0, 42), 16)).subarray(0, 1),
+          ]);
         },
       }),
     });
@@ -55,7 +61,10 @@ describe('native handler', () => {
     expect(str(await m.request(text('from C')))).toBe('from C');
     const first = m.pid!;
     process.kill(first, 'SIGKILL');
-    expect(await rejection(new Promise((_, reject) => m.once('error', reject)))).toMatchObject({ code: 'UMD_HANDLER_EXITED', signal: 'SIGKILL' });
+    expect(await rejection(new Promise((_, reject) => m.once('error', reject)))).toMatchObject({
+      code: 'UMD_HANDLER_EXITED',
+      signal: 'SIGKILL',
+    });
     expect(str(await m.request(text('again')))).toBe('again');
     expect(m.pid).not.toBe(first);
   });
@@ -65,7 +74,8 @@ describe('observability', () => {
   it('emits lifecycle events, stderr lines, stats and diagnostics_channel messages', async () => {
     const m = managed({ name: 'observed', loader: fixtureLoader('echo') });
     const events: string[] = [];
-    for (const name of ['load', 'start', 'ready', 'exit'] as const) m.on(name, () => events.push(name));
+    for (const name of ['load', 'start', 'ready', 'exit'] as const)
+      m.on(name, () => events.push(name));
     const lines: string[] = [];
     m.on('stderr', (line, pid) => lines.push(`${pid === m.pid ? 'pid' : '?'} ${line}`));
     const published: string[] = [];
@@ -83,14 +93,33 @@ describe('observability', () => {
       expect(events).toEqual(['load', 'start', 'ready']);
       expect(lines).toContain('pid hello from the handler');
       const stats = m.stats();
-      expect(stats).toMatchObject({ state: 'running', starts: 1, restarts: 0, requests: 3, replies: 2, failures: 1, inFlight: 0, queued: 0 });
+      expect(stats).toMatchObject({
+        state: 'running',
+        starts: 1,
+        restarts: 0,
+        requests: 3,
+        replies: 2,
+        failures: 1,
+        inFlight: 0,
+        queued: 0,
+      });
       expect(stats.bytesSent).toBe('stderr:hello from the handler'.length + 5);
       expect(stats.bytesReceived).toBe(2 + 5);
       expect(stats.latency.count).toBe(2);
       expect(stats.latency.maxMs).toBeGreaterThan(0);
       await m.stop();
       expect(events).toEqual(['load', 'start', 'ready', 'exit']);
-      expect(published).toEqual(['requestStart', 'start', 'ready', 'requestEnd', 'requestStart', 'requestEnd', 'requestStart', 'requestEnd', 'exit']);
+      expect(published).toEqual([
+        'requestStart',
+        'start',
+        'ready',
+        'requestEnd',
+        'requestStart',
+        'requestEnd',
+        'requestStart',
+        'requestEnd',
+        'exit',
+      ]);
     } finally {
       for (const unsubscribe of subscribers) unsubscribe();
     }

@@ -15,7 +15,10 @@ describe('blob integrity', () => {
     const dir = await mkdtemp(join(tmpdir(), 'umd-integrity-'));
     const marker = join(dir, 'ran');
     const file = join(dir, 'marker.blob.mjs');
-    await writeFile(file, `// comment: aaaa\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+    await writeFile(
+      file,
+      `// comment: aaaa\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\n`,
+    );
     return { file, marker, sha256: await sha256File(file) };
   }
 
@@ -24,7 +27,15 @@ describe('blob integrity', () => {
     const bytes = await readFile(blob.file);
     bytes[13]! ^= 0x01; // inside the comment
     await writeFile(blob.file, bytes);
-    const m = managed({ loader: defineLoader({ name: 'marker', mode: 'framed', script: blob.file, sha256: blob.sha256 }), sandbox: { permission: false } });
+    const m = managed({
+      loader: defineLoader({
+        name: 'marker',
+        mode: 'framed',
+        script: blob.file,
+        sha256: blob.sha256,
+      }),
+      sandbox: { permission: false },
+    });
     const starts: unknown[] = [];
     m.on('start', (e) => starts.push(e));
     const error = await rejection(m.request(text('x')));
@@ -37,7 +48,16 @@ describe('blob integrity', () => {
 
   it('control: the same blob unmodified does run (so the check above can fail)', async () => {
     const blob = await markerBlob();
-    const m = managed({ loader: defineLoader({ name: 'marker', mode: 'framed', script: blob.file, sha256: blob.sha256 }), sandbox: { permission: false }, startTimeoutMs: 5000 });
+    const m = managed({
+      loader: defineLoader({
+        name: 'marker',
+        mode: 'framed',
+        script: blob.file,
+        sha256: blob.sha256,
+      }),
+      sandbox: { permission: false },
+      startTimeoutMs: 5000,
+    });
     // It writes its marker and exits without HELLO: the start fails, but it ran.
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
     expect(readFileSync(blob.marker, 'utf8')).toBe('ran');
@@ -58,11 +78,17 @@ describe('clean environment', () => {
     // The host's own allocator variables must not leak either: the handler gets the manager's values.
     process.env.MALLOC_TOP_PAD_ = '12345';
     process.env.MALLOC_ARENA_MAX = '1';
-    process.env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS ?? '/etc/ssl/certs/ca-certificates.crt';
+    process.env.NODE_EXTRA_CA_CERTS =
+      process.env.NODE_EXTRA_CA_CERTS ?? '/etc/ssl/certs/ca-certificates.crt';
     try {
       const m = managed({ loader: fixtureLoader('echo'), env: { FIXTURE_EXTRA: 'yes' } });
       const env = JSON.parse(str(await m.request(text('env:')))) as Record<string, string>;
-      const allowed = new Set([...ENV_ALLOW_LIST, ...Object.keys(TUNED_ALLOCATOR_ENV), 'UMD_PROTOCOL', 'FIXTURE_EXTRA']);
+      const allowed = new Set([
+        ...ENV_ALLOW_LIST,
+        ...Object.keys(TUNED_ALLOCATOR_ENV),
+        'UMD_PROTOCOL',
+        'FIXTURE_EXTRA',
+      ]);
       expect(Object.keys(env).filter((key) => !allowed.has(key))).toEqual([]);
       expect(env.UMD_PROTOCOL).toBe('framed');
       expect(env.FIXTURE_EXTRA).toBe('yes');
@@ -77,7 +103,10 @@ describe('clean environment', () => {
   });
 
   it('refuses NODE_OPTIONS in the env option (it could lift the sandbox)', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), env: { NODE_OPTIONS: '--allow-fs-write=*' } });
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      env: { NODE_OPTIONS: '--allow-fs-write=*' },
+    });
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_INVALID_ARGUMENT');
   });
 });
@@ -92,7 +121,9 @@ describe('permission model (JS handlers)', () => {
     expect(descendantsOf(process.pid)).toHaveLength(1);
     const execArgv = JSON.parse(str(await m.request(text('argv:')))) as string[];
     expect(execArgv.some((a) => /^--(experimental-)?permission$/.test(a))).toBe(true);
-    expect(execArgv.filter((a) => a.startsWith('--allow-'))).toEqual([expect.stringMatching(/^--allow-fs-read=.*echo\.blob\.[cm]js$/)]);
+    expect(execArgv.filter((a) => a.startsWith('--allow-'))).toEqual([
+      expect.stringMatching(/^--allow-fs-read=.*echo\.blob\.[cm]js$/),
+    ]);
   });
 
   it('control: with sandbox.permission = false the same handler can write and spawn', async () => {
@@ -108,21 +139,27 @@ describe('permission model (JS handlers)', () => {
     expect(JSON.parse(str(await m.request(text('argv:'))))).toContain('--max-old-space-size=48');
   });
 
-  it.runIf(process.getuid?.() === 0)('runs the handler under another uid/gid when the host is root', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), sandbox: { uid: 65534, gid: 65534 } });
-    const pid = Number(str(await m.request(text('pid:'))));
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    expect(status).toMatch(/^Uid:\s+65534\s+65534/m);
-    expect(status).toMatch(/^Gid:\s+65534\s+65534/m);
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'runs the handler under another uid/gid when the host is root',
+    async () => {
+      const m = managed({ loader: fixtureLoader('echo'), sandbox: { uid: 65534, gid: 65534 } });
+      const pid = Number(str(await m.request(text('pid:'))));
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      expect(status).toMatch(/^Uid:\s+65534\s+65534/m);
+      expect(status).toMatch(/^Gid:\s+65534\s+65534/m);
+    },
+  );
 
   it('removes the private blob copy once the handler has started', async () => {
     const m = managed({ loader: fixtureLoader('echo') });
     const execArgv = JSON.parse(str(await m.request(text('argv:')))) as string[];
-    const copy = execArgv.find((a) => a.startsWith('--allow-fs-read='))!.slice('--allow-fs-read='.length);
+    const copy = execArgv
+      .find((a) => a.startsWith('--allow-fs-read='))!
+      .slice('--allow-fs-read='.length);
     expect(copy).toMatch(/umd-echo-/);
     // Removal starts at HELLO, off the request path: give it a moment.
-    for (let i = 0; i < 50 && existsSync(copy); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 50 && existsSync(copy); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(existsSync(copy)).toBe(false);
   });
 });

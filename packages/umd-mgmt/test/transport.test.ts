@@ -19,7 +19,12 @@ function stdoutKind(pid: number): string {
   if (inode === undefined) return link;
   for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
-    if (fields[6] === inode) return /\/reply-\d+\.sock$/.test(fields[7] ?? '') ? 'reply-socket' : fields[7] === undefined ? 'socketpair' : fields[7];
+    if (fields[6] === inode)
+      return /\/reply-\d+\.sock$/.test(fields[7] ?? '')
+        ? 'reply-socket'
+        : fields[7] === undefined
+          ? 'socketpair'
+          : fields[7];
   }
   return `unknown ${link}`;
 }
@@ -34,10 +39,16 @@ function environOf(pid: number): Record<string, string> {
   return env;
 }
 
-const pattern = (size: number) => Uint8Array.from({ length: size }, (_, i) => (i * 31 + (i >> 11)) & 0xff);
+const pattern = (size: number) =>
+  Uint8Array.from({ length: size }, (_, i) => (i * 31 + (i >> 11)) & 0xff);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.length).equals(
+      Buffer.from(b.buffer, b.byteOffset, b.length),
+    )
+  );
 }
 
 const viaReplySocket = { transport: { replySocket: true } };
@@ -70,7 +81,9 @@ describe('transport: stdio pipe or reply socket', () => {
     const first = m.pid!;
     expect(stdoutKind(first)).toBe('reply-socket');
     process.kill(first, 'SIGKILL');
-    expect((await rejection(new Promise((_, reject) => m.once('error', reject)))).code).toBe('UMD_HANDLER_EXITED');
+    expect((await rejection(new Promise((_, reject) => m.once('error', reject)))).code).toBe(
+      'UMD_HANDLER_EXITED',
+    );
     expect(str(await m.request(text('again')))).toBe('again');
     expect(m.pid).not.toBe(first);
     expect(stdoutKind(m.pid!)).toBe('reply-socket');
@@ -91,19 +104,30 @@ describe('transport: stdio pipe or reply socket', () => {
     for (const size of [1 << 20, 100, 70 * 1024]) {
       const payload = pattern(size);
       const reply = await m.request(payload, { replyInto: into });
-      expect(reply.buffer === into.buffer && reply.byteLength === size, `${size} bytes in the caller buffer`).toBe(true);
+      expect(
+        reply.buffer === into.buffer && reply.byteLength === size,
+        `${size} bytes in the caller buffer`,
+      ).toBe(true);
       expect(sameBytes(reply, payload)).toBe(true);
     }
     const raw = managed({ loader: fixtureLoader('raw') });
     const rawInto = new Uint8Array(16);
     for (let round = 0; round < 2; round++) {
-      const reply = await raw.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, round), 16, { replyInto: rawInto });
+      const reply = await raw.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, round), 16, {
+        replyInto: rawInto,
+      });
       expect(reply.buffer).toBe(rawInto.buffer);
       expect([...rawInto.subarray(0, 8)]).toEqual([round, 7, 6, 5, 4, 3, 2, 1]);
     }
-    expect((await rejection(raw.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 16, { replyInto: new Uint8Array(8) }))).code).toBe(
-      'UMD_INVALID_ARGUMENT',
-    );
+    expect(
+      (
+        await rejection(
+          raw.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 16, {
+            replyInto: new Uint8Array(8),
+          }),
+        )
+      ).code,
+    ).toBe('UMD_INVALID_ARGUMENT');
   });
 
   describe('leaves nothing behind', () => {
@@ -119,36 +143,55 @@ describe('transport: stdio pipe or reply socket', () => {
       else process.env.TMPDIR = saved;
     });
 
-    const socketFds = () => readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-      } catch {
-        return false;
-      }
-    }).length;
+    const socketFds = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+        } catch {
+          return false;
+        }
+      }).length;
 
     async function settles(check: () => boolean): Promise<boolean> {
-      for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 100 && !check(); i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       return check();
     }
 
     it('removes the socket path once connected, and the private copy after HELLO', async () => {
       const m = managed({ loader: fixtureLoader('echo'), ...viaReplySocket });
       expect(str(await m.request(text('hi')))).toBe('hi');
-      expect(await settles(() => readdirSync(privateTmp).length === 0), `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`).toBe(true);
+      expect(
+        await settles(() => readdirSync(privateTmp).length === 0),
+        `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`,
+      ).toBe(true);
     });
 
-    it.runIf(process.getuid?.() === 0)('a failed spawn (EACCES) releases both socket ends and removes every directory', async () => {
-      // The staging parent is root's 0700 directory: the handler's uid cannot reach its copy, so execve fails.
-      const stagingDir = await mkdtemp(join(privateTmp, 'staging-'));
-      const before = socketFds();
-      const m = managed({ loader: fixtureLoader('native-echo'), stagingDir, sandbox: { uid: 65534, gid: 65534 }, ...viaReplySocket });
-      const error = await rejection(m.request(text('x')));
-      expect(error).toMatchObject({ code: 'UMD_START_FAILED', message: expect.stringMatching(/cannot spawn handler: .*EACCES/) });
-      expect(readdirSync(stagingDir)).toEqual([]);
-      expect(readdirSync(privateTmp)).toEqual([basename(stagingDir)]);
-      expect(await settles(() => socketFds() === before), `host socket fds: ${before} before, ${socketFds()} after`).toBe(true);
-    });
+    it.runIf(process.getuid?.() === 0)(
+      'a failed spawn (EACCES) releases both socket ends and removes every directory',
+      async () => {
+        // The staging parent is root's 0700 directory: the handler's uid cannot reach its copy, so execve fails.
+        const stagingDir = await mkdtemp(join(privateTmp, 'staging-'));
+        const before = socketFds();
+        const m = managed({
+          loader: fixtureLoader('native-echo'),
+          stagingDir,
+          sandbox: { uid: 65534, gid: 65534 },
+          ...viaReplySocket,
+        });
+        const error = await rejection(m.request(text('x')));
+        expect(error).toMatchObject({
+          code: 'UMD_START_FAILED',
+          message: expect.stringMatching(/cannot spawn handler: .*EACCES/),
+        });
+        expect(readdirSync(stagingDir)).toEqual([]);
+        expect(readdirSync(privateTmp)).toEqual([basename(stagingDir)]);
+        expect(
+          await settles(() => socketFds() === before),
+          `host socket fds: ${before} before, ${socketFds()} after`,
+        ).toBe(true);
+      },
+    );
 
     it('a handler that dies before HELLO releases both socket ends and leaves no directory', async () => {
       // A native "executable" that is no program: it fails after staging and the socket are done
@@ -158,18 +201,35 @@ describe('transport: stdio pipe or reply socket', () => {
       await writeFile(file, 'just text, no #! line\n');
       await chmod(file, 0o755);
       const before = socketFds();
-      const m = managed({ loader: defineLoader({ name: 'broken', mode: 'framed', executable: file, sha256: await sha256File(file) }), ...viaReplySocket });
+      const m = managed({
+        loader: defineLoader({
+          name: 'broken',
+          mode: 'framed',
+          executable: file,
+          sha256: await sha256File(file),
+        }),
+        ...viaReplySocket,
+      });
       const error = await rejection(m.request(text('x')));
       expect(error.code).toBe('UMD_START_FAILED');
       // The socket path went at connect; the private copy is removed off the failure path.
       expect(readdirSync(privateTmp).filter((name) => !name.startsWith('umd-broken-'))).toEqual([]);
-      expect(await settles(() => readdirSync(privateTmp).length === 0), `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`).toBe(true);
-      expect(await settles(() => socketFds() === before), `host socket fds: ${before} before, ${socketFds()} after`).toBe(true);
+      expect(
+        await settles(() => readdirSync(privateTmp).length === 0),
+        `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`,
+      ).toBe(true);
+      expect(
+        await settles(() => socketFds() === before),
+        `host socket fds: ${before} before, ${socketFds()} after`,
+      ).toBe(true);
     });
 
     it('a blob integrity failure opens no socket and leaves no directory', async () => {
       const before = socketFds();
-      const m = managed({ loader: fixtureLoader('echo', { sha256: 'f'.repeat(64) }), ...viaReplySocket });
+      const m = managed({
+        loader: fixtureLoader('echo', { sha256: 'f'.repeat(64) }),
+        ...viaReplySocket,
+      });
       expect((await rejection(m.request(text('x')))).code).toBe('UMD_BLOB_INTEGRITY');
       expect(readdirSync(privateTmp)).toEqual([]);
       expect(await settles(() => socketFds() === before)).toBe(true);
@@ -183,7 +243,11 @@ describe('transport: allocator tuning', () => {
   it('by default the handler gets the tuned glibc settings, with the manager values', async () => {
     const m = managed({ loader: fixtureLoader('echo') });
     const env = JSON.parse(str(await m.request(text('env:')))) as Record<string, string>;
-    expect(env).toMatchObject({ MALLOC_MMAP_THRESHOLD_: '268435456', MALLOC_TRIM_THRESHOLD_: '1073741824', MALLOC_TOP_PAD_: '67108864' });
+    expect(env).toMatchObject({
+      MALLOC_MMAP_THRESHOLD_: '268435456',
+      MALLOC_TRIM_THRESHOLD_: '1073741824',
+      MALLOC_TOP_PAD_: '67108864',
+    });
   });
 
   it('native handlers get them too', async () => {
@@ -202,6 +266,11 @@ describe('transport: allocator tuning', () => {
   });
 
   it('refuses a transport option of the wrong type', () => {
-    expect(() => managed({ loader: fixtureLoader('echo'), transport: { replySocket: 'yes' as unknown as boolean } })).toThrow(/transport/);
+    expect(() =>
+      managed({
+        loader: fixtureLoader('echo'),
+        transport: { replySocket: 'yes' as unknown as boolean },
+      }),
+    ).toThrow(/transport/);
   });
 });

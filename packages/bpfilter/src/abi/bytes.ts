@@ -20,7 +20,13 @@ export function readU16(bytes: Uint8Array, offset: number): number {
 }
 /** Little-endian u32 at `offset`. */
 export function readU32(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8) | ((bytes[offset + 2] ?? 0) << 16) | ((bytes[offset + 3] ?? 0) << 24)) >>> 0;
+  return (
+    ((bytes[offset] ?? 0) |
+      ((bytes[offset + 1] ?? 0) << 8) |
+      ((bytes[offset + 2] ?? 0) << 16) |
+      ((bytes[offset + 3] ?? 0) << 24)) >>>
+    0
+  );
 }
 /** Little-endian i32 at `offset`. */
 export function readI32(bytes: Uint8Array, offset: number): number {
@@ -71,11 +77,13 @@ export function hasNul(bytes: Uint8Array, offset: number, size: number): boolean
  * not fit with its NUL (callers validate names before encoding).
  */
 export function writeCString(bytes: Uint8Array, offset: number, size: number, text: string): void {
-  if (text.length >= size) throw new RangeError(`"${text}" does not fit a ${size}-byte field with its NUL`);
+  if (text.length >= size)
+    throw new RangeError(`"${text}" does not fit a ${size}-byte field with its NUL`);
   bytes.fill(0, offset, offset + size);
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code > 0xff || code === 0) throw new RangeError(`"${text}" has a character that is not a non-NUL byte`);
+    if (code > 0xff || code === 0)
+      throw new RangeError(`"${text}" has a character that is not a non-NUL byte`);
     bytes[offset + i] = code;
   }
 }

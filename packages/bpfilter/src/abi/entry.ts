@@ -1,5 +1,15 @@
 /** `struct ipt_ip` (84 bytes) and `struct ipt_entry` (112 bytes), x86-64. */
-import { readCString, readIpv4, readU16, readU32, readU64, writeIpv4, writeU16, writeU32, writeU64 } from './bytes.js';
+import {
+  readCString,
+  readIpv4,
+  readU16,
+  readU32,
+  readU64,
+  writeIpv4,
+  writeU16,
+  writeU32,
+  writeU64,
+} from './bytes.js';
 
 /** `IFNAMSIZ`: interface name and mask fields are 16 bytes. */
 export const IFNAMSIZ = 16;
@@ -66,8 +76,13 @@ export interface DecodeFieldOptions {
 }
 
 /** Decode an `ipt_ip` at `offset`. */
-export function decodeIptIp(bytes: Uint8Array, offset = 0, options: DecodeFieldOptions = {}): IptIp {
-  const field = (start: number, end: number) => (options.views ? bytes.subarray(start, end) : bytes.slice(start, end));
+export function decodeIptIp(
+  bytes: Uint8Array,
+  offset = 0,
+  options: DecodeFieldOptions = {},
+): IptIp {
+  const field = (start: number, end: number) =>
+    options.views ? bytes.subarray(start, end) : bytes.slice(start, end);
   return {
     src: readIpv4(bytes, offset + 0),
     dst: readIpv4(bytes, offset + 4),
@@ -100,13 +115,18 @@ export function writeIptIp(bytes: Uint8Array, offset: number, ip: IptIp): void {
 
 /** Interface names may use all 16 bytes (no NUL needed: the kernel compares with the mask). */
 function writeIfaceName(bytes: Uint8Array, offset: number, name: string): void {
-  if (name.length > IFNAMSIZ) throw new RangeError(`interface name "${name}" is longer than ${IFNAMSIZ} bytes`);
+  if (name.length > IFNAMSIZ)
+    throw new RangeError(`interface name "${name}" is longer than ${IFNAMSIZ} bytes`);
   bytes.fill(0, offset, offset + IFNAMSIZ);
   for (let i = 0; i < name.length; i++) bytes[offset + i] = name.charCodeAt(i) & 0xff;
 }
 
 /** Decode the 112-byte fixed part of an `ipt_entry` at `offset`. */
-export function decodeEntryHeader(bytes: Uint8Array, offset = 0, options: DecodeFieldOptions = {}): IptEntryHeader {
+export function decodeEntryHeader(
+  bytes: Uint8Array,
+  offset = 0,
+  options: DecodeFieldOptions = {},
+): IptEntryHeader {
   return {
     ip: decodeIptIp(bytes, offset, options),
     nfcache: readU32(bytes, offset + 84),

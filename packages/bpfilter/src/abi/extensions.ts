@@ -104,7 +104,12 @@ export function encodeIcmp(icmp: IptIcmp): Uint8Array {
 
 /** Decode `ipt_icmp` data. */
 export function decodeIcmp(bytes: Uint8Array): IptIcmp {
-  return { type: bytes[0] ?? 0, codeMin: bytes[1] ?? 0, codeMax: bytes[2] ?? 0, invflags: bytes[3] ?? 0 };
+  return {
+    type: bytes[0] ?? 0,
+    codeMin: bytes[1] ?? 0,
+    codeMax: bytes[2] ?? 0,
+    invflags: bytes[3] ?? 0,
+  };
 }
 
 /** `enum ipt_reject_with`, indexed by value: the names iptables prints after `--reject-with`. */
@@ -149,5 +154,9 @@ export function encodeLogInfo(log: IptLogInfo): Uint8Array {
 
 /** Decode `ipt_log_info` data. */
 export function decodeLogInfo(bytes: Uint8Array): IptLogInfo {
-  return { level: bytes[0] ?? 0, logflags: bytes[1] ?? 0, prefix: readCString(bytes, 2, IPT_LOG_PREFIX_SIZE) };
+  return {
+    level: bytes[0] ?? 0,
+    logflags: bytes[1] ?? 0,
+    prefix: readCString(bytes, 2, IPT_LOG_PREFIX_SIZE),
+  };
 }

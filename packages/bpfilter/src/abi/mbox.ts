@@ -33,7 +33,14 @@ export interface MboxRequest {
 }
 
 /** Encode a request: header + inline option bytes (`len` defaults to `data.length`). */
-export function encodeMboxRequest(req: { isSet: boolean; cmd: number; data?: Uint8Array; len?: number; addr?: bigint; pid?: number }): Uint8Array {
+export function encodeMboxRequest(req: {
+  isSet: boolean;
+  cmd: number;
+  data?: Uint8Array;
+  len?: number;
+  addr?: bigint;
+  pid?: number;
+}): Uint8Array {
   const data = req.data ?? new Uint8Array(0);
   const bytes = new Uint8Array(MBOX_REQUEST_HEADER_SIZE + data.length);
   const view = viewOf(bytes);
@@ -69,7 +76,9 @@ export function encodeMboxReply(status: number, body?: Uint8Array): Uint8Array {
 }
 
 /** Decode a reply into its status and body; `undefined` if shorter than 4 bytes. */
-export function decodeMboxReply(bytes: Uint8Array): { status: number; body: Uint8Array } | undefined {
+export function decodeMboxReply(
+  bytes: Uint8Array,
+): { status: number; body: Uint8Array } | undefined {
   if (bytes.length < 4) return undefined;
   return { status: viewOf(bytes).getInt32(0, true), body: bytes.subarray(4) };
 }

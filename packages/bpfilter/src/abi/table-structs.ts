@@ -33,7 +33,8 @@ function readHooks(view: DataView, offset: number): HookOffsets {
   return out as HookOffsets;
 }
 function writeHooks(view: DataView, offset: number, hooks: HookOffsets): void {
-  for (let h = 0; h < NF_INET_NUMHOOKS; h++) view.setUint32(offset + 4 * h, (hooks[h] ?? 0) >>> 0, true);
+  for (let h = 0; h < NF_INET_NUMHOOKS; h++)
+    view.setUint32(offset + 4 * h, (hooks[h] ?? 0) >>> 0, true);
 }
 
 /** Encode an `ipt_getinfo` (the bytes the kernel copies back for `IPT_SO_GET_INFO`). */
@@ -82,7 +83,10 @@ export function encodeGetEntries(name: string, entries: Uint8Array): Uint8Array 
 
 /** Decode the header of an `ipt_get_entries` buffer (at least 36 bytes). */
 export function decodeGetEntriesHeader(bytes: Uint8Array): IptGetEntriesHeader {
-  return { name: readCString(bytes, 0, XT_TABLE_MAXNAMELEN), size: viewOf(bytes).getUint32(32, true) };
+  return {
+    name: readCString(bytes, 0, XT_TABLE_MAXNAMELEN),
+    size: viewOf(bytes).getUint32(32, true),
+  };
 }
 
 /** `sizeof(struct ipt_replace)` on x86-64: entries start at 96. */
@@ -162,7 +166,10 @@ export function decodeCounters(bytes: Uint8Array, offset: number, count: number)
   const view = viewOf(bytes);
   const out: XtCounters[] = [];
   for (let i = 0; i < count; i++) {
-    out.push({ packets: view.getBigUint64(offset + i * 16, true), bytes: view.getBigUint64(offset + i * 16 + 8, true) });
+    out.push({
+      packets: view.getBigUint64(offset + i * 16, true),
+      bytes: view.getBigUint64(offset + i * 16 + 8, true),
+    });
   }
   return out;
 }
@@ -178,7 +185,11 @@ export interface XtCountersInfo {
 }
 
 /** Encode an `xt_counters_info` (numCounters taken from `counters.length` unless given). */
-export function encodeCountersInfo(info: { name: string; counters: readonly XtCounters[]; numCounters?: number }): Uint8Array {
+export function encodeCountersInfo(info: {
+  name: string;
+  counters: readonly XtCounters[];
+  numCounters?: number;
+}): Uint8Array {
   const body = encodeCounters(info.counters);
   const bytes = new Uint8Array(XT_COUNTERS_INFO_HEADER_SIZE + body.length);
   writeCString(bytes, 0, XT_TABLE_MAXNAMELEN, info.name);
@@ -189,7 +200,10 @@ export function encodeCountersInfo(info: { name: string; counters: readonly XtCo
 
 /** Decode the header of an `xt_counters_info` (at least 36 bytes). */
 export function decodeCountersInfoHeader(bytes: Uint8Array): { name: string; numCounters: number } {
-  return { name: readCString(bytes, 0, XT_TABLE_MAXNAMELEN), numCounters: viewOf(bytes).getUint32(32, true) };
+  return {
+    name: readCString(bytes, 0, XT_TABLE_MAXNAMELEN),
+    numCounters: viewOf(bytes).getUint32(32, true),
+  };
 }
 
 /** `struct xt_get_revision` (30 bytes): name[29], u8 revision. */

@@ -3,7 +3,15 @@
  * name[29], u8 revision, then data), the standard target (40 bytes) and the ERROR target
  * (64 bytes).
  */
-import { readCString, readI32, readU16, writeCString, writeU16, writeU32, xtAlign } from './bytes.js';
+import {
+  readCString,
+  readI32,
+  readU16,
+  writeCString,
+  writeU16,
+  writeU32,
+  xtAlign,
+} from './bytes.js';
 import { XT_ERROR_TARGET, XT_STANDARD_TARGET } from './constants.js';
 import { XT_EXTENSION_MAXNAMELEN, XT_FUNCTION_MAXNAMELEN } from './table-structs.js';
 
@@ -23,7 +31,10 @@ export interface XtObject {
 }
 
 /** Decode a match/target header at `offset`: `{ size, name, revision }`. */
-export function decodeXtHeader(bytes: Uint8Array, offset: number): { size: number; name: string; revision: number } {
+export function decodeXtHeader(
+  bytes: Uint8Array,
+  offset: number,
+): { size: number; name: string; revision: number } {
   return {
     size: readU16(bytes, offset),
     name: readCString(bytes, offset + 2, XT_EXTENSION_MAXNAMELEN),
@@ -40,7 +51,8 @@ export function decodeXtObject(bytes: Uint8Array, offset: number): XtObject & { 
 /** Encode a match/target: header + data padded to 8 bytes. */
 export function encodeXtObject(object: XtObject): Uint8Array {
   const size = xtAlign(XT_OBJECT_HEADER_SIZE + object.data.length);
-  if (size > 0xffff) throw new RangeError(`extension "${object.name}" is too large (${size} bytes)`);
+  if (size > 0xffff)
+    throw new RangeError(`extension "${object.name}" is too large (${size} bytes)`);
   const bytes = new Uint8Array(size);
   writeU16(bytes, 0, size);
   writeCString(bytes, 2, XT_EXTENSION_MAXNAMELEN, object.name);

@@ -95,8 +95,15 @@ export class Bpfilter {
     buffer.set(request);
     const reply = await this.transport.getsockopt(IPT_SO_GET_ENTRIES, buffer, options);
     if (reply.status < 0) throw refused(`GET_ENTRIES of table "${name}"`, reply.status);
-    const entries = (reply.data ?? new Uint8Array(0)).subarray(IPT_GET_ENTRIES_HEADER_SIZE, IPT_GET_ENTRIES_HEADER_SIZE + info.size);
-    if (entries.length !== info.size) throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: GET_ENTRIES of "${name}" returned ${entries.length} of ${info.size} bytes`);
+    const entries = (reply.data ?? new Uint8Array(0)).subarray(
+      IPT_GET_ENTRIES_HEADER_SIZE,
+      IPT_GET_ENTRIES_HEADER_SIZE + info.size,
+    );
+    if (entries.length !== info.size)
+      throw new UmdError(
+        UmdErrorCode.PROTOCOL,
+        `bpfilter: GET_ENTRIES of "${name}" returned ${entries.length} of ${info.size} bytes`,
+      );
     return decodeTable(name, info, entries);
   }
 
@@ -105,24 +112,47 @@ export class Bpfilter {
    * out, user chains in `strcmp` order as libiptc writes them), then, unless
    * `options.counters` is false, adds the table's own counters (SET_ADD_COUNTERS).
    */
-  async replaceTable(name: string, table: Table, options: ReplaceOptions = {}): Promise<ReplaceResult> {
-    if (table.name !== name) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: replaceTable("${name}") was given table "${table.name}"`);
+  async replaceTable(
+    name: string,
+    table: Table,
+    options: ReplaceOptions = {},
+  ): Promise<ReplaceResult> {
+    if (table.name !== name)
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `bpfilter: replaceTable("${name}") was given table "${table.name}"`,
+      );
     let encoded;
     try {
       encoded = encodeTable(withSortedUserChains(table));
     } catch (cause) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: cannot encode table "${name}": ${(cause as Error).message}`, { cause });
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `bpfilter: cannot encode table "${name}": ${(cause as Error).message}`,
+        { cause },
+      );
     }
     for (let attempt = 0; ; attempt++) {
       const current = await this.#getInfo(name, options);
-      const replace = encodeReplace({ ...encoded, numCounters: current.numEntries, countersPointer: 0n });
+      const replace = encodeReplace({
+        ...encoded,
+        numCounters: current.numEntries,
+        countersPointer: 0n,
+      });
       const reply = await this.transport.setsockopt(IPT_SO_SET_REPLACE, replace, options);
       if (reply.status === -EAGAIN && attempt < EAGAIN_RETRIES) continue;
       if (reply.status < 0) throw refused(`SET_REPLACE of table "${name}"`, reply.status);
       const data = reply.data ?? new Uint8Array(0);
       const oldCounters = decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE));
-      if (options.counters !== false && encoded.counters.some((c) => c.packets !== 0n || c.bytes !== 0n)) {
-        const added = await this.transport.setsockopt(IPT_SO_SET_ADD_COUNTERS, encodeCountersInfo({ name, counters: encoded.counters }), options);
+      if (
+        options.counters !== false &&
+        encoded.counters.some((c) => c.packets !== 0n || c.bytes !== 0n)
+      ) {
+        const added = await this.transport.setsockopt(
+          IPT_SO_SET_ADD_COUNTERS,
+          encodeCountersInfo({ name, counters: encoded.counters }),
+          options,
+        );
         if (added.status < 0) throw refused(`SET_ADD_COUNTERS of table "${name}"`, added.status);
       }
       return { oldCounters };
@@ -133,11 +163,17 @@ export class Bpfilter {
    * Classifies a packet arriving at built-in chain `hook` of `table`: the verdict, the rule
    * that decided it, the LOG events on the way; the matched rules' counters are updated.
    */
-  async classify(table: string, hook: string, packet: PacketDescription, options: RequestOptions = {}): Promise<ClassifyResult> {
+  async classify(
+    table: string,
+    hook: string,
+    packet: PacketDescription,
+    options: RequestOptions = {},
+  ): Promise<ClassifyResult> {
     const body = new TextEncoder().encode(JSON.stringify({ table, hook, packet }));
     const reply = await this.transport.classify(table, body, options);
     if (reply.status < 0) {
-      const detail = reply.data && reply.data.length > 0 ? `: ${new TextDecoder().decode(reply.data)}` : '';
+      const detail =
+        reply.data && reply.data.length > 0 ? `: ${new TextDecoder().decode(reply.data)}` : '';
       throw refused(`CLASSIFY in ${table}/${hook}${detail}`, reply.status);
     }
     return JSON.parse(new TextDecoder().decode(reply.data ?? new Uint8Array(0))) as ClassifyResult;
@@ -147,7 +183,9 @@ export class Bpfilter {
    * The tables in iptables-save format. Default: every table in use, newest first (what
    * `iptables-save` prints); `tables` picks some.
    */
-  async save(options: FormatSaveOptions & RequestOptions & { tables?: string[] } = {}): Promise<string> {
+  async save(
+    options: FormatSaveOptions & RequestOptions & { tables?: string[] } = {},
+  ): Promise<string> {
     const names = options.tables ?? (await this.tableNames(options));
     const tables: Table[] = [];
     for (const name of names) tables.push(await this.listTable(name, options));
@@ -169,10 +207,24 @@ export class Bpfilter {
         const current = await this.listTable(table.name, options);
         const builtins = current.chains
           .filter((c) => c.policy !== undefined)
-          .map((c) => table.chains.find((p) => p.name === c.name) ?? { name: c.name, policy: c.policy, rules: [] });
-        chains = [...builtins, ...table.chains.filter((c) => !builtins.some((b) => b.name === c.name))];
+          .map(
+            (c) =>
+              table.chains.find((p) => p.name === c.name) ?? {
+                name: c.name,
+                policy: c.policy,
+                rules: [],
+              },
+          );
+        chains = [
+          ...builtins,
+          ...table.chains.filter((c) => !builtins.some((b) => b.name === c.name)),
+        ];
       }
-      await this.replaceTable(table.name, { name: table.name, chains }, { ...options, counters: options.counters ?? false });
+      await this.replaceTable(
+        table.name,
+        { name: table.name, chains },
+        { ...options, counters: options.counters ?? false },
+      );
       replaced.push(table.name);
     }
     return replaced;
@@ -184,12 +236,17 @@ export class Bpfilter {
   }
 
   async #getInfo(name: string, options: RequestOptions): Promise<IptGetinfo> {
-    if (name.length === 0 || name.length >= XT_TABLE_MAXNAMELEN) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: invalid table name "${name}"`);
+    if (name.length === 0 || name.length >= XT_TABLE_MAXNAMELEN)
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: invalid table name "${name}"`);
     const buffer = new Uint8Array(IPT_GETINFO_SIZE);
     new TextEncoder().encodeInto(name, buffer);
     const reply = await this.transport.getsockopt(IPT_SO_GET_INFO, buffer, options);
     if (reply.status < 0) throw refused(`GET_INFO of table "${name}"`, reply.status);
-    if (!reply.data || reply.data.length < IPT_GETINFO_SIZE) throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: GET_INFO of "${name}" returned ${reply.data?.length ?? 0} bytes`);
+    if (!reply.data || reply.data.length < IPT_GETINFO_SIZE)
+      throw new UmdError(
+        UmdErrorCode.PROTOCOL,
+        `bpfilter: GET_INFO of "${name}" returned ${reply.data?.length ?? 0} bytes`,
+      );
     return decodeGetinfo(reply.data);
   }
 }
@@ -198,6 +255,8 @@ export class Bpfilter {
 function withSortedUserChains(table: Table): Table {
   const builtinNames: string[] = builtinChains(TABLE_HOOKS.get(table.name) ?? 0);
   const builtin = table.chains.filter((c) => builtinNames.includes(c.name));
-  const user = table.chains.filter((c) => !builtinNames.includes(c.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const user = table.chains
+    .filter((c) => !builtinNames.includes(c.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { name: table.name, chains: [...builtin, ...user] };
 }

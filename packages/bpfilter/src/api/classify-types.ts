@@ -3,5 +3,8 @@
  * and reads the handler's JSON as is).
  */
 export type { PacketInput as PacketDescription } from '../handler/classify/packet.js';
-export type { ClassifyReply as ClassifyResult, UpdatedCounter } from '../handler/classify-command.js';
+export type {
+  ClassifyReply as ClassifyResult,
+  UpdatedCounter,
+} from '../handler/classify-command.js';
 export type { LogEvent, RulePosition } from '../handler/classify/engine.js';

@@ -13,5 +13,9 @@ export function errnoName(status: number): string {
  * with `handlerCode` = the status (the handler's log says what and where).
  */
 export function refused(what: string, status: number): UmdError {
-  return new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: ${what} refused: ${errnoName(status)} (${status})`, { handlerCode: status, handlerName: 'bpfilter' });
+  return new UmdError(
+    UmdErrorCode.HANDLER_ERROR,
+    `bpfilter: ${what} refused: ${errnoName(status)} (${status})`,
+    { handlerCode: status, handlerName: 'bpfilter' },
+  );
 }

@@ -18,9 +18,17 @@ export interface TransportReply {
 /** A way to reach bpfilter's handler. */
 export interface BpfilterTransport {
   /** `getsockopt(SOL_IP, optname)`: `optval` is the caller's buffer; resolves with the kernel-style status and the bytes to copy back. */
-  getsockopt(optname: number, optval: Uint8Array, options?: RequestOptions): Promise<TransportReply>;
+  getsockopt(
+    optname: number,
+    optval: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<TransportReply>;
   /** `setsockopt(SOL_IP, optname, optval)`: resolves with the status (and a replace's old counters). */
-  setsockopt(optname: number, optval: Uint8Array, options?: RequestOptions): Promise<TransportReply>;
+  setsockopt(
+    optname: number,
+    optval: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<TransportReply>;
   /** The CLASSIFY command; `body` is the JSON request `{ table, hook, packet }`. */
   classify(table: string, body: Uint8Array, options?: RequestOptions): Promise<TransportReply>;
   /** The tables in use, newest first. */

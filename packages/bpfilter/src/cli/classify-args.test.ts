@@ -4,15 +4,43 @@ import { packetFromArgs } from './classify-args.js';
 describe('classify options -> packet', () => {
   it('maps every option', () => {
     expect(
-      packetFromArgs({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'tcp', sport: '1234', dport: '22', in: 'eth0', out: 'eth1', 'tcp-flags': 'SYN,ACK', fragment: true, length: '1500' }),
-    ).toEqual({ source: '10.0.0.1', destination: '10.0.0.2', protocol: 6, sourcePort: 1234, destinationPort: 22, inInterface: 'eth0', outInterface: 'eth1', tcpFlags: 0x12, fragment: true, length: 1500 });
-    expect(packetFromArgs({ src: 'a', dst: 'b', proto: 'icmp', 'icmp-type': 'port-unreachable' })).toMatchObject({ protocol: 1, icmpType: 3, icmpCode: 3 });
+      packetFromArgs({
+        src: '10.0.0.1',
+        dst: '10.0.0.2',
+        proto: 'tcp',
+        sport: '1234',
+        dport: '22',
+        in: 'eth0',
+        out: 'eth1',
+        'tcp-flags': 'SYN,ACK',
+        fragment: true,
+        length: '1500',
+      }),
+    ).toEqual({
+      source: '10.0.0.1',
+      destination: '10.0.0.2',
+      protocol: 6,
+      sourcePort: 1234,
+      destinationPort: 22,
+      inInterface: 'eth0',
+      outInterface: 'eth1',
+      tcpFlags: 0x12,
+      fragment: true,
+      length: 1500,
+    });
+    expect(
+      packetFromArgs({ src: 'a', dst: 'b', proto: 'icmp', 'icmp-type': 'port-unreachable' }),
+    ).toMatchObject({ protocol: 1, icmpType: 3, icmpCode: 3 });
   });
 
   it('names the option at fault', () => {
     expect(() => packetFromArgs({ dst: '1.2.3.4' })).toThrow('--src and --dst are required');
-    expect(() => packetFromArgs({ src: 'a', dst: 'b', dport: '70000' })).toThrow('--dport must be a port number');
+    expect(() => packetFromArgs({ src: 'a', dst: 'b', dport: '70000' })).toThrow(
+      '--dport must be a port number',
+    );
     expect(() => packetFromArgs({ src: 'a', dst: 'b', length: 'x' })).toThrow('--length');
-    expect(() => packetFromArgs({ src: 'a', dst: 'b', proto: 'bogus' })).toThrow('unknown protocol');
+    expect(() => packetFromArgs({ src: 'a', dst: 'b', proto: 'bogus' })).toThrow(
+      'unknown protocol',
+    );
   });
 });

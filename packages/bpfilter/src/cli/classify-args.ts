@@ -21,13 +21,15 @@ export interface ClassifyArgs {
 
 function port(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff) throw new SyntaxError(`--${name} must be a port number 0..65535`);
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 0xffff)
+    throw new SyntaxError(`--${name} must be a port number 0..65535`);
   return Number(text);
 }
 
 /** Builds the packet; throws a SyntaxError naming the option at fault. */
 export function packetFromArgs(args: ClassifyArgs): PacketDescription {
-  if (args.src === undefined || args.dst === undefined) throw new SyntaxError('--src and --dst are required');
+  if (args.src === undefined || args.dst === undefined)
+    throw new SyntaxError('--src and --dst are required');
   const packet: PacketDescription = { source: args.src, destination: args.dst };
   if (args.proto !== undefined) packet.protocol = parseProtocol(args.proto);
   const sourcePort = port(args.sport, 'sport');

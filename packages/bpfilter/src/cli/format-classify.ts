@@ -2,15 +2,28 @@
 import type { ClassifyResult, RulePosition } from '../api/classify-types.js';
 
 function where(position: RulePosition): string {
-  return position.rule !== undefined ? `${position.chain} rule ${position.rule}` : `${position.chain} policy`;
+  return position.rule !== undefined
+    ? `${position.chain} rule ${position.rule}`
+    : `${position.chain} policy`;
 }
 
 /** Human-readable classification. */
 export function formatClassification(table: string, result: ClassifyResult): string {
-  const lines = [`verdict: ${result.verdict}${result.rejectWith ? ` (--reject-with ${result.rejectWith})` : ''}`];
-  lines.push(`${result.verdict === 'CANNOT_EVALUATE' ? 'stopped at' : 'decided by'}: ${table} ${where(result.rule)}`);
-  if (result.cannotEvaluate) lines.push(`cannot evaluate: ${result.cannotEvaluate.kind} "${result.cannotEvaluate.name}": ${result.cannotEvaluate.reason}`);
-  for (const log of result.logs) lines.push(`LOG: ${log.chain} rule ${log.rule} level ${log.level} prefix ${JSON.stringify(log.prefix)}`);
-  for (const counter of result.counters) lines.push(`counter: ${where(counter)} now ${counter.packets} packets, ${counter.bytes} bytes`);
+  const lines = [
+    `verdict: ${result.verdict}${result.rejectWith ? ` (--reject-with ${result.rejectWith})` : ''}`,
+  ];
+  lines.push(
+    `${result.verdict === 'CANNOT_EVALUATE' ? 'stopped at' : 'decided by'}: ${table} ${where(result.rule)}`,
+  );
+  if (result.cannotEvaluate)
+    lines.push(
+      `cannot evaluate: ${result.cannotEvaluate.kind} "${result.cannotEvaluate.name}": ${result.cannotEvaluate.reason}`,
+    );
+  for (const log of result.logs)
+    lines.push(
+      `LOG: ${log.chain} rule ${log.rule} level ${log.level} prefix ${JSON.stringify(log.prefix)}`,
+    );
+  for (const counter of result.counters)
+    lines.push(`counter: ${where(counter)} now ${counter.packets} packets, ${counter.bytes} bytes`);
   return `${lines.join('\n')}\n`;
 }

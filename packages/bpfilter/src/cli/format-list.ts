@@ -8,11 +8,17 @@ export function formatList(table: Table): string {
   for (const chain of table.chains) {
     const packets = chain.counters?.packets ?? 0n;
     const bytes = chain.counters?.bytes ?? 0n;
-    lines.push(chain.policy !== undefined ? `chain ${chain.name} (policy ${chain.policy} ${packets} packets, ${bytes} bytes)` : `chain ${chain.name} (user chain)`);
+    lines.push(
+      chain.policy !== undefined
+        ? `chain ${chain.name} (policy ${chain.policy} ${packets} packets, ${bytes} bytes)`
+        : `chain ${chain.name} (user chain)`,
+    );
     chain.rules.forEach((rule, index) => {
       // formatRule's text minus its "-A CHAIN" head: the options as iptables-save prints them.
       const options = formatRule(chain.name, rule).slice(`-A ${chain.name} `.length);
-      lines.push(`  ${String(index + 1).padStart(3)}  [${rule.counters?.packets ?? 0n}:${rule.counters?.bytes ?? 0n}]  ${options}`);
+      lines.push(
+        `  ${String(index + 1).padStart(3)}  [${rule.counters?.packets ?? 0n}:${rule.counters?.bytes ?? 0n}]  ${options}`,
+      );
     });
   }
   return `${lines.join('\n')}\n`;
@@ -22,7 +28,12 @@ export function formatList(table: Table): string {
 export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
-    (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v),
+    (_key, v: unknown) =>
+      typeof v === 'bigint'
+        ? v.toString()
+        : v instanceof Uint8Array
+          ? Buffer.from(v).toString('hex')
+          : v,
     2,
   );
 }

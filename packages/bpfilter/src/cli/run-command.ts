@@ -34,7 +34,11 @@ const COMMON = {
 
 const OPTIONS = {
   list: { ...COMMON, table: { type: 'string', short: 't' } },
-  save: { ...COMMON, table: { type: 'string', short: 't' }, counters: { type: 'boolean', short: 'c' } },
+  save: {
+    ...COMMON,
+    table: { type: 'string', short: 't' },
+    counters: { type: 'boolean', short: 'c' },
+  },
   restore: { ...COMMON, counters: { type: 'boolean', short: 'c' }, file: { type: 'string' } },
   classify: {
     ...COMMON,
@@ -58,19 +62,32 @@ const OPTIONS = {
  * Runs a table command with `argv` (the arguments after its name). Resolves when done;
  * throws `UmdError` (`UMD_INVALID_ARGUMENT` for bad arguments) on failure.
  */
-export async function runTableCommand(command: TableCommand, argv: string[], io: CommandIo): Promise<void> {
+export async function runTableCommand(
+  command: TableCommand,
+  argv: string[],
+  io: CommandIo,
+): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     const options: ParseArgsConfig['options'] = OPTIONS[command];
-    values = parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values as typeof values;
+    values = parseArgs({ args: argv, options, allowPositionals: false, strict: true })
+      .values as typeof values;
   } catch (cause) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${command}: ${(cause as Error).message}`, { cause });
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${command}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
-  const socket = (values.socket as string | undefined) ?? (io.env[BPFILTER_SOCKET_ENV] || undefined);
+  const socket =
+    (values.socket as string | undefined) ?? (io.env[BPFILTER_SOCKET_ENV] || undefined);
   const stateFile = values.state as string | undefined;
-  if (socket !== undefined && stateFile !== undefined) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, '--socket and --state exclude each other: a service keeps its own tables');
+  if (socket !== undefined && stateFile !== undefined)
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      '--socket and --state exclude each other: a service keeps its own tables',
+    );
 
-  const input = command === 'restore' ? await readInput(values.file as string | undefined, io) : undefined;
+  const input =
+    command === 'restore' ? await readInput(values.file as string | undefined, io) : undefined;
   let bpfilter: Bpfilter;
   let sockopt: BpfilterSockopt | undefined;
   if (socket !== undefined) {
@@ -88,7 +105,13 @@ export async function runTableCommand(command: TableCommand, argv: string[], io:
   }
 }
 
-async function execute(command: TableCommand, values: Record<string, string | boolean | undefined>, bpfilter: Bpfilter, io: CommandIo, input: string | undefined): Promise<void> {
+async function execute(
+  command: TableCommand,
+  values: Record<string, string | boolean | undefined>,
+  bpfilter: Bpfilter,
+  io: CommandIo,
+  input: string | undefined,
+): Promise<void> {
   const table = (values.table as string | undefined) ?? 'filter';
   switch (command) {
     case 'list': {
@@ -97,7 +120,12 @@ async function execute(command: TableCommand, values: Record<string, string | bo
       return;
     }
     case 'save':
-      io.stdout(await bpfilter.save({ counters: values.counters === true, ...(values.table !== undefined ? { tables: [table] } : {}) }));
+      io.stdout(
+        await bpfilter.save({
+          counters: values.counters === true,
+          ...(values.table !== undefined ? { tables: [table] } : {}),
+        }),
+      );
       return;
     case 'restore': {
       const tables = await bpfilter.restore(input ?? '', { counters: values.counters === true });
@@ -105,15 +133,23 @@ async function execute(command: TableCommand, values: Record<string, string | bo
       return;
     }
     case 'classify': {
-      if (values.hook === undefined) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'classify: --hook is required (INPUT, FORWARD, OUTPUT, PREROUTING, POSTROUTING)');
+      if (values.hook === undefined)
+        throw new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          'classify: --hook is required (INPUT, FORWARD, OUTPUT, PREROUTING, POSTROUTING)',
+        );
       let packet;
       try {
         packet = packetFromArgs(values as ClassifyArgs);
       } catch (cause) {
-        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `classify: ${(cause as Error).message}`, { cause });
+        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `classify: ${(cause as Error).message}`, {
+          cause,
+        });
       }
       const result = await bpfilter.classify(table, values.hook as string, packet);
-      io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatClassification(table, result));
+      io.stdout(
+        values.json ? `${JSON.stringify(result, null, 2)}\n` : formatClassification(table, result),
+      );
       return;
     }
   }

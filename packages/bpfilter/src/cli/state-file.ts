@@ -18,7 +18,9 @@ export async function readStateFile(file: string): Promise<BpfilterState | undef
   try {
     return JSON.parse(text) as BpfilterState;
   } catch (cause) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: state file ${file} is not JSON`, { cause });
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: state file ${file} is not JSON`, {
+      cause,
+    });
   }
 }
 

@@ -19,5 +19,7 @@ Where the tables live:
   neither                             a fresh handler with empty tables, for this one command only
 
 Service:
-${SERVICE_USAGE.split('\n').map((line) => `  ${line}`).join('\n')}
+${SERVICE_USAGE.split('\n')
+  .map((line) => `  ${line}`)
+  .join('\n')}
 `;

@@ -44,15 +44,22 @@ function modelOf(live: LiveTable): Table {
 }
 
 /** Answer a CLASSIFY request. */
-export function classifyCommand(store: TableStore, json: Uint8Array): { status: number; body?: Uint8Array; message?: string } {
+export function classifyCommand(
+  store: TableStore,
+  json: Uint8Array,
+): { status: number; body?: Uint8Array; message?: string } {
   let request: { table?: unknown; hook?: unknown; packet?: unknown };
   try {
     request = JSON.parse(decoder.decode(json)) as typeof request;
     if (typeof request !== 'object' || request === null) throw new Error('not an object');
   } catch (error) {
-    return { status: -Errno.EINVAL, message: `CLASSIFY: request is not a JSON object (${(error as Error).message})` };
+    return {
+      status: -Errno.EINVAL,
+      message: `CLASSIFY: request is not a JSON object (${(error as Error).message})`,
+    };
   }
-  if (typeof request.table !== 'string' || typeof request.hook !== 'string') return { status: -Errno.EINVAL, message: 'CLASSIFY: "table" and "hook" must be strings' };
+  if (typeof request.table !== 'string' || typeof request.hook !== 'string')
+    return { status: -Errno.EINVAL, message: 'CLASSIFY: "table" and "hook" must be strings' };
   const live = store.get(request.table);
   if (!live) return { status: -Errno.ENOENT, message: `CLASSIFY: no table "${request.table}"` };
   let result;
@@ -61,10 +68,16 @@ export function classifyCommand(store: TableStore, json: Uint8Array): { status: 
     packet = parsePacket(request.packet);
     result = classify(modelOf(live), request.hook, packet);
   } catch (error) {
-    if (error instanceof RangeError) return { status: -Errno.EINVAL, message: `CLASSIFY: ${error.message}` };
+    if (error instanceof RangeError)
+      return { status: -Errno.EINVAL, message: `CLASSIFY: ${error.message}` };
     throw error;
   }
-  const reply: ClassifyReply = { verdict: result.verdict, rule: result.decidedBy, logs: result.logs, counters: [] };
+  const reply: ClassifyReply = {
+    verdict: result.verdict,
+    rule: result.decidedBy,
+    logs: result.logs,
+    counters: [],
+  };
   if (result.verdict === 'CANNOT_EVALUATE') {
     reply.cannotEvaluate = { ...result.extension, reason: result.reason };
   } else {
@@ -73,7 +86,11 @@ export function classifyCommand(store: TableStore, json: Uint8Array): { status: 
     for (const { entry, position } of result.matchedEntries) {
       live.counters[2 * entry] = (live.counters[2 * entry] ?? 0n) + 1n;
       live.counters[2 * entry + 1] = (live.counters[2 * entry + 1] ?? 0n) + length;
-      reply.counters.push({ ...position, packets: Number(live.counters[2 * entry]), bytes: Number(live.counters[2 * entry + 1]) });
+      reply.counters.push({
+        ...position,
+        packets: Number(live.counters[2 * entry]),
+        bytes: Number(live.counters[2 * entry + 1]),
+      });
     }
   }
   return { status: 0, body: encoder.encode(JSON.stringify(reply)) };

@@ -51,7 +51,10 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
   function dispatch(request: MboxRequest): { status: number; body?: Uint8Array; message?: string } {
     if (request.isSet) {
       if (request.data.length !== request.len) {
-        return { status: -Errno.EINVAL, message: `set ${request.cmd}: len ${request.len} but ${request.data.length} option bytes carried` };
+        return {
+          status: -Errno.EINVAL,
+          message: `set ${request.cmd}: len ${request.len} but ${request.data.length} option bytes carried`,
+        };
       }
       switch (request.cmd) {
         case IPT_SO_SET_REPLACE:
@@ -62,7 +65,11 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
           return { status: -Errno.EINVAL, message: `set: unknown option ${request.cmd}` };
       }
     }
-    if (request.len > MAX_GET_LEN) return { status: -Errno.EINVAL, message: `get ${request.cmd}: len ${request.len} is larger than any answer (${MAX_GET_LEN})` };
+    if (request.len > MAX_GET_LEN)
+      return {
+        status: -Errno.EINVAL,
+        message: `get ${request.cmd}: len ${request.len} is larger than any answer (${MAX_GET_LEN})`,
+      };
     switch (request.cmd) {
       case 0:
         return { status: 0 }; // health check (bpfilter's post-start)
@@ -75,7 +82,15 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
       case IPT_SO_GET_REVISION_TARGET:
         return getRevision('target', callerBuffer(request.data, request.len));
       case UMD_CMD_TABLE_NAMES:
-        return { status: 0, body: encoder.encode(store.names().map((n) => `${n}\n`).join('')) };
+        return {
+          status: 0,
+          body: encoder.encode(
+            store
+              .names()
+              .map((n) => `${n}\n`)
+              .join(''),
+          ),
+        };
       case UMD_CMD_CLASSIFY:
         return classifyCommand(store, request.data.subarray(0, request.len));
       default:
@@ -92,7 +107,9 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
         return encodeMboxReply(-Errno.EINVAL);
       }
       if (request.data.length > request.len) {
-        log(`bpfilter: cmd ${request.cmd}: ${request.data.length} option bytes carried, more than len ${request.len}`);
+        log(
+          `bpfilter: cmd ${request.cmd}: ${request.data.length} option bytes carried, more than len ${request.len}`,
+        );
         return encodeMboxReply(-Errno.EINVAL);
       }
       let result: { status: number; body?: Uint8Array; message?: string };
@@ -100,7 +117,10 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
         result = dispatch(request);
       } catch (error) {
         // A bug, not bad input: report it as the kernel would report an internal fault.
-        result = { status: -Errno.EFAULT, message: `internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}` };
+        result = {
+          status: -Errno.EFAULT,
+          message: `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        };
       }
       if (result.message) log(`bpfilter: ${result.message} (errno ${-result.status})`);
       return encodeMboxReply(result.status, result.status >= 0 ? result.body : undefined);

@@ -58,9 +58,35 @@ const bit = (hook: number) => 1 << hook;
 
 /** IPv4 matches: name -> spec. Revisions measured on Linux 6.18 (`GET_REVISION_MATCH`). */
 export const MATCHES: ReadonlyMap<string, ExtensionSpec> = new Map<string, ExtensionSpec>([
-  ['tcp', { revisions: [0], size: XT_TCP_SIZE, proto: IPPROTO_TCP, check: ({ data }) => ((data[11] ?? 0) & ~XT_TCP_INV_MASK ? 'tcp: unknown invflags' : undefined) }],
-  ['udp', { revisions: [0], size: XT_UDP_SIZE, proto: IPPROTO_UDP, check: ({ data }) => ((data[8] ?? 0) & ~XT_UDP_INV_MASK ? 'udp: unknown invflags' : undefined) }],
-  ['icmp', { revisions: [0], size: IPT_ICMP_SIZE, proto: IPPROTO_ICMP, check: ({ data }) => ((data[3] ?? 0) & ~IPT_ICMP_INV ? 'icmp: unknown invflags' : undefined) }],
+  [
+    'tcp',
+    {
+      revisions: [0],
+      size: XT_TCP_SIZE,
+      proto: IPPROTO_TCP,
+      check: ({ data }) =>
+        (data[11] ?? 0) & ~XT_TCP_INV_MASK ? 'tcp: unknown invflags' : undefined,
+    },
+  ],
+  [
+    'udp',
+    {
+      revisions: [0],
+      size: XT_UDP_SIZE,
+      proto: IPPROTO_UDP,
+      check: ({ data }) =>
+        (data[8] ?? 0) & ~XT_UDP_INV_MASK ? 'udp: unknown invflags' : undefined,
+    },
+  ],
+  [
+    'icmp',
+    {
+      revisions: [0],
+      size: IPT_ICMP_SIZE,
+      proto: IPPROTO_ICMP,
+      check: ({ data }) => ((data[3] ?? 0) & ~IPT_ICMP_INV ? 'icmp: unknown invflags' : undefined),
+    },
+  ],
   ['udplite', { revisions: [0] }],
   ['limit', { revisions: [0] }],
   ['comment', { revisions: [0] }],
@@ -126,7 +152,8 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = new Map<string, Exten
       check: ({ data, proto, invflags }) => {
         const withValue = decodeRejectInfo(data);
         if (withValue === IPT_ICMP_ECHOREPLY) return 'REJECT: ECHOREPLY is not supported';
-        if (withValue === IPT_TCP_RESET && (proto !== IPPROTO_TCP || invflags & IPT_INV_PROTO)) return 'REJECT: TCP_RESET is only valid for -p tcp';
+        if (withValue === IPT_TCP_RESET && (proto !== IPPROTO_TCP || invflags & IPT_INV_PROTO))
+          return 'REJECT: TCP_RESET is only valid for -p tcp';
         return undefined;
       },
     },
@@ -138,7 +165,8 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = new Map<string, Exten
       size: IPT_LOG_INFO_SIZE,
       check: ({ data }) => {
         if ((data[0] ?? 0) > 7) return 'LOG: level is above 7';
-        if (!hasNul(data, 2, IPT_LOG_PREFIX_SIZE) || data[2 + IPT_LOG_PREFIX_SIZE - 1] !== 0) return 'LOG: prefix is not NUL-terminated';
+        if (!hasNul(data, 2, IPT_LOG_PREFIX_SIZE) || data[2 + IPT_LOG_PREFIX_SIZE - 1] !== 0)
+          return 'LOG: prefix is not NUL-terminated';
         return undefined;
       },
     },

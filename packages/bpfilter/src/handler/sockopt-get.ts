@@ -36,28 +36,50 @@ export function callerBuffer(data: Uint8Array, len: number): Uint8Array {
 
 /** `IPT_SO_GET_INFO`. */
 export function getInfo(store: TableStore, buffer: Uint8Array): GetResult {
-  if (buffer.length !== IPT_GETINFO_SIZE) return { status: -Errno.EINVAL, message: `GET_INFO: length ${buffer.length} != ${IPT_GETINFO_SIZE}` };
+  if (buffer.length !== IPT_GETINFO_SIZE)
+    return {
+      status: -Errno.EINVAL,
+      message: `GET_INFO: length ${buffer.length} != ${IPT_GETINFO_SIZE}`,
+    };
   const name = readCString(buffer, 0, XT_TABLE_MAXNAMELEN - 1);
   const live = store.get(name);
   if (!live) return { status: -Errno.ENOENT, message: `GET_INFO: no table "${name}"` };
   const t = live.table;
   return {
     status: 0,
-    body: encodeGetinfo({ name, validHooks: t.validHooks, hookEntry: t.hookEntry, underflow: t.underflow, numEntries: t.numEntries, size: t.size }),
+    body: encodeGetinfo({
+      name,
+      validHooks: t.validHooks,
+      hookEntry: t.hookEntry,
+      underflow: t.underflow,
+      numEntries: t.numEntries,
+      size: t.size,
+    }),
   };
 }
 
 /** `IPT_SO_GET_ENTRIES`: the caller's buffer with the entries written as the kernel writes them. */
 export function getEntries(store: TableStore, buffer: Uint8Array): GetResult {
-  if (buffer.length < IPT_GET_ENTRIES_HEADER_SIZE) return { status: -Errno.EINVAL, message: `GET_ENTRIES: length ${buffer.length} < ${IPT_GET_ENTRIES_HEADER_SIZE}` };
+  if (buffer.length < IPT_GET_ENTRIES_HEADER_SIZE)
+    return {
+      status: -Errno.EINVAL,
+      message: `GET_ENTRIES: length ${buffer.length} < ${IPT_GET_ENTRIES_HEADER_SIZE}`,
+    };
   const header = decodeGetEntriesHeader(buffer);
   if (buffer.length !== IPT_GET_ENTRIES_HEADER_SIZE + header.size) {
-    return { status: -Errno.EINVAL, message: `GET_ENTRIES: length ${buffer.length} != ${IPT_GET_ENTRIES_HEADER_SIZE} + size ${header.size}` };
+    return {
+      status: -Errno.EINVAL,
+      message: `GET_ENTRIES: length ${buffer.length} != ${IPT_GET_ENTRIES_HEADER_SIZE} + size ${header.size}`,
+    };
   }
   const name = readCString(buffer, 0, XT_TABLE_MAXNAMELEN - 1);
   const live = store.get(name);
   if (!live) return { status: -Errno.ENOENT, message: `GET_ENTRIES: no table "${name}"` };
-  if (header.size !== live.table.size) return { status: -Errno.EAGAIN, message: `GET_ENTRIES: size ${header.size} != table size ${live.table.size} (table changed?)` };
+  if (header.size !== live.table.size)
+    return {
+      status: -Errno.EAGAIN,
+      message: `GET_ENTRIES: size ${header.size} != table size ${live.table.size} (table changed?)`,
+    };
   copyEntriesToUser(live, buffer.subarray(IPT_GET_ENTRIES_HEADER_SIZE));
   return { status: 0, body: buffer };
 }
@@ -82,7 +104,12 @@ function copyEntriesToUser(live: LiveTable, out: Uint8Array): void {
   });
 }
 
-function copyObject(entries: Uint8Array, out: Uint8Array, pos: number, kind: 'match' | 'target'): number {
+function copyObject(
+  entries: Uint8Array,
+  out: Uint8Array,
+  pos: number,
+  kind: 'match' | 'target',
+): number {
   const header = decodeXtHeader(entries, pos);
   out[pos] = header.size & 0xff;
   out[pos + 1] = header.size >> 8;
@@ -94,13 +121,18 @@ function copyObject(entries: Uint8Array, out: Uint8Array, pos: number, kind: 'ma
   const known = (kind === 'match' ? MATCHES : TARGETS).get(header.name)?.size;
   const userSize = known === undefined ? dataSize : Math.min(known, dataSize);
   out.set(entries.subarray(dataStart, dataStart + userSize), dataStart);
-  if (known !== undefined) out.fill(0, dataStart + userSize, dataStart + Math.min(xtAlign(known), dataSize));
+  if (known !== undefined)
+    out.fill(0, dataStart + userSize, dataStart + Math.min(xtAlign(known), dataSize));
   return header.size;
 }
 
 /** `IPT_SO_GET_REVISION_MATCH` / `_TARGET`: nothing is copied back; the status is the answer. */
 export function getRevision(kind: 'match' | 'target', buffer: Uint8Array): GetResult {
-  if (buffer.length !== XT_GET_REVISION_SIZE) return { status: -Errno.EINVAL, message: `GET_REVISION: length ${buffer.length} != ${XT_GET_REVISION_SIZE}` };
+  if (buffer.length !== XT_GET_REVISION_SIZE)
+    return {
+      status: -Errno.EINVAL,
+      message: `GET_REVISION: length ${buffer.length} != ${XT_GET_REVISION_SIZE}`,
+    };
   const { name, revision } = decodeGetRevision(buffer);
   return { status: revisionStatus(kind, name, revision) };
 }

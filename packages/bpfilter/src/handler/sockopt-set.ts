@@ -27,24 +27,47 @@ const INT_MAX = 0x7fffffff;
 
 /** `IPT_SO_SET_REPLACE`: validate, then swap atomically; the reply carries the old counters. */
 export function setReplace(store: TableStore, data: Uint8Array): SetResult {
-  if (data.length < IPT_REPLACE_HEADER_SIZE) return { status: -Errno.EINVAL, message: `SET_REPLACE: ${data.length} bytes, shorter than ipt_replace (${IPT_REPLACE_HEADER_SIZE})` };
+  if (data.length < IPT_REPLACE_HEADER_SIZE)
+    return {
+      status: -Errno.EINVAL,
+      message: `SET_REPLACE: ${data.length} bytes, shorter than ipt_replace (${IPT_REPLACE_HEADER_SIZE})`,
+    };
   const replace = decodeReplace(data);
   const name = readCString(data, 0, XT_TABLE_MAXNAMELEN - 1);
-  if (replace.numCounters >= Math.floor(INT_MAX / XT_COUNTERS_SIZE)) return { status: -Errno.ENOMEM, message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} is too large` };
-  if (replace.numCounters === 0) return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": num_counters is 0` };
-  if (replace.size > MAX_TABLE_SIZE) return { status: -Errno.ENOMEM, message: `SET_REPLACE "${name}": size ${replace.size} is too large` };
+  if (replace.numCounters >= Math.floor(INT_MAX / XT_COUNTERS_SIZE))
+    return {
+      status: -Errno.ENOMEM,
+      message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} is too large`,
+    };
+  if (replace.numCounters === 0)
+    return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": num_counters is 0` };
+  if (replace.size > MAX_TABLE_SIZE)
+    return {
+      status: -Errno.ENOMEM,
+      message: `SET_REPLACE "${name}": size ${replace.size} is too large`,
+    };
   if (replace.entries.length !== replace.size) {
-    return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": header says ${replace.size} bytes of entries, the option carries ${replace.entries.length}` };
+    return {
+      status: -Errno.EINVAL,
+      message: `SET_REPLACE "${name}": header says ${replace.size} bytes of entries, the option carries ${replace.entries.length}`,
+    };
   }
   const result = translateTable({ ...replace, name });
-  if (!result.ok) return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };
+  if (!result.ok)
+    return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };
   const live = store.get(name);
   if (!live) return { status: -Errno.ENOENT, message: `SET_REPLACE: no table "${name}"` };
   if (replace.validHooks !== live.table.validHooks) {
-    return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": valid_hooks 0x${replace.validHooks.toString(16)} != the table's 0x${live.table.validHooks.toString(16)}` };
+    return {
+      status: -Errno.EINVAL,
+      message: `SET_REPLACE "${name}": valid_hooks 0x${replace.validHooks.toString(16)} != the table's 0x${live.table.validHooks.toString(16)}`,
+    };
   }
   if (replace.numCounters !== live.table.numEntries) {
-    return { status: -Errno.EAGAIN, message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} != the current ${live.table.numEntries} entries (table changed?)` };
+    return {
+      status: -Errno.EAGAIN,
+      message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} != the current ${live.table.numEntries} entries (table changed?)`,
+    };
   }
   const old = store.replace(live, result.table);
   return { status: 0, body: encodeCounters(old) };
@@ -52,16 +75,26 @@ export function setReplace(store: TableStore, data: Uint8Array): SetResult {
 
 /** `IPT_SO_SET_ADD_COUNTERS`: add to each entry's counters, in entry order. */
 export function setAddCounters(store: TableStore, data: Uint8Array): SetResult {
-  if (data.length < XT_COUNTERS_INFO_HEADER_SIZE) return { status: -Errno.EINVAL, message: `SET_ADD_COUNTERS: ${data.length} bytes, shorter than xt_counters_info` };
+  if (data.length < XT_COUNTERS_INFO_HEADER_SIZE)
+    return {
+      status: -Errno.EINVAL,
+      message: `SET_ADD_COUNTERS: ${data.length} bytes, shorter than xt_counters_info`,
+    };
   const { numCounters } = decodeCountersInfoHeader(data);
   const name = readCString(data, 0, XT_TABLE_MAXNAMELEN - 1);
   if (numCounters * XT_COUNTERS_SIZE !== data.length - XT_COUNTERS_INFO_HEADER_SIZE) {
-    return { status: -Errno.EINVAL, message: `SET_ADD_COUNTERS "${name}": ${numCounters} counters need ${numCounters * XT_COUNTERS_SIZE} bytes, got ${data.length - XT_COUNTERS_INFO_HEADER_SIZE}` };
+    return {
+      status: -Errno.EINVAL,
+      message: `SET_ADD_COUNTERS "${name}": ${numCounters} counters need ${numCounters * XT_COUNTERS_SIZE} bytes, got ${data.length - XT_COUNTERS_INFO_HEADER_SIZE}`,
+    };
   }
   const live = store.get(name);
   if (!live) return { status: -Errno.ENOENT, message: `SET_ADD_COUNTERS: no table "${name}"` };
   if (numCounters !== live.table.numEntries) {
-    return { status: -Errno.EINVAL, message: `SET_ADD_COUNTERS "${name}": ${numCounters} counters for ${live.table.numEntries} entries` };
+    return {
+      status: -Errno.EINVAL,
+      message: `SET_ADD_COUNTERS "${name}": ${numCounters} counters for ${live.table.numEntries} entries`,
+    };
   }
   const view = viewOf(data);
   for (let i = 0; i < numCounters; i++) {

@@ -28,7 +28,12 @@ export class TableStore {
     if (existing) return existing;
     if (!BUILTIN_TABLES.has(name)) return undefined;
     const table = initialTable(name);
-    const live: LiveTable = { name, table, counters: new BigUint64Array(table.numEntries * 2), generation: 0 };
+    const live: LiveTable = {
+      name,
+      table,
+      counters: new BigUint64Array(table.numEntries * 2),
+      generation: 0,
+    };
     this.#tables.set(name, live);
     this.#order.unshift(name);
     return live;
@@ -52,6 +57,7 @@ export class TableStore {
 /** The counters of a table as `xt_counters` records. */
 export function countersOf(live: LiveTable): XtCounters[] {
   const out: XtCounters[] = [];
-  for (let i = 0; i < live.table.numEntries; i++) out.push({ packets: live.counters[2 * i] ?? 0n, bytes: live.counters[2 * i + 1] ?? 0n });
+  for (let i = 0; i < live.table.numEntries; i++)
+    out.push({ packets: live.counters[2 * i] ?? 0n, bytes: live.counters[2 * i + 1] ?? 0n });
   return out;
 }

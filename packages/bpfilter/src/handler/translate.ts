@@ -66,7 +66,9 @@ export interface TranslatedTable {
 }
 
 /** The validator's answer. */
-export type TranslateResult = { ok: true; table: TranslatedTable } | { ok: false; errno: number; message: string };
+export type TranslateResult =
+  | { ok: true; table: TranslatedTable }
+  | { ok: false; errno: number; message: string };
 
 const UNSET = 0xffffffff;
 const MARK = 1 << NF_INET_NUMHOOKS;
@@ -92,7 +94,10 @@ export function translateTable(input: TranslateInput): TranslateResult {
 }
 
 function targetName(entries: Uint8Array, offset: number, view: DataView): string {
-  return decodeXtHeader(entries, offset + view.getUint16(offset + IptEntryOffset.targetOffset, true)).name;
+  return decodeXtHeader(
+    entries,
+    offset + view.getUint16(offset + IptEntryOffset.targetOffset, true),
+  ).name;
 }
 
 /** `unconditional()`: no matches and an all-zero `ipt_ip`. */
@@ -114,7 +119,11 @@ function verdictOk(verdict: number): boolean {
 
 function translate(input: TranslateInput): TranslatedTable {
   const { size, numEntries, validHooks } = input;
-  if (input.entries.length < size) refuse(Errno.EINVAL, `the request carries ${input.entries.length} bytes of entries, the header says ${size}`);
+  if (input.entries.length < size)
+    refuse(
+      Errno.EINVAL,
+      `the request carries ${input.entries.length} bytes of entries, the header says ${size}`,
+    );
   const entries = input.entries.slice(0, size);
   const view = viewOf(entries);
   const hookEntry: number[] = [UNSET, UNSET, UNSET, UNSET, UNSET];
@@ -130,7 +139,11 @@ function translate(input: TranslateInput): TranslatedTable {
       if (!(validHooks & (1 << h))) continue;
       if (offset === input.hookEntry[h]) hookEntry[h] = offset;
       if (offset === input.underflow[h]) {
-        if (!isUnderflowOk(entries, view, offset)) refuse(Errno.EINVAL, `${where}: the underflow (policy) of hook ${h} is not an unconditional ACCEPT or DROP`);
+        if (!isUnderflowOk(entries, view, offset))
+          refuse(
+            Errno.EINVAL,
+            `${where}: the underflow (policy) of hook ${h} is not an unconditional ACCEPT or DROP`,
+          );
         underflow[h] = offset;
       }
     }
@@ -141,43 +154,91 @@ function translate(input: TranslateInput): TranslatedTable {
     offsets.push(offset);
     offset += view.getUint16(offset + IptEntryOffset.nextOffset, true);
   }
-  if (offsets.length !== numEntries) refuse(Errno.EINVAL, `num_entries is ${numEntries} but the blob holds ${offsets.length} entries`);
+  if (offsets.length !== numEntries)
+    refuse(
+      Errno.EINVAL,
+      `num_entries is ${numEntries} but the blob holds ${offsets.length} entries`,
+    );
 
   checkTableHooks(hookEntry, underflow, validHooks);
   const entryIndex = new Map<number, number>(offsets.map((o, i) => [o, i]));
   const loop = markSourceChains(entries, view, size, validHooks, hookEntry, entryIndex);
   if (loop) refuse(Errno.ELOOP, loop);
-  offsets.forEach((o, i) => checkExtensions(entries, view, o, `entry ${i} at offset ${o}`, input.name));
+  offsets.forEach((o, i) =>
+    checkExtensions(entries, view, o, `entry ${i} at offset ${o}`, input.name),
+  );
   checkChainLayout(entries, view, offsets, entryIndex, hookEntry, underflow, validHooks);
 
-  return { validHooks, hookEntry: hookEntry as HookOffsets, underflow: underflow as HookOffsets, numEntries, size, entries, offsets };
+  return {
+    validHooks,
+    hookEntry: hookEntry as HookOffsets,
+    underflow: underflow as HookOffsets,
+    numEntries,
+    size,
+    entries,
+    offsets,
+  };
 }
 
 /** `check_entry_size_and_hooks` + `ip_checkentry` + `xt_check_entry_offsets`. */
-function checkEntrySize(entries: Uint8Array, view: DataView, offset: number, limit: number, where: string): void {
+function checkEntrySize(
+  entries: Uint8Array,
+  view: DataView,
+  offset: number,
+  limit: number,
+  where: string,
+): void {
   if (offset % 8 !== 0) refuse(Errno.EINVAL, `${where}: not 8-byte aligned`);
-  if (offset + IPT_ENTRY_SIZE >= limit) refuse(Errno.EINVAL, `${where}: the entry header runs past the end of the table (size ${limit})`);
+  if (offset + IPT_ENTRY_SIZE >= limit)
+    refuse(
+      Errno.EINVAL,
+      `${where}: the entry header runs past the end of the table (size ${limit})`,
+    );
   const next = view.getUint16(offset + IptEntryOffset.nextOffset, true);
-  if (offset + next > limit) refuse(Errno.EINVAL, `${where}: next_offset ${next} runs past the end of the table (size ${limit})`);
-  if (next < IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE) refuse(Errno.EINVAL, `${where}: next_offset ${next} is smaller than an entry with a target`);
+  if (offset + next > limit)
+    refuse(
+      Errno.EINVAL,
+      `${where}: next_offset ${next} runs past the end of the table (size ${limit})`,
+    );
+  if (next < IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE)
+    refuse(Errno.EINVAL, `${where}: next_offset ${next} is smaller than an entry with a target`);
   const flags = entries[offset + IptEntryOffset.flags] ?? 0;
   const invflags = entries[offset + IptEntryOffset.invflags] ?? 0;
-  if (flags & ~IPT_F_MASK) refuse(Errno.EINVAL, `${where}: unknown ip flags 0x${flags.toString(16)}`);
-  if (invflags & ~IPT_INV_MASK) refuse(Errno.EINVAL, `${where}: unknown ip invflags 0x${invflags.toString(16)}`);
+  if (flags & ~IPT_F_MASK)
+    refuse(Errno.EINVAL, `${where}: unknown ip flags 0x${flags.toString(16)}`);
+  if (invflags & ~IPT_INV_MASK)
+    refuse(Errno.EINVAL, `${where}: unknown ip invflags 0x${invflags.toString(16)}`);
 
   const targetOffset = view.getUint16(offset + IptEntryOffset.targetOffset, true);
-  if (targetOffset < IPT_ENTRY_SIZE) refuse(Errno.EINVAL, `${where}: target_offset ${targetOffset} points inside the entry header`);
-  if (targetOffset + XT_OBJECT_HEADER_SIZE > next) refuse(Errno.EINVAL, `${where}: target_offset ${targetOffset} leaves no room for a target before next_offset ${next}`);
+  if (targetOffset < IPT_ENTRY_SIZE)
+    refuse(Errno.EINVAL, `${where}: target_offset ${targetOffset} points inside the entry header`);
+  if (targetOffset + XT_OBJECT_HEADER_SIZE > next)
+    refuse(
+      Errno.EINVAL,
+      `${where}: target_offset ${targetOffset} leaves no room for a target before next_offset ${next}`,
+    );
   const target = decodeXtHeader(entries, offset + targetOffset);
-  if (target.size < XT_OBJECT_HEADER_SIZE) refuse(Errno.EINVAL, `${where}: target size ${target.size} is smaller than its header`);
-  if (targetOffset + target.size > next) refuse(Errno.EINVAL, `${where}: the target (size ${target.size}) runs past next_offset ${next}`);
+  if (target.size < XT_OBJECT_HEADER_SIZE)
+    refuse(Errno.EINVAL, `${where}: target size ${target.size} is smaller than its header`);
+  if (targetOffset + target.size > next)
+    refuse(
+      Errno.EINVAL,
+      `${where}: the target (size ${target.size}) runs past next_offset ${next}`,
+    );
   if (target.name === XT_STANDARD_TARGET) {
-    if (xtAlign(targetOffset + XT_STANDARD_TARGET_SIZE) !== next) refuse(Errno.EINVAL, `${where}: a standard target must end the entry (next_offset ${next})`);
+    if (xtAlign(targetOffset + XT_STANDARD_TARGET_SIZE) !== next)
+      refuse(Errno.EINVAL, `${where}: a standard target must end the entry (next_offset ${next})`);
     const verdict = view.getInt32(offset + targetOffset + XT_OBJECT_HEADER_SIZE, true);
     if (!verdictOk(verdict)) refuse(Errno.EINVAL, `${where}: invalid standard verdict ${verdict}`);
   } else if (target.name === XT_ERROR_TARGET) {
-    if (target.size !== XT_ERROR_TARGET_SIZE || !hasNul(entries, offset + targetOffset + XT_OBJECT_HEADER_SIZE, 30)) {
-      refuse(Errno.EINVAL, `${where}: malformed ERROR target (size ${target.size}, name must be NUL-terminated)`);
+    if (
+      target.size !== XT_ERROR_TARGET_SIZE ||
+      !hasNul(entries, offset + targetOffset + XT_OBJECT_HEADER_SIZE, 30)
+    ) {
+      refuse(
+        Errno.EINVAL,
+        `${where}: malformed ERROR target (size ${target.size}, name must be NUL-terminated)`,
+      );
     }
   }
   // xt_check_entry_match: matches tile [112, target_offset) exactly.
@@ -186,10 +247,16 @@ function checkEntrySize(entries: Uint8Array, view: DataView, offset: number, lim
   let index = 0;
   while (length > 0) {
     if (pos % 8 !== 0) refuse(Errno.EINVAL, `${where}: match ${index} is not 8-byte aligned`);
-    if (length < XT_OBJECT_HEADER_SIZE) refuse(Errno.EINVAL, `${where}: ${length} bytes before the target are too few for a match`);
+    if (length < XT_OBJECT_HEADER_SIZE)
+      refuse(Errno.EINVAL, `${where}: ${length} bytes before the target are too few for a match`);
     const matchSize = view.getUint16(pos, true);
-    if (matchSize < XT_OBJECT_HEADER_SIZE) refuse(Errno.EINVAL, `${where}: match ${index} size ${matchSize} is smaller than its header`);
-    if (matchSize > length) refuse(Errno.EINVAL, `${where}: match ${index} (size ${matchSize}) runs past target_offset ${targetOffset}`);
+    if (matchSize < XT_OBJECT_HEADER_SIZE)
+      refuse(Errno.EINVAL, `${where}: match ${index} size ${matchSize} is smaller than its header`);
+    if (matchSize > length)
+      refuse(
+        Errno.EINVAL,
+        `${where}: match ${index} (size ${matchSize}) runs past target_offset ${targetOffset}`,
+      );
     length -= matchSize;
     pos += matchSize;
     index++;
@@ -234,10 +301,18 @@ function checkTableHooks(hookEntry: number[], underflow: number[], validHooks: n
  * `comefrom` which hooks reach each entry; a loop, a jump off an entry boundary or a fall
  * off the end is refused. Returns a message on failure.
  */
-function markSourceChains(entries: Uint8Array, view: DataView, size: number, validHooks: number, hookEntry: number[], entryIndex: Map<number, number>): string | undefined {
+function markSourceChains(
+  entries: Uint8Array,
+  view: DataView,
+  size: number,
+  validHooks: number,
+  hookEntry: number[],
+  entryIndex: Map<number, number>,
+): string | undefined {
   const back = new Map<number, number>();
   const comefromAt = (e: number) => view.getUint32(e + IptEntryOffset.comefrom, true);
-  const setComefrom = (e: number, value: number) => view.setUint32(e + IptEntryOffset.comefrom, value >>> 0, true);
+  const setComefrom = (e: number, value: number) =>
+    view.setUint32(e + IptEntryOffset.comefrom, value >>> 0, true);
   const nextOf = (e: number) => view.getUint16(e + IptEntryOffset.nextOffset, true);
 
   for (let hook = 0; hook < NF_INET_NUMHOOKS; hook++) {
@@ -247,9 +322,13 @@ function markSourceChains(entries: Uint8Array, view: DataView, size: number, val
     back.set(e, pos);
     for (;;) {
       const isStandard = targetName(entries, e, view) === XT_STANDARD_TARGET;
-      const verdict = view.getInt32(e + view.getUint16(e + IptEntryOffset.targetOffset, true) + XT_OBJECT_HEADER_SIZE, true);
+      const verdict = view.getInt32(
+        e + view.getUint16(e + IptEntryOffset.targetOffset, true) + XT_OBJECT_HEADER_SIZE,
+        true,
+      );
       const visited = comefromAt(e) & (1 << hook);
-      if (comefromAt(e) & MARK) return `hook ${hook}: loop through entry ${entryIndex.get(e)} at offset ${e}`;
+      if (comefromAt(e) & MARK)
+        return `hook ${hook}: loop through entry ${entryIndex.get(e)} at offset ${e}`;
       setComefrom(e, comefromAt(e) | (1 << hook) | MARK);
 
       if ((isUnconditional(entries, e, view) && isStandard && verdict < 0) || visited) {
@@ -270,16 +349,19 @@ function markSourceChains(entries: Uint8Array, view: DataView, size: number, val
         if (done) break;
         const step = nextOf(e);
         e = pos + step;
-        if (pos + step >= size) return `hook ${hook}: falls off the end of the table after the entry at offset ${pos}`;
+        if (pos + step >= size)
+          return `hook ${hook}: falls off the end of the table after the entry at offset ${pos}`;
         back.set(e, pos);
         pos += step;
       } else {
         let newpos = verdict;
         if (isStandard && newpos >= 0) {
-          if (!entryIndex.has(newpos)) return `hook ${hook}: entry ${entryIndex.get(e)} at offset ${e} jumps to offset ${newpos}, which is not an entry boundary`;
+          if (!entryIndex.has(newpos))
+            return `hook ${hook}: entry ${entryIndex.get(e)} at offset ${e} jumps to offset ${newpos}, which is not an entry boundary`;
         } else {
           newpos = pos + nextOf(e);
-          if (newpos >= size) return `hook ${hook}: falls off the end of the table after the entry at offset ${pos}`;
+          if (newpos >= size)
+            return `hook ${hook}: falls off the end of the table after the entry at offset ${pos}`;
         }
         e = newpos;
         back.set(e, pos);
@@ -291,7 +373,13 @@ function markSourceChains(entries: Uint8Array, view: DataView, size: number, val
 }
 
 /** `find_check_entry`: each match and the target exist in that revision and pass their checks. */
-function checkExtensions(entries: Uint8Array, view: DataView, offset: number, where: string, tableName: string): void {
+function checkExtensions(
+  entries: Uint8Array,
+  view: DataView,
+  offset: number,
+  where: string,
+  tableName: string,
+): void {
   const targetOffset = view.getUint16(offset + IptEntryOffset.targetOffset, true);
   const proto = view.getUint16(offset + IptEntryOffset.proto, true);
   const invflags = entries[offset + IptEntryOffset.invflags] ?? 0;
@@ -299,12 +387,29 @@ function checkExtensions(entries: Uint8Array, view: DataView, offset: number, wh
   let pos = offset + IPT_ENTRY_SIZE;
   while (pos < offset + targetOffset) {
     const header = decodeXtHeader(entries, pos);
-    checkExtension('match', MATCHES.get(header.name), header, entries.subarray(pos + XT_OBJECT_HEADER_SIZE, pos + header.size), { proto, invflags, hookMask, tableName }, where);
+    checkExtension(
+      'match',
+      MATCHES.get(header.name),
+      header,
+      entries.subarray(pos + XT_OBJECT_HEADER_SIZE, pos + header.size),
+      { proto, invflags, hookMask, tableName },
+      where,
+    );
     pos += header.size;
   }
   const target = decodeXtHeader(entries, offset + targetOffset);
-  const targetData = entries.subarray(offset + targetOffset + XT_OBJECT_HEADER_SIZE, offset + targetOffset + target.size);
-  checkExtension('target', TARGETS.get(target.name), target, targetData, { proto, invflags, hookMask, tableName }, where);
+  const targetData = entries.subarray(
+    offset + targetOffset + XT_OBJECT_HEADER_SIZE,
+    offset + targetOffset + target.size,
+  );
+  checkExtension(
+    'target',
+    TARGETS.get(target.name),
+    target,
+    targetData,
+    { proto, invflags, hookMask, tableName },
+    where,
+  );
 }
 
 function checkExtension(
@@ -318,13 +423,26 @@ function checkExtension(
   const label = `${where}: ${kind} "${header.name}" revision ${header.revision}`;
   if (!spec) refuse(Errno.ENOENT, `${label}: no such ${kind}`);
   // The kernel's lookup falls back to NFPROTO_UNSPEC, whose "not found" wins: ENOENT (measured).
-  if (!spec.revisions.includes(header.revision)) refuse(Errno.ENOENT, `${label}: revision not supported (have ${spec.revisions.join(', ')})`);
+  if (!spec.revisions.includes(header.revision))
+    refuse(Errno.ENOENT, `${label}: revision not supported (have ${spec.revisions.join(', ')})`);
   if (spec.size !== undefined && xtAlign(spec.size) !== header.size - XT_OBJECT_HEADER_SIZE) {
-    refuse(Errno.EINVAL, `${label}: data size ${header.size - XT_OBJECT_HEADER_SIZE} != ${xtAlign(spec.size)}`);
+    refuse(
+      Errno.EINVAL,
+      `${label}: data size ${header.size - XT_OBJECT_HEADER_SIZE} != ${xtAlign(spec.size)}`,
+    );
   }
-  if (spec.table !== undefined && spec.table !== rule.tableName) refuse(Errno.EINVAL, `${label}: only valid in table "${spec.table}"`);
-  if (spec.hooks !== undefined && rule.hookMask & ~spec.hooks) refuse(Errno.EINVAL, `${label}: used from hook mask 0x${rule.hookMask.toString(16)}, valid only in 0x${spec.hooks.toString(16)}`);
-  if (spec.proto !== undefined && (spec.proto !== rule.proto || rule.invflags & IPT_INV_PROTO)) refuse(Errno.EINVAL, `${label}: needs protocol ${spec.proto} (not inverted), rule has ${rule.proto}`);
+  if (spec.table !== undefined && spec.table !== rule.tableName)
+    refuse(Errno.EINVAL, `${label}: only valid in table "${spec.table}"`);
+  if (spec.hooks !== undefined && rule.hookMask & ~spec.hooks)
+    refuse(
+      Errno.EINVAL,
+      `${label}: used from hook mask 0x${rule.hookMask.toString(16)}, valid only in 0x${spec.hooks.toString(16)}`,
+    );
+  if (spec.proto !== undefined && (spec.proto !== rule.proto || rule.invflags & IPT_INV_PROTO))
+    refuse(
+      Errno.EINVAL,
+      `${label}: needs protocol ${spec.proto} (not inverted), rule has ${rule.proto}`,
+    );
   const problem = spec.check?.({ proto: rule.proto, invflags: rule.invflags, data });
   if (problem) refuse(Errno.EINVAL, `${where}: ${problem}`);
 }
@@ -336,10 +454,22 @@ function checkExtension(
  * and an unconditional RETURN; then the final ERROR entry. Jumps land on the first entry of
  * a user chain, or on the next entry (a rule without a target; never with the goto flag).
  */
-function checkChainLayout(entries: Uint8Array, view: DataView, offsets: number[], entryIndex: Map<number, number>, hookEntry: number[], underflow: number[], validHooks: number): void {
+function checkChainLayout(
+  entries: Uint8Array,
+  view: DataView,
+  offsets: number[],
+  entryIndex: Map<number, number>,
+  hookEntry: number[],
+  underflow: number[],
+  validHooks: number,
+): void {
   const last = offsets.length - 1;
   const lastOffset = offsets[last] ?? 0;
-  if (targetName(entries, lastOffset, view) !== XT_ERROR_TARGET) refuse(Errno.EINVAL, `entry ${last} at offset ${lastOffset}: the table must end with an ERROR entry`);
+  if (targetName(entries, lastOffset, view) !== XT_ERROR_TARGET)
+    refuse(
+      Errno.EINVAL,
+      `entry ${last} at offset ${lastOffset}: the table must end with an ERROR entry`,
+    );
 
   // Built-in chains, back to back.
   let expected = 0;
@@ -347,11 +477,20 @@ function checkChainLayout(entries: Uint8Array, view: DataView, offsets: number[]
     if (!(validHooks & (1 << h))) continue;
     const start = hookEntry[h] ?? UNSET;
     const end = underflow[h] ?? UNSET;
-    if (start !== expected) refuse(Errno.EINVAL, `hook ${h}: its chain starts at offset ${start}, expected ${expected} (built-in chains are laid out back to back in hook order)`);
-    if (end < start) refuse(Errno.EINVAL, `hook ${h}: underflow ${end} is before its hook entry ${start}`);
+    if (start !== expected)
+      refuse(
+        Errno.EINVAL,
+        `hook ${h}: its chain starts at offset ${start}, expected ${expected} (built-in chains are laid out back to back in hook order)`,
+      );
+    if (end < start)
+      refuse(Errno.EINVAL, `hook ${h}: underflow ${end} is before its hook entry ${start}`);
     for (let i = entryIndex.get(start) ?? 0; i < (entryIndex.get(end) ?? 0); i++) {
       const o = offsets[i] ?? 0;
-      if (targetName(entries, o, view) === XT_ERROR_TARGET) refuse(Errno.EINVAL, `hook ${h}: entry ${i} at offset ${o} is an ERROR entry inside a built-in chain`);
+      if (targetName(entries, o, view) === XT_ERROR_TARGET)
+        refuse(
+          Errno.EINVAL,
+          `hook ${h}: entry ${i} at offset ${o} is an ERROR entry inside a built-in chain`,
+        );
     }
     expected = end + view.getUint16(end + IptEntryOffset.nextOffset, true);
   }
@@ -360,20 +499,37 @@ function checkChainLayout(entries: Uint8Array, view: DataView, offsets: number[]
   const chainStarts = new Set<number>();
   const names = new Set<string>();
   const firstUser = entryIndex.get(expected);
-  if (firstUser === undefined) refuse(Errno.EINVAL, `offset ${expected}: no entry after the built-in chains`);
+  if (firstUser === undefined)
+    refuse(Errno.EINVAL, `offset ${expected}: no entry after the built-in chains`);
   let i: number = firstUser;
   while (i < last) {
     const head = offsets[i] ?? 0;
-    if (targetName(entries, head, view) !== XT_ERROR_TARGET) refuse(Errno.EINVAL, `entry ${i} at offset ${head}: a user chain must start with an ERROR entry naming it`);
+    if (targetName(entries, head, view) !== XT_ERROR_TARGET)
+      refuse(
+        Errno.EINVAL,
+        `entry ${i} at offset ${head}: a user chain must start with an ERROR entry naming it`,
+      );
     const name = readErrorName(entries, head + IPT_ENTRY_SIZE);
-    if (name === '' || names.has(name)) refuse(Errno.EINVAL, `entry ${i} at offset ${head}: user chain name "${name}" is empty or repeated`);
+    if (name === '' || names.has(name))
+      refuse(
+        Errno.EINVAL,
+        `entry ${i} at offset ${head}: user chain name "${name}" is empty or repeated`,
+      );
     names.add(name);
     let j: number = i + 1;
     while (j < last && targetName(entries, offsets[j] ?? 0, view) !== XT_ERROR_TARGET) j++;
     const tail = offsets[j - 1] ?? 0;
     const tailVerdict = view.getInt32(tail + IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE, true);
-    if (j - 1 === i || !isUnconditional(entries, tail, view) || targetName(entries, tail, view) !== XT_STANDARD_TARGET || tailVerdict !== VERDICT_RETURN) {
-      refuse(Errno.EINVAL, `user chain "${name}" (entry ${i} at offset ${head}) must end with an unconditional RETURN entry`);
+    if (
+      j - 1 === i ||
+      !isUnconditional(entries, tail, view) ||
+      targetName(entries, tail, view) !== XT_STANDARD_TARGET ||
+      tailVerdict !== VERDICT_RETURN
+    ) {
+      refuse(
+        Errno.EINVAL,
+        `user chain "${name}" (entry ${i} at offset ${head}) must end with an unconditional RETURN entry`,
+      );
     }
     chainStarts.add(offsets[i + 1] ?? 0);
     i = j;
@@ -381,14 +537,25 @@ function checkChainLayout(entries: Uint8Array, view: DataView, offsets: number[]
 
   offsets.forEach((o, index) => {
     if (targetName(entries, o, view) !== XT_STANDARD_TARGET) return;
-    const verdict = view.getInt32(o + view.getUint16(o + IptEntryOffset.targetOffset, true) + XT_OBJECT_HEADER_SIZE, true);
+    const verdict = view.getInt32(
+      o + view.getUint16(o + IptEntryOffset.targetOffset, true) + XT_OBJECT_HEADER_SIZE,
+      true,
+    );
     if (verdict < 0) return;
     // A rule without a target: libiptc jumps to the very next entry (the kernel just walks on).
     if (verdict === o + view.getUint16(o + IptEntryOffset.nextOffset, true)) {
       const flags = entries[o + IptEntryOffset.flags] ?? 0;
-      if (flags & IPT_F_GOTO) refuse(Errno.EINVAL, `entry ${index} at offset ${o}: a goto to the next entry (libiptc never builds one; bpfilter reads it as a rule without a target)`);
+      if (flags & IPT_F_GOTO)
+        refuse(
+          Errno.EINVAL,
+          `entry ${index} at offset ${o}: a goto to the next entry (libiptc never builds one; bpfilter reads it as a rule without a target)`,
+        );
       return;
     }
-    if (!chainStarts.has(verdict)) refuse(Errno.EINVAL, `entry ${index} at offset ${o}: jump to offset ${verdict}, which is not the start of a user chain`);
+    if (!chainStarts.has(verdict))
+      refuse(
+        Errno.EINVAL,
+        `entry ${index} at offset ${o}: jump to offset ${verdict}, which is not the start of a user chain`,
+      );
   });
 }

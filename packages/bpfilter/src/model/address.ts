@@ -18,7 +18,8 @@ export function parseCidr(text: string): { address: number; mask: number } {
   const [addressText = '', maskText] = text.split('/', 2);
   const address = parseIpv4(addressText);
   if (maskText === undefined) return { address, mask: 0xffffffff };
-  if (/^\d{1,2}$/.test(maskText) && Number(maskText) <= 32) return { address, mask: maskOf(Number(maskText)) };
+  if (/^\d{1,2}$/.test(maskText) && Number(maskText) <= 32)
+    return { address, mask: maskOf(Number(maskText)) };
   return { address, mask: parseIpv4(maskText) };
 }
 

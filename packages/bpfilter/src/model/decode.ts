@@ -48,7 +48,17 @@ import {
   type XtObject,
 } from '../abi/index.js';
 import { formatCidr } from './address.js';
-import type { Chain, Counters, IpInversions, Match, Policy, Rule, StandardVerdict, Table, Target } from './types.js';
+import type {
+  Chain,
+  Counters,
+  IpInversions,
+  Match,
+  Policy,
+  Rule,
+  StandardVerdict,
+  Table,
+  Target,
+} from './types.js';
 
 /** What decoding needs besides the entries: GET_INFO's (or the replace header's) hook data. */
 export interface TableLayout {
@@ -81,7 +91,8 @@ export function decodeTable(name: string, layout: TableLayout, entries: Uint8Arr
     if (!(layout.validHooks & (1 << h))) continue;
     const from = indexAt.get(layout.hookEntry[h] ?? -1);
     const policy = indexAt.get(layout.underflow[h] ?? -1);
-    if (from === undefined || policy === undefined || policy < from) throw new RangeError(`hook ${h}: hook entry/underflow not on entries`);
+    if (from === undefined || policy === undefined || policy < from)
+      throw new RangeError(`hook ${h}: hook entry/underflow not on entries`);
     builtinRanges.push({ name: HOOK_NAMES[h] ?? '', from, policy });
     next = Math.max(next, policy + 1);
   }
@@ -91,7 +102,8 @@ export function decodeTable(name: string, layout: TableLayout, entries: Uint8Arr
   let i = next;
   while (i < raw.length - 1) {
     const head = raw[i];
-    if (!head || head.target.name !== XT_ERROR_TARGET) throw new RangeError(`entry ${i}: expected the ERROR entry of a user chain`);
+    if (!head || head.target.name !== XT_ERROR_TARGET)
+      throw new RangeError(`entry ${i}: expected the ERROR entry of a user chain`);
     const chainName = readErrorName(entries, head.offset + head.header.targetOffset);
     let j = i + 1;
     while (j < raw.length - 1 && raw[j]?.target.name !== XT_ERROR_TARGET) j++;
@@ -101,7 +113,8 @@ export function decodeTable(name: string, layout: TableLayout, entries: Uint8Arr
     i = j;
   }
 
-  const toRule = (entry: RawEntry, index: number) => decodeRule(entry, chainAtOffset, `entry ${index}`);
+  const toRule = (entry: RawEntry, index: number) =>
+    decodeRule(entry, chainAtOffset, `entry ${index}`);
   for (const range of builtinRanges) {
     const policyEntry = raw[range.policy];
     if (!policyEntry) throw new RangeError(`chain ${range.name}: no policy entry`);
@@ -128,21 +141,32 @@ function parseEntries(entries: Uint8Array): RawEntry[] {
   const out: RawEntry[] = [];
   let offset = 0;
   while (offset < entries.length) {
-    if (offset + IPT_ENTRY_SIZE > entries.length) throw new RangeError(`entry at ${offset}: truncated`);
+    if (offset + IPT_ENTRY_SIZE > entries.length)
+      throw new RangeError(`entry at ${offset}: truncated`);
     // Masks as views into `entries`: decoding a large table allocates no buffer per field; decodeInterface copies what it keeps.
     const header = decodeEntryHeader(entries, offset, { views: true });
-    if (header.nextOffset < IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE || offset + header.nextOffset > entries.length || header.targetOffset > header.nextOffset - XT_OBJECT_HEADER_SIZE) {
+    if (
+      header.nextOffset < IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE ||
+      offset + header.nextOffset > entries.length ||
+      header.targetOffset > header.nextOffset - XT_OBJECT_HEADER_SIZE
+    ) {
       throw new RangeError(`entry at ${offset}: bad offsets`);
     }
     const matches: XtObject[] = [];
     let pos = offset + IPT_ENTRY_SIZE;
     while (pos < offset + header.targetOffset) {
       const match = readObject(entries, pos);
-      if (match.size < XT_OBJECT_HEADER_SIZE) throw new RangeError(`entry at ${offset}: bad match size`);
+      if (match.size < XT_OBJECT_HEADER_SIZE)
+        throw new RangeError(`entry at ${offset}: bad match size`);
       matches.push(match);
       pos += match.size;
     }
-    out.push({ offset, header, matches, target: readObject(entries, offset + header.targetOffset) });
+    out.push({
+      offset,
+      header,
+      matches,
+      target: readObject(entries, offset + header.targetOffset),
+    });
     offset += header.nextOffset;
   }
   return out;
@@ -151,7 +175,13 @@ function parseEntries(entries: Uint8Array): RawEntry[] {
 /** A match or target with its data as a view into `entries` (copied only when kept raw). */
 function readObject(entries: Uint8Array, offset: number): XtObject & { size: number } {
   const header = decodeXtHeader(entries, offset);
-  return { ...header, data: entries.subarray(offset + XT_OBJECT_HEADER_SIZE, offset + Math.max(header.size, XT_OBJECT_HEADER_SIZE)) };
+  return {
+    ...header,
+    data: entries.subarray(
+      offset + XT_OBJECT_HEADER_SIZE,
+      offset + Math.max(header.size, XT_OBJECT_HEADER_SIZE),
+    ),
+  };
 }
 
 function countersOf(header: IptEntryHeader): Counters {
@@ -188,8 +218,10 @@ function decodeRule(entry: RawEntry, chainAtOffset: Map<number, string>, where: 
   if (inv & IPT_INV_PROTO) invert.protocol = true;
   if (inv & IPT_INV_FRAG) invert.fragment = true;
 
-  if (ip.srcMask !== '0.0.0.0' || ip.src !== '0.0.0.0' || invert.source) rule.source = formatCidr(parseIpv4(ip.src), parseIpv4(ip.srcMask));
-  if (ip.dstMask !== '0.0.0.0' || ip.dst !== '0.0.0.0' || invert.destination) rule.destination = formatCidr(parseIpv4(ip.dst), parseIpv4(ip.dstMask));
+  if (ip.srcMask !== '0.0.0.0' || ip.src !== '0.0.0.0' || invert.source)
+    rule.source = formatCidr(parseIpv4(ip.src), parseIpv4(ip.srcMask));
+  if (ip.dstMask !== '0.0.0.0' || ip.dst !== '0.0.0.0' || invert.destination)
+    rule.destination = formatCidr(parseIpv4(ip.dst), parseIpv4(ip.dstMask));
   decodeInterface(rule, 'in', ip.inIface, ip.inIfaceMask, invert.inInterface);
   decodeInterface(rule, 'out', ip.outIface, ip.outIfaceMask, invert.outInterface);
   if (ip.proto !== 0 || invert.protocol) rule.protocol = ip.proto;
@@ -200,7 +232,13 @@ function decodeRule(entry: RawEntry, chainAtOffset: Map<number, string>, where: 
   return rule;
 }
 
-function decodeInterface(rule: Rule, which: 'in' | 'out', name: string, mask: Uint8Array, inverted: boolean | undefined): void {
+function decodeInterface(
+  rule: Rule,
+  which: 'in' | 'out',
+  name: string,
+  mask: Uint8Array,
+  inverted: boolean | undefined,
+): void {
   const hasMask = mask.some((b) => b !== 0);
   if (name === '' && !hasMask && !inverted) return;
   const canonical = interfaceMaskFor(name);
@@ -228,9 +266,15 @@ function decodeMatch(object: XtObject): Match {
     };
     return {
       kind: 'tcp',
-      ...(!FULL_RANGE(tcp.sourcePorts) || invert.sourcePorts ? { sourcePorts: tcp.sourcePorts } : {}),
-      ...(!FULL_RANGE(tcp.destinationPorts) || invert.destinationPorts ? { destinationPorts: tcp.destinationPorts } : {}),
-      ...(tcp.flagsMask !== 0 || tcp.flagsCompare !== 0 || invert.flags ? { flags: { mask: tcp.flagsMask, compare: tcp.flagsCompare } } : {}),
+      ...(!FULL_RANGE(tcp.sourcePorts) || invert.sourcePorts
+        ? { sourcePorts: tcp.sourcePorts }
+        : {}),
+      ...(!FULL_RANGE(tcp.destinationPorts) || invert.destinationPorts
+        ? { destinationPorts: tcp.destinationPorts }
+        : {}),
+      ...(tcp.flagsMask !== 0 || tcp.flagsCompare !== 0 || invert.flags
+        ? { flags: { mask: tcp.flagsMask, compare: tcp.flagsCompare } }
+        : {}),
       ...(tcp.option !== 0 || invert.option ? { option: tcp.option } : {}),
       ...(Object.keys(invert).length > 0 ? { invert } : {}),
     };
@@ -243,8 +287,12 @@ function decodeMatch(object: XtObject): Match {
     };
     return {
       kind: 'udp',
-      ...(!FULL_RANGE(udp.sourcePorts) || invert.sourcePorts ? { sourcePorts: udp.sourcePorts } : {}),
-      ...(!FULL_RANGE(udp.destinationPorts) || invert.destinationPorts ? { destinationPorts: udp.destinationPorts } : {}),
+      ...(!FULL_RANGE(udp.sourcePorts) || invert.sourcePorts
+        ? { sourcePorts: udp.sourcePorts }
+        : {}),
+      ...(!FULL_RANGE(udp.destinationPorts) || invert.destinationPorts
+        ? { destinationPorts: udp.destinationPorts }
+        : {}),
       ...(Object.keys(invert).length > 0 ? { invert } : {}),
     };
   }
@@ -253,7 +301,9 @@ function decodeMatch(object: XtObject): Match {
     return {
       kind: 'icmp',
       type: icmp.type,
-      ...(icmp.codeMin !== 0 || icmp.codeMax !== 0xff ? { code: [icmp.codeMin, icmp.codeMax] as [number, number] } : {}),
+      ...(icmp.codeMin !== 0 || icmp.codeMax !== 0xff
+        ? { code: [icmp.codeMin, icmp.codeMax] as [number, number] }
+        : {}),
       ...(icmp.invflags & IPT_ICMP_INV ? { invert: true } : {}),
     };
   }
@@ -267,12 +317,14 @@ function decodeTarget(entry: RawEntry, chainAtOffset: Map<number, string>, where
     const verdict = verdictOf(target);
     // libiptc's fall-through (a rule without -j): a jump to the very next entry.
     if (verdict === entry.offset + entry.header.nextOffset) {
-      if (entry.header.ip.flags & IPT_F_GOTO) throw new RangeError(`${where}: a goto to the next entry (libiptc never builds one)`);
+      if (entry.header.ip.flags & IPT_F_GOTO)
+        throw new RangeError(`${where}: a goto to the next entry (libiptc never builds one)`);
       return { kind: 'none' };
     }
     if (verdict >= 0) {
       const chain = chainAtOffset.get(verdict);
-      if (chain === undefined) throw new RangeError(`${where}: jump to offset ${verdict}, not the start of a user chain`);
+      if (chain === undefined)
+        throw new RangeError(`${where}: jump to offset ${verdict}, not the start of a user chain`);
       return { kind: entry.header.ip.flags & IPT_F_GOTO ? 'goto' : 'jump', chain };
     }
     const named = STANDARD_VERDICTS.get(verdict);

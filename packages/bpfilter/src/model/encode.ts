@@ -9,7 +9,6 @@ import {
   IPT_INV_VIA_IN,
   IPT_INV_VIA_OUT,
   IPT_ICMP_INV,
-  IPT_REPLACE_HEADER_SIZE,
   NF_INET_NUMHOOKS,
   REJECT_WITH,
   VERDICT_ACCEPT,
@@ -61,7 +60,12 @@ export interface EncodedTable {
   counters: XtCounters[];
 }
 
-const VERDICTS: Record<StandardVerdict, number> = { ACCEPT: VERDICT_ACCEPT, DROP: VERDICT_DROP, QUEUE: VERDICT_QUEUE, RETURN: VERDICT_RETURN };
+const VERDICTS: Record<StandardVerdict, number> = {
+  ACCEPT: VERDICT_ACCEPT,
+  DROP: VERDICT_DROP,
+  QUEUE: VERDICT_QUEUE,
+  RETURN: VERDICT_RETURN,
+};
 const ZERO = (): XtCounters => ({ packets: 0n, bytes: 0n });
 
 /**
@@ -83,14 +87,17 @@ export function encodeTable(table: Table): EncodedTable {
     const hook = hookOf(chain.name);
     if (hook !== undefined && validHooks & (1 << hook)) builtins.push(chain);
     else {
-      if (chain.policy !== undefined) throw new RangeError(`user chain "${chain.name}" cannot have a policy`);
-      if (chain.name === '' || chain.name.length >= 29 || chain.name === XT_ERROR_TARGET) throw new RangeError(`invalid user chain name "${chain.name}"`);
+      if (chain.policy !== undefined)
+        throw new RangeError(`user chain "${chain.name}" cannot have a policy`);
+      if (chain.name === '' || chain.name.length >= 29 || chain.name === XT_ERROR_TARGET)
+        throw new RangeError(`invalid user chain name "${chain.name}"`);
       users.push(chain);
     }
   }
   builtins.sort((a, b) => (hookOf(a.name) ?? 0) - (hookOf(b.name) ?? 0));
   for (let h = 0; h < NF_INET_NUMHOOKS; h++) {
-    if (validHooks & (1 << h) && !builtins.some((c) => hookOf(c.name) === h)) throw new RangeError(`table "${table.name}" lacks its built-in chain for hook ${h}`);
+    if (validHooks & (1 << h) && !builtins.some((c) => hookOf(c.name) === h))
+      throw new RangeError(`table "${table.name}" lacks its built-in chain for hook ${h}`);
   }
 
   // Lay out every entry; jumps are patched once the user chains' offsets are known.
@@ -110,9 +117,11 @@ export function encodeTable(table: Table): EncodedTable {
     chain.rules.forEach((rule, index) => {
       const where = `chain "${chain.name}" rule ${index + 1}`;
       const entry = encodeRule(rule, where);
-      if (rule.target.kind === 'jump' || rule.target.kind === 'goto') jumps.push({ entry, chain: rule.target.chain, where });
+      if (rule.target.kind === 'jump' || rule.target.kind === 'goto')
+        jumps.push({ entry, chain: rule.target.chain, where });
       // No target: libiptc's fall-through, a standard verdict naming the next entry's offset.
-      if (rule.target.kind === 'none') writeU32(entry, verdictOffset(entry), position + entry.length);
+      if (rule.target.kind === 'none')
+        writeU32(entry, verdictOffset(entry), position + entry.length);
       push(entry, rule.counters);
     });
   };
@@ -122,8 +131,12 @@ export function encodeTable(table: Table): EncodedTable {
     pushRules(chain);
     underflow[hook] = position;
     const policy = chain.policy ?? 'ACCEPT';
-    if (policy !== 'ACCEPT' && policy !== 'DROP') throw new RangeError(`chain "${chain.name}": policy must be ACCEPT or DROP`);
-    push(assembleEntry({ ip: anyIp() }, [], encodeStandardTarget(VERDICTS[policy])), chain.counters);
+    if (policy !== 'ACCEPT' && policy !== 'DROP')
+      throw new RangeError(`chain "${chain.name}": policy must be ACCEPT or DROP`);
+    push(
+      assembleEntry({ ip: anyIp() }, [], encodeStandardTarget(VERDICTS[policy])),
+      chain.counters,
+    );
   }
   for (const chain of users) {
     push(assembleEntry({ ip: anyIp() }, [], encodeErrorTarget(chain.name)), undefined);
@@ -134,12 +147,22 @@ export function encodeTable(table: Table): EncodedTable {
   push(assembleEntry({ ip: anyIp() }, [], encodeErrorTarget(XT_ERROR_TARGET)), undefined);
   for (const jump of jumps) {
     const start = chainStart.get(jump.chain);
-    if (start === undefined) throw new RangeError(`${jump.where}: jump to unknown user chain "${jump.chain}"`);
+    if (start === undefined)
+      throw new RangeError(`${jump.where}: jump to unknown user chain "${jump.chain}"`);
     writeU32(jump.entry, verdictOffset(jump.entry), start);
   }
 
   const entries = concatBytes(parts);
-  return { name: table.name, validHooks, hookEntry: hookEntry as HookOffsets, underflow: underflow as HookOffsets, numEntries: parts.length, size: entries.length, entries, counters };
+  return {
+    name: table.name,
+    validHooks,
+    hookEntry: hookEntry as HookOffsets,
+    underflow: underflow as HookOffsets,
+    numEntries: parts.length,
+    size: entries.length,
+    entries,
+    counters,
+  };
 }
 
 /**
@@ -158,7 +181,19 @@ function verdictOffset(entry: Uint8Array): number {
 
 function anyIp(): IptIp {
   const zero = new Uint8Array(16);
-  return { src: '0.0.0.0', dst: '0.0.0.0', srcMask: '0.0.0.0', dstMask: '0.0.0.0', inIface: '', outIface: '', inIfaceMask: zero, outIfaceMask: zero, proto: 0, flags: 0, invflags: 0 };
+  return {
+    src: '0.0.0.0',
+    dst: '0.0.0.0',
+    srcMask: '0.0.0.0',
+    dstMask: '0.0.0.0',
+    inIface: '',
+    outIface: '',
+    inIfaceMask: zero,
+    outIfaceMask: zero,
+    proto: 0,
+    flags: 0,
+    invflags: 0,
+  };
 }
 
 function encodeRule(rule: Rule, where: string): Uint8Array {
@@ -186,9 +221,11 @@ function encodeRule(rule: Rule, where: string): Uint8Array {
     ip.outIface = rule.outInterface;
     ip.outIfaceMask = rule.outInterfaceMask ?? interfaceMaskFor(rule.outInterface);
   }
-  if ((rule.inInterface?.length ?? 0) > 15 || (rule.outInterface?.length ?? 0) > 15) throw new RangeError(`${where}: interface names have at most 15 characters`);
+  if ((rule.inInterface?.length ?? 0) > 15 || (rule.outInterface?.length ?? 0) > 15)
+    throw new RangeError(`${where}: interface names have at most 15 characters`);
   const protocol = rule.protocol ?? 0;
-  if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) throw new RangeError(`${where}: protocol ${protocol} is not 0..255`);
+  if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255)
+    throw new RangeError(`${where}: protocol ${protocol} is not 0..255`);
   ip.proto = protocol;
   ip.flags = (rule.fragment ? IPT_F_FRAG : 0) | (rule.target.kind === 'goto' ? IPT_F_GOTO : 0);
   ip.invflags =
@@ -204,7 +241,8 @@ function encodeRule(rule: Rule, where: string): Uint8Array {
 
 function checkPorts(range: [number, number] | undefined, label: string): [number, number] {
   const r = range ?? [0, 65535];
-  if (!r.every((p) => Number.isInteger(p) && p >= 0 && p <= 65535)) throw new RangeError(`${label}: ports must be 0..65535`);
+  if (!r.every((p) => Number.isInteger(p) && p >= 0 && p <= 65535))
+    throw new RangeError(`${label}: ports must be 0..65535`);
   return r;
 }
 
@@ -221,7 +259,11 @@ function encodeMatch(match: Match): Uint8Array {
           option: match.option ?? 0,
           flagsMask: match.flags?.mask ?? 0,
           flagsCompare: match.flags?.compare ?? 0,
-          invflags: (inv.sourcePorts ? XT_TCP_INV_SRCPT : 0) | (inv.destinationPorts ? XT_TCP_INV_DSTPT : 0) | (inv.flags ? XT_TCP_INV_FLAGS : 0) | (inv.option ? XT_TCP_INV_OPTION : 0),
+          invflags:
+            (inv.sourcePorts ? XT_TCP_INV_SRCPT : 0) |
+            (inv.destinationPorts ? XT_TCP_INV_DSTPT : 0) |
+            (inv.flags ? XT_TCP_INV_FLAGS : 0) |
+            (inv.option ? XT_TCP_INV_OPTION : 0),
         }),
       });
     }
@@ -233,13 +275,24 @@ function encodeMatch(match: Match): Uint8Array {
         data: encodeUdp({
           sourcePorts: checkPorts(match.sourcePorts, 'udp'),
           destinationPorts: checkPorts(match.destinationPorts, 'udp'),
-          invflags: (inv.sourcePorts ? XT_UDP_INV_SRCPT : 0) | (inv.destinationPorts ? XT_UDP_INV_DSTPT : 0),
+          invflags:
+            (inv.sourcePorts ? XT_UDP_INV_SRCPT : 0) |
+            (inv.destinationPorts ? XT_UDP_INV_DSTPT : 0),
         }),
       });
     }
     case 'icmp': {
       const [codeMin, codeMax] = match.code ?? [0, 255];
-      return encodeXtObject({ name: 'icmp', revision: 0, data: encodeIcmp({ type: match.type, codeMin, codeMax, invflags: match.invert ? IPT_ICMP_INV : 0 }) });
+      return encodeXtObject({
+        name: 'icmp',
+        revision: 0,
+        data: encodeIcmp({
+          type: match.type,
+          codeMin,
+          codeMax,
+          invflags: match.invert ? IPT_ICMP_INV : 0,
+        }),
+      });
     }
     case 'raw':
       return encodeXtObject({ name: match.name, revision: match.revision, data: match.data });
@@ -250,7 +303,8 @@ function encodeTarget(target: Target, where: string): Uint8Array {
   switch (target.kind) {
     case 'verdict': {
       const verdict = VERDICTS[target.verdict];
-      if (verdict === undefined) throw new RangeError(`${where}: unknown verdict "${String(target.verdict)}"`);
+      if (verdict === undefined)
+        throw new RangeError(`${where}: unknown verdict "${String(target.verdict)}"`);
       return encodeStandardTarget(verdict);
     }
     case 'jump':
@@ -264,8 +318,13 @@ function encodeTarget(target: Target, where: string): Uint8Array {
       return encodeXtObject({ name: 'REJECT', revision: 0, data: encodeRejectInfo(value) });
     }
     case 'log':
-      if (target.prefix.length > 29) throw new RangeError(`${where}: LOG prefix longer than 29 characters`);
-      return encodeXtObject({ name: 'LOG', revision: 0, data: encodeLogInfo({ level: target.level, logflags: target.flags, prefix: target.prefix }) });
+      if (target.prefix.length > 29)
+        throw new RangeError(`${where}: LOG prefix longer than 29 characters`);
+      return encodeXtObject({
+        name: 'LOG',
+        revision: 0,
+        data: encodeLogInfo({ level: target.level, logflags: target.flags, prefix: target.prefix }),
+      });
     case 'raw':
       return encodeXtObject({ name: target.name, revision: target.revision, data: target.data });
   }

@@ -23,7 +23,9 @@ export function entryLayout(table: Table): Map<string, ChainEntries> {
     const hook = hookOf(name);
     return hook !== undefined && (validHooks & (1 << hook)) !== 0;
   };
-  const builtins = table.chains.filter((c) => isBuiltin(c.name)).sort((a, b) => (hookOf(a.name) ?? 0) - (hookOf(b.name) ?? 0));
+  const builtins = table.chains
+    .filter((c) => isBuiltin(c.name))
+    .sort((a, b) => (hookOf(a.name) ?? 0) - (hookOf(b.name) ?? 0));
   const users = table.chains.filter((c) => !isBuiltin(c.name));
   const out = new Map<string, ChainEntries>();
   let index = 0;

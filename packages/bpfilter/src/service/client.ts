@@ -35,12 +35,21 @@ export interface ServiceClient {
  * Connects to the service at `socketPath` and waits for its HELLO.
  * @throws UmdError `UMD_START_FAILED` if nothing listens there; `UMD_PROTOCOL` if it does not speak umd.
  */
-export async function connectService(socketPath: string, options: RequestOptions = {}): Promise<ServiceClient> {
+export async function connectService(
+  socketPath: string,
+  options: RequestOptions = {},
+): Promise<ServiceClient> {
   const socket = createConnection(socketPath);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', (error) =>
-      reject(new UmdError(UmdErrorCode.START_FAILED, `bpfilter: cannot reach the service at ${socketPath}: ${error.message}`, { cause: error })),
+      reject(
+        new UmdError(
+          UmdErrorCode.START_FAILED,
+          `bpfilter: cannot reach the service at ${socketPath}: ${error.message}`,
+          { cause: error },
+        ),
+      ),
     );
   });
   const channel = new FramedChannel(socket, socket);
@@ -52,9 +61,18 @@ export async function connectService(socketPath: string, options: RequestOptions
     socket.destroy();
     throw error;
   }
-  const call = async (request: Parameters<typeof encodeMboxRequest>[0], callOptions?: RequestOptions): Promise<ServiceReply> => {
-    const reply = decodeMboxReply(await channel.request(encodeMboxRequest({ pid: process.pid, ...request }), callOptions));
-    if (reply === undefined) throw new UmdError(UmdErrorCode.PROTOCOL, 'bpfilter: the service sent a reply shorter than its 4-byte status');
+  const call = async (
+    request: Parameters<typeof encodeMboxRequest>[0],
+    callOptions?: RequestOptions,
+  ): Promise<ServiceReply> => {
+    const reply = decodeMboxReply(
+      await channel.request(encodeMboxRequest({ pid: process.pid, ...request }), callOptions),
+    );
+    if (reply === undefined)
+      throw new UmdError(
+        UmdErrorCode.PROTOCOL,
+        'bpfilter: the service sent a reply shorter than its 4-byte status',
+      );
     return { status: reply.status, data: reply.body };
   };
   return {
@@ -63,8 +81,14 @@ export async function connectService(socketPath: string, options: RequestOptions
     classify: (body, o) => call({ isSet: false, cmd: UMD_CMD_CLASSIFY, data: body }, o),
     tableNames: async (o) => {
       const { status, data } = await call({ isSet: false, cmd: UMD_CMD_TABLE_NAMES }, o);
-      if (status < 0) throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, { handlerCode: status });
-      return new TextDecoder().decode(data).split('\n').filter((line) => line.length > 0);
+      if (status < 0)
+        throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, {
+          handlerCode: status,
+        });
+      return new TextDecoder()
+        .decode(data)
+        .split('\n')
+        .filter((line) => line.length > 0);
     },
     close: () => {
       channel.close();

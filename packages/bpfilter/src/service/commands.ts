@@ -25,14 +25,18 @@ export async function runServeCommand(argv: readonly string[]): Promise<number> 
     else return usage(`serve: unknown argument ${arg}`);
   }
   if (!socketPath) return usage('serve: --socket PATH is required');
-  const log = verbose ? (line: string) => process.stderr.write(`bpfilter serve: ${line}\n`) : undefined;
+  const log = verbose
+    ? (line: string) => process.stderr.write(`bpfilter serve: ${line}\n`)
+    : undefined;
   let service;
   try {
     service = await serve({ socketPath, log });
   } catch (error) {
     return fail(error);
   }
-  process.stderr.write(`bpfilter serve: listening on ${service.socketPath} (${BPFILTER_SOCKET_ENV}=${service.socketPath}); Ctrl-C stops\n`);
+  process.stderr.write(
+    `bpfilter serve: listening on ${service.socketPath} (${BPFILTER_SOCKET_ENV}=${service.socketPath}); Ctrl-C stops\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -68,7 +72,16 @@ export async function runExecCommand(argv: readonly string[]): Promise<number> {
 }
 
 function signalNumber(signal: NodeJS.Signals): number | undefined {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+  const numbers: Partial<Record<NodeJS.Signals, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGABRT: 6,
+    SIGKILL: 9,
+    SIGSEGV: 11,
+    SIGPIPE: 13,
+    SIGTERM: 15,
+  };
   return numbers[signal];
 }
 
@@ -78,7 +91,11 @@ function usage(message: string): number {
 }
 
 function fail(error: unknown): number {
-  const message = isUmdError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  const message = isUmdError(error)
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
   process.stderr.write(`bpfilter: ${message}\n`);
   return 1;
 }

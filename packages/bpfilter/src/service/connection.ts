@@ -3,7 +3,14 @@
  * frames in, one REPLY or ERROR out for each, in order.
  */
 import type { Socket } from 'node:net';
-import { encodeErrorPayload, encodeFrame, encodeHello, FrameDecoder, FrameType, type Frame } from '@umd/core';
+import {
+  encodeErrorPayload,
+  encodeFrame,
+  encodeHello,
+  FrameDecoder,
+  FrameType,
+  type Frame,
+} from '@umd/core';
 import { decodeMboxRequest, encodeMboxReply, MBOX_REQUEST_HEADER_SIZE } from '../abi/mbox.js';
 import type { BackendReply } from './backend.js';
 import type { MboxRequest } from '../abi/mbox.js';
@@ -14,7 +21,11 @@ import { SERVICE_MAX_PAYLOAD, SERVICE_NAME } from './protocol.js';
 export type RunRequest = (request: MboxRequest, signal: AbortSignal) => Promise<BackendReply>;
 
 /** Serves `socket` until it closes; `run` does the work. Never throws. */
-export function serveConnection(socket: Socket, run: RunRequest, log: (line: string) => void): void {
+export function serveConnection(
+  socket: Socket,
+  run: RunRequest,
+  log: (line: string) => void,
+): void {
   const decoder = new FrameDecoder({ maxPayload: SERVICE_MAX_PAYLOAD });
   const closed = new AbortController();
   // Requests of one connection are answered in order, as a caller blocked in getsockopt expects.
@@ -22,7 +33,13 @@ export function serveConnection(socket: Socket, run: RunRequest, log: (line: str
 
   socket.on('close', () => closed.abort());
   socket.on('error', () => closed.abort());
-  socket.write(encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: SERVICE_MAX_PAYLOAD, name: SERVICE_NAME })));
+  socket.write(
+    encodeFrame(
+      FrameType.Hello,
+      0,
+      encodeHello({ version: 1, maxPayload: SERVICE_MAX_PAYLOAD, name: SERVICE_NAME }),
+    ),
+  );
 
   socket.on('data', (chunk: Buffer) => {
     let frames: Frame[];
@@ -37,7 +54,9 @@ export function serveConnection(socket: Socket, run: RunRequest, log: (line: str
     for (const frame of frames) {
       if (frame.type === FrameType.Cancel) continue; // the preload never cancels; nothing to undo
       if (frame.type !== FrameType.Request) {
-        log(`dropping a client: it sent a frame of type ${frame.type}, only REQUEST and CANCEL are expected`);
+        log(
+          `dropping a client: it sent a frame of type ${frame.type}, only REQUEST and CANCEL are expected`,
+        );
         socket.destroy();
         return;
       }
@@ -52,7 +71,10 @@ export function serveConnection(socket: Socket, run: RunRequest, log: (line: str
     let type: FrameType = FrameType.Reply;
     if (!request) {
       type = FrameType.Error;
-      reply = encodeErrorPayload(-errnoOf('EINVAL'), `request of ${frame.payload.length} bytes is shorter than the ${MBOX_REQUEST_HEADER_SIZE}-byte mbox_request header`);
+      reply = encodeErrorPayload(
+        -errnoOf('EINVAL'),
+        `request of ${frame.payload.length} bytes is shorter than the ${MBOX_REQUEST_HEADER_SIZE}-byte mbox_request header`,
+      );
     } else {
       try {
         const result = await run(request, closed.signal);
@@ -61,7 +83,9 @@ export function serveConnection(socket: Socket, run: RunRequest, log: (line: str
         type = FrameType.Error;
         const message = error instanceof Error ? error.message : String(error);
         reply = encodeErrorPayload(-errnoForFailure(error), message);
-        log(`request cmd ${request.cmd} (${request.isSet ? 'set' : 'get'}) from pid ${request.pid} failed: ${message}`);
+        log(
+          `request cmd ${request.cmd} (${request.isSet ? 'set' : 'get'}) from pid ${request.pid} failed: ${message}`,
+        );
       }
     }
     if (!socket.destroyed) socket.write(encodeFrame(type, frame.id, reply));
@@ -72,12 +96,24 @@ export function serveConnection(socket: Socket, run: RunRequest, log: (line: str
 function errnoForFailure(error: unknown): number {
   const { code, handlerCode } = (error ?? {}) as { code?: unknown; handlerCode?: unknown };
   // bpfilter itself refused with an errno: pass it on as it is.
-  if (typeof handlerCode === 'number' && Number.isInteger(handlerCode) && handlerCode < 0 && handlerCode > -4096) return -handlerCode;
+  if (
+    typeof handlerCode === 'number' &&
+    Number.isInteger(handlerCode) &&
+    handlerCode < 0 &&
+    handlerCode > -4096
+  )
+    return -handlerCode;
   if (code === 'UMD_TIMEOUT') return errnoOf('ETIMEDOUT');
   if (code === 'UMD_TOO_LARGE') return errnoOf('EMSGSIZE');
   if (code === 'UMD_QUEUE_FULL') return errnoOf('EAGAIN');
-  if (code === 'UMD_ABORTED' || code === 'UMD_STOPPED' || code === 'UMD_CLOSED') return errnoOf('ESHUTDOWN');
-  if (code === 'UMD_START_FAILED' || code === 'UMD_CRASH_LOOP' || code === 'UMD_BLOB_INTEGRITY' || code === 'UMD_LOADER') {
+  if (code === 'UMD_ABORTED' || code === 'UMD_STOPPED' || code === 'UMD_CLOSED')
+    return errnoOf('ESHUTDOWN');
+  if (
+    code === 'UMD_START_FAILED' ||
+    code === 'UMD_CRASH_LOOP' ||
+    code === 'UMD_BLOB_INTEGRITY' ||
+    code === 'UMD_LOADER'
+  ) {
     return errnoOf('EHOSTDOWN');
   }
   return errnoOf('EIO');

@@ -31,10 +31,21 @@ export function createDefaultBackend(options: DefaultBackendOptions = {}): Socko
   const log = options.log;
   if (log && owned) {
     sockopt.manager.on('stderr', (line: string, pid: number) => log(`handler ${pid}: ${line}`));
-    sockopt.manager.on('exit', (event: { pid: number; exitCode: number | null; signal: string | null; expected: boolean }) => {
-      if (!event.expected) log(`handler ${event.pid} exited (code ${event.exitCode}, signal ${event.signal})`);
-    });
-    sockopt.on('restore', (event: { pid: number; tables: string[] }) => log(`handler ${event.pid}: restored ${event.tables.join(', ')}`));
+    sockopt.manager.on(
+      'exit',
+      (event: {
+        pid: number;
+        exitCode: number | null;
+        signal: string | null;
+        expected: boolean;
+      }) => {
+        if (!event.expected)
+          log(`handler ${event.pid} exited (code ${event.exitCode}, signal ${event.signal})`);
+      },
+    );
+    sockopt.on('restore', (event: { pid: number; tables: string[] }) =>
+      log(`handler ${event.pid}: restored ${event.tables.join(', ')}`),
+    );
   }
   return {
     sockopt,
@@ -45,7 +56,11 @@ export function createDefaultBackend(options: DefaultBackendOptions = {}): Socko
   };
 }
 
-async function dispatch(sockopt: BpfilterSockopt, request: MboxRequest, signal: AbortSignal): Promise<BackendReply> {
+async function dispatch(
+  sockopt: BpfilterSockopt,
+  request: MboxRequest,
+  signal: AbortSignal,
+): Promise<BackendReply> {
   const call = { signal, pid: request.pid, addr: request.addr };
   if (request.isSet) {
     const result = await sockopt.setsockopt(request.cmd, callerBuffer(request), call);

@@ -41,7 +41,11 @@ export interface ExecResult {
 }
 
 /** The environment that points a program at a service: LD_PRELOAD (prepended) and BPFILTER_SOCKET. */
-export function preloadEnvironment(socketPath: string, env: NodeJS.ProcessEnv = process.env, library = requirePreloadLibrary()): NodeJS.ProcessEnv {
+export function preloadEnvironment(
+  socketPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+  library = requirePreloadLibrary(),
+): NodeJS.ProcessEnv {
   const preload = env.LD_PRELOAD ? `${library} ${env.LD_PRELOAD}` : library;
   return { ...env, LD_PRELOAD: preload, [BPFILTER_SOCKET_ENV]: socketPath };
 }
@@ -92,7 +96,12 @@ function refuseSetId(command: string, env: NodeJS.ProcessEnv): void {
 }
 
 function resolveCommand(command: string, searchPath: string): string | undefined {
-  const candidates = command.includes('/') ? [command] : searchPath.split(delimiter).filter(isAbsolute).map((dir) => join(dir, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : searchPath
+        .split(delimiter)
+        .filter(isAbsolute)
+        .map((dir) => join(dir, command));
   return candidates.find((candidate) => {
     try {
       accessSync(candidate, constants.X_OK);
@@ -105,12 +114,21 @@ function resolveCommand(command: string, searchPath: string): string | undefined
 
 function run(options: ExecOptions, env: NodeJS.ProcessEnv): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(options.command, [...(options.args ?? [])], { env, stdio: options.stdio ?? 'inherit' });
+    const child = spawn(options.command, [...(options.args ?? [])], {
+      env,
+      stdio: options.stdio ?? 'inherit',
+    });
     const onAbort = () => child.kill('SIGTERM');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (error) => {
       options.signal?.removeEventListener('abort', onAbort);
-      reject(new UmdError(UmdErrorCode.START_FAILED, `bpfilter exec: cannot run ${options.command}: ${error.message}`, { cause: error }));
+      reject(
+        new UmdError(
+          UmdErrorCode.START_FAILED,
+          `bpfilter exec: cannot run ${options.command}: ${error.message}`,
+          { cause: error },
+        ),
+      );
     });
     child.once('close', (exitCode, signal) => {
       options.signal?.removeEventListener('abort', onAbort);

@@ -6,8 +6,17 @@
 export type { BackendReply, ServiceBackend } from './backend.js';
 export { connectService, type ServiceClient, type ServiceReply } from './client.js';
 export { runExecCommand, runServeCommand, SERVICE_USAGE } from './commands.js';
-export { createDefaultBackend, type DefaultBackendOptions, type SockoptBackend } from './default-backend.js';
+export {
+  createDefaultBackend,
+  type DefaultBackendOptions,
+  type SockoptBackend,
+} from './default-backend.js';
 export { exec, preloadEnvironment, type ExecOptions, type ExecResult } from './exec.js';
 export { preloadLibraryPath, requirePreloadLibrary } from './preload-path.js';
-export { BPFILTER_SOCKET_ENV, SERVICE_CMD_TABLE_NAMES, SERVICE_MAX_PAYLOAD, SERVICE_NAME } from './protocol.js';
+export {
+  BPFILTER_SOCKET_ENV,
+  SERVICE_CMD_TABLE_NAMES,
+  SERVICE_MAX_PAYLOAD,
+  SERVICE_NAME,
+} from './protocol.js';
 export { serve, type BpfilterService, type ServeOptions } from './server.js';

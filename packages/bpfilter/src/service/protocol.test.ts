@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { IPT_SO_GET_INFO, IPT_SO_GET_REVISION_TARGET, IPT_SO_SET_ADD_COUNTERS, IPT_SO_SET_REPLACE, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
+import {
+  IPT_SO_GET_INFO,
+  IPT_SO_GET_REVISION_TARGET,
+  IPT_SO_SET_ADD_COUNTERS,
+  IPT_SO_SET_REPLACE,
+  UMD_CMD_TABLE_NAMES,
+} from '../abi/constants.js';
 import { MBOX_REQUEST_HEADER_SIZE } from '../abi/mbox.js';
 import { BPFILTER_SOCKET_ENV, SERVICE_MAX_PAYLOAD } from './protocol.js';
 

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeFrame, FrameDecoder, FrameType, isUmdError, UmdError, UmdErrorCode } from '@umd/core';
+import {
+  encodeFrame,
+  FrameDecoder,
+  FrameType,
+  isUmdError,
+  UmdError,
+  UmdErrorCode,
+} from '@umd/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
 import type { MboxRequest } from '../abi/mbox.js';
@@ -11,7 +18,11 @@ import { connectService } from './client.js';
 import { serve, type BpfilterService } from './server.js';
 
 /** A backend that records what reached it and answers from a script. */
-function recordingBackend(answer: (request: MboxRequest) => Promise<{ status: number; body?: Uint8Array }> | { status: number; body?: Uint8Array }) {
+function recordingBackend(
+  answer: (
+    request: MboxRequest,
+  ) => Promise<{ status: number; body?: Uint8Array }> | { status: number; body?: Uint8Array },
+) {
   const seen: MboxRequest[] = [];
   let closed = 0;
   const backend: ServiceBackend = {
@@ -39,7 +50,11 @@ describe('serve()', () => {
   });
 
   it('carries a get and a set to the backend and their answers back, socket mode 0600', async () => {
-    const { backend, seen } = recordingBackend((r) => (r.isSet ? { status: 0, body: new Uint8Array([9, 9]) } : { status: 0, body: r.data.map((b) => b + 1) }));
+    const { backend, seen } = recordingBackend((r) =>
+      r.isSet
+        ? { status: 0, body: new Uint8Array([9, 9]) }
+        : { status: 0, body: r.data.map((b) => b + 1) },
+    );
     service = await serve({ socketPath: join(dir, 's'), backend });
     expect(statSync(service.socketPath).mode & 0o777).toBe(0o600);
     const client = await connectService(service.socketPath);
@@ -57,12 +72,18 @@ describe('serve()', () => {
   it('passes negative statuses through and turns a backend failure into an ERROR frame', async () => {
     const { backend } = recordingBackend((r) => {
       if (r.cmd === 65) throw new UmdError(UmdErrorCode.START_FAILED, 'handler would not start');
-      if (r.cmd === 66) throw new UmdError(UmdErrorCode.HANDLER_ERROR, 'TABLE_NAMES answered -12', { handlerCode: -12 });
+      if (r.cmd === 66)
+        throw new UmdError(UmdErrorCode.HANDLER_ERROR, 'TABLE_NAMES answered -12', {
+          handlerCode: -12,
+        });
       return { status: -2 };
     });
     service = await serve({ socketPath: join(dir, 's'), backend });
     const client = await connectService(service.socketPath);
-    expect(await client.getsockopt(64, new Uint8Array(84))).toEqual({ status: -2, data: new Uint8Array(0) });
+    expect(await client.getsockopt(64, new Uint8Array(84))).toEqual({
+      status: -2,
+      data: new Uint8Array(0),
+    });
     const failure = await client.getsockopt(65, new Uint8Array(40)).catch((e: unknown) => e);
     expect(isUmdError(failure) && failure.code).toBe('UMD_HANDLER_ERROR');
     expect(isUmdError(failure) && failure.handlerCode).toBe(-112); // EHOSTDOWN
@@ -73,7 +94,11 @@ describe('serve()', () => {
   });
 
   it('answers the table-names command through the backend', async () => {
-    const { backend } = recordingBackend((r) => (r.cmd === UMD_CMD_TABLE_NAMES ? { status: 0, body: new TextEncoder().encode('raw\nfilter\n') } : { status: -22 }));
+    const { backend } = recordingBackend((r) =>
+      r.cmd === UMD_CMD_TABLE_NAMES
+        ? { status: 0, body: new TextEncoder().encode('raw\nfilter\n') }
+        : { status: -22 },
+    );
     service = await serve({ socketPath: join(dir, 's'), backend });
     const client = await connectService(service.socketPath);
     expect(await client.tableNames()).toEqual(['raw', 'filter']);
@@ -91,7 +116,12 @@ describe('serve()', () => {
     });
     service = await serve({ socketPath: join(dir, 's'), backend });
     const clients = await Promise.all([1, 2, 3, 4].map(() => connectService(service!.socketPath)));
-    await Promise.all(clients.flatMap((c, i) => [c.setsockopt(64, new Uint8Array([i])), c.setsockopt(65, new Uint8Array([i]))]));
+    await Promise.all(
+      clients.flatMap((c, i) => [
+        c.setsockopt(64, new Uint8Array([i])),
+        c.setsockopt(65, new Uint8Array([i])),
+      ]),
+    );
     expect(seen).toHaveLength(8);
     expect(most).toBe(1);
     for (const c of clients) c.close();
@@ -120,7 +150,8 @@ describe('serve()', () => {
     const decoder = new FrameDecoder();
     const reply = new Promise<{ type: number; id: number }>((resolve) =>
       socket.on('data', (chunk) => {
-        for (const f of decoder.push(chunk)) if (f.type !== FrameType.Hello) resolve({ type: f.type, id: f.id });
+        for (const f of decoder.push(chunk))
+          if (f.type !== FrameType.Hello) resolve({ type: f.type, id: f.id });
       }),
     );
     socket.write(encodeFrame(FrameType.Request, 5, new Uint8Array(10)));
@@ -131,12 +162,21 @@ describe('serve()', () => {
 
   it('replaces a stale socket file, refuses a live one and a regular file', async () => {
     const path = join(dir, 's');
-    const first = await serve({ socketPath: path, backend: recordingBackend(() => ({ status: 0 })).backend });
-    const second = await serve({ socketPath: path, backend: recordingBackend(() => ({ status: 0 })).backend }).catch((e: unknown) => e);
+    const first = await serve({
+      socketPath: path,
+      backend: recordingBackend(() => ({ status: 0 })).backend,
+    });
+    const second = await serve({
+      socketPath: path,
+      backend: recordingBackend(() => ({ status: 0 })).backend,
+    }).catch((e: unknown) => e);
     expect(isUmdError(second) && second.code).toBe('UMD_INVALID_ARGUMENT');
     await first.close();
     writeFileSync(join(dir, 'file'), 'x');
-    const onFile = await serve({ socketPath: join(dir, 'file'), backend: recordingBackend(() => ({ status: 0 })).backend }).catch((e: unknown) => e);
+    const onFile = await serve({
+      socketPath: join(dir, 'file'),
+      backend: recordingBackend(() => ({ status: 0 })).backend,
+    }).catch((e: unknown) => e);
     expect(isUmdError(onFile) && onFile.message).toContain('not a socket');
   });
 

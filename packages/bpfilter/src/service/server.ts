@@ -57,13 +57,21 @@ export async function serve(options: ServeOptions): Promise<BpfilterService> {
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serveConnection(socket, (request, signal) => lock.run(() => backend.request(request, { signal })), log);
+    serveConnection(
+      socket,
+      (request, signal) => lock.run(() => backend.request(request, { signal })),
+      log,
+    );
   });
   try {
     await listen(server, socketPath);
   } catch (error) {
     await backend.close?.();
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `cannot listen on ${socketPath}: ${(error as Error).message}`, { cause: error });
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `cannot listen on ${socketPath}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   log(`listening on ${socketPath}`);
 
@@ -128,7 +136,10 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
     return; // nothing there
   }
   if (!isSocket) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${socketPath} exists and is not a socket; refusing to replace it`);
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `${socketPath} exists and is not a socket; refusing to replace it`,
+    );
   }
   const live = await new Promise<boolean>((resolve) => {
     const probe = createConnection(socketPath);
@@ -138,6 +149,7 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
     });
     probe.once('error', () => resolve(false));
   });
-  if (live) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `a service already listens on ${socketPath}`);
+  if (live)
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `a service already listens on ${socketPath}`);
   unlinkSync(socketPath);
 }

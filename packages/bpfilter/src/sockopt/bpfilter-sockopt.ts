@@ -17,12 +17,29 @@ import {
   UMD_CMD_CLASSIFY,
   UMD_CMD_TABLE_NAMES,
 } from '../abi/constants.js';
-import { decodeCounters, decodeGetinfo, encodeGetinfo, IPT_GETINFO_SIZE, type IptGetinfo, type XtCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
+import {
+  decodeCounters,
+  decodeGetinfo,
+  encodeGetinfo,
+  IPT_GETINFO_SIZE,
+  type IptGetinfo,
+  type XtCounters,
+  XT_COUNTERS_SIZE,
+  XT_TABLE_MAXNAMELEN,
+} from '../abi/table-structs.js';
 import { decodeTable } from '../model/decode.js';
 import { Errno } from './errno.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
 import { SerialLock } from './serial-lock.js';
-import { captureTable, exchange, getInfo, refreshCounters, restoreTable, type SendRequest, type TableSnapshot } from './table-snapshot.js';
+import {
+  captureTable,
+  exchange,
+  getInfo,
+  refreshCounters,
+  restoreTable,
+  type SendRequest,
+  type TableSnapshot,
+} from './table-snapshot.js';
 
 /** What {@link BpfilterSockopt.setsockopt} and {@link BpfilterSockopt.getsockopt} answer. */
 export interface SockoptResult {
@@ -101,17 +118,30 @@ export class BpfilterSockopt extends EventEmitter {
    * `setsockopt(fd, SOL_IP, optname, optval)`. Options other than SET_REPLACE (64) and
    * SET_ADD_COUNTERS (65) answer `-ENOPROTOOPT` without starting anything.
    */
-  async setsockopt(optname: number, optval: Uint8Array, options: SockoptCallOptions = {}): Promise<SockoptResult> {
+  async setsockopt(
+    optname: number,
+    optval: Uint8Array,
+    options: SockoptCallOptions = {},
+  ): Promise<SockoptResult> {
     if (!isRoutedSet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkBuffer(optval);
     return this.#lock.run(async () => {
-      const { status, body } = await exchange(this.#send(options), { isSet: true, cmd: optname, data: optval, ...header(options) });
+      const { status, body } = await exchange(this.#send(options), {
+        isSet: true,
+        cmd: optname,
+        data: optval,
+        ...header(options),
+      });
       if (status !== 0) return { status };
       const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
       await this.#keep(table, optname !== IPT_SO_SET_REPLACE);
       if (optname !== IPT_SO_SET_REPLACE) return { status };
       const data = body.slice();
-      return { status, data, oldCounters: decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE)) };
+      return {
+        status,
+        data,
+        oldCounters: decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE)),
+      };
     }, options.signal);
   }
 
@@ -120,12 +150,22 @@ export class BpfilterSockopt extends EventEmitter {
    * (its length is the option length). Options outside GET_INFO (64) .. GET_REVISION_TARGET (67)
    * answer `-ENOPROTOOPT` without starting anything.
    */
-  async getsockopt(optname: number, optval: Uint8Array, options: SockoptCallOptions = {}): Promise<SockoptResult> {
+  async getsockopt(
+    optname: number,
+    optval: Uint8Array,
+    options: SockoptCallOptions = {},
+  ): Promise<SockoptResult> {
     if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkBuffer(optval);
     return this.#lock.run(async () => {
-      const { status, body } = await exchange(this.#send(options), { isSet: false, cmd: optname, data: optval, ...header(options) });
-      if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN) this.#noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
+      const { status, body } = await exchange(this.#send(options), {
+        isSet: false,
+        cmd: optname,
+        data: optval,
+        ...header(options),
+      });
+      if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN)
+        this.#noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
       return status < 0 ? { status } : { status, data: body.slice(0, optval.length) };
     }, options.signal);
   }
@@ -134,9 +174,18 @@ export class BpfilterSockopt extends EventEmitter {
    * Sends the umd-specific CLASSIFY command for `table` (request body as the handler
    * defines it) and keeps the table's updated counters before answering.
    */
-  async classify(table: string, body: Uint8Array, options: SockoptCallOptions = {}): Promise<{ status: number; body: Uint8Array }> {
+  async classify(
+    table: string,
+    body: Uint8Array,
+    options: SockoptCallOptions = {},
+  ): Promise<{ status: number; body: Uint8Array }> {
     return this.#lock.run(async () => {
-      const reply = await exchange(this.#send(options), { isSet: false, cmd: UMD_CMD_CLASSIFY, data: body, ...header(options) });
+      const reply = await exchange(this.#send(options), {
+        isSet: false,
+        cmd: UMD_CMD_CLASSIFY,
+        data: body,
+        ...header(options),
+      });
       if (reply.status === 0) await this.#keep(table, true);
       return { status: reply.status, body: reply.body.slice() };
     }, options.signal);
@@ -145,9 +194,19 @@ export class BpfilterSockopt extends EventEmitter {
   /** Names of the tables in use, newest first (what `/proc/net/ip_tables_names` lists). */
   async tableNames(options: SockoptCallOptions = {}): Promise<string[]> {
     return this.#lock.run(async () => {
-      const { status, body } = await exchange(this.#send(options), { isSet: false, cmd: UMD_CMD_TABLE_NAMES, ...header(options) });
-      if (status < 0) throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, { handlerCode: status });
-      return new TextDecoder().decode(body).split('\n').filter((line) => line.length > 0);
+      const { status, body } = await exchange(this.#send(options), {
+        isSet: false,
+        cmd: UMD_CMD_TABLE_NAMES,
+        ...header(options),
+      });
+      if (status < 0)
+        throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, {
+          handlerCode: status,
+        });
+      return new TextDecoder()
+        .decode(body)
+        .split('\n')
+        .filter((line) => line.length > 0);
     }, options.signal);
   }
 
@@ -156,7 +215,11 @@ export class BpfilterSockopt extends EventEmitter {
     return {
       version: 1,
       tablesInUse: [...this.#tablesInUse],
-      tables: [...this.#snapshots.values()].map((s) => ({ name: s.info.name, info: toHex(encodeGetinfo(s.info)), entries: toHex(s.entries) })),
+      tables: [...this.#snapshots.values()].map((s) => ({
+        name: s.info.name,
+        info: toHex(encodeGetinfo(s.info)),
+        entries: toHex(s.entries),
+      })),
     };
   }
 
@@ -178,11 +241,16 @@ export class BpfilterSockopt extends EventEmitter {
     const generation = this.#generation;
     const send: SendRequest = (request) => this.manager.request(request);
     const kept = this.#snapshots.get(table);
-    const snapshot = countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
+    const snapshot =
+      countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
     if (this.#generation !== generation) {
-      throw new UmdError(UmdErrorCode.HANDLER_EXITED, `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`, {
-        handlerName: 'bpfilter',
-      });
+      throw new UmdError(
+        UmdErrorCode.HANDLER_EXITED,
+        `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`,
+        {
+          handlerName: 'bpfilter',
+        },
+      );
     }
     this.#snapshots.set(table, snapshot);
     this.#noteInUse(table);
@@ -197,7 +265,8 @@ export class BpfilterSockopt extends EventEmitter {
     this.#generation++;
     const send: SendRequest = (request) => session.request(request);
     const health = await exchange(send, { isSet: false, cmd: 0, pid: process.pid });
-    if (health.status !== 0) throw new Error(`bpfilter health check (get, cmd 0) answered ${health.status}`);
+    if (health.status !== 0)
+      throw new Error(`bpfilter health check (get, cmd 0) answered ${health.status}`);
     const restored: string[] = [];
     for (const name of this.#tablesInUse) {
       const snapshot = this.#snapshots.get(name);
@@ -214,7 +283,10 @@ export class BpfilterSockopt extends EventEmitter {
 
   #importState(state: BpfilterState): void {
     if (state?.version !== 1 || !Array.isArray(state.tables) || !Array.isArray(state.tablesInUse)) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'bpfilter: state is not a version-1 BpfilterState');
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        'bpfilter: state is not a version-1 BpfilterState',
+      );
     }
     for (const name of state.tablesInUse) this.#noteInUse(String(name));
     for (const table of state.tables) {
@@ -223,11 +295,16 @@ export class BpfilterSockopt extends EventEmitter {
       try {
         info = decodeGetinfo(fromHex(String(table.info)).subarray(0, IPT_GETINFO_SIZE));
         entries = fromHex(String(table.entries));
-        if (info.name !== table.name || entries.length !== info.size) throw new RangeError('name or size does not match its entries');
+        if (info.name !== table.name || entries.length !== info.size)
+          throw new RangeError('name or size does not match its entries');
         // Refuse malformed entries now rather than at every handler start.
         decodeTable(info.name, info, entries);
       } catch (cause) {
-        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: state of table "${String(table.name)}" is not valid: ${(cause as Error).message}`, { cause });
+        throw new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          `bpfilter: state of table "${String(table.name)}" is not valid: ${(cause as Error).message}`,
+          { cause },
+        );
       }
       this.#snapshots.set(info.name, { info, entries });
       this.#noteInUse(info.name);
@@ -240,5 +317,6 @@ function header(options: SockoptCallOptions): { pid: number; addr: bigint } {
 }
 
 function checkBuffer(optval: Uint8Array): void {
-  if (!(optval instanceof Uint8Array)) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'bpfilter: optval must be a Uint8Array');
+  if (!(optval instanceof Uint8Array))
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'bpfilter: optval must be a Uint8Array');
 }

@@ -1,3 +1,9 @@
-export { BpfilterSockopt, type BpfilterSockoptOptions, type BpfilterState, type SockoptCallOptions, type SockoptResult } from './bpfilter-sockopt.js';
+export {
+  BpfilterSockopt,
+  type BpfilterSockoptOptions,
+  type BpfilterState,
+  type SockoptCallOptions,
+  type SockoptResult,
+} from './bpfilter-sockopt.js';
 export { isRoutedGet, isRoutedSet } from './routing.js';
-export { type TableSnapshot } from './table-snapshot.js';
+export type { TableSnapshot } from './table-snapshot.js';

@@ -12,10 +12,14 @@ import {
 
 /** Is `optname` a `setsockopt` option bpfilter handles? */
 export function isRoutedSet(optname: number): boolean {
-  return Number.isInteger(optname) && optname >= IPT_SO_SET_REPLACE && optname <= IPT_SO_SET_ADD_COUNTERS;
+  return (
+    Number.isInteger(optname) && optname >= IPT_SO_SET_REPLACE && optname <= IPT_SO_SET_ADD_COUNTERS
+  );
 }
 
 /** Is `optname` a `getsockopt` option bpfilter handles? */
 export function isRoutedGet(optname: number): boolean {
-  return Number.isInteger(optname) && optname >= IPT_SO_GET_INFO && optname <= IPT_SO_GET_REVISION_TARGET;
+  return (
+    Number.isInteger(optname) && optname >= IPT_SO_GET_INFO && optname <= IPT_SO_GET_REVISION_TARGET
+  );
 }

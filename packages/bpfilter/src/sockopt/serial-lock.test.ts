@@ -7,14 +7,20 @@ describe('SerialLock', () => {
   it('runs tasks one at a time in call order, also after a failure', async () => {
     const lock = new SerialLock();
     const log: string[] = [];
-    const task = (name: string, fail = false) => async () => {
-      log.push(`${name}+`);
-      await sleep(5);
-      log.push(`${name}-`);
-      if (fail) throw new Error(name);
-      return name;
-    };
-    const results = await Promise.allSettled([lock.run(task('a')), lock.run(task('b', true)), lock.run(task('c'))]);
+    const task =
+      (name: string, fail = false) =>
+      async () => {
+        log.push(`${name}+`);
+        await sleep(5);
+        log.push(`${name}-`);
+        if (fail) throw new Error(name);
+        return name;
+      };
+    const results = await Promise.allSettled([
+      lock.run(task('a')),
+      lock.run(task('b', true)),
+      lock.run(task('c')),
+    ]);
     expect(log).toEqual(['a+', 'a-', 'b+', 'b-', 'c+', 'c-']);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
@@ -48,7 +54,9 @@ describe('SerialLock', () => {
     expect(ran).toEqual(['slow', 'started']);
     const already = new AbortController();
     already.abort();
-    await expect(lock.run(async () => ran.push('never'), already.signal)).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    await expect(lock.run(async () => ran.push('never'), already.signal)).rejects.toMatchObject({
+      code: 'UMD_ABORTED',
+    });
     expect(ran).not.toContain('never');
   });
 });

@@ -41,5 +41,7 @@ export class SerialLock {
 }
 
 function aborted(signal: AbortSignal | undefined): UmdError {
-  return new UmdError(UmdErrorCode.ABORTED, 'bpfilter: aborted while waiting for an earlier call', { cause: signal?.reason });
+  return new UmdError(UmdErrorCode.ABORTED, 'bpfilter: aborted while waiting for an earlier call', {
+    cause: signal?.reason,
+  });
 }

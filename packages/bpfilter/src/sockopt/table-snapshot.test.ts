@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { IPT_GETINFO_SIZE, IPT_SO_GET_ENTRIES, IPT_SO_GET_INFO, IPT_SO_SET_ADD_COUNTERS, IPT_SO_SET_REPLACE, decodeMboxRequest, encodeCountersInfo, encodeMboxRequest, toHex } from '../abi/index.js';
+import {
+  IPT_GETINFO_SIZE,
+  IPT_SO_GET_ENTRIES,
+  IPT_SO_GET_INFO,
+  IPT_SO_SET_ADD_COUNTERS,
+  IPT_SO_SET_REPLACE,
+  decodeMboxRequest,
+  encodeCountersInfo,
+  encodeMboxRequest,
+  toHex,
+} from '../abi/index.js';
 import { createHandlerCore } from '../handler/core.js';
 import { encodeReplaceRequest } from '../model/index.js';
 import type { Table } from '../model/types.js';
@@ -8,7 +18,17 @@ import { captureTable, entryCounters, restoreTable, type SendRequest } from './t
 const TABLE: Table = {
   name: 'filter',
   chains: [
-    { name: 'INPUT', policy: 'DROP', rules: [{ protocol: 6, matches: [{ kind: 'tcp', destinationPorts: [22, 22] }], target: { kind: 'verdict', verdict: 'ACCEPT' } }] },
+    {
+      name: 'INPUT',
+      policy: 'DROP',
+      rules: [
+        {
+          protocol: 6,
+          matches: [{ kind: 'tcp', destinationPorts: [22, 22] }],
+          target: { kind: 'verdict', verdict: 'ACCEPT' },
+        },
+      ],
+    },
     { name: 'FORWARD', policy: 'ACCEPT', rules: [] },
     { name: 'OUTPUT', policy: 'ACCEPT', rules: [] },
   ],
@@ -34,9 +54,36 @@ describe('table snapshots', () => {
     const name = new Uint8Array(IPT_GETINFO_SIZE);
     new TextEncoder().encodeInto('filter', name);
     await first.send(encodeMboxRequest({ isSet: false, cmd: IPT_SO_GET_INFO, data: name }));
-    expect(decodeStatus(await first.send(encodeMboxRequest({ isSet: true, cmd: IPT_SO_SET_REPLACE, data: encodeReplaceRequest(TABLE, 4) })))).toBe(0);
-    const counters = [{ packets: 5n, bytes: 300n }, { packets: 1n, bytes: 2n }, { packets: 0n, bytes: 0n }, { packets: 0n, bytes: 0n }, { packets: 9n, bytes: 9n }, { packets: 0n, bytes: 0n }];
-    expect(decodeStatus(await first.send(encodeMboxRequest({ isSet: true, cmd: IPT_SO_SET_ADD_COUNTERS, data: encodeCountersInfo({ name: 'filter', counters: counters.slice(0, 5) }) })))).toBe(0);
+    expect(
+      decodeStatus(
+        await first.send(
+          encodeMboxRequest({
+            isSet: true,
+            cmd: IPT_SO_SET_REPLACE,
+            data: encodeReplaceRequest(TABLE, 4),
+          }),
+        ),
+      ),
+    ).toBe(0);
+    const counters = [
+      { packets: 5n, bytes: 300n },
+      { packets: 1n, bytes: 2n },
+      { packets: 0n, bytes: 0n },
+      { packets: 0n, bytes: 0n },
+      { packets: 9n, bytes: 9n },
+      { packets: 0n, bytes: 0n },
+    ];
+    expect(
+      decodeStatus(
+        await first.send(
+          encodeMboxRequest({
+            isSet: true,
+            cmd: IPT_SO_SET_ADD_COUNTERS,
+            data: encodeCountersInfo({ name: 'filter', counters: counters.slice(0, 5) }),
+          }),
+        ),
+      ),
+    ).toBe(0);
 
     first.commands.length = 0;
     const snapshot = await captureTable(first.send, 'filter');
@@ -45,15 +92,28 @@ describe('table snapshots', () => {
 
     const second = inProcessHandler();
     await restoreTable(second.send, snapshot);
-    expect(second.commands).toEqual([`get ${IPT_SO_GET_INFO}`, `set ${IPT_SO_SET_REPLACE}`, `set ${IPT_SO_SET_ADD_COUNTERS}`, `get ${IPT_SO_GET_INFO}`, `get ${IPT_SO_GET_ENTRIES}`]);
-    expect(toHex((await captureTable(second.send, 'filter')).entries)).toBe(toHex(snapshot.entries));
+    expect(second.commands).toEqual([
+      `get ${IPT_SO_GET_INFO}`,
+      `set ${IPT_SO_SET_REPLACE}`,
+      `set ${IPT_SO_SET_ADD_COUNTERS}`,
+      `get ${IPT_SO_GET_INFO}`,
+      `get ${IPT_SO_GET_ENTRIES}`,
+    ]);
+    expect(toHex((await captureTable(second.send, 'filter')).entries)).toBe(
+      toHex(snapshot.entries),
+    );
   });
 
   it('restore fails loudly when the handler refuses the saved table', async () => {
     const handler = inProcessHandler();
     const snapshot = await captureTable(handler.send, 'filter');
-    const broken = { info: { ...snapshot.info, numEntries: snapshot.info.numEntries + 1 }, entries: snapshot.entries };
-    await expect(restoreTable(inProcessHandler().send, broken)).rejects.toThrow(/SET_REPLACE \(restore\) of table "filter" answered -22/);
+    const broken = {
+      info: { ...snapshot.info, numEntries: snapshot.info.numEntries + 1 },
+      entries: snapshot.entries,
+    };
+    await expect(restoreTable(inProcessHandler().send, broken)).rejects.toThrow(
+      /SET_REPLACE \(restore\) of table "filter" answered -22/,
+    );
   });
 
   it('entryCounters refuses a blob whose next_offset does not advance', () => {

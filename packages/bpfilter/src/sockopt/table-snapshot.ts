@@ -6,7 +6,12 @@
  */
 import { UmdError, UmdErrorCode } from '@umd/core';
 import { viewOf } from '../abi/bytes.js';
-import { IPT_SO_GET_ENTRIES, IPT_SO_GET_INFO, IPT_SO_SET_ADD_COUNTERS, IPT_SO_SET_REPLACE } from '../abi/constants.js';
+import {
+  IPT_SO_GET_ENTRIES,
+  IPT_SO_GET_INFO,
+  IPT_SO_SET_ADD_COUNTERS,
+  IPT_SO_SET_REPLACE,
+} from '../abi/constants.js';
 import { IptEntryOffset } from '../abi/entry.js';
 import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
 import {
@@ -33,27 +38,52 @@ export interface TableSnapshot {
 }
 
 /** Sends a request and returns `{ status, body }`; a malformed reply is a protocol fault. */
-export async function exchange(send: SendRequest, request: Parameters<typeof encodeMboxRequest>[0]): Promise<{ status: number; body: Uint8Array }> {
+export async function exchange(
+  send: SendRequest,
+  request: Parameters<typeof encodeMboxRequest>[0],
+): Promise<{ status: number; body: Uint8Array }> {
   const reply = decodeMboxReply(await send(encodeMboxRequest(request)));
-  if (reply === undefined) throw new UmdError(UmdErrorCode.PROTOCOL, 'bpfilter: the handler sent a reply shorter than its 4-byte status');
+  if (reply === undefined)
+    throw new UmdError(
+      UmdErrorCode.PROTOCOL,
+      'bpfilter: the handler sent a reply shorter than its 4-byte status',
+    );
   return reply;
 }
 
 function tableNameField(name: string): Uint8Array {
   const field = new Uint8Array(IPT_GETINFO_SIZE);
-  for (let i = 0; i < name.length && i < XT_TABLE_MAXNAMELEN - 1; i++) field[i] = name.charCodeAt(i) & 0xff;
+  for (let i = 0; i < name.length && i < XT_TABLE_MAXNAMELEN - 1; i++)
+    field[i] = name.charCodeAt(i) & 0xff;
   return field;
 }
 
 function failed(step: string, table: string, status: number): UmdError {
-  return new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: ${step} of table "${table}" answered ${status}`, { handlerName: 'bpfilter', handlerCode: status });
+  return new UmdError(
+    UmdErrorCode.PROTOCOL,
+    `bpfilter: ${step} of table "${table}" answered ${status}`,
+    { handlerName: 'bpfilter', handlerCode: status },
+  );
 }
 
 /** GET_INFO for `name`: the table's `ipt_getinfo`, or `undefined` with the status if it failed. */
-export async function getInfo(send: SendRequest, name: string, pid = 0): Promise<{ status: number; info?: IptGetinfo }> {
-  const { status, body } = await exchange(send, { isSet: false, cmd: IPT_SO_GET_INFO, data: tableNameField(name), pid });
+export async function getInfo(
+  send: SendRequest,
+  name: string,
+  pid = 0,
+): Promise<{ status: number; info?: IptGetinfo }> {
+  const { status, body } = await exchange(send, {
+    isSet: false,
+    cmd: IPT_SO_GET_INFO,
+    data: tableNameField(name),
+    pid,
+  });
   if (status !== 0) return { status };
-  if (body.length < IPT_GETINFO_SIZE) throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: GET_INFO of "${name}" returned ${body.length} bytes`);
+  if (body.length < IPT_GETINFO_SIZE)
+    throw new UmdError(
+      UmdErrorCode.PROTOCOL,
+      `bpfilter: GET_INFO of "${name}" returned ${body.length} bytes`,
+    );
   return { status, info: decodeGetinfo(body) };
 }
 
@@ -68,7 +98,10 @@ export async function captureTable(send: SendRequest, name: string): Promise<Tab
  * Re-reads the entries of a table whose layout cannot have changed (only its counters did:
  * SET_ADD_COUNTERS, a classification): GET_ENTRIES alone, one round trip fewer.
  */
-export async function refreshCounters(send: SendRequest, snapshot: TableSnapshot): Promise<TableSnapshot> {
+export async function refreshCounters(
+  send: SendRequest,
+  snapshot: TableSnapshot,
+): Promise<TableSnapshot> {
   return { info: snapshot.info, entries: await readEntries(send, snapshot.info) };
 }
 
@@ -76,10 +109,22 @@ async function readEntries(send: SendRequest, info: IptGetinfo): Promise<Uint8Ar
   const { name } = info;
   const request = encodeGetEntries(name, new Uint8Array(0));
   viewOf(request).setUint32(32, info.size, true);
-  const entries = await exchange(send, { isSet: false, cmd: IPT_SO_GET_ENTRIES, data: request, len: IPT_GET_ENTRIES_HEADER_SIZE + info.size });
+  const entries = await exchange(send, {
+    isSet: false,
+    cmd: IPT_SO_GET_ENTRIES,
+    data: request,
+    len: IPT_GET_ENTRIES_HEADER_SIZE + info.size,
+  });
   if (entries.status !== 0) throw failed('GET_ENTRIES', name, entries.status);
-  const body = entries.body.subarray(IPT_GET_ENTRIES_HEADER_SIZE, IPT_GET_ENTRIES_HEADER_SIZE + info.size);
-  if (body.length !== info.size) throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: GET_ENTRIES of "${name}" returned ${body.length} of ${info.size} bytes`);
+  const body = entries.body.subarray(
+    IPT_GET_ENTRIES_HEADER_SIZE,
+    IPT_GET_ENTRIES_HEADER_SIZE + info.size,
+  );
+  if (body.length !== info.size)
+    throw new UmdError(
+      UmdErrorCode.PROTOCOL,
+      `bpfilter: GET_ENTRIES of "${name}" returned ${body.length} of ${info.size} bytes`,
+    );
   return body.slice();
 }
 
@@ -89,8 +134,12 @@ export function entryCounters(entries: Uint8Array): XtCounters[] {
   const counters: XtCounters[] = [];
   for (let offset = 0; offset < entries.length; ) {
     const next = view.getUint16(offset + IptEntryOffset.nextOffset, true);
-    if (next === 0 || offset + next > entries.length) throw new RangeError(`entry at ${offset} has next_offset ${next}`);
-    counters.push({ packets: view.getBigUint64(offset + IptEntryOffset.pcnt, true), bytes: view.getBigUint64(offset + IptEntryOffset.bcnt, true) });
+    if (next === 0 || offset + next > entries.length)
+      throw new RangeError(`entry at ${offset} has next_offset ${next}`);
+    counters.push({
+      packets: view.getBigUint64(offset + IptEntryOffset.pcnt, true),
+      bytes: view.getBigUint64(offset + IptEntryOffset.bcnt, true),
+    });
     offset += next;
   }
   return counters;
@@ -121,12 +170,19 @@ export async function restoreTable(send: SendRequest, snapshot: TableSnapshot): 
   if (replaced.status !== 0) throw failed('SET_REPLACE (restore)', name, replaced.status);
   const counters = entryCounters(snapshot.entries);
   if (counters.some((c) => c.packets !== 0n || c.bytes !== 0n)) {
-    const added = await exchange(send, { isSet: true, cmd: IPT_SO_SET_ADD_COUNTERS, data: encodeCountersInfo({ name, counters }) });
+    const added = await exchange(send, {
+      isSet: true,
+      cmd: IPT_SO_SET_ADD_COUNTERS,
+      data: encodeCountersInfo({ name, counters }),
+    });
     if (added.status !== 0) throw failed('SET_ADD_COUNTERS (restore)', name, added.status);
   }
   const check = await captureTable(send, name);
   if (!sameBytes(check.entries, snapshot.entries)) {
-    throw new UmdError(UmdErrorCode.PROTOCOL, `bpfilter: table "${name}" read back after restore differs from the saved one`);
+    throw new UmdError(
+      UmdErrorCode.PROTOCOL,
+      `bpfilter: table "${name}" read back after restore differs from the saved one`,
+    );
   }
 }
 

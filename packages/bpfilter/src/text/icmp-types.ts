@@ -53,7 +53,12 @@ const NAMES: ReadonlyArray<[string, number, readonly [number, number] | number]>
 ];
 
 const BY_NAME = new Map<string, IcmpTypeSpec>(
-  NAMES.map(([name, type, code]) => [name.toLowerCase(), typeof code === 'number' ? { type, codeMin: code, codeMax: code } : { type, codeMin: code[0], codeMax: code[1] }]),
+  NAMES.map(([name, type, code]) => [
+    name.toLowerCase(),
+    typeof code === 'number'
+      ? { type, codeMin: code, codeMax: code }
+      : { type, codeMin: code[0], codeMax: code[1] },
+  ]),
 );
 
 /** Parses `--icmp-type` values: a name (`echo-request`), `TYPE` or `TYPE/CODE`. */
@@ -63,12 +68,17 @@ export function parseIcmpType(text: string): IcmpTypeSpec {
   const match = /^(\d{1,3})(?:\/(\d{1,3}))?$/.exec(text);
   const type = Number(match?.[1]);
   const code = match?.[2] === undefined ? undefined : Number(match[2]);
-  if (!match || type > 0xff || (code !== undefined && code > 0xff)) throw new SyntaxError(`invalid ICMP type "${text}"`);
-  return code === undefined ? { type, codeMin: 0, codeMax: 0xff } : { type, codeMin: code, codeMax: code };
+  if (!match || type > 0xff || (code !== undefined && code > 0xff))
+    throw new SyntaxError(`invalid ICMP type "${text}"`);
+  return code === undefined
+    ? { type, codeMin: 0, codeMax: 0xff }
+    : { type, codeMin: code, codeMax: code };
 }
 
 /** `--icmp-type` as iptables-save prints it: `any`, `TYPE` or `TYPE/CODE` (the lower code). */
 export function formatIcmpType(spec: IcmpTypeSpec): string {
   if (spec.type === 0xff) return 'any';
-  return spec.codeMin !== 0 || spec.codeMax !== 0xff ? `${spec.type}/${spec.codeMin}` : `${spec.type}`;
+  return spec.codeMin !== 0 || spec.codeMax !== 0xff
+    ? `${spec.type}/${spec.codeMin}`
+    : `${spec.type}`;
 }

@@ -3,9 +3,25 @@
  * {@link Rule}, for the extensions bpfilter understands. Unknown options are errors: a
  * rule is never silently read as something it does not say.
  */
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPT_LOG_PREFIX_SIZE, REJECT_WITH, type RejectWith } from '../abi/index.js';
+import {
+  IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPT_LOG_PREFIX_SIZE,
+  REJECT_WITH,
+  type RejectWith,
+} from '../abi/index.js';
 import { formatCidr, parseCidr } from '../model/address.js';
-import type { Counters, IcmpMatch, LogTarget, Match, Rule, StandardVerdict, TcpMatch, UdpMatch } from '../model/types.js';
+import type {
+  Counters,
+  IcmpMatch,
+  LogTarget,
+  Match,
+  Rule,
+  StandardVerdict,
+  TcpMatch,
+  UdpMatch,
+} from '../model/types.js';
 import { parseIcmpType } from './icmp-types.js';
 import { LOG_DEFAULT_LEVEL, LOG_FLAG_OPTIONS, parseLogLevel } from './log-options.js';
 import { parsePortRange } from './ports.js';
@@ -27,7 +43,10 @@ const REJECT_ALIASES: Readonly<Record<string, RejectWith>> = {
 
 /** Parses rule arguments into a rule (`counters` from a leading `[p:b]` are passed in). */
 export function parseRuleArgs(args: readonly string[], counters?: Counters): Rule {
-  const rule: Partial<Rule> & { invert: NonNullable<Rule['invert']>; matches: Match[] } = { invert: {}, matches: [] };
+  const rule: Partial<Rule> & { invert: NonNullable<Rule['invert']>; matches: Match[] } = {
+    invert: {},
+    matches: [],
+  };
   let inverted = false;
   let current: Match | undefined;
   let i = 0;
@@ -44,8 +63,16 @@ export function parseRuleArgs(args: readonly string[], counters?: Counters): Rul
   const protoMatch = (option: string): Match => {
     if (current && current.kind !== 'raw') return current;
     // Like iptables: an option of the rule's protocol loads that protocol's match implicitly.
-    const kind = rule.protocol === IPPROTO_TCP ? 'tcp' : rule.protocol === IPPROTO_UDP ? 'udp' : rule.protocol === IPPROTO_ICMP ? 'icmp' : undefined;
-    if (kind === undefined || rule.invert.protocol) throw new SyntaxError(`${option} needs -p tcp, udp or icmp (or -m tcp|udp|icmp)`);
+    const kind =
+      rule.protocol === IPPROTO_TCP
+        ? 'tcp'
+        : rule.protocol === IPPROTO_UDP
+          ? 'udp'
+          : rule.protocol === IPPROTO_ICMP
+            ? 'icmp'
+            : undefined;
+    if (kind === undefined || rule.invert.protocol)
+      throw new SyntaxError(`${option} needs -p tcp, udp or icmp (or -m tcp|udp|icmp)`);
     const existing = rule.matches.find((m) => m.kind === kind);
     current = existing ?? newMatch(kind);
     if (!existing) rule.matches.push(current);
@@ -60,73 +87,101 @@ export function parseRuleArgs(args: readonly string[], counters?: Counters): Rul
       continue;
     }
     switch (arg) {
-      case '-s': case '--source': case '--src':
+      case '-s':
+      case '--source':
+      case '--src':
         rule.source = cidr(value(arg));
         rule.invert.source = takeInvert();
         break;
-      case '-d': case '--destination': case '--dst':
+      case '-d':
+      case '--destination':
+      case '--dst':
         rule.destination = cidr(value(arg));
         rule.invert.destination = takeInvert();
         break;
-      case '-i': case '--in-interface':
+      case '-i':
+      case '--in-interface':
         rule.inInterface = iface(value(arg));
         rule.invert.inInterface = takeInvert();
         break;
-      case '-o': case '--out-interface':
+      case '-o':
+      case '--out-interface':
         rule.outInterface = iface(value(arg));
         rule.invert.outInterface = takeInvert();
         break;
-      case '-p': case '--protocol':
+      case '-p':
+      case '--protocol':
         rule.protocol = parseProtocol(value(arg));
         rule.invert.protocol = takeInvert();
         break;
-      case '-f': case '--fragment':
+      case '-f':
+      case '--fragment':
         rule.fragment = true;
         rule.invert.fragment = takeInvert();
         break;
-      case '-m': case '--match': {
+      case '-m':
+      case '--match': {
         if (inverted) throw new SyntaxError('"!" cannot negate -m');
         const name = value(arg);
-        if (name !== 'tcp' && name !== 'udp' && name !== 'icmp') throw new SyntaxError(`match "${name}" is not supported by bpfilter's text format (supported: tcp, udp, icmp)`);
+        if (name !== 'tcp' && name !== 'udp' && name !== 'icmp')
+          throw new SyntaxError(
+            `match "${name}" is not supported by bpfilter's text format (supported: tcp, udp, icmp)`,
+          );
         current = newMatch(name);
         rule.matches.push(current);
         break;
       }
-      case '--sport': case '--source-port': case '--dport': case '--destination-port': {
+      case '--sport':
+      case '--source-port':
+      case '--dport':
+      case '--destination-port': {
         const match = protoMatch(arg);
-        if (match.kind !== 'tcp' && match.kind !== 'udp') throw new SyntaxError(`${arg} is not an option of -m ${match.kind}`);
+        if (match.kind !== 'tcp' && match.kind !== 'udp')
+          throw new SyntaxError(`${arg} is not an option of -m ${match.kind}`);
         const range = parsePortRange(value(arg));
-        const key = arg === '--sport' || arg === '--source-port' ? 'sourcePorts' : 'destinationPorts';
+        const key =
+          arg === '--sport' || arg === '--source-port' ? 'sourcePorts' : 'destinationPorts';
         match[key] = range;
         if (takeInvert()) match.invert = { ...match.invert, [key]: true };
         break;
       }
-      case '--tcp-flags': case '--syn': {
+      case '--tcp-flags':
+      case '--syn': {
         const match = protoMatch(arg);
-        if (match.kind !== 'tcp') throw new SyntaxError(`${arg} is not an option of -m ${match.kind}`);
-        match.flags = arg === '--syn' ? { ...SYN_ONLY } : { mask: parseTcpFlags(value(arg)), compare: parseTcpFlags(value(arg)) };
+        if (match.kind !== 'tcp')
+          throw new SyntaxError(`${arg} is not an option of -m ${match.kind}`);
+        match.flags =
+          arg === '--syn'
+            ? { ...SYN_ONLY }
+            : { mask: parseTcpFlags(value(arg)), compare: parseTcpFlags(value(arg)) };
         if (takeInvert()) match.invert = { ...match.invert, flags: true };
         break;
       }
       case '--tcp-option': {
         const match = protoMatch(arg);
-        if (match.kind !== 'tcp') throw new SyntaxError(`${arg} is not an option of -m ${match.kind}`);
+        if (match.kind !== 'tcp')
+          throw new SyntaxError(`${arg} is not an option of -m ${match.kind}`);
         const option = Number(value(arg));
-        if (!Number.isInteger(option) || option < 0 || option > 255) throw new SyntaxError(`invalid --tcp-option "${args[i]}"`);
+        if (!Number.isInteger(option) || option < 0 || option > 255)
+          throw new SyntaxError(`invalid --tcp-option "${args[i]}"`);
         match.option = option;
         if (takeInvert()) match.invert = { ...match.invert, option: true };
         break;
       }
       case '--icmp-type': {
         const match = protoMatch(arg);
-        if (match.kind !== 'icmp') throw new SyntaxError(`${arg} is not an option of -m ${match.kind}`);
+        if (match.kind !== 'icmp')
+          throw new SyntaxError(`${arg} is not an option of -m ${match.kind}`);
         const spec = parseIcmpType(value(arg));
         match.type = spec.type;
         match.code = [spec.codeMin, spec.codeMax];
         match.invert = takeInvert();
         break;
       }
-      case '-j': case '--jump': case '-g': case '--goto':
+      case '-j':
+      case '--jump':
+      case '-g':
+      case '--goto':
         if (inverted) throw new SyntaxError(`"!" cannot negate ${arg}`);
         if (rule.target) throw new SyntaxError('more than one target');
         rule.target = parseTarget(value(arg), arg === '-g' || arg === '--goto');
@@ -135,22 +190,29 @@ export function parseRuleArgs(args: readonly string[], counters?: Counters): Rul
       case '--reject-with': {
         if (rule.target?.kind !== 'reject') throw new SyntaxError('--reject-with needs -j REJECT');
         const name = value(arg);
-        const known = (REJECT_WITH as readonly string[]).includes(name) ? (name as RejectWith) : REJECT_ALIASES[name];
+        const known = (REJECT_WITH as readonly string[]).includes(name)
+          ? (name as RejectWith)
+          : REJECT_ALIASES[name];
         if (!known) throw new SyntaxError(`unknown --reject-with "${name}"`);
         rule.target.with = known;
         break;
       }
-      case '--log-prefix': case '--log-level': {
+      case '--log-prefix':
+      case '--log-level': {
         const target = logTarget(rule.target, arg);
         if (arg === '--log-level') target.level = parseLogLevel(value(arg));
         else {
           const prefix = value(arg);
-          if (prefix.length > IPT_LOG_PREFIX_SIZE - 1) throw new SyntaxError(`--log-prefix is longer than ${IPT_LOG_PREFIX_SIZE - 1} characters`);
+          if (prefix.length > IPT_LOG_PREFIX_SIZE - 1)
+            throw new SyntaxError(
+              `--log-prefix is longer than ${IPT_LOG_PREFIX_SIZE - 1} characters`,
+            );
           target.prefix = prefix;
         }
         break;
       }
-      case '-c': case '--set-counters': {
+      case '-c':
+      case '--set-counters': {
         const packets = value(arg);
         const bytes = value(arg);
         counters = { packets: counter(packets), bytes: counter(bytes) };
@@ -179,7 +241,14 @@ function newMatch(kind: 'tcp' | 'udp' | 'icmp'): TcpMatch | UdpMatch | IcmpMatch
 }
 
 function checkMatchProtocol(match: Match, rule: Partial<Rule>): void {
-  const wanted = match.kind === 'tcp' ? IPPROTO_TCP : match.kind === 'udp' ? IPPROTO_UDP : match.kind === 'icmp' ? IPPROTO_ICMP : undefined;
+  const wanted =
+    match.kind === 'tcp'
+      ? IPPROTO_TCP
+      : match.kind === 'udp'
+        ? IPPROTO_UDP
+        : match.kind === 'icmp'
+          ? IPPROTO_ICMP
+          : undefined;
   if (wanted !== undefined && (rule.protocol !== wanted || rule.invert?.protocol)) {
     throw new SyntaxError(`-m ${match.kind} needs -p ${match.kind} (not inverted)`);
   }
@@ -187,7 +256,8 @@ function checkMatchProtocol(match: Match, rule: Partial<Rule>): void {
 
 function parseTarget(name: string, isGoto: boolean): Rule['target'] {
   if (isGoto) return { kind: 'goto', chain: name };
-  if ((VERDICTS as readonly string[]).includes(name)) return { kind: 'verdict', verdict: name as StandardVerdict };
+  if ((VERDICTS as readonly string[]).includes(name))
+    return { kind: 'verdict', verdict: name as StandardVerdict };
   if (name === 'REJECT') return { kind: 'reject', with: 'icmp-port-unreachable' };
   if (name === 'LOG') return { kind: 'log', level: LOG_DEFAULT_LEVEL, prefix: '', flags: 0 };
   return { kind: 'jump', chain: name };
@@ -204,12 +274,15 @@ function cidr(text: string): string {
     const { address, mask } = parseCidr(text);
     return formatCidr((address & mask) >>> 0, mask);
   } catch {
-    throw new SyntaxError(`invalid address "${text}" (expected A.B.C.D, A.B.C.D/N or A.B.C.D/M.M.M.M; host names are not resolved)`);
+    throw new SyntaxError(
+      `invalid address "${text}" (expected A.B.C.D, A.B.C.D/N or A.B.C.D/M.M.M.M; host names are not resolved)`,
+    );
   }
 }
 
 function iface(name: string): string {
-  if (name.length === 0 || name.length > 15) throw new SyntaxError(`invalid interface name "${name}"`);
+  if (name.length === 0 || name.length > 15)
+    throw new SyntaxError(`invalid interface name "${name}"`);
   return name;
 }
 

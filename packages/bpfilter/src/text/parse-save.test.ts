@@ -13,7 +13,11 @@ import { formatSave } from './print-save.js';
 function withoutComefrom(entries: Uint8Array): Uint8Array {
   const copy = entries.slice();
   const view = viewOf(copy);
-  for (let offset = 0; offset < copy.length; offset += view.getUint16(offset + IptEntryOffset.nextOffset, true)) {
+  for (
+    let offset = 0;
+    offset < copy.length;
+    offset += view.getUint16(offset + IptEntryOffset.nextOffset, true)
+  ) {
     view.setUint32(offset + IptEntryOffset.comefrom, 0, true);
   }
   return copy;
@@ -38,7 +42,11 @@ describe('parseSave', () => {
       const table = parseSave(step.save_after).find((t) => t.name === sent.name);
       expect(table).toBeDefined();
       const encoded = encodeTable(table!);
-      expect({ hookEntry: encoded.hookEntry, underflow: encoded.underflow, numEntries: encoded.numEntries }).toEqual({
+      expect({
+        hookEntry: encoded.hookEntry,
+        underflow: encoded.underflow,
+        numEntries: encoded.numEntries,
+      }).toEqual({
         hookEntry: sent.hookEntry,
         underflow: sent.underflow,
         numEntries: sent.numEntries,
@@ -47,7 +55,7 @@ describe('parseSave', () => {
     });
   }
 
-  it('reads rules without a target (no -j) as iptables-legacy-save printed them, and encodes them to libiptc\'s bytes', () => {
+  it("reads rules without a target (no -j) as iptables-legacy-save printed them, and encodes them to libiptc's bytes", () => {
     const { save, tables } = loadKernelTables();
     expect(save).toContain('\n-A INPUT -s 127.0.0.1/32\n');
     expect(save).toContain('\n-A mark_it -p tcp\n');
@@ -55,12 +63,20 @@ describe('parseSave', () => {
     expect(formatSave(parsed)).toBe(save);
     for (const { name, entries } of tables) {
       const table = parsed.find((t) => t.name === name);
-      expect(toHex(withoutComefrom(encodeTable(table!).entries)), name).toBe(toHex(withoutComefrom(entries)));
+      expect(toHex(withoutComefrom(encodeTable(table!).entries)), name).toBe(
+        toHex(withoutComefrom(entries)),
+      );
     }
-    const [filter] = parseSave('*filter\n:INPUT ACCEPT [0:0]\n[3:180] -A INPUT\n-A INPUT -p tcp --dport 443\nCOMMIT\n');
+    const [filter] = parseSave(
+      '*filter\n:INPUT ACCEPT [0:0]\n[3:180] -A INPUT\n-A INPUT -p tcp --dport 443\nCOMMIT\n',
+    );
     expect(filter!.chains[0]!.rules).toEqual([
       { target: { kind: 'none' }, counters: { packets: 3n, bytes: 180n } },
-      { protocol: 6, matches: [{ kind: 'tcp', destinationPorts: [443, 443] }], target: { kind: 'none' } },
+      {
+        protocol: 6,
+        matches: [{ kind: 'tcp', destinationPorts: [443, 443] }],
+        target: { kind: 'none' },
+      },
     ]);
   });
 
@@ -75,7 +91,7 @@ describe('parseSave', () => {
         ':svc - [0:0]',
         '[2:120] -A INPUT --source 10.1.2.3/8 -p tcp ! --dport 1000:2000 --syn -j svc',
         '-A INPUT -p icmp --icmp-type port-unreachable -j REJECT --reject-with tcp-rst',
-        '-A svc -p udp -m udp --sport :53 -j LOG --log-level info --log-prefix \'a b\' --log-ip-options',
+        "-A svc -p udp -m udp --sport :53 -j LOG --log-level info --log-prefix 'a b' --log-ip-options",
         '-A svc -j RETURN',
         'COMMIT',
         '',
@@ -103,20 +119,46 @@ describe('parseSave', () => {
     ['-A INPUT -j ACCEPT\n', /line 1: expected a \*table line first/],
     ['*nat\nCOMMIT\n', /unknown table "nat"/],
     ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n', /has no COMMIT/],
-    ['*filter\n:INPUT ACCEPT [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT\n', /line 3: chain "FORWARD" is not declared/],
-    ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT --dport 22 -j ACCEPT\nCOMMIT\n', /--dport needs -p tcp, udp or icmp/],
-    ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp --tcp-flags SYN SYN -j ACCEPT\nCOMMIT\n', /--tcp-flags is not an option of -m udp/],
-    ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m state --state NEW -j ACCEPT\nCOMMIT\n', /match "state" is not supported/],
+    [
+      '*filter\n:INPUT ACCEPT [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT\n',
+      /line 3: chain "FORWARD" is not declared/,
+    ],
+    [
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT --dport 22 -j ACCEPT\nCOMMIT\n',
+      /--dport needs -p tcp, udp or icmp/,
+    ],
+    [
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp --tcp-flags SYN SYN -j ACCEPT\nCOMMIT\n',
+      /--tcp-flags is not an option of -m udp/,
+    ],
+    [
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m state --state NEW -j ACCEPT\nCOMMIT\n',
+      /match "state" is not supported/,
+    ],
     ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j nowhere\nCOMMIT\n', /line 4: .*"nowhere"/],
-    ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.0/40 -j ACCEPT\nCOMMIT\n', /invalid address "10.0.0.0\/40"/],
+    [
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.0/40 -j ACCEPT\nCOMMIT\n',
+      /invalid address "10.0.0.0\/40"/,
+    ],
     ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ! -j ACCEPT\nCOMMIT\n', /"!" cannot negate -j/],
     ['*filter\n:INPUT REJECT [0:0]\nCOMMIT\n', /policy ACCEPT or DROP/],
-    ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --log-prefix x\nCOMMIT\n', /--log-prefix needs -j LOG/],
-    ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j LOG --log-prefix "unterminated\nCOMMIT\n', /unterminated/],
+    [
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --log-prefix x\nCOMMIT\n',
+      /--log-prefix needs -j LOG/,
+    ],
+    [
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j LOG --log-prefix "unterminated\nCOMMIT\n',
+      /unterminated/,
+    ],
   ];
   for (const [text, message] of bad) {
     it(`refuses with a typed error naming the line: ${message.source}`, () => {
-      expect(() => parseSave(text)).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT', message: expect.stringMatching(message) }));
+      expect(() => parseSave(text)).toThrow(
+        expect.objectContaining({
+          code: 'UMD_INVALID_ARGUMENT',
+          message: expect.stringMatching(message),
+        }),
+      );
     });
   }
 });

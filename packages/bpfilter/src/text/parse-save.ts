@@ -20,18 +20,27 @@ const COUNTERS = /^\[(\d+):(\d+)\]$/;
 /** Parses iptables-save text. Throws `UmdError` `UMD_INVALID_ARGUMENT` naming the line of the first fault. */
 export function parseSave(text: string): ParsedTable[] {
   const tables: ParsedTable[] = [];
-  let table: { name: string; chains: Map<string, Chain>; builtins: string[]; declared: string[] } | undefined;
+  let table:
+    | { name: string; chains: Map<string, Chain>; builtins: string[]; declared: string[] }
+    | undefined;
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!.trim();
-    const fail = (message: string): UmdError => new UmdError(UmdErrorCode.INVALID_ARGUMENT, `iptables-save text, line ${n + 1}: ${message}: ${line}`);
+    const fail = (message: string): UmdError =>
+      new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `iptables-save text, line ${n + 1}: ${message}: ${line}`,
+      );
     if (line === '' || line.startsWith('#')) continue;
     try {
       if (line.startsWith('*')) {
         if (table) throw fail(`table "${table.name}" has no COMMIT before the next table`);
         const name = line.slice(1);
         const hooks = TABLE_HOOKS.get(name);
-        if (hooks === undefined) throw fail(`unknown table "${name}" (bpfilter serves ${[...TABLE_HOOKS.keys()].join(', ')})`);
+        if (hooks === undefined)
+          throw fail(
+            `unknown table "${name}" (bpfilter serves ${[...TABLE_HOOKS.keys()].join(', ')})`,
+          );
         if (tables.some((t) => t.name === name)) throw fail(`table "${name}" appears twice`);
         table = { name, chains: new Map(), builtins: builtinChains(hooks), declared: [] };
         continue;
@@ -44,15 +53,23 @@ export function parseSave(text: string): ParsedTable[] {
       }
       if (line.startsWith(':')) {
         const [name = '', policy = '', counters = '[0:0]', ...rest] = line.slice(1).split(/\s+/);
-        if (rest.length > 0 || !COUNTERS.test(counters)) throw fail('expected ":CHAIN POLICY [packets:bytes]"');
+        if (rest.length > 0 || !COUNTERS.test(counters))
+          throw fail('expected ":CHAIN POLICY [packets:bytes]"');
         if (table.chains.has(name)) throw fail(`chain "${name}" declared twice`);
         const isBuiltin = table.builtins.includes(name);
         if (isBuiltin) {
-          if (policy !== 'ACCEPT' && policy !== 'DROP') throw fail(`built-in chain ${name} needs policy ACCEPT or DROP`);
+          if (policy !== 'ACCEPT' && policy !== 'DROP')
+            throw fail(`built-in chain ${name} needs policy ACCEPT or DROP`);
           table.declared.push(name);
-          table.chains.set(name, { name, policy: policy as Policy, counters: parseCounters(counters), rules: [] });
+          table.chains.set(name, {
+            name,
+            policy: policy as Policy,
+            counters: parseCounters(counters),
+            rules: [],
+          });
         } else {
-          if (hookOf(name) !== undefined) throw fail(`table "${table.name}" has no built-in chain ${name}`);
+          if (hookOf(name) !== undefined)
+            throw fail(`table "${table.name}" has no built-in chain ${name}`);
           if (policy !== '-') throw fail(`user chain ${name} cannot have a policy`);
           if (!/^[^\s!-][^\s]{0,28}$/.test(name)) throw fail(`invalid chain name "${name}"`);
           table.chains.set(name, { name, rules: [] });
@@ -65,7 +82,8 @@ export function parseSave(text: string): ParsedTable[] {
         counters = parseCounters(tokens[0]);
         tokens = tokens.slice(1);
       }
-      if (tokens[0] !== '-A' && tokens[0] !== '--append') throw fail('only -A rule lines are supported in a table section');
+      if (tokens[0] !== '-A' && tokens[0] !== '--append')
+        throw fail('only -A rule lines are supported in a table section');
       const chain = table.chains.get(tokens[1] ?? '');
       if (!chain) throw fail(`chain "${tokens[1] ?? ''}" is not declared`);
       chain.rules.push(parseRuleArgs(tokens.slice(2), counters));
@@ -74,7 +92,11 @@ export function parseSave(text: string): ParsedTable[] {
       throw fail((error as Error).message);
     }
   }
-  if (table) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `iptables-save text: table "${table.name}" has no COMMIT`);
+  if (table)
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `iptables-save text: table "${table.name}" has no COMMIT`,
+    );
   return tables;
 }
 
@@ -83,14 +105,24 @@ function parseCounters(text: string): Counters {
   return { packets: BigInt(packets), bytes: BigInt(bytes) };
 }
 
-function finishTable(table: { name: string; chains: Map<string, Chain>; builtins: string[]; declared: string[] }): ParsedTable {
+function finishTable(table: {
+  name: string;
+  chains: Map<string, Chain>;
+  builtins: string[];
+  declared: string[];
+}): ParsedTable {
   for (const chain of table.chains.values()) {
     for (const rule of chain.rules) {
       const target = rule.target;
       if ((target.kind === 'jump' || target.kind === 'goto') && !table.chains.has(target.chain)) {
-        throw new Error(`chain ${chain.name} jumps to "${target.chain}", which is not a declared chain or a target bpfilter knows`);
+        throw new Error(
+          `chain ${chain.name} jumps to "${target.chain}", which is not a declared chain or a target bpfilter knows`,
+        );
       }
-      if ((target.kind === 'jump' || target.kind === 'goto') && table.builtins.includes(target.chain)) {
+      if (
+        (target.kind === 'jump' || target.kind === 'goto') &&
+        table.builtins.includes(target.chain)
+      ) {
         throw new Error(`chain ${chain.name} jumps to built-in chain ${target.chain}`);
       }
     }

@@ -12,7 +12,8 @@ export function parseServices(text: string): ReadonlyMap<string, number> {
     const [name, portProto, ...aliases] = line.replace(/#.*/, '').trim().split(/\s+/);
     const match = /^(\d+)\/(tcp|udp|sctp|dccp)$/.exec(portProto ?? '');
     if (!name || !match) continue;
-    for (const alias of [name, ...aliases]) if (!services.has(alias)) services.set(alias, Number(match[1]));
+    for (const alias of [name, ...aliases])
+      if (!services.has(alias)) services.set(alias, Number(match[1]));
   }
   return services;
 }
@@ -40,7 +41,10 @@ function parsePort(text: string, services: ReadonlyMap<string, number>): number 
 }
 
 /** Parses a port or range into `[min, max]`. */
-export function parsePortRange(text: string, services: ReadonlyMap<string, number> = systemServices()): [number, number] {
+export function parsePortRange(
+  text: string,
+  services: ReadonlyMap<string, number> = systemServices(),
+): [number, number] {
   const colon = text.indexOf(':');
   if (colon < 0) {
     const port = parsePort(text, services);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { IPT_GETINFO_SIZE, IPT_GET_ENTRIES_HEADER_SIZE, decodeGetinfo, decodeReplace, fromHex } from '../abi/index.js';
+import {
+  IPT_GETINFO_SIZE,
+  IPT_GET_ENTRIES_HEADER_SIZE,
+  decodeGetinfo,
+  decodeReplace,
+  fromHex,
+} from '../abi/index.js';
 import { decodeTable } from '../model/index.js';
 import type { Table } from '../model/types.js';
 import { loadKernelTables, loadVectors } from '../../test/vectors/replay.js';
@@ -19,10 +25,18 @@ function tablesAfterEachStep(): { command: string; tables: Table[]; expected: st
         tables.set(replace.name, decodeTable(replace.name, replace, replace.entries));
       } else if (call.opt === 'IPT_SO_GET_ENTRIES' && call.rc === 0) {
         const info = decodeGetinfo(fromHex(step.calls[i - 1]!.hex).subarray(0, IPT_GETINFO_SIZE));
-        if (!tables.has(info.name)) tables.set(info.name, decodeTable(info.name, info, fromHex(call.hex).subarray(IPT_GET_ENTRIES_HEADER_SIZE)));
+        if (!tables.has(info.name))
+          tables.set(
+            info.name,
+            decodeTable(info.name, info, fromHex(call.hex).subarray(IPT_GET_ENTRIES_HEADER_SIZE)),
+          );
       }
     }
-    return { command: step.iptables, tables: [...tables.values()].reverse(), expected: step.save_after };
+    return {
+      command: step.iptables,
+      tables: [...tables.values()].reverse(),
+      expected: step.save_after,
+    };
   });
 }
 
@@ -37,12 +51,25 @@ describe('formatSave against iptables-legacy-save', () => {
     const table: Table = {
       name: 'filter',
       chains: [
-        { name: 'INPUT', policy: 'DROP', counters: { packets: 7n, bytes: 420n }, rules: [{ protocol: 6, target: { kind: 'verdict', verdict: 'ACCEPT' }, counters: { packets: 3n, bytes: 180n } }] },
+        {
+          name: 'INPUT',
+          policy: 'DROP',
+          counters: { packets: 7n, bytes: 420n },
+          rules: [
+            {
+              protocol: 6,
+              target: { kind: 'verdict', verdict: 'ACCEPT' },
+              counters: { packets: 3n, bytes: 180n },
+            },
+          ],
+        },
         { name: 'FORWARD', policy: 'ACCEPT', rules: [] },
         { name: 'OUTPUT', policy: 'ACCEPT', rules: [] },
       ],
     };
-    expect(formatSave([table], { counters: true })).toBe('*filter\n:INPUT DROP [7:420]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n[3:180] -A INPUT -p tcp -j ACCEPT\nCOMMIT\n');
+    expect(formatSave([table], { counters: true })).toBe(
+      '*filter\n:INPUT DROP [7:420]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n[3:180] -A INPUT -p tcp -j ACCEPT\nCOMMIT\n',
+    );
     expect(formatSave([table])).toContain('\n-A INPUT -p tcp -j ACCEPT\n');
   });
 
@@ -56,30 +83,62 @@ describe('formatSave against iptables-legacy-save', () => {
         protocol: 6,
         fragment: true,
         invert: { source: true, inInterface: true, fragment: true },
-        matches: [{ kind: 'tcp', sourcePorts: [1024, 65535], destinationPorts: [22, 22], flags: { mask: 0x3f, compare: 0x02 }, invert: { destinationPorts: true, flags: true } }],
+        matches: [
+          {
+            kind: 'tcp',
+            sourcePorts: [1024, 65535],
+            destinationPorts: [22, 22],
+            flags: { mask: 0x3f, compare: 0x02 },
+            invert: { destinationPorts: true, flags: true },
+          },
+        ],
         target: { kind: 'log', level: 6, prefix: 'it\'s "x"', flags: 0x09 },
       }),
     ).toBe(
       '-A INPUT ! -s 10.0.0.0/8 -d 10.0.255.0/255.0.255.0 ! -i eth+ -o wg0 -p tcp ! -f -m tcp --sport 1024:65535 ! --dport 22 ! --tcp-flags FIN,SYN,RST,PSH,ACK,URG SYN -j LOG --log-prefix "it\\\'s \\"x\\"" --log-level 6 --log-tcp-sequence --log-uid',
     );
-    expect(formatRule('X', { protocol: 1, matches: [{ kind: 'icmp', type: 3, code: [3, 3], invert: true }], target: { kind: 'goto', chain: 'Y' } })).toBe(
-      '-A X -p icmp -m icmp ! --icmp-type 3/3 -g Y',
-    );
-    expect(formatRule('X', { protocol: 17, invert: { protocol: true }, target: { kind: 'reject', with: 'icmp-host-prohibited' } })).toBe(
-      '-A X ! -p udp -j REJECT --reject-with icmp-host-prohibited',
-    );
+    expect(
+      formatRule('X', {
+        protocol: 1,
+        matches: [{ kind: 'icmp', type: 3, code: [3, 3], invert: true }],
+        target: { kind: 'goto', chain: 'Y' },
+      }),
+    ).toBe('-A X -p icmp -m icmp ! --icmp-type 3/3 -g Y');
+    expect(
+      formatRule('X', {
+        protocol: 17,
+        invert: { protocol: true },
+        target: { kind: 'reject', with: 'icmp-host-prohibited' },
+      }),
+    ).toBe('-A X ! -p udp -j REJECT --reject-with icmp-host-prohibited');
   });
 
   it('prints rules without a target with no -j, as iptables-legacy-save printed the same tables', () => {
     const { save, tables } = loadKernelTables();
-    const decoded = tables.map(({ name, info, entries }) => decodeTable(name, decodeGetinfo(info), entries));
+    const decoded = tables.map(({ name, info, entries }) =>
+      decodeTable(name, decodeGetinfo(info), entries),
+    );
     expect(formatSave(decoded)).toBe(save);
     expect(formatRule('INPUT', { target: { kind: 'none' } })).toBe('-A INPUT');
-    expect(formatRule('INPUT', { source: '1.2.3.4', target: { kind: 'none' }, counters: { packets: 2n, bytes: 80n } }, { counters: true })).toBe('[2:80] -A INPUT -s 1.2.3.4/32');
+    expect(
+      formatRule(
+        'INPUT',
+        { source: '1.2.3.4', target: { kind: 'none' }, counters: { packets: 2n, bytes: 80n } },
+        { counters: true },
+      ),
+    ).toBe('[2:80] -A INPUT -s 1.2.3.4/32');
   });
 
   it('refuses (typed error) to print an extension it has no text form for', () => {
-    const rule = { matches: [{ kind: 'raw' as const, name: 'comment', revision: 0, data: new Uint8Array(256) }], target: { kind: 'verdict' as const, verdict: 'ACCEPT' as const } };
-    expect(() => formatRule('INPUT', rule)).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT', message: expect.stringContaining('"comment"') }));
+    const rule = {
+      matches: [{ kind: 'raw' as const, name: 'comment', revision: 0, data: new Uint8Array(256) }],
+      target: { kind: 'verdict' as const, verdict: 'ACCEPT' as const },
+    };
+    expect(() => formatRule('INPUT', rule)).toThrow(
+      expect.objectContaining({
+        code: 'UMD_INVALID_ARGUMENT',
+        message: expect.stringContaining('"comment"'),
+      }),
+    );
   });
 });

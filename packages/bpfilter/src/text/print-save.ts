@@ -29,7 +29,10 @@ export function formatTableSave(table: Table, options: FormatSaveOptions = {}): 
   const chains = orderChains(table.chains);
   let out = `*${table.name}\n`;
   for (const chain of chains) {
-    const counters = chain.policy !== undefined ? `[${chain.counters?.packets ?? 0n}:${chain.counters?.bytes ?? 0n}]` : '[0:0]';
+    const counters =
+      chain.policy !== undefined
+        ? `[${chain.counters?.packets ?? 0n}:${chain.counters?.bytes ?? 0n}]`
+        : '[0:0]';
     out += `:${chain.name} ${chain.policy ?? '-'} ${counters}\n`;
   }
   for (const chain of chains) {
@@ -41,14 +44,18 @@ export function formatTableSave(table: Table, options: FormatSaveOptions = {}): 
 /** libiptc lists built-in chains first (table order), then user chains in `strcmp` order. */
 function orderChains(chains: readonly Chain[]): Chain[] {
   const builtin = chains.filter((c) => c.policy !== undefined);
-  const user = chains.filter((c) => c.policy === undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const user = chains
+    .filter((c) => c.policy === undefined)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return [...builtin, ...user];
 }
 
 /** One `-A CHAIN ...` line (without newline). */
 export function formatRule(chain: string, rule: Rule, options: FormatSaveOptions = {}): string {
   const invert = rule.invert ?? {};
-  let out = options.counters ? `[${rule.counters?.packets ?? 0n}:${rule.counters?.bytes ?? 0n}] ` : '';
+  let out = options.counters
+    ? `[${rule.counters?.packets ?? 0n}:${rule.counters?.bytes ?? 0n}] `
+    : '';
   out += `-A ${chain}`;
   out += formatAddressOption('-s', rule.source, invert.source);
   out += formatAddressOption('-d', rule.destination, invert.destination);
@@ -64,13 +71,21 @@ function bang(inverted: boolean | undefined): string {
   return inverted ? ' !' : '';
 }
 
-function formatAddressOption(option: string, value: string | undefined, inverted: boolean | undefined): string {
+function formatAddressOption(
+  option: string,
+  value: string | undefined,
+  inverted: boolean | undefined,
+): string {
   const { address, mask } = value === undefined ? { address: 0, mask: 0 } : parseCidr(value);
   if (address === 0 && mask === 0 && !inverted) return '';
   return `${bang(inverted)} ${option} ${formatCidr(address, mask)}`;
 }
 
-function formatInterfaceOption(option: string, name: string | undefined, inverted: boolean | undefined): string {
+function formatInterfaceOption(
+  option: string,
+  name: string | undefined,
+  inverted: boolean | undefined,
+): string {
   if (name === undefined || name === '') return '';
   return `${bang(inverted)} ${option} ${name}`;
 }
@@ -89,7 +104,8 @@ function formatMatch(match: Match, chain: string): string {
       let out = ' -m tcp';
       out += formatPortOption('--sport', match.sourcePorts, inv.sourcePorts);
       out += formatPortOption('--dport', match.destinationPorts, inv.destinationPorts);
-      if (match.option || inv.option) out += `${bang(inv.option)} --tcp-option ${match.option ?? 0}`;
+      if (match.option || inv.option)
+        out += `${bang(inv.option)} --tcp-option ${match.option ?? 0}`;
       if (match.flags?.mask || inv.flags) {
         out += `${bang(inv.flags)} --tcp-flags ${formatTcpFlags(match.flags?.mask ?? 0)} ${formatTcpFlags(match.flags?.compare ?? 0)}`;
       }
@@ -108,7 +124,11 @@ function formatMatch(match: Match, chain: string): string {
   }
 }
 
-function formatPortOption(option: string, range: readonly [number, number] | undefined, inverted: boolean | undefined): string {
+function formatPortOption(
+  option: string,
+  range: readonly [number, number] | undefined,
+  inverted: boolean | undefined,
+): string {
   if (range === undefined || isAnyPort(range)) return '';
   return `${bang(inverted)} ${option} ${formatPortRange(range)}`;
 }

@@ -54,7 +54,10 @@ export function systemProtocols(): ProtocolDatabase {
 }
 
 /** `-p` value -> protocol number (`all` is 0). */
-export function parseProtocol(text: string, database: ProtocolDatabase = systemProtocols()): number {
+export function parseProtocol(
+  text: string,
+  database: ProtocolDatabase = systemProtocols(),
+): number {
   const lower = text.toLowerCase();
   if (lower === 'all') return 0;
   if (/^\d{1,3}$/.test(text) && Number(text) <= 255) return Number(text);
@@ -66,6 +69,13 @@ export function parseProtocol(text: string, database: ProtocolDatabase = systemP
 }
 
 /** Protocol number -> the name iptables-save prints (or the number). */
-export function formatProtocol(proto: number, database: ProtocolDatabase = systemProtocols()): string {
-  return PROTOCOLS.find(([, number]) => number === proto)?.[0] ?? database.byNumber.get(proto) ?? String(proto);
+export function formatProtocol(
+  proto: number,
+  database: ProtocolDatabase = systemProtocols(),
+): string {
+  return (
+    PROTOCOLS.find(([, number]) => number === proto)?.[0] ??
+    database.byNumber.get(proto) ??
+    String(proto)
+  );
 }

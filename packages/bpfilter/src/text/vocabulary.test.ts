@@ -11,7 +11,9 @@ describe('iptables-save vocabulary', () => {
     expect(parsePortRange('22')).toEqual([22, 22]);
     expect(parsePortRange('1024:')).toEqual([1024, 65535]);
     expect(parsePortRange(':80')).toEqual([0, 80]);
-    const services = parseServices('# c\nssh\t\t22/tcp\t\t\t# SSH\nhttp 80/tcp www\ndomain 53/udp\n');
+    const services = parseServices(
+      '# c\nssh\t\t22/tcp\t\t\t# SSH\nhttp 80/tcp www\ndomain 53/udp\n',
+    );
     expect(parsePortRange('ssh', services)).toEqual([22, 22]);
     expect(parsePortRange('domain:www', services)).toEqual([53, 80]);
     expect(parsePortRange('www', services)).toEqual([80, 80]);
@@ -46,7 +48,9 @@ describe('iptables-save vocabulary', () => {
     const none = parseProtocolDatabase('');
     expect(formatProtocol(47, none)).toBe('47');
     expect(() => parseProtocol('gre', none)).toThrow(SyntaxError);
-    const db = parseProtocolDatabase('# comment\nip\t0\tIP\ngre\t47\tGRE\t\t# General Routing\ntcp 6 TCP\nospf 89 OSPFIGP\n');
+    const db = parseProtocolDatabase(
+      '# comment\nip\t0\tIP\ngre\t47\tGRE\t\t# General Routing\ntcp 6 TCP\nospf 89 OSPFIGP\n',
+    );
     expect(formatProtocol(47, db)).toBe('gre');
     expect(formatProtocol(6, db)).toBe('tcp');
     expect(parseProtocol('GRE', db)).toBe(47);
@@ -57,7 +61,14 @@ describe('iptables-save vocabulary', () => {
     expect(saveString('ping')).toBe(' ping');
     expect(saveString('ping ')).toBe(' "ping "');
     expect(saveString('a"b\\c')).toBe(' "a\\"b\\\\c"');
-    expect(tokenizeLine(`-A OUTPUT -j LOG --log-prefix "ping "`)).toEqual(['-A', 'OUTPUT', '-j', 'LOG', '--log-prefix', 'ping ']);
+    expect(tokenizeLine(`-A OUTPUT -j LOG --log-prefix "ping "`)).toEqual([
+      '-A',
+      'OUTPUT',
+      '-j',
+      'LOG',
+      '--log-prefix',
+      'ping ',
+    ]);
     expect(tokenizeLine(`x${saveString('a"b\\c')}`)).toEqual(['x', 'a"b\\c']);
     expect(tokenizeLine(`a '' "x y"`)).toEqual(['a', '', 'x y']);
     expect(() => tokenizeLine('a "b')).toThrow(/unterminated/);

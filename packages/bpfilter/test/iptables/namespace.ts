@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 /** The package's built CLI (tests run after the build). */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 /** The built preload library. */
-export const PRELOAD = fileURLToPath(new URL('../../dist/native/bpfilter_preload.so', import.meta.url));
+export const PRELOAD = fileURLToPath(
+  new URL('../../dist/native/bpfilter_preload.so', import.meta.url),
+);
 
 /** Absolute path of a program in PATH (plus the sbin directories), or undefined. */
 export function which(program: string): string | undefined {
@@ -89,7 +91,12 @@ function quote(word: string): string {
  */
 export async function runInNamespace(
   steps: Step[],
-  options: { socketPath?: string; freshService?: boolean; cli?: string; env?: Record<string, string> } = {},
+  options: {
+    socketPath?: string;
+    freshService?: boolean;
+    cli?: string;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<NamespaceRun> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfilter-ns-'));
   try {
@@ -101,7 +108,9 @@ export async function runInNamespace(
     steps.forEach((step, i) => {
       const program = PROGRAMS[step.program];
       if (!program) throw new Error(`${step.program} is not installed`);
-      stepLines.push(`step ${i} ${quote(step.stdinFile ?? '/dev/null')} ${[program, ...(step.args ?? [])].map(quote).join(' ')}`);
+      stepLines.push(
+        `step ${i} ${quote(step.stdinFile ?? '/dev/null')} ${[program, ...(step.args ?? [])].map(quote).join(' ')}`,
+      );
     });
     const stepsFile = join(dir, 'steps.sh');
     writeFileSync(stepsFile, `${stepLines.join('\n')}\n`);
@@ -123,15 +132,26 @@ export async function runInNamespace(
     const script = join(dir, 'run.sh');
     writeFileSync(script, `${lines.join('\n')}\n`);
     await new Promise<void>((resolve, reject) => {
-      execFile('unshare', ['-n', 'sh', script], { env: withoutPreload(process.env), timeout: 90_000 }, (error) =>
-        error ? reject(error) : resolve(),
+      execFile(
+        'unshare',
+        ['-n', 'sh', script],
+        { env: withoutPreload(process.env), timeout: 90_000 },
+        (error) => (error ? reject(error) : resolve()),
       );
     });
     const read = (name: string) => readFileSync(join(dir, name), 'utf8');
     const execStatus = Number(read('exec.rc').trim());
-    if (execStatus !== 0) throw new Error(`${through.length ? 'bpfilter exec' : 'sh'} ended with ${execStatus}: ${read('exec.err')}`);
+    if (execStatus !== 0)
+      throw new Error(
+        `${through.length ? 'bpfilter exec' : 'sh'} ended with ${execStatus}: ${read('exec.err')}`,
+      );
     return {
-      results: steps.map((step, i) => ({ step, stdout: read(`${i}.out`), stderr: read(`${i}.err`), status: Number(read(`${i}.rc`).trim()) })),
+      results: steps.map((step, i) => ({
+        step,
+        stdout: read(`${i}.out`),
+        stderr: read(`${i}.err`),
+        status: Number(read(`${i}.rc`).trim()),
+      })),
       kernelSave: read('kernel.save'),
       kernelTableNames: read('kernel.names'),
     };
@@ -175,11 +195,18 @@ export interface ServiceProcess {
 export async function startService(options: { cli?: string } = {}): Promise<ServiceProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfilter-svc-'));
   const socketPath = join(dir, 'bpfilter.sock');
-  const child = spawn(process.execPath, [options.cli ?? CLI, 'serve', '--socket', socketPath, '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [options.cli ?? CLI, 'serve', '--socket', socketPath, '--verbose'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr!.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bpfilter serve did not start:\n${log}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`bpfilter serve did not start:\n${log}`)),
+      15_000,
+    );
     child.stderr!.on('data', (chunk: string) => {
       log += chunk;
       if (log.includes('listening on')) {
@@ -203,7 +230,11 @@ export async function startService(options: { cli?: string } = {}): Promise<Serv
       const tasks = readdirSync(`/proc/${pid}/task`);
       return tasks.flatMap((task) => {
         try {
-          return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+          return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean)
+            .map(Number);
         } catch {
           return [];
         }

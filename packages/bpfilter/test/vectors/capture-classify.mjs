@@ -68,7 +68,13 @@ const packets = [
   P({ protocol: 6, sourcePort: 40000, destinationPort: 8080, tcpFlags: 0x10 }),
   P({ protocol: 6, sourcePort: 40000, destinationPort: 8080, tcpFlags: 0x18, payload: 100 }),
   P({ protocol: 6, sourcePort: 5, destinationPort: 8080, tcpFlags: 0x02 }),
-  P({ destination: '127.0.0.9', protocol: 6, sourcePort: 5, destinationPort: 8080, tcpFlags: 0x02 }),
+  P({
+    destination: '127.0.0.9',
+    protocol: 6,
+    sourcePort: 5,
+    destinationPort: 8080,
+    tcpFlags: 0x02,
+  }),
   P({ protocol: 17, sourcePort: 5000, destinationPort: 53, payload: 30 }),
   P({ protocol: 17, sourcePort: 5000, destinationPort: 54 }),
   P({ protocol: 17, sourcePort: 7, destinationPort: 53 }),
@@ -86,7 +92,8 @@ const packets = [
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfilter-capture-'));
 writeFileSync(join(dir, 'packets.json'), JSON.stringify(packets));
-const getInfo = (table) => `get 64 ${Buffer.concat([Buffer.from(table), Buffer.alloc(84 - table.length)]).toString('hex')}`;
+const getInfo = (table) =>
+  `get 64 ${Buffer.concat([Buffer.from(table), Buffer.alloc(84 - table.length)]).toString('hex')}`;
 const script = [
   'set -e',
   'ip link set lo up',
@@ -104,8 +111,24 @@ const script = [
 ].join('\n');
 execFileSync('unshare', ['-n', 'sh', '-c', script], { stdio: 'inherit' });
 const read = (f) => JSON.parse(execFileSync('cat', [join(dir, f)]).toString()).hex;
-const tables = Object.fromEntries(['filter', 'mangle'].map((t) => [t, { info: read(`${t}-info.json`), before: read(`${t}-before.json`), after: read(`${t}-after.json`) }]));
+const tables = Object.fromEntries(
+  ['filter', 'mangle'].map((t) => [
+    t,
+    {
+      info: read(`${t}-info.json`),
+      before: read(`${t}-before.json`),
+      after: read(`${t}-after.json`),
+    },
+  ]),
+);
 // What iptables-legacy-save printed before the packets (comment lines dropped: they hold the date).
-const save = execFileSync('cat', [join(dir, 'save.txt')]).toString().split('\n').filter((l) => !l.startsWith('#')).join('\n');
-writeFileSync(join(here, 'classify.json'), `${JSON.stringify({ commands, packets, tables, save }, null, 1)}\n`);
+const save = execFileSync('cat', [join(dir, 'save.txt')])
+  .toString()
+  .split('\n')
+  .filter((l) => !l.startsWith('#'))
+  .join('\n');
+writeFileSync(
+  join(here, 'classify.json'),
+  `${JSON.stringify({ commands, packets, tables, save }, null, 1)}\n`,
+);
 console.log('classify.json written');

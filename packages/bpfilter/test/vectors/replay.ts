@@ -42,12 +42,22 @@ export const OPTION_NUMBERS: Record<string, number> = {
  * returned them before any packet: GET_INFO's hook data and GET_ENTRIES' entries (libiptc's
  * bytes; counters zero), and what iptables-legacy-save printed for them.
  */
-export function loadKernelTables(): { save: string; tables: { name: string; info: Uint8Array; entries: Uint8Array }[] } {
-  const capture = JSON.parse(readFileSync(new URL('./classify.json', import.meta.url), 'utf8')) as { save: string; tables: Record<string, { info: string; before: string }> };
+export function loadKernelTables(): {
+  save: string;
+  tables: { name: string; info: Uint8Array; entries: Uint8Array }[];
+} {
+  const capture = JSON.parse(readFileSync(new URL('./classify.json', import.meta.url), 'utf8')) as {
+    save: string;
+    tables: Record<string, { info: string; before: string }>;
+  };
   const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
   return {
     save: capture.save,
     // GET_ENTRIES answers start with the 40-byte ipt_get_entries header.
-    tables: Object.entries(capture.tables).map(([name, t]) => ({ name, info: bytes(t.info), entries: bytes(t.before).subarray(40) })),
+    tables: Object.entries(capture.tables).map(([name, t]) => ({
+      name,
+      info: bytes(t.info),
+      entries: bytes(t.before).subarray(40),
+    })),
   };
 }

@@ -11,7 +11,10 @@ export function moduleSpecifier(packageName: string, page: string): string {
 }
 
 /** One sidebar group per package, one link per entry point (`@umd/core`, `@umd/core/handler`, ...). */
-export function apiSidebar(apiDir: string, packages: ReadonlyArray<{ slug: string; name: string }>): DefaultTheme.SidebarItem[] {
+export function apiSidebar(
+  apiDir: string,
+  packages: ReadonlyArray<{ slug: string; name: string }>,
+): DefaultTheme.SidebarItem[] {
   const sections: DefaultTheme.SidebarItem[] = [];
   for (const { slug, name } of packages) {
     const dir = join(apiDir, slug);
@@ -20,7 +23,13 @@ export function apiSidebar(apiDir: string, packages: ReadonlyArray<{ slug: strin
       .filter((file) => file.endsWith('.md') && file !== 'index.md')
       .map((file) => file.slice(0, -3))
       .sort((a, b) => (a === 'main' ? -1 : b === 'main' ? 1 : a.localeCompare(b)));
-    const items = modules.length > 0 ? modules.map((page) => ({ text: moduleSpecifier(name, page), link: `/api/${slug}/${page}` })) : [{ text: name, link: `/api/${slug}/` }];
+    const items =
+      modules.length > 0
+        ? modules.map((page) => ({
+            text: moduleSpecifier(name, page),
+            link: `/api/${slug}/${page}`,
+          }))
+        : [{ text: name, link: `/api/${slug}/` }];
     sections.push({ text: name, collapsed: false, items });
   }
   return sections;

@@ -54,23 +54,35 @@ export function formatTime(ns: number): string {
 }
 
 export function formatThroughput(mibs: number): string {
-  return mibs >= 100 ? `${mibs.toFixed(0)} MiB/s` : mibs >= 10 ? `${mibs.toFixed(1)} MiB/s` : `${mibs.toFixed(2)} MiB/s`;
+  return mibs >= 100
+    ? `${mibs.toFixed(0)} MiB/s`
+    : mibs >= 10
+      ? `${mibs.toFixed(1)} MiB/s`
+      : `${mibs.toFixed(2)} MiB/s`;
 }
 
-const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Checks the shape of core.json, with a message that says what is wrong. */
 export function parseCoreBench(json: unknown): CoreBenchFile {
   const file = json as Partial<CoreBenchFile>;
-  if (typeof file !== 'object' || file === null || !Array.isArray(file.results) || !Array.isArray(file.sizes)) {
+  if (
+    typeof file !== 'object' ||
+    file === null ||
+    !Array.isArray(file.results) ||
+    !Array.isArray(file.sizes)
+  ) {
     throw new Error('core bench file: expected an object with "sizes" and "results" arrays');
   }
   for (const [index, r] of file.results.entries()) {
     for (const key of ['transport', 'name'] as const) {
-      if (typeof r?.[key] !== 'string') throw new Error(`core bench file: results[${index}].${key} must be a string`);
+      if (typeof r?.[key] !== 'string')
+        throw new Error(`core bench file: results[${index}].${key} must be a string`);
     }
     for (const key of ['size', 'medianNs', 'throughputMiBs', 'ratioToC'] as const) {
-      if (typeof r?.[key] !== 'number' || !Number.isFinite(r[key])) throw new Error(`core bench file: results[${index}].${key} must be a finite number`);
+      if (typeof r?.[key] !== 'number' || !Number.isFinite(r[key]))
+        throw new Error(`core bench file: results[${index}].${key} must be a finite number`);
     }
   }
   return file as CoreBenchFile;
@@ -83,12 +95,18 @@ function transportsOf(file: CoreBenchFile): Array<{ transport: string; name: str
   return [...seen].map(([transport, name]) => ({ transport, name }));
 }
 
-function factsOf(file: { date?: string; node?: string; cpus?: number; loadavg?: number[] }): string[] {
+function factsOf(file: {
+  date?: string;
+  node?: string;
+  cpus?: number;
+  loadavg?: number[];
+}): string[] {
   const facts: string[] = [];
   if (file.date) facts.push(`run ${file.date.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`);
   if (file.node) facts.push(`Node ${file.node}`);
   if (file.cpus) facts.push(`${file.cpus} CPUs`);
-  if (file.loadavg?.length) facts.push(`load average at the end ${file.loadavg.map((l) => l.toFixed(2)).join(', ')}`);
+  if (file.loadavg?.length)
+    facts.push(`load average at the end ${file.loadavg.map((l) => l.toFixed(2)).join(', ')}`);
   return facts;
 }
 
@@ -98,7 +116,8 @@ function factsOf(file: { date?: string; node?: string; cpus?: number; loadavg?: 
  */
 export function coreTables(file: CoreBenchFile): Array<{ title: string; table: Table }> {
   const transports = transportsOf(file);
-  const at = (transport: string, size: number) => file.results.find((r) => r.transport === transport && r.size === size);
+  const at = (transport: string, size: number) =>
+    file.results.find((r) => r.transport === transport && r.size === size);
   const head = ['transport', ...file.sizes.map(formatSize)];
   const table = (cell: (r: CoreBenchResult) => string): Table => ({
     head,
@@ -111,12 +130,27 @@ export function coreTables(file: CoreBenchFile): Array<{ title: string; table: T
     ]),
   });
   return [
-    { title: 'Median round-trip time (ratio to the C baseline)', table: table((r) => `${formatTime(r.medianNs)} (${r.ratioToC.toFixed(2)}x)`) },
-    { title: 'Throughput (payload bytes each way per second)', table: table((r) => formatThroughput(r.throughputMiBs)) },
+    {
+      title: 'Median round-trip time (ratio to the C baseline)',
+      table: table((r) => `${formatTime(r.medianNs)} (${r.ratioToC.toFixed(2)}x)`),
+    },
+    {
+      title: 'Throughput (payload bytes each way per second)',
+      table: table((r) => formatThroughput(r.throughputMiBs)),
+    },
   ];
 }
 
-const PALETTE = ['#64748b', '#2563eb', '#60a5fa', '#16a34a', '#f59e0b', '#dc2626', '#9333ea', '#0d9488'];
+const PALETTE = [
+  '#64748b',
+  '#2563eb',
+  '#60a5fa',
+  '#16a34a',
+  '#f59e0b',
+  '#dc2626',
+  '#9333ea',
+  '#0d9488',
+];
 
 /**
  * A grouped bar chart of the round-trip time relative to the C baseline (log scale, lower
@@ -134,7 +168,10 @@ export function coreChartSvg(file: CoreBenchFile): string {
   const top = 2 ** Math.ceil(Math.log2(maxRatio));
   const minRatio = Math.min(1, ...ratios);
   const bottom = 2 ** Math.floor(Math.log2(minRatio));
-  const y = (ratio: number) => margin.top + plotH - ((Math.log2(ratio) - Math.log2(bottom)) / (Math.log2(top) - Math.log2(bottom))) * plotH;
+  const y = (ratio: number) =>
+    margin.top +
+    plotH -
+    ((Math.log2(ratio) - Math.log2(bottom)) / (Math.log2(top) - Math.log2(bottom))) * plotH;
   const groupW = plotW / Math.max(1, file.sizes.length);
   const barW = Math.min(22, (groupW * 0.8) / Math.max(1, transports.length));
   const parts: string[] = [];
@@ -162,7 +199,9 @@ export function coreChartSvg(file: CoreBenchFile): string {
         `<rect x="${x.toFixed(1)}" y="${barTop.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${Math.max(1, base - barTop).toFixed(1)}" fill="${PALETTE[i % PALETTE.length]}"><title>${escapeXml(`${name}, ${formatSize(size)}: ${formatTime(r.medianNs)}, ${r.ratioToC.toFixed(2)}x C`)}</title></rect>`,
       );
     });
-    parts.push(`<text x="${(margin.left + g * groupW + groupW / 2).toFixed(1)}" y="${margin.top + plotH + 18}" font-size="13" text-anchor="middle" fill="#0f172a">${formatSize(size)}</text>`);
+    parts.push(
+      `<text x="${(margin.left + g * groupW + groupW / 2).toFixed(1)}" y="${margin.top + plotH + 18}" font-size="13" text-anchor="middle" fill="#0f172a">${formatSize(size)}</text>`,
+    );
   });
   // Legend, two rows under the axis.
   const perRow = Math.ceil(transports.length / 2);
@@ -182,7 +221,12 @@ export function coreChartSvg(file: CoreBenchFile): string {
 
 export function coreReport(json: unknown): BenchReport {
   const file = parseCoreBench(json);
-  return { source: 'data/core.json', facts: factsOf(file), tables: coreTables(file), chartSvg: coreChartSvg(file) };
+  return {
+    source: 'data/core.json',
+    facts: factsOf(file),
+    tables: coreTables(file),
+    chartSvg: coreChartSvg(file),
+  };
 }
 
 /** The file @umd/mgmt's bench writes (bench-results/mgmt.json); fields as that bench names them. */
@@ -222,7 +266,8 @@ export interface MgmtBenchFile {
 }
 
 const num = (value: unknown, what: string): number => {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`mgmt bench file: ${what} must be a finite number`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new Error(`mgmt bench file: ${what} must be a finite number`);
   return value;
 };
 const us = (value: number) => formatTime(value * 1e3);
@@ -234,34 +279,67 @@ const ms = (value: number) => `${value.toFixed(1)} ms`;
  * change of the bench's output never turns into invented or missing numbers silently.
  */
 export function mgmtReport(json: unknown): BenchReport {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('mgmt bench file: expected an object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error('mgmt bench file: expected an object');
   const file = json as MgmtBenchFile;
   const tables: BenchReport['tables'] = [];
   const rt = file.roundTrip64B;
   if (rt) {
-    const rows = [['median round trip', us(num(rt.bareChannelUs, 'roundTrip64B.bareChannelUs')), us(num(rt.managerUs, 'roundTrip64B.managerUs')), `${num(rt.ratio, 'roundTrip64B.ratio').toFixed(2)}x`, rt.target ?? '']];
+    const rows = [
+      [
+        'median round trip',
+        us(num(rt.bareChannelUs, 'roundTrip64B.bareChannelUs')),
+        us(num(rt.managerUs, 'roundTrip64B.managerUs')),
+        `${num(rt.ratio, 'roundTrip64B.ratio').toFixed(2)}x`,
+        rt.target ?? '',
+      ],
+    ];
     if (rt.hostCpuUs) {
       const bare = num(rt.hostCpuUs.bareChannel, 'roundTrip64B.hostCpuUs.bareChannel');
       const manager = num(rt.hostCpuUs.manager, 'roundTrip64B.hostCpuUs.manager');
-      rows.push(['host CPU time per request', us(bare), us(manager), `${(manager / bare).toFixed(2)}x`, '']);
+      rows.push([
+        'host CPU time per request',
+        us(bare),
+        us(manager),
+        `${(manager / bare).toFixed(2)}x`,
+        '',
+      ]);
     }
-    tables.push({ title: 'Round trip of a 64 B request: UmdManager against the bare FramedChannel', table: { head: ['measure', 'bare channel', 'UmdManager', 'ratio', 'target'], rows } });
+    tables.push({
+      title: 'Round trip of a 64 B request: UmdManager against the bare FramedChannel',
+      table: { head: ['measure', 'bare channel', 'UmdManager', 'ratio', 'target'], rows },
+    });
   }
   const cs = file.coldStart;
   if (cs) {
     const base = num(cs.nodeE0Ms, 'coldStart.nodeE0Ms');
     const rows = [
       ['node -e 0, same clean environment (baseline)', ms(base), '1.00x', ''],
-      ['JS handler, first request (load, spawn, HELLO, reply)', ms(num(cs.jsHandlerMs, 'coldStart.jsHandlerMs')), `${num(cs.jsRatio, 'coldStart.jsRatio').toFixed(2)}x`, cs.jsTarget ?? ''],
+      [
+        'JS handler, first request (load, spawn, HELLO, reply)',
+        ms(num(cs.jsHandlerMs, 'coldStart.jsHandlerMs')),
+        `${num(cs.jsRatio, 'coldStart.jsRatio').toFixed(2)}x`,
+        cs.jsTarget ?? '',
+      ],
     ];
-    if (cs.nativeHandlerMs !== undefined) rows.push(['native handler, first request', ms(num(cs.nativeHandlerMs, 'coldStart.nativeHandlerMs')), '', cs.nativeTarget ?? '']);
+    if (cs.nativeHandlerMs !== undefined)
+      rows.push([
+        'native handler, first request',
+        ms(num(cs.nativeHandlerMs, 'coldStart.nativeHandlerMs')),
+        '',
+        cs.nativeTarget ?? '',
+      ]);
     const extra: Array<[keyof NonNullable<MgmtBenchFile['coldStart']>, string]> = [
       ['nativeHandlerReplySocketMs', 'native handler, transport.replySocket true'],
       ['nativeHandlerOptOutMs', 'native handler, transport.tuneAllocator false'],
       ['nativeBareSpawnFirstReplyMs', 'floor: the native binary spawned bare, HELLO and one reply'],
     ];
-    for (const [key, what] of extra) if (cs[key] !== undefined) rows.push([what, ms(num(cs[key], `coldStart.${key}`)), '', '']);
-    tables.push({ title: `Cold start${cs.runs ? ` (median of ${cs.runs} runs)` : ''}`, table: { head: ['what', 'time', 'ratio to node -e 0', 'target'], rows } });
+    for (const [key, what] of extra)
+      if (cs[key] !== undefined) rows.push([what, ms(num(cs[key], `coldStart.${key}`)), '', '']);
+    tables.push({
+      title: `Cold start${cs.runs ? ` (median of ${cs.runs} runs)` : ''}`,
+      table: { head: ['what', 'time', 'ratio to node -e 0', 'target'], rows },
+    });
   }
   const large = file.largeRoundTrips;
   if (large && Object.keys(large).length > 0) {
@@ -274,22 +352,39 @@ export function mgmtReport(json: unknown): BenchReport {
         rows.push([`${label}, ${what}`, us(v), `${(v / c).toFixed(2)}x`, target]);
       };
       row('C socketpair (baseline)', c, 'cUs');
-      row('bare FramedChannel (same transport, tuned environment)', l.bareChannelUs, 'bareChannelUs');
-      row('UmdManager.request() (defaults)', l.managerDefaultUs, 'managerDefaultUs', l.target ?? '');
+      row(
+        'bare FramedChannel (same transport, tuned environment)',
+        l.bareChannelUs,
+        'bareChannelUs',
+      );
+      row(
+        'UmdManager.request() (defaults)',
+        l.managerDefaultUs,
+        'managerDefaultUs',
+        l.target ?? '',
+      );
       row('UmdManager.request() with replyInto', l.managerIntoUs, 'managerIntoUs', l.target ?? '');
       row('UmdManager, transport.tuneAllocator false', l.managerOptOutUs, 'managerOptOutUs');
     }
-    tables.push({ title: 'Large round trips through UmdManager against the C socketpair', table: { head: ['what', 'median round trip', 'ratio to C', 'target'], rows } });
+    tables.push({
+      title: 'Large round trips through UmdManager against the C socketpair',
+      table: { head: ['what', 'median round trip', 'ratio to C', 'target'], rows },
+    });
   }
   if (tables.length === 0) {
     const rows: string[][] = [];
     const visit = (value: unknown, path: string) => {
-      if (typeof value === 'number' && Number.isFinite(value)) rows.push([path, Number.isInteger(value) ? String(value) : value.toFixed(3)]);
+      if (typeof value === 'number' && Number.isFinite(value))
+        rows.push([path, Number.isInteger(value) ? String(value) : value.toFixed(3)]);
       else if (typeof value === 'string' && path !== 'machine.date') rows.push([path, value]);
-      else if (typeof value === 'object' && value !== null && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) visit(v, path ? `${path}.${k}` : k);
+      else if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        for (const [k, v] of Object.entries(value)) visit(v, path ? `${path}.${k}` : k);
     };
     visit(json, '');
-    tables.push({ title: 'Results (fields as the bench wrote them)', table: { head: ['field', 'value'], rows } });
+    tables.push({
+      title: 'Results (fields as the bench wrote them)',
+      table: { head: ['field', 'value'], rows },
+    });
   }
   return { source: 'data/mgmt.json', facts: factsOf({ ...(file.machine ?? {}) }), tables };
 }

@@ -4,8 +4,18 @@ import { parseArgs, UsageError } from './args.js';
 
 describe('parseArgs', () => {
   it('reads offsets and the handler, in any order', () => {
-    expect(parseArgs(['1', '--handler', 'ts', '2'])).toEqual({ kind: 'check', handler: 'ts', offsets: ['1', '2'], verbose: false });
-    expect(parseArgs(['--handler=ts', '--verbose'])).toEqual({ kind: 'check', handler: 'ts', offsets: [], verbose: true });
+    expect(parseArgs(['1', '--handler', 'ts', '2'])).toEqual({
+      kind: 'check',
+      handler: 'ts',
+      offsets: ['1', '2'],
+      verbose: false,
+    });
+    expect(parseArgs(['--handler=ts', '--verbose'])).toEqual({
+      kind: 'check',
+      handler: 'ts',
+      offsets: [],
+      verbose: true,
+    });
     expect(parseArgs([])).toEqual({ kind: 'check', handler: 'ts', offsets: [], verbose: false });
     // #region sample-only
     expect(parseArgs(['--handler', 'c'])).toMatchObject({ kind: 'check', handler: 'c' });
@@ -17,7 +27,12 @@ describe('parseArgs', () => {
   });
 
   it('reads selftest options', () => {
-    expect(parseArgs(['selftest'])).toEqual({ kind: 'selftest', handlers: handlerKinds, requests: 500, seed: undefined });
+    expect(parseArgs(['selftest'])).toEqual({
+      kind: 'selftest',
+      handlers: handlerKinds,
+      requests: 500,
+      seed: undefined,
+    });
     expect(parseArgs(['selftest', '--handler', 'ts', '--requests=20', '--seed', '42'])).toEqual({
       kind: 'selftest',
       handlers: ['ts'],
@@ -35,7 +50,12 @@ describe('parseArgs', () => {
       workspace: false,
       force: true,
     });
-    expect(parseArgs(['new', '--workspace', 'x'])).toMatchObject({ kind: 'new', name: 'x', workspace: true, dir: undefined });
+    expect(parseArgs(['new', '--workspace', 'x'])).toMatchObject({
+      kind: 'new',
+      name: 'x',
+      workspace: true,
+      dir: undefined,
+    });
   });
   // #endregion
 

@@ -31,7 +31,7 @@ export const USAGE = [
   'Usage:',
   `  sample-umd [--handler ${handlerChoice}] <offset>...   check each offset (decimal or 0x hex)`,
   `  sample-umd [--handler ${handlerChoice}] < file        the same, offsets on stdin, one a line`,
-  '      --verbose                        also print the manager\'s events (load, start, exit...) to stderr',
+  "      --verbose                        also print the manager's events (load, start, exit...) to stderr",
   `  sample-umd selftest [--handler ${handlerChoice}] [--requests N] [--seed N]`,
   '                                       run the selftest (default: every handler, 500 requests,',
   '                                       a random seed, printed so that a run can be replayed)',
@@ -75,7 +75,10 @@ export function parseArgs(argv: readonly string[]): Command {
         return { kind: 'help' };
       case '--handler': {
         const kind = value();
-        if (!isHandlerKind(kind)) throw new UsageError(`--handler must be ${handlerKinds.join(' or ')}, not ${JSON.stringify(kind)}`);
+        if (!isHandlerKind(kind))
+          throw new UsageError(
+            `--handler must be ${handlerKinds.join(' or ')}, not ${JSON.stringify(kind)}`,
+          );
         handler = kind;
         break;
       }
@@ -100,16 +103,30 @@ export function parseArgs(argv: readonly string[]): Command {
   }
 
   if (positional[0] === 'selftest') {
-    if (positional.length > 1) throw new UsageError(`selftest takes no arguments, got ${positional[1]}`);
-    return { kind: 'selftest', handlers: handler ? [handler] : handlerKinds, requests: requests ?? 500, seed };
+    if (positional.length > 1)
+      throw new UsageError(`selftest takes no arguments, got ${positional[1]}`);
+    return {
+      kind: 'selftest',
+      handlers: handler ? [handler] : handlerKinds,
+      requests: requests ?? 500,
+      seed,
+    };
   }
-  if (requests !== undefined || seed !== undefined) throw new UsageError('--requests and --seed go with selftest');
+  if (requests !== undefined || seed !== undefined)
+    throw new UsageError('--requests and --seed go with selftest');
   // #region sample-only
   if (positional[0] === 'new') {
     const [, name, dir, extra] = positional;
     if (name === undefined) throw new UsageError('new needs a name: sample-umd new <name> [dir]');
-    if (extra !== undefined) throw new UsageError(`new takes a name and a directory, got also ${extra}`);
-    return { kind: 'new', name, dir, workspace: flags.has('--workspace'), force: flags.has('--force') };
+    if (extra !== undefined)
+      throw new UsageError(`new takes a name and a directory, got also ${extra}`);
+    return {
+      kind: 'new',
+      name,
+      dir,
+      workspace: flags.has('--workspace'),
+      force: flags.has('--force'),
+    };
   }
   if (flags.size > 0) throw new UsageError(`${[...flags].join(' and ')} go with new`);
   // #endregion

@@ -32,17 +32,26 @@ describe('readLines', () => {
 
   it('gives the same lines for any split of the input', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 6 }), async (text, cuts) => {
-        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-        const chunks: string[] = [];
-        let last = 0;
-        for (const point of points) {
-          chunks.push(text.slice(last, point));
-          last = point;
-        }
-        chunks.push(text.slice(last));
-        expect(await collect(chunks.filter((c) => c.length > 0), 8)).toEqual(await collect([text], 8));
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 60 }),
+        fc.array(fc.nat(60), { maxLength: 6 }),
+        async (text, cuts) => {
+          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+          const chunks: string[] = [];
+          let last = 0;
+          for (const point of points) {
+            chunks.push(text.slice(last, point));
+            last = point;
+          }
+          chunks.push(text.slice(last));
+          expect(
+            await collect(
+              chunks.filter((c) => c.length > 0),
+              8,
+            ),
+          ).toEqual(await collect([text], 8));
+        },
+      ),
     );
   });
 });

@@ -1,12 +1,17 @@
 /** One line of input, or the note that a line was longer than the limit (its text is dropped). */
-export type InputLine = { lineNumber: number; text: string; tooLong?: false } | { lineNumber: number; tooLong: true; length: number };
+export type InputLine =
+  | { lineNumber: number; text: string; tooLong?: false }
+  | { lineNumber: number; tooLong: true; length: number };
 
 /**
  * Splits a byte stream into lines of at most `maxLength` bytes, holding no more than that in
  * memory: a longer line is reported as `tooLong` and its bytes are skipped, never buffered.
  * A last line without a newline counts as a line.
  */
-export async function* readLines(chunks: AsyncIterable<Uint8Array | string>, maxLength: number): AsyncGenerator<InputLine> {
+export async function* readLines(
+  chunks: AsyncIterable<Uint8Array | string>,
+  maxLength: number,
+): AsyncGenerator<InputLine> {
   const decoder = new TextDecoder();
   let pending: Uint8Array[] = [];
   let pendingLength = 0;
@@ -36,7 +41,11 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array | string>, max
   for await (const chunk of chunks) {
     const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
     let start = 0;
-    for (let newline = bytes.indexOf(10, start); newline !== -1; newline = bytes.indexOf(10, start)) {
+    for (
+      let newline = bytes.indexOf(10, start);
+      newline !== -1;
+      newline = bytes.indexOf(10, start)
+    ) {
       take(bytes.subarray(start, newline));
       yield finish();
       start = newline + 1;

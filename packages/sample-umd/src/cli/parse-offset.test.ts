@@ -38,7 +38,10 @@ describe('parseOffset', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), (input) => {
         const parsed = parseOffset(input);
-        if (parsed.ok) expect(Number.isInteger(parsed.offset) && parsed.offset >= 0 && parsed.offset < REPLY_SIZE).toBe(true);
+        if (parsed.ok)
+          expect(
+            Number.isInteger(parsed.offset) && parsed.offset >= 0 && parsed.offset < REPLY_SIZE,
+          ).toBe(true);
       }),
     );
   });

@@ -53,10 +53,13 @@ export function generatorError(message: string): UmdError {
  */
 export async function generateDriver(options: GenerateDriverOptions): Promise<GeneratedDriver> {
   const dir = resolve(options.dir);
-  const layout = options.layout ?? (workspaceRootOf(dir) !== undefined ? 'workspace' : 'standalone');
+  const layout =
+    options.layout ?? (workspaceRootOf(dir) !== undefined ? 'workspace' : 'standalone');
   const names = driverNames(options.name, layout === 'workspace' ? '@umd' : undefined);
   const templateDir = options.templateDir ?? findTemplateDir();
-  const manifest = JSON.parse(await readFile(join(templateDir, 'manifest.json'), 'utf8')) as TemplateManifest;
+  const manifest = JSON.parse(
+    await readFile(join(templateDir, 'manifest.json'), 'utf8'),
+  ) as TemplateManifest;
 
   if (existsSync(dir) && (await readdir(dir)).length > 0 && options.force !== true) {
     throw generatorError(`${dir} exists and is not empty (use --force to write into it anyway)`);
@@ -75,7 +78,10 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     await writeFile(join(dir, file), text);
     written.push(file);
   };
-  const files = [...manifest.files, ...(layout === 'workspace' ? manifest.workspaceFiles : manifest.standaloneFiles)];
+  const files = [
+    ...manifest.files,
+    ...(layout === 'workspace' ? manifest.workspaceFiles : manifest.standaloneFiles),
+  ];
   for (const file of files) {
     const text = await readFile(join(templateDir, 'files', file), 'utf8');
     if (file === 'gitignore') {
@@ -131,14 +137,22 @@ export function selectLayout(text: string, layout: 'workspace' | 'standalone'): 
 /** The built template: `dist/template/` of this package, found from the built or the source module. */
 function findTemplateDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [join(here, 'template'), join(here, '..', 'template'), join(here, '..', '..', 'dist', 'template')]) {
+  for (const candidate of [
+    join(here, 'template'),
+    join(here, '..', 'template'),
+    join(here, '..', '..', 'dist', 'template'),
+  ]) {
     if (existsSync(join(candidate, 'manifest.json'))) return candidate;
   }
-  throw generatorError('the template is missing: build this package first (pnpm --filter @umd/sample-umd build)');
+  throw generatorError(
+    'the template is missing: build this package first (pnpm --filter @umd/sample-umd build)',
+  );
 }
 
 /** The version of a umd package this one runs with: a new driver depends on the same release line. */
 async function installedVersion(dependency: string): Promise<string> {
-  const pkg = JSON.parse(await readFile(createRequire(import.meta.url).resolve(`${dependency}/package.json`), 'utf8')) as { version: string };
+  const pkg = JSON.parse(
+    await readFile(createRequire(import.meta.url).resolve(`${dependency}/package.json`), 'utf8'),
+  ) as { version: string };
   return pkg.version;
 }

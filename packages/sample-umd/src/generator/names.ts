@@ -35,7 +35,8 @@ export function driverNames(input: string, defaultScope?: string): DriverNames {
       `${JSON.stringify(input)} is not a usable driver name: use lower-case letters, digits and single dashes, starting with a letter (at most 50 characters), e.g. my-driver or @acme/my-driver`,
     );
   }
-  if (scope !== undefined && !SCOPE.test(scope)) throw invalidName(`${JSON.stringify(scope)} is not an npm scope (expected @something)`);
+  if (scope !== undefined && !SCOPE.test(scope))
+    throw invalidName(`${JSON.stringify(scope)} is not an npm scope (expected @something)`);
   const words = name.split('-');
   return {
     packageName: scope === undefined ? name : `${scope}/${name}`,

@@ -6,25 +6,40 @@ import { driverNames } from './names.js';
 import { findUmdRepoRoot, workspaceRootOf } from './workspace.js';
 
 /** `sample-umd new <name> [dir] [--workspace] [--force]`: makes a driver package and says what to do next. */
-export async function newDriverCommand(command: { name: string; dir: string | undefined; workspace: boolean; force: boolean }): Promise<number> {
+export async function newDriverCommand(command: {
+  name: string;
+  dir: string | undefined;
+  workspace: boolean;
+  force: boolean;
+}): Promise<number> {
   try {
     let dir: string;
     if (command.workspace) {
       const root = findUmdRepoRoot(process.cwd());
-      if (root === undefined) throw generatorError('--workspace: not inside the umd repository (no pnpm-workspace.yaml with packages/umd-mgmt above here)');
+      if (root === undefined)
+        throw generatorError(
+          '--workspace: not inside the umd repository (no pnpm-workspace.yaml with packages/umd-mgmt above here)',
+        );
       dir = resolve(root, command.dir ?? `packages/${driverNames(command.name).name}`);
-      if (workspaceRootOf(dir) !== root) throw generatorError(`--workspace: ${dir} is not directly under ${resolve(root, 'packages')}`);
+      if (workspaceRootOf(dir) !== root)
+        throw generatorError(
+          `--workspace: ${dir} is not directly under ${resolve(root, 'packages')}`,
+        );
     } else {
       dir = resolve(command.dir ?? driverNames(command.name).name);
     }
     const driver = await generateDriver({ name: command.name, dir, force: command.force });
     const shown = relative(process.cwd(), driver.dir) || '.';
-    console.log(`made ${driver.packageName} in ${shown} (${driver.layout} layout, ${driver.files.length} files)\n`);
+    console.log(
+      `made ${driver.packageName} in ${shown} (${driver.layout} layout, ${driver.files.length} files)\n`,
+    );
     console.log('next:');
     if (driver.layout === 'workspace') {
       const root = workspaceRootOf(driver.dir) as string;
       const at = relative(root, driver.dir);
-      console.log(`  pnpm install                                  # link the new package into the workspace`);
+      console.log(
+        `  pnpm install                                  # link the new package into the workspace`,
+      );
       console.log(`  pnpm --filter ${driver.packageName} build`);
       console.log(`  pnpm --filter ${driver.packageName} test`);
       console.log(`  node ${at}/dist/cli.js 4096                   # your first request`);

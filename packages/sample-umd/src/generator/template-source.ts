@@ -65,7 +65,10 @@ export function stripSampleOnly(text: string, file: string): string {
   let openedAt = 0;
   text.split('\n').forEach((line, index) => {
     if (REGION_START.test(line)) {
-      if (openedAt !== 0) throw new Error(`${file}:${index + 1}: sample-only block inside another (opened at line ${openedAt})`);
+      if (openedAt !== 0)
+        throw new Error(
+          `${file}:${index + 1}: sample-only block inside another (opened at line ${openedAt})`,
+        );
       openedAt = index + 1;
     } else if (openedAt !== 0 && REGION_END.test(line)) {
       openedAt = 0;
@@ -98,8 +101,10 @@ export function templateProblems(text: string, file: string): string[] {
   text.split('\n').forEach((line, index) => {
     const where = `${file}:${index + 1}`;
     if (/sample/i.test(line)) problems.push(`${where}: the sample's name is left: ${line.trim()}`);
-    if (NAME_IN_IDENTIFIER.test(line)) problems.push(`${where}: the driver name would sit inside an identifier: ${line.trim()}`);
-    if (/#(?:end)?region\b/.test(line)) problems.push(`${where}: a region marker is left: ${line.trim()}`);
+    if (NAME_IN_IDENTIFIER.test(line))
+      problems.push(`${where}: the driver name would sit inside an identifier: ${line.trim()}`);
+    if (/#(?:end)?region\b/.test(line))
+      problems.push(`${where}: a region marker is left: ${line.trim()}`);
   });
   return problems;
 }
@@ -108,7 +113,8 @@ export function templateProblems(text: string, file: string): string[] {
 export function toTemplate(text: string, file: string): string {
   const template = placeholdNames(stripSampleOnly(text, file));
   const problems = templateProblems(template, file);
-  if (problems.length > 0) throw new Error(`cannot make a template of ${file}:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new Error(`cannot make a template of ${file}:\n  ${problems.join('\n  ')}`);
   return template;
 }
 
@@ -132,7 +138,11 @@ const DEV_TOOLS = ['@types/node', 'fast-check', 'tsup', 'typescript', 'vitest'];
  * the repository's base configs and the extra hand-written files (README, gitignore) from
  * `packageDir/template/`, and `manifest.json`.
  */
-export async function buildTemplate(options: { packageDir: string; repoRoot: string; outDir: string }): Promise<TemplateManifest> {
+export async function buildTemplate(options: {
+  packageDir: string;
+  repoRoot: string;
+  outDir: string;
+}): Promise<TemplateManifest> {
   const { packageDir, repoRoot, outDir } = options;
   const write = async (file: string, text: string): Promise<void> => {
     await mkdir(dirname(join(outDir, 'files', file)), { recursive: true });
@@ -147,22 +157,32 @@ export async function buildTemplate(options: { packageDir: string; repoRoot: str
     }
   }
   if (errors.length > 0) throw new Error(errors.join('\n'));
-  for (const file of STANDALONE_FILES) await write(file, await readFile(join(repoRoot, file), 'utf8'));
-  for (const file of WORKSPACE_FILES) await write(file, await readFile(join(packageDir, file), 'utf8'));
+  for (const file of STANDALONE_FILES)
+    await write(file, await readFile(join(repoRoot, file), 'utf8'));
+  for (const file of WORKSPACE_FILES)
+    await write(file, await readFile(join(packageDir, file), 'utf8'));
   for (const file of ['README.md', 'gitignore']) {
     const text = await readFile(join(packageDir, 'template', file), 'utf8');
     const problems = templateProblems(text, `template/${file}`);
     if (problems.length > 0) throw new Error(problems.join('\n'));
     await write(file, text);
   }
-  const rootPackage = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+  const rootPackage = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as {
+    devDependencies?: Record<string, string>;
+  };
   const devDependencies: Record<string, string> = {};
   for (const tool of DEV_TOOLS) {
     const range = rootPackage.devDependencies?.[tool];
-    if (range === undefined) throw new Error(`the repository's package.json has no devDependency ${tool}`);
+    if (range === undefined)
+      throw new Error(`the repository's package.json has no devDependency ${tool}`);
     devDependencies[tool] = range;
   }
-  const manifest: TemplateManifest = { files: [...TEMPLATE_FILES, 'README.md', 'gitignore'], standaloneFiles: [...STANDALONE_FILES], workspaceFiles: [...WORKSPACE_FILES], devDependencies };
+  const manifest: TemplateManifest = {
+    files: [...TEMPLATE_FILES, 'README.md', 'gitignore'],
+    standaloneFiles: [...STANDALONE_FILES],
+    workspaceFiles: [...WORKSPACE_FILES],
+    devDependencies,
+  };
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

@@ -5,7 +5,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 export function isUmdRepoRoot(dir: string): boolean {
   if (!existsSync(join(dir, 'pnpm-workspace.yaml'))) return false;
   try {
-    const mgmt = JSON.parse(readFileSync(join(dir, 'packages', 'umd-mgmt', 'package.json'), 'utf8')) as { name?: string };
+    const mgmt = JSON.parse(
+      readFileSync(join(dir, 'packages', 'umd-mgmt', 'package.json'), 'utf8'),
+    ) as { name?: string };
     return mgmt.name === '@umd/mgmt';
   } catch {
     return false;

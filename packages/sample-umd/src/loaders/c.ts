@@ -16,9 +16,15 @@ type NativeManifest =
 const manifest = built as NativeManifest;
 
 if (manifest.file === null) {
-  throw new UmdError(UmdErrorCode.LOADER, `sample: the C handler is not available: ${manifest.unavailable}`);
+  throw new UmdError(
+    UmdErrorCode.LOADER,
+    `sample: the C handler is not available: ${manifest.unavailable}`,
+  );
 }
-if (manifest.platform !== undefined && `${manifest.platform}-${manifest.arch}` !== `${process.platform}-${process.arch}`) {
+if (
+  manifest.platform !== undefined &&
+  `${manifest.platform}-${manifest.arch}` !== `${process.platform}-${process.arch}`
+) {
   throw new UmdError(
     UmdErrorCode.LOADER,
     `sample: the C handler was compiled for ${manifest.platform}-${manifest.arch}, this is ${process.platform}-${process.arch}: rebuild the package here`,
@@ -34,6 +40,10 @@ export default defineLoader({
   async postStart(session) {
     const reply = await session.exchange(encodeRequest(0), REPLY_SIZE);
     const problem = replyProblem(0, reply);
-    if (problem !== undefined) throw new UmdError(UmdErrorCode.START_FAILED, `sample: the C handler failed its health check: ${problem}`);
+    if (problem !== undefined)
+      throw new UmdError(
+        UmdErrorCode.START_FAILED,
+        `sample: the C handler failed its health check: ${problem}`,
+      );
   },
 });

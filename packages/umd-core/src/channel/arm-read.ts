@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
  */
 type UserBufferHandle = { useUserBuffer?: (buffer: Uint8Array) => void } | null | undefined;
 
-const handleOf = (socket: Socket): UserBufferHandle => (socket as unknown as { _handle: UserBufferHandle })._handle;
+const handleOf = (socket: Socket): UserBufferHandle =>
+  (socket as unknown as { _handle: UserBufferHandle })._handle;
 
 /** Whether {@link armNextRead} works on this socket (an open handle of a Node that has the call). */
 export function canArmReads(socket: Socket): boolean {

@@ -22,7 +22,9 @@ export function childEndReason(child: ChildProcess): Promise<UmdError> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       child.off('exit', onExit);
-      resolve(new UmdError(UmdErrorCode.CLOSED, 'the handler closed its stdout', { pid: child.pid }));
+      resolve(
+        new UmdError(UmdErrorCode.CLOSED, 'the handler closed its stdout', { pid: child.pid }),
+      );
     }, EXIT_GRACE_MS);
     const onExit = () => {
       clearTimeout(timer);
@@ -57,12 +59,18 @@ export interface ChildChannelOptions {
  * The child's stdin, and where its output comes from: the reply socket's host end if given, else
  * its stdout. Both must exist (stdio `'pipe'`), else a typed error.
  */
-export function childStreams(child: ChildProcess, replySocket?: ReplySocket): { stdin: Writable; stdout: Readable } {
+export function childStreams(
+  child: ChildProcess,
+  replySocket?: ReplySocket,
+): { stdin: Writable; stdout: Readable } {
   replySocket?.release();
   const { stdin } = child;
   const stdout = replySocket ? replySocket.hostEnd : child.stdout;
   if (!stdin || !stdout) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, "the child needs stdio 'pipe' for stdin and stdout (or a replySocket as its stdout)");
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      "the child needs stdio 'pipe' for stdin and stdout (or a replySocket as its stdout)",
+    );
   }
   // The channel is the stdout's only reader from now on: its reads may land straight in reply buffers.
   if (!replySocket) allowDirectReads(stdout);

@@ -1,6 +1,14 @@
 import { UmdError, UmdErrorCode, type UmdErrorDetails } from '../errors/umd-error.js';
 
-const DETAIL_KEYS = ['exitCode', 'signal', 'stderrTail', 'timedOut', 'handlerCode', 'handlerName', 'pid'] as const;
+const DETAIL_KEYS = [
+  'exitCode',
+  'signal',
+  'stderrTail',
+  'timedOut',
+  'handlerCode',
+  'handlerName',
+  'pid',
+] as const;
 
 /** The default reason of a channel closed without one. */
 export function closedError(message = 'the channel was closed'): UmdError {

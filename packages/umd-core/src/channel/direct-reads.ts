@@ -29,7 +29,11 @@ let knownFields: Fields | undefined;
 function fieldsOf(socket: Socket): Fields | undefined {
   if (knownFields !== undefined) {
     const own = Object.getOwnPropertySymbols(socket);
-    return own.includes(knownFields.buffer) && own.includes(knownFields.callback) && own.includes(knownFields.generator) ? knownFields : undefined;
+    return own.includes(knownFields.buffer) &&
+      own.includes(knownFields.callback) &&
+      own.includes(knownFields.generator)
+      ? knownFields
+      : undefined;
   }
   const bySymbol = new Map<string, symbol[]>();
   for (const symbol of Object.getOwnPropertySymbols(socket)) {
@@ -37,7 +41,8 @@ function fieldsOf(socket: Socket): Fields | undefined {
     list.push(symbol);
     bySymbol.set(symbol.description ?? '', list);
   }
-  const one = (name: string) => (bySymbol.get(name)?.length === 1 ? bySymbol.get(name)![0] : undefined);
+  const one = (name: string) =>
+    bySymbol.get(name)?.length === 1 ? bySymbol.get(name)![0] : undefined;
   const buffer = one('kBuffer');
   const callback = one('kBufferCb');
   const generator = one('kBufferGen');

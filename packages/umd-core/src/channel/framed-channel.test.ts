@@ -23,8 +23,12 @@ function scripted(options: ConstructorParameters<typeof FramedChannel>[2] = {}) 
     closes,
     toHost,
     toHandler,
-    hello: (maxPayload = 1 << 20) => toHost.write(encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload, name: 'scripted' }))),
-    reply: (id: number, payload: Uint8Array) => toHost.write(encodeFrame(FrameType.Reply, id, payload)),
+    hello: (maxPayload = 1 << 20) =>
+      toHost.write(
+        encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload, name: 'scripted' })),
+      ),
+    reply: (id: number, payload: Uint8Array) =>
+      toHost.write(encodeFrame(FrameType.Reply, id, payload)),
   };
 }
 
@@ -38,7 +42,11 @@ describe('FramedChannel', () => {
     await tick();
     expect(s.received).toEqual([]);
     s.hello();
-    expect(await s.channel.waitForHello()).toEqual({ version: 1, maxPayload: 1 << 20, name: 'scripted' });
+    expect(await s.channel.waitForHello()).toEqual({
+      version: 1,
+      maxPayload: 1 << 20,
+      name: 'scripted',
+    });
     await tick();
     expect(s.received).toEqual([{ type: FrameType.Request, id: 1, payload: bytes('a') }]);
     s.reply(1, bytes('A'));
@@ -75,20 +83,29 @@ describe('FramedChannel', () => {
     const pending = s.channel.request(bytes('x'));
     await tick();
     s.toHost.write(encodeFrame(FrameType.Error, 1, encodeErrorPayload(-22, 'bad table')));
-    await expect(pending).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -22, requestId: 1, message: expect.stringContaining('bad table') });
+    await expect(pending).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -22,
+      requestId: 1,
+      message: expect.stringContaining('bad table'),
+    });
     expect(s.channel.closed).toBe(false);
   });
 
   it('refuses a payload over the HELLO limit with UMD_TOO_LARGE, sending nothing', async () => {
     const s = scripted();
     s.hello(10);
-    await expect(s.channel.request(new Uint8Array(11))).rejects.toMatchObject({ code: 'UMD_TOO_LARGE' });
-    expect(await (async () => {
-      const ok = s.channel.request(new Uint8Array(10));
-      await tick();
-      s.reply(1, new Uint8Array(0));
-      return ok;
-    })()).toEqual(new Uint8Array(0));
+    await expect(s.channel.request(new Uint8Array(11))).rejects.toMatchObject({
+      code: 'UMD_TOO_LARGE',
+    });
+    expect(
+      await (async () => {
+        const ok = s.channel.request(new Uint8Array(10));
+        await tick();
+        s.reply(1, new Uint8Array(0));
+        return ok;
+      })(),
+    ).toEqual(new Uint8Array(0));
     expect(s.received.map((frame) => frame.payload.byteLength)).toEqual([10]);
   });
 
@@ -101,7 +118,9 @@ describe('FramedChannel', () => {
     s.hello();
     await tick();
     expect(s.received).toEqual([]);
-    await expect(s.channel.request(bytes('z'), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    await expect(
+      s.channel.request(bytes('z'), { signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: 'UMD_ABORTED' });
   });
 
   it('cancels a sent request on abort, drops its late reply and goes on', async () => {
@@ -129,7 +148,11 @@ describe('FramedChannel', () => {
     const s = scripted();
     s.hello();
     const pending = s.channel.request(bytes('t'), { timeoutMs: 20 });
-    await expect(pending).rejects.toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, requestId: 1 });
+    await expect(pending).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+      timedOut: true,
+      requestId: 1,
+    });
     await tick();
     expect(s.received.map((frame) => frame.type)).toEqual([FrameType.Request, FrameType.Cancel]);
     s.toHost.write(encodeFrame(FrameType.Error, 1, encodeErrorPayload(-125, 'cancelled')));
@@ -144,10 +167,19 @@ describe('FramedChannel', () => {
     await tick();
     s.reply(9, bytes('?'));
     const results = await Promise.allSettled(all);
-    expect(results.map((result) => result.status === 'rejected' && result.reason.code)).toEqual(['UMD_PROTOCOL', 'UMD_PROTOCOL', 'UMD_PROTOCOL']);
-    expect(results.map((result) => result.status === 'rejected' && result.reason.requestId)).toEqual([1, 2, undefined]);
+    expect(results.map((result) => result.status === 'rejected' && result.reason.code)).toEqual([
+      'UMD_PROTOCOL',
+      'UMD_PROTOCOL',
+      'UMD_PROTOCOL',
+    ]);
+    expect(
+      results.map((result) => result.status === 'rejected' && result.reason.requestId),
+    ).toEqual([1, 2, undefined]);
     expect(s.closes).toHaveLength(1);
-    expect(s.closes[0]).toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringContaining('id 9') });
+    expect(s.closes[0]).toMatchObject({
+      code: 'UMD_PROTOCOL',
+      message: expect.stringContaining('id 9'),
+    });
     await expect(s.channel.request(bytes('after'))).rejects.toMatchObject({ code: 'UMD_PROTOCOL' });
   });
 
@@ -155,12 +187,18 @@ describe('FramedChannel', () => {
     const s = scripted();
     const hello = s.channel.waitForHello();
     s.reply(1, bytes('x'));
-    await expect(hello).rejects.toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringContaining('expected HELLO') });
+    await expect(hello).rejects.toMatchObject({
+      code: 'UMD_PROTOCOL',
+      message: expect.stringContaining('expected HELLO'),
+    });
     const t = scripted();
     t.hello();
     t.hello();
     await tick();
-    expect(t.closes[0]).toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringContaining('unexpected HELLO') });
+    expect(t.closes[0]).toMatchObject({
+      code: 'UMD_PROTOCOL',
+      message: expect.stringContaining('unexpected HELLO'),
+    });
   });
 
   it('refuses a reply header over maxPayload before its payload arrives', async () => {
@@ -169,13 +207,21 @@ describe('FramedChannel', () => {
     const pending = s.channel.request(bytes('x'));
     await tick();
     s.toHost.write(encodeFrame(FrameType.Reply, 1, new Uint8Array(101)).subarray(0, 16));
-    await expect(pending).rejects.toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringMatching(/101.*exceeds the maximum of 100/) });
+    await expect(pending).rejects.toMatchObject({
+      code: 'UMD_PROTOCOL',
+      message: expect.stringMatching(/101.*exceeds the maximum of 100/),
+    });
   });
 
   it('waitForHello times out, aborts, and rejects with the close reason', async () => {
     const s = scripted();
-    await expect(s.channel.waitForHello({ timeoutMs: 10 })).rejects.toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
-    await expect(s.channel.waitForHello({ signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    await expect(s.channel.waitForHello({ timeoutMs: 10 })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+      timedOut: true,
+    });
+    await expect(s.channel.waitForHello({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'UMD_ABORTED',
+    });
     const waiting = s.channel.waitForHello();
     s.toHost.end();
     await expect(waiting).rejects.toMatchObject({ code: 'UMD_CLOSED' });
@@ -187,7 +233,11 @@ describe('FramedChannel', () => {
     const sent = s.channel.request(bytes('1'));
     const queued = s.channel.request(bytes('2'));
     await tick();
-    const reason = new (await import('../errors/umd-error.js')).UmdError('UMD_STOPPED', 'manager stopped', { pid: 42 });
+    const reason = new (await import('../errors/umd-error.js')).UmdError(
+      'UMD_STOPPED',
+      'manager stopped',
+      { pid: 42 },
+    );
     s.channel.close(reason);
     s.channel.close();
     await expect(sent).rejects.toMatchObject({ code: 'UMD_STOPPED', requestId: 1, pid: 42 });
@@ -203,7 +253,10 @@ describe('FramedChannel', () => {
     const pending = s.channel.request(bytes('x'));
     await tick();
     s.toHost.end(encodeFrame(FrameType.Reply, 1, bytes('abc')).subarray(0, 10));
-    await expect(pending).rejects.toMatchObject({ code: 'UMD_CLOSED', message: expect.stringContaining('10 bytes') });
+    await expect(pending).rejects.toMatchObject({
+      code: 'UMD_CLOSED',
+      message: expect.stringContaining('10 bytes'),
+    });
   });
 
   it('honours backpressure: stops writing when write() returns false, resumes on drain', async () => {
@@ -218,7 +271,13 @@ describe('FramedChannel', () => {
       },
     });
     const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
-    toHost.write(encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 20, name: 'slow' })));
+    toHost.write(
+      encodeFrame(
+        FrameType.Hello,
+        0,
+        encodeHello({ version: 1, maxPayload: 1 << 20, name: 'slow' }),
+      ),
+    );
     const pending = [1, 2, 3].map(() => channel.request(new Uint8Array(100)));
     await tick();
     // The first 116-byte frame filled the buffer: the next two wait in the channel, not the stream.
@@ -238,8 +297,14 @@ describe('FramedChannel', () => {
 
   it('validates arguments with UMD_INVALID_ARGUMENT', async () => {
     const s = scripted();
-    await expect(s.channel.request('text' as unknown as Uint8Array)).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
-    await expect(s.channel.request(bytes('x'), { timeoutMs: -1 })).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
-    expect(() => new FramedChannel(new PassThrough(), new PassThrough(), { maxInFlight: 0 })).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
+    await expect(s.channel.request('text' as unknown as Uint8Array)).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+    });
+    await expect(s.channel.request(bytes('x'), { timeoutMs: -1 })).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+    });
+    expect(
+      () => new FramedChannel(new PassThrough(), new PassThrough(), { maxInFlight: 0 }),
+    ).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
   });
 });

@@ -1,14 +1,24 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { DEFAULT_MAX_PAYLOAD, FRAME_HEADER_SIZE, FrameType, frameTypeName } from '../codec/constants.js';
+import {
+  DEFAULT_MAX_PAYLOAD,
+  FRAME_HEADER_SIZE,
+  FrameType,
+  frameTypeName,
+} from '../codec/constants.js';
 import { decodeErrorPayload } from '../codec/error-payload.js';
 import { type Frame, encodeFrameHeader, writeFrameHeader } from '../codec/frame.js';
 import { FrameDecoder } from '../codec/frame-decoder.js';
 import { type Hello, decodeHello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
-import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import {
+  type ChildChannelOptions,
+  childEndReason,
+  childStreams,
+  killUntrusted,
+} from './child-exit.js';
 import type { ReplySinkControl } from './reply-socket.js';
 import { readScratch } from './read-scratch.js';
 import { listenToStreams } from './stream-listener.js';
@@ -59,7 +69,10 @@ interface HelloWaiter {
 
 function checkLimit(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -109,11 +122,17 @@ export class FramedChannel extends EventEmitter {
   constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
     super();
     this.#maxInFlight = checkLimit('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
-    this.#decoder = new FrameDecoder({ maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD, allocate: this.#allocateReply });
+    this.#decoder = new FrameDecoder({
+      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      allocate: this.#allocateReply,
+    });
     this.#output = output;
     this.#writer = new OrderedWriter(output);
     const listening = listenToStreams(input, output, {
-      sink: { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) },
+      sink: {
+        target: () => this.#readTarget(),
+        consume: (count, into) => this.#onRead(count, into),
+      },
       onData: this.#onData,
       onEnd: this.#onEnd,
       onError: this.#onStreamError,
@@ -127,16 +146,23 @@ export class FramedChannel extends EventEmitter {
    * ends, pending requests fail with `UMD_HANDLER_EXITED` carrying its exit code or signal. When
    * the child breaks the wire format, it is killed (SIGKILL): its stream can no longer be trusted.
    */
-  static fromChild(child: ChildProcess, options: FramedChannelOptions & ChildChannelOptions = {}): FramedChannel {
+  static fromChild(
+    child: ChildProcess,
+    options: FramedChannelOptions & ChildChannelOptions = {},
+  ): FramedChannel {
     const { stdin, stdout } = childStreams(child, options.replySocket);
     const channel = new FramedChannel(stdout, stdin, options);
     channel.#endReason = () => childEndReason(child);
     child.on('error', (cause: Error) => {
       channel.close(
-        new UmdError(channel.#hello ? UmdErrorCode.HANDLER_EXITED : UmdErrorCode.START_FAILED, `handler process error: ${cause.message}`, {
-          cause,
-          pid: child.pid,
-        }),
+        new UmdError(
+          channel.#hello ? UmdErrorCode.HANDLER_EXITED : UmdErrorCode.START_FAILED,
+          `handler process error: ${cause.message}`,
+          {
+            cause,
+            pid: child.pid,
+          },
+        ),
       );
     });
     channel.once('close', (reason: UmdError | undefined) => {
@@ -158,7 +184,8 @@ export class FramedChannel extends EventEmitter {
   /** Requests waiting for a free in-flight slot (or for HELLO). */
   get queued(): number {
     let count = 0;
-    for (let i = this.#queueHead; i < this.#queue.length; i++) if (this.#queue[i]!.state === 'queued') count++;
+    for (let i = this.#queueHead; i < this.#queue.length; i++)
+      if (this.#queue[i]!.state === 'queued') count++;
     return count;
   }
 
@@ -185,7 +212,8 @@ export class FramedChannel extends EventEmitter {
     }
     if (this.#hello) return Promise.resolve(this.#hello);
     if (this.#closed) return Promise.reject(this.#closeReason ?? closedError());
-    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'waiting for HELLO'));
+    if (options.signal?.aborted)
+      return Promise.reject(abortedError(options.signal, 'waiting for HELLO'));
     return new Promise<Hello>((resolve, reject) => {
       const waiter: HelloWaiter = { resolve, reject, disarm: () => {} };
       const drop = () => {
@@ -218,7 +246,9 @@ export class FramedChannel extends EventEmitter {
    */
   request(payload: Uint8Array, options: ReplyOptions = {}): Promise<Uint8Array> {
     if (!(payload instanceof Uint8Array)) {
-      return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'payload must be a Uint8Array'));
+      return Promise.reject(
+        new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'payload must be a Uint8Array'),
+      );
     }
     try {
       checkRequestOptions(options);
@@ -229,12 +259,28 @@ export class FramedChannel extends EventEmitter {
     if (this.#closed) return Promise.reject(errorForPending(this.#closeReason ?? closedError()));
     if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'the request'));
     return new Promise<Uint8Array>((resolve, reject) => {
-      const entry: PendingRequest = { payload, replyInto: options.replyInto, resolve, reject, disarm: () => {}, id: 0, state: 'queued' };
+      const entry: PendingRequest = {
+        payload,
+        replyInto: options.replyInto,
+        resolve,
+        reject,
+        disarm: () => {},
+        id: 0,
+        state: 'queued',
+      };
       if (options.signal !== undefined || options.timeoutMs !== undefined) {
         entry.disarm = armRequest(
           options,
-          (signal) => this.#giveUp(entry, abortedError(signal, `request ${entry.id || '(queued)'}`, entry.id || undefined)),
-          (timeoutMs) => this.#giveUp(entry, timeoutError(timeoutMs, `request ${entry.id || '(queued)'}`, entry.id || undefined)),
+          (signal) =>
+            this.#giveUp(
+              entry,
+              abortedError(signal, `request ${entry.id || '(queued)'}`, entry.id || undefined),
+            ),
+          (timeoutMs) =>
+            this.#giveUp(
+              entry,
+              timeoutError(timeoutMs, `request ${entry.id || '(queued)'}`, entry.id || undefined),
+            ),
         );
       }
       this.#queue.push(entry);
@@ -381,7 +427,10 @@ export class FramedChannel extends EventEmitter {
   #readTarget(): Uint8Array {
     const payload = this.#closed ? undefined : this.#decoder.payloadTarget();
     const callerMemory = this.#fillingCallerBuffer !== undefined;
-    this.#readingDirect = payload !== undefined && payload.byteLength >= DIRECT_READ_MIN && (!callerMemory || this.#directReads!.canRearm);
+    this.#readingDirect =
+      payload !== undefined &&
+      payload.byteLength >= DIRECT_READ_MIN &&
+      (!callerMemory || this.#directReads!.canRearm);
     this.#armedCallerMemory = this.#readingDirect && callerMemory;
     if (this.#readingDirect) return payload!;
     return readScratch;
@@ -414,7 +463,10 @@ export class FramedChannel extends EventEmitter {
     const { type, id, payload } = frame;
     this.#fillingCallerBuffer = undefined;
     if (this.#hello === undefined) {
-      if (type !== FrameType.Hello) return this.#violation(`expected HELLO as the first frame, got ${frameTypeName(type)} (id ${id})`);
+      if (type !== FrameType.Hello)
+        return this.#violation(
+          `expected HELLO as the first frame, got ${frameTypeName(type)} (id ${id})`,
+        );
       let hello: Hello;
       try {
         hello = decodeHello(payload);
@@ -445,7 +497,9 @@ export class FramedChannel extends EventEmitter {
     entry.disarm();
     if (type === FrameType.Reply) {
       // An empty reply is never allocated; it is still a view of the caller's buffer when one was given.
-      entry.resolve(payload.byteLength === 0 && entry.replyInto ? entry.replyInto.subarray(0, 0) : payload);
+      entry.resolve(
+        payload.byteLength === 0 && entry.replyInto ? entry.replyInto.subarray(0, 0) : payload,
+      );
     } else {
       let decoded: { code: number; message: string };
       try {
@@ -456,11 +510,15 @@ export class FramedChannel extends EventEmitter {
       }
       const name = this.#hello.name;
       entry.reject(
-        new UmdError(UmdErrorCode.HANDLER_ERROR, `handler "${name}" failed request ${id} with code ${decoded.code}: ${decoded.message}`, {
-          handlerCode: decoded.code,
-          requestId: id,
-          handlerName: name,
-        }),
+        new UmdError(
+          UmdErrorCode.HANDLER_ERROR,
+          `handler "${name}" failed request ${id} with code ${decoded.code}: ${decoded.message}`,
+          {
+            handlerCode: decoded.code,
+            requestId: id,
+            handlerName: name,
+          },
+        ),
       );
     }
     this.#pump();
@@ -477,7 +535,14 @@ export class FramedChannel extends EventEmitter {
     const suffix = inside > 0 ? ` in the middle of a frame (${inside} bytes of it received)` : '';
     if (this.#endReason) {
       void this.#endReason().then((reason) => {
-        this.close(suffix ? new UmdError(reason.code, `${reason.message}${suffix}`, { ...reasonDetails(reason), cause: reason.cause }) : reason);
+        this.close(
+          suffix
+            ? new UmdError(reason.code, `${reason.message}${suffix}`, {
+                ...reasonDetails(reason),
+                cause: reason.cause,
+              })
+            : reason,
+        );
       });
     } else {
       this.close(closedError(`the handler's output ended${suffix}`));
@@ -496,5 +561,10 @@ export class FramedChannel extends EventEmitter {
 }
 
 function reasonDetails(reason: UmdError) {
-  return { exitCode: reason.exitCode, signal: reason.signal, pid: reason.pid, stderrTail: reason.stderrTail };
+  return {
+    exitCode: reason.exitCode,
+    signal: reason.signal,
+    pid: reason.pid,
+    stderrTail: reason.stderrTail,
+  };
 }

@@ -61,6 +61,7 @@ export class OrderedWriter {
 
   readonly #onDrain = (): void => {
     this.#blocked = false;
-    while (!this.#blocked && !this.#closed && this.#waiting.length > 0) this.#writeNow(this.#waiting.shift()!);
+    while (!this.#blocked && !this.#closed && this.#waiting.length > 0)
+      this.#writeNow(this.#waiting.shift()!);
   };
 }

@@ -44,7 +44,10 @@ describe('RawChannel', () => {
     const s = pair();
     const reply = s.channel.exchange(Uint8Array.of(1), 4);
     s.toHost.end(Uint8Array.of(1, 2));
-    await expect(reply).rejects.toMatchObject({ code: 'UMD_SHORT_READ', message: expect.stringContaining('2 of 4') });
+    await expect(reply).rejects.toMatchObject({
+      code: 'UMD_SHORT_READ',
+      message: expect.stringContaining('2 of 4'),
+    });
     expect(s.channel.closed).toBe(true);
   });
 
@@ -52,7 +55,10 @@ describe('RawChannel', () => {
     const s = pair();
     s.toHost.write(Uint8Array.of(1));
     await tick();
-    expect(s.closes[0]).toMatchObject({ code: 'UMD_PROTOCOL', message: expect.stringContaining('unsolicited') });
+    expect(s.closes[0]).toMatchObject({
+      code: 'UMD_PROTOCOL',
+      message: expect.stringContaining('unsolicited'),
+    });
     const t = pair();
     const reply = t.channel.exchange(Uint8Array.of(1), 2);
     t.toHost.write(Uint8Array.of(1, 2, 3));
@@ -74,7 +80,9 @@ describe('RawChannel', () => {
 
   it('refuses a reply length over maxReply, sending nothing', async () => {
     const s = pair();
-    await expect(s.channel.exchange(Uint8Array.of(1), (1 << 20) + 1)).rejects.toMatchObject({ code: 'UMD_TOO_LARGE' });
+    await expect(s.channel.exchange(Uint8Array.of(1), (1 << 20) + 1)).rejects.toMatchObject({
+      code: 'UMD_TOO_LARGE',
+    });
     await tick();
     expect(s.written).toEqual([]);
   });

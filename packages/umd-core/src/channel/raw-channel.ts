@@ -4,14 +4,26 @@ import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { type ChildChannelOptions, childEndReason, childStreams, killUntrusted } from './child-exit.js';
+import {
+  type ChildChannelOptions,
+  childEndReason,
+  childStreams,
+  killUntrusted,
+} from './child-exit.js';
 import type { ReplySinkControl } from './reply-socket.js';
 import { readScratch } from './read-scratch.js';
 import { listenToStreams } from './stream-listener.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
-import { type ReplyOptions, abortedError, armRequest, checkReplyInto, checkRequestOptions, timeoutError } from './request-options.js';
+import {
+  type ReplyOptions,
+  abortedError,
+  armRequest,
+  checkReplyInto,
+  checkRequestOptions,
+  timeoutError,
+} from './request-options.js';
 
 /** Options of {@link RawChannel}. */
 export interface RawChannelOptions {
@@ -35,7 +47,11 @@ interface Exchange {
 const DIRECT_READ_MIN = 16 * 1024;
 
 /** Codes after which the byte stream is out of step and must not be reused. */
-const POISONING = new Set<string>([UmdErrorCode.PROTOCOL, UmdErrorCode.TIMEOUT, UmdErrorCode.ABORTED]);
+const POISONING = new Set<string>([
+  UmdErrorCode.PROTOCOL,
+  UmdErrorCode.TIMEOUT,
+  UmdErrorCode.ABORTED,
+]);
 
 /**
  * The host side of raw mode (the kernel's `umd_send_recv()`): write the request bytes as they are,
@@ -71,13 +87,19 @@ export class RawChannel extends EventEmitter {
     super();
     const maxReply = options.maxReply ?? DEFAULT_MAX_PAYLOAD;
     if (!Number.isInteger(maxReply) || maxReply < 0 || maxReply > MAX_PAYLOAD_LIMIT) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `maxReply must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxReply}`);
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `maxReply must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxReply}`,
+      );
     }
     this.#maxReply = maxReply;
     this.#output = output;
     this.#writer = new OrderedWriter(output);
     const listening = listenToStreams(input, output, {
-      sink: { target: () => this.#readTarget(), consume: (count, into) => this.#onRead(count, into) },
+      sink: {
+        target: () => this.#readTarget(),
+        consume: (count, into) => this.#onRead(count, into),
+      },
       onData: this.#onData,
       onEnd: this.#onEnd,
       onError: this.#onStreamError,
@@ -90,12 +112,20 @@ export class RawChannel extends EventEmitter {
    * A raw channel over a child's stdout and stdin. A short read reports the child's exit status;
    * a child whose stream went out of step (timeout, abort, unsolicited bytes) is killed (SIGKILL).
    */
-  static fromChild(child: ChildProcess, options: RawChannelOptions & ChildChannelOptions = {}): RawChannel {
+  static fromChild(
+    child: ChildProcess,
+    options: RawChannelOptions & ChildChannelOptions = {},
+  ): RawChannel {
     const { stdin, stdout } = childStreams(child, options.replySocket);
     const channel = new RawChannel(stdout, stdin, options);
     channel.#endReason = () => childEndReason(child);
     child.on('error', (cause: Error) => {
-      channel.close(new UmdError(UmdErrorCode.HANDLER_EXITED, `handler process error: ${cause.message}`, { cause, pid: child.pid }));
+      channel.close(
+        new UmdError(UmdErrorCode.HANDLER_EXITED, `handler process error: ${cause.message}`, {
+          cause,
+          pid: child.pid,
+        }),
+      );
     });
     channel.once('close', (reason: UmdError | undefined) => {
       if (reason !== undefined && POISONING.has(reason.code)) killUntrusted(child);
@@ -121,16 +151,30 @@ export class RawChannel extends EventEmitter {
    * sends more bytes than asked for. With `options.replyInto` (at least `replyLength` bytes, else
    * `UMD_INVALID_ARGUMENT`) the reply is read into that buffer (see {@link ReplyOptions}).
    */
-  exchange(request: Uint8Array, replyLength: number, options: ReplyOptions = {}): Promise<Uint8Array> {
+  exchange(
+    request: Uint8Array,
+    replyLength: number,
+    options: ReplyOptions = {},
+  ): Promise<Uint8Array> {
     if (!(request instanceof Uint8Array)) {
-      return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'request must be a Uint8Array'));
+      return Promise.reject(
+        new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'request must be a Uint8Array'),
+      );
     }
     if (!Number.isInteger(replyLength) || replyLength < 0) {
-      return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, `replyLength must be an integer >= 0, got ${replyLength}`));
+      return Promise.reject(
+        new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          `replyLength must be an integer >= 0, got ${replyLength}`,
+        ),
+      );
     }
     if (replyLength > this.#maxReply) {
       return Promise.reject(
-        new UmdError(UmdErrorCode.TOO_LARGE, `reply length ${replyLength} exceeds maxReply ${this.#maxReply}; nothing was sent`),
+        new UmdError(
+          UmdErrorCode.TOO_LARGE,
+          `reply length ${replyLength} exceeds maxReply ${this.#maxReply}; nothing was sent`,
+        ),
       );
     }
     try {
@@ -142,11 +186,15 @@ export class RawChannel extends EventEmitter {
     const { replyInto } = options;
     if (replyInto !== undefined && replyInto.byteLength < replyLength) {
       return Promise.reject(
-        new UmdError(UmdErrorCode.INVALID_ARGUMENT, `replyInto holds ${replyInto.byteLength} bytes, fewer than the reply length ${replyLength}; nothing was sent`),
+        new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          `replyInto holds ${replyInto.byteLength} bytes, fewer than the reply length ${replyLength}; nothing was sent`,
+        ),
       );
     }
     if (this.#closed) return Promise.reject(errorForPending(this.#closeReason ?? closedError()));
-    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'the exchange'));
+    if (options.signal?.aborted)
+      return Promise.reject(abortedError(options.signal, 'the exchange'));
     return new Promise<Uint8Array>((resolve, reject) => {
       const exchange: Exchange = {
         request,
@@ -233,7 +281,8 @@ export class RawChannel extends EventEmitter {
    */
   #readTarget(): Uint8Array {
     const exchange = this.#closed ? undefined : this.#active;
-    const direct = exchange !== undefined && exchange.reply.byteLength - exchange.filled >= DIRECT_READ_MIN;
+    const direct =
+      exchange !== undefined && exchange.reply.byteLength - exchange.filled >= DIRECT_READ_MIN;
     if (direct && (!exchange.callerMemory || this.#directReads!.canRearm)) {
       this.#readingInto = exchange;
       return exchange.reply.subarray(exchange.filled);
@@ -256,13 +305,19 @@ export class RawChannel extends EventEmitter {
     if (this.#closed) return;
     const exchange = this.#active;
     if (exchange === undefined) {
-      this.close(protocolError(`the handler sent ${chunk.byteLength} unsolicited bytes while no exchange was in flight`));
+      this.close(
+        protocolError(
+          `the handler sent ${chunk.byteLength} unsolicited bytes while no exchange was in flight`,
+        ),
+      );
       return;
     }
     const room = exchange.reply.byteLength - exchange.filled;
     if (chunk.byteLength > room) {
       this.close(
-        protocolError(`the handler sent ${exchange.filled + chunk.byteLength} or more bytes for a reply of ${exchange.reply.byteLength}`),
+        protocolError(
+          `the handler sent ${exchange.filled + chunk.byteLength} or more bytes for a reply of ${exchange.reply.byteLength}`,
+        ),
       );
       return;
     }

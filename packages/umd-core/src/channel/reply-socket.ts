@@ -48,7 +48,6 @@ function replay(sink: ReplySink, chunk: Uint8Array): void {
   }
 }
 
-
 /**
  * What a channel attached to a reply socket can do besides receiving reads. Node arms the buffer
  * of each read when the previous read returns, so a target handed out stays armed until the next
@@ -100,7 +99,8 @@ export interface ReplySocketOptions {
  * is made. Rejects with `UMD_START_FAILED` if the socket cannot be set up.
  */
 export async function openReplySocket(options: ReplySocketOptions = {}): Promise<ReplySocket> {
-  const ownDir = options.privateDirectory === undefined ? mkdtempSync(join(tmpdir(), 'umd-')) : undefined;
+  const ownDir =
+    options.privateDirectory === undefined ? mkdtempSync(join(tmpdir(), 'umd-')) : undefined;
   // Unique within the process, so that several sockets may share one private directory.
   const path = join(ownDir ?? options.privateDirectory!, `reply-${++socketsOpened}.sock`);
   const server: Server = createServer({ pauseOnConnect: true });
@@ -119,7 +119,14 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
   };
   try {
     const handlerEnd = await new Promise<Socket>((resolve, reject) => {
-      const fail = (cause: Error) => reject(new UmdError(UmdErrorCode.START_FAILED, `cannot open the reply socket: ${cause.message}`, { cause }));
+      const fail = (cause: Error) =>
+        reject(
+          new UmdError(
+            UmdErrorCode.START_FAILED,
+            `cannot open the reply socket: ${cause.message}`,
+            { cause },
+          ),
+        );
       server.once('error', fail);
       server.once('connection', (socket: Socket) => {
         server.off('error', fail);

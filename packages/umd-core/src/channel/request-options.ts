@@ -35,36 +35,58 @@ export function checkReplyInto(replyInto: Uint8Array | undefined, payload: Uint8
     replyInto.byteOffset < payload.byteOffset + payload.byteLength &&
     payload.byteOffset < replyInto.byteOffset + replyInto.byteLength;
   if (overlaps && replyInto.byteLength > 0 && payload.byteLength > 0) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'replyInto must not overlap the request payload (it may still be being written)');
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      'replyInto must not overlap the request payload (it may still be being written)',
+    );
   }
 }
 
 /** Validates `timeoutMs` up front so a bad value is a typed error, not a silent no-timeout. */
 export function checkRequestOptions(options: RequestOptions): void {
   const { timeoutMs, signal } = options;
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs))) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `timeoutMs must be a finite number >= 0, got ${String(timeoutMs)}`);
+  if (
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs))
+  ) {
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `timeoutMs must be a finite number >= 0, got ${String(timeoutMs)}`,
+    );
   }
-  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.addEventListener !== 'function')) {
+  if (
+    signal !== undefined &&
+    (typeof signal !== 'object' || signal === null || typeof signal.addEventListener !== 'function')
+  ) {
     throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'signal must be an AbortSignal');
   }
 }
 
 /** The error for an aborted call. */
 export function abortedError(signal: AbortSignal, what: string, requestId?: number): UmdError {
-  return new UmdError(UmdErrorCode.ABORTED, `${what} was aborted`, { cause: signal.reason, requestId });
+  return new UmdError(UmdErrorCode.ABORTED, `${what} was aborted`, {
+    cause: signal.reason,
+    requestId,
+  });
 }
 
 /** The error for a call that ran out of time. */
 export function timeoutError(timeoutMs: number, what: string, requestId?: number): UmdError {
-  return new UmdError(UmdErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, { timedOut: true, requestId });
+  return new UmdError(UmdErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, {
+    timedOut: true,
+    requestId,
+  });
 }
 
 /**
  * Arms the signal and the timer of one call. `onAbort` / `onTimeout` run at most once, and never
  * after the returned disarm function was called.
  */
-export function armRequest(options: RequestOptions, onAbort: (signal: AbortSignal) => void, onTimeout: (timeoutMs: number) => void): () => void {
+export function armRequest(
+  options: RequestOptions,
+  onAbort: (signal: AbortSignal) => void,
+  onTimeout: (timeoutMs: number) => void,
+): () => void {
   const { signal, timeoutMs } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let armed = true;

@@ -25,7 +25,8 @@ export function listenToStreams(
   output: Writable,
   handlers: StreamHandlers,
 ): { stop: () => void; directReads: ReplySinkControl | undefined } {
-  const directReads = attachReplySink(input, handlers.sink) ?? attachDirectReads(input, handlers.sink);
+  const directReads =
+    attachReplySink(input, handlers.sink) ?? attachDirectReads(input, handlers.sink);
   if (directReads === undefined) input.on('data', handlers.onData);
   input.on('end', handlers.onEnd);
   input.on('close', handlers.onEnd);

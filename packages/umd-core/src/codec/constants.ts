@@ -30,7 +30,13 @@ export const FrameType = {
 /** One of the values of {@link FrameType}. */
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
-const FRAME_TYPE_NAMES: Record<number, string> = { 1: 'HELLO', 2: 'REQUEST', 3: 'REPLY', 4: 'ERROR', 5: 'CANCEL' };
+const FRAME_TYPE_NAMES: Record<number, string> = {
+  1: 'HELLO',
+  2: 'REQUEST',
+  3: 'REPLY',
+  4: 'ERROR',
+  5: 'CANCEL',
+};
 
 /** The wire name of a frame type (`HELLO`, `REQUEST`...), or `type N` for an unknown one. */
 export function frameTypeName(type: number): string {

@@ -30,7 +30,10 @@ export function encodeErrorPayload(code: number, message: string): Uint8Array {
  * @throws UmdError `UMD_PROTOCOL` when the payload is shorter than the 4-byte code.
  */
 export function decodeErrorPayload(payload: Uint8Array): ErrorPayload {
-  if (payload.byteLength < 4) throw protocolError(`ERROR payload of ${payload.byteLength} bytes is shorter than its 4-byte code`);
+  if (payload.byteLength < 4)
+    throw protocolError(
+      `ERROR payload of ${payload.byteLength} bytes is shorter than its 4-byte code`,
+    );
   const code = new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0, true);
   return { code, message: utf8Decoder.decode(payload.subarray(4)) };
 }

@@ -31,7 +31,9 @@ const EMPTY = new Uint8Array(0);
 
 /** Little-endian u32 at `at`, without a DataView per header. */
 function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x100_0000;
+  return (
+    (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x100_0000
+  );
 }
 
 function hex(value: number, digits: number): string {
@@ -62,7 +64,10 @@ export class FrameDecoder {
   constructor(options: FrameDecoderOptions = {}) {
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`);
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`,
+      );
     }
     this.#maxPayload = maxPayload;
     this.#allocate = options.allocate ?? allocateZeroed;
@@ -75,7 +80,9 @@ export class FrameDecoder {
 
   /** Bytes received that belong to a frame not yet complete (header and payload so far). */
   get bufferedBytes(): number {
-    return this.#payload === undefined ? this.#headerFilled : FRAME_HEADER_SIZE + this.#payloadFilled;
+    return this.#payload === undefined
+      ? this.#headerFilled
+      : FRAME_HEADER_SIZE + this.#payloadFilled;
   }
 
   /** The error that failed this decoder, if any. */
@@ -112,7 +119,10 @@ export class FrameDecoder {
       }
       const payload: Uint8Array = this.#payload;
       const take = Math.min(payload.byteLength - this.#payloadFilled, end - offset);
-      payload.set(take === end - offset && offset === 0 ? chunk : chunk.subarray(offset, offset + take), this.#payloadFilled);
+      payload.set(
+        take === end - offset && offset === 0 ? chunk : chunk.subarray(offset, offset + take),
+        this.#payloadFilled,
+      );
       this.#payloadFilled += take;
       offset += take;
       if (this.#payloadFilled === payload.byteLength) this.#finishFrame(frames);
@@ -148,8 +158,16 @@ export class FrameDecoder {
   /** Accounts for `count` bytes written into {@link FrameDecoder.payloadTarget}; returns the frame if it is now complete. */
   commitPayload(count: number): Frame | undefined {
     const payload = this.#payload;
-    if (payload === undefined || !Number.isInteger(count) || count < 0 || this.#payloadFilled + count > payload.byteLength) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `cannot commit ${count} payload bytes here`);
+    if (
+      payload === undefined ||
+      !Number.isInteger(count) ||
+      count < 0 ||
+      this.#payloadFilled + count > payload.byteLength
+    ) {
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `cannot commit ${count} payload bytes here`,
+      );
     }
     this.#payloadFilled += count;
     if (this.#payloadFilled < payload.byteLength) return undefined;
@@ -172,13 +190,18 @@ export class FrameDecoder {
     const type = bytes[at + 4]!;
     if (!isFrameType(type)) this.#fail(`unknown frame type ${type}`);
     const flags = bytes[at + 5]!;
-    if (flags !== 0) this.#fail(`non-zero flags ${hex(flags, 2)} in a ${frameTypeName(type)} frame`);
+    if (flags !== 0)
+      this.#fail(`non-zero flags ${hex(flags, 2)} in a ${frameTypeName(type)} frame`);
     const reserved = bytes[at + 6]! | (bytes[at + 7]! << 8);
-    if (reserved !== 0) this.#fail(`non-zero reserved field ${hex(reserved, 4)} in a ${frameTypeName(type)} frame`);
+    if (reserved !== 0)
+      this.#fail(`non-zero reserved field ${hex(reserved, 4)} in a ${frameTypeName(type)} frame`);
     const id = readU32(bytes, at + 8);
     const length = readU32(bytes, at + 12);
     if (length > this.#maxPayload) {
-      this.#fail(`payload length ${length} of ${frameTypeName(type)} frame ${id} exceeds the maximum of ${this.#maxPayload} bytes`, id);
+      this.#fail(
+        `payload length ${length} of ${frameTypeName(type)} frame ${id} exceeds the maximum of ${this.#maxPayload} bytes`,
+        id,
+      );
     }
     this.#type = type;
     this.#id = id;
@@ -189,7 +212,10 @@ export class FrameDecoder {
   #checkedAllocation(length: number, type: FrameType, id: number): Uint8Array {
     const payload = this.#allocate(length, type, id);
     if (!(payload instanceof Uint8Array) || payload.byteLength !== length) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `the payload allocator returned ${payload?.byteLength} bytes for a payload of ${length}`);
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `the payload allocator returned ${payload?.byteLength} bytes for a payload of ${length}`,
+      );
     }
     return payload;
   }

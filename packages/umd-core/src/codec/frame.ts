@@ -1,4 +1,10 @@
-import { FRAME_HEADER_SIZE, FRAME_MAGIC, MAX_PAYLOAD_LIMIT, type FrameType, isFrameType } from './constants.js';
+import {
+  FRAME_HEADER_SIZE,
+  FRAME_MAGIC,
+  MAX_PAYLOAD_LIMIT,
+  type FrameType,
+  isFrameType,
+} from './constants.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 
 /** One decoded frame. */
@@ -14,12 +20,16 @@ export interface Frame {
 const EMPTY = new Uint8Array(0);
 
 function checkHeaderFields(type: number, id: number, length: number): void {
-  if (!isFrameType(type)) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `unknown frame type ${type}`);
+  if (!isFrameType(type))
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `unknown frame type ${type}`);
   if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
     throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `frame id ${id} is not a u32`);
   }
   if (length > MAX_PAYLOAD_LIMIT) {
-    throw new UmdError(UmdErrorCode.TOO_LARGE, `payload of ${length} bytes does not fit a u32 length`);
+    throw new UmdError(
+      UmdErrorCode.TOO_LARGE,
+      `payload of ${length} bytes does not fit a u32 length`,
+    );
   }
 }
 
@@ -27,7 +37,13 @@ function checkHeaderFields(type: number, id: number, length: number): void {
  * Writes a 16-byte frame header into `target` at `offset`. Lets a sender put header and payload
  * in one buffer (small frames) or send them as two writes (large ones) without a copy.
  */
-export function writeFrameHeader(target: Uint8Array, offset: number, type: FrameType, id: number, length: number): void {
+export function writeFrameHeader(
+  target: Uint8Array,
+  offset: number,
+  type: FrameType,
+  id: number,
+  length: number,
+): void {
   checkHeaderFields(type, id, length);
   // Byte stores rather than a DataView: no view object per frame on the hot path.
   target[offset] = FRAME_MAGIC & 0xff;

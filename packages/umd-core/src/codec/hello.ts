@@ -23,7 +23,10 @@ export function encodeHello(hello: Hello): Uint8Array {
     throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `HELLO version ${version} is not a u16`);
   }
   if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `HELLO maxPayload ${maxPayload} is not a u32`);
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `HELLO maxPayload ${maxPayload} is not a u32`,
+    );
   }
   const nameBytes = utf8Encoder.encode(name);
   const payload = new Uint8Array(HELLO_FIXED_SIZE + nameBytes.byteLength);
@@ -42,13 +45,19 @@ export function encodeHello(hello: Hello): Uint8Array {
  */
 export function decodeHello(payload: Uint8Array): Hello {
   if (payload.byteLength < HELLO_FIXED_SIZE) {
-    throw protocolError(`HELLO payload of ${payload.byteLength} bytes is shorter than ${HELLO_FIXED_SIZE}`);
+    throw protocolError(
+      `HELLO payload of ${payload.byteLength} bytes is shorter than ${HELLO_FIXED_SIZE}`,
+    );
   }
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const version = view.getUint16(0, true);
-  if (version !== PROTOCOL_VERSION) throw protocolError(`HELLO announces protocol version ${version}, this host speaks ${PROTOCOL_VERSION}`);
+  if (version !== PROTOCOL_VERSION)
+    throw protocolError(
+      `HELLO announces protocol version ${version}, this host speaks ${PROTOCOL_VERSION}`,
+    );
   const reserved = view.getUint16(2, true);
-  if (reserved !== 0) throw protocolError(`HELLO has non-zero reserved field 0x${reserved.toString(16)}`);
+  if (reserved !== 0)
+    throw protocolError(`HELLO has non-zero reserved field 0x${reserved.toString(16)}`);
   const maxPayload = view.getUint32(4, true);
   let name: string;
   try {

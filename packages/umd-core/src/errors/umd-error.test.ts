@@ -4,7 +4,11 @@ import { isUmdError, UmdError, UmdErrorCode } from './umd-error.js';
 describe('UmdError', () => {
   it('carries its code, cause and detail fields', () => {
     const cause = new Error('boom');
-    const error = new UmdError(UmdErrorCode.HANDLER_EXITED, 'handler exited', { cause, exitCode: 3, stderrTail: ['x'] });
+    const error = new UmdError(UmdErrorCode.HANDLER_EXITED, 'handler exited', {
+      cause,
+      exitCode: 3,
+      stderrTail: ['x'],
+    });
     expect(error.code).toBe('UMD_HANDLER_EXITED');
     expect(error.cause).toBe(cause);
     expect(error.exitCode).toBe(3);
@@ -14,7 +18,10 @@ describe('UmdError', () => {
   });
 
   it('is recognised by brand, also from another copy of the class', () => {
-    const foreign = Object.assign(new Error('x'), { code: 'UMD_TIMEOUT', [Symbol.for('umd.error')]: true });
+    const foreign = Object.assign(new Error('x'), {
+      code: 'UMD_TIMEOUT',
+      [Symbol.for('umd.error')]: true,
+    });
     expect(isUmdError(foreign)).toBe(true);
     expect(isUmdError(foreign, UmdErrorCode.TIMEOUT)).toBe(true);
     expect(isUmdError(foreign, UmdErrorCode.PROTOCOL)).toBe(false);

@@ -91,6 +91,11 @@ export class UmdError extends Error implements UmdErrorDetails {
 
 /** True for any {@link UmdError}, also one created by another copy of this package. Pass `code` to also check the code. */
 export function isUmdError(value: unknown, code?: UmdErrorCode): value is UmdError {
-  if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    (value as Record<symbol, unknown>)[BRAND] !== true
+  )
+    return false;
   return code === undefined || (value as UmdError).code === code;
 }

@@ -8,7 +8,9 @@ export const STDOUT_FD = 1;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
+  return typeof error === 'object' && error !== null
+    ? (error as { code?: string }).code
+    : undefined;
 }
 
 /** Raised when the host closed its end of fd 1: nobody is left to answer. */
@@ -32,7 +34,7 @@ export function writeAllSync(fd: number, chunks: Uint8Array[]): void {
     if (written === only.byteLength) return;
     chunks = [only.subarray(written)];
   }
-  let list = chunks.filter((chunk) => chunk.byteLength > 0);
+  const list = chunks.filter((chunk) => chunk.byteLength > 0);
   while (list.length > 0) {
     let written: number;
     try {
@@ -43,7 +45,8 @@ export function writeAllSync(fd: number, chunks: Uint8Array[]): void {
         Atomics.wait(sleeper, 0, 0, 1);
         continue;
       }
-      if (code === 'EPIPE' || code === 'ECONNRESET') throw new HostGoneError('the host closed the reply stream');
+      if (code === 'EPIPE' || code === 'ECONNRESET')
+        throw new HostGoneError('the host closed the reply stream');
       throw error;
     }
     while (written > 0 && list.length > 0) {
@@ -78,7 +81,11 @@ export function readOnceSync(fd: number, target: Uint8Array): ReadResult {
 }
 
 /** One read on the libuv thread pool, so the event loop keeps running while it blocks. */
-export function readOnceAsync(fd: number, target: Uint8Array, done: (error: Error | null, result: ReadResult) => void): void {
+export function readOnceAsync(
+  fd: number,
+  target: Uint8Array,
+  done: (error: Error | null, result: ReadResult) => void,
+): void {
   read(fd, target, 0, target.byteLength, null, (error, bytesRead) => {
     if (error) {
       const code = errnoCode(error);
@@ -94,6 +101,9 @@ export function readOnceAsync(fd: number, target: Uint8Array, done: (error: Erro
 export function checkProtocolMode(expected: 'framed' | 'raw', api: string): void {
   const mode = process.env.UMD_PROTOCOL;
   if (mode !== undefined && mode !== '' && mode !== expected) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${api}() speaks the ${expected} protocol but UMD_PROTOCOL is "${mode}"`);
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `${api}() speaks the ${expected} protocol but UMD_PROTOCOL is "${mode}"`,
+    );
   }
 }

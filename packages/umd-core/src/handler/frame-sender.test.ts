@@ -17,7 +17,10 @@ function fileSender() {
     closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
   };
-  return { sender: new FdFrameSender(fd), frames: () => new FrameDecoder().push(readFileSync(path)) };
+  return {
+    sender: new FdFrameSender(fd),
+    frames: () => new FrameDecoder().push(readFileSync(path)),
+  };
 }
 
 describe('FdFrameSender', () => {
@@ -26,7 +29,8 @@ describe('FdFrameSender', () => {
     const large = Uint8Array.from({ length: 100_000 }, (_, i) => i & 0xff);
     sender.send(FrameType.Reply, 1, Uint8Array.of(1));
     sender.hold();
-    for (let id = 2; id < 22; id++) sender.send(FrameType.Reply, id, new Uint8Array(9_000).fill(id));
+    for (let id = 2; id < 22; id++)
+      sender.send(FrameType.Reply, id, new Uint8Array(9_000).fill(id));
     expect(frames()).toHaveLength(1); // still held
     sender.send(FrameType.Reply, 22, large); // flushes what was held first, keeping the order
     sender.send(FrameType.Error, 23, Uint8Array.of(0xea, 0xff, 0xff, 0xff));
@@ -38,7 +42,8 @@ describe('FdFrameSender', () => {
     expect(written[22]!.type).toBe(FrameType.Error);
     // A batch that outgrows its limit is written early, still in order.
     sender.hold();
-    for (let id = 24; id < 64; id++) sender.send(FrameType.Reply, id, new Uint8Array(9_000).fill(id));
+    for (let id = 24; id < 64; id++)
+      sender.send(FrameType.Reply, id, new Uint8Array(9_000).fill(id));
     expect(frames().length).toBeGreaterThan(23);
     sender.flush();
     expect(frames().map((frame) => frame.id)).toEqual(Array.from({ length: 63 }, (_, i) => i + 1));

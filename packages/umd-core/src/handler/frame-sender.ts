@@ -48,7 +48,9 @@ export class FdFrameSender {
     const size = FRAME_HEADER_SIZE + length;
     if (this.#batchLength + size > this.#batch.byteLength) {
       if (this.#batchLength + size <= BATCH_LIMIT) {
-        const bigger = new Uint8Array(Math.min(BATCH_LIMIT, Math.max(this.#batch.byteLength * 2, this.#batchLength + size)));
+        const bigger = new Uint8Array(
+          Math.min(BATCH_LIMIT, Math.max(this.#batch.byteLength * 2, this.#batchLength + size)),
+        );
         bigger.set(this.#batch.subarray(0, this.#batchLength));
         this.#batch = bigger;
       } else {

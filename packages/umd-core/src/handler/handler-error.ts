@@ -21,7 +21,11 @@ export class HandlerError extends Error {
 
 /** True for a {@link HandlerError}, also one from another copy of this package. */
 export function isHandlerError(value: unknown): value is HandlerError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true
+  );
 }
 
 /** Error code for failures that are not a {@link HandlerError}: -EIO. */

@@ -34,12 +34,18 @@ export class PayloadPool {
   /** Takes back a payload whose request was answered; nobody may use its bytes afterwards. */
   release(payload: Uint8Array): void {
     const buffer = payload.buffer;
-    if (payload.byteLength < POOL_MIN || !(buffer instanceof ArrayBuffer) || this.#free.includes(buffer)) return;
+    if (
+      payload.byteLength < POOL_MIN ||
+      !(buffer instanceof ArrayBuffer) ||
+      this.#free.includes(buffer)
+    )
+      return;
     this.#free.push(buffer);
     if (this.#free.length > this.#capacity) {
       // Drop the smallest: the largest serve the most requests.
       let smallest = 0;
-      for (let i = 1; i < this.#free.length; i++) if (this.#free[i]!.byteLength < this.#free[smallest]!.byteLength) smallest = i;
+      for (let i = 1; i < this.#free.length; i++)
+        if (this.#free[i]!.byteLength < this.#free[smallest]!.byteLength) smallest = i;
       this.#free.splice(smallest, 1);
     }
   }

@@ -7,8 +7,13 @@ import type { RequestHandler } from './request-handler.js';
 
 function harness(handler: RequestHandler, concurrency = 1) {
   const sent: Array<{ type: number; id: number; payload: Uint8Array }> = [];
-  const dispatcher = new RequestDispatcher(handler, (type, id, payload) => sent.push({ type, id, payload }), concurrency);
-  const request = (id: number, payload = Uint8Array.of(id)) => dispatcher.handleFrame({ type: FrameType.Request, id, payload });
+  const dispatcher = new RequestDispatcher(
+    handler,
+    (type, id, payload) => sent.push({ type, id, payload }),
+    concurrency,
+  );
+  const request = (id: number, payload = Uint8Array.of(id)) =>
+    dispatcher.handleFrame({ type: FrameType.Request, id, payload });
   return { dispatcher, sent, request };
 }
 
@@ -56,9 +61,18 @@ describe('RequestDispatcher', () => {
   it('refuses a duplicate id in flight and frames a host may not send, with UMD_PROTOCOL', () => {
     const { request, dispatcher } = harness(() => new Promise<Uint8Array>(() => {}));
     request(1);
-    expect(() => request(1)).toThrow(expect.objectContaining({ code: 'UMD_PROTOCOL', message: expect.stringContaining('already in flight') }));
-    expect(() => dispatcher.handleFrame({ type: FrameType.Reply, id: 5, payload: new Uint8Array(0) })).toThrow(/unexpected REPLY frame/);
-    expect(() => dispatcher.handleFrame({ type: FrameType.Hello, id: 0, payload: new Uint8Array(0) })).toThrow(/unexpected HELLO frame/);
+    expect(() => request(1)).toThrow(
+      expect.objectContaining({
+        code: 'UMD_PROTOCOL',
+        message: expect.stringContaining('already in flight'),
+      }),
+    );
+    expect(() =>
+      dispatcher.handleFrame({ type: FrameType.Reply, id: 5, payload: new Uint8Array(0) }),
+    ).toThrow(/unexpected REPLY frame/);
+    expect(() =>
+      dispatcher.handleFrame({ type: FrameType.Hello, id: 0, payload: new Uint8Array(0) }),
+    ).toThrow(/unexpected HELLO frame/);
   });
 
   it('aborts the signal of a running request on CANCEL and ignores CANCEL for unknown ids', async () => {
@@ -76,7 +90,9 @@ describe('RequestDispatcher', () => {
     dispatcher.handleFrame({ type: FrameType.Cancel, id: 7, payload: new Uint8Array(0) });
     expect(seen?.aborted).toBe(true);
     await dispatcher.whenIdle();
-    expect(sent.map((frame) => [frame.type, frame.id, decodeErrorPayload(frame.payload).code])).toEqual([[FrameType.Error, 7, -125]]);
+    expect(
+      sent.map((frame) => [frame.type, frame.id, decodeErrorPayload(frame.payload).code]),
+    ).toEqual([[FrameType.Error, 7, -125]]);
   });
 
   it('gives a handler that reads its signal only after CANCEL an already aborted signal', async () => {
@@ -106,13 +122,19 @@ describe('RequestDispatcher', () => {
       1,
       (payload) => events.push(`done ${payload[0]}`),
     );
-    const request = (id: number) => dispatcher.handleFrame({ type: FrameType.Request, id, payload: Uint8Array.of(id) });
+    const request = (id: number) =>
+      dispatcher.handleFrame({ type: FrameType.Request, id, payload: Uint8Array.of(id) });
     request(3);
     request(4);
     dispatcher.handleFrame({ type: FrameType.Cancel, id: 4, payload: new Uint8Array(0) });
     request(2);
     await dispatcher.whenIdle();
-    const sync = new RequestDispatcher((payload) => payload, (type, id) => events.push(`sent ${type} ${id}`), 1, (payload) => events.push(`done ${payload[0]}`));
+    const sync = new RequestDispatcher(
+      (payload) => payload,
+      (type, id) => events.push(`sent ${type} ${id}`),
+      1,
+      (payload) => events.push(`done ${payload[0]}`),
+    );
     sync.handleFrame({ type: FrameType.Request, id: 5, payload: Uint8Array.of(5) });
     expect(events).toEqual([
       `sent ${FrameType.Error} 4`,

@@ -25,14 +25,19 @@ class RequestContext implements HandlerContext {
     const running = this.#running;
     if (running.controller === undefined) {
       running.controller = new AbortController();
-      if (running.cancelled) running.controller.abort(new Error(`request ${this.id} was cancelled by the host`));
+      if (running.cancelled)
+        running.controller.abort(new Error(`request ${this.id} was cancelled by the host`));
     }
     return running.controller.signal;
   }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
@@ -55,7 +60,12 @@ export class RequestDispatcher {
   /** Called with a request's payload once its answer was sent (or it was dropped): its memory may be reused. */
   readonly #done: ((payload: Uint8Array) => void) | undefined;
 
-  constructor(handler: RequestHandler, send: SendFrame, concurrency = 1, done?: (payload: Uint8Array) => void) {
+  constructor(
+    handler: RequestHandler,
+    send: SendFrame,
+    concurrency = 1,
+    done?: (payload: Uint8Array) => void,
+  ) {
     this.#handler = handler;
     this.#send = send;
     this.#concurrency = concurrency;
@@ -80,7 +90,8 @@ export class RequestDispatcher {
   handleFrame(frame: Frame): void {
     const { type, id } = frame;
     if (type === FrameType.Request) {
-      if (this.#active.has(id)) throw protocolError(`REQUEST id ${id} is already in flight`, { requestId: id });
+      if (this.#active.has(id))
+        throw protocolError(`REQUEST id ${id} is already in flight`, { requestId: id });
       if (this.#running < this.#concurrency && this.#waiting.length === 0) {
         this.#start(frame);
       } else {
@@ -97,7 +108,11 @@ export class RequestDispatcher {
         const dropped = this.#waiting.find((waiting) => waiting.id === id);
         this.#waiting = this.#waiting.filter((waiting) => waiting.id !== id);
         this.#active.delete(id);
-        this.#send(FrameType.Error, id, encodeErrorPayload(ECANCELED, 'cancelled before it started'));
+        this.#send(
+          FrameType.Error,
+          id,
+          encodeErrorPayload(ECANCELED, 'cancelled before it started'),
+        );
         if (dropped) this.#done?.(dropped.payload);
       } else if (!running.cancelled) {
         running.cancelled = true;
@@ -160,14 +175,19 @@ export class RequestDispatcher {
   #answer(id: number, reply: unknown): void {
     if (!(reply instanceof Uint8Array)) {
       const what = reply === null ? 'null' : typeof reply;
-      this.#send(FrameType.Error, id, encodeErrorPayload(EIO, `the handler returned ${what}, not a Uint8Array`));
+      this.#send(
+        FrameType.Error,
+        id,
+        encodeErrorPayload(EIO, `the handler returned ${what}, not a Uint8Array`),
+      );
       return;
     }
     try {
       this.#send(FrameType.Reply, id, reply);
     } catch (error) {
       // A reply the wire format cannot carry (over 4 GiB): tell the host instead of dying.
-      if (error instanceof Error && (error as { code?: string }).code === 'UMD_TOO_LARGE') this.#answerError(id, error);
+      if (error instanceof Error && (error as { code?: string }).code === 'UMD_TOO_LARGE')
+        this.#answerError(id, error);
       else throw error;
     }
   }

@@ -7,4 +7,7 @@ export interface HandlerContext {
 }
 
 /** Answers one request: return (or resolve with) the reply bytes, or throw a `HandlerError`. */
-export type RequestHandler = (payload: Uint8Array, context: HandlerContext) => Uint8Array | Promise<Uint8Array>;
+export type RequestHandler = (
+  payload: Uint8Array,
+  context: HandlerContext,
+) => Uint8Array | Promise<Uint8Array>;

@@ -44,13 +44,33 @@ function invalid(message: string): UmdError {
 
 /** Validates `serve()` options up front, each with a typed error. */
 export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
-  if (typeof options !== 'object' || options === null) throw invalid('serve() needs an options object with a name');
-  const { name, maxPayload = DEFAULT_MAX_PAYLOAD, concurrency = 1, readMode = 'blocking', exitOnEnd = true, reuseRequestBuffers = false } = options;
-  if (typeof name !== 'string' || name.length === 0) throw invalid('options.name must be a non-empty string');
+  if (typeof options !== 'object' || options === null)
+    throw invalid('serve() needs an options object with a name');
+  const {
+    name,
+    maxPayload = DEFAULT_MAX_PAYLOAD,
+    concurrency = 1,
+    readMode = 'blocking',
+    exitOnEnd = true,
+    reuseRequestBuffers = false,
+  } = options;
+  if (typeof name !== 'string' || name.length === 0)
+    throw invalid('options.name must be a non-empty string');
   if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
-    throw invalid(`options.maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`);
+    throw invalid(
+      `options.maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`,
+    );
   }
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw invalid(`options.concurrency must be an integer >= 1, got ${concurrency}`);
-  if (readMode !== 'blocking' && readMode !== 'stream') throw invalid(`options.readMode must be 'blocking' or 'stream', got ${String(readMode)}`);
-  return { name, maxPayload, concurrency, readMode, exitOnEnd: exitOnEnd !== false, reuseRequestBuffers: reuseRequestBuffers === true };
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw invalid(`options.concurrency must be an integer >= 1, got ${concurrency}`);
+  if (readMode !== 'blocking' && readMode !== 'stream')
+    throw invalid(`options.readMode must be 'blocking' or 'stream', got ${String(readMode)}`);
+  return {
+    name,
+    maxPayload,
+    concurrency,
+    readMode,
+    exitOnEnd: exitOnEnd !== false,
+    reuseRequestBuffers: reuseRequestBuffers === true,
+  };
 }

@@ -1,6 +1,13 @@
 import { MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { HostGoneError, STDIN_FD, STDOUT_FD, checkProtocolMode, readOnceSync, writeAllSync } from './fd-io.js';
+import {
+  HostGoneError,
+  STDIN_FD,
+  STDOUT_FD,
+  checkProtocolMode,
+  readOnceSync,
+  writeAllSync,
+} from './fd-io.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 
@@ -21,7 +28,11 @@ export interface RawServeOptions {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
@@ -39,7 +50,10 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
     }
     const { requestSize } = options;
     if (!Number.isInteger(requestSize) || requestSize < 1 || requestSize > MAX_PAYLOAD_LIMIT) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `requestSize must be an integer from 1 to ${MAX_PAYLOAD_LIMIT}, got ${requestSize}`);
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `requestSize must be an integer from 1 to ${MAX_PAYLOAD_LIMIT}, got ${requestSize}`,
+      );
     }
   } catch (error) {
     return Promise.reject(error);
@@ -56,12 +70,15 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
         resolve();
         return;
       }
-      process.stderr.write(`umd raw handler: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `umd raw handler: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       if (exitOnEnd) process.exit(1);
       reject(error);
     };
     const reply = (result: unknown) => {
-      if (!(result instanceof Uint8Array)) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'handle() must return a Uint8Array');
+      if (!(result instanceof Uint8Array))
+        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'handle() must return a Uint8Array');
       writeAllSync(STDOUT_FD, [result]);
     };
     let request = allocatePayload(requestSize);
@@ -77,7 +94,13 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
       reply(result);
     };
     const endOfInput = () => {
-      if (filled > 0) finish(new UmdError(UmdErrorCode.SHORT_READ, `input ended after ${filled} of ${requestSize} request bytes`));
+      if (filled > 0)
+        finish(
+          new UmdError(
+            UmdErrorCode.SHORT_READ,
+            `input ended after ${filled} of ${requestSize} request bytes`,
+          ),
+        );
       else finish(undefined);
     };
     // Blocking reads straight into the request buffer, like a C handler; no event loop turn per request.

@@ -27,7 +27,8 @@ export const PROTOCOL_EXIT_CODE = 2;
  */
 export function serve(handler: RequestHandler, options: ServeOptions): Promise<void> {
   try {
-    if (typeof handler !== 'function') throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serve() needs a handler function');
+    if (typeof handler !== 'function')
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serve() needs a handler function');
     checkProtocolMode('framed', 'serve');
   } catch (error) {
     return Promise.reject(error);
@@ -55,7 +56,9 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
       }
       const protocol = isUmdError(error, UmdErrorCode.PROTOCOL);
       const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`umd handler "${name}": ${protocol ? 'protocol error' : 'fatal error'}: ${message}\n`);
+      process.stderr.write(
+        `umd handler "${name}": ${protocol ? 'protocol error' : 'fatal error'}: ${message}\n`,
+      );
       if (exitOnEnd) process.exit(protocol ? PROTOCOL_EXIT_CODE : 1);
       reject(error);
     };
@@ -71,14 +74,25 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
     };
     send(FrameType.Hello, 0, encodeHello({ version: PROTOCOL_VERSION, maxPayload, name }));
     const pool = reuseRequestBuffers ? new PayloadPool(concurrency + 1) : undefined;
-    const dispatcher = new RequestDispatcher(handler, send, concurrency, pool && ((payload) => pool.release(payload)));
-    const decoder = new FrameDecoder({ maxPayload, allocate: pool ? (length) => pool.acquire(length) : allocatePayload });
+    const dispatcher = new RequestDispatcher(
+      handler,
+      send,
+      concurrency,
+      pool && ((payload) => pool.release(payload)),
+    );
+    const decoder = new FrameDecoder({
+      maxPayload,
+      allocate: pool ? (length) => pool.acquire(length) : allocatePayload,
+    });
     reader = new StdinFrameReader(
       decoder,
       dispatcher,
       {
         end: (bufferedBytes) => {
-          if (bufferedBytes > 0) process.stderr.write(`umd handler "${name}": input ended inside a frame (${bufferedBytes} bytes dropped)\n`);
+          if (bufferedBytes > 0)
+            process.stderr.write(
+              `umd handler "${name}": input ended inside a frame (${bufferedBytes} bytes dropped)\n`,
+            );
           finish(undefined);
         },
         fail: finish,

@@ -45,7 +45,12 @@ export class StdinFrameReader {
   #scheduled = false;
   #done = false;
 
-  constructor(decoder: FrameDecoder, dispatcher: RequestDispatcher, events: ReaderEvents, mode: ReadMode = 'blocking') {
+  constructor(
+    decoder: FrameDecoder,
+    dispatcher: RequestDispatcher,
+    events: ReaderEvents,
+    mode: ReadMode = 'blocking',
+  ) {
     this.#decoder = decoder;
     this.#dispatcher = dispatcher;
     this.#events = events;
@@ -64,15 +69,18 @@ export class StdinFrameReader {
   }
 
   readonly #wake = (): void => {
-    if (!this.#asyncPending && !this.#scheduled && !this.#done && this.#mode === 'blocking') this.#run();
+    if (!this.#asyncPending && !this.#scheduled && !this.#done && this.#mode === 'blocking')
+      this.#run();
   };
 
   #target(): { into: Uint8Array; direct: boolean } {
     const target = this.#decoder.payloadTarget();
-    if (target !== undefined && target.byteLength >= DIRECT_READ_MIN) return { into: target, direct: true };
+    if (target !== undefined && target.byteLength >= DIRECT_READ_MIN)
+      return { into: target, direct: true };
     // One read usually brings a whole small frame (or many). After a large one, expect another:
     // reading its 16-byte header alone costs a syscall but saves copying the payload.
-    if (this.#headerFirst && this.#decoder.bufferedBytes === 0) return { into: this.#buffer.subarray(0, FRAME_HEADER_SIZE), direct: false };
+    if (this.#headerFirst && this.#decoder.bufferedBytes === 0)
+      return { into: this.#buffer.subarray(0, FRAME_HEADER_SIZE), direct: false };
     return { into: this.#buffer, direct: false };
   }
 
@@ -128,7 +136,8 @@ export class StdinFrameReader {
         }
       } else {
         const frames = this.#decoder.push(this.#buffer.subarray(0, result));
-        if (frames.length > 0) this.#headerFirst = frames[frames.length - 1]!.payload.byteLength >= DIRECT_READ_MIN;
+        if (frames.length > 0)
+          this.#headerFirst = frames[frames.length - 1]!.payload.byteLength >= DIRECT_READ_MIN;
         this.#deliver(frames);
       }
     } catch (error) {

@@ -6,10 +6,19 @@
  */
 export function guardStdout(): void {
   // Lazily: creating process.stderr (a pipe stream) costs a handler ~10 ms of startup.
-  Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => process.stderr });
+  Object.defineProperty(process, 'stdout', {
+    configurable: true,
+    enumerable: true,
+    get: () => process.stderr,
+  });
   // The global console caches its stream on first use; point it at stderr in case that happened.
   try {
-    Object.defineProperty(console, '_stdout', { configurable: true, enumerable: false, get: () => process.stderr, set: () => {} });
+    Object.defineProperty(console, '_stdout', {
+      configurable: true,
+      enumerable: false,
+      get: () => process.stderr,
+      set: () => {},
+    });
   } catch {
     // Not redefinable in this runtime: replace the console instead.
     globalThis.console = new console.Console({ stdout: process.stderr, stderr: process.stderr });

@@ -17,8 +17,15 @@ describe('createChannelPair', () => {
     );
     expect((await channel.waitForHello()).name).toBe('upper');
     expect(text(await channel.request(bytes('abc')))).toBe('ABC');
-    await expect(channel.request(bytes('bad'))).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -22 });
-    await expect(channel.request(bytes('boom'))).rejects.toMatchObject({ code: 'UMD_HANDLER_ERROR', handlerCode: -5, message: expect.stringContaining('boom') });
+    await expect(channel.request(bytes('bad'))).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -22,
+    });
+    await expect(channel.request(bytes('boom'))).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -5,
+      message: expect.stringContaining('boom'),
+    });
     await close();
     expect(channel.closed).toBe(true);
   });
@@ -30,7 +37,9 @@ describe('createChannelPair', () => {
       aborted.push(id);
       return payload;
     });
-    await expect(channel.request(bytes('x'), { timeoutMs: 20 })).rejects.toMatchObject({ code: 'UMD_TIMEOUT' });
+    await expect(channel.request(bytes('x'), { timeoutMs: 20 })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+    });
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(aborted).toEqual([1]);
     await close();
@@ -49,7 +58,9 @@ describe('createChannelPair', () => {
       },
       { concurrency: 3, maxInFlight: 8 },
     );
-    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => channel.request(Uint8Array.of(i))));
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => channel.request(Uint8Array.of(i))),
+    );
     expect(replies.map((reply) => reply[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(peak).toBe(3);
     await close();

@@ -24,7 +24,10 @@ export interface ChannelPair {
  * HELLO, ids, ERROR frames and cancellation as over a real pipe, for fast unit tests of code
  * that talks to a handler. `maxPayload` applies to both directions.
  */
-export function createChannelPair(handler: RequestHandler, options: ChannelPairOptions = {}): ChannelPair {
+export function createChannelPair(
+  handler: RequestHandler,
+  options: ChannelPairOptions = {},
+): ChannelPair {
   const serveOptions = resolveServeOptions({ ...options, name: options.name ?? 'in-memory' });
   const toHandler = new PassThrough();
   const toHost = new PassThrough();
@@ -50,8 +53,19 @@ export function createChannelPair(handler: RequestHandler, options: ChannelPairO
     });
     toHandler.once('end', () => void dispatcher.whenIdle().then(stop));
   });
-  send(FrameType.Hello, 0, encodeHello({ version: PROTOCOL_VERSION, maxPayload: serveOptions.maxPayload, name: serveOptions.name }));
-  const channel = new FramedChannel(toHost, toHandler, { maxInFlight: options.maxInFlight, maxPayload: options.maxPayload });
+  send(
+    FrameType.Hello,
+    0,
+    encodeHello({
+      version: PROTOCOL_VERSION,
+      maxPayload: serveOptions.maxPayload,
+      name: serveOptions.name,
+    }),
+  );
+  const channel = new FramedChannel(toHost, toHandler, {
+    maxInFlight: options.maxInFlight,
+    maxPayload: options.maxPayload,
+  });
   return {
     channel,
     close: async () => {

@@ -1,2 +1,10 @@
 export { createChannelPair, type ChannelPair, type ChannelPairOptions } from './channel-pair.js';
-export { childrenOf, descendantsOf, groupMembers, isAlive, type ProcessInfo, processTable, readProcess } from './process-table.js';
+export {
+  childrenOf,
+  descendantsOf,
+  groupMembers,
+  isAlive,
+  type ProcessInfo,
+  processTable,
+  readProcess,
+} from './process-table.js';

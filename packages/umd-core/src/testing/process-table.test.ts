@@ -27,10 +27,15 @@ describe.runIf(process.platform === 'linux')('process table', () => {
       if (sleeper === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(sleeper).toBeDefined();
-    expect(groupMembers(pgid).map((row) => row.pid).sort()).toEqual([pgid, sleeper].sort());
+    expect(
+      groupMembers(pgid)
+        .map((row) => row.pid)
+        .sort(),
+    ).toEqual([pgid, sleeper].sort());
     process.kill(-pgid, 'SIGKILL');
     await once(shell, 'exit');
-    for (let tries = 0; tries < 100 && groupMembers(pgid).length > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let tries = 0; tries < 100 && groupMembers(pgid).length > 0; tries++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(groupMembers(pgid)).toEqual([]);
   });
 

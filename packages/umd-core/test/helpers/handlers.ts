@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of a fixture in test/fixtures. */
-export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+export const fixture = (name: string) =>
+  fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 export interface SpawnedHandler {
   child: ChildProcess;
@@ -28,12 +29,16 @@ export function spawnHandler(
 ): SpawnedHandler {
   const command = file.endsWith('.mjs') ? process.execPath : file;
   const args = file.endsWith('.mjs') ? [file] : [];
-  const child = spawn(command, args, { stdio: ['pipe', stdout, 'pipe'], env: { ...process.env, ...env, UMD_PROTOCOL: mode } });
+  const child = spawn(command, args, {
+    stdio: ['pipe', stdout, 'pipe'],
+    env: { ...process.env, ...env, UMD_PROTOCOL: mode },
+  });
   spawned.push(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   return { child, stderr: () => stderr, exited };
@@ -70,5 +75,10 @@ export function pattern(size: number, seed = 1): Uint8Array {
 
 /** Byte equality without a vitest diff of megabytes. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.byteLength === b.byteLength &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    )
+  );
 }

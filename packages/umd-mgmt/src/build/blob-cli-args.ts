@@ -3,7 +3,14 @@ import type { BlobFormat } from './build-blob.js';
 
 /** What the `umd-blob` command line asks for. */
 export type BlobCommand =
-  | { kind: 'bundle'; entry: string; name: string; outDir: string; minify: boolean; format: BlobFormat }
+  | {
+      kind: 'bundle';
+      entry: string;
+      name: string;
+      outDir: string;
+      minify: boolean;
+      format: BlobFormat;
+    }
   | { kind: 'digest'; file: string; name: string | undefined }
   | { kind: 'help' };
 
@@ -33,12 +40,22 @@ export function parseBlobCliArgs(argv: string[]): BlobCommand {
   });
   if (values.help) return { kind: 'help' };
   if (values.digest !== undefined) {
-    if (positionals.length > 0 || values['out-dir'] !== undefined) throw new Error('--digest takes one file and no entry or --out-dir');
+    if (positionals.length > 0 || values['out-dir'] !== undefined)
+      throw new Error('--digest takes one file and no entry or --out-dir');
     return { kind: 'digest', file: values.digest, name: values.name };
   }
   if (positionals.length !== 1) throw new Error('expected exactly one entry file');
-  if (values.name === undefined || values['out-dir'] === undefined) throw new Error('--name and --out-dir are required');
+  if (values.name === undefined || values['out-dir'] === undefined)
+    throw new Error('--name and --out-dir are required');
   const format = values.format as BlobFormat;
-  if (!['auto', 'cjs', 'esm'].includes(format)) throw new Error('--format must be auto, cjs or esm');
-  return { kind: 'bundle', entry: positionals[0]!, name: values.name, outDir: values['out-dir'], minify: !values['no-minify'], format };
+  if (!['auto', 'cjs', 'esm'].includes(format))
+    throw new Error('--format must be auto, cjs or esm');
+  return {
+    kind: 'bundle',
+    entry: positionals[0]!,
+    name: values.name,
+    outDir: values['out-dir'],
+    minify: !values['no-minify'],
+    format,
+  };
 }

@@ -10,20 +10,40 @@ import { sha256File } from './sha256-file.js';
 describe('buildBlob', () => {
   it('bundles an entry and its imports into one ESM file with a manifest holding its digest', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
-    await writeFile(join(dir, 'greet.ts'), 'export const greet = (n: string): string => `hi ${n}`;\n');
-    await writeFile(join(dir, 'entry.ts'), "import { greet } from './greet.js';\nprocess.stdout.write(greet('blob'));\n");
-    const result = await buildBlob({ entry: join(dir, 'entry.ts'), outDir: join(dir, 'out'), name: 'greet' });
+    await writeFile(
+      join(dir, 'greet.ts'),
+      'export const greet = (n: string): string => `hi ${n}`;\n',
+    );
+    await writeFile(
+      join(dir, 'entry.ts'),
+      "import { greet } from './greet.js';\nprocess.stdout.write(greet('blob'));\n",
+    );
+    const result = await buildBlob({
+      entry: join(dir, 'entry.ts'),
+      outDir: join(dir, 'out'),
+      name: 'greet',
+    });
     // No top-level await: CommonJS, the faster format to start.
     expect(result.file).toBe(join(dir, 'out', 'greet.blob.cjs'));
     expect(result.sha256).toBe(await sha256File(result.file));
-    expect(JSON.parse(await readFile(result.manifestFile, 'utf8'))).toEqual({ name: 'greet', file: 'greet.blob.cjs', sha256: result.sha256 });
+    expect(JSON.parse(await readFile(result.manifestFile, 'utf8'))).toEqual({
+      name: 'greet',
+      file: 'greet.blob.cjs',
+      sha256: result.sha256,
+    });
     expect(execFileSync(process.execPath, [result.file], { encoding: 'utf8' })).toBe('hi blob');
   });
 
   it('falls back to ESM for top-level await, keeps import.meta.url working in CJS, and keeps one file per name', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
-    await writeFile(join(dir, 'tla.ts'), "await Promise.resolve();\nprocess.stdout.write(import.meta.url.startsWith('file:') ? 'esm' : 'no');\n");
-    await writeFile(join(dir, 'meta.ts'), "process.stdout.write(new URL('.', import.meta.url).protocol);\n");
+    await writeFile(
+      join(dir, 'tla.ts'),
+      "await Promise.resolve();\nprocess.stdout.write(import.meta.url.startsWith('file:') ? 'esm' : 'no');\n",
+    );
+    await writeFile(
+      join(dir, 'meta.ts'),
+      "process.stdout.write(new URL('.', import.meta.url).protocol);\n",
+    );
     const out = join(dir, 'out');
     const tla = await buildBlob({ entry: join(dir, 'tla.ts'), outDir: out, name: 'x' });
     expect(tla.file).toBe(join(out, 'x.blob.mjs'));
@@ -32,14 +52,21 @@ describe('buildBlob', () => {
     expect(meta.file).toBe(join(out, 'x.blob.cjs'));
     expect(execFileSync(process.execPath, [meta.file], { encoding: 'utf8' })).toBe('file:');
     expect((await readdir(out)).sort()).toEqual(['x.blob.cjs', 'x.blob.json']);
-    expect((await buildBlob({ entry: join(dir, 'meta.ts'), outDir: out, name: 'x', format: 'esm' })).file).toBe(join(out, 'x.blob.mjs'));
-    await expect(buildBlob({ entry: join(dir, 'tla.ts'), outDir: out, name: 'x', format: 'cjs' })).rejects.toMatchObject({ code: 'UMD_LOADER' });
+    expect(
+      (await buildBlob({ entry: join(dir, 'meta.ts'), outDir: out, name: 'x', format: 'esm' }))
+        .file,
+    ).toBe(join(out, 'x.blob.mjs'));
+    await expect(
+      buildBlob({ entry: join(dir, 'tla.ts'), outDir: out, name: 'x', format: 'cjs' }),
+    ).rejects.toMatchObject({ code: 'UMD_LOADER' });
   });
 
   it('reports a broken entry as UMD_LOADER', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
     await writeFile(join(dir, 'entry.ts'), "import './missing.js';\n");
-    await expect(buildBlob({ entry: join(dir, 'entry.ts'), outDir: dir, name: 'bad' })).rejects.toMatchObject({ code: 'UMD_LOADER' });
+    await expect(
+      buildBlob({ entry: join(dir, 'entry.ts'), outDir: dir, name: 'bad' }),
+    ).rejects.toMatchObject({ code: 'UMD_LOADER' });
   });
 
   it('records a native blob digest beside it', async () => {

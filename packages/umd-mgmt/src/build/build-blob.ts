@@ -27,7 +27,8 @@ export interface BuildBlobOptions {
 }
 
 // ESM output: bundled CommonJS code may call require() for Node built-ins; give it one.
-const ESM_BANNER = "import { createRequire as __umdCreateRequire } from 'node:module'; const require = __umdCreateRequire(import.meta.url);";
+const ESM_BANNER =
+  "import { createRequire as __umdCreateRequire } from 'node:module'; const require = __umdCreateRequire(import.meta.url);";
 // CJS output: keep import.meta.url meaningful for code written as ESM.
 const CJS_BANNER = 'var __umdImportMetaUrl = require("node:url").pathToFileURL(__filename).href;';
 
@@ -48,10 +49,16 @@ function needsEsm(error: unknown): boolean {
 export async function buildBlob(options: BuildBlobOptions): Promise<BlobResult> {
   const { entry, outDir, name, format = 'auto', minify = true, external = [] } = options;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `buildBlob: invalid name ${JSON.stringify(name)}`);
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `buildBlob: invalid name ${JSON.stringify(name)}`,
+    );
   }
   if (format !== 'auto' && format !== 'cjs' && format !== 'esm') {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `buildBlob: format must be 'auto', 'cjs' or 'esm'`);
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `buildBlob: format must be 'auto', 'cjs' or 'esm'`,
+    );
   }
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
@@ -89,7 +96,11 @@ export async function buildBlob(options: BuildBlobOptions): Promise<BlobResult> 
       }
     }
   } catch (cause) {
-    throw new UmdError(UmdErrorCode.LOADER, `buildBlob: bundling ${entry} failed: ${(cause as Error).message}`, { cause, handlerName: name });
+    throw new UmdError(
+      UmdErrorCode.LOADER,
+      `buildBlob: bundling ${entry} failed: ${(cause as Error).message}`,
+      { cause, handlerName: name },
+    );
   } finally {
     // esbuild keeps a service child process; leave none behind once no build is running.
     if (--activeBuilds === 0) await stopEsbuild();

@@ -7,17 +7,33 @@ const sha256 = 'ab'.repeat(32);
 
 describe('defineLoader', () => {
   it('accepts a JS blob by path or file URL and freezes the result', () => {
-    const byPath = defineLoader({ name: 'echo', mode: 'framed', script: '/opt/x/echo.blob.mjs', sha256 });
+    const byPath = defineLoader({
+      name: 'echo',
+      mode: 'framed',
+      script: '/opt/x/echo.blob.mjs',
+      sha256,
+    });
     expect(byPath.kind).toBe('js');
     expect(byPath.blobPath).toBe('/opt/x/echo.blob.mjs');
     expect(Object.isFrozen(byPath)).toBe(true);
-    const byUrl = defineLoader({ name: 'echo', mode: 'raw', script: pathToFileURL('/opt/x/echo.blob.mjs'), sha256 });
+    const byUrl = defineLoader({
+      name: 'echo',
+      mode: 'raw',
+      script: pathToFileURL('/opt/x/echo.blob.mjs'),
+      sha256,
+    });
     expect(byUrl.blobPath).toBe('/opt/x/echo.blob.mjs');
     expect(isLoader(byUrl)).toBe(true);
   });
 
   it('accepts a native executable with args, and normalizes the digest to lower case', () => {
-    const loader = defineLoader({ name: 'c-echo', mode: 'framed', executable: '/opt/echo', sha256: sha256.toUpperCase(), args: ['-v'] });
+    const loader = defineLoader({
+      name: 'c-echo',
+      mode: 'framed',
+      executable: '/opt/echo',
+      sha256: sha256.toUpperCase(),
+      args: ['-v'],
+    });
     expect(loader.kind).toBe('native');
     expect(loader.sha256).toBe(sha256);
     expect(loader.args).toEqual(['-v']);
@@ -32,7 +48,9 @@ describe('defineLoader', () => {
     ['bad name', { name: '../x', mode: 'framed', sha256, script: '/a' }],
     ['bad args', { name: 'a', mode: 'framed', sha256, script: '/a', args: [1] }],
   ])('refuses %s with UMD_INVALID_ARGUMENT', (_, spec) => {
-    expect(() => defineLoader(spec as never)).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
+    expect(() => defineLoader(spec as never)).toThrow(
+      expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }),
+    );
   });
 });
 

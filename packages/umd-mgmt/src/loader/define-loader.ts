@@ -16,10 +16,15 @@ function toPath(location: string | URL, field: string): string {
     try {
       return fileURLToPath(location);
     } catch (cause) {
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `defineLoader: ${field} is not a file: URL`, { cause });
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `defineLoader: ${field} is not a file: URL`,
+        { cause },
+      );
     }
   }
-  if (typeof location !== 'string' || !isAbsolute(location)) throw invalid(`${field} must be an absolute path or a file: URL`);
+  if (typeof location !== 'string' || !isAbsolute(location))
+    throw invalid(`${field} must be an absolute path or a file: URL`);
   return location;
 }
 
@@ -34,14 +39,23 @@ function toPath(location: string | URL, field: string): string {
 export function defineLoader(spec: LoaderSpec): Loader {
   if (typeof spec !== 'object' || spec === null) throw invalid('spec must be an object');
   const { name, mode, script, executable, sha256, args = [], postStart } = spec;
-  if (typeof name !== 'string' || !NAME.test(name)) throw invalid(`name must match ${NAME} (got ${JSON.stringify(name)})`);
-  if (mode !== 'framed' && mode !== 'raw') throw invalid(`mode must be 'framed' or 'raw' (got ${JSON.stringify(mode)})`);
-  if ((script === undefined) === (executable === undefined)) throw invalid('give exactly one of script or executable');
-  if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256.toLowerCase())) throw invalid('sha256 must be 64 hex digits');
-  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw invalid('args must be an array of strings');
-  if (postStart !== undefined && typeof postStart !== 'function') throw invalid('postStart must be a function');
+  if (typeof name !== 'string' || !NAME.test(name))
+    throw invalid(`name must match ${NAME} (got ${JSON.stringify(name)})`);
+  if (mode !== 'framed' && mode !== 'raw')
+    throw invalid(`mode must be 'framed' or 'raw' (got ${JSON.stringify(mode)})`);
+  if ((script === undefined) === (executable === undefined))
+    throw invalid('give exactly one of script or executable');
+  if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256.toLowerCase()))
+    throw invalid('sha256 must be 64 hex digits');
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
+    throw invalid('args must be an array of strings');
+  if (postStart !== undefined && typeof postStart !== 'function')
+    throw invalid('postStart must be a function');
   const kind = script !== undefined ? 'js' : 'native';
-  const blobPath = toPath((script ?? executable) as string | URL, kind === 'js' ? 'script' : 'executable');
+  const blobPath = toPath(
+    (script ?? executable) as string | URL,
+    kind === 'js' ? 'script' : 'executable',
+  );
   const loader: Loader = {
     name,
     mode,
@@ -58,7 +72,11 @@ export function defineLoader(spec: LoaderSpec): Loader {
 
 /** True if `value` was made by {@link defineLoader} (in any copy of this package). */
 export function isLoader(value: unknown): value is Loader {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true
+  );
 }
 
 /**
@@ -69,9 +87,16 @@ export function isLoader(value: unknown): value is Loader {
  */
 export function unwrapLoader(value: unknown, managerName: string): Loader {
   if (isLoader(value)) return value;
-  const inner = typeof value === 'object' && value !== null ? (value as { default?: unknown }).default : undefined;
+  const inner =
+    typeof value === 'object' && value !== null
+      ? (value as { default?: unknown }).default
+      : undefined;
   if (isLoader(inner)) return inner;
-  throw new UmdError(UmdErrorCode.LOADER, `${managerName}: the loader module does not export a loader made by defineLoader() (as its default export)`, {
-    handlerName: managerName,
-  });
+  throw new UmdError(
+    UmdErrorCode.LOADER,
+    `${managerName}: the loader module does not export a loader made by defineLoader() (as its default export)`,
+    {
+      handlerName: managerName,
+    },
+  );
 }

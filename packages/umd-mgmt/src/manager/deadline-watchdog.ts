@@ -29,7 +29,12 @@ export class DeadlineWatchdog {
   watch(deadline: number): WatchedRequest {
     let after = this.#tail;
     while (after !== undefined && after.deadline > deadline) after = after.prev;
-    const request: WatchedRequest = { deadline, timedOut: false, prev: after, next: after ? after.next : this.#head };
+    const request: WatchedRequest = {
+      deadline,
+      timedOut: false,
+      prev: after,
+      next: after ? after.next : this.#head,
+    };
     if (request.next) request.next.prev = request;
     else this.#tail = request;
     if (after) after.next = request;

@@ -60,7 +60,17 @@ export interface UmdManagerOptions {
 
 /** {@link UmdManagerOptions} with every default filled in. */
 export interface ResolvedManagerOptions
-  extends Omit<UmdManagerOptions, 'maxInFlight' | 'maxQueue' | 'startTimeoutMs' | 'requestTimeoutMs' | 'restartBudget' | 'stopGraceMs' | 'stderrTailLines' | 'transport'> {
+  extends Omit<
+    UmdManagerOptions,
+    | 'maxInFlight'
+    | 'maxQueue'
+    | 'startTimeoutMs'
+    | 'requestTimeoutMs'
+    | 'restartBudget'
+    | 'stopGraceMs'
+    | 'stderrTailLines'
+    | 'transport'
+  > {
   transport: Required<TransportOptions>;
   maxInFlight: number;
   maxQueue: number;
@@ -81,8 +91,15 @@ const nonNegative = (v: number) => typeof v === 'number' && v >= 0 && !Number.is
 /** Validates options and fills in defaults. @throws UmdError `UMD_INVALID_ARGUMENT`. */
 export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManagerOptions {
   check(typeof options === 'object' && options !== null, 'options must be an object');
-  check(typeof options.name === 'string' && options.name.length > 0, 'name must be a non-empty string');
-  check(typeof options.loader === 'function' || (typeof options.loader === 'object' && options.loader !== null), 'loader must be a loader or a function importing one');
+  check(
+    typeof options.name === 'string' && options.name.length > 0,
+    'name must be a non-empty string',
+  );
+  check(
+    typeof options.loader === 'function' ||
+      (typeof options.loader === 'object' && options.loader !== null),
+    'loader must be a loader or a function importing one',
+  );
   const resolved: ResolvedManagerOptions = {
     ...options,
     maxInFlight: options.maxInFlight ?? 1,
@@ -92,19 +109,47 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
     restartBudget: options.restartBudget ?? { maxStarts: 10, windowMs: 60_000 },
     stopGraceMs: options.stopGraceMs ?? 2000,
     stderrTailLines: options.stderrTailLines ?? 32,
-    transport: { replySocket: options.transport?.replySocket ?? false, tuneAllocator: options.transport?.tuneAllocator ?? true },
+    transport: {
+      replySocket: options.transport?.replySocket ?? false,
+      tuneAllocator: options.transport?.tuneAllocator ?? true,
+    },
   };
   check(positiveInt(resolved.maxInFlight), 'maxInFlight must be a positive integer');
-  check(Number.isInteger(resolved.maxQueue) && resolved.maxQueue >= 0, 'maxQueue must be a non-negative integer');
-  check(nonNegative(resolved.startTimeoutMs) && resolved.startTimeoutMs > 0, 'startTimeoutMs must be positive');
-  check(nonNegative(resolved.requestTimeoutMs!) && resolved.requestTimeoutMs! > 0, 'requestTimeoutMs must be positive');
+  check(
+    Number.isInteger(resolved.maxQueue) && resolved.maxQueue >= 0,
+    'maxQueue must be a non-negative integer',
+  );
+  check(
+    nonNegative(resolved.startTimeoutMs) && resolved.startTimeoutMs > 0,
+    'startTimeoutMs must be positive',
+  );
+  check(
+    nonNegative(resolved.requestTimeoutMs!) && resolved.requestTimeoutMs! > 0,
+    'requestTimeoutMs must be positive',
+  );
   if (resolved.requestTimeoutMs === Infinity) resolved.requestTimeoutMs = undefined;
-  check(positiveInt(resolved.restartBudget.maxStarts) && nonNegative(resolved.restartBudget.windowMs), 'restartBudget needs a positive integer maxStarts and a windowMs >= 0');
+  check(
+    positiveInt(resolved.restartBudget.maxStarts) && nonNegative(resolved.restartBudget.windowMs),
+    'restartBudget needs a positive integer maxStarts and a windowMs >= 0',
+  );
   check(nonNegative(resolved.stopGraceMs), 'stopGraceMs must be >= 0');
   check(positiveInt(resolved.stderrTailLines), 'stderrTailLines must be a positive integer');
-  if (options.maxPayload !== undefined) check(positiveInt(options.maxPayload) && options.maxPayload <= 0xffffffff, 'maxPayload must be an integer in 1..2^32-1');
-  if (options.transport !== undefined) check(typeof options.transport === 'object' && options.transport !== null, 'transport must be an object');
-  check(typeof resolved.transport.replySocket === 'boolean' && typeof resolved.transport.tuneAllocator === 'boolean', 'transport.replySocket and transport.tuneAllocator must be booleans');
-  if (options.env !== undefined) check(typeof options.env === 'object' && options.env !== null, 'env must be an object');
+  if (options.maxPayload !== undefined)
+    check(
+      positiveInt(options.maxPayload) && options.maxPayload <= 0xffffffff,
+      'maxPayload must be an integer in 1..2^32-1',
+    );
+  if (options.transport !== undefined)
+    check(
+      typeof options.transport === 'object' && options.transport !== null,
+      'transport must be an object',
+    );
+  check(
+    typeof resolved.transport.replySocket === 'boolean' &&
+      typeof resolved.transport.tuneAllocator === 'boolean',
+    'transport.replySocket and transport.tuneAllocator must be booleans',
+  );
+  if (options.env !== undefined)
+    check(typeof options.env === 'object' && options.env !== null, 'env must be an object');
   return resolved;
 }

@@ -47,7 +47,9 @@ export class SlotQueue {
   acquire(signal?: AbortSignal): Promise<void> {
     if (this.tryAcquire()) return Promise.resolve();
     if (this.waiting >= this.#maxQueue) {
-      return Promise.reject(new UmdError(UmdErrorCode.QUEUE_FULL, `request queue is full (${this.#maxQueue} waiting)`));
+      return Promise.reject(
+        new UmdError(UmdErrorCode.QUEUE_FULL, `request queue is full (${this.#maxQueue} waiting)`),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {

@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { FramedChannel, type Hello, isUmdError, RawChannel, type ReplyOptions, UmdError, UmdErrorCode } from '@umd/core';
+import {
+  FramedChannel,
+  type Hello,
+  isUmdError,
+  RawChannel,
+  type ReplyOptions,
+  UmdError,
+  UmdErrorCode,
+} from '@umd/core';
 import { unwrapLoader } from '../loader/define-loader.js';
 import type { HandlerSession, Loader } from '../loader/loader-types.js';
 import { type ExitInfo, HandlerProcess } from '../process/handler-process.js';
@@ -7,12 +15,23 @@ import { debug } from '../observability/debug-log.js';
 import { channels } from '../observability/diagnostics.js';
 import { DeadlineWatchdog } from './deadline-watchdog.js';
 import { LatencyRecorder, type LatencySummary } from './latency-stats.js';
-import { type ResolvedManagerOptions, resolveManagerOptions, type UmdManagerOptions } from './manager-options.js';
+import {
+  type ResolvedManagerOptions,
+  resolveManagerOptions,
+  type UmdManagerOptions,
+} from './manager-options.js';
 import { RestartBudget } from './restart-budget.js';
 import { SlotQueue } from './slot-queue.js';
 
 /** Lifecycle state of a {@link UmdManager}. */
-export type UmdManagerState = 'idle' | 'loading' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type UmdManagerState =
+  | 'idle'
+  | 'loading'
+  | 'starting'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'failed';
 
 /** What {@link UmdManager.stats} returns. Counters start at construction. */
 export interface UmdManagerStats {
@@ -86,10 +105,16 @@ interface ActiveHandler {
 }
 
 // Codes that say something about one request, not about the handler's health.
-const REQUEST_LEVEL = new Set<string>([UmdErrorCode.HANDLER_ERROR, UmdErrorCode.TOO_LARGE, UmdErrorCode.INVALID_ARGUMENT]);
+const REQUEST_LEVEL = new Set<string>([
+  UmdErrorCode.HANDLER_ERROR,
+  UmdErrorCode.TOO_LARGE,
+  UmdErrorCode.INVALID_ARGUMENT,
+]);
 
 function abortError(signal: AbortSignal): UmdError {
-  return isUmdError(signal.reason) ? signal.reason : new UmdError(UmdErrorCode.ABORTED, 'request aborted', { cause: signal.reason });
+  return isUmdError(signal.reason)
+    ? signal.reason
+    : new UmdError(UmdErrorCode.ABORTED, 'request aborted', { cause: signal.reason });
 }
 
 /** Rejects when `signal` aborts; never resolves. */
@@ -127,7 +152,15 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #lastPid: number | undefined;
   #lastEndedInFault = false;
   #pending = 0;
-  #stats = { starts: 0, restarts: 0, requests: 0, replies: 0, failures: 0, bytesSent: 0, bytesReceived: 0 };
+  #stats = {
+    starts: 0,
+    restarts: 0,
+    requests: 0,
+    replies: 0,
+    failures: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
 
   /** @throws UmdError `UMD_INVALID_ARGUMENT` for bad options. Nothing is imported or spawned here. */
   constructor(options: UmdManagerOptions) {
@@ -165,9 +198,18 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
    * Raw drivers: writes `payload`, resolves with exactly `replyLength` bytes (the kernel's `umd_send_recv`),
    * read into `options.replyInto` when given (it must hold `replyLength` bytes).
    */
-  requestRaw(payload: Uint8Array, replyLength: number, options: ReplyOptions = {}): Promise<Uint8Array> {
+  requestRaw(
+    payload: Uint8Array,
+    replyLength: number,
+    options: ReplyOptions = {},
+  ): Promise<Uint8Array> {
     if (!Number.isInteger(replyLength) || replyLength < 0) {
-      return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${this.#options.name}: replyLength must be a non-negative integer`));
+      return Promise.reject(
+        new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          `${this.#options.name}: replyLength must be a non-negative integer`,
+        ),
+      );
     }
     return this.#submit(payload, replyLength, options);
   }
@@ -192,14 +234,21 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   stop(options: { graceMs?: number } = {}): Promise<void> {
     if (this.#stopping) return this.#stopping;
     const graceMs = options.graceMs ?? this.#options.stopGraceMs;
-    const stopped = new UmdError(UmdErrorCode.STOPPED, `${this.#options.name}: the manager was stopped`, { handlerName: this.#options.name });
+    const stopped = new UmdError(
+      UmdErrorCode.STOPPED,
+      `${this.#options.name}: the manager was stopped`,
+      { handlerName: this.#options.name },
+    );
     const previous = this.#state;
-    if ((previous === 'idle' || previous === 'stopped') && this.#live.size === 0) return Promise.resolve();
+    if ((previous === 'idle' || previous === 'stopped') && this.#live.size === 0)
+      return Promise.resolve();
     this.#state = 'stopping';
     this.#stopping = (async () => {
       this.#slots.failWaiters(stopped);
       this.#startAbort?.abort(stopped);
-      const handlers = [this.#handler, this.#startingHandler].filter((h): h is ActiveHandler => h !== undefined);
+      const handlers = [this.#handler, this.#startingHandler].filter(
+        (h): h is ActiveHandler => h !== undefined,
+      );
       this.#handler = undefined;
       for (const h of handlers) {
         h.expected = true;
@@ -256,27 +305,43 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
 
   #submit(payload: Uint8Array, replyLength: number, options: ReplyOptions): Promise<Uint8Array> {
     if (!(payload instanceof Uint8Array)) {
-      return Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${this.#options.name}: payload must be a Uint8Array`));
+      return Promise.reject(
+        new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          `${this.#options.name}: payload must be a Uint8Array`,
+        ),
+      );
     }
     if (this.#isStopping()) return Promise.reject(this.#stoppedError());
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#pending >= this.#options.maxInFlight + this.#options.maxQueue) {
       return Promise.reject(
-        new UmdError(UmdErrorCode.QUEUE_FULL, `${this.#options.name}: ${this.#options.maxQueue} requests already wait`, { handlerName: this.#options.name }),
+        new UmdError(
+          UmdErrorCode.QUEUE_FULL,
+          `${this.#options.name}: ${this.#options.maxQueue} requests already wait`,
+          { handlerName: this.#options.name },
+        ),
       );
     }
     const t0 = performance.now();
     // An explicit timeoutMs is the channel's per-request timer; the default one is watched by
     // the handler's watchdog (no timer per request).
     const timeoutMs = options.timeoutMs;
-    const deadline = timeoutMs === undefined && this.#options.requestTimeoutMs !== undefined ? t0 + this.#options.requestTimeoutMs : undefined;
+    const deadline =
+      timeoutMs === undefined && this.#options.requestTimeoutMs !== undefined
+        ? t0 + this.#options.requestTimeoutMs
+        : undefined;
     this.#stats.requests++;
     this.#pendingChanged(+1);
-    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ manager: this.#options.name, bytes: payload.length });
+    if (channels.requestStart.hasSubscribers)
+      channels.requestStart.publish({ manager: this.#options.name, bytes: payload.length });
     const h = this.#handler;
     // Fast path: a ready handler of the right mode and a free slot: no timers, controllers or extra async frames.
-    return h !== undefined && h.ready && !h.faulted && (replyLength >= 0) === (h.mode === 'raw') && this.#slots.tryAcquire()
+    return h?.ready &&
+      !h.faulted &&
+      replyLength >= 0 === (h.mode === 'raw') &&
+      this.#slots.tryAcquire()
       ? this.#exchange(h, payload, replyLength, options, timeoutMs, deadline, t0)
       : this.#submitSlow(payload, replyLength, options, timeoutMs, deadline, t0);
   }
@@ -289,7 +354,13 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     this.#stats.bytesReceived += reply.length;
     this.#latency.record(ms);
     this.#pendingChanged(-1);
-    if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: ms, error: undefined });
+    if (channels.requestEnd.hasSubscribers)
+      channels.requestEnd.publish({
+        manager: this.#options.name,
+        bytes: payload.length,
+        durationMs: ms,
+        error: undefined,
+      });
   }
 
   /** Accounting of a request that failed (the error may still be completed with exit details). */
@@ -297,7 +368,12 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     this.#stats.failures++;
     this.#pendingChanged(-1);
     if (channels.requestEnd.hasSubscribers) {
-      channels.requestEnd.publish({ manager: this.#options.name, bytes: payload.length, durationMs: performance.now() - t0, error });
+      channels.requestEnd.publish({
+        manager: this.#options.name,
+        bytes: payload.length,
+        durationMs: performance.now() - t0,
+        error,
+      });
     }
   }
 
@@ -319,7 +395,13 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            wait.abort(new UmdError(UmdErrorCode.TIMEOUT, `${this.#options.name}: no reply within ${timeoutMs} ms (still waiting for the handler)`, { timedOut: true, handlerName: this.#options.name }));
+            wait.abort(
+              new UmdError(
+                UmdErrorCode.TIMEOUT,
+                `${this.#options.name}: no reply within ${timeoutMs} ms (still waiting for the handler)`,
+                { timedOut: true, handlerName: this.#options.name },
+              ),
+            );
           }, timeoutMs);
     const aborted = whenAborted(wait.signal);
     aborted.catch(() => undefined);
@@ -328,7 +410,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       for (;;) {
         if (this.#isStopping()) throw this.#stoppedError();
         const h = await Promise.race([this.#ensureRunning(), aborted]);
-        if ((replyLength >= 0) !== (h.mode === 'raw')) {
+        if (replyLength >= 0 !== (h.mode === 'raw')) {
           throw new UmdError(
             UmdErrorCode.INVALID_ARGUMENT,
             `${this.#options.name}: the handler speaks ${h.mode} mode; use ${h.mode === 'raw' ? 'requestRaw()' : 'request()'}`,
@@ -345,15 +427,28 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
           this.#slots.release();
           continue;
         }
-        const remaining = timeoutMs === undefined ? undefined : Math.floor(timeoutMs - (performance.now() - t0));
+        const remaining =
+          timeoutMs === undefined ? undefined : Math.floor(timeoutMs - (performance.now() - t0));
         if (remaining !== undefined && remaining < 1) {
           // The deadline passed while waiting: fail without sending (not the handler's fault).
           this.#slots.release();
-          throw new UmdError(UmdErrorCode.TIMEOUT, `${this.#options.name}: no reply within ${timeoutMs} ms (still waiting for the handler)`, { timedOut: true, handlerName: this.#options.name });
+          throw new UmdError(
+            UmdErrorCode.TIMEOUT,
+            `${this.#options.name}: no reply within ${timeoutMs} ms (still waiting for the handler)`,
+            { timedOut: true, handlerName: this.#options.name },
+          );
         }
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        exchanging = this.#exchange(h, payload, replyLength, options, explicitTimeoutMs === undefined ? undefined : remaining, deadline, t0);
+        exchanging = this.#exchange(
+          h,
+          payload,
+          replyLength,
+          options,
+          explicitTimeoutMs === undefined ? undefined : remaining,
+          deadline,
+          t0,
+        );
         break;
       }
     } catch (error) {
@@ -383,7 +478,9 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     if (signal !== undefined) options.signal = signal;
     if (replyInto !== undefined) options.replyInto = replyInto;
     const sent =
-      replyLength >= 0 ? (h.channel as RawChannel).exchange(payload, replyLength, options) : (h.channel as FramedChannel).request(payload, options);
+      replyLength >= 0
+        ? (h.channel as RawChannel).exchange(payload, replyLength, options)
+        : (h.channel as FramedChannel).request(payload, options);
     return sent.then(
       (reply) => {
         if (watched) h.watchdog.unwatch(watched);
@@ -400,11 +497,15 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
           h.watchdog.unwatch(watched);
           // The watchdog killed the handler for this request: report the timeout, not the kill.
           if (watched.timedOut) {
-            error = new UmdError(UmdErrorCode.TIMEOUT, `${this.#options.name}: no reply within ${this.#options.requestTimeoutMs} ms`, {
-              cause: error,
-              timedOut: true,
-              requestId: isUmdError(error) ? error.requestId : undefined,
-            });
+            error = new UmdError(
+              UmdErrorCode.TIMEOUT,
+              `${this.#options.name}: no reply within ${this.#options.requestTimeoutMs} ms`,
+              {
+                cause: error,
+                timedOut: true,
+                requestId: isUmdError(error) ? error.requestId : undefined,
+              },
+            );
           }
         }
         const report = this.#classify(h, error);
@@ -423,24 +524,45 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #classify(h: ActiveHandler, error: unknown): Promise<UmdError> {
     const err = isUmdError(error)
       ? error
-      : new UmdError(UmdErrorCode.HANDLER_EXITED, `${this.#options.name}: exchange failed: ${(error as Error)?.message}`, { cause: error });
+      : new UmdError(
+          UmdErrorCode.HANDLER_EXITED,
+          `${this.#options.name}: exchange failed: ${(error as Error)?.message}`,
+          { cause: error },
+        );
     if (err.code === UmdErrorCode.STOPPED) return Promise.resolve(err);
     if (h.expected) return Promise.resolve(this.#stoppedError(err));
     if (REQUEST_LEVEL.has(err.code)) return Promise.resolve(err);
     // Framed: an aborted request was cancelled with a CANCEL frame; the handler is fine.
-    if (err.code === UmdErrorCode.ABORTED && h.mode === 'framed' && !h.channel.closed) return Promise.resolve(err);
+    if (err.code === UmdErrorCode.ABORTED && h.mode === 'framed' && !h.channel.closed)
+      return Promise.resolve(err);
     const why =
-      err.code === UmdErrorCode.TIMEOUT ? `a request timed out` : err.code === UmdErrorCode.PROTOCOL ? `it broke the protocol` : `its channel failed`;
-    this.#fault(h, new UmdError(UmdErrorCode.HANDLER_EXITED, `${this.#options.name}: handler (pid ${h.process.pid}) killed: ${why}`, { cause: err }));
+      err.code === UmdErrorCode.TIMEOUT
+        ? `a request timed out`
+        : err.code === UmdErrorCode.PROTOCOL
+          ? `it broke the protocol`
+          : `its channel failed`;
+    this.#fault(
+      h,
+      new UmdError(
+        UmdErrorCode.HANDLER_EXITED,
+        `${this.#options.name}: handler (pid ${h.process.pid}) killed: ${why}`,
+        { cause: err },
+      ),
+    );
     return this.#withExitDetails(h, err);
   }
 
   async #withExitDetails(h: ActiveHandler, err: UmdError): Promise<UmdError> {
     const info = await h.process.exited;
     if (h.expected) return this.#stoppedError(err);
-    const keep = err.code === UmdErrorCode.TIMEOUT || err.code === UmdErrorCode.PROTOCOL || err.code === UmdErrorCode.ABORTED;
+    const keep =
+      err.code === UmdErrorCode.TIMEOUT ||
+      err.code === UmdErrorCode.PROTOCOL ||
+      err.code === UmdErrorCode.ABORTED;
     const code = keep ? err.code : UmdErrorCode.HANDLER_EXITED;
-    const message = keep ? `${err.message} (handler pid ${h.process.pid} killed)` : `${this.#options.name}: handler (pid ${h.process.pid}) ${describeExit(info)} while the request was pending`;
+    const message = keep
+      ? `${err.message} (handler pid ${h.process.pid} killed)`
+      : `${this.#options.name}: handler (pid ${h.process.pid}) ${describeExit(info)} while the request was pending`;
     return new UmdError(code, message, {
       cause: err,
       requestId: err.requestId,
@@ -474,7 +596,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #ensureRunning(): Promise<ActiveHandler> {
     if (this.#isStopping()) return Promise.reject(this.#stoppedError());
     const h = this.#handler;
-    if (h !== undefined && h.ready && !h.faulted) return Promise.resolve(h);
+    if (h?.ready && !h.faulted) return Promise.resolve(h);
     if (this.#starting) return this.#starting;
     const starting = this.#startHandler();
     this.#starting = starting;
@@ -493,14 +615,24 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       try {
         value = typeof source === 'function' ? await source() : source;
       } catch (cause) {
-        throw new UmdError(UmdErrorCode.LOADER, `${this.#options.name}: cannot import the loader: ${(cause as Error)?.message}`, {
-          cause,
-          handlerName: this.#options.name,
-        });
+        throw new UmdError(
+          UmdErrorCode.LOADER,
+          `${this.#options.name}: cannot import the loader: ${(cause as Error)?.message}`,
+          {
+            cause,
+            handlerName: this.#options.name,
+          },
+        );
       }
       const loader = unwrapLoader(value, this.#options.name);
       this.#loader = loader;
-      debug('%s: loaded loader %s (%s, %s)', this.#options.name, loader.name, loader.kind, loader.mode);
+      debug(
+        '%s: loaded loader %s (%s, %s)',
+        this.#options.name,
+        loader.name,
+        loader.kind,
+        loader.mode,
+      );
       this.emit('load', { name: loader.name });
       return loader;
     })();
@@ -518,7 +650,13 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      abort.abort(new UmdError(UmdErrorCode.TIMEOUT, `${name}: the handler did not start within ${this.#options.startTimeoutMs} ms`, { timedOut: true, handlerName: name }));
+      abort.abort(
+        new UmdError(
+          UmdErrorCode.TIMEOUT,
+          `${name}: the handler did not start within ${this.#options.startTimeoutMs} ms`,
+          { timedOut: true, handlerName: name },
+        ),
+      );
     }, this.#options.startTimeoutMs);
     const aborted = whenAborted(abort.signal);
     aborted.catch(() => undefined);
@@ -559,7 +697,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       this.#state = 'running';
       if (this.#pending === 0) proc.setReferenced(false);
       debug('%s: handler pid %d ready', name, proc.pid);
-      if (channels.ready.hasSubscribers) channels.ready.publish({ manager: name, pid: proc.pid, hello: h.hello });
+      if (channels.ready.hasSubscribers)
+        channels.ready.publish({ manager: name, pid: proc.pid, hello: h.hello });
       this.emit('ready', { pid: proc.pid, hello: h.hello });
       return h;
     } catch (error) {
@@ -590,16 +729,29 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       loader.mode === 'framed'
         ? FramedChannel.fromChild(proc.child, {
             maxInFlight: this.#options.maxInFlight,
-            ...(this.#options.maxPayload !== undefined ? { maxPayload: this.#options.maxPayload } : {}),
+            ...(this.#options.maxPayload !== undefined
+              ? { maxPayload: this.#options.maxPayload }
+              : {}),
             ...replySocket,
           })
-        : RawChannel.fromChild(proc.child, { ...(this.#options.maxPayload !== undefined ? { maxReply: this.#options.maxPayload } : {}), ...replySocket });
+        : RawChannel.fromChild(proc.child, {
+            ...(this.#options.maxPayload !== undefined
+              ? { maxReply: this.#options.maxPayload }
+              : {}),
+            ...replySocket,
+          });
     const h: ActiveHandler = {
       process: proc,
       mode: loader.mode,
       channel,
       watchdog: new DeadlineWatchdog(() => {
-        this.#fault(h, new UmdError(UmdErrorCode.HANDLER_EXITED, `${name}: handler (pid ${proc.pid}) killed: a request got no reply within ${this.#options.requestTimeoutMs} ms`));
+        this.#fault(
+          h,
+          new UmdError(
+            UmdErrorCode.HANDLER_EXITED,
+            `${name}: handler (pid ${proc.pid}) killed: a request got no reply within ${this.#options.requestTimeoutMs} ms`,
+          ),
+        );
       }),
       hello: undefined,
       ready: false,
@@ -622,7 +774,14 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     channel.on('close', (reason: UmdError | undefined) => {
       // The channel ended on its own (EOF, protocol violation): fail-stop.
       if (!h.expected && !h.faulted) {
-        this.#fault(h, reason ?? new UmdError(UmdErrorCode.HANDLER_EXITED, `${name}: handler (pid ${proc.pid}) closed its output`));
+        this.#fault(
+          h,
+          reason ??
+            new UmdError(
+              UmdErrorCode.HANDLER_EXITED,
+              `${name}: handler (pid ${proc.pid}) closed its output`,
+            ),
+        );
       }
     });
     this.#live.add(h);
@@ -633,7 +792,11 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     return h;
   }
 
-  async #handshake(h: ActiveHandler, loader: Loader, step: <T>(p: Promise<T>) => Promise<T>): Promise<void> {
+  async #handshake(
+    h: ActiveHandler,
+    loader: Loader,
+    step: <T>(p: Promise<T>) => Promise<T>,
+  ): Promise<void> {
     if (h.channel instanceof FramedChannel) {
       h.hello = await step(h.channel.waitForHello());
       // Node has read the whole blob once the handler speaks: its private copy can go.
@@ -651,26 +814,44 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #session(h: ActiveHandler): HandlerSession {
     const name = this.#options.name;
     const wrong = (method: string) =>
-      Promise.reject(new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${name}: ${method}() does not exist in ${h.channel instanceof FramedChannel ? 'framed' : 'raw'} mode`));
+      Promise.reject(
+        new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          `${name}: ${method}() does not exist in ${h.channel instanceof FramedChannel ? 'framed' : 'raw'} mode`,
+        ),
+      );
     return {
       pid: h.process.pid,
       get hello() {
         return h.hello;
       },
-      request: (payload, options) => (h.channel instanceof FramedChannel ? h.channel.request(payload, options) : wrong('request')),
+      request: (payload, options) =>
+        h.channel instanceof FramedChannel ? h.channel.request(payload, options) : wrong('request'),
       exchange: (request, replyLength, options) =>
-        h.channel instanceof RawChannel ? h.channel.exchange(request, replyLength, options) : wrong('exchange'),
+        h.channel instanceof RawChannel
+          ? h.channel.exchange(request, replyLength, options)
+          : wrong('exchange'),
     };
   }
 
-  async #startFailure(h: ActiveHandler | undefined, error: unknown, timedOut: boolean, signal: AbortSignal): Promise<UmdError> {
+  async #startFailure(
+    h: ActiveHandler | undefined,
+    error: unknown,
+    timedOut: boolean,
+    signal: AbortSignal,
+  ): Promise<UmdError> {
     const name = this.#options.name;
     const stopped = signal.aborted && isUmdError(signal.reason, UmdErrorCode.STOPPED);
     let err: UmdError;
     if (stopped) err = signal.reason as UmdError;
     else if (timedOut) err = signal.reason as UmdError;
     else if (isUmdError(error)) err = error;
-    else err = new UmdError(UmdErrorCode.START_FAILED, `${name}: start failed: ${(error as Error)?.message}`, { cause: error, handlerName: name });
+    else
+      err = new UmdError(
+        UmdErrorCode.START_FAILED,
+        `${name}: start failed: ${(error as Error)?.message}`,
+        { cause: error, handlerName: name },
+      );
     if (h === undefined) return err;
     if (this.#startingHandler === h) this.#startingHandler = undefined;
     if (!h.expected) {
@@ -680,9 +861,12 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     }
     const info = await h.process.exited;
     if (stopped) return err;
-    const passThrough = err.code === UmdErrorCode.TIMEOUT || err.code === UmdErrorCode.BLOB_INTEGRITY;
+    const passThrough =
+      err.code === UmdErrorCode.TIMEOUT || err.code === UmdErrorCode.BLOB_INTEGRITY;
     const code = passThrough ? err.code : UmdErrorCode.START_FAILED;
-    const message = passThrough ? err.message : `${name}: handler (pid ${h.process.pid}) failed to start: ${err.message}; it ${describeExit(info)}`;
+    const message = passThrough
+      ? err.message
+      : `${name}: handler (pid ${h.process.pid}) failed to start: ${err.message}; it ${describeExit(info)}`;
     return new UmdError(code, message, {
       cause: err,
       exitCode: info.exitCode,
@@ -698,17 +882,30 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     const unexpected = !h.expected && !h.faulted;
     if (unexpected) {
       // Exited between requests (or before its channel noticed).
-      this.#fault(h, new UmdError(UmdErrorCode.HANDLER_EXITED, `${this.#options.name}: handler (pid ${h.process.pid}) ${describeExit(info)}`, {
-        exitCode: info.exitCode,
-        signal: info.signal,
-        stderrTail: h.process.stderrTail(),
-        pid: h.process.pid,
-        handlerName: this.#options.name,
-      }));
+      this.#fault(
+        h,
+        new UmdError(
+          UmdErrorCode.HANDLER_EXITED,
+          `${this.#options.name}: handler (pid ${h.process.pid}) ${describeExit(info)}`,
+          {
+            exitCode: info.exitCode,
+            signal: info.signal,
+            stderrTail: h.process.stderrTail(),
+            pid: h.process.pid,
+            handlerName: this.#options.name,
+          },
+        ),
+      );
     }
-    const event: UmdExitEvent = { pid: h.process.pid, exitCode: info.exitCode, signal: info.signal, expected: h.expected };
+    const event: UmdExitEvent = {
+      pid: h.process.pid,
+      exitCode: info.exitCode,
+      signal: info.signal,
+      expected: h.expected,
+    };
     debug('%s: exit %o', this.#options.name, event);
-    if (channels.exit.hasSubscribers) channels.exit.publish({ manager: this.#options.name, ...event });
+    if (channels.exit.hasSubscribers)
+      channels.exit.publish({ manager: this.#options.name, ...event });
     this.emit('exit', event);
     if (!h.expected && h.ready && h.faultReason) {
       this.#reportError(
@@ -725,7 +922,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   }
 
   #reportError(error: UmdError): void {
-    if (channels.error.hasSubscribers) channels.error.publish({ manager: this.#options.name, error });
+    if (channels.error.hasSubscribers)
+      channels.error.publish({ manager: this.#options.name, error });
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
@@ -734,7 +932,10 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   }
 
   #stoppedError(cause?: unknown): UmdError {
-    return new UmdError(UmdErrorCode.STOPPED, `${this.#options.name}: the manager was stopped`, { cause, handlerName: this.#options.name });
+    return new UmdError(UmdErrorCode.STOPPED, `${this.#options.name}: the manager was stopped`, {
+      cause,
+      handlerName: this.#options.name,
+    });
   }
 
   /** Keeps the host alive only while requests (or a start) are pending; an idle handler never holds it open. */

@@ -52,7 +52,11 @@ const asyncIo: StagingIo = {
 };
 
 function startFailed(loader: Loader, what: string, cause: unknown): UmdError {
-  return new UmdError(UmdErrorCode.START_FAILED, `${loader.name}: ${what}: ${(cause as Error).message}`, { cause, handlerName: loader.name });
+  return new UmdError(
+    UmdErrorCode.START_FAILED,
+    `${loader.name}: ${what}: ${(cause as Error).message}`,
+    { cause, handlerName: loader.name },
+  );
 }
 
 /**
@@ -96,7 +100,8 @@ export async function stageBlob(loader: Loader, options: StageOptions = {}): Pro
     return {
       file,
       dir,
-      remove: () => (removal ??= rm(staged, { recursive: true, force: true }).catch(() => undefined)),
+      remove: () =>
+        (removal ??= rm(staged, { recursive: true, force: true }).catch(() => undefined)),
     };
   } catch (cause) {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);

@@ -14,12 +14,22 @@ describe('buildHandlerEnv', () => {
   };
 
   it('keeps only allow-listed host variables and sets UMD_PROTOCOL', () => {
-    expect(buildHandlerEnv('raw', {}, host)).toEqual({ PATH: '/bin', HOME: '/root', LANG: 'C.UTF-8', UMD_PROTOCOL: 'raw' });
+    expect(buildHandlerEnv('raw', {}, host)).toEqual({
+      PATH: '/bin',
+      HOME: '/root',
+      LANG: 'C.UTF-8',
+      UMD_PROTOCOL: 'raw',
+    });
   });
 
   it('adds the caller extras but refuses NODE_OPTIONS and UMD_PROTOCOL overrides', () => {
-    expect(buildHandlerEnv('framed', { DEBUG_LEVEL: '2' }, host)).toMatchObject({ DEBUG_LEVEL: '2', UMD_PROTOCOL: 'framed' });
-    expect(() => buildHandlerEnv('framed', { NODE_OPTIONS: '--allow-fs-write=*' }, host)).toThrow(/NODE_OPTIONS/);
+    expect(buildHandlerEnv('framed', { DEBUG_LEVEL: '2' }, host)).toMatchObject({
+      DEBUG_LEVEL: '2',
+      UMD_PROTOCOL: 'framed',
+    });
+    expect(() => buildHandlerEnv('framed', { NODE_OPTIONS: '--allow-fs-write=*' }, host)).toThrow(
+      /NODE_OPTIONS/,
+    );
     expect(() => buildHandlerEnv('framed', { UMD_PROTOCOL: 'raw' }, host)).toThrow(/UMD_PROTOCOL/);
   });
 
@@ -33,6 +43,9 @@ describe('buildHandlerEnv', () => {
       MALLOC_TOP_PAD_: '67108864',
       UMD_PROTOCOL: 'framed',
     });
-    expect(buildHandlerEnv('framed', { MALLOC_TOP_PAD_: '0' }, host, TUNED_ALLOCATOR_ENV).MALLOC_TOP_PAD_).toBe('0');
+    expect(
+      buildHandlerEnv('framed', { MALLOC_TOP_PAD_: '0' }, host, TUNED_ALLOCATOR_ENV)
+        .MALLOC_TOP_PAD_,
+    ).toBe('0');
   });
 });

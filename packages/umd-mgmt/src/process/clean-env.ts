@@ -5,7 +5,16 @@ import type { HandlerMode } from '../loader/loader-types.js';
  * Host variables a handler may inherit. Everything else (NODE_OPTIONS, NODE_EXTRA_CA_CERTS,
  * credentials, proxies...) stays out: a handler gets an allow-list, never the host's environment.
  */
-export const ENV_ALLOW_LIST: readonly string[] = Object.freeze(['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'TZ']);
+export const ENV_ALLOW_LIST: readonly string[] = Object.freeze([
+  'PATH',
+  'HOME',
+  'LANG',
+  'LANGUAGE',
+  'LC_ALL',
+  'LC_CTYPE',
+  'LC_MESSAGES',
+  'TZ',
+]);
 
 /**
  * glibc allocator settings the manager gives handler processes by default (`transport.tuneAllocator`):
@@ -22,7 +31,12 @@ export const TUNED_ALLOCATOR_ENV: Readonly<Record<string, string>> = Object.free
 });
 
 // Variables that would let a caller's `env` option switch the JS sandbox off or inject code.
-const REFUSED_EXTRA = new Set(['NODE_OPTIONS', 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE', 'UMD_PROTOCOL']);
+const REFUSED_EXTRA = new Set([
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'NODE_REPL_EXTERNAL_MODULE',
+  'UMD_PROTOCOL',
+]);
 
 /**
  * Builds the handler's environment: the allow-listed host variables, then the manager's own
@@ -42,8 +56,10 @@ export function buildHandlerEnv(
   }
   Object.assign(env, defaults);
   for (const [key, value] of Object.entries(extra)) {
-    if (REFUSED_EXTRA.has(key)) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `env: ${key} may not be set for a handler`);
-    if (typeof value !== 'string') throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `env: ${key} must be a string`);
+    if (REFUSED_EXTRA.has(key))
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `env: ${key} may not be set for a handler`);
+    if (typeof value !== 'string')
+      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `env: ${key} must be a string`);
     env[key] = value;
   }
   env.UMD_PROTOCOL = mode;

@@ -141,7 +141,11 @@ export class HandlerProcess {
    */
   static async start(options: HandlerProcessOptions): Promise<HandlerProcess> {
     const { loader, sandbox = {} } = options;
-    const staged = await stageBlob(loader, { stagingDir: options.stagingDir, uid: sandbox.uid, gid: sandbox.gid });
+    const staged = await stageBlob(loader, {
+      stagingDir: options.stagingDir,
+      uid: sandbox.uid,
+      gid: sandbox.gid,
+    });
     let replySocket: ReplySocket | undefined;
     const closeSocket = () => {
       replySocket?.release();
@@ -149,8 +153,14 @@ export class HandlerProcess {
     };
     try {
       // Its path goes in the blob's private directory: no directory of its own to make and remove.
-      if (options.replySocket === true) replySocket = await openReplySocket({ privateDirectory: staged.dir });
-      const env = buildHandlerEnv(loader.mode, options.env, process.env, options.tuneAllocator === false ? {} : TUNED_ALLOCATOR_ENV);
+      if (options.replySocket === true)
+        replySocket = await openReplySocket({ privateDirectory: staged.dir });
+      const env = buildHandlerEnv(
+        loader.mode,
+        options.env,
+        process.env,
+        options.tuneAllocator === false ? {} : TUNED_ALLOCATOR_ENV,
+      );
       const [command, args] =
         loader.kind === 'js'
           ? [process.execPath, [...nodeArgsFor(staged.file, sandbox), ...loader.args]]
@@ -183,8 +193,20 @@ export class HandlerProcess {
         if (child !== undefined && error === undefined) {
           // The child has its own copy of fd 1 now; the host's copy must go, or the host would never see EOF.
           replySocket?.release();
-          const handler = new HandlerProcess(child, replySocket, staged, new LineTail(options.stderrTailLines), options.onStderrLine);
-          debug('handler %s started: pid %d (%s, %s)', loader.name, handler.pid, loader.kind, replySocket ? 'reply socket' : 'stdio pipe');
+          const handler = new HandlerProcess(
+            child,
+            replySocket,
+            staged,
+            new LineTail(options.stderrTailLines),
+            options.onStderrLine,
+          );
+          debug(
+            'handler %s started: pid %d (%s, %s)',
+            loader.name,
+            handler.pid,
+            loader.kind,
+            replySocket ? 'reply socket' : 'stdio pipe',
+          );
           // A native program is exec'd by now: its file is no longer needed (removed off the start's critical path).
           if (loader.kind === 'native') void staged.remove();
           return handler;
@@ -194,10 +216,14 @@ export class HandlerProcess {
           await sleep(5 * (attempt + 1));
           continue;
         }
-        throw new UmdError(UmdErrorCode.START_FAILED, `${loader.name}: cannot spawn handler: ${error!.message}`, {
-          cause: error,
-          handlerName: loader.name,
-        });
+        throw new UmdError(
+          UmdErrorCode.START_FAILED,
+          `${loader.name}: cannot spawn handler: ${error!.message}`,
+          {
+            cause: error,
+            handlerName: loader.name,
+          },
+        );
       }
     } catch (error) {
       closeSocket();

@@ -36,12 +36,16 @@ export class LineTail {
 
   /** The last lines seen, oldest first (a copy). */
   lines(): string[] {
-    return this.#partial === '' ? [...this.#lines] : [...this.#lines, this.#partial].slice(-this.#capacity);
+    return this.#partial === ''
+      ? [...this.#lines]
+      : [...this.#lines, this.#partial].slice(-this.#capacity);
   }
 
   #clip(line: string): string {
     const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
-    return trimmed.length > this.#maxLineLength ? `${trimmed.slice(0, this.#maxLineLength)}…` : trimmed;
+    return trimmed.length > this.#maxLineLength
+      ? `${trimmed.slice(0, this.#maxLineLength)}…`
+      : trimmed;
   }
 
   #remember(line: string): void {

@@ -3,8 +3,12 @@ import { nodeArgsFor, permissionFlag } from './node-flags.js';
 
 describe('permission flags', () => {
   it('prefers --permission, falls back to --experimental-permission', () => {
-    expect(permissionFlag(new Set(['--permission', '--experimental-permission']))).toBe('--permission');
-    expect(permissionFlag(new Set(['--experimental-permission']))).toBe('--experimental-permission');
+    expect(permissionFlag(new Set(['--permission', '--experimental-permission']))).toBe(
+      '--permission',
+    );
+    expect(permissionFlag(new Set(['--experimental-permission']))).toBe(
+      '--experimental-permission',
+    );
     expect(permissionFlag(new Set())).toBeUndefined();
   });
 
@@ -13,7 +17,11 @@ describe('permission flags', () => {
   });
 
   it('grants read access to the blob only, and nothing else', () => {
-    const args = nodeArgsFor('/tmp/umd-x/echo.blob.mjs', { maxOldSpaceSizeMb: 64 }, new Set(['--experimental-permission', '--disable-warning']));
+    const args = nodeArgsFor(
+      '/tmp/umd-x/echo.blob.mjs',
+      { maxOldSpaceSizeMb: 64 },
+      new Set(['--experimental-permission', '--disable-warning']),
+    );
     expect(args).toEqual([
       '--experimental-permission',
       '--allow-fs-read=/tmp/umd-x/echo.blob.mjs',
@@ -21,7 +29,9 @@ describe('permission flags', () => {
       '--max-old-space-size=64',
       '/tmp/umd-x/echo.blob.mjs',
     ]);
-    expect(args.some((a) => /allow-(fs-write|child-process|worker|addons|wasi)/.test(a))).toBe(false);
+    expect(args.some((a) => /allow-(fs-write|child-process|worker|addons|wasi)/.test(a))).toBe(
+      false,
+    );
   });
 
   it('runs unsandboxed only when asked', () => {

@@ -11,7 +11,9 @@ export interface SandboxOptions {
 }
 
 /** The running Node's name for the permission switch, or `undefined` if it has none (Node < 20). */
-export function permissionFlag(flags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string | undefined {
+export function permissionFlag(
+  flags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags,
+): string | undefined {
   if (flags.has('--permission')) return '--permission';
   if (flags.has('--experimental-permission')) return '--experimental-permission';
   return undefined;
@@ -22,16 +24,24 @@ export function permissionFlag(flags: ReadonlySet<string> = process.allowedNodeE
  * blob only (no `--allow-*` grants for writes, child processes, workers, addons or WASI),
  * a quiet experimental warning, and the memory cap.
  */
-export function nodeArgsFor(blobPath: string, sandbox: SandboxOptions = {}, flags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string[] {
+export function nodeArgsFor(
+  blobPath: string,
+  sandbox: SandboxOptions = {},
+  flags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags,
+): string[] {
   const args: string[] = [];
   if (sandbox.permission !== false) {
     const flag = permissionFlag(flags);
-    if (flag === undefined) throw new Error('this Node has no permission model; pass sandbox.permission = false to run unsandboxed');
+    if (flag === undefined)
+      throw new Error(
+        'this Node has no permission model; pass sandbox.permission = false to run unsandboxed',
+      );
     args.push(flag, `--allow-fs-read=${blobPath}`);
     // The "Permission is an experimental feature" warning would otherwise open every stderr tail.
     if (flags.has('--disable-warning')) args.push('--disable-warning=ExperimentalWarning');
   }
-  if (sandbox.maxOldSpaceSizeMb !== undefined) args.push(`--max-old-space-size=${sandbox.maxOldSpaceSizeMb}`);
+  if (sandbox.maxOldSpaceSizeMb !== undefined)
+    args.push(`--max-old-space-size=${sandbox.maxOldSpaceSizeMb}`);
   args.push(blobPath);
   return args;
 }

@@ -2,15 +2,27 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect } from 'vitest';
-import { defineLoader, type HandlerMode, type Loader, UmdManager, type UmdManagerOptions } from '../../src/index.js';
+import {
+  defineLoader,
+  type HandlerMode,
+  type Loader,
+  UmdManager,
+  type UmdManagerOptions,
+} from '../../src/index.js';
 import { descendantsOf, groupMembers, processTable } from './process-table.js';
 
 /** Where the global setup put the built fixture blobs. */
 export const BUILT = fileURLToPath(new URL('../fixtures/.built/', import.meta.url));
 
 /** A loader for a fixture blob built by the global setup. */
-export function fixtureLoader(name: 'echo' | 'stubborn' | 'raw' | 'native-echo', overrides: Partial<Parameters<typeof defineLoader>[0]> = {}): Loader {
-  const manifest = JSON.parse(readFileSync(join(BUILT, `${name}.blob.json`), 'utf8')) as { file: string; sha256: string };
+export function fixtureLoader(
+  name: 'echo' | 'stubborn' | 'raw' | 'native-echo',
+  overrides: Partial<Parameters<typeof defineLoader>[0]> = {},
+): Loader {
+  const manifest = JSON.parse(readFileSync(join(BUILT, `${name}.blob.json`), 'utf8')) as {
+    file: string;
+    sha256: string;
+  };
   const mode: HandlerMode = name === 'raw' ? 'raw' : 'framed';
   const file = join(BUILT, manifest.file);
   return defineLoader({
@@ -26,7 +38,9 @@ const managers: UmdManager[] = [];
 const pids = new Set<number>();
 
 /** A manager that is stopped after the test, and whose handler pids are checked to be gone. */
-export function managed(options: Partial<UmdManagerOptions> & Pick<UmdManagerOptions, 'loader'>): UmdManager {
+export function managed(
+  options: Partial<UmdManagerOptions> & Pick<UmdManagerOptions, 'loader'>,
+): UmdManager {
   const manager = new UmdManager({ name: 'test', ...options });
   manager.on('start', ({ pid }) => pids.add(pid));
   managers.push(manager);
@@ -37,7 +51,9 @@ export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 /** Rejection of `promise` (fails the test if it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown> & { code: string }> {
+export async function rejection(
+  promise: Promise<unknown>,
+): Promise<Record<string, unknown> & { code: string }> {
   try {
     await promise;
   } catch (error) {

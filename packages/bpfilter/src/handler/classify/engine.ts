@@ -8,7 +8,14 @@
  * Pure: it reports which entries matched; the caller updates their counters.
  */
 import { formatIpv4, interfaceMaskFor, type RejectWith } from '../../abi/index.js';
-import { entryLayout, parseCidr, type ChainEntries, type Match, type Rule, type Table } from '../../model/index.js';
+import {
+  entryLayout,
+  parseCidr,
+  type ChainEntries,
+  type Match,
+  type Rule,
+  type Table,
+} from '../../model/index.js';
 import type { Packet } from './packet.js';
 
 /** A LOG target the packet passed. */
@@ -58,7 +65,8 @@ const MAX_STEPS = 1_000_000;
 export function classify(table: Table, hook: string, packet: Packet): Classification {
   const { chains, compiled, layout } = indexOf(table);
   const start = chains.get(hook);
-  if (!start || start.policy === undefined) throw new RangeError(`table "${table.name}" has no built-in chain "${hook}"`);
+  if (!start || start.policy === undefined)
+    throw new RangeError(`table "${table.name}" has no built-in chain "${hook}"`);
   const logs: LogEvent[] = [];
   const matchedEntries: { entry: number; position: RulePosition }[] = [];
   const stack: { chain: string; next: number }[] = [];
@@ -76,7 +84,10 @@ export function classify(table: Table, hook: string, packet: Packet): Classifica
         matchedEntries.push({ entry: entriesOf(chain.name).end, position });
         return { verdict: chain.policy, decidedBy: position, logs, matchedEntries };
       }
-      matchedEntries.push({ entry: entriesOf(chain.name).end, position: { chain: chain.name, policy: true } });
+      matchedEntries.push({
+        entry: entriesOf(chain.name).end,
+        position: { chain: chain.name, policy: true },
+      });
       const frame = stack.pop();
       if (frame) {
         chainName = frame.chain;
@@ -98,7 +109,14 @@ export function classify(table: Table, hook: string, packet: Packet): Classifica
       const result = evaluateMatch(match, packet);
       if (result === 'unknown') {
         const name = match.kind === 'raw' ? match.name : match.kind;
-        return { verdict: 'CANNOT_EVALUATE', decidedBy: position, extension: { kind: 'match', name }, reason: `match "${name}" is kept but not evaluated by bpfilter`, logs, matchedEntries };
+        return {
+          verdict: 'CANNOT_EVALUATE',
+          decidedBy: position,
+          extension: { kind: 'match', name },
+          reason: `match "${name}" is kept but not evaluated by bpfilter`,
+          logs,
+          matchedEntries,
+        };
       }
       if (!result) {
         matched = false;
@@ -113,7 +131,8 @@ export function classify(table: Table, hook: string, packet: Packet): Classifica
     const target = rule.target;
     switch (target.kind) {
       case 'verdict':
-        if (target.verdict !== 'RETURN') return { verdict: target.verdict, decidedBy: position, logs, matchedEntries };
+        if (target.verdict !== 'RETURN')
+          return { verdict: target.verdict, decidedBy: position, logs, matchedEntries };
         {
           const frame = stack.pop();
           if (frame) {
@@ -135,9 +154,21 @@ export function classify(table: Table, hook: string, packet: Packet): Classifica
         index = 0;
         break;
       case 'reject':
-        return { verdict: 'REJECT', rejectWith: target.with, decidedBy: position, logs, matchedEntries };
+        return {
+          verdict: 'REJECT',
+          rejectWith: target.with,
+          decidedBy: position,
+          logs,
+          matchedEntries,
+        };
       case 'log':
-        logs.push({ chain: chain.name, rule: index + 1, prefix: target.prefix, level: target.level, flags: target.flags });
+        logs.push({
+          chain: chain.name,
+          rule: index + 1,
+          prefix: target.prefix,
+          level: target.level,
+          flags: target.flags,
+        });
         index++;
         break;
       case 'none':
@@ -187,17 +218,15 @@ interface CompiledIp {
 }
 function compile(rule: Rule): CompiledIp {
   const compiled: CompiledIp = {};
-  {
-    if (rule.source !== undefined) compiled.source = parseCidr(rule.source);
-    if (rule.destination !== undefined) compiled.destination = parseCidr(rule.destination);
-    if (rule.inInterface !== undefined || rule.inInterfaceMask !== undefined) {
-      const name = rule.inInterface ?? '';
-      compiled.inInterface = { name, mask: rule.inInterfaceMask ?? interfaceMaskFor(name) };
-    }
-    if (rule.outInterface !== undefined || rule.outInterfaceMask !== undefined) {
-      const name = rule.outInterface ?? '';
-      compiled.outInterface = { name, mask: rule.outInterfaceMask ?? interfaceMaskFor(name) };
-    }
+  if (rule.source !== undefined) compiled.source = parseCidr(rule.source);
+  if (rule.destination !== undefined) compiled.destination = parseCidr(rule.destination);
+  if (rule.inInterface !== undefined || rule.inInterfaceMask !== undefined) {
+    const name = rule.inInterface ?? '';
+    compiled.inInterface = { name, mask: rule.inInterfaceMask ?? interfaceMaskFor(name) };
+  }
+  if (rule.outInterface !== undefined || rule.outInterfaceMask !== undefined) {
+    const name = rule.outInterface ?? '';
+    compiled.outInterface = { name, mask: rule.outInterfaceMask ?? interfaceMaskFor(name) };
   }
   return compiled;
 }
@@ -206,9 +235,21 @@ function compile(rule: Rule): CompiledIp {
 function ipMatches(rule: Rule, ip: CompiledIp, packet: Packet): boolean {
   const invert = rule.invert ?? {};
   if (ip.source && !addressMatches(ip.source, packet.source, invert.source === true)) return false;
-  if (ip.destination && !addressMatches(ip.destination, packet.destination, invert.destination === true)) return false;
-  if (ip.inInterface && !interfaceMatches(ip.inInterface, packet.inInterface, invert.inInterface === true)) return false;
-  if (ip.outInterface && !interfaceMatches(ip.outInterface, packet.outInterface, invert.outInterface === true)) return false;
+  if (
+    ip.destination &&
+    !addressMatches(ip.destination, packet.destination, invert.destination === true)
+  )
+    return false;
+  if (
+    ip.inInterface &&
+    !interfaceMatches(ip.inInterface, packet.inInterface, invert.inInterface === true)
+  )
+    return false;
+  if (
+    ip.outInterface &&
+    !interfaceMatches(ip.outInterface, packet.outInterface, invert.outInterface === true)
+  )
+    return false;
   const protocol = rule.protocol ?? 0;
   if (protocol !== 0 && (packet.protocol !== protocol) !== (invert.protocol === true)) return false;
   // -f: only non-first fragments; ! -f: only first fragments and whole packets.
@@ -216,12 +257,20 @@ function ipMatches(rule: Rule, ip: CompiledIp, packet: Packet): boolean {
   return true;
 }
 
-function addressMatches(want: { address: number; mask: number }, address: number, inverted: boolean): boolean {
-  return (((address & want.mask) >>> 0) !== ((want.address & want.mask) >>> 0)) === inverted;
+function addressMatches(
+  want: { address: number; mask: number },
+  address: number,
+  inverted: boolean,
+): boolean {
+  return ((address & want.mask) >>> 0 !== (want.address & want.mask) >>> 0) === inverted;
 }
 
 /** `ifname_compare`: the names differ in a byte the mask covers? */
-function interfaceMatches(want: { name: string; mask: Uint8Array }, packetName: string, inverted: boolean): boolean {
+function interfaceMatches(
+  want: { name: string; mask: Uint8Array },
+  packetName: string,
+  inverted: boolean,
+): boolean {
   let differs = false;
   for (let i = 0; i < 16; i++) {
     const a = i < want.name.length ? want.name.charCodeAt(i) : 0;
@@ -231,8 +280,11 @@ function interfaceMatches(want: { name: string; mask: Uint8Array }, packetName: 
   return differs === inverted;
 }
 
-const inRange = (range: [number, number] | undefined, value: number, inverted: boolean | undefined) =>
-  (range === undefined || (value >= range[0] && value <= range[1])) !== (inverted === true);
+const inRange = (
+  range: [number, number] | undefined,
+  value: number,
+  inverted: boolean | undefined,
+) => (range === undefined || (value >= range[0] && value <= range[1])) !== (inverted === true);
 
 /** One match: true, false, or 'unknown' (an extension kept but not understood). */
 function evaluateMatch(match: Match, packet: Packet): boolean | 'unknown' {
@@ -241,21 +293,32 @@ function evaluateMatch(match: Match, packet: Packet): boolean | 'unknown' {
       if (packet.fragment) return false; // no transport header in a non-first fragment
       const inv = match.invert ?? {};
       if (!inRange(match.sourcePorts, packet.sourcePort, inv.sourcePorts)) return false;
-      if (!inRange(match.destinationPorts, packet.destinationPort, inv.destinationPorts)) return false;
+      if (!inRange(match.destinationPorts, packet.destinationPort, inv.destinationPorts))
+        return false;
       const flags = match.flags ?? { mask: 0, compare: 0 };
       if (((packet.tcpFlags & flags.mask) === flags.compare) === (inv.flags === true)) return false;
-      if (match.option !== undefined && match.option !== 0 && packet.tcpOptions.includes(match.option) === (inv.option === true)) return false;
+      if (
+        match.option !== undefined &&
+        match.option !== 0 &&
+        packet.tcpOptions.includes(match.option) === (inv.option === true)
+      )
+        return false;
       return true;
     }
     case 'udp': {
       if (packet.fragment) return false;
       const inv = match.invert ?? {};
-      return inRange(match.sourcePorts, packet.sourcePort, inv.sourcePorts) && inRange(match.destinationPorts, packet.destinationPort, inv.destinationPorts);
+      return (
+        inRange(match.sourcePorts, packet.sourcePort, inv.sourcePorts) &&
+        inRange(match.destinationPorts, packet.destinationPort, inv.destinationPorts)
+      );
     }
     case 'icmp': {
       if (packet.fragment) return false;
       const [min, max] = match.code ?? [0, 255];
-      const hit = match.type === 0xff || (packet.icmpType === match.type && packet.icmpCode >= min && packet.icmpCode <= max);
+      const hit =
+        match.type === 0xff ||
+        (packet.icmpType === match.type && packet.icmpCode >= min && packet.icmpCode <= max);
       return hit !== (match.invert === true);
     }
     case 'raw':

@@ -2,7 +2,16 @@
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, parseIpv4 } from '../../abi/index.js';
 
 /** TCP flag bits by name (as in `--tcp-flags`). */
-export const TCP_FLAG_BITS: Readonly<Record<string, number>> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 };
+export const TCP_FLAG_BITS: Readonly<Record<string, number>> = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+};
 
 /** A packet as the caller describes it (JSON). */
 export interface PacketInput {
@@ -45,17 +54,23 @@ export interface Packet {
   length: number;
 }
 
-const PROTOCOLS: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, icmp: IPPROTO_ICMP };
+const PROTOCOLS: Record<string, number> = {
+  tcp: IPPROTO_TCP,
+  udp: IPPROTO_UDP,
+  icmp: IPPROTO_ICMP,
+};
 
 function integer(value: unknown, name: string, max: number, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`packet.${name} must be an integer 0..${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max)
+    throw new RangeError(`packet.${name} must be an integer 0..${max}`);
   return value;
 }
 
 function iface(value: unknown, name: string): string {
   if (value === undefined) return '';
-  if (typeof value !== 'string' || value.length > 15) throw new RangeError(`packet.${name} must be an interface name of at most 15 characters`);
+  if (typeof value !== 'string' || value.length > 15)
+    throw new RangeError(`packet.${name} must be an interface name of at most 15 characters`);
   return value;
 }
 
@@ -65,27 +80,36 @@ export function parsePacket(input: unknown): Packet {
   const p = input as Record<string, unknown>;
   const address = (name: string) => {
     const value = p[name];
-    if (typeof value !== 'string') throw new RangeError(`packet.${name} must be a dotted-quad address`);
+    if (typeof value !== 'string')
+      throw new RangeError(`packet.${name} must be a dotted-quad address`);
     return parseIpv4(value);
   };
   let protocol: number;
   if (typeof p.protocol === 'string') {
     const known = PROTOCOLS[p.protocol];
-    if (known === undefined) throw new RangeError(`packet.protocol "${p.protocol}" is not tcp, udp, icmp or a number`);
+    if (known === undefined)
+      throw new RangeError(`packet.protocol "${p.protocol}" is not tcp, udp, icmp or a number`);
     protocol = known;
   } else protocol = integer(p.protocol, 'protocol', 255, 0);
   let tcpFlags = 0;
   if (Array.isArray(p.tcpFlags)) {
     for (const flag of p.tcpFlags) {
       const bit = typeof flag === 'string' ? TCP_FLAG_BITS[flag.toUpperCase()] : undefined;
-      if (bit === undefined) throw new RangeError(`packet.tcpFlags: unknown flag ${JSON.stringify(flag)}`);
+      if (bit === undefined)
+        throw new RangeError(`packet.tcpFlags: unknown flag ${JSON.stringify(flag)}`);
       tcpFlags |= bit;
     }
   } else tcpFlags = integer(p.tcpFlags, 'tcpFlags', 255, 0);
   const tcpOptions = p.tcpOptions === undefined ? [] : p.tcpOptions;
-  if (!Array.isArray(tcpOptions) || !tcpOptions.every((o) => Number.isInteger(o) && o >= 0 && o <= 255)) throw new RangeError('packet.tcpOptions must be a list of option kinds 0..255');
-  if (p.fragment !== undefined && typeof p.fragment !== 'boolean') throw new RangeError('packet.fragment must be a boolean');
-  const transportHeader = protocol === IPPROTO_TCP ? 20 : protocol === IPPROTO_UDP || protocol === IPPROTO_ICMP ? 8 : 0;
+  if (
+    !Array.isArray(tcpOptions) ||
+    !tcpOptions.every((o) => Number.isInteger(o) && o >= 0 && o <= 255)
+  )
+    throw new RangeError('packet.tcpOptions must be a list of option kinds 0..255');
+  if (p.fragment !== undefined && typeof p.fragment !== 'boolean')
+    throw new RangeError('packet.fragment must be a boolean');
+  const transportHeader =
+    protocol === IPPROTO_TCP ? 20 : protocol === IPPROTO_UDP || protocol === IPPROTO_ICMP ? 8 : 0;
   return {
     source: address('source'),
     destination: address('destination'),
