@@ -13,7 +13,15 @@ import {
   toHex,
 } from '../src/abi/index.js';
 import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
-import { decodeTable, encodeReplaceRequest, type Rule, type Table } from '../src/model/index.js';
+import {
+  canonicalRule,
+  canonicalTable,
+  decodeTable,
+  encodeReplaceRequest,
+  encodeTable,
+  type Rule,
+  type Table,
+} from '../src/model/index.js';
 import { loadVectors } from './vectors/replay.js';
 
 const ERRNOS = new Set<number>(Object.values(Errno));
@@ -113,6 +121,37 @@ function withFreshCounters(bytes: Uint8Array): Uint8Array {
   return copy;
 }
 
+/** Installs `table` in a fresh handler and decodes what GET_ENTRIES gives back. */
+function replaceAndReadBack(table: Table): Table {
+  const core = createHandlerCore();
+  expect(send(core, true, 64, encodeReplaceRequest(table, 4)).status).toBe(0);
+  const info = decodeGetinfo(
+    send(
+      core,
+      false,
+      64,
+      encodeGetinfo({
+        name: table.name,
+        validHooks: 0,
+        hookEntry: [0, 0, 0, 0, 0],
+        underflow: [0, 0, 0, 0, 0],
+        numEntries: 0,
+        size: 0,
+      }),
+    ).body,
+  );
+  const entries = send(core, false, 65, encodeGetEntries(table.name, new Uint8Array(info.size)));
+  return decodeTable(table.name, info, entries.body.subarray(40));
+}
+
+/** Chains and rules without counters (a fresh table's counters are the handler's own). */
+const strip = (table: Table) =>
+  table.chains.map((c) => ({
+    name: c.name,
+    policy: c.policy,
+    rules: c.rules.map(({ counters: _c, ...r }) => r),
+  }));
+
 describe('SET_REPLACE fuzzing', () => {
   it('survives random bytes', () => {
     fc.assert(
@@ -206,15 +245,22 @@ describe('SET_REPLACE fuzzing', () => {
 
 describe('model tables through SET_REPLACE', () => {
   const port = fc.integer({ min: 0, max: 65535 });
-  const range = fc
-    .tuple(port, port)
-    .map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number]);
-  // Already masked and never /0 (which means "any" and decodes as no address).
-  const address = fc
-    .tuple(fc.integer({ min: 1, max: 255 }), fc.constantFrom(8, 16, 32))
-    .map(([a, p]) =>
-      p === 8 ? `${a}.0.0.0/8` : p === 16 ? `${a}.${a}.0.0/16` : `${a}.${a}.${a}.${a}/32`,
-    );
+  // Every run also draws the full range, which means "any port" and reads back as no range.
+  const range = fc.oneof(
+    fc.tuple(port, port).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number]),
+    fc.constant<[number, number]>([0, 65535]),
+  );
+  // Equivalent spellings on purpose (a bare address is /32, 0.0.0.0/0 is "any"): the
+  // comparison goes through the canonical form, so no spelling can fail the property.
+  const address = fc.oneof(
+    fc
+      .tuple(fc.integer({ min: 1, max: 255 }), fc.constantFrom(8, 16, 32))
+      .map(([a, p]) =>
+        p === 8 ? `${a}.0.0.0/8` : p === 16 ? `${a}.${a}.0.0/16` : `${a}.${a}.${a}.${a}/32`,
+      ),
+    fc.integer({ min: 1, max: 255 }).map((a) => `10.0.0.${a}`),
+    fc.constant('0.0.0.0/0'),
+  );
   const rule = (chains: string[]): fc.Arbitrary<Rule> =>
     fc
       .record({
@@ -236,7 +282,7 @@ describe('model tables through SET_REPLACE', () => {
       })
       .map(
         ({ source, inInterface, proto, ports, invertSource, target }): Rule => ({
-          ...(source ? { source, ...(invertSource ? { invert: { source: true } } : {}) } : {}),
+          ...(source ? { source, invert: { source: invertSource } } : {}),
           ...(inInterface ? { inInterface } : {}),
           ...(proto ? { protocol: proto } : {}),
           ...(proto === 6 && ports
@@ -245,7 +291,11 @@ describe('model tables through SET_REPLACE', () => {
           ...(proto === 17 && ports
             ? { matches: [{ kind: 'udp' as const, sourcePorts: ports }] }
             : {}),
-          ...(proto === 1 ? { matches: [{ kind: 'icmp' as const, type: 8 }] } : {}),
+          ...(proto === 1
+            ? {
+                matches: [{ kind: 'icmp' as const, type: 8, ...(ports ? { code: [0, 255] } : {}) }],
+              }
+            : {}),
           target,
         }),
       );
@@ -272,43 +322,31 @@ describe('model tables through SET_REPLACE', () => {
       );
     fc.assert(
       fc.property(table, (t) => {
-        const core = createHandlerCore();
-        const reply = send(core, true, 64, encodeReplaceRequest(t, 4));
-        expect(reply.status).toBe(0);
-        const info = decodeGetinfo(
-          send(
-            core,
-            false,
-            64,
-            encodeGetinfo({
-              name: 'filter',
-              validHooks: 0,
-              hookEntry: [0, 0, 0, 0, 0],
-              underflow: [0, 0, 0, 0, 0],
-              numEntries: 0,
-              size: 0,
-            }),
-          ).body,
-        );
-        const back = decodeTable(
-          'filter',
-          info,
-          send(
-            core,
-            false,
-            65,
-            encodeGetEntries('filter', new Uint8Array(info.size)),
-          ).body.subarray(40),
-        );
-        const strip = (x: Table) =>
-          x.chains.map((c) => ({
-            name: c.name,
-            policy: c.policy,
-            rules: c.rules.map(({ counters: _c, ...r }) => r),
-          }));
-        expect(strip(back)).toEqual(strip(t));
+        const back = replaceAndReadBack(t);
+        expect(strip(back)).toEqual(strip(canonicalTable(t)));
+        // The canonical form means the same bytes, and what decodes is already canonical.
+        expect(toHex(encodeTable(canonicalTable(t)).entries)).toBe(toHex(encodeTable(t).entries));
+        expect(strip(canonicalTable(back))).toEqual(strip(back));
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('reads "any port" back as no range (regression: fast-check seed 126451984)', () => {
+    const rule: Rule = {
+      protocol: 17,
+      matches: [{ kind: 'udp', sourcePorts: [0, 65535] }],
+      target: { kind: 'verdict', verdict: 'ACCEPT' },
+    };
+    const table: Table = {
+      name: 'filter',
+      chains: [
+        { name: 'INPUT', policy: 'ACCEPT', rules: [rule] },
+        { name: 'FORWARD', policy: 'ACCEPT', rules: [] },
+        { name: 'OUTPUT', policy: 'ACCEPT', rules: [] },
+      ],
+    };
+    expect(canonicalRule(rule)).toEqual({ ...rule, matches: [{ kind: 'udp' }] });
+    expect(strip(replaceAndReadBack(table))).toEqual(strip(canonicalTable(table)));
   });
 });

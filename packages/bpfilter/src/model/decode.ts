@@ -48,6 +48,7 @@ import {
   type XtObject,
 } from '../abi/index.js';
 import { formatCidr } from './address.js';
+import { isAnyIcmpCode, isAnyPort } from './canonical.js';
 import type {
   Chain,
   Counters,
@@ -252,8 +253,6 @@ function decodeInterface(
   }
 }
 
-const FULL_RANGE = (r: [number, number]) => r[0] === 0 && r[1] === 0xffff;
-
 function decodeMatch(object: XtObject): Match {
   const size = object.data.length;
   if (object.name === 'tcp' && object.revision === 0 && size === xtAlign(XT_TCP_SIZE)) {
@@ -266,10 +265,10 @@ function decodeMatch(object: XtObject): Match {
     };
     return {
       kind: 'tcp',
-      ...(!FULL_RANGE(tcp.sourcePorts) || invert.sourcePorts
+      ...(!isAnyPort(tcp.sourcePorts) || invert.sourcePorts
         ? { sourcePorts: tcp.sourcePorts }
         : {}),
-      ...(!FULL_RANGE(tcp.destinationPorts) || invert.destinationPorts
+      ...(!isAnyPort(tcp.destinationPorts) || invert.destinationPorts
         ? { destinationPorts: tcp.destinationPorts }
         : {}),
       ...(tcp.flagsMask !== 0 || tcp.flagsCompare !== 0 || invert.flags
@@ -287,10 +286,10 @@ function decodeMatch(object: XtObject): Match {
     };
     return {
       kind: 'udp',
-      ...(!FULL_RANGE(udp.sourcePorts) || invert.sourcePorts
+      ...(!isAnyPort(udp.sourcePorts) || invert.sourcePorts
         ? { sourcePorts: udp.sourcePorts }
         : {}),
-      ...(!FULL_RANGE(udp.destinationPorts) || invert.destinationPorts
+      ...(!isAnyPort(udp.destinationPorts) || invert.destinationPorts
         ? { destinationPorts: udp.destinationPorts }
         : {}),
       ...(Object.keys(invert).length > 0 ? { invert } : {}),
@@ -301,7 +300,7 @@ function decodeMatch(object: XtObject): Match {
     return {
       kind: 'icmp',
       type: icmp.type,
-      ...(icmp.codeMin !== 0 || icmp.codeMax !== 0xff
+      ...(!isAnyIcmpCode([icmp.codeMin, icmp.codeMax])
         ? { code: [icmp.codeMin, icmp.codeMax] as [number, number] }
         : {}),
       ...(icmp.invflags & IPT_ICMP_INV ? { invert: true } : {}),

@@ -7,6 +7,7 @@
  * - {@link entryLayout}: entry index of every rule (counters are per entry).
  */
 export type * from './types.js';
+export { canonicalRule, canonicalTable, isAnyIcmpCode, isAnyPort } from './canonical.js';
 export { decodeTable, type TableLayout } from './decode.js';
 export { encodeTable, encodeReplaceRequest, type EncodedTable } from './encode.js';
 export { entryLayout, type ChainEntries } from './layout.js';

@@ -61,7 +61,4 @@ export function formatPortRange([low, high]: readonly [number, number]): string 
   return low === high ? `${low}` : `${low}:${high}`;
 }
 
-/** Is this the "any port" range (not printed)? */
-export function isAnyPort([low, high]: readonly [number, number]): boolean {
-  return low === 0 && high === 0xffff;
-}
+export { isAnyPort } from '../model/canonical.js';
