@@ -102,7 +102,8 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     license: 'MIT',
     type: 'module',
     sideEffects: false,
-    engines: { node: '>=20' },
+    // A driver runs on the Node versions its runtime dependency is tested on.
+    engines: { node: (await installedPackage('@umd/core')).engines.node },
     exports: {
       '.': { types: './dist/index.d.ts', default: './dist/index.js' },
       './package.json': './package.json',
@@ -149,10 +150,15 @@ function findTemplateDir(): string {
   );
 }
 
+/** The package.json of a umd package this one runs with. */
+async function installedPackage(
+  dependency: string,
+): Promise<{ version: string; engines: { node: string } }> {
+  const path = createRequire(import.meta.url).resolve(`${dependency}/package.json`);
+  return JSON.parse(await readFile(path, 'utf8'));
+}
+
 /** The version of a umd package this one runs with: a new driver depends on the same release line. */
 async function installedVersion(dependency: string): Promise<string> {
-  const pkg = JSON.parse(
-    await readFile(createRequire(import.meta.url).resolve(`${dependency}/package.json`), 'utf8'),
-  ) as { version: string };
-  return pkg.version;
+  return (await installedPackage(dependency)).version;
 }
