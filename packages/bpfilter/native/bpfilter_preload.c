@@ -23,6 +23,11 @@
  * REPLY or ERROR each. Writes use send(MSG_NOSIGNAL) rather than umd_write_frame, so a service
  * that went away is an errno for the caller, never a SIGPIPE that kills iptables.
  *
+ * Threads: iptables is single-threaded, but the library can be preloaded into any program. The
+ * descriptor table and each exchange are guarded by one mutex (an exchange is a write and a
+ * read on one socket that must not interleave with another thread's), and the lazily resolved
+ * libc functions are published with atomic stores.
+ *
  * Environment: BPFILTER_SOCKET (path of the service's socket; required),
  * BPFILTER_TIMEOUT_MS (per exchange, default 30000).
  */
@@ -43,6 +48,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 
 #include "bpfilter_preload.h"
 #include "umd_wire.h"
@@ -63,10 +69,15 @@ static void *real(const char *name)
 	return fn;
 }
 
-#define REAL(ret, name, ...)                                      \
-	static ret (*real_##name)(__VA_ARGS__);                   \
-	if (!real_##name)                                         \
-		real_##name = (ret (*)(__VA_ARGS__))real(#name)
+/* Resolves once per function; racing threads resolve the same pointer, stored atomically. */
+#define REAL(ret, name, ...)                                                            \
+	static ret (*real_##name##_cached)(__VA_ARGS__);                                \
+	ret (*real_##name)(__VA_ARGS__) = __atomic_load_n(&real_##name##_cached,         \
+							  __ATOMIC_ACQUIRE);             \
+	if (!real_##name) {                                                             \
+		real_##name = (ret (*)(__VA_ARGS__))real(#name);                        \
+		__atomic_store_n(&real_##name##_cached, real_##name, __ATOMIC_RELEASE); \
+	}
 
 /* ---- descriptors we own ------------------------------------------------------------ */
 
@@ -77,15 +88,16 @@ struct owned {
 };
 
 static struct owned owned[MAX_OWNED_FD];
+/* Guards owned[] and every exchange on an owned socket; never held across a call into us. */
+static pthread_mutex_t owned_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Our state for fd, or NULL; the caller holds owned_lock. */
 static struct owned *owned_fd(int fd)
 {
 	if (fd < 0 || fd >= MAX_OWNED_FD || !owned[fd].used)
 		return NULL;
 	/* The number may have been reused behind our back (dup2, close_range): still our socket? */
-	static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
-	if (!real_getsockopt)
-		real_getsockopt = (int (*)(int, int, int, void *, socklen_t *))real("getsockopt");
+	REAL(int, getsockopt, int, int, int, void *, socklen_t *);
 	int domain = -1;
 	socklen_t len = sizeof(domain);
 	if (real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX) {
@@ -101,10 +113,19 @@ static void put_u64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] =
 
 /* ---- umd framing ------------------------------------------------------------------ */
 
-static int write_full(int fd, const uint8_t *buf, size_t len)
+typedef ssize_t (*write_fn)(int fd, const void *buf, size_t len);
+
+/* send() without SIGPIPE: a service that went away is an errno for the caller. */
+static ssize_t send_nosignal(int fd, const void *buf, size_t len)
+{
+	return send(fd, buf, len, MSG_NOSIGNAL);
+}
+
+/* Writes all of buf with `put` (send_nosignal or write), retrying on EINTR. */
+static int write_full(int fd, const uint8_t *buf, size_t len, write_fn put)
 {
 	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		ssize_t n = put(fd, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -176,12 +197,16 @@ static const char *service_path(void)
 static void complain(const char *what, int err)
 {
 	/* libiptc retries a failed init once: say the same thing only once. */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static const char *last_what;
 	static int last_err;
-	if (what == last_what && err == last_err)
-		return;
+	pthread_mutex_lock(&lock);
+	int repeated = what == last_what && err == last_err;
 	last_what = what;
 	last_err = err;
+	pthread_mutex_unlock(&lock);
+	if (repeated)
+		return;
 	const char *path = service_path();
 	fprintf(stderr, LOG_PREFIX "%s (service %s=%s): %s; nothing was sent to the kernel\n",
 		what, BPFILTER_SOCKET_ENV, path ? path : "(unset)", strerror(err));
@@ -277,7 +302,7 @@ static int service_exchange(int fd, struct owned *state, uint32_t is_set, uint32
 	umd_put_u32(req + 20, (uint32_t)getpid());
 	if (len)
 		memcpy(req + MBOX_REQUEST_SIZE, optval, len);
-	int rc = write_full(fd, msg, UMD_HEADER_SIZE + total);
+	int rc = write_full(fd, msg, UMD_HEADER_SIZE + total, send_nosignal);
 	free(msg);
 	if (rc) {
 		complain("lost the bpfilter service while sending", -rc);
@@ -355,17 +380,20 @@ int socket(int domain, int type, int protocol)
 		errno = EMFILE;
 		return -1;
 	}
-	owned[fd].used = 1;
-	owned[fd].next_id = 1;
-	owned[fd].max_payload = max_payload;
+	pthread_mutex_lock(&owned_lock);
+	owned[fd] = (struct owned){ .used = 1, .next_id = 1, .max_payload = max_payload };
+	pthread_mutex_unlock(&owned_lock);
 	return fd;
 }
 
 int close(int fd)
 {
 	REAL(int, close, int);
-	if (fd >= 0 && fd < MAX_OWNED_FD)
+	if (fd >= 0 && fd < MAX_OWNED_FD) {
+		pthread_mutex_lock(&owned_lock);
 		owned[fd].used = 0;
+		pthread_mutex_unlock(&owned_lock);
+	}
 	return real_close(fd);
 }
 
@@ -390,66 +418,25 @@ static int refuse_foreign(int fd, int optname)
 	return -1;
 }
 
-int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
+/* One forwarded option: 0, or -1 with errno set. The caller holds owned_lock. */
+static int sockopt_exchange(int fd, struct owned *state, int optname, int is_set, void *optval,
+			    const socklen_t *lenp)
 {
-	REAL(int, getsockopt, int, int, int, void *, socklen_t *);
-	struct owned *state = owned_fd(fd);
-	if (!state) {
-		if (is_iptables_get(level, optname))
-			return refuse_foreign(fd, optname);
-		return real_getsockopt(fd, level, optname, optval, optlen);
-	}
-	if (level != SOL_IP)
-		return real_getsockopt(fd, level, optname, optval, optlen);
-	if (!is_iptables_get(level, optname)) {
-		errno = ENOPROTOOPT;
-		return -1;
-	}
-	if (!optlen || (*optlen > 0 && !optval)) {
+	socklen_t len = lenp ? *lenp : 0;
+	if (!lenp || (len > 0 && !optval)) {
 		errno = EFAULT;
 		return -1;
 	}
 	uint8_t *data;
 	uint32_t data_len;
-	int status = service_exchange(fd, state, 0, optname, optval, *optlen, &data, &data_len);
+	int status = service_exchange(fd, state, is_set, optname, optval, len, &data, &data_len);
 	if (status < 0) {
 		errno = -status;
 		return -1;
 	}
-	/* The kernel fills the caller's buffer in place and leaves *optlen as it was. */
-	memcpy(optval, data, data_len < *optlen ? data_len : *optlen);
-	free(data);
-	return 0;
-}
-
-int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)
-{
-	REAL(int, setsockopt, int, int, int, const void *, socklen_t);
-	struct owned *state = owned_fd(fd);
-	if (!state) {
-		if (is_iptables_set(level, optname))
-			return refuse_foreign(fd, optname);
-		return real_setsockopt(fd, level, optname, optval, optlen);
-	}
-	if (level != SOL_IP)
-		return real_setsockopt(fd, level, optname, optval, optlen);
-	if (!is_iptables_set(level, optname)) {
-		errno = ENOPROTOOPT;
-		return -1;
-	}
-	if (optlen > 0 && !optval) {
-		errno = EFAULT;
-		return -1;
-	}
-	uint8_t *data;
-	uint32_t data_len;
-	int status = service_exchange(fd, state, 1, optname, optval, optlen, &data, &data_len);
-	if (status < 0) {
-		errno = -status;
-		return -1;
-	}
-	if (optname == IPT_SO_SET_REPLACE && data_len > 0 && optlen >= IPT_REPLACE_HEADER_SIZE) {
-		/* The kernel writes the replaced table's counters to ipt_replace.counters. */
+	if (!is_set) {
+		memcpy(optval, data, data_len < len ? data_len : len);
+	} else if (optname == IPT_SO_SET_REPLACE && data_len > 0 && len >= IPT_REPLACE_HEADER_SIZE) {
 		const uint8_t *repl = optval;
 		uint32_t num_counters;
 		void *counters;
@@ -463,26 +450,51 @@ int setsockopt(int fd, int level, int optname, const void *optval, socklen_t opt
 	return 0;
 }
 
+/*
+ * The shared path of getsockopt and setsockopt. Returns 1 when the call is not ours (the caller
+ * passes it to the real libc), else the call's result: 0, or -1 with errno set. On success of
+ * a get, the reply bytes go into optval (the kernel fills the caller's buffer in place and
+ * leaves *optlen as it was); of a SET_REPLACE, the old counters go where ipt_replace.counters
+ * points, as the kernel writes them.
+ */
+static int service_sockopt(int fd, int level, int optname, int is_set, void *optval,
+			   const socklen_t *lenp)
+{
+	int iptables = is_set ? is_iptables_set(level, optname) : is_iptables_get(level, optname);
+	pthread_mutex_lock(&owned_lock);
+	struct owned *state = owned_fd(fd);
+	int rc = 1;
+	if (!state) {
+		if (iptables)
+			rc = refuse_foreign(fd, optname);
+	} else if (level == SOL_IP) {
+		rc = iptables ? sockopt_exchange(fd, state, optname, is_set, optval, lenp) : -1;
+		if (!iptables)
+			errno = ENOPROTOOPT;
+	}
+	pthread_mutex_unlock(&owned_lock);
+	return rc;
+}
+
+int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
+{
+	REAL(int, getsockopt, int, int, int, void *, socklen_t *);
+	int rc = service_sockopt(fd, level, optname, 0, optval, optlen);
+	return rc == 1 ? real_getsockopt(fd, level, optname, optval, optlen) : rc;
+}
+
+int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)
+{
+	REAL(int, setsockopt, int, int, int, const void *, socklen_t);
+	int rc = service_sockopt(fd, level, optname, 1, (void *)optval, &optlen);
+	return rc == 1 ? real_setsockopt(fd, level, optname, optval, optlen) : rc;
+}
+
 /* ---- /proc/net/ip_tables_names ------------------------------------------------------ */
 
 static int is_names_path(const char *path)
 {
 	return path && strcmp(path, PROC_TABLE_NAMES) == 0;
-}
-
-static int write_full_fd(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
 }
 
 /* A memfd holding the service's table names, one per line, as the kernel's file has. */
@@ -507,7 +519,7 @@ static int names_fd(void)
 		free(data);
 		return -err;
 	}
-	int rc = data_len ? write_full_fd(fd, data, data_len) : 0;
+	int rc = data_len ? write_full(fd, data, data_len, write) : 0;
 	free(data);
 	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
 		rc = -errno;

@@ -4,11 +4,16 @@
  * rule, exactly as a kernel that never lost them prints them), and it serves many programs
  * at once.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CLI,
   missingPrerequisite,
+  PRELOAD,
   PROGRAMS,
   runInNamespace,
   startService,
@@ -16,6 +21,7 @@ import {
   type NamespaceRun,
   type ServiceProcess,
   type Step,
+  which,
 } from './iptables/namespace.js';
 
 const missing = missingPrerequisite();
@@ -99,6 +105,25 @@ describe.skipIf(missing !== undefined)(
     afterEach(async () => {
       await service?.stop();
     });
+
+    it.runIf(which('cc') !== undefined)(
+      'serves a threaded program under the preload: exchanges on a shared socket never interleave',
+      { timeout: 60_000 },
+      () => {
+        const dir = mkdtempSync(join(tmpdir(), 'bpfilter-threads-'));
+        try {
+          const program = join(dir, 'threads');
+          const source = fileURLToPath(new URL('./iptables/threads.c', import.meta.url));
+          execFileSync('cc', ['-O1', '-pthread', '-o', program, source]);
+          const env = { ...process.env, LD_PRELOAD: PRELOAD, BPFILTER_SOCKET: service.socketPath };
+          // Its own network namespace: were the preload bypassed, no kernel table could answer.
+          const out = execFileSync('unshare', ['-n', program], { env, encoding: 'utf8' });
+          expect(out).toBe('ok 1600\n');
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
 
     it('the handler is SIGKILLed between two iptables runs: the second sees every rule', {
       timeout: 90_000,
