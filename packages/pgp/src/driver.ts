@@ -1,0 +1,218 @@
+/**
+ * The host side of `@umd/pgp`: {@link PgpVerifier} sends untrusted bytes to the handler and
+ * decides every verdict itself from the description it gets back.
+ */
+import type { RequestOptions } from '@umd/core';
+import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
+import { DRIVER_NAME, Op } from './contract.js';
+import { PgpError } from './errors.js';
+import { decodeChecked, spansOf } from './host/blocks.js';
+import { lie } from './host/check.js';
+import { encodeSignature, locate } from './host/encode.js';
+import { establishKey, type KeyInfo, type SigningKey } from './host/keys.js';
+import { ask } from './host/request.js';
+import { cleartextReply, inlineReply, keysReply, signaturesReply } from './host/schema.js';
+import { cleartextSigned } from './host/text.js';
+import {
+  decide,
+  type SignatureResult,
+  type SignatureStatus,
+  SignaturePlan,
+} from './host/verify.js';
+import type { SignaturePacket } from './contract.js';
+import { chunksOf, type SignedData, toBytes, type Input } from './input.js';
+
+/** Options of every call: an `AbortSignal` and a timeout (milliseconds) for the handler's part. */
+export type CallOptions = RequestOptions;
+
+/** Keys to verify with: OpenPGP bytes (binary or armored) or a {@link Keyring} read before. */
+export type Keys = Input | Keyring;
+
+/** Options of the verify calls. */
+export interface VerifyOptions extends CallOptions {
+  /** The keys that may have made the signature. */
+  keys: Keys;
+  /** The time "now" for expiration (default: the clock). */
+  now?: Date;
+}
+
+/** The verdict on a signed message. */
+export interface VerifyResult {
+  /** `good` when every signature is good; otherwise the status of the first that is not. */
+  status: SignatureStatus;
+  /** Each signature's verdict, in order. */
+  signatures: SignatureResult[];
+}
+
+/** The verdict on a cleartext or inline message, with the bytes the signatures cover. */
+export interface MessageResult extends VerifyResult {
+  /**
+   * The signed content: for cleartext the text with dash escapes removed (lines as hashed,
+   * CRLF), for inline the literal data. Use this, not your input: it is what was verified.
+   */
+  data: Buffer;
+}
+
+/** Keys read by the host, ready to verify with. Made by {@link PgpVerifier.readKeys}. */
+export class Keyring {
+  /** @internal */
+  constructor(
+    /** Every key, as the host established it. */
+    readonly keys: readonly KeyInfo[],
+    /** @internal */
+    readonly signing: readonly SigningKey[],
+  ) {}
+}
+
+/** Options of {@link createPgpVerifier}: any option of the `UmdManager` beneath. */
+export type PgpVerifierOptions = Partial<UmdManagerOptions>;
+
+function overall(signatures: SignatureResult[]): SignatureStatus {
+  return signatures.find((s) => s.status !== 'good')?.status ?? 'good';
+}
+
+/** OpenPGP verification with the parser in a handler process. */
+export class PgpVerifier {
+  /** The manager of the handler process: events, stats, `stop()`. */
+  readonly manager: UmdManager;
+
+  constructor(options: PgpVerifierOptions = {}) {
+    this.manager = new UmdManager({
+      name: DRIVER_NAME,
+      loader: () => import('./loaders/main.js'),
+      ...options,
+    });
+  }
+
+  /**
+   * Reads keys (a keyring, binary or armored): the handler parses, the host checks every
+   * self-signature, binding, back-signature and revocation.
+   * @throws PgpError `PGP_MALFORMED`, `PGP_HANDLER_LIED`; UmdError from the manager.
+   */
+  async readKeys(input: Input, options: CallOptions = {}): Promise<Keyring> {
+    const bytes = toBytes(input);
+    return ask(this.manager, Op.KEYS, bytes, keysReply, options, (reply) => {
+      const blocks = decodeChecked(bytes, reply.blocks);
+      const keys: KeyInfo[] = [];
+      const signing: SigningKey[] = [];
+      reply.keys.forEach((description, i) => {
+        const established = establishKey(description, blocks, `reply.keys[${i}]`);
+        keys.push(established.key);
+        signing.push(...established.signing);
+      });
+      return new Keyring(keys, signing);
+    });
+  }
+
+  /** Describes the keys of `input` (as `gpg --show-keys` does). */
+  async inspectKey(input: Input, options: CallOptions = {}): Promise<KeyInfo[]> {
+    return [...(await this.readKeys(input, options)).keys];
+  }
+
+  async #keyring(keys: Keys, options: CallOptions): Promise<Keyring> {
+    if (keys instanceof Keyring) return keys;
+    return this.readKeys(keys, options);
+  }
+
+  /**
+   * Verifies a detached signature over `data`, which may be a stream: the host hashes it
+   * chunk by chunk and never holds it whole.
+   */
+  async verifyDetached(
+    data: SignedData,
+    signature: Input,
+    options: VerifyOptions,
+  ): Promise<VerifyResult> {
+    const keyring = await this.#keyring(options.keys, options);
+    const sigBytes = toBytes(signature);
+    const plans = await ask(
+      this.manager,
+      Op.SIGNATURES,
+      sigBytes,
+      signaturesReply,
+      options,
+      (reply) => {
+        const blocks = decodeChecked(sigBytes, reply.blocks);
+        return planAll(reply.signatures, blocks, keyring);
+      },
+    );
+    const signatures = await decide(plans, chunksOf(data), now(options), options.signal);
+    return { status: overall(signatures), signatures };
+  }
+
+  /** Verifies a cleartext-signed message (`-----BEGIN PGP SIGNED MESSAGE-----`). */
+  async verifyCleartext(message: Input, options: VerifyOptions): Promise<MessageResult> {
+    const keyring = await this.#keyring(options.keys, options);
+    const bytes = toBytes(message);
+    const { plans, data } = await ask(
+      this.manager,
+      Op.CLEARTEXT,
+      bytes,
+      cleartextReply,
+      options,
+      (reply) => {
+        const blocks = decodeChecked(bytes, reply.blocks);
+        const [start, end] = reply.text;
+        if (end > bytes.length) lie('reply.text', 'range past the input');
+        const signed = cleartextSigned(
+          Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start),
+        );
+        if (!signed)
+          throw new PgpError(
+            'PGP_MALFORMED',
+            'malformed input: a text line starts with an unescaped dash',
+          );
+        return { plans: planAll(reply.signatures, blocks, keyring), data: signed };
+      },
+    );
+    const signatures = await decide(plans, [data], now(options), options.signal);
+    return { status: overall(signatures), signatures, data };
+  }
+
+  /** Verifies an inline-signed message (one-pass signatures, literal data, possibly compressed). */
+  async verifyInline(message: Input, options: VerifyOptions): Promise<MessageResult> {
+    const keyring = await this.#keyring(options.keys, options);
+    const bytes = toBytes(message);
+    const { plans, data } = await ask(
+      this.manager,
+      Op.INLINE,
+      bytes,
+      inlineReply,
+      options,
+      (reply) => {
+        const blocks = decodeChecked(bytes, reply.blocks);
+        const content = spansOf(blocks, reply.literal.block, reply.literal.spans, 'reply.literal');
+        return { plans: planAll(reply.signatures, blocks, keyring), data: content };
+      },
+    );
+    const signatures = await decide(plans, [data], now(options), options.signal);
+    return { status: overall(signatures), signatures, data };
+  }
+
+  /** Stops the handler; the next call starts it again. */
+  stop(): Promise<void> {
+    return this.manager.stop();
+  }
+}
+
+function now(options: VerifyOptions): number {
+  return options.now?.getTime() ?? Date.now();
+}
+
+/** Plans each signature after finding its exact bytes in the input. */
+export function planAll(
+  sigs: SignaturePacket[],
+  blocks: readonly Buffer[],
+  keyring: Keyring,
+): SignaturePlan[] {
+  return sigs.map((sig, i) => {
+    const path = `reply.signatures[${i}]`;
+    locate(blocks, sig, encodeSignature(sig, path), path);
+    return new SignaturePlan(sig, keyring.signing);
+  });
+}
+
+/** Creates a verifier. Nothing is loaded or started before the first call. */
+export function createPgpVerifier(options: PgpVerifierOptions = {}): PgpVerifier {
+  return new PgpVerifier(options);
+}

@@ -1,0 +1,86 @@
+/** Transferable public keys (RFC 9580 section 10.1): key, user and subkey packets in order. */
+import type { KeyDescription, KeyPacket, SignaturePacket } from '../contract.js';
+import { bad } from './bad.js';
+import { b64, Cursor, keyShape, readFields } from './fields.js';
+import { type RawPacket, whole } from './packets.js';
+import { parseSignature } from './signature.js';
+
+/** Parses a key packet body (tag 6 or 14). */
+export function parseKeyPacket(bytes: Uint8Array, packet: RawPacket, block: number): KeyPacket {
+  const [start, end] = whole(packet);
+  const c = new Cursor(bytes, start, end);
+  const version = c.u(1);
+  if (version !== 4) bad(`key version ${version} is not supported`);
+  const created = c.u(4);
+  const algorithm = c.u(1);
+  const material = readFields(c, keyShape(algorithm));
+  if (c.left !== 0) bad(`key: ${c.left} bytes after the key material`);
+  return { block, at: start, tag: packet.tag as 6 | 14, version, created, algorithm, material };
+}
+
+/** Groups the packets of a keyring into transferable public keys. */
+export function parseKeys(
+  bytes: Uint8Array,
+  packets: RawPacket[],
+  block: number,
+): KeyDescription[] {
+  const keys: KeyDescription[] = [];
+  let sigs: SignaturePacket[] | undefined;
+  for (const packet of packets) {
+    const current = keys.at(-1);
+    switch (packet.tag) {
+      case 6: {
+        const key: KeyDescription = {
+          primary: parseKeyPacket(bytes, packet, block),
+          sigs: [],
+          users: [],
+          subkeys: [],
+        };
+        keys.push(key);
+        sigs = key.sigs;
+        break;
+      }
+      case 13:
+      case 17: {
+        if (!current) bad('user ID before any key');
+        const [start, end] = whole(packet);
+        const user = {
+          block,
+          at: start,
+          tag: packet.tag as 13 | 17,
+          data: b64(bytes.subarray(start, end)),
+        };
+        const entry = { user, sigs: [] };
+        current.users.push(entry);
+        sigs = entry.sigs;
+        break;
+      }
+      case 14: {
+        if (!current) bad('subkey before any key');
+        const entry = { key: parseKeyPacket(bytes, packet, block), sigs: [] };
+        current.subkeys.push(entry);
+        sigs = entry.sigs;
+        break;
+      }
+      case 2: {
+        if (!sigs) bad('signature before any key');
+        const [start, end] = whole(packet);
+        try {
+          sigs.push(parseSignature(bytes, start, end, block));
+        } catch (error) {
+          // As gpg does, a signature we cannot read (other version, unknown shape) is skipped.
+          if (!(error instanceof Error) || !/not supported/.test(error.message)) throw error;
+        }
+        break;
+      }
+      case 5:
+      case 7:
+        bad('secret key material is not accepted');
+        break;
+      default:
+        // Trust, marker and unknown packets carry nothing a verifier needs.
+        break;
+    }
+  }
+  return keys;
+}

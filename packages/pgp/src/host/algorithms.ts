@@ -1,0 +1,74 @@
+/** The algorithm numbers of RFC 9580 (sections 9.1 to 9.5) the host knows by name. */
+
+/** Hash algorithms: node:crypto name, digest length, PKCS#1 DigestInfo prefix (hex). */
+export const HASHES: Record<number, { name: string; node: string; length: number; info: string }> =
+  {
+    2: { name: 'SHA1', node: 'sha1', length: 20, info: '3021300906052b0e03021a05000414' },
+    3: { name: 'RIPEMD160', node: 'ripemd160', length: 20, info: '3021300906052b2403020105000414' },
+    8: {
+      name: 'SHA256',
+      node: 'sha256',
+      length: 32,
+      info: '3031300d060960864801650304020105000420',
+    },
+    9: {
+      name: 'SHA384',
+      node: 'sha384',
+      length: 48,
+      info: '3041300d060960864801650304020205000430',
+    },
+    10: {
+      name: 'SHA512',
+      node: 'sha512',
+      length: 64,
+      info: '3051300d060960864801650304020305000440',
+    },
+    11: {
+      name: 'SHA224',
+      node: 'sha224',
+      length: 28,
+      info: '302d300d06096086480165030402040500041c',
+    },
+    12: {
+      name: 'SHA3-256',
+      node: 'sha3-256',
+      length: 32,
+      info: '3031300d060960864801650304020805000420',
+    },
+    14: {
+      name: 'SHA3-512',
+      node: 'sha3-512',
+      length: 64,
+      info: '3051300d060960864801650304020a05000440',
+    },
+  };
+
+/** Public-key algorithm names. */
+export const PK_NAMES: Record<number, string> = {
+  1: 'RSA',
+  2: 'RSA (encrypt only)',
+  3: 'RSA (sign only)',
+  16: 'Elgamal',
+  17: 'DSA',
+  18: 'ECDH',
+  19: 'ECDSA',
+  22: 'EdDSA',
+  25: 'X25519',
+  26: 'X448',
+  27: 'Ed25519',
+  28: 'Ed448',
+};
+
+/** Curves by OID (hex): name, JWK curve, field size in bytes. */
+export const CURVES: Record<string, { name: string; jwk: string; size: number }> = {
+  '2a8648ce3d030107': { name: 'nistp256', jwk: 'P-256', size: 32 },
+  '2b81040022': { name: 'nistp384', jwk: 'P-384', size: 48 },
+  '2b81040023': { name: 'nistp521', jwk: 'P-521', size: 66 },
+  '2b06010401da470f01': { name: 'ed25519', jwk: 'Ed25519', size: 32 },
+  '2b6571': { name: 'ed448', jwk: 'Ed448', size: 57 },
+  '2b060104019755010501': { name: 'cv25519', jwk: 'X25519', size: 32 },
+  '2b656f': { name: 'cv448', jwk: 'X448', size: 56 },
+  '2b2403030208010107': { name: 'brainpoolP256r1', jwk: '', size: 32 },
+  '2b240303020801010b': { name: 'brainpoolP384r1', jwk: '', size: 48 },
+  '2b240303020801010d': { name: 'brainpoolP512r1', jwk: '', size: 64 },
+};

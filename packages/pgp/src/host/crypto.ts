@@ -1,0 +1,207 @@
+/**
+ * Signature verification with node:crypto: key import (JWK) and the hash of a signature,
+ * which the host computes itself over the signed data and the v4 trailer (RFC 9580 5.2.4).
+ */
+import {
+  constants,
+  createHash,
+  createPublicKey,
+  createVerify,
+  type Hash,
+  type KeyObject,
+  publicDecrypt,
+  verify,
+  type Verify,
+} from 'node:crypto';
+import type { Field, SignaturePacket } from '../contract.js';
+import { CURVES, HASHES } from './algorithms.js';
+
+/** A public key as node:crypto holds it, or why it cannot be used. */
+export interface ImportedKey {
+  /** Key size in bits (RSA modulus, curve field). */
+  bits: number;
+  /** The curve name as gpg prints it, for EC keys. */
+  curve?: string;
+  /** The key, when node:crypto can verify with it. */
+  key?: KeyObject;
+  /** Why it cannot be used to verify, when it cannot. */
+  unsupported?: string;
+}
+
+const bytesOf = (field: Field | undefined): Buffer | undefined => {
+  if (!field) return undefined;
+  if ('mpi' in field) return Buffer.from(field.mpi.data, 'base64');
+  if ('raw' in field) return Buffer.from(field.raw, 'base64');
+  if ('oid' in field) return Buffer.from(field.oid, 'base64');
+  return Buffer.from(field.short, 'base64');
+};
+
+const bitsOf = (field: Field | undefined): number => (field && 'mpi' in field ? field.mpi.bits : 0);
+
+const url = (bytes: Buffer): string => bytes.toString('base64url');
+
+function strip(bytes: Buffer): Buffer {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return bytes.subarray(i);
+}
+
+function pad(bytes: Buffer, size: number): Buffer | undefined {
+  const s = strip(bytes);
+  if (s.length > size) return undefined;
+  return Buffer.concat([Buffer.alloc(size - s.length), s]);
+}
+
+function jwk(jwk: Record<string, string>): KeyObject {
+  return createPublicKey({ key: jwk, format: 'jwk' });
+}
+
+/** Imports key material (fields in stored order) of `algorithm`. */
+export function importKey(algorithm: number, material: Field[]): ImportedKey {
+  try {
+    if (algorithm === 1 || algorithm === 2 || algorithm === 3) {
+      const [n, e] = [bytesOf(material[0]), bytesOf(material[1])];
+      const bits = bitsOf(material[0]);
+      if (!n || !e) return { bits, unsupported: 'RSA key without n or e' };
+      if (algorithm === 2) return { bits, unsupported: 'RSA encrypt-only key' };
+      return { bits, key: jwk({ kty: 'RSA', n: url(strip(n)), e: url(strip(e)) }) };
+    }
+    if (algorithm === 27 || algorithm === 28) {
+      const x = bytesOf(material[0]) as Buffer;
+      const crv = algorithm === 27 ? 'Ed25519' : 'Ed448';
+      return {
+        bits: algorithm === 27 ? 255 : 448,
+        curve: crv.toLowerCase(),
+        key: jwk({ kty: 'OKP', crv, x: url(x) }),
+      };
+    }
+    if (algorithm === 18 || algorithm === 19 || algorithm === 22) {
+      const oid = (bytesOf(material[0]) as Buffer).toString('hex');
+      const curve = CURVES[oid];
+      if (!curve) return { bits: 0, unsupported: `curve OID ${oid} is not known` };
+      const bits =
+        curve.jwk === 'Ed25519'
+          ? 255
+          : curve.jwk === 'Ed448'
+            ? 448
+            : curve.size === 66
+              ? 521
+              : curve.size * 8;
+      const info = { bits, curve: curve.name };
+      if (algorithm === 18) return { ...info, unsupported: 'ECDH is for encryption' };
+      const point = bytesOf(material[1]) as Buffer;
+      if (algorithm === 22) {
+        if (curve.jwk !== 'Ed25519') return { ...info, unsupported: `EdDSA on ${curve.name}` };
+        if (point.length !== 33 || point[0] !== 0x40)
+          return { ...info, unsupported: 'bad EdDSA point' };
+        return { ...info, key: jwk({ kty: 'OKP', crv: 'Ed25519', x: url(point.subarray(1)) }) };
+      }
+      if (!curve.jwk.startsWith('P-')) return { ...info, unsupported: `ECDSA on ${curve.name}` };
+      if (point.length !== 1 + 2 * curve.size || point[0] !== 4)
+        return { ...info, unsupported: 'bad EC point' };
+      const x = url(point.subarray(1, 1 + curve.size));
+      const y = url(point.subarray(1 + curve.size));
+      return { ...info, key: jwk({ kty: 'EC', crv: curve.jwk, x, y }) };
+    }
+    return {
+      bits: bitsOf(material[0]),
+      unsupported: `public-key algorithm ${algorithm} is not supported`,
+    };
+  } catch (error) {
+    return { bits: 0, unsupported: `key rejected by node:crypto: ${(error as Error).message}` };
+  }
+}
+
+/** The hash of one signature in progress: feed the signed data, then check it. */
+export class SignatureHash {
+  readonly #hash: Hash;
+  readonly #verify: Verify | undefined;
+  readonly #algorithm: (typeof HASHES)[number];
+
+  /** @throws Error when the hash algorithm is not one node:crypto offers here. */
+  constructor(readonly sig: SignaturePacket) {
+    const algorithm = HASHES[sig.hashAlgorithm];
+    if (!algorithm) throw new Error(`hash algorithm ${sig.hashAlgorithm} is not supported`);
+    this.#algorithm = algorithm;
+    this.#hash = createHash(algorithm.node);
+    // ECDSA in node:crypto hashes the message itself: a second hash beside ours.
+    this.#verify = sig.pkAlgorithm === 19 ? createVerify(algorithm.node) : undefined;
+  }
+
+  /** Feeds signed bytes (already canonical for text signatures). */
+  update(chunk: Uint8Array): void {
+    this.#hash.update(chunk);
+    this.#verify?.update(chunk);
+  }
+
+  /**
+   * Hashes the signature's hashed part and trailer, and verifies with `key`. True only when
+   * the left 16 bits and the signature both match.
+   */
+  check(hashedPart: Buffer, key: ImportedKey): boolean {
+    const trailer = Buffer.alloc(6);
+    trailer[0] = 4;
+    trailer[1] = 0xff;
+    trailer.writeUInt32BE(hashedPart.length, 2);
+    this.update(hashedPart);
+    this.update(trailer);
+    const digest = this.#hash.digest();
+    if (!digest.subarray(0, 2).equals(Buffer.from(this.sig.left16, 'base64'))) return false;
+    if (!key.key) return false;
+    return verifyValues(this.sig, key.key, digest, this.#algorithm.info, this.#verify);
+  }
+}
+
+function verifyValues(
+  sig: SignaturePacket,
+  key: KeyObject,
+  digest: Buffer,
+  info: string,
+  ecdsa?: Verify,
+): boolean {
+  const values = sig.values.map(bytesOf) as Buffer[];
+  try {
+    switch (sig.pkAlgorithm) {
+      case 1:
+      case 3: {
+        if (key.asymmetricKeyType !== 'rsa' || values.length !== 1) return false;
+        const size = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+        const s = pad(values[0] as Buffer, size);
+        if (!s) return false;
+        const recovered = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, s);
+        return recovered.equals(Buffer.concat([Buffer.from(info, 'hex'), digest]));
+      }
+      case 22:
+      case 27:
+      case 28: {
+        const type = key.asymmetricKeyType;
+        const size = type === 'ed25519' ? 32 : type === 'ed448' ? 57 : 0;
+        if (size === 0) return false;
+        if (sig.pkAlgorithm === 22 && type !== 'ed25519') return false;
+        const raw =
+          sig.pkAlgorithm === 22
+            ? Buffer.concat([
+                pad(values[0] as Buffer, 32) ?? Buffer.alloc(0),
+                pad(values[1] as Buffer, 32) ?? Buffer.alloc(0),
+              ])
+            : (values[0] as Buffer);
+        if (raw.length !== 2 * size) return false;
+        return verify(null, digest, key, raw);
+      }
+      case 19: {
+        if (key.asymmetricKeyType !== 'ec' || !ecdsa || values.length !== 2) return false;
+        const curve = key.asymmetricKeyDetails?.namedCurve;
+        const size =
+          curve === 'prime256v1' ? 32 : curve === 'secp384r1' ? 48 : curve === 'secp521r1' ? 66 : 0;
+        const r = pad(values[0] as Buffer, size);
+        const s = pad(values[1] as Buffer, size);
+        if (!r || !s || size === 0) return false;
+        return ecdsa.verify({ key, dsaEncoding: 'ieee-p1363' }, Buffer.concat([r, s]));
+      }
+      default:
+        return false;
+    }
+  } catch {
+    return false;
+  }
+}

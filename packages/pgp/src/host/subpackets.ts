@@ -1,0 +1,63 @@
+/**
+ * The facts the host reads from a signature's hashed subpackets (RFC 9580 5.2.3.7): fixed-size
+ * fields, each length-checked. The unhashed area is read for the issuer hint only.
+ */
+import type { SignaturePacket, Subpacket } from '../contract.js';
+
+/** What a signature says about itself and its key, from its hashed area. */
+export interface SignatureFacts {
+  created?: number;
+  /** Seconds after `created` when the signature expires (0: never). */
+  expiresAfter?: number;
+  /** Seconds after the key's creation when the key expires (0: never). */
+  keyExpiresAfter?: number;
+  keyFlags?: number;
+  primaryUserId?: boolean;
+  /** Issuer key ID (hex, upper case) from either area: a hint for finding the key. */
+  issuerKeyId?: string;
+  /** Issuer fingerprint (hex, upper case) from either area: a hint for finding the key. */
+  issuerFingerprint?: string;
+  revocationReason?: { code: number; text: string };
+  /** The embedded signature (a primary key binding), if any, from the hashed area. */
+  embedded?: SignaturePacket;
+  /** A critical subpacket this host does not know: the signature must be ignored. */
+  unknownCritical?: number;
+}
+
+const KNOWN = new Set([
+  2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
+  35, 37, 38, 39,
+]);
+
+const u32 = (data: Buffer): number | undefined =>
+  data.length === 4 ? data.readUInt32BE(0) : undefined;
+
+/** Reads the facts of `sig`. A field of the wrong size is left out, as if absent. */
+export function factsOf(sig: SignaturePacket): SignatureFacts {
+  const facts: SignatureFacts = {};
+  const read = (sub: Subpacket, hashed: boolean): void => {
+    const data = Buffer.from(sub.data, 'base64');
+    const type = sub.type & 0x7f;
+    if (type === 16 && data.length === 8) facts.issuerKeyId ??= data.toString('hex').toUpperCase();
+    if (type === 33 && data.length === 21 && data[0] === 4) {
+      facts.issuerFingerprint ??= data.subarray(1).toString('hex').toUpperCase();
+    }
+    if (!hashed) return;
+    if (!KNOWN.has(type) && sub.type & 0x80) facts.unknownCritical ??= type;
+    if (type === 2) facts.created = u32(data);
+    if (type === 3) facts.expiresAfter = u32(data);
+    if (type === 9) facts.keyExpiresAfter = u32(data);
+    if (type === 27 && data.length >= 1) facts.keyFlags = data[0];
+    if (type === 25 && data.length === 1) facts.primaryUserId = data[0] !== 0;
+    if (type === 29 && data.length >= 1) {
+      facts.revocationReason = { code: data[0] as number, text: data.subarray(1).toString('utf8') };
+    }
+    if (type === 32 && sub.embedded) facts.embedded = sub.embedded;
+  };
+  for (const sub of sig.hashed) read(sub, true);
+  for (const sub of sig.unhashed) read(sub, false);
+  // The embedded back-signature of gpg sits in the unhashed area: it is signed by itself.
+  for (const sub of sig.unhashed)
+    if ((sub.type & 0x7f) === 32 && sub.embedded) facts.embedded ??= sub.embedded;
+  return facts;
+}
