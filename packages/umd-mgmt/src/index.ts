@@ -14,6 +14,7 @@ export {
   type UmdManagerStats,
 } from './manager/umd-manager.js';
 export type { TransportOptions, UmdManagerOptions } from './manager/manager-options.js';
+export type { ManagerRequestOptions } from './manager/request-options.js';
 export type { RestartBudgetOptions } from './manager/restart-budget.js';
 export type { LatencySummary } from './manager/latency-stats.js';
 export type { SandboxOptions } from './process/node-flags.js';

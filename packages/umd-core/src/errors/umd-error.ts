@@ -33,6 +33,8 @@ export const UmdErrorCode = {
   QUEUE_FULL: 'UMD_QUEUE_FULL',
   /** The manager was stopped (or is stopping) while the request was pending or queued. */
   STOPPED: 'UMD_STOPPED',
+  /** A reply did not decode or failed validation against the driver's contract; the handler that sent it was killed. */
+  INVALID_REPLY: 'UMD_INVALID_REPLY',
   /** A caller passed an argument the API cannot accept (wrong type, out of range). */
   INVALID_ARGUMENT: 'UMD_INVALID_ARGUMENT',
 } as const;

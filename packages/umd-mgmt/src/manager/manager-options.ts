@@ -38,6 +38,12 @@ export interface UmdManagerOptions {
   startTimeoutMs?: number;
   /** Default per-request timeout, counted from the call, queueing and start included (30000 ms; `Infinity` for none). A request timing out while the handler has it kills the handler. */
   requestTimeoutMs?: number;
+  /**
+   * Stop the handler once it has had no request for this many milliseconds; the next request
+   * starts it again, as the kernel loads a module on demand (off: unset or `Infinity`). An idle
+   * stop is deliberate: it emits `idle` and `exit` (`expected: true`), and clears the restart budget.
+   */
+  idleTimeoutMs?: number;
   /** At most `maxStarts` handler starts within `windowMs`, then `UMD_CRASH_LOOP` ({ maxStarts: 10, windowMs: 60000 }). */
   restartBudget?: RestartBudgetOptions;
   /** Grace period of each `stop()` step: after closing stdin, after SIGTERM (2000 ms). */
@@ -128,6 +134,13 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
     'requestTimeoutMs must be positive',
   );
   if (resolved.requestTimeoutMs === Infinity) resolved.requestTimeoutMs = undefined;
+  if (resolved.idleTimeoutMs !== undefined) {
+    check(
+      nonNegative(resolved.idleTimeoutMs) && resolved.idleTimeoutMs > 0,
+      'idleTimeoutMs must be positive',
+    );
+    if (resolved.idleTimeoutMs === Infinity) resolved.idleTimeoutMs = undefined;
+  }
   check(
     positiveInt(resolved.restartBudget.maxStarts) && nonNegative(resolved.restartBudget.windowMs),
     'restartBudget needs a positive integer maxStarts and a windowMs >= 0',

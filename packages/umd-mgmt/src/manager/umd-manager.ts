@@ -13,13 +13,16 @@ import type { HandlerSession, Loader } from '../loader/loader-types.js';
 import { type ExitInfo, HandlerProcess } from '../process/handler-process.js';
 import { debug } from '../observability/debug-log.js';
 import { channels } from '../observability/diagnostics.js';
+import { abortError, timeoutIfSignalTimedOut } from './abort-reason.js';
 import { DeadlineWatchdog } from './deadline-watchdog.js';
+import { IdleTimer } from './idle-timer.js';
 import { LatencyRecorder, type LatencySummary } from './latency-stats.js';
 import {
   type ResolvedManagerOptions,
   resolveManagerOptions,
   type UmdManagerOptions,
 } from './manager-options.js';
+import type { ManagerRequestOptions } from './request-options.js';
 import { RestartBudget } from './restart-budget.js';
 import { SlotQueue } from './slot-queue.js';
 
@@ -83,6 +86,7 @@ export interface UmdManagerEvents {
   restart: [{ pid: number; previousPid: number | undefined }];
   stderr: [line: string, pid: number];
   error: [error: UmdError];
+  idle: [{ pid: number }];
 }
 
 /** One handler generation: a process, its channel, and what the manager knows about it. */
@@ -110,12 +114,6 @@ const REQUEST_LEVEL = new Set<string>([
   UmdErrorCode.TOO_LARGE,
   UmdErrorCode.INVALID_ARGUMENT,
 ]);
-
-function abortError(signal: AbortSignal): UmdError {
-  return isUmdError(signal.reason)
-    ? signal.reason
-    : new UmdError(UmdErrorCode.ABORTED, 'request aborted', { cause: signal.reason });
-}
 
 /** Rejects when `signal` aborts; never resolves. */
 function whenAborted(signal: AbortSignal): Promise<never> {
@@ -152,6 +150,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #lastPid: number | undefined;
   #lastEndedInFault = false;
   #pending = 0;
+  readonly #idle: IdleTimer | undefined;
   #stats = {
     starts: 0,
     restarts: 0,
@@ -168,6 +167,13 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     this.#options = resolveManagerOptions(options);
     this.#slots = new SlotQueue(this.#options.maxInFlight, Infinity);
     this.#budget = new RestartBudget(this.#options.restartBudget);
+    const idleMs = this.#options.idleTimeoutMs;
+    this.#idle = idleMs === undefined ? undefined : new IdleTimer(idleMs, () => this.#retireIdle());
+  }
+
+  /** `await using manager = new UmdManager(...)`: {@link UmdManager.stop} when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   /** Current lifecycle state. */
@@ -190,7 +196,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
    * first if needed. Rejects with a {@link UmdError}; see the README for every code.
    * `options.replyInto` reads a reply that fits into your buffer instead of a fresh one (see `ReplyOptions`).
    */
-  request(payload: Uint8Array, options: ReplyOptions = {}): Promise<Uint8Array> {
+  request(payload: Uint8Array, options: ManagerRequestOptions = {}): Promise<Uint8Array> {
     return this.#submit(payload, -1, options);
   }
 
@@ -201,7 +207,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   requestRaw(
     payload: Uint8Array,
     replyLength: number,
-    options: ReplyOptions = {},
+    options: ManagerRequestOptions = {},
   ): Promise<Uint8Array> {
     if (!Number.isInteger(replyLength) || replyLength < 0) {
       return Promise.reject(
@@ -222,7 +228,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       const starting = this.#ensureRunning();
       await (options.signal ? Promise.race([starting, whenAborted(options.signal)]) : starting);
     } catch (error) {
-      throw options.signal?.aborted ? abortError(options.signal) : error;
+      throw options.signal?.aborted ? abortError(options.signal, this.#options.name) : error;
     }
   }
 
@@ -303,7 +309,11 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
 
   // ---- request path -------------------------------------------------------------------
 
-  #submit(payload: Uint8Array, replyLength: number, options: ReplyOptions): Promise<Uint8Array> {
+  #submit(
+    payload: Uint8Array,
+    replyLength: number,
+    options: ManagerRequestOptions,
+  ): Promise<Uint8Array> {
     if (!(payload instanceof Uint8Array)) {
       return Promise.reject(
         new UmdError(
@@ -314,7 +324,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     }
     if (this.#isStopping()) return Promise.reject(this.#stoppedError());
     const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) return Promise.reject(abortError(signal, this.#options.name));
     if (this.#pending >= this.#options.maxInFlight + this.#options.maxQueue) {
       return Promise.reject(
         new UmdError(
@@ -381,7 +391,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   async #submitSlow(
     payload: Uint8Array,
     replyLength: number,
-    options: ReplyOptions,
+    options: ManagerRequestOptions,
     explicitTimeoutMs: number | undefined,
     deadline: number | undefined,
     t0: number,
@@ -389,7 +399,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     const signal = options.signal;
     const timeoutMs = explicitTimeoutMs ?? (deadline === undefined ? undefined : deadline - t0);
     const wait = new AbortController();
-    const onAbort = () => wait.abort(abortError(signal!));
+    const onAbort = () => wait.abort(abortError(signal!, this.#options.name));
     signal?.addEventListener('abort', onAbort, { once: true });
     const timer =
       timeoutMs === undefined
@@ -466,7 +476,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     h: ActiveHandler,
     payload: Uint8Array,
     replyLength: number,
-    callerOptions: ReplyOptions,
+    callerOptions: ManagerRequestOptions,
     timeoutMs: number | undefined,
     deadline: number | undefined,
     t0: number,
@@ -481,15 +491,12 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       replyLength >= 0
         ? (h.channel as RawChannel).exchange(payload, replyLength, options)
         : (h.channel as FramedChannel).request(payload, options);
+    const check = callerOptions.checkReply;
     return sent.then(
       (reply) => {
         if (watched) h.watchdog.unwatch(watched);
-        this.#slots.release();
-        if (h.blobPending) {
-          h.blobPending = false;
-          void h.process.removeBlob();
-        }
-        this.#replied(payload, reply, t0);
+        if (check !== undefined) return this.#checked(h, payload, reply, check, t0);
+        this.#succeeded(h, payload, reply, t0);
         return reply;
       },
       (error: unknown) => {
@@ -511,9 +518,43 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         const report = this.#classify(h, error);
         this.#slots.release();
         this.#failed(payload, error, t0);
-        return report.then((e) => Promise.reject(e));
+        return report.then((e) => Promise.reject(timeoutIfSignalTimedOut(e, signal)));
       },
     );
+  }
+
+  #succeeded(h: ActiveHandler, payload: Uint8Array, reply: Uint8Array, t0: number): void {
+    this.#slots.release();
+    if (h.blobPending) {
+      h.blobPending = false;
+      void h.process.removeBlob();
+    }
+    this.#replied(payload, reply, t0);
+  }
+
+  /** Runs the caller's `checkReply`; a reply it refuses is the handler's fault (fail-stop). */
+  async #checked(
+    h: ActiveHandler,
+    payload: Uint8Array,
+    reply: Uint8Array,
+    check: (reply: Uint8Array) => unknown,
+    t0: number,
+  ): Promise<Uint8Array> {
+    try {
+      await check(reply);
+    } catch (cause) {
+      const err = new UmdError(
+        UmdErrorCode.INVALID_REPLY,
+        `${this.#options.name}: handler (pid ${h.process.pid}) sent an invalid reply: ${(cause as Error)?.message}`,
+        { cause, handlerName: this.#options.name, pid: h.process.pid },
+      );
+      this.#fault(h, err);
+      this.#slots.release();
+      this.#failed(payload, err, t0);
+      throw await this.#withExitDetails(h, err);
+    }
+    this.#succeeded(h, payload, reply, t0);
+    return reply;
   }
 
   /**
@@ -558,6 +599,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     const keep =
       err.code === UmdErrorCode.TIMEOUT ||
       err.code === UmdErrorCode.PROTOCOL ||
+      err.code === UmdErrorCode.INVALID_REPLY ||
       err.code === UmdErrorCode.ABORTED;
     const code = keep ? err.code : UmdErrorCode.HANDLER_EXITED;
     const message = keep
@@ -695,7 +737,10 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       this.#startingHandler = undefined;
       this.#handler = h;
       this.#state = 'running';
-      if (this.#pending === 0) proc.setReferenced(false);
+      if (this.#pending === 0) {
+        proc.setReferenced(false);
+        this.#idle?.idle();
+      }
       debug('%s: handler pid %d ready', name, proc.pid);
       if (channels.ready.hasSubscribers)
         channels.ready.publish({ manager: name, pid: proc.pid, hello: h.hello });
@@ -921,6 +966,30 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     }
   }
 
+  /**
+   * `idleTimeoutMs` passed without a request: stop the handler in the background (as `stop()`
+   * does, without failing anything: nothing is pending). A request arriving meanwhile starts
+   * a fresh handler. Deliberate, so the restart budget is cleared as by `stop()`.
+   */
+  #retireIdle(): void {
+    const h = this.#handler;
+    if (h === undefined || !h.ready || h.faulted || this.#pending > 0 || this.#isStopping()) return;
+    this.#handler = undefined;
+    this.#state = 'stopped';
+    h.expected = true;
+    h.watchdog.clear();
+    h.channel.close(this.#stoppedError());
+    this.#budget.reset();
+    debug(
+      '%s: handler pid %d idle for %d ms, stopping it',
+      this.#options.name,
+      h.process.pid,
+      this.#options.idleTimeoutMs,
+    );
+    this.emit('idle', { pid: h.process.pid });
+    void h.process.stop(this.#options.stopGraceMs);
+  }
+
   #reportError(error: UmdError): void {
     if (channels.error.hasSubscribers)
       channels.error.publish({ manager: this.#options.name, error });
@@ -942,6 +1011,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #pendingChanged(delta: 1 | -1): void {
     this.#pending += delta;
     if (this.#pending === 0 || (delta === 1 && this.#pending === 1)) {
+      if (this.#pending === 0) this.#idle?.idle();
+      else this.#idle?.busy();
       const proc = (this.#handler ?? this.#startingHandler)?.process;
       proc?.setReferenced(this.#pending > 0);
     }

@@ -1,0 +1,135 @@
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { UmdManager } from '../src/index.js';
+import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+import { isAlive, waitForDeath } from './helpers/process-table.js';
+
+describe('await using', () => {
+  it('stops the handler when the scope ends', async () => {
+    let pid: number | undefined;
+    let manager: UmdManager | undefined;
+    {
+      await using m = new UmdManager({ name: 'scoped', loader: fixtureLoader('echo') });
+      manager = m;
+      expect(str(await m.request(text('hi')))).toBe('hi');
+      pid = m.pid;
+      expect(isAlive(pid!)).toBe(true);
+    }
+    expect(manager.state).toBe('stopped');
+    expect(manager.pid).toBeUndefined();
+    expect(isAlive(pid!)).toBe(false);
+  });
+});
+
+describe('a signal that times out', () => {
+  it('AbortSignal.timeout() at the handler is UMD_TIMEOUT; the framed handler is kept', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.start();
+    const pid = m.pid;
+    const error = await rejection(
+      m.request(text('sleep:400'), { signal: AbortSignal.timeout(100) }),
+    );
+    expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    expect((error.cause as Error).name).toBe('UmdError'); // the channel's abort, kept as cause
+    expect(str(await m.request(text('after')))).toBe('after');
+    expect(m.pid).toBe(pid);
+  });
+
+  it('a signal aborted with a TimeoutError while the request waits is UMD_TIMEOUT', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const busy = m.request(text('sleep:300'));
+    const controller = new AbortController();
+    const queued = m.request(text('queued'), { signal: controller.signal });
+    setTimeout(() => controller.abort(new DOMException('too slow', 'TimeoutError')), 50);
+    expect(await rejection(queued)).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    expect(str(await busy)).toBe('slept');
+  });
+
+  it('an already timed-out signal is refused at once with UMD_TIMEOUT, a plain abort stays UMD_ABORTED', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const expired = AbortSignal.timeout(1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await rejection(m.request(text('x'), { signal: expired }))).toMatchObject({
+      code: 'UMD_TIMEOUT',
+    });
+    expect(await rejection(m.request(text('x'), { signal: AbortSignal.abort() }))).toMatchObject({
+      code: 'UMD_ABORTED',
+    });
+    const controller = new AbortController();
+    const hung = m.request(text('hang:'), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    expect(await rejection(hung)).toMatchObject({ code: 'UMD_ABORTED' });
+  });
+
+  it('raw mode: a timed-out signal kills the handler (the stream is poisoned) and says UMD_TIMEOUT', async () => {
+    const m = managed({ loader: fixtureLoader('raw') });
+    await m.start();
+    const pid = m.pid!;
+    // The raw fixture reads 8-byte requests: a 4-byte one leaves it waiting, never answering.
+    const error = await rejection(
+      m.requestRaw(text('ping'), 16, { signal: AbortSignal.timeout(100) }),
+    );
+    expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, pid });
+    expect(await waitForDeath(pid)).toBe(true);
+  });
+});
+
+describe('idle timeout', () => {
+  it('stops an idle handler and starts a fresh one on the next request', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), idleTimeoutMs: 150 });
+    const idles: number[] = [];
+    m.on('idle', ({ pid }) => idles.push(pid));
+    expect(str(await m.request(text('one')))).toBe('one');
+    const first = m.pid!;
+    // Busy for longer than the idle timeout: requests keep it alive.
+    for (let i = 0; i < 6; i++) {
+      await m.request(text('sleep:50'));
+      expect(m.pid).toBe(first);
+    }
+    const [exit] = await once(m, 'exit');
+    expect(exit).toMatchObject({ pid: first, expected: true });
+    expect(idles).toEqual([first]);
+    expect(m.state).toBe('stopped');
+    expect(await waitForDeath(first)).toBe(true);
+    expect(str(await m.request(text('two')))).toBe('two');
+    expect(m.pid).not.toBe(first);
+    expect(m.stats()).toMatchObject({ starts: 2, restarts: 0, failures: 0 });
+  });
+
+  it('is off by default', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.request(text('one'));
+    const pid = m.pid;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(m.pid).toBe(pid);
+    expect(m.state).toBe('running');
+  });
+
+  it('refuses a bad idleTimeoutMs', () => {
+    for (const idleTimeoutMs of [0, -1, Number.NaN]) {
+      expect(
+        () => new UmdManager({ name: 'x', loader: fixtureLoader('echo'), idleTimeoutMs }),
+      ).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
+    }
+  });
+});
+
+describe('checkReply', () => {
+  it('a refused reply is UMD_INVALID_REPLY and kills that handler; the next request gets a fresh one', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.start();
+    const pid = m.pid!;
+    const error = await rejection(
+      m.request(text('lie'), {
+        checkReply: (reply) => {
+          if (str(reply) === 'lie') throw new Error('not the truth');
+        },
+      }),
+    );
+    expect(error).toMatchObject({ code: 'UMD_INVALID_REPLY', pid, signal: 'SIGKILL' });
+    expect(String(error.message)).toContain('not the truth');
+    expect(await waitForDeath(pid)).toBe(true);
+    expect(str(await m.request(text('next'), { checkReply: async () => {} }))).toBe('next');
+    expect(m.pid).not.toBe(pid);
+  });
+});
