@@ -1,7 +1,8 @@
 /**
  * `@umd/mgmt`: the management API of umd. A {@link UmdManager} lazily imports a driver's
  * loader, starts its handler process from a verified blob, serializes requests, and turns
- * every fault into a typed `UmdError`. {@link defineLoader} declares the blob a driver ships.
+ * every fault into a typed `UmdError`. {@link UmdPool} runs several handlers of one loader.
+ * {@link defineLoader} declares the blob a driver ships.
  * @packageDocumentation
  */
 export { defineLoader, isLoader } from './loader/define-loader.js';
@@ -14,6 +15,8 @@ export {
   type UmdManagerStats,
 } from './manager/umd-manager.js';
 export type { TransportOptions, UmdManagerOptions } from './manager/manager-options.js';
+export { UmdPool, type UmdPoolEvents, type UmdPoolOptions } from './pool/umd-pool.js';
+export type { UmdPoolStats, UmdPoolTotals } from './pool/pool-stats.js';
 export type { ManagerRequestOptions } from './manager/request-options.js';
 export type { RestartBudgetOptions } from './manager/restart-budget.js';
 export type { LatencySummary } from './manager/latency-stats.js';

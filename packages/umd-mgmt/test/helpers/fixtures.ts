@@ -8,6 +8,8 @@ import {
   type Loader,
   UmdManager,
   type UmdManagerOptions,
+  UmdPool,
+  type UmdPoolOptions,
 } from '../../src/index.js';
 import { descendantsOf, groupMembers, processTable } from './process-table.js';
 
@@ -47,6 +49,16 @@ export function managed(
   return manager;
 }
 
+const pools: UmdPool[] = [];
+
+/** A pool that is stopped after the test, and whose handler pids are checked to be gone. */
+export function pooled(options: Partial<UmdPoolOptions> & Pick<UmdPoolOptions, 'loader'>): UmdPool {
+  const pool = new UmdPool({ name: 'test', ...options });
+  pool.on('start', ({ pid }) => pids.add(pid));
+  pools.push(pool);
+  return pool;
+}
+
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -64,7 +76,10 @@ export async function rejection(
 
 // After every test: stop what the test made, then look at the real process table.
 afterEach(async () => {
-  await Promise.all(managers.splice(0).map((m) => m.stop({ graceMs: 200 })));
+  await Promise.all([
+    ...managers.splice(0).map((m) => m.stop({ graceMs: 200 })),
+    ...pools.splice(0).map((p) => p.stop({ graceMs: 200 })),
+  ]);
   const table = processTable();
   const children = descendantsOf(process.pid, table);
   const groups = [...pids].flatMap((pgid) => groupMembers(pgid, table));

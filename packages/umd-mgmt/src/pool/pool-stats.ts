@@ -1,0 +1,66 @@
+import type { LatencySummary } from '../manager/latency-stats.js';
+import type { UmdManagerStats } from '../manager/umd-manager.js';
+
+/** Totals of a pool: counters summed over its instances, requests and latency as callers saw them. */
+export interface UmdPoolTotals {
+  /** Handler processes spawned, over all instances. */
+  starts: number;
+  /** Starts that replaced a failed handler, over all instances. */
+  restarts: number;
+  /** Requests the pool accepted (not counting those refused at once). */
+  requests: number;
+  /** Requests that got a reply. */
+  replies: number;
+  /** Requests that ended in an error (including those that timed out in the pool's queue). */
+  failures: number;
+  /** Requests at handlers, over all instances. */
+  inFlight: number;
+  /** Requests waiting: in the pool's queue, or at an instance whose handler is starting. */
+  queued: number;
+  /** Request payload bytes sent to handlers. */
+  bytesSent: number;
+  /** Reply payload bytes received from handlers. */
+  bytesReceived: number;
+  /** Call to reply of the most recent successful requests, the pool's queue included. */
+  latency: LatencySummary;
+}
+
+/** What `UmdPool.stats()` returns. */
+export interface UmdPoolStats {
+  /** Number of instances (handler process slots) of the pool. */
+  size: number;
+  /** Instances whose handler is running. */
+  running: number;
+  /** The pool as a whole. */
+  total: UmdPoolTotals;
+  /** Each instance's own manager stats, by index. */
+  instances: UmdManagerStats[];
+}
+
+/** Sums the instances' counters; the caller-side counters come from the pool itself. */
+export function poolStats(
+  instances: UmdManagerStats[],
+  own: { requests: number; replies: number; failures: number; queued: number },
+  latency: LatencySummary,
+): UmdPoolStats {
+  const sum = (
+    key: 'starts' | 'restarts' | 'inFlight' | 'queued' | 'bytesSent' | 'bytesReceived',
+  ) => instances.reduce((n, s) => n + s[key], 0);
+  return {
+    size: instances.length,
+    running: instances.filter((s) => s.state === 'running').length,
+    total: {
+      starts: sum('starts'),
+      restarts: sum('restarts'),
+      requests: own.requests,
+      replies: own.replies,
+      failures: own.failures,
+      inFlight: sum('inFlight'),
+      queued: own.queued + sum('queued'),
+      bytesSent: sum('bytesSent'),
+      bytesReceived: sum('bytesReceived'),
+      latency,
+    },
+    instances,
+  };
+}
