@@ -4,4 +4,5 @@ export default packageConfig({
   index: 'src/index.ts',
   handler: 'src/handler.ts',
   testing: 'src/testing.ts',
+  cli: 'src/cli.ts',
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, killHandler } from './helpers.js';
 import { loadVectors } from './vectors/replay.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../bin/bpfilter.js', import.meta.url));
 
 /** Runs the built CLI: exit code, stdout, stderr. */
 function bpfilter(
@@ -39,16 +39,55 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('bpfilter CLI, one-shot (no service)', () => {
-  it('prints usage: --help exits 0, no command exits 2, an unknown command exits 2', async () => {
-    expect(await bpfilter(['--help'])).toMatchObject({
-      code: 0,
-      stdout: expect.stringContaining('bpfilter classify --table filter --hook INPUT'),
+  it('prints usage: --help exits 0 on stdout, no command or an unknown one exits 2 on stderr', async () => {
+    for (const args of [['--help'], ['-h'], ['help'], ['classify', '--help']])
+      expect(await bpfilter(args)).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('bpfilter classify --table filter --hook INPUT'),
+        stderr: '',
+      });
+    expect(await bpfilter([])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/^bpfilter: no command given\nusage: bpfilter COMMAND/),
     });
-    expect((await bpfilter([])).code).toBe(2);
     expect(await bpfilter(['frobnicate'])).toMatchObject({
       code: 2,
+      stdout: '',
       stderr: expect.stringContaining('unknown command "frobnicate"'),
     });
+  });
+
+  it('answers --version with the package version', async () => {
+    const { version } = JSON.parse(
+      await readFile(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect(await bpfilter(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it.each([
+    [['classify', '--src', '10.0.0.999', '--dst', '10.0.0.1', '--hook', 'INPUT'], '--src'],
+    [['classify', '--src', '10.0.0.1', '--dst', '10.0.0.1', '--hook', 'input'], '--hook'],
+    [
+      ['classify', '--src', '10.0.0.1', '--dst', '10.0.0.1', '--hook', 'INPUT', '--dport', 'x'],
+      '--dport',
+    ],
+    [
+      ['classify', '--src', '10.0.0.1', '--dst', '10.0.0.1', '--hook', 'INPUT', '--bogus'],
+      '--bogus',
+    ],
+    [['list', '--table'], '--table'],
+    [['list', 'extra'], 'extra'],
+    [['save', '--socket', 'a', '--state', 'b'], '--socket and --state'],
+    [['serve'], '--socket PATH is required'],
+    [['serve', '--socket', 's', '--frob'], '--frob'],
+    [['exec', '--frob', 'iptables'], '--frob'],
+    [['exec'], 'no command given'],
+  ])('refuses %j with status 2 on stderr, naming %s, having run nothing', async (args, flag) => {
+    const { code, stdout, stderr } = await bpfilter(args);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr.split('\n')[0]).toContain(flag);
+    expect(stderr).toContain('usage: bpfilter COMMAND');
   });
 
   it('--state FILE: restore, then save/list/classify in later invocations see the same tables and counters', async () => {
@@ -169,7 +208,7 @@ describe('bpfilter CLI, one-shot (no service)', () => {
     });
     expect(await bpfilter(['list', '--bogus'])).toMatchObject({
       code: 2,
-      stderr: expect.stringContaining("Unknown option '--bogus'"),
+      stderr: expect.stringContaining('unknown option --bogus'),
     });
     expect(await bpfilter(['list', '--socket', '/x', '--state', state])).toMatchObject({
       code: 2,

@@ -3,7 +3,8 @@
  * The command-line entry: `sample-umd <offset>...`, or offsets on stdin one a line (as one
  * wrote to the kernel selftest's file), and `sample-umd selftest`.
  */
-import { type Command, ExitCode, parseArgs, USAGE, UsageError } from './cli/args.js';
+import { cliMain, packageVersion } from '@umd/core/cli';
+import { ExitCode, parseArgs, USAGE } from './cli/args.js';
 import { readLines } from './cli/lines.js';
 import { linesToInputs, runChecks } from './cli/run-checks.js';
 import type { UmdManager } from '@umd/mgmt';
@@ -13,19 +14,9 @@ import { runSelftest } from './selftest.js';
 /** The longest stdin line read as one input; the rest of a longer line is skipped, not buffered. */
 const MAX_LINE_BYTES = 256;
 
-async function main(argv: string[]): Promise<number> {
-  let command: Command;
-  try {
-    command = parseArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`sample-umd: ${error.message}\n${USAGE}\n`);
-    return ExitCode.USAGE;
-  }
+async function run(argv: string[]): Promise<number> {
+  const command = parseArgs(argv);
   switch (command.kind) {
-    case 'help':
-      process.stdout.write(`${USAGE}\n`);
-      return ExitCode.OK;
     case 'selftest': {
       let status: number = ExitCode.OK;
       for (const handler of command.handlers) {
@@ -80,24 +71,9 @@ function logEvents(manager: UmdManager): void {
   manager.on('stderr', (line: string) => say(`handler stderr: ${line}`));
 }
 
-// Should the event loop ever empty before main() settles (a wait nothing keeps alive), fail loudly rather than exit 0.
-let finished = false;
-process.on('exit', () => {
-  if (finished) return;
-  process.stderr.write('sample-umd: ended before finishing its work\n');
-  process.exitCode = ExitCode.FAILED;
+cliMain({
+  name: 'sample-umd',
+  version: packageVersion(new URL('../package.json', import.meta.url)),
+  usage: USAGE,
+  run,
 });
-
-main(process.argv.slice(2)).then(
-  (status) => {
-    finished = true;
-    process.exitCode = status;
-  },
-  (error: unknown) => {
-    finished = true;
-    process.stderr.write(
-      `sample-umd: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = ExitCode.FAILED;
-  },
-);

@@ -1,8 +1,37 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { handlerKinds } from '@umd/sample-umd';
 import { runCli, unavailableHandlers } from './helpers.js';
 
 describe('command line', () => {
+  it('answers help, --help, -h (also after a command) and --version on stdout, status 0', async () => {
+    for (const args of [['help'], ['--help'], ['-h'], ['selftest', '--help'], ['1', '-h']]) {
+      const { status, stdout, stderr } = await runCli(args);
+      expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+      expect(stdout).toMatch(/^Usage:\n/);
+    }
+    const { version } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect(await runCli(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it.each([
+    [['--handler', 'rust', '1'], '--handler must be'],
+    [['--bogus', '1'], 'unknown option --bogus'],
+    [['--handler'], '--handler needs a value'],
+    [['selftest', '--requests', 'x'], '--requests must be a positive integer'],
+  ])(
+    'refuses %j on stderr with status 2, naming the flag, sending nothing',
+    async (args, fault) => {
+      const { status, stdout, stderr } = await runCli(args);
+      expect({ status, stdout }).toEqual({ status: 2, stdout: '' });
+      expect(stderr.split('\n')[0]).toMatch(/^sample-umd: /);
+      expect(stderr.split('\n')[0]).toContain(fault);
+      expect(stderr).toMatch(/\nUsage:\n/);
+    },
+  );
+
   it('checks each offset given as an argument, one result a line', async () => {
     const { status, stdout } = await runCli(['0', '4096', '0x1ffff']);
     expect(stdout).toBe('ok 0\nok 4096\nok 131071\n');

@@ -125,7 +125,7 @@ describe('generator', () => {
     };
     expect(pkg).toMatchObject({
       name: '@umd/probe-driver',
-      bin: { 'probe-driver': './dist/cli.js' },
+      bin: { 'probe-driver': './bin/probe-driver.js' },
     });
     expect(pkg.dependencies).toEqual({ '@umd/core': 'workspace:^', '@umd/mgmt': 'workspace:^' });
     expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain(

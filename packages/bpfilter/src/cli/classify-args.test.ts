@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { packetFromArgs } from './classify-args.js';
+import { UsageError } from '@umd/core/cli';
+import { hookFromArgs, packetFromArgs } from './classify-args.js';
 
 describe('classify options -> packet', () => {
   it('maps every option', () => {
@@ -29,18 +30,37 @@ describe('classify options -> packet', () => {
       length: 1500,
     });
     expect(
-      packetFromArgs({ src: 'a', dst: 'b', proto: 'icmp', 'icmp-type': 'port-unreachable' }),
+      packetFromArgs({
+        src: '10.0.0.1',
+        dst: '10.0.0.2',
+        proto: 'icmp',
+        'icmp-type': 'port-unreachable',
+      }),
     ).toMatchObject({ protocol: 1, icmpType: 3, icmpCode: 3 });
   });
 
   it('names the option at fault', () => {
     expect(() => packetFromArgs({ dst: '1.2.3.4' })).toThrow('--src and --dst are required');
-    expect(() => packetFromArgs({ src: 'a', dst: 'b', dport: '70000' })).toThrow(
-      '--dport must be a port number',
+    expect(() => packetFromArgs({ src: '10.0.0.1', dst: '10.0.0.2', dport: '70000' })).toThrow(
+      '--dport: "70000" is not a port number',
     );
-    expect(() => packetFromArgs({ src: 'a', dst: 'b', length: 'x' })).toThrow('--length');
-    expect(() => packetFromArgs({ src: 'a', dst: 'b', proto: 'bogus' })).toThrow(
-      'unknown protocol',
+    expect(() => packetFromArgs({ src: '10.0.0.1', dst: '10.0.0.2', length: 'x' })).toThrow(
+      '--length',
     );
+    expect(() => packetFromArgs({ src: '10.0.0.1', dst: '10.0.0.2', proto: 'bogus' })).toThrow(
+      '--proto: unknown protocol',
+    );
+    expect(() => packetFromArgs({ src: '10.0.0.999', dst: '10.0.0.2' })).toThrow(
+      '--src: not an IPv4 address: "10.0.0.999"',
+    );
+    expect(() => packetFromArgs({ src: '10.0.0.1', dst: '1.2.3' })).toThrow('--dst: not an IPv4');
+    expect(() =>
+      packetFromArgs({ src: '10.0.0.1', dst: '10.0.0.2', 'tcp-flags': 'SYN,BOGUS' }),
+    ).toThrow('--tcp-flags: unknown TCP flag "BOGUS"');
+    expect(() => hookFromArgs({})).toThrow('--hook is required');
+    expect(() => hookFromArgs({ hook: 'input' })).toThrow('--hook: "input" is not one of');
+    expect(hookFromArgs({ hook: 'INPUT' })).toBe('INPUT');
+    for (const bad of [() => packetFromArgs({}), () => hookFromArgs({})])
+      expect(bad).toThrow(UsageError);
   });
 });

@@ -3,13 +3,12 @@
  * {@link Bpfilter} that reaches either a running service or an in-process handler.
  */
 import { readFile } from 'node:fs/promises';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { UmdError, UmdErrorCode } from '@umd/core';
+import { type CommandLineOptions, parseCommandLine, UsageError } from '@umd/core/cli';
 import { Bpfilter } from '../api/bpfilter.js';
 import { sockoptTransport } from '../api/transport.js';
 import { BPFILTER_SOCKET_ENV } from '../service/protocol.js';
 import { BpfilterSockopt } from '../sockopt/index.js';
-import { type ClassifyArgs, packetFromArgs } from './classify-args.js';
+import { type ClassifyArgs, hookFromArgs, packetFromArgs } from './classify-args.js';
 import { formatClassification } from './format-classify.js';
 import { formatList, toJson } from './format-list.js';
 import { readStateFile, writeStateFile } from './state-file.js';
@@ -60,31 +59,24 @@ const OPTIONS = {
 
 /**
  * Runs a table command with `argv` (the arguments after its name). Resolves when done;
- * throws `UmdError` (`UMD_INVALID_ARGUMENT` for bad arguments) on failure.
+ * throws a `UsageError` (a `UmdError` with `UMD_INVALID_ARGUMENT`) naming the flag at fault
+ * for bad arguments, another `UmdError` when the command fails.
  */
 export async function runTableCommand(
   command: TableCommand,
   argv: string[],
   io: CommandIo,
 ): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options: ParseArgsConfig['options'] = OPTIONS[command];
-    values = parseArgs({ args: argv, options, allowPositionals: false, strict: true })
-      .values as typeof values;
-  } catch (cause) {
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${command}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
+  const options: CommandLineOptions = OPTIONS[command];
+  const values = parseCommandLine(argv, options, { allowPositionals: false }).values as Record<
+    string,
+    string | boolean | undefined
+  >;
   const socket =
     (values.socket as string | undefined) ?? (io.env[BPFILTER_SOCKET_ENV] || undefined);
   const stateFile = values.state as string | undefined;
   if (socket !== undefined && stateFile !== undefined)
-    throw new UmdError(
-      UmdErrorCode.INVALID_ARGUMENT,
-      '--socket and --state exclude each other: a service keeps its own tables',
-    );
+    throw new UsageError('--socket and --state exclude each other: a service keeps its own tables');
 
   const input =
     command === 'restore' ? await readInput(values.file as string | undefined, io) : undefined;
@@ -133,20 +125,9 @@ async function execute(
       return;
     }
     case 'classify': {
-      if (values.hook === undefined)
-        throw new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          'classify: --hook is required (INPUT, FORWARD, OUTPUT, PREROUTING, POSTROUTING)',
-        );
-      let packet;
-      try {
-        packet = packetFromArgs(values as ClassifyArgs);
-      } catch (cause) {
-        throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `classify: ${(cause as Error).message}`, {
-          cause,
-        });
-      }
-      const result = await bpfilter.classify(table, values.hook as string, packet);
+      const hook = hookFromArgs(values as ClassifyArgs);
+      const packet = packetFromArgs(values as ClassifyArgs);
+      const result = await bpfilter.classify(table, hook, packet);
       io.stdout(
         values.json ? `${JSON.stringify(result, null, 2)}\n` : formatClassification(table, result),
       );

@@ -2,7 +2,7 @@
  * The `serve` and `exec` subcommands of the `bpfilter` CLI. Each takes the arguments after
  * its name and resolves with the process exit code; the CLI only dispatches.
  */
-import { isUmdError } from '@umd/core';
+import { parseCommandLine, UsageError } from '@umd/core/cli';
 import { exec } from './exec.js';
 import { BPFILTER_SOCKET_ENV } from './protocol.js';
 import { serve } from './server.js';
@@ -13,27 +13,24 @@ export const SERVICE_USAGE = [
   'bpfilter exec [--socket PATH] -- CMD   run CMD (e.g. iptables-legacy) against bpfilter',
 ].join('\n');
 
-/** `bpfilter serve --socket PATH [--verbose]`: runs until SIGINT/SIGTERM. */
+/** The options of `bpfilter serve`. */
+const SERVE_OPTIONS = {
+  socket: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const;
+
+/**
+ * `bpfilter serve --socket PATH [--verbose]`: runs until SIGINT/SIGTERM.
+ * Throws a `UsageError` for bad arguments.
+ */
 export async function runServeCommand(argv: readonly string[]): Promise<number> {
-  let socketPath: string | undefined;
-  let verbose = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--socket') socketPath = argv[++i];
-    else if (arg?.startsWith('--socket=')) socketPath = arg.slice('--socket='.length);
-    else if (arg === '--verbose' || arg === '-v') verbose = true;
-    else return usage(`serve: unknown argument ${arg}`);
-  }
-  if (!socketPath) return usage('serve: --socket PATH is required');
-  const log = verbose
+  const { values } = parseCommandLine(argv, SERVE_OPTIONS, { allowPositionals: false });
+  const socketPath = values.socket;
+  if (!socketPath) throw new UsageError('serve: --socket PATH is required');
+  const log = values.verbose
     ? (line: string) => process.stderr.write(`bpfilter serve: ${line}\n`)
     : undefined;
-  let service;
-  try {
-    service = await serve({ socketPath, log });
-  } catch (error) {
-    return fail(error);
-  }
+  const service = await serve({ socketPath, log });
   process.stderr.write(
     `bpfilter serve: listening on ${service.socketPath} (${BPFILTER_SOCKET_ENV}=${service.socketPath}); Ctrl-C stops\n`,
   );
@@ -45,30 +42,35 @@ export async function runServeCommand(argv: readonly string[]): Promise<number> 
   return 0;
 }
 
-/** `bpfilter exec [--socket PATH] -- COMMAND [ARGS...]`: the command's exit status. */
+/**
+ * Splits `exec` arguments into its own options and the command: the command starts after
+ * `--`, or at the first argument that is neither an option nor an option's value.
+ */
+function splitExecArgs(argv: readonly string[]): { own: string[]; command: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') return { own: argv.slice(0, i), command: argv.slice(i + 1) };
+    if (arg === '--socket') i++;
+    else if (!arg.startsWith('-')) return { own: argv.slice(0, i), command: argv.slice(i) };
+  }
+  return { own: [...argv], command: [] };
+}
+
+/**
+ * `bpfilter exec [--socket PATH] [--] COMMAND [ARGS...]`: the command's exit status.
+ * Throws a `UsageError` for bad arguments.
+ */
 export async function runExecCommand(argv: readonly string[]): Promise<number> {
-  let socketPath = process.env[BPFILTER_SOCKET_ENV] || undefined;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      i++;
-      break;
-    }
-    if (arg === '--socket') socketPath = argv[++i];
-    else if (arg?.startsWith('--socket=')) socketPath = arg.slice('--socket='.length);
-    else if (arg?.startsWith('-')) return usage(`exec: unknown option ${arg}`);
-    else break; // the command itself, without a `--`
-  }
-  const [command, ...args] = argv.slice(i);
-  if (!command) return usage('exec: no command given');
-  try {
-    const result = await exec({ command, args, socketPath });
-    if (result.signal) return 128 + (signalNumber(result.signal) ?? 0);
-    return result.exitCode ?? 1;
-  } catch (error) {
-    return fail(error);
-  }
+  const { own, command: commandLine } = splitExecArgs(argv);
+  const { values } = parseCommandLine(own, { socket: { type: 'string' } } as const, {
+    allowPositionals: false,
+  });
+  const socketPath = values.socket ?? (process.env[BPFILTER_SOCKET_ENV] || undefined);
+  const [command, ...args] = commandLine;
+  if (!command) throw new UsageError('exec: no command given');
+  const result = await exec({ command, args, socketPath });
+  if (result.signal) return 128 + (signalNumber(result.signal) ?? 0);
+  return result.exitCode ?? 1;
 }
 
 function signalNumber(signal: NodeJS.Signals): number | undefined {
@@ -83,19 +85,4 @@ function signalNumber(signal: NodeJS.Signals): number | undefined {
     SIGTERM: 15,
   };
   return numbers[signal];
-}
-
-function usage(message: string): number {
-  process.stderr.write(`bpfilter ${message}\nusage:\n${SERVICE_USAGE}\n`);
-  return 2;
-}
-
-function fail(error: unknown): number {
-  const message = isUmdError(error)
-    ? `${error.code}: ${error.message}`
-    : error instanceof Error
-      ? error.message
-      : String(error);
-  process.stderr.write(`bpfilter: ${message}\n`);
-  return 1;
 }

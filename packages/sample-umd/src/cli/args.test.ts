@@ -62,6 +62,8 @@ describe('parseArgs', () => {
   it.each([
     [['--handler', 'rust'], /--handler must be ts/],
     [['--handler'], /needs a value/],
+    [['--requests='], /positive integer/],
+    [['--verbose=1'], /--verbose takes no value/],
     [['--bogus'], /unknown option --bogus/],
     [['selftest', 'x'], /no arguments/],
     [['selftest', '--requests', '0'], /positive integer/],
@@ -77,7 +79,10 @@ describe('parseArgs', () => {
     expect(() => parseArgs(argv)).toThrow(message);
   });
 
-  it('answers --help', () => {
-    expect(parseArgs(['1', '--help'])).toEqual({ kind: 'help' });
+  it('leaves --help and --version to runCli, wherever they stand', () => {
+    expect(() => parseArgs(['1', '--help'])).toThrow(expect.objectContaining({ ask: 'help' }));
+    expect(() => parseArgs(['selftest', '--version'])).toThrow(
+      expect.objectContaining({ ask: 'version' }),
+    );
   });
 });

@@ -1,18 +1,15 @@
+import { parseCommandLine, UsageError } from '@umd/core/cli';
 import { type HandlerKind, handlerKinds, isHandlerKind } from '../handlers.js';
+
+export { UsageError };
 
 /** What the command line asks for. */
 export type Command =
   | { kind: 'check'; handler: HandlerKind; offsets: string[]; verbose: boolean }
-  | { kind: 'selftest'; handlers: HandlerKind[]; requests: number; seed: number | undefined }
   // #region sample-only
   | { kind: 'new'; name: string; dir: string | undefined; workspace: boolean; force: boolean }
   // #endregion
-  | { kind: 'help' };
-
-/** A command line that cannot be understood; the message says why. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+  | { kind: 'selftest'; handlers: HandlerKind[]; requests: number; seed: number | undefined };
 
 /** Exit statuses of the command-line tool. */
 export const ExitCode = {
@@ -39,68 +36,42 @@ export const USAGE = [
   '  sample-umd new <name> [dir] [--workspace] [--force]',
   '                                       make a new driver package from this one',
   // #endregion
+  '  sample-umd --help | --version',
   'Prints one result a line. Exit status: 0 all ok, 1 a request failed, 2 bad input.',
 ].join('\n');
 
-/** Parses the arguments after `node cli.js`. Throws {@link UsageError}. */
-export function parseArgs(argv: readonly string[]): Command {
-  const positional: string[] = [];
-  let handler: HandlerKind | undefined;
-  let requests: number | undefined;
-  let seed: number | undefined;
-  const flags = new Set<string>();
-  let endOfOptions = false;
-  let verbose = false;
+const OPTIONS = {
+  handler: { type: 'string' },
+  verbose: { type: 'boolean' },
+  requests: { type: 'string' },
+  seed: { type: 'string' },
+  // #region sample-only
+  workspace: { type: 'boolean' },
+  force: { type: 'boolean' },
+  // #endregion
+} as const;
 
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    // A minus followed by a digit is a (negative) offset, refused later with its own message.
-    if (endOfOptions || !arg.startsWith('-') || /^-\d/.test(arg)) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const value = (): string => {
-      const next = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case '--':
-        endOfOptions = true;
-        break;
-      case '-h':
-      case '--help':
-        return { kind: 'help' };
-      case '--handler': {
-        const kind = value();
-        if (!isHandlerKind(kind))
-          throw new UsageError(
-            `--handler must be ${handlerKinds.join(' or ')}, not ${JSON.stringify(kind)}`,
-          );
-        handler = kind;
-        break;
-      }
-      case '--verbose':
-        verbose = true;
-        break;
-      case '--requests':
-        requests = positiveInteger(flag, value());
-        break;
-      case '--seed':
-        seed = positiveInteger(flag, value());
-        break;
-      // #region sample-only
-      case '--workspace':
-      case '--force':
-        flags.add(flag);
-        break;
-      // #endregion
-      default:
-        throw new UsageError(`unknown option ${flag}`);
-    }
-  }
+/** parseArgs reads `-1` as a flag; a negative offset is kept, to be refused as an offset. */
+const NEGATIVE = '\0';
+const protect = (args: readonly string[]): string[] => {
+  const end = args.indexOf('--');
+  return args.map((arg, i) => ((end === -1 || i < end) && /^-\d/.test(arg) ? NEGATIVE + arg : arg));
+};
+
+/**
+ * Parses the arguments after `node cli.js`. Throws {@link UsageError}, or a `CliAnswer` for
+ * `--help` and `--version` (which `runCli` answers).
+ */
+export function parseArgs(argv: readonly string[]): Command {
+  const { values, positionals: raw } = parseCommandLine(protect(argv), OPTIONS);
+  const positional = raw.map((arg) => (arg.startsWith(NEGATIVE) ? arg.slice(1) : arg));
+  const handler = values.handler;
+  if (handler !== undefined && !isHandlerKind(handler))
+    throw new UsageError(
+      `--handler must be ${handlerKinds.join(' or ')}, not ${JSON.stringify(handler)}`,
+    );
+  const requests = optional('--requests', values.requests);
+  const seed = optional('--seed', values.seed);
 
   if (positional[0] === 'selftest') {
     if (positional.length > 1)
@@ -115,6 +86,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (requests !== undefined || seed !== undefined)
     throw new UsageError('--requests and --seed go with selftest');
   // #region sample-only
+  const newFlags = (['workspace', 'force'] as const).filter((flag) => values[flag]);
   if (positional[0] === 'new') {
     const [, name, dir, extra] = positional;
     if (name === undefined) throw new UsageError('new needs a name: sample-umd new <name> [dir]');
@@ -124,13 +96,23 @@ export function parseArgs(argv: readonly string[]): Command {
       kind: 'new',
       name,
       dir,
-      workspace: flags.has('--workspace'),
-      force: flags.has('--force'),
+      workspace: values.workspace === true,
+      force: values.force === true,
     };
   }
-  if (flags.size > 0) throw new UsageError(`${[...flags].join(' and ')} go with new`);
+  if (newFlags.length > 0)
+    throw new UsageError(`${newFlags.map((flag) => `--${flag}`).join(' and ')} go with new`);
   // #endregion
-  return { kind: 'check', handler: handler ?? 'ts', offsets: positional, verbose };
+  return {
+    kind: 'check',
+    handler: handler ?? 'ts',
+    offsets: positional,
+    verbose: !!values.verbose,
+  };
+}
+
+function optional(flag: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : positiveInteger(flag, value);
 }
 
 function positiveInteger(flag: string, value: string): number {

@@ -73,9 +73,9 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
       .replaceAll(PLACEHOLDERS.base, layout === 'workspace' ? '../../' : './');
 
   const written: string[] = [];
-  const write = async (file: string, text: string): Promise<void> => {
+  const write = async (file: string, text: string, mode = 0o644): Promise<void> => {
     await mkdir(dirname(join(dir, file)), { recursive: true });
-    await writeFile(join(dir, file), text);
+    await writeFile(join(dir, file), text, { mode });
     written.push(file);
   };
   const files = [
@@ -108,8 +108,8 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
       '.': { types: './dist/index.d.ts', default: './dist/index.js' },
       './package.json': './package.json',
     },
-    bin: { [names.name]: './dist/cli.js' },
-    files: ['dist'],
+    bin: { [names.name]: `./bin/${names.name}.js` },
+    files: ['bin', 'dist'],
     scripts: {
       build: 'node scripts/build-blobs.mjs && tsup',
       typecheck: 'tsc -p tsconfig.json',
@@ -123,8 +123,17 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     devDependencies: layout === 'workspace' ? {} : manifest.devDependencies,
     ...(layout === 'standalone' ? { pnpm: { onlyBuiltDependencies: ['esbuild'] } } : {}),
   };
+  await write(`bin/${names.name}.js`, binShim(names.name), 0o755);
   await write('package.json', `${JSON.stringify(packageJson, null, 2)}\n`);
   return { dir, packageName: names.packageName, name: names.name, layout, files: written.sort() };
+}
+
+/**
+ * The installed command: a committed file that imports the built CLI, so that a package
+ * manager can link it before the first build (a bin in dist/ does not exist yet then).
+ */
+export function binShim(command: string): string {
+  return `#!/usr/bin/env node\n// The installed \`${command}\` command; the CLI itself is built into dist/.\nimport '../dist/cli.js';\n`;
 }
 
 /** Keeps the README's parts for this layout: `<!-- workspace -->...<!-- /workspace -->` and the same for `standalone`. */
