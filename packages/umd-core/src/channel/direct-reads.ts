@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
 import { armNextRead, canArmReads } from './arm-read.js';
+import { readScratch } from './read-scratch.js';
 import type { ReplySink, ReplySinkControl } from './reply-socket.js';
 
 /**
@@ -72,7 +73,8 @@ export function attachDirectReads(input: unknown, sink: ReplySink): ReplySinkCon
   ) {
     return undefined;
   }
-  let armed = sink.target();
+  // Nothing is pending while the channel is being constructed: the first read goes to the scratch.
+  let armed: Uint8Array = readScratch;
   socket[fields.buffer] = armed;
   socket[fields.generator] = () => (armed = sink.target());
   socket[fields.callback] = (count: number): boolean => {

@@ -1,30 +1,24 @@
 import type { ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import {
   DEFAULT_MAX_PAYLOAD,
   FRAME_HEADER_SIZE,
   FrameType,
+  MAX_PAYLOAD_LIMIT,
   frameTypeName,
 } from '../codec/constants.js';
 import { decodeErrorPayload } from '../codec/error-payload.js';
 import { type Frame, encodeFrameHeader, writeFrameHeader } from '../codec/frame.js';
 import { FrameDecoder } from '../codec/frame-decoder.js';
-import { type Hello, decodeHello } from '../codec/hello.js';
+import type { Hello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
-import {
-  type ChildChannelOptions,
-  childEndReason,
-  childStreams,
-  killUntrusted,
-} from './child-exit.js';
-import type { ReplySinkControl } from './reply-socket.js';
-import { readScratch } from './read-scratch.js';
-import { listenToStreams } from './stream-listener.js';
-import { closedError, errorForPending } from './close-reason.js';
-import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
+import { ChannelTransport } from './channel-transport.js';
+import { type ChildChannelOptions, childStreams } from './child-exit.js';
+import { closedError, errorForPending } from './close-reason.js';
+import { HelloHandshake } from './hello-handshake.js';
+import { readScratch } from './read-scratch.js';
 import {
   type ReplyOptions,
   type RequestOptions,
@@ -61,12 +55,6 @@ interface PendingRequest {
   state: 'queued' | 'sent' | 'done';
 }
 
-interface HelloWaiter {
-  readonly resolve: (hello: Hello) => void;
-  readonly reject: (error: UmdError) => void;
-  disarm: () => void;
-}
-
 function checkLimit(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new UmdError(
@@ -87,11 +75,7 @@ function checkLimit(name: string, value: number, min: number, max: number): numb
  * on a protocol violation (`UMD_PROTOCOL`), on end of input (`UMD_CLOSED`; `UMD_HANDLER_EXITED` with
  * the exit status for a channel made by {@link FramedChannel.fromChild}).
  */
-export class FramedChannel extends EventEmitter {
-  /** Stops listening to the input (it keeps draining). */
-  readonly #stopListening: () => void;
-  readonly #output: Writable;
-  readonly #writer: OrderedWriter;
+export class FramedChannel extends ChannelTransport {
   readonly #decoder: FrameDecoder;
   readonly #maxInFlight: number;
   readonly #pending = new Map<number, PendingRequest>();
@@ -99,46 +83,29 @@ export class FramedChannel extends EventEmitter {
   #queue: PendingRequest[] = [];
   #queueHead = 0;
   #nextId = 1;
-  #hello: Hello | undefined;
-  #helloWaiters: HelloWaiter[] = [];
-  #closeReason: UmdError | undefined;
-  #closed = false;
-  /** Set by {@link FramedChannel.fromChild}: how to explain the end of input. */
-  #endReason: (() => Promise<UmdError>) | undefined;
-  #ending = false;
+  readonly #handshake = new HelloHandshake();
   /** The last direct-read target handed out was the payload itself. */
   #readingDirect = false;
   /** The request whose own `replyInto` buffer the decoder is filling right now. */
   #fillingCallerBuffer: PendingRequest | undefined;
   /** The next direct read is armed with a caller's `replyInto` memory. */
   #armedCallerMemory = false;
-  /** Set when replies are read straight into buffers (a reply socket, or a child stdout pipe). */
-  readonly #directReads: ReplySinkControl | undefined;
 
   /**
    * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
-    super();
-    this.#maxInFlight = checkLimit('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
-    this.#decoder = new FrameDecoder({
-      maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-      allocate: this.#allocateReply,
-    });
-    this.#output = output;
-    this.#writer = new OrderedWriter(output);
-    const listening = listenToStreams(input, output, {
-      sink: {
-        target: () => this.#readTarget(),
-        consume: (count, into) => this.#onRead(count, into),
-      },
-      onData: this.#onData,
-      onEnd: this.#onEnd,
-      onError: this.#onStreamError,
-    });
-    this.#stopListening = listening.stop;
-    this.#directReads = listening.directReads;
+    const maxInFlight = checkLimit('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
+    const maxPayload = checkLimit(
+      'maxPayload',
+      options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      0,
+      MAX_PAYLOAD_LIMIT,
+    );
+    super(input, output);
+    this.#maxInFlight = maxInFlight;
+    this.#decoder = new FrameDecoder({ maxPayload, allocate: this.#allocateReply });
   }
 
   /**
@@ -152,28 +119,17 @@ export class FramedChannel extends EventEmitter {
   ): FramedChannel {
     const { stdin, stdout } = childStreams(child, options.replySocket);
     const channel = new FramedChannel(stdout, stdin, options);
-    channel.#endReason = () => childEndReason(child);
-    child.on('error', (cause: Error) => {
-      channel.close(
-        new UmdError(
-          channel.#hello ? UmdErrorCode.HANDLER_EXITED : UmdErrorCode.START_FAILED,
-          `handler process error: ${cause.message}`,
-          {
-            cause,
-            pid: child.pid,
-          },
-        ),
-      );
-    });
-    channel.once('close', (reason: UmdError | undefined) => {
-      if (reason?.code === UmdErrorCode.PROTOCOL) killUntrusted(child);
+    channel.bindChild(child, {
+      processErrorCode: () =>
+        channel.hello ? UmdErrorCode.HANDLER_EXITED : UmdErrorCode.START_FAILED,
+      untrusted: (reason) => reason?.code === UmdErrorCode.PROTOCOL,
     });
     return channel;
   }
 
   /** The handler's HELLO, once received. */
   get hello(): Hello | undefined {
-    return this.#hello;
+    return this.#handshake.hello;
   }
 
   /** Requests sent and not yet answered (cancelled ones excluded). */
@@ -189,50 +145,13 @@ export class FramedChannel extends EventEmitter {
     return count;
   }
 
-  /** True once the channel is closed; every later call rejects. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Why the channel closed (`undefined` while open or after a plain `close()`). */
-  get closeReason(): UmdError | undefined {
-    return this.#closeReason;
-  }
-
   /**
    * Resolves with the handler's HELLO (at once if already received). Rejects with `UMD_PROTOCOL`
    * if the first frame is anything else, with the close reason if the channel closes first, and
    * with `UMD_TIMEOUT` / `UMD_ABORTED` per `options` (the channel stays open then).
    */
   waitForHello(options: RequestOptions = {}): Promise<Hello> {
-    try {
-      checkRequestOptions(options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#hello) return Promise.resolve(this.#hello);
-    if (this.#closed) return Promise.reject(this.#closeReason ?? closedError());
-    if (options.signal?.aborted)
-      return Promise.reject(abortedError(options.signal, 'waiting for HELLO'));
-    return new Promise<Hello>((resolve, reject) => {
-      const waiter: HelloWaiter = { resolve, reject, disarm: () => {} };
-      const drop = () => {
-        const index = this.#helloWaiters.indexOf(waiter);
-        if (index >= 0) this.#helloWaiters.splice(index, 1);
-      };
-      waiter.disarm = armRequest(
-        options,
-        (signal) => {
-          drop();
-          reject(abortedError(signal, 'waiting for HELLO'));
-        },
-        (timeoutMs) => {
-          drop();
-          reject(timeoutError(timeoutMs, 'waiting for HELLO'));
-        },
-      );
-      this.#helloWaiters.push(waiter);
-    });
+    return this.#handshake.wait(options);
   }
 
   /**
@@ -256,7 +175,7 @@ export class FramedChannel extends EventEmitter {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#closed) return Promise.reject(errorForPending(this.#closeReason ?? closedError()));
+    if (this.closed) return Promise.reject(errorForPending(this.closeReason ?? closedError()));
     if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'the request'));
     return new Promise<Uint8Array>((resolve, reject) => {
       const entry: PendingRequest = {
@@ -288,19 +207,9 @@ export class FramedChannel extends EventEmitter {
     });
   }
 
-  /**
-   * Closes the channel: every pending and queued request (and HELLO waiter) rejects at once with
-   * `reason`'s code and details plus its `requestId` (default `UMD_CLOSED`), the output stream is
-   * ended so the handler sees end of file, and `close` is emitted. Idempotent.
-   */
-  close(reason?: UmdError): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#closeReason = reason;
-    const failure = reason ?? closedError();
-    this.#stopListening();
+  /** Close: every pending and queued request (and HELLO waiter) rejects with the failure plus its `requestId`. */
+  protected failAll(failure: UmdError): void {
     this.#disarmCallerMemory();
-    this.#writer.close();
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     this.#cancelled.clear();
@@ -312,30 +221,24 @@ export class FramedChannel extends EventEmitter {
       entry.disarm();
       entry.reject(errorForPending(failure, entry.id || undefined));
     }
-    const waiters = this.#helloWaiters;
-    this.#helloWaiters = [];
-    for (const waiter of waiters) {
-      waiter.disarm();
-      waiter.reject(failure);
-    }
-    if (!this.#output.destroyed && !this.#output.writableEnded) this.#output.end();
-    this.emit('close', reason);
+    this.#handshake.fail(failure);
   }
 
   #pump(): void {
-    if (this.#hello === undefined || this.#closed) return;
+    const hello = this.#handshake.hello;
+    if (hello === undefined || this.closed) return;
     const queue = this.#queue;
     while (this.#pending.size < this.#maxInFlight && this.#queueHead < queue.length) {
       const entry = queue[this.#queueHead++]!;
       if (entry.state !== 'queued') continue;
-      if (entry.payload.byteLength > this.#hello.maxPayload) {
+      if (entry.payload.byteLength > hello.maxPayload) {
         entry.state = 'done';
         entry.disarm();
         entry.reject(
           new UmdError(
             UmdErrorCode.TOO_LARGE,
-            `request payload of ${entry.payload.byteLength} bytes exceeds the ${this.#hello.maxPayload} bytes the handler "${this.#hello.name}" accepts; nothing was sent`,
-            { handlerName: this.#hello.name },
+            `request payload of ${entry.payload.byteLength} bytes exceeds the ${hello.maxPayload} bytes the handler "${hello.name}" accepts; nothing was sent`,
+            { handlerName: hello.name },
           ),
         );
         continue;
@@ -368,9 +271,9 @@ export class FramedChannel extends EventEmitter {
       const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
       writeFrameHeader(frame, 0, type, id, length);
       frame.set(payload, FRAME_HEADER_SIZE);
-      this.#writer.write([frame]);
+      this.writer.write([frame]);
     } else {
-      this.#writer.write([encodeFrameHeader(type, id, length), payload]);
+      this.writer.write([encodeFrameHeader(type, id, length), payload]);
     }
   }
 
@@ -417,35 +320,33 @@ export class FramedChannel extends EventEmitter {
 
   /** A direct read armed with caller memory gets another target now (the call it was for has settled). */
   #disarmCallerMemory(): void {
-    if (this.#armedCallerMemory) this.#directReads?.rearm();
+    if (this.#armedCallerMemory) this.directReads?.rearm();
   }
 
   /**
    * Direct reads: where the next read goes, the payload being filled when enough of it is missing.
    * A caller's own memory is a target only where the socket can be re-armed when the call settles.
    */
-  #readTarget(): Uint8Array {
-    const payload = this.#closed ? undefined : this.#decoder.payloadTarget();
+  protected readTarget(): Uint8Array {
+    const payload = this.closed ? undefined : this.#decoder.payloadTarget();
     const callerMemory = this.#fillingCallerBuffer !== undefined;
     this.#readingDirect =
       payload !== undefined &&
       payload.byteLength >= DIRECT_READ_MIN &&
-      (!callerMemory || this.#directReads!.canRearm);
+      (!callerMemory || this.directReads!.canRearm);
     this.#armedCallerMemory = this.#readingDirect && callerMemory;
     if (this.#readingDirect) return payload!;
     return readScratch;
   }
 
-  /** Direct reads: `count` bytes were read into the last target. After close they are dropped. */
-  #onRead(count: number, into: Uint8Array): void {
-    if (this.#closed) return;
-    if (!this.#readingDirect) return this.#onData(into.subarray(0, count));
+  /** Direct reads: `count` bytes were read into the last target. */
+  protected onRead(count: number, into: Uint8Array): void {
+    if (!this.#readingDirect) return this.onData(into.subarray(0, count));
     const frame = this.#decoder.commitPayload(count);
     if (frame !== undefined) this.#onFrame(frame);
   }
 
-  readonly #onData = (chunk: Uint8Array): void => {
-    if (this.#closed) return;
+  protected onData(chunk: Uint8Array): void {
     let frames: Frame[];
     try {
       frames = this.#decoder.push(chunk);
@@ -454,33 +355,27 @@ export class FramedChannel extends EventEmitter {
       return;
     }
     for (const frame of frames) {
-      if (this.#closed) return;
+      if (this.closed) return;
       this.#onFrame(frame);
     }
-  };
+  }
 
   #onFrame(frame: Frame): void {
     const { type, id, payload } = frame;
     this.#fillingCallerBuffer = undefined;
-    if (this.#hello === undefined) {
+    const hello = this.#handshake.hello;
+    if (hello === undefined) {
       if (type !== FrameType.Hello)
         return this.#violation(
           `expected HELLO as the first frame, got ${frameTypeName(type)} (id ${id})`,
         );
-      let hello: Hello;
+      let received: Hello;
       try {
-        hello = decodeHello(payload);
+        received = this.#handshake.receive(payload);
       } catch (error) {
         return this.close(error as UmdError);
       }
-      this.#hello = hello;
-      const waiters = this.#helloWaiters;
-      this.#helloWaiters = [];
-      for (const waiter of waiters) {
-        waiter.disarm();
-        waiter.resolve(hello);
-      }
-      this.emit('hello', hello);
+      this.emit('hello', received);
       this.#pump();
       return;
     }
@@ -508,7 +403,7 @@ export class FramedChannel extends EventEmitter {
         entry.reject(errorForPending(error as UmdError, id));
         return this.close(error as UmdError);
       }
-      const name = this.#hello.name;
+      const name = hello.name;
       entry.reject(
         new UmdError(
           UmdErrorCode.HANDLER_ERROR,
@@ -528,36 +423,18 @@ export class FramedChannel extends EventEmitter {
     this.close(protocolError(message, requestId === undefined ? {} : { requestId }));
   }
 
-  readonly #onEnd = (): void => {
-    if (this.#closed || this.#ending) return;
-    this.#ending = true;
+  protected inputEnded(): (reason: UmdError) => void {
     const inside = this.#decoder.bufferedBytes;
-    const suffix = inside > 0 ? ` in the middle of a frame (${inside} bytes of it received)` : '';
-    if (this.#endReason) {
-      void this.#endReason().then((reason) => {
-        this.close(
-          suffix
-            ? new UmdError(reason.code, `${reason.message}${suffix}`, {
-                ...reasonDetails(reason),
-                cause: reason.cause,
-              })
-            : reason,
-        );
-      });
-    } else {
-      this.close(closedError(`the handler's output ended${suffix}`));
-    }
-  };
-
-  readonly #onStreamError = (cause: Error): void => {
-    if (this.#closed) return;
-    // EPIPE and friends: the handler is gone; its exit status (if any) explains more.
-    if (this.#endReason) {
-      this.#onEnd();
-      return;
-    }
-    this.close(new UmdError(UmdErrorCode.CLOSED, `stream error: ${cause.message}`, { cause }));
-  };
+    if (inside === 0) return (reason) => this.close(reason);
+    const suffix = ` in the middle of a frame (${inside} bytes of it received)`;
+    return (reason) =>
+      this.close(
+        new UmdError(reason.code, `${reason.message}${suffix}`, {
+          ...reasonDetails(reason),
+          cause: reason.cause,
+        }),
+      );
+  }
 }
 
 function reasonDetails(reason: UmdError) {

@@ -1,21 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import {
-  type ChildChannelOptions,
-  childEndReason,
-  childStreams,
-  killUntrusted,
-} from './child-exit.js';
-import type { ReplySinkControl } from './reply-socket.js';
-import { readScratch } from './read-scratch.js';
-import { listenToStreams } from './stream-listener.js';
-import { closedError, errorForPending } from './close-reason.js';
-import { OrderedWriter } from './ordered-writer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
+import { ChannelTransport } from './channel-transport.js';
+import { type ChildChannelOptions, childStreams } from './child-exit.js';
+import { closedError, errorForPending } from './close-reason.js';
+import { readScratch } from './read-scratch.js';
 import {
   type ReplyOptions,
   abortedError,
@@ -62,29 +54,18 @@ const POISONING = new Set<string>([
  * Events: `close` (reason: {@link UmdError} | undefined), exactly once, as for `FramedChannel`;
  * also when a timeout or abort hits an exchange in flight (the stream is then out of step).
  */
-export class RawChannel extends EventEmitter {
-  /** Stops listening to the input (it keeps draining). */
-  readonly #stopListening: () => void;
-  readonly #output: Writable;
-  readonly #writer: OrderedWriter;
+export class RawChannel extends ChannelTransport {
   readonly #maxReply: number;
   #queue: Exchange[] = [];
   #active: Exchange | undefined;
-  #closed = false;
-  #closeReason: UmdError | undefined;
-  #endReason: (() => Promise<UmdError>) | undefined;
-  #ending = false;
   /** The exchange whose reply the last direct-read target was, if it was one. */
   #readingInto: Exchange | undefined;
-  /** Set when replies are read straight into buffers (a reply socket, or a child stdout pipe). */
-  readonly #directReads: ReplySinkControl | undefined;
 
   /**
    * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: RawChannelOptions = {}) {
-    super();
     const maxReply = options.maxReply ?? DEFAULT_MAX_PAYLOAD;
     if (!Number.isInteger(maxReply) || maxReply < 0 || maxReply > MAX_PAYLOAD_LIMIT) {
       throw new UmdError(
@@ -92,20 +73,8 @@ export class RawChannel extends EventEmitter {
         `maxReply must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxReply}`,
       );
     }
+    super(input, output);
     this.#maxReply = maxReply;
-    this.#output = output;
-    this.#writer = new OrderedWriter(output);
-    const listening = listenToStreams(input, output, {
-      sink: {
-        target: () => this.#readTarget(),
-        consume: (count, into) => this.#onRead(count, into),
-      },
-      onData: this.#onData,
-      onEnd: this.#onEnd,
-      onError: this.#onStreamError,
-    });
-    this.#stopListening = listening.stop;
-    this.#directReads = listening.directReads;
   }
 
   /**
@@ -118,29 +87,11 @@ export class RawChannel extends EventEmitter {
   ): RawChannel {
     const { stdin, stdout } = childStreams(child, options.replySocket);
     const channel = new RawChannel(stdout, stdin, options);
-    channel.#endReason = () => childEndReason(child);
-    child.on('error', (cause: Error) => {
-      channel.close(
-        new UmdError(UmdErrorCode.HANDLER_EXITED, `handler process error: ${cause.message}`, {
-          cause,
-          pid: child.pid,
-        }),
-      );
-    });
-    channel.once('close', (reason: UmdError | undefined) => {
-      if (reason !== undefined && POISONING.has(reason.code)) killUntrusted(child);
+    channel.bindChild(child, {
+      processErrorCode: () => UmdErrorCode.HANDLER_EXITED,
+      untrusted: (reason) => reason !== undefined && POISONING.has(reason.code),
     });
     return channel;
-  }
-
-  /** True once the channel is closed; every later call rejects. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Why the channel closed (`undefined` while open or after a plain `close()`). */
-  get closeReason(): UmdError | undefined {
-    return this.#closeReason;
   }
 
   /**
@@ -192,7 +143,7 @@ export class RawChannel extends EventEmitter {
         ),
       );
     }
-    if (this.#closed) return Promise.reject(errorForPending(this.#closeReason ?? closedError()));
+    if (this.closed) return Promise.reject(errorForPending(this.closeReason ?? closedError()));
     if (options.signal?.aborted)
       return Promise.reject(abortedError(options.signal, 'the exchange'));
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -219,19 +170,10 @@ export class RawChannel extends EventEmitter {
     });
   }
 
-  /**
-   * Closes the channel: the exchange in flight and every queued one reject at once with `reason`'s
-   * code (default `UMD_CLOSED`), the output is ended, `close` is emitted. Idempotent.
-   */
-  close(reason?: UmdError): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#closeReason = reason;
-    const failure = reason ?? closedError();
-    this.#stopListening();
+  /** Close: the exchange in flight and every queued one reject with the failure. */
+  protected failAll(failure: UmdError): void {
     // A direct read armed with a caller's memory gets another target (the scratch) before the call settles.
-    if (this.#readingInto?.callerMemory) this.#directReads?.rearm();
-    this.#writer.close();
+    if (this.#readingInto?.callerMemory) this.directReads?.rearm();
     const all = this.#active ? [this.#active, ...this.#queue] : [...this.#queue];
     this.#active = undefined;
     this.#queue = [];
@@ -241,17 +183,15 @@ export class RawChannel extends EventEmitter {
       exchange.disarm();
       exchange.reject(errorForPending(failure));
     }
-    if (!this.#output.destroyed && !this.#output.writableEnded) this.#output.end();
-    this.emit('close', reason);
   }
 
   #next(): void {
-    while (!this.#closed && this.#active === undefined && this.#queue.length > 0) {
+    while (!this.closed && this.#active === undefined && this.#queue.length > 0) {
       const exchange = this.#queue.shift()!;
       if (exchange.state !== 'queued') continue;
       exchange.state = 'active';
       this.#active = exchange;
-      if (exchange.request.byteLength > 0) this.#writer.write([exchange.request]);
+      if (exchange.request.byteLength > 0) this.writer.write([exchange.request]);
       if (exchange.reply.byteLength === 0) this.#finish(exchange);
     }
   }
@@ -279,11 +219,11 @@ export class RawChannel extends EventEmitter {
    * Direct reads: where the next read goes, the reply being filled when enough of it is missing.
    * A caller's own memory is a target only where the socket can be re-armed when the call settles.
    */
-  #readTarget(): Uint8Array {
-    const exchange = this.#closed ? undefined : this.#active;
+  protected readTarget(): Uint8Array {
+    const exchange = this.closed ? undefined : this.#active;
     const direct =
       exchange !== undefined && exchange.reply.byteLength - exchange.filled >= DIRECT_READ_MIN;
-    if (direct && (!exchange.callerMemory || this.#directReads!.canRearm)) {
+    if (direct && (!exchange.callerMemory || this.directReads!.canRearm)) {
       this.#readingInto = exchange;
       return exchange.reply.subarray(exchange.filled);
     }
@@ -291,18 +231,16 @@ export class RawChannel extends EventEmitter {
     return readScratch;
   }
 
-  /** Direct reads: `count` bytes were read into the last target. After close they are dropped. */
-  #onRead(count: number, into: Uint8Array): void {
-    if (this.#closed) return;
+  /** Direct reads: `count` bytes were read into the last target. */
+  protected onRead(count: number, into: Uint8Array): void {
     const exchange = this.#readingInto;
-    if (exchange === undefined) return this.#onData(into.subarray(0, count));
+    if (exchange === undefined) return this.onData(into.subarray(0, count));
     // Only a close ends an exchange between a target and its read, and that returned above.
     exchange.filled += count;
     if (exchange.filled === exchange.reply.byteLength) this.#finish(exchange);
   }
 
-  readonly #onData = (chunk: Uint8Array): void => {
-    if (this.#closed) return;
+  protected onData(chunk: Uint8Array): void {
     const exchange = this.#active;
     if (exchange === undefined) {
       this.close(
@@ -324,26 +262,19 @@ export class RawChannel extends EventEmitter {
     exchange.reply.set(chunk, exchange.filled);
     exchange.filled += chunk.byteLength;
     if (exchange.filled === exchange.reply.byteLength) this.#finish(exchange);
-  };
+  }
 
-  readonly #onEnd = (): void => {
-    if (this.#closed || this.#ending) return;
-    this.#ending = true;
+  protected inputEnded(): (reason: UmdError) => void {
     const active = this.#active;
-    const shortRead =
-      active &&
-      new UmdError(
-        UmdErrorCode.SHORT_READ,
-        `the handler's output ended after ${active.filled} of ${active.reply.byteLength} reply bytes`,
-      );
-    const finish = (reason: UmdError) => {
-      if (this.#closed) return;
-      if (active && active.state === 'active' && shortRead) {
+    if (active === undefined) return (reason) => this.close(reason);
+    const shortRead = `the handler's output ended after ${active.filled} of ${active.reply.byteLength} reply bytes`;
+    return (reason) => {
+      if (active.state === 'active') {
         active.state = 'done';
         active.disarm();
         this.#active = undefined;
         active.reject(
-          new UmdError(UmdErrorCode.SHORT_READ, `${shortRead.message} (${reason.message})`, {
+          new UmdError(UmdErrorCode.SHORT_READ, `${shortRead} (${reason.message})`, {
             cause: reason,
             exitCode: reason.exitCode,
             signal: reason.signal,
@@ -353,16 +284,5 @@ export class RawChannel extends EventEmitter {
       }
       this.close(reason);
     };
-    if (this.#endReason) void this.#endReason().then(finish);
-    else finish(closedError("the handler's output ended"));
-  };
-
-  readonly #onStreamError = (cause: Error): void => {
-    if (this.#closed) return;
-    if (this.#endReason) {
-      this.#onEnd();
-      return;
-    }
-    this.close(new UmdError(UmdErrorCode.CLOSED, `stream error: ${cause.message}`, { cause }));
-  };
+  }
 }
