@@ -73,6 +73,6 @@ export function childStreams(
     );
   }
   // The channel is the stdout's only reader from now on: its reads may land straight in reply buffers.
-  if (!replySocket) allowDirectReads(stdout);
+  if (!replySocket) allowDirectReads(stdout, `child ${child.pid} stdout`);
   return { stdin, stdout };
 }

@@ -3,7 +3,14 @@ import { type Server, type Socket, createConnection, createServer } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { armNextRead, canArmReads } from './arm-read.js';
+import { debug } from '../shared/debug-log.js';
+import {
+  type FirstReadVerdict,
+  hasUserBufferCalls,
+  onreadFields,
+  rearmOrDestroy,
+  watchFirstRead,
+} from './node-internals.js';
 import { readScratch } from './read-scratch.js';
 
 /**
@@ -55,7 +62,7 @@ function replay(sink: ReplySink, chunk: Uint8Array): void {
  * reply buffer, once its call settled) has to be disarmed explicitly.
  */
 export interface ReplySinkControl {
-  /** Whether {@link ReplySinkControl.rearm} works on this Node; if not, caller memory must never be a target. */
+  /** Whether {@link ReplySinkControl.rearm} works here (direct reads engaged); if not, caller memory must never be a target. */
   readonly canRearm: boolean;
   /** Replaces the armed buffer by a fresh `sink.target()` now, before the next read. */
   rearm(): void;
@@ -102,7 +109,9 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
   const ownDir =
     options.privateDirectory === undefined ? mkdtempSync(join(tmpdir(), 'umd-')) : undefined;
   // Unique within the process, so that several sockets may share one private directory.
-  const path = join(ownDir ?? options.privateDirectory!, `reply-${++socketsOpened}.sock`);
+  const number = ++socketsOpened;
+  const path = join(ownDir ?? options.privateDirectory!, `reply-${number}.sock`);
+  const label = `reply socket ${number}`;
   const server: Server = createServer({ pauseOnConnect: true });
   // Bytes read before a channel attaches (HELLO, usually) are copied here and replayed on attach.
   const early: Uint8Array[] = [];
@@ -116,6 +125,49 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
     armedBySink = sink !== undefined;
     armed = sink ? sink.target() : readScratch;
     return armed;
+  };
+  /** Bytes the onread callback received, and whether reads are proven (or not yet disproven) to land in `armed`. */
+  let consumed = 0;
+  let direct = true;
+  const callback = (count: number): boolean => {
+    consumed += count;
+    const into = armed;
+    // A read into a target the sink chose goes straight to it; one armed before the sink
+    // attached is replayed (attached since) or kept for later.
+    if (armedBySink) sink!.consume(count, into);
+    else if (sink) replay(sink, into.subarray(0, count));
+    else early.push(into.slice(0, count));
+    return true; // never pause: a channel that is done discards, so the handler never blocks
+  };
+  /**
+   * Node's public `onread` is proven by the first read like the direct reads of a child stdout:
+   * a runtime that ignores it delivers `data` events instead (which a channel listens to), or
+   * loses the socket, never a misread byte.
+   */
+  const watchReads = (socket: Socket) => {
+    const fields = onreadFields();
+    const own = socket as unknown as Record<symbol, unknown>;
+    const clearFields = () => {
+      direct = false;
+      if (fields !== undefined && own[fields.callback] === callback) {
+        own[fields.buffer] = null;
+        own[fields.generator] = null;
+        own[fields.callback] = null;
+      } else {
+        socket.destroy(new Error('the onread fields cannot be cleared'));
+      }
+    };
+    const verdict = (result: FirstReadVerdict) => {
+      if (result !== 'proven') direct = false;
+      debug('%s: onread %s by the first read', label, result);
+    };
+    if (
+      !hasUserBufferCalls(socket) ||
+      !watchFirstRead(socket, () => consumed, clearFields, verdict)
+    ) {
+      direct = false;
+      debug('%s: onread cannot be watched here; caller memory is never a read target', label);
+    }
   };
   try {
     const handlerEnd = await new Promise<Socket>((resolve, reject) => {
@@ -133,25 +185,19 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
         hostEnd?.off('error', fail);
         resolve(socket);
       });
-      // A Unix path is bound and listening when listen() returns (its errors come a tick later,
-      // and fail the connect as well): connect at once, no turn of the event loop in between.
-      server.listen(path);
-      hostEnd = createConnection({
-        path,
-        onread: {
-          buffer: arm,
-          callback: (count: number): boolean => {
-            const into = armed;
-            // A read into a target the sink chose goes straight to it; one armed before the sink
-            // attached is replayed (attached since) or kept for later.
-            if (armedBySink) sink!.consume(count, into);
-            else if (sink) replay(sink, into.subarray(0, count));
-            else early.push(into.slice(0, count));
-            return true; // never pause: a channel that is done discards, so the handler never blocks
-          },
-        },
+      // Connect once the path listens: in a cluster worker listening is not done when listen()
+      // returns. `exclusive`: this process listens itself (a worker would ask the primary to).
+      server.once('listening', () => {
+        try {
+          hostEnd = createConnection({ path, onread: { buffer: arm, callback } });
+        } catch (error) {
+          fail(error as Error); // a runtime whose onread throws
+          return;
+        }
+        hostEnd.once('error', fail);
+        watchReads(hostEnd);
       });
-      hostEnd.once('error', fail);
+      server.listen({ path, exclusive: true });
     });
     const host = hostEnd!;
     // Until a channel listens, an error must not crash the process: the channel sees the socket
@@ -167,9 +213,11 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
         for (const chunk of early.splice(0)) replay(attached, chunk);
       });
       return {
-        canRearm: canArmReads(host),
+        get canRearm() {
+          return direct && hasUserBufferCalls(host);
+        },
         rearm() {
-          if (sink !== undefined && canArmReads(host)) armNextRead(host, arm());
+          if (sink !== undefined && this.canRearm) rearmOrDestroy(host, arm());
         },
       };
     });

@@ -6,7 +6,7 @@ import { attachReplySink, type ReplySink, type ReplySinkControl } from './reply-
 export interface StreamHandlers {
   /** Direct reads, used when the input is the host end of a reply socket or a child stdout handed over by `fromChild()`. */
   sink: ReplySink;
-  /** Chunks from any other input. */
+  /** Chunks delivered as `data` events: from any other input, or where direct reads were not proven. */
   onData(chunk: Uint8Array): void;
   /** The input ended or closed (called at most once per event; the channel makes it idempotent). */
   onEnd(): void;
@@ -15,8 +15,9 @@ export interface StreamHandlers {
 }
 
 /**
- * Subscribes a channel to its input and output: direct reads where the input is a reply socket or a child stdout,
- * `data` events otherwise; end, close and errors of either. Returns `stop`, which stops listening
+ * Subscribes a channel to its input and output: direct reads where the input is a reply socket or
+ * a child stdout, and `data` events always (a socket whose direct reads the first read disproves
+ * delivers its bytes that way); end, close and errors of either. Returns `stop`, which stops listening
  * to the input (it then keeps draining what still arrives, so that the handler never blocks on a
  * full pipe), and the direct reads' control (`undefined` for an input read through `data` events).
  */
@@ -27,7 +28,7 @@ export function listenToStreams(
 ): { stop: () => void; directReads: ReplySinkControl | undefined } {
   const directReads =
     attachReplySink(input, handlers.sink) ?? attachDirectReads(input, handlers.sink);
-  if (directReads === undefined) input.on('data', handlers.onData);
+  input.on('data', handlers.onData);
   input.on('end', handlers.onEnd);
   input.on('close', handlers.onEnd);
   input.on('error', handlers.onError);
