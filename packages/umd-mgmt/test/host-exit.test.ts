@@ -22,7 +22,7 @@ async function startHost(how: string) {
   const handlerPid = Number(out.trim());
   // (a host that ends at once may already have taken its handler down)
   if (how === 'wait' || how === 'graceful') expect(isAlive(handlerPid)).toBe(true);
-  return { host, handlerPid, exited };
+  return { host, handlerPid, exited, output: () => out };
 }
 
 describe('handlers die with their host', () => {
@@ -30,6 +30,21 @@ describe('handlers die with their host', () => {
     const { handlerPid, exited } = await startHost('end');
     expect(await exited).toEqual([0, null]);
     expect(handlerPid).toBeGreaterThan(0);
+    expect(await waitForDeath(handlerPid, 2000)).toBe(true);
+  });
+
+  it("a host awaiting its idle handler's exit (events.once) is kept alive until it comes, every time", async () => {
+    for (let run = 0; run < 8; run++) {
+      const { exited, output } = await startHost('await-exit');
+      expect(await exited).toEqual([0, null]);
+      expect(output()).toContain('exit seen: SIGKILL');
+    }
+  });
+
+  it('a wait on a lifecycle event that is given up on does not keep the host alive', async () => {
+    const { handlerPid, exited, output } = await startHost('abandon-wait');
+    expect(await exited).toEqual([0, null]);
+    expect(output()).toContain('AbortError');
     expect(await waitForDeath(handlerPid, 2000)).toBe(true);
   });
 

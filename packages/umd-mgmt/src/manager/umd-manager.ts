@@ -24,6 +24,7 @@ import {
 } from './manager-options.js';
 import type { ManagerRequestOptions } from './request-options.js';
 import { RestartBudget } from './restart-budget.js';
+import { OnceWaiters } from './once-waiters.js';
 import { SlotQueue } from './slot-queue.js';
 
 /** Lifecycle state of a {@link UmdManager}. */
@@ -89,6 +90,9 @@ export interface UmdManagerEvents {
   idle: [{ pid: number }];
 }
 
+/** Events a caller may await with `events.once` (see {@link OnceWaiters}). */
+const LIFECYCLE_EVENTS = ['load', 'unload', 'start', 'ready', 'exit', 'restart', 'idle'];
+
 /** One handler generation: a process, its channel, and what the manager knows about it. */
 interface ActiveHandler {
   readonly process: HandlerProcess;
@@ -150,6 +154,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #lastPid: number | undefined;
   #lastEndedInFault = false;
   #pending = 0;
+  /** One-shot waits on lifecycle events keep the handler referenced, as pending requests do. */
+  readonly #waiters = new OnceWaiters(this, LIFECYCLE_EVENTS, () => this.#updateReferenced());
   readonly #idle: IdleTimer | undefined;
   #stats = {
     starts: 0,
@@ -738,7 +744,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       this.#handler = h;
       this.#state = 'running';
       if (this.#pending === 0) {
-        proc.setReferenced(false);
+        proc.setReferenced(this.#waiters.waiting);
         this.#idle?.idle();
       }
       debug('%s: handler pid %d ready', name, proc.pid);
@@ -1013,9 +1019,24 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     if (this.#pending === 0 || (delta === 1 && this.#pending === 1)) {
       if (this.#pending === 0) this.#idle?.idle();
       else this.#idle?.busy();
-      const proc = (this.#handler ?? this.#startingHandler)?.process;
-      proc?.setReferenced(this.#pending > 0);
+      this.#updateReferenced();
     }
+  }
+
+  /** The handler keeps the host alive while requests, a start or a once-wait are pending. */
+  #updateReferenced(): void {
+    const proc = (this.#handler ?? this.#startingHandler)?.process;
+    proc?.setReferenced(this.#pending > 0 || this.#waiters.waiting);
+  }
+
+  /**
+   * As `EventEmitter.once`; a one-shot listener on a lifecycle event (what `events.once`
+   * registers) also keeps the host alive until the event comes or the listener is removed.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the signature of EventEmitter's own once()
+  override once(event: any, listener: any): this {
+    this.#waiters.add(event, listener);
+    return super.once(event, listener);
   }
 }
 
