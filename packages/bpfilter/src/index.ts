@@ -9,6 +9,7 @@
 export * from './api/index.js';
 export * from './sockopt/index.js';
 export * from './text/index.js';
+export * from './enforce/index.js';
 export type * from './model/types.js';
 export type { XtCounters } from './abi/index.js';
 export {

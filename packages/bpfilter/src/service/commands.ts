@@ -9,18 +9,21 @@ import { serve } from './server.js';
 
 /** Usage lines of the two subcommands. */
 export const SERVICE_USAGE = [
-  'bpfilter serve --socket PATH           run the service the preload library talks to',
-  'bpfilter exec [--socket PATH] -- CMD   run CMD (e.g. iptables-legacy) against bpfilter',
+  'bpfilter serve --socket PATH [--enforce]  run the service the preload library talks to',
+  'bpfilter exec [--socket PATH | --enforce] -- CMD',
+  '                                      run CMD (e.g. iptables-legacy) against bpfilter',
+  "  --enforce: also install the tables into this network namespace's kernel (nftables)",
 ].join('\n');
 
 /** The options of `bpfilter serve`. */
 const SERVE_OPTIONS = {
   socket: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
+  enforce: { type: 'boolean' },
 } as const;
 
 /**
- * `bpfilter serve --socket PATH [--verbose]`: runs until SIGINT/SIGTERM.
+ * `bpfilter serve --socket PATH [--verbose] [--enforce]`: runs until SIGINT/SIGTERM.
  * Throws a `UsageError` for bad arguments.
  */
 export async function runServeCommand(argv: readonly string[]): Promise<number> {
@@ -30,7 +33,7 @@ export async function runServeCommand(argv: readonly string[]): Promise<number> 
   const log = values.verbose
     ? (line: string) => process.stderr.write(`bpfilter serve: ${line}\n`)
     : undefined;
-  const service = await serve({ socketPath, log });
+  const service = await serve({ socketPath, log, enforce: values.enforce === true });
   process.stderr.write(
     `bpfilter serve: listening on ${service.socketPath} (${BPFILTER_SOCKET_ENV}=${service.socketPath}); Ctrl-C stops\n`,
   );
@@ -57,18 +60,26 @@ function splitExecArgs(argv: readonly string[]): { own: string[]; command: strin
 }
 
 /**
- * `bpfilter exec [--socket PATH] [--] COMMAND [ARGS...]`: the command's exit status.
+ * `bpfilter exec [--socket PATH | --enforce] [--] COMMAND [ARGS...]`: the command's exit status.
  * Throws a `UsageError` for bad arguments.
  */
 export async function runExecCommand(argv: readonly string[]): Promise<number> {
   const { own, command: commandLine } = splitExecArgs(argv);
-  const { values } = parseCommandLine(own, { socket: { type: 'string' } } as const, {
-    allowPositionals: false,
-  });
+  const { values } = parseCommandLine(
+    own,
+    { socket: { type: 'string' }, enforce: { type: 'boolean' } } as const,
+    { allowPositionals: false },
+  );
   const socketPath = values.socket ?? (process.env[BPFILTER_SOCKET_ENV] || undefined);
   const [command, ...args] = commandLine;
   if (!command) throw new UsageError('exec: no command given');
-  const result = await exec({ command, args, socketPath });
+  const enforce = values.enforce === true;
+  // A running service enforces (or not) as it was started; --enforce is for exec's own service.
+  if (enforce && socketPath !== undefined)
+    throw new UsageError(
+      'exec: --enforce applies to the service exec starts; start `serve --enforce` instead',
+    );
+  const result = await exec({ command, args, socketPath, serve: { enforce } });
   if (result.signal) return 128 + (signalNumber(result.signal) ?? 0);
   return result.exitCode ?? 1;
 }

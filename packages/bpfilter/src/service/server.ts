@@ -7,6 +7,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import { UmdError, UmdErrorCode } from '@umd/core';
+import type { EnforceOptions } from '../enforce/enforcer.js';
 import { SerialLock } from '../sockopt/serial-lock.js';
 import type { ServiceBackend } from './backend.js';
 import { serveConnection } from './connection.js';
@@ -21,6 +22,13 @@ export interface ServeOptions {
    * The service owns it: {@link BpfilterService.close} (or a failed start) calls its `close()`.
    */
   backend?: ServiceBackend;
+  /**
+   * Enforcement mode for the default backend: tables are also installed into this network
+   * namespace's kernel through nftables (see `BpfilterSockoptOptions.enforce`). The service
+   * starts enforcing before it listens, so a missing or refusing nft fails the start.
+   * Ignored when `backend` is given.
+   */
+  enforce?: boolean | EnforceOptions;
   /** Where service events go (one line each). Default: nowhere. */
   log?: (line: string) => void;
   /** Aborting it closes the service, as {@link BpfilterService.close} does. */
@@ -51,7 +59,7 @@ export async function serve(options: ServeOptions): Promise<BpfilterService> {
   }
   options.signal?.throwIfAborted();
   await clearStaleSocket(socketPath);
-  const backend = options.backend ?? createDefaultBackend({ log });
+  const backend = options.backend ?? (await enforcingBackend(options.enforce, log));
   const lock = new SerialLock();
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -101,6 +109,23 @@ export async function serve(options: ServeOptions): Promise<BpfilterService> {
     },
     close,
   };
+}
+
+/** The default backend, enforcing from the start when asked. */
+async function enforcingBackend(
+  enforce: boolean | EnforceOptions | undefined,
+  log: (line: string) => void,
+): Promise<ServiceBackend> {
+  const backend = createDefaultBackend({ log, sockoptOptions: { enforce } });
+  if (!enforce) return backend;
+  try {
+    await backend.sockopt.startEnforcement();
+  } catch (error) {
+    await backend.close?.();
+    throw error;
+  }
+  log('enforcing through nftables in this network namespace');
+  return backend;
 }
 
 /** Binds with a 0600 socket: umask while binding where we may, chmod in any case. */

@@ -12,6 +12,7 @@ import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { type HandlerSession, type Loader, UmdManager, type UmdManagerOptions } from '@umd/mgmt';
 import { fromHex, readCString, toHex } from '../abi/bytes.js';
 import {
+  IPT_SO_GET_ENTRIES,
   IPT_SO_GET_INFO,
   IPT_SO_SET_REPLACE,
   UMD_CMD_CLASSIFY,
@@ -27,6 +28,8 @@ import {
   XT_COUNTERS_SIZE,
   XT_TABLE_MAXNAMELEN,
 } from '../abi/table-structs.js';
+import type { EnforceOptions } from '../enforce/enforcer.js';
+import { type ReplaceTicket, SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { decodeTable } from '../model/decode.js';
 import { Errno } from './errno.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
@@ -80,6 +83,13 @@ export interface BpfilterSockoptOptions {
   loader?: UmdManagerOptions['loader'];
   /** Tables to start from, as returned by {@link BpfilterSockopt.exportState}; loaded into the handler when it starts. */
   state?: BpfilterState;
+  /**
+   * Enforcement mode: every table bpfilter accepts is also installed into the kernel of this
+   * process's network namespace through nftables (`nft`), and GET_ENTRIES counters include
+   * what the kernel matched. A SET_REPLACE that cannot be enforced fails with an
+   * `EnforcementError` and changes nothing. Default: off (bpfilter only keeps the tables).
+   */
+  enforce?: boolean | EnforceOptions;
 }
 
 const defaultLoader = async (): Promise<{ default: Loader }> => import('../loader.js');
@@ -102,9 +112,12 @@ export class BpfilterSockopt extends EventEmitter {
   readonly #snapshots = new Map<string, TableSnapshot>();
   readonly #tablesInUse: string[] = [];
   #generation = 0;
+  readonly #enforcement: SockoptEnforcement | undefined;
 
   constructor(options: BpfilterSockoptOptions = {}) {
     super();
+    if (options.enforce)
+      this.#enforcement = new SockoptEnforcement(options.enforce === true ? {} : options.enforce);
     if (options.state !== undefined) this.#importState(options.state);
     this.manager = new UmdManager({
       ...options.manager,
@@ -126,6 +139,9 @@ export class BpfilterSockopt extends EventEmitter {
     if (!isRoutedSet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkBuffer(optval);
     return this.#lock.run(async () => {
+      const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
+      const ticket =
+        optname === IPT_SO_SET_REPLACE ? await this.#beforeReplace(table, options) : undefined;
       const { status, body } = await exchange(this.#send(options), {
         isSet: true,
         cmd: optname,
@@ -133,10 +149,10 @@ export class BpfilterSockopt extends EventEmitter {
         ...header(options),
       });
       if (status !== 0) return { status };
-      const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
       await this.#keep(table, optname !== IPT_SO_SET_REPLACE);
       if (optname !== IPT_SO_SET_REPLACE) return { status };
-      const data = body.slice();
+      if (ticket) await this.#enforceReplace(table, ticket);
+      const data = ticket ? this.#enforcement!.oldCounters(body, ticket) : body.slice();
       return {
         status,
         data,
@@ -158,6 +174,7 @@ export class BpfilterSockopt extends EventEmitter {
     if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkBuffer(optval);
     return this.#lock.run(async () => {
+      await this.#enforcement?.ready(() => [...this.#snapshots.values()], options.signal);
       const { status, body } = await exchange(this.#send(options), {
         isSet: false,
         cmd: optname,
@@ -166,7 +183,10 @@ export class BpfilterSockopt extends EventEmitter {
       });
       if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN)
         this.#noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
-      return status < 0 ? { status } : { status, data: body.slice(0, optval.length) };
+      if (status < 0) return { status };
+      const data = body.slice(0, optval.length);
+      if (optname === IPT_SO_GET_ENTRIES) await this.#enforcement?.overlayEntries(data);
+      return { status, data };
     }, options.signal);
   }
 
@@ -223,6 +243,20 @@ export class BpfilterSockopt extends EventEmitter {
     };
   }
 
+  /**
+   * In enforcement mode, installs the kept tables into the kernel now (otherwise the first
+   * call does) and deletes `bpfilter_*` nft tables left by an earlier service. Rejects with
+   * an `EnforcementError` when nft is missing or refuses. Without enforcement, does nothing.
+   */
+  async startEnforcement(options: RequestOptions = {}): Promise<void> {
+    const enforcement = this.#enforcement;
+    if (enforcement === undefined) return;
+    await this.#lock.run(
+      () => enforcement.ready(() => [...this.#snapshots.values()], options.signal),
+      options.signal,
+    );
+  }
+
   /** Stops the handler (the kept tables stay; the next call starts a handler and restores them). */
   async stop(options?: { graceMs?: number }): Promise<void> {
     await this.manager.stop(options);
@@ -254,6 +288,44 @@ export class BpfilterSockopt extends EventEmitter {
     }
     this.#snapshots.set(table, snapshot);
     this.#noteInUse(table);
+  }
+
+  /** Enforcement mode: start enforcing, keep what a failed replace must go back to. */
+  async #beforeReplace(
+    table: string,
+    options: SockoptCallOptions,
+  ): Promise<ReplaceTicket | undefined> {
+    const enforcement = this.#enforcement;
+    if (enforcement === undefined) return undefined;
+    await enforcement.ready(() => [...this.#snapshots.values()], options.signal);
+    let previous = this.#snapshots.get(table);
+    if (previous === undefined) {
+      const send: SendRequest = (request) => this.manager.request(request);
+      // An unknown table has nothing to go back to; the handler refuses its replace anyway.
+      if ((await getInfo(send, table)).info !== undefined)
+        previous = await captureTable(send, table);
+    }
+    return enforcement.prepare(previous, table);
+  }
+
+  /**
+   * Enforcement mode, after the handler took and we kept a replaced table: install it. If
+   * that fails, bpfilter goes back to the previous table (the kernel never changed) and the
+   * SET_REPLACE fails with the EnforcementError.
+   */
+  async #enforceReplace(table: string, ticket: ReplaceTicket): Promise<void> {
+    const snapshot = this.#snapshots.get(table);
+    if (snapshot === undefined) return;
+    try {
+      await this.#enforcement!.commit(snapshot);
+    } catch (error) {
+      if (ticket.previous !== undefined) {
+        // Kept first: a handler that dies during the rollback is restarted with it.
+        this.#snapshots.set(table, ticket.previous);
+        await restoreTable((request) => this.manager.request(request), ticket.previous);
+      }
+      throw error;
+    }
   }
 
   #noteInUse(table: string): void {

@@ -1,0 +1,93 @@
+/**
+ * The enforcement back end: keeps the kernel of this network namespace holding, in
+ * nftables, exactly the tables bpfilter holds. One nft transaction per change, so a table is
+ * enforced whole or not at all; the plan of each enforced table maps its nft counters back
+ * to iptables entries.
+ */
+import type { XtCounters } from '../abi/index.js';
+import type { Table } from '../model/types.js';
+import { countersFromListing } from './counters.js';
+import { EnforcementError } from './errors.js';
+import { isEnforceableTable, NFT_TABLE_PREFIX, nftTableName } from './nft-layout.js';
+import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
+import { type NftTablePlan, planTable, replaceTransaction } from './translate-table.js';
+
+/** Options of enforcement (`enforce: true` means all defaults). */
+export interface EnforceOptions extends NftRunnerOptions {}
+
+/** Installs tables into the kernel through nft and reads their counters back. */
+export class NftEnforcer {
+  readonly #nft: NftRunner;
+  readonly #plans = new Map<string, NftTablePlan>();
+  #started = false;
+
+  constructor(options: EnforceOptions = {}) {
+    this.#nft = new NftRunner(options);
+  }
+
+  /** Whether {@link start} has run. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /**
+   * Takes over this namespace's `bpfilter_*` nft tables: in one transaction, installs
+   * `tables` and deletes every other `bpfilter_*` table (left by an earlier service), so the
+   * kernel holds what bpfilter holds. Fails if nft is missing or refuses.
+   */
+  async start(tables: readonly Table[], signal?: AbortSignal): Promise<void> {
+    const plans = tables.filter((t) => isEnforceableTable(t.name)).map((t) => planTable(t));
+    const keep = new Set(plans.map((p) => p.nftTable));
+    const stale = (await this.#nft.tableNames(signal)).filter(
+      (name) => name.startsWith(NFT_TABLE_PREFIX) && !keep.has(name),
+    );
+    if (plans.length > 0 || stale.length > 0)
+      await this.#nft.apply(replaceTransaction(plans, stale), 'the kept tables', signal);
+    for (const plan of plans) this.#plans.set(plan.table, plan);
+    this.#started = true;
+  }
+
+  /**
+   * Plans `table` without touching the kernel.
+   * @throws EnforcementError `untranslatable` for a rule nft cannot express.
+   */
+  plan(table: Table): NftTablePlan {
+    if (!isEnforceableTable(table.name))
+      throw new EnforcementError(
+        'untranslatable',
+        `bpfilter enforcement: no nftables hooks for table "${table.name}"`,
+        { table: table.name },
+      );
+    return planTable(table);
+  }
+
+  /** Replaces the enforced form of `plan.table` in one transaction; the old one stays if nft refuses. */
+  async replace(plan: NftTablePlan, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#nft.apply(replaceTransaction([plan]), `table "${plan.table}"`, signal);
+    } catch (error) {
+      if (error instanceof EnforcementError && error.table === undefined)
+        throw new EnforcementError(error.failure, error.message, {
+          table: plan.table,
+          nftMessage: error.nftMessage,
+          cause: error.cause,
+        });
+      throw error;
+    }
+    this.#plans.set(plan.table, plan);
+  }
+
+  /** The kernel's counters of the enforced `table`, by entry index; undefined if not enforced. */
+  async counters(table: string, signal?: AbortSignal): Promise<XtCounters[] | undefined> {
+    const plan = this.#plans.get(table);
+    if (plan === undefined) return undefined;
+    const listing = await this.#nft.listTable(nftTableName(table), signal);
+    if (listing === undefined)
+      throw new EnforcementError(
+        'kernel-refused',
+        `bpfilter enforcement: nft table ${plan.nftTable} is gone from the kernel (deleted by someone else?)`,
+        { table },
+      );
+    return countersFromListing(plan, listing);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Runs Debian's `nft` (libnftables) in the process's network namespace: a JSON batch on
+ * stdin (`nft -j -f FILE`, one atomic transaction: all of it or none), or a JSON listing.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EnforcementError } from './errors.js';
+
+/** Options of the runner. */
+export interface NftRunnerOptions {
+  /** The nft program (default `nft`, looked up in PATH and the sbin directories). */
+  nftPath?: string;
+}
+
+/** What one nft run printed. */
+interface NftOutput {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs nft and reports its exit code and output. */
+export class NftRunner {
+  readonly #program: string;
+
+  constructor(options: NftRunnerOptions = {}) {
+    this.#program = options.nftPath ?? 'nft';
+  }
+
+  /** Applies a JSON batch in one transaction; throws {@link EnforcementError} if nft refuses it. */
+  async apply(batch: unknown, what: string, signal?: AbortSignal): Promise<void> {
+    // nft opens /dev/stdin for `-f -`, which fails on the socket Node gives a child as its
+    // stdin: the batch goes through a private file instead.
+    const dir = await mkdtemp(join(tmpdir(), 'bpfilter-nft-'));
+    let out: NftOutput;
+    try {
+      const file = join(dir, 'batch.json');
+      await writeFile(file, JSON.stringify(batch), { mode: 0o600 });
+      out = await this.#run(['-j', '-f', file], signal);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    if (out.code !== 0)
+      throw new EnforcementError(
+        'kernel-refused',
+        `bpfilter enforcement: nft refused ${what}: ${oneLine(out.stderr) || `exit status ${out.code}`}`,
+        { nftMessage: out.stderr },
+      );
+  }
+
+  /** `nft -j list table ip NAME` parsed, or undefined when the table does not exist. */
+  async listTable(name: string, signal?: AbortSignal): Promise<NftListing | undefined> {
+    const out = await this.#run(['-j', 'list', 'table', 'ip', name], signal);
+    if (out.code !== 0) {
+      if (/No such file or directory/.test(out.stderr)) return undefined;
+      throw new EnforcementError(
+        'kernel-refused',
+        `bpfilter enforcement: nft could not list table ${name}: ${oneLine(out.stderr)}`,
+        { nftMessage: out.stderr },
+      );
+    }
+    return JSON.parse(out.stdout) as NftListing;
+  }
+
+  /** Names of the `ip` tables in this namespace. */
+  async tableNames(signal?: AbortSignal): Promise<string[]> {
+    const out = await this.#run(['-j', 'list', 'tables', 'ip'], signal);
+    if (out.code !== 0)
+      throw new EnforcementError(
+        'unavailable',
+        `bpfilter enforcement: nft cannot list this namespace's tables: ${oneLine(out.stderr) || `exit status ${out.code}`}`,
+        { nftMessage: out.stderr },
+      );
+    const listing = JSON.parse(out.stdout) as NftListing;
+    return listing.nftables.flatMap((item) => (item.table ? [item.table.name] : []));
+  }
+
+  #run(args: string[], signal?: AbortSignal): Promise<NftOutput> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.#program, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.once('error', (error) =>
+        reject(
+          new EnforcementError(
+            'unavailable',
+            `bpfilter enforcement: cannot run ${this.#program}: ${error.message} (Debian package nftables)`,
+            { cause: error },
+          ),
+        ),
+      );
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+}
+
+/** `nft -j list` output. */
+export interface NftListing {
+  nftables: {
+    table?: { name: string };
+    rule?: { chain: string; expr: Record<string, unknown>[] };
+  }[];
+}
+
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !/^\^+$/.test(line))
+    .join(' / ');
+}

@@ -1,0 +1,177 @@
+/**
+ * The match extensions the model keeps as raw bytes that enforcement can still express in
+ * nftables, decoded from the kernel's structures (x86-64 layouts, include/uapi/linux/
+ * netfilter/xt_*.h). Anything else, or an option of these nft cannot say, is refused by name.
+ */
+import { readIpv4, readU16, readU32 } from '../abi/index.js';
+import type { RawMatch } from '../model/types.js';
+import { UntranslatableError } from './errors.js';
+import { and, match, meta, type NftExpr, payload, rangeOrValue, set } from './nft-expr.js';
+
+type MatchTranslator = (data: Uint8Array, revision: number) => NftExpr[];
+
+// enum ip_conntrack_info bits as xt_state / xt_conntrack number them -> nft's ct state bits.
+const CT_STATE_BITS: [number, number][] = [
+  [1 << 0, 1], // INVALID -> invalid
+  [1 << 1, 2], // ESTABLISHED -> established
+  [1 << 2, 4], // RELATED -> related
+  [1 << 3, 8], // NEW -> new
+];
+const XT_STATE_UNTRACKED = 1 << 4;
+const XT_CONNTRACK_STATE_UNTRACKED = 1 << 8;
+const XT_CONNTRACK_STATE_NAT = (1 << 6) | (1 << 7);
+const NFT_CT_STATE_UNTRACKED = 64;
+
+function ctState(xtMask: number, untrackedBit: number, invert: boolean): NftExpr {
+  let mask = 0;
+  for (const [xt, nft] of CT_STATE_BITS) if (xtMask & xt) mask |= nft;
+  if (xtMask & untrackedBit) mask |= NFT_CT_STATE_UNTRACKED;
+  // xt: (bit of this packet's state & mask) != 0; exactly one bit is set per packet.
+  return match(and({ ct: { key: 'state' } }, mask), invert ? '==' : '!=', 0);
+}
+
+// xt_conntrack match_flags
+const XT_CONNTRACK_STATE = 1 << 0;
+const XT_CONNTRACK_STATE_ALIAS = 1 << 13;
+
+/** `-m conntrack --ctstate` (revisions 1..3); other conntrack options are refused. */
+function conntrack(data: Uint8Array, revision: number): NftExpr[] {
+  // 8 addresses/masks (128 bytes), expires min/max (8), l4proto (2), 4 ports (8): flags at 146.
+  const matchFlags = readU16(data, 146);
+  const invertFlags = readU16(data, 148);
+  const stateMask = revision === 1 ? (data[150] ?? 0) : readU16(data, 150);
+  if ((matchFlags & ~(XT_CONNTRACK_STATE | XT_CONNTRACK_STATE_ALIAS)) !== 0)
+    throw new UntranslatableError('-m conntrack', 'options other than --ctstate');
+  if (!(matchFlags & XT_CONNTRACK_STATE)) return [];
+  if (stateMask & XT_CONNTRACK_STATE_NAT)
+    throw new UntranslatableError('-m conntrack', '--ctstate SNAT/DNAT');
+  return [
+    ctState(stateMask, XT_CONNTRACK_STATE_UNTRACKED, (invertFlags & XT_CONNTRACK_STATE) !== 0),
+  ];
+}
+
+/** `-m state --state` (struct xt_state_info: u32 statemask; `!` is stored as the complement). */
+function state(data: Uint8Array): NftExpr[] {
+  return [ctState(readU32(data, 0), XT_STATE_UNTRACKED, false)];
+}
+
+// xt_multiport flags
+const XT_MULTIPORT_SOURCE = 0;
+const XT_MULTIPORT_DESTINATION = 1;
+const XT_MULTIPORT_PORTS = 15;
+
+/** `-m multiport --sports/--dports` (revision 1: ports with ranges); `--ports` is refused. */
+function multiport(data: Uint8Array, revision: number): NftExpr[] {
+  if (revision !== 1) throw new UntranslatableError('-m multiport', `revision ${revision}`);
+  const flags = data[0] ?? 0;
+  const count = data[1] ?? 0;
+  if (count > XT_MULTIPORT_PORTS) throw new UntranslatableError('-m multiport', `${count} ports`);
+  const field =
+    flags === XT_MULTIPORT_SOURCE
+      ? 'sport'
+      : flags === XT_MULTIPORT_DESTINATION
+        ? 'dport'
+        : undefined;
+  if (field === undefined) throw new UntranslatableError('-m multiport', '--ports (either side)');
+  const elements: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = readU16(data, 2 + 2 * i);
+    if (data[32 + i] && i + 1 < count) {
+      elements.push(rangeOrValue(port, readU16(data, 2 + 2 * (i + 1))));
+      i++;
+    } else elements.push(port);
+  }
+  const invert = (data[47] ?? 0) !== 0;
+  // `th` is the transport header of whichever protocol the rule names (tcp, udp, sctp...).
+  return [match(payload('th', field), invert ? '!=' : '==', set(elements))];
+}
+
+/** `-m mark --mark V/M` (revision 1: u32 mark, u32 mask, u8 invert). */
+function mark(data: Uint8Array, revision: number): NftExpr[] {
+  if (revision !== 1) throw new UntranslatableError('-m mark', `revision ${revision}`);
+  const value = readU32(data, 0);
+  const mask = readU32(data, 4);
+  return [match(and(meta('mark'), mask), data[8] ? '!=' : '==', value)];
+}
+
+// xt_iprange flags
+const IPRANGE_SRC = 1 << 0;
+const IPRANGE_DST = 1 << 1;
+const IPRANGE_SRC_INV = 1 << 4;
+const IPRANGE_DST_INV = 1 << 5;
+
+/** `-m iprange --src-range/--dst-range` (revision 1: four nf_inet_addr, u8 flags). */
+function iprange(data: Uint8Array, revision: number): NftExpr[] {
+  if (revision !== 1) throw new UntranslatableError('-m iprange', `revision ${revision}`);
+  const flags = data[64] ?? 0;
+  const out: NftExpr[] = [];
+  if (flags & IPRANGE_SRC)
+    out.push(
+      match(payload('ip', 'saddr'), flags & IPRANGE_SRC_INV ? '!=' : '==', {
+        range: [readIpv4(data, 0), readIpv4(data, 16)],
+      }),
+    );
+  if (flags & IPRANGE_DST)
+    out.push(
+      match(payload('ip', 'daddr'), flags & IPRANGE_DST_INV ? '!=' : '==', {
+        range: [readIpv4(data, 32), readIpv4(data, 48)],
+      }),
+    );
+  return out;
+}
+
+// RTN_* in the order of enum rtn_type: bit N of an addrtype mask stands for type N.
+const RTN_NAMES = [
+  'unspec',
+  'unicast',
+  'local',
+  'broadcast',
+  'anycast',
+  'multicast',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'nat',
+  'xresolve',
+];
+const XT_ADDRTYPE_INVERT_SOURCE = 1;
+const XT_ADDRTYPE_INVERT_DEST = 2;
+
+/** `-m addrtype --src-type/--dst-type` (revision 1, without --limit-iface-in/out). */
+function addrtype(data: Uint8Array, revision: number): NftExpr[] {
+  if (revision !== 1) throw new UntranslatableError('-m addrtype', `revision ${revision}`);
+  const flags = readU32(data, 4);
+  if (flags & ~(XT_ADDRTYPE_INVERT_SOURCE | XT_ADDRTYPE_INVERT_DEST))
+    throw new UntranslatableError('-m addrtype', '--limit-iface-in/--limit-iface-out');
+  const side = (mask: number, key: 'saddr' | 'daddr', invert: boolean): NftExpr[] => {
+    if (mask === 0) return [];
+    const names = RTN_NAMES.filter((_, bit) => mask & (1 << bit));
+    if (names.length !== mask.toString(2).replace(/0/g, '').length)
+      throw new UntranslatableError('-m addrtype', `type mask 0x${mask.toString(16)}`);
+    return [match({ fib: { result: 'type', flags: [key] } }, invert ? '!=' : '==', set(names))];
+  };
+  return [
+    ...side(readU16(data, 0), 'saddr', (flags & XT_ADDRTYPE_INVERT_SOURCE) !== 0),
+    ...side(readU16(data, 2), 'daddr', (flags & XT_ADDRTYPE_INVERT_DEST) !== 0),
+  ];
+}
+
+const MATCHES = new Map<string, MatchTranslator>([
+  // A comment changes no verdict; nft would cap it at 128 bytes, so it stays in bpfilter only.
+  ['comment', () => []],
+  ['state', state],
+  ['conntrack', conntrack],
+  ['multiport', multiport],
+  ['mark', mark],
+  ['iprange', iprange],
+  ['addrtype', addrtype],
+]);
+
+/** Translates a raw match by its name; throws {@link UntranslatableError} for the others. */
+export function translateRawMatch(m: RawMatch): NftExpr[] {
+  const translator = MATCHES.get(m.name);
+  if (translator === undefined)
+    throw new UntranslatableError(`-m ${m.name}`, 'no nftables translation in bpfilter');
+  return translator(m.data, m.revision);
+}

@@ -1,0 +1,146 @@
+/**
+ * The target extensions kept as raw bytes that enforcement expresses in nftables: MARK,
+ * NOTRACK/CT --notrack, and the nat targets DNAT, SNAT, MASQUERADE and REDIRECT (x86-64
+ * layouts of include/uapi/linux/netfilter/nf_nat.h and xt_*.h). Others are refused by name.
+ */
+import { readIpv4, readU32, viewOf } from '../abi/index.js';
+import type { RawTarget } from '../model/types.js';
+import { UntranslatableError } from './errors.js';
+import { and, meta, type NftExpr } from './nft-expr.js';
+
+type TargetTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
+
+/** `-j MARK` revision 2 (`--set-xmark V/M` and its aliases): mark = (mark & ~M) ^ V. */
+function markTarget(data: Uint8Array, revision: number): NftExpr[] {
+  if (revision !== 2) throw new UntranslatableError('-j MARK', `revision ${revision}`);
+  const value = readU32(data, 0);
+  const mask = readU32(data, 4);
+  const kept = and(meta('mark'), ~mask >>> 0);
+  return [{ mangle: { key: meta('mark'), value: { '^': [kept, value] } } }];
+}
+
+const XT_CT_NOTRACK = 1;
+
+/** `-j CT --notrack` (no other CT option). */
+function ctTarget(data: Uint8Array): NftExpr[] {
+  const flags = readU32(data, 0) & 0xffff;
+  // Everything after the flags (helper, timeout, zone, events) must be unset.
+  const rest = data.subarray(2, 8 + 16 + 32).some((b) => b !== 0);
+  if (flags !== XT_CT_NOTRACK || rest)
+    throw new UntranslatableError('-j CT', 'options other than --notrack');
+  return [{ notrack: null }];
+}
+
+// enum nf_nat_range_flags
+const NF_NAT_RANGE_MAP_IPS = 1 << 0;
+const NF_NAT_RANGE_PROTO_SPECIFIED = 1 << 1;
+const NF_NAT_RANGE_PROTO_RANDOM = 1 << 2;
+const NF_NAT_RANGE_PERSISTENT = 1 << 3;
+const NF_NAT_RANGE_PROTO_RANDOM_FULLY = 1 << 4;
+const KNOWN_FLAGS =
+  NF_NAT_RANGE_MAP_IPS |
+  NF_NAT_RANGE_PROTO_SPECIFIED |
+  NF_NAT_RANGE_PROTO_RANDOM |
+  NF_NAT_RANGE_PERSISTENT |
+  NF_NAT_RANGE_PROTO_RANDOM_FULLY;
+
+/** One nat range, whatever structure it came in. */
+interface NatRange {
+  flags: number;
+  minAddress: string;
+  maxAddress: string;
+  /** Host-order ports (the structures hold them in network order). */
+  minPort: number;
+  maxPort: number;
+}
+
+/**
+ * The range of a nat target: revision 0 is `nf_nat_ipv4_multi_range_compat` (rangesize,
+ * then flags, min_ip, max_ip, min and max port); revisions 1 and 2 are `nf_nat_range(2)`
+ * (flags, min_addr, max_addr as 16-byte nf_inet_addr, min and max port, revision 2 a base port).
+ */
+function natRange(data: Uint8Array, revision: number, extension: string): NatRange {
+  const view = viewOf(data);
+  if (revision === 0) {
+    if (readU32(data, 0) !== 1) throw new UntranslatableError(extension, 'more than one range');
+    return {
+      flags: readU32(data, 4),
+      minAddress: readIpv4(data, 8),
+      maxAddress: readIpv4(data, 12),
+      minPort: view.getUint16(16, false),
+      maxPort: view.getUint16(18, false),
+    };
+  }
+  if (revision === 2 && view.getUint16(40, false) !== 0)
+    throw new UntranslatableError(extension, 'a base port (port shifting)');
+  return {
+    flags: readU32(data, 0),
+    minAddress: readIpv4(data, 4),
+    maxAddress: readIpv4(data, 20),
+    minPort: view.getUint16(36, false),
+    maxPort: view.getUint16(38, false),
+  };
+}
+
+function natFlags(range: NatRange, extension: string): string[] {
+  if (range.flags & ~KNOWN_FLAGS) throw new UntranslatableError(extension, 'nat flags');
+  const flags: string[] = [];
+  if (range.flags & NF_NAT_RANGE_PROTO_RANDOM) flags.push('random');
+  if (range.flags & NF_NAT_RANGE_PERSISTENT) flags.push('persistent');
+  if (range.flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY) flags.push('fully-random');
+  return flags;
+}
+
+function portsOf(range: NatRange): Record<string, unknown> {
+  if (!(range.flags & NF_NAT_RANGE_PROTO_SPECIFIED)) return {};
+  return {
+    port:
+      range.minPort === range.maxPort ? range.minPort : { range: [range.minPort, range.maxPort] },
+  };
+}
+
+/** `-j DNAT --to-destination` / `-j SNAT --to-source`. */
+function addressNat(data: Uint8Array, revision: number, name: string): NftExpr[] {
+  const extension = `-j ${name}`;
+  const range = natRange(data, revision, extension);
+  if (!(range.flags & NF_NAT_RANGE_MAP_IPS))
+    throw new UntranslatableError(extension, 'a port without an address');
+  const addr =
+    range.minAddress === range.maxAddress
+      ? range.minAddress
+      : { range: [range.minAddress, range.maxAddress] };
+  const flags = natFlags(range, extension);
+  const statement: Record<string, unknown> = { addr, ...portsOf(range) };
+  if (flags.length > 0) statement.flags = flags;
+  return [{ [name === 'DNAT' ? 'dnat' : 'snat']: statement }];
+}
+
+/** `-j MASQUERADE [--to-ports]` / `-j REDIRECT [--to-ports]` (revision 0). */
+function portNat(data: Uint8Array, revision: number, name: string): NftExpr[] {
+  const extension = `-j ${name}`;
+  if (revision !== 0) throw new UntranslatableError(extension, `revision ${revision}`);
+  const range = natRange(data, 0, extension);
+  const flags = natFlags(range, extension);
+  const statement: Record<string, unknown> = { ...portsOf(range) };
+  if (flags.length > 0) statement.flags = flags;
+  const key = name === 'MASQUERADE' ? 'masquerade' : 'redirect';
+  return [{ [key]: Object.keys(statement).length > 0 ? statement : null }];
+}
+
+const TARGETS = new Map<string, TargetTranslator>([
+  ['MARK', markTarget],
+  ['NOTRACK', () => [{ notrack: null }]],
+  ['CT', ctTarget],
+  ['DNAT', addressNat],
+  ['SNAT', addressNat],
+  ['MASQUERADE', portNat],
+  ['REDIRECT', portNat],
+]);
+
+/** Translates a raw target by its name; throws {@link UntranslatableError} for the others. */
+export function translateRawTarget(target: RawTarget): NftExpr[] {
+  const translator = TARGETS.get(target.name);
+  if (translator === undefined)
+    throw new UntranslatableError(`-j ${target.name}`, 'no nftables translation in bpfilter');
+  return translator(target.data, target.revision, target.name);
+}

@@ -1,0 +1,84 @@
+/**
+ * What the sockopt front end does in enforcement mode, kept out of it: start enforcing the
+ * kept tables, read the kernel's counters before a replace (they are part of the old
+ * counters iptables adds back), enforce a replaced table, and add the kernel's counters to
+ * GET_ENTRIES answers.
+ */
+import {
+  decodeCounters,
+  encodeCounters,
+  IPT_GET_ENTRIES_HEADER_SIZE,
+  readCString,
+  readU32,
+  XT_COUNTERS_SIZE,
+  XT_TABLE_MAXNAMELEN,
+  type XtCounters,
+} from '../abi/index.js';
+import { decodeTable } from '../model/decode.js';
+import type { TableSnapshot } from '../sockopt/table-snapshot.js';
+import { addCounters, addToEntries } from './counters.js';
+import { type EnforceOptions, NftEnforcer } from './enforcer.js';
+
+/** State carried from before a SET_REPLACE to after it. */
+export interface ReplaceTicket {
+  /** The table as bpfilter held it before (restored if enforcement refuses the new one). */
+  previous: TableSnapshot | undefined;
+  /** The kernel's counters of the table being replaced. */
+  kernelBefore: XtCounters[] | undefined;
+}
+
+/** Enforcement as the front end drives it. */
+export class SockoptEnforcement {
+  /** The nft back end. */
+  readonly enforcer: NftEnforcer;
+  #starting: Promise<void> | undefined;
+
+  constructor(options: EnforceOptions = {}) {
+    this.enforcer = new NftEnforcer(options);
+  }
+
+  /** Starts enforcing the kept tables once; a failed start is retried by the next call. */
+  ready(kept: () => TableSnapshot[], signal?: AbortSignal): Promise<void> {
+    this.#starting ??= this.enforcer
+      .start(
+        kept().map((s) => decodeTable(s.info.name, s.info, s.entries)),
+        signal,
+      )
+      .catch((error: unknown) => {
+        this.#starting = undefined;
+        throw error;
+      });
+    return this.#starting;
+  }
+
+  /** Before a SET_REPLACE of `table`: the kernel's counters of the table it replaces. */
+  async prepare(previous: TableSnapshot | undefined, table: string): Promise<ReplaceTicket> {
+    return { previous, kernelBefore: await this.enforcer.counters(table) };
+  }
+
+  /** After bpfilter took `snapshot`: enforce it (throws EnforcementError if that fails). */
+  async commit(snapshot: TableSnapshot): Promise<void> {
+    const table = decodeTable(snapshot.info.name, snapshot.info, snapshot.entries);
+    await this.enforcer.replace(this.enforcer.plan(table));
+  }
+
+  /** A replace's old counters (the handler's) plus the kernel's. */
+  oldCounters(data: Uint8Array, ticket: ReplaceTicket): Uint8Array {
+    if (ticket.kernelBefore === undefined) return data;
+    const handler = decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE));
+    return encodeCounters(addCounters(handler, ticket.kernelBefore));
+  }
+
+  /** Adds the kernel's counters to a GET_ENTRIES answer (`ipt_get_entries` + entries), in place. */
+  async overlayEntries(body: Uint8Array): Promise<void> {
+    if (body.length < IPT_GET_ENTRIES_HEADER_SIZE) return;
+    const table = readCString(body, 0, XT_TABLE_MAXNAMELEN);
+    const kernel = await this.enforcer.counters(table);
+    if (kernel === undefined) return;
+    const size = readU32(body, XT_TABLE_MAXNAMELEN);
+    addToEntries(
+      body.subarray(IPT_GET_ENTRIES_HEADER_SIZE, IPT_GET_ENTRIES_HEADER_SIZE + size),
+      kernel,
+    );
+  }
+}
