@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Traffic for the enforcement tests, run inside a test namespace (nsenter).
+//   node peer.mjs listen             TCP 22 80 8080 9000 and UDP 53 5353 on every address:
+//                                    each answers with the address it saw the peer come from
+//   node peer.mjs tcp HOST PORT MS   connect; prints connected:<peer seen> | <errno> | timeout
+//   node peer.mjs udp HOST PORT MS   one datagram; prints reply:<peer seen> | <errno> | timeout
+import { createSocket } from 'node:dgram';
+import { connect, createServer } from 'node:net';
+
+const [mode, host, portText, msText] = process.argv.slice(2);
+const port = Number(portText);
+const ms = Number(msText ?? 800);
+
+if (mode === 'listen') {
+  for (const p of [22, 80, 8080, 9000]) {
+    createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end(`${socket.remoteAddress}`);
+    }).listen(p, '0.0.0.0');
+  }
+  for (const p of [53, 5353]) {
+    const udp = createSocket('udp4');
+    udp.on('message', (_msg, rinfo) => udp.send(rinfo.address, rinfo.port, rinfo.address));
+    udp.bind(p, '0.0.0.0');
+  }
+  setTimeout(() => process.stdout.write('listening\n'), 100);
+} else if (mode === 'tcp') {
+  const socket = connect({ host, port });
+  const timer = setTimeout(() => done('timeout'), ms);
+  let data = '';
+  socket.on('data', (chunk) => (data += chunk));
+  socket.on('end', () => done(`connected:${data}`));
+  socket.on('error', (error) => done(error.code ?? error.message));
+  function done(outcome) {
+    clearTimeout(timer);
+    process.stdout.write(`${outcome}\n`);
+    socket.destroy();
+  }
+} else if (mode === 'udp') {
+  const socket = createSocket('udp4');
+  const timer = setTimeout(() => done('timeout'), ms);
+  socket.on('message', (msg) => done(`reply:${msg}`));
+  socket.on('error', (error) => done(error.code ?? error.message));
+  // A connected socket reports an ICMP error for its datagram as an errno.
+  socket.connect(port, host, () => socket.send('probe'));
+  function done(outcome) {
+    clearTimeout(timer);
+    process.stdout.write(`${outcome}\n`);
+    socket.close();
+  }
+} else {
+  process.stderr.write('usage: peer.mjs listen | tcp|udp HOST PORT [MS]\n');
+  process.exitCode = 2;
+}

@@ -1,0 +1,263 @@
+/**
+ * Twin firewalls for the enforcement tests. Each twin is three network namespaces made by
+ * the test (held open by a `sleep` in each, entered with nsenter): a client C, a firewall F
+ * routing between C and a server S over veth pairs,
+ *
+ *     C 10.1.0.2 --- 10.1.0.1 F 10.2.0.1 --- 10.2.0.2 S
+ *
+ * In the `kernel` twin F's rules are the kernel's legacy tables (iptables-legacy-restore);
+ * in the `bpfilter` twin they go through `bpfilter exec` to a `bpfilter serve --enforce`
+ * running in F. Every peer answers TCP 22/80/8080/9000 and UDP 53/5353 with the address it
+ * saw the connection come from. Nothing here touches the machine's own namespace.
+ */
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLI, PROGRAMS, which } from '../iptables/namespace.js';
+
+const PEER = fileURLToPath(new URL('./peer.mjs', import.meta.url));
+
+/** Why these tests cannot run here, or undefined when they can. */
+export function missingEnforcePrerequisite(): string | undefined {
+  if (process.platform !== 'linux') return 'enforcement tests need Linux network namespaces';
+  for (const [program, pkg] of [
+    ['nft', 'nftables'],
+    ['ip', 'iproute2'],
+    ['nsenter', 'util-linux'],
+    ['ping', 'iputils-ping'],
+    ['iptables-legacy-restore', 'iptables'],
+  ] as const)
+    if (!which(program)) return `${program} is not installed (Debian package ${pkg})`;
+  if (!PROGRAMS.save || !PROGRAMS.restore) return 'iptables-legacy is not installed';
+  if (spawnSync('unshare', ['-n', 'true']).status !== 0) return '`unshare -n` does not work here';
+  if (spawnSync('unshare', ['-n', 'nft', 'list', 'ruleset']).status !== 0)
+    return 'nft does not work in a new network namespace';
+  return undefined;
+}
+
+/** What a command printed. */
+export interface Output {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The namespaces of one twin. */
+export type Node = 'C' | 'F' | 'S';
+/** Which tables F runs on. */
+export type Flavour = 'kernel' | 'bpfilter';
+
+/** One twin: three namespaces, peers listening, F's firewall of the given flavour. */
+export class Twin {
+  readonly flavour: Flavour;
+  readonly #pids = new Map<Node, number>();
+  readonly #children: ChildProcess[] = [];
+  readonly #dir = mkdtempSync(join(tmpdir(), 'bpfilter-twin-'));
+  /** The service's socket (bpfilter twin). */
+  readonly socketPath = join(this.#dir, 'bpfilter.sock');
+  #serviceLog = '';
+
+  private constructor(flavour: Flavour) {
+    this.flavour = flavour;
+  }
+
+  /** Makes the namespaces, links, addresses, peers, and (bpfilter) the enforcing service. */
+  static async create(flavour: Flavour): Promise<Twin> {
+    const twin = new Twin(flavour);
+    try {
+      await twin.#build();
+    } catch (error) {
+      await twin.destroy();
+      throw error;
+    }
+    return twin;
+  }
+
+  /** The service's stderr so far (bpfilter twin). */
+  get serviceLog(): string {
+    return this.#serviceLog;
+  }
+
+  /** Runs `argv` in namespace `node`. */
+  run(node: Node, argv: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<Output> {
+    const pid = this.#pids.get(node);
+    if (pid === undefined) throw new Error(`no namespace ${node}`);
+    return new Promise((resolve) => {
+      const child = execFile(
+        'nsenter',
+        ['-t', String(pid), '-n', ...argv],
+        {
+          env: { ...cleanEnv(), XTABLES_LOCKFILE: join(this.#dir, 'xtables.lock'), ...env },
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+      if (input !== undefined) child.stdin?.end(input);
+    });
+  }
+
+  /** Runs an iptables program against F's tables: the kernel's, or bpfilter's through exec. */
+  iptables(
+    program: 'iptables-legacy' | 'iptables-legacy-save' | 'iptables-legacy-restore',
+    args: string[],
+    input?: string,
+  ): Promise<Output> {
+    const path = which(program) ?? program;
+    const argv =
+      this.flavour === 'kernel'
+        ? [path, ...args]
+        : [process.execPath, CLI, 'exec', '--socket', this.socketPath, '--', path, ...args];
+    return this.run('F', argv, input);
+  }
+
+  /** `iptables-restore` of `rules` into F (all tables in the text). */
+  async restore(rules: string): Promise<Output> {
+    return this.iptables('iptables-legacy-restore', [], rules);
+  }
+
+  /** TCP connect or one UDP datagram from `from` to `host:port`. */
+  async probe(
+    from: Node,
+    kind: 'tcp' | 'udp',
+    host: string,
+    port: number,
+    ms = 700,
+  ): Promise<string> {
+    const out = await this.run(from, [
+      process.execPath,
+      PEER,
+      kind,
+      host,
+      String(port),
+      String(ms),
+    ]);
+    return out.stdout.trim() || `failed: ${out.stderr.trim()}`;
+  }
+
+  /** One ICMP echo from `from`: `reply`, the ICMP error ping names, or `timeout`. */
+  async ping(from: Node, host: string): Promise<string> {
+    const out = await this.run(from, ['ping', '-n', '-c', '1', '-W', '1', host]);
+    if (/ bytes from /.test(out.stdout)) return 'reply';
+    const error = /From \S+ icmp_seq=\d+ (.+)/.exec(out.stdout);
+    return error ? error[1]!.trim() : 'timeout';
+  }
+
+  async #build(): Promise<void> {
+    for (const node of ['C', 'F', 'S'] as const) {
+      const holder = spawn('unshare', ['-n', 'sleep', 'infinity'], { stdio: 'ignore' });
+      this.#children.push(holder);
+      this.#pids.set(node, await childPidOf(holder));
+    }
+    const F = String(this.#pids.get('F'));
+    const sh = (node: Node, script: string) => this.#must(node, ['sh', '-ec', script]);
+    await sh('C', `ip link add c0 type veth peer name fc netns ${F}`);
+    await sh('S', `ip link add s0 type veth peer name fs netns ${F}`);
+    await sh(
+      'C',
+      'ip link set lo up; ip addr add 10.1.0.2/24 dev c0; ip link set c0 up; ip route add default via 10.1.0.1',
+    );
+    await sh(
+      'S',
+      'ip link set lo up; ip addr add 10.2.0.2/24 dev s0; ip link set s0 up; ip route add default via 10.2.0.1',
+    );
+    await sh(
+      'F',
+      'ip link set lo up; ip addr add 10.1.0.1/24 dev fc; ip link set fc up; ip addr add 10.2.0.1/24 dev fs; ip link set fs up; echo 1 > /proc/sys/net/ipv4/ip_forward',
+    );
+    for (const node of ['C', 'F', 'S'] as const)
+      await this.#spawnUntil(node, [process.execPath, PEER, 'listen'], 'stdout', 'listening');
+    if (this.flavour === 'bpfilter') {
+      const service = await this.#spawnUntil(
+        'F',
+        [process.execPath, CLI, 'serve', '--enforce', '--verbose', '--socket', this.socketPath],
+        'stderr',
+        'listening on',
+      );
+      service.stderr?.on('data', (chunk: Buffer) => (this.#serviceLog += chunk.toString()));
+    }
+  }
+
+  async #must(node: Node, argv: string[]): Promise<Output> {
+    const out = await this.run(node, argv);
+    if (out.code !== 0) throw new Error(`${node}: ${argv.join(' ')}: ${out.stderr}`);
+    return out;
+  }
+
+  #spawnUntil(
+    node: Node,
+    argv: string[],
+    stream: 'stdout' | 'stderr',
+    line: string,
+  ): Promise<ChildProcess> {
+    const child = spawn('nsenter', ['-t', String(this.#pids.get(node)), '-n', ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: cleanEnv(),
+    });
+    this.#children.push(child);
+    let seen = '';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${argv.join(' ')}: no "${line}": ${seen}`)),
+        20_000,
+      );
+      child[stream]!.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes(line)) {
+          clearTimeout(timer);
+          resolve(child);
+        }
+      });
+      child.stderr!.on(
+        'data',
+        (chunk: Buffer) => stream === 'stdout' && (seen += chunk.toString()),
+      );
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${argv.join(' ')} exited with ${code}: ${seen}`));
+      });
+    });
+  }
+
+  /** Ends every process of the twin (its namespaces go with the last of them). */
+  async destroy(): Promise<void> {
+    await Promise.all(
+      this.#children.reverse().map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** The environment without a preload or a service of the outer test run. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.LD_PRELOAD;
+  delete env.BPFILTER_SOCKET;
+  return env;
+}
+
+/** The pid of the program `unshare` became (unshare -n execs it in place). */
+async function childPidOf(child: ChildProcess): Promise<number> {
+  if (child.pid === undefined) throw new Error('unshare did not start');
+  // Wait until the exec happened: the process is then in its own network namespace.
+  const self = spawnSync('readlink', ['/proc/self/ns/net']).stdout.toString().trim();
+  for (let i = 0; i < 100; i++) {
+    const ns = spawnSync('readlink', [`/proc/${child.pid}/ns/net`])
+      .stdout.toString()
+      .trim();
+    if (ns && ns !== self) return child.pid;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('unshare -n did not enter a new network namespace');
+}
