@@ -212,10 +212,10 @@ export class Twin {
           resolve(child);
         }
       });
-      child.stderr!.on(
-        'data',
-        (chunk: Buffer) => stream === 'stdout' && (seen += chunk.toString()),
-      );
+      if (stream === 'stdout')
+        child.stderr!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+        });
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`${argv.join(' ')} exited with ${code}: ${seen}`));

@@ -1,0 +1,128 @@
+/**
+ * Enforcement as an administrator meets it: a replaced table judges the next packet, a
+ * refused one (untranslatable, or refused by nf_tables) leaves the previous one in force in
+ * the kernel and in bpfilter, with an error that says why; the TypeScript API in enforcement
+ * mode (run in a namespace of its own). Needs what the parity tests need.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+
+const missing = missingEnforcePrerequisite();
+if (missing && process.env.CI === 'true')
+  throw new Error(`enforcement tests cannot run: ${missing}`);
+
+const rules = (...lines: string[]) =>
+  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
+const BLOCK_80 = rules('-A INPUT -p tcp -m tcp --dport 80 -j DROP');
+const BLOCK_22 = rules('-A INPUT -p tcp -m tcp --dport 22 -j DROP');
+
+describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () => {
+  let twin: Twin;
+  beforeAll(async () => {
+    twin = await Twin.create('bpfilter');
+  }, 60_000);
+  afterAll(async () => {
+    await twin?.destroy();
+  });
+
+  const outcomes = async () => ({
+    80: await twin.probe('C', 'tcp', '10.1.0.1', 80),
+    22: await twin.probe('C', 'tcp', '10.1.0.1', 22),
+  });
+  const blocked22 = { 80: 'connected:10.1.0.2', 22: 'timeout' };
+
+  it('a replaced table takes effect for the next connection', async () => {
+    expect((await twin.restore(BLOCK_80)).code).toBe(0);
+    expect(await outcomes()).toEqual({ 80: 'timeout', 22: 'connected:10.1.0.2' });
+    expect((await twin.restore(BLOCK_22)).code).toBe(0);
+    expect(await outcomes()).toEqual(blocked22);
+  }, 60_000);
+
+  it('an untranslatable rule is refused by name and the previous table stays in force', async () => {
+    expect((await twin.restore(BLOCK_22)).code).toBe(0);
+    const refused = await twin.restore(
+      rules(
+        '-A INPUT -p tcp -m tcp --dport 80 -j DROP',
+        '-A INPUT -m limit --limit 5/sec -j ACCEPT',
+      ),
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('-m limit');
+    expect(refused.stderr).toContain('rule 2 of chain INPUT');
+    const single = await twin.iptables('iptables-legacy', [
+      '-A',
+      'INPUT',
+      '-m',
+      'limit',
+      '--limit',
+      '1/s',
+      '-j',
+      'ACCEPT',
+    ]);
+    expect(single.code).not.toBe(0);
+    expect(single.stderr).toMatch(/bpfilter enforcement: cannot enforce .*-m limit/);
+    expect(await outcomes()).toEqual(blocked22);
+    const saved = await twin.iptables('iptables-legacy-save', []);
+    expect(saved.stdout).toContain('-A INPUT -p tcp -m tcp --dport 22 -j DROP');
+    expect(saved.stdout).not.toContain('limit');
+  }, 60_000);
+
+  it('a table nf_tables refuses leaves the previous one in force', async () => {
+    expect((await twin.restore(BLOCK_22)).code).toBe(0);
+    const chains = Array.from({ length: 20 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    const deep = [
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ...chains.map((c) => `:${c} - [0:0]`),
+      '-A INPUT -p tcp -m tcp --dport 80 -j DROP',
+      `-A INPUT -j ${chains[0]}`,
+      ...chains.slice(0, -1).map((c, i) => `-A ${c} -j ${chains[i + 1]}`),
+      'COMMIT',
+      '',
+    ].join('\n');
+    const refused = await twin.restore(deep);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('nft refused table "filter"');
+    expect(await outcomes()).toEqual(blocked22);
+    const listed = await twin.run('F', ['nft', 'list', 'table', 'ip', 'bpfilter_filter']);
+    expect(listed.stdout).toContain('tcp dport 22');
+    expect(listed.stdout).not.toContain('c00');
+  }, 60_000);
+
+  it('the TypeScript API enforces too, and its refusals are EnforcementErrors', async () => {
+    const script = fileURLToPath(new URL('./enforce/api-in-netns.mjs', import.meta.url));
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'unshare',
+        ['-n', process.execPath, script],
+        { timeout: 60_000 },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+      ),
+    );
+    const out = JSON.parse(stdout);
+    expect(out.first).toMatch(
+      /ip saddr 192\.0\.2\.0\/24 tcp dport 22 counter packets 0 bytes 0 drop/,
+    );
+    expect(out.first).toMatch(
+      /chain FORWARD \{\s+type filter hook forward priority filter; policy drop;/,
+    );
+    expect(out.untranslatable).toMatchObject({
+      name: 'EnforcementError',
+      isEnforcementError: true,
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -95,
+      failure: 'untranslatable',
+      extension: 'tcp --tcp-option',
+    });
+    expect(out.afterUntranslatable).toBe(out.first);
+    expect(out.savedAfterUntranslatable).toContain(
+      '-A INPUT -s 192.0.2.0/24 -p tcp -m tcp --dport 22 -j DROP',
+    );
+    expect(out.kernelRefused).toMatchObject({ failure: 'kernel-refused', handlerCode: -22 });
+    expect(out.kernelRefused.message).toContain('nft refused table "filter"');
+    expect(out.afterKernelRefused).toBe(out.first);
+    expect(out.savedAfterKernelRefused).toBe(out.savedAfterUntranslatable);
+  }, 60_000);
+});

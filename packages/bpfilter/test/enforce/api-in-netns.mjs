@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Drives the TypeScript API in enforcement mode; run it inside `unshare -n` only.
+// Prints one JSON object: what nft held and what each refused call threw.
+import { execFileSync } from 'node:child_process';
+import { Bpfilter, EnforcementError } from '@umd/bpfilter';
+
+const nft = () => execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
+const errorOf = async (promise) => {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return {
+      name: error.name,
+      code: error.code,
+      handlerCode: error.handlerCode,
+      failure: error.failure,
+      extension: error.extension,
+      isEnforcementError: error instanceof EnforcementError,
+      message: error.message,
+    };
+  }
+};
+
+const bpfilter = new Bpfilter({ enforce: true });
+const out = {};
+await bpfilter.restore(`*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -s 192.0.2.0/24 -p tcp -m tcp --dport 22 -j DROP
+COMMIT
+`);
+out.first = nft();
+out.untranslatable = await errorOf(
+  bpfilter.restore(`*filter
+:INPUT ACCEPT [0:0]
+-A INPUT -p tcp -m tcp --tcp-option 2 -j DROP
+COMMIT
+`),
+);
+out.afterUntranslatable = nft();
+out.savedAfterUntranslatable = await bpfilter.save();
+// 20 user chains, each jumping to the next: iptables accepts it, nf_tables refuses a jump
+// stack that deep.
+const chains = Array.from({ length: 20 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+const deep = [
+  '*filter',
+  ':INPUT ACCEPT [0:0]',
+  ...chains.map((c) => `:${c} - [0:0]`),
+  `-A INPUT -j ${chains[0]}`,
+  ...chains.slice(0, -1).map((c, i) => `-A ${c} -j ${chains[i + 1]}`),
+  'COMMIT',
+  '',
+].join('\n');
+out.kernelRefused = await errorOf(bpfilter.restore(deep));
+out.afterKernelRefused = nft();
+out.savedAfterKernelRefused = await bpfilter.save();
+await bpfilter.stop();
+process.stdout.write(JSON.stringify(out));
