@@ -3,7 +3,7 @@
  * NOTRACK/CT --notrack, and the nat targets DNAT, SNAT, MASQUERADE and REDIRECT (x86-64
  * layouts of include/uapi/linux/netfilter/nf_nat.h and xt_*.h). Others are refused by name.
  */
-import { readIpv4, readU32, viewOf } from '../abi/index.js';
+import { readIpv4, readU16, readU32, viewOf } from '../abi/index.js';
 import type { RawTarget } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { and, meta, type NftExpr } from './nft-expr.js';
@@ -20,13 +20,15 @@ function markTarget(data: Uint8Array, revision: number): NftExpr[] {
 }
 
 const XT_CT_NOTRACK = 1;
+const XT_CT_NOTRACK_ALIAS = 2;
 
-/** `-j CT --notrack` (no other CT option). */
-function ctTarget(data: Uint8Array): NftExpr[] {
-  const flags = readU32(data, 0) & 0xffff;
-  // Everything after the flags (helper, timeout, zone, events) must be unset.
-  const rest = data.subarray(2, 8 + 16 + 32).some((b) => b !== 0);
-  if (flags !== XT_CT_NOTRACK || rest)
+/** `-j CT --notrack` and `-j NOTRACK` (which iptables sends as CT); no other CT option. */
+function ctTarget(data: Uint8Array, revision: number): NftExpr[] {
+  const flags = readU16(data, 0);
+  // zone, ct_events, exp_events, helper[16] (and from revision 1, timeout[32]) must be unset.
+  const optionsEnd = revision === 0 ? 28 : 60;
+  const options = data.subarray(2, optionsEnd).some((b) => b !== 0);
+  if (!(flags & XT_CT_NOTRACK) || flags & ~(XT_CT_NOTRACK | XT_CT_NOTRACK_ALIAS) || options)
     throw new UntranslatableError('-j CT', 'options other than --notrack');
   return [{ notrack: null }];
 }

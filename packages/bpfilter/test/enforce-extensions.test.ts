@@ -1,0 +1,129 @@
+/**
+ * The extensions enforcement translates, as Debian's iptables-legacy encodes them: each rule
+ * goes through `bpfilter exec --enforce` in a throwaway namespace, and nft must list the rule
+ * nftables users would write for it (proving the kernel structures were read right).
+ */
+import { execFile } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { missingEnforcePrerequisite } from './enforce/twins.js';
+import { CLI } from './iptables/namespace.js';
+
+const missing = missingEnforcePrerequisite();
+if (missing && process.env.CI === 'true')
+  throw new Error(`enforcement tests cannot run: ${missing}`);
+
+/** [iptables arguments, the nft rule it must become (counter and verdict included)]. */
+const CASES: [string, string][] = [
+  [
+    '-A INPUT -p tcp -m multiport --dports 22,80,1000:2000 -j ACCEPT',
+    'tcp dport { 22, 80, 1000-2000 } counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -p udp -m multiport ! --sports 53,67 -j ACCEPT',
+    'udp sport != { 53, 67 } counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m mark --mark 0x10/0xf0 -j ACCEPT',
+    'meta mark & 0x000000f0 == 0x00000010 counter packets 0 bytes 0 accept',
+  ],
+  ['-A INPUT -m mark ! --mark 7 -j DROP', 'meta mark != 0x00000007 counter packets 0 bytes 0 drop'],
+  [
+    '-A INPUT -m iprange --src-range 10.0.0.1-10.0.0.9 ! --dst-range 10.1.0.0-10.1.0.255 -j ACCEPT',
+    'ip saddr 10.0.0.1-10.0.0.9 ip daddr != 10.1.0.0-10.1.0.255 counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m addrtype --dst-type LOCAL,BROADCAST ! --src-type MULTICAST -j ACCEPT',
+    'fib saddr type != multicast fib daddr type { local, broadcast } counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m conntrack ! --ctstate NEW,INVALID -j ACCEPT',
+    'ct state ! invalid,new counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m conntrack --ctstate UNTRACKED -j ACCEPT',
+    'ct state untracked counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m state ! --state ESTABLISHED -j ACCEPT',
+    'ct state ! established counter packets 0 bytes 0 accept',
+  ],
+  ['-A INPUT -m comment --comment hello -j ACCEPT', 'counter packets 0 bytes 0 accept'],
+  [
+    '-A INPUT -j MARK --set-xmark 0x5/0xff',
+    'counter packets 0 bytes 0 meta mark set meta mark & 0xffffff05 | 0x00000005',
+  ],
+  [
+    '-A INPUT -j MARK --or-mark 0x100',
+    'counter packets 0 bytes 0 meta mark set meta mark | 0x00000100',
+  ],
+  [
+    '-A INPUT -j LOG --log-level debug --log-prefix x: --log-tcp-sequence --log-uid',
+    'counter packets 0 bytes 0 log prefix "x:" level debug flags tcp sequence flags skuid',
+  ],
+  [
+    '-t raw -A PREROUTING -p udp --dport 53 -j CT --notrack',
+    'udp dport 53 counter packets 0 bytes 0 notrack',
+  ],
+  [
+    '-t raw -A OUTPUT -p udp --sport 53 -j NOTRACK',
+    'udp sport 53 counter packets 0 bytes 0 notrack',
+  ],
+  [
+    '-t mangle -A OUTPUT -j MARK --set-mark 1',
+    'counter packets 0 bytes 0 meta mark set meta mark & 0x00000001 | 0x00000001',
+  ],
+];
+
+/** Refused by name: [iptables arguments, the extension the error names]. */
+const REFUSED: [string, string][] = [
+  ['-A INPUT -m limit --limit 1/s -j ACCEPT', '-m limit'],
+  ['-A INPUT -p tcp -m multiport --ports 22,80 -j ACCEPT', '-m multiport: --ports'],
+  ['-A INPUT -m conntrack --ctproto tcp -j ACCEPT', '-m conntrack: options other than --ctstate'],
+  ['-t raw -A PREROUTING -j CT --zone 3', '-j CT: options other than --notrack'],
+  ['-A INPUT -p tcp -j TCPMSS --set-mss 1000', '-j TCPMSS'],
+];
+
+function inNamespace(script: string): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'unshare',
+      ['-n', process.execPath, CLI, 'exec', '--enforce', '--', 'sh', '-c', script],
+      { timeout: 60_000 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+    ),
+  );
+}
+
+const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+const command = (args: string) => `iptables-legacy ${args.split(' ').map(quote).join(' ')}`;
+
+describe.skipIf(missing !== undefined)('enforcement of iptables extensions', () => {
+  it('translates each extension as nftables would say it', async () => {
+    const script = [
+      ...CASES.map(([args]) => `${command(args)} || echo "FAILED: $?"`),
+      'nft list ruleset',
+    ].join('\n');
+    const { stdout } = await inNamespace(script);
+    expect(stdout).not.toContain('FAILED');
+    const rules = stdout.split('\n').map((line) => line.trim());
+    for (const [, nft] of CASES) expect(rules).toContain(nft);
+  }, 60_000);
+
+  it('refuses the others by name and installs nothing of them', async () => {
+    const script = [
+      ...REFUSED.map(([args]) => `${command(args)} && echo "ACCEPTED: ${args}"`),
+      'nft list ruleset',
+    ].join('\n');
+    const { stdout, stderr } = await inNamespace(script);
+    expect(stdout).not.toContain('ACCEPTED');
+    for (const [, extension] of REFUSED) expect(stderr).toContain(extension);
+    expect(
+      stdout
+        .split('\n')
+        .filter(
+          (line) => /counter .* (accept|drop)$/.test(line.trim()) && !/^counter/.test(line.trim()),
+        ),
+    ).toEqual([]);
+  }, 60_000);
+});
