@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// Enforcement beside the kernel's legacy tables, in the same run, in throwaway network
+// namespaces (root; `unshare -n`), with Debian's iptables-legacy-restore, nft and ping:
+// 1. apply: iptables-legacy-restore of an N-rule filter table into the kernel's legacy
+//    tables, vs the same program with the preload into `bpfilter serve --enforce` (SET_REPLACE
+//    through the service and handler, then one nft transaction), vs `nft -j -f` of the
+//    translated table alone. Median of `runs`, rounds interleaved.
+// 2. per packet: `ping -f` on 127.0.0.1 through the N-rule INPUT chain (no rule matches, so
+//    every packet walks every rule to the policy), legacy vs enforced, beside a namespace
+//    without rules; the cost of the table is (time - baseline) / packets.
+// Usage: node bench/enforce.mjs [rules=5000] [runs=5] [packets=20000]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseSave, planTable, replaceTransaction } from '@umd/bpfilter';
+
+const N = Number(process.argv[2] ?? 5000);
+const RUNS = Number(process.argv[3] ?? 5);
+const PACKETS = Number(process.argv[4] ?? 20000);
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('../dist/native/bpfilter_preload.so', import.meta.url));
+
+const missing = ['nft', 'iptables-legacy-restore', 'ping', 'nsenter'].find(
+  (p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0,
+);
+if (process.getuid?.() !== 0 || missing || !existsSync(PRELOAD)) {
+  console.log(`enforcement bench skipped: needs root, the preload library and ${missing ?? 'nft'}`);
+  process.exit(0);
+}
+
+/** N rules no ICMP packet on lo matches: addresses, ports, interfaces, as real tables mix them. */
+function rules(n) {
+  const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
+  for (let i = 0; i < n; i++) {
+    const a = `10.${(i >> 8) & 255}.${i & 255}.1`;
+    if (i % 5 === 0)
+      lines.push(`-A INPUT -i eth${i % 8} -p udp -m udp --dport ${1000 + i} -j DROP`);
+    else if (i % 7 === 0) lines.push(`-A INPUT -d 192.0.2.${i % 256}/32 -s ${a}/32 -j ACCEPT`);
+    else lines.push(`-A INPUT -s ${a}/32 -p tcp -m tcp --dport ${1000 + (i % 60000)} -j DROP`);
+  }
+  lines.push('COMMIT', '');
+  return lines.join('\n');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bpfilter-bench-'));
+const rulesFile = join(dir, 'rules.txt');
+const text = rules(N);
+writeFileSync(rulesFile, text);
+const [parsed] = parseSave(text);
+const batchFile = join(dir, 'batch.json');
+writeFileSync(
+  batchFile,
+  JSON.stringify(replaceTransaction([planTable({ name: 'filter', chains: parsed.chains })])),
+);
+
+const holders = [];
+/** A namespace held open by a sleep; returns a runner of commands in it. */
+function namespace() {
+  const holder = spawn('unshare', ['-n', 'sleep', 'infinity'], { stdio: 'ignore' });
+  holders.push(holder);
+  const pid = String(holder.pid);
+  for (let i = 0; i < 100; i++) {
+    const ns = spawnSync('readlink', [`/proc/${pid}/ns/net`]).stdout.toString();
+    if (ns && ns !== spawnSync('readlink', ['/proc/self/ns/net']).stdout.toString()) break;
+    spawnSync('sleep', ['0.02']);
+  }
+  const run = (argv, options = {}) =>
+    execFileSync('nsenter', ['-t', pid, '-n', ...argv], { encoding: 'utf8', ...options });
+  run(['ip', 'link', 'set', 'lo', 'up']);
+  return { pid, run };
+}
+
+function timed(fn) {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const legacy = namespace();
+const enforced = namespace();
+const nftOnly = namespace();
+const baseline = namespace();
+const socketPath = join(dir, 'bpfilter.sock');
+const service = spawn(
+  'nsenter',
+  ['-t', enforced.pid, '-n', process.execPath, CLI, 'serve', '--enforce', '--socket', socketPath],
+  { stdio: ['ignore', 'ignore', 'pipe'] },
+);
+await new Promise((resolve, reject) => {
+  let log = '';
+  service.stderr.on('data', (chunk) => {
+    log += chunk;
+    if (log.includes('listening on')) resolve();
+  });
+  service.once('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
+});
+const preloadEnv = {
+  ...process.env,
+  LD_PRELOAD: PRELOAD,
+  BPFILTER_SOCKET: socketPath,
+  XTABLES_LOCKFILE: join(dir, 'lock'),
+};
+const kernelEnv = { ...process.env, XTABLES_LOCKFILE: join(dir, 'lock') };
+const restore = (ns, env) =>
+  ns.run(['sh', '-c', `iptables-legacy-restore < ${rulesFile}`], { env });
+
+const apply = { legacy: [], enforced: [], nft: [] };
+for (let round = 0; round < RUNS; round++) {
+  apply.legacy.push(timed(() => restore(legacy, kernelEnv)));
+  apply.enforced.push(timed(() => restore(enforced, preloadEnv)));
+  apply.nft.push(timed(() => nftOnly.run(['nft', '-j', '-f', batchFile])));
+}
+// The tables hold what was applied: N rules each.
+const legacyCount = legacy
+  .run(['sh', '-c', 'iptables-legacy-save | grep -c "^-A"'], { env: kernelEnv })
+  .trim();
+const nftCount = enforced
+  .run(['sh', '-c', 'nft list chain ip bpfilter_filter INPUT | grep -c counter'])
+  .trim();
+if (Number(legacyCount) !== N || Number(nftCount) !== N + 1)
+  throw new Error(`tables not as applied: legacy ${legacyCount} rules, nft ${nftCount} counters`);
+
+function pingMs(ns) {
+  const out = ns.run(['ping', '-f', '-q', '-c', String(PACKETS), '127.0.0.1']);
+  const match = / time (\d+)ms/.exec(out);
+  if (!match) throw new Error(`ping said: ${out}`);
+  return Number(match[1]);
+}
+const packet = { baseline: [], legacy: [], enforced: [] };
+for (let round = 0; round < RUNS; round++) {
+  packet.baseline.push(pingMs(baseline));
+  packet.legacy.push(pingMs(legacy));
+  packet.enforced.push(pingMs(enforced));
+}
+
+service.kill('SIGTERM');
+await new Promise((resolve) => service.once('exit', resolve));
+for (const holder of holders) holder.kill('SIGTERM');
+rmSync(dir, { recursive: true, force: true });
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+console.log(`\nenforcement: ${N}-rule filter table, ${RUNS} interleaved rounds, medians`);
+console.table({
+  'apply: iptables-legacy-restore into the kernel (legacy)': {
+    ms: median(apply.legacy).toFixed(1),
+  },
+  'apply: iptables-legacy-restore into bpfilter --enforce': {
+    ms: median(apply.enforced).toFixed(1),
+  },
+  'apply: nft -j -f of the translated table alone': { ms: median(apply.nft).toFixed(1) },
+});
+// Each echo crosses INPUT twice (request and reply, both on lo).
+const perPacket = (ms) => ((median(ms) - median(packet.baseline)) * 1000) / (PACKETS * 2);
+console.table({
+  [`ping -f x${PACKETS}, no rules`]: { ms: median(packet.baseline), 'µs per INPUT walk': '-' },
+  [`ping -f x${PACKETS}, legacy table`]: {
+    ms: median(packet.legacy),
+    'µs per INPUT walk': perPacket(packet.legacy).toFixed(2),
+  },
+  [`ping -f x${PACKETS}, enforced table`]: {
+    ms: median(packet.enforced),
+    'µs per INPUT walk': perPacket(packet.enforced).toFixed(2),
+  },
+});
+console.log(
+  `apply, enforced / legacy: ${(median(apply.enforced) / median(apply.legacy)).toFixed(2)}x (target <= 2)`,
+);
+console.log(
+  `per packet, enforced / legacy: ${(perPacket(packet.enforced) / perPacket(packet.legacy)).toFixed(2)}x (target <= 1)`,
+);
