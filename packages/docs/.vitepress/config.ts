@@ -37,7 +37,10 @@ const guide = [
   },
   {
     text: 'bpfilter',
-    items: [{ text: 'iptables walkthrough', link: '/bpfilter/iptables' }],
+    items: [
+      { text: 'iptables walkthrough', link: '/bpfilter/iptables' },
+      { text: 'Enforcement', link: '/bpfilter/enforcement' },
+    ],
   },
   {
     text: 'Reference',
