@@ -7,8 +7,8 @@
  *    probes. We return a Unix stream socket connected to the bpfilter service instead, so
  *    no kernel raw socket (and no CAP_NET_RAW) is needed. AF_INET6 raw sockets of that kind
  *    (ip6tables) are refused: bpfilter is IPv4 only and must never reach the kernel.
- *  - getsockopt/setsockopt at SOL_IP with the iptables option numbers (get 64..67,
- *    set 64..65): forwarded to the service as the kernel's mbox_request header plus the
+ *  - getsockopt/setsockopt at SOL_IP with the iptables option numbers (get 64..67 and
+ *    SO_IP_SET 83, set 64..65): forwarded to the service as the kernel's mbox_request header plus the
  *    option bytes; the reply's bytes are copied back into the caller's memory, and the old
  *    counters of a SET_REPLACE into the `counters` pointer inside the caller's ipt_replace.
  *    The same options on any socket we did not create are refused (EACCES): never the kernel.
@@ -399,9 +399,12 @@ int close(int fd)
 
 /* ---- the socket options ------------------------------------------------------------- */
 
+/* The iptables gets, and SO_IP_SET: libxt_set looks sets up by name with it. */
 static int is_iptables_get(int level, int optname)
 {
-	return level == SOL_IP && optname >= IPT_SO_GET_INFO && optname <= IPT_SO_GET_REVISION_TARGET;
+	return level == SOL_IP && ((optname >= IPT_SO_GET_INFO &&
+				    optname <= IPT_SO_GET_REVISION_TARGET) ||
+				   optname == SO_IP_SET);
 }
 
 static int is_iptables_set(int level, int optname)

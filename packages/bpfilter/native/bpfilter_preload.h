@@ -19,6 +19,8 @@
 #define IPT_SO_GET_ENTRIES 65
 #define IPT_SO_GET_REVISION_MATCH 66
 #define IPT_SO_GET_REVISION_TARGET 67
+/* ipset's lookup option (libxt_set): answered by the service like the iptables gets. */
+#define SO_IP_SET 83
 
 /* struct ipt_replace on x86-64: num_counters at 84, the counters pointer at 88. */
 #define IPT_REPLACE_NUM_COUNTERS_OFFSET 84

@@ -107,7 +107,12 @@ export const Errno = {
   ENOMEM: 12,
   EFAULT: 14,
   EINVAL: 22,
+  EDOM: 33,
+  ERANGE: 34,
   ELOOP: 40,
+  EPROTO: 71,
+  EBADMSG: 74,
   ENOPROTOOPT: 92,
   EPROTONOSUPPORT: 93,
+  EOPNOTSUPP: 95,
 } as const;

@@ -20,6 +20,7 @@ import {
   type MboxRequest,
 } from '../abi/index.js';
 import { classifyCommand } from './classify-command.js';
+import { SO_IP_SET, ipsetSockopt } from './ipset-sockopt.js';
 import { callerBuffer, getEntries, getInfo, getRevision } from './sockopt-get.js';
 import { MAX_TABLE_SIZE, setAddCounters, setReplace } from './sockopt-set.js';
 import { TableStore } from './table-store.js';
@@ -91,6 +92,8 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
               .join(''),
           ),
         };
+      case SO_IP_SET:
+        return ipsetSockopt(callerBuffer(request.data, request.len));
       case UMD_CMD_CLASSIFY:
         return classifyCommand(store, request.data.subarray(0, request.len));
       default:

@@ -16,7 +16,7 @@ import {
   viewOf,
   xtAlign,
 } from '../abi/index.js';
-import { MATCHES, TARGETS, revisionStatus } from './extensions.js';
+import { dataSizeOf, revisionStatus } from './extensions.js';
 import type { LiveTable, TableStore } from './table-store.js';
 
 /** A get's outcome: status and the bytes to copy back into the caller's buffer. */
@@ -118,7 +118,7 @@ function copyObject(
   out[pos + 31] = header.revision;
   const dataStart = pos + XT_OBJECT_HEADER_SIZE;
   const dataSize = header.size - XT_OBJECT_HEADER_SIZE;
-  const known = (kind === 'match' ? MATCHES : TARGETS).get(header.name)?.size;
+  const known = dataSizeOf(kind, header.name, header.revision);
   const userSize = known === undefined ? dataSize : Math.min(known, dataSize);
   out.set(entries.subarray(dataStart, dataStart + userSize), dataStart);
   if (known !== undefined)

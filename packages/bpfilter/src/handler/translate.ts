@@ -36,7 +36,9 @@ import {
   xtAlign,
   type HookOffsets,
 } from '../abi/index.js';
-import { MATCHES, TARGETS, type ExtensionSpec } from './extensions.js';
+import { hostEnvironment } from './check-environment.js';
+import type { CheckContext, CheckEnvironment, RuleMatch } from './extension-spec.js';
+import { MATCHES, TARGETS, revisionsOf, type ExtensionSpec } from './extensions.js';
 
 /** The replace header fields validation needs. */
 export interface TranslateInput {
@@ -49,6 +51,8 @@ export interface TranslateInput {
   underflow: HookOffsets;
   /** Exactly `size` bytes of entries. */
   entries: Uint8Array;
+  /** What the checks look up outside the table (default: this machine). */
+  env?: CheckEnvironment;
 }
 
 /** A validated table, as the kernel keeps it. */
@@ -164,8 +168,9 @@ function translate(input: TranslateInput): TranslatedTable {
   const entryIndex = new Map<number, number>(offsets.map((o, i) => [o, i]));
   const loop = markSourceChains(entries, view, size, validHooks, hookEntry, entryIndex);
   if (loop) refuse(Errno.ELOOP, loop);
+  const env = input.env ?? hostEnvironment;
   offsets.forEach((o, i) =>
-    checkExtensions(entries, view, o, `entry ${i} at offset ${o}`, input.name),
+    checkExtensions(entries, view, o, `entry ${i} at offset ${o}`, input.name, env),
   );
   checkChainLayout(entries, view, offsets, entryIndex, hookEntry, underflow, validHooks);
 
@@ -378,73 +383,71 @@ function checkExtensions(
   view: DataView,
   offset: number,
   where: string,
-  tableName: string,
+  table: string,
+  env: CheckEnvironment,
 ): void {
   const targetOffset = view.getUint16(offset + IptEntryOffset.targetOffset, true);
-  const proto = view.getUint16(offset + IptEntryOffset.proto, true);
-  const invflags = entries[offset + IptEntryOffset.invflags] ?? 0;
-  const hookMask = view.getUint32(offset + IptEntryOffset.comefrom, true);
+  const rule = {
+    proto: view.getUint16(offset + IptEntryOffset.proto, true),
+    invflags: entries[offset + IptEntryOffset.invflags] ?? 0,
+    hookMask: view.getUint32(offset + IptEntryOffset.comefrom, true),
+    table,
+    env,
+    matches: [] as RuleMatch[],
+  };
+  const objects: { kind: 'match' | 'target'; pos: number }[] = [];
   let pos = offset + IPT_ENTRY_SIZE;
   while (pos < offset + targetOffset) {
     const header = decodeXtHeader(entries, pos);
-    checkExtension(
-      'match',
-      MATCHES.get(header.name),
-      header,
-      entries.subarray(pos + XT_OBJECT_HEADER_SIZE, pos + header.size),
-      { proto, invflags, hookMask, tableName },
-      where,
-    );
+    const data = entries.subarray(pos + XT_OBJECT_HEADER_SIZE, pos + header.size);
+    rule.matches.push({ name: header.name, revision: header.revision, data });
+    objects.push({ kind: 'match', pos });
     pos += header.size;
   }
-  const target = decodeXtHeader(entries, offset + targetOffset);
-  const targetData = entries.subarray(
-    offset + targetOffset + XT_OBJECT_HEADER_SIZE,
-    offset + targetOffset + target.size,
-  );
-  checkExtension(
-    'target',
-    TARGETS.get(target.name),
-    target,
-    targetData,
-    { proto, invflags, hookMask, tableName },
-    where,
-  );
+  objects.push({ kind: 'target', pos: offset + targetOffset });
+  for (const object of objects) {
+    const header = decodeXtHeader(entries, object.pos);
+    const data = entries.subarray(object.pos + XT_OBJECT_HEADER_SIZE, object.pos + header.size);
+    const spec = (object.kind === 'match' ? MATCHES : TARGETS).get(header.name);
+    checkExtension(object.kind, spec, header, { ...rule, data, revision: header.revision }, where);
+  }
 }
 
+/** `xt_check_match` / `xt_check_target`: size, table, hooks, protocol, then checkentry. */
 function checkExtension(
   kind: 'match' | 'target',
   spec: ExtensionSpec | undefined,
   header: { size: number; name: string; revision: number },
-  data: Uint8Array,
-  rule: { proto: number; invflags: number; hookMask: number; tableName: string },
+  ctx: CheckContext,
   where: string,
 ): void {
   const label = `${where}: ${kind} "${header.name}" revision ${header.revision}`;
   if (!spec) refuse(Errno.ENOENT, `${label}: no such ${kind}`);
   // The kernel's lookup falls back to NFPROTO_UNSPEC, whose "not found" wins: ENOENT (measured).
-  if (!spec.revisions.includes(header.revision))
-    refuse(Errno.ENOENT, `${label}: revision not supported (have ${spec.revisions.join(', ')})`);
-  if (spec.size !== undefined && xtAlign(spec.size) !== header.size - XT_OBJECT_HEADER_SIZE) {
+  const size = spec.sizes[header.revision];
+  if (size === undefined)
+    refuse(Errno.ENOENT, `${label}: revision not supported (have ${revisionsOf(spec).join(', ')})`);
+  if (size !== null && xtAlign(size) !== header.size - XT_OBJECT_HEADER_SIZE) {
     refuse(
       Errno.EINVAL,
-      `${label}: data size ${header.size - XT_OBJECT_HEADER_SIZE} != ${xtAlign(spec.size)}`,
+      `${label}: data size ${header.size - XT_OBJECT_HEADER_SIZE} != ${xtAlign(size)}`,
     );
   }
-  if (spec.table !== undefined && spec.table !== rule.tableName)
+  if (spec.table !== undefined && spec.table !== ctx.table)
     refuse(Errno.EINVAL, `${label}: only valid in table "${spec.table}"`);
-  if (spec.hooks !== undefined && rule.hookMask & ~spec.hooks)
+  if (spec.hooks !== undefined && ctx.hookMask & ~spec.hooks)
     refuse(
       Errno.EINVAL,
-      `${label}: used from hook mask 0x${rule.hookMask.toString(16)}, valid only in 0x${spec.hooks.toString(16)}`,
+      `${label}: used from hook mask 0x${ctx.hookMask.toString(16)}, valid only in 0x${spec.hooks.toString(16)}`,
     );
-  if (spec.proto !== undefined && (spec.proto !== rule.proto || rule.invflags & IPT_INV_PROTO))
+  if (spec.proto !== undefined && (spec.proto !== ctx.proto || ctx.invflags & IPT_INV_PROTO))
     refuse(
       Errno.EINVAL,
-      `${label}: needs protocol ${spec.proto} (not inverted), rule has ${rule.proto}`,
+      `${label}: needs protocol ${spec.proto} (not inverted), rule has ${ctx.proto}`,
     );
-  const problem = spec.check?.({ proto: rule.proto, invflags: rule.invflags, data });
-  if (problem) refuse(Errno.EINVAL, `${where}: ${problem}`);
+  const problem = spec.check?.(ctx);
+  if (typeof problem === 'string') refuse(Errno.EINVAL, `${label}: ${problem}`);
+  if (problem) refuse(problem.errno, `${label}: ${problem.message}`);
 }
 
 /**

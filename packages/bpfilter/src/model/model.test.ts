@@ -241,7 +241,7 @@ describe('table model', () => {
         { name: 'OUTPUT', rules: [] },
       ],
     });
-    expect(() => encodeTable({ name: 'nat', chains: [] })).toThrow(/unknown table/);
+    expect(() => encodeTable({ name: 'broute', chains: [] })).toThrow(/unknown table/);
     expect(() => encodeTable({ name: 'filter', chains: [{ name: 'INPUT', rules: [] }] })).toThrow(
       /lacks/,
     );

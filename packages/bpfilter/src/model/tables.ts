@@ -24,6 +24,14 @@ export const TABLE_HOOKS: ReadonlyMap<string, number> = new Map([
       bit(NF_INET_POST_ROUTING),
   ],
   ['raw', bit(NF_INET_PRE_ROUTING) | bit(NF_INET_LOCAL_OUT)],
+  [
+    'nat',
+    bit(NF_INET_PRE_ROUTING) |
+      bit(NF_INET_LOCAL_IN) |
+      bit(NF_INET_LOCAL_OUT) |
+      bit(NF_INET_POST_ROUTING),
+  ],
+  ['security', bit(NF_INET_LOCAL_IN) | bit(NF_INET_FORWARD) | bit(NF_INET_LOCAL_OUT)],
 ]);
 
 /** The built-in chain names of a `valid_hooks` mask, in hook order. */

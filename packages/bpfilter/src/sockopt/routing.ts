@@ -1,7 +1,8 @@
 /**
  * Which socket options go to bpfilter: the kernel's `ip_setsockopt`/`ip_getsockopt` hand
  * options in [IPT_SO_SET_REPLACE, IPT_SO_SET_ADD_COUNTERS] and
- * [IPT_SO_GET_INFO, IPT_SO_GET_REVISION_TARGET] to bpfilter; anything else is not ours.
+ * [IPT_SO_GET_INFO, IPT_SO_GET_REVISION_TARGET] to bpfilter; anything else is not ours,
+ * except `SO_IP_SET`, which iptables' set extensions need answered.
  */
 import {
   IPT_SO_GET_INFO,
@@ -17,9 +18,13 @@ export function isRoutedSet(optname: number): boolean {
   );
 }
 
+/** `SO_IP_SET`: libxt_set's set lookups (bpfilter answers as a kernel without sets). */
+export const SO_IP_SET = 83;
+
 /** Is `optname` a `getsockopt` option bpfilter handles? */
 export function isRoutedGet(optname: number): boolean {
   return (
-    Number.isInteger(optname) && optname >= IPT_SO_GET_INFO && optname <= IPT_SO_GET_REVISION_TARGET
+    Number.isInteger(optname) &&
+    ((optname >= IPT_SO_GET_INFO && optname <= IPT_SO_GET_REVISION_TARGET) || optname === SO_IP_SET)
   );
 }

@@ -117,7 +117,7 @@ describe('parseSave', () => {
 
   const bad: [string, RegExp][] = [
     ['-A INPUT -j ACCEPT\n', /line 1: expected a \*table line first/],
-    ['*nat\nCOMMIT\n', /unknown table "nat"/],
+    ['*broute\nCOMMIT\n', /unknown table "broute"/],
     ['*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n', /has no COMMIT/],
     [
       '*filter\n:INPUT ACCEPT [0:0]\n-A FORWARD -j ACCEPT\nCOMMIT\n',

@@ -1,0 +1,34 @@
+/** The facts outside a table that the kernel's checks look up, read from this machine. */
+import { readFileSync, statSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import type { CheckEnvironment } from './extension-spec.js';
+
+/** Where the cgroup v2 hierarchy is mounted, if it is (the kernel resolves `--path` in it). */
+function cgroup2Root(): string | undefined {
+  try {
+    const mounts = readFileSync('/proc/self/mounts', 'utf8');
+    for (const line of mounts.split('\n')) {
+      const [, mountPoint, type] = line.split(' ');
+      if (type === 'cgroup2' && mountPoint) return mountPoint.replace(/\\040/g, ' ');
+    }
+  } catch {
+    // No /proc: as if cgroup2 were not mounted.
+  }
+  return undefined;
+}
+
+/** The environment of the machine the handler runs on. */
+export const hostEnvironment: CheckEnvironment = {
+  cgroupPathExists(path) {
+    const relative = normalize(`/${path}`);
+    // The root cgroup always exists, mounted or not; anything else must be a directory.
+    if (relative === '/') return true;
+    const root = cgroup2Root();
+    if (!root) return false;
+    try {
+      return statSync(join(root, relative)).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+};
