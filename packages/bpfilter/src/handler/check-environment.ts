@@ -17,9 +17,23 @@ function cgroup2Root(): string | undefined {
   return undefined;
 }
 
-/** The environment of the machine the handler runs on. */
-export const hostEnvironment: CheckEnvironment = {
-  cgroupPathExists(path) {
+/**
+ * The environment of the machine the handler runs on; `rateEstimators` are the names the
+ * tables in use already create (the caller collects them).
+ */
+export function hostEnvironment(rateEstimators: Iterable<string> = []): CheckEnvironment {
+  const estimators = new Set(rateEstimators);
+  return {
+    cgroupPathExists,
+    rateEstimatorExists: (name) => estimators.has(name),
+    addRateEstimator: (name) => {
+      estimators.add(name);
+    },
+  };
+}
+
+const hostCgroups = {
+  cgroupPathExists(path: string): boolean {
     const relative = normalize(`/${path}`);
     // The root cgroup always exists, mounted or not; anything else must be a directory.
     if (relative === '/') return true;
@@ -32,3 +46,4 @@ export const hostEnvironment: CheckEnvironment = {
     }
   },
 };
+const { cgroupPathExists } = hostCgroups;

@@ -79,9 +79,7 @@ function checkRecent({ data }: CheckContext): CheckResult {
   if (checkSet & (0x02 | 0x08) && (seconds || hitCount || checkSet & 0x30))
     return 'recent: --set/--remove take no --seconds, --hitcount, --rttl or --reap';
   if (checkSet & 0x20 && !seconds) return 'recent: --reap needs --seconds';
-  const name = cString(data, 10, 200);
-  if (!name || name.includes('/') || name === '.' || name === '..') return 'recent: bad name';
-  return undefined;
+  return procName('recent', cString(data, 10, 200));
 }
 
 /** `xt_string`'s checkentry: offsets in order, a known algorithm, a pattern that fits. */
@@ -105,6 +103,41 @@ function checkTime({ data }: CheckContext): CheckResult {
   if (u8(data, 21) & ~0x3) return refusal(Errno.EDOM, 'time: unknown flags');
   if (u8(data, 21) & 0x2 && start < stop) return 'time: --contiguous with start before stop';
   return undefined;
+}
+
+/** A procfs entry name, as `recent` and `hashlimit` create one per list (EINVAL otherwise). */
+function procName(what: string, name: string | undefined): CheckResult {
+  if (!name || name.includes('/') || name === '.' || name === '..') return `${what}: bad name`;
+  return undefined;
+}
+
+/** `hashlimit_mt_check_common`: a name, a garbage collector, masks within 32 bits. */
+function checkHashlimit({ data, revision }: CheckContext): CheckResult {
+  // Revision 1 has a 16-byte name and 32-bit rates; 2 and 3 a 255-byte name and 64-bit ones.
+  const [nameSize, cfg] = revision === 1 ? [16, 16] : [255, 256];
+  const [gc, expire, srcmask] =
+    revision === 1
+      ? [cfg + 20, cfg + 24, cfg + 28]
+      : [cfg + 28, cfg + 32, revision === 3 ? cfg + 40 : cfg + 36];
+  if (u32(data, gc) === 0 || u32(data, expire) === 0)
+    return 'hashlimit: garbage collection interval or expiry is 0';
+  if (u8(data, srcmask) > 32 || u8(data, srcmask + 1) > 32) return 'hashlimit: mask above 32';
+  return procName('hashlimit', cString(data, 0, nameSize));
+}
+
+/** `xt_rateest_mt_checkentry`: one comparison kind, a rate, a mode, estimators that exist. */
+function checkRateest({ data, env }: CheckContext): CheckResult {
+  const flags = u16(data, 32);
+  const kind = flags & (0x2 | 0x4);
+  if (kind !== 0x2 && kind !== 0x4) return 'rateest: needs exactly one of absolute or relative';
+  if (!(flags & (0x10 | 0x20))) return 'rateest: needs bps or pps';
+  if (u16(data, 34) < 1 || u16(data, 34) > 3) return 'rateest: unknown mode';
+  const names = [cString(data, 0, 16) ?? ''];
+  if (flags & 0x4) names.push(cString(data, 16, 16) ?? '');
+  const unknown = names.find((name) => !env.rateEstimatorExists(name));
+  return unknown === undefined
+    ? undefined
+    : refusal(Errno.ENOENT, `rateest: no estimator "${unknown}"`);
 }
 
 const noSets = (ctx: CheckContext): CheckResult =>
@@ -150,7 +183,7 @@ export const MATCHES: ReadonlyMap<string, ExtensionSpec> = new Map<string, Exten
   ['pkttype', { sizes: { 0: 8 } }],
   ['length', { sizes: { 0: 6 } }],
   ['ttl', { sizes: { 0: 2 } }],
-  ['hashlimit', { sizes: { 1: 56, 2: 304, 3: 312 } }],
+  ['hashlimit', { sizes: { 1: 56, 2: 304, 3: 312 }, check: checkHashlimit }],
   ['recent', { sizes: { 0: 212, 1: 228 }, check: checkRecent }],
   ['connlimit', { sizes: { 1: 32 } }],
   ['connmark', { sizes: { 1: 12 } }],
@@ -282,7 +315,7 @@ export const MATCHES: ReadonlyMap<string, ExtensionSpec> = new Map<string, Exten
   ],
   ['osf', { sizes: { 0: 48 }, proto: PROTO.TCP, hooks: H.PRE | H.IN | H.FWD }],
   ['quota', { sizes: { 0: 24 }, check: ({ data }) => unknownFlags('quota', u32(data, 0), 0x1) }],
-  ['rateest', { sizes: { 0: 72 } }],
+  ['rateest', { sizes: { 0: 72 }, check: checkRateest }],
   ['realm', { sizes: { 0: 12 }, hooks: H.POST | H.FWD | H.OUT | H.IN }],
   [
     'rpfilter',

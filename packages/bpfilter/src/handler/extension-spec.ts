@@ -24,6 +24,10 @@ export interface RuleMatch {
 export interface CheckEnvironment {
   /** Whether a cgroup v2 path exists (the `cgroup` match's `--path`). */
   cgroupPathExists(path: string): boolean;
+  /** Whether a rate estimator of that name exists (made by a `RATEEST` rule in any table). */
+  rateEstimatorExists(name: string): boolean;
+  /** A `RATEEST` rule passed its checks: its estimator exists from now on. */
+  addRateEstimator(name: string): void;
 }
 
 /** What a checkentry sees of the rule (the kernel's `xt_mtchk_param` / `xt_tgchk_param`). */

@@ -205,7 +205,17 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = new Map<string, Exten
       },
     },
   ],
-  ['TEE', { sizes: { 1: 40 } }],
+  [
+    'TEE',
+    {
+      sizes: { 1: 40 },
+      check: ({ data }) => {
+        if (data.subarray(0, 16).every((b) => b === 0)) return 'TEE: no gateway';
+        if (u8(data, 16) && u8(data, 31)) return 'TEE: interface name is not NUL-terminated';
+        return undefined;
+      },
+    },
+  ],
   ['TPROXY', { sizes: { 0: 16, 1: 28 }, table: 'mangle', hooks: H.PRE, check: tcpOrUdp }],
   [
     'DSCP',
@@ -289,11 +299,24 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = new Map<string, Exten
           return 'IDLETIMER: timeout out of range';
         const label = cString(data, 4, 28);
         if (!label) return 'IDLETIMER: empty or unterminated label';
+        // Each label is a sysfs attribute; "power" is the device's own directory there.
+        if (label === 'power') return 'IDLETIMER: the label "power" is reserved';
         return undefined;
       },
     },
   ],
-  ['RATEEST', { sizes: { 0: 32 } }],
+  [
+    'RATEEST',
+    {
+      sizes: { 0: 32 },
+      check: ({ data, env }) => {
+        const name = cString(data, 0, 16);
+        if (!name) return 'RATEEST: empty or unterminated name';
+        env.addRateEstimator(name);
+        return undefined;
+      },
+    },
+  ],
   [
     'ECN',
     {

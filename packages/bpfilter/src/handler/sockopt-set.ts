@@ -12,6 +12,8 @@ import {
   viewOf,
 } from '../abi/index.js';
 import type { TableStore } from './table-store.js';
+import { hostEnvironment } from './check-environment.js';
+import { rateEstimatorsIn } from './table-scan.js';
 import { translateTable } from './translate.js';
 
 /** A set's outcome: status, for a replace the old counters, and why it failed. */
@@ -52,7 +54,8 @@ export function setReplace(store: TableStore, data: Uint8Array): SetResult {
       message: `SET_REPLACE "${name}": header says ${replace.size} bytes of entries, the option carries ${replace.entries.length}`,
     };
   }
-  const result = translateTable({ ...replace, name });
+  const env = hostEnvironment(rateEstimatorsIn(store));
+  const result = translateTable({ ...replace, name, env });
   if (!result.ok)
     return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };
   const live = store.get(name);

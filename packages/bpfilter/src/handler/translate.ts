@@ -168,7 +168,7 @@ function translate(input: TranslateInput): TranslatedTable {
   const entryIndex = new Map<number, number>(offsets.map((o, i) => [o, i]));
   const loop = markSourceChains(entries, view, size, validHooks, hookEntry, entryIndex);
   if (loop) refuse(Errno.ELOOP, loop);
-  const env = input.env ?? hostEnvironment;
+  const env = input.env ?? hostEnvironment();
   offsets.forEach((o, i) =>
     checkExtensions(entries, view, o, `entry ${i} at offset ${o}`, input.name, env),
   );
