@@ -82,7 +82,9 @@ describe.skipIf(missing !== undefined)(
       });
       const both = [...outcomes.values()].filter((s) => s.size === 2).length;
       if (process.env.BPFILTER_VALIDATION_REPORT)
-        console.log([...outcomes].map(([name, seen]) => `${name}: ${[...seen].join('+')}`).join('\n'));
+        console.log(
+          [...outcomes].map(([name, seen]) => `${name}: ${[...seen].join('+')}`).join('\n'),
+        );
       expect(both).toBeGreaterThanOrEqual(50);
       const refusals = kernel.results.filter((r) => r.status !== 0).length;
       expect(refusals).toBeGreaterThanOrEqual(80);
