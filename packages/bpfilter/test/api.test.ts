@@ -176,7 +176,7 @@ describe('Bpfilter API', () => {
     await expect(api.replaceTable('raw', TABLE)).rejects.toMatchObject({
       code: 'UMD_INVALID_ARGUMENT',
     });
-    await expect(api.listTable('nat')).rejects.toMatchObject({
+    await expect(api.listTable('broute')).rejects.toMatchObject({
       code: 'UMD_HANDLER_ERROR',
       handlerCode: -2,
     });

@@ -214,7 +214,7 @@ describe('bpfilter CLI, one-shot (no service)', () => {
       code: 2,
       stderr: expect.stringContaining('exclude each other'),
     });
-    expect(await bpfilter(['list', '-t', 'nat'])).toMatchObject({
+    expect(await bpfilter(['list', '-t', 'broute'])).toMatchObject({
       code: 1,
       stderr: expect.stringContaining('ENOENT'),
     });

@@ -14,8 +14,11 @@ export function formatList(table: Table): string {
         : `chain ${chain.name} (user chain)`,
     );
     chain.rules.forEach((rule, index) => {
-      // formatRule's text minus its "-A CHAIN" head: the options as iptables-save prints them.
-      const options = formatRule(chain.name, rule).slice(`-A ${chain.name} `.length);
+      // formatRule's text minus its "-A CHAIN" head: the options as iptables-save prints them
+      // (an extension with no text form here as its name, revision and bytes).
+      const options = formatRule(chain.name, rule, { opaque: true }).slice(
+        `-A ${chain.name} `.length,
+      );
       lines.push(
         `  ${String(index + 1).padStart(3)}  [${rule.counters?.packets ?? 0n}:${rule.counters?.bytes ?? 0n}]  ${options}`,
       );

@@ -9,7 +9,7 @@ import {
 import { decodeTable } from '../model/index.js';
 import type { Table } from '../model/types.js';
 import { loadKernelTables, loadVectors } from '../../test/vectors/replay.js';
-import { formatRule, formatSave } from './print-save.js';
+import { formatRule, formatSave, printable } from './print-save.js';
 
 /**
  * The tables after each scenario line, decoded from the bytes iptables-legacy sent the kernel
@@ -139,6 +139,26 @@ describe('formatSave against iptables-legacy-save', () => {
         code: 'UMD_INVALID_ARGUMENT',
         message: expect.stringContaining('"comment"'),
       }),
+    );
+  });
+});
+
+describe('extensions without a text form', () => {
+  const rule = {
+    matches: [
+      { kind: 'raw' as const, name: 'comment', revision: 0, data: Uint8Array.of(104, 105, 0, 0) },
+    ],
+    target: { kind: 'raw' as const, name: 'NOTRACK', revision: 0, data: new Uint8Array(0) },
+  };
+  it('are refused by the save format and shown by name, revision and bytes when opaque', () => {
+    const table = {
+      name: 'raw',
+      chains: [{ name: 'PREROUTING', policy: 'ACCEPT' as const, rules: [rule] }],
+    };
+    expect(printable([table])).toBe(false);
+    expect(() => formatSave([table])).toThrow(/cannot print match "comment"/);
+    expect(formatRule('PREROUTING', rule, { opaque: true })).toBe(
+      '-A PREROUTING -m comment [revision 0: 6869] -j NOTRACK [revision 0: no data]',
     );
   });
 });
