@@ -40,6 +40,7 @@ const guide = [
     items: [
       { text: 'iptables walkthrough', link: '/bpfilter/iptables' },
       { text: 'Enforcement', link: '/bpfilter/enforcement' },
+      { text: 'Moving from kernel iptables', link: '/bpfilter/migration' },
     ],
   },
   {

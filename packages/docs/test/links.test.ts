@@ -84,6 +84,7 @@ describe('internal links of the built site', () => {
       'guide/performance.html',
       'guide/comparison.html',
       'bpfilter/iptables.html',
+      'bpfilter/migration.html',
       'reference/wire-format.html',
       'reference/errors.html',
       'reference/api.html',
