@@ -278,7 +278,7 @@ describe('classification engine', () => {
           },
           {
             protocol: 47,
-            target: { kind: 'raw', name: 'MASQUERADE', revision: 0, data: new Uint8Array(8) },
+            target: { kind: 'raw', name: 'MARK', revision: 2, data: new Uint8Array(8) },
           },
           { protocol: 1, target: RETURN },
         ],
@@ -457,7 +457,7 @@ describe('classification engine', () => {
     ).toMatchObject({
       verdict: 'CANNOT_EVALUATE',
       rule: { rule: 9 },
-      cannotEvaluate: { kind: 'target', name: 'MASQUERADE' },
+      cannotEvaluate: { kind: 'target', name: 'MARK' },
     });
   });
   it('LOG then the policy on OUTPUT', () => {
@@ -493,7 +493,7 @@ describe('classification engine', () => {
         }),
       ),
     ).toBe(-Errno.EINVAL);
-    expect(send(JSON.stringify({ table: 'nat', hook: 'INPUT', packet: tcp }))).toBe(-Errno.ENOENT);
+    expect(send(JSON.stringify({ table: 'broute', hook: 'INPUT', packet: tcp }))).toBe(-Errno.ENOENT);
   });
 });
 
