@@ -169,7 +169,7 @@ export interface RpmEntry {
   type: number;
   offset: number;
   count: number;
-  /** The value: strings for string types, numbers for integer types, base64 for BIN. */
+  /** The value: strings (latin1, byte for byte) for string types, numbers for integer types, base64 for BIN. */
   value: string[] | number[] | B64;
 }
 
@@ -215,6 +215,8 @@ export const RpmTag = {
   SIG_DSA: 267,
   /** Signature header: SHA-256 of the main header, hex. */
   SIG_SHA256: 273,
+  /** Signature header: SHA-1 of the main header, hex. */
+  SIG_SHA1: 269,
   /** Signature header: OpenPGP signature over header and payload (legacy, RSA). */
   SIG_PGP: 1002,
   /** Signature header: OpenPGP signature over header and payload (legacy, DSA). */
@@ -225,6 +227,7 @@ export const RpmTag = {
 
 /** Tags reported from the signature header. */
 export const RPM_SIGNATURE_TAGS: readonly number[] = [
+  RpmTag.SIG_SHA1,
   RpmTag.SIG_RSA,
   RpmTag.SIG_DSA,
   RpmTag.SIG_SHA256,

@@ -20,6 +20,7 @@ import {
   SignaturePlan,
 } from './host/verify.js';
 import type { SignaturePacket } from './contract.js';
+import { type RpmResult, verifyRpm } from './rpm.js';
 import { chunksOf, type SignedData, toBytes, type Input } from './input.js';
 
 /** Options of every call: an `AbortSignal` and a timeout (milliseconds) for the handler's part. */
@@ -187,6 +188,15 @@ export class PgpVerifier {
     );
     const signatures = await decide(plans, [data], now(options), options.signal);
     return { status: overall(signatures), signatures, data };
+  }
+
+  /**
+   * Verifies an RPM package's header signature and its digests (as `rpmkeys --checksig`);
+   * when it is good, the result lists the files and digests of the verified header.
+   */
+  async verifyRpm(file: string, options: VerifyOptions): Promise<RpmResult> {
+    const keyring = await this.#keyring(options.keys, options);
+    return verifyRpm(this, file, { ...options, keyring });
   }
 
   /** Stops the handler; the next call starts it again. */

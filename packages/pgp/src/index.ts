@@ -20,3 +20,10 @@ export type { KeyInfo, PublicKeyInfo, SubkeyInfo, UserIdInfo } from './host/keys
 export type { SignatureResult, SignatureStatus } from './host/verify.js';
 export type { Input, SignedData } from './input.js';
 export { DRIVER_NAME } from './contract.js';
+export {
+  type Appraisal,
+  type AppraisalReason,
+  type AppraiseOptions,
+  appraise,
+} from './appraise.js';
+export type { DigestStatus, RpmFile, RpmResult } from './rpm.js';

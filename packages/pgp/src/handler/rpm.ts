@@ -94,7 +94,7 @@ function read(data: Uint8Array, type: number, offset: number, count: number): Rp
       for (let i = 0; i < (type === 6 ? 1 : count); i++) {
         const nul = data.indexOf(0, pos);
         if (nul < 0) bad('rpm: string runs past the data');
-        strings.push(Buffer.from(data.subarray(pos, nul)).toString('utf8'));
+        strings.push(Buffer.from(data.subarray(pos, nul)).toString('latin1'));
         pos = nul + 1;
       }
       return strings;

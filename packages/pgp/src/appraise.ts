@@ -1,0 +1,98 @@
+/**
+ * Appraisal, the seed's end goal: may this file run? Only if a package whose signature the
+ * host verified lists this path with this file's digest.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { relative, resolve, sep } from 'node:path';
+import { PgpError } from './errors.js';
+import { HASHES } from './host/algorithms.js';
+import type { RpmResult } from './rpm.js';
+
+/** Why a file is allowed or denied. */
+export type AppraisalReason =
+  | 'digest-match'
+  | 'digest-mismatch'
+  | 'not-listed'
+  | 'unsigned-package'
+  | 'untrusted-key'
+  | 'bad-package'
+  | 'not-a-regular-file';
+
+/** The decision on one file. */
+export interface Appraisal {
+  allow: boolean;
+  reason: AppraisalReason;
+  /** The path looked up in the packages. */
+  path: string;
+  /** The package that decided, as `name-version-release.arch`. */
+  package?: string;
+  /** The file's digest as computed here, and the one the package lists. */
+  actual?: string;
+  expected?: string;
+}
+
+/** Options of {@link appraise}. */
+export interface AppraiseOptions {
+  /** The packages, as verified by `verifyRpm`. Only those with status `good` can allow. */
+  packages: readonly RpmResult[];
+  /** The path to look up (default: the file's own absolute path, or relative to `root`). */
+  path?: string;
+  /** A directory the packages' paths are relative to (an extracted tree, a mounted image). */
+  root?: string;
+  signal?: AbortSignal;
+}
+
+const NODE_HASH: Record<number, string> = {
+  1: 'md5',
+  ...Object.fromEntries(Object.entries(HASHES).map(([k, v]) => [k, v.node])),
+};
+
+const label = (p: RpmResult) => `${p.name}-${p.version}-${p.release}.${p.arch}`;
+
+/** Decides whether `file` matches a digest that a verified package lists for its path. */
+export async function appraise(file: string, options: AppraiseOptions): Promise<Appraisal> {
+  const path =
+    options.path ??
+    (options.root
+      ? `/${relative(resolve(options.root), resolve(file)).split(sep).join('/')}`
+      : resolve(file));
+  const stat = await lstat(file).catch((error: Error) => {
+    throw new PgpError('PGP_INVALID_ARGUMENT', `cannot read ${file}: ${error.message}`);
+  });
+  if (!stat.isFile()) return { allow: false, reason: 'not-a-regular-file', path };
+  let denial: Appraisal | undefined;
+  for (const pkg of options.packages) {
+    if (pkg.status !== 'good' || !pkg.files) {
+      const reason =
+        pkg.status === 'unsigned'
+          ? 'unsigned-package'
+          : pkg.status === 'no-public-key'
+            ? 'untrusted-key'
+            : 'bad-package';
+      denial ??= { allow: false, reason, path, package: label(pkg) };
+      continue;
+    }
+    const entry = pkg.files.find((f) => f.path === path);
+    if (!entry) continue;
+    const algorithm = NODE_HASH[pkg.fileDigestAlgorithm ?? 1];
+    if (!algorithm || entry.digest === '') {
+      return { allow: false, reason: 'not-a-regular-file', path, package: label(pkg) };
+    }
+    const hash = createHash(algorithm);
+    for await (const chunk of createReadStream(file, { signal: options.signal }))
+      hash.update(chunk as Buffer);
+    const actual = hash.digest('hex');
+    const match = actual === entry.digest.toLowerCase();
+    return {
+      allow: match,
+      reason: match ? 'digest-match' : 'digest-mismatch',
+      path,
+      package: label(pkg),
+      actual,
+      expected: entry.digest,
+    };
+  }
+  return denial ?? { allow: false, reason: 'not-listed', path };
+}
