@@ -101,8 +101,7 @@ export async function verifyRpm(
       const entry = sig.entries.get(tag);
       const from = sig.dataStart + (entry?.offset ?? 0);
       if (
-        !entry ||
-        entry.type !== 7 ||
+        entry?.type !== 7 ||
         packet.block !== 0 ||
         packet.at < from ||
         packet.at >= from + entry.count
