@@ -3,12 +3,25 @@
 import { parseArgs } from 'node:util';
 import { isUmdError } from '@umd/core';
 import pkg from '../package.json' with { type: 'json' };
-import { appraiseFiles, type CommandLine, rpmDigests, showKey, verify, verifyRpm } from './cli/commands.js';
+import {
+  appraiseFiles,
+  type CommandLine,
+  rpmDigests,
+  showKey,
+  verify,
+  verifyRpm,
+} from './cli/commands.js';
 import { USAGE } from './cli/usage.js';
 import { createPgpVerifier } from './driver.js';
 import { isPgpError } from './errors.js';
 
-const commands = { verify, 'show-key': showKey, 'verify-rpm': verifyRpm, 'rpm-digests': rpmDigests, appraise: appraiseFiles };
+const commands = {
+  verify,
+  'show-key': showKey,
+  'verify-rpm': verifyRpm,
+  'rpm-digests': rpmDigests,
+  appraise: appraiseFiles,
+};
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -36,12 +49,21 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = positionals;
   const command = name !== undefined ? commands[name as keyof typeof commands] : undefined;
   if (!command) {
-    process.stderr.write(`umd-pgp: ${name ? `unknown command ${JSON.stringify(name)}` : 'no command'}\n\n${USAGE}`);
+    process.stderr.write(
+      `umd-pgp: ${name ? `unknown command ${JSON.stringify(name)}` : 'no command'}\n\n${USAGE}`,
+    );
     return 2;
   }
   const timeoutMs = Number(values.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError(`--timeout: ${values.timeout} is not a positive integer`);
-  const line: CommandLine = { positionals: rest, keys: values.key, rpms: values.rpm, json: values.json, timeoutMs };
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new TypeError(`--timeout: ${values.timeout} is not a positive integer`);
+  const line: CommandLine = {
+    positionals: rest,
+    keys: values.key,
+    rpms: values.rpm,
+    json: values.json,
+    timeoutMs,
+  };
   if (values.root !== undefined) line.root = values.root;
   if (values.output !== undefined) line.output = values.output;
   const verifier = createPgpVerifier();
@@ -58,7 +80,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const code = isPgpError(error) || isUmdError(error) ? `${error.code}: ` : '';
-    process.stderr.write(`umd-pgp: ${code}${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `umd-pgp: ${code}${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 2;
   },
 );

@@ -37,7 +37,12 @@ export function readFields(cursor: Cursor, shape: string[]): Field[] {
   return shape.map((kind): Field => {
     if (kind === 'm') {
       const bits = cursor.u(2);
-      return { mpi: { bits, data: b64(cursor.take(Math.ceil(bits / 8))) } };
+      const data = cursor.take(Math.ceil(bits / 8));
+      // The bit count must be exact: the host re-encodes it and refuses any other.
+      const top = data[0] ?? 0;
+      if (data.length > 0 && 32 - Math.clz32(top) !== ((bits - 1) % 8) + 1)
+        bad('MPI bit count does not match its value');
+      return { mpi: { bits, data: b64(data) } };
     }
     if (kind === 'o' || kind === 's') {
       const length = cursor.u(1);

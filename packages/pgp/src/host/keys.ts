@@ -7,7 +7,7 @@ import type { KeyDescription, KeyPacket, SignaturePacket } from '../contract.js'
 import { PK_NAMES } from './algorithms.js';
 import { encodeKey, encodeSignature, encodeUser, hashedPart, locate } from './encode.js';
 import { type ImportedKey, importKey, SignatureHash } from './crypto.js';
-import { factsOf, type SignatureFacts } from './subpackets.js';
+import { factsOf, issuerOf, type SignatureFacts } from './subpackets.js';
 
 /** What the host established about one key (primary or subkey). */
 export interface PublicKeyInfo {
@@ -120,6 +120,7 @@ function valid(
   types: number[],
   key: ImportedKey,
   algorithm: number,
+  issuer: string | undefined,
   parts: Buffer[],
   problems: string[],
 ): Checked[] {
@@ -128,7 +129,10 @@ function valid(
     if (!types.includes(sig.type)) continue;
     const facts = factsOf(sig);
     const what = `signature type 0x${sig.type.toString(16)}`;
-    if (facts.created === undefined) problems.push(`${what}: no creation time`);
+    // As gpg: a self-signature must name the key as its issuer, or it is someone else's.
+    if (issuer !== undefined && issuerOf(facts) !== issuer)
+      problems.push(`${what}: issued by another key`);
+    else if (facts.created === undefined) problems.push(`${what}: no creation time`);
     else if (facts.unknownCritical !== undefined)
       problems.push(`${what}: unknown critical subpacket ${facts.unknownCritical}`);
     else if (!verifyOver(sig, key, algorithm, parts)) problems.push(`${what}: does not verify`);
@@ -177,12 +181,21 @@ export function establishKey(
     [0x1f],
     self.imported,
     primary.algorithm,
+    key.keyId,
     [keyPart],
     key.problems,
   );
   applyRevocation(
     key,
-    valid(description.sigs, [0x20], self.imported, primary.algorithm, [keyPart], key.problems),
+    valid(
+      description.sigs,
+      [0x20],
+      self.imported,
+      primary.algorithm,
+      key.keyId,
+      [keyPart],
+      key.problems,
+    ),
   );
   const candidates: { uid?: UserIdInfo; sig: Checked }[] = direct.map((sig) => ({ sig }));
   description.users.forEach(({ user, sigs }, u) => {
@@ -198,10 +211,19 @@ export function establishKey(
       [0x10, 0x11, 0x12, 0x13],
       self.imported,
       primary.algorithm,
+      key.keyId,
       parts,
       key.problems,
     );
-    const revocations = valid(sigs, [0x30], self.imported, primary.algorithm, parts, key.problems);
+    const revocations = valid(
+      sigs,
+      [0x30],
+      self.imported,
+      primary.algorithm,
+      key.keyId,
+      parts,
+      key.problems,
+    );
     const latest = certs.at(-1);
     const revoked = revocations.some((r) => !latest || r.facts.created >= latest.facts.created);
     const info: UserIdInfo = {
@@ -244,10 +266,18 @@ export function establishKey(
     const sub = describe(packet, subBody);
     const info: SubkeyInfo = { ...sub.info, crossCertified: false };
     const parts = [keyPart, prefix(subBody)];
-    const bindings = valid(sigs, [0x18], self.imported, primary.algorithm, parts, info.problems);
+    const bindings = valid(
+      sigs,
+      [0x18],
+      self.imported,
+      primary.algorithm,
+      key.keyId,
+      parts,
+      info.problems,
+    );
     applyRevocation(
       info,
-      valid(sigs, [0x28], self.imported, primary.algorithm, parts, info.problems),
+      valid(sigs, [0x28], self.imported, primary.algorithm, key.keyId, parts, info.problems),
     );
     const latest = bindings.at(-1);
     applySelfSig(info, packet.created, latest);
@@ -257,7 +287,7 @@ export function establishKey(
       // A signing subkey must sign the primary back (0x19), or anyone could claim it.
       const back = latest.facts.embedded;
       const checked = back
-        ? valid([back], [0x19], sub.imported, packet.algorithm, parts, info.problems)
+        ? valid([back], [0x19], sub.imported, packet.algorithm, undefined, parts, info.problems)
         : [];
       info.crossCertified = checked.length > 0;
       if (!info.crossCertified) info.problems.push('signing subkey without a valid back-signature');

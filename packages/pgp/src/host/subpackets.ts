@@ -20,7 +20,7 @@ export interface SignatureFacts {
   revocationReason?: { code: number; text: string };
   /** The embedded signature (a primary key binding), if any, from the hashed area. */
   embedded?: SignaturePacket;
-  /** A critical subpacket this host does not know: the signature must be ignored. */
+  /** A critical subpacket this host does not know (either area): the signature must be ignored. */
   unknownCritical?: number;
 }
 
@@ -42,8 +42,9 @@ export function factsOf(sig: SignaturePacket): SignatureFacts {
     if (type === 33 && data.length === 21 && data[0] === 4) {
       facts.issuerFingerprint ??= data.subarray(1).toString('hex').toUpperCase();
     }
-    if (!hashed) return;
+    // As gpg: an unknown critical subpacket in either area voids the signature.
     if (!KNOWN.has(type) && sub.type & 0x80) facts.unknownCritical ??= type;
+    if (!hashed) return;
     if (type === 2) facts.created = u32(data);
     if (type === 3) facts.expiresAfter = u32(data);
     if (type === 9) facts.keyExpiresAfter = u32(data);
@@ -60,4 +61,15 @@ export function factsOf(sig: SignaturePacket): SignatureFacts {
   for (const sub of sig.unhashed)
     if ((sub.type & 0x7f) === 32 && sub.embedded) facts.embedded ??= sub.embedded;
   return facts;
+}
+
+/**
+ * The key ID a signature names as its issuer, as gpg reads it: the issuer key ID subpacket
+ * (hashed area first), else the end of the issuer fingerprint. Undefined when it names none
+ * or when the two disagree.
+ */
+export function issuerOf(facts: SignatureFacts): string | undefined {
+  const fromFpr = facts.issuerFingerprint?.slice(-16);
+  if (facts.issuerKeyId && fromFpr && facts.issuerKeyId !== fromFpr) return undefined;
+  return facts.issuerKeyId ?? fromFpr;
 }

@@ -7,7 +7,7 @@ import { HASHES, PK_NAMES } from './algorithms.js';
 import { SignatureHash } from './crypto.js';
 import { hashedPart } from './encode.js';
 import { type SigningKey, sameAlgorithm } from './keys.js';
-import { factsOf, type SignatureFacts } from './subpackets.js';
+import { factsOf, issuerOf, type SignatureFacts } from './subpackets.js';
 import { TextCanon } from './text.js';
 
 /** The verdict on one signature, as gpg's status lines name them. */
@@ -67,12 +67,13 @@ export class SignaturePlan {
     keys: readonly SigningKey[],
   ) {
     this.facts = factsOf(sig);
+    // As gpg: the key is looked up by the issuer's key ID; a fingerprint, if given, must agree.
     const fpr = this.facts.issuerFingerprint;
-    const id = this.facts.issuerKeyId ?? fpr?.slice(-16);
-    this.key = keys.find((k) => (fpr ? k.info.fingerprint === fpr : k.info.keyId === id));
+    const id = issuerOf(this.facts);
+    this.key = keys.find((k) => k.info.keyId === id && (!fpr || k.info.fingerprint === fpr));
     this.result = {
       status: 'bad',
-      keyId: this.key?.info.keyId ?? id ?? '0000000000000000',
+      keyId: this.key?.info.keyId ?? id ?? this.facts.issuerKeyId ?? '0000000000000000',
       signatureType: sig.type,
       pkAlgorithm: sig.pkAlgorithm,
       pkAlgorithmName: PK_NAMES[sig.pkAlgorithm] ?? `algorithm ${sig.pkAlgorithm}`,
