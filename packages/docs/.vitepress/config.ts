@@ -44,6 +44,10 @@ const guide = [
     ],
   },
   {
+    text: 'pgp',
+    items: [{ text: 'OpenPGP and RPM verification', link: '/pgp/' }],
+  },
+  {
     text: 'Reference',
     items: [
       { text: 'Wire format', link: '/reference/wire-format' },

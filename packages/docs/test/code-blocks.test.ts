@@ -1,5 +1,5 @@
 // Every ```ts block on the site is compiled against the real, built packages
-// (@umd/core, @umd/mgmt, @umd/bpfilter, @umd/sample-umd resolve through this package's
+// (@umd/core, @umd/mgmt, @umd/bpfilter, @umd/sample-umd, @umd/pgp resolve through this package's
 // workspace devDependencies to their dist/ type declarations), so no example goes stale.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -92,7 +92,7 @@ describe('TypeScript code blocks on the site', () => {
 
   it('the packages the examples import are built (their type declarations exist)', () => {
     const require = createRequire(import.meta.url);
-    for (const name of ['@umd/core', '@umd/mgmt', '@umd/bpfilter', '@umd/sample-umd']) {
+    for (const name of ['@umd/core', '@umd/mgmt', '@umd/bpfilter', '@umd/sample-umd', '@umd/pgp']) {
       const dir = dirname(require.resolve(`${name}/package.json`));
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
         exports: Record<string, { types?: string } | string>;

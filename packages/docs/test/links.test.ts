@@ -85,6 +85,7 @@ describe('internal links of the built site', () => {
       'guide/comparison.html',
       'bpfilter/iptables.html',
       'bpfilter/migration.html',
+      'pgp/index.html',
       'reference/wire-format.html',
       'reference/errors.html',
       'reference/api.html',

@@ -40,6 +40,7 @@ export function findArmor(bytes: Uint8Array, from = 0, type?: string): ArmorBloc
     const start = pos;
     let end = -1;
     let crc: string | undefined;
+    let padded = false;
     for (;;) {
       if (pos >= text.length) bad(`armor: no END line for ${match[1]}`);
       const line = nextLine(text, pos);
@@ -53,9 +54,10 @@ export function findArmor(bytes: Uint8Array, from = 0, type?: string): ArmorBloc
       if (content.startsWith('=') && content.length === 5) {
         crc = content.slice(1);
         end = pos;
-      } else if (end >= 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) {
+      } else if (end >= 0 || padded || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) {
+        // Nothing after padding but the checksum: Node's decoder would skip it, gpg does not.
         bad(`armor: bad base64 line at ${pos}`);
-      }
+      } else padded = content.endsWith('=');
       pos = line.next;
     }
     const decoded = Buffer.from(text.slice(start, end), 'latin1').toString('latin1');

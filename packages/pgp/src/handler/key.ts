@@ -65,12 +65,8 @@ export function parseKeys(
       case 2: {
         if (!sigs) bad('signature before any key');
         const [start, end] = whole(packet);
-        try {
-          sigs.push(parseSignature(bytes, start, end, block));
-        } catch (error) {
-          // As gpg does, a signature we cannot read (other version, unknown shape) is skipped.
-          if (!(error instanceof Error) || !/not supported/.test(error.message)) throw error;
-        }
+        // As gpg, a signature of another version makes the whole keyring unreadable.
+        sigs.push(parseSignature(bytes, start, end, block));
         break;
       }
       case 5:

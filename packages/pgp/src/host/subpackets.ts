@@ -64,12 +64,12 @@ export function factsOf(sig: SignaturePacket): SignatureFacts {
 }
 
 /**
- * The key ID a signature names as its issuer, as gpg reads it: the issuer key ID subpacket
- * (hashed area first), else the end of the issuer fingerprint. Undefined when it names none
- * or when the two disagree.
+ * The key ID a signature names as its issuer, as GnuPG 2.2 reads it: the issuer key ID
+ * subpacket (hashed area first). A signature that names its issuer only by fingerprint is
+ * not matched, as GnuPG 2.2 does not; a fingerprint that disagrees with the key ID voids it.
  */
 export function issuerOf(facts: SignatureFacts): string | undefined {
   const fromFpr = facts.issuerFingerprint?.slice(-16);
   if (facts.issuerKeyId && fromFpr && facts.issuerKeyId !== fromFpr) return undefined;
-  return facts.issuerKeyId ?? fromFpr;
+  return facts.issuerKeyId;
 }
