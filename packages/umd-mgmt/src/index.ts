@@ -18,9 +18,11 @@ export type { TransportOptions, UmdManagerOptions } from './manager/manager-opti
 export { UmdPool, type UmdPoolEvents, type UmdPoolOptions } from './pool/umd-pool.js';
 export type { UmdPoolStats, UmdPoolTotals } from './pool/pool-stats.js';
 export type { ManagerRequestOptions } from './manager/request-options.js';
+export { MAX_TIMEOUT_MS, NO_TIMEOUT } from './manager/validate-options.js';
 export type { RestartBudgetOptions } from './manager/restart-budget.js';
 export type { LatencySummary } from './manager/latency-stats.js';
 export type { SandboxOptions } from './process/node-flags.js';
+export type { ContainmentKind, ContainmentRequest } from './process/containment.js';
 export { ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from './process/clean-env.js';
 export { DiagnosticsChannels } from './observability/diagnostics.js';
 export type { BlobManifest } from './build/blob-manifest.js';

@@ -1,14 +1,19 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { chmod, mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isAlive, waitForDeath } from './helpers/process-table.js';
+import { descendantsOf, isAlive, waitForDeath } from './helpers/process-table.js';
 import './helpers/fixtures.js';
 
 const HOST = fileURLToPath(new URL('./fixtures/host.mjs', import.meta.url));
 
-async function startHost(how: string) {
-  const host = spawn(process.execPath, [HOST, how], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startHost(how: string, kind?: string) {
+  const host = spawn(process.execPath, [HOST, how, ...(kind ? [kind] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   host.stdout.setEncoding('utf8');
   host.stdout.on('data', (chunk: string) => (out += chunk));
@@ -94,4 +99,82 @@ describe('handlers die with their host', () => {
     expect(await exited).toEqual([null, 'SIGKILL']);
     expect(await waitForDeath(handlerPid, 3000)).toBe(true);
   });
+});
+
+describe('nothing left in the staging directory', () => {
+  it.each(['native', 'js'])(
+    'process.exit() right after stop() leaves no private copy (%s handler, 6 runs)',
+    async (kind) => {
+      const staging = await mkdtemp(join(tmpdir(), 'umd-exit-staging-'));
+      await chmod(staging, 0o711); // searchable by handlers that run as nobody
+      for (let run = 0; run < 6; run++) {
+        const host = spawn(process.execPath, [HOST, 'stop-exit', kind], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+          env: { ...process.env, UMD_TEST_STAGING: staging },
+        });
+        expect(await once(host, 'exit')).toEqual([0, null]);
+        expect(await readdir(staging), `run ${run}`).toEqual([]);
+      }
+    },
+  );
+
+  it('a SIGKILLed host leaves its copy; the next start of the same driver removes it', async () => {
+    const staging = await mkdtemp(join(tmpdir(), 'umd-kill-staging-'));
+    await chmod(staging, 0o711); // searchable by handlers that run as nobody
+    const first = spawn(process.execPath, [HOST, 'wait'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, UMD_TEST_STAGING: staging },
+    });
+    await once(first.stdout, 'data');
+    // The JS handler's copy goes at HELLO; make one that stays: a fake leftover of this dead host.
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+    await mkdir(join(staging, `umd-echo-${first.pid}-Qq1234`));
+    const second = spawn(process.execPath, [HOST, 'exit'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, UMD_TEST_STAGING: staging },
+    });
+    expect(await once(second, 'exit')).toEqual([0, null]);
+    expect(await readdir(staging)).toEqual([]);
+  });
+});
+
+describe('containment: nothing a handler started outlives it or its host', () => {
+  const pidNamespace = process.platform === 'linux' && process.getuid?.() === 0;
+
+  /** Every process below `root` that is still running, from /proc. */
+  const living = (pids: number[]) => pids.filter((pid) => isAlive(pid));
+
+  it.runIf(pidNamespace)(
+    'SIGKILL of the host: a handler that ignores stdin EOF and SIGTERM dies within a second',
+    async () => {
+      const { host, exited } = await startHost('wait', 'stubborn');
+      const tree = descendantsOf(host.pid!).map((p) => p.pid);
+      expect(tree.length).toBeGreaterThan(0);
+      host.kill('SIGKILL');
+      await exited;
+      const t0 = Date.now();
+      while (living(tree).length > 0 && Date.now() - t0 < 1000)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(living(tree), 'handler processes alive 1 s after the host died').toEqual([]);
+    },
+  );
+
+  it.runIf(pidNamespace)(
+    'SIGKILL of the host: a grandchild that called setsid() dies too',
+    async () => {
+      const { host, exited } = await startHost('wait', 'escape');
+      const tree = descendantsOf(host.pid!);
+      const escapee = tree.find((p) => p.comm === 'sleep');
+      expect(escapee, 'the setsid() grandchild runs').toBeDefined();
+      expect(escapee!.pgid).not.toBe(tree[0]!.pgid); // it really left the group
+      host.kill('SIGKILL');
+      await exited;
+      const pids = tree.map((p) => p.pid);
+      const t0 = Date.now();
+      while (living(pids).length > 0 && Date.now() - t0 < 1000)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(living(pids)).toEqual([]);
+    },
+  );
 });

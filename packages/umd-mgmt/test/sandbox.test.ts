@@ -1,11 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../src/build.js';
 import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from '../src/index.js';
-import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+import {
+  fixtureLoader,
+  handlerPid,
+  handlerTree,
+  managed,
+  rejection,
+  str,
+  text,
+} from './helpers/fixtures.js';
 import { descendantsOf } from './helpers/process-table.js';
 
 describe('blob integrity', () => {
@@ -13,6 +22,7 @@ describe('blob integrity', () => {
   // so the flipped program still runs fine: only the digest check can stop it.
   async function markerBlob() {
     const dir = await mkdtemp(join(tmpdir(), 'umd-integrity-'));
+    await chmod(dir, 0o777); // the marker is written by a handler that runs as nobody on a root host
     const marker = join(dir, 'ran');
     const file = join(dir, 'marker.blob.mjs');
     await writeFile(
@@ -61,6 +71,24 @@ describe('blob integrity', () => {
     // It writes its marker and exits without HELLO: the start fails, but it ran.
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
     expect(readFileSync(blob.marker, 'utf8')).toBe('ran');
+  });
+
+  it('a blob path that is a FIFO fails the start at once, with the event loop free', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-fifo-blob-'));
+    const fifo = join(dir, 'echo.blob.mjs');
+    execFileSync('mkfifo', [fifo]);
+    const m = managed({
+      loader: defineLoader({ name: 'fifo', mode: 'framed', script: fifo, sha256: 'a'.repeat(64) }),
+      startTimeoutMs: 3000,
+    });
+    const t0 = performance.now();
+    // (A synchronous read would block here forever: no timer, the start timeout included, fires.)
+    const error = await rejection(m.request(text('x')));
+    expect(error.code).toBe('UMD_START_FAILED');
+    expect(String(error.message)).toMatch(/FIFO/);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(m.state).toBe('failed');
+    expect(descendantsOf(process.pid)).toEqual([]);
   });
 
   it('a native blob is checked the same way', async () => {
@@ -118,7 +146,7 @@ describe('permission model (JS handlers)', () => {
     expect(str(await m.request(text(`write:${target}`)))).toBe('ERR_ACCESS_DENIED');
     expect(str(await m.request(text('spawn:')))).toBe('ERR_ACCESS_DENIED');
     expect(existsSync(target)).toBe(false);
-    expect(descendantsOf(process.pid)).toHaveLength(1);
+    expect(descendantsOf(process.pid).map((p) => p.pid)).toEqual(handlerTree(m));
     const execArgv = JSON.parse(str(await m.request(text('argv:')))) as string[];
     expect(execArgv.some((a) => /^--(experimental-)?permission$/.test(a))).toBe(true);
     expect(execArgv.filter((a) => a.startsWith('--allow-'))).toEqual([
@@ -127,7 +155,9 @@ describe('permission model (JS handlers)', () => {
   });
 
   it('control: with sandbox.permission = false the same handler can write and spawn', async () => {
-    const target = join(await mkdtemp(join(tmpdir(), 'umd-perm-')), 'written');
+    const dir = await mkdtemp(join(tmpdir(), 'umd-perm-'));
+    await chmod(dir, 0o777); // a root host's handler runs as nobody: only the permission model may stop it
+    const target = join(dir, 'written');
     const m = managed({ loader: fixtureLoader('echo'), sandbox: { permission: false } });
     expect(str(await m.request(text(`write:${target}`)))).toBe('ok');
     expect(str(await m.request(text('spawn:')))).toBe('ok');
@@ -143,10 +173,13 @@ describe('permission model (JS handlers)', () => {
     'runs the handler under another uid/gid when the host is root',
     async () => {
       const m = managed({ loader: fixtureLoader('echo'), sandbox: { uid: 65534, gid: 65534 } });
-      const pid = Number(str(await m.request(text('pid:'))));
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      await m.request(text('x'));
+      const status = readFileSync(`/proc/${handlerPid(m)}/status`, 'utf8');
       expect(status).toMatch(/^Uid:\s+65534\s+65534/m);
       expect(status).toMatch(/^Gid:\s+65534\s+65534/m);
+      expect(status).toMatch(/^Groups:\s*$/m);
+      expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+      expect(status).toMatch(/^CapEff:\s+0+$/m);
     },
   );
 

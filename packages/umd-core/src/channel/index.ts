@@ -1,5 +1,5 @@
 export { FramedChannel, type FramedChannelOptions } from './framed-channel.js';
 export { RawChannel, type RawChannelOptions } from './raw-channel.js';
-export type { ReplyOptions, RequestOptions } from './request-options.js';
+export { checkReplyInto, type ReplyOptions, type RequestOptions } from './request-options.js';
 export type { ChildChannelOptions } from './child-exit.js';
 export { openReplySocket, type ReplySocket, type ReplySocketOptions } from './reply-socket.js';

@@ -1,7 +1,15 @@
-import { UmdError, UmdErrorCode } from '@umd/core';
 import type { HandlerSession, Loader } from '../loader/loader-types.js';
+import { DEFAULT_MAX_BLOB_BYTES } from '../process/blob-read.js';
 import type { SandboxOptions } from '../process/node-flags.js';
 import type { RestartBudgetOptions } from './restart-budget.js';
+import {
+  checkBoolean,
+  checkInteger,
+  checkObject,
+  checkTimeout,
+  invalidArgument,
+  NO_TIMEOUT,
+} from './validate-options.js';
 
 /** How requests and replies travel between host and handler. */
 export interface TransportOptions {
@@ -34,9 +42,9 @@ export interface UmdManagerOptions {
   maxInFlight?: number;
   /** Requests that may wait behind the in-flight ones; one more gets `UMD_QUEUE_FULL` (1024). */
   maxQueue?: number;
-  /** Time for a start: spawn, HELLO and the postStart hooks (10000 ms). */
+  /** Time for a start: spawn, HELLO and the postStart hooks (10000 ms). Timeouts are integers from 1 to 2^31-1 ms. */
   startTimeoutMs?: number;
-  /** Default per-request timeout, counted from the call, queueing and start included (30000 ms; `Infinity` for none). A request timing out while the handler has it kills the handler. */
+  /** Default per-request timeout, counted from the call, queueing and start included (30000 ms; `Infinity`, exported as `NO_TIMEOUT`, for none). A request timing out while the handler has it kills the handler. */
   requestTimeoutMs?: number;
   /**
    * Stop the handler once it has had no request for this many milliseconds; the next request
@@ -46,7 +54,7 @@ export interface UmdManagerOptions {
   idleTimeoutMs?: number;
   /** At most `maxStarts` handler starts within `windowMs`, then `UMD_CRASH_LOOP` ({ maxStarts: 10, windowMs: 60000 }). */
   restartBudget?: RestartBudgetOptions;
-  /** Grace period of each `stop()` step: after closing stdin, after SIGTERM (2000 ms). */
+  /** Grace period of each `stop()` step: after closing stdin, after SIGTERM (2000 ms; 0 to 2^31-1). */
   stopGraceMs?: number;
   /** Extra environment variables for the handler, on top of the allow-list (none). `NODE_OPTIONS` is refused. */
   env?: Record<string, string>;
@@ -58,10 +66,15 @@ export interface UmdManagerOptions {
   maxPayload?: number;
   /** Runs after the loader's `postStart`, before any queued request, on every start (e.g. restore state). Throwing fails the start. */
   postStart?: (session: HandlerSession) => Promise<void>;
-  /** Parent directory of the private blob copies (`os.tmpdir()`); must allow exec for native handlers. */
+  /** Parent directory of the private blob copies (`os.tmpdir()`); must allow exec for native handlers, be searchable by the handler's uid and should be sticky (like /tmp) or writable by the host only. */
   stagingDir?: string;
   /** Lines of handler stderr kept for error reports (32). */
   stderrTailLines?: number;
+  /**
+   * Largest blob a start reads (256 MiB). The blob must be a regular file: a FIFO, device,
+   * directory or larger file fails the start at once with `UMD_START_FAILED`.
+   */
+  maxBlobBytes?: number;
 }
 
 /** {@link UmdManagerOptions} with every default filled in. */
@@ -76,7 +89,9 @@ export interface ResolvedManagerOptions
     | 'stopGraceMs'
     | 'stderrTailLines'
     | 'transport'
+    | 'maxBlobBytes'
   > {
+  maxBlobBytes: number;
   transport: Required<TransportOptions>;
   maxInFlight: number;
   maxQueue: number;
@@ -87,82 +102,88 @@ export interface ResolvedManagerOptions
   stderrTailLines: number;
 }
 
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `UmdManager: ${message}`);
-}
+const MAX_INT32 = 2 ** 31 - 1;
+const CONTAINMENTS: readonly string[] = ['auto', 'pid-namespace', 'process-group'];
 
-const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
-const nonNegative = (v: number) => typeof v === 'number' && v >= 0 && !Number.isNaN(v);
-
-/** Validates options and fills in defaults. @throws UmdError `UMD_INVALID_ARGUMENT`. */
+/**
+ * Validates every option and fills in defaults: one check for each, so a bad value is
+ * `UMD_INVALID_ARGUMENT` from the constructor and never a surprise later; `null` and
+ * `undefined` mean the default.
+ * @throws UmdError `UMD_INVALID_ARGUMENT`.
+ */
 export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManagerOptions {
-  check(typeof options === 'object' && options !== null, 'options must be an object');
-  check(
-    typeof options.name === 'string' && options.name.length > 0,
-    'name must be a non-empty string',
+  const o = 'UmdManager';
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument(o, 'options must be an object');
+  if (typeof options.name !== 'string' || options.name.length === 0)
+    throw invalidArgument(o, 'name must be a non-empty string');
+  const owner = options.name;
+  const loader = options.loader as unknown;
+  if (!(typeof loader === 'function' || (typeof loader === 'object' && loader !== null)))
+    throw invalidArgument(owner, 'loader must be a loader or a function importing one');
+  const budget = checkObject<Partial<RestartBudgetOptions>>(
+    options.restartBudget,
+    'restartBudget',
+    owner,
   );
-  check(
-    typeof options.loader === 'function' ||
-      (typeof options.loader === 'object' && options.loader !== null),
-    'loader must be a loader or a function importing one',
+  const transport = checkObject<TransportOptions>(options.transport, 'transport', owner);
+  const env = checkObject<Record<string, string>>(options.env, 'env', owner);
+  const sandbox = checkObject<SandboxOptions>(options.sandbox, 'sandbox', owner);
+  checkBoolean(sandbox.permission, 'sandbox.permission', owner, true);
+  for (const id of ['uid', 'gid'] as const)
+    checkInteger(sandbox[id], `sandbox.${id}`, owner, 0, 0, 2 ** 32 - 2);
+  checkInteger(sandbox.maxOldSpaceSizeMb, 'sandbox.maxOldSpaceSizeMb', owner, 1, 1, 2 ** 31 - 1);
+  if (sandbox.containment != null && !CONTAINMENTS.includes(sandbox.containment))
+    throw invalidArgument(owner, `sandbox.containment must be one of ${CONTAINMENTS.join(', ')}`);
+  for (const [key, value] of Object.entries(env))
+    if (typeof value !== 'string') throw invalidArgument(owner, `env.${key} must be a string`);
+  for (const hook of ['postStart'] as const)
+    if (options[hook] != null && typeof options[hook] !== 'function')
+      throw invalidArgument(owner, `${hook} must be a function`);
+  if (options.stagingDir != null && typeof options.stagingDir !== 'string')
+    throw invalidArgument(owner, 'stagingDir must be a string');
+  const requestTimeoutMs = checkTimeout(
+    options.requestTimeoutMs,
+    'requestTimeoutMs',
+    owner,
+    30_000,
+    { allowNone: true },
   );
+  // 0 is the "not given" fallback here: idle handlers stay unless a timeout is set.
+  const idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 'idleTimeoutMs', owner, 0, {
+    allowNone: true,
+  });
+  const maxPayload = checkInteger(options.maxPayload, 'maxPayload', owner, 0, 1, 0xffffffff);
   const resolved: ResolvedManagerOptions = {
     ...options,
-    maxInFlight: options.maxInFlight ?? 1,
-    maxQueue: options.maxQueue ?? 1024,
-    startTimeoutMs: options.startTimeoutMs ?? 10_000,
-    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-    restartBudget: options.restartBudget ?? { maxStarts: 10, windowMs: 60_000 },
-    stopGraceMs: options.stopGraceMs ?? 2000,
-    stderrTailLines: options.stderrTailLines ?? 32,
+    env: options.env == null ? undefined : env,
+    sandbox,
+    postStart: options.postStart ?? undefined,
+    stagingDir: options.stagingDir ?? undefined,
+    maxPayload: maxPayload === 0 ? undefined : maxPayload,
+    maxInFlight: checkInteger(options.maxInFlight, 'maxInFlight', owner, 1, 1, MAX_INT32),
+    maxQueue: checkInteger(options.maxQueue, 'maxQueue', owner, 1024, 0, MAX_INT32),
+    startTimeoutMs: checkTimeout(options.startTimeoutMs, 'startTimeoutMs', owner, 10_000),
+    requestTimeoutMs: requestTimeoutMs === NO_TIMEOUT ? undefined : requestTimeoutMs,
+    idleTimeoutMs: idleTimeoutMs === NO_TIMEOUT || idleTimeoutMs === 0 ? undefined : idleTimeoutMs,
+    restartBudget: {
+      maxStarts: checkInteger(budget.maxStarts, 'restartBudget.maxStarts', owner, 10, 1),
+      windowMs: checkInteger(budget.windowMs, 'restartBudget.windowMs', owner, 60_000, 0),
+    },
+    stopGraceMs: checkTimeout(options.stopGraceMs, 'stopGraceMs', owner, 2000, { min: 0 }),
+    maxBlobBytes: checkInteger(
+      options.maxBlobBytes,
+      'maxBlobBytes',
+      owner,
+      DEFAULT_MAX_BLOB_BYTES,
+      1,
+      2 ** 32,
+    ),
+    stderrTailLines: checkInteger(options.stderrTailLines, 'stderrTailLines', owner, 32, 1, 1e6),
     transport: {
-      replySocket: options.transport?.replySocket ?? false,
-      tuneAllocator: options.transport?.tuneAllocator ?? true,
+      replySocket: checkBoolean(transport.replySocket, 'transport.replySocket', owner, false),
+      tuneAllocator: checkBoolean(transport.tuneAllocator, 'transport.tuneAllocator', owner, true),
     },
   };
-  check(positiveInt(resolved.maxInFlight), 'maxInFlight must be a positive integer');
-  check(
-    Number.isInteger(resolved.maxQueue) && resolved.maxQueue >= 0,
-    'maxQueue must be a non-negative integer',
-  );
-  check(
-    nonNegative(resolved.startTimeoutMs) && resolved.startTimeoutMs > 0,
-    'startTimeoutMs must be positive',
-  );
-  check(
-    nonNegative(resolved.requestTimeoutMs!) && resolved.requestTimeoutMs! > 0,
-    'requestTimeoutMs must be positive',
-  );
-  if (resolved.requestTimeoutMs === Infinity) resolved.requestTimeoutMs = undefined;
-  if (resolved.idleTimeoutMs !== undefined) {
-    check(
-      nonNegative(resolved.idleTimeoutMs) && resolved.idleTimeoutMs > 0,
-      'idleTimeoutMs must be positive',
-    );
-    if (resolved.idleTimeoutMs === Infinity) resolved.idleTimeoutMs = undefined;
-  }
-  check(
-    positiveInt(resolved.restartBudget.maxStarts) && nonNegative(resolved.restartBudget.windowMs),
-    'restartBudget needs a positive integer maxStarts and a windowMs >= 0',
-  );
-  check(nonNegative(resolved.stopGraceMs), 'stopGraceMs must be >= 0');
-  check(positiveInt(resolved.stderrTailLines), 'stderrTailLines must be a positive integer');
-  if (options.maxPayload !== undefined)
-    check(
-      positiveInt(options.maxPayload) && options.maxPayload <= 0xffffffff,
-      'maxPayload must be an integer in 1..2^32-1',
-    );
-  if (options.transport !== undefined)
-    check(
-      typeof options.transport === 'object' && options.transport !== null,
-      'transport must be an object',
-    );
-  check(
-    typeof resolved.transport.replySocket === 'boolean' &&
-      typeof resolved.transport.tuneAllocator === 'boolean',
-    'transport.replySocket and transport.tuneAllocator must be booleans',
-  );
-  if (options.env !== undefined)
-    check(typeof options.env === 'object' && options.env !== null, 'env must be an object');
   return resolved;
 }

@@ -10,6 +10,7 @@ import {
 } from '@umd/core';
 import { unwrapLoader } from '../loader/define-loader.js';
 import type { HandlerSession, Loader } from '../loader/loader-types.js';
+import type { ContainmentKind } from '../process/containment.js';
 import { type ExitInfo, HandlerProcess } from '../process/handler-process.js';
 import { debug } from '../observability/debug-log.js';
 import { channels } from '../observability/diagnostics.js';
@@ -26,6 +27,15 @@ import type { ManagerRequestOptions } from './request-options.js';
 import { RestartBudget } from './restart-budget.js';
 import { OnceWaiters } from './once-waiters.js';
 import { SlotQueue } from './slot-queue.js';
+import {
+  type CheckedRequestOptions,
+  checkObject,
+  checkRequestOptions,
+  checkSignal,
+  checkTimeout,
+  invalidArgument,
+  NO_TIMEOUT,
+} from './validate-options.js';
 
 /** Lifecycle state of a {@link UmdManager}. */
 export type UmdManagerState =
@@ -43,6 +53,8 @@ export interface UmdManagerStats {
   state: UmdManagerState;
   /** Pid of the running handler, if any. */
   pid: number | undefined;
+  /** Containment of the running handler (see `sandbox.containment`), if any. */
+  containment: ContainmentKind | undefined;
   /** Handler processes spawned. */
   starts: number;
   /** Starts that replaced a handler which had failed (crash, kill after a fault, failed start). */
@@ -82,7 +94,7 @@ export interface UmdManagerEvents {
   load: [{ name: string }];
   unload: [{ name: string }];
   start: [{ pid: number }];
-  ready: [{ pid: number; hello: Hello | undefined }];
+  ready: [{ pid: number; hello: Hello | undefined; containment: ContainmentKind }];
   exit: [UmdExitEvent];
   restart: [{ pid: number; previousPid: number | undefined }];
   stderr: [line: string, pid: number];
@@ -106,7 +118,7 @@ interface ActiveHandler {
   faulted: boolean;
   /** The manager is stopping it on purpose. */
   expected: boolean;
-  /** Raw JS handlers without postStart: the blob copy goes after the first reply. */
+  /** Raw handlers without postStart: the blob copy goes after the first reply. */
   blobPending: boolean;
   /** The error reported for its end (a fault), once known. */
   faultReason: UmdError | undefined;
@@ -118,6 +130,21 @@ const REQUEST_LEVEL = new Set<string>([
   UmdErrorCode.TOO_LARGE,
   UmdErrorCode.INVALID_ARGUMENT,
 ]);
+
+/** `promise`, or its signal's abort, whichever comes first; leaves no listener on the signal. */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
 
 /** Rejects when `signal` aborts; never resolves. */
 function whenAborted(signal: AbortSignal): Promise<never> {
@@ -202,7 +229,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
    * first if needed. Rejects with a {@link UmdError}; see the README for every code.
    * `options.replyInto` reads a reply that fits into your buffer instead of a fresh one (see `ReplyOptions`).
    */
-  request(payload: Uint8Array, options: ManagerRequestOptions = {}): Promise<Uint8Array> {
+  request(payload: Uint8Array, options?: ManagerRequestOptions | null): Promise<Uint8Array> {
     return this.#submit(payload, -1, options);
   }
 
@@ -213,28 +240,30 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   requestRaw(
     payload: Uint8Array,
     replyLength: number,
-    options: ManagerRequestOptions = {},
+    options?: ManagerRequestOptions | null,
   ): Promise<Uint8Array> {
     if (!Number.isInteger(replyLength) || replyLength < 0) {
       return Promise.reject(
-        new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          `${this.#options.name}: replyLength must be a non-negative integer`,
-        ),
+        invalidArgument(this.#options.name, 'replyLength must be a non-negative integer'),
       );
     }
     return this.#submit(payload, replyLength, options);
   }
 
   /** Loads the loader and starts the handler now (otherwise the first request does). Resolves once it is ready. */
-  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+  async start(options?: { signal?: AbortSignal } | null): Promise<void> {
+    const owner = this.#options.name;
+    const signal = checkSignal(
+      checkObject<{ signal?: unknown }>(options, 'options', owner).signal,
+      owner,
+    );
     if (this.#isStopping()) throw this.#stoppedError();
+    if (signal?.aborted) throw abortError(signal, this.#options.name);
     // (A starting handler keeps the host alive by itself until it is ready.)
     try {
-      const starting = this.#ensureRunning();
-      await (options.signal ? Promise.race([starting, whenAborted(options.signal)]) : starting);
+      await untilAborted(this.#ensureRunning(), signal);
     } catch (error) {
-      throw options.signal?.aborted ? abortError(options.signal, this.#options.name) : error;
+      throw signal?.aborted ? abortError(signal, this.#options.name) : error;
     }
   }
 
@@ -243,9 +272,18 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
    * closed, `graceMs` later the process group gets SIGTERM, `graceMs` after that SIGKILL.
    * Idempotent. The manager stays usable: a later request starts a fresh handler.
    */
-  stop(options: { graceMs?: number } = {}): Promise<void> {
+  stop(options?: { graceMs?: number } | null): Promise<void> {
+    const owner = this.#options.name;
+    let graceMs: number;
+    try {
+      const given = checkObject<{ graceMs?: unknown }>(options, 'options', owner);
+      graceMs = checkTimeout(given.graceMs, 'graceMs', owner, this.#options.stopGraceMs, {
+        min: 0,
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#stopping) return this.#stopping;
-    const graceMs = options.graceMs ?? this.#options.stopGraceMs;
     const stopped = new UmdError(
       UmdErrorCode.STOPPED,
       `${this.#options.name}: the manager was stopped`,
@@ -306,6 +344,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     return {
       state: this.#state,
       pid: this.pid,
+      containment: (this.#handler ?? this.#startingHandler)?.process.containment,
       ...this.#stats,
       inFlight: this.#slots.held,
       queued: this.#pending - this.#slots.held,
@@ -318,15 +357,16 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #submit(
     payload: Uint8Array,
     replyLength: number,
-    options: ManagerRequestOptions,
+    given: ManagerRequestOptions | null | undefined,
   ): Promise<Uint8Array> {
-    if (!(payload instanceof Uint8Array)) {
-      return Promise.reject(
-        new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          `${this.#options.name}: payload must be a Uint8Array`,
-        ),
-      );
+    const owner = this.#options.name;
+    if (!(payload instanceof Uint8Array))
+      return Promise.reject(invalidArgument(owner, 'payload must be a Uint8Array'));
+    let options: CheckedRequestOptions;
+    try {
+      options = checkRequestOptions(given, payload, owner);
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (this.#isStopping()) return Promise.reject(this.#stoppedError());
     const signal = options.signal;
@@ -342,10 +382,10 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     }
     const t0 = performance.now();
     // An explicit timeoutMs is the channel's per-request timer; the default one is watched by
-    // the handler's watchdog (no timer per request).
-    const timeoutMs = options.timeoutMs;
+    // the handler's watchdog (no timer per request). NO_TIMEOUT turns both off.
+    const timeoutMs = options.timeoutMs === NO_TIMEOUT ? undefined : options.timeoutMs;
     const deadline =
-      timeoutMs === undefined && this.#options.requestTimeoutMs !== undefined
+      options.timeoutMs === undefined && this.#options.requestTimeoutMs !== undefined
         ? t0 + this.#options.requestTimeoutMs
         : undefined;
     this.#stats.requests++;
@@ -397,13 +437,14 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   async #submitSlow(
     payload: Uint8Array,
     replyLength: number,
-    options: ManagerRequestOptions,
+    options: CheckedRequestOptions,
     explicitTimeoutMs: number | undefined,
     deadline: number | undefined,
     t0: number,
   ): Promise<Uint8Array> {
     const signal = options.signal;
-    const timeoutMs = explicitTimeoutMs ?? (deadline === undefined ? undefined : deadline - t0);
+    const timeoutMs =
+      explicitTimeoutMs ?? (deadline === undefined ? undefined : this.#options.requestTimeoutMs);
     const wait = new AbortController();
     const onAbort = () => wait.abort(abortError(signal!, this.#options.name));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -482,7 +523,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     h: ActiveHandler,
     payload: Uint8Array,
     replyLength: number,
-    callerOptions: ManagerRequestOptions,
+    callerOptions: CheckedRequestOptions,
     timeoutMs: number | undefined,
     deadline: number | undefined,
     t0: number,
@@ -728,6 +769,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         env: this.#options.env,
         sandbox: this.#options.sandbox,
         stagingDir: this.#options.stagingDir,
+        maxBlobBytes: this.#options.maxBlobBytes,
         replySocket: this.#options.transport.replySocket,
         tuneAllocator: this.#options.transport.tuneAllocator,
         stderrTailLines: this.#options.stderrTailLines,
@@ -750,7 +792,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       debug('%s: handler pid %d ready', name, proc.pid);
       if (channels.ready.hasSubscribers)
         channels.ready.publish({ manager: name, pid: proc.pid, hello: h.hello });
-      this.emit('ready', { pid: proc.pid, hello: h.hello });
+      this.emit('ready', { pid: proc.pid, hello: h.hello, containment: proc.containment });
       return h;
     } catch (error) {
       if (h === undefined && spawning !== undefined) {
@@ -850,13 +892,13 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   ): Promise<void> {
     if (h.channel instanceof FramedChannel) {
       h.hello = await step(h.channel.waitForHello());
-      // Node has read the whole blob once the handler speaks: its private copy can go.
-      if (loader.kind === 'js') void h.process.removeBlob();
+      // The handler has loaded its blob once it speaks: its private copy can go.
+      void h.process.removeBlob();
     }
     const session = this.#session(h);
     if (loader.postStart) await step(loader.postStart(session));
     if (this.#options.postStart) await step(this.#options.postStart(session));
-    if (loader.kind === 'js' && loader.mode === 'raw') {
+    if (loader.mode === 'raw') {
       if (loader.postStart || this.#options.postStart) await h.process.removeBlob();
       else h.blobPending = true;
     }

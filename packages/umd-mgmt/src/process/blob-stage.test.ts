@@ -1,6 +1,7 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { isUmdError } from '@umd/core';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../build/sha256-file.js';
@@ -45,7 +46,6 @@ describe('stageBlob', () => {
     await expect(stageBlob(loader, { stagingDir })).rejects.toSatisfy((e) =>
       isUmdError(e, 'UMD_BLOB_INTEGRITY'),
     );
-    const { readdir } = await import('node:fs/promises');
     expect(await readdir(stagingDir)).toEqual([]);
   });
 
@@ -57,5 +57,93 @@ describe('stageBlob', () => {
       sha256: 'a'.repeat(64),
     });
     await expect(stageBlob(loader)).rejects.toSatisfy((e) => isUmdError(e, 'UMD_START_FAILED'));
+  });
+});
+
+describe('stageBlob: hostile blob paths fail at once with a typed error', () => {
+  const loaderFor = (script: string, sha256 = 'a'.repeat(64)) =>
+    defineLoader({ name: 'hostile', mode: 'framed', script, sha256 });
+
+  async function refusal(script: string, maxBlobBytes?: number) {
+    const t0 = performance.now();
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    try {
+      const error = await stageBlob(loaderFor(script), { maxBlobBytes }).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      return { error, ms: performance.now() - t0, ticks };
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  it('a FIFO (nobody writes it): UMD_START_FAILED, the event loop never blocks', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-fifo-'));
+    const fifo = join(dir, 'x.blob.mjs');
+    execFileSync('mkfifo', [fifo]);
+    const { error, ms } = await refusal(fifo);
+    expect(error?.code).toBe('UMD_START_FAILED');
+    expect(error?.message).toMatch(/FIFO/);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('a symlink to /dev/zero: UMD_START_FAILED without reading it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-zero-'));
+    const link = join(dir, 'x.blob.mjs');
+    await symlink('/dev/zero', link);
+    const rss = process.memoryUsage.rss();
+    const { error } = await refusal(link);
+    expect(error?.code).toBe('UMD_START_FAILED');
+    expect(error?.message).toMatch(/character device/);
+    expect(process.memoryUsage.rss() - rss).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('a directory: UMD_START_FAILED', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-dir-'));
+    const { error } = await refusal(dir);
+    expect(error?.code).toBe('UMD_START_FAILED');
+    expect(error?.message).toMatch(/directory/);
+  });
+
+  it('a file over maxBlobBytes: UMD_START_FAILED; one at the limit is read', async () => {
+    const file = await blob('x'.repeat(1000));
+    const { error } = await refusal(file, 999);
+    expect(error?.code).toBe('UMD_START_FAILED');
+    expect(error?.message).toMatch(/maxBlobBytes/);
+    const staged = await stageBlob(loaderFor(file, sha256Hex(Buffer.from('x'.repeat(1000)))), {
+      maxBlobBytes: 1000,
+    });
+    expect((await readFile(staged.file, 'utf8')).length).toBe(1000);
+    await staged.remove();
+  });
+});
+
+describe('stageBlob: leftovers', () => {
+  it("removes the private directories of a host that no longer exists, and keeps a live host's", async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'umd-stale-'));
+    const dead = spawnSync('true').pid!;
+    const stale = join(parent, `umd-left-${dead}-AbC123`);
+    const live = join(parent, `umd-left-${process.ppid}-XyZ789`);
+    const other = join(parent, `umd-leftover-${dead}-AbC123`);
+    for (const d of [stale, live, other]) await mkdir(d);
+    await writeFile(join(stale, 'x.blob.mjs'), 'export {};\n');
+    const content = 'export {};\n';
+    const file = await blob(content);
+    const loader = defineLoader({
+      name: 'left',
+      mode: 'framed',
+      script: file,
+      sha256: sha256Hex(Buffer.from(content)),
+    });
+    const staged = await stageBlob(loader, { stagingDir: parent });
+    expect(staged.dir).toContain(`umd-left-${process.pid}-`);
+    const names = await readdir(parent);
+    expect(names).not.toContain(`umd-left-${dead}-AbC123`);
+    expect(names).toContain(`umd-left-${process.ppid}-XyZ789`);
+    expect(names).toContain(`umd-leftover-${dead}-AbC123`);
+    await staged.remove();
+    expect(await readdir(parent)).not.toContain(basename(staged.dir));
   });
 });

@@ -1,16 +1,19 @@
-import { chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, chownSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UmdError, UmdErrorCode } from '@umd/core';
 import { sha256Hex } from '../build/sha256-file.js';
 import type { Loader } from '../loader/loader-types.js';
+import { DEFAULT_MAX_BLOB_BYTES, readBlob } from './blob-read.js';
+import { cleanStaleStagingDirs, stagingPrefix } from './stale-staging.js';
+import { trackStagedDir, untrackStagedDir } from './host-exit-cleanup.js';
 
 /** A verified private copy of a blob, ready to run. */
 export interface StagedBlob {
-  /** Path of the copy (mode 0500). */
+  /** Path of the copy (mode 0500, or 0550 for the handler's group). */
   readonly file: string;
-  /** Its private directory (mode 0700). */
+  /** Its private directory (mode 0700, or 0710 for the handler's group). */
   readonly dir: string;
   /** Removes the copy and its directory; idempotent, never throws. */
   remove(): Promise<void>;
@@ -20,35 +23,40 @@ export interface StagedBlob {
 export interface StageOptions {
   /** Parent of the private directory. Default `os.tmpdir()` (it must allow exec for native handlers). */
   stagingDir?: string;
-  /** Owner of the copy when the handler runs under another uid/gid (root hosts only). */
-  uid?: number;
-  gid?: number;
+  /**
+   * Group of the handler when it runs under another uid than the host: the copy and its
+   * directory stay owned by the host and get this group, which may read and execute but never
+   * write, rename or replace them.
+   */
+  handlerGid?: number;
+  /** Largest blob accepted (256 MiB). */
+  maxBlobBytes?: number;
 }
 
-// Blobs up to this size are staged with synchronous calls: well under a millisecond of
-// blocking, against several milliseconds of thread-pool round trips on a busy machine
-// (measured: 0.4 ms vs 9 ms for a 19 KB blob under load), and a start is latency-critical.
-const SYNC_STAGING_LIMIT = 8 * 1024 * 1024;
+// Blobs up to this size are written with synchronous calls: well under a millisecond of
+// blocking, against several thread-pool round trips on a busy machine, and a start is
+// latency-critical. Reads are always asynchronous: the source is not ours to trust.
+const SYNC_WRITE_LIMIT = 8 * 1024 * 1024;
 
 interface StagingIo {
-  readFile(path: string): Buffer | Promise<Buffer>;
   mkdtemp(prefix: string): string | Promise<string>;
-  writeFile(path: string, data: Uint8Array): void | Promise<void>;
+  writeFile(path: string, data: Uint8Array, mode: number): void | Promise<void>;
   chown(path: string, uid: number, gid: number): void | Promise<void>;
+  chmod(path: string, mode: number): void | Promise<void>;
 }
 
 const syncIo: StagingIo = {
-  readFile: (path) => readFileSync(path),
   mkdtemp: (prefix) => mkdtempSync(prefix),
-  writeFile: (path, data) => writeFileSync(path, data, { mode: 0o500, flag: 'wx' }),
+  writeFile: (path, data, mode) => writeFileSync(path, data, { mode, flag: 'wx' }),
   chown: (path, uid, gid) => chownSync(path, uid, gid),
+  chmod: (path, mode) => chmodSync(path, mode),
 };
 
 const asyncIo: StagingIo = {
-  readFile: (path) => readFile(path),
   mkdtemp: (prefix) => mkdtemp(prefix),
-  writeFile: (path, data) => writeFile(path, data, { mode: 0o500, flag: 'wx' }),
+  writeFile: (path, data, mode) => writeFile(path, data, { mode, flag: 'wx' }),
   chown: (path, uid, gid) => chown(path, uid, gid),
+  chmod: (path, mode) => chmod(path, mode),
 };
 
 function startFailed(loader: Loader, what: string, cause: unknown): UmdError {
@@ -60,19 +68,21 @@ function startFailed(loader: Loader, what: string, cause: unknown): UmdError {
 }
 
 /**
- * Reads the blob, checks its SHA-256 against the loader's digest, and writes THE BYTES IT
- * CHECKED (not a second read of the source, which could have changed) into a fresh private
- * directory.
+ * Reads the blob (a regular file of bounded size, see `readBlob`), checks its SHA-256 against
+ * the loader's digest, and writes THE BYTES IT CHECKED (not a second read of the source, which
+ * could have changed) into a fresh private directory owned by the host. The directory's name
+ * carries the host's pid, so a later host can remove what a SIGKILLed one left behind; until
+ * it is removed, the host's exit hook removes it on any exit it can see.
  *
  * @throws UmdError `UMD_BLOB_INTEGRITY` on a digest mismatch (nothing is written),
- *   `UMD_START_FAILED` when the blob cannot be read or staged.
+ *   `UMD_START_FAILED` when the blob cannot be read (FIFO, device, directory, too large) or staged.
  */
 export async function stageBlob(loader: Loader, options: StageOptions = {}): Promise<StagedBlob> {
-  let io: StagingIo;
+  const parent = options.stagingDir ?? tmpdir();
+  await cleanStaleStagingDirs(parent, loader.name);
   let bytes: Buffer;
   try {
-    io = statSync(loader.blobPath).size <= SYNC_STAGING_LIMIT ? syncIo : asyncIo;
-    bytes = await io.readFile(loader.blobPath);
+    bytes = await readBlob(loader.blobPath, options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES);
   } catch (cause) {
     throw startFailed(loader, `cannot read blob ${loader.blobPath}`, cause);
   }
@@ -84,16 +94,22 @@ export async function stageBlob(loader: Loader, options: StageOptions = {}): Pro
       { handlerName: loader.name },
     );
   }
+  const io = bytes.length <= SYNC_WRITE_LIMIT ? syncIo : asyncIo;
+  const gid = options.handlerGid;
   let dir: string | undefined;
   try {
-    dir = await io.mkdtemp(join(options.stagingDir ?? tmpdir(), `umd-${loader.name}-`)); // created 0700
+    dir = await io.mkdtemp(join(parent, stagingPrefix(loader.name))); // created 0700
+    trackStagedDir(dir);
     const file = join(dir, basename(loader.blobPath));
-    await io.writeFile(file, bytes);
-    if (options.uid !== undefined || options.gid !== undefined) {
-      const uid = options.uid ?? -1;
-      const gid = options.gid ?? -1;
-      await io.chown(dir, uid, gid);
-      await io.chown(file, uid, gid);
+    // Another uid gets read and exec through its group, never write: it cannot swap the
+    // checked copy between this write and the exec (the directory is not writable by it and
+    // the parent is expected to be sticky, like /tmp).
+    await io.writeFile(file, bytes, gid === undefined ? 0o500 : 0o550);
+    if (gid !== undefined) {
+      await io.chown(file, -1, gid);
+      await io.chown(dir, -1, gid);
+      await io.chmod(file, 0o550); // chown may clear bits; set the mode last
+      await io.chmod(dir, 0o710);
     }
     const staged = dir;
     let removal: Promise<void> | undefined;
@@ -101,10 +117,15 @@ export async function stageBlob(loader: Loader, options: StageOptions = {}): Pro
       file,
       dir,
       remove: () =>
-        (removal ??= rm(staged, { recursive: true, force: true }).catch(() => undefined)),
+        (removal ??= rm(staged, { recursive: true, force: true })
+          .catch(() => undefined)
+          .then(() => untrackStagedDir(staged))),
     };
   } catch (cause) {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    if (dir !== undefined) {
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      untrackStagedDir(dir);
+    }
     throw startFailed(loader, 'cannot stage blob', cause);
   }
 }

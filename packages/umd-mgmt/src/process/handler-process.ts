@@ -4,6 +4,12 @@ import { openReplySocket, type ReplySocket, UmdError, UmdErrorCode } from '@umd/
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
 import { type StagedBlob, stageBlob } from './blob-stage.js';
+import {
+  type ContainmentKind,
+  handlerCredentials,
+  planSpawn,
+  type SpawnPlan,
+} from './containment.js';
 import { buildHandlerEnv, TUNED_ALLOCATOR_ENV } from './clean-env.js';
 import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
 import { LineTail } from './line-tail.js';
@@ -23,6 +29,8 @@ export interface HandlerProcessOptions {
   env?: Readonly<Record<string, string>>;
   sandbox?: SandboxOptions;
   stagingDir?: string;
+  /** Largest blob accepted (see `readBlob`). */
+  maxBlobBytes?: number;
   /** The handler's fd 1 is a reply socket rather than Node's stdio pipe (default false). */
   replySocket?: boolean;
   /** Add {@link TUNED_ALLOCATOR_ENV} to the handler's environment (default). */
@@ -55,8 +63,13 @@ function sleep(ms: number): Promise<void> {
 export class HandlerProcess {
   /** The child process (its stdin, and its stdout unless a reply socket is used, are the channel). */
   readonly child: ChildProcess;
-  /** Its pid, which is also its process group id. */
+  /**
+   * The pid the host spawned, which is also the process group id: the handler itself, or
+   * with `pid-namespace` containment its supervisor (`unshare`), whose exit is the handler's.
+   */
   readonly pid: number;
+  /** What ends its descendants with it, and it with the host. */
+  readonly containment: ContainmentKind;
   /** The reply socket that is the handler's fd 1 (then `child.stdout` is null), if one is used. */
   readonly replySocket: ReplySocket | undefined;
   /** Resolves once the process has exited and its stdio has closed. */
@@ -69,12 +82,14 @@ export class HandlerProcess {
 
   private constructor(
     child: ChildProcess,
+    containment: ContainmentKind,
     replySocket: ReplySocket | undefined,
     staged: StagedBlob,
     tail: LineTail,
     onLine: ((line: string, pid: number) => void) | undefined,
   ) {
     this.child = child;
+    this.containment = containment;
     this.replySocket = replySocket;
     this.pid = child.pid!;
     // Where the handler's replies arrive: the channel reads this; its end means the handler's fd 1 closed.
@@ -106,15 +121,18 @@ export class HandlerProcess {
       const finish = (force = false) => {
         if (finishing || info === undefined || (closesNeeded > 0 && !force)) return;
         finishing = true;
-        // A straggler of the group may have held fd 1 open until the forced finish; it is dead now.
+        // A straggler may have held fd 1 or 2 open until the forced finish (one that left the
+        // group can still be alive): stop reading its pipes, so it costs the host nothing more.
         replySocket?.hostEnd.destroy();
+        if (force) for (const stream of [child.stdout, child.stderr]) stream?.destroy();
         const exit = info;
-        void this.#groupGone().then(() => {
+        void this.#groupGone().then(async () => {
           const last = tail.end();
           if (last !== undefined) onLine?.(last, pid);
+          // Gone before "exited": a host may process.exit() right after stop().
+          await staged.remove();
           this.#exitInfo = exit;
           untrackHandlerGroup(pid);
-          void staged.remove();
           debug('handler %d exited: code %s signal %s', pid, exit.exitCode, exit.signal);
           resolve(exit);
         });
@@ -141,10 +159,11 @@ export class HandlerProcess {
    */
   static async start(options: HandlerProcessOptions): Promise<HandlerProcess> {
     const { loader, sandbox = {} } = options;
+    const credentials = handlerCredentials(sandbox.uid, sandbox.gid);
     const staged = await stageBlob(loader, {
       stagingDir: options.stagingDir,
-      uid: sandbox.uid,
-      gid: sandbox.gid,
+      maxBlobBytes: options.maxBlobBytes,
+      handlerGid: credentials?.gid,
     });
     let replySocket: ReplySocket | undefined;
     const closeSocket = () => {
@@ -165,19 +184,32 @@ export class HandlerProcess {
         loader.kind === 'js'
           ? [process.execPath, [...nodeArgsFor(staged.file, sandbox), ...loader.args]]
           : [staged.file, [...loader.args]];
+      let plan: SpawnPlan;
+      try {
+        plan = await planSpawn(command, args, sandbox.containment ?? 'auto', credentials);
+      } catch (cause) {
+        throw new UmdError(
+          UmdErrorCode.START_FAILED,
+          `${loader.name}: ${(cause as Error).message}`,
+          {
+            cause,
+            handlerName: loader.name,
+          },
+        );
+      }
+      const ids = plan.spawnCredentials;
       for (let attempt = 0; ; attempt++) {
         let child: ChildProcess | undefined;
         let error: Error | undefined;
         try {
-          child = spawn(command, args, {
+          child = spawn(plan.file, plan.args, {
             stdio: ['pipe', replySocket ? replySocket.handlerEnd : 'pipe', 'pipe'],
             env,
             cwd: '/',
             detached: true, // own session and process group: stop() signals the whole group
             shell: false,
             windowsHide: true,
-            ...(sandbox.uid !== undefined ? { uid: sandbox.uid } : {}),
-            ...(sandbox.gid !== undefined ? { gid: sandbox.gid } : {}),
+            ...(ids !== undefined ? { uid: ids.uid, gid: ids.gid } : {}),
           });
         } catch (thrown) {
           // Node throws some spawn errors (ETXTBSY among them) instead of emitting 'error'.
@@ -195,6 +227,7 @@ export class HandlerProcess {
           replySocket?.release();
           const handler = new HandlerProcess(
             child,
+            plan.containment,
             replySocket,
             staged,
             new LineTail(options.stderrTailLines),
@@ -207,8 +240,10 @@ export class HandlerProcess {
             loader.kind,
             replySocket ? 'reply socket' : 'stdio pipe',
           );
-          // A native program is exec'd by now: its file is no longer needed (removed off the start's critical path).
-          if (loader.kind === 'native') void staged.remove();
+          // A native program run directly is exec'd by now: its file is no longer needed
+          // (removed off the start's critical path). Behind setpriv/unshare it is exec'd later:
+          // the manager removes it at HELLO (or the first raw reply), as for a JS handler.
+          if (loader.kind === 'native' && plan.file === staged.file) void staged.remove();
           return handler;
         }
         // Another thread's fork may briefly hold our just-written executable open for writing.

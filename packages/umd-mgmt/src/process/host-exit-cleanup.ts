@@ -9,9 +9,15 @@
  * start: each costs Node a signal handle (about 0.1 ms here, a sixth of a native handler's cold
  * start), and the turn falls while the new handler is still loading. A host killed by a signal
  * within that turn loses nothing either: its handlers see EOF on stdin and exit.
+ *
+ * Private blob directories not yet removed are removed synchronously by the same hooks, so a
+ * host that calls `process.exit()` right after `stop()` leaves nothing in the staging directory.
  */
+import { rmSync } from 'node:fs';
+
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const liveGroups = new Set<number>();
+const stagedDirs = new Set<string>();
 let installed = false;
 let signalsInstalled = false;
 let pendingSignals: ReturnType<typeof setImmediate> | undefined;
@@ -25,6 +31,14 @@ function killAll(): void {
     }
   }
   liveGroups.clear();
+  for (const dir of stagedDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // nothing more can be done at exit
+    }
+  }
+  stagedDirs.clear();
 }
 
 function onExit(): void {
@@ -72,5 +86,17 @@ export function trackHandlerGroup(pgid: number): void {
 /** Forgets a handler group once it is gone; drops the host listeners when none is left. */
 export function untrackHandlerGroup(pgid: number): void {
   liveGroups.delete(pgid);
-  if (liveGroups.size === 0) uninstall();
+  if (liveGroups.size === 0 && stagedDirs.size === 0) uninstall();
+}
+
+/** Registers a private blob directory, removed at host exit if it still exists then. */
+export function trackStagedDir(dir: string): void {
+  stagedDirs.add(dir);
+  install();
+}
+
+/** Forgets a private blob directory once it is removed. */
+export function untrackStagedDir(dir: string): void {
+  stagedDirs.delete(dir);
+  if (liveGroups.size === 0 && stagedDirs.size === 0) uninstall();
 }

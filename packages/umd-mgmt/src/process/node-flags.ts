@@ -1,11 +1,22 @@
+import type { ContainmentRequest } from './containment.js';
+
 /** Sandbox settings of a handler process. */
 export interface SandboxOptions {
   /** JS handlers: run under Node's permission model (no fs writes, child processes, workers, addons, WASI). Default `true`. Ignored for native handlers. */
   permission?: boolean;
-  /** Run the handler as this user id (needs a root host). */
+  /**
+   * Run the handler as this user id. A root host runs handlers as 65534 (`nobody`) unless this
+   * says otherwise; `0` keeps root. Another host needs privileges to set it.
+   */
   uid?: number;
-  /** Run the handler as this group id (needs a root host). */
+  /** Run the handler as this group id (default: 65534 on a root host, 0 when `uid` is 0). */
   gid?: number;
+  /**
+   * What ends the handler's descendants with it, and the handler with its host (`'auto'`: a
+   * PID namespace where the host can make one, else the process group). `'pid-namespace'`
+   * fails the start with `UMD_START_FAILED` where none can be made.
+   */
+  containment?: ContainmentRequest;
   /** JS handlers: V8 old-space cap in MiB (`--max-old-space-size`). Default: Node's own. */
   maxOldSpaceSizeMb?: number;
 }

@@ -59,6 +59,30 @@ export function pooled(options: Partial<UmdPoolOptions> & Pick<UmdPoolOptions, '
   return pool;
 }
 
+/**
+ * The handler process itself as the host sees it: `m.pid`, or with PID-namespace containment
+ * the one child of the supervisor that `m.pid` names (inside, the handler is pid 1).
+ */
+export function handlerPid(m: UmdManager): number {
+  const pid = m.pid!;
+  if (m.stats().containment !== 'pid-namespace') return pid;
+  const children = descendantsOf(pid).filter((p) => p.ppid === pid && p.state !== 'Z');
+  expect(children, 'the supervisor has one child, the handler').toHaveLength(1);
+  return children[0]!.pid;
+}
+
+/** `m.pid` and every process below it, in the order `descendantsOf` lists them. */
+export function handlerTree(m: UmdManager): number[] {
+  return [m.pid!, ...descendantsOf(m.pid!).map((p) => p.pid)];
+}
+
+/** Host pid of the `sleep` the echo fixture's `sleeper:` command started. */
+export function sleeperOf(m: UmdManager): number {
+  const sleeper = descendantsOf(m.pid!).find((p) => p.comm === 'sleep' && p.state !== 'Z');
+  expect(sleeper, 'the sleeper runs').toBeDefined();
+  return sleeper!.pid;
+}
+
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 

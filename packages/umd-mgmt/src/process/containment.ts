@@ -1,0 +1,171 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+
+/**
+ * What keeps a handler's processes from outliving it and its host:
+ * - `pid-namespace`: the handler is the first process of a PID namespace of its own, so the
+ *   kernel kills every process it started (a `setsid()` one included) when it ends, and it gets
+ *   SIGKILL when its supervisor (`unshare`, whose own parent-death signal fires when the host
+ *   dies, SIGKILL included) goes.
+ * - `process-group`: its own process group, signalled as a whole by `stop()` and the host's
+ *   exit hooks, plus a parent-death signal; a descendant that leaves the group (`setsid()`)
+ *   escapes both, and survives a SIGKILLed host.
+ */
+export type ContainmentKind = 'pid-namespace' | 'process-group';
+
+/** What the caller asks for: the best available (`auto`), or one kind exactly. */
+export type ContainmentRequest = 'auto' | ContainmentKind;
+
+/** How to spawn a handler: the program, its arguments, and the containment it gets. */
+export interface SpawnPlan {
+  file: string;
+  args: string[];
+  containment: ContainmentKind;
+  /** Credentials Node's spawn must set itself (no `setpriv` to do it). */
+  spawnCredentials: Credentials | undefined;
+}
+
+/** The handler's credentials, when it must run as someone other than the host. */
+export interface Credentials {
+  uid: number;
+  gid: number;
+}
+
+// Fixed system directories, never the host's PATH: a writable PATH entry must not decide
+// what runs as root in front of every handler.
+const SYSTEM_BIN = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
+
+function systemProgram(name: string): string | undefined {
+  for (const dir of SYSTEM_BIN) {
+    const path = `${dir}/${name}`;
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+interface Tools {
+  setpriv: string | undefined;
+  unshare: string | undefined;
+  /** Why no PID namespace can be made, or undefined when one can. */
+  noPidNamespace: string | undefined;
+  /** `unshare` needs a user namespace too (the host is not root). */
+  userNamespace: boolean;
+}
+
+let probed: Promise<Tools> | undefined;
+
+/** Finds `setpriv` and `unshare` and tries a PID namespace once per host process. */
+export function probeContainment(): Promise<Tools> {
+  probed ??= (async (): Promise<Tools> => {
+    const setpriv = systemProgram('setpriv');
+    const unshare = systemProgram('unshare');
+    const userNamespace = process.geteuid?.() !== 0;
+    if (unshare === undefined || setpriv === undefined)
+      return {
+        setpriv,
+        unshare,
+        userNamespace,
+        noPidNamespace: 'util-linux setpriv and unshare are not installed',
+      };
+    const trial = [...(userNamespace ? ['--user'] : []), '--pid', '--fork', '--kill-child', 'true'];
+    const noPidNamespace = await new Promise<string | undefined>((resolve) => {
+      execFile(unshare, trial, { timeout: 5000 }, (error, _out, stderr) =>
+        resolve(
+          error === null
+            ? undefined
+            : `unshare ${trial.join(' ')} failed: ${String(stderr).trim() || error.message}`,
+        ),
+      );
+    });
+    return { setpriv, unshare, userNamespace, noPidNamespace };
+  })();
+  return probed;
+}
+
+/**
+ * The command line that runs `command args` contained as asked, under `credentials` (then
+ * supplementary groups cleared), with no-new-privileges and a parent-death SIGKILL at every
+ * step, so nothing survives a SIGKILLed host.
+ * @throws Error naming what is missing when `request` is `pid-namespace` and none can be made.
+ */
+export async function planSpawn(
+  command: string,
+  args: readonly string[],
+  request: ContainmentRequest,
+  credentials: Credentials | undefined,
+): Promise<SpawnPlan> {
+  const tools = await probeContainment();
+  if (request === 'pid-namespace' && tools.noPidNamespace !== undefined)
+    throw new Error(`no PID namespace for the handler: ${tools.noPidNamespace}`);
+  if (tools.setpriv === undefined) {
+    // No util-linux: the process group alone (credentials go through Node's spawn).
+    return {
+      file: command,
+      args: [...args],
+      containment: 'process-group',
+      spawnCredentials: credentials,
+    };
+  }
+  const drop = credentials
+    ? [
+        `--reuid=${credentials.uid}`,
+        `--regid=${credentials.gid}`,
+        '--clear-groups',
+        '--inh-caps=-all',
+      ]
+    : [];
+  // The parent-death signal is set after the credentials change (which would clear it).
+  const handler = [...drop, '--no-new-privs', '--pdeathsig=KILL', '--', command, ...args];
+  if (request === 'process-group' || tools.noPidNamespace !== undefined)
+    return {
+      file: tools.setpriv,
+      args: handler,
+      containment: 'process-group',
+      spawnCredentials: undefined,
+    };
+  return {
+    file: tools.setpriv,
+    args: [
+      '--pdeathsig=KILL',
+      '--',
+      tools.unshare!,
+      ...(tools.userNamespace ? ['--user'] : []),
+      '--pid',
+      '--fork',
+      '--kill-child=KILL',
+      '--',
+      tools.setpriv,
+      ...handler,
+    ],
+    containment: 'pid-namespace',
+    spawnCredentials: undefined,
+  };
+}
+
+/** The uid every handler of a root host runs as unless told otherwise (`nobody`). */
+export const UNPRIVILEGED_ID = 65534;
+
+/**
+ * Who the handler runs as. A root host runs it as `sandbox.uid`/`sandbox.gid`, by default
+ * {@link UNPRIVILEGED_ID} for both; only an explicit `uid: 0` keeps root (then gid 0 by default).
+ * Another host runs it as itself unless given ids (which then need privileges).
+ * Undefined: the host's own credentials.
+ */
+export function handlerCredentials(
+  uid: number | undefined,
+  gid: number | undefined,
+  hostUid = process.geteuid?.(),
+  hostGid = process.getegid?.(),
+): Credentials | undefined {
+  const root = hostUid === 0;
+  const wantUid = uid ?? (root ? UNPRIVILEGED_ID : hostUid);
+  const wantGid = gid ?? (wantUid === 0 ? 0 : root ? UNPRIVILEGED_ID : hostGid);
+  if (wantUid === undefined || wantGid === undefined) return undefined;
+  if (wantUid === hostUid && wantGid === hostGid) return undefined;
+  return { uid: wantUid, gid: wantGid };
+}

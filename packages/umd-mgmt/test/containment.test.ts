@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixtureLoader, handlerPid, managed, str, text } from './helpers/fixtures.js';
+import { descendantsOf, isAlive, waitForDeath } from './helpers/process-table.js';
+
+const root = process.platform === 'linux' && process.getuid?.() === 0;
+
+/** Host pid of the echo fixture's setsid() grandchild. */
+function escapeeOf(pid: number) {
+  const tree = descendantsOf(pid);
+  const escapee = tree.find((p) => p.comm === 'sleep' && p.state !== 'Z');
+  expect(escapee, 'the setsid() grandchild runs').toBeDefined();
+  expect(escapee!.pgid, 'it left the handler group').not.toBe(pid);
+  return escapee!.pid;
+}
+
+describe('containment', () => {
+  it.runIf(root)('reports the PID namespace in stats() and the ready event', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const ready = new Promise<{ containment: string }>((resolve) => m.once('ready', resolve));
+    await m.start();
+    expect((await ready).containment).toBe('pid-namespace');
+    expect(m.stats().containment).toBe('pid-namespace');
+    // Inside its namespace the handler is pid 1.
+    expect(str(await m.request(text('pid:')))).toBe('1');
+  });
+
+  it.runIf(root)('a grandchild that calls setsid() ends with its handler on stop()', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), sandbox: { permission: false } });
+    await m.request(text('escapee:'));
+    const escapee = escapeeOf(m.pid!);
+    await m.stop({ graceMs: 100 });
+    expect(await waitForDeath(escapee, 1000)).toBe(true);
+  });
+
+  it.runIf(root)('and when the handler crashes', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), sandbox: { permission: false } });
+    await m.request(text('escapee:'));
+    const escapee = escapeeOf(m.pid!);
+    const exit = new Promise((resolve) => m.once('exit', resolve));
+    process.kill(handlerPid(m), 'SIGKILL');
+    // (unshare reports a handler SIGKILLed from outside as exit code 1, not as the signal)
+    expect(await exit).toMatchObject({ expected: false });
+    expect(await waitForDeath(escapee, 1000)).toBe(true);
+    // The manager goes on with a fresh handler.
+    expect(str(await m.request(text('again')))).toBe('again');
+  });
+
+  it('process-group containment (the fallback) is reported, and a setsid() grandchild escapes it', async () => {
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      sandbox: { permission: false, containment: 'process-group' },
+    });
+    await m.request(text('escapee:'));
+    expect(m.stats().containment).toBe('process-group');
+    const escapee = escapeeOf(m.pid!);
+    await m.stop({ graceMs: 100 });
+    // What the security guide says the fallback does not stop; the host no longer reads its pipes.
+    try {
+      expect(isAlive(escapee)).toBe(true);
+    } finally {
+      process.kill(escapee, 'SIGKILL');
+    }
+  });
+});
+
+describe('least privilege (root host)', () => {
+  it.runIf(root)(
+    'handlers run as nobody by default, with no groups, no capabilities and no_new_privs',
+    async () => {
+      const m = managed({ loader: fixtureLoader('native-echo') });
+      await m.request(text('x'));
+      const status = (await import('node:fs')).readFileSync(
+        `/proc/${handlerPid(m)}/status`,
+        'utf8',
+      );
+      expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+      expect(status).toMatch(/^Gid:\s+65534\s+65534\s+65534\s+65534$/m);
+      expect(status).toMatch(/^Groups:\s*$/m);
+      expect(status).toMatch(/^CapEff:\s+0+$/m);
+      expect(status).toMatch(/^CapPrm:\s+0+$/m);
+      expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+    },
+  );
+
+  it.runIf(root)('uid 0 asks for root explicitly', async () => {
+    const m = managed({ loader: fixtureLoader('native-echo'), sandbox: { uid: 0 } });
+    await m.request(text('x'));
+    const status = (await import('node:fs')).readFileSync(`/proc/${handlerPid(m)}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+0\s+0/m);
+  });
+
+  it.runIf(root)(
+    'a racer of the handler uid that renames its own program over the staged copy loses every start',
+    async () => {
+      // The attacker's program, owned by nobody in a directory nobody may write: if it ever runs
+      // it leaves a marker.
+      const lair = await mkdtemp(join(tmpdir(), 'umd-racer-'));
+      await chmod(lair, 0o777);
+      const marker = join(lair, 'pwned');
+      const evil = join(lair, 'evil');
+      await writeFile(evil, `#!/bin/sh\ntouch ${marker}\nexec sleep 5\n`, { mode: 0o755 });
+      // As nobody: rename the evil program over every staged native-echo copy it can find, and
+      // try to replace the directory itself, in a tight loop.
+      const racer = spawn(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          'sh',
+          '-c',
+          `while :; do for d in ${tmpdir()}/umd-native-echo-*; do cp ${evil} "$d/native-echo" 2>/dev/null; cp ${evil} "$d/x" 2>/dev/null && mv -f "$d/x" "$d/native-echo" 2>/dev/null; mv "$d" "$d.gone" 2>/dev/null; done; done`,
+        ],
+        { stdio: 'ignore' },
+      );
+      try {
+        const m = managed({
+          loader: fixtureLoader('native-echo'),
+          restartBudget: { maxStarts: 1000, windowMs: 1000 },
+        });
+        for (let start = 0; start < 40; start++) {
+          expect(str(await m.request(text(`start ${start}`)))).toBe(`start ${start}`);
+          await m.stop({ graceMs: 100 });
+        }
+        const { existsSync } = await import('node:fs');
+        expect(existsSync(marker), 'the racer never got its program run').toBe(false);
+      } finally {
+        racer.kill('SIGKILL');
+        await once(racer, 'exit');
+      }
+    },
+  );
+});

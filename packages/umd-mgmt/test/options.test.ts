@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_TIMEOUT_MS, UmdManager } from '../src/index.js';
+import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+
+// Every value a timeout must refuse: Node's timers overflow at 2^31 and fire after ~1 ms.
+const BAD_TIMEOUTS: unknown[] = [
+  -1,
+  0,
+  0.5,
+  1000.5,
+  Number.NaN,
+  Number.NEGATIVE_INFINITY,
+  2 ** 31,
+  3e9,
+  '100',
+  true,
+  {},
+];
+
+describe('one validation of every option', () => {
+  it.each(['startTimeoutMs', 'stopGraceMs'] as const)(
+    '%s: every bad value is refused by the constructor',
+    (key) => {
+      for (const value of [...BAD_TIMEOUTS, Number.POSITIVE_INFINITY]) {
+        if (key === 'stopGraceMs' && value === 0) continue; // a grace period may be 0
+        expect(
+          () => new UmdManager({ name: 'v', loader: fixtureLoader('echo'), [key]: value }),
+          `${key}: ${String(value)}`,
+        ).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
+      }
+    },
+  );
+
+  it('requestTimeoutMs: every bad value is refused; Infinity is "no timeout"', () => {
+    for (const value of BAD_TIMEOUTS) {
+      expect(
+        () =>
+          new UmdManager({
+            name: 'v',
+            loader: fixtureLoader('echo'),
+            requestTimeoutMs: value as number,
+          }),
+        String(value),
+      ).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
+    }
+    new UmdManager({ name: 'v', loader: fixtureLoader('echo'), requestTimeoutMs: Infinity });
+    new UmdManager({ name: 'v', loader: fixtureLoader('echo'), requestTimeoutMs: MAX_TIMEOUT_MS });
+  });
+
+  it('null and undefined options mean the defaults', () => {
+    const m = new UmdManager({
+      name: 'v',
+      loader: fixtureLoader('echo'),
+      maxInFlight: null as never,
+      maxQueue: undefined,
+      startTimeoutMs: null as never,
+      requestTimeoutMs: null as never,
+      restartBudget: null as never,
+      transport: null as never,
+      sandbox: null as never,
+      env: null as never,
+    });
+    expect(m.state).toBe('idle');
+  });
+
+  it.each([
+    ['maxInFlight', 0],
+    ['maxQueue', -1],
+    ['maxPayload', 2 ** 32],
+    ['restartBudget', { maxStarts: 0 }],
+    ['restartBudget', { windowMs: 1.5 }],
+    ['transport', { replySocket: 'yes' }],
+    ['transport', 7],
+    ['env', { A: 1 }],
+    ['stagingDir', 5],
+    ['stderrTailLines', 0],
+    ['postStart', 'later'],
+  ] as const)('refuses %s = %o', (key, value) => {
+    expect(
+      () => new UmdManager({ name: 'v', loader: fixtureLoader('echo'), [key]: value as never }),
+    ).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
+  });
+});
+
+describe('per-request options: the same answer in every state', () => {
+  it('a bad timeoutMs is UMD_INVALID_ARGUMENT before a start, on a running handler, and nothing starts', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const starts: number[] = [];
+    m.on('start', ({ pid }) => starts.push(pid));
+    for (const timeoutMs of [...BAD_TIMEOUTS, Number.POSITIVE_INFINITY.toString()]) {
+      const error = await rejection(m.request(text('x'), { timeoutMs: timeoutMs as number }));
+      expect(error.code, `idle, ${String(timeoutMs)}`).toBe('UMD_INVALID_ARGUMENT');
+    }
+    expect(starts).toEqual([]);
+    expect(m.state).toBe('idle');
+    expect(str(await m.request(text('up')))).toBe('up');
+    const pid = m.pid;
+    for (const timeoutMs of BAD_TIMEOUTS) {
+      const error = await rejection(m.request(text('x'), { timeoutMs: timeoutMs as number }));
+      expect(error.code, `running, ${String(timeoutMs)}`).toBe('UMD_INVALID_ARGUMENT');
+      const raw = await rejection(m.requestRaw(text('x'), 1, { timeoutMs: timeoutMs as number }));
+      expect(raw.code, `raw, ${String(timeoutMs)}`).toBe('UMD_INVALID_ARGUMENT');
+    }
+    // Nothing was killed or restarted by the refusals.
+    expect(m.pid).toBe(pid);
+    expect(starts).toHaveLength(1);
+    expect(str(await m.request(text('still')))).toBe('still');
+  });
+
+  it('a bad signal or replyInto is refused the same way before and after the start', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    for (let round = 0; round < 2; round++) {
+      for (const options of [{ signal: 'nope' }, { replyInto: [1, 2, 3] }, 'opts', 5]) {
+        const error = await rejection(m.request(text('x'), options as never));
+        expect(error.code, `round ${round}: ${JSON.stringify(options)}`).toBe(
+          'UMD_INVALID_ARGUMENT',
+        );
+      }
+      const payload = new Uint8Array(64);
+      const overlap = await rejection(
+        m.request(payload.subarray(0, 8), { replyInto: payload.subarray(4) }),
+      );
+      expect(overlap.code).toBe('UMD_INVALID_ARGUMENT');
+      if (round === 0) {
+        expect(m.state).toBe('idle');
+        await m.start();
+      }
+    }
+  });
+
+  it('request(p, null) and start(null) use the defaults; timeoutMs Infinity overrides requestTimeoutMs', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), requestTimeoutMs: 100 });
+    await m.start(null);
+    expect(str(await m.request(text('a'), null))).toBe('a');
+    expect(str(await m.request(text('sleep:300'), { timeoutMs: Infinity }))).toBe('slept');
+    const error = await rejection(m.request(text('sleep:300'), { timeoutMs: null as never }));
+    expect(error.code).toBe('UMD_TIMEOUT');
+  });
+
+  it('a timeout of 2^31-1 ms is armed as such: it does not fire at once', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    expect(str(await m.request(text('sleep:50'), { timeoutMs: MAX_TIMEOUT_MS }))).toBe('slept');
+  });
+
+  it('stop() refuses a bad graceMs and keeps the handler', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.start();
+    for (const graceMs of [-1, 2 ** 31, Number.NaN, '5'])
+      expect((await rejection(m.stop({ graceMs: graceMs as number }))).code).toBe(
+        'UMD_INVALID_ARGUMENT',
+      );
+    expect(m.state).toBe('running');
+    await m.stop(null);
+    expect(m.state).toBe('stopped');
+  });
+
+  it('timeout messages print the integer the caller gave', async () => {
+    const queued = managed({ loader: fixtureLoader('echo'), requestTimeoutMs: 150 });
+    await queued.start();
+    const hang = queued.request(text('hang:'));
+    hang.catch(() => undefined);
+    // Waits behind the hanging one, so its timer is the manager's: "no reply within 150 ms".
+    const waiting = await rejection(queued.request(text('x')));
+    expect(waiting.code).toBe('UMD_TIMEOUT');
+    expect(String(waiting.message)).toMatch(/within 150 ms/);
+    const hung = await rejection(hang);
+    expect(String(hung.message)).toMatch(/within 150 ms/);
+    expect(String(hung.message)).not.toMatch(/\d\.\d/);
+  });
+});
+
+describe('start({ signal })', () => {
+  it('leaves no abort listener on the signal', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const controller = new AbortController();
+    let added = 0;
+    let removed = 0;
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      added++;
+      add(...args);
+    }) as typeof add;
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      removed++;
+      remove(...args);
+    }) as typeof remove;
+    for (let i = 0; i < 20; i++) await m.start({ signal });
+    expect(added).toBe(20);
+    expect(removed).toBe(added);
+  });
+
+  it('an aborted signal rejects with UMD_ABORTED', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const error = await rejection(m.start({ signal: AbortSignal.abort() }));
+    expect(error.code).toBe('UMD_ABORTED');
+  });
+});
