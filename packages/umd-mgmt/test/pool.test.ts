@@ -68,6 +68,8 @@ describe('UmdPool', () => {
       instances: 3,
       maxInFlight: 2,
       ...concurrent(2),
+      // Handlers answer with their own pid: in a PID namespace every one would say 1.
+      sandbox: { containment: 'process-group' },
     });
     await pool.start();
     const pids = pool.pids;
