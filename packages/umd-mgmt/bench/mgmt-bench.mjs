@@ -104,12 +104,17 @@ async function nodeE0() {
   return performance.now() - t0;
 }
 
-async function coldFirstRequest(loader, transport = {}) {
+// The default containment (a PID namespace where the host can make one) against the process
+// group alone: what the namespace and the parent-death signals cost per start.
+const NO_PID_NAMESPACE = { containment: 'process-group' };
+
+async function coldFirstRequest(loader, transport = {}, sandbox = undefined) {
   const t0 = performance.now();
   const m = new UmdManager({
     name: 'cold',
     loader: async () => loader,
     transport,
+    sandbox,
     restartBudget: { maxStarts: 1000, windowMs: 1000 },
   });
   await m.request(new Uint8Array(64));
@@ -152,6 +157,8 @@ const nativeMs = [];
 const nativeSocketMs = [];
 const nativeOptOutMs = [];
 const nativeFloorMs = [];
+const jsGroupMs = [];
+const nativeGroupMs = [];
 await nodeE0();
 await coldFirstRequest(jsLoader);
 await coldFirstRequest(nativeLoader);
@@ -164,6 +171,8 @@ const coldCases = [
   [nativeSocketMs, () => coldFirstRequest(nativeLoader, REPLY_SOCKET)],
   [nativeOptOutMs, () => coldFirstRequest(nativeLoader, OPT_OUT)],
   [nativeFloorMs, () => nativeSpawnToReply()],
+  [jsGroupMs, () => coldFirstRequest(jsLoader, {}, NO_PID_NAMESPACE)],
+  [nativeGroupMs, () => coldFirstRequest(nativeLoader, {}, NO_PID_NAMESPACE)],
 ];
 // A fresh order every run (seeded, so runs are repeatable): what runs right before a case (a JS
 // handler's teardown, say, which slows the next fork) must not always be the same for one case.
@@ -335,6 +344,8 @@ const results = {
     nativeHandlerReplySocketMs: median(nativeSocketMs),
     nativeHandlerOptOutMs: median(nativeOptOutMs),
     nativeBareSpawnFirstReplyMs: median(nativeFloorMs),
+    jsHandlerProcessGroupMs: median(jsGroupMs),
+    nativeHandlerProcessGroupMs: median(nativeGroupMs),
     nativeTarget: '< 5 ms',
     runs: COLD_RUNS,
   },
@@ -398,6 +409,15 @@ console.log(
 );
 console.log(
   row(
+    "  same, sandbox.containment 'process-group' (no PID namespace)",
+    `${c.jsHandlerProcessGroupMs.toFixed(1)} ms`,
+    `${(c.jsHandlerProcessGroupMs / c.nodeE0Ms).toFixed(2)}x`,
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
     '  same, transport.replySocket true',
     `${c.jsHandlerReplySocketMs.toFixed(1)} ms`,
     `${(c.jsHandlerReplySocketMs / c.nodeE0Ms).toFixed(2)}x`,
@@ -421,6 +441,15 @@ console.log(
     '',
     '< 5 ms',
     c.nativeHandlerMs < 5,
+  ),
+);
+console.log(
+  row(
+    "  same, sandbox.containment 'process-group' (no PID namespace)",
+    `${c.nativeHandlerProcessGroupMs.toFixed(2)} ms`,
+    '',
+    '',
+    undefined,
   ),
 );
 console.log(
