@@ -174,6 +174,7 @@ const report = {
   strayWritesIntoCallerBuffers: outcome.strayWrites,
   kills,
   handlerStarts: stats.starts,
+  containment: stats.containment,
   statsConsistent:
     stats.requests === total &&
     stats.replies + stats.failures === total &&
