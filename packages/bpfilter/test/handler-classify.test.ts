@@ -493,7 +493,9 @@ describe('classification engine', () => {
         }),
       ),
     ).toBe(-Errno.EINVAL);
-    expect(send(JSON.stringify({ table: 'broute', hook: 'INPUT', packet: tcp }))).toBe(-Errno.ENOENT);
+    expect(send(JSON.stringify({ table: 'broute', hook: 'INPUT', packet: tcp }))).toBe(
+      -Errno.ENOENT,
+    );
   });
 });
 
