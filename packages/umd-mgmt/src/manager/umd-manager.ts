@@ -755,6 +755,9 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     try {
       if (!this.#loader) this.#state = 'loading';
       const loader = await step(this.#load());
+      // A predecessor's exit is reported before its successor starts (events in causal order,
+      // never two generations alive at once); its cleanup is bounded by the start timeout.
+      await step(Promise.all([...this.#live].map((old) => old.process.exited)));
       if (!this.#budget.tryTake()) {
         const waitMs = Math.ceil(this.#budget.msUntilNextStart());
         throw new UmdError(
