@@ -165,9 +165,11 @@ export class Twin {
       'S',
       'ip link set lo up; ip addr add 10.2.0.2/24 dev s0; ip link set s0 up; ip route add default via 10.2.0.1',
     );
+    // No ICMP error rate limit on the firewall: scenarios run back to back on a quiet machine
+    // and the per-peer token bucket would swallow the REJECTs' ICMP errors in both twins.
     await sh(
       'F',
-      'ip link set lo up; ip addr add 10.1.0.1/24 dev fc; ip link set fc up; ip addr add 10.2.0.1/24 dev fs; ip link set fs up; echo 1 > /proc/sys/net/ipv4/ip_forward',
+      'ip link set lo up; ip addr add 10.1.0.1/24 dev fc; ip link set fc up; ip addr add 10.2.0.1/24 dev fs; ip link set fs up; echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv4/icmp_ratelimit',
     );
     for (const node of ['C', 'F', 'S'] as const)
       await this.#spawnUntil(node, [process.execPath, PEER, 'listen'], 'stdout', 'listening');
