@@ -73,9 +73,13 @@ export function parseKeys(
       case 7:
         bad('secret key material is not accepted');
         break;
-      default:
-        // Trust, marker and unknown packets carry nothing a verifier needs.
+      case 10:
+      case 12:
+        // Marker and trust packets carry nothing a verifier needs.
         break;
+      default:
+        // As gpg, any other packet (an encrypted session key, say) makes the keyring unreadable.
+        bad(`packet of tag ${packet.tag} in a keyring`);
     }
   }
   return keys;
