@@ -52,6 +52,9 @@ export function findArmor(bytes: Uint8Array, from = 0, type?: string): ArmorBloc
         break;
       }
       if (content.startsWith('=') && content.length === 5) {
+        // As gpg: one checksum line, four base64 characters, nothing else.
+        if (crc !== undefined || !/^[A-Za-z0-9+/]{4}$/.test(content.slice(1)))
+          bad('armor: malformed CRC line');
         crc = content.slice(1);
         end = pos;
       } else if (end >= 0 || padded || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) {
