@@ -35,20 +35,15 @@ function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) 
   return reply;
 }
 
+/** GET_INFO for the table `name`. */
+function getInfo(core: HandlerCore, name: string) {
+  const hooks = (): [number, number, number, number, number] => [0, 0, 0, 0, 0];
+  const request = { name, validHooks: 0, hookEntry: hooks(), underflow: hooks() };
+  return send(core, false, 64, encodeGetinfo({ ...request, numEntries: 0, size: 0 }));
+}
+
 function snapshot(core: HandlerCore, name: string): string {
-  const info = send(
-    core,
-    false,
-    64,
-    encodeGetinfo({
-      name,
-      validHooks: 0,
-      hookEntry: [0, 0, 0, 0, 0],
-      underflow: [0, 0, 0, 0, 0],
-      numEntries: 0,
-      size: 0,
-    }),
-  );
+  const info = getInfo(core, name);
   const { size } = decodeGetinfo(info.body);
   return (
     toHex(info.body) +
@@ -67,21 +62,7 @@ function checkReplace(data: Uint8Array): void {
   expect(log.join('\n')).not.toMatch(/internal error/);
   if (status === 0) {
     // Whatever was accepted can be read back and understood as chains, and classified.
-    const info = decodeGetinfo(
-      send(
-        core,
-        false,
-        64,
-        encodeGetinfo({
-          name: decodeReplace(data).name,
-          validHooks: 0,
-          hookEntry: [0, 0, 0, 0, 0],
-          underflow: [0, 0, 0, 0, 0],
-          numEntries: 0,
-          size: 0,
-        }),
-      ).body,
-    );
+    const info = decodeGetinfo(getInfo(core, decodeReplace(data).name).body);
     const entries = send(
       core,
       false,
@@ -125,21 +106,7 @@ function withFreshCounters(bytes: Uint8Array): Uint8Array {
 function replaceAndReadBack(table: Table): Table {
   const core = createHandlerCore();
   expect(send(core, true, 64, encodeReplaceRequest(table, 4)).status).toBe(0);
-  const info = decodeGetinfo(
-    send(
-      core,
-      false,
-      64,
-      encodeGetinfo({
-        name: table.name,
-        validHooks: 0,
-        hookEntry: [0, 0, 0, 0, 0],
-        underflow: [0, 0, 0, 0, 0],
-        numEntries: 0,
-        size: 0,
-      }),
-    ).body,
-  );
+  const info = decodeGetinfo(getInfo(core, table.name).body);
   const entries = send(core, false, 65, encodeGetEntries(table.name, new Uint8Array(info.size)));
   return decodeTable(table.name, info, entries.body.subarray(40));
 }
