@@ -5,4 +5,5 @@ export default packageConfig({
   handler: 'src/handler.ts',
   testing: 'src/testing.ts',
   cli: 'src/cli.ts',
+  contract: 'src/contract.ts',
 });

@@ -8,6 +8,7 @@ import {
   REPLY_SIZE,
   REQUEST_SIZE,
   replyProblem,
+  SampleContract,
 } from './contract.js';
 
 describe('request', () => {
@@ -69,5 +70,20 @@ describe('reply', () => {
     stray[REPLY_SIZE - 1] = 9;
     expect(replyProblem(7, stray)).toMatch(/byte 131071 is 9, expected 0/);
     expect(replyProblem(8, encodeReply(7))).toMatch(/byte 8 is 0/);
+  });
+});
+
+describe('the typed contract', () => {
+  it('carries an offset as a u32 and refuses what the handler must not get', () => {
+    const bytes = SampleContract.encodeRequest(4096) as Uint8Array;
+    expect([...bytes]).toEqual([...encodeRequest(4096)]);
+    expect(SampleContract.decodeRequest(bytes)).toBe(4096);
+    expect(() => SampleContract.encodeRequest(REPLY_SIZE)).toThrow(/out of range/);
+    expect(() => SampleContract.decodeRequest(new Uint8Array(3))).toThrow(/3 bytes, expected 4/);
+  });
+
+  it('carries the reply as bytes', () => {
+    const reply = encodeReply(7);
+    expect(SampleContract.decodeReply(SampleContract.encodeReply(reply) as Uint8Array)).toBe(reply);
   });
 });

@@ -1,11 +1,15 @@
 /**
  * The contract of this driver: what a request and a reply hold. Host and handler both
- * import this module, so the two sides cannot drift apart. Pure: no Node imports.
+ * import this module, so the two sides cannot drift apart: {@link SampleContract} declares the
+ * typed request (an offset) and reply (bytes) with their codecs, for `contractClient()` on the
+ * host and `serveContract()` in the handler. The functions below it are pure (no Node imports).
  *
  * Request: one little-endian u32 `offset`. Reply: exactly {@link REPLY_SIZE} bytes of zeros,
  * except that byte `offset` is 1. The reply is deliberately larger than a 64 KiB pipe buffer,
  * so that every exchange proves the transport reads and writes in a loop.
  */
+
+import { codec, defineContract } from '@umd/core/contract';
 
 /** Name of the driver: the handler's HELLO name, the loader's and the manager's name. */
 export const DRIVER_NAME = 'sample';
@@ -70,3 +74,26 @@ export function replyProblem(offset: number, reply: Uint8Array): string | undefi
   }
   return undefined;
 }
+
+/**
+ * The typed contract: a request is an offset (a little-endian u32 on the wire, refused by both
+ * sides when out of range), a reply is {@link REPLY_SIZE} bytes. Whether the reply is right for
+ * its offset is checked by the host (`replyProblem`), which knows the offset.
+ */
+export const SampleContract = defineContract({
+  name: DRIVER_NAME,
+  request: codec<number>({
+    name: 'u32 offset',
+    encode: encodeRequest,
+    decode: (bytes) => {
+      const request = decodeRequest(bytes);
+      if (!request.ok) throw new RangeError(request.problem);
+      return request.offset;
+    },
+  }),
+  reply: codec<Uint8Array>({
+    name: 'reply bytes',
+    encode: (reply) => reply,
+    decode: (reply) => reply,
+  }),
+});

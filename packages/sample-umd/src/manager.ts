@@ -1,5 +1,5 @@
 import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
-import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
+import { type ContractClient, contractClient, UmdManager, type UmdManagerOptions } from '@umd/mgmt';
 import {
   DRIVER_NAME,
   EINVAL,
@@ -7,6 +7,7 @@ import {
   offsetProblem,
   REPLY_SIZE,
   replyProblem,
+  SampleContract,
 } from './contract.js';
 import { type HandlerKind, handlers, isHandlerKind } from './handlers.js';
 import { waitForExit } from './wait-for-exit.js';
@@ -38,6 +39,8 @@ export class SampleManager {
   readonly manager: UmdManager;
   /** Which handler program serves the requests. */
   readonly handler: HandlerKind;
+  /** Typed requests through the driver's contract (framed handlers). */
+  readonly #client: ContractClient<number, Uint8Array>;
 
   constructor(options: SampleManagerOptions = {}) {
     const { handler = 'ts', ...managerOptions } = options;
@@ -53,6 +56,7 @@ export class SampleManager {
       loader: handlers[handler].load,
       ...managerOptions,
     });
+    this.#client = contractClient(this.manager, SampleContract);
   }
 
   /**
@@ -75,11 +79,10 @@ export class SampleManager {
         },
       );
     }
-    const request = encodeRequest(offset);
     const reply =
       handlers[this.handler].mode === 'raw'
-        ? await this.manager.requestRaw(request, REPLY_SIZE, options)
-        : await this.manager.request(request, options);
+        ? await this.manager.requestRaw(encodeRequest(offset), REPLY_SIZE, options)
+        : await this.#client.request(offset, options);
     const pid = this.manager.pid;
     const wrong = replyProblem(offset, reply);
     if (wrong !== undefined) {

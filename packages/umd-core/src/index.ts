@@ -6,3 +6,4 @@
 export { isUmdError, UmdError, UmdErrorCode, type UmdErrorDetails } from './errors/umd-error.js';
 export * from './codec/index.js';
 export * from './channel/index.js';
+export * from './contract/index.js';

@@ -15,6 +15,12 @@ export {
   type UmdManagerStats,
 } from './manager/umd-manager.js';
 export type { TransportOptions, UmdManagerOptions } from './manager/manager-options.js';
+export {
+  type ContractClient,
+  contractClient,
+  type ContractRequestOptions,
+  type ContractTarget,
+} from './contract/contract-client.js';
 export { UmdPool, type UmdPoolEvents, type UmdPoolOptions } from './pool/umd-pool.js';
 export type { UmdPoolStats, UmdPoolTotals } from './pool/pool-stats.js';
 export type { ManagerRequestOptions } from './manager/request-options.js';

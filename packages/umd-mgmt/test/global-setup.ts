@@ -11,7 +11,7 @@ export const BUILT = join(here, 'fixtures', '.built');
 
 export default async function setup(): Promise<void> {
   mkdirSync(BUILT, { recursive: true });
-  for (const name of ['echo', 'stubborn', 'raw']) {
+  for (const name of ['echo', 'stubborn', 'raw', 'contract']) {
     await buildBlob({
       entry: join(here, 'fixtures', 'handlers', `${name}-handler.mjs`),
       outDir: BUILT,

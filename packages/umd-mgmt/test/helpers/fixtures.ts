@@ -18,7 +18,7 @@ export const BUILT = fileURLToPath(new URL('../fixtures/.built/', import.meta.ur
 
 /** A loader for a fixture blob built by the global setup. */
 export function fixtureLoader(
-  name: 'echo' | 'stubborn' | 'raw' | 'native-echo',
+  name: 'echo' | 'stubborn' | 'raw' | 'native-echo' | 'contract',
   overrides: Partial<Parameters<typeof defineLoader>[0]> = {},
 ): Loader {
   const manifest = JSON.parse(readFileSync(join(BUILT, `${name}.blob.json`), 'utf8')) as {

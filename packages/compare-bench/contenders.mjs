@@ -1,0 +1,165 @@
+// Each contender of the comparison: start(op, { memoryMb }) → { call(payload, timeoutMs?), close() }
+// (timeoutMs and memoryMb where the library has them: the robustness run uses both). umd contenders take
+// bytes (their native type); the others take strings (theirs). Peers run as many workers as umd's
+// pool has instances (the cores), so CPU-bound throughput compares like with like.
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineLoader, UmdManager, UmdPool } from '@umd/mgmt';
+import { buildBlob } from '@umd/mgmt/build';
+import { Piscina } from 'piscina';
+import { Tinypool } from 'tinypool';
+import workerpool from 'workerpool';
+
+const workers = join(import.meta.dirname, 'workers');
+export const cores = availableParallelism();
+
+let blob;
+async function umdLoader() {
+  if (!blob) {
+    const outDir = mkdtempSync(join(tmpdir(), 'umd-compare-'));
+    const built = await buildBlob({ entry: join(workers, 'umd-handler.mjs'), outDir, name: 'compare' });
+    blob = { script: built.file, sha256: built.sha256 };
+  }
+  return defineLoader({ name: 'compare', mode: 'framed', ...blob });
+}
+
+function umd(name, options) {
+  return {
+    name,
+    bytes: true,
+    async start(op, { memoryMb } = {}) {
+      const loader = await umdLoader();
+      const concurrency = String(options.maxInFlight ?? 1);
+      const env = { BENCH_OP: op, BENCH_CONCURRENCY: concurrency };
+      const sandbox = memoryMb ? { maxOldSpaceSizeMb: memoryMb } : {};
+      const all = { name: 'compare', loader, env, sandbox, ...options };
+      const target = options.instances ? new UmdPool(all) : new UmdManager(all);
+      await target.start();
+      return {
+        call: (payload, timeoutMs) => target.request(payload, timeoutMs ? { timeoutMs } : {}),
+        close: () => target.stop(),
+      };
+    },
+  };
+}
+
+/** One Node child, pipelined requests matched by id (fork IPC or NDJSON). */
+function idMatched(child, send) {
+  const pending = new Map();
+  let next = 0;
+  const settle = ({ id, result }) => {
+    pending.get(id)(result);
+    pending.delete(id);
+  };
+  return {
+    settle,
+    call: (data) =>
+      new Promise((resolve) => {
+        const id = next++;
+        pending.set(id, resolve);
+        send(id, data);
+      }),
+    close: async () => {
+      child.kill();
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+const runOptions = (name, timeoutMs) =>
+  timeoutMs ? { name, signal: AbortSignal.timeout(timeoutMs) } : { name };
+const heapCap = (memoryMb) => (memoryMb ? [`--max-old-space-size=${memoryMb}`] : []);
+const threadCap = (memoryMb) =>
+  memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {};
+
+export const contenders = [
+  umd('umd defaults', {}),
+  umd('umd maxInFlight 16', { maxInFlight: 16 }),
+  umd(`umd pool ${cores}`, { instances: cores }),
+  umd(`umd pool ${cores} x maxInFlight 16`, { instances: cores, maxInFlight: 16 }),
+  {
+    name: `piscina ${cores} threads`,
+    async start(op, { memoryMb } = {}) {
+      const pool = new Piscina({
+        ...threadCap(memoryMb),
+        filename: join(workers, 'pool-worker.mjs'),
+        minThreads: cores,
+        maxThreads: cores,
+      });
+      return { call: (data, ms) => pool.run(data, runOptions(op, ms)), close: () => pool.destroy() };
+    },
+  },
+  {
+    name: `tinypool ${cores} threads`,
+    async start(op, { memoryMb } = {}) {
+      const pool = new Tinypool({
+        ...threadCap(memoryMb),
+        filename: join(workers, 'pool-worker.mjs'),
+        minThreads: cores,
+        maxThreads: cores,
+      });
+      return { call: (data, ms) => pool.run(data, runOptions(op, ms)), close: () => pool.destroy() };
+    },
+  },
+  {
+    name: `tinypool ${cores} processes`,
+    async start(op, { memoryMb } = {}) {
+      const pool = new Tinypool({
+        execArgv: heapCap(memoryMb),
+        filename: join(workers, 'pool-worker.mjs'),
+        runtime: 'child_process',
+        minThreads: cores,
+        maxThreads: cores,
+      });
+      return { call: (data, ms) => pool.run(data, runOptions(op, ms)), close: () => pool.destroy() };
+    },
+  },
+  {
+    name: `workerpool ${cores} processes`,
+    async start(op, { memoryMb } = {}) {
+      const pool = workerpool.pool(join(workers, 'workerpool-worker.cjs'), {
+        workerType: 'process',
+        forkOpts: { execArgv: heapCap(memoryMb) },
+        minWorkers: cores,
+        maxWorkers: cores,
+      });
+      return {
+        call: (data, ms) => (ms ? pool.exec(op, [data]).timeout(ms) : pool.exec(op, [data])),
+        close: () => pool.terminate(true),
+      };
+    },
+  },
+  {
+    name: 'fork advanced',
+    async start(op, { memoryMb } = {}) {
+      const child = fork(join(workers, 'fork-child.mjs'), {
+        serialization: 'advanced',
+        execArgv: heapCap(memoryMb),
+        env: { ...process.env, BENCH_OP: op },
+      });
+      const link = idMatched(child, (id, data) => child.send({ id, data }));
+      child.on('message', link.settle);
+      return link;
+    },
+  },
+  {
+    name: 'spawn + NDJSON',
+    async start(op, { memoryMb } = {}) {
+      const script = join(workers, 'ndjson-child.mjs');
+      const child = spawn(process.execPath, [...heapCap(memoryMb), script], {
+        env: { ...process.env, BENCH_OP: op },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      const link = idMatched(child, (id, data) => child.stdin.write(`${JSON.stringify({ id, data })}\n`));
+      let rest = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop();
+        for (const line of lines) link.settle(JSON.parse(line));
+      });
+      return link;
+    },
+  },
+];

@@ -1,0 +1,78 @@
+import { deserialize, serialize } from 'node:v8';
+import type { StandardSchemaV1 } from './standard-schema.js';
+
+/**
+ * How values of type `T` travel as bytes, and optionally how they are checked. `encode` and
+ * `decode` throw on what they cannot handle; `schema` (any Standard Schema validator) is run
+ * on a value before it is encoded and after it is decoded.
+ */
+export interface Codec<T> {
+  /** Name, for messages. */
+  readonly name: string;
+  /** Value to bytes. */
+  encode(value: T): Uint8Array;
+  /** Bytes to value. The bytes may be reused after the call: copy what you keep. */
+  decode(bytes: Uint8Array): unknown;
+  /** Validator run on both sides (optional). Without it, a decoded value is trusted as `T`. */
+  readonly schema?: StandardSchemaV1<unknown, T> | undefined;
+}
+
+/** The value type of a codec. */
+export type CodecValue<C> = C extends Codec<infer T> ? T : never;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * JSON (UTF-8): plain data in any language. `json<T>()` trusts the peer's values to be `T`;
+ * `json(schema)` checks them (and infers `T` from the schema).
+ */
+export function json<T = unknown>(schema?: StandardSchemaV1<unknown, T>): Codec<T> {
+  return {
+    name: 'json',
+    encode: (value) => {
+      const text = JSON.stringify(value);
+      if (text === undefined) throw new TypeError('the value has no JSON form');
+      return encoder.encode(text);
+    },
+    decode: (bytes) => JSON.parse(decoder.decode(bytes)) as unknown,
+    schema,
+  };
+}
+
+/**
+ * The structured clone format of `node:v8` (`serialize`/`deserialize`): `Map`, `Set`, `Date`,
+ * `BigInt`, typed arrays, cycles. Both sides must be Node.js. Deserializing makes objects of
+ * built-in types only: no code of the peer runs in the host.
+ */
+export function structured<T = unknown>(schema?: StandardSchemaV1<unknown, T>): Codec<T> {
+  return {
+    name: 'structured clone',
+    encode: (value) => serialize(value),
+    decode: (bytes) => deserialize(bytes) as unknown,
+    schema,
+  };
+}
+
+/** Raw bytes, as without a contract: the payload is the value. */
+export function bytes(schema?: StandardSchemaV1<unknown, Uint8Array>): Codec<Uint8Array> {
+  return {
+    name: 'bytes',
+    encode: (value) => {
+      if (!(value instanceof Uint8Array)) throw new TypeError('the value is not a Uint8Array');
+      return value;
+    },
+    decode: (value) => value,
+    schema,
+  };
+}
+
+/** A codec of your own (e.g. a fixed binary layout), with an optional validator. */
+export function codec<T>(spec: {
+  name: string;
+  encode: (value: T) => Uint8Array;
+  decode: (bytes: Uint8Array) => T;
+  schema?: StandardSchemaV1<unknown, T>;
+}): Codec<T> {
+  return { name: spec.name, encode: spec.encode, decode: spec.decode, schema: spec.schema };
+}

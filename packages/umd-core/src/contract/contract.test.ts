@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bytes,
+  codec,
+  ContractViolation,
+  defineContract,
+  json,
+  type StandardSchemaV1,
+  structured,
+} from './index.js';
+
+/** A tiny Standard Schema validator: an object whose listed keys have the given typeof. */
+function shape<T>(fields: Record<string, string>, async = false): StandardSchemaV1<unknown, T> {
+  const validate = (value: unknown): StandardSchemaV1.Result<T> => {
+    if (typeof value !== 'object' || value === null)
+      return { issues: [{ message: 'not an object' }] };
+    const issues = Object.entries(fields)
+      .filter(([key, type]) => typeof (value as Record<string, unknown>)[key] !== type)
+      .map(([key, type]) => ({ message: `expected a ${type}`, path: [key] }));
+    return issues.length ? { issues } : { value: value as T };
+  };
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate: async ? async (v) => validate(v) : validate,
+    },
+  };
+}
+
+const violation = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return error as ContractViolation;
+  }
+  throw new Error('expected a ContractViolation');
+};
+
+describe('codecs', () => {
+  it('json round-trips plain data and refuses bytes that are not UTF-8 JSON', () => {
+    const c = json<{ a: number[] }>();
+    expect(c.decode(c.encode({ a: [1, 2] }))).toEqual({ a: [1, 2] });
+    expect(() => c.decode(new Uint8Array([0xff, 0xfe]))).toThrow();
+    expect(() => c.decode(new TextEncoder().encode('{"a":'))).toThrow();
+    expect(() => json().encode(undefined)).toThrow(/no JSON form/);
+  });
+
+  it('structured clone keeps Map, Set, Date, BigInt and typed arrays', () => {
+    const c = structured<unknown>();
+    const value = {
+      map: new Map([['k', new Set([1, 2])]]),
+      at: new Date(86_400_000),
+      big: 2n ** 70n,
+      bytes: new Uint8Array([1, 2, 3]),
+    };
+    expect(c.decode(c.encode(value))).toEqual(value);
+    expect(() => c.decode(new Uint8Array([0xff, 0x0f, 0x99]))).toThrow();
+  });
+
+  it('bytes passes the payload through and refuses anything else', () => {
+    const payload = new Uint8Array([9, 8, 7]);
+    expect(bytes().encode(payload)).toBe(payload);
+    expect(() => bytes().encode('text' as unknown as Uint8Array)).toThrow(/not a Uint8Array/);
+  });
+});
+
+describe('defineContract', () => {
+  const Sum = defineContract({
+    name: 'sum',
+    request: json(shape<{ a: number; b: number }>({ a: 'number', b: 'number' })),
+    reply: json(shape<{ sum: number }>({ sum: 'number' })),
+  });
+
+  it('encodes and decodes both ways, validating each value', () => {
+    const request = Sum.encodeRequest({ a: 1, b: 2 }) as Uint8Array;
+    expect(Sum.decodeRequest(request)).toEqual({ a: 1, b: 2 });
+    const reply = Sum.encodeReply({ sum: 3 }) as Uint8Array;
+    expect(Sum.decodeReply(reply)).toEqual({ sum: 3 });
+  });
+
+  it('refuses what the validator refuses, with its issues and path', () => {
+    const error = violation(() => Sum.decodeReply(new TextEncoder().encode('{"sum":"3"}')));
+    expect(error).toBeInstanceOf(ContractViolation);
+    expect(error.message).toBe('sum: invalid reply: sum: expected a number');
+    expect(error.issues).toEqual([{ message: 'expected a number', path: ['sum'] }]);
+    expect(() => Sum.encodeRequest({ a: 1 } as { a: number; b: number })).toThrow(
+      /invalid request: b: expected a number/,
+    );
+  });
+
+  it('reports undecodable bytes as a violation naming the codec', () => {
+    const error = violation(() => Sum.decodeReply(new Uint8Array([1, 2, 3])));
+    expect(error.message).toMatch(/^sum: invalid reply: not valid json \(3 bytes\)/);
+  });
+
+  it('supports async validators', async () => {
+    const Async = defineContract({
+      request: json(shape<{ a: number }>({ a: 'number' }, true)),
+      reply: bytes(),
+    });
+    const encoded = Async.encodeRequest({ a: 1 });
+    expect(encoded).toBeInstanceOf(Promise);
+    expect(await Async.decodeRequest(await encoded)).toEqual({ a: 1 });
+    await expect(Async.decodeRequest(new TextEncoder().encode('{}'))).rejects.toThrow(
+      /a: expected a number/,
+    );
+  });
+
+  it('takes codecs of your own, and refuses what is not a codec', () => {
+    const u32 = codec<number>({
+      name: 'u32',
+      encode: (n) => new Uint8Array(new Uint32Array([n]).buffer),
+      decode: (b) => new DataView(b.buffer, b.byteOffset, b.length).getUint32(0, true),
+    });
+    const Offsets = defineContract({ request: u32, reply: bytes() });
+    expect(Offsets.decodeRequest(Offsets.encodeRequest(4096) as Uint8Array)).toBe(4096);
+    expect(() => defineContract({ request: {} as never, reply: bytes() })).toThrow(
+      /must be a codec/,
+    );
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * The Standard Schema interface (standardschema.dev, v1), declared here so that any validator
+ * implementing it (zod, valibot, arktype...) works without a dependency on any of them. Only
+ * the part umd uses: `~standard.validate` and the inferred types.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (
+      value: unknown,
+    ) => StandardSchemaV1.Result<Output> | Promise<StandardSchemaV1.Result<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+
+/** Types of the Standard Schema interface. */
+export declare namespace StandardSchemaV1 {
+  /** What `validate` returns: the (possibly transformed) value, or issues. */
+  type Result<Output> =
+    | { readonly value: Output; readonly issues?: undefined }
+    | { readonly issues: ReadonlyArray<Issue> };
+  /** One problem found by a validator. */
+  interface Issue {
+    readonly message: string;
+    readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+  }
+  /** The output type of a schema. */
+  type InferOutput<Schema extends StandardSchemaV1> = NonNullable<
+    Schema['~standard']['types']
+  >['output'];
+}
+
+/** A value refused by a contract's codec or validator: `issues` says why. */
+export class ContractViolation extends Error {
+  /** The validator's issues (empty when a codec failed to encode or decode). */
+  readonly issues: ReadonlyArray<StandardSchemaV1.Issue>;
+
+  constructor(
+    message: string,
+    issues: ReadonlyArray<StandardSchemaV1.Issue> = [],
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'ContractViolation';
+    this.issues = issues;
+  }
+}
+
+function describe(issues: ReadonlyArray<StandardSchemaV1.Issue>): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = issue.path
+        ?.map((p) => String(typeof p === 'object' && p !== null ? p.key : p))
+        .join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+/** Runs a schema: its output, or a {@link ContractViolation}. Synchronous when the validator is. */
+export function validateWith<T>(
+  schema: StandardSchemaV1<unknown, T>,
+  value: unknown,
+  what: string,
+): T | Promise<T> {
+  const settle = (result: StandardSchemaV1.Result<T>): T => {
+    if (result.issues)
+      throw new ContractViolation(`${what}: ${describe(result.issues)}`, result.issues);
+    return result.value;
+  };
+  const result = schema['~standard'].validate(value);
+  return result instanceof Promise ? result.then(settle) : settle(result);
+}
