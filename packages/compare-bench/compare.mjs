@@ -56,11 +56,13 @@ async function throughput(call, payload) {
   return n / ((performance.now() - t0) / 1000); // requests per second
 }
 
-const selected = contenders.filter((c) => !values.only || c.name.includes(values.only) || c.name === 'umd defaults');
+const selected = contenders.filter(
+  (c) => !values.only || c.name.includes(values.only) || c.name === 'umd defaults',
+);
 const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 // A seeded shuffle: every run measures in the same orders, each round in a different one.
 let seed = 0x2f6b;
-const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
 const shuffled = (xs) => {
   const out = [...xs];
   for (let i = out.length - 1; i > 0; i--) {
@@ -99,20 +101,20 @@ for (const op of ['echo', 'parse']) {
   for (const r of running) await r.link.close();
 }
 
-const label = (size) => (size >= 1 << 20 ? `${size >> 20} MiB` : size >= 1024 ? `${size >> 10} KiB` : `${size} B`);
+const label = (size) =>
+  size >= 1 << 20 ? `${size >> 20} MiB` : size >= 1024 ? `${size >> 10} KiB` : `${size} B`;
 const jobName = { echo: 'echo', parse: 'JSON parse' };
 const names = selected.map((c) => c.name);
 function table(metric, unit, format) {
-  const lines = [
-    `| work | ${names.join(' | ')} |`,
-    `|---|${names.map(() => '---').join('|')}|`,
-  ];
+  const lines = [`| work | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`];
   for (const op of Object.keys(results)) {
     for (const size of sizes) {
       const row = results[op][size];
       const base = row['umd defaults'][metric];
       const cells = names.map((name) =>
-        name === 'umd defaults' ? `1.00 (${format(base)}${unit})` : `${(row[name][metric] / base).toFixed(2)}x`,
+        name === 'umd defaults'
+          ? `1.00 (${format(base)}${unit})`
+          : `${(row[name][metric] / base).toFixed(2)}x`,
       );
       lines.push(`| ${jobName[op]} ${label(size)} | ${cells.join(' | ')} |`);
     }
@@ -123,8 +125,16 @@ function table(metric, unit, format) {
 console.log(
   `Node ${process.version}, ${cores} cores, ${budgetMs} ms per measurement, median of ${rounds} rounds, ${CALLERS} callers for throughput.\n`,
 );
-console.log('Throughput, 16 concurrent callers (requests per second; ratio to umd defaults, higher is better):\n');
+console.log(
+  'Throughput, 16 concurrent callers (requests per second; ratio to umd defaults, higher is better):\n',
+);
 console.log(table('perSec', '/s', (v) => (v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0))));
-console.log('\nSerial latency, one caller (µs per request; ratio to umd defaults, lower is better):\n');
+console.log(
+  '\nSerial latency, one caller (µs per request; ratio to umd defaults, lower is better):\n',
+);
 console.log(table('latencyUs', ' µs', (v) => v.toFixed(0)));
-if (values.json) writeFileSync(values.json, JSON.stringify({ node: process.version, cores, budgetMs, results }, null, 2));
+if (values.json)
+  writeFileSync(
+    values.json,
+    JSON.stringify({ node: process.version, cores, budgetMs, results }, null, 2),
+  );

@@ -19,7 +19,11 @@ let blob;
 async function umdLoader() {
   if (!blob) {
     const outDir = mkdtempSync(join(tmpdir(), 'umd-compare-'));
-    const built = await buildBlob({ entry: join(workers, 'umd-handler.mjs'), outDir, name: 'compare' });
+    const built = await buildBlob({
+      entry: join(workers, 'umd-handler.mjs'),
+      outDir,
+      name: 'compare',
+    });
     blob = { script: built.file, sha256: built.sha256 };
   }
   return defineLoader({ name: 'compare', mode: 'framed', ...blob });
@@ -88,7 +92,10 @@ export const contenders = [
         minThreads: cores,
         maxThreads: cores,
       });
-      return { call: (data, ms) => pool.run(data, runOptions(op, ms)), close: () => pool.destroy() };
+      return {
+        call: (data, ms) => pool.run(data, runOptions(op, ms)),
+        close: () => pool.destroy(),
+      };
     },
   },
   {
@@ -100,7 +107,10 @@ export const contenders = [
         minThreads: cores,
         maxThreads: cores,
       });
-      return { call: (data, ms) => pool.run(data, runOptions(op, ms)), close: () => pool.destroy() };
+      return {
+        call: (data, ms) => pool.run(data, runOptions(op, ms)),
+        close: () => pool.destroy(),
+      };
     },
   },
   {
@@ -113,7 +123,10 @@ export const contenders = [
         minThreads: cores,
         maxThreads: cores,
       });
-      return { call: (data, ms) => pool.run(data, runOptions(op, ms)), close: () => pool.destroy() };
+      return {
+        call: (data, ms) => pool.run(data, runOptions(op, ms)),
+        close: () => pool.destroy(),
+      };
     },
   },
   {
@@ -152,7 +165,9 @@ export const contenders = [
         env: { ...process.env, BENCH_OP: op },
         stdio: ['pipe', 'pipe', 'inherit'],
       });
-      const link = idMatched(child, (id, data) => child.stdin.write(`${JSON.stringify({ id, data })}\n`));
+      const link = idMatched(child, (id, data) =>
+        child.stdin.write(`${JSON.stringify({ id, data })}\n`),
+      );
       let rest = '';
       child.stdout.setEncoding('utf8').on('data', (chunk) => {
         const lines = (rest + chunk).split('\n');

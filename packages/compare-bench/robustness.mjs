@@ -18,7 +18,10 @@ function run(name, kind) {
       (error, stdout) => {
         const line = stdout.trim().split('\n').pop();
         if (line?.startsWith('{')) resolve(JSON.parse(line));
-        else resolve({ host: error?.signal ? `host killed by ${error.signal}` : `host exited (${error?.code})` });
+        else
+          resolve({
+            host: error?.signal ? `host killed by ${error.signal}` : `host exited (${error?.code})`,
+          });
       },
     );
   });
@@ -38,4 +41,6 @@ for (const name of names) {
   }
   rows.push(`| ${name} | ${cells.join(' | ')} |`);
 }
-console.log(`| | ${kinds.join(' | ')} |\n|---|${kinds.map(() => '---').join('|')}|\n${rows.join('\n')}`);
+console.log(
+  `| | ${kinds.join(' | ')} |\n|---|${kinds.map(() => '---').join('|')}|\n${rows.join('\n')}`,
+);
