@@ -62,7 +62,10 @@ const selected = contenders.filter(
 const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 // A seeded shuffle: every run measures in the same orders, each round in a different one.
 let seed = 0x2f6b;
-const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
+const random = () => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x80000000;
+};
 const shuffled = (xs) => {
   const out = [...xs];
   for (let i = out.length - 1; i > 0; i--) {
