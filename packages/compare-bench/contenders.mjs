@@ -60,10 +60,10 @@ function idMatched(child, send) {
   return {
     settle,
     call: (data) =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         const id = next++;
         pending.set(id, resolve);
-        send(id, data);
+        send(id, data, reject);
       }),
     close: async () => {
       child.kill();
@@ -152,7 +152,10 @@ export const contenders = [
         execArgv: heapCap(memoryMb),
         env: { ...process.env, BENCH_OP: op },
       });
-      const link = idMatched(child, (id, data) => child.send({ id, data }));
+      // A send on a closed channel fails through its callback (otherwise an 'error' event).
+      const link = idMatched(child, (id, data, reject) =>
+        child.send({ id, data }, (error) => error && reject(error)),
+      );
       child.on('message', link.settle);
       return link;
     },
@@ -165,8 +168,10 @@ export const contenders = [
         env: { ...process.env, BENCH_OP: op },
         stdio: ['pipe', 'pipe', 'inherit'],
       });
-      const link = idMatched(child, (id, data) =>
-        child.stdin.write(`${JSON.stringify({ id, data })}\n`),
+      // A write to a dead child fails through its callback; the stream's own 'error' is the same.
+      child.stdin.on('error', () => {});
+      const link = idMatched(child, (id, data, reject) =>
+        child.stdin.write(`${JSON.stringify({ id, data })}\n`, (error) => error && reject(error)),
       );
       let rest = '';
       child.stdout.setEncoding('utf8').on('data', (chunk) => {

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { contenders } from './contenders.mjs';
 
 const kinds = ['throw', 'exit', 'hang', 'memory', 'segfault'];
-const names = contenders.map((c) => c.name).filter((n) => !n.includes('maxInFlight'));
+// node robustness.mjs [substring]: only the contenders whose name contains it.
+const only = process.argv[2] ?? '';
+const names = contenders
+  .map((c) => c.name)
+  .filter((n) => !n.includes('maxInFlight') && n.includes(only));
 
 function run(name, kind) {
   return new Promise((resolve) => {

@@ -5,13 +5,14 @@ import {
   ContractViolation,
   defineContract,
   json,
+  type StandardSchemaResult,
   type StandardSchemaV1,
   structured,
 } from './index.js';
 
 /** A tiny Standard Schema validator: an object whose listed keys have the given typeof. */
 function shape<T>(fields: Record<string, string>, async = false): StandardSchemaV1<unknown, T> {
-  const validate = (value: unknown): StandardSchemaV1.Result<T> => {
+  const validate = (value: unknown): StandardSchemaResult<T> => {
     if (typeof value !== 'object' || value === null)
       return { issues: [{ message: 'not an object' }] };
     const issues = Object.entries(fields)

@@ -5,4 +5,10 @@ export {
   type ContractRequest,
   defineContract,
 } from './define-contract.js';
-export { ContractViolation, type StandardSchemaV1, validateWith } from './standard-schema.js';
+export {
+  ContractViolation,
+  type StandardSchemaIssue,
+  type StandardSchemaResult,
+  type StandardSchemaV1,
+  validateWith,
+} from './standard-schema.js';

@@ -9,45 +9,35 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
     readonly vendor: string;
     readonly validate: (
       value: unknown,
-    ) => StandardSchemaV1.Result<Output> | Promise<StandardSchemaV1.Result<Output>>;
+    ) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>;
     readonly types?: { readonly input: Input; readonly output: Output } | undefined;
   };
 }
 
-/** Types of the Standard Schema interface. */
-export declare namespace StandardSchemaV1 {
-  /** What `validate` returns: the (possibly transformed) value, or issues. */
-  type Result<Output> =
-    | { readonly value: Output; readonly issues?: undefined }
-    | { readonly issues: ReadonlyArray<Issue> };
-  /** One problem found by a validator. */
-  interface Issue {
-    readonly message: string;
-    readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
-  }
-  /** The output type of a schema. */
-  type InferOutput<Schema extends StandardSchemaV1> = NonNullable<
-    Schema['~standard']['types']
-  >['output'];
+/** What a Standard Schema's `validate` returns: the (possibly transformed) value, or issues. */
+export type StandardSchemaResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<StandardSchemaIssue> };
+
+/** One problem found by a Standard Schema validator. */
+export interface StandardSchemaIssue {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
 }
 
 /** A value refused by a contract's codec or validator: `issues` says why. */
 export class ContractViolation extends Error {
   /** The validator's issues (empty when a codec failed to encode or decode). */
-  readonly issues: ReadonlyArray<StandardSchemaV1.Issue>;
+  readonly issues: ReadonlyArray<StandardSchemaIssue>;
 
-  constructor(
-    message: string,
-    issues: ReadonlyArray<StandardSchemaV1.Issue> = [],
-    cause?: unknown,
-  ) {
+  constructor(message: string, issues: ReadonlyArray<StandardSchemaIssue> = [], cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'ContractViolation';
     this.issues = issues;
   }
 }
 
-function describe(issues: ReadonlyArray<StandardSchemaV1.Issue>): string {
+function describe(issues: ReadonlyArray<StandardSchemaIssue>): string {
   return issues
     .slice(0, 5)
     .map((issue) => {
@@ -65,7 +55,7 @@ export function validateWith<T>(
   value: unknown,
   what: string,
 ): T | Promise<T> {
-  const settle = (result: StandardSchemaV1.Result<T>): T => {
+  const settle = (result: StandardSchemaResult<T>): T => {
     if (result.issues)
       throw new ContractViolation(`${what}: ${describe(result.issues)}`, result.issues);
     return result.value;
