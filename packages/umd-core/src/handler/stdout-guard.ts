@@ -5,7 +5,7 @@
  * this ran still holds the real stream, so call `serve()` first thing.
  */
 export function guardStdout(): void {
-  // Lazily: creating process.stderr (a pipe stream) costs a handler ~10 ms of startup.
+  // Lazily: creating process.stderr (a pipe stream) is a noticeable part of a handler's startup.
   Object.defineProperty(process, 'stdout', {
     configurable: true,
     enumerable: true,

@@ -6,8 +6,8 @@
  * stdin and exit.
  *
  * The signal listeners go in one event-loop turn after a handler is tracked, not during its
- * start: each costs Node a signal handle (about 0.1 ms here, a sixth of a native handler's cold
- * start), and the turn falls while the new handler is still loading. A host killed by a signal
+ * start: each costs Node a signal handle, a noticeable share of a native handler's cold start
+ * (the mgmt bench's cold-start rows), and the turn falls while the new handler is still loading. A host killed by a signal
  * within that turn loses nothing either: its handlers see EOF on stdin and exit.
  *
  * Private blob directories not yet removed are removed synchronously by the same hooks, so a
