@@ -3,9 +3,14 @@ import { availableParallelism } from 'node:os';
 import { type Hello, isUmdError, UmdError, UmdErrorCode } from '@umd/core';
 import { abortError } from '../manager/abort-reason.js';
 import { LatencyRecorder } from '../manager/latency-stats.js';
-import type { UmdManagerOptions } from '../manager/manager-options.js';
+import { resolveManagerOptions, type UmdManagerOptions } from '../manager/manager-options.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
 import { type UmdExitEvent, UmdManager } from '../manager/umd-manager.js';
+import {
+  type CheckedRequestOptions,
+  checkRequestOptions,
+  NO_TIMEOUT,
+} from '../manager/validate-options.js';
 import { type PoolInstance, pickInstance } from './dispatch.js';
 import { poolStats, type UmdPoolStats } from './pool-stats.js';
 
@@ -36,7 +41,7 @@ export interface UmdPoolEvents {
 interface Waiter {
   payload: Uint8Array;
   replyLength: number;
-  options: ManagerRequestOptions;
+  options: CheckedRequestOptions;
   t0: number;
   /** The caller's timeout, or the default one (counted from the call, the queue included). */
   timeoutMs: number | undefined;
@@ -71,6 +76,9 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   constructor(options: UmdPoolOptions) {
     super();
     const { instances = 1, ...managerOptions } = options ?? ({} as UmdPoolOptions);
+    // The manager's one validation, so that the pool's own limits (its queue, its default
+    // timeout) are refused exactly as a manager refuses them.
+    const resolved = resolveManagerOptions(managerOptions);
     const size = instances === 'auto' ? availableParallelism() : instances;
     if (!Number.isInteger(size) || size < 1 || size > 1024) {
       throw new UmdError(
@@ -86,11 +94,10 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       this.#forward(manager, index);
       return { index, manager, load: 0, downUntil: 0 };
     });
-    this.#name = options.name;
-    this.#capacity = managerOptions.maxInFlight ?? 1;
-    this.#maxQueue = managerOptions.maxQueue ?? 1024;
-    const t = managerOptions.requestTimeoutMs ?? 30_000;
-    this.#defaultTimeoutMs = t === Infinity ? undefined : t;
+    this.#name = resolved.name;
+    this.#capacity = resolved.maxInFlight;
+    this.#maxQueue = resolved.maxQueue;
+    this.#defaultTimeoutMs = resolved.requestTimeoutMs;
   }
 
   /** The driver's name. */
@@ -182,8 +189,19 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   #submit(
     payload: Uint8Array,
     replyLength: number,
-    options: ManagerRequestOptions,
+    given: ManagerRequestOptions | null | undefined,
   ): Promise<Uint8Array> {
+    let options: CheckedRequestOptions;
+    try {
+      if (!(payload instanceof Uint8Array))
+        throw new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          `${this.#name}: payload must be a Uint8Array`,
+        );
+      options = checkRequestOptions(given, payload, this.#name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#stopping) return Promise.reject(this.#stoppedError());
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal, this.#name));
@@ -204,12 +222,8 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
         ),
       );
     }
-    const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
-    if (timeoutMs !== undefined && !(timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
-      return Promise.reject(
-        new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${this.#name}: timeoutMs must be >= 0`),
-      );
-    }
+    const own = options.timeoutMs ?? this.#defaultTimeoutMs;
+    const timeoutMs = own === NO_TIMEOUT ? undefined : own;
     this.#own.requests++;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -241,7 +255,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     instance: PoolInstance,
     payload: Uint8Array,
     replyLength: number,
-    options: ManagerRequestOptions,
+    options: CheckedRequestOptions,
     t0: number,
   ): Promise<Uint8Array> {
     instance.load++;
