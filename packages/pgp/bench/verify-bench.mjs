@@ -33,20 +33,28 @@ const gpg = (args, input) => {
   return r.stdout;
 };
 
-/** Runs `fn` repeatedly for SECONDS (after a short warm-up); returns operations per second. */
-async function rate(fn) {
-  for (let i = 0; i < 5; i++) await fn();
+/**
+ * Runs `fn` for SECONDS (after a short warm-up), `parallel` calls at a time; returns calls
+ * per second.
+ */
+async function rate(fn, parallel = 1) {
+  const round = () => Promise.all(Array.from({ length: parallel }, fn));
+  for (let i = 0; i < 5; i++) await round();
   let n = 0;
   const start = performance.now();
   while (performance.now() - start < SECONDS * 1000) {
-    await fn();
-    n++;
+    await round();
+    n += parallel;
   }
   return n / ((performance.now() - start) / 1000);
 }
 
+/** Concurrent callers in the second set of rows (the driver pipelines them). */
+const PARALLEL = 32;
+
 const sizes = { '1 KiB': 1024, '1 MiB': 1024 * 1024 };
 const rows = [];
+const parallelRows = [];
 try {
   const keysOf = {};
   for (const [name, algo] of [
@@ -87,11 +95,11 @@ try {
       const sig = gpg(['-u', fpr, '--detach-sign'], data);
       const sigFile = join(home, `${alg}-${size}.sig`);
       writeFileSync(sigFile, sig);
-      const ours = await rate(async () => {
+      const viaDriver = async () => {
         const r = await driver.verifyDetached(data, sig, { keys: keyring });
         if (r.status !== 'good') throw new Error(`driver: ${r.status}`);
-      });
-      const theirs = await rate(async () => {
+      };
+      const viaOpenpgp = async () => {
         const message = await openpgp.createMessage({ binary: data });
         const signature = await openpgp.readSignature({ binarySignature: sig });
         const { signatures } = await openpgp.verify({
@@ -100,12 +108,22 @@ try {
           verificationKeys: opKey,
         });
         await signatures[0].verified;
-      });
+      };
       const spawned = await rate(async () => {
         const r = spawnSync('gpgv', ['--keyring', keyFile, sigFile, dataFile]);
         if (r.status !== 0) throw new Error('gpgv failed');
       });
+      // Driver and baseline cells alternate, so that a change of load hits both alike.
+      const ours = await rate(viaDriver);
+      const theirs = await rate(viaOpenpgp);
+      const oursParallel = await rate(viaDriver, PARALLEL);
+      const theirsParallel = await rate(viaOpenpgp, PARALLEL);
       rows.push({ case: `${alg}, ${label}`, driver: ours, openpgp: theirs, gpgv: spawned });
+      parallelRows.push({
+        case: `${alg}, ${label}`,
+        driver: oursParallel,
+        openpgp: theirsParallel,
+      });
     }
   }
   await driver.stop();
@@ -132,6 +150,15 @@ try {
   for (const r of rows) {
     console.log(
       `${r.case.padEnd(20)}${f(r.driver)} ${f(r.openpgp)}${f(r.gpgv)}  ${(r.driver / r.openpgp).toFixed(2).padStart(14)}  ${(r.driver / r.gpgv).toFixed(1).padStart(11)}`,
+    );
+  }
+  console.log(`${PARALLEL} verifications at a time (Promise.all), per second`);
+  console.log(
+    `${'case'.padEnd(20)}${'driver'.padStart(8)}${'openpgp'.padStart(9)}  driver/openpgp`,
+  );
+  for (const r of parallelRows) {
+    console.log(
+      `${r.case.padEnd(20)}${f(r.driver)} ${f(r.openpgp)}  ${(r.driver / r.openpgp).toFixed(2).padStart(14)}`,
     );
   }
   console.log(

@@ -2,6 +2,7 @@
  * The host side of `@umd/pgp`: {@link PgpVerifier} sends untrusted bytes to the handler and
  * decides every verdict itself from the description it gets back.
  */
+import { createHash } from 'node:crypto';
 import type { RequestOptions } from '@umd/core';
 import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
 import { DRIVER_NAME, Op } from './contract.js';
@@ -65,8 +66,25 @@ export class Keyring {
   ) {}
 }
 
-/** Options of {@link createPgpVerifier}: any option of the `UmdManager` beneath. */
-export type PgpVerifierOptions = Partial<UmdManagerOptions>;
+/**
+ * Options of {@link createPgpVerifier}: any option of the `UmdManager` beneath (`maxInFlight`
+ * defaults to {@link PIPELINE_DEPTH} here), and the size of the key cache.
+ */
+export type PgpVerifierOptions = Partial<UmdManagerOptions> & {
+  /**
+   * Keyrings given as bytes to the verify calls are kept, established, by the SHA-256 of
+   * those bytes, so that the same keys are not parsed and checked again on every call; this
+   * many at most, the least recently used dropped first (default 32; 0 for none).
+   */
+  keyCacheSize?: number;
+};
+
+/**
+ * Requests the verifier sends to its handler at once by default: concurrent verifications
+ * share the pipe's round trips (the handler answers them in order), so many callers at once
+ * cost little more than one.
+ */
+export const PIPELINE_DEPTH = 32;
 
 function overall(signatures: SignatureResult[]): SignatureStatus {
   return signatures.find((s) => s.status !== 'good')?.status ?? 'good';
@@ -77,11 +95,18 @@ export class PgpVerifier {
   /** The manager of the handler process: events, stats, `stop()`. */
   readonly manager: UmdManager;
 
+  readonly #keyCache: KeyCache;
+
   constructor(options: PgpVerifierOptions = {}) {
+    const { keyCacheSize = 32, ...managerOptions } = options;
+    if (!Number.isInteger(keyCacheSize) || keyCacheSize < 0)
+      throw new PgpError('PGP_INVALID_ARGUMENT', 'keyCacheSize must be an integer ≥ 0');
+    this.#keyCache = new KeyCache(keyCacheSize);
     this.manager = new UmdManager({
       name: DRIVER_NAME,
       loader: () => import('./loaders/main.js'),
-      ...options,
+      maxInFlight: PIPELINE_DEPTH,
+      ...managerOptions,
     });
   }
 
@@ -112,7 +137,14 @@ export class PgpVerifier {
 
   async #keyring(keys: Keys, options: CallOptions): Promise<Keyring> {
     if (keys instanceof Keyring) return keys;
-    return this.readKeys(keys, options);
+    const bytes = toBytes(keys);
+    // The digest names the bytes; the keyring was established from exactly those bytes.
+    const digest = createHash('sha256').update(bytes).digest('base64');
+    const cached = this.#keyCache.get(digest);
+    if (cached) return cached;
+    const keyring = await this.readKeys(bytes, options);
+    this.#keyCache.set(digest, keyring);
+    return keyring;
   }
 
   /**
@@ -202,6 +234,28 @@ export class PgpVerifier {
   /** Stops the handler; the next call starts it again. */
   stop(): Promise<void> {
     return this.manager.stop();
+  }
+}
+
+/** Keyrings by the digest of their bytes, least recently used first. Never handed out. */
+class KeyCache {
+  readonly #map = new Map<string, Keyring>();
+  constructor(readonly size: number) {}
+
+  get(digest: string): Keyring | undefined {
+    const keyring = this.#map.get(digest);
+    if (keyring) {
+      this.#map.delete(digest);
+      this.#map.set(digest, keyring);
+    }
+    return keyring;
+  }
+
+  set(digest: string, keyring: Keyring): void {
+    if (this.size === 0) return;
+    this.#map.delete(digest);
+    this.#map.set(digest, keyring);
+    if (this.#map.size > this.size) this.#map.delete(this.#map.keys().next().value as string);
   }
 }
 

@@ -7,6 +7,7 @@
 export {
   type CallOptions,
   createPgpVerifier,
+  PIPELINE_DEPTH,
   Keyring,
   type Keys,
   type MessageResult,

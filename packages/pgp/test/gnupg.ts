@@ -2,7 +2,7 @@
  * GnuPG for the tests: throwaway homes, keys made with `gpg --quick-gen-key`, and gpg's own
  * verdicts read from `--status-fd`. Required when CI=true; the tests skip without gpg.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,22 +106,73 @@ export function verdictOf(status: string): Verdict {
   return 'error';
 }
 
+const VERIFY_BASE = ['--batch', '--no-tty', '--no-autostart', '--status-fd', '1'];
+
+/** Runs a GnuPG program and returns its standard output, whatever its exit status. */
+function gpgAsync(args: string[], input?: Uint8Array, program = 'gpg'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.on('error', reject);
+    child.on('close', () => resolve(Buffer.concat(out).toString()));
+    child.stdin.end(input);
+  });
+}
+
+/**
+ * gpg's verdict on a signature in a fresh home holding only `keys` (no agent is started, so
+ * none is left to stop). Asynchronous: many can run at once.
+ */
+export async function gpgVerifyAsync(
+  keys: Uint8Array,
+  args: (dir: string) => string[],
+  input?: Uint8Array,
+): Promise<Verdict> {
+  const dir = mkdtempSync(join(tmpdir(), 'umd-pgp-gpgv-'));
+  try {
+    chmodSync(dir, 0o700);
+    const home = ['--homedir', dir, ...VERIFY_BASE];
+    if (keys.length > 0) await gpgAsync([...home, '--import'], keys);
+    return verdictOf(await gpgAsync([...home, ...args(dir)], input));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** gpgv's verdict on a detached signature (`-` for it on stdin) by the keys of `keyring`. */
+export async function gpgvVerifyAsync(
+  keyring: string,
+  signature: Uint8Array,
+  data: string,
+): Promise<Verdict> {
+  const dir = mkdtempSync(join(tmpdir(), 'umd-pgp-gpgv-'));
+  try {
+    const args = ['--homedir', dir, '--status-fd', '1', '--keyring', keyring, '-'];
+    return verdictOf(await gpgAsync([...args, put(dir, 'd', data)], signature, 'gpgv'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** gpg's verdict on a signature in a fresh home holding only `keys`. */
 export function gpgVerify(
   keys: Uint8Array,
   args: (dir: string) => string[],
   input?: Uint8Array,
 ): Verdict {
-  const home = new GpgHome();
+  const dir = mkdtempSync(join(tmpdir(), 'umd-pgp-gpgv-'));
   try {
-    if (keys.length > 0) home.run(['--import'], { input: keys, allowFail: true });
-    const result = home.run(['--status-fd', '1', ...args(home.dir)], {
-      allowFail: true,
+    chmodSync(dir, 0o700);
+    const home = ['--homedir', dir, ...VERIFY_BASE];
+    if (keys.length > 0) spawnSync('gpg', [...home, '--import'], { input: keys });
+    const result = spawnSync('gpg', [...home, ...args(dir)], {
+      maxBuffer: 1 << 28,
       ...(input ? { input } : {}),
     });
     return verdictOf(result.stdout.toString());
   } finally {
-    home.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

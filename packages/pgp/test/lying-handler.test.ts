@@ -157,6 +157,26 @@ describe.skipIf(noGpg)('a lying handler', () => {
       expect(
         await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted })),
       ).toBe('good');
+      // Pipelined: the requests in flight with the crash get a typed error, never a verdict
+      // from another request's reply; the rest are answered.
+      const calls = Array.from({ length: 40 }, (_, i) =>
+        outcome(() =>
+          v.verifyDetached(
+            i === 20 ? TAMPERED : DATA,
+            i === 20 ? Buffer.from('!boom') : (sig.good as Buffer),
+            {
+              keys: trusted,
+            },
+          ),
+        ),
+      );
+      const got = await Promise.all(calls);
+      expect(got[20]).toBe(UmdErrorCode.HANDLER_EXITED);
+      for (const status of got) expect(['good', UmdErrorCode.HANDLER_EXITED]).toContain(status);
+      expect(got.filter((s) => s === 'good').length).toBeGreaterThan(0);
+      expect(
+        await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted })),
+      ).toBe('good');
     } finally {
       await v.stop();
     }

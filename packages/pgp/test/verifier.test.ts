@@ -1,0 +1,104 @@
+/**
+ * The verifier's own bookkeeping against the real handler: keys given as bytes are read once
+ * and kept by their digest (never a keyring that failed), and concurrent calls pipelined to
+ * one handler each get their own verdict.
+ */
+import { createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GpgHome, noGpg } from './gnupg.js';
+
+const home = noGpg ? undefined : new GpgHome();
+const DATA = 'release 1.0\n';
+let keys: Buffer;
+let otherKeys: Buffer;
+let good: Buffer;
+let byOther: Buffer;
+
+beforeAll(() => {
+  if (!home) return;
+  const fpr = home.genKey('Cache <c@example.org>', 'ed25519');
+  const other = home.genKey('Other <o@example.org>', 'rsa2048');
+  keys = home.exportKeys([fpr]);
+  otherKeys = home.exportKeys([other]);
+  good = home.run(['-u', fpr, '--detach-sign'], { input: DATA }).stdout;
+  byOther = home.run(['-u', other, '--detach-sign', '--armor'], { input: DATA }).stdout;
+}, 60_000);
+
+afterAll(() => home?.dispose());
+
+/** The status, or the error's code. */
+async function outcome(run: () => Promise<{ status: string }>): Promise<string> {
+  try {
+    return (await run()).status;
+  } catch (error) {
+    if (isPgpError(error)) return error.code;
+    throw error;
+  }
+}
+
+describe.skipIf(noGpg)('PgpVerifier', () => {
+  it('reads keys given as bytes once, by their digest; never keeps a failed read', async () => {
+    const v = createPgpVerifier();
+    try {
+      const requests = () => v.manager.stats().requests;
+      expect((await v.verifyDetached(DATA, good, { keys })).status).toBe('good');
+      let before = requests();
+      // The same bytes in a new buffer: only the signature goes to the handler.
+      expect((await v.verifyDetached(DATA, good, { keys: Buffer.from(keys) })).status).toBe('good');
+      expect(requests() - before).toBe(1);
+      // Other bytes (the same key armored is other bytes too) are read.
+      before = requests();
+      const both = Buffer.concat([otherKeys, keys]);
+      expect((await v.verifyDetached(DATA, byOther, { keys: both })).status).toBe('good');
+      expect(requests() - before).toBe(2);
+      // A keyring that does not parse is refused every time, not remembered.
+      const broken = keys.subarray(0, keys.length - 7);
+      for (let i = 0; i < 2; i++) {
+        before = requests();
+        const got = await outcome(() => v.verifyDetached(DATA, good, { keys: broken }));
+        expect(got).not.toBe('good');
+        expect(requests() - before).toBeGreaterThanOrEqual(1);
+      }
+    } finally {
+      await v.stop();
+    }
+    const uncached = createPgpVerifier({ keyCacheSize: 0 });
+    try {
+      await uncached.verifyDetached(DATA, good, { keys });
+      const before = uncached.manager.stats().requests;
+      await uncached.verifyDetached(DATA, good, { keys });
+      expect(uncached.manager.stats().requests - before).toBe(2);
+    } finally {
+      await uncached.stop();
+    }
+    expect(() => createPgpVerifier({ keyCacheSize: -1 })).toThrow(/keyCacheSize/);
+  });
+
+  it('concurrent verifications, pipelined to one handler, each get their own verdict', async () => {
+    const v = createPgpVerifier();
+    try {
+      const keyring = await v.readKeys(Buffer.concat([keys, otherKeys]));
+      const cases: [string, string | Buffer, Buffer][] = [
+        ['good', DATA, good],
+        ['good', DATA, byOther],
+        ['bad', 'release 6.6\n', good],
+        ['bad', 'release 6.6\n', byOther],
+        ['PGP_MALFORMED', DATA, Buffer.from('garbage')],
+        ['PGP_MALFORMED', DATA, good.subarray(0, 20)],
+      ];
+      const calls = Array.from({ length: 4 * PIPELINE_DEPTH }, (_, i) => {
+        const [expected, data, sig] = cases[i % cases.length] as (typeof cases)[number];
+        return outcome(() => v.verifyDetached(data, sig, { keys: keyring })).then((got) => [
+          i,
+          got,
+          expected,
+        ]);
+      });
+      for (const [i, got, expected] of await Promise.all(calls))
+        expect([i, got]).toEqual([i, expected]);
+      expect(v.manager.stats().starts).toBe(1);
+    } finally {
+      await v.stop();
+    }
+  });
+});
