@@ -56,6 +56,40 @@ function jwk(jwk: Record<string, string>): KeyObject {
   return createPublicKey({ key: jwk, format: 'jwk' });
 }
 
+/** One DER element: tag, definite length, content. */
+function der(tag: number, content: Buffer): Buffer {
+  const n = content.length;
+  const length =
+    n < 0x80
+      ? Buffer.from([n])
+      : Buffer.from([0x80 | (n > 0xff ? 2 : 1), ...(n > 0xff ? [n >> 8] : []), n & 0xff]);
+  if (n > 0xffff) throw new RangeError('DER element too long');
+  return Buffer.concat([Buffer.from([tag]), length, content]);
+}
+
+/** A DER INTEGER of an unsigned big-endian value. */
+function derInteger(value: Buffer): Buffer {
+  const v = strip(value);
+  return der(0x02, (v[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.alloc(1), v]) : v);
+}
+
+/** DSA has no JWK form: its SubjectPublicKeyInfo (RFC 3279 2.3.2), built from p, q, g, y. */
+function dsaKey(p: Buffer, q: Buffer, g: Buffer, y: Buffer): KeyObject {
+  const algorithm = der(
+    0x30,
+    Buffer.concat([
+      der(0x06, Buffer.from('2a8648ce380401', 'hex')),
+      der(0x30, Buffer.concat([derInteger(p), derInteger(q), derInteger(g)])),
+    ]),
+  );
+  const key = der(0x03, Buffer.concat([Buffer.alloc(1), derInteger(y)]));
+  return createPublicKey({
+    key: der(0x30, Buffer.concat([algorithm, key])),
+    format: 'der',
+    type: 'spki',
+  });
+}
+
 /** Imports key material (fields in stored order) of `algorithm`. */
 export function importKey(algorithm: number, material: Field[]): ImportedKey {
   try {
@@ -65,6 +99,15 @@ export function importKey(algorithm: number, material: Field[]): ImportedKey {
       if (!n || !e) return { bits, unsupported: 'RSA key without n or e' };
       if (algorithm === 2) return { bits, unsupported: 'RSA encrypt-only key' };
       return { bits, key: jwk({ kty: 'RSA', n: url(strip(n)), e: url(strip(e)) }) };
+    }
+    if (algorithm === 17) {
+      const [p, q, g, y] = material.map(bytesOf);
+      const bits = bitsOf(material[0]);
+      if (!p || !q || !g || !y) return { bits, unsupported: 'DSA key without p, q, g or y' };
+      return { bits, key: dsaKey(p, q, g, y) };
+    }
+    if (algorithm === 16 || algorithm === 20) {
+      return { bits: bitsOf(material[0]), unsupported: 'Elgamal is for encryption' };
     }
     if (algorithm === 27 || algorithm === 28) {
       const x = bytesOf(material[0]) as Buffer;
@@ -124,8 +167,9 @@ export class SignatureHash {
     if (!algorithm) throw new Error(`hash algorithm ${sig.hashAlgorithm} is not supported`);
     this.#algorithm = algorithm;
     this.#hash = createHash(algorithm.node);
-    // ECDSA in node:crypto hashes the message itself: a second hash beside ours.
-    this.#verify = sig.pkAlgorithm === 19 ? createVerify(algorithm.node) : undefined;
+    // DSA and ECDSA in node:crypto hash the message themselves: a second hash beside ours.
+    const hashing = sig.pkAlgorithm === 17 || sig.pkAlgorithm === 19;
+    this.#verify = hashing ? createVerify(algorithm.node) : undefined;
   }
 
   /** Feeds signed bytes (already canonical for text signatures). */
@@ -157,6 +201,7 @@ function verifyValues(
   key: KeyObject,
   digest: Buffer,
   info: string,
+  /** For DSA and ECDSA: node:crypto's own hash of the same bytes. */
   ecdsa?: Verify,
 ): boolean {
   const values = sig.values.map(bytesOf) as Buffer[];
@@ -187,6 +232,15 @@ function verifyValues(
             : (values[0] as Buffer);
         if (raw.length !== 2 * size) return false;
         return verify(null, digest, key, raw);
+      }
+      case 17: {
+        if (key.asymmetricKeyType !== 'dsa' || !ecdsa || values.length !== 2) return false;
+        // r and s are numbers below q: each as wide as q in the IEEE P1363 form.
+        const size = Math.ceil((key.asymmetricKeyDetails?.divisorLength ?? 0) / 8);
+        const r = pad(values[0] as Buffer, size);
+        const s = pad(values[1] as Buffer, size);
+        if (!r || !s || size === 0) return false;
+        return ecdsa.verify({ key, dsaEncoding: 'ieee-p1363' }, Buffer.concat([r, s]));
       }
       case 19: {
         if (key.asymmetricKeyType !== 'ec' || !ecdsa || values.length !== 2) return false;
