@@ -11,7 +11,7 @@ import { BpfilterSockopt } from '../sockopt/index.js';
 import { type ClassifyArgs, hookFromArgs, packetFromArgs } from './classify-args.js';
 import { formatClassification } from './format-classify.js';
 import { formatList, toJson } from './format-list.js';
-import { readStateFile, writeStateFile } from './state-file.js';
+import { readStateFile, writeStateFile } from '../sockopt/state-file.js';
 
 /** The table commands. */
 export const TABLE_COMMANDS = ['list', 'save', 'restore', 'classify'] as const;

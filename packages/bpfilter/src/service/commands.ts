@@ -2,6 +2,7 @@
  * The `serve` and `exec` subcommands of the `bpfilter` CLI. Each takes the arguments after
  * its name and resolves with the process exit code; the CLI only dispatches.
  */
+import { isUmdError } from '@umd/core';
 import { parseCommandLine, UsageError } from '@umd/core/cli';
 import { exec } from './exec.js';
 import { BPFILTER_SOCKET_ENV } from './protocol.js';
@@ -9,7 +10,9 @@ import { serve } from './server.js';
 
 /** Usage lines of the two subcommands. */
 export const SERVICE_USAGE = [
-  'bpfilter serve --socket PATH [--enforce]  run the service the preload library talks to',
+  'bpfilter serve --socket PATH [--state FILE] [--enforce] [--verbose]',
+  '                                      run the service the preload library talks to;',
+  '                                      --state keeps its tables in FILE across restarts',
   'bpfilter exec [--socket PATH | --enforce] -- CMD',
   '                                      run CMD (e.g. iptables-legacy) against bpfilter',
   "  --enforce: also install the tables into this network namespace's kernel (nftables)",
@@ -18,31 +21,71 @@ export const SERVICE_USAGE = [
 /** The options of `bpfilter serve`. */
 const SERVE_OPTIONS = {
   socket: { type: 'string' },
+  state: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   enforce: { type: 'boolean' },
 } as const;
 
 /**
- * `bpfilter serve --socket PATH [--verbose] [--enforce]`: runs until SIGINT/SIGTERM.
- * Throws a `UsageError` for bad arguments.
+ * `bpfilter serve --socket PATH [--state FILE] [--enforce] [--verbose]`: runs until
+ * SIGINT/SIGTERM, then closes (socket removed, state written) and resolves 0; 1 if the
+ * service cannot start (a damaged state file, nft missing or refusing with --enforce) or the
+ * last state write failed. Throws a `UsageError` for bad arguments.
  */
 export async function runServeCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandLine(argv, SERVE_OPTIONS, { allowPositionals: false });
   const socketPath = values.socket;
   if (!socketPath) throw new UsageError('serve: --socket PATH is required');
-  const log = values.verbose
-    ? (line: string) => process.stderr.write(`bpfilter serve: ${line}\n`)
-    : undefined;
-  const service = await serve({ socketPath, log, enforce: values.enforce === true });
-  process.stderr.write(
-    `bpfilter serve: listening on ${service.socketPath} (${BPFILTER_SOCKET_ENV}=${service.socketPath}); Ctrl-C stops\n`,
-  );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const stateFile = values.state;
+  if (stateFile === '') throw new UsageError('serve: --state needs a FILE');
+  const log = (line: string) => process.stderr.write(`bpfilter serve: ${line}\n`);
+  // Listen before anything can start a handler: the manager's exit hook re-raises a signal
+  // nobody else listens to, which would kill us with 143/130 instead of a clean stop.
+  let stop: (signal: NodeJS.Signals) => void = () => {};
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    stop = resolve;
   });
-  await service.close();
-  return 0;
+  const onSignal = (signal: NodeJS.Signals) => stop(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let service;
+    try {
+      service = await serve({
+        socketPath,
+        stateFile,
+        enforce: values.enforce === true,
+        log: values.verbose ? log : undefined,
+      });
+    } catch (error) {
+      return fail(error);
+    }
+    log(
+      `listening on ${service.socketPath} (${BPFILTER_SOCKET_ENV}=${service.socketPath})${stateFile ? `, state in ${stateFile}` : ''}${values.enforce ? ', enforcing' : ''}; Ctrl-C stops`,
+    );
+    const signal = await stopped;
+    try {
+      await service.close();
+    } catch (error) {
+      return fail(error);
+    }
+    log(`stopped on ${signal}`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A failure to run the service: the message on stderr, status 1. */
+function fail(error: unknown): number {
+  const message = isUmdError(error)
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  process.stderr.write(`bpfilter serve: ${message}\n`);
+  return 1;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { MboxRequest } from '../abi/mbox.js';
 import { BpfilterSockopt, type BpfilterSockoptOptions } from '../sockopt/index.js';
 import type { BackendReply, ServiceBackend } from './backend.js';
 import { errnoOf } from './errno.js';
+import { StatePersister } from './state-persister.js';
 
 /** Options of {@link createDefaultBackend}. */
 export interface DefaultBackendOptions {
@@ -16,6 +17,14 @@ export interface DefaultBackendOptions {
   sockoptOptions?: BpfilterSockoptOptions;
   /** Receives the handler's stderr lines and restore events. */
   log?: (line: string) => void;
+  /**
+   * Keep the tables in this file (see {@link StatePersister}): written before the reply of
+   * every table change that succeeded, counter updates of classifications within
+   * `counterFlushMs`, and everything at `close()`.
+   */
+  stateFile?: string;
+  /** Longest delay before classification counters reach `stateFile` (default 1000 ms). */
+  counterFlushMs?: number;
 }
 
 /** A backend over a {@link BpfilterSockopt}: the one the service uses unless told otherwise. */
@@ -47,11 +56,30 @@ export function createDefaultBackend(options: DefaultBackendOptions = {}): Socko
       log(`handler ${event.pid}: restored ${event.tables.join(', ')}`),
     );
   }
+  const persister =
+    options.stateFile === undefined
+      ? undefined
+      : new StatePersister(options.stateFile, sockopt, {
+          counterFlushMs: options.counterFlushMs,
+          log,
+        });
   return {
     sockopt,
-    request: (request, { signal }) => dispatch(sockopt, request, signal),
+    request: async (request, { signal }) => {
+      const reply = await dispatch(sockopt, request, signal);
+      // A table change is on disk before its caller hears of it; counters soon after.
+      if (persister && reply.status >= 0) {
+        if (sockopt.changeCount !== persister.savedChangeCount) await persister.saveNow();
+        else if (request.cmd === UMD_CMD_CLASSIFY && !request.isSet) persister.saveSoon();
+      }
+      return reply;
+    },
     close: async () => {
-      if (owned) await sockopt.stop();
+      try {
+        await persister?.close();
+      } finally {
+        if (owned) await sockopt.stop();
+      }
     },
   };
 }

@@ -9,6 +9,7 @@ import { isMainThread } from 'node:worker_threads';
 import { UmdError, UmdErrorCode } from '@umd/core';
 import type { EnforceOptions } from '../enforce/enforcer.js';
 import { SerialLock } from '../sockopt/serial-lock.js';
+import { readStateFile } from '../sockopt/state-file.js';
 import type { ServiceBackend } from './backend.js';
 import { serveConnection } from './connection.js';
 import { createDefaultBackend } from './default-backend.js';
@@ -25,10 +26,19 @@ export interface ServeOptions {
   /**
    * Enforcement mode for the default backend: tables are also installed into this network
    * namespace's kernel through nftables (see `BpfilterSockoptOptions.enforce`). The service
-   * starts enforcing before it listens, so a missing or refusing nft fails the start.
-   * Ignored when `backend` is given.
+   * starts enforcing before it listens (the tables of `stateFile` included), so a missing or
+   * refusing nft fails the start. Ignored when `backend` is given.
    */
   enforce?: boolean | EnforceOptions;
+  /**
+   * Keep the tables in this file (JSON, mode 0600) with the default backend: loaded before
+   * listening (a file that is not a bpfilter state is an error, never an empty firewall; a
+   * missing file starts empty and is created at the first change), written atomically
+   * before the reply of every change that succeeded, and at close.
+   */
+  stateFile?: string;
+  /** With `stateFile`: longest delay before classification counters are written (default 1000 ms). */
+  counterFlushMs?: number;
   /** Where service events go (one line each). Default: nowhere. */
   log?: (line: string) => void;
   /** Aborting it closes the service, as {@link BpfilterService.close} does. */
@@ -58,8 +68,18 @@ export async function serve(options: ServeOptions): Promise<BpfilterService> {
     throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serve() needs a socketPath');
   }
   options.signal?.throwIfAborted();
-  await clearStaleSocket(socketPath);
-  const backend = options.backend ?? (await enforcingBackend(options.enforce, log));
+  if (options.backend !== undefined && options.stateFile !== undefined)
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      'serve(): stateFile is for the default backend; a given backend keeps its own state',
+    );
+  const backend = options.backend ?? (await defaultBackend(options, log));
+  try {
+    await clearStaleSocket(socketPath);
+  } catch (error) {
+    await backend.close?.();
+    throw error;
+  }
   const lock = new SerialLock();
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -95,7 +115,8 @@ export async function serve(options: ServeOptions): Promise<BpfilterService> {
       } catch {
         // already gone
       }
-      await backend.close?.();
+      // After the requests already admitted: their changes are then in the flushed state.
+      await lock.run(async () => backend.close?.());
       log('closed');
     })());
   const onAbort = () => void close();
@@ -111,12 +132,41 @@ export async function serve(options: ServeOptions): Promise<BpfilterService> {
   };
 }
 
-/** The default backend, enforcing from the start when asked. */
-async function enforcingBackend(
-  enforce: boolean | EnforceOptions | undefined,
+/**
+ * The default backend: the tables of the state file loaded and checked by a handler, then
+ * enforced when asked, all before the service listens.
+ */
+async function defaultBackend(
+  options: ServeOptions,
   log: (line: string) => void,
 ): Promise<ServiceBackend> {
-  const backend = createDefaultBackend({ log, sockoptOptions: { enforce } });
+  const { stateFile, enforce } = options;
+  const state = stateFile === undefined ? undefined : await readStateFile(stateFile);
+  if (stateFile !== undefined)
+    log(
+      state
+        ? `state loaded from ${stateFile} (${state.tables?.length ?? 0} tables)`
+        : `no state file ${stateFile} yet: starting with no tables; it is written at the first change`,
+    );
+  const backend = createDefaultBackend({
+    log,
+    stateFile,
+    counterFlushMs: options.counterFlushMs,
+    sockoptOptions: { enforce, ...(state ? { state } : {}) },
+  });
+  if (state && state.tables.length > 0) {
+    // Start the handler now: a table it refuses is an error at start, not at the first client.
+    try {
+      await backend.sockopt.tableNames();
+    } catch (cause) {
+      await backend.sockopt.stop();
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
+        `state file ${stateFile}: bpfilter cannot load its tables: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
   if (!enforce) return backend;
   try {
     await backend.sockopt.startEnforcement();

@@ -113,6 +113,7 @@ export class BpfilterSockopt extends EventEmitter {
   readonly #tablesInUse: string[] = [];
   #generation = 0;
   readonly #enforcement: SockoptEnforcement | undefined;
+  #changes = 0;
 
   constructor(options: BpfilterSockoptOptions = {}) {
     super();
@@ -257,6 +258,15 @@ export class BpfilterSockopt extends EventEmitter {
     );
   }
 
+  /**
+   * Grows by one with every change to what {@link exportState} returns other than counters
+   * of a classification: a table replaced or its counters added, a table coming into use.
+   * A persister compares it to know when the state must be written before answering.
+   */
+  get changeCount(): number {
+    return this.#changes;
+  }
+
   /** Stops the handler (the kept tables stay; the next call starts a handler and restores them). */
   async stop(options?: { graceMs?: number }): Promise<void> {
     await this.manager.stop(options);
@@ -288,6 +298,7 @@ export class BpfilterSockopt extends EventEmitter {
     }
     this.#snapshots.set(table, snapshot);
     this.#noteInUse(table);
+    this.#changes++;
   }
 
   /** Enforcement mode: start enforcing, keep what a failed replace must go back to. */
@@ -329,7 +340,9 @@ export class BpfilterSockopt extends EventEmitter {
   }
 
   #noteInUse(table: string): void {
-    if (!this.#tablesInUse.includes(table)) this.#tablesInUse.push(table);
+    if (this.#tablesInUse.includes(table)) return;
+    this.#tablesInUse.push(table);
+    this.#changes++;
   }
 
   /** Health check (as bpfilter's post-start), then the kept tables, oldest table first. */

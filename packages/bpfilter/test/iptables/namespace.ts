@@ -188,16 +188,27 @@ export interface ServiceProcess {
   readonly log: string;
   /** Pids of the service's children (the bpfilter handler, once started). */
   childPids(): number[];
-  stop(): Promise<void>;
+  /** SIGTERM (or `signal`), wait for the exit; resolves how it ended. Removes its directory. */
+  stop(signal?: NodeJS.Signals): Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    /** Whether the socket file was still there after the exit. */
+    socketLeft: boolean;
+  }>;
 }
 
-/** Starts `node dist/cli.js serve --socket <tmp>` (or another CLI's) and waits until it listens. */
-export async function startService(options: { cli?: string } = {}): Promise<ServiceProcess> {
+/**
+ * Starts `node dist/cli.js serve --socket <tmp> --verbose [...args]` (or another CLI's) and
+ * waits until it listens.
+ */
+export async function startService(
+  options: { cli?: string; args?: string[] } = {},
+): Promise<ServiceProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bpfilter-svc-'));
   const socketPath = join(dir, 'bpfilter.sock');
   const child = spawn(
     process.execPath,
-    [options.cli ?? CLI, 'serve', '--socket', socketPath, '--verbose'],
+    [options.cli ?? CLI, 'serve', '--socket', socketPath, '--verbose', ...(options.args ?? [])],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -240,13 +251,15 @@ export async function startService(options: { cli?: string } = {}): Promise<Serv
         }
       });
     },
-    stop: async () => {
+    stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
+        child.kill(signal);
         await exited;
       }
+      const socketLeft = existsSync(socketPath);
       rmSync(dir, { recursive: true, force: true });
+      return { code: child.exitCode, signal: child.signalCode, socketLeft };
     },
   };
 }
