@@ -147,7 +147,7 @@ describe('Bpfilter API', () => {
     const api = bpfilter();
     const table: Table = structuredClone(TABLE);
     table.chains[0]!.rules.unshift({
-      matches: [{ kind: 'raw', name: 'comment', revision: 0, data: new Uint8Array(256) }],
+      matches: [{ kind: 'raw', name: 'cpu', revision: 0, data: new Uint8Array(8) }],
       target: { kind: 'verdict', verdict: 'ACCEPT' },
     });
     await api.replaceTable('filter', table);
@@ -155,7 +155,7 @@ describe('Bpfilter API', () => {
     expect(result).toMatchObject({
       verdict: 'CANNOT_EVALUATE',
       rule: { chain: 'INPUT', rule: 1 },
-      cannotEvaluate: { kind: 'match', name: 'comment' },
+      cannotEvaluate: { kind: 'match', name: 'cpu' },
     });
   });
 

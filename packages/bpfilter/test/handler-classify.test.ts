@@ -273,7 +273,7 @@ describe('classification engine', () => {
           },
           {
             protocol: 17,
-            matches: [{ kind: 'raw', name: 'comment', revision: 0, data: new Uint8Array(256) }],
+            matches: [{ kind: 'raw', name: 'cpu', revision: 0, data: new Uint8Array(8) }],
             target: ACCEPT,
           },
           {
@@ -442,7 +442,7 @@ describe('classification engine', () => {
     expect(result).toMatchObject({
       verdict: 'CANNOT_EVALUATE',
       rule: { chain: 'INPUT', rule: 8 },
-      cannotEvaluate: { kind: 'match', name: 'comment' },
+      cannotEvaluate: { kind: 'match', name: 'cpu' },
       counters: [],
     });
     expect(read(core, 'filter')).toEqual(before);

@@ -9,3 +9,4 @@ export * from './entry.js';
 export * from './xt-object.js';
 export * from './extensions.js';
 export * from './mbox.js';
+export * from './classify-batch.js';

@@ -4,6 +4,13 @@ export {
   type ReplaceOptions,
   type ReplaceResult,
 } from './bpfilter.js';
+export {
+  type BatchOptions,
+  type BatchResult,
+  decodeBatchReply,
+  encodeBatch,
+} from './batch-codec.js';
+export type { BatchVerdict } from '../abi/classify-batch.js';
 export type {
   ClassifyResult,
   LogEvent,

@@ -31,6 +31,8 @@ export interface BpfilterTransport {
   ): Promise<TransportReply>;
   /** The CLASSIFY command; `body` is the JSON request `{ table, hook, packet }`. */
   classify(table: string, body: Uint8Array, options?: RequestOptions): Promise<TransportReply>;
+  /** The CLASSIFY_BATCH command; `body` is its binary request (`abi/classify-batch.ts`). */
+  classifyBatch(table: string, body: Uint8Array, options?: RequestOptions): Promise<TransportReply>;
   /** The tables in use, newest first. */
   tableNames(options?: RequestOptions): Promise<string[]>;
   /** Releases the transport (stops an in-process handler, closes a connection). */
@@ -46,6 +48,10 @@ export function sockoptTransport(sockopt: BpfilterSockopt): BpfilterTransport {
       const reply = await sockopt.classify(table, body, options);
       return { status: reply.status, data: reply.body };
     },
+    classifyBatch: async (table, body, options) => {
+      const reply = await sockopt.classifyBatch(table, body, options);
+      return { status: reply.status, data: reply.body };
+    },
     tableNames: (options) => sockopt.tableNames(options),
     close: () => sockopt.stop(),
   };
@@ -57,6 +63,7 @@ export function serviceTransport(client: ServiceClient): BpfilterTransport {
     getsockopt: (optname, optval, options) => client.getsockopt(optname, optval, options),
     setsockopt: (optname, optval, options) => client.setsockopt(optname, optval, options),
     classify: (_table, body, options) => client.classify(body, options),
+    classifyBatch: (_table, body, options) => client.classifyBatch(body, options),
     tableNames: (options) => client.tableNames(options),
     close: async () => client.close(),
   };

@@ -1,4 +1,5 @@
 /** `bpfilter classify` output: the verdict, what decided it, LOG events and counters. */
+import type { BatchResult } from '../api/batch-codec.js';
 import type { ClassifyResult, RulePosition } from '../api/classify-types.js';
 
 function where(position: RulePosition): string {
@@ -26,4 +27,13 @@ export function formatClassification(table: string, result: ClassifyResult): str
   for (const counter of result.counters)
     lines.push(`counter: ${where(counter)} now ${counter.packets} packets, ${counter.bytes} bytes`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `classify --batch` output: one line per packet, `N VERDICT chain rule|policy`. */
+export function formatBatch(results: readonly BatchResult[]): string {
+  return results
+    .map(
+      (r, n) => `${n + 1} ${r.verdict}${r.rejectWith ? ` ${r.rejectWith}` : ''} ${where(r.rule)}\n`,
+    )
+    .join('');
 }

@@ -8,8 +8,9 @@ import { Bpfilter } from '../api/bpfilter.js';
 import { sockoptTransport } from '../api/transport.js';
 import { BPFILTER_SOCKET_ENV } from '../service/protocol.js';
 import { BpfilterSockopt } from '../sockopt/index.js';
+import type { PacketDescription } from '../api/classify-types.js';
 import { type ClassifyArgs, hookFromArgs, packetFromArgs } from './classify-args.js';
-import { formatClassification } from './format-classify.js';
+import { formatBatch, formatClassification } from './format-classify.js';
 import { formatList, toJson } from './format-list.js';
 import { readStateFile, writeStateFile } from '../sockopt/state-file.js';
 
@@ -54,6 +55,7 @@ const OPTIONS = {
     'icmp-type': { type: 'string' },
     fragment: { type: 'boolean', short: 'f' },
     length: { type: 'string' },
+    batch: { type: 'string' },
   },
 } as const;
 
@@ -79,7 +81,11 @@ export async function runTableCommand(
     throw new UsageError('--socket and --state exclude each other: a service keeps its own tables');
 
   const input =
-    command === 'restore' ? await readInput(values.file as string | undefined, io) : undefined;
+    command === 'restore'
+      ? await readInput(values.file as string | undefined, io)
+      : command === 'classify' && values.batch !== undefined
+        ? await readInput(values.batch === '-' ? undefined : (values.batch as string), io)
+        : undefined;
   let bpfilter: Bpfilter;
   let sockopt: BpfilterSockopt | undefined;
   if (socket !== undefined) {
@@ -126,6 +132,12 @@ async function execute(
     }
     case 'classify': {
       const hook = hookFromArgs(values as ClassifyArgs);
+      if (values.batch !== undefined) {
+        const results = await bpfilter.classifyBatch(table, hook, packetsFromLines(input ?? ''));
+        io.stdout(values.json ? `${JSON.stringify(results)}
+` : formatBatch(results));
+        return;
+      }
       const packet = packetFromArgs(values as ClassifyArgs);
       const result = await bpfilter.classify(table, hook, packet);
       io.stdout(
@@ -134,6 +146,23 @@ async function execute(
       return;
     }
   }
+}
+
+/** `--batch` input: one JSON packet description per line (blank lines skipped). */
+function packetsFromLines(text: string): PacketDescription[] {
+  const packets: PacketDescription[] = [];
+  text.split('\n').forEach((line, n) => {
+    if (line.trim() === '') return;
+    try {
+      packets.push(JSON.parse(line) as PacketDescription);
+    } catch (cause) {
+      throw new UsageError(
+        `classify --batch: line ${n + 1} is not JSON: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  });
+  return packets;
 }
 
 async function readInput(file: string | undefined, io: CommandIo): Promise<string> {

@@ -12,6 +12,9 @@ Tables (filter, mangle, raw) as bpfilter keeps them:
                     [--tcp-flags SYN,ACK] [--icmp-type TYPE[/CODE]|NAME] [--fragment]
                     [--length BYTES] [--json]
                                                   the verdict, the deciding rule, LOG events, counters
+  bpfilter classify --hook INPUT [--table filter] --batch FILE|- [--json]
+                                                  many packets in one request: one JSON packet
+                                                  description per line; one verdict line each
 
 Where the tables live:
   --socket PATH (or BPFILTER_SOCKET)  use a running 'bpfilter serve' (shared with iptables via 'bpfilter exec')

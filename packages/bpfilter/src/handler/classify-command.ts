@@ -7,9 +7,14 @@
  * nothing.
  */
 import { Errno, type RejectWith } from '../abi/index.js';
-import { decodeTable, type Table } from '../model/index.js';
-import { classify, parsePacket, type LogEvent, type RulePosition } from './classify/index.js';
-import type { LiveTable, TableStore } from './table-store.js';
+import {
+  classifyCompiled,
+  parsePacket,
+  type LogEvent,
+  type RulePosition,
+} from './classify/index.js';
+import { compiledTableOf } from './compiled-tables.js';
+import type { TableStore } from './table-store.js';
 
 /** A counter after the update. */
 export interface UpdatedCounter extends RulePosition {
@@ -32,16 +37,6 @@ export interface ClassifyReply {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
-const models = new WeakMap<LiveTable, { generation: number; table: Table }>();
-
-/** The model of a live table, decoded once per replace. */
-function modelOf(live: LiveTable): Table {
-  const cached = models.get(live);
-  if (cached && cached.generation === live.generation) return cached.table;
-  const table = decodeTable(live.name, live.table, live.table.entries);
-  models.set(live, { generation: live.generation, table });
-  return table;
-}
 
 /** Answer a CLASSIFY request. */
 export function classifyCommand(
@@ -66,7 +61,7 @@ export function classifyCommand(
   let packet;
   try {
     packet = parsePacket(request.packet);
-    result = classify(modelOf(live), request.hook, packet);
+    result = classifyCompiled(compiledTableOf(live), request.hook, packet);
   } catch (error) {
     if (error instanceof RangeError)
       return { status: -Errno.EINVAL, message: `CLASSIFY: ${error.message}` };

@@ -14,11 +14,13 @@ import {
   IPT_SO_SET_ADD_COUNTERS,
   IPT_SO_SET_REPLACE,
   UMD_CMD_CLASSIFY,
+  UMD_CMD_CLASSIFY_BATCH,
   UMD_CMD_TABLE_NAMES,
   decodeMboxRequest,
   encodeMboxReply,
   type MboxRequest,
 } from '../abi/index.js';
+import { classifyBatchCommand } from './classify-batch-command.js';
 import { classifyCommand } from './classify-command.js';
 import { SO_IP_SET, ipsetSockopt } from './ipset-sockopt.js';
 import { callerBuffer, getEntries, getInfo, getRevision } from './sockopt-get.js';
@@ -96,6 +98,8 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
         return ipsetSockopt(callerBuffer(request.data, request.len));
       case UMD_CMD_CLASSIFY:
         return classifyCommand(store, request.data.subarray(0, request.len));
+      case UMD_CMD_CLASSIFY_BATCH:
+        return classifyBatchCommand(store, request.data.subarray(0, request.len));
       default:
         return { status: -Errno.EINVAL, message: `get: unknown option ${request.cmd}` };
     }

@@ -6,6 +6,7 @@
  */
 import { createConnection } from 'node:net';
 import { FramedChannel, type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
 import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
 
@@ -25,6 +26,8 @@ export interface ServiceClient {
   setsockopt(optname: number, optval: Uint8Array, options?: RequestOptions): Promise<ServiceReply>;
   /** The handler's CLASSIFY command; `body` is its JSON request `{ table, hook, packet }`. */
   classify(body: Uint8Array, options?: RequestOptions): Promise<ServiceReply>;
+  /** The handler's CLASSIFY_BATCH command; `body` is its binary request. */
+  classifyBatch(body: Uint8Array, options?: RequestOptions): Promise<ServiceReply>;
   /** The tables in use, newest first (what the preload shows as `/proc/net/ip_tables_names`). */
   tableNames(options?: RequestOptions): Promise<string[]>;
   /** Closes the connection. Idempotent. */
@@ -79,6 +82,7 @@ export async function connectService(
     getsockopt: (optname, optval, o) => call({ isSet: false, cmd: optname, data: optval }, o),
     setsockopt: (optname, optval, o) => call({ isSet: true, cmd: optname, data: optval }, o),
     classify: (body, o) => call({ isSet: false, cmd: UMD_CMD_CLASSIFY, data: body }, o),
+    classifyBatch: (body, o) => call({ isSet: false, cmd: UMD_CMD_CLASSIFY_BATCH, data: body }, o),
     tableNames: async (o) => {
       const { status, data } = await call({ isSet: false, cmd: UMD_CMD_TABLE_NAMES }, o);
       if (status < 0)

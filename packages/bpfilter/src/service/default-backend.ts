@@ -2,7 +2,9 @@
  * The service's default backend: the package's sockopt front end (one manager, one handler,
  * tables kept across handler restarts). Requests arrive as the preload encoded them.
  */
+import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
+import { readCString } from '../abi/bytes.js';
 import type { MboxRequest } from '../abi/mbox.js';
 import { BpfilterSockopt, type BpfilterSockoptOptions } from '../sockopt/index.js';
 import type { BackendReply, ServiceBackend } from './backend.js';
@@ -70,7 +72,11 @@ export function createDefaultBackend(options: DefaultBackendOptions = {}): Socko
       // A table change is on disk before its caller hears of it; counters soon after.
       if (persister && reply.status >= 0) {
         if (sockopt.changeCount !== persister.savedChangeCount) await persister.saveNow();
-        else if (request.cmd === UMD_CMD_CLASSIFY && !request.isSet) persister.saveSoon();
+        else if (
+          !request.isSet &&
+          (request.cmd === UMD_CMD_CLASSIFY || request.cmd === UMD_CMD_CLASSIFY_BATCH)
+        )
+          persister.saveSoon();
       }
       return reply;
     },
@@ -102,6 +108,11 @@ async function dispatch(
     const table = classifyTable(request.data);
     if (table === undefined) return { status: -errnoOf('EINVAL') };
     return sockopt.classify(table, request.data, call);
+  }
+  if (request.cmd === UMD_CMD_CLASSIFY_BATCH) {
+    // The table name sits at bytes 8..40 of the batch header; the handler checks the rest.
+    if (request.data.length < 40) return { status: -errnoOf('EINVAL') };
+    return sockopt.classifyBatch(readCString(request.data, 8, 32), request.data, call);
   }
   const result = await sockopt.getsockopt(request.cmd, callerBuffer(request), call);
   return { status: result.status, body: result.data };

@@ -18,6 +18,7 @@ import {
   UMD_CMD_CLASSIFY,
   UMD_CMD_TABLE_NAMES,
 } from '../abi/constants.js';
+import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import {
   decodeCounters,
   decodeGetinfo,
@@ -31,6 +32,7 @@ import {
 import type { EnforceOptions } from '../enforce/enforcer.js';
 import { type ReplaceTicket, SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { decodeTable } from '../model/decode.js';
+import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
 import { Errno } from './errno.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
 import { SerialLock } from './serial-lock.js';
@@ -39,8 +41,10 @@ import {
   exchange,
   getInfo,
   refreshCounters,
+  type CounterUpdate,
   restoreTable,
   type SendRequest,
+  setSnapshotCounters,
   type TableSnapshot,
 } from './table-snapshot.js';
 
@@ -193,21 +197,65 @@ export class BpfilterSockopt extends EventEmitter {
 
   /**
    * Sends the umd-specific CLASSIFY command for `table` (request body as the handler
-   * defines it) and keeps the table's updated counters before answering.
+   * defines it: JSON) and keeps the counters it updated before answering.
    */
   async classify(
     table: string,
     body: Uint8Array,
     options: SockoptCallOptions = {},
   ): Promise<{ status: number; body: Uint8Array }> {
+    return this.#classify(UMD_CMD_CLASSIFY, table, body, options, classifyReplyCounters);
+  }
+
+  /**
+   * Sends CLASSIFY_BATCH for `table` (the binary request of `abi/classify-batch.ts`: many
+   * packets in one request) and keeps the counters it updated before answering.
+   */
+  async classifyBatch(
+    table: string,
+    body: Uint8Array,
+    options: SockoptCallOptions = {},
+  ): Promise<{ status: number; body: Uint8Array }> {
+    return this.#classify(UMD_CMD_CLASSIFY_BATCH, table, body, options, batchReplyCounters);
+  }
+
+  /**
+   * A classification changes only counters, and the reply says which and to what: they go
+   * into the kept table in place (no read-back). The first classification of a table that
+   * was never changed reads it once, to keep it.
+   */
+  async #classify(
+    cmd: number,
+    table: string,
+    body: Uint8Array,
+    options: SockoptCallOptions,
+    countersOf: (reply: Uint8Array, snapshot: TableSnapshot) => CounterUpdate[],
+  ): Promise<{ status: number; body: Uint8Array }> {
     return this.#lock.run(async () => {
+      // A reply comes from a handler that holds the kept tables: the old one before its exit
+      // was noticed, or a new one after postStart restored them (requests wait for that).
       const reply = await exchange(this.#send(options), {
         isSet: false,
-        cmd: UMD_CMD_CLASSIFY,
+        cmd,
         data: body,
         ...header(options),
       });
-      if (reply.status === 0) await this.#keep(table, true);
+      if (reply.status !== 0) return { status: reply.status, body: reply.body.slice() };
+      const kept = this.#snapshots.get(table);
+      if (kept === undefined) await this.#keep(table, false);
+      else {
+        let updates: CounterUpdate[];
+        try {
+          updates = countersOf(reply.body, kept);
+        } catch (cause) {
+          throw new UmdError(
+            UmdErrorCode.PROTOCOL,
+            `bpfilter: classification reply for "${table}": ${(cause as Error).message}`,
+            { cause, handlerName: 'bpfilter' },
+          );
+        }
+        setSnapshotCounters(kept, updates);
+      }
       return { status: reply.status, body: reply.body.slice() };
     }, options.signal);
   }
@@ -287,15 +335,7 @@ export class BpfilterSockopt extends EventEmitter {
     const kept = this.#snapshots.get(table);
     const snapshot =
       countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
-    if (this.#generation !== generation) {
-      throw new UmdError(
-        UmdErrorCode.HANDLER_EXITED,
-        `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`,
-        {
-          handlerName: 'bpfilter',
-        },
-      );
-    }
+    this.#checkGeneration(generation, table);
     this.#snapshots.set(table, snapshot);
     this.#noteInUse(table);
     this.#changes++;
@@ -337,6 +377,16 @@ export class BpfilterSockopt extends EventEmitter {
       }
       throw error;
     }
+  }
+
+  /** Refuses to acknowledge a change if the handler that made it is gone (a new one took over). */
+  #checkGeneration(generation: number, table: string): void {
+    if (this.#generation === generation) return;
+    throw new UmdError(
+      UmdErrorCode.HANDLER_EXITED,
+      `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`,
+      { handlerName: 'bpfilter' },
+    );
   }
 
   #noteInUse(table: string): void {

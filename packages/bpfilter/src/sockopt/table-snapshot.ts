@@ -128,6 +128,53 @@ async function readEntries(send: SendRequest, info: IptGetinfo): Promise<Uint8Ar
   return body.slice();
 }
 
+/** Byte offset of each entry of an entry blob, in entry order. */
+export function entryOffsets(entries: Uint8Array): number[] {
+  const view = viewOf(entries);
+  const offsets: number[] = [];
+  for (let offset = 0; offset < entries.length; ) {
+    const next = view.getUint16(offset + IptEntryOffset.nextOffset, true);
+    if (next === 0 || offset + next > entries.length)
+      throw new RangeError(`entry at ${offset} has next_offset ${next}`);
+    offsets.push(offset);
+    offset += next;
+  }
+  return offsets;
+}
+
+const offsetsOf = new WeakMap<TableSnapshot, number[]>();
+
+/** A counter's new total, by entry index. */
+export interface CounterUpdate {
+  entry: number;
+  packets: bigint;
+  bytes: bigint;
+}
+
+/**
+ * Writes counters the handler reported (new totals) into the kept entries, in place: what
+ * a read-back would have fetched, without the round trip.
+ * @throws RangeError for an entry the snapshot does not have.
+ */
+export function setSnapshotCounters(
+  snapshot: TableSnapshot,
+  updates: Iterable<CounterUpdate>,
+): void {
+  let offsets = offsetsOf.get(snapshot);
+  if (!offsets) {
+    offsets = entryOffsets(snapshot.entries);
+    offsetsOf.set(snapshot, offsets);
+  }
+  const view = viewOf(snapshot.entries);
+  for (const { entry, packets, bytes } of updates) {
+    const offset = offsets[entry];
+    if (offset === undefined)
+      throw new RangeError(`no entry ${entry} in table "${snapshot.info.name}"`);
+    view.setBigUint64(offset + IptEntryOffset.pcnt, packets, true);
+    view.setBigUint64(offset + IptEntryOffset.bcnt, bytes, true);
+  }
+}
+
 /** The per-entry counters stored in an entry blob, in entry order. */
 export function entryCounters(entries: Uint8Array): XtCounters[] {
   const view = viewOf(entries);

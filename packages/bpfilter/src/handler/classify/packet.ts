@@ -35,6 +35,22 @@ export interface PacketInput {
   fragment?: boolean;
   /** Bytes, for the byte counters. Default: the IP header plus the transport header. */
   length?: number;
+  /** The packet's mark (`-m mark`, set by `-j MARK`), u32. Default 0. */
+  mark?: number;
+  /** Its connection's mark (`-m connmark`, `-j CONNMARK`), u32. Default 0. */
+  connmark?: number;
+  /**
+   * Its conntrack state (`-m state`, `-m conntrack --ctstate`): one of `NEW`, `ESTABLISHED`,
+   * `RELATED`, `INVALID`, `UNTRACKED`, optionally with `SNAT`/`DNAT` (the virtual states of
+   * `--ctstate`). Default: `UNTRACKED` (no conntrack entry).
+   */
+  ctState?: string | readonly string[];
+  /** Conntrack status bits (`--ctstatus`): `EXPECTED`, `SEEN_REPLY`, `ASSURED`, `CONFIRMED`. */
+  ctStatus?: readonly string[];
+  /** Addresses of this host (`-m addrtype --src-type/--dst-type LOCAL`); 127.0.0.0/8 always is. */
+  localAddresses?: readonly string[];
+  /** When the packet arrives, ms since the epoch (`-m limit`). Default: the handler's clock. */
+  time?: number;
 }
 
 /** A validated packet. */
@@ -48,10 +64,72 @@ export interface Packet {
   outInterface: string;
   tcpFlags: number;
   tcpOptions: number[];
+  /** Bit k set: option kind k (< 32) is in `tcpOptions`. */
+  tcpOptionBits: number;
   icmpType: number;
   icmpCode: number;
   fragment: boolean;
   length: number;
+  mark: number;
+  connmark: number;
+  /** xt_conntrack state bits ({@link CT_STATE_BITS}). */
+  ctState: number;
+  /** `IPS_*` bits ({@link CT_STATUS_BITS}). */
+  ctStatus: number;
+  /** This host's addresses, besides 127.0.0.0/8. */
+  local: ReadonlySet<number>;
+  /** ms since the epoch. */
+  time: number;
+}
+
+/** xt_conntrack / xt_state state bits by name. */
+export const CT_STATE_BITS: Readonly<Record<string, number>> = {
+  INVALID: 0x01,
+  ESTABLISHED: 0x02,
+  RELATED: 0x04,
+  NEW: 0x08,
+  UNTRACKED: 0x40,
+  SNAT: 0x80,
+  DNAT: 0x100,
+};
+
+/** Conntrack status bits (`IPS_*`) by the names `--ctstatus` uses. */
+export const CT_STATUS_BITS: Readonly<Record<string, number>> = {
+  EXPECTED: 0x01,
+  SEEN_REPLY: 0x02,
+  ASSURED: 0x04,
+  CONFIRMED: 0x08,
+};
+
+function bitsOf(
+  value: unknown,
+  names: Readonly<Record<string, number>>,
+  field: string,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list))
+    throw new RangeError(`packet.${field} must be a name or a list of names`);
+  let bits = 0;
+  for (const name of list) {
+    const bit = typeof name === 'string' ? names[name.toUpperCase()] : undefined;
+    if (bit === undefined)
+      throw new RangeError(
+        `packet.${field}: unknown ${JSON.stringify(name)} (${Object.keys(names).join(', ')})`,
+      );
+    bits |= bit;
+  }
+  return bits;
+}
+
+const NO_LOCAL: ReadonlySet<number> = new Set();
+
+function localAddresses(value: unknown): ReadonlySet<number> {
+  if (value === undefined) return NO_LOCAL;
+  if (!Array.isArray(value) || !value.every((a) => typeof a === 'string'))
+    throw new RangeError('packet.localAddresses must be a list of dotted-quad addresses');
+  return new Set(value.map((a: string) => parseIpv4(a)));
 }
 
 const PROTOCOLS: Record<string, number> = {
@@ -71,6 +149,13 @@ function iface(value: unknown, name: string): string {
   if (value === undefined) return '';
   if (typeof value !== 'string' || value.length > 15)
     throw new RangeError(`packet.${name} must be an interface name of at most 15 characters`);
+  return value;
+}
+
+function time(value: unknown): number {
+  if (value === undefined) return Date.now();
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new RangeError('packet.time must be a number of ms since the epoch');
   return value;
 }
 
@@ -120,9 +205,19 @@ export function parsePacket(input: unknown): Packet {
     outInterface: iface(p.outInterface, 'outInterface'),
     tcpFlags,
     tcpOptions: tcpOptions as number[],
+    tcpOptionBits: (tcpOptions as number[]).reduce(
+      (bits, o) => (o < 32 ? bits | (2 ** o) : bits),
+      0,
+    ),
     icmpType: integer(p.icmpType, 'icmpType', 255, 0),
     icmpCode: integer(p.icmpCode, 'icmpCode', 255, 0),
     fragment: p.fragment === true,
     length: integer(p.length, 'length', 65535, 20 + transportHeader),
+    mark: integer(p.mark, 'mark', 0xffff_ffff, 0),
+    connmark: integer(p.connmark, 'connmark', 0xffff_ffff, 0),
+    ctState: bitsOf(p.ctState, CT_STATE_BITS, 'ctState', CT_STATE_BITS.UNTRACKED!),
+    ctStatus: bitsOf(p.ctStatus, CT_STATUS_BITS, 'ctStatus', 0),
+    local: localAddresses(p.localAddresses),
+    time: time(p.time),
   };
 }

@@ -1,0 +1,248 @@
+/**
+ * A table compiled for classification, once per SET_REPLACE: chains by index, each rule's IP
+ * part as numbers, its matches as closures, its target as an action code, and per chain a
+ * lookup (see `rule-index.ts`) that skips the rules a packet cannot match.
+ */
+import { interfaceMaskFor, type RejectWith } from '../../abi/index.js';
+import { entryLayout, parseCidr, type Rule, type Table } from '../../model/index.js';
+import { compileTarget } from './extension-targets.js';
+import { type CompiledMatch, compileMatch } from './matches.js';
+import type { Packet } from './packet.js';
+import { buildLookup, type Lookup } from './rule-index.js';
+
+/** What a rule does when it matches. */
+export const Action = {
+  DROP: 0,
+  ACCEPT: 1,
+  QUEUE: 2,
+  REJECT: 3,
+  RETURN: 5,
+  JUMP: 6,
+  GOTO: 7,
+  /** LOG, a rule without a target, or a target that changes the packet and continues. */
+  CONTINUE: 8,
+  /** A target bpfilter keeps but does not evaluate. */
+  UNKNOWN: 10,
+} as const;
+
+/** One rule, ready to test. */
+export interface CompiledRule {
+  /** 1-based position in its chain. */
+  readonly rule: number;
+  /** Entry index in the table (counters are per entry). */
+  readonly entry: number;
+  /** Source/destination test: `(address & mask) === addr`, xor the inversion. */
+  readonly srcMask: number;
+  readonly srcAddr: number;
+  readonly srcInv: boolean;
+  readonly dstMask: number;
+  readonly dstAddr: number;
+  readonly dstInv: boolean;
+  /** 0: any protocol. */
+  readonly proto: number;
+  readonly protoInv: boolean;
+  /** 0: any; 1: only non-first fragments (`-f`); 2: only first fragments and whole packets (`! -f`). */
+  readonly frag: number;
+  readonly inIf: ((name: string) => boolean) | null;
+  readonly outIf: ((name: string) => boolean) | null;
+  readonly matches: readonly CompiledMatch[];
+  readonly action: number;
+  /** JUMP/GOTO: index of the target chain. */
+  readonly jump: number;
+  readonly rejectWith: RejectWith | undefined;
+  /** LOG: what to report. */
+  readonly log: { prefix: string; level: number; flags: number } | undefined;
+  /** CONTINUE targets that change the packet (MARK, CONNMARK). */
+  readonly effect: ((packet: Packet) => void) | undefined;
+  /** The target's name (for CANNOT_EVALUATE). */
+  readonly targetName: string;
+  /** Destination/source ports the rule requires (a tcp/udp/multiport match), for the lookup. */
+  readonly dports: readonly number[] | null;
+  readonly sports: readonly number[] | null;
+}
+
+/** One chain. */
+export interface CompiledChain {
+  readonly name: string;
+  readonly index: number;
+  /** Built-in chains: Action.ACCEPT or Action.DROP; user chains: -1. */
+  readonly policy: number;
+  /** Entry index of the chain's last entry (policy or implicit RETURN). */
+  readonly end: number;
+  readonly rules: readonly CompiledRule[];
+  /** Candidate rule indices (sorted) for a packet, or null: every rule is a candidate. */
+  readonly lookup: Lookup | null;
+}
+
+/** A compiled table. */
+export interface CompiledTable {
+  readonly name: string;
+  readonly chains: readonly CompiledChain[];
+  readonly byName: ReadonlyMap<string, CompiledChain>;
+  /** Entries in the table (rules, chain heads and ends, the final ERROR entry). */
+  readonly entryCount: number;
+}
+
+/** Options of {@link compileTable}. */
+export interface CompileOptions {
+  /** Build per-chain lookups (default true); false walks every rule (the reference for tests). */
+  index?: boolean;
+}
+
+/** Ports of a range, when it is narrow enough to index port by port. */
+const MAX_INDEXED_RANGE = 64;
+
+/** Compiles `table`. Throws RangeError for a jump to a chain the table does not have. */
+export function compileTable(table: Table, options: CompileOptions = {}): CompiledTable {
+  const layout = entryLayout(table);
+  const chainIndex = new Map(table.chains.map((c, i) => [c.name, i]));
+  const chains = table.chains.map((chain, index): CompiledChain => {
+    const entries = layout.get(chain.name) ?? { rules: [], end: -1 };
+    const rules = chain.rules.map((rule, i) =>
+      compileRule(rule, i + 1, entries.rules[i] ?? -1, chainIndex),
+    );
+    return {
+      name: chain.name,
+      index,
+      policy: chain.policy === undefined ? -1 : Action[chain.policy],
+      end: entries.end,
+      rules,
+      lookup: options.index === false ? null : buildLookup(rules),
+    };
+  });
+  return {
+    name: table.name,
+    chains,
+    byName: new Map(chains.map((c) => [c.name, c])),
+    // The last chain's end is followed by the table's closing ERROR entry.
+    entryCount: Math.max(0, ...chains.map((c) => c.end)) + 2,
+  };
+}
+
+function compileRule(
+  rule: Rule,
+  position: number,
+  entry: number,
+  chainIndex: ReadonlyMap<string, number>,
+): CompiledRule {
+  const invert = rule.invert ?? {};
+  const src = rule.source !== undefined ? parseCidr(rule.source) : { address: 0, mask: 0 };
+  const dst =
+    rule.destination !== undefined ? parseCidr(rule.destination) : { address: 0, mask: 0 };
+  const matches = (rule.matches ?? []).map(compileMatch);
+  const target = rule.target;
+  let action: number;
+  let jump = -1;
+  // Every rule gets every field, in one order: one hidden class for the walk's property loads.
+  let extra: Pick<CompiledRule, 'rejectWith' | 'log' | 'effect'> = {
+    rejectWith: undefined,
+    log: undefined,
+    effect: undefined,
+  };
+  let targetName = '';
+  switch (target.kind) {
+    case 'verdict':
+      action = Action[target.verdict];
+      break;
+    case 'jump':
+    case 'goto': {
+      const index = chainIndex.get(target.chain);
+      if (index === undefined) throw new RangeError(`jump to unknown chain "${target.chain}"`);
+      action = target.kind === 'jump' ? Action.JUMP : Action.GOTO;
+      jump = index;
+      break;
+    }
+    case 'reject':
+      action = Action.REJECT;
+      extra = { ...extra, rejectWith: target.with };
+      break;
+    case 'log':
+      action = Action.CONTINUE;
+      extra = {
+        ...extra,
+        log: { prefix: target.prefix, level: target.level, flags: target.flags },
+      };
+      break;
+    case 'none':
+      action = Action.CONTINUE;
+      break;
+    case 'raw': {
+      targetName = target.name;
+      const compiled = compileTarget(target.name, target.revision, target.data);
+      if (compiled === undefined) action = Action.UNKNOWN;
+      else if (compiled.kind === 'verdict') action = Action[compiled.verdict];
+      else {
+        action = Action.CONTINUE;
+        extra = { ...extra, effect: compiled.effect };
+      }
+      break;
+    }
+  }
+  const ports = portsOf(rule);
+  return {
+    rule: position,
+    entry,
+    srcMask: src.mask | 0,
+    srcAddr: (src.address & src.mask) | 0,
+    srcInv: invert.source === true,
+    dstMask: dst.mask | 0,
+    dstAddr: (dst.address & dst.mask) | 0,
+    dstInv: invert.destination === true,
+    proto: rule.protocol ?? 0,
+    protoInv: invert.protocol === true,
+    frag: rule.fragment ? (invert.fragment ? 2 : 1) : 0,
+    inIf: interfaceTest(rule.inInterface, rule.inInterfaceMask, invert.inInterface === true),
+    outIf: interfaceTest(rule.outInterface, rule.outInterfaceMask, invert.outInterface === true),
+    matches,
+    action,
+    jump,
+    rejectWith: extra.rejectWith,
+    log: extra.log,
+    effect: extra.effect,
+    targetName,
+    dports: ports.dports,
+    sports: ports.sports,
+  };
+}
+
+/** The ports a rule's tcp/udp match requires (not inverted, narrow enough), for the lookup. */
+function portsOf(rule: Rule): { dports: number[] | null; sports: number[] | null } {
+  let dports: number[] | null = null;
+  let sports: number[] | null = null;
+  const expand = (range: [number, number] | undefined, inverted: boolean | undefined) =>
+    range !== undefined && !inverted && range[1] - range[0] < MAX_INDEXED_RANGE
+      ? Array.from({ length: range[1] - range[0] + 1 }, (_, k) => range[0] + k)
+      : null;
+  for (const match of rule.matches ?? []) {
+    if (match.kind !== 'tcp' && match.kind !== 'udp') continue;
+    dports ??= expand(match.destinationPorts, match.invert?.destinationPorts);
+    sports ??= expand(match.sourcePorts, match.invert?.sourcePorts);
+  }
+  return { dports, sports };
+}
+
+/** `ifname_compare` as a closure: does the packet's interface name match (xor inversion)? */
+function interfaceTest(
+  name: string | undefined,
+  explicitMask: Uint8Array | undefined,
+  inverted: boolean,
+): ((packetName: string) => boolean) | null {
+  if (name === undefined && explicitMask === undefined) return null;
+  const want = name ?? '';
+  const mask = explicitMask ?? interfaceMaskFor(want);
+  const covered = mask.findLastIndex((b) => b !== 0) + 1;
+  const full = mask.subarray(0, covered).every((b) => b === 0xff);
+  if (covered === 0) return () => !inverted;
+  const stem = want.endsWith('+') ? want.slice(0, -1) : want;
+  if (full && stem === want && covered === want.length + 1) return (n) => (n === want) !== inverted; // "eth0": the whole name and its NUL
+  if (full && covered === stem.length) return (n) => n.startsWith(stem) !== inverted; // "eth+"
+  return (packetName) => {
+    let differs = false;
+    for (let i = 0; i < 16; i++) {
+      const a = i < want.length ? want.charCodeAt(i) : 0;
+      const b = i < packetName.length ? packetName.charCodeAt(i) : 0;
+      if ((a ^ b) & (mask[i] ?? 0)) differs = true;
+    }
+    return differs === inverted;
+  };
+}
