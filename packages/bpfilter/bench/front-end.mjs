@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // What the bpfilter front end costs on top of the manager, in the same run, interleaved:
 // - GET_INFO: bare UmdManager.request vs BpfilterSockopt.getsockopt (routing, lock, header);
-// - CLASSIFY: bare request vs BpfilterSockopt.classify, which also re-reads the table's
-//   entries (one more round trip) so the counter update survives a handler restart.
+// - CLASSIFY: bare request vs BpfilterSockopt.classify, which also writes the counters the
+//   reply reports into its kept copy of the table (no read-back) so they survive a restart.
+// bench/classify.mjs measures throughput (batches, large tables).
 // Usage: node bench/front-end.mjs [rounds=5] [opsPerRound=2000]
 import { Bpfilter } from '@umd/bpfilter';
 

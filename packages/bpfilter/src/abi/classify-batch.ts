@@ -83,7 +83,7 @@ export const BatchRecord = {
   /** u32 packet mark, connection mark. */
   mark: 24,
   connmark: 28,
-  /** u16 conntrack state bits (xt_conntrack's: INVALID 1, ESTABLISHED 2, RELATED 4, NEW 8, UNTRACKED 64, SNAT 128, DNAT 256). */
+  /** u16 conntrack state bits (xt_state's: INVALID 1, ESTABLISHED 2, RELATED 4, NEW 8, UNTRACKED 64; and SNAT 128, DNAT 256). */
   ctState: 32,
   /** u32 conntrack status bits (`IPS_*`). */
   ctStatus: 36,

@@ -42,7 +42,7 @@ export interface PacketInput {
   /**
    * Its conntrack state (`-m state`, `-m conntrack --ctstate`): one of `NEW`, `ESTABLISHED`,
    * `RELATED`, `INVALID`, `UNTRACKED`, optionally with `SNAT`/`DNAT` (the virtual states of
-   * `--ctstate`). Default: `UNTRACKED` (no conntrack entry).
+   * `--ctstate`). Default: `NEW` (the first packet of a connection).
    */
   ctState?: string | readonly string[];
   /** Conntrack status bits (`--ctstatus`): `EXPECTED`, `SEEN_REPLY`, `ASSURED`, `CONFIRMED`. */
@@ -72,7 +72,7 @@ export interface Packet {
   length: number;
   mark: number;
   connmark: number;
-  /** xt_conntrack state bits ({@link CT_STATE_BITS}). */
+  /** State bits ({@link CT_STATE_BITS}). */
   ctState: number;
   /** `IPS_*` bits ({@link CT_STATUS_BITS}). */
   ctStatus: number;
@@ -82,7 +82,11 @@ export interface Packet {
   time: number;
 }
 
-/** xt_conntrack / xt_state state bits by name. */
+/**
+ * A packet's conntrack state bits by name: xt_state's (INVALID, ESTABLISHED, RELATED, NEW,
+ * UNTRACKED), and SNAT/DNAT, the virtual states of `--ctstate`. The conntrack match
+ * renumbers them as xt_conntrack does.
+ */
 export const CT_STATE_BITS: Readonly<Record<string, number>> = {
   INVALID: 0x01,
   ESTABLISHED: 0x02,
@@ -215,7 +219,7 @@ export function parsePacket(input: unknown): Packet {
     length: integer(p.length, 'length', 65535, 20 + transportHeader),
     mark: integer(p.mark, 'mark', 0xffff_ffff, 0),
     connmark: integer(p.connmark, 'connmark', 0xffff_ffff, 0),
-    ctState: bitsOf(p.ctState, CT_STATE_BITS, 'ctState', CT_STATE_BITS.UNTRACKED!),
+    ctState: bitsOf(p.ctState, CT_STATE_BITS, 'ctState', CT_STATE_BITS.NEW!),
     ctStatus: bitsOf(p.ctStatus, CT_STATUS_BITS, 'ctStatus', 0),
     local: localAddresses(p.localAddresses),
     time: time(p.time),
