@@ -134,8 +134,12 @@ async function execute(
       const hook = hookFromArgs(values as ClassifyArgs);
       if (values.batch !== undefined) {
         const results = await bpfilter.classifyBatch(table, hook, packetsFromLines(input ?? ''));
-        io.stdout(values.json ? `${JSON.stringify(results)}
-` : formatBatch(results));
+        io.stdout(
+          values.json
+            ? `${JSON.stringify(results)}
+`
+            : formatBatch(results),
+        );
         return;
       }
       const packet = packetFromArgs(values as ClassifyArgs);
