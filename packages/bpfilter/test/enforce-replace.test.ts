@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+import { withoutSaveComments } from './iptables/namespace.js';
 
 const missing = missingEnforcePrerequisite();
 if (missing && process.env.CI === 'true')
@@ -89,6 +90,23 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     const listed = await twin.run('F', ['nft', 'list', 'table', 'ip', 'bpfilter_filter']);
     expect(listed.stdout).toContain('tcp dport 22');
     expect(listed.stdout).not.toContain('c00');
+  }, 60_000);
+
+  it('serve --state --enforce restarted (after a reboot emptied the kernel): the tables are enforced again, counters kept', async () => {
+    expect((await twin.restore(BLOCK_22)).code).toBe(0);
+    expect(await outcomes()).toEqual(blocked22);
+    const save = async () => (await twin.iptables('iptables-legacy-save', ['-c'])).stdout;
+    const before = withoutSaveComments(await save());
+    expect(before).toMatch(/\[[1-9]\d*:\d+\] -A INPUT -p tcp -m tcp --dport 22 -j DROP/);
+    const stopped = await twin.restartService('SIGTERM', async () => {
+      // Stopped, the service leaves the kernel enforcing; a reboot then empties the kernel.
+      expect(await twin.probe('C', 'tcp', '10.1.0.1', 22)).toBe('timeout');
+      expect((await twin.run('F', ['nft', 'flush', 'ruleset'])).code).toBe(0);
+      expect(await twin.probe('C', 'tcp', '10.1.0.1', 22)).toBe('connected:10.1.0.2');
+    });
+    expect(stopped).toEqual({ code: 0, signal: null });
+    expect(withoutSaveComments(await save())).toBe(before);
+    expect(await outcomes()).toEqual(blocked22);
   }, 60_000);
 
   it('the TypeScript API enforces too, and its refusals are EnforcementErrors', async () => {

@@ -278,7 +278,7 @@ describe('classification engine', () => {
           },
           {
             protocol: 47,
-            target: { kind: 'raw', name: 'MARK', revision: 2, data: new Uint8Array(8) },
+            target: { kind: 'raw', name: 'NFLOG', revision: 0, data: new Uint8Array(76) },
           },
           { protocol: 1, target: RETURN },
         ],
@@ -457,7 +457,7 @@ describe('classification engine', () => {
     ).toMatchObject({
       verdict: 'CANNOT_EVALUATE',
       rule: { rule: 9 },
-      cannotEvaluate: { kind: 'target', name: 'MARK' },
+      cannotEvaluate: { kind: 'target', name: 'NFLOG' },
     });
   });
   it('LOG then the policy on OUTPUT', () => {

@@ -69,6 +69,25 @@ export class SockoptEnforcement {
     return encodeCounters(addCounters(handler, ticket.kernelBefore));
   }
 
+  /**
+   * `snapshot` with the kernel's counters of its enforced rules added (a copy): what a
+   * restarted service must start from, since it enforces into new nft rules counting from
+   * zero. The snapshot itself when the table is not enforced or the kernel cannot be read.
+   */
+  async withKernelCounters(snapshot: TableSnapshot, signal?: AbortSignal): Promise<TableSnapshot> {
+    let kernel: XtCounters[] | undefined;
+    try {
+      kernel = await this.enforcer.counters(snapshot.info.name, signal);
+    } catch {
+      // An nft table deleted behind our back: bpfilter's own counters are all that is left.
+      return snapshot;
+    }
+    if (kernel === undefined) return snapshot;
+    const entries = snapshot.entries.slice();
+    addToEntries(entries, kernel);
+    return { info: snapshot.info, entries };
+  }
+
   /** Adds the kernel's counters to a GET_ENTRIES answer (`ipt_get_entries` + entries), in place. */
   async overlayEntries(body: Uint8Array): Promise<void> {
     if (body.length < IPT_GET_ENTRIES_HEADER_SIZE) return;

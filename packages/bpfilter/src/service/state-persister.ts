@@ -2,8 +2,9 @@
  * Keeps a service's tables in its state file. A table change is written before its caller
  * gets the reply (so an acknowledged change survives a crash of the whole service); counter
  * updates of classifications, which may come thousands of times a second, are written at
- * most once per `counterFlushMs` and at close. Writes never overlap: each one writes the
- * state as it is when it starts.
+ * most once per `counterFlushMs` and at close. In enforcement mode the kernel's counters are
+ * added (a restarted service enforces into new nft rules that count from zero). Writes never
+ * overlap: each one writes the state as it is when it starts.
  */
 import type { BpfilterSockopt } from '../sockopt/index.js';
 import { writeStateFile } from '../sockopt/state-file.js';
@@ -47,7 +48,7 @@ export class StatePersister {
     this.#dirty = false;
     const write = this.#tail.then(async () => {
       const changes = this.#sockopt.changeCount;
-      await writeStateFile(this.#file, this.#sockopt.exportState());
+      await writeStateFile(this.#file, await this.#sockopt.exportDurableState());
       this.#saved = Math.max(this.#saved, changes);
     });
     this.#tail = write.catch(() => {});
@@ -70,7 +71,9 @@ export class StatePersister {
 
   /** Writes what is not written yet and stops the timer. Rejects if that last write fails. */
   async close(): Promise<void> {
-    const pending = this.#dirty || this.#sockopt.changeCount !== this.#saved;
+    // The kernel counts enforced packets without telling us: their counters are written last.
+    const pending =
+      this.#dirty || this.#sockopt.changeCount !== this.#saved || this.#sockopt.enforcing;
     this.#cancelTimer();
     if (pending) await this.saveNow();
     else await this.#tail;

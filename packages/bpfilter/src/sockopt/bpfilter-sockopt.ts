@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { type HandlerSession, type Loader, UmdManager, type UmdManagerOptions } from '@umd/mgmt';
-import { fromHex, readCString, toHex } from '../abi/bytes.js';
+import { readCString } from '../abi/bytes.js';
 import {
   IPT_SO_GET_ENTRIES,
   IPT_SO_GET_INFO,
@@ -21,20 +21,16 @@ import {
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import {
   decodeCounters,
-  decodeGetinfo,
-  encodeGetinfo,
-  IPT_GETINFO_SIZE,
-  type IptGetinfo,
   type XtCounters,
   XT_COUNTERS_SIZE,
   XT_TABLE_MAXNAMELEN,
 } from '../abi/table-structs.js';
 import type { EnforceOptions } from '../enforce/enforcer.js';
 import { type ReplaceTicket, SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
-import { decodeTable } from '../model/decode.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
 import { Errno } from './errno.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
+import { type BpfilterState, readState, stateOf } from './kept-state.js';
 import { SerialLock } from './serial-lock.js';
 import {
   captureTable,
@@ -47,6 +43,8 @@ import {
   setSnapshotCounters,
   type TableSnapshot,
 } from './table-snapshot.js';
+
+export type { BpfilterState } from './kept-state.js';
 
 /** What {@link BpfilterSockopt.setsockopt} and {@link BpfilterSockopt.getsockopt} answer. */
 export interface SockoptResult {
@@ -67,16 +65,6 @@ export interface SockoptCallOptions extends RequestOptions {
   pid?: number;
   /** The caller's `optval` address, carried in the header for the handler's logs (default 0). */
   addr?: bigint;
-}
-
-/** The kept state: every committed table, in the order the tables came into use. Serializable as JSON. */
-export interface BpfilterState {
-  /** Format version of this object. */
-  version: 1;
-  /** Tables seen in use (GET_INFO or a change), oldest first. */
-  tablesInUse: string[];
-  /** Committed tables: `info` is the hex `ipt_getinfo`, `entries` the hex entry blob. */
-  tables: { name: string; info: string; entries: string }[];
 }
 
 /** Options of {@link BpfilterSockopt}. */
@@ -123,7 +111,14 @@ export class BpfilterSockopt extends EventEmitter {
     super();
     if (options.enforce)
       this.#enforcement = new SockoptEnforcement(options.enforce === true ? {} : options.enforce);
-    if (options.state !== undefined) this.#importState(options.state);
+    if (options.state !== undefined) {
+      const { tablesInUse, snapshots } = readState(options.state);
+      for (const name of tablesInUse) this.#noteInUse(name);
+      for (const snapshot of snapshots) {
+        this.#snapshots.set(snapshot.info.name, snapshot);
+        this.#noteInUse(snapshot.info.name);
+      }
+    }
     this.manager = new UmdManager({
       ...options.manager,
       name: 'bpfilter',
@@ -281,15 +276,24 @@ export class BpfilterSockopt extends EventEmitter {
 
   /** The kept tables and table order, to persist and pass back as `options.state` later. */
   exportState(): BpfilterState {
-    return {
-      version: 1,
-      tablesInUse: [...this.#tablesInUse],
-      tables: [...this.#snapshots.values()].map((s) => ({
-        name: s.info.name,
-        info: toHex(encodeGetinfo(s.info)),
-        entries: toHex(s.entries),
-      })),
-    };
+    return stateOf(this.#tablesInUse, [...this.#snapshots.values()]);
+  }
+
+  /**
+   * The state a restarted service must start from: {@link exportState}, and in enforcement
+   * mode with the counters the kernel matched added (the restarted service enforces into new
+   * nft rules, which count from zero).
+   */
+  async exportDurableState(options: RequestOptions = {}): Promise<BpfilterState> {
+    const enforcement = this.#enforcement;
+    if (enforcement === undefined) return this.exportState();
+    return this.#lock.run(async () => {
+      const kept = [...this.#snapshots.values()];
+      const totals = await Promise.all(
+        kept.map((s) => enforcement.withKernelCounters(s, options.signal)),
+      );
+      return stateOf(this.#tablesInUse, totals);
+    }, options.signal);
   }
 
   /**
@@ -304,6 +308,11 @@ export class BpfilterSockopt extends EventEmitter {
       () => enforcement.ready(() => [...this.#snapshots.values()], options.signal),
       options.signal,
     );
+  }
+
+  /** Whether this front end enforces its tables in the kernel (enforcement mode, started). */
+  get enforcing(): boolean {
+    return this.#enforcement?.enforcer.started === true;
   }
 
   /**
@@ -414,36 +423,6 @@ export class BpfilterSockopt extends EventEmitter {
       restored.push(name);
     }
     if (restored.length > 0) this.emit('restore', { pid: session.pid, tables: restored });
-  }
-
-  #importState(state: BpfilterState): void {
-    if (state?.version !== 1 || !Array.isArray(state.tables) || !Array.isArray(state.tablesInUse)) {
-      throw new UmdError(
-        UmdErrorCode.INVALID_ARGUMENT,
-        'bpfilter: state is not a version-1 BpfilterState',
-      );
-    }
-    for (const name of state.tablesInUse) this.#noteInUse(String(name));
-    for (const table of state.tables) {
-      let info: IptGetinfo;
-      let entries: Uint8Array;
-      try {
-        info = decodeGetinfo(fromHex(String(table.info)).subarray(0, IPT_GETINFO_SIZE));
-        entries = fromHex(String(table.entries));
-        if (info.name !== table.name || entries.length !== info.size)
-          throw new RangeError('name or size does not match its entries');
-        // Refuse malformed entries now rather than at every handler start.
-        decodeTable(info.name, info, entries);
-      } catch (cause) {
-        throw new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          `bpfilter: state of table "${String(table.name)}" is not valid: ${(cause as Error).message}`,
-          { cause },
-        );
-      }
-      this.#snapshots.set(info.name, { info, entries });
-      this.#noteInUse(info.name);
-    }
   }
 }
 

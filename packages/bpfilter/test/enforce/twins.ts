@@ -57,7 +57,10 @@ export class Twin {
   readonly #dir = mkdtempSync(join(tmpdir(), 'bpfilter-twin-'));
   /** The service's socket (bpfilter twin). */
   readonly socketPath = join(this.#dir, 'bpfilter.sock');
+  /** The service's state file (bpfilter twin): `serve --state`. */
+  readonly stateFile = join(this.#dir, 'tables.json');
   #serviceLog = '';
+  #service: ChildProcess | undefined;
 
   private constructor(flavour: Flavour) {
     this.flavour = flavour;
@@ -173,15 +176,48 @@ export class Twin {
     );
     for (const node of ['C', 'F', 'S'] as const)
       await this.#spawnUntil(node, [process.execPath, PEER, 'listen'], 'stdout', 'listening');
-    if (this.flavour === 'bpfilter') {
-      const service = await this.#spawnUntil(
-        'F',
-        [process.execPath, CLI, 'serve', '--enforce', '--verbose', '--socket', this.socketPath],
-        'stderr',
-        'listening on',
-      );
-      service.stderr?.on('data', (chunk: Buffer) => (this.#serviceLog += chunk.toString()));
-    }
+    if (this.flavour === 'bpfilter') await this.#startService();
+  }
+
+  async #startService(): Promise<void> {
+    const service = await this.#spawnUntil(
+      'F',
+      [
+        process.execPath,
+        CLI,
+        'serve',
+        '--enforce',
+        '--verbose',
+        '--socket',
+        this.socketPath,
+      ].concat('--state', this.stateFile),
+      'stderr',
+      'listening on',
+    );
+    service.stderr?.on('data', (chunk: Buffer) => (this.#serviceLog += chunk.toString()));
+    this.#service = service;
+  }
+
+  /**
+   * Stops the bpfilter twin's service with `signal`, runs `whileStopped` (e.g. what a reboot
+   * does to the kernel), and starts it again on the same state file. Resolves with how the
+   * service exited.
+   */
+  async restartService(
+    signal: NodeJS.Signals,
+    whileStopped: () => Promise<unknown> = async () => {},
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const service = this.#service;
+    if (service === undefined) throw new Error('no service in this twin');
+    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve) => {
+        service.once('exit', (code, sig) => resolve({ code, signal: sig }));
+        service.kill(signal);
+      },
+    );
+    await whileStopped();
+    await this.#startService();
+    return result;
   }
 
   async #must(node: Node, argv: string[]): Promise<Output> {
