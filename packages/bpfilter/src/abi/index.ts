@@ -10,3 +10,4 @@ export * from './xt-object.js';
 export * from './extensions.js';
 export * from './mbox.js';
 export * from './classify-batch.js';
+export * from './nat-range.js';

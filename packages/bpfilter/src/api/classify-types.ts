@@ -7,4 +7,4 @@ export type {
   ClassifyReply as ClassifyResult,
   UpdatedCounter,
 } from '../handler/classify-command.js';
-export type { LogEvent, RulePosition } from '../handler/classify/engine.js';
+export type { LogEvent, NatTranslation, RulePosition } from '../handler/classify/engine.js';

@@ -14,6 +14,7 @@ export type { BatchVerdict } from '../abi/classify-batch.js';
 export type {
   ClassifyResult,
   LogEvent,
+  NatTranslation,
   PacketDescription,
   RulePosition,
   UpdatedCounter,

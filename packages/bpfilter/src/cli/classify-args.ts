@@ -20,6 +20,8 @@ export interface ClassifyArgs {
   'icmp-type'?: string;
   fragment?: boolean;
   length?: string;
+  /** `IF=A.B.C.D`, repeatable: interface addresses (what MASQUERADE and REDIRECT use). */
+  'if-addr'?: string[];
 }
 
 function port(text: string): number {
@@ -68,5 +70,15 @@ export function packetFromArgs(args: ClassifyArgs): PacketDescription {
       if (!/^\d{1,9}$/.test(text)) throw new RangeError(`"${text}" is not a number of bytes`);
       return Number(text);
     });
+  if (args['if-addr'] !== undefined) {
+    const addresses: Record<string, string> = {};
+    for (const spec of args['if-addr'])
+      optionValue('--if-addr', spec, (text) => {
+        const at = text.indexOf('=');
+        if (at <= 0 || at > 15) throw new RangeError(`"${text}" is not IF=A.B.C.D`);
+        addresses[text.slice(0, at)] = address(text.slice(at + 1));
+      });
+    packet.interfaceAddresses = addresses;
+  }
   return packet;
 }

@@ -1,11 +1,22 @@
 /** `bpfilter classify` output: the verdict, what decided it, LOG events and counters. */
 import type { BatchResult } from '../api/batch-codec.js';
-import type { ClassifyResult, RulePosition } from '../api/classify-types.js';
+import type { ClassifyResult, NatTranslation, RulePosition } from '../api/classify-types.js';
 
 function where(position: RulePosition): string {
   return position.rule !== undefined
     ? `${position.chain} rule ${position.rule}`
     : `${position.chain} policy`;
+}
+
+/** `DNAT destination -> 10.0.0.5:8080`; ranges as `A-B`, an interface's address as `address of eth0`. */
+function formatNat(nat: NatTranslation): string {
+  const address =
+    nat.address ??
+    (nat.addressRange ? nat.addressRange.join('-') : `the address of ${nat.interface}`);
+  const port =
+    nat.port !== undefined ? `:${nat.port}` : nat.portRange ? `:${nat.portRange.join('-')}` : '';
+  const flags = nat.flags ? ` (${nat.flags.join(', ')})` : '';
+  return `${nat.target} ${nat.rewrites} -> ${address}${port}${flags}`;
 }
 
 /** Human-readable classification. */
@@ -16,6 +27,7 @@ export function formatClassification(table: string, result: ClassifyResult): str
   lines.push(
     `${result.verdict === 'CANNOT_EVALUATE' ? 'stopped at' : 'decided by'}: ${table} ${where(result.rule)}`,
   );
+  if (result.nat) lines.push(`nat: ${formatNat(result.nat)}`);
   if (result.cannotEvaluate)
     lines.push(
       `cannot evaluate: ${result.cannotEvaluate.kind} "${result.cannotEvaluate.name}": ${result.cannotEvaluate.reason}`,

@@ -55,6 +55,7 @@ const OPTIONS = {
     'icmp-type': { type: 'string' },
     fragment: { type: 'boolean', short: 'f' },
     length: { type: 'string' },
+    'if-addr': { type: 'string', multiple: true },
     batch: { type: 'string' },
   },
 } as const;

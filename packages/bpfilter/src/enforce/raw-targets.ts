@@ -3,7 +3,7 @@
  * NOTRACK/CT --notrack, and the nat targets DNAT, SNAT, MASQUERADE and REDIRECT (x86-64
  * layouts of include/uapi/linux/netfilter/nf_nat.h and xt_*.h). Others are refused by name.
  */
-import { readIpv4, readU16, readU32, viewOf } from '../abi/index.js';
+import { decodeNatRange, type NatRange, NatRangeFlag, readU16, readU32 } from '../abi/index.js';
 import type { RawTarget } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { and, meta, type NftExpr } from './nft-expr.js';
@@ -33,68 +33,33 @@ function ctTarget(data: Uint8Array, revision: number): NftExpr[] {
   return [{ notrack: null }];
 }
 
-// enum nf_nat_range_flags
-const NF_NAT_RANGE_MAP_IPS = 1 << 0;
-const NF_NAT_RANGE_PROTO_SPECIFIED = 1 << 1;
-const NF_NAT_RANGE_PROTO_RANDOM = 1 << 2;
-const NF_NAT_RANGE_PERSISTENT = 1 << 3;
-const NF_NAT_RANGE_PROTO_RANDOM_FULLY = 1 << 4;
 const KNOWN_FLAGS =
-  NF_NAT_RANGE_MAP_IPS |
-  NF_NAT_RANGE_PROTO_SPECIFIED |
-  NF_NAT_RANGE_PROTO_RANDOM |
-  NF_NAT_RANGE_PERSISTENT |
-  NF_NAT_RANGE_PROTO_RANDOM_FULLY;
+  NatRangeFlag.MAP_IPS |
+  NatRangeFlag.PROTO_SPECIFIED |
+  NatRangeFlag.PROTO_RANDOM |
+  NatRangeFlag.PERSISTENT |
+  NatRangeFlag.PROTO_RANDOM_FULLY;
 
-/** One nat range, whatever structure it came in. */
-interface NatRange {
-  flags: number;
-  minAddress: string;
-  maxAddress: string;
-  /** Host-order ports (the structures hold them in network order). */
-  minPort: number;
-  maxPort: number;
-}
-
-/**
- * The range of a nat target: revision 0 is `nf_nat_ipv4_multi_range_compat` (rangesize,
- * then flags, min_ip, max_ip, min and max port); revisions 1 and 2 are `nf_nat_range(2)`
- * (flags, min_addr, max_addr as 16-byte nf_inet_addr, min and max port, revision 2 a base port).
- */
+/** The range of a nat target, refused when nft cannot express it. */
 function natRange(data: Uint8Array, revision: number, extension: string): NatRange {
-  const view = viewOf(data);
-  if (revision === 0) {
-    if (readU32(data, 0) !== 1) throw new UntranslatableError(extension, 'more than one range');
-    return {
-      flags: readU32(data, 4),
-      minAddress: readIpv4(data, 8),
-      maxAddress: readIpv4(data, 12),
-      minPort: view.getUint16(16, false),
-      maxPort: view.getUint16(18, false),
-    };
-  }
-  if (revision === 2 && view.getUint16(40, false) !== 0)
-    throw new UntranslatableError(extension, 'a base port (port shifting)');
-  return {
-    flags: readU32(data, 0),
-    minAddress: readIpv4(data, 4),
-    maxAddress: readIpv4(data, 20),
-    minPort: view.getUint16(36, false),
-    maxPort: view.getUint16(38, false),
-  };
+  const range = decodeNatRange(data, revision);
+  if (range === undefined) throw new UntranslatableError(extension, 'a short range');
+  if (range.rangeSize !== 1) throw new UntranslatableError(extension, 'more than one range');
+  if (range.basePort !== 0) throw new UntranslatableError(extension, 'a base port (port shifting)');
+  return range;
 }
 
 function natFlags(range: NatRange, extension: string): string[] {
   if (range.flags & ~KNOWN_FLAGS) throw new UntranslatableError(extension, 'nat flags');
   const flags: string[] = [];
-  if (range.flags & NF_NAT_RANGE_PROTO_RANDOM) flags.push('random');
-  if (range.flags & NF_NAT_RANGE_PERSISTENT) flags.push('persistent');
-  if (range.flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY) flags.push('fully-random');
+  if (range.flags & NatRangeFlag.PROTO_RANDOM) flags.push('random');
+  if (range.flags & NatRangeFlag.PERSISTENT) flags.push('persistent');
+  if (range.flags & NatRangeFlag.PROTO_RANDOM_FULLY) flags.push('fully-random');
   return flags;
 }
 
 function portsOf(range: NatRange): Record<string, unknown> {
-  if (!(range.flags & NF_NAT_RANGE_PROTO_SPECIFIED)) return {};
+  if (!(range.flags & NatRangeFlag.PROTO_SPECIFIED)) return {};
   return {
     port:
       range.minPort === range.maxPort ? range.minPort : { range: [range.minPort, range.maxPort] },
@@ -105,7 +70,7 @@ function portsOf(range: NatRange): Record<string, unknown> {
 function addressNat(data: Uint8Array, revision: number, name: string): NftExpr[] {
   const extension = `-j ${name}`;
   const range = natRange(data, revision, extension);
-  if (!(range.flags & NF_NAT_RANGE_MAP_IPS))
+  if (!(range.flags & NatRangeFlag.MAP_IPS))
     throw new UntranslatableError(extension, 'a port without an address');
   const addr =
     range.minAddress === range.maxAddress

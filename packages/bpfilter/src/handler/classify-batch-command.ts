@@ -181,6 +181,7 @@ function emptyPacket(local: ReadonlySet<number>, time: number): Packet {
     ctStatus: 0,
     local,
     time,
+    interfaceAddresses: new Map(),
   };
 }
 

@@ -9,8 +9,9 @@
 import { Errno, type RejectWith } from '../abi/index.js';
 import {
   classifyCompiled,
-  parsePacket,
   type LogEvent,
+  type NatTranslation,
+  parsePacket,
   type RulePosition,
 } from './classify/index.js';
 import { compiledTableOf } from './compiled-tables.js';
@@ -26,6 +27,8 @@ export interface UpdatedCounter extends RulePosition {
 export interface ClassifyReply {
   verdict: 'ACCEPT' | 'DROP' | 'QUEUE' | 'REJECT' | 'CANNOT_EVALUATE';
   rejectWith?: RejectWith;
+  /** ACCEPT by a nat target (nat table): the translation a new connection gets. */
+  nat?: NatTranslation;
   /** The rule (1-based) or policy that decided, or the rule that could not be evaluated. */
   rule: RulePosition;
   /** For CANNOT_EVALUATE: the extension and why. */
@@ -77,6 +80,7 @@ export function classifyCommand(
     reply.cannotEvaluate = { ...result.extension, reason: result.reason };
   } else {
     if (result.rejectWith) reply.rejectWith = result.rejectWith;
+    if (result.nat) reply.nat = result.nat;
     const length = BigInt(packet.length);
     for (const { entry, position } of result.matchedEntries) {
       live.counters[2 * entry] = (live.counters[2 * entry] ?? 0n) + 1n;

@@ -7,6 +7,7 @@ import { interfaceMaskFor, type RejectWith } from '../../abi/index.js';
 import { entryLayout, parseCidr, type Rule, type Table } from '../../model/index.js';
 import { compileTarget } from './extension-targets.js';
 import { type CompiledMatch, compileMatch } from './matches.js';
+import type { NatEvaluator } from './nat-targets.js';
 import type { Packet } from './packet.js';
 import { buildLookup, type Lookup } from './rule-index.js';
 
@@ -54,6 +55,8 @@ export interface CompiledRule {
   readonly log: { prefix: string; level: number; flags: number } | undefined;
   /** CONTINUE targets that change the packet (MARK, CONNMARK). */
   readonly effect: ((packet: Packet) => void) | undefined;
+  /** ACCEPT by a nat target: the translation it gives. */
+  readonly nat: NatEvaluator | undefined;
   /** The target's name (for CANNOT_EVALUATE). */
   readonly targetName: string;
   /** Destination/source ports the rule requires (a tcp/udp/multiport match), for the lookup. */
@@ -134,10 +137,11 @@ function compileRule(
   let action: number;
   let jump = -1;
   // Every rule gets every field, in one order: one hidden class for the walk's property loads.
-  let extra: Pick<CompiledRule, 'rejectWith' | 'log' | 'effect'> = {
+  let extra: Pick<CompiledRule, 'rejectWith' | 'log' | 'effect' | 'nat'> = {
     rejectWith: undefined,
     log: undefined,
     effect: undefined,
+    nat: undefined,
   };
   let targetName = '';
   switch (target.kind) {
@@ -171,7 +175,10 @@ function compileRule(
       const compiled = compileTarget(target.name, target.revision, target.data);
       if (compiled === undefined) action = Action.UNKNOWN;
       else if (compiled.kind === 'verdict') action = Action[compiled.verdict];
-      else {
+      else if (compiled.kind === 'nat') {
+        action = Action.ACCEPT;
+        extra = { ...extra, nat: compiled.nat };
+      } else {
         action = Action.CONTINUE;
         extra = { ...extra, effect: compiled.effect };
       }
@@ -199,6 +206,7 @@ function compileRule(
     rejectWith: extra.rejectWith,
     log: extra.log,
     effect: extra.effect,
+    nat: extra.nat,
     targetName,
     dports: ports.dports,
     sports: ports.sports,

@@ -6,9 +6,11 @@
 import { formatIpv4, type RejectWith } from '../../abi/index.js';
 import type { Table } from '../../model/index.js';
 import { Action, type CompiledTable, compileTable } from './compile.js';
+import type { NatTranslation } from './nat-targets.js';
 import type { Packet } from './packet.js';
 import { CANNOT_EVALUATE, type LogEvent, Walker } from './walk.js';
 
+export type { NatTranslation } from './nat-targets.js';
 export type { LogEvent } from './walk.js';
 
 /**
@@ -26,6 +28,8 @@ export type Classification =
   | {
       verdict: 'ACCEPT' | 'DROP' | 'QUEUE' | 'REJECT';
       rejectWith?: RejectWith;
+      /** ACCEPT by a nat target: the translation a new connection gets. */
+      nat?: NatTranslation;
       decidedBy: RulePosition;
       logs: LogEvent[];
       /** Entry indices whose rule matched, in order (a rule may appear more than once). */
@@ -97,6 +101,7 @@ export function classifyCompiled(
   };
   if (verdict === Action.REJECT && walker.rule?.rejectWith)
     result.rejectWith = walker.rule.rejectWith;
+  if (walker.rule?.nat !== undefined) result.nat = walker.rule.nat(packet, hook);
   return result;
 }
 

@@ -1,14 +1,18 @@
 /**
  * Targets that reach the handler as raw extension bytes and that classification can
  * follow: a verdict, or a change to the packet after which the walk goes on to the next
- * rule (the kernel's XT_CONTINUE). `undefined`: not evaluated (CANNOT_EVALUATE).
+ * rule (the kernel's XT_CONTINUE), or a nat translation. `undefined`: not evaluated
+ * (CANNOT_EVALUATE).
  */
+import { compileNatTarget, type NatEvaluator } from './nat-targets.js';
 import type { Packet } from './packet.js';
 
 /** A compiled target. */
 export type CompiledTarget =
   | { kind: 'verdict'; verdict: 'ACCEPT' | 'DROP' }
-  | { kind: 'continue'; effect: (packet: Packet) => void };
+  | { kind: 'continue'; effect: (packet: Packet) => void }
+  /** A nat target: ACCEPT, and the translation the connection gets. */
+  | { kind: 'nat'; nat: NatEvaluator };
 
 type Compiler = (data: Uint8Array, revision: number) => CompiledTarget | undefined;
 
@@ -75,8 +79,18 @@ export function compileTarget(
   revision: number,
   data: Uint8Array,
 ): CompiledTarget | undefined {
-  return COMPILERS.get(name)?.(data, revision);
+  const compiler = COMPILERS.get(name);
+  if (compiler !== undefined) return compiler(data, revision);
+  const nat = compileNatTarget(name, revision, data);
+  return nat === undefined ? undefined : { kind: 'nat', nat };
 }
 
 /** Names of the targets bpfilter evaluates from raw bytes (besides the standard ones, REJECT and LOG). */
-export const EVALUATED_TARGETS: readonly string[] = [...COMPILERS.keys()];
+export const EVALUATED_TARGETS: readonly string[] = [
+  ...COMPILERS.keys(),
+  'DNAT',
+  'SNAT',
+  'MASQUERADE',
+  'REDIRECT',
+  'NETMAP',
+];

@@ -7,6 +7,7 @@ export {
   positionOf,
   type Classification,
   type LogEvent,
+  type NatTranslation,
   type RulePosition,
 } from './engine.js';
 export {

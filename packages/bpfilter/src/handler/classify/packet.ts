@@ -51,6 +51,11 @@ export interface PacketInput {
   localAddresses?: readonly string[];
   /** When the packet arrives, ms since the epoch (`-m limit`). Default: the handler's clock. */
   time?: number;
+  /**
+   * The primary address of interfaces of this host, by name (`{ "eth0": "192.0.2.1" }`): what
+   * MASQUERADE (the outgoing one) and REDIRECT (the incoming one) translate to.
+   */
+  interfaceAddresses?: Readonly<Record<string, string>>;
 }
 
 /** A validated packet. */
@@ -80,6 +85,8 @@ export interface Packet {
   local: ReadonlySet<number>;
   /** ms since the epoch. */
   time: number;
+  /** Primary address by interface name (MASQUERADE, REDIRECT). */
+  interfaceAddresses: ReadonlyMap<string, number>;
 }
 
 /**
@@ -134,6 +141,21 @@ function localAddresses(value: unknown): ReadonlySet<number> {
   if (!Array.isArray(value) || !value.every((a) => typeof a === 'string'))
     throw new RangeError('packet.localAddresses must be a list of dotted-quad addresses');
   return new Set(value.map((a: string) => parseIpv4(a)));
+}
+
+const NO_INTERFACES: ReadonlyMap<string, number> = new Map();
+
+function interfaceAddresses(value: unknown): ReadonlyMap<string, number> {
+  if (value === undefined) return NO_INTERFACES;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RangeError('packet.interfaceAddresses must map interface names to addresses');
+  const out = new Map<string, number>();
+  for (const [name, address] of Object.entries(value)) {
+    if (typeof address !== 'string')
+      throw new RangeError(`packet.interfaceAddresses.${name} must be a dotted-quad address`);
+    out.set(iface(name, 'interfaceAddresses'), parseIpv4(address));
+  }
+  return out;
 }
 
 const PROTOCOLS: Record<string, number> = {
@@ -223,5 +245,6 @@ export function parsePacket(input: unknown): Packet {
     ctStatus: bitsOf(p.ctStatus, CT_STATUS_BITS, 'ctStatus', 0),
     local: localAddresses(p.localAddresses),
     time: time(p.time),
+    interfaceAddresses: interfaceAddresses(p.interfaceAddresses),
   };
 }
