@@ -82,10 +82,13 @@ export interface RawField {
 /** One field of key material or of a signature value, in stored order. */
 export type Field = MpiField | OidField | ShortField | RawField;
 
-/** A key packet (tag 6 primary or 14 subkey). */
+/**
+ * A key packet (tag 6 primary or 14 subkey): version 4, or version 6 (RFC 9580 5.5.2.3,
+ * whose material follows its four-octet length).
+ */
 export interface KeyPacket extends Located {
   tag: 6 | 14;
-  version: 4;
+  version: 4 | 6;
   created: number;
   algorithm: number;
   material: Field[];
@@ -100,15 +103,20 @@ export interface Subpacket {
   embedded?: SignaturePacket;
 }
 
-/** A version 4 signature packet. `at` is -1 for an embedded signature. */
+/**
+ * A signature packet, version 4 or 6 (RFC 9580 5.2.3: four-octet subpacket area lengths and
+ * a salt). `at` is -1 for an embedded signature.
+ */
 export interface SignaturePacket extends Located {
-  version: 4;
+  version: 4 | 6;
   type: number;
   pkAlgorithm: number;
   hashAlgorithm: number;
   hashed: Subpacket[];
   unhashed: Subpacket[];
   left16: B64;
+  /** Version 6 only: the salt, hashed before everything else. */
+  salt?: B64;
   values: Field[];
 }
 

@@ -10,9 +10,11 @@ export function parseKeyPacket(bytes: Uint8Array, packet: RawPacket, block: numb
   const [start, end] = whole(packet);
   const c = new Cursor(bytes, start, end);
   const version = c.u(1);
-  if (version !== 4) bad(`key version ${version} is not supported`);
+  if (version !== 4 && version !== 6) bad(`key version ${version} is not supported`);
   const created = c.u(4);
   const algorithm = c.u(1);
+  // Version 6 states the material's length: it must be exactly what the fields take.
+  if (version === 6 && c.u(4) !== c.left) bad('key: material length does not match the packet');
   const material = readFields(c, keyShape(algorithm));
   if (c.left !== 0) bad(`key: ${c.left} bytes after the key material`);
   return { block, at: start, tag: packet.tag as 6 | 14, version, created, algorithm, material };

@@ -1,4 +1,4 @@
-/** Signature packets, version 4 (RFC 9580 section 5.2.3), and their subpackets. */
+/** Signature packets, versions 4 and 6 (RFC 9580 section 5.2.3), and their subpackets. */
 import type { SignaturePacket, Subpacket } from '../contract.js';
 import { bad } from './bad.js';
 import { b64, Cursor, readFields, signatureShape } from './fields.js';
@@ -13,16 +13,18 @@ export function parseSignature(
 ): SignaturePacket {
   const c = new Cursor(bytes, start, end);
   const version = c.u(1);
-  if (version !== 4) bad(`signature version ${version} is not supported`);
+  if (version !== 4 && version !== 6) bad(`signature version ${version} is not supported`);
+  const width = version === 6 ? 4 : 2;
   const type = c.u(1);
   const pkAlgorithm = c.u(1);
   const hashAlgorithm = c.u(1);
-  const hashed = subpackets(c, c.u(2), depth);
-  const unhashed = subpackets(c, c.u(2), depth);
+  const hashed = subpackets(c, c.u(width), depth);
+  const unhashed = subpackets(c, c.u(width), depth);
   const left16 = b64(c.take(2));
+  const salt = version === 6 ? b64(c.take(c.u(1))) : undefined;
   const values = readFields(c, signatureShape(pkAlgorithm));
   if (c.left !== 0) bad(`signature: ${c.left} bytes after the values`);
-  return {
+  const sig: SignaturePacket = {
     block,
     at: depth === 0 ? start : -1,
     version,
@@ -34,6 +36,8 @@ export function parseSignature(
     left16,
     values,
   };
+  if (salt !== undefined) sig.salt = salt;
+  return sig;
 }
 
 function subpackets(outer: Cursor, length: number, depth: number): Subpacket[] {

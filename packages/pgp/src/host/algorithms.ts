@@ -43,6 +43,9 @@ export const HASHES: Record<number, { name: string; node: string; length: number
     },
   };
 
+/** The salt size a version 6 signature must have with each hash (RFC 9580 9.5). */
+export const SALT_SIZES: Record<number, number> = { 8: 16, 9: 24, 10: 32, 11: 16, 12: 16, 14: 32 };
+
 /** Public-key algorithm names. */
 export const PK_NAMES: Record<number, string> = {
   1: 'RSA',

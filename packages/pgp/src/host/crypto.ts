@@ -1,6 +1,7 @@
 /**
  * Signature verification with node:crypto: key import (JWK) and the hash of a signature,
- * which the host computes itself over the signed data and the v4 trailer (RFC 9580 5.2.4).
+ * which the host computes itself over the salt (version 6), the signed data and the trailer
+ * (RFC 9580 5.2.4).
  */
 import {
   constants,
@@ -14,7 +15,7 @@ import {
   type Verify,
 } from 'node:crypto';
 import type { Field, SignaturePacket } from '../contract.js';
-import { CURVES, HASHES } from './algorithms.js';
+import { CURVES, HASHES, SALT_SIZES } from './algorithms.js';
 
 /** A public key as node:crypto holds it, or why it cannot be used. */
 export interface ImportedKey {
@@ -106,6 +107,14 @@ export function importKey(algorithm: number, material: Field[]): ImportedKey {
       if (!p || !q || !g || !y) return { bits, unsupported: 'DSA key without p, q, g or y' };
       return { bits, key: dsaKey(p, q, g, y) };
     }
+    if (algorithm === 25 || algorithm === 26) {
+      const curve = algorithm === 25 ? 'cv25519' : 'cv448';
+      return {
+        bits: algorithm === 25 ? 255 : 448,
+        curve,
+        unsupported: `${curve} is for encryption`,
+      };
+    }
     if (algorithm === 16 || algorithm === 20) {
       return { bits: bitsOf(material[0]), unsupported: 'Elgamal is for encryption' };
     }
@@ -161,15 +170,24 @@ export class SignatureHash {
   readonly #verify: Verify | undefined;
   readonly #algorithm: (typeof HASHES)[number];
 
-  /** @throws Error when the hash algorithm is not one node:crypto offers here. */
+  /**
+   * @throws Error when the hash algorithm is not one node:crypto offers here, or a version 6
+   * signature's salt is not the size its hash requires.
+   */
   constructor(readonly sig: SignaturePacket) {
     const algorithm = HASHES[sig.hashAlgorithm];
     if (!algorithm) throw new Error(`hash algorithm ${sig.hashAlgorithm} is not supported`);
+    const salt = Buffer.from(sig.salt ?? '', 'base64');
+    if (sig.version === 6 && salt.length !== SALT_SIZES[sig.hashAlgorithm]) {
+      throw new Error(`a salt of ${salt.length} bytes does not fit hash ${algorithm.name}`);
+    }
     this.#algorithm = algorithm;
     this.#hash = createHash(algorithm.node);
     // DSA and ECDSA in node:crypto hash the message themselves: a second hash beside ours.
     const hashing = sig.pkAlgorithm === 17 || sig.pkAlgorithm === 19;
     this.#verify = hashing ? createVerify(algorithm.node) : undefined;
+    // Version 6: the salt goes into the hash before anything else (RFC 9580 5.2.4).
+    if (sig.version === 6) this.update(salt);
   }
 
   /** Feeds signed bytes (already canonical for text signatures). */
@@ -184,7 +202,7 @@ export class SignatureHash {
    */
   check(hashedPart: Buffer, key: ImportedKey): boolean {
     const trailer = Buffer.alloc(6);
-    trailer[0] = 4;
+    trailer[0] = this.sig.version;
     trailer[1] = 0xff;
     trailer.writeUInt32BE(hashedPart.length, 2);
     this.update(hashedPart);

@@ -43,14 +43,25 @@ export function encodeField(field: Field, path: string): Buffer {
   return b(field.raw);
 }
 
-/** The body of a version 4 key packet. */
+/** The body of a key packet (version 6 states its material's length). */
 export function encodeKey(key: KeyPacket, path: string): Buffer {
+  const material = Buffer.concat(
+    key.material.map((field, i) => encodeField(field, `${path}.material[${i}]`)),
+  );
   return Buffer.concat([
-    Uint8Array.of(4),
+    Uint8Array.of(key.version),
     be(key.created, 4),
     be(key.algorithm, 1),
-    ...key.material.map((field, i) => encodeField(field, `${path}.material[${i}]`)),
+    key.version === 6 ? be(material.length, 4) : Buffer.alloc(0),
+    material,
   ]);
+}
+
+/** A subpacket area with its length: two octets in version 4, four in version 6. */
+function encodeArea(list: Subpacket[], version: 4 | 6, path: string): Buffer {
+  const area = encodeSubpackets(list, path);
+  if (version === 4 && area.length > 0xffff) lie(path, 'subpacket area over 65535 bytes');
+  return Buffer.concat([be(area.length, version === 6 ? 4 : 2), area]);
 }
 
 function encodeSubpackets(list: Subpacket[], path: string): Buffer {
@@ -71,31 +82,36 @@ function encodeSubpackets(list: Subpacket[], path: string): Buffer {
     }
     return Buffer.concat([length, be(sub.type, 1), data]);
   });
-  const out = Buffer.concat(parts);
-  if (out.length > 0xffff) lie(path, 'subpacket area over 65535 bytes');
-  return out;
+  return Buffer.concat(parts);
 }
 
-/** The hashed part of a v4 signature: version, type, algorithms, hashed subpackets. */
+/** The hashed part of a signature: version, type, algorithms, hashed subpacket area. */
 export function hashedPart(sig: SignaturePacket, path: string): Buffer {
-  const hashed = encodeSubpackets(sig.hashed, `${path}.hashed`);
   return Buffer.concat([
-    Uint8Array.of(4, sig.type, sig.pkAlgorithm, sig.hashAlgorithm),
-    be(hashed.length, 2),
-    hashed,
+    Uint8Array.of(sig.version, sig.type, sig.pkAlgorithm, sig.hashAlgorithm),
+    encodeArea(sig.hashed, sig.version, `${path}.hashed`),
   ]);
 }
 
-/** The body of a version 4 signature packet. */
+/** The salt of a version 6 signature (empty in version 4), checked against the version. */
+export function saltOf(sig: SignaturePacket, path: string): Buffer {
+  if ((sig.version === 6) !== (sig.salt !== undefined))
+    lie(`${path}.salt`, 'salt and version disagree');
+  const salt = b(sig.salt ?? '');
+  if (salt.length > 255) lie(`${path}.salt`, 'salt too long');
+  return salt;
+}
+
+/** The body of a signature packet. */
 export function encodeSignature(sig: SignaturePacket, path: string): Buffer {
-  const unhashed = encodeSubpackets(sig.unhashed, `${path}.unhashed`);
   const left16 = b(sig.left16);
   if (left16.length !== 2) lie(`${path}.left16`, 'expected two bytes');
+  const salt = saltOf(sig, path);
   return Buffer.concat([
     hashedPart(sig, path),
-    be(unhashed.length, 2),
-    unhashed,
+    encodeArea(sig.unhashed, sig.version, `${path}.unhashed`),
     left16,
+    sig.version === 6 ? Buffer.concat([be(salt.length, 1), salt]) : Buffer.alloc(0),
     ...sig.values.map((field, i) => encodeField(field, `${path}.values[${i}]`)),
   ]);
 }

@@ -11,9 +11,11 @@ import { factsOf, issuerOf, type SignatureFacts } from './subpackets.js';
 
 /** What the host established about one key (primary or subkey). */
 export interface PublicKeyInfo {
-  /** Fingerprint, hex, upper case (v4: SHA-1 of the key packet). */
+  /** Key packet version: 4, or 6 (RFC 9580). */
+  version: 4 | 6;
+  /** Fingerprint, hex, upper case (v4: SHA-1 of the key packet; v6: SHA-256). */
   fingerprint: string;
-  /** Key ID: the fingerprint's last 16 hex digits. */
+  /** Key ID: the fingerprint's last 16 hex digits (v4) or its first 16 (v6). */
   keyId: string;
   /** Public-key algorithm number (RFC 9580 9.1) and name. */
   algorithm: number;
@@ -61,20 +63,25 @@ export interface SigningKey {
   primary: KeyInfo;
 }
 
-const prefix = (body: Buffer): Buffer => {
-  const header = Buffer.from([0x99, 0, 0]);
-  header.writeUInt16BE(body.length, 1);
+/** A key packet as signatures and fingerprints hash it: 0x99 and two octets of length (v4), 0x9B and four (v6). */
+const prefix = (version: 4 | 6, body: Buffer): Buffer => {
+  const header = Buffer.alloc(version === 6 ? 5 : 3);
+  header[0] = version === 6 ? 0x9b : 0x99;
+  header.writeUIntBE(body.length, 1, header.length - 1);
   return Buffer.concat([header, body]);
 };
 
+/** A key that signs: its node:crypto form, algorithm and version. */
+interface Signer {
+  imported: ImportedKey;
+  algorithm: number;
+  version: 4 | 6;
+}
+
 /** Verifies `sig` by `key` over `parts` (already encoded), with the host's own hash. */
-export function verifyOver(
-  sig: SignaturePacket,
-  key: ImportedKey,
-  algorithm: number,
-  parts: Buffer[],
-): boolean {
-  if (!sameAlgorithm(sig.pkAlgorithm, algorithm)) return false;
+export function verifyOver(sig: SignaturePacket, key: Signer, parts: Buffer[]): boolean {
+  // A key makes signatures of its own version only (RFC 9580 5.2.3).
+  if (!sameAlgorithm(sig.pkAlgorithm, key.algorithm) || sig.version !== key.version) return false;
   let hash: SignatureHash;
   try {
     hash = new SignatureHash(sig);
@@ -82,7 +89,7 @@ export function verifyOver(
     return false;
   }
   for (const part of parts) hash.update(part);
-  return hash.check(hashedPart(sig, 'signature'), key);
+  return hash.check(hashedPart(sig, 'signature'), key.imported);
 }
 
 /** RSA keys of algorithm 1 and 3 make signatures of either number. */
@@ -91,12 +98,17 @@ export function sameAlgorithm(sigAlgorithm: number, keyAlgorithm: number): boole
   return sigAlgorithm === keyAlgorithm || (rsa(sigAlgorithm) && rsa(keyAlgorithm));
 }
 
-function describe(packet: KeyPacket, body: Buffer): { info: PublicKeyInfo; imported: ImportedKey } {
-  const fingerprint = createHash('sha1').update(prefix(body)).digest('hex').toUpperCase();
+function describe(packet: KeyPacket, body: Buffer): { info: PublicKeyInfo; signer: Signer } {
+  const v6 = packet.version === 6;
+  const fingerprint = createHash(v6 ? 'sha256' : 'sha1')
+    .update(prefix(packet.version, body))
+    .digest('hex')
+    .toUpperCase();
   const imported = importKey(packet.algorithm, packet.material);
   const info: PublicKeyInfo = {
+    version: packet.version,
     fingerprint,
-    keyId: fingerprint.slice(-16),
+    keyId: v6 ? fingerprint.slice(0, 16) : fingerprint.slice(-16),
     algorithm: packet.algorithm,
     algorithmName: PK_NAMES[packet.algorithm] ?? `algorithm ${packet.algorithm}`,
     bits: imported.bits,
@@ -105,7 +117,7 @@ function describe(packet: KeyPacket, body: Buffer): { info: PublicKeyInfo; impor
     problems: [],
   };
   if (imported.curve) info.curve = imported.curve;
-  return { info, imported };
+  return { info, signer: { imported, algorithm: packet.algorithm, version: packet.version } };
 }
 
 /** A verified signature with its facts. */
@@ -118,8 +130,7 @@ interface Checked {
 function valid(
   sigs: SignaturePacket[],
   types: number[],
-  key: ImportedKey,
-  algorithm: number,
+  key: Signer,
   issuer: string | undefined,
   parts: Buffer[],
   problems: string[],
@@ -135,7 +146,7 @@ function valid(
     else if (facts.created === undefined) problems.push(`${what}: no creation time`);
     else if (facts.unknownCritical !== undefined)
       problems.push(`${what}: unknown critical subpacket ${facts.unknownCritical}`);
-    else if (!verifyOver(sig, key, algorithm, parts)) problems.push(`${what}: does not verify`);
+    else if (!verifyOver(sig, key, parts)) problems.push(`${what}: does not verify`);
     else out.push({ sig, facts: facts as Checked['facts'] });
   }
   return out.sort((a, b) => a.facts.created - b.facts.created);
@@ -172,30 +183,14 @@ export function establishKey(
   const body = locate(blocks, primary, encodeKey(primary, `${path}.primary`), `${path}.primary`);
   const self = describe(primary, body);
   const key: KeyInfo = { ...self.info, userIds: [], subkeys: [] };
-  const keyPart = prefix(body);
+  const keyPart = prefix(primary.version, body);
   const checkLocated = (sig: SignaturePacket, where: string) =>
     locate(blocks, sig, encodeSignature(sig, where), where);
   description.sigs.forEach((sig, i) => checkLocated(sig, `${path}.sigs[${i}]`));
-  const direct = valid(
-    description.sigs,
-    [0x1f],
-    self.imported,
-    primary.algorithm,
-    key.keyId,
-    [keyPart],
-    key.problems,
-  );
+  const direct = valid(description.sigs, [0x1f], self.signer, key.keyId, [keyPart], key.problems);
   applyRevocation(
     key,
-    valid(
-      description.sigs,
-      [0x20],
-      self.imported,
-      primary.algorithm,
-      key.keyId,
-      [keyPart],
-      key.problems,
-    ),
+    valid(description.sigs, [0x20], self.signer, key.keyId, [keyPart], key.problems),
   );
   const candidates: { uid?: UserIdInfo; sig: Checked }[] = direct.map((sig) => ({ sig }));
   description.users.forEach(({ user, sigs }, u) => {
@@ -209,21 +204,12 @@ export function establishKey(
     const certs = valid(
       sigs,
       [0x10, 0x11, 0x12, 0x13],
-      self.imported,
-      primary.algorithm,
+      self.signer,
       key.keyId,
       parts,
       key.problems,
     );
-    const revocations = valid(
-      sigs,
-      [0x30],
-      self.imported,
-      primary.algorithm,
-      key.keyId,
-      parts,
-      key.problems,
-    );
+    const revocations = valid(sigs, [0x30], self.signer, key.keyId, parts, key.problems);
     const latest = certs.at(-1);
     const revoked = revocations.some((r) => !latest || r.facts.created >= latest.facts.created);
     const info: UserIdInfo = {
@@ -258,27 +244,16 @@ export function establishKey(
   }
   applySelfSig(key, primary.created, chosen?.sig);
   const signing: SigningKey[] = [];
-  if (key.bound) signing.push({ info: key, imported: self.imported, primary: key });
+  if (key.bound) signing.push({ info: key, imported: self.signer.imported, primary: key });
   description.subkeys.forEach(({ key: packet, sigs }, s) => {
     const where = `${path}.subkeys[${s}]`;
     const subBody = locate(blocks, packet, encodeKey(packet, `${where}.key`), `${where}.key`);
     sigs.forEach((sig, i) => checkLocated(sig, `${where}.sigs[${i}]`));
     const sub = describe(packet, subBody);
     const info: SubkeyInfo = { ...sub.info, crossCertified: false };
-    const parts = [keyPart, prefix(subBody)];
-    const bindings = valid(
-      sigs,
-      [0x18],
-      self.imported,
-      primary.algorithm,
-      key.keyId,
-      parts,
-      info.problems,
-    );
-    applyRevocation(
-      info,
-      valid(sigs, [0x28], self.imported, primary.algorithm, key.keyId, parts, info.problems),
-    );
+    const parts = [keyPart, prefix(packet.version, subBody)];
+    const bindings = valid(sigs, [0x18], self.signer, key.keyId, parts, info.problems);
+    applyRevocation(info, valid(sigs, [0x28], self.signer, key.keyId, parts, info.problems));
     const latest = bindings.at(-1);
     applySelfSig(info, packet.created, latest);
     // Without key flags, usage follows the algorithm: a key that can sign must be treated as signing.
@@ -287,14 +262,14 @@ export function establishKey(
       // A signing subkey must sign the primary back (0x19), or anyone could claim it.
       const back = latest.facts.embedded;
       const checked = back
-        ? valid([back], [0x19], sub.imported, packet.algorithm, undefined, parts, info.problems)
+        ? valid([back], [0x19], sub.signer, undefined, parts, info.problems)
         : [];
       info.crossCertified = checked.length > 0;
       if (!info.crossCertified) info.problems.push('signing subkey without a valid back-signature');
     }
     key.subkeys.push(info);
     if (info.bound && key.bound && signs && info.crossCertified)
-      signing.push({ info, imported: sub.imported, primary: key });
+      signing.push({ info, imported: sub.signer.imported, primary: key });
   });
   return { key, signing };
 }

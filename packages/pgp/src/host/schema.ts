@@ -90,20 +90,21 @@ const subpacket: Check<Subpacket> = object({
 
 const signature: Check<SignaturePacket> = object({
   ...located,
-  version: literal(4),
+  version: literal(4, 6),
   type: int(0, 255),
   pkAlgorithm: int(0, 255),
   hashAlgorithm: int(0, 255),
   hashed: array(subpacket, 65535),
   unhashed: array(subpacket, 65535),
   left16: B64(2),
+  salt: optional(B64(255)),
   values: array(field, 4),
 });
 
 const keyPacket: Check<KeyPacket> = object({
   ...located,
   tag: literal(6, 14),
-  version: literal(4),
+  version: literal(4, 6),
   created: int(0, U32),
   algorithm: int(0, 255),
   material: array(field, 8),

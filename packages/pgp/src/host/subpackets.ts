@@ -39,7 +39,8 @@ export function factsOf(sig: SignaturePacket): SignatureFacts {
     const data = Buffer.from(sub.data, 'base64');
     const type = sub.type & 0x7f;
     if (type === 16 && data.length === 8) facts.issuerKeyId ??= data.toString('hex').toUpperCase();
-    if (type === 33 && data.length === 21 && data[0] === 4) {
+    const fprLength = data[0] === 4 ? 21 : data[0] === 6 ? 33 : 0;
+    if (type === 33 && data.length === fprLength) {
       facts.issuerFingerprint ??= data.subarray(1).toString('hex').toUpperCase();
     }
     // As gpg: an unknown critical subpacket in either area voids the signature.
@@ -69,6 +70,11 @@ export function factsOf(sig: SignaturePacket): SignatureFacts {
  * not matched, as GnuPG 2.2 does not; a fingerprint that disagrees with the key ID voids it.
  */
 export function issuerOf(facts: SignatureFacts): string | undefined {
+  // A version 6 fingerprint (SHA-256) names its key ID as its first eight octets.
+  if (facts.issuerFingerprint?.length === 64) {
+    const fromV6 = facts.issuerFingerprint.slice(0, 16);
+    return facts.issuerKeyId && facts.issuerKeyId !== fromV6 ? undefined : fromV6;
+  }
   const fromFpr = facts.issuerFingerprint?.slice(-16);
   if (facts.issuerKeyId && fromFpr && facts.issuerKeyId !== fromFpr) return undefined;
   return facts.issuerKeyId;

@@ -107,6 +107,13 @@ export class SignaturePlan {
       this.#fail('bad', 'algorithm differs from the key');
       return;
     }
+    if (sig.version !== this.key.info.version) {
+      this.#fail(
+        'bad',
+        `a version ${this.key.info.version} key made no version ${sig.version} signature`,
+      );
+      return;
+    }
     if (!this.key.imported.key) {
       this.#fail('unsupported', this.key.imported.unsupported ?? 'key unusable');
       return;

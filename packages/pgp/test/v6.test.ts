@@ -1,0 +1,135 @@
+/**
+ * RFC 9580 version 6 keys and signatures (native Ed25519 and Ed448, SHA-256 fingerprints,
+ * salted signatures). GnuPG 2.2 cannot make them: the vectors are made here by openpgp.js 6,
+ * an independent implementation, and every verdict equals its own.
+ */
+import { createPgpVerifier } from '@umd/pgp';
+import * as openpgp from 'openpgp';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const verifier = createPgpVerifier();
+const TEXT = 'version 6\nsecond line';
+
+afterAll(() => verifier.stop());
+
+/** openpgp.js's verdict on a detached signature: good or bad. */
+async function theirs(
+  publicKey: openpgp.PublicKey,
+  data: string,
+  signature: Uint8Array,
+): Promise<string> {
+  const { signatures } = await openpgp.verify({
+    message: await openpgp.createMessage({ binary: Buffer.from(data) }),
+    signature: await openpgp.readSignature({ binarySignature: signature }),
+    verificationKeys: publicKey,
+  });
+  try {
+    await signatures[0]?.verified;
+    return 'good';
+  } catch {
+    return 'bad';
+  }
+}
+
+describe.each([
+  ['curve25519', 27, 'Ed25519'],
+  ['curve448', 28, 'Ed448'],
+] as const)('version 6, %s', (type, algorithm, name) => {
+  it(`${name} keys: fingerprint, key ID and user IDs equal openpgp.js's`, async () => {
+    const { publicKey } = await openpgp.generateKey({
+      type,
+      userIDs: [{ name: 'Six', email: 'six@example.org' }, { name: 'Other' }],
+      format: 'object',
+      config: { v6Keys: true },
+    });
+    const [key] = await verifier.inspectKey(publicKey.write());
+    expect(key).toMatchObject({
+      version: 6,
+      algorithm,
+      algorithmName: name,
+      fingerprint: publicKey.getFingerprint().toUpperCase(),
+      keyId: publicKey.getKeyID().toHex().toUpperCase(),
+      bound: true,
+      problems: [],
+    });
+    expect(key?.userIds.map((u) => u.userId).sort()).toEqual(publicKey.getUserIDs().sort());
+    expect(key?.subkeys.map((s) => s.fingerprint)).toEqual(
+      publicKey.getSubkeys().map((s) => s.getFingerprint().toUpperCase()),
+    );
+  });
+
+  it(`${name} detached, cleartext and inline signatures: verdicts equal openpgp.js's`, async () => {
+    const { privateKey, publicKey } = await openpgp.generateKey({
+      type,
+      userIDs: [{ name: 'Six', email: 'six@example.org' }],
+      format: 'object',
+      config: { v6Keys: true },
+    });
+    const keys = publicKey.write();
+    const detached = (await openpgp.sign({
+      message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
+      signingKeys: privateKey,
+      detached: true,
+      format: 'binary',
+    })) as Uint8Array;
+    // A version 6 signature packet: new format, a length of one octet (below 192) or two.
+    expect(detached[(detached[1] as number) < 192 ? 2 : 3]).toBe(6);
+    const salted = Buffer.from(detached);
+    // The salt starts after the version 6 header and areas: flip its last byte's low bit.
+    const saltEnd = salted.length - (algorithm === 27 ? 64 : 114);
+    salted[saltEnd - 1] = (salted[saltEnd - 1] as number) ^ 1;
+    for (const [data, sig, expected] of [
+      [TEXT, detached, 'good'],
+      [`${TEXT}!`, detached, 'bad'],
+      [TEXT, salted, 'bad'],
+    ] as const) {
+      const ours = (await verifier.verifyDetached(data, sig, { keys })).status;
+      expect([ours, await theirs(publicKey, data, sig)]).toEqual([expected, expected]);
+    }
+    const clear = await openpgp.sign({
+      message: await openpgp.createCleartextMessage({ text: TEXT }),
+      signingKeys: privateKey,
+    });
+    const cleared = await verifier.verifyCleartext(clear, { keys });
+    expect(cleared.status).toBe('good');
+    expect(cleared.data.toString()).toBe(TEXT.replace(/\n/g, '\r\n'));
+    const forged = await verifier.verifyCleartext(clear.replace('second', 'Second'), { keys });
+    expect(forged.status).toBe('bad');
+    const inline = (await openpgp.sign({
+      message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
+      signingKeys: privateKey,
+      format: 'binary',
+    })) as Uint8Array;
+    const inlined = await verifier.verifyInline(inline, { keys });
+    expect([inlined.status, inlined.data.toString()]).toEqual(['good', TEXT]);
+  });
+});
+
+it('a version 4 key does not verify a version 6 signature, nor the reverse', async () => {
+  const v4 = await openpgp.generateKey({
+    type: 'curve25519',
+    userIDs: [{ name: 'Four' }],
+    format: 'object',
+  });
+  const v6 = await openpgp.generateKey({
+    type: 'curve25519',
+    userIDs: [{ name: 'Six' }],
+    format: 'object',
+    config: { v6Keys: true },
+  });
+  const sign = async (key: openpgp.PrivateKey) =>
+    (await openpgp.sign({
+      message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
+      signingKeys: key,
+      detached: true,
+      format: 'binary',
+    })) as Uint8Array;
+  // Each key given for the other's signature: no key of that ID, so no verdict of good.
+  const a = await verifier.verifyDetached(TEXT, await sign(v6.privateKey), {
+    keys: v4.publicKey.write(),
+  });
+  const b = await verifier.verifyDetached(TEXT, await sign(v4.privateKey), {
+    keys: v6.publicKey.write(),
+  });
+  expect([a.status, b.status]).toEqual(['no-public-key', 'no-public-key']);
+});
