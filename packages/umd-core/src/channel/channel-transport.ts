@@ -72,6 +72,15 @@ export abstract class ChannelTransport extends EventEmitter {
     return this.#closed;
   }
 
+  /**
+   * Request bytes given to the channel and not yet written to the handler (waiting for it to
+   * read, in the channel or in the stream's buffer). An aborted request's bytes leave at once
+   * unless the stream already has part of them.
+   */
+  get bufferedBytes(): number {
+    return this.writer.bufferedBytes;
+  }
+
   /** Why the channel closed (`undefined` while open or after a plain `close()`). */
   get closeReason(): UmdError | undefined {
     return this.#closeReason;

@@ -295,6 +295,50 @@ describe('FramedChannel', () => {
     await Promise.allSettled(pending);
   });
 
+  it('drops an aborted request that still waits for the stream at once, with no CANCEL', async () => {
+    const toHost = new PassThrough();
+    const chunks: Buffer[] = [];
+    let release: (() => void) | undefined;
+    const output = new Writable({
+      highWaterMark: 64,
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        release = callback;
+      },
+    });
+    const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
+    toHost.write(
+      encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 24, name: 'x' })),
+    );
+    await channel.waitForHello();
+    const first = channel.request(new Uint8Array(100));
+    await tick();
+    const payload = 1 << 20;
+    // Two hundred aborted 1 MiB requests behind a stream that does not drain: none stays queued.
+    for (let i = 0; i < 200; i++) {
+      const abort = new AbortController();
+      const request = channel.request(new Uint8Array(payload), { signal: abort.signal });
+      expect(channel.bufferedBytes).toBeGreaterThan(payload);
+      abort.abort();
+      await expect(request).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    }
+    expect(channel.bufferedBytes).toBe(116);
+    // The one the stream had is cancelled; the withdrawn ones never reach the handler at all.
+    const last = channel.request(bytes('last'));
+    while (release !== undefined) {
+      const next = release;
+      release = undefined;
+      next();
+      await tick();
+    }
+    const decoded = new FrameDecoder().push(Buffer.concat(chunks));
+    expect(decoded.map((f) => [f.type, f.id])).toEqual([
+      [FrameType.Request, 1],
+      [FrameType.Request, 202],
+    ]);
+    channel.close();
+    await Promise.allSettled([first, last]);
+  });
   it('validates arguments with UMD_INVALID_ARGUMENT', async () => {
     const s = scripted();
     await expect(s.channel.request('text' as unknown as Uint8Array)).rejects.toMatchObject({

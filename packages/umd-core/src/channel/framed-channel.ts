@@ -18,6 +18,7 @@ import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { HelloHandshake } from './hello-handshake.js';
+import type { WriteTicket } from './ordered-writer.js';
 import { readScratch } from './read-scratch.js';
 import {
   type ReplyOptions,
@@ -51,6 +52,8 @@ interface PendingRequest {
   readonly resolve: (reply: Uint8Array) => void;
   readonly reject: (error: UmdError) => void;
   disarm: () => void;
+  /** Its frame in the writer, while it may still be withdrawn unsent. */
+  ticket: WriteTicket | undefined;
   id: number;
   state: 'queued' | 'sent' | 'done';
 }
@@ -184,6 +187,7 @@ export class FramedChannel extends ChannelTransport {
         resolve,
         reject,
         disarm: () => {},
+        ticket: undefined,
         id: 0,
         state: 'queued',
       };
@@ -246,7 +250,7 @@ export class FramedChannel extends ChannelTransport {
       entry.id = this.#allocateId();
       entry.state = 'sent';
       this.#pending.set(entry.id, entry);
-      this.#send(FrameType.Request, entry.id, entry.payload);
+      entry.ticket = this.#send(FrameType.Request, entry.id, entry.payload);
     }
     if (this.#queueHead === queue.length) {
       this.#queue = [];
@@ -265,16 +269,15 @@ export class FramedChannel extends ChannelTransport {
     }
   }
 
-  #send(type: FrameType, id: number, payload: Uint8Array): void {
+  #send(type: FrameType, id: number, payload: Uint8Array): WriteTicket {
     const length = payload.byteLength;
     if (length <= COALESCE_LIMIT) {
       const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
       writeFrameHeader(frame, 0, type, id, length);
       frame.set(payload, FRAME_HEADER_SIZE);
-      this.writer.write([frame]);
-    } else {
-      this.writer.write([encodeFrameHeader(type, id, length), payload]);
+      return this.writer.write([frame]);
     }
+    return this.writer.write([encodeFrameHeader(type, id, length), payload]);
   }
 
   /** Abort or timeout of one request: reject it, and CANCEL it if the handler already has it. */
@@ -290,9 +293,14 @@ export class FramedChannel extends ChannelTransport {
         this.#disarmCallerMemory();
       }
       this.#pending.delete(entry.id);
-      this.#rememberCancelled(entry.id);
-      this.#send(FrameType.Cancel, entry.id, new Uint8Array(0));
+      // Still waiting in the writer: the handler never sees it, so its bytes go now and no
+      // CANCEL follows. Otherwise the frame is written out whole and cancelled.
+      if (!this.writer.withdraw(entry.ticket!)) {
+        this.#rememberCancelled(entry.id);
+        this.#send(FrameType.Cancel, entry.id, new Uint8Array(0));
+      }
     }
+    entry.ticket = undefined;
     entry.reject(error);
     if (wasSent) this.#pump();
   }

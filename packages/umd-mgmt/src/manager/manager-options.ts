@@ -42,6 +42,13 @@ export interface UmdManagerOptions {
   maxInFlight?: number;
   /** Requests that may wait behind the in-flight ones; one more gets `UMD_QUEUE_FULL` (1024). */
   maxQueue?: number;
+  /**
+   * Request bytes that may wait to be written to the handler: queued for it or a slot, or sent
+   * while it does not read (64 MiB). A request that would pass it gets `UMD_QUEUE_FULL`, unless
+   * nothing waits (one request of any size up to `maxPayload` goes). An aborted or timed-out
+   * request's bytes leave at once, except a frame the pipe already has part of.
+   */
+  maxQueuedBytes?: number;
   /** Time for a start: spawn, HELLO and the postStart hooks (10000 ms). Timeouts are integers from 1 to 2^31-1 ms. */
   startTimeoutMs?: number;
   /** Default per-request timeout, counted from the call, queueing and start included (30000 ms; `Infinity`, exported as `NO_TIMEOUT`, for none). A request timing out while the handler has it kills the handler. */
@@ -83,6 +90,7 @@ export interface ResolvedManagerOptions
     UmdManagerOptions,
     | 'maxInFlight'
     | 'maxQueue'
+    | 'maxQueuedBytes'
     | 'startTimeoutMs'
     | 'requestTimeoutMs'
     | 'restartBudget'
@@ -95,6 +103,7 @@ export interface ResolvedManagerOptions
   transport: Required<TransportOptions>;
   maxInFlight: number;
   maxQueue: number;
+  maxQueuedBytes: number;
   startTimeoutMs: number;
   requestTimeoutMs: number | undefined;
   restartBudget: RestartBudgetOptions;
@@ -103,6 +112,8 @@ export interface ResolvedManagerOptions
 }
 
 const MAX_INT32 = 2 ** 31 - 1;
+/** Default of `maxQueuedBytes`: the wire format's default largest payload. */
+const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 const CONTAINMENTS: readonly string[] = ['auto', 'pid-namespace', 'process-group'];
 
 /**
@@ -163,6 +174,13 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
     maxPayload: maxPayload === 0 ? undefined : maxPayload,
     maxInFlight: checkInteger(options.maxInFlight, 'maxInFlight', owner, 1, 1, MAX_INT32),
     maxQueue: checkInteger(options.maxQueue, 'maxQueue', owner, 1024, 0, MAX_INT32),
+    maxQueuedBytes: checkInteger(
+      options.maxQueuedBytes,
+      'maxQueuedBytes',
+      owner,
+      DEFAULT_MAX_QUEUED_BYTES,
+      1,
+    ),
     startTimeoutMs: checkTimeout(options.startTimeoutMs, 'startTimeoutMs', owner, 10_000),
     requestTimeoutMs: requestTimeoutMs === NO_TIMEOUT ? undefined : requestTimeoutMs,
     idleTimeoutMs: idleTimeoutMs === NO_TIMEOUT || idleTimeoutMs === 0 ? undefined : idleTimeoutMs,

@@ -69,6 +69,8 @@ export interface UmdManagerStats {
   inFlight: number;
   /** Requests waiting for a slot or for the handler to start. */
   queued: number;
+  /** Request bytes not yet written to the handler (bounded by `maxQueuedBytes`). */
+  queuedBytes: number;
   /** Request payload bytes sent to handlers. */
   bytesSent: number;
   /** Reply payload bytes received from handlers. */
@@ -181,6 +183,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
   #lastPid: number | undefined;
   #lastEndedInFault = false;
   #pending = 0;
+  /** Payload bytes of requests waiting for a handler or a slot (not yet given to a channel). */
+  #waitingBytes = 0;
   /** One-shot waits on lifecycle events keep the handler referenced, as pending requests do. */
   readonly #waiters = new OnceWaiters(this, LIFECYCLE_EVENTS, () => this.#updateReferenced());
   readonly #idle: IdleTimer | undefined;
@@ -348,6 +352,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       ...this.#stats,
       inFlight: this.#slots.held,
       queued: this.#pending - this.#slots.held,
+      queuedBytes: this.#queuedBytes(),
       latency: this.#latency.summary(),
     };
   }
@@ -380,6 +385,16 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         ),
       );
     }
+    const queuedBytes = this.#queuedBytes();
+    if (queuedBytes > 0 && queuedBytes + payload.byteLength > this.#options.maxQueuedBytes) {
+      return Promise.reject(
+        new UmdError(
+          UmdErrorCode.QUEUE_FULL,
+          `${this.#options.name}: ${queuedBytes} request bytes already wait to be written to the handler; ${payload.byteLength} more would pass maxQueuedBytes (${this.#options.maxQueuedBytes})`,
+          { handlerName: this.#options.name },
+        ),
+      );
+    }
     const t0 = performance.now();
     // An explicit timeoutMs is the channel's per-request timer; the default one is watched by
     // the handler's watchdog (no timer per request). NO_TIMEOUT turns both off.
@@ -400,6 +415,11 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       this.#slots.tryAcquire()
       ? this.#exchange(h, payload, replyLength, options, timeoutMs, deadline, t0)
       : this.#submitSlow(payload, replyLength, options, timeoutMs, deadline, t0);
+  }
+
+  /** Request bytes not yet written to the handler: waiting here for it or a slot, and in its channel. */
+  #queuedBytes(): number {
+    return this.#waitingBytes + (this.#handler?.channel.bufferedBytes ?? 0);
   }
 
   /** Accounting of a request that got its reply. */
@@ -463,6 +483,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     const aborted = whenAborted(wait.signal);
     aborted.catch(() => undefined);
     let exchanging: Promise<Uint8Array>;
+    this.#waitingBytes += payload.byteLength;
     try {
       for (;;) {
         if (this.#isStopping()) throw this.#stoppedError();
@@ -512,6 +533,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       this.#failed(payload, error, t0);
       throw error;
     } finally {
+      this.#waitingBytes -= payload.byteLength;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
