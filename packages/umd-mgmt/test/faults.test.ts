@@ -1,3 +1,6 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
 import { isAlive, waitForDeath } from './helpers/process-table.js';
@@ -98,6 +101,39 @@ describe('faults', () => {
     expect(error).toMatchObject({ code: 'UMD_PROTOCOL', pid: first });
     expect(isAlive(first)).toBe(false);
     expect(await pidOf(m)).not.toBe(first);
+  });
+
+  it('a flood of unasked frames in the same read as HELLO fails that start, typed, and the next one is clean', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-flood-'));
+    await chmod(dir, 0o777); // a root host's handler runs as nobody
+    try {
+      const m = managed({
+        loader: fixtureLoader('echo'),
+        env: { UMD_FIXTURE: `flood-once:${dir}` },
+        sandbox: { permission: false },
+        restartBudget: { maxStarts: 2, windowMs: 60_000 },
+      });
+      const starts: number[] = [];
+      m.on('start', ({ pid }) => starts.push(pid));
+      const readies: number[] = [];
+      m.on('ready', ({ pid }) => readies.push(pid));
+      // Concurrent callers of the bad start all get its typed error.
+      const errors = await Promise.all([1, 2, 3].map(() => rejection(m.request(text('x')))));
+      for (const error of errors)
+        expect(error).toMatchObject({ code: 'UMD_START_FAILED', pid: starts[0] });
+      expect(String(errors[0]!.message)).toMatch(/not in flight/);
+      expect(readies, 'the flooding handler never counted as ready').toEqual([]);
+      expect(m.state).toBe('failed');
+      expect(m.pid).toBeUndefined();
+      expect(isAlive(starts[0]!)).toBe(false);
+      // One bad start costs one start: the next request gets a fresh handler and its own reply.
+      expect(str(await m.request(text('next')))).toBe('next');
+      expect(m.state).toBe('running');
+      expect(m.stats()).toMatchObject({ starts: 2, restarts: 1 });
+      expect(str(await m.request(text('again')))).toBe('again');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('start timeout: a handler that never says HELLO fails the start with UMD_TIMEOUT and is killed', async () => {

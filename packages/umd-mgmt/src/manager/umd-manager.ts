@@ -806,6 +806,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       const proc = await step(spawning);
       h = this.#adopt(proc, loader);
       await this.#handshake(h, loader, step);
+      // A fault in the same read as HELLO (a flood of unasked frames) arrives after HELLO resolved.
+      if (h.faulted) throw h.faultReason;
       h.ready = true;
       this.#startingHandler = undefined;
       this.#handler = h;
