@@ -48,7 +48,17 @@ function systemProgram(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Closes every descriptor above 2 that reached the shell (those the host inherited without
+ * close-on-exec; Node opens its own with it), then execs the handler. Run as the handler's
+ * user, last before the handler; `--posix` so no `BASH_ENV` is read.
+ */
+const CLOSE_INHERITED_FDS =
+  'for f in /proc/self/fd/*; do f=${f##*/}; if [[ $f =~ ^[0-9]+$ ]] && ((f > 2)); then exec {f}>&-; fi; done; exec "$@"';
+
 interface Tools {
+  /** Closes inherited descriptors before the handler runs (see {@link CLOSE_INHERITED_FDS}). */
+  bash: string | undefined;
   setpriv: string | undefined;
   unshare: string | undefined;
   /** Why no PID namespace can be made, or undefined when one can. */
@@ -62,11 +72,13 @@ let probed: Promise<Tools> | undefined;
 /** Finds `setpriv` and `unshare` and tries a PID namespace once per host process. */
 export function probeContainment(): Promise<Tools> {
   probed ??= (async (): Promise<Tools> => {
+    const bash = systemProgram('bash');
     const setpriv = systemProgram('setpriv');
     const unshare = systemProgram('unshare');
     const userNamespace = process.geteuid?.() !== 0;
     if (unshare === undefined || setpriv === undefined)
       return {
+        bash,
         setpriv,
         unshare,
         userNamespace,
@@ -82,7 +94,7 @@ export function probeContainment(): Promise<Tools> {
         ),
       );
     });
-    return { setpriv, unshare, userNamespace, noPidNamespace };
+    return { bash, setpriv, unshare, userNamespace, noPidNamespace };
   })();
   return probed;
 }
@@ -90,7 +102,8 @@ export function probeContainment(): Promise<Tools> {
 /**
  * The command line that runs `command args` contained as asked, under `credentials` (then
  * supplementary groups cleared), with no-new-privileges and a parent-death SIGKILL at every
- * step, so nothing survives a SIGKILLed host.
+ * step, so nothing survives a SIGKILLed host; last, as the handler's user, a shell closes every
+ * descriptor above 2 (where `bash` is installed), so the handler holds stdin, stdout and stderr only.
  * @throws Error naming what is missing when `request` is `pid-namespace` and none can be made.
  */
 export async function planSpawn(
@@ -102,11 +115,15 @@ export async function planSpawn(
   const tools = await probeContainment();
   if (request === 'pid-namespace' && tools.noPidNamespace !== undefined)
     throw new Error(`no PID namespace for the handler: ${tools.noPidNamespace}`);
+  const run =
+    tools.bash === undefined
+      ? [command, ...args]
+      : [tools.bash, '--posix', '-c', CLOSE_INHERITED_FDS, 'umd-handler', command, ...args];
   if (tools.setpriv === undefined) {
     // No util-linux: the process group alone (credentials go through Node's spawn).
     return {
-      file: command,
-      args: [...args],
+      file: run[0]!,
+      args: run.slice(1),
       containment: 'process-group',
       spawnCredentials: credentials,
     };
@@ -120,7 +137,7 @@ export async function planSpawn(
       ]
     : [];
   // The parent-death signal is set after the credentials change (which would clear it).
-  const handler = [...drop, '--no-new-privs', '--pdeathsig=KILL', '--', command, ...args];
+  const handler = [...drop, '--no-new-privs', '--pdeathsig=KILL', '--', ...run];
   if (request === 'process-group' || tools.noPidNamespace !== undefined)
     return {
       file: tools.setpriv,

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import './helpers/fixtures.js';
+
+const FD_HOST = fileURLToPath(new URL('./fixtures/fd-host.mjs', import.meta.url));
+const root = process.platform === 'linux' && process.getuid?.() === 0;
+
+describe('descriptors', () => {
+  it.runIf(process.platform === 'linux')(
+    'a descriptor the host inherited without close-on-exec reaches no handler (native, JS; both containments)',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'umd-fds-'));
+      const secret = join(dir, 'secret');
+      await writeFile(secret, 'root only', { mode: 0o600 });
+      await chmod(dir, 0o700);
+      const fd = openSync(secret, 'r+');
+      try {
+        // The host's fds 3 and 40 are the secret, open for writing, and not close-on-exec.
+        const stdio = ['ignore', 'pipe', 'inherit', fd, ...Array(36).fill('ignore'), fd];
+        const host = spawn(process.execPath, [FD_HOST], { stdio });
+        let out = '';
+        host.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+        expect(await once(host, 'exit')).toEqual([0, null]);
+        const report = JSON.parse(out) as { host: string[]; handlers: Record<string, string> };
+        expect(report.host).toEqual([secret, secret]);
+        const kinds = Object.keys(report.handlers).sort();
+        expect(kinds).toEqual(
+          root
+            ? [
+                'js pid-namespace',
+                'js process-group',
+                'native pid-namespace',
+                'native process-group',
+              ]
+            : expect.arrayContaining(['js process-group', 'native process-group']),
+        );
+        for (const [kind, listing] of Object.entries(report.handlers)) {
+          expect(listing, kind).not.toContain(secret);
+          // A native handler holds exactly what the manager passes: stdin, stdout, stderr.
+          if (kind.startsWith('native'))
+            expect(
+              listing
+                .split('\n')
+                .filter(Boolean)
+                .map((l) => l.split(' ')[0]),
+              kind,
+            ).toEqual(['0', '1', '2']);
+        }
+      } finally {
+        closeSync(fd);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
