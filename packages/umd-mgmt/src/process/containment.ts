@@ -50,15 +50,17 @@ function systemProgram(name: string): string | undefined {
 
 /**
  * Closes every descriptor above 2 that reached the shell (those the host inherited without
- * close-on-exec; Node opens its own with it), then execs the handler. Run as the handler's
- * user, last before the handler; `--posix` so no `BASH_ENV` is read.
+ * close-on-exec; Node opens its own with it), then execs the handler through `env` (`$0`),
+ * which drops the one variable bash exports by itself. Run as the handler's user, last before
+ * the handler; `--posix --norc` so no `BASH_ENV` or `.bashrc` is read.
  */
 const CLOSE_INHERITED_FDS =
-  'for f in /proc/self/fd/*; do f=${f##*/}; if [[ $f =~ ^[0-9]+$ ]] && ((f > 2)); then exec {f}>&-; fi; done; exec "$@"';
+  'for f in /proc/self/fd/*; do f=${f##*/}; if [[ $f =~ ^[0-9]+$ ]] && ((f > 2)); then exec {f}>&-; fi; done; unset PWD OLDPWD; exec "$0" -u SHLVL -- "$@"';
 
 interface Tools {
   /** Closes inherited descriptors before the handler runs (see {@link CLOSE_INHERITED_FDS}). */
   bash: string | undefined;
+  env: string | undefined;
   setpriv: string | undefined;
   unshare: string | undefined;
   /** Why no PID namespace can be made, or undefined when one can. */
@@ -73,12 +75,14 @@ let probed: Promise<Tools> | undefined;
 export function probeContainment(): Promise<Tools> {
   probed ??= (async (): Promise<Tools> => {
     const bash = systemProgram('bash');
+    const env = systemProgram('env');
     const setpriv = systemProgram('setpriv');
     const unshare = systemProgram('unshare');
     const userNamespace = process.geteuid?.() !== 0;
     if (unshare === undefined || setpriv === undefined)
       return {
         bash,
+        env,
         setpriv,
         unshare,
         userNamespace,
@@ -94,7 +98,7 @@ export function probeContainment(): Promise<Tools> {
         ),
       );
     });
-    return { bash, setpriv, unshare, userNamespace, noPidNamespace };
+    return { bash, env, setpriv, unshare, userNamespace, noPidNamespace };
   })();
   return probed;
 }
@@ -116,9 +120,19 @@ export async function planSpawn(
   if (request === 'pid-namespace' && tools.noPidNamespace !== undefined)
     throw new Error(`no PID namespace for the handler: ${tools.noPidNamespace}`);
   const run =
-    tools.bash === undefined
+    tools.bash === undefined || tools.env === undefined
       ? [command, ...args]
-      : [tools.bash, '--posix', '-c', CLOSE_INHERITED_FDS, 'umd-handler', command, ...args];
+      : [
+          tools.bash,
+          '--norc',
+          '--noprofile',
+          '--posix',
+          '-c',
+          CLOSE_INHERITED_FDS,
+          tools.env,
+          command,
+          ...args,
+        ];
   if (tools.setpriv === undefined) {
     // No util-linux: the process group alone (credentials go through Node's spawn).
     return {
