@@ -5,8 +5,9 @@
  * Needs root, nft, ip, nsenter, ping and iptables-legacy; skips otherwise (fails with CI=true).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTED, type Probe, SCENARIOS } from './enforce/scenarios.js';
+import { COUNTED, NAT, type Probe, SCENARIOS } from './enforce/scenarios.js';
 import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+import { CLI } from './iptables/namespace.js';
 
 const missing = missingEnforcePrerequisite();
 if (missing && process.env.CI === 'true')
@@ -17,9 +18,9 @@ function probe(twin: Twin, p: Probe): Promise<string> {
   return twin.probe(p.from, p.kind, p.host, p.port ?? 0);
 }
 
-/** iptables-save -c without its dated comment lines. */
-async function saved(twin: Twin): Promise<string> {
-  const out = await twin.iptables('iptables-legacy-save', ['-c']);
+/** iptables-save -c (of `table`, or all) without its dated comment lines. */
+async function saved(twin: Twin, table?: string): Promise<string> {
+  const out = await twin.iptables('iptables-legacy-save', ['-c', ...(table ? ['-t', table] : [])]);
   expect(out.code, out.stderr).toBe(0);
   return out.stdout
     .split('\n')
@@ -69,6 +70,53 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     expect(b).toBe(k);
     // Real packets were counted (not zeros agreeing with zeros).
     expect(k).toMatch(/\[2:168\] -A icmpin -p icmp -m icmp --icmp-type 8 -j ACCEPT/);
+  }, 60_000);
+
+  it(NAT.name, async () => {
+    await restoreBoth(NAT.rules);
+    const seen: string[] = [];
+    const wanted: string[] = [];
+    for (const p of NAT.probes) {
+      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
+      const what = `${p.kind} ${p.from} -> ${p.host}${p.port ? `:${p.port}` : ''}`;
+      seen.push(`${what}: kernel ${k}, bpfilter ${b}`);
+      wanted.push(`${what}: kernel ${p.expect}, bpfilter ${p.expect}`);
+    }
+    expect(seen).toEqual(wanted);
+    // The first packet of each connection walked the nat chains: the same counts in both.
+    const [k, b] = await Promise.all([saved(kernel, 'nat'), saved(enforced, 'nat')]);
+    expect(b).toBe(k);
+    expect(k).toMatch(/\[1:60\] -A PREROUTING -i fc -p tcp -m tcp --dport 7000 -j DNAT/);
+    // classify predicts what the kernel did to the first connection (C -> F:7000).
+    const classify = async (hook: string, args: string[]) => {
+      const out = await enforced.run('F', [
+        ...[process.execPath, CLI, 'classify', '--socket', enforced.socketPath, '-t', 'nat'],
+        ...['--hook', hook, '-p', 'tcp', '--sport', '40000', '--json', ...args],
+      ]);
+      expect(out.code, out.stderr).toBe(0);
+      return JSON.parse(out.stdout).nat;
+    };
+    const dnat = await classify(
+      'PREROUTING',
+      ['-s', '10.1.0.2', '-d', '10.1.0.1', '-i', 'fc'].concat('--dport', '7000'),
+    );
+    expect(dnat).toEqual({
+      target: 'DNAT',
+      rewrites: 'destination',
+      address: '10.2.0.2',
+      port: 8080,
+    });
+    const masquerade = await classify('POSTROUTING', [
+      ...['-s', '10.1.0.2', '-d', dnat.address, '--dport', String(dnat.port), '-o', 'fs'],
+      ...['--if-addr', 'fs=10.2.0.1'],
+    ]);
+    expect(masquerade).toEqual({
+      target: 'MASQUERADE',
+      rewrites: 'source',
+      interface: 'fs',
+      address: '10.2.0.1',
+      port: 40000,
+    });
   }, 60_000);
 
   it('keeps the two worlds apart: no legacy table under bpfilter, no nft table in the kernel twin', async () => {

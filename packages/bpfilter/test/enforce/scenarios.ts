@@ -209,3 +209,34 @@ export const COUNTED: Scenario = {
     tcp('C', F, 9000, 'timeout'),
   ],
 };
+
+/**
+ * Translations: DNAT to another host and port, REDIRECT to another local port, MASQUERADE
+ * and SNAT on the way out. Every peer answers with the address it saw, so a probe's outcome
+ * shows the translation; only the first packet of each connection walks the nat table, so
+ * its counters are the same in both twins.
+ */
+export const NAT: Scenario = {
+  name: 'nat: DNAT to another port, REDIRECT, MASQUERADE and SNAT (the peer sees the translated address)',
+  rules: `${filter(ACCEPT_ALL)}*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i fc -p tcp -m tcp --dport 7000 -j DNAT --to-destination 10.2.0.2:8080
+-A PREROUTING -i fc -p tcp -m tcp --dport 7001 -j REDIRECT --to-ports 80
+-A PREROUTING -i fc -p udp -m udp --dport 7053 -j DNAT --to-destination 10.2.0.2:53
+-A POSTROUTING -o fs -p tcp -m tcp --dport 8080 -j MASQUERADE
+-A POSTROUTING -o fs -p udp -j SNAT --to-source 10.2.0.1
+COMMIT
+`,
+  probes: [
+    tcp('C', F, 7000, `connected:${F2}`),
+    tcp('C', S, 8080, `connected:${F2}`),
+    tcp('C', S, 80, `connected:${C}`),
+    tcp('C', F, 7001, `connected:${C}`),
+    udp('C', F, 7053, `reply:${F2}`),
+    udp('C', S, 5353, `reply:${F2}`),
+    tcp('C', F, 7002, 'ECONNREFUSED'),
+  ],
+};
