@@ -4,6 +4,7 @@
  * between veth ends must meet the same fate in both, and the counters must agree.
  * Needs root, nft, ip, nsenter, ping and iptables-legacy; skips otherwise (fails with CI=true).
  */
+import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTED, NAT, type Probe, SCENARIOS } from './enforce/scenarios.js';
 import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
@@ -70,6 +71,125 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     expect(b).toBe(k);
     // Real packets were counted (not zeros agreeing with zeros).
     expect(k).toMatch(/\[2:168\] -A icmpin -p icmp -m icmp --icmp-type 8 -j ACCEPT/);
+  }, 60_000);
+
+  it("classify's counters equal the kernel's after the same packets", async () => {
+    expect((await kernel.restore(COUNTED.rules)).code).toBe(0);
+    for (const p of COUNTED.probes) expect(await probe(kernel, p)).toBe(p.expect);
+    const kernelSaved = await saved(kernel, 'filter');
+    // The packets F's filter table saw, in order, as a packet description says them.
+    const C = '10.1.0.2';
+    const F = '10.1.0.1';
+    const S = '10.2.0.2';
+    const echo = (type: number, source: string, destination: string) =>
+      ({ source, destination, protocol: 'icmp', icmpType: type, length: 84 }) as const;
+    const seen: [hook: string, packet: PacketDescription][] = [
+      ...[1, 2].flatMap((): [string, PacketDescription][] => [
+        ['INPUT', { ...echo(8, C, F), inInterface: 'fc' }],
+        ['OUTPUT', { ...echo(0, F, C), outInterface: 'fc' }],
+      ]),
+      ['FORWARD', { ...echo(8, C, S), inInterface: 'fc', outInterface: 'fs' }],
+      ['FORWARD', { ...echo(0, S, C), inInterface: 'fs', outInterface: 'fc' }],
+      // UDP to 53: REJECTed; the port-unreachable error (IP + ICMP + the 33-byte datagram) goes out.
+      [
+        'INPUT',
+        {
+          source: C,
+          destination: F,
+          protocol: 'udp',
+          destinationPort: 53,
+          length: 33,
+          inInterface: 'fc',
+        },
+      ],
+      [
+        'OUTPUT',
+        {
+          source: F,
+          destination: C,
+          protocol: 'icmp',
+          icmpType: 3,
+          icmpCode: 3,
+          length: 61,
+          outInterface: 'fc',
+        },
+      ],
+      // UDP to 5353 twice: counted by the rule without a target, accepted; the reply names C.
+      ...[1, 2].flatMap((): [string, PacketDescription][] => [
+        [
+          'INPUT',
+          {
+            source: C,
+            destination: F,
+            protocol: 'udp',
+            destinationPort: 5353,
+            length: 33,
+            inInterface: 'fc',
+          },
+        ],
+        [
+          'OUTPUT',
+          {
+            source: F,
+            destination: C,
+            protocol: 'udp',
+            sourcePort: 5353,
+            length: 36,
+            outInterface: 'fc',
+          },
+        ],
+      ]),
+      // A SYN to 22 (with its options: 60 bytes) gets a RST (40 bytes); a SYN to 9000 is dropped.
+      [
+        'INPUT',
+        {
+          source: C,
+          destination: F,
+          protocol: 'tcp',
+          destinationPort: 22,
+          tcpFlags: ['SYN'],
+          length: 60,
+          inInterface: 'fc',
+        },
+      ],
+      [
+        'OUTPUT',
+        {
+          source: F,
+          destination: C,
+          protocol: 'tcp',
+          sourcePort: 22,
+          tcpFlags: ['RST', 'ACK'],
+          length: 40,
+          outInterface: 'fc',
+        },
+      ],
+      [
+        'INPUT',
+        {
+          source: C,
+          destination: F,
+          protocol: 'tcp',
+          destinationPort: 9000,
+          tcpFlags: ['SYN'],
+          length: 60,
+          inInterface: 'fc',
+        },
+      ],
+    ];
+    const bpfilter = new Bpfilter();
+    try {
+      await bpfilter.restore(COUNTED.rules);
+      for (const [hook, packet] of seen) {
+        const result = await bpfilter.classify('filter', hook, packet);
+        expect(result.verdict, `${hook} ${JSON.stringify(packet)}`).not.toBe('CANNOT_EVALUATE');
+      }
+      const classified = await bpfilter.save({ tables: ['filter'], counters: true });
+      expect(classified).toBe(kernelSaved);
+      expect(kernelSaved).toMatch(/\[2:66\] -A INPUT -s 10\.1\.0\.2\/32\n/);
+    } finally {
+      await bpfilter.stop();
+    }
   }, 60_000);
 
   it(NAT.name, async () => {

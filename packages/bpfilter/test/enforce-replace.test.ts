@@ -92,6 +92,27 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     expect(listed.stdout).not.toContain('c00');
   }, 60_000);
 
+  it('the handler killed: the kernel keeps enforcing, a new handler has the tables and counters', async () => {
+    expect((await twin.restore(BLOCK_22)).code).toBe(0);
+    expect(await outcomes()).toEqual(blocked22);
+    const save = async () => (await twin.iptables('iptables-legacy-save', ['-c'])).stdout;
+    const before = withoutSaveComments(await save());
+    const handlers = twin.handlerPids();
+    expect(handlers.length).toBeGreaterThan(0);
+    for (const pid of handlers) process.kill(pid, 'SIGKILL');
+    expect(await outcomes()).toEqual(blocked22);
+    const after = withoutSaveComments(await save());
+    // The same table, its DROP rule counting on from where it was (the second probe's SYN).
+    const shape = (text: string) => text.replace(/\[\d+:\d+\]/g, '[]');
+    expect(shape(after)).toBe(shape(before));
+    const dropRule = /\[(\d+):\d+\] -A INPUT -p tcp -m tcp --dport 22 -j DROP/;
+    const count = (text: string) => Number(dropRule.exec(text)![1]);
+    expect(count(after)).toBeGreaterThan(count(before));
+    expect(twin.handlerPids().some((pid) => !handlers.includes(pid))).toBe(true);
+    expect((await twin.restore(BLOCK_80)).code).toBe(0);
+    expect(await outcomes()).toEqual({ 80: 'timeout', 22: 'connected:10.1.0.2' });
+  }, 60_000);
+
   it('serve --state --enforce restarted (after a reboot emptied the kernel): the tables are enforced again, counters kept', async () => {
     expect((await twin.restore(BLOCK_22)).code).toBe(0);
     expect(await outcomes()).toEqual(blocked22);

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -244,6 +245,21 @@ describe.skipIf(missing !== undefined)(
       );
       expect(out).toContain('verdict: ACCEPT\ndecided by: nat POSTROUTING rule 1\n');
       expect(out).toContain('nat: MASQUERADE source -> 192.0.2.1:40000\n');
+    });
+
+    it('the handler killed: the new one classifies the same translation, counters kept', async () => {
+      const packet = { ...BASE, destinationPort: 81 };
+      const before = await api.classify('nat', 'PREROUTING', packet);
+      const handlers = service.childPids();
+      expect(handlers.length).toBeGreaterThan(0);
+      for (const pid of handlers) process.kill(pid, 'SIGKILL');
+      // Once the service has seen the exit (a request already on its way gets a typed error).
+      while (service.childPids().some((pid) => handlers.includes(pid))) await sleep(20);
+      const after = await api.classify('nat', 'PREROUTING', packet);
+      expect(after.nat).toEqual(before.nat);
+      const counted = (r: typeof before) => r.counters.find((c) => c.rule === 2)!.packets;
+      expect(counted(after)).toBe(counted(before) + 1);
+      expect(service.childPids().some((pid) => !handlers.includes(pid))).toBe(true);
     });
   },
 );

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLI, PROGRAMS, which } from '../iptables/namespace.js';
+import { CLI, childPidsOf, PROGRAMS, which } from '../iptables/namespace.js';
 
 const PEER = fileURLToPath(new URL('./peer.mjs', import.meta.url));
 
@@ -196,6 +196,12 @@ export class Twin {
     );
     service.stderr?.on('data', (chunk: Buffer) => (this.#serviceLog += chunk.toString()));
     this.#service = service;
+  }
+
+  /** The bpfilter twin's handler processes (its sandbox, children of the service). */
+  handlerPids(): number[] {
+    const pid = this.#service?.pid;
+    return pid === undefined ? [] : childPidsOf(pid);
   }
 
   /**

@@ -197,6 +197,21 @@ export interface ServiceProcess {
   }>;
 }
 
+/** The pids of `pid`'s children, of all its threads (a handler's sandbox, for a service). */
+export function childPidsOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+
 /**
  * Starts `node dist/cli.js serve --socket <tmp> --verbose [...args]` (or another CLI's) and
  * waits until it listens.
@@ -236,21 +251,7 @@ export async function startService(
     get log() {
       return log;
     },
-    childPids: () => {
-      const pid = child.pid!;
-      const tasks = readdirSync(`/proc/${pid}/task`);
-      return tasks.flatMap((task) => {
-        try {
-          return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
-            .trim()
-            .split(/\s+/)
-            .filter(Boolean)
-            .map(Number);
-        } catch {
-          return [];
-        }
-      });
-    },
+    childPids: () => childPidsOf(child.pid!),
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
