@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { defineLoader, UmdManager } from '@umd/mgmt';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 
 const SIZES = [64, 1024, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024];
 const ROUNDS = 20;

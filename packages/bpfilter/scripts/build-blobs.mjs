@@ -4,7 +4,7 @@
 // carries its handler and the digest it was built with, as a kernel module carries its blob.
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // tsup runs with clean: false (it would delete the blob); start from an empty dist here instead.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FramedChannel } from '@umd/core';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Errno, decodeMboxReply, encodeMboxRequest, fromHex, toHex } from '../src/abi/index.js';
 import { OPTION_NUMBERS, loadVectors } from './vectors/replay.js';

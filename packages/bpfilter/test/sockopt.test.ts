@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfilterSockopt } from '@umd/bpfilter';
 import { defineLoader } from '@umd/mgmt';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeCounters,

@@ -1,15 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitepress';
+import { API_PACKAGES } from '../scripts/api-packages.mjs';
 import { apiSidebar } from './lib/api-sidebar.js';
 
 const apiDir = fileURLToPath(new URL('../src/api', import.meta.url));
-
-/** The packages whose reference scripts/generate-api.mjs writes under src/api/<slug>. */
-const API_PACKAGES = [
-  { slug: 'core', name: '@umd/core' },
-  { slug: 'mgmt', name: '@umd/mgmt' },
-  { slug: 'bpfilter', name: '@umd/bpfilter' },
-];
 
 const guide = [
   {

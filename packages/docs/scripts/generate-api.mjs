@@ -7,16 +7,12 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Application, LogLevel } from 'typedoc';
+import { API_PACKAGES } from './api-packages.mjs';
+
+export { API_PACKAGES };
 
 const docsRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = resolve(docsRoot, '..');
-
-/** The documented packages: folder under packages/, and the slug used under /api/. */
-export const API_PACKAGES = [
-  { dir: 'umd-core', slug: 'core' },
-  { dir: 'umd-mgmt', slug: 'mgmt' },
-  { dir: 'bpfilter', slug: 'bpfilter' },
-];
 
 /**
  * The source entry points of a package, derived from its `exports` map
@@ -193,7 +189,7 @@ export async function generateApi() {
   for (const entry of API_PACKAGES) {
     const started = Date.now();
     await generatePackage(entry);
-    console.log(`api: @umd/${entry.slug} -> src/api/${entry.slug} (${Date.now() - started} ms)`);
+    console.log(`api: ${entry.name} -> src/api/${entry.slug} (${Date.now() - started} ms)`);
   }
 }
 

@@ -3,7 +3,7 @@
 // manifest, so its SHA-256 is inlined into the package's code at build time.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 
 const root = join(import.meta.dirname, '..');
 const outDir = join(root, 'dist', 'blobs');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUmdError, UmdErrorCode } from '@umd/core';
 import { defineLoader } from '@umd/mgmt';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 import { createPgpVerifier, isPgpError, type PgpVerifier } from '@umd/pgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgHome, noGpg } from './gnupg.js';

@@ -3,13 +3,13 @@
 // manifests, so each blob's SHA-256 is inlined into the package's code at build time.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 // #region sample-only
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { recordBlob } from '@umd/mgmt/build';
+import { recordBlob } from '@umd/build';
 // #endregion
 
 const root = join(import.meta.dirname, '..');

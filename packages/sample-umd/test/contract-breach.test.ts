@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUmdError, UmdErrorCode } from '@umd/core';
 import { defineLoader } from '@umd/mgmt';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 import { createSampleManager } from '@umd/sample-umd';
 import { afterAll, describe, expect, it } from 'vitest';
 

@@ -4,8 +4,9 @@
  *  - workspace layout: a throwaway copy of this monorepo's layout (root configs, pnpm
  *    workspace, the built @umd/core and @umd/mgmt as they would be published), generated with
  *    the same command `pnpm create-driver` runs, then `pnpm install`, build, typecheck, test;
- *  - standalone layout (what `npx @umd/sample-umd new` makes outside the repo): semver ranges,
- *    resolved here to tarballs of the local @umd packages (`pnpm pack`) by an override.
+ *  - standalone layout (what `npx @umd/sample-umd new` makes outside the repo): semver ranges
+ *    by default; with `--from-tarballs` the tarballs of the local @umd packages (`pnpm pack`),
+ *    installed with pnpm (check:packages does the same with npm).
  * Both check that no trace of the sample's name is left (grep).
  */
 import { execFileSync, type ExecFileSyncOptions, spawnSync } from 'node:child_process';
@@ -113,6 +114,7 @@ describe('generator', () => {
       cpSync(join(repoRoot, file), join(ws, file));
     copyPublished('umd-core', join(ws, 'packages'));
     copyPublished('umd-mgmt', join(ws, 'packages'));
+    copyPublished('umd-build', join(ws, 'packages'));
 
     // What `pnpm create-driver probe-driver` runs at the root.
     const said = run(process.execPath, [CLI, 'new', '--workspace', 'probe-driver'], ws);
@@ -121,6 +123,7 @@ describe('generator', () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
       name: string;
       dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
       bin: Record<string, string>;
     };
     expect(pkg).toMatchObject({
@@ -128,6 +131,7 @@ describe('generator', () => {
       bin: { 'probe-driver': './bin/probe-driver.js' },
     });
     expect(pkg.dependencies).toEqual({ '@umd/core': 'workspace:^', '@umd/mgmt': 'workspace:^' });
+    expect(pkg.devDependencies).toEqual({ '@umd/build': 'workspace:*' });
     expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain(
       '"../../tsconfig.base.json"',
     );
@@ -155,21 +159,41 @@ describe('generator', () => {
     // The @umd packages as published (pnpm pack turns workspace:^ into versions); an override
     // stands in for a registry that holds them.
     const tarballs = join(outside, 'tarballs');
-    for (const name of ['umd-core', 'umd-mgmt'])
+    for (const name of ['umd-core', 'umd-mgmt', 'umd-build'])
       pnpm(['pack', '--pack-destination', tarballs], join(repoRoot, 'packages', name));
     const tarball = (name: string): string =>
       `file:${join(tarballs, readdirSync(tarballs).find((file) => file.startsWith(`umd-${name}-`)) as string)}`;
 
-    const said = run(process.execPath, [CLI, 'new', '@acme/probe-driver'], outside);
+    // The default: registry ranges.
+    run(process.execPath, [CLI, 'new', '@acme/registry-driver'], outside);
+    const registry = JSON.parse(
+      readFileSync(join(outside, 'registry-driver', 'package.json'), 'utf8'),
+    ) as Record<string, Record<string, unknown>>;
+    expect(registry.dependencies).toEqual({ '@umd/core': '^0.1.0', '@umd/mgmt': '^0.1.0' });
+    expect(registry.devDependencies?.['@umd/build']).toBe('^0.1.0');
+    expect(registry.overrides).toBeUndefined();
+
+    const said = run(
+      process.execPath,
+      [CLI, 'new', '@acme/probe-driver', '--from-tarballs', tarballs],
+      outside,
+    );
     expect(said).toMatch(/made @acme\/probe-driver in probe-driver \(standalone layout/);
     const dir = join(outside, 'probe-driver');
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<
       string,
       Record<string, unknown>
     >;
-    expect(pkg.dependencies).toEqual({ '@umd/core': '^0.1.0', '@umd/mgmt': '^0.1.0' });
+    expect(pkg.dependencies).toEqual({
+      '@umd/core': tarball('core'),
+      '@umd/mgmt': tarball('mgmt'),
+    });
+    const local = { ...pkg.dependencies, '@umd/build': tarball('build') };
+    expect(pkg.overrides).toEqual(local);
+    expect(pkg.pnpm).toEqual({ onlyBuiltDependencies: ['esbuild'], overrides: local });
     expect(Object.keys(pkg.devDependencies ?? {})).toEqual([
       '@types/node',
+      '@umd/build',
       'fast-check',
       'tsup',
       'typescript',
@@ -182,13 +206,8 @@ describe('generator', () => {
     expect(readme).not.toContain('pnpm --filter');
     expect(sampleLeftovers(dir)).toBe('');
 
-    pkg.pnpm = {
-      ...pkg.pnpm,
-      overrides: { '@umd/core': tarball('core'), '@umd/mgmt': tarball('mgmt') },
-    };
-    writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+    // Installing builds it (its prepare script).
     pnpm(['install', '--prefer-offline', '--no-frozen-lockfile', '--ignore-workspace'], dir);
-    pnpm(['run', 'build'], dir);
     expect(run(process.execPath, ['dist/cli.js', '0', '130048'], dir)).toBe('ok 0\nok 130048\n');
     expect(sampleLeftovers(dir)).toBe('');
   }, 300_000);
@@ -201,6 +220,8 @@ describe('generator', () => {
       ['new', 'Bad_Name'],
       ['new', 'fine-name', '.'],
       ['new', '--workspace', 'fine-name'],
+      ['new', 'fine-name', '--from-tarballs', 'no-such-dir'],
+      ['new', 'fine-name', '--from-tarballs', '.'],
     ]) {
       let status = 0;
       let stderr = '';

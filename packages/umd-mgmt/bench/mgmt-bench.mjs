@@ -36,7 +36,7 @@ const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
 // Blobs are built in a child process with the umd-blob CLI, as a driver package builds them at
 // its build time: the measuring host never loads esbuild, so it stays as small as a production
 // host (a host's size is what every spawn from it costs: fork copies its page tables).
-const blobCli = here('../dist/blob-cli.js');
+const blobCli = here('../node_modules/@umd/build/bin/umd-blob.js');
 execFileSync(
   process.execPath,
   [blobCli, here('./echo-handler.mjs'), '--name', 'bench-echo', '--out-dir', work],

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isUmdError } from '@umd/core';
 import { defineLoader, UmdManager } from '@umd/mgmt';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 
 const { values } = parseArgs({
   // `pnpm soak -- --requests 1000` passes the `--` through: skip it.

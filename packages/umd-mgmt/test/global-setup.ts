@@ -1,10 +1,9 @@
-// Builds the handler fixtures into blobs with our own buildBlob (and cc for the native one), once per run.
+// Builds the handler fixtures into blobs with buildBlob of @umd/build (and cc for the native one), once per run.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBlob } from '../src/build/build-blob.js';
-import { recordBlob } from '../src/build/blob-manifest.js';
+import { buildBlob, recordBlob } from '@umd/build';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BUILT = join(here, 'fixtures', '.built');

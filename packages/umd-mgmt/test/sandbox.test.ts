@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File } from '../src/build.js';
+import { sha256File } from '@umd/build';
 import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from '../src/index.js';
 import {
   fixtureLoader,

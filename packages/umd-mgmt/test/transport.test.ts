@@ -3,7 +3,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sha256File } from '../src/build.js';
+import { sha256File } from '@umd/build';
 import { defineLoader, TUNED_ALLOCATOR_ENV } from '../src/index.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
 

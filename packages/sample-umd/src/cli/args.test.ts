@@ -49,6 +49,7 @@ describe('parseArgs', () => {
       dir: 'out',
       workspace: false,
       force: true,
+      fromTarballs: undefined,
     });
     expect(parseArgs(['new', '--workspace', 'x'])).toMatchObject({
       kind: 'new',
@@ -73,6 +74,8 @@ describe('parseArgs', () => {
     [['new'], /needs a name/],
     [['new', 'a', 'b', 'c'], /got also c/],
     [['1', '--force'], /go with new/],
+    [['1', '--from-tarballs', 'dir'], /--from-tarballs go with new/],
+    [['new', 'x', '--from-tarballs'], /--from-tarballs needs a value/],
     // #endregion
   ])('refuses %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);

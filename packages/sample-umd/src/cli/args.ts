@@ -7,7 +7,14 @@ export { UsageError };
 export type Command =
   | { kind: 'check'; handler: HandlerKind; offsets: string[]; verbose: boolean }
   // #region sample-only
-  | { kind: 'new'; name: string; dir: string | undefined; workspace: boolean; force: boolean }
+  | {
+      kind: 'new';
+      name: string;
+      dir: string | undefined;
+      workspace: boolean;
+      force: boolean;
+      fromTarballs: string | undefined;
+    }
   // #endregion
   | { kind: 'selftest'; handlers: HandlerKind[]; requests: number; seed: number | undefined };
 
@@ -33,8 +40,10 @@ export const USAGE = [
   '                                       run the selftest (default: every handler, 500 requests,',
   '                                       a random seed, printed so that a run can be replayed)',
   // #region sample-only
-  '  sample-umd new <name> [dir] [--workspace] [--force]',
-  '                                       make a new driver package from this one',
+  '  sample-umd new <name> [dir] [--workspace] [--force] [--from-tarballs DIR]',
+  '                                       make a new driver package from this one; with',
+  '                                       --from-tarballs it depends on the umd-core, umd-mgmt',
+  '                                       and umd-build tarballs in DIR instead of the registry',
   // #endregion
   '  sample-umd --help | --version',
   'Prints one result a line. Exit status: 0 all ok, 1 a request failed, 2 bad input.',
@@ -48,6 +57,7 @@ const OPTIONS = {
   // #region sample-only
   workspace: { type: 'boolean' },
   force: { type: 'boolean' },
+  'from-tarballs': { type: 'string' },
   // #endregion
 } as const;
 
@@ -86,7 +96,9 @@ export function parseArgs(argv: readonly string[]): Command {
   if (requests !== undefined || seed !== undefined)
     throw new UsageError('--requests and --seed go with selftest');
   // #region sample-only
-  const newFlags = (['workspace', 'force'] as const).filter((flag) => values[flag]);
+  const newFlags = (['workspace', 'force', 'from-tarballs'] as const).filter(
+    (flag) => values[flag] !== undefined && values[flag] !== false,
+  );
   if (positional[0] === 'new') {
     const [, name, dir, extra] = positional;
     if (name === undefined) throw new UsageError('new needs a name: sample-umd new <name> [dir]');
@@ -98,6 +110,7 @@ export function parseArgs(argv: readonly string[]): Command {
       dir,
       workspace: values.workspace === true,
       force: values.force === true,
+      fromTarballs: values['from-tarballs'],
     };
   }
   if (newFlags.length > 0)

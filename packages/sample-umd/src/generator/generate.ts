@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UmdError, UmdErrorCode } from '@umd/core';
+import { localOverrides, tarballSpecs, type UmdPackage } from './local-packages.js';
 import { driverNames } from './names.js';
 import { PLACEHOLDERS, type TemplateManifest } from './template-source.js';
 import { workspaceRootOf } from './workspace.js';
@@ -23,6 +24,12 @@ export interface GenerateDriverOptions {
   layout?: 'workspace' | 'standalone';
   /** Write into a non-empty directory (existing files are overwritten). */
   force?: boolean;
+  /**
+   * A directory holding tarballs of `@umd/core`, `@umd/mgmt` and `@umd/build` (`npm pack`):
+   * the new driver depends on them by `file:` (with overrides, so that one copy of each is
+   * installed) instead of registry ranges. Standalone layout only.
+   */
+  fromTarballs?: string;
   /** Where the built template is (this package's `dist/template/`). */
   templateDir?: string;
 }
@@ -55,6 +62,9 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
   const dir = resolve(options.dir);
   const layout =
     options.layout ?? (workspaceRootOf(dir) !== undefined ? 'workspace' : 'standalone');
+  if (options.fromTarballs !== undefined && layout === 'workspace')
+    throw generatorError('--from-tarballs is for a driver outside the umd repository');
+  const local = options.fromTarballs === undefined ? undefined : tarballSpecs(options.fromTarballs);
   const names = driverNames(options.name, layout === 'workspace' ? '@umd' : undefined);
   const templateDir = options.templateDir ?? findTemplateDir();
   const manifest = JSON.parse(
@@ -93,8 +103,13 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     }
   }
 
-  const range = async (dependency: '@umd/core' | '@umd/mgmt'): Promise<string> =>
-    layout === 'workspace' ? 'workspace:^' : `^${await installedVersion(dependency)}`;
+  const range = async (dependency: UmdPackage): Promise<string> => {
+    if (local !== undefined) return local[dependency];
+    if (layout === 'workspace') return dependency === '@umd/build' ? 'workspace:*' : 'workspace:^';
+    return dependency === '@umd/build'
+      ? `^${manifest.buildVersion}`
+      : `^${await installedVersion(dependency)}`;
+  };
   const packageJson = {
     name: names.packageName,
     version: '0.1.0',
@@ -115,17 +130,35 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
       typecheck: 'tsc -p tsconfig.json',
       test: 'vitest run',
       selftest: 'node dist/cli.js selftest',
+      // On its own, `npm install` builds it (and `npm pack` too); in the monorepo turbo does.
+      ...(layout === 'standalone' ? { prepare: 'npm run build' } : {}),
     },
     dependencies: {
       '@umd/core': await range('@umd/core'),
       '@umd/mgmt': await range('@umd/mgmt'),
     },
-    devDependencies: layout === 'workspace' ? {} : manifest.devDependencies,
-    ...(layout === 'standalone' ? { pnpm: { onlyBuiltDependencies: ['esbuild'] } } : {}),
+    // The build tools (esbuild through @umd/build) stay out of a host's install.
+    devDependencies: sortKeys({
+      '@umd/build': await range('@umd/build'),
+      ...(layout === 'workspace' ? {} : manifest.devDependencies),
+    }),
+    ...(local === undefined ? {} : { overrides: localOverrides(local) }),
+    ...(layout === 'standalone'
+      ? {
+          pnpm: {
+            onlyBuiltDependencies: ['esbuild'],
+            ...(local === undefined ? {} : { overrides: localOverrides(local) }),
+          },
+        }
+      : {}),
   };
   await write(`bin/${names.name}.js`, binShim(names.name), 0o755);
   await write('package.json', `${JSON.stringify(packageJson, null, 2)}\n`);
   return { dir, packageName: names.packageName, name: names.name, layout, files: written.sort() };
+}
+
+function sortKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /**

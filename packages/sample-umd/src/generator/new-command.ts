@@ -5,12 +5,13 @@ import { generateDriver, generatorError } from './generate.js';
 import { driverNames } from './names.js';
 import { findUmdRepoRoot, workspaceRootOf } from './workspace.js';
 
-/** `sample-umd new <name> [dir] [--workspace] [--force]`: makes a driver package and says what to do next. */
+/** `sample-umd new <name> [dir] [--workspace] [--force] [--from-tarballs DIR]`: makes a driver package and says what to do next. */
 export async function newDriverCommand(command: {
   name: string;
   dir: string | undefined;
   workspace: boolean;
   force: boolean;
+  fromTarballs: string | undefined;
 }): Promise<number> {
   try {
     let dir: string;
@@ -28,7 +29,12 @@ export async function newDriverCommand(command: {
     } else {
       dir = resolve(command.dir ?? driverNames(command.name).name);
     }
-    const driver = await generateDriver({ name: command.name, dir, force: command.force });
+    const driver = await generateDriver({
+      name: command.name,
+      dir,
+      force: command.force,
+      ...(command.fromTarballs === undefined ? {} : { fromTarballs: command.fromTarballs }),
+    });
     const shown = relative(process.cwd(), driver.dir) || '.';
     console.log(
       `made ${driver.packageName} in ${shown} (${driver.layout} layout, ${driver.files.length} files)\n`,
@@ -45,8 +51,7 @@ export async function newDriverCommand(command: {
       console.log(`  node ${at}/dist/cli.js 4096                   # your first request`);
     } else {
       console.log(`  cd ${shown}`);
-      console.log('  npm install');
-      console.log('  npm run build');
+      console.log('  npm install                                   # also builds it');
       console.log('  npm test');
       console.log('  node dist/cli.js 4096                         # your first request');
     }

@@ -128,6 +128,8 @@ export interface TemplateManifest {
   workspaceFiles: string[];
   /** The monorepo's dev tools and their versions, for a driver outside it. */
   devDependencies: Record<string, string>;
+  /** The version of `@umd/build` beside this template (a dev dependency of this package, so not installed with it). */
+  buildVersion: string;
 }
 
 /** Dev tools a driver needs on its own; inside the monorepo its root provides them. */
@@ -177,11 +179,15 @@ export async function buildTemplate(options: {
       throw new Error(`the repository's package.json has no devDependency ${tool}`);
     devDependencies[tool] = range;
   }
+  const build = JSON.parse(
+    await readFile(join(repoRoot, 'packages', 'umd-build', 'package.json'), 'utf8'),
+  ) as { version: string };
   const manifest: TemplateManifest = {
     files: [...TEMPLATE_FILES, 'README.md', 'gitignore'],
     standaloneFiles: [...STANDALONE_FILES],
     workspaceFiles: [...WORKSPACE_FILES],
     devDependencies,
+    buildVersion: build.version,
   };
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 
-/** Hex SHA-256 of a byte array. */
+/** Hex SHA-256 of a byte array (the digest a loader's `sha256` holds; `@umd/build` records it). */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Hex SHA-256 of a file's contents, streamed (for native blobs of any size). */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -9,7 +9,14 @@ describe('umd-blob arguments', () => {
       name: 'h',
       outDir: 'dist/blobs',
       minify: true,
+      sourcemap: true,
       format: 'auto',
+    });
+    expect(
+      parseBlobCliArgs(['h.ts', '--name', 'h', '--out-dir', 'o', '--no-sourcemap']),
+    ).toMatchObject({
+      sourcemap: false,
+      minify: true,
     });
     expect(parseBlobCliArgs(['--digest', 'dist/blobs/h'])).toEqual({
       kind: 'digest',

@@ -1,8 +1,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build, type BuildFailure, stop as stopEsbuild } from 'esbuild';
 import { UmdError, UmdErrorCode } from '@umd/core';
-import { type BlobResult, recordBlob } from './blob-manifest.js';
+import { type BlobResult, recordBlob } from './record-blob.js';
 
 /** Module format of a JS blob. */
 export type BlobFormat = 'auto' | 'cjs' | 'esm';
@@ -22,6 +23,13 @@ export interface BuildBlobOptions {
   format?: BlobFormat;
   /** Minify the bundle (whitespace and syntax; identifiers are kept for readable stack traces). Default `true`. */
   minify?: boolean;
+  /**
+   * Embed a source map in the blob (default `true`), so that a handler run with
+   * `nodeFlags: ['--enable-source-maps']` (see `defineLoader`) reports its stack at the lines
+   * of the source files. Inline, because the manager runs a private copy of the blob alone;
+   * the source paths are absolute (where the build ran); the sources' text is left out.
+   */
+  sourcemap?: boolean;
   /** Module names left out of the bundle. Default none: a blob must run on its own. */
   external?: string[];
 }
@@ -47,7 +55,15 @@ function needsEsm(error: unknown): boolean {
  * @throws UmdError `UMD_INVALID_ARGUMENT` for a bad name or format, `UMD_LOADER` when esbuild fails (its messages are in `cause`).
  */
 export async function buildBlob(options: BuildBlobOptions): Promise<BlobResult> {
-  const { entry, outDir, name, format = 'auto', minify = true, external = [] } = options;
+  const {
+    entry,
+    outDir,
+    name,
+    format = 'auto',
+    minify = true,
+    sourcemap = true,
+    external = [],
+  } = options;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
     throw new UmdError(
       UmdErrorCode.INVALID_ARGUMENT,
@@ -74,6 +90,9 @@ export async function buildBlob(options: BuildBlobOptions): Promise<BlobResult> 
       minifyWhitespace: minify,
       minifySyntax: minify,
       legalComments: 'none',
+      ...(sourcemap
+        ? { sourcemap: 'inline', sourcesContent: false, sourceRoot: `${pathToFileURL(dir).href}/` }
+        : {}),
       banner: { js: as === 'cjs' ? CJS_BANNER : ESM_BANNER },
       ...(as === 'cjs' ? { define: { 'import.meta.url': '__umdImportMetaUrl' } } : {}),
       external,

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The `umd-blob` command: a thin shell over @umd/mgmt/build for build scripts and humans.
 import { cliMain, packageVersion } from '@umd/core/cli';
-import { BLOB_CLI_USAGE, parseBlobCliArgs } from './build/blob-cli-args.js';
-import { recordBlob } from './build/blob-manifest.js';
-import { buildBlob } from './build/build-blob.js';
-import { sha256File } from './build/sha256-file.js';
+import { BLOB_CLI_USAGE, parseBlobCliArgs } from './blob-cli-args.js';
+import { recordBlob } from './record-blob.js';
+import { buildBlob } from './build-blob.js';
+import { sha256File } from './sha256-file.js';
 
 async function run(argv: string[]): Promise<number> {
   const command = parseBlobCliArgs(argv);

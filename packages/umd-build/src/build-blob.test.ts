@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildBlob } from './build-blob.js';
-import { recordBlob } from './blob-manifest.js';
+import { recordBlob } from './record-blob.js';
 import { sha256File } from './sha256-file.js';
 
 describe('buildBlob', () => {
@@ -59,6 +59,43 @@ describe('buildBlob', () => {
     await expect(
       buildBlob({ entry: join(dir, 'tla.ts'), outDir: out, name: 'x', format: 'cjs' }),
     ).rejects.toMatchObject({ code: 'UMD_LOADER' });
+  });
+
+  it('embeds a source map: with --enable-source-maps a crash points at the source line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
+    await writeFile(
+      join(dir, 'fail.ts'),
+      'export function fail(what: string): never {\n  throw new Error(`broken ${what}`);\n}\n',
+    );
+    await writeFile(
+      join(dir, 'entry.ts'),
+      "import { fail } from './fail.js';\n\nconst n: number = 1;\nif (n > 0) fail('blob');\n",
+    );
+    const crash = (file: string, flags: string[]): string => {
+      const run = spawnSync(process.execPath, [...flags, file], { encoding: 'utf8' });
+      expect(run.status).toBe(1);
+      return run.stderr;
+    };
+    const mapped = await buildBlob({
+      entry: join(dir, 'entry.ts'),
+      outDir: join(dir, 'a'),
+      name: 'm',
+    });
+    // The private copy the manager runs is elsewhere: the map must not depend on the blob's place.
+    const moved = join(dir, 'moved.cjs');
+    await copyFile(mapped.file, moved);
+    const stack = crash(moved, ['--enable-source-maps']);
+    expect(stack).toContain(`${join(dir, 'fail.ts')}:2`);
+    expect(stack).toContain(`${join(dir, 'entry.ts')}:4`);
+    expect(crash(moved, [])).not.toContain('fail.ts');
+    const bare = await buildBlob({
+      entry: join(dir, 'entry.ts'),
+      outDir: join(dir, 'b'),
+      name: 'm',
+      sourcemap: false,
+    });
+    expect(await readFile(bare.file, 'utf8')).not.toContain('sourceMappingURL');
+    expect(crash(bare.file, ['--enable-source-maps'])).not.toContain('fail.ts');
   });
 
   it('reports a broken entry as UMD_LOADER', async () => {

@@ -9,13 +9,15 @@ export type BlobCommand =
       name: string;
       outDir: string;
       minify: boolean;
+      sourcemap: boolean;
       format: BlobFormat;
     }
   | { kind: 'digest'; file: string; name: string | undefined };
 
 /** Usage text of `umd-blob`. */
 export const BLOB_CLI_USAGE = `usage:
-  umd-blob <entry> --name <name> --out-dir <dir> [--format auto|cjs|esm] [--no-minify]
+  umd-blob <entry> --name <name> --out-dir <dir> [--format auto|cjs|esm]
+           [--no-minify] [--no-sourcemap]
       bundle a JS handler into <dir>/<name>.blob.cjs (or .mjs) and write <dir>/<name>.blob.json
   umd-blob --digest <file> [--name <name>]
       print the SHA-256 of a (native) blob; with --name also write <name>.blob.json beside it
@@ -32,6 +34,7 @@ export function parseBlobCliArgs(argv: string[]): BlobCommand {
     'out-dir': { type: 'string' },
     digest: { type: 'string' },
     'no-minify': { type: 'boolean' },
+    'no-sourcemap': { type: 'boolean' },
     format: { type: 'string', default: 'auto' },
   });
   if (values.digest !== undefined) {
@@ -51,6 +54,7 @@ export function parseBlobCliArgs(argv: string[]): BlobCommand {
     name: values.name,
     outDir: values['out-dir'],
     minify: !values['no-minify'],
+    sourcemap: !values['no-sourcemap'],
     format,
   };
 }

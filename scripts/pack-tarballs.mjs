@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Packs the public packages as they would be published (`pnpm pack` turns workspace: ranges
+// into versions) into one directory: what `sample-umd new --from-tarballs DIR` and a host
+// that installs before the packages are on a registry use.
+//   node scripts/pack-tarballs.mjs DIR     (pnpm pack:tarballs DIR; build first)
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = resolve(import.meta.dirname, '..');
+
+/** Directories under packages/ of everything published. */
+export const PUBLIC_PACKAGES = [
+  'umd-core',
+  'umd-mgmt',
+  'umd-build',
+  'bpfilter',
+  'pgp',
+  'sample-umd',
+];
+
+/** Packs every public package into `dir` (created); returns the tarballs' absolute paths. */
+export function packTarballs(dir, { log = () => {} } = {}) {
+  mkdirSync(dir, { recursive: true });
+  for (const name of PUBLIC_PACKAGES) {
+    const cwd = join(root, 'packages', name);
+    log(`$ pnpm pack --pack-destination ${dir}   (in ${cwd})`);
+    execFileSync('pnpm', ['pack', '--pack-destination', dir], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.tgz'))
+    .map((file) => join(dir, file));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const dir = process.argv[2];
+  if (dir === undefined || process.argv.length > 3) {
+    console.error('usage: node scripts/pack-tarballs.mjs DIR');
+    process.exit(2);
+  }
+  for (const file of packTarballs(resolve(dir))) console.log(file);
+}
