@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UmdError, UmdErrorCode } from '@umd/core';
+import { nodeFlagsProblem } from '../process/debug-flags.js';
 import type { Loader, LoaderSpec } from './loader-types.js';
 
 const BRAND = Symbol.for('umd.loader');
@@ -34,11 +35,12 @@ function toPath(location: string | URL, field: string): string {
  * module, which the manager imports lazily on first use.
  *
  * @throws UmdError `UMD_INVALID_ARGUMENT` when the spec is malformed (both or neither of
- *   `script`/`executable`, a digest that is not 64 hex digits, a relative path...).
+ *   `script`/`executable`, a digest that is not 64 hex digits, a relative path, a Node flag
+ *   that is not a debugging aid...).
  */
 export function defineLoader(spec: LoaderSpec): Loader {
   if (typeof spec !== 'object' || spec === null) throw invalid('spec must be an object');
-  const { name, mode, script, executable, sha256, args = [], postStart } = spec;
+  const { name, mode, script, executable, sha256, args = [], nodeFlags = [], postStart } = spec;
   if (typeof name !== 'string' || !NAME.test(name))
     throw invalid(`name must match ${NAME} (got ${JSON.stringify(name)})`);
   if (mode !== 'framed' && mode !== 'raw')
@@ -52,6 +54,10 @@ export function defineLoader(spec: LoaderSpec): Loader {
   if (postStart !== undefined && typeof postStart !== 'function')
     throw invalid('postStart must be a function');
   const kind = script !== undefined ? 'js' : 'native';
+  const flagsProblem = nodeFlagsProblem(nodeFlags);
+  if (flagsProblem !== undefined) throw invalid(flagsProblem);
+  if (kind === 'native' && nodeFlags.length > 0)
+    throw invalid('nodeFlags are for a script (a JS handler), not an executable');
   const blobPath = toPath(
     (script ?? executable) as string | URL,
     kind === 'js' ? 'script' : 'executable',
@@ -62,6 +68,7 @@ export function defineLoader(spec: LoaderSpec): Loader {
     ...(script !== undefined ? { script } : { executable }),
     sha256: sha256.toLowerCase(),
     args: Object.freeze([...args]),
+    nodeFlags: Object.freeze([...nodeFlags]),
     ...(postStart !== undefined ? { postStart } : {}),
     kind,
     blobPath,

@@ -32,14 +32,23 @@ export interface LoaderSpec {
   sha256: string;
   /** Extra command-line arguments for the handler. */
   args?: string[];
+  /**
+   * JS handlers: Node options for debugging, e.g. `['--enable-source-maps']` (stack traces at
+   * the source lines of a blob built with a source map) or `['--inspect=127.0.0.1:9229']`
+   * (with `sandbox: { permission: false }`). Only debugging aids that widen no sandbox are
+   * accepted; anything else is `UMD_INVALID_ARGUMENT`.
+   */
+  nodeFlags?: string[];
   /** Health check run after start (and after HELLO in framed mode), before any real request. Throwing fails the start. */
   postStart?: (session: HandlerSession) => Promise<void>;
 }
 
 /** A validated, frozen {@link LoaderSpec}, as returned by `defineLoader`. */
-export interface Loader extends Readonly<Omit<LoaderSpec, 'args'>> {
+export interface Loader extends Readonly<Omit<LoaderSpec, 'args' | 'nodeFlags'>> {
   /** Extra command-line arguments (empty when none were given). */
   readonly args: readonly string[];
+  /** Node options of a JS handler (empty when none were given). */
+  readonly nodeFlags: readonly string[];
   /** `js` for a `script` blob, `native` for an `executable`. */
   readonly kind: 'js' | 'native';
   /** Absolute file-system path of the blob. */

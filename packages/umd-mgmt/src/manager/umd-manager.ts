@@ -36,6 +36,7 @@ import {
   invalidArgument,
   NO_TIMEOUT,
 } from './validate-options.js';
+import { stderrCause } from '../process/stderr-cause.js';
 
 /** Lifecycle state of a {@link UmdManager}. */
 export type UmdManagerState =
@@ -984,9 +985,10 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     const passThrough =
       err.code === UmdErrorCode.TIMEOUT || err.code === UmdErrorCode.BLOB_INTEGRITY;
     const code = passThrough ? err.code : UmdErrorCode.START_FAILED;
+    const said = stderrCause(h.process.stderrTail());
     const message = passThrough
       ? err.message
-      : `${name}: handler (pid ${h.process.pid}) failed to start: ${err.message}; it ${describeExit(info)}`;
+      : `${name}: handler (pid ${h.process.pid}) failed to start: ${err.message}; it ${describeExit(info)}${said === undefined ? '' : `: ${said}`}`;
     return new UmdError(code, message, {
       cause: err,
       exitCode: info.exitCode,

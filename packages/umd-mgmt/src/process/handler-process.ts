@@ -13,7 +13,8 @@ import {
 import { buildHandlerEnv, TUNED_ALLOCATOR_ENV } from './clean-env.js';
 import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
 import { LineTail } from './line-tail.js';
-import { nodeArgsFor, type SandboxOptions } from './node-flags.js';
+import { jsHandlerArgs } from './debug-flags.js';
+import type { SandboxOptions } from './node-flags.js';
 
 /** How a handler process ended. */
 export interface ExitInfo {
@@ -182,7 +183,10 @@ export class HandlerProcess {
       );
       const [command, args] =
         loader.kind === 'js'
-          ? [process.execPath, [...nodeArgsFor(staged.file, sandbox), ...loader.args]]
+          ? [
+              process.execPath,
+              [...jsHandlerArgs(staged.file, sandbox, loader.nodeFlags), ...loader.args],
+            ]
           : [staged.file, [...loader.args]];
       let plan: SpawnPlan;
       try {
