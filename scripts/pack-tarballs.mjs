@@ -20,13 +20,22 @@ export const PUBLIC_PACKAGES = [
   'sample-umd',
 ];
 
+/** pnpm as this script was started with it (`pnpm pack:tarballs`), else through npx. */
+function pnpmCommand() {
+  const execpath = process.env.npm_execpath;
+  return execpath !== undefined && /pnpm\.c?js$/.test(execpath)
+    ? [process.execPath, [execpath]]
+    : ['npx', ['-y', 'pnpm@10']];
+}
+
 /** Packs every public package into `dir` (created); returns the tarballs' absolute paths. */
 export function packTarballs(dir, { log = () => {} } = {}) {
   mkdirSync(dir, { recursive: true });
   for (const name of PUBLIC_PACKAGES) {
     const cwd = join(root, 'packages', name);
     log(`$ pnpm pack --pack-destination ${dir}   (in ${cwd})`);
-    execFileSync('pnpm', ['pack', '--pack-destination', dir], {
+    const [command, prefix] = pnpmCommand();
+    execFileSync(command, [...prefix, 'pack', '--pack-destination', dir], {
       cwd,
       stdio: ['ignore', 'ignore', 'inherit'],
     });

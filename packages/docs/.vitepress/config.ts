@@ -1,9 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitepress';
 import { API_PACKAGES } from '../scripts/api-packages.mjs';
 import { apiSidebar } from './lib/api-sidebar.js';
 
 const apiDir = fileURLToPath(new URL('../src/api', import.meta.url));
+
+// Where the source and the issue tracker are: the repository's package.json says it once.
+const repository = JSON.parse(
+  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+) as { repository: { url: string }; bugs: { url: string } };
+const sourceUrl = repository.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+const issuesUrl = repository.bugs.url;
 
 const guide = [
   {
@@ -72,7 +80,11 @@ export default defineConfig({
       { text: 'Wire format', link: '/reference/wire-format' },
       { text: 'Errors', link: '/reference/errors' },
       { text: 'API', link: '/reference/api' },
+      { text: 'Source', link: sourceUrl },
+      { text: 'Issues', link: issuesUrl },
     ],
+    socialLinks: [{ icon: 'github', link: sourceUrl, ariaLabel: 'Source on GitHub' }],
+    editLink: { pattern: `${sourceUrl}/edit/main/packages/docs/src/:path`, text: 'Edit this page' },
     sidebar: {
       '/api/': [
         { text: 'Back to the guide', link: '/guide/what-is-a-umd' },
@@ -83,8 +95,7 @@ export default defineConfig({
     search: { provider: 'local' },
     outline: { level: [2, 3] },
     footer: {
-      message:
-        'MIT licensed. The API reference is generated from the TSDoc comments of the packages at build time.',
+      message: `MIT licensed. <a href="${sourceUrl}">Source</a> · <a href="${issuesUrl}">Report an issue</a>. The API reference is generated from the TSDoc comments of the packages at build time.`,
     },
   },
   vite: {

@@ -178,8 +178,10 @@ async function alignAnchors(out) {
     const fixed = text.replace(/\]\(([\w.-]*\.md)?#([\w-]+)\)/g, (link, target, anchor) => {
       const known = anchors.get(target ?? file);
       if (!known || known.has(anchor)) return link;
+      // Or typedoc kept a character VitePress' slug drops (`reply_size` for `REPLY_SIZE`).
       const plain = anchor.replace(/-\d+$/, '');
-      return known.has(plain) ? `](${target ?? ''}#${plain})` : link;
+      const found = [plain, slugify(anchor), slugify(plain)].find((a) => known.has(a));
+      return found === undefined ? link : `](${target ?? ''}#${found})`;
     });
     if (fixed !== text) await writeFile(join(out, file), fixed);
   }

@@ -92,8 +92,10 @@ describe('internal links of the built site', () => {
       'api/core/index.html',
       'api/core/main.html',
       'api/core/handler.html',
-      'api/mgmt/main.html',
       'api/mgmt/index.html',
+      'api/build/index.html',
+      'api/sample-umd/index.html',
+      'api/pgp/index.html',
       'api/bpfilter/index.html',
     ]) {
       expect(pages, page).toContain(page);
@@ -106,6 +108,20 @@ describe('internal links of the built site', () => {
       check({ from: 'index.html', url: '/reference/errors.html#no-such-anchor' }),
     ).toHaveLength(1);
     expect(check({ from: 'index.html', url: '/reference/errors.html#umd-protocol' })).toEqual([]);
+  });
+
+  it('every page links to the source and to the issue tracker named in the root package.json', () => {
+    const root = JSON.parse(
+      readFileSync(join(DIST_DIR, '..', '..', '..', '..', 'package.json'), 'utf8'),
+    );
+    const source = root.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    expect(source).toMatch(/^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/);
+    // 404.html is VitePress' bare not-found page, without the nav and the footer.
+    for (const page of pages.filter((p) => p !== '404.html')) {
+      const urls = linksOf(page).map((link) => link.url);
+      expect(urls, page).toContain(source);
+      expect(urls, page).toContain(root.bugs.url);
+    }
   });
 
   it('every internal link and anchor resolves', () => {

@@ -212,6 +212,51 @@ describe('generator', () => {
     expect(sampleLeftovers(dir)).toBe('');
   }, 300_000);
 
+  it('makes a minimal driver: a handful of files, no bin, the same runtime dependencies', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'umd-gen-minimal-'));
+    temporary.push(outside);
+    const said = run(process.execPath, [CLI, 'new', 'tiny-driver', '--minimal'], outside);
+    expect(said).toMatch(
+      /made tiny-driver in tiny-driver \(standalone layout, minimal template, 11 files\)/,
+    );
+    const dir = join(outside, 'tiny-driver');
+    expect(readdirSync(dir, { recursive: true }).map(String).sort()).toEqual([
+      '.gitignore',
+      'README.md',
+      'package.json',
+      'scripts',
+      'scripts/build-blob.mjs',
+      'src',
+      'src/blob-manifest.d.ts',
+      'src/handler.ts',
+      'src/index.ts',
+      'src/loader.ts',
+      'test',
+      'test/driver.test.ts',
+      'tsconfig.json',
+      'tsup.config.ts',
+    ]);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string>
+    >;
+    expect(pkg.dependencies).toEqual({ '@umd/core': '^0.1.0', '@umd/mgmt': '^0.1.0' });
+    expect(Object.keys(pkg.devDependencies ?? {})).toEqual([
+      '@types/node',
+      '@umd/build',
+      'tsup',
+      'typescript',
+      'vitest',
+    ]);
+    expect(pkg.bin).toBeUndefined();
+    expect(pkg.scripts?.build).toBe('node scripts/build-blob.mjs && tsup');
+    expect(readFileSync(join(dir, 'src', 'index.ts'), 'utf8')).toContain(
+      'export function createTinyDriverManager(',
+    );
+    expect(readFileSync(join(dir, 'src', 'handler.ts'), 'utf8')).toContain("name: 'tiny-driver'");
+    expect(sampleLeftovers(dir)).toBe('');
+  });
+
   it('refuses a bad name or a directory in the way, with status 2', () => {
     const outside = mkdtempSync(join(tmpdir(), 'umd-gen-bad-'));
     temporary.push(outside);

@@ -50,6 +50,7 @@ describe('parseArgs', () => {
       workspace: false,
       force: true,
       fromTarballs: undefined,
+      minimal: false,
     });
     expect(parseArgs(['new', '--workspace', 'x'])).toMatchObject({
       kind: 'new',
@@ -75,6 +76,7 @@ describe('parseArgs', () => {
     [['new', 'a', 'b', 'c'], /got also c/],
     [['1', '--force'], /go with new/],
     [['1', '--from-tarballs', 'dir'], /--from-tarballs go with new/],
+    [['1', '--minimal'], /--minimal go with new/],
     [['new', 'x', '--from-tarballs'], /--from-tarballs needs a value/],
     // #endregion
   ])('refuses %j', (argv, message) => {

@@ -14,6 +14,7 @@ export type Command =
       workspace: boolean;
       force: boolean;
       fromTarballs: string | undefined;
+      minimal: boolean;
     }
   // #endregion
   | { kind: 'selftest'; handlers: HandlerKind[]; requests: number; seed: number | undefined };
@@ -40,8 +41,9 @@ export const USAGE = [
   '                                       run the selftest (default: every handler, 500 requests,',
   '                                       a random seed, printed so that a run can be replayed)',
   // #region sample-only
-  '  sample-umd new <name> [dir] [--workspace] [--force] [--from-tarballs DIR]',
-  '                                       make a new driver package from this one; with',
+  '  sample-umd new <name> [dir] [--minimal] [--workspace] [--force] [--from-tarballs DIR]',
+  '                                       make a new driver package from this one (--minimal:',
+  '                                       a handler, a loader, the host side, one test); with',
   '                                       --from-tarballs it depends on the umd-core, umd-mgmt',
   '                                       and umd-build tarballs in DIR instead of the registry',
   // #endregion
@@ -58,6 +60,7 @@ const OPTIONS = {
   workspace: { type: 'boolean' },
   force: { type: 'boolean' },
   'from-tarballs': { type: 'string' },
+  minimal: { type: 'boolean' },
   // #endregion
 } as const;
 
@@ -96,7 +99,7 @@ export function parseArgs(argv: readonly string[]): Command {
   if (requests !== undefined || seed !== undefined)
     throw new UsageError('--requests and --seed go with selftest');
   // #region sample-only
-  const newFlags = (['workspace', 'force', 'from-tarballs'] as const).filter(
+  const newFlags = (['workspace', 'force', 'from-tarballs', 'minimal'] as const).filter(
     (flag) => values[flag] !== undefined && values[flag] !== false,
   );
   if (positional[0] === 'new') {
@@ -111,6 +114,7 @@ export function parseArgs(argv: readonly string[]): Command {
       workspace: values.workspace === true,
       force: values.force === true,
       fromTarballs: values['from-tarballs'],
+      minimal: values.minimal === true,
     };
   }
   if (newFlags.length > 0)

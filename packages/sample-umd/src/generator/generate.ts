@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UmdError, UmdErrorCode } from '@umd/core';
-import { localOverrides, tarballSpecs, type UmdPackage } from './local-packages.js';
+import { tarballSpecs } from './local-packages.js';
 import { driverNames } from './names.js';
+import { driverPackageJson, type TemplateKind } from './package-json.js';
 import { PLACEHOLDERS, type TemplateManifest } from './template-source.js';
 import { workspaceRootOf } from './workspace.js';
 
@@ -30,6 +30,11 @@ export interface GenerateDriverOptions {
    * installed) instead of registry ranges. Standalone layout only.
    */
   fromTarballs?: string;
+  /**
+   * `full` (default): the whole sample renamed (contract, handler, loader, manager, command
+   * line, selftest, tests); `minimal`: a handler, a loader, the host side and one test file.
+   */
+  template?: TemplateKind;
   /** Where the built template is (this package's `dist/template/`). */
   templateDir?: string;
 }
@@ -44,6 +49,8 @@ export interface GeneratedDriver {
   name: string;
   /** Which layout it was made for (see {@link GenerateDriverOptions.layout}). */
   layout: 'workspace' | 'standalone';
+  /** Which template it was made from. */
+  template: TemplateKind;
   /** Files written, relative to `dir`. */
   files: string[];
 }
@@ -65,6 +72,7 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
   if (options.fromTarballs !== undefined && layout === 'workspace')
     throw generatorError('--from-tarballs is for a driver outside the umd repository');
   const local = options.fromTarballs === undefined ? undefined : tarballSpecs(options.fromTarballs);
+  const template = options.template ?? 'full';
   const names = driverNames(options.name, layout === 'workspace' ? '@umd' : undefined);
   const templateDir = options.templateDir ?? findTemplateDir();
   const manifest = JSON.parse(
@@ -88,12 +96,19 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     await writeFile(join(dir, file), text, { mode });
     written.push(file);
   };
-  const files = [
-    ...manifest.files,
-    ...(layout === 'workspace' ? manifest.workspaceFiles : manifest.standaloneFiles),
-  ];
+  const files =
+    template === 'minimal'
+      ? [...manifest.minimalFiles, 'gitignore']
+      : [
+          ...manifest.files,
+          ...(layout === 'workspace' ? manifest.workspaceFiles : manifest.standaloneFiles),
+        ];
   for (const file of files) {
-    const text = await readFile(join(templateDir, 'files', file), 'utf8');
+    const from =
+      template === 'minimal' && file !== 'gitignore'
+        ? join(templateDir, 'minimal', file)
+        : join(templateDir, 'files', file);
+    const text = await readFile(from, 'utf8');
     if (file === 'gitignore') {
       if (layout === 'standalone') await write('.gitignore', text); // npm drops .gitignore from packages; hence the rename
     } else if (file === 'README.md') {
@@ -103,62 +118,17 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     }
   }
 
-  const range = async (dependency: UmdPackage): Promise<string> => {
-    if (local !== undefined) return local[dependency];
-    if (layout === 'workspace') return dependency === '@umd/build' ? 'workspace:*' : 'workspace:^';
-    return dependency === '@umd/build'
-      ? `^${manifest.buildVersion}`
-      : `^${await installedVersion(dependency)}`;
-  };
-  const packageJson = {
-    name: names.packageName,
-    version: '0.1.0',
-    description: `${names.pascal}: a user mode driver for Node.js, made with umd.`,
-    license: 'MIT',
-    type: 'module',
-    sideEffects: false,
-    // A driver runs on the Node versions its runtime dependency is tested on.
-    engines: { node: (await installedPackage('@umd/core')).engines.node },
-    exports: {
-      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
-      './package.json': './package.json',
-    },
-    bin: { [names.name]: `./bin/${names.name}.js` },
-    files: ['bin', 'dist'],
-    scripts: {
-      build: 'node scripts/build-blobs.mjs && tsup',
-      typecheck: 'tsc -p tsconfig.json',
-      test: 'vitest run',
-      selftest: 'node dist/cli.js selftest',
-      // On its own, `npm install` builds it (and `npm pack` too); in the monorepo turbo does.
-      ...(layout === 'standalone' ? { prepare: 'npm run build' } : {}),
-    },
-    dependencies: {
-      '@umd/core': await range('@umd/core'),
-      '@umd/mgmt': await range('@umd/mgmt'),
-    },
-    // The build tools (esbuild through @umd/build) stay out of a host's install.
-    devDependencies: sortKeys({
-      '@umd/build': await range('@umd/build'),
-      ...(layout === 'workspace' ? {} : manifest.devDependencies),
-    }),
-    ...(local === undefined ? {} : { overrides: localOverrides(local) }),
-    ...(layout === 'standalone'
-      ? {
-          pnpm: {
-            onlyBuiltDependencies: ['esbuild'],
-            ...(local === undefined ? {} : { overrides: localOverrides(local) }),
-          },
-        }
-      : {}),
-  };
-  await write(`bin/${names.name}.js`, binShim(names.name), 0o755);
+  const packageJson = await driverPackageJson({ names, layout, template, manifest, local });
+  if (template === 'full') await write(`bin/${names.name}.js`, binShim(names.name), 0o755);
   await write('package.json', `${JSON.stringify(packageJson, null, 2)}\n`);
-  return { dir, packageName: names.packageName, name: names.name, layout, files: written.sort() };
-}
-
-function sortKeys(record: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return {
+    dir,
+    packageName: names.packageName,
+    name: names.name,
+    layout,
+    template,
+    files: written.sort(),
+  };
 }
 
 /**
@@ -190,17 +160,4 @@ function findTemplateDir(): string {
   throw generatorError(
     'the template is missing: build this package first (pnpm --filter @umd/sample-umd build)',
   );
-}
-
-/** The package.json of a umd package this one runs with. */
-async function installedPackage(
-  dependency: string,
-): Promise<{ version: string; engines: { node: string } }> {
-  const path = createRequire(import.meta.url).resolve(`${dependency}/package.json`);
-  return JSON.parse(await readFile(path, 'utf8'));
-}
-
-/** The version of a umd package this one runs with: a new driver depends on the same release line. */
-async function installedVersion(dependency: string): Promise<string> {
-  return (await installedPackage(dependency)).version;
 }

@@ -5,13 +5,14 @@ import { generateDriver, generatorError } from './generate.js';
 import { driverNames } from './names.js';
 import { findUmdRepoRoot, workspaceRootOf } from './workspace.js';
 
-/** `sample-umd new <name> [dir] [--workspace] [--force] [--from-tarballs DIR]`: makes a driver package and says what to do next. */
+/** `sample-umd new <name> [dir] [--minimal] [--workspace] [--force] [--from-tarballs DIR]`: makes a driver package and says what to do next. */
 export async function newDriverCommand(command: {
   name: string;
   dir: string | undefined;
   workspace: boolean;
   force: boolean;
   fromTarballs: string | undefined;
+  minimal: boolean;
 }): Promise<number> {
   try {
     let dir: string;
@@ -33,11 +34,12 @@ export async function newDriverCommand(command: {
       name: command.name,
       dir,
       force: command.force,
+      template: command.minimal ? 'minimal' : 'full',
       ...(command.fromTarballs === undefined ? {} : { fromTarballs: command.fromTarballs }),
     });
     const shown = relative(process.cwd(), driver.dir) || '.';
     console.log(
-      `made ${driver.packageName} in ${shown} (${driver.layout} layout, ${driver.files.length} files)\n`,
+      `made ${driver.packageName} in ${shown} (${driver.layout} layout, ${driver.template} template, ${driver.files.length} files)\n`,
     );
     console.log('next:');
     if (driver.layout === 'workspace') {
@@ -48,12 +50,14 @@ export async function newDriverCommand(command: {
       );
       console.log(`  pnpm --filter ${driver.packageName} build`);
       console.log(`  pnpm --filter ${driver.packageName} test`);
-      console.log(`  node ${at}/dist/cli.js 4096                   # your first request`);
+      if (driver.template === 'full')
+        console.log(`  node ${at}/dist/cli.js 4096                   # your first request`);
     } else {
       console.log(`  cd ${shown}`);
       console.log('  npm install                                   # also builds it');
       console.log('  npm test');
-      console.log('  node dist/cli.js 4096                         # your first request');
+      if (driver.template === 'full')
+        console.log('  node dist/cli.js 4096                         # your first request');
     }
     console.log(`\nthen read ${shown}/README.md: it says where to change what.`);
     return ExitCode.OK;

@@ -7,8 +7,8 @@
  *  3. refuse the result if any trace of the sample's name is left, or if a placeholder
  *     would make an invalid identifier.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 
 /** Files of this package that a new driver starts with (paths relative to the package). Its package.json is written by the generator. */
 export const TEMPLATE_FILES: readonly string[] = [
@@ -128,6 +128,8 @@ export interface TemplateManifest {
   workspaceFiles: string[];
   /** The monorepo's dev tools and their versions, for a driver outside it. */
   devDependencies: Record<string, string>;
+  /** Files of the minimal template (in `minimal/`), relative paths in the new driver's layout. */
+  minimalFiles: string[];
   /** The version of `@umd/build` beside this template (a dev dependency of this package, so not installed with it). */
   buildVersion: string;
 }
@@ -179,6 +181,19 @@ export async function buildTemplate(options: {
       throw new Error(`the repository's package.json has no devDependency ${tool}`);
     devDependencies[tool] = range;
   }
+  // The minimal template: a handful of hand-written files (template/minimal/), checked alike.
+  const minimalDir = join(packageDir, 'template', 'minimal');
+  const minimalFiles = (await readdir(minimalDir, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(minimalDir, join(entry.parentPath, entry.name)))
+    .sort();
+  for (const file of minimalFiles) {
+    const text = await readFile(join(minimalDir, file), 'utf8');
+    const problems = templateProblems(text, `template/minimal/${file}`);
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+    await mkdir(dirname(join(outDir, 'minimal', file)), { recursive: true });
+    await writeFile(join(outDir, 'minimal', file), text);
+  }
   const build = JSON.parse(
     await readFile(join(repoRoot, 'packages', 'umd-build', 'package.json'), 'utf8'),
   ) as { version: string };
@@ -187,6 +202,7 @@ export async function buildTemplate(options: {
     standaloneFiles: [...STANDALONE_FILES],
     workspaceFiles: [...WORKSPACE_FILES],
     devDependencies,
+    minimalFiles,
     buildVersion: build.version,
   };
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
