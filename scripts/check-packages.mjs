@@ -140,7 +140,7 @@ console.log('host and handler from the packed packages: ok (' + text + ')');
         run(generator, ['new', name, ...flags, '--from-tarballs', tarballs], user);
         run('npm', npmInstall, join(user, name));
         run('npm', ['test'], join(user, name));
-      run('npm', ['run', 'typecheck'], join(user, name));
+        run('npm', ['run', 'typecheck'], join(user, name));
       },
     );
   }

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineLoader, UmdManager, UmdPool } from '@umd/mgmt';
-import { buildBlob } from '@umd/mgmt/build';
+import { buildBlob } from '@umd/build';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
 import workerpool from 'workerpool';
