@@ -27,6 +27,7 @@ const guide = [
     items: [
       { text: 'In TypeScript', link: '/guide/handler-typescript' },
       { text: 'In C (from the wire format)', link: '/guide/handler-c' },
+      { text: 'In Rust (from the wire format)', link: '/guide/handler-rust' },
     ],
   },
   {

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { chartSeries, coreChartHtml } from '../.vitepress/lib/bench-chart.js';
 import {
   coreReport,
   formatSize,
@@ -75,12 +76,52 @@ describe('bench report renderer', () => {
     expect(report.facts.join('; ')).toContain('v0.0.0-synthetic');
   });
 
-  it('draws one bar per result in the SVG chart, with escaped names', () => {
-    const svg = coreReport(synthetic).chartSvg!;
-    expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(4);
-    expect(svg).toContain('Transport &lt;X&gt;');
-    expect(svg).not.toContain('Transport <X>');
+  it('charts four series: the default, the fastest opt-in, Node IPC and C', () => {
+    const result = (transport: string, name: string, size: number, ratioToC: number) => ({
+      transport,
+      name,
+      size,
+      medianNs: 1000 * ratioToC * (size === 64 ? 1 : 100),
+      throughputMiBs: 1,
+      ratioToC,
+    });
+    const rows: Array<[string, string, number, number]> = [
+      ['c', 'C socketpair (baseline)', 1, 1],
+      ['framed-1', 'umd framed, maxInFlight 1', 2, 1.5],
+      ['raw', 'umd raw', 1.8, 1.4],
+      ['framed-16', 'umd framed, maxInFlight <16>', 0.5, 0.9],
+      // Faster at one size only, missing at the other: not a candidate.
+      ['partial', 'umd partial', 0.1, 0],
+      ['ipc-advanced', 'fork IPC, advanced', 3, 2],
+      ['ipc-json', 'fork IPC, json', 4, 3],
+    ];
+    const file = parseCoreBench({
+      sizes: [64, 1048576],
+      results: rows.flatMap(([transport, name, small, large]) => [
+        result(transport, name, 64, small),
+        ...(large > 0 ? [result(transport, name, 1048576, large)] : []),
+      ]),
+    });
+    expect(chartSeries(file)).toEqual([
+      { transport: 'framed-1', label: 'umd default (framed, one request at a time)' },
+      { transport: 'framed-16', label: 'umd fastest opt-in (framed, maxInFlight <16>)' },
+      { transport: 'ipc-json', label: "Node's IPC (fork IPC, json)" },
+      { transport: 'c', label: 'C socketpair (the limit)' },
+    ]);
+    const html = coreReport({ ...synthetic, ...file }).chartHtml!;
+    expect(html.startsWith('<svg')).toBe(true);
+    // One bar per series and size, four legend entries, names escaped.
+    expect(html.match(/<rect [^>]*><title>/g)).toHaveLength(8);
+    expect(html.match(/<li>/g)).toHaveLength(4);
+    expect(html).toContain('maxInFlight &lt;16&gt;');
+    expect(html).not.toContain('<16>');
+    // Colours come from the theme's CSS, never written into the drawing.
+    expect(html).not.toMatch(/fill="#|stroke="#|background/);
+  });
+
+  it('draws nothing without a measured series', () => {
+    expect(coreChartHtml({ sizes: [64], results: [] })).toBeUndefined();
+    expect(coreReport(synthetic).chartHtml).toContain('C socketpair (the limit)');
   });
 
   it('refuses a malformed file with a reason', () => {

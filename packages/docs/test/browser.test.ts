@@ -153,4 +153,69 @@ describe.skipIf(!haveChromium)('the built site in headless Chromium', () => {
     await page.screenshot({ path: join(shots, 'architecture.png'), fullPage: true });
     await page.close();
   });
+  it.each([
+    ['light', 1280],
+    ['dark', 1280],
+    ['light', 390],
+    ['dark', 390],
+  ] as const)(
+    'the performance chart in %s mode at %i px: four series, readable, within the page; saves a screenshot',
+    async (scheme, width) => {
+      const shots = join(DOCS_ROOT, 'screenshots');
+      mkdirSync(shots, { recursive: true });
+      const page = await context.newPage();
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${origin}/guide/performance.html`, { waitUntil: 'networkidle' });
+      const chart = page.locator('.bench-chart');
+      await chart.scrollIntoViewIfNeeded();
+      const seen = await chart.evaluate((element) => {
+        const luminance = (css: string) => {
+          const [r, g, b] = (css.match(/[\d.]+/g) ?? []).map(Number).map((v) => {
+            const c = v / 255;
+            return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0);
+        };
+        const contrast = (a: string, b: string) => {
+          const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+          return ((hi ?? 0) + 0.05) / ((lo ?? 0) + 0.05);
+        };
+        const background = getComputedStyle(document.body).backgroundColor;
+        const svg = element.querySelector('svg')!.getBoundingClientRect();
+        const legend = [...element.querySelectorAll('.bench-legend li')];
+        const fills = [0, 1, 2, 3].map(
+          (i) => getComputedStyle(element.querySelector(`rect.series-${i}`)!).fill,
+        );
+        const label = element.querySelector('svg text.size')!;
+        return {
+          dark: document.documentElement.classList.contains('dark'),
+          legend: legend.map((li) => li.textContent),
+          legendRight: Math.max(...legend.map((li) => li.getBoundingClientRect().right)),
+          svgRight: svg.right,
+          fills,
+          barContrast: Math.min(...fills.map((fill) => contrast(fill, background))),
+          textContrast: contrast(getComputedStyle(label).fill, background),
+          // The size label's height on screen, in CSS pixels.
+          labelPx: label.getBoundingClientRect().height,
+          viewport: window.innerWidth,
+        };
+      });
+      expect(seen.dark).toBe(scheme === 'dark');
+      expect(seen.legend).toEqual([
+        expect.stringMatching(/^umd default/),
+        expect.stringMatching(/^umd fastest opt-in/),
+        expect.stringMatching(/^Node's IPC/),
+        'C socketpair (the limit)',
+      ]);
+      expect(new Set(seen.fills).size).toBe(4);
+      expect(seen.barContrast).toBeGreaterThanOrEqual(3);
+      expect(seen.textContrast).toBeGreaterThanOrEqual(4.5);
+      expect(seen.labelPx).toBeGreaterThanOrEqual(9);
+      expect(seen.svgRight).toBeLessThanOrEqual(seen.viewport);
+      expect(seen.legendRight).toBeLessThanOrEqual(seen.viewport);
+      await chart.screenshot({ path: join(shots, `performance-chart-${scheme}-${width}.png`) });
+      await page.close();
+    },
+  );
 });

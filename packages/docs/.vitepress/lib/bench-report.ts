@@ -3,6 +3,8 @@
 // Pure functions: the page is generated from the files, never typed by hand.
 
 /** One measurement of @umd/core's bench (bench/run.mjs): a transport at a message size. */
+import { coreChartHtml } from './bench-chart.js';
+
 export interface CoreBenchResult {
   transport: string;
   name: string;
@@ -36,8 +38,8 @@ export interface BenchReport {
   /** Machine and run facts from the file: date, Node version, CPUs, load. */
   facts: string[];
   tables: Array<{ title: string; table: Table }>;
-  /** An SVG document, or undefined when the file has nothing to chart. */
-  chartSvg?: string;
+  /** The chart (an SVG and its legend) as HTML, or undefined when there is nothing to chart. */
+  chartHtml?: string;
 }
 
 export function formatSize(bytes: number): string {
@@ -60,9 +62,6 @@ export function formatThroughput(mibs: number): string {
       ? `${mibs.toFixed(1)} MiB/s`
       : `${mibs.toFixed(2)} MiB/s`;
 }
-
-const escapeXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Checks the shape of core.json, with a message that says what is wrong. */
 export function parseCoreBench(json: unknown): CoreBenchFile {
@@ -141,91 +140,13 @@ export function coreTables(file: CoreBenchFile): Array<{ title: string; table: T
   ];
 }
 
-const PALETTE = [
-  '#64748b',
-  '#2563eb',
-  '#60a5fa',
-  '#16a34a',
-  '#f59e0b',
-  '#dc2626',
-  '#9333ea',
-  '#0d9488',
-];
-
-/**
- * A grouped bar chart of the round-trip time relative to the C baseline (log scale, lower
- * is better): one group per message size, one bar per transport.
- */
-export function coreChartSvg(file: CoreBenchFile): string {
-  const transports = transportsOf(file);
-  const width = 860;
-  const height = 380;
-  const margin = { top: 48, right: 20, bottom: 92, left: 64 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
-  const ratios = file.results.map((r) => r.ratioToC).filter((r) => r > 0);
-  const maxRatio = Math.max(2, ...ratios);
-  const top = 2 ** Math.ceil(Math.log2(maxRatio));
-  const minRatio = Math.min(1, ...ratios);
-  const bottom = 2 ** Math.floor(Math.log2(minRatio));
-  const y = (ratio: number) =>
-    margin.top +
-    plotH -
-    ((Math.log2(ratio) - Math.log2(bottom)) / (Math.log2(top) - Math.log2(bottom))) * plotH;
-  const groupW = plotW / Math.max(1, file.sizes.length);
-  const barW = Math.min(22, (groupW * 0.8) / Math.max(1, transports.length));
-  const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Round-trip time relative to the C baseline, per message size and transport" font-family="Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${margin.left}" y="24" font-size="15" font-weight="700" fill="#0f172a">Round-trip time relative to the C socketpair baseline (log scale, lower is better)</text>`,
-  );
-  for (let tick = bottom; tick <= top; tick *= 2) {
-    const ty = y(tick).toFixed(1);
-    parts.push(
-      `<line x1="${margin.left}" x2="${width - margin.right}" y1="${ty}" y2="${ty}" stroke="${tick === 1 ? '#334155' : '#e2e8f0'}" stroke-width="${tick === 1 ? 1.5 : 1}"/>`,
-      `<text x="${margin.left - 8}" y="${(Number(ty) + 4).toFixed(1)}" font-size="12" text-anchor="end" fill="#475569">${tick}x</text>`,
-    );
-  }
-  file.sizes.forEach((size, g) => {
-    const groupX = margin.left + g * groupW + (groupW - barW * transports.length) / 2;
-    transports.forEach(({ transport, name }, i) => {
-      const r = file.results.find((x) => x.transport === transport && x.size === size);
-      if (!r || r.ratioToC <= 0) return;
-      const x = groupX + i * barW;
-      const barTop = y(Math.max(r.ratioToC, bottom));
-      const base = y(bottom);
-      parts.push(
-        `<rect x="${x.toFixed(1)}" y="${barTop.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${Math.max(1, base - barTop).toFixed(1)}" fill="${PALETTE[i % PALETTE.length]}"><title>${escapeXml(`${name}, ${formatSize(size)}: ${formatTime(r.medianNs)}, ${r.ratioToC.toFixed(2)}x C`)}</title></rect>`,
-      );
-    });
-    parts.push(
-      `<text x="${(margin.left + g * groupW + groupW / 2).toFixed(1)}" y="${margin.top + plotH + 18}" font-size="13" text-anchor="middle" fill="#0f172a">${formatSize(size)}</text>`,
-    );
-  });
-  // Legend, two rows under the axis.
-  const perRow = Math.ceil(transports.length / 2);
-  transports.forEach(({ name }, i) => {
-    const col = i % perRow;
-    const row = Math.floor(i / perRow);
-    const lx = margin.left + col * ((plotW + 10) / perRow);
-    const ly = margin.top + plotH + 44 + row * 22;
-    parts.push(
-      `<rect x="${lx.toFixed(1)}" y="${ly - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/>`,
-      `<text x="${(lx + 18).toFixed(1)}" y="${ly}" font-size="12" fill="#1e293b">${escapeXml(name)}</text>`,
-    );
-  });
-  parts.push('</svg>');
-  return parts.join('\n');
-}
-
 export function coreReport(json: unknown): BenchReport {
   const file = parseCoreBench(json);
   return {
     source: 'data/core.json',
     facts: factsOf(file),
     tables: coreTables(file),
-    chartSvg: coreChartSvg(file),
+    chartHtml: coreChartHtml(file),
   };
 }
 
