@@ -35,6 +35,13 @@ describe('runnable code blocks on the site', () => {
     expect(runnable.filter((b) => b.page === 'guide/getting-started.md').length).toBe(2);
   });
 
+  it('every TypeScript block of the getting-started guide is marked run (a reader pastes them all)', () => {
+    const blocks = codeBlocks('guide/getting-started.md').filter((b) => b.lang === 'ts');
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks)
+      expect(block.meta, `guide/getting-started.md:${block.line}`).toMatch(/(^|\s)run(\s|$)/);
+  });
+
   it('the runner fails a block that ends while it still awaits (guard)', () => {
     rmSync(dir, { recursive: true, force: true });
     const silent = runBlock(
