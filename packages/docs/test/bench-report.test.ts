@@ -120,7 +120,7 @@ describe('bench report renderer', () => {
   });
 
   it('draws nothing without a measured series', () => {
-    expect(coreChartHtml({ sizes: [64], results: [] })).toBeUndefined();
+    expect(coreChartHtml({ ...parseCoreBench(synthetic), results: [] })).toBeUndefined();
     expect(coreReport(synthetic).chartHtml).toContain('C socketpair (the limit)');
   });
 

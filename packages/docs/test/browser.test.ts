@@ -183,7 +183,7 @@ describe.skipIf(!haveChromium)('the built site in headless Chromium', () => {
         };
         const background = getComputedStyle(document.body).backgroundColor;
         const svg = element.querySelector('svg')!.getBoundingClientRect();
-        const legend = [...element.querySelectorAll('.bench-legend li')];
+        const legend = Array.from(element.querySelectorAll('.bench-legend li'));
         const fills = [0, 1, 2, 3].map(
           (i) => getComputedStyle(element.querySelector(`rect.series-${i}`)!).fill,
         );
