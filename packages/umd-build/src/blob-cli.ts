@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `umd-blob` command: a thin shell over @umd/mgmt/build for build scripts and humans.
+// The `umd-blob` command: a thin shell over @umd/build for build scripts and humans.
 import { cliMain, packageVersion } from '@umd/core/cli';
 import { BLOB_CLI_USAGE, parseBlobCliArgs } from './blob-cli-args.js';
 import { recordBlob } from './record-blob.js';
