@@ -34,6 +34,12 @@ describe('stderrCause', () => {
     ).toMatch(/permission model/);
   });
 
+  it("passes no control character of a hostile handler's stderr into the message", () => {
+    expect(stderrCause(['Error: \u001b[2J\u001b]0;owned\u0007 cleared\r\u009b'])).toBe(
+      'Error: ?[2J?]0;owned? cleared??',
+    );
+  });
+
   it('says nothing where the handler wrote no Node error (its own words stay in stderrTail)', () => {
     expect(stderrCause([])).toBeUndefined();
     expect(stderrCause(['fixture: failing before HELLO'])).toBeUndefined();

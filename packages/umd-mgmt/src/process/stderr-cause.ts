@@ -7,6 +7,9 @@
 // Node's report of an uncaught error: `Error: ...`, `TypeError: ...`, `Error [ERR_X]: ...`.
 const ERROR_LINE = /^(?:[A-Z]\w*)?Error(?: \[[A-Z0-9_]+\])?: \S.*$/;
 const MAX_LENGTH = 300;
+// The handler is less trusted than the host: its words go into the host's logs through the
+// message, so no terminal escape or other control character passes.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** What to do about the errors a new user meets first, by what the error line says. */
 const HINTS: ReadonlyArray<[RegExp, string]> = [
@@ -26,7 +29,9 @@ const HINTS: ReadonlyArray<[RegExp, string]> = [
  * why in its own words: that stays in `stderrTail`).
  */
 export function stderrCause(stderrTail: readonly string[]): string | undefined {
-  const line = stderrTail.find((text) => ERROR_LINE.test(text));
+  const line = stderrTail
+    .map((text) => text.replace(CONTROL, '?'))
+    .find((text) => ERROR_LINE.test(text));
   if (line === undefined) return undefined;
   const cause = line.length > MAX_LENGTH ? `${line.slice(0, MAX_LENGTH)}...` : line;
   const hint = HINTS.find(([pattern]) => pattern.test(line))?.[1];
