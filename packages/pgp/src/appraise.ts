@@ -22,14 +22,17 @@ export type AppraisalReason =
 
 /** The decision on one file. */
 export interface Appraisal {
+  /** True only when a good package lists this path with this digest. */
   allow: boolean;
+  /** Why: `digest-match` allows; every other reason denies. */
   reason: AppraisalReason;
   /** The path looked up in the packages. */
   path: string;
   /** The package that decided, as `name-version-release.arch`. */
   package?: string;
-  /** The file's digest as computed here, and the one the package lists. */
+  /** The file's digest as computed here (hex). */
   actual?: string;
+  /** The digest the package lists for the path (hex). */
   expected?: string;
 }
 
@@ -41,6 +44,7 @@ export interface AppraiseOptions {
   path?: string;
   /** A directory the packages' paths are relative to (an extracted tree, a mounted image). */
   root?: string;
+  /** Aborts reading the file. */
   signal?: AbortSignal;
 }
 

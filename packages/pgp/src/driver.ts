@@ -21,6 +21,7 @@ import {
   SignaturePlan,
 } from './host/verify.js';
 import type { SignaturePacket } from './contract.js';
+import { KeyCache } from './key-cache.js';
 import { type RpmResult, verifyRpm } from './rpm.js';
 import { chunksOf, type SignedData, toBytes, type Input } from './input.js';
 
@@ -96,6 +97,8 @@ export class PgpVerifier {
   readonly manager: UmdManager;
 
   readonly #keyCache: KeyCache;
+  /** Verifications in progress. */
+  #busy = 0;
 
   constructor(options: PgpVerifierOptions = {}) {
     const { keyCacheSize = 32, ...managerOptions } = options;
@@ -156,70 +159,103 @@ export class PgpVerifier {
     signature: Input,
     options: VerifyOptions,
   ): Promise<VerifyResult> {
-    const keyring = await this.#keyring(options.keys, options);
-    const sigBytes = toBytes(signature);
-    const plans = await ask(
-      this.manager,
-      Op.SIGNATURES,
-      sigBytes,
-      signaturesReply,
-      options,
-      (reply) => {
-        const blocks = decodeChecked(sigBytes, reply.blocks);
-        return planAll(reply.signatures, blocks, keyring);
-      },
-    );
-    const signatures = await decide(plans, chunksOf(data), now(options), options.signal);
-    return { status: overall(signatures), signatures };
+    return this.#track(async () => {
+      const keyring = await this.#keyring(options.keys, options);
+      const sigBytes = toBytes(signature);
+      const plans = await ask(
+        this.manager,
+        Op.SIGNATURES,
+        sigBytes,
+        signaturesReply,
+        options,
+        (reply) => {
+          const blocks = decodeChecked(sigBytes, reply.blocks);
+          return planAll(reply.signatures, blocks, keyring);
+        },
+      );
+      const signatures = await this.#decide(plans, chunksOf(data), options);
+      return { status: overall(signatures), signatures };
+    });
   }
 
   /** Verifies a cleartext-signed message (`-----BEGIN PGP SIGNED MESSAGE-----`). */
   async verifyCleartext(message: Input, options: VerifyOptions): Promise<MessageResult> {
-    const keyring = await this.#keyring(options.keys, options);
-    const bytes = toBytes(message);
-    const { plans, data } = await ask(
-      this.manager,
-      Op.CLEARTEXT,
-      bytes,
-      cleartextReply,
-      options,
-      (reply) => {
-        const blocks = decodeChecked(bytes, reply.blocks);
-        const [start, end] = reply.text;
-        if (end > bytes.length) lie('reply.text', 'range past the input');
-        const signed = cleartextSigned(
-          Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start),
-        );
-        if (!signed)
-          throw new PgpError(
-            'PGP_MALFORMED',
-            'malformed input: a text line starts with an unescaped dash',
+    return this.#track(async () => {
+      const keyring = await this.#keyring(options.keys, options);
+      const bytes = toBytes(message);
+      const { plans, data } = await ask(
+        this.manager,
+        Op.CLEARTEXT,
+        bytes,
+        cleartextReply,
+        options,
+        (reply) => {
+          const blocks = decodeChecked(bytes, reply.blocks);
+          const [start, end] = reply.text;
+          if (end > bytes.length) lie('reply.text', 'range past the input');
+          const signed = cleartextSigned(
+            Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start),
           );
-        return { plans: planAll(reply.signatures, blocks, keyring), data: signed };
-      },
-    );
-    const signatures = await decide(plans, [data], now(options), options.signal);
-    return { status: overall(signatures), signatures, data };
+          if (!signed)
+            throw new PgpError(
+              'PGP_MALFORMED',
+              'malformed input: a text line starts with an unescaped dash',
+            );
+          return { plans: planAll(reply.signatures, blocks, keyring), data: signed };
+        },
+      );
+      const signatures = await this.#decide(plans, [data], options);
+      return { status: overall(signatures), signatures, data };
+    });
   }
 
   /** Verifies an inline-signed message (one-pass signatures, literal data, possibly compressed). */
   async verifyInline(message: Input, options: VerifyOptions): Promise<MessageResult> {
-    const keyring = await this.#keyring(options.keys, options);
-    const bytes = toBytes(message);
-    const { plans, data } = await ask(
-      this.manager,
-      Op.INLINE,
-      bytes,
-      inlineReply,
-      options,
-      (reply) => {
-        const blocks = decodeChecked(bytes, reply.blocks);
-        const content = spansOf(blocks, reply.literal.block, reply.literal.spans, 'reply.literal');
-        return { plans: planAll(reply.signatures, blocks, keyring), data: content };
-      },
-    );
-    const signatures = await decide(plans, [data], now(options), options.signal);
-    return { status: overall(signatures), signatures, data };
+    return this.#track(async () => {
+      const keyring = await this.#keyring(options.keys, options);
+      const bytes = toBytes(message);
+      const { plans, data } = await ask(
+        this.manager,
+        Op.INLINE,
+        bytes,
+        inlineReply,
+        options,
+        (reply) => {
+          const blocks = decodeChecked(bytes, reply.blocks);
+          const content = spansOf(
+            blocks,
+            reply.literal.block,
+            reply.literal.spans,
+            'reply.literal',
+          );
+          return { plans: planAll(reply.signatures, blocks, keyring), data: content };
+        },
+      );
+      const signatures = await this.#decide(plans, [data], options);
+      return { status: overall(signatures), signatures, data };
+    });
+  }
+
+  /**
+   * Hashes and decides. EdDSA goes to libuv's thread pool only while other calls are in
+   * progress: one verification alone is quicker on the main thread.
+   */
+  async #decide(
+    plans: readonly SignaturePlan[],
+    data: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    options: VerifyOptions,
+  ): Promise<SignatureResult[]> {
+    return decide(plans, data, now(options), options.signal, this.#busy > 1);
+  }
+
+  /** Counts the calls in progress while `run` runs. */
+  async #track<T>(run: () => Promise<T>): Promise<T> {
+    this.#busy++;
+    try {
+      return await run();
+    } finally {
+      this.#busy--;
+    }
   }
 
   /**
@@ -234,28 +270,6 @@ export class PgpVerifier {
   /** Stops the handler; the next call starts it again. */
   stop(): Promise<void> {
     return this.manager.stop();
-  }
-}
-
-/** Keyrings by the digest of their bytes, least recently used first. Never handed out. */
-class KeyCache {
-  readonly #map = new Map<string, Keyring>();
-  constructor(readonly size: number) {}
-
-  get(digest: string): Keyring | undefined {
-    const keyring = this.#map.get(digest);
-    if (keyring) {
-      this.#map.delete(digest);
-      this.#map.set(digest, keyring);
-    }
-    return keyring;
-  }
-
-  set(digest: string, keyring: Keyring): void {
-    if (this.size === 0) return;
-    this.#map.delete(digest);
-    this.#map.set(digest, keyring);
-    if (this.#map.size > this.size) this.#map.delete(this.#map.keys().next().value as string);
   }
 }
 

@@ -21,10 +21,13 @@ export type DigestStatus = 'ok' | 'bad' | 'absent';
 
 /** One file of a verified package. */
 export interface RpmFile {
+  /** Absolute path, as the header lists it (directory name and base name). */
   path: string;
   /** Hex digest from the header (empty for directories, links, ghosts). */
   digest: string;
+  /** Size in bytes, from the header. */
   size: number;
+  /** File mode (type and permission bits), from the header. */
   mode: number;
 }
 
@@ -38,17 +41,26 @@ export interface RpmResult {
   status: SignatureStatus | 'unsigned';
   /** The header signature's verdict, when there is one. */
   signature?: SignatureResult;
+  /** Each digest the signature header holds, recomputed by the host. */
   digests: {
+    /** SHA-256 of the main header. */
     headerSha256: DigestStatus;
+    /** SHA-1 of the main header. */
     headerSha1: DigestStatus;
+    /** The payload's digest (from the main header). */
     payload: DigestStatus;
+    /** MD5 of header and payload. */
     md5: DigestStatus;
   };
   /** What `rpmkeys --checksig` prints after the file name, e.g. `digests signatures OK`. */
   summary: string;
+  /** Package name, from the main header. */
   name: string;
+  /** Package version. */
   version: string;
+  /** Package release. */
   release: string;
+  /** Package architecture. */
   arch: string;
   /** The file list with digests: only from a package whose status is `good`. */
   files?: RpmFile[];

@@ -201,6 +201,18 @@ export class SignatureHash {
    * the left 16 bits and the signature both match.
    */
   check(hashedPart: Buffer, key: ImportedKey): boolean {
+    return this.#end(hashedPart, key, false) as boolean;
+  }
+
+  /**
+   * As {@link check}, with EdDSA verified on libuv's thread pool, so that concurrent
+   * verifications use every core while the event loop goes on.
+   */
+  async checkAsync(hashedPart: Buffer, key: ImportedKey): Promise<boolean> {
+    return this.#end(hashedPart, key, true);
+  }
+
+  #end(hashedPart: Buffer, key: ImportedKey, async: boolean): boolean | Promise<boolean> {
     const trailer = Buffer.alloc(6);
     trailer[0] = this.sig.version;
     trailer[1] = 0xff;
@@ -210,7 +222,7 @@ export class SignatureHash {
     const digest = this.#hash.digest();
     if (!digest.subarray(0, 2).equals(Buffer.from(this.sig.left16, 'base64'))) return false;
     if (!key.key) return false;
-    return verifyValues(this.sig, key.key, digest, this.#algorithm.info, this.#verify);
+    return verifyValues(this.sig, key.key, digest, this.#algorithm.info, async, this.#verify);
   }
 }
 
@@ -219,9 +231,10 @@ function verifyValues(
   key: KeyObject,
   digest: Buffer,
   info: string,
+  async: boolean,
   /** For DSA and ECDSA: node:crypto's own hash of the same bytes. */
   ecdsa?: Verify,
-): boolean {
+): boolean | Promise<boolean> {
   const values = sig.values.map(bytesOf) as Buffer[];
   try {
     switch (sig.pkAlgorithm) {
@@ -249,7 +262,10 @@ function verifyValues(
               ])
             : (values[0] as Buffer);
         if (raw.length !== 2 * size) return false;
-        return verify(null, digest, key, raw);
+        if (!async) return verify(null, digest, key, raw);
+        return new Promise((resolve) => {
+          verify(null, digest, key, raw, (error, ok) => resolve(!error && ok));
+        });
       }
       case 17: {
         if (key.asymmetricKeyType !== 'dsa' || !ecdsa || values.length !== 2) return false;

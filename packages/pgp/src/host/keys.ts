@@ -17,18 +17,25 @@ export interface PublicKeyInfo {
   fingerprint: string;
   /** Key ID: the fingerprint's last 16 hex digits (v4) or its first 16 (v6). */
   keyId: string;
-  /** Public-key algorithm number (RFC 9580 9.1) and name. */
+  /** Public-key algorithm number (RFC 9580 9.1). */
   algorithm: number;
+  /** The algorithm's name (`RSA`, `EdDSA`, `Ed25519`...). */
   algorithmName: string;
   /** Key size in bits (RSA modulus, curve size). */
   bits: number;
   /** Curve name as gpg prints it, for EC keys. */
   curve?: string;
+  /** When the key says it was made. */
   created: Date;
   /** When the key expires, from its newest valid self-signature or binding; absent: never. */
   expires?: Date;
-  /** The valid revocation, if any. */
-  revoked?: { at: Date; reason?: string };
+  /** The valid revocation, if any: when it was made and the reason it gives. */
+  revoked?: {
+    /** When the revocation signature was made. */
+    at: Date;
+    /** The reason's text, if it gives one. */
+    reason?: string;
+  };
   /** Key flags from the newest valid self-signature or binding (RFC 9580 5.2.3.29). */
   flags?: number;
   /** True when a self-signature (primary) or binding (subkey) verified. */
@@ -39,20 +46,27 @@ export interface PublicKeyInfo {
 
 /** A user ID and whether its self-signature verified. */
 export interface UserIdInfo {
+  /** The user ID as stored (UTF-8). */
   userId: string;
+  /** True when a self-signature on it verified. */
   valid: boolean;
+  /** True when a valid revocation is newer than its newest self-signature. */
   revoked: boolean;
+  /** True for the key's primary user ID (as gpg chooses it). */
   primary: boolean;
 }
 
 /** A subkey: its facts, and for a signing subkey whether its back-signature verified. */
 export interface SubkeyInfo extends PublicKeyInfo {
+  /** For a signing subkey: its embedded back-signature of the primary key verified. */
   crossCertified: boolean;
 }
 
 /** A whole key as the host established it. */
 export interface KeyInfo extends PublicKeyInfo {
+  /** User IDs, the primary first. */
   userIds: UserIdInfo[];
+  /** Subkeys, in stored order. */
   subkeys: SubkeyInfo[];
 }
 

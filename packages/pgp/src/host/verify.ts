@@ -29,6 +29,7 @@ export type SignatureStatus =
 
 /** The verdict on one signature, and what it was made with. */
 export interface SignatureResult {
+  /** The verdict. */
   status: SignatureStatus;
   /** Why the status is not `good`, in words. */
   reason?: string;
@@ -40,11 +41,15 @@ export interface SignatureResult {
   primaryFingerprint?: string;
   /** The primary user ID of the key, when one matched. */
   userId?: string;
-  /** Signature type (0x00 binary, 0x01 text), public-key and hash algorithm. */
+  /** Signature type (0x00 binary, 0x01 text). */
   signatureType: number;
+  /** Public-key algorithm number (RFC 9580 9.1). */
   pkAlgorithm: number;
+  /** Its name. */
   pkAlgorithmName: string;
+  /** Hash algorithm number (RFC 9580 9.5). */
   hashAlgorithm: number;
+  /** Its name. */
   hashAlgorithmName: string;
   /** When the signature says it was made. */
   created?: Date;
@@ -140,13 +145,17 @@ export class SignaturePlan {
   }
 
   /** Ends the hash and decides. `now` in milliseconds. */
-  finish(now: number): SignatureResult {
+  async finish(now: number, offload = false): Promise<SignatureResult> {
     const hash = this.#hash;
     const key = this.key;
     if (!hash || !key) return this.result;
     this.#hash = undefined;
     const result = this.result;
-    if (!hash.check(hashedPart(this.sig, 'signature'), key.imported)) {
+    const signed = hashedPart(this.sig, 'signature');
+    const ok = offload
+      ? await hash.checkAsync(signed, key.imported)
+      : hash.check(signed, key.imported);
+    if (!ok) {
       this.#fail('bad', 'the signature does not verify over this data');
       return result;
     }
@@ -181,16 +190,20 @@ export class SignaturePlan {
   }
 }
 
-/** Hashes `data` (chunks, in order) into every plan and decides each. Honours `signal`. */
+/**
+ * Hashes `data` (chunks, in order) into every plan and decides each. Honours `signal`.
+ * `offload`: verify EdDSA on libuv's thread pool (for many verifications at once).
+ */
 export async function decide(
   plans: readonly SignaturePlan[],
   data: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
   now: number,
   signal?: AbortSignal,
+  offload = false,
 ): Promise<SignatureResult[]> {
   for await (const chunk of data) {
     signal?.throwIfAborted();
     for (const plan of plans) plan.update(chunk);
   }
-  return plans.map((plan) => plan.finish(now));
+  return Promise.all(plans.map((plan) => plan.finish(now, offload)));
 }
