@@ -34,20 +34,41 @@ const gpg = (args, input) => {
 };
 
 /**
- * Runs `fn` for SECONDS (after a short warm-up), `parallel` calls at a time; returns calls
- * per second.
+ * Calls per second of `a` and of `b`, `parallel` calls at a time, measured in alternating
+ * slices of SLICE_MS for SECONDS each (after a short warm-up): on a machine whose load
+ * changes, both see the same load, so their ratio holds even where the figures move.
  */
-async function rate(fn, parallel = 1) {
-  const round = () => Promise.all(Array.from({ length: parallel }, fn));
-  for (let i = 0; i < 5; i++) await round();
+async function compare(a, b, parallel = 1) {
+  const round = (fn) => Promise.all(Array.from({ length: parallel }, fn));
+  for (let i = 0; i < 5; i++) await Promise.all([round(a), round(b)]);
+  const n = [0, 0];
+  const spent = [0, 0];
+  while (spent[0] + spent[1] < 2 * SECONDS * 1000) {
+    for (const [i, fn] of [a, b].entries()) {
+      const start = performance.now();
+      do {
+        await round(fn);
+        n[i] += parallel;
+      } while (performance.now() - start < SLICE_MS);
+      spent[i] += performance.now() - start;
+    }
+  }
+  return [n[0] / (spent[0] / 1000), n[1] / (spent[1] / 1000)];
+}
+
+/** Runs `fn` for SECONDS, one call at a time; returns calls per second. */
+async function rate(fn) {
   let n = 0;
   const start = performance.now();
   while (performance.now() - start < SECONDS * 1000) {
-    await round();
-    n += parallel;
+    await fn();
+    n++;
   }
   return n / ((performance.now() - start) / 1000);
 }
+
+/** Length of one slice of a comparison. */
+const SLICE_MS = 100;
 
 /** Concurrent callers in the second set of rows (the driver pipelines them). */
 const PARALLEL = 32;
@@ -113,11 +134,8 @@ try {
         const r = spawnSync('gpgv', ['--keyring', keyFile, sigFile, dataFile]);
         if (r.status !== 0) throw new Error('gpgv failed');
       });
-      // Driver and baseline cells alternate, so that a change of load hits both alike.
-      const ours = await rate(viaDriver);
-      const theirs = await rate(viaOpenpgp);
-      const oursParallel = await rate(viaDriver, PARALLEL);
-      const theirsParallel = await rate(viaOpenpgp, PARALLEL);
+      const [ours, theirs] = await compare(viaDriver, viaOpenpgp);
+      const [oursParallel, theirsParallel] = await compare(viaDriver, viaOpenpgp, PARALLEL);
       rows.push({ case: `${alg}, ${label}`, driver: ours, openpgp: theirs, gpgv: spawned });
       parallelRows.push({
         case: `${alg}, ${label}`,
