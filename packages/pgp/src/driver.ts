@@ -69,7 +69,7 @@ export class Keyring {
 
 /**
  * Options of {@link createPgpVerifier}: any option of the `UmdManager` beneath (`maxInFlight`
- * defaults to {@link PIPELINE_DEPTH} here), and the size of the key cache.
+ * defaults to `PIPELINE_DEPTH` here), and the size of the key cache.
  */
 export type PgpVerifierOptions = Partial<UmdManagerOptions> & {
   /**

@@ -3,14 +3,22 @@
  * salted signatures). GnuPG 2.2 cannot make them: the vectors are made here by openpgp.js 6,
  * an independent implementation, and every verdict equals its own.
  */
-import { createPgpVerifier } from '@umd/pgp';
+import { createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
 import * as openpgp from 'openpgp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mutate, rng } from './mutate.js';
 
 const verifier = createPgpVerifier();
 const TEXT = 'version 6\nsecond line';
 
 afterAll(() => verifier.stop());
+
+/** Where the new-format packet at `at` ends (one- and two-octet lengths). */
+function packetEnd(bytes: Uint8Array, at: number): number {
+  const first = bytes[at + 1] as number;
+  if (first < 192) return at + 2 + first;
+  return at + 3 + ((first - 192) << 8) + (bytes[at + 2] as number) + 192;
+}
 
 /** openpgp.js's verdict on a detached signature: good or bad. */
 async function theirs(
@@ -132,4 +140,68 @@ it('a version 4 key does not verify a version 6 signature, nor the reverse', asy
     keys: v6.publicKey.write(),
   });
   expect([a.status, b.status]).toEqual(['no-public-key', 'no-public-key']);
+});
+
+it('mutated version 6 signatures and keys: never good where openpgp.js is not', async () => {
+  const seed = Number(process.env.PGP_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const r = rng(seed);
+  const { privateKey, publicKey } = await openpgp.generateKey({
+    type: 'curve25519',
+    userIDs: [{ name: 'Six', email: 'six@example.org' }],
+    format: 'object',
+    config: { v6Keys: true },
+  });
+  const keys = publicKey.write();
+  const signature = (await openpgp.sign({
+    message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
+    signingKeys: privateKey,
+    detached: true,
+    format: 'binary',
+  })) as Uint8Array;
+  const keyring = await verifier.readKeys(keys);
+  // openpgp.js writes the primary key, then its direct-key signature: where they end.
+  const certified = packetEnd(keys, packetEnd(keys, 0));
+  const outcomes: Record<string, number> = {};
+  const confirmed: number[] = [];
+  const runs = Array.from({ length: 2000 }, (_, run) => {
+    const mutateKeys = run % 4 === 3;
+    let input: Buffer = Buffer.from(mutateKeys ? keys : signature);
+    for (let n = 1 + r(3); n > 0; n--) input = mutate(input, r);
+    return { run, mutateKeys, input };
+  });
+  const one = async ({ run, mutateKeys, input }: (typeof runs)[number]) => {
+    let outcome: string;
+    try {
+      const k = mutateKeys ? await verifier.readKeys(input) : keyring;
+      const sig = mutateKeys ? signature : input;
+      outcome = (await verifier.verifyDetached(TEXT, sig, { keys: k })).status;
+    } catch (error) {
+      if (!isPgpError(error)) throw error;
+      outcome = error.code;
+    }
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    expect([run, outcome]).not.toEqual([run, 'PGP_HANDLER_LIED']);
+    if (outcome !== 'good' || input.equals(mutateKeys ? keys : signature)) return;
+    // Still good after a mutation: openpgp.js must agree. It refuses a whole key when any of
+    // its signatures does not parse (the driver ignores such a signature, as gpg does); then
+    // the primary key and its direct-key signature, all the verdict rests on, must be intact.
+    let agree: string;
+    if (!mutateKeys) agree = await theirs(publicKey, TEXT, input).catch(() => 'error');
+    else {
+      const key = await openpgp.readKey({ binaryKey: input }).catch(() => undefined);
+      if (key) agree = await theirs(key, TEXT, signature).catch(() => 'error');
+      else agree = input.includes(Buffer.from(keys.subarray(0, certified))) ? 'good' : 'error';
+    }
+    expect([run, seed, agree]).toEqual([run, seed, 'good']);
+    confirmed.push(run);
+  };
+  // As many at once as the verifier pipelines.
+  let next = 0;
+  const worker = async () => {
+    for (let c = runs[next++]; c; c = runs[next++]) await one(c);
+  };
+  await Promise.all(Array.from({ length: PIPELINE_DEPTH }, worker));
+  console.log(
+    `version 6 fuzz seed ${seed}: ${JSON.stringify(outcomes)}; ${confirmed.length} mutated inputs still good, each confirmed by openpgp.js`,
+  );
 });

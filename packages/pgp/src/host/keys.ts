@@ -256,7 +256,9 @@ export function establishKey(
     chosen.uid.primary = true;
     key.userIds.sort((a, b) => Number(b.primary) - Number(a.primary));
   }
-  applySelfSig(key, primary.created, chosen?.sig);
+  // Version 6: a direct-key self-signature is required, and the newest alone gives the key's
+  // expiration and flags (RFC 9580 10.1.1); user ID self-signatures do not stand in for it.
+  applySelfSig(key, primary.created, primary.version === 6 ? direct.at(-1) : chosen?.sig);
   const signing: SigningKey[] = [];
   if (key.bound) signing.push({ info: key, imported: self.signer.imported, primary: key });
   description.subkeys.forEach(({ key: packet, sigs }, s) => {
