@@ -205,3 +205,32 @@ it('mutated version 6 signatures and keys: never good where openpgp.js is not', 
     `version 6 fuzz seed ${seed}: ${JSON.stringify(outcomes)}; ${confirmed.length} mutated inputs still good, each confirmed by openpgp.js`,
   );
 });
+
+it('a version 6 key whose direct-key signature does not verify is not bound (fuzz regression)', async () => {
+  const { privateKey, publicKey } = await openpgp.generateKey({
+    type: 'curve25519',
+    userIDs: [{ name: 'Six' }],
+    format: 'object',
+    config: { v6Keys: true },
+  });
+  const keys = Buffer.from(publicKey.write());
+  // The last byte of the direct-key signature (its value): the user ID's self-signature
+  // still verifies, but that does not bind a version 6 key.
+  const broken = Buffer.from(keys);
+  const end = packetEnd(keys, packetEnd(keys, 0));
+  broken[end - 1] = (broken[end - 1] as number) ^ 1;
+  const [key] = await verifier.inspectKey(broken);
+  expect(key?.bound).toBe(false);
+  expect(key?.userIds[0]?.valid).toBe(true);
+  const signature = (await openpgp.sign({
+    message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
+    signingKeys: privateKey,
+    detached: true,
+    format: 'binary',
+  })) as Uint8Array;
+  const result = await verifier.verifyDetached(TEXT, signature, { keys: broken });
+  expect(result.status).toBe('no-public-key');
+  await expect(openpgp.readKey({ binaryKey: broken })).resolves.toBeDefined();
+  const theirKey = await openpgp.readKey({ binaryKey: broken });
+  expect(await theirs(theirKey, TEXT, signature).catch(() => 'error')).not.toBe('good');
+});
