@@ -7,7 +7,9 @@
 //     native handler (target < 5 ms); each also with a reply socket and without the allocator
 //     settings, to show what those cost at start;
 //  3. 1 MiB and 16 MiB round trips through UmdManager (defaults, with replyInto, and with glibc's allocator defaults) vs a C
-//     parent and child over a socketpair (@umd/core's bench/pingpong.c), interleaved.
+//     parent and child over a socketpair (@umd/core's bench/pingpong.c), interleaved;
+//  4. a manager's 64 B requests per second alone and beside a handler flooding stderr in the
+//     same host (target >= 0.5x; see stderr-flood.mjs).
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { encodeFrame, FramedChannel, FrameType } from '@umd/core';
 import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV, UmdManager } from '@umd/mgmt';
+import { stderrFloodBeside } from './stderr-flood.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 61);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1000);
@@ -37,11 +40,14 @@ const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
 // its build time: the measuring host never loads esbuild, so it stays as small as a production
 // host (a host's size is what every spawn from it costs: fork copies its page tables).
 const blobCli = here('../node_modules/@umd/build/bin/umd-blob.js');
-execFileSync(
-  process.execPath,
-  [blobCli, here('./echo-handler.mjs'), '--name', 'bench-echo', '--out-dir', work],
-  { stdio: 'ignore' },
-);
+for (const [entry, name] of [
+  ['./echo-handler.mjs', 'bench-echo'],
+  ['./stderr-flood-handler.mjs', 'stderr-flood'],
+]) {
+  execFileSync(process.execPath, [blobCli, here(entry), '--name', name, '--out-dir', work], {
+    stdio: 'ignore',
+  });
+}
 const nativeFile = join(work, 'native-echo');
 execFileSync('cc', [
   '-O2',
@@ -63,6 +69,13 @@ const jsLoader = defineLoader({
   mode: 'framed',
   script: blob.file,
   sha256: blob.sha256,
+});
+const floodManifest = manifest(join(work, 'stderr-flood.blob.json'));
+const floodLoader = defineLoader({
+  name: 'stderr-flood',
+  mode: 'framed',
+  script: join(work, floodManifest.file),
+  sha256: floodManifest.sha256,
 });
 const nativeLoader = defineLoader({
   name: 'native-echo',
@@ -314,6 +327,9 @@ await largeOptOut.stop();
 pingpong.stdin.end();
 await once(pingpong, 'exit');
 
+// --- 4. a stderr flood beside a well-behaved manager -------------------------------------
+const stderrFlood = await stderrFloodBeside(jsLoader, floodLoader);
+
 // --- report -----------------------------------------------------------------------------
 const results = {
   machine: {
@@ -350,6 +366,7 @@ const results = {
     runs: COLD_RUNS,
   },
   largeRoundTrips: large,
+  stderrFlood,
 };
 
 const row = (name, value, baseline, target, met) =>
@@ -520,6 +537,24 @@ for (const [label, l] of Object.entries(results.largeRoundTrips)) {
     ),
   );
 }
+console.log(
+  row(
+    '64 B requests/s, a manager alone',
+    stderrFlood.aloneRps.toFixed(0),
+    'baseline',
+    '',
+    undefined,
+  ),
+);
+console.log(
+  row(
+    '64 B requests/s, beside a stderr-flooding handler (same host)',
+    stderrFlood.besideRps.toFixed(0),
+    `${stderrFlood.ratio.toFixed(2)}x`,
+    '>= 0.5x',
+    stderrFlood.ratio >= 0.5,
+  ),
+);
 console.log(
   `\nload average at the end: ${(await import('node:os'))
     .loadavg()

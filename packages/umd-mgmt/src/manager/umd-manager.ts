@@ -76,6 +76,11 @@ export interface UmdManagerStats {
   bytesSent: number;
   /** Reply payload bytes received from handlers. */
   bytesReceived: number;
+  /**
+   * Handler stderr lines not emitted as `stderr` events: over 1000 lines a second, the rest
+   * are counted here (the last `stderrTailLines` still go into error reports).
+   */
+  stderrLinesDropped: number;
   /** Latency of the most recent successful requests (call to reply, queueing and start included). */
   latency: LatencySummary;
 }
@@ -197,6 +202,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     failures: 0,
     bytesSent: 0,
     bytesReceived: 0,
+    stderrLinesDropped: 0,
   };
 
   /** @throws UmdError `UMD_INVALID_ARGUMENT` for bad options. Nothing is imported or spawned here. */
@@ -802,6 +808,9 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         onStderrLine: (line, pid) => {
           debug('%s[%d] stderr: %s', name, pid, line);
           if (this.listenerCount('stderr') > 0) this.emit('stderr', line, pid);
+        },
+        onStderrDropped: (lines) => {
+          this.#stats.stderrLinesDropped += lines;
         },
       });
       const proc = await step(spawning);

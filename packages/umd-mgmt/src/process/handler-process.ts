@@ -12,9 +12,10 @@ import {
 } from './containment.js';
 import { buildHandlerEnv, TUNED_ALLOCATOR_ENV } from './clean-env.js';
 import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
-import { LineTail } from './line-tail.js';
+import type { LineTail } from './line-tail.js';
 import { jsHandlerArgs } from './debug-flags.js';
 import type { SandboxOptions } from './node-flags.js';
+import { readStderr, STDERR_LIMITS } from './stderr-reader.js';
 
 /** How a handler process ended. */
 export interface ExitInfo {
@@ -38,8 +39,10 @@ export interface HandlerProcessOptions {
   tuneAllocator?: boolean;
   /** Number of stderr lines kept for error reports. */
   stderrTailLines?: number;
-  /** Called for every complete stderr line. */
+  /** Called for complete stderr lines, at most `STDERR_LIMITS.linesPerSecond`. */
   onStderrLine?: (line: string, pid: number) => void;
+  /** Called with the number of stderr lines not given to `onStderrLine` (over the rate). */
+  onStderrDropped?: (lines: number) => void;
 }
 
 // After the leader exits, wait this long for its stdio to close before reporting the exit anyway
@@ -59,7 +62,7 @@ function sleep(ms: number): Promise<void> {
 /**
  * One handler process: a verified private copy of the blob, spawned without a shell in its
  * own process group (so the whole group can be signalled), with a clean environment, stdin as
- * a pipe, stdout as a pipe (or a reply socket) and stderr captured line by line.
+ * a pipe, stdout as a pipe (or a reply socket) and stderr read at a bounded cost (see `readStderr`).
  */
 export class HandlerProcess {
   /** The child process (its stdin, and its stdout unless a reply socket is used, are the channel). */
@@ -86,8 +89,7 @@ export class HandlerProcess {
     containment: ContainmentKind,
     replySocket: ReplySocket | undefined,
     staged: StagedBlob,
-    tail: LineTail,
-    onLine: ((line: string, pid: number) => void) | undefined,
+    options: HandlerProcessOptions,
   ) {
     this.child = child;
     this.containment = containment;
@@ -96,12 +98,17 @@ export class HandlerProcess {
     // Where the handler's replies arrive: the channel reads this; its end means the handler's fd 1 closed.
     const output: Readable = replySocket ? replySocket.hostEnd : child.stdout!;
     this.#staged = staged;
-    this.#tail = tail;
     const pid = this.pid;
     trackHandlerGroup(pid);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      for (const line of tail.push(chunk)) onLine?.(line, pid);
-    });
+    const onLine = options.onStderrLine;
+    const stderr = readStderr(
+      child.stderr!,
+      { ...STDERR_LIMITS, tailLines: options.stderrTailLines ?? 32 },
+      onLine && ((line) => onLine(line, pid)),
+      options.onStderrDropped ?? (() => {}),
+    );
+    const tail = stderr.tail;
+    this.#tail = tail;
     // A dead handler's pipes may error (EPIPE on write); the channel reports the fault.
     child.stdin!.on('error', () => {});
     output.on('error', () => {});
@@ -140,6 +147,7 @@ export class HandlerProcess {
       };
       child.once('exit', (exitCode, signal) => {
         info = { exitCode, signal };
+        stderr.drain();
         // Stragglers of the group (a native handler's children) must not outlive their leader.
         this.#signalGroup('SIGKILL');
         // The child handle is gone now; if work is pending, let the pipes drain before the host may exit.
@@ -229,14 +237,7 @@ export class HandlerProcess {
         if (child !== undefined && error === undefined) {
           // The child has its own copy of fd 1 now; the host's copy must go, or the host would never see EOF.
           replySocket?.release();
-          const handler = new HandlerProcess(
-            child,
-            plan.containment,
-            replySocket,
-            staged,
-            new LineTail(options.stderrTailLines),
-            options.onStderrLine,
-          );
+          const handler = new HandlerProcess(child, plan.containment, replySocket, staged, options);
           debug(
             'handler %s started: pid %d (%s, %s)',
             loader.name,

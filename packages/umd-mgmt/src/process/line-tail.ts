@@ -34,6 +34,12 @@ export class LineTail {
     return line;
   }
 
+  /** Forgets an unfinished line: the bytes that follow are not its continuation. */
+  skip(): void {
+    this.#partial = '';
+    this.#decoder.decode();
+  }
+
   /** The last lines seen, oldest first (a copy). */
   lines(): string[] {
     return this.#partial === ''
