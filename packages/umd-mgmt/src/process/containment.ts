@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { bubblewrapArgs, probeBubblewrap } from './bubblewrap.js';
 
 /**
  * What keeps a handler's processes from outliving it and its host:
@@ -115,24 +116,13 @@ export async function planSpawn(
   args: readonly string[],
   request: ContainmentRequest,
   credentials: Credentials | undefined,
+  osSandbox?: { privateDir: string },
 ): Promise<SpawnPlan> {
   const tools = await probeContainment();
+  if (osSandbox !== undefined) return planSandboxed(tools, command, args, credentials, osSandbox);
   if (request === 'pid-namespace' && tools.noPidNamespace !== undefined)
     throw new Error(`no PID namespace for the handler: ${tools.noPidNamespace}`);
-  const run =
-    tools.bash === undefined || tools.env === undefined
-      ? [command, ...args]
-      : [
-          tools.bash,
-          '--norc',
-          '--noprofile',
-          '--posix',
-          '-c',
-          CLOSE_INHERITED_FDS,
-          tools.env,
-          command,
-          ...args,
-        ];
+  const run = closingFds(tools, command, args);
   if (tools.setpriv === undefined) {
     // No util-linux: the process group alone (credentials go through Node's spawn).
     return {
@@ -142,16 +132,7 @@ export async function planSpawn(
       spawnCredentials: credentials,
     };
   }
-  const drop = credentials
-    ? [
-        `--reuid=${credentials.uid}`,
-        `--regid=${credentials.gid}`,
-        '--clear-groups',
-        '--inh-caps=-all',
-      ]
-    : [];
-  // The parent-death signal is set after the credentials change (which would clear it).
-  const handler = [...drop, '--no-new-privs', '--pdeathsig=KILL', '--', ...run];
+  const handler = [...dropArgs(credentials), ...run];
   if (request === 'process-group' || tools.noPidNamespace !== undefined)
     return {
       file: tools.setpriv,
@@ -172,6 +153,71 @@ export async function planSpawn(
       '--',
       tools.setpriv,
       ...handler,
+    ],
+    containment: 'pid-namespace',
+    spawnCredentials: undefined,
+  };
+}
+
+/** `command args` behind the shell that closes inherited descriptors, where there is one. */
+function closingFds(tools: Tools, command: string, args: readonly string[]): string[] {
+  return tools.bash === undefined || tools.env === undefined
+    ? [command, ...args]
+    : [
+        tools.bash,
+        '--norc',
+        '--noprofile',
+        '--posix',
+        '-c',
+        CLOSE_INHERITED_FDS,
+        tools.env,
+        command,
+        ...args,
+      ];
+}
+
+/** The credential drop and last safeguards run as the first thing in every handler's chain. */
+function dropArgs(credentials: Credentials | undefined): string[] {
+  const drop = credentials
+    ? [
+        `--reuid=${credentials.uid}`,
+        `--regid=${credentials.gid}`,
+        '--clear-groups',
+        '--inh-caps=-all',
+      ]
+    : [];
+  // The parent-death signal is set after the credentials change (which would clear it).
+  return [...drop, '--no-new-privs', '--pdeathsig=KILL', '--'];
+}
+
+/**
+ * `sandbox.bubblewrap`: setpriv (parent-death signal) -> bwrap (its own PID namespace, see
+ * {@link bubblewrapArgs}) -> setpriv (credentials, no capability left) -> the fd-closing shell -> handler.
+ */
+async function planSandboxed(
+  tools: Tools,
+  command: string,
+  args: readonly string[],
+  credentials: Credentials | undefined,
+  { privateDir }: { privateDir: string },
+): Promise<SpawnPlan> {
+  const found = await probeBubblewrap();
+  if ('missing' in found) throw new Error(found.missing);
+  if (tools.setpriv === undefined)
+    throw new Error('sandbox.bubblewrap needs util-linux setpriv, which is not installed');
+  const bounding = credentials ? ['--bounding-set=-all'] : [];
+  return {
+    file: tools.setpriv,
+    args: [
+      '--pdeathsig=KILL',
+      '--',
+      found.bwrap,
+      ...bubblewrapArgs(privateDir, credentials !== undefined),
+      '--',
+      tools.setpriv,
+      ...bounding,
+      ...dropArgs(credentials),
+      ...closingFds(tools, command, args),
     ],
     containment: 'pid-namespace',
     spawnCredentials: undefined,

@@ -198,7 +198,13 @@ export class HandlerProcess {
           : [staged.file, [...loader.args]];
       let plan: SpawnPlan;
       try {
-        plan = await planSpawn(command, args, sandbox.containment ?? 'auto', credentials);
+        plan = await planSpawn(
+          command,
+          args,
+          sandbox.containment ?? 'auto',
+          credentials,
+          sandbox.bubblewrap === true ? { privateDir: staged.dir } : undefined,
+        );
       } catch (cause) {
         throw new UmdError(
           UmdErrorCode.START_FAILED,

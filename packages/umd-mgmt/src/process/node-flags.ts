@@ -17,6 +17,13 @@ export interface SandboxOptions {
    * fails the start with `UMD_START_FAILED` where none can be made.
    */
   containment?: ContainmentRequest;
+  /**
+   * Run the handler in an OS sandbox made by bubblewrap (`bwrap`): no network, the file system
+   * read-only except its private directory, an empty private `/tmp`, a fresh `/dev` and `/proc`,
+   * its own PID namespace, no capabilities (false). Where the host cannot make one (bwrap
+   * missing, no privileges or user namespaces) the start fails with `UMD_START_FAILED` saying so.
+   */
+  bubblewrap?: boolean;
   /** JS handlers: V8 old-space cap in MiB (`--max-old-space-size`). Default: Node's own. */
   maxOldSpaceSizeMb?: number;
 }

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+
+// Fixed system directories, never the host's PATH (as for setpriv and unshare).
+const BWRAP_PATHS = ['/usr/bin/bwrap', '/bin/bwrap'];
+
+/** Namespaces a sandboxed handler gets: no network, IPC, PID or host name shared with the host. */
+const UNSHARE = ['--unshare-net', '--unshare-ipc', '--unshare-pid', '--unshare-uts'];
+
+/**
+ * bubblewrap's arguments for a handler whose files live in `privateDir`: no network, the whole
+ * file system read-only, a fresh `/dev` and `/proc`, an empty private `/tmp`, only `privateDir`
+ * mounted over it again; it dies with its parent. A root host keeps the capabilities needed to
+ * change to the handler's uid (the next step drops them all); otherwise they go here, and a
+ * host that is not root needs a user namespace.
+ */
+export function bubblewrapArgs(privateDir: string, dropsIdsAfter: boolean): string[] {
+  const root = process.geteuid?.() === 0;
+  return [
+    '--die-with-parent',
+    ...UNSHARE,
+    ...(root ? [] : ['--unshare-user']),
+    ...(dropsIdsAfter ? [] : ['--cap-drop', 'ALL']),
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--tmpfs',
+    '/tmp',
+    '--bind',
+    privateDir,
+    privateDir,
+  ];
+}
+
+let probed: Promise<{ bwrap: string } | { missing: string }> | undefined;
+
+/**
+ * Finds `bwrap` and tries a sandbox once per host process.
+ * @returns its path, or what is missing (for `UMD_START_FAILED`).
+ */
+export function probeBubblewrap(): Promise<{ bwrap: string } | { missing: string }> {
+  probed ??= new Promise((resolve) => {
+    const bwrap = BWRAP_PATHS.find((path) => {
+      try {
+        accessSync(path, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (bwrap === undefined) {
+      resolve({
+        missing:
+          'sandbox.bubblewrap needs bubblewrap (bwrap), which is not installed (Debian: apt-get install bubblewrap)',
+      });
+      return;
+    }
+    const trial = [...bubblewrapArgs('/', false).slice(0, -3), '--', 'true'];
+    execFile(bwrap, trial, { timeout: 5000 }, (error, _out, stderr) =>
+      resolve(
+        error === null
+          ? { bwrap }
+          : {
+              missing: `sandbox.bubblewrap: this host cannot make a sandbox (${bwrap} failed: ${String(stderr).trim() || error.message}; it needs root, a setuid bwrap or unprivileged user namespaces)`,
+            },
+      ),
+    );
+  });
+  return probed;
+}
