@@ -1,13 +1,23 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureLoader, handlerPid, managed, str, text } from './helpers/fixtures.js';
-import { descendantsOf, isAlive, waitForDeath } from './helpers/process-table.js';
+import { descendantsOf, isAlive, processTable, waitForDeath } from './helpers/process-table.js';
 
 const root = process.platform === 'linux' && process.getuid?.() === 0;
+const cmdline = (pid: number): string | undefined => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+const NONROOT_HOST = fileURLToPath(new URL('./fixtures/nonroot-host.mjs', import.meta.url));
 
 /** Host pid of the echo fixture's setsid() grandchild. */
 function escapeeOf(pid: number) {
@@ -66,6 +76,44 @@ describe('containment', () => {
       process.kill(escapee, 'SIGKILL');
     }
   });
+});
+
+describe('a host that is not root', () => {
+  it.runIf(root)(
+    'gets a PID namespace through a user namespace, or falls back to the process group and says so',
+    async () => {
+      const host = spawn(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          NONROOT_HOST,
+          '1777',
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'], cwd: '/' },
+      );
+      let out = '';
+      host.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      expect(await once(host, 'exit')).toEqual([0, null]);
+      const report = JSON.parse(out) as { uid: number; containment: string; ready: string };
+      expect(report.uid).toBe(65534);
+      expect(['pid-namespace', 'process-group']).toContain(report.containment);
+      expect(report.ready).toBe(report.containment);
+      // The setsid() grandchild ends with its handler in a namespace; in a group it escapes
+      // (what the security guide says the fallback does not stop).
+      const escapees = processTable().filter(
+        (p) => p.comm === 'sleep' && p.state !== 'Z' && cmdline(p.pid) === 'sleep\u00001777\u0000',
+      );
+      try {
+        if (report.containment === 'pid-namespace') expect(escapees).toEqual([]);
+        else expect(escapees).toHaveLength(1);
+      } finally {
+        for (const p of escapees) process.kill(p.pid, 'SIGKILL');
+      }
+    },
+  );
 });
 
 describe('least privilege (root host)', () => {
