@@ -54,6 +54,9 @@ const manager = new UmdManager({
   requestTimeoutMs: 20_000,
   restartBudget: { maxStarts: 1_000_000, windowMs: 1000 },
 });
+// Which containment each handler got (stats() has none once the manager is stopped).
+const containments = new Set();
+manager.on('ready', ({ containment }) => containments.add(containment));
 
 // Payload: a 0x00 marker (never an echo-fixture command), the request number, random bytes.
 function payloadFor(n) {
@@ -174,7 +177,7 @@ const report = {
   strayWritesIntoCallerBuffers: outcome.strayWrites,
   kills,
   handlerStarts: stats.starts,
-  containment: stats.containment,
+  containment: [...containments].join(', '),
   statsConsistent:
     stats.requests === total &&
     stats.replies + stats.failures === total &&
