@@ -21,9 +21,11 @@ describe('faults', () => {
     m.on('restart', (e) => restarts.push(e));
     m.on('error', (e) => errors.push(e));
     const first = await pidOf(m);
+    // Its exit is reported when the manager has seen it (no fixed wait, which load could outlast).
+    const reported = new Promise((resolve) => m.once('exit', resolve));
     process.kill(first, 'SIGKILL');
     expect(await waitForDeath(first)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await reported;
     expect(m.state).toBe('failed');
     const second = await pidOf(m);
     expect(second).not.toBe(first);
