@@ -1,13 +1,16 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureLoader, managed, str, text } from './helpers/fixtures.js';
 import { descendantsOf } from './helpers/process-table.js';
 
 const bwrap = ['/usr/bin/bwrap', '/bin/bwrap'].some((path) => existsSync(path));
+const HOST = fileURLToPath(new URL('./fixtures/bubblewrap-host.mjs', import.meta.url));
 const needed = process.env.CI === 'true';
 
 /** The handler itself: the one process below the manager's that has no child (bwrap runs an init above it). */
@@ -51,6 +54,40 @@ describe.runIf(bwrap || needed)('sandbox.bubblewrap (an OS sandbox)', () => {
       expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^CapEff:\s+0+$/m);
     } finally {
       server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('where bwrap is missing or cannot make a sandbox, the start fails with UMD_START_FAILED saying which', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'umd-bwrap-'));
+    // A bwrap that fails as one does without privileges or user namespaces.
+    const failing = join(dir, 'bwrap');
+    await writeFile(
+      failing,
+      '#!/bin/sh\necho "bwrap: No permissions to creating new namespace" >&2\nexit 1\n',
+    );
+    await chmod(failing, 0o755);
+    try {
+      for (const [over, expected] of [
+        ['/dev/null', /needs bubblewrap \(bwrap\), which is not installed/],
+        [failing, /cannot make a sandbox .*No permissions to creating new namespace/],
+      ] as const) {
+        // A host of its own, in a mount namespace where /usr/bin/bwrap is replaced.
+        const out = execFileSync(
+          'unshare',
+          [
+            ...['-m', '--propagation', 'private', 'sh', '-c'],
+            'mount --bind "$0" /usr/bin/bwrap && exec "$1" "$2"',
+            ...[over, process.execPath, HOST],
+          ],
+          { encoding: 'utf8' },
+        );
+        expect(JSON.parse(out)).toMatchObject({
+          code: 'UMD_START_FAILED',
+          message: expect.stringMatching(expected),
+        });
+      }
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
