@@ -135,6 +135,20 @@ describe('least privilege (root host)', () => {
     },
   );
 
+  it.runIf(root)(
+    'a JS handler cannot signal its root host, with either containment (uid 0 shows it could)',
+    async () => {
+      const signalHost = async (sandbox: object) => {
+        const m = managed({ loader: fixtureLoader('echo'), sandbox });
+        return str(await m.request(text(`signal:${process.pid}`)));
+      };
+      // In a PID namespace the host is not even visible; in a process group it is another uid's.
+      expect(await signalHost({ containment: 'pid-namespace' })).toMatch(/^E(PERM|SRCH)$/);
+      expect(await signalHost({ containment: 'process-group' })).toBe('EPERM');
+      expect(await signalHost({ containment: 'process-group', uid: 0, gid: 0 })).toBe('ok');
+    },
+  );
+
   it.runIf(root)('uid 0 asks for root explicitly', async () => {
     const m = managed({ loader: fixtureLoader('native-echo'), sandbox: { uid: 0 } });
     await m.request(text('x'));
