@@ -134,6 +134,31 @@ describe('UmdPool', () => {
     expect(pool.stats().total).toMatchObject({ requests: 3, replies: 1, failures: 2 });
   });
 
+  it('bounds the bytes in its queue by maxQueuedBytes; a waiter that leaves frees its bytes', async () => {
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 1, maxQueuedBytes: 1000 });
+    // The pool's own queue: the total less what waits at the instance (its first request).
+    const inQueue = () => {
+      const { total, instances } = pool.stats();
+      return total.queuedBytes - instances[0]!.queuedBytes;
+    };
+    const busy = pool.request(text('delay:300:busy'));
+    const first = pool.request(new Uint8Array(600));
+    const controller = new AbortController();
+    const aborted = rejection(pool.request(new Uint8Array(300), { signal: controller.signal }));
+    expect(inQueue()).toBe(900);
+    expect(await rejection(pool.request(new Uint8Array(200)))).toMatchObject({
+      code: 'UMD_QUEUE_FULL',
+    });
+    controller.abort();
+    expect(await aborted).toMatchObject({ code: 'UMD_ABORTED' });
+    expect(inQueue()).toBe(600);
+    const second = pool.request(new Uint8Array(400));
+    expect(str(await busy)).toBe('busy');
+    expect((await first).byteLength).toBe(600);
+    expect((await second).byteLength).toBe(400);
+    expect(pool.stats().total.queuedBytes).toBe(0);
+  });
+
   it('stop() fails its queue with UMD_STOPPED; await using stops every instance', async () => {
     const pool = pooled({ loader: fixtureLoader('echo'), instances: 1 });
     const busy = rejection(pool.request(text('delay:200:x')));

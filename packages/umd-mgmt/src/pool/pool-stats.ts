@@ -17,6 +17,8 @@ export interface UmdPoolTotals {
   inFlight: number;
   /** Requests waiting: in the pool's queue, or at an instance whose handler is starting. */
   queued: number;
+  /** Request bytes not yet written to a handler: in the pool's queue and at every instance. */
+  queuedBytes: number;
   /** Request payload bytes sent to handlers. */
   bytesSent: number;
   /** Reply payload bytes received from handlers. */
@@ -40,11 +42,18 @@ export interface UmdPoolStats {
 /** Sums the instances' counters; the caller-side counters come from the pool itself. */
 export function poolStats(
   instances: UmdManagerStats[],
-  own: { requests: number; replies: number; failures: number; queued: number },
+  own: { requests: number; replies: number; failures: number; queued: number; queuedBytes: number },
   latency: LatencySummary,
 ): UmdPoolStats {
   const sum = (
-    key: 'starts' | 'restarts' | 'inFlight' | 'queued' | 'bytesSent' | 'bytesReceived',
+    key:
+      | 'starts'
+      | 'restarts'
+      | 'inFlight'
+      | 'queued'
+      | 'queuedBytes'
+      | 'bytesSent'
+      | 'bytesReceived',
   ) => instances.reduce((n, s) => n + s[key], 0);
   return {
     size: instances.length,
@@ -57,6 +66,7 @@ export function poolStats(
       failures: own.failures,
       inFlight: sum('inFlight'),
       queued: own.queued + sum('queued'),
+      queuedBytes: own.queuedBytes + sum('queuedBytes'),
       bytesSent: sum('bytesSent'),
       bytesReceived: sum('bytesReceived'),
       latency,

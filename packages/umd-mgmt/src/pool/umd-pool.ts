@@ -19,7 +19,8 @@ export interface UmdPoolOptions extends UmdManagerOptions {
   /**
    * Handler processes of the same loader (1). `'auto'`: `os.availableParallelism()`. Each is an
    * instance with its own lifecycle, restart budget and containment; `maxInFlight` applies per
-   * instance and `maxQueue` to the pool's one queue.
+   * instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to that queue and to
+   * each instance.
    */
   instances?: number | 'auto';
 }
@@ -66,6 +67,9 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   readonly #instances: PoolInstance[];
   readonly #capacity: number;
   readonly #maxQueue: number;
+  readonly #maxQueuedBytes: number;
+  /** Payload bytes of the requests in {@link UmdPool.#queue}. */
+  #queuedBytes = 0;
   readonly #defaultTimeoutMs: number | undefined;
   readonly #queue: Waiter[] = [];
   readonly #latency = new LatencyRecorder();
@@ -97,6 +101,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     this.#name = resolved.name;
     this.#capacity = resolved.maxInFlight;
     this.#maxQueue = resolved.maxQueue;
+    this.#maxQueuedBytes = resolved.maxQueuedBytes;
     this.#defaultTimeoutMs = resolved.requestTimeoutMs;
   }
 
@@ -148,7 +153,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       const stopped = new UmdError(UmdErrorCode.STOPPED, `${this.#name}: the pool was stopped`, {
         handlerName: this.#name,
       });
-      for (const waiter of this.#queue.splice(0)) this.#fail(waiter, stopped);
+      for (const waiter of this.#dequeue(0, this.#queue.length)) this.#fail(waiter, stopped);
       await Promise.all(this.#instances.map((i) => i.manager.stop(options)));
     })().finally(() => {
       this.#stopping = undefined;
@@ -179,7 +184,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   stats(): UmdPoolStats {
     return poolStats(
       this.#instances.map((i) => i.manager.stats()),
-      { ...this.#own, queued: this.#queue.length },
+      { ...this.#own, queued: this.#queue.length, queuedBytes: this.#queuedBytes },
       this.#latency.summary(),
     );
   }
@@ -222,6 +227,17 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
         ),
       );
     }
+    // As a manager bounds what waits for its handler: one request of any size may wait alone.
+    const bytes = payload.byteLength;
+    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes > this.#maxQueuedBytes) {
+      return Promise.reject(
+        new UmdError(
+          UmdErrorCode.QUEUE_FULL,
+          `${this.#name}: ${this.#queuedBytes} request bytes already wait in the pool's queue; ${bytes} more would pass maxQueuedBytes (${this.#maxQueuedBytes})`,
+          { handlerName: this.#name },
+        ),
+      );
+    }
     const own = options.timeoutMs ?? this.#defaultTimeoutMs;
     const timeoutMs = own === NO_TIMEOUT ? undefined : own;
     this.#own.requests++;
@@ -248,6 +264,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       this.#queue.push(waiter);
+      this.#queuedBytes += bytes;
     });
   }
 
@@ -292,7 +309,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       const now = performance.now();
       const instance = pickInstance(this.#instances, this.#capacity, now);
       if (instance === undefined) return;
-      const waiter = this.#queue.shift()!;
+      const [waiter] = this.#dequeue(0, 1) as [Waiter];
       this.#disarm(waiter);
       let options = waiter.options;
       if (waiter.timeoutMs !== undefined) {
@@ -315,8 +332,15 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   #drop(waiter: Waiter, error: UmdError): void {
     const at = this.#queue.indexOf(waiter);
     if (at < 0) return;
-    this.#queue.splice(at, 1);
+    this.#dequeue(at, 1);
     this.#fail(waiter, error);
+  }
+
+  /** Takes `count` waiters out of the queue from `at`, their payloads off its byte count. */
+  #dequeue(at: number, count: number): Waiter[] {
+    const taken = this.#queue.splice(at, count);
+    for (const waiter of taken) this.#queuedBytes -= waiter.payload.byteLength;
+    return taken;
   }
 
   #fail(waiter: Waiter, error: UmdError): void {
