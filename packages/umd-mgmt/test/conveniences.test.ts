@@ -30,7 +30,8 @@ describe('a signal that times out', () => {
       m.request(text('sleep:400'), { signal: AbortSignal.timeout(100) }),
     );
     expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
-    expect((error.cause as Error).name).toBe('UmdError'); // the channel's abort, kept as cause
+    // The signal's reason is the cause, as for a request that timed out while still queued.
+    expect((error.cause as Error).name).toBe('TimeoutError');
     expect(str(await m.request(text('after')))).toBe('after');
     expect(m.pid).toBe(pid);
   });

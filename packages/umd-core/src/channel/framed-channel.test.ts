@@ -144,6 +144,37 @@ describe('FramedChannel', () => {
     expect(s.channel.closed).toBe(false);
   });
 
+  it('a signal that fires with a TimeoutError (AbortSignal.timeout) is UMD_TIMEOUT, cancelled like an abort', async () => {
+    const s = scripted();
+    s.hello();
+    const controller = new AbortController();
+    const pending = s.channel.request(bytes('slow'), { signal: controller.signal });
+    const next = s.channel.request(bytes('next'));
+    await tick();
+    const reason = new DOMException('too slow', 'TimeoutError');
+    controller.abort(reason);
+    await expect(pending).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+      timedOut: true,
+      requestId: 1,
+      cause: reason,
+    });
+    await tick();
+    expect(s.received.map((frame) => [frame.type, frame.id])).toEqual([
+      [FrameType.Request, 1],
+      [FrameType.Cancel, 1],
+      [FrameType.Request, 2],
+    ]);
+    s.reply(2, bytes('NEXT'));
+    expect(await next).toEqual(bytes('NEXT'));
+    // Already fired before the call: refused at once, the same way.
+    const fired = AbortSignal.abort(reason);
+    await expect(s.channel.request(bytes('x'), { signal: fired })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+    });
+    expect(s.channel.closed).toBe(false);
+  });
+
   it('times out with UMD_TIMEOUT (timedOut) and sends CANCEL', async () => {
     const s = scripted();
     s.hello();

@@ -1,5 +1,10 @@
 export { FramedChannel, type FramedChannelOptions } from './framed-channel.js';
 export { RawChannel, type RawChannelOptions } from './raw-channel.js';
-export { checkReplyInto, type ReplyOptions, type RequestOptions } from './request-options.js';
+export {
+  checkReplyInto,
+  isTimeoutReason,
+  type ReplyOptions,
+  type RequestOptions,
+} from './request-options.js';
 export type { ChildChannelOptions } from './child-exit.js';
 export { openReplySocket, type ReplySocket, type ReplySocketOptions } from './reply-socket.js';

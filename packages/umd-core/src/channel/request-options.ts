@@ -2,7 +2,10 @@ import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 
 /** Per-call options of `request()`, `exchange()` and `waitForHello()`. */
 export interface RequestOptions {
-  /** Aborting it rejects the call with `UMD_ABORTED` (and cancels the request if it was sent). */
+  /**
+   * Aborting it rejects the call with `UMD_ABORTED`, or `UMD_TIMEOUT` when the reason is a
+   * `TimeoutError` (`AbortSignal.timeout()`), and cancels the request if it was sent.
+   */
   signal?: AbortSignal;
   /** Milliseconds before the call rejects with `UMD_TIMEOUT` (`timedOut: true`). Counted from the call, queueing included. */
   timeoutMs?: number;
@@ -62,8 +65,28 @@ export function checkRequestOptions(options: RequestOptions): void {
   }
 }
 
-/** The error for an aborted call. */
+/** True for the reason of `AbortSignal.timeout()` and of any signal aborted with a `TimeoutError`. */
+export function isTimeoutReason(reason: unknown): boolean {
+  return (
+    typeof reason === 'object' &&
+    reason !== null &&
+    (reason as { name?: unknown }).name === 'TimeoutError'
+  );
+}
+
+/**
+ * The error for a call whose signal fired: `UMD_TIMEOUT` (`timedOut`, the reason as `cause`)
+ * when the reason is a `TimeoutError`, as `AbortSignal.timeout()` gives, otherwise `UMD_ABORTED`.
+ * Either way the call was given up by its caller: the channel handles both as an abort.
+ */
 export function abortedError(signal: AbortSignal, what: string, requestId?: number): UmdError {
+  if (isTimeoutReason(signal.reason)) {
+    return new UmdError(UmdErrorCode.TIMEOUT, `${what} timed out (its signal fired)`, {
+      cause: signal.reason,
+      timedOut: true,
+      requestId,
+    });
+  }
   return new UmdError(UmdErrorCode.ABORTED, `${what} was aborted`, {
     cause: signal.reason,
     requestId,

@@ -1,11 +1,13 @@
-import { isUmdError, UmdError, UmdErrorCode } from '@umd/core';
+import { isTimeoutReason, isUmdError, UmdError, UmdErrorCode } from '@umd/core';
 
-/** True for the reason of `AbortSignal.timeout()` and any signal aborted with a `TimeoutError`. */
-export function isTimeoutReason(reason: unknown): boolean {
+/**
+ * True for a channel's error about a call its caller gave up on: aborted, or timed out because
+ * the caller's signal fired with a `TimeoutError` (not a deadline of ours, which has no such cause).
+ */
+export function givenUpByCaller(error: UmdError): boolean {
   return (
-    typeof reason === 'object' &&
-    reason !== null &&
-    (reason as { name?: unknown }).name === 'TimeoutError'
+    error.code === UmdErrorCode.ABORTED ||
+    (error.code === UmdErrorCode.TIMEOUT && isTimeoutReason(error.cause))
   );
 }
 

@@ -14,7 +14,7 @@ import type { ContainmentKind } from '../process/containment.js';
 import { type ExitInfo, HandlerProcess } from '../process/handler-process.js';
 import { debug } from '../observability/debug-log.js';
 import { channels } from '../observability/diagnostics.js';
-import { abortError, timeoutIfSignalTimedOut } from './abort-reason.js';
+import { abortError, givenUpByCaller, timeoutIfSignalTimedOut } from './abort-reason.js';
 import { DeadlineWatchdog } from './deadline-watchdog.js';
 import { IdleTimer } from './idle-timer.js';
 import { LatencyRecorder, type LatencySummary } from './latency-stats.js';
@@ -649,8 +649,9 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     if (err.code === UmdErrorCode.STOPPED) return Promise.resolve(err);
     if (h.expected) return Promise.resolve(this.#stoppedError(err));
     if (REQUEST_LEVEL.has(err.code)) return Promise.resolve(err);
-    // Framed: an aborted request was cancelled with a CANCEL frame; the handler is fine.
-    if (err.code === UmdErrorCode.ABORTED && h.mode === 'framed' && !h.channel.closed)
+    // Framed: a request its caller gave up on (an abort, or a signal that timed out) was
+    // cancelled with a CANCEL frame; the handler is fine.
+    if (givenUpByCaller(err) && h.mode === 'framed' && !h.channel.closed)
       return Promise.resolve(err);
     const why =
       err.code === UmdErrorCode.TIMEOUT
