@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,19 @@ describe.runIf(bwrap || needed)('sandbox.bubblewrap (an OS sandbox)', () => {
           message: expect.stringMatching(expected),
         });
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a JS handler runs in it when the host's Node lives under /tmp, which the private /tmp hides", async () => {
+    const dir = await mkdtemp('/tmp/umd-node-');
+    await chmod(dir, 0o755); // as an unpacked Node's directory is, for the handler's uid
+    const node = join(dir, 'node');
+    await copyFile(process.execPath, node);
+    try {
+      const out = execFileSync(node, [HOST], { encoding: 'utf8' });
+      expect(JSON.parse(out)).toEqual({ ok: true });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { dirname, isAbsolute, normalize } from 'node:path';
 
 // Fixed system directories, never the host's PATH (as for setpriv and unshare).
 const BWRAP_PATHS = ['/usr/bin/bwrap', '/bin/bwrap'];
@@ -10,11 +11,17 @@ const UNSHARE = ['--unshare-net', '--unshare-ipc', '--unshare-pid', '--unshare-u
 /**
  * bubblewrap's arguments for a handler whose files live in `privateDir`: no network, the whole
  * file system read-only, a fresh `/dev` and `/proc`, an empty private `/tmp`, only `privateDir`
- * mounted over it again; it dies with its parent. A root host keeps the capabilities needed to
- * change to the handler's uid (the next step drops them all); otherwise they go here, and a
- * host that is not root needs a user namespace.
+ * mounted over it again; it dies with its parent. `program` (the executable that runs the
+ * handler: Node for a JS handler) stays reachable even when it lives under `/tmp` (a Node
+ * unpacked there, say), which the private `/tmp` would otherwise hide. A root host
+ * keeps the capabilities needed to change to the handler's uid (the next step drops them all);
+ * otherwise they go here, and a host that is not root needs a user namespace.
  */
-export function bubblewrapArgs(privateDir: string, dropsIdsAfter: boolean): string[] {
+export function bubblewrapArgs(
+  privateDir: string,
+  dropsIdsAfter: boolean,
+  program?: string,
+): string[] {
   const root = process.geteuid?.() === 0;
   return [
     '--die-with-parent',
@@ -30,10 +37,26 @@ export function bubblewrapArgs(privateDir: string, dropsIdsAfter: boolean): stri
     '/proc',
     '--tmpfs',
     '/tmp',
+    ...underPrivateTmp(program),
     '--bind',
     privateDir,
     privateDir,
   ];
+}
+
+/**
+ * Mounts `program` read-only at its own path when the private `/tmp` would hide it, with the
+ * directories above it made traversable (bubblewrap makes missing ones private to root, and the
+ * handler runs as another uid).
+ */
+function underPrivateTmp(program: string | undefined): string[] {
+  if (program === undefined || !isAbsolute(program)) return [];
+  const path = normalize(program);
+  if (!path.startsWith('/tmp/')) return [];
+  const args: string[] = [];
+  for (let dir = dirname(path); dir !== '/tmp'; dir = dirname(dir))
+    args.unshift('--perms', '0755', '--dir', dir);
+  return [...args, '--ro-bind', path, path];
 }
 
 let probed: Promise<{ bwrap: string } | { missing: string }> | undefined;

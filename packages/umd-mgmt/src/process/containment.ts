@@ -212,7 +212,7 @@ async function planSandboxed(
       '--pdeathsig=KILL',
       '--',
       found.bwrap,
-      ...bubblewrapArgs(privateDir, credentials !== undefined),
+      ...bubblewrapArgs(privateDir, credentials !== undefined, command),
       '--',
       tools.setpriv,
       ...bounding,
