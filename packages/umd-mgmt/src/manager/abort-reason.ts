@@ -29,31 +29,3 @@ export function abortError(signal: AbortSignal, name: string): UmdError {
         handlerName: name,
       });
 }
-
-/**
- * Reports an `UMD_ABORTED` error as `UMD_TIMEOUT` when the caller's signal fired with a
- * `TimeoutError` (the channel only knows that the signal fired). Everything it learned about
- * the handler (exit status, stderr tail) is kept; the handling is that of an abort (framed: a
- * CANCEL frame, the handler is kept).
- */
-export function timeoutIfSignalTimedOut(
-  error: UmdError,
-  signal: AbortSignal | undefined,
-): UmdError {
-  if (error.code !== UmdErrorCode.ABORTED || !signal?.aborted || !isTimeoutReason(signal.reason))
-    return error;
-  return new UmdError(
-    UmdErrorCode.TIMEOUT,
-    error.message.replace(/aborted/, 'timed out (signal)'),
-    {
-      cause: error,
-      requestId: error.requestId,
-      exitCode: error.exitCode,
-      signal: error.signal,
-      stderrTail: error.stderrTail,
-      timedOut: true,
-      handlerName: error.handlerName,
-      pid: error.pid,
-    },
-  );
-}

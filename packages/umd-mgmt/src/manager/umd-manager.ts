@@ -14,7 +14,7 @@ import type { ContainmentKind } from '../process/containment.js';
 import { type ExitInfo, HandlerProcess } from '../process/handler-process.js';
 import { debug } from '../observability/debug-log.js';
 import { channels } from '../observability/diagnostics.js';
-import { abortError, givenUpByCaller, timeoutIfSignalTimedOut } from './abort-reason.js';
+import { abortError, givenUpByCaller } from './abort-reason.js';
 import { DeadlineWatchdog } from './deadline-watchdog.js';
 import { IdleTimer } from './idle-timer.js';
 import { LatencyRecorder, type LatencySummary } from './latency-stats.js';
@@ -594,7 +594,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
         const report = this.#classify(h, error);
         this.#slots.release();
         this.#failed(payload, error, t0);
-        return report.then((e) => Promise.reject(timeoutIfSignalTimedOut(e, signal)));
+        return report.then((e) => Promise.reject(e));
       },
     );
   }
