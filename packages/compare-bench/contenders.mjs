@@ -78,57 +78,36 @@ const heapCap = (memoryMb) => (memoryMb ? [`--max-old-space-size=${memoryMb}`] :
 const threadCap = (memoryMb) =>
   memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {};
 
+/** piscina and tinypool share one API: a pool of `cores` workers running pool-worker.mjs's exports. */
+function taskPool(name, Pool, memoryOptions) {
+  return {
+    name,
+    async start(op, { memoryMb } = {}) {
+      const pool = new Pool({
+        ...memoryOptions(memoryMb),
+        filename: join(workers, 'pool-worker.mjs'),
+        minThreads: cores,
+        maxThreads: cores,
+      });
+      return {
+        call: (data, ms) => pool.run(data, runOptions(op, ms)),
+        close: () => pool.destroy(),
+      };
+    },
+  };
+}
+
 export const contenders = [
   umd('umd defaults', {}),
   umd('umd maxInFlight 16', { maxInFlight: 16 }),
   umd(`umd pool ${cores}`, { instances: cores }),
   umd(`umd pool ${cores} x maxInFlight 16`, { instances: cores, maxInFlight: 16 }),
-  {
-    name: `piscina ${cores} threads`,
-    async start(op, { memoryMb } = {}) {
-      const pool = new Piscina({
-        ...threadCap(memoryMb),
-        filename: join(workers, 'pool-worker.mjs'),
-        minThreads: cores,
-        maxThreads: cores,
-      });
-      return {
-        call: (data, ms) => pool.run(data, runOptions(op, ms)),
-        close: () => pool.destroy(),
-      };
-    },
-  },
-  {
-    name: `tinypool ${cores} threads`,
-    async start(op, { memoryMb } = {}) {
-      const pool = new Tinypool({
-        ...threadCap(memoryMb),
-        filename: join(workers, 'pool-worker.mjs'),
-        minThreads: cores,
-        maxThreads: cores,
-      });
-      return {
-        call: (data, ms) => pool.run(data, runOptions(op, ms)),
-        close: () => pool.destroy(),
-      };
-    },
-  },
-  {
-    name: `tinypool ${cores} processes`,
-    async start(op, { memoryMb } = {}) {
-      const pool = new Tinypool({
-        execArgv: heapCap(memoryMb),
-        filename: join(workers, 'pool-worker.mjs'),
-        runtime: 'child_process',
-        minThreads: cores,
-        maxThreads: cores,
-      });
-      return {
-        call: (data, ms) => pool.run(data, runOptions(op, ms)),
-        close: () => pool.destroy(),
-      };
-    },
-  },
+  taskPool(`piscina ${cores} threads`, Piscina, threadCap),
+  taskPool(`tinypool ${cores} threads`, Tinypool, threadCap),
+  taskPool(`tinypool ${cores} processes`, Tinypool, (memoryMb) => ({
+    execArgv: heapCap(memoryMb),
+    runtime: 'child_process',
+  })),
   {
     name: `workerpool ${cores} processes`,
     async start(op, { memoryMb } = {}) {
