@@ -4,18 +4,10 @@
  * `bpfilter exec` (so the extension bytes are exactly iptables'), then packets are
  * classified through the service. One `it` per extension.
  */
-import { writeFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
+import type { Bpfilter, PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  missingPrerequisite,
-  runInNamespace,
-  type ServiceProcess,
-  startService,
-} from './iptables/namespace.js';
+import { missingPrerequisite } from './iptables/namespace.js';
+import { type RestoredService, restoredService } from './iptables/restored-service.js';
 
 const missing = missingPrerequisite();
 
@@ -59,24 +51,14 @@ const BASE: PacketDescription = {
 describe.skipIf(missing !== undefined)(
   `classification of the extensions real rulesets use${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
-    let service: ServiceProcess;
     let api: Bpfilter;
-    let dir: string;
+    let restored: RestoredService | undefined;
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'bpfilter-ext-'));
-      const file = join(dir, 'rules');
-      writeFileSync(file, RULES);
-      service = await startService();
-      const run = await runInNamespace([{ program: 'restore', stdinFile: file }], {
-        socketPath: service.socketPath,
-      });
-      expect(run.results[0]).toMatchObject({ status: 0, stderr: '' });
-      api = await Bpfilter.connect(service.socketPath);
+      restored = await restoredService(RULES);
+      ({ api } = restored);
     }, 120_000);
     afterAll(async () => {
-      await api?.stop();
-      await service?.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await restored?.stop();
     });
 
     const classify = async (packet: Partial<PacketDescription>) => {

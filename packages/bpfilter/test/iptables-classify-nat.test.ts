@@ -4,19 +4,11 @@
  * (through `bpfilter exec`), classified through the service, the API and the CLI.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
+import type { Bpfilter, PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLI,
-  missingPrerequisite,
-  runInNamespace,
-  type ServiceProcess,
-  startService,
-} from './iptables/namespace.js';
+import { CLI, missingPrerequisite, type ServiceProcess } from './iptables/namespace.js';
+import { type RestoredService, restoredService } from './iptables/restored-service.js';
 
 const missing = missingPrerequisite();
 
@@ -59,22 +51,13 @@ describe.skipIf(missing !== undefined)(
   () => {
     let service: ServiceProcess;
     let api: Bpfilter;
-    let dir: string;
+    let restored: RestoredService | undefined;
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'bpfilter-nat-'));
-      const file = join(dir, 'rules');
-      writeFileSync(file, RULES);
-      service = await startService();
-      const run = await runInNamespace([{ program: 'restore', stdinFile: file }], {
-        socketPath: service.socketPath,
-      });
-      expect(run.results[0]).toMatchObject({ status: 0, stderr: '' });
-      api = await Bpfilter.connect(service.socketPath);
+      restored = await restoredService(RULES);
+      ({ service, api } = restored);
     }, 120_000);
     afterAll(async () => {
-      await api?.stop();
-      await service?.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await restored?.stop();
     });
 
     const nat = async (hook: string, packet: Partial<PacketDescription>) => {
