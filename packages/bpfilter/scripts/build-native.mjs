@@ -6,14 +6,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'native', 'bpfilter_preload.c');
 const outDir = join(root, 'dist', 'native');
 const output = join(outDir, 'bpfilter_preload.so');
 const cc = process.env.CC || 'cc';
-// umd_wire.h ships in @umd/core's package (native/); the workspace links it into node_modules.
-const wireDir = join(root, 'node_modules', '@umd', 'core', 'native');
+// umd_wire.h ships in @umd/core's package (native/), found as Node resolves @umd/core from here:
+// in the workspace and in an installed package alike.
+const wireDir = join(
+  dirname(createRequire(import.meta.url).resolve('@umd/core/package.json')),
+  'native',
+);
 
 if (process.platform !== 'linux') {
   console.warn(

@@ -4,10 +4,11 @@
  * `socketPath`, or a fresh in-process service that lives as long as the command.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { UmdError, UmdErrorCode } from '@umd/core';
+import { refuseCommandWithoutPreload } from './preload-guard.js';
 import { requirePreloadLibrary } from './preload-path.js';
 import { BPFILTER_SOCKET_ENV } from './protocol.js';
 import { serve, type ServeOptions } from './server.js';
@@ -53,12 +54,13 @@ export function preloadEnvironment(
 /**
  * Runs the command to completion with the preload library.
  * @throws UmdError `UMD_START_FAILED` if the library is missing or the command cannot be spawned;
- * `UMD_INVALID_ARGUMENT` for a set-user-ID/set-group-ID command (the loader would drop the preload).
+ * `UMD_INVALID_ARGUMENT` for a command the dynamic loader would run without the preload (set-user-ID
+ * or set-group-ID, statically linked, or of another architecture than the library).
  */
 export async function exec(options: ExecOptions): Promise<ExecResult> {
   const library = requirePreloadLibrary(options.preloadLibrary);
   options.signal?.throwIfAborted();
-  refuseSetId(options.command, options.env ?? process.env);
+  refuseCommandWithoutPreload(options.command, options.env ?? process.env, library);
   let socketPath = options.socketPath;
   let ownService: Awaited<ReturnType<typeof serve>> | undefined;
   let ownDir: string | undefined;
@@ -73,43 +75,6 @@ export async function exec(options: ExecOptions): Promise<ExecResult> {
     await ownService?.close();
     if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   }
-}
-
-// Mode bits of set-user-ID and set-group-ID (POSIX; fs.constants lacks them in Node 20's types).
-const S_ISUID = 0o4000;
-const S_ISGID = 0o2000;
-
-/**
- * The dynamic loader ignores LD_PRELOAD for set-user-ID and set-group-ID programs (sudo, for
- * one): such a program, or what it runs, would reach the kernel's tables. Refuse them.
- */
-function refuseSetId(command: string, env: NodeJS.ProcessEnv): void {
-  const path = resolveCommand(command, env.PATH ?? '');
-  if (path === undefined) return; // spawn reports a missing command
-  const { mode } = statSync(path);
-  if (mode & (S_ISUID | S_ISGID)) {
-    throw new UmdError(
-      UmdErrorCode.INVALID_ARGUMENT,
-      `bpfilter exec: ${path} is set-user-ID or set-group-ID; the dynamic loader would ignore the preload library and the program would reach the kernel's tables. Run exec as the user the program should run as instead.`,
-    );
-  }
-}
-
-function resolveCommand(command: string, searchPath: string): string | undefined {
-  const candidates = command.includes('/')
-    ? [command]
-    : searchPath
-        .split(delimiter)
-        .filter(isAbsolute)
-        .map((dir) => join(dir, command));
-  return candidates.find((candidate) => {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return statSync(candidate).isFile();
-    } catch {
-      return false;
-    }
-  });
 }
 
 function run(options: ExecOptions, env: NodeJS.ProcessEnv): Promise<ExecResult> {
