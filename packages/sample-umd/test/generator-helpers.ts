@@ -1,0 +1,83 @@
+/**
+ * What the generator tests share: commands run in a clean environment (nothing pointing back
+ * into the real workspace), temporary directories removed afterwards, the published layout of
+ * a built package, and a check that no trace of the sample's name is left.
+ */
+import { execFileSync, type ExecFileSyncOptions, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+export const repoRoot = join(packageDir, '..', '..');
+const temporary: string[] = [];
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed after the file's tests. */
+export function temporaryDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+}
+
+/** pnpm as the test was started with it (CI runs `npx pnpm@10`), else from PATH. */
+export function pnpm(args: string[], cwd: string): string {
+  const execpath = process.env.npm_execpath;
+  const [command, prefix] =
+    execpath !== undefined && /pnpm\.c?js$/.test(execpath)
+      ? [process.execPath, [execpath]]
+      : ['pnpm', []];
+  return run(command, [...prefix, ...args], cwd);
+}
+
+export function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  options: ExecFileSyncOptions = {},
+): string {
+  // A clean environment of our own: no INIT_CWD or npm_* pointing back into the real workspace.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(npm_|INIT_CWD$|PNPM_|VITEST)/i.test(key)),
+  );
+  try {
+    return execFileSync(command, args, {
+      cwd,
+      env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      encoding: 'utf8',
+      stdio: 'pipe',
+      ...options,
+    }) as string;
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`,
+    );
+  }
+}
+
+/** Files of the generated package (not dependencies, not build output) that mention the sample. */
+export function sampleLeftovers(dir: string): string {
+  const grep = spawnSync(
+    'grep',
+    ['-rIil', 'sample', '--exclude-dir=node_modules', '--exclude-dir=dist', '.'],
+    { cwd: dir, encoding: 'utf8' },
+  );
+  if (grep.status === 1) return ''; // grep's "nothing found"
+  if (grep.status === 0) return grep.stdout;
+  throw new Error(`grep failed: ${grep.stderr}`);
+}
+
+/** Copies a built package as it would be published: package.json and its `files`. */
+export function copyPublished(name: string, into: string): void {
+  const from = join(repoRoot, 'packages', name);
+  const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { files?: string[] };
+  mkdirSync(join(into, name), { recursive: true });
+  cpSync(join(from, 'package.json'), join(into, name, 'package.json'));
+  for (const entry of pkg.files ?? [])
+    cpSync(join(from, entry), join(into, name, entry), { recursive: true });
+}
