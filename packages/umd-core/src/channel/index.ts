@@ -1,6 +1,7 @@
 export { FramedChannel, type FramedChannelOptions } from './framed-channel.js';
 export { RawChannel, type RawChannelOptions } from './raw-channel.js';
 export {
+  abortedError,
   checkReplyInto,
   isTimeoutReason,
   type ReplyOptions,

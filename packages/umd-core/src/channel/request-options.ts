@@ -78,18 +78,26 @@ export function isTimeoutReason(reason: unknown): boolean {
  * The error for a call whose signal fired: `UMD_TIMEOUT` (`timedOut`, the reason as `cause`)
  * when the reason is a `TimeoutError`, as `AbortSignal.timeout()` gives, otherwise `UMD_ABORTED`.
  * Either way the call was given up by its caller: the channel handles both as an abort.
+ * `what` names the call (`"request 7"`); `handlerName` goes into the error's details.
  */
-export function abortedError(signal: AbortSignal, what: string, requestId?: number): UmdError {
+export function abortedError(
+  signal: AbortSignal,
+  what: string,
+  requestId?: number,
+  handlerName?: string,
+): UmdError {
   if (isTimeoutReason(signal.reason)) {
     return new UmdError(UmdErrorCode.TIMEOUT, `${what} timed out (its signal fired)`, {
       cause: signal.reason,
       timedOut: true,
       requestId,
+      handlerName,
     });
   }
   return new UmdError(UmdErrorCode.ABORTED, `${what} was aborted`, {
     cause: signal.reason,
     requestId,
+    handlerName,
   });
 }
 

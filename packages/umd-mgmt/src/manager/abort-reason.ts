@@ -1,4 +1,4 @@
-import { isTimeoutReason, isUmdError, UmdError, UmdErrorCode } from '@umd/core';
+import { abortedError, isTimeoutReason, isUmdError, type UmdError, UmdErrorCode } from '@umd/core';
 
 /**
  * True for a channel's error about a call its caller gave up on: aborted, or timed out because
@@ -12,20 +12,12 @@ export function givenUpByCaller(error: UmdError): boolean {
 }
 
 /**
- * The error of a call whose signal fired: the signal's own `UmdError` reason as is, `UMD_TIMEOUT`
- * (`timedOut: true`) when the reason is a `TimeoutError`, otherwise `UMD_ABORTED`.
+ * The error of a call whose signal fired: the signal's own `UmdError` reason as is (the
+ * manager aborts its own waits with one), otherwise core's {@link abortedError}.
  */
 export function abortError(signal: AbortSignal, name: string): UmdError {
   const reason: unknown = signal.reason;
-  if (isUmdError(reason)) return reason;
-  return isTimeoutReason(reason)
-    ? new UmdError(UmdErrorCode.TIMEOUT, `${name}: the caller's signal timed out`, {
-        cause: reason,
-        timedOut: true,
-        handlerName: name,
-      })
-    : new UmdError(UmdErrorCode.ABORTED, `${name}: request aborted`, {
-        cause: reason,
-        handlerName: name,
-      });
+  return isUmdError(reason)
+    ? reason
+    : abortedError(signal, `${name}: the request`, undefined, name);
 }
