@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { checkInteger } from '../shared/check-integer.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
@@ -66,13 +67,12 @@ export class RawChannel extends ChannelTransport {
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: RawChannelOptions = {}) {
-    const maxReply = options.maxReply ?? DEFAULT_MAX_PAYLOAD;
-    if (!Number.isInteger(maxReply) || maxReply < 0 || maxReply > MAX_PAYLOAD_LIMIT) {
-      throw new UmdError(
-        UmdErrorCode.INVALID_ARGUMENT,
-        `maxReply must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxReply}`,
-      );
-    }
+    const maxReply = checkInteger(
+      'maxReply',
+      options.maxReply ?? DEFAULT_MAX_PAYLOAD,
+      0,
+      MAX_PAYLOAD_LIMIT,
+    );
     super(input, output);
     this.#maxReply = maxReply;
   }

@@ -10,6 +10,7 @@ import {
 import type { Frame } from './frame.js';
 import { protocolError } from './protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { checkInteger } from '../shared/check-integer.js';
 
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -62,14 +63,12 @@ export class FrameDecoder {
   #failure: UmdError | undefined;
 
   constructor(options: FrameDecoderOptions = {}) {
-    const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
-      throw new UmdError(
-        UmdErrorCode.INVALID_ARGUMENT,
-        `maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`,
-      );
-    }
-    this.#maxPayload = maxPayload;
+    this.#maxPayload = checkInteger(
+      'maxPayload',
+      options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      0,
+      MAX_PAYLOAD_LIMIT,
+    );
     this.#allocate = options.allocate ?? allocateZeroed;
   }
 

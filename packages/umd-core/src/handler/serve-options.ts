@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import type { ReadMode } from './stdin-frame-reader.js';
+import { checkInteger } from '../shared/check-integer.js';
 
 /** Options of `serve()`. */
 export interface ServeOptions {
@@ -56,11 +57,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
   } = options;
   if (typeof name !== 'string' || name.length === 0)
     throw invalid('options.name must be a non-empty string');
-  if (!Number.isInteger(maxPayload) || maxPayload < 0 || maxPayload > MAX_PAYLOAD_LIMIT) {
-    throw invalid(
-      `options.maxPayload must be an integer from 0 to ${MAX_PAYLOAD_LIMIT}, got ${maxPayload}`,
-    );
-  }
+  checkInteger('options.maxPayload', maxPayload, 0, MAX_PAYLOAD_LIMIT);
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw invalid(`options.concurrency must be an integer >= 1, got ${concurrency}`);
   if (readMode !== 'blocking' && readMode !== 'stream')

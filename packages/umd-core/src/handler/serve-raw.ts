@@ -10,6 +10,7 @@ import {
 } from './fd-io.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
+import { checkInteger } from '../shared/check-integer.js';
 
 /** Options of {@link serveRaw}. */
 export interface RawServeOptions {
@@ -48,13 +49,7 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
     if (typeof options !== 'object' || options === null || typeof options.handle !== 'function') {
       throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serveRaw() needs { requestSize, handle }');
     }
-    const { requestSize } = options;
-    if (!Number.isInteger(requestSize) || requestSize < 1 || requestSize > MAX_PAYLOAD_LIMIT) {
-      throw new UmdError(
-        UmdErrorCode.INVALID_ARGUMENT,
-        `requestSize must be an integer from 1 to ${MAX_PAYLOAD_LIMIT}, got ${requestSize}`,
-      );
-    }
+    checkInteger('requestSize', options.requestSize, 1, MAX_PAYLOAD_LIMIT);
   } catch (error) {
     return Promise.reject(error);
   }
