@@ -26,3 +26,12 @@ export function errorForPending(reason: UmdError, requestId?: number): UmdError 
   }
   return new UmdError(reason.code, reason.message, details);
 }
+
+/** `reason` with more said at the end of its message: same code, details and cause. */
+export function withMessageSuffix(reason: UmdError, suffix: string): UmdError {
+  const details: UmdErrorDetails = { cause: reason.cause };
+  for (const key of DETAIL_KEYS) {
+    if (reason[key] !== undefined) (details as Record<string, unknown>)[key] = reason[key];
+  }
+  return new UmdError(reason.code, `${reason.message}${suffix}`, details);
+}

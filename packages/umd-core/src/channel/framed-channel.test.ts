@@ -370,6 +370,29 @@ describe('FramedChannel', () => {
     channel.close();
     await Promise.allSettled([first, last]);
   });
+  it('never writes into the replyInto of a request that gave up while its reply began in the chunk that ended another', async () => {
+    const s = scripted({ maxInFlight: 2 });
+    s.hello();
+    const controller = new AbortController();
+    const first = s.channel.request(bytes('a'));
+    const into = new Uint8Array(8).fill(0xee);
+    const second = s.channel.request(bytes('b'), { replyInto: into, signal: controller.signal });
+    second.catch(() => {});
+    await tick();
+    // One chunk: the whole reply to 1, then the header and 2 of 8 bytes of the reply to 2.
+    const secondFrame = encodeFrame(FrameType.Reply, 2, new Uint8Array(8).fill(0x22));
+    const firstFrame = encodeFrame(FrameType.Reply, 1, bytes('A'));
+    s.toHost.write(Buffer.concat([firstFrame, secondFrame.subarray(0, 16 + 2)]));
+    expect(new TextDecoder().decode(await first)).toBe('A');
+    controller.abort();
+    await expect(second).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    const held = into.slice();
+    s.toHost.write(secondFrame.subarray(16 + 2));
+    await tick();
+    expect(into).toEqual(held);
+    expect(s.closes).toEqual([]);
+  });
+
   it('validates arguments with UMD_INVALID_ARGUMENT', async () => {
     const s = scripted();
     await expect(s.channel.request('text' as unknown as Uint8Array)).rejects.toMatchObject({

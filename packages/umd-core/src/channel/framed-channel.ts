@@ -2,24 +2,23 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import {
   DEFAULT_MAX_PAYLOAD,
-  FRAME_HEADER_SIZE,
   FrameType,
   MAX_PAYLOAD_LIMIT,
   frameTypeName,
 } from '../codec/constants.js';
-import { decodeErrorPayload } from '../codec/error-payload.js';
-import { type Frame, encodeFrameHeader, writeFrameHeader } from '../codec/frame.js';
-import { FrameDecoder } from '../codec/frame-decoder.js';
+import { handlerErrorFor } from '../codec/error-payload.js';
+import type { Frame } from '../codec/frame.js';
 import type { Hello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
-import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
-import { allocatePayload } from '../shared/payload-buffer.js';
+import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { checkInteger } from '../shared/check-integer.js';
 import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
-import { closedError, errorForPending } from './close-reason.js';
+import { closedError, errorForPending, withMessageSuffix } from './close-reason.js';
+import { frameChunks } from './frame-chunks.js';
+import { FrameReader } from './frame-reader.js';
 import { HelloHandshake } from './hello-handshake.js';
-import type { WriteTicket } from './ordered-writer.js';
-import { readScratch } from './read-scratch.js';
+import { type PendingRequest, RequestBook, pendingRequest } from './request-book.js';
 import {
   type ReplyOptions,
   type RequestOptions,
@@ -38,36 +37,6 @@ export interface FramedChannelOptions {
   maxPayload?: number;
 }
 
-/** Payloads up to this size are copied behind their header and sent as one buffer; larger ones go out as a writev. */
-const COALESCE_LIMIT = 16 * 1024;
-/** A reply payload with at least this much still to come is read straight into its buffer (direct reads only: a reply socket, or a child stdout pipe). */
-const DIRECT_READ_MIN = 16 * 1024;
-/** Cancelled ids remembered so a late answer is dropped, not taken for a protocol violation. */
-const MAX_REMEMBERED_CANCELS = 65_536;
-
-interface PendingRequest {
-  readonly payload: Uint8Array;
-  /** The caller's buffer for the reply, if it gave one. */
-  readonly replyInto: Uint8Array | undefined;
-  readonly resolve: (reply: Uint8Array) => void;
-  readonly reject: (error: UmdError) => void;
-  disarm: () => void;
-  /** Its frame in the writer, while it may still be withdrawn unsent. */
-  ticket: WriteTicket | undefined;
-  id: number;
-  state: 'queued' | 'sent' | 'done';
-}
-
-function checkLimit(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UmdError(
-      UmdErrorCode.INVALID_ARGUMENT,
-      `${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
 /**
  * The host side of framed mode over any pair of byte streams (usually a handler's stdout and
  * stdin): waits for HELLO, sends REQUEST frames with fresh ids, matches REPLY/ERROR frames to
@@ -79,36 +48,22 @@ function checkLimit(name: string, value: number, min: number, max: number): numb
  * the exit status for a channel made by {@link FramedChannel.fromChild}).
  */
 export class FramedChannel extends ChannelTransport {
-  readonly #decoder: FrameDecoder;
+  readonly #reader: FrameReader;
   readonly #maxInFlight: number;
-  readonly #pending = new Map<number, PendingRequest>();
-  readonly #cancelled = new Set<number>();
-  #queue: PendingRequest[] = [];
-  #queueHead = 0;
-  #nextId = 1;
+  readonly #book = new RequestBook();
   readonly #handshake = new HelloHandshake();
-  /** The last direct-read target handed out was the payload itself. */
-  #readingDirect = false;
-  /** The request whose own `replyInto` buffer the decoder is filling right now. */
-  #fillingCallerBuffer: PendingRequest | undefined;
-  /** The next direct read is armed with a caller's `replyInto` memory. */
-  #armedCallerMemory = false;
 
   /**
    * @param input - bytes from the handler (its stdout, or the host end of a {@link ReplySocket}).
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
-    const maxInFlight = checkLimit('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
-    const maxPayload = checkLimit(
-      'maxPayload',
-      options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-      0,
-      MAX_PAYLOAD_LIMIT,
-    );
+    const maxInFlight = checkInteger('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
+    const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    checkInteger('maxPayload', maxPayload, 0, MAX_PAYLOAD_LIMIT);
     super(input, output);
     this.#maxInFlight = maxInFlight;
-    this.#decoder = new FrameDecoder({ maxPayload, allocate: this.#allocateReply });
+    this.#reader = new FrameReader(maxPayload, (id) => this.#book.inFlightWith(id));
   }
 
   /**
@@ -137,15 +92,12 @@ export class FramedChannel extends ChannelTransport {
 
   /** Requests sent and not yet answered (cancelled ones excluded). */
   get inFlight(): number {
-    return this.#pending.size;
+    return this.#book.inFlight;
   }
 
   /** Requests waiting for a free in-flight slot (or for HELLO). */
   get queued(): number {
-    let count = 0;
-    for (let i = this.#queueHead; i < this.#queue.length; i++)
-      if (this.#queue[i]!.state === 'queued') count++;
-    return count;
+    return this.#book.queued;
   }
 
   /**
@@ -181,16 +133,7 @@ export class FramedChannel extends ChannelTransport {
     if (this.closed) return Promise.reject(errorForPending(this.closeReason ?? closedError()));
     if (options.signal?.aborted) return Promise.reject(abortedError(options.signal, 'the request'));
     return new Promise<Uint8Array>((resolve, reject) => {
-      const entry: PendingRequest = {
-        payload,
-        replyInto: options.replyInto,
-        resolve,
-        reject,
-        disarm: () => {},
-        ticket: undefined,
-        id: 0,
-        state: 'queued',
-      };
+      const entry = pendingRequest(payload, options.replyInto, resolve, reject);
       if (options.signal !== undefined || options.timeoutMs !== undefined) {
         entry.disarm = armRequest(
           options,
@@ -206,21 +149,15 @@ export class FramedChannel extends ChannelTransport {
             ),
         );
       }
-      this.#queue.push(entry);
+      this.#book.enqueue(entry);
       this.#pump();
     });
   }
 
   /** Close: every pending and queued request (and HELLO waiter) rejects with the failure plus its `requestId`. */
   protected failAll(failure: UmdError): void {
-    this.#disarmCallerMemory();
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    this.#cancelled.clear();
-    const queued = this.#queue.slice(this.#queueHead).filter((entry) => entry.state === 'queued');
-    this.#queue = [];
-    this.#queueHead = 0;
-    for (const entry of [...pending, ...queued]) {
+    this.#reader.release(undefined, this.directReads);
+    for (const entry of this.#book.takeAll()) {
       entry.state = 'done';
       entry.disarm();
       entry.reject(errorForPending(failure, entry.id || undefined));
@@ -231,10 +168,9 @@ export class FramedChannel extends ChannelTransport {
   #pump(): void {
     const hello = this.#handshake.hello;
     if (hello === undefined || this.closed) return;
-    const queue = this.#queue;
-    while (this.#pending.size < this.#maxInFlight && this.#queueHead < queue.length) {
-      const entry = queue[this.#queueHead++]!;
-      if (entry.state !== 'queued') continue;
+    for (;;) {
+      const entry = this.#book.nextToSend(this.#maxInFlight);
+      if (entry === undefined) return;
       if (entry.payload.byteLength > hello.maxPayload) {
         entry.state = 'done';
         entry.disarm();
@@ -247,37 +183,9 @@ export class FramedChannel extends ChannelTransport {
         );
         continue;
       }
-      entry.id = this.#allocateId();
-      entry.state = 'sent';
-      this.#pending.set(entry.id, entry);
-      entry.ticket = this.#send(FrameType.Request, entry.id, entry.payload);
+      const id = this.#book.markSent(entry);
+      entry.ticket = this.writer.write(frameChunks(FrameType.Request, id, entry.payload));
     }
-    if (this.#queueHead === queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > queue.length) {
-      this.#queue = queue.slice(this.#queueHead);
-      this.#queueHead = 0;
-    }
-  }
-
-  #allocateId(): number {
-    for (;;) {
-      const id = this.#nextId;
-      this.#nextId = id >= 0xffff_ffff ? 1 : id + 1;
-      if (!this.#pending.has(id) && !this.#cancelled.has(id)) return id;
-    }
-  }
-
-  #send(type: FrameType, id: number, payload: Uint8Array): WriteTicket {
-    const length = payload.byteLength;
-    if (length <= COALESCE_LIMIT) {
-      const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
-      writeFrameHeader(frame, 0, type, id, length);
-      frame.set(payload, FRAME_HEADER_SIZE);
-      return this.writer.write([frame]);
-    }
-    return this.writer.write([encodeFrameHeader(type, id, length), payload]);
   }
 
   /** Abort or timeout of one request: reject it, and CANCEL it if the handler already has it. */
@@ -287,81 +195,34 @@ export class FramedChannel extends ChannelTransport {
     entry.state = 'done';
     if (wasSent) {
       // Its reply may be arriving in the caller's buffer, which is the caller's again from now on.
-      if (this.#fillingCallerBuffer === entry) {
-        this.#decoder.detachPayload();
-        this.#fillingCallerBuffer = undefined;
-        this.#disarmCallerMemory();
-      }
-      this.#pending.delete(entry.id);
+      this.#reader.release(entry, this.directReads);
       // Still waiting in the writer: the handler never sees it, so its bytes go now and no
       // CANCEL follows. Otherwise the frame is written out whole and cancelled.
-      if (!this.writer.withdraw(entry.ticket!)) {
-        this.#rememberCancelled(entry.id);
-        this.#send(FrameType.Cancel, entry.id, new Uint8Array(0));
-      }
+      const unsent = this.writer.withdraw(entry.ticket!);
+      this.#book.withdraw(entry, !unsent);
+      if (!unsent) this.writer.write(frameChunks(FrameType.Cancel, entry.id, new Uint8Array(0)));
     }
     entry.ticket = undefined;
     entry.reject(error);
     if (wasSent) this.#pump();
   }
 
-  #rememberCancelled(id: number): void {
-    this.#cancelled.add(id);
-    if (this.#cancelled.size > MAX_REMEMBERED_CANCELS) {
-      const oldest = this.#cancelled.values().next().value;
-      if (oldest !== undefined) this.#cancelled.delete(oldest);
-    }
-  }
-
-  /** The decoder's payload buffers: a REPLY that fits goes into its requester's `replyInto`. */
-  readonly #allocateReply = (length: number, type: FrameType, id: number): Uint8Array => {
-    if (type === FrameType.Reply) {
-      const entry = this.#pending.get(id);
-      const into = entry?.replyInto;
-      if (into !== undefined && into.byteLength >= length) {
-        this.#fillingCallerBuffer = entry;
-        return into.subarray(0, length);
-      }
-    }
-    return allocatePayload(length);
-  };
-
-  /** A direct read armed with caller memory gets another target now (the call it was for has settled). */
-  #disarmCallerMemory(): void {
-    if (this.#armedCallerMemory) this.directReads?.rearm();
-  }
-
-  /**
-   * Direct reads: where the next read goes, the payload being filled when enough of it is missing.
-   * A caller's own memory is a target only where the socket can be re-armed when the call settles.
-   */
+  /** Direct reads: where the next read goes (the payload being filled, when enough of it is missing). */
   protected readTarget(): Uint8Array {
-    const payload = this.closed ? undefined : this.#decoder.payloadTarget();
-    const callerMemory = this.#fillingCallerBuffer !== undefined;
-    this.#readingDirect =
-      payload !== undefined &&
-      payload.byteLength >= DIRECT_READ_MIN &&
-      (!callerMemory || this.directReads!.canRearm);
-    this.#armedCallerMemory = this.#readingDirect && callerMemory;
-    if (this.#readingDirect) return payload!;
-    return readScratch;
+    return this.#reader.target(this.directReads!, this.closed);
   }
 
   /** Direct reads: `count` bytes were read into the last target. */
   protected onRead(count: number, into: Uint8Array): void {
-    if (!this.#readingDirect) return this.onData(into.subarray(0, count));
-    const frame = this.#decoder.commitPayload(count);
-    if (frame !== undefined) this.#onFrame(frame);
+    this.#onFrames(this.#reader.read(count, into));
   }
 
   protected onData(chunk: Uint8Array): void {
-    let frames: Frame[];
-    try {
-      frames = this.#decoder.push(chunk);
-    } catch (error) {
-      this.close(isUmdError(error) ? error : protocolError(String(error), { cause: error }));
-      return;
-    }
+    this.#onFrames(this.#reader.push(chunk));
+  }
+
+  #onFrames(frames: Frame[] | UmdError): void {
+    if (!Array.isArray(frames)) return this.close(frames);
     for (const frame of frames) {
       if (this.closed) return;
       this.#onFrame(frame);
@@ -369,33 +230,16 @@ export class FramedChannel extends ChannelTransport {
   }
 
   #onFrame(frame: Frame): void {
-    const { type, id, payload } = frame;
-    this.#fillingCallerBuffer = undefined;
     const hello = this.#handshake.hello;
-    if (hello === undefined) {
-      if (type !== FrameType.Hello)
-        return this.#violation(
-          `expected HELLO as the first frame, got ${frameTypeName(type)} (id ${id})`,
-        );
-      let received: Hello;
-      try {
-        received = this.#handshake.receive(payload);
-      } catch (error) {
-        return this.close(error as UmdError);
-      }
-      this.emit('hello', received);
-      this.#pump();
-      return;
-    }
+    if (hello === undefined) return this.#onHello(frame);
+    const { type, id, payload } = frame;
     if (type !== FrameType.Reply && type !== FrameType.Error) {
       return this.#violation(`unexpected ${frameTypeName(type)} frame (id ${id}) from the handler`);
     }
-    const entry = this.#pending.get(id);
-    if (entry === undefined) {
-      if (this.#cancelled.delete(id)) return; // a late answer to a cancelled request: dropped
+    const entry = this.#book.takeAnswered(id);
+    if (entry === 'cancelled') return; // a late answer to a cancelled request: dropped
+    if (entry === undefined)
       return this.#violation(`${frameTypeName(type)} for id ${id}, which is not in flight`, id);
-    }
-    this.#pending.delete(id);
     entry.state = 'done';
     entry.disarm();
     if (type === FrameType.Reply) {
@@ -404,26 +248,27 @@ export class FramedChannel extends ChannelTransport {
         payload.byteLength === 0 && entry.replyInto ? entry.replyInto.subarray(0, 0) : payload,
       );
     } else {
-      let decoded: { code: number; message: string };
+      let error: UmdError;
       try {
-        decoded = decodeErrorPayload(payload);
-      } catch (error) {
-        entry.reject(errorForPending(error as UmdError, id));
-        return this.close(error as UmdError);
+        error = handlerErrorFor(payload, id, hello.name);
+      } catch (violation) {
+        entry.reject(errorForPending(violation as UmdError, id));
+        return this.close(violation as UmdError);
       }
-      const name = hello.name;
-      entry.reject(
-        new UmdError(
-          UmdErrorCode.HANDLER_ERROR,
-          `handler "${name}" failed request ${id} with code ${decoded.code}: ${decoded.message}`,
-          {
-            handlerCode: decoded.code,
-            requestId: id,
-            handlerName: name,
-          },
-        ),
-      );
+      entry.reject(error);
     }
+    this.#pump();
+  }
+
+  /** The first frame: the handler's HELLO, or a violation. */
+  #onHello(frame: Frame): void {
+    let hello: Hello;
+    try {
+      hello = this.#handshake.receive(frame);
+    } catch (error) {
+      return this.close(error as UmdError);
+    }
+    this.emit('hello', hello);
     this.#pump();
   }
 
@@ -432,24 +277,9 @@ export class FramedChannel extends ChannelTransport {
   }
 
   protected inputEnded(): (reason: UmdError) => void {
-    const inside = this.#decoder.bufferedBytes;
+    const inside = this.#reader.bufferedBytes;
     if (inside === 0) return (reason) => this.close(reason);
     const suffix = ` in the middle of a frame (${inside} bytes of it received)`;
-    return (reason) =>
-      this.close(
-        new UmdError(reason.code, `${reason.message}${suffix}`, {
-          ...reasonDetails(reason),
-          cause: reason.cause,
-        }),
-      );
+    return (reason) => this.close(withMessageSuffix(reason, suffix));
   }
-}
-
-function reasonDetails(reason: UmdError) {
-  return {
-    exitCode: reason.exitCode,
-    signal: reason.signal,
-    pid: reason.pid,
-    stderrTail: reason.stderrTail,
-  };
 }

@@ -1,4 +1,7 @@
+import { FrameType, frameTypeName } from '../codec/constants.js';
+import type { Frame } from '../codec/frame.js';
 import { type Hello, decodeHello } from '../codec/hello.js';
+import { protocolError } from '../codec/protocol-error.js';
 import type { UmdError } from '../errors/umd-error.js';
 import {
   type RequestOptions,
@@ -64,11 +67,16 @@ export class HelloHandshake {
   }
 
   /**
-   * Takes the first frame's payload as the HELLO and resolves every waiter with it.
-   * @throws UmdError `UMD_PROTOCOL` if the payload is not a valid HELLO.
+   * Takes the handler's first frame as its HELLO and resolves every waiter with it.
+   * @throws UmdError `UMD_PROTOCOL` if the frame is not a valid HELLO.
    */
-  receive(payload: Uint8Array): Hello {
-    const hello = decodeHello(payload);
+  receive(frame: Frame): Hello {
+    if (frame.type !== FrameType.Hello) {
+      throw protocolError(
+        `expected HELLO as the first frame, got ${frameTypeName(frame.type)} (id ${frame.id})`,
+      );
+    }
+    const hello = decodeHello(frame.payload);
     this.#hello = hello;
     for (const waiter of this.#takeWaiters()) {
       waiter.disarm();

@@ -37,3 +37,17 @@ export function decodeErrorPayload(payload: Uint8Array): ErrorPayload {
   const code = new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0, true);
   return { code, message: utf8Decoder.decode(payload.subarray(4)) };
 }
+
+/**
+ * The error a caller gets for an ERROR frame answering its request `id`: `UMD_HANDLER_ERROR` with
+ * the handler's code as `handlerCode`.
+ * @throws UmdError `UMD_PROTOCOL` when the payload is not a valid ERROR payload.
+ */
+export function handlerErrorFor(payload: Uint8Array, id: number, handlerName: string): UmdError {
+  const { code, message } = decodeErrorPayload(payload);
+  return new UmdError(
+    UmdErrorCode.HANDLER_ERROR,
+    `handler "${handlerName}" failed request ${id} with code ${code}: ${message}`,
+    { handlerCode: code, requestId: id, handlerName },
+  );
+}

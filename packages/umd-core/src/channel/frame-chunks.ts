@@ -1,0 +1,19 @@
+import { FRAME_HEADER_SIZE, type FrameType } from '../codec/constants.js';
+import { encodeFrameHeader, writeFrameHeader } from '../codec/frame.js';
+
+/** Payloads up to this size are copied behind their header and sent as one buffer; larger ones go out as a writev. */
+const COALESCE_LIMIT = 16 * 1024;
+
+/**
+ * One frame as the chunks a writer sends: header and payload in one pooled buffer for a small
+ * payload (one copy is cheaper than a second chunk), else the header and the payload itself (no
+ * copy: the payload must stay unchanged until written).
+ */
+export function frameChunks(type: FrameType, id: number, payload: Uint8Array): Uint8Array[] {
+  const length = payload.byteLength;
+  if (length > COALESCE_LIMIT) return [encodeFrameHeader(type, id, length), payload];
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
+  writeFrameHeader(frame, 0, type, id, length);
+  frame.set(payload, FRAME_HEADER_SIZE);
+  return [frame];
+}
