@@ -1,3 +1,3 @@
 import { packageConfig } from '../../tsup.config.base.js';
 
-export default packageConfig({ index: 'src/index.ts' });
+export default packageConfig({ index: 'src/index.ts', testing: 'src/testing/index.ts' });

@@ -3,10 +3,10 @@
  * (load, start, request, unload, restart), printed as the manager's events report it.
  */
 import { isUmdError, UmdErrorCode } from '@umd/core';
+import { waitForExit } from '@umd/mgmt';
 import { REPLY_SIZE } from './contract.js';
 import { type HandlerKind, handlerKinds, handlers } from './handlers.js';
 import { createSampleManager } from './manager.js';
-import { waitForExit } from './wait-for-exit.js';
 
 /** Receives the demo's output, one line at a time. */
 export type DemoLog = (line: string) => void;

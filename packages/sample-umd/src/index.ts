@@ -31,7 +31,7 @@ export {
 } from './manager.js';
 export { runSelftest, type SelftestOptions, type SelftestReport } from './selftest.js';
 export { childrenOf, isAlive, type ProcessInfo, readProcess } from '@umd/core/testing';
-export { waitForExit } from './wait-for-exit.js';
+export { waitForExit } from '@umd/mgmt';
 // #region sample-only
 export { runSampleDemo, type DemoLog } from './demo.js';
 export {

@@ -1,5 +1,11 @@
 import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
-import { type ContractClient, contractClient, UmdManager, type UmdManagerOptions } from '@umd/mgmt';
+import {
+  type ContractClient,
+  contractClient,
+  UmdManager,
+  type UmdManagerOptions,
+  waitForExit,
+} from '@umd/mgmt';
 import {
   DRIVER_NAME,
   EINVAL,
@@ -10,7 +16,6 @@ import {
   SampleContract,
 } from './contract.js';
 import { type HandlerKind, handlers, isHandlerKind } from './handlers.js';
-import { waitForExit } from './wait-for-exit.js';
 
 /** Options of {@link createSampleManager}: the handler to use, and any `UmdManager` option. */
 export interface SampleManagerOptions extends Partial<UmdManagerOptions> {

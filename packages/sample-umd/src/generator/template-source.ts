@@ -25,7 +25,6 @@ export const TEMPLATE_FILES: readonly string[] = [
   'src/loaders/ts.ts',
   'src/manager.ts',
   'src/selftest.ts',
-  'src/wait-for-exit.ts',
   'src/cli.ts',
   'src/cli/args.ts',
   'src/cli/args.test.ts',

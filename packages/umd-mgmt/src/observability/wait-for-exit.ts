@@ -1,5 +1,5 @@
 import { UmdError, UmdErrorCode } from '@umd/core';
-import type { UmdManager } from '@umd/mgmt';
+import type { UmdManager } from '../manager/umd-manager.js';
 
 /**
  * Resolves once `manager` has reported (`exit` event) that handler `pid` is gone. Call it

@@ -1,0 +1,13 @@
+/**
+ * `@umd/mgmt/testing`: what a driver's own tests and selftest share. {@link runManagerSelftest}
+ * drives a driver's manager through requests, unloads, invalid input and kills, and checks
+ * the process table at the end.
+ * @packageDocumentation
+ */
+export {
+  type ManagerSelftestOptions,
+  type ManagerSelftestReport,
+  runManagerSelftest,
+  type SelftestBadRequest,
+  type SelftestMalformedRequest,
+} from './selftest.js';
