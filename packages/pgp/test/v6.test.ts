@@ -1,6 +1,6 @@
 /**
- * RFC 9580 version 6 keys and signatures (native Ed25519 and Ed448, SHA-256 fingerprints,
- * salted signatures). GnuPG 2.2 cannot make them: the vectors are made here by openpgp.js 6,
+ * RFC 9580 version 6 keys and signatures (native Ed25519 and Ed448, RSA and ECDSA P-256,
+ * SHA-256 fingerprints, salted signatures). GnuPG 2.2 cannot make them: the vectors are made here by openpgp.js 6,
  * an independent implementation, and every verdict equals its own.
  */
 import { createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
@@ -18,6 +18,38 @@ function packetEnd(bytes: Uint8Array, at: number): number {
   const first = bytes[at + 1] as number;
   if (first < 192) return at + 2 + first;
   return at + 3 + ((first - 192) << 8) + (bytes[at + 2] as number) + 192;
+}
+
+type KeyOptions = Partial<
+  Pick<Parameters<typeof openpgp.generateKey>[0], 'type' | 'curve' | 'rsaBits'>
+>;
+
+/** A version 6 key pair made by openpgp.js (Ed25519 unless `options` say otherwise). */
+function v6Key(
+  options: KeyOptions = { type: 'curve25519' },
+  userIDs: openpgp.UserID[] = [{ name: 'Six', email: 'six@example.org' }],
+) {
+  return openpgp.generateKey({ ...options, userIDs, format: 'object', config: { v6Keys: true } });
+}
+
+/** A binary detached signature over `TEXT` by `key`. */
+async function signDetached(key: openpgp.PrivateKey): Promise<Uint8Array> {
+  return (await openpgp.sign({
+    message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
+    signingKeys: key,
+    detached: true,
+    format: 'binary',
+  })) as Uint8Array;
+}
+
+/** Where a version 6 signature packet's salt ends (its last byte's offset + 1). */
+function saltEnd(packet: Uint8Array): number {
+  const view = Buffer.from(packet);
+  const body = (view[1] as number) < 192 ? 2 : 3;
+  const hashed = body + 4;
+  const unhashed = hashed + 4 + view.readUInt32BE(hashed);
+  const salt = unhashed + 4 + view.readUInt32BE(unhashed) + 2;
+  return salt + 1 + (view[salt] as number);
 }
 
 /** openpgp.js's verdict on a detached signature: good or bad. */
@@ -40,16 +72,16 @@ async function theirs(
 }
 
 describe.each([
-  ['curve25519', 27, 'Ed25519'],
-  ['curve448', 28, 'Ed448'],
-] as const)('version 6, %s', (type, algorithm, name) => {
+  ['Ed25519', 27, { type: 'curve25519' }],
+  ['Ed448', 28, { type: 'curve448' }],
+  ['RSA', 1, { type: 'rsa', rsaBits: 3072 }],
+  ['ECDSA', 19, { type: 'ecc', curve: 'nistP256' }],
+] as const)('version 6, %s', (name, algorithm, options) => {
   it(`${name} keys: fingerprint, key ID and user IDs equal openpgp.js's`, async () => {
-    const { publicKey } = await openpgp.generateKey({
-      type,
-      userIDs: [{ name: 'Six', email: 'six@example.org' }, { name: 'Other' }],
-      format: 'object',
-      config: { v6Keys: true },
-    });
+    const { publicKey } = await v6Key(options, [
+      { name: 'Six', email: 'six@example.org' },
+      { name: 'Other' },
+    ]);
     const [key] = await verifier.inspectKey(publicKey.write());
     expect(key).toMatchObject({
       version: 6,
@@ -67,25 +99,15 @@ describe.each([
   });
 
   it(`${name} detached, cleartext and inline signatures: verdicts equal openpgp.js's`, async () => {
-    const { privateKey, publicKey } = await openpgp.generateKey({
-      type,
-      userIDs: [{ name: 'Six', email: 'six@example.org' }],
-      format: 'object',
-      config: { v6Keys: true },
-    });
+    const { privateKey, publicKey } = await v6Key(options);
     const keys = publicKey.write();
-    const detached = (await openpgp.sign({
-      message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
-      signingKeys: privateKey,
-      detached: true,
-      format: 'binary',
-    })) as Uint8Array;
+    const detached = await signDetached(privateKey);
     // A version 6 signature packet: new format, a length of one octet (below 192) or two.
     expect(detached[(detached[1] as number) < 192 ? 2 : 3]).toBe(6);
     const salted = Buffer.from(detached);
-    // The salt starts after the version 6 header and areas: flip its last byte's low bit.
-    const saltEnd = salted.length - (algorithm === 27 ? 64 : 114);
-    salted[saltEnd - 1] = (salted[saltEnd - 1] as number) ^ 1;
+    // Flip the low bit of the salt's last byte.
+    const end = saltEnd(detached);
+    salted[end - 1] = (salted[end - 1] as number) ^ 1;
     for (const [data, sig, expected] of [
       [TEXT, detached, 'good'],
       [`${TEXT}!`, detached, 'bad'],
@@ -119,24 +141,12 @@ it('a version 4 key does not verify a version 6 signature, nor the reverse', asy
     userIDs: [{ name: 'Four' }],
     format: 'object',
   });
-  const v6 = await openpgp.generateKey({
-    type: 'curve25519',
-    userIDs: [{ name: 'Six' }],
-    format: 'object',
-    config: { v6Keys: true },
-  });
-  const sign = async (key: openpgp.PrivateKey) =>
-    (await openpgp.sign({
-      message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
-      signingKeys: key,
-      detached: true,
-      format: 'binary',
-    })) as Uint8Array;
+  const v6 = await v6Key();
   // Each key given for the other's signature: no key of that ID, so no verdict of good.
-  const a = await verifier.verifyDetached(TEXT, await sign(v6.privateKey), {
+  const a = await verifier.verifyDetached(TEXT, await signDetached(v6.privateKey), {
     keys: v4.publicKey.write(),
   });
-  const b = await verifier.verifyDetached(TEXT, await sign(v4.privateKey), {
+  const b = await verifier.verifyDetached(TEXT, await signDetached(v4.privateKey), {
     keys: v6.publicKey.write(),
   });
   expect([a.status, b.status]).toEqual(['no-public-key', 'no-public-key']);
@@ -145,19 +155,9 @@ it('a version 4 key does not verify a version 6 signature, nor the reverse', asy
 it('mutated version 6 signatures and keys: never good where openpgp.js is not', async () => {
   const seed = Number(process.env.PGP_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const r = rng(seed);
-  const { privateKey, publicKey } = await openpgp.generateKey({
-    type: 'curve25519',
-    userIDs: [{ name: 'Six', email: 'six@example.org' }],
-    format: 'object',
-    config: { v6Keys: true },
-  });
+  const { privateKey, publicKey } = await v6Key();
   const keys = publicKey.write();
-  const signature = (await openpgp.sign({
-    message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
-    signingKeys: privateKey,
-    detached: true,
-    format: 'binary',
-  })) as Uint8Array;
+  const signature = await signDetached(privateKey);
   const keyring = await verifier.readKeys(keys);
   // openpgp.js writes the primary key, then its direct-key signature: where they end.
   const certified = packetEnd(keys, packetEnd(keys, 0));
@@ -207,12 +207,7 @@ it('mutated version 6 signatures and keys: never good where openpgp.js is not', 
 });
 
 it('a version 6 key whose direct-key signature does not verify is not bound (fuzz regression)', async () => {
-  const { privateKey, publicKey } = await openpgp.generateKey({
-    type: 'curve25519',
-    userIDs: [{ name: 'Six' }],
-    format: 'object',
-    config: { v6Keys: true },
-  });
+  const { privateKey, publicKey } = await v6Key();
   const keys = Buffer.from(publicKey.write());
   // The last byte of the direct-key signature (its value): the user ID's self-signature
   // still verifies, but that does not bind a version 6 key.
@@ -222,12 +217,7 @@ it('a version 6 key whose direct-key signature does not verify is not bound (fuz
   const [key] = await verifier.inspectKey(broken);
   expect(key?.bound).toBe(false);
   expect(key?.userIds[0]?.valid).toBe(true);
-  const signature = (await openpgp.sign({
-    message: await openpgp.createMessage({ binary: Buffer.from(TEXT) }),
-    signingKeys: privateKey,
-    detached: true,
-    format: 'binary',
-  })) as Uint8Array;
+  const signature = await signDetached(privateKey);
   const result = await verifier.verifyDetached(TEXT, signature, { keys: broken });
   expect(result.status).toBe('no-public-key');
   await expect(openpgp.readKey({ binaryKey: broken })).resolves.toBeDefined();
