@@ -4,7 +4,7 @@ import { SlotQueue } from './slot-queue.js';
 
 describe('SlotQueue', () => {
   it('grants slots in order and hands a released slot to the next waiter', async () => {
-    const q = new SlotQueue(1, 10);
+    const q = new SlotQueue(1);
     expect(q.tryAcquire()).toBe(true);
     const order: number[] = [];
     const a = q.acquire().then(() => order.push(1));
@@ -20,17 +20,8 @@ describe('SlotQueue', () => {
     expect(q.held).toBe(0);
   });
 
-  it('refuses beyond maxQueue with UMD_QUEUE_FULL', async () => {
-    const q = new SlotQueue(1, 1);
-    await q.acquire();
-    const waiting = q.acquire();
-    await expect(q.acquire()).rejects.toSatisfy((e) => isUmdError(e, 'UMD_QUEUE_FULL'));
-    q.release();
-    await waiting;
-  });
-
   it('drops an aborted waiter and fails all waiters on failWaiters', async () => {
-    const q = new SlotQueue(1, 10);
+    const q = new SlotQueue(1);
     q.tryAcquire();
     const controller = new AbortController();
     const aborted = q.acquire(controller.signal);

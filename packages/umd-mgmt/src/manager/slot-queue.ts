@@ -1,4 +1,4 @@
-import { UmdError, UmdErrorCode } from '@umd/core';
+import type { UmdError } from '@umd/core';
 
 interface Waiter {
   grant: () => void;
@@ -6,19 +6,17 @@ interface Waiter {
 }
 
 /**
- * Admission control: up to `slots` holders at once (the kernel's mutex when 1), and at most
- * `maxQueue` waiters behind them; beyond that `UMD_QUEUE_FULL`. Waiters are served in order.
+ * Up to `slots` holders at once (the kernel's mutex when 1); waiters are served in order.
+ * How many may wait is decided before (see `Admission`).
  */
 export class SlotQueue {
   readonly #slots: number;
-  readonly #maxQueue: number;
   readonly #waiters: Waiter[] = [];
   #head = 0;
   #held = 0;
 
-  constructor(slots: number, maxQueue: number) {
+  constructor(slots: number) {
     this.#slots = slots;
-    this.#maxQueue = maxQueue;
   }
 
   /** Slots in use. */
@@ -40,17 +38,9 @@ export class SlotQueue {
     return false;
   }
 
-  /**
-   * Waits for a slot. Rejects with `UMD_QUEUE_FULL` at once when `maxQueue` callers already
-   * wait; with the signal's reason when `signal` aborts first.
-   */
+  /** Waits for a slot. Rejects with the signal's reason when `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<void> {
     if (this.tryAcquire()) return Promise.resolve();
-    if (this.waiting >= this.#maxQueue) {
-      return Promise.reject(
-        new UmdError(UmdErrorCode.QUEUE_FULL, `request queue is full (${this.#maxQueue} waiting)`),
-      );
-    }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         grant: () => {

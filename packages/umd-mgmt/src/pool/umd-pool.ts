@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { type Hello, isUmdError, UmdError, UmdErrorCode } from '@umd/core';
 import { abortError } from '../manager/abort-reason.js';
+import { stoppedError } from '../manager/fault-policy.js';
 import { LatencyRecorder } from '../manager/latency-stats.js';
 import { resolveManagerOptions, type UmdManagerOptions } from '../manager/manager-options.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
-import { type UmdExitEvent, UmdManager } from '../manager/umd-manager.js';
+import type { UmdExitEvent } from '../manager/manager-types.js';
+import { UmdManager } from '../manager/umd-manager.js';
 import {
   type CheckedRequestOptions,
   checkRequestOptions,
@@ -150,9 +152,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   /** Fails the pool's queue with `UMD_STOPPED` and stops every instance (see {@link UmdManager.stop}). Idempotent. */
   stop(options: { graceMs?: number } = {}): Promise<void> {
     this.#stopping ??= (async () => {
-      const stopped = new UmdError(UmdErrorCode.STOPPED, `${this.#name}: the pool was stopped`, {
-        handlerName: this.#name,
-      });
+      const stopped = this.#stoppedError();
       for (const waiter of this.#dequeue(0, this.#queue.length)) this.#fail(waiter, stopped);
       await Promise.all(this.#instances.map((i) => i.manager.stop(options)));
     })().finally(() => {
@@ -363,9 +363,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   }
 
   #stoppedError(): UmdError {
-    return new UmdError(UmdErrorCode.STOPPED, `${this.#name}: the pool is stopping`, {
-      handlerName: this.#name,
-    });
+    return stoppedError(this.#name, undefined, 'pool');
   }
 
   /** Re-emits an instance's events with its index. */

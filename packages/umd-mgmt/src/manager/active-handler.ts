@@ -1,0 +1,62 @@
+import { FramedChannel, type Hello, RawChannel, type UmdError } from '@umd/core';
+import type { HandlerMode } from '../loader/loader-types.js';
+import type { HandlerProcess } from '../process/handler-process.js';
+import { DeadlineWatchdog } from './deadline-watchdog.js';
+import type { ResolvedManagerOptions } from './manager-options.js';
+
+/** One handler generation: a process, its channel, and what the manager knows about it. */
+export interface ActiveHandler {
+  readonly process: HandlerProcess;
+  readonly mode: HandlerMode;
+  readonly channel: FramedChannel | RawChannel;
+  /** Enforces the manager's default request timeout for this handler's requests. */
+  readonly watchdog: DeadlineWatchdog;
+  hello: Hello | undefined;
+  ready: boolean;
+  /** A fault was seen: nothing more is sent to it, it is being killed. */
+  faulted: boolean;
+  /** The manager is stopping it on purpose. */
+  expected: boolean;
+  /** Raw handlers without postStart: the blob copy goes after the first reply. */
+  blobPending: boolean;
+  /** The error reported for its end (a fault), once known. */
+  faultReason: UmdError | undefined;
+}
+
+/**
+ * The record of a freshly spawned process: its channel (framed or raw, per the loader's mode)
+ * and a watchdog that calls `onOverdue` when a request passes the default timeout.
+ */
+export function openActiveHandler(
+  proc: HandlerProcess,
+  mode: HandlerMode,
+  options: ResolvedManagerOptions,
+  onOverdue: (h: ActiveHandler) => void,
+): ActiveHandler {
+  const replySocket = proc.replySocket ? { replySocket: proc.replySocket } : {};
+  const max = options.maxPayload;
+  const channel =
+    mode === 'framed'
+      ? FramedChannel.fromChild(proc.child, {
+          maxInFlight: options.maxInFlight,
+          ...(max !== undefined ? { maxPayload: max } : {}),
+          ...replySocket,
+        })
+      : RawChannel.fromChild(proc.child, {
+          ...(max !== undefined ? { maxReply: max } : {}),
+          ...replySocket,
+        });
+  const h: ActiveHandler = {
+    process: proc,
+    mode,
+    channel,
+    watchdog: new DeadlineWatchdog(() => onOverdue(h)),
+    hello: undefined,
+    ready: false,
+    faulted: false,
+    expected: false,
+    blobPending: false,
+    faultReason: undefined,
+  };
+  return h;
+}
