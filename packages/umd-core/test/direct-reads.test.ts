@@ -35,6 +35,27 @@ describe('direct reads on a child stdout pipe', () => {
     expect(await handler.exited).toEqual({ code: 0, signal: null });
   }, 60_000);
 
+  it('framed: after a large reply, pipelined replies of every size still arrive whole and in order', async () => {
+    // After a large reply the channel reads the next header alone: what follows may be one more
+    // large reply, several small frames in one read, or an empty one.
+    const handler = spawnHandler(fixture('echo.mjs'), 'framed');
+    const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 8 });
+    const dataEvents = countDataEvents(handler.child.stdout!);
+    const sizes = [MiB, 3, 0, 20 * 1024, MiB + 7, 1, 70 * 1024, 16];
+    for (let round = 0; round < 2; round++) {
+      const payloads = sizes.map((size, i) => pattern(size, size + i + round));
+      const replies = await Promise.all(
+        payloads.map((payload) => channel.request(payload, { timeoutMs: 20_000 })),
+      );
+      replies.forEach((reply, i) =>
+        expect(sameBytes(reply, payloads[i]!), `reply ${i}`).toBe(true),
+      );
+    }
+    expect(dataEvents()).toBe(0);
+    channel.close();
+    expect(await handler.exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
   it('raw: a 16 MiB reply arrives without a data event', async () => {
     const size = 16 * MiB;
     const handler = spawnHandler(fixture('echo.mjs'), 'raw', { ECHO_REQUEST_SIZE: String(size) });

@@ -1,4 +1,4 @@
-import { FrameType } from '../codec/constants.js';
+import { FRAME_HEADER_SIZE, FrameType } from '../codec/constants.js';
 import type { Frame } from '../codec/frame.js';
 import { FrameDecoder } from '../codec/frame-decoder.js';
 import { protocolError } from '../codec/protocol-error.js';
@@ -10,6 +10,8 @@ import type { ReplySinkControl } from './reply-socket.js';
 
 /** A reply payload with at least this much still to come is read straight into its buffer (direct reads only: a reply socket, or a child stdout pipe). */
 const DIRECT_READ_MIN = 16 * 1024;
+/** Where a header read alone lands (a view of the shared scratch, consumed like any scratch read). */
+const HEADER_TARGET = readScratch.subarray(0, FRAME_HEADER_SIZE);
 
 /**
  * The input half of a framed channel: turns the handler's bytes into frames, from `data` chunks or
@@ -27,6 +29,8 @@ export class FrameReader {
   #fillingCallerBuffer: PendingRequest | undefined;
   /** The next direct read is armed with a caller's `replyInto` memory. */
   #armedCallerMemory = false;
+  /** The last frame was large: the next one likely is too. */
+  #lastWasLarge = false;
 
   constructor(maxPayload: number, inFlight: (id: number) => PendingRequest | undefined) {
     this.#inFlight = inFlight;
@@ -60,7 +64,12 @@ export class FrameReader {
       payload.byteLength >= DIRECT_READ_MIN &&
       (!callerMemory || directReads.canRearm);
     this.#armedCallerMemory = this.#readingDirect && callerMemory;
-    return this.#readingDirect ? payload! : readScratch;
+    if (this.#readingDirect) return payload!;
+    // After a large reply expect another: its header read alone lets all of its payload be read
+    // in place (a syscall more; the socket's next read follows at once, in the same loop turn)
+    // instead of the first read's worth landing here and being copied out.
+    if (this.#lastWasLarge && this.#decoder.bufferedBytes === 0) return HEADER_TARGET;
+    return readScratch;
   }
 
   /**
@@ -72,6 +81,7 @@ export class FrameReader {
     const frame = this.#decoder.commitPayload(count);
     if (frame === undefined) return [];
     this.#fillingCallerBuffer = undefined;
+    this.#lastWasLarge = true;
     return [frame];
   }
 
@@ -80,8 +90,10 @@ export class FrameReader {
     try {
       const frames = this.#decoder.push(chunk);
       // The chunk may have ended one reply and begun the next: only a payload still open is being filled.
-      if (frames.length > 0 && this.#decoder.payloadTarget() === undefined)
-        this.#fillingCallerBuffer = undefined;
+      if (frames.length > 0) {
+        if (this.#decoder.payloadTarget() === undefined) this.#fillingCallerBuffer = undefined;
+        this.#lastWasLarge = frames[frames.length - 1]!.payload.byteLength >= DIRECT_READ_MIN;
+      }
       return frames;
     } catch (error) {
       return isUmdError(error) ? error : protocolError(String(error), { cause: error });
