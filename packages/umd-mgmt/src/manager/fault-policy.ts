@@ -1,6 +1,6 @@
 import { isUmdError, UmdError, type UmdErrorDetails, UmdErrorCode } from '@umd/core';
 import { debug } from '../observability/debug-log.js';
-import type { ExitInfo } from '../process/handler-process.js';
+import type { ExitInfo } from '../process/exit-tracker.js';
 import { stderrCause } from '../process/stderr-cause.js';
 import type { ActiveHandler } from './active-handler.js';
 import { givenUpByCaller } from './abort-reason.js';

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { openReplySocket, type ReplySocket, UmdError, UmdErrorCode } from '@umd/core';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
@@ -11,19 +12,15 @@ import {
   type SpawnPlan,
 } from './containment.js';
 import { buildHandlerEnv, TUNED_ALLOCATOR_ENV } from './clean-env.js';
+import { type ExitInfo, signalGroup, trackExit } from './exit-tracker.js';
 import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
 import type { LineTail } from './line-tail.js';
 import { jsHandlerArgs } from './debug-flags.js';
 import type { SandboxOptions } from './node-flags.js';
+import { spawnRunning } from './spawn-child.js';
 import { readStderr, STDERR_LIMITS } from './stderr-reader.js';
 
-/** How a handler process ended. */
-export interface ExitInfo {
-  /** Exit status, or `null` when a signal ended it. */
-  exitCode: number | null;
-  /** The signal that ended it, or `null`. */
-  signal: NodeJS.Signals | null;
-}
+export type { ExitInfo } from './exit-tracker.js';
 
 /** Options of {@link HandlerProcess.start}. */
 export interface HandlerProcessOptions {
@@ -45,19 +42,8 @@ export interface HandlerProcessOptions {
   onStderrDropped?: (lines: number) => void;
 }
 
-// After the leader exits, wait this long for its stdio to close before reporting the exit anyway
-// (a stray grandchild could hold stderr open; it gets SIGKILLed with the group).
-const CLOSE_AFTER_EXIT_MS = 250;
-const ETXTBSY_RETRIES = 5;
-const GROUP_GONE_MAX_MS = 200;
-
-type Refable = { ref?: () => void; unref?: () => void } | null;
+type Refable = { unref?: () => void } | null;
 const unrefStream = (stream: unknown) => (stream as Refable)?.unref?.();
-const refStream = (stream: unknown) => (stream as Refable)?.ref?.();
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * One handler process: a verified private copy of the blob, spawned without a shell in its
@@ -109,55 +95,32 @@ export class HandlerProcess {
     );
     const tail = stderr.tail;
     this.#tail = tail;
-    // A dead handler's pipes may error (EPIPE on write); the channel reports the fault.
+    // A dead handler's pipes may error (EPIPE on write); the channel reports the fault. The
+    // process's own later errors (a failed signal) are told by its exit.
+    child.on('error', () => {});
     child.stdin!.on('error', () => {});
     output.on('error', () => {});
     child.stderr!.on('error', () => {});
     // The pipes never hold the host's event loop open; the child handle alone does, while the
     // manager has work pending (see setReferenced): one cheap toggle per idle/busy transition.
     for (const stream of [child.stdin, output, child.stderr]) unrefStream(stream);
-    this.exited = new Promise<ExitInfo>((resolve) => {
-      let info: ExitInfo | undefined;
-      let finishing = false;
-      // Node's 'close' covers the child's own pipes; a reply socket's host end is not one of them,
-      // so its close is awaited as well: every reply byte is delivered before "exited".
-      let closesNeeded = replySocket && !replySocket.hostEnd.destroyed ? 2 : 1;
-      const closed = () => {
-        closesNeeded--;
-        finish();
-      };
-      const finish = (force = false) => {
-        if (finishing || info === undefined || (closesNeeded > 0 && !force)) return;
-        finishing = true;
-        // A straggler may have held fd 1 or 2 open until the forced finish (one that left the
-        // group can still be alive): stop reading its pipes, so it costs the host nothing more.
-        replySocket?.hostEnd.destroy();
-        if (force) for (const stream of [child.stdout, child.stderr]) stream?.destroy();
-        const exit = info;
-        void this.#groupGone().then(async () => {
-          const last = tail.end();
-          if (last !== undefined) onLine?.(last, pid);
-          // Gone before "exited": a host may process.exit() right after stop().
-          await staged.remove();
-          this.#exitInfo = exit;
-          untrackHandlerGroup(pid);
-          debug('handler %d exited: code %s signal %s', pid, exit.exitCode, exit.signal);
-          resolve(exit);
-        });
-      };
-      child.once('exit', (exitCode, signal) => {
-        info = { exitCode, signal };
-        stderr.drain();
-        // Stragglers of the group (a native handler's children) must not outlive their leader.
-        this.#signalGroup('SIGKILL');
-        // The child handle is gone now; if work is pending, let the pipes drain before the host may exit.
-        const timer = setTimeout(() => finish(true), CLOSE_AFTER_EXIT_MS);
-        if (this.#referenced) for (const stream of [output, child.stderr]) refStream(stream);
-        else timer.unref();
-        finish();
-      });
-      child.once('close', closed);
-      if (closesNeeded === 2) replySocket!.hostEnd.once('close', closed);
+    this.exited = trackExit({
+      child,
+      output,
+      replySocket,
+      referenced: () => this.#referenced,
+      onLeaderExit: () => stderr.drain(),
+      beforeExited: async () => {
+        const last = tail.end();
+        if (last !== undefined) onLine?.(last, pid);
+        // Gone before "exited": a host may process.exit() right after stop().
+        await staged.remove();
+        untrackHandlerGroup(pid);
+      },
+    }).then((exit) => {
+      this.#exitInfo = exit;
+      debug('handler %d exited: code %s signal %s', pid, exit.exitCode, exit.signal);
+      return exit;
     });
   }
 
@@ -216,61 +179,39 @@ export class HandlerProcess {
         );
       }
       const ids = plan.spawnCredentials;
-      for (let attempt = 0; ; attempt++) {
-        let child: ChildProcess | undefined;
-        let error: Error | undefined;
-        try {
-          child = spawn(plan.file, plan.args, {
-            stdio: ['pipe', replySocket ? replySocket.handlerEnd : 'pipe', 'pipe'],
-            env,
-            cwd: '/',
-            detached: true, // own session and process group: stop() signals the whole group
-            shell: false,
-            windowsHide: true,
-            ...(ids !== undefined ? { uid: ids.uid, gid: ids.gid } : {}),
-          });
-        } catch (thrown) {
-          // Node throws some spawn errors (ETXTBSY among them) instead of emitting 'error'.
-          error = thrown as Error;
-        }
-        if (child !== undefined) {
-          const spawned = child;
-          error = await new Promise<Error | undefined>((resolve) => {
-            spawned.once('spawn', () => resolve(undefined));
-            spawned.once('error', resolve);
-          });
-        }
-        if (child !== undefined && error === undefined) {
-          // The child has its own copy of fd 1 now; the host's copy must go, or the host would never see EOF.
-          replySocket?.release();
-          const handler = new HandlerProcess(child, plan.containment, replySocket, staged, options);
-          debug(
-            'handler %s started: pid %d (%s, %s)',
-            loader.name,
-            handler.pid,
-            loader.kind,
-            replySocket ? 'reply socket' : 'stdio pipe',
-          );
-          // A native program run directly is exec'd by now: its file is no longer needed
-          // (removed off the start's critical path). Behind setpriv/unshare it is exec'd later:
-          // the manager removes it at HELLO (or the first raw reply), as for a JS handler.
-          if (loader.kind === 'native' && plan.file === staged.file) void staged.remove();
-          return handler;
-        }
-        // Another thread's fork may briefly hold our just-written executable open for writing.
-        if ((error as NodeJS.ErrnoException).code === 'ETXTBSY' && attempt < ETXTBSY_RETRIES) {
-          await sleep(5 * (attempt + 1));
-          continue;
-        }
+      let child: ChildProcess;
+      try {
+        child = await spawnRunning(plan.file, plan.args, {
+          stdio: ['pipe', replySocket ? replySocket.handlerEnd : 'pipe', 'pipe'],
+          env,
+          cwd: '/',
+          detached: true, // own session and process group: stop() signals the whole group
+          shell: false,
+          windowsHide: true,
+          ...(ids !== undefined ? { uid: ids.uid, gid: ids.gid } : {}),
+        });
+      } catch (error) {
         throw new UmdError(
           UmdErrorCode.START_FAILED,
-          `${loader.name}: cannot spawn handler: ${error!.message}`,
-          {
-            cause: error,
-            handlerName: loader.name,
-          },
+          `${loader.name}: cannot spawn handler: ${(error as Error).message}`,
+          { cause: error, handlerName: loader.name },
         );
       }
+      // The child has its own copy of fd 1 now; the host's copy must go, or the host would never see EOF.
+      replySocket?.release();
+      const handler = new HandlerProcess(child, plan.containment, replySocket, staged, options);
+      debug(
+        'handler %s started: pid %d (%s, %s)',
+        loader.name,
+        handler.pid,
+        loader.kind,
+        replySocket ? 'reply socket' : 'stdio pipe',
+      );
+      // A native program run directly is exec'd by now: its file is no longer needed
+      // (removed off the start's critical path). Behind setpriv/unshare it is exec'd later:
+      // the manager removes it at HELLO (or the first raw reply), as for a JS handler.
+      if (loader.kind === 'native' && plan.file === staged.file) void staged.remove();
+      return handler;
     } catch (error) {
       closeSocket();
       await staged.remove();
@@ -300,7 +241,7 @@ export class HandlerProcess {
 
   /** Sends `signal` to the handler's whole process group. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.#exitInfo === undefined) this.#signalGroup(signal);
+    if (this.#exitInfo === undefined) signalGroup(this.pid, signal);
   }
 
   /**
@@ -336,38 +277,14 @@ export class HandlerProcess {
 
   async #exitsWithin(ms: number): Promise<boolean> {
     if (this.#exitInfo !== undefined) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    });
-    const result = await Promise.race([this.exited.then(() => true as const), timedOut]);
-    clearTimeout(timer);
-    return result;
-  }
-
-  /**
-   * Waits (briefly, bounded) until no process of the group is left after the SIGKILL sent at
-   * the leader's exit, so "exited" means the whole group. Without stragglers the first probe
-   * already fails; an unreaped zombie (slow init) cannot delay it beyond the bound.
-   */
-  async #groupGone(): Promise<void> {
-    const end = performance.now() + GROUP_GONE_MAX_MS;
-    for (;;) {
-      try {
-        process.kill(-this.pid, 0);
-      } catch {
-        return; // ESRCH: nobody left
-      }
-      if (performance.now() >= end) return;
-      await sleep(2);
-    }
-  }
-
-  #signalGroup(signal: NodeJS.Signals): void {
+    const timer = new AbortController();
     try {
-      process.kill(-this.pid, signal);
-    } catch {
-      // ESRCH: the group is already gone
+      return await Promise.race([
+        this.exited.then(() => true),
+        delay(ms, false, { signal: timer.signal }),
+      ]);
+    } finally {
+      timer.abort();
     }
   }
 }
