@@ -1,4 +1,4 @@
-import { deserialize, serialize } from 'node:v8';
+import { DefaultDeserializer, serialize } from 'node:v8';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
 /**
@@ -40,6 +40,32 @@ export function json<T = unknown>(schema?: StandardSchemaV1<unknown, T>): Codec<
   };
 }
 
+/** Node's own `_readHostObject` (documented for subclasses, absent from the type declarations). */
+const readHostObject = (
+  DefaultDeserializer.prototype as unknown as {
+    _readHostObject(this: DefaultDeserializer): unknown;
+  }
+)._readHostObject;
+
+/**
+ * `v8.deserialize()` makes each typed array and `Buffer` of the value a view of the input bytes,
+ * which a codec's caller may reuse (see {@link Codec.decode}): these get bytes of their own.
+ */
+class OwningDeserializer extends DefaultDeserializer {
+  _readHostObject(): unknown {
+    const view = readHostObject.call(this) as ArrayBufferView;
+    const own = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
+    if (Buffer.isBuffer(view)) return Buffer.from(own);
+    return new (view.constructor as new (buffer: ArrayBufferLike) => ArrayBufferView)(own);
+  }
+}
+
+function deserializeOwning(bytes: Uint8Array): unknown {
+  const deserializer = new OwningDeserializer(bytes);
+  deserializer.readHeader();
+  return deserializer.readValue();
+}
+
 /**
  * The structured clone format of `node:v8` (`serialize`/`deserialize`): `Map`, `Set`, `Date`,
  * `BigInt`, typed arrays, cycles. Both sides must be Node.js. Deserializing makes objects of
@@ -49,7 +75,7 @@ export function structured<T = unknown>(schema?: StandardSchemaV1<unknown, T>): 
   return {
     name: 'structured clone',
     encode: (value) => serialize(value),
-    decode: (bytes) => deserialize(bytes) as unknown,
+    decode: deserializeOwning,
     schema,
   };
 }

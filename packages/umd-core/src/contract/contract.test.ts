@@ -121,3 +121,30 @@ describe('defineContract', () => {
     );
   });
 });
+
+describe('structured()', () => {
+  it('decodes typed arrays and Buffers into bytes of their own: the input may be reused after the call', () => {
+    const codec = structured<{
+      bytes: Uint8Array;
+      floats: Float64Array;
+      buf: Buffer;
+      view: DataView;
+    }>();
+    const value = {
+      bytes: new Uint8Array([1, 2, 3]),
+      floats: new Float64Array([1.5, -2]),
+      buf: Buffer.from('abc'),
+      view: new DataView(new Uint8Array([9, 8]).buffer),
+    };
+    const input = new Uint8Array(codec.encode(value));
+    const decoded = codec.decode(input) as typeof value;
+    input.fill(0xff); // the caller reuses its buffer for the next message
+    expect(decoded.bytes).toEqual(new Uint8Array([1, 2, 3]));
+    expect(decoded.floats).toEqual(new Float64Array([1.5, -2]));
+    expect(Buffer.isBuffer(decoded.buf) && decoded.buf.toString()).toBe('abc');
+    expect(decoded.view).toBeInstanceOf(DataView);
+    expect([decoded.view.getUint8(0), decoded.view.getUint8(1)]).toEqual([9, 8]);
+    for (const part of [decoded.bytes, decoded.floats, decoded.buf, decoded.view])
+      expect(part.buffer).not.toBe(input.buffer);
+  });
+});
