@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Compiles the iptables preload library (native/bpfilter_preload.c) into
-// dist/native/bpfilter_preload.so. Without a C compiler the build says so and goes on:
-// everything but `bpfilter exec` works, and exec explains what is missing.
+// dist/native/bpfilter_preload.so, and enforcement's counter reader
+// (native/bpfilter_nft_counters.c) into dist/native/bpfilter_nft_counters. Without a C
+// compiler the build says so and goes on: everything but `bpfilter exec` works, exec explains
+// what is missing, and enforcement reads counters through `nft -j list` instead (slower).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -59,3 +61,14 @@ if (result.status !== 0) {
   process.exit(1);
 }
 console.log(`build-native: ${output}`);
+
+// The counter reader needs only the kernel's uapi headers (linux-libc-dev).
+const counters = join(outDir, 'bpfilter_nft_counters');
+const counterArgs = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', counters];
+counterArgs.push(join(root, 'native', 'bpfilter_nft_counters.c'));
+const built = spawnSync(cc, counterArgs, { stdio: 'inherit' });
+if (built.status !== 0) {
+  console.error(`build-native: ${cc} ${counterArgs.join(' ')} failed`);
+  process.exit(1);
+}
+console.log(`build-native: ${counters}`);

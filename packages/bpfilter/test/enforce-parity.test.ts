@@ -6,7 +6,7 @@
  */
 import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTED, NAT, type Probe, SCENARIOS } from './enforce/scenarios.js';
+import { COUNTED, GROUPED, NAT, type Probe, SCENARIOS } from './enforce/scenarios.js';
 import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
 import { CLI } from './iptables/namespace.js';
 
@@ -71,6 +71,20 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     expect(b).toBe(k);
     // Real packets were counted (not zeros agreeing with zeros).
     expect(k).toMatch(/\[2:168\] -A icmpin -p icmp -m icmp --icmp-type 8 -j ACCEPT/);
+  }, 60_000);
+
+  it(GROUPED.name, async () => {
+    await restoreBoth(GROUPED.rules);
+    for (const p of GROUPED.probes) {
+      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
+      expect([k, b], `${p.kind} ${p.from} -> ${p.host}:${p.port}`).toEqual([p.expect, p.expect]);
+    }
+    const [k, b] = await Promise.all([saved(kernel), saved(enforced)]);
+    expect(b).toBe(k);
+    // The rule with the key of the jump before it counted the datagram web returned.
+    expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -p udp -m udp --dport 5353 -j ACCEPT/);
+    const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
+    expect(nft.stdout.match(/ vmap @vmap\d+/g)).toHaveLength(2);
   }, 60_000);
 
   it("classify's counters equal the kernel's after the same packets", async () => {

@@ -1,31 +1,30 @@
 /**
- * Counters of the enforced rules: read from an `nft -j list table` listing, mapped back to
- * iptables entry indices, and added to the entry blob GET_ENTRIES returns or to the old
- * counters a SET_REPLACE returns.
+ * Counters of the enforced rules: what the kernel's nft rules and map elements counted
+ * (a {@link CounterReading}), mapped back to iptables entry indices, and added to the entry
+ * blob GET_ENTRIES returns or to the old counters a SET_REPLACE returns.
  */
 import { IptEntryOffset, viewOf, type XtCounters } from '../abi/index.js';
-import type { NftListing } from './nft-runner.js';
 import type { NftTablePlan } from './translate-table.js';
 
+/** The counters of one enforced nft table, as read from the kernel. */
+export interface CounterReading {
+  /** Each chain's rules' counters, in rule order (zero for a rule without a counter). */
+  rules: Map<string, XtCounters[]>;
+  /** Each verdict map's element counters, by element comment. */
+  elements: Map<string, Map<string, XtCounters>>;
+}
+
 /** Per-entry counters of the enforced table, by iptables entry index. */
-export function countersFromListing(plan: NftTablePlan, listing: NftListing): XtCounters[] {
-  const byChain = new Map<string, XtCounters[]>();
-  for (const item of listing.nftables) {
-    if (!item.rule) continue;
-    const counter = item.rule.expr.find((e) => 'counter' in e)?.counter as
-      | { packets?: number; bytes?: number }
-      | undefined;
-    const list = byChain.get(item.rule.chain) ?? [];
-    list.push({ packets: BigInt(counter?.packets ?? 0), bytes: BigInt(counter?.bytes ?? 0) });
-    byChain.set(item.rule.chain, list);
-  }
+export function countersOf(plan: NftTablePlan, reading: CounterReading): XtCounters[] {
   const out: XtCounters[] = Array.from({ length: plan.numEntries }, () => ({
     packets: 0n,
     bytes: 0n,
   }));
-  for (const { entry, chain, position } of plan.counted) {
-    const found = byChain.get(chain)?.[position];
-    if (found && entry >= 0 && entry < out.length) out[entry] = found;
+  for (const counted of plan.counted) {
+    const found = counted.element
+      ? reading.elements.get(counted.element.map)?.get(counted.element.comment)
+      : reading.rules.get(counted.chain)?.[counted.position];
+    if (found && counted.entry >= 0 && counted.entry < out.length) out[counted.entry] = found;
   }
   return out;
 }

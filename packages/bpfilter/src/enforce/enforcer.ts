@@ -6,23 +6,34 @@
  */
 import type { XtCounters } from '../abi/index.js';
 import type { Table } from '../model/types.js';
-import { countersFromListing } from './counters.js';
+import { countersOf } from './counters.js';
 import { EnforcementError } from './errors.js';
-import { isEnforceableTable, NFT_TABLE_PREFIX, nftTableName } from './nft-layout.js';
+import { CounterReader, defaultCounterReader } from './nft-counters.js';
+import { isEnforceableTable, NFT_TABLE_PREFIX } from './nft-layout.js';
 import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
 import { type NftTablePlan, planTable, replaceTransaction } from './translate-table.js';
 
 /** Options of enforcement (`enforce: true` means all defaults). */
-export interface EnforceOptions extends NftRunnerOptions {}
+export interface EnforceOptions extends NftRunnerOptions {
+  /**
+   * The program that reads counters over netlink (default: `dist/native/bpfilter_nft_counters`,
+   * built with the package when a C compiler was there); `false` reads them from
+   * `nft -j list table` instead, which is what happens when it was not built.
+   */
+  counterReader?: string | false;
+}
 
 /** Installs tables into the kernel through nft and reads their counters back. */
 export class NftEnforcer {
   readonly #nft: NftRunner;
+  readonly #counters: CounterReader;
   readonly #plans = new Map<string, NftTablePlan>();
   #started = false;
 
   constructor(options: EnforceOptions = {}) {
     this.#nft = new NftRunner(options);
+    const helper = options.counterReader ?? defaultCounterReader();
+    this.#counters = new CounterReader(this.#nft, helper === false ? undefined : helper);
   }
 
   /** Whether {@link start} has run. */
@@ -81,13 +92,13 @@ export class NftEnforcer {
   async counters(table: string, signal?: AbortSignal): Promise<XtCounters[] | undefined> {
     const plan = this.#plans.get(table);
     if (plan === undefined) return undefined;
-    const listing = await this.#nft.listTable(nftTableName(table), signal);
-    if (listing === undefined)
+    const reading = await this.#counters.read(plan.nftTable, plan.maps, signal);
+    if (reading === undefined)
       throw new EnforcementError(
         'kernel-refused',
         `bpfilter enforcement: nft table ${plan.nftTable} is gone from the kernel (deleted by someone else?)`,
         { table },
       );
-    return countersFromListing(plan, listing);
+    return countersOf(plan, reading);
   }
 }

@@ -14,8 +14,8 @@ export interface NftRunnerOptions {
   nftPath?: string;
 }
 
-/** What one nft run printed. */
-interface NftOutput {
+/** What one program run printed. */
+export interface ProgramOutput {
   code: number | null;
   stdout: string;
   stderr: string;
@@ -34,7 +34,7 @@ export class NftRunner {
     // nft opens /dev/stdin for `-f -`, which fails on the socket Node gives a child as its
     // stdin: the batch goes through a private file instead.
     const dir = await mkdtemp(join(tmpdir(), 'bpfilter-nft-'));
-    let out: NftOutput;
+    let out: ProgramOutput;
     try {
       const file = join(dir, 'batch.json');
       await writeFile(file, JSON.stringify(batch), { mode: 0o600 });
@@ -77,25 +77,38 @@ export class NftRunner {
     return listing.nftables.flatMap((item) => (item.table ? [item.table.name] : []));
   }
 
-  #run(args: string[], signal?: AbortSignal): Promise<NftOutput> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.#program, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.once('error', (error) =>
-        reject(
-          new EnforcementError(
-            'unavailable',
-            `bpfilter enforcement: cannot run ${this.#program}: ${error.message} (Debian package nftables)`,
-            { cause: error },
-          ),
-        ),
-      );
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  #run(args: string[], signal?: AbortSignal): Promise<ProgramOutput> {
+    return runProgram(this.#program, args, signal);
   }
+}
+
+/**
+ * Runs `program` with `args` (no shell, no stdin) and reports its exit code and output; a
+ * program that cannot be started is an `unavailable` {@link EnforcementError}.
+ */
+export function runProgram(
+  program: string,
+  args: string[],
+  signal?: AbortSignal,
+  hint = 'Debian package nftables',
+): Promise<ProgramOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', (error) =>
+      reject(
+        new EnforcementError(
+          'unavailable',
+          `bpfilter enforcement: cannot run ${program}: ${error.message} (${hint})`,
+          { cause: error },
+        ),
+      ),
+    );
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** `nft -j list` output. */
@@ -103,10 +116,12 @@ export interface NftListing {
   nftables: {
     table?: { name: string };
     rule?: { chain: string; expr: Record<string, unknown>[] };
+    map?: { name: string; elem?: [unknown, unknown][] };
   }[];
 }
 
-function oneLine(text: string): string {
+/** nft's message on one line, without its `^^^` markers. */
+export function oneLine(text: string): string {
   return text
     .split('\n')
     .map((line) => line.trim())

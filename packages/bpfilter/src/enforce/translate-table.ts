@@ -1,23 +1,34 @@
 /**
  * A whole iptables table (model form) -> one nftables transaction that replaces the
  * enforced table atomically: `add table` (so the delete cannot fail on a first install),
- * `delete table`, then the table, its chains and one rule per iptables entry. Also returns
- * which nft rule counts for which iptables entry, so counters can be read back.
+ * `delete table`, then the table, its chains, its verdict maps and its rules: one rule per
+ * iptables entry, except that runs of exact-key rules become one verdict-map lookup with
+ * one counting element per rule (group-rules.ts). Also returns where each iptables entry is
+ * counted, so counters can be read back.
  */
+import { formatIpv4 } from '../abi/index.js';
 import { entryLayout } from '../model/layout.js';
-import type { Table } from '../model/types.js';
+import type { Chain, Table } from '../model/types.js';
 import { EnforcementError, UntranslatableError } from './errors.js';
-import type { NftExpr } from './nft-expr.js';
+import { type GroupOptions, groupChain } from './group-rules.js';
+import { match, meta, type NftExpr, payload } from './nft-expr.js';
 import { baseChainSpec, nftTableName } from './nft-layout.js';
+import type { ExactKey, KeyField } from './rule-shape.js';
 import { translateRule } from './translate-rule.js';
 
-/** Where an iptables entry is counted in nft: chain name and rule position in it. */
+/**
+ * Where an iptables entry is counted in nft: the counter of the rule at `position` of
+ * `chain`, or, for a rule that became a verdict-map element, that element's counter (the
+ * rule at `position` is then the map lookup).
+ */
 export interface CountedEntry {
   /** iptables entry index (as GET_ENTRIES and SET_ADD_COUNTERS number entries). */
   entry: number;
   chain: string;
   /** 0-based position of the rule in the nft chain. */
   position: number;
+  /** The map element that counts the entry: the map's name and the element's comment. */
+  element?: { map: string; comment: string };
 }
 
 /** A table ready to enforce. */
@@ -30,6 +41,8 @@ export interface NftTablePlan {
   commands: NftExpr[];
   /** Entries that have an nft counter (rules, policies, user-chain ends). */
   counted: CountedEntry[];
+  /** The verdict maps of the table (their elements count rules). */
+  maps: string[];
   /** Number of iptables entries in the table. */
   numEntries: number;
 }
@@ -38,13 +51,15 @@ export interface NftTablePlan {
  * Plans the nft form of `table`.
  * @throws EnforcementError `untranslatable`, naming the chain, rule number and extension.
  */
-export function planTable(table: Table): NftTablePlan {
+export function planTable(table: Table, options: GroupOptions = {}): NftTablePlan {
   const family = 'ip';
   const nftTable = nftTableName(table.name);
   const layout = entryLayout(table);
-  const commands: NftExpr[] = [];
-  const counted: CountedEntry[] = [];
+  const chains: NftExpr[] = [];
+  const maps: NftExpr[] = [];
   const rules: NftExpr[] = [];
+  const counted: CountedEntry[] = [];
+  const mapNames: string[] = [];
   let numEntries = 0;
   for (const chain of table.chains) {
     const entries = layout.get(chain.name);
@@ -58,41 +73,115 @@ export function planTable(table: Table): NftTablePlan {
         { table: table.name },
       );
     const policy = chain.policy?.toLowerCase();
-    commands.push({
+    chains.push({
       add: {
         chain: spec
           ? { family, table: nftTable, name: chain.name, ...spec, policy }
           : { family, table: nftTable, name: chain.name },
       },
     });
-    chain.rules.forEach((rule, index) => {
-      let expr: NftExpr[];
-      try {
-        expr = translateRule(rule).expr;
-      } catch (error) {
-        if (!(error instanceof UntranslatableError)) throw error;
-        throw new EnforcementError(
-          'untranslatable',
-          `bpfilter enforcement: cannot enforce rule ${index + 1} of chain ${chain.name} in table "${table.name}": ${error.message}`,
-          { table: table.name, extension: error.extension, cause: error },
-        );
-      }
+    const addRule = (expr: NftExpr[]) =>
       rules.push({ add: { rule: { family, table: nftTable, chain: chain.name, expr } } });
-      counted.push({ entry: entries.rules[index] ?? -1, chain: chain.name, position: index });
-    });
+    let position = 0;
+    for (const item of groupChain(chain.rules, options)) {
+      if (item.kind === 'rule') {
+        addRule(translateAt(table, chain, item.index));
+        counted.push({ entry: entries.rules[item.index] ?? -1, chain: chain.name, position });
+      } else {
+        const name = `vmap${mapNames.length}`;
+        mapNames.push(name);
+        const group = verdictMap(nftTable, name, item.members);
+        maps.push(...group.commands);
+        addRule(group.lookup);
+        for (const { index } of item.members)
+          counted.push({
+            entry: entries.rules[index] ?? -1,
+            chain: chain.name,
+            position,
+            element: { map: name, comment: ruleComment(index) },
+          });
+      }
+      position++;
+    }
     // The policy (built-in chain) or the implicit RETURN (user chain) counts what falls off
     // the end, as iptables' underflow and RETURN entries do.
-    const end: NftExpr[] = policy ? [{ counter: null }, { [policy]: null }] : [{ counter: null }];
-    rules.push({ add: { rule: { family, table: nftTable, chain: chain.name, expr: end } } });
-    counted.push({ entry: entries.end, chain: chain.name, position: chain.rules.length });
+    addRule(policy ? [{ counter: null }, { [policy]: null }] : [{ counter: null }]);
+    counted.push({ entry: entries.end, chain: chain.name, position });
   }
   // The last entry is the final ERROR entry.
   return {
     table: table.name,
     nftTable,
-    commands: [...commands, ...rules],
+    commands: [...chains, ...maps, ...rules],
     counted,
+    maps: mapNames,
     numEntries: numEntries + 1,
+  };
+}
+
+function translateAt(table: Table, chain: Chain, index: number): NftExpr[] {
+  try {
+    return translateRule(chain.rules[index]!).expr;
+  } catch (error) {
+    if (!(error instanceof UntranslatableError)) throw error;
+    throw new EnforcementError(
+      'untranslatable',
+      `bpfilter enforcement: cannot enforce rule ${index + 1} of chain ${chain.name} in table "${table.name}": ${error.message}`,
+      { table: table.name, extension: error.extension, cause: error },
+    );
+  }
+}
+
+/** The comment of the map element that stands for rule `index` (0-based) of its chain. */
+function ruleComment(index: number): string {
+  return `rule ${index + 1}`;
+}
+
+const KEY_TYPE: Record<KeyField, string> = {
+  saddr: 'ipv4_addr',
+  daddr: 'ipv4_addr',
+  iifname: 'ifname',
+  oifname: 'ifname',
+  sport: 'inet_service',
+  dport: 'inet_service',
+};
+
+function keyExpr(field: KeyField, protocol: number): NftExpr {
+  if (field === 'iifname' || field === 'oifname') return meta(field);
+  if (field === 'saddr' || field === 'daddr') return payload('ip', field);
+  return payload(protocol === 6 ? 'tcp' : 'udp', field);
+}
+
+function keyValue(key: ExactKey, i: number): unknown {
+  const value = key.values[i]!;
+  return key.fields[i] === 'saddr' || key.fields[i] === 'daddr'
+    ? formatIpv4(value as number)
+    : value;
+}
+
+/** A verdict map of `members` (same shape): its declaration, elements, and the lookup rule. */
+function verdictMap(
+  table: string,
+  name: string,
+  members: { index: number; key: ExactKey }[],
+): { commands: NftExpr[]; lookup: NftExpr[] } {
+  const family = 'ip';
+  const { fields, protocol } = members[0]!.key;
+  const single = fields.length === 1;
+  const type = single ? KEY_TYPE[fields[0]!] : fields.map((f) => KEY_TYPE[f]);
+  const keys = fields.map((f) => keyExpr(f, protocol));
+  const elem = members.map(({ index, key }) => {
+    const values = fields.map((_, i) => keyValue(key, i));
+    const val = single ? values[0] : { concat: values };
+    return [{ elem: { val, comment: ruleComment(index), counter: null } }, key.verdict];
+  });
+  const map = { family, table, name, type, map: 'verdict', stmt: [{ counter: null }] };
+  return {
+    commands: [{ add: { map } }, { add: { element: { family, table, name, elem } } }],
+    lookup: [
+      ...(protocol !== 0 ? [match(payload('ip', 'protocol'), '==', protocol)] : []),
+      { vmap: { key: single ? keys[0] : { concat: keys }, data: `@${name}` } },
+    ],
   };
 }
 

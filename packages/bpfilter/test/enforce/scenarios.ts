@@ -240,3 +240,42 @@ COMMIT
     tcp('C', F, 7002, 'ECONNREFUSED'),
   ],
 };
+
+const hosts = (from: number, to: number, line: (address: string) => string) =>
+  Array.from({ length: to - from + 1 }, (_, i) => line(`10.9.0.${from + i}`));
+
+/**
+ * Runs of exact-key rules, which enforcement turns into verdict maps (one counting element
+ * per rule): members moved past a rule of another protocol, a member that jumps to a chain
+ * that returns, the same key again right after it (reached after the return), a rule that
+ * stops the group, and a map of address pairs in FORWARD (policy DROP). Traffic as in
+ * {@link COUNTED}, so every counter can be compared with the kernel's.
+ */
+export const GROUPED: Scenario = {
+  name: 'rules grouped into verdict maps: same verdicts and counters',
+  rules: filter(
+    ':INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:web - [0:0]',
+    ...hosts(1, 5, (a) => `-A INPUT -s ${a}/32 -p udp -m udp --dport 53 -j DROP`),
+    '-A INPUT -p tcp -m tcp --dport 9000 -j DROP',
+    ...hosts(6, 8, (a) => `-A INPUT -s ${a}/32 -p udp -m udp --dport 53 -j DROP`),
+    `-A INPUT -s ${C}/32 -p udp -m udp --dport 53 -j DROP`,
+    `-A INPUT -s ${C}/32 -p udp -m udp --dport 5353 -j web`,
+    `-A INPUT -s ${C}/32 -p udp -m udp --dport 5353 -j ACCEPT`,
+    '-A INPUT -p udp -m udp --dport 5353 -j DROP',
+    '-A INPUT -s 10.9.0.9/32 -p udp -m udp --dport 53 -j DROP',
+    ...hosts(3, 9, (a) => `-A FORWARD -s ${a}/32 -d ${S}/32 -j ACCEPT`),
+    `-A FORWARD -s ${C}/32 -d ${S}/32 -j ACCEPT`,
+    `-A FORWARD -s ${S}/32 -d ${C}/32 -j ACCEPT`,
+    '-A web -p udp -m udp --dport 5353 -j RETURN',
+    '-A web -j ACCEPT',
+  ),
+  probes: [
+    udp('C', F, 53, 'timeout'),
+    udp('C', F, 5353, `reply:${C}`),
+    tcp('C', F, 9000, 'timeout'),
+    ping('C', F, 'reply'),
+    ping('C', S, 'reply'),
+    udp('C', S, 53, `reply:${C}`),
+    ping('S', C, 'reply'),
+  ],
+};

@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseCidr } from '../model/address.js';
+import type { Rule } from '../model/types.js';
+import { parseSave } from '../text/parse-save.js';
+import { type ChainItem, groupChain } from './group-rules.js';
+
+function rulesOf(lines: string[]): Rule[] {
+  const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:web - [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
+  return parseSave(text)[0]!.chains.find((c) => c.name === 'INPUT')!.rules;
+}
+
+/** Items as rule numbers: a plain rule's index, or a group's member indices. */
+const shape = (items: ChainItem[]) =>
+  items.map((item) => (item.kind === 'rule' ? item.index : item.members.map((m) => m.index)));
+
+const blocks = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => `-A INPUT -s 10.0.0.${from + i} -p tcp --dport 22 -j DROP`);
+
+describe('grouping of exact-key rules into verdict maps', () => {
+  it('makes one map of a run of same-shape rules with different keys', () => {
+    expect(shape(groupChain(rulesOf(blocks(8))))).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
+  });
+
+  it('leaves short runs as rules', () => {
+    expect(shape(groupChain(rulesOf(blocks(7))))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('moves members past rules no packet of theirs can match, not past others', () => {
+    const disjoint = rulesOf([
+      ...blocks(4),
+      '-A INPUT -p udp --dport 22 -j ACCEPT', // another protocol
+      '-A INPUT -s 10.9.9.9 -j web', // another source
+      ...blocks(4, 4),
+    ]);
+    expect(shape(groupChain(disjoint))).toEqual([[0, 1, 2, 3, 6, 7, 8, 9], 4, 5]);
+    const overlapping = rulesOf([
+      ...blocks(8),
+      '-A INPUT -p tcp -s 10.0.0.0/24 -j LOG', // matches members' packets: a barrier
+      ...blocks(8, 8),
+    ]);
+    expect(shape(groupChain(overlapping))).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      8,
+      [9, 10, 11, 12, 13, 14, 15, 16],
+    ]);
+  });
+
+  it('ends a group at a key it already has (a jump can return to the second one)', () => {
+    const rules = rulesOf([...blocks(8), ...blocks(8)]);
+    expect(shape(groupChain(rules))).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      [8, 9, 10, 11, 12, 13, 14, 15],
+    ]);
+  });
+
+  it('never changes the order in which a packet meets the rules it matches', () => {
+    const addr = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1', '10.0.0.0/24', '10.0.0.2/31');
+    const host = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.1.1');
+    // Mostly rules with exact keys of two shapes, so groups form and meet every kind of rule.
+    const exact = fc.record({
+      s: host,
+      d: fc.constant(undefined),
+      notS: fc.constant(false),
+      i: fc.constant(undefined),
+      p: fc.constantFrom('tcp', 'all'),
+      dport: fc.constantFrom('22', '80'),
+      j: fc.constantFrom('ACCEPT', 'DROP', 'web'),
+    });
+    const any = fc.record({
+      s: fc.option(addr, { nil: undefined }),
+      d: fc.option(addr, { nil: undefined }),
+      notS: fc.boolean(),
+      i: fc.option(fc.constantFrom('eth0', 'eth1', 'eth+'), { nil: undefined }),
+      p: fc.constantFrom('tcp', 'udp', 'all', '!tcp'),
+      dport: fc.option(fc.constantFrom('22', '80', '20:30'), { nil: undefined }),
+      j: fc.constantFrom('ACCEPT', 'DROP', 'RETURN', 'web', 'LOG'),
+    });
+    const rule = fc.oneof({ arbitrary: exact, weight: 3 }, { arbitrary: any, weight: 1 });
+    const line = (r: fc.Infer<typeof any>) =>
+      [
+        '-A INPUT',
+        r.s && `${r.notS ? '! ' : ''}-s ${r.s}`,
+        r.d && `-d ${r.d}`,
+        r.i && `-i ${r.i}`,
+        r.p === '!tcp' ? '! -p tcp' : r.p !== 'all' && `-p ${r.p}`,
+        r.dport && (r.p === 'tcp' || r.p === 'udp') && `--dport ${r.dport}`,
+        `-j ${r.j}`,
+      ]
+        .filter(Boolean)
+        .join(' ');
+    const packet = fc.record({
+      s: host,
+      d: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1'),
+      i: fc.constantFrom('eth0', 'eth1', 'eth2'),
+      p: fc.constantFrom(6, 17, 1),
+      dport: fc.constantFrom(22, 25, 80),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(rule, { maxLength: 60 }),
+        fc.array(packet, { maxLength: 20 }),
+        (rs, ps) => {
+          const rules = rulesOf(rs.map(line));
+          const items = groupChain(rules, { minMembers: 2 });
+          const installed = items.flatMap((item) =>
+            item.kind === 'rule' ? [item.index] : item.members.map((m) => m.index),
+          );
+          expect([...installed].sort((a, b) => a - b)).toEqual(rules.map((_, i) => i));
+          for (const p of ps) {
+            const inOrder = rules.map((_, i) => i).filter((i) => matches(rules[i]!, p));
+            // A map lookup finds one element: the group stands for its first matching member.
+            const asInstalled = items.flatMap((item) =>
+              item.kind === 'rule'
+                ? [item.index].filter((i) => matches(rules[i]!, p))
+                : item.members
+                    .filter((m) => matches(rules[m.index]!, p))
+                    .slice(0, 1)
+                    .map((m) => m.index),
+            );
+            expect(asInstalled).toEqual(inOrder);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+interface Packet {
+  s: string;
+  d: string;
+  i: string;
+  p: number;
+  dport: number;
+}
+
+/** What the generated rules can say, judged as iptables judges it. */
+function matches(rule: Rule, p: Packet): boolean {
+  const inv = rule.invert ?? {};
+  const addr = (cidr: string | undefined, value: string, invert?: boolean) => {
+    if (cidr === undefined) return true;
+    const { address, mask } = parseCidr(cidr);
+    const v = parseCidr(value).address;
+    return (((v & mask) >>> 0 === (address & mask) >>> 0) as boolean) !== (invert === true);
+  };
+  if (!addr(rule.source, p.s, inv.source) || !addr(rule.destination, p.d, inv.destination))
+    return false;
+  if (rule.inInterface !== undefined) {
+    const name = rule.inInterface;
+    const hit = name.endsWith('+') ? p.i.startsWith(name.slice(0, -1)) : p.i === name;
+    if (hit === (inv.inInterface === true)) return false;
+  }
+  if (rule.protocol && (rule.protocol === p.p) === (inv.protocol === true)) return false;
+  for (const m of rule.matches ?? []) {
+    if (m.kind !== 'tcp' && m.kind !== 'udp') continue;
+    const [lo, hi] = m.destinationPorts ?? [0, 65535];
+    if (p.dport < lo || p.dport > hi) return false;
+  }
+  return true;
+}
