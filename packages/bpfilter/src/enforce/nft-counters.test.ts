@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { parseSave } from '../text/parse-save.js';
+import { countersOf } from './counters.js';
+import { readingFromHelper, readingFromListing } from './nft-counters.js';
+import type { NftListing } from './nft-runner.js';
+import { planTable } from './translate-table.js';
+
+const hex = (text: string) => Buffer.from(text).toString('hex');
+
+/** INPUT: rule 1 plain, rules 2-9 one map, then the policy. */
+const plan = () => {
+  const lines = ['-A INPUT -p icmp -j ACCEPT'];
+  for (let i = 1; i <= 8; i++) lines.push(`-A INPUT -s 10.0.0.${i} -p tcp --dport 22 -j DROP`);
+  const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
+  const [table] = parseSave(text);
+  return planTable({ name: 'filter', chains: table!.chains });
+};
+
+describe('reading enforced counters back', () => {
+  it('maps rule counters by position and map elements by comment to entries', () => {
+    const p = plan();
+    expect(p.maps).toEqual(['vmap0']);
+    const helperOutput = [
+      `r ${hex('INPUT')} 5 420`,
+      `r ${hex('INPUT')} - -`, // the map lookup: no counter of its own
+      `r ${hex('INPUT')} 7 700`,
+      `r ${hex('FORWARD')} 1 10`,
+      `r ${hex('OUTPUT')} 2 20`,
+      `e ${hex('vmap0')} ${hex('rule 3')} 3 180`,
+      `e ${hex('vmap0')} ${hex('rule 9')} 1 60`,
+      '',
+    ].join('\n');
+    const counters = countersOf(p, readingFromHelper(helperOutput));
+    const packets = counters.map((c) => Number(c.packets));
+    // Entries: INPUT rules 0-8, INPUT policy 9, FORWARD policy 10, OUTPUT policy 11, ERROR 12.
+    expect(packets).toEqual([5, 0, 3, 0, 0, 0, 0, 0, 1, 7, 1, 2, 0]);
+    expect(counters[2]!.bytes).toBe(180n);
+  });
+
+  it("reads nft's JSON listing the same way (without the helper)", () => {
+    const counter = (packets: number) => ({ counter: { packets, bytes: packets * 60 } });
+    const listing: NftListing = {
+      nftables: [
+        { table: { name: 'bpfilter_filter' } },
+        {
+          map: {
+            name: 'vmap0',
+            elem: [
+              [
+                { elem: { val: { concat: ['10.0.0.2', 22] }, comment: 'rule 3', ...counter(3) } },
+                { drop: null },
+              ],
+              [
+                { elem: { val: { concat: ['10.0.0.1', 22] }, comment: 'rule 2', ...counter(0) } },
+                { drop: null },
+              ],
+            ],
+          },
+        },
+        { rule: { chain: 'INPUT', expr: [counter(5), { accept: null }] } },
+        { rule: { chain: 'INPUT', expr: [{ vmap: {} }] } },
+        { rule: { chain: 'INPUT', expr: [counter(7), { accept: null }] } },
+      ],
+    };
+    const packets = countersOf(plan(), readingFromListing(listing)).map((c) => Number(c.packets));
+    expect(packets).toEqual([5, 0, 3, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0]);
+  });
+});
