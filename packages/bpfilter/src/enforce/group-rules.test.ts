@@ -77,7 +77,7 @@ describe('grouping of exact-key rules into verdict maps', () => {
       j: fc.constantFrom('ACCEPT', 'DROP', 'RETURN', 'web', 'LOG'),
     });
     const rule = fc.oneof({ arbitrary: exact, weight: 3 }, { arbitrary: any, weight: 1 });
-    const line = (r: fc.Infer<typeof any>) =>
+    const line = (r: RuleArgs) =>
       [
         '-A INPUT',
         r.s && `${r.notS ? '! ' : ''}-s ${r.s}`,
@@ -126,6 +126,16 @@ describe('grouping of exact-key rules into verdict maps', () => {
     );
   });
 });
+
+interface RuleArgs {
+  s: string | undefined;
+  d: string | undefined;
+  notS: boolean;
+  i: string | undefined;
+  p: string;
+  dport: string | undefined;
+  j: string;
+}
 
 interface Packet {
   s: string;
