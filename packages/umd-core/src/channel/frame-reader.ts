@@ -43,12 +43,13 @@ export class FrameReader {
   }
 
   /**
-   * `entry` settled (gave up, or the channel closed): its `replyInto` is the caller's again. If its
-   * reply is being read into it, the rest goes elsewhere; a read armed with it is re-armed.
+   * `entry` gave up (abort, timeout): its `replyInto` is the caller's again. If its reply is being
+   * read into it, the rest goes elsewhere, and a read armed with it is re-armed. With no entry
+   * (the channel closed, nothing is decoded any more) only the armed read is.
    */
   release(entry: PendingRequest | undefined, directReads: ReplySinkControl | undefined): void {
-    if (entry !== undefined && this.#fillingCallerBuffer !== entry) return;
-    if (this.#fillingCallerBuffer !== undefined) {
+    if (entry !== undefined) {
+      if (this.#fillingCallerBuffer !== entry) return;
       this.#decoder.detachPayload();
       this.#fillingCallerBuffer = undefined;
     }
