@@ -20,6 +20,8 @@ import {
   NO_TIMEOUT,
 } from './validate-options.js';
 
+const NO_REPLY_OPTIONS: ReplyOptions = Object.freeze({});
+
 /**
  * A manager's request path, top to bottom: validate and admit, wait (if need be) for a ready
  * handler and a slot, exchange, then settle: stats, diagnostics and the caller get the same
@@ -167,10 +169,14 @@ export class RequestPath {
   ): Promise<Uint8Array> {
     const watched = deadline === undefined ? undefined : h.watchdog.watch(deadline);
     const { signal, replyInto } = callerOptions;
-    // The caller's signal and buffer; the timeout is the manager's (what is left of it after queueing).
-    const options: ReplyOptions = { timeoutMs };
-    if (signal !== undefined) options.signal = signal;
-    if (replyInto !== undefined) options.replyInto = replyInto;
+    // The caller's signal and buffer; the timeout is the manager's (what is left of it after
+    // queueing). The common request has none of them: no object made for it.
+    let options = NO_REPLY_OPTIONS;
+    if (timeoutMs !== undefined || signal !== undefined || replyInto !== undefined) {
+      options = { timeoutMs };
+      if (signal !== undefined) options.signal = signal;
+      if (replyInto !== undefined) options.replyInto = replyInto;
+    }
     const sent =
       replyLength >= 0
         ? (h.channel as RawChannel).exchange(payload, replyLength, options)

@@ -100,6 +100,8 @@ export interface CheckedRequestOptions {
   replyInto?: Uint8Array;
 }
 
+const NO_OPTIONS: CheckedRequestOptions = Object.freeze({});
+
 /**
  * Validates the options of `request()`/`requestRaw()` once, before anything is queued or
  * started, so a bad value is refused the same way whatever the manager's state.
@@ -109,6 +111,8 @@ export function checkRequestOptions(
   payload: Uint8Array,
   owner: string,
 ): CheckedRequestOptions {
+  // The common call passes none: no objects made per request.
+  if (options === undefined || options === null) return NO_OPTIONS;
   const given = checkObject<ReplyOptions & { checkReply?: unknown }>(
     options,
     'request options',
