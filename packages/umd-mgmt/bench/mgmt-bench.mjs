@@ -231,6 +231,7 @@ for (let i = 0; i < 5; i++) {
 const bare = [];
 const managed = [];
 const pairRatios = [];
+const cpuPairRatios = [];
 for (let round = 0; round < ROUNDS; round++) {
   let a;
   let b;
@@ -244,6 +245,7 @@ for (let round = 0; round < ROUNDS; round++) {
   bare.push(a);
   managed.push(b);
   pairRatios.push(b.wallUs / a.wallUs);
+  cpuPairRatios.push(b.cpuUs / a.cpuUs);
 }
 const bareUs = bare.map((r) => r.wallUs);
 const managerUs = managed.map((r) => r.wallUs);
@@ -343,11 +345,21 @@ const results = {
     managerUs: median(managerUs),
     ratio: median(pairRatios),
     target: '<= 1.10',
+    // The fair measure on a shared machine: CPU time is not stretched by other processes' load.
     hostCpuUs: {
       bareChannel: median(bare.map((r) => r.cpuUs)),
       manager: median(managed.map((r) => r.cpuUs)),
+      ratio: median(cpuPairRatios),
+      target: '<= 1.10',
     },
-    batches: { count: ROUNDS, roundTripsEach: ROUND_TRIPS, bareUs, managerUs },
+    batches: {
+      count: ROUNDS,
+      roundTripsEach: ROUND_TRIPS,
+      bareUs,
+      managerUs,
+      bareCpuUs: bare.map((r) => r.cpuUs),
+      managerCpuUs: managed.map((r) => r.cpuUs),
+    },
   },
   coldStart: {
     nodeE0Ms: median(nodeMs),
@@ -399,11 +411,20 @@ console.log(
 );
 console.log(
   row(
-    '  host CPU per round trip (manager vs bare)',
-    `${r.hostCpuUs.manager.toFixed(1)} µs`,
-    `${r.hostCpuUs.bareChannel.toFixed(1)} µs bare`,
+    '  host CPU per round trip, bare FramedChannel',
+    `${r.hostCpuUs.bareChannel.toFixed(1)} µs`,
+    'baseline',
     '',
     undefined,
+  ),
+);
+console.log(
+  row(
+    '  host CPU per round trip, UmdManager.request()',
+    `${r.hostCpuUs.manager.toFixed(1)} µs`,
+    `${r.hostCpuUs.ratio.toFixed(3)}x`,
+    '<= 1.10x',
+    r.hostCpuUs.ratio <= 1.1,
   ),
 );
 console.log(
