@@ -1,6 +1,8 @@
 import { FramedChannel, type Hello, RawChannel, type UmdError } from '@umd/core';
 import type { HandlerMode } from '../loader/loader-types.js';
-import type { HandlerProcess } from '../process/handler-process.js';
+import type { Loader } from '../loader/loader-types.js';
+import { debug } from '../observability/debug-log.js';
+import { HandlerProcess } from '../process/handler-process.js';
 import { DeadlineWatchdog } from './deadline-watchdog.js';
 import type { ResolvedManagerOptions } from './manager-options.js';
 
@@ -59,4 +61,30 @@ export function openActiveHandler(
     faultReason: undefined,
   };
   return h;
+}
+
+/**
+ * Spawns a handler process of `loader` with the manager's options; its stderr lines go to
+ * the debug log and `stderr`, the count of lines over the rate to `dropped`.
+ */
+export function spawnHandler(
+  loader: Loader,
+  options: ResolvedManagerOptions,
+  on: { stderr: (line: string, pid: number) => void; dropped: (lines: number) => void },
+): Promise<HandlerProcess> {
+  return HandlerProcess.start({
+    loader,
+    env: options.env,
+    sandbox: options.sandbox,
+    stagingDir: options.stagingDir,
+    maxBlobBytes: options.maxBlobBytes,
+    replySocket: options.transport.replySocket,
+    tuneAllocator: options.transport.tuneAllocator,
+    stderrTailLines: options.stderrTailLines,
+    onStderrLine: (line, pid) => {
+      debug('%s[%d] stderr: %s', options.name, pid, line);
+      on.stderr(line, pid);
+    },
+    onStderrDropped: on.dropped,
+  });
 }

@@ -3,9 +3,9 @@ import type { UmdError } from '@umd/core';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
 import { channels } from '../observability/diagnostics.js';
-import { type ExitInfo, HandlerProcess } from '../process/handler-process.js';
+import type { ExitInfo, HandlerProcess } from '../process/handler-process.js';
 import { whenAborted } from './abort-reason.js';
-import { type ActiveHandler, openActiveHandler } from './active-handler.js';
+import { type ActiveHandler, openActiveHandler, spawnHandler } from './active-handler.js';
 import { FaultPolicy, stoppedError } from './fault-policy.js';
 import { LoaderSlot } from './loader-slot.js';
 import type { ManagerMetrics } from './manager-metrics.js';
@@ -181,7 +181,15 @@ export class HandlerLifecycle {
       await step(Promise.all([...this.#live].map((old) => old.process.exited)));
       this.faults.takeStart(this.#lastPid);
       this.state = 'starting';
-      spawning = this.#spawn(loader);
+      const { metrics, emitter } = this.#host;
+      spawning = spawnHandler(loader, this.#options, {
+        stderr: (line, pid) => {
+          if (emitter.listenerCount('stderr') > 0) emitter.emit('stderr', line, pid);
+        },
+        dropped: (lines) => {
+          metrics.counters.stderrLinesDropped += lines;
+        },
+      });
       h = this.#adopt(await step(spawning), loader);
       await postStart(h, loader, this.#options.postStart, this.#name, step);
       // A fault in the same read as HELLO (a flood of unasked frames) arrives after HELLO resolved.
@@ -207,27 +215,6 @@ export class HandlerLifecycle {
     } finally {
       if (this.#startAbort === stop) this.#startAbort = undefined;
     }
-  }
-
-  #spawn(loader: Loader): Promise<HandlerProcess> {
-    const { metrics, emitter } = this.#host;
-    return HandlerProcess.start({
-      loader,
-      env: this.#options.env,
-      sandbox: this.#options.sandbox,
-      stagingDir: this.#options.stagingDir,
-      maxBlobBytes: this.#options.maxBlobBytes,
-      replySocket: this.#options.transport.replySocket,
-      tuneAllocator: this.#options.transport.tuneAllocator,
-      stderrTailLines: this.#options.stderrTailLines,
-      onStderrLine: (line, pid) => {
-        debug('%s[%d] stderr: %s', this.#name, pid, line);
-        if (emitter.listenerCount('stderr') > 0) emitter.emit('stderr', line, pid);
-      },
-      onStderrDropped: (lines) => {
-        metrics.counters.stderrLinesDropped += lines;
-      },
-    });
   }
 
   /** Wires a freshly spawned process: channel, exit watch, events. */
