@@ -1,28 +1,25 @@
 import type { LatencySummary } from '../manager/latency-stats.js';
-import type { UmdManagerStats } from '../manager/umd-manager.js';
+import type { UmdManagerStats } from '../manager/manager-types.js';
 
-/** Totals of a pool: counters summed over its instances, requests and latency as callers saw them. */
-export interface UmdPoolTotals {
-  /** Handler processes spawned, over all instances. */
-  starts: number;
-  /** Starts that replaced a failed handler, over all instances. */
-  restarts: number;
+/**
+ * Totals of a pool: `starts`, `restarts`, `inFlight`, `bytesSent` and `bytesReceived` are the
+ * instances' counters summed; requests and latency are as callers of the pool saw them.
+ */
+export interface UmdPoolTotals
+  extends Pick<
+    UmdManagerStats,
+    'starts' | 'restarts' | 'inFlight' | 'bytesSent' | 'bytesReceived'
+  > {
   /** Requests the pool accepted (not counting those refused at once). */
   requests: number;
   /** Requests that got a reply. */
   replies: number;
   /** Requests that ended in an error (including those that timed out in the pool's queue). */
   failures: number;
-  /** Requests at handlers, over all instances. */
-  inFlight: number;
   /** Requests waiting: in the pool's queue, or at an instance whose handler is starting. */
   queued: number;
   /** Request bytes not yet written to a handler: in the pool's queue and at every instance. */
   queuedBytes: number;
-  /** Request payload bytes sent to handlers. */
-  bytesSent: number;
-  /** Reply payload bytes received from handlers. */
-  bytesReceived: number;
   /** Call to reply of the most recent successful requests, the pool's queue included. */
   latency: LatencySummary;
 }
