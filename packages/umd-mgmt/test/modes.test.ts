@@ -125,3 +125,24 @@ describe('observability', () => {
     }
   });
 });
+
+describe('diagnostics of a failed request', () => {
+  it('publish the error the caller gets: classified, with the exit details of the handler', async () => {
+    const m = managed({ name: 'diag-classified', loader: fixtureLoader('echo') });
+    const ends: { error: unknown }[] = [];
+    const onEnd = (message: unknown) => {
+      if ((message as { manager: string }).manager === 'diag-classified')
+        ends.push(message as { error: unknown });
+    };
+    diagnosticsChannel.subscribe(DiagnosticsChannels.requestEnd, onEnd);
+    try {
+      await m.start();
+      const error = await rejection(m.request(text('exit:3')));
+      expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED', exitCode: 3 });
+      expect(ends).toHaveLength(1);
+      expect(ends[0]!.error).toBe(error);
+    } finally {
+      diagnosticsChannel.unsubscribe(DiagnosticsChannels.requestEnd, onEnd);
+    }
+  });
+});
