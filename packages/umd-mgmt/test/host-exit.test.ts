@@ -178,3 +178,19 @@ describe('containment: nothing a handler started outlives it or its host', () =>
     },
   );
 });
+
+describe('a start that cannot finish', () => {
+  it('keeps the host alive until its deadline, then fails with UMD_TIMEOUT', async () => {
+    const host = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('./fixtures/stalled-start-host.mjs', import.meta.url))],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    host.stdout.setEncoding('utf8');
+    host.stdout.on('data', (chunk: string) => (out += chunk));
+    const [code] = await once(host, 'exit');
+    expect(out.trim()).toBe('UMD_TIMEOUT');
+    expect(code).toBe(0);
+  });
+});

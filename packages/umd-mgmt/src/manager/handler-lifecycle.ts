@@ -166,8 +166,11 @@ export class HandlerLifecycle {
   async #start(): Promise<ActiveHandler> {
     const stop = new AbortController();
     this.#startAbort = stop;
-    const deadline = AbortSignal.timeout(this.#options.startTimeoutMs);
-    const signal = AbortSignal.any([stop.signal, deadline]);
+    // A referenced timer, not AbortSignal.timeout(): a start keeps the host alive until it
+    // ends, even one waiting on a step the event loop does not count.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.#options.startTimeoutMs);
+    const signal = AbortSignal.any([stop.signal, deadline.signal]);
     const aborted = whenAborted(signal);
     aborted.catch(() => undefined);
     const step: StartStep = (promise) => Promise.race([promise, aborted]);
@@ -213,6 +216,7 @@ export class HandlerLifecycle {
       this.reportError(failure);
       throw failure;
     } finally {
+      clearTimeout(timer);
       if (this.#startAbort === stop) this.#startAbort = undefined;
     }
   }
