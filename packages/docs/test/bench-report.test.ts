@@ -163,6 +163,24 @@ describe('bench report renderer', () => {
     expect(report.tables[1]!.table.rows.map((r) => r[1])).toEqual(['50.0 ms', '60.0 ms', '4.0 ms']);
   });
 
+  it('shows the bench paired CPU ratio and its target where the file has them', () => {
+    const report = mgmtReport({
+      roundTrip64B: {
+        bareChannelUs: 10,
+        managerUs: 11,
+        ratio: 1.1,
+        hostCpuUs: { bareChannel: 5, manager: 6, ratio: 1.04, target: '<= 1.10' },
+      },
+    });
+    expect(report.tables[0]!.table.rows[1]).toEqual([
+      'host CPU time per request',
+      '5.0 µs',
+      '6.0 µs',
+      '1.04x',
+      '<= 1.10',
+    ]);
+  });
+
   it('shows the cold-start variants and the large round trips with their ratio to C', () => {
     const report = mgmtReport({
       coldStart: {

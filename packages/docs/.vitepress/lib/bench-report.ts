@@ -158,7 +158,8 @@ export interface MgmtBenchFile {
     managerUs: number;
     ratio: number;
     target?: string;
-    hostCpuUs?: { bareChannel: number; manager: number };
+    /** `ratio`: the median of per-pair ratios (newer bench files), else the medians' ratio. */
+    hostCpuUs?: { bareChannel: number; manager: number; ratio?: number; target?: string };
   };
   coldStart?: {
     nodeE0Ms: number;
@@ -218,12 +219,15 @@ export function mgmtReport(json: unknown): BenchReport {
     if (rt.hostCpuUs) {
       const bare = num(rt.hostCpuUs.bareChannel, 'roundTrip64B.hostCpuUs.bareChannel');
       const manager = num(rt.hostCpuUs.manager, 'roundTrip64B.hostCpuUs.manager');
+      const cpu = rt.hostCpuUs;
+      const ratio =
+        cpu.ratio === undefined ? manager / bare : num(cpu.ratio, 'roundTrip64B.hostCpuUs.ratio');
       rows.push([
         'host CPU time per request',
         us(bare),
         us(manager),
-        `${(manager / bare).toFixed(2)}x`,
-        '',
+        `${ratio.toFixed(2)}x`,
+        cpu.target ?? '',
       ]);
     }
     tables.push({
