@@ -13,6 +13,12 @@ export interface Codec<T> {
   encode(value: T): Uint8Array;
   /** Bytes to value. The bytes may be reused after the call: copy what you keep. */
   decode(bytes: Uint8Array): unknown;
+  /**
+   * True when `decode` always returns a value that shares no memory with its input (it copies
+   * what it keeps). Then `serveContract()` reuses request buffers by default (see
+   * `reuseRequestBuffers`). Leave it unset for a codec whose value may view the input.
+   */
+  readonly decodeCopies?: boolean | undefined;
   /** Validator run on both sides (optional). Without it, a decoded value is trusted as `T`. */
   readonly schema?: StandardSchemaV1<unknown, T> | undefined;
 }
@@ -36,6 +42,7 @@ export function json<T = unknown>(schema?: StandardSchemaV1<unknown, T>): Codec<
       return encoder.encode(text);
     },
     decode: (bytes) => JSON.parse(decoder.decode(bytes)) as unknown,
+    decodeCopies: true, // a string, then objects made from it
     schema,
   };
 }
@@ -76,11 +83,12 @@ export function structured<T = unknown>(schema?: StandardSchemaV1<unknown, T>): 
     name: 'structured clone',
     encode: (value) => serialize(value),
     decode: deserializeOwning,
+    decodeCopies: true, // every typed array and Buffer gets bytes of its own
     schema,
   };
 }
 
-/** Raw bytes, as without a contract: the payload is the value. */
+/** Raw bytes, as without a contract: the payload is the value (so it does not declare `decodeCopies`). */
 export function bytes(schema?: StandardSchemaV1<unknown, Uint8Array>): Codec<Uint8Array> {
   return {
     name: 'bytes',
@@ -93,12 +101,17 @@ export function bytes(schema?: StandardSchemaV1<unknown, Uint8Array>): Codec<Uin
   };
 }
 
-/** A codec of your own (e.g. a fixed binary layout), with an optional validator. */
+/**
+ * A codec of your own (e.g. a fixed binary layout), with an optional validator. Set
+ * `decodeCopies` only if `decode` never returns a view of its input (see {@link Codec}).
+ */
 export function codec<T>(spec: {
   name: string;
   encode: (value: T) => Uint8Array;
   decode: (bytes: Uint8Array) => T;
+  decodeCopies?: boolean;
   schema?: StandardSchemaV1<unknown, T>;
 }): Codec<T> {
-  return { name: spec.name, encode: spec.encode, decode: spec.decode, schema: spec.schema };
+  const { name, encode, decode, decodeCopies = false, schema } = spec;
+  return { name, encode, decode, decodeCopies: decodeCopies === true, schema };
 }

@@ -64,6 +64,15 @@ describe('codecs', () => {
     expect(bytes().encode(payload)).toBe(payload);
     expect(() => bytes().encode('text' as unknown as Uint8Array)).toThrow(/not a Uint8Array/);
   });
+
+  it('declare decodeCopies only where the value owns its memory (serveContract reuses buffers then)', () => {
+    expect(json().decodeCopies).toBe(true);
+    expect(structured().decodeCopies).toBe(true);
+    expect(bytes().decodeCopies).not.toBe(true); // its value is the payload itself
+    const spec = { name: 'own', encode: (v: Uint8Array) => v, decode: (b: Uint8Array) => b };
+    expect(codec(spec).decodeCopies).toBe(false);
+    expect(codec({ ...spec, decodeCopies: true }).decodeCopies).toBe(true);
+  });
 });
 
 describe('defineContract', () => {

@@ -19,12 +19,17 @@ export type ContractHandler<Req, Rep> = (
  * reaches the handler), and the handler's value is validated and encoded (a reply the contract
  * refuses is answered with -5 EIO: the host never gets a reply that breaks the contract from
  * this side).
+ *
+ * `reuseRequestBuffers` defaults to true when the request codec declares `decodeCopies` (as
+ * `json()` and `structured()` do): the handler only ever sees the decoded value, which owns its
+ * memory, so the payload's buffer can take the next request. Otherwise it stays false.
  */
 export function serveContract<Req, Rep>(
   contract: Contract<Req, Rep>,
   handler: ContractHandler<Req, Rep>,
   options: ServeOptions,
 ): Promise<void> {
+  const serveOptions = withReuseDefault(contract.request.decodeCopies === true, options);
   return serve(async (payload, context) => {
     let request: Req;
     try {
@@ -38,5 +43,12 @@ export function serveContract<Req, Rep>(
     } catch (error) {
       throw new HandlerError(EIO, (error as Error).message);
     }
-  }, options);
+  }, serveOptions);
+}
+
+/** `options` with `reuseRequestBuffers` defaulted to whether the request codec copies on decode. */
+function withReuseDefault(decodeCopies: boolean, options: ServeOptions): ServeOptions {
+  if (typeof options !== 'object' || options === null || options.reuseRequestBuffers !== undefined)
+    return options; // serve() reports bad options; an explicit choice stands
+  return { ...options, reuseRequestBuffers: decodeCopies };
 }
