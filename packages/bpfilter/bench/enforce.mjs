@@ -112,15 +112,19 @@ for (let round = 0; round < RUNS; round++) {
   apply.enforced.push(timed(() => restore(enforced, preloadEnv)));
   apply.nft.push(timed(() => nftOnly.run(['nft', '-j', '-f', batchFile])));
 }
-// The tables hold what was applied: N rules each.
+// The tables hold what was applied: N rules each, in nft one counter per rule (in a rule or
+// a verdict-map element) and per policy.
 const legacyCount = legacy
   .run(['sh', '-c', 'iptables-legacy-save | grep -c "^-A"'], { env: kernelEnv })
   .trim();
 const nftCount = enforced
-  .run(['sh', '-c', 'nft list chain ip bpfilter_filter INPUT | grep -c counter'])
+  .run(['sh', '-c', 'nft list table ip bpfilter_filter | grep -o "counter packets" | wc -l'])
   .trim();
-if (Number(legacyCount) !== N || Number(nftCount) !== N + 1)
+if (Number(legacyCount) !== N || Number(nftCount) !== N + 3)
   throw new Error(`tables not as applied: legacy ${legacyCount} rules, nft ${nftCount} counters`);
+const nftInput = enforced.run(['nft', 'list', 'chain', 'ip', 'bpfilter_filter', 'INPUT']);
+const lookups = (nftInput.match(/ vmap @/g) ?? []).length;
+const nftRules = nftInput.split('\n').filter((l) => /counter|vmap @/.test(l)).length - 1;
 
 function pingMs(ns) {
   const out = ns.run(['ping', '-f', '-q', '-c', String(PACKETS), '127.0.0.1']);
@@ -164,6 +168,15 @@ console.table({
     'µs per INPUT walk': perPacket(packet.enforced).toFixed(2),
   },
 });
+console.log(
+  `enforced INPUT: ${nftRules} nft rules for ${N} iptables rules, ${lookups} of them verdict-map lookups`,
+);
+// Per round (the rounds interleave, so a busy moment hits all three of a round alike).
+const walks = (ms, i) => ((ms[i] - packet.baseline[i]) * 1000) / (PACKETS * 2);
+const rounds = packet.legacy.map((_, i) => walks(packet.enforced, i) / walks(packet.legacy, i));
+console.log(
+  `per packet, enforced / legacy by round: ${rounds.map((r) => r.toFixed(2)).join(' ')} (max ${Math.max(...rounds).toFixed(2)})`,
+);
 console.log(
   `apply, enforced / legacy: ${(median(apply.enforced) / median(apply.legacy)).toFixed(2)}x (target <= 2)`,
 );
