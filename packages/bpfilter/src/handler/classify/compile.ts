@@ -46,6 +46,9 @@ export interface CompiledRule {
   readonly frag: number;
   readonly inIf: ((name: string) => boolean) | null;
   readonly outIf: ((name: string) => boolean) | null;
+  /** The one interface name the rule requires (`-i eth0`, not inverted), for the lookup. */
+  readonly inName: string | null;
+  readonly outName: string | null;
   readonly matches: readonly CompiledMatch[];
   readonly action: number;
   /** JUMP/GOTO: index of the target chain. */
@@ -62,6 +65,9 @@ export interface CompiledRule {
   /** Destination/source ports the rule requires (a tcp/udp/multiport match), for the lookup. */
   readonly dports: readonly number[] | null;
   readonly sports: readonly number[] | null;
+  /** `--tcp-flags mask compare` the rule requires (not inverted; mask 0: none), for the lookup. */
+  readonly tcpFlagsMask: number;
+  readonly tcpFlagsCompare: number;
 }
 
 /** One chain. */
@@ -186,6 +192,13 @@ function compileRule(
     }
   }
   const ports = portsOf(rule);
+  const flags = tcpFlagsOf(rule);
+  const inIf = interfaceTest(rule.inInterface, rule.inInterfaceMask, invert.inInterface === true);
+  const outIf = interfaceTest(
+    rule.outInterface,
+    rule.outInterfaceMask,
+    invert.outInterface === true,
+  );
   return {
     rule: position,
     entry,
@@ -198,8 +211,10 @@ function compileRule(
     proto: rule.protocol ?? 0,
     protoInv: invert.protocol === true,
     frag: rule.fragment ? (invert.fragment ? 2 : 1) : 0,
-    inIf: interfaceTest(rule.inInterface, rule.inInterfaceMask, invert.inInterface === true),
-    outIf: interfaceTest(rule.outInterface, rule.outInterfaceMask, invert.outInterface === true),
+    inIf: inIf.test,
+    outIf: outIf.test,
+    inName: inIf.exact,
+    outName: outIf.exact,
     matches,
     action,
     jump,
@@ -210,6 +225,8 @@ function compileRule(
     targetName,
     dports: ports.dports,
     sports: ports.sports,
+    tcpFlagsMask: flags.mask,
+    tcpFlagsCompare: flags.compare,
   };
 }
 
@@ -229,22 +246,40 @@ function portsOf(rule: Rule): { dports: number[] | null; sports: number[] | null
   return { dports, sports };
 }
 
+/** The `--tcp-flags` a rule's tcp match requires (not inverted), for the lookup. */
+function tcpFlagsOf(rule: Rule): { mask: number; compare: number } {
+  for (const match of rule.matches ?? []) {
+    if (match.kind !== 'tcp' || match.flags === undefined || match.invert?.flags) continue;
+    if (match.flags.mask !== 0) return { mask: match.flags.mask, compare: match.flags.compare };
+  }
+  return { mask: 0, compare: 0 };
+}
+
+/** A rule's interface test, and the one name it accepts when it accepts only one. */
+interface InterfaceTest {
+  test: ((packetName: string) => boolean) | null;
+  exact: string | null;
+}
+
 /** `ifname_compare` as a closure: does the packet's interface name match (xor inversion)? */
 function interfaceTest(
   name: string | undefined,
   explicitMask: Uint8Array | undefined,
   inverted: boolean,
-): ((packetName: string) => boolean) | null {
-  if (name === undefined && explicitMask === undefined) return null;
+): InterfaceTest {
+  if (name === undefined && explicitMask === undefined) return { test: null, exact: null };
   const want = name ?? '';
   const mask = explicitMask ?? interfaceMaskFor(want);
   const covered = mask.findLastIndex((b) => b !== 0) + 1;
   const full = mask.subarray(0, covered).every((b) => b === 0xff);
-  if (covered === 0) return () => !inverted;
+  if (covered === 0) return { test: () => !inverted, exact: null };
   const stem = want.endsWith('+') ? want.slice(0, -1) : want;
-  if (full && stem === want && covered === want.length + 1) return (n) => (n === want) !== inverted; // "eth0": the whole name and its NUL
-  if (full && covered === stem.length) return (n) => n.startsWith(stem) !== inverted; // "eth+"
-  return (packetName) => {
+  // "eth0": the whole name and its NUL.
+  if (full && stem === want && covered === want.length + 1)
+    return { test: (n) => (n === want) !== inverted, exact: inverted ? null : want };
+  if (full && covered === stem.length)
+    return { test: (n) => n.startsWith(stem) !== inverted, exact: null }; // "eth+"
+  const test = (packetName: string) => {
     let differs = false;
     for (let i = 0; i < 16; i++) {
       const a = i < want.length ? want.charCodeAt(i) : 0;
@@ -253,4 +288,5 @@ function interfaceTest(
     }
     return differs === inverted;
   };
+  return { test, exact: null };
 }

@@ -19,7 +19,17 @@ const range = fc.oneof(
   fc.tuple(port, fc.integer({ min: 0, max: 100 })).map(([p, w]): [number, number] => [p, p + w]),
 );
 
-function ruleArb(userChains: number): fc.Arbitrary<Rule> {
+const flagsArb = fc.record({
+  mask: fc.constantFrom(0x02, 0x06, 0x12, 0x3f),
+  compare: fc.constantFrom(0x00, 0x02, 0x04, 0x12),
+  invert: fc.boolean(),
+});
+
+/**
+ * A rule; with `interfacesOnly` no addresses or ports, so that the lookup keys on interfaces,
+ * protocol and TCP flags (addresses key more rules and would be picked first).
+ */
+function ruleArb(userChains: number, interfacesOnly: boolean): fc.Arbitrary<Rule> {
   const targets: fc.Arbitrary<Target>[] = [
     fc
       .constantFrom('ACCEPT', 'DROP', 'RETURN')
@@ -43,26 +53,60 @@ function ruleArb(userChains: number): fc.Arbitrary<Rule> {
         dport: range,
         sport: range,
         inInterface: fc.constantFrom('eth0', 'eth+', 'lo'),
+        invertInInterface: fc.boolean(),
+        outInterface: fc.constantFrom('eth1', 'lo', 'br+'),
+        flags: flagsArb,
+        anyFlags: fc.boolean(),
+        invertProtocol: fc.boolean(),
         target: fc.oneof(...targets),
       },
-      { requiredKeys: ['target', 'protocol'] },
+      { requiredKeys: ['target', 'protocol', 'flags', 'anyFlags'] },
     )
-    .map((r): Rule => {
+    .map((all): Rule => {
+      // TCP only (protocol keys one value): its group is large enough to key on the flags.
+      const r = interfacesOnly
+        ? {
+            ...all,
+            protocol: 6,
+            source: undefined,
+            destination: undefined,
+            dport: undefined,
+            sport: undefined,
+          }
+        : all;
+      // Flags on most TCP rules where no address keys more rules than they do.
+      const flags = r.protocol === 6 && (interfacesOnly || r.anyFlags) ? r.flags : undefined;
       const match: Match | undefined =
-        r.dport || r.sport
+        r.dport || r.sport || flags
           ? {
               kind: r.protocol === 6 ? 'tcp' : 'udp',
               ...(r.dport ? { destinationPorts: r.dport } : {}),
               ...(r.sport ? { sourcePorts: r.sport } : {}),
-              ...(r.invertPort ? { invert: { destinationPorts: true } } : {}),
+              ...(flags
+                ? { flags: { mask: flags.mask, compare: flags.compare & flags.mask } }
+                : {}),
+              ...(r.invertPort || flags?.invert
+                ? {
+                    invert: {
+                      ...(r.invertPort ? { destinationPorts: true } : {}),
+                      ...(flags?.invert ? { flags: true } : {}),
+                    },
+                  }
+                : {}),
             }
           : undefined;
+      const invert = {
+        ...(r.invertSource && r.source ? { source: true } : {}),
+        ...(r.invertInInterface && r.inInterface ? { inInterface: true } : {}),
+        ...(r.invertProtocol ? { protocol: true } : {}),
+      };
       return {
         ...(r.source ? { source: r.source } : {}),
         ...(r.destination ? { destination: r.destination } : {}),
         ...(r.inInterface ? { inInterface: r.inInterface } : {}),
+        ...(r.outInterface ? { outInterface: r.outInterface } : {}),
         protocol: r.protocol,
-        ...(r.invertSource && r.source ? { invert: { source: true } } : {}),
+        ...(Object.keys(invert).length > 0 ? { invert } : {}),
         ...(match ? { matches: [match] } : {}),
         target: r.target,
       };
@@ -71,12 +115,15 @@ function ruleArb(userChains: number): fc.Arbitrary<Rule> {
 
 /** Built-in INPUT, then user chains u0..u2; chain k may only jump to chains after it. */
 const tableArb: fc.Arbitrary<Table> = fc
-  .tuple(
-    fc.array(ruleArb(3), { minLength: 16, maxLength: 60 }),
-    fc.array(ruleArb(2), { minLength: 0, maxLength: 30 }),
-    fc.array(ruleArb(0), { minLength: 16, maxLength: 40 }),
-    fc.array(ruleArb(0), { minLength: 0, maxLength: 20 }),
-    fc.constantFrom('ACCEPT' as const, 'DROP' as const),
+  .boolean()
+  .chain((interfacesOnly) =>
+    fc.tuple(
+      fc.array(ruleArb(3, interfacesOnly), { minLength: 16, maxLength: 60 }),
+      fc.array(ruleArb(2, interfacesOnly), { minLength: 0, maxLength: 30 }),
+      fc.array(ruleArb(0, interfacesOnly), { minLength: 16, maxLength: 40 }),
+      fc.array(ruleArb(0, interfacesOnly), { minLength: 0, maxLength: 20 }),
+      fc.constantFrom('ACCEPT' as const, 'DROP' as const),
+    ),
   )
   .map(([input, u0, u1, u2, policy]) => {
     const shift = (rules: Rule[], by: number) =>
@@ -109,6 +156,9 @@ const packetArb = fc.record({
   sourcePort: fc.oneof(port, fc.integer({ min: 0, max: 65535 })),
   destinationPort: fc.oneof(port, fc.integer({ min: 0, max: 65535 })),
   inInterface: fc.constantFrom('eth0', 'eth1', 'lo', ''),
+  outInterface: fc.constantFrom('eth1', 'br0', 'lo', ''),
+  tcpFlags: fc.constantFrom(0x00, 0x02, 0x04, 0x12, 0x10, 0x3f),
+  fragment: fc.boolean(),
 });
 
 describe('rule lookups', () => {

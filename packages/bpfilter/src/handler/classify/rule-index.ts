@@ -1,10 +1,11 @@
 /**
  * Per-chain lookups that skip rules a packet cannot match, built once per table. A rule is
  * "keyed" on a field when it requires one value or a few (`-s 10.0.0.0/24`, `--dport 22`,
- * not inverted); a packet with another value there cannot match it. The lookup picks the
- * field that keys the most rules, groups those rules by value, and indexes the rest the
- * same way on the remaining fields. A packet's candidates are the rules keyed on its values
- * merged with the unkeyed rest, in rule order: a superset of the rules it matches, so the
+ * `-i eth0`, `-p tcp`, `--tcp-flags SYN,RST SYN`, not inverted); a packet with another value
+ * there cannot match it. The lookup picks the field that keys the most rules, groups those
+ * rules by value, and indexes each group and the unkeyed rest the same way on the remaining
+ * fields (a decision tree). A packet's candidates are the rules of the groups its values
+ * select merged with the rest's, in rule order: a superset of the rules it matches, so the
  * walk over them decides exactly as a walk over every rule.
  */
 import type { CompiledRule } from './compile.js';
@@ -16,12 +17,15 @@ export type Lookup = (packet: Packet) => Int32Array;
 /** Below this many rules a walk over all of them is as fast as a lookup. */
 const MIN_RULES = 16;
 
+/** A value a rule requires: a number, or an interface name. */
+type Key = number | string;
+
 interface Field {
   /** The values a rule requires, as keys (undefined: not keyed on this field). */
-  keys(rule: CompiledRule): readonly number[] | undefined;
-  /** The packet's key under each mask group (addresses) or its one key (ports). */
-  packetKey(packet: Packet, mask: number): number;
-  /** The mask group of a keyed rule (addresses: its mask; ports: 0). */
+  keys(rule: CompiledRule): readonly Key[] | undefined;
+  /** The packet's key under a mask group (addresses, TCP flags) or its one key (the rest). */
+  packetKey(packet: Packet, mask: number): Key;
+  /** The mask group of a keyed rule (addresses: its mask; TCP flags: theirs; others: 0). */
   group(rule: CompiledRule): number;
 }
 
@@ -38,15 +42,40 @@ const FIELDS: readonly Field[] = [
   },
   { keys: (r) => r.dports ?? undefined, packetKey: (p) => p.destinationPort, group: () => 0 },
   { keys: (r) => r.sports ?? undefined, packetKey: (p) => p.sourcePort, group: () => 0 },
+  {
+    keys: (r) => (r.inName === null ? undefined : [r.inName]),
+    packetKey: (p) => p.inInterface,
+    group: () => 0,
+  },
+  {
+    keys: (r) => (r.outName === null ? undefined : [r.outName]),
+    packetKey: (p) => p.outInterface,
+    group: () => 0,
+  },
+  {
+    keys: (r) => (r.proto !== 0 && !r.protoInv ? [r.proto] : undefined),
+    packetKey: (p) => p.protocol,
+    group: () => 0,
+  },
+  {
+    keys: (r) => (r.tcpFlagsMask !== 0 ? [r.tcpFlagsCompare] : undefined),
+    packetKey: (p, mask) => p.tcpFlags & mask,
+    group: (r) => r.tcpFlagsMask,
+  },
 ];
 
-const EMPTY = new Int32Array(0);
+/**
+ * Rule indices the tree of one chain may hold in all, per rule: a rule in several groups
+ * (a port range) is copied into each, and again below; past this the groups stay unindexed.
+ */
+const COPIES_PER_RULE = 8;
 
 /** The lookup of a chain's rules, or null when indexing would not pay. */
 export function buildLookup(rules: readonly CompiledRule[]): Lookup | null {
   if (rules.length < MIN_RULES) return null;
   const all = rules.map((_, i) => i);
-  const lookup = build(rules, all, FIELDS);
+  const budget = { left: COPIES_PER_RULE * rules.length };
+  const lookup = build(rules, all, FIELDS, budget);
   return typeof lookup === 'function' ? lookup : null;
 }
 
@@ -55,9 +84,10 @@ function build(
   rules: readonly CompiledRule[],
   subset: readonly number[],
   fields: readonly Field[],
+  budget: { left: number },
 ): Lookup | Int32Array {
   const constant = Int32Array.from(subset);
-  if (subset.length < MIN_RULES || fields.length === 0) return constant;
+  if (subset.length < MIN_RULES || fields.length === 0 || budget.left <= 0) return constant;
   let best: Field | undefined;
   let bestKeyed = 0;
   for (const field of fields) {
@@ -67,8 +97,9 @@ function build(
   // Keying a few rules only adds a merge to every packet.
   if (best === undefined || bestKeyed < subset.length / 4) return constant;
   const field = best;
+  const remaining = fields.filter((f) => f !== field);
   // group (mask) -> key -> rule indices, in rule order.
-  const groups = new Map<number, Map<number, number[]>>();
+  const groups = new Map<number, Map<Key, number[]>>();
   const rest: number[] = [];
   for (const i of subset) {
     const keys = field.keys(rules[i]!);
@@ -86,27 +117,30 @@ function build(
       const list = byKey.get(key);
       if (list) list.push(i);
       else byKey.set(key, [i]);
+      budget.left--;
     }
   }
+  const lookupOf = (list: readonly number[]): Lookup => {
+    const sub = build(rules, list, remaining, budget);
+    return typeof sub === 'function' ? sub : () => sub;
+  };
   const frozen = [...groups].map(
     ([mask, byKey]) =>
-      [mask, new Map([...byKey].map(([key, list]) => [key, Int32Array.from(list)]))] as const,
+      [mask, new Map([...byKey].map(([key, list]) => [key, lookupOf(list)]))] as const,
   );
-  const sub = build(
-    rules,
-    rest,
-    fields.filter((f) => f !== field),
-  );
-  const restOf: Lookup = typeof sub === 'function' ? sub : () => sub;
+  const restOf = lookupOf(rest);
   if (frozen.length === 1) {
     const [mask, byKey] = frozen[0]!;
-    return (packet) => merge(byKey.get(field.packetKey(packet, mask)) ?? EMPTY, restOf(packet));
+    return (packet) => {
+      const hit = byKey.get(field.packetKey(packet, mask));
+      return hit === undefined ? restOf(packet) : merge(hit(packet), restOf(packet));
+    };
   }
   return (packet) => {
     let out = restOf(packet);
     for (const [mask, byKey] of frozen) {
       const hit = byKey.get(field.packetKey(packet, mask));
-      if (hit !== undefined) out = merge(hit, out);
+      if (hit !== undefined) out = merge(hit(packet), out);
     }
     return out;
   };
