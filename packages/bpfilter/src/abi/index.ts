@@ -11,3 +11,4 @@ export * from './extensions.js';
 export * from './mbox.js';
 export * from './classify-batch.js';
 export * from './nat-range.js';
+export * from './entry-blob.js';

@@ -15,14 +15,25 @@ export const XT_FUNCTION_MAXNAMELEN = 30;
 /** Five u32 per-hook offsets (`hook_entry` or `underflow`). */
 export type HookOffsets = [number, number, number, number, number];
 
-/** `struct ipt_getinfo` (84 bytes). */
-export interface IptGetinfo {
-  name: string;
+/**
+ * What every table-level struct says about a table's entry blob (`ipt_getinfo`,
+ * `ipt_replace`, and the tables bpfilter validates, keeps and encodes): its hooks, where each
+ * hook's chain starts and ends, and its entry count and size.
+ */
+export interface TableHeader {
   validHooks: number;
+  /** Offset of each hook's first entry (0xFFFFFFFF in a validated table for hooks it lacks). */
   hookEntry: HookOffsets;
+  /** Offset of each hook's policy entry. */
   underflow: HookOffsets;
   numEntries: number;
+  /** Bytes of entries. */
   size: number;
+}
+
+/** `struct ipt_getinfo` (84 bytes). */
+export interface IptGetinfo extends TableHeader {
+  name: string;
 }
 /** `sizeof(struct ipt_getinfo)`. */
 export const IPT_GETINFO_SIZE = 84;
@@ -93,13 +104,8 @@ export function decodeGetEntriesHeader(bytes: Uint8Array): IptGetEntriesHeader {
 export const IPT_REPLACE_HEADER_SIZE = 96;
 
 /** `struct ipt_replace` with its entries. */
-export interface IptReplace {
+export interface IptReplace extends TableHeader {
   name: string;
-  validHooks: number;
-  numEntries: number;
-  size: number;
-  hookEntry: HookOffsets;
-  underflow: HookOffsets;
   numCounters: number;
   /** The caller's `counters` pointer (bytes 88..95); meaningless outside the caller. */
   countersPointer: bigint;

@@ -4,7 +4,7 @@ import {
   IPT_ENTRY_SIZE,
   IPT_GETINFO_SIZE,
   IPT_GET_ENTRIES_HEADER_SIZE,
-  IptEntryOffset,
+  EntryBlob,
   XT_GET_REVISION_SIZE,
   XT_OBJECT_HEADER_SIZE,
   XT_TABLE_MAXNAMELEN,
@@ -13,7 +13,6 @@ import {
   decodeXtHeader,
   encodeGetinfo,
   readCString,
-  viewOf,
   xtAlign,
 } from '../abi/index.js';
 import { dataSizeOf, revisionStatus } from './extensions.js';
@@ -92,15 +91,15 @@ export function getEntries(store: TableStore, buffer: Uint8Array): GetResult {
  */
 function copyEntriesToUser(live: LiveTable, out: Uint8Array): void {
   const { entries, offsets } = live.table;
-  const outView = viewOf(out);
+  const source = new EntryBlob(entries);
+  const copy = new EntryBlob(out);
   offsets.forEach((offset, i) => {
     out.set(entries.subarray(offset, offset + IPT_ENTRY_SIZE), offset);
-    outView.setBigUint64(offset + IptEntryOffset.pcnt, live.counters[2 * i] ?? 0n, true);
-    outView.setBigUint64(offset + IptEntryOffset.bcnt, live.counters[2 * i + 1] ?? 0n, true);
-    const targetOffset = viewOf(entries).getUint16(offset + IptEntryOffset.targetOffset, true);
+    copy.setCounters(offset, live.counters[2 * i] ?? 0n, live.counters[2 * i + 1] ?? 0n);
+    const targetAt = source.targetAt(offset);
     let pos = offset + IPT_ENTRY_SIZE;
-    while (pos < offset + targetOffset) pos += copyObject(entries, out, pos, 'match');
-    copyObject(entries, out, offset + targetOffset, 'target');
+    while (pos < targetAt) pos += copyObject(entries, out, pos, 'match');
+    copyObject(entries, out, targetAt, 'target');
   });
 }
 

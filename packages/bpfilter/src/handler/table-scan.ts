@@ -1,11 +1,5 @@
 /** Facts the checks need from the tables in use (the kernel keeps them in per-netns state). */
-import {
-  IptEntryOffset,
-  XT_OBJECT_HEADER_SIZE,
-  decodeXtHeader,
-  readCString,
-  viewOf,
-} from '../abi/index.js';
+import { EntryBlob, readCString, XT_OBJECT_HEADER_SIZE } from '../abi/index.js';
 import type { TableStore } from './table-store.js';
 
 /** The rate estimators the `RATEEST` rules of every table in use create. */
@@ -14,11 +8,10 @@ export function rateEstimatorsIn(store: TableStore): string[] {
   for (const tableName of store.names()) {
     const table = store.get(tableName)?.table;
     if (!table) continue;
-    const view = viewOf(table.entries);
+    const blob = new EntryBlob(table.entries);
     for (const offset of table.offsets) {
-      const targetAt = offset + view.getUint16(offset + IptEntryOffset.targetOffset, true);
-      if (decodeXtHeader(table.entries, targetAt).name !== 'RATEEST') continue;
-      names.push(readCString(table.entries, targetAt + XT_OBJECT_HEADER_SIZE, 16));
+      if (blob.targetName(offset) !== 'RATEEST') continue;
+      names.push(readCString(table.entries, blob.targetAt(offset) + XT_OBJECT_HEADER_SIZE, 16));
     }
   }
   return names;

@@ -43,7 +43,7 @@ import {
   readErrorName,
   readI32,
   xtAlign,
-  type HookOffsets,
+  type TableHeader,
   type IptEntryHeader,
   type XtObject,
 } from '../abi/index.js';
@@ -62,11 +62,7 @@ import type {
 } from './types.js';
 
 /** What decoding needs besides the entries: GET_INFO's (or the replace header's) hook data. */
-export interface TableLayout {
-  validHooks: number;
-  hookEntry: HookOffsets;
-  underflow: HookOffsets;
-}
+export type TableLayout = Pick<TableHeader, 'validHooks' | 'hookEntry' | 'underflow'>;
 
 /** One parsed entry. */
 interface RawEntry {

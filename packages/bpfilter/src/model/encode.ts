@@ -40,6 +40,7 @@ import {
   readU16,
   writeU32,
   type HookOffsets,
+  type TableHeader,
   type IptIp,
   type XtCounters,
 } from '../abi/index.js';
@@ -48,13 +49,8 @@ import { hookOf, TABLE_HOOKS } from './tables.js';
 import type { Chain, Match, Rule, StandardVerdict, Table, Target } from './types.js';
 
 /** The entry blob and the header fields of an `ipt_replace` for it. */
-export interface EncodedTable {
+export interface EncodedTable extends TableHeader {
   name: string;
-  validHooks: number;
-  hookEntry: HookOffsets;
-  underflow: HookOffsets;
-  numEntries: number;
-  size: number;
   entries: Uint8Array;
   /** Counters of every entry, in entry order (for SET_ADD_COUNTERS). */
   counters: XtCounters[];

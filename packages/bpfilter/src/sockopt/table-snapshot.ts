@@ -12,7 +12,7 @@ import {
   IPT_SO_SET_ADD_COUNTERS,
   IPT_SO_SET_REPLACE,
 } from '../abi/constants.js';
-import { IptEntryOffset } from '../abi/entry.js';
+import { EntryBlob } from '../abi/entry-blob.js';
 import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
 import {
   decodeGetinfo,
@@ -128,18 +128,12 @@ async function readEntries(send: SendRequest, info: IptGetinfo): Promise<Uint8Ar
   return body.slice();
 }
 
-/** Byte offset of each entry of an entry blob, in entry order. */
+/**
+ * Byte offset of each entry of an entry blob, in entry order.
+ * @throws RangeError for a `next_offset` of 0 or one that runs past the blob.
+ */
 export function entryOffsets(entries: Uint8Array): number[] {
-  const view = viewOf(entries);
-  const offsets: number[] = [];
-  for (let offset = 0; offset < entries.length; ) {
-    const next = view.getUint16(offset + IptEntryOffset.nextOffset, true);
-    if (next === 0 || offset + next > entries.length)
-      throw new RangeError(`entry at ${offset} has next_offset ${next}`);
-    offsets.push(offset);
-    offset += next;
-  }
-  return offsets;
+  return new EntryBlob(entries).offsets();
 }
 
 const offsetsOf = new WeakMap<TableSnapshot, number[]>();
@@ -165,31 +159,19 @@ export function setSnapshotCounters(
     offsets = entryOffsets(snapshot.entries);
     offsetsOf.set(snapshot, offsets);
   }
-  const view = viewOf(snapshot.entries);
+  const blob = new EntryBlob(snapshot.entries);
   for (const { entry, packets, bytes } of updates) {
     const offset = offsets[entry];
     if (offset === undefined)
       throw new RangeError(`no entry ${entry} in table "${snapshot.info.name}"`);
-    view.setBigUint64(offset + IptEntryOffset.pcnt, packets, true);
-    view.setBigUint64(offset + IptEntryOffset.bcnt, bytes, true);
+    blob.setCounters(offset, packets, bytes);
   }
 }
 
 /** The per-entry counters stored in an entry blob, in entry order. */
 export function entryCounters(entries: Uint8Array): XtCounters[] {
-  const view = viewOf(entries);
-  const counters: XtCounters[] = [];
-  for (let offset = 0; offset < entries.length; ) {
-    const next = view.getUint16(offset + IptEntryOffset.nextOffset, true);
-    if (next === 0 || offset + next > entries.length)
-      throw new RangeError(`entry at ${offset} has next_offset ${next}`);
-    counters.push({
-      packets: view.getBigUint64(offset + IptEntryOffset.pcnt, true),
-      bytes: view.getBigUint64(offset + IptEntryOffset.bcnt, true),
-    });
-    offset += next;
-  }
-  return counters;
+  const blob = new EntryBlob(entries);
+  return blob.offsets().map((offset) => blob.counters(offset));
 }
 
 /**

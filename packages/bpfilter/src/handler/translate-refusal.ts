@@ -1,0 +1,17 @@
+/** How the SET_REPLACE checks refuse a table: an errno and a message that says what and where. */
+
+/** Thrown by a check, caught by `translateTable`. */
+export class Refusal {
+  constructor(
+    readonly errno: number,
+    readonly message: string,
+  ) {}
+}
+
+/** Refuse the table with `errno`. */
+export function refuse(errno: number, message: string): never {
+  throw new Refusal(errno, message);
+}
+
+/** `hook_entry`/`underflow` of a hook the table lacks. */
+export const UNSET = 0xffffffff;

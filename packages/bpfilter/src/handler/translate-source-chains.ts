@@ -1,0 +1,73 @@
+/**
+ * `mark_source_chains`: walk every hook's rules depth-first without recursion (back pointers
+ * in a side table where the kernel borrows the packet counter), record in `comefrom` which
+ * hooks reach each entry; a loop, a jump off an entry boundary or a fall off the end is
+ * refused.
+ */
+import { type EntryBlob, NF_INET_NUMHOOKS, XT_STANDARD_TARGET } from '../abi/index.js';
+
+/** The bit `comefrom` carries while an entry is on the walk's path (a loop if met again). */
+const ON_PATH = 1 << NF_INET_NUMHOOKS;
+
+/** Sets `comefrom` of every entry a hook reaches; returns a message on failure. */
+export function markSourceChains(
+  blob: EntryBlob,
+  validHooks: number,
+  hookEntry: readonly number[],
+  entryIndex: ReadonlyMap<number, number>,
+): string | undefined {
+  const size = blob.size;
+  const back = new Map<number, number>();
+  for (let hook = 0; hook < NF_INET_NUMHOOKS; hook++) {
+    if (!(validHooks & (1 << hook))) continue;
+    let pos = hookEntry[hook] ?? 0;
+    let e = pos;
+    back.set(e, pos);
+    for (;;) {
+      const isStandard = blob.targetName(e) === XT_STANDARD_TARGET;
+      const verdict = blob.verdict(e);
+      const visited = blob.comefrom(e) & (1 << hook);
+      if (blob.comefrom(e) & ON_PATH)
+        return `hook ${hook}: loop through entry ${entryIndex.get(e)} at offset ${e}`;
+      blob.setComefrom(e, blob.comefrom(e) | (1 << hook) | ON_PATH);
+
+      if ((blob.isUnconditional(e) && isStandard && verdict < 0) || visited) {
+        // Return: backtrack through the last jump.
+        let oldpos: number;
+        let done = false;
+        do {
+          blob.setComefrom(e, blob.comefrom(e) ^ ON_PATH);
+          oldpos = pos;
+          pos = back.get(e) ?? 0;
+          back.set(e, 0);
+          if (pos === oldpos) {
+            done = true;
+            break;
+          }
+          e = pos;
+        } while (oldpos === pos + blob.nextOffset(e));
+        if (done) break;
+        const step = blob.nextOffset(e);
+        e = pos + step;
+        if (pos + step >= size)
+          return `hook ${hook}: falls off the end of the table after the entry at offset ${pos}`;
+        back.set(e, pos);
+        pos += step;
+      } else {
+        let newpos = verdict;
+        if (isStandard && newpos >= 0) {
+          if (!entryIndex.has(newpos))
+            return `hook ${hook}: entry ${entryIndex.get(e)} at offset ${e} jumps to offset ${newpos}, which is not an entry boundary`;
+        } else {
+          newpos = pos + blob.nextOffset(e);
+          if (newpos >= size)
+            return `hook ${hook}: falls off the end of the table after the entry at offset ${pos}`;
+        }
+        e = newpos;
+        back.set(e, pos);
+        pos = newpos;
+      }
+    }
+  }
+  return undefined;
+}
