@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
-import { type HandlerSession, type Loader, UmdManager, type UmdManagerOptions } from '@umd/mgmt';
+import { type HandlerSession, type Loader, UmdManager } from '@umd/mgmt';
 import { readCString } from '../abi/bytes.js';
 import {
   IPT_SO_GET_ENTRIES,
@@ -19,70 +19,33 @@ import {
   UMD_CMD_TABLE_NAMES,
 } from '../abi/constants.js';
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
-import {
-  decodeCounters,
-  type XtCounters,
-  XT_COUNTERS_SIZE,
-  XT_TABLE_MAXNAMELEN,
-} from '../abi/table-structs.js';
-import type { EnforceOptions } from '../enforce/enforcer.js';
-import { type ReplaceTicket, SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
+import { decodeCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
+import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
+import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
 import { Errno } from './errno.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
-import { type BpfilterState, readState, stateOf } from './kept-state.js';
+import type { BpfilterState } from './kept-state.js';
+import { KeptTables } from './kept-tables.js';
 import { SerialLock } from './serial-lock.js';
+import type {
+  BpfilterSockoptOptions,
+  SockoptCallOptions,
+  SockoptResult,
+} from './sockopt-options.js';
 import {
-  captureTable,
-  exchange,
-  getInfo,
-  refreshCounters,
   type CounterUpdate,
-  restoreTable,
+  exchange,
   type SendRequest,
-  setSnapshotCounters,
   type TableSnapshot,
 } from './table-snapshot.js';
 
 export type { BpfilterState } from './kept-state.js';
-
-/** What {@link BpfilterSockopt.setsockopt} and {@link BpfilterSockopt.getsockopt} answer. */
-export interface SockoptResult {
-  /** 0 on success (or a non-negative result), else a negative errno, as the kernel returns. */
-  status: number;
-  /**
-   * For a get: the bytes to copy back into the caller's buffer (at most its length).
-   * For a successful SET_REPLACE: the old counters, as the kernel writes them to `ipt_replace.counters`.
-   */
-  data?: Uint8Array;
-  /** For a successful SET_REPLACE: the replaced table's counters, decoded. */
-  oldCounters?: XtCounters[];
-}
-
-/** Per-call options of the socket-option methods. */
-export interface SockoptCallOptions extends RequestOptions {
-  /** The caller's pid, carried in the request header (default: this process). */
-  pid?: number;
-  /** The caller's `optval` address, carried in the header for the handler's logs (default 0). */
-  addr?: bigint;
-}
-
-/** Options of {@link BpfilterSockopt}. */
-export interface BpfilterSockoptOptions {
-  /** Manager options (timeouts, restart budget, sandbox...). `name`, `loader` and `postStart` are set by bpfilter. */
-  manager?: Omit<UmdManagerOptions, 'name' | 'loader' | 'postStart'>;
-  /** The loader to use instead of the package's own (tests, custom builds). Default: lazy import of `@umd/bpfilter`'s loader. */
-  loader?: UmdManagerOptions['loader'];
-  /** Tables to start from, as returned by {@link BpfilterSockopt.exportState}; loaded into the handler when it starts. */
-  state?: BpfilterState;
-  /**
-   * Enforcement mode: every table bpfilter accepts is also installed into the kernel of this
-   * process's network namespace through nftables (`nft`), and GET_ENTRIES counters include
-   * what the kernel matched. A SET_REPLACE that cannot be enforced fails with an
-   * `EnforcementError` and changes nothing. Default: off (bpfilter only keeps the tables).
-   */
-  enforce?: boolean | EnforceOptions;
-}
+export type {
+  BpfilterSockoptOptions,
+  SockoptCallOptions,
+  SockoptResult,
+} from './sockopt-options.js';
 
 const defaultLoader = async (): Promise<{ default: Loader }> => import('../loader.js');
 
@@ -101,24 +64,14 @@ export class BpfilterSockopt extends EventEmitter {
   /** The manager that runs the handler (started lazily by the first routed call). */
   readonly manager: UmdManager;
   readonly #lock = new SerialLock();
-  readonly #snapshots = new Map<string, TableSnapshot>();
-  readonly #tablesInUse: string[] = [];
-  #generation = 0;
+  readonly #kept: KeptTables;
   readonly #enforcement: SockoptEnforcement | undefined;
-  #changes = 0;
 
   constructor(options: BpfilterSockoptOptions = {}) {
     super();
     if (options.enforce)
       this.#enforcement = new SockoptEnforcement(options.enforce === true ? {} : options.enforce);
-    if (options.state !== undefined) {
-      const { tablesInUse, snapshots } = readState(options.state);
-      for (const name of tablesInUse) this.#noteInUse(name);
-      for (const snapshot of snapshots) {
-        this.#snapshots.set(snapshot.info.name, snapshot);
-        this.#noteInUse(snapshot.info.name);
-      }
-    }
+    this.#kept = new KeptTables(options.state);
     this.manager = new UmdManager({
       ...options.manager,
       name: 'bpfilter',
@@ -140,8 +93,8 @@ export class BpfilterSockopt extends EventEmitter {
     checkBuffer(optval);
     return this.#lock.run(async () => {
       const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
-      const ticket =
-        optname === IPT_SO_SET_REPLACE ? await this.#beforeReplace(table, options) : undefined;
+      const enforced = optname === IPT_SO_SET_REPLACE ? this.#enforcedReplace() : undefined;
+      const ticket = enforced && (await prepareReplace(enforced, table, options.signal));
       const { status, body } = await exchange(this.#send(options), {
         isSet: true,
         cmd: optname,
@@ -151,8 +104,9 @@ export class BpfilterSockopt extends EventEmitter {
       if (status !== 0) return { status };
       await this.#keep(table, optname !== IPT_SO_SET_REPLACE);
       if (optname !== IPT_SO_SET_REPLACE) return { status };
-      if (ticket) await this.#enforceReplace(table, ticket);
-      const data = ticket ? this.#enforcement!.oldCounters(body, ticket) : body.slice();
+      if (enforced && ticket) await installReplace(enforced, table, ticket);
+      const data =
+        enforced && ticket ? enforced.enforcement.oldCounters(body, ticket) : body.slice();
       return {
         status,
         data,
@@ -174,7 +128,7 @@ export class BpfilterSockopt extends EventEmitter {
     if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkBuffer(optval);
     return this.#lock.run(async () => {
-      await this.#enforcement?.ready(() => [...this.#snapshots.values()], options.signal);
+      await this.#enforcement?.ready(() => this.#kept.all(), options.signal);
       const { status, body } = await exchange(this.#send(options), {
         isSet: false,
         cmd: optname,
@@ -182,7 +136,7 @@ export class BpfilterSockopt extends EventEmitter {
         ...header(options),
       });
       if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN)
-        this.#noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
+        this.#kept.noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
       if (status < 0) return { status };
       const data = body.slice(0, optval.length);
       if (optname === IPT_SO_GET_ENTRIES) await this.#enforcement?.overlayEntries(data);
@@ -235,22 +189,12 @@ export class BpfilterSockopt extends EventEmitter {
         data: body,
         ...header(options),
       });
-      if (reply.status !== 0) return { status: reply.status, body: reply.body.slice() };
-      const kept = this.#snapshots.get(table);
-      if (kept === undefined) await this.#keep(table, false);
-      else {
-        let updates: CounterUpdate[];
-        try {
-          updates = countersOf(reply.body, kept);
-        } catch (cause) {
-          throw new UmdError(
-            UmdErrorCode.PROTOCOL,
-            `bpfilter: classification reply for "${table}": ${(cause as Error).message}`,
-            { cause, handlerName: 'bpfilter' },
-          );
-        }
-        setSnapshotCounters(kept, updates);
-      }
+      if (reply.status === 0)
+        await this.#kept.keepClassified(
+          (request) => this.manager.request(request),
+          table,
+          (kept) => countersOf(reply.body, kept),
+        );
       return { status: reply.status, body: reply.body.slice() };
     }, options.signal);
   }
@@ -276,7 +220,7 @@ export class BpfilterSockopt extends EventEmitter {
 
   /** The kept tables and table order, to persist and pass back as `options.state` later. */
   exportState(): BpfilterState {
-    return stateOf(this.#tablesInUse, [...this.#snapshots.values()]);
+    return this.#kept.exportState();
   }
 
   /**
@@ -288,11 +232,10 @@ export class BpfilterSockopt extends EventEmitter {
     const enforcement = this.#enforcement;
     if (enforcement === undefined) return this.exportState();
     return this.#lock.run(async () => {
-      const kept = [...this.#snapshots.values()];
       const totals = await Promise.all(
-        kept.map((s) => enforcement.withKernelCounters(s, options.signal)),
+        this.#kept.all().map((s) => enforcement.withKernelCounters(s, options.signal)),
       );
-      return stateOf(this.#tablesInUse, totals);
+      return this.#kept.exportState(totals);
     }, options.signal);
   }
 
@@ -305,7 +248,7 @@ export class BpfilterSockopt extends EventEmitter {
     const enforcement = this.#enforcement;
     if (enforcement === undefined) return;
     await this.#lock.run(
-      () => enforcement.ready(() => [...this.#snapshots.values()], options.signal),
+      () => enforcement.ready(() => this.#kept.all(), options.signal),
       options.signal,
     );
   }
@@ -321,7 +264,7 @@ export class BpfilterSockopt extends EventEmitter {
    * A persister compares it to know when the state must be written before answering.
    */
   get changeCount(): number {
-    return this.#changes;
+    return this.#kept.changeCount;
   }
 
   /** Stops the handler (the kept tables stay; the next call starts a handler and restores them). */
@@ -334,94 +277,26 @@ export class BpfilterSockopt extends EventEmitter {
     return (request) => this.manager.request(request, { signal, timeoutMs });
   }
 
-  /**
-   * After an acknowledged change: read the table back (only its entries when just counters
-   * changed and it is already kept); refuse to acknowledge if the handler that made it is gone.
-   */
+  /** After an acknowledged change: keep the table (see {@link KeptTables.keep}). */
   async #keep(table: string, countersOnly: boolean): Promise<void> {
-    const generation = this.#generation;
-    const send: SendRequest = (request) => this.manager.request(request);
-    const kept = this.#snapshots.get(table);
-    const snapshot =
-      countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
-    this.#checkGeneration(generation, table);
-    this.#snapshots.set(table, snapshot);
-    this.#noteInUse(table);
-    this.#changes++;
+    await this.#kept.keep((request) => this.manager.request(request), table, countersOnly);
   }
 
-  /** Enforcement mode: start enforcing, keep what a failed replace must go back to. */
-  async #beforeReplace(
-    table: string,
-    options: SockoptCallOptions,
-  ): Promise<ReplaceTicket | undefined> {
+  /** Enforcement mode: the context of {@link prepareReplace} and {@link installReplace}. */
+  #enforcedReplace(): EnforcedReplace | undefined {
     const enforcement = this.#enforcement;
     if (enforcement === undefined) return undefined;
-    await enforcement.ready(() => [...this.#snapshots.values()], options.signal);
-    let previous = this.#snapshots.get(table);
-    if (previous === undefined) {
-      const send: SendRequest = (request) => this.manager.request(request);
-      // An unknown table has nothing to go back to; the handler refuses its replace anyway.
-      if ((await getInfo(send, table)).info !== undefined)
-        previous = await captureTable(send, table);
-    }
-    return enforcement.prepare(previous, table);
-  }
-
-  /**
-   * Enforcement mode, after the handler took and we kept a replaced table: install it. If
-   * that fails, bpfilter goes back to the previous table (the kernel never changed) and the
-   * SET_REPLACE fails with the EnforcementError.
-   */
-  async #enforceReplace(table: string, ticket: ReplaceTicket): Promise<void> {
-    const snapshot = this.#snapshots.get(table);
-    if (snapshot === undefined) return;
-    try {
-      await this.#enforcement!.commit(snapshot);
-    } catch (error) {
-      if (ticket.previous !== undefined) {
-        // Kept first: a handler that dies during the rollback is restarted with it.
-        this.#snapshots.set(table, ticket.previous);
-        await restoreTable((request) => this.manager.request(request), ticket.previous);
-      }
-      throw error;
-    }
-  }
-
-  /** Refuses to acknowledge a change if the handler that made it is gone (a new one took over). */
-  #checkGeneration(generation: number, table: string): void {
-    if (this.#generation === generation) return;
-    throw new UmdError(
-      UmdErrorCode.HANDLER_EXITED,
-      `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`,
-      { handlerName: 'bpfilter' },
-    );
-  }
-
-  #noteInUse(table: string): void {
-    if (this.#tablesInUse.includes(table)) return;
-    this.#tablesInUse.push(table);
-    this.#changes++;
+    return { enforcement, kept: this.#kept, send: (request) => this.manager.request(request) };
   }
 
   /** Health check (as bpfilter's post-start), then the kept tables, oldest table first. */
   async #postStart(session: HandlerSession): Promise<void> {
-    this.#generation++;
+    this.#kept.newGeneration();
     const send: SendRequest = (request) => session.request(request);
     const health = await exchange(send, { isSet: false, cmd: 0, pid: process.pid });
     if (health.status !== 0)
       throw new Error(`bpfilter health check (get, cmd 0) answered ${health.status}`);
-    const restored: string[] = [];
-    for (const name of this.#tablesInUse) {
-      const snapshot = this.#snapshots.get(name);
-      if (snapshot === undefined) {
-        // Bring the table into use in the same order as before, so table listings keep their order.
-        await getInfo(send, name);
-        continue;
-      }
-      await restoreTable(send, snapshot);
-      restored.push(name);
-    }
+    const restored = await this.#kept.restoreInto(send);
     if (restored.length > 0) this.emit('restore', { pid: session.pid, tables: restored });
   }
 }

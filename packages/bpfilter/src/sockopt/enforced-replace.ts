@@ -1,0 +1,52 @@
+/**
+ * A SET_REPLACE in enforcement mode, around the handler's answer: before it, what a failed
+ * install must go back to; after the table is kept, its install into the kernel, and on
+ * failure the rollback of bpfilter to the previous table (the kernel never changed).
+ */
+import type { ReplaceTicket, SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
+import type { KeptTables } from './kept-tables.js';
+import { captureTable, getInfo, restoreTable, type SendRequest } from './table-snapshot.js';
+
+/** What both steps use: the enforcement, the kept tables, the way to the handler. */
+export interface EnforcedReplace {
+  enforcement: SockoptEnforcement;
+  kept: KeptTables;
+  send: SendRequest;
+}
+
+/** Starts enforcing (if not yet) and keeps what a failed replace of `table` must go back to. */
+export async function prepareReplace(
+  { enforcement, kept, send }: EnforcedReplace,
+  table: string,
+  signal?: AbortSignal,
+): Promise<ReplaceTicket> {
+  await enforcement.ready(() => kept.all(), signal);
+  let previous = kept.get(table);
+  // An unknown table has nothing to go back to; the handler refuses its replace anyway.
+  if (previous === undefined && (await getInfo(send, table)).info !== undefined)
+    previous = await captureTable(send, table);
+  return enforcement.prepare(previous, table);
+}
+
+/**
+ * Installs the kept `table`. If that fails, bpfilter goes back to the previous table and
+ * the SET_REPLACE fails with the EnforcementError.
+ */
+export async function installReplace(
+  { enforcement, kept, send }: EnforcedReplace,
+  table: string,
+  ticket: ReplaceTicket,
+): Promise<void> {
+  const snapshot = kept.get(table);
+  if (snapshot === undefined) return;
+  try {
+    await enforcement.commit(snapshot);
+  } catch (error) {
+    if (ticket.previous !== undefined) {
+      // Kept first: a handler that dies during the rollback is restarted with it.
+      kept.set(ticket.previous);
+      await restoreTable(send, ticket.previous);
+    }
+    throw error;
+  }
+}

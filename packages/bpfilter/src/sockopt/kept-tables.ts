@@ -1,0 +1,141 @@
+/**
+ * The tables the front end keeps across handler restarts: the last committed snapshot of
+ * each table, the order the tables came into use, the handler generation that made them, and
+ * a change count for persisters. A restarted handler gets them back in {@link restoreInto}.
+ */
+import { UmdError, UmdErrorCode } from '@umd/core';
+import { type BpfilterState, readState, stateOf } from './kept-state.js';
+import {
+  type CounterUpdate,
+  captureTable,
+  getInfo,
+  refreshCounters,
+  restoreTable,
+  type SendRequest,
+  setSnapshotCounters,
+  type TableSnapshot,
+} from './table-snapshot.js';
+
+/** The kept tables of one front end. */
+export class KeptTables {
+  readonly #snapshots = new Map<string, TableSnapshot>();
+  readonly #inUse: string[] = [];
+  #generation = 0;
+  #changes = 0;
+
+  /** Starts from `state` (as {@link exportState} returned it), or empty. */
+  constructor(state?: BpfilterState) {
+    if (state === undefined) return;
+    const { tablesInUse, snapshots } = readState(state);
+    for (const name of tablesInUse) this.noteInUse(name);
+    for (const snapshot of snapshots) {
+      this.#snapshots.set(snapshot.info.name, snapshot);
+      this.noteInUse(snapshot.info.name);
+    }
+  }
+
+  /** The kept snapshot of `table`, if it was ever committed. */
+  get(table: string): TableSnapshot | undefined {
+    return this.#snapshots.get(table);
+  }
+
+  /** Every kept snapshot. */
+  all(): TableSnapshot[] {
+    return [...this.#snapshots.values()];
+  }
+
+  /** Goes back to `snapshot` (a rollback); kept before the handler is told, so a restart gets it. */
+  set(snapshot: TableSnapshot): void {
+    this.#snapshots.set(snapshot.info.name, snapshot);
+  }
+
+  /** Grows with every change other than a classification's counters (see `changeCount`). */
+  get changeCount(): number {
+    return this.#changes;
+  }
+
+  /** The tables and table order, to persist. `snapshots` overrides the kept ones (kernel counters). */
+  exportState(snapshots: readonly TableSnapshot[] = this.all()): BpfilterState {
+    return stateOf(this.#inUse, snapshots);
+  }
+
+  /** Records that `table` is in use (GET_INFO answered, or it changed). */
+  noteInUse(table: string): void {
+    if (this.#inUse.includes(table)) return;
+    this.#inUse.push(table);
+    this.#changes++;
+  }
+
+  /**
+   * After an acknowledged change: read the table back through `send` (only its entries when
+   * just counters changed and it is already kept); refuse to acknowledge if the handler that
+   * made it is gone.
+   */
+  async keep(send: SendRequest, table: string, countersOnly: boolean): Promise<void> {
+    const generation = this.#generation;
+    const kept = this.#snapshots.get(table);
+    const snapshot =
+      countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
+    if (this.#generation !== generation)
+      throw new UmdError(
+        UmdErrorCode.HANDLER_EXITED,
+        `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`,
+        { handlerName: 'bpfilter' },
+      );
+    this.#snapshots.set(table, snapshot);
+    this.noteInUse(table);
+    this.#changes++;
+  }
+
+  /**
+   * After a classification: its counters go into the kept table in place (`updates` reads
+   * them from the reply; a reply it cannot read is `UMD_PROTOCOL`). The first classification
+   * of a table that was never changed reads it once, to keep it.
+   */
+  async keepClassified(
+    send: SendRequest,
+    table: string,
+    updates: (kept: TableSnapshot) => CounterUpdate[],
+  ): Promise<void> {
+    const kept = this.#snapshots.get(table);
+    if (kept === undefined) return this.keep(send, table, false);
+    let counters: CounterUpdate[];
+    try {
+      counters = updates(kept);
+    } catch (cause) {
+      throw new UmdError(
+        UmdErrorCode.PROTOCOL,
+        `bpfilter: classification reply for "${table}": ${(cause as Error).message}`,
+        { cause, handlerName: 'bpfilter' },
+      );
+    }
+    setSnapshotCounters(kept, counters);
+  }
+
+  /**
+   * A new handler took over: changes the previous one made but that were not kept yet are
+   * refused (see {@link keep}).
+   */
+  newGeneration(): void {
+    this.#generation++;
+  }
+
+  /**
+   * Gives a freshly started handler the kept tables, oldest table first; tables only seen in
+   * use are brought into use in the same order, so table listings keep their order.
+   * Returns the names of the tables restored.
+   */
+  async restoreInto(send: SendRequest): Promise<string[]> {
+    const restored: string[] = [];
+    for (const name of this.#inUse) {
+      const snapshot = this.#snapshots.get(name);
+      if (snapshot === undefined) {
+        await getInfo(send, name);
+        continue;
+      }
+      await restoreTable(send, snapshot);
+      restored.push(name);
+    }
+    return restored;
+  }
+}
