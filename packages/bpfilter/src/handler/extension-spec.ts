@@ -121,4 +121,39 @@ export function unknownFlags(what: string, value: number, mask: number): CheckRe
   return value & ~mask ? `${what}: unknown flags 0x${value.toString(16)}` : undefined;
 }
 
+/** A field reader: `u8`, `u16` or `u32`. */
+export type Read = (d: Uint8Array, o: number) => number;
+
+/** A check that refuses flag bits outside `mask` in the field at `offset`. */
+export function flagsAt(what: string, read: Read, offset: number, mask: number) {
+  return ({ data }: CheckContext): CheckResult => unknownFlags(what, read(data, offset), mask);
+}
+
+/**
+ * A check of an option bitmap and its inversions (`sctp`, `dccp`): both within `mask`, and
+ * only given options inverted.
+ */
+export function optionsAt(what: string, read: Read, at: number, invAt: number, mask: number) {
+  return ({ data }: CheckContext): CheckResult => {
+    const flags = read(data, at);
+    const inv = read(data, invAt);
+    return (
+      unknownFlags(what, flags, mask) ??
+      unknownFlags(`${what} invflags`, inv, mask) ??
+      (inv & ~flags ? `${what}: inverted option not given` : undefined)
+    );
+  };
+}
+
+/** A check that the byte at `offset` is at most `max` (else `errno`, as the kernel answers). */
+export function byteAtMost(offset: number, max: number, errno: number, message: string) {
+  return ({ data }: CheckContext): CheckResult =>
+    u8(data, offset) > max ? refusal(errno, message) : undefined;
+}
+
+/** A registry of extensions by name, from an object literal. */
+export function registry(specs: Record<string, ExtensionSpec>): ReadonlyMap<string, ExtensionSpec> {
+  return new Map(Object.entries(specs));
+}
+
 export { Errno };

@@ -1,0 +1,183 @@
+/** The checkentry rules of IPv4 matches (each from its `xt_*.c`), for `extension-matches.ts`. */
+import {
+  type CheckContext,
+  type CheckResult,
+  cString,
+  Errno,
+  H,
+  PROTO,
+  plainProto,
+  refusal,
+  u8,
+  u16,
+  u32,
+  unknownFlags,
+} from './extension-spec.js';
+
+/** `xt_multiport`'s check(): a port protocol, a known direction, at most 15 ports. */
+export function checkMultiport(ctx: CheckContext): CheckResult {
+  const proto = plainProto(ctx);
+  const ports: number[] = [PROTO.TCP, PROTO.UDP, PROTO.UDPLITE, PROTO.SCTP, PROTO.DCCP];
+  if (!ports.includes(proto)) return 'multiport needs -p tcp, udp, udplite, sctp or dccp';
+  if (u8(ctx.data, 0) > 2) return 'multiport: unknown direction';
+  if (u8(ctx.data, 1) > 15) return 'multiport: more than 15 ports';
+  return undefined;
+}
+
+/** A match that names an input side (iface, dir in, src group) is not for OUTPUT/POSTROUTING. */
+export function sides(
+  what: string,
+  input: boolean,
+  output: boolean,
+  hookMask: number,
+): CheckResult {
+  if (input && output) return `${what}: both input and output limits`;
+  if (output && hookMask & (H.PRE | H.IN)) return `${what}: output side used in PREROUTING/INPUT`;
+  if (input && hookMask & (H.POST | H.OUT)) return `${what}: input side used in OUTPUT/POSTROUTING`;
+  return undefined;
+}
+
+/** `physdev_mt_check`: a known option, and no output device in OUTPUT unless bridged. */
+export function checkPhysdev({ data, hookMask }: CheckContext): CheckResult {
+  const invert = u8(data, 64);
+  const bitmask = u8(data, 65);
+  if (!(bitmask & 0x1f) || bitmask & ~0x1f) return 'physdev: no or unknown option';
+  const outSide = bitmask & (0x02 | 0x10);
+  const bridged = bitmask & 0x04 && !(invert & 0x04);
+  if (outSide && !bridged && hookMask & H.OUT)
+    return 'physdev: --physdev-out and --physdev-is-out only with --physdev-is-bridged in OUTPUT';
+  return undefined;
+}
+
+/** `cgroup_mt_check_v1/v2`: path or classid, and the path must exist. */
+export function checkCgroup(ctx: CheckContext): CheckResult {
+  const { data, revision, env } = ctx;
+  if (revision === 0) return unknownFlags('cgroup invert', u32(data, 4), 0x1);
+  const hasPath = u8(data, 0);
+  const hasClassid = u8(data, 1);
+  if (hasPath && hasClassid) return 'cgroup: path and classid specified';
+  if (hasPath) {
+    const path = cString(data, 4, revision === 1 ? 4096 : 512);
+    if (path === undefined || !env.cgroupPathExists(path)) return `cgroup: invalid path`;
+  }
+  return undefined;
+}
+
+/** `xt_recent`'s checkentry: one action, modifiers only with checks, a sane name. */
+export function checkRecent({ data }: CheckContext): CheckResult {
+  const seconds = u32(data, 0);
+  const hitCount = u32(data, 4);
+  const checkSet = u8(data, 8);
+  if (checkSet & ~0x3f) return 'recent: unknown flags';
+  const actions = checkSet & 0x0f;
+  if (actions === 0 || actions & (actions - 1)) return 'recent: exactly one action needed';
+  if (checkSet & (0x02 | 0x08) && (seconds || hitCount || checkSet & 0x30))
+    return 'recent: --set/--remove take no --seconds, --hitcount, --rttl or --reap';
+  if (checkSet & 0x20 && !seconds) return 'recent: --reap needs --seconds';
+  return procName('recent', cString(data, 10, 200));
+}
+
+/** `xt_string`'s checkentry: offsets in order, a known algorithm, a pattern that fits. */
+export function checkString({ data }: CheckContext): CheckResult {
+  if (u16(data, 0) > u16(data, 2)) return 'string: --from is after --to';
+  const algo = cString(data, 4, 16);
+  if (algo === undefined) return 'string: unterminated algorithm name';
+  if (u8(data, 148) > 128) return 'string: pattern too long';
+  const flags = unknownFlags('string', u8(data, 149), 0x3);
+  if (flags) return flags;
+  if (!['bm', 'kmp', 'fsm'].includes(algo))
+    return refusal(Errno.ENOENT, `string: no such algorithm "${algo}"`);
+  return undefined;
+}
+
+/** `xt_time`'s checkentry: day times within a day, known flags (EDOM as the kernel answers). */
+export function checkTime({ data }: CheckContext): CheckResult {
+  const start = u32(data, 8);
+  const stop = u32(data, 12);
+  if (start > 86399 || stop > 86399) return refusal(Errno.EDOM, 'time: day time out of range');
+  if (u8(data, 21) & ~0x3) return refusal(Errno.EDOM, 'time: unknown flags');
+  if (u8(data, 21) & 0x2 && start < stop) return 'time: --contiguous with start before stop';
+  return undefined;
+}
+
+/** A procfs entry name, as `recent` and `hashlimit` create one per list (EINVAL otherwise). */
+export function procName(what: string, name: string | undefined): CheckResult {
+  if (!name || name.includes('/') || name === '.' || name === '..') return `${what}: bad name`;
+  return undefined;
+}
+
+/** `hashlimit_mt_check_common`: a name, a garbage collector, masks within 32 bits. */
+export function checkHashlimit({ data, revision }: CheckContext): CheckResult {
+  // Revision 1 has a 16-byte name and 32-bit rates; 2 and 3 a 255-byte name and 64-bit ones.
+  const [nameSize, cfg] = revision === 1 ? [16, 16] : [255, 256];
+  const [gc, expire, srcmask] =
+    revision === 1
+      ? [cfg + 20, cfg + 24, cfg + 28]
+      : [cfg + 28, cfg + 32, revision === 3 ? cfg + 40 : cfg + 36];
+  if (u32(data, gc) === 0 || u32(data, expire) === 0)
+    return 'hashlimit: garbage collection interval or expiry is 0';
+  if (u8(data, srcmask) > 32 || u8(data, srcmask + 1) > 32) return 'hashlimit: mask above 32';
+  return procName('hashlimit', cString(data, 0, nameSize));
+}
+
+/** `xt_rateest_mt_checkentry`: one comparison kind, a rate, a mode, estimators that exist. */
+export function checkRateest({ data, env }: CheckContext): CheckResult {
+  const flags = u16(data, 32);
+  const kind = flags & (0x2 | 0x4);
+  if (kind !== 0x2 && kind !== 0x4) return 'rateest: needs exactly one of absolute or relative';
+  if (!(flags & (0x10 | 0x20))) return 'rateest: needs bps or pps';
+  if (u16(data, 34) < 1 || u16(data, 34) > 3) return 'rateest: unknown mode';
+  const names = [cString(data, 0, 16) ?? ''];
+  if (flags & 0x4) names.push(cString(data, 16, 16) ?? '');
+  const unknown = names.find((name) => !env.rateEstimatorExists(name));
+  return unknown === undefined
+    ? undefined
+    : refusal(Errno.ENOENT, `rateest: no estimator "${unknown}"`);
+}
+
+export const noSets = (ctx: CheckContext): CheckResult =>
+  refusal(Errno.ENOENT, `set: no set with index ${u16(ctx.data, 0)} (bpfilter keeps no ipsets)`);
+
+/** `addrtype_mt_checkentry_v1`: `--limit-iface-in/out` on their side of the path only. */
+export function checkAddrtype({ data, revision, hookMask }: CheckContext): CheckResult {
+  if (revision === 0) return undefined;
+  const flags = u32(data, 4);
+  return sides('addrtype', (flags & 0x4) !== 0, (flags & 0x8) !== 0, hookMask);
+}
+
+/** `policy_mt_check`: a direction, at most 4 elements, each direction on its side. */
+export function checkPolicy({ data, hookMask }: CheckContext): CheckResult {
+  const flags = u16(data, 304);
+  if (!(flags & 0x3)) return 'policy: neither incoming nor outgoing policy selected';
+  if (u16(data, 306) > 4) return 'policy: too many policy elements';
+  return sides('policy', (flags & 0x1) !== 0, (flags & 0x2) !== 0, hookMask);
+}
+
+/** `xt_cluster_mt_checkentry`: at most 32 nodes, a node mask within them. */
+export function checkCluster({ data }: CheckContext): CheckResult {
+  const total = u32(data, 0);
+  if (total > 32) return 'cluster: more than 32 nodes';
+  if (total < 32 && u32(data, 4) >= 2 ** total)
+    return refusal(Errno.EDOM, 'cluster: node mask above the number of nodes');
+  return undefined;
+}
+
+/** `devgroup_mt_checkentry`: known flags, each group on its side of the path. */
+export function checkDevgroup({ data, hookMask }: CheckContext): CheckResult {
+  const flags = u32(data, 0);
+  const unknown = unknownFlags('devgroup', flags, 0xf);
+  if (unknown) return unknown;
+  if (flags & 0x1 && hookMask & (H.OUT | H.POST))
+    return 'devgroup: --src-group in OUTPUT/POSTROUTING';
+  if (flags & 0x4 && hookMask & (H.PRE | H.IN)) return 'devgroup: --dst-group in PREROUTING/INPUT';
+  return undefined;
+}
+
+/** `ecn_mt4_check`: known operations; TCP bits only for -p tcp. */
+export function checkEcn(ctx: CheckContext): CheckResult {
+  const operation = u8(ctx.data, 0);
+  if (operation & 0xce || u8(ctx.data, 1) & 0xce) return 'ecn: unknown operation';
+  if (operation & 0x30 && plainProto(ctx) !== PROTO.TCP)
+    return 'ecn: cannot match TCP bits for non-tcp packets';
+  return undefined;
+}
