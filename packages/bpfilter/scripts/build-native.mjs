@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles the iptables preload library (native/bpfilter_preload.c) into
+// Compiles the iptables preload library (native/bpfilter_preload.c, preload_service.c,
+// preload_procfs.c) into
 // dist/native/bpfilter_preload.so, and enforcement's counter reader
 // (native/bpfilter_nft_counters.c) into dist/native/bpfilter_nft_counters. Without a C
 // compiler the build says so and goes on: everything but `bpfilter exec` works, exec explains
@@ -11,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'native', 'bpfilter_preload.c');
+const sources = ['bpfilter_preload.c', 'preload_service.c', 'preload_procfs.c'].map((file) =>
+  join(root, 'native', file),
+);
 const outDir = join(root, 'dist', 'native');
 const output = join(outDir, 'bpfilter_preload.so');
 const cc = process.env.CC || 'cc';
@@ -52,7 +55,7 @@ const args = [
   wireDir,
   '-o',
   output,
-  source,
+  ...sources,
   '-ldl',
 ];
 const result = spawnSync(cc, args, { stdio: 'inherit' });

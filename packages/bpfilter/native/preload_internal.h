@@ -1,0 +1,66 @@
+/*
+ * What the parts of the preload library share (bpfilter_preload.c: descriptors and socket
+ * options; preload_service.c: the umd exchange with the service; preload_procfs.c: the
+ * table names file). Not installed: the library's only interface is the libc calls it wraps.
+ */
+#ifndef PRELOAD_INTERNAL_H
+#define PRELOAD_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define LOG_PREFIX "bpfilter_preload: "
+
+/*
+ * The library is preloaded into programs that may have functions of the same names: its
+ * own functions are hidden (not exported), only the libc calls it wraps are.
+ */
+#define PRELOAD_HIDDEN __attribute__((visibility("hidden")))
+
+/* The real libc's `name` (dlsym(RTLD_NEXT)); aborts with a message when there is none. */
+PRELOAD_HIDDEN void *preload_real(const char *name);
+
+/* Resolves once per function; racing threads resolve the same pointer, stored atomically. */
+#define REAL(ret, name, ...)                                                            \
+	static ret (*real_##name##_cached)(__VA_ARGS__);                                \
+	ret (*real_##name)(__VA_ARGS__) = __atomic_load_n(&real_##name##_cached,         \
+							  __ATOMIC_ACQUIRE);             \
+	if (!real_##name) {                                                             \
+		real_##name = (ret (*)(__VA_ARGS__))preload_real(#name);                        \
+		__atomic_store_n(&real_##name##_cached, real_##name, __ATOMIC_RELEASE); \
+	}
+
+/* A service connection: the next request id and the largest payload its HELLO allows. */
+struct owned {
+	uint8_t used;
+	uint32_t next_id;
+	uint32_t max_payload;
+};
+
+/* A writer for write_full: send_nosignal or write. */
+typedef ssize_t (*write_fn)(int fd, const void *buf, size_t len);
+
+/* send() without SIGPIPE: a service that went away is an errno for the caller. */
+PRELOAD_HIDDEN ssize_t send_nosignal(int fd, const void *buf, size_t len);
+
+/* Writes all of buf with `put`, retrying on EINTR. Returns 0 or -errno. */
+PRELOAD_HIDDEN int write_full(int fd, const uint8_t *buf, size_t len, write_fn put);
+
+/* Says on stderr what failed (once per repeated failure) and that nothing reached the kernel. */
+PRELOAD_HIDDEN void complain(const char *what, int err);
+
+/*
+ * Connects to the service and reads its HELLO. Returns the descriptor, or -errno (with a
+ * message on stderr). `cloexec` mirrors the caller's SOCK_CLOEXEC.
+ */
+PRELOAD_HIDDEN int service_connect(int cloexec, uint32_t *max_payload);
+
+/*
+ * One exchange: the kernel's mbox_request header and the option bytes out, the reply's
+ * i32 status and bytes back. Returns the status (0 or -errno) and, on 0, the bytes in
+ * *data (malloc'ed) / *data_len.
+ */
+PRELOAD_HIDDEN int service_exchange(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
+		     const void *optval, uint32_t len, uint8_t **data, uint32_t *data_len);
+
+#endif
