@@ -3,12 +3,14 @@
  * part as numbers, its matches as closures, its target as an action code, and per chain a
  * lookup (see `rule-index.ts`) that skips the rules a packet cannot match.
  */
-import { interfaceMaskFor, type RejectWith } from '../../abi/index.js';
+import type { RejectWith } from '../../abi/index.js';
 import { entryLayout, parseCidr, type Rule, type Table } from '../../model/index.js';
 import { compileTarget } from './extension-targets.js';
 import { type CompiledMatch, compileMatch } from './matches.js';
 import type { NatEvaluator } from './nat-targets.js';
 import type { Packet } from './packet.js';
+import { interfaceTest, interfaceWordsOf } from './interface-tests.js';
+import { buildScan, type InterfaceWords, type Scan } from './ip-scan.js';
 import { buildLookup, type Lookup } from './rule-index.js';
 
 /** What a rule does when it matches. */
@@ -49,6 +51,9 @@ export interface CompiledRule {
   /** The one interface name the rule requires (`-i eth0`, not inverted), for the lookup. */
   readonly inName: string | null;
   readonly outName: string | null;
+  /** The interface tests as words, for the generated scan (`ip-scan.ts`). */
+  readonly inWords: InterfaceWords | null;
+  readonly outWords: InterfaceWords | null;
   readonly matches: readonly CompiledMatch[];
   readonly action: number;
   /** JUMP/GOTO: index of the target chain. */
@@ -81,6 +86,8 @@ export interface CompiledChain {
   readonly rules: readonly CompiledRule[];
   /** Candidate rule indices (sorted) for a packet, or null: every rule is a candidate. */
   readonly lookup: Lookup | null;
+  /** Without a lookup: the next rule whose IP part matches, in generated code (or null). */
+  readonly scan: Scan | null;
 }
 
 /** A compiled table. */
@@ -96,6 +103,8 @@ export interface CompiledTable {
 export interface CompileOptions {
   /** Build per-chain lookups (default true); false walks every rule (the reference for tests). */
   index?: boolean;
+  /** Generate the IP tests of chains without a lookup (default true); false: closures (tests). */
+  scan?: boolean;
 }
 
 /** Ports of a range, when it is narrow enough to index port by port. */
@@ -110,13 +119,15 @@ export function compileTable(table: Table, options: CompileOptions = {}): Compil
     const rules = chain.rules.map((rule, i) =>
       compileRule(rule, i + 1, entries.rules[i] ?? -1, chainIndex),
     );
+    const lookup = options.index === false ? null : buildLookup(rules);
     return {
       name: chain.name,
       index,
       policy: chain.policy === undefined ? -1 : Action[chain.policy],
       end: entries.end,
       rules,
-      lookup: options.index === false ? null : buildLookup(rules),
+      lookup,
+      scan: lookup === null && options.scan !== false ? buildScan(rules) : null,
     };
   });
   return {
@@ -215,6 +226,12 @@ function compileRule(
     outIf: outIf.test,
     inName: inIf.exact,
     outName: outIf.exact,
+    inWords: interfaceWordsOf(rule.inInterface, rule.inInterfaceMask, invert.inInterface === true),
+    outWords: interfaceWordsOf(
+      rule.outInterface,
+      rule.outInterfaceMask,
+      invert.outInterface === true,
+    ),
     matches,
     action,
     jump,
@@ -253,40 +270,4 @@ function tcpFlagsOf(rule: Rule): { mask: number; compare: number } {
     if (match.flags.mask !== 0) return { mask: match.flags.mask, compare: match.flags.compare };
   }
   return { mask: 0, compare: 0 };
-}
-
-/** A rule's interface test, and the one name it accepts when it accepts only one. */
-interface InterfaceTest {
-  test: ((packetName: string) => boolean) | null;
-  exact: string | null;
-}
-
-/** `ifname_compare` as a closure: does the packet's interface name match (xor inversion)? */
-function interfaceTest(
-  name: string | undefined,
-  explicitMask: Uint8Array | undefined,
-  inverted: boolean,
-): InterfaceTest {
-  if (name === undefined && explicitMask === undefined) return { test: null, exact: null };
-  const want = name ?? '';
-  const mask = explicitMask ?? interfaceMaskFor(want);
-  const covered = mask.findLastIndex((b) => b !== 0) + 1;
-  const full = mask.subarray(0, covered).every((b) => b === 0xff);
-  if (covered === 0) return { test: () => !inverted, exact: null };
-  const stem = want.endsWith('+') ? want.slice(0, -1) : want;
-  // "eth0": the whole name and its NUL.
-  if (full && stem === want && covered === want.length + 1)
-    return { test: (n) => (n === want) !== inverted, exact: inverted ? null : want };
-  if (full && covered === stem.length)
-    return { test: (n) => n.startsWith(stem) !== inverted, exact: null }; // "eth+"
-  const test = (packetName: string) => {
-    let differs = false;
-    for (let i = 0; i < 16; i++) {
-      const a = i < want.length ? want.charCodeAt(i) : 0;
-      const b = i < packetName.length ? packetName.charCodeAt(i) : 0;
-      if ((a ^ b) & (mask[i] ?? 0)) differs = true;
-    }
-    return differs === inverted;
-  };
-  return { test, exact: null };
 }

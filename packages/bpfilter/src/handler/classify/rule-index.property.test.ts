@@ -161,7 +161,7 @@ const packetArb = fc.record({
   fragment: fc.boolean(),
 });
 
-describe('rule lookups', () => {
+describe('rule lookups and generated scans', () => {
   it('decide every packet as a walk over every rule does: verdict, rule, counted entries', () => {
     fc.assert(
       fc.property(
@@ -169,12 +169,13 @@ describe('rule lookups', () => {
         fc.array(packetArb, { minLength: 1, maxLength: 20 }),
         (table, packets) => {
           const indexed = compileTable(table);
-          const linear = compileTable(table, { index: false });
+          const scanned = compileTable(table, { index: false });
+          const linear = compileTable(table, { index: false, scan: false });
           for (const input of packets) {
             const packet = parsePacket({ ...input, time: 0 });
-            expect(classifyCompiled(indexed, 'INPUT', packet)).toEqual(
-              classifyCompiled(linear, 'INPUT', packet),
-            );
+            const expected = classifyCompiled(linear, 'INPUT', packet);
+            expect(classifyCompiled(indexed, 'INPUT', packet)).toEqual(expected);
+            expect(classifyCompiled(scanned, 'INPUT', packet)).toEqual(expected);
           }
         },
       ),

@@ -7,6 +7,7 @@
  * packets: it allocates nothing per packet beyond a lookup's merged candidate list.
  */
 import { Action, type CompiledChain, type CompiledRule, type CompiledTable } from './compile.js';
+import { packetInterfaceWords } from './ip-scan.js';
 import { NO_MATCH, UNKNOWN } from './match-result.js';
 import type { Packet } from './packet.js';
 
@@ -44,6 +45,8 @@ export class Walker {
   #stackNext: number[] = [];
   #stackCand: (Int32Array | null)[] = [];
   #stackPos: number[] = [];
+  /** The packet's interface names as words, for the chains' scans. */
+  readonly #words = new Int32Array(8);
 
   /** Walks `packet` from built-in chain `hook`; returns an Action verdict or CANNOT_EVALUATE. */
   run(table: CompiledTable, hook: CompiledChain, packet: Packet): number {
@@ -51,6 +54,9 @@ export class Walker {
     this.unknown = undefined;
     if (this.collectLogs) this.logs = [];
     const chains = table.chains;
+    const words = this.#words;
+    // 1: the packet's words are in `words`; 0: not computed yet; -1: it cannot be scanned.
+    let scans = 0;
     let depth = 0;
     let chain = hook;
     let cand: Int32Array | null = chain.lookup === null ? null : chain.lookup(packet);
@@ -58,9 +64,17 @@ export class Walker {
     let i = 0;
     for (let steps = 0; steps < MAX_STEPS; steps++) {
       const rules = chain.rules;
+      // Scanned: rule i's IP part matches (or i is past the end).
+      let scanned = false;
       if (cand !== null) {
         while (pos < cand.length && cand[pos]! < i) pos++;
         i = pos < cand.length ? cand[pos]! : rules.length;
+      } else if (chain.scan !== null && scans >= 0) {
+        if (scans === 0) scans = packetInterfaceWords(packet, words) ? 1 : -1;
+        if (scans === 1) {
+          i = chain.scan(packet, words, i);
+          scanned = true;
+        }
       }
       if (i >= rules.length) {
         this.#hit(chain.end);
@@ -80,7 +94,7 @@ export class Walker {
         continue;
       }
       const r = rules[i]!;
-      if (!ipMatches(r, packet)) {
+      if (!scanned && !ipMatches(r, packet)) {
         i++;
         continue;
       }
