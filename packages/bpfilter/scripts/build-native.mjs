@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Compiles the iptables preload library (native/bpfilter_preload.c, preload_service.c,
-// preload_procfs.c) into
-// dist/native/bpfilter_preload.so, and enforcement's counter reader
+// Compiles the iptables preload library (native/bpfilter_preload.c, preload_service.c and
+// preload_procfs.c) into dist/native/bpfilter_preload.so, and enforcement's counter reader
 // (native/bpfilter_nft_counters.c) into dist/native/bpfilter_nft_counters. Without a C
 // compiler the build says so and goes on: everything but `bpfilter exec` works, exec explains
 // what is missing, and enforcement reads counters through `nft -j list` instead (slower).
