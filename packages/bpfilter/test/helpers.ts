@@ -1,5 +1,5 @@
 /** Helpers of the front-end tests: the built loader, waiting for a handler to die. */
-import type { UmdManager } from '@umd/mgmt';
+import { type UmdManager, waitForExit } from '@umd/mgmt';
 
 /** Imports the package's built loader (dist/loader.js), counting imports. */
 export function countingLoader(): {
@@ -24,7 +24,7 @@ export function countingLoader(): {
 export async function killHandler(manager: UmdManager): Promise<number> {
   const pid = manager.pid;
   if (pid === undefined) throw new Error('no handler running');
-  const exited = new Promise<void>((resolve) => manager.once('exit', () => resolve()));
+  const exited = waitForExit(manager, pid);
   process.kill(pid, 'SIGKILL');
   await exited;
   return pid;
