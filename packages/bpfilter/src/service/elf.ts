@@ -24,8 +24,8 @@ export type ExecutableKind =
   | { kind: 'other' };
 
 const PT_INTERP = 3;
-// Linux reads at most this much of a `#!` line (BINPRM_BUF_SIZE).
-const SHEBANG_MAX = 256;
+// Linux reads at most this much of a `#!` line (BINPRM_BUF_SIZE); it also holds an ELF header.
+const HEAD_BYTES = 256;
 // Program headers past this are not a program any loader would run.
 const HEADERS_MAX = 1 << 20;
 
@@ -80,7 +80,7 @@ export function readExecutableKind(path: string): ExecutableKind {
   }
   try {
     if (!fstatSync(fd).isFile()) return { kind: 'other' };
-    const head = readAt(fd, 0, Math.max(SHEBANG_MAX, 64));
+    const head = readAt(fd, 0, HEAD_BYTES);
     if (head[0] === 0x23 && head[1] === 0x21) return parseShebang(head);
     return parseElf(fd, head);
   } finally {
