@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import type { RequestOptions } from '@umd/core';
 import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
-import { DRIVER_NAME, Op } from './contract.js';
+import { type Block, DRIVER_NAME, Op, type OpCode } from './contract.js';
 import { PgpError } from './errors.js';
 import { decodeChecked, spansOf } from './host/blocks.js';
-import { lie } from './host/check.js';
+import { type Check, lie } from './host/check.js';
 import { encodeSignature, locate } from './host/encode.js';
 import { establishKey, type KeyInfo, type SigningKey } from './host/keys.js';
 import { ask } from './host/request.js';
@@ -179,58 +179,50 @@ export class PgpVerifier {
   }
 
   /** Verifies a cleartext-signed message (`-----BEGIN PGP SIGNED MESSAGE-----`). */
-  async verifyCleartext(message: Input, options: VerifyOptions): Promise<MessageResult> {
-    return this.#track(async () => {
-      const keyring = await this.#keyring(options.keys, options);
-      const bytes = toBytes(message);
-      const { plans, data } = await ask(
-        this.manager,
-        Op.CLEARTEXT,
-        bytes,
-        cleartextReply,
-        options,
-        (reply) => {
-          const blocks = decodeChecked(bytes, reply.blocks);
-          const [start, end] = reply.text;
-          if (end > bytes.length) lie('reply.text', 'range past the input');
-          const signed = cleartextSigned(
-            Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start),
-          );
-          if (!signed)
-            throw new PgpError(
-              'PGP_MALFORMED',
-              'malformed input: a text line starts with an unescaped dash',
-            );
-          return { plans: planAll(reply.signatures, blocks, keyring), data: signed };
-        },
+  verifyCleartext(message: Input, options: VerifyOptions): Promise<MessageResult> {
+    return this.#verifyMessage(message, options, Op.CLEARTEXT, cleartextReply, (reply, bytes) => {
+      const [start, end] = reply.text;
+      if (end > bytes.length) lie('reply.text', 'range past the input');
+      const signed = cleartextSigned(
+        Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start),
       );
-      const signatures = await this.#decide(plans, [data], options);
-      return { status: overall(signatures), signatures, data };
+      if (!signed)
+        throw new PgpError(
+          'PGP_MALFORMED',
+          'malformed input: a text line starts with an unescaped dash',
+        );
+      return signed;
     });
   }
 
   /** Verifies an inline-signed message (one-pass signatures, literal data, possibly compressed). */
-  async verifyInline(message: Input, options: VerifyOptions): Promise<MessageResult> {
+  verifyInline(message: Input, options: VerifyOptions): Promise<MessageResult> {
+    return this.#verifyMessage(message, options, Op.INLINE, inlineReply, (reply, _, blocks) =>
+      spansOf(blocks, reply.literal.block, reply.literal.spans, 'reply.literal'),
+    );
+  }
+
+  /**
+   * A message that carries its signed data: the handler parses it (`op`, reply checked by
+   * `check`), `signedData` binds the reply to the input and returns the signed bytes.
+   */
+  async #verifyMessage<T extends { blocks: Block[]; signatures: SignaturePacket[] }>(
+    message: Input,
+    options: VerifyOptions,
+    op: OpCode,
+    check: Check<T>,
+    signedData: (reply: T, bytes: Uint8Array, blocks: readonly Buffer[]) => Buffer,
+  ): Promise<MessageResult> {
     return this.#track(async () => {
       const keyring = await this.#keyring(options.keys, options);
       const bytes = toBytes(message);
-      const { plans, data } = await ask(
-        this.manager,
-        Op.INLINE,
-        bytes,
-        inlineReply,
-        options,
-        (reply) => {
-          const blocks = decodeChecked(bytes, reply.blocks);
-          const content = spansOf(
-            blocks,
-            reply.literal.block,
-            reply.literal.spans,
-            'reply.literal',
-          );
-          return { plans: planAll(reply.signatures, blocks, keyring), data: content };
-        },
-      );
+      const { plans, data } = await ask(this.manager, op, bytes, check, options, (reply) => {
+        const blocks = decodeChecked(bytes, reply.blocks);
+        return {
+          plans: planAll(reply.signatures, blocks, keyring),
+          data: signedData(reply, bytes, blocks),
+        };
+      });
       const signatures = await this.#decide(plans, [data], options);
       return { status: overall(signatures), signatures, data };
     });

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '@umd/build';
-import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from '../src/index.js';
+import {
+  defineLoader,
+  ENV_ALLOW_LIST,
+  TUNED_ALLOCATOR_ENV,
+  type UmdManagerOptions,
+} from '../src/index.js';
 import {
   fixtureLoader,
   handlerPid,
@@ -31,21 +36,26 @@ describe('blob integrity', () => {
     );
     return { file, marker, sha256: await sha256File(file) };
   }
+  /** A manager of the marker blob, without the permission model (the marker must be writable). */
+  function markerManager(
+    blob: { file: string; sha256: string },
+    options: Partial<UmdManagerOptions> = {},
+  ) {
+    const loader = defineLoader({
+      name: 'marker',
+      mode: 'framed',
+      script: blob.file,
+      sha256: blob.sha256,
+    });
+    return managed({ loader, sandbox: { permission: false }, ...options });
+  }
 
   it('a blob with one flipped byte is refused with UMD_BLOB_INTEGRITY and never runs', async () => {
     const blob = await markerBlob();
     const bytes = await readFile(blob.file);
     bytes[13]! ^= 0x01; // inside the comment
     await writeFile(blob.file, bytes);
-    const m = managed({
-      loader: defineLoader({
-        name: 'marker',
-        mode: 'framed',
-        script: blob.file,
-        sha256: blob.sha256,
-      }),
-      sandbox: { permission: false },
-    });
+    const m = markerManager(blob);
     const starts: unknown[] = [];
     m.on('start', (e) => starts.push(e));
     const error = await rejection(m.request(text('x')));
@@ -58,16 +68,7 @@ describe('blob integrity', () => {
 
   it('control: the same blob unmodified does run (so the check above can fail)', async () => {
     const blob = await markerBlob();
-    const m = managed({
-      loader: defineLoader({
-        name: 'marker',
-        mode: 'framed',
-        script: blob.file,
-        sha256: blob.sha256,
-      }),
-      sandbox: { permission: false },
-      startTimeoutMs: 5000,
-    });
+    const m = markerManager(blob, { startTimeoutMs: 5000 });
     // It writes its marker and exits without HELLO: the start fails, but it ran.
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
     expect(readFileSync(blob.marker, 'utf8')).toBe('ran');

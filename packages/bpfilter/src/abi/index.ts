@@ -12,3 +12,4 @@ export * from './mbox.js';
 export * from './classify-batch.js';
 export * from './nat-range.js';
 export * from './entry-blob.js';
+export * from './table-names.js';

@@ -92,6 +92,13 @@ export function encodeGetEntries(name: string, entries: Uint8Array): Uint8Array 
   return bytes;
 }
 
+/** A GET_ENTRIES request for the `size` bytes of entries of table `name` (the header alone). */
+export function encodeGetEntriesRequest(name: string, size: number): Uint8Array {
+  const request = encodeGetEntries(name, new Uint8Array(0));
+  viewOf(request).setUint32(32, size, true);
+  return request;
+}
+
 /** Decode the header of an `ipt_get_entries` buffer (at least 36 bytes). */
 export function decodeGetEntriesHeader(bytes: Uint8Array): IptGetEntriesHeader {
   return {

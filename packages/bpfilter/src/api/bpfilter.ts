@@ -8,7 +8,7 @@ import {
   decodeCounters,
   decodeGetinfo,
   encodeCountersInfo,
-  encodeGetEntries,
+  encodeGetEntriesRequest,
   encodeReplace,
   IPT_GET_ENTRIES_HEADER_SIZE,
   IPT_GETINFO_SIZE,
@@ -17,7 +17,6 @@ import {
   IPT_SO_SET_ADD_COUNTERS,
   IPT_SO_SET_REPLACE,
   type IptGetinfo,
-  viewOf,
   type XtCounters,
   XT_COUNTERS_SIZE,
   XT_TABLE_MAXNAMELEN,
@@ -35,6 +34,7 @@ import {
   encodeBatch,
 } from './batch-codec.js';
 import type { ClassifyResult, PacketDescription } from './classify-types.js';
+import { entriesOfAnswer } from '../sockopt/table-snapshot.js';
 import { refused } from './refusal.js';
 import { iptablesSave, type SaveSource } from './save-fallback.js';
 import { type BpfilterTransport, serviceTransport, sockoptTransport } from './transport.js';
@@ -103,21 +103,11 @@ export class Bpfilter {
   /** Reads a table (`filter`, `mangle`, `raw`) as chains and rules, with counters. */
   async listTable(name: string, options: RequestOptions = {}): Promise<Table> {
     const info = await this.#getInfo(name, options);
-    const request = encodeGetEntries(name, new Uint8Array(0));
-    viewOf(request).setUint32(32, info.size, true);
     const buffer = new Uint8Array(IPT_GET_ENTRIES_HEADER_SIZE + info.size);
-    buffer.set(request);
+    buffer.set(encodeGetEntriesRequest(name, info.size));
     const reply = await this.transport.getsockopt(IPT_SO_GET_ENTRIES, buffer, options);
     if (reply.status < 0) throw refused(`GET_ENTRIES of table "${name}"`, reply.status);
-    const entries = (reply.data ?? new Uint8Array(0)).subarray(
-      IPT_GET_ENTRIES_HEADER_SIZE,
-      IPT_GET_ENTRIES_HEADER_SIZE + info.size,
-    );
-    if (entries.length !== info.size)
-      throw new UmdError(
-        UmdErrorCode.PROTOCOL,
-        `bpfilter: GET_ENTRIES of "${name}" returned ${entries.length} of ${info.size} bytes`,
-      );
+    const entries = entriesOfAnswer(name, reply.data ?? new Uint8Array(0), info.size);
     return decodeTable(name, info, entries);
   }
 

@@ -18,6 +18,7 @@ import {
   UMD_CMD_TABLE_NAMES,
   decodeMboxRequest,
   encodeMboxReply,
+  encodeTableNames,
   type MboxRequest,
 } from '../abi/index.js';
 import { classifyBatchCommand } from './classify-batch-command.js';
@@ -40,8 +41,6 @@ export interface HandlerCore {
   /** The tables in use (for tests and in-process use). */
   readonly store: TableStore;
 }
-
-const encoder = new TextEncoder();
 
 /** No get answers more than a whole table: a larger `len` is refused before any allocation. */
 const MAX_GET_LEN = IPT_GET_ENTRIES_HEADER_SIZE + MAX_TABLE_SIZE;
@@ -87,12 +86,7 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
       case UMD_CMD_TABLE_NAMES:
         return {
           status: 0,
-          body: encoder.encode(
-            store
-              .names()
-              .map((n) => `${n}\n`)
-              .join(''),
-          ),
+          body: encodeTableNames(store.names()),
         };
       case SO_IP_SET:
         return ipsetSockopt(callerBuffer(request.data, request.len));

@@ -34,20 +34,8 @@ export function canonicalRule(rule: Rule): Rule {
   if (source !== undefined) out.source = source;
   const destination = canonicalAddress(rule.destination, invert.destination);
   if (destination !== undefined) out.destination = destination;
-  const inInterface = canonicalInterface(
-    rule.inInterface,
-    rule.inInterfaceMask,
-    invert.inInterface,
-  );
-  if (inInterface) out.inInterface = inInterface.name;
-  if (inInterface?.mask) out.inInterfaceMask = inInterface.mask;
-  const outInterface = canonicalInterface(
-    rule.outInterface,
-    rule.outInterfaceMask,
-    invert.outInterface,
-  );
-  if (outInterface) out.outInterface = outInterface.name;
-  if (outInterface?.mask) out.outInterfaceMask = outInterface.mask;
+  copyInterface(out, rule, 'in', invert.inInterface);
+  copyInterface(out, rule, 'out', invert.outInterface);
   if (rule.protocol || invert.protocol) out.protocol = rule.protocol ?? 0;
   if (rule.fragment) out.fragment = true;
   if (Object.keys(invert).length > 0) out.invert = invert;
@@ -64,18 +52,22 @@ function canonicalAddress(text: string | undefined, inverted: boolean | undefine
   return formatCidr(address, mask);
 }
 
-/** An interface and its mask, the mask kept only where it differs from what the name implies. */
-function canonicalInterface(
-  name: string | undefined,
-  mask: Uint8Array | undefined,
+/**
+ * Copies the `side` interface of `rule` into `out` with its mask kept only where it differs
+ * from what the name implies; nothing where it means "any interface".
+ */
+function copyInterface(
+  out: Rule,
+  rule: Rule,
+  side: 'in' | 'out',
   inverted: boolean | undefined,
-): { name: string; mask?: Uint8Array } | undefined {
-  const given = name ?? '';
+): void {
+  const given = rule[`${side}Interface`] ?? '';
   const implied = interfaceMaskFor(given);
-  const effective = mask ?? implied;
-  if (given === '' && !effective.some((b) => b !== 0) && !inverted) return undefined;
-  const differs = implied.some((b, i) => b !== effective[i]);
-  return differs ? { name: given, mask: effective } : { name: given };
+  const effective = rule[`${side}InterfaceMask`] ?? implied;
+  if (given === '' && !effective.some((b) => b !== 0) && !inverted) return;
+  out[`${side}Interface`] = given;
+  if (implied.some((b, i) => b !== effective[i])) out[`${side}InterfaceMask`] = effective;
 }
 
 function canonicalMatch(match: Match): Match {

@@ -24,6 +24,7 @@ import {
   XT_UDP_INV_SRCPT,
   assembleEntry,
   concatBytes,
+  emptyIptIp,
   encodeErrorTarget,
   encodeIcmp,
   encodeLogInfo,
@@ -41,7 +42,6 @@ import {
   writeU32,
   type HookOffsets,
   type TableHeader,
-  type IptIp,
   type XtCounters,
 } from '../abi/index.js';
 import { parseCidr } from './address.js';
@@ -130,17 +130,20 @@ export function encodeTable(table: Table): EncodedTable {
     if (policy !== 'ACCEPT' && policy !== 'DROP')
       throw new RangeError(`chain "${chain.name}": policy must be ACCEPT or DROP`);
     push(
-      assembleEntry({ ip: anyIp() }, [], encodeStandardTarget(VERDICTS[policy])),
+      assembleEntry({ ip: emptyIptIp() }, [], encodeStandardTarget(VERDICTS[policy])),
       chain.counters,
     );
   }
   for (const chain of users) {
-    push(assembleEntry({ ip: anyIp() }, [], encodeErrorTarget(chain.name)), undefined);
+    push(assembleEntry({ ip: emptyIptIp() }, [], encodeErrorTarget(chain.name)), undefined);
     chainStart.set(chain.name, position);
     pushRules(chain);
-    push(assembleEntry({ ip: anyIp() }, [], encodeStandardTarget(VERDICT_RETURN)), chain.counters);
+    push(
+      assembleEntry({ ip: emptyIptIp() }, [], encodeStandardTarget(VERDICT_RETURN)),
+      chain.counters,
+    );
   }
-  push(assembleEntry({ ip: anyIp() }, [], encodeErrorTarget(XT_ERROR_TARGET)), undefined);
+  push(assembleEntry({ ip: emptyIptIp() }, [], encodeErrorTarget(XT_ERROR_TARGET)), undefined);
   for (const jump of jumps) {
     const start = chainStart.get(jump.chain);
     if (start === undefined)
@@ -175,25 +178,8 @@ function verdictOffset(entry: Uint8Array): number {
   return readU16(entry, IptEntryOffset.targetOffset) + XT_OBJECT_HEADER_SIZE;
 }
 
-function anyIp(): IptIp {
-  const zero = new Uint8Array(16);
-  return {
-    src: '0.0.0.0',
-    dst: '0.0.0.0',
-    srcMask: '0.0.0.0',
-    dstMask: '0.0.0.0',
-    inIface: '',
-    outIface: '',
-    inIfaceMask: zero,
-    outIfaceMask: zero,
-    proto: 0,
-    flags: 0,
-    invflags: 0,
-  };
-}
-
 function encodeRule(rule: Rule, where: string): Uint8Array {
-  const ip = anyIp();
+  const ip = emptyIptIp();
   const invert = rule.invert ?? {};
   try {
     if (rule.source !== undefined) {

@@ -9,6 +9,7 @@ import { FramedChannel, type RequestOptions, UmdError, UmdErrorCode } from '@umd
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
 import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
+import { decodeTableNames } from '../abi/table-names.js';
 
 /** The status and bytes of one answered call. */
 export interface ServiceReply {
@@ -89,10 +90,7 @@ export async function connectService(
         throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, {
           handlerCode: status,
         });
-      return new TextDecoder()
-        .decode(data)
-        .split('\n')
-        .filter((line) => line.length > 0);
+      return decodeTableNames(data);
     },
     close: () => {
       channel.close();

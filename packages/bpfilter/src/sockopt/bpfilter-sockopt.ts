@@ -19,6 +19,7 @@ import {
   UMD_CMD_TABLE_NAMES,
 } from '../abi/constants.js';
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
+import { decodeTableNames } from '../abi/table-names.js';
 import { decodeCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
 import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
@@ -211,10 +212,7 @@ export class BpfilterSockopt extends EventEmitter {
         throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, {
           handlerCode: status,
         });
-      return new TextDecoder()
-        .decode(body)
-        .split('\n')
-        .filter((line) => line.length > 0);
+      return decodeTableNames(body);
     }, options.signal);
   }
 

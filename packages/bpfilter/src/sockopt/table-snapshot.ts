@@ -5,7 +5,6 @@
  * the handler process.
  */
 import { UmdError, UmdErrorCode } from '@umd/core';
-import { viewOf } from '../abi/bytes.js';
 import {
   IPT_SO_GET_ENTRIES,
   IPT_SO_GET_INFO,
@@ -17,7 +16,7 @@ import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
 import {
   decodeGetinfo,
   encodeCountersInfo,
-  encodeGetEntries,
+  encodeGetEntriesRequest,
   encodeReplace,
   IPT_GET_ENTRIES_HEADER_SIZE,
   IPT_GETINFO_SIZE,
@@ -107,25 +106,28 @@ export async function refreshCounters(
 
 async function readEntries(send: SendRequest, info: IptGetinfo): Promise<Uint8Array> {
   const { name } = info;
-  const request = encodeGetEntries(name, new Uint8Array(0));
-  viewOf(request).setUint32(32, info.size, true);
   const entries = await exchange(send, {
     isSet: false,
     cmd: IPT_SO_GET_ENTRIES,
-    data: request,
+    data: encodeGetEntriesRequest(name, info.size),
     len: IPT_GET_ENTRIES_HEADER_SIZE + info.size,
   });
   if (entries.status !== 0) throw failed('GET_ENTRIES', name, entries.status);
-  const body = entries.body.subarray(
-    IPT_GET_ENTRIES_HEADER_SIZE,
-    IPT_GET_ENTRIES_HEADER_SIZE + info.size,
-  );
-  if (body.length !== info.size)
+  return entriesOfAnswer(name, entries.body, info.size).slice();
+}
+
+/**
+ * The entries of a GET_ENTRIES answer (`ipt_get_entries` header + entries) for `size` bytes.
+ * @throws UmdError `UMD_PROTOCOL` when the answer holds fewer.
+ */
+export function entriesOfAnswer(name: string, answer: Uint8Array, size: number): Uint8Array {
+  const entries = answer.subarray(IPT_GET_ENTRIES_HEADER_SIZE, IPT_GET_ENTRIES_HEADER_SIZE + size);
+  if (entries.length !== size)
     throw new UmdError(
       UmdErrorCode.PROTOCOL,
-      `bpfilter: GET_ENTRIES of "${name}" returned ${body.length} of ${info.size} bytes`,
+      `bpfilter: GET_ENTRIES of "${name}" returned ${entries.length} of ${size} bytes`,
     );
-  return body.slice();
+  return entries;
 }
 
 /**

@@ -3,7 +3,7 @@
  * a service name, looked up in the system's `/etc/services` as iptables' `getservbyname`
  * does. iptables-save always prints numbers.
  */
-import { readFileSync } from 'node:fs';
+import { systemDatabase } from './system-database.js';
 
 /** Service name (or alias) -> port, from `/etc/services` text (`name port/proto aliases...`). */
 export function parseServices(text: string): ReadonlyMap<string, number> {
@@ -18,20 +18,11 @@ export function parseServices(text: string): ReadonlyMap<string, number> {
   return services;
 }
 
-let system: ReadonlyMap<string, number> | undefined;
 /** This machine's `/etc/services` (empty when there is none), read once. */
-export function systemServices(): ReadonlyMap<string, number> {
-  if (!system) {
-    let text = '';
-    try {
-      text = readFileSync('/etc/services', 'utf8');
-    } catch {
-      // No services database: only numeric ports parse, as with iptables.
-    }
-    system = parseServices(text);
-  }
-  return system;
-}
+export const systemServices: () => ReadonlyMap<string, number> = systemDatabase(
+  '/etc/services',
+  parseServices,
+);
 
 function parsePort(text: string, services: ReadonlyMap<string, number>): number {
   if (/^\d{1,5}$/.test(text) && Number(text) <= 0xffff) return Number(text);

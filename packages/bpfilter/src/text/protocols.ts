@@ -4,7 +4,7 @@
  * `getprotobynumber` reads), else the number. So the text matches what iptables-legacy-save
  * prints on the same machine.
  */
-import { readFileSync } from 'node:fs';
+import { systemDatabase } from './system-database.js';
 
 const PROTOCOLS: ReadonlyArray<[string, number]> = [
   ['tcp', 6],
@@ -38,20 +38,11 @@ export function parseProtocolDatabase(text: string): ProtocolDatabase {
   return { byNumber, byName };
 }
 
-let system: ProtocolDatabase | undefined;
 /** This machine's `/etc/protocols` (empty when there is none), read once. */
-export function systemProtocols(): ProtocolDatabase {
-  if (!system) {
-    let text = '';
-    try {
-      text = readFileSync('/etc/protocols', 'utf8');
-    } catch {
-      // No protocol database: iptables then prints numbers, and so do we.
-    }
-    system = parseProtocolDatabase(text);
-  }
-  return system;
-}
+export const systemProtocols: () => ProtocolDatabase = systemDatabase(
+  '/etc/protocols',
+  parseProtocolDatabase,
+);
 
 /** `-p` value -> protocol number (`all` is 0). */
 export function parseProtocol(

@@ -1,19 +1,14 @@
 import { relative, resolve } from 'node:path';
-import { ExitCode } from '../cli/args.js';
+import { type Command, ExitCode } from '../cli/args.js';
 import { isUmdError, UmdErrorCode } from '@umd/core';
 import { generateDriver, generatorError } from './generate.js';
 import { driverNames } from './names.js';
 import { findUmdRepoRoot, workspaceRootOf } from './workspace.js';
 
 /** `sample-umd new <name> [dir] [--minimal] [--workspace] [--force] [--from-tarballs DIR]`: makes a driver package and says what to do next. */
-export async function newDriverCommand(command: {
-  name: string;
-  dir: string | undefined;
-  workspace: boolean;
-  force: boolean;
-  fromTarballs: string | undefined;
-  minimal: boolean;
-}): Promise<number> {
+export async function newDriverCommand(
+  command: Extract<Command, { kind: 'new' }>,
+): Promise<number> {
   try {
     let dir: string;
     if (command.workspace) {
