@@ -4,7 +4,7 @@
 // and are measured in turns, in a new shuffled order each round; each figure is the median of
 // the rounds, so a load that changes during the run touches every contender alike.
 // Options: --budget-ms N (time per measurement, 300), --rounds N (3), --sizes a,b,c (bytes),
-// --only <substring of contender names>, --json <file>.
+// --only <substrings of contender names, comma-separated>, --ops echo,parse, --json <file>.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { contenders, cores } from './contenders.mjs';
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     'budget-ms': { type: 'string', default: '300' },
     rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
+    ops: { type: 'string', default: 'echo,parse' },
     json: { type: 'string' },
     sizes: { type: 'string', default: '64,4096,65536,1048576' },
   },
@@ -56,8 +57,9 @@ async function throughput(call, payload) {
   return n / ((performance.now() - t0) / 1000); // requests per second
 }
 
+const only = values.only?.split(',');
 const selected = contenders.filter(
-  (c) => !values.only || c.name.includes(values.only) || c.name === 'umd defaults',
+  (c) => !only || only.some((part) => c.name.includes(part)) || c.name === 'umd defaults',
 );
 const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 // A seeded shuffle: every run measures in the same orders, each round in a different one.
@@ -76,7 +78,7 @@ const shuffled = (xs) => {
 };
 
 const results = {}; // results[op][size][contender] = { latencyUs, perSec }
-for (const op of ['echo', 'parse']) {
+for (const op of values.ops.split(',')) {
   results[op] = {};
   const running = [];
   for (const contender of selected) running.push({ contender, link: await contender.start(op) });
