@@ -1,3 +1,4 @@
+import { thenOrNow } from '../shared/maybe-async.js';
 import type { Codec } from './codecs.js';
 import { ContractViolation, validateWith } from './standard-schema.js';
 
@@ -28,12 +29,9 @@ export type ContractRequest<C> = C extends Contract<infer Req, unknown> ? Req : 
 /** The reply type of a contract. */
 export type ContractReply<C> = C extends Contract<unknown, infer Rep> ? Rep : never;
 
-const then = <T, U>(value: T | Promise<T>, next: (value: T) => U): U | Promise<U> =>
-  value instanceof Promise ? value.then(next) : next(value);
-
 function encodeWith<T>(codec: Codec<T>, value: T, what: string): Uint8Array | Promise<Uint8Array> {
   const valid = codec.schema ? validateWith(codec.schema, value, what) : value;
-  return then(valid, (v) => {
+  return thenOrNow(valid, (v) => {
     try {
       return codec.encode(v);
     } catch (cause) {

@@ -4,6 +4,7 @@ import type { Frame } from '../codec/frame.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { ECANCELED, EIO, isHandlerError } from './handler-error.js';
 import type { HandlerContext, RequestHandler } from './request-handler.js';
+import { isThenable } from '../shared/maybe-async.js';
 
 /** Sends one frame to the host. */
 export type SendFrame = (type: FrameType, id: number, payload: Uint8Array) => void;
@@ -30,14 +31,6 @@ class RequestContext implements HandlerContext {
     }
     return running.controller.signal;
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /**

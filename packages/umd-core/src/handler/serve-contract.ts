@@ -1,6 +1,7 @@
 import type { Contract } from '../contract/define-contract.js';
+import { isThenable, type MaybePromise, thenOrNow } from '../shared/maybe-async.js';
 import { EIO, HandlerError } from './handler-error.js';
-import type { HandlerContext } from './request-handler.js';
+import type { HandlerContext, RequestHandler } from './request-handler.js';
 import { serve } from './serve.js';
 import type { ServeOptions } from './serve-options.js';
 
@@ -20,6 +21,9 @@ export type ContractHandler<Req, Rep> = (
  * refuses is answered with -5 EIO: the host never gets a reply that breaks the contract from
  * this side).
  *
+ * Where the codecs, validators and `handler` are all synchronous, so is each answer: no promise
+ * per request, and the handler's read loop stays on its blocking fast path (see `serve()`).
+ *
  * `reuseRequestBuffers` defaults to true when the request codec declares `decodeCopies` (as
  * `json()` and `structured()` do): the handler only ever sees the decoded value, which owns its
  * memory, so the payload's buffer can take the next request. Otherwise it stays false.
@@ -30,20 +34,39 @@ export function serveContract<Req, Rep>(
   options: ServeOptions,
 ): Promise<void> {
   const serveOptions = withReuseDefault(contract.request.decodeCopies === true, options);
-  return serve(async (payload, context) => {
-    let request: Req;
-    try {
-      request = await contract.decodeRequest(payload);
-    } catch (error) {
-      throw new HandlerError(EINVAL, (error as Error).message);
-    }
-    const reply = await handler(request, context);
-    try {
-      return await contract.encodeReply(reply);
-    } catch (error) {
-      throw new HandlerError(EIO, (error as Error).message);
-    }
-  }, serveOptions);
+  return serve(contractRequestHandler(contract, handler), serveOptions);
+}
+
+/**
+ * The bytes-level handler that `serveContract()` serves: decode (failures: `HandlerError`
+ * EINVAL), `handler`, encode (failures: EIO). Synchronous unless a step returns a promise.
+ */
+export function contractRequestHandler<Req, Rep>(
+  contract: Contract<Req, Rep>,
+  handler: ContractHandler<Req, Rep>,
+): RequestHandler {
+  const encode = (reply: Rep): Uint8Array | Promise<Uint8Array> =>
+    settledAs(EIO, () => contract.encodeReply(reply));
+  return (payload, context) => {
+    const request = settledAs(EINVAL, () => contract.decodeRequest(payload));
+    return thenOrNow(request, (value) => thenOrNow(handler(value, context), encode));
+  };
+}
+
+/** `step()`'s value; its failure, thrown or promised, as a `HandlerError` with `errno`. */
+function settledAs<T>(errno: number, step: () => MaybePromise<T>): T | Promise<T> {
+  const refused = (error: unknown): never => {
+    throw new HandlerError(errno, (error as Error).message);
+  };
+  let value: MaybePromise<T>;
+  try {
+    value = step();
+  } catch (error) {
+    return refused(error);
+  }
+  return isThenable(value)
+    ? Promise.resolve(value as PromiseLike<T>).then(undefined, refused)
+    : value;
 }
 
 /** `options` with `reuseRequestBuffers` defaulted to whether the request codec copies on decode. */

@@ -11,6 +11,7 @@ import {
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 import { checkInteger } from '../shared/check-integer.js';
+import { isThenable } from '../shared/maybe-async.js';
 
 /** Options of {@link serveRaw}. */
 export interface RawServeOptions {
@@ -26,14 +27,6 @@ export interface RawServeOptions {
    * faults of a fresh buffer per large request.
    */
   reuseRequestBuffers?: boolean;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /**
