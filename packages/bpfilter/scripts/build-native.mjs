@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Compiles the iptables preload library (native/bpfilter_preload.c, preload_service.c and
-// preload_procfs.c) into dist/native/bpfilter_preload.so, and enforcement's counter reader
-// (native/bpfilter_nft_counters.c) into dist/native/bpfilter_nft_counters. Without a C
-// compiler the build says so and goes on: everything but `bpfilter exec` works, exec explains
-// what is missing, and enforcement reads counters through `nft -j list` instead (slower).
+// preload_procfs.c) into dist/native/bpfilter_preload.so, and enforcement's helpers, the
+// counter reader (native/bpfilter_nft_counters.c) and the batch writer
+// (native/bpfilter_nft_batch.c), into dist/native/. Without a C compiler the build says so and
+// goes on: everything but `bpfilter exec` works, exec explains what is missing, and
+// enforcement goes through `nft` instead (`nft -j -f`, `nft -j list`: slower).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -64,13 +65,16 @@ if (result.status !== 0) {
 }
 console.log(`build-native: ${output}`);
 
-// The counter reader needs only the kernel's uapi headers (linux-libc-dev).
-const counters = join(outDir, 'bpfilter_nft_counters');
-const counterArgs = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', counters];
-counterArgs.push(join(root, 'native', 'bpfilter_nft_counters.c'));
-const built = spawnSync(cc, counterArgs, { stdio: 'inherit' });
-if (built.status !== 0) {
-  console.error(`build-native: ${cc} ${counterArgs.join(' ')} failed`);
-  process.exit(1);
+// Enforcement's helpers need only the kernel's uapi headers (linux-libc-dev): the counter
+// reader and the batch writer.
+for (const helper of ['bpfilter_nft_counters', 'bpfilter_nft_batch']) {
+  const program = join(outDir, helper);
+  const helperArgs = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', program];
+  helperArgs.push(join(root, 'native', `${helper}.c`));
+  const built = spawnSync(cc, helperArgs, { stdio: 'inherit' });
+  if (built.status !== 0) {
+    console.error(`build-native: ${cc} ${helperArgs.join(' ')} failed`);
+    process.exit(1);
+  }
+  console.log(`build-native: ${program}`);
 }
-console.log(`build-native: ${counters}`);

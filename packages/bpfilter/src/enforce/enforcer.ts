@@ -6,9 +6,12 @@
  */
 import type { XtCounters } from '../abi/index.js';
 import type { Table } from '../model/types.js';
+import { timed, timedSync } from '../sockopt/phase-log.js';
+import { BatchWriter, defaultBatchWriter } from './batch-writer.js';
 import { countersOf } from './counters.js';
 import { EnforcementError } from './errors.js';
 import { CounterReader, defaultCounterReader } from './nft-counters.js';
+import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable, NFT_TABLE_PREFIX } from './nft-layout.js';
 import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
 import { type NftTablePlan, planTable, replaceTransaction } from './translate-table.js';
@@ -21,12 +24,20 @@ export interface EnforceOptions extends NftRunnerOptions {
    * `nft -j list table` instead, which is what happens when it was not built.
    */
   counterReader?: string | false;
+  /**
+   * The program that sends a compiled transaction over netlink (default:
+   * `dist/native/bpfilter_nft_batch`, built with the package when a C compiler was there);
+   * `false` gives every transaction to `nft -j -f`, which is also what happens to a table
+   * holding a statement the compiler does not cover, and when the helper was not built.
+   */
+  batchWriter?: string | false;
 }
 
 /** Installs tables into the kernel through nft and reads their counters back. */
 export class NftEnforcer {
   readonly #nft: NftRunner;
   readonly #counters: CounterReader;
+  readonly #batch: BatchWriter | undefined;
   readonly #plans = new Map<string, NftTablePlan>();
   #started = false;
 
@@ -34,6 +45,8 @@ export class NftEnforcer {
     this.#nft = new NftRunner(options);
     const helper = options.counterReader ?? defaultCounterReader();
     this.#counters = new CounterReader(this.#nft, helper === false ? undefined : helper);
+    const writer = options.batchWriter ?? defaultBatchWriter();
+    this.#batch = writer === false || writer === undefined ? undefined : new BatchWriter(writer);
   }
 
   /** Whether {@link start} has run. */
@@ -53,7 +66,7 @@ export class NftEnforcer {
       (name) => name.startsWith(NFT_TABLE_PREFIX) && !keep.has(name),
     );
     if (plans.length > 0 || stale.length > 0)
-      await this.#nft.apply(replaceTransaction(plans, stale), 'the kept tables', signal);
+      await this.#apply(replaceTransaction(plans, stale), 'the kept tables', signal);
     for (const plan of plans) this.#plans.set(plan.table, plan);
     this.#started = true;
   }
@@ -75,7 +88,7 @@ export class NftEnforcer {
   /** Replaces the enforced form of `plan.table` in one transaction; the old one stays if nft refuses. */
   async replace(plan: NftTablePlan, signal?: AbortSignal): Promise<void> {
     try {
-      await this.#nft.apply(replaceTransaction([plan]), `table "${plan.table}"`, signal);
+      await this.#apply(replaceTransaction([plan]), `table "${plan.table}"`, signal);
     } catch (error) {
       if (error instanceof EnforcementError && error.table === undefined)
         throw new EnforcementError(error.failure, error.message, {
@@ -86,6 +99,17 @@ export class NftEnforcer {
       throw error;
     }
     this.#plans.set(plan.table, plan);
+  }
+
+  /** One transaction: through the netlink helper when it compiles, through nft otherwise. */
+  async #apply(
+    transaction: { nftables: NftExpr[] },
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const batch = timedSync('compile', () => this.#batch?.compile(transaction.nftables));
+    if (batch === undefined) return timed('nft', () => this.#nft.apply(transaction, what, signal));
+    await timed('netlink', () => this.#batch!.apply(batch, transaction.nftables, what, signal));
   }
 
   /** The kernel's counters of the enforced `table`, by entry index; undefined if not enforced. */

@@ -15,6 +15,7 @@ import {
   type XtCounters,
 } from '../abi/index.js';
 import { decodeTable } from '../model/decode.js';
+import { timed, timedSync } from '../sockopt/phase-log.js';
 import type { TableSnapshot } from '../sockopt/table-snapshot.js';
 import { addCounters, addToEntries } from './counters.js';
 import { type EnforceOptions, NftEnforcer } from './enforcer.js';
@@ -58,8 +59,11 @@ export class SockoptEnforcement {
 
   /** After bpfilter took `snapshot`: enforce it (throws EnforcementError if that fails). */
   async commit(snapshot: TableSnapshot): Promise<void> {
-    const table = decodeTable(snapshot.info.name, snapshot.info, snapshot.entries);
-    await this.enforcer.replace(this.enforcer.plan(table));
+    const table = timedSync('decode', () =>
+      decodeTable(snapshot.info.name, snapshot.info, snapshot.entries),
+    );
+    const plan = timedSync('plan', () => this.enforcer.plan(table));
+    await timed('apply', () => this.enforcer.replace(plan));
   }
 
   /** A replace's old counters (the handler's) plus the kernel's. */

@@ -25,6 +25,7 @@ import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
 import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
 import { Errno } from './errno.js';
+import { timed } from './phase-log.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
 import type { BpfilterState } from './kept-state.js';
 import { KeptTables } from './kept-tables.js';
@@ -95,17 +96,20 @@ export class BpfilterSockopt extends EventEmitter {
     return this.#lock.run(async () => {
       const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
       const enforced = optname === IPT_SO_SET_REPLACE ? this.#enforcedReplace() : undefined;
-      const ticket = enforced && (await prepareReplace(enforced, table, options.signal));
-      const { status, body } = await exchange(this.#send(options), {
-        isSet: true,
-        cmd: optname,
-        data: optval,
-        ...header(options),
-      });
+      const ticket =
+        enforced && (await timed('prepare', () => prepareReplace(enforced, table, options.signal)));
+      const { status, body } = await timed(`handler set ${optname}`, () =>
+        exchange(this.#send(options), {
+          isSet: true,
+          cmd: optname,
+          data: optval,
+          ...header(options),
+        }),
+      );
       if (status !== 0) return { status };
-      await this.#keep(table, optname !== IPT_SO_SET_REPLACE);
+      await timed('read back', () => this.#keep(table, optname !== IPT_SO_SET_REPLACE));
       if (optname !== IPT_SO_SET_REPLACE) return { status };
-      if (enforced && ticket) await installReplace(enforced, table, ticket);
+      if (enforced && ticket) await timed('install', () => installReplace(enforced, table, ticket));
       const data =
         enforced && ticket ? enforced.enforcement.oldCounters(body, ticket) : body.slice();
       return {
@@ -130,17 +134,20 @@ export class BpfilterSockopt extends EventEmitter {
     checkBuffer(optval);
     return this.#lock.run(async () => {
       await this.#enforcement?.ready(() => this.#kept.all(), options.signal);
-      const { status, body } = await exchange(this.#send(options), {
-        isSet: false,
-        cmd: optname,
-        data: optval,
-        ...header(options),
-      });
+      const { status, body } = await timed(`handler get ${optname}`, () =>
+        exchange(this.#send(options), {
+          isSet: false,
+          cmd: optname,
+          data: optval,
+          ...header(options),
+        }),
+      );
       if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN)
         this.#kept.noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
       if (status < 0) return { status };
       const data = body.slice(0, optval.length);
-      if (optname === IPT_SO_GET_ENTRIES) await this.#enforcement?.overlayEntries(data);
+      if (optname === IPT_SO_GET_ENTRIES && this.#enforcement)
+        await timed('kernel counters', () => this.#enforcement!.overlayEntries(data));
       return { status, data };
     }, options.signal);
   }

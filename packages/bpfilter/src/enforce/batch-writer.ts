@@ -1,0 +1,134 @@
+/**
+ * Applies a replace transaction through the package's netlink helper
+ * (native/bpfilter_nft_batch.c): the transaction compiled to nf_tables messages here
+ * (netlink-batch.ts), sent by the helper as one batch. nft parses and evaluates a large
+ * batch for longer than the kernel takes to apply it; this path skips that. A transaction
+ * the compiler does not cover goes to nft unchanged.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorName } from 'node:util';
+import { EnforcementError } from './errors.js';
+import { compileBatch, type NetlinkBatch } from './netlink-batch.js';
+import { NotCompiled } from './netlink-rule.js';
+import type { NftExpr } from './nft-expr.js';
+import { oneLine, type ProgramOutput } from './nft-runner.js';
+
+/** Where the build puts the helper: `dist/native/`, next to the bundled modules. */
+export function defaultBatchWriter(): string | undefined {
+  const path = fileURLToPath(new URL('./native/bpfilter_nft_batch', import.meta.url));
+  return existsSync(path) ? path : undefined;
+}
+
+/** The helper's exit status when the kernel refused the batch. */
+const EXIT_REFUSED = 1;
+
+/** Sends compiled transactions through the helper at `program`. */
+export class BatchWriter {
+  readonly #program: string;
+
+  constructor(program: string) {
+    this.#program = program;
+  }
+
+  /**
+   * The compiled form of `commands`, or undefined when they hold something only nft can
+   * compile (the caller then gives them to nft).
+   */
+  compile(commands: readonly NftExpr[]): NetlinkBatch | undefined {
+    try {
+      return compileBatch(commands);
+    } catch (error) {
+      if (error instanceof NotCompiled) return undefined;
+      throw error;
+    }
+  }
+
+  /** Applies `batch` (compiled from `commands`) in one transaction; throws if the kernel refuses. */
+  async apply(
+    batch: NetlinkBatch,
+    commands: readonly NftExpr[],
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const out = await runWithInput(this.#program, batch.bytes, signal);
+    if (out.code === 0) return;
+    if (out.code !== EXIT_REFUSED)
+      throw new EnforcementError(
+        'kernel-refused',
+        `bpfilter enforcement: cannot apply ${what}: ${oneLine(out.stderr) || `exit status ${out.code}`}`,
+        { nftMessage: out.stderr },
+      );
+    const reasons = refusals(out.stdout).map(({ index, errno }) => {
+      const name = errnoName(errno);
+      const command = index < 0 ? undefined : batch.commandOf[index];
+      return command === undefined
+        ? `the commit: ${name}`
+        : `${describe(commands, command)}: ${name}`;
+    });
+    const text = `nf_tables refused ${reasons.slice(0, 3).join('; ') || 'the batch'}`;
+    throw new EnforcementError(
+      'kernel-refused',
+      `bpfilter enforcement: nft refused ${what}: ${text}`,
+      { nftMessage: text },
+    );
+  }
+}
+
+function refusals(stdout: string): { index: number; errno: number }[] {
+  return stdout.split('\n').flatMap((line) => {
+    const m = /^refused (-?\d+) (\d+)$/.exec(line);
+    return m ? [{ index: Number(m[1]), errno: Number(m[2]) }] : [];
+  });
+}
+
+function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `errno ${errno}`;
+  }
+}
+
+/** What command `index` of a transaction adds, as a refusal names it. */
+function describe(commands: readonly NftExpr[], index: number): string {
+  const [verb, body] = Object.entries(commands[index] ?? {})[0] ?? [];
+  const [kind, object] = Object.entries((body ?? {}) as NftExpr)[0] ?? [];
+  const o = (object ?? {}) as { name?: string; chain?: string };
+  if (kind !== 'rule') return `${verb} ${kind} ${o.name ?? ''}`.trim();
+  let position = 0;
+  for (let i = 0; i <= index; i++) {
+    const rule = (commands[i]?.add as { rule?: { chain?: string } } | undefined)?.rule;
+    if (rule?.chain === o.chain) position++;
+  }
+  return `nft rule ${position} of chain ${o.chain}`;
+}
+
+/** Runs `program` with `input` on its stdin; reports its exit code and output. */
+function runWithInput(
+  program: string,
+  input: Uint8Array,
+  signal?: AbortSignal,
+): Promise<ProgramOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, [], { stdio: ['pipe', 'pipe', 'pipe'], signal });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // A helper that exits early closes its stdin: its exit status says why, not EPIPE.
+    child.stdin.on('error', () => {});
+    child.once('error', (error) =>
+      reject(
+        new EnforcementError(
+          'unavailable',
+          `bpfilter enforcement: cannot run ${program}: ${error.message} (rebuild @umd/bpfilter)`,
+          { cause: error },
+        ),
+      ),
+    );
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}

@@ -1,0 +1,395 @@
+/**
+ * The nftables JSON statements bpfilter's translators emit (nft-expr.ts), compiled to the
+ * kernel's nf_tables expressions as nft would compile them: payload and meta loads, masks,
+ * comparisons, ranges, counters, verdicts, verdict-map lookups, conntrack state, REJECT.
+ * Anything else throws {@link NotCompiled}, and the whole table goes through `nft -j -f`.
+ */
+import { parseIpv4 } from '../abi/index.js';
+import type { NetlinkWriter } from './netlink-writer.js';
+import type { NftExpr } from './nft-expr.js';
+
+/** A statement this compiler does not handle (nft does). */
+export class NotCompiled extends Error {}
+
+// include/uapi/linux/netfilter/nf_tables.h
+const LIST_ELEM = 1;
+const EXPR_NAME = 1;
+const EXPR_DATA = 2;
+const REG_VERDICT = 0;
+const REG_1 = 1;
+const REG32_00 = 8;
+const VERDICT_CODE = 1;
+const VERDICT_CHAIN = 2;
+const DATA_VALUE = 1;
+const DATA_VERDICT = 2;
+const VERDICTS: Record<string, number> = { accept: 1, drop: 0, return: -5, jump: -3, goto: -4 };
+const REJECT_ICMP: Record<string, number> = {
+  'net-unreachable': 0,
+  'host-unreachable': 1,
+  'prot-unreachable': 2,
+  'port-unreachable': 3,
+  'net-prohibited': 9,
+  'host-prohibited': 10,
+  'admin-prohibited': 13,
+};
+
+/** Where a header field is: payload base (1 network, 2 transport), offset, length. */
+interface Field {
+  base: number;
+  offset: number;
+  len: number;
+  /** The `ip protocol` a transport field needs matched before it (nft's dependency). */
+  needs?: number;
+  /** IPv4 address fields take dotted quads and prefixes. */
+  address?: boolean;
+}
+
+const FIELDS: Record<string, Field> = {
+  'ip saddr': { base: 1, offset: 12, len: 4, address: true },
+  'ip daddr': { base: 1, offset: 16, len: 4, address: true },
+  'ip protocol': { base: 1, offset: 9, len: 1 },
+  'ip frag-off': { base: 1, offset: 6, len: 2 },
+  'tcp sport': { base: 2, offset: 0, len: 2, needs: 6 },
+  'tcp dport': { base: 2, offset: 2, len: 2, needs: 6 },
+  'tcp flags': { base: 2, offset: 13, len: 1, needs: 6 },
+  'udp sport': { base: 2, offset: 0, len: 2, needs: 17 },
+  'udp dport': { base: 2, offset: 2, len: 2, needs: 17 },
+  'icmp type': { base: 2, offset: 0, len: 1, needs: 1 },
+  'icmp code': { base: 2, offset: 1, len: 1, needs: 1 },
+};
+
+const META_KEYS: Record<string, number> = { iifname: 6, oifname: 7 };
+const IFNAMSIZ = 16;
+
+/** A value loaded into a register: how to encode constants compared with it. */
+export interface Loaded {
+  len: number;
+  kind: 'number' | 'address' | 'ifname' | 'host';
+}
+
+/** What the rule matched so far that later statements depend on. */
+interface RuleContext {
+  protocol?: number;
+}
+
+/** Writes the expressions of one rule (the NFTA_RULE_EXPRESSIONS list's elements). */
+export function writeRuleExpressions(
+  w: NetlinkWriter,
+  statements: readonly NftExpr[],
+  setIds: ReadonlyMap<string, number>,
+): void {
+  const context: RuleContext = {};
+  for (const statement of statements) writeStatement(w, statement, context, setIds);
+}
+
+function writeStatement(
+  w: NetlinkWriter,
+  s: NftExpr,
+  context: RuleContext,
+  setIds: ReadonlyMap<string, number>,
+): void {
+  const [key, value] = single(s);
+  switch (key) {
+    case 'match':
+      return writeMatch(w, value as MatchJson, context);
+    case 'counter':
+      if (value !== null) throw new NotCompiled('counter with values');
+      return writeCounter(w);
+    case 'accept':
+    case 'drop':
+    case 'return':
+      if (value !== null) throw new NotCompiled(key);
+      return expr(w, 'immediate', () => {
+        w.u32(1, REG_VERDICT);
+        verdictData(w, 2, key);
+      });
+    case 'jump':
+    case 'goto':
+      return expr(w, 'immediate', () => {
+        w.u32(1, REG_VERDICT);
+        verdictData(w, 2, key, chainOf(value));
+      });
+    case 'vmap':
+      return writeVmap(w, value as { key: unknown; data: unknown }, context, setIds);
+    case 'reject':
+      return writeReject(w, value as { type?: unknown; expr?: unknown }, context);
+    default:
+      throw new NotCompiled(key);
+  }
+}
+
+interface MatchJson {
+  op: string;
+  left: unknown;
+  right: unknown;
+}
+
+function writeMatch(w: NetlinkWriter, m: MatchJson, context: RuleContext): void {
+  if (m.op !== '==' && m.op !== '!=') throw new NotCompiled(`match ${m.op}`);
+  const eq = m.op === '==';
+  let left = m.left;
+  let mask: unknown;
+  if (isObject(left) && '&' in left) {
+    const pair = left['&'];
+    if (!Array.isArray(pair) || pair.length !== 2) throw new NotCompiled('&');
+    [left, mask] = pair;
+  }
+  const right = m.right;
+  // `ip saddr 10.0.0.0/8`: nft loads just the prefix's whole bytes, or masks the address.
+  if (isObject(right) && 'prefix' in right) {
+    if (mask !== undefined) throw new NotCompiled('masked prefix');
+    const field = payloadField(left, context);
+    const { addr, len } = right.prefix as { addr: unknown; len: unknown };
+    if (!field.address || typeof len !== 'number' || len <= 0 || len > 32 || len % 1 !== 0)
+      throw new NotCompiled('prefix');
+    const network = encode({ len: 4, kind: 'address' }, addr);
+    if (len % 8 === 0) {
+      writePayload(w, { ...field, len: len / 8 });
+      return writeCmp(w, eq, network.subarray(0, len / 8));
+    }
+    writePayload(w, field);
+    const bits = Buffer.alloc(4);
+    bits.writeUInt32BE((0xffffffff << (32 - len)) >>> 0);
+    writeBitwise(w, bits);
+    return writeCmp(w, eq, network);
+  }
+  const loaded = writeLoad(w, left, context);
+  if (mask !== undefined) writeBitwise(w, encode(loaded, mask));
+  if (isObject(right) && 'range' in right) {
+    const range = right.range;
+    if (!Array.isArray(range) || range.length !== 2 || mask !== undefined)
+      throw new NotCompiled('range');
+    const [from, to] = range.map((v) => encode(loaded, v)) as [Buffer, Buffer];
+    if (eq) {
+      writeCmpOp(w, 5 /* GTE */, from);
+      return writeCmpOp(w, 3 /* LTE */, to);
+    }
+    return expr(w, 'range', () => {
+      w.u32(1, REG_1);
+      w.u32(2, 1 /* NFT_RANGE_NEQ */);
+      dataValue(w, 3, from);
+      dataValue(w, 4, to);
+    });
+  }
+  if (loaded.kind === 'ifname' && typeof right === 'string' && right.endsWith('*')) {
+    // A wildcard compares the name's first bytes only, without the NUL.
+    const stem = Buffer.from(right.slice(0, -1));
+    if (stem.length === 0 || stem.length >= IFNAMSIZ) throw new NotCompiled('ifname wildcard');
+    return writeCmp(w, eq, stem);
+  }
+  writeCmp(w, eq, encode(loaded, right));
+  // `ip protocol tcp` satisfies the dependency of the tcp fields that follow.
+  if (eq && mask === undefined && isPayload(left, 'ip', 'protocol') && typeof right === 'number')
+    context.protocol = right;
+}
+
+function writeLoad(w: NetlinkWriter, left: unknown, context: RuleContext, dreg = REG_1): Loaded {
+  if (isObject(left) && 'meta' in left) {
+    const key = (left.meta as { key?: unknown }).key;
+    const number = typeof key === 'string' ? META_KEYS[key] : undefined;
+    if (number === undefined) throw new NotCompiled(`meta ${String(key)}`);
+    expr(w, 'meta', () => {
+      w.u32(1, dreg);
+      w.u32(2, number);
+    });
+    return { len: IFNAMSIZ, kind: 'ifname' };
+  }
+  if (isObject(left) && 'ct' in left) {
+    const key = (left.ct as { key?: unknown }).key;
+    if (key !== 'state') throw new NotCompiled(`ct ${String(key)}`);
+    expr(w, 'ct', () => {
+      w.u32(1, dreg);
+      w.u32(2, 0 /* NFT_CT_STATE */);
+    });
+    return { len: 4, kind: 'host' };
+  }
+  const field = payloadField(left, context);
+  writePayload(w, field, dreg);
+  return { len: field.len, kind: field.address ? 'address' : 'number' };
+}
+
+function payloadField(left: unknown, context: RuleContext): Field {
+  if (!isObject(left) || !('payload' in left)) throw new NotCompiled('left side');
+  const { protocol, field } = left.payload as { protocol?: unknown; field?: unknown };
+  const found = FIELDS[`${String(protocol)} ${String(field)}`];
+  if (found === undefined) throw new NotCompiled(`${String(protocol)} ${String(field)}`);
+  // Without `ip protocol P` first, nft would add its own dependency: leave that to nft.
+  if (found.needs !== undefined && context.protocol !== found.needs)
+    throw new NotCompiled('transport field without its protocol');
+  return found;
+}
+
+function writePayload(w: NetlinkWriter, field: Field, dreg = REG_1): void {
+  expr(w, 'payload', () => {
+    w.u32(1, dreg);
+    w.u32(2, field.base);
+    w.u32(3, field.offset);
+    w.u32(4, field.len);
+  });
+}
+
+function writeBitwise(w: NetlinkWriter, mask: Buffer): void {
+  expr(w, 'bitwise', () => {
+    w.u32(1, REG_1);
+    w.u32(2, REG_1);
+    w.u32(3, mask.length);
+    dataValue(w, 4, mask);
+    dataValue(w, 5, Buffer.alloc(mask.length));
+  });
+}
+
+function writeCmp(w: NetlinkWriter, eq: boolean, data: Uint8Array): void {
+  writeCmpOp(w, eq ? 0 : 1, data);
+}
+
+function writeCmpOp(w: NetlinkWriter, op: number, data: Uint8Array): void {
+  expr(w, 'cmp', () => {
+    w.u32(1, REG_1);
+    w.u32(2, op);
+    dataValue(w, 3, data);
+  });
+}
+
+function writeCounter(w: NetlinkWriter): void {
+  expr(w, 'counter', () => counterData(w));
+}
+
+/** A counter expression's NAME and DATA, where an attribute holds one expression. */
+export function writeCounterExpr(w: NetlinkWriter, type: number): void {
+  const mark = w.open(type);
+  w.string(EXPR_NAME, 'counter');
+  const body = w.open(EXPR_DATA);
+  counterData(w);
+  w.close(body);
+  w.close(mark);
+}
+
+function counterData(w: NetlinkWriter): void {
+  w.u64(1, 0n); // NFTA_COUNTER_BYTES
+  w.u64(2, 0n); // NFTA_COUNTER_PACKETS
+}
+
+/** `KEY vmap @MAP`: the key's fields in consecutive 32-bit registers, then the lookup. */
+function writeVmap(
+  w: NetlinkWriter,
+  vmap: { key: unknown; data: unknown },
+  context: RuleContext,
+  setIds: ReadonlyMap<string, number>,
+): void {
+  const name = typeof vmap.data === 'string' && vmap.data.startsWith('@') ? vmap.data.slice(1) : '';
+  const id = setIds.get(name);
+  if (id === undefined) throw new NotCompiled('vmap of a map outside the batch');
+  const parts =
+    isObject(vmap.key) && 'concat' in vmap.key ? (vmap.key.concat as unknown[]) : [vmap.key];
+  let word = 0;
+  for (const part of parts) {
+    const loaded = writeLoad(w, part, context, word === 0 ? REG_1 : REG32_00 + word);
+    word += Math.ceil(loaded.len / 4);
+  }
+  expr(w, 'lookup', () => {
+    w.string(1, name);
+    w.u32(2, REG_1);
+    w.u32(3, REG_VERDICT);
+    w.u32(4, id);
+  });
+}
+
+function writeReject(
+  w: NetlinkWriter,
+  reject: { type?: unknown; expr?: unknown },
+  context: RuleContext,
+): void {
+  let type: number;
+  let code: number | undefined;
+  if (reject.type === 'tcp reset' && reject.expr === undefined && context.protocol === 6) type = 1;
+  else if (reject.type === 'icmp' && typeof reject.expr === 'string') {
+    type = 0;
+    code = REJECT_ICMP[reject.expr];
+  } else throw new NotCompiled('reject');
+  if (type === 0 && code === undefined) throw new NotCompiled('reject code');
+  expr(w, 'reject', () => {
+    w.u32(1, type);
+    w.bytesAttr(2, Uint8Array.of(code ?? 0));
+  });
+}
+
+/** A constant as the kernel compares it with a loaded value. */
+export function encode(loaded: Loaded, value: unknown): Buffer {
+  const out = Buffer.alloc(loaded.len);
+  encodeInto(loaded, value, out, 0);
+  return out;
+}
+
+/** {@link encode} into `out` at `offset` (which must have `loaded.len` zero bytes there). */
+export function encodeInto(loaded: Loaded, value: unknown, out: Buffer, offset: number): void {
+  if (loaded.kind === 'ifname') {
+    if (typeof value !== 'string' || /[*\\]/.test(value) || Buffer.byteLength(value) >= IFNAMSIZ)
+      throw new NotCompiled('ifname');
+    out.write(value, offset);
+    return;
+  }
+  if (loaded.kind === 'address' && typeof value === 'string') {
+    try {
+      out.writeUInt32BE(parseIpv4(value), offset);
+    } catch {
+      throw new NotCompiled('address');
+    }
+    return;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    throw new NotCompiled('value');
+  if (loaded.kind === 'host') out.writeUInt32LE(value >>> 0, offset);
+  else if (value >= 2 ** (8 * loaded.len)) throw new NotCompiled('value too large');
+  else out.writeUIntBE(value, offset, loaded.len);
+}
+
+/** One expression: NFTA_LIST_ELEM { NAME, DATA { ... } }. */
+function expr(w: NetlinkWriter, name: string, data: () => void): void {
+  const element = w.open(LIST_ELEM);
+  w.string(EXPR_NAME, name);
+  const body = w.open(EXPR_DATA);
+  data();
+  w.close(body);
+  w.close(element);
+}
+
+/** NFTA_DATA_VALUE in attribute `type`. */
+export function dataValue(w: NetlinkWriter, type: number, value: Uint8Array): void {
+  const mark = w.open(type);
+  w.bytesAttr(DATA_VALUE, value);
+  w.close(mark);
+}
+
+/** NFTA_DATA_VERDICT in attribute `type`. */
+export function verdictData(w: NetlinkWriter, type: number, verdict: string, chain?: string): void {
+  const code = VERDICTS[verdict];
+  if (code === undefined) throw new NotCompiled(verdict);
+  const outer = w.open(type);
+  const inner = w.open(DATA_VERDICT);
+  w.u32(VERDICT_CODE, code);
+  if (chain !== undefined) w.string(VERDICT_CHAIN, chain);
+  w.close(inner);
+  w.close(outer);
+}
+
+function chainOf(value: unknown): string {
+  const target = isObject(value) ? value.target : undefined;
+  if (typeof target !== 'string') throw new NotCompiled('jump target');
+  return target;
+}
+
+function single(s: NftExpr): [string, unknown] {
+  const keys = Object.keys(s);
+  if (keys.length !== 1) throw new NotCompiled('statement');
+  return [keys[0]!, s[keys[0]!]];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isPayload(left: unknown, protocol: string, field: string): boolean {
+  if (!isObject(left) || !('payload' in left)) return false;
+  const p = left.payload as { protocol?: unknown; field?: unknown };
+  return p.protocol === protocol && p.field === field;
+}

@@ -1,0 +1,125 @@
+/**
+ * Writes netlink messages (struct nlmsghdr + nfgenmsg + attributes, include/uapi/linux/
+ * netlink.h) into one growing buffer: what nf_tables reads, built without libmnl.
+ */
+
+const NLA_F_NESTED = 0x8000;
+const NLMSG_HDRLEN = 16;
+const NFGENMSG_LEN = 4;
+const NFNL_SUBSYS_NFTABLES = 10;
+/** `NFPROTO_IPV4`: bpfilter's tables are all in the `ip` family. */
+const NFPROTO_IPV4 = 2;
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+/** A buffer of netlink messages being written. */
+export class NetlinkWriter {
+  #buf = Buffer.allocUnsafe(1 << 16);
+  #len = 0;
+  #message = -1;
+  readonly #strings = new Map<string, Buffer>();
+  /** Messages written so far. */
+  count = 0;
+
+  /** The messages written, back to back. */
+  bytes(): Buffer {
+    return this.#buf.subarray(0, this.#len);
+  }
+
+  /** Bytes written so far (to split long attribute lists before their 16-bit length overflows). */
+  get length(): number {
+    return this.#len;
+  }
+
+  /** Starts an nf_tables message of `type` (NFT_MSG_*) with netlink `flags` (NLM_F_*). */
+  begin(type: number, flags: number): void {
+    this.#message = this.#len;
+    this.#reserve(NLMSG_HDRLEN + NFGENMSG_LEN);
+    const b = this.#buf;
+    const at = this.#len;
+    b.writeUInt16LE((NFNL_SUBSYS_NFTABLES << 8) | type, at + 4);
+    b.writeUInt16LE(flags | 1 /* NLM_F_REQUEST */, at + 6);
+    b.writeUInt32LE(0, at + 8); // sequence: the helper numbers the messages
+    b.writeUInt32LE(0, at + 12);
+    b[at + 16] = NFPROTO_IPV4;
+    b[at + 17] = 0; // NFNETLINK_V0
+    b.writeUInt16BE(0, at + 18);
+    this.#len += NLMSG_HDRLEN + NFGENMSG_LEN;
+  }
+
+  /** Ends the message begun last: writes its length. */
+  end(): void {
+    this.#buf.writeUInt32LE(this.#len - this.#message, this.#message);
+    this.count++;
+  }
+
+  /** An attribute holding `value` as it is. */
+  bytesAttr(type: number, value: Uint8Array): void {
+    const at = this.#header(type, value.length);
+    this.#buf.set(value, at);
+    this.#pad(at + value.length);
+  }
+
+  /** A NUL-terminated string attribute. */
+  string(type: number, value: string): void {
+    // The same few names (expressions, the table, chains, maps) recur in every message.
+    let bytes = this.#strings.get(value);
+    if (bytes === undefined) {
+      bytes = Buffer.from(`${value}\u0000`);
+      if (this.#strings.size < 1024) this.#strings.set(value, bytes);
+    }
+    this.bytesAttr(type, bytes);
+  }
+
+  /** A 32-bit attribute in network byte order (as nf_tables' `NLA_U32` fields are). */
+  u32(type: number, value: number): void {
+    const at = this.#header(type, 4);
+    this.#buf.writeUInt32BE(value >>> 0, at);
+    this.#len = at + 4;
+  }
+
+  /** A 64-bit attribute in network byte order. */
+  u64(type: number, value: bigint): void {
+    const at = this.#header(type, 8);
+    this.#buf.writeBigUInt64BE(value, at);
+    this.#len = at + 8;
+  }
+
+  /** Opens a nested attribute; close it with {@link close} and the returned mark. */
+  open(type: number): number {
+    const at = this.#len;
+    this.#header(type | NLA_F_NESTED, 0);
+    return at;
+  }
+
+  /** Closes the nested attribute opened at `mark`. */
+  close(mark: number): void {
+    const size = this.#len - mark;
+    if (size > 0xffff) throw new RangeError('netlink attribute longer than 64 KiB');
+    this.#buf.writeUInt16LE(size, mark);
+  }
+
+  /** Writes an attribute header for `size` bytes of value; returns where the value goes. */
+  #header(type: number, size: number): number {
+    if (size + 4 > 0xffff) throw new RangeError('netlink attribute longer than 64 KiB');
+    this.#reserve(4 + align4(size));
+    const at = this.#len;
+    this.#buf.writeUInt16LE(4 + size, at);
+    this.#buf.writeUInt16LE(type, at + 2);
+    this.#len = at + 4;
+    return at + 4;
+  }
+
+  #pad(end: number): void {
+    const aligned = align4(end);
+    this.#buf.fill(0, end, aligned);
+    this.#len = aligned;
+  }
+
+  #reserve(extra: number): void {
+    if (this.#len + extra <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + extra));
+    this.#buf.copy(next, 0, 0, this.#len);
+    this.#buf = next;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Time stamps of the steps of a change, for finding where its time goes:
+ * `NODE_DEBUG=bpfilter bpfilter serve ...` prints one line per step on stderr
+ * (`BPFILTER <pid>: <step> <ms>`). Free when the variable does not name bpfilter.
+ */
+import { debuglog } from 'node:util';
+
+const log = debuglog('bpfilter');
+
+/** Runs `step` and, when bpfilter debugging is on, logs how long it took. */
+export async function timed<T>(name: string, step: () => Promise<T>): Promise<T> {
+  if (!log.enabled) return step();
+  const start = performance.now();
+  try {
+    return await step();
+  } finally {
+    log('%s %s ms', name, (performance.now() - start).toFixed(1));
+  }
+}
+
+/** The synchronous form of {@link timed}. */
+export function timedSync<T>(name: string, step: () => T): T {
+  if (!log.enabled) return step();
+  const start = performance.now();
+  try {
+    return step();
+  } finally {
+    log('%s %s ms', name, (performance.now() - start).toFixed(1));
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The netlink back end against nft: each table is applied in a throwaway namespace once
+ * through `nft -j -f` and once through the batch helper (with no nft to fall back on, so
+ * every transaction must compile), and nft must list the same table both times: the kernel
+ * holds the same chains, rules, maps, elements and counters. Random tables cover the
+ * statements the compiler handles; a table it does not cover still applies, through nft.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { missingEnforcePrerequisite } from './enforce/twins.js';
+
+const missing = missingEnforcePrerequisite();
+if (missing && process.env.CI === 'true')
+  throw new Error(`enforcement tests cannot run: ${missing}`);
+
+const SCRIPT = fileURLToPath(new URL('./enforce/native-vs-nft.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'bpfilter-netlink-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Compared {
+  nft: unknown;
+  netlink: unknown;
+}
+
+function compare(tables: string[]): Promise<Compared[]> {
+  const file = join(dir, `tables-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(tables));
+  return new Promise((resolve, reject) =>
+    execFile(
+      'unshare',
+      ['-n', process.execPath, SCRIPT, file],
+      { timeout: 60_000, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+    ),
+  );
+}
+
+const table = (rules: string[], chains = ['web']) =>
+  [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD DROP [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ...chains.map((c) => `:${c} - [0:0]`),
+    ...rules,
+    'COMMIT',
+    '',
+  ].join('\n');
+
+const FIXED = [
+  '-A INPUT -s 1.2.3.4/32 -d 10.0.0.0/8 -i eth0 -o br+ -p tcp -m tcp --sport 1000:2000 --dport 22 -j DROP',
+  '-A INPUT -s 1.0.2.0/255.0.255.0 ! -p udp -f -j web',
+  '-A INPUT ! -s 10.16.0.0/12 ! -d 10.1.0.0/16 ! -i lo ! -o veth+ -j ACCEPT',
+  '-A INPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -g web',
+  '-A INPUT -p tcp -m tcp ! --tcp-flags SYN,RST SYN ! --sport 5:6 ! --dport 1000:2000 -j REJECT --reject-with tcp-reset',
+  '-A INPUT -p icmp -m icmp --icmp-type 8/0 -j RETURN',
+  '-A INPUT -p icmp -m icmp ! --icmp-type 3 -j DROP',
+  '-A INPUT -p udp -m udp --dport 53 -j ACCEPT',
+  '-A INPUT -p udp -j REJECT --reject-with icmp-host-prohibited',
+  '-A INPUT -j REJECT --reject-with icmp-admin-prohibited',
+  '-A web -p tcp -m tcp --dport 80 -j ACCEPT',
+  '-A web -j RETURN',
+  '-A web',
+];
+
+/** Eight or more exact keys of one shape: a verdict map (with jumps among its verdicts). */
+const MAPPED = Array.from(
+  { length: 12 },
+  (_, i) =>
+    `-A INPUT -s 10.0.${i}.1/32 -i eth${i % 3} -p tcp -m tcp --dport ${100 + i} -j ${i % 4 === 0 ? 'web' : 'DROP'}`,
+);
+
+describe.skipIf(missing !== undefined)('the netlink back end', () => {
+  it('installs what nft installs: each statement the compiler covers, and verdict maps', async () => {
+    const [fixed, mapped] = await compare([table(FIXED), table(MAPPED)]);
+    for (const result of [fixed!, mapped!]) {
+      expect(result.netlink).toEqual(result.nft);
+      expect(Array.isArray(result.nft)).toBe(true);
+    }
+    expect(JSON.stringify(mapped!.nft)).toContain('"map":"verdict"');
+  }, 60_000);
+
+  it('installs what nft installs for random tables', async () => {
+    const cidr = fc
+      .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 32 }))
+      .map(([a, n]) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${n}`);
+    const not = fc.constantFrom('', '! ');
+    const iface = fc.constantFrom('eth0', 'eth1', 'br+', 'veth-a', 'lo');
+    const port = fc.integer({ min: 0, max: 65535 });
+    const ports = fc
+      .tuple(port, port)
+      .map(([a, b]) => (a === b ? `${a}` : `${Math.min(a, b)}:${Math.max(a, b)}`));
+    const l4 = fc.oneof(
+      fc.constant(''),
+      fc
+        .tuple(fc.constantFrom('tcp', 'udp'), not, ports, not, ports)
+        .map(([p, n1, s, n2, d]) => `-p ${p} -m ${p} ${n1}--sport ${s} ${n2}--dport ${d}`),
+      fc.constantFrom('-p icmp -m icmp --icmp-type 8', '-p icmp -m icmp --icmp-type 3/1', '-p udp'),
+    );
+    const target = fc.constantFrom(
+      '-j ACCEPT',
+      '-j DROP',
+      '-j RETURN',
+      '-j web',
+      '-g web',
+      '',
+      '-j REJECT --reject-with icmp-net-unreachable',
+    );
+    const rule = fc
+      .tuple(
+        fc.option(fc.tuple(not, cidr)),
+        fc.option(fc.tuple(not, cidr)),
+        fc.option(fc.tuple(not, iface)),
+        l4,
+        target,
+      )
+      .map(([s, d, i, p, t]) =>
+        [
+          '-A INPUT',
+          s ? `${s[0]}-s ${s[1]}` : '',
+          d ? `${d[0]}-d ${d[1]}` : '',
+          i ? `${i[0]}-i ${i[1]}` : '',
+          p,
+          t,
+        ]
+          .filter((part) => part !== '')
+          .join(' '),
+      );
+    const tables = fc
+      .sample(fc.array(rule, { minLength: 1, maxLength: 30 }), 8)
+      .map((r) => table(r));
+    const results = await compare(tables);
+    results.forEach((result, i) => {
+      expect(Array.isArray(result.nft), tables[i]).toBe(true);
+      expect(result.netlink, tables[i]).toEqual(result.nft);
+    });
+  }, 60_000);
+
+  it('leaves a table with statements it does not compile to nft', async () => {
+    const [logged] = await compare([table(['-A INPUT -p tcp -m tcp --dport 22 -j LOG'])]);
+    expect(logged!.netlink).toMatchObject({ error: expect.stringContaining('/nonexistent/nft') });
+    expect(JSON.stringify(logged!.nft)).toContain('"log"');
+  }, 60_000);
+});
