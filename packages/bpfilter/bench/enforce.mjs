@@ -30,32 +30,47 @@ if (process.getuid?.() !== 0 || missing || !existsSync(PRELOAD)) {
   process.exit(0);
 }
 
-/** N rules no ICMP packet on lo matches: addresses, ports, interfaces, as real tables mix them. */
-function rules(n) {
+/**
+ * N rules no ICMP packet on lo matches: addresses, ports, interfaces, as real tables mix them.
+ * `variant` shifts every port, so rounds alternate two tables and each applies a table that
+ * differs from the one in force (nothing may skip work because the new table is the old one).
+ */
+function rules(n, variant) {
   const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
   for (let i = 0; i < n; i++) {
     const a = `10.${(i >> 8) & 255}.${i & 255}.1`;
-    if (i % 5 === 0)
-      lines.push(`-A INPUT -i eth${i % 8} -p udp -m udp --dport ${1000 + i} -j DROP`);
-    else if (i % 7 === 0) lines.push(`-A INPUT -d 192.0.2.${i % 256}/32 -s ${a}/32 -j ACCEPT`);
-    else lines.push(`-A INPUT -s ${a}/32 -p tcp -m tcp --dport ${1000 + (i % 60000)} -j DROP`);
+    const port = 1000 + variant + (i % 60000);
+    if (i % 5 === 0) lines.push(`-A INPUT -i eth${i % 8} -p udp -m udp --dport ${port} -j DROP`);
+    else if (i % 7 === 0)
+      lines.push(`-A INPUT -d 192.0.2.${(i + variant) % 256}/32 -s ${a}/32 -j ACCEPT`);
+    else lines.push(`-A INPUT -s ${a}/32 -p tcp -m tcp --dport ${port} -j DROP`);
   }
   lines.push('COMMIT', '');
   return lines.join('\n');
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfilter-bench-'));
-const rulesFile = join(dir, 'rules.txt');
-const text = rules(N);
-writeFileSync(rulesFile, text);
-const [parsed] = parseSave(text);
-const batchFile = join(dir, 'batch.json');
-writeFileSync(
-  batchFile,
-  JSON.stringify(replaceTransaction([planTable({ name: 'filter', chains: parsed.chains })])),
-);
+const variants = [0, 1].map((variant) => {
+  const rulesFile = join(dir, `rules-${variant}.txt`);
+  const text = rules(N, variant);
+  writeFileSync(rulesFile, text);
+  const [parsed] = parseSave(text);
+  const batchFile = join(dir, `batch-${variant}.json`);
+  const plan = planTable({ name: 'filter', chains: parsed.chains });
+  writeFileSync(batchFile, JSON.stringify(replaceTransaction([plan])));
+  return { rulesFile, batchFile };
+});
 
 const holders = [];
+let service;
+// Whatever ends the bench (a throw included), the service, the namespace holders and the
+// files go with it.
+process.on('exit', () => {
+  service?.kill('SIGKILL');
+  for (const holder of holders) holder.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 /** A namespace held open by a sleep; returns a runner of commands in it. */
 function namespace() {
   const holder = spawn('unshare', ['-n', 'sleep', 'infinity'], { stdio: 'ignore' });
@@ -83,7 +98,7 @@ const enforced = namespace();
 const nftOnly = namespace();
 const baseline = namespace();
 const socketPath = join(dir, 'bpfilter.sock');
-const service = spawn(
+service = spawn(
   'nsenter',
   ['-t', enforced.pid, '-n', process.execPath, CLI, 'serve', '--enforce', '--socket', socketPath],
   { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -103,13 +118,14 @@ const preloadEnv = {
   XTABLES_LOCKFILE: join(dir, 'lock'),
 };
 const kernelEnv = { ...process.env, XTABLES_LOCKFILE: join(dir, 'lock') };
-const restore = (ns, env) =>
-  ns.run(['sh', '-c', `iptables-legacy-restore < ${rulesFile}`], { env });
+const restore = (ns, env, file) =>
+  ns.run(['sh', '-c', `iptables-legacy-restore < ${file}`], { env });
 
 const apply = { legacy: [], enforced: [], nft: [] };
 for (let round = 0; round < RUNS; round++) {
-  apply.legacy.push(timed(() => restore(legacy, kernelEnv)));
-  apply.enforced.push(timed(() => restore(enforced, preloadEnv)));
+  const { rulesFile, batchFile } = variants[round % 2];
+  apply.legacy.push(timed(() => restore(legacy, kernelEnv, rulesFile)));
+  apply.enforced.push(timed(() => restore(enforced, preloadEnv, rulesFile)));
   apply.nft.push(timed(() => nftOnly.run(['nft', '-j', '-f', batchFile])));
 }
 // The tables hold what was applied: N rules each, in nft one counter per rule (in a rule or
@@ -141,8 +157,7 @@ for (let round = 0; round < RUNS; round++) {
 
 service.kill('SIGTERM');
 await new Promise((resolve) => service.once('exit', resolve));
-for (const holder of holders) holder.kill('SIGTERM');
-rmSync(dir, { recursive: true, force: true });
+service = undefined;
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 console.log(`\nenforcement: ${N}-rule filter table, ${RUNS} interleaved rounds, medians`);

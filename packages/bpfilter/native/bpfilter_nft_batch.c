@@ -7,8 +7,8 @@
  * stdin: nf_tables netlink messages (struct nlmsghdr, nfgenmsg, attributes), back to back,
  * of the NFNL_SUBSYS_NFTABLES subsystem only. The helper frames them with
  * NFNL_MSG_BATCH_BEGIN / NFNL_MSG_BATCH_END (one transaction: the kernel applies all of it or
- * none), numbers them (message i gets sequence number i + 1; the batch begin 0 is never
- * used, it gets UINT32_MAX), asks an ack of the last one, and sends the batch in one
+ * none), numbers them (message i gets sequence number i + 1, the batch begin UINT32_MAX, where
+ * a failed commit is reported), asks an ack of the last one, and sends the batch in one
  * sendmsg. nfnetlink handles the batch inside that call, so its answers are queued when it
  * returns.
  *

@@ -40,7 +40,8 @@ export class BatchWriter {
     try {
       return compileBatch(commands);
     } catch (error) {
-      if (error instanceof NotCompiled) return undefined;
+      // A statement outside the compiler, or an attribute past netlink's 64 KiB: nft's job.
+      if (error instanceof NotCompiled || error instanceof RangeError) return undefined;
       throw error;
     }
   }
