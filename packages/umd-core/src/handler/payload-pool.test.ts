@@ -41,4 +41,17 @@ describe('PayloadPool', () => {
     expect(pool.acquire(64 * KiB).buffer).toBe(b.buffer);
     expect(pool.acquire(64 * KiB).buffer).not.toBe(a.buffer);
   });
+
+  it('pools payloads from 16 KiB, so a request just under 64 KiB reuses its buffer too', () => {
+    const pool = new PayloadPool(1);
+    const first = pool.acquire(64 * KiB - 33);
+    pool.release(first);
+    expect(pool.acquire(64 * KiB - 33).buffer).toBe(first.buffer);
+    const mid = pool.acquire(16 * KiB);
+    pool.release(mid);
+    expect(pool.acquire(16 * KiB).buffer).toBe(mid.buffer);
+    const below = pool.acquire(16 * KiB - 1);
+    pool.release(below);
+    expect(pool.acquire(16 * KiB - 1).buffer).not.toBe(below.buffer);
+  });
 });

@@ -20,7 +20,7 @@ export interface ServeOptions {
   /** Exit the process when done (default true): 0 on end of input, 2 on a protocol violation. If false, `serve()` resolves or rejects instead. */
   exitOnEnd?: boolean;
   /**
-   * Reuse the memory of large request payloads (64 KiB and more) once their request is answered
+   * Reuse the memory of large request payloads (16 KiB and more) once their request is answered
    * (default false). Then a payload is valid only until the handler's reply or error is sent: copy
    * what you keep beyond that. Returning the payload itself as the reply is fine (it is written out
    * before the memory is reused). Saves the page faults of a fresh buffer per large request; the
