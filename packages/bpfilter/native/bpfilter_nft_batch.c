@@ -15,6 +15,10 @@
  * stdout: one line per refused message, `refused INDEX ERRNO` (INDEX from 0; INDEX -1 is the
  * commit itself). Exit status 0 when the kernel committed the batch; 1 when it refused it
  * (nothing changed); 2 on any other error (message on stderr). Needs CAP_NET_ADMIN.
+ *
+ *   bpfilter_nft_batch --serve
+ *
+ * applies batch after batch (helper_serve.h): each request is one batch's messages.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +32,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "helper_serve.h"
+
 #define EXIT_REFUSED 1
 #define EXIT_FAILED 2
 #define BEGIN_SEQ UINT32_MAX
@@ -35,14 +41,17 @@
 #define MAX_BATCH (256u << 20)
 
 static void fail(const char *what, int err) {
-  fprintf(stderr, "bpfilter_nft_batch: %s: %s\n", what, strerror(err));
-  exit(EXIT_FAILED);
+  fprintf(serving ? out : stderr, "bpfilter_nft_batch: %s: %s\n", what, strerror(err));
+  finish(EXIT_FAILED);
 }
 
 static void failx(const char *what) {
-  fprintf(stderr, "bpfilter_nft_batch: %s\n", what);
-  exit(EXIT_FAILED);
+  fprintf(serving ? out : stderr, "bpfilter_nft_batch: %s\n", what);
+  finish(EXIT_FAILED);
 }
+
+static int sock = -1;
+static const size_t control = NLMSG_SPACE(sizeof(struct nfgenmsg));
 
 /* Reads all of stdin after `head` bytes of room; returns the buffer, its length in *len. */
 static char *read_all(size_t head, size_t tail, size_t *len) {
@@ -81,12 +90,9 @@ static void put_control(char *at, uint16_t type, uint32_t seq) {
   gen->res_id = htons(NFNL_SUBSYS_NFTABLES);
 }
 
-int main(void) {
-  const size_t control = NLMSG_SPACE(sizeof(struct nfgenmsg));
-  size_t len;
-  char *buf = read_all(control, control, &len);
-  char *body = buf + control;
-
+/* Applies the batch of `len` bytes at `body` (with `control` bytes free before and after). */
+static int apply(char *body, size_t len) {
+  char *buf = body - control;
   /* Number the messages, and check that each is a whole nf_tables request. */
   uint32_t count = 0;
   struct nlmsghdr *last = NULL;
@@ -107,16 +113,18 @@ int main(void) {
   put_control(body + len, NFNL_MSG_BATCH_END, count + 1);
   size_t total = control + len + control;
 
-  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  if (sock < 0) fail("netlink socket", errno);
+  /* Answers a failed earlier batch left unread are not this one's. */
+  static char rbuf[1 << 16];
+  for (;;) {
+    ssize_t stale = recv(sock, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+    if (stale > 0 || (stale < 0 && (errno == EINTR || errno == ENOBUFS))) continue;
+    break;
+  }
   /* The whole batch goes in one message; root may raise the buffer past the sysctl cap. */
   int size = (int)(total + 65536);
   if (setsockopt(sock, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0 &&
       setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0)
     fail("send buffer", errno);
-  int rcv = 4 << 20;
-  if (setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
-    setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   if (sendto(sock, buf, total, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
     fail("send", errno);
@@ -124,7 +132,6 @@ int main(void) {
   /* Answers: an error for each refused message, the commit's error (on the batch begin), and
    * the ack of the last message. nfnetlink handled the batch inside sendto, so they are all
    * queued now: read without waiting. */
-  static char rbuf[1 << 16];
   int refused = 0, acked = 0;
   for (;;) {
     ssize_t got = recv(sock, rbuf, sizeof(rbuf), MSG_DONTWAIT);
@@ -146,13 +153,27 @@ int main(void) {
       if (e->error != 0) {
         refused = 1;
         long index = m->nlmsg_seq == BEGIN_SEQ ? -1 : (long)m->nlmsg_seq - 1;
-        printf("refused %ld %d\n", index, -e->error);
+        fprintf(out, "refused %ld %d\n", index, -e->error);
       }
       if (m->nlmsg_seq == count) acked = 1;
     }
   }
   /* Neither refused nor acknowledged: the kernel did not say what it did. */
   if (!refused && !acked) failx("the kernel did not acknowledge the batch");
-  if (fflush(stdout) != 0) fail("output", errno);
   return refused ? EXIT_REFUSED : 0;
+}
+
+int main(int argc, char **argv) {
+  sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (sock < 0) fail("netlink socket", errno);
+  int rcv = 4 << 20;
+  if (setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+    setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+  if (argc > 1 && strcmp(argv[1], "--serve") == 0) return serve(apply, control, control);
+  size_t len;
+  char *buf = read_all(control, control, &len);
+  out = stdout;
+  int status = apply(buf + control, len);
+  if (fflush(stdout) != 0) fail("output", errno);
+  return status;
 }

@@ -10,6 +10,11 @@
  *   e MAP_HEX COMMENT_HEX PACKETS BYTES
  * Names are hex so that any byte in them survives. Exit status 0; 3 when TABLE (or a MAP)
  * does not exist; 2 on any other error (message on stderr). Needs CAP_NET_ADMIN, as nft does.
+ *
+ *   bpfilter_nft_counters --serve
+ *
+ * answers such reads one after the other (helper_serve.h); a request is TABLE and the MAPs,
+ * each followed by a NUL byte.
  */
 #include <endian.h>
 #include <errno.h>
@@ -23,6 +28,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "helper_serve.h"
 
 #define EXIT_MISSING 3
 #define EXIT_FAILED 2
@@ -54,8 +61,8 @@ static uint64_t attr_u64(const struct nlattr *a) {
 
 static void put_hex(const void *data, size_t n) {
   const unsigned char *p = data;
-  if (n == 0) putchar('-');
-  for (size_t i = 0; i < n; i++) printf("%02x", p[i]);
+  if (n == 0) putc('-', out);
+  for (size_t i = 0; i < n; i++) fprintf(out, "%02x", p[i]);
 }
 
 /* A string attribute without its terminating NUL. */
@@ -64,8 +71,8 @@ static size_t str_len(const struct nlattr *a) {
 }
 
 static void fail(const char *what, int err) {
-  fprintf(stderr, "bpfilter_nft_counters: %s: %s\n", what, strerror(err));
-  exit(err == ENOENT ? EXIT_MISSING : EXIT_FAILED);
+  fprintf(serving ? out : stderr, "bpfilter_nft_counters: %s: %s\n", what, strerror(err));
+  finish(err == ENOENT ? EXIT_MISSING : EXIT_FAILED);
 }
 
 static void add_attr(char *msg, uint16_t type, const char *value) {
@@ -161,12 +168,12 @@ static void on_rule(const struct nlattr *attrs, int len) {
   }
   if (chain == NULL) return;
   uint64_t packets, bytes;
-  fputs("r ", stdout);
+  fputs("r ", out);
   put_hex(attr_data(chain), str_len(chain));
   if (exprs != NULL && first_counter(exprs, &packets, &bytes))
-    printf(" %llu %llu\n", (unsigned long long)packets, (unsigned long long)bytes);
+    fprintf(out, " %llu %llu\n", (unsigned long long)packets, (unsigned long long)bytes);
   else
-    fputs(" - -\n", stdout);
+    fputs(" - -\n", out);
 }
 
 static const char *current_map;
@@ -189,14 +196,14 @@ static void on_element(const struct nlattr *elem, int len) {
   while (left >= 2 && p[1] + 2 <= left) {
     if (p[0] == UDATA_ELEM_COMMENT) {
       size_t n = strnlen((const char *)p + 2, p[1]);
-      fputs("e ", stdout);
+      fputs("e ", out);
       put_hex(current_map, strlen(current_map));
-      putchar(' ');
+      putc(' ', out);
       put_hex(p + 2, n);
       if (counted)
-        printf(" %llu %llu\n", (unsigned long long)packets, (unsigned long long)bytes);
+        fprintf(out, " %llu %llu\n", (unsigned long long)packets, (unsigned long long)bytes);
       else
-        fputs(" - -\n", stdout);
+        fputs(" - -\n", out);
       return;
     }
     left -= p[1] + 2;
@@ -213,29 +220,49 @@ static void on_elements(const struct nlattr *attrs, int len) {
   }
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: bpfilter_nft_counters TABLE [MAP...]\n");
-    return EXIT_FAILED;
-  }
-  static char out[1 << 16];
-  setvbuf(stdout, out, _IOFBF, sizeof(out));
-  sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  if (sock < 0) fail("netlink socket", errno);
-  int size = sizeof(rbuf);
-  setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-
-  const char *table[] = {argv[1], NULL};
+/* Prints the counters of table `names[0]` and its maps `names[1..]`; returns the status. */
+static int read_counters(const char *const *names, int count) {
+  const char *table[] = {names[0], NULL};
   const uint16_t table_attr[] = {NFTA_TABLE_NAME};
   request(NFT_MSG_GETTABLE, 0, table, table_attr, ignore, "table");
   const uint16_t rule_attr[] = {NFTA_RULE_TABLE};
   request(NFT_MSG_GETRULE, 1, table, rule_attr, on_rule, "rules");
-  for (int i = 2; i < argc; i++) {
-    const char *names[] = {argv[1], argv[i], NULL};
+  for (int i = 1; i < count; i++) {
+    const char *set[] = {names[0], names[i], NULL};
     const uint16_t types[] = {NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET};
-    current_map = argv[i];
-    request(NFT_MSG_GETSETELEM, 1, names, types, on_elements, "map elements");
+    current_map = names[i];
+    request(NFT_MSG_GETSETELEM, 1, set, types, on_elements, "map elements");
   }
+  return 0;
+}
+
+/* A served request: NUL-terminated names, the table first. */
+static int handle(char *request_bytes, size_t len) {
+  const char *names[1024];
+  int count = 0;
+  for (size_t at = 0; at < len && count < 1024; count++) {
+    names[count] = request_bytes + at;
+    at += strlen(request_bytes + at) + 1;
+  }
+  if (count == 0) fail("request", EINVAL);
+  return read_counters(names, count);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: bpfilter_nft_counters TABLE [MAP...] | --serve\n");
+    return EXIT_FAILED;
+  }
+  sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (sock < 0) fail("netlink socket", errno);
+  int size = sizeof(rbuf);
+  setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  if (strcmp(argv[1], "--serve") == 0) return serve(handle, 0, 0);
+
+  static char buffer[1 << 16];
+  out = stdout;
+  setvbuf(stdout, buffer, _IOFBF, sizeof(buffer));
+  read_counters((const char *const *)argv + 1, argc - 1);
   if (fflush(stdout) != 0) fail("output", errno);
   return 0;
 }

@@ -1,11 +1,10 @@
 /**
  * Applies a replace transaction through the package's netlink helper
  * (native/bpfilter_nft_batch.c): the transaction compiled to nf_tables messages here
- * (netlink-batch.ts), sent by the helper as one batch. nft parses and evaluates a large
+ * (netlink-batch.ts), sent by the helper (kept running, helper-process.ts) as one batch. nft parses and evaluates a large
  * batch for longer than the kernel takes to apply it; this path skips that. A transaction
  * the compiler does not cover goes to nft unchanged.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
@@ -13,7 +12,8 @@ import { EnforcementError } from './errors.js';
 import { compileBatch, type NetlinkBatch } from './netlink-batch.js';
 import { NotCompiled } from './netlink-rule.js';
 import type { NftExpr } from './nft-expr.js';
-import { oneLine, type ProgramOutput } from './nft-runner.js';
+import { HelperProcess } from './helper-process.js';
+import { oneLine } from './nft-runner.js';
 
 /** Where the build puts the helper: `dist/native/`, next to the bundled modules. */
 export function defaultBatchWriter(): string | undefined {
@@ -26,10 +26,15 @@ const EXIT_REFUSED = 1;
 
 /** Sends compiled transactions through the helper at `program`. */
 export class BatchWriter {
-  readonly #program: string;
+  readonly #helper: HelperProcess;
 
   constructor(program: string) {
-    this.#program = program;
+    this.#helper = new HelperProcess(program);
+  }
+
+  /** Stops the helper process. */
+  close(): void {
+    this.#helper.close();
   }
 
   /**
@@ -53,15 +58,15 @@ export class BatchWriter {
     what: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    const out = await runWithInput(this.#program, batch.bytes, signal);
+    const out = await this.#helper.request(batch.bytes, signal);
     if (out.code === 0) return;
     if (out.code !== EXIT_REFUSED)
       throw new EnforcementError(
         'kernel-refused',
-        `bpfilter enforcement: cannot apply ${what}: ${oneLine(out.stderr) || `exit status ${out.code}`}`,
-        { nftMessage: out.stderr },
+        `bpfilter enforcement: cannot apply ${what}: ${oneLine(out.output) || `exit status ${out.code}`}`,
+        { nftMessage: out.output },
       );
-    const reasons = refusals(out.stdout).map(({ index, errno }) => {
+    const reasons = refusals(out.output).map(({ index, errno }) => {
       const name = errnoName(errno);
       const command = index < 0 ? undefined : batch.commandOf[index];
       return command === undefined
@@ -104,32 +109,4 @@ function describe(commands: readonly NftExpr[], index: number): string {
     if (rule?.chain === o.chain) position++;
   }
   return `nft rule ${position} of chain ${o.chain}`;
-}
-
-/** Runs `program` with `input` on its stdin; reports its exit code and output. */
-function runWithInput(
-  program: string,
-  input: Uint8Array,
-  signal?: AbortSignal,
-): Promise<ProgramOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, [], { stdio: ['pipe', 'pipe', 'pipe'], signal });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    // A helper that exits early closes its stdin: its exit status says why, not EPIPE.
-    child.stdin.on('error', () => {});
-    child.once('error', (error) =>
-      reject(
-        new EnforcementError(
-          'unavailable',
-          `bpfilter enforcement: cannot run ${program}: ${error.message} (rebuild @umd/bpfilter)`,
-          { cause: error },
-        ),
-      ),
-    );
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
 }

@@ -49,6 +49,12 @@ export class NftEnforcer {
     this.#batch = writer === false || writer === undefined ? undefined : new BatchWriter(writer);
   }
 
+  /** Stops the helper processes (idempotent); the next call starts them again. */
+  close(): void {
+    this.#counters.close();
+    this.#batch?.close();
+  }
+
   /** Whether {@link start} has run. */
   get started(): boolean {
     return this.#started;

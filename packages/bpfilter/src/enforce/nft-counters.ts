@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { XtCounters } from '../abi/index.js';
 import type { CounterReading } from './counters.js';
 import { EnforcementError } from './errors.js';
-import { type NftListing, type NftRunner, oneLine, runProgram } from './nft-runner.js';
+import { HelperProcess } from './helper-process.js';
+import { type NftListing, type NftRunner, oneLine } from './nft-runner.js';
 
 /** Where the build puts the helper: `dist/native/`, next to the bundled modules. */
 export function defaultCounterReader(): string | undefined {
@@ -22,12 +23,17 @@ const EXIT_MISSING = 3;
 
 /** Reads counters through the helper at `helper`, or through nft when it is undefined. */
 export class CounterReader {
-  readonly #helper: string | undefined;
+  readonly #helper: HelperProcess | undefined;
   readonly #nft: NftRunner;
 
   constructor(nft: NftRunner, helper: string | undefined) {
     this.#nft = nft;
-    this.#helper = helper;
+    this.#helper = helper === undefined ? undefined : new HelperProcess(helper);
+  }
+
+  /** Stops the helper process, if one runs. */
+  close(): void {
+    this.#helper?.close();
   }
 
   /** The counters of nft table `table` and its verdict maps `maps`; undefined if it is gone. */
@@ -40,15 +46,16 @@ export class CounterReader {
       const listing = await this.#nft.listTable(table, signal);
       return listing && readingFromListing(listing);
     }
-    const out = await runProgram(this.#helper, [table, ...maps], signal, 'rebuild @umd/bpfilter');
+    const names = [table, ...maps].map((name) => `${name}\u0000`).join('');
+    const out = await this.#helper.request(Buffer.from(names), signal);
     if (out.code === EXIT_MISSING) return undefined;
     if (out.code !== 0)
       throw new EnforcementError(
         'kernel-refused',
-        `bpfilter enforcement: cannot read the counters of nft table ${table}: ${oneLine(out.stderr) || `exit status ${out.code}`}`,
-        { nftMessage: out.stderr },
+        `bpfilter enforcement: cannot read the counters of nft table ${table}: ${oneLine(out.output) || `exit status ${out.code}`}`,
+        { nftMessage: out.output },
       );
-    return readingFromHelper(out.stdout);
+    return readingFromHelper(out.output);
   }
 }
 

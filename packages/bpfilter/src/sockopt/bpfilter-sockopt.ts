@@ -272,8 +272,12 @@ export class BpfilterSockopt extends EventEmitter {
     return this.#kept.changeCount;
   }
 
-  /** Stops the handler (the kept tables stay; the next call starts a handler and restores them). */
+  /**
+   * Stops the handler (the kept tables stay; the next call starts a handler and restores them)
+   * and enforcement's helper processes (the kernel keeps enforcing).
+   */
   async stop(options?: { graceMs?: number }): Promise<void> {
+    this.#enforcement?.enforcer.close();
     await this.manager.stop(options);
   }
 
