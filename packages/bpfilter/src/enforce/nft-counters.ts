@@ -64,15 +64,22 @@ const ZERO: XtCounters = { packets: 0n, bytes: 0n };
 /** The reading of the helper's output (`r CHAIN P B` and `e MAP COMMENT P B` lines, names hex). */
 export function readingFromHelper(text: string): CounterReading {
   const reading: CounterReading = { rules: new Map(), elements: new Map() };
+  // Chain and map names repeat on every line: decoded once each.
+  const names = new Map<string, string>();
+  const name = (hex: string) => {
+    let decoded = names.get(hex);
+    if (decoded === undefined) names.set(hex, (decoded = unhex(hex)));
+    return decoded;
+  };
   for (const line of text.split('\n')) {
     const words = line.split(' ');
     if (words[0] === 'r' && words.length === 4) {
-      const chain = unhex(words[1]!);
+      const chain = name(words[1]!);
       const list = reading.rules.get(chain) ?? [];
       list.push(countersIn(words[2]!, words[3]!));
       reading.rules.set(chain, list);
     } else if (words[0] === 'e' && words.length === 5) {
-      const map = unhex(words[1]!);
+      const map = name(words[1]!);
       const elements = reading.elements.get(map) ?? new Map<string, XtCounters>();
       elements.set(unhex(words[2]!), countersIn(words[3]!, words[4]!));
       reading.elements.set(map, elements);
@@ -86,7 +93,12 @@ function unhex(text: string): string {
 }
 
 function countersIn(packets: string, bytes: string): XtCounters {
-  return packets === '-' ? ZERO : { packets: BigInt(packets), bytes: BigInt(bytes) };
+  return packets === '-' ? ZERO : { packets: u64(packets), bytes: u64(bytes) };
+}
+
+/** A decimal u64; below 2^53 through a Number, which is much cheaper than BigInt(string). */
+function u64(text: string): bigint {
+  return text.length < 16 ? BigInt(Number(text)) : BigInt(text);
 }
 
 /** The reading of an `nft -j list table` listing. */

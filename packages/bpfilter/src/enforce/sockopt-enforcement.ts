@@ -24,8 +24,11 @@ import { type EnforceOptions, NftEnforcer } from './enforcer.js';
 export interface ReplaceTicket {
   /** The table as bpfilter held it before (restored if enforcement refuses the new one). */
   previous: TableSnapshot | undefined;
-  /** The kernel's counters of the table being replaced. */
-  kernelBefore: XtCounters[] | undefined;
+  /**
+   * The kernel's counters of the table being replaced, read while the handler checks the new
+   * table (both before the kernel's table changes); awaited before the install.
+   */
+  kernelBefore: Promise<XtCounters[] | undefined>;
 }
 
 /** Enforcement as the front end drives it. */
@@ -52,9 +55,12 @@ export class SockoptEnforcement {
     return this.#starting;
   }
 
-  /** Before a SET_REPLACE of `table`: the kernel's counters of the table it replaces. */
-  async prepare(previous: TableSnapshot | undefined, table: string): Promise<ReplaceTicket> {
-    return { previous, kernelBefore: await this.enforcer.counters(table) };
+  /** Before a SET_REPLACE of `table`: starts reading the kernel's counters of the table it replaces. */
+  prepare(previous: TableSnapshot | undefined, table: string): ReplaceTicket {
+    const kernelBefore = this.enforcer.counters(table);
+    // Awaited by the install; a refused replace never gets there and drops the read.
+    kernelBefore.catch(() => {});
+    return { previous, kernelBefore };
   }
 
   /** After bpfilter took `snapshot`: enforce it (throws EnforcementError if that fails). */
@@ -67,10 +73,11 @@ export class SockoptEnforcement {
   }
 
   /** A replace's old counters (the handler's) plus the kernel's. */
-  oldCounters(data: Uint8Array, ticket: ReplaceTicket): Uint8Array {
-    if (ticket.kernelBefore === undefined) return data;
+  async oldCounters(data: Uint8Array, ticket: ReplaceTicket): Promise<Uint8Array> {
+    const kernel = await ticket.kernelBefore;
+    if (kernel === undefined) return data;
     const handler = decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE));
-    return encodeCounters(addCounters(handler, ticket.kernelBefore));
+    return encodeCounters(addCounters(handler, kernel));
   }
 
   /**

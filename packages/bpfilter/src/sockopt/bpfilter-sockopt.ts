@@ -111,7 +111,7 @@ export class BpfilterSockopt extends EventEmitter {
       if (optname !== IPT_SO_SET_REPLACE) return { status };
       if (enforced && ticket) await timed('install', () => installReplace(enforced, table, ticket));
       const data =
-        enforced && ticket ? enforced.enforcement.oldCounters(body, ticket) : body.slice();
+        enforced && ticket ? await enforced.enforcement.oldCounters(body, ticket) : body.slice();
       return {
         status,
         data,

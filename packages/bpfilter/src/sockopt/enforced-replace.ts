@@ -40,6 +40,9 @@ export async function installReplace(
   const snapshot = kept.get(table);
   if (snapshot === undefined) return;
   try {
+    // The old counters must be read before the kernel's table changes; a read that failed
+    // fails the replace.
+    await ticket.kernelBefore;
     await enforcement.commit(snapshot);
   } catch (error) {
     if (ticket.previous !== undefined) {
