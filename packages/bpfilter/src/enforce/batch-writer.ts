@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
 import { EnforcementError } from './errors.js';
 import { compileBatch, type NetlinkBatch } from './netlink-batch.js';
-import { NotCompiled } from './netlink-rule.js';
+import { NotCompiled } from './netlink-data.js';
 import type { NftExpr } from './nft-expr.js';
 import { HelperProcess } from './helper-process.js';
 import { oneLine } from './nft-runner.js';

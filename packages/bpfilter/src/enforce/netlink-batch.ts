@@ -8,12 +8,12 @@ import { NetlinkWriter } from './netlink-writer.js';
 import {
   dataValue,
   encodeInto,
+  type Loaded,
   NotCompiled,
   verdictData,
-  type Loaded,
   writeCounterExpr,
-  writeRuleExpressions,
-} from './netlink-rule.js';
+} from './netlink-data.js';
+import { writeRuleExpressions } from './netlink-rule.js';
 import type { NftExpr } from './nft-expr.js';
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h

@@ -4,25 +4,23 @@
  * comparisons, ranges, counters, verdicts, verdict-map lookups, conntrack state, REJECT.
  * Anything else throws {@link NotCompiled}, and the whole table goes through `nft -j -f`.
  */
-import { parseIpv4 } from '../abi/index.js';
+import {
+  dataValue,
+  counterData,
+  encode,
+  expr,
+  IFNAMSIZ,
+  type Loaded,
+  NotCompiled,
+  verdictData,
+} from './netlink-data.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import type { NftExpr } from './nft-expr.js';
 
-/** A statement this compiler does not handle (nft does). */
-export class NotCompiled extends Error {}
-
 // include/uapi/linux/netfilter/nf_tables.h
-const LIST_ELEM = 1;
-const EXPR_NAME = 1;
-const EXPR_DATA = 2;
 const REG_VERDICT = 0;
 const REG_1 = 1;
 const REG32_00 = 8;
-const VERDICT_CODE = 1;
-const VERDICT_CHAIN = 2;
-const DATA_VALUE = 1;
-const DATA_VERDICT = 2;
-const VERDICTS: Record<string, number> = { accept: 1, drop: 0, return: -5, jump: -3, goto: -4 };
 const REJECT_ICMP: Record<string, number> = {
   'net-unreachable': 0,
   'host-unreachable': 1,
@@ -59,13 +57,6 @@ const FIELDS: Record<string, Field> = {
 };
 
 const META_KEYS: Record<string, number> = { iifname: 6, oifname: 7 };
-const IFNAMSIZ = 16;
-
-/** A value loaded into a register: how to encode constants compared with it. */
-export interface Loaded {
-  len: number;
-  kind: 'number' | 'address' | 'ifname' | 'host';
-}
 
 /** What the rule matched so far that later statements depend on. */
 interface RuleContext {
@@ -254,21 +245,6 @@ function writeCounter(w: NetlinkWriter): void {
   expr(w, 'counter', () => counterData(w));
 }
 
-/** A counter expression's NAME and DATA, where an attribute holds one expression. */
-export function writeCounterExpr(w: NetlinkWriter, type: number): void {
-  const mark = w.open(type);
-  w.string(EXPR_NAME, 'counter');
-  const body = w.open(EXPR_DATA);
-  counterData(w);
-  w.close(body);
-  w.close(mark);
-}
-
-function counterData(w: NetlinkWriter): void {
-  w.u64(1, 0n); // NFTA_COUNTER_BYTES
-  w.u64(2, 0n); // NFTA_COUNTER_PACKETS
-}
-
 /** `KEY vmap @MAP`: the key's fields in consecutive 32-bit registers, then the lookup. */
 function writeVmap(
   w: NetlinkWriter,
@@ -311,65 +287,6 @@ function writeReject(
     w.u32(1, type);
     w.bytesAttr(2, Uint8Array.of(code ?? 0));
   });
-}
-
-/** A constant as the kernel compares it with a loaded value. */
-export function encode(loaded: Loaded, value: unknown): Buffer {
-  const out = Buffer.alloc(loaded.len);
-  encodeInto(loaded, value, out, 0);
-  return out;
-}
-
-/** {@link encode} into `out` at `offset` (which must have `loaded.len` zero bytes there). */
-export function encodeInto(loaded: Loaded, value: unknown, out: Buffer, offset: number): void {
-  if (loaded.kind === 'ifname') {
-    if (typeof value !== 'string' || /[*\\]/.test(value) || Buffer.byteLength(value) >= IFNAMSIZ)
-      throw new NotCompiled('ifname');
-    out.write(value, offset);
-    return;
-  }
-  if (loaded.kind === 'address' && typeof value === 'string') {
-    try {
-      out.writeUInt32BE(parseIpv4(value), offset);
-    } catch {
-      throw new NotCompiled('address');
-    }
-    return;
-  }
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-    throw new NotCompiled('value');
-  if (loaded.kind === 'host') out.writeUInt32LE(value >>> 0, offset);
-  else if (value >= 2 ** (8 * loaded.len)) throw new NotCompiled('value too large');
-  else out.writeUIntBE(value, offset, loaded.len);
-}
-
-/** One expression: NFTA_LIST_ELEM { NAME, DATA { ... } }. */
-function expr(w: NetlinkWriter, name: string, data: () => void): void {
-  const element = w.open(LIST_ELEM);
-  w.string(EXPR_NAME, name);
-  const body = w.open(EXPR_DATA);
-  data();
-  w.close(body);
-  w.close(element);
-}
-
-/** NFTA_DATA_VALUE in attribute `type`. */
-export function dataValue(w: NetlinkWriter, type: number, value: Uint8Array): void {
-  const mark = w.open(type);
-  w.bytesAttr(DATA_VALUE, value);
-  w.close(mark);
-}
-
-/** NFTA_DATA_VERDICT in attribute `type`. */
-export function verdictData(w: NetlinkWriter, type: number, verdict: string, chain?: string): void {
-  const code = VERDICTS[verdict];
-  if (code === undefined) throw new NotCompiled(verdict);
-  const outer = w.open(type);
-  const inner = w.open(DATA_VERDICT);
-  w.u32(VERDICT_CODE, code);
-  if (chain !== undefined) w.string(VERDICT_CHAIN, chain);
-  w.close(inner);
-  w.close(outer);
 }
 
 function chainOf(value: unknown): string {

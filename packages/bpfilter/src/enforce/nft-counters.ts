@@ -68,7 +68,10 @@ export function readingFromHelper(text: string): CounterReading {
   const names = new Map<string, string>();
   const name = (hex: string) => {
     let decoded = names.get(hex);
-    if (decoded === undefined) names.set(hex, (decoded = unhex(hex)));
+    if (decoded === undefined) {
+      decoded = unhex(hex);
+      names.set(hex, decoded);
+    }
     return decoded;
   };
   for (const line of text.split('\n')) {
