@@ -74,6 +74,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.e
 /** A namespace held open by a sleep; returns a runner of commands in it. */
 function namespace() {
   const holder = spawn('unshare', ['-n', 'sleep', 'infinity'], { stdio: 'ignore' });
+  // Killed on exit (above); a running holder must not keep the bench from ending.
+  holder.unref();
   holders.push(holder);
   const pid = String(holder.pid);
   for (let i = 0; i < 100; i++) {
