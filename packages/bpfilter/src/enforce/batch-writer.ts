@@ -5,8 +5,6 @@
  * batch for longer than the kernel takes to apply it; this path skips that. A transaction
  * the compiler does not cover goes to nft unchanged.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
 import { EnforcementError } from './errors.js';
 import { compileBatch, type NetlinkBatch } from './netlink-batch.js';
@@ -14,12 +12,6 @@ import { NotCompiled } from './netlink-data.js';
 import type { NftExpr } from './nft-expr.js';
 import { HelperProcess } from './helper-process.js';
 import { oneLine } from './nft-runner.js';
-
-/** Where the build puts the helper: `dist/native/`, next to the bundled modules. */
-export function defaultBatchWriter(): string | undefined {
-  const path = fileURLToPath(new URL('./native/bpfilter_nft_batch', import.meta.url));
-  return existsSync(path) ? path : undefined;
-}
 
 /** The helper's exit status when the kernel refused the batch. */
 const EXIT_REFUSED = 1;

@@ -7,10 +7,11 @@
 import type { XtCounters } from '../abi/index.js';
 import type { Table } from '../model/types.js';
 import { timed, timedSync } from '../sockopt/phase-log.js';
-import { BatchWriter, defaultBatchWriter } from './batch-writer.js';
+import { BatchWriter } from './batch-writer.js';
 import { countersOf } from './counters.js';
 import { EnforcementError } from './errors.js';
-import { CounterReader, defaultCounterReader } from './nft-counters.js';
+import { CounterReader } from './nft-counters.js';
+import { builtHelper } from './helper-process.js';
 import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable, NFT_TABLE_PREFIX } from './nft-layout.js';
 import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
@@ -43,9 +44,9 @@ export class NftEnforcer {
 
   constructor(options: EnforceOptions = {}) {
     this.#nft = new NftRunner(options);
-    const helper = options.counterReader ?? defaultCounterReader();
+    const helper = options.counterReader ?? builtHelper('bpfilter_nft_counters');
     this.#counters = new CounterReader(this.#nft, helper === false ? undefined : helper);
-    const writer = options.batchWriter ?? defaultBatchWriter();
+    const writer = options.batchWriter ?? builtHelper('bpfilter_nft_batch');
     this.#batch = writer === false || writer === undefined ? undefined : new BatchWriter(writer);
   }
 

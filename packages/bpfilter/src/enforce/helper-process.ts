@@ -6,8 +6,19 @@
  * next request, and the requests it had are answered with an error.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { EnforcementError } from './errors.js';
+
+/**
+ * The built helper `name` (`dist/native/NAME`, next to the bundled modules), or undefined
+ * when the package was built without a C compiler.
+ */
+export function builtHelper(name: string): string | undefined {
+  const path = fileURLToPath(new URL(`./native/${name}`, import.meta.url));
+  return existsSync(path) ? path : undefined;
+}
 
 /** One answer: the status the one-shot run would have exited with, and what it printed. */
 export interface HelperAnswer {

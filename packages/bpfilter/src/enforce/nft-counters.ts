@@ -4,19 +4,11 @@
  * fetch, decode and print the whole table; without the helper (no C compiler at build
  * time), `nft -j list table` is parsed instead.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { XtCounters } from '../abi/index.js';
 import type { CounterReading } from './counters.js';
 import { EnforcementError } from './errors.js';
 import { HelperProcess } from './helper-process.js';
 import { type NftListing, type NftRunner, oneLine } from './nft-runner.js';
-
-/** Where the build puts the helper: `dist/native/`, next to the bundled modules. */
-export function defaultCounterReader(): string | undefined {
-  const path = fileURLToPath(new URL('./native/bpfilter_nft_counters', import.meta.url));
-  return existsSync(path) ? path : undefined;
-}
 
 /** The helper's exit status when the table or a map does not exist. */
 const EXIT_MISSING = 3;
