@@ -141,7 +141,10 @@ export class HelperProcess {
   }
 
   #gone(child: ChildProcessByStdio<Writable, Readable, null>, why: string): void {
-    if (this.#child === child) this.#child = undefined;
+    // A helper stopped by close() failed its requests then; the ones waiting now are its
+    // successor's.
+    if (this.#child !== child) return;
+    this.#child = undefined;
     this.#failAll(`${this.#program} ${why}`);
   }
 
