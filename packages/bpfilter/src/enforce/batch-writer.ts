@@ -11,7 +11,7 @@ import { compileBatch, type NetlinkBatch } from './netlink-batch.js';
 import { NotCompiled } from './netlink-data.js';
 import type { NftExpr } from './nft-expr.js';
 import { HelperProcess } from './helper-process.js';
-import { oneLine } from './nft-runner.js';
+import { failureOf } from './nft-runner.js';
 
 /** The helper's exit status when the kernel refused the batch. */
 const EXIT_REFUSED = 1;
@@ -55,7 +55,7 @@ export class BatchWriter {
     if (out.code !== EXIT_REFUSED)
       throw new EnforcementError(
         'kernel-refused',
-        `bpfilter enforcement: cannot apply ${what}: ${oneLine(out.output) || `exit status ${out.code}`}`,
+        `bpfilter enforcement: cannot apply ${what}: ${failureOf(out.output, out.code)}`,
         { nftMessage: out.output },
       );
     const reasons = refusals(out.output).map(({ index, errno }) => {

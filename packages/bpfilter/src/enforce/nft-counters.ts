@@ -8,7 +8,7 @@ import type { XtCounters } from '../abi/index.js';
 import type { CounterReading } from './counters.js';
 import { EnforcementError } from './errors.js';
 import { HelperProcess } from './helper-process.js';
-import { type NftListing, type NftRunner, oneLine } from './nft-runner.js';
+import { type NftListing, type NftRunner, failureOf } from './nft-runner.js';
 
 /** The helper's exit status when the table or a map does not exist. */
 const EXIT_MISSING = 3;
@@ -44,7 +44,7 @@ export class CounterReader {
     if (out.code !== 0)
       throw new EnforcementError(
         'kernel-refused',
-        `bpfilter enforcement: cannot read the counters of nft table ${table}: ${oneLine(out.output) || `exit status ${out.code}`}`,
+        `bpfilter enforcement: cannot read the counters of nft table ${table}: ${failureOf(out.output, out.code)}`,
         { nftMessage: out.output },
       );
     return readingFromHelper(out.output);

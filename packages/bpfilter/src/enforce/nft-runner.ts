@@ -45,7 +45,7 @@ export class NftRunner {
     if (out.code !== 0)
       throw new EnforcementError(
         'kernel-refused',
-        `bpfilter enforcement: nft refused ${what}: ${oneLine(out.stderr) || `exit status ${out.code}`}`,
+        `bpfilter enforcement: nft refused ${what}: ${failureOf(out.stderr, out.code)}`,
         { nftMessage: out.stderr },
       );
   }
@@ -70,7 +70,7 @@ export class NftRunner {
     if (out.code !== 0)
       throw new EnforcementError(
         'unavailable',
-        `bpfilter enforcement: nft cannot list this namespace's tables: ${oneLine(out.stderr) || `exit status ${out.code}`}`,
+        `bpfilter enforcement: nft cannot list this namespace's tables: ${failureOf(out.stderr, out.code)}`,
         { nftMessage: out.stderr },
       );
     const listing = JSON.parse(out.stdout) as NftListing;
@@ -127,4 +127,9 @@ export function oneLine(text: string): string {
     .map((line) => line.trim())
     .filter((line) => line.length > 0 && !/^\^+$/.test(line))
     .join(' / ');
+}
+
+/** Why a program failed, as an error message ends: its output on one line, else its status. */
+export function failureOf(output: string, code: number | null): string {
+  return oneLine(output) || `exit status ${code}`;
 }
