@@ -7,9 +7,8 @@ import { allocatePayload } from '../shared/payload-buffer.js';
 import { readScratch } from './read-scratch.js';
 import type { PendingRequest } from './request-book.js';
 import type { ReplySinkControl } from './reply-socket.js';
+import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 
-/** A reply payload with at least this much still to come is read straight into its buffer (direct reads only: a reply socket, or a child stdout pipe). */
-const DIRECT_READ_MIN = 16 * 1024;
 /** Where a header read alone lands (a view of the shared scratch, consumed like any scratch read). */
 const HEADER_TARGET = readScratch.subarray(0, FRAME_HEADER_SIZE);
 

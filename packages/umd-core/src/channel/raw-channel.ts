@@ -17,6 +17,7 @@ import {
   checkRequestOptions,
   timeoutError,
 } from './request-options.js';
+import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 
 /** Options of {@link RawChannel}. */
 export interface RawChannelOptions {
@@ -35,9 +36,6 @@ interface Exchange {
   disarm: () => void;
   state: 'queued' | 'active' | 'done';
 }
-
-/** A reply with at least this much still to come is read straight into its buffer (direct reads only: a reply socket, or a child stdout pipe). */
-const DIRECT_READ_MIN = 16 * 1024;
 
 /** Codes after which the byte stream is out of step and must not be reused. */
 const POISONING = new Set<string>([

@@ -1,3 +1,4 @@
+import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 
 /**
@@ -6,7 +7,7 @@ import { allocatePayload } from '../shared/payload-buffer.js';
  * its own backing store and its share of garbage collection, all per request, while the decoded
  * value (a 64 KiB JSON text, say) costs the same either way.
  */
-const POOL_MIN = 16 * 1024;
+const POOL_MIN = DIRECT_READ_MIN;
 
 /**
  * Request payload buffers handed back once their request is answered, for `serve()`'s

@@ -3,14 +3,13 @@ import type { FrameDecoder } from '../codec/frame-decoder.js';
 import type { Frame } from '../codec/frame.js';
 import { STDIN_FD, readOnceAsync, readOnceSync, type ReadResult } from './fd-io.js';
 import type { RequestDispatcher } from './request-dispatcher.js';
+import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 
 /** How the handler reads fd 0. */
 export type ReadMode = 'blocking' | 'stream';
 
 /** Read buffer for everything but large payloads. */
 const READ_BUFFER_SIZE = 256 * 1024;
-/** A payload with at least this much still to come is read straight into its final buffer. */
-const DIRECT_READ_MIN = 16 * 1024;
 
 interface ReaderEvents {
   /** fd 0 reached end of file and every request was answered. */
