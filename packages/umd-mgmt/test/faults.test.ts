@@ -218,7 +218,8 @@ describe('request-level errors keep the handler', () => {
     const m = managed({ loader: fixtureLoader('echo') });
     const pid = await pidOf(m);
     const controller = new AbortController();
-    const pending = m.request(text('sleep:300'), { signal: controller.signal });
+    // In flight until cancelled: how late the abort comes cannot change the outcome.
+    const pending = m.request(text('hold:'), { signal: controller.signal });
     setTimeout(() => controller.abort(), 30);
     expect((await rejection(pending)).code).toBe('UMD_ABORTED');
     expect(await pidOf(m)).toBe(pid);
@@ -240,11 +241,15 @@ describe('request-level errors keep the handler', () => {
   it('a timeout while still queued fails that request only; the handler is not touched', async () => {
     const m = managed({ loader: fixtureLoader('echo') });
     const pid = await pidOf(m);
-    const busy = m.request(text('sleep:400'));
+    const ahead = new AbortController();
+    const busy = rejection(m.request(text('hold:'), { signal: ahead.signal }));
     const queued = await rejection(m.request(text('x'), { timeoutMs: 100 }));
     expect(queued).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
     expect(queued.pid).toBeUndefined();
-    expect(str(await busy)).toBe('slept');
+    // The request ahead is still in flight at the same handler, untouched by that timeout.
+    expect(m.stats()).toMatchObject({ inFlight: 1, queued: 0 });
+    ahead.abort();
+    expect((await busy).code).toBe('UMD_ABORTED');
     expect(await pidOf(m)).toBe(pid);
   });
 
@@ -270,10 +275,17 @@ describe('request-level errors keep the handler', () => {
       maxInFlight: 4,
     });
     await m.start();
-    const all = Array.from({ length: 6 }, () => m.request(text('sleep:200')));
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    const controller = new AbortController();
+    const held = Array.from({ length: 4 }, () =>
+      rejection(m.request(text('hold:'), { signal: controller.signal })),
+    );
+    const queued = [m.request(text('a')), m.request(text('b'))];
     expect(m.stats()).toMatchObject({ inFlight: 4, queued: 2 });
-    expect((await Promise.all(all)).map(str)).toEqual(Array(6).fill('slept'));
+    // Four at the handler at once: the queued two get in only when the four end.
+    controller.abort();
+    expect((await Promise.all(held)).map((e) => e.code)).toEqual(Array(4).fill('UMD_ABORTED'));
+    expect((await Promise.all(queued)).map(str)).toEqual(['a', 'b']);
+    expect(m.stats()).toMatchObject({ inFlight: 0, queued: 0 });
   });
 
   it('refuses the wrong call for the mode, and non-bytes payloads', async () => {
