@@ -9,6 +9,8 @@ export default packageConfig(
     cli: 'src/cli.ts',
     loader: 'src/loader.ts',
     'handler-core': 'src/handler/core.ts',
+    // Found next to the chunks by table-compiler.ts; runs in a worker thread.
+    'enforce-compile-worker': 'src/enforce/compile-worker.ts',
   },
   { clean: false },
 );

@@ -7,8 +7,7 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { EnforcementError } from './errors.js';
-import { compileBatch, type NetlinkBatch } from './netlink-batch.js';
-import { NotCompiled } from './netlink-data.js';
+import type { NetlinkBatch } from './netlink-batch.js';
 import type { NftExpr } from './nft-expr.js';
 import { HelperProcess } from './helper-process.js';
 import { failureOf } from './nft-runner.js';
@@ -30,23 +29,12 @@ export class BatchWriter {
   }
 
   /**
-   * The compiled form of `commands`, or undefined when they hold something only nft can
-   * compile (the caller then gives them to nft).
+   * Applies `batch` (compiled from `commands`) in one transaction; throws if the kernel
+   * refuses. `commands` may be a function: it is called only to name what the kernel refused.
    */
-  compile(commands: readonly NftExpr[]): NetlinkBatch | undefined {
-    try {
-      return compileBatch(commands);
-    } catch (error) {
-      // A statement outside the compiler, or an attribute past netlink's 64 KiB: nft's job.
-      if (error instanceof NotCompiled || error instanceof RangeError) return undefined;
-      throw error;
-    }
-  }
-
-  /** Applies `batch` (compiled from `commands`) in one transaction; throws if the kernel refuses. */
   async apply(
     batch: NetlinkBatch,
-    commands: readonly NftExpr[],
+    commands: readonly NftExpr[] | (() => readonly NftExpr[]),
     what: string,
     signal?: AbortSignal,
   ): Promise<void> {
@@ -58,12 +46,13 @@ export class BatchWriter {
         `bpfilter enforcement: cannot apply ${what}: ${failureOf(out.output, out.code)}`,
         { nftMessage: out.output },
       );
+    const listed = typeof commands === 'function' ? commands() : commands;
     const reasons = refusals(out.output).map(({ index, errno }) => {
       const name = errnoName(errno);
       const command = index < 0 ? undefined : batch.commandOf[index];
       return command === undefined
         ? `the commit: ${name}`
-        : `${describe(commands, command)}: ${name}`;
+        : `${describe(listed, command)}: ${name}`;
     });
     const text = `nf_tables refused ${reasons.slice(0, 3).join('; ') || 'the batch'}`;
     throw new EnforcementError(

@@ -4,7 +4,7 @@
  * blob GET_ENTRIES returns or to the old counters a SET_REPLACE returns.
  */
 import { IptEntryOffset, viewOf, type XtCounters } from '../abi/index.js';
-import type { NftTablePlan } from './translate-table.js';
+import type { EnforcedPlan } from './compile-table.js';
 
 /** The counters of one enforced nft table, as read from the kernel. */
 export interface CounterReading {
@@ -15,7 +15,7 @@ export interface CounterReading {
 }
 
 /** Per-entry counters of the enforced table, by iptables entry index. */
-export function countersOf(plan: NftTablePlan, reading: CounterReading): XtCounters[] {
+export function countersOf(plan: EnforcedPlan, reading: CounterReading): XtCounters[] {
   const out: XtCounters[] = Array.from({ length: plan.numEntries }, () => ({
     packets: 0n,
     bytes: 0n,

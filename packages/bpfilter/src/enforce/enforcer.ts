@@ -8,6 +8,14 @@ import type { XtCounters } from '../abi/index.js';
 import type { Table } from '../model/types.js';
 import { timed, timedSync } from '../sockopt/phase-log.js';
 import { BatchWriter } from './batch-writer.js';
+import {
+  type CompiledTable,
+  type EnforcedPlan,
+  planEnforced,
+  replaceCommands,
+  type TableEntries,
+  tryCompile,
+} from './compile-table.js';
 import { countersOf } from './counters.js';
 import { EnforcementError } from './errors.js';
 import { CounterReader } from './nft-counters.js';
@@ -15,6 +23,7 @@ import { builtHelper } from './helper-process.js';
 import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable, NFT_TABLE_PREFIX } from './nft-layout.js';
 import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
+import { TableCompiler } from './table-compiler.js';
 import { type NftTablePlan, planTable, replaceTransaction } from './translate-table.js';
 
 /** Options of enforcement (`enforce: true` means all defaults). */
@@ -32,6 +41,11 @@ export interface EnforceOptions extends NftRunnerOptions {
    * holding a statement the compiler does not cover, and when the helper was not built.
    */
   batchWriter?: string | false;
+  /**
+   * The worker thread that compiles replaced tables (default: `dist/enforce-compile-worker.js`);
+   * `false` compiles them on the service's thread, which is also what happens from sources.
+   */
+  compileWorker?: string | false;
 }
 
 /** Installs tables into the kernel through nft and reads their counters back. */
@@ -39,7 +53,8 @@ export class NftEnforcer {
   readonly #nft: NftRunner;
   readonly #counters: CounterReader;
   readonly #batch: BatchWriter | undefined;
-  readonly #plans = new Map<string, NftTablePlan>();
+  readonly #compiler: TableCompiler;
+  readonly #plans = new Map<string, EnforcedPlan>();
   #started = false;
 
   constructor(options: EnforceOptions = {}) {
@@ -48,12 +63,14 @@ export class NftEnforcer {
     this.#counters = new CounterReader(this.#nft, helper === false ? undefined : helper);
     const writer = options.batchWriter ?? builtHelper('bpfilter_nft_batch');
     this.#batch = writer === false || writer === undefined ? undefined : new BatchWriter(writer);
+    this.#compiler = new TableCompiler(options.compileWorker);
   }
 
   /** Stops the helper processes (idempotent); the next call starts them again. */
   close(): void {
     this.#counters.close();
     this.#batch?.close();
+    this.#compiler.close();
   }
 
   /** Whether {@link start} has run. */
@@ -83,29 +100,44 @@ export class NftEnforcer {
    * @throws EnforcementError `untranslatable` for a rule nft cannot express.
    */
   plan(table: Table): NftTablePlan {
-    if (!isEnforceableTable(table.name))
-      throw new EnforcementError(
-        'untranslatable',
-        `bpfilter enforcement: no nftables hooks for table "${table.name}"`,
-        { table: table.name },
-      );
-    return planTable(table);
+    return planEnforced(table);
   }
 
   /** Replaces the enforced form of `plan.table` in one transaction; the old one stays if nft refuses. */
   async replace(plan: NftTablePlan, signal?: AbortSignal): Promise<void> {
-    try {
-      await this.#apply(replaceTransaction([plan]), `table "${plan.table}"`, signal);
-    } catch (error) {
-      if (error instanceof EnforcementError && error.table === undefined)
-        throw new EnforcementError(error.failure, error.message, {
-          table: plan.table,
-          nftMessage: error.nftMessage,
-          cause: error.cause,
-        });
-      throw error;
-    }
+    await withTable(plan.table, () =>
+      this.#apply(replaceTransaction([plan]), `table "${plan.table}"`, signal),
+    );
     this.#plans.set(plan.table, plan);
+  }
+
+  /**
+   * Compiles the table `input` holds (its entry blob) for {@link install}, in the compile
+   * worker; nothing reaches the kernel.
+   * @throws EnforcementError `untranslatable` for a rule nft cannot express.
+   */
+  compile(input: TableEntries): Promise<CompiledTable> {
+    return this.#compiler.compile({ ...input, netlink: this.#batch !== undefined });
+  }
+
+  /**
+   * Replaces the enforced form of the table `input` holds in one transaction, with `compiled`
+   * (what {@link compile} returned for it), as {@link replace} does.
+   * @throws EnforcementError `kernel-refused` when the kernel refuses (the old table stays).
+   */
+  async install(input: TableEntries, compiled: CompiledTable, signal?: AbortSignal): Promise<void> {
+    const what = `table "${input.name}"`;
+    const batch = this.#batch;
+    await withTable(input.name, async () => {
+      if (batch !== undefined && compiled.batch !== undefined) {
+        const commands = () => replaceCommands(input);
+        await timed('netlink', () => batch.apply(compiled.batch!, commands, what, signal));
+      } else {
+        const transaction = compiled.transaction ?? { nftables: replaceCommands(input) };
+        await timed('nft', () => this.#nft.apply(transaction, what, signal));
+      }
+    });
+    this.#plans.set(compiled.plan.table, compiled.plan);
   }
 
   /** One transaction: through the netlink helper when it compiles, through nft otherwise. */
@@ -114,7 +146,7 @@ export class NftEnforcer {
     what: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    const batch = timedSync('compile', () => this.#batch?.compile(transaction.nftables));
+    const batch = timedSync('compile', () => this.#batch && tryCompile(transaction.nftables));
     if (batch === undefined) return timed('nft', () => this.#nft.apply(transaction, what, signal));
     await timed('netlink', () => this.#batch!.apply(batch, transaction.nftables, what, signal));
   }
@@ -131,5 +163,20 @@ export class NftEnforcer {
         { table },
       );
     return countersOf(plan, reading);
+  }
+}
+
+/** Runs `step`; an EnforcementError that names no table gets `table`. */
+async function withTable(table: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (error instanceof EnforcementError && error.table === undefined)
+      throw new EnforcementError(error.failure, error.message, {
+        table,
+        nftMessage: error.nftMessage,
+        cause: error.cause,
+      });
+    throw error;
   }
 }

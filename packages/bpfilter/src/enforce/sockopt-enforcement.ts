@@ -15,9 +15,10 @@ import {
   type XtCounters,
 } from '../abi/index.js';
 import { decodeTable } from '../model/decode.js';
-import { timed, timedSync } from '../sockopt/phase-log.js';
+import { timed } from '../sockopt/phase-log.js';
 import type { TableSnapshot } from '../sockopt/table-snapshot.js';
 import { addCounters, addToEntries } from './counters.js';
+import { compileEarly, type EarlyCompile, sameTable } from './early-compile.js';
 import { type EnforceOptions, NftEnforcer } from './enforcer.js';
 
 /** State carried from before a SET_REPLACE to after it. */
@@ -29,6 +30,8 @@ export interface ReplaceTicket {
    * table (both before the kernel's table changes); awaited before the install.
    */
   kernelBefore: Promise<XtCounters[] | undefined>;
+  /** The new table compiled from the request while the handler checks it. */
+  early: EarlyCompile | undefined;
 }
 
 /** Enforcement as the front end drives it. */
@@ -55,21 +58,32 @@ export class SockoptEnforcement {
     return this.#starting;
   }
 
-  /** Before a SET_REPLACE of `table`: starts reading the kernel's counters of the table it replaces. */
-  prepare(previous: TableSnapshot | undefined, table: string): ReplaceTicket {
+  /**
+   * Before a SET_REPLACE of `table` (`request`: its `ipt_replace`): starts reading the
+   * kernel's counters of the table it replaces, and compiling the new one.
+   */
+  prepare(previous: TableSnapshot | undefined, table: string, request: Uint8Array): ReplaceTicket {
     const kernelBefore = this.enforcer.counters(table);
     // Awaited by the install; a refused replace never gets there and drops the read.
     kernelBefore.catch(() => {});
-    return { previous, kernelBefore };
+    const early = compileEarly(request, (t) => this.enforcer.compile(t));
+    return { previous, kernelBefore, early };
   }
 
-  /** After bpfilter took `snapshot`: enforce it (throws EnforcementError if that fails). */
-  async commit(snapshot: TableSnapshot): Promise<void> {
-    const table = timedSync('decode', () =>
-      decodeTable(snapshot.info.name, snapshot.info, snapshot.entries),
+  /**
+   * After bpfilter took `snapshot` (`ticket`: from {@link prepare}): enforce it, with the
+   * early compile if it was of this very table (throws EnforcementError if that fails).
+   */
+  async commit(snapshot: TableSnapshot, ticket: ReplaceTicket): Promise<void> {
+    const table = { name: snapshot.info.name, layout: snapshot.info, entries: snapshot.entries };
+    const { early } = ticket;
+    const compiled = await timed(
+      'compile',
+      async () =>
+        (early && sameTable(early.table, table) ? await early.compiled : undefined) ??
+        (await this.enforcer.compile(table)),
     );
-    const plan = timedSync('plan', () => this.enforcer.plan(table));
-    await timed('apply', () => this.enforcer.replace(plan));
+    await this.enforcer.install(table, compiled);
   }
 
   /** A replace's old counters (the handler's) plus the kernel's. */

@@ -14,6 +14,7 @@ import {
 import { decodeMboxRequest, encodeMboxReply, MBOX_REQUEST_HEADER_SIZE } from '../abi/mbox.js';
 import type { BackendReply } from './backend.js';
 import type { MboxRequest } from '../abi/mbox.js';
+import { timed } from '../sockopt/phase-log.js';
 import { errnoOf } from './errno.js';
 import { SERVICE_MAX_PAYLOAD, SERVICE_NAME } from './protocol.js';
 
@@ -77,7 +78,9 @@ export function serveConnection(
       );
     } else {
       try {
-        const result = await run(request, closed.signal);
+        const result = await timed(`request ${request.isSet ? 'set' : 'get'} ${request.cmd}`, () =>
+          run(request, closed.signal),
+        );
         reply = encodeMboxReply(result.status, result.body);
       } catch (error) {
         type = FrameType.Error;

@@ -97,7 +97,8 @@ export class BpfilterSockopt extends EventEmitter {
       const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
       const enforced = optname === IPT_SO_SET_REPLACE ? this.#enforcedReplace() : undefined;
       const ticket =
-        enforced && (await timed('prepare', () => prepareReplace(enforced, table, options.signal)));
+        enforced &&
+        (await timed('prepare', () => prepareReplace(enforced, table, optval, options.signal)));
       const { status, body } = await timed(`handler set ${optname}`, () =>
         exchange(this.#send(options), {
           isSet: true,

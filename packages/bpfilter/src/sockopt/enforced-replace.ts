@@ -14,10 +14,14 @@ export interface EnforcedReplace {
   send: SendRequest;
 }
 
-/** Starts enforcing (if not yet) and keeps what a failed replace of `table` must go back to. */
+/**
+ * Starts enforcing (if not yet), keeps what a failed replace of `table` must go back to and
+ * starts compiling the table of `request` (the SET_REPLACE's option bytes).
+ */
 export async function prepareReplace(
   { enforcement, kept, send }: EnforcedReplace,
   table: string,
+  request: Uint8Array,
   signal?: AbortSignal,
 ): Promise<ReplaceTicket> {
   await enforcement.ready(() => kept.all(), signal);
@@ -25,7 +29,7 @@ export async function prepareReplace(
   // An unknown table has nothing to go back to; the handler refuses its replace anyway.
   if (previous === undefined && (await getInfo(send, table)).info !== undefined)
     previous = await captureTable(send, table);
-  return enforcement.prepare(previous, table);
+  return enforcement.prepare(previous, table, request);
 }
 
 /**
@@ -43,7 +47,7 @@ export async function installReplace(
     // The old counters must be read before the kernel's table changes; a read that failed
     // fails the replace.
     await ticket.kernelBefore;
-    await enforcement.commit(snapshot);
+    await enforcement.commit(snapshot, ticket);
   } catch (error) {
     if (ticket.previous !== undefined) {
       // Kept first: a handler that dies during the rollback is restarted with it.

@@ -1,0 +1,41 @@
+/**
+ * The compile worker's thread (table-compiler.ts starts it): compiles each table it is sent
+ * (compile-table.ts) and answers with the result or why it failed. A worker thread of its
+ * own because a large table's decode, plan and compile keep many short-lived objects alive at
+ * once, and this thread's young generation is sized for them.
+ */
+import { parentPort } from 'node:worker_threads';
+import { type CompileInput, compileTable } from './compile-table.js';
+import { EnforcementError } from './errors.js';
+import type { WorkerAnswer } from './table-compiler.js';
+
+parentPort?.on('message', ({ id, input }: { id: number; input: CompileInput }) => {
+  let answer: WorkerAnswer;
+  const transfer: ArrayBuffer[] = [];
+  try {
+    const result = compileTable(input);
+    if (result.batch) {
+      // A copy in its own memory, so that moving it cannot take a shared pool with it.
+      const bytes = new Uint8Array(result.batch.bytes);
+      transfer.push(bytes.buffer);
+      answer = {
+        id,
+        result: { ...result, batch: { ...result.batch, bytes: Buffer.from(bytes.buffer) } },
+      };
+    } else {
+      answer = { id, result };
+    }
+  } catch (error) {
+    answer = { id, error: describeError(error) };
+  }
+  parentPort?.postMessage(answer, transfer);
+});
+
+function describeError(error: unknown): NonNullable<WorkerAnswer['error']> {
+  if (error instanceof EnforcementError)
+    return {
+      message: error.message,
+      enforcement: { failure: error.failure, table: error.table, extension: error.extension },
+    };
+  return { message: error instanceof Error ? error.message : String(error) };
+}

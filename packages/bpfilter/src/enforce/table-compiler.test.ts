@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { encodeTable } from '../model/encode.js';
+import type { Rule } from '../model/types.js';
+import { parseSave } from '../text/parse-save.js';
+import { compileTable, type TableEntries } from './compile-table.js';
+import { EnforcementError } from './errors.js';
+import { TableCompiler } from './table-compiler.js';
+
+// The built worker (the package's build makes it); the tests from sources use it as the
+// service does.
+const WORKER = fileURLToPath(new URL('../../dist/enforce-compile-worker.js', import.meta.url));
+const built = existsSync(WORKER);
+if (!built && process.env.CI === 'true') throw new Error(`no ${WORKER}: build the package first`);
+
+function table(text: string, extra: Rule[] = []): TableEntries {
+  const [parsed] = parseSave(text);
+  const chains = parsed!.chains.map((c) =>
+    c.name === 'INPUT' ? { ...c, rules: [...c.rules, ...extra] } : c,
+  );
+  const encoded = encodeTable({ name: parsed!.name, chains });
+  return { name: encoded.name, layout: encoded, entries: encoded.entries };
+}
+
+const rules = (...lines: string[]) =>
+  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
+const MANY = rules(
+  ...Array.from(
+    { length: 40 },
+    (_, i) => `-A INPUT -s 10.0.${i}.1/32 -p tcp -m tcp --dport ${i + 1} -j DROP`,
+  ),
+  '-A INPUT -i eth0 -p udp -m udp --dport 53 -j ACCEPT',
+);
+
+describe.skipIf(!built)('the compile worker', () => {
+  it('compiles what the caller thread compiles: the same batch and plan, or the same nft JSON', async () => {
+    const compiler = new TableCompiler(WORKER);
+    try {
+      for (const netlink of [true, false]) {
+        const input = { ...table(MANY), netlink };
+        expect(await compiler.compile(input)).toEqual(compileTable(input));
+      }
+    } finally {
+      compiler.close();
+    }
+  });
+
+  it('refuses as the caller thread does: EnforcementError by extension, or an Error for a non-table', async () => {
+    const compiler = new TableCompiler(WORKER);
+    try {
+      const limited: Rule = {
+        matches: [{ kind: 'raw', name: 'limit', revision: 0, data: new Uint8Array(32) }],
+        target: { kind: 'verdict', verdict: 'ACCEPT' },
+      };
+      const limit = { ...table(rules(), [limited]), netlink: true };
+      const refused = await compiler.compile(limit).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(EnforcementError);
+      expect(refused).toMatchObject({ failure: 'untranslatable', extension: '-m limit' });
+      const garbage = { ...table(MANY), entries: new Uint8Array(300).fill(7), netlink: true };
+      await expect(compiler.compile(garbage)).rejects.toThrow(Error);
+    } finally {
+      compiler.close();
+    }
+  });
+
+  it('compiles on the caller thread what a stopped worker still owed', async () => {
+    const compiler = new TableCompiler(WORKER);
+    const input = { ...table(MANY), netlink: true };
+    const owed = compiler.compile(input);
+    compiler.close();
+    expect(await owed).toEqual(compileTable(input));
+    // The next compile starts another worker.
+    expect(await compiler.compile(input)).toEqual(compileTable(input));
+    compiler.close();
+  });
+});
+
+describe('the table compiler without a worker', () => {
+  it('compiles on the caller thread', async () => {
+    const compiler = new TableCompiler(false);
+    const input = { ...table(MANY), netlink: true };
+    expect(await compiler.compile(input)).toEqual(compileTable(input));
+  });
+});

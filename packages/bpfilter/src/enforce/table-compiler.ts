@@ -1,0 +1,132 @@
+/**
+ * Compiles tables for enforcement (compile-table.ts) in a worker thread kept running
+ * (compile-worker.ts), so that the work runs with a young generation sized for a large
+ * table's short-lived objects; on this thread when the worker was not built (running from
+ * sources) or stopped working.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type CompiledTable, type CompileInput, compileTable } from './compile-table.js';
+import { type EnforcementFailure, EnforcementError } from './errors.js';
+
+/** What the worker answers to one request. */
+export interface WorkerAnswer {
+  id: number;
+  result?: CompiledTable;
+  error?: {
+    message: string;
+    enforcement?: { failure: EnforcementFailure; table?: string; extension?: string };
+  };
+}
+
+/**
+ * The worker's young generation. Decoding, planning and compiling a 5,000-rule table keeps
+ * tens of MB of objects alive until the batch is written; with Node's default the scavenger
+ * copies them several times over.
+ */
+const YOUNG_GENERATION_MB = 192;
+
+interface Pending {
+  input: CompileInput;
+  resolve: (result: CompiledTable) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The built worker next to this module in `dist`, or undefined (running from sources). */
+function workerFile(): string | undefined {
+  const path = fileURLToPath(new URL('./enforce-compile-worker.js', import.meta.url));
+  return existsSync(path) ? path : undefined;
+}
+
+/** Compiles tables, in the worker when there is one. */
+export class TableCompiler {
+  readonly #file: string | undefined;
+  #worker: Worker | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 0;
+
+  /** `worker`: the worker's script; false compiles on this thread. Default: the built one. */
+  constructor(worker: string | false | undefined = workerFile()) {
+    this.#file = worker === false ? undefined : worker;
+  }
+
+  /**
+   * Compiles `input`.
+   * @throws EnforcementError `untranslatable`; an Error for entries that are not a table.
+   */
+  compile(input: CompileInput): Promise<CompiledTable> {
+    const worker = this.#started();
+    if (worker === undefined) return Promise.resolve().then(() => compileTable(input));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { input, resolve, reject });
+      worker.postMessage({ id, input });
+    });
+  }
+
+  /** Stops the worker (idempotent); the next compile starts another. */
+  close(): void {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    void worker?.terminate();
+    this.#failPending();
+  }
+
+  #started(): Worker | undefined {
+    if (this.#worker !== undefined || this.#file === undefined) return this.#worker;
+    const worker = new Worker(this.#file, {
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
+    // A worker waiting for work must not keep the service from ending.
+    worker.unref();
+    worker.on('message', (answer: WorkerAnswer) => this.#answered(answer));
+    const lost = () => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      this.#failPending();
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
+    this.#worker = worker;
+    return worker;
+  }
+
+  #answered({ id, result, error }: WorkerAnswer): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    if (result !== undefined) {
+      // Structured cloning hands a Buffer over as a plain Uint8Array.
+      const bytes = result.batch?.bytes;
+      const batch = bytes && {
+        ...result.batch!,
+        bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      };
+      pending.resolve(batch ? { ...result, batch } : result);
+    } else pending.reject(rebuild(error));
+  }
+
+  /** Requests the worker will not answer any more are compiled here instead. */
+  #failPending(): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const { input, resolve, reject } of pending) {
+      try {
+        resolve(compileTable(input));
+      } catch (error) {
+        reject(error);
+      }
+    }
+  }
+}
+
+function rebuild(error: WorkerAnswer['error']): Error {
+  const message = error?.message ?? 'the compile worker sent an empty answer';
+  const enforcement = error?.enforcement;
+  if (enforcement === undefined) return new Error(message);
+  return new EnforcementError(enforcement.failure, message, {
+    table: enforcement.table,
+    extension: enforcement.extension,
+  });
+}
