@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { fixtureLoader, managed, str, text } from './helpers/fixtures.js';
 
 const FLOOD_HOST = fileURLToPath(new URL('./fixtures/abort-flood-host.mjs', import.meta.url));
+const STOPPED_HOST = fileURLToPath(
+  new URL('./fixtures/stopped-managers-host.mjs', import.meta.url),
+);
 const MiB = 1 << 20;
 
 /** A scratch directory the echo fixture's `block:` command waits in (a root host's handler runs as nobody). */
@@ -94,5 +97,17 @@ describe('bounded host memory against a handler that stops reading', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bounded host memory across many managers', () => {
+  it('a stopped manager keeps nothing alive: its handler, channel and start chain are collectable', async () => {
+    const host = spawn(process.execPath, ['--expose-gc', STOPPED_HOST, '5'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    host.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    expect(await once(host, 'exit')).toEqual([0, null]);
+    expect(JSON.parse(out)).toEqual({ alive: 0 });
   });
 });

@@ -164,13 +164,16 @@ export class HandlerLifecycle {
   }
 
   async #start(): Promise<ActiveHandler> {
+    // One controller for stop() and the deadline, told apart by the reason. Not AbortSignal.any():
+    // Node keeps a composite signal with a listener in a global set until it aborts, so every
+    // start that succeeded would keep its promise chain, process and channel alive for good.
     const stop = new AbortController();
     this.#startAbort = stop;
+    const signal = stop.signal;
+    const deadlineReason = new Error('start deadline');
     // A referenced timer, not AbortSignal.timeout(): a start keeps the host alive until it
     // ends, even one waiting on a step the event loop does not count.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.#options.startTimeoutMs);
-    const signal = AbortSignal.any([stop.signal, deadline.signal]);
+    const timer = setTimeout(() => stop.abort(deadlineReason), this.#options.startTimeoutMs);
     const aborted = whenAborted(signal);
     aborted.catch(() => undefined);
     const step: StartStep = (promise) => Promise.race([promise, aborted]);
@@ -208,8 +211,8 @@ export class HandlerLifecycle {
         }
       }
       // Whichever came first of stop and the deadline is the signal's reason.
-      const stopped = signal.aborted && signal.reason === stop.signal.reason;
-      const timedOut = signal.aborted && !stopped;
+      const timedOut = signal.aborted && signal.reason === deadlineReason;
+      const stopped = signal.aborted && !timedOut;
       const failure = await this.#startFailure(h, error, stopped, timedOut, signal.reason);
       if (this.state !== 'stopping') this.state = 'failed';
       this.faults.endedInFault = true;

@@ -42,6 +42,8 @@ export function trackExit(watch: ExitWatch): Promise<ExitInfo> {
   return new Promise<ExitInfo>((resolve) => {
     let info: ExitInfo | undefined;
     let finishing = false;
+    // Cleared once finished, so an exit does not keep the process objects alive for its length.
+    let closeDeadline: NodeJS.Timeout | undefined;
     // Node's 'close' covers the child's own pipes; a reply socket's host end is not one of them,
     // so its close is awaited as well: every reply byte is delivered before "exited".
     let closesNeeded = replySocket && !replySocket.hostEnd.destroyed ? 2 : 1;
@@ -52,6 +54,7 @@ export function trackExit(watch: ExitWatch): Promise<ExitInfo> {
     const finish = (force = false) => {
       if (finishing || info === undefined || (closesNeeded > 0 && !force)) return;
       finishing = true;
+      clearTimeout(closeDeadline);
       // A straggler may have held fd 1 or 2 open until the forced finish (one that left the
       // group can still be alive): stop reading its pipes, so it costs the host nothing more.
       replySocket?.hostEnd.destroy();
@@ -69,7 +72,8 @@ export function trackExit(watch: ExitWatch): Promise<ExitInfo> {
       // The child handle is gone now; if work is pending, let the pipes drain before the host may exit.
       const referenced = watch.referenced();
       if (referenced) for (const stream of [output, child.stderr]) (stream as Refable)?.ref?.();
-      void delay(CLOSE_AFTER_EXIT_MS, true, { ref: referenced }).then(finish);
+      closeDeadline = setTimeout(finish, CLOSE_AFTER_EXIT_MS, true);
+      if (!referenced) closeDeadline.unref();
       finish();
     });
     child.once('close', closed);
