@@ -22,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { encodeFrame, FramedChannel, FrameType } from '@umd/core';
 import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV, UmdManager } from '@umd/mgmt';
 import { stderrFloodBeside } from './stderr-flood.mjs';
+import { RowProbe, processTree } from './row-probe.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 61);
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 1000);
@@ -287,6 +288,15 @@ async function bareRoundTrips(payload, count) {
   return ((performance.now() - t0) * 1000) / count;
 }
 const large = {};
+const probe = new RowProbe();
+const memoryBeforeLarge = process.memoryUsage();
+const otherSide = {
+  c: processTree(pingpong.pid),
+  bare: [bareChild.pid],
+  managerDefault: processTree(largeDefault.pid),
+  managerInto: processTree(largeDefault.pid),
+  managerOptOut: processTree(largeOptOut.pid),
+};
 for (const { size, label, count, defaultTarget } of LARGE) {
   const payload = new Uint8Array(size).fill(7);
   const runs = { c: [], bare: [], managerDefault: [], managerInto: [], managerOptOut: [] };
@@ -306,7 +316,8 @@ for (const { size, label, count, defaultTarget } of LARGE) {
       ['managerOptOut', () => managerRoundTrips(largeOptOut, payload, count)],
     ];
     if (round % 2 === 1) order.reverse();
-    for (const [key, run] of order) runs[key].push(await run());
+    for (const [key, run] of order)
+      runs[key].push(await probe.measure(`${label} ${key}`, otherSide[key], run));
   }
   const cUs = median(runs.c);
   large[label] = {
@@ -332,6 +343,10 @@ await largeDefault.stop();
 await largeOptOut.stop();
 pingpong.stdin.end();
 await once(pingpong, 'exit');
+
+// GC entries arrive after a turn of the event loop.
+await new Promise((resolve) => setImmediate(resolve));
+const timeSplit = probe.report();
 
 // --- 4. a stderr flood beside a well-behaved manager -------------------------------------
 const stderrFlood = await stderrFloodBeside(jsLoader, floodLoader);
@@ -382,6 +397,8 @@ const results = {
     runs: COLD_RUNS,
   },
   largeRoundTrips: large,
+  memoryBeforeLarge,
+  largeTimeSplit: timeSplit,
   stderrFlood,
 };
 
@@ -580,6 +597,18 @@ console.log(
     stderrFlood.ratio >= 0.5,
   ),
 );
+console.log(
+  '\nWhere a large round trip goes (per round trip, all rounds: host = this process; other = the handler, or both C processes; GC = main-thread pauses):',
+);
+for (const [key, t] of Object.entries(timeSplit)) {
+  const n = t.samples * LARGE.find((l) => key.startsWith(`${l.label} `)).count;
+  const per = (ms) => us((ms * 1000) / n).padStart(9);
+  const gcMs = Object.values(t.gc).reduce((sum, g) => sum + g.ms, 0);
+  const majors = (t.gc.major?.count ?? 0) / t.samples;
+  console.log(
+    `  ${key.padEnd(22)} wall ${per(t.wallMs)}  host cpu ${per(t.hostUserMs + t.hostSystemMs)} (sys ${per(t.hostSystemMs)})  faults ${(t.hostFaults / n).toFixed(0).padStart(5)}  GC ${per(gcMs)} (${majors.toFixed(1)} major/sample)  other cpu ${per(t.otherCpuMs)}  faults ${(t.otherFaults / n).toFixed(0).padStart(4)}`,
+  );
+}
 console.log(
   `\nload average at the end: ${(await import('node:os'))
     .loadavg()

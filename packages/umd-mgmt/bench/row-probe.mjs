@@ -1,0 +1,119 @@
+// Where a bench row's time goes: the host's CPU (user, system), its page faults and its GC
+// pauses (by kind), and the other side's CPU and page faults (a process tree read from /proc:
+// a handler under its supervisor, or pingpong.c's parent and child). Summed over a row's samples.
+import { readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+
+const KIND = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+function childrenOf(pid) {
+  const out = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const list = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (list) out.push(...list.split(' ').map(Number));
+    }
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+/** Every process of the tree under `pid`, `pid` included. */
+export function processTree(pid) {
+  const all = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = todo.pop();
+    all.push(p);
+    todo.push(...childrenOf(p));
+  }
+  return all;
+}
+
+/** CPU nanoseconds (all threads) and minor faults of some processes. */
+function treeCounters(pids) {
+  let cpuNs = 0;
+  let faults = 0;
+  for (const pid of pids) {
+    try {
+      for (const task of readdirSync(`/proc/${pid}/task`))
+        cpuNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      // minflt is field 10 of stat; the command name (field 2) may hold spaces.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      faults += Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+    } catch {
+      // gone
+    }
+  }
+  return { cpuNs, faults };
+}
+
+/** Accumulates the time split of named rows; observes GC from its construction to `report()`. */
+export class RowProbe {
+  rows = {};
+  #gcPauses = [];
+  #observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      this.#gcPauses.push({ start: entry.startTime, ms: entry.duration, kind: entry.detail?.kind });
+  });
+
+  constructor() {
+    this.#observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Runs `sample` (one row's sample, returning its result) and adds its counters to row `key`; `pids` are the other side's processes. */
+  async measure(key, pids, sample) {
+    const usage0 = process.resourceUsage();
+    const other0 = treeCounters(pids);
+    const t0 = performance.now();
+    const result = await sample();
+    const t1 = performance.now();
+    const usage1 = process.resourceUsage();
+    const other1 = treeCounters(pids);
+    this.rows[key] ??= {
+      samples: 0,
+      wallMs: 0,
+      hostUserMs: 0,
+      hostSystemMs: 0,
+      hostFaults: 0,
+      otherCpuMs: 0,
+      otherFaults: 0,
+      windows: [],
+    };
+    const row = this.rows[key];
+    row.samples++;
+    row.wallMs += t1 - t0;
+    row.hostUserMs += (usage1.userCPUTime - usage0.userCPUTime) / 1000;
+    row.hostSystemMs += (usage1.systemCPUTime - usage0.systemCPUTime) / 1000;
+    row.hostFaults += usage1.minorPageFault - usage0.minorPageFault;
+    row.otherCpuMs += (other1.cpuNs - other0.cpuNs) / 1e6;
+    row.otherFaults += other1.faults - other0.faults;
+    row.windows.push([t0, t1]);
+    return result;
+  }
+
+  /** Stops observing; the rows with their GC pauses attributed (call after a turn of the event loop, so entries have arrived). */
+  report() {
+    this.#observer.disconnect();
+    const out = {};
+    for (const [key, row] of Object.entries(this.rows)) {
+      const gc = {};
+      for (const pause of this.#gcPauses) {
+        if (!row.windows.some(([a, b]) => pause.start >= a && pause.start < b)) continue;
+        const kind = KIND[pause.kind] ?? String(pause.kind);
+        gc[kind] ??= { count: 0, ms: 0 };
+        gc[kind].count++;
+        gc[kind].ms += pause.ms;
+      }
+      const { windows, ...rest } = row;
+      out[key] = { ...rest, gc };
+    }
+    return out;
+  }
+}
