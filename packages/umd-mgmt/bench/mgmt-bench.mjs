@@ -7,7 +7,8 @@
 //     native handler (target < 5 ms); each also with a reply socket and without the allocator
 //     settings, to show what those cost at start;
 //  3. 1 MiB and 16 MiB round trips through UmdManager (defaults, with replyInto, and with glibc's allocator defaults) vs a C
-//     parent and child over a socketpair (@umd/core's bench/pingpong.c), interleaved;
+//     parent and child over a socketpair (@umd/core's bench/pingpong.c), interleaved, and where each
+//     row's time goes (host CPU, page faults and GC pauses, the other side's CPU: row-probe.mjs);
 //  4. a manager's 64 B requests per second alone and beside a handler flooding stderr in the
 //     same host (target >= 0.5x; see stderr-flood.mjs).
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
