@@ -14,7 +14,7 @@
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,8 @@ const REPLY_SOCKET = { replySocket: true };
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
+// The blobs, binaries and manifests go when the run ends.
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 // Blobs are built in a child process with the umd-blob CLI, as a driver package builds them at
 // its build time: the measuring host never loads esbuild, so it stays as small as a production
 // host (a host's size is what every spawn from it costs: fork copies its page tables).
