@@ -1,7 +1,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
 import { isAlive, waitForDeath } from './helpers/process-table.js';
 
@@ -182,15 +182,24 @@ describe('faults', () => {
   });
 
   it('the restart window passes: starts are allowed again', async () => {
-    const m = managed({
-      loader: fixtureLoader('echo'),
-      env: { UMD_FIXTURE: 'exit-at-start' },
-      restartBudget: { maxStarts: 1, windowMs: 1500 },
-    });
-    expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
-    expect((await rejection(m.request(text('x')))).code).toBe('UMD_CRASH_LOOP');
-    await new Promise((resolve) => setTimeout(resolve, 1600));
-    expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
+    // The budget's clock (performance.now) is faked, timers are not: a failed start that takes
+    // longer than the window on a loaded machine must not make the second request a new start.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const m = managed({
+        loader: fixtureLoader('echo'),
+        env: { UMD_FIXTURE: 'exit-at-start' },
+        restartBudget: { maxStarts: 1, windowMs: 1500 },
+      });
+      expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
+      vi.advanceTimersByTime(1499);
+      expect((await rejection(m.request(text('x')))).code).toBe('UMD_CRASH_LOOP');
+      vi.advanceTimersByTime(1);
+      expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
+      expect(m.stats().starts).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a failed start fails every waiting caller with the same error, and costs one start', async () => {
