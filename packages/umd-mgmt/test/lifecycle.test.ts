@@ -178,7 +178,9 @@ describe('stop()', () => {
     m.on('stderr', (line) => lines.push(line));
     await m.start();
     const exit = new Promise((resolve) => m.once('exit', resolve));
-    await m.stop({ graceMs: 150 });
+    // A grace long enough for the handler to be scheduled and say what it ignored on a loaded
+    // machine: with 150 ms the SIGKILL could come before its SIGTERM handler ran.
+    await m.stop({ graceMs: 1000 });
     expect(await exit).toMatchObject({ signal: 'SIGKILL', expected: true });
     expect(lines).toEqual(
       expect.arrayContaining(['fixture: ignoring stdin EOF', 'fixture: ignoring SIGTERM']),
