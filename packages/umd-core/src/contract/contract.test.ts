@@ -47,6 +47,23 @@ describe('codecs', () => {
     expect(() => json().encode(undefined)).toThrow(/no JSON form/);
   });
 
+  it('json reads ASCII and other UTF-8 alike, copies what it keeps, and still refuses malformed UTF-8', () => {
+    const c = json<unknown>();
+    const encode = (text: string) => new TextEncoder().encode(text);
+    expect(c.decode(encode('{"s":"é ü 漢 🙂"}'))).toEqual({ s: 'é ü 漢 🙂' });
+    // A view into a larger buffer (a reused request buffer): only the view is read.
+    const framed = encode('xx["ascii",1]yy');
+    expect(c.decode(framed.subarray(2, 13))).toEqual(['ascii', 1]);
+    // From about 1 MiB Node makes an ASCII string outside the heap: still a copy of the input.
+    const big = encode(`["${'a'.repeat(1_200_000)}"]`);
+    const value = c.decode(big) as string[];
+    big.fill(0x62, 2, big.length - 2);
+    expect(value[0]).toBe('a'.repeat(1_200_000));
+    // A byte-order mark is skipped as before; malformed UTF-8 after ASCII is refused.
+    expect(c.decode(new Uint8Array([0xef, 0xbb, 0xbf, ...encode('[2]')]))).toEqual([2]);
+    expect(() => c.decode(new Uint8Array([...encode('["a'), 0x80, ...encode('"]')]))).toThrow();
+  });
+
   it('structured clone keeps Map, Set, Date, BigInt and typed arrays', () => {
     const c = structured<unknown>();
     const value = {
