@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { UmdPool } from '../src/index.js';
+import { NO_TIMEOUT, UmdPool } from '../src/index.js';
 import { fixtureLoader, pooled, rejection, str, text } from './helpers/fixtures.js';
 import { isAlive, waitForDeath } from './helpers/process-table.js';
 
@@ -137,6 +137,24 @@ describe('UmdPool', () => {
     ahead.abort();
     expect(await busy).toMatchObject({ code: 'UMD_ABORTED' });
     expect(pool.stats().total).toMatchObject({ requests: 3, replies: 0, failures: 3 });
+  });
+
+  it('counts the default timeout from the call, its time in the queue included', async () => {
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 1, requestTimeoutMs: 1000 });
+    await pool.start();
+    const hold = new AbortController();
+    const busy = rejection(
+      pool.request(text('hold:busy'), { timeoutMs: NO_TIMEOUT, signal: hold.signal }),
+    );
+    const t0 = performance.now();
+    const queued = rejection(pool.request(text('delay:800:late')));
+    // Free the instance 600 ms (or, on a slow machine, more) into `queued`'s 1000: at most
+    // 400 ms are left for an answer that takes 800, however late this runs.
+    await new Promise((resolve) => setTimeout(resolve, 600 - (performance.now() - t0)));
+    hold.abort();
+    expect(await busy).toMatchObject({ code: 'UMD_ABORTED' });
+    expect(await queued).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    expect(pool.stats().total).toMatchObject({ requests: 2, replies: 0, failures: 2 });
   });
 
   it('bounds the bytes in its queue by maxQueuedBytes; a waiter that leaves frees its bytes', async () => {

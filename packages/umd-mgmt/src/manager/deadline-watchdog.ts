@@ -1,11 +1,13 @@
-/** A request watched for its deadline (a node of the watchdog's list). */
-export interface WatchedRequest {
+/** A request watched for its deadline (a node of the watchdog's list), with what it stands for. */
+export interface WatchedRequest<T = undefined> {
   /** `performance.now()` value after which the request is overdue. */
   readonly deadline: number;
+  /** What the caller of `watch` attached (the pool's queue: the waiting request). */
+  readonly item: T;
   /** Set when the watchdog found it overdue. */
   timedOut: boolean;
-  prev: WatchedRequest | undefined;
-  next: WatchedRequest | undefined;
+  prev: WatchedRequest<T> | undefined;
+  next: WatchedRequest<T> | undefined;
 }
 
 /**
@@ -14,23 +16,24 @@ export interface WatchedRequest {
  * Requests are appended in deadline order (same timeout, increasing start times) to a doubly
  * linked list; the timer only ever waits for the oldest one, and is re-armed when it fires.
  */
-export class DeadlineWatchdog {
-  readonly #onOverdue: (request: WatchedRequest) => void;
-  #head: WatchedRequest | undefined;
-  #tail: WatchedRequest | undefined;
+export class DeadlineWatchdog<T = undefined> {
+  readonly #onOverdue: (request: WatchedRequest<T>) => void;
+  #head: WatchedRequest<T> | undefined;
+  #tail: WatchedRequest<T> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Infinity;
 
-  constructor(onOverdue: (request: WatchedRequest) => void) {
+  constructor(onOverdue: (request: WatchedRequest<T>) => void) {
     this.#onOverdue = onOverdue;
   }
 
   /** Starts watching a request. O(1) when deadlines come in order, as they nearly always do. */
-  watch(deadline: number): WatchedRequest {
+  watch(deadline: number, item: T = undefined as T): WatchedRequest<T> {
     let after = this.#tail;
     while (after !== undefined && after.deadline > deadline) after = after.prev;
-    const request: WatchedRequest = {
+    const request: WatchedRequest<T> = {
       deadline,
+      item,
       timedOut: false,
       prev: after,
       next: after ? after.next : this.#head,
@@ -48,7 +51,7 @@ export class DeadlineWatchdog {
   }
 
   /** Stops watching (the request settled). O(1). */
-  unwatch(request: WatchedRequest): void {
+  unwatch(request: WatchedRequest<T>): void {
     if (request.prev) request.prev.next = request.next;
     else if (this.#head === request) this.#head = request.next;
     else return; // not in the list (already reported overdue)

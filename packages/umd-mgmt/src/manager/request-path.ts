@@ -62,6 +62,20 @@ export class RequestPath {
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.submitChecked(payload, replyLength, options, undefined);
+  }
+
+  /**
+   * {@link RequestPath.submit} with options already checked; `since` is when the default
+   * timeout started counting (a pool's call, before its queue), `undefined` for now.
+   */
+  submitChecked(
+    payload: Uint8Array,
+    replyLength: number,
+    options: CheckedRequestOptions,
+    since: number | undefined,
+  ): Promise<Uint8Array> {
+    const name = this.#name;
     if (this.#lifecycle.stopping) return Promise.reject(stoppedError(name));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal, name));
@@ -74,7 +88,7 @@ export class RequestPath {
     const timeoutMs = options.timeoutMs === NO_TIMEOUT ? undefined : options.timeoutMs;
     const deadline =
       options.timeoutMs === undefined && this.#options.requestTimeoutMs !== undefined
-        ? t0 + this.#options.requestTimeoutMs
+        ? (since ?? t0) + this.#options.requestTimeoutMs
         : undefined;
     this.#metrics.requested(payload.length);
     this.#admission.entered();
@@ -100,6 +114,11 @@ export class RequestPath {
     const signal = options.signal;
     const timeoutMs =
       explicitTimeoutMs ?? (deadline === undefined ? undefined : this.#options.requestTimeoutMs);
+    // The default timeout counts from its deadline's start (a pool's call may be earlier).
+    const since =
+      explicitTimeoutMs === undefined && deadline !== undefined
+        ? deadline - this.#options.requestTimeoutMs!
+        : t0;
     // A clearable timer, not AbortSignal.timeout(): that one would live on for the whole
     // timeout after the request got its slot.
     const wait = new AbortController();
@@ -108,7 +127,10 @@ export class RequestPath {
     const timer =
       timeoutMs === undefined
         ? undefined
-        : setTimeout(() => wait.abort(this.#waitTimeout(timeoutMs)), timeoutMs);
+        : setTimeout(
+            () => wait.abort(this.#waitTimeout(timeoutMs)),
+            Math.max(0, timeoutMs - (t0 - since)),
+          );
     const aborted = whenAborted(wait.signal);
     aborted.catch(() => undefined);
     const bytes = payload.byteLength;
@@ -136,7 +158,7 @@ export class RequestPath {
           continue;
         }
         const remaining =
-          timeoutMs === undefined ? undefined : Math.floor(timeoutMs - (performance.now() - t0));
+          timeoutMs === undefined ? undefined : Math.floor(timeoutMs - (performance.now() - since));
         if (remaining !== undefined && remaining < 1) {
           // The deadline passed while waiting: fail without sending (not the handler's fault).
           this.#admission.release();

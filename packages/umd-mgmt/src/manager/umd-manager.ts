@@ -20,7 +20,13 @@ import {
 import { OnceWaiters } from './once-waiters.js';
 import type { ManagerRequestOptions } from './request-options.js';
 import { RequestPath } from './request-path.js';
-import { checkObject, checkSignal, checkTimeout, invalidArgument } from './validate-options.js';
+import {
+  type CheckedRequestOptions,
+  checkObject,
+  checkSignal,
+  checkTimeout,
+  invalidArgument,
+} from './validate-options.js';
 
 export type {
   UmdExitEvent,
@@ -28,6 +34,9 @@ export type {
   UmdManagerState,
   UmdManagerStats,
 } from './manager-types.js';
+
+/** Key of a pool's way into its instances' managers (not exported from the package). */
+export const submitChecked: unique symbol = Symbol('UmdManager.submitChecked');
 
 /**
  * The front end of a user mode driver (the kernel's UMD manager): on first use it imports the
@@ -118,6 +127,20 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       );
     }
     return this.#requests.submit(payload, replyLength, options);
+  }
+
+  /**
+   * A pool's request: options the pool checked already, and the default timeout counted from
+   * `since` (the pool's call, before its queue), so no timer is armed per request for it.
+   * @internal
+   */
+  [submitChecked](
+    payload: Uint8Array,
+    replyLength: number,
+    options: CheckedRequestOptions,
+    since: number | undefined,
+  ): Promise<Uint8Array> {
+    return this.#requests.submitChecked(payload, replyLength, options, since);
   }
 
   /** Loads the loader and starts the handler now (otherwise the first request does). Resolves once it is ready. */

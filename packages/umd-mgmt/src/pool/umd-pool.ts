@@ -7,13 +7,14 @@ import { LatencyRecorder } from '../manager/latency-stats.js';
 import { resolveManagerOptions, type UmdManagerOptions } from '../manager/manager-options.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
 import type { UmdExitEvent } from '../manager/manager-types.js';
-import { UmdManager } from '../manager/umd-manager.js';
+import { submitChecked, UmdManager } from '../manager/umd-manager.js';
 import {
   type CheckedRequestOptions,
   checkRequestOptions,
   NO_TIMEOUT,
 } from '../manager/validate-options.js';
 import { type PoolInstance, pickInstance } from './dispatch.js';
+import { PoolQueue, type Waiter } from './pool-queue.js';
 import { poolStats, type UmdPoolStats } from './pool-stats.js';
 
 /** Options of `new UmdPool(options)`: those of a manager (each instance gets them), plus `instances`. */
@@ -40,20 +41,6 @@ export interface UmdPoolEvents {
   error: [error: UmdError, instance: number];
 }
 
-/** A request waiting in the pool's queue for an instance with a free slot. */
-interface Waiter {
-  payload: Uint8Array;
-  replyLength: number;
-  options: CheckedRequestOptions;
-  t0: number;
-  /** The caller's timeout, or the default one (counted from the call, the queue included). */
-  timeoutMs: number | undefined;
-  resolve: (reply: Uint8Array) => void;
-  reject: (error: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
-  onAbort: (() => void) | undefined;
-}
-
 // An instance whose start failed is passed over for this long, so its neighbours take the load.
 const DOWN_MS = 1000;
 
@@ -68,12 +55,8 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   readonly #name: string;
   readonly #instances: PoolInstance[];
   readonly #capacity: number;
-  readonly #maxQueue: number;
-  readonly #maxQueuedBytes: number;
-  /** Payload bytes of the requests in {@link UmdPool.#queue}. */
-  #queuedBytes = 0;
   readonly #defaultTimeoutMs: number | undefined;
-  readonly #queue: Waiter[] = [];
+  readonly #queue: PoolQueue;
   readonly #latency = new LatencyRecorder();
   readonly #own = { requests: 0, replies: 0, failures: 0 };
   #stopping: Promise<void> | undefined;
@@ -102,8 +85,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     });
     this.#name = resolved.name;
     this.#capacity = resolved.maxInFlight;
-    this.#maxQueue = resolved.maxQueue;
-    this.#maxQueuedBytes = resolved.maxQueuedBytes;
+    this.#queue = new PoolQueue(resolved, () => this.#own.failures++);
     this.#defaultTimeoutMs = resolved.requestTimeoutMs;
   }
 
@@ -152,8 +134,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   /** Fails the pool's queue with `UMD_STOPPED` and stops every instance (see {@link UmdManager.stop}). Idempotent. */
   stop(options: { graceMs?: number } = {}): Promise<void> {
     this.#stopping ??= (async () => {
-      const stopped = this.#stoppedError();
-      for (const waiter of this.#dequeue(0, this.#queue.length)) this.#fail(waiter, stopped);
+      this.#queue.failAll(this.#stoppedError());
       await Promise.all(this.#instances.map((i) => i.manager.stop(options)));
     })().finally(() => {
       this.#stopping = undefined;
@@ -184,7 +165,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   stats(): UmdPoolStats {
     return poolStats(
       this.#instances.map((i) => i.manager.stats()),
-      { ...this.#own, queued: this.#queue.length, queuedBytes: this.#queuedBytes },
+      { ...this.#own, queued: this.#queue.length, queuedBytes: this.#queue.bytes },
       this.#latency.summary(),
     );
   }
@@ -218,31 +199,13 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       this.#own.requests++;
       return this.#send(instance, payload, replyLength, options, t0);
     }
-    if (this.#queue.length >= this.#maxQueue) {
-      return Promise.reject(
-        new UmdError(
-          UmdErrorCode.QUEUE_FULL,
-          `${this.#name}: ${this.#maxQueue} requests already wait`,
-          { handlerName: this.#name },
-        ),
-      );
-    }
-    // As a manager bounds what waits for its handler: one request of any size may wait alone.
-    const bytes = payload.byteLength;
-    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes > this.#maxQueuedBytes) {
-      return Promise.reject(
-        new UmdError(
-          UmdErrorCode.QUEUE_FULL,
-          `${this.#name}: ${this.#queuedBytes} request bytes already wait in the pool's queue; ${bytes} more would pass maxQueuedBytes (${this.#maxQueuedBytes})`,
-          { handlerName: this.#name },
-        ),
-      );
-    }
+    const refused = this.#queue.refusal(payload.byteLength);
+    if (refused !== undefined) return Promise.reject(refused);
     const own = options.timeoutMs ?? this.#defaultTimeoutMs;
     const timeoutMs = own === NO_TIMEOUT ? undefined : own;
     this.#own.requests++;
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
+      this.#queue.push({
         payload,
         replyLength,
         options,
@@ -250,57 +213,55 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
         timeoutMs,
         resolve,
         reject,
-        timer: undefined,
+        watched: undefined,
         onAbort: undefined,
-      };
-      if (timeoutMs !== undefined) {
-        waiter.timer = setTimeout(
-          () => this.#drop(waiter, this.#timeoutError(timeoutMs)),
-          timeoutMs,
-        );
-      }
-      if (signal !== undefined) {
-        waiter.onAbort = () => this.#drop(waiter, abortError(signal, this.#name));
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      this.#queue.push(waiter);
-      this.#queuedBytes += bytes;
+      });
     });
   }
 
+  /**
+   * Hands a request to `instance`'s manager, the default timeout counted from the pool's call
+   * (`t0`), and returns the outcome (already handled by `waiter` when it came from the queue).
+   * The slot goes to the next waiter before the caller hears of the reply: a handler then
+   * waits for its next request only as long as the host takes to read this reply.
+   */
   #send(
     instance: PoolInstance,
     payload: Uint8Array,
     replyLength: number,
     options: CheckedRequestOptions,
     t0: number,
+    waiter?: Waiter,
   ): Promise<Uint8Array> {
     instance.load++;
-    const manager = instance.manager;
-    const sent =
-      replyLength < 0
-        ? manager.request(payload, options)
-        : manager.requestRaw(payload, replyLength, options);
-    return sent.then(
-      (reply) => {
-        instance.load--;
-        this.#own.replies++;
-        this.#latency.record(performance.now() - t0);
-        if (this.#queue.length > 0) this.#pump();
-        return reply;
-      },
-      (error: unknown) => {
-        instance.load--;
-        this.#own.failures++;
-        if (
-          isUmdError(error, UmdErrorCode.START_FAILED) ||
-          isUmdError(error, UmdErrorCode.CRASH_LOOP)
-        )
-          instance.downUntil = performance.now() + DOWN_MS;
-        if (this.#queue.length > 0) this.#pump();
-        throw error;
-      },
+    const sent = instance.manager[submitChecked](payload, replyLength, options, t0);
+    const replied = (reply: Uint8Array): Uint8Array => {
+      instance.load--;
+      this.#own.replies++;
+      this.#latency.record(performance.now() - t0);
+      if (this.#queue.length > 0) this.#pump();
+      return reply;
+    };
+    const failed = (error: unknown): unknown => {
+      instance.load--;
+      this.#own.failures++;
+      if (
+        isUmdError(error, UmdErrorCode.START_FAILED) ||
+        isUmdError(error, UmdErrorCode.CRASH_LOOP)
+      )
+        instance.downUntil = performance.now() + DOWN_MS;
+      if (this.#queue.length > 0) this.#pump();
+      return error;
+    };
+    if (waiter === undefined)
+      return sent.then(replied, (error: unknown) => {
+        throw failed(error);
+      });
+    sent.then(
+      (reply) => waiter.resolve(replied(reply)),
+      (error: unknown) => waiter.reject(failed(error)),
     );
+    return sent;
   }
 
   /** Hands queued requests, oldest first, to instances with a free slot. */
@@ -309,57 +270,23 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       const now = performance.now();
       const instance = pickInstance(this.#instances, this.#capacity, now);
       if (instance === undefined) return;
-      const [waiter] = this.#dequeue(0, 1) as [Waiter];
-      this.#disarm(waiter);
+      const waiter = this.#queue.shift()!;
       let options = waiter.options;
-      if (waiter.timeoutMs !== undefined) {
-        // What is left of the caller's time goes with the request.
-        const left = Math.floor(waiter.timeoutMs - (now - waiter.t0));
+      const { timeoutMs } = waiter;
+      if (timeoutMs !== undefined) {
+        const left = Math.floor(timeoutMs - (now - waiter.t0));
         if (left < 1) {
-          this.#fail(waiter, this.#timeoutError(waiter.timeoutMs));
+          // Its time passed in the queue (the timer is late): fail it here, never send it.
+          this.#own.failures++;
+          waiter.reject(this.#queue.timeoutError(timeoutMs));
           continue;
         }
-        options = { ...options, timeoutMs: left };
+        // The caller's own timeout: what is left of it goes with the request (the default
+        // one the instance counts from t0 itself).
+        if (options.timeoutMs !== undefined) options = { ...options, timeoutMs: left };
       }
-      this.#send(instance, waiter.payload, waiter.replyLength, options, waiter.t0).then(
-        waiter.resolve,
-        waiter.reject,
-      );
+      this.#send(instance, waiter.payload, waiter.replyLength, options, waiter.t0, waiter);
     }
-  }
-
-  /** Takes a waiter out of the queue (its timeout or signal fired) and fails it. */
-  #drop(waiter: Waiter, error: UmdError): void {
-    const at = this.#queue.indexOf(waiter);
-    if (at < 0) return;
-    this.#dequeue(at, 1);
-    this.#fail(waiter, error);
-  }
-
-  /** Takes `count` waiters out of the queue from `at`, their payloads off its byte count. */
-  #dequeue(at: number, count: number): Waiter[] {
-    const taken = this.#queue.splice(at, count);
-    for (const waiter of taken) this.#queuedBytes -= waiter.payload.byteLength;
-    return taken;
-  }
-
-  #fail(waiter: Waiter, error: UmdError): void {
-    this.#disarm(waiter);
-    this.#own.failures++;
-    waiter.reject(error);
-  }
-
-  #disarm(waiter: Waiter): void {
-    clearTimeout(waiter.timer);
-    if (waiter.onAbort) waiter.options.signal?.removeEventListener('abort', waiter.onAbort);
-  }
-
-  #timeoutError(timeoutMs: number): UmdError {
-    return new UmdError(
-      UmdErrorCode.TIMEOUT,
-      `${this.#name}: no reply within ${timeoutMs} ms (still waiting for a free instance)`,
-      { timedOut: true, handlerName: this.#name },
-    );
   }
 
   #stoppedError(): UmdError {

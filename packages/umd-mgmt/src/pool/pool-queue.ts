@@ -1,0 +1,139 @@
+import { UmdError, UmdErrorCode } from '@umd/core';
+import { abortError } from '../manager/abort-reason.js';
+import { DeadlineWatchdog, type WatchedRequest } from '../manager/deadline-watchdog.js';
+import type { CheckedRequestOptions } from '../manager/validate-options.js';
+
+/** A request waiting in the pool's queue for an instance with a free slot. */
+export interface Waiter {
+  readonly payload: Uint8Array;
+  readonly replyLength: number;
+  readonly options: CheckedRequestOptions;
+  /** `performance.now()` at the call: the caller's timeout counts from here, the queue included. */
+  readonly t0: number;
+  /** The caller's timeout or the default one; `undefined`: none. */
+  readonly timeoutMs: number | undefined;
+  readonly resolve: (reply: Uint8Array) => void;
+  readonly reject: (error: unknown) => void;
+  watched: WatchedRequest<Waiter> | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** The pool's bounds on what may wait. */
+export interface PoolQueueLimits {
+  name: string;
+  maxQueue: number;
+  maxQueuedBytes: number;
+}
+
+/**
+ * The requests of a pool that wait for a free instance, oldest first, within `maxQueue` and
+ * `maxQueuedBytes`. A waiter leaves when it is taken for an instance, or fails on its own when
+ * its timeout passes or its signal aborts. Timeouts share one timer (the manager's
+ * {@link DeadlineWatchdog}), not one per waiter: under load every request waits here.
+ */
+export class PoolQueue {
+  readonly #limits: PoolQueueLimits;
+  readonly #waiters: Waiter[] = [];
+  readonly #watchdog = new DeadlineWatchdog<Waiter>((overdue) => {
+    const waiter = overdue.item;
+    waiter.watched = undefined;
+    this.#drop(waiter, this.timeoutError(waiter.timeoutMs!));
+  });
+  #bytes = 0;
+  /** Called for every waiter that failed here (its timeout, its signal, or {@link PoolQueue.failAll}). */
+  readonly #onFailed: () => void;
+
+  constructor(limits: PoolQueueLimits, onFailed: () => void) {
+    this.#limits = limits;
+    this.#onFailed = onFailed;
+  }
+
+  /** Requests waiting. */
+  get length(): number {
+    return this.#waiters.length;
+  }
+
+  /** Payload bytes of the requests waiting. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * `UMD_QUEUE_FULL` when a request of `bytes` may not wait now, else `undefined`. As a manager
+   * bounds what waits for its handler: one request of any size may wait alone.
+   */
+  refusal(bytes: number): UmdError | undefined {
+    const { name, maxQueue, maxQueuedBytes } = this.#limits;
+    if (this.#waiters.length >= maxQueue)
+      return new UmdError(UmdErrorCode.QUEUE_FULL, `${name}: ${maxQueue} requests already wait`, {
+        handlerName: name,
+      });
+    if (this.#bytes > 0 && this.#bytes + bytes > maxQueuedBytes)
+      return new UmdError(
+        UmdErrorCode.QUEUE_FULL,
+        `${name}: ${this.#bytes} request bytes already wait in the pool's queue; ${bytes} more would pass maxQueuedBytes (${maxQueuedBytes})`,
+        { handlerName: name },
+      );
+    return undefined;
+  }
+
+  /** Queues `waiter` (after {@link PoolQueue.refusal} said it may wait), armed with its timeout and signal. */
+  push(waiter: Waiter): void {
+    if (waiter.timeoutMs !== undefined)
+      waiter.watched = this.#watchdog.watch(waiter.t0 + waiter.timeoutMs, waiter);
+    const signal = waiter.options.signal;
+    if (signal !== undefined) {
+      waiter.onAbort = () => this.#drop(waiter, abortError(signal, this.#limits.name));
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
+    this.#waiters.push(waiter);
+    this.#bytes += waiter.payload.byteLength;
+  }
+
+  /** Takes the oldest waiter out, disarmed; `undefined` when none waits. */
+  shift(): Waiter | undefined {
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) this.#leave(waiter);
+    return waiter;
+  }
+
+  /** Fails every waiter with `error`. */
+  failAll(error: UmdError): void {
+    for (const waiter of this.#waiters.splice(0)) {
+      this.#leave(waiter);
+      this.#fail(waiter, error);
+    }
+  }
+
+  /** The `UMD_TIMEOUT` of a request whose `timeoutMs` passed before any instance took it. */
+  timeoutError(timeoutMs: number): UmdError {
+    const name = this.#limits.name;
+    return new UmdError(
+      UmdErrorCode.TIMEOUT,
+      `${name}: no reply within ${timeoutMs} ms (still waiting for a free instance)`,
+      { timedOut: true, handlerName: name },
+    );
+  }
+
+  /** Takes a waiter out (its timeout passed or its signal aborted) and fails it. */
+  #drop(waiter: Waiter, error: UmdError): void {
+    const at = this.#waiters.indexOf(waiter);
+    if (at < 0) return;
+    this.#waiters.splice(at, 1);
+    this.#leave(waiter);
+    this.#fail(waiter, error);
+  }
+
+  #leave(waiter: Waiter): void {
+    this.#bytes -= waiter.payload.byteLength;
+    if (waiter.watched !== undefined) this.#watchdog.unwatch(waiter.watched);
+    waiter.watched = undefined;
+    if (waiter.onAbort) waiter.options.signal?.removeEventListener('abort', waiter.onAbort);
+    waiter.onAbort = undefined;
+  }
+
+  #fail(waiter: Waiter, error: UmdError): void {
+    this.#onFailed();
+    waiter.reject(error);
+  }
+}
