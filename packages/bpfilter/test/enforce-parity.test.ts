@@ -7,7 +7,7 @@
 import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTED, GROUPED, NAT, type Probe, SCENARIOS } from './enforce/scenarios.js';
-import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+import { missingEnforcePrerequisite, Twin, waitFor } from './enforce/twins.js';
 import { CLI } from './iptables/namespace.js';
 
 const missing = missingEnforcePrerequisite();
@@ -15,8 +15,8 @@ if (missing && process.env.CI === 'true')
   throw new Error(`enforcement tests cannot run: ${missing}`);
 
 function probe(twin: Twin, p: Probe): Promise<string> {
-  if (p.kind === 'ping') return twin.ping(p.from, p.host);
-  return twin.probe(p.from, p.kind, p.host, p.port ?? 0);
+  if (p.kind === 'ping') return twin.ping(p.from, p.host, waitFor(p.expect));
+  return twin.probe(p.from, p.kind, p.host, p.port ?? 0, waitFor(p.expect));
 }
 
 /** iptables-save -c (of `table`, or all) without its dated comment lines. */

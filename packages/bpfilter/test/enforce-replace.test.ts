@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+import { ANSWER_MS, missingEnforcePrerequisite, Twin, waitFor } from './enforce/twins.js';
 import { withoutSaveComments } from './iptables/namespace.js';
 
 const missing = missingEnforcePrerequisite();
@@ -28,17 +28,21 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     await twin?.destroy();
   });
 
-  const outcomes = async () => ({
-    80: await twin.probe('C', 'tcp', '10.1.0.1', 80),
-    22: await twin.probe('C', 'tcp', '10.1.0.1', 22),
+  // What ports 80 and 22 of F give C, each probe waiting as long as its expected outcome needs.
+  const outcomes = async (expected: Record<80 | 22, string>) => ({
+    80: await twin.probe('C', 'tcp', '10.1.0.1', 80, waitFor(expected[80])),
+    22: await twin.probe('C', 'tcp', '10.1.0.1', 22, waitFor(expected[22])),
   });
   const blocked22 = { 80: 'connected:10.1.0.2', 22: 'timeout' };
 
   it('a replaced table takes effect for the next connection', async () => {
     expect((await twin.restore(BLOCK_80)).code).toBe(0);
-    expect(await outcomes()).toEqual({ 80: 'timeout', 22: 'connected:10.1.0.2' });
+    expect(await outcomes({ 80: 'timeout', 22: 'connected:10.1.0.2' })).toEqual({
+      80: 'timeout',
+      22: 'connected:10.1.0.2',
+    });
     expect((await twin.restore(BLOCK_22)).code).toBe(0);
-    expect(await outcomes()).toEqual(blocked22);
+    expect(await outcomes(blocked22)).toEqual(blocked22);
   }, 60_000);
 
   it('an untranslatable rule is refused by name and the previous table stays in force', async () => {
@@ -64,7 +68,7 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     ]);
     expect(single.code).not.toBe(0);
     expect(single.stderr).toMatch(/bpfilter enforcement: cannot enforce .*-m limit/);
-    expect(await outcomes()).toEqual(blocked22);
+    expect(await outcomes(blocked22)).toEqual(blocked22);
     const saved = await twin.iptables('iptables-legacy-save', []);
     expect(saved.stdout).toContain('-A INPUT -p tcp -m tcp --dport 22 -j DROP');
     expect(saved.stdout).not.toContain('limit');
@@ -86,7 +90,7 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     const refused = await twin.restore(deep);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('nft refused table "filter"');
-    expect(await outcomes()).toEqual(blocked22);
+    expect(await outcomes(blocked22)).toEqual(blocked22);
     const listed = await twin.run('F', ['nft', 'list', 'table', 'ip', 'bpfilter_filter']);
     expect(listed.stdout).toContain('tcp dport 22');
     expect(listed.stdout).not.toContain('c00');
@@ -94,13 +98,13 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
 
   it('the handler killed: the kernel keeps enforcing, a new handler has the tables and counters', async () => {
     expect((await twin.restore(BLOCK_22)).code).toBe(0);
-    expect(await outcomes()).toEqual(blocked22);
+    expect(await outcomes(blocked22)).toEqual(blocked22);
     const save = async () => (await twin.iptables('iptables-legacy-save', ['-c'])).stdout;
     const before = withoutSaveComments(await save());
     const handlers = twin.handlerPids();
     expect(handlers.length).toBeGreaterThan(0);
     for (const pid of handlers) process.kill(pid, 'SIGKILL');
-    expect(await outcomes()).toEqual(blocked22);
+    expect(await outcomes(blocked22)).toEqual(blocked22);
     const after = withoutSaveComments(await save());
     // The same table, its DROP rule counting on from where it was (the second probe's SYN).
     const shape = (text: string) => text.replace(/\[\d+:\d+\]/g, '[]');
@@ -110,12 +114,15 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     expect(count(after)).toBeGreaterThan(count(before));
     expect(twin.handlerPids().some((pid) => !handlers.includes(pid))).toBe(true);
     expect((await twin.restore(BLOCK_80)).code).toBe(0);
-    expect(await outcomes()).toEqual({ 80: 'timeout', 22: 'connected:10.1.0.2' });
+    expect(await outcomes({ 80: 'timeout', 22: 'connected:10.1.0.2' })).toEqual({
+      80: 'timeout',
+      22: 'connected:10.1.0.2',
+    });
   }, 60_000);
 
   it('serve --state --enforce restarted (after a reboot emptied the kernel): the tables are enforced again, counters kept', async () => {
     expect((await twin.restore(BLOCK_22)).code).toBe(0);
-    expect(await outcomes()).toEqual(blocked22);
+    expect(await outcomes(blocked22)).toEqual(blocked22);
     const save = async () => (await twin.iptables('iptables-legacy-save', ['-c'])).stdout;
     const before = withoutSaveComments(await save());
     expect(before).toMatch(/\[[1-9]\d*:\d+\] -A INPUT -p tcp -m tcp --dport 22 -j DROP/);
@@ -123,11 +130,11 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
       // Stopped, the service leaves the kernel enforcing; a reboot then empties the kernel.
       expect(await twin.probe('C', 'tcp', '10.1.0.1', 22)).toBe('timeout');
       expect((await twin.run('F', ['nft', 'flush', 'ruleset'])).code).toBe(0);
-      expect(await twin.probe('C', 'tcp', '10.1.0.1', 22)).toBe('connected:10.1.0.2');
+      expect(await twin.probe('C', 'tcp', '10.1.0.1', 22, ANSWER_MS)).toBe('connected:10.1.0.2');
     });
     expect(stopped).toEqual({ code: 0, signal: null });
     expect(withoutSaveComments(await save())).toBe(before);
-    expect(await outcomes()).toEqual(blocked22);
+    expect(await outcomes(blocked22)).toEqual(blocked22);
   }, 60_000);
 
   it('the TypeScript API enforces too, and its refusals are EnforcementErrors', async () => {

@@ -19,6 +19,17 @@ import { CLI, childPidsOf, PROGRAMS, which } from '../iptables/namespace.js';
 
 const PEER = fileURLToPath(new URL('./peer.mjs', import.meta.url));
 
+/** How long a probe expected to get no answer (a DROP) listens before it says `timeout`. */
+export const SILENCE_MS = 700;
+/** How long a probe expected to be answered may wait: on a loaded machine a peer's answer can
+ * take far longer than SILENCE_MS, and a late answer must not read as a DROP. */
+export const ANSWER_MS = 10_000;
+
+/** The wait for a probe whose expected outcome is `expected`. */
+export function waitFor(expected: string): number {
+  return expected === 'timeout' ? SILENCE_MS : ANSWER_MS;
+}
+
 /** Why these tests cannot run here, or undefined when they can. */
 export function missingEnforcePrerequisite(): string | undefined {
   if (process.platform !== 'linux') return 'enforcement tests need Linux network namespaces';
@@ -123,13 +134,13 @@ export class Twin {
     return this.iptables('iptables-legacy-restore', [], rules);
   }
 
-  /** TCP connect or one UDP datagram from `from` to `host:port`. */
+  /** TCP connect or one UDP datagram from `from` to `host:port`, waiting up to `ms` for it. */
   async probe(
     from: Node,
     kind: 'tcp' | 'udp',
     host: string,
     port: number,
-    ms = 700,
+    ms = SILENCE_MS,
   ): Promise<string> {
     const out = await this.run(from, [
       process.execPath,
@@ -142,9 +153,10 @@ export class Twin {
     return out.stdout.trim() || `failed: ${out.stderr.trim()}`;
   }
 
-  /** One ICMP echo from `from`: `reply`, the ICMP error ping names, or `timeout`. */
-  async ping(from: Node, host: string): Promise<string> {
-    const out = await this.run(from, ['ping', '-n', '-c', '1', '-W', '1', host]);
+  /** One ICMP echo from `from`: `reply`, the ICMP error ping names, or `timeout` after `ms`. */
+  async ping(from: Node, host: string, ms = SILENCE_MS): Promise<string> {
+    const seconds = String(Math.max(1, Math.ceil(ms / 1000)));
+    const out = await this.run(from, ['ping', '-n', '-c', '1', '-W', seconds, host]);
     if (/ bytes from /.test(out.stdout)) return 'reply';
     const error = /From \S+ icmp_seq=\d+ (.+)/.exec(out.stdout);
     return error ? error[1]!.trim() : 'timeout';
