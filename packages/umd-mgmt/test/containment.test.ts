@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureLoader, handlerPid, managed, str, text } from './helpers/fixtures.js';
 import { descendantsOf, isAlive, processTable, waitForDeath } from './helpers/process-table.js';
+import { temporaryDir } from './helpers/temporary-dir.js';
 
 const root = process.platform === 'linux' && process.getuid?.() === 0;
 const cmdline = (pid: number): string | undefined => {
@@ -161,7 +162,7 @@ describe('least privilege (root host)', () => {
     async () => {
       // The attacker's program, owned by nobody in a directory nobody may write: if it ever runs
       // it leaves a marker.
-      const lair = await mkdtemp(join(tmpdir(), 'umd-racer-'));
+      const lair = await temporaryDir('umd-racer-');
       await chmod(lair, 0o777);
       const marker = join(lair, 'pwned');
       const evil = join(lair, 'evil');

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { descendantsOf, isAlive, waitForDeath } from './helpers/process-table.js';
 import './helpers/fixtures.js';
+import { temporaryDir } from './helpers/temporary-dir.js';
 
 const HOST = fileURLToPath(new URL('./fixtures/host.mjs', import.meta.url));
 
@@ -105,7 +105,7 @@ describe('nothing left in the staging directory', () => {
   it.each(['native', 'js'])(
     'process.exit() right after stop() leaves no private copy (%s handler, 6 runs)',
     async (kind) => {
-      const staging = await mkdtemp(join(tmpdir(), 'umd-exit-staging-'));
+      const staging = await temporaryDir('umd-exit-staging-');
       await chmod(staging, 0o711); // searchable by handlers that run as nobody
       for (let run = 0; run < 6; run++) {
         const host = spawn(process.execPath, [HOST, 'stop-exit', kind], {
@@ -119,7 +119,7 @@ describe('nothing left in the staging directory', () => {
   );
 
   it('a SIGKILLed host leaves its copy; the next start of the same driver removes it', async () => {
-    const staging = await mkdtemp(join(tmpdir(), 'umd-kill-staging-'));
+    const staging = await temporaryDir('umd-kill-staging-');
     await chmod(staging, 0o711); // searchable by handlers that run as nobody
     const first = spawn(process.execPath, [HOST, 'wait'], {
       stdio: ['ignore', 'pipe', 'inherit'],

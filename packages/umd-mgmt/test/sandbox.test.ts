@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '@umd/build';
@@ -21,12 +20,13 @@ import {
   text,
 } from './helpers/fixtures.js';
 import { descendantsOf } from './helpers/process-table.js';
+import { temporaryDir } from './helpers/temporary-dir.js';
 
 describe('blob integrity', () => {
   // A program that would leave a marker file if it ever ran. The flipped byte is in a comment,
   // so the flipped program still runs fine: only the digest check can stop it.
   async function markerBlob() {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-integrity-'));
+    const dir = await temporaryDir('umd-integrity-');
     await chmod(dir, 0o777); // the marker is written by a handler that runs as nobody on a root host
     const marker = join(dir, 'ran');
     const file = join(dir, 'marker.blob.mjs');
@@ -75,7 +75,7 @@ describe('blob integrity', () => {
   });
 
   it('a blob path that is a FIFO fails the start at once, with the event loop free', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-fifo-blob-'));
+    const dir = await temporaryDir('umd-fifo-blob-');
     const fifo = join(dir, 'echo.blob.mjs');
     execFileSync('mkfifo', [fifo]);
     const m = managed({
@@ -142,7 +142,7 @@ describe('clean environment', () => {
 
 describe('permission model (JS handlers)', () => {
   it('by default a JS handler cannot write a file or spawn a process', async () => {
-    const target = join(await mkdtemp(join(tmpdir(), 'umd-perm-')), 'written');
+    const target = join(await temporaryDir('umd-perm-'), 'written');
     const m = managed({ loader: fixtureLoader('echo') });
     expect(str(await m.request(text(`write:${target}`)))).toBe('ERR_ACCESS_DENIED');
     expect(str(await m.request(text('spawn:')))).toBe('ERR_ACCESS_DENIED');
@@ -156,7 +156,7 @@ describe('permission model (JS handlers)', () => {
   });
 
   it('control: with sandbox.permission = false the same handler can write and spawn', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-perm-'));
+    const dir = await temporaryDir('umd-perm-');
     await chmod(dir, 0o777); // a root host's handler runs as nobody: only the permission model may stop it
     const target = join(dir, 'written');
     const m = managed({ loader: fixtureLoader('echo'), sandbox: { permission: false } });

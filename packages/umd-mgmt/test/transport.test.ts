@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '@umd/build';
 import { defineLoader, TUNED_ALLOCATOR_ENV } from '../src/index.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
+import { temporaryDir } from './helpers/temporary-dir.js';
 
 /**
  * What the handler's fd 1 is: `reply-socket` when it is the accepted end of `openReplySocket()`'s
@@ -135,7 +135,7 @@ describe('transport: stdio pipe or reply socket', () => {
     let privateTmp: string;
     beforeEach(async () => {
       saved = process.env.TMPDIR;
-      privateTmp = await mkdtemp(join(tmpdir(), 'umd-transport-test-'));
+      privateTmp = await temporaryDir('umd-transport-test-');
       await chmod(privateTmp, 0o711); // a root host's handlers run as nobody: they must reach their copy
       process.env.TMPDIR = privateTmp; // where openReplySocket() (and the blob staging) make their directories
     });
@@ -173,7 +173,7 @@ describe('transport: stdio pipe or reply socket', () => {
       async () => {
         // The staging parent is root's 0700 directory: the handler's uid cannot reach its copy,
         // so node cannot load it and exits before HELLO.
-        const stagingDir = await mkdtemp(join(privateTmp, 'staging-'));
+        const stagingDir = await temporaryDir('staging-', privateTmp);
         const before = socketFds();
         const m = managed({
           loader: fixtureLoader('echo'),
@@ -196,7 +196,7 @@ describe('transport: stdio pipe or reply socket', () => {
     it('a handler that dies before HELLO releases both socket ends and leaves no directory', async () => {
       // A native "executable" that is no program: it fails after staging and the socket are done
       // (execvp hands it to /bin/sh, which exits 127 before any HELLO).
-      const dir = await mkdtemp(join(saved ?? '/tmp', 'umd-notaprogram-'));
+      const dir = await temporaryDir('umd-notaprogram-', saved ?? '/tmp');
       const file = join(dir, 'not-a-program');
       await writeFile(file, 'just text, no #! line\n');
       await chmod(file, 0o755);

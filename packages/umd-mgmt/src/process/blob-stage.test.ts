@@ -1,15 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { isUmdError } from '@umd/core';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../build/sha256-file.js';
 import { defineLoader } from '../loader/define-loader.js';
 import { stageBlob } from './blob-stage.js';
+import { temporaryDir } from '../../test/helpers/temporary-dir.js';
 
 async function blob(content: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'umd-stage-test-'));
+  const dir = await temporaryDir('umd-stage-test-');
   const file = join(dir, 'x.blob.mjs');
   await writeFile(file, content);
   return file;
@@ -36,7 +36,7 @@ describe('stageBlob', () => {
 
   it('refuses a blob whose digest does not match, writing nothing', async () => {
     const file = await blob('export {};\n');
-    const stagingDir = await mkdtemp(join(tmpdir(), 'umd-stage-parent-'));
+    const stagingDir = await temporaryDir('umd-stage-parent-');
     const loader = defineLoader({
       name: 'x',
       mode: 'framed',
@@ -80,7 +80,7 @@ describe('stageBlob: hostile blob paths fail at once with a typed error', () => 
   }
 
   it('a FIFO (nobody writes it): UMD_START_FAILED, the event loop never blocks', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-fifo-'));
+    const dir = await temporaryDir('umd-fifo-');
     const fifo = join(dir, 'x.blob.mjs');
     execFileSync('mkfifo', [fifo]);
     const { error, ms } = await refusal(fifo);
@@ -90,7 +90,7 @@ describe('stageBlob: hostile blob paths fail at once with a typed error', () => 
   });
 
   it('a symlink to /dev/zero: UMD_START_FAILED without reading it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-zero-'));
+    const dir = await temporaryDir('umd-zero-');
     const link = join(dir, 'x.blob.mjs');
     await symlink('/dev/zero', link);
     const rss = process.memoryUsage.rss();
@@ -101,7 +101,7 @@ describe('stageBlob: hostile blob paths fail at once with a typed error', () => 
   });
 
   it('a directory: UMD_START_FAILED', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-dir-'));
+    const dir = await temporaryDir('umd-dir-');
     const { error } = await refusal(dir);
     expect(error?.code).toBe('UMD_START_FAILED');
     expect(error?.message).toMatch(/directory/);
@@ -122,7 +122,7 @@ describe('stageBlob: hostile blob paths fail at once with a typed error', () => 
 
 describe('stageBlob: leftovers', () => {
   it("removes the private directories of a host that no longer exists, and keeps a live host's", async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'umd-stale-'));
+    const parent = await temporaryDir('umd-stale-');
     const dead = spawnSync('true').pid!;
     const stale = join(parent, `umd-left-${dead}-AbC123`);
     const live = join(parent, `umd-left-${process.ppid}-XyZ789`);
