@@ -1,15 +1,26 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { buildBlob } from './build-blob.js';
 import { recordBlob } from './record-blob.js';
 import { sha256File } from './sha256-file.js';
 
+const made: string[] = [];
+/** A directory for one test's sources and outputs, removed after it. */
+async function workDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
+  made.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 describe('buildBlob', () => {
   it('bundles an entry and its imports into one ESM file with a manifest holding its digest', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
+    const dir = await workDir();
     await writeFile(
       join(dir, 'greet.ts'),
       'export const greet = (n: string): string => `hi ${n}`;\n',
@@ -35,7 +46,7 @@ describe('buildBlob', () => {
   });
 
   it('falls back to ESM for top-level await, keeps import.meta.url working in CJS, and keeps one file per name', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
+    const dir = await workDir();
     await writeFile(
       join(dir, 'tla.ts'),
       "await Promise.resolve();\nprocess.stdout.write(import.meta.url.startsWith('file:') ? 'esm' : 'no');\n",
@@ -62,7 +73,7 @@ describe('buildBlob', () => {
   });
 
   it('embeds a source map: with --enable-source-maps a crash points at the source line', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
+    const dir = await workDir();
     await writeFile(
       join(dir, 'fail.ts'),
       'export function fail(what: string): never {\n  throw new Error(`broken ${what}`);\n}\n',
@@ -99,7 +110,7 @@ describe('buildBlob', () => {
   });
 
   it('reports a broken entry as UMD_LOADER', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
+    const dir = await workDir();
     await writeFile(join(dir, 'entry.ts'), "import './missing.js';\n");
     await expect(
       buildBlob({ entry: join(dir, 'entry.ts'), outDir: dir, name: 'bad' }),
@@ -107,7 +118,7 @@ describe('buildBlob', () => {
   });
 
   it('records a native blob digest beside it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
+    const dir = await workDir();
     await writeFile(join(dir, 'tool'), 'abc');
     const result = await recordBlob({ file: join(dir, 'tool'), name: 'tool' });
     expect(result.sha256).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
