@@ -3,7 +3,7 @@
 // bytes (their native type); the others take strings (theirs). Peers run as many workers as umd's
 // pool has instances (the cores), so CPU-bound throughput compares like with like.
 import { fork, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineLoader, UmdManager, UmdPool } from '@umd/mgmt';
@@ -19,6 +19,7 @@ let blob;
 async function umdLoader() {
   if (!blob) {
     const outDir = mkdtempSync(join(tmpdir(), 'umd-compare-'));
+    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
     const built = await buildBlob({
       entry: join(workers, 'umd-handler.mjs'),
       outDir,
