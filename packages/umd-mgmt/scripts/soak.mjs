@@ -5,7 +5,7 @@
 // written after its call settled.
 // Usage: pnpm --filter @umd/mgmt soak [-- --requests 100000 --concurrency 64 --max-in-flight 4 --kill-min-ms 100 --kill-max-ms 1000]
 import { randomBytes, randomInt } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,11 +35,9 @@ const killMax = Number(values['kill-max-ms']);
 const handlerEntry = fileURLToPath(
   new URL('../test/fixtures/handlers/echo-handler.mjs', import.meta.url),
 );
-const blob = await buildBlob({
-  entry: handlerEntry,
-  outDir: await mkdtemp(join(tmpdir(), 'umd-soak-')),
-  name: 'soak-echo',
-});
+const outDir = await mkdtemp(join(tmpdir(), 'umd-soak-'));
+process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+const blob = await buildBlob({ entry: handlerEntry, outDir, name: 'soak-echo' });
 const manager = new UmdManager({
   name: 'soak',
   loader: defineLoader({
