@@ -21,7 +21,8 @@ export {
   type ContractRequestOptions,
   type ContractTarget,
 } from './contract/contract-client.js';
-export { UmdPool, type UmdPoolEvents, type UmdPoolOptions } from './pool/umd-pool.js';
+export { UmdPool, type UmdPoolOptions } from './pool/umd-pool.js';
+export type { UmdPoolEvents } from './pool/pool-events.js';
 export type { UmdPoolStats, UmdPoolTotals } from './pool/pool-stats.js';
 export type { ManagerRequestOptions } from './manager/request-options.js';
 export { MAX_TIMEOUT_MS, NO_TIMEOUT } from './manager/validate-options.js';

@@ -1,12 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { type Hello, isUmdError, UmdError, UmdErrorCode } from '@umd/core';
+import { isUmdError, UmdError, UmdErrorCode } from '@umd/core';
 import { abortError } from '../manager/abort-reason.js';
 import { stoppedError } from '../manager/fault-policy.js';
 import { LatencyRecorder } from '../manager/latency-stats.js';
 import { resolveManagerOptions, type UmdManagerOptions } from '../manager/manager-options.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
-import type { UmdExitEvent } from '../manager/manager-types.js';
 import { submitChecked, UmdManager } from '../manager/umd-manager.js';
 import {
   type CheckedRequestOptions,
@@ -14,6 +13,7 @@ import {
   NO_TIMEOUT,
 } from '../manager/validate-options.js';
 import { type PoolInstance, pickInstance } from './dispatch.js';
+import { forwardEvents, type UmdPoolEvents } from './pool-events.js';
 import { PoolQueue, type Waiter } from './pool-queue.js';
 import { poolStats, type UmdPoolStats } from './pool-stats.js';
 
@@ -26,19 +26,6 @@ export interface UmdPoolOptions extends UmdManagerOptions {
    * each instance.
    */
   instances?: number | 'auto';
-}
-
-/** Events of {@link UmdPool}: each instance's manager events, with the instance's index. */
-export interface UmdPoolEvents {
-  load: [{ name: string; instance: number }];
-  unload: [{ name: string; instance: number }];
-  start: [{ pid: number; instance: number }];
-  ready: [{ pid: number; hello: Hello | undefined; instance: number }];
-  exit: [UmdExitEvent & { instance: number }];
-  restart: [{ pid: number; previousPid: number | undefined; instance: number }];
-  idle: [{ pid: number; instance: number }];
-  stderr: [line: string, pid: number, instance: number];
-  error: [error: UmdError, instance: number];
 }
 
 // An instance whose start failed is passed over for this long, so its neighbours take the load.
@@ -80,7 +67,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     this.#instances = Array.from({ length: size }, (_, index) => {
       const name = size === 1 ? options.name : `${options.name}#${index}`;
       const manager = new UmdManager({ ...perInstance, name });
-      this.#forward(manager, index);
+      forwardEvents(manager, index, this);
       return { index, manager, load: 0, downUntil: 0 };
     });
     this.#name = resolved.name;
@@ -291,19 +278,5 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
 
   #stoppedError(): UmdError {
     return stoppedError(this.#name, undefined, 'pool');
-  }
-
-  /** Re-emits an instance's events with its index. */
-  #forward(manager: UmdManager, instance: number): void {
-    for (const event of ['load', 'unload', 'start', 'ready', 'exit', 'restart', 'idle'] as const) {
-      manager.on(event, (info: object) => {
-        (this.emit as (e: string, arg: object) => boolean)(event, { ...info, instance });
-      });
-    }
-    manager.on('stderr', (line, pid) => this.emit('stderr', line, pid, instance));
-    // Only when someone listens: an unobserved fault must not throw in the host.
-    manager.on('error', (error) => {
-      if (this.listenerCount('error') > 0) this.emit('error', error, instance);
-    });
   }
 }
