@@ -35,6 +35,7 @@ export interface GroupOptions {
 }
 
 interface OpenGroup {
+  shape: string;
   members: { index: number; key: ExactKey }[];
   keys: Set<string>;
   /** Rules after the first member that are not members. */
@@ -98,7 +99,7 @@ export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): 
         home = group;
       } else {
         open.delete(key.shape);
-        home = { members: [], keys: new Set(), between: new Between(key) };
+        home = { shape: key.shape, members: [], keys: new Set(), between: new Between(key) };
         if (open.size >= MAX_OPEN) open.delete(open.keys().next().value!);
         open.set(key.shape, home);
       }
@@ -106,10 +107,10 @@ export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): 
       home.keys.add(key.id);
       groupOf.set(index, home);
     }
-    for (const [shape, group] of open) {
+    for (const group of open.values()) {
       if (group === home) continue;
       group.between.add(spanAt(index));
-      if (group.between.rest.length >= maxBetween) open.delete(shape);
+      if (group.between.rest.length >= maxBetween) open.delete(group.shape);
     }
   });
 

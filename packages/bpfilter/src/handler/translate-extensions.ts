@@ -25,29 +25,56 @@ export function checkExtensions(
 ): void {
   const entries = blob.bytes;
   const targetAt = blob.targetAt(at);
-  const rule = {
-    proto: blob.proto(at),
-    invflags: blob.invflags(at),
-    hookMask: blob.comefrom(at),
-    table,
-    env,
-    matches: [] as RuleMatch[],
-  };
-  const objects: { kind: 'match' | 'target'; pos: number }[] = [];
+  const proto = blob.proto(at);
+  const invflags = blob.invflags(at);
+  const hookMask = blob.comefrom(at);
+  const headers: XtHeader[] = [];
+  const matches: RuleMatch[] = [];
   for (let pos = at + IPT_ENTRY_SIZE; pos < targetAt; ) {
     const header = decodeXtHeader(entries, pos);
-    const data = entries.subarray(pos + XT_OBJECT_HEADER_SIZE, pos + header.size);
-    rule.matches.push({ name: header.name, revision: header.revision, data });
-    objects.push({ kind: 'match', pos });
+    headers.push(header);
+    matches.push({
+      name: header.name,
+      revision: header.revision,
+      data: dataOf(entries, pos, header),
+    });
     pos += header.size;
   }
-  objects.push({ kind: 'target', pos: targetAt });
-  for (const object of objects) {
-    const header = decodeXtHeader(entries, object.pos);
-    const data = entries.subarray(object.pos + XT_OBJECT_HEADER_SIZE, object.pos + header.size);
-    const spec = (object.kind === 'match' ? MATCHES : TARGETS).get(header.name);
-    checkExtension(object.kind, spec, header, { ...rule, data, revision: header.revision }, where);
-  }
+  // Every check gets a context of one shape, built field by field: a spread of the rule's
+  // fields per object made this the slowest step of a large table's check.
+  const context = (data: Uint8Array, revision: number): CheckContext => ({
+    proto,
+    invflags,
+    hookMask,
+    table,
+    env,
+    matches,
+    data,
+    revision,
+  });
+  headers.forEach((header, i) => {
+    const { data } = matches[i]!;
+    checkExtension(
+      'match',
+      MATCHES.get(header.name),
+      header,
+      context(data, header.revision),
+      where,
+    );
+  });
+  const target = decodeXtHeader(entries, targetAt);
+  const data = dataOf(entries, targetAt, target);
+  checkExtension('target', TARGETS.get(target.name), target, context(data, target.revision), where);
+}
+
+interface XtHeader {
+  size: number;
+  name: string;
+  revision: number;
+}
+
+function dataOf(entries: Uint8Array, at: number, header: XtHeader): Uint8Array {
+  return entries.subarray(at + XT_OBJECT_HEADER_SIZE, at + header.size);
 }
 
 /** `xt_check_match` / `xt_check_target`: size, table, hooks, protocol, then checkentry. */

@@ -171,14 +171,13 @@ function parseEntries(entries: Uint8Array): RawEntry[] {
 
 /** A match or target with its data as a view into `entries` (copied only when kept raw). */
 function readObject(entries: Uint8Array, offset: number): XtObject & { size: number } {
-  const header = decodeXtHeader(entries, offset);
-  return {
-    ...header,
-    data: entries.subarray(
-      offset + XT_OBJECT_HEADER_SIZE,
-      offset + Math.max(header.size, XT_OBJECT_HEADER_SIZE),
-    ),
-  };
+  // Field by field: a spread of the header here made decoding a large table several times slower.
+  const { size, name, revision } = decodeXtHeader(entries, offset);
+  const data = entries.subarray(
+    offset + XT_OBJECT_HEADER_SIZE,
+    offset + Math.max(size, XT_OBJECT_HEADER_SIZE),
+  );
+  return { size, name, revision, data };
 }
 
 function countersOf(header: IptEntryHeader): Counters {
