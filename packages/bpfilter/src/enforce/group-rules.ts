@@ -86,7 +86,7 @@ export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): 
   const maxBetween = options.maxBetween ?? 1024;
   const open = new Map<string, OpenGroup>();
   /** The group of each rule that went into one. */
-  const groupOf = new Map<number, OpenGroup>();
+  const groupOf: (OpenGroup | undefined)[] = [];
   const spans: (RuleSpan | undefined)[] = [];
   const spanAt = (i: number) => (spans[i] ??= spanOf(rules[i]!));
 
@@ -105,7 +105,7 @@ export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): 
       }
       home.members.push({ index, key });
       home.keys.add(key.id);
-      groupOf.set(index, home);
+      groupOf[index] = home;
     }
     for (const group of open.values()) {
       if (group === home) continue;
@@ -116,7 +116,7 @@ export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): 
 
   const items: ChainItem[] = [];
   rules.forEach((_, index) => {
-    const group = groupOf.get(index);
+    const group = groupOf[index];
     if (group === undefined || group.members.length < minMembers)
       items.push({ kind: 'rule', index });
     else if (group.members[0]!.index === index)

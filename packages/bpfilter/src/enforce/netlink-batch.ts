@@ -203,9 +203,16 @@ function writeElement(w: NetlinkWriter, element: unknown, key: (typeof KEY_TYPES
 
 /** nftnl's udata TLV of an element comment: type 0, length, the text and its NUL. */
 function comment(text: unknown): Buffer {
-  const bytes = Buffer.from(`${str(text)}\u0000`);
-  if (bytes.length > 128) throw new NotCompiled('comment');
-  return Buffer.concat([Uint8Array.of(0, bytes.length), bytes]);
+  const value = str(text);
+  const length = Buffer.byteLength(value) + 1;
+  if (length > 128) throw new NotCompiled('comment');
+  // One small buffer per element (a map holds thousands): no concatenation.
+  const bytes = Buffer.allocUnsafe(2 + length);
+  bytes[0] = 0;
+  bytes[1] = length;
+  bytes.write(value, 2);
+  bytes[1 + length] = 0;
+  return bytes;
 }
 
 function isCounter(s: unknown): boolean {

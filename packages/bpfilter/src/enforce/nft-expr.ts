@@ -32,3 +32,23 @@ export function rangeOrValue(min: number, max: number): unknown {
 export function set(elements: unknown[]): NftExpr {
   return { set: elements };
 }
+
+/**
+ * The statement of a verdict other than QUEUE. Written out as literals: a computed key
+ * (`{ [name]: null }`) for every rule of a large table made slow objects.
+ */
+export function verdictStatement(verdict: 'ACCEPT' | 'DROP' | 'RETURN'): NftExpr {
+  switch (verdict) {
+    case 'ACCEPT':
+      return { accept: null };
+    case 'DROP':
+      return { drop: null };
+    case 'RETURN':
+      return { return: null };
+  }
+}
+
+/** `jump CHAIN` or `goto CHAIN`. */
+export function jumpStatement(kind: 'jump' | 'goto', chain: string): NftExpr {
+  return kind === 'jump' ? { jump: { target: chain } } : { goto: { target: chain } };
+}

@@ -10,7 +10,7 @@
  */
 import { parseCidr } from '../model/address.js';
 import type { Rule, Target } from '../model/types.js';
-import type { NftExpr } from './nft-expr.js';
+import { jumpStatement, type NftExpr, verdictStatement } from './nft-expr.js';
 
 /** A header field an exact key is made of, in key order. */
 export type KeyField = 'saddr' | 'daddr' | 'iifname' | 'oifname' | 'sport' | 'dport';
@@ -100,9 +100,9 @@ function hasInversion(rule: Rule): boolean {
 
 function mapVerdict(target: Target): NftExpr | undefined {
   if (target.kind === 'jump' || target.kind === 'goto')
-    return { [target.kind]: { target: target.chain } };
+    return jumpStatement(target.kind, target.chain);
   if (target.kind !== 'verdict' || target.verdict === 'QUEUE') return undefined;
-  return { [target.verdict.toLowerCase()]: null };
+  return verdictStatement(target.verdict);
 }
 
 /** What a rule constrains, as far as disjointness is judged (others: any value). */

@@ -8,7 +8,17 @@ import { formatIpv4 } from '../abi/index.js';
 import { parseCidr, prefixLength } from '../model/address.js';
 import type { IcmpMatch, Match, Rule, TcpMatch, Target, UdpMatch } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
-import { and, match, meta, type NftExpr, payload, rangeOrValue, set } from './nft-expr.js';
+import {
+  and,
+  jumpStatement,
+  match,
+  meta,
+  type NftExpr,
+  payload,
+  rangeOrValue,
+  set,
+  verdictStatement,
+} from './nft-expr.js';
 import { translateRawMatch } from './raw-matches.js';
 import { translateRawTarget } from './raw-targets.js';
 
@@ -174,10 +184,10 @@ function translateTarget(target: Target): NftExpr[] {
       return [];
     case 'verdict':
       if (target.verdict === 'QUEUE') return [{ queue: { num: 0 } }];
-      return [{ [target.verdict.toLowerCase()]: null }];
+      return [verdictStatement(target.verdict)];
     case 'jump':
     case 'goto':
-      return [{ [target.kind]: { target: target.chain } }];
+      return [jumpStatement(target.kind, target.chain)];
     case 'reject': {
       const statement = REJECT[target.with];
       if (statement === undefined)
