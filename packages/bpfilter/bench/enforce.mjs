@@ -4,11 +4,13 @@
 // 1. apply: iptables-legacy-restore of an N-rule filter table into the kernel's legacy
 //    tables, vs the same program with the preload into `bpfilter serve --enforce` (SET_REPLACE
 //    through the service and handler, then one nft transaction), vs `nft -j -f` of the
-//    translated table alone. Median of `runs`, rounds interleaved.
+//    translated table alone. Median of `runs`, rounds interleaved, after `warmup` rounds of
+//    each (the service, its compile worker and the handler are JIT-compiled code that a long
+//    running service has warmed up; the first round, cold, is printed too).
 // 2. per packet: `ping -f` on 127.0.0.1 through the N-rule INPUT chain (no rule matches, so
 //    every packet walks every rule to the policy), legacy vs enforced, beside a namespace
 //    without rules; the cost of the table is (time - baseline) / packets.
-// Usage: node bench/enforce.mjs [rules=5000] [runs=5] [packets=20000]
+// Usage: node bench/enforce.mjs [rules=5000] [runs=5] [packets=20000] [warmup=2]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import { parseSave, planTable, replaceTransaction } from '@umd/bpfilter';
 const N = Number(process.argv[2] ?? 5000);
 const RUNS = Number(process.argv[3] ?? 5);
 const PACKETS = Number(process.argv[4] ?? 20000);
+const WARMUP = Number(process.argv[5] ?? 2);
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('../dist/native/bpfilter_preload.so', import.meta.url));
 
@@ -124,12 +127,15 @@ const restore = (ns, env, file) =>
   ns.run(['sh', '-c', `iptables-legacy-restore < ${file}`], { env });
 
 const apply = { legacy: [], enforced: [], nft: [] };
-for (let round = 0; round < RUNS; round++) {
+// Every round applies the other table than the one before it, warm-up rounds included.
+for (let round = 0; round < WARMUP + RUNS; round++) {
   const { rulesFile, batchFile } = variants[round % 2];
   apply.legacy.push(timed(() => restore(legacy, kernelEnv, rulesFile)));
   apply.enforced.push(timed(() => restore(enforced, preloadEnv, rulesFile)));
   apply.nft.push(timed(() => nftOnly.run(['nft', '-j', '-f', batchFile])));
 }
+const cold = { legacy: apply.legacy[0], enforced: apply.enforced[0] };
+for (const list of Object.values(apply)) list.splice(0, WARMUP);
 // The tables hold what was applied: N rules each, in nft one counter per rule (in a rule or
 // a verdict-map element) and per policy.
 const legacyCount = legacy
@@ -162,7 +168,9 @@ await new Promise((resolve) => service.once('exit', resolve));
 service = undefined;
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-console.log(`\nenforcement: ${N}-rule filter table, ${RUNS} interleaved rounds, medians`);
+console.log(
+  `\nenforcement: ${N}-rule filter table, ${RUNS} interleaved rounds after ${WARMUP} warm-up rounds, medians`,
+);
 console.table({
   'apply: iptables-legacy-restore into the kernel (legacy)': {
     ms: median(apply.legacy).toFixed(1),
@@ -194,6 +202,11 @@ const rounds = packet.legacy.map((_, i) => walks(packet.enforced, i) / walks(pac
 console.log(
   `per packet, enforced / legacy by round: ${rounds.map((r) => r.toFixed(2)).join(' ')} (max ${Math.max(...rounds).toFixed(2)})`,
 );
+console.log(
+  `apply, first round (cold service): legacy ${cold.legacy.toFixed(1)} ms, enforced ${cold.enforced.toFixed(1)} ms`,
+);
+const applyRounds = apply.legacy.map((l, i) => apply.enforced[i] / l);
+console.log(`apply, enforced / legacy by round: ${applyRounds.map((r) => r.toFixed(2)).join(' ')}`);
 console.log(
   `apply, enforced / legacy: ${(median(apply.enforced) / median(apply.legacy)).toFixed(2)}x (target <= 2)`,
 );
