@@ -121,4 +121,16 @@ describe.skipIf(missing !== undefined)('enforcement of iptables extensions', () 
     // Every change was refused, so the kernel never got a table.
     expect(stdout).toBe('');
   }, 60_000);
+
+  it("leaves the command's stdout and stderr blocking once a table was compiled", async () => {
+    // A pipe made non-blocking by the service (Node opening it as a stream) is non-blocking
+    // for the command too, which then loses output whenever its reader is slow.
+    const { stdout } = await inNamespace(
+      `${command('-A INPUT -p tcp --dport 1 -j ACCEPT')}\ngrep ^flags: /proc/self/fdinfo/1 /proc/self/fdinfo/2`,
+    );
+    const flags = [...stdout.matchAll(/flags:\s+([0-7]+)/g)].map((m) => Number.parseInt(m[1]!, 8));
+    expect(flags).toHaveLength(2);
+    const O_NONBLOCK = 0o4000;
+    for (const f of flags) expect(f & O_NONBLOCK).toBe(0);
+  }, 60_000);
 });

@@ -77,7 +77,14 @@ export class TableCompiler {
     if (this.#worker !== undefined || this.#file === undefined) return this.#worker;
     const worker = new Worker(this.#file, {
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      // Not piped to this process's stdout and stderr: that would open them as streams,
+      // which makes a pipe non-blocking for every process sharing it (`bpfilter exec`'s
+      // command then lost output when its reader was slow). The worker prints nothing.
+      stdout: true,
+      stderr: true,
     });
+    worker.stdout.resume();
+    worker.stderr.resume();
     // A worker waiting for work must not keep the service from ending.
     worker.unref();
     worker.on('message', (answer: WorkerAnswer) => this.#answered(answer));
