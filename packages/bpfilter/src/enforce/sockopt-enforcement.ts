@@ -34,6 +34,12 @@ export interface ReplaceTicket {
   early: EarlyCompile | undefined;
 }
 
+/** A read of the kernel's counters of `table`, under way. */
+export interface KernelCounters {
+  table: string;
+  counters: Promise<XtCounters[] | undefined>;
+}
+
 /** Enforcement as the front end drives it. */
 export class SockoptEnforcement {
   /** The nft back end. */
@@ -113,16 +119,33 @@ export class SockoptEnforcement {
     return { info: snapshot.info, entries };
   }
 
-  /** Adds the kernel's counters to a GET_ENTRIES answer (`ipt_get_entries` + entries), in place. */
-  async overlayEntries(body: Uint8Array): Promise<void> {
+  /**
+   * Starts reading the kernel's counters of the table a GET_ENTRIES request
+   * (`ipt_get_entries`) names, for {@link overlayEntries}.
+   */
+  readCounters(request: Uint8Array): KernelCounters {
+    const table = readCString(request, 0, Math.min(XT_TABLE_MAXNAMELEN, request.length));
+    const counters = this.enforcer.counters(table);
+    // Awaited by the overlay; a failed GET_ENTRIES never gets there and drops the read.
+    counters.catch(() => {});
+    return { table, counters };
+  }
+
+  /**
+   * Adds the kernel's counters (`kernel`, from {@link readCounters}) to a GET_ENTRIES answer
+   * (`ipt_get_entries` + entries), in place; read again if the answer is of another table.
+   */
+  async overlayEntries(body: Uint8Array, kernel: KernelCounters): Promise<void> {
     if (body.length < IPT_GET_ENTRIES_HEADER_SIZE) return;
     const table = readCString(body, 0, XT_TABLE_MAXNAMELEN);
-    const kernel = await this.enforcer.counters(table);
-    if (kernel === undefined) return;
+    const counters = await (table === kernel.table
+      ? kernel.counters
+      : this.enforcer.counters(table));
+    if (counters === undefined) return;
     const size = readU32(body, XT_TABLE_MAXNAMELEN);
     addToEntries(
       body.subarray(IPT_GET_ENTRIES_HEADER_SIZE, IPT_GET_ENTRIES_HEADER_SIZE + size),
-      kernel,
+      counters,
     );
   }
 }

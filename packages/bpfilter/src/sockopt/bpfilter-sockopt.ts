@@ -134,7 +134,10 @@ export class BpfilterSockopt extends EventEmitter {
     if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkBuffer(optval);
     return this.#lock.run(async () => {
-      await this.#enforcement?.ready(() => this.#kept.all(), options.signal);
+      const enforcement = this.#enforcement;
+      await enforcement?.ready(() => this.#kept.all(), options.signal);
+      // The kernel's counters are read while the handler answers (two other processes).
+      const kernel = optname === IPT_SO_GET_ENTRIES ? enforcement?.readCounters(optval) : undefined;
       const { status, body } = await timed(`handler get ${optname}`, () =>
         exchange(this.#send(options), {
           isSet: false,
@@ -147,8 +150,8 @@ export class BpfilterSockopt extends EventEmitter {
         this.#kept.noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
       if (status < 0) return { status };
       const data = body.slice(0, optval.length);
-      if (optname === IPT_SO_GET_ENTRIES && this.#enforcement)
-        await timed('kernel counters', () => this.#enforcement!.overlayEntries(data));
+      if (kernel !== undefined)
+        await timed('kernel counters', () => enforcement!.overlayEntries(data, kernel));
       return { status, data };
     }, options.signal);
   }
