@@ -58,4 +58,38 @@ describe('descriptors', () => {
       }
     },
   );
+
+  it.runIf(process.platform === 'linux')(
+    'a host without such descriptors starts handlers directly, holding stdin, stdout and stderr only',
+    async () => {
+      // The wrapper closes every descriptor above 2 (the test runner's own included).
+      const host = spawn(
+        'bash',
+        [
+          '-c',
+          'for f in /proc/self/fd/*; do f=${f##*/}; if ((f > 2)) && [[ -e /proc/self/fd/$f ]]; then exec {f}>&-; fi; done; exec "$0" "$@"',
+          process.execPath,
+          FD_HOST,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_DEBUG: 'umd' } },
+      );
+      let out = '';
+      let log = '';
+      host.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      host.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+      expect(await once(host, 'exit')).toEqual([0, null]);
+      expect(log).toContain('handler native-echo started');
+      expect(log).not.toContain('without close-on-exec');
+      const report = JSON.parse(out) as { handlers: Record<string, string> };
+      for (const [kind, listing] of Object.entries(report.handlers))
+        if (kind.startsWith('native'))
+          expect(
+            listing
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => l.split(' ')[0]),
+            kind,
+          ).toEqual(['0', '1', '2']);
+    },
+  );
 });

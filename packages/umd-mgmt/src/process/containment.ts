@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { debug } from '../observability/debug-log.js';
 import { bubblewrapArgs, probeBubblewrap } from './bubblewrap.js';
+import { inheritableFds } from './inheritable-fds.js';
 
 /**
  * What keeps a handler's processes from outliving it and its host:
@@ -108,7 +110,8 @@ export function probeContainment(): Promise<Tools> {
  * The command line that runs `command args` contained as asked, under `credentials` (then
  * supplementary groups cleared), with no-new-privileges and a parent-death SIGKILL at every
  * step, so nothing survives a SIGKILLed host; last, as the handler's user, a shell closes every
- * descriptor above 2 (where `bash` is installed), so the handler holds stdin, stdout and stderr only.
+ * descriptor above 2 the host would pass on (where `bash` is installed), so the handler holds
+ * stdin, stdout and stderr only.
  * @throws Error naming what is missing when `request` is `pid-namespace` and none can be made.
  */
 export async function planSpawn(
@@ -159,21 +162,30 @@ export async function planSpawn(
   };
 }
 
-/** `command args` behind the shell that closes inherited descriptors, where there is one. */
+/**
+ * `command args` behind the shell that closes inherited descriptors, when the host holds any
+ * (or cannot tell) and the shell is installed. Most hosts hold none: then the handler is exec'd
+ * directly, sparing the start two programs.
+ */
 function closingFds(tools: Tools, command: string, args: readonly string[]): string[] {
-  return tools.bash === undefined || tools.env === undefined
-    ? [command, ...args]
-    : [
-        tools.bash,
-        '--norc',
-        '--noprofile',
-        '--posix',
-        '-c',
-        CLOSE_INHERITED_FDS,
-        tools.env,
-        command,
-        ...args,
-      ];
+  if (tools.bash === undefined || tools.env === undefined) return [command, ...args];
+  const inherited = inheritableFds();
+  if (inherited !== undefined && inherited.length === 0) return [command, ...args];
+  debug(
+    'descriptors without close-on-exec: %s; a shell closes them before the handler',
+    inherited?.join(', ') ?? 'unknown',
+  );
+  return [
+    tools.bash,
+    '--norc',
+    '--noprofile',
+    '--posix',
+    '-c',
+    CLOSE_INHERITED_FDS,
+    tools.env,
+    command,
+    ...args,
+  ];
 }
 
 /** The credential drop and last safeguards run as the first thing in every handler's chain. */

@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+// O_CLOEXEC as /proc/PID/fdinfo prints it, on the architectures Node ships for Linux (all use
+// the generic value; alpha, parisc and sparc differ, and Node has no build for them).
+const O_CLOEXEC = 0o2000000;
+const GENERIC_FLAGS_ARCHS = new Set([
+  'x64',
+  'arm64',
+  'arm',
+  'ia32',
+  'ppc64',
+  's390x',
+  'riscv64',
+  'loong64',
+]);
+
+/**
+ * The descriptors above 2 this process would hand to a program it starts: those open without
+ * close-on-exec (Node opens its own with it; a native addon or the process that started the
+ * host may not). Undefined when `/proc` cannot tell, which callers must treat as "some".
+ *
+ * A descriptor another thread opens without close-on-exec after this returns is not seen:
+ * callers spawn in the same tick.
+ */
+export function inheritableFds(
+  procFd = '/proc/self/fdinfo',
+  arch: string = process.arch,
+): number[] | undefined {
+  if (!GENERIC_FLAGS_ARCHS.has(arch)) return undefined;
+  let names: string[];
+  try {
+    names = readdirSync(procFd);
+  } catch {
+    return undefined;
+  }
+  const inheritable: number[] = [];
+  for (const name of names) {
+    const fd = Number(name);
+    if (!Number.isInteger(fd)) return undefined;
+    if (fd <= 2) continue;
+    let info: string;
+    try {
+      info = readFileSync(`${procFd}/${name}`, 'latin1');
+    } catch (error) {
+      // Closed since the listing (the listing's own descriptor, for one): nothing to inherit.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return undefined;
+    }
+    const flags = /^flags:\s*([0-7]+)$/m.exec(info);
+    if (flags === null) return undefined;
+    if ((Number.parseInt(flags[1]!, 8) & O_CLOEXEC) === 0) inheritable.push(fd);
+  }
+  return inheritable;
+}
