@@ -30,6 +30,15 @@ export function stoppedError(name: string, cause?: unknown, what = 'manager'): U
   });
 }
 
+/** The `UMD_TIMEOUT` of a request whose `timeoutMs` passed while it still waited for `what`. */
+export function waitTimeoutError(name: string, timeoutMs: number, what: string): UmdError {
+  return new UmdError(
+    UmdErrorCode.TIMEOUT,
+    `${name}: no reply within ${timeoutMs} ms (still waiting for ${what})`,
+    { timedOut: true, handlerName: name },
+  );
+}
+
 /** "exited with code 3", "was killed by SIGKILL". */
 export function describeExit(info: ExitInfo): string {
   return info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;

@@ -8,7 +8,7 @@ import {
 import { abortError, whenAborted } from './abort-reason.js';
 import type { ActiveHandler } from './active-handler.js';
 import type { Admission } from './admission.js';
-import { stoppedError } from './fault-policy.js';
+import { stoppedError, waitTimeoutError } from './fault-policy.js';
 import type { HandlerLifecycle } from './handler-lifecycle.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import type { ResolvedManagerOptions } from './manager-options.js';
@@ -128,7 +128,7 @@ export class RequestPath {
       timeoutMs === undefined
         ? undefined
         : setTimeout(
-            () => wait.abort(this.#waitTimeout(timeoutMs)),
+            () => wait.abort(waitTimeoutError(this.#name, timeoutMs, 'the handler')),
             Math.max(0, timeoutMs - (t0 - since)),
           );
     const aborted = whenAborted(wait.signal);
@@ -162,7 +162,7 @@ export class RequestPath {
         if (remaining !== undefined && remaining < 1) {
           // The deadline passed while waiting: fail without sending (not the handler's fault).
           this.#admission.release();
-          throw this.#waitTimeout(timeoutMs!);
+          throw waitTimeoutError(this.#name, timeoutMs!, 'the handler');
         }
         const explicit = explicitTimeoutMs === undefined ? undefined : remaining;
         exchanging = this.#exchange(h, payload, replyLength, options, explicit, deadline, t0);
@@ -264,14 +264,5 @@ export class RequestPath {
     this.#metrics.failed();
     this.#admission.left();
     this.#metrics.ended(payload, error, t0);
-  }
-
-  #waitTimeout(timeoutMs: number): UmdError {
-    const name = this.#name;
-    return new UmdError(
-      UmdErrorCode.TIMEOUT,
-      `${name}: no reply within ${timeoutMs} ms (still waiting for the handler)`,
-      { timedOut: true, handlerName: name },
-    );
   }
 }

@@ -1,6 +1,7 @@
 import { UmdError, UmdErrorCode } from '@umd/core';
 import { abortError } from '../manager/abort-reason.js';
 import { DeadlineWatchdog, type WatchedRequest } from '../manager/deadline-watchdog.js';
+import { waitTimeoutError } from '../manager/fault-policy.js';
 import type { CheckedRequestOptions } from '../manager/validate-options.js';
 
 /** A request waiting in the pool's queue for an instance with a free slot. */
@@ -107,12 +108,7 @@ export class PoolQueue {
 
   /** The `UMD_TIMEOUT` of a request whose `timeoutMs` passed before any instance took it. */
   timeoutError(timeoutMs: number): UmdError {
-    const name = this.#limits.name;
-    return new UmdError(
-      UmdErrorCode.TIMEOUT,
-      `${name}: no reply within ${timeoutMs} ms (still waiting for a free instance)`,
-      { timedOut: true, handlerName: name },
-    );
+    return waitTimeoutError(this.#limits.name, timeoutMs, 'a free instance');
   }
 
   /** Takes a waiter out (its timeout passed or its signal aborted) and fails it. */
