@@ -9,6 +9,14 @@ import { describe, expect, it } from 'vitest';
 import './helpers/fixtures.js';
 
 const FD_HOST = fileURLToPath(new URL('./fixtures/fd-host.mjs', import.meta.url));
+/** The descriptor numbers of a handler's `fds:` listing ("<fd> <target>" lines). */
+function fdNumbers(listing: string): string[] {
+  return listing
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[0]!);
+}
+
 const root = process.platform === 'linux' && process.getuid?.() === 0;
 
 describe('descriptors', () => {
@@ -43,14 +51,7 @@ describe('descriptors', () => {
         for (const [kind, listing] of Object.entries(report.handlers)) {
           expect(listing, kind).not.toContain(secret);
           // A native handler holds exactly what the manager passes: stdin, stdout, stderr.
-          if (kind.startsWith('native'))
-            expect(
-              listing
-                .split('\n')
-                .filter(Boolean)
-                .map((l) => l.split(' ')[0]),
-              kind,
-            ).toEqual(['0', '1', '2']);
+          if (kind.startsWith('native')) expect(fdNumbers(listing), kind).toEqual(['0', '1', '2']);
         }
       } finally {
         closeSync(fd);
@@ -82,14 +83,7 @@ describe('descriptors', () => {
       expect(log).not.toContain('without close-on-exec');
       const report = JSON.parse(out) as { handlers: Record<string, string> };
       for (const [kind, listing] of Object.entries(report.handlers))
-        if (kind.startsWith('native'))
-          expect(
-            listing
-              .split('\n')
-              .filter(Boolean)
-              .map((l) => l.split(' ')[0]),
-            kind,
-          ).toEqual(['0', '1', '2']);
+        if (kind.startsWith('native')) expect(fdNumbers(listing), kind).toEqual(['0', '1', '2']);
     },
   );
 });
