@@ -4,24 +4,20 @@
  * a built package, and a check that no trace of the sample's name is left.
  */
 import { execFileSync, type ExecFileSyncOptions, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TemporaryDirs } from '@umd/core/testing';
 import { afterAll } from 'vitest';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 export const repoRoot = join(packageDir, '..', '..');
-const temporary: string[] = [];
-afterAll(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
+const temporary = new TemporaryDirs();
+afterAll(() => temporary.removeAll());
 
 /** A temporary directory, removed after the file's tests. */
 export function temporaryDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temporary.push(dir);
-  return dir;
+  return temporary.makeSync(prefix);
 }
 
 /** pnpm as the test was started with it (CI runs `npx pnpm@10`), else from PATH. */

@@ -1,22 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TemporaryDirs } from '@umd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildBlob } from './build-blob.js';
 import { recordBlob } from './record-blob.js';
 import { sha256File } from './sha256-file.js';
 
-const made: string[] = [];
+const dirs = new TemporaryDirs();
 /** A directory for one test's sources and outputs, removed after it. */
-async function workDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'umd-build-test-'));
-  made.push(dir);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const workDir = (): Promise<string> => dirs.make('umd-build-test-');
+afterEach(() => dirs.removeAll());
 
 describe('buildBlob', () => {
   it('bundles an entry and its imports into one ESM file with a manifest holding its digest', async () => {

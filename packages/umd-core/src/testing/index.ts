@@ -8,3 +8,4 @@ export {
   processTable,
   readProcess,
 } from './process-table.js';
+export { TemporaryDirs } from './temporary-dirs.js';

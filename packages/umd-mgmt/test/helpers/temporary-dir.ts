@@ -1,19 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { TemporaryDirs } from '@umd/core/testing';
 import { afterEach } from 'vitest';
 
-const made: string[] = [];
+const dirs = new TemporaryDirs();
 
 /** A new directory under `parent` (the system's temporary directory), removed after the test. */
-export async function temporaryDir(prefix: string, parent = tmpdir()): Promise<string> {
-  const dir = await mkdtemp(join(parent, prefix));
-  made.push(dir);
-  return dir;
+export function temporaryDir(prefix: string, parent?: string): Promise<string> {
+  return dirs.make(prefix, parent);
 }
 
 // Registered by every test file that imports this module (fixtures.ts does, after its own hook
 // that stops the test's handlers, so nothing still runs in a directory when it goes).
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
+afterEach(() => dirs.removeAll());
