@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { encodeFrame, FramedChannel, FrameType } from '@umd/core';
 import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV, UmdManager } from '@umd/mgmt';
+import { inheritableFds } from '@umd/mgmt/testing';
 import { stderrFloodBeside } from './stderr-flood.mjs';
 import { RowProbe, processTree } from './row-probe.mjs';
 
@@ -413,6 +414,12 @@ const c = results.coldStart;
 console.log(
   `\n@umd/mgmt bench, node ${process.version}, ${results.machine.cpus} CPUs (medians of ${ROUNDS} rounds x ${ROUND_TRIPS} round trips, ${COLD_RUNS} cold starts)\n`,
 );
+// A host that inherited descriptors without close-on-exec runs a shell before every handler.
+const inherited = inheritableFds();
+if (inherited?.length !== 0)
+  console.log(
+    `note: this host holds descriptors without close-on-exec (${inherited?.join(', ') ?? 'unknown'}): every handler start below ran the shell that closes them; start the bench from a shell that holds none to measure the direct path\n`,
+  );
 console.log(`| ${'measurement'.padEnd(62)} |      value | vs baseline    | target   | met |`);
 console.log(`|${'-'.repeat(64)}|-----------:|---------------:|----------|-----|`);
 console.log(

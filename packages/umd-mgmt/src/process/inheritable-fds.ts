@@ -21,6 +21,9 @@ const GENERIC_FLAGS_ARCHS = new Set([
  *
  * A descriptor another thread opens without close-on-exec after this returns is not seen:
  * callers spawn in the same tick.
+ * @param procFd The fdinfo directory to read: this process's by default, or another's
+ *   (`/proc/PID/fdinfo`).
+ * @param arch The architecture whose `O_CLOEXEC` value to read the flags with.
  */
 export function inheritableFds(
   procFd = '/proc/self/fdinfo',

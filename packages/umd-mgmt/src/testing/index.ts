@@ -1,7 +1,8 @@
 /**
  * `@umd/mgmt/testing`: what a driver's own tests and selftest share. {@link runManagerSelftest}
  * drives a driver's manager through requests, unloads, invalid input and kills, and checks
- * the process table at the end.
+ * the process table at the end. {@link inheritableFds} tells whether a start from this host runs
+ * the descriptor-closing step (a cost a benchmark of cold starts should name).
  * @packageDocumentation
  */
 export {
@@ -11,3 +12,4 @@ export {
   type SelftestBadRequest,
   type SelftestMalformedRequest,
 } from './selftest.js';
+export { inheritableFds } from '../process/inheritable-fds.js';
