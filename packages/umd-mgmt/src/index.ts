@@ -21,7 +21,8 @@ export {
   type ContractRequestOptions,
   type ContractTarget,
 } from './contract/contract-client.js';
-export { UmdPool, type UmdPoolOptions } from './pool/umd-pool.js';
+export type { UmdPoolOptions } from './pool/pool-options.js';
+export { UmdPool } from './pool/umd-pool.js';
 export type { UmdPoolEvents } from './pool/pool-events.js';
 export type { UmdPoolStats, UmdPoolTotals } from './pool/pool-stats.js';
 export type { ManagerRequestOptions } from './manager/request-options.js';

@@ -98,6 +98,82 @@ describe('UmdPool', () => {
     expect(await rejection(hung)).toMatchObject({ code: 'UMD_TIMEOUT' });
   });
 
+  it('lookahead: a serial handler finds its next request waiting, and still runs one at a time', async () => {
+    const plain = pooled({ loader: fixtureLoader('echo'), instances: 2 });
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 1 });
+    await Promise.all([plain.start(), pool.start()]);
+    // An instance looks ahead once it has answered: one request each first.
+    await Promise.all([pool.request(text('overlap:20')), pool.request(text('overlap:20'))]);
+    const burst = Array.from({ length: 4 }, () => pool.request(text('overlap:100')));
+    expect(pool.stats().instances.map((s) => s.inFlight)).toEqual([2, 2]);
+    const fifth = pool.request(text('fifth'));
+    expect(pool.stats().total.queued).toBe(1);
+    // Without it (the default), the pool keeps them.
+    const plainBurst = Array.from({ length: 4 }, () => plain.request(text('overlap:100')));
+    expect(plain.stats().instances.map((s) => s.inFlight)).toEqual([1, 1]);
+    expect(plain.stats().total.queued).toBe(2);
+    // The handler runtime ran each instance's two requests one after the other.
+    expect((await Promise.all(burst)).map((r) => str(r))).toEqual(['1', '1', '1', '1']);
+    expect(str(await fifth)).toBe('fifth');
+    expect((await Promise.all(plainBurst)).map((r) => str(r))).toEqual(['1', '1', '1', '1']);
+  });
+
+  it('lookahead: nothing waits behind an instance that has not answered yet (a hang on a fresh pool)', async () => {
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 1 });
+    await pool.start();
+    const hold = new AbortController();
+    const held = rejection(pool.request(text('hold:'), { signal: hold.signal }));
+    const quick = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => pool.request(text(`q${i}`))),
+    );
+    expect(quick.map(str)).toEqual(Array.from({ length: 20 }, (_, i) => `q${i}`));
+    // Every quick one went to the other instance, in turn or waiting in its input.
+    expect(pool.stats().instances.map((s) => s.replies)).toEqual([0, 20]);
+    hold.abort();
+    expect(await held).toMatchObject({ code: 'UMD_ABORTED' });
+  });
+
+  it('lookahead: a killed instance fails only what it held, the request waiting in its input included', async () => {
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 1 });
+    await pool.start();
+    await Promise.all([pool.request(text('w0')), pool.request(text('w1'))]);
+    const victim = pool.pids[1]!;
+    const N = 200;
+    const calls = Array.from({ length: N }, (_, i) =>
+      pool.request(text(`delay:5:request ${i}`)).then(
+        (reply) => ({ i, reply: str(reply) }),
+        (error: { code: string; pid?: number }) => ({ i, error }),
+      ),
+    );
+    // Both instances hold two requests now; kill one once the burst has started answering.
+    expect(pool.stats().instances.map((s) => s.inFlight)).toEqual([2, 2]);
+    void calls[0]!.then(() => process.kill(victim, 'SIGKILL'));
+    const results = await Promise.all(calls);
+    const failures = results.filter((r) => 'error' in r);
+    const replies = results.filter((r) => 'reply' in r) as { i: number; reply: string }[];
+    for (const r of replies) expect(r.reply).toBe(`request ${r.i}`);
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(failures.length).toBeLessThanOrEqual(2);
+    for (const f of failures)
+      expect((f as { error: object }).error).toMatchObject({
+        code: 'UMD_HANDLER_EXITED',
+        pid: victim,
+      });
+    expect(replies.length + failures.length).toBe(N);
+    expect(pool.stats().instances.map((s) => s.restarts)).toEqual([0, 1]);
+  });
+
+  it("lookahead: raw requests never wait in a handler's input", async () => {
+    const pool = pooled({ loader: fixtureLoader('raw'), instances: 2, lookahead: 1 });
+    await pool.start();
+    const request = () => pool.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 16);
+    await Promise.all([request(), request()]);
+    const burst = Array.from({ length: 4 }, request);
+    expect(pool.stats().instances.map((s) => s.inFlight)).toEqual([1, 1]);
+    expect(pool.stats().total.queued).toBe(2);
+    for (const reply of await Promise.all(burst)) expect(reply[0]).toBe(8);
+  });
+
   it('grows lazily: a serial caller uses one handler', async () => {
     const pool = pooled({ loader: fixtureLoader('echo'), instances: 4 });
     for (let i = 0; i < 20; i++) expect(str(await pool.request(text(`s${i}`)))).toBe(`s${i}`);
@@ -233,6 +309,15 @@ describe('UmdPool', () => {
     expect(str(await busy)).toBe('busy');
     expect(str(await unbounded)).toBe('late');
     expect(pool.stats().total).toMatchObject({ requests: 2, replies: 2 });
+  });
+
+  it('validates lookahead', () => {
+    for (const lookahead of [-1, 0.5, 1025, '1']) {
+      expect(
+        () =>
+          new UmdPool({ name: 'x', loader: fixtureLoader('echo'), lookahead: lookahead as number }),
+      ).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
+    }
   });
 
   it("validates instances; 'auto' is the number of available cores", () => {

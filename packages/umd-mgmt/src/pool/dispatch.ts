@@ -8,18 +8,48 @@ export interface PoolInstance {
   load: number;
   /** `performance.now()` before which the instance is skipped (it just failed to start). */
   downUntil: number;
+  /** `performance.now()` at which each request it holds was handed to it, oldest first. */
+  readonly handedAt: number[];
+  /** Moving average of hand-over to reply, in ms; `undefined` until its first reply. */
+  typicalMs: number | undefined;
 }
 
 /**
- * The least-loaded instance with a free slot (`load < capacity`), or `undefined` when every
- * instance is full. Among equally loaded ones a running handler wins over one that would have
- * to start (so a light load keeps using the handlers already up, and the pool grows lazily),
- * then the lowest index. Instances that recently failed to start are skipped, unless all are.
+ * Whether `instance` may take a request beyond `maxInFlight` (the pool's `lookahead`): only a
+ * running handler that has answered before and whose oldest request is younger than twice its
+ * typical time. A request queued behind a hung one waits for the hang's timeout and fails with
+ * it, so once the oldest request is overdue by that measure, nothing more joins it.
+ */
+export function mayLookAhead(instance: PoolInstance, now: number): boolean {
+  const typical = instance.typicalMs;
+  if (typical === undefined || instance.manager.state !== 'running') return false;
+  const oldest = instance.handedAt[0];
+  return oldest === undefined || now - oldest < 2 * typical;
+}
+
+/** Records that `instance` answered a request handed to it at `handedAt` (a reply or a failure). */
+export function settled(instance: PoolInstance, handedAt: number, now: number, ok: boolean): void {
+  instance.load--;
+  const at = instance.handedAt.indexOf(handedAt);
+  if (at >= 0) instance.handedAt.splice(at, 1);
+  if (!ok) return;
+  const took = now - handedAt;
+  const typical = instance.typicalMs;
+  instance.typicalMs = typical === undefined ? took : typical + (took - typical) / 8;
+}
+
+/**
+ * The least-loaded instance with a free slot (`load < capacity`, or `load < capacity +
+ * lookahead` where {@link mayLookAhead} allows), or `undefined` when every instance is full.
+ * Among equally loaded ones a running handler wins over one that would have to start (so a
+ * light load keeps using the handlers already up, and the pool grows lazily), then the lowest
+ * index. Instances that recently failed to start are skipped, unless all are.
  */
 export function pickInstance(
   instances: readonly PoolInstance[],
   capacity: number,
   now: number,
+  lookahead = 0,
 ): PoolInstance | undefined {
   let best: PoolInstance | undefined;
   let bestScore = Infinity;
@@ -27,7 +57,9 @@ export function pickInstance(
   for (const instance of instances) {
     if (instance.downUntil > now) continue;
     anyUp = true;
-    if (instance.load >= capacity) continue;
+    if (instance.load >= capacity) {
+      if (instance.load >= capacity + lookahead || !mayLookAhead(instance, now)) continue;
+    }
     // Twice the load, plus one for a handler that is not running yet: load first, then readiness.
     const score = instance.load * 2 + (instance.manager.state === 'running' ? 0 : 1);
     if (score < bestScore) {

@@ -91,6 +91,11 @@ export class PoolQueue {
     this.#bytes += waiter.payload.byteLength;
   }
 
+  /** The oldest waiter, left in place; `undefined` when none waits. */
+  peek(): Waiter | undefined {
+    return this.#waiters[0];
+  }
+
   /** Takes the oldest waiter out, disarmed; `undefined` when none waits. */
   shift(): Waiter | undefined {
     const waiter = this.#waiters.shift();

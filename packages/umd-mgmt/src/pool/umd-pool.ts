@@ -1,10 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { availableParallelism } from 'node:os';
 import { isUmdError, UmdError, UmdErrorCode } from '@umd/core';
 import { abortError } from '../manager/abort-reason.js';
 import { stoppedError } from '../manager/fault-policy.js';
 import { LatencyRecorder } from '../manager/latency-stats.js';
-import { resolveManagerOptions, type UmdManagerOptions } from '../manager/manager-options.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
 import { submitChecked, UmdManager } from '../manager/umd-manager.js';
 import {
@@ -12,21 +10,11 @@ import {
   checkRequestOptions,
   NO_TIMEOUT,
 } from '../manager/validate-options.js';
-import { type PoolInstance, pickInstance } from './dispatch.js';
+import { type PoolInstance, pickInstance, settled } from './dispatch.js';
 import { forwardEvents, type UmdPoolEvents } from './pool-events.js';
+import { resolvePoolOptions, type UmdPoolOptions } from './pool-options.js';
 import { PoolQueue, type Waiter } from './pool-queue.js';
 import { poolStats, type UmdPoolStats } from './pool-stats.js';
-
-/** Options of `new UmdPool(options)`: those of a manager (each instance gets them), plus `instances`. */
-export interface UmdPoolOptions extends UmdManagerOptions {
-  /**
-   * Handler processes of the same loader (1). `'auto'`: `os.availableParallelism()`. Each is an
-   * instance with its own lifecycle, restart budget and containment; `maxInFlight` applies per
-   * instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to that queue and to
-   * each instance.
-   */
-  instances?: number | 'auto';
-}
 
 // An instance whose start failed is passed over for this long, so its neighbours take the load.
 const DOWN_MS = 1000;
@@ -42,6 +30,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   readonly #name: string;
   readonly #instances: PoolInstance[];
   readonly #capacity: number;
+  readonly #lookahead: number;
   readonly #defaultTimeoutMs: number | undefined;
   readonly #queue: PoolQueue;
   readonly #latency = new LatencyRecorder();
@@ -51,27 +40,16 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   /** @throws UmdError `UMD_INVALID_ARGUMENT` for bad options. Nothing is imported or spawned here. */
   constructor(options: UmdPoolOptions) {
     super();
-    const { instances = 1, ...managerOptions } = options ?? ({} as UmdPoolOptions);
-    // The manager's one validation, so that the pool's own limits (its queue, its default
-    // timeout) are refused exactly as a manager refuses them.
-    const resolved = resolveManagerOptions(managerOptions);
-    const size = instances === 'auto' ? availableParallelism() : instances;
-    if (!Number.isInteger(size) || size < 1 || size > 1024) {
-      throw new UmdError(
-        UmdErrorCode.INVALID_ARGUMENT,
-        `UmdPool: instances must be 'auto' or an integer in 1..1024, got ${String(instances)}`,
-      );
-    }
-    // The pool queues; an instance only ever holds what it may have in flight.
-    const perInstance = { ...managerOptions, maxQueue: 0 };
+    const { size, lookahead, resolved, perInstance } = resolvePoolOptions(options);
     this.#instances = Array.from({ length: size }, (_, index) => {
       const name = size === 1 ? options.name : `${options.name}#${index}`;
       const manager = new UmdManager({ ...perInstance, name });
       forwardEvents(manager, index, this);
-      return { index, manager, load: 0, downUntil: 0 };
+      return { index, manager, load: 0, downUntil: 0, handedAt: [], typicalMs: undefined };
     });
     this.#name = resolved.name;
     this.#capacity = resolved.maxInFlight;
+    this.#lookahead = lookahead;
     this.#queue = new PoolQueue(resolved, () => this.#own.failures++);
     this.#defaultTimeoutMs = resolved.requestTimeoutMs;
   }
@@ -180,8 +158,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     if (signal?.aborted) return Promise.reject(abortError(signal, this.#name));
     const t0 = performance.now();
     // Behind a non-empty queue a request waits its turn.
-    const instance =
-      this.#queue.length === 0 ? pickInstance(this.#instances, this.#capacity, t0) : undefined;
+    const instance = this.#queue.length === 0 ? this.#pick(t0, replyLength) : undefined;
     if (instance !== undefined) {
       this.#own.requests++;
       return this.#send(instance, payload, replyLength, options, t0);
@@ -221,16 +198,19 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     waiter?: Waiter,
   ): Promise<Uint8Array> {
     instance.load++;
+    const handedAt = performance.now();
+    instance.handedAt.push(handedAt);
     const sent = instance.manager[submitChecked](payload, replyLength, options, t0);
     const replied = (reply: Uint8Array): Uint8Array => {
-      instance.load--;
+      const now = performance.now();
+      settled(instance, handedAt, now, true);
       this.#own.replies++;
-      this.#latency.record(performance.now() - t0);
+      this.#latency.record(now - t0);
       if (this.#queue.length > 0) this.#pump();
       return reply;
     };
     const failed = (error: unknown): unknown => {
-      instance.load--;
+      settled(instance, handedAt, performance.now(), false);
       this.#own.failures++;
       if (
         isUmdError(error, UmdErrorCode.START_FAILED) ||
@@ -255,7 +235,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   #pump(): void {
     while (this.#queue.length > 0 && !this.#stopping) {
       const now = performance.now();
-      const instance = pickInstance(this.#instances, this.#capacity, now);
+      const instance = this.#pick(now, this.#queue.peek()!.replyLength);
       if (instance === undefined) return;
       const waiter = this.#queue.shift()!;
       let options = waiter.options;
@@ -274,6 +254,12 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       }
       this.#send(instance, waiter.payload, waiter.replyLength, options, waiter.t0, waiter);
     }
+  }
+
+  /** An instance for a request (`replyLength` >= 0: raw, which never uses the lookahead). */
+  #pick(now: number, replyLength: number): PoolInstance | undefined {
+    const lookahead = replyLength >= 0 ? 0 : this.#lookahead;
+    return pickInstance(this.#instances, this.#capacity, now, lookahead);
   }
 
   #stoppedError(): UmdError {

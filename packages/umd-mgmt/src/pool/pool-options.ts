@@ -1,0 +1,68 @@
+import { availableParallelism } from 'node:os';
+import { UmdError, UmdErrorCode } from '@umd/core';
+import {
+  type ResolvedManagerOptions,
+  resolveManagerOptions,
+  type UmdManagerOptions,
+} from '../manager/manager-options.js';
+
+/** Options of `new UmdPool(options)`: those of a manager (each instance gets them), plus `instances`. */
+export interface UmdPoolOptions extends UmdManagerOptions {
+  /**
+   * Handler processes of the same loader (1). `'auto'`: `os.availableParallelism()`. Each is an
+   * instance with its own lifecycle, restart budget and containment; `maxInFlight` applies per
+   * instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to that queue and to
+   * each instance.
+   */
+  instances?: number | 'auto';
+  /**
+   * Framed requests an instance may hold beyond `maxInFlight`, waiting in its handler's input
+   * while it works (0; at most 1024). Its handler then finds the next request there when it
+   * replies, instead of idling for the host's round trip: for short CPU-bound requests this is
+   * the difference between keeping every core busy and not. A handler still runs at most as
+   * many at once as it serves concurrently (the handler runtime starts a request only once an
+   * earlier one is answered; a handler that reads frame by frame does the same), so a serial
+   * handler stays serial. The cost: a crash, or a timeout that kills the handler, also fails
+   * the requests waiting in its input (never re-sent), and a request may wait behind a slow one
+   * while another instance frees up. A request joins an instance this way only once that
+   * instance has answered before and while its oldest request is younger than twice its
+   * typical time, so few wait behind a hang. Raw requests never do (raw mode is one exchange
+   * at a time).
+   */
+  lookahead?: number;
+}
+
+/** A pool's options checked: its size, lookahead, the options resolved, and each instance's. */
+export interface ResolvedPoolOptions {
+  size: number;
+  lookahead: number;
+  resolved: ResolvedManagerOptions;
+  /** What each instance's manager gets (its own name added). */
+  perInstance: UmdManagerOptions;
+}
+
+/** @throws UmdError `UMD_INVALID_ARGUMENT` for bad options. */
+export function resolvePoolOptions(options: UmdPoolOptions): ResolvedPoolOptions {
+  const { instances = 1, lookahead = 0, ...managerOptions } = options ?? ({} as UmdPoolOptions);
+  // The manager's one validation, so that the pool's own limits (its queue, its default
+  // timeout) are refused exactly as a manager refuses them.
+  const resolved = resolveManagerOptions(managerOptions);
+  const size = instances === 'auto' ? availableParallelism() : instances;
+  if (!Number.isInteger(size) || size < 1 || size > 1024) {
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `UmdPool: instances must be 'auto' or an integer in 1..1024, got ${String(instances)}`,
+    );
+  }
+  if (!Number.isInteger(lookahead) || lookahead < 0 || lookahead > 1024) {
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `UmdPool: lookahead must be an integer in 0..1024, got ${String(lookahead)}`,
+    );
+  }
+  // The pool queues; an instance only ever holds what it may have in flight, its lookahead
+  // included (the pool hands it those requests only where mayLookAhead allows).
+  const maxInFlight = Math.min(resolved.maxInFlight + lookahead, 2 ** 31 - 1);
+  const perInstance = { ...managerOptions, maxInFlight, maxQueue: 0 };
+  return { size, lookahead, resolved, perInstance };
+}
