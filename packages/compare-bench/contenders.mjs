@@ -103,6 +103,7 @@ export const contenders = [
   umd('umd maxInFlight 16', { maxInFlight: 16 }),
   umd(`umd pool ${cores}`, { instances: cores }),
   umd(`umd pool ${cores} x maxInFlight 16`, { instances: cores, maxInFlight: 16 }),
+  umd('umd pool auto', { instances: 'auto' }),
   taskPool(`piscina ${cores} threads`, Piscina, threadCap),
   taskPool(`tinypool ${cores} threads`, Tinypool, threadCap),
   taskPool(`tinypool ${cores} processes`, Tinypool, (memoryMb) => ({

@@ -311,6 +311,24 @@ describe('UmdPool', () => {
     expect(pool.stats().total).toMatchObject({ requests: 2, replies: 2 });
   });
 
+  it("instances 'auto' looks ahead by default where it has more than one instance", async () => {
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 'auto' });
+    await pool.start();
+    const size = pool.size;
+    await Promise.all(Array.from({ length: size }, () => pool.request(text('first'))));
+    expect(pool.stats().instances.map((s) => s.replies)).toEqual(Array(size).fill(1));
+    const burst = Array.from({ length: 2 * size }, () => pool.request(text('delay:50:x')));
+    const held = size > 1 ? 2 : 1;
+    expect(pool.stats().instances.map((s) => s.inFlight)).toEqual(Array(size).fill(held));
+    await Promise.all(burst);
+    const explicit = pooled({ loader: fixtureLoader('echo'), instances: 'auto', lookahead: 0 });
+    await explicit.start();
+    await Promise.all(Array.from({ length: size }, () => explicit.request(text('first'))));
+    const plain = Array.from({ length: 2 * size }, () => explicit.request(text('delay:50:x')));
+    expect(explicit.stats().instances.map((s) => s.inFlight)).toEqual(Array(size).fill(1));
+    await Promise.all(plain);
+  });
+
   it('validates lookahead', () => {
     for (const lookahead of [-1, 0.5, 1025, '1']) {
       expect(

@@ -6,18 +6,19 @@ import {
   type UmdManagerOptions,
 } from '../manager/manager-options.js';
 
-/** Options of `new UmdPool(options)`: those of a manager (each instance gets them), plus `instances`. */
+/** Options of `new UmdPool(options)`: those of a manager (each instance gets them), plus `instances` and `lookahead`. */
 export interface UmdPoolOptions extends UmdManagerOptions {
   /**
-   * Handler processes of the same loader (1). `'auto'`: `os.availableParallelism()`. Each is an
-   * instance with its own lifecycle, restart budget and containment; `maxInFlight` applies per
-   * instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to that queue and to
-   * each instance.
+   * Handler processes of the same loader (1). `'auto'`: `os.availableParallelism()`, sized for
+   * CPU-bound work, and then `lookahead` defaults to 1 (where that is more than one instance).
+   * Each is an instance with its own lifecycle, restart budget and containment; `maxInFlight`
+   * applies per instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to that
+   * queue and to each instance.
    */
   instances?: number | 'auto';
   /**
    * Framed requests an instance may hold beyond `maxInFlight`, waiting in its handler's input
-   * while it works (0; at most 1024). Its handler then finds the next request there when it
+   * while it works (0, or 1 with `instances: 'auto'` on more than one core; at most 1024). Its handler then finds the next request there when it
    * replies, instead of idling for the host's round trip: for short CPU-bound requests this is
    * the difference between keeping every core busy and not. A handler still runs at most as
    * many at once as it serves concurrently (the handler runtime starts a request only once an
@@ -43,7 +44,7 @@ export interface ResolvedPoolOptions {
 
 /** @throws UmdError `UMD_INVALID_ARGUMENT` for bad options. */
 export function resolvePoolOptions(options: UmdPoolOptions): ResolvedPoolOptions {
-  const { instances = 1, lookahead = 0, ...managerOptions } = options ?? ({} as UmdPoolOptions);
+  const { instances = 1, lookahead: given, ...managerOptions } = options ?? ({} as UmdPoolOptions);
   // The manager's one validation, so that the pool's own limits (its queue, its default
   // timeout) are refused exactly as a manager refuses them.
   const resolved = resolveManagerOptions(managerOptions);
@@ -54,6 +55,7 @@ export function resolvePoolOptions(options: UmdPoolOptions): ResolvedPoolOptions
       `UmdPool: instances must be 'auto' or an integer in 1..1024, got ${String(instances)}`,
     );
   }
+  const lookahead = given ?? (instances === 'auto' && size > 1 ? 1 : 0);
   if (!Number.isInteger(lookahead) || lookahead < 0 || lookahead > 1024) {
     throw new UmdError(
       UmdErrorCode.INVALID_ARGUMENT,
