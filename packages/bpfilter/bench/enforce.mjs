@@ -25,7 +25,7 @@ const WARMUP = Number(process.argv[5] ?? 2);
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('../dist/native/bpfilter_preload.so', import.meta.url));
 
-const missing = ['nft', 'iptables-legacy-restore', 'ping', 'nsenter'].find(
+const missing = ['nft', 'iptables-legacy-restore', 'ping', 'nsenter', 'taskset'].find(
   (p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0,
 );
 if (process.getuid?.() !== 0 || missing || !existsSync(PRELOAD)) {
@@ -146,12 +146,24 @@ const nftCount = enforced
   .trim();
 if (Number(legacyCount) !== N || Number(nftCount) !== N + 3)
   throw new Error(`tables not as applied: legacy ${legacyCount} rules, nft ${nftCount} counters`);
+// What a packet no rule matches walks: INPUT's own rules (verdict-map lookups, segment
+// guards, rules); the rules of segments it does not enter are not walked.
+const rulesOf = (listing) => listing.split('\n').filter((l) => /^\t\t(?!type )\S/.test(l)).length;
 const nftInput = enforced.run(['nft', 'list', 'chain', 'ip', 'bpfilter_filter', 'INPUT']);
 const lookups = (nftInput.match(/ vmap @/g) ?? []).length;
-const nftRules = nftInput.split('\n').filter((l) => /counter|vmap @/.test(l)).length - 1;
+const guards = (nftInput.match(/ jump bpfilter-keyed-rule-segment-/g) ?? []).length;
+const nftRules = rulesOf(nftInput);
+const segmented = enforced
+  .run(['nft', 'list', 'table', 'ip', 'bpfilter_filter'])
+  .split('\n\tchain ')
+  .filter((chain) => chain.startsWith('bpfilter-keyed-rule-segment-'))
+  .reduce((sum, chain) => sum + rulesOf(chain), 0);
 
+// On lo, a packet's whole way (both INPUT walks) runs in ping's own system calls, on its CPU:
+// every ping runs on the same CPU, so no twin is measured on a CPU the other was not.
 function pingMs(ns) {
-  const out = ns.run(['ping', '-f', '-q', '-c', String(PACKETS), '127.0.0.1']);
+  const ping = ['ping', '-f', '-q', '-c', String(PACKETS), '127.0.0.1'];
+  const out = ns.run(['taskset', '-c', '0', ...ping]);
   const match = / time (\d+)ms/.exec(out);
   if (!match) throw new Error(`ping said: ${out}`);
   return Number(match[1]);
@@ -194,7 +206,7 @@ console.table({
   },
 });
 console.log(
-  `enforced INPUT: ${nftRules} nft rules for ${N} iptables rules, ${lookups} of them verdict-map lookups`,
+  `enforced INPUT: ${nftRules} nft rules for ${N} iptables rules (${lookups} verdict-map lookups, ${guards} segment guards); ${segmented} rules in segments`,
 );
 // Per round (the rounds interleave, so a busy moment hits all three of a round alike).
 const walks = (ms, i) => ((ms[i] - packet.baseline[i]) * 1000) / (PACKETS * 2);

@@ -76,14 +76,34 @@ const MAPPED = Array.from(
     `-A INPUT -s 10.0.${i}.1/32 -i eth${i % 3} -p tcp -m tcp --dport ${100 + i} -j ${i % 4 === 0 ? 'web' : 'DROP'}`,
 );
 
+/**
+ * Exact-key rules of three shapes that may match the same packets, interleaved: no map can
+ * hold them, they become a segment (a chain of their own behind key-set lookups).
+ */
+const SEGMENTED = Array.from({ length: 18 }, (_, i) =>
+  i % 3 === 0
+    ? `-A INPUT -i eth${i % 2} -p udp -m udp --dport ${100 + i} -j DROP`
+    : i % 3 === 1
+      ? `-A INPUT -s 10.0.${i}.1/32 -d 192.0.2.${i}/32 -j ACCEPT`
+      : `-A INPUT -s 10.1.0.${i}/32 -p udp -m udp --sport ${i} -j DROP`,
+);
+
 describe.skipIf(missing !== undefined)('the netlink back end', () => {
-  it('installs what nft installs: each statement the compiler covers, and verdict maps', async () => {
-    const [fixed, mapped] = await compare([table(FIXED), table(MAPPED)]);
-    for (const result of [fixed!, mapped!]) {
+  it('installs what nft installs: each statement the compiler covers, verdict maps, segments', async () => {
+    const [fixed, mapped, segmented] = await compare([
+      table(FIXED),
+      table(MAPPED),
+      table(SEGMENTED),
+    ]);
+    for (const result of [fixed!, mapped!, segmented!]) {
       expect(result.netlink).toEqual(result.nft);
       expect(Array.isArray(result.nft)).toBe(true);
     }
     expect(JSON.stringify(mapped!.nft)).toContain('"map":"verdict"');
+    expect(JSON.stringify(segmented!.nft)).toContain(
+      '"name":"bpfilter-keyed-rule-segment-0-of-INPUT"',
+    );
+    expect(JSON.stringify(segmented!.nft)).toContain('"op":"!="');
   }, 60_000);
 
   it('installs what nft installs for random tables', async () => {

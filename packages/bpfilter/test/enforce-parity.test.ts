@@ -6,7 +6,7 @@
  */
 import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTED, GROUPED, NAT, type Probe, SCENARIOS } from './enforce/scenarios.js';
+import { COUNTED, GROUPED, NAT, type Probe, SCENARIOS, SEGMENTED } from './enforce/scenarios.js';
 import { missingEnforcePrerequisite, Twin, waitFor } from './enforce/twins.js';
 import { CLI } from './iptables/namespace.js';
 
@@ -85,6 +85,19 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -p udp -m udp --dport 5353 -j ACCEPT/);
     const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
     expect(nft.stdout.match(/ vmap @vmap\d+/g)).toHaveLength(2);
+  }, 60_000);
+
+  it(SEGMENTED.name, async () => {
+    await restoreBoth(SEGMENTED.rules);
+    for (const p of SEGMENTED.probes) {
+      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
+      expect([k, b], `${p.kind} ${p.from} -> ${p.host}:${p.port}`).toEqual([p.expect, p.expect]);
+    }
+    const [k, b] = await Promise.all([saved(kernel), saved(enforced)]);
+    expect(b).toBe(k);
+    expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -p udp -m udp --dport 53 -j DROP/);
+    const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
+    expect(nft.stdout.match(/ jump bpfilter-keyed-rule-segment-0-of-INPUT/g)).toHaveLength(2);
   }, 60_000);
 
   it("classify's counters equal the kernel's after the same packets", async () => {

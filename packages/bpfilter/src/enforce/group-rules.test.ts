@@ -4,6 +4,8 @@ import { parseCidr } from '../model/address.js';
 import type { Rule } from '../model/types.js';
 import { parseSave } from '../text/parse-save.js';
 import { type ChainItem, groupChain } from './group-rules.js';
+import type { ExactKey } from './rule-shape.js';
+import { segmentChain } from './segment-rules.js';
 
 function rulesOf(lines: string[]): Rule[] {
   const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:web - [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
@@ -55,47 +57,6 @@ describe('grouping of exact-key rules into verdict maps', () => {
   });
 
   it('never changes the order in which a packet meets the rules it matches', () => {
-    const addr = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1', '10.0.0.0/24', '10.0.0.2/31');
-    const host = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.1.1');
-    // Mostly rules with exact keys of two shapes, so groups form and meet every kind of rule.
-    const exact = fc.record({
-      s: host,
-      d: fc.constant(undefined),
-      notS: fc.constant(false),
-      i: fc.constant(undefined),
-      p: fc.constantFrom('tcp', 'all'),
-      dport: fc.constantFrom('22', '80'),
-      j: fc.constantFrom('ACCEPT', 'DROP', 'web'),
-    });
-    const any = fc.record({
-      s: fc.option(addr, { nil: undefined }),
-      d: fc.option(addr, { nil: undefined }),
-      notS: fc.boolean(),
-      i: fc.option(fc.constantFrom('eth0', 'eth1', 'eth+'), { nil: undefined }),
-      p: fc.constantFrom('tcp', 'udp', 'all', '!tcp'),
-      dport: fc.option(fc.constantFrom('22', '80', '20:30'), { nil: undefined }),
-      j: fc.constantFrom('ACCEPT', 'DROP', 'RETURN', 'web', 'LOG'),
-    });
-    const rule = fc.oneof({ arbitrary: exact, weight: 3 }, { arbitrary: any, weight: 1 });
-    const line = (r: RuleArgs) =>
-      [
-        '-A INPUT',
-        r.s && `${r.notS ? '! ' : ''}-s ${r.s}`,
-        r.d && `-d ${r.d}`,
-        r.i && `-i ${r.i}`,
-        r.p === '!tcp' ? '! -p tcp' : r.p !== 'all' && `-p ${r.p}`,
-        r.dport && (r.p === 'tcp' || r.p === 'udp') && `--dport ${r.dport}`,
-        `-j ${r.j}`,
-      ]
-        .filter(Boolean)
-        .join(' ');
-    const packet = fc.record({
-      s: host,
-      d: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1'),
-      i: fc.constantFrom('eth0', 'eth1', 'eth2'),
-      p: fc.constantFrom(6, 17, 1),
-      dport: fc.constantFrom(22, 25, 80),
-    });
     fc.assert(
       fc.property(
         fc.array(rule, { maxLength: 60 }),
@@ -125,6 +86,175 @@ describe('grouping of exact-key rules into verdict maps', () => {
       { numRuns: 300 },
     );
   });
+});
+
+describe('segments of exact-key rules behind key-set lookups', () => {
+  it('makes one segment of interleaved shapes, closing it at a fifth shape', () => {
+    // Five shapes whose rules may match the same packets as another shape's: no map holds them.
+    const shaped = [
+      (i: number) => `-A INPUT -s 10.0.${i}.1 -d 192.0.2.1 -j DROP`,
+      (i: number) => `-A INPUT -i eth0 -p udp --dport ${i} -j DROP`,
+      (i: number) => `-A INPUT -d 192.0.2.1 -p tcp --dport ${i} -j ACCEPT`,
+      (i: number) => `-A INPUT -s 10.1.0.${i} -j DROP`,
+      (i: number) => `-A INPUT -i eth${i} -j ACCEPT`,
+    ];
+    const mixed = (n: number, shapes: number[]) =>
+      Array.from({ length: n }, (_, i) => shaped[shapes[i % shapes.length]!]!(i));
+    const items = (lines: string[]) => {
+      const rules = rulesOf(lines);
+      return segmentChain(rules, groupChain(rules)).map((item) =>
+        item.kind === 'segment' ? item.shapes.length : item.kind,
+      );
+    };
+    expect(items(mixed(16, [0, 1]))).toEqual([2]);
+    expect(items(mixed(7, [0, 1]))).toEqual(Array(7).fill('rule'));
+    // A fifth shape closes the segment of four and starts the next run.
+    expect(items([...mixed(8, [0, 1, 2, 3]), ...mixed(8, [4, 0])])).toEqual([4, 2]);
+    // A RETURN ends a run (in the segment's chain it would return to the chain that entered).
+    const back = '-A INPUT -s 10.9.9.9 -j RETURN';
+    expect(items([...mixed(8, [0, 1]), back, ...mixed(8, [0, 1])])).toEqual([2, 'rule', 2]);
+  });
+
+  it('sends a packet into a segment once, exactly when one of its rules matches it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(segmentable, { maxLength: 60 }),
+        fc.array(keyedPacket, { maxLength: 20 }),
+        (rs, ps) => {
+          const rules = rulesOf(rs.map(line));
+          const items = segmentChain(rules, groupChain(rules, { minMembers: 3 }), { minRules: 2 });
+          for (const p of ps) {
+            const inOrder = rules.map((_, i) => i).filter((i) => matches(rules[i]!, p));
+            const asInstalled = items.flatMap((item) => {
+              if (item.kind === 'rule') return [item.index].filter((i) => matches(rules[i]!, p));
+              if (item.kind === 'group')
+                return item.members
+                  .filter((m) => matches(rules[m.index]!, p))
+                  .slice(0, 1)
+                  .map((m) => m.index);
+              // The guards: the lookup of each shape's key of the packet in the shape's keys.
+              const found = item.shapes.map(({ keys }) => keys.some((k) => keyOfPacket(k, p)));
+              const entries = found.filter((f, i) => f && !found.slice(0, i).some(Boolean));
+              const walked = item.members.map((m) => m.index).filter((i) => matches(rules[i]!, p));
+              expect(entries.length).toBe(walked.length > 0 ? 1 : 0);
+              return walked;
+            });
+            expect(untilEnd(rules, asInstalled)).toEqual(untilEnd(rules, inOrder));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** The matching rules a packet meets until one ends its walk (ACCEPT, DROP, RETURN). */
+function untilEnd(rules: Rule[], matched: number[]): number[] {
+  const end = matched.findIndex((i) => {
+    const t = rules[i]!.target;
+    return t.kind === 'verdict' && t.verdict !== 'QUEUE';
+  });
+  return end < 0 ? matched : matched.slice(0, end + 1);
+}
+
+/** Whether `p`'s header holds `key` (an independent reading of what a key-set lookup finds). */
+function keyOfPacket(key: ExactKey, p: Packet): boolean {
+  if (key.protocol !== 0 && key.protocol !== p.p) return false;
+  return key.fields.every((field, i) => {
+    const value = key.values[i];
+    switch (field) {
+      case 'saddr':
+        return parseCidr(p.s).address >>> 0 === value;
+      case 'daddr':
+        return parseCidr(p.d).address >>> 0 === value;
+      case 'iifname':
+        return p.i === value;
+      case 'dport':
+        return p.dport === value;
+      default:
+        return false;
+    }
+  });
+}
+
+const addr = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1', '10.0.0.0/24', '10.0.0.2/31');
+const host = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.1.1');
+// Mostly rules with exact keys of several shapes, so groups and segments form and meet every
+// kind of rule.
+const exact = fc.record({
+  s: host,
+  d: fc.option(fc.constantFrom('10.0.0.1', '10.0.0.2'), { nil: undefined, freq: 3 }),
+  notS: fc.constant(false),
+  i: fc.option(fc.constantFrom('eth0', 'eth1'), { nil: undefined, freq: 3 }),
+  p: fc.constantFrom('tcp', 'udp', 'all'),
+  dport: fc.constantFrom('22', '80'),
+  j: fc.constantFrom('ACCEPT', 'DROP', 'web'),
+});
+const any = fc.record({
+  s: fc.option(addr, { nil: undefined }),
+  d: fc.option(addr, { nil: undefined }),
+  notS: fc.boolean(),
+  i: fc.option(fc.constantFrom('eth0', 'eth1', 'eth+'), { nil: undefined }),
+  p: fc.constantFrom('tcp', 'udp', 'all', '!tcp'),
+  dport: fc.option(fc.constantFrom('22', '80', '20:30'), { nil: undefined }),
+  j: fc.constantFrom('ACCEPT', 'DROP', 'RETURN', 'web', 'LOG'),
+});
+const rule = fc.oneof({ arbitrary: exact, weight: 3 }, { arbitrary: any, weight: 1 });
+// Mostly exact keys of two shapes that overlap (a UDP datagram can match one of each), with
+// many keys each: segments of many keys, meeting every kind of rule.
+const segmentable = fc.oneof(
+  {
+    arbitrary: fc.record({
+      s: host,
+      d: fc.constant(undefined),
+      notS: fc.constant(false),
+      i: fc.constantFrom('eth0', 'eth1'),
+      p: fc.constant('udp'),
+      dport: fc.constantFrom('22', '80'),
+      j: fc.constantFrom('ACCEPT', 'DROP'),
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({
+      s: host,
+      d: fc.constantFrom('10.0.0.1', '10.0.0.2'),
+      notS: fc.constant(false),
+      i: fc.constant(undefined),
+      p: fc.constant('all'),
+      dport: fc.constant(undefined),
+      j: fc.constantFrom('ACCEPT', 'DROP'),
+    }),
+    weight: 4,
+  },
+  { arbitrary: rule, weight: 1 },
+);
+/** Packets that often carry one of those keys. */
+const keyedPacket = fc.record({
+  s: host,
+  d: fc.constantFrom('10.0.0.1', '10.0.0.2'),
+  i: fc.constantFrom('eth0', 'eth1'),
+  p: fc.constantFrom(17, 17, 6),
+  dport: fc.constantFrom(22, 80),
+});
+const line = (r: RuleArgs) =>
+  [
+    '-A INPUT',
+    r.s && `${r.notS ? '! ' : ''}-s ${r.s}`,
+    r.d && `-d ${r.d}`,
+    r.i && `-i ${r.i}`,
+    r.p === '!tcp' ? '! -p tcp' : r.p !== 'all' && `-p ${r.p}`,
+    r.dport && (r.p === 'tcp' || r.p === 'udp') && `--dport ${r.dport}`,
+    `-j ${r.j}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+const packet = fc.record({
+  s: host,
+  d: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1'),
+  i: fc.constantFrom('eth0', 'eth1', 'eth2'),
+  p: fc.constantFrom(6, 17, 1),
+  dport: fc.constantFrom(22, 25, 80),
 });
 
 interface RuleArgs {

@@ -18,9 +18,12 @@ import {
   spanOf,
 } from './rule-shape.js';
 
-/** One rule as it is, or a group of rules that becomes one verdict-map lookup. */
+/**
+ * One rule as it is (with its exact key, if it has one), or a group of rules that becomes
+ * one verdict-map lookup.
+ */
 export type ChainItem =
-  | { kind: 'rule'; index: number }
+  | { kind: 'rule'; index: number; key?: ExactKey }
   | { kind: 'group'; members: { index: number; key: ExactKey }[] };
 
 /** Limits of the grouping. */
@@ -87,6 +90,7 @@ export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): 
   const open = new Map<string, OpenGroup>();
   /** The group of each rule that went into one. */
   const groupOf: (OpenGroup | undefined)[] = [];
+  const keyOf: (ExactKey | undefined)[] = [];
   const spans: (RuleSpan | undefined)[] = [];
   const spanAt = (i: number) => (spans[i] ??= spanOf(rules[i]!));
 
@@ -104,6 +108,7 @@ export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): 
         open.set(key.shape, home);
       }
       home.members.push({ index, key });
+      keyOf[index] = key;
       home.keys.add(key.id);
       groupOf[index] = home;
     }
@@ -117,8 +122,9 @@ export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): 
   const items: ChainItem[] = [];
   rules.forEach((_, index) => {
     const group = groupOf[index];
-    if (group === undefined || group.members.length < minMembers)
-      items.push({ kind: 'rule', index });
+    if (group === undefined) items.push({ kind: 'rule', index });
+    else if (group.members.length < minMembers)
+      items.push({ kind: 'rule', index, key: keyOf[index] });
     else if (group.members[0]!.index === index)
       items.push({ kind: 'group', members: group.members });
   });

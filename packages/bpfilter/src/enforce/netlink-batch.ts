@@ -31,6 +31,7 @@ const POLICIES: Record<string, number> = { accept: 1, drop: 0 };
 /** nft's datatype ids and sizes of the map key types bpfilter uses (nftables datatype.h). */
 const KEY_TYPES: Record<string, { id: number } & Loaded> = {
   ipv4_addr: { id: 7, len: 4, kind: 'address' },
+  inet_proto: { id: 12, len: 1, kind: 'number' },
   inet_service: { id: 13, len: 2, kind: 'number' },
   ifname: { id: 41, len: 16, kind: 'ifname' },
 };
@@ -66,7 +67,7 @@ export function compileBatch(commands: readonly NftExpr[]): NetlinkBatch {
       message(w, MSG.newTable, NLM_F_CREATE, () => w.string(1, str(o.name)));
     } else if (kind === 'chain') {
       message(w, MSG.newChain, NLM_F_CREATE, () => writeChain(w, o));
-    } else if (kind === 'map') {
+    } else if (kind === 'map' || kind === 'set') {
       const key = (Array.isArray(o.type) ? o.type : [o.type]).map((t) => {
         const type = KEY_TYPES[str(t)];
         if (type === undefined) throw new NotCompiled(`map key ${String(t)}`);
@@ -75,7 +76,9 @@ export function compileBatch(commands: readonly NftExpr[]): NetlinkBatch {
       const id = sets.size + 1;
       sets.set(`${str(o.table)}\u0000${str(o.name)}`, { id, key });
       setIds.set(str(o.name), id);
-      message(w, MSG.newSet, NLM_F_CREATE, () => writeMap(w, o, key, id));
+      message(w, MSG.newSet, NLM_F_CREATE, () =>
+        kind === 'map' ? writeMap(w, o, key, id) : writeSet(w, o, key, id),
+      );
     } else if (kind === 'element') {
       const set = sets.get(`${str(o.table)}\u0000${str(o.name)}`);
       if (set === undefined || !Array.isArray(o.elem)) throw new NotCompiled('elements');
@@ -131,15 +134,36 @@ function writeMap(
   const stmt = o.stmt as unknown[] | undefined;
   const counted = stmt !== undefined && stmt.length === 1 && isCounter(stmt[0]);
   if (o.map !== 'verdict' || (stmt !== undefined && !counted)) throw new NotCompiled('map');
-  w.string(1, str(o.table));
-  w.string(2, str(o.name));
-  w.u32(3, NFT_SET_MAP);
-  // A concatenation's type is its parts' ids, 6 bits each (nft's concat_subtype_add).
-  w.u32(4, key.length === 1 ? key[0]!.id : key.reduce((acc, k) => acc * 64 + k.id, 0));
-  w.u32(5, keyLength(key));
+  writeSetHeader(w, o, NFT_SET_MAP, key);
   w.u32(6, NFT_DATA_VERDICT);
   w.u32(10, id);
   if (counted) writeCounterExpr(w, 17 /* NFTA_SET_EXPR */);
+}
+
+/** A set of keys: no data, no statements. */
+function writeSet(
+  w: NetlinkWriter,
+  o: Record<string, unknown>,
+  key: (typeof KEY_TYPES)[string][],
+  id: number,
+): void {
+  if (o.stmt !== undefined || o.flags !== undefined) throw new NotCompiled('set');
+  writeSetHeader(w, o, 0, key);
+  w.u32(10, id);
+}
+
+function writeSetHeader(
+  w: NetlinkWriter,
+  o: Record<string, unknown>,
+  flags: number,
+  key: (typeof KEY_TYPES)[string][],
+): void {
+  w.string(1, str(o.table));
+  w.string(2, str(o.name));
+  w.u32(3, flags);
+  // A concatenation's type is its parts' ids, 6 bits each (nft's concat_subtype_add).
+  w.u32(4, key.length === 1 ? key[0]!.id : key.reduce((acc, k) => acc * 64 + k.id, 0));
+  w.u32(5, keyLength(key));
 }
 
 function keyLength(key: (typeof KEY_TYPES)[string][]): number {
@@ -171,24 +195,25 @@ function writeElements(
 }
 
 function writeElement(w: NetlinkWriter, element: unknown, key: (typeof KEY_TYPES)[string][]): void {
-  if (!Array.isArray(element) || element.length !== 2) throw new NotCompiled('element');
+  if (!Array.isArray(element)) {
+    // A set's element: its key alone.
+    const mark = w.open(1 /* NFTA_LIST_ELEM */);
+    dataValue(
+      w,
+      1 /* NFTA_SET_ELEM_KEY */,
+      keyBytes(key.length === 1 ? [element] : concatOf(element), key),
+    );
+    w.close(mark);
+    return;
+  }
+  if (element.length !== 2) throw new NotCompiled('element');
   const [keyed, verdict] = element as [unknown, NftExpr];
   const elem = (keyed as { elem?: Record<string, unknown> }).elem;
   if (elem === undefined || (elem.counter !== undefined && elem.counter !== null))
     throw new NotCompiled('element');
-  const values =
-    key.length === 1 ? [elem.val] : ((elem.val as { concat?: unknown[] }).concat ?? []);
-  if (values.length !== key.length) throw new NotCompiled('element key');
-  // Each part of a concatenation takes whole 32-bit registers (zero padded).
-  const bytes = Buffer.alloc(keyLength(key));
-  let offset = 0;
-  values.forEach((value, i) => {
-    const type = key[i]!;
-    encodeInto(type, value, bytes, offset);
-    offset += (type.len + 3) & ~3;
-  });
+  const values = key.length === 1 ? [elem.val] : concatOf(elem.val);
   const mark = w.open(1 /* NFTA_LIST_ELEM */);
-  dataValue(w, 1 /* NFTA_SET_ELEM_KEY */, bytes);
+  dataValue(w, 1 /* NFTA_SET_ELEM_KEY */, keyBytes(values, key));
   const [verb, target] = one(verdict);
   const chain =
     verb === 'jump' || verb === 'goto' ? (target as { target?: unknown }).target : undefined;
@@ -199,6 +224,25 @@ function writeElement(w: NetlinkWriter, element: unknown, key: (typeof KEY_TYPES
     w.bytesAttr(6 /* NFTA_SET_ELEM_USERDATA */, comment(elem.comment));
   if ('counter' in elem) writeCounterExpr(w, 7 /* NFTA_SET_ELEM_EXPR */);
   w.close(mark);
+}
+
+function concatOf(value: unknown): unknown[] {
+  const parts = (value as { concat?: unknown } | null)?.concat;
+  if (!Array.isArray(parts)) throw new NotCompiled('element key');
+  return parts;
+}
+
+/** A key as the kernel holds it: each part of a concatenation in whole 32-bit words, zero padded. */
+function keyBytes(values: readonly unknown[], key: (typeof KEY_TYPES)[string][]): Buffer {
+  if (values.length !== key.length) throw new NotCompiled('element key');
+  const bytes = Buffer.alloc(keyLength(key));
+  let offset = 0;
+  values.forEach((value, i) => {
+    const type = key[i]!;
+    encodeInto(type, value, bytes, offset);
+    offset += (type.len + 3) & ~3;
+  });
+  return bytes;
 }
 
 /** nftnl's udata TLV of an element comment: type 0, length, the text and its NUL. */

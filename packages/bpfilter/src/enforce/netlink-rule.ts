@@ -10,17 +10,23 @@ import {
   encode,
   expr,
   IFNAMSIZ,
-  type Loaded,
   NotCompiled,
   verdictData,
 } from './netlink-data.js';
+import {
+  isObject,
+  payloadField,
+  REG_1,
+  REG32_00,
+  type RuleContext,
+  writeLoad,
+  writePayload,
+} from './netlink-load.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import type { NftExpr } from './nft-expr.js';
 
 // include/uapi/linux/netfilter/nf_tables.h
 const REG_VERDICT = 0;
-const REG_1 = 1;
-const REG32_00 = 8;
 const REJECT_ICMP: Record<string, number> = {
   'net-unreachable': 0,
   'host-unreachable': 1,
@@ -30,38 +36,6 @@ const REJECT_ICMP: Record<string, number> = {
   'host-prohibited': 10,
   'admin-prohibited': 13,
 };
-
-/** Where a header field is: payload base (1 network, 2 transport), offset, length. */
-interface Field {
-  base: number;
-  offset: number;
-  len: number;
-  /** The `ip protocol` a transport field needs matched before it (nft's dependency). */
-  needs?: number;
-  /** IPv4 address fields take dotted quads and prefixes. */
-  address?: boolean;
-}
-
-const FIELDS: Record<string, Field> = {
-  'ip saddr': { base: 1, offset: 12, len: 4, address: true },
-  'ip daddr': { base: 1, offset: 16, len: 4, address: true },
-  'ip protocol': { base: 1, offset: 9, len: 1 },
-  'ip frag-off': { base: 1, offset: 6, len: 2 },
-  'tcp sport': { base: 2, offset: 0, len: 2, needs: 6 },
-  'tcp dport': { base: 2, offset: 2, len: 2, needs: 6 },
-  'tcp flags': { base: 2, offset: 13, len: 1, needs: 6 },
-  'udp sport': { base: 2, offset: 0, len: 2, needs: 17 },
-  'udp dport': { base: 2, offset: 2, len: 2, needs: 17 },
-  'icmp type': { base: 2, offset: 0, len: 1, needs: 1 },
-  'icmp code': { base: 2, offset: 1, len: 1, needs: 1 },
-};
-
-const META_KEYS: Record<string, number> = { iifname: 6, oifname: 7 };
-
-/** What the rule matched so far that later statements depend on. */
-interface RuleContext {
-  protocol?: number;
-}
 
 /** Writes the expressions of one rule (the NFTA_RULE_EXPRESSIONS list's elements). */
 export function writeRuleExpressions(
@@ -82,7 +56,7 @@ function writeStatement(
   const [key, value] = single(s);
   switch (key) {
     case 'match':
-      return writeMatch(w, value as MatchJson, context);
+      return writeMatch(w, value as MatchJson, context, setIds);
     case 'counter':
       if (value !== null) throw new NotCompiled('counter with values');
       return writeCounter(w);
@@ -115,9 +89,16 @@ interface MatchJson {
   right: unknown;
 }
 
-function writeMatch(w: NetlinkWriter, m: MatchJson, context: RuleContext): void {
+function writeMatch(
+  w: NetlinkWriter,
+  m: MatchJson,
+  context: RuleContext,
+  setIds: ReadonlyMap<string, number>,
+): void {
   if (m.op !== '==' && m.op !== '!=') throw new NotCompiled(`match ${m.op}`);
   const eq = m.op === '==';
+  if (typeof m.right === 'string' && m.right.startsWith('@'))
+    return writeSetLookup(w, eq, m.left, m.right.slice(1), context, setIds);
   let left = m.left;
   let mask: unknown;
   if (isObject(left) && '&' in left) {
@@ -174,51 +155,6 @@ function writeMatch(w: NetlinkWriter, m: MatchJson, context: RuleContext): void 
     context.protocol = right;
 }
 
-function writeLoad(w: NetlinkWriter, left: unknown, context: RuleContext, dreg = REG_1): Loaded {
-  if (isObject(left) && 'meta' in left) {
-    const key = (left.meta as { key?: unknown }).key;
-    const number = typeof key === 'string' ? META_KEYS[key] : undefined;
-    if (number === undefined) throw new NotCompiled(`meta ${String(key)}`);
-    expr(w, 'meta', () => {
-      w.u32(1, dreg);
-      w.u32(2, number);
-    });
-    return { len: IFNAMSIZ, kind: 'ifname' };
-  }
-  if (isObject(left) && 'ct' in left) {
-    const key = (left.ct as { key?: unknown }).key;
-    if (key !== 'state') throw new NotCompiled(`ct ${String(key)}`);
-    expr(w, 'ct', () => {
-      w.u32(1, dreg);
-      w.u32(2, 0 /* NFT_CT_STATE */);
-    });
-    return { len: 4, kind: 'host' };
-  }
-  const field = payloadField(left, context);
-  writePayload(w, field, dreg);
-  return { len: field.len, kind: field.address ? 'address' : 'number' };
-}
-
-function payloadField(left: unknown, context: RuleContext): Field {
-  if (!isObject(left) || !('payload' in left)) throw new NotCompiled('left side');
-  const { protocol, field } = left.payload as { protocol?: unknown; field?: unknown };
-  const found = FIELDS[`${String(protocol)} ${String(field)}`];
-  if (found === undefined) throw new NotCompiled(`${String(protocol)} ${String(field)}`);
-  // Without `ip protocol P` first, nft would add its own dependency: leave that to nft.
-  if (found.needs !== undefined && context.protocol !== found.needs)
-    throw new NotCompiled('transport field without its protocol');
-  return found;
-}
-
-function writePayload(w: NetlinkWriter, field: Field, dreg = REG_1): void {
-  expr(w, 'payload', () => {
-    w.u32(1, dreg);
-    w.u32(2, field.base);
-    w.u32(3, field.offset);
-    w.u32(4, field.len);
-  });
-}
-
 function writeBitwise(w: NetlinkWriter, mask: Buffer): void {
   expr(w, 'bitwise', () => {
     w.u32(1, REG_1);
@@ -253,10 +189,35 @@ function writeVmap(
   setIds: ReadonlyMap<string, number>,
 ): void {
   const name = typeof vmap.data === 'string' && vmap.data.startsWith('@') ? vmap.data.slice(1) : '';
+  writeLookup(w, vmap.key, name, context, setIds, (w) => w.u32(3, REG_VERDICT));
+}
+
+/** `KEY @SET` or `KEY != @SET`: the lookup of a named set (NFT_LOOKUP_F_INV for `!=`). */
+function writeSetLookup(
+  w: NetlinkWriter,
+  eq: boolean,
+  key: unknown,
+  name: string,
+  context: RuleContext,
+  setIds: ReadonlyMap<string, number>,
+): void {
+  writeLookup(w, key, name, context, setIds, (w) => {
+    if (!eq) w.u32(5 /* NFTA_LOOKUP_FLAGS */, 1 /* NFT_LOOKUP_F_INV */);
+  });
+}
+
+/** The key's parts in consecutive 32-bit registers, then a lookup in set `name`. */
+function writeLookup(
+  w: NetlinkWriter,
+  key: unknown,
+  name: string,
+  context: RuleContext,
+  setIds: ReadonlyMap<string, number>,
+  more: (w: NetlinkWriter) => void,
+): void {
   const id = setIds.get(name);
-  if (id === undefined) throw new NotCompiled('vmap of a map outside the batch');
-  const parts =
-    isObject(vmap.key) && 'concat' in vmap.key ? (vmap.key.concat as unknown[]) : [vmap.key];
+  if (id === undefined) throw new NotCompiled('lookup of a set outside the batch');
+  const parts = isObject(key) && 'concat' in key ? (key.concat as unknown[]) : [key];
   let word = 0;
   for (const part of parts) {
     const loaded = writeLoad(w, part, context, word === 0 ? REG_1 : REG32_00 + word);
@@ -265,7 +226,7 @@ function writeVmap(
   expr(w, 'lookup', () => {
     w.string(1, name);
     w.u32(2, REG_1);
-    w.u32(3, REG_VERDICT);
+    more(w);
     w.u32(4, id);
   });
 }
@@ -299,10 +260,6 @@ function single(s: NftExpr): [string, unknown] {
   const keys = Object.keys(s);
   if (keys.length !== 1) throw new NotCompiled('statement');
   return [keys[0]!, s[keys[0]!]];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isPayload(left: unknown, protocol: string, field: string): boolean {

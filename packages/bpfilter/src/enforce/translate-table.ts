@@ -6,14 +6,14 @@
  * one counting element per rule (group-rules.ts). Also returns where each iptables entry is
  * counted, so counters can be read back.
  */
-import { formatIpv4 } from '../abi/index.js';
 import { entryLayout } from '../model/layout.js';
 import type { Chain, Table } from '../model/types.js';
 import { EnforcementError, UntranslatableError } from './errors.js';
 import { type GroupOptions, groupChain } from './group-rules.js';
-import { match, meta, type NftExpr, payload } from './nft-expr.js';
+import type { NftExpr } from './nft-expr.js';
 import { baseChainSpec, nftTableName } from './nft-layout.js';
-import type { ExactKey, KeyField } from './rule-shape.js';
+import { ruleComment, segmentGuards, verdictMap } from './nft-sets.js';
+import { type SegmentOptions, segmentChain } from './segment-rules.js';
 import { translateRule } from './translate-rule.js';
 
 /**
@@ -51,7 +51,7 @@ export interface NftTablePlan {
  * Plans the nft form of `table`.
  * @throws EnforcementError `untranslatable`, naming the chain, rule number and extension.
  */
-export function planTable(table: Table, options: GroupOptions = {}): NftTablePlan {
+export function planTable(table: Table, options: GroupOptions & SegmentOptions = {}): NftTablePlan {
   const family = 'ip';
   const nftTable = nftTableName(table.name);
   const layout = entryLayout(table);
@@ -61,6 +61,8 @@ export function planTable(table: Table, options: GroupOptions = {}): NftTablePla
   const counted: CountedEntry[] = [];
   const mapNames: string[] = [];
   let numEntries = 0;
+  let segments = 0;
+  let setCount = 0;
   for (const chain of table.chains) {
     const entries = layout.get(chain.name);
     if (entries === undefined) continue;
@@ -83,10 +85,35 @@ export function planTable(table: Table, options: GroupOptions = {}): NftTablePla
     const addRule = (expr: NftExpr[]) =>
       rules.push({ add: { rule: { family, table: nftTable, chain: chain.name, expr } } });
     let position = 0;
-    for (const item of groupChain(chain.rules, options)) {
+    const items = segmentChain(chain.rules, groupChain(chain.rules, options), options);
+    for (const item of items) {
       if (item.kind === 'rule') {
         addRule(translateAt(table, chain, item.index));
         counted.push({ entry: entries.rules[item.index] ?? -1, chain: chain.name, position });
+      } else if (item.kind === 'segment') {
+        const name = segmentChainName(segments++, chain.name);
+        chains.push({ add: { chain: { family, table: nftTable, name } } });
+        const sets = item.shapes.map(() => `keys${setCount++}`);
+        const segment = segmentGuards(nftTable, name, item.shapes, sets);
+        maps.push(...segment.commands);
+        for (const guard of segment.guards.slice(0, -1)) {
+          addRule(guard);
+          position++;
+        }
+        addRule(segment.guards.at(-1)!);
+        item.members.forEach(({ index }, at) => {
+          rules.push({
+            add: {
+              rule: {
+                family,
+                table: nftTable,
+                chain: name,
+                expr: translateAt(table, chain, index),
+              },
+            },
+          });
+          counted.push({ entry: entries.rules[index] ?? -1, chain: name, position: at });
+        });
       } else {
         const name = `vmap${mapNames.length}`;
         mapNames.push(name);
@@ -119,6 +146,14 @@ export function planTable(table: Table, options: GroupOptions = {}): NftTablePla
   };
 }
 
+/**
+ * The chain of a segment: longer than any iptables chain name (29 bytes at most), so it
+ * cannot be a user chain's.
+ */
+function segmentChainName(n: number, chain: string): string {
+  return `bpfilter-keyed-rule-segment-${n}-of-${chain}`;
+}
+
 function translateAt(table: Table, chain: Chain, index: number): NftExpr[] {
   try {
     return translateRule(chain.rules[index]!).expr;
@@ -130,59 +165,6 @@ function translateAt(table: Table, chain: Chain, index: number): NftExpr[] {
       { table: table.name, extension: error.extension, cause: error },
     );
   }
-}
-
-/** The comment of the map element that stands for rule `index` (0-based) of its chain. */
-function ruleComment(index: number): string {
-  return `rule ${index + 1}`;
-}
-
-const KEY_TYPE: Record<KeyField, string> = {
-  saddr: 'ipv4_addr',
-  daddr: 'ipv4_addr',
-  iifname: 'ifname',
-  oifname: 'ifname',
-  sport: 'inet_service',
-  dport: 'inet_service',
-};
-
-function keyExpr(field: KeyField, protocol: number): NftExpr {
-  if (field === 'iifname' || field === 'oifname') return meta(field);
-  if (field === 'saddr' || field === 'daddr') return payload('ip', field);
-  return payload(protocol === 6 ? 'tcp' : 'udp', field);
-}
-
-function keyValue(key: ExactKey, i: number): unknown {
-  const value = key.values[i]!;
-  return key.fields[i] === 'saddr' || key.fields[i] === 'daddr'
-    ? formatIpv4(value as number)
-    : value;
-}
-
-/** A verdict map of `members` (same shape): its declaration, elements, and the lookup rule. */
-function verdictMap(
-  table: string,
-  name: string,
-  members: { index: number; key: ExactKey }[],
-): { commands: NftExpr[]; lookup: NftExpr[] } {
-  const family = 'ip';
-  const { fields, protocol } = members[0]!.key;
-  const single = fields.length === 1;
-  const type = single ? KEY_TYPE[fields[0]!] : fields.map((f) => KEY_TYPE[f]);
-  const keys = fields.map((f) => keyExpr(f, protocol));
-  const elem = members.map(({ index, key }) => {
-    const values = fields.map((_, i) => keyValue(key, i));
-    const val = single ? values[0] : { concat: values };
-    return [{ elem: { val, comment: ruleComment(index), counter: null } }, key.verdict];
-  });
-  const map = { family, table, name, type, map: 'verdict', stmt: [{ counter: null }] };
-  return {
-    commands: [{ add: { map } }, { add: { element: { family, table, name, elem } } }],
-    lookup: [
-      ...(protocol !== 0 ? [match(payload('ip', 'protocol'), '==', protocol)] : []),
-      { vmap: { key: single ? keys[0] : { concat: keys }, data: `@${name}` } },
-    ],
-  };
 }
 
 /** The transaction that makes the kernel hold exactly `plans` (and deletes `drop` tables). */

@@ -279,3 +279,33 @@ export const GROUPED: Scenario = {
     ping('S', C, 'reply'),
   ],
 };
+
+/**
+ * Exact-key rules of two shapes that may match the same packet (a source and port, a source
+ * and destination), interleaved: no map can hold them, so enforcement puts them in a segment
+ * (a chain of their own that a packet enters only if a key-set lookup finds one of its keys).
+ * The first of two rules matching a datagram decides, as in the kernel's walk; packets of no
+ * key pass the segment by.
+ */
+export const SEGMENTED: Scenario = {
+  name: 'rules in a segment behind key-set lookups: same verdicts and counters',
+  rules: filter(
+    ACCEPT_ALL,
+    ...hosts(
+      1,
+      4,
+      (a) =>
+        `-A INPUT -s ${a}/32 -p udp -m udp --dport 53 -j DROP\n-A INPUT -s ${a}/32 -d ${F}/32 -j ACCEPT`,
+    ),
+    `-A INPUT -s ${C}/32 -p udp -m udp --dport 53 -j DROP`,
+    `-A INPUT -s ${C}/32 -d ${F}/32 -j ACCEPT`,
+    `-A INPUT -s ${C}/32 -p udp -m udp --dport 5353 -j DROP`,
+  ),
+  probes: [
+    udp('C', F, 53, 'timeout'),
+    udp('C', F, 5353, `reply:${C}`),
+    tcp('C', F, 9000, `connected:${C}`),
+    ping('C', F, 'reply'),
+    ping('S', F2, 'reply'),
+  ],
+};
