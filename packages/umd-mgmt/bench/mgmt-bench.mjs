@@ -19,10 +19,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { encodeFrame, FramedChannel, FrameType } from '@umd/core';
 import { defineLoader, ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV, UmdManager } from '@umd/mgmt';
 import { inheritableFds } from '@umd/mgmt/testing';
+import { buildBlob, echoLoader, median, startPingpong, timedRoundTrips } from './large-rows.mjs';
 import { stderrFloodBeside } from './stderr-flood.mjs';
 import { RowProbe, processTree } from './row-probe.mjs';
 
@@ -44,18 +44,10 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
 // The blobs, binaries and manifests go when the run ends.
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-// Blobs are built in a child process with the umd-blob CLI, as a driver package builds them at
-// its build time: the measuring host never loads esbuild, so it stays as small as a production
-// host (a host's size is what every spawn from it costs: fork copies its page tables).
+// Blobs are built as a driver package builds them, in a child process (large-rows.mjs).
+const { blob, loader: jsLoader } = echoLoader(work);
+const floodBlob = buildBlob(work, './stderr-flood-handler.mjs', 'stderr-flood');
 const blobCli = here('../node_modules/@umd/build/bin/umd-blob.js');
-for (const [entry, name] of [
-  ['./echo-handler.mjs', 'bench-echo'],
-  ['./stderr-flood-handler.mjs', 'stderr-flood'],
-]) {
-  execFileSync(process.execPath, [blobCli, here(entry), '--name', name, '--out-dir', work], {
-    stdio: 'ignore',
-  });
-}
 const nativeFile = join(work, 'native-echo');
 execFileSync('cc', [
   '-O2',
@@ -68,22 +60,13 @@ execFileSync(process.execPath, [blobCli, '--digest', nativeFile, '--name', 'nati
   stdio: 'ignore',
 });
 const manifest = (file) => JSON.parse(readFileSync(file, 'utf8'));
-const blobManifest = manifest(join(work, 'bench-echo.blob.json'));
-const blob = { file: join(work, blobManifest.file), sha256: blobManifest.sha256 };
 const native = { file: nativeFile, sha256: manifest(join(work, 'native-echo.blob.json')).sha256 };
 
-const jsLoader = defineLoader({
-  name: 'bench-echo',
-  mode: 'framed',
-  script: blob.file,
-  sha256: blob.sha256,
-});
-const floodManifest = manifest(join(work, 'stderr-flood.blob.json'));
 const floodLoader = defineLoader({
   name: 'stderr-flood',
   mode: 'framed',
-  script: join(work, floodManifest.file),
-  sha256: floodManifest.sha256,
+  script: floodBlob.file,
+  sha256: floodBlob.sha256,
 });
 const nativeLoader = defineLoader({
   name: 'native-echo',
@@ -99,11 +82,6 @@ for (const key of ENV_ALLOW_LIST)
 const permission = process.allowedNodeEnvironmentFlags.has('--permission')
   ? '--permission'
   : '--experimental-permission';
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 const payload64 = new Uint8Array(64).fill(7);
 
@@ -260,42 +238,21 @@ const managerUs = managed.map((r) => r.wallUs);
 await manager.stop();
 
 // --- 3. large round trips vs C ------------------------------------------------------------
-const pingpongFile = join(work, 'pingpong');
-execFileSync('cc', ['-O2', '-o', pingpongFile, here('../node_modules/@umd/core/bench/pingpong.c')]);
-const pingpong = spawn(pingpongFile, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-const pingpongLines = createInterface({ input: pingpong.stdout })[Symbol.asyncIterator]();
-/** Microseconds per round trip of `count` C round trips of `size` bytes. */
-async function cRoundTrips(size, count) {
-  pingpong.stdin.write(`${size} ${count}\n`);
-  const { value, done } = await pingpongLines.next();
-  if (done) throw new Error('pingpong exited');
-  return Number(value) / 1000 / count;
-}
-async function managerRoundTrips(m, payload, count, options) {
-  const t0 = performance.now();
-  for (let i = 0; i < count; i++) {
-    const reply = await m.request(payload, options);
-    if (reply.byteLength !== payload.byteLength) throw new Error('short echo');
-  }
-  return ((performance.now() - t0) * 1000) / count;
-}
+const pingpong = startPingpong(work);
+const cRoundTrips = (size, count) => pingpong.roundTrips(size, count);
+const managerRoundTrips = (m, payload, count, options) =>
+  timedRoundTrips((p) => m.request(p, options), payload, count);
 const largeDefault = new UmdManager({ name: 'large', loader: jsLoader });
 const largeOptOut = new UmdManager({ name: 'large-opt-out', loader: jsLoader, transport: OPT_OUT });
 await largeDefault.start();
 await largeOptOut.start();
-async function bareRoundTrips(payload, count) {
-  const t0 = performance.now();
-  for (let i = 0; i < count; i++) {
-    const reply = await channel.request(payload);
-    if (reply.byteLength !== payload.byteLength) throw new Error('short echo');
-  }
-  return ((performance.now() - t0) * 1000) / count;
-}
+const bareRoundTrips = (payload, count) =>
+  timedRoundTrips((p) => channel.request(p), payload, count);
 const large = {};
 const probe = new RowProbe();
 const memoryBeforeLarge = process.memoryUsage();
 const otherSide = {
-  c: processTree(pingpong.pid),
+  c: processTree(pingpong.child.pid),
   bare: [bareChild.pid],
   managerDefault: processTree(largeDefault.pid),
   managerInto: processTree(largeDefault.pid),
@@ -345,8 +302,7 @@ channel.close();
 bareChild.kill('SIGKILL');
 await largeDefault.stop();
 await largeOptOut.stop();
-pingpong.stdin.end();
-await once(pingpong, 'exit');
+await pingpong.stop();
 
 // GC entries arrive after a turn of the event loop.
 await new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,80 @@
+// What the large-message rows of mgmt-bench.mjs and large-probe.mjs share: the echo blob built
+// as a driver package builds it, the C baseline (@umd/core's pingpong.c over a socketpair) and
+// timed batches of round trips through a manager.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { defineLoader } from '@umd/mgmt';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+/**
+ * Builds `entry` (a handler module beside this file) into a blob in `work` with the umd-blob CLI,
+ * in a child process: the measuring host never loads esbuild, so it stays as small as a
+ * production host (a host's size is what every spawn from it costs: fork copies its page tables).
+ * Returns the blob's file and digest from its manifest.
+ */
+export function buildBlob(work, entry, name) {
+  const cli = here('../node_modules/@umd/build/bin/umd-blob.js');
+  execFileSync(process.execPath, [cli, here(entry), '--name', name, '--out-dir', work], {
+    stdio: 'ignore',
+  });
+  const manifest = JSON.parse(readFileSync(join(work, `${name}.blob.json`), 'utf8'));
+  return { file: join(work, manifest.file), sha256: manifest.sha256 };
+}
+
+/** The loader of the bench's echo handler (`serve()` with its defaults) built into `work`. */
+export function echoLoader(work) {
+  const blob = buildBlob(work, './echo-handler.mjs', 'bench-echo');
+  return {
+    blob,
+    loader: defineLoader({
+      name: 'bench-echo',
+      mode: 'framed',
+      script: blob.file,
+      sha256: blob.sha256,
+    }),
+  };
+}
+
+/**
+ * Compiles and starts pingpong.c (a C parent and child over a socketpair, each reading into one
+ * reused buffer). `roundTrips(size, count)` resolves with microseconds per round trip;
+ * `pids` are both C processes (once the child has forked); `stop()` ends them.
+ */
+export function startPingpong(work) {
+  const file = join(work, 'pingpong');
+  execFileSync('cc', ['-O2', '-o', file, here('../node_modules/@umd/core/bench/pingpong.c')]);
+  const child = spawn(file, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    child,
+    async roundTrips(size, count) {
+      child.stdin.write(`${size} ${count}\n`);
+      const { value, done } = await lines.next();
+      if (done) throw new Error('pingpong exited');
+      return Number(value) / 1000 / count;
+    },
+    async stop() {
+      child.stdin.end();
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** Microseconds per round trip of `count` echoes of `payload` through `send` (checked by length). */
+export async function timedRoundTrips(send, payload, count) {
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const reply = await send(payload);
+    if (reply.byteLength !== payload.byteLength) throw new Error('short echo');
+  }
+  return ((performance.now() - t0) * 1000) / count;
+}
+
+export const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
