@@ -14,12 +14,12 @@ export interface CounterReading {
   elements: Map<string, Map<string, XtCounters>>;
 }
 
+/** Shared by every entry the kernel did not count: nothing writes into XtCounters it reads. */
+const ZERO: XtCounters = Object.freeze({ packets: 0n, bytes: 0n });
+
 /** Per-entry counters of the enforced table, by iptables entry index. */
 export function countersOf(plan: EnforcedPlan, reading: CounterReading): XtCounters[] {
-  const out: XtCounters[] = Array.from({ length: plan.numEntries }, () => ({
-    packets: 0n,
-    bytes: 0n,
-  }));
+  const out: XtCounters[] = new Array(plan.numEntries).fill(ZERO);
   for (const counted of plan.counted) {
     const found = counted.element
       ? reading.elements.get(counted.element.map)?.get(counted.element.comment)

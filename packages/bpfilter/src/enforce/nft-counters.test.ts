@@ -65,4 +65,26 @@ describe('reading enforced counters back', () => {
     const packets = countersOf(plan(), readingFromListing(listing)).map((c) => Number(c.packets));
     expect(packets).toEqual([5, 0, 3, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0]);
   });
+
+  it('reads u64 counters exactly and skips lines that are not the two kinds it knows', () => {
+    const big = 2n ** 64n - 1n;
+    const reading = readingFromHelper(
+      [
+        `r ${hex('INPUT')} ${big} ${2n ** 53n + 1n}`,
+        `r ${hex('INPUT')} 0 0`,
+        `r ${hex('INPUT')} 1 2 3`, // a word too many
+        `e ${hex('vmap0')} ${hex('rule 3')} 4 5 6`,
+        `e ${hex('vmap0')} ${hex('rule 4')} 4`,
+        `x ${hex('INPUT')} 1 2`,
+        `e ${hex('vmap0')} ${hex('rule 5')} 9007199254740993 7`,
+      ].join('\n'),
+    );
+    expect(reading.rules.get('INPUT')).toEqual([
+      { packets: big, bytes: 2n ** 53n + 1n },
+      { packets: 0n, bytes: 0n },
+    ]);
+    expect([...reading.elements.get('vmap0')!]).toEqual([
+      ['rule 5', { packets: 9007199254740993n, bytes: 7n }],
+    ]);
+  });
 });

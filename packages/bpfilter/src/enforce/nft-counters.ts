@@ -51,44 +51,77 @@ export class CounterReader {
   }
 }
 
-const ZERO: XtCounters = { packets: 0n, bytes: 0n };
+/** Shared by every zero reading: nothing writes into XtCounters it reads. */
+const ZERO: XtCounters = Object.freeze({ packets: 0n, bytes: 0n });
+
+/**
+ * Hex names and comments already decoded: the same chain and map names recur on every line,
+ * and the same element comments (`rule N`) in every read of a table. Bounded: a service
+ * reading many different tables starts it again.
+ */
+const decoded = new Map<string, string>();
+const MAX_DECODED = 1 << 16;
 
 /** The reading of the helper's output (`r CHAIN P B` and `e MAP COMMENT P B` lines, names hex). */
 export function readingFromHelper(text: string): CounterReading {
   const reading: CounterReading = { rules: new Map(), elements: new Map() };
-  // Chain and map names repeat on every line: decoded once each.
-  const names = new Map<string, string>();
-  const name = (hex: string) => {
-    let decoded = names.get(hex);
-    if (decoded === undefined) {
-      decoded = unhex(hex);
-      names.set(hex, decoded);
+  let chain = '';
+  let rules: XtCounters[] = [];
+  let map = '';
+  let elements = new Map<string, XtCounters>();
+  // Scanned in place (a split into lines and words made two arrays and five strings a line).
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    const kind = text[at];
+    const a = text.indexOf(' ', at) + 1;
+    const b = a > 0 && a < end ? text.indexOf(' ', a) + 1 : 0;
+    const c = b > 0 && b < end ? text.indexOf(' ', b) + 1 : 0;
+    const d = c > 0 && c < end ? text.indexOf(' ', c) + 1 : 0;
+    const e = d > 0 && d < end ? text.indexOf(' ', d) + 1 : 0;
+    // a, b, c, d: where the 2nd to 5th words start (0: no such word); the kind is one letter.
+    if (kind === 'r' && a === at + 2 && c > 0 && c < end && (d === 0 || d > end)) {
+      const name = text.slice(a, b - 1);
+      if (name !== chain) {
+        chain = name;
+        const decodedName = unhex(name);
+        rules = reading.rules.get(decodedName) ?? [];
+        reading.rules.set(decodedName, rules);
+      }
+      rules.push(countersIn(text.slice(b, c - 1), text.slice(c, end)));
+    } else if (kind === 'e' && a === at + 2 && d > 0 && d < end && (e === 0 || e > end)) {
+      const name = text.slice(a, b - 1);
+      if (name !== map) {
+        map = name;
+        const decodedName = unhex(name);
+        elements = reading.elements.get(decodedName) ?? new Map<string, XtCounters>();
+        reading.elements.set(decodedName, elements);
+      }
+      elements.set(
+        unhex(text.slice(b, c - 1)),
+        countersIn(text.slice(c, d - 1), text.slice(d, end)),
+      );
     }
-    return decoded;
-  };
-  for (const line of text.split('\n')) {
-    const words = line.split(' ');
-    if (words[0] === 'r' && words.length === 4) {
-      const chain = name(words[1]!);
-      const list = reading.rules.get(chain) ?? [];
-      list.push(countersIn(words[2]!, words[3]!));
-      reading.rules.set(chain, list);
-    } else if (words[0] === 'e' && words.length === 5) {
-      const map = name(words[1]!);
-      const elements = reading.elements.get(map) ?? new Map<string, XtCounters>();
-      elements.set(unhex(words[2]!), countersIn(words[3]!, words[4]!));
-      reading.elements.set(map, elements);
-    }
+    at = end + 1;
   }
   return reading;
 }
 
 function unhex(text: string): string {
-  return text === '-' ? '' : Buffer.from(text, 'hex').toString('utf8');
+  if (text === '-') return '';
+  let value = decoded.get(text);
+  if (value === undefined) {
+    value = Buffer.from(text, 'hex').toString('utf8');
+    if (decoded.size >= MAX_DECODED) decoded.clear();
+    decoded.set(text, value);
+  }
+  return value;
 }
 
 function countersIn(packets: string, bytes: string): XtCounters {
-  return packets === '-' ? ZERO : { packets: u64(packets), bytes: u64(bytes) };
+  // Most rules of a large table never match: one shared zero, no BigInt.
+  if (packets === '-' || (packets === '0' && bytes === '0')) return ZERO;
+  return { packets: u64(packets), bytes: u64(bytes) };
 }
 
 /** A decimal u64; below 2^53 through a Number, which is much cheaper than BigInt(string). */
