@@ -163,6 +163,26 @@ describe('UmdPool', () => {
     expect(pool.stats().instances.map((s) => s.restarts)).toEqual([0, 1]);
   });
 
+  it("lookahead: a request with a timeout of its own never waits in a handler's input", async () => {
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 1 });
+    await pool.start();
+    await Promise.all([pool.request(text('w0')), pool.request(text('w1'))]);
+    const heads = [pool.request(text('delay:600:h0')), pool.request(text('delay:600:h1'))];
+    // A signal is fine: an abort there cancels the waiting request, the handler goes on.
+    const controller = new AbortController();
+    const aborted = rejection(pool.request(text('a'), { signal: controller.signal }));
+    expect(pool.stats().instances.map((s) => s.inFlight)).toEqual([2, 1]);
+    // Its 100 ms would pass in the handler's input and kill the handler, head and all.
+    const timed = pool.request(text('t'), { timeoutMs: 100 }).then(str, (e) => e.code);
+    expect(pool.stats().instances.map((s) => s.inFlight)).toEqual([2, 1]);
+    expect(pool.stats().total.queued).toBe(1);
+    controller.abort();
+    expect(await aborted).toMatchObject({ code: 'UMD_ABORTED' });
+    expect((await Promise.all(heads)).map(str)).toEqual(['h0', 'h1']);
+    expect(['t', 'UMD_TIMEOUT']).toContain(await timed);
+    expect(pool.stats().instances.map((s) => s.restarts)).toEqual([0, 0]);
+  });
+
   it("lookahead: raw requests never wait in a handler's input", async () => {
     const pool = pooled({ loader: fixtureLoader('raw'), instances: 2, lookahead: 1 });
     await pool.start();

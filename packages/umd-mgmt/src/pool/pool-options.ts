@@ -28,7 +28,9 @@ export interface UmdPoolOptions extends UmdManagerOptions {
    * while another instance frees up. A request joins an instance this way only once that
    * instance has answered before and while its oldest request is younger than twice its
    * typical time, so few wait behind a hang. Raw requests never do (raw mode is one exchange
-   * at a time).
+   * at a time), nor do requests with a `timeoutMs` of their own (one passing while the request
+   * waits would kill the handler, and the request it was running with it); their `signal`s are
+   * fine (an abort cancels a waiting request without harm to the handler).
    */
   lookahead?: number;
 }

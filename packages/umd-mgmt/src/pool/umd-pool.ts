@@ -158,7 +158,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     if (signal?.aborted) return Promise.reject(abortError(signal, this.#name));
     const t0 = performance.now();
     // Behind a non-empty queue a request waits its turn.
-    const instance = this.#queue.length === 0 ? this.#pick(t0, replyLength) : undefined;
+    const instance = this.#queue.length === 0 ? this.#pick(t0, replyLength, options) : undefined;
     if (instance !== undefined) {
       this.#own.requests++;
       return this.#send(instance, payload, replyLength, options, t0);
@@ -235,7 +235,8 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   #pump(): void {
     while (this.#queue.length > 0 && !this.#stopping) {
       const now = performance.now();
-      const instance = this.#pick(now, this.#queue.peek()!.replyLength);
+      const next = this.#queue.peek()!;
+      const instance = this.#pick(now, next.replyLength, next.options);
       if (instance === undefined) return;
       const waiter = this.#queue.shift()!;
       let options = waiter.options;
@@ -256,9 +257,21 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     }
   }
 
-  /** An instance for a request (`replyLength` >= 0: raw, which never uses the lookahead). */
-  #pick(now: number, replyLength: number): PoolInstance | undefined {
-    const lookahead = replyLength >= 0 ? 0 : this.#lookahead;
+  /**
+   * An instance for a request. Raw requests never use the lookahead, nor do requests with a
+   * timeout of their own: one passing while the request waits in a handler's input would kill
+   * that handler (a timeout is the handler's fault) and fail the request it was running. The
+   * default timeout cannot pass first there: it counts from the call, and the pool hands
+   * requests out in call order.
+   */
+  #pick(
+    now: number,
+    replyLength: number,
+    options: CheckedRequestOptions,
+  ): PoolInstance | undefined {
+    const own = options.timeoutMs;
+    const mayWait = replyLength < 0 && (own === undefined || own === NO_TIMEOUT);
+    const lookahead = mayWait ? this.#lookahead : 0;
     return pickInstance(this.#instances, this.#capacity, now, lookahead);
   }
 
