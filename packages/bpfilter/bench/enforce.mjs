@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSave, planTable, replaceTransaction } from '@umd/bpfilter';
+import { cpuSpent, treeCpu } from './process-cpu.mjs';
 
 const N = Number(process.argv[2] ?? 5000);
 const RUNS = Number(process.argv[3] ?? 5);
@@ -126,12 +127,27 @@ const kernelEnv = { ...process.env, XTABLES_LOCKFILE: join(dir, 'lock') };
 const restore = (ns, env, file) =>
   ns.run(['sh', '-c', `iptables-legacy-restore < ${file}`], { env });
 
+// Where an enforced restore's CPU goes: the service's main thread, its other threads (the
+// compile worker, V8's collector), the handler, the two helpers.
+const servicePart = (cmdline, isMain) =>
+  /bpfilter_nft_batch/.test(cmdline)
+    ? 'batch helper'
+    : /bpfilter_nft_counters/.test(cmdline)
+      ? 'counters helper'
+      : / serve --enforce /.test(cmdline)
+        ? isMain
+          ? 'service: main thread'
+          : 'service: other threads (compile worker, GC)'
+        : 'handler';
+const cpu = [];
 const apply = { legacy: [], enforced: [], nft: [] };
 // Every round applies the other table than the one before it, warm-up rounds included.
 for (let round = 0; round < WARMUP + RUNS; round++) {
   const { rulesFile, batchFile } = variants[round % 2];
   apply.legacy.push(timed(() => restore(legacy, kernelEnv, rulesFile)));
+  const before = treeCpu(service.pid, servicePart);
   apply.enforced.push(timed(() => restore(enforced, preloadEnv, rulesFile)));
+  if (round >= WARMUP) cpu.push(cpuSpent(before, treeCpu(service.pid, servicePart)));
   apply.nft.push(timed(() => nftOnly.run(['nft', '-j', '-f', batchFile])));
 }
 const cold = { legacy: apply.legacy[0], enforced: apply.enforced[0] };
@@ -219,6 +235,10 @@ console.log(
 );
 const applyRounds = apply.legacy.map((l, i) => apply.enforced[i] / l);
 console.log(`apply, enforced / legacy by round: ${applyRounds.map((r) => r.toFixed(2)).join(' ')}`);
+const cpuMedians = Object.fromEntries(
+  Object.keys(cpu[0] ?? {}).map((part) => [part, median(cpu.map((c) => c[part] ?? 0)).toFixed(1)]),
+);
+console.log('apply, CPU ms of an enforced restore by part (medians):', cpuMedians);
 console.log(
   `apply, enforced / legacy: ${(median(apply.enforced) / median(apply.legacy)).toFixed(2)}x (target <= 2)`,
 );
