@@ -130,6 +130,9 @@ describe('BpfilterSockopt: the kernel sockopt.c semantics', () => {
       ),
     );
     expect(results.every((r) => r.status === 0)).toBe(true);
+    // The kept table has them all too (added there without a read-back): a new handler
+    // starts from it.
+    await killHandler(sockopt.manager);
     // A replace hands back the old counters: exactly 30 additions each.
     const replace = fromHex(
       loadVectors('basic.jsonl')[1]!.calls.find((c) => c.opt === 'IPT_SO_SET_REPLACE')!.hex,

@@ -99,6 +99,7 @@ export class BpfilterSockopt extends EventEmitter {
       const ticket =
         enforced &&
         (await timed('prepare', () => prepareReplace(enforced, table, optval, options.signal)));
+      const generation = this.#kept.generation;
       const { status, body } = await timed(`handler set ${optname}`, () =>
         exchange(this.#send(options), {
           isSet: true,
@@ -108,6 +109,9 @@ export class BpfilterSockopt extends EventEmitter {
         }),
       );
       if (status !== 0) return { status };
+      // Counters the handler added are added to the kept table here: no read-back.
+      if (optname !== IPT_SO_SET_REPLACE && this.#kept.keepAddedCounters(table, optval, generation))
+        return { status };
       await timed('read back', () => this.#keep(table, optname !== IPT_SO_SET_REPLACE));
       if (optname !== IPT_SO_SET_REPLACE) return { status };
       if (enforced && ticket) await timed('install', () => installReplace(enforced, table, ticket));

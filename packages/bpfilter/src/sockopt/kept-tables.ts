@@ -4,6 +4,12 @@
  * a change count for persisters. A restarted handler gets them back in {@link restoreInto}.
  */
 import { UmdError, UmdErrorCode } from '@umd/core';
+import {
+  decodeCounters,
+  decodeCountersInfoHeader,
+  XT_COUNTERS_INFO_HEADER_SIZE,
+  XT_COUNTERS_SIZE,
+} from '../abi/table-structs.js';
 import { type BpfilterState, readState, stateOf } from './kept-state.js';
 import {
   type CounterUpdate,
@@ -14,6 +20,7 @@ import {
   type SendRequest,
   setSnapshotCounters,
   type TableSnapshot,
+  withAddedCounters,
 } from './table-snapshot.js';
 
 /** The kept tables of one front end. */
@@ -76,15 +83,43 @@ export class KeptTables {
     const kept = this.#snapshots.get(table);
     const snapshot =
       countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
-    if (this.#generation !== generation)
-      throw new UmdError(
-        UmdErrorCode.HANDLER_EXITED,
-        `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`,
-        { handlerName: 'bpfilter' },
-      );
+    if (this.#generation !== generation) throw handlerGone(table);
     this.#snapshots.set(table, snapshot);
     this.noteInUse(table);
     this.#changes++;
+  }
+
+  /** The handler generation now: take it before a change, for {@link keepAddedCounters}. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * After an acknowledged SET_ADD_COUNTERS (`request`: its `xt_counters_info`, sent while
+   * `generation` was current): its counters go into the kept table as the handler added them,
+   * without reading the table back. Refused as {@link keep} refuses if the handler that
+   * acknowledged it is gone. False (nothing done: read it back) when the table is not kept yet
+   * or the request does not hold one counter per kept entry.
+   */
+  keepAddedCounters(table: string, request: Uint8Array, generation: number): boolean {
+    if (this.#generation !== generation) throw handlerGone(table);
+    const kept = this.#snapshots.get(table);
+    if (kept === undefined || request.length < XT_COUNTERS_INFO_HEADER_SIZE) return false;
+    const { numCounters } = decodeCountersInfoHeader(request);
+    if (request.length !== XT_COUNTERS_INFO_HEADER_SIZE + numCounters * XT_COUNTERS_SIZE)
+      return false;
+    let snapshot: TableSnapshot;
+    try {
+      snapshot = withAddedCounters(
+        kept,
+        decodeCounters(request, XT_COUNTERS_INFO_HEADER_SIZE, numCounters),
+      );
+    } catch {
+      return false;
+    }
+    this.#snapshots.set(table, snapshot);
+    this.#changes++;
+    return true;
   }
 
   /**
@@ -138,4 +173,12 @@ export class KeptTables {
     }
     return restored;
   }
+}
+
+function handlerGone(table: string): UmdError {
+  return new UmdError(
+    UmdErrorCode.HANDLER_EXITED,
+    `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`,
+    { handlerName: 'bpfilter' },
+  );
 }

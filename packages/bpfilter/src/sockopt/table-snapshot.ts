@@ -170,6 +170,33 @@ export function setSnapshotCounters(
   }
 }
 
+/**
+ * `snapshot` with `adds[i]` added to entry i's counters (u64, wrapping), as the handler adds
+ * an acknowledged SET_ADD_COUNTERS: a copy, so that whoever holds the old snapshot (a rollback,
+ * a state write under way) keeps it as it was.
+ * @throws RangeError when `adds` is not one counter per entry.
+ */
+export function withAddedCounters(
+  snapshot: TableSnapshot,
+  adds: readonly XtCounters[],
+): TableSnapshot {
+  const entries = snapshot.entries.slice();
+  const blob = new EntryBlob(entries);
+  const offsets = blob.offsets();
+  if (offsets.length !== adds.length)
+    throw new RangeError(`${adds.length} counters for ${offsets.length} entries`);
+  offsets.forEach((offset, i) => {
+    const { packets, bytes } = blob.counters(offset);
+    const add = adds[i]!;
+    blob.setCounters(
+      offset,
+      BigInt.asUintN(64, packets + add.packets),
+      BigInt.asUintN(64, bytes + add.bytes),
+    );
+  });
+  return { info: snapshot.info, entries };
+}
+
 /** The per-entry counters stored in an entry blob, in entry order. */
 export function entryCounters(entries: Uint8Array): XtCounters[] {
   const blob = new EntryBlob(entries);
