@@ -7,16 +7,13 @@ const instance = (
   load: number,
   state = 'running',
   downUntil = 0,
-  handedAt: number[] = [],
+  handedAt: number[] = Array(load).fill(0),
   typicalMs: number | undefined = undefined,
-): PoolInstance => ({
-  index,
-  manager: { state } as UmdManager,
-  load,
-  downUntil,
-  handedAt,
-  typicalMs,
-});
+): PoolInstance => {
+  // An instance's load is the number of requests it holds.
+  expect(handedAt).toHaveLength(load);
+  return { index, manager: { state } as UmdManager, downUntil, handedAt, typicalMs };
+};
 
 describe('pickInstance', () => {
   it('takes the least-loaded instance with a free slot', () => {
@@ -59,10 +56,9 @@ describe('settled', () => {
   it('frees the slot, forgets the hand-over and averages the time of replies only', () => {
     const i = instance(0, 2, 'running', 0, [10, 20]);
     settled(i, 10, 30, true);
-    expect(i).toMatchObject({ load: 1, handedAt: [20], typicalMs: 20 });
+    expect(i).toMatchObject({ handedAt: [20], typicalMs: 20 });
     settled(i, 20, 100, false);
-    expect(i).toMatchObject({ load: 0, handedAt: [], typicalMs: 20 });
-    i.load = 1;
+    expect(i).toMatchObject({ handedAt: [], typicalMs: 20 });
     i.handedAt.push(100);
     settled(i, 100, 108, true);
     expect(i.typicalMs).toBe(18.5);

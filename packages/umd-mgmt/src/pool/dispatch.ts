@@ -4,11 +4,12 @@ import type { UmdManager } from '../manager/umd-manager.js';
 export interface PoolInstance {
   readonly index: number;
   readonly manager: UmdManager;
-  /** Requests handed to this instance and not yet settled. */
-  load: number;
   /** `performance.now()` before which the instance is skipped (it just failed to start). */
   downUntil: number;
-  /** `performance.now()` at which each request it holds was handed to it, oldest first. */
+  /**
+   * `performance.now()` at which each request it holds (handed to it, not yet settled) was
+   * handed to it, oldest first: its length is the instance's load.
+   */
   readonly handedAt: number[];
   /** Moving average of hand-over to reply, in ms; `undefined` until its first reply. */
   typicalMs: number | undefined;
@@ -29,7 +30,6 @@ export function mayLookAhead(instance: PoolInstance, now: number): boolean {
 
 /** Records that `instance` answered a request handed to it at `handedAt` (a reply or a failure). */
 export function settled(instance: PoolInstance, handedAt: number, now: number, ok: boolean): void {
-  instance.load--;
   const at = instance.handedAt.indexOf(handedAt);
   if (at >= 0) instance.handedAt.splice(at, 1);
   if (!ok) return;
@@ -57,11 +57,12 @@ export function pickInstance(
   for (const instance of instances) {
     if (instance.downUntil > now) continue;
     anyUp = true;
-    if (instance.load >= capacity) {
-      if (instance.load >= capacity + lookahead || !mayLookAhead(instance, now)) continue;
+    const load = instance.handedAt.length;
+    if (load >= capacity) {
+      if (load >= capacity + lookahead || !mayLookAhead(instance, now)) continue;
     }
     // Twice the load, plus one for a handler that is not running yet: load first, then readiness.
-    const score = instance.load * 2 + (instance.manager.state === 'running' ? 0 : 1);
+    const score = load * 2 + (instance.manager.state === 'running' ? 0 : 1);
     if (score < bestScore) {
       best = instance;
       bestScore = score;
@@ -71,8 +72,8 @@ export function pickInstance(
   if (best !== undefined || anyUp) return best;
   // Every instance is marked down: try them anyway (the caller then gets their real error).
   for (const instance of instances) {
-    if (instance.load < capacity && (best === undefined || instance.load < best.load))
-      best = instance;
+    const load = instance.handedAt.length;
+    if (load < capacity && (best === undefined || load < best.handedAt.length)) best = instance;
   }
   return best;
 }

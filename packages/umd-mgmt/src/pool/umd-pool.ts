@@ -45,7 +45,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       const name = size === 1 ? options.name : `${options.name}#${index}`;
       const manager = new UmdManager({ ...perInstance, name });
       forwardEvents(manager, index, this);
-      return { index, manager, load: 0, downUntil: 0, handedAt: [], typicalMs: undefined };
+      return { index, manager, downUntil: 0, handedAt: [], typicalMs: undefined };
     });
     this.#name = resolved.name;
     this.#capacity = resolved.maxInFlight;
@@ -197,7 +197,6 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     t0: number,
     waiter?: Waiter,
   ): Promise<Uint8Array> {
-    instance.load++;
     const handedAt = performance.now();
     instance.handedAt.push(handedAt);
     const sent = instance.manager[submitChecked](payload, replyLength, options, t0);
