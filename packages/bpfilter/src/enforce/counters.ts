@@ -14,12 +14,15 @@ export interface CounterReading {
   elements: Map<string, Map<string, XtCounters>>;
 }
 
-/** Shared by every entry the kernel did not count: nothing writes into XtCounters it reads. */
-const ZERO: XtCounters = Object.freeze({ packets: 0n, bytes: 0n });
+/**
+ * Zero counters, one shared object for every entry or element the kernel did not count
+ * (frozen: nothing writes into the XtCounters it reads).
+ */
+export const ZERO_COUNTERS: XtCounters = Object.freeze({ packets: 0n, bytes: 0n });
 
 /** Per-entry counters of the enforced table, by iptables entry index. */
 export function countersOf(plan: EnforcedPlan, reading: CounterReading): XtCounters[] {
-  const out: XtCounters[] = new Array(plan.numEntries).fill(ZERO);
+  const out: XtCounters[] = new Array(plan.numEntries).fill(ZERO_COUNTERS);
   for (const counted of plan.counted) {
     const found = counted.element
       ? reading.elements.get(counted.element.map)?.get(counted.element.comment)

@@ -5,7 +5,7 @@
  * time), `nft -j list table` is parsed instead.
  */
 import type { XtCounters } from '../abi/index.js';
-import type { CounterReading } from './counters.js';
+import { type CounterReading, ZERO_COUNTERS } from './counters.js';
 import { EnforcementError } from './errors.js';
 import { HelperProcess } from './helper-process.js';
 import { type NftListing, type NftRunner, failureOf } from './nft-runner.js';
@@ -50,9 +50,6 @@ export class CounterReader {
     return readingFromHelper(out.output);
   }
 }
-
-/** Shared by every zero reading: nothing writes into XtCounters it reads. */
-const ZERO: XtCounters = Object.freeze({ packets: 0n, bytes: 0n });
 
 /**
  * Hex names and comments already decoded: the same chain and map names recur on every line,
@@ -120,7 +117,7 @@ function unhex(text: string): string {
 
 function countersIn(packets: string, bytes: string): XtCounters {
   // Most rules of a large table never match: one shared zero, no BigInt.
-  if (packets === '-' || (packets === '0' && bytes === '0')) return ZERO;
+  if (packets === '-' || (packets === '0' && bytes === '0')) return ZERO_COUNTERS;
   return { packets: u64(packets), bytes: u64(bytes) };
 }
 
