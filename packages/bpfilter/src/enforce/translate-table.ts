@@ -82,8 +82,8 @@ export function planTable(table: Table, options: GroupOptions & SegmentOptions =
           : { family, table: nftTable, name: chain.name },
       },
     });
-    const addRule = (expr: NftExpr[]) =>
-      rules.push({ add: { rule: { family, table: nftTable, chain: chain.name, expr } } });
+    const addRule = (expr: NftExpr[], into = chain.name) =>
+      rules.push({ add: { rule: { family, table: nftTable, chain: into, expr } } });
     let position = 0;
     const items = segmentChain(chain.rules, groupChain(chain.rules, options), options);
     for (const item of items) {
@@ -102,16 +102,7 @@ export function planTable(table: Table, options: GroupOptions & SegmentOptions =
         }
         addRule(segment.guards.at(-1)!);
         item.members.forEach(({ index }, at) => {
-          rules.push({
-            add: {
-              rule: {
-                family,
-                table: nftTable,
-                chain: name,
-                expr: translateAt(table, chain, index),
-              },
-            },
-          });
+          addRule(translateAt(table, chain, index), name);
           counted.push({ entry: entries.rules[index] ?? -1, chain: name, position: at });
         });
       } else {
