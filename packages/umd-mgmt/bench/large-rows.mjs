@@ -1,29 +1,14 @@
 // What the large-message rows of mgmt-bench.mjs and large-probe.mjs share: the echo blob built
 // as a driver package builds it, the C baseline (@umd/core's pingpong.c over a socketpair) and
-// timed batches of round trips through a manager.
+// timed batches of round trips through a manager; and the median every bench section reports.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defineLoader } from '@umd/mgmt';
+import { buildBlob } from './blobs.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-
-/**
- * Builds `entry` (a handler module beside this file) into a blob in `work` with the umd-blob CLI,
- * in a child process: the measuring host never loads esbuild, so it stays as small as a
- * production host (a host's size is what every spawn from it costs: fork copies its page tables).
- * Returns the blob's file and digest from its manifest.
- */
-export function buildBlob(work, entry, name) {
-  const cli = here('../node_modules/@umd/build/bin/umd-blob.js');
-  execFileSync(process.execPath, [cli, here(entry), '--name', name, '--out-dir', work], {
-    stdio: 'ignore',
-  });
-  const manifest = JSON.parse(readFileSync(join(work, `${name}.blob.json`), 'utf8'));
-  return { file: join(work, manifest.file), sha256: manifest.sha256 };
-}
 
 /** The loader of the bench's echo handler (`serve()` with its defaults) built into `work`. */
 export function echoLoader(work) {

@@ -2,11 +2,10 @@
 // manager in the same host whose handler floods stderr (a 'stderr' listener attached), in
 // alternating windows of one run. Target: beside >= 0.5x alone.
 import { UmdManager } from '@umd/mgmt';
+import { median } from './large-rows.mjs';
 
 const WINDOW_MS = Number(process.env.BENCH_FLOOD_WINDOW_MS ?? 500);
 const ROUNDS = Number(process.env.BENCH_FLOOD_ROUNDS ?? 7);
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function requestsPerSecond(m) {
   const payload = new Uint8Array(64).fill(7);

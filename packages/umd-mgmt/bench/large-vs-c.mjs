@@ -1,0 +1,88 @@
+// Bench section: 1 MiB and 16 MiB round trips through UmdManager (defaults, with replyInto, and
+// with glibc's allocator defaults) and the bare channel against a C parent and child over a
+// socketpair (@umd/core's bench/pingpong.c), interleaved, and where each row's time goes (host
+// CPU, page faults and GC pauses, the other side's CPU: row-probe.mjs).
+import { UmdManager } from '@umd/mgmt';
+import { median, startPingpong, timedRoundTrips } from './large-rows.mjs';
+import { RowProbe, processTree } from './row-probe.mjs';
+
+// Targets of the default path (fresh reply buffers, no replyInto) come from the issue on the
+// manager's cost; replyInto keeps @umd/core's 1.5x for its transport.
+export const LARGE = [
+  { size: 1 << 20, label: '1 MiB', count: 50, defaultTarget: 2 },
+  { size: 16 << 20, label: '16 MiB', count: 3, defaultTarget: 1.25 },
+];
+const INTO_TARGET = 1.5;
+
+/**
+ * `rounds` interleaved rounds of every row at each size of {@link LARGE}. `bare` is the bare
+ * channel's handler (`startBareChannel`). Returns the medians per size and the time split per row.
+ */
+export async function measureLargeRoundTrips(work, loader, bare, rounds) {
+  const pingpong = startPingpong(work);
+  const largeDefault = new UmdManager({ name: 'large', loader });
+  const largeOptOut = new UmdManager({
+    name: 'large-opt-out',
+    loader,
+    transport: { tuneAllocator: false },
+  });
+  await largeDefault.start();
+  await largeOptOut.start();
+  const probe = new RowProbe();
+  const memoryBeforeLarge = process.memoryUsage();
+  const otherSide = {
+    c: processTree(pingpong.child.pid),
+    bare: [bare.pid],
+    managerDefault: processTree(largeDefault.pid),
+    managerInto: processTree(largeDefault.pid),
+    managerOptOut: processTree(largeOptOut.pid),
+  };
+  const large = {};
+  for (const { size, label, count, defaultTarget } of LARGE) {
+    const payload = new Uint8Array(size).fill(7);
+    // One reply buffer for every round trip, as C reuses its own.
+    const into = { replyInto: new Uint8Array(size) };
+    const through = (send) => () => timedRoundTrips(send, payload, count);
+    const rows = {
+      c: () => pingpong.roundTrips(size, count),
+      bare: through((p) => bare.channel.request(p)),
+      managerDefault: through((p) => largeDefault.request(p)),
+      managerInto: through((p) => largeDefault.request(p, into)),
+      managerOptOut: through((p) => largeOptOut.request(p)),
+    };
+    // Warm-up, in the order of earlier versions of this bench.
+    for (const key of ['c', 'managerDefault', 'managerOptOut', 'managerInto', 'bare'])
+      await rows[key]();
+    const runs = Object.fromEntries(Object.keys(rows).map((key) => [key, []]));
+    for (let round = 0; round < rounds; round++) {
+      const order = Object.keys(rows);
+      if (round % 2 === 1) order.reverse();
+      for (const key of order)
+        runs[key].push(await probe.measure(`${label} ${key}`, otherSide[key], rows[key]));
+    }
+    const cUs = median(runs.c);
+    const row = (key) => median(runs[key]);
+    large[label] = {
+      cUs,
+      bareChannelUs: row('bare'),
+      bareChannelRatio: row('bare') / cUs,
+      managerDefaultUs: row('managerDefault'),
+      managerDefaultRatio: row('managerDefault') / cUs,
+      managerIntoUs: row('managerInto'),
+      managerIntoRatio: row('managerInto') / cUs,
+      managerOptOutUs: row('managerOptOut'),
+      managerOptOutRatio: row('managerOptOut') / cUs,
+      defaultTarget,
+      intoTarget: INTO_TARGET,
+      rounds,
+      roundTripsEach: count,
+      runs,
+    };
+  }
+  await largeDefault.stop();
+  await largeOptOut.stop();
+  await pingpong.stop();
+  // GC entries arrive after a turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  return { large, memoryBeforeLarge, timeSplit: probe.report() };
+}

@@ -1,0 +1,151 @@
+// The table mgmt-bench.mjs prints from its results (the same figures it writes to mgmt.json).
+import { loadavg } from 'node:os';
+import { LARGE } from './large-vs-c.mjs';
+
+const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`);
+const ms = (v, digits = 1) => `${v.toFixed(digits)} ms`;
+const x = (ratio, digits = 2) => `${ratio.toFixed(digits)}x`;
+
+/** [measurement, value, vs baseline, target, met] lines of the table. */
+function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood: f }) {
+  const rows = [
+    [
+      '64 B round trip, bare FramedChannel (stdio pipe, tuned env)',
+      us(r.bareChannelUs),
+      'baseline',
+    ],
+    [
+      '64 B round trip, UmdManager.request() (defaults)',
+      us(r.managerUs),
+      x(r.ratio, 3),
+      '<= 1.10x',
+      r.ratio <= 1.1,
+    ],
+    ['  host CPU per round trip, bare FramedChannel', us(r.hostCpuUs.bareChannel), 'baseline'],
+    [
+      '  host CPU per round trip, UmdManager.request()',
+      us(r.hostCpuUs.manager),
+      x(r.hostCpuUs.ratio, 3),
+      '<= 1.10x',
+      r.hostCpuUs.ratio <= 1.1,
+    ],
+    ['cold start, `node -e 0` (same clean env)', ms(c.nodeE0Ms), 'baseline'],
+    [
+      'cold start, JS handler: first request (defaults)',
+      ms(c.jsHandlerMs),
+      x(c.jsRatio),
+      '<= 1.3x',
+      c.jsRatio <= 1.3,
+    ],
+    [
+      "  same, sandbox.containment 'process-group' (no PID namespace)",
+      ms(c.jsHandlerProcessGroupMs),
+      x(c.jsHandlerProcessGroupMs / c.nodeE0Ms),
+    ],
+    [
+      '  same, transport.replySocket true',
+      ms(c.jsHandlerReplySocketMs),
+      x(c.jsHandlerReplySocketMs / c.nodeE0Ms),
+    ],
+    [
+      '  same, transport.tuneAllocator false',
+      ms(c.jsHandlerOptOutMs),
+      x(c.jsHandlerOptOutMs / c.nodeE0Ms),
+    ],
+    [
+      'cold start, native handler: first request (defaults)',
+      ms(c.nativeHandlerMs, 2),
+      '',
+      '< 5 ms',
+      c.nativeHandlerMs < 5,
+    ],
+    [
+      "  same, sandbox.containment 'process-group' (no PID namespace)",
+      ms(c.nativeHandlerProcessGroupMs, 2),
+    ],
+    ['  same, transport.replySocket true', ms(c.nativeHandlerReplySocketMs, 2)],
+    ['  same, transport.tuneAllocator false', ms(c.nativeHandlerOptOutMs, 2)],
+    [
+      '  floor: same binary spawned bare (stdio pipes), HELLO + 1 reply',
+      ms(c.nativeBareSpawnFirstReplyMs, 2),
+    ],
+  ];
+  for (const [label, l] of Object.entries(largeRoundTrips))
+    rows.push(
+      [`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline'],
+      [
+        `${label} round trip, bare FramedChannel (stdio pipe, tuned env)`,
+        us(l.bareChannelUs),
+        x(l.bareChannelRatio),
+      ],
+      [
+        `${label} round trip, UmdManager.request() (defaults)`,
+        us(l.managerDefaultUs),
+        x(l.managerDefaultRatio),
+        `<= ${l.defaultTarget}x`,
+        l.managerDefaultRatio <= l.defaultTarget,
+      ],
+      [
+        `${label} round trip, UmdManager.request(p, { replyInto })`,
+        us(l.managerIntoUs),
+        x(l.managerIntoRatio),
+        `<= ${l.intoTarget}x`,
+        l.managerIntoRatio <= l.intoTarget,
+      ],
+      [
+        `${label} round trip, UmdManager, transport.tuneAllocator false`,
+        us(l.managerOptOutUs),
+        x(l.managerOptOutRatio),
+      ],
+    );
+  rows.push(
+    ['64 B requests/s, a manager alone', f.aloneRps.toFixed(0), 'baseline'],
+    [
+      '64 B requests/s, beside a stderr-flooding handler (same host)',
+      f.besideRps.toFixed(0),
+      x(f.ratio),
+      '>= 0.5x',
+      f.ratio >= 0.5,
+    ],
+  );
+  return rows;
+}
+
+/** Where each large row's time went, per round trip over all its rounds. */
+function splitLines(timeSplit) {
+  return Object.entries(timeSplit).map(([key, t]) => {
+    const n = t.samples * LARGE.find((l) => key.startsWith(`${l.label} `)).count;
+    const per = (msTotal) => us((msTotal * 1000) / n).padStart(9);
+    const gcMs = Object.values(t.gc).reduce((sum, g) => sum + g.ms, 0);
+    const majors = (t.gc.major?.count ?? 0) / t.samples;
+    return `  ${key.padEnd(22)} wall ${per(t.wallMs)}  host cpu ${per(t.hostUserMs + t.hostSystemMs)} (sys ${per(t.hostSystemMs)})  faults ${(t.hostFaults / n).toFixed(0).padStart(5)}  GC ${per(gcMs)} (${majors.toFixed(1)} major/sample)  other cpu ${per(t.otherCpuMs)}  faults ${(t.otherFaults / n).toFixed(0).padStart(4)}`;
+  });
+}
+
+/** Prints the results; `inherited` are the host's descriptors without close-on-exec. */
+export function printReport(results, settings, inherited) {
+  const { rounds, roundTrips, coldRuns } = settings;
+  console.log(
+    `\n@umd/mgmt bench, node ${process.version}, ${results.machine.cpus} CPUs (medians of ${rounds} rounds x ${roundTrips} round trips, ${coldRuns} cold starts)\n`,
+  );
+  // A host that inherited descriptors without close-on-exec runs a shell before every handler.
+  if (inherited?.length !== 0)
+    console.log(
+      `note: this host holds descriptors without close-on-exec (${inherited?.join(', ') ?? 'unknown'}): every handler start below ran the shell that closes them; start the bench from a shell that holds none to measure the direct path\n`,
+    );
+  console.log(`| ${'measurement'.padEnd(62)} |      value | vs baseline    | target   | met |`);
+  console.log(`|${'-'.repeat(64)}|-----------:|---------------:|----------|-----|`);
+  for (const [name, value, baseline = '', target = '', met] of tableRows(results))
+    console.log(
+      `| ${name.padEnd(62)} | ${value.padStart(10)} | ${baseline.padStart(14)} | ${target.padEnd(8)} | ${met === undefined ? '   ' : met ? 'yes' : 'NO '} |`,
+    );
+  console.log(
+    '\nWhere a large round trip goes (per round trip, all rounds: host = this process; other = the handler, or both C processes; GC = main-thread pauses):',
+  );
+  for (const line of splitLines(results.largeTimeSplit)) console.log(line);
+  console.log(
+    `\nload average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+}
