@@ -5,9 +5,11 @@
 // round trip. `--each` also prints the host's page faults of every default round trip, to read
 // beside `node --trace-gc` (which collections free how many dead replies at once).
 // `--reuse-request-buffers` has the echo handler read requests into reused memory (the opt-in of
-// serve()); the host's own allocator settings are its environment's (MALLOC_TRIM_THRESHOLD_...).
+// serve()); `--handler-env NAME=VALUE` (repeatable) adds to the handler's environment (say
+// GLIBC_TUNABLES=glibc.malloc.hugetlb=1). The host's own allocator settings are its environment's
+// (MALLOC_TRIM_THRESHOLD_..., GLIBC_TUNABLES).
 // Usage: node bench/large-probe.mjs [--size 1048576] [--count 50] [--rounds 9] [--each]
-//          [--reuse-request-buffers]
+//          [--reuse-request-buffers] [--handler-env NAME=VALUE ...]
 import { mkdtemp } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '9' },
     each: { type: 'boolean', default: false },
     'reuse-request-buffers': { type: 'boolean', default: false },
+    'handler-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const size = Number(values.size);
@@ -34,11 +37,11 @@ const work = await mkdtemp(join(tmpdir(), 'umd-large-probe-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const { loader } = echoLoader(work);
 const pingpong = startPingpong(work);
-const manager = new UmdManager({
-  name: 'large-probe',
-  loader,
-  env: values['reuse-request-buffers'] ? { BENCH_REUSE_REQUEST_BUFFERS: '1' } : undefined,
-});
+const handlerEnv = Object.fromEntries(
+  values['handler-env'].map((pair) => /^([^=]+)=(.*)$/s.exec(pair).slice(1)),
+);
+if (values['reuse-request-buffers']) handlerEnv.BENCH_REUSE_REQUEST_BUFFERS = '1';
+const manager = new UmdManager({ name: 'large-probe', loader, env: handlerEnv });
 await manager.start();
 
 const payload = new Uint8Array(size).fill(7);
