@@ -1,9 +1,10 @@
 // Where one large round trip's time goes, host and handler apart: alternating batches of echoes
 // of one size through the C socketpair (pingpong.c), a default UmdManager (fresh reply buffers)
 // and the same manager with `replyInto`, each row printed with its wall time, the host's CPU
-// (user, system) and page faults, and the handler's (or both C processes') CPU and faults, per
-// round trip. `--each` also prints the host's page faults of every default round trip, to read
-// beside `node --trace-gc` (which collections free how many dead replies at once).
+// (user, system), page faults and sleeps (voluntary context switches), and the same of the
+// handler (or of both C processes together), per round trip. `--each` also prints the host's
+// page faults of every default round trip, to read beside `node --trace-gc` (which collections
+// free how many dead replies at once).
 // `--reuse-request-buffers` has the echo handler read requests into reused memory (the opt-in of
 // serve()); `--handler-env NAME=VALUE` (repeatable) adds to the handler's environment (say
 // GLIBC_TUNABLES=glibc.malloc.hugetlb=1). The host's own allocator settings are its environment's
@@ -91,13 +92,13 @@ console.log(
     .join(' ')}`,
 );
 console.log(
-  'row        median wall  vs C    host user  host sys   faults  other cpu  faults  GC (ms, all rounds)',
+  'row        median wall  vs C    host user  host sys   faults  sleeps  other cpu  faults  sleeps  GC (ms, all rounds)',
 );
 for (const [key, row] of Object.entries(split)) {
   const gc = Object.entries(row.gc)
     .map(([kind, g]) => `${g.count} ${kind} ${g.ms.toFixed(1)}`)
     .join(', ');
   console.log(
-    `${key.padEnd(10)} ${`${median(wall[key]).toFixed(1)} µs`.padStart(12)} ${(median(wall[key]) / median(wall.c)).toFixed(2).padStart(5)}x ${us(row.hostUserMs)} ${us(row.hostSystemMs)} ${perTrip(row.hostFaults)} ${us(row.otherCpuMs)} ${perTrip(row.otherFaults)}  ${gc}`,
+    `${key.padEnd(10)} ${`${median(wall[key]).toFixed(1)} µs`.padStart(12)} ${(median(wall[key]) / median(wall.c)).toFixed(2).padStart(5)}x ${us(row.hostUserMs)} ${us(row.hostSystemMs)} ${perTrip(row.hostFaults)} ${perTrip(row.hostSwitches)} ${us(row.otherCpuMs)} ${perTrip(row.otherFaults)} ${perTrip(row.otherSwitches)}  ${gc}`,
   );
 }

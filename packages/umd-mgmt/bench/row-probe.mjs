@@ -1,5 +1,5 @@
-// Where a bench row's time goes: the host's CPU (user, system), its page faults and its GC
-// pauses (by kind), and the other side's CPU and page faults (a process tree read from /proc:
+// Where a bench row's time goes: the host's CPU (user, system), its page faults, voluntary
+// context switches and GC pauses (by kind), and the other side's CPU, page faults and switches (a process tree read from /proc:
 // a handler under its supervisor, or pingpong.c's parent and child). Summed over a row's samples.
 import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
@@ -36,14 +36,18 @@ export function processTree(pid) {
   return all;
 }
 
-/** CPU nanoseconds (all threads) and minor faults of some processes. */
+/** CPU nanoseconds, voluntary context switches (all threads) and minor faults of some processes. */
 function treeCounters(pids) {
   let cpuNs = 0;
+  let switches = 0;
   let faults = 0;
   for (const pid of pids) {
     try {
-      for (const task of readdirSync(`/proc/${pid}/task`))
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
         cpuNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+        const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+        switches += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+      }
       // minflt is field 10 of stat; the command name (field 2) may hold spaces.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       faults += Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
@@ -51,7 +55,7 @@ function treeCounters(pids) {
       // gone
     }
   }
-  return { cpuNs, faults };
+  return { cpuNs, switches, faults };
 }
 
 /** Accumulates the time split of named rows; observes GC from its construction to `report()`. */
@@ -82,8 +86,10 @@ export class RowProbe {
       hostUserMs: 0,
       hostSystemMs: 0,
       hostFaults: 0,
+      hostSwitches: 0,
       otherCpuMs: 0,
       otherFaults: 0,
+      otherSwitches: 0,
       windows: [],
     };
     const row = this.rows[key];
@@ -92,8 +98,10 @@ export class RowProbe {
     row.hostUserMs += (usage1.userCPUTime - usage0.userCPUTime) / 1000;
     row.hostSystemMs += (usage1.systemCPUTime - usage0.systemCPUTime) / 1000;
     row.hostFaults += usage1.minorPageFault - usage0.minorPageFault;
+    row.hostSwitches += usage1.voluntaryContextSwitches - usage0.voluntaryContextSwitches;
     row.otherCpuMs += (other1.cpuNs - other0.cpuNs) / 1e6;
     row.otherFaults += other1.faults - other0.faults;
+    row.otherSwitches += other1.switches - other0.switches;
     row.windows.push([t0, t1]);
     return result;
   }
