@@ -37,7 +37,7 @@ export function processTree(pid) {
 }
 
 /** CPU nanoseconds, voluntary context switches (all threads) and minor faults of some processes. */
-function treeCounters(pids) {
+export function treeCounters(pids) {
   let cpuNs = 0;
   let switches = 0;
   let faults = 0;
