@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '@umd/build';
@@ -15,6 +16,7 @@ import {
   handlerPid,
   handlerTree,
   managed,
+  pooled,
   rejection,
   str,
   text,
@@ -168,6 +170,52 @@ describe('permission model (JS handlers)', () => {
   it('caps the JS heap with maxOldSpaceSizeMb', async () => {
     const m = managed({ loader: fixtureLoader('echo'), sandbox: { maxOldSpaceSizeMb: 48 } });
     expect(JSON.parse(str(await m.request(text('argv:'))))).toContain('--max-old-space-size=48');
+  });
+
+  describe('garbage collector threads', () => {
+    const GC_FLAG = '--single-threaded-gc';
+    // One request per instance, sent at once: least-loaded dispatch gives each instance one.
+    async function poolArgv(options: Parameters<typeof pooled>[0]): Promise<string[][]> {
+      const pool = pooled(options);
+      await pool.start();
+      const replies = await Promise.all(
+        Array.from({ length: pool.size }, () => pool.request(text('argv:'))),
+      );
+      expect(pool.stats().instances.map((s) => s.replies)).toEqual(Array(pool.size).fill(1));
+      return replies.map((reply) => JSON.parse(str(reply)) as string[]);
+    }
+
+    it("a pool of 'auto' instances runs every handler with single-threaded GC", async () => {
+      const argvs = await poolArgv({ loader: fixtureLoader('echo'), instances: 'auto' });
+      expect(argvs).toHaveLength(availableParallelism());
+      for (const argv of argvs) expect(argv).toContain(GC_FLAG);
+    });
+
+    it('sandbox.singleThreadedGc = false keeps the helper threads, in a pool too', async () => {
+      const sandbox = { singleThreadedGc: false };
+      const argvs = await poolArgv({ loader: fixtureLoader('echo'), instances: 'auto', sandbox });
+      for (const argv of argvs) expect(argv).not.toContain(GC_FLAG);
+    });
+
+    it.runIf(availableParallelism() > 1)(
+      'a pool with fewer instances than cores, and a manager, keep them by default',
+      async () => {
+        const instances = availableParallelism() - 1;
+        for (const argv of await poolArgv({ loader: fixtureLoader('echo'), instances }))
+          expect(argv).not.toContain(GC_FLAG);
+        const m = managed({ loader: fixtureLoader('echo') });
+        expect(JSON.parse(str(await m.request(text('argv:'))))).not.toContain(GC_FLAG);
+      },
+    );
+
+    it('a manager asked for it runs its handler so; a non-boolean is refused', async () => {
+      const m = managed({ loader: fixtureLoader('echo'), sandbox: { singleThreadedGc: true } });
+      expect(JSON.parse(str(await m.request(text('argv:'))))).toContain(GC_FLAG);
+      const sandbox = { singleThreadedGc: 'yes' as unknown as boolean };
+      expect(() => managed({ loader: fixtureLoader('echo'), sandbox })).toThrow(
+        expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }),
+      );
+    });
   });
 
   it.runIf(process.getuid?.() === 0)(

@@ -142,6 +142,7 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
   const sandbox = checkObject<SandboxOptions>(options.sandbox, 'sandbox', owner);
   checkBoolean(sandbox.permission, 'sandbox.permission', owner, true);
   checkBoolean(sandbox.bubblewrap, 'sandbox.bubblewrap', owner, false);
+  checkBoolean(sandbox.singleThreadedGc, 'sandbox.singleThreadedGc', owner, false);
   for (const id of ['uid', 'gid'] as const)
     checkInteger(sandbox[id], `sandbox.${id}`, owner, 0, 0, 2 ** 32 - 2);
   checkInteger(sandbox.maxOldSpaceSizeMb, 'sandbox.maxOldSpaceSizeMb', owner, 1, 1, 2 ** 31 - 1);

@@ -11,6 +11,8 @@ export interface UmdPoolOptions extends UmdManagerOptions {
   /**
    * Handler processes of the same loader (1). `'auto'`: `os.availableParallelism()`, sized for
    * CPU-bound work, and then `lookahead` defaults to 1 (where that is more than one instance).
+   * A pool with at least as many instances as cores runs its JS handlers with
+   * `sandbox.singleThreadedGc` unless the sandbox options say otherwise.
    * Each is an instance with its own lifecycle, restart budget and containment; `maxInFlight`
    * applies per instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to that
    * queue and to each instance.
@@ -67,6 +69,10 @@ export function resolvePoolOptions(options: UmdPoolOptions): ResolvedPoolOptions
   // The pool queues; an instance only ever holds what it may have in flight, its lookahead
   // included (the pool hands it those requests only where mayLookAhead allows).
   const maxInFlight = Math.min(resolved.maxInFlight + lookahead, 2 ** 31 - 1);
-  const perInstance = { ...managerOptions, maxInFlight, maxQueue: 0 };
+  // Instances enough to fill the cores: a handler's GC helper threads would only compete
+  // with the other instances and the host (see SandboxOptions.singleThreadedGc).
+  const singleThreadedGc = resolved.sandbox?.singleThreadedGc ?? size >= availableParallelism();
+  const sandbox = { ...resolved.sandbox, singleThreadedGc };
+  const perInstance = { ...managerOptions, sandbox, maxInFlight, maxQueue: 0 };
   return { size, lookahead, resolved, perInstance };
 }

@@ -34,6 +34,18 @@ describe('permission flags', () => {
     );
   });
 
+  it('adds --single-threaded-gc when asked, after the memory cap', () => {
+    const args = nodeArgsFor('/b.mjs', {
+      permission: false,
+      maxOldSpaceSizeMb: 8,
+      singleThreadedGc: true,
+    });
+    expect(args).toEqual(['--max-old-space-size=8', '--single-threaded-gc', '/b.mjs']);
+    expect(nodeArgsFor('/b.mjs', { permission: false, singleThreadedGc: false })).toEqual([
+      '/b.mjs',
+    ]);
+  });
+
   it('runs unsandboxed only when asked', () => {
     expect(nodeArgsFor('/b.mjs', { permission: false })).toEqual(['/b.mjs']);
     expect(() => nodeArgsFor('/b.mjs', {}, new Set())).toThrow(/permission/);

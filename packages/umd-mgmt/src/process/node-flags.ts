@@ -26,6 +26,14 @@ export interface SandboxOptions {
   bubblewrap?: boolean;
   /** JS handlers: V8 old-space cap in MiB (`--max-old-space-size`). Default: Node's own. */
   maxOldSpaceSizeMb?: number;
+  /**
+   * JS handlers: V8 collects garbage on the handler's main thread only, with no helper threads
+   * (`--single-threaded-gc`): less CPU per collection, longer pauses. Default `false` for a
+   * manager; a pool with at least as many instances as cores (`instances: 'auto'`) sets it
+   * unless told otherwise: there every core already runs a handler, so a helper thread can only
+   * take CPU from another instance or the host, and the handler's main thread waits for it.
+   */
+  singleThreadedGc?: boolean;
 }
 
 /** The running Node's name for the permission switch, or `undefined` if it has none (Node < 20). */
@@ -40,7 +48,7 @@ export function permissionFlag(
 /**
  * Node arguments for a JS blob at `blobPath`: the permission model with read access to the
  * blob only (no `--allow-*` grants for writes, child processes, workers, addons or WASI),
- * a quiet experimental warning, and the memory cap.
+ * a quiet experimental warning, the memory cap and the garbage collector's threads.
  */
 export function nodeArgsFor(
   blobPath: string,
@@ -60,6 +68,7 @@ export function nodeArgsFor(
   }
   if (sandbox.maxOldSpaceSizeMb !== undefined)
     args.push(`--max-old-space-size=${sandbox.maxOldSpaceSizeMb}`);
+  if (sandbox.singleThreadedGc === true) args.push('--single-threaded-gc');
   args.push(blobPath);
   return args;
 }
