@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { UmdManager } from '../src/index.js';
+import { NO_TIMEOUT, UmdManager } from '../src/index.js';
 import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
 import { isAlive, waitForDeath } from './helpers/process-table.js';
 
@@ -132,5 +132,41 @@ describe('checkReply', () => {
     expect(await waitForDeath(pid)).toBe(true);
     expect(str(await m.request(text('next'), { checkReply: async () => {} }))).toBe('next');
     expect(m.pid).not.toBe(pid);
+  });
+
+  // Found by trying it: a check that never settled held the call, its slot and its place in
+  // stats() forever, whatever its timeout; every later request then timed out in the queue.
+  const hangs = () => new Promise<never>(() => {});
+
+  it('a check still running at the call timeout is UMD_TIMEOUT; the handler and its slot go on', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.start();
+    const pid = m.pid;
+    const error = await rejection(m.request(text('a'), { timeoutMs: 200, checkReply: hangs }));
+    expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    expect(str(await m.request(text('next'), { timeoutMs: 5000 }))).toBe('next');
+    expect(m.pid).toBe(pid);
+    expect(m.stats()).toMatchObject({ inFlight: 0, queued: 0, failures: 1, replies: 1 });
+  });
+
+  it('the default requestTimeoutMs and the signal bound the check too', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), requestTimeoutMs: 200 });
+    await m.start();
+    const byDefault = await rejection(m.request(text('a'), { checkReply: hangs }));
+    expect(byDefault).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(5000)]);
+    const aborted = await rejection(
+      m.request(text('b'), { signal, timeoutMs: NO_TIMEOUT, checkReply: hangs }),
+    );
+    expect(aborted).toMatchObject({ code: 'UMD_ABORTED' });
+    expect(str(await m.request(text('next')))).toBe('next');
+  });
+
+  it('a check without any bound does not hold the handler: later requests are served', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    void m.request(text('a'), { timeoutMs: NO_TIMEOUT, checkReply: hangs });
+    expect(str(await m.request(text('next'), { timeoutMs: 5000 }))).toBe('next');
   });
 });

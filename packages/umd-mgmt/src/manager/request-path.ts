@@ -12,6 +12,7 @@ import { stoppedError, waitTimeoutError } from './fault-policy.js';
 import type { HandlerLifecycle } from './handler-lifecycle.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import type { ResolvedManagerOptions } from './manager-options.js';
+import { runReplyCheck } from './reply-check.js';
 import type { ManagerRequestOptions } from './request-options.js';
 import {
   type CheckedRequestOptions,
@@ -204,10 +205,15 @@ export class RequestPath {
         ? (h.channel as RawChannel).exchange(payload, replyLength, options)
         : (h.channel as FramedChannel).request(payload, options);
     const check = callerOptions.checkReply;
+    // When the call's time is up, for its reply check (only computed for a call that has one).
+    const endsAt =
+      check === undefined || timeoutMs === undefined ? deadline : performance.now() + timeoutMs;
     return sent.then(
       (reply) => {
         if (watched) h.watchdog.unwatch(watched);
-        if (check !== undefined) return this.#checked(h, payload, reply, check, t0);
+        this.#admission.release();
+        if (check !== undefined)
+          return this.#checked(h, payload, reply, check, callerOptions, endsAt, t0);
         this.#succeeded(h, payload, reply, t0);
         return reply;
       },
@@ -220,27 +226,38 @@ export class RequestPath {
     );
   }
 
-  /** Runs the caller's `checkReply`; a reply it refuses is the handler's fault (fail-stop). */
+  /**
+   * Runs the caller's `checkReply` (the handler is done with the request: its slot is free), up
+   * to the call's signal and timeout (`endsAt`); a reply it refuses is the handler's fault (fail-stop).
+   */
   async #checked(
     h: ActiveHandler,
     payload: Uint8Array,
     reply: Uint8Array,
     check: (reply: Uint8Array) => unknown,
+    { signal, timeoutMs }: CheckedRequestOptions,
+    endsAt: number | undefined,
     t0: number,
   ): Promise<Uint8Array> {
-    try {
-      await check(reply);
-    } catch (cause) {
-      const report = this.#lifecycle.faults.invalidReply(h, cause);
-      this.#admission.release();
+    const name = this.#name;
+    const totalMs = timeoutMs ?? this.#options.requestTimeoutMs ?? 0;
+    const msLeft = endsAt === undefined ? undefined : endsAt - performance.now();
+    const timedOut = () => waitTimeoutError(name, totalMs, 'checkReply');
+    const outcome = await runReplyCheck(check, reply, signal, msLeft, timedOut, name);
+    if ('refused' in outcome) {
+      const report = this.#lifecycle.faults.invalidReply(h, outcome.refused);
       return this.#failed(payload, report, t0);
+    }
+    if ('cutShort' in outcome) {
+      this.#settledWith(payload, outcome.cutShort, t0);
+      throw outcome.cutShort;
     }
     this.#succeeded(h, payload, reply, t0);
     return reply;
   }
 
+  /** A reply reached its caller (the slot was released when it arrived). */
   #succeeded(h: ActiveHandler, payload: Uint8Array, reply: Uint8Array, t0: number): void {
-    this.#admission.release();
     if (h.blobPending) {
       h.blobPending = false;
       void h.process.removeBlob();
