@@ -75,6 +75,36 @@ describe('typed contracts through a real handler', () => {
     expect(m.stats()).toMatchObject({ starts: 2, restarts: 1, failures: 2 });
   });
 
+  // Found by trying it: a validator that never settled held the call whatever its timeout.
+  it('an async validator that never settles ends with the call: its timeout or its signal', async () => {
+    const m = managed({ loader: loader(), env: env('json') });
+    const hangs = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: () => new Promise<never>(() => {}),
+      },
+    };
+    const stuck = contractClient(m, defineContract({ request: json(hangs), reply: json() }));
+    const late = await rejection(stuck.request({ a: 1 }, { timeoutMs: 100 }));
+    expect(late).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    const aborted = await rejection(stuck.request({ a: 1 }, { signal: AbortSignal.timeout(100) }));
+    expect(aborted).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    expect(m.stats()).toMatchObject({ requests: 0, starts: 0 });
+    const slow = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: async (value: unknown) => {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return { value };
+        },
+      },
+    };
+    const sum = contractClient(m, defineContract({ request: json(slow), reply: json() }));
+    expect(await sum.request({ a: 1, b: 2 }, { timeoutMs: 5000 })).toEqual({ sum: 3 });
+  });
+
   it('works on a pool: the liar is one instance, killed alone', async () => {
     const pool = pooled({ loader: loader(), env: env('json', 'lie'), instances: 2 });
     await pool.start();

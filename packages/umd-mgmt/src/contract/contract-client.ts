@@ -1,5 +1,8 @@
 import { type Contract, UmdError, UmdErrorCode } from '@umd/core';
+import { withinCallBounds } from '../manager/call-bounds.js';
+import { waitTimeoutError } from '../manager/fault-policy.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
+import { MAX_TIMEOUT_MS } from '../manager/validate-options.js';
 
 /** What a contract client sends through: a `UmdManager` or a `UmdPool`. */
 export interface ContractTarget {
@@ -33,22 +36,35 @@ export function contractClient<Req, Rep>(
   return {
     contract,
     async request(value, options = {}) {
-      let payload: Uint8Array;
+      const started = performance.now();
+      let payload: Uint8Array | Promise<Uint8Array>;
       try {
-        payload = await contract.encodeRequest(value);
+        payload = contract.encodeRequest(value);
       } catch (cause) {
-        throw new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          `${target.name}: ${(cause as Error)?.message}`,
-          {
-            cause,
-            handlerName: target.name,
-          },
-        );
+        throw invalidRequest(target.name, cause);
+      }
+      let sendOptions: ContractRequestOptions = options;
+      if (payload instanceof Promise) {
+        // An async validator is the caller's code: the call's signal and timeout bound it too.
+        const { signal, timeoutMs } = options;
+        const ms =
+          Number.isInteger(timeoutMs) && timeoutMs! >= 1 && timeoutMs! <= MAX_TIMEOUT_MS
+            ? timeoutMs!
+            : undefined; // none (NO_TIMEOUT), or a bad one that request() refuses below
+        const timedOut = () => waitTimeoutError(target.name, ms!, 'the request validator');
+        const pending = payload;
+        const outcome = await withinCallBounds(() => pending, signal, ms, timedOut, target.name);
+        if ('cutShort' in outcome) throw outcome.cutShort;
+        if ('failed' in outcome) throw invalidRequest(target.name, outcome.failed);
+        payload = outcome.value;
+        if (ms !== undefined) {
+          const left = Math.floor(ms - (performance.now() - started));
+          sendOptions = { ...options, timeoutMs: Math.max(1, left) };
+        }
       }
       let reply: Rep | undefined;
       await target.request(payload, {
-        ...options,
+        ...sendOptions,
         checkReply: (bytes) => {
           const decoded = contract.decodeReply(bytes);
           if (!(decoded instanceof Promise)) {
@@ -63,4 +79,12 @@ export function contractClient<Req, Rep>(
       return reply as Rep;
     },
   };
+}
+
+/** A request the contract refused (its codec or validator threw): nothing is sent. */
+function invalidRequest(name: string, cause: unknown): UmdError {
+  return new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${name}: ${(cause as Error)?.message}`, {
+    cause,
+    handlerName: name,
+  });
 }

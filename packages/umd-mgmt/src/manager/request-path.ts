@@ -8,11 +8,11 @@ import {
 import { abortError, whenAborted } from './abort-reason.js';
 import type { ActiveHandler } from './active-handler.js';
 import type { Admission } from './admission.js';
+import { withinCallBounds } from './call-bounds.js';
 import { stoppedError, waitTimeoutError } from './fault-policy.js';
 import type { HandlerLifecycle } from './handler-lifecycle.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import type { ResolvedManagerOptions } from './manager-options.js';
-import { runReplyCheck } from './reply-check.js';
 import type { ManagerRequestOptions } from './request-options.js';
 import {
   type CheckedRequestOptions,
@@ -243,9 +243,9 @@ export class RequestPath {
     const totalMs = timeoutMs ?? this.#options.requestTimeoutMs ?? 0;
     const msLeft = endsAt === undefined ? undefined : endsAt - performance.now();
     const timedOut = () => waitTimeoutError(name, totalMs, 'checkReply');
-    const outcome = await runReplyCheck(check, reply, signal, msLeft, timedOut, name);
-    if ('refused' in outcome) {
-      const report = this.#lifecycle.faults.invalidReply(h, outcome.refused);
+    const outcome = await withinCallBounds(() => check(reply), signal, msLeft, timedOut, name);
+    if ('failed' in outcome) {
+      const report = this.#lifecycle.faults.invalidReply(h, outcome.failed);
       return this.#failed(payload, report, t0);
     }
     if ('cutShort' in outcome) {
