@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TIMEOUT_MS, UmdManager } from '../src/index.js';
-import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+import { fixtureLoader, managed, pooled, rejection, str, text } from './helpers/fixtures.js';
 
 // Every value a timeout must refuse: Node's timers overflow at 2^31 and fire after ~1 ms.
 const BAD_TIMEOUTS: unknown[] = [
@@ -128,6 +128,34 @@ describe('per-request options: the same answer in every state', () => {
         expect(m.state).toBe('idle');
         await m.start();
       }
+    }
+  });
+
+  // Found by trying it: a transferred payload broke the channel's writer, and the manager
+  // killed the handler for it, failing every other request the handler had.
+  it('a payload whose buffer was transferred is refused, before or while it waits; the handler goes on', async () => {
+    const transferred = (view: Uint8Array) => {
+      structuredClone(view.buffer, { transfer: [view.buffer as ArrayBuffer] });
+      return view;
+    };
+    for (const target of [
+      managed({ loader: fixtureLoader('echo') }),
+      pooled({ loader: fixtureLoader('echo'), instances: 2 }),
+    ]) {
+      const refused = await rejection(target.request(transferred(text('gone'))));
+      expect(refused).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+      const stats = target.stats();
+      expect('total' in stats ? stats.total.starts : stats.starts).toBe(0);
+      await target.start();
+      const pids = target instanceof UmdManager ? [target.pid] : target.pids;
+      // Busy handlers (each of a pool's two), so that the next request waits.
+      const others = [target.request(text('sleep:200')), target.request(text('sleep:200'))];
+      const waiting = text('later');
+      const queued = rejection(target.request(waiting, { timeoutMs: 5000 }));
+      transferred(waiting);
+      expect(await queued).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+      for (const other of others) expect(str(await other)).toBe('slept');
+      expect(target instanceof UmdManager ? [target.pid] : target.pids).toEqual(pids);
     }
   });
 

@@ -405,4 +405,30 @@ describe('FramedChannel', () => {
       () => new FramedChannel(new PassThrough(), new PassThrough(), { maxInFlight: 0 }),
     ).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
   });
+
+  // Found by trying it: such a payload threw inside the writer after its id was taken, and the
+  // manager killed the handler for it (with every other request it had).
+  it('refuses a payload whose buffer was transferred, before or while it waits, and goes on', async () => {
+    const s = scripted();
+    const transferred = (size: number) => {
+      const view = new Uint8Array(size);
+      structuredClone(view.buffer, { transfer: [view.buffer] });
+      return view;
+    };
+    await expect(s.channel.request(transferred(8))).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+      message: expect.stringContaining('detached'),
+    });
+    const waiting = new Uint8Array(64);
+    const queued = s.channel.request(waiting);
+    const other = s.channel.request(bytes('other'));
+    structuredClone(waiting.buffer, { transfer: [waiting.buffer] });
+    s.hello();
+    await expect(queued).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    await tick();
+    expect(s.received.map((frame) => frame.id)).toEqual([1]);
+    s.reply(1, bytes('fine'));
+    expect(new TextDecoder().decode(await other)).toBe('fine');
+    expect(s.channel.closed).toBe(false);
+  });
 });

@@ -24,8 +24,11 @@ import {
   type RequestOptions,
   abortedError,
   armRequest,
+  checkPayload,
   checkReplyInto,
   checkRequestOptions,
+  detachedPayloadError,
+  isDetached,
   timeoutError,
 } from './request-options.js';
 
@@ -119,12 +122,8 @@ export class FramedChannel extends ChannelTransport {
    * With `options.replyInto` a reply that fits is read into that buffer (see {@link ReplyOptions}).
    */
   request(payload: Uint8Array, options: ReplyOptions = {}): Promise<Uint8Array> {
-    if (!(payload instanceof Uint8Array)) {
-      return Promise.reject(
-        new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'payload must be a Uint8Array'),
-      );
-    }
     try {
+      checkPayload(payload);
       checkRequestOptions(options);
       checkReplyInto(options.replyInto, payload);
     } catch (error) {
@@ -171,6 +170,13 @@ export class FramedChannel extends ChannelTransport {
     for (;;) {
       const entry = this.#book.nextToSend(this.#maxInFlight);
       if (entry === undefined) return;
+      if (isDetached(entry.payload)) {
+        // Transferred while it waited: its caller's mistake, refused before any byte of it is written.
+        entry.state = 'done';
+        entry.disarm();
+        entry.reject(detachedPayloadError());
+        continue;
+      }
       if (entry.payload.byteLength > hello.maxPayload) {
         entry.state = 'done';
         entry.disarm();

@@ -2,6 +2,7 @@ export { FramedChannel, type FramedChannelOptions } from './framed-channel.js';
 export { RawChannel, type RawChannelOptions } from './raw-channel.js';
 export {
   abortedError,
+  checkPayload,
   checkReplyInto,
   isTimeoutReason,
   type ReplyOptions,

@@ -13,6 +13,7 @@ import {
   type ReplyOptions,
   abortedError,
   armRequest,
+  checkPayload,
   checkReplyInto,
   checkRequestOptions,
   timeoutError,
@@ -105,10 +106,10 @@ export class RawChannel extends ChannelTransport {
     replyLength: number,
     options: ReplyOptions = {},
   ): Promise<Uint8Array> {
-    if (!(request instanceof Uint8Array)) {
-      return Promise.reject(
-        new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'request must be a Uint8Array'),
-      );
+    try {
+      checkPayload(request, 'request');
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (!Number.isInteger(replyLength) || replyLength < 0) {
       return Promise.reject(

@@ -27,6 +27,41 @@ export interface ReplyOptions extends RequestOptions {
   replyInto?: Uint8Array;
 }
 
+/**
+ * Validates a request payload: a `Uint8Array` whose memory is still there. A view of an
+ * `ArrayBuffer` that was transferred (detached) has no bytes left to send: refused, it fails its
+ * own call only, instead of breaking the channel's writer in the middle of a frame.
+ *
+ * @throws UmdError `UMD_INVALID_ARGUMENT`.
+ */
+export function checkPayload(payload: unknown, what = 'payload'): asserts payload is Uint8Array {
+  if (!(payload instanceof Uint8Array)) {
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${what} must be a Uint8Array`);
+  }
+  if (isDetached(payload)) throw detachedPayloadError(what);
+}
+
+/** The error of a payload whose buffer was detached (see {@link checkPayload}). */
+export function detachedPayloadError(what = 'payload'): UmdError {
+  return new UmdError(
+    UmdErrorCode.INVALID_ARGUMENT,
+    `${what} is a view of a detached (transferred) ArrayBuffer; nothing was sent`,
+  );
+}
+
+/** Whether `view`'s buffer was detached (its views then read as empty). */
+export function isDetached(view: Uint8Array): boolean {
+  if (view.byteLength !== 0) return false;
+  const buffer = view.buffer as ArrayBufferLike & { readonly detached?: boolean };
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  try {
+    new Uint8Array(buffer, 0, 0); // Node 20 has no `detached`: a view of a detached buffer throws
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Validates `replyInto`: a Uint8Array that does not share memory with the request payload. */
 export function checkReplyInto(replyInto: Uint8Array | undefined, payload: Uint8Array): void {
   if (replyInto === undefined) return;

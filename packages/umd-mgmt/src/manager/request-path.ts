@@ -14,12 +14,7 @@ import type { HandlerLifecycle } from './handler-lifecycle.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import type { ResolvedManagerOptions } from './manager-options.js';
 import type { ManagerRequestOptions } from './request-options.js';
-import {
-  type CheckedRequestOptions,
-  checkRequestOptions,
-  invalidArgument,
-  NO_TIMEOUT,
-} from './validate-options.js';
+import { type CheckedRequestOptions, checkRequestOptions, NO_TIMEOUT } from './validate-options.js';
 
 const NO_REPLY_OPTIONS: ReplyOptions = Object.freeze({});
 
@@ -55,8 +50,6 @@ export class RequestPath {
     given: ManagerRequestOptions | null | undefined,
   ): Promise<Uint8Array> {
     const name = this.#name;
-    if (!(payload instanceof Uint8Array))
-      return Promise.reject(invalidArgument(name, 'payload must be a Uint8Array'));
     let options: CheckedRequestOptions;
     try {
       options = checkRequestOptions(given, payload, name);

@@ -1,4 +1,4 @@
-import { checkReplyInto, type ReplyOptions, UmdError, UmdErrorCode } from '@umd/core';
+import { checkPayload, checkReplyInto, type ReplyOptions, UmdError, UmdErrorCode } from '@umd/core';
 
 /** Longest timer Node can arm: a larger delay overflows and fires after about 1 ms. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -103,14 +103,19 @@ export interface CheckedRequestOptions {
 const NO_OPTIONS: CheckedRequestOptions = Object.freeze({});
 
 /**
- * Validates the options of `request()`/`requestRaw()` once, before anything is queued or
- * started, so a bad value is refused the same way whatever the manager's state.
+ * Validates the payload and options of `request()`/`requestRaw()` once, before anything is
+ * queued or started, so a bad value is refused the same way whatever the manager's state.
  */
 export function checkRequestOptions(
   options: (ReplyOptions & { checkReply?: unknown }) | null | undefined,
   payload: Uint8Array,
   owner: string,
 ): CheckedRequestOptions {
+  try {
+    checkPayload(payload);
+  } catch (error) {
+    throw invalidArgument(owner, (error as Error).message);
+  }
   // The common call passes none: no objects made per request.
   if (options === undefined || options === null) return NO_OPTIONS;
   const given = checkObject<ReplyOptions & { checkReply?: unknown }>(

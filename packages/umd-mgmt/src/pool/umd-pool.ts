@@ -144,11 +144,6 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   ): Promise<Uint8Array> {
     let options: CheckedRequestOptions;
     try {
-      if (!(payload instanceof Uint8Array))
-        throw new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          `${this.#name}: payload must be a Uint8Array`,
-        );
       options = checkRequestOptions(given, payload, this.#name);
     } catch (error) {
       return Promise.reject(error);
