@@ -3,11 +3,10 @@
  * host verified lists this path with this file's digest.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
-import { PgpError } from './errors.js';
 import { HASHES } from './host/algorithms.js';
+import { openRegularFile } from './regular-file.js';
 import type { RpmResult } from './rpm.js';
 
 /** Why a file is allowed or denied. */
@@ -62,10 +61,22 @@ export async function appraise(file: string, options: AppraiseOptions): Promise<
     (options.root
       ? `/${relative(resolve(options.root), resolve(file)).split(sep).join('/')}`
       : resolve(file));
-  const stat = await lstat(file).catch((error: Error) => {
-    throw new PgpError('PGP_INVALID_ARGUMENT', `cannot read ${file}: ${error.message}`);
-  });
-  if (!stat.isFile()) return { allow: false, reason: 'not-a-regular-file', path };
+  // A symlink is not a regular file here; nor is what replaces the file after this open.
+  const opened = await openRegularFile(file, false);
+  if (opened === undefined) return { allow: false, reason: 'not-a-regular-file', path };
+  try {
+    return await appraiseOpened(opened.handle, path, options);
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/** {@link appraise} of the file open as `handle`, looked up as `path`. */
+async function appraiseOpened(
+  handle: FileHandle,
+  path: string,
+  options: AppraiseOptions,
+): Promise<Appraisal> {
   let denial: Appraisal | undefined;
   for (const pkg of options.packages) {
     if (pkg.status !== 'good' || !pkg.files) {
@@ -85,8 +96,8 @@ export async function appraise(file: string, options: AppraiseOptions): Promise<
       return { allow: false, reason: 'not-a-regular-file', path, package: label(pkg) };
     }
     const hash = createHash(algorithm);
-    for await (const chunk of createReadStream(file, { signal: options.signal }))
-      hash.update(chunk as Buffer);
+    const stream = handle.createReadStream({ start: 0, signal: options.signal, autoClose: false });
+    for await (const chunk of stream) hash.update(chunk as Buffer);
     const actual = hash.digest('hex');
     const match = actual === entry.digest.toLowerCase();
     return {

@@ -23,7 +23,7 @@ import {
 import type { SignaturePacket } from './contract.js';
 import { KeyCache } from './key-cache.js';
 import { type RpmResult, verifyRpm } from './rpm.js';
-import { chunksOf, type SignedData, toBytes, type Input } from './input.js';
+import { callSignal, chunksOf, type Input, type SignedData, toBytes } from './input.js';
 
 /** Options of every call: an `AbortSignal` and a timeout (milliseconds) for the handler's part. */
 export type CallOptions = RequestOptions;
@@ -159,6 +159,8 @@ export class PgpVerifier {
     signature: Input,
     options: VerifyOptions,
   ): Promise<VerifyResult> {
+    // The data is the caller's source, read here: the call's signal and timeout bound it too.
+    const signal = callSignal(options);
     return this.#track(async () => {
       const keyring = await this.#keyring(options.keys, options);
       const sigBytes = toBytes(signature);
@@ -173,7 +175,7 @@ export class PgpVerifier {
           return planAll(reply.signatures, blocks, keyring);
         },
       );
-      const signatures = await this.#decide(plans, chunksOf(data), options);
+      const signatures = await this.#decide(plans, chunksOf(data), { ...options, signal });
       return { status: overall(signatures), signatures };
     });
   }

@@ -1,4 +1,5 @@
 /** The inputs the API takes, and how the host reads them. */
+import { abortedError } from '@umd/core';
 import { PgpError } from './errors.js';
 
 /** Bytes, or a string (armored text, taken as UTF-8). */
@@ -27,4 +28,50 @@ export async function* chunksOf(data: SignedData): AsyncGenerator<Uint8Array> {
     );
   }
   for await (const chunk of data as AsyncIterable<Uint8Array | string>) yield toBytes(chunk);
+}
+
+/**
+ * The chunks of `source`, each waited for only until `signal` fires (a `UmdError`:
+ * `UMD_ABORTED`, or `UMD_TIMEOUT` for a timeout's signal): a source that stalls cannot hold the
+ * call. The source is then told to stop (`return()`), never waited for.
+ */
+export async function* untilAborted<T>(
+  source: Iterable<T> | AsyncIterable<T>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<T> {
+  if (signal === undefined) return yield* source;
+  const iterator =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortedError(signal, 'reading the signed data'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      const step = await Promise.race([iterator.next(), aborted]);
+      if (step.done) return;
+      yield step.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+    Promise.resolve(iterator.return?.()).catch(() => undefined);
+  }
+}
+
+/**
+ * The signal that bounds a whole call: the caller's, and `timeoutMs` counted from now (a
+ * bad `timeoutMs` is left to the request, which refuses it).
+ */
+export function callSignal(options: {
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}): AbortSignal | undefined {
+  const { signal, timeoutMs } = options;
+  const valid = Number.isInteger(timeoutMs) && timeoutMs! >= 1 && timeoutMs! <= 2 ** 31 - 1;
+  if (!valid) return signal;
+  const timeout = AbortSignal.timeout(timeoutMs!);
+  return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
 }

@@ -3,8 +3,6 @@
  * list with digests of a verified header, and the appraisal of a file on disk against it.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Op, RPM_HEADER_TAGS, RPM_SIGNATURE_TAGS, RpmTag } from './contract.js';
 import type { Keyring, PgpVerifier, VerifyOptions } from './driver.js';
 import { planAll } from './driver.js';
@@ -15,6 +13,7 @@ import { checkHeader, numbers, strings } from './host/rpm-header.js';
 import { ask } from './host/request.js';
 import { rpmReply } from './host/schema.js';
 import { decide, type SignatureResult, type SignatureStatus } from './host/verify.js';
+import { openRegularFile, type RegularFile } from './regular-file.js';
 
 /** The verdict of one digest: matches, differs, or the package has none. */
 export type DigestStatus = 'ok' | 'bad' | 'absent';
@@ -85,18 +84,24 @@ export async function verifyRpm(
   file: string,
   options: VerifyOptions & { keyring: Keyring },
 ): Promise<RpmResult> {
-  const handle = await open(file, 'r').catch((error: Error) => {
-    throw new PgpError('PGP_INVALID_ARGUMENT', `cannot open ${file}: ${error.message}`);
-  });
-  let head: Buffer;
-  let size: number;
+  const opened = await openRegularFile(file);
+  if (opened === undefined)
+    throw new PgpError('PGP_INVALID_ARGUMENT', `${file} is not a regular file`);
   try {
-    size = (await handle.stat()).size;
-    head = Buffer.alloc(Math.min(size, HEAD));
-    await handle.read(head, 0, head.length, 0);
+    return await verifyOpened(verifier, opened, options);
   } finally {
-    await handle.close();
+    await opened.handle.close();
   }
+}
+
+/** {@link verifyRpm} of the package open as `handle`: its head, then its payload, read from it. */
+async function verifyOpened(
+  verifier: PgpVerifier,
+  { handle, size }: RegularFile,
+  options: VerifyOptions & { keyring: Keyring },
+): Promise<RpmResult> {
+  const head = Buffer.alloc(Math.min(size, HEAD));
+  await handle.read(head, 0, head.length, 0);
   const parsed = await ask(verifier.manager, Op.RPM, head, rpmReply, options, (reply) => {
     const sig = checkHeader(head, reply.signature, 96, RPM_SIGNATURE_TAGS, 'reply.signature');
     const main = checkHeader(
@@ -139,7 +144,12 @@ export async function verifyRpm(
   const algo = numbers(main.entries.get(RpmTag.PAYLOADDIGESTALGO))[0] ?? 8;
   const payloadHash = createHash(HASHES[algo]?.node ?? 'sha256');
   const md5 = createHash('md5').update(headerBytes);
-  for await (const chunk of createReadStream(file, { start: main.end, signal: options.signal })) {
+  const payload = handle.createReadStream({
+    start: main.end,
+    signal: options.signal,
+    autoClose: false,
+  });
+  for await (const chunk of payload) {
     payloadHash.update(chunk as Buffer);
     md5.update(chunk as Buffer);
   }

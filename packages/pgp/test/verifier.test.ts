@@ -3,7 +3,12 @@
  * and kept by their digest (never a keyring that failed), and concurrent calls pipelined to
  * one handler each get their own verdict.
  */
-import { createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appraise, createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgHome, noGpg } from './gnupg.js';
 
@@ -102,6 +107,57 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
       for (const [i, got, expected] of await Promise.all(calls))
         expect([i, got]).toEqual([i, expected]);
       expect(v.manager.stats().starts).toBe(1);
+    } finally {
+      await v.stop();
+    }
+  });
+
+  // Found by trying it: the open of a FIFO waited for a writer forever (and held one of
+  // libuv's threads), whatever the signal or timeout; a directory threw an untyped EISDIR.
+  it('verifyRpm refuses what is not a regular file at once; appraise calls it so', async () => {
+    const v = createPgpVerifier();
+    const dir = mkdtempSync(join(tmpdir(), 'pgp-files-'));
+    const server = createServer();
+    try {
+      const fifo = join(dir, 'x.rpm');
+      execFileSync('mkfifo', [fifo]);
+      const socket = join(dir, 's.rpm');
+      await new Promise<void>((resolve) => server.listen(socket, resolve));
+      symlinkSync(fifo, join(dir, 'link.rpm'));
+      for (const file of [fifo, socket, dir, join(dir, 'link.rpm')]) {
+        const signal = AbortSignal.timeout(5000);
+        expect(await outcome(() => v.verifyRpm(file, { keys, signal }))).toBe(
+          'PGP_INVALID_ARGUMENT',
+        );
+        expect((await appraise(file, { packages: [] })).reason).toBe('not-a-regular-file');
+      }
+      expect(await outcome(() => v.verifyRpm(join(dir, 'none'), { keys }))).toBe(
+        'PGP_INVALID_ARGUMENT',
+      );
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+      await v.stop();
+    }
+  });
+
+  // Found by trying it: a source that stalled held the call whatever its timeout or signal.
+  it('signed data that stalls ends with the call: its timeoutMs or its signal, typed', async () => {
+    const v = createPgpVerifier();
+    async function* stalls() {
+      yield Buffer.from(DATA);
+      await new Promise(() => {});
+    }
+    try {
+      // Started first, so that the handler's start is not what takes the time.
+      expect((await v.verifyDetached(DATA, good, { keys, timeoutMs: 5000 })).status).toBe('good');
+      const late = v.verifyDetached(stalls(), good, { keys, timeoutMs: 1000 });
+      await expect(late).rejects.toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+      const aborted = new AbortController();
+      setTimeout(() => aborted.abort(), 200);
+      const gone = v.verifyDetached(stalls(), good, { keys, signal: aborted.signal });
+      await expect(gone).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+      expect(v.manager.stats()).toMatchObject({ starts: 1, failures: 0 });
     } finally {
       await v.stop();
     }

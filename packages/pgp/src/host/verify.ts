@@ -9,6 +9,7 @@ import { hashedPart } from './encode.js';
 import { type SigningKey, sameAlgorithm } from './keys.js';
 import { factsOf, issuerOf, type SignatureFacts } from './subpackets.js';
 import { TextCanon } from './text.js';
+import { untilAborted } from '../input.js';
 
 /** The verdict on one signature, as gpg's status lines name them. */
 export type SignatureStatus =
@@ -201,8 +202,7 @@ export async function decide(
   signal?: AbortSignal,
   offload = false,
 ): Promise<SignatureResult[]> {
-  for await (const chunk of data) {
-    signal?.throwIfAborted();
+  for await (const chunk of untilAborted(data, signal)) {
     for (const plan of plans) plan.update(chunk);
   }
   return Promise.all(plans.map((plan) => plan.finish(now, offload)));
