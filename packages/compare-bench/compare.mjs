@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { contenders, cores } from './contenders.mjs';
+import { payloadText } from './payload.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -24,15 +25,6 @@ const rounds = Number(values.rounds);
 const sizes = values.sizes.split(',').map(Number);
 const CALLERS = 16;
 const encoder = new TextEncoder();
-
-/** An ASCII string of `size` bytes (echo), or a JSON array text of about `size` bytes (parse). */
-function payloadText(op, size) {
-  if (op === 'echo') return 'x'.repeat(size);
-  const item = '{"id":12345,"name":"item","tags":["a","b"],"ok":true}';
-  const n = Math.max(1, Math.floor((size - 2) / (item.length + 1)));
-  const text = `[${Array(n).fill(item).join(',')}]`;
-  return text.length > size ? '[1]' : text;
-}
 
 async function serial(call, payload) {
   let n = 0;
