@@ -55,14 +55,38 @@ export function writeU64(bytes: Uint8Array, offset: number, value: bigint): void
   writeU32(bytes, offset + 4, Number(v >> 32n));
 }
 
+/** Strings of up to 6 bytes read so far, by their bytes as a number (each byte 1 to 255). */
+const shortStrings = new Map<number, string>();
+const SHORT_STRING_BYTES = 6;
+const SHORT_STRINGS_KEPT = 4096;
+
 /** The NUL-terminated string in `bytes[offset, offset + size)` (all of it if no NUL), one char per byte. */
 export function readCString(bytes: Uint8Array, offset: number, size: number): string {
-  let text = '';
-  for (let i = offset; i < offset + size; i++) {
+  const end = offset + size;
+  // Short names recur in every entry of a large table (extension and interface names): read
+  // each once. No byte is 0, so the number is the bytes' own base-256 value.
+  let key = 0;
+  let i = offset;
+  for (; i < end && i - offset < SHORT_STRING_BYTES; i++) {
     const byte = bytes[i] ?? 0;
     if (byte === 0) break;
-    text += String.fromCharCode(byte);
+    key = key * 256 + byte;
   }
+  if (i === end || (bytes[i] ?? 0) === 0) {
+    let text = shortStrings.get(key);
+    if (text === undefined) {
+      text = charsOf(bytes, offset, i);
+      if (shortStrings.size < SHORT_STRINGS_KEPT) shortStrings.set(key, text);
+    }
+    return text;
+  }
+  while (i < end && (bytes[i] ?? 0) !== 0) i++;
+  return charsOf(bytes, offset, i);
+}
+
+function charsOf(bytes: Uint8Array, from: number, to: number): string {
+  let text = '';
+  for (let i = from; i < to; i++) text += String.fromCharCode(bytes[i] ?? 0);
   return text;
 }
 

@@ -1,76 +1,48 @@
 /** The kernel's entry blob (GET_ENTRIES or SET_REPLACE) -> table model. */
 import {
   HOOK_NAMES,
+  IFNAMSIZ,
   IPT_ENTRY_SIZE,
   IPT_F_FRAG,
-  IPT_F_GOTO,
-  IPT_ICMP_INV,
-  IPT_ICMP_SIZE,
   IPT_INV_DSTIP,
   IPT_INV_FRAG,
   IPT_INV_PROTO,
   IPT_INV_SRCIP,
   IPT_INV_VIA_IN,
   IPT_INV_VIA_OUT,
-  IPT_LOG_INFO_SIZE,
-  IPT_REJECT_INFO_SIZE,
+  IptEntryOffset,
   NF_INET_NUMHOOKS,
-  REJECT_WITH,
   VERDICT_ACCEPT,
   VERDICT_DROP,
-  VERDICT_QUEUE,
-  VERDICT_RETURN,
   XT_ERROR_TARGET,
+  XT_EXTENSION_MAXNAMELEN,
   XT_OBJECT_HEADER_SIZE,
   XT_STANDARD_TARGET,
-  XT_TCP_INV_DSTPT,
-  XT_TCP_INV_FLAGS,
-  XT_TCP_INV_OPTION,
-  XT_TCP_INV_SRCPT,
-  XT_TCP_SIZE,
-  XT_UDP_INV_DSTPT,
-  XT_UDP_INV_SRCPT,
-  XT_UDP_SIZE,
-  decodeEntryHeader,
-  decodeIcmp,
-  decodeLogInfo,
-  decodeRejectInfo,
-  decodeTcp,
-  decodeUdp,
-  decodeXtHeader,
-  interfaceMaskFor,
-  parseIpv4,
+  readCString,
   readErrorName,
-  readI32,
-  xtAlign,
+  readU16,
+  readU64,
   type TableHeader,
-  type IptEntryHeader,
   type XtObject,
 } from '../abi/index.js';
 import { formatCidr } from './address.js';
-import { isAnyIcmpCode, isAnyPort } from './canonical.js';
-import type {
-  Chain,
-  Counters,
-  IpInversions,
-  Match,
-  Policy,
-  Rule,
-  StandardVerdict,
-  Table,
-  Target,
-} from './types.js';
+import { decodeMatch, decodeTarget, verdictOf } from './decode-objects.js';
+import type { Chain, Counters, IpInversions, Policy, Rule, Table } from './types.js';
 
 /** What decoding needs besides the entries: GET_INFO's (or the replace header's) hook data. */
 export type TableLayout = Pick<TableHeader, 'validHooks' | 'hookEntry' | 'underflow'>;
 
-/** One parsed entry. */
+/** One parsed entry: where it is, its matches and target; its fixed part is read in place. */
 interface RawEntry {
   offset: number;
-  header: IptEntryHeader;
+  targetOffset: number;
+  nextOffset: number;
   matches: XtObject[];
   target: XtObject;
 }
+
+/** The matches of an entry that has none (most entries of a large table): one shared array. */
+const NO_MATCHES: XtObject[] = [];
 
 /**
  * Decode a table laid out as iptables builds it (built-in chains from each hook entry to its
@@ -101,7 +73,7 @@ export function decodeTable(name: string, layout: TableLayout, entries: Uint8Arr
     const head = raw[i];
     if (!head || head.target.name !== XT_ERROR_TARGET)
       throw new RangeError(`entry ${i}: expected the ERROR entry of a user chain`);
-    const chainName = readErrorName(entries, head.offset + head.header.targetOffset);
+    const chainName = readErrorName(entries, head.offset + head.targetOffset);
     let j = i + 1;
     while (j < raw.length - 1 && raw[j]?.target.name !== XT_ERROR_TARGET) j++;
     if (j - 1 <= i) throw new RangeError(`user chain "${chainName}" has no RETURN entry`);
@@ -111,14 +83,14 @@ export function decodeTable(name: string, layout: TableLayout, entries: Uint8Arr
   }
 
   const toRule = (entry: RawEntry, index: number) =>
-    decodeRule(entry, chainAtOffset, `entry ${index}`);
+    decodeRule(entries, entry, chainAtOffset, `entry ${index}`);
   for (const range of builtinRanges) {
     const policyEntry = raw[range.policy];
     if (!policyEntry) throw new RangeError(`chain ${range.name}: no policy entry`);
     chains.push({
       name: range.name,
       policy: policyOf(policyEntry, range.name),
-      counters: countersOf(policyEntry.header),
+      counters: countersOf(entries, policyEntry),
       rules: raw.slice(range.from, range.policy).map((e, k) => toRule(e, range.from + k)),
     });
   }
@@ -126,7 +98,7 @@ export function decodeTable(name: string, layout: TableLayout, entries: Uint8Arr
     const tail = raw[range.tail];
     chains.push({
       name: range.name,
-      counters: tail ? countersOf(tail.header) : { packets: 0n, bytes: 0n },
+      counters: tail ? countersOf(entries, tail) : { packets: 0n, bytes: 0n },
       rules: raw.slice(range.head + 1, range.tail).map((e, k) => toRule(e, range.head + 1 + k)),
     });
   }
@@ -140,39 +112,38 @@ function parseEntries(entries: Uint8Array): RawEntry[] {
   while (offset < entries.length) {
     if (offset + IPT_ENTRY_SIZE > entries.length)
       throw new RangeError(`entry at ${offset}: truncated`);
-    // Masks as views into `entries`: decoding a large table allocates no buffer per field; decodeInterface copies what it keeps.
-    const header = decodeEntryHeader(entries, offset, { views: true });
+    const targetOffset = readU16(entries, offset + IptEntryOffset.targetOffset);
+    const nextOffset = readU16(entries, offset + IptEntryOffset.nextOffset);
     if (
-      header.nextOffset < IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE ||
-      offset + header.nextOffset > entries.length ||
-      header.targetOffset > header.nextOffset - XT_OBJECT_HEADER_SIZE
+      nextOffset < IPT_ENTRY_SIZE + XT_OBJECT_HEADER_SIZE ||
+      offset + nextOffset > entries.length ||
+      targetOffset > nextOffset - XT_OBJECT_HEADER_SIZE
     ) {
       throw new RangeError(`entry at ${offset}: bad offsets`);
     }
-    const matches: XtObject[] = [];
+    let matches = NO_MATCHES;
     let pos = offset + IPT_ENTRY_SIZE;
-    while (pos < offset + header.targetOffset) {
+    if (pos < offset + targetOffset) matches = [];
+    while (pos < offset + targetOffset) {
       const match = readObject(entries, pos);
       if (match.size < XT_OBJECT_HEADER_SIZE)
         throw new RangeError(`entry at ${offset}: bad match size`);
       matches.push(match);
       pos += match.size;
     }
-    out.push({
-      offset,
-      header,
-      matches,
-      target: readObject(entries, offset + header.targetOffset),
-    });
-    offset += header.nextOffset;
+    const target = readObject(entries, offset + targetOffset);
+    out.push({ offset, targetOffset, nextOffset, matches, target });
+    offset += nextOffset;
   }
   return out;
 }
 
 /** A match or target with its data as a view into `entries` (copied only when kept raw). */
 function readObject(entries: Uint8Array, offset: number): XtObject & { size: number } {
-  // Field by field: a spread of the header here made decoding a large table several times slower.
-  const { size, name, revision } = decodeXtHeader(entries, offset);
+  // Field by field, no header object: a large table has thousands of these.
+  const size = readU16(entries, offset);
+  const name = readCString(entries, offset + 2, XT_EXTENSION_MAXNAMELEN);
+  const revision = entries[offset + XT_OBJECT_HEADER_SIZE - 1] ?? 0;
   const data = entries.subarray(
     offset + XT_OBJECT_HEADER_SIZE,
     offset + Math.max(size, XT_OBJECT_HEADER_SIZE),
@@ -180,12 +151,11 @@ function readObject(entries: Uint8Array, offset: number): XtObject & { size: num
   return { size, name, revision, data };
 }
 
-function countersOf(header: IptEntryHeader): Counters {
-  return { packets: header.packets, bytes: header.bytes };
-}
-
-function verdictOf(target: XtObject): number {
-  return readI32(target.data, 0);
+function countersOf(entries: Uint8Array, entry: RawEntry): Counters {
+  return {
+    packets: readU64(entries, entry.offset + IptEntryOffset.pcnt),
+    bytes: readU64(entries, entry.offset + IptEntryOffset.bcnt),
+  };
 }
 
 function policyOf(entry: RawEntry, chain: string): Policy {
@@ -195,142 +165,89 @@ function policyOf(entry: RawEntry, chain: string): Policy {
   throw new RangeError(`chain ${chain}: the policy entry is not ACCEPT or DROP`);
 }
 
-const STANDARD_VERDICTS = new Map<number, StandardVerdict>([
-  [VERDICT_ACCEPT, 'ACCEPT'],
-  [VERDICT_DROP, 'DROP'],
-  [VERDICT_QUEUE, 'QUEUE'],
-  [VERDICT_RETURN, 'RETURN'],
-]);
+/** The `invflags` bits the model holds (as {@link IpInversions}). */
+const IP_INVERSIONS =
+  IPT_INV_SRCIP | IPT_INV_DSTIP | IPT_INV_VIA_IN | IPT_INV_VIA_OUT | IPT_INV_PROTO | IPT_INV_FRAG;
 
-function decodeRule(entry: RawEntry, chainAtOffset: Map<number, string>, where: string): Rule {
-  const { ip } = entry.header;
-  const rule: Rule = { target: decodeTarget(entry, chainAtOffset, where) };
-  const inv = ip.invflags;
-  const invert: IpInversions = {};
-  if (inv & IPT_INV_SRCIP) invert.source = true;
-  if (inv & IPT_INV_DSTIP) invert.destination = true;
-  if (inv & IPT_INV_VIA_IN) invert.inInterface = true;
-  if (inv & IPT_INV_VIA_OUT) invert.outInterface = true;
-  if (inv & IPT_INV_PROTO) invert.protocol = true;
-  if (inv & IPT_INV_FRAG) invert.fragment = true;
+/** A network-order address at `offset`, as a number. */
+function readAddress(bytes: Uint8Array, offset: number): number {
+  return (
+    (((bytes[offset] ?? 0) << 24) |
+      ((bytes[offset + 1] ?? 0) << 16) |
+      ((bytes[offset + 2] ?? 0) << 8) |
+      (bytes[offset + 3] ?? 0)) >>>
+    0
+  );
+}
 
-  if (ip.srcMask !== '0.0.0.0' || ip.src !== '0.0.0.0' || invert.source)
-    rule.source = formatCidr(parseIpv4(ip.src), parseIpv4(ip.srcMask));
-  if (ip.dstMask !== '0.0.0.0' || ip.dst !== '0.0.0.0' || invert.destination)
-    rule.destination = formatCidr(parseIpv4(ip.dst), parseIpv4(ip.dstMask));
-  decodeInterface(rule, 'in', ip.inIface, ip.inIfaceMask, invert.inInterface);
-  decodeInterface(rule, 'out', ip.outIface, ip.outIfaceMask, invert.outInterface);
-  if (ip.proto !== 0 || invert.protocol) rule.protocol = ip.proto;
-  if (ip.flags & IPT_F_FRAG) rule.fragment = true;
-  if (Object.keys(invert).length > 0) rule.invert = invert;
+/** The rule of `entry`, its `ipt_ip` read in place (no header object, no dotted quads). */
+function decodeRule(
+  entries: Uint8Array,
+  entry: RawEntry,
+  chainAtOffset: Map<number, string>,
+  where: string,
+): Rule {
+  const at = entry.offset;
+  const flags = entries[at + IptEntryOffset.flags] ?? 0;
+  const inv = entries[at + IptEntryOffset.invflags] ?? 0;
+  const place = { offset: at, nextOffset: entry.nextOffset, flags };
+  const rule: Rule = { target: decodeTarget(entry.target, place, chainAtOffset, where) };
+  let invert: IpInversions | undefined;
+  if (inv & IP_INVERSIONS) {
+    invert = {};
+    if (inv & IPT_INV_SRCIP) invert.source = true;
+    if (inv & IPT_INV_DSTIP) invert.destination = true;
+    if (inv & IPT_INV_VIA_IN) invert.inInterface = true;
+    if (inv & IPT_INV_VIA_OUT) invert.outInterface = true;
+    if (inv & IPT_INV_PROTO) invert.protocol = true;
+    if (inv & IPT_INV_FRAG) invert.fragment = true;
+  }
+  const src = readAddress(entries, at + IptEntryOffset.src);
+  const srcMask = readAddress(entries, at + IptEntryOffset.smsk);
+  if (srcMask !== 0 || src !== 0 || invert?.source) rule.source = formatCidr(src, srcMask);
+  const dst = readAddress(entries, at + IptEntryOffset.dst);
+  const dstMask = readAddress(entries, at + IptEntryOffset.dmsk);
+  if (dstMask !== 0 || dst !== 0 || invert?.destination)
+    rule.destination = formatCidr(dst, dstMask);
+  decodeInterface(rule, 'in', entries, at + IptEntryOffset.iniface, invert?.inInterface);
+  decodeInterface(rule, 'out', entries, at + IptEntryOffset.outiface, invert?.outInterface);
+  const proto = readU16(entries, at + IptEntryOffset.proto);
+  if (proto !== 0 || invert?.protocol) rule.protocol = proto;
+  if (flags & IPT_F_FRAG) rule.fragment = true;
+  if (invert !== undefined) rule.invert = invert;
   if (entry.matches.length > 0) rule.matches = entry.matches.map(decodeMatch);
-  rule.counters = countersOf(entry.header);
+  rule.counters = countersOf(entries, entry);
   return rule;
 }
 
+/**
+ * The interface name at `nameAt` (its mask 32 bytes further on); the mask is kept only where
+ * it differs from the one iptables derives from the name.
+ */
 function decodeInterface(
   rule: Rule,
   which: 'in' | 'out',
-  name: string,
-  mask: Uint8Array,
+  entries: Uint8Array,
+  nameAt: number,
   inverted: boolean | undefined,
 ): void {
-  const hasMask = mask.some((b) => b !== 0);
+  const maskAt = nameAt + IptEntryOffset.inifaceMask - IptEntryOffset.iniface;
+  const name = readCString(entries, nameAt, IFNAMSIZ);
+  let hasMask = false;
+  for (let i = 0; i < IFNAMSIZ && !hasMask; i++) hasMask = entries[maskAt + i] !== 0;
   if (name === '' && !hasMask && !inverted) return;
-  const canonical = interfaceMaskFor(name);
-  const differs = canonical.some((b, i) => b !== mask[i]);
+  // As interfaceMaskFor(name): 0xff over the name and its NUL, or over the stem of `name+`.
+  const covered =
+    name === '' ? 0 : name.endsWith('+') ? name.length - 1 : Math.min(name.length + 1, IFNAMSIZ);
+  let differs = false;
+  for (let i = 0; i < IFNAMSIZ && !differs; i++)
+    differs = entries[maskAt + i] !== (i < covered ? 0xff : 0);
+  const mask = differs ? entries.slice(maskAt, maskAt + IFNAMSIZ) : undefined;
   if (which === 'in') {
     rule.inInterface = name;
-    if (differs) rule.inInterfaceMask = mask.slice();
+    if (mask) rule.inInterfaceMask = mask;
   } else {
     rule.outInterface = name;
-    if (differs) rule.outInterfaceMask = mask.slice();
+    if (mask) rule.outInterfaceMask = mask;
   }
-}
-
-function decodeMatch(object: XtObject): Match {
-  const size = object.data.length;
-  if (object.name === 'tcp' && object.revision === 0 && size === xtAlign(XT_TCP_SIZE)) {
-    const tcp = decodeTcp(object.data);
-    const invert = {
-      ...(tcp.invflags & XT_TCP_INV_SRCPT ? { sourcePorts: true } : {}),
-      ...(tcp.invflags & XT_TCP_INV_DSTPT ? { destinationPorts: true } : {}),
-      ...(tcp.invflags & XT_TCP_INV_FLAGS ? { flags: true } : {}),
-      ...(tcp.invflags & XT_TCP_INV_OPTION ? { option: true } : {}),
-    };
-    return {
-      kind: 'tcp',
-      ...(!isAnyPort(tcp.sourcePorts) || invert.sourcePorts
-        ? { sourcePorts: tcp.sourcePorts }
-        : {}),
-      ...(!isAnyPort(tcp.destinationPorts) || invert.destinationPorts
-        ? { destinationPorts: tcp.destinationPorts }
-        : {}),
-      ...(tcp.flagsMask !== 0 || tcp.flagsCompare !== 0 || invert.flags
-        ? { flags: { mask: tcp.flagsMask, compare: tcp.flagsCompare } }
-        : {}),
-      ...(tcp.option !== 0 || invert.option ? { option: tcp.option } : {}),
-      ...(Object.keys(invert).length > 0 ? { invert } : {}),
-    };
-  }
-  if (object.name === 'udp' && object.revision === 0 && size === xtAlign(XT_UDP_SIZE)) {
-    const udp = decodeUdp(object.data);
-    const invert = {
-      ...(udp.invflags & XT_UDP_INV_SRCPT ? { sourcePorts: true } : {}),
-      ...(udp.invflags & XT_UDP_INV_DSTPT ? { destinationPorts: true } : {}),
-    };
-    return {
-      kind: 'udp',
-      ...(!isAnyPort(udp.sourcePorts) || invert.sourcePorts
-        ? { sourcePorts: udp.sourcePorts }
-        : {}),
-      ...(!isAnyPort(udp.destinationPorts) || invert.destinationPorts
-        ? { destinationPorts: udp.destinationPorts }
-        : {}),
-      ...(Object.keys(invert).length > 0 ? { invert } : {}),
-    };
-  }
-  if (object.name === 'icmp' && object.revision === 0 && size === xtAlign(IPT_ICMP_SIZE)) {
-    const icmp = decodeIcmp(object.data);
-    return {
-      kind: 'icmp',
-      type: icmp.type,
-      ...(!isAnyIcmpCode([icmp.codeMin, icmp.codeMax])
-        ? { code: [icmp.codeMin, icmp.codeMax] as [number, number] }
-        : {}),
-      ...(icmp.invflags & IPT_ICMP_INV ? { invert: true } : {}),
-    };
-  }
-  return { kind: 'raw', name: object.name, revision: object.revision, data: object.data.slice() };
-}
-
-function decodeTarget(entry: RawEntry, chainAtOffset: Map<number, string>, where: string): Target {
-  const { target } = entry;
-  const size = target.data.length;
-  if (target.name === XT_STANDARD_TARGET && size >= 4) {
-    const verdict = verdictOf(target);
-    // libiptc's fall-through (a rule without -j): a jump to the very next entry.
-    if (verdict === entry.offset + entry.header.nextOffset) {
-      if (entry.header.ip.flags & IPT_F_GOTO)
-        throw new RangeError(`${where}: a goto to the next entry (libiptc never builds one)`);
-      return { kind: 'none' };
-    }
-    if (verdict >= 0) {
-      const chain = chainAtOffset.get(verdict);
-      if (chain === undefined)
-        throw new RangeError(`${where}: jump to offset ${verdict}, not the start of a user chain`);
-      return { kind: entry.header.ip.flags & IPT_F_GOTO ? 'goto' : 'jump', chain };
-    }
-    const named = STANDARD_VERDICTS.get(verdict);
-    if (named) return { kind: 'verdict', verdict: named };
-  }
-  if (target.name === 'REJECT' && target.revision === 0 && size === xtAlign(IPT_REJECT_INFO_SIZE)) {
-    const withName = REJECT_WITH[decodeRejectInfo(target.data)];
-    if (withName) return { kind: 'reject', with: withName };
-  }
-  if (target.name === 'LOG' && target.revision === 0 && size === xtAlign(IPT_LOG_INFO_SIZE)) {
-    const log = decodeLogInfo(target.data);
-    return { kind: 'log', level: log.level, prefix: log.prefix, flags: log.logflags };
-  }
-  return { kind: 'raw', name: target.name, revision: target.revision, data: target.data.slice() };
 }
