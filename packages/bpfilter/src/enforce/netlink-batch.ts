@@ -6,7 +6,7 @@
  */
 import { NetlinkWriter } from './netlink-writer.js';
 import {
-  dataValue,
+  dataValueAt,
   encodeInto,
   type Loaded,
   NotCompiled,
@@ -198,11 +198,7 @@ function writeElement(w: NetlinkWriter, element: unknown, key: (typeof KEY_TYPES
   if (!Array.isArray(element)) {
     // A set's element: its key alone.
     const mark = w.open(1 /* NFTA_LIST_ELEM */);
-    dataValue(
-      w,
-      1 /* NFTA_SET_ELEM_KEY */,
-      keyBytes(key.length === 1 ? [element] : concatOf(element), key),
-    );
+    writeKey(w, 1 /* NFTA_SET_ELEM_KEY */, key.length === 1 ? [element] : concatOf(element), key);
     w.close(mark);
     return;
   }
@@ -213,7 +209,7 @@ function writeElement(w: NetlinkWriter, element: unknown, key: (typeof KEY_TYPES
     throw new NotCompiled('element');
   const values = key.length === 1 ? [elem.val] : concatOf(elem.val);
   const mark = w.open(1 /* NFTA_LIST_ELEM */);
-  dataValue(w, 1 /* NFTA_SET_ELEM_KEY */, keyBytes(values, key));
+  writeKey(w, 1 /* NFTA_SET_ELEM_KEY */, values, key);
   const [verb, target] = one(verdict);
   const chain =
     verb === 'jump' || verb === 'goto' ? (target as { target?: unknown }).target : undefined;
@@ -232,17 +228,24 @@ function concatOf(value: unknown): unknown[] {
   return parts;
 }
 
-/** A key as the kernel holds it: each part of a concatenation in whole 32-bit words, zero padded. */
-function keyBytes(values: readonly unknown[], key: (typeof KEY_TYPES)[string][]): Buffer {
+/**
+ * A key in attribute `type` as the kernel holds it: each part of a concatenation in whole
+ * 32-bit words, zero padded; written in place.
+ */
+function writeKey(
+  w: NetlinkWriter,
+  type: number,
+  values: readonly unknown[],
+  key: (typeof KEY_TYPES)[string][],
+): void {
   if (values.length !== key.length) throw new NotCompiled('element key');
-  const bytes = Buffer.alloc(keyLength(key));
+  const at = dataValueAt(w, type, keyLength(key));
   let offset = 0;
-  values.forEach((value, i) => {
-    const type = key[i]!;
-    encodeInto(type, value, bytes, offset);
-    offset += (type.len + 3) & ~3;
-  });
-  return bytes;
+  for (let i = 0; i < key.length; i++) {
+    const part = key[i]!;
+    encodeInto(part, values[i], w.buffer, at + offset);
+    offset += (part.len + 3) & ~3;
+  }
 }
 
 /** nftnl's udata TLV of an element comment: type 0, length, the text and its NUL. */

@@ -38,14 +38,15 @@ export function writeCounterExpr(w: NetlinkWriter, type: number): void {
   w.close(mark);
 }
 
+/** A new counter's bytes and packets, both 0 (written as zero bytes: no BigInt per counter). */
 export function counterData(w: NetlinkWriter): void {
-  w.u64(1, 0n); // NFTA_COUNTER_BYTES
-  w.u64(2, 0n); // NFTA_COUNTER_PACKETS
+  w.zeroed(1, 8); // NFTA_COUNTER_BYTES
+  w.zeroed(2, 8); // NFTA_COUNTER_PACKETS
 }
 
 /** A constant as the kernel compares it with a loaded value. */
 export function encode(loaded: Loaded, value: unknown): Buffer {
-  const out = Buffer.alloc(loaded.len);
+  const out = zeroBytes(loaded.len);
   encodeInto(loaded, value, out, 0);
   return out;
 }
@@ -88,6 +89,29 @@ export function dataValue(w: NetlinkWriter, type: number, value: Uint8Array): vo
   const mark = w.open(type);
   w.bytesAttr(DATA_VALUE, value);
   w.close(mark);
+}
+
+/**
+ * NFTA_DATA_VALUE of `size` zero bytes in attribute `type`, for a value written in place;
+ * returns where the value starts in `w.buffer`.
+ */
+export function dataValueAt(w: NetlinkWriter, type: number, size: number): number {
+  const mark = w.open(type);
+  const at = w.zeroed(DATA_VALUE, size);
+  w.close(mark);
+  return at;
+}
+
+/** NFTA_DATA_VALUE in attribute `type`: `value` as the kernel compares it with `loaded`. */
+export function encodedValue(w: NetlinkWriter, type: number, loaded: Loaded, value: unknown): void {
+  const at = dataValueAt(w, type, loaded.len);
+  // The buffer after the attribute is written: writing it may have grown it.
+  encodeInto(loaded, value, w.buffer, at);
+}
+
+/** `size` zero bytes from Node's shared pool (a table compiles thousands of small constants). */
+export function zeroBytes(size: number): Buffer {
+  return Buffer.allocUnsafe(size).fill(0);
 }
 
 /** NFTA_DATA_VERDICT in attribute `type`. */

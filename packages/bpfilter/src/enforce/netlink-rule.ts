@@ -8,10 +8,13 @@ import {
   dataValue,
   counterData,
   encode,
+  encodedValue,
   expr,
   IFNAMSIZ,
+  type Loaded,
   NotCompiled,
   verdictData,
+  zeroBytes,
 } from './netlink-data.js';
 import {
   isObject,
@@ -120,7 +123,7 @@ function writeMatch(
       return writeCmp(w, eq, network.subarray(0, len / 8));
     }
     writePayload(w, field);
-    const bits = Buffer.alloc(4);
+    const bits = zeroBytes(4);
     bits.writeUInt32BE((0xffffffff << (32 - len)) >>> 0);
     writeBitwise(w, bits);
     return writeCmp(w, eq, network);
@@ -149,7 +152,7 @@ function writeMatch(
     if (stem.length === 0 || stem.length >= IFNAMSIZ) throw new NotCompiled('ifname wildcard');
     return writeCmp(w, eq, stem);
   }
-  writeCmp(w, eq, encode(loaded, right));
+  writeCmpValue(w, eq, loaded, right);
   // `ip protocol tcp` satisfies the dependency of the tcp fields that follow.
   if (eq && mask === undefined && isPayload(left, 'ip', 'protocol') && typeof right === 'number')
     context.protocol = right;
@@ -161,12 +164,21 @@ function writeBitwise(w: NetlinkWriter, mask: Buffer): void {
     w.u32(2, REG_1);
     w.u32(3, mask.length);
     dataValue(w, 4, mask);
-    dataValue(w, 5, Buffer.alloc(mask.length));
+    dataValue(w, 5, zeroBytes(mask.length));
   });
 }
 
 function writeCmp(w: NetlinkWriter, eq: boolean, data: Uint8Array): void {
   writeCmpOp(w, eq ? 0 : 1, data);
+}
+
+/** A comparison with `value` encoded as `loaded` compares it, written in place. */
+function writeCmpValue(w: NetlinkWriter, eq: boolean, loaded: Loaded, value: unknown): void {
+  expr(w, 'cmp', () => {
+    w.u32(1, REG_1);
+    w.u32(2, eq ? 0 : 1);
+    encodedValue(w, 3, loaded, value);
+  });
 }
 
 function writeCmpOp(w: NetlinkWriter, op: number, data: Uint8Array): void {

@@ -60,6 +60,23 @@ export class NetlinkWriter {
     this.#pad(at + value.length);
   }
 
+  /** The buffer being written: valid until the next write (which may grow it). */
+  get buffer(): Buffer {
+    return this.#buf;
+  }
+
+  /**
+   * An attribute of `size` zero bytes, for a value written in place into {@link buffer};
+   * returns where the value starts.
+   */
+  zeroed(type: number, size: number): number {
+    const at = this.#header(type, size);
+    const end = at + align4(size);
+    this.#buf.fill(0, at, end);
+    this.#len = end;
+    return at;
+  }
+
   /** A NUL-terminated string attribute. */
   string(type: number, value: string): void {
     // The same few names (expressions, the table, chains, maps) recur in every message.

@@ -9,7 +9,7 @@
  * sees a different sequence of matching rules.
  */
 import { parseCidr } from '../model/address.js';
-import type { Rule, Target } from '../model/types.js';
+import type { IpInversions, Rule, Target } from '../model/types.js';
 import { jumpStatement, type NftExpr, verdictStatement } from './nft-expr.js';
 
 /** A header field an exact key is made of, in key order. */
@@ -37,55 +37,68 @@ export function exactKey(rule: Rule): ExactKey | undefined {
   if (verdict === undefined || rule.fragment || hasInversion(rule)) return undefined;
   if (rule.inInterfaceMask !== undefined || rule.outInterfaceMask !== undefined) return undefined;
   const protocol = rule.protocol ?? 0;
-  const fields: KeyField[] = [];
+  // Every field at most once, always in KeyField order: the set of fields (a bit each) names
+  // the shape, so each shape's name and field list are made once (a table has few shapes).
+  let shapeBits = 0;
   const values: (number | string)[] = [];
-  const address = (field: 'saddr' | 'daddr', cidr: string | undefined): boolean => {
-    if (cidr === undefined) return true;
-    const { address: value, mask } = parseCidr(cidr);
-    if (mask === 0) return true;
-    if (mask !== 0xffffffff) return false;
-    fields.push(field);
-    values.push(value >>> 0);
-    return true;
-  };
-  const iface = (field: 'iifname' | 'oifname', name: string | undefined): boolean => {
-    if (name === undefined) return true;
-    if (name.endsWith('+') || /[*\\]/.test(name)) return false;
-    fields.push(field);
+  for (let f = 0; f < 2; f++) {
+    const cidr = f === 0 ? rule.source : rule.destination;
+    if (cidr === undefined) continue;
+    const { address, mask } = parseCidr(cidr);
+    if (mask === 0) continue;
+    if (mask !== 0xffffffff) return undefined;
+    shapeBits |= 1 << f;
+    values.push(address >>> 0);
+  }
+  for (let f = 2; f < 4; f++) {
+    const name = f === 2 ? rule.inInterface : rule.outInterface;
+    if (name === undefined) continue;
+    if (name.endsWith('+') || /[*\\]/.test(name)) return undefined;
+    shapeBits |= 1 << f;
     values.push(name);
-    return true;
-  };
-  if (!address('saddr', rule.source) || !address('daddr', rule.destination)) return undefined;
-  if (!iface('iifname', rule.inInterface) || !iface('oifname', rule.outInterface)) return undefined;
+  }
   for (const m of rule.matches ?? []) {
     if (m.kind === 'raw' && m.name === 'comment') continue;
     if ((m.kind !== 'tcp' && m.kind !== 'udp') || m.invert !== undefined) return undefined;
     if (m.kind === 'tcp' && ((m.flags !== undefined && m.flags.mask !== 0) || m.option))
       return undefined;
-    if (protocol !== (m.kind === 'tcp' ? 6 : 17) || fields.includes('dport')) return undefined;
+    if (protocol !== (m.kind === 'tcp' ? 6 : 17) || shapeBits & DPORT) return undefined;
     const sport = singlePort(m.sourcePorts);
     const dport = singlePort(m.destinationPorts);
     // A port match without a port is xt_tcp's "first fragment only": not a key.
     if (sport === null || dport === null || (sport === undefined && dport === undefined))
       return undefined;
+    // A second tcp/udp match with a source port would repeat the field: no key.
+    if (sport !== undefined && shapeBits & SPORT) return undefined;
     if (sport !== undefined) {
-      fields.push('sport');
+      shapeBits |= SPORT;
       values.push(sport);
     }
     if (dport !== undefined) {
-      fields.push('dport');
+      shapeBits |= DPORT;
       values.push(dport);
     }
   }
-  if (fields.length === 0) return undefined;
-  return {
-    shape: `${protocol}:${fields.join('.')}`,
-    protocol,
-    fields,
-    values,
-    id: values.join('\u0000'),
-    verdict,
-  };
+  if (shapeBits === 0) return undefined;
+  const { shape, fields } = shapeOf(protocol, shapeBits);
+  return { shape, protocol, fields, values, id: values.join('\u0000'), verdict };
+}
+
+const KEY_FIELDS: readonly KeyField[] = ['saddr', 'daddr', 'iifname', 'oifname', 'sport', 'dport'];
+const SPORT = 1 << 4;
+const DPORT = 1 << 5;
+const shapes = new Map<number, { shape: string; fields: KeyField[] }>();
+
+/** The shape of a key of `protocol` with the fields of `bits` (one string and list each). */
+function shapeOf(protocol: number, bits: number): { shape: string; fields: KeyField[] } {
+  const id = protocol * 64 + bits;
+  let known = shapes.get(id);
+  if (known === undefined) {
+    const fields = KEY_FIELDS.filter((_, f) => bits & (1 << f));
+    known = { shape: `${protocol}:${fields.join('.')}`, fields };
+    shapes.set(id, known);
+  }
+  return known;
 }
 
 /** Undefined for all ports, the port for one, null for a range. */
@@ -95,7 +108,10 @@ function singlePort(range: [number, number] | undefined): number | undefined | n
 }
 
 function hasInversion(rule: Rule): boolean {
-  return Object.values(rule.invert ?? {}).some((v) => v === true);
+  const invert = rule.invert;
+  if (invert === undefined) return false;
+  for (const key in invert) if (invert[key as keyof IpInversions] === true) return true;
+  return false;
 }
 
 function mapVerdict(target: Target): NftExpr | undefined {
@@ -122,13 +138,9 @@ export interface RuleSpan {
 
 /** The span of `rule` (the fields {@link disjoint} looks at). */
 export function spanOf(rule: Rule): RuleSpan {
-  const invert = rule.invert ?? {};
+  const invert = rule.invert ?? NO_INVERSIONS;
   const span: RuleSpan = {};
   if (rule.protocol) span.protocol = { value: rule.protocol, invert: invert.protocol === true };
-  const cidr = (text: string, inv: boolean | undefined) => {
-    const { address, mask } = parseCidr(text);
-    return { address: (address & mask) >>> 0, mask, invert: inv === true };
-  };
   if (rule.source !== undefined) span.saddr = cidr(rule.source, invert.source);
   if (rule.destination !== undefined) span.daddr = cidr(rule.destination, invert.destination);
   if (rule.inInterface !== undefined && rule.inInterfaceMask === undefined)
@@ -144,6 +156,13 @@ export function spanOf(rule: Rule): RuleSpan {
       span.ports.dport = { range: m.destinationPorts, invert: m.invert?.destinationPorts === true };
   }
   return span;
+}
+
+const NO_INVERSIONS: IpInversions = {};
+
+function cidr(text: string, inverted: boolean | undefined): NonNullable<RuleSpan['saddr']> {
+  const { address, mask } = parseCidr(text);
+  return { address: (address & mask) >>> 0, mask, invert: inverted === true };
 }
 
 /** Whether no packet can match both the rule of `key` and a rule of `span` (false: maybe). */
