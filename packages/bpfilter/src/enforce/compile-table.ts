@@ -54,7 +54,7 @@ export function planEnforced(table: Table): NftTablePlan {
 
 /** The replace transaction of `input` (nft JSON), as {@link compileTable} compiles it. */
 export function replaceCommands(input: TableEntries): NftExpr[] {
-  const plan = planEnforced(decodeTable(input.name, input.layout, input.entries));
+  const plan = planEnforced(decodeEntries(input));
   return replaceTransaction([plan]).nftables;
 }
 
@@ -63,16 +63,26 @@ export function replaceCommands(input: TableEntries): NftExpr[] {
  * @throws EnforcementError `untranslatable`; RangeError for entries that are not a table.
  */
 export function compileTable(input: CompileInput): CompiledTable {
-  const { commands, ...plan } = planEnforced(decodeTable(input.name, input.layout, input.entries));
+  const { commands, ...plan } = planEnforced(decodeEntries(input));
   const transaction = replaceTransaction([{ ...plan, commands }]);
-  const batch = input.netlink ? tryCompile(transaction.nftables) : undefined;
+  // The messages of a table take about 1.5 times its entries (the bench's: 1.06 MB for 0.70).
+  const capacity = input.entries.length * 2;
+  const batch = input.netlink ? tryCompile(transaction.nftables, capacity) : undefined;
   return batch ? { plan, batch } : { plan, transaction };
 }
 
+/** The table `input` holds, without its rules' counters (the kernel counts enforced rules). */
+function decodeEntries(input: TableEntries): Table {
+  return decodeTable(input.name, input.layout, input.entries, { ruleCounters: false });
+}
+
 /** The netlink form of `commands`, or undefined when only nft can compile them. */
-export function tryCompile(commands: readonly NftExpr[]): NetlinkBatch | undefined {
+export function tryCompile(
+  commands: readonly NftExpr[],
+  capacity?: number,
+): NetlinkBatch | undefined {
   try {
-    return compileBatch(commands);
+    return compileBatch(commands, capacity);
   } catch (error) {
     // A statement outside the compiler, or an attribute past netlink's 64 KiB: nft's job.
     if (error instanceof NotCompiled || error instanceof RangeError) return undefined;

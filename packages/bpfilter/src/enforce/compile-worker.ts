@@ -15,13 +15,9 @@ parentPort?.on('message', ({ id, input }: { id: number; input: CompileInput }) =
   try {
     const result = compileTable(input);
     if (result.batch) {
-      // A copy in its own memory, so that moving it cannot take a shared pool with it.
-      const bytes = new Uint8Array(result.batch.bytes);
-      transfer.push(bytes.buffer);
-      answer = {
-        id,
-        result: { ...result, batch: { ...result.batch, bytes: Buffer.from(bytes.buffer) } },
-      };
+      // Moved, not copied: the writer's buffer is its own memory (never the shared pool).
+      transfer.push(result.batch.bytes.buffer as ArrayBuffer);
+      answer = { id, result };
     } else {
       answer = { id, result };
     }

@@ -47,9 +47,12 @@ export interface NetlinkBatch {
   commandOf: number[];
 }
 
-/** Compiles `commands`; throws {@link NotCompiled} for anything nft must do itself. */
-export function compileBatch(commands: readonly NftExpr[]): NetlinkBatch {
-  const w = new NetlinkWriter();
+/**
+ * Compiles `commands` (`capacity`: the bytes expected); throws {@link NotCompiled} for
+ * anything nft must do itself.
+ */
+export function compileBatch(commands: readonly NftExpr[], capacity?: number): NetlinkBatch {
+  const w = new NetlinkWriter(capacity);
   const commandOf: number[] = [];
   const sets = new Map<string, { id: number; key: (typeof KEY_TYPES)[string][] }>();
   const setIds = new Map<string, number>();

@@ -14,14 +14,22 @@ const align4 = (n: number) => (n + 3) & ~3;
 
 /** A buffer of netlink messages being written. */
 export class NetlinkWriter {
-  #buf = Buffer.allocUnsafe(1 << 16);
+  #buf: Buffer;
   #len = 0;
   #message = -1;
   readonly #strings = new Map<string, Buffer>();
   /** Messages written so far. */
   count = 0;
 
-  /** The messages written, back to back. */
+  /** `capacity`: the bytes expected (the buffer grows past it, by copying). */
+  constructor(capacity = 1 << 16) {
+    this.#buf = Buffer.allocUnsafeSlow(Math.max(capacity, 1 << 16));
+  }
+
+  /**
+   * The messages written, back to back: a view of the writer's own ArrayBuffer (never Node's
+   * shared pool), so it may be transferred to another thread.
+   */
   bytes(): Buffer {
     return this.#buf.subarray(0, this.#len);
   }
@@ -135,7 +143,7 @@ export class NetlinkWriter {
 
   #reserve(extra: number): void {
     if (this.#len + extra <= this.#buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + extra));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.#buf.length * 2, this.#len + extra));
     this.#buf.copy(next, 0, 0, this.#len);
     this.#buf = next;
   }

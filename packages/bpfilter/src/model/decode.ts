@@ -32,6 +32,15 @@ import type { Chain, Counters, IpInversions, Policy, Rule, Table } from './types
 /** What decoding needs besides the entries: GET_INFO's (or the replace header's) hook data. */
 export type TableLayout = Pick<TableHeader, 'validHooks' | 'hookEntry' | 'underflow'>;
 
+/** What {@link decodeTable} leaves out. */
+export interface DecodeOptions {
+  /**
+   * Whether rules carry their counters (default true). Enforcement plans leave them out: the
+   * kernel counts enforced rules, and a large table's counters are two BigInts per rule.
+   */
+  ruleCounters?: boolean;
+}
+
 /** One parsed entry: where it is, its matches and target; its fixed part is read in place. */
 interface RawEntry {
   offset: number;
@@ -47,10 +56,17 @@ const NO_MATCHES: XtObject[] = [];
 /**
  * Decode a table laid out as iptables builds it (built-in chains from each hook entry to its
  * underflow, user chains headed by ERROR entries and ended by a RETURN, a final ERROR entry;
- * the handler refuses anything else). Counters come from the entries. Throws a RangeError
- * on a blob that does not have this shape.
+ * the handler refuses anything else). Counters come from the entries (a rule's only with
+ * `options.ruleCounters`, the default). Throws a RangeError on a blob that does not have this
+ * shape.
  */
-export function decodeTable(name: string, layout: TableLayout, entries: Uint8Array): Table {
+export function decodeTable(
+  name: string,
+  layout: TableLayout,
+  entries: Uint8Array,
+  options: DecodeOptions = {},
+): Table {
+  const ruleCounters = options.ruleCounters ?? true;
   const raw = parseEntries(entries);
   const indexAt = new Map(raw.map((e, i) => [e.offset, i]));
   const chains: Chain[] = [];
@@ -83,7 +99,7 @@ export function decodeTable(name: string, layout: TableLayout, entries: Uint8Arr
   }
 
   const toRule = (entry: RawEntry, index: number) =>
-    decodeRule(entries, entry, chainAtOffset, `entry ${index}`);
+    decodeRule(entries, entry, chainAtOffset, `entry ${index}`, ruleCounters);
   for (const range of builtinRanges) {
     const policyEntry = raw[range.policy];
     if (!policyEntry) throw new RangeError(`chain ${range.name}: no policy entry`);
@@ -186,6 +202,7 @@ function decodeRule(
   entry: RawEntry,
   chainAtOffset: Map<number, string>,
   where: string,
+  withCounters: boolean,
 ): Rule {
   const at = entry.offset;
   const flags = entries[at + IptEntryOffset.flags] ?? 0;
@@ -216,7 +233,7 @@ function decodeRule(
   if (flags & IPT_F_FRAG) rule.fragment = true;
   if (invert !== undefined) rule.invert = invert;
   if (entry.matches.length > 0) rule.matches = entry.matches.map(decodeMatch);
-  rule.counters = countersOf(entries, entry);
+  if (withCounters) rule.counters = countersOf(entries, entry);
   return rule;
 }
 
