@@ -20,6 +20,7 @@ import { countersOf } from './counters.js';
 import { EnforcementError } from './errors.js';
 import { CounterReader } from './nft-counters.js';
 import { builtHelper } from './helper-process.js';
+import type { NetlinkBatch } from './netlink-batch.js';
 import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable, NFT_TABLE_PREFIX } from './nft-layout.js';
 import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
@@ -84,6 +85,8 @@ export class NftEnforcer {
    * kernel holds what bpfilter holds. Fails if nft is missing or refuses.
    */
   async start(tables: readonly Table[], signal?: AbortSignal): Promise<void> {
+    // Up while nft lists the tables (and, at a first request, while iptables parses its rules).
+    this.#compiler.start();
     const plans = tables.filter((t) => isEnforceableTable(t.name)).map((t) => planTable(t));
     const keep = new Set(plans.map((p) => p.nftTable));
     const stale = (await this.#nft.tableNames(signal)).filter(
@@ -126,29 +129,34 @@ export class NftEnforcer {
    * @throws EnforcementError `kernel-refused` when the kernel refuses (the old table stays).
    */
   async install(input: TableEntries, compiled: CompiledTable, signal?: AbortSignal): Promise<void> {
-    const what = `table "${input.name}"`;
-    const batch = this.#batch;
-    await withTable(input.name, async () => {
-      if (batch !== undefined && compiled.batch !== undefined) {
-        const commands = () => replaceCommands(input);
-        await timed('netlink', () => batch.apply(compiled.batch!, commands, what, signal));
-      } else {
-        const transaction = compiled.transaction ?? { nftables: replaceCommands(input) };
-        await timed('nft', () => this.#nft.apply(transaction, what, signal));
-      }
-    });
+    // Without a batch, the JSON: compiled with the table, or again when nft must name a refusal.
+    const commands = () => compiled.transaction?.nftables ?? replaceCommands(input);
+    await withTable(input.name, () =>
+      this.#send(compiled.batch, commands, `table "${input.name}"`, signal),
+    );
     this.#plans.set(compiled.plan.table, compiled.plan);
   }
 
-  /** One transaction: through the netlink helper when it compiles, through nft otherwise. */
-  async #apply(
-    transaction: { nftables: NftExpr[] },
+  /** One transaction: compiled here and sent through the netlink helper when that compiles. */
+  #apply(transaction: { nftables: NftExpr[] }, what: string, signal?: AbortSignal): Promise<void> {
+    const batch = timedSync('compile', () => this.#batch && tryCompile(transaction.nftables));
+    return this.#send(batch, () => transaction.nftables, what, signal);
+  }
+
+  /**
+   * Sends one transaction: `batch` through the netlink helper, or, without a batch or a
+   * helper, `commands` through nft (`commands` also names what the kernel refused).
+   */
+  #send(
+    batch: NetlinkBatch | undefined,
+    commands: () => NftExpr[],
     what: string,
     signal?: AbortSignal,
   ): Promise<void> {
-    const batch = timedSync('compile', () => this.#batch && tryCompile(transaction.nftables));
-    if (batch === undefined) return timed('nft', () => this.#nft.apply(transaction, what, signal));
-    await timed('netlink', () => this.#batch!.apply(batch, transaction.nftables, what, signal));
+    const writer = this.#batch;
+    if (writer !== undefined && batch !== undefined)
+      return timed('netlink', () => writer.apply(batch, commands, what, signal));
+    return timed('nft', () => this.#nft.apply({ nftables: commands() }, what, signal));
   }
 
   /** The kernel's counters of the enforced `table`, by entry index; undefined if not enforced. */
