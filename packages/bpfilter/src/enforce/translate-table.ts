@@ -82,13 +82,16 @@ export function planTable(table: Table, options: GroupOptions & SegmentOptions =
           : { family, table: nftTable, name: chain.name },
       },
     });
-    const addRule = (expr: NftExpr[], into = chain.name) =>
+    let rulesInChain = 0;
+    /** Adds a rule to `into` (a segment's chain, or this one); its position in this chain. */
+    const addRule = (expr: NftExpr[], into = chain.name) => {
       rules.push({ add: { rule: { family, table: nftTable, chain: into, expr } } });
-    let position = 0;
+      return into === chain.name ? rulesInChain++ : -1;
+    };
     const items = segmentChain(chain.rules, groupChain(chain.rules, options), options);
     for (const item of items) {
       if (item.kind === 'rule') {
-        addRule(translateAt(table, chain, item.index));
+        const position = addRule(translateAt(table, chain, item.index));
         counted.push({ entry: entries.rules[item.index] ?? -1, chain: chain.name, position });
       } else if (item.kind === 'segment') {
         const name = segmentChainName(segments++, chain.name);
@@ -96,11 +99,7 @@ export function planTable(table: Table, options: GroupOptions & SegmentOptions =
         const sets = item.shapes.map(() => `keys${setCount++}`);
         const segment = segmentGuards(nftTable, name, item.shapes, sets);
         maps.push(...segment.commands);
-        for (const guard of segment.guards.slice(0, -1)) {
-          addRule(guard);
-          position++;
-        }
-        addRule(segment.guards.at(-1)!);
+        for (const guard of segment.guards) addRule(guard);
         item.members.forEach(({ index }, at) => {
           addRule(translateAt(table, chain, index), name);
           counted.push({ entry: entries.rules[index] ?? -1, chain: name, position: at });
@@ -110,7 +109,7 @@ export function planTable(table: Table, options: GroupOptions & SegmentOptions =
         mapNames.push(name);
         const group = verdictMap(nftTable, name, item.members);
         maps.push(...group.commands);
-        addRule(group.lookup);
+        const position = addRule(group.lookup);
         for (const { index } of item.members)
           counted.push({
             entry: entries.rules[index] ?? -1,
@@ -119,12 +118,11 @@ export function planTable(table: Table, options: GroupOptions & SegmentOptions =
             element: { map: name, comment: ruleComment(index) },
           });
       }
-      position++;
     }
     // The policy (built-in chain) or the implicit RETURN (user chain) counts what falls off
     // the end, as iptables' underflow and RETURN entries do.
-    addRule(policy ? [{ counter: null }, { [policy]: null }] : [{ counter: null }]);
-    counted.push({ entry: entries.end, chain: chain.name, position });
+    const end = addRule(policy ? [{ counter: null }, { [policy]: null }] : [{ counter: null }]);
+    counted.push({ entry: entries.end, chain: chain.name, position: end });
   }
   // The last entry is the final ERROR entry.
   return {
