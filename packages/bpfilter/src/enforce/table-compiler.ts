@@ -65,6 +65,14 @@ export class TableCompiler {
     });
   }
 
+  /**
+   * Starts the worker now, if it is not running (it otherwise starts with the first compile):
+   * a thread and a module load that the first replaced table need not wait for.
+   */
+  start(): void {
+    this.#started();
+  }
+
   /** Stops the worker (idempotent); the next compile starts another. */
   close(): void {
     const worker = this.#worker;
