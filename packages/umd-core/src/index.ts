@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { isUmdError, UmdError, UmdErrorCode, type UmdErrorDetails } from './errors/umd-error.js';
+export { causeMessage } from './errors/cause-message.js';
 export * from './codec/index.js';
 export * from './channel/index.js';
 export * from './contract/index.js';

@@ -130,6 +130,15 @@ describe('checkReply', () => {
     expect(error).toMatchObject({ code: 'UMD_INVALID_REPLY', pid, signal: 'SIGKILL' });
     expect(String(error.message)).toContain('not the truth');
     expect(await waitForDeath(pid)).toBe(true);
+    // Whatever the check throws is named (a thrown string used to read "undefined").
+    const thrownString = await rejection(
+      m.request(text('lie'), {
+        checkReply: () => {
+          throw 'a string, not an Error';
+        },
+      }),
+    );
+    expect(String(thrownString.message)).toContain('a string, not an Error');
     expect(str(await m.request(text('next'), { checkReply: async () => {} }))).toBe('next');
     expect(m.pid).not.toBe(pid);
   });

@@ -1,3 +1,4 @@
+import { causeMessage } from '../errors/cause-message.js';
 import { thenOrNow } from '../shared/maybe-async.js';
 import type { Codec } from './codecs.js';
 import { ContractViolation, validateWith } from './standard-schema.js';
@@ -36,7 +37,7 @@ function encodeWith<T>(codec: Codec<T>, value: T, what: string): Uint8Array | Pr
       return codec.encode(v);
     } catch (cause) {
       throw new ContractViolation(
-        `${what}: ${codec.name} cannot encode it: ${(cause as Error)?.message}`,
+        `${what}: ${codec.name} cannot encode it: ${causeMessage(cause)}`,
         [],
         cause,
       );
@@ -50,7 +51,7 @@ function decodeWith<T>(codec: Codec<T>, bytes: Uint8Array, what: string): T | Pr
     value = codec.decode(bytes);
   } catch (cause) {
     throw new ContractViolation(
-      `${what}: not valid ${codec.name} (${bytes.length} bytes): ${(cause as Error)?.message}`,
+      `${what}: not valid ${codec.name} (${bytes.length} bytes): ${causeMessage(cause)}`,
       [],
       cause,
     );

@@ -1,4 +1,4 @@
-import { type Contract, UmdError, UmdErrorCode } from '@umd/core';
+import { causeMessage, type Contract, UmdError, UmdErrorCode } from '@umd/core';
 import { withinCallBounds } from '../manager/call-bounds.js';
 import { waitTimeoutError } from '../manager/fault-policy.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
@@ -83,7 +83,7 @@ export function contractClient<Req, Rep>(
 
 /** A request the contract refused (its codec or validator threw): nothing is sent. */
 function invalidRequest(name: string, cause: unknown): UmdError {
-  return new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${name}: ${(cause as Error)?.message}`, {
+  return new UmdError(UmdErrorCode.INVALID_ARGUMENT, `${name}: ${causeMessage(cause)}`, {
     cause,
     handlerName: name,
   });

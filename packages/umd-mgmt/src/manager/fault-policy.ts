@@ -1,4 +1,4 @@
-import { isUmdError, UmdError, type UmdErrorDetails, UmdErrorCode } from '@umd/core';
+import { causeMessage, isUmdError, UmdError, type UmdErrorDetails, UmdErrorCode } from '@umd/core';
 import { debug } from '../observability/debug-log.js';
 import type { ExitInfo } from '../process/exit-tracker.js';
 import { stderrCause } from '../process/stderr-cause.js';
@@ -139,7 +139,7 @@ export class FaultPolicy {
       ? error
       : new UmdError(
           UmdErrorCode.HANDLER_EXITED,
-          `${this.#name}: exchange failed: ${(error as Error)?.message}`,
+          `${this.#name}: exchange failed: ${causeMessage(error)}`,
           { cause: error },
         );
     if (overdue) {
@@ -171,7 +171,7 @@ export class FaultPolicy {
     const pid = h.process.pid;
     const err = new UmdError(
       UmdErrorCode.INVALID_REPLY,
-      `${this.#name}: handler (pid ${pid}) sent an invalid reply: ${(cause as Error)?.message}`,
+      `${this.#name}: handler (pid ${pid}) sent an invalid reply: ${causeMessage(cause)}`,
       { cause, handlerName: this.#name, pid },
     );
     this.fault(h, err);
@@ -210,7 +210,7 @@ export class FaultPolicy {
     if (isUmdError(error)) return error;
     return new UmdError(
       UmdErrorCode.START_FAILED,
-      `${this.#name}: start failed: ${(error as Error)?.message}`,
+      `${this.#name}: start failed: ${causeMessage(error)}`,
       { cause: error, handlerName: this.#name },
     );
   }

@@ -1,4 +1,4 @@
-import { UmdError, UmdErrorCode } from '@umd/core';
+import { causeMessage, UmdError, UmdErrorCode } from '@umd/core';
 import { unwrapLoader } from '../loader/define-loader.js';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
@@ -59,7 +59,7 @@ export class LoaderSlot {
     } catch (cause) {
       throw new UmdError(
         UmdErrorCode.LOADER,
-        `${this.#name}: cannot import the loader: ${(cause as Error)?.message}`,
+        `${this.#name}: cannot import the loader: ${causeMessage(cause)}`,
         { cause, handlerName: this.#name },
       );
     }
