@@ -75,6 +75,17 @@ describe('typed contracts through a real handler', () => {
     expect(m.stats()).toMatchObject({ starts: 2, restarts: 1, failures: 2 });
   });
 
+  it('a target or contract that is not one is UMD_INVALID_ARGUMENT when the client is made', () => {
+    const m = managed({ loader: loader(), env: env('json') });
+    const made = (target: unknown, contract: unknown) => () =>
+      contractClient(target as never, contract as never);
+    const refused = expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' });
+    expect(made({}, contracts.json)).toThrow(refused);
+    expect(made(null, contracts.json)).toThrow(refused);
+    expect(made(m, {})).toThrow(refused);
+    expect(made(m, undefined)).toThrow(refused);
+  });
+
   // Found by trying it: a validator that never settled held the call whatever its timeout.
   it('an async validator that never settles ends with the call: its timeout or its signal', async () => {
     const m = managed({ loader: loader(), env: env('json') });

@@ -143,7 +143,13 @@ describe('defineContract', () => {
     const Offsets = defineContract({ request: u32, reply: bytes() });
     expect(Offsets.decodeRequest(Offsets.encodeRequest(4096) as Uint8Array)).toBe(4096);
     expect(() => defineContract({ request: {} as never, reply: bytes() })).toThrow(
-      /must be a codec/,
+      expect.objectContaining({
+        code: 'UMD_INVALID_ARGUMENT',
+        message: expect.stringContaining('must be a codec'),
+      }),
+    );
+    expect(() => defineContract(null as never)).toThrow(
+      expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }),
     );
   });
 });

@@ -1,4 +1,5 @@
 import { causeMessage } from '../errors/cause-message.js';
+import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { thenOrNow } from '../shared/maybe-async.js';
 import type { Codec } from './codecs.js';
 import { ContractViolation, validateWith } from './standard-schema.js';
@@ -65,6 +66,8 @@ export function defineContract<Req, Rep>(spec: {
   request: Codec<Req>;
   reply: Codec<Rep>;
 }): Contract<Req, Rep> {
+  if (typeof spec !== 'object' || spec === null)
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'defineContract: spec must be an object');
   const name = spec.name ?? 'contract';
   const { request, reply } = spec;
   for (const [side, codec] of [
@@ -72,7 +75,8 @@ export function defineContract<Req, Rep>(spec: {
     ['reply', reply],
   ] as const) {
     if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
-      throw new TypeError(
+      throw new UmdError(
+        UmdErrorCode.INVALID_ARGUMENT,
         `${name}: ${side} must be a codec (json(), structured(), bytes(), codec())`,
       );
   }

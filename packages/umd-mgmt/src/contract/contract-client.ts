@@ -33,6 +33,16 @@ export function contractClient<Req, Rep>(
   target: ContractTarget,
   contract: Contract<Req, Rep>,
 ): ContractClient<Req, Rep> {
+  if (typeof target?.request !== 'function')
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      'contractClient: target must be a UmdManager or a UmdPool',
+    );
+  if (typeof contract?.encodeRequest !== 'function' || typeof contract.decodeReply !== 'function')
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `${target.name}: contractClient needs a contract made by defineContract()`,
+    );
   return {
     contract,
     async request(value, options = {}) {
