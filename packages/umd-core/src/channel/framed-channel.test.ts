@@ -92,6 +92,34 @@ describe('FramedChannel', () => {
     expect(s.channel.closed).toBe(false);
   });
 
+  // Found by trying it: a handler's ERROR message (up to maxPayload) reached error.message
+  // whole, terminal escapes included, though the handler is less trusted than the host's logs.
+  it("keeps a handler's ERROR message and name out of the host's terminal: no control character, bounded", async () => {
+    const s = scripted();
+    s.toHost.write(
+      encodeFrame(
+        FrameType.Hello,
+        0,
+        encodeHello({
+          version: 1,
+          maxPayload: 1 << 20,
+          name: `evil\u001b]0;pwned\u0007${'n'.repeat(500)}`,
+        }),
+      ),
+    );
+    const pending = s.channel.request(bytes('x'));
+    await tick();
+    const message = `\u001b[2J\u001b[31mforged\nlog line\r${'m'.repeat(1 << 20)}`;
+    s.toHost.write(encodeFrame(FrameType.Error, 1, encodeErrorPayload(-5, message)));
+    const error = (await pending.catch((e: unknown) => e)) as Error & { code: string };
+    expect(error.code).toBe('UMD_HANDLER_ERROR');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what must not pass
+    expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(error.message).toContain('?[2J?[31mforged?log line?mmm');
+    expect(error.message.length).toBeLessThan(1400);
+    expect(s.channel.closed).toBe(false);
+  });
+
   it('refuses a payload over the HELLO limit with UMD_TOO_LARGE, sending nothing', async () => {
     const s = scripted();
     s.hello(10);

@@ -1,5 +1,6 @@
 import { protocolError } from './protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { untrustedText } from '../errors/untrusted-text.js';
 
 /** The contents of an ERROR frame. */
 export interface ErrorPayload {
@@ -8,6 +9,10 @@ export interface ErrorPayload {
   /** The handler's message. */
   message: string;
 }
+
+/** How much of a handler's ERROR message, and of its HELLO name, an error message keeps. */
+export const MAX_MESSAGE_LENGTH = 1024;
+export const MAX_NAME_LENGTH = 64;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8');
@@ -45,9 +50,10 @@ export function decodeErrorPayload(payload: Uint8Array): ErrorPayload {
  */
 export function handlerErrorFor(payload: Uint8Array, id: number, handlerName: string): UmdError {
   const { code, message } = decodeErrorPayload(payload);
+  const name = untrustedText(handlerName, MAX_NAME_LENGTH);
   return new UmdError(
     UmdErrorCode.HANDLER_ERROR,
-    `handler "${handlerName}" failed request ${id} with code ${code}: ${message}`,
+    `handler "${name}" failed request ${id} with code ${code}: ${untrustedText(message, MAX_MESSAGE_LENGTH)}`,
     { handlerCode: code, requestId: id, handlerName },
   );
 }
