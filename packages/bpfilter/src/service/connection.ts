@@ -2,6 +2,7 @@
  * One client of the service (one socket the preload opened): HELLO out, then REQUEST
  * frames in, one REPLY or ERROR out for each, in order.
  */
+import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import {
   encodeErrorPayload,
@@ -21,7 +22,18 @@ import { SERVICE_MAX_PAYLOAD, SERVICE_NAME } from './protocol.js';
 /** Runs one decoded request for a connection (the service serializes these). */
 export type RunRequest = (request: MboxRequest, signal: AbortSignal) => Promise<BackendReply>;
 
-/** Serves `socket` until it closes; `run` does the work. Never throws. */
+/**
+ * Requests of one client decoded but not run yet, beyond which its socket is no longer read
+ * (the preload sends one at a time; a pipelining client just waits in its socket buffer).
+ */
+const MAX_QUEUED_REQUESTS = 8;
+
+/**
+ * Serves `socket` until it closes; `run` does the work. Never throws. A client is answered
+ * only as fast as it reads: the next request runs once the previous reply left the service
+ * (a tiny GET_ENTRIES request asks for a whole table, so unread replies would pile up
+ * without bound), and its socket is not read while requests wait.
+ */
 export function serveConnection(
   socket: Socket,
   run: RunRequest,
@@ -30,7 +42,8 @@ export function serveConnection(
   const decoder = new FrameDecoder({ maxPayload: SERVICE_MAX_PAYLOAD });
   const closed = new AbortController();
   // Requests of one connection are answered in order, as a caller blocked in getsockopt expects.
-  let tail: Promise<void> = Promise.resolve();
+  const queue: Frame[] = [];
+  let answering = false;
 
   socket.on('close', () => closed.abort());
   socket.on('error', () => closed.abort());
@@ -61,37 +74,63 @@ export function serveConnection(
         socket.destroy();
         return;
       }
-      tail = tail.then(() => answer(frame));
+      queue.push(frame);
     }
+    if (queue.length >= MAX_QUEUED_REQUESTS) socket.pause();
+    void answerQueued();
   });
 
-  async function answer(frame: Frame): Promise<void> {
-    if (closed.signal.aborted) return;
-    const request = decodeMboxRequest(frame.payload);
-    let reply: Uint8Array;
-    let type: FrameType = FrameType.Reply;
-    if (!request) {
-      type = FrameType.Error;
-      reply = encodeErrorPayload(
-        -errnoOf('EINVAL'),
-        `request of ${frame.payload.length} bytes is shorter than the ${MBOX_REQUEST_HEADER_SIZE}-byte mbox_request header`,
-      );
-    } else {
-      try {
-        const result = await timed(`request ${request.isSet ? 'set' : 'get'} ${request.cmd}`, () =>
-          run(request, closed.signal),
-        );
-        reply = encodeMboxReply(result.status, result.body);
-      } catch (error) {
-        type = FrameType.Error;
-        const message = error instanceof Error ? error.message : String(error);
-        reply = encodeErrorPayload(-errnoForFailure(error), message);
-        log(
-          `request cmd ${request.cmd} (${request.isSet ? 'set' : 'get'}) from pid ${request.pid} failed: ${message}`,
-        );
+  async function answerQueued(): Promise<void> {
+    if (answering) return;
+    answering = true;
+    try {
+      for (let frame = queue.shift(); frame; frame = queue.shift()) {
+        if (queue.length < MAX_QUEUED_REQUESTS && !closed.signal.aborted) socket.resume();
+        if (closed.signal.aborted) return;
+        const { type, payload } = await answer(frame);
+        if (socket.destroyed) return;
+        if (!socket.write(encodeFrame(type, frame.id, payload))) await drained();
       }
+    } finally {
+      answering = false;
     }
-    if (!socket.destroyed) socket.write(encodeFrame(type, frame.id, reply));
+  }
+
+  /** Resolves when the socket's buffered replies went out, or it closed. */
+  async function drained(): Promise<void> {
+    try {
+      await once(socket, 'drain', { signal: closed.signal });
+    } catch {
+      // closed: nothing more is answered
+    }
+  }
+
+  async function answer(frame: Frame): Promise<{ type: FrameType; payload: Uint8Array }> {
+    const request = decodeMboxRequest(frame.payload);
+    if (!request) {
+      return {
+        type: FrameType.Error,
+        payload: encodeErrorPayload(
+          -errnoOf('EINVAL'),
+          `request of ${frame.payload.length} bytes is shorter than the ${MBOX_REQUEST_HEADER_SIZE}-byte mbox_request header`,
+        ),
+      };
+    }
+    try {
+      const result = await timed(`request ${request.isSet ? 'set' : 'get'} ${request.cmd}`, () =>
+        run(request, closed.signal),
+      );
+      return { type: FrameType.Reply, payload: encodeMboxReply(result.status, result.body) };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(
+        `request cmd ${request.cmd} (${request.isSet ? 'set' : 'get'}) from pid ${request.pid} failed: ${message}`,
+      );
+      return {
+        type: FrameType.Error,
+        payload: encodeErrorPayload(-errnoForFailure(error), message),
+      };
+    }
   }
 }
 
