@@ -8,7 +8,7 @@
  * restarted handler gets every kept table back in `postStart`, before any request reaches it.
  */
 import { EventEmitter } from 'node:events';
-import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import { abortedError, type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { type HandlerSession, type Loader, UmdManager } from '@umd/mgmt';
 import { readCString } from '../abi/bytes.js';
 import {
@@ -101,7 +101,7 @@ export class BpfilterSockopt extends EventEmitter {
         (await timed('prepare', () => prepareReplace(enforced, table, optval, options.signal)));
       const generation = this.#kept.generation;
       const { status, body } = await timed(`handler set ${optname}`, () =>
-        exchange(this.#send(options), {
+        exchange(this.#sendChange(options), {
           isSet: true,
           cmd: optname,
           data: optval,
@@ -199,7 +199,7 @@ export class BpfilterSockopt extends EventEmitter {
     return this.#lock.run(async () => {
       // A reply comes from a handler that holds the kept tables: the old one before its exit
       // was noticed, or a new one after postStart restored them (requests wait for that).
-      const reply = await exchange(this.#send(options), {
+      const reply = await exchange(this.#sendChange(options), {
         isSet: false,
         cmd,
         data: body,
@@ -292,6 +292,20 @@ export class BpfilterSockopt extends EventEmitter {
   #send(options: SockoptCallOptions): SendRequest {
     const { signal, timeoutMs } = options;
     return (request) => this.manager.request(request, { signal, timeoutMs });
+  }
+
+  /**
+   * A change (a set, a classification that counts): the caller's signal stops it only before
+   * it is sent. Once the handler has it, the handler applies it, so it runs to completion and
+   * is kept, as the kernel completes a setsockopt whatever happens to its caller; an abort then
+   * would leave the handler's table ahead of the kept one (and of the kernel's, enforcing).
+   */
+  #sendChange(options: SockoptCallOptions): SendRequest {
+    const { signal, timeoutMs } = options;
+    return (request) =>
+      signal?.aborted
+        ? Promise.reject(abortedError(signal, 'bpfilter: the change', undefined, 'bpfilter'))
+        : this.manager.request(request, { timeoutMs });
   }
 
   /** After an acknowledged change: keep the table (see {@link KeptTables.keep}). */
