@@ -43,19 +43,22 @@ export function setReplace(store: TableStore, data: Uint8Array): SetResult {
     };
   if (replace.numCounters === 0)
     return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": num_counters is 0` };
-  if (replace.size > MAX_TABLE_SIZE)
-    return {
-      status: -Errno.ENOMEM,
-      message: `SET_REPLACE "${name}": size ${replace.size} is too large`,
-    };
-  if (replace.entries.length !== replace.size) {
+  // Bytes past the entries are ignored, as the kernel ignores them; too few is EINVAL, before
+  // the size is looked at.
+  if (replace.entries.length < replace.size) {
     return {
       status: -Errno.EINVAL,
       message: `SET_REPLACE "${name}": header says ${replace.size} bytes of entries, the option carries ${replace.entries.length}`,
     };
   }
+  if (replace.size > MAX_TABLE_SIZE)
+    return {
+      status: -Errno.ENOMEM,
+      message: `SET_REPLACE "${name}": size ${replace.size} is too large`,
+    };
   const env = hostEnvironment(rateEstimatorsIn(store));
-  const result = translateTable({ ...replace, name, env });
+  const entries = replace.entries.subarray(0, replace.size);
+  const result = translateTable({ ...replace, entries, name, env });
   if (!result.ok)
     return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };
   const live = store.get(name);
@@ -78,10 +81,11 @@ export function setReplace(store: TableStore, data: Uint8Array): SetResult {
 
 /** `IPT_SO_SET_ADD_COUNTERS`: add to each entry's counters, in entry order. */
 export function setAddCounters(store: TableStore, data: Uint8Array): SetResult {
-  if (data.length < XT_COUNTERS_INFO_HEADER_SIZE)
+  // No counters at all is EINVAL before the table is looked up (the kernel's xt_copy_counters).
+  if (data.length <= XT_COUNTERS_INFO_HEADER_SIZE)
     return {
       status: -Errno.EINVAL,
-      message: `SET_ADD_COUNTERS: ${data.length} bytes, shorter than xt_counters_info`,
+      message: `SET_ADD_COUNTERS: ${data.length} bytes, no counters after xt_counters_info`,
     };
   const { numCounters } = decodeCountersInfoHeader(data);
   const name = readCString(data, 0, XT_TABLE_MAXNAMELEN - 1);

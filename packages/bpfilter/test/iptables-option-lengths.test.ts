@@ -1,0 +1,44 @@
+/**
+ * A client that is not libiptc: SET_REPLACE and SET_ADD_COUNTERS with odd option lengths
+ * and headers (`iptables/option-lengths.c`), run against a namespace's kernel and through
+ * `bpfilter exec`. Every call must get the kernel's answer (rc and errno).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPrerequisite, runInNamespace, type Step, which } from './iptables/namespace.js';
+
+const missing = missingPrerequisite() ?? (which('cc') ? undefined : 'no C compiler (cc)');
+
+describe.skipIf(missing !== undefined)(
+  `odd socket-option lengths through bpfilter exec${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    let dir: string;
+    let program: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'bpfilter-lengths-'));
+      program = join(dir, 'option-lengths');
+      const source = fileURLToPath(new URL('./iptables/option-lengths.c', import.meta.url));
+      execFileSync('cc', ['-O1', '-Wall', '-o', program, source]);
+    });
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('answers each call as the kernel does', { timeout: 60_000 }, async () => {
+      const steps: Step[] = [{ program: 'shell', args: ['-c', program] }];
+      const [kernel, bpfilter] = await Promise.all([
+        runInNamespace(steps),
+        runInNamespace(steps, { freshService: true }),
+      ]);
+      const lines = (text: string) => text.trim().split('\n');
+      expect(kernel.results[0]!.status).toBe(0);
+      expect(lines(kernel.results[0]!.stdout)).toHaveLength(19);
+      expect(lines(bpfilter.results[0]!.stdout)).toEqual(lines(kernel.results[0]!.stdout));
+      expect(bpfilter.kernelTableNames).toBe('');
+    });
+  },
+);
