@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UmdError, UmdErrorCode } from '@umd/core';
+import { collidingIdentifiers } from './identifiers.js';
 import { tarballSpecs } from './local-packages.js';
 import { driverNames } from './names.js';
 import { driverPackageJson, type TemplateKind } from './package-json.js';
@@ -79,6 +80,9 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     await readFile(join(templateDir, 'manifest.json'), 'utf8'),
   ) as TemplateManifest;
 
+  const inTheWay = existingNonDirectory(dir);
+  if (inTheWay !== undefined)
+    throw generatorError(`${inTheWay} exists and is not a directory: choose another directory`);
   if (existsSync(dir) && (await readdir(dir)).length > 0 && options.force !== true) {
     throw generatorError(`${dir} exists and is not empty (use --force to write into it anyway)`);
   }
@@ -103,12 +107,23 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
           ...manifest.files,
           ...(layout === 'workspace' ? manifest.workspaceFiles : manifest.standaloneFiles),
         ];
-  for (const file of files) {
-    const from =
-      template === 'minimal' && file !== 'gitignore'
-        ? join(templateDir, 'minimal', file)
-        : join(templateDir, 'files', file);
-    const text = await readFile(from, 'utf8');
+  const texts = await Promise.all(
+    files.map((file) =>
+      readFile(
+        template === 'minimal' && file !== 'gitignore'
+          ? join(templateDir, 'minimal', file)
+          : join(templateDir, 'files', file),
+        'utf8',
+      ),
+    ),
+  );
+  const colliding = collidingIdentifiers(texts, fill);
+  if (colliding.length > 0)
+    throw generatorError(
+      `${JSON.stringify(options.name)} would make the driver declare ${colliding.join(', ')}, which its code also imports from @umd/ packages: choose another name`,
+    );
+  for (const [i, file] of files.entries()) {
+    const text = texts[i] as string;
     if (file === 'gitignore') {
       if (layout === 'standalone') await write('.gitignore', text); // npm drops .gitignore from packages; hence the rename
     } else if (file === 'README.md') {
@@ -145,6 +160,14 @@ export function selectLayout(text: string, layout: 'workspace' | 'standalone'): 
   return text
     .replace(new RegExp(`<!-- ${other} -->[\\s\\S]*?<!-- /${other} -->\\n?`, 'g'), '')
     .replace(new RegExp(`<!-- /?${layout} -->\\n?`, 'g'), '');
+}
+
+/** `dir`, or the nearest existing directory above it, when that is not a directory. */
+function existingNonDirectory(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(at)) return statSync(at).isDirectory() ? undefined : at;
+    if (dirname(at) === at) return undefined;
+  }
 }
 
 /** The built template: `dist/template/` of this package, found from the built or the source module. */
