@@ -51,5 +51,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error('usage: node scripts/pack-tarballs.mjs DIR');
     process.exit(2);
   }
-  for (const file of packTarballs(resolve(dir))) console.log(file);
+  const files = packTarballs(resolve(dir));
+  for (const file of files) console.log(file);
+  // `npx @umd/sample-umd new` asks the registry for the generator and its dependencies:
+  // before they are published, npx must be given the tarballs of all three.
+  const tarball = (name) => files.find((file) => file.includes(`/umd-${name}-`));
+  const generator = ['core', 'mgmt', 'sample-umd'].map((name) => `--package ${tarball(name)}`);
+  console.error(
+    `\nmake a driver from these tarballs (before the packages are on a registry):\n` +
+      `  npx -y ${generator.join(' ')} sample-umd new my-driver --from-tarballs ${resolve(dir)}`,
+  );
 }
