@@ -121,10 +121,11 @@ export class Bpfilter {
     table: Table,
     options: ReplaceOptions = {},
   ): Promise<ReplaceResult> {
-    if (table.name !== name)
+    checkTableName(name);
+    if (typeof table !== 'object' || table === null || table.name !== name)
       throw new UmdError(
         UmdErrorCode.INVALID_ARGUMENT,
-        `bpfilter: replaceTable("${name}") was given table "${table.name}"`,
+        `bpfilter: replaceTable("${name}") was given table "${(table as Table | null)?.name}"`,
       );
     let encoded;
     try {
@@ -294,8 +295,7 @@ export class Bpfilter {
   }
 
   async #getInfo(name: string, options: RequestOptions): Promise<IptGetinfo> {
-    if (name.length === 0 || name.length >= XT_TABLE_MAXNAMELEN)
-      throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, `bpfilter: invalid table name "${name}"`);
+    checkTableName(name);
     const buffer = new Uint8Array(IPT_GETINFO_SIZE);
     new TextEncoder().encodeInto(name, buffer);
     const reply = await this.transport.getsockopt(IPT_SO_GET_INFO, buffer, options);
@@ -307,6 +307,20 @@ export class Bpfilter {
       );
     return decodeGetinfo(reply.data);
   }
+}
+
+/** A table name the ABI can carry: a string of 1 to 31 characters without NUL. */
+function checkTableName(name: unknown): asserts name is string {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length >= XT_TABLE_MAXNAMELEN ||
+    name.includes('\0')
+  )
+    throw new UmdError(
+      UmdErrorCode.INVALID_ARGUMENT,
+      `bpfilter: invalid table name ${JSON.stringify(name) ?? String(name)}`,
+    );
 }
 
 /** libiptc keeps user chains sorted by name (`strcmp`) and writes them in that order. */

@@ -23,6 +23,8 @@ export function parseSave(text: string): ParsedTable[] {
   let table:
     | { name: string; chains: Map<string, Chain>; builtins: string[]; declared: string[] }
     | undefined;
+  if (typeof text !== 'string')
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'iptables-save text must be a string');
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!.trim();
@@ -100,9 +102,16 @@ export function parseSave(text: string): ParsedTable[] {
   return tables;
 }
 
+const U64_MAX = 2n ** 64n - 1n;
+
+/** `[packets:bytes]`; a count past 64 bits is 2^64-1, as iptables-restore's strtoull reads it. */
 function parseCounters(text: string): Counters {
   const [, packets = '0', bytes = '0'] = COUNTERS.exec(text) ?? [];
-  return { packets: BigInt(packets), bytes: BigInt(bytes) };
+  const count = (digits: string) => {
+    const value = BigInt(digits);
+    return value > U64_MAX ? U64_MAX : value;
+  };
+  return { packets: count(packets), bytes: count(bytes) };
 }
 
 function finishTable(table: {
