@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -41,6 +41,24 @@ describe('generateDriver refuses, before writing anything', () => {
       generateDriver({ name: 'my-driver', dir: join(file, 'my-driver') }),
       'not a directory',
     );
+  });
+
+  it('a workspace package named as one the repository already has (core: @umd/core)', async () => {
+    const root = scratch();
+    writeFileSync(join(root, 'pnpm-workspace.yaml'), "packages:\n  - 'packages/*'\n");
+    for (const [dir, name] of [
+      ['umd-mgmt', '@umd/mgmt'],
+      ['umd-core', '@umd/core'],
+    ]) {
+      mkdirSync(join(root, 'packages', dir as string), { recursive: true });
+      writeFileSync(
+        join(root, 'packages', dir as string, 'package.json'),
+        JSON.stringify({ name }),
+      );
+    }
+    const dir = join(root, 'packages', 'core');
+    await refused(generateDriver({ name: 'core', dir }), '@umd/core', 'packages/umd-core');
+    expect(() => readdirSync(dir)).toThrow();
   });
 });
 

@@ -8,7 +8,7 @@ import { tarballSpecs } from './local-packages.js';
 import { driverNames } from './names.js';
 import { driverPackageJson, type TemplateKind } from './package-json.js';
 import { PLACEHOLDERS, type TemplateManifest } from './template-source.js';
-import { workspaceRootOf } from './workspace.js';
+import { workspacePackageNamed, workspaceRootOf } from './workspace.js';
 
 /** Options of {@link generateDriver}. */
 export interface GenerateDriverOptions {
@@ -75,6 +75,13 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
   const local = options.fromTarballs === undefined ? undefined : tarballSpecs(options.fromTarballs);
   const template = options.template ?? 'full';
   const names = driverNames(options.name, layout === 'workspace' ? '@umd' : undefined);
+  const root = workspaceRootOf(dir);
+  const namesake =
+    layout === 'workspace' && root ? workspacePackageNamed(root, names.packageName) : undefined;
+  if (namesake !== undefined && resolve(root!, 'packages', namesake) !== dir)
+    throw generatorError(
+      `${names.packageName} is already the name of packages/${namesake}: choose another name`,
+    );
   const templateDir = options.templateDir ?? findTemplateDir();
   const manifest = JSON.parse(
     await readFile(join(templateDir, 'manifest.json'), 'utf8'),

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** True when `dir` is the root of the umd monorepo (a pnpm workspace holding `@umd/mgmt`). */
@@ -28,4 +28,16 @@ export function workspaceRootOf(packageDir: string): string | undefined {
   if (basename(parent) !== 'packages') return undefined;
   const root = dirname(parent);
   return isUmdRepoRoot(root) ? root : undefined;
+}
+
+/** The directory under `root`'s `packages/` of the package called `name`, if there is one. */
+export function workspacePackageNamed(root: string, name: string): string | undefined {
+  return readdirSync(join(root, 'packages')).find((dir) => {
+    try {
+      const json = readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8');
+      return (JSON.parse(json) as { name?: unknown }).name === name;
+    } catch {
+      return false;
+    }
+  });
 }
