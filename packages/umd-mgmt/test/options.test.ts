@@ -85,6 +85,40 @@ describe('one validation of every option', () => {
   });
 });
 
+describe('unknown options are refused, not ignored', () => {
+  const loader = fixtureLoader('echo');
+  it.each([
+    [{ maxInflight: 4 }, /unknown option "maxInflight"/],
+    [{ instances: 4 }, /unknown option "instances" \(an option of UmdPool\)/],
+    [{ transport: { replySockets: true } }, /unknown option transport\."replySockets"/],
+    [{ sandbox: { permisson: false } }, /unknown option sandbox\."permisson"/],
+    [{ restartBudget: { max: 3 } }, /unknown option restartBudget\."max"/],
+  ])('a manager with %o', (extra, message) => {
+    expect(() => new UmdManager({ name: 'v', loader, ...(extra as object) })).toThrow(
+      expect.objectContaining({
+        code: 'UMD_INVALID_ARGUMENT',
+        message: expect.stringMatching(message),
+      }),
+    );
+  });
+
+  it('a pool refuses them too, and takes its own', () => {
+    expect(() => pooled({ loader, instances: 2, lookahead: 1, maxQueu: 5 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'UMD_INVALID_ARGUMENT',
+        message: expect.stringMatching(/"maxQueu"/),
+      }),
+    );
+    expect(pooled({ loader, instances: 2, lookahead: 1 }).stats().instances).toHaveLength(2);
+  });
+
+  it('a key whose value is undefined is no setting, and passes', () => {
+    expect(new UmdManager({ name: 'v', loader, ...({ later: undefined } as object) }).state).toBe(
+      'idle',
+    );
+  });
+});
+
 describe('per-request options: the same answer in every state', () => {
   it('a bad timeoutMs is UMD_INVALID_ARGUMENT before a start, on a running handler, and nothing starts', async () => {
     const m = managed({ loader: fixtureLoader('echo') });

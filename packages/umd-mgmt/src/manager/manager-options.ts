@@ -5,6 +5,7 @@ import type { RestartBudgetOptions } from './restart-budget.js';
 import {
   checkBoolean,
   checkInteger,
+  checkKnownKeys,
   checkObject,
   checkTimeout,
   invalidArgument,
@@ -111,6 +112,44 @@ export interface ResolvedManagerOptions
   stderrTailLines: number;
 }
 
+/** Every key of each options bag, for {@link checkKnownKeys}. */
+const MANAGER_KEYS: Record<keyof UmdManagerOptions, true> = {
+  name: true,
+  loader: true,
+  maxInFlight: true,
+  maxQueue: true,
+  maxQueuedBytes: true,
+  startTimeoutMs: true,
+  requestTimeoutMs: true,
+  idleTimeoutMs: true,
+  restartBudget: true,
+  stopGraceMs: true,
+  env: true,
+  transport: true,
+  sandbox: true,
+  maxPayload: true,
+  postStart: true,
+  stagingDir: true,
+  stderrTailLines: true,
+  maxBlobBytes: true,
+};
+const TRANSPORT_KEYS: Record<keyof TransportOptions, true> = {
+  replySocket: true,
+  tuneAllocator: true,
+};
+const SANDBOX_KEYS: Record<keyof SandboxOptions, true> = {
+  permission: true,
+  uid: true,
+  gid: true,
+  containment: true,
+  bubblewrap: true,
+  maxOldSpaceSizeMb: true,
+  singleThreadedGc: true,
+};
+const BUDGET_KEYS: Record<keyof RestartBudgetOptions, true> = { maxStarts: true, windowMs: true };
+/** Options a user may pass to a manager that only a pool takes. */
+const POOL_ONLY = { instances: 'an option of UmdPool', lookahead: 'an option of UmdPool' };
+
 const MAX_INT32 = 2 ** 31 - 1;
 /** Default of `maxQueuedBytes`: the wire format's default largest payload. */
 const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
@@ -129,6 +168,7 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
   if (typeof options.name !== 'string' || options.name.length === 0)
     throw invalidArgument(o, 'name must be a non-empty string');
   const owner = options.name;
+  checkKnownKeys(options, MANAGER_KEYS, '', owner, POOL_ONLY);
   const loader = options.loader as unknown;
   if (!(typeof loader === 'function' || (typeof loader === 'object' && loader !== null)))
     throw invalidArgument(owner, 'loader must be a loader or a function importing one');
@@ -140,6 +180,9 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
   const transport = checkObject<TransportOptions>(options.transport, 'transport', owner);
   const env = checkObject<Record<string, string>>(options.env, 'env', owner);
   const sandbox = checkObject<SandboxOptions>(options.sandbox, 'sandbox', owner);
+  checkKnownKeys(budget, BUDGET_KEYS, 'restartBudget.', owner);
+  checkKnownKeys(transport, TRANSPORT_KEYS, 'transport.', owner);
+  checkKnownKeys(sandbox, SANDBOX_KEYS, 'sandbox.', owner);
   checkBoolean(sandbox.permission, 'sandbox.permission', owner, true);
   checkBoolean(sandbox.bubblewrap, 'sandbox.bubblewrap', owner, false);
   checkBoolean(sandbox.singleThreadedGc, 'sandbox.singleThreadedGc', owner, false);

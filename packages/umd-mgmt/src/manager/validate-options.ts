@@ -68,6 +68,26 @@ export function checkBoolean(value: unknown, what: string, owner: string, fallba
   return value as boolean;
 }
 
+/**
+ * Refuses a key of `bag` that `known` does not list (one whose value is `undefined` passes), so
+ * that a misspelt or misplaced option is an error instead of a setting silently not applied.
+ * `known` is a record over every key of the options type: the compiler keeps it complete.
+ * `elsewhere` says where a key that belongs to another API goes.
+ */
+export function checkKnownKeys<T extends object>(
+  bag: T,
+  known: Record<keyof T, true>,
+  what: string,
+  owner: string,
+  elsewhere: Readonly<Record<string, string>> = {},
+): void {
+  for (const key of Object.keys(bag)) {
+    if (Object.hasOwn(known, key) || bag[key as keyof T] === undefined) continue;
+    const where = Object.hasOwn(elsewhere, key) ? ` (${elsewhere[key]})` : '';
+    throw invalidArgument(owner, `unknown option ${what}${show(key)}${where}`);
+  }
+}
+
 /** An options bag: a plain object, or `{}` for `null`/`undefined`. */
 export function checkObject<T extends object>(value: unknown, what: string, owner: string): T {
   if (value === undefined || value === null) return {} as T;
