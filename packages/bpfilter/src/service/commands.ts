@@ -102,6 +102,9 @@ function splitExecArgs(argv: readonly string[]): { own: string[]; command: strin
   return { own: [...argv], command: [] };
 }
 
+/** Signals that stop `bpfilter exec`'s command rather than exec alone. */
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /**
  * `bpfilter exec [--socket PATH | --enforce] [--] COMMAND [ARGS...]`: the command's exit status.
  * Throws a `UsageError` for bad arguments.
@@ -122,7 +125,17 @@ export async function runExecCommand(argv: readonly string[]): Promise<number> {
     throw new UsageError(
       'exec: --enforce applies to the service exec starts; start `serve --enforce` instead',
     );
-  const result = await exec({ command, args, socketPath, serve: { enforce } });
+  // A signal to exec is passed on to the command: exec then ends when it does, its own
+  // service and socket directory cleaned up, instead of leaving it running without them.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => stop.abort(signal);
+  for (const name of FORWARDED_SIGNALS) process.on(name, onSignal);
+  let result;
+  try {
+    result = await exec({ command, args, socketPath, serve: { enforce }, signal: stop.signal });
+  } finally {
+    for (const name of FORWARDED_SIGNALS) process.off(name, onSignal);
+  }
   if (result.signal) return 128 + (signalNumber(result.signal) ?? 0);
   return result.exitCode ?? 1;
 }

@@ -29,7 +29,10 @@ export interface ExecOptions {
   preloadLibrary?: string;
   /** Options of the in-process service when `socketPath` is not given. */
   serve?: Omit<ServeOptions, 'socketPath' | 'signal'>;
-  /** Aborting it sends SIGTERM to the command. */
+  /**
+   * Aborting it sends the command SIGTERM, or the signal its reason names
+   * (`controller.abort('SIGHUP')`): how `bpfilter exec` passes on a signal it receives.
+   */
   signal?: AbortSignal;
 }
 
@@ -83,8 +86,17 @@ function run(options: ExecOptions, env: NodeJS.ProcessEnv): Promise<ExecResult> 
       env,
       stdio: options.stdio ?? 'inherit',
     });
-    const onAbort = () => child.kill('SIGTERM');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => {
+      const reason: unknown = options.signal?.reason;
+      child.kill(
+        typeof reason === 'string' && reason.startsWith('SIG')
+          ? (reason as NodeJS.Signals)
+          : 'SIGTERM',
+      );
+    };
+    // Aborted while the service started: the command is stopped as soon as it exists.
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (error) => {
       options.signal?.removeEventListener('abort', onAbort);
       reject(
