@@ -43,5 +43,13 @@ describe.skipIf(missing !== undefined)(
         expect(readdirSync(tmp)).toEqual([]);
       },
     );
+
+    it('a command killed by any signal: exec exits 128 + its number, as a shell does', async () => {
+      const exec = spawn(process.execPath, [CLI, 'exec', '--', 'sh', '-c', 'kill -USR1 $$'], {
+        stdio: 'ignore',
+      });
+      const [code] = (await once(exec, 'exit')) as [number | null];
+      expect(code).toBe(128 + constants.signals.SIGUSR1);
+    });
   },
 );

@@ -2,6 +2,7 @@
  * The `serve` and `exec` subcommands of the `bpfilter` CLI. Each takes the arguments after
  * its name and resolves with the process exit code; the CLI only dispatches.
  */
+import { constants } from 'node:os';
 import { isUmdError } from '@umd/core';
 import { parseCommandLine, UsageError } from '@umd/core/cli';
 import { exec } from './exec.js';
@@ -136,20 +137,10 @@ export async function runExecCommand(argv: readonly string[]): Promise<number> {
   } finally {
     for (const name of FORWARDED_SIGNALS) process.off(name, onSignal);
   }
-  if (result.signal) return 128 + (signalNumber(result.signal) ?? 0);
+  if (result.signal) return 128 + signalNumber(result.signal);
   return result.exitCode ?? 1;
 }
 
-function signalNumber(signal: NodeJS.Signals): number | undefined {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGABRT: 6,
-    SIGKILL: 9,
-    SIGSEGV: 11,
-    SIGPIPE: 13,
-    SIGTERM: 15,
-  };
-  return numbers[signal];
+function signalNumber(signal: NodeJS.Signals): number {
+  return constants.signals[signal] ?? 0;
 }
