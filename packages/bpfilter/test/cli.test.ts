@@ -219,6 +219,21 @@ describe('bpfilter CLI, one-shot (no service)', () => {
       stderr: expect.stringContaining('ENOENT'),
     });
   });
+
+  it('says which file it cannot read or write, without a stack trace', async () => {
+    const missing = join(dir, 'no-such-dir', 'x');
+    const unread = await bpfilter(['restore', '--file', missing]);
+    expect(unread).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`cannot read ${missing}`),
+    });
+    const unwritten = await bpfilter(['restore', '--state', missing], { input: RULES });
+    expect(unwritten).toMatchObject({
+      code: 2, // a state file that cannot be written is a bad --state, as one that cannot be read
+      stderr: expect.stringContaining(`cannot write state file ${missing}`),
+    });
+    for (const { stderr } of [unread, unwritten]) expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });
 
 describe('bpfilter CLI against a running service (--socket / BPFILTER_SOCKET)', () => {

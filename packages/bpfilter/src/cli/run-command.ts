@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type CommandLineOptions, parseCommandLine, UsageError } from '@umd/core/cli';
+import { UmdError, UmdErrorCode } from '@umd/core';
 import { Bpfilter } from '../api/bpfilter.js';
 import { sockoptTransport } from '../api/transport.js';
 import { BPFILTER_SOCKET_ENV } from '../service/protocol.js';
@@ -98,7 +99,14 @@ export async function runTableCommand(
   }
   try {
     await execute(command, values, bpfilter, io, input);
-    if (sockopt && stateFile !== undefined) await writeStateFile(stateFile, sockopt.exportState());
+    if (sockopt && stateFile !== undefined)
+      await writeStateFile(stateFile, sockopt.exportState()).catch((cause: unknown) => {
+        throw new UmdError(
+          UmdErrorCode.INVALID_ARGUMENT,
+          `bpfilter: cannot write state file ${stateFile}: ${(cause as Error).message}`,
+          { cause },
+        );
+      });
   } finally {
     await bpfilter.stop();
   }
@@ -171,5 +179,8 @@ function packetsFromLines(text: string): PacketDescription[] {
 }
 
 async function readInput(file: string | undefined, io: CommandIo): Promise<string> {
-  return file !== undefined ? readFile(file, 'utf8') : io.readStdin();
+  if (file === undefined) return io.readStdin();
+  return readFile(file, 'utf8').catch((cause: unknown) => {
+    throw new UsageError(`--file: cannot read ${file}: ${(cause as Error).message}`, { cause });
+  });
 }
