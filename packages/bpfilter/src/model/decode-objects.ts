@@ -33,7 +33,15 @@ import {
   type XtObject,
 } from '../abi/index.js';
 import { isAnyIcmpCode, isAnyPort } from './canonical.js';
-import type { IcmpMatch, Match, StandardVerdict, Target, TcpMatch, UdpMatch } from './types.js';
+import type {
+  IcmpMatch,
+  Match,
+  PortRange,
+  StandardVerdict,
+  Target,
+  TcpMatch,
+  UdpMatch,
+} from './types.js';
 
 /** Where a target sits: its entry's offset, size and flags (a jump to the next entry is none). */
 export interface TargetPlace {
@@ -61,16 +69,12 @@ export function decodeMatch(object: XtObject): Match {
     const tcp = decodeTcp(object.data);
     const inv = tcp.invflags;
     const match: TcpMatch = { kind: 'tcp' };
-    if (!isAnyPort(tcp.sourcePorts) || inv & XT_TCP_INV_SRCPT) match.sourcePorts = tcp.sourcePorts;
-    if (!isAnyPort(tcp.destinationPorts) || inv & XT_TCP_INV_DSTPT)
-      match.destinationPorts = tcp.destinationPorts;
+    addPorts(match, tcp, inv, XT_TCP_INV_SRCPT, XT_TCP_INV_DSTPT);
     if (tcp.flagsMask !== 0 || tcp.flagsCompare !== 0 || inv & XT_TCP_INV_FLAGS)
       match.flags = { mask: tcp.flagsMask, compare: tcp.flagsCompare };
     if (tcp.option !== 0 || inv & XT_TCP_INV_OPTION) match.option = tcp.option;
     if (inv & (XT_TCP_INV_SRCPT | XT_TCP_INV_DSTPT | XT_TCP_INV_FLAGS | XT_TCP_INV_OPTION)) {
-      match.invert = {};
-      if (inv & XT_TCP_INV_SRCPT) match.invert.sourcePorts = true;
-      if (inv & XT_TCP_INV_DSTPT) match.invert.destinationPorts = true;
+      match.invert = portInversions(inv, XT_TCP_INV_SRCPT, XT_TCP_INV_DSTPT);
       if (inv & XT_TCP_INV_FLAGS) match.invert.flags = true;
       if (inv & XT_TCP_INV_OPTION) match.invert.option = true;
     }
@@ -80,14 +84,9 @@ export function decodeMatch(object: XtObject): Match {
     const udp = decodeUdp(object.data);
     const inv = udp.invflags;
     const match: UdpMatch = { kind: 'udp' };
-    if (!isAnyPort(udp.sourcePorts) || inv & XT_UDP_INV_SRCPT) match.sourcePorts = udp.sourcePorts;
-    if (!isAnyPort(udp.destinationPorts) || inv & XT_UDP_INV_DSTPT)
-      match.destinationPorts = udp.destinationPorts;
-    if (inv & (XT_UDP_INV_SRCPT | XT_UDP_INV_DSTPT)) {
-      match.invert = {};
-      if (inv & XT_UDP_INV_SRCPT) match.invert.sourcePorts = true;
-      if (inv & XT_UDP_INV_DSTPT) match.invert.destinationPorts = true;
-    }
+    addPorts(match, udp, inv, XT_UDP_INV_SRCPT, XT_UDP_INV_DSTPT);
+    if (inv & (XT_UDP_INV_SRCPT | XT_UDP_INV_DSTPT))
+      match.invert = portInversions(inv, XT_UDP_INV_SRCPT, XT_UDP_INV_DSTPT);
     return match;
   }
   if (object.name === 'icmp' && object.revision === 0 && size === xtAlign(IPT_ICMP_SIZE)) {
@@ -98,6 +97,34 @@ export function decodeMatch(object: XtObject): Match {
     return match;
   }
   return { kind: 'raw', name: object.name, revision: object.revision, data: object.data.slice() };
+}
+
+/**
+ * The port ranges of a tcp or udp match: a range is kept if it limits the ports or is
+ * inverted (`sourceBit`, `destinationBit`: its inversion bits in `invflags`).
+ */
+function addPorts(
+  match: TcpMatch | UdpMatch,
+  ports: { sourcePorts: PortRange; destinationPorts: PortRange },
+  invflags: number,
+  sourceBit: number,
+  destinationBit: number,
+): void {
+  if (!isAnyPort(ports.sourcePorts) || invflags & sourceBit) match.sourcePorts = ports.sourcePorts;
+  if (!isAnyPort(ports.destinationPorts) || invflags & destinationBit)
+    match.destinationPorts = ports.destinationPorts;
+}
+
+/** The port inversions of a tcp or udp match's `invflags`. */
+function portInversions(
+  invflags: number,
+  sourceBit: number,
+  destinationBit: number,
+): NonNullable<TcpMatch['invert']> {
+  const invert: NonNullable<TcpMatch['invert']> = {};
+  if (invflags & sourceBit) invert.sourcePorts = true;
+  if (invflags & destinationBit) invert.destinationPorts = true;
+  return invert;
 }
 
 /**
