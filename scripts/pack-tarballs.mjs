@@ -22,6 +22,7 @@ export const PUBLIC_PACKAGES = [
 
 /** pnpm as this script was started with it (`pnpm pack:tarballs`), else through npx. */
 function pnpmCommand() {
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by the package manager for this script, not a turbo task's input
   const execpath = process.env.npm_execpath;
   return execpath !== undefined && /pnpm\.c?js$/.test(execpath)
     ? [process.execPath, [execpath]]

@@ -47,7 +47,7 @@ describe('UmdPool', () => {
     // The other instances never restarted; instance 1 was refilled lazily by the queue.
     const stats = pool.stats();
     expect(stats.instances.map((s) => s.restarts)).toEqual([0, 1, 0, 0]);
-    expect(pool.pids.filter((pid, i) => i !== 1)).toEqual(pids.filter((pid, i) => i !== 1));
+    expect(pool.pids.filter((_, i) => i !== 1)).toEqual(pids.filter((_, i) => i !== 1));
     expect(pool.pids[1]).not.toBe(victim);
     expect(stats.total).toMatchObject({
       requests: N,

@@ -268,8 +268,8 @@ export const CHECK_CASES: RuleCase[] = [
   r('mangle', 'INPUT', '-m rateest --rateest est1 --rateest-pps1 1 --rateest-lt'),
   r('filter', 'INPUT', '-m devgroup --src-group 1 --dst-group 2'),
   r('filter', 'INPUT', '-m iprange --src-range 1.1.1.5-1.1.1.2'),
-  r('filter', 'INPUT', '-m comment --comment ' + 'c'.repeat(255)),
-  r('filter', 'INPUT', '-j NFLOG --nflog-prefix ' + 'p'.repeat(80)),
+  r('filter', 'INPUT', `-m comment --comment ${'c'.repeat(255)}`),
+  r('filter', 'INPUT', `-j NFLOG --nflog-prefix ${'p'.repeat(80)}`),
   // A user chain takes the hooks of every chain that reaches it.
   r('filter', 'OUTPUT', '-j owned'),
   r('filter', 'owned', '-m owner --uid-owner 0'),
