@@ -21,6 +21,9 @@ const KINDS = [
   'rsa4096',
   'p256',
   'p384',
+  'p521',
+  'brainpool',
+  'secp256k1',
   'dsa',
   'subkey',
   'multi',
@@ -34,6 +37,9 @@ const expected: Record<Kind, Verdict> = {
   rsa4096: 'good',
   p256: 'good',
   p384: 'good',
+  p521: 'good',
+  brainpool: 'good',
+  secp256k1: 'good',
   dsa: 'good',
   subkey: 'good',
   multi: 'good',
@@ -49,6 +55,10 @@ beforeAll(() => {
   fpr.rsa4096 = home.genKey('Rsa Four <rsa4@example.org>', 'rsa4096');
   fpr.p256 = home.genKey('P256 <p256@example.org>', 'nistp256');
   fpr.p384 = home.genKey('P384 <p384@example.org>', 'nistp384');
+  fpr.p521 = home.genKey('P521 <p521@example.org>', 'nistp521');
+  // Curves gpg offers beyond NIST's, which node:crypto (OpenSSL) verifies too.
+  fpr.brainpool = home.genKey('Brainpool <bp@example.org>', 'brainpoolP384r1');
+  fpr.secp256k1 = home.genKey('K1 <k1@example.org>', 'secp256k1');
   // DSA with an Elgamal encryption subkey, as gpg made keys by default for a decade.
   fpr.dsa = home.genKey('Dsa <dsa@example.org>', 'dsa2048');
   home.run(['--quick-add-key', fpr.dsa, 'elg2048', 'encr', '2y']);

@@ -62,16 +62,26 @@ export const PK_NAMES: Record<number, string> = {
   28: 'Ed448',
 };
 
-/** Curves by OID (hex): name, JWK curve, field size in bytes. */
-export const CURVES: Record<string, { name: string; jwk: string; size: number }> = {
-  '2a8648ce3d030107': { name: 'nistp256', jwk: 'P-256', size: 32 },
-  '2b81040022': { name: 'nistp384', jwk: 'P-384', size: 48 },
-  '2b81040023': { name: 'nistp521', jwk: 'P-521', size: 66 },
-  '2b06010401da470f01': { name: 'ed25519', jwk: 'Ed25519', size: 32 },
-  '2b6571': { name: 'ed448', jwk: 'Ed448', size: 57 },
-  '2b060104019755010501': { name: 'cv25519', jwk: 'X25519', size: 32 },
-  '2b656f': { name: 'cv448', jwk: 'X448', size: 56 },
-  '2b2403030208010107': { name: 'brainpoolP256r1', jwk: '', size: 32 },
-  '2b240303020801010b': { name: 'brainpoolP384r1', jwk: '', size: 48 },
-  '2b240303020801010d': { name: 'brainpoolP512r1', jwk: '', size: 64 },
-};
+/**
+ * Curves by OID (hex): name as gpg prints it, JWK curve (EdDSA and X keys), node:crypto's
+ * name (ECDSA keys, imported as SubjectPublicKeyInfo), field size in bytes.
+ */
+export const CURVES: Record<string, { name: string; jwk?: string; ecdsa?: string; size: number }> =
+  {
+    '2a8648ce3d030107': { name: 'nistp256', ecdsa: 'prime256v1', size: 32 },
+    '2b81040022': { name: 'nistp384', ecdsa: 'secp384r1', size: 48 },
+    '2b81040023': { name: 'nistp521', ecdsa: 'secp521r1', size: 66 },
+    '2b8104000a': { name: 'secp256k1', ecdsa: 'secp256k1', size: 32 },
+    '2b2403030208010107': { name: 'brainpoolP256r1', ecdsa: 'brainpoolP256r1', size: 32 },
+    '2b240303020801010b': { name: 'brainpoolP384r1', ecdsa: 'brainpoolP384r1', size: 48 },
+    '2b240303020801010d': { name: 'brainpoolP512r1', ecdsa: 'brainpoolP512r1', size: 64 },
+    '2b06010401da470f01': { name: 'ed25519', jwk: 'Ed25519', size: 32 },
+    '2b6571': { name: 'ed448', jwk: 'Ed448', size: 57 },
+    '2b060104019755010501': { name: 'cv25519', jwk: 'X25519', size: 32 },
+    '2b656f': { name: 'cv448', jwk: 'X448', size: 56 },
+  };
+
+/** The field size in bytes of the ECDSA curve node:crypto calls `namedCurve`, or 0. */
+export function ecdsaSize(namedCurve: string | undefined): number {
+  return Object.values(CURVES).find((c) => c.ecdsa && c.ecdsa === namedCurve)?.size ?? 0;
+}

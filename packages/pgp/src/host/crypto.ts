@@ -15,7 +15,7 @@ import {
   type Verify,
 } from 'node:crypto';
 import type { Field, SignaturePacket } from '../contract.js';
-import { CURVES, HASHES, SALT_SIZES } from './algorithms.js';
+import { CURVES, ecdsaSize, HASHES, SALT_SIZES } from './algorithms.js';
 
 /** A public key as node:crypto holds it, or why it cannot be used. */
 export interface ImportedKey {
@@ -91,6 +91,20 @@ function dsaKey(p: Buffer, q: Buffer, g: Buffer, y: Buffer): KeyObject {
   });
 }
 
+/** An EC public key's SubjectPublicKeyInfo (RFC 5480): id-ecPublicKey, the curve, the point. */
+function ecKey(oid: Buffer, point: Buffer): KeyObject {
+  const algorithm = der(
+    0x30,
+    Buffer.concat([der(0x06, Buffer.from('2a8648ce3d0201', 'hex')), der(0x06, oid)]),
+  );
+  const key = der(0x03, Buffer.concat([Buffer.alloc(1), point]));
+  return createPublicKey({
+    key: der(0x30, Buffer.concat([algorithm, key])),
+    format: 'der',
+    type: 'spki',
+  });
+}
+
 /** Imports key material (fields in stored order) of `algorithm`. */
 export function importKey(algorithm: number, material: Field[]): ImportedKey {
   try {
@@ -128,7 +142,8 @@ export function importKey(algorithm: number, material: Field[]): ImportedKey {
       };
     }
     if (algorithm === 18 || algorithm === 19 || algorithm === 22) {
-      const oid = (bytesOf(material[0]) as Buffer).toString('hex');
+      const oidBytes = bytesOf(material[0]) as Buffer;
+      const oid = oidBytes.toString('hex');
       const curve = CURVES[oid];
       if (!curve) return { bits: 0, unsupported: `curve OID ${oid} is not known` };
       const bits =
@@ -148,12 +163,10 @@ export function importKey(algorithm: number, material: Field[]): ImportedKey {
           return { ...info, unsupported: 'bad EdDSA point' };
         return { ...info, key: jwk({ kty: 'OKP', crv: 'Ed25519', x: url(point.subarray(1)) }) };
       }
-      if (!curve.jwk.startsWith('P-')) return { ...info, unsupported: `ECDSA on ${curve.name}` };
+      if (!curve.ecdsa) return { ...info, unsupported: `ECDSA on ${curve.name}` };
       if (point.length !== 1 + 2 * curve.size || point[0] !== 4)
         return { ...info, unsupported: 'bad EC point' };
-      const x = url(point.subarray(1, 1 + curve.size));
-      const y = url(point.subarray(1 + curve.size));
-      return { ...info, key: jwk({ kty: 'EC', crv: curve.jwk, x, y }) };
+      return { ...info, key: ecKey(oidBytes, point) };
     }
     return {
       bits: bitsOf(material[0]),
@@ -278,9 +291,7 @@ function verifyValues(
       }
       case 19: {
         if (key.asymmetricKeyType !== 'ec' || !ecdsa || values.length !== 2) return false;
-        const curve = key.asymmetricKeyDetails?.namedCurve;
-        const size =
-          curve === 'prime256v1' ? 32 : curve === 'secp384r1' ? 48 : curve === 'secp521r1' ? 66 : 0;
+        const size = ecdsaSize(key.asymmetricKeyDetails?.namedCurve);
         const r = pad(values[0] as Buffer, size);
         const s = pad(values[1] as Buffer, size);
         if (!r || !s || size === 0) return false;
