@@ -64,6 +64,7 @@ beforeAll(() => {
   home.run(['--quick-add-key', fpr.dsa, 'elg2048', 'encr', '2y']);
   fpr.subkey = home.genKey('Sub <sub@example.org>', 'rsa2048', 'cert');
   home.run(['--quick-add-key', fpr.subkey, 'ed25519', 'sign', '2y']);
+  home.run(['--quick-add-key', fpr.subkey, 'cv25519', 'encr', '2y']);
   fpr.multi = home.genKey('Multi One <m1@example.org>', 'ed25519');
   home.run(['--quick-add-uid', fpr.multi, 'Multi Two <m2@example.org>']);
   home.run(['--quick-add-uid', fpr.multi, 'Multi Three <m3@example.org>']);

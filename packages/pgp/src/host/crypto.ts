@@ -146,15 +146,7 @@ export function importKey(algorithm: number, material: Field[]): ImportedKey {
       const oid = oidBytes.toString('hex');
       const curve = CURVES[oid];
       if (!curve) return { bits: 0, unsupported: `curve OID ${oid} is not known` };
-      const bits =
-        curve.jwk === 'Ed25519'
-          ? 255
-          : curve.jwk === 'Ed448'
-            ? 448
-            : curve.size === 66
-              ? 521
-              : curve.size * 8;
-      const info = { bits, curve: curve.name };
+      const info = { bits: curve.bits, curve: curve.name };
       if (algorithm === 18) return { ...info, unsupported: 'ECDH is for encryption' };
       const point = bytesOf(material[1]) as Buffer;
       if (algorithm === 22) {
