@@ -39,6 +39,15 @@ beforeAll(() => {
     home.run(['-u', fpr, '--detach-sign'], { input: 'some data\n' }).stdout,
   );
   f.garbage = put(d, 'garbage.sig', 'garbage, not a signature');
+  // Signed, then revoked: the signature still verifies, by a key that is no longer valid.
+  const revoked = home.genKey('Revoked <revoked@example.org>', 'ed25519');
+  f.revokedSig = put(
+    d,
+    'revoked.sig',
+    home.run(['-u', revoked, '--detach-sign'], { input: 'some data\n' }).stdout,
+  );
+  home.revoke(revoked);
+  f.revokedKey = put(d, 'revoked.gpg', home.exportKeys([revoked]));
   f.clear = put(d, 'clear.asc', home.run(['-u', fpr, '--clearsign'], { input: 'hello\n' }).stdout);
   if (!noRpm) {
     const rpm = buildRpm(d, 'clitest', { '/usr/bin/clitest': '#!/bin/sh\necho ok\n' });
@@ -78,6 +87,13 @@ describe.skipIf(noGpg)('umd-pgp verify, show-key', () => {
       expect([sig, data, ours.status]).toEqual([sig, data, gpgv(key, sig, data)]);
       expect(ours.status).toBe(status);
     }
+  }, 120_000);
+
+  it('a signature by a revoked key exits 1, where gpgv exits 0 (REVKEYSIG)', () => {
+    const [key, sig, data] = [f.revokedKey as string, f.revokedSig as string, f.data as string];
+    expect(gpgv(key, sig, data)).toBe(0);
+    const ours = cli('verify', '--key', key, sig, data);
+    expect(ours).toMatchObject({ status: 1, stdout: expect.stringContaining('revoked') });
   }, 120_000);
 
   it('--json, a cleartext message with --output, show-key', () => {

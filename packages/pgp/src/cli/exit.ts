@@ -1,4 +1,7 @@
-/** Exit statuses of `umd-pgp`, as gpgv's. */
+/**
+ * Exit statuses of `umd-pgp`, as gpgv's, but stricter: gpgv exits 0 for a signature by an
+ * expired or revoked key (EXPKEYSIG, REVKEYSIG), which a script testing `&&` would accept.
+ */
 import type { SignatureStatus } from '../host/verify.js';
 
 /** 0 good, 1 a signature that is not good, 2 an error (and no public key, as gpgv). */

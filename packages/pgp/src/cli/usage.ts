@@ -21,5 +21,6 @@ Options:
   -V, --version       the version
 
 Exit status: 0 good (or allowed), 1 bad, expired or revoked (or denied), 2 error: unusable
-input, no public key, an unsupported algorithm, or a usage error (as gpgv: only 0 is good).
+input, no public key, an unsupported algorithm, or a usage error. As gpgv's, except that gpgv
+exits 0 for a valid signature by an expired or revoked key: here only a good one is 0.
 `;
