@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HelperProcess } from './helper-process.js';
+import { HelperProcess, runnableHelper } from './helper-process.js';
 
 const helper = fileURLToPath(new URL('../../dist/native/bpfilter_nft_counters', import.meta.url));
 const usable =
@@ -15,6 +17,23 @@ if (!usable && process.env.CI === 'true')
 /** The counter reader serving in a namespace of its own (no table there: status 3). */
 const serving = () => new HelperProcess('unshare', ['-n', helper]);
 const missing = (name: string) => Buffer.from(`${name}\u0000`);
+
+describe('a built helper as a package manager installs it', () => {
+  it('packed without its execute bits (mode 0644), it gets them back and runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfilter-helper-'));
+    try {
+      const path = join(dir, 'helper');
+      copyFileSync('/bin/true', path);
+      spawnSync('chmod', ['0644', path]);
+      expect(runnableHelper(path)).toBe(path);
+      expect(statSync(path).mode & 0o777).toBe(0o755);
+      expect(spawnSync(path).status).toBe(0);
+      expect(runnableHelper(join(dir, 'absent'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.skipIf(!usable)('a helper kept running', () => {
   it('answers requests in order, one process for all of them', async () => {

@@ -6,7 +6,7 @@
  * next request, and the requests it had are answered with an error.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { EnforcementError } from './errors.js';
@@ -16,8 +16,34 @@ import { EnforcementError } from './errors.js';
  * when the package was built without a C compiler.
  */
 export function builtHelper(name: string): string | undefined {
-  const path = fileURLToPath(new URL(`./native/${name}`, import.meta.url));
-  return existsSync(path) ? path : undefined;
+  return runnableHelper(fileURLToPath(new URL(`./native/${name}`, import.meta.url)));
+}
+
+/**
+ * `path` when it exists and can be run, else undefined (enforcement then uses nft, as without
+ * the helper). Package managers pack every file but a package's `bin` with mode 0644 (pnpm
+ * pack, so the registry's tarball too): an installed helper has lost its execute bits, and
+ * gets them back here as npm gives them to a bin, where its reader may execute it. Where that
+ * is not allowed (a package installed by another user), the helper is not used.
+ */
+export function runnableHelper(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const runnable = () => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (runnable()) return path;
+  try {
+    const mode = statSync(path).mode & 0o777;
+    chmodSync(path, mode | ((mode & 0o444) >> 2));
+  } catch {
+    return undefined;
+  }
+  return runnable() ? path : undefined;
 }
 
 /** One answer: the status the one-shot run would have exited with, and what it printed. */
