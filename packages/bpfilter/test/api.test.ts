@@ -100,6 +100,19 @@ const SSH = {
 };
 const SSH_OUTSIDE = { ...SSH, source: '203.0.113.9' };
 
+describe('await using', () => {
+  it('stops the handler when the scope ends', async () => {
+    let pid: number | undefined;
+    {
+      await using scoped = new Bpfilter();
+      expect(await scoped.tableNames()).toEqual([]);
+      pid = scoped.sockopt?.manager.pid;
+      expect(pid).toBeDefined();
+    }
+    expect(isAlive(pid as number)).toBe(false);
+  });
+});
+
 describe('Bpfilter API', () => {
   it('reads back a replaced table as the same chains and rules', async () => {
     const api = bpfilter();

@@ -265,6 +265,11 @@ export class PgpVerifier {
   stop(): Promise<void> {
     return this.manager.stop();
   }
+
+  /** `await using pgp = createPgpVerifier()`: {@link PgpVerifier.stop} when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
 }
 
 function now(options: VerifyOptions): number {

@@ -41,6 +41,19 @@ async function outcome(run: () => Promise<{ status: string }>): Promise<string> 
   }
 }
 
+describe('await using', () => {
+  it('stops the handler when the scope ends', async () => {
+    let pid: number | undefined;
+    {
+      await using scoped = createPgpVerifier();
+      await scoped.manager.start();
+      pid = scoped.manager.pid;
+      expect(pid).toBeDefined();
+    }
+    expect(() => process.kill(pid as number, 0)).toThrow(/ESRCH/);
+  });
+});
+
 describe.skipIf(noGpg)('PgpVerifier', () => {
   it('reads keys given as bytes once, by their digest; never keeps a failed read', async () => {
     const v = createPgpVerifier();

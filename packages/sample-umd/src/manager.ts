@@ -125,6 +125,11 @@ export class SampleManager {
     return this.manager.stop(options);
   }
 
+  /** `await using sample = new SampleManager()`: {@link SampleManager.stop} when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
   /** Stops the handler and forgets the loader: the next request imports it again. */
   unload(): Promise<void> {
     return this.manager.unload();

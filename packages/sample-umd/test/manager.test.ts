@@ -49,6 +49,18 @@ describe.each(handlerKinds)('the %s handler through the manager', (kind) => {
     },
   );
 
+  it.skipIf(skip)('await using stops the handler when the scope ends', async () => {
+    let driver: SampleManager | undefined;
+    {
+      await using scoped = createSampleManager({ handler: kind });
+      driver = scoped;
+      await scoped.check(0);
+      expect(scoped.pid).toBeDefined();
+    }
+    expect(driver.pid).toBeUndefined();
+    expect(childrenOf(process.pid)).toEqual([]);
+  });
+
   it.skipIf(skip)('refuses invalid offsets before anything is sent or started', async () => {
     const driver = manager(kind);
     for (const offset of [REPLY_SIZE, -1, 0.5, 2 ** 32]) {

@@ -294,6 +294,11 @@ export class Bpfilter {
     await this.transport.close();
   }
 
+  /** `await using bpfilter = new Bpfilter()`: {@link Bpfilter.stop} when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
   async #getInfo(name: string, options: RequestOptions): Promise<IptGetinfo> {
     checkTableName(name);
     const buffer = new Uint8Array(IPT_GETINFO_SIZE);
