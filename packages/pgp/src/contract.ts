@@ -31,6 +31,9 @@ export type OpCode = (typeof Op)[keyof typeof Op];
 /** The handler's error code for input it cannot parse (EBADMSG). */
 export const EBADMSG = -74;
 
+/** The handler's error code for well-formed input in a format it does not read (EOPNOTSUPP). */
+export const EOPNOTSUPP = -95;
+
 /** Largest input one request may carry (keys, signatures, messages, RPM headers). */
 export const MAX_INPUT = 64 * 1024 * 1024;
 

@@ -167,6 +167,14 @@ describe.skipIf(noGpg)('verdicts equal gpg --status-fd', () => {
     });
   }
 
+  it('an inline message compressed with BZip2 is PGP_UNSUPPORTED (gpg reads it)', async () => {
+    const message = sign('ed25519', ['--sign', '--compress-algo', 'bzip2']);
+    expect(gpgMessage(allKeys, message)).toBe('good');
+    const error = await verifier.verifyInline(message, { keys: keyring }).catch((e) => e);
+    expect(isPgpError(error, 'PGP_UNSUPPORTED')).toBe(true);
+    expect(error.message).toMatch(/compression algorithm 3 is not supported/);
+  });
+
   it('tampered data, tampered signature, wrong key, truncated and garbage: as gpg', async () => {
     const cases: Array<[string, Buffer, string, Buffer]> = [];
     for (const kind of ['ed25519', 'rsa2048', 'p256', 'dsa', 'subkey'] as const) {

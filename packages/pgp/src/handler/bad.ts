@@ -1,7 +1,12 @@
 import { HandlerError } from '@umd/core/handler';
-import { EBADMSG } from '../contract.js';
+import { EBADMSG, EOPNOTSUPP } from '../contract.js';
 
-/** Throws the handler's one error: input that cannot be parsed, with what is wrong. */
+/** Throws the handler's error for input that cannot be parsed, with what is wrong. */
 export function bad(problem: string): never {
   throw new HandlerError(EBADMSG, problem);
+}
+
+/** Throws the handler's error for well-formed input in a format it does not read. */
+export function unsupported(problem: string): never {
+  throw new HandlerError(EOPNOTSUPP, problem);
 }

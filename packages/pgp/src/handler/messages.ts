@@ -10,7 +10,7 @@ import type {
   Span,
 } from '../contract.js';
 import { findArmor, looksArmored } from './armor.js';
-import { bad } from './bad.js';
+import { bad, unsupported } from './bad.js';
 import { parseKeys } from './key.js';
 import { type RawPacket, readPackets, uint, whole } from './packets.js';
 import { parseSignature } from './signature.js';
@@ -135,7 +135,7 @@ export function inline(input: Uint8Array): InlineReply {
     const parent = blocks.bytes[index] as Buffer;
     const algorithm = uint(parent, compressed.at, 1);
     if (algorithm !== 1 && algorithm !== 2)
-      bad(`compression algorithm ${algorithm} is not supported`);
+      unsupported(`compression algorithm ${algorithm} is not supported`);
     const spans = compressed.spans.map(([s, e], i): Span => [i === 0 ? s + 1 : s, e]);
     index = blocks.add({ kind: 'inflate', algorithm, block: index, spans });
     packets = readPackets(blocks.bytes[index] as Buffer);

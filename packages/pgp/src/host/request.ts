@@ -1,13 +1,14 @@
 /** One request to the handler: send the input, check the reply, map the handler's errors. */
 import { isUmdError, type RequestOptions, UmdErrorCode } from '@umd/core';
 import type { UmdManager } from '@umd/mgmt';
-import { EBADMSG, encodeRequest, MAX_INPUT, type OpCode } from '../contract.js';
+import { EBADMSG, EOPNOTSUPP, encodeRequest, MAX_INPUT, type OpCode } from '../contract.js';
 import { isPgpError, PgpError } from '../errors.js';
 import type { Check } from './check.js';
 
 /**
  * Sends `input` for operation `op` and returns the reply, checked by `check`. A handler that
- * says the input is malformed gives `PGP_MALFORMED`; a reply that breaks the contract gives
+ * says the input is malformed gives `PGP_MALFORMED`, one in a format it does not read
+ * `PGP_UNSUPPORTED`; a reply that breaks the contract gives
  * `PGP_HANDLER_LIED` (from `check` or from `use`, the host's binding of the reply to the
  * input) and the handler is killed (the next request starts a fresh one).
  */
@@ -29,10 +30,13 @@ export async function ask<T, R>(
   try {
     raw = await manager.request(encodeRequest(op, input), options);
   } catch (error) {
-    if (isUmdError(error, UmdErrorCode.HANDLER_ERROR) && error.handlerCode === EBADMSG) {
+    if (isUmdError(error, UmdErrorCode.HANDLER_ERROR)) {
       // The handler's words, shortened and stripped of control characters.
       const words = error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
-      throw new PgpError('PGP_MALFORMED', `malformed input: ${words}`, { cause: error });
+      if (error.handlerCode === EBADMSG)
+        throw new PgpError('PGP_MALFORMED', `malformed input: ${words}`, { cause: error });
+      if (error.handlerCode === EOPNOTSUPP)
+        throw new PgpError('PGP_UNSUPPORTED', `unsupported input: ${words}`, { cause: error });
     }
     throw error;
   }
