@@ -33,6 +33,11 @@ beforeAll(() => {
   rpm.unsigned = buildRpm(home.dir, 'hello', FILES);
   rpm.rsa = signRpm(home, rpm.unsigned, rsa, join(home.dir, 'hello-rsa.rpm'));
   rpm.ed = signRpm(home, rpm.unsigned, ed, join(home.dir, 'hello-ed.rpm'));
+  // Signed, then revoked: rpm 4.18's own OpenPGP code does not look at revocations.
+  const revoked = home.genKey('Revoked Packager <revoked@example.org>', 'ed25519');
+  rpm.revoked = signRpm(home, rpm.unsigned, revoked, join(home.dir, 'hello-revoked.rpm'));
+  home.revoke(revoked);
+  keys.revoked = home.exportKeys([revoked], true);
   const payload = readFileSync(rpm.rsa);
   payload[payload.length - 30] = (payload[payload.length - 30] as number) ^ 1;
   rpm.badPayload = join(home.dir, 'bad-payload.rpm');
@@ -67,6 +72,17 @@ describe.skipIf(skip)('verify-rpm equals rpmkeys --checksig', () => {
       expect(result.files !== undefined).toBe(status === 'good');
     });
   }
+});
+
+describe.skipIf(skip)('where verify-rpm is stricter than rpmkeys --checksig', () => {
+  it('a package signed by a key revoked since: rpmkeys says OK, verify-rpm NOT OK', async () => {
+    const file = rpm.revoked as string;
+    const rpmkeys = rpmkeysChecksig((home as GpgHome).dir, keys.revoked, file);
+    expect(rpmkeys).toBe('digests signatures OK');
+    const result = await verifier.verifyRpm(file, { keys: keys.revoked as Buffer });
+    expect(result).toMatchObject({ status: 'revoked-key', summary: 'digests SIGNATURES NOT OK' });
+    expect(result.files).toBeUndefined();
+  });
 });
 
 describe.skipIf(skip)('file digests and appraisal', () => {
