@@ -271,11 +271,36 @@ describe('UmdPool', () => {
     controller.abort();
     expect(await aborted).toMatchObject({ code: 'UMD_ABORTED' });
     expect(inQueue()).toBe(600);
-    const second = pool.request(new Uint8Array(400));
+    // The rest of the bound, less the first request's bytes if its handler has not read them.
+    const second = pool.request(new Uint8Array(1000 - pool.stats().total.queuedBytes));
     expect(str(await busy)).toBe('busy');
     expect((await first).byteLength).toBe(600);
-    expect((await second).byteLength).toBe(400);
+    expect((await second).byteLength).toBeGreaterThanOrEqual(386);
     expect(pool.stats().total.queuedBytes).toBe(0);
+  });
+
+  it("bounds by maxQueuedBytes the pool's total: its queue and every instance's unwritten bytes", async () => {
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, maxQueuedBytes: 2500 });
+    const total = () => pool.stats().total.queuedBytes;
+    // Both handlers are starting: each instance holds its request's bytes until HELLO.
+    const sent = [pool.request(new Uint8Array(1000)), pool.request(new Uint8Array(1000))];
+    expect(pool.stats().instances.map((s) => s.queuedBytes)).toEqual([1000, 1000]);
+    expect(total()).toBe(2000);
+    // A third would wait in the pool's queue with room of its own, but the pool is at 2000.
+    const refused = await rejection(pool.request(new Uint8Array(1000)));
+    expect(refused).toMatchObject({
+      code: 'UMD_QUEUE_FULL',
+      message: expect.stringContaining('maxQueuedBytes (2500)'),
+    });
+    // Exactly up to the bound still waits.
+    sent.push(pool.request(new Uint8Array(500)));
+    expect(total()).toBe(2500);
+    expect(await rejection(pool.request(new Uint8Array(1)))).toMatchObject({
+      code: 'UMD_QUEUE_FULL',
+    });
+    expect((await Promise.all(sent)).map((r) => r.byteLength)).toEqual([1000, 1000, 500]);
+    expect(total()).toBe(0);
+    expect(pool.stats().total).toMatchObject({ requests: 3, replies: 3, failures: 0 });
   });
 
   it('stop() fails its queue with UMD_STOPPED; await using stops every instance', async () => {

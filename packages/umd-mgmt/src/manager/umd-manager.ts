@@ -37,6 +37,8 @@ export type {
 
 /** Key of a pool's way into its instances' managers (not exported from the package). */
 export const submitChecked: unique symbol = Symbol('UmdManager.submitChecked');
+/** Key of a pool's read of an instance's `queuedBytes` alone (not exported from the package). */
+export const unwrittenBytes: unique symbol = Symbol('UmdManager.unwrittenBytes');
 
 /**
  * The front end of a user mode driver (the kernel's UMD manager): on first use it imports the
@@ -143,6 +145,15 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     return this.#requests.submitChecked(payload, replyLength, options, since);
   }
 
+  /**
+   * Request bytes not yet written to the handler (`stats().queuedBytes`), without the rest of
+   * the stats: a pool reads it for every request to bound its total.
+   * @internal
+   */
+  [unwrittenBytes](): number {
+    return this.#admission.queuedBytes(this.#lifecycle.handler?.channel.bufferedBytes ?? 0);
+  }
+
   /** Loads the loader and starts the handler now (otherwise the first request does). Resolves once it is ready. */
   async start(options?: { signal?: AbortSignal } | null): Promise<void> {
     const name = this.#options.name;
@@ -202,7 +213,7 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
       ...this.#metrics.counters,
       inFlight: admission.held,
       queued: admission.pending - admission.held,
-      queuedBytes: admission.queuedBytes(this.#lifecycle.handler?.channel.bufferedBytes ?? 0),
+      queuedBytes: this[unwrittenBytes](),
       latency: this.#metrics.latency(),
     };
   }

@@ -14,8 +14,9 @@ export interface UmdPoolOptions extends UmdManagerOptions {
    * A pool with at least as many instances as cores runs its JS handlers with
    * `sandbox.singleThreadedGc` unless the sandbox options say otherwise.
    * Each is an instance with its own lifecycle, restart budget and containment; `maxInFlight`
-   * applies per instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to that
-   * queue and to each instance.
+   * applies per instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to the pool
+   * as a whole: the request bytes not yet written to any of its handlers, in its queue and at
+   * every instance together (`stats().total.queuedBytes`).
    */
   instances?: number | 'auto';
   /**

@@ -27,8 +27,8 @@ export interface PoolQueueLimits {
 }
 
 /**
- * The requests of a pool that wait for a free instance, oldest first, within `maxQueue` and
- * `maxQueuedBytes`. A waiter leaves when it is taken for an instance, or fails on its own when
+ * The requests of a pool that wait for a free instance, oldest first, within `maxQueue` (and
+ * `maxQueuedBytes` with what waits at the instances). A waiter leaves when it is taken for an instance, or fails on its own when
  * its timeout passes or its signal aborts. Timeouts share one timer (the manager's
  * {@link DeadlineWatchdog}), not one per waiter: under load every request waits here.
  */
@@ -60,25 +60,34 @@ export class PoolQueue {
   }
 
   /**
-   * `UMD_QUEUE_FULL` when a request of `bytes` may not wait now, else `undefined`. As a manager
-   * bounds what waits for its handler: one request of any size may wait alone.
+   * `UMD_QUEUE_FULL` when a request of `bytes` may not enter the pool now, else `undefined`:
+   * `maxQueuedBytes` bounds the request bytes not yet written to any handler, in this queue and
+   * at every instance together (`atInstances`). As a manager's: one request of any size may
+   * wait alone. Checked for every request, sent at once or queued, so the total never passes
+   * the bound (an instance only ever gets bytes already counted here).
    */
-  refusal(bytes: number): UmdError | undefined {
-    const { name, maxQueue, maxQueuedBytes } = this.#limits;
-    if (this.#waiters.length >= maxQueue)
-      return new UmdError(UmdErrorCode.QUEUE_FULL, `${name}: ${maxQueue} requests already wait`, {
-        handlerName: name,
-      });
-    if (this.#bytes > 0 && this.#bytes + bytes > maxQueuedBytes)
+  bytesRefusal(bytes: number, atInstances: number): UmdError | undefined {
+    const { name, maxQueuedBytes } = this.#limits;
+    const waiting = this.#bytes + atInstances;
+    if (waiting > 0 && waiting + bytes > maxQueuedBytes)
       return new UmdError(
         UmdErrorCode.QUEUE_FULL,
-        `${name}: ${this.#bytes} request bytes already wait in the pool's queue; ${bytes} more would pass maxQueuedBytes (${maxQueuedBytes})`,
+        `${name}: ${waiting} request bytes already wait to be written to the pool's handlers; ${bytes} more would pass maxQueuedBytes (${maxQueuedBytes})`,
         { handlerName: name },
       );
     return undefined;
   }
 
-  /** Queues `waiter` (after {@link PoolQueue.refusal} said it may wait), armed with its timeout and signal. */
+  /** `UMD_QUEUE_FULL` when `maxQueue` requests already wait here, else `undefined`. */
+  countRefusal(): UmdError | undefined {
+    const { name, maxQueue } = this.#limits;
+    if (this.#waiters.length < maxQueue) return undefined;
+    return new UmdError(UmdErrorCode.QUEUE_FULL, `${name}: ${maxQueue} requests already wait`, {
+      handlerName: name,
+    });
+  }
+
+  /** Queues `waiter` (after {@link PoolQueue.bytesRefusal} and {@link PoolQueue.countRefusal} said it may wait), armed with its timeout and signal. */
   push(waiter: Waiter): void {
     if (waiter.timeoutMs !== undefined)
       waiter.watched = this.#watchdog.watch(waiter.t0 + waiter.timeoutMs, waiter);

@@ -4,7 +4,7 @@ import { abortError } from '../manager/abort-reason.js';
 import { stoppedError } from '../manager/fault-policy.js';
 import { LatencyRecorder } from '../manager/latency-stats.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
-import { submitChecked, UmdManager } from '../manager/umd-manager.js';
+import { submitChecked, UmdManager, unwrittenBytes } from '../manager/umd-manager.js';
 import {
   type CheckedRequestOptions,
   checkRequestOptions,
@@ -151,6 +151,8 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     if (this.#stopping) return Promise.reject(this.#stoppedError());
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal, this.#name));
+    const tooLarge = this.#queue.bytesRefusal(payload.byteLength, this.#unwrittenAtInstances());
+    if (tooLarge !== undefined) return Promise.reject(tooLarge);
     const t0 = performance.now();
     // Behind a non-empty queue a request waits its turn.
     const instance = this.#queue.length === 0 ? this.#pick(t0, replyLength, options) : undefined;
@@ -158,8 +160,8 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       this.#own.requests++;
       return this.#send(instance, payload, replyLength, options, t0);
     }
-    const refused = this.#queue.refusal(payload.byteLength);
-    if (refused !== undefined) return Promise.reject(refused);
+    const full = this.#queue.countRefusal();
+    if (full !== undefined) return Promise.reject(full);
     const own = options.timeoutMs ?? this.#defaultTimeoutMs;
     const timeoutMs = own === NO_TIMEOUT ? undefined : own;
     this.#own.requests++;
@@ -267,6 +269,13 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     const mayWait = replyLength < 0 && (own === undefined || own === NO_TIMEOUT);
     const lookahead = mayWait ? this.#lookahead : 0;
     return pickInstance(this.#instances, this.#capacity, now, lookahead);
+  }
+
+  /** Request bytes the instances have not written to their handlers yet. */
+  #unwrittenAtInstances(): number {
+    let bytes = 0;
+    for (const i of this.#instances) bytes += i.manager[unwrittenBytes]();
+    return bytes;
   }
 
   #stoppedError(): UmdError {
