@@ -37,11 +37,14 @@ describe('direct reads on a child stdout pipe', () => {
 
   it('framed: after a large reply, pipelined replies of every size still arrive whole and in order', async () => {
     // After a large reply the channel reads the next header alone: what follows may be one more
-    // large reply, several small frames in one read, or an empty one.
+    // large reply, several small frames in one read, or an empty one. The handler does the same
+    // with requests from 128 KiB on; below that one read may bring several (64 KiB, 128 KiB - 1).
     const handler = spawnHandler(fixture('echo.mjs'), 'framed');
-    const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 8 });
+    const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 12 });
     const dataEvents = countDataEvents(handler.child.stdout!);
-    const sizes = [MiB, 3, 0, 20 * 1024, MiB + 7, 1, 70 * 1024, 16];
+    const KiB = 1024;
+    const sizes = [MiB, 3, 0, 20 * KiB, MiB + 7, 1, 70 * KiB, 16, 64 * KiB, 64 * KiB];
+    sizes.push(128 * KiB - 1, 128 * KiB); // either side of the handler's header-first size
     for (let round = 0; round < 2; round++) {
       const payloads = sizes.map((size, i) => pattern(size, size + i + round));
       const replies = await Promise.all(
