@@ -362,8 +362,8 @@ describe('UmdPool', () => {
     const size = pool.size;
     await Promise.all(Array.from({ length: size }, () => pool.request(text('first'))));
     expect(pool.stats().instances.map((s) => s.replies)).toEqual(Array(size).fill(1));
-    const burst = Array.from({ length: 2 * size }, () => pool.request(text('delay:50:x')));
-    const held = size > 1 ? 2 : 1;
+    const burst = Array.from({ length: 3 * size }, () => pool.request(text('delay:50:x')));
+    const held = size > 1 ? 3 : 1;
     expect(pool.stats().instances.map((s) => s.inFlight)).toEqual(Array(size).fill(held));
     await Promise.all(burst);
     const explicit = pooled({ loader: fixtureLoader('echo'), instances: 'auto', lookahead: 0 });

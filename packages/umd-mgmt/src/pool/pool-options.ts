@@ -10,7 +10,7 @@ import {
 export interface UmdPoolOptions extends UmdManagerOptions {
   /**
    * Handler processes of the same loader (1). `'auto'`: `os.availableParallelism()`, sized for
-   * CPU-bound work, and then `lookahead` defaults to 1 (where that is more than one instance).
+   * CPU-bound work, and then `lookahead` defaults to 2 (where that is more than one instance).
    * A pool with at least as many instances as cores runs its JS handlers with
    * `sandbox.singleThreadedGc` unless the sandbox options say otherwise.
    * Each is an instance with its own lifecycle, restart budget and containment; `maxInFlight`
@@ -21,7 +21,7 @@ export interface UmdPoolOptions extends UmdManagerOptions {
   instances?: number | 'auto';
   /**
    * Framed requests an instance may hold beyond `maxInFlight`, waiting in its handler's input
-   * while it works (0, or 1 with `instances: 'auto'` on more than one core; at most 1024). Its handler then finds the next request there when it
+   * while it works (0, or 2 with `instances: 'auto'` on more than one core; at most 1024). Its handler then finds the next request there when it
    * replies, instead of idling for the host's round trip: for short CPU-bound requests this is
    * the difference between keeping every core busy and not. A handler still runs at most as
    * many at once as it serves concurrently (the handler runtime starts a request only once an
@@ -60,7 +60,10 @@ export function resolvePoolOptions(options: UmdPoolOptions): ResolvedPoolOptions
       `UmdPool: instances must be 'auto' or an integer in 1..1024, got ${String(instances)}`,
     );
   }
-  const lookahead = given ?? (instances === 'auto' && size > 1 ? 1 : 0);
+  // Two, not one: the handler runtime reads requests that wait together in one read and sends
+  // their replies in one write, which halves the host's wake-ups; with one, the handler would
+  // then find its input empty after each such pair.
+  const lookahead = given ?? (instances === 'auto' && size > 1 ? 2 : 0);
   if (!Number.isInteger(lookahead) || lookahead < 0 || lookahead > 1024) {
     throw new UmdError(
       UmdErrorCode.INVALID_ARGUMENT,
