@@ -175,6 +175,18 @@ describe.skipIf(noGpg)('verdicts equal gpg --status-fd', () => {
     expect(error.message).toMatch(/compression algorithm 3 is not supported/);
   });
 
+  it('a secret key export is PGP_UNSUPPORTED asking for the public keys, armored or binary', async () => {
+    const h = home as GpgHome;
+    for (const armor of [[], ['--armor']]) {
+      const secret = h.run(['--export-secret-keys', ...armor, fpr.ed25519 as string]).stdout;
+      for (const read of [() => verifier.readKeys(secret), () => verifier.inspectKey(secret)]) {
+        const error = await read().catch((e) => e);
+        expect(isPgpError(error, 'PGP_UNSUPPORTED')).toBe(true);
+        expect(error.message).toMatch(/secret keys are not accepted: give the public keys/);
+      }
+    }
+  });
+
   it('tampered data, tampered signature, wrong key, truncated and garbage: as gpg', async () => {
     const cases: Array<[string, Buffer, string, Buffer]> = [];
     for (const kind of ['ed25519', 'rsa2048', 'p256', 'dsa', 'subkey'] as const) {

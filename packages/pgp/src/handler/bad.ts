@@ -10,3 +10,10 @@ export function bad(problem: string): never {
 export function unsupported(problem: string): never {
   throw new HandlerError(EOPNOTSUPP, problem);
 }
+
+/**
+ * Why a secret key export is refused: a verifier needs only public keys, and secret key
+ * material has no business in the handler, or in whatever handed it over.
+ */
+export const SECRET_KEYS =
+  'secret keys are not accepted: give the public keys (gpg --export, not --export-secret-keys)';

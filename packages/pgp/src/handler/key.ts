@@ -1,6 +1,6 @@
 /** Transferable public keys (RFC 9580 section 10.1): key, user and subkey packets in order. */
 import type { KeyDescription, KeyPacket, SignaturePacket } from '../contract.js';
-import { bad } from './bad.js';
+import { bad, SECRET_KEYS, unsupported } from './bad.js';
 import { b64, Cursor, keyShape, readFields } from './fields.js';
 import { type RawPacket, whole } from './packets.js';
 import { parseSignature } from './signature.js';
@@ -73,7 +73,7 @@ export function parseKeys(
       }
       case 5:
       case 7:
-        bad('secret key material is not accepted');
+        unsupported(SECRET_KEYS);
         break;
       case 10:
       case 12:

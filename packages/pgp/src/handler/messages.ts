@@ -10,7 +10,7 @@ import type {
   Span,
 } from '../contract.js';
 import { findArmor, looksArmored } from './armor.js';
-import { bad, unsupported } from './bad.js';
+import { bad, SECRET_KEYS, unsupported } from './bad.js';
 import { parseKeys } from './key.js';
 import { type RawPacket, readPackets, uint, whole } from './packets.js';
 import { parseSignature } from './signature.js';
@@ -43,6 +43,12 @@ class Blocks {
 
 /** Parses a keyring: every key of every block. */
 export function keys(input: Uint8Array): KeysReply {
+  if (
+    looksArmored(input) &&
+    findArmor(input, 0, 'PUBLIC KEY BLOCK').length === 0 &&
+    findArmor(input, 0, 'PRIVATE KEY BLOCK').length > 0
+  )
+    unsupported(SECRET_KEYS);
   const blocks = new Blocks(input);
   const result = blocks.addInput('PUBLIC KEY BLOCK').flatMap((index) => {
     const bytes = blocks.bytes[index] as Buffer;
