@@ -6,4 +6,5 @@ export default packageConfig({
   testing: 'src/testing.ts',
   cli: 'src/cli.ts',
   contract: 'src/contract.ts',
+  untrusted: 'src/untrusted.ts',
 });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { HASHES } from './host/algorithms.js';
-import { openRegularFile } from './regular-file.js';
+import { openInputFile } from './regular-file.js';
 import type { RpmResult } from './rpm.js';
 
 /** Why a file is allowed or denied. */
@@ -62,7 +62,7 @@ export async function appraise(file: string, options: AppraiseOptions): Promise<
       ? `/${relative(resolve(options.root), resolve(file)).split(sep).join('/')}`
       : resolve(file));
   // A symlink is not a regular file here; nor is what replaces the file after this open.
-  const opened = await openRegularFile(file, false);
+  const opened = await openInputFile(file, false);
   if (opened === undefined) return { allow: false, reason: 'not-a-regular-file', path };
   try {
     return await appraiseOpened(opened.handle, path, options);

@@ -13,7 +13,8 @@ import { checkHeader, numbers, strings } from './host/rpm-header.js';
 import { ask } from './host/request.js';
 import { rpmReply } from './host/schema.js';
 import { decide, type SignatureResult, type SignatureStatus } from './host/verify.js';
-import { openRegularFile, type RegularFile } from './regular-file.js';
+import type { OpenedRegularFile } from '@umd/core/untrusted';
+import { openInputFile } from './regular-file.js';
 
 /** The verdict of one digest: matches, differs, or the package has none. */
 export type DigestStatus = 'ok' | 'bad' | 'absent';
@@ -84,7 +85,7 @@ export async function verifyRpm(
   file: string,
   options: VerifyOptions & { keyring: Keyring },
 ): Promise<RpmResult> {
-  const opened = await openRegularFile(file);
+  const opened = await openInputFile(file);
   if (opened === undefined)
     throw new PgpError('PGP_INVALID_ARGUMENT', `${file} is not a regular file`);
   try {
@@ -97,7 +98,7 @@ export async function verifyRpm(
 /** {@link verifyRpm} of the package open as `handle`: its head, then its payload, read from it. */
 async function verifyOpened(
   verifier: PgpVerifier,
-  { handle, size }: RegularFile,
+  { handle, size }: OpenedRegularFile,
   options: VerifyOptions & { keyring: Keyring },
 ): Promise<RpmResult> {
   const head = Buffer.alloc(Math.min(size, HEAD));

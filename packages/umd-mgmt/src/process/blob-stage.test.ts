@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { isUmdError } from '@umd/core';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +88,20 @@ describe('stageBlob: hostile blob paths fail at once with a typed error', () => 
     expect(error?.code).toBe('UMD_START_FAILED');
     expect(error?.message).toMatch(/FIFO/);
     expect(ms).toBeLessThan(5000);
+  });
+
+  it('a unix socket: UMD_START_FAILED that names it (was an untyped ENXIO)', async () => {
+    const dir = await temporaryDir('umd-socket-');
+    const socket = join(dir, 'x.blob.mjs');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      const { error } = await refusal(socket);
+      expect(error?.code).toBe('UMD_START_FAILED');
+      expect(error?.message).toMatch(/is not a regular file \(a socket\)/);
+    } finally {
+      server.close();
+    }
   });
 
   it('a symlink to /dev/zero: UMD_START_FAILED without reading it', async () => {
