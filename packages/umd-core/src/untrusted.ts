@@ -1,8 +1,9 @@
 /**
  * `@umd/core/untrusted`: taking what comes from less trusted hands without letting it hurt
  * the host. A path that someone else may have made a FIFO, a device or a symlink is opened
- * without blocking and kept only as a regular file. The umd packages share these helpers; use
- * them in a driver's host too.
+ * without blocking and kept only as a regular file; text a handler wrote loses its control
+ * characters before it reaches a log. The umd packages share these helpers; use them in a
+ * driver's host too.
  * @packageDocumentation
  */
 export {
@@ -12,3 +13,4 @@ export {
   openRegularFile,
   type OpenRegularFileOptions,
 } from './untrusted/regular-file.js';
+export { untrustedText, withoutControlCharacters } from './errors/untrusted-text.js';

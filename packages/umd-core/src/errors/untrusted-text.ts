@@ -2,12 +2,20 @@
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /**
+ * `text` with every control character (C0, DEL and C1: a terminal escape, a forged log line)
+ * shown as `?`, for text a less trusted party wrote that reaches the host's logs. Its length
+ * is unchanged, so cleaning before or after a cut gives the same text.
+ */
+export function withoutControlCharacters(text: string): string {
+  return text.replace(CONTROL, '?');
+}
+
+/**
  * Text a handler chose (an ERROR frame's message, its HELLO name), made fit for an error
  * message: the handler is less trusted than the host and its words reach the host's logs, so
- * every control character (a terminal escape, a forged log line) becomes `?`, and at most
- * `max` characters are kept (an ERROR payload may be as large as `maxPayload`).
+ * every control character becomes `?` ({@link withoutControlCharacters}), and at most `max`
+ * characters are kept, then `...` (an ERROR payload may be as large as `maxPayload`).
  */
 export function untrustedText(text: string, max: number): string {
-  const kept = text.length > max ? `${text.slice(0, max)}...` : text;
-  return kept.replace(CONTROL, '?');
+  return withoutControlCharacters(text.length > max ? `${text.slice(0, max)}...` : text);
 }

@@ -3,13 +3,11 @@
  * before HELLO prints its error there, and a user reading `UMD_START_FAILED ... exited with
  * code 1` should not have to dig it out of `stderrTail`.
  */
+import { untrustedText, withoutControlCharacters } from '@umd/core/untrusted';
 
 // Node's report of an uncaught error: `Error: ...`, `TypeError: ...`, `Error [ERR_X]: ...`.
 const ERROR_LINE = /^(?:[A-Z]\w*)?Error(?: \[[A-Z0-9_]+\])?: \S.*$/;
 const MAX_LENGTH = 300;
-// The handler is less trusted than the host: its words go into the host's logs through the
-// message, so no terminal escape or other control character passes.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** What to do about the errors a new user meets first, by what the error line says. */
 const HINTS: ReadonlyArray<[RegExp, string]> = [
@@ -29,11 +27,12 @@ const HINTS: ReadonlyArray<[RegExp, string]> = [
  * why in its own words: that stays in `stderrTail`).
  */
 export function stderrCause(stderrTail: readonly string[]): string | undefined {
-  const line = stderrTail
-    .map((text) => text.replace(CONTROL, '?'))
-    .find((text) => ERROR_LINE.test(text));
+  // The handler is less trusted than the host: its words go into the host's logs through the
+  // message, so no terminal escape or other control character passes. Cleaned before the
+  // match (a control character must not hide an error line), cut after it.
+  const line = stderrTail.map(withoutControlCharacters).find((text) => ERROR_LINE.test(text));
   if (line === undefined) return undefined;
-  const cause = line.length > MAX_LENGTH ? `${line.slice(0, MAX_LENGTH)}...` : line;
+  const cause = untrustedText(line, MAX_LENGTH);
   const hint = HINTS.find(([pattern]) => pattern.test(line))?.[1];
   return hint === undefined ? cause : `${cause} (${hint})`;
 }
