@@ -79,6 +79,49 @@ describe('containment', () => {
   });
 });
 
+// Found by trying it: behind `unshare --fork` the supervisor held the handler's pipes open, so
+// a handler that closed its stdout was only noticed at the request's timeout (30 s by default).
+describe('a handler that can no longer answer is seen at once, in every containment', () => {
+  const sandboxes = { default: {}, 'process-group': { containment: 'process-group' } } as const;
+  for (const [kind, sandbox] of Object.entries(sandboxes)) {
+    it(`closes its stdout and idles: UMD_HANDLER_EXITED that says so, a new handler (${kind})`, async () => {
+      const m = managed({ loader: fixtureLoader('echo'), sandbox, requestTimeoutMs: 20_000 });
+      await m.request(text('ready'));
+      const first = m.pid;
+      if (root && kind === 'default') expect(m.stats().containment).toBe('pid-namespace');
+      const error = await m.request(text('close-stdout:')).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string; timedOut?: boolean },
+      );
+      expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED' });
+      expect(error?.timedOut).toBeUndefined();
+      expect(error?.message).toMatch(/closed its stdout/);
+      expect(str(await m.request(text('again')))).toBe('again');
+      expect(m.pid).not.toBe(first);
+    });
+
+    it(`its main process exits while a grandchild holds stdout: UMD_HANDLER_EXITED with the code (${kind})`, async () => {
+      const m = managed({
+        loader: fixtureLoader('echo'),
+        sandbox: { ...sandbox, permission: false },
+        requestTimeoutMs: 20_000,
+      });
+      await m.request(text('escapee:1003'));
+      const escapee = escapeeOf(m.pid!);
+      try {
+        const error = await m.request(text('exit:5')).then(
+          () => undefined,
+          (e: unknown) => e as { code: string; exitCode?: number },
+        );
+        expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED', exitCode: 5 });
+        expect(str(await m.request(text('again')))).toBe('again');
+      } finally {
+        if (isAlive(escapee)) process.kill(escapee, 'SIGKILL');
+      }
+    });
+  }
+});
+
 describe('a host that is not root', () => {
   it.runIf(root)(
     'gets a PID namespace through a user namespace, or falls back to the process group and says so',

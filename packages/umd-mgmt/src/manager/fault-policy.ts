@@ -246,11 +246,13 @@ export class FaultPolicy {
     const info = await h.process.exited;
     if (h.expected) return stoppedError(this.#name, err);
     const keep = KEPT_AFTER_KILL.has(err.code);
+    // A channel that ended while its handler lived (it closed its stdout) is why it was killed.
+    const why = err.code === UmdErrorCode.CLOSED ? ` (${err.message})` : '';
     return new UmdError(
       keep ? err.code : UmdErrorCode.HANDLER_EXITED,
       keep
         ? `${err.message} (handler pid ${h.process.pid} killed)`
-        : `${this.#name}: handler (pid ${h.process.pid}) ${describeExit(info)} while the request was pending`,
+        : `${this.#name}: handler (pid ${h.process.pid}) ${describeExit(info)} while the request was pending${why}`,
       {
         cause: err,
         requestId: err.requestId,

@@ -3,13 +3,14 @@ import { accessSync, constants } from 'node:fs';
 import { debug } from '../observability/debug-log.js';
 import { bubblewrapArgs, probeBubblewrap } from './bubblewrap.js';
 import { inheritableFds } from './inheritable-fds.js';
+import { SUPERVISE } from './pid-namespace-supervisor.js';
 
 /**
  * What keeps a handler's processes from outliving it and its host:
  * - `pid-namespace`: the handler is the first process of a PID namespace of its own, so the
  *   kernel kills every process it started (a `setsid()` one included) when it ends, and it gets
- *   SIGKILL when its supervisor (`unshare`, whose own parent-death signal fires when the host
- *   dies, SIGKILL included) goes.
+ *   SIGKILL when its supervisor (a shell behind `unshare`, see `SUPERVISE`, whose own
+ *   parent-death signal fires when the host dies, SIGKILL included) goes.
  * - `process-group`: its own process group, signalled as a whole by `stop()` and the host's
  *   exit hooks, plus a parent-death signal; a descendant that leaves the group (`setsid()`)
  *   escapes both, and survives a SIGKILLed host.
@@ -63,6 +64,8 @@ const CLOSE_INHERITED_FDS =
 interface Tools {
   /** Closes inherited descriptors before the handler runs (see {@link CLOSE_INHERITED_FDS}). */
   bash: string | undefined;
+  /** Runs {@link SUPERVISE}: `dash` where installed (it starts faster), else bash. */
+  supervisorShell: string[] | undefined;
   env: string | undefined;
   setpriv: string | undefined;
   unshare: string | undefined;
@@ -78,6 +81,13 @@ let probed: Promise<Tools> | undefined;
 export function probeContainment(): Promise<Tools> {
   probed ??= (async (): Promise<Tools> => {
     const bash = systemProgram('bash');
+    const dash = systemProgram('dash');
+    const supervisorShell =
+      dash !== undefined
+        ? [dash]
+        : bash !== undefined
+          ? [bash, '--norc', '--noprofile', '--posix']
+          : undefined;
     const env = systemProgram('env');
     const setpriv = systemProgram('setpriv');
     const unshare = systemProgram('unshare');
@@ -85,6 +95,7 @@ export function probeContainment(): Promise<Tools> {
     if (unshare === undefined || setpriv === undefined)
       return {
         bash,
+        supervisorShell,
         env,
         setpriv,
         unshare,
@@ -101,7 +112,7 @@ export function probeContainment(): Promise<Tools> {
         ),
       );
     });
-    return { bash, env, setpriv, unshare, userNamespace, noPidNamespace };
+    return { bash, supervisorShell, env, setpriv, unshare, userNamespace, noPidNamespace };
   })();
   return probed;
 }
@@ -143,6 +154,12 @@ export async function planSpawn(
       containment: 'process-group',
       spawnCredentials: undefined,
     };
+  // The handler's own setpriv sets its parent-death SIGKILL (dropArgs): the supervisor's
+  // death ends it. Without a shell, unshare forks and waits itself, holding the handler's pipes.
+  const supervise =
+    tools.supervisorShell === undefined
+      ? ['--fork', '--kill-child=KILL', '--']
+      : ['--', ...tools.supervisorShell, '-c', SUPERVISE];
   return {
     file: tools.setpriv,
     args: [
@@ -151,9 +168,7 @@ export async function planSpawn(
       tools.unshare!,
       ...(tools.userNamespace ? ['--user'] : []),
       '--pid',
-      '--fork',
-      '--kill-child=KILL',
-      '--',
+      ...supervise,
       tools.setpriv,
       ...handler,
     ],
