@@ -5,8 +5,8 @@
  * npm); the minimal template; refusals. The workspace layout is in generator-workspace.test.ts.
  * Each checks that no trace of the sample's name is left (grep).
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pnpm, repoRoot, run, sampleLeftovers, temporaryDir } from './generator-helpers.js';
@@ -113,6 +113,49 @@ describe('generator', () => {
     );
     expect(readFileSync(join(dir, 'src', 'handler.ts'), 'utf8')).toContain("name: 'tiny-driver'");
     expect(sampleLeftovers(dir)).toBe('');
+  });
+
+  // Found by trying it: under /proc, Node 20's recursive mkdir looped forever.
+  it('refuses, at once and with status 2, a place that cannot hold a new directory', () => {
+    const outside = temporaryDir('umd-gen-place-');
+    const readOnly = join(outside, 'read-only');
+    mkdirSync(readOnly);
+    writeFileSync(join(outside, 'file'), 'x');
+    const root = process.getuid?.() === 0;
+    // Root writes anywhere its filesystem lets it: a read-only mount of its own, then.
+    if (!root) chmodSync(readOnly, 0o555);
+    const cli = (args: string[]) =>
+      root && args.at(-1)!.startsWith(readOnly)
+        ? ([
+            'unshare',
+            [
+              '-m',
+              'sh',
+              '-c',
+              'mount -t tmpfs -o ro none "$0" && exec "$@"',
+              readOnly,
+              process.execPath,
+              CLI,
+              ...args,
+            ],
+          ] as const)
+        : ([process.execPath, [CLI, ...args]] as const);
+    for (const [dir, says] of [
+      ['/proc/x', /\/proc is on proc, a kernel interface that cannot hold a new directory/],
+      ['/proc/x/y', /\/proc is on proc/],
+      [join(outside, 'file', 'driver'), /file exists and is not a directory/],
+      [
+        join(readOnly, 'driver'),
+        /read-only cannot hold a new directory \((a read-only filesystem|EACCES)\)/,
+      ],
+    ] as const) {
+      const [command, args] = cli(['new', 'fine-name', dir]);
+      const done = spawnSync(command, args, { cwd: outside, encoding: 'utf8', timeout: 20_000 });
+      expect([dir, done.status]).toEqual([dir, 2]);
+      expect(done.stderr).toMatch(/^new: /);
+      expect(done.stderr).toMatch(says);
+    }
+    expect(readdirSync(readOnly)).toEqual([]);
   });
 
   it('refuses a bad name or a directory in the way, with status 2', () => {

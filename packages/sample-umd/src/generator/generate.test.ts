@@ -43,6 +43,11 @@ describe('generateDriver refuses, before writing anything', () => {
     );
   });
 
+  it('a place that cannot hold a new directory (under /proc: it used to spin forever)', async () => {
+    for (const dir of ['/proc/my-driver', '/proc/x/my-driver'])
+      await refused(generateDriver({ name: 'my-driver', dir }), '/proc is on proc', 'cannot hold');
+  });
+
   it('a workspace package named as one the repository already has (core: @umd/core)', async () => {
     const root = scratch();
     writeFileSync(join(root, 'pnpm-workspace.yaml'), "packages:\n  - 'packages/*'\n");

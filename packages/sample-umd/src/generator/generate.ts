@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { collidingIdentifiers } from './identifiers.js';
 import { tarballSpecs } from './local-packages.js';
 import { driverNames } from './names.js';
 import { driverPackageJson, type TemplateKind } from './package-json.js';
+import { makeTargetDir, unusableTarget } from './target-dir.js';
 import { PLACEHOLDERS, type TemplateManifest } from './template-source.js';
 import { workspacePackageNamed, workspaceRootOf } from './workspace.js';
 
@@ -87,9 +88,8 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     await readFile(join(templateDir, 'manifest.json'), 'utf8'),
   ) as TemplateManifest;
 
-  const inTheWay = existingNonDirectory(dir);
-  if (inTheWay !== undefined)
-    throw generatorError(`${inTheWay} exists and is not a directory: choose another directory`);
+  const unusable = unusableTarget(dir);
+  if (unusable !== undefined) throw generatorError(`${unusable}: choose another directory`);
   if (existsSync(dir) && (await readdir(dir)).length > 0 && options.force !== true) {
     throw generatorError(`${dir} exists and is not empty (use --force to write into it anyway)`);
   }
@@ -129,6 +129,7 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     throw generatorError(
       `${JSON.stringify(options.name)} would make the driver declare ${colliding.join(', ')}, which its code also imports from @umd/ packages: choose another name`,
     );
+  await makeTargetDir(dir, (why) => generatorError(`${why}: choose another directory`));
   for (const [i, file] of files.entries()) {
     const text = texts[i] as string;
     if (file === 'gitignore') {
@@ -167,14 +168,6 @@ export function selectLayout(text: string, layout: 'workspace' | 'standalone'): 
   return text
     .replace(new RegExp(`<!-- ${other} -->[\\s\\S]*?<!-- /${other} -->\\n?`, 'g'), '')
     .replace(new RegExp(`<!-- /?${layout} -->\\n?`, 'g'), '');
-}
-
-/** `dir`, or the nearest existing directory above it, when that is not a directory. */
-function existingNonDirectory(dir: string): string | undefined {
-  for (let at = dir; ; at = dirname(at)) {
-    if (existsSync(at)) return statSync(at).isDirectory() ? undefined : at;
-    if (dirname(at) === at) return undefined;
-  }
 }
 
 /** The built template: `dist/template/` of this package, found from the built or the source module. */
