@@ -3,7 +3,7 @@
  * its name and resolves with the process exit code; the CLI only dispatches.
  */
 import { constants } from 'node:os';
-import { isUmdError } from '@umd/core';
+import { isUmdError, type UmdError, UmdErrorCode } from '@umd/core';
 import { parseCommandLine, UsageError } from '@umd/core/cli';
 import { exec } from './exec.js';
 import { BPFILTER_SOCKET_ENV } from './protocol.js';
@@ -107,8 +107,9 @@ function splitExecArgs(argv: readonly string[]): { own: string[]; command: strin
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * `bpfilter exec [--socket PATH | --enforce] [--] COMMAND [ARGS...]`: the command's exit status.
- * Throws a `UsageError` for bad arguments.
+ * `bpfilter exec [--socket PATH | --enforce] [--] COMMAND [ARGS...]`: the command's exit status
+ * (128 + the signal that ended it), or as a shell says, 127 for a command not found and 126 for
+ * one that cannot be run. Throws a `UsageError` for bad arguments.
  */
 export async function runExecCommand(argv: readonly string[]): Promise<number> {
   const { own, command: commandLine } = splitExecArgs(argv);
@@ -134,11 +135,29 @@ export async function runExecCommand(argv: readonly string[]): Promise<number> {
   let result;
   try {
     result = await exec({ command, args, socketPath, serve: { enforce }, signal: stop.signal });
+  } catch (error) {
+    const status = notRunStatus(error);
+    if (status === undefined) throw error;
+    const { code, message } = error as UmdError;
+    process.stderr.write(`bpfilter: ${code}: ${message}\n`);
+    return status;
   } finally {
     for (const name of FORWARDED_SIGNALS) process.off(name, onSignal);
   }
   if (result.signal) return 128 + signalNumber(result.signal);
   return result.exitCode ?? 1;
+}
+
+/**
+ * The status a shell (and `env`, `nice`, `timeout`) gives a command it could not run: 127 when
+ * it was not found, 126 when it was found but could not be run (not executable, a directory).
+ * Undefined for any other failure of exec (a missing preload library, a refused command).
+ */
+function notRunStatus(error: unknown): 126 | 127 | undefined {
+  if (!isUmdError(error, UmdErrorCode.START_FAILED)) return undefined;
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  if (!cause?.syscall?.startsWith('spawn')) return undefined;
+  return cause.code === 'ENOENT' ? 127 : 126;
 }
 
 function signalNumber(signal: NodeJS.Signals): number {
