@@ -4,24 +4,7 @@
  * classified, and the iptables-save text format in and out.
  */
 import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
-import {
-  decodeCounters,
-  decodeGetinfo,
-  encodeCountersInfo,
-  encodeGetEntriesRequest,
-  encodeReplace,
-  IPT_GET_ENTRIES_HEADER_SIZE,
-  IPT_GETINFO_SIZE,
-  IPT_SO_GET_ENTRIES,
-  IPT_SO_GET_INFO,
-  IPT_SO_SET_ADD_COUNTERS,
-  IPT_SO_SET_REPLACE,
-  type IptGetinfo,
-  type XtCounters,
-  XT_COUNTERS_SIZE,
-  XT_TABLE_MAXNAMELEN,
-} from '../abi/index.js';
-import { builtinChains, decodeTable, encodeTable, TABLE_HOOKS } from '../model/index.js';
+import { builtinChains, TABLE_HOOKS } from '../model/index.js';
 import type { Table } from '../model/types.js';
 import { connectService } from '../service/client.js';
 import { BpfilterSockopt, type BpfilterSockoptOptions } from '../sockopt/index.js';
@@ -34,33 +17,23 @@ import {
   encodeBatch,
 } from './batch-codec.js';
 import type { ClassifyResult, PacketDescription } from './classify-types.js';
-import { entriesOfAnswer } from '../sockopt/table-snapshot.js';
 import { refused } from './refusal.js';
 import { iptablesSave, type SaveSource } from './save-fallback.js';
+import {
+  readTable,
+  type ReplaceOptions,
+  type ReplaceResult,
+  writeTable,
+} from './table-sockopts.js';
 import { type BpfilterTransport, serviceTransport, sockoptTransport } from './transport.js';
+
+export type { ReplaceOptions, ReplaceResult } from './table-sockopts.js';
 
 /** Options of {@link Bpfilter}: an in-process front end (default) or any transport. */
 export interface BpfilterOptions extends BpfilterSockoptOptions {
   /** Reach bpfilter through this transport instead of starting an in-process front end. */
   transport?: BpfilterTransport;
 }
-
-/** What {@link Bpfilter.replaceTable} reports. */
-export interface ReplaceResult {
-  /** Counters of the replaced table's entries (as the kernel returns them), in entry order. */
-  oldCounters: XtCounters[];
-}
-
-/** Options of {@link Bpfilter.replaceTable} and {@link Bpfilter.restore}. */
-export interface ReplaceOptions extends RequestOptions {
-  /** Also load the counters given in the table (rules' and policies' `counters`, `[p:b]` in text). Default true for replaceTable, false for restore. */
-  counters?: boolean;
-}
-
-// A concurrent change between our GET_INFO and SET_REPLACE makes the entry count stale
-// (-EAGAIN, as in the kernel); re-read and try again a few times.
-const EAGAIN_RETRIES = 5;
-const EAGAIN = 11;
 
 /**
  * bpfilter for TypeScript callers. By default it runs its own handler (started on the first
@@ -101,14 +74,8 @@ export class Bpfilter {
   }
 
   /** Reads a table (`filter`, `mangle`, `raw`) as chains and rules, with counters. */
-  async listTable(name: string, options: RequestOptions = {}): Promise<Table> {
-    const info = await this.#getInfo(name, options);
-    const buffer = new Uint8Array(IPT_GET_ENTRIES_HEADER_SIZE + info.size);
-    buffer.set(encodeGetEntriesRequest(name, info.size));
-    const reply = await this.transport.getsockopt(IPT_SO_GET_ENTRIES, buffer, options);
-    if (reply.status < 0) throw refused(`GET_ENTRIES of table "${name}"`, reply.status);
-    const entries = entriesOfAnswer(name, reply.data ?? new Uint8Array(0), info.size);
-    return decodeTable(name, info, entries);
+  listTable(name: string, options: RequestOptions = {}): Promise<Table> {
+    return readTable(this.transport, name, options);
   }
 
   /**
@@ -116,52 +83,8 @@ export class Bpfilter {
    * out, user chains in `strcmp` order as libiptc writes them), then, unless
    * `options.counters` is false, adds the table's own counters (SET_ADD_COUNTERS).
    */
-  async replaceTable(
-    name: string,
-    table: Table,
-    options: ReplaceOptions = {},
-  ): Promise<ReplaceResult> {
-    checkTableName(name);
-    if (typeof table !== 'object' || table === null || table.name !== name)
-      throw new UmdError(
-        UmdErrorCode.INVALID_ARGUMENT,
-        `bpfilter: replaceTable("${name}") was given table "${(table as Table | null)?.name}"`,
-      );
-    let encoded;
-    try {
-      encoded = encodeTable(withSortedUserChains(table));
-    } catch (cause) {
-      throw new UmdError(
-        UmdErrorCode.INVALID_ARGUMENT,
-        `bpfilter: cannot encode table "${name}": ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.#getInfo(name, options);
-      const replace = encodeReplace({
-        ...encoded,
-        numCounters: current.numEntries,
-        countersPointer: 0n,
-      });
-      const reply = await this.transport.setsockopt(IPT_SO_SET_REPLACE, replace, options);
-      if (reply.status === -EAGAIN && attempt < EAGAIN_RETRIES) continue;
-      if (reply.status < 0) throw refused(`SET_REPLACE of table "${name}"`, reply.status);
-      const data = reply.data ?? new Uint8Array(0);
-      const oldCounters = decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE));
-      if (
-        options.counters !== false &&
-        encoded.counters.some((c) => c.packets !== 0n || c.bytes !== 0n)
-      ) {
-        const added = await this.transport.setsockopt(
-          IPT_SO_SET_ADD_COUNTERS,
-          encodeCountersInfo({ name, counters: encoded.counters }),
-          options,
-        );
-        if (added.status < 0) throw refused(`SET_ADD_COUNTERS of table "${name}"`, added.status);
-      }
-      return { oldCounters };
-    }
+  replaceTable(name: string, table: Table, options: ReplaceOptions = {}): Promise<ReplaceResult> {
+    return writeTable(this.transport, name, table, options);
   }
 
   /**
@@ -298,42 +221,4 @@ export class Bpfilter {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
-
-  async #getInfo(name: string, options: RequestOptions): Promise<IptGetinfo> {
-    checkTableName(name);
-    const buffer = new Uint8Array(IPT_GETINFO_SIZE);
-    new TextEncoder().encodeInto(name, buffer);
-    const reply = await this.transport.getsockopt(IPT_SO_GET_INFO, buffer, options);
-    if (reply.status < 0) throw refused(`GET_INFO of table "${name}"`, reply.status);
-    if (!reply.data || reply.data.length < IPT_GETINFO_SIZE)
-      throw new UmdError(
-        UmdErrorCode.PROTOCOL,
-        `bpfilter: GET_INFO of "${name}" returned ${reply.data?.length ?? 0} bytes`,
-      );
-    return decodeGetinfo(reply.data);
-  }
-}
-
-/** A table name the ABI can carry: a string of 1 to 31 characters without NUL. */
-function checkTableName(name: unknown): asserts name is string {
-  if (
-    typeof name !== 'string' ||
-    name.length === 0 ||
-    name.length >= XT_TABLE_MAXNAMELEN ||
-    name.includes('\0')
-  )
-    throw new UmdError(
-      UmdErrorCode.INVALID_ARGUMENT,
-      `bpfilter: invalid table name ${JSON.stringify(name) ?? String(name)}`,
-    );
-}
-
-/** libiptc keeps user chains sorted by name (`strcmp`) and writes them in that order. */
-function withSortedUserChains(table: Table): Table {
-  const builtinNames: string[] = builtinChains(TABLE_HOOKS.get(table.name) ?? 0);
-  const builtin = table.chains.filter((c) => builtinNames.includes(c.name));
-  const user = table.chains
-    .filter((c) => !builtinNames.includes(c.name))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { name: table.name, chains: [...builtin, ...user] };
 }
