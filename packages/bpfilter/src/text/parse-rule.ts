@@ -3,43 +3,15 @@
  * {@link Rule}, for the extensions bpfilter understands. Unknown options are errors: a
  * rule is never silently read as something it does not say.
  */
-import {
-  IPPROTO_ICMP,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  IPT_LOG_PREFIX_SIZE,
-  REJECT_WITH,
-  type RejectWith,
-} from '../abi/index.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPT_LOG_PREFIX_SIZE } from '../abi/index.js';
 import { formatCidr, parseCidr } from '../model/address.js';
-import type {
-  Counters,
-  IcmpMatch,
-  LogTarget,
-  Match,
-  Rule,
-  StandardVerdict,
-  TcpMatch,
-  UdpMatch,
-} from '../model/types.js';
+import type { Counters, IcmpMatch, Match, Rule, TcpMatch, UdpMatch } from '../model/types.js';
 import { parseIcmpType } from './icmp-types.js';
-import { LOG_DEFAULT_LEVEL, LOG_FLAG_OPTIONS, parseLogLevel } from './log-options.js';
+import { LOG_FLAG_OPTIONS, parseLogLevel } from './log-options.js';
 import { parsePortRange } from './ports.js';
 import { parseProtocol } from './protocols.js';
+import { logTarget, parseRejectWith, parseTarget } from './rule-targets.js';
 import { parseTcpFlags, SYN_ONLY } from './tcp-flags.js';
-
-const VERDICTS: readonly StandardVerdict[] = ['ACCEPT', 'DROP', 'QUEUE', 'RETURN'];
-// iptables' short names for --reject-with, beside the full ones it prints.
-const REJECT_ALIASES: Readonly<Record<string, RejectWith>> = {
-  'net-unreach': 'icmp-net-unreachable',
-  'host-unreach': 'icmp-host-unreachable',
-  'proto-unreach': 'icmp-proto-unreachable',
-  'port-unreach': 'icmp-port-unreachable',
-  'net-prohib': 'icmp-net-prohibited',
-  'host-prohib': 'icmp-host-prohibited',
-  'admin-prohib': 'icmp-admin-prohibited',
-  'tcp-rst': 'tcp-reset',
-};
 
 /** Parses rule arguments into a rule (`counters` from a leading `[p:b]` are passed in). */
 export function parseRuleArgs(args: readonly string[], counters?: Counters): Rule {
@@ -189,12 +161,7 @@ export function parseRuleArgs(args: readonly string[], counters?: Counters): Rul
         break;
       case '--reject-with': {
         if (rule.target?.kind !== 'reject') throw new SyntaxError('--reject-with needs -j REJECT');
-        const name = value(arg);
-        const known = (REJECT_WITH as readonly string[]).includes(name)
-          ? (name as RejectWith)
-          : REJECT_ALIASES[name];
-        if (!known) throw new SyntaxError(`unknown --reject-with "${name}"`);
-        rule.target.with = known;
+        rule.target.with = parseRejectWith(value(arg));
         break;
       }
       case '--log-prefix':
@@ -252,20 +219,6 @@ function checkMatchProtocol(match: Match, rule: Partial<Rule>): void {
   if (wanted !== undefined && (rule.protocol !== wanted || rule.invert?.protocol)) {
     throw new SyntaxError(`-m ${match.kind} needs -p ${match.kind} (not inverted)`);
   }
-}
-
-function parseTarget(name: string, isGoto: boolean): Rule['target'] {
-  if (isGoto) return { kind: 'goto', chain: name };
-  if ((VERDICTS as readonly string[]).includes(name))
-    return { kind: 'verdict', verdict: name as StandardVerdict };
-  if (name === 'REJECT') return { kind: 'reject', with: 'icmp-port-unreachable' };
-  if (name === 'LOG') return { kind: 'log', level: LOG_DEFAULT_LEVEL, prefix: '', flags: 0 };
-  return { kind: 'jump', chain: name };
-}
-
-function logTarget(target: Rule['target'] | undefined, option: string): LogTarget {
-  if (target?.kind !== 'log') throw new SyntaxError(`${option} needs -j LOG`);
-  return target;
 }
 
 /** Address as iptables stores it: masked, in `addr/prefix` form. */
