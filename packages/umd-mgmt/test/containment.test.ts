@@ -79,6 +79,14 @@ describe('containment', () => {
   });
 });
 
+it('a native handler starts with the default SIGINT and SIGQUIT, whatever supervises it', async () => {
+  const m = managed({ loader: fixtureLoader('native-echo') });
+  await m.request(text('x'));
+  const status = readFileSync(`/proc/${handlerPid(m)}/status`, 'utf8');
+  const ignored = BigInt(`0x${/^SigIgn:\s+([0-9a-f]+)$/m.exec(status)![1]}`);
+  expect(ignored & 0b110n).toBe(0n); // bits of SIGINT (2) and SIGQUIT (3)
+});
+
 // Found by trying it: behind `unshare --fork` the supervisor held the handler's pipes open, so
 // a handler that closed its stdout was only noticed at the request's timeout (30 s by default).
 describe('a handler that can no longer answer is seen at once, in every containment', () => {

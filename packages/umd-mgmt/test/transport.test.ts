@@ -79,14 +79,14 @@ describe('transport: stdio pipe or reply socket', () => {
     const payload = pattern(1 << 20); // the fixture's maximum
     expect(sameBytes(await m.request(payload), payload)).toBe(true);
     const first = m.pid!;
-    expect(stdoutKind(first)).toBe('reply-socket');
+    expect(stdoutKind(handlerPid(m))).toBe('reply-socket');
     process.kill(first, 'SIGKILL');
     expect((await rejection(new Promise((_, reject) => m.once('error', reject)))).code).toBe(
       'UMD_HANDLER_EXITED',
     );
     expect(str(await m.request(text('again')))).toBe('again');
     expect(m.pid).not.toBe(first);
-    expect(stdoutKind(m.pid!)).toBe('reply-socket');
+    expect(stdoutKind(handlerPid(m))).toBe('reply-socket');
   });
 
   it('a raw handler works over the reply socket, and over the pipe with the opt-out', async () => {
@@ -94,7 +94,7 @@ describe('transport: stdio pipe or reply socket', () => {
       const m = managed({ loader: fixtureLoader('raw'), transport: { replySocket } });
       const reply = await m.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 16);
       expect([...reply.subarray(0, 8)]).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
-      expect(stdoutKind(m.pid!)).toBe(replySocket ? 'reply-socket' : 'socketpair');
+      expect(stdoutKind(handlerPid(m))).toBe(replySocket ? 'reply-socket' : 'socketpair');
     }
   });
 

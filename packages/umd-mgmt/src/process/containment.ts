@@ -3,7 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { debug } from '../observability/debug-log.js';
 import { bubblewrapArgs, probeBubblewrap } from './bubblewrap.js';
 import { inheritableFds } from './inheritable-fds.js';
-import { SUPERVISE } from './pid-namespace-supervisor.js';
+import { findSupervisor, SUPERVISE, type Supervisor } from './pid-namespace-supervisor.js';
 
 /**
  * What keeps a handler's processes from outliving it and its host:
@@ -64,8 +64,8 @@ const CLOSE_INHERITED_FDS =
 interface Tools {
   /** Closes inherited descriptors before the handler runs (see {@link CLOSE_INHERITED_FDS}). */
   bash: string | undefined;
-  /** Runs {@link SUPERVISE}: `dash` where installed (it starts faster), else bash. */
-  supervisorShell: string[] | undefined;
+  /** The PID namespace's supervisor (see `SUPERVISE`), where a shell is installed. */
+  supervisor: Supervisor | undefined;
   env: string | undefined;
   setpriv: string | undefined;
   unshare: string | undefined;
@@ -81,13 +81,6 @@ let probed: Promise<Tools> | undefined;
 export function probeContainment(): Promise<Tools> {
   probed ??= (async (): Promise<Tools> => {
     const bash = systemProgram('bash');
-    const dash = systemProgram('dash');
-    const supervisorShell =
-      dash !== undefined
-        ? [dash]
-        : bash !== undefined
-          ? [bash, '--norc', '--noprofile', '--posix']
-          : undefined;
     const env = systemProgram('env');
     const setpriv = systemProgram('setpriv');
     const unshare = systemProgram('unshare');
@@ -95,7 +88,7 @@ export function probeContainment(): Promise<Tools> {
     if (unshare === undefined || setpriv === undefined)
       return {
         bash,
-        supervisorShell,
+        supervisor: undefined,
         env,
         setpriv,
         unshare,
@@ -103,16 +96,19 @@ export function probeContainment(): Promise<Tools> {
         noPidNamespace: 'util-linux setpriv and unshare are not installed',
       };
     const trial = [...(userNamespace ? ['--user'] : []), '--pid', '--fork', '--kill-child', 'true'];
-    const noPidNamespace = await new Promise<string | undefined>((resolve) => {
-      execFile(unshare, trial, { timeout: 5000 }, (error, _out, stderr) =>
-        resolve(
-          error === null
-            ? undefined
-            : `unshare ${trial.join(' ')} failed: ${String(stderr).trim() || error.message}`,
-        ),
-      );
-    });
-    return { bash, supervisorShell, env, setpriv, unshare, userNamespace, noPidNamespace };
+    const [noPidNamespace, supervisor] = await Promise.all([
+      new Promise<string | undefined>((resolve) => {
+        execFile(unshare, trial, { timeout: 5000 }, (error, _out, stderr) =>
+          resolve(
+            error === null
+              ? undefined
+              : `unshare ${trial.join(' ')} failed: ${String(stderr).trim() || error.message}`,
+          ),
+        );
+      }),
+      findSupervisor(systemProgram),
+    ]);
+    return { bash, supervisor, env, setpriv, unshare, userNamespace, noPidNamespace };
   })();
   return probed;
 }
@@ -156,10 +152,17 @@ export async function planSpawn(
     };
   // The handler's own setpriv sets its parent-death SIGKILL (dropArgs): the supervisor's
   // death ends it. Without a shell, unshare forks and waits itself, holding the handler's pipes.
+  const { supervisor } = tools;
   const supervise =
-    tools.supervisorShell === undefined
+    supervisor === undefined
       ? ['--fork', '--kill-child=KILL', '--']
-      : ['--', ...tools.supervisorShell, '-c', SUPERVISE];
+      : [
+          '--',
+          ...supervisor.shell,
+          '-c',
+          SUPERVISE,
+          ...supervisor.before(command !== process.execPath),
+        ];
   return {
     file: tools.setpriv,
     args: [

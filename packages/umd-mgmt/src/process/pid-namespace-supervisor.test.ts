@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SUPERVISE } from './pid-namespace-supervisor.js';
+import { findSupervisor, SUPERVISE } from './pid-namespace-supervisor.js';
 
 // Both shells the manager may run it with (dash where installed, else bash).
 const shells = [['/bin/dash'], ['/bin/bash', '--norc', '--noprofile', '--posix']].filter(([file]) =>
@@ -46,4 +46,43 @@ describe.each(shells)('the PID-namespace supervisor script (%s)', (...shell) => 
     child.stdin.end('go\n');
     expect(await once(child, 'exit')).toEqual([5, null]);
   });
+});
+
+describe('findSupervisor', () => {
+  const installed = (name: string) =>
+    ['/usr/bin', '/bin'].map((dir) => `${dir}/${name}`).find((path) => existsSync(path));
+  const withoutDash = (name: string) => (name === 'dash' ? undefined : installed(name));
+
+  it.each([
+    ['dash where installed', installed],
+    ['bash without dash', withoutDash],
+  ])(
+    '%s: the command gets default SIGINT and SIGQUIT, and none of the shell’s variables',
+    async (_, program) => {
+      const supervisor = await findSupervisor(program);
+      if (supervisor === undefined) return; // no shell at all: unshare --fork supervises
+      const run = async (...command: string[]) => {
+        const child = spawn(
+          supervisor.shell[0]!,
+          [...supervisor.shell.slice(1), '-c', SUPERVISE, ...supervisor.before(true), ...command],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+            env: { PATH: '/usr/bin:/bin', KEPT: 'yes' },
+          },
+        );
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+        expect(await once(child, 'exit')).toEqual([0, null]);
+        return out;
+      };
+      const ignored = BigInt(
+        `0x${/^SigIgn:\s+([0-9a-f]+)$/m.exec(await run('cat', '/proc/self/status'))![1]}`,
+      );
+      expect(ignored & 0b110n).toBe(0n); // bits of SIGINT (2) and SIGQUIT (3)
+      expect((await run('env')).trim().split('\n').sort()).toEqual([
+        'KEPT=yes',
+        'PATH=/usr/bin:/bin',
+      ]);
+    },
+  );
 });

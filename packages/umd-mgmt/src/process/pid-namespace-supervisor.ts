@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+
 /**
  * The supervisor of a PID namespace: `unshare --pid` (without `--fork`) execs this POSIX shell
  * script, whose first child becomes the namespace's first process, the handler. Unlike
@@ -7,14 +9,18 @@
  * handler gets its own chance to stop), then ends as the handler did: its exit status, or its
  * signal raised again (a status of 129 to 192 cannot be told from a signal that way, and is
  * taken for one). Builtins only after the handler ends: a dead namespace cannot fork.
+ * An asynchronous command starts with SIGINT and SIGQUIT ignored; {@link Supervisor.before}
+ * gives them back their defaults where `env` can (a Node handler resets them itself).
  */
 export const SUPERVISE = [
   'trap : INT TERM',
-  // An asynchronous command's stdin is /dev/null unless it is redirected: pass ours on.
-  'exec 3<&0',
-  '"$0" "$@" <&3 3<&- &',
+  // The shell's own variables (dash exports PWD) are none of the handler's business.
+  'unset PWD OLDPWD',
+  // An asynchronous command's stdin is /dev/null, whatever it redirects: pass ours on by fd 9.
+  'exec 9<&0',
+  '"$0" "$@" <&9 9<&- &',
   'p=$!',
-  'exec </dev/null >/dev/null 2>&1 3<&-',
+  'exec </dev/null >/dev/null 2>&1 9<&-',
   // A trapped signal ends `wait` early: wait again while the handler lives.
   'while :; do wait "$p"; s=$?; kill -0 "$p" 2>/dev/null || break; done',
   'trap - INT TERM',
@@ -24,3 +30,50 @@ export const SUPERVISE = [
   'fi',
   'exit "$s"',
 ].join('\n');
+
+/** How to run {@link SUPERVISE}. */
+export interface Supervisor {
+  /** The shell, up to its `-c`: `dash` where installed (it starts faster), else bash. */
+  shell: string[];
+  /**
+   * What runs the handler's command line: `env` giving SIGINT and SIGQUIT back their defaults
+   * (`resetSignals`; Node resets every disposition itself at startup) and dropping bash's
+   * SHLVL and `_`, or nothing when neither is needed.
+   */
+  before(resetSignals: boolean): string[];
+}
+
+/** The supervisor this machine can run, from `program(name)`'s system paths; undefined without a shell. */
+export async function findSupervisor(
+  program: (name: string) => string | undefined,
+): Promise<Supervisor | undefined> {
+  const dash = program('dash');
+  const bash = program('bash');
+  const env = program('env');
+  const shell =
+    dash !== undefined
+      ? [dash]
+      : bash !== undefined
+        ? [bash, '--norc', '--noprofile', '--posix']
+        : undefined;
+  if (shell === undefined) return undefined;
+  // coreutils 8.31 and later; with an older env the two signals stay ignored.
+  const canReset = env !== undefined && (await runs(env, ['--default-signal=INT,QUIT', 'true']));
+  const bashOnly = dash === undefined ? ['-u', 'SHLVL', '-u', '_'] : [];
+  return {
+    shell,
+    before(resetSignals) {
+      const options = [
+        ...(resetSignals && canReset ? ['--default-signal=INT,QUIT'] : []),
+        ...bashOnly,
+      ];
+      return env !== undefined && options.length > 0 ? [env, ...options, '--'] : [];
+    },
+  };
+}
+
+function runs(file: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve) =>
+    execFile(file, args, { timeout: 5000 }, (error) => resolve(error === null)),
+  );
+}
