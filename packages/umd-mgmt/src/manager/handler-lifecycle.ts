@@ -2,7 +2,6 @@ import type { EventEmitter } from 'node:events';
 import type { UmdError } from '@umd/core';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
-import { channels } from '../observability/diagnostics.js';
 import type { ExitInfo, HandlerProcess } from '../process/handler-process.js';
 import { whenAborted } from './abort-reason.js';
 import { type ActiveHandler, openActiveHandler, spawnHandler } from './active-handler.js';
@@ -10,7 +9,8 @@ import { FaultPolicy, stoppedError } from './fault-policy.js';
 import { LoaderSlot } from './loader-slot.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import type { ResolvedManagerOptions } from './manager-options.js';
-import type { UmdExitEvent, UmdManagerEvents, UmdManagerState } from './manager-types.js';
+import { LifecycleEvents } from './lifecycle-events.js';
+import type { UmdManagerEvents, UmdManagerState } from './manager-types.js';
 import { postStart, type StartStep } from './post-start-session.js';
 
 /** What the lifecycle needs of the manager around it. */
@@ -45,11 +45,13 @@ export class HandlerLifecycle {
   readonly #live = new Set<ActiveHandler>();
   #stopping: Promise<void> | undefined;
   #lastPid: number | undefined;
+  readonly #events: LifecycleEvents;
 
   constructor(options: ResolvedManagerOptions, host: LifecycleHost) {
     this.#options = options;
     this.#name = options.name;
     this.#host = host;
+    this.#events = new LifecycleEvents(options.name, host.emitter, host.metrics);
     this.#loader = new LoaderSlot(options.name, options.loader, (loader) =>
       host.emitter.emit('load', { name: loader.name }),
     );
@@ -149,13 +151,6 @@ export class HandlerLifecycle {
     void h.process.stop(this.#options.stopGraceMs);
   }
 
-  /** Reports a fault or failed start (`error` event only when someone listens). */
-  reportError(error: UmdError): void {
-    if (channels.error.hasSubscribers) channels.error.publish({ manager: this.#name, error });
-    const emitter = this.#host.emitter;
-    if (emitter.listenerCount('error') > 0) emitter.emit('error', error);
-  }
-
   /** Marks `h` as stopped on purpose and closes its channel, failing what it had with `reason`. */
   #retire(h: ActiveHandler, reason: UmdError): void {
     h.expected = true;
@@ -216,7 +211,7 @@ export class HandlerLifecycle {
       const failure = await this.#startFailure(h, error, stopped, timedOut, signal.reason);
       if (this.state !== 'stopping') this.state = 'failed';
       this.faults.endedInFault = true;
-      this.reportError(failure);
+      this.#events.error(failure);
       throw failure;
     } finally {
       clearTimeout(timer);
@@ -226,21 +221,13 @@ export class HandlerLifecycle {
 
   /** Wires a freshly spawned process: channel, exit watch, events. */
   #adopt(proc: HandlerProcess, loader: Loader): ActiveHandler {
-    const { metrics, emitter } = this.#host;
     const h = openActiveHandler(proc, loader.mode, this.#options, (overdue) =>
       this.faults.overdue(overdue),
     );
     this.#startingHandler = h;
-    metrics.counters.starts++;
     const previousPid = this.#lastPid;
     this.#lastPid = proc.pid;
-    if (channels.start.hasSubscribers)
-      channels.start.publish({ manager: this.#name, pid: proc.pid });
-    emitter.emit('start', { pid: proc.pid });
-    if (this.faults.endedInFault) {
-      metrics.counters.restarts++;
-      emitter.emit('restart', { pid: proc.pid, previousPid });
-    }
+    this.#events.started(proc.pid, this.faults.endedInFault ? { previousPid } : undefined);
     this.faults.endedInFault = false;
     // The channel ended on its own (EOF, protocol violation): fail-stop.
     h.channel.on('close', (reason: UmdError | undefined) => this.faults.channelClosed(h, reason));
@@ -259,14 +246,7 @@ export class HandlerLifecycle {
     this.handler = h;
     this.state = 'running';
     if (!this.#host.busy()) this.#host.readyIdle(proc);
-    debug('%s: handler pid %d ready', this.#name, proc.pid);
-    if (channels.ready.hasSubscribers)
-      channels.ready.publish({ manager: this.#name, pid: proc.pid, hello: h.hello });
-    this.#host.emitter.emit('ready', {
-      pid: proc.pid,
-      hello: h.hello,
-      containment: proc.containment,
-    });
+    this.#events.ready(proc.pid, h.hello, proc.containment);
     return h;
   }
 
@@ -292,15 +272,12 @@ export class HandlerLifecycle {
 
   #exited(h: ActiveHandler, info: ExitInfo): void {
     const report = this.faults.exited(h, info);
-    const event: UmdExitEvent = {
+    this.#events.exited({
       pid: h.process.pid,
       exitCode: info.exitCode,
       signal: info.signal,
       expected: h.expected,
-    };
-    debug('%s: exit %o', this.#name, event);
-    if (channels.exit.hasSubscribers) channels.exit.publish({ manager: this.#name, ...event });
-    this.#host.emitter.emit('exit', event);
-    if (report) this.reportError(report);
+    });
+    if (report) this.#events.error(report);
   }
 }
