@@ -19,10 +19,14 @@ export const IPT_LOG_INFO_SIZE = 32;
 /** Length of the LOG prefix field (with its NUL). */
 export const IPT_LOG_PREFIX_SIZE = 30;
 
-/** `struct xt_tcp`. */
-export interface XtTcp {
+/** The port ranges `struct xt_tcp` and `struct xt_udp` both start with (bytes 0 to 7). */
+export interface XtPortRanges {
   sourcePorts: [number, number];
   destinationPorts: [number, number];
+}
+
+/** `struct xt_tcp`. */
+export interface XtTcp extends XtPortRanges {
   option: number;
   flagsMask: number;
   flagsCompare: number;
@@ -30,9 +34,7 @@ export interface XtTcp {
 }
 
 /** `struct xt_udp`. */
-export interface XtUdp {
-  sourcePorts: [number, number];
-  destinationPorts: [number, number];
+export interface XtUdp extends XtPortRanges {
   invflags: number;
 }
 
@@ -54,10 +56,7 @@ export interface IptLogInfo {
 /** Encode `xt_tcp` data (12 bytes). */
 export function encodeTcp(tcp: XtTcp): Uint8Array {
   const bytes = new Uint8Array(XT_TCP_SIZE);
-  writeU16(bytes, 0, tcp.sourcePorts[0]);
-  writeU16(bytes, 2, tcp.sourcePorts[1]);
-  writeU16(bytes, 4, tcp.destinationPorts[0]);
-  writeU16(bytes, 6, tcp.destinationPorts[1]);
+  writePortRanges(bytes, tcp);
   bytes[8] = tcp.option;
   bytes[9] = tcp.flagsMask;
   bytes[10] = tcp.flagsCompare;
@@ -68,8 +67,7 @@ export function encodeTcp(tcp: XtTcp): Uint8Array {
 /** Decode `xt_tcp` data (at least 12 bytes). */
 export function decodeTcp(bytes: Uint8Array): XtTcp {
   return {
-    sourcePorts: [readU16(bytes, 0), readU16(bytes, 2)],
-    destinationPorts: [readU16(bytes, 4), readU16(bytes, 6)],
+    ...readPortRanges(bytes),
     option: bytes[8] ?? 0,
     flagsMask: bytes[9] ?? 0,
     flagsCompare: bytes[10] ?? 0,
@@ -80,20 +78,27 @@ export function decodeTcp(bytes: Uint8Array): XtTcp {
 /** Encode `xt_udp` data (10 bytes: ports, invflags, 1 byte pad). */
 export function encodeUdp(udp: XtUdp): Uint8Array {
   const bytes = new Uint8Array(XT_UDP_SIZE);
-  writeU16(bytes, 0, udp.sourcePorts[0]);
-  writeU16(bytes, 2, udp.sourcePorts[1]);
-  writeU16(bytes, 4, udp.destinationPorts[0]);
-  writeU16(bytes, 6, udp.destinationPorts[1]);
+  writePortRanges(bytes, udp);
   bytes[8] = udp.invflags;
   return bytes;
 }
 
 /** Decode `xt_udp` data (at least 10 bytes). */
 export function decodeUdp(bytes: Uint8Array): XtUdp {
+  return { ...readPortRanges(bytes), invflags: bytes[8] ?? 0 };
+}
+
+function writePortRanges(bytes: Uint8Array, ports: XtPortRanges): void {
+  writeU16(bytes, 0, ports.sourcePorts[0]);
+  writeU16(bytes, 2, ports.sourcePorts[1]);
+  writeU16(bytes, 4, ports.destinationPorts[0]);
+  writeU16(bytes, 6, ports.destinationPorts[1]);
+}
+
+function readPortRanges(bytes: Uint8Array): XtPortRanges {
   return {
     sourcePorts: [readU16(bytes, 0), readU16(bytes, 2)],
     destinationPorts: [readU16(bytes, 4), readU16(bytes, 6)],
-    invflags: bytes[8] ?? 0,
   };
 }
 
