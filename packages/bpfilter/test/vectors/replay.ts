@@ -61,3 +61,12 @@ export function loadKernelTables(): {
     })),
   };
 }
+
+/** A copy of an entry blob with every entry's `comefrom` zeroed. */
+export function withoutComefrom(entries: Uint8Array): Uint8Array {
+  const copy = entries.slice();
+  const view = new DataView(copy.buffer);
+  for (let offset = 0; offset < copy.length; offset += view.getUint16(offset + 90, true))
+    view.setUint32(offset + 92, 0, true);
+  return copy;
+}
