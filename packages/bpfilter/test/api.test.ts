@@ -197,6 +197,15 @@ describe('Bpfilter API', () => {
       code: 'UMD_HANDLER_ERROR',
       handlerCode: -22,
     });
+    // An interface name is a C string: one with a NUL is refused, not matched as a prefix.
+    const nul = { ...SSH, inInterface: 'eth\0x' };
+    await expect(api.classify('filter', 'INPUT', nul)).rejects.toMatchObject({
+      code: 'UMD_HANDLER_ERROR',
+      handlerCode: -22,
+    });
+    await expect(api.classifyBatch('filter', 'INPUT', [nul])).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+    });
     expect(await api.listTable('filter')).toEqual(TABLE);
   });
 

@@ -33,6 +33,11 @@ describe('parsePacket', () => {
     expect(() =>
       parsePacket({ source: '1.2.3.4', destination: '5.6.7.8', inInterface: 'x'.repeat(16) }),
     ).toThrow(/inInterface/);
+    const packet = { source: '1.2.3.4', destination: '5.6.7.8' };
+    expect(() => parsePacket({ ...packet, outInterface: 'eth\0x' })).toThrow(/outInterface.*NUL/);
+    expect(() => parsePacket({ ...packet, interfaceAddresses: { 'a\0': '1.2.3.4' } })).toThrow(
+      /interfaceAddresses.*NUL/,
+    );
     expect(() => parsePacket({ source: '1.2.3.4', destination: '5.6.7.8', length: -1 })).toThrow(
       /length/,
     );

@@ -175,6 +175,10 @@ function iface(value: unknown, name: string): string {
   if (value === undefined) return '';
   if (typeof value !== 'string' || value.length > 15)
     throw new RangeError(`packet.${name} must be an interface name of at most 15 characters`);
+  // The kernel's names are C strings: a NUL would end the name early, and iptables has no way
+  // to pass one (its arguments are C strings too).
+  if (value.includes('\0'))
+    throw new RangeError(`packet.${name} must be an interface name without a NUL byte`);
   return value;
 }
 
