@@ -42,6 +42,17 @@ describe('early compile: the table of a SET_REPLACE, matched against the table k
     expect(tableOfReplace(request().subarray(0, 200))).toBeUndefined();
   });
 
+  it('reads a request with bytes past its entries as the table of its first size bytes', () => {
+    const bytes = request();
+    const padded = new Uint8Array(bytes.length + 40).fill(0x5a);
+    padded.set(bytes);
+    const exact = tableOfReplace(bytes)!;
+    const table = tableOfReplace(padded);
+    // The handler keeps the same table (it ignores what follows), so the early compile is used.
+    expect(table?.entries).toEqual(exact.entries);
+    expect(sameTable(table!, asHandlerKeepsIt(exact))).toBe(true);
+  });
+
   it('is the same table when only comefrom and counters differ', () => {
     const table = tableOfReplace(request())!;
     expect(sameTable(table, asHandlerKeepsIt(table))).toBe(true);
