@@ -1,5 +1,7 @@
 /** Helpers of the front-end tests: the built loader, waiting for a handler to die. */
+import type { BpfilterSockopt } from '@umd/bpfilter';
 import { type UmdManager, waitForExit } from '@umd/mgmt';
+import { decodeMboxReply, encodeMboxRequest } from '../src/abi/index.js';
 
 /** Imports the package's built loader (dist/loader.js), counting imports. */
 export function countingLoader(): {
@@ -38,4 +40,20 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A get sent to the front end's handler itself, past the front end (which answers GET_INFO
+ * and GET_ENTRIES of a table it keeps from its copy): what the handler holds.
+ */
+export async function handlerGet(
+  sockopt: BpfilterSockopt,
+  optname: number,
+  optval: Uint8Array,
+): Promise<{ status: number; data?: Uint8Array }> {
+  const request = encodeMboxRequest({ isSet: false, cmd: optname, data: optval, pid: process.pid });
+  const reply = decodeMboxReply(await sockopt.manager.request(request));
+  if (reply === undefined) throw new Error('short reply');
+  if (reply.status < 0) return { status: reply.status };
+  return { status: reply.status, data: reply.body.slice(0, optval.length) };
 }

@@ -8,7 +8,7 @@
 import { BpfilterSockopt } from '@umd/bpfilter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeGetinfo, encodeGetEntries, fromHex, toHex } from '../src/abi/index.js';
-import { isAlive, killHandler } from './helpers.js';
+import { handlerGet, isAlive, killHandler } from './helpers.js';
 import { loadVectors, OPTION_NUMBERS } from './vectors/replay.js';
 
 const GET_INFO = OPTION_NUMBERS.IPT_SO_GET_INFO!;
@@ -27,17 +27,26 @@ afterEach(async () => {
   for (const pid of pids) expect(isAlive(pid), `handler ${pid} still alive`).toBe(false);
 });
 
-/** GET_INFO + GET_ENTRIES of filter, as hex: what iptables reads. */
+/**
+ * GET_INFO + GET_ENTRIES of filter, as hex: what iptables reads (the front end answers from
+ * its kept copy), checked to be what the handler itself holds.
+ */
 async function filterTable(sockopt: BpfilterSockopt): Promise<string> {
-  const name = new Uint8Array(84);
-  new TextEncoder().encodeInto('filter', name);
-  const info = await sockopt.getsockopt(GET_INFO, name);
-  const { size } = decodeGetinfo(info.data!);
-  const entries = await sockopt.getsockopt(
-    GET_ENTRIES,
-    encodeGetEntries('filter', new Uint8Array(size)),
-  );
-  return `${toHex(info.data!)}/${toHex(entries.data!)}`;
+  const read = async (get: typeof handlerGet) => {
+    const name = new Uint8Array(84);
+    new TextEncoder().encodeInto('filter', name);
+    const info = await get(sockopt, GET_INFO, name);
+    const { size } = decodeGetinfo(info.data!);
+    const entries = await get(
+      sockopt,
+      GET_ENTRIES,
+      encodeGetEntries('filter', new Uint8Array(size)),
+    );
+    return `${toHex(info.data!)}/${toHex(entries.data!)}`;
+  };
+  const kept = await read((s, optname, optval) => s.getsockopt(optname, optval));
+  expect(await read(handlerGet)).toBe(kept);
+  return kept;
 }
 
 /** Aborts `controller` as soon as a request with `cmd` has been handed to the handler. */

@@ -6,6 +6,7 @@
  * Tables outlive the handler: after every acknowledged change (SET_REPLACE, SET_ADD_COUNTERS,
  * a classify that counted packets) the front end reads the table back and keeps it; a
  * restarted handler gets every kept table back in `postStart`, before any request reaches it.
+ * GET_INFO and GET_ENTRIES of a kept table are answered from it.
  */
 import { EventEmitter } from 'node:events';
 import { abortedError, type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
@@ -24,6 +25,7 @@ import { decodeCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/ta
 import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
 import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
+import { keptAnswer } from './kept-answers.js';
 import { Errno } from './errno.js';
 import { timed } from './phase-log.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
@@ -142,14 +144,18 @@ export class BpfilterSockopt extends EventEmitter {
       await enforcement?.ready(() => this.#kept.all(), options.signal);
       // The kernel's counters are read while the handler answers (two other processes).
       const kernel = optname === IPT_SO_GET_ENTRIES ? enforcement?.readCounters(optval) : undefined;
-      const { status, body } = await timed(`handler get ${optname}`, () =>
-        exchange(this.#send(options), {
-          isSet: false,
-          cmd: optname,
-          data: optval,
-          ...header(options),
-        }),
-      );
+      // A kept table answers as its handler would (kept-answers.ts says why), without the trip.
+      const kept = keptAnswer(optname, optval, (table) => this.#kept.get(table));
+      const { status, body } = kept
+        ? { status: 0, body: kept }
+        : await timed(`handler get ${optname}`, () =>
+            exchange(this.#send(options), {
+              isSet: false,
+              cmd: optname,
+              data: optval,
+              ...header(options),
+            }),
+          );
       if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN)
         this.#kept.noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
       if (status < 0) return { status };

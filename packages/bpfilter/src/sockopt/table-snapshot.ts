@@ -140,6 +140,16 @@ export function entryOffsets(entries: Uint8Array): number[] {
 
 const offsetsOf = new WeakMap<TableSnapshot, number[]>();
 
+/** {@link entryOffsets} of a snapshot's entries, found once per snapshot (its layout is fixed). */
+export function snapshotOffsets(snapshot: TableSnapshot): readonly number[] {
+  let offsets = offsetsOf.get(snapshot);
+  if (!offsets) {
+    offsets = entryOffsets(snapshot.entries);
+    offsetsOf.set(snapshot, offsets);
+  }
+  return offsets;
+}
+
 /** A counter's new total, by entry index. */
 export interface CounterUpdate {
   entry: number;
@@ -156,11 +166,7 @@ export function setSnapshotCounters(
   snapshot: TableSnapshot,
   updates: Iterable<CounterUpdate>,
 ): void {
-  let offsets = offsetsOf.get(snapshot);
-  if (!offsets) {
-    offsets = entryOffsets(snapshot.entries);
-    offsetsOf.set(snapshot, offsets);
-  }
+  const offsets = snapshotOffsets(snapshot);
   const blob = new EntryBlob(snapshot.entries);
   for (const { entry, packets, bytes } of updates) {
     const offset = offsets[entry];

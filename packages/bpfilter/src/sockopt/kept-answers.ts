@@ -1,0 +1,50 @@
+/**
+ * GET_INFO and GET_ENTRIES answered from the kept tables, without a round trip to the handler.
+ * The kept snapshot of a table is what the handler holds, at every point where the front end
+ * takes a request (all run one at a time): it is read back after each acknowledged
+ * SET_REPLACE, the counters of each SET_ADD_COUNTERS and classification go into it as the
+ * handler added them, a change the front end could not keep is refused (its handler is
+ * replaced, and a new handler gets the kept tables, checked byte for byte by `restoreTable`).
+ * A request the kept table cannot answer exactly as the handler would (no such table kept, a
+ * malformed request, a size that is not the table's) goes to the handler, for its errno.
+ */
+import {
+  IPT_GETINFO_SIZE,
+  IPT_GET_ENTRIES_HEADER_SIZE,
+  IPT_SO_GET_ENTRIES,
+  IPT_SO_GET_INFO,
+  XT_TABLE_MAXNAMELEN,
+  decodeGetEntriesHeader,
+  encodeGetinfo,
+  readCString,
+} from '../abi/index.js';
+import { copyEntriesToUser } from '../handler/copy-entries.js';
+import { snapshotOffsets, type TableSnapshot } from './table-snapshot.js';
+
+/**
+ * The answer (status 0) the handler would give to GET_INFO or GET_ENTRIES `optname` with the
+ * caller's buffer `optval`, from `kept` (the kept snapshot of a table by name); undefined
+ * when only the handler can answer.
+ */
+export function keptAnswer(
+  optname: number,
+  optval: Uint8Array,
+  kept: (table: string) => TableSnapshot | undefined,
+): Uint8Array | undefined {
+  if (optname === IPT_SO_GET_INFO) {
+    if (optval.length !== IPT_GETINFO_SIZE) return undefined;
+    const snapshot = kept(readCString(optval, 0, XT_TABLE_MAXNAMELEN - 1));
+    return snapshot && encodeGetinfo(snapshot.info);
+  }
+  if (optname !== IPT_SO_GET_ENTRIES || optval.length < IPT_GET_ENTRIES_HEADER_SIZE)
+    return undefined;
+  const { size } = decodeGetEntriesHeader(optval);
+  if (optval.length !== IPT_GET_ENTRIES_HEADER_SIZE + size) return undefined;
+  const snapshot = kept(readCString(optval, 0, XT_TABLE_MAXNAMELEN - 1));
+  if (snapshot === undefined || snapshot.info.size !== size) return undefined;
+  const answer = optval.slice();
+  // The snapshot is GET_ENTRIES' own output: copied again, it writes the same bytes.
+  const out = answer.subarray(IPT_GET_ENTRIES_HEADER_SIZE);
+  copyEntriesToUser(snapshot.entries, snapshotOffsets(snapshot), out);
+  return answer;
+}
