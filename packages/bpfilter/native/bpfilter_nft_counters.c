@@ -59,10 +59,23 @@ static uint64_t attr_u64(const struct nlattr *a) {
   return be64toh(v);
 }
 
+/* Hex in one fwrite: a name or comment of every line of a read (an fprintf per byte cost
+   more than the kernel's dump of a large table). */
 static void put_hex(const void *data, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  char hex[512];
   const unsigned char *p = data;
   if (n == 0) putc('-', out);
-  for (size_t i = 0; i < n; i++) fprintf(out, "%02x", p[i]);
+  while (n > 0) {
+    size_t chunk = n < sizeof(hex) / 2 ? n : sizeof(hex) / 2;
+    for (size_t i = 0; i < chunk; i++) {
+      hex[2 * i] = digits[p[i] >> 4];
+      hex[2 * i + 1] = digits[p[i] & 15];
+    }
+    fwrite(hex, 1, 2 * chunk, out);
+    p += chunk;
+    n -= chunk;
+  }
 }
 
 /* A string attribute without its terminating NUL. */
