@@ -5,7 +5,6 @@
  */
 import { UmdError, UmdErrorCode } from '@umd/core';
 import {
-  decodeCounters,
   decodeCountersInfoHeader,
   XT_COUNTERS_INFO_HEADER_SIZE,
   XT_COUNTERS_SIZE,
@@ -110,10 +109,7 @@ export class KeptTables {
       return false;
     let snapshot: TableSnapshot;
     try {
-      snapshot = withAddedCounters(
-        kept,
-        decodeCounters(request, XT_COUNTERS_INFO_HEADER_SIZE, numCounters),
-      );
+      snapshot = withAddedCounters(kept, request.subarray(XT_COUNTERS_INFO_HEADER_SIZE));
     } catch {
       return false;
     }

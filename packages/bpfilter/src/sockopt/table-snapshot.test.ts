@@ -9,11 +9,18 @@ import {
   encodeCountersInfo,
   encodeMboxRequest,
   toHex,
+  XT_COUNTERS_INFO_HEADER_SIZE,
 } from '../abi/index.js';
 import { createHandlerCore } from '../handler/core.js';
 import { encodeReplaceRequest } from '../model/index.js';
 import type { Table } from '../model/types.js';
-import { captureTable, entryCounters, restoreTable, type SendRequest } from './table-snapshot.js';
+import {
+  captureTable,
+  entryCounters,
+  restoreTable,
+  type SendRequest,
+  withAddedCounters,
+} from './table-snapshot.js';
 
 const TABLE: Table = {
   name: 'filter',
@@ -114,6 +121,33 @@ describe('table snapshots', () => {
     await expect(restoreTable(inProcessHandler().send, broken)).rejects.toThrow(
       /SET_REPLACE \(restore\) of table "filter" answered -22/,
     );
+  });
+
+  it('adds counters as the handler does: a copy, u64 wrapping; zeros keep the snapshot itself', async () => {
+    const handler = inProcessHandler();
+    const snapshot = await captureTable(handler.send, 'filter');
+    const entries = snapshot.info.numEntries;
+    const zeros = encodeCountersInfo({
+      name: 'filter',
+      counters: Array.from({ length: entries }, () => ({ packets: 0n, bytes: 0n })),
+    }).subarray(XT_COUNTERS_INFO_HEADER_SIZE);
+    expect(withAddedCounters(snapshot, zeros)).toBe(snapshot);
+    const before = toHex(snapshot.entries);
+    const adds = Array.from({ length: entries }, (_, i) => ({
+      packets: i === 1 ? 2n ** 64n - 1n : BigInt(i),
+      bytes: BigInt(i * 100),
+    }));
+    const once = encodeCountersInfo({ name: 'filter', counters: adds });
+    const added = withAddedCounters(snapshot, once.subarray(XT_COUNTERS_INFO_HEADER_SIZE));
+    const twice = withAddedCounters(added, once.subarray(XT_COUNTERS_INFO_HEADER_SIZE));
+    expect(toHex(snapshot.entries)).toBe(before);
+    expect(entryCounters(twice.entries)).toEqual(
+      adds.map((c) => ({
+        packets: BigInt.asUintN(64, c.packets * 2n),
+        bytes: c.bytes * 2n,
+      })),
+    );
+    expect(() => withAddedCounters(snapshot, zeros.subarray(16))).toThrow(RangeError);
   });
 
   it('entryCounters refuses a blob whose next_offset does not advance', () => {

@@ -22,6 +22,7 @@ import {
   IPT_GETINFO_SIZE,
   type IptGetinfo,
   type XtCounters,
+  XT_COUNTERS_SIZE,
   XT_TABLE_MAXNAMELEN,
 } from '../abi/table-structs.js';
 
@@ -177,30 +178,40 @@ export function setSnapshotCounters(
 }
 
 /**
- * `snapshot` with `adds[i]` added to entry i's counters (u64, wrapping), as the handler adds
- * an acknowledged SET_ADD_COUNTERS: a copy, so that whoever holds the old snapshot (a rollback,
- * a state write under way) keeps it as it was.
+ * `snapshot` with the i-th of `adds` (`xt_counters`, as SET_ADD_COUNTERS carries them) added to
+ * entry i's counters (u64, wrapping), as the handler adds an acknowledged SET_ADD_COUNTERS: a
+ * copy, so that whoever holds the old snapshot (a rollback, a state write under way) keeps it
+ * as it was; `snapshot` itself when every counter added is zero (as after most replaces).
  * @throws RangeError when `adds` is not one counter per entry.
  */
-export function withAddedCounters(
-  snapshot: TableSnapshot,
-  adds: readonly XtCounters[],
-): TableSnapshot {
-  const entries = snapshot.entries.slice();
-  const blob = new EntryBlob(entries);
-  const offsets = blob.offsets();
-  if (offsets.length !== adds.length)
-    throw new RangeError(`${adds.length} counters for ${offsets.length} entries`);
+export function withAddedCounters(snapshot: TableSnapshot, adds: Uint8Array): TableSnapshot {
+  const offsets = snapshotOffsets(snapshot);
+  if (adds.length !== offsets.length * XT_COUNTERS_SIZE)
+    throw new RangeError(
+      `${adds.length / XT_COUNTERS_SIZE} counters for ${offsets.length} entries`,
+    );
+  const add = new DataView(adds.buffer, adds.byteOffset, adds.byteLength);
+  let blob: EntryBlob | undefined;
   offsets.forEach((offset, i) => {
+    const at = i * XT_COUNTERS_SIZE;
+    // Zeros (most counters a replace's SET_ADD_COUNTERS carries) change nothing: no BigInt.
+    if (
+      (add.getUint32(at) |
+        add.getUint32(at + 4) |
+        add.getUint32(at + 8) |
+        add.getUint32(at + 12)) ===
+      0
+    )
+      return;
+    blob ??= new EntryBlob(snapshot.entries.slice());
     const { packets, bytes } = blob.counters(offset);
-    const add = adds[i]!;
     blob.setCounters(
       offset,
-      BigInt.asUintN(64, packets + add.packets),
-      BigInt.asUintN(64, bytes + add.bytes),
+      BigInt.asUintN(64, packets + add.getBigUint64(at, true)),
+      BigInt.asUintN(64, bytes + add.getBigUint64(at + 8, true)),
     );
   });
-  return { info: snapshot.info, entries };
+  return blob === undefined ? snapshot : { info: snapshot.info, entries: blob.bytes };
 }
 
 /** The per-entry counters stored in an entry blob, in entry order. */
