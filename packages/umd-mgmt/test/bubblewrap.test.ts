@@ -119,4 +119,25 @@ describe.runIf(bwrap || needed)('sandbox.bubblewrap (an OS sandbox)', () => {
     await m.stop();
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
+
+  // Found by trying it: bwrap's monitor and init held the handler's stdin and stdout, so a
+  // handler that closed its stdout was seen only at the request's timeout.
+  it('a handler that closes its stdout is seen at once: UMD_HANDLER_EXITED, a new handler', async () => {
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      sandbox: { bubblewrap: true },
+      requestTimeoutMs: 20_000,
+    });
+    await m.request(text('ready'));
+    const first = handlerPid(m);
+    const error = await m.request(text('close-stdout:')).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; timedOut?: boolean },
+    );
+    expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED' });
+    expect(error?.timedOut).toBeUndefined();
+    expect(error?.message).toMatch(/closed its stdout/);
+    expect(str(await m.request(text('again')))).toBe('again');
+    expect(handlerPid(m)).not.toBe(first);
+  });
 });

@@ -3,7 +3,13 @@ import { accessSync, constants } from 'node:fs';
 import { debug } from '../observability/debug-log.js';
 import { bubblewrapArgs, probeBubblewrap } from './bubblewrap.js';
 import { inheritableFds } from './inheritable-fds.js';
-import { findSupervisor, SUPERVISE, type Supervisor } from './pid-namespace-supervisor.js';
+import {
+  findSupervisor,
+  HAND_OVER_INSIDE,
+  HAND_OVER_OUTSIDE,
+  SUPERVISE,
+  type Supervisor,
+} from './pid-namespace-supervisor.js';
 
 /**
  * What keeps a handler's processes from outliving it and its host:
@@ -236,14 +242,22 @@ async function planSandboxed(
   if (tools.setpriv === undefined)
     throw new Error('sandbox.bubblewrap needs util-linux setpriv, which is not installed');
   const bounding = credentials ? ['--bounding-set=-all'] : [];
+  // Without a shell, bwrap's own processes hold the handler's stdin and stdout.
+  const { supervisor } = tools;
+  const handOver = (script: string) =>
+    supervisor === undefined
+      ? []
+      : [...supervisor.shell, '-c', script, ...supervisor.before(false)];
   return {
     file: tools.setpriv,
     args: [
       '--pdeathsig=KILL',
       '--',
+      ...handOver(HAND_OVER_OUTSIDE),
       found.bwrap,
       ...bubblewrapArgs(privateDir, credentials !== undefined, command),
       '--',
+      ...handOver(HAND_OVER_INSIDE),
       tools.setpriv,
       ...bounding,
       ...dropArgs(credentials),
