@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectClosedStdoutSeenAtOnce } from './helpers/closed-stdout.js';
 import { fixtureLoader, handlerPid, managed, str, text } from './helpers/fixtures.js';
 import { descendantsOf, isAlive, processTable, waitForDeath } from './helpers/process-table.js';
 import { temporaryDir } from './helpers/temporary-dir.js';
@@ -95,17 +96,8 @@ describe('a handler that can no longer answer is seen at once, in every containm
     it(`closes its stdout and idles: UMD_HANDLER_EXITED that says so, a new handler (${kind})`, async () => {
       const m = managed({ loader: fixtureLoader('echo'), sandbox, requestTimeoutMs: 20_000 });
       await m.request(text('ready'));
-      const first = m.pid;
       if (root && kind === 'default') expect(m.stats().containment).toBe('pid-namespace');
-      const error = await m.request(text('close-stdout:')).then(
-        () => undefined,
-        (e: unknown) => e as { code: string; message: string; timedOut?: boolean },
-      );
-      expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED' });
-      expect(error?.timedOut).toBeUndefined();
-      expect(error?.message).toMatch(/closed its stdout/);
-      expect(str(await m.request(text('again')))).toBe('again');
-      expect(m.pid).not.toBe(first);
+      await expectClosedStdoutSeenAtOnce(m);
     });
 
     it(`its main process exits while a grandchild holds stdout: UMD_HANDLER_EXITED with the code (${kind})`, async () => {
