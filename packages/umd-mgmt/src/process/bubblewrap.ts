@@ -9,6 +9,27 @@ const BWRAP_PATHS = ['/usr/bin/bwrap', '/bin/bwrap'];
 const UNSHARE = ['--unshare-net', '--unshare-ipc', '--unshare-pid', '--unshare-uts'];
 
 /**
+ * bubblewrap's own processes (its monitor outside, its init inside the sandbox) keep
+ * descriptors 0 to 2 open while the handler runs and close every other one: the handler's stdin
+ * and stdout cross the sandbox as 8 and 9 ({@link HAND_OVER_OUTSIDE} runs bwrap) and become 0
+ * and 1 again inside ({@link HAND_OVER_INSIDE} runs the handler's command), so that the handler
+ * alone holds them and one that closes its stdout is seen at once, as under the PID-namespace
+ * supervisor (`SUPERVISE`).
+ */
+export const HAND_OVER_OUTSIDE = [
+  'unset PWD OLDPWD',
+  'exec 8<&0 9>&1 </dev/null >/dev/null',
+  'exec "$0" "$@"',
+].join('\n');
+
+/** See {@link HAND_OVER_OUTSIDE}. */
+export const HAND_OVER_INSIDE = [
+  'unset PWD OLDPWD',
+  'exec <&8 >&9 8<&- 9<&-',
+  'exec "$0" "$@"',
+].join('\n');
+
+/**
  * bubblewrap's arguments for a handler whose files live in `privateDir`: no network, the whole
  * file system read-only, a fresh `/dev` and `/proc`, an empty private `/tmp`, only `privateDir`
  * mounted over it again; it dies with its parent. `program` (the executable that runs the

@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { debug } from '../observability/debug-log.js';
-import { bubblewrapArgs, probeBubblewrap } from './bubblewrap.js';
-import { inheritableFds } from './inheritable-fds.js';
 import {
-  findSupervisor,
+  bubblewrapArgs,
   HAND_OVER_INSIDE,
   HAND_OVER_OUTSIDE,
-  SUPERVISE,
-  type Supervisor,
-} from './pid-namespace-supervisor.js';
+  probeBubblewrap,
+} from './bubblewrap.js';
+import { inheritableFds } from './inheritable-fds.js';
+import { findSupervisor, SUPERVISE, type Supervisor } from './pid-namespace-supervisor.js';
 
 /**
  * What keeps a handler's processes from outliving it and its host:

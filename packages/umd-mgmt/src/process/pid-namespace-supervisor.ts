@@ -31,26 +31,6 @@ export const SUPERVISE = [
   'exit "$s"',
 ].join('\n');
 
-/**
- * bubblewrap's own processes (its monitor outside, its init inside the sandbox) keep
- * descriptors 0 to 2 open while the handler runs and close every other one: the handler's stdin
- * and stdout cross the sandbox as 8 and 9 ({@link HAND_OVER_OUTSIDE} runs bwrap) and become 0
- * and 1 again inside ({@link HAND_OVER_INSIDE} runs the handler's command), so that the handler
- * alone holds them and one that closes its stdout is seen at once, as under {@link SUPERVISE}.
- */
-export const HAND_OVER_OUTSIDE = [
-  'unset PWD OLDPWD',
-  'exec 8<&0 9>&1 </dev/null >/dev/null',
-  'exec "$0" "$@"',
-].join('\n');
-
-/** See {@link HAND_OVER_OUTSIDE}. */
-export const HAND_OVER_INSIDE = [
-  'unset PWD OLDPWD',
-  'exec <&8 >&9 8<&- 9<&-',
-  'exec "$0" "$@"',
-].join('\n');
-
 /** How to run {@link SUPERVISE}. */
 export interface Supervisor {
   /** The shell, up to its `-c`: `dash` where installed (it starts faster), else bash. */
