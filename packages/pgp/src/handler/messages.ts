@@ -31,26 +31,29 @@ class Blocks {
     return this.list.length - 1;
   }
 
-  /** Armored blocks of `type`, or the whole input as one binary block. */
-  addInput(type: string): number[] {
+  /**
+   * Armored blocks of `type`, or the whole input as one binary block. Armored input without
+   * such a block is malformed, unless `whenAbsent` throws a better reason first.
+   */
+  addInput(type: string, whenAbsent?: () => void): number[] {
     if (!looksArmored(this.input))
       return [this.add({ kind: 'binary', start: 0, end: this.input.length })];
     const found = findArmor(this.input, 0, type);
-    if (found.length === 0) bad(`no armored ${type} found`);
+    if (found.length === 0) {
+      whenAbsent?.();
+      bad(`no armored ${type} found`);
+    }
     return found.map(({ start, end }) => this.add({ kind: 'armor', start, end }));
   }
 }
 
 /** Parses a keyring: every key of every block. */
 export function keys(input: Uint8Array): KeysReply {
-  if (
-    looksArmored(input) &&
-    findArmor(input, 0, 'PUBLIC KEY BLOCK').length === 0 &&
-    findArmor(input, 0, 'PRIVATE KEY BLOCK').length > 0
-  )
-    unsupported(SECRET_KEYS);
   const blocks = new Blocks(input);
-  const result = blocks.addInput('PUBLIC KEY BLOCK').flatMap((index) => {
+  const secretKeysOnly = () => {
+    if (findArmor(input, 0, 'PRIVATE KEY BLOCK').length > 0) unsupported(SECRET_KEYS);
+  };
+  const result = blocks.addInput('PUBLIC KEY BLOCK', secretKeysOnly).flatMap((index) => {
     const bytes = blocks.bytes[index] as Buffer;
     return parseKeys(bytes, readPackets(bytes), index);
   });
