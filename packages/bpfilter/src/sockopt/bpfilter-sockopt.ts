@@ -159,7 +159,8 @@ export class BpfilterSockopt extends EventEmitter {
       if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN)
         this.#kept.noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
       if (status < 0) return { status };
-      const data = body.slice(0, optval.length);
+      // A kept answer is already a private copy of the caller's buffer; a handler's is sliced.
+      const data = kept ?? body.slice(0, optval.length);
       if (kernel !== undefined)
         await timed('kernel counters', () => enforcement!.overlayEntries(data, kernel));
       return { status, data };
