@@ -137,21 +137,23 @@ export function encodeReplace(replace: IptReplace): Uint8Array {
 }
 
 /**
- * Decode an `ipt_replace` (at least 96 bytes). `entries` is a view of whatever follows the
- * header (not necessarily `size` bytes: the validator checks).
+ * Decode an `ipt_replace` (at least 96 bytes). `entries` is a view of the `size` bytes after
+ * the header: bytes past them are ignored, as the kernel ignores them; fewer is for the caller
+ * to refuse (`entries.length < size`).
  */
 export function decodeReplace(bytes: Uint8Array): IptReplace {
   const view = viewOf(bytes);
+  const size = view.getUint32(40, true);
   return {
     name: readCString(bytes, 0, XT_TABLE_MAXNAMELEN),
     validHooks: view.getUint32(32, true),
     numEntries: view.getUint32(36, true),
-    size: view.getUint32(40, true),
+    size,
     hookEntry: readHooks(view, 44),
     underflow: readHooks(view, 64),
     numCounters: view.getUint32(84, true),
     countersPointer: view.getBigUint64(88, true),
-    entries: bytes.subarray(IPT_REPLACE_HEADER_SIZE),
+    entries: bytes.subarray(IPT_REPLACE_HEADER_SIZE, IPT_REPLACE_HEADER_SIZE + size),
   };
 }
 

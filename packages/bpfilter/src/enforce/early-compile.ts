@@ -27,9 +27,8 @@ export interface EarlyCompile {
 export function tableOfReplace(request: Uint8Array): TableEntries | undefined {
   if (request.length < IPT_REPLACE_HEADER_SIZE) return undefined;
   const { name, validHooks, hookEntry, underflow, size, entries } = decodeReplace(request);
-  // Bytes past the entries are ignored, as the handler (and the kernel) ignore them.
   if (entries.length < size) return undefined;
-  return { name, layout: { validHooks, hookEntry, underflow }, entries: entries.subarray(0, size) };
+  return { name, layout: { validHooks, hookEntry, underflow }, entries };
 }
 
 /** Starts compiling the table of `request` with `compile`; undefined if it holds none. */

@@ -43,8 +43,7 @@ export function setReplace(store: TableStore, data: Uint8Array): SetResult {
     };
   if (replace.numCounters === 0)
     return { status: -Errno.EINVAL, message: `SET_REPLACE "${name}": num_counters is 0` };
-  // Bytes past the entries are ignored, as the kernel ignores them; too few is EINVAL, before
-  // the size is looked at.
+  // Too few entry bytes is EINVAL, before the size is looked at (decodeReplace drops any past it).
   if (replace.entries.length < replace.size) {
     return {
       status: -Errno.EINVAL,
@@ -57,8 +56,7 @@ export function setReplace(store: TableStore, data: Uint8Array): SetResult {
       message: `SET_REPLACE "${name}": size ${replace.size} is too large`,
     };
   const env = hostEnvironment(rateEstimatorsIn(store));
-  const entries = replace.entries.subarray(0, replace.size);
-  const result = translateTable({ ...replace, entries, name, env });
+  const result = translateTable({ ...replace, name, env });
   if (!result.ok)
     return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };
   const live = store.get(name);
