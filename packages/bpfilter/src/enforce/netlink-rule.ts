@@ -6,6 +6,7 @@
  */
 import {
   dataValue,
+  dataValueAt,
   counterData,
   encode,
   encodedValue,
@@ -164,7 +165,7 @@ function writeBitwise(w: NetlinkWriter, mask: Buffer): void {
     w.u32(2, REG_1);
     w.u32(3, mask.length);
     dataValue(w, 4, mask);
-    dataValue(w, 5, zeroBytes(mask.length));
+    dataValueAt(w, 5, mask.length);
   });
 }
 

@@ -103,13 +103,6 @@ export class NetlinkWriter {
     this.#len = at + 4;
   }
 
-  /** A 64-bit attribute in network byte order. */
-  u64(type: number, value: bigint): void {
-    const at = this.#header(type, 8);
-    this.#buf.writeBigUInt64BE(value, at);
-    this.#len = at + 8;
-  }
-
   /** Opens a nested attribute; close it with {@link close} and the returned mark. */
   open(type: number): number {
     const at = this.#len;

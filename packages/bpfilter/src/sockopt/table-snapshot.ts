@@ -11,6 +11,7 @@ import {
   IPT_SO_SET_ADD_COUNTERS,
   IPT_SO_SET_REPLACE,
 } from '../abi/constants.js';
+import { viewOf } from '../abi/bytes.js';
 import { EntryBlob } from '../abi/entry-blob.js';
 import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
 import {
@@ -190,7 +191,7 @@ export function withAddedCounters(snapshot: TableSnapshot, adds: Uint8Array): Ta
     throw new RangeError(
       `${adds.length / XT_COUNTERS_SIZE} counters for ${offsets.length} entries`,
     );
-  const add = new DataView(adds.buffer, adds.byteOffset, adds.byteLength);
+  const add = viewOf(adds);
   let blob: EntryBlob | undefined;
   offsets.forEach((offset, i) => {
     const at = i * XT_COUNTERS_SIZE;

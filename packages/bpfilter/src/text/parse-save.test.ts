@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { IptEntryOffset, decodeReplace, fromHex, toHex, viewOf } from '../abi/index.js';
+import { decodeReplace, fromHex, toHex } from '../abi/index.js';
 import { encodeTable } from '../model/index.js';
-import { loadKernelTables, loadVectors } from '../../test/vectors/replay.js';
+import { loadKernelTables, loadVectors, withoutComefrom } from '../../test/vectors/replay.js';
 import { parseSave } from './parse-save.js';
 import { formatSave } from './print-save.js';
-
-/**
- * `comefrom` is kernel bookkeeping (the hooks that reach an entry): libiptc sends back what it
- * last read for old rules and 0 for new ones, and the kernel recomputes it, so it is not part
- * of what a table says.
- */
-function withoutComefrom(entries: Uint8Array): Uint8Array {
-  const copy = entries.slice();
-  const view = viewOf(copy);
-  for (
-    let offset = 0;
-    offset < copy.length;
-    offset += view.getUint16(offset + IptEntryOffset.nextOffset, true)
-  ) {
-    view.setUint32(offset + IptEntryOffset.comefrom, 0, true);
-  }
-  return copy;
-}
 
 describe('parseSave', () => {
   const steps = loadVectors('basic.jsonl');
