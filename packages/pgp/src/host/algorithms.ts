@@ -63,14 +63,18 @@ export const PK_NAMES: Record<number, string> = {
 };
 
 /**
- * Curves by OID (hex): name as gpg prints it, JWK curve (EdDSA and X keys), node:crypto's
- * name (ECDSA keys, imported as SubjectPublicKeyInfo), field size in bytes, key size in bits
- * as gpg prints it.
+ * A curve: name as gpg prints it, node:crypto's name (ECDSA keys, imported as
+ * SubjectPublicKeyInfo), field size in bytes, key size in bits as gpg prints it.
  */
-export const CURVES: Record<
-  string,
-  { name: string; jwk?: string; ecdsa?: string; size: number; bits: number }
-> = {
+interface Curve {
+  name: string;
+  ecdsa?: string;
+  size: number;
+  bits: number;
+}
+
+/** Curves by OID (hex). */
+export const CURVES: Record<string, Curve> = {
   '2a8648ce3d030107': { name: 'nistp256', ecdsa: 'prime256v1', size: 32, bits: 256 },
   '2b81040022': { name: 'nistp384', ecdsa: 'secp384r1', size: 48, bits: 384 },
   '2b81040023': { name: 'nistp521', ecdsa: 'secp521r1', size: 66, bits: 521 },
@@ -78,10 +82,10 @@ export const CURVES: Record<
   '2b2403030208010107': { name: 'brainpoolP256r1', ecdsa: 'brainpoolP256r1', size: 32, bits: 256 },
   '2b240303020801010b': { name: 'brainpoolP384r1', ecdsa: 'brainpoolP384r1', size: 48, bits: 384 },
   '2b240303020801010d': { name: 'brainpoolP512r1', ecdsa: 'brainpoolP512r1', size: 64, bits: 512 },
-  '2b06010401da470f01': { name: 'ed25519', jwk: 'Ed25519', size: 32, bits: 255 },
-  '2b6571': { name: 'ed448', jwk: 'Ed448', size: 57, bits: 448 },
-  '2b060104019755010501': { name: 'cv25519', jwk: 'X25519', size: 32, bits: 255 },
-  '2b656f': { name: 'cv448', jwk: 'X448', size: 56, bits: 448 },
+  '2b06010401da470f01': { name: 'ed25519', size: 32, bits: 255 },
+  '2b6571': { name: 'ed448', size: 57, bits: 448 },
+  '2b060104019755010501': { name: 'cv25519', size: 32, bits: 255 },
+  '2b656f': { name: 'cv448', size: 56, bits: 448 },
 };
 
 /** The field size in bytes of the ECDSA curve node:crypto calls `namedCurve`, or 0. */

@@ -150,7 +150,7 @@ export function importKey(algorithm: number, material: Field[]): ImportedKey {
       if (algorithm === 18) return { ...info, unsupported: 'ECDH is for encryption' };
       const point = bytesOf(material[1]) as Buffer;
       if (algorithm === 22) {
-        if (curve.jwk !== 'Ed25519') return { ...info, unsupported: `EdDSA on ${curve.name}` };
+        if (curve.name !== 'ed25519') return { ...info, unsupported: `EdDSA on ${curve.name}` };
         if (point.length !== 33 || point[0] !== 0x40)
           return { ...info, unsupported: 'bad EdDSA point' };
         return { ...info, key: jwk({ kty: 'OKP', crv: 'Ed25519', x: url(point.subarray(1)) }) };
