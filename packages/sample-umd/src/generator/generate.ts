@@ -69,14 +69,13 @@ export function generatorError(message: string): UmdError {
  */
 export async function generateDriver(options: GenerateDriverOptions): Promise<GeneratedDriver> {
   const dir = resolve(options.dir);
-  const layout =
-    options.layout ?? (workspaceRootOf(dir) !== undefined ? 'workspace' : 'standalone');
+  const root = workspaceRootOf(dir);
+  const layout = options.layout ?? (root !== undefined ? 'workspace' : 'standalone');
   if (options.fromTarballs !== undefined && layout === 'workspace')
     throw generatorError('--from-tarballs is for a driver outside the umd repository');
   const local = options.fromTarballs === undefined ? undefined : tarballSpecs(options.fromTarballs);
   const template = options.template ?? 'full';
   const names = driverNames(options.name, layout === 'workspace' ? '@umd' : undefined);
-  const root = workspaceRootOf(dir);
   const namesake =
     layout === 'workspace' && root ? workspacePackageNamed(root, names.packageName) : undefined;
   if (namesake !== undefined && resolve(root!, 'packages', namesake) !== dir)
