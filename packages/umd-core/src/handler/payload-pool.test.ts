@@ -54,4 +54,25 @@ describe('PayloadPool', () => {
     pool.release(below);
     expect(pool.acquire(16 * KiB - 1).buffer).not.toBe(below.buffer);
   });
+
+  it('keeps the buffers of requests read together, up to batchBytes beyond `capacity`', () => {
+    const pool = new PayloadPool(2, 256 * KiB);
+    // Seven 64 KiB requests in flight at once: 2 buffers plus 256 KiB of extras come back.
+    const seven = Array.from({ length: 7 }, () => pool.acquire(64 * KiB));
+    for (const payload of seven) pool.release(payload);
+    const again = seven.map(() => pool.acquire(64 * KiB).buffer);
+    const reused = again.filter((buffer) => seven.some((payload) => payload.buffer === buffer));
+    expect(reused).toHaveLength(6);
+    expect(new Set(reused).size).toBe(6);
+  });
+
+  it('bounds the extras in bytes: large buffers beyond `capacity` are not kept', () => {
+    const pool = new PayloadPool(2, 256 * KiB);
+    const large = [1, 2, 3].map((n) => pool.acquire(n * 1024 * KiB));
+    for (const payload of large) pool.release(payload);
+    // The two largest stay; the 1 MiB one would have been an extra above 256 KiB.
+    expect(pool.acquire(1024 * KiB).buffer).toBe(large[1]!.buffer);
+    expect(pool.acquire(1024 * KiB).buffer).toBe(large[2]!.buffer);
+    expect(pool.acquire(1024 * KiB).buffer).not.toBe(large[0]!.buffer);
+  });
 });

@@ -13,25 +13,31 @@ const POOL_MIN = DIRECT_READ_MIN;
  * Request payload buffers handed back once their request is answered, for `serve()`'s
  * `reuseRequestBuffers` option. A large buffer that is allocated fresh for every request costs page
  * faults on every request (the allocator returns freed memory to the kernel after each garbage
- * collection); a reused one is already mapped, as in a C handler's read loop. Keeps at most
- * `capacity` free buffers, the largest ones.
+ * collection); a reused one is already mapped, as in a C handler's read loop.
+ *
+ * Keeps the `capacity` largest free buffers, and smaller ones beyond them while those extras
+ * total at most `batchBytes`: one read can bring several requests that a pipelining host queued
+ * together, each holding a buffer until it is answered, and a pool sized for `capacity` alone
+ * would hand the rest fresh buffers on every such read. The extras are bounded in bytes, so a
+ * run of large requests never leaves more than `capacity` large buffers behind.
  */
 export class PayloadPool {
   readonly #capacity: number;
+  readonly #batchBytes: number;
+  /** Free buffers, largest first. */
   readonly #free: ArrayBuffer[] = [];
 
-  constructor(capacity: number) {
+  constructor(capacity: number, batchBytes = 0) {
     this.#capacity = capacity;
+    this.#batchBytes = batchBytes;
   }
 
   /** A buffer of `length` bytes, with unspecified contents (the decoder fills all of it). */
   acquire(length: number): Uint8Array {
     if (length < POOL_MIN) return allocatePayload(length);
-    let best = -1;
-    for (let i = 0; i < this.#free.length; i++) {
-      const size = this.#free[i]!.byteLength;
-      if (size >= length && (best < 0 || size < this.#free[best]!.byteLength)) best = i;
-    }
+    // The smallest that fits: the last one, from the end, that is large enough.
+    let best = this.#free.length - 1;
+    while (best >= 0 && this.#free[best]!.byteLength < length) best--;
     if (best < 0) return allocatePayload(length);
     const [buffer] = this.#free.splice(best, 1);
     return new Uint8Array(buffer!, 0, length);
@@ -46,13 +52,14 @@ export class PayloadPool {
       this.#free.includes(buffer)
     )
       return;
-    this.#free.push(buffer);
-    if (this.#free.length > this.#capacity) {
-      // Drop the smallest: the largest serve the most requests.
-      let smallest = 0;
-      for (let i = 1; i < this.#free.length; i++)
-        if (this.#free[i]!.byteLength < this.#free[smallest]!.byteLength) smallest = i;
-      this.#free.splice(smallest, 1);
-    }
+    let at = this.#free.length;
+    while (at > 0 && this.#free[at - 1]!.byteLength < buffer.byteLength) at--;
+    this.#free.splice(at, 0, buffer);
+    // Drop the smallest while the buffers beyond the `capacity` largest exceed `batchBytes`.
+    let extraBytes = 0;
+    for (let i = this.#capacity; i < this.#free.length; i++)
+      extraBytes += this.#free[i]!.byteLength;
+    while (this.#free.length > this.#capacity && extraBytes > this.#batchBytes)
+      extraBytes -= this.#free.pop()!.byteLength;
   }
 }

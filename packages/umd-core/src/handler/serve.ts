@@ -7,7 +7,7 @@ import { FdFrameSender } from './frame-sender.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import type { RequestHandler } from './request-handler.js';
 import { type ServeOptions, resolveServeOptions } from './serve-options.js';
-import { StdinFrameReader } from './stdin-frame-reader.js';
+import { READ_BUFFER_SIZE, StdinFrameReader } from './stdin-frame-reader.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 import { PayloadPool } from './payload-pool.js';
@@ -73,7 +73,10 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
       }
     };
     send(FrameType.Hello, 0, encodeHello({ version: PROTOCOL_VERSION, maxPayload, name }));
-    const pool = reuseRequestBuffers ? new PayloadPool(concurrency + 1) : undefined;
+    // Beyond the buffers of the requests in flight, those of the requests one read may bring.
+    const pool = reuseRequestBuffers
+      ? new PayloadPool(concurrency + 1, READ_BUFFER_SIZE)
+      : undefined;
     const dispatcher = new RequestDispatcher(
       handler,
       send,

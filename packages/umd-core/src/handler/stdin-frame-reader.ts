@@ -9,7 +9,7 @@ import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 export type ReadMode = 'blocking' | 'stream';
 
 /** Read buffer for everything but large payloads. */
-const READ_BUFFER_SIZE = 256 * 1024;
+export const READ_BUFFER_SIZE = 256 * 1024;
 /**
  * After a request of at least this size the next header is read alone, so that its payload can
  * be read in place. Smaller requests come through the read buffer and a copy: one read then
