@@ -4,7 +4,9 @@
 // and are measured in turns, in a new shuffled order each round; each figure is the median of
 // the rounds, so a load that changes during the run touches every contender alike.
 // Options: --budget-ms N (time per measurement, 300), --rounds N (3), --sizes a,b,c (bytes),
-// --only <substrings of contender names, comma-separated>, --ops echo,parse, --json <file>.
+// --only <substrings of contender names, comma-separated>, --ops echo,parse, --json <file>,
+// --control <substring of a contender name>: a second copy of that contender, measured like the
+// others, so that the table shows how far one run's ratios move between two identical contenders.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { contenders, cores } from './contenders.mjs';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     ops: { type: 'string', default: 'echo,parse' },
     json: { type: 'string' },
+    control: { type: 'string' },
     sizes: { type: 'string', default: '64,4096,65536,1048576' },
   },
 });
@@ -53,6 +56,11 @@ const only = values.only?.split(',');
 const selected = contenders.filter(
   (c) => !only || only.some((part) => c.name.includes(part)) || c.name === 'umd defaults',
 );
+if (values.control) {
+  const twin = selected.find((c) => c.name.includes(values.control));
+  if (!twin) throw new Error(`--control: no contender named like "${values.control}"`);
+  selected.push({ ...twin, name: `${twin.name} (control)` });
+}
 const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
 // A seeded shuffle: every run measures in the same orders, each round in a different one.
 let seed = 0x2f6b;
