@@ -67,12 +67,12 @@ describe('PayloadPool', () => {
   });
 
   it('bounds the extras in bytes: large buffers beyond `capacity` are not kept', () => {
-    const pool = new PayloadPool(2, 256 * KiB);
-    const large = [1, 2, 3].map((n) => pool.acquire(n * 1024 * KiB));
+    const pool = new PayloadPool(2, 32 * KiB);
+    const large = [1, 2, 3].map((n) => pool.acquire(n * 64 * KiB));
     for (const payload of large) pool.release(payload);
-    // The two largest stay; the 1 MiB one would have been an extra above 256 KiB.
-    expect(pool.acquire(1024 * KiB).buffer).toBe(large[1]!.buffer);
-    expect(pool.acquire(1024 * KiB).buffer).toBe(large[2]!.buffer);
-    expect(pool.acquire(1024 * KiB).buffer).not.toBe(large[0]!.buffer);
+    // The two largest stay; the 64 KiB one would have been an extra above 32 KiB.
+    expect(pool.acquire(64 * KiB).buffer).toBe(large[1]!.buffer);
+    expect(pool.acquire(64 * KiB).buffer).toBe(large[2]!.buffer);
+    expect(pool.acquire(64 * KiB).buffer).not.toBe(large[0]!.buffer);
   });
 });
