@@ -46,6 +46,14 @@ describe.each(shells)('the PID-namespace supervisor script (%s)', (...shell) => 
     child.stdin.end('go\n');
     expect(await once(child, 'exit')).toEqual([5, null]);
   });
+
+  it('reports the exit status of a command that ends as the supervisor gets SIGTERM', async () => {
+    // The signal lands while the command ends: a wait it cut short once lost the status (bash).
+    for (let round = 0; round < 20; round++) {
+      const child = supervised(shell, 'sh', '-c', 'kill -TERM $PPID; exit 5');
+      expect(await once(child, 'exit')).toEqual([5, null]);
+    }
+  });
 });
 
 describe('findSupervisor', () => {

@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
  * gives them back their defaults where `env` can (a Node handler resets them itself).
  */
 export const SUPERVISE = [
+  // Trapped until the handler runs, so that its signals start at their defaults.
   'trap : INT TERM',
   // The shell's own variables (dash exports PWD) are none of the handler's business.
   'unset PWD OLDPWD',
@@ -20,9 +21,12 @@ export const SUPERVISE = [
   'exec 9<&0',
   '"$0" "$@" <&9 9<&- &',
   'p=$!',
+  // Ignored from here, no longer trapped: a trapped signal would end `wait` early, and a shell
+  // that reaps its children on SIGCHLD (bash) may already have reaped the handler by then.
+  "trap '' INT TERM",
   'exec </dev/null >/dev/null 2>&1 9<&-',
-  // A trapped signal ends `wait` early: wait again while the handler lives.
-  'while :; do wait "$p"; s=$?; kill -0 "$p" 2>/dev/null || break; done',
+  'wait "$p"',
+  's=$?',
   'trap - INT TERM',
   // Not a stop signal (19 to 22): that would stop the supervisor instead of ending it.
   'if [ "$s" -gt 128 ] && [ "$s" -le 192 ]; then',
