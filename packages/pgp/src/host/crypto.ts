@@ -74,35 +74,34 @@ function derInteger(value: Buffer): Buffer {
   return der(0x02, (v[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.alloc(1), v]) : v);
 }
 
-/** DSA has no JWK form: its SubjectPublicKeyInfo (RFC 3279 2.3.2), built from p, q, g, y. */
-function dsaKey(p: Buffer, q: Buffer, g: Buffer, y: Buffer): KeyObject {
-  const algorithm = der(
-    0x30,
-    Buffer.concat([
-      der(0x06, Buffer.from('2a8648ce380401', 'hex')),
-      der(0x30, Buffer.concat([derInteger(p), derInteger(q), derInteger(g)])),
-    ]),
-  );
-  const key = der(0x03, Buffer.concat([Buffer.alloc(1), derInteger(y)]));
+/**
+ * A SubjectPublicKeyInfo (RFC 5280 4.1): the AlgorithmIdentifier's content (OID and
+ * parameters, already DER) and the public key as a BIT STRING with no unused bits.
+ */
+function spkiKey(algorithmIdentifier: Buffer, publicKey: Buffer): KeyObject {
+  const key = der(0x03, Buffer.concat([Buffer.alloc(1), publicKey]));
   return createPublicKey({
-    key: der(0x30, Buffer.concat([algorithm, key])),
+    key: der(0x30, Buffer.concat([der(0x30, algorithmIdentifier), key])),
     format: 'der',
     type: 'spki',
   });
 }
 
+/** DSA has no JWK form: its SubjectPublicKeyInfo (RFC 3279 2.3.2), built from p, q, g, y. */
+function dsaKey(p: Buffer, q: Buffer, g: Buffer, y: Buffer): KeyObject {
+  const parameters = der(0x30, Buffer.concat([derInteger(p), derInteger(q), derInteger(g)]));
+  return spkiKey(
+    Buffer.concat([der(0x06, Buffer.from('2a8648ce380401', 'hex')), parameters]),
+    derInteger(y),
+  );
+}
+
 /** An EC public key's SubjectPublicKeyInfo (RFC 5480): id-ecPublicKey, the curve, the point. */
 function ecKey(oid: Buffer, point: Buffer): KeyObject {
-  const algorithm = der(
-    0x30,
+  return spkiKey(
     Buffer.concat([der(0x06, Buffer.from('2a8648ce3d0201', 'hex')), der(0x06, oid)]),
+    point,
   );
-  const key = der(0x03, Buffer.concat([Buffer.alloc(1), point]));
-  return createPublicKey({
-    key: der(0x30, Buffer.concat([algorithm, key])),
-    format: 'der',
-    type: 'spki',
-  });
 }
 
 /** Imports key material (fields in stored order) of `algorithm`. */
