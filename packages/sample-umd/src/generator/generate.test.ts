@@ -1,18 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TemporaryDirs } from '@umd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateDriver } from './generate.js';
 
-const dirs: string[] = [];
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'umd-generate-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const temporary = new TemporaryDirs();
+const scratch = () => temporary.makeSync('umd-generate-');
+afterEach(() => temporary.removeAll());
 
 /** Rejects with UMD_INVALID_ARGUMENT (a UmdError) whose message has every one of `words`. */
 const refused = (promise: Promise<unknown>, ...words: string[]) =>

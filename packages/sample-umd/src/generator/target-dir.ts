@@ -13,6 +13,14 @@ const KERNEL_FILESYSTEMS = new Map([
   [0x62656572, 'sysfs'],
 ]);
 
+/** The nearest existing directory at or above `dir`, and those below it down to `dir`, top first. */
+function ancestry(dir: string): { existing: string; missing: string[] } {
+  const missing: string[] = [];
+  let at = dir;
+  for (; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
+  return { existing: at, missing };
+}
+
 /**
  * Why `dir` cannot become the new driver's directory, checked before anything is written: the
  * nearest existing directory at or above it must be a directory, writable and searchable, on a
@@ -20,8 +28,7 @@ const KERNEL_FILESYSTEMS = new Map([
  * @returns undefined when it can; else the reason, for `refuse` to make the error.
  */
 export function unusableTarget(dir: string): string | undefined {
-  let at = dir;
-  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const at = ancestry(dir).existing;
   if (!statSync(at).isDirectory()) return `${at} exists and is not a directory`;
   const kernel = KERNEL_FILESYSTEMS.get(Number(statfsSync(at).type));
   if (kernel !== undefined)
@@ -40,9 +47,7 @@ export function unusableTarget(dir: string): string | undefined {
  * recursive one, which can loop), failing with `refuse(reason)` on the first that cannot be made.
  */
 export async function makeTargetDir(dir: string, refuse: (why: string) => UmdError): Promise<void> {
-  const missing: string[] = [];
-  for (let at = dir; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
-  for (const at of missing) {
+  for (const at of ancestry(dir).missing) {
     await mkdir(at).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw refuse(`cannot make ${at} (${error.code})`);
     });
