@@ -1,20 +1,25 @@
 /**
- * One table's whole way from bytes to what the kernel is sent: the entry blob decoded, planned
- * (translate-table.ts) and its replace transaction compiled to netlink messages
- * (netlink-batch.ts), or left as nft JSON when the compiler does not cover it. Pure, so that
+ * One table's whole way from bytes to what the kernel is sent: the entry blob decoded, laid
+ * out (table-layout.ts) and its replace transaction written as netlink messages
+ * (netlink-table.ts), or as nft JSON (translate-table.ts) when the compiler does not cover it. Pure, so that
  * it can run in the compile worker (compile-worker.ts) as well as on the caller's thread.
  */
 import { decodeTable, type TableLayout } from '../model/decode.js';
 import type { Table } from '../model/types.js';
-import { EnforcementError } from './errors.js';
-import { compileBatch, type NetlinkBatch } from './netlink-batch.js';
+import { EnforcementError, UntranslatableError } from './errors.js';
 import { NotCompiled } from './netlink-data.js';
+import { compileTransaction, type NetlinkBatch } from './netlink-table.js';
 import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable } from './nft-layout.js';
-import { type NftTablePlan, planTable, replaceTransaction } from './translate-table.js';
+import {
+  type EnforcedPlan,
+  enforcedPlan,
+  layoutTable,
+  type TableLayout as NftLayout,
+} from './table-layout.js';
+import { type NftTablePlan, planOf, replaceTransaction } from './translate-table.js';
 
-/** A plan without its nft commands: what reading counters back needs once a table is in force. */
-export type EnforcedPlan = Omit<NftTablePlan, 'commands'>;
+export type { EnforcedPlan } from './table-layout.js';
 
 /** A table as entries: its name, hook layout and entry blob (as GET_ENTRIES or SET_REPLACE hold it). */
 export interface TableEntries {
@@ -39,36 +44,45 @@ export interface CompiledTable {
 }
 
 /**
- * Plans `table`.
- * @throws EnforcementError `untranslatable` for a table without hooks or a rule nft cannot express.
+ * Lays out `table` for enforcement.
+ * @throws EnforcementError `untranslatable` for a table or chain without hooks.
  */
-export function planEnforced(table: Table): NftTablePlan {
+export function layoutEnforced(table: Table): NftLayout {
   if (!isEnforceableTable(table.name))
     throw new EnforcementError(
       'untranslatable',
       `bpfilter enforcement: no nftables hooks for table "${table.name}"`,
       { table: table.name },
     );
-  return planTable(table);
+  return layoutTable(table);
+}
+
+/**
+ * Plans `table` (nft JSON).
+ * @throws EnforcementError `untranslatable` for a table without hooks or a rule nft cannot express.
+ */
+export function planEnforced(table: Table): NftTablePlan {
+  return planOf(layoutEnforced(table));
 }
 
 /** The replace transaction of `input` (nft JSON), as {@link compileTable} compiles it. */
 export function replaceCommands(input: TableEntries): NftExpr[] {
-  const plan = planEnforced(decodeEntries(input));
-  return replaceTransaction([plan]).nftables;
+  return replaceTransaction([planEnforced(decodeEntries(input))]).nftables;
 }
 
 /**
- * Decodes, plans and compiles `input`.
+ * Decodes, lays out and compiles `input`: to netlink messages when asked and the compiler
+ * covers every rule, else to nft JSON.
  * @throws EnforcementError `untranslatable`; RangeError for entries that are not a table.
  */
 export function compileTable(input: CompileInput): CompiledTable {
-  const { commands, ...plan } = planEnforced(decodeEntries(input));
-  const transaction = replaceTransaction([{ ...plan, commands }]);
+  const layout = layoutEnforced(decodeEntries(input));
   // The messages of a table take about 1.5 times its entries (the bench's: 1.06 MB for 0.70).
   const capacity = input.entries.length * 2;
-  const batch = input.netlink ? tryCompile(transaction.nftables, capacity) : undefined;
-  return batch ? { plan, batch } : { plan, transaction };
+  const batch = input.netlink ? tryCompile([layout], [], capacity) : undefined;
+  if (batch) return { plan: enforcedPlan(layout), batch };
+  const plan = planOf(layout);
+  return { plan: enforcedPlan(plan), transaction: replaceTransaction([plan]) };
 }
 
 /** The table `input` holds, without its rules' counters (the kernel counts enforced rules). */
@@ -76,16 +90,25 @@ function decodeEntries(input: TableEntries): Table {
   return decodeTable(input.name, input.layout, input.entries, { ruleCounters: false });
 }
 
-/** The netlink form of `commands`, or undefined when only nft can compile them. */
+/**
+ * The netlink form of the transaction that installs `tables` and deletes `drop`, or
+ * undefined when only nft can compile it (a statement outside the compiler, a rule nft
+ * cannot express at all, an attribute past netlink's 64 KiB).
+ */
 export function tryCompile(
-  commands: readonly NftExpr[],
+  tables: readonly NftLayout[],
+  drop: readonly string[] = [],
   capacity?: number,
 ): NetlinkBatch | undefined {
   try {
-    return compileBatch(commands, capacity);
+    return compileTransaction(tables, drop, capacity);
   } catch (error) {
-    // A statement outside the compiler, or an attribute past netlink's 64 KiB: nft's job.
-    if (error instanceof NotCompiled || error instanceof RangeError) return undefined;
+    if (
+      error instanceof NotCompiled ||
+      error instanceof RangeError ||
+      error instanceof UntranslatableError
+    )
+      return undefined;
     throw error;
   }
 }

@@ -11,6 +11,7 @@ import { BatchWriter } from './batch-writer.js';
 import {
   type CompiledTable,
   type EnforcedPlan,
+  layoutEnforced,
   planEnforced,
   replaceCommands,
   type TableEntries,
@@ -20,12 +21,13 @@ import { countersOf } from './counters.js';
 import { EnforcementError } from './errors.js';
 import { CounterReader } from './nft-counters.js';
 import { builtHelper } from './helper-process.js';
-import type { NetlinkBatch } from './netlink-batch.js';
+import type { NetlinkBatch } from './netlink-table.js';
 import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable, NFT_TABLE_PREFIX } from './nft-layout.js';
 import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
 import { TableCompiler } from './table-compiler.js';
-import { type NftTablePlan, planTable, replaceTransaction } from './translate-table.js';
+import { enforcedPlan, type TableLayout } from './table-layout.js';
+import { type NftTablePlan, planOf, replaceTransaction } from './translate-table.js';
 
 /** Options of enforcement (`enforce: true` means all defaults). */
 export interface EnforceOptions extends NftRunnerOptions {
@@ -87,14 +89,14 @@ export class NftEnforcer {
   async start(tables: readonly Table[], signal?: AbortSignal): Promise<void> {
     // Up while nft lists the tables (and, at a first request, while iptables parses its rules).
     this.#compiler.start();
-    const plans = tables.filter((t) => isEnforceableTable(t.name)).map((t) => planTable(t));
-    const keep = new Set(plans.map((p) => p.nftTable));
+    const layouts = tables.filter((t) => isEnforceableTable(t.name)).map(layoutEnforced);
+    const keep = new Set(layouts.map((p) => p.nftTable));
     const stale = (await this.#nft.tableNames(signal)).filter(
       (name) => name.startsWith(NFT_TABLE_PREFIX) && !keep.has(name),
     );
-    if (plans.length > 0 || stale.length > 0)
-      await this.#apply(replaceTransaction(plans, stale), 'the kept tables', signal);
-    for (const plan of plans) this.#plans.set(plan.table, plan);
+    if (layouts.length > 0 || stale.length > 0)
+      await this.#apply(layouts, stale, 'the kept tables', signal);
+    for (const layout of layouts) this.#plans.set(layout.table, enforcedPlan(layout));
     this.#started = true;
   }
 
@@ -108,10 +110,8 @@ export class NftEnforcer {
 
   /** Replaces the enforced form of `plan.table` in one transaction; the old one stays if nft refuses. */
   async replace(plan: NftTablePlan, signal?: AbortSignal): Promise<void> {
-    await withTable(plan.table, () =>
-      this.#apply(replaceTransaction([plan]), `table "${plan.table}"`, signal),
-    );
-    this.#plans.set(plan.table, plan);
+    await withTable(plan.table, () => this.#apply([plan], [], `table "${plan.table}"`, signal));
+    this.#plans.set(plan.table, enforcedPlan(plan));
   }
 
   /**
@@ -137,10 +137,23 @@ export class NftEnforcer {
     this.#plans.set(compiled.plan.table, compiled.plan);
   }
 
-  /** One transaction: compiled here and sent through the netlink helper when that compiles. */
-  #apply(transaction: { nftables: NftExpr[] }, what: string, signal?: AbortSignal): Promise<void> {
-    const batch = timedSync('compile', () => this.#batch && tryCompile(transaction.nftables));
-    return this.#send(batch, () => transaction.nftables, what, signal);
+  /**
+   * One transaction that installs `tables` and deletes `drop`: compiled here and sent through
+   * the netlink helper when that compiles, else as nft JSON through nft.
+   */
+  #apply(
+    tables: readonly TableLayout[],
+    drop: readonly string[],
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const batch = timedSync('compile', () => this.#batch && tryCompile(tables, drop));
+    const commands = () =>
+      replaceTransaction(
+        tables.map((t) => ('commands' in t ? (t as NftTablePlan) : planOf(t))),
+        drop,
+      ).nftables;
+    return this.#send(batch, commands, what, signal);
   }
 
   /**

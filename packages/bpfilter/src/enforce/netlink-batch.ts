@@ -13,7 +13,7 @@ import {
   verdictData,
   writeCounterExpr,
 } from './netlink-data.js';
-import { writeRuleExpressions } from './netlink-rule.js';
+import { writeRuleExpressions } from './netlink-rule-json.js';
 import type { NftExpr } from './nft-expr.js';
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h

@@ -1,282 +1,269 @@
 /**
- * The nftables JSON statements bpfilter's translators emit (nft-expr.ts), compiled to the
- * kernel's nf_tables expressions as nft would compile them: payload and meta loads, masks,
- * comparisons, ranges, counters, verdicts, verdict-map lookups, conntrack state, REJECT.
- * Anything else throws {@link NotCompiled}, and the whole table goes through `nft -j -f`.
+ * One iptables rule (model form) written straight as the nf_tables expressions of one nft
+ * rule, the ones nft compiles from translate-rule.ts's JSON for it: IP fields, tcp/udp/icmp,
+ * conntrack state and address ranges, a counter, then the verdict, jump or reject. No JSON in
+ * between. Anything else throws {@link NotCompiled}, and the whole table goes through
+ * `nft -j -f` (which also names what nft cannot express at all).
  */
+import { parseCidr, prefixLength } from '../model/address.js';
+import type {
+  IcmpMatch,
+  IpInversions,
+  Match,
+  Rule,
+  Target,
+  TcpMatch,
+  UdpMatch,
+} from '../model/types.js';
+import { IFNAMSIZ, NotCompiled } from './netlink-data.js';
 import {
-  dataValue,
-  dataValueAt,
-  counterData,
-  encode,
-  encodedValue,
-  expr,
-  IFNAMSIZ,
-  type Loaded,
-  NotCompiled,
-  verdictData,
-  zeroBytes,
-} from './netlink-data.js';
-import {
-  isObject,
-  payloadField,
-  REG_1,
-  REG32_00,
-  type RuleContext,
-  writeLoad,
-  writePayload,
-} from './netlink-load.js';
+  bitwiseAt,
+  bitwiseNumber,
+  CmpOp,
+  cmpAt,
+  cmpBytes,
+  cmpNumber,
+  counter,
+  ctState,
+  FIELDS,
+  type Field,
+  inRange,
+  META_IIFNAME,
+  META_OIFNAME,
+  metaName,
+  payload,
+  reject,
+  verdict,
+} from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
-import type { NftExpr } from './nft-expr.js';
+import { ctStateOf, ipRangesOf } from './raw-matches.js';
 
-// include/uapi/linux/netfilter/nf_tables.h
-const REG_VERDICT = 0;
+const NO_INVERSIONS: IpInversions = {};
+const TCP = 6;
+const UDP = 17;
+const ICMP = 1;
+/** `--reject-with` ICMP types -> the code nft's `reject with icmp type` sends. */
 const REJECT_ICMP: Record<string, number> = {
-  'net-unreachable': 0,
-  'host-unreachable': 1,
-  'prot-unreachable': 2,
-  'port-unreachable': 3,
-  'net-prohibited': 9,
-  'host-prohibited': 10,
-  'admin-prohibited': 13,
+  'icmp-net-unreachable': 0,
+  'icmp-host-unreachable': 1,
+  'icmp-proto-unreachable': 2,
+  'icmp-port-unreachable': 3,
+  'icmp-net-prohibited': 9,
+  'icmp-host-prohibited': 10,
+  'icmp-admin-prohibited': 13,
 };
 
-/** Writes the expressions of one rule (the NFTA_RULE_EXPRESSIONS list's elements). */
-export function writeRuleExpressions(
-  w: NetlinkWriter,
-  statements: readonly NftExpr[],
-  setIds: ReadonlyMap<string, number>,
-): void {
-  const context: RuleContext = {};
-  for (const statement of statements) writeStatement(w, statement, context, setIds);
+/**
+ * Writes the expressions of `rule` (the NFTA_RULE_EXPRESSIONS list's elements): its matches,
+ * a counter, its effect.
+ */
+export function writeRule(w: NetlinkWriter, rule: Rule): void {
+  // The `ip protocol` matched (not inverted): the dependency of transport fields.
+  const protocol = ipFields(w, rule);
+  for (const m of rule.matches ?? []) writeMatch(w, m, protocol);
+  counter(w);
+  writeTarget(w, rule.target, protocol);
 }
 
-function writeStatement(
+function ipFields(w: NetlinkWriter, rule: Rule): number | undefined {
+  const invert = rule.invert ?? NO_INVERSIONS;
+  if (rule.source !== undefined) address(w, FIELDS.saddr, rule.source, invert.source === true);
+  if (rule.destination !== undefined)
+    address(w, FIELDS.daddr, rule.destination, invert.destination === true);
+  if (rule.inInterfaceMask !== undefined || rule.outInterfaceMask !== undefined)
+    throw new NotCompiled('interface mask');
+  if (rule.inInterface !== undefined)
+    iface(w, META_IIFNAME, rule.inInterface, invert.inInterface === true);
+  if (rule.outInterface !== undefined)
+    iface(w, META_OIFNAME, rule.outInterface, invert.outInterface === true);
+  let protocol: number | undefined;
+  if (rule.protocol !== undefined && rule.protocol !== 0) {
+    payload(w, FIELDS.protocol);
+    cmpNumber(w, invert.protocol ? CmpOp.neq : CmpOp.eq, 1, rule.protocol);
+    if (!invert.protocol) protocol = rule.protocol;
+  } else if (invert.protocol) throw new NotCompiled('! -p all');
+  // -f: second and later fragments (fragment offset not 0).
+  if (rule.fragment) fragmentOffset(w, invert.fragment ? CmpOp.eq : CmpOp.neq);
+  return protocol;
+}
+
+/** An address match: whole prefix bytes loaded alone, other prefixes and masks via bitwise. */
+function address(w: NetlinkWriter, field: Field, cidr: string, inverted: boolean): void {
+  const { address: value, mask } = parseCidr(cidr);
+  if (mask === 0 && !inverted) return; // 0.0.0.0/0 matches every packet
+  const op = inverted ? CmpOp.neq : CmpOp.eq;
+  const network = (value & mask) >>> 0;
+  const prefix = prefixLength(mask);
+  if (prefix !== undefined && prefix > 0 && prefix < 32 && prefix % 8 === 0) {
+    payload(w, { ...field, len: prefix / 8 });
+    cmpNumber(w, op, prefix / 8, network >>> (32 - prefix));
+    return;
+  }
+  payload(w, field);
+  if (prefix !== 32) bitwiseNumber(w, 4, mask);
+  cmpNumber(w, op, 4, network);
+}
+
+function iface(w: NetlinkWriter, key: number, name: string, inverted: boolean): void {
+  // nft reads a trailing `*` as its wildcard and `\` as an escape (translate-rule.ts refuses).
+  if (/[*\\]/.test(name)) throw new NotCompiled('interface name');
+  const op = inverted ? CmpOp.neq : CmpOp.eq;
+  metaName(w, key);
+  if (name.endsWith('+')) {
+    // A wildcard compares the name's first bytes only, without the NUL.
+    const stem = Buffer.from(name.slice(0, -1));
+    if (stem.length === 0 || stem.length >= IFNAMSIZ) throw new NotCompiled('ifname wildcard');
+    cmpBytes(w, op, stem);
+    return;
+  }
+  if (Buffer.byteLength(name) >= IFNAMSIZ) throw new NotCompiled('ifname');
+  const at = cmpAt(w, op, IFNAMSIZ);
+  w.buffer.write(name, at);
+}
+
+/** xt_tcp, xt_udp and icmp never match a later fragment: said when no field load says it. */
+function fragmentOffset(w: NetlinkWriter, op: number): void {
+  payload(w, FIELDS.fragOff);
+  bitwiseNumber(w, 2, 0x1fff);
+  cmpNumber(w, op, 2, 0);
+}
+
+function writeMatch(w: NetlinkWriter, m: Match, protocol: number | undefined): void {
+  switch (m.kind) {
+    case 'tcp': {
+      const loaded = ports(w, TCP, m, protocol) + tcpFlags(w, m, protocol);
+      if (loaded === 0) fragmentOffset(w, CmpOp.eq);
+      return;
+    }
+    case 'udp':
+      if (ports(w, UDP, m, protocol) === 0) fragmentOffset(w, CmpOp.eq);
+      return;
+    case 'icmp':
+      return icmp(w, m, protocol);
+    case 'raw': {
+      if (m.name === 'comment') return;
+      if (m.name === 'iprange') {
+        for (const test of ipRangesOf(m.data, m.revision)) {
+          payload(w, FIELDS[test.field]);
+          inRange(w, !test.invert, 4, m.data, test.from, test.to);
+        }
+        return;
+      }
+      const state = ctStateOf(m);
+      if (state === undefined) {
+        if (m.name === 'conntrack') return;
+        throw new NotCompiled(`-m ${m.name}`);
+      }
+      // The state register is in host order; exactly one of its bits is set per packet.
+      ctState(w);
+      const at = bitwiseAt(w, 4);
+      w.buffer.writeUInt32LE(state.mask >>> 0, at);
+      cmpAt(w, state.invert ? CmpOp.eq : CmpOp.neq, 4);
+    }
+  }
+}
+
+/** The port matches of `m`; how many were written. */
+function ports(
   w: NetlinkWriter,
-  s: NftExpr,
-  context: RuleContext,
-  setIds: ReadonlyMap<string, number>,
-): void {
-  const [key, value] = single(s);
-  switch (key) {
-    case 'match':
-      return writeMatch(w, value as MatchJson, context, setIds);
-    case 'counter':
-      if (value !== null) throw new NotCompiled('counter with values');
-      return writeCounter(w);
-    case 'accept':
-    case 'drop':
-    case 'return':
-      if (value !== null) throw new NotCompiled(key);
-      return expr(w, 'immediate', () => {
-        w.u32(1, REG_VERDICT);
-        verdictData(w, 2, key);
-      });
+  required: number,
+  m: TcpMatch | UdpMatch,
+  protocol: number | undefined,
+): number {
+  return (
+    port(w, FIELDS.sport, m.sourcePorts, m.invert?.sourcePorts === true, required, protocol) +
+    port(
+      w,
+      FIELDS.dport,
+      m.destinationPorts,
+      m.invert?.destinationPorts === true,
+      required,
+      protocol,
+    )
+  );
+}
+
+const scratch = Buffer.alloc(4);
+
+function port(
+  w: NetlinkWriter,
+  field: Field,
+  range: [number, number] | undefined,
+  inverted: boolean,
+  required: number,
+  protocol: number | undefined,
+): number {
+  if (range === undefined) return 0;
+  const [min, max] = range;
+  if (min === 0 && max === 65535 && !inverted) return 0;
+  // Without `ip protocol P` first, nft would add its own dependency: leave that to nft.
+  if (protocol !== required) throw new NotCompiled('transport field without its protocol');
+  payload(w, field);
+  if (min === max) cmpNumber(w, inverted ? CmpOp.neq : CmpOp.eq, 2, min);
+  else {
+    scratch.writeUInt16BE(min, 0);
+    scratch.writeUInt16BE(max, 2);
+    inRange(w, !inverted, 2, scratch, 0, 2);
+  }
+  return 1;
+}
+
+function tcpFlags(w: NetlinkWriter, m: TcpMatch, protocol: number | undefined): number {
+  if (m.option !== undefined && m.option !== 0) throw new NotCompiled('tcp --tcp-option');
+  const flags = m.flags;
+  if (flags === undefined || (flags.mask === 0 && !m.invert?.flags)) return 0;
+  if (protocol !== TCP) throw new NotCompiled('transport field without its protocol');
+  payload(w, FIELDS.tcpFlags);
+  bitwiseNumber(w, 1, flags.mask);
+  cmpNumber(w, m.invert?.flags ? CmpOp.neq : CmpOp.eq, 1, flags.compare);
+  return 1;
+}
+
+function icmp(w: NetlinkWriter, m: IcmpMatch, protocol: number | undefined): void {
+  const [codeMin, codeMax] = m.code ?? [0, 255];
+  const allCodes = codeMin === 0 && codeMax === 255;
+  if (m.type === 255) {
+    if (m.invert) throw new NotCompiled('icmp ! --icmp-type any');
+    fragmentOffset(w, CmpOp.eq);
+    return;
+  }
+  // An inverted type with codes is an anonymous set of type . code pairs: nft's job.
+  if (m.invert && !allCodes) throw new NotCompiled('icmp ! --icmp-type with a code');
+  if (protocol !== ICMP) throw new NotCompiled('transport field without its protocol');
+  payload(w, FIELDS.icmpType);
+  cmpNumber(w, m.invert ? CmpOp.neq : CmpOp.eq, 1, m.type);
+  if (allCodes) return;
+  payload(w, FIELDS.icmpCode);
+  if (codeMin === codeMax) cmpNumber(w, CmpOp.eq, 1, codeMin);
+  else {
+    scratch[0] = codeMin;
+    scratch[1] = codeMax;
+    inRange(w, true, 1, scratch, 0, 1);
+  }
+}
+
+function writeTarget(w: NetlinkWriter, target: Target, protocol: number | undefined): void {
+  switch (target.kind) {
+    case 'none':
+      return;
+    case 'verdict':
+      if (target.verdict === 'QUEUE') throw new NotCompiled('queue');
+      return verdict(w, VERDICT_CODES[target.verdict]);
     case 'jump':
     case 'goto':
-      return expr(w, 'immediate', () => {
-        w.u32(1, REG_VERDICT);
-        verdictData(w, 2, key, chainOf(value));
-      });
-    case 'vmap':
-      return writeVmap(w, value as { key: unknown; data: unknown }, context, setIds);
-    case 'reject':
-      return writeReject(w, value as { type?: unknown; expr?: unknown }, context);
+      return verdict(w, target.kind, target.chain);
+    case 'reject': {
+      if (target.with === 'tcp-reset') {
+        if (protocol !== TCP) throw new NotCompiled('reject');
+        return reject(w, 1, 0);
+      }
+      const code = REJECT_ICMP[target.with];
+      if (code === undefined) throw new NotCompiled('reject code');
+      return reject(w, 0, code);
+    }
     default:
-      throw new NotCompiled(key);
+      throw new NotCompiled(target.kind);
   }
 }
 
-interface MatchJson {
-  op: string;
-  left: unknown;
-  right: unknown;
-}
-
-function writeMatch(
-  w: NetlinkWriter,
-  m: MatchJson,
-  context: RuleContext,
-  setIds: ReadonlyMap<string, number>,
-): void {
-  if (m.op !== '==' && m.op !== '!=') throw new NotCompiled(`match ${m.op}`);
-  const eq = m.op === '==';
-  if (typeof m.right === 'string' && m.right.startsWith('@'))
-    return writeSetLookup(w, eq, m.left, m.right.slice(1), context, setIds);
-  let left = m.left;
-  let mask: unknown;
-  if (isObject(left) && '&' in left) {
-    const pair = left['&'];
-    if (!Array.isArray(pair) || pair.length !== 2) throw new NotCompiled('&');
-    [left, mask] = pair;
-  }
-  const right = m.right;
-  // `ip saddr 10.0.0.0/8`: nft loads just the prefix's whole bytes, or masks the address.
-  if (isObject(right) && 'prefix' in right) {
-    if (mask !== undefined) throw new NotCompiled('masked prefix');
-    const field = payloadField(left, context);
-    const { addr, len } = right.prefix as { addr: unknown; len: unknown };
-    if (!field.address || typeof len !== 'number' || len <= 0 || len > 32 || len % 1 !== 0)
-      throw new NotCompiled('prefix');
-    const network = encode({ len: 4, kind: 'address' }, addr);
-    if (len % 8 === 0) {
-      writePayload(w, { ...field, len: len / 8 });
-      return writeCmp(w, eq, network.subarray(0, len / 8));
-    }
-    writePayload(w, field);
-    const bits = zeroBytes(4);
-    bits.writeUInt32BE((0xffffffff << (32 - len)) >>> 0);
-    writeBitwise(w, bits);
-    return writeCmp(w, eq, network);
-  }
-  const loaded = writeLoad(w, left, context);
-  if (mask !== undefined) writeBitwise(w, encode(loaded, mask));
-  if (isObject(right) && 'range' in right) {
-    const range = right.range;
-    if (!Array.isArray(range) || range.length !== 2 || mask !== undefined)
-      throw new NotCompiled('range');
-    const [from, to] = range.map((v) => encode(loaded, v)) as [Buffer, Buffer];
-    if (eq) {
-      writeCmpOp(w, 5 /* GTE */, from);
-      return writeCmpOp(w, 3 /* LTE */, to);
-    }
-    return expr(w, 'range', () => {
-      w.u32(1, REG_1);
-      w.u32(2, 1 /* NFT_RANGE_NEQ */);
-      dataValue(w, 3, from);
-      dataValue(w, 4, to);
-    });
-  }
-  if (loaded.kind === 'ifname' && typeof right === 'string' && right.endsWith('*')) {
-    // A wildcard compares the name's first bytes only, without the NUL.
-    const stem = Buffer.from(right.slice(0, -1));
-    if (stem.length === 0 || stem.length >= IFNAMSIZ) throw new NotCompiled('ifname wildcard');
-    return writeCmp(w, eq, stem);
-  }
-  writeCmpValue(w, eq, loaded, right);
-  // `ip protocol tcp` satisfies the dependency of the tcp fields that follow.
-  if (eq && mask === undefined && isPayload(left, 'ip', 'protocol') && typeof right === 'number')
-    context.protocol = right;
-}
-
-function writeBitwise(w: NetlinkWriter, mask: Buffer): void {
-  expr(w, 'bitwise', () => {
-    w.u32(1, REG_1);
-    w.u32(2, REG_1);
-    w.u32(3, mask.length);
-    dataValue(w, 4, mask);
-    dataValueAt(w, 5, mask.length);
-  });
-}
-
-function writeCmp(w: NetlinkWriter, eq: boolean, data: Uint8Array): void {
-  writeCmpOp(w, eq ? 0 : 1, data);
-}
-
-/** A comparison with `value` encoded as `loaded` compares it, written in place. */
-function writeCmpValue(w: NetlinkWriter, eq: boolean, loaded: Loaded, value: unknown): void {
-  expr(w, 'cmp', () => {
-    w.u32(1, REG_1);
-    w.u32(2, eq ? 0 : 1);
-    encodedValue(w, 3, loaded, value);
-  });
-}
-
-function writeCmpOp(w: NetlinkWriter, op: number, data: Uint8Array): void {
-  expr(w, 'cmp', () => {
-    w.u32(1, REG_1);
-    w.u32(2, op);
-    dataValue(w, 3, data);
-  });
-}
-
-function writeCounter(w: NetlinkWriter): void {
-  expr(w, 'counter', () => counterData(w));
-}
-
-/** `KEY vmap @MAP`: the key's fields in consecutive 32-bit registers, then the lookup. */
-function writeVmap(
-  w: NetlinkWriter,
-  vmap: { key: unknown; data: unknown },
-  context: RuleContext,
-  setIds: ReadonlyMap<string, number>,
-): void {
-  const name = typeof vmap.data === 'string' && vmap.data.startsWith('@') ? vmap.data.slice(1) : '';
-  writeLookup(w, vmap.key, name, context, setIds, (w) => w.u32(3, REG_VERDICT));
-}
-
-/** `KEY @SET` or `KEY != @SET`: the lookup of a named set (NFT_LOOKUP_F_INV for `!=`). */
-function writeSetLookup(
-  w: NetlinkWriter,
-  eq: boolean,
-  key: unknown,
-  name: string,
-  context: RuleContext,
-  setIds: ReadonlyMap<string, number>,
-): void {
-  writeLookup(w, key, name, context, setIds, (w) => {
-    if (!eq) w.u32(5 /* NFTA_LOOKUP_FLAGS */, 1 /* NFT_LOOKUP_F_INV */);
-  });
-}
-
-/** The key's parts in consecutive 32-bit registers, then a lookup in set `name`. */
-function writeLookup(
-  w: NetlinkWriter,
-  key: unknown,
-  name: string,
-  context: RuleContext,
-  setIds: ReadonlyMap<string, number>,
-  more: (w: NetlinkWriter) => void,
-): void {
-  const id = setIds.get(name);
-  if (id === undefined) throw new NotCompiled('lookup of a set outside the batch');
-  const parts = isObject(key) && 'concat' in key ? (key.concat as unknown[]) : [key];
-  let word = 0;
-  for (const part of parts) {
-    const loaded = writeLoad(w, part, context, word === 0 ? REG_1 : REG32_00 + word);
-    word += Math.ceil(loaded.len / 4);
-  }
-  expr(w, 'lookup', () => {
-    w.string(1, name);
-    w.u32(2, REG_1);
-    more(w);
-    w.u32(4, id);
-  });
-}
-
-function writeReject(
-  w: NetlinkWriter,
-  reject: { type?: unknown; expr?: unknown },
-  context: RuleContext,
-): void {
-  let type: number;
-  let code: number | undefined;
-  if (reject.type === 'tcp reset' && reject.expr === undefined && context.protocol === 6) type = 1;
-  else if (reject.type === 'icmp' && typeof reject.expr === 'string') {
-    type = 0;
-    code = REJECT_ICMP[reject.expr];
-  } else throw new NotCompiled('reject');
-  if (type === 0 && code === undefined) throw new NotCompiled('reject code');
-  expr(w, 'reject', () => {
-    w.u32(1, type);
-    w.bytesAttr(2, Uint8Array.of(code ?? 0));
-  });
-}
-
-function chainOf(value: unknown): string {
-  const target = isObject(value) ? value.target : undefined;
-  if (typeof target !== 'string') throw new NotCompiled('jump target');
-  return target;
-}
-
-function single(s: NftExpr): [string, unknown] {
-  const keys = Object.keys(s);
-  if (keys.length !== 1) throw new NotCompiled('statement');
-  return [keys[0]!, s[keys[0]!]];
-}
-
-function isPayload(left: unknown, protocol: string, field: string): boolean {
-  if (!isObject(left) || !('payload' in left)) return false;
-  const p = left.payload as { protocol?: unknown; field?: unknown };
-  return p.protocol === protocol && p.field === field;
-}
+const VERDICT_CODES = { ACCEPT: 'accept', DROP: 'drop', RETURN: 'return' } as const;

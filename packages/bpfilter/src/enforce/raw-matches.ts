@@ -8,7 +8,7 @@ import type { RawMatch } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { and, match, meta, type NftExpr, payload, rangeOrValue, set } from './nft-expr.js';
 
-type MatchTranslator = (data: Uint8Array, revision: number) => NftExpr[];
+type MatchTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
 
 // enum ip_conntrack_info bits as xt_state / xt_conntrack number them -> nft's ct state bits.
 const CT_STATE_BITS: [number, number][] = [
@@ -22,37 +22,59 @@ const XT_CONNTRACK_STATE_UNTRACKED = 1 << 8;
 const XT_CONNTRACK_STATE_NAT = (1 << 6) | (1 << 7);
 const NFT_CT_STATE_UNTRACKED = 64;
 
-function ctState(xtMask: number, untrackedBit: number, invert: boolean): NftExpr {
+/** A conntrack state test: xt's (bit of this packet's state & mask) != 0, inverted or not. */
+export interface CtStateTest {
+  /** nft's ct state bits. */
+  mask: number;
+  invert: boolean;
+}
+
+function ctStateTest(xtMask: number, untrackedBit: number, invert: boolean): CtStateTest {
   let mask = 0;
   for (const [xt, nft] of CT_STATE_BITS) if (xtMask & xt) mask |= nft;
   if (xtMask & untrackedBit) mask |= NFT_CT_STATE_UNTRACKED;
-  // xt: (bit of this packet's state & mask) != 0; exactly one bit is set per packet.
-  return match(and({ ct: { key: 'state' } }, mask), invert ? '==' : '!=', 0);
+  return { mask, invert };
 }
 
 // xt_conntrack match_flags
 const XT_CONNTRACK_STATE = 1 << 0;
 const XT_CONNTRACK_STATE_ALIAS = 1 << 13;
 
-/** `-m conntrack --ctstate` (revisions 1..3); other conntrack options are refused. */
-function conntrack(data: Uint8Array, revision: number): NftExpr[] {
+/**
+ * The state test of `-m conntrack --ctstate` (revisions 1..3), undefined without one; other
+ * conntrack options are refused.
+ */
+function conntrackTest(data: Uint8Array, revision: number): CtStateTest | undefined {
   // 8 addresses/masks (128 bytes), expires min/max (8), l4proto (2), 4 ports (8): flags at 146.
   const matchFlags = readU16(data, 146);
   const invertFlags = readU16(data, 148);
   const stateMask = revision === 1 ? (data[150] ?? 0) : readU16(data, 150);
   if ((matchFlags & ~(XT_CONNTRACK_STATE | XT_CONNTRACK_STATE_ALIAS)) !== 0)
     throw new UntranslatableError('-m conntrack', 'options other than --ctstate');
-  if (!(matchFlags & XT_CONNTRACK_STATE)) return [];
+  if (!(matchFlags & XT_CONNTRACK_STATE)) return undefined;
   if (stateMask & XT_CONNTRACK_STATE_NAT)
     throw new UntranslatableError('-m conntrack', '--ctstate SNAT/DNAT');
-  return [
-    ctState(stateMask, XT_CONNTRACK_STATE_UNTRACKED, (invertFlags & XT_CONNTRACK_STATE) !== 0),
-  ];
+  const invert = (invertFlags & XT_CONNTRACK_STATE) !== 0;
+  return ctStateTest(stateMask, XT_CONNTRACK_STATE_UNTRACKED, invert);
 }
 
-/** `-m state --state` (struct xt_state_info: u32 statemask; `!` is stored as the complement). */
-function state(data: Uint8Array): NftExpr[] {
-  return [ctState(readU32(data, 0), XT_STATE_UNTRACKED, false)];
+/**
+ * The conntrack state test of a `-m state` or `-m conntrack` match; undefined for another
+ * match, or a conntrack match that tests no state.
+ * @throws UntranslatableError for conntrack options other than --ctstate.
+ */
+export function ctStateOf(m: RawMatch): CtStateTest | undefined {
+  // -m state: struct xt_state_info, u32 statemask; `!` is stored as the complement.
+  if (m.name === 'state') return ctStateTest(readU32(m.data, 0), XT_STATE_UNTRACKED, false);
+  if (m.name === 'conntrack') return conntrackTest(m.data, m.revision);
+  return undefined;
+}
+
+/** `-m state` / `-m conntrack --ctstate`: exactly one state bit is set per packet. */
+function ctStateMatch(data: Uint8Array, revision: number, name: string): NftExpr[] {
+  const test = ctStateOf({ kind: 'raw', name, revision, data });
+  if (test === undefined) return [];
+  return [match(and({ ct: { key: 'state' } }, test.mask), test.invert ? '==' : '!=', 0)];
 }
 
 // xt_multiport flags
@@ -100,24 +122,33 @@ const IPRANGE_DST = 1 << 1;
 const IPRANGE_SRC_INV = 1 << 4;
 const IPRANGE_DST_INV = 1 << 5;
 
-/** `-m iprange --src-range/--dst-range` (revision 1: four nf_inet_addr, u8 flags). */
-function iprange(data: Uint8Array, revision: number): NftExpr[] {
+/** One side of `-m iprange`: where its first and last address are in the match's data. */
+export interface IpRangeTest {
+  field: 'saddr' | 'daddr';
+  /** Offsets of the first and the last address (network order) in the data. */
+  from: number;
+  to: number;
+  invert: boolean;
+}
+
+/** The tests of `-m iprange --src-range/--dst-range` (revision 1: four nf_inet_addr, u8 flags). */
+export function ipRangesOf(data: Uint8Array, revision: number): IpRangeTest[] {
   if (revision !== 1) throw new UntranslatableError('-m iprange', `revision ${revision}`);
   const flags = data[64] ?? 0;
-  const out: NftExpr[] = [];
+  const out: IpRangeTest[] = [];
   if (flags & IPRANGE_SRC)
-    out.push(
-      match(payload('ip', 'saddr'), flags & IPRANGE_SRC_INV ? '!=' : '==', {
-        range: [readIpv4(data, 0), readIpv4(data, 16)],
-      }),
-    );
+    out.push({ field: 'saddr', from: 0, to: 16, invert: (flags & IPRANGE_SRC_INV) !== 0 });
   if (flags & IPRANGE_DST)
-    out.push(
-      match(payload('ip', 'daddr'), flags & IPRANGE_DST_INV ? '!=' : '==', {
-        range: [readIpv4(data, 32), readIpv4(data, 48)],
-      }),
-    );
+    out.push({ field: 'daddr', from: 32, to: 48, invert: (flags & IPRANGE_DST_INV) !== 0 });
   return out;
+}
+
+function iprange(data: Uint8Array, revision: number): NftExpr[] {
+  return ipRangesOf(data, revision).map(({ field, from, to, invert }) =>
+    match(payload('ip', field), invert ? '!=' : '==', {
+      range: [readIpv4(data, from), readIpv4(data, to)],
+    }),
+  );
 }
 
 // RTN_* in the order of enum rtn_type: bit N of an addrtype mask stands for type N.
@@ -160,8 +191,8 @@ function addrtype(data: Uint8Array, revision: number): NftExpr[] {
 const MATCHES = new Map<string, MatchTranslator>([
   // A comment changes no verdict; nft would cap it at 128 bytes, so it stays in bpfilter only.
   ['comment', () => []],
-  ['state', state],
-  ['conntrack', conntrack],
+  ['state', ctStateMatch],
+  ['conntrack', ctStateMatch],
   ['multiport', multiport],
   ['mark', mark],
   ['iprange', iprange],
@@ -173,5 +204,5 @@ export function translateRawMatch(m: RawMatch): NftExpr[] {
   const translator = MATCHES.get(m.name);
   if (translator === undefined)
     throw new UntranslatableError(`-m ${m.name}`, 'no nftables translation in bpfilter');
-  return translator(m.data, m.revision);
+  return translator(m.data, m.revision, m.name);
 }

@@ -1,0 +1,206 @@
+/**
+ * The nf_tables expressions of a rule, written as netlink attributes in place (nft's own
+ * encodings, include/uapi/linux/netfilter/nf_tables.h): loads into registers (payload, meta,
+ * ct), bitwise masks, comparisons, ranges, counters, verdicts, set lookups and reject. Each
+ * writes one NFTA_LIST_ELEM of a rule's expression list; constants go straight into the
+ * writer's buffer.
+ */
+import { counterData, dataValueAt, NotCompiled, verdictData } from './netlink-data.js';
+import type { NetlinkWriter } from './netlink-writer.js';
+
+/** The first 128-bit data register (the same bytes as {@link REG32_00}). */
+export const REG_1 = 1;
+/** The first 32-bit data register. */
+export const REG32_00 = 8;
+const REG_VERDICT = 0;
+
+/** Comparison operators (enum nft_cmp_ops). */
+export const CmpOp = { eq: 0, neq: 1, lte: 3, gte: 5 } as const;
+
+const LIST_ELEM = 1;
+const EXPR_NAME = 1;
+const EXPR_DATA = 2;
+
+/** Where a header field is: payload base (1 network, 2 transport), offset, length. */
+export interface Field {
+  base: 1 | 2;
+  offset: number;
+  len: number;
+}
+
+/** Header fields bpfilter loads (the `ip` and transport headers). */
+export const FIELDS = {
+  saddr: { base: 1, offset: 12, len: 4 },
+  daddr: { base: 1, offset: 16, len: 4 },
+  protocol: { base: 1, offset: 9, len: 1 },
+  fragOff: { base: 1, offset: 6, len: 2 },
+  sport: { base: 2, offset: 0, len: 2 },
+  dport: { base: 2, offset: 2, len: 2 },
+  tcpFlags: { base: 2, offset: 13, len: 1 },
+  icmpType: { base: 2, offset: 0, len: 1 },
+  icmpCode: { base: 2, offset: 1, len: 1 },
+} as const satisfies Record<string, Field>;
+
+/** NFT_META_IIFNAME / OIFNAME. */
+export const META_IIFNAME = 6;
+export const META_OIFNAME = 7;
+
+/** Starts expression `name`; its attributes follow; end it with {@link endExpr}. */
+function beginExpr(w: NetlinkWriter, name: string): number {
+  const element = w.open(LIST_ELEM);
+  w.string(EXPR_NAME, name);
+  w.open(EXPR_DATA);
+  return element;
+}
+
+/** Ends the expression begun at `element` (its data attribute follows its name's). */
+function endExpr(w: NetlinkWriter, element: number): void {
+  const name = element + 4;
+  w.close(name + ((w.buffer.readUInt16LE(name) + 3) & ~3));
+  w.close(element);
+}
+
+/** `payload load` of `field` into `dreg`. */
+export function payload(w: NetlinkWriter, field: Field, dreg: number = REG_1): void {
+  const e = beginExpr(w, 'payload');
+  w.u32(1, dreg);
+  w.u32(2, field.base);
+  w.u32(3, field.offset);
+  w.u32(4, field.len);
+  endExpr(w, e);
+}
+
+/** `meta load` of `key` (an interface name, 16 bytes) into `dreg`. */
+export function metaName(w: NetlinkWriter, key: number, dreg: number = REG_1): void {
+  const e = beginExpr(w, 'meta');
+  w.u32(1, dreg);
+  w.u32(2, key);
+  endExpr(w, e);
+}
+
+/** `ct load state` into register 1 (4 bytes, host order). */
+export function ctState(w: NetlinkWriter): void {
+  const e = beginExpr(w, 'ct');
+  w.u32(1, REG_1);
+  w.u32(2, 0 /* NFT_CT_STATE */);
+  endExpr(w, e);
+}
+
+/**
+ * `cmp` of register 1 with a `len`-byte constant; returns where the constant goes in
+ * `w.buffer` (zeroed, for the caller to write before the next write).
+ */
+export function cmpAt(w: NetlinkWriter, op: number, len: number): number {
+  const e = beginExpr(w, 'cmp');
+  w.u32(1, REG_1);
+  w.u32(2, op);
+  const at = dataValueAt(w, 3, len);
+  endExpr(w, e);
+  return at;
+}
+
+/** `cmp` of register 1 with `value`, `len` bytes in network order. */
+export function cmpNumber(w: NetlinkWriter, op: number, len: number, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** (8 * len))
+    throw new NotCompiled('value');
+  const at = cmpAt(w, op, len);
+  w.buffer.writeUIntBE(value, at, len);
+}
+
+/** `cmp` of register 1 with `bytes`. */
+export function cmpBytes(w: NetlinkWriter, op: number, bytes: Uint8Array): void {
+  const at = cmpAt(w, op, bytes.length);
+  w.buffer.set(bytes, at);
+}
+
+/**
+ * `bitwise` of register 1 with a `len`-byte mask (and a zero xor); returns where the mask
+ * goes in `w.buffer`.
+ */
+export function bitwiseAt(w: NetlinkWriter, len: number): number {
+  const e = beginExpr(w, 'bitwise');
+  w.u32(1, REG_1);
+  w.u32(2, REG_1);
+  w.u32(3, len);
+  const at = dataValueAt(w, 4, len);
+  dataValueAt(w, 5, len);
+  endExpr(w, e);
+  return at;
+}
+
+/** `bitwise` of register 1 with `mask`, `len` bytes in network order. */
+export function bitwiseNumber(w: NetlinkWriter, len: number, mask: number): void {
+  if (!Number.isInteger(mask) || mask < 0 || mask >= 2 ** (8 * len)) throw new NotCompiled('value');
+  const at = bitwiseAt(w, len);
+  w.buffer.writeUIntBE(mask, at, len);
+}
+
+/**
+ * Register 1 within `from`..`to` (`len` bytes each, network order, read from `bytes` at
+ * those offsets), or outside it: two comparisons, or one `range` expression for outside.
+ */
+export function inRange(
+  w: NetlinkWriter,
+  eq: boolean,
+  len: number,
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+): void {
+  if (eq) {
+    cmpBytes(w, CmpOp.gte, bytes.subarray(from, from + len));
+    cmpBytes(w, CmpOp.lte, bytes.subarray(to, to + len));
+    return;
+  }
+  const e = beginExpr(w, 'range');
+  w.u32(1, REG_1);
+  w.u32(2, 1 /* NFT_RANGE_NEQ */);
+  // The buffer is read after each attribute is written: writing it may have grown it.
+  const low = dataValueAt(w, 3, len);
+  w.buffer.set(bytes.subarray(from, from + len), low);
+  const high = dataValueAt(w, 4, len);
+  w.buffer.set(bytes.subarray(to, to + len), high);
+  endExpr(w, e);
+}
+
+/** A `counter` starting from zero. */
+export function counter(w: NetlinkWriter): void {
+  const e = beginExpr(w, 'counter');
+  counterData(w);
+  endExpr(w, e);
+}
+
+/** An `immediate` verdict: accept, drop, return, or jump/goto `chain`. */
+export function verdict(w: NetlinkWriter, code: string, chain?: string): void {
+  const e = beginExpr(w, 'immediate');
+  w.u32(1, REG_VERDICT);
+  verdictData(w, 2, code, chain);
+  endExpr(w, e);
+}
+
+/**
+ * A `lookup` of the key in the registers from register 1 in set `name` (`id` in the batch):
+ * into the verdict register for a verdict map, or as a test (inverted for `!=`).
+ */
+export function lookup(
+  w: NetlinkWriter,
+  name: string,
+  id: number,
+  use: 'vmap' | 'in' | 'not-in',
+): void {
+  const e = beginExpr(w, 'lookup');
+  w.string(1, name);
+  w.u32(2, REG_1);
+  if (use === 'vmap') w.u32(3, REG_VERDICT);
+  else if (use === 'not-in') w.u32(5 /* NFTA_LOOKUP_FLAGS */, 1 /* NFT_LOOKUP_F_INV */);
+  w.u32(4, id);
+  endExpr(w, e);
+}
+
+/** `reject`: type 0 (ICMP unreachable with `code`) or 1 (TCP reset). */
+export function reject(w: NetlinkWriter, type: 0 | 1, code: number): void {
+  const e = beginExpr(w, 'reject');
+  w.u32(1, type);
+  w.bytesAttr(2, Uint8Array.of(code));
+  endExpr(w, e);
+}
