@@ -1,13 +1,13 @@
 /**
  * Applies a replace transaction through the package's netlink helper
  * (native/bpfilter_nft_batch.c): the transaction compiled to nf_tables messages here
- * (netlink-batch.ts), sent by the helper (kept running, helper-process.ts) as one batch. nft parses and evaluates a large
+ * (netlink-table.ts), sent by the helper (kept running, helper-process.ts) as one batch. nft parses and evaluates a large
  * batch for longer than the kernel takes to apply it; this path skips that. A transaction
  * the compiler does not cover goes to nft unchanged.
  */
 import { getSystemErrorName } from 'node:util';
 import { EnforcementError } from './errors.js';
-import type { NetlinkBatch } from './netlink-batch.js';
+import type { NetlinkBatch } from './netlink-table.js';
 import type { NftExpr } from './nft-expr.js';
 import { HelperProcess } from './helper-process.js';
 import { failureOf } from './nft-runner.js';

@@ -1,0 +1,244 @@
+/**
+ * The verdict maps and key sets of a replace transaction as nf_tables messages: their
+ * declarations, their elements (a map's: key, verdict, `rule N` comment and counter; a key
+ * set's: the key), and the loads and lookups of a key in a rule. Keys are written in place,
+ * each part of a concatenation in whole 32-bit words as the kernel holds them.
+ */
+import { dataValueAt, NotCompiled, verdictData, writeCounterExpr } from './netlink-data.js';
+import {
+  FIELDS,
+  lookup,
+  META_IIFNAME,
+  META_OIFNAME,
+  metaName,
+  payload,
+  REG_1,
+  REG32_00,
+} from './netlink-expr.js';
+import type { NetlinkWriter } from './netlink-writer.js';
+import { ruleComment } from './nft-sets.js';
+import type { ExactKey, KeyField } from './rule-shape.js';
+import type { ChainLayout } from './table-layout.js';
+
+// include/uapi/linux/netfilter/nf_tables.h, netlink.h
+const MSG_NEWSET = 9;
+const MSG_NEWSETELEM = 12;
+const NLM_F_CREATE = 0x400;
+
+/** nft's datatype ids and sizes of the key types bpfilter uses (nftables datatype.h). */
+export interface KeyType {
+  id: number;
+  len: number;
+}
+const IPV4_ADDR: KeyType = { id: 7, len: 4 };
+const INET_PROTO: KeyType = { id: 12, len: 1 };
+const INET_SERVICE: KeyType = { id: 13, len: 2 };
+const IFNAME: KeyType = { id: 41, len: 16 };
+export const KEY_TYPE: Record<KeyField, KeyType> = {
+  saddr: IPV4_ADDR,
+  daddr: IPV4_ADDR,
+  iifname: IFNAME,
+  oifname: IFNAME,
+  sport: INET_SERVICE,
+  dport: INET_SERVICE,
+};
+const NFT_DATA_VERDICT = 0xffffff00;
+const NFT_SET_MAP = 0x8;
+/** Element lists are split before their attribute's 16-bit length can overflow. */
+const ELEMENTS_PER_MESSAGE_BYTES = 48 * 1024;
+
+/** A segment's key: `ip protocol` first when its shape has one, ports of any protocol. */
+export function segmentKeyTypes(shape: ExactKey): KeyType[] {
+  const types = shape.fields.map((f) => KEY_TYPE[f]);
+  if (shape.protocol !== 0) types.unshift(INET_PROTO);
+  return types;
+}
+
+export function writeMapHeader(
+  w: NetlinkWriter,
+  table: string,
+  name: string,
+  key: KeyType[],
+  id: number,
+): void {
+  w.begin(MSG_NEWSET, NLM_F_CREATE);
+  writeSetAttributes(w, table, name, NFT_SET_MAP, key);
+  w.u32(6, NFT_DATA_VERDICT);
+  w.u32(10, id);
+  writeCounterExpr(w, 17 /* NFTA_SET_EXPR */);
+  w.end();
+}
+
+export function writeSetHeader(
+  w: NetlinkWriter,
+  table: string,
+  name: string,
+  flags: number,
+  key: KeyType[],
+  id: number,
+): void {
+  w.begin(MSG_NEWSET, NLM_F_CREATE);
+  writeSetAttributes(w, table, name, flags, key);
+  w.u32(10, id);
+  w.end();
+}
+
+function writeSetAttributes(
+  w: NetlinkWriter,
+  table: string,
+  name: string,
+  flags: number,
+  key: KeyType[],
+): void {
+  w.string(1, table);
+  w.string(2, name);
+  w.u32(3, flags);
+  // A concatenation's type is its parts' ids, 6 bits each (nft's concat_subtype_add).
+  w.u32(4, key.length === 1 ? key[0]!.id : key.reduce((acc, k) => acc * 64 + k.id, 0));
+  w.u32(5, keyLength(key));
+}
+
+function keyLength(key: readonly KeyType[]): number {
+  if (key.length === 1) return key[0]!.len;
+  return key.reduce((sum, k) => sum + ((k.len + 3) & ~3), 0);
+}
+
+/**
+ * NEWSETELEM messages of `count` elements, as many as their size needs; `element(i)` writes
+ * the attributes of element i.
+ */
+function writeElementMessages(
+  w: NetlinkWriter,
+  table: string,
+  name: string,
+  id: number,
+  count: number,
+  element: (i: number) => void,
+): void {
+  let i = 0;
+  while (i < count) {
+    w.begin(MSG_NEWSETELEM, NLM_F_CREATE);
+    w.string(1, table);
+    w.string(2, name);
+    w.u32(4, id);
+    const list = w.open(3);
+    const start = w.length;
+    while (i < count && w.length - start < ELEMENTS_PER_MESSAGE_BYTES) {
+      const mark = w.open(1 /* NFTA_LIST_ELEM */);
+      element(i++);
+      w.close(mark);
+    }
+    w.close(list);
+    w.end();
+  }
+}
+
+/** A verdict map's elements: each rule's key, verdict, `rule N` comment and counter. */
+export function writeElements(
+  w: NetlinkWriter,
+  table: string,
+  name: string,
+  id: number,
+  members: readonly { index: number; key: ExactKey }[],
+  types: readonly KeyType[],
+  chain: ChainLayout,
+): void {
+  writeElementMessages(w, table, name, id, members.length, (i) => {
+    const { index, key } = members[i]!;
+    writeKey(w, key, types, false);
+    const target = chain.rules[index]!.target;
+    if (target.kind === 'jump' || target.kind === 'goto')
+      verdictData(w, 2, target.kind, target.chain);
+    else if (target.kind === 'verdict' && target.verdict !== 'QUEUE')
+      verdictData(w, 2, target.verdict.toLowerCase());
+    else throw new NotCompiled('element verdict');
+    writeComment(w, ruleComment(index));
+    writeCounterExpr(w, 7 /* NFTA_SET_ELEM_EXPR */);
+  });
+}
+
+/** A segment's key set: each key once. */
+export function writeKeys(
+  w: NetlinkWriter,
+  table: string,
+  name: string,
+  id: number,
+  keys: readonly ExactKey[],
+  types: readonly KeyType[],
+): void {
+  writeElementMessages(w, table, name, id, keys.length, (i) => writeKey(w, keys[i]!, types, true));
+}
+
+/**
+ * NFTA_SET_ELEM_KEY of `key`: each part of a concatenation in whole 32-bit words, zero
+ * padded, the protocol first for a segment's set (`withProtocol`); written in place.
+ */
+function writeKey(
+  w: NetlinkWriter,
+  key: ExactKey,
+  types: readonly KeyType[],
+  withProtocol: boolean,
+): void {
+  const at = dataValueAt(w, 1 /* NFTA_SET_ELEM_KEY */, keyLength(types));
+  const b = w.buffer;
+  let offset = at;
+  let part = 0;
+  if (withProtocol && key.protocol !== 0) {
+    b[offset] = key.protocol;
+    offset += 4;
+    part = 1;
+  }
+  for (let f = 0; f < key.fields.length; f++, part++) {
+    const value = key.values[f]!;
+    const type = types[part]!;
+    if (type === IFNAME) {
+      if (typeof value !== 'string' || /[*\\]/.test(value) || Buffer.byteLength(value) >= 16)
+        throw new NotCompiled('ifname');
+      b.write(value, offset);
+    } else if (type === IPV4_ADDR) b.writeUInt32BE(value as number, offset);
+    else b.writeUInt16BE(value as number, offset);
+    offset += (type.len + 3) & ~3;
+  }
+}
+
+/** nftnl's udata TLV of an element comment: type 0, length, the text and its NUL. */
+function writeComment(w: NetlinkWriter, text: string): void {
+  const length = text.length + 1;
+  const at = w.zeroed(6 /* NFTA_SET_ELEM_USERDATA */, 2 + length);
+  w.buffer[at + 1] = length;
+  w.buffer.write(text, at + 2, 'latin1');
+}
+
+/**
+ * The fields of a key loaded into consecutive 32-bit registers, from the `word`th on (0 is
+ * register 1): an interface name takes four, an address or a port one.
+ */
+export function loadKey(w: NetlinkWriter, fields: readonly KeyField[], word = 0): void {
+  for (const field of fields) {
+    const dreg = word === 0 ? REG_1 : REG32_00 + word;
+    if (field === 'iifname' || field === 'oifname') {
+      metaName(w, field === 'iifname' ? META_IIFNAME : META_OIFNAME, dreg);
+      word += 4;
+    } else {
+      payload(w, FIELDS[field], dreg);
+      word += 1;
+    }
+  }
+}
+
+/** A segment guard's test: the packet's key of `shape` in (or not in) set `name`. */
+export function writeSetTest(
+  w: NetlinkWriter,
+  shape: ExactKey,
+  name: string,
+  setIds: ReadonlyMap<string, number>,
+  use: 'in' | 'not-in',
+): void {
+  let word = 0;
+  if (shape.protocol !== 0) {
+    payload(w, FIELDS.protocol);
+    word = 1;
+  }
+  loadKey(w, shape.fields, word);
+  lookup(w, name, setIds.get(name)!, use);
+}
