@@ -54,48 +54,29 @@ export function segmentKeyTypes(shape: ExactKey): KeyType[] {
   return types;
 }
 
-export function writeMapHeader(
+/**
+ * NEWSET of a verdict map (`map`: counting, a counter on each element) or of a set of keys
+ * alone.
+ */
+export function writeSetDeclaration(
   w: NetlinkWriter,
   table: string,
   name: string,
-  key: KeyType[],
+  key: readonly KeyType[],
   id: number,
+  map: boolean,
 ): void {
   w.begin(MSG_NEWSET, NLM_F_CREATE);
-  writeSetAttributes(w, table, name, NFT_SET_MAP, key);
-  w.u32(6, NFT_DATA_VERDICT);
-  w.u32(10, id);
-  writeCounterExpr(w, 17 /* NFTA_SET_EXPR */);
-  w.end();
-}
-
-export function writeSetHeader(
-  w: NetlinkWriter,
-  table: string,
-  name: string,
-  flags: number,
-  key: KeyType[],
-  id: number,
-): void {
-  w.begin(MSG_NEWSET, NLM_F_CREATE);
-  writeSetAttributes(w, table, name, flags, key);
-  w.u32(10, id);
-  w.end();
-}
-
-function writeSetAttributes(
-  w: NetlinkWriter,
-  table: string,
-  name: string,
-  flags: number,
-  key: KeyType[],
-): void {
   w.string(1, table);
   w.string(2, name);
-  w.u32(3, flags);
+  w.u32(3, map ? NFT_SET_MAP : 0);
   // A concatenation's type is its parts' ids, 6 bits each (nft's concat_subtype_add).
   w.u32(4, key.length === 1 ? key[0]!.id : key.reduce((acc, k) => acc * 64 + k.id, 0));
   w.u32(5, keyLength(key));
+  if (map) w.u32(6, NFT_DATA_VERDICT);
+  w.u32(10, id);
+  if (map) writeCounterExpr(w, 17 /* NFTA_SET_EXPR */);
+  w.end();
 }
 
 function keyLength(key: readonly KeyType[]): number {

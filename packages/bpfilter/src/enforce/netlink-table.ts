@@ -15,8 +15,7 @@ import {
   segmentKeyTypes,
   writeElements,
   writeKeys,
-  writeMapHeader,
-  writeSetHeader,
+  writeSetDeclaration,
   writeSetTest,
 } from './netlink-sets.js';
 import { NetlinkWriter } from './netlink-writer.js';
@@ -99,7 +98,7 @@ export function compileTransaction(
           const types = key.fields.map((f) => KEY_TYPE[f]);
           addSet(
             item.name,
-            (id) => writeMapHeader(w, nftTable, item.name, types, id),
+            (id) => writeSetDeclaration(w, nftTable, item.name, types, id, true),
             (id) => writeElements(w, nftTable, item.name, id, item.members, types, chain),
           );
         } else if (item.kind === 'segment') {
@@ -108,7 +107,7 @@ export function compileTransaction(
             const types = segmentKeyTypes(shape);
             addSet(
               name,
-              (id) => writeSetHeader(w, nftTable, name, 0, types, id),
+              (id) => writeSetDeclaration(w, nftTable, name, types, id, false),
               (id) => writeKeys(w, nftTable, name, id, keys, types),
             );
           });
