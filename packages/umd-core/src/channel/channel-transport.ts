@@ -5,7 +5,7 @@ import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { childEndReason, killUntrusted } from './child-exit.js';
 import { closedError } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
-import type { ReplySinkControl } from './reply-socket.js';
+import type { ReplySinkControl } from './direct-read-socket.js';
 import { listenToStreams } from './stream-listener.js';
 
 /** How a channel made by `fromChild()` treats its child. */

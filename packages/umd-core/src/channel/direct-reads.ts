@@ -9,7 +9,7 @@ import {
   watchFirstRead,
 } from './node-internals.js';
 import { readScratch } from './read-scratch.js';
-import type { ReplySink, ReplySinkControl } from './reply-socket.js';
+import type { ReplySink, ReplySinkControl } from './direct-read-socket.js';
 
 /**
  * Direct reads on a child's own stdout pipe. Node reads a `net.Socket` it made for a child's

@@ -6,7 +6,7 @@ import { type UmdError, isUmdError } from '../errors/umd-error.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 import { readScratch } from './read-scratch.js';
 import type { PendingRequest } from './request-book.js';
-import type { ReplySinkControl } from './reply-socket.js';
+import type { ReplySinkControl } from './direct-read-socket.js';
 import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 
 /** Where a header read alone lands (a view of the shared scratch, consumed like any scratch read). */

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { attachDirectReads } from './direct-reads.js';
-import { attachReplySink, type ReplySink, type ReplySinkControl } from './reply-socket.js';
+import { attachReplySink, type ReplySink, type ReplySinkControl } from './direct-read-socket.js';
 
 /** What a channel does with the events of the two streams it talks over. */
 export interface StreamHandlers {
