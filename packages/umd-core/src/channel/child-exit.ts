@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { allowDirectReads } from './direct-reads.js';
 import type { ReplySocket } from './reply-socket.js';
+import type { StdioSockets } from './stdio-sockets.js';
 
 /** How long to wait for the `exit` event after a child's stdout ended, to report its status. */
 const EXIT_GRACE_MS = 250;
@@ -53,26 +54,37 @@ export interface ChildChannelOptions {
    * (the host's copy of the child's end closed) at once.
    */
   replySocket?: ReplySocket;
+  /**
+   * The {@link StdioSockets} the child was spawned with as its fd 0 and fd 1 (then `child.stdin`
+   * and `child.stdout` are null): the channel writes requests to their host ends and reads
+   * replies straight into their buffers. They are released at once. Not with `replySocket`.
+   */
+  stdioSockets?: StdioSockets;
 }
 
 /**
- * The child's stdin, and where its output comes from: the reply socket's host end if given, else
- * its stdout. Both must exist (stdio `'pipe'`), else a typed error.
+ * Where the channel writes to the child, and where its output comes from: the stdio sockets' or
+ * reply socket's host ends if given, else its stdin and stdout. Both must exist (stdio `'pipe'`),
+ * else a typed error.
  */
 export function childStreams(
   child: ChildProcess,
-  replySocket?: ReplySocket,
+  options: ChildChannelOptions,
 ): { stdin: Writable; stdout: Readable } {
+  const { replySocket, stdioSockets } = options;
+  if (replySocket !== undefined && stdioSockets !== undefined)
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'give replySocket or stdioSockets, not both');
   replySocket?.release();
-  const { stdin } = child;
-  const stdout = replySocket ? replySocket.hostEnd : child.stdout;
+  stdioSockets?.release();
+  const stdin = stdioSockets ? stdioSockets.requests : child.stdin;
+  const stdout = stdioSockets?.replies ?? replySocket?.hostEnd ?? child.stdout;
   if (!stdin || !stdout) {
     throw new UmdError(
       UmdErrorCode.INVALID_ARGUMENT,
-      "the child needs stdio 'pipe' for stdin and stdout (or a replySocket as its stdout)",
+      "the child needs stdio 'pipe' for stdin and stdout (or a replySocket as its stdout, or stdioSockets)",
     );
   }
   // The channel is the stdout's only reader from now on: its reads may land straight in reply buffers.
-  if (!replySocket) allowDirectReads(stdout, `child ${child.pid} stdout`);
+  if (!replySocket && !stdioSockets) allowDirectReads(stdout, `child ${child.pid} stdout`);
   return { stdin, stdout };
 }

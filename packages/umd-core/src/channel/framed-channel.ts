@@ -79,7 +79,7 @@ export class FramedChannel extends ChannelTransport {
     child: ChildProcess,
     options: FramedChannelOptions & ChildChannelOptions = {},
   ): FramedChannel {
-    const { stdin, stdout } = childStreams(child, options.replySocket);
+    const { stdin, stdout } = childStreams(child, options);
     const channel = new FramedChannel(stdout, stdin, options);
     channel.bindChild(child, {
       processErrorCode: () =>

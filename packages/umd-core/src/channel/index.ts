@@ -10,3 +10,4 @@ export {
 } from './request-options.js';
 export type { ChildChannelOptions } from './child-exit.js';
 export { openReplySocket, type ReplySocket, type ReplySocketOptions } from './reply-socket.js';
+export { openStdioSockets, STDIO_SEND_BUFFER, type StdioSockets } from './stdio-sockets.js';

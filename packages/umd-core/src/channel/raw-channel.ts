@@ -84,7 +84,7 @@ export class RawChannel extends ChannelTransport {
     child: ChildProcess,
     options: RawChannelOptions & ChildChannelOptions = {},
   ): RawChannel {
-    const { stdin, stdout } = childStreams(child, options.replySocket);
+    const { stdin, stdout } = childStreams(child, options);
     const channel = new RawChannel(stdout, stdin, options);
     channel.bindChild(child, {
       processErrorCode: () => UmdErrorCode.HANDLER_EXITED,

@@ -25,12 +25,13 @@ export function spawnHandler(
   file: string,
   mode: 'framed' | 'raw',
   env: Record<string, string> = {},
-  stdout: 'pipe' | Socket = 'pipe',
+  stdout: 'pipe' | Socket | number = 'pipe',
+  stdin: 'pipe' | number = 'pipe',
 ): SpawnedHandler {
   const command = file.endsWith('.mjs') ? process.execPath : file;
   const args = file.endsWith('.mjs') ? [file] : [];
   const child = spawn(command, args, {
-    stdio: ['pipe', stdout, 'pipe'],
+    stdio: [stdin, stdout, 'pipe'],
     env: { ...process.env, ...env, UMD_PROTOCOL: mode },
   });
   spawned.push(child);

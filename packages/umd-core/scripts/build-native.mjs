@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Compiles native/umd_socketpair.c, the host's socketpair helper, into
+// dist/native/umd_socketpair.node (a Node-API addon: one build serves every Node from 20 on).
+// Without a C compiler or Node-API headers the build says so and goes on: the channels then use
+// the stdio pipes Node makes (the same bytes, in smaller steps; `NODE_DEBUG=umd` says which).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(root, 'native', 'umd_socketpair.c');
+const outDir = join(root, 'dist', 'native');
+const output = join(outDir, 'umd_socketpair.node');
+const cc = process.env.CC || 'cc';
+const skip = (why) => {
+  console.warn(`build-native: WARNING: ${why}; ${output} was NOT built (stdio pipes are used)`);
+  process.exit(0);
+};
+
+if (process.platform !== 'linux') skip(`the helper is Linux-only (platform ${process.platform})`);
+// The headers of the Node running the build (official builds ship them); Node-API is the same
+// C interface in every version.
+const headers = join(dirname(process.execPath), '..', 'include', 'node');
+if (!existsSync(join(headers, 'node_api.h'))) skip(`no Node-API headers in ${headers}`);
+const probe = spawnSync(cc, ['--version'], { stdio: 'ignore' });
+if (probe.error || probe.status !== 0) skip(`no C compiler (${cc}) found`);
+mkdirSync(outDir, { recursive: true });
+const args = [
+  '-shared',
+  '-fPIC',
+  '-fvisibility=hidden',
+  '-O2',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-I',
+  headers,
+  '-o',
+  output,
+  source,
+];
+const result = spawnSync(cc, args, { stdio: 'inherit' });
+if (result.status !== 0) {
+  console.error(`build-native: ${cc} ${args.join(' ')} failed`);
+  process.exit(1);
+}
+console.log(`build-native: ${output}`);
