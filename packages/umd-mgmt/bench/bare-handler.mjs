@@ -2,7 +2,7 @@
 // handlers (by default: with its allocator settings): `node -e 0` and the bare native spawn of the
 // cold starts, and the JS echo handler behind the bare FramedChannel the manager is compared with.
 import { spawn } from 'node:child_process';
-import { FramedChannel } from '@umd/core';
+import { FramedChannel, openStdioSockets } from '@umd/core';
 import { ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from '@umd/mgmt';
 
 export const cleanEnv = { ...TUNED_ALLOCATOR_ENV, UMD_PROTOCOL: 'framed' };
@@ -15,10 +15,12 @@ const permission = process.allowedNodeEnvironmentFlags.has('--permission')
 
 /**
  * The JS `blob` spawned with the manager's flags and environment, behind a bare channel on the
- * manager's default transport (stdio pipes, its stdout read directly by `fromChild`). Resolves
+ * manager's default transport (stdio sockets where the native helper works, else stdio pipes; its
+ * stdout read directly by `fromChild`). Resolves
  * once HELLO arrived; `stop()` closes the channel and kills the handler.
  */
 export async function startBareChannel(blob) {
+  const sockets = openStdioSockets('bare');
   const child = spawn(
     process.execPath,
     [
@@ -27,9 +29,13 @@ export async function startBareChannel(blob) {
       '--disable-warning=ExperimentalWarning',
       blob.file,
     ],
-    { env: cleanEnv, stdio: ['pipe', 'pipe', 'inherit'], detached: true },
+    {
+      env: cleanEnv,
+      stdio: [sockets?.handlerFds[0] ?? 'pipe', sockets?.handlerFds[1] ?? 'pipe', 'inherit'],
+      detached: true,
+    },
   );
-  const channel = FramedChannel.fromChild(child);
+  const channel = FramedChannel.fromChild(child, sockets ? { stdioSockets: sockets } : {});
   await channel.waitForHello();
   return {
     channel,

@@ -26,8 +26,15 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
     loader,
     transport: { tuneAllocator: false },
   });
+  // Node's stdio pipes instead of the stdio sockets: what the native helper's larger send buffers do.
+  const largePipes = new UmdManager({
+    name: 'large-pipes',
+    loader,
+    transport: { stdioSockets: false },
+  });
   await largeDefault.start();
   await largeOptOut.start();
+  await largePipes.start();
   const probe = new RowProbe();
   const memoryBeforeLarge = process.memoryUsage();
   const otherSide = {
@@ -36,6 +43,7 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
     managerDefault: processTree(largeDefault.pid),
     managerInto: processTree(largeDefault.pid),
     managerOptOut: processTree(largeOptOut.pid),
+    managerPipes: processTree(largePipes.pid),
   };
   const large = {};
   for (const { size, label, count, defaultTarget } of LARGE) {
@@ -49,9 +57,17 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
       managerDefault: through((p) => largeDefault.request(p)),
       managerInto: through((p) => largeDefault.request(p, into)),
       managerOptOut: through((p) => largeOptOut.request(p)),
+      managerPipes: through((p) => largePipes.request(p)),
     };
     // Warm-up, in the order of earlier versions of this bench.
-    for (const key of ['c', 'managerDefault', 'managerOptOut', 'managerInto', 'bare'])
+    for (const key of [
+      'c',
+      'managerDefault',
+      'managerOptOut',
+      'managerInto',
+      'bare',
+      'managerPipes',
+    ])
       await rows[key]();
     const runs = Object.fromEntries(Object.keys(rows).map((key) => [key, []]));
     for (let round = 0; round < rounds; round++) {
@@ -72,6 +88,8 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
       managerIntoRatio: row('managerInto') / cUs,
       managerOptOutUs: row('managerOptOut'),
       managerOptOutRatio: row('managerOptOut') / cUs,
+      managerPipesUs: row('managerPipes'),
+      managerPipesRatio: row('managerPipes') / cUs,
       defaultTarget,
       intoTarget: INTO_TARGET,
       rounds,
@@ -81,6 +99,7 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
   }
   await largeDefault.stop();
   await largeOptOut.stop();
+  await largePipes.stop();
   await pingpong.stop();
   // GC entries arrive after a turn of the event loop.
   await new Promise((resolve) => setImmediate(resolve));

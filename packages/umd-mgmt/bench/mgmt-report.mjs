@@ -10,7 +10,7 @@ const x = (ratio, digits = 2) => `${ratio.toFixed(digits)}x`;
 function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood: f }) {
   const rows = [
     [
-      '64 B round trip, bare FramedChannel (stdio pipe, tuned env)',
+      '64 B round trip, bare FramedChannel (same transport, tuned env)',
       us(r.bareChannelUs),
       'baseline',
     ],
@@ -74,7 +74,7 @@ function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood
     rows.push(
       [`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline'],
       [
-        `${label} round trip, bare FramedChannel (stdio pipe, tuned env)`,
+        `${label} round trip, bare FramedChannel (same transport, tuned env)`,
         us(l.bareChannelUs),
         x(l.bareChannelRatio),
       ],
@@ -96,6 +96,11 @@ function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood
         `${label} round trip, UmdManager, transport.tuneAllocator false`,
         us(l.managerOptOutUs),
         x(l.managerOptOutRatio),
+      ],
+      [
+        `${label} round trip, UmdManager, transport.stdioSockets false`,
+        us(l.managerPipesUs),
+        x(l.managerPipesRatio),
       ],
     );
   rows.push(

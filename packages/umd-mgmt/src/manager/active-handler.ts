@@ -35,18 +35,22 @@ export function openActiveHandler(
   options: ResolvedManagerOptions,
   onOverdue: (h: ActiveHandler) => void,
 ): ActiveHandler {
-  const replySocket = proc.replySocket ? { replySocket: proc.replySocket } : {};
+  const hostEnds = proc.replySocket
+    ? { replySocket: proc.replySocket }
+    : proc.stdioSockets
+      ? { stdioSockets: proc.stdioSockets }
+      : {};
   const max = options.maxPayload;
   const channel =
     mode === 'framed'
       ? FramedChannel.fromChild(proc.child, {
           maxInFlight: options.maxInFlight,
           ...(max !== undefined ? { maxPayload: max } : {}),
-          ...replySocket,
+          ...hostEnds,
         })
       : RawChannel.fromChild(proc.child, {
           ...(max !== undefined ? { maxReply: max } : {}),
-          ...replySocket,
+          ...hostEnds,
         });
   const h: ActiveHandler = {
     process: proc,
@@ -79,6 +83,7 @@ export function spawnHandler(
     stagingDir: options.stagingDir,
     maxBlobBytes: options.maxBlobBytes,
     replySocket: options.transport.replySocket,
+    stdioSockets: options.transport.stdioSockets,
     tuneAllocator: options.transport.tuneAllocator,
     stderrTailLines: options.stderrTailLines,
     onStderrLine: (line, pid) => {

@@ -28,6 +28,13 @@ export interface TransportOptions {
    * handler at the cost of resident memory (true). Single values can be overridden through `env`.
    */
   tuneAllocator?: boolean;
+  /**
+   * The handler's stdin and stdout are socketpairs the host makes with `@umd/core`'s native
+   * helper (`openStdioSockets()`), with 1 MiB asked for as each end's kernel send buffer, so that
+   * large messages move in fewer steps (true). Where the helper is missing or fails, and with
+   * `replySocket`, Node's stdio pipes are used (`NODE_DEBUG=umd` says which).
+   */
+  stdioSockets?: boolean;
 }
 
 /** Options of `new UmdManager(options)`. Defaults in parentheses in each description. */
@@ -66,7 +73,7 @@ export interface UmdManagerOptions {
   stopGraceMs?: number;
   /** Extra environment variables for the handler, on top of the allow-list (none). `NODE_OPTIONS` is refused. */
   env?: Record<string, string>;
-  /** Transport settings: `{ replySocket: false, tuneAllocator: true }`. */
+  /** Transport settings: `{ replySocket: false, tuneAllocator: true, stdioSockets: true }`. */
   transport?: TransportOptions;
   /** Sandbox of the handler process ({ permission: true } for JS handlers). */
   sandbox?: SandboxOptions;
@@ -136,6 +143,7 @@ const MANAGER_KEYS: Record<keyof UmdManagerOptions, true> = {
 const TRANSPORT_KEYS: Record<keyof TransportOptions, true> = {
   replySocket: true,
   tuneAllocator: true,
+  stdioSockets: true,
 };
 const SANDBOX_KEYS: Record<keyof SandboxOptions, true> = {
   permission: true,
@@ -246,6 +254,7 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
     transport: {
       replySocket: checkBoolean(transport.replySocket, 'transport.replySocket', owner, false),
       tuneAllocator: checkBoolean(transport.tuneAllocator, 'transport.tuneAllocator', owner, true),
+      stdioSockets: checkBoolean(transport.stdioSockets, 'transport.stdioSockets', owner, true),
     },
   };
   return resolved;

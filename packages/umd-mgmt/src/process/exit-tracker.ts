@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ReplySocket } from '@umd/core';
 
 /** How a handler process ended. */
 export interface ExitInfo {
@@ -21,9 +20,12 @@ type Refable = { ref?: () => void } | null;
 /** What {@link trackExit} watches and whom it tells. */
 export interface ExitWatch {
   child: ChildProcess;
-  /** Where the handler's replies arrive (its stdout, or the reply socket's host end). */
+  /** Where requests go (its stdin, or the host end of a stdio socket). */
+  input: Writable;
+  /** Where the handler's replies arrive (its stdout, or the host end of a stdio or reply socket). */
   output: Readable;
-  replySocket: ReplySocket | undefined;
+  /** `output` is the host's own socket, not one of Node's child pipes. */
+  ownOutput: boolean;
   /** Whether the manager has work pending (then the pipes are drained before the host may exit). */
   referenced: () => boolean;
   /** The leader exited: drain stderr now. */
@@ -38,15 +40,15 @@ export interface ExitWatch {
  * At the leader's exit the rest of its group is SIGKILLed.
  */
 export function trackExit(watch: ExitWatch): Promise<ExitInfo> {
-  const { child, output, replySocket } = watch;
+  const { child, input, output, ownOutput } = watch;
   return new Promise<ExitInfo>((resolve) => {
     let info: ExitInfo | undefined;
     let finishing = false;
     // Cleared once finished, so an exit does not keep the process objects alive for its length.
     let closeDeadline: NodeJS.Timeout | undefined;
-    // Node's 'close' covers the child's own pipes; a reply socket's host end is not one of them,
-    // so its close is awaited as well: every reply byte is delivered before "exited".
-    let closesNeeded = replySocket && !replySocket.hostEnd.destroyed ? 2 : 1;
+    // Node's 'close' covers the child's own pipes; the host's own socket is not one of them, so
+    // its close is awaited as well: every reply byte is delivered before "exited".
+    let closesNeeded = ownOutput && !output.destroyed ? 2 : 1;
     const closed = () => {
       closesNeeded--;
       finish();
@@ -57,7 +59,7 @@ export function trackExit(watch: ExitWatch): Promise<ExitInfo> {
       clearTimeout(closeDeadline);
       // A straggler may have held fd 1 or 2 open until the forced finish (one that left the
       // group can still be alive): stop reading its pipes, so it costs the host nothing more.
-      replySocket?.hostEnd.destroy();
+      if (ownOutput) output.destroy();
       if (force) for (const stream of [child.stdout, child.stderr]) stream?.destroy();
       const exit = info;
       void groupGone(child.pid!)
@@ -66,6 +68,8 @@ export function trackExit(watch: ExitWatch): Promise<ExitInfo> {
     };
     child.once('exit', (exitCode, signal) => {
       info = { exitCode, signal };
+      // As Node does with a child's stdin pipe: nothing reads it any more.
+      if (!input.destroyed) input.destroy();
       watch.onLeaderExit();
       // Stragglers of the group (a native handler's children) must not outlive their leader.
       signalGroup(child.pid!, 'SIGKILL');
@@ -77,7 +81,7 @@ export function trackExit(watch: ExitWatch): Promise<ExitInfo> {
       finish();
     });
     child.once('close', closed);
-    if (closesNeeded === 2) replySocket!.hostEnd.once('close', closed);
+    if (closesNeeded === 2) output.once('close', closed);
   });
 }
 

@@ -1,7 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { openReplySocket, type ReplySocket, UmdError, UmdErrorCode } from '@umd/core';
+import {
+  openReplySocket,
+  openStdioSockets,
+  type ReplySocket,
+  type StdioSockets,
+  UmdError,
+  UmdErrorCode,
+} from '@umd/core';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
 import { type StagedBlob, stageBlob } from './blob-stage.js';
@@ -32,6 +39,8 @@ export interface HandlerProcessOptions {
   maxBlobBytes?: number;
   /** The handler's fd 1 is a reply socket rather than Node's stdio pipe (default false). */
   replySocket?: boolean;
+  /** The handler's fd 0 and fd 1 are `openStdioSockets()` where it works, unless `replySocket` (default true). */
+  stdioSockets?: boolean;
   /** Add {@link TUNED_ALLOCATOR_ENV} to the handler's environment (default). */
   tuneAllocator?: boolean;
   /** Number of stderr lines kept for error reports. */
@@ -47,11 +56,12 @@ const unrefStream = (stream: unknown) => (stream as Refable)?.unref?.();
 
 /**
  * One handler process: a verified private copy of the blob, spawned without a shell in its
- * own process group (so the whole group can be signalled), with a clean environment, stdin as
- * a pipe, stdout as a pipe (or a reply socket) and stderr read at a bounded cost (see `readStderr`).
+ * own process group (so the whole group can be signalled), with a clean environment, stdin and
+ * stdout as socketpairs the host made (or Node's pipes, or a reply socket as stdout) and stderr
+ * read at a bounded cost (see `readStderr`).
  */
 export class HandlerProcess {
-  /** The child process (its stdin, and its stdout unless a reply socket is used, are the channel). */
+  /** The child process (its stdin and stdout are the channel unless stdio sockets or a reply socket are used). */
   readonly child: ChildProcess;
   /**
    * The pid the host spawned, which is also the process group id: the handler itself, or
@@ -62,6 +72,10 @@ export class HandlerProcess {
   readonly containment: ContainmentKind;
   /** The reply socket that is the handler's fd 1 (then `child.stdout` is null), if one is used. */
   readonly replySocket: ReplySocket | undefined;
+  /** The socketpairs that are the handler's fd 0 and fd 1 (then `child.stdin` and `child.stdout` are null), if used. */
+  readonly stdioSockets: StdioSockets | undefined;
+  /** Where requests go: the handler's stdin. */
+  readonly #input: Writable;
   /** Resolves once the process has exited and its stdio has closed. */
   readonly exited: Promise<ExitInfo>;
   readonly #tail: LineTail;
@@ -74,15 +88,19 @@ export class HandlerProcess {
     child: ChildProcess,
     containment: ContainmentKind,
     replySocket: ReplySocket | undefined,
+    stdioSockets: StdioSockets | undefined,
     staged: StagedBlob,
     options: HandlerProcessOptions,
   ) {
     this.child = child;
     this.containment = containment;
     this.replySocket = replySocket;
+    this.stdioSockets = stdioSockets;
     this.pid = child.pid!;
+    const input: Writable = stdioSockets ? stdioSockets.requests : child.stdin!;
+    this.#input = input;
     // Where the handler's replies arrive: the channel reads this; its end means the handler's fd 1 closed.
-    const output: Readable = replySocket ? replySocket.hostEnd : child.stdout!;
+    const output: Readable = stdioSockets?.replies ?? replySocket?.hostEnd ?? child.stdout!;
     this.#staged = staged;
     const pid = this.pid;
     trackHandlerGroup(pid);
@@ -98,16 +116,17 @@ export class HandlerProcess {
     // A dead handler's pipes may error (EPIPE on write); the channel reports the fault. The
     // process's own later errors (a failed signal) are told by its exit.
     child.on('error', () => {});
-    child.stdin!.on('error', () => {});
+    input.on('error', () => {});
     output.on('error', () => {});
     child.stderr!.on('error', () => {});
     // The pipes never hold the host's event loop open; the child handle alone does, while the
     // manager has work pending (see setReferenced): one cheap toggle per idle/busy transition.
-    for (const stream of [child.stdin, output, child.stderr]) unrefStream(stream);
+    for (const stream of [input, output, child.stderr]) unrefStream(stream);
     this.exited = trackExit({
       child,
+      input,
       output,
-      replySocket,
+      ownOutput: output !== child.stdout,
       referenced: () => this.#referenced,
       onLeaderExit: () => stderr.drain(),
       beforeExited: async () => {
@@ -138,14 +157,17 @@ export class HandlerProcess {
       handlerGid: credentials?.gid,
     });
     let replySocket: ReplySocket | undefined;
-    const closeSocket = () => {
+    let stdioSockets: StdioSockets | undefined;
+    const closeSockets = () => {
       replySocket?.release();
       replySocket?.hostEnd.destroy();
+      stdioSockets?.destroy();
     };
     try {
       // Its path goes in the blob's private directory: no directory of its own to make and remove.
       if (options.replySocket === true)
         replySocket = await openReplySocket({ privateDirectory: staged.dir });
+      else if (options.stdioSockets !== false) stdioSockets = openStdioSockets(loader.name);
       const env = buildHandlerEnv(
         loader.mode,
         options.env,
@@ -182,7 +204,11 @@ export class HandlerProcess {
       let child: ChildProcess;
       try {
         child = await spawnRunning(plan.file, plan.args, {
-          stdio: ['pipe', replySocket ? replySocket.handlerEnd : 'pipe', 'pipe'],
+          stdio: [
+            stdioSockets?.handlerFds[0] ?? 'pipe',
+            stdioSockets?.handlerFds[1] ?? replySocket?.handlerEnd ?? 'pipe',
+            'pipe',
+          ],
           env,
           cwd: '/',
           detached: true, // own session and process group: stop() signals the whole group
@@ -197,15 +223,23 @@ export class HandlerProcess {
           { cause: error, handlerName: loader.name },
         );
       }
-      // The child has its own copy of fd 1 now; the host's copy must go, or the host would never see EOF.
+      // The child has its own copies of fd 0 and 1 now; the host's must go, or it would never see EOF.
       replySocket?.release();
-      const handler = new HandlerProcess(child, plan.containment, replySocket, staged, options);
+      stdioSockets?.release();
+      const handler = new HandlerProcess(
+        child,
+        plan.containment,
+        replySocket,
+        stdioSockets,
+        staged,
+        options,
+      );
       debug(
         'handler %s started: pid %d (%s, %s)',
         loader.name,
         handler.pid,
         loader.kind,
-        replySocket ? 'reply socket' : 'stdio pipe',
+        replySocket ? 'reply socket' : stdioSockets ? 'stdio sockets' : 'stdio pipes',
       );
       // A native program run directly is exec'd by now: its file is no longer needed
       // (removed off the start's critical path). Behind setpriv/unshare it is exec'd later:
@@ -213,7 +247,7 @@ export class HandlerProcess {
       if (loader.kind === 'native' && plan.file === staged.file) void staged.remove();
       return handler;
     } catch (error) {
-      closeSocket();
+      closeSockets();
       await staged.remove();
       throw error;
     }
@@ -251,7 +285,7 @@ export class HandlerProcess {
   stop(graceMs: number): Promise<ExitInfo> {
     this.#stopping ??= (async () => {
       this.setReferenced(true);
-      this.child.stdin!.end();
+      this.#input.end();
       if (await this.#exitsWithin(graceMs)) return this.exited;
       debug('handler %d: still alive %d ms after stdin EOF, SIGTERM', this.pid, graceMs);
       this.kill('SIGTERM');
