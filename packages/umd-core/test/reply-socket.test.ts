@@ -1,11 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FramedChannel, RawChannel, openReplySocket } from '../src/index.js';
+import {
+  type ChildChannelOptions,
+  FramedChannel,
+  RawChannel,
+  openReplySocket,
+  openStdioSockets,
+} from '../src/index.js';
 import { compileC } from './helpers/compile.js';
 import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
 
-// The same exchanges as echo.test.ts and faults.test.ts, with the handler's fd 1 a reply socket
-// (read straight into reply buffers) instead of a stdio pipe.
+// The same exchanges as echo.test.ts and faults.test.ts, with the handler's stdout made by the
+// host itself and read straight into reply buffers: a reply socket as its fd 1, or stdio sockets
+// (the native helper's socketpairs, built with the package) as its fd 0 and fd 1.
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const SIZES = [0, 1, 64, 16 * KiB - 1, 16 * KiB, 64 * KiB, 64 * KiB + 1, MiB, 16 * MiB, 64 * MiB];
@@ -31,62 +38,93 @@ async function startWithSocket(
   return { handler, replySocket };
 }
 
+/** Starts `file` over stdio sockets; `via` is what `fromChild()` is given. */
+function startWithStdioSockets(
+  file: string,
+  mode: 'framed' | 'raw',
+  env: Record<string, string> = {},
+) {
+  const stdioSockets = openStdioSockets('test');
+  expect(stdioSockets, 'the native helper is built and loads').toBeDefined();
+  const [stdin, stdout] = stdioSockets!.handlerFds;
+  const handler = spawnHandler(file, mode, env, stdout, stdin);
+  expect(handler.child.stdin).toBeNull();
+  expect(handler.child.stdout).toBeNull();
+  return { handler, via: { stdioSockets } as ChildChannelOptions };
+}
+
+const transports = [
+  {
+    name: 'a reply socket',
+    start: async (file: string, mode: 'framed' | 'raw', env: Record<string, string> = {}) => {
+      const { handler, replySocket } = await startWithSocket(file, mode, env);
+      return { handler, via: { replySocket } as ChildChannelOptions };
+    },
+  },
+  {
+    name: 'stdio sockets',
+    start: async (...args: Parameters<typeof startWithStdioSockets>) =>
+      startWithStdioSockets(...args),
+  },
+];
+
 const handlers = [
   { lang: 'JS', file: () => fixture('echo.mjs') },
   { lang: 'C', file: () => echoC.executable },
 ];
 
-for (const { lang, file } of handlers) {
-  describe(`${lang} echo handler over a reply socket`, () => {
-    it('framed mode echoes 0 B to 64 MiB, then exits 0 at end of input', async () => {
-      const { handler, replySocket } = await startWithSocket(file(), 'framed');
-      const channel = FramedChannel.fromChild(handler.child, { replySocket });
-      await channel.waitForHello({ timeoutMs: 10_000 });
-      for (const size of SIZES) {
-        const payload = pattern(size, size);
-        const reply = await channel.request(payload, { timeoutMs: 20_000 });
-        expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
-      }
-      channel.close();
-      expect(await handler.exited).toEqual({ code: 0, signal: null });
-    }, 60_000);
-
-    it('pipelines 300 requests of mixed sizes with maxInFlight 16', async () => {
-      const { handler, replySocket } = await startWithSocket(file(), 'framed');
-      const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 16, replySocket });
-      const sizes = Array.from(
-        { length: 300 },
-        (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1, 300 * KiB][i % 7]!,
-      );
-      const replies = await Promise.all(
-        sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })),
-      );
-      replies.forEach((reply, i) =>
-        expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true),
-      );
-      channel.close();
-      expect(await handler.exited).toEqual({ code: 0, signal: null });
-    }, 60_000);
-
-    it('raw mode echoes 1 B, 128 KiB and 16 MiB', async () => {
-      for (const size of [1, 128 * KiB, 16 * MiB]) {
-        const { handler, replySocket } = await startWithSocket(file(), 'raw', {
-          ECHO_REQUEST_SIZE: String(size),
-        });
-        const channel = RawChannel.fromChild(handler.child, { replySocket });
-        for (let round = 0; round < 2; round++) {
-          const payload = pattern(size, size + round);
-          expect(
-            sameBytes(await channel.exchange(payload, size, { timeoutMs: 20_000 }), payload),
-            `raw echo of ${size} bytes`,
-          ).toBe(true);
+for (const { name, start } of transports)
+  for (const { lang, file } of handlers) {
+    describe(`${lang} echo handler over ${name}`, () => {
+      it('framed mode echoes 0 B to 64 MiB, then exits 0 at end of input', async () => {
+        const { handler, via } = await start(file(), 'framed');
+        const channel = FramedChannel.fromChild(handler.child, via);
+        await channel.waitForHello({ timeoutMs: 10_000 });
+        for (const size of SIZES) {
+          const payload = pattern(size, size);
+          const reply = await channel.request(payload, { timeoutMs: 20_000 });
+          expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
         }
         channel.close();
         expect(await handler.exited).toEqual({ code: 0, signal: null });
-      }
-    }, 60_000);
-  });
-}
+      }, 60_000);
+
+      it('pipelines 300 requests of mixed sizes with maxInFlight 16', async () => {
+        const { handler, via } = await start(file(), 'framed');
+        const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 16, ...via });
+        const sizes = Array.from(
+          { length: 300 },
+          (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1, 300 * KiB][i % 7]!,
+        );
+        const replies = await Promise.all(
+          sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })),
+        );
+        replies.forEach((reply, i) =>
+          expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true),
+        );
+        channel.close();
+        expect(await handler.exited).toEqual({ code: 0, signal: null });
+      }, 60_000);
+
+      it('raw mode echoes 1 B, 128 KiB and 16 MiB', async () => {
+        for (const size of [1, 128 * KiB, 16 * MiB]) {
+          const { handler, via } = await start(file(), 'raw', {
+            ECHO_REQUEST_SIZE: String(size),
+          });
+          const channel = RawChannel.fromChild(handler.child, via);
+          for (let round = 0; round < 2; round++) {
+            const payload = pattern(size, size + round);
+            expect(
+              sameBytes(await channel.exchange(payload, size, { timeoutMs: 20_000 }), payload),
+              `raw echo of ${size} bytes`,
+            ).toBe(true);
+          }
+          channel.close();
+          expect(await handler.exited).toEqual({ code: 0, signal: null });
+        }
+      }, 60_000);
+    });
+  }
 
 describe('reply socket', () => {
   it('keeps what the handler sent before the channel was attached (HELLO)', async () => {
@@ -104,16 +142,20 @@ describe('reply socket', () => {
     expect(await handler.exited).toEqual({ code: 0, signal: null });
   }, 20_000);
 
-  it('a handler that exits mid-reply: UMD_HANDLER_EXITED with its exit code', async () => {
-    const { handler, replySocket } = await startWithSocket(fixture('exit-mid-reply.mjs'), 'framed');
-    const channel = FramedChannel.fromChild(handler.child, { replySocket });
-    await channel.waitForHello({ timeoutMs: 10_000 });
-    await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({
-      code: 'UMD_HANDLER_EXITED',
-      exitCode: 3,
-    });
-    expect(channel.closed).toBe(true);
-  }, 20_000);
+  it.each(transports)(
+    'a handler that exits mid-reply over $name: UMD_HANDLER_EXITED with its exit code',
+    async ({ start }) => {
+      const { handler, via } = await start(fixture('exit-mid-reply.mjs'), 'framed');
+      const channel = FramedChannel.fromChild(handler.child, via);
+      await channel.waitForHello({ timeoutMs: 10_000 });
+      await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({
+        code: 'UMD_HANDLER_EXITED',
+        exitCode: 3,
+      });
+      expect(channel.closed).toBe(true);
+    },
+    20_000,
+  );
 
   it('raw mode: a reply cut short: UMD_SHORT_READ with the exit code', async () => {
     const { handler, replySocket } = await startWithSocket(fixture('short-raw.mjs'), 'raw');

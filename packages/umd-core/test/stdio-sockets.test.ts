@@ -1,25 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FramedChannel, RawChannel, openStdioSockets, type StdioSockets } from '../src/index.js';
-import { compileC } from './helpers/compile.js';
-import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+import { describe, expect, it } from 'vitest';
+import { FramedChannel, openStdioSockets, type StdioSockets } from '../src/index.js';
+import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
 
-// The same exchanges as the reply socket's tests, with the handler's fd 0 and fd 1 the
-// socketpairs of the native helper (built with the package: `pnpm build`).
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const SIZES = [0, 1, 16 * KiB - 1, 16 * KiB, 64 * KiB + 1, 208 * KiB, MiB, 2 * MiB + 1, 16 * MiB];
-
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
-
-let echoC: Awaited<ReturnType<typeof compileC>>;
-beforeAll(async () => {
-  echoC = await compileC(fixture('echo.c'), 'echo-c-stdio-sockets');
-});
-afterAll(() => echoC?.cleanup());
+// What is particular to the stdio sockets; their exchanges are in reply-socket.test.ts, beside
+// the reply socket's.
 
 /** What descriptor `fd` of this process is (`socket:[inode]`), or undefined if it is closed. */
 function linkOf(fd: number): string | undefined {
@@ -36,64 +22,7 @@ function opened(): StdioSockets {
   return sockets!;
 }
 
-function startWithSockets(file: string, mode: 'framed' | 'raw', env: Record<string, string> = {}) {
-  const sockets = opened();
-  const [stdin, stdout] = sockets.handlerFds;
-  const handler = spawnHandler(file, mode, env, stdout, stdin);
-  expect(handler.child.stdin).toBeNull();
-  expect(handler.child.stdout).toBeNull();
-  return { handler, sockets };
-}
-
-const handlers = [
-  { lang: 'JS', file: () => fixture('echo.mjs') },
-  { lang: 'C', file: () => echoC.executable },
-];
-
-for (const { lang, file } of handlers) {
-  describe(`${lang} echo handler over stdio sockets`, () => {
-    it('framed mode echoes 0 B to 16 MiB, then exits 0 at end of input', async () => {
-      const { handler, sockets } = startWithSockets(file(), 'framed');
-      const channel = FramedChannel.fromChild(handler.child, { stdioSockets: sockets });
-      await channel.waitForHello({ timeoutMs: 10_000 });
-      for (const size of SIZES) {
-        const payload = pattern(size, size);
-        const reply = await channel.request(payload, { timeoutMs: 20_000 });
-        expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
-      }
-      channel.close();
-      expect(await handler.exited).toEqual({ code: 0, signal: null });
-    }, 60_000);
-
-    it('raw mode echoes 1 B and 16 MiB', async () => {
-      for (const size of [1, 16 * MiB]) {
-        const { handler, sockets } = startWithSockets(file(), 'raw', {
-          ECHO_REQUEST_SIZE: String(size),
-        });
-        const channel = RawChannel.fromChild(handler.child, { stdioSockets: sockets });
-        const payload = pattern(size, size);
-        expect(
-          sameBytes(await channel.exchange(payload, size, { timeoutMs: 20_000 }), payload),
-        ).toBe(true);
-        channel.close();
-        expect(await handler.exited).toEqual({ code: 0, signal: null });
-      }
-    }, 60_000);
-  });
-}
-
 describe('stdio sockets', () => {
-  it('a handler that exits mid-reply: UMD_HANDLER_EXITED with its exit code', async () => {
-    const { handler, sockets } = startWithSockets(fixture('exit-mid-reply.mjs'), 'framed');
-    const channel = FramedChannel.fromChild(handler.child, { stdioSockets: sockets });
-    await channel.waitForHello({ timeoutMs: 10_000 });
-    await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({
-      code: 'UMD_HANDLER_EXITED',
-      exitCode: 3,
-    });
-    expect(channel.closed).toBe(true);
-  }, 20_000);
-
   it('no other child inherits them; release() closes the handler ends, destroy() the host ends', async () => {
     const sockets = opened();
     const fdOf = (socket: unknown) => (socket as { _handle: { fd: number } })._handle.fd;
@@ -112,8 +41,10 @@ describe('stdio sockets', () => {
     expect(still()).toEqual([false, false, false, false]);
   });
 
-  it('fromChild refuses stdioSockets together with a replySocket', () => {
-    const { handler, sockets } = startWithSockets(fixture('echo.mjs'), 'framed');
+  it('fromChild refuses stdioSockets together with a replySocket', async () => {
+    const sockets = opened();
+    const [stdin, stdout] = sockets.handlerFds;
+    const handler = spawnHandler(fixture('echo.mjs'), 'framed', {}, stdout, stdin);
     const replySocket = { release() {}, hostEnd: sockets.replies, handlerEnd: sockets.replies };
     expect(() =>
       FramedChannel.fromChild(handler.child, {
@@ -122,5 +53,6 @@ describe('stdio sockets', () => {
       }),
     ).toThrow(expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }));
     sockets.destroy();
+    expect(await reapHandlers()).toEqual([]);
   });
 });

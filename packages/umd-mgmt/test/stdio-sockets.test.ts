@@ -96,44 +96,38 @@ describe.each([
     replies.forEach((reply, i) => expect(same(reply, payloads[i]!), `request ${i}`).toBe(true));
   });
 
-  /** A manager whose handler can hold a reply half-written (`half-reply:`), and that reply's size. */
-  const halfReplies = () =>
-    managed({
+  const REPLY = 4 * MiB;
+
+  /**
+   * A manager whose handler is writing a 4 MiB reply by hand (`half-reply:`) into the caller's
+   * `into`, stopped half-way (until `go()`) once part of the first half (0x11) has landed there.
+   */
+  async function halfWayThroughAReply(signal?: AbortSignal) {
+    const m = managed({
       loader: fixtureLoader('echo'),
       sandbox: { permission: false },
       env: { UMD_FIXTURE_CONCURRENCY: '2' },
       transport,
     });
-  const REPLY = 4 * MiB;
-
-  /** A directory the handler (nobody, under a root host) can write its `half` marker to. */
-  async function markerDir() {
+    // The handler runs as nobody under a root host: it must be able to write its marker here.
     const dir = await temporaryDir('umd-half-');
     await chmod(dir, 0o777);
-    return dir;
-  }
-
-  /** Until part of the first half (0x11) has landed in `into`: the reply is being read. */
-  async function untilReading(dir: string, into: Uint8Array) {
-    while (!existsSync(join(dir, 'half')) || into[1024] !== 0x11) await sleep(2);
-  }
-
-  it('a reply aborted half-way: the rest is dropped, the caller buffer is not written after, the next reply is intact', async () => {
-    const m = halfReplies();
-    const dir = await markerDir();
     await m.request(text('x'));
     const pid = handlerPid(m);
     const into = new Uint8Array(REPLY);
+    const options = signal ? { replyInto: into, signal } : { replyInto: into };
+    const pending = m.request(text(`half-reply:${dir}:${REPLY}`), options);
+    while (!existsSync(join(dir, 'half')) || into[1024] !== 0x11) await sleep(2);
+    return { m, pid, into, pending, go: () => writeFile(join(dir, 'go'), '') };
+  }
+
+  it('a reply aborted half-way: the rest is dropped, the caller buffer is not written after, the next reply is intact', async () => {
     const controller = new AbortController();
-    const pending = m.request(text(`half-reply:${dir}:${REPLY}`), {
-      replyInto: into,
-      signal: controller.signal,
-    });
-    await untilReading(dir, into);
+    const { m, pid, into, pending, go } = await halfWayThroughAReply(controller.signal);
     controller.abort();
     expect((await rejection(pending)).code).toBe('UMD_ABORTED');
     into.fill(0x5a);
-    await writeFile(join(dir, 'go'), '');
+    await go();
     const payload = pattern(3 * MiB, 9);
     expect(same(await m.request(payload), payload)).toBe(true);
     expect(into.every((byte) => byte === 0x5a)).toBe(true);
@@ -141,13 +135,7 @@ describe.each([
   });
 
   it('a handler killed half-way through a reply: UMD_HANDLER_EXITED, and the next request works', async () => {
-    const m = halfReplies();
-    const dir = await markerDir();
-    await m.request(text('x'));
-    const pid = handlerPid(m);
-    const into = new Uint8Array(REPLY);
-    const pending = m.request(text(`half-reply:${dir}:${REPLY}`), { replyInto: into });
-    await untilReading(dir, into);
+    const { m, pid, pending } = await halfWayThroughAReply();
     process.kill(pid, 'SIGKILL');
     expect(await rejection(pending)).toMatchObject({ code: 'UMD_HANDLER_EXITED' });
     const payload = pattern(MiB, 3);
