@@ -1,14 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  openReplySocket,
-  openStdioSockets,
-  type ReplySocket,
-  type StdioSockets,
-  UmdError,
-  UmdErrorCode,
-} from '@umd/core';
+import { type ReplySocket, type StdioSockets, UmdError, UmdErrorCode } from '@umd/core';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
 import { type StagedBlob, stageBlob } from './blob-stage.js';
@@ -20,6 +13,7 @@ import {
 } from './containment.js';
 import { buildHandlerEnv, TUNED_ALLOCATOR_ENV } from './clean-env.js';
 import { type ExitInfo, signalGroup, trackExit } from './exit-tracker.js';
+import { channelStreams, type HandlerStdio, openHandlerStdio } from './handler-stdio.js';
 import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
 import type { LineTail } from './line-tail.js';
 import { jsHandlerArgs } from './debug-flags.js';
@@ -87,20 +81,19 @@ export class HandlerProcess {
   private constructor(
     child: ChildProcess,
     containment: ContainmentKind,
-    replySocket: ReplySocket | undefined,
-    stdioSockets: StdioSockets | undefined,
+    stdio: HandlerStdio,
     staged: StagedBlob,
     options: HandlerProcessOptions,
   ) {
     this.child = child;
     this.containment = containment;
-    this.replySocket = replySocket;
-    this.stdioSockets = stdioSockets;
+    this.replySocket = stdio.replySocket;
+    this.stdioSockets = stdio.stdioSockets;
     this.pid = child.pid!;
-    const input: Writable = stdioSockets ? stdioSockets.requests : child.stdin!;
+    // Where the handler's replies arrive (`output`): the channel reads this; its end means the
+    // handler's fd 1 closed.
+    const { input, output } = channelStreams(stdio, child);
     this.#input = input;
-    // Where the handler's replies arrive: the channel reads this; its end means the handler's fd 1 closed.
-    const output: Readable = stdioSockets?.replies ?? replySocket?.hostEnd ?? child.stdout!;
     this.#staged = staged;
     const pid = this.pid;
     trackHandlerGroup(pid);
@@ -156,18 +149,10 @@ export class HandlerProcess {
       maxBlobBytes: options.maxBlobBytes,
       handlerGid: credentials?.gid,
     });
-    let replySocket: ReplySocket | undefined;
-    let stdioSockets: StdioSockets | undefined;
-    const closeSockets = () => {
-      replySocket?.release();
-      replySocket?.hostEnd.destroy();
-      stdioSockets?.destroy();
-    };
+    let stdio: HandlerStdio | undefined;
     try {
-      // Its path goes in the blob's private directory: no directory of its own to make and remove.
-      if (options.replySocket === true)
-        replySocket = await openReplySocket({ privateDirectory: staged.dir });
-      else if (options.stdioSockets !== false) stdioSockets = openStdioSockets(loader.name);
+      // A reply socket's path goes in the blob's private directory: no directory of its own.
+      stdio = await openHandlerStdio(loader.name, options, staged.dir);
       const env = buildHandlerEnv(
         loader.mode,
         options.env,
@@ -204,11 +189,7 @@ export class HandlerProcess {
       let child: ChildProcess;
       try {
         child = await spawnRunning(plan.file, plan.args, {
-          stdio: [
-            stdioSockets?.handlerFds[0] ?? 'pipe',
-            stdioSockets?.handlerFds[1] ?? replySocket?.handlerEnd ?? 'pipe',
-            'pipe',
-          ],
+          stdio: stdio.stdio,
           env,
           cwd: '/',
           detached: true, // own session and process group: stop() signals the whole group
@@ -224,22 +205,14 @@ export class HandlerProcess {
         );
       }
       // The child has its own copies of fd 0 and 1 now; the host's must go, or it would never see EOF.
-      replySocket?.release();
-      stdioSockets?.release();
-      const handler = new HandlerProcess(
-        child,
-        plan.containment,
-        replySocket,
-        stdioSockets,
-        staged,
-        options,
-      );
+      stdio.release();
+      const handler = new HandlerProcess(child, plan.containment, stdio, staged, options);
       debug(
         'handler %s started: pid %d (%s, %s)',
         loader.name,
         handler.pid,
         loader.kind,
-        replySocket ? 'reply socket' : stdioSockets ? 'stdio sockets' : 'stdio pipes',
+        stdio.kind,
       );
       // A native program run directly is exec'd by now: its file is no longer needed
       // (removed off the start's critical path). Behind setpriv/unshare it is exec'd later:
@@ -247,7 +220,7 @@ export class HandlerProcess {
       if (loader.kind === 'native' && plan.file === staged.file) void staged.remove();
       return handler;
     } catch (error) {
-      closeSockets();
+      stdio?.close();
       await staged.remove();
       throw error;
     }
