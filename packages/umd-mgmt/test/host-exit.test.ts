@@ -4,31 +4,10 @@ import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { HOST, startHost } from './helpers/host-script.js';
 import { descendantsOf, isAlive, waitForDeath } from './helpers/process-table.js';
 import './helpers/fixtures.js';
 import { temporaryDir } from './helpers/temporary-dir.js';
-
-const HOST = fileURLToPath(new URL('./fixtures/host.mjs', import.meta.url));
-
-async function startHost(how: string, kind?: string) {
-  const host = spawn(process.execPath, [HOST, how, ...(kind ? [kind] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  host.stdout.setEncoding('utf8');
-  host.stdout.on('data', (chunk: string) => (out += chunk));
-  const exited = once(host, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  while (!out.includes('\n')) {
-    await Promise.race([
-      once(host.stdout, 'data'),
-      exited.then(() => Promise.reject(new Error(`host exited early: ${out}`))),
-    ]);
-  }
-  const handlerPid = Number(out.trim());
-  // (a host that ends at once may already have taken its handler down)
-  if (how === 'wait' || how === 'graceful') expect(isAlive(handlerPid)).toBe(true);
-  return { host, handlerPid, exited, output: () => out };
-}
 
 describe('handlers die with their host', () => {
   it('a host script that simply ends is not kept alive by its idle handler, and takes it along', async () => {

@@ -18,6 +18,7 @@ import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
 import type { LineTail } from './line-tail.js';
 import { jsHandlerArgs } from './debug-flags.js';
 import type { SandboxOptions } from './node-flags.js';
+import { inheritSessionNice } from './session-nice.js';
 import { spawnRunning } from './spawn-child.js';
 import { readStderr, STDERR_LIMITS } from './stderr-reader.js';
 
@@ -204,6 +205,7 @@ export class HandlerProcess {
           { cause: error, handlerName: loader.name },
         );
       }
+      inheritSessionNice(child.pid!);
       // The child has its own copies of fd 0 and 1 now; the host's must go, or it would never see EOF.
       stdio.release();
       const handler = new HandlerProcess(child, plan.containment, stdio, staged, options);
