@@ -142,7 +142,8 @@ describe('faults', () => {
     const m = managed({
       loader: fixtureLoader('echo'),
       env: { UMD_FIXTURE: 'no-hello' },
-      startTimeoutMs: 300,
+      // Long enough for a loaded machine to spawn it: the case is a handler that runs, silent.
+      startTimeoutMs: 1500,
     });
     const error = await rejection(m.request(text('x')));
     expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true, signal: 'SIGKILL' });

@@ -102,8 +102,9 @@ describe('UmdPool', () => {
     const plain = pooled({ loader: fixtureLoader('echo'), instances: 2 });
     const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 1 });
     await Promise.all([plain.start(), pool.start()]);
-    // An instance looks ahead once it has answered: one request each first.
-    await Promise.all([pool.request(text('overlap:20')), pool.request(text('overlap:20'))]);
+    // An instance looks ahead once it has answered: one request each first, slow enough that
+    // twice its time (mayLookAhead's bound) outlasts any pause of a loaded machine in the burst.
+    await Promise.all([pool.request(text('overlap:300')), pool.request(text('overlap:300'))]);
     const burst = Array.from({ length: 4 }, () => pool.request(text('overlap:100')));
     expect(pool.stats().instances.map((s) => s.inFlight)).toEqual([2, 2]);
     const fifth = pool.request(text('fifth'));
@@ -360,7 +361,8 @@ describe('UmdPool', () => {
     const pool = pooled({ loader: fixtureLoader('echo'), instances: 'auto' });
     await pool.start();
     const size = pool.size;
-    await Promise.all(Array.from({ length: size }, () => pool.request(text('first'))));
+    // Slow first replies: twice their time (mayLookAhead's bound) outlasts a loaded machine's pauses.
+    await Promise.all(Array.from({ length: size }, () => pool.request(text('delay:300:first'))));
     expect(pool.stats().instances.map((s) => s.replies)).toEqual(Array(size).fill(1));
     const burst = Array.from({ length: 3 * size }, () => pool.request(text('delay:50:x')));
     const held = size > 1 ? 3 : 1;
