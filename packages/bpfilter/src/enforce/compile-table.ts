@@ -1,8 +1,9 @@
 /**
  * One table's whole way from bytes to what the kernel is sent: the entry blob decoded, laid
  * out (table-layout.ts) and its replace transaction written as netlink messages
- * (netlink-table.ts), or as nft JSON (translate-table.ts) when the compiler does not cover it. Pure, so that
- * it can run in the compile worker (compile-worker.ts) as well as on the caller's thread.
+ * (netlink-table.ts), or as nft JSON (translate-table.ts) when the compiler does not cover it.
+ * Pure, so that it can run in the compile worker (compile-worker.ts) as well as on the
+ * caller's thread.
  */
 import { decodeTable, type TableLayout } from '../model/decode.js';
 import type { Table } from '../model/types.js';
@@ -17,7 +18,7 @@ import {
   layoutTable,
   type TableLayout as NftLayout,
 } from './table-layout.js';
-import { type NftTablePlan, planOf, replaceTransaction } from './translate-table.js';
+import { planOf, replaceTransaction } from './translate-table.js';
 
 export type { EnforcedPlan } from './table-layout.js';
 
@@ -58,16 +59,11 @@ export function layoutEnforced(table: Table): NftLayout {
 }
 
 /**
- * Plans `table` (nft JSON).
+ * The replace transaction of `input` (nft JSON), as {@link compileTable} compiles it.
  * @throws EnforcementError `untranslatable` for a table without hooks or a rule nft cannot express.
  */
-export function planEnforced(table: Table): NftTablePlan {
-  return planOf(layoutEnforced(table));
-}
-
-/** The replace transaction of `input` (nft JSON), as {@link compileTable} compiles it. */
 export function replaceCommands(input: TableEntries): NftExpr[] {
-  return replaceTransaction([planEnforced(decodeEntries(input))]).nftables;
+  return replaceTransaction([planOf(layoutEnforced(decodeEntries(input)))]).nftables;
 }
 
 /**

@@ -12,7 +12,6 @@ import {
   type CompiledTable,
   type EnforcedPlan,
   layoutEnforced,
-  planEnforced,
   replaceCommands,
   type TableEntries,
   tryCompile,
@@ -98,14 +97,6 @@ export class NftEnforcer {
       await this.#apply(layouts, stale, 'the kept tables', signal);
     for (const layout of layouts) this.#plans.set(layout.table, enforcedPlan(layout));
     this.#started = true;
-  }
-
-  /**
-   * Plans `table` without touching the kernel.
-   * @throws EnforcementError `untranslatable` for a rule nft cannot express.
-   */
-  plan(table: Table): NftTablePlan {
-    return planEnforced(table);
   }
 
   /** Replaces the enforced form of `plan.table` in one transaction; the old one stays if nft refuses. */
