@@ -88,6 +88,21 @@ const SEGMENTED = Array.from({ length: 18 }, (_, i) =>
       : `-A INPUT -s 10.1.0.${i}/32 -p udp -m udp --sport ${i} -j DROP`,
 );
 
+/**
+ * A map and a key set whose elements take more than one NEWSETELEM message (48 KiB each):
+ * 1,000 map elements of about 130 bytes, 3,000 segment keys of 20 bytes.
+ */
+const MAPPED_LARGE = Array.from(
+  { length: 1000 },
+  (_, i) =>
+    `-A INPUT -s 10.${i >> 8}.${i & 255}.1/32 -i eth${i % 3} -p tcp -m tcp --dport ${1000 + i} -j ${i % 4 === 0 ? 'web' : 'DROP'}`,
+);
+const SEGMENTED_LARGE = Array.from({ length: 3600 }, (_, i) =>
+  i % 6 === 0
+    ? `-A INPUT -i eth${i % 2} -p udp -m udp --dport ${i} -j DROP`
+    : `-A INPUT -s 10.${i >> 8}.${i & 255}.1/32 -d 192.0.2.${i % 200}/32 -j ACCEPT`,
+);
+
 describe.skipIf(missing !== undefined)('the netlink back end', () => {
   it('installs what nft installs: each statement the compiler covers, verdict maps, segments', async () => {
     const [fixed, mapped, segmented] = await compare([
@@ -104,6 +119,21 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
       '"name":"bpfilter-keyed-rule-segment-0-of-INPUT"',
     );
     expect(JSON.stringify(segmented!.nft)).toContain('"op":"!="');
+  }, 60_000);
+
+  it('installs what nft installs for maps and key sets that span several messages', async () => {
+    const [mapped, segmented] = await compare([table(MAPPED_LARGE), table(SEGMENTED_LARGE)]);
+    for (const result of [mapped!, segmented!]) {
+      expect(Array.isArray(result.nft)).toBe(true);
+      expect(result.netlink).toEqual(result.nft);
+    }
+    // The largest map's or set's element count in the one table's listing.
+    const elements = (listing: unknown, kind: 'map' | 'set') =>
+      (listing as Record<string, { elem?: unknown[] }>[][])[0]!
+        .map((item) => item[kind]?.elem?.length ?? 0)
+        .reduce((a, b) => Math.max(a, b), 0);
+    expect(elements(mapped!.netlink, 'map')).toBe(1000);
+    expect(elements(segmented!.netlink, 'set')).toBe(3000);
   }, 60_000);
 
   it('installs what nft installs for random tables', async () => {

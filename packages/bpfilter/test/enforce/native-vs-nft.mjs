@@ -12,7 +12,10 @@ const viaNft = new NftEnforcer({ batchWriter: false });
 const viaNetlink = new NftEnforcer({ nftPath: '/nonexistent/nft' });
 const listing = (table) => {
   const json = JSON.parse(
-    execFileSync('nft', ['-j', 'list', 'table', 'ip', table], { encoding: 'utf8' }),
+    execFileSync('nft', ['-j', 'list', 'table', 'ip', table], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    }),
   );
   return json.nftables
     .filter((item) => !item.metainfo)
