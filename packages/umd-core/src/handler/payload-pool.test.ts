@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 import { PayloadPool } from './payload-pool.js';
+import { READ_BUFFER_SIZE } from './stdin-frame-reader.js';
 
 const KiB = 1024;
+
+/**
+ * The bytes `pool` holds free, seen from outside: every pooled buffer taken out (from the
+ * smallest up, until a fresh one comes) and given back, which leaves the pool as it was.
+ */
+function freeBytes(pool: PayloadPool, ours: WeakSet<ArrayBufferLike>): number {
+  const taken: Uint8Array[] = [];
+  for (;;) {
+    const payload = pool.acquire(DIRECT_READ_MIN);
+    if (!ours.has(payload.buffer)) break;
+    taken.push(payload);
+  }
+  for (const payload of taken) pool.release(payload);
+  return taken.reduce((sum, payload) => sum + payload.buffer.byteLength, 0);
+}
 
 describe('PayloadPool', () => {
   it('hands a released large buffer out again, for the same or a smaller length', () => {
@@ -74,5 +91,39 @@ describe('PayloadPool', () => {
     expect(pool.acquire(64 * KiB).buffer).toBe(large[1]!.buffer);
     expect(pool.acquire(64 * KiB).buffer).toBe(large[2]!.buffer);
     expect(pool.acquire(64 * KiB).buffer).not.toBe(large[0]!.buffer);
+  });
+
+  it('keeps no more than documented, whatever sizes arrive, 1 B to the largest', () => {
+    // As serve() sizes it for concurrency 4: 5 buffers of any size, 256 KiB of extras.
+    const capacity = 5;
+    const pool = new PayloadPool(capacity, READ_BUFFER_SIZE);
+    const ours = new WeakSet<ArrayBufferLike>();
+    const max = 1024 * KiB;
+    // Every size from 1 B to `max` by a prime step, up and down, 1 to 7 in flight at once.
+    const sizes = Array.from({ length: Math.ceil(max / 4093) }, (_, i) => 1 + i * 4093);
+    // The `capacity` largest buffers handed out so far: the most the pool can keep of any size.
+    const largest: number[] = [];
+    let most = 0;
+    for (const order of [sizes, [...sizes].reverse()]) {
+      for (
+        let at = 0, inFlight = 1;
+        at < order.length;
+        at += inFlight, inFlight = (inFlight % 7) + 1
+      ) {
+        const batch = order.slice(at, at + inFlight).map((size) => pool.acquire(size));
+        for (const payload of batch) {
+          ours.add(payload.buffer);
+          largest.push(payload.buffer.byteLength);
+          largest.sort((a, b) => b - a).splice(capacity);
+        }
+        for (const payload of batch.reverse()) pool.release(payload);
+        const held = freeBytes(pool, ours);
+        const kept = largest.reduce((sum, size) => sum + size, 0);
+        expect(held).toBeLessThanOrEqual(kept + READ_BUFFER_SIZE);
+        most = Math.max(most, held);
+      }
+    }
+    // It does keep buffers: the bound is met by a pool in use, not an empty one.
+    expect(most).toBeGreaterThan(capacity * 512 * KiB);
   });
 });

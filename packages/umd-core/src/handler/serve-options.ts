@@ -24,7 +24,8 @@ export interface ServeOptions {
    * (default false). Then a payload is valid only until the handler's reply or error is sent: copy
    * what you keep beyond that. Returning the payload itself as the reply is fine (it is written out
    * before the memory is reused). Saves the page faults of a fresh buffer per large request; the
-   * process keeps up to `concurrency + 1` buffers of the largest sizes seen.
+   * process keeps the `concurrency + 1` largest free buffers, and smaller ones up to 256 KiB in
+   * all (the requests one read may bring from a pipelining host).
    */
   reuseRequestBuffers?: boolean;
 }
