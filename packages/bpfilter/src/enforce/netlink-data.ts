@@ -9,8 +9,9 @@ import type { NetlinkWriter } from './netlink-writer.js';
 export class NotCompiled extends Error {}
 
 // include/uapi/linux/netfilter/nf_tables.h
-const EXPR_NAME = 1;
-const EXPR_DATA = 2;
+/** An expression's NAME and DATA attributes (NFTA_EXPR_*). */
+export const EXPR_NAME = 1;
+export const EXPR_DATA = 2;
 const VERDICT_CODE = 1;
 const VERDICT_CHAIN = 2;
 const DATA_VALUE = 1;

@@ -5,7 +5,14 @@
  * writes one NFTA_LIST_ELEM of a rule's expression list; constants go straight into the
  * writer's buffer.
  */
-import { counterData, dataValueAt, NotCompiled, verdictData } from './netlink-data.js';
+import {
+  counterData,
+  dataValueAt,
+  EXPR_DATA,
+  EXPR_NAME,
+  NotCompiled,
+  verdictData,
+} from './netlink-data.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 
 /** The first 128-bit data register (the same bytes as {@link REG32_00}). */
@@ -18,8 +25,6 @@ const REG_VERDICT = 0;
 export const CmpOp = { eq: 0, neq: 1, lte: 3, gte: 5 } as const;
 
 const LIST_ELEM = 1;
-const EXPR_NAME = 1;
-const EXPR_DATA = 2;
 
 /** Where a header field is: payload base (1 network, 2 transport), offset, length. */
 export interface Field {

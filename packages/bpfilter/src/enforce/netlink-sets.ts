@@ -15,7 +15,7 @@ import {
   REG_1,
   REG32_00,
 } from './netlink-expr.js';
-import type { NetlinkWriter } from './netlink-writer.js';
+import { NLM_F_CREATE, type NetlinkWriter } from './netlink-writer.js';
 import { ruleComment } from './nft-sets.js';
 import type { ExactKey, KeyField } from './rule-shape.js';
 import type { ChainLayout } from './table-layout.js';
@@ -23,7 +23,6 @@ import type { ChainLayout } from './table-layout.js';
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
 const MSG_NEWSET = 9;
 const MSG_NEWSETELEM = 12;
-const NLM_F_CREATE = 0x400;
 
 /** nft's datatype ids and sizes of the key types bpfilter uses (nftables datatype.h). */
 export interface KeyType {

@@ -18,7 +18,7 @@ import {
   writeSetDeclaration,
   writeSetTest,
 } from './netlink-sets.js';
-import { NetlinkWriter } from './netlink-writer.js';
+import { NLM_F_APPEND, NLM_F_CREATE, NetlinkWriter } from './netlink-writer.js';
 import type { ChainLayout, TableLayout } from './table-layout.js';
 
 /** The messages of a batch, and for each the command it came from (to name a refusal). */
@@ -29,9 +29,7 @@ export interface NetlinkBatch {
 }
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
-const MSG = { newTable: 0, delTable: 2, newChain: 3, newRule: 6, newSet: 9, newSetElem: 12 };
-const NLM_F_CREATE = 0x400;
-const NLM_F_APPEND = 0x800;
+const MSG = { newTable: 0, delTable: 2, newChain: 3, newRule: 6 };
 const HOOKS = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 } as const;
 
 /**

@@ -10,6 +10,10 @@ const NFNL_SUBSYS_NFTABLES = 10;
 /** `NFPROTO_IPV4`: bpfilter's tables are all in the `ip` family. */
 const NFPROTO_IPV4 = 2;
 
+/** nlmsghdr flags of the messages that add things (NLM_F_CREATE, NLM_F_APPEND). */
+export const NLM_F_CREATE = 0x400;
+export const NLM_F_APPEND = 0x800;
+
 const align4 = (n: number) => (n + 3) & ~3;
 
 /** A buffer of netlink messages being written. */
