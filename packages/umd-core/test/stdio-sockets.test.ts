@@ -1,8 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FramedChannel, openStdioSockets, type StdioSockets } from '../src/index.js';
 import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
+
+/** The built package (its dist, with the native helper). */
+const CORE = fileURLToPath(new URL('..', import.meta.url));
 
 // What is particular to the stdio sockets; their exchanges are in reply-socket.test.ts, beside
 // the reply socket's.
@@ -55,4 +62,41 @@ describe('stdio sockets', () => {
     sockets.destroy();
     expect(await reapHandlers()).toEqual([]);
   });
+});
+
+describe('the native helper file', () => {
+  it.each([
+    ['truncated', (file: Buffer) => file.subarray(0, 3000)],
+    // One letter of a message changed: it would load, but it is not the file the build made.
+    [
+      'altered',
+      (file: Buffer) =>
+        Buffer.from(file.toString('latin1').replace('errno %d', 'errno=%d'), 'latin1'),
+    ],
+  ])(
+    '%s: the host falls back to stdio pipes and says why, instead of crashing in dlopen',
+    async (_, damage) => {
+      // A copy of the built package whose helper is damaged, used by a host of its own (a truncated
+      // shared object kills its loader with SIGBUS).
+      const dir = await mkdtemp(join(tmpdir(), 'umd-native-'));
+      try {
+        const pkg = join(dir, 'node_modules', '@umd', 'core');
+        await cp(join(CORE, 'package.json'), join(pkg, 'package.json'));
+        await cp(join(CORE, 'dist'), join(pkg, 'dist'), { recursive: true });
+        const helper = join(pkg, 'dist', 'native', 'umd_socketpair.node');
+        await writeFile(helper, damage(await readFile(helper)));
+        const host =
+          "import { openStdioSockets } from '@umd/core'; const s = openStdioSockets('x'); s?.destroy(); console.log(s === undefined);";
+        const run = spawnSync(process.execPath, ['--input-type=module', '-e', host], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { ...process.env, NODE_DEBUG: 'umd' },
+        });
+        expect([run.status, run.signal, run.stdout]).toEqual([0, null, 'true\n']);
+        expect(run.stderr).toMatch(/native helper unavailable \(.*digest.*\); stdio pipes/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
