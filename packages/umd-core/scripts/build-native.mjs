@@ -4,7 +4,8 @@
 // Without a C compiler or Node-API headers the build says so and goes on: the channels then use
 // the stdio pipes Node makes (the same bytes, in smaller steps; `NODE_DEBUG=umd` says which).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,4 +46,8 @@ if (result.status !== 0) {
   console.error(`build-native: ${cc} ${args.join(' ')} failed`);
   process.exit(1);
 }
+// Checked before every load: a truncated or altered helper is refused instead of loaded (a
+// truncated shared object kills the process that loads it).
+const digest = createHash('sha256').update(readFileSync(output)).digest('hex');
+writeFileSync(`${output}.sha256`, `${digest}\n`);
 console.log(`build-native: ${output}`);

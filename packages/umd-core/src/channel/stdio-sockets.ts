@@ -1,9 +1,8 @@
 import { closeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Socket, type SocketConstructorOpts } from 'node:net';
-import { dirname, join } from 'node:path';
 import { debug } from '../shared/debug-log.js';
 import { directReadSocket } from './direct-read-socket.js';
+import { socketpairAddon } from './native-helper.js';
 
 /**
  * The send buffer asked for each end of a handler's stdio sockets. A large message moves in steps
@@ -12,29 +11,6 @@ import { directReadSocket } from './direct-read-socket.js';
  * that same default: then nothing changes) and charges only bytes in flight.
  */
 export const STDIO_SEND_BUFFER = 1024 * 1024;
-
-interface SocketpairAddon {
-  socketpair(sendBuffer: number): unknown;
-}
-
-let addon: SocketpairAddon | null | undefined;
-
-/** The native helper (`dist/native/umd_socketpair.node`), loaded once; `undefined` where it cannot be. */
-function socketpairAddon(): SocketpairAddon | undefined {
-  if (addon !== undefined) return addon ?? undefined;
-  addon = null;
-  try {
-    const require = createRequire(import.meta.url);
-    const root = dirname(require.resolve('@umd/core/package.json'));
-    const loaded = require(join(root, 'dist', 'native', 'umd_socketpair.node')) as unknown;
-    if (typeof (loaded as SocketpairAddon | null)?.socketpair !== 'function')
-      throw new Error('it has no socketpair()');
-    addon = loaded as SocketpairAddon;
-  } catch (error) {
-    debug('stdio sockets: native helper unavailable (%s); stdio pipes', (error as Error)?.message);
-  }
-  return addon ?? undefined;
-}
 
 /** One pair from the helper, checked: `[hostFd, handlerFd, sendBuffer]`, or `undefined` (logged). */
 function socketpair(): [number, number, number] | undefined {
