@@ -3,7 +3,7 @@ import { readlinkSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FramedChannel, openStdioSockets, type StdioSockets } from '../src/index.js';
 import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
@@ -46,6 +46,20 @@ describe('stdio sockets', () => {
     sockets.destroy();
     await new Promise((resolve) => setImmediate(resolve));
     expect(still()).toEqual([false, false, false, false]);
+  });
+
+  it('in a worker thread: release() and destroy() close their descriptors without warnings', () => {
+    // Node warns in a worker when fs closes a descriptor fs did not open there.
+    const core = JSON.stringify(pathToFileURL(join(CORE, 'dist', 'index.js')).href);
+    const worker = `import(${core}).then(({ openStdioSockets }) => {
+      const sockets = openStdioSockets('worker');
+      sockets.release();
+      sockets.destroy();
+      console.log(sockets.handlerFds.length);
+    });`;
+    const host = `new (require('node:worker_threads').Worker)(${JSON.stringify(worker)}, { eval: true });`;
+    const run = spawnSync(process.execPath, ['-e', host], { encoding: 'utf8', timeout: 10_000 });
+    expect([run.status, run.stdout, run.stderr]).toEqual([0, '2\n', '']);
   });
 
   it('fromChild refuses stdioSockets together with a replySocket', async () => {
