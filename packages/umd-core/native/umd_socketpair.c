@@ -11,6 +11,9 @@
  * (the kernel caps it at net.core.wmem_max and doubles it; a refusal leaves its default), and the
  * send buffer the kernel gave fd0. The caller owns both descriptors. Throws on a bad argument or
  * when the pair cannot be made; nothing is left open then.
+ *
+ * close(fd): closes a descriptor socketpair() returned (a closed one is ignored). fs.closeSync
+ * would do, but in a worker thread Node warns about every descriptor fs did not open there.
  */
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -69,11 +72,28 @@ static napi_value make_socketpair(napi_env env, napi_callback_info info)
 	return result;
 }
 
+static napi_value close_fd(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	double fd = -1;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
+	    napi_get_value_double(env, argv[0], &fd) != napi_ok || !(fd >= 0) || fd > 2147483647.0 ||
+	    fd != (double)(int)fd) {
+		napi_throw_range_error(env, NULL, "close: fd must be a descriptor number");
+		return NULL;
+	}
+	(void)close((int)fd);
+	return NULL;
+}
+
 NAPI_MODULE_INIT()
 {
-	napi_value function;
-	if (napi_create_function(env, "socketpair", NAPI_AUTO_LENGTH, make_socketpair, NULL, &function) != napi_ok ||
-	    napi_set_named_property(env, exports, "socketpair", function) != napi_ok)
+	napi_value socketpair_function, close_function;
+	if (napi_create_function(env, "socketpair", NAPI_AUTO_LENGTH, make_socketpair, NULL, &socketpair_function) != napi_ok ||
+	    napi_set_named_property(env, exports, "socketpair", socketpair_function) != napi_ok ||
+	    napi_create_function(env, "close", NAPI_AUTO_LENGTH, close_fd, NULL, &close_function) != napi_ok ||
+	    napi_set_named_property(env, exports, "close", close_function) != napi_ok)
 		return NULL;
 	return exports;
 }

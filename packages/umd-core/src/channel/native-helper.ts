@@ -7,6 +7,8 @@ import { debug } from '../shared/debug-log.js';
 /** What `native/umd_socketpair.c` exports. */
 export interface SocketpairAddon {
   socketpair(sendBuffer: number): unknown;
+  /** Closes a descriptor `socketpair()` returned, without fs (which warns in worker threads). */
+  close(fd: number): void;
 }
 
 let addon: SocketpairAddon | null | undefined;
@@ -28,8 +30,9 @@ export function socketpairAddon(): SocketpairAddon | undefined {
     const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
     if (actual !== expected) throw new Error(`its digest is not the one in ${file}.sha256`);
     const loaded = require(file) as unknown;
-    if (typeof (loaded as SocketpairAddon | null)?.socketpair !== 'function')
-      throw new Error('it has no socketpair()');
+    const functions = loaded as Partial<SocketpairAddon> | null;
+    if (typeof functions?.socketpair !== 'function' || typeof functions.close !== 'function')
+      throw new Error('it has no socketpair() and close()');
     addon = loaded as SocketpairAddon;
   } catch (error) {
     debug('stdio sockets: native helper unavailable (%s); stdio pipes', (error as Error)?.message);

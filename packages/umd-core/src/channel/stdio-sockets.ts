@@ -1,4 +1,3 @@
-import { closeSync } from 'node:fs';
 import { Socket, type SocketConstructorOpts } from 'node:net';
 import { debug } from '../shared/debug-log.js';
 import { directReadSocket } from './direct-read-socket.js';
@@ -57,13 +56,8 @@ export interface StdioSockets {
   destroy(): void;
 }
 
-const closeQuietly = (fd: number) => {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
-};
+/** Closes a descriptor the helper made (it ignores one already closed). */
+const closeQuietly = (fd: number) => socketpairAddon()?.close(fd);
 
 /**
  * Opens {@link StdioSockets} for the handler named `label` (for the `NODE_DEBUG=umd` log), or
