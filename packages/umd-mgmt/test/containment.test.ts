@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectClosedStdoutSeenAtOnce } from './helpers/closed-stdout.js';
-import { fixtureLoader, handlerPid, managed, str, text } from './helpers/fixtures.js';
+import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
 import { descendantsOf, isAlive, processTable, waitForDeath } from './helpers/process-table.js';
 import { temporaryDir } from './helpers/temporary-dir.js';
 
@@ -98,6 +99,25 @@ describe('a handler that can no longer answer is seen at once, in every containm
       await m.request(text('ready'));
       if (root && kind === 'default') expect(m.stats().containment).toBe('pid-namespace');
       await expectClosedStdoutSeenAtOnce(m);
+    });
+
+    it(`closes its stdin and idles (native): the next request fails at once, saying so (${kind})`, async () => {
+      const m = managed({
+        loader: fixtureLoader('native-echo'),
+        sandbox,
+        requestTimeoutMs: 20_000,
+        maxInFlight: 2,
+      });
+      await m.request(text('ready'));
+      const held = rejection(m.request(text('close-stdin:')));
+      const pid = handlerPid(m);
+      while (existsSync(`/proc/${pid}/fd/0`)) await delay(5);
+      // Written to a stdin nobody reads any more: the write fails, and says why.
+      for (const error of [await rejection(m.request(text('x'))), await held]) {
+        expect(error.timedOut).toBeUndefined();
+        expect(error.message).toMatch(/closed its stdin/);
+      }
+      expect(str(await m.request(text('again')))).toBe('again');
     });
 
     it(`its main process exits while a grandchild holds stdout: UMD_HANDLER_EXITED with the code (${kind})`, async () => {

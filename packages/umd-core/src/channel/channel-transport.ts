@@ -37,7 +37,7 @@ export abstract class ChannelTransport extends EventEmitter {
   #closed = false;
   #closeReason: UmdError | undefined;
   /** Set by {@link ChannelTransport.bindChild}: how to explain the end of input. */
-  #endReason: (() => Promise<UmdError>) | undefined;
+  #endReason: ((what: string) => Promise<UmdError>) | undefined;
   #ending = false;
 
   /**
@@ -108,7 +108,7 @@ export abstract class ChannelTransport extends EventEmitter {
    * untrusted kills the child.
    */
   protected bindChild(child: ChildProcess, policy: ChildPolicy): void {
-    this.#endReason = () => childEndReason(child);
+    this.#endReason = (what) => childEndReason(child, what);
     child.on('error', (cause: Error) => {
       this.close(
         new UmdError(policy.processErrorCode(), `handler process error: ${cause.message}`, {
@@ -136,22 +136,25 @@ export abstract class ChannelTransport extends EventEmitter {
   /** Rejects everything pending with `failure` (from {@link ChannelTransport.close}). */
   protected abstract failAll(failure: UmdError): void;
 
-  #onEnd(): void {
+  /** `what` happened, for a handler that does not exit at once (its output ended by default). */
+  #onEnd(what = 'the handler closed its stdout'): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     const finish = this.inputEnded();
     const done = (reason: UmdError) => {
       if (!this.#closed) finish(reason);
     };
-    if (this.#endReason) void this.#endReason().then(done);
+    if (this.#endReason) void this.#endReason(what).then(done);
     else done(closedError("the handler's output ended"));
   }
 
   #onStreamError(cause: Error): void {
     if (this.#closed) return;
-    // EPIPE and friends: the handler is gone; its exit status (if any) explains more.
+    // EPIPE and friends: the handler is gone, or closed its stdin (a failed write); its exit
+    // status (if any) explains more.
     if (this.#endReason) {
-      this.#onEnd();
+      const write = (cause as NodeJS.ErrnoException).syscall === 'write';
+      this.#onEnd(write ? `the handler closed its stdin (${cause.message})` : undefined);
       return;
     }
     this.close(new UmdError(UmdErrorCode.CLOSED, `stream error: ${cause.message}`, { cause }));

@@ -9,10 +9,14 @@ import type { StdioSockets } from './stdio-sockets.js';
 const EXIT_GRACE_MS = 250;
 
 /**
- * The reason to close a child's channel with once its stdout ended: `UMD_HANDLER_EXITED` with the
- * exit code or signal when the child exits soon after (the usual case), else `UMD_CLOSED`.
+ * The reason to close a child's channel with once its stdout ended (or its stdin refused a
+ * write): `UMD_HANDLER_EXITED` with the exit code or signal when the child exits soon after (the
+ * usual case), else `UMD_CLOSED` saying `what` happened.
  */
-export function childEndReason(child: ChildProcess): Promise<UmdError> {
+export function childEndReason(
+  child: ChildProcess,
+  what = 'the handler closed its stdout',
+): Promise<UmdError> {
   const exited = () =>
     new UmdError(
       UmdErrorCode.HANDLER_EXITED,
@@ -23,9 +27,7 @@ export function childEndReason(child: ChildProcess): Promise<UmdError> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       child.off('exit', onExit);
-      resolve(
-        new UmdError(UmdErrorCode.CLOSED, 'the handler closed its stdout', { pid: child.pid }),
-      );
+      resolve(new UmdError(UmdErrorCode.CLOSED, what, { pid: child.pid }));
     }, EXIT_GRACE_MS);
     const onExit = () => {
       clearTimeout(timer);
