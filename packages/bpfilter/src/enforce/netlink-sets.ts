@@ -17,6 +17,7 @@ import {
 } from './netlink-expr.js';
 import { NLM_F_CREATE, type NetlinkWriter } from './netlink-writer.js';
 import { ruleComment } from './nft-sets.js';
+import { IFNAME, IPV4_ADDR, type KeyType } from './key-types.js';
 import type { ExactKey, KeyField } from './rule-shape.js';
 import type { ChainLayout } from './table-layout.js';
 
@@ -24,34 +25,10 @@ import type { ChainLayout } from './table-layout.js';
 const MSG_NEWSET = 9;
 const MSG_NEWSETELEM = 12;
 
-/** nft's datatype ids and sizes of the key types bpfilter uses (nftables datatype.h). */
-export interface KeyType {
-  id: number;
-  len: number;
-}
-const IPV4_ADDR: KeyType = { id: 7, len: 4 };
-const INET_PROTO: KeyType = { id: 12, len: 1 };
-const INET_SERVICE: KeyType = { id: 13, len: 2 };
-const IFNAME: KeyType = { id: 41, len: 16 };
-export const KEY_TYPE: Record<KeyField, KeyType> = {
-  saddr: IPV4_ADDR,
-  daddr: IPV4_ADDR,
-  iifname: IFNAME,
-  oifname: IFNAME,
-  sport: INET_SERVICE,
-  dport: INET_SERVICE,
-};
 const NFT_DATA_VERDICT = 0xffffff00;
 const NFT_SET_MAP = 0x8;
 /** Element lists are split before their attribute's 16-bit length can overflow. */
 const ELEMENTS_PER_MESSAGE_BYTES = 48 * 1024;
-
-/** A segment's key: `ip protocol` first when its shape has one, ports of any protocol. */
-export function segmentKeyTypes(shape: ExactKey): KeyType[] {
-  const types = shape.fields.map((f) => KEY_TYPE[f]);
-  if (shape.protocol !== 0) types.unshift(INET_PROTO);
-  return types;
-}
 
 /**
  * NEWSET of a verdict map (`map`: counting, a counter on each element) or of a set of keys

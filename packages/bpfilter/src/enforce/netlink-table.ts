@@ -9,10 +9,9 @@
 import { NotCompiled } from './netlink-data.js';
 import { FIELDS, CmpOp, cmpNumber, counter, lookup, payload, verdict } from './netlink-expr.js';
 import { writeRule } from './netlink-rule.js';
+import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import {
-  KEY_TYPE,
   loadKey,
-  segmentKeyTypes,
   writeElements,
   writeKeys,
   writeSetDeclaration,

@@ -4,18 +4,10 @@
  * the segment's chain only for a packet whose key is in one of them (segment-rules.ts).
  */
 import { formatIpv4 } from '../abi/index.js';
+import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import { match, meta, type NftExpr, payload } from './nft-expr.js';
 import type { ExactKey, KeyField } from './rule-shape.js';
 import type { SegmentShape } from './segment-rules.js';
-
-const KEY_TYPE: Record<KeyField, string> = {
-  saddr: 'ipv4_addr',
-  daddr: 'ipv4_addr',
-  iifname: 'ifname',
-  oifname: 'ifname',
-  sport: 'inet_service',
-  dport: 'inet_service',
-};
 
 const family = 'ip';
 
@@ -45,7 +37,7 @@ export function verdictMap(
 ): { commands: NftExpr[]; lookup: NftExpr[] } {
   const { fields, protocol } = members[0]!.key;
   const single = fields.length === 1;
-  const type = single ? KEY_TYPE[fields[0]!] : fields.map((f) => KEY_TYPE[f]);
+  const type = single ? KEY_TYPE[fields[0]!].name : fields.map((f) => KEY_TYPE[f].name);
   const keys = fields.map((f) => keyExpr(f, protocol));
   const elem = members.map(({ index, key }) => {
     const values = fields.map((_, i) => keyValue(key, i));
@@ -79,12 +71,9 @@ export function segmentGuards(
   const lookups = shapes.map(({ shape, keys }, i) => {
     const name = names[i]!;
     const { fields, protocol } = shape;
-    const types = fields.map((f) => KEY_TYPE[f]);
+    const types = segmentKeyTypes(shape).map((type) => type.name);
     const exprs = fields.map((f) => keyExpr(f, 'th'));
-    if (protocol !== 0) {
-      types.unshift('inet_proto');
-      exprs.unshift(payload('ip', 'protocol'));
-    }
+    if (protocol !== 0) exprs.unshift(payload('ip', 'protocol'));
     const single = types.length === 1;
     const elem = keys.map((key) => {
       const values = fields.map((_, f) => keyValue(key, f));
