@@ -1,7 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FramedChannel, RawChannel } from '../src/index.js';
 import { compileC } from './helpers/compile.js';
-import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+import {
+  expectPipelinedEchoes,
+  fixture,
+  pattern,
+  reapHandlers,
+  sameBytes,
+  spawnHandler,
+} from './helpers/handlers.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -41,16 +48,7 @@ for (const { lang, file } of handlers) {
     it('pipelines 300 requests of mixed sizes with maxInFlight 16, each reply matching its request', async () => {
       const handler = spawnHandler(file(), 'framed');
       const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 16 });
-      const sizes = Array.from(
-        { length: 300 },
-        (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1][i % 6]!,
-      );
-      const replies = await Promise.all(
-        sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })),
-      );
-      replies.forEach((reply, i) =>
-        expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true),
-      );
+      await expectPipelinedEchoes(channel, [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1]);
       channel.close();
       expect(await handler.exited).toEqual({ code: 0, signal: null });
     }, 60_000);

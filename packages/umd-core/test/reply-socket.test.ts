@@ -8,7 +8,14 @@ import {
   openStdioSockets,
 } from '../src/index.js';
 import { compileC } from './helpers/compile.js';
-import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+import {
+  expectPipelinedEchoes,
+  fixture,
+  pattern,
+  reapHandlers,
+  sameBytes,
+  spawnHandler,
+} from './helpers/handlers.js';
 
 // The same exchanges as echo.test.ts and faults.test.ts, with the handler's stdout made by the
 // host itself and read straight into reply buffers: a reply socket as its fd 1, or stdio sockets
@@ -95,16 +102,15 @@ for (const { name, sizes: echoSizes, start } of transports)
       it('pipelines 300 requests of mixed sizes with maxInFlight 16', async () => {
         const { handler, via } = await start(file(), 'framed');
         const channel = FramedChannel.fromChild(handler.child, { maxInFlight: 16, ...via });
-        const sizes = Array.from(
-          { length: 300 },
-          (_, i) => [0, 1, 64, 4 * KiB, 20 * KiB, 64 * KiB + 1, 300 * KiB][i % 7]!,
-        );
-        const replies = await Promise.all(
-          sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })),
-        );
-        replies.forEach((reply, i) =>
-          expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true),
-        );
+        await expectPipelinedEchoes(channel, [
+          0,
+          1,
+          64,
+          4 * KiB,
+          20 * KiB,
+          64 * KiB + 1,
+          300 * KiB,
+        ]);
         channel.close();
         expect(await handler.exited).toEqual({ code: 0, signal: null });
       }, 60_000);

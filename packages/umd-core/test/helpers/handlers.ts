@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { isAlive } from '../../src/testing/process-table.js';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import type { FramedChannel } from '../../src/index.js';
 
 /** Absolute path of a fixture in test/fixtures. */
 export const fixture = (name: string) =>
@@ -81,5 +83,22 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
     Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
       Buffer.from(b.buffer, b.byteOffset, b.byteLength),
     )
+  );
+}
+
+/**
+ * Sends 300 requests at once through `channel`, their sizes `cycle` over and over, each its own
+ * pattern, and checks that every reply is its own request's bytes.
+ */
+export async function expectPipelinedEchoes(
+  channel: FramedChannel,
+  cycle: readonly number[],
+): Promise<void> {
+  const sizes = Array.from({ length: 300 }, (_, i) => cycle[i % cycle.length]!);
+  const replies = await Promise.all(
+    sizes.map((size, i) => channel.request(pattern(size, i), { timeoutMs: 20_000 })),
+  );
+  replies.forEach((reply, i) =>
+    expect(sameBytes(reply, pattern(sizes[i]!, i)), `request ${i}`).toBe(true),
   );
 }
