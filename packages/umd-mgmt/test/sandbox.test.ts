@@ -172,8 +172,11 @@ describe('permission model (JS handlers)', () => {
     expect(JSON.parse(str(await m.request(text('argv:'))))).toContain('--max-old-space-size=48');
   });
 
-  describe('garbage collector threads', () => {
+  describe('garbage collector threads and young generation', () => {
     const GC_FLAG = '--single-threaded-gc';
+    const YOUNG_FLAG = '--min-semi-space-size=8';
+    const gcFlags = (argv: string[]) =>
+      argv.filter((a) => /^--(single-threaded-gc|min-semi)/.test(a));
     // One request per instance, sent at once: least-loaded dispatch gives each instance one.
     async function poolArgv(options: Parameters<typeof pooled>[0]): Promise<string[][]> {
       const pool = pooled(options);
@@ -185,16 +188,24 @@ describe('permission model (JS handlers)', () => {
       return replies.map((reply) => JSON.parse(str(reply)) as string[]);
     }
 
-    it("a pool of 'auto' instances runs every handler with single-threaded GC", async () => {
+    it("a pool of 'auto' instances runs every handler with single-threaded GC and 8 MiB semi-spaces", async () => {
       const argvs = await poolArgv({ loader: fixtureLoader('echo'), instances: 'auto' });
       expect(argvs).toHaveLength(availableParallelism());
-      for (const argv of argvs) expect(argv).toContain(GC_FLAG);
+      for (const argv of argvs) expect(gcFlags(argv)).toEqual([GC_FLAG, YOUNG_FLAG]);
     });
 
-    it('sandbox.singleThreadedGc = false keeps the helper threads, in a pool too', async () => {
-      const sandbox = { singleThreadedGc: false };
+    it('the sandbox options say otherwise, in a pool too', async () => {
+      const sandbox = { singleThreadedGc: false, minSemiSpaceSizeMb: 0 };
       const argvs = await poolArgv({ loader: fixtureLoader('echo'), instances: 'auto', sandbox });
-      for (const argv of argvs) expect(argv).not.toContain(GC_FLAG);
+      for (const argv of argvs) expect(gcFlags(argv)).toEqual([]);
+      const young = { minSemiSpaceSizeMb: 2 };
+      const youngArgvs = await poolArgv({
+        loader: fixtureLoader('echo'),
+        instances: 'auto',
+        sandbox: young,
+      });
+      for (const argv of youngArgvs)
+        expect(gcFlags(argv)).toEqual([GC_FLAG, '--min-semi-space-size=2']);
     });
 
     it.runIf(availableParallelism() > 1)(
@@ -202,19 +213,28 @@ describe('permission model (JS handlers)', () => {
       async () => {
         const instances = availableParallelism() - 1;
         for (const argv of await poolArgv({ loader: fixtureLoader('echo'), instances }))
-          expect(argv).not.toContain(GC_FLAG);
+          expect(gcFlags(argv)).toEqual([]);
         const m = managed({ loader: fixtureLoader('echo') });
-        expect(JSON.parse(str(await m.request(text('argv:'))))).not.toContain(GC_FLAG);
+        const argv = JSON.parse(str(await m.request(text('argv:')))) as string[];
+        expect(gcFlags(argv)).toEqual([]);
       },
     );
 
-    it('a manager asked for it runs its handler so; a non-boolean is refused', async () => {
-      const m = managed({ loader: fixtureLoader('echo'), sandbox: { singleThreadedGc: true } });
-      expect(JSON.parse(str(await m.request(text('argv:'))))).toContain(GC_FLAG);
-      const sandbox = { singleThreadedGc: 'yes' as unknown as boolean };
-      expect(() => managed({ loader: fixtureLoader('echo'), sandbox })).toThrow(
-        expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }),
-      );
+    it('a manager asked for them runs its handler so; bad values are refused', async () => {
+      const sandbox = { singleThreadedGc: true, minSemiSpaceSizeMb: 8 };
+      const m = managed({ loader: fixtureLoader('echo'), sandbox });
+      const argv = JSON.parse(str(await m.request(text('argv:')))) as string[];
+      expect(gcFlags(argv)).toEqual([GC_FLAG, YOUNG_FLAG]);
+      for (const bad of [
+        { singleThreadedGc: 'yes' as unknown as boolean },
+        { minSemiSpaceSizeMb: -1 },
+        { minSemiSpaceSizeMb: 1.5 },
+        { minSemiSpaceSizeMb: 1025 },
+      ]) {
+        expect(() => managed({ loader: fixtureLoader('echo'), sandbox: bad })).toThrow(
+          expect.objectContaining({ code: 'UMD_INVALID_ARGUMENT' }),
+        );
+      }
     });
   });
 

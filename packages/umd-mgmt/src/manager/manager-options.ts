@@ -153,6 +153,7 @@ const SANDBOX_KEYS: Record<keyof SandboxOptions, true> = {
   bubblewrap: true,
   maxOldSpaceSizeMb: true,
   singleThreadedGc: true,
+  minSemiSpaceSizeMb: true,
 };
 const BUDGET_KEYS: Record<keyof RestartBudgetOptions, true> = { maxStarts: true, windowMs: true };
 /** Options a user may pass to a manager that only a pool takes. */
@@ -197,6 +198,7 @@ export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManag
   for (const id of ['uid', 'gid'] as const)
     checkInteger(sandbox[id], `sandbox.${id}`, owner, 0, 0, 2 ** 32 - 2);
   checkInteger(sandbox.maxOldSpaceSizeMb, 'sandbox.maxOldSpaceSizeMb', owner, 1, 1, 2 ** 31 - 1);
+  checkInteger(sandbox.minSemiSpaceSizeMb, 'sandbox.minSemiSpaceSizeMb', owner, 0, 0, 1024);
   if (sandbox.containment != null && !CONTAINMENTS.includes(sandbox.containment))
     throw invalidArgument(owner, `sandbox.containment must be one of ${CONTAINMENTS.join(', ')}`);
   for (const [key, value] of Object.entries(env))

@@ -12,7 +12,8 @@ export interface UmdPoolOptions extends UmdManagerOptions {
    * Handler processes of the same loader (1). `'auto'`: `os.availableParallelism()`, sized for
    * CPU-bound work, and then `lookahead` defaults to 2 (where that is more than one instance).
    * A pool with at least as many instances as cores runs its JS handlers with
-   * `sandbox.singleThreadedGc` unless the sandbox options say otherwise.
+   * `sandbox.singleThreadedGc` and `sandbox.minSemiSpaceSizeMb: 8` unless the sandbox options
+   * say otherwise.
    * Each is an instance with its own lifecycle, restart budget and containment; `maxInFlight`
    * applies per instance, `maxQueue` to the pool's one queue, and `maxQueuedBytes` to the pool
    * as a whole: the request bytes not yet written to any of its handlers, in its queue and at
@@ -73,10 +74,15 @@ export function resolvePoolOptions(options: UmdPoolOptions): ResolvedPoolOptions
   // The pool queues; an instance only ever holds what it may have in flight, its lookahead
   // included (the pool hands it those requests only where mayLookAhead allows).
   const maxInFlight = Math.min(resolved.maxInFlight + lookahead, 2 ** 31 - 1);
-  // Instances enough to fill the cores: a handler's GC helper threads would only compete
-  // with the other instances and the host (see SandboxOptions.singleThreadedGc).
-  const singleThreadedGc = resolved.sandbox?.singleThreadedGc ?? size >= availableParallelism();
-  const sandbox = { ...resolved.sandbox, singleThreadedGc };
+  // Instances enough to fill the cores, sized for CPU-bound work: a handler's GC helper threads
+  // would only compete with the other instances and the host, and a larger young generation
+  // collects less often (see SandboxOptions.singleThreadedGc and minSemiSpaceSizeMb).
+  const fillsCores = size >= availableParallelism();
+  const sandbox = {
+    ...resolved.sandbox,
+    singleThreadedGc: resolved.sandbox?.singleThreadedGc ?? fillsCores,
+    minSemiSpaceSizeMb: resolved.sandbox?.minSemiSpaceSizeMb ?? (fillsCores ? 8 : 0),
+  };
   const perInstance = { ...managerOptions, sandbox, maxInFlight, maxQueue: 0 };
   return { size, lookahead, resolved, perInstance };
 }

@@ -34,16 +34,21 @@ describe('permission flags', () => {
     );
   });
 
-  it('adds --single-threaded-gc when asked, after the memory cap', () => {
+  it('adds the GC flags when asked, after the memory cap', () => {
     const args = nodeArgsFor('/b.mjs', {
       permission: false,
       maxOldSpaceSizeMb: 8,
       singleThreadedGc: true,
+      minSemiSpaceSizeMb: 4,
     });
-    expect(args).toEqual(['--max-old-space-size=8', '--single-threaded-gc', '/b.mjs']);
-    expect(nodeArgsFor('/b.mjs', { permission: false, singleThreadedGc: false })).toEqual([
+    expect(args).toEqual([
+      '--max-old-space-size=8',
+      '--single-threaded-gc',
+      '--min-semi-space-size=4',
       '/b.mjs',
     ]);
+    const off = { permission: false, singleThreadedGc: false, minSemiSpaceSizeMb: 0 };
+    expect(nodeArgsFor('/b.mjs', off)).toEqual(['/b.mjs']);
   });
 
   it('runs unsandboxed only when asked', () => {
