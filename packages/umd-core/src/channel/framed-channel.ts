@@ -6,12 +6,11 @@ import {
   MAX_PAYLOAD_LIMIT,
   frameTypeName,
 } from '../codec/constants.js';
-import { handlerErrorFor, MAX_NAME_LENGTH } from '../codec/error-payload.js';
+import { handlerErrorFor, handlerNameText } from '../codec/error-payload.js';
 import type { Frame } from '../codec/frame.js';
 import type { Hello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { untrustedText } from '../errors/untrusted-text.js';
 import { checkInteger } from '../shared/check-integer.js';
 import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
@@ -184,7 +183,7 @@ export class FramedChannel extends ChannelTransport {
         entry.reject(
           new UmdError(
             UmdErrorCode.TOO_LARGE,
-            `request payload of ${entry.payload.byteLength} bytes exceeds the ${hello.maxPayload} bytes the handler "${untrustedText(hello.name, MAX_NAME_LENGTH)}" accepts; nothing was sent`,
+            `request payload of ${entry.payload.byteLength} bytes exceeds the ${hello.maxPayload} bytes the handler "${handlerNameText(hello.name)}" accepts; nothing was sent`,
             { handlerName: hello.name },
           ),
         );

@@ -12,7 +12,12 @@ export interface ErrorPayload {
 
 /** How much of a handler's ERROR message, and of its HELLO name, an error message keeps. */
 export const MAX_MESSAGE_LENGTH = 1024;
-export const MAX_NAME_LENGTH = 64;
+const MAX_NAME_LENGTH = 64;
+
+/** A handler's HELLO name as an error message shows it ({@link untrustedText}, 64 characters). */
+export function handlerNameText(name: string): string {
+  return untrustedText(name, MAX_NAME_LENGTH);
+}
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8');
@@ -50,7 +55,7 @@ export function decodeErrorPayload(payload: Uint8Array): ErrorPayload {
  */
 export function handlerErrorFor(payload: Uint8Array, id: number, handlerName: string): UmdError {
   const { code, message } = decodeErrorPayload(payload);
-  const name = untrustedText(handlerName, MAX_NAME_LENGTH);
+  const name = handlerNameText(handlerName);
   return new UmdError(
     UmdErrorCode.HANDLER_ERROR,
     `handler "${name}" failed request ${id} with code ${code}: ${untrustedText(message, MAX_MESSAGE_LENGTH)}`,
