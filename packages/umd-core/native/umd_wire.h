@@ -93,20 +93,43 @@ static inline ssize_t umd_read_full(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
-/* Writes all len bytes. Returns 0, or -1 with errno set (EPIPE: the host is gone). */
-static inline int umd_write_full(int fd, const void *buf, size_t len)
+/*
+ * Writes every byte of iov[0..count), as many writev calls as it takes: each partial write
+ * advances through the iovecs, which it changes. Returns 0, or -1 with errno set (EPIPE: the
+ * peer is gone).
+ */
+static inline int umd_writev_full(int fd, struct iovec *iov, int count)
 {
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
+	while (count > 0) {
+		ssize_t n;
+		if (iov->iov_len == 0) {
+			iov++;
+			count--;
+			continue;
+		}
+		n = writev(fd, iov, count);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		done += (size_t)n;
+		for (; count > 0 && (size_t)n >= iov->iov_len; iov++, count--)
+			n -= (ssize_t)iov->iov_len;
+		if (count > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
 	}
 	return 0;
+}
+
+/* Writes all len bytes. Returns 0, or -1 with errno set (EPIPE: the host is gone). */
+static inline int umd_write_full(int fd, const void *buf, size_t len)
+{
+	struct iovec one;
+	one.iov_base = (void *)buf;
+	one.iov_len = len;
+	return umd_writev_full(fd, &one, 1);
 }
 
 /* Encodes a header into out[16]. */
@@ -192,34 +215,12 @@ static inline int umd_write_frame(int fd, uint8_t type, uint32_t id, const void 
 {
 	uint8_t header[UMD_HEADER_SIZE];
 	struct iovec iov[2];
-	size_t total = UMD_HEADER_SIZE + (size_t)length, done = 0;
 	umd_header_encode(header, type, id, length);
 	iov[0].iov_base = header;
 	iov[0].iov_len = UMD_HEADER_SIZE;
 	iov[1].iov_base = (void *)payload;
 	iov[1].iov_len = length;
-	while (done < total) {
-		struct iovec *v = iov;
-		int count = 2;
-		ssize_t n;
-		if (done >= UMD_HEADER_SIZE) {
-			v = &iov[1];
-			count = 1;
-			iov[1].iov_base = (char *)payload + (done - UMD_HEADER_SIZE);
-			iov[1].iov_len = length - (done - UMD_HEADER_SIZE);
-		} else {
-			iov[0].iov_base = header + done;
-			iov[0].iov_len = UMD_HEADER_SIZE - done;
-		}
-		n = writev(fd, v, length == 0 && count == 2 ? 1 : count);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
+	return umd_writev_full(fd, iov, 2);
 }
 
 /* Sends HELLO: protocol version 1, the largest request payload accepted, the handler's name. */
