@@ -5,6 +5,7 @@
 // node sched-probe.mjs --contender 'umd pool auto' [--op parse] [--size 65536] [--seconds 3]
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { descendantsOf } from '@umd/core/testing';
 import { contenders } from './contenders.mjs';
 import { payloadText } from './payload.mjs';
 
@@ -33,24 +34,6 @@ function gone(reading) {
   }
 }
 
-/** This process and its descendants (an `unshare` supervisor's handler included). */
-function processTree() {
-  const children = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = gone(() => read(`/proc/${name}/stat`));
-    if (stat === undefined) continue;
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-  }
-  const tree = [];
-  const walk = (pid) => {
-    tree.push(pid);
-    for (const child of children.get(pid) ?? []) walk(child);
-  };
-  walk(process.pid);
-  return tree;
-}
 /** Per thread: run and run-queue wait (ns), voluntary and involuntary switches. */
 function sample(pids) {
   const threads = new Map();
@@ -81,7 +64,8 @@ const total = () =>
 const link = await contender.start(values.op);
 // Warm up: every worker or instance started and JIT-compiled for this size.
 await Promise.all(Array.from({ length: CALLERS * 4 }, () => link.call(payload)));
-const pids = processTree();
+// This process and its descendants (an `unshare` supervisor's handler included).
+const pids = [process.pid, ...descendantsOf(process.pid).map((p) => p.pid)];
 const before = sample(pids);
 const [idle0, total0] = [idle(), total()];
 let requests = 0;

@@ -3,6 +3,7 @@
 // a handler under its supervisor, or pingpong.c's parent and child). Summed over a row's samples.
 import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { descendantsOf } from '@umd/core/testing';
 
 const KIND = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -11,29 +12,9 @@ const KIND = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
 };
 
-function childrenOf(pid) {
-  const out = [];
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const list = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      if (list) out.push(...list.split(' ').map(Number));
-    }
-  } catch {
-    // gone
-  }
-  return out;
-}
-
 /** Every process of the tree under `pid`, `pid` included. */
 export function processTree(pid) {
-  const all = [];
-  const todo = [pid];
-  while (todo.length > 0) {
-    const p = todo.pop();
-    all.push(p);
-    todo.push(...childrenOf(p));
-  }
-  return all;
+  return [pid, ...descendantsOf(pid).map((p) => p.pid)];
 }
 
 /** CPU nanoseconds, voluntary context switches (all threads) and minor faults of some processes. */
