@@ -79,85 +79,76 @@ export class Walker {
       if (i >= rules.length) {
         this.#hit(chain.end);
         if (chain.policy >= 0) return this.#decide(chain, null, chain.policy);
-        if (depth > 0) {
-          depth--;
-          chain = this.#stackChain[depth]!;
-          i = this.#stackNext[depth]!;
-          cand = this.#stackCand[depth]!;
-          pos = this.#stackPos[depth]!;
-        } else {
-          // Reached by goto from the built-in chain: its policy decides.
-          chain = hook;
-          cand = null;
-          i = hook.rules.length;
-        }
-        continue;
-      }
-      const r = rules[i]!;
-      if (!scanned && !ipMatches(r, packet)) {
-        i++;
-        continue;
-      }
-      let matched = true;
-      for (const match of r.matches) {
-        const result = match.test(packet);
-        if (result === NO_MATCH) {
-          matched = false;
-          break;
-        }
-        if (result === UNKNOWN) {
-          this.unknown = { kind: 'match', name: match.name };
-          return this.#decide(chain, r, CANNOT_EVALUATE);
-        }
-      }
-      if (!matched) {
-        i++;
-        continue;
-      }
-      switch (r.action) {
-        case Action.CONTINUE:
-          this.#hit(r.entry);
-          if (r.effect !== undefined) r.effect(packet);
-          if (r.log !== undefined && this.collectLogs)
-            this.logs.push({ chain: chain.name, rule: r.rule, ...r.log });
+        // The end of a user chain returns, as RETURN does (below).
+      } else {
+        const r = rules[i]!;
+        if (!scanned && !ipMatches(r, packet)) {
           i++;
-          break;
-        case Action.JUMP:
-        case Action.GOTO:
-          this.#hit(r.entry);
-          if (r.action === Action.JUMP) {
-            // A jump enters the chain as a goto does, with a way back.
-            this.#stackChain[depth] = chain;
-            this.#stackNext[depth] = i + 1;
-            this.#stackCand[depth] = cand;
-            this.#stackPos[depth] = pos;
-            depth++;
+          continue;
+        }
+        let matched = true;
+        for (const match of r.matches) {
+          const result = match.test(packet);
+          if (result === NO_MATCH) {
+            matched = false;
+            break;
           }
-          chain = chains[r.jump]!;
-          cand = chain.lookup === null ? null : chain.lookup(packet);
-          pos = 0;
-          i = 0;
-          break;
-        case Action.RETURN:
-          this.#hit(r.entry);
-          if (depth > 0) {
-            depth--;
-            chain = this.#stackChain[depth]!;
-            i = this.#stackNext[depth]!;
-            cand = this.#stackCand[depth]!;
-            pos = this.#stackPos[depth]!;
-          } else {
-            chain = hook; // RETURN with nothing to return to: the hook's policy
-            cand = null;
-            i = hook.rules.length;
+          if (result === UNKNOWN) {
+            this.unknown = { kind: 'match', name: match.name };
+            return this.#decide(chain, r, CANNOT_EVALUATE);
           }
-          break;
-        case Action.UNKNOWN:
-          this.unknown = { kind: 'target', name: r.targetName };
-          return this.#decide(chain, r, CANNOT_EVALUATE);
-        default:
-          this.#hit(r.entry);
-          return this.#decide(chain, r, r.action);
+        }
+        if (!matched) {
+          i++;
+          continue;
+        }
+        switch (r.action) {
+          case Action.CONTINUE:
+            this.#hit(r.entry);
+            if (r.effect !== undefined) r.effect(packet);
+            if (r.log !== undefined && this.collectLogs)
+              this.logs.push({ chain: chain.name, rule: r.rule, ...r.log });
+            i++;
+            continue;
+          case Action.JUMP:
+          case Action.GOTO:
+            this.#hit(r.entry);
+            if (r.action === Action.JUMP) {
+              // A jump enters the chain as a goto does, with a way back.
+              this.#stackChain[depth] = chain;
+              this.#stackNext[depth] = i + 1;
+              this.#stackCand[depth] = cand;
+              this.#stackPos[depth] = pos;
+              depth++;
+            }
+            chain = chains[r.jump]!;
+            cand = chain.lookup === null ? null : chain.lookup(packet);
+            pos = 0;
+            i = 0;
+            continue;
+          case Action.RETURN:
+            this.#hit(r.entry);
+            break;
+          case Action.UNKNOWN:
+            this.unknown = { kind: 'target', name: r.targetName };
+            return this.#decide(chain, r, CANNOT_EVALUATE);
+          default:
+            this.#hit(r.entry);
+            return this.#decide(chain, r, r.action);
+        }
+      }
+      // RETURN, or the end of a user chain: back to where the last jump left off; with none
+      // (a goto from the built-in chain, or a RETURN in it) the hook's policy decides.
+      if (depth > 0) {
+        depth--;
+        chain = this.#stackChain[depth]!;
+        i = this.#stackNext[depth]!;
+        cand = this.#stackCand[depth]!;
+        pos = this.#stackPos[depth]!;
+      } else {
+        chain = hook;
+        cand = null;
+        i = hook.rules.length;
       }
     }
     throw new RangeError('classification did not terminate');
