@@ -1,17 +1,14 @@
 /** The kernel's `do_ipt_get_ctl`: GET_INFO, GET_ENTRIES, GET_REVISION_MATCH/TARGET. */
 import {
   Errno,
-  IPT_GETINFO_SIZE,
   IPT_GET_ENTRIES_HEADER_SIZE,
   XT_GET_REVISION_SIZE,
-  XT_TABLE_MAXNAMELEN,
-  decodeGetEntriesHeader,
   decodeGetRevision,
   encodeGetinfo,
-  readCString,
 } from '../abi/index.js';
 import { copyEntriesToUser } from './copy-entries.js';
 import { revisionStatus } from './extensions.js';
+import { readGetEntriesRequest, readGetInfoRequest } from './get-requests.js';
 import type { TableStore } from './table-store.js';
 
 /** A get's outcome: status and the bytes to copy back into the caller's buffer. */
@@ -31,12 +28,9 @@ export function callerBuffer(data: Uint8Array, len: number): Uint8Array {
 
 /** `IPT_SO_GET_INFO`. */
 export function getInfo(store: TableStore, buffer: Uint8Array): GetResult {
-  if (buffer.length !== IPT_GETINFO_SIZE)
-    return {
-      status: -Errno.EINVAL,
-      message: `GET_INFO: length ${buffer.length} != ${IPT_GETINFO_SIZE}`,
-    };
-  const name = readCString(buffer, 0, XT_TABLE_MAXNAMELEN - 1);
+  const request = readGetInfoRequest(buffer);
+  if ('invalid' in request) return { status: -Errno.EINVAL, message: request.invalid };
+  const { name } = request;
   const live = store.get(name);
   if (!live) return { status: -Errno.ENOENT, message: `GET_INFO: no table "${name}"` };
   const t = live.table;
@@ -55,25 +49,15 @@ export function getInfo(store: TableStore, buffer: Uint8Array): GetResult {
 
 /** `IPT_SO_GET_ENTRIES`: the caller's buffer with the entries written as the kernel writes them. */
 export function getEntries(store: TableStore, buffer: Uint8Array): GetResult {
-  if (buffer.length < IPT_GET_ENTRIES_HEADER_SIZE)
-    return {
-      status: -Errno.EINVAL,
-      message: `GET_ENTRIES: length ${buffer.length} < ${IPT_GET_ENTRIES_HEADER_SIZE}`,
-    };
-  const header = decodeGetEntriesHeader(buffer);
-  if (buffer.length !== IPT_GET_ENTRIES_HEADER_SIZE + header.size) {
-    return {
-      status: -Errno.EINVAL,
-      message: `GET_ENTRIES: length ${buffer.length} != ${IPT_GET_ENTRIES_HEADER_SIZE} + size ${header.size}`,
-    };
-  }
-  const name = readCString(buffer, 0, XT_TABLE_MAXNAMELEN - 1);
+  const request = readGetEntriesRequest(buffer);
+  if ('invalid' in request) return { status: -Errno.EINVAL, message: request.invalid };
+  const { name, size } = request;
   const live = store.get(name);
   if (!live) return { status: -Errno.ENOENT, message: `GET_ENTRIES: no table "${name}"` };
-  if (header.size !== live.table.size)
+  if (size !== live.table.size)
     return {
       status: -Errno.EAGAIN,
-      message: `GET_ENTRIES: size ${header.size} != table size ${live.table.size} (table changed?)`,
+      message: `GET_ENTRIES: size ${size} != table size ${live.table.size} (table changed?)`,
     };
   const { entries, offsets } = live.table;
   copyEntriesToUser(entries, offsets, buffer.subarray(IPT_GET_ENTRIES_HEADER_SIZE), live.counters);

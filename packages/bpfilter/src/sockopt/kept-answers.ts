@@ -9,16 +9,13 @@
  * malformed request, a size that is not the table's) goes to the handler, for its errno.
  */
 import {
-  IPT_GETINFO_SIZE,
+  encodeGetinfo,
   IPT_GET_ENTRIES_HEADER_SIZE,
   IPT_SO_GET_ENTRIES,
   IPT_SO_GET_INFO,
-  XT_TABLE_MAXNAMELEN,
-  decodeGetEntriesHeader,
-  encodeGetinfo,
-  readCString,
 } from '../abi/index.js';
 import { copyEntriesToUser } from '../handler/copy-entries.js';
+import { readGetEntriesRequest, readGetInfoRequest } from '../handler/get-requests.js';
 import { snapshotOffsets, type TableSnapshot } from './table-snapshot.js';
 
 /**
@@ -32,16 +29,15 @@ export function keptAnswer(
   kept: (table: string) => TableSnapshot | undefined,
 ): Uint8Array | undefined {
   if (optname === IPT_SO_GET_INFO) {
-    if (optval.length !== IPT_GETINFO_SIZE) return undefined;
-    const snapshot = kept(readCString(optval, 0, XT_TABLE_MAXNAMELEN - 1));
+    const request = readGetInfoRequest(optval);
+    const snapshot = 'invalid' in request ? undefined : kept(request.name);
     return snapshot && encodeGetinfo(snapshot.info);
   }
-  if (optname !== IPT_SO_GET_ENTRIES || optval.length < IPT_GET_ENTRIES_HEADER_SIZE)
-    return undefined;
-  const { size } = decodeGetEntriesHeader(optval);
-  if (optval.length !== IPT_GET_ENTRIES_HEADER_SIZE + size) return undefined;
-  const snapshot = kept(readCString(optval, 0, XT_TABLE_MAXNAMELEN - 1));
-  if (snapshot === undefined || snapshot.info.size !== size) return undefined;
+  if (optname !== IPT_SO_GET_ENTRIES) return undefined;
+  const request = readGetEntriesRequest(optval);
+  if ('invalid' in request) return undefined;
+  const snapshot = kept(request.name);
+  if (snapshot === undefined || snapshot.info.size !== request.size) return undefined;
   const answer = optval.slice();
   // The snapshot is GET_ENTRIES' own output: copied again, it writes the same bytes.
   const out = answer.subarray(IPT_GET_ENTRIES_HEADER_SIZE);
