@@ -9,7 +9,7 @@
  * GET_INFO and GET_ENTRIES of a kept table are answered from it.
  */
 import { EventEmitter } from 'node:events';
-import { abortedError, type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { type HandlerSession, type Loader, UmdManager } from '@umd/mgmt';
 import { readCString } from '../abi/bytes.js';
 import {
@@ -23,8 +23,10 @@ import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { decodeTableNames } from '../abi/table-names.js';
 import { decodeCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
 import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
+import { classifyAndKeep } from './classify-and-keep.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
 import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
+import { callerHeader, changeSend, checkOptval, readSend } from './handler-requests.js';
 import { keptAnswer } from './kept-answers.js';
 import { Errno } from './errno.js';
 import { timed } from './phase-log.js';
@@ -37,12 +39,7 @@ import type {
   SockoptCallOptions,
   SockoptResult,
 } from './sockopt-options.js';
-import {
-  type CounterUpdate,
-  exchange,
-  type SendRequest,
-  type TableSnapshot,
-} from './table-snapshot.js';
+import { exchange, type SendRequest } from './table-snapshot.js';
 
 export type { BpfilterState } from './kept-state.js';
 export type {
@@ -94,7 +91,7 @@ export class BpfilterSockopt extends EventEmitter {
     options: SockoptCallOptions = {},
   ): Promise<SockoptResult> {
     if (!isRoutedSet(optname)) return { status: -Errno.ENOPROTOOPT };
-    checkBuffer(optval);
+    checkOptval(optval);
     return this.#lock.run(async () => {
       const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
       const enforced = optname === IPT_SO_SET_REPLACE ? this.#enforcedReplace() : undefined;
@@ -103,11 +100,11 @@ export class BpfilterSockopt extends EventEmitter {
         (await timed('prepare', () => prepareReplace(enforced, table, optval, options.signal)));
       const generation = this.#kept.generation;
       const { status, body } = await timed(`handler set ${optname}`, () =>
-        exchange(this.#sendChange(options), {
+        exchange(changeSend(this.manager, options), {
           isSet: true,
           cmd: optname,
           data: optval,
-          ...header(options),
+          ...callerHeader(options),
         }),
       );
       if (status !== 0) return { status };
@@ -138,7 +135,7 @@ export class BpfilterSockopt extends EventEmitter {
     options: SockoptCallOptions = {},
   ): Promise<SockoptResult> {
     if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
-    checkBuffer(optval);
+    checkOptval(optval);
     return this.#lock.run(async () => {
       const enforcement = this.#enforcement;
       await enforcement?.ready(() => this.#kept.all(), options.signal);
@@ -149,11 +146,11 @@ export class BpfilterSockopt extends EventEmitter {
       const { status, body } = kept
         ? { status: 0, body: kept }
         : await timed(`handler get ${optname}`, () =>
-            exchange(this.#send(options), {
+            exchange(readSend(this.manager, options), {
               isSet: false,
               cmd: optname,
               data: optval,
-              ...header(options),
+              ...callerHeader(options),
             }),
           );
       if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN)
@@ -176,7 +173,11 @@ export class BpfilterSockopt extends EventEmitter {
     body: Uint8Array,
     options: SockoptCallOptions = {},
   ): Promise<{ status: number; body: Uint8Array }> {
-    return this.#classify(UMD_CMD_CLASSIFY, table, body, options, classifyReplyCounters);
+    const call = { cmd: UMD_CMD_CLASSIFY, table, body };
+    return this.#lock.run(
+      () => classifyAndKeep(this.manager, this.#kept, call, options, classifyReplyCounters),
+      options.signal,
+    );
   }
 
   /**
@@ -188,47 +189,20 @@ export class BpfilterSockopt extends EventEmitter {
     body: Uint8Array,
     options: SockoptCallOptions = {},
   ): Promise<{ status: number; body: Uint8Array }> {
-    return this.#classify(UMD_CMD_CLASSIFY_BATCH, table, body, options, batchReplyCounters);
-  }
-
-  /**
-   * A classification changes only counters, and the reply says which and to what: they go
-   * into the kept table in place (no read-back). The first classification of a table that
-   * was never changed reads it once, to keep it.
-   */
-  async #classify(
-    cmd: number,
-    table: string,
-    body: Uint8Array,
-    options: SockoptCallOptions,
-    countersOf: (reply: Uint8Array, snapshot: TableSnapshot) => CounterUpdate[],
-  ): Promise<{ status: number; body: Uint8Array }> {
-    return this.#lock.run(async () => {
-      // A reply comes from a handler that holds the kept tables: the old one before its exit
-      // was noticed, or a new one after postStart restored them (requests wait for that).
-      const reply = await exchange(this.#sendChange(options), {
-        isSet: false,
-        cmd,
-        data: body,
-        ...header(options),
-      });
-      if (reply.status === 0)
-        await this.#kept.keepClassified(
-          (request) => this.manager.request(request),
-          table,
-          (kept) => countersOf(reply.body, kept),
-        );
-      return { status: reply.status, body: reply.body.slice() };
-    }, options.signal);
+    const call = { cmd: UMD_CMD_CLASSIFY_BATCH, table, body };
+    return this.#lock.run(
+      () => classifyAndKeep(this.manager, this.#kept, call, options, batchReplyCounters),
+      options.signal,
+    );
   }
 
   /** Names of the tables in use, newest first (what `/proc/net/ip_tables_names` lists). */
   async tableNames(options: SockoptCallOptions = {}): Promise<string[]> {
     return this.#lock.run(async () => {
-      const { status, body } = await exchange(this.#send(options), {
+      const { status, body } = await exchange(readSend(this.manager, options), {
         isSet: false,
         cmd: UMD_CMD_TABLE_NAMES,
-        ...header(options),
+        ...callerHeader(options),
       });
       if (status < 0)
         throw new UmdError(UmdErrorCode.HANDLER_ERROR, `bpfilter: TABLE_NAMES answered ${status}`, {
@@ -296,25 +270,6 @@ export class BpfilterSockopt extends EventEmitter {
     await this.manager.stop(options);
   }
 
-  #send(options: SockoptCallOptions): SendRequest {
-    const { signal, timeoutMs } = options;
-    return (request) => this.manager.request(request, { signal, timeoutMs });
-  }
-
-  /**
-   * A change (a set, a classification that counts): the caller's signal stops it only before
-   * it is sent. Once the handler has it, the handler applies it, so it runs to completion and
-   * is kept, as the kernel completes a setsockopt whatever happens to its caller; an abort then
-   * would leave the handler's table ahead of the kept one (and of the kernel's, enforcing).
-   */
-  #sendChange(options: SockoptCallOptions): SendRequest {
-    const { signal, timeoutMs } = options;
-    return (request) =>
-      signal?.aborted
-        ? Promise.reject(abortedError(signal, 'bpfilter: the change', undefined, 'bpfilter'))
-        : this.manager.request(request, { timeoutMs });
-  }
-
   /** After an acknowledged change: keep the table (see {@link KeptTables.keep}). */
   async #keep(table: string, countersOnly: boolean): Promise<void> {
     await this.#kept.keep((request) => this.manager.request(request), table, countersOnly);
@@ -337,13 +292,4 @@ export class BpfilterSockopt extends EventEmitter {
     const restored = await this.#kept.restoreInto(send);
     if (restored.length > 0) this.emit('restore', { pid: session.pid, tables: restored });
   }
-}
-
-function header(options: SockoptCallOptions): { pid: number; addr: bigint } {
-  return { pid: options.pid ?? process.pid, addr: options.addr ?? 0n };
-}
-
-function checkBuffer(optval: Uint8Array): void {
-  if (!(optval instanceof Uint8Array))
-    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'bpfilter: optval must be a Uint8Array');
 }
