@@ -4,47 +4,25 @@ import {
   UMD_CMD_CLASSIFY,
   UMD_CMD_TABLE_NAMES,
   decodeGetinfo,
-  decodeMboxReply,
   decodeReplace,
   encodeGetEntries,
-  encodeGetinfo,
-  encodeMboxRequest,
   encodeReplace,
   fromHex,
 } from '../src/abi/index.js';
 import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
-import type { ClassifyReply } from '../src/handler/classify-command.js';
-import type { PacketInput } from '../src/handler/classify/index.js';
 import { decodeTable, encodeReplaceRequest, type Table } from '../src/model/index.js';
+import { classify, getInfo, send } from './handler-core-requests.js';
 import { loadVectors } from './vectors/replay.js';
 
-function request(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) {
-  const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet, cmd, data })));
-  if (!reply) throw new Error('short reply');
-  return reply;
-}
-
 function info(core: HandlerCore, name: string) {
-  const reply = request(
-    core,
-    false,
-    64,
-    encodeGetinfo({
-      name,
-      validHooks: 0,
-      hookEntry: [0, 0, 0, 0, 0],
-      underflow: [0, 0, 0, 0, 0],
-      numEntries: 0,
-      size: 0,
-    }),
-  );
+  const reply = getInfo(core, name);
   expect(reply.status).toBe(0);
   return decodeGetinfo(reply.body);
 }
 
 /** Install a table through SET_REPLACE, as a client would. */
 function install(core: HandlerCore, table: Table): void {
-  const reply = request(
+  const reply = send(
     core,
     true,
     64,
@@ -56,25 +34,9 @@ function install(core: HandlerCore, table: Table): void {
 /** Read a table back through GET_INFO + GET_ENTRIES. */
 function read(core: HandlerCore, name: string): Table {
   const layout = info(core, name);
-  const reply = request(core, false, 65, encodeGetEntries(name, new Uint8Array(layout.size)));
+  const reply = send(core, false, 65, encodeGetEntries(name, new Uint8Array(layout.size)));
   expect(reply.status).toBe(0);
   return decodeTable(name, layout, reply.body.subarray(40));
-}
-
-function classify(
-  core: HandlerCore,
-  table: string,
-  hook: string,
-  packet: PacketInput,
-): ClassifyReply {
-  const reply = request(
-    core,
-    false,
-    UMD_CMD_CLASSIFY,
-    new TextEncoder().encode(JSON.stringify({ table, hook, packet })),
-  );
-  expect(reply.status, new TextDecoder().decode(reply.body)).toBe(0);
-  return JSON.parse(new TextDecoder().decode(reply.body)) as ClassifyReply;
 }
 
 const ACCEPT = { kind: 'verdict', verdict: 'ACCEPT' } as const;
@@ -88,7 +50,7 @@ describe('classification of the table iptables-legacy built in the vectors', () 
   );
   const core = createHandlerCore();
   // Installed on a fresh handler: the table it replaces is the initial one (4 entries).
-  expect(request(core, true, 64, encodeReplace({ ...replace, numCounters: 4 })).status).toBe(0);
+  expect(send(core, true, 64, encodeReplace({ ...replace, numCounters: 4 })).status).toBe(0);
 
   it('INPUT: -i lo -j ACCEPT', () => {
     expect(
@@ -474,18 +436,20 @@ describe('classification engine', () => {
     });
   });
   it('refuses malformed requests with -EINVAL and unknown tables with -ENOENT', () => {
-    const send = (json: string) =>
-      request(core, false, UMD_CMD_CLASSIFY, new TextEncoder().encode(json)).status;
-    expect(send('{')).toBe(-Errno.EINVAL);
-    expect(send('[]')).toBe(-Errno.EINVAL);
-    expect(send(JSON.stringify({ table: 'filter', hook: 'PREROUTING', packet: tcp }))).toBe(
-      -Errno.EINVAL,
-    );
+    const classifyStatus = (json: string) =>
+      send(core, false, UMD_CMD_CLASSIFY, new TextEncoder().encode(json)).status;
+    expect(classifyStatus('{')).toBe(-Errno.EINVAL);
+    expect(classifyStatus('[]')).toBe(-Errno.EINVAL);
     expect(
-      send(JSON.stringify({ table: 'filter', hook: 'INPUT', packet: { ...tcp, source: 'x' } })),
+      classifyStatus(JSON.stringify({ table: 'filter', hook: 'PREROUTING', packet: tcp })),
     ).toBe(-Errno.EINVAL);
     expect(
-      send(
+      classifyStatus(
+        JSON.stringify({ table: 'filter', hook: 'INPUT', packet: { ...tcp, source: 'x' } }),
+      ),
+    ).toBe(-Errno.EINVAL);
+    expect(
+      classifyStatus(
         JSON.stringify({
           table: 'filter',
           hook: 'INPUT',
@@ -493,7 +457,7 @@ describe('classification engine', () => {
         }),
       ),
     ).toBe(-Errno.EINVAL);
-    expect(send(JSON.stringify({ table: 'broute', hook: 'INPUT', packet: tcp }))).toBe(
+    expect(classifyStatus(JSON.stringify({ table: 'broute', hook: 'INPUT', packet: tcp }))).toBe(
       -Errno.ENOENT,
     );
   });
@@ -616,7 +580,7 @@ describe('table names', () => {
   it('lists the tables in use, newest first, as /proc/net/ip_tables_names does', () => {
     const core = createHandlerCore();
     const names = () =>
-      new TextDecoder().decode(request(core, false, UMD_CMD_TABLE_NAMES, new Uint8Array()).body);
+      new TextDecoder().decode(send(core, false, UMD_CMD_TABLE_NAMES, new Uint8Array()).body);
     expect(names()).toBe('');
     info(core, 'filter');
     info(core, 'raw');

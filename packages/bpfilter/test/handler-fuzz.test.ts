@@ -7,12 +7,11 @@ import {
   decodeMboxReply,
   decodeReplace,
   encodeGetEntries,
-  encodeGetinfo,
   encodeMboxRequest,
   fromHex,
   toHex,
 } from '../src/abi/index.js';
-import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
+import { createHandlerCore } from '../src/handler/core.js';
 import {
   canonicalRule,
   canonicalTable,
@@ -22,6 +21,7 @@ import {
   type Rule,
   type Table,
 } from '../src/model/index.js';
+import { getInfo, send, tableState } from './handler-core-requests.js';
 import { loadVectors } from './vectors/replay.js';
 
 const ERRNOS = new Set<number>(Object.values(Errno));
@@ -29,35 +29,13 @@ const replaces = loadVectors('basic.jsonl').flatMap((s) =>
   s.calls.filter((c) => c.opt === 'IPT_SO_SET_REPLACE').map((c) => fromHex(c.hex)),
 );
 
-function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) {
-  const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet, cmd, data })));
-  if (!reply) throw new Error('reply without status');
-  return reply;
-}
-
-/** GET_INFO for the table `name`. */
-function getInfo(core: HandlerCore, name: string) {
-  const hooks = (): [number, number, number, number, number] => [0, 0, 0, 0, 0];
-  const request = { name, validHooks: 0, hookEntry: hooks(), underflow: hooks() };
-  return send(core, false, 64, encodeGetinfo({ ...request, numEntries: 0, size: 0 }));
-}
-
-function snapshot(core: HandlerCore, name: string): string {
-  const info = getInfo(core, name);
-  const { size } = decodeGetinfo(info.body);
-  return (
-    toHex(info.body) +
-    toHex(send(core, false, 65, encodeGetEntries(name, new Uint8Array(size))).body)
-  );
-}
-
 /** Every answer is 0 or a known negative errno; a refusal leaves the table as it was; nothing internal broke. */
 function checkReplace(data: Uint8Array): void {
   const log: string[] = [];
   const core = createHandlerCore({ log: (line) => log.push(line) });
   const name =
     data.length >= 6 && new TextDecoder().decode(data.subarray(0, 3)) === 'raw' ? 'raw' : 'filter';
-  const before = snapshot(core, name);
+  const before = tableState(core, name);
   const { status, body } = send(core, true, 64, data);
   expect(log.join('\n')).not.toMatch(/internal error/);
   if (status === 0) {
@@ -90,7 +68,7 @@ function checkReplace(data: Uint8Array): void {
     expect(status).toBeLessThan(0);
     expect(ERRNOS.has(-status), `errno ${-status}`).toBe(true);
     expect(log.length).toBeGreaterThan(0);
-    expect(snapshot(core, name)).toBe(before);
+    expect(tableState(core, name)).toBe(before);
   }
 }
 

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Errno,
-  decodeMboxReply,
-  encodeGetEntries,
-  encodeGetinfo,
-  encodeMboxRequest,
-  fromHex,
-  toHex,
-  decodeGetinfo,
-} from '../src/abi/index.js';
-import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
+import { Errno, fromHex, toHex } from '../src/abi/index.js';
+import { createHandlerCore } from '../src/handler/core.js';
+import { send, tableState } from './handler-core-requests.js';
 import { readFileSync } from 'node:fs';
 
 /** One case of validation.jsonl: requests and what a real kernel answered (see capture-validation.mjs). */
@@ -31,33 +23,6 @@ const cases: KernelCase[] = readFileSync(
   .split('\n')
   .map((line) => JSON.parse(line) as KernelCase);
 
-function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) {
-  const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet, cmd, data })));
-  if (!reply) throw new Error('short reply');
-  return reply;
-}
-
-/** The whole table as GET_INFO + GET_ENTRIES show it. */
-function snapshot(core: HandlerCore, table: string): string {
-  const info = send(
-    core,
-    false,
-    64,
-    encodeGetinfo({
-      name: table,
-      validHooks: 0,
-      hookEntry: [0, 0, 0, 0, 0],
-      underflow: [0, 0, 0, 0, 0],
-      numEntries: 0,
-      size: 0,
-    }),
-  );
-  if (info.status !== 0) return `status ${info.status}`;
-  const { size } = decodeGetinfo(info.body);
-  const entries = send(core, false, 65, encodeGetEntries(table, new Uint8Array(size)));
-  return `${toHex(info.body)}/${toHex(entries.body)}`;
-}
-
 // Cases where bpfilter is deliberately stricter than the kernel: it reads tables as chains.
 const STRICTER = new Set([
   'user chain without its RETURN tail',
@@ -78,7 +43,7 @@ describe('validation against errnos measured on a real kernel', () => {
         const data = fromHex(op.hex);
         const name = new TextDecoder().decode(data.subarray(0, 32)).replace(/\0.*$/s, '');
         const table = name === 'raw' || name === 'mangle' ? name : 'filter';
-        const before = op.call === 'set' ? snapshot(core, table) : '';
+        const before = op.call === 'set' ? tableState(core, table) : '';
         const reply = send(core, op.call === 'set', op.opt, data);
         const expected = STRICTER.has(c.name)
           ? -Errno.EINVAL
@@ -89,7 +54,8 @@ describe('validation against errnos measured on a real kernel', () => {
         if (reply.status < 0) {
           if (op.opt < 66) expect(log.length, 'a refusal is logged').toBeGreaterThan(0); // a revision answer is not a fault
           expect(reply.body.length).toBe(0);
-          if (op.call === 'set') expect(snapshot(core, table), 'old table untouched').toBe(before);
+          if (op.call === 'set')
+            expect(tableState(core, table), 'old table untouched').toBe(before);
         } else if (op.call === 'get' && op.kernel.hex) {
           expect(toHex(reply.body)).toBe(op.kernel.hex.slice(0, reply.body.length * 2));
           expect(reply.body.length === 0 || reply.body.length * 2 === op.kernel.hex.length).toBe(
