@@ -14,23 +14,14 @@ import {
 import {
   missingPrerequisite,
   runInNamespace,
+  shownResults,
   startService,
   withoutSaveComments,
-  type NamespaceRun,
   type ServiceProcess,
   type Step,
 } from './iptables/namespace.js';
 
 const missing = missingPrerequisite();
-
-function shown(run: NamespaceRun) {
-  return run.results.map((r) => ({
-    command: [r.step.program, ...(r.step.args ?? [])].join(' '),
-    status: r.status,
-    stdout: r.step.program === 'save' ? withoutSaveComments(r.stdout) : r.stdout,
-    stderr: r.stderr,
-  }));
-}
 
 describe.skipIf(missing !== undefined)(
   `migrating rulesets through bpfilter exec${missing ? ` (skipped: ${missing})` : ''}`,
@@ -49,7 +40,7 @@ describe.skipIf(missing !== undefined)(
         runInNamespace(steps, { socketPath: service!.socketPath }),
       ]);
       expect(bpfilter.kernelTableNames, 'nothing reached the namespace kernel').toBe('');
-      expect(shown(bpfilter)).toEqual(shown(kernel));
+      expect(shownResults(bpfilter)).toEqual(shownResults(kernel));
       return kernel;
     }
 

@@ -16,6 +16,7 @@ import {
   PRELOAD,
   PROGRAMS,
   runInNamespace,
+  shownResults,
   startService,
   withoutSaveComments,
   type NamespaceRun,
@@ -64,19 +65,10 @@ function expectKernelUntouched(run: NamespaceRun): void {
   expect(run.kernelSave).toBe('');
 }
 
-function outputs(run: NamespaceRun, from = 0) {
-  return run.results.slice(from).map((r) => ({
-    command: [r.step.program, ...(r.step.args ?? [])].join(' '),
-    status: r.status,
-    stdout: r.step.program === 'save' ? withoutSaveComments(r.stdout) : r.stdout,
-    stderr: r.stderr,
-  }));
-}
-
-/** `bpfilter classify --socket ... --json` for one packet: the parsed result. */
+/** `bpfilter classify --socket ... --json` for one packet (its options, space-separated): the parsed result. */
 function classify(
   socketPath: string,
-  packet: string[],
+  packet: string,
 ): Promise<{
   verdict: string;
   rule: { chain: string; rule?: number; policy?: boolean };
@@ -86,7 +78,16 @@ function classify(
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [CLI, 'classify', '--socket', socketPath, '--table', 'filter', '--json', ...packet],
+      [
+        CLI,
+        'classify',
+        '--socket',
+        socketPath,
+        '--table',
+        'filter',
+        '--json',
+        ...packet.split(' '),
+      ],
       (error, stdout, stderr) =>
         error
           ? reject(new Error(`bpfilter classify failed: ${stderr}`))
@@ -143,7 +144,7 @@ describe.skipIf(missing !== undefined)(
       const restarted = service.childPids();
       expect(restarted).toHaveLength(1);
       expect(restarted[0]).not.toBe(handlers[0]);
-      expect(outputs(second)).toEqual(outputs(await expected, CHANGES.length));
+      expect(shownResults(second)).toEqual(shownResults(await expected, CHANGES.length));
       expect(second.results[0]!.stdout).toContain('-A svc -p tcp -m tcp --dport 443 -j ACCEPT');
     });
 
@@ -178,80 +179,36 @@ describe.skipIf(missing !== undefined)(
       expectKernelUntouched(setup);
       expect(setup.results.map((r) => r.status)).toEqual(setup.results.map(() => 0));
 
-      const input = ['--hook', 'INPUT', '--dst', '192.0.2.1', '--length', '100'];
-      const ssh = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '10.1.2.3',
-        '--proto',
-        'tcp',
-        '--dport',
-        '22',
-        '--in',
-        'eth1',
-      ]);
+      const input = '--hook INPUT --dst 192.0.2.1 --length 100';
+      const ssh = await classify(
+        service.socketPath,
+        `${input} --src 10.1.2.3 --proto tcp --dport 22 --in eth1`,
+      );
       expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
-      const http = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '192.0.2.9',
-        '--proto',
-        'tcp',
-        '--dport',
-        '80',
-        '--in',
-        'eth0',
-      ]);
+      const http = await classify(
+        service.socketPath,
+        `${input} --src 192.0.2.9 --proto tcp --dport 80 --in eth0`,
+      );
       expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'web', rule: 1 }]);
-      const https = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '192.0.2.9',
-        '--proto',
-        'tcp',
-        '--dport',
-        '443',
-        '--in',
-        'eth0',
-      ]);
+      const https = await classify(
+        service.socketPath,
+        `${input} --src 192.0.2.9 --proto tcp --dport 443 --in eth0`,
+      );
       expect([https.verdict, https.rule]).toEqual(['DROP', { chain: 'INPUT', policy: true }]); // web RETURNs, then the policy
-      const dns = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '192.0.2.9',
-        '--proto',
-        'udp',
-        '--sport',
-        '1234',
-        '--dport',
-        '53',
-        '--in',
-        'eth1',
-      ]);
+      const dns = await classify(
+        service.socketPath,
+        `${input} --src 192.0.2.9 --proto udp --sport 1234 --dport 53 --in eth1`,
+      );
       expect([dns.verdict, dns.rule]).toEqual(['REJECT', { chain: 'INPUT', rule: 4 }]);
-      const ping = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '192.0.2.9',
-        '--proto',
-        'icmp',
-        '--icmp-type',
-        'echo-request',
-        '--in',
-        'eth1',
-      ]);
+      const ping = await classify(
+        service.socketPath,
+        `${input} --src 192.0.2.9 --proto icmp --icmp-type echo-request --in eth1`,
+      );
       expect([ping.verdict, ping.logs.map((l) => l.prefix)]).toEqual(['DROP', ['ping ']]);
-      const local = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '127.0.0.1',
-        '--proto',
-        'tcp',
-        '--dport',
-        '22',
-        '--in',
-        'lo',
-      ]);
+      const local = await classify(
+        service.socketPath,
+        `${input} --src 127.0.0.1 --proto tcp --dport 22 --in lo`,
+      );
       expect([local.verdict, local.rule]).toEqual(['ACCEPT', { chain: 'INPUT', rule: 1 }]);
 
       // The counters classify updated are the ones iptables lists.
@@ -293,41 +250,12 @@ describe.skipIf(missing !== undefined)(
       expectKernelUntouched(setup);
       expect(setup.results.map((r) => r.status)).toEqual([0, 0, 0]);
 
-      const input = [
-        '--hook',
-        'INPUT',
-        '--dst',
-        '192.0.2.1',
-        '--length',
-        '100',
-        '--proto',
-        'tcp',
-        '--in',
-        'eth0',
-      ];
-      const ssh = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '192.0.2.9',
-        '--dport',
-        '22',
-      ]);
+      const input = '--hook INPUT --dst 192.0.2.1 --length 100 --proto tcp --in eth0';
+      const ssh = await classify(service.socketPath, `${input} --src 192.0.2.9 --dport 22`);
       expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
-      const http = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '192.0.2.9',
-        '--dport',
-        '80',
-      ]);
+      const http = await classify(service.socketPath, `${input} --src 192.0.2.9 --dport 80`);
       expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'INPUT', policy: true }]);
-      const other = await classify(service.socketPath, [
-        ...input,
-        '--src',
-        '198.51.100.1',
-        '--dport',
-        '22',
-      ]);
+      const other = await classify(service.socketPath, `${input} --src 198.51.100.1 --dport 22`);
       expect([other.verdict, other.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
 
       const saved = await runInNamespace([{ program: 'save', args: ['-c'] }], {
@@ -357,7 +285,7 @@ describe.skipIf(missing !== undefined)(
         runInNamespace(steps, { freshService: true }),
       ]);
       expectKernelUntouched(own);
-      expect(outputs(own)).toEqual(outputs(kernel));
+      expect(shownResults(own)).toEqual(shownResults(kernel));
       // That service ended with the command: a second run starts from empty tables.
       const again = await runInNamespace([ipt('-S')], { freshService: true });
       expect(again.results[0]!.stdout).toBe(

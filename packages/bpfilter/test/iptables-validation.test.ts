@@ -9,9 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   missingPrerequisite,
   runInNamespace,
+  shownResults,
   startService,
-  withoutSaveComments,
-  type NamespaceRun,
   type ServiceProcess,
   type Step,
 } from './iptables/namespace.js';
@@ -30,15 +29,6 @@ const SETUP: Step[] = [
 ];
 const TABLES = ['filter', 'nat', 'mangle', 'raw', 'security'];
 const SAVE: Step[] = TABLES.map((table) => ({ program: 'save', args: ['-t', table] }));
-
-function shown(run: NamespaceRun) {
-  return run.results.map((r) => ({
-    command: [r.step.program, ...(r.step.args ?? [])].join(' '),
-    status: r.status,
-    stdout: r.step.program === 'save' ? withoutSaveComments(r.stdout) : r.stdout,
-    stderr: r.stderr,
-  }));
-}
 
 /** The extension a rule case is about: its `-j` target, else its last `-m` match. */
 function extensionOf(rule: RuleCase): string {
@@ -70,7 +60,7 @@ describe.skipIf(missing !== undefined)(
       ]);
       expect(bpfilter.kernelTableNames, 'nothing reached the namespace kernel').toBe('');
 
-      expect(shown(bpfilter)).toEqual(shown(kernel));
+      expect(shownResults(bpfilter)).toEqual(shownResults(kernel));
 
       // The cases really cover both sides for every extension the sweep could refuse.
       const outcomes = new Map<string, Set<string>>();

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import {
   missingPrerequisite,
   runInNamespace,
+  shownResults,
   startService,
   withoutCounters,
   withoutSaveComments,
@@ -65,14 +66,7 @@ describe.skipIf(missing !== undefined)(
     }
 
     function expectSameOutput(kernel: NamespaceRun, bpfilter: NamespaceRun): void {
-      const shown = (run: NamespaceRun) =>
-        run.results.map((r) => ({
-          command: [r.step.program, ...(r.step.args ?? [])].join(' '),
-          status: r.status,
-          stdout: r.step.program === 'save' ? withoutSaveComments(r.stdout) : r.stdout,
-          stderr: r.stderr,
-        }));
-      expect(shown(bpfilter)).toEqual(shown(kernel));
+      expect(shownResults(bpfilter)).toEqual(shownResults(kernel));
     }
 
     it('builds, lists, edits and refuses exactly as against a kernel, then tears down', {

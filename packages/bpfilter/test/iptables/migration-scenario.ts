@@ -18,6 +18,12 @@ const restore = (name: string, ...args: string[]): Step => ({
 });
 const save = (...args: string[]): Step => ({ program: 'save', args });
 
+/** The DNAT rule dockerd adds, checks and deletes to publish a second port. */
+const PUBLISHED_PORT =
+  'DOCKER ! -i docker0 -p tcp --dport 8443 -j DNAT --to-destination 172.17.0.2:443';
+/** The ban fail2ban checks for and lifts. */
+const BANNED_HOST = 'f2b-sshd -s 203.0.113.7 -j REJECT --reject-with icmp-port-unreachable';
+
 /** nat and security built by hand: every NAT target, listings, refusals, teardown. */
 export const NAT_STEPS: Step[] = [
   nat('-S'),
@@ -159,21 +165,7 @@ export const RULESET_STEPS: Step[] = [
   nat('-L', '-n', '-v'),
   ipt('-t', 'raw', '-S'),
   // Publishing a second port, then removing it, as dockerd does.
-  nat(
-    '-A',
-    'DOCKER',
-    '!',
-    '-i',
-    'docker0',
-    '-p',
-    'tcp',
-    '--dport',
-    '8443',
-    '-j',
-    'DNAT',
-    '--to-destination',
-    '172.17.0.2:443',
-  ),
+  nat('-A', ...PUBLISHED_PORT.split(' ')),
   ipt(
     '-A',
     'DOCKER',
@@ -191,36 +183,8 @@ export const RULESET_STEPS: Step[] = [
     '-j',
     'ACCEPT',
   ),
-  nat(
-    '-C',
-    'DOCKER',
-    '!',
-    '-i',
-    'docker0',
-    '-p',
-    'tcp',
-    '--dport',
-    '8443',
-    '-j',
-    'DNAT',
-    '--to-destination',
-    '172.17.0.2:443',
-  ),
-  nat(
-    '-D',
-    'DOCKER',
-    '!',
-    '-i',
-    'docker0',
-    '-p',
-    'tcp',
-    '--dport',
-    '8443',
-    '-j',
-    'DNAT',
-    '--to-destination',
-    '172.17.0.2:443',
-  ),
+  nat('-C', ...PUBLISHED_PORT.split(' ')),
+  nat('-D', ...PUBLISHED_PORT.split(' ')),
   restore('kube-proxy'),
   save(),
   // kube-proxy's partial sync: --noflush with the chains it changes.
@@ -244,26 +208,8 @@ export const RULESET_STEPS: Step[] = [
     '--reject-with',
     'icmp-port-unreachable',
   ),
-  ipt(
-    '-C',
-    'f2b-sshd',
-    '-s',
-    '203.0.113.7',
-    '-j',
-    'REJECT',
-    '--reject-with',
-    'icmp-port-unreachable',
-  ),
-  ipt(
-    '-D',
-    'f2b-sshd',
-    '-s',
-    '203.0.113.7',
-    '-j',
-    'REJECT',
-    '--reject-with',
-    'icmp-port-unreachable',
-  ),
+  ipt('-C', ...BANNED_HOST.split(' ')),
+  ipt('-D', ...BANNED_HOST.split(' ')),
   // fail2ban's ipset actions: no set of that name exists (the kernel's answer).
   ipt(
     '-I',

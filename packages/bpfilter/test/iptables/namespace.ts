@@ -175,6 +175,20 @@ export function withoutSaveComments(text: string): string {
     .join('\n');
 }
 
+/**
+ * What the steps of a run (from step `from`) show a user: each command, its exit status, its
+ * stdout (iptables-save's without the timestamp comments) and stderr. Two runs of the same
+ * steps, a kernel's and bpfilter's, must show the same.
+ */
+export function shownResults(run: NamespaceRun, from = 0) {
+  return run.results.slice(from).map((r) => ({
+    command: [r.step.program, ...(r.step.args ?? [])].join(' '),
+    status: r.status,
+    stdout: r.step.program === 'save' ? withoutSaveComments(r.stdout) : r.stdout,
+    stderr: r.stderr,
+  }));
+}
+
 /** iptables-save text with every `[packets:bytes]` counter zeroed ("counters aside"). */
 export function withoutCounters(text: string): string {
   return text.replace(/\[\d+:\d+\]/g, '[0:0]');
