@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FramedChannel, RawChannel } from '../src/index.js';
-import { compileC } from './helpers/compile.js';
 import {
+  echoHandlers,
   expectPipelinedEchoes,
   fixture,
   pattern,
@@ -18,16 +18,7 @@ afterEach(async () => {
   expect(await reapHandlers()).toEqual([]);
 });
 
-let echoC: Awaited<ReturnType<typeof compileC>>;
-beforeAll(async () => {
-  echoC = await compileC(fixture('echo.c'), 'echo-c');
-});
-afterAll(() => echoC?.cleanup());
-
-const handlers = [
-  { lang: 'JS', file: () => fixture('echo.mjs') },
-  { lang: 'C (wire-format.md + native/umd_wire.h)', file: () => echoC.executable },
-];
+const handlers = echoHandlers('echo-c', 'C (wire-format.md + native/umd_wire.h)');
 
 for (const { lang, file } of handlers) {
   describe(`${lang} echo handler`, () => {

@@ -1,8 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FramedChannel, RawChannel, type ReplySocket, openReplySocket } from '../src/index.js';
-import { compileC } from './helpers/compile.js';
-import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+import {
+  echoHandlers,
+  fixture,
+  pattern,
+  reapHandlers,
+  sameBytes,
+  spawnHandler,
+} from './helpers/handlers.js';
 
 // `replyInto`: replies read into the caller's own buffer, over a stdio pipe and a reply socket,
 // from the JS and the C echo handler; the buffer is the caller's again the moment a call settles.
@@ -13,12 +19,6 @@ const SIZES = [0, 1, 64, 16 * KiB, 64 * KiB + 1, MiB, 16 * MiB];
 afterEach(async () => {
   expect(await reapHandlers()).toEqual([]);
 });
-
-let echoC: Awaited<ReturnType<typeof compileC>>;
-beforeAll(async () => {
-  echoC = await compileC(fixture('echo.c'), 'echo-c-into');
-});
-afterAll(() => echoC?.cleanup());
 
 async function start(
   file: string,
@@ -31,10 +31,7 @@ async function start(
   return { handler, replySocket };
 }
 
-const handlers = [
-  { lang: 'JS', file: () => fixture('echo.mjs') },
-  { lang: 'C', file: () => echoC.executable },
-];
+const handlers = echoHandlers('echo-c-into');
 
 for (const { lang, file } of handlers) {
   for (const viaSocket of [false, true]) {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ChildChannelOptions,
@@ -7,8 +7,8 @@ import {
   openReplySocket,
   openStdioSockets,
 } from '../src/index.js';
-import { compileC } from './helpers/compile.js';
 import {
+  echoHandlers,
   expectPipelinedEchoes,
   fixture,
   pattern,
@@ -27,12 +27,6 @@ const SIZES = [0, 1, 64, 16 * KiB - 1, 16 * KiB, 64 * KiB, 64 * KiB + 1, MiB, 16
 afterEach(async () => {
   expect(await reapHandlers()).toEqual([]);
 });
-
-let echoC: Awaited<ReturnType<typeof compileC>>;
-beforeAll(async () => {
-  echoC = await compileC(fixture('echo.c'), 'echo-c-socket');
-});
-afterAll(() => echoC?.cleanup());
 
 async function startWithSocket(
   file: string,
@@ -78,10 +72,7 @@ const transports = [
   },
 ];
 
-const handlers = [
-  { lang: 'JS', file: () => fixture('echo.mjs') },
-  { lang: 'C', file: () => echoC.executable },
-];
+const handlers = echoHandlers('echo-c-socket');
 
 for (const { name, sizes: echoSizes, start } of transports)
   for (const { lang, file } of handlers) {

@@ -32,6 +32,27 @@ function scripted(options: ConstructorParameters<typeof FramedChannel>[2] = {}) 
   };
 }
 
+/** A stream to the handler that holds each write (64-byte buffer) until `release()`. */
+function heldWrites() {
+  const chunks: Buffer[] = [];
+  let held: (() => void) | undefined;
+  const output = new Writable({
+    highWaterMark: 64,
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      held = callback;
+    },
+  });
+  /** Completes the held write; false when none was held. */
+  const release = (): boolean => {
+    const next = held;
+    held = undefined;
+    next?.();
+    return next !== undefined;
+  };
+  return { output, chunks, release };
+}
+
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -319,15 +340,7 @@ describe('FramedChannel', () => {
 
   it('honours backpressure: stops writing when write() returns false, resumes on drain', async () => {
     const toHost = new PassThrough();
-    const chunks: Buffer[] = [];
-    let release: (() => void) | undefined;
-    const output = new Writable({
-      highWaterMark: 64,
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        release = callback;
-      },
-    });
+    const { output, chunks, release } = heldWrites();
     const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
     toHost.write(
       encodeFrame(
@@ -341,12 +354,12 @@ describe('FramedChannel', () => {
     // The first 116-byte frame filled the buffer: the next two wait in the channel, not the stream.
     expect(output.writableLength).toBe(116);
     expect(chunks).toHaveLength(1);
-    release!();
+    release();
     await tick();
     expect(chunks).toHaveLength(2);
-    release!();
+    release();
     await tick();
-    release!();
+    release();
     await tick();
     expect(chunks).toHaveLength(3);
     channel.close();
@@ -355,15 +368,7 @@ describe('FramedChannel', () => {
 
   it('drops an aborted request that still waits for the stream at once, with no CANCEL', async () => {
     const toHost = new PassThrough();
-    const chunks: Buffer[] = [];
-    let release: (() => void) | undefined;
-    const output = new Writable({
-      highWaterMark: 64,
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        release = callback;
-      },
-    });
+    const { output, chunks, release } = heldWrites();
     const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
     toHost.write(
       encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 24, name: 'x' })),
@@ -383,12 +388,7 @@ describe('FramedChannel', () => {
     expect(channel.bufferedBytes).toBe(116);
     // The one the stream had is cancelled; the withdrawn ones never reach the handler at all.
     const last = channel.request(bytes('last'));
-    while (release !== undefined) {
-      const next = release;
-      release = undefined;
-      next();
-      await tick();
-    }
+    while (release()) await tick();
     const decoded = new FrameDecoder().push(Buffer.concat(chunks));
     expect(decoded.map((f) => [f.type, f.id])).toEqual([
       [FrameType.Request, 1],

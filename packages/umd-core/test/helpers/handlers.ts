@@ -2,12 +2,29 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { isAlive } from '../../src/testing/process-table.js';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { FramedChannel } from '../../src/index.js';
+import { compileC } from './compile.js';
 
 /** Absolute path of a fixture in test/fixtures. */
 export const fixture = (name: string) =>
   fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+/**
+ * The JS and the C echo handler, for a suite that runs its tests against each: echo.c is
+ * compiled (as `name`) before the suite's tests and removed after them; `file()` is for tests.
+ */
+export function echoHandlers(name: string, cLabel = 'C'): { lang: string; file: () => string }[] {
+  let echoC: Awaited<ReturnType<typeof compileC>> | undefined;
+  beforeAll(async () => {
+    echoC = await compileC(fixture('echo.c'), name);
+  });
+  afterAll(() => echoC?.cleanup());
+  return [
+    { lang: 'JS', file: () => fixture('echo.mjs') },
+    { lang: cLabel, file: () => echoC!.executable },
+  ];
+}
 
 export interface SpawnedHandler {
   child: ChildProcess;
