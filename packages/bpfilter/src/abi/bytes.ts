@@ -117,6 +117,17 @@ export function readIpv4(bytes: Uint8Array, offset: number): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
+/** The network-order IPv4 address at `offset` as its 32-bit value (no dotted quad made). */
+export function readIpv4Value(bytes: Uint8Array, offset: number): number {
+  return (
+    (((bytes[offset] ?? 0) << 24) |
+      ((bytes[offset + 1] ?? 0) << 16) |
+      ((bytes[offset + 2] ?? 0) << 8) |
+      (bytes[offset + 3] ?? 0)) >>>
+    0
+  );
+}
+
 /** Parse a dotted-quad IPv4 address into its 32-bit value (network order as a number). */
 export function parseIpv4(text: string): number {
   let value = 0;

@@ -1,31 +1,55 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCidr } from '../model/address.js';
+import { encodeTable } from '../model/encode.js';
+import { indexEntries } from '../model/entry-index.js';
 import type { Rule } from '../model/types.js';
 import { parseSave } from '../text/parse-save.js';
-import { type ChainItem, groupChain } from './group-rules.js';
-import type { ExactKey } from './rule-shape.js';
-import { segmentChain } from './segment-rules.js';
+import { type ChainItem, type GroupOptions, groupChain } from './group-rules.js';
+import { type RuleFacts, readFacts, shapeOf } from './rule-facts.js';
+import { keyValue } from './rule-shape.js';
+import { type SegmentOptions, segmentChain } from './segment-rules.js';
+
+/** INPUT's rules, and the facts the grouping reads from their entries (INPUT's are first). */
+const tables = new WeakMap<Rule[], RuleFacts>();
 
 function rulesOf(lines: string[]): Rule[] {
   const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:web - [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
-  return parseSave(text)[0]!.chains.find((c) => c.name === 'INPUT')!.rules;
+  const table = parseSave(text)[0]!;
+  const encoded = encodeTable(table);
+  const index = indexEntries(encoded, encoded.entries);
+  const input = index.builtins[0]!;
+  const rules = table.chains.find((c) => c.name === 'INPUT')!.rules;
+  tables.set(rules, readFacts(encoded.entries, index, [[input.from, input.policy]]));
+  return rules;
+}
+
+/** The facts of `rules` (from rulesOf): INPUT's rules are entries 0 on. */
+const factsOf = (rules: Rule[]) => tables.get(rules)!;
+
+function group(rules: Rule[], options?: GroupOptions): ChainItem[] {
+  return groupChain(factsOf(rules), 0, rules.length, options);
+}
+
+function segment(rules: Rule[], group: GroupOptions = {}, options: SegmentOptions = {}) {
+  const facts = factsOf(rules);
+  return segmentChain(facts, 0, groupChain(facts, 0, rules.length, group), options);
 }
 
 /** Items as rule numbers: a plain rule's index, or a group's member indices. */
 const shape = (items: ChainItem[]) =>
-  items.map((item) => (item.kind === 'rule' ? item.index : item.members.map((m) => m.index)));
+  items.map((item) => (item.kind === 'rule' ? item.index : item.members));
 
 const blocks = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => `-A INPUT -s 10.0.0.${from + i} -p tcp --dport 22 -j DROP`);
 
 describe('grouping of exact-key rules into verdict maps', () => {
   it('makes one map of a run of same-shape rules with different keys', () => {
-    expect(shape(groupChain(rulesOf(blocks(8))))).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
+    expect(shape(group(rulesOf(blocks(8))))).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
   });
 
   it('leaves short runs as rules', () => {
-    expect(shape(groupChain(rulesOf(blocks(7))))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(shape(group(rulesOf(blocks(7))))).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('moves members past rules no packet of theirs can match, not past others', () => {
@@ -35,13 +59,13 @@ describe('grouping of exact-key rules into verdict maps', () => {
       '-A INPUT -s 10.9.9.9 -j web', // another source
       ...blocks(4, 4),
     ]);
-    expect(shape(groupChain(disjoint))).toEqual([[0, 1, 2, 3, 6, 7, 8, 9], 4, 5]);
+    expect(shape(group(disjoint))).toEqual([[0, 1, 2, 3, 6, 7, 8, 9], 4, 5]);
     const overlapping = rulesOf([
       ...blocks(8),
       '-A INPUT -p tcp -s 10.0.0.0/24 -j LOG', // matches members' packets: a barrier
       ...blocks(8, 8),
     ]);
-    expect(shape(groupChain(overlapping))).toEqual([
+    expect(shape(group(overlapping))).toEqual([
       [0, 1, 2, 3, 4, 5, 6, 7],
       8,
       [9, 10, 11, 12, 13, 14, 15, 16],
@@ -50,7 +74,7 @@ describe('grouping of exact-key rules into verdict maps', () => {
 
   it('ends a group at a key it already has (a jump can return to the second one)', () => {
     const rules = rulesOf([...blocks(8), ...blocks(8)]);
-    expect(shape(groupChain(rules))).toEqual([
+    expect(shape(group(rules))).toEqual([
       [0, 1, 2, 3, 4, 5, 6, 7],
       [8, 9, 10, 11, 12, 13, 14, 15],
     ]);
@@ -63,9 +87,9 @@ describe('grouping of exact-key rules into verdict maps', () => {
         fc.array(packet, { maxLength: 20 }),
         (rs, ps) => {
           const rules = rulesOf(rs.map(line));
-          const items = groupChain(rules, { minMembers: 2 });
+          const items = group(rules, { minMembers: 2 });
           const installed = items.flatMap((item) =>
-            item.kind === 'rule' ? [item.index] : item.members.map((m) => m.index),
+            item.kind === 'rule' ? [item.index] : item.members,
           );
           expect([...installed].sort((a, b) => a - b)).toEqual(rules.map((_, i) => i));
           for (const p of ps) {
@@ -74,10 +98,7 @@ describe('grouping of exact-key rules into verdict maps', () => {
             const asInstalled = items.flatMap((item) =>
               item.kind === 'rule'
                 ? [item.index].filter((i) => matches(rules[i]!, p))
-                : item.members
-                    .filter((m) => matches(rules[m.index]!, p))
-                    .slice(0, 1)
-                    .map((m) => m.index),
+                : item.members.filter((m) => matches(rules[m]!, p)).slice(0, 1),
             );
             expect(asInstalled).toEqual(inOrder);
           }
@@ -102,7 +123,7 @@ describe('segments of exact-key rules behind key-set lookups', () => {
       Array.from({ length: n }, (_, i) => shaped[shapes[i % shapes.length]!]!(i));
     const items = (lines: string[]) => {
       const rules = rulesOf(lines);
-      return segmentChain(rules, groupChain(rules)).map((item) =>
+      return segment(rules).map((item) =>
         item.kind === 'segment' ? item.shapes.length : item.kind,
       );
     };
@@ -122,20 +143,20 @@ describe('segments of exact-key rules behind key-set lookups', () => {
         fc.array(keyedPacket, { maxLength: 20 }),
         (rs, ps) => {
           const rules = rulesOf(rs.map(line));
-          const items = segmentChain(rules, groupChain(rules, { minMembers: 3 }), { minRules: 2 });
+          const items = segment(rules, { minMembers: 3 }, { minRules: 2 });
+          const facts = factsOf(rules);
           for (const p of ps) {
             const inOrder = rules.map((_, i) => i).filter((i) => matches(rules[i]!, p));
             const asInstalled = items.flatMap((item) => {
               if (item.kind === 'rule') return [item.index].filter((i) => matches(rules[i]!, p));
               if (item.kind === 'group')
-                return item.members
-                  .filter((m) => matches(rules[m.index]!, p))
-                  .slice(0, 1)
-                  .map((m) => m.index);
+                return item.members.filter((m) => matches(rules[m]!, p)).slice(0, 1);
               // The guards: the lookup of each shape's key of the packet in the shape's keys.
-              const found = item.shapes.map(({ keys }) => keys.some((k) => keyOfPacket(k, p)));
+              const found = item.shapes.map(({ keys }) =>
+                keys.some((k) => keyOfPacket(facts, k, p)),
+              );
               const entries = found.filter((f, i) => f && !found.slice(0, i).some(Boolean));
-              const walked = item.members.map((m) => m.index).filter((i) => matches(rules[i]!, p));
+              const walked = item.members.filter((i) => matches(rules[i]!, p));
               expect(entries.length).toBe(walked.length > 0 ? 1 : 0);
               return walked;
             });
@@ -157,11 +178,15 @@ function untilEnd(rules: Rule[], matched: number[]): number[] {
   return end < 0 ? matched : matched.slice(0, end + 1);
 }
 
-/** Whether `p`'s header holds `key` (an independent reading of what a key-set lookup finds). */
-function keyOfPacket(key: ExactKey, p: Packet): boolean {
+/**
+ * Whether `p`'s header holds the key of entry `entry` (an independent reading of what a
+ * key-set lookup finds).
+ */
+function keyOfPacket(facts: RuleFacts, entry: number, p: Packet): boolean {
+  const key = shapeOf(facts.shape[entry]!);
   if (key.protocol !== 0 && key.protocol !== p.p) return false;
-  return key.fields.every((field, i) => {
-    const value = key.values[i];
+  return key.fields.every((field) => {
+    const value = keyValue(facts, entry, field);
     switch (field) {
       case 'saddr':
         return parseCidr(p.s).address >>> 0 === value;

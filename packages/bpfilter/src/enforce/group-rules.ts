@@ -7,24 +7,16 @@
  * see the moved rules in another order), and if its key is new in the group (a duplicate
  * key could match after a jump returns). Groups that stay small are left as plain rules.
  */
-import type { Rule } from '../model/types.js';
-import {
-  disjoint,
-  type ExactKey,
-  exactKey,
-  exactValue,
-  type RuleSpan,
-  shapeExcludes,
-  spanOf,
-} from './rule-shape.js';
+import { type KeyShape, type RuleFacts, shapeOf } from './rule-facts.js';
+import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-shape.js';
 
 /**
- * One rule as it is (with its exact key, if it has one), or a group of rules that becomes
- * one verdict-map lookup.
+ * One rule as it is (`keyed`: it has an exact key), or a group of rules that becomes one
+ * verdict-map lookup. Indexes are the rules' positions in their chain.
  */
 export type ChainItem =
-  | { kind: 'rule'; index: number; key?: ExactKey }
-  | { kind: 'group'; members: { index: number; key: ExactKey }[] };
+  | { kind: 'rule'; index: number; keyed?: boolean }
+  | { kind: 'group'; shape: KeyShape; members: number[] };
 
 /** Limits of the grouping. */
 export interface GroupOptions {
@@ -38,95 +30,110 @@ export interface GroupOptions {
 }
 
 interface OpenGroup {
-  shape: string;
-  members: { index: number; key: ExactKey }[];
-  keys: Set<string>;
+  shape: KeyShape;
+  /** The members' positions in the chain. */
+  members: number[];
+  keys: Set<number | string>;
   /** Rules after the first member that are not members. */
   between: Between;
 }
 
 /**
- * The rules a group's next member must be disjoint from, kept so that the test is cheap:
- * rules of another protocol are dropped (disjoint from every member), rules that require one
- * value of the key's first field are filed under it (disjoint from members with another).
+ * The rules (entry indexes) a group's next member must be disjoint from, kept so that the
+ * test is cheap: rules of another protocol are dropped (disjoint from every member), rules
+ * that require one value of the key's first field are filed under it (disjoint from members
+ * with another).
  */
 class Between {
-  readonly #shape: ExactKey;
-  readonly #byValue = new Map<number | string, RuleSpan[]>();
+  readonly #facts: RuleFacts;
+  readonly #shape: KeyShape;
+  readonly #byValue = new Map<number | string, number[]>();
   /** Rules that must be tested one by one. */
-  readonly rest: RuleSpan[] = [];
+  readonly rest: number[] = [];
 
-  constructor(shape: ExactKey) {
+  constructor(facts: RuleFacts, shape: KeyShape) {
+    this.#facts = facts;
     this.#shape = shape;
   }
 
-  add(span: RuleSpan): void {
-    if (shapeExcludes(this.#shape, span)) return;
-    const value = exactValue(span, this.#shape.fields[0]!, this.#shape.protocol);
-    if (value === undefined) this.rest.push(span);
+  add(entry: number): void {
+    const f = this.#facts;
+    if (shapeExcludes(this.#shape, f, entry)) return;
+    const value = exactValue(f, entry, this.#shape.fields[0]!, this.#shape.protocol);
+    if (value === undefined) this.rest.push(entry);
     else {
       const list = this.#byValue.get(value);
-      if (list === undefined) this.#byValue.set(value, [span]);
-      else list.push(span);
+      if (list === undefined) this.#byValue.set(value, [entry]);
+      else list.push(entry);
     }
   }
 
-  /** Whether `key` (of the same shape) is disjoint from all of them. */
-  allDisjoint(key: ExactKey): boolean {
-    const same = this.#byValue.get(key.values[0]!);
-    return (
-      (same === undefined || same.every((span) => disjoint(key, span))) &&
-      this.rest.every((span) => disjoint(key, span))
-    );
+  /** Whether the key of entry `k` (of the same shape) is disjoint from all of them. */
+  allDisjoint(k: number, first: number | string): boolean {
+    const f = this.#facts;
+    const same = this.#byValue.get(first);
+    if (same !== undefined) for (const s of same) if (!disjoint(f, k, s)) return false;
+    for (const s of this.rest) if (!disjoint(f, k, s)) return false;
+    return true;
   }
 }
 
 const MAX_OPEN = 32;
 
-/** The items of a chain in the order they are installed. */
-export function groupChain(rules: readonly Rule[], options: GroupOptions = {}): ChainItem[] {
+/**
+ * The items of a chain (its rules are the entries `first` .. `first + count - 1` of `facts`)
+ * in the order they are installed.
+ */
+export function groupChain(
+  facts: RuleFacts,
+  first: number,
+  count: number,
+  options: GroupOptions = {},
+): ChainItem[] {
   const minMembers = options.minMembers ?? 8;
   const maxBetween = options.maxBetween ?? 1024;
-  const open = new Map<string, OpenGroup>();
+  const open = new Map<number, OpenGroup>();
   /** The group of each rule that went into one. */
-  const groupOf: (OpenGroup | undefined)[] = [];
-  const keyOf: (ExactKey | undefined)[] = [];
-  const spans: (RuleSpan | undefined)[] = [];
-  const spanAt = (i: number) => (spans[i] ??= spanOf(rules[i]!));
+  const groupOf: (OpenGroup | undefined)[] = new Array(count);
 
-  rules.forEach((rule, index) => {
-    const key = exactKey(rule);
+  for (let index = 0; index < count; index++) {
+    const entry = first + index;
+    const shapeId = facts.shape[entry]!;
     let home: OpenGroup | undefined;
-    if (key !== undefined) {
-      const group = open.get(key.shape);
-      if (group !== undefined && !group.keys.has(key.id) && group.between.allDisjoint(key)) {
+    if (shapeId >= 0) {
+      const id = keyId(facts, entry);
+      const group = open.get(shapeId);
+      const shape = shapeOf(shapeId);
+      if (
+        group !== undefined &&
+        !group.keys.has(id) &&
+        group.between.allDisjoint(entry, keyValue(facts, entry, shape.fields[0]!))
+      ) {
         home = group;
       } else {
-        open.delete(key.shape);
-        home = { shape: key.shape, members: [], keys: new Set(), between: new Between(key) };
+        open.delete(shapeId);
+        home = { shape, members: [], keys: new Set(), between: new Between(facts, shape) };
         if (open.size >= MAX_OPEN) open.delete(open.keys().next().value!);
-        open.set(key.shape, home);
+        open.set(shapeId, home);
       }
-      home.members.push({ index, key });
-      keyOf[index] = key;
-      home.keys.add(key.id);
+      home.members.push(index);
+      home.keys.add(id);
       groupOf[index] = home;
     }
     for (const group of open.values()) {
       if (group === home) continue;
-      group.between.add(spanAt(index));
-      if (group.between.rest.length >= maxBetween) open.delete(group.shape);
+      group.between.add(entry);
+      if (group.between.rest.length >= maxBetween) open.delete(group.shape.id);
     }
-  });
+  }
 
   const items: ChainItem[] = [];
-  rules.forEach((_, index) => {
+  for (let index = 0; index < count; index++) {
     const group = groupOf[index];
     if (group === undefined) items.push({ kind: 'rule', index });
-    else if (group.members.length < minMembers)
-      items.push({ kind: 'rule', index, key: keyOf[index] });
-    else if (group.members[0]!.index === index)
-      items.push({ kind: 'group', members: group.members });
-  });
+    else if (group.members.length < minMembers) items.push({ kind: 'rule', index, keyed: true });
+    else if (group.members[0] === index)
+      items.push({ kind: 'group', shape: group.shape, members: group.members });
+  }
   return items;
 }

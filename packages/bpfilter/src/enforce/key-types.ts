@@ -2,7 +2,7 @@
  * The nft datatypes of the exact keys that maps and sets hold (rule-shape.ts's fields): the
  * name nft's JSON gives each, and the id and size the kernel gets (nftables' datatype.h).
  */
-import type { ExactKey, KeyField } from './rule-shape.js';
+import type { KeyField, KeyShape } from './rule-facts.js';
 
 export interface KeyType {
   name: string;
@@ -24,7 +24,7 @@ export const KEY_TYPE: Record<KeyField, KeyType> = {
 };
 
 /** A segment's key: `ip protocol` first when its shape has one, ports of any protocol. */
-export function segmentKeyTypes(shape: ExactKey): KeyType[] {
+export function segmentKeyTypes(shape: KeyShape): KeyType[] {
   const types = shape.fields.map((f) => KEY_TYPE[f]);
   if (shape.protocol !== 0) types.unshift(INET_PROTO);
   return types;

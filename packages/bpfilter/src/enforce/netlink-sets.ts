@@ -18,8 +18,9 @@ import {
 import { NLM_F_CREATE, type NetlinkWriter } from './netlink-writer.js';
 import { ruleComment } from './nft-sets.js';
 import { IFNAME, IPV4_ADDR, type KeyType } from './key-types.js';
-import type { ExactKey, KeyField } from './rule-shape.js';
-import type { ChainLayout } from './table-layout.js';
+import { jumpChain, type KeyField, type KeyShape, type RuleFacts, Target } from './rule-facts.js';
+import { keyValue } from './rule-shape.js';
+import type { SegmentShape } from './segment-rules.js';
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
 const MSG_NEWSET = 9;
@@ -96,43 +97,59 @@ export function writeElements(
   table: string,
   name: string,
   id: number,
-  members: readonly { index: number; key: ExactKey }[],
   types: readonly KeyType[],
-  chain: ChainLayout,
+  facts: RuleFacts,
+  first: number,
+  map: { shape: KeyShape; members: readonly number[] },
 ): void {
+  const { shape, members } = map;
   writeElementMessages(w, table, name, id, members.length, (i) => {
-    const { index, key } = members[i]!;
-    writeKey(w, key, types, false);
-    const target = chain.rules[index]!.target;
-    if (target.kind === 'jump' || target.kind === 'goto')
-      verdictData(w, 2, target.kind, target.chain);
-    else if (target.kind === 'verdict' && target.verdict !== 'QUEUE')
-      verdictData(w, 2, target.verdict.toLowerCase());
+    const index = members[i]!;
+    const entry = first + index;
+    writeKey(w, facts, entry, shape, types, false);
+    const target = facts.target[entry];
+    if (target === Target.jump || target === Target.goto)
+      verdictData(w, 2, target === Target.jump ? 'jump' : 'goto', jumpChain(facts, entry));
+    else if (target !== undefined && ELEMENT_VERDICTS[target] !== undefined)
+      verdictData(w, 2, ELEMENT_VERDICTS[target]!);
     else throw new NotCompiled('element verdict');
     writeComment(w, ruleComment(index));
     writeCounterExpr(w, 7 /* NFTA_SET_ELEM_EXPR */);
   });
 }
 
-/** A segment's key set: each key once. */
+/** The verdicts a map element can hold, by {@link Target}. */
+const ELEMENT_VERDICTS: Partial<Record<number, string>> = {
+  [Target.accept]: 'accept',
+  [Target.drop]: 'drop',
+  [Target.return]: 'return',
+};
+
+/** A segment's key set: the key of each rule of `keys` (positions from `first`), each once. */
 export function writeKeys(
   w: NetlinkWriter,
   table: string,
   name: string,
   id: number,
-  keys: readonly ExactKey[],
   types: readonly KeyType[],
+  facts: RuleFacts,
+  first: number,
+  { shape, keys }: SegmentShape,
 ): void {
-  writeElementMessages(w, table, name, id, keys.length, (i) => writeKey(w, keys[i]!, types, true));
+  writeElementMessages(w, table, name, id, keys.length, (i) =>
+    writeKey(w, facts, first + keys[i]!, shape, types, true),
+  );
 }
 
 /**
- * NFTA_SET_ELEM_KEY of `key`: each part of a concatenation in whole 32-bit words, zero
- * padded, the protocol first for a segment's set (`withProtocol`); written in place.
+ * NFTA_SET_ELEM_KEY of entry `entry`'s key: each part of a concatenation in whole 32-bit
+ * words, zero padded, the protocol first for a segment's set (`withProtocol`); written in place.
  */
 function writeKey(
   w: NetlinkWriter,
-  key: ExactKey,
+  facts: RuleFacts,
+  entry: number,
+  shape: KeyShape,
   types: readonly KeyType[],
   withProtocol: boolean,
 ): void {
@@ -140,13 +157,13 @@ function writeKey(
   const b = w.buffer;
   let offset = at;
   let part = 0;
-  if (withProtocol && key.protocol !== 0) {
-    b[offset] = key.protocol;
+  if (withProtocol && shape.protocol !== 0) {
+    b[offset] = shape.protocol;
     offset += 4;
     part = 1;
   }
-  for (let f = 0; f < key.fields.length; f++, part++) {
-    const value = key.values[f]!;
+  for (let f = 0; f < shape.fields.length; f++, part++) {
+    const value = keyValue(facts, entry, shape.fields[f]!);
     const type = types[part]!;
     if (type === IFNAME) {
       if (typeof value !== 'string' || /[*\\]/.test(value) || Buffer.byteLength(value) >= 16)
@@ -186,7 +203,7 @@ export function loadKey(w: NetlinkWriter, fields: readonly KeyField[], word = 0)
 /** A segment guard's test: the packet's key of `shape` in (or not in) set `name`. */
 export function writeSetTest(
   w: NetlinkWriter,
-  shape: ExactKey,
+  shape: KeyShape,
   name: string,
   setIds: ReadonlyMap<string, number>,
   use: 'in' | 'not-in',

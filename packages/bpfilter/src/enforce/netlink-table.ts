@@ -62,7 +62,7 @@ export function compileTransaction(
   }
   let setCount = 0;
   for (const table of tables) {
-    const nftTable = table.nftTable;
+    const { nftTable, facts } = table;
     tableMessage(MSG.newTable, NLM_F_CREATE, nftTable);
     tableMessage(MSG.delTable, 0, nftTable);
     tableMessage(MSG.newTable, NLM_F_CREATE, nftTable);
@@ -91,21 +91,20 @@ export function compileTransaction(
     for (const chain of table.chains)
       for (const item of chain.items) {
         if (item.kind === 'map') {
-          const key = item.members[0]!.key;
-          const types = key.fields.map((f) => KEY_TYPE[f]);
+          const types = item.shape.fields.map((f) => KEY_TYPE[f]);
           addSet(
             item.name,
             (id) => writeSetDeclaration(w, nftTable, item.name, types, id, true),
-            (id) => writeElements(w, nftTable, item.name, id, item.members, types, chain),
+            (id) => writeElements(w, nftTable, item.name, id, types, facts, chain.first, item),
           );
         } else if (item.kind === 'segment') {
-          item.shapes.forEach(({ shape, keys }, i) => {
+          item.shapes.forEach((shape, i) => {
             const name = item.sets[i]!;
-            const types = segmentKeyTypes(shape);
+            const types = segmentKeyTypes(shape.shape);
             addSet(
               name,
               (id) => writeSetDeclaration(w, nftTable, name, types, id, false),
-              (id) => writeKeys(w, nftTable, name, id, keys, types),
+              (id) => writeKeys(w, nftTable, name, id, types, facts, chain.first, shape),
             );
           });
         }
@@ -124,7 +123,7 @@ export function compileTransaction(
       };
       for (const item of chain.items) {
         if (item.kind === 'rule') {
-          rule(chain.name, () => writeRule(w, chain.rules[item.index]!));
+          rule(chain.name, () => writeRule(w, facts, chain.first + item.index));
         } else if (item.kind === 'segment') {
           const { shapes, sets } = item;
           shapes.forEach((_, i) =>
@@ -135,11 +134,11 @@ export function compileTransaction(
               verdict(w, 'jump', item.chain);
             }),
           );
-          for (const { index } of item.members)
-            rule(item.chain, () => writeRule(w, chain.rules[index]!));
+          for (const index of item.members)
+            rule(item.chain, () => writeRule(w, facts, chain.first + index));
         } else {
           rule(chain.name, () => {
-            const { protocol, fields } = item.members[0]!.key;
+            const { protocol, fields } = item.shape;
             if (protocol !== 0) {
               payload(w, FIELDS.protocol);
               cmpNumber(w, CmpOp.eq, 1, protocol);

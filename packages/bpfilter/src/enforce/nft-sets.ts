@@ -5,8 +5,9 @@
  */
 import { formatIpv4 } from '../abi/index.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
-import { match, meta, type NftExpr, payload } from './nft-expr.js';
-import type { ExactKey, KeyField } from './rule-shape.js';
+import { jumpStatement, match, meta, type NftExpr, payload, verdictStatement } from './nft-expr.js';
+import { jumpChain, type KeyField, type KeyShape, type RuleFacts, Target } from './rule-facts.js';
+import { keyValue } from './rule-shape.js';
 import type { SegmentShape } from './segment-rules.js';
 
 const family = 'ip';
@@ -22,27 +23,46 @@ function keyExpr(field: KeyField, protocol: number | 'th'): NftExpr {
   return payload(protocol === 'th' ? 'th' : protocol === 6 ? 'tcp' : 'udp', field);
 }
 
-function keyValue(key: ExactKey, i: number): unknown {
-  const value = key.values[i]!;
-  return key.fields[i] === 'saddr' || key.fields[i] === 'daddr'
-    ? formatIpv4(value as number)
-    : value;
+/** The key of entry `entry` as nft's JSON writes it: each field's value (addresses dotted). */
+function keyValues(facts: RuleFacts, entry: number, shape: KeyShape): unknown[] {
+  return shape.fields.map((field) => {
+    const value = keyValue(facts, entry, field);
+    return field === 'saddr' || field === 'daddr' ? formatIpv4(value as number) : value;
+  });
 }
 
-/** A verdict map of `members` (same shape): its declaration, elements, and the lookup rule. */
+/** The verdict statement of an exact-key entry (a verdict, a jump or a goto). */
+function keyVerdict(facts: RuleFacts, entry: number): NftExpr {
+  const target = facts.target[entry];
+  if (target === Target.jump || target === Target.goto)
+    return jumpStatement(target === Target.jump ? 'jump' : 'goto', jumpChain(facts, entry));
+  return verdictStatement(
+    target === Target.accept ? 'ACCEPT' : target === Target.drop ? 'DROP' : 'RETURN',
+  );
+}
+
+/**
+ * A verdict map of the rules `members` (positions in their chain, whose rules are the entries
+ * from `first` on; all of `shape`): its declaration, elements, and the lookup rule.
+ */
 export function verdictMap(
   table: string,
   name: string,
-  members: { index: number; key: ExactKey }[],
+  facts: RuleFacts,
+  first: number,
+  { shape, members }: { shape: KeyShape; members: readonly number[] },
 ): { commands: NftExpr[]; lookup: NftExpr[] } {
-  const { fields, protocol } = members[0]!.key;
+  const { fields, protocol } = shape;
   const single = fields.length === 1;
   const type = single ? KEY_TYPE[fields[0]!].name : fields.map((f) => KEY_TYPE[f].name);
   const keys = fields.map((f) => keyExpr(f, protocol));
-  const elem = members.map(({ index, key }) => {
-    const values = fields.map((_, i) => keyValue(key, i));
+  const elem = members.map((index) => {
+    const values = keyValues(facts, first + index, shape);
     const val = single ? values[0] : { concat: values };
-    return [{ elem: { val, comment: ruleComment(index), counter: null } }, key.verdict];
+    return [
+      { elem: { val, comment: ruleComment(index), counter: null } },
+      keyVerdict(facts, first + index),
+    ];
   });
   const map = { family, table, name, type, map: 'verdict', stmt: [{ counter: null }] };
   return {
@@ -55,15 +75,18 @@ export function verdictMap(
 }
 
 /**
- * The key sets of a segment's shapes (`names[i]` for `shapes[i]`) and its guard rules: the
- * rule of shape i jumps to `chain` if the packet's key of shape i is in set i and its keys of
- * the shapes before are not in theirs, so a packet enters the segment at most once. A shape
- * with a protocol has it in its key (`ip protocol . ...`, ports as `th`), so "not in the set"
- * also holds for packets of other protocols.
+ * The key sets of a segment's shapes (`names[i]` for `shapes[i]`; its rules are the entries
+ * from `first` on) and its guard rules: the rule of shape i jumps to `chain` if the packet's
+ * key of shape i is in set i and its keys of the shapes before are not in theirs, so a packet
+ * enters the segment at most once. A shape with a protocol has it in its key
+ * (`ip protocol . ...`, ports as `th`), so "not in the set" also holds for packets of other
+ * protocols.
  */
 export function segmentGuards(
   table: string,
   chain: string,
+  facts: RuleFacts,
+  first: number,
   shapes: readonly SegmentShape[],
   names: readonly string[],
 ): { commands: NftExpr[]; guards: NftExpr[][] } {
@@ -75,8 +98,8 @@ export function segmentGuards(
     const exprs = fields.map((f) => keyExpr(f, 'th'));
     if (protocol !== 0) exprs.unshift(payload('ip', 'protocol'));
     const single = types.length === 1;
-    const elem = keys.map((key) => {
-      const values = fields.map((_, f) => keyValue(key, f));
+    const elem = keys.map((index) => {
+      const values = keyValues(facts, first + index, shape);
       if (protocol !== 0) values.unshift(protocol);
       return single ? values[0] : { concat: values };
     });

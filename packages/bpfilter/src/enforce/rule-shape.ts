@@ -1,197 +1,129 @@
 /**
- * Which rules can share one verdict-map lookup, and when a rule may be moved past another.
+ * Which rules can share one verdict-map lookup, and when a rule may be moved past another,
+ * judged on the facts read from their entries (rule-facts.ts).
  *
- * A rule has an *exact key* when all it matches are exact header values (one address, one
- * port, one interface name, a protocol) and its target is a verdict: rules of the same
- * shape (protocol and fields) with different keys never match the same packet, so a run of
- * them is one `vmap` lookup of the key, each element with its own counter. A rule may move
- * past another only when the two are *disjoint* (no packet matches both): then no packet
- * sees a different sequence of matching rules.
+ * Rules of the same shape (protocol and fields) with different exact keys never match the
+ * same packet, so a run of them is one `vmap` lookup of the key, each element with its own
+ * counter. A rule may move past another only when the two are *disjoint* (no packet matches
+ * both): then no packet sees a different sequence of matching rules.
  */
-import { parseCidr } from '../model/address.js';
-import type { IpInversions, Rule, Target } from '../model/types.js';
-import { jumpStatement, type NftExpr, verdictStatement } from './nft-expr.js';
+import {
+  IPT_INV_DSTIP,
+  IPT_INV_PROTO,
+  IPT_INV_SRCIP,
+  IPT_INV_VIA_IN,
+  IPT_INV_VIA_OUT,
+  IptEntryOffset,
+  readU16,
+  XT_TCP_INV_DSTPT,
+  XT_TCP_INV_SRCPT,
+  readIpv4Value,
+} from '../abi/index.js';
+import {
+  IN_MASK,
+  type KeyField,
+  type KeyShape,
+  OUT_MASK,
+  type RuleFacts,
+  shapeOf,
+  Target,
+} from './rule-facts.js';
 
-/** A header field an exact key is made of, in key order. */
-export type KeyField = 'saddr' | 'daddr' | 'iifname' | 'oifname' | 'sport' | 'dport';
+const TCP = 6;
 
-/** The exact key of a rule that can be a verdict-map element. */
-export interface ExactKey {
-  /** Rules with equal shapes can share a map: protocol and fields. */
-  shape: string;
-  /** The protocol the rule requires (`-p`), 0 for any. */
-  protocol: number;
-  /** The fields of the key, in key order. */
-  fields: KeyField[];
-  /** The value of each field: addresses as u32, ports as numbers, interface names. */
-  values: (number | string)[];
-  /** Equal ids: equal keys. */
-  id: string;
-  /** The element's verdict (nft JSON). */
-  verdict: NftExpr;
-}
-
-/** The exact key of `rule`, or undefined if its matches or target do not make one. */
-export function exactKey(rule: Rule): ExactKey | undefined {
-  const verdict = mapVerdict(rule.target);
-  if (verdict === undefined || rule.fragment || hasInversion(rule)) return undefined;
-  if (rule.inInterfaceMask !== undefined || rule.outInterfaceMask !== undefined) return undefined;
-  const protocol = rule.protocol ?? 0;
-  // Every field at most once, always in KeyField order: the set of fields (a bit each) names
-  // the shape, so each shape's name and field list are made once (a table has few shapes).
-  let shapeBits = 0;
-  const values: (number | string)[] = [];
-  for (let f = 0; f < 2; f++) {
-    const cidr = f === 0 ? rule.source : rule.destination;
-    if (cidr === undefined) continue;
-    const { address, mask } = parseCidr(cidr);
-    if (mask === 0) continue;
-    if (mask !== 0xffffffff) return undefined;
-    shapeBits |= 1 << f;
-    values.push(address >>> 0);
+/** The value of `field` in the exact key of entry `i`: addresses as u32, ports, names. */
+export function keyValue(f: RuleFacts, i: number, field: KeyField): number | string {
+  const at = f.offsets[i]!;
+  switch (field) {
+    case 'saddr':
+      return readIpv4Value(f.bytes, at + IptEntryOffset.src);
+    case 'daddr':
+      return readIpv4Value(f.bytes, at + IptEntryOffset.dst);
+    case 'iifname':
+      return f.inName[i]!;
+    case 'oifname':
+      return f.outName[i]!;
+    case 'sport':
+      return f.keySport[i]!;
+    case 'dport':
+      return f.keyDport[i]!;
   }
-  for (let f = 2; f < 4; f++) {
-    const name = f === 2 ? rule.inInterface : rule.outInterface;
-    if (name === undefined) continue;
-    if (name.endsWith('+') || /[*\\]/.test(name)) return undefined;
-    shapeBits |= 1 << f;
-    values.push(name);
+}
+
+const FIELD_RANGE: Record<KeyField, number> = {
+  saddr: 2 ** 32,
+  daddr: 2 ** 32,
+  iifname: 0,
+  oifname: 0,
+  sport: 65536,
+  dport: 65536,
+};
+
+/** Equal ids: equal keys (entries of one shape). A number where the key fits one. */
+export function keyId(f: RuleFacts, i: number): number | string {
+  const shape = shapeOf(f.shape[i]!);
+  if (shape.numeric) {
+    let id = 0;
+    for (const field of shape.fields)
+      id = id * FIELD_RANGE[field] + (keyValue(f, i, field) as number);
+    return id;
   }
-  for (const m of rule.matches ?? []) {
-    if (m.kind === 'raw' && m.name === 'comment') continue;
-    if ((m.kind !== 'tcp' && m.kind !== 'udp') || m.invert !== undefined) return undefined;
-    if (m.kind === 'tcp' && ((m.flags !== undefined && m.flags.mask !== 0) || m.option))
-      return undefined;
-    if (protocol !== (m.kind === 'tcp' ? 6 : 17) || shapeBits & DPORT) return undefined;
-    const sport = singlePort(m.sourcePorts);
-    const dport = singlePort(m.destinationPorts);
-    // A port match without a port is xt_tcp's "first fragment only": not a key.
-    if (sport === null || dport === null || (sport === undefined && dport === undefined))
-      return undefined;
-    // A second tcp/udp match with a source port would repeat the field: no key.
-    if (sport !== undefined && shapeBits & SPORT) return undefined;
-    if (sport !== undefined) {
-      shapeBits |= SPORT;
-      values.push(sport);
-    }
-    if (dport !== undefined) {
-      shapeBits |= DPORT;
-      values.push(dport);
-    }
-  }
-  if (shapeBits === 0) return undefined;
-  const { shape, fields } = shapeOf(protocol, shapeBits);
-  return { shape, protocol, fields, values, id: values.join('\u0000'), verdict };
+  let id = '';
+  for (const field of shape.fields) id += `${keyValue(f, i, field)}\u0000`;
+  return id;
 }
 
-const KEY_FIELDS: readonly KeyField[] = ['saddr', 'daddr', 'iifname', 'oifname', 'sport', 'dport'];
-const SPORT = 1 << 4;
-const DPORT = 1 << 5;
-const shapes = new Map<number, { shape: string; fields: KeyField[] }>();
-
-/** The shape of a key of `protocol` with the fields of `bits` (one string and list each). */
-function shapeOf(protocol: number, bits: number): { shape: string; fields: KeyField[] } {
-  const id = protocol * 64 + bits;
-  let known = shapes.get(id);
-  if (known === undefined) {
-    const fields = KEY_FIELDS.filter((_, f) => bits & (1 << f));
-    known = { shape: `${protocol}:${fields.join('.')}`, fields };
-    shapes.set(id, known);
-  }
-  return known;
+/** Whether entry `i`'s target ends a packet's walk (ACCEPT, DROP). */
+export function endsWalk(f: RuleFacts, i: number): boolean {
+  const t = f.target[i];
+  return t === Target.accept || t === Target.drop;
 }
 
-/** Undefined for all ports, the port for one, null for a range. */
-function singlePort(range: [number, number] | undefined): number | undefined | null {
-  if (range === undefined || (range[0] === 0 && range[1] === 65535)) return undefined;
-  return range[0] === range[1] ? range[0] : null;
+/** Whether no rule of `shape` can match a packet entry `s` matches (protocols differ). */
+export function shapeExcludes(shape: KeyShape, f: RuleFacts, s: number): boolean {
+  const at = f.offsets[s]!;
+  const p = readU16(f.bytes, at + IptEntryOffset.proto);
+  const inverted = (f.bytes[at + IptEntryOffset.invflags]! & IPT_INV_PROTO) !== 0;
+  return shape.protocol !== 0 && p !== 0 && (p === shape.protocol) === inverted;
 }
 
-function hasInversion(rule: Rule): boolean {
-  const invert = rule.invert;
-  if (invert === undefined) return false;
-  for (const key in invert) if (invert[key as keyof IpInversions] === true) return true;
-  return false;
-}
-
-function mapVerdict(target: Target): NftExpr | undefined {
-  if (target.kind === 'jump' || target.kind === 'goto')
-    return jumpStatement(target.kind, target.chain);
-  if (target.kind !== 'verdict' || target.verdict === 'QUEUE') return undefined;
-  return verdictStatement(target.verdict);
-}
-
-/** What a rule constrains, as far as disjointness is judged (others: any value). */
-export interface RuleSpan {
-  protocol?: { value: number; invert: boolean };
-  saddr?: { address: number; mask: number; invert: boolean };
-  daddr?: { address: number; mask: number; invert: boolean };
-  iifname?: { name: string; invert: boolean };
-  oifname?: { name: string; invert: boolean };
-  /** The protocol of the rule's tcp/udp match and its port ranges. */
-  ports?: {
-    protocol: number;
-    sport?: { range: [number, number]; invert: boolean };
-    dport?: { range: [number, number]; invert: boolean };
-  };
-}
-
-/** The span of `rule` (the fields {@link disjoint} looks at). */
-export function spanOf(rule: Rule): RuleSpan {
-  const invert = rule.invert ?? NO_INVERSIONS;
-  const span: RuleSpan = {};
-  if (rule.protocol) span.protocol = { value: rule.protocol, invert: invert.protocol === true };
-  if (rule.source !== undefined) span.saddr = cidr(rule.source, invert.source);
-  if (rule.destination !== undefined) span.daddr = cidr(rule.destination, invert.destination);
-  if (rule.inInterface !== undefined && rule.inInterfaceMask === undefined)
-    span.iifname = { name: rule.inInterface, invert: invert.inInterface === true };
-  if (rule.outInterface !== undefined && rule.outInterfaceMask === undefined)
-    span.oifname = { name: rule.outInterface, invert: invert.outInterface === true };
-  for (const m of rule.matches ?? []) {
-    if (m.kind !== 'tcp' && m.kind !== 'udp') continue;
-    span.ports = { protocol: m.kind === 'tcp' ? 6 : 17 };
-    if (m.sourcePorts)
-      span.ports.sport = { range: m.sourcePorts, invert: m.invert?.sourcePorts === true };
-    if (m.destinationPorts)
-      span.ports.dport = { range: m.destinationPorts, invert: m.invert?.destinationPorts === true };
-  }
-  return span;
-}
-
-const NO_INVERSIONS: IpInversions = {};
-
-function cidr(text: string, inverted: boolean | undefined): NonNullable<RuleSpan['saddr']> {
-  const { address, mask } = parseCidr(text);
-  return { address: (address & mask) >>> 0, mask, invert: inverted === true };
-}
-
-/** Whether no packet can match both the rule of `key` and a rule of `span` (false: maybe). */
-export function disjoint(key: ExactKey, span: RuleSpan): boolean {
-  const p = span.protocol;
-  if (key.protocol !== 0 && p !== undefined && (p.value === key.protocol) === p.invert) return true;
-  for (let i = 0; i < key.fields.length; i++) {
-    const value = key.values[i]!;
-    switch (key.fields[i]) {
+/** Whether no packet can match both the rule of exact key `k` and rule `s` (false: maybe). */
+export function disjoint(f: RuleFacts, k: number, s: number): boolean {
+  const shape = shapeOf(f.shape[k]!);
+  if (shapeExcludes(shape, f, s)) return true;
+  const b = f.bytes;
+  const at = f.offsets[s]!;
+  const inv = b[at + IptEntryOffset.invflags]!;
+  for (const field of shape.fields) {
+    switch (field) {
       case 'saddr':
       case 'daddr': {
-        const a = key.fields[i] === 'saddr' ? span.saddr : span.daddr;
-        if (a && (((value as number) & a.mask) >>> 0 === a.address) === a.invert) return true;
+        const src = field === 'saddr';
+        const address = readIpv4Value(b, at + (src ? IptEntryOffset.src : IptEntryOffset.dst));
+        const mask = readIpv4Value(b, at + (src ? IptEntryOffset.smsk : IptEntryOffset.dmsk));
+        const inverted = (inv & (src ? IPT_INV_SRCIP : IPT_INV_DSTIP)) !== 0;
+        if (mask === 0 && address === 0 && !inverted) break;
+        const value = keyValue(f, k, field) as number;
+        if (((value & mask) >>> 0 === (address & mask) >>> 0) === inverted) return true;
         break;
       }
       case 'iifname':
       case 'oifname': {
-        const f = key.fields[i] === 'iifname' ? span.iifname : span.oifname;
-        if (f && ifaceMatches(f.name, value as string) === f.invert) return true;
+        const input = field === 'iifname';
+        const name = input ? f.inName[s]! : f.outName[s]!;
+        const inverted = (inv & (input ? IPT_INV_VIA_IN : IPT_INV_VIA_OUT)) !== 0;
+        if (f.maskDiffers[s]! & (input ? IN_MASK : OUT_MASK) || (name === '' && !inverted)) break;
+        if (ifaceMatches(name, keyValue(f, k, field) as string) === inverted) return true;
         break;
       }
       case 'sport':
       case 'dport': {
-        const ports = span.ports;
-        if (ports === undefined || ports.protocol !== key.protocol) break;
-        const side = key.fields[i] === 'sport' ? ports.sport : ports.dport;
-        if (side === undefined) break;
-        const inside = (value as number) >= side.range[0] && (value as number) <= side.range[1];
-        if (inside === side.invert) return true;
+        const data = f.ports[s]!;
+        if (data < 0 || f.portProto[s] !== shape.protocol) break;
+        const range = portRange(f, s, field);
+        if (range === undefined) break;
+        const value = keyValue(f, k, field) as number;
+        if ((value >= range.min && value <= range.max) === range.invert) return true;
         break;
       }
     }
@@ -199,33 +131,56 @@ export function disjoint(key: ExactKey, span: RuleSpan): boolean {
   return false;
 }
 
-/** Whether no rule of `key`'s shape can match a packet a rule of `span` matches (protocols differ). */
-export function shapeExcludes(key: ExactKey, span: RuleSpan): boolean {
-  const p = span.protocol;
-  return key.protocol !== 0 && p !== undefined && (p.value === key.protocol) === p.invert;
+/** The port range entry `s`'s last tcp/udp match sets for `field`, if it limits it. */
+function portRange(
+  f: RuleFacts,
+  s: number,
+  field: 'sport' | 'dport',
+): { min: number; max: number; invert: boolean } | undefined {
+  const data = f.ports[s]!;
+  const b = f.bytes;
+  const at = data + (field === 'sport' ? 0 : 4);
+  const min = readU16(b, at);
+  const max = readU16(b, at + 2);
+  const inv = b[data + (f.portProto[s] === TCP ? 11 : 8)]!;
+  const invert = (inv & (field === 'sport' ? XT_TCP_INV_SRCPT : XT_TCP_INV_DSTPT)) !== 0;
+  if (min === 0 && max === 65535 && !invert) return undefined;
+  return { min, max, invert };
 }
 
-/** The one value `span` requires in `field` (for rules of `protocol`), if it requires one. */
+/** The one value entry `s` requires in `field` (for rules of `protocol`), if it requires one. */
 export function exactValue(
-  span: RuleSpan,
+  f: RuleFacts,
+  s: number,
   field: KeyField,
   protocol: number,
 ): number | string | undefined {
+  const b = f.bytes;
+  const at = f.offsets[s]!;
+  const inv = b[at + IptEntryOffset.invflags]!;
   switch (field) {
     case 'saddr':
     case 'daddr': {
-      const a = span[field];
-      return a && !a.invert && a.mask === 0xffffffff ? a.address : undefined;
+      const src = field === 'saddr';
+      if (inv & (src ? IPT_INV_SRCIP : IPT_INV_DSTIP)) return undefined;
+      const mask = readIpv4Value(b, at + (src ? IptEntryOffset.smsk : IptEntryOffset.dmsk));
+      return mask === 0xffffffff
+        ? readIpv4Value(b, at + (src ? IptEntryOffset.src : IptEntryOffset.dst))
+        : undefined;
     }
     case 'iifname':
     case 'oifname': {
-      const f = span[field];
-      return f && !f.invert && !f.name.endsWith('+') ? f.name : undefined;
+      const input = field === 'iifname';
+      const name = input ? f.inName[s]! : f.outName[s]!;
+      if (inv & (input ? IPT_INV_VIA_IN : IPT_INV_VIA_OUT)) return undefined;
+      if (f.maskDiffers[s]! & (input ? IN_MASK : OUT_MASK) || name === '') return undefined;
+      return name.endsWith('+') ? undefined : name;
     }
     case 'sport':
     case 'dport': {
-      const side = span.ports?.protocol === protocol ? span.ports[field] : undefined;
-      return side && !side.invert && side.range[0] === side.range[1] ? side.range[0] : undefined;
+      if (f.ports[s]! < 0 || f.portProto[s] !== protocol) return undefined;
+      const range = portRange(f, s, field);
+      return range && !range.invert && range.min === range.max ? range.min : undefined;
     }
   }
 }

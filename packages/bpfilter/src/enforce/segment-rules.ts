@@ -10,28 +10,21 @@
  * the segment's chain would return to the chain that entered it instead of leaving it, and a
  * jump would nest user chains one level deeper than nf_tables' jump stack may allow.
  */
-import type { Rule } from '../model/types.js';
 import type { ChainItem } from './group-rules.js';
-import type { ExactKey } from './rule-shape.js';
-
-/** A member of a segment: a rule and its exact key. */
-export interface SegmentMember {
-  index: number;
-  key: ExactKey;
-}
+import { type KeyShape, type RuleFacts, shapeOf } from './rule-facts.js';
+import { endsWalk, keyId } from './rule-shape.js';
 
 /** The keys of one shape in a segment (one set). */
 export interface SegmentShape {
-  /** A key of the shape (its protocol and fields). */
-  shape: ExactKey;
-  /** The keys of the segment's rules of this shape, each once. */
-  keys: ExactKey[];
+  shape: KeyShape;
+  /** Positions in the chain of rules holding the segment's keys of this shape, each key once. */
+  keys: number[];
 }
 
-/** A chain item: a rule, a verdict-map group, or a segment. */
+/** A chain item: a rule, a verdict-map group, or a segment (`members`: positions in the chain). */
 export type PlannedItem =
   | ChainItem
-  | { kind: 'segment'; members: SegmentMember[]; shapes: SegmentShape[] };
+  | { kind: 'segment'; members: number[]; shapes: SegmentShape[] };
 
 /** Limits of the segments. */
 export interface SegmentOptions {
@@ -44,48 +37,49 @@ export interface SegmentOptions {
   maxShapes?: number;
 }
 
-/** `items` (from groupChain) with each long enough run of terminal exact-key rules a segment. */
+/**
+ * `items` (from groupChain, of the chain whose rules are the entries from `first` on) with
+ * each long enough run of terminal exact-key rules a segment.
+ */
 export function segmentChain(
-  rules: readonly Rule[],
+  facts: RuleFacts,
+  first: number,
   items: readonly ChainItem[],
   options: SegmentOptions = {},
 ): PlannedItem[] {
   const minRules = options.minRules ?? 8;
   const maxShapes = options.maxShapes ?? 4;
   const out: PlannedItem[] = [];
-  let run: SegmentMember[] = [];
-  let shapes = new Map<string, { shape: SegmentShape; ids: Set<string> }>();
+  let run: number[] = [];
+  let shapes = new Map<number, { shape: SegmentShape; ids: Set<number | string> }>();
   const flush = () => {
     if (run.length >= minRules)
       out.push({ kind: 'segment', members: run, shapes: [...shapes.values()].map((s) => s.shape) });
-    else for (const { index, key } of run) out.push({ kind: 'rule', index, key });
+    else for (const index of run) out.push({ kind: 'rule', index, keyed: true });
     run = [];
     shapes = new Map();
   };
   for (const item of items) {
-    const key = item.kind === 'rule' ? item.key : undefined;
-    if (item.kind !== 'rule' || key === undefined || !endsWalk(rules[item.index]!)) {
+    const entry = item.kind === 'rule' && item.keyed ? first + item.index : -1;
+    if (item.kind !== 'rule' || entry < 0 || !endsWalk(facts, entry)) {
       flush();
       out.push(item);
       continue;
     }
-    let shape = shapes.get(key.shape);
+    const shapeId = facts.shape[entry]!;
+    let shape = shapes.get(shapeId);
     if (shape === undefined) {
       if (shapes.size >= maxShapes) flush();
-      shape = { shape: { shape: key, keys: [] }, ids: new Set() };
-      shapes.set(key.shape, shape);
+      shape = { shape: { shape: shapeOf(shapeId), keys: [] }, ids: new Set() };
+      shapes.set(shapeId, shape);
     }
-    if (!shape.ids.has(key.id)) {
-      shape.ids.add(key.id);
-      shape.shape.keys.push(key);
+    const id = keyId(facts, entry);
+    if (!shape.ids.has(id)) {
+      shape.ids.add(id);
+      shape.shape.keys.push(item.index);
     }
-    run.push({ index: item.index, key });
+    run.push(item.index);
   }
   flush();
   return out;
-}
-
-function endsWalk(rule: Rule): boolean {
-  const { target } = rule;
-  return target.kind === 'verdict' && (target.verdict === 'ACCEPT' || target.verdict === 'DROP');
 }

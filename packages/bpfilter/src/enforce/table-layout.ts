@@ -1,24 +1,27 @@
 /**
- * Where each rule of an iptables table (model form) goes in its nftables table: the chains
+ * Where each rule of an iptables table (its entries) goes in its nftables table: the chains
  * (base chains at iptables' hooks, user chains, segments' chains), which rules stay one nft
  * rule, which become verdict-map elements (group-rules.ts) or a segment behind key sets
  * (segment-rules.ts), their names, and where each iptables entry is counted. Both writers
  * work from it: nft JSON (translate-table.ts, for `nft -j -f`) and netlink messages
  * (netlink-table.ts).
  */
-import { entryLayout } from '../model/layout.js';
-import type { Rule, Table } from '../model/types.js';
+import { VERDICT_ACCEPT, VERDICT_DROP, XT_STANDARD_TARGET, readI32 } from '../abi/index.js';
+import { encodeTable } from '../model/encode.js';
+import {
+  type EntryIndex,
+  indexEntries,
+  objectName,
+  type TableLayout as HookLayout,
+  targetAt,
+} from '../model/entry-index.js';
+import type { Table } from '../model/types.js';
 import { EnforcementError } from './errors.js';
 import { type GroupOptions, groupChain } from './group-rules.js';
 import { type BaseChainSpec, baseChainSpec, nftTableName } from './nft-layout.js';
 import { ruleComment } from './nft-sets.js';
-import type { ExactKey } from './rule-shape.js';
-import {
-  type SegmentMember,
-  type SegmentOptions,
-  type SegmentShape,
-  segmentChain,
-} from './segment-rules.js';
+import { type KeyShape, type RuleFacts, readFacts } from './rule-facts.js';
+import { type SegmentOptions, type SegmentShape, segmentChain } from './segment-rules.js';
 
 /**
  * Where an iptables entry is counted in nft: the counter of the rule at `position` of
@@ -49,10 +52,10 @@ export interface EnforcedPlan {
   numEntries: number;
 }
 
-/** One item of a laid-out chain, in installation order. */
+/** One item of a laid-out chain, in installation order (indexes: rules' positions in the chain). */
 export type LaidOutItem =
   | { kind: 'rule'; index: number }
-  | { kind: 'map'; name: string; members: { index: number; key: ExactKey }[] }
+  | { kind: 'map'; name: string; shape: KeyShape; members: number[] }
   | {
       kind: 'segment';
       /** The segment's chain. */
@@ -60,7 +63,7 @@ export type LaidOutItem =
       /** The key set of each shape (`sets[i]` for `shapes[i]`). */
       sets: string[];
       shapes: SegmentShape[];
-      members: SegmentMember[];
+      members: number[];
     };
 
 /** A chain as it is installed. */
@@ -70,90 +73,128 @@ export interface ChainLayout {
   spec?: BaseChainSpec;
   /** A built-in chain's policy, as nft names it. */
   policy?: 'accept' | 'drop';
-  /** The chain's rules (the items' indexes point here). */
-  rules: readonly Rule[];
+  /** The entry index of the chain's first rule: rule `index` of the chain is entry `first + index`. */
+  first: number;
   items: LaidOutItem[];
 }
 
-/** A table laid out for nftables. */
+/** A table laid out for nftables, and its rules as the writers read them. */
 export interface TableLayout extends EnforcedPlan {
   chains: ChainLayout[];
+  facts: RuleFacts;
+}
+
+/** A table's name, hook layout and entry blob (as GET_ENTRIES or SET_REPLACE hold it). */
+export interface TableEntries {
+  name: string;
+  layout: HookLayout;
+  entries: Uint8Array;
+}
+
+type LayoutOptions = GroupOptions & SegmentOptions;
+
+/**
+ * Lays out the table of `model` (encoded as iptables would: the layout reads entries; a
+ * built-in chain it lacks is left out).
+ * @throws EnforcementError `untranslatable` for a built-in chain without an nftables hook.
+ */
+export function layoutTable(model: Table, options: LayoutOptions = {}): TableLayout {
+  const encoded = encodeTable(model, { partial: true });
+  return layoutEntries({ name: model.name, layout: encoded, entries: encoded.entries }, options);
 }
 
 /**
- * Lays out `table`.
- * @throws EnforcementError `untranslatable` for a built-in chain without an nftables hook.
+ * Lays out the table `input` holds, reading each rule from its entry in place.
+ * @throws EnforcementError `untranslatable` for a built-in chain without an nftables hook;
+ *   RangeError for entries that are not a table.
  */
-export function layoutTable(
-  table: Table,
-  options: GroupOptions & SegmentOptions = {},
-): TableLayout {
-  const entriesOf = entryLayout(table);
+export function layoutEntries(input: TableEntries, options: LayoutOptions = {}): TableLayout {
+  const { name: table, entries } = input;
+  const index = indexEntries(input.layout, entries);
+  const ranges: [number, number][] = [
+    ...index.builtins.map(({ from, policy }): [number, number] => [from, policy]),
+    ...index.users.map(({ head, tail }): [number, number] => [head + 1, tail]),
+  ];
+  const facts = readFacts(entries, index, ranges);
   const chains: ChainLayout[] = [];
   const counted: CountedEntry[] = [];
   const maps: string[] = [];
-  let numEntries = 0;
   let segments = 0;
   let sets = 0;
-  for (const chain of table.chains) {
-    const entries = entriesOf.get(chain.name);
-    if (entries === undefined) continue;
-    numEntries = Math.max(numEntries, entries.end + 1);
-    const spec = chain.policy !== undefined ? baseChainSpec(table.name, chain.name) : undefined;
-    if (chain.policy !== undefined && spec === undefined)
+  const addChain = (name: string, first: number, end: number, policy?: 'accept' | 'drop') => {
+    const spec = policy !== undefined ? baseChainSpec(table, name) : undefined;
+    if (policy !== undefined && spec === undefined)
       throw new EnforcementError(
         'untranslatable',
-        `bpfilter enforcement: table "${table.name}" chain ${chain.name} has no nftables hook`,
-        { table: table.name },
+        `bpfilter enforcement: table "${table}" chain ${name} has no nftables hook`,
+        { table },
       );
     const items: LaidOutItem[] = [];
-    const entry = (index: number) => entries.rules[index] ?? -1;
     let position = 0;
-    const planned = segmentChain(chain.rules, groupChain(chain.rules, options), options);
+    const count = end - first;
+    const planned = segmentChain(facts, first, groupChain(facts, first, count, options), options);
     for (const item of planned) {
       if (item.kind === 'rule') {
         items.push({ kind: 'rule', index: item.index });
-        counted.push({ entry: entry(item.index), chain: chain.name, position: position++ });
+        counted.push({ entry: first + item.index, chain: name, position: position++ });
       } else if (item.kind === 'segment') {
-        const name = segmentChainName(segments++, chain.name);
+        const chain = segmentChainName(segments++, name);
         const names = item.shapes.map(() => `keys${sets++}`);
         const { shapes, members } = item;
-        items.push({ kind: 'segment', chain: name, sets: names, shapes, members });
+        items.push({ kind: 'segment', chain, sets: names, shapes, members });
         // One guard rule per shape in this chain; the members are the segment chain's rules.
         position += item.shapes.length;
-        item.members.forEach(({ index }, at) => {
-          counted.push({ entry: entry(index), chain: name, position: at });
+        members.forEach((index, at) => {
+          counted.push({ entry: first + index, chain, position: at });
         });
       } else {
-        const name = `vmap${maps.length}`;
-        maps.push(name);
-        items.push({ kind: 'map', name, members: item.members });
-        for (const { index } of item.members)
+        const map = `vmap${maps.length}`;
+        maps.push(map);
+        items.push({ kind: 'map', name: map, shape: item.shape, members: item.members });
+        for (const index of item.members)
           counted.push({
-            entry: entry(index),
-            chain: chain.name,
+            entry: first + index,
+            chain: name,
             position,
-            element: { map: name, comment: ruleComment(index) },
+            element: { map, comment: ruleComment(index) },
           });
         position++;
       }
     }
     // The policy (built-in chain) or the implicit RETURN (user chain) counts what falls off
     // the end, as iptables' underflow and RETURN entries do.
-    counted.push({ entry: entries.end, chain: chain.name, position });
-    const policy =
-      chain.policy === 'ACCEPT' ? 'accept' : chain.policy === 'DROP' ? 'drop' : undefined;
-    chains.push({ name: chain.name, spec, policy, rules: chain.rules, items });
-  }
-  // The last entry is the final ERROR entry.
+    counted.push({ entry: end, chain: name, position });
+    chains.push({ name, spec, policy, first, items });
+  };
+  for (const { name, from, policy } of index.builtins)
+    addChain(name, from, policy, policyOf(entries, index, policy, name));
+  for (const { name, head, tail } of index.users) addChain(name, head + 1, tail);
   return {
-    table: table.name,
-    nftTable: nftTableName(table.name),
+    table,
+    nftTable: nftTableName(table),
     chains,
     counted,
     maps,
-    numEntries: numEntries + 1,
+    // The last entry is the final ERROR entry.
+    numEntries: index.offsets.length,
+    facts,
   };
+}
+
+/** A built-in chain's policy, as nft names it. Throws a RangeError for one not ACCEPT or DROP. */
+function policyOf(
+  entries: Uint8Array,
+  index: EntryIndex,
+  entry: number,
+  chain: string,
+): 'accept' | 'drop' {
+  const target = targetAt(entries, index.offsets[entry]!);
+  if (objectName(entries, target) === XT_STANDARD_TARGET) {
+    const verdict = readI32(entries, target + 32);
+    if (verdict === VERDICT_ACCEPT) return 'accept';
+    if (verdict === VERDICT_DROP) return 'drop';
+  }
+  throw new RangeError(`chain ${chain}: the policy entry is not ACCEPT or DROP`);
 }
 
 /** What counters need of `layout` (without its chains and rules). */

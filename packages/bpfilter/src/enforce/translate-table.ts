@@ -6,11 +6,13 @@
  * one counting element per rule (group-rules.ts). Also returns where each iptables entry is
  * counted, so counters can be read back.
  */
-import type { Rule, Table } from '../model/types.js';
+import { decodeRuleAt } from '../model/decode.js';
+import type { Table } from '../model/types.js';
 import { EnforcementError, UntranslatableError } from './errors.js';
 import type { GroupOptions } from './group-rules.js';
 import type { NftExpr } from './nft-expr.js';
 import { segmentGuards, verdictMap } from './nft-sets.js';
+import type { RuleFacts } from './rule-facts.js';
 import type { SegmentOptions } from './segment-rules.js';
 import { layoutTable, type TableLayout } from './table-layout.js';
 import { translateRule } from './translate-rule.js';
@@ -41,7 +43,8 @@ export function planOf(layout: TableLayout): NftTablePlan {
   const chains: NftExpr[] = [];
   const maps: NftExpr[] = [];
   const rules: NftExpr[] = [];
-  for (const { name, spec, policy, rules: chainRules, items } of layout.chains) {
+  const { facts } = layout;
+  for (const { name, spec, policy, first, items } of layout.chains) {
     chains.push({
       add: {
         chain: spec
@@ -52,18 +55,18 @@ export function planOf(layout: TableLayout): NftTablePlan {
     const addRule = (expr: NftExpr[], into = name) => {
       rules.push({ add: { rule: { family, table: nftTable, chain: into, expr } } });
     };
-    const translateAt = (index: number) => translateChainRule(table, name, chainRules, index);
+    const translateAt = (index: number) => translateChainRule(table, name, facts, first, index);
     for (const item of items) {
       if (item.kind === 'rule') {
         addRule(translateAt(item.index));
       } else if (item.kind === 'segment') {
         chains.push({ add: { chain: { family, table: nftTable, name: item.chain } } });
-        const segment = segmentGuards(nftTable, item.chain, item.shapes, item.sets);
+        const segment = segmentGuards(nftTable, item.chain, facts, first, item.shapes, item.sets);
         maps.push(...segment.commands);
         for (const guard of segment.guards) addRule(guard);
-        for (const { index } of item.members) addRule(translateAt(index), item.chain);
+        for (const index of item.members) addRule(translateAt(index), item.chain);
       } else {
-        const group = verdictMap(nftTable, item.name, item.members);
+        const group = verdictMap(nftTable, item.name, facts, first, item);
         maps.push(...group.commands);
         addRule(group.lookup);
       }
@@ -73,14 +76,23 @@ export function planOf(layout: TableLayout): NftTablePlan {
   return { ...layout, commands: [...chains, ...maps, ...rules] };
 }
 
+/** The nft JSON of rule `index` of `chain` (entry `first + index`), decoded from its entry. */
 function translateChainRule(
   table: string,
   chain: string,
-  rules: readonly Rule[],
+  facts: RuleFacts,
+  first: number,
   index: number,
 ): NftExpr[] {
+  const entry = first + index;
+  const rule = decodeRuleAt(
+    facts.bytes,
+    facts.offsets[entry]!,
+    facts.chainAtOffset,
+    `entry ${entry}`,
+  );
   try {
-    return translateRule(rules[index]!).expr;
+    return translateRule(rule).expr;
   } catch (error) {
     if (!(error instanceof UntranslatableError)) throw error;
     throw new EnforcementError(

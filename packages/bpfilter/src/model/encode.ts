@@ -31,16 +31,26 @@ export interface EncodedTable extends TableHeader {
 
 const ZERO = (): XtCounters => ({ packets: 0n, bytes: 0n });
 
+/** Options of {@link encodeTable}. */
+export interface EncodeOptions {
+  /**
+   * Whether a table may lack built-in chains (default false): their hooks are then not in
+   * `validHooks`. For enforcement plans of a table given in part (`planTable`).
+   */
+  partial?: boolean;
+}
+
 /**
  * Encode a table as iptables (libiptc) lays it out: built-in chains in hook order (rules,
  * then the policy entry), user chains in the given order (ERROR entry naming the chain,
  * rules, an unconditional RETURN), then the final ERROR entry. Throws a RangeError on an
- * unknown table, a missing or misplaced chain, a jump to an unknown chain, or a value that
- * does not fit its field.
+ * unknown table, a missing (unless `options.partial`) or misplaced chain, a jump to an
+ * unknown chain, or a value that does not fit its field.
  */
-export function encodeTable(table: Table): EncodedTable {
-  const validHooks = TABLE_HOOKS.get(table.name);
-  if (validHooks === undefined) throw new RangeError(`unknown table "${table.name}"`);
+export function encodeTable(table: Table, options: EncodeOptions = {}): EncodedTable {
+  const tableHooks = TABLE_HOOKS.get(table.name);
+  if (tableHooks === undefined) throw new RangeError(`unknown table "${table.name}"`);
+  let validHooks = tableHooks;
   const builtins: Chain[] = [];
   const users: Chain[] = [];
   const seen = new Set<string>();
@@ -48,7 +58,7 @@ export function encodeTable(table: Table): EncodedTable {
     if (seen.has(chain.name)) throw new RangeError(`chain "${chain.name}" appears twice`);
     seen.add(chain.name);
     const hook = hookOf(chain.name);
-    if (hook !== undefined && validHooks & (1 << hook)) builtins.push(chain);
+    if (hook !== undefined && tableHooks & (1 << hook)) builtins.push(chain);
     else {
       if (chain.policy !== undefined)
         throw new RangeError(`user chain "${chain.name}" cannot have a policy`);
@@ -58,6 +68,8 @@ export function encodeTable(table: Table): EncodedTable {
     }
   }
   builtins.sort((a, b) => (hookOf(a.name) ?? 0) - (hookOf(b.name) ?? 0));
+  if (options.partial)
+    validHooks = builtins.reduce((hooks, c) => hooks | (1 << hookOf(c.name)!), 0);
   for (let h = 0; h < NF_INET_NUMHOOKS; h++) {
     if (validHooks & (1 << h) && !builtins.some((c) => hookOf(c.name) === h))
       throw new RangeError(`table "${table.name}" lacks its built-in chain for hook ${h}`);

@@ -8,7 +8,7 @@
  */
 export type * from './types.js';
 export { canonicalRule, canonicalTable, isAnyIcmpCode, isAnyPort } from './canonical.js';
-export { type DecodeOptions, decodeTable, type TableLayout } from './decode.js';
+export { decodeTable, type TableLayout } from './decode.js';
 export { encodeTable, encodeReplaceRequest, type EncodedTable } from './encode.js';
 export { entryLayout, type ChainEntries } from './layout.js';
 export { TABLE_HOOKS, builtinChains, hookOf } from './tables.js';

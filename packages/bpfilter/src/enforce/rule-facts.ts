@@ -1,0 +1,279 @@
+/**
+ * A table's rules as the enforcement compile reads them: the entry blob, and per entry, in
+ * typed arrays, what grouping and the writers need besides the bytes (its target, the shape
+ * of its exact key and the key's ports, where its ports are, its interface names). Read from
+ * each entry in place (its `ipt_ip`, matches and target): no rule object, no key or span
+ * object per rule. rule-shape.ts says which rules have an exact key and which are disjoint.
+ *
+ * A rule has an *exact key* when all it matches are exact header values (one address, one
+ * port, one interface name, a protocol) and its target is a verdict (or a jump).
+ */
+import {
+  IFNAMSIZ,
+  IPT_ENTRY_SIZE,
+  IPT_F_FRAG,
+  IPT_F_GOTO,
+  IptEntryOffset,
+  readCString,
+  readI32,
+  readU16,
+  VERDICT_ACCEPT,
+  VERDICT_DROP,
+  VERDICT_QUEUE,
+  VERDICT_RETURN,
+  XT_STANDARD_TARGET,
+  XT_TCP_INV_SRCPT,
+  XT_TCP_INV_DSTPT,
+  readIpv4Value,
+} from '../abi/index.js';
+import { type EntryIndex, IP_INVERSIONS, objectName, targetAt } from '../model/entry-index.js';
+
+/** A header field an exact key is made of, in key order. */
+export type KeyField = 'saddr' | 'daddr' | 'iifname' | 'oifname' | 'sport' | 'dport';
+
+/** The shape of exact keys: rules of one shape can share a map. One object per shape. */
+export interface KeyShape {
+  id: number;
+  /** The protocol the rules require (`-p`), 0 for any. */
+  protocol: number;
+  /** The fields of the key, in key order. */
+  fields: readonly KeyField[];
+  /** Whether a key of this shape fits one number (no interface name, at most 53 bits). */
+  numeric: boolean;
+}
+
+/** A rule's target, as far as the compile tells them apart. */
+export const Target = {
+  /** No `-j`: a counting rule (libiptc's jump to the next entry). */
+  none: 0,
+  accept: 1,
+  drop: 2,
+  return: 3,
+  queue: 4,
+  jump: 5,
+  goto: 6,
+  /** Anything else (REJECT, LOG, another extension). */
+  other: 7,
+} as const;
+
+/** A table's rules as the compile reads them: the entry blob, and per entry what grouping needs. */
+export interface RuleFacts {
+  bytes: Uint8Array;
+  /** The byte offset of each entry. */
+  offsets: readonly number[];
+  /** The user chain each jump offset starts. */
+  chainAtOffset: ReadonlyMap<number, string>;
+  /** Per entry: its target ({@link Target}). */
+  target: Uint8Array;
+  /** Per entry: the id of its exact key's shape, or -1 (no exact key). */
+  shape: Int32Array;
+  /** Per entry: the exact key's source and destination ports. */
+  keySport: Int32Array;
+  keyDport: Int32Array;
+  /** Per entry: the data offset of its last tcp/udp match (the ports a span has), or -1. */
+  ports: Int32Array;
+  /** Per entry: that match's protocol (6 or 17). */
+  portProto: Uint8Array;
+  /** Per entry: its in and out interface names ('' for none). */
+  inName: string[];
+  outName: string[];
+  /** Per entry: IN_MASK, OUT_MASK when that interface's mask is not the one its name implies. */
+  maskDiffers: Uint8Array;
+}
+
+export const IN_MASK = 1;
+export const OUT_MASK = 2;
+
+const TCP = 6;
+const UDP = 17;
+const KEY_FIELDS: readonly KeyField[] = ['saddr', 'daddr', 'iifname', 'oifname', 'sport', 'dport'];
+const FIELD_BITS = [32, 32, 0, 0, 16, 16];
+const SPORT = 1 << 4;
+const DPORT = 1 << 5;
+/** The data size of a tcp or udp match the model decodes: xtAlign(12) and xtAlign(10). */
+const PORT_MATCH_SIZE = 16;
+const shapes = new Map<number, KeyShape>();
+
+/** The shape of id `id` (an entry's {@link RuleFacts.shape}). */
+export function shapeOf(id: number): KeyShape {
+  return shapes.get(id)!;
+}
+
+/** The shape of a key of `protocol` with the fields of `bits` (one object each). */
+function shapeFor(protocol: number, bits: number): number {
+  const id = protocol * 64 + bits;
+  if (!shapes.has(id)) {
+    const fields = KEY_FIELDS.filter((_, f) => bits & (1 << f));
+    let width = 0;
+    for (let f = 0; f < 6; f++) if (bits & (1 << f)) width += FIELD_BITS[f]!;
+    const numeric = (bits & 0b1100) === 0 && width <= 53;
+    shapes.set(id, { id, protocol, fields, numeric });
+  }
+  return id;
+}
+
+/**
+ * Reads the rules of `index` (the entries `ranges` hold: each chain's rule entries) into
+ * {@link RuleFacts}. Throws a RangeError for a jump no user chain starts at.
+ */
+export function readFacts(
+  bytes: Uint8Array,
+  index: EntryIndex,
+  ranges: readonly [from: number, to: number][],
+): RuleFacts {
+  const n = index.offsets.length;
+  const f: RuleFacts = {
+    bytes,
+    offsets: index.offsets,
+    chainAtOffset: index.chainAtOffset,
+    target: new Uint8Array(n),
+    shape: new Int32Array(n).fill(-1),
+    keySport: new Int32Array(n),
+    keyDport: new Int32Array(n),
+    ports: new Int32Array(n).fill(-1),
+    portProto: new Uint8Array(n),
+    inName: new Array<string>(n).fill(''),
+    outName: new Array<string>(n).fill(''),
+    maskDiffers: new Uint8Array(n),
+  };
+  for (const [from, to] of ranges) for (let i = from; i < to; i++) readRule(f, i);
+  return f;
+}
+
+function readRule(f: RuleFacts, i: number): void {
+  const b = f.bytes;
+  const at = f.offsets[i]!;
+  f.target[i] = targetOf(f, i);
+  f.inName[i] = readCString(b, at + IptEntryOffset.iniface, IFNAMSIZ);
+  f.outName[i] = readCString(b, at + IptEntryOffset.outiface, IFNAMSIZ);
+  f.maskDiffers[i] =
+    (maskDiffers(b, at + IptEntryOffset.inifaceMask, f.inName[i]!) ? IN_MASK : 0) |
+    (maskDiffers(b, at + IptEntryOffset.outifaceMask, f.outName[i]!) ? OUT_MASK : 0);
+  // The ports of the last tcp/udp match (a span's), and the key's fields on the way.
+  const protocol = readU16(b, at + IptEntryOffset.proto);
+  const inv = b[at + IptEntryOffset.invflags]!;
+  let keyed =
+    f.target[i]! !== Target.none &&
+    f.target[i]! < Target.other &&
+    f.target[i]! !== Target.queue &&
+    (b[at + IptEntryOffset.flags]! & IPT_F_FRAG) === 0 &&
+    (inv & IP_INVERSIONS) === 0 &&
+    f.maskDiffers[i] === 0;
+  let bits = 0;
+  if (keyed) {
+    for (let side = 0; side < 2 && keyed; side++) {
+      const mask = readIpv4Value(b, at + (side === 0 ? IptEntryOffset.smsk : IptEntryOffset.dmsk));
+      if (mask === 0) continue;
+      if (mask !== 0xffffffff) keyed = false;
+      else bits |= 1 << side;
+    }
+    for (let side = 0; side < 2 && keyed; side++) {
+      const name = side === 0 ? f.inName[i]! : f.outName[i]!;
+      if (name === '') continue;
+      if (name.endsWith('+') || /[*\\]/.test(name)) keyed = false;
+      else bits |= 1 << (side + 2);
+    }
+  }
+  const target = targetAt(b, at);
+  for (let pos = at + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos)) {
+    const kind = portMatch(b, pos);
+    if (kind === 0) {
+      if (keyed && objectName(b, pos) !== 'comment') keyed = false;
+      continue;
+    }
+    const data = pos + 32;
+    f.ports[i] = data;
+    f.portProto[i] = kind;
+    if (!keyed) continue;
+    const mInv = b[data + (kind === TCP ? 11 : 8)]!;
+    const invBits = kind === TCP ? 0x0f : XT_TCP_INV_SRCPT | XT_TCP_INV_DSTPT;
+    if (mInv & invBits || protocol !== kind || bits & DPORT) {
+      keyed = false;
+      continue;
+    }
+    if (kind === TCP && (b[data + 9] !== 0 || b[data + 8] !== 0)) {
+      keyed = false; // --tcp-flags or --tcp-option
+      continue;
+    }
+    const sport = singlePort(b, data);
+    const dport = singlePort(b, data + 4);
+    // A port match without a port is xt_tcp's "first fragment only": not a key; a second
+    // match with a source port would repeat the field.
+    if (
+      sport === -2 ||
+      dport === -2 ||
+      (sport === -1 && dport === -1) ||
+      (sport >= 0 && bits & SPORT)
+    ) {
+      keyed = false;
+      continue;
+    }
+    if (sport >= 0) {
+      bits |= SPORT;
+      f.keySport[i] = sport;
+    }
+    if (dport >= 0) {
+      bits |= DPORT;
+      f.keyDport[i] = dport;
+    }
+  }
+  if (keyed && bits !== 0) f.shape[i] = shapeFor(protocol, bits);
+}
+
+/** 6 for a tcp match the model decodes as one, 17 for udp, else 0. */
+function portMatch(b: Uint8Array, pos: number): number {
+  const size = readU16(b, pos);
+  const end = Math.min(pos + Math.max(size, 32), b.length);
+  if (b[pos + 31] !== 0 || end - (pos + 32) !== PORT_MATCH_SIZE) return 0;
+  const name = objectName(b, pos);
+  return name === 'tcp' ? TCP : name === 'udp' ? UDP : 0;
+}
+
+/** -1 for all ports, the port for one, -2 for a range. */
+function singlePort(b: Uint8Array, at: number): number {
+  const min = readU16(b, at);
+  const max = readU16(b, at + 2);
+  if (min === 0 && max === 65535) return -1;
+  return min === max ? min : -2;
+}
+
+function targetOf(f: RuleFacts, i: number): number {
+  const b = f.bytes;
+  const at = f.offsets[i]!;
+  const target = targetAt(b, at);
+  const size = readU16(b, target);
+  if (objectName(b, target) !== XT_STANDARD_TARGET || Math.max(size, 32) - 32 < 4)
+    return Target.other;
+  const verdict = readI32(b, target + 32);
+  const flags = b[at + IptEntryOffset.flags]!;
+  if (verdict === at + readU16(b, at + IptEntryOffset.nextOffset)) {
+    if (flags & IPT_F_GOTO)
+      throw new RangeError(`entry ${i}: a goto to the next entry (libiptc never builds one)`);
+    return Target.none;
+  }
+  if (verdict >= 0) {
+    if (!f.chainAtOffset.has(verdict))
+      throw new RangeError(`entry ${i}: jump to offset ${verdict}, not the start of a user chain`);
+    return flags & IPT_F_GOTO ? Target.goto : Target.jump;
+  }
+  if (verdict === VERDICT_ACCEPT) return Target.accept;
+  if (verdict === VERDICT_DROP) return Target.drop;
+  if (verdict === VERDICT_RETURN) return Target.return;
+  if (verdict === VERDICT_QUEUE) return Target.queue;
+  return Target.other;
+}
+
+/** The user chain the jump or goto of entry `i` goes to. */
+export function jumpChain(f: RuleFacts, i: number): string {
+  const target = targetAt(f.bytes, f.offsets[i]!);
+  return f.chainAtOffset.get(readI32(f.bytes, target + 32))!;
+}
+
+/** Whether the interface mask at `maskAt` differs from the one iptables derives from `name`. */
+function maskDiffers(b: Uint8Array, maskAt: number, name: string): boolean {
+  // 0xff over the name and its NUL, or over the stem of `name+`.
+  const covered =
+    name === '' ? 0 : name.endsWith('+') ? name.length - 1 : Math.min(name.length + 1, IFNAMSIZ);
+  for (let k = 0; k < IFNAMSIZ; k++) if (b[maskAt + k] !== (k < covered ? 0xff : 0)) return true;
+  return false;
+}
