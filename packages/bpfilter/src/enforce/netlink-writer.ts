@@ -16,7 +16,12 @@ export const NLM_F_APPEND = 0x800;
 
 const align4 = (n: number) => (n + 3) & ~3;
 
-/** A buffer of netlink messages being written. */
+/**
+ * A buffer of netlink messages being written. The buffer starts zeroed and is only ever
+ * appended to, so padding and zero values need no writes; header fields are stored byte by
+ * byte (Buffer's write methods check their arguments on each of a large table's ~100,000
+ * attributes).
+ */
 export class NetlinkWriter {
   #buf: Buffer;
   #len = 0;
@@ -27,7 +32,7 @@ export class NetlinkWriter {
 
   /** `capacity`: the bytes expected (the buffer grows past it, by copying). */
   constructor(capacity = 1 << 16) {
-    this.#buf = Buffer.allocUnsafeSlow(Math.max(capacity, 1 << 16));
+    this.#buf = Buffer.alloc(Math.max(capacity, 1 << 16));
   }
 
   /**
@@ -49,19 +54,26 @@ export class NetlinkWriter {
     this.#reserve(NLMSG_HDRLEN + NFGENMSG_LEN);
     const b = this.#buf;
     const at = this.#len;
-    b.writeUInt16LE((NFNL_SUBSYS_NFTABLES << 8) | type, at + 4);
-    b.writeUInt16LE(flags | 1 /* NLM_F_REQUEST */, at + 6);
-    b.writeUInt32LE(0, at + 8); // sequence: the helper numbers the messages
-    b.writeUInt32LE(0, at + 12);
+    // Length (written by end()), type, flags; sequence and port 0 (the helper numbers the
+    // messages); nfgenmsg: family, NFNETLINK_V0, resource id 0.
+    b[at + 4] = type;
+    b[at + 5] = NFNL_SUBSYS_NFTABLES;
+    const f = flags | 1; /* NLM_F_REQUEST */
+    b[at + 6] = f & 0xff;
+    b[at + 7] = f >>> 8;
     b[at + 16] = NFPROTO_IPV4;
-    b[at + 17] = 0; // NFNETLINK_V0
-    b.writeUInt16BE(0, at + 18);
     this.#len += NLMSG_HDRLEN + NFGENMSG_LEN;
   }
 
   /** Ends the message begun last: writes its length. */
   end(): void {
-    this.#buf.writeUInt32LE(this.#len - this.#message, this.#message);
+    const length = this.#len - this.#message;
+    const b = this.#buf;
+    const at = this.#message;
+    b[at] = length & 0xff;
+    b[at + 1] = (length >>> 8) & 0xff;
+    b[at + 2] = (length >>> 16) & 0xff;
+    b[at + 3] = length >>> 24;
     this.count++;
   }
 
@@ -69,7 +81,7 @@ export class NetlinkWriter {
   bytesAttr(type: number, value: Uint8Array): void {
     const at = this.#header(type, value.length);
     this.#buf.set(value, at);
-    this.#pad(at + value.length);
+    this.#len = align4(at + value.length);
   }
 
   /** The buffer being written: valid until the next write (which may grow it). */
@@ -83,9 +95,7 @@ export class NetlinkWriter {
    */
   zeroed(type: number, size: number): number {
     const at = this.#header(type, size);
-    const end = at + align4(size);
-    this.#buf.fill(0, at, end);
-    this.#len = end;
+    this.#len = at + align4(size);
     return at;
   }
 
@@ -103,7 +113,11 @@ export class NetlinkWriter {
   /** A 32-bit attribute in network byte order (as nf_tables' `NLA_U32` fields are). */
   u32(type: number, value: number): void {
     const at = this.#header(type, 4);
-    this.#buf.writeUInt32BE(value >>> 0, at);
+    const b = this.#buf;
+    b[at] = value >>> 24;
+    b[at + 1] = (value >>> 16) & 0xff;
+    b[at + 2] = (value >>> 8) & 0xff;
+    b[at + 3] = value & 0xff;
     this.#len = at + 4;
   }
 
@@ -118,29 +132,28 @@ export class NetlinkWriter {
   close(mark: number): void {
     const size = this.#len - mark;
     if (size > 0xffff) throw new RangeError('netlink attribute longer than 64 KiB');
-    this.#buf.writeUInt16LE(size, mark);
+    this.#buf[mark] = size & 0xff;
+    this.#buf[mark + 1] = size >>> 8;
   }
 
   /** Writes an attribute header for `size` bytes of value; returns where the value goes. */
   #header(type: number, size: number): number {
     if (size + 4 > 0xffff) throw new RangeError('netlink attribute longer than 64 KiB');
     this.#reserve(4 + align4(size));
+    const b = this.#buf;
     const at = this.#len;
-    this.#buf.writeUInt16LE(4 + size, at);
-    this.#buf.writeUInt16LE(type, at + 2);
+    const length = 4 + size;
+    b[at] = length & 0xff;
+    b[at + 1] = length >>> 8;
+    b[at + 2] = type & 0xff;
+    b[at + 3] = type >>> 8;
     this.#len = at + 4;
     return at + 4;
   }
 
-  #pad(end: number): void {
-    const aligned = align4(end);
-    this.#buf.fill(0, end, aligned);
-    this.#len = aligned;
-  }
-
   #reserve(extra: number): void {
     if (this.#len + extra <= this.#buf.length) return;
-    const next = Buffer.allocUnsafeSlow(Math.max(this.#buf.length * 2, this.#len + extra));
+    const next = Buffer.alloc(Math.max(this.#buf.length * 2, this.#len + extra));
     this.#buf.copy(next, 0, 0, this.#len);
     this.#buf = next;
   }
