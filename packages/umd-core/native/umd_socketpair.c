@@ -1,10 +1,8 @@
 /*
- * The one native call of @umd/core's host: a handler's stdin or stdout as an AF_UNIX stream
- * socketpair with a larger kernel send buffer. Node makes the same pairs for stdio 'pipe' but
- * offers no way to set SO_SNDBUF on a stream socket, and a send buffer is the step in which a
- * large message moves (each step a wake-up of the other side). Built into dist/native by
- * scripts/build-native.mjs and loaded through Node-API (ABI-stable) in a try/catch: anything
- * missing or failing leaves the stdio pipes Node makes.
+ * A handler's stdin or stdout as an AF_UNIX stream socketpair with a larger kernel send buffer.
+ * Node makes the same pairs for stdio 'pipe' but offers no way to set SO_SNDBUF on a stream
+ * socket, and a send buffer is the step in which a large message moves (each step a wake-up of the
+ * other side). Part of the host addon (umd_addon.c).
  *
  * socketpair(sendBuffer) -> [fd0, fd1, effective]: a connected pair, both ends close-on-exec
  * (no other child of the host inherits them), each end's SO_SNDBUF asked for sendBuffer bytes
@@ -15,29 +13,21 @@
  * close(fd): closes a descriptor socketpair() returned (a closed one is ignored). fs.closeSync
  * would do, but in a worker thread Node warns about every descriptor fs did not open there.
  */
-#define NAPI_VERSION 8
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <node_api.h>
+#include "umd_addon.h"
 
 #define SEND_BUFFER_MAX (64 * 1024 * 1024)
 
 static napi_value make_socketpair(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
-	double requested = -1;
-	/* A double, not int32: napi_get_value_int32 wraps values beyond 32 bits instead of failing. */
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-	    napi_get_value_double(env, argv[0], &requested) != napi_ok || !(requested >= 0) ||
-	    requested > SEND_BUFFER_MAX || requested != (double)(int)requested) {
-		napi_throw_range_error(env, NULL, "socketpair: sendBuffer must be an integer from 0 to 64 MiB");
+	double requested;
+	if (!umd_integer_arg(env, info, 0, SEND_BUFFER_MAX, &requested,
+			     "socketpair: sendBuffer must be an integer from 0 to 64 MiB"))
 		return NULL;
-	}
 	int send_buffer = (int)requested;
 	int fds[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
@@ -74,26 +64,15 @@ static napi_value make_socketpair(napi_env env, napi_callback_info info)
 
 static napi_value close_fd(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
-	double fd = -1;
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 ||
-	    napi_get_value_double(env, argv[0], &fd) != napi_ok || !(fd >= 0) || fd > 2147483647.0 ||
-	    fd != (double)(int)fd) {
-		napi_throw_range_error(env, NULL, "close: fd must be a descriptor number");
+	double fd;
+	if (!umd_integer_arg(env, info, 0, 2147483647.0, &fd, "close: fd must be a descriptor number"))
 		return NULL;
-	}
 	(void)close((int)fd);
 	return NULL;
 }
 
-NAPI_MODULE_INIT()
+bool umd_add_socketpair(napi_env env, napi_value exports)
 {
-	napi_value socketpair_function, close_function;
-	if (napi_create_function(env, "socketpair", NAPI_AUTO_LENGTH, make_socketpair, NULL, &socketpair_function) != napi_ok ||
-	    napi_set_named_property(env, exports, "socketpair", socketpair_function) != napi_ok ||
-	    napi_create_function(env, "close", NAPI_AUTO_LENGTH, close_fd, NULL, &close_function) != napi_ok ||
-	    napi_set_named_property(env, exports, "close", close_function) != napi_ok)
-		return NULL;
-	return exports;
+	return umd_add_function(env, exports, "socketpair", make_socketpair) &&
+	       umd_add_function(env, exports, "close", close_fd);
 }

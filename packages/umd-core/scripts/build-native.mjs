@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Compiles native/umd_socketpair.c, the host's socketpair helper, into
-// dist/native/umd_socketpair.node (a Node-API addon: one build serves every Node from 20 on).
-// Without a C compiler or Node-API headers the build says so and goes on: the channels then use
-// the stdio pipes Node makes (the same bytes, in smaller steps; `NODE_DEBUG=umd` says which).
+// Compiles the host's addon (native/umd_addon.c and its parts: the stdio socketpairs, the memory
+// of large replies) into dist/native/umd_native.node (a Node-API addon: one build serves every
+// Node from 20 on). Without a C compiler or Node-API headers the build says so and goes on: the
+// channels then use the stdio pipes and the allocator Node has (the same bytes, slower;
+// `NODE_DEBUG=umd` says which).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,12 +11,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'native', 'umd_socketpair.c');
+const sources = ['umd_addon.c', 'umd_socketpair.c', 'umd_reply_memory.c'].map((file) =>
+  join(root, 'native', file),
+);
 const outDir = join(root, 'dist', 'native');
-const output = join(outDir, 'umd_socketpair.node');
+const output = join(outDir, 'umd_native.node');
 const cc = process.env.CC || 'cc';
 const skip = (why) => {
-  console.warn(`build-native: WARNING: ${why}; ${output} was NOT built (stdio pipes are used)`);
+  console.warn(
+    `build-native: WARNING: ${why}; ${output} was NOT built (stdio pipes and Node's allocator are used)`,
+  );
   process.exit(0);
 };
 
@@ -39,7 +44,8 @@ const args = [
   headers,
   '-o',
   output,
-  source,
+  ...sources,
+  '-lpthread',
 ];
 const result = spawnSync(cc, args, { stdio: 'inherit' });
 if (result.status !== 0) {

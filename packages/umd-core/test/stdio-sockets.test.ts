@@ -97,7 +97,7 @@ describe('the native helper file', () => {
         const pkg = join(dir, 'node_modules', '@umd', 'core');
         await cp(join(CORE, 'package.json'), join(pkg, 'package.json'));
         await cp(join(CORE, 'dist'), join(pkg, 'dist'), { recursive: true });
-        const helper = join(pkg, 'dist', 'native', 'umd_socketpair.node');
+        const helper = join(pkg, 'dist', 'native', 'umd_native.node');
         await writeFile(helper, damage(await readFile(helper)));
         const host =
           "import { openStdioSockets } from '@umd/core'; const s = openStdioSockets('x'); s?.destroy(); console.log(s === undefined);";

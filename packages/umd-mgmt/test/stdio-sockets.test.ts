@@ -47,6 +47,9 @@ describe('stdio sockets: which path a handler gets, said under NODE_DEBUG=umd', 
     expect(out).toBe('ok\n');
     expect(log).toMatch(/stdio sockets, send buffers \d+ and \d+ bytes/);
     expect(log).toMatch(/handler echo started: pid \d+ \(js, stdio sockets\)/);
+    expect(log).toMatch(
+      /reply memory: replies of \d+ bytes and more in blocks of the native helper/,
+    );
   });
 
   it('transport.stdioSockets false: Node stdio pipes', async () => {
@@ -56,10 +59,12 @@ describe('stdio sockets: which path a handler gets, said under NODE_DEBUG=umd', 
     expect(log).toMatch(/handler echo started: pid \d+ \(js, stdio pipes\)/);
   });
 
-  it('a host that cannot load addons (--no-addons) falls back to stdio pipes, and says why', async () => {
+  it('a host that cannot load addons (--no-addons) falls back to stdio pipes and Node-allocated replies, and says why', async () => {
     const { out, log } = await runHost(['--no-addons'], 'sockets');
     expect(out).toBe('ok\n');
-    expect(log).toMatch(/stdio sockets: native helper unavailable \(.+\); stdio pipes/);
+    expect(log).toMatch(
+      /stdio sockets: native helper unavailable \(.+\); stdio pipes, large replies in Node's memory/,
+    );
     expect(log).toMatch(/handler echo started: pid \d+ \(js, stdio pipes\)/);
   });
 });

@@ -3,8 +3,8 @@ import type { Frame } from '../codec/frame.js';
 import { FrameDecoder } from '../codec/frame-decoder.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { type UmdError, isUmdError } from '../errors/umd-error.js';
-import { allocatePayload } from '../shared/payload-buffer.js';
 import { readScratch } from './read-scratch.js';
+import { allocateReply } from './reply-memory.js';
 import type { PendingRequest } from './request-book.js';
 import type { ReplySinkControl } from './direct-read-socket.js';
 import { DIRECT_READ_MIN } from '../shared/direct-read.js';
@@ -110,6 +110,6 @@ export class FrameReader {
         return into.subarray(0, length);
       }
     }
-    return allocatePayload(length);
+    return allocateReply(length);
   };
 }

@@ -4,11 +4,11 @@ import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { checkInteger } from '../shared/check-integer.js';
-import { allocatePayload } from '../shared/payload-buffer.js';
 import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { readScratch } from './read-scratch.js';
+import { allocateReply } from './reply-memory.js';
 import {
   type ReplyOptions,
   abortedError,
@@ -149,7 +149,7 @@ export class RawChannel extends ChannelTransport {
       const exchange: Exchange = {
         request,
         // After a close (the only way an exchange in flight ends early) nothing is written into it.
-        reply: replyInto ? replyInto.subarray(0, replyLength) : allocatePayload(replyLength),
+        reply: replyInto ? replyInto.subarray(0, replyLength) : allocateReply(replyLength),
         callerMemory: replyInto !== undefined,
         filled: 0,
         resolve,

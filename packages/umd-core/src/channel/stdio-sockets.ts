@@ -1,7 +1,7 @@
 import { Socket, type SocketConstructorOpts } from 'node:net';
 import { debug } from '../shared/debug-log.js';
 import { directReadSocket } from './direct-read-socket.js';
-import { socketpairAddon } from './native-helper.js';
+import { hostAddon } from './native-helper.js';
 
 /**
  * The send buffer asked for each end of a handler's stdio sockets. A large message moves in steps
@@ -13,7 +13,7 @@ export const STDIO_SEND_BUFFER = 1024 * 1024;
 
 /** One pair from the helper, checked: `[hostFd, handlerFd, sendBuffer]`, or `undefined` (logged). */
 function socketpair(): [number, number, number] | undefined {
-  const helper = socketpairAddon();
+  const helper = hostAddon();
   if (helper === undefined) return undefined;
   try {
     const pair = helper.socketpair(STDIO_SEND_BUFFER);
@@ -57,7 +57,7 @@ export interface StdioSockets {
 }
 
 /** Closes a descriptor the helper made (it ignores one already closed). */
-const closeQuietly = (fd: number) => socketpairAddon()?.close(fd);
+const closeQuietly = (fd: number) => hostAddon()?.close(fd);
 
 /**
  * Opens {@link StdioSockets} for the handler named `label` (for the `NODE_DEBUG=umd` log), or

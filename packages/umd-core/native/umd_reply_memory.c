@@ -1,0 +1,180 @@
+/*
+ * The memory of large replies. A reply in memory from Node's allocator is fresh memory: V8 frees
+ * dead replies only at a garbage collection, dozens at once, and when that leaves more than glibc's
+ * trim threshold free at the top of its heap (twice the largest mapping it has freed: 2 MiB after
+ * 1 MiB replies), glibc gives the memory back to the kernel and the next replies fault every page
+ * in again, 4 KiB at a time. Whether a collection trims depends on what else lives at the top of
+ * the heap, so large round trips cost twice as much in one run as in the next.
+ *
+ * Here a large reply is an ArrayBuffer over a block this file maps itself. Node calls
+ * release_block once no ArrayBuffer refers to the block any more (a view made from a reply's
+ * buffer keeps it; an external ArrayBuffer never moves to another thread), on the thread that
+ * made it. A released block is kept for a later reply of about its size, up to CACHE_BYTES in all;
+ * beyond that, and in trim(), it is unmapped. Blocks of 2 MiB and more start on a 2 MiB boundary
+ * and are advised MADV_HUGEPAGE: where transparent huge pages are enabled ('madvise' or
+ * 'always'), one fault maps 2 MiB instead of 4 KiB.
+ *
+ * block(length) -> an ArrayBuffer of length bytes, 1 to BLOCK_MAX, whose contents are unspecified
+ *   (the caller overwrites all of it), or undefined when no memory can be mapped. Throws on a bad
+ *   length, and where the runtime refuses external ArrayBuffers (the block is unmapped then).
+ * trim() -> the bytes given back to the kernel: every kept block is unmapped.
+ *
+ * Every thread of the process (a host in a worker too) shares the kept blocks; a mutex guards them.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "umd_addon.h"
+
+#define HUGE_PAGE ((size_t)2 << 20)
+/* Smaller blocks are rounded up to this, so replies of nearly the same size share blocks. */
+#define BLOCK_UNIT ((size_t)64 << 10)
+#define BLOCK_MAX ((size_t)1 << 30)
+#define CACHE_SLOTS 256
+#define CACHE_BYTES ((size_t)128 << 20)
+
+struct block {
+	char *base;
+	size_t capacity;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct block cache[CACHE_SLOTS];
+static size_t cache_count;
+static size_t cache_bytes;
+
+/* length <= BLOCK_MAX, so nothing here overflows. */
+static size_t capacity_for(size_t length)
+{
+	size_t unit = length >= HUGE_PAGE ? HUGE_PAGE : BLOCK_UNIT;
+	return (length + unit - 1) / unit * unit;
+}
+
+static char *map_block(size_t capacity)
+{
+	if (capacity < HUGE_PAGE) {
+		void *base = mmap(NULL, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return base == MAP_FAILED ? NULL : base;
+	}
+	/* One huge page more than needed, then the ends cut off: the block starts on a 2 MiB boundary. */
+	size_t span = capacity + HUGE_PAGE;
+	void *mapped = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mapped == MAP_FAILED)
+		return NULL;
+	char *start = mapped;
+	size_t head = (HUGE_PAGE - (uintptr_t)start % HUGE_PAGE) % HUGE_PAGE;
+	char *base = start + head;
+	if (head > 0)
+		(void)munmap(start, head);
+	(void)munmap(base + capacity, span - head - capacity);
+#ifdef MADV_HUGEPAGE
+	(void)madvise(base, capacity, MADV_HUGEPAGE);
+#endif
+	return base;
+}
+
+/* The smallest kept block of at least capacity bytes and at most twice that, taken from the cache. */
+static char *take_kept(size_t capacity, size_t *taken)
+{
+	char *base = NULL;
+	pthread_mutex_lock(&cache_lock);
+	size_t best = CACHE_SLOTS;
+	for (size_t i = 0; i < cache_count; i++) {
+		size_t have = cache[i].capacity;
+		if (have >= capacity && have / 2 <= capacity &&
+		    (best == CACHE_SLOTS || have <= cache[best].capacity))
+			best = i;
+	}
+	if (best != CACHE_SLOTS) {
+		base = cache[best].base;
+		*taken = cache[best].capacity;
+		cache_bytes -= *taken;
+		cache[best] = cache[--cache_count];
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return base;
+}
+
+static void keep_or_unmap(char *base, size_t capacity)
+{
+	bool kept = false;
+	pthread_mutex_lock(&cache_lock);
+	if (cache_count < CACHE_SLOTS && capacity <= CACHE_BYTES - cache_bytes) {
+		cache[cache_count].base = base;
+		cache[cache_count].capacity = capacity;
+		cache_count++;
+		cache_bytes += capacity;
+		kept = true;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (!kept)
+		(void)munmap(base, capacity);
+}
+
+/* Node's finalizer of a block's ArrayBuffer: no ArrayBuffer refers to the block any more. */
+static void release_block(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	keep_or_unmap(data, (size_t)(uintptr_t)hint);
+}
+
+static napi_value make_block(napi_env env, napi_callback_info info)
+{
+	double requested;
+	if (!umd_integer_arg(env, info, 1, (double)BLOCK_MAX, &requested,
+			     "block: length must be an integer from 1 to 1 GiB"))
+		return NULL;
+	size_t length = (size_t)requested;
+	size_t capacity = capacity_for(length);
+	size_t taken = capacity;
+	char *base = take_kept(capacity, &taken);
+	if (base == NULL)
+		base = map_block(capacity);
+	napi_value result;
+	if (base == NULL) {
+		if (napi_get_undefined(env, &result) != napi_ok)
+			return NULL;
+		return result;
+	}
+	napi_status status = napi_create_external_arraybuffer(env, base, length, release_block,
+							      (void *)(uintptr_t)taken, &result);
+	if (status == napi_ok)
+		return result;
+	if (status == napi_no_external_buffers_allowed) {
+		/* Refused before anything was made: the finalizer will never run. */
+		(void)munmap(base, taken);
+		napi_throw_error(env, NULL, "block: this runtime does not allow external ArrayBuffers");
+		return NULL;
+	}
+	/* Any other failure may come after Node registered release_block: the block is left to it,
+	 * never freed twice (at worst it stays mapped). */
+	bool pending = false;
+	if (napi_is_exception_pending(env, &pending) != napi_ok || !pending)
+		napi_throw_error(env, NULL, "block: cannot make the ArrayBuffer");
+	return NULL;
+}
+
+static napi_value trim_kept(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	struct block blocks[CACHE_SLOTS];
+	pthread_mutex_lock(&cache_lock);
+	size_t count = cache_count;
+	size_t bytes = cache_bytes;
+	memcpy(blocks, cache, count * sizeof blocks[0]);
+	cache_count = 0;
+	cache_bytes = 0;
+	pthread_mutex_unlock(&cache_lock);
+	for (size_t i = 0; i < count; i++)
+		(void)munmap(blocks[i].base, blocks[i].capacity);
+	napi_value result;
+	if (napi_create_double(env, (double)bytes, &result) != napi_ok)
+		return NULL;
+	return result;
+}
+
+bool umd_add_reply_memory(napi_env env, napi_value exports)
+{
+	return umd_add_function(env, exports, "block", make_block) &&
+	       umd_add_function(env, exports, "trim", trim_kept);
+}

@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hostAddon } from '../src/channel/native-helper.js';
+import { REPLY_MEMORY_MIN } from '../src/channel/reply-memory.js';
+import { FramedChannel, RawChannel } from '../src/index.js';
+import { fixture, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+
+// Large replies live in blocks of the native helper, reused once V8 has freed them: a reply, or
+// any view of its memory, must never see a later reply's bytes.
+/** Just above the size from which replies live in the helper's blocks. */
+const SIZE = REPLY_MEMORY_MIN + 1;
+const CORE = fileURLToPath(new URL('..', import.meta.url));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** Collects, then lets Node run the finalizers it queued for the next turn. */
+async function collect() {
+  gc();
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+afterEach(async () => {
+  expect(await reapHandlers()).toEqual([]);
+});
+
+function helper() {
+  const addon = hostAddon();
+  expect(addon, 'the native helper is built and loads').toBeDefined();
+  return addon!;
+}
+
+describe('reply memory', () => {
+  it.each([
+    ['framed', (child: never) => FramedChannel.fromChild(child), {}],
+    ['raw', (child: never) => RawChannel.fromChild(child), { ECHO_REQUEST_SIZE: String(SIZE) }],
+  ] as const)(
+    '%s: replies kept, and views of freed ones, keep their bytes while later replies reuse freed blocks',
+    async (mode, open, env) => {
+      const handler = spawnHandler(fixture('echo.mjs'), mode, env);
+      const channel = open(handler.child as never);
+      const echo = (seed: number) => {
+        const payload = new Uint8Array(SIZE).fill(seed);
+        return channel instanceof RawChannel
+          ? channel.exchange(payload, SIZE)
+          : (channel as FramedChannel).request(payload);
+      };
+      const kept = await echo(1);
+      let dropped: Uint8Array | undefined = await echo(2);
+      // A view of the reply's ArrayBuffer outlives the reply it came from.
+      const view = Buffer.from(dropped.buffer, dropped.byteOffset, dropped.byteLength);
+      dropped = undefined;
+      helper().trim();
+      for (let seed = 3; seed < 15; seed++) {
+        expect(sameBytes(await echo(seed), new Uint8Array(SIZE).fill(seed)), `${seed}`).toBe(true);
+        if (seed % 4 === 0) await collect();
+      }
+      expect(sameBytes(kept, new Uint8Array(SIZE).fill(1))).toBe(true);
+      expect(sameBytes(view, new Uint8Array(SIZE).fill(2))).toBe(true);
+      // The dead replies went back to the helper, to be reused.
+      await collect();
+      expect(helper().trim()).toBeGreaterThanOrEqual(SIZE);
+      channel.close();
+    },
+  );
+
+  it('the helper refuses a length that is not an integer from 1 to 1 GiB', () => {
+    for (const length of [0, -1, 1.5, Number.NaN, 2 ** 31, '4096', undefined])
+      expect(() => helper().block(length as number), String(length)).toThrow(RangeError);
+    const block = helper().block(REPLY_MEMORY_MIN);
+    expect(block instanceof ArrayBuffer && block.byteLength).toBe(REPLY_MEMORY_MIN);
+  });
+
+  it('a host in a worker thread reads into memory from Node: a reply moved to another thread outlives the worker', () => {
+    // Node frees a worker's external buffers when it exits, also memory that `transfer()` and
+    // `postMessage` moved to another thread: a block reused then would change bytes a view still shows.
+    const core = JSON.stringify(pathToFileURL(join(CORE, 'dist', 'index.js')).href);
+    const echo = JSON.stringify(fixture('echo.mjs'));
+    const echoes = `async function echoes(count) {
+      const { spawn } = require('node:child_process');
+      const { FramedChannel } = await import(${core});
+      const child = spawn(process.execPath, [${echo}], {
+        stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, UMD_PROTOCOL: 'framed' } });
+      const channel = FramedChannel.fromChild(child);
+      const replies = [];
+      for (let i = 1; i <= count; i++) replies.push(await channel.request(new Uint8Array(${SIZE}).fill(i)));
+      channel.close();
+      child.kill();
+      return replies;
+    }`;
+    const worker = `${echoes}; echoes(4).then((replies) => {
+      const moved = replies[3].buffer.transfer?.() ?? replies[3].buffer;
+      require('node:worker_threads').parentPort.postMessage(moved, [moved]);
+      process.exit(0);
+    });`;
+    const host = `${echoes}; let moved;
+      new (require('node:worker_threads').Worker)(${JSON.stringify(worker)}, { eval: true })
+        .on('message', (buffer) => (moved = new Uint8Array(buffer)))
+        .on('exit', async (code) => {
+          await echoes(6);
+          console.log(code, moved.byteLength, moved.every((byte) => byte === 4));
+        });`;
+    const run = spawnSync(process.execPath, ['-e', host], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, NODE_DEBUG: 'umd' },
+    });
+    expect([run.status, run.signal, run.stdout]).toEqual([0, null, `0 ${SIZE} true\n`]);
+    expect(run.stderr).toMatch(/reply memory: not in a worker thread/);
+    expect(run.stderr).toMatch(/reply memory: replies of \d+ bytes and more in blocks/);
+  });
+});
