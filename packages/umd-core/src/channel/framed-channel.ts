@@ -119,7 +119,10 @@ export class FramedChannel extends ChannelTransport {
    * frame, `UMD_ABORTED` / `UMD_TIMEOUT` per `options` (a CANCEL frame goes out if the request was
    * sent; its late answer is dropped), and the close reason when the channel closes.
    * Payloads over 16 KiB are written without a copy: leave `payload` unchanged until the call settles.
-   * With `options.replyInto` a reply that fits is read into that buffer (see {@link ReplyOptions}).
+   * With `options.replyInto` a reply that fits is read into that buffer (see {@link ReplyOptions});
+   * otherwise a reply of 256 KiB or more is in memory of the native helper where it loads, which
+   * `postMessage` / `structuredClone` copy but cannot move (a transfer list with its buffer throws
+   * on Node 22 and later).
    */
   request(payload: Uint8Array, options: ReplyOptions = {}): Promise<Uint8Array> {
     try {

@@ -99,7 +99,9 @@ export class RawChannel extends ChannelTransport {
    * (nothing sent), `UMD_TIMEOUT` / `UMD_ABORTED` per `options` (if the exchange was in flight, the
    * channel closes with that reason: the stream is out of step), `UMD_PROTOCOL` when the handler
    * sends more bytes than asked for. With `options.replyInto` (at least `replyLength` bytes, else
-   * `UMD_INVALID_ARGUMENT`) the reply is read into that buffer (see {@link ReplyOptions}).
+   * `UMD_INVALID_ARGUMENT`) the reply is read into that buffer (see {@link ReplyOptions}); without
+   * it, a reply of 256 KiB or more is in memory of the native helper where it loads, as
+   * `FramedChannel.request()`'s.
    */
   exchange(
     request: Uint8Array,

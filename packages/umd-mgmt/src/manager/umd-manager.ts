@@ -109,6 +109,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
    * Framed drivers: sends `payload` and resolves with the handler's reply. Starts the handler
    * first if needed. Rejects with a {@link UmdError}; see the README for every code.
    * `options.replyInto` reads a reply that fits into your buffer instead of a fresh one (see `ReplyOptions`).
+   * A fresh reply of 256 KiB or more is in `@umd/core`'s reply memory where its native helper
+   * loads: copied, not moved, by `postMessage` (a transfer list with its buffer throws on Node 22+).
    */
   request(payload: Uint8Array, options?: ManagerRequestOptions | null): Promise<Uint8Array> {
     return this.#requests.submit(payload, -1, options);
