@@ -104,14 +104,31 @@ const enforced = namespace();
 const nftOnly = namespace();
 const baseline = namespace();
 const socketPath = join(dir, 'bpfilter.sock');
+const profileDir = process.env.BENCH_CPU_PROF;
+const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 service = spawn(
   'nsenter',
-  ['-t', enforced.pid, '-n', process.execPath, CLI, 'serve', '--enforce', '--socket', socketPath],
+  // BENCH_CPU_PROF=DIR: a V8 CPU profile of the service, written into DIR when it stops.
+  [
+    '-t',
+    enforced.pid,
+    '-n',
+    process.execPath,
+    ...profileArgs,
+    CLI,
+    'serve',
+    '--enforce',
+    '--socket',
+    socketPath,
+  ],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
 await new Promise((resolve, reject) => {
   let log = '';
+  // NODE_DEBUG=bpfilter: the service's step times (src/sockopt/phase-log.ts) go to stderr.
+  const trace = /\bbpfilter\b/i.test(process.env.NODE_DEBUG ?? '');
   service.stderr.on('data', (chunk) => {
+    if (trace) process.stderr.write(chunk);
     log += chunk;
     if (log.includes('listening on')) resolve();
   });

@@ -1,7 +1,8 @@
 /**
  * Time stamps of the steps of a change, for finding where its time goes:
  * `NODE_DEBUG=bpfilter bpfilter serve ...` prints one line per step on stderr
- * (`BPFILTER <pid>: <step> <ms>`). Free when the variable does not name bpfilter.
+ * (`BPFILTER <pid>: <step> <ms> ms at <start>`, the start in ms since the process started, so
+ * that the steps of one request line up). Free when the variable does not name bpfilter.
  */
 import { debuglog } from 'node:util';
 
@@ -14,7 +15,7 @@ export async function timed<T>(name: string, step: () => Promise<T>): Promise<T>
   try {
     return await step();
   } finally {
-    log('%s %s ms', name, (performance.now() - start).toFixed(1));
+    done(name, start);
   }
 }
 
@@ -25,6 +26,10 @@ export function timedSync<T>(name: string, step: () => T): T {
   try {
     return step();
   } finally {
-    log('%s %s ms', name, (performance.now() - start).toFixed(1));
+    done(name, start);
   }
+}
+
+function done(name: string, start: number): void {
+  log('%s %s ms at %s', name, (performance.now() - start).toFixed(1), start.toFixed(1));
 }
