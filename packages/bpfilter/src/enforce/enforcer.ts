@@ -163,6 +163,14 @@ export class NftEnforcer {
     return timed('nft', () => this.#nft.apply({ nftables: commands() }, what, signal));
   }
 
+  /**
+   * The plan `table` is enforced with now (a new object at each install): counters read under
+   * one plan map to that plan's entries only.
+   */
+  currentPlan(table: string): EnforcedPlan | undefined {
+    return this.#plans.get(table);
+  }
+
   /** The kernel's counters of the enforced `table`, by entry index; undefined if not enforced. */
   async counters(table: string, signal?: AbortSignal): Promise<XtCounters[] | undefined> {
     const plan = this.#plans.get(table);

@@ -19,6 +19,7 @@ import { timed } from '../sockopt/phase-log.js';
 import type { TableSnapshot } from '../sockopt/table-snapshot.js';
 import { addCounters, addToEntries } from './counters.js';
 import { compileEarly, type EarlyCompile, sameTable } from './early-compile.js';
+import type { EnforcedPlan } from './compile-table.js';
 import { type EnforceOptions, NftEnforcer } from './enforcer.js';
 
 /** State carried from before a SET_REPLACE to after it. */
@@ -40,11 +41,19 @@ export interface KernelCounters {
   counters: Promise<XtCounters[] | undefined>;
 }
 
+/**
+ * How old a read started at GET_INFO may be when GET_ENTRIES uses it: iptables sends the two
+ * a few milliseconds apart; a caller that waits longer gets counters read at its GET_ENTRIES.
+ */
+export const READ_AHEAD_MS = 100;
+
 /** Enforcement as the front end drives it. */
 export class SockoptEnforcement {
   /** The nft back end. */
   readonly enforcer: NftEnforcer;
   #starting: Promise<void> | undefined;
+  /** The read {@link readAhead} started, with the plan it maps through and when it started. */
+  #ahead: (KernelCounters & { plan: EnforcedPlan; at: number }) | undefined;
 
   constructor(options: EnforceOptions = {}) {
     this.enforcer = new NftEnforcer(options);
@@ -120,11 +129,33 @@ export class SockoptEnforcement {
   }
 
   /**
-   * Starts reading the kernel's counters of the table a GET_ENTRIES request
-   * (`ipt_get_entries`) names, for {@link overlayEntries}.
+   * After a GET_INFO of `table`: starts reading its kernel counters for the GET_ENTRIES that
+   * iptables always sends next (libiptc's `TC_INIT`), so that the read runs meanwhile.
+   */
+  readAhead(table: string): void {
+    const plan = this.enforcer.currentPlan(table);
+    this.#ahead = plan && { ...this.#read(table), plan, at: performance.now() };
+  }
+
+  /**
+   * The read of the kernel's counters of the table a GET_ENTRIES request (`ipt_get_entries`)
+   * names, for {@link overlayEntries}: the one {@link readAhead} started if it is of that
+   * table, under the plan enforced now, and at most {@link READ_AHEAD_MS} old; else a new one.
    */
   readCounters(request: Uint8Array): KernelCounters {
     const table = readCString(request, 0, Math.min(XT_TABLE_MAXNAMELEN, request.length));
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    if (
+      ahead?.table === table &&
+      ahead.plan === this.enforcer.currentPlan(table) &&
+      performance.now() - ahead.at <= READ_AHEAD_MS
+    )
+      return ahead;
+    return this.#read(table);
+  }
+
+  #read(table: string): KernelCounters {
     const counters = this.enforcer.counters(table);
     // Awaited by the overlay; a failed GET_ENTRIES never gets there and drops the read.
     counters.catch(() => {});

@@ -139,7 +139,8 @@ export class BpfilterSockopt extends EventEmitter {
     return this.#lock.run(async () => {
       const enforcement = this.#enforcement;
       await enforcement?.ready(() => this.#kept.all(), options.signal);
-      // The kernel's counters are read while the handler answers (two other processes).
+      // The kernel's counters are read while the answer is written (another process); GET_INFO
+      // starts the read for the GET_ENTRIES that follows it.
       const kernel = optname === IPT_SO_GET_ENTRIES ? enforcement?.readCounters(optval) : undefined;
       // A kept table answers as its handler would (kept-answers.ts says why), without the trip.
       const kept = keptAnswer(optname, optval, (table) => this.#kept.get(table));
@@ -153,8 +154,11 @@ export class BpfilterSockopt extends EventEmitter {
               ...callerHeader(options),
             }),
           );
-      if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN)
-        this.#kept.noteInUse(readCString(body, 0, XT_TABLE_MAXNAMELEN));
+      if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN) {
+        const name = readCString(body, 0, XT_TABLE_MAXNAMELEN);
+        this.#kept.noteInUse(name);
+        enforcement?.readAhead(name);
+      }
       if (status < 0) return { status };
       // A kept answer is already a private copy of the caller's buffer; a handler's is sliced.
       const data = kept ?? body.slice(0, optval.length);

@@ -18,7 +18,8 @@ import { encodeReplaceRequest } from '../model/index.js';
 import type { Rule } from '../model/types.js';
 import { parseSave } from '../text/parse-save.js';
 import { keptAnswer } from './kept-answers.js';
-import { captureTable, type TableSnapshot } from './table-snapshot.js';
+import { captureTable, snapshotOffsets, type TableSnapshot } from './table-snapshot.js';
+import { hasZeroGaps, isAllZero } from './zero-gaps.js';
 
 const TEXT =
   '*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:web - [0:0]\n' +
@@ -111,6 +112,28 @@ describe('GET_INFO and GET_ENTRIES answered from the kept table', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('answers a buffer of zeros with one copy only when the kept bytes past names and data are zeros', async () => {
+    const { request, snapshot, kept } = await handlerWithTable();
+    const zeros = callerBuffer(snapshot.info.size, () => 0);
+    const handler = await request(false, IPT_SO_GET_ENTRIES, zeros);
+    expect(hasZeroGaps(snapshot)).toBe(true);
+    expect(keptAnswer(IPT_SO_GET_ENTRIES, zeros, kept)).toEqual(handler.body);
+    // Kept bytes the kernel never copies back (limit's state, name tails) that are not zero:
+    // the answer still holds the caller's zeros there.
+    const blurred: TableSnapshot = { info: snapshot.info, entries: snapshot.entries.slice() };
+    const offsets = snapshotOffsets(blurred);
+    const tail = offsets[0]! + 112 + 2 + 'tcp'.length + 1; // past the first match's name
+    blurred.entries[tail] = 0x55;
+    expect(hasZeroGaps(blurred)).toBe(false);
+    const answer = keptAnswer(IPT_SO_GET_ENTRIES, zeros, () => blurred)!;
+    expect(answer[IPT_GET_ENTRIES_HEADER_SIZE + tail]).toBe(0);
+    expect(answer).toEqual(handler.body);
+    expect(isAllZero(new Uint8Array(200_000))).toBe(true);
+    const one = new Uint8Array(200_000);
+    one[150_000] = 1;
+    expect(isAllZero(one)).toBe(false);
   });
 
   it('leaves to the handler what the kept table cannot answer exactly (the handler refuses it)', async () => {

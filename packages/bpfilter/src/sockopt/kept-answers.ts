@@ -17,6 +17,7 @@ import {
 import { copyEntriesToUser } from '../handler/copy-entries.js';
 import { readGetEntriesRequest, readGetInfoRequest } from '../handler/get-requests.js';
 import { snapshotOffsets, type TableSnapshot } from './table-snapshot.js';
+import { hasZeroGaps, isAllZero } from './zero-gaps.js';
 
 /**
  * The answer (status 0) the handler would give to GET_INFO or GET_ENTRIES `optname` with the
@@ -39,8 +40,11 @@ export function keptAnswer(
   const snapshot = kept(request.name);
   if (snapshot === undefined || snapshot.info.size !== request.size) return undefined;
   const answer = optval.slice();
-  // The snapshot is GET_ENTRIES' own output: copied again, it writes the same bytes.
   const out = answer.subarray(IPT_GET_ENTRIES_HEADER_SIZE);
-  copyEntriesToUser(snapshot.entries, snapshotOffsets(snapshot), out);
+  // A caller's buffer of zeros (iptables') and a table whose untouched bytes are zeros: the
+  // bytes copy_entries_to_user would write are the table's own (zero-gaps.ts).
+  if (isAllZero(out) && hasZeroGaps(snapshot)) out.set(snapshot.entries);
+  // The snapshot is GET_ENTRIES' own output: copied again, it writes the same bytes.
+  else copyEntriesToUser(snapshot.entries, snapshotOffsets(snapshot), out);
   return answer;
 }

@@ -21,6 +21,7 @@ import {
   type TableSnapshot,
   withAddedCounters,
 } from './table-snapshot.js';
+import { inheritZeroGaps } from './zero-gaps.js';
 
 /** The kept tables of one front end. */
 export class KeptTables {
@@ -113,6 +114,7 @@ export class KeptTables {
     } catch {
       return false;
     }
+    inheritZeroGaps(kept, snapshot);
     this.#snapshots.set(table, snapshot);
     this.#changes++;
     return true;
