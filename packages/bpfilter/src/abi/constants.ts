@@ -17,9 +17,9 @@ export const IPT_SO_GET_REVISION_MATCH = 66;
 export const IPT_SO_GET_REVISION_TARGET = 67;
 
 /**
- * umd-specific handler commands (`is_set` = 0). They live far above the kernel's option
- * numbers (64..67) so a routed socket option can never be mistaken for one; the front end
- * never routes a caller's option number into this range.
+ * umd-specific handler commands (`is_set` = 0, but `UMD_CMD_REPLACE`, a set). They live far
+ * above the kernel's option numbers (64..67) so a routed socket option can never be mistaken
+ * for one; the front end never routes a caller's option number into this range.
  */
 export const UMD_CMD_BASE = 0x1000;
 /** Classify a packet: request JSON `{ table, hook, packet }`, reply status + JSON result. */

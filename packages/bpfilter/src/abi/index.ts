@@ -13,3 +13,4 @@ export * from './classify-batch.js';
 export * from './nat-range.js';
 export * from './entry-blob.js';
 export * from './table-names.js';
+export * from './replace-receipt.js';

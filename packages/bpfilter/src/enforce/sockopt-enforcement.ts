@@ -88,15 +88,15 @@ export class SockoptEnforcement {
   /**
    * After bpfilter took `snapshot` (`ticket`: from {@link prepare}): enforce it, with the
    * early compile if it was of this very table (throws EnforcementError if that fails).
+   * `fromRequest`: the snapshot was built from the request's own bytes, so it is.
    */
-  async commit(snapshot: TableSnapshot, ticket: ReplaceTicket): Promise<void> {
+  async commit(snapshot: TableSnapshot, ticket: ReplaceTicket, fromRequest = false): Promise<void> {
     const table = { name: snapshot.info.name, layout: snapshot.info, entries: snapshot.entries };
     const { early } = ticket;
+    const same = early !== undefined && (fromRequest || sameTable(early.table, table));
     const compiled = await timed(
       'compile',
-      async () =>
-        (early && sameTable(early.table, table) ? await early.compiled : undefined) ??
-        (await this.enforcer.compile(table)),
+      async () => (same ? await early.compiled : undefined) ?? (await this.enforcer.compile(table)),
     );
     await this.enforcer.install(table, compiled);
   }

@@ -15,6 +15,7 @@ import {
   IPT_SO_SET_REPLACE,
   UMD_CMD_CLASSIFY,
   UMD_CMD_CLASSIFY_BATCH,
+  UMD_CMD_REPLACE,
   UMD_CMD_TABLE_NAMES,
   decodeMboxRequest,
   encodeMboxReply,
@@ -61,6 +62,8 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
       switch (request.cmd) {
         case IPT_SO_SET_REPLACE:
           return setReplace(store, request.data);
+        case UMD_CMD_REPLACE:
+          return setReplace(store, request.data, true);
         case IPT_SO_SET_ADD_COUNTERS:
           return setAddCounters(store, request.data);
         default:

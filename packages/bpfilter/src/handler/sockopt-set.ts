@@ -9,6 +9,7 @@ import {
   decodeReplace,
   encodeCounters,
   readCString,
+  tableDigest,
   viewOf,
 } from '../abi/index.js';
 import type { TableStore } from './table-store.js';
@@ -27,8 +28,11 @@ export interface SetResult {
 export const MAX_TABLE_SIZE = 64 * 1024 * 1024;
 const INT_MAX = 0x7fffffff;
 
-/** `IPT_SO_SET_REPLACE`: validate, then swap atomically; the reply carries the old counters. */
-export function setReplace(store: TableStore, data: Uint8Array): SetResult {
+/**
+ * `IPT_SO_SET_REPLACE`: validate, then swap atomically; the reply carries the old counters,
+ * and with `receipt` (`UMD_CMD_REPLACE`) the digest of the table now held after them.
+ */
+export function setReplace(store: TableStore, data: Uint8Array, receipt = false): SetResult {
   if (data.length < IPT_REPLACE_HEADER_SIZE)
     return {
       status: -Errno.EINVAL,
@@ -73,8 +77,13 @@ export function setReplace(store: TableStore, data: Uint8Array): SetResult {
       message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} != the current ${live.table.numEntries} entries (table changed?)`,
     };
   }
-  const old = store.replace(live, result.table);
-  return { status: 0, body: encodeCounters(old) };
+  const old = encodeCounters(store.replace(live, result.table));
+  if (!receipt) return { status: 0, body: old };
+  const digest = tableDigest({ name, ...result.table }, result.table.entries);
+  const body = new Uint8Array(old.length + digest.length);
+  body.set(old);
+  body.set(digest, old.length);
+  return { status: 0, body };
 }
 
 /** `IPT_SO_SET_ADD_COUNTERS`: add to each entry's counters, in entry order. */

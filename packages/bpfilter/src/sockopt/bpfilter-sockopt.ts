@@ -21,11 +21,10 @@ import {
 } from '../abi/constants.js';
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { decodeTableNames } from '../abi/table-names.js';
-import { decodeCounters, XT_COUNTERS_SIZE, XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
+import { XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
 import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { classifyAndKeep } from './classify-and-keep.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
-import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
 import { callerHeader, changeSend, checkOptval, readSend } from './handler-requests.js';
 import { keptAnswer } from './kept-answers.js';
 import { Errno } from './errno.js';
@@ -34,6 +33,7 @@ import { isRoutedGet, isRoutedSet } from './routing.js';
 import type { BpfilterState } from './kept-state.js';
 import { KeptTables } from './kept-tables.js';
 import { SerialLock } from './serial-lock.js';
+import { type ReplaceContext, setReplace } from './set-replace.js';
 import type {
   BpfilterSockoptOptions,
   SockoptCallOptions,
@@ -94,13 +94,17 @@ export class BpfilterSockopt extends EventEmitter {
     checkOptval(optval);
     return this.#lock.run(async () => {
       const table = readCString(optval, 0, Math.min(XT_TABLE_MAXNAMELEN, optval.length));
-      const enforced = optname === IPT_SO_SET_REPLACE ? this.#enforcedReplace() : undefined;
-      const ticket =
-        enforced &&
-        (await timed('prepare', () => prepareReplace(enforced, table, optval, options.signal)));
-      const generation = this.#kept.generation;
-      const { status, body } = await timed(`handler set ${optname}`, () =>
-        exchange(changeSend(this.manager, options), {
+      if (optname === IPT_SO_SET_REPLACE)
+        return setReplace(
+          this.#replaceContext(options),
+          table,
+          optval,
+          callerHeader(options),
+          options.signal,
+        );
+      const stamped = this.#kept.stampReplies(changeSend(this.manager, options));
+      const { status } = await timed(`handler set ${optname}`, () =>
+        exchange(stamped.send, {
           isSet: true,
           cmd: optname,
           data: optval,
@@ -109,18 +113,9 @@ export class BpfilterSockopt extends EventEmitter {
       );
       if (status !== 0) return { status };
       // Counters the handler added are added to the kept table here: no read-back.
-      if (optname !== IPT_SO_SET_REPLACE && this.#kept.keepAddedCounters(table, optval, generation))
-        return { status };
-      await timed('read back', () => this.#keep(table, optname !== IPT_SO_SET_REPLACE));
-      if (optname !== IPT_SO_SET_REPLACE) return { status };
-      if (enforced && ticket) await timed('install', () => installReplace(enforced, table, ticket));
-      const data =
-        enforced && ticket ? await enforced.enforcement.oldCounters(body, ticket) : body.slice();
-      return {
-        status,
-        data,
-        oldCounters: decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE)),
-      };
+      if (this.#kept.keepAddedCounters(table, optval, stamped.generation())) return { status };
+      await timed('read back', () => this.#keep(table, true));
+      return { status };
     }, options.signal);
   }
 
@@ -279,11 +274,17 @@ export class BpfilterSockopt extends EventEmitter {
     await this.#kept.keep((request) => this.manager.request(request), table, countersOnly);
   }
 
-  /** Enforcement mode: the context of {@link prepareReplace} and {@link installReplace}. */
-  #enforcedReplace(): EnforcedReplace | undefined {
+  /** What a SET_REPLACE uses (set-replace.ts). */
+  #replaceContext(options: SockoptCallOptions): ReplaceContext {
+    const send: SendRequest = (request) => this.manager.request(request);
     const enforcement = this.#enforcement;
-    if (enforcement === undefined) return undefined;
-    return { enforcement, kept: this.#kept, send: (request) => this.manager.request(request) };
+    return {
+      kept: this.#kept,
+      enforced: enforcement && { enforcement, kept: this.#kept, send },
+      sendChange: changeSend(this.manager, options),
+      send,
+      stopHandler: () => this.manager.stop(),
+    };
   }
 
   /** Health check (as bpfilter's post-start), then the kept tables, oldest table first. */

@@ -33,13 +33,15 @@ export async function prepareReplace(
 }
 
 /**
- * Installs the kept `table`. If that fails, bpfilter goes back to the previous table and
- * the SET_REPLACE fails with the EnforcementError.
+ * Installs the kept `table` (`fromRequest`: kept as built from the request's own bytes). If
+ * that fails, bpfilter goes back to the previous table and the SET_REPLACE fails with the
+ * EnforcementError.
  */
 export async function installReplace(
   { enforcement, kept, send }: EnforcedReplace,
   table: string,
   ticket: ReplaceTicket,
+  fromRequest: boolean,
 ): Promise<void> {
   const snapshot = kept.get(table);
   if (snapshot === undefined) return;
@@ -47,7 +49,7 @@ export async function installReplace(
     // The old counters must be read before the kernel's table changes; a read that failed
     // fails the replace.
     await ticket.kernelBefore;
-    await enforcement.commit(snapshot, ticket);
+    await enforcement.commit(snapshot, ticket, fromRequest);
   } catch (error) {
     if (ticket.previous !== undefined) {
       // Kept first: a handler that dies during the rollback is restarted with it.

@@ -89,17 +89,43 @@ export class KeptTables {
     this.#changes++;
   }
 
-  /** The handler generation now: take it before a change, for {@link keepAddedCounters}. */
-  get generation(): number {
-    return this.#generation;
+  /**
+   * After an acknowledged SET_REPLACE whose receipt proved the handler holds `snapshot`
+   * (answered while `generation` was current, see {@link stampReplies}): keep it. Refused as
+   * {@link keep} refuses if the handler that acknowledged it is gone.
+   */
+  keepReplaced(snapshot: TableSnapshot, generation: number): void {
+    const table = snapshot.info.name;
+    if (this.#generation !== generation) throw handlerGone(table);
+    this.#snapshots.set(table, snapshot);
+    this.noteInUse(table);
+    this.#changes++;
   }
 
   /**
-   * After an acknowledged SET_ADD_COUNTERS (`request`: its `xt_counters_info`, sent while
-   * `generation` was current): its counters go into the kept table as the handler added them,
-   * without reading the table back. Refused as {@link keep} refuses if the handler that
-   * acknowledged it is gone. False (nothing done: read it back) when the table is not kept yet
-   * or the request does not hold one counter per kept entry.
+   * `send`, and the handler generation current when its reply arrived, for
+   * {@link keepReplaced} and {@link keepAddedCounters}: a handler started for the request
+   * (after a kill) answers in the new generation; one that answered and then died is gone if
+   * the generation moved on before the change is kept.
+   */
+  stampReplies(send: SendRequest): { send: SendRequest; generation: () => number } {
+    let generation = -1;
+    return {
+      send: (request) =>
+        send(request).then((reply) => {
+          generation = this.#generation;
+          return reply;
+        }),
+      generation: () => generation,
+    };
+  }
+
+  /**
+   * After an acknowledged SET_ADD_COUNTERS (`request`: its `xt_counters_info`, answered while
+   * `generation` was current, see {@link stampReplies}): its counters go into the kept table
+   * as the handler added them, without reading the table back. Refused as {@link keep}
+   * refuses if the handler that acknowledged it is gone. False (nothing done: read it back)
+   * when the table is not kept yet or the request does not hold one counter per kept entry.
    */
   keepAddedCounters(table: string, request: Uint8Array, generation: number): boolean {
     if (this.#generation !== generation) throw handlerGone(table);

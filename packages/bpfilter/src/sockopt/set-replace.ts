@@ -1,0 +1,105 @@
+/**
+ * A SET_REPLACE through the front end: the handler checks and takes the table, the front end
+ * keeps what the handler now holds and, in enforcement mode, installs it into the kernel,
+ * all before the caller hears 0.
+ *
+ * A table already kept is replaced with `UMD_CMD_REPLACE`: while the handler checks the
+ * request, the front end builds the table the handler will keep from the same bytes
+ * (replace-candidate.ts), and the handler's receipt (a digest of the table it took) says
+ * whether that is what it holds: no read-back. A receipt of any other table is the handler's
+ * fault (`UMD_PROTOCOL`): it gets the kept table back, and nothing changes. A table never
+ * kept is read back (GET_INFO + GET_ENTRIES), once.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { UmdError, UmdErrorCode } from '@umd/core';
+import {
+  IPT_SO_SET_REPLACE,
+  UMD_CMD_REPLACE,
+  XT_COUNTERS_SIZE,
+  decodeCounters,
+} from '../abi/index.js';
+import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
+import type { KeptTables } from './kept-tables.js';
+import { timed } from './phase-log.js';
+import { receiptCounters, replaceCandidate } from './replace-candidate.js';
+import type { SockoptResult } from './sockopt-options.js';
+import { exchange, restoreTable, type SendRequest, type TableSnapshot } from './table-snapshot.js';
+
+/** What a replace uses of the front end. */
+export interface ReplaceContext {
+  kept: KeptTables;
+  /** Enforcement mode's side of the replace; undefined without enforcement. */
+  enforced: EnforcedReplace | undefined;
+  /** Sends the change (stopped by the caller's signal only before it is sent). */
+  sendChange: SendRequest;
+  /** Sends the front end's own requests (read-back, restore). */
+  send: SendRequest;
+  /** Stops the handler: the next call starts one with the kept tables. */
+  stopHandler: () => Promise<void>;
+}
+
+/** SET_REPLACE of `table` with the caller's `optval`, under the front end's lock. */
+export async function setReplace(
+  context: ReplaceContext,
+  table: string,
+  optval: Uint8Array,
+  header: { pid: number; addr: bigint },
+  signal?: AbortSignal,
+): Promise<SockoptResult> {
+  const { kept, enforced } = context;
+  const ticket =
+    enforced && (await timed('prepare', () => prepareReplace(enforced, table, optval, signal)));
+  const previous = kept.get(table);
+  const cmd = previous === undefined ? IPT_SO_SET_REPLACE : UMD_CMD_REPLACE;
+  const stamped = kept.stampReplies(context.sendChange);
+  const reply = timed(`handler set ${cmd}`, () =>
+    exchange(stamped.send, { isSet: true, cmd, data: optval, ...header }),
+  );
+  // Awaited below; a rejection meanwhile must not count as unhandled.
+  reply.catch(() => {});
+  // Built while the handler checks the table (its request is on its way once this turn ends).
+  const candidate =
+    previous === undefined ? undefined : await nextTurn().then(() => replaceCandidate(optval));
+  const { status, body } = await reply;
+  if (status !== 0) return { status };
+  let counters = body;
+  if (previous === undefined) {
+    await timed('read back', () => kept.keep(context.send, table, false));
+  } else {
+    const fromReceipt = receiptCounters(candidate, body);
+    if (fromReceipt === undefined || candidate === undefined)
+      return refuseReceipt(context, previous);
+    kept.keepReplaced(candidate.snapshot, stamped.generation());
+    counters = fromReceipt;
+  }
+  if (enforced && ticket)
+    await timed('install', () => installReplace(enforced, table, ticket, candidate !== undefined));
+  const data =
+    enforced && ticket
+      ? await enforced.enforcement.oldCounters(counters, ticket)
+      : counters.slice();
+  return {
+    status,
+    data,
+    oldCounters: decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE)),
+  };
+}
+
+/**
+ * The handler took a table other than the one it was sent (its receipt says so): it gets the
+ * kept table back (or is stopped, and a new one gets it), and the replace fails.
+ */
+async function refuseReceipt(context: ReplaceContext, previous: TableSnapshot): Promise<never> {
+  const { name } = previous.info;
+  const error = new UmdError(
+    UmdErrorCode.PROTOCOL,
+    `bpfilter: the handler acknowledged the SET_REPLACE of "${name}" with the receipt of another table; the previous table stays`,
+    { handlerName: 'bpfilter' },
+  );
+  try {
+    await restoreTable(context.send, previous);
+  } catch {
+    await context.stopHandler();
+  }
+  throw error;
+}
