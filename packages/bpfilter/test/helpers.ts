@@ -1,6 +1,11 @@
 /** Helpers of the front-end tests: the built loader, waiting for a handler to die. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BpfilterSockopt } from '@umd/bpfilter';
-import { type UmdManager, waitForExit } from '@umd/mgmt';
+import { buildBlob } from '@umd/build';
+import { defineLoader, type Loader, type UmdManager, waitForExit } from '@umd/mgmt';
 import { decodeMboxReply, encodeMboxRequest } from '../src/abi/index.js';
 
 /** Imports the package's built loader (dist/loader.js), counting imports. */
@@ -56,4 +61,26 @@ export async function handlerGet(
   if (reply === undefined) throw new Error('short reply');
   if (reply.status < 0) return { status: reply.status };
   return { status: reply.status, data: reply.body.slice(0, optval.length) };
+}
+
+/**
+ * A loader of the handler `test/fixtures/NAME` (bundled into a blob in a temporary directory);
+ * `remove()` deletes the directory.
+ */
+export async function fixtureHandler(
+  name: string,
+): Promise<{ loader: Loader; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bpfilter-fixture-'));
+  const blob = await buildBlob({
+    entry: fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)),
+    outDir: dir,
+    name: 'bpfilter',
+  });
+  const loader = defineLoader({
+    name: 'bpfilter',
+    mode: 'framed',
+    script: blob.file,
+    sha256: blob.sha256,
+  });
+  return { loader, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -3,18 +3,12 @@
  * handler's receipt (the digest of the table it took): a handler whose receipt is of another
  * table fails the replace, and the previous table stays, in the front end and in the handler.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BpfilterSockopt } from '@umd/bpfilter';
-import { buildBlob } from '@umd/build';
-import { defineLoader } from '@umd/mgmt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGetinfo, encodeGetEntriesRequest, toHex } from '../src/abi/index.js';
 import { encodeReplaceRequest } from '../src/model/index.js';
 import { parseSave } from '../src/text/parse-save.js';
-import { handlerGet } from './helpers.js';
+import { fixtureHandler, handlerGet } from './helpers.js';
 import { OPTION_NUMBERS } from './vectors/replay.js';
 
 const GET_INFO = OPTION_NUMBERS.IPT_SO_GET_INFO!;
@@ -41,25 +35,14 @@ async function filterAnswers(sockopt: BpfilterSockopt) {
 }
 
 describe('the receipt of a replace', () => {
-  let dir: string;
-  let liar: { file: string; sha256: string };
+  let liar: Awaited<ReturnType<typeof fixtureHandler>>;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bpfilter-liar-'));
-    liar = await buildBlob({
-      entry: fileURLToPath(new URL('./fixtures/receipt-liar-handler.mjs', import.meta.url)),
-      outDir: dir,
-      name: 'bpfilter',
-    });
+    liar = await fixtureHandler('receipt-liar-handler.mjs');
   }, 60_000);
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterAll(() => liar.remove());
 
   it('of another table than the one sent: UMD_PROTOCOL, and the previous table stays', async () => {
-    const loader = defineLoader({
-      name: 'bpfilter',
-      mode: 'framed',
-      script: liar.file,
-      sha256: liar.sha256,
-    });
+    const { loader } = liar;
     const sockopt = new BpfilterSockopt({ loader: async () => loader });
     try {
       await filterAnswers(sockopt);

@@ -1,11 +1,5 @@
 import { constants } from 'node:os';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BpfilterSockopt } from '@umd/bpfilter';
-import { defineLoader } from '@umd/mgmt';
-import { buildBlob } from '@umd/build';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeCounters,
@@ -14,7 +8,7 @@ import {
   fromHex,
   toHex,
 } from '../src/abi/index.js';
-import { countingLoader, isAlive, killHandler } from './helpers.js';
+import { countingLoader, fixtureHandler, isAlive, killHandler } from './helpers.js';
 import { OPTION_NUMBERS, loadVectors } from './vectors/replay.js';
 
 const ENOPROTOOPT = constants.errno.ENOPROTOOPT;
@@ -181,25 +175,14 @@ describe('BpfilterSockopt: cancellation', () => {
 });
 
 describe('BpfilterSockopt: the health check after start', () => {
-  let dir: string;
-  let unhealthy: { file: string; sha256: string };
+  let unhealthy: Awaited<ReturnType<typeof fixtureHandler>>;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bpfilter-unhealthy-'));
-    unhealthy = await buildBlob({
-      entry: fileURLToPath(new URL('./fixtures/unhealthy-handler.mjs', import.meta.url)),
-      outDir: dir,
-      name: 'bpfilter',
-    });
+    unhealthy = await fixtureHandler('unhealthy-handler.mjs');
   }, 60_000);
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterAll(() => unhealthy.remove());
 
   it('refuses a handler whose get with cmd 0 does not answer 0: the call fails, nothing reaches it', async () => {
-    const loader = defineLoader({
-      name: 'bpfilter',
-      mode: 'framed',
-      script: unhealthy.file,
-      sha256: unhealthy.sha256,
-    });
+    const { loader } = unhealthy;
     const sockopt = frontEnd({
       loader: async () => loader,
       manager: { restartBudget: { maxStarts: 2, windowMs: 60_000 } },
