@@ -4,7 +4,8 @@
  * inline); everything else is `-ENOPROTOOPT` so the caller falls back, and nothing starts.
  *
  * Tables outlive the handler: after every acknowledged change (SET_REPLACE, SET_ADD_COUNTERS,
- * a classify that counted packets) the front end reads the table back and keeps it; a
+ * a classify that counted packets) the front end keeps the table the handler holds (built from
+ * the request on the handler's receipt, or with the counters the reply reports); a
  * restarted handler gets every kept table back in `postStart`, before any request reaches it.
  * GET_INFO and GET_ENTRIES of a kept table are answered from it.
  */

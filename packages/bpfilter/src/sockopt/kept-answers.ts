@@ -1,9 +1,9 @@
 /**
  * GET_INFO and GET_ENTRIES answered from the kept tables, without a round trip to the handler.
  * The kept snapshot of a table is what the handler holds, at every point where the front end
- * takes a request (all run one at a time): it is read back after each acknowledged
- * SET_REPLACE, the counters of each SET_ADD_COUNTERS and classification go into it as the
- * handler added them, a change the front end could not keep is refused (its handler is
+ * takes a request (all run one at a time): it is built from each acknowledged SET_REPLACE on
+ * the handler's receipt (or read back, the first time), the counters of each SET_ADD_COUNTERS
+ * and classification go into it as the handler added them, a change the front end could not keep is refused (its handler is
  * replaced, and a new handler gets the kept tables, checked byte for byte by `restoreTable`).
  * A request the kept table cannot answer exactly as the handler would (no such table kept, a
  * malformed request, a size that is not the table's) goes to the handler, for its errno.
