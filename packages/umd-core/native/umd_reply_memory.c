@@ -10,14 +10,17 @@
  * release_block once no ArrayBuffer refers to the block any more (a view made from a reply's
  * buffer keeps it; an external ArrayBuffer never moves to another thread), on the thread that
  * made it. A released block is kept for a later reply of about its size, up to CACHE_BYTES in all;
- * beyond that, and in trim(), it is unmapped. Blocks of 2 MiB and more start on a 2 MiB boundary
+ * beyond that, and in trim(), it is unmapped. After a trim nothing is kept until the next block is
+ * made: a reply the app frees later (at its next collection, however late) would otherwise stay
+ * kept with no idle timer left to give it back. Blocks of 2 MiB and more start on a 2 MiB boundary
  * and are advised MADV_HUGEPAGE: where transparent huge pages are enabled ('madvise' or
  * 'always'), one fault maps 2 MiB instead of 4 KiB.
  *
  * block(length) -> an ArrayBuffer of length bytes, 1 to BLOCK_MAX, whose contents are unspecified
  *   (the caller overwrites all of it), or undefined when no memory can be mapped. Throws on a bad
  *   length, and where the runtime refuses external ArrayBuffers (the block is unmapped then).
- * trim() -> the bytes given back to the kernel: every kept block is unmapped.
+ * trim() -> the bytes given back to the kernel: every kept block is unmapped, and blocks released
+ *   from then on are too, until block() is called again.
  *
  * Every thread of the process (a host in a worker too) shares the kept blocks; a mutex guards them.
  */
@@ -42,6 +45,8 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct block cache[CACHE_SLOTS];
 static size_t cache_count;
 static size_t cache_bytes;
+/* Whether released blocks are kept: from a block() to the next trim(). */
+static bool keeping;
 
 /* length <= BLOCK_MAX, so nothing here overflows. */
 static size_t capacity_for(size_t length)
@@ -78,6 +83,7 @@ static char *take_kept(size_t capacity, size_t *taken)
 {
 	char *base = NULL;
 	pthread_mutex_lock(&cache_lock);
+	keeping = true;
 	size_t best = CACHE_SLOTS;
 	for (size_t i = 0; i < cache_count; i++) {
 		size_t have = cache[i].capacity;
@@ -99,7 +105,7 @@ static void keep_or_unmap(char *base, size_t capacity)
 {
 	bool kept = false;
 	pthread_mutex_lock(&cache_lock);
-	if (cache_count < CACHE_SLOTS && capacity <= CACHE_BYTES - cache_bytes) {
+	if (keeping && cache_count < CACHE_SLOTS && capacity <= CACHE_BYTES - cache_bytes) {
 		cache[cache_count].base = base;
 		cache[cache_count].capacity = capacity;
 		cache_count++;
@@ -164,6 +170,7 @@ static napi_value trim_kept(napi_env env, napi_callback_info info)
 	memcpy(blocks, cache, count * sizeof blocks[0]);
 	cache_count = 0;
 	cache_bytes = 0;
+	keeping = false;
 	pthread_mutex_unlock(&cache_lock);
 	for (size_t i = 0; i < count; i++)
 		(void)munmap(blocks[i].base, blocks[i].capacity);
