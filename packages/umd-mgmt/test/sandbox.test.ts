@@ -21,7 +21,7 @@ import {
   str,
   text,
 } from './helpers/fixtures.js';
-import { descendantsOf } from './helpers/process-table.js';
+import { descendantsOf, pollUntil } from './helpers/process-table.js';
 import { temporaryDir } from './helpers/temporary-dir.js';
 
 describe('blob integrity', () => {
@@ -259,9 +259,7 @@ describe('permission model (JS handlers)', () => {
       .find((a) => a.startsWith('--allow-fs-read='))!
       .slice('--allow-fs-read='.length);
     expect(copy).toMatch(/umd-echo-/);
-    // Removal starts at HELLO, off the request path: give it a moment.
-    for (let i = 0; i < 50 && existsSync(copy); i++)
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(existsSync(copy)).toBe(false);
+    // Removal starts at HELLO, off the request path.
+    expect(await pollUntil(() => !existsSync(copy)), `${copy} is left`).toBe(true);
   });
 });

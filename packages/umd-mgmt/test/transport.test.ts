@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '@umd/build';
 import { defineLoader, TUNED_ALLOCATOR_ENV } from '../src/index.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
+import { pollUntil } from './helpers/process-table.js';
 import { temporaryDir } from './helpers/temporary-dir.js';
 
 /**
@@ -153,17 +154,11 @@ describe('transport: stdio pipe or reply socket', () => {
         }
       }).length;
 
-    async function settles(check: () => boolean): Promise<boolean> {
-      for (let i = 0; i < 100 && !check(); i++)
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      return check();
-    }
-
     it('removes the socket path once connected, and the private copy after HELLO', async () => {
       const m = managed({ loader: fixtureLoader('echo'), ...viaReplySocket });
       expect(str(await m.request(text('hi')))).toBe('hi');
       expect(
-        await settles(() => readdirSync(privateTmp).length === 0),
+        await pollUntil(() => readdirSync(privateTmp).length === 0),
         `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`,
       ).toBe(true);
     });
@@ -187,7 +182,7 @@ describe('transport: stdio pipe or reply socket', () => {
         expect(readdirSync(stagingDir)).toEqual([]);
         expect(readdirSync(privateTmp)).toEqual([basename(stagingDir)]);
         expect(
-          await settles(() => socketFds() === before),
+          await pollUntil(() => socketFds() === before),
           `host socket fds: ${before} before, ${socketFds()} after`,
         ).toBe(true);
       },
@@ -215,11 +210,11 @@ describe('transport: stdio pipe or reply socket', () => {
       // The socket path went at connect; the private copy is removed off the failure path.
       expect(readdirSync(privateTmp).filter((name) => !name.startsWith('umd-broken-'))).toEqual([]);
       expect(
-        await settles(() => readdirSync(privateTmp).length === 0),
+        await pollUntil(() => readdirSync(privateTmp).length === 0),
         `left in TMPDIR: ${readdirSync(privateTmp).join(', ')}`,
       ).toBe(true);
       expect(
-        await settles(() => socketFds() === before),
+        await pollUntil(() => socketFds() === before),
         `host socket fds: ${before} before, ${socketFds()} after`,
       ).toBe(true);
     });
@@ -232,7 +227,7 @@ describe('transport: stdio pipe or reply socket', () => {
       });
       expect((await rejection(m.request(text('x')))).code).toBe('UMD_BLOB_INTEGRITY');
       expect(readdirSync(privateTmp)).toEqual([]);
-      expect(await settles(() => socketFds() === before)).toBe(true);
+      expect(await pollUntil(() => socketFds() === before)).toBe(true);
     });
   });
 });

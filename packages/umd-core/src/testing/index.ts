@@ -8,4 +8,5 @@ export {
   processTable,
   readProcess,
 } from './process-table.js';
+export { pollUntil } from './poll-until.js';
 export { TemporaryDirs } from './temporary-dirs.js';

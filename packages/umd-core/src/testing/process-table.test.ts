@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { pollUntil } from './poll-until.js';
 import { childrenOf, descendantsOf, groupMembers, isAlive, readProcess } from './process-table.js';
 
 describe.runIf(process.platform === 'linux')('process table', () => {
@@ -22,10 +23,10 @@ describe.runIf(process.platform === 'linux')('process table', () => {
     await once(shell, 'spawn');
     const pgid = shell.pid as number;
     let sleeper: number | undefined;
-    for (let tries = 0; tries < 100 && sleeper === undefined; tries++) {
+    await pollUntil(() => {
       sleeper = descendantsOf(process.pid).find((row) => row.ppid === pgid)?.pid;
-      if (sleeper === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+      return sleeper !== undefined;
+    });
     expect(sleeper).toBeDefined();
     expect(
       groupMembers(pgid)
@@ -34,8 +35,7 @@ describe.runIf(process.platform === 'linux')('process table', () => {
     ).toEqual([pgid, sleeper].sort());
     process.kill(-pgid, 'SIGKILL');
     await once(shell, 'exit');
-    for (let tries = 0; tries < 100 && groupMembers(pgid).length > 0; tries++)
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    await pollUntil(() => groupMembers(pgid).length === 0);
     expect(groupMembers(pgid)).toEqual([]);
   });
 

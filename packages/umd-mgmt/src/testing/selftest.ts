@@ -11,7 +11,7 @@
  * The driver supplies only what is its own: a valid request and its check, and its bad inputs.
  */
 import { isUmdError, UmdErrorCode } from '@umd/core';
-import { childrenOf, isAlive } from '@umd/core/testing';
+import { childrenOf, isAlive, pollUntil } from '@umd/core/testing';
 import type { UmdManager } from '../manager/umd-manager.js';
 import { waitForExit } from '../observability/wait-for-exit.js';
 
@@ -161,13 +161,15 @@ export async function runManagerSelftest(
     manager.off('error', onError);
   }
 
-  // Give the kernel a moment to reap, then trust only the process table.
-  const leftovers = await settle(() => [
+  // Trust only the process table; give the kernel time to reap (a loaded machine needs more).
+  const alive = () => [
     ...[...pids].filter(isAlive),
     ...childrenOf(process.pid)
       .map((child) => child.pid)
       .filter((pid) => !childrenBefore.has(pid) && !pids.has(pid)),
-  ]);
+  ];
+  await pollUntil(() => alive().length === 0);
+  const leftovers = alive();
   if (leftovers.length > 0) problems.push(`handler processes left alive: ${leftovers.join(', ')}`);
   const report: ManagerSelftestReport = {
     seed,
@@ -252,15 +254,6 @@ async function sendBad(
     }
   }
   return refused;
-}
-
-async function settle(probe: () => number[]): Promise<number[]> {
-  let found = probe();
-  for (let i = 0; i < 20 && found.length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    found = probe();
-  }
-  return found;
 }
 
 function describe(error: unknown): string {
