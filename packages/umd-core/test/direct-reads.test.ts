@@ -64,12 +64,7 @@ describe('direct reads on a child stdout pipe', () => {
     const handler = spawnHandler(fixture('echo.mjs'), 'raw', { ECHO_REQUEST_SIZE: String(size) });
     const channel = RawChannel.fromChild(handler.child);
     const dataEvents = countDataEvents(handler.child.stdout!);
-    expect(
-      sameBytes(
-        await channel.exchange(pattern(size, 3), size, { timeoutMs: 20_000 }),
-        pattern(size, 3),
-      ),
-    ).toBe(true);
+    expect(sameBytes(await channel.exchange(pattern(size, 3), size), pattern(size, 3))).toBe(true);
     expect(dataEvents()).toBe(0);
     channel.close();
     expect(await handler.exited).toEqual({ code: 0, signal: null });
@@ -82,7 +77,7 @@ describe('direct reads on a child stdout pipe', () => {
     expect(handler.child.stdout!.readableLength).toBeGreaterThan(0);
     const channel = FramedChannel.fromChild(handler.child);
     const dataEvents = countDataEvents(handler.child.stdout!);
-    expect((await channel.waitForHello({ timeoutMs: 10_000 })).name).toBeTruthy();
+    expect((await channel.waitForHello()).name).toBeTruthy();
     expect(
       sameBytes(await channel.request(pattern(MiB), { timeoutMs: 10_000 }), pattern(MiB)),
     ).toBe(true);
@@ -94,7 +89,7 @@ describe('direct reads on a child stdout pipe', () => {
   it('a handler that exits mid-reply still ends in UMD_HANDLER_EXITED with its exit code', async () => {
     const handler = spawnHandler(fixture('exit-mid-reply.mjs'), 'framed');
     const channel = FramedChannel.fromChild(handler.child);
-    await channel.waitForHello({ timeoutMs: 10_000 });
+    await channel.waitForHello();
     await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({
       code: 'UMD_HANDLER_EXITED',
       exitCode: 3,

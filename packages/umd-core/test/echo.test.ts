@@ -25,7 +25,7 @@ for (const { lang, file } of handlers) {
     it('framed mode echoes 0 B to 64 MiB, then exits 0 at end of input', async () => {
       const handler = spawnHandler(file(), 'framed');
       const channel = FramedChannel.fromChild(handler.child);
-      const hello = await channel.waitForHello({ timeoutMs: 10_000 });
+      const hello = await channel.waitForHello();
       expect(hello).toMatchObject({ version: 1, maxPayload: 64 * MiB });
       for (const size of SIZES) {
         const payload = pattern(size, size);
@@ -55,7 +55,7 @@ for (const { lang, file } of handlers) {
         const channel = RawChannel.fromChild(handler.child);
         const payload = pattern(size, size + 3);
         for (let round = 0; round < (size <= MiB ? 3 : 1); round++) {
-          const reply = await channel.exchange(payload, size, { timeoutMs: 20_000 });
+          const reply = await channel.exchange(payload, size);
           expect(sameBytes(reply, payload), `raw echo of ${size} bytes`).toBe(true);
         }
         channel.close();

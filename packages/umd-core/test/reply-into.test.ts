@@ -69,10 +69,7 @@ for (const { lang, file } of handlers) {
         const into = new Uint8Array(size + 1);
         for (let round = 0; round < 3; round++) {
           const payload = pattern(size, round);
-          const reply = await channel.exchange(payload, size, {
-            replyInto: into,
-            timeoutMs: 20_000,
-          });
+          const reply = await channel.exchange(payload, size, { replyInto: into });
           expect(reply.buffer === into.buffer, 'read into the caller buffer').toBe(true);
           expect(sameBytes(reply, payload), `round ${round}`).toBe(true);
         }
@@ -144,7 +141,7 @@ for (const { name, viaSocket, rearm } of transports) {
     const replySocket =
       started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
     const channel = FramedChannel.fromChild(handler.child, { replySocket, maxPayload: 16 * MiB });
-    await channel.waitForHello({ timeoutMs: 10_000 });
+    await channel.waitForHello();
     const into = new Uint8Array(4 * MiB);
     const controller = new AbortController();
     const first = channel.request(pattern(4 * MiB, 9), {

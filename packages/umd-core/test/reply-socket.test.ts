@@ -80,7 +80,7 @@ for (const { name, sizes: echoSizes, start } of transports)
       it(`framed mode echoes 0 B to ${echoSizes.at(-1)! / MiB} MiB, then exits 0 at end of input`, async () => {
         const { handler, via } = await start(file(), 'framed');
         const channel = FramedChannel.fromChild(handler.child, via);
-        await channel.waitForHello({ timeoutMs: 10_000 });
+        await channel.waitForHello();
         for (const size of echoSizes) {
           const payload = pattern(size, size);
           const reply = await channel.request(payload, { timeoutMs: 20_000 });
@@ -115,7 +115,7 @@ for (const { name, sizes: echoSizes, start } of transports)
           for (let round = 0; round < 2; round++) {
             const payload = pattern(size, size + round);
             expect(
-              sameBytes(await channel.exchange(payload, size, { timeoutMs: 20_000 }), payload),
+              sameBytes(await channel.exchange(payload, size), payload),
               `raw echo of ${size} bytes`,
             ).toBe(true);
           }
@@ -131,7 +131,7 @@ describe('reply socket', () => {
     const { handler, replySocket } = await startWithSocket(fixture('echo.mjs'), 'framed');
     await sleep(500); // the HELLO is read into the socket's own buffer meanwhile
     const channel = FramedChannel.fromChild(handler.child, { replySocket });
-    expect((await channel.waitForHello({ timeoutMs: 10_000 })).name).toBeTruthy();
+    expect((await channel.waitForHello()).name).toBeTruthy();
     expect(
       sameBytes(
         await channel.request(pattern(100 * KiB), { timeoutMs: 10_000 }),
@@ -147,7 +147,7 @@ describe('reply socket', () => {
     async ({ start }) => {
       const { handler, via } = await start(fixture('exit-mid-reply.mjs'), 'framed');
       const channel = FramedChannel.fromChild(handler.child, via);
-      await channel.waitForHello({ timeoutMs: 10_000 });
+      await channel.waitForHello();
       await expect(channel.request(pattern(10), { timeoutMs: 10_000 })).rejects.toMatchObject({
         code: 'UMD_HANDLER_EXITED',
         exitCode: 3,
@@ -160,9 +160,10 @@ describe('reply socket', () => {
   it('raw mode: a reply cut short: UMD_SHORT_READ with the exit code', async () => {
     const { handler, replySocket } = await startWithSocket(fixture('short-raw.mjs'), 'raw');
     const channel = RawChannel.fromChild(handler.child, { replySocket });
-    await expect(
-      channel.exchange(pattern(8), 128 * KiB, { timeoutMs: 10_000 }),
-    ).rejects.toMatchObject({ code: 'UMD_SHORT_READ', exitCode: 4 });
+    await expect(channel.exchange(pattern(8), 128 * KiB)).rejects.toMatchObject({
+      code: 'UMD_SHORT_READ',
+      exitCode: 4,
+    });
   }, 20_000);
 
   it('raw mode: more bytes than asked for close the channel with UMD_PROTOCOL and kill the handler', async () => {
@@ -172,7 +173,7 @@ describe('reply socket', () => {
     const channel = RawChannel.fromChild(handler.child, { replySocket });
     // The echo answers 64 KiB; asking for 32 KiB leaves 32 KiB nobody asked for.
     const closed = new Promise((resolve) => channel.once('close', resolve));
-    await channel.exchange(pattern(64 * KiB), 32 * KiB, { timeoutMs: 10_000 }).catch(() => {});
+    await channel.exchange(pattern(64 * KiB), 32 * KiB).catch(() => {});
     await closed;
     expect(channel.closeReason?.code).toBe('UMD_PROTOCOL');
     expect((await handler.exited).signal).toBe('SIGKILL');

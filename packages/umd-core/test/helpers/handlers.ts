@@ -30,6 +30,12 @@ export interface SpawnedHandler {
   child: ChildProcess;
   /** Everything the handler wrote to stderr so far. */
   stderr(): string;
+  /**
+   * Resolves once stderr holds `expected`; rejects, quoting it, if stderr closes first. Stderr
+   * is a pipe of its own: what the handler wrote before a reply, or before it exited, can reach
+   * the host after either.
+   */
+  stderrHolding(expected: string | RegExp): Promise<void>;
   /** Resolves with the exit status once the child exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -55,13 +61,39 @@ export function spawnHandler(
   });
   spawned.push(child);
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  let stderrClosed = false;
+  const stderrWaiters = new Set<() => void>();
+  const stderrChanged = () => {
+    for (const waiter of stderrWaiters) waiter();
+  };
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+    stderrChanged();
+  });
+  child.stderr!.once('close', () => {
+    stderrClosed = true;
+    stderrChanged();
+  });
+  const stderrHolding = (expected: string | RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        const holds =
+          typeof expected === 'string' ? stderr.includes(expected) : expected.test(stderr);
+        if (!holds && !stderrClosed) return;
+        stderrWaiters.delete(check);
+        if (holds) resolve();
+        else
+          reject(new Error(`stderr closed without ${String(expected)}: ${JSON.stringify(stderr)}`));
+      };
+      stderrWaiters.add(check);
+      check();
+    });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null)
       resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  return { child, stderr: () => stderr, exited };
+  return { child, stderr: () => stderr, stderrHolding, exited };
 }
 
 /**
