@@ -170,7 +170,8 @@ describe('checkReply', () => {
       m.request(text('b'), { signal, timeoutMs: NO_TIMEOUT, checkReply: hangs }),
     );
     expect(aborted).toMatchObject({ code: 'UMD_ABORTED' });
-    expect(str(await m.request(text('next')))).toBe('next');
+    // Served, not timed out: a round trip on a loaded machine can take longer than the 200 ms.
+    expect(str(await m.request(text('next'), { timeoutMs: 5000 }))).toBe('next');
   });
 
   it('a check without any bound does not hold the handler: later requests are served', async () => {

@@ -196,7 +196,10 @@ describe('per-request options: the same answer in every state', () => {
   it('request(p, null) and start(null) use the defaults; timeoutMs Infinity overrides requestTimeoutMs', async () => {
     const m = managed({ loader: fixtureLoader('echo'), requestTimeoutMs: 100 });
     await m.start(null);
-    expect(str(await m.request(text('a'), null))).toBe('a');
+    // The default timeout applies (an answer would race its 100 ms on a loaded machine).
+    const hung = await rejection(m.request(text('hang:'), null));
+    expect(hung).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
+    expect(String(hung.message)).toMatch(/within 100 ms/);
     expect(str(await m.request(text('sleep:300'), { timeoutMs: Infinity }))).toBe('slept');
     const error = await rejection(m.request(text('sleep:300'), { timeoutMs: null as never }));
     expect(error.code).toBe('UMD_TIMEOUT');
