@@ -1,4 +1,5 @@
 // Tests the BUILT package (its own name resolves to dist/): a real handler process, real pipes.
+import { waitForExit } from '@umd/mgmt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { create__PASCAL__Manager, upper } from '__PACKAGE_NAME__';
 
@@ -38,8 +39,10 @@ describe('__PACKAGE_NAME__', () => {
     const driver = manager();
     await upper(driver, 'x');
     const first = driver.pid as number;
+    // Until the manager has seen the exit, a request would still go to the dead handler.
+    const gone = waitForExit(driver, first);
     process.kill(first, 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await gone;
     expect(await upper(driver, 'again')).toBe('AGAIN');
     const second = driver.pid as number;
     expect(second).not.toBe(first);
