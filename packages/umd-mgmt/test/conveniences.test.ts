@@ -151,7 +151,15 @@ describe('checkReply', () => {
     const m = managed({ loader: fixtureLoader('echo') });
     await m.start();
     const pid = m.pid;
-    const error = await rejection(m.request(text('a'), { timeoutMs: 200, checkReply: hangs }));
+    // The reply must be in (the check running) when the timeout fires: 1 s leaves a loaded
+    // machine room for the round trip; a late reply would be a request timeout instead.
+    let checks = 0;
+    const checkReply = () => {
+      checks++;
+      return hangs();
+    };
+    const error = await rejection(m.request(text('a'), { timeoutMs: 1000, checkReply }));
+    expect(checks, 'the reply arrived within the timeout').toBe(1);
     expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
     expect(str(await m.request(text('next'), { timeoutMs: 5000 }))).toBe('next');
     expect(m.pid).toBe(pid);
@@ -159,18 +167,28 @@ describe('checkReply', () => {
   });
 
   it('the default requestTimeoutMs and the signal bound the check too', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), requestTimeoutMs: 200 });
+    // As above: 1 s for the reply to be in and its check running when the timeout fires.
+    const m = managed({ loader: fixtureLoader('echo'), requestTimeoutMs: 1000 });
     await m.start();
-    const byDefault = await rejection(m.request(text('a'), { checkReply: hangs }));
+    let checks = 0;
+    const checkReply = () => {
+      checks++;
+      return hangs();
+    };
+    const byDefault = await rejection(m.request(text('a'), { checkReply }));
+    expect(checks, 'the reply arrived within the default timeout').toBe(1);
     expect(byDefault).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(5000)]);
+    // Aborted while its check runs, whenever the reply comes.
+    const abortDuringCheck = () => {
+      setTimeout(() => controller.abort(), 50);
+      return hangs();
+    };
     const aborted = await rejection(
-      m.request(text('b'), { signal, timeoutMs: NO_TIMEOUT, checkReply: hangs }),
+      m.request(text('b'), { signal, timeoutMs: NO_TIMEOUT, checkReply: abortDuringCheck }),
     );
     expect(aborted).toMatchObject({ code: 'UMD_ABORTED' });
-    // Served, not timed out: a round trip on a loaded machine can take longer than the 200 ms.
     expect(str(await m.request(text('next'), { timeoutMs: 5000 }))).toBe('next');
   });
 
