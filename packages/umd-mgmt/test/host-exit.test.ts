@@ -17,13 +17,15 @@ describe('handlers die with their host', () => {
     expect(await waitForDeath(handlerPid, 2000)).toBe(true);
   });
 
+  // Eight hosts one after the other, each starting a handler: sixteen process starts, which on
+  // a loaded machine take longer than the default 30 s (38.7 s at load 27, niced): load-bound.
   it("a host awaiting its idle handler's exit (events.once) is kept alive until it comes, every time", async () => {
     for (let run = 0; run < 8; run++) {
       const { exited, output } = await startHost('await-exit');
       expect(await exited).toEqual([0, null]);
       expect(output()).toContain('exit seen: SIGKILL');
     }
-  });
+  }, 120_000);
 
   it('a wait on a lifecycle event that is given up on does not keep the host alive', async () => {
     const { handlerPid, exited, output } = await startHost('abandon-wait');
@@ -95,6 +97,7 @@ describe('nothing left in the staging directory', () => {
         expect(await readdir(staging), `run ${run}`).toEqual([]);
       }
     },
+    120_000, // six hosts in turn, each starting a handler: load-bound, as above
   );
 
   it('a SIGKILLed host leaves its copy; the next start of the same driver removes it', async () => {

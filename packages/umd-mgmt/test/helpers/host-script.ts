@@ -1,8 +1,25 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
+// First, so that its leftover check runs after the kill below (after-hooks run last-in first).
+import './fixtures.js';
 import { isAlive } from './process-table.js';
+
+const hosts: ChildProcess[] = [];
+
+// A test that failed or timed out leaves its host running: kill it here, so that the next
+// test's leftover check does not fail on it too.
+afterEach(async () => {
+  const left = hosts.splice(0).filter((h) => h.exitCode === null && h.signalCode === null);
+  await Promise.all(
+    left.map((host) => {
+      const exited = once(host, 'exit');
+      host.kill('SIGKILL');
+      return exited;
+    }),
+  );
+});
 
 /** The host program of `fixtures/host.mjs` (its arguments: how it ends, which handler). */
 export const HOST = fileURLToPath(new URL('../fixtures/host.mjs', import.meta.url));
@@ -14,6 +31,7 @@ export const HOST = fileURLToPath(new URL('../fixtures/host.mjs', import.meta.ur
 export async function startHost(how: string, kind?: string, prefix: readonly string[] = []) {
   const command = [...prefix, process.execPath, HOST, how, ...(kind ? [kind] : [])];
   const host = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  hosts.push(host);
   let out = '';
   host.stdout.setEncoding('utf8');
   host.stdout.on('data', (chunk: string) => (out += chunk));
