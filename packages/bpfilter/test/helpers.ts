@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BpfilterSockopt } from '@umd/bpfilter';
 import { buildBlob } from '@umd/build';
+import { childrenOf } from '@umd/core/testing';
 import { defineLoader, type Loader, type UmdManager, waitForExit } from '@umd/mgmt';
 import { decodeMboxReply, encodeMboxRequest } from '../src/abi/index.js';
 
@@ -25,6 +26,22 @@ export function countingLoader(): {
       return imports;
     },
   };
+}
+
+/**
+ * The process that answers requests: `manager.pid`, or with PID-namespace containment the one
+ * child of the supervisor that `manager.pid` names. A SIGKILL of the supervisor reaches the
+ * handler only once the supervisor's exit runs (parent-death signal), and on a loaded machine
+ * the handler can answer many requests before that; a SIGKILL of the handler stops it at once.
+ */
+export function answeringPid(manager: UmdManager): number {
+  const pid = manager.pid;
+  if (pid === undefined) throw new Error('no handler running');
+  if (manager.stats().containment !== 'pid-namespace') return pid;
+  const [handler, ...others] = childrenOf(pid);
+  if (handler === undefined || others.length > 0)
+    throw new Error(`supervisor ${pid} has ${others.length + (handler ? 1 : 0)} children, not 1`);
+  return handler.pid;
 }
 
 /** SIGKILLs the manager's handler and resolves once the manager has seen it exit. */
