@@ -135,7 +135,14 @@ describe('UmdPool', () => {
   });
 
   it('lookahead: a killed instance fails only what it held, the request waiting in its input included', async () => {
-    const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 1 });
+    const pool = pooled({
+      loader: fixtureLoader('echo'),
+      instances: 2,
+      lookahead: 1,
+      // pids are the handlers themselves: a PID namespace's supervisor, killed, passes the
+      // SIGKILL on only when its exit runs, and a loaded machine's handler answers on meanwhile.
+      sandbox: { containment: 'process-group' },
+    });
     await pool.start();
     await Promise.all([pool.request(text('w0')), pool.request(text('w1'))]);
     const victim = pool.pids[1]!;
