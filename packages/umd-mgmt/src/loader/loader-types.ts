@@ -8,7 +8,7 @@ export type HandlerMode = 'framed' | 'raw';
  * manager's queue: it is only valid while the hook runs, before any real request is sent.
  */
 export interface HandlerSession {
-  /** Process id of the handler. */
+  /** Process id of the handler, or of its supervisor with `pid-namespace` containment. */
   readonly pid: number;
   /** The handler's HELLO (framed mode); `undefined` in raw mode. */
   readonly hello: Hello | undefined;

@@ -95,7 +95,11 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     return this.#lifecycle.state;
   }
 
-  /** Pid of the running (or starting) handler, if any. */
+  /**
+   * Pid of the running (or starting) handler's process, if any: the handler itself, or with
+   * `pid-namespace` containment its supervisor (signal it and the handler goes only when the
+   * supervisor's exit runs; `stop()` ends both).
+   */
   get pid(): number | undefined {
     return this.#lifecycle.current?.process.pid;
   }

@@ -64,7 +64,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     return this.#instances.length;
   }
 
-  /** Pid of each instance's running (or starting) handler, by index. */
+  /** Each instance's {@link UmdManager.pid} (the handler, or its supervisor), by index. */
   get pids(): (number | undefined)[] {
     return this.#instances.map((i) => i.manager.pid);
   }
