@@ -149,6 +149,8 @@ describe('a host that is not root', () => {
       const host = spawn(
         'setpriv',
         [
+          // Killed with the test process, so a run killed mid-test leaves no racer looping.
+          '--pdeathsig=KILL',
           '--reuid=65534',
           '--regid=65534',
           '--clear-groups',
@@ -235,6 +237,8 @@ describe('least privilege (root host)', () => {
       const racer = spawn(
         'setpriv',
         [
+          // Killed with the test process, so a run killed mid-test leaves no racer looping.
+          '--pdeathsig=KILL',
           '--reuid=65534',
           '--regid=65534',
           '--clear-groups',

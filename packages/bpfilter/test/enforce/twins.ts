@@ -11,11 +11,18 @@
  * saw the connection come from. Nothing here touches the machine's own namespace.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, childPidsOf, PROGRAMS, which } from '../iptables/namespace.js';
+
+/**
+ * What the test spawns runs under this prefix: killed when the test process ends, so a run that
+ * is killed (or times out before its cleanup) leaves no namespace holder, peer or service behind.
+ */
+const DIES_WITH_TEST = ['setpriv', '--pdeathsig', 'KILL'] as const;
 
 const PEER = fileURLToPath(new URL('./peer.mjs', import.meta.url));
 
@@ -37,6 +44,7 @@ export function missingEnforcePrerequisite(): string | undefined {
     ['nft', 'nftables'],
     ['ip', 'iproute2'],
     ['nsenter', 'util-linux'],
+    ['setpriv', 'util-linux'],
     ['ping', 'iputils-ping'],
     ['iptables-legacy-restore', 'iptables'],
   ] as const)
@@ -164,9 +172,14 @@ export class Twin {
 
   async #build(): Promise<void> {
     for (const node of ['C', 'F', 'S'] as const) {
-      const holder = spawn('unshare', ['-n', 'sleep', 'infinity'], { stdio: 'ignore' });
+      // It says so once it is in its own namespace; its pid stays through each exec.
+      const holder = spawn(
+        DIES_WITH_TEST[0],
+        [...DIES_WITH_TEST.slice(1), 'unshare', '-n', 'sh', '-c', 'echo in; exec sleep infinity'],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
       this.#children.push(holder);
-      this.#pids.set(node, await childPidOf(holder));
+      this.#pids.set(node, await namespaceHolderPid(holder));
     }
     const F = String(this.#pids.get('F'));
     const sh = (node: Node, script: string) => this.#must(node, ['sh', '-ec', script]);
@@ -250,7 +263,8 @@ export class Twin {
     stream: 'stdout' | 'stderr',
     line: string,
   ): Promise<ChildProcess> {
-    const child = spawn('nsenter', ['-t', String(this.#pids.get(node)), '-n', ...argv], {
+    const nsenter = ['nsenter', '-t', String(this.#pids.get(node)), '-n', ...argv];
+    const child = spawn(DIES_WITH_TEST[0], [...DIES_WITH_TEST.slice(1), ...nsenter], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: cleanEnv(),
     });
@@ -304,16 +318,15 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** The pid of the program `unshare` became (unshare -n execs it in place). */
-async function childPidOf(child: ChildProcess): Promise<number> {
-  if (child.pid === undefined) throw new Error('unshare did not start');
-  // Wait until the exec happened: the process is then in its own network namespace.
-  const self = spawnSync('readlink', ['/proc/self/ns/net']).stdout.toString().trim();
-  for (let i = 0; i < 100; i++) {
-    const ns = spawnSync('readlink', [`/proc/${child.pid}/ns/net`])
-      .stdout.toString()
-      .trim();
-    if (ns && ns !== self) return child.pid;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('unshare -n did not enter a new network namespace');
+async function namespaceHolderPid(holder: ChildProcess): Promise<number> {
+  const pid = holder.pid;
+  if (pid === undefined) throw new Error('unshare did not start');
+  const [line] = await Promise.race([
+    once(holder.stdout!, 'data'),
+    once(holder, 'exit').then(([code]) => {
+      throw new Error(`unshare -n exited (${code}) before entering a network namespace`);
+    }),
+  ]);
+  if (!String(line).startsWith('in')) throw new Error(`unshare -n said ${String(line)}`);
+  return pid;
 }
