@@ -95,4 +95,11 @@ describe('the table a SET_REPLACE holds, built as the handler keeps it', () => {
     expect(replaceCandidate(valid.subarray(0, valid.length - 8))).toBeUndefined();
     expect(replaceCandidate(valid.subarray(0, 50))).toBeUndefined();
   });
+
+  it('is not built from a match of size 0, which the handler refuses (the copy never got past it)', () => {
+    const request = encodeReplaceRequest(table(), 4);
+    // The first entry's first match (-p tcp -m tcp), right after its 112-byte header.
+    new DataView(request.buffer, request.byteOffset).setUint16(96 + 112, 0, true);
+    expect(replaceCandidate(request)).toBeUndefined();
+  });
 });
