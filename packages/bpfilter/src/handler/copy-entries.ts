@@ -33,7 +33,13 @@ export function copyEntriesToUser(
       copy.setCounters(offset, counters[2 * i] ?? 0n, counters[2 * i + 1] ?? 0n);
     const targetAt = source.targetAt(offset);
     let pos = offset + IPT_ENTRY_SIZE;
-    while (pos < targetAt) pos += copyObject(entries, out, pos, 'match');
+    while (pos < targetAt) {
+      const size = copyObject(entries, out, pos, 'match');
+      // The front end copies a request's table before the handler checked it (replace-candidate.ts).
+      if (size < XT_OBJECT_HEADER_SIZE)
+        throw new RangeError(`entry at ${offset}: match size ${size}`);
+      pos += size;
+    }
     copyObject(entries, out, targetAt, 'target');
   });
 }
