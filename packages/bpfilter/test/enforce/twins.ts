@@ -10,7 +10,13 @@
  * running in F. Every peer answers TCP 22/80/8080/9000 and UDP 53/5353 with the address it
  * saw the connection come from. Nothing here touches the machine's own namespace.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import {
+  type ChildProcess,
+  execFile,
+  type SpawnOptions,
+  spawn,
+  spawnSync,
+} from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,10 +25,12 @@ import { fileURLToPath } from 'node:url';
 import { CLI, childPidsOf, PROGRAMS, which } from '../iptables/namespace.js';
 
 /**
- * What the test spawns runs under this prefix: killed when the test process ends, so a run that
- * is killed (or times out before its cleanup) leaves no namespace holder, peer or service behind.
+ * Spawns `argv` to be killed when the test process ends, so a run that is killed (or times out
+ * before its cleanup) leaves no namespace holder, peer or service behind.
  */
-const DIES_WITH_TEST = ['setpriv', '--pdeathsig', 'KILL'] as const;
+function spawnDyingWithTest(argv: string[], options: SpawnOptions): ChildProcess {
+  return spawn('setpriv', ['--pdeathsig', 'KILL', ...argv], options);
+}
 
 const PEER = fileURLToPath(new URL('./peer.mjs', import.meta.url));
 
@@ -173,9 +181,8 @@ export class Twin {
   async #build(): Promise<void> {
     for (const node of ['C', 'F', 'S'] as const) {
       // It says so once it is in its own namespace; its pid stays through each exec.
-      const holder = spawn(
-        DIES_WITH_TEST[0],
-        [...DIES_WITH_TEST.slice(1), 'unshare', '-n', 'sh', '-c', 'echo in; exec sleep infinity'],
+      const holder = spawnDyingWithTest(
+        ['unshare', '-n', 'sh', '-c', 'echo in; exec sleep infinity'],
         { stdio: ['ignore', 'pipe', 'ignore'] },
       );
       this.#children.push(holder);
@@ -264,7 +271,7 @@ export class Twin {
     line: string,
   ): Promise<ChildProcess> {
     const nsenter = ['nsenter', '-t', String(this.#pids.get(node)), '-n', ...argv];
-    const child = spawn(DIES_WITH_TEST[0], [...DIES_WITH_TEST.slice(1), ...nsenter], {
+    const child = spawnDyingWithTest(nsenter, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: cleanEnv(),
     });
