@@ -23,6 +23,7 @@ export {
 } from './contract/contract-client.js';
 export type { UmdPoolOptions } from './pool/pool-options.js';
 export { UmdPool } from './pool/umd-pool.js';
+export type { Lookahead } from './pool/dispatch.js';
 export type { UmdPoolEvents } from './pool/pool-events.js';
 export type { UmdPoolStats, UmdPoolTotals } from './pool/pool-stats.js';
 export type { ManagerRequestOptions } from './manager/request-options.js';

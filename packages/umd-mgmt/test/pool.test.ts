@@ -119,6 +119,30 @@ describe('UmdPool', () => {
     expect((await Promise.all(plainBurst)).map((r) => str(r))).toEqual(['1', '1', '1', '1']);
   });
 
+  it("lookahead 'auto': about 2 ms of an instance's work waits in its handler's input, more of quick requests than of slow ones", async () => {
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 'auto' });
+    await pool.start();
+    // Quick replies, many at once, until each instance's pace says so (a loaded machine's pauses
+    // between reads can hold it back for a while); a lookahead of 2 never holds more than 3.
+    let quick: Promise<Uint8Array>[] = [];
+    let held: number[] = [];
+    for (let round = 0; round < 10 && !held.some((n) => n > 3); round++) {
+      if (round > 0) await Promise.all(quick);
+      await Promise.all(Array.from({ length: 200 }, (_, i) => pool.request(text(`q${i}`))));
+      quick = Array.from({ length: 40 }, () => pool.request(text('overlap:20')));
+      held = pool.stats().instances.map((s) => s.inFlight);
+    }
+    expect(held.some((n) => n > 3)).toBe(true);
+    for (const n of held) expect(n).toBeLessThanOrEqual(17);
+    // Still one request at a time in each handler, however many wait in its input.
+    expect(new Set((await Promise.all(quick)).map(str))).toEqual(new Set(['1']));
+    // 20 ms a reply now: the least, 2 beyond the one running.
+    const slow = Array.from({ length: 8 }, () => pool.request(text('overlap:20')));
+    expect(pool.stats().instances.map((s) => s.inFlight)).toEqual([3, 3]);
+    expect(pool.stats().total.queued).toBe(2);
+    await Promise.all(slow);
+  });
+
   it('lookahead: nothing waits behind an instance that has not answered yet (a hang on a fresh pool)', async () => {
     const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 1 });
     await pool.start();
@@ -384,7 +408,7 @@ describe('UmdPool', () => {
   });
 
   it('validates lookahead', () => {
-    for (const lookahead of [-1, 0.5, 1025, '1']) {
+    for (const lookahead of [-1, 0.5, 1025, '1', 'Auto']) {
       expect(
         () =>
           new UmdPool({ name: 'x', loader: fixtureLoader('echo'), lookahead: lookahead as number }),

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { UmdManager } from '../manager/umd-manager.js';
-import { type PoolInstance, pickInstance, settled } from './dispatch.js';
+import {
+  AUTO_LOOKAHEAD_MAX,
+  AUTO_LOOKAHEAD_MIN,
+  lookaheadOf,
+  type PoolInstance,
+  pickInstance,
+  settled,
+} from './dispatch.js';
 
 const instance = (
   index: number,
@@ -9,10 +16,12 @@ const instance = (
   downUntil = 0,
   handedAt: number[] = Array(load).fill(0),
   typicalMs: number | undefined = undefined,
+  serviceMs: number | undefined = typicalMs,
 ): PoolInstance => {
   // An instance's load is the number of requests it holds.
   expect(handedAt).toHaveLength(load);
-  return { index, manager: { state } as UmdManager, downUntil, handedAt, typicalMs };
+  const manager = { state } as UmdManager;
+  return { index, manager, downUntil, handedAt, typicalMs, serviceMs, lastReplyAt: 0 };
 };
 
 describe('pickInstance', () => {
@@ -52,6 +61,30 @@ describe('pickInstance', () => {
   });
 });
 
+describe('lookaheadOf', () => {
+  it("keeps a fixed lookahead, and about 2 ms of the instance's work with 'auto'", () => {
+    expect(lookaheadOf(instance(0, 0, 'running', 0, [], 1, 0.01), 3)).toBe(3);
+    // Before its first reply nothing is known of its pace: the least.
+    expect(lookaheadOf(instance(0, 0), 'auto')).toBe(AUTO_LOOKAHEAD_MIN);
+    // 0.4 ms a reply (a 64 KiB JSON parse): 5; 8 ms (1 MiB): the least; 10 µs: the most.
+    expect(lookaheadOf(instance(0, 0, 'running', 0, [], 2, 0.4), 'auto')).toBe(5);
+    expect(lookaheadOf(instance(0, 0, 'running', 0, [], 20, 8), 'auto')).toBe(AUTO_LOOKAHEAD_MIN);
+    expect(lookaheadOf(instance(0, 0, 'running', 0, [], 1, 0.01), 'auto')).toBe(AUTO_LOOKAHEAD_MAX);
+    expect(lookaheadOf(instance(0, 0, 'running', 0, [], 1, 0), 'auto')).toBe(AUTO_LOOKAHEAD_MAX);
+  });
+
+  it("lets a quick instance hold its 'auto' lookahead, a slow one its least", () => {
+    const quick = instance(0, 17, 'running', 0, Array(17).fill(100), 10, 0.01);
+    expect(pickInstance([quick], 1, 105, 'auto')).toBeUndefined();
+    quick.handedAt.pop();
+    expect(pickInstance([quick], 1, 105, 'auto')).toBe(quick);
+    const slow = instance(0, 3, 'running', 0, [100, 100, 100], 30, 8);
+    expect(pickInstance([slow], 1, 105, 'auto')).toBeUndefined();
+    slow.handedAt.pop();
+    expect(pickInstance([slow], 1, 105, 'auto')).toBe(slow);
+  });
+});
+
 describe('settled', () => {
   it('frees the slot, forgets the hand-over and averages the time of replies only', () => {
     const i = instance(0, 2, 'running', 0, [10, 20]);
@@ -62,5 +95,15 @@ describe('settled', () => {
     i.handedAt.push(100);
     settled(i, 100, 108, true);
     expect(i.typicalMs).toBe(18.5);
+  });
+
+  it('measures the time per reply from the previous reply while the instance is busy', () => {
+    const i = instance(0, 3, 'running', 0, [0, 0, 50]);
+    settled(i, 0, 10, true); // idle before: from its hand-over
+    expect(i).toMatchObject({ serviceMs: 10, lastReplyAt: 10 });
+    settled(i, 0, 14, true); // waited in the handler's input: from the reply before
+    expect(i.serviceMs).toBe(9.25);
+    settled(i, 50, 52, true); // handed over after that reply: from its hand-over
+    expect(i.serviceMs).toBeCloseTo(8.34375);
   });
 });

@@ -13,6 +13,37 @@ export interface PoolInstance {
   readonly handedAt: number[];
   /** Moving average of hand-over to reply, in ms; `undefined` until its first reply. */
   typicalMs: number | undefined;
+  /**
+   * Moving average of the time the instance takes per reply while it works (from its previous
+   * reply, or from the hand-over if it was idle), in ms; `undefined` until its first reply.
+   */
+  serviceMs: number | undefined;
+  /** `performance.now()` of its last reply (0: none yet). */
+  lastReplyAt: number;
+}
+
+/** The pool's `lookahead`: a fixed number of requests, or `'auto'` (see {@link lookaheadOf}). */
+export type Lookahead = number | 'auto';
+
+/** `lookahead: 'auto'`: at least this many requests wait in a handler's input... */
+export const AUTO_LOOKAHEAD_MIN = 2;
+/** ...at most this many... */
+export const AUTO_LOOKAHEAD_MAX = 16;
+/** ...and as many as the instance answers in this time at its recent pace. */
+export const AUTO_LOOKAHEAD_MS = 2;
+
+/**
+ * How many requests `instance` may hold beyond `maxInFlight`. `'auto'` keeps about
+ * {@link AUTO_LOOKAHEAD_MS} of work waiting in the handler's input, by its time per reply: enough
+ * that a host that waits for a CPU (or the handler's next read) never leaves the handler idle, where
+ * short requests would otherwise drain a fixed lookahead long before the host's next turn.
+ */
+export function lookaheadOf(instance: PoolInstance, lookahead: Lookahead): number {
+  if (lookahead !== 'auto') return lookahead;
+  const service = instance.serviceMs;
+  if (service === undefined) return AUTO_LOOKAHEAD_MIN;
+  const fits = Math.floor(AUTO_LOOKAHEAD_MS / Math.max(service, 1e-3));
+  return Math.min(AUTO_LOOKAHEAD_MAX, Math.max(AUTO_LOOKAHEAD_MIN, fits));
 }
 
 /**
@@ -33,14 +64,19 @@ export function settled(instance: PoolInstance, handedAt: number, now: number, o
   const at = instance.handedAt.indexOf(handedAt);
   if (at >= 0) instance.handedAt.splice(at, 1);
   if (!ok) return;
-  const took = now - handedAt;
-  const typical = instance.typicalMs;
-  instance.typicalMs = typical === undefined ? took : typical + (took - typical) / 8;
+  instance.typicalMs = average(instance.typicalMs, now - handedAt);
+  instance.serviceMs = average(instance.serviceMs, now - Math.max(handedAt, instance.lastReplyAt));
+  instance.lastReplyAt = now;
+}
+
+function average(mean: number | undefined, sample: number): number {
+  return mean === undefined ? sample : mean + (sample - mean) / 8;
 }
 
 /**
  * The least-loaded instance with a free slot (`load < capacity`, or `load < capacity +
- * lookahead` where {@link mayLookAhead} allows), or `undefined` when every instance is full.
+ * lookahead` (its {@link lookaheadOf}) where {@link mayLookAhead} allows), or `undefined` when
+ * every instance is full.
  * Among equally loaded ones a running handler wins over one that would have to start (so a
  * light load keeps using the handlers already up, and the pool grows lazily), then the lowest
  * index. Instances that recently failed to start are skipped, unless all are.
@@ -49,7 +85,7 @@ export function pickInstance(
   instances: readonly PoolInstance[],
   capacity: number,
   now: number,
-  lookahead = 0,
+  lookahead: Lookahead = 0,
 ): PoolInstance | undefined {
   let best: PoolInstance | undefined;
   let bestScore = Infinity;
@@ -59,7 +95,8 @@ export function pickInstance(
     anyUp = true;
     const load = instance.handedAt.length;
     if (load >= capacity) {
-      if (load >= capacity + lookahead || !mayLookAhead(instance, now)) continue;
+      const beyond = lookaheadOf(instance, lookahead);
+      if (load >= capacity + beyond || !mayLookAhead(instance, now)) continue;
     }
     // Twice the load, plus one for a handler that is not running yet: load first, then readiness.
     const score = load * 2 + (instance.manager.state === 'running' ? 0 : 1);

@@ -10,7 +10,7 @@ import {
   checkRequestOptions,
   NO_TIMEOUT,
 } from '../manager/validate-options.js';
-import { type PoolInstance, pickInstance, settled } from './dispatch.js';
+import { type Lookahead, type PoolInstance, pickInstance, settled } from './dispatch.js';
 import { forwardEvents, type UmdPoolEvents } from './pool-events.js';
 import { resolvePoolOptions, type UmdPoolOptions } from './pool-options.js';
 import { PoolQueue, type Waiter } from './pool-queue.js';
@@ -30,7 +30,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   readonly #name: string;
   readonly #instances: PoolInstance[];
   readonly #capacity: number;
-  readonly #lookahead: number;
+  readonly #lookahead: Lookahead;
   readonly #defaultTimeoutMs: number | undefined;
   readonly #queue: PoolQueue;
   readonly #latency = new LatencyRecorder();
@@ -45,7 +45,15 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       const name = size === 1 ? options.name : `${options.name}#${index}`;
       const manager = new UmdManager({ ...perInstance, name });
       forwardEvents(manager, index, this);
-      return { index, manager, downUntil: 0, handedAt: [], typicalMs: undefined };
+      return {
+        index,
+        manager,
+        downUntil: 0,
+        handedAt: [],
+        typicalMs: undefined,
+        serviceMs: undefined,
+        lastReplyAt: 0,
+      };
     });
     this.#name = resolved.name;
     this.#capacity = resolved.maxInFlight;
