@@ -72,15 +72,116 @@ const CASES: [string, string][] = [
     '-t mangle -A OUTPUT -j MARK --set-mark 1',
     'counter packets 0 bytes 0 meta mark set meta mark & 0x00000001 | 0x00000001',
   ],
+  [
+    '-t mangle -A POSTROUTING -j MARK --and-mark 0xff',
+    'counter packets 0 bytes 0 meta mark set meta mark & 0x000000ff',
+  ],
+  [
+    '-t mangle -A POSTROUTING -j MARK --xor-mark 0x4000',
+    'counter packets 0 bytes 0 meta mark set meta mark ^ 0x00004000',
+  ],
+  [
+    '-A INPUT -m limit --limit 3/min --limit-burst 10 -j ACCEPT',
+    'limit rate 3/minute burst 10 packets counter packets 0 bytes 0 accept',
+  ],
+  // 7/s is stored as one packet every 1428/10000 s: 4,235,294.1 a week.
+  [
+    '-A INPUT -m limit --limit 7/sec -j ACCEPT',
+    'limit rate 4235294/week counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m statistic --mode random --probability 0.25 -j ACCEPT',
+    'meta random < 1073741824 counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m statistic --mode random ! --probability 0.5 -j DROP',
+    'meta random >= 2147483648 counter packets 0 bytes 0 drop',
+  ],
+  [
+    '-A INPUT -m statistic --mode nth --every 3 --packet 1 -j ACCEPT',
+    'numgen inc mod 3 1 counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m length --length 100:200 -j ACCEPT',
+    'ip length 100-200 counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m length ! --length 1000 -j DROP',
+    'ip length != 1000 counter packets 0 bytes 0 drop',
+  ],
+  ['-A INPUT -m ttl --ttl-lt 5 -j DROP', 'ip ttl < 5 counter packets 0 bytes 0 drop'],
+  ['-A INPUT -m ttl --ttl-gt 64 -j DROP', 'ip ttl > 64 counter packets 0 bytes 0 drop'],
+  ['-A INPUT -m ttl ! --ttl-eq 64 -j DROP', 'ip ttl != 64 counter packets 0 bytes 0 drop'],
+  [
+    '-A INPUT -m pkttype --pkt-type multicast -j DROP',
+    'meta pkttype multicast counter packets 0 bytes 0 drop',
+  ],
+  [
+    '-A INPUT -m pkttype ! --pkt-type host -j DROP',
+    'meta pkttype != host counter packets 0 bytes 0 drop',
+  ],
+  [
+    '-A INPUT -m mac ! --mac-source 02:00:00:aa:bb:cc -j DROP',
+    'ether saddr != 02:00:00:aa:bb:cc counter packets 0 bytes 0 drop',
+  ],
+  [
+    '-A INPUT -m tos --tos 0x10 -j ACCEPT',
+    'ip dscp 0x04 ip ecn not-ect counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m tos ! --tos 0x08/0x0c -j ACCEPT',
+    '@nh,8,8 & 0xc != 0x8 counter packets 0 bytes 0 accept',
+  ],
+  ['-A INPUT -m dscp --dscp 0x2e -j ACCEPT', 'ip dscp ef counter packets 0 bytes 0 accept'],
+  [
+    '-A INPUT -p tcp -m tcpmss --mss 1000:1500 -j ACCEPT',
+    'tcp option maxseg size 1000-1500 counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A OUTPUT -m owner --uid-owner 1000-2000 --gid-owner 100 -j ACCEPT',
+    'meta skuid 1000-2000 meta skgid 100 counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m connmark --mark 0x1/0xff -j ACCEPT',
+    'ct mark & 0x000000ff == 0x00000001 counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
+    'tcp flags syn / syn,rst counter packets 0 bytes 0 tcp option maxseg size set rt mtu',
+  ],
+  [
+    '-t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400',
+    'tcp flags syn / syn,rst counter packets 0 bytes 0 tcp option maxseg size set 1400',
+  ],
+  [
+    '-t mangle -A PREROUTING -j CONNMARK --set-xmark 0x10/0xf0',
+    'counter packets 0 bytes 0 ct mark set ct mark & 0xffffff1f | 0x00000010',
+  ],
+  [
+    '-t mangle -A PREROUTING -j CONNMARK --save-mark',
+    'counter packets 0 bytes 0 ct mark set meta mark',
+  ],
+  [
+    '-t mangle -A PREROUTING -j CONNMARK --restore-mark',
+    'counter packets 0 bytes 0 meta mark set ct mark',
+  ],
+  ['-t mangle -A POSTROUTING -j DSCP --set-dscp 0x2e', 'counter packets 0 bytes 0 ip dscp set ef'],
 ];
 
 /** Refused by name: [iptables arguments, the extension the error names]. */
 const REFUSED: [string, string][] = [
-  ['-A INPUT -m limit --limit 1/s -j ACCEPT', '-m limit'],
+  ['-A INPUT -m recent --update --seconds 30 --hitcount 6 --name x -j DROP', '-m recent'],
+  ['-A INPUT -m hashlimit --hashlimit-above 5/s --hashlimit-name x -j DROP', '-m hashlimit'],
+  ['-A INPUT -m string --algo bm --string abc -j DROP', '-m string'],
+  ['-A INPUT -p tcp -m tcpmss ! --mss 1000 -j DROP', '-m tcpmss: ! --mss'],
+  ['-A OUTPUT -m owner ! --uid-owner 0 -j DROP', '-m owner: an inverted owner'],
+  ['-A OUTPUT -m owner --socket-exists -j DROP', '-m owner: --socket-exists'],
+  ['-t mangle -A PREROUTING -j CONNMARK --save-mark --mask 0xff', '-j CONNMARK: --nfmask'],
+  ['-t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill', '-j CHECKSUM'],
+  ['-A INPUT -m conntrack ! --ctstate RELATED,DNAT -j DROP', '-m conntrack: --ctstate SNAT/DNAT'],
   ['-A INPUT -p tcp -m multiport --ports 22,80 -j ACCEPT', '-m multiport: --ports'],
   ['-A INPUT -m conntrack --ctproto tcp -j ACCEPT', '-m conntrack: options other than --ctstate'],
   ['-t raw -A PREROUTING -j CT --zone 3', '-j CT: options other than --notrack'],
-  ['-A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1000', '-j TCPMSS'],
 ];
 
 function inNamespace(script: string): Promise<{ stdout: string; stderr: string }> {

@@ -6,6 +6,7 @@
  */
 import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENTS, EMPTY_TABLES } from './enforce/clients.js';
 import { COUNTED, GROUPED, NAT, type Probe, SCENARIOS, SEGMENTED } from './enforce/scenarios.js';
 import { missingEnforcePrerequisite, Twin, waitFor } from './enforce/twins.js';
 import { CLI } from './iptables/namespace.js';
@@ -58,6 +59,28 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
         wanted.push(`${what}: kernel ${p.expect}, bpfilter ${p.expect}`);
       }
       expect(seen).toEqual(wanted);
+    }, 60_000);
+  }
+
+  // What ufw, Docker, fail2ban, kube-proxy, libvirt and a router script install; each leaves
+  // every table empty behind it, as the scenarios after it expect.
+  for (const client of CLIENTS) {
+    it(client.name, async () => {
+      try {
+        await restoreBoth(client.rules);
+        const seen: string[] = [];
+        for (const p of client.probes) {
+          const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
+          seen.push(`${p.kind} ${p.from} -> ${p.host}:${p.port ?? ''}: ${k}, ${b}`);
+        }
+        expect(seen).toEqual(
+          client.probes.map(
+            (p) => `${p.kind} ${p.from} -> ${p.host}:${p.port ?? ''}: ${p.expect}, ${p.expect}`,
+          ),
+        );
+      } finally {
+        await restoreBoth(EMPTY_TABLES);
+      }
     }, 60_000);
   }
 

@@ -7,6 +7,7 @@ import { readIpv4, readU16, readU32 } from '../abi/index.js';
 import type { RawMatch } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { and, match, meta, type NftExpr, payload, rangeOrValue, set } from './nft-expr.js';
+import { PACKET_MATCHES } from './raw-packet.js';
 
 type MatchTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
 
@@ -197,6 +198,7 @@ const MATCHES = new Map<string, MatchTranslator>([
   ['mark', mark],
   ['iprange', iprange],
   ['addrtype', addrtype],
+  ...PACKET_MATCHES,
 ]);
 
 /** Translates a raw match by its name; throws {@link UntranslatableError} for the others. */

@@ -7,6 +7,7 @@ import { decodeNatRange, type NatRange, NatRangeFlag, readU16, readU32 } from '.
 import type { RawTarget } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { and, meta, type NftExpr } from './nft-expr.js';
+import { PACKET_TARGETS } from './raw-packet.js';
 
 type TargetTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
 
@@ -102,6 +103,7 @@ const TARGETS = new Map<string, TargetTranslator>([
   ['SNAT', addressNat],
   ['MASQUERADE', portNat],
   ['REDIRECT', portNat],
+  ...PACKET_TARGETS,
 ]);
 
 /** Translates a raw target by its name; throws {@link UntranslatableError} for the others. */
