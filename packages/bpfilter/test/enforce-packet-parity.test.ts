@@ -1,0 +1,151 @@
+/**
+ * Behaviour parity of the packet extensions routers and clients use (limit, statistic nth,
+ * length, ttl, owner, TCPMSS): the same rules in both twins (legacy tables, and bpfilter
+ * enforcing), the same traffic, and what traffic shows must be the same: which echo requests
+ * of a run are answered, which connections a user may open, the MSS the server sees in a SYN.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+
+const missing = missingEnforcePrerequisite();
+if (missing && process.env.CI === 'true')
+  throw new Error(`enforcement tests cannot run: ${missing}`);
+
+const F = '10.1.0.1';
+const S = '10.2.0.2';
+
+const filter = (...rules: string[]) =>
+  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
+
+/** The sequence numbers of the echo requests answered in a run of `count` pings. */
+async function answered(twin: Twin, args: string[], count: number): Promise<number[]> {
+  const out = await twin.run('C', [
+    'ping',
+    '-n',
+    '-c',
+    String(count),
+    '-i',
+    '0.1',
+    '-W',
+    '1',
+    ...args,
+  ]);
+  return [...out.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+describe.skipIf(missing !== undefined)('packet extensions: enforcement as the kernel', () => {
+  let twins: Twin[];
+
+  beforeAll(async () => {
+    twins = await Promise.all([Twin.create('kernel'), Twin.create('bpfilter')]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all((twins ?? []).map((twin) => twin.destroy()));
+  });
+
+  /** Restores `rules` into both twins, then runs `observe` on each, side by side. */
+  async function both<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
+    const restored = await Promise.all(twins.map((twin) => twin.restore(rules)));
+    for (const out of restored) expect(out.code, out.stderr).toBe(0);
+    return Promise.all(twins.map(observe));
+  }
+
+  it('-m limit: the burst passes, then the rate', async () => {
+    const rules = filter(
+      '-A INPUT -p icmp --icmp-type 8 -m limit --limit 1/min --limit-burst 3 -j ACCEPT',
+      '-A INPUT -p icmp --icmp-type 8 -j DROP',
+    );
+    const [kernel, enforced] = await both(rules, (twin) => answered(twin, [F], 6));
+    expect(kernel).toEqual([1, 2, 3]);
+    expect(enforced).toEqual(kernel);
+  }, 60_000);
+
+  it('-m statistic --mode nth: the same packets of each round', async () => {
+    const rules = filter(
+      '-A INPUT -p icmp --icmp-type 8 -m statistic --mode nth --every 3 --packet 1 -j DROP',
+    );
+    const [kernel, enforced] = await both(rules, (twin) => answered(twin, [F], 7));
+    expect(kernel).toEqual([1, 3, 4, 6, 7]);
+    expect(enforced).toEqual(kernel);
+  }, 60_000);
+
+  it('-m length and -m ttl: by size and by hops left', async () => {
+    const rules = filter(
+      '-A INPUT -p icmp -m length --length 0:500 -j DROP',
+      '-A FORWARD -p icmp -m ttl --ttl-lt 3 -j DROP',
+    );
+    const runs = await both(rules, async (twin) => [
+      await answered(twin, ['-s', '100', F], 1),
+      await answered(twin, ['-s', '1000', F], 1),
+      await answered(twin, ['-t', '2', S], 1),
+      await answered(twin, ['-t', '5', S], 1),
+    ]);
+    expect(runs[0]).toEqual([[], [1], [], [1]]);
+    expect(runs[1]).toEqual(runs[0]);
+  }, 60_000);
+
+  it('-m owner in OUTPUT: one user refused, root not', async () => {
+    const rules = filter(
+      '-A OUTPUT -p tcp -m owner --uid-owner 65534 -j REJECT --reject-with tcp-reset',
+    );
+    const connect = (twin: Twin, user: string[]) =>
+      twin.run('F', [...user, process.execPath, ...PEER_TCP(S, 80)]);
+    const runs = await both(rules, async (twin) => [
+      (await connect(twin, [])).stdout.trim(),
+      (
+        await connect(twin, ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'])
+      ).stdout.trim(),
+    ]);
+    expect(runs[0]).toEqual(['connected:10.2.0.1', 'ECONNREFUSED']);
+    expect(runs[1]).toEqual(runs[0]);
+  }, 60_000);
+
+  it('-j TCPMSS: the MSS the server sees in the SYN (set, and clamped to the path MTU)', async () => {
+    const mangle = [
+      '*mangle',
+      ':PREROUTING ACCEPT [0:0]',
+      ':INPUT ACCEPT [0:0]',
+      ':FORWARD ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      ':POSTROUTING ACCEPT [0:0]',
+      '-A FORWARD -o fs -p tcp --dport 80 --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
+      '-A FORWARD -p tcp --dport 8080 --tcp-flags SYN,RST SYN -m tcpmss --mss 1300:1500 -j TCPMSS --set-mss 1200',
+      'COMMIT',
+      '',
+    ].join('\n');
+    // S records the MSS option of each SYN it gets; F's link to S has a smaller MTU.
+    for (const twin of twins) {
+      const setup = await twin.run('S', ['nft', '-f', '-'], SEEN_MSS);
+      expect(setup.code, setup.stderr).toBe(0);
+      await twin.run('F', ['ip', 'link', 'set', 'fs', 'mtu', '1400']);
+    }
+    try {
+      const seen = await both(mangle, async (twin) => {
+        for (const port of [80, 8080, 9000]) await twin.probe('C', 'tcp', S, port, 10_000);
+        const listed = await twin.run('S', ['nft', 'list', 'set', 'ip', 'mss', 'seen']);
+        return /elements = \{ ([^}]*) \}/.exec(listed.stdout)?.[1]?.trim();
+      });
+      // 1400 - 40 bytes of headers; 1200 set; 1460 (C's own, untouched) for port 9000.
+      expect(seen[0]).toBe('1200, 1360, 1460');
+      expect(seen[1]).toBe(seen[0]);
+    } finally {
+      for (const twin of twins) {
+        await twin.run('F', ['ip', 'link', 'set', 'fs', 'mtu', '1500']);
+        await twin.run('S', ['nft', 'delete', 'table', 'ip', 'mss']);
+      }
+    }
+  }, 60_000);
+});
+
+const PEER = new URL('./enforce/peer.mjs', import.meta.url).pathname;
+const PEER_TCP = (host: string, port: number) => [PEER, 'tcp', host, String(port), '5000'];
+
+/** An nft table for S: the MSS option of every SYN it receives, kept in a set. */
+const SEEN_MSS = `table ip mss {
+  set seen { typeof tcp option maxseg size; flags dynamic; }
+  chain in {
+    type filter hook input priority 0;
+    tcp flags syn / syn,ack add @seen { tcp option maxseg size }
+  }
+}
+`;
