@@ -27,7 +27,10 @@ interface Compared {
   netlink: unknown;
 }
 
-function compare(tables: string[]): Promise<Compared[]> {
+/** A table as iptables-save text, or one iptables-legacy-restore encodes (`{ iptables }`). */
+type TableText = string | { iptables: string };
+
+function compare(tables: TableText[]): Promise<Compared[]> {
   const file = join(dir, `tables-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify(tables));
   return new Promise((resolve, reject) =>
@@ -103,7 +106,61 @@ const SEGMENTED_LARGE = Array.from({ length: 3600 }, (_, i) =>
     : `-A INPUT -s 10.${i >> 8}.${i & 255}.1/32 -d 192.0.2.${i % 200}/32 -j ACCEPT`,
 );
 
+/** The packet extensions real clients use (limit, statistic, ...; TCPMSS, CONNMARK, DSCP). */
+const PACKET = [
+  '-A INPUT -m limit --limit 3/min --limit-burst 10 -j ACCEPT',
+  '-A INPUT -m limit --limit 7/sec -j ACCEPT',
+  '-A INPUT -m statistic --mode random --probability 0.25 -j ACCEPT',
+  '-A INPUT -m statistic --mode random ! --probability 0.5 -j DROP',
+  '-A INPUT -m statistic --mode nth --every 3 --packet 1 -j ACCEPT',
+  '-A INPUT -m statistic --mode nth ! --every 5 --packet 2 -j ACCEPT',
+  '-A INPUT -m length --length 100:200 -j ACCEPT',
+  '-A INPUT -m length ! --length 1000 -j DROP',
+  '-A INPUT -m length ! --length 1000:2000 -j DROP',
+  '-A INPUT -m ttl --ttl-lt 5 -j DROP',
+  '-A INPUT -m ttl --ttl-gt 64 -j DROP',
+  '-A INPUT -m ttl ! --ttl-eq 64 -j DROP',
+  '-A INPUT -m pkttype --pkt-type multicast -j DROP',
+  '-A INPUT -m pkttype ! --pkt-type host -j DROP',
+  '-A INPUT -m mac --mac-source 02:00:00:aa:bb:cc -j ACCEPT',
+  '-A INPUT -m mac ! --mac-source 02:00:00:aa:bb:cc -j DROP',
+  '-A INPUT -m tos --tos 0x10 -j ACCEPT',
+  '-A INPUT -m tos ! --tos 0x08/0x0c -j ACCEPT',
+  '-A INPUT -m dscp --dscp 0x2e -j ACCEPT',
+  '-A INPUT -m dscp ! --dscp 0 -j ACCEPT',
+  '-A INPUT -p tcp -m tcpmss --mss 1000:1500 -j ACCEPT',
+  '-A INPUT -p tcp -m tcpmss --mss 1460 -j ACCEPT',
+  '-A OUTPUT -m owner --uid-owner 1000-2000 --gid-owner 100 -j ACCEPT',
+  '-A OUTPUT -m owner --uid-owner 0 -j ACCEPT',
+  '-A INPUT -m connmark --mark 0x1/0xff -j ACCEPT',
+  '-A INPUT -m connmark ! --mark 0x7 -j ACCEPT',
+];
+const PACKET_MANGLE = `*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -j CONNMARK --restore-mark
+-A PREROUTING -j CONNMARK --save-mark
+-A PREROUTING -j CONNMARK --set-xmark 0x10/0xf0
+-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
+-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400
+-A POSTROUTING -j DSCP --set-dscp 0x2e
+COMMIT
+`;
+
 describe.skipIf(missing !== undefined)('the netlink back end', () => {
+  it('installs what nft installs for the packet extensions', async () => {
+    const results = await compare([{ iptables: table(PACKET) }, { iptables: PACKET_MANGLE }]);
+    for (const result of results) {
+      expect(Array.isArray(result.nft)).toBe(true);
+      expect(result.netlink).toEqual(result.nft);
+    }
+    expect(JSON.stringify(results[0]!.nft)).toContain('"limit"');
+    expect(JSON.stringify(results[1]!.nft)).toContain('"tcp option"');
+  }, 60_000);
+
   it('installs what nft installs: each statement the compiler covers, verdict maps, segments', async () => {
     const [fixed, mapped, segmented] = await compare([
       table(FIXED),

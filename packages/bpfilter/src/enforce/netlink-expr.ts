@@ -22,13 +22,13 @@ export const REG32_00 = 8;
 const REG_VERDICT = 0;
 
 /** Comparison operators (enum nft_cmp_ops). */
-export const CmpOp = { eq: 0, neq: 1, lte: 3, gte: 5 } as const;
+export const CmpOp = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
 
 const LIST_ELEM = 1;
 
-/** Where a header field is: payload base (1 network, 2 transport), offset, length. */
+/** Where a header field is: payload base (0 link, 1 network, 2 transport), offset, length. */
 export interface Field {
-  base: 1 | 2;
+  base: 0 | 1 | 2;
   offset: number;
   len: number;
 }
@@ -51,7 +51,7 @@ export const META_IIFNAME = 6;
 export const META_OIFNAME = 7;
 
 /** Starts expression `name`; its attributes follow; end it with {@link endExpr}. */
-function beginExpr(w: NetlinkWriter, name: string): number {
+export function beginExpr(w: NetlinkWriter, name: string): number {
   const element = w.open(LIST_ELEM);
   w.string(EXPR_NAME, name);
   w.open(EXPR_DATA);
@@ -59,7 +59,7 @@ function beginExpr(w: NetlinkWriter, name: string): number {
 }
 
 /** Ends the expression begun at `element` (its data attribute follows its name's). */
-function endExpr(w: NetlinkWriter, element: number): void {
+export function endExpr(w: NetlinkWriter, element: number): void {
   const name = element + 4;
   w.close(name + ((w.buffer.readUInt16LE(name) + 3) & ~3));
   w.close(element);

@@ -1,7 +1,8 @@
 /**
  * The matches of an iptables rule, read from its entry in place, written as nf_tables
  * expressions (netlink-rule.ts writes the rest of the rule): tcp/udp ports and flags, icmp,
- * conntrack state, address ranges; comments write nothing. A match the compiler does not
+ * conntrack state, address ranges, the packet extensions (netlink-packet.ts); comments
+ * write nothing. A match the compiler does not
  * cover throws {@link NotCompiled}.
  */
 import {
@@ -25,6 +26,7 @@ import {
   inRange,
   payload,
 } from './netlink-expr.js';
+import { writePacketMatch } from './netlink-packet.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import { ctStateOf, ipRangesOf } from './raw-matches.js';
 
@@ -79,6 +81,7 @@ export function writeMatch(w: NetlinkWriter, b: Uint8Array, pos: number, protoco
     }
     return;
   }
+  if (writePacketMatch(w, name, data, revision, protocol)) return;
   const state = ctStateOf({ kind: 'raw', name, revision, data });
   if (state === undefined) {
     if (name === 'conntrack') return;

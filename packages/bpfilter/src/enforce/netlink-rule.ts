@@ -2,7 +2,7 @@
  * One iptables rule, read from its entry in place (its `ipt_ip`, matches and target), written
  * straight as the nf_tables expressions of one nft rule, the ones nft compiles from
  * translate-rule.ts's JSON for it: IP fields, the matches (netlink-match.ts), a counter, then
- * the verdict, jump or reject. No rule object or JSON in between. Anything else throws
+ * the verdict, jump, reject or a packet extension's statement. No rule object or JSON in between. Anything else throws
  * {@link NotCompiled}, and the whole table goes through `nft -j -f` (which also names what
  * nft cannot express at all).
  */
@@ -42,6 +42,7 @@ import {
 } from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import { dataOf, fragmentOffset, TCP, writeMatch } from './netlink-match.js';
+import { writePacketTarget } from './netlink-packet.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 
 /** `--reject-with` ICMP types -> the code nft's `reject with icmp type` sends. */
@@ -178,8 +179,10 @@ function writeTarget(
       return verdict(w, 'goto', jumpChain(f, entry));
   }
   const b = f.bytes;
+  const name = objectName(b, target);
+  if (writePacketTarget(w, name, dataOf(b, target), b[target + 31]!, protocol)) return;
   const withName =
-    objectName(b, target) === 'REJECT' && b[target + 31] === 0 && dataOf(b, target).length === 8
+    name === 'REJECT' && b[target + 31] === 0 && dataOf(b, target).length === 8
       ? REJECT_WITH[readU32(b, target + 32)]
       : undefined;
   if (withName === undefined) throw new NotCompiled('target');

@@ -1,0 +1,123 @@
+/**
+ * The nf_tables expressions of the packet extensions (netlink-packet.ts), in nft's own
+ * encodings (include/uapi/linux/netfilter/nf_tables.h): limit, numgen, TCP option loads and
+ * writes, the route's TCP MSS, byte order, immediate data, meta and ct writes, payload writes
+ * with their checksum. Like netlink-expr.ts, each writes one element of a rule's list.
+ */
+import { dataValueAt } from './netlink-data.js';
+import { beginExpr, endExpr, REG_1 } from './netlink-expr.js';
+import type { NetlinkWriter } from './netlink-writer.js';
+
+/** NFT_META_* keys. */
+export const MetaKey = { mark: 3, iiftype: 8, skuid: 10, skgid: 11, pkttype: 19, prandom: 24 };
+/** NFT_CT_MARK. */
+export const CT_MARK = 3;
+const NFT_EXTHDR_OP_TCPOPT = 1;
+const TCPOPT_MAXSEG = 2;
+
+/** A u64 attribute in network byte order. */
+function u64(w: NetlinkWriter, type: number, value: number): void {
+  const at = w.zeroed(type, 8);
+  w.buffer.writeUInt32BE(Math.floor(value / 2 ** 32), at);
+  w.buffer.writeUInt32BE(value >>> 0, at + 4);
+}
+
+/** `limit rate RATE/(UNIT seconds) burst BURST packets`. */
+export function limit(w: NetlinkWriter, rate: number, unit: number, burst: number): void {
+  const e = beginExpr(w, 'limit');
+  u64(w, 1, rate);
+  u64(w, 2, unit);
+  w.u32(3, burst);
+  w.u32(4, 0); // NFT_LIMIT_PKTS
+  w.u32(5, 0);
+  endExpr(w, e);
+}
+
+/** `numgen inc mod MODULUS` into register 1 (host order). */
+export function numgenInc(w: NetlinkWriter, modulus: number): void {
+  const e = beginExpr(w, 'numgen');
+  w.u32(1, REG_1);
+  w.u32(2, modulus);
+  w.u32(3, 0); // NFT_NG_INCREMENTAL
+  w.u32(4, 0);
+  endExpr(w, e);
+}
+
+/** The MSS option of a TCP header: loaded into register 1, or written from it. */
+export function tcpMss(w: NetlinkWriter, use: 'load' | 'write'): void {
+  const e = beginExpr(w, 'exthdr');
+  if (use === 'load') w.u32(1, REG_1);
+  w.bytesAttr(2, Uint8Array.of(TCPOPT_MAXSEG));
+  w.u32(3, 2);
+  w.u32(4, 2);
+  w.u32(6, NFT_EXTHDR_OP_TCPOPT);
+  if (use === 'write') w.u32(7, REG_1);
+  endExpr(w, e);
+}
+
+/** `rt mtu` (NFT_RT_TCPMSS: the route's MTU less the IP and TCP headers) into register 1. */
+export function routeTcpMss(w: NetlinkWriter): void {
+  const e = beginExpr(w, 'rt');
+  w.u32(1, REG_1);
+  w.u32(2, 3); // NFT_RT_TCPMSS
+  endExpr(w, e);
+}
+
+/** Register 1 from host to network order, `size`-byte words over `len` bytes. */
+export function hton(w: NetlinkWriter, len: number, size: number): void {
+  const e = beginExpr(w, 'byteorder');
+  w.u32(1, REG_1);
+  w.u32(2, REG_1);
+  w.u32(3, 1); // NFT_BYTEORDER_HTON
+  w.u32(4, len);
+  w.u32(5, size);
+  endExpr(w, e);
+}
+
+/** `immediate` of `len` bytes into register 1; returns where they go in `w.buffer`. */
+export function immediateAt(w: NetlinkWriter, len: number): number {
+  const e = beginExpr(w, 'immediate');
+  w.u32(1, REG_1);
+  const at = dataValueAt(w, 2, len);
+  endExpr(w, e);
+  return at;
+}
+
+/** `meta KEY` or `ct KEY` loaded into register 1, or set from it. */
+export function metaOrCt(
+  w: NetlinkWriter,
+  name: 'meta' | 'ct',
+  key: number,
+  use: 'load' | 'set',
+): void {
+  const e = beginExpr(w, name);
+  if (use === 'load') w.u32(1, REG_1);
+  w.u32(2, key);
+  if (use === 'set') w.u32(name === 'meta' ? 3 : 4, REG_1);
+  endExpr(w, e);
+}
+
+/** `bitwise` of register 1: `(reg & mask) ^ xor`, `len` bytes each; returns where mask and xor go. */
+export function maskXorAt(w: NetlinkWriter, len: number): [mask: number, xor: number] {
+  const e = beginExpr(w, 'bitwise');
+  w.u32(1, REG_1);
+  w.u32(2, REG_1);
+  w.u32(3, len);
+  const mask = dataValueAt(w, 4, len);
+  const xor = dataValueAt(w, 5, len);
+  endExpr(w, e);
+  return [mask, xor];
+}
+
+/** Register 1 written to the network header at `offset` (`len` bytes), the IP checksum fixed. */
+export function networkWrite(w: NetlinkWriter, offset: number, len: number): void {
+  const e = beginExpr(w, 'payload');
+  w.u32(2, 1); // NFT_PAYLOAD_NETWORK_HEADER
+  w.u32(3, offset);
+  w.u32(4, len);
+  w.u32(5, REG_1);
+  w.u32(6, 1); // NFT_PAYLOAD_CSUM_INET
+  w.u32(7, 10); // the IP header checksum's offset
+  w.u32(8, 0);
+  endExpr(w, e);
+}
