@@ -50,28 +50,29 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     const refused = await twin.restore(
       rules(
         '-A INPUT -p tcp -m tcp --dport 80 -j DROP',
-        '-A INPUT -m limit --limit 5/sec -j ACCEPT',
+        '-A INPUT -m recent --rcheck --name seen -j ACCEPT',
       ),
     );
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('-m limit');
+    expect(refused.stderr).toContain('-m recent');
     expect(refused.stderr).toContain('rule 2 of chain INPUT');
     const single = await twin.iptables('iptables-legacy', [
       '-A',
       'INPUT',
       '-m',
-      'limit',
-      '--limit',
-      '1/s',
+      'recent',
+      '--rcheck',
+      '--name',
+      'seen',
       '-j',
       'ACCEPT',
     ]);
     expect(single.code).not.toBe(0);
-    expect(single.stderr).toMatch(/bpfilter enforcement: cannot enforce .*-m limit/);
+    expect(single.stderr).toMatch(/bpfilter enforcement: cannot enforce .*-m recent/);
     expect(await outcomes(blocked22)).toEqual(blocked22);
     const saved = await twin.iptables('iptables-legacy-save', []);
     expect(saved.stdout).toContain('-A INPUT -p tcp -m tcp --dport 22 -j DROP');
-    expect(saved.stdout).not.toContain('limit');
+    expect(saved.stdout).not.toContain('recent');
   }, 60_000);
 
   it('a table nf_tables refuses leaves the previous one in force', async () => {

@@ -58,7 +58,7 @@ export class EnforcementError extends UmdError {
 
 /** Thrown by the translators for one rule; the table translator adds where the rule is. */
 export class UntranslatableError extends Error {
-  /** The extension, as iptables names it (`-m limit`, `-j TCPMSS`, `tcp --tcp-option`). */
+  /** The extension, as iptables names it (`-m recent`, `-j CHECKSUM`, `tcp --tcp-option`). */
   readonly extension: string;
 
   constructor(extension: string, why: string) {

@@ -49,14 +49,14 @@ describe.skipIf(!built)('the compile worker', () => {
   it('refuses as the caller thread does: EnforcementError by extension, or an Error for a non-table', async () => {
     const compiler = new TableCompiler(WORKER);
     try {
-      const limited: Rule = {
-        matches: [{ kind: 'raw', name: 'limit', revision: 0, data: new Uint8Array(32) }],
+      const recent: Rule = {
+        matches: [{ kind: 'raw', name: 'recent', revision: 3, data: new Uint8Array(32) }],
         target: { kind: 'verdict', verdict: 'ACCEPT' },
       };
-      const limit = { ...table(rules(), [limited]), netlink: true };
-      const refused = await compiler.compile(limit).catch((e: unknown) => e);
+      const untranslatable = { ...table(rules(), [recent]), netlink: true };
+      const refused = await compiler.compile(untranslatable).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(EnforcementError);
-      expect(refused).toMatchObject({ failure: 'untranslatable', extension: '-m limit' });
+      expect(refused).toMatchObject({ failure: 'untranslatable', extension: '-m recent' });
       const garbage = { ...table(MANY), entries: new Uint8Array(300).fill(7), netlink: true };
       await expect(compiler.compile(garbage)).rejects.toThrow(Error);
     } finally {
