@@ -26,7 +26,7 @@ import {
   inRange,
   payload,
 } from './netlink-expr.js';
-import { writePacketMatch } from './netlink-packet.js';
+import { writePacketExtension } from './netlink-packet.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import { ctStateOf, ipRangesOf } from './raw-matches.js';
 
@@ -81,7 +81,7 @@ export function writeMatch(w: NetlinkWriter, b: Uint8Array, pos: number, protoco
     }
     return;
   }
-  if (writePacketMatch(w, name, data, revision, protocol)) return;
+  if (writePacketExtension('match', w, name, data, revision, protocol)) return;
   const state = ctStateOf({ kind: 'raw', name, revision, data });
   if (state === undefined) {
     if (name === 'conntrack') return;

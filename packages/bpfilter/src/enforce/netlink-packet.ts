@@ -234,28 +234,18 @@ const TARGETS = new Map<string, Writer>([
   ],
 ]);
 
-/** Writes match `name` if it is one of this module's; whether it was. */
-export function writePacketMatch(
-  w: NetlinkWriter,
-  name: string,
-  data: Uint8Array,
-  revision: number,
-  protocol: number,
-): boolean {
-  const writer = MATCHES.get(name);
-  writer?.(w, data, revision, protocol);
-  return writer !== undefined;
-}
+const WRITERS = { match: MATCHES, target: TARGETS };
 
-/** Writes target `name` if it is one of this module's; whether it was. */
-export function writePacketTarget(
+/** Writes match or target `name` if it is one of this module's; whether it was. */
+export function writePacketExtension(
+  kind: 'match' | 'target',
   w: NetlinkWriter,
   name: string,
   data: Uint8Array,
   revision: number,
   protocol: number,
 ): boolean {
-  const writer = TARGETS.get(name);
+  const writer = WRITERS[kind].get(name);
   writer?.(w, data, revision, protocol);
   return writer !== undefined;
 }

@@ -42,7 +42,7 @@ import {
 } from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import { dataOf, fragmentOffset, TCP, writeMatch } from './netlink-match.js';
-import { writePacketTarget } from './netlink-packet.js';
+import { writePacketExtension } from './netlink-packet.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 
 /** `--reject-with` ICMP types -> the code nft's `reject with icmp type` sends. */
@@ -180,7 +180,7 @@ function writeTarget(
   }
   const b = f.bytes;
   const name = objectName(b, target);
-  if (writePacketTarget(w, name, dataOf(b, target), b[target + 31]!, protocol)) return;
+  if (writePacketExtension('target', w, name, dataOf(b, target), b[target + 31]!, protocol)) return;
   const withName =
     name === 'REJECT' && b[target + 31] === 0 && dataOf(b, target).length === 8
       ? REJECT_WITH[readU32(b, target + 32)]
