@@ -9,8 +9,10 @@
  *    (ip6tables) are refused: bpfilter is IPv4 only and must never reach the kernel.
  *  - getsockopt/setsockopt at SOL_IP with the iptables option numbers (get 64..67 and
  *    SO_IP_SET 83, set 64..65): forwarded to the service as the kernel's mbox_request header plus the
- *    option bytes; the reply's bytes are copied back into the caller's memory, and the old
- *    counters of a SET_REPLACE into the `counters` pointer inside the caller's ipt_replace.
+ *    option bytes (sent from the caller's memory); the reply's bytes are read straight into
+ *    the caller's memory, and the old counters of a SET_REPLACE into the `counters` pointer
+ *    inside the caller's ipt_replace, as the kernel writes them (no copy: at about a
+ *    megabyte a large table, fresh pages to fault in cost more than the copy itself).
  *    The same options on any socket we did not create are refused (EACCES): never the kernel.
  *  - /proc/net/ip_tables_names: iptables-legacy-save reads it (fopen64) to find the tables;
  *    libxtables lstat64()s and statfs64()s it to decide whether to run modprobe. We answer
@@ -145,26 +147,28 @@ static int sockopt_exchange(int fd, struct owned *state, int optname, int is_set
 		errno = EFAULT;
 		return -1;
 	}
-	uint8_t *data;
-	uint32_t data_len;
-	int status = service_exchange(fd, state, is_set, optname, optval, len, &data, &data_len);
+	uint32_t pending;
+	int status = service_request(fd, state, is_set, optname, optval, len, &pending);
+	/* The reply's bytes go where the kernel writes them: into optval for a get, the old
+	 * counters of a SET_REPLACE where its ipt_replace.counters points. */
+	void *out = NULL;
+	uint64_t room = 0;
+	if (status == 0 && !is_set) {
+		out = optval;
+		room = len;
+	} else if (status == 0 && optname == IPT_SO_SET_REPLACE && len >= IPT_REPLACE_HEADER_SIZE) {
+		const uint8_t *repl = optval;
+		uint32_t num_counters;
+		memcpy(&num_counters, repl + IPT_REPLACE_NUM_COUNTERS_OFFSET, sizeof(num_counters));
+		memcpy(&out, repl + IPT_REPLACE_COUNTERS_OFFSET, sizeof(out));
+		room = out ? (uint64_t)num_counters * XT_COUNTERS_SIZE : 0;
+	}
+	if (status == 0)
+		status = service_read_data(fd, out, room < pending ? (uint32_t)room : pending, pending);
 	if (status < 0) {
 		errno = -status;
 		return -1;
 	}
-	if (!is_set) {
-		memcpy(optval, data, data_len < len ? data_len : len);
-	} else if (optname == IPT_SO_SET_REPLACE && data_len > 0 && len >= IPT_REPLACE_HEADER_SIZE) {
-		const uint8_t *repl = optval;
-		uint32_t num_counters;
-		void *counters;
-		memcpy(&num_counters, repl + IPT_REPLACE_NUM_COUNTERS_OFFSET, sizeof(num_counters));
-		memcpy(&counters, repl + IPT_REPLACE_COUNTERS_OFFSET, sizeof(counters));
-		uint64_t room = (uint64_t)num_counters * XT_COUNTERS_SIZE;
-		if (counters && room > 0)
-			memcpy(counters, data, data_len < room ? data_len : room);
-	}
-	free(data);
 	return 0;
 }
 

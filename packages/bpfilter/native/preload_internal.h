@@ -56,11 +56,17 @@ PRELOAD_HIDDEN void complain(const char *what, int err);
 PRELOAD_HIDDEN int service_connect(int cloexec, uint32_t *max_payload);
 
 /*
- * One exchange: the kernel's mbox_request header and the option bytes out, the reply's
- * i32 status and bytes back. Returns the status (0 or -errno) and, on 0, the bytes in
- * *data (malloc'ed) / *data_len.
+ * One exchange, up to the reply's status: the kernel's mbox_request header and the option
+ * bytes out (from the caller's memory), the reply's i32 status back. Returns the status
+ * (0 or -errno); on 0, *pending is the count of reply bytes left for service_read_data.
  */
-PRELOAD_HIDDEN int service_exchange(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
-		     const void *optval, uint32_t len, uint8_t **data, uint32_t *data_len);
+PRELOAD_HIDDEN int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
+				   const void *optval, uint32_t len, uint32_t *pending);
+
+/*
+ * Reads the `pending` bytes of a reply: at most `out_len` into `out`, the rest dropped.
+ * Returns 0 or -errno (-EFAULT for an `out` the kernel cannot write; the reply is consumed).
+ */
+PRELOAD_HIDDEN int service_read_data(int fd, void *out, uint32_t out_len, uint32_t pending);
 
 #endif

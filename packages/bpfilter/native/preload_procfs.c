@@ -36,13 +36,19 @@ static int names_fd(void)
 	if (sock < 0)
 		return sock;
 	struct owned state = { .used = 1, .next_id = 1, .max_payload = max_payload };
-	uint8_t *data;
 	uint32_t data_len;
-	int status = service_exchange(sock, &state, 0, BPFILTER_UMD_GET_TABLE_NAMES, NULL, 0,
-				      &data, &data_len);
+	int status = service_request(sock, &state, 0, BPFILTER_UMD_GET_TABLE_NAMES, NULL, 0,
+				     &data_len);
+	uint8_t *data = status == 0 && data_len ? malloc(data_len) : NULL;
+	if (status == 0 && data_len && !data)
+		status = -ENOMEM;
+	if (status == 0)
+		status = service_read_data(sock, data, data_len, data_len);
 	real_close(sock);
-	if (status < 0)
+	if (status < 0) {
+		free(data);
 		return status;
+	}
 	int fd = memfd_create("ip_tables_names", MFD_CLOEXEC);
 	if (fd < 0) {
 		int err = errno;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -58,11 +59,15 @@ int write_full(int fd, const uint8_t *buf, size_t len, write_fn put)
 	return 0;
 }
 
-/* Reads exactly len bytes. End of stream: -ECONNRESET; receive timeout: -ETIMEDOUT. */
-static int read_full(int fd, uint8_t *buf, size_t len)
+/*
+ * Reads exactly len bytes; *got says how many arrived (also on failure). End of stream:
+ * -ECONNRESET; receive timeout: -ETIMEDOUT.
+ */
+static int read_counted(int fd, uint8_t *buf, size_t len, size_t *got)
 {
-	while (len > 0) {
-		ssize_t n = recv(fd, buf, len, 0);
+	*got = 0;
+	while (*got < len) {
+		ssize_t n = recv(fd, buf + *got, len - *got, 0);
 		if (n == 0)
 			return -ECONNRESET;
 		if (n < 0) {
@@ -70,10 +75,15 @@ static int read_full(int fd, uint8_t *buf, size_t len)
 				continue;
 			return (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
 		}
-		buf += n;
-		len -= n;
+		*got += n;
 	}
 	return 0;
+}
+
+static int read_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t got;
+	return read_counted(fd, buf, len, &got);
 }
 
 /* Reads one frame; *payload is malloc'ed (NULL when empty). Returns 0 or -errno. */
@@ -190,83 +200,148 @@ int service_connect(int cloexec, uint32_t *max_payload)
 	return fd;
 }
 
-/*
- * One exchange: the kernel's mbox_request header (u64 addr, u32 len, u32 is_set, u32 cmd,
- * u32 pid) and the option bytes go out; the reply payload is i32 status + bytes.
- * Returns the status (0 or -errno) and, on 0, the bytes in *data (malloc'ed) / *data_len.
- */
-int service_exchange(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
-			    const void *optval, uint32_t len, uint8_t **data, uint32_t *data_len)
+/* Sends `head` then `body` (sendmsg, MSG_NOSIGNAL), retrying on EINTR. Returns 0 or -errno. */
+static int send_two(int fd, const uint8_t *head, size_t head_len, const uint8_t *body,
+		    size_t body_len)
 {
-	*data = NULL;
-	*data_len = 0;
+	struct iovec iov[2] = { { (void *)head, head_len }, { (void *)body, body_len } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = body_len ? 2 : 1 };
+	while (msg.msg_iovlen > 0) {
+		ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		while (msg.msg_iovlen > 0 && (size_t)n >= msg.msg_iov->iov_len) {
+			n -= msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen > 0) {
+			msg.msg_iov->iov_base = (uint8_t *)msg.msg_iov->iov_base + n;
+			msg.msg_iov->iov_len -= n;
+		}
+	}
+	return 0;
+}
+
+/* Reads and drops `len` bytes of the stream. Returns 0 or -errno. */
+static int drop_bytes(int fd, uint32_t len)
+{
+	uint8_t scratch[4096];
+	while (len > 0) {
+		uint32_t n = len < sizeof(scratch) ? len : sizeof(scratch);
+		int rc = read_full(fd, scratch, n);
+		if (rc)
+			return rc;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * One exchange, up to the reply's status: the kernel's mbox_request header (u64 addr, u32 len,
+ * u32 is_set, u32 cmd, u32 pid) and the option bytes go out, sent from the caller's memory
+ * (a large table's SET_REPLACE or GET_ENTRIES is about a megabyte: a copy would be fresh pages
+ * to fault in, which costs more than the copy); the reply payload is i32 status + bytes.
+ * Returns the status (0 or -errno); on 0, *pending is the count of reply bytes still to be
+ * read with service_read_data.
+ */
+int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
+		    const void *optval, uint32_t len, uint32_t *pending)
+{
+	*pending = 0;
 	uint64_t total = (uint64_t)MBOX_REQUEST_SIZE + len;
 	if (total > state->max_payload) {
 		fprintf(stderr, LOG_PREFIX "request of %llu bytes exceeds the service's limit (%u)\n",
 			(unsigned long long)total, state->max_payload);
 		return -EMSGSIZE;
 	}
-	uint8_t *msg = malloc(UMD_HEADER_SIZE + total);
-	if (!msg)
-		return -ENOMEM;
+	uint8_t head[UMD_HEADER_SIZE + MBOX_REQUEST_SIZE];
 	uint32_t id = state->next_id++;
-	umd_header_encode(msg, UMD_REQUEST, id, (uint32_t)total);
-	uint8_t *req = msg + UMD_HEADER_SIZE;
+	umd_header_encode(head, UMD_REQUEST, id, (uint32_t)total);
+	uint8_t *req = head + UMD_HEADER_SIZE;
 	put_u64(req, (uint64_t)(uintptr_t)optval);
 	umd_put_u32(req + 8, len);
 	umd_put_u32(req + 12, is_set);
 	umd_put_u32(req + 16, cmd);
 	umd_put_u32(req + 20, (uint32_t)getpid());
-	if (len)
-		memcpy(req + MBOX_REQUEST_SIZE, optval, len);
-	int rc = write_full(fd, msg, UMD_HEADER_SIZE + total, send_nosignal);
-	free(msg);
+	int rc = send_two(fd, head, sizeof(head), optval, len);
 	if (rc) {
 		complain("lost the bpfilter service while sending", -rc);
 		return rc;
 	}
-	for (;;) {
-		uint8_t type, *payload;
-		uint32_t rid, length;
-		rc = read_frame(fd, UMD_DEFAULT_MAX_PAYLOAD, &type, &rid, &payload, &length);
+	uint8_t raw[UMD_HEADER_SIZE];
+	struct umd_header h;
+	char why[160];
+	rc = read_full(fd, raw, sizeof(raw));
+	if (rc) {
+		complain("lost the bpfilter service while waiting for a reply", -rc);
+		return rc;
+	}
+	if (umd_header_decode(raw, &h, UMD_DEFAULT_MAX_PAYLOAD, why, sizeof(why)) < 0) {
+		fprintf(stderr, LOG_PREFIX "bad frame from the bpfilter service: %s\n", why);
+		return -EPROTO;
+	}
+	if (h.id != id || (h.type != UMD_REPLY && h.type != UMD_ERROR)) {
+		complain("unexpected frame from the bpfilter service", EPROTO);
+		return -EPROTO;
+	}
+	if (h.length < 4) {
+		complain("short reply from the bpfilter service", EPROTO);
+		return -EPROTO;
+	}
+	uint8_t status_bytes[4];
+	rc = read_full(fd, status_bytes, sizeof(status_bytes));
+	if (rc) {
+		complain("lost the bpfilter service while waiting for a reply", -rc);
+		return rc;
+	}
+	int32_t status = (int32_t)umd_get_u32(status_bytes);
+	uint32_t rest = h.length - 4;
+	if (h.type == UMD_ERROR) {
+		/* The service could not run the request at all: say why (a message of its own). */
+		char message[512];
+		uint32_t shown = rest < sizeof(message) ? rest : sizeof(message);
+		rc = read_full(fd, (uint8_t *)message, shown);
+		if (rc == 0)
+			rc = drop_bytes(fd, rest - shown);
 		if (rc) {
 			complain("lost the bpfilter service while waiting for a reply", -rc);
 			return rc;
 		}
-		if (rid != id || (type != UMD_REPLY && type != UMD_ERROR)) {
-			free(payload);
-			complain("unexpected frame from the bpfilter service", EPROTO);
-			return -EPROTO;
-		}
-		if (length < 4) {
-			free(payload);
-			complain("short reply from the bpfilter service", EPROTO);
-			return -EPROTO;
-		}
-		int32_t status = (int32_t)umd_get_u32(payload);
-		if (type == UMD_ERROR) {
-			/* The service could not run the request at all: say why. */
-			fprintf(stderr, LOG_PREFIX "bpfilter service error %d: %.*s\n", status,
-				(int)(length - 4), (const char *)payload + 4);
-			free(payload);
-			return (status < 0 && status > -4096) ? status : -EIO;
-		}
-		if (status > 0 || status <= -4096) {
-			free(payload);
-			complain("bad status from the bpfilter service", EPROTO);
-			return -EPROTO;
-		}
-		if (status == 0 && length > 4) {
-			*data_len = length - 4;
-			*data = malloc(*data_len);
-			if (!*data) {
-				free(payload);
-				return -ENOMEM;
-			}
-			memcpy(*data, payload + 4, *data_len);
-		}
-		free(payload);
-		return status;
+		fprintf(stderr, LOG_PREFIX "bpfilter service error %d: %.*s\n", status, (int)shown,
+			message);
+		return (status < 0 && status > -4096) ? status : -EIO;
 	}
+	if (status > 0 || status <= -4096) {
+		complain("bad status from the bpfilter service", EPROTO);
+		return -EPROTO;
+	}
+	if (status < 0) {
+		rc = drop_bytes(fd, rest);
+		return rc ? rc : status;
+	}
+	*pending = rest;
+	return 0;
 }
 
+/*
+ * Reads the `pending` bytes of a reply: the first `out_len` of them into `out` (the caller's
+ * own memory, as the kernel writes it; a bad pointer there is EFAULT, not a crash), the rest
+ * dropped. Returns 0 or -errno.
+ */
+int service_read_data(int fd, void *out, uint32_t out_len, uint32_t pending)
+{
+	uint32_t into = pending < out_len ? pending : out_len;
+	size_t got = 0;
+	int rc = read_counted(fd, out, into, &got);
+	/* The kernel could not write there: the bytes are still in the socket. */
+	int dropped = (rc == 0 || rc == -EFAULT) ? drop_bytes(fd, pending - (uint32_t)got) : 0;
+	if (dropped)
+		rc = dropped;
+	if (rc && rc != -EFAULT)
+		complain("lost the bpfilter service while reading a reply", -rc);
+	return rc;
+}
