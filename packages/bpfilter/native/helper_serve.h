@@ -14,6 +14,7 @@
 #define BPFILTER_HELPER_SERVE_H
 
 #include <errno.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +62,11 @@ static int write_full(const void *buf, size_t n) {
  */
 static int serve(int (*handle)(char *request, size_t len), size_t head, size_t tail) {
   serving = 1;
+  /* A large table's requests and answers are hundreds of KB: kept in the heap once freed
+     rather than unmapped and mapped again, whose every page is a fault to take again (on a
+     virtual machine, dearer than the bytes written into it). */
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   for (;;) {
     uint32_t len;
     if (!read_full(&len, sizeof(len))) return 0;
