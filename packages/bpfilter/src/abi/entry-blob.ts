@@ -46,6 +46,11 @@ export class EntryBlob {
     return this.target(at).name;
   }
 
+  /** Whether the entry at `at` has the standard target (named "": a verdict or a jump). */
+  hasStandardTarget(at: number): boolean {
+    return this.bytes[this.targetAt(at) + 2] === 0;
+  }
+
   /** A standard target's verdict (the i32 after its header). */
   verdict(at: number): number {
     return this.#view.getInt32(this.targetAt(at) + XT_OBJECT_HEADER_SIZE, true);

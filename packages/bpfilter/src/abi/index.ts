@@ -12,5 +12,6 @@ export * from './mbox.js';
 export * from './classify-batch.js';
 export * from './nat-range.js';
 export * from './entry-blob.js';
+export * from './entry-index.js';
 export * from './table-names.js';
 export * from './replace-receipt.js';

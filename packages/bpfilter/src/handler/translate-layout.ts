@@ -7,6 +7,7 @@
  */
 import {
   type EntryBlob,
+  type EntryIndex,
   Errno,
   IPT_ENTRY_SIZE,
   IPT_F_GOTO,
@@ -22,7 +23,7 @@ import { refuse, UNSET } from './translate-refusal.js';
 export interface LayoutInput {
   blob: EntryBlob;
   offsets: readonly number[];
-  entryIndex: ReadonlyMap<number, number>;
+  entryIndex: EntryIndex;
   hookEntry: readonly number[];
   underflow: readonly number[];
   validHooks: number;
@@ -75,7 +76,7 @@ function checkBuiltinChains(input: LayoutInput): number {
 function checkUserChains(
   blob: EntryBlob,
   offsets: readonly number[],
-  entryIndex: ReadonlyMap<number, number>,
+  entryIndex: EntryIndex,
   firstOffset: number,
 ): Set<number> {
   const last = offsets.length - 1;

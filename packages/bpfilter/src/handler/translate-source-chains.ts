@@ -4,7 +4,7 @@
  * hooks reach each entry; a loop, a jump off an entry boundary or a fall off the end is
  * refused.
  */
-import { type EntryBlob, NF_INET_NUMHOOKS, XT_STANDARD_TARGET } from '../abi/index.js';
+import { type EntryBlob, type EntryIndex, NF_INET_NUMHOOKS } from '../abi/index.js';
 
 /** The bit `comefrom` carries while an entry is on the walk's path (a loop if met again). */
 const ON_PATH = 1 << NF_INET_NUMHOOKS;
@@ -14,7 +14,7 @@ export function markSourceChains(
   blob: EntryBlob,
   validHooks: number,
   hookEntry: readonly number[],
-  entryIndex: ReadonlyMap<number, number>,
+  entryIndex: EntryIndex,
 ): string | undefined {
   const size = blob.size;
   const back = new Map<number, number>();
@@ -24,7 +24,7 @@ export function markSourceChains(
     let e = pos;
     back.set(e, pos);
     for (;;) {
-      const isStandard = blob.targetName(e) === XT_STANDARD_TARGET;
+      const isStandard = blob.hasStandardTarget(e);
       const verdict = blob.verdict(e);
       const visited = blob.comefrom(e) & (1 << hook);
       if (blob.comefrom(e) & ON_PATH)

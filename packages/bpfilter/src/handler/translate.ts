@@ -10,6 +10,7 @@
  */
 import {
   EntryBlob,
+  entryIndexOf,
   Errno,
   hasNul,
   IPT_ENTRY_SIZE,
@@ -122,7 +123,7 @@ function translate(input: TranslateInput): TranslatedTable {
     );
 
   checkTableHooks(hookEntry, underflow, validHooks);
-  const entryIndex = new Map<number, number>(offsets.map((o, i) => [o, i]));
+  const entryIndex = entryIndexOf(offsets);
   const loop = markSourceChains(blob, validHooks, hookEntry, entryIndex);
   if (loop) refuse(Errno.ELOOP, loop);
   const env = input.env ?? hostEnvironment();

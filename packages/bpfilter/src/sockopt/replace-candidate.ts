@@ -14,6 +14,7 @@ import {
   XT_COUNTERS_SIZE,
   XT_TABLE_MAXNAMELEN,
   decodeReplace,
+  entryIndexOf,
   readCString,
   tableDigest,
 } from '../abi/index.js';
@@ -54,8 +55,8 @@ export function replaceCandidate(request: Uint8Array): ReplaceCandidate | undefi
     }
     const hookEntry = hooksOf(replace.hookEntry, validHooks);
     const underflow = hooksOf(replace.underflow, validHooks);
-    const entryIndex = new Map(offsets.map((offset, i) => [offset, i]));
-    if (markSourceChains(blob, validHooks, hookEntry, entryIndex) !== undefined) return undefined;
+    if (markSourceChains(blob, validHooks, hookEntry, entryIndexOf(offsets)) !== undefined)
+      return undefined;
     const name = readCString(request, 0, XT_TABLE_MAXNAMELEN - 1);
     const info: IptGetinfo = { name, validHooks, hookEntry, underflow, numEntries, size };
     const entries = new Uint8Array(size);
