@@ -7,9 +7,20 @@
 import { parentPort } from 'node:worker_threads';
 import { type CompileInput, compileTable } from './compile-table.js';
 import { EnforcementError } from './errors.js';
-import type { WorkerAnswer } from './table-compiler.js';
+import type { WorkerAnswer, WorkerRequest } from './table-compiler.js';
+import { warmUpTable } from '../model/warm-up-table.js';
 
-parentPort?.on('message', ({ id, input }: { id: number; input: CompileInput }) => {
+/** The warm-up table (table-compiler.ts sends warm-up requests while it has no other work). */
+let warmUp: CompileInput | undefined;
+
+parentPort?.on('message', (request: WorkerRequest) => {
+  if ('warm' in request) {
+    warmUp ??= warmUpInput();
+    compileTable(warmUp);
+    parentPort?.postMessage({ id: request.id });
+    return;
+  }
+  const { id, input } = request;
   let answer: WorkerAnswer;
   const transfer: ArrayBuffer[] = [];
   try {
@@ -26,6 +37,11 @@ parentPort?.on('message', ({ id, input }: { id: number; input: CompileInput }) =
   }
   parentPort?.postMessage(answer, transfer);
 });
+
+function warmUpInput(): CompileInput {
+  const table = warmUpTable();
+  return { name: table.name, layout: table, entries: table.entries, netlink: true };
+}
 
 function describeError(error: unknown): NonNullable<WorkerAnswer['error']> {
   if (error instanceof EnforcementError)

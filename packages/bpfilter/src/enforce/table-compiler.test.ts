@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encodeTable } from '../model/encode.js';
 import type { Rule } from '../model/types.js';
+import { warmUpTable } from '../model/warm-up-table.js';
 import { parseSave } from '../text/parse-save.js';
-import { compileTable, type TableEntries } from './compile-table.js';
+import { compileTable, layoutEnforced, type TableEntries } from './compile-table.js';
 import { EnforcementError } from './errors.js';
 import { TableCompiler } from './table-compiler.js';
 
@@ -64,6 +65,17 @@ describe.skipIf(!built)('the compile worker', () => {
     }
   });
 
+  it('answers a table sent while it warms up as the caller thread compiles it', async () => {
+    const compiler = new TableCompiler(WORKER);
+    try {
+      compiler.start();
+      const input = { ...table(MANY), netlink: true };
+      expect(await compiler.compile(input)).toEqual(compileTable(input));
+    } finally {
+      compiler.close();
+    }
+  });
+
   it('compiles on the caller thread what a stopped worker still owed', async () => {
     const compiler = new TableCompiler(WORKER);
     const input = { ...table(MANY), netlink: true };
@@ -73,6 +85,16 @@ describe.skipIf(!built)('the compile worker', () => {
     // The next compile starts another worker.
     expect(await compiler.compile(input)).toEqual(compileTable(input));
     compiler.close();
+  });
+});
+
+describe('the warm-up table', () => {
+  it('takes the paths of a large table: netlink messages, verdict maps, segments, single rules', () => {
+    const encoded = warmUpTable();
+    const input = { name: encoded.name, layout: encoded, entries: encoded.entries };
+    expect(compileTable({ ...input, netlink: true }).batch).toBeDefined();
+    const kinds = new Set(layoutEnforced(input).chains.flatMap((c) => c.items.map((i) => i.kind)));
+    expect([...kinds].sort()).toEqual(['map', 'rule', 'segment']);
   });
 });
 

@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type CompiledTable, type CompileInput, compileTable } from './compile-table.js';
 import { type EnforcementFailure, EnforcementError } from './errors.js';
+import { WARM_UP_COMPILES } from '../model/warm-up-table.js';
+
+/** A request to the worker: a table to compile, or a warm-up compile (answered `{ id }`). */
+export type WorkerRequest = { id: number; input: CompileInput } | { id: number; warm: true };
 
 /** What the worker answers to one request. */
 export interface WorkerAnswer {
@@ -45,6 +49,10 @@ export class TableCompiler {
   #worker: Worker | undefined;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
+  /** Warm-up compiles still to send, one at a time, while no table waits. */
+  #warmUps = 0;
+  /** The id of the warm-up compile the worker is running, if any. */
+  #warming: number | undefined;
 
   /** `worker`: the worker's script; false compiles on this thread. Default: the built one. */
   constructor(worker: string | false | undefined = workerFile()) {
@@ -61,13 +69,15 @@ export class TableCompiler {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { input, resolve, reject });
-      worker.postMessage({ id, input });
+      worker.postMessage({ id, input } satisfies WorkerRequest);
     });
   }
 
   /**
    * Starts the worker now, if it is not running (it otherwise starts with the first compile):
-   * a thread and a module load that the first replaced table need not wait for.
+   * a thread and a module load that the first replaced table need not wait for. A new worker
+   * then compiles a warm-up table a few times (warm-up-table.ts) while no table waits: a
+   * table sent meanwhile waits for one warm-up compile at most.
    */
   start(): void {
     this.#started();
@@ -104,10 +114,28 @@ export class TableCompiler {
     worker.on('error', lost);
     worker.on('exit', lost);
     this.#worker = worker;
+    this.#warmUps = WARM_UP_COMPILES;
+    this.#warming = undefined;
+    this.#warmUp();
     return worker;
   }
 
+  /** Sends the next warm-up compile if the worker has nothing else to do. */
+  #warmUp(): void {
+    const worker = this.#worker;
+    if (worker === undefined || this.#warmUps === 0 || this.#warming !== undefined) return;
+    if (this.#pending.size > 0) return;
+    this.#warmUps--;
+    this.#warming = this.#nextId++;
+    worker.postMessage({ id: this.#warming, warm: true } satisfies WorkerRequest);
+  }
+
   #answered({ id, result, error }: WorkerAnswer): void {
+    if (id === this.#warming) {
+      this.#warming = undefined;
+      this.#warmUp();
+      return;
+    }
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     this.#pending.delete(id);
@@ -120,6 +148,7 @@ export class TableCompiler {
       };
       pending.resolve(batch ? { ...result, batch } : result);
     } else pending.reject(rebuild(error));
+    this.#warmUp();
   }
 
   /** Requests the worker will not answer any more are compiled here instead. */
