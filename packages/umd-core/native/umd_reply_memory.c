@@ -21,6 +21,10 @@
  *   length, and where the runtime refuses external ArrayBuffers (the block is unmapped then).
  * trim() -> the bytes given back to the kernel: every kept block is unmapped, and blocks released
  *   from then on are too, until block() is called again.
+ * stats() -> { reused, mapped, kept, unmapped, keptBytes }: since the process started, the blocks
+ *   block() took from the kept ones and those it mapped fresh, the released blocks kept and those
+ *   unmapped (on release or by trim()); and the bytes kept now. For probes: a fresh block's pages
+ *   fault in when first written, a reused one's are resident.
  *
  * Every thread of the process (a host in a worker too) shares the kept blocks; a mutex guards them.
  */
@@ -47,6 +51,11 @@ static size_t cache_count;
 static size_t cache_bytes;
 /* Whether released blocks are kept: from a block() to the next trim(). */
 static bool keeping;
+/* What stats() reports; updated under cache_lock. */
+struct block_counts {
+	double reused, mapped, kept, unmapped;
+};
+static struct block_counts counts;
 
 /* length <= BLOCK_MAX, so nothing here overflows. */
 static size_t capacity_for(size_t length)
@@ -96,6 +105,7 @@ static char *take_kept(size_t capacity, size_t *taken)
 		*taken = cache[best].capacity;
 		cache_bytes -= *taken;
 		cache[best] = cache[--cache_count];
+		counts.reused++;
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return base;
@@ -111,6 +121,9 @@ static void keep_or_unmap(char *base, size_t capacity)
 		cache_count++;
 		cache_bytes += capacity;
 		kept = true;
+		counts.kept++;
+	} else {
+		counts.unmapped++;
 	}
 	pthread_mutex_unlock(&cache_lock);
 	if (!kept)
@@ -134,8 +147,14 @@ static napi_value make_block(napi_env env, napi_callback_info info)
 	size_t capacity = capacity_for(length);
 	size_t taken = capacity;
 	char *base = take_kept(capacity, &taken);
-	if (base == NULL)
+	if (base == NULL) {
 		base = map_block(capacity);
+		if (base != NULL) {
+			pthread_mutex_lock(&cache_lock);
+			counts.mapped++;
+			pthread_mutex_unlock(&cache_lock);
+		}
+	}
 	napi_value result;
 	if (base == NULL) {
 		if (napi_get_undefined(env, &result) != napi_ok)
@@ -171,6 +190,7 @@ static napi_value trim_kept(napi_env env, napi_callback_info info)
 	cache_count = 0;
 	cache_bytes = 0;
 	keeping = false;
+	counts.unmapped += (double)count;
 	pthread_mutex_unlock(&cache_lock);
 	for (size_t i = 0; i < count; i++)
 		(void)munmap(blocks[i].base, blocks[i].capacity);
@@ -180,8 +200,32 @@ static napi_value trim_kept(napi_env env, napi_callback_info info)
 	return result;
 }
 
+static bool set_number(napi_env env, napi_value object, const char *name, double value)
+{
+	napi_value number;
+	return napi_create_double(env, value, &number) == napi_ok &&
+	       napi_set_named_property(env, object, name, number) == napi_ok;
+}
+
+static napi_value kept_stats(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	pthread_mutex_lock(&cache_lock);
+	struct block_counts now = counts;
+	double kept_bytes = (double)cache_bytes;
+	pthread_mutex_unlock(&cache_lock);
+	napi_value result;
+	if (napi_create_object(env, &result) != napi_ok || !set_number(env, result, "reused", now.reused) ||
+	    !set_number(env, result, "mapped", now.mapped) || !set_number(env, result, "kept", now.kept) ||
+	    !set_number(env, result, "unmapped", now.unmapped) ||
+	    !set_number(env, result, "keptBytes", kept_bytes))
+		return NULL;
+	return result;
+}
+
 bool umd_add_reply_memory(napi_env env, napi_value exports)
 {
 	return umd_add_function(env, exports, "block", make_block) &&
-	       umd_add_function(env, exports, "trim", trim_kept);
+	       umd_add_function(env, exports, "trim", trim_kept) &&
+	       umd_add_function(env, exports, "stats", kept_stats);
 }

@@ -14,9 +14,11 @@ export interface HostAddon {
   block(length: number): unknown;
   /** Unmaps the blocks kept for later replies; returns their bytes. */
   trim(): unknown;
+  /** Counts of the blocks since the process started (see `native/umd_reply_memory.c`). */
+  stats(): unknown;
 }
 
-const FUNCTIONS = ['socketpair', 'close', 'block', 'trim'] as const;
+const FUNCTIONS = ['socketpair', 'close', 'block', 'trim', 'stats'] as const;
 
 let addon: HostAddon | null | undefined;
 

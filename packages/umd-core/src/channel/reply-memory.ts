@@ -77,3 +77,38 @@ export function allocateReply(length: number): Uint8Array {
     return block(length) ?? allocatePayload(length);
   return allocatePayload(length);
 }
+
+/** What {@link replyMemoryStats} reports: counts since the process started. */
+export interface ReplyMemoryStats {
+  /** Replies that got a kept block (its pages already resident). */
+  reused: number;
+  /** Replies that got a freshly mapped block (its pages fault in as the reply is read). */
+  mapped: number;
+  /** Blocks V8 freed (no view of them left) that were kept for later replies. */
+  kept: number;
+  /** Blocks given back to the kernel: freed beyond what is kept, or by the idle trim. */
+  unmapped: number;
+  /** Bytes kept right now. */
+  keptBytes: number;
+}
+
+const STATS_FIELDS = ['reused', 'mapped', 'kept', 'unmapped', 'keptBytes'] as const;
+
+/**
+ * The reply memory's counts, to tell per round trip whether a large reply reused a block or
+ * mapped a new one, and when V8 gave blocks back; `undefined` where the native helper does not
+ * load (replies then come from Node's allocator). Reads counters only: nothing is loaded that a
+ * channel would not load.
+ */
+export function replyMemoryStats(): ReplyMemoryStats | undefined {
+  const addon = hostAddon();
+  if (addon === undefined) return undefined;
+  const stats = addon.stats() as Partial<Record<keyof ReplyMemoryStats, unknown>> | null;
+  const counts = {} as ReplyMemoryStats;
+  for (const name of STATS_FIELDS) {
+    const value = stats?.[name];
+    if (typeof value !== 'number') return undefined;
+    counts[name] = value;
+  }
+  return counts;
+}

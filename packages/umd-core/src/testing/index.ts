@@ -10,3 +10,4 @@ export {
 } from './process-table.js';
 export { pollUntil } from './poll-until.js';
 export { TemporaryDirs } from './temporary-dirs.js';
+export { type ReplyMemoryStats, replyMemoryStats } from '../channel/reply-memory.js';
