@@ -2,7 +2,10 @@
 // of one size through the C socketpair (pingpong.c), a default UmdManager (fresh reply buffers)
 // and the same manager with `replyInto`, each row printed with its wall time, the host's CPU
 // (user, system), page faults and sleeps (voluntary context switches), and the same of the
-// handler (or of both C processes together), per round trip. `--each` also prints the host's
+// handler (or of both C processes together), per round trip; and what the reply memory did per
+// round trip: blocks reused, mapped fresh, given back by V8 (kept or unmapped; a block comes back
+// when V8 frees its reply: at a scavenge if it died young, at a mark-compact if it was promoted,
+// so the rows' counts are of blocks coming back in their window). `--each` also prints the host's
 // page faults of every default round trip, to read beside `node --trace-gc` (which collections
 // free how many dead replies at once).
 // `--reuse-request-buffers` has the echo handler read requests into reused memory (the opt-in of
@@ -92,13 +95,13 @@ console.log(
     .join(' ')}`,
 );
 console.log(
-  'row        median wall  vs C    host user  host sys   faults  sleeps  other cpu  faults  sleeps  GC (ms, all rounds)',
+  'row        median wall  vs C    host user  host sys   faults  sleeps  other cpu  faults  sleeps  blocks: reused mapped back(kept/unmapped)  GC (ms, all rounds)',
 );
 for (const [key, row] of Object.entries(split)) {
   const gc = Object.entries(row.gc)
     .map(([kind, g]) => `${g.count} ${kind} ${g.ms.toFixed(1)}`)
     .join(', ');
   console.log(
-    `${key.padEnd(10)} ${`${median(wall[key]).toFixed(1)} µs`.padStart(12)} ${(median(wall[key]) / median(wall.c)).toFixed(2).padStart(5)}x ${us(row.hostUserMs)} ${us(row.hostSystemMs)} ${perTrip(row.hostFaults)} ${perTrip(row.hostSwitches)} ${us(row.otherCpuMs)} ${perTrip(row.otherFaults)} ${perTrip(row.otherSwitches)}  ${gc}`,
+    `${key.padEnd(10)} ${`${median(wall[key]).toFixed(1)} µs`.padStart(12)} ${(median(wall[key]) / median(wall.c)).toFixed(2).padStart(5)}x ${us(row.hostUserMs)} ${us(row.hostSystemMs)} ${perTrip(row.hostFaults)} ${perTrip(row.hostSwitches)} ${us(row.otherCpuMs)} ${perTrip(row.otherFaults)} ${perTrip(row.otherSwitches)} ${perTrip(row.blocks.reused)} ${perTrip(row.blocks.mapped)} ${perTrip(row.blocks.kept)}/${(row.blocks.unmapped / (rounds * count)).toFixed(1)}  ${gc}`,
   );
 }

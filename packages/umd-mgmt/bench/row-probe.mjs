@@ -1,9 +1,11 @@
 // Where a bench row's time goes: the host's CPU (user, system), its page faults, voluntary
 // context switches and GC pauses (by kind), and the other side's CPU, page faults and switches (a process tree read from /proc:
 // a handler under its supervisor, or pingpong.c's parent and child). Summed over a row's samples.
+// Also what @umd/core's reply memory did meanwhile: large replies in a kept block (`reused`) or a
+// fresh one (`mapped`: its pages fault in), blocks V8 gave back and were kept or unmapped.
 import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { descendantsOf } from '@umd/core/testing';
+import { descendantsOf, replyMemoryStats } from '@umd/core/testing';
 
 const KIND = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -56,11 +58,13 @@ export class RowProbe {
   async measure(key, pids, sample) {
     const usage0 = process.resourceUsage();
     const other0 = treeCounters(pids);
+    const memory0 = replyMemoryStats();
     const t0 = performance.now();
     const result = await sample();
     const t1 = performance.now();
     const usage1 = process.resourceUsage();
     const other1 = treeCounters(pids);
+    const memory1 = replyMemoryStats();
     this.rows[key] ??= {
       samples: 0,
       wallMs: 0,
@@ -71,6 +75,7 @@ export class RowProbe {
       otherCpuMs: 0,
       otherFaults: 0,
       otherSwitches: 0,
+      blocks: { reused: 0, mapped: 0, kept: 0, unmapped: 0 },
       windows: [],
     };
     const row = this.rows[key];
@@ -83,6 +88,8 @@ export class RowProbe {
     row.otherCpuMs += (other1.cpuNs - other0.cpuNs) / 1e6;
     row.otherFaults += other1.faults - other0.faults;
     row.otherSwitches += other1.switches - other0.switches;
+    for (const key of Object.keys(row.blocks))
+      if (memory0 && memory1) row.blocks[key] += memory1[key] - memory0[key];
     row.windows.push([t0, t1]);
     return result;
   }
