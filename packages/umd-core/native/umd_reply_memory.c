@@ -9,10 +9,12 @@
  * Here a large reply is an ArrayBuffer over a block this file maps itself. Node calls
  * release_block once no ArrayBuffer refers to the block any more (a view made from a reply's
  * buffer keeps it; an external ArrayBuffer never moves to another thread), on the thread that
- * made it. A released block is kept for a later reply of about its size, up to CACHE_BYTES in all;
- * beyond that, and in trim(), it is unmapped. After a trim nothing is kept until the next block is
- * made: a reply the app frees later (at its next collection, however late) would otherwise stay
- * kept with no idle timer left to give it back. Blocks of 2 MiB and more start on a 2 MiB boundary
+ * made it. A released block is kept for a later reply of about its size, up to CACHE_BYTES in all:
+ * to make room, the blocks kept longest are unmapped first (after 1 MiB replies, the first 16 MiB
+ * ones would otherwise find the room taken by 1 MiB blocks that no reply of theirs reuses, and map
+ * every block fresh); a block larger than CACHE_BYTES, and every kept one in trim(), is unmapped.
+ * After a trim nothing is kept until the next block is made: a reply the app frees later (at its
+ * next collection, however late) would otherwise stay kept with no idle timer left to give it back. Blocks of 2 MiB and more start on a 2 MiB boundary
  * and are advised MADV_HUGEPAGE: where transparent huge pages are enabled ('madvise' or
  * 'always'), one fault maps 2 MiB instead of 4 KiB.
  *
@@ -43,12 +45,15 @@
 struct block {
 	char *base;
 	size_t capacity;
+	/* release_count when it was kept: the block with the smallest is evicted first. */
+	uint64_t kept_at;
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct block cache[CACHE_SLOTS];
 static size_t cache_count;
 static size_t cache_bytes;
+static uint64_t release_count;
 /* Whether released blocks are kept: from a block() to the next trim(). */
 static bool keeping;
 /* What stats() reports; updated under cache_lock. */
@@ -111,21 +116,41 @@ static char *take_kept(size_t capacity, size_t *taken)
 	return base;
 }
 
+/* The kept block kept longest, to make room for a newer one (cache_lock held, cache_count > 0). */
+static size_t oldest_kept(void)
+{
+	size_t oldest = 0;
+	for (size_t i = 1; i < cache_count; i++)
+		if (cache[i].kept_at < cache[oldest].kept_at)
+			oldest = i;
+	return oldest;
+}
+
 static void keep_or_unmap(char *base, size_t capacity)
 {
+	struct block evicted[CACHE_SLOTS];
+	size_t evicted_count = 0;
 	bool kept = false;
 	pthread_mutex_lock(&cache_lock);
-	if (keeping && cache_count < CACHE_SLOTS && capacity <= CACHE_BYTES - cache_bytes) {
+	if (keeping && capacity <= CACHE_BYTES) {
+		while (cache_count == CACHE_SLOTS || capacity > CACHE_BYTES - cache_bytes) {
+			size_t oldest = oldest_kept();
+			evicted[evicted_count++] = cache[oldest];
+			cache_bytes -= cache[oldest].capacity;
+			cache[oldest] = cache[--cache_count];
+		}
 		cache[cache_count].base = base;
 		cache[cache_count].capacity = capacity;
+		cache[cache_count].kept_at = ++release_count;
 		cache_count++;
 		cache_bytes += capacity;
 		kept = true;
 		counts.kept++;
-	} else {
-		counts.unmapped++;
 	}
+	counts.unmapped += (double)evicted_count + (kept ? 0 : 1);
 	pthread_mutex_unlock(&cache_lock);
+	for (size_t i = 0; i < evicted_count; i++)
+		(void)munmap(evicted[i].base, evicted[i].capacity);
 	if (!kept)
 		(void)munmap(base, capacity);
 }

@@ -122,6 +122,30 @@ describe('reply memory', () => {
     channel.close();
   });
 
+  it('a released block makes room by unmapping the blocks kept longest: after many small replies, a large one is still kept and reused', async () => {
+    const addon = helper();
+    // Blocks made and dropped at once (in a frame of their own: nothing of the test's refers to them).
+    const blocksDropped = (count: number, length: number) => {
+      for (let i = 0; i < count; i++) addon.block(length);
+    };
+    addon.trim();
+    // Every slot taken by small blocks that no later reply reuses.
+    blocksDropped(256, SIZE);
+    await collect();
+    const before = replyMemoryStats()!;
+    const big = 4 * 1024 * 1024;
+    blocksDropped(1, big);
+    await collect();
+    const released = replyMemoryStats()!;
+    expect({
+      mapped: released.mapped - before.mapped,
+      kept: released.kept - before.kept,
+      unmapped: released.unmapped - before.unmapped,
+    }).toEqual({ mapped: 1, kept: 1, unmapped: 1 });
+    blocksDropped(1, big);
+    expect(replyMemoryStats()!.mapped - released.mapped, 'reused, not mapped fresh').toBe(0);
+  });
+
   it('the helper refuses a length that is not an integer from 1 to 1 GiB', () => {
     for (const length of [0, -1, 1.5, Number.NaN, 2 ** 31, '4096', undefined])
       expect(() => helper().block(length as number), String(length)).toThrow(RangeError);
