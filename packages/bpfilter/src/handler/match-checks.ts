@@ -181,3 +181,49 @@ export function checkEcn(ctx: CheckContext): CheckResult {
     return 'ecn: cannot match TCP bits for non-tcp packets';
   return undefined;
 }
+
+/**
+ * `user2credits` of xt_limit with HZ * CREDITS_PER_JIFFY = 32000 (HZ 250 or 1000), in the
+ * kernel's u32 arithmetic (the divide-first branch wraps too).
+ */
+function limitCredits(user: number): number {
+  const perScale = 32000;
+  if (user > Math.floor(0xffffffff / perScale))
+    return Math.imul(Math.floor(user / 10000), perScale) >>> 0;
+  return Math.floor((user * perScale) / 10000);
+}
+
+/** `limit_mt_check`: a burst, and `avg * burst` (u32) whose credits do not overflow (ERANGE). */
+export function checkLimit({ data }: CheckContext): CheckResult {
+  const avg = u32(data, 0);
+  const burst = u32(data, 4);
+  if (burst === 0) return refusal(Errno.ERANGE, 'limit: burst is 0');
+  if (limitCredits(Math.imul(avg, burst) >>> 0) < limitCredits(avg))
+    return refusal(Errno.ERANGE, `limit: ${avg} * burst ${burst} overflows`);
+  return undefined;
+}
+
+const XT_OWNER_UID = 1;
+const XT_OWNER_GID = 2;
+/** UID, GID, SOCKET, SUPPL_GROUPS. */
+const XT_OWNER_MASK = 0xf;
+
+/**
+ * `owner_check`: known flags, and uid and gid ranges of valid ids (-1 is not one), min not
+ * above max. (The kernel also refuses a writer outside the namespace's user namespace.)
+ */
+export function checkOwner({ data }: CheckContext): CheckResult {
+  const match = u8(data, 16);
+  const flags = unknownFlags('owner', match, XT_OWNER_MASK);
+  if (flags) return flags;
+  for (const [bit, at, what] of [
+    [XT_OWNER_UID, 0, 'uid'],
+    [XT_OWNER_GID, 8, 'gid'],
+  ] as const) {
+    if (!(match & bit)) continue;
+    const [min, max] = [u32(data, at), u32(data, at + 4)];
+    if (min === 0xffffffff || max === 0xffffffff || max < min)
+      return `owner: ${what} range ${min}-${max}`;
+  }
+  return undefined;
+}

@@ -41,7 +41,9 @@ const RAW: Rule[] = [
 
 function limitData(): Uint8Array {
   const data = new Uint8Array(40).fill(0xee);
-  new DataView(data.buffer).setUint32(4, 5, true); // burst
+  // 1/s, burst 5 (the kernel refuses an avg * burst that overflows 32 bits).
+  new DataView(data.buffer).setUint32(0, 10000, true);
+  new DataView(data.buffer).setUint32(4, 5, true);
   return data;
 }
 

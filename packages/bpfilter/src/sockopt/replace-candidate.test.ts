@@ -22,9 +22,11 @@ const TEXT =
   '-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -i eth0 -j web\n' +
   '-A FORWARD -j web\n-A web -p udp -m udp --sport 53 -j ACCEPT\n-A web -j RETURN\nCOMMIT\n';
 
-/** limit's state past its user size, bytes the kernel keeps but never copies back. */
+/** limit's state past its user size (1/s, burst 1), bytes the kernel keeps but never copies back. */
+const LIMIT_DATA = new Uint8Array(40).fill(0xee);
+LIMIT_DATA.set([0x10, 0x27, 0, 0, 1, 0, 0, 0]);
 const LIMIT: Rule = {
-  matches: [{ kind: 'raw', name: 'limit', revision: 0, data: new Uint8Array(40).fill(0xee) }],
+  matches: [{ kind: 'raw', name: 'limit', revision: 0, data: LIMIT_DATA }],
   target: { kind: 'verdict', verdict: 'ACCEPT' },
 };
 
