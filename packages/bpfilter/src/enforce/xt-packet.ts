@@ -31,6 +31,8 @@ const LIMIT_UNITS: [unit: string, seconds: number][] = [
   ['day', 86400],
   ['week', 604800],
 ];
+/** How far from iptables' rate a per-week rate may be rounded. */
+const LIMIT_ROUNDING = 1e-6;
 
 /** `limit rate N/unit burst B packets`. */
 export interface LimitTest {
@@ -55,8 +57,12 @@ export function limitOf(data: Uint8Array, rev: number): LimitTest {
     if (scaled % avg === 0) return { rate: scaled / avg, unit, seconds, burst };
   }
   const [unit, seconds] = LIMIT_UNITS[LIMIT_UNITS.length - 1]!;
-  const rate = Math.round((XT_LIMIT_SCALE * seconds) / avg);
-  if (rate === 0) throw new UntranslatableError('-m limit', 'under one packet a week');
+  const exact = (XT_LIMIT_SCALE * seconds) / avg;
+  const rate = Math.round(exact);
+  // iptables writes one a day or more (within 10^-6 per week); a slower rate rounded to a
+  // whole number a week would be another rate (1.4 a week enforced as 1).
+  if (Math.abs(rate - exact) > exact * LIMIT_ROUNDING)
+    throw new UntranslatableError('-m limit', `${exact.toFixed(3)} packets a week`);
   return { rate, unit, seconds, burst };
 }
 
@@ -99,10 +105,21 @@ export function statisticOf(data: Uint8Array, rev: number): StatisticTest | unde
   return { mode: 'nth', op: invert ? '!=' : '==', modulus, value };
 }
 
+/**
+ * A `min..max` test of u16 fields at 0 and 2. min above max is refused: xt matches no packet
+ * with it (every packet inverted), where nft refuses the range or, by netlink, tests another.
+ */
+function u16Range(extension: string, data: Uint8Array, invert: boolean): RangeTest {
+  const min = readU16(data, 0);
+  const max = readU16(data, 2);
+  if (min > max) throw new UntranslatableError(extension, `an empty range ${min}:${max}`);
+  return { min, max, invert };
+}
+
 /** `-m length --length min:max` (struct xt_length_info: u16 min, max; u8 invert): `ip length`. */
 export function lengthOf(data: Uint8Array, rev: number): RangeTest {
   revision('-m length', rev, 0);
-  return { min: readU16(data, 0), max: readU16(data, 2), invert: (data[4] ?? 0) !== 0 };
+  return u16Range('-m length', data, (data[4] ?? 0) !== 0);
 }
 
 const TTL_OPS: CompareOp[] = ['==', '!=', '<', '>'];
@@ -142,11 +159,17 @@ export interface TosTest {
   invert: boolean;
 }
 
-/** `-m tos --tos V/M` (revision 1, struct xt_tos_match_info: u8 mask, value, invert). */
+/**
+ * `-m tos --tos V/M` (revision 1, struct xt_tos_match_info: u8 mask, value, invert). A value
+ * with bits outside the mask is refused: the kernel never matches it (always, inverted).
+ */
 export function tosOf(data: Uint8Array, rev: number): TosTest {
   revision('-m tos', rev, 1);
   const mask = data[0] ?? 0;
-  return { mask, value: (data[1] ?? 0) & mask, invert: (data[2] ?? 0) !== 0 };
+  const value = data[1] ?? 0;
+  // xt_tos compares the masked byte with the value as stored: bits outside the mask never match.
+  if (value & ~mask) throw new UntranslatableError('-m tos', 'a value outside its mask');
+  return { mask, value, invert: (data[2] ?? 0) !== 0 };
 }
 
 /** `-m dscp --dscp` (struct xt_dscp_info: u8 dscp, u8 invert): `ip dscp`. */
@@ -166,7 +189,7 @@ export function tcpmssOf(data: Uint8Array, rev: number): RangeTest {
   revision('-m tcpmss', rev, 0);
   if ((data[4] ?? 0) !== 0)
     throw new UntranslatableError('-m tcpmss', '! --mss (a segment without the option)');
-  return { min: readU16(data, 0), max: readU16(data, 2), invert: false };
+  return u16Range('-m tcpmss', data, false);
 }
 
 const XT_OWNER_UID = 1;
@@ -185,11 +208,12 @@ export function ownerOf(data: Uint8Array, rev: number): { uid?: RangeTest; gid?:
     throw new UntranslatableError('-m owner', 'an inverted owner (packets without a socket)');
   if (match & ~(XT_OWNER_UID | XT_OWNER_GID))
     throw new UntranslatableError('-m owner', '--socket-exists or --suppl-groups');
-  const range = (at: number): RangeTest => ({
-    min: readU32(data, at),
-    max: readU32(data, at + 4),
-    invert: false,
-  });
+  const range = (at: number): RangeTest => {
+    const [min, max] = [readU32(data, at), readU32(data, at + 4)];
+    // The handler refuses it as owner_check does; this is read before the handler checked.
+    if (min > max) throw new UntranslatableError('-m owner', `an empty range ${min}:${max}`);
+    return { min, max, invert: false };
+  };
   return {
     ...(match & XT_OWNER_UID ? { uid: range(0) } : {}),
     ...(match & XT_OWNER_GID ? { gid: range(8) } : {}),
@@ -217,8 +241,8 @@ export type ConnmarkAction =
 
 /**
  * `-j CONNMARK` (u32 ctmark, ctmask, nfmask; then revision 1: u8 mode; revision 2: u8
- * shift_dir, shift_bits, mode). `--save-mark`/`--restore-mark` only with full masks and no
- * shift: nft cannot combine two marks in one expression.
+ * shift_dir, shift_bits, mode). `--save-mark`/`--restore-mark` only with full masks, and no
+ * shift in any mode: nft cannot combine two marks in one expression.
  */
 export function connmarkTargetOf(data: Uint8Array, rev: number): ConnmarkAction {
   if (rev !== 1 && rev !== 2) throw new UntranslatableError('-j CONNMARK', `revision ${rev}`);
@@ -226,10 +250,13 @@ export function connmarkTargetOf(data: Uint8Array, rev: number): ConnmarkAction 
   const ctmask = readU32(data, 4);
   const nfmask = readU32(data, 8);
   const mode = data[rev === 1 ? 12 : 14] ?? 255;
+  // Revision 2 shifts the new mark in every mode, --set-xmark included.
+  if (rev === 2 && (data[13] ?? 0) !== 0)
+    throw new UntranslatableError('-j CONNMARK', '--left-shift-mark or --right-shift-mark');
   if (mode === 0) return { mode: 'set', mask: ctmask, value: ctmark };
   if (mode !== 1 && mode !== 2) throw new UntranslatableError('-j CONNMARK', `mode ${mode}`);
-  if (ctmask !== 0xffffffff || nfmask !== 0xffffffff || (rev === 2 && (data[13] ?? 0) !== 0))
-    throw new UntranslatableError('-j CONNMARK', '--nfmask, --ctmask or a shift');
+  if (ctmask !== 0xffffffff || nfmask !== 0xffffffff)
+    throw new UntranslatableError('-j CONNMARK', '--nfmask or --ctmask');
   return { mode: mode === 1 ? 'save' : 'restore' };
 }
 
