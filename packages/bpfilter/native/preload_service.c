@@ -241,6 +241,17 @@ static int drop_bytes(int fd, uint32_t len)
 }
 
 /*
+ * The stream is somewhere inside a frame (a reply for another request, a bad header, a read
+ * that failed or timed out halfway): whatever follows is no reply to a later call. Shut the
+ * connection so that every later call on it fails (EPIPE) instead of reading those bytes.
+ */
+static int lose_stream(int fd, int rc)
+{
+	shutdown(fd, SHUT_RDWR);
+	return rc;
+}
+
+/*
  * One exchange, up to the reply's status: the kernel's mbox_request header (u64 addr, u32 len,
  * u32 is_set, u32 cmd, u32 pid) and the option bytes go out, sent from the caller's memory
  * (a large table's SET_REPLACE or GET_ENTRIES is about a megabyte: a copy would be fresh pages
@@ -270,7 +281,7 @@ int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
 	int rc = send_two(fd, head, sizeof(head), optval, len);
 	if (rc) {
 		complain("lost the bpfilter service while sending", -rc);
-		return rc;
+		return lose_stream(fd, rc);
 	}
 	uint8_t raw[UMD_HEADER_SIZE];
 	struct umd_header h;
@@ -278,25 +289,25 @@ int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
 	rc = read_full(fd, raw, sizeof(raw));
 	if (rc) {
 		complain("lost the bpfilter service while waiting for a reply", -rc);
-		return rc;
+		return lose_stream(fd, rc);
 	}
 	if (umd_header_decode(raw, &h, UMD_DEFAULT_MAX_PAYLOAD, why, sizeof(why)) < 0) {
 		fprintf(stderr, LOG_PREFIX "bad frame from the bpfilter service: %s\n", why);
-		return -EPROTO;
+		return lose_stream(fd, -EPROTO);
 	}
 	if (h.id != id || (h.type != UMD_REPLY && h.type != UMD_ERROR)) {
 		complain("unexpected frame from the bpfilter service", EPROTO);
-		return -EPROTO;
+		return lose_stream(fd, -EPROTO);
 	}
 	if (h.length < 4) {
 		complain("short reply from the bpfilter service", EPROTO);
-		return -EPROTO;
+		return lose_stream(fd, -EPROTO);
 	}
 	uint8_t status_bytes[4];
 	rc = read_full(fd, status_bytes, sizeof(status_bytes));
 	if (rc) {
 		complain("lost the bpfilter service while waiting for a reply", -rc);
-		return rc;
+		return lose_stream(fd, rc);
 	}
 	int32_t status = (int32_t)umd_get_u32(status_bytes);
 	uint32_t rest = h.length - 4;
@@ -309,7 +320,7 @@ int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
 			rc = drop_bytes(fd, rest - shown);
 		if (rc) {
 			complain("lost the bpfilter service while waiting for a reply", -rc);
-			return rc;
+			return lose_stream(fd, rc);
 		}
 		fprintf(stderr, LOG_PREFIX "bpfilter service error %d: %.*s\n", status, (int)shown,
 			message);
@@ -317,11 +328,11 @@ int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
 	}
 	if (status > 0 || status <= -4096) {
 		complain("bad status from the bpfilter service", EPROTO);
-		return -EPROTO;
+		return lose_stream(fd, -EPROTO);
 	}
 	if (status < 0) {
 		rc = drop_bytes(fd, rest);
-		return rc ? rc : status;
+		return rc ? lose_stream(fd, rc) : status;
 	}
 	*pending = rest;
 	return 0;
@@ -341,7 +352,9 @@ int service_read_data(int fd, void *out, uint32_t out_len, uint32_t pending)
 	int dropped = (rc == 0 || rc == -EFAULT) ? drop_bytes(fd, pending - (uint32_t)got) : 0;
 	if (dropped)
 		rc = dropped;
-	if (rc && rc != -EFAULT)
+	if (rc && rc != -EFAULT) {
 		complain("lost the bpfilter service while reading a reply", -rc);
+		lose_stream(fd, rc);
+	}
 	return rc;
 }
