@@ -166,6 +166,15 @@ const CASES: [string, string][] = [
     'counter packets 0 bytes 0 meta mark set ct mark',
   ],
   ['-t mangle -A POSTROUTING -j DSCP --set-dscp 0x2e', 'counter packets 0 bytes 0 ip dscp set ef'],
+  ['-t mangle -A POSTROUTING -j TTL --ttl-set 64', 'counter packets 0 bytes 0 ip ttl set 64'],
+  [
+    '-t mangle -A POSTROUTING -j CLASSIFY --set-class 1:10',
+    'counter packets 0 bytes 0 meta priority set 1:10',
+  ],
+  [
+    '-A INPUT -j NFLOG --nflog-group 2 --nflog-prefix x: --nflog-size 100 --nflog-threshold 5',
+    'counter packets 0 bytes 0 log prefix "x:" group 2 snaplen 100 queue-threshold 5',
+  ],
 ];
 
 /** Refused by name: [iptables arguments, the extension the error names]. */
@@ -178,6 +187,7 @@ const REFUSED: [string, string][] = [
   ['-A OUTPUT -m owner --socket-exists -j DROP', '-m owner: --socket-exists'],
   ['-t mangle -A PREROUTING -j CONNMARK --save-mark --mask 0xff', '-j CONNMARK: --nfmask'],
   ['-t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill', '-j CHECKSUM'],
+  ['-t mangle -A POSTROUTING -j TTL --ttl-dec 1', '-j TTL: --ttl-inc/--ttl-dec'],
   ['-A INPUT -m conntrack ! --ctstate RELATED,DNAT -j DROP', '-m conntrack: --ctstate SNAT/DNAT'],
   ['-A INPUT -p tcp -m multiport --ports 22,80 -j ACCEPT', '-m multiport: --ports'],
   ['-A INPUT -m conntrack --ctproto tcp -j ACCEPT', '-m conntrack: options other than --ctstate'],

@@ -62,8 +62,9 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     }, 60_000);
   }
 
-  // What ufw, Docker, fail2ban, kube-proxy, libvirt and a router script install; each leaves
-  // every table empty behind it, as the scenarios after it expect.
+  // What ufw, Docker, fail2ban, kube-proxy, libvirt and a router script install: the same
+  // outcomes (not counters: a connection's last ACKs may still be in flight in one twin when
+  // they are read); each leaves every table empty behind it, as the scenarios after it expect.
   for (const client of CLIENTS) {
     it(client.name, async () => {
       try {

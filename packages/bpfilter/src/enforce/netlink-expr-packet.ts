@@ -9,7 +9,15 @@ import { beginExpr, endExpr, REG_1 } from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 
 /** NFT_META_* keys. */
-export const MetaKey = { mark: 3, iiftype: 8, skuid: 10, skgid: 11, pkttype: 19, prandom: 24 };
+export const MetaKey = {
+  priority: 2,
+  mark: 3,
+  iiftype: 8,
+  skuid: 10,
+  skgid: 11,
+  pkttype: 19,
+  prandom: 24,
+};
 /** NFT_CT_MARK. */
 export const CT_MARK = 3;
 const NFT_EXTHDR_OP_TCPOPT = 1;

@@ -2,7 +2,7 @@
  * The extensions xt-packet.ts reads, written as the nf_tables expressions nft installs for
  * raw-packet.ts's JSON of the same rule (the netlink test compares nft's listing after
  * either): limit, statistic, length, ttl, pkttype, mac, tos, dscp, tcpmss, owner, connmark;
- * TCPMSS, CONNMARK, DSCP.
+ * TCPMSS, CONNMARK, DSCP, TTL, CLASSIFY (NFLOG, like LOG, is left to nft).
  */
 import { NotCompiled } from './netlink-data.js';
 import {
@@ -29,6 +29,7 @@ import {
 } from './netlink-expr-packet.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import {
+  classifyOf,
   type CompareOp,
   connmarkOf,
   connmarkTargetOf,
@@ -45,6 +46,7 @@ import {
   tcpmssTargetOf,
   tosOf,
   ttlOf,
+  ttlTargetOf,
 } from './xt-packet.js';
 
 type Writer = (w: NetlinkWriter, data: Uint8Array, revision: number, protocol: number) => void;
@@ -219,20 +221,27 @@ const TARGETS = new Map<string, Writer>([
       metaOrCt(w, 'ct', CT_MARK, 'set');
     },
   ],
+  // nft rewrites the 16-bit word the field is in: the version, header length and ECN kept.
+  ['DSCP', (w, d, r) => rewriteWord(w, 0, 0xff03, dscpTargetOf(d, r) << 2)],
+  // ... the protocol kept.
+  ['TTL', (w, d, r) => rewriteWord(w, 8, 0x00ff, ttlTargetOf(d, r) << 8)],
   [
-    'DSCP',
+    'CLASSIFY',
     (w, d, r) => {
-      const dscp = dscpTargetOf(d, r);
-      // nft rewrites the first two bytes: the version and header length kept, ECN kept.
-      payload(w, { base: 1, offset: 0, len: 2 });
-      const [mask, xor] = maskXorAt(w, 2);
-      w.buffer[mask] = 0xff;
-      w.buffer[mask + 1] = 0x03;
-      w.buffer[xor + 1] = dscp << 2;
-      networkWrite(w, 0, 2);
+      w.buffer.writeUInt32LE(classifyOf(d, r), immediateAt(w, 4));
+      metaOrCt(w, 'meta', MetaKey.priority, 'set');
     },
   ],
 ]);
+
+/** The network header's 16-bit word at `offset` set to `(word & keep) ^ value`, checksum fixed. */
+function rewriteWord(w: NetlinkWriter, offset: number, keep: number, value: number): void {
+  payload(w, { base: 1, offset, len: 2 });
+  const [mask, xor] = maskXorAt(w, 2);
+  w.buffer.writeUInt16BE(keep, mask);
+  w.buffer.writeUInt16BE(value, xor);
+  networkWrite(w, offset, 2);
+}
 
 const WRITERS = { match: MATCHES, target: TARGETS };
 

@@ -1,10 +1,12 @@
 /**
  * nft JSON of the extensions xt-packet.ts reads (limit, statistic, length, ttl, pkttype, mac,
- * tos, dscp, tcpmss, owner, connmark; TCPMSS, CONNMARK, DSCP), as an nftables user writes
+ * tos, dscp, tcpmss, owner, connmark; TCPMSS, CONNMARK, DSCP, TTL, CLASSIFY, NFLOG), as an
+ * nftables user writes
  * them. netlink-packet.ts writes the same rules as netlink messages.
  */
 import { and, match, meta, type NftExpr, payload, rangeOrValue } from './nft-expr.js';
 import {
+  classifyOf,
   type CompareOp,
   connmarkOf,
   connmarkTargetOf,
@@ -13,6 +15,7 @@ import {
   lengthOf,
   limitOf,
   macOf,
+  nflogOf,
   ownerOf,
   PKTTYPE_NAMES,
   pkttypeOf,
@@ -22,6 +25,7 @@ import {
   tcpmssTargetOf,
   tosOf,
   ttlOf,
+  ttlTargetOf,
 } from './xt-packet.js';
 
 type Translator = (data: Uint8Array, revision: number) => NftExpr[];
@@ -139,4 +143,24 @@ export const PACKET_TARGETS: [string, Translator][] = [
     },
   ],
   ['DSCP', (d, r) => [{ mangle: { key: payload('ip', 'dscp'), value: dscpTargetOf(d, r) } }]],
+  ['TTL', (d, r) => [{ mangle: { key: payload('ip', 'ttl'), value: ttlTargetOf(d, r) } }]],
+  [
+    'CLASSIFY',
+    (d, r) => {
+      const priority = classifyOf(d, r);
+      const tc = `${(priority >>> 16).toString(16)}:${(priority & 0xffff).toString(16)}`;
+      return [{ mangle: { key: meta('priority'), value: tc } }];
+    },
+  ],
+  [
+    'NFLOG',
+    (d, r) => {
+      const { group, prefix, snaplen, threshold } = nflogOf(d, r);
+      const log: Record<string, unknown> = { group };
+      if (prefix !== '') log.prefix = prefix;
+      if (snaplen !== undefined) log.snaplen = snaplen;
+      if (threshold !== 0) log['queue-threshold'] = threshold;
+      return [{ log }];
+    },
+  ],
 ];

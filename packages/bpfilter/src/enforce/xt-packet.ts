@@ -267,3 +267,46 @@ export function dscpTargetOf(data: Uint8Array, rev: number): number {
   if (dscp > 0x3f) throw new UntranslatableError('-j DSCP', `dscp ${dscp}`);
   return dscp;
 }
+
+/** `-j CLASSIFY --set-class MAJOR:MINOR` (u32 priority): `meta priority set`. */
+export function classifyOf(data: Uint8Array, rev: number): number {
+  revision('-j CLASSIFY', rev, 0);
+  return readU32(data, 0);
+}
+
+/** `-j TTL --ttl-set N` (struct ipt_TTL_info: u8 mode, u8 ttl): `ip ttl set`. nft has no
+ * arithmetic on a header field: `--ttl-inc`/`--ttl-dec` are refused. */
+export function ttlTargetOf(data: Uint8Array, rev: number): number {
+  revision('-j TTL', rev, 0);
+  if ((data[0] ?? 255) !== 0) throw new UntranslatableError('-j TTL', '--ttl-inc/--ttl-dec');
+  return data[1] ?? 0;
+}
+
+/** What `-j NFLOG` sends to its netlink group. */
+export interface NflogAction {
+  group: number;
+  prefix: string;
+  snaplen?: number;
+  threshold: number;
+}
+
+const XT_NFLOG_F_COPY_LEN = 1;
+
+/**
+ * `-j NFLOG` (struct xt_nflog_info: u32 len, u16 group, threshold, flags, pad, char
+ * prefix[64]): `log group G`.
+ */
+export function nflogOf(data: Uint8Array, rev: number): NflogAction {
+  revision('-j NFLOG', rev, 0);
+  const flags = readU16(data, 8);
+  if (flags & ~XT_NFLOG_F_COPY_LEN) throw new UntranslatableError('-j NFLOG', 'flags');
+  const bytes = data.subarray(12, 76);
+  const end = bytes.indexOf(0);
+  const prefix = Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString();
+  return {
+    group: readU16(data, 4),
+    prefix,
+    ...(flags & XT_NFLOG_F_COPY_LEN ? { snaplen: readU32(data, 0) } : {}),
+    threshold: readU16(data, 6),
+  };
+}
