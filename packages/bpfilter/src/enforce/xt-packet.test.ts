@@ -6,17 +6,20 @@
 import { describe, expect, it } from 'vitest';
 import { UntranslatableError } from './errors.js';
 import {
+  classifyOf,
   connmarkTargetOf,
   dscpOf,
   dscpTargetOf,
   lengthOf,
   limitOf,
+  nflogOf,
   ownerOf,
   pkttypeOf,
   statisticOf,
   tcpmssOf,
   tosOf,
   ttlOf,
+  ttlTargetOf,
 } from './xt-packet.js';
 
 function bytes(...fields: [kind: 'u8' | 'u16' | 'u32', value: number][]): Uint8Array {
@@ -127,5 +130,18 @@ describe('packet extensions read from unchecked bytes', () => {
     refused(() => v2(0, 4));
     refused(() => v2(1, 4));
     refused(() => v2(3, 0));
+  });
+
+  it('TTL, CLASSIFY, NFLOG: another revision, --ttl-inc/--ttl-dec and unknown NFLOG flags are refused', () => {
+    for (const read of [classifyOf, ttlTargetOf, nflogOf])
+      refused(() => read(new Uint8Array(80), 1));
+    expect(ttlTargetOf(bytes(['u8', 0], ['u8', 64]), 0)).toBe(64);
+    refused(() => ttlTargetOf(bytes(['u8', 2], ['u8', 1]), 0));
+    refused(() => nflogOf(bytes(['u32', 0], ['u16', 1], ['u16', 0], ['u16', 2]), 0));
+    // A prefix that fills its 64 bytes (no NUL) is read whole; short data reads as zeros.
+    const full = new Uint8Array(76).fill(0x61, 12);
+    expect(nflogOf(full, 0)).toEqual({ group: 0, prefix: 'a'.repeat(64), threshold: 0 });
+    expect(nflogOf(new Uint8Array(0), 0)).toEqual({ group: 0, prefix: '', threshold: 0 });
+    expect(classifyOf(bytes(['u32', 0x10010]), 0)).toBe(0x10010);
   });
 });
