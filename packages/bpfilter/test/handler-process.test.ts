@@ -7,7 +7,22 @@ import { FramedChannel } from '@umd/core';
 import { pollUntil } from '@umd/core/testing';
 import { buildBlob } from '@umd/build';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Errno, decodeMboxReply, encodeMboxRequest, fromHex, toHex } from '../src/abi/index.js';
+import {
+  Errno,
+  IPT_GETINFO_SIZE,
+  IPT_REPLACE_HEADER_SIZE,
+  IPT_SO_GET_ENTRIES,
+  IPT_SO_GET_INFO,
+  IPT_SO_SET_REPLACE,
+  decodeGetinfo,
+  decodeMboxReply,
+  encodeGetEntriesRequest,
+  encodeMboxRequest,
+  fromHex,
+  toHex,
+} from '../src/abi/index.js';
+import { encodeReplaceRequest } from '../src/model/index.js';
+import { parseSave } from '../src/text/index.js';
 import { OPTION_NUMBERS, loadVectors } from './vectors/replay.js';
 
 // The real handler program: src/handler/main.ts bundled as the package's build does, run
@@ -94,6 +109,31 @@ describe('the bpfilter handler process', () => {
     await pollUntil(() => why.test(stderr));
     expect(stderr).toMatch(why);
     expect((await send(false, 0, new Uint8Array())).status).toBe(0);
+  });
+
+  it('keeps a replaced table intact when the next large request reuses its request memory', async () => {
+    const raw = encodeGetEntriesRequest('raw', 0).subarray(0, 32); // GET_INFO's input: the name
+    const entriesOf = async () => {
+      const info = decodeGetinfo((await send(false, IPT_SO_GET_INFO, raw, IPT_GETINFO_SIZE)).body);
+      const request = encodeGetEntriesRequest('raw', info.size);
+      const reply = await send(false, IPT_SO_GET_ENTRIES, request, request.length + info.size);
+      return { numEntries: info.numEntries, bytes: toHex(reply.body) };
+    };
+    // 400 rules: a request of about 60 KB, above the 16 KiB from which the handler reuses them.
+    const lines = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
+    for (let i = 0; i < 400; i++)
+      lines.push(`-A PREROUTING -s 10.0.${i >> 8}.${i & 255}/32 -j DROP`);
+    const [table] = parseSave([...lines, 'COMMIT', ''].join('\n'));
+    const replace = encodeReplaceRequest(table!, (await entriesOf()).numEntries);
+    expect(replace.length).toBeGreaterThan(16 * 1024);
+    expect((await send(true, IPT_SO_SET_REPLACE, replace)).status).toBe(0);
+    const kept = await entriesOf();
+    expect(kept.numEntries).toBe(403);
+    // The same length again, its entries garbage: refused, and it lands in the freed memory.
+    const garbage = replace.slice();
+    garbage.fill(0xaa, IPT_REPLACE_HEADER_SIZE);
+    expect((await send(true, IPT_SO_SET_REPLACE, garbage)).status).toBe(-Errno.EINVAL);
+    expect(await entriesOf()).toEqual(kept);
   });
 
   it('exits 0 when its input closes', async () => {
