@@ -1,8 +1,9 @@
 /*
  * @umd/core's host addon: the stdio socketpairs (umd_socketpair.c) and the memory of large replies
- * (umd_reply_memory.c). Built into dist/native/umd_native.node by scripts/build-native.mjs and
- * loaded through Node-API (ABI-stable) in a try/catch after a digest check: anything missing or
- * failing leaves the host on Node's own pipes and allocator.
+ * (umd_reply_memory.c; what V8 is told of it: umd_reply_reserve.c). Built into
+ * dist/native/umd_native.node by scripts/build-native.mjs and loaded through Node-API (ABI-stable)
+ * in a try/catch after a digest check: anything missing or failing leaves the host on Node's own
+ * pipes and allocator.
  */
 #include "umd_addon.h"
 

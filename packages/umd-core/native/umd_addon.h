@@ -6,6 +6,7 @@
 #define UMD_ADDON_H
 #define NAPI_VERSION 8
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <node_api.h>
 
@@ -18,6 +19,17 @@ bool umd_add_reply_memory(napi_env env, napi_value exports);
  */
 bool umd_integer_arg(napi_env env, napi_callback_info info, double min, double max, double *out,
 		     const char *message);
+
+/*
+ * The reserve of a burst of large replies (umd_reply_reserve.c). cover: whether a block of
+ * `capacity` bytes about to be handed out is covered (taken off V8's count); release: a covered
+ * block came back, or was never handed out; end: the burst is over (trim). size: the reserve now.
+ */
+bool umd_reserve_cover(napi_env env, size_t capacity);
+void umd_reserve_release(napi_env env, size_t capacity);
+void umd_reserve_end(napi_env env);
+size_t umd_reserve_size(void);
+void umd_reserve_counts(double *reserve_bytes, double *covered_bytes);
 
 /* Adds `function` to `exports` under `name`. */
 bool umd_add_function(napi_env env, napi_value exports, const char *name, napi_callback function);

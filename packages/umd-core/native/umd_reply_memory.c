@@ -9,10 +9,12 @@
  * Here a large reply is an ArrayBuffer over a block this file maps itself. Node calls
  * release_block once no ArrayBuffer refers to the block any more (a view made from a reply's
  * buffer keeps it; an external ArrayBuffer never moves to another thread), on the thread that
- * made it. A released block is kept for a later reply of about its size, up to CACHE_BYTES in all:
- * to make room, the blocks kept longest are unmapped first (after 1 MiB replies, the first 16 MiB
- * ones would otherwise find the room taken by 1 MiB blocks that no reply of theirs reuses, and map
- * every block fresh); a block larger than CACHE_BYTES, and every kept one in trim(), is unmapped.
+ * made it. A released block is kept for a later reply of about its size, up to CACHE_BYTES plus
+ * the burst's reserve (umd_reply_reserve.c: dead replies pile up that much more before V8 frees
+ * them) in all: to make room, the blocks kept longest are unmapped first (after 1 MiB replies, the
+ * first 16 MiB ones would otherwise find the room taken by 1 MiB blocks that no reply of theirs
+ * reuses, and map every block fresh); a block larger than that, and every kept one in trim(), is
+ * unmapped.
  * After a trim nothing is kept until the next block is made: a reply the app frees later (at its
  * next collection, however late) would otherwise stay kept with no idle timer left to give it back. Blocks of 2 MiB and more start on a 2 MiB boundary
  * and are advised MADV_HUGEPAGE: where transparent huge pages are enabled ('madvise' or
@@ -22,11 +24,12 @@
  *   (the caller overwrites all of it), or undefined when no memory can be mapped. Throws on a bad
  *   length, and where the runtime refuses external ArrayBuffers (the block is unmapped then).
  * trim() -> the bytes given back to the kernel: every kept block is unmapped, and blocks released
- *   from then on are too, until block() is called again.
- * stats() -> { reused, mapped, kept, unmapped, keptBytes }: since the process started, the blocks
- *   block() took from the kept ones and those it mapped fresh, the released blocks kept and those
- *   unmapped (on release or by trim()); and the bytes kept now. For probes: a fresh block's pages
- *   fault in when first written, a reused one's are resident.
+ *   from then on are too, until block() is called again; the burst's reserve ends.
+ * stats() -> { reused, mapped, kept, unmapped, keptBytes, reserveBytes, coveredBytes }: since the
+ *   process started, the blocks block() took from the kept ones and those it mapped fresh, the
+ *   released blocks kept and those unmapped (on release or by trim()); the bytes kept now; the
+ *   burst's reserve and the covered blocks out. For probes: a fresh block's pages fault in when
+ *   first written, a reused one's are resident.
  *
  * Every thread of the process (a host in a worker too) shares the kept blocks; a mutex guards them.
  */
@@ -41,6 +44,8 @@
 #define BLOCK_MAX ((size_t)1 << 30)
 #define CACHE_SLOTS 256
 #define CACHE_BYTES ((size_t)128 << 20)
+/* A handed-out block's capacity is a multiple of BLOCK_UNIT: bit 0 of its finalizer hint says it is covered. */
+#define COVERED ((uintptr_t)1)
 
 struct block {
 	char *base;
@@ -132,8 +137,9 @@ static void keep_or_unmap(char *base, size_t capacity)
 	size_t evicted_count = 0;
 	bool kept = false;
 	pthread_mutex_lock(&cache_lock);
-	if (keeping && capacity <= CACHE_BYTES) {
-		while (cache_count == CACHE_SLOTS || capacity > CACHE_BYTES - cache_bytes) {
+	size_t limit = CACHE_BYTES + umd_reserve_size();
+	if (keeping && capacity <= limit) {
+		while (cache_count == CACHE_SLOTS || capacity > limit - cache_bytes) {
 			size_t oldest = oldest_kept();
 			evicted[evicted_count++] = cache[oldest];
 			cache_bytes -= cache[oldest].capacity;
@@ -158,8 +164,10 @@ static void keep_or_unmap(char *base, size_t capacity)
 /* Node's finalizer of a block's ArrayBuffer: no ArrayBuffer refers to the block any more. */
 static void release_block(napi_env env, void *data, void *hint)
 {
-	(void)env;
-	keep_or_unmap(data, (size_t)(uintptr_t)hint);
+	size_t capacity = (size_t)((uintptr_t)hint & ~COVERED);
+	if ((uintptr_t)hint & COVERED)
+		umd_reserve_release(env, capacity);
+	keep_or_unmap(data, capacity);
 }
 
 static napi_value make_block(napi_env env, napi_callback_info info)
@@ -186,18 +194,22 @@ static napi_value make_block(napi_env env, napi_callback_info info)
 			return NULL;
 		return result;
 	}
-	napi_status status = napi_create_external_arraybuffer(env, base, length, release_block,
-							      (void *)(uintptr_t)taken, &result);
+	bool covered = umd_reserve_cover(env, taken);
+	napi_status status = napi_create_external_arraybuffer(
+		env, base, length, release_block, (void *)((uintptr_t)taken | (covered ? COVERED : 0)),
+		&result);
 	if (status == napi_ok)
 		return result;
 	if (status == napi_no_external_buffers_allowed) {
 		/* Refused before anything was made: the finalizer will never run. */
+		if (covered)
+			umd_reserve_release(env, taken);
 		(void)munmap(base, taken);
 		napi_throw_error(env, NULL, "block: this runtime does not allow external ArrayBuffers");
 		return NULL;
 	}
 	/* Any other failure may come after Node registered release_block: the block is left to it,
-	 * never freed twice (at worst it stays mapped). */
+	 * never freed twice (at worst it stays mapped, and covered: V8 is told less, never more). */
 	bool pending = false;
 	if (napi_is_exception_pending(env, &pending) != napi_ok || !pending)
 		napi_throw_error(env, NULL, "block: cannot make the ArrayBuffer");
@@ -219,6 +231,7 @@ static napi_value trim_kept(napi_env env, napi_callback_info info)
 	pthread_mutex_unlock(&cache_lock);
 	for (size_t i = 0; i < count; i++)
 		(void)munmap(blocks[i].base, blocks[i].capacity);
+	umd_reserve_end(env);
 	napi_value result;
 	if (napi_create_double(env, (double)bytes, &result) != napi_ok)
 		return NULL;
@@ -239,11 +252,15 @@ static napi_value kept_stats(napi_env env, napi_callback_info info)
 	struct block_counts now = counts;
 	double kept_bytes = (double)cache_bytes;
 	pthread_mutex_unlock(&cache_lock);
+	double reserve_bytes, covered_bytes;
+	umd_reserve_counts(&reserve_bytes, &covered_bytes);
 	napi_value result;
 	if (napi_create_object(env, &result) != napi_ok || !set_number(env, result, "reused", now.reused) ||
 	    !set_number(env, result, "mapped", now.mapped) || !set_number(env, result, "kept", now.kept) ||
 	    !set_number(env, result, "unmapped", now.unmapped) ||
-	    !set_number(env, result, "keptBytes", kept_bytes))
+	    !set_number(env, result, "keptBytes", kept_bytes) ||
+	    !set_number(env, result, "reserveBytes", reserve_bytes) ||
+	    !set_number(env, result, "coveredBytes", covered_bytes))
 		return NULL;
 	return result;
 }

@@ -11,9 +11,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const sources = ['umd_addon.c', 'umd_socketpair.c', 'umd_reply_memory.c'].map((file) =>
-  join(root, 'native', file),
-);
+const sources = [
+  'umd_addon.c',
+  'umd_socketpair.c',
+  'umd_reply_memory.c',
+  'umd_reply_reserve.c',
+].map((file) => join(root, 'native', file));
 const outDir = join(root, 'dist', 'native');
 const output = join(outDir, 'umd_native.node');
 const cc = process.env.CC || 'cc';

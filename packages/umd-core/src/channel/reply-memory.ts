@@ -90,9 +90,24 @@ export interface ReplyMemoryStats {
   unmapped: number;
   /** Bytes kept right now. */
   keptBytes: number;
+  /**
+   * The reserve of the current burst of large replies (0 after the idle trim): blocks in it are
+   * not counted as external memory by V8, so dead replies pile up that much before a mark-compact.
+   */
+  reserveBytes: number;
+  /** Bytes of blocks handed out in the reserve and not yet freed by V8. */
+  coveredBytes: number;
 }
 
-const STATS_FIELDS = ['reused', 'mapped', 'kept', 'unmapped', 'keptBytes'] as const;
+const STATS_FIELDS = [
+  'reused',
+  'mapped',
+  'kept',
+  'unmapped',
+  'keptBytes',
+  'reserveBytes',
+  'coveredBytes',
+] as const;
 
 /**
  * The reply memory's counts, to tell per round trip whether a large reply reused a block or
