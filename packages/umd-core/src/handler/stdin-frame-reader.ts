@@ -14,7 +14,7 @@ export const READ_BUFFER_SIZE = 256 * 1024;
  * After a request of at least this size the next header is read alone, so that its payload can
  * be read in place. Smaller requests come through the read buffer and a copy: one read then
  * brings a whole frame and often the ones a pipelining host queued behind it, whose replies go
- * out in one write (a read and a wake-up of the host saved per request, for a copy that costs
+ * out in two writes (reads and wake-ups of the host saved per request, for a copy that costs
  * less than a read at these sizes).
  */
 const HEADER_FIRST_MIN = READ_BUFFER_SIZE / 2;
@@ -154,17 +154,21 @@ export class StdinFrameReader {
     return !this.#done;
   }
 
+  /**
+   * Hands one read's frames to the dispatcher. The first request's reply leaves at once, the
+   * others' together after the last: the host then takes in the first reply and sends what
+   * follows it while this handler answers the rest, instead of each side waiting out the other's
+   * whole batch (a pipelining host and its handler then keep both cores busy).
+   */
   #deliver(frames: Frame[]): void {
     if (frames.length === 0) return;
-    if (frames.length === 1) {
-      this.#dispatcher.handleFrame(frames[0]!);
-      return;
-    }
+    this.#dispatcher.handleFrame(frames[0]!);
+    if (frames.length === 1 || this.#done) return;
     this.#events.hold();
     try {
-      for (const frame of frames) {
+      for (let at = 1; at < frames.length; at++) {
         if (this.#done) return;
-        this.#dispatcher.handleFrame(frame);
+        this.#dispatcher.handleFrame(frames[at]!);
       }
     } finally {
       this.#events.flush();
