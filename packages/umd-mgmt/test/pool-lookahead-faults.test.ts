@@ -1,11 +1,13 @@
 /**
- * lookahead 'auto' after a fast streak holds up to 16 requests in a handler's input: a hang or a
- * crash then fails what that instance held (never re-sent), each caller with a typed error of
- * its own, and no more; every other caller gets its own reply.
+ * lookahead 'auto' after a fast streak holds up to 16 requests in a handler's input. A crash
+ * then fails what that instance held (never re-sent), each caller with a typed error of its own,
+ * and no more; behind a hang, what the handler confirms it has not started goes to the other
+ * instance. Every other caller gets its own reply, and no request runs twice.
  */
 import { describe, expect, it } from 'vitest';
 import { AUTO_LOOKAHEAD_MAX } from '../src/pool/dispatch.js';
 import { fixtureLoader, pooled, str, text } from './helpers/fixtures.js';
+import { pollUntil } from './helpers/process-table.js';
 
 describe("lookahead 'auto' behind a fault", () => {
   it.each([
@@ -50,3 +52,36 @@ describe("lookahead 'auto' behind a fault", () => {
     },
   );
 });
+
+it('a hang mid-burst: what waited behind it runs on the other instance, once; the hang times out', async () => {
+  const pool = pooled({
+    loader: fixtureLoader('echo'),
+    instances: 2,
+    lookahead: 'auto',
+    requestTimeoutMs: 2_000,
+  });
+  // Each request of the burst writes its name to stderr when it runs: the runs, by name.
+  const runs = new Map<string, number>();
+  pool.on('stderr', (line) => runs.set(line, (runs.get(line) ?? 0) + 1));
+  await pool.start();
+  for (let round = 0; round < 3; round++)
+    await Promise.all(Array.from({ length: 200 }, (_, i) => pool.request(text(`w${i}`))));
+  // One burst, the hang in its middle: all default timeouts, so all may wait in an input.
+  const calls = Array.from({ length: 41 }, (_, i) =>
+    pool.request(text(i === 20 ? 'hang:' : `stderr:q${i}`)).then(
+      (reply) => str(reply),
+      (error: { code: string }) => error.code,
+    ),
+  );
+  const hungAt = pool.stats().instances.map((s) => s.inFlight);
+  const results = await Promise.all(calls);
+  expect(results[20]).toBe('UMD_TIMEOUT');
+  expect(results.filter((r, i) => i !== 20 && r !== 'ok')).toEqual([]);
+  expect(await pollUntil(() => runs.size === 40)).toBe(true);
+  expect([...runs.values()].every((n) => n === 1)).toBe(true);
+  // Requests did wait behind the hang, and were given back (counted at that instance).
+  expect(Math.max(...hungAt)).toBeGreaterThan(1);
+  const given = pool.stats().instances.map((s) => s.failures);
+  expect(given.reduce((a, b) => a + b)).toBeGreaterThan(1);
+  expect(pool.stats().total).toMatchObject({ inFlight: 0, queued: 0, failures: 1 });
+}, 30_000);

@@ -7,6 +7,7 @@ import {
   frameTypeName,
 } from '../codec/constants.js';
 import { handlerErrorFor, handlerNameText } from '../codec/error-payload.js';
+import { isNotStartedAnswer, notStartedError } from '../codec/not-started.js';
 import type { Frame } from '../codec/frame.js';
 import type { Hello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
@@ -216,6 +217,30 @@ export class FramedChannel extends ChannelTransport {
     if (wasSent) this.#pump();
   }
 
+  /**
+   * Takes back what the handler has not started of the requests in flight after the first `keep`
+   * (in send order): one still in the writer rejects at once with `UMD_NOT_STARTED`; one written
+   * gets a CANCEL, and rejects so if the handler answers "cancelled before it started" (any other
+   * answer settles it as usual). For requests beyond what the handler runs at once: a running one
+   * would see its `context.signal` abort. Returns how many were asked back.
+   */
+  reclaimUnstarted(keep: number): number {
+    const asked = this.#book.sentAfter(keep);
+    for (const entry of asked) {
+      if (this.writer.withdraw(entry.ticket!)) {
+        this.#book.withdraw(entry, false);
+        entry.state = 'done';
+        entry.disarm();
+        entry.reject(notStartedError(entry.id, 'never written'));
+      } else {
+        entry.reclaiming = true;
+        this.writer.write(frameChunks(FrameType.Cancel, entry.id, new Uint8Array(0)));
+      }
+    }
+    if (asked.length > 0) this.#pump();
+    return asked.length;
+  }
+
   /** Direct reads: where the next read goes (the payload being filled, when enough of it is missing). */
   protected readTarget(): Uint8Array {
     return this.#reader.target(this.directReads!, this.closed);
@@ -256,6 +281,8 @@ export class FramedChannel extends ChannelTransport {
       entry.resolve(
         payload.byteLength === 0 && entry.replyInto ? entry.replyInto.subarray(0, 0) : payload,
       );
+    } else if (entry.reclaiming && isNotStartedAnswer(payload)) {
+      entry.reject(notStartedError(id, 'the handler answered its CANCEL'));
     } else {
       let error: UmdError;
       try {

@@ -16,6 +16,8 @@ export interface PendingRequest {
   ticket: WriteTicket | undefined;
   id: number;
   state: 'queued' | 'sent' | 'done';
+  /** Sent, then cancelled to be taken back: an answer "cancelled before it started" means it never ran. */
+  reclaiming: boolean;
 }
 
 /** A new request, queued, not yet armed with its signal or timeout. */
@@ -34,6 +36,7 @@ export function pendingRequest(
     ticket: undefined,
     id: 0,
     state: 'queued',
+    reclaiming: false,
   };
 }
 
@@ -101,6 +104,15 @@ export class RequestBook {
   /** The request in flight under `id`, without taking it. */
   inFlightWith(id: number): PendingRequest | undefined {
     return this.#pending.get(id);
+  }
+
+  /** Requests in flight after the first `keep` (in the order they were sent), not yet asked back. */
+  sentAfter(keep: number): PendingRequest[] {
+    const after: PendingRequest[] = [];
+    let seen = 0;
+    for (const entry of this.#pending.values())
+      if (++seen > keep && !entry.reclaiming) after.push(entry);
+    return after;
   }
 
   /** Takes the request an answer with `id` is for out of the books. */

@@ -12,3 +12,4 @@ export { encodeFrame, encodeFrameHeader, writeFrameHeader, type Frame } from './
 export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
 export { decodeHello, encodeHello, type Hello } from './hello.js';
 export { decodeErrorPayload, encodeErrorPayload, type ErrorPayload } from './error-payload.js';
+export { NOT_STARTED_CODE, NOT_STARTED_MESSAGE, isNotStartedAnswer } from './not-started.js';

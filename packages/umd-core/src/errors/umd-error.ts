@@ -37,6 +37,12 @@ export const UmdErrorCode = {
   INVALID_REPLY: 'UMD_INVALID_REPLY',
   /** A caller passed an argument the API cannot accept (wrong type, out of range). */
   INVALID_ARGUMENT: 'UMD_INVALID_ARGUMENT',
+  /**
+   * The request was taken back before its handler started it (unsent, or the handler answered
+   * its CANCEL with "cancelled before it started"): it never ran and may be sent again. A pool
+   * does so on its own; a caller sees it only from a channel's `reclaimUnstarted`.
+   */
+  NOT_STARTED: 'UMD_NOT_STARTED',
 } as const;
 
 /** A code carried by {@link UmdError}. */

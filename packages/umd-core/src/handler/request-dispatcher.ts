@@ -1,8 +1,9 @@
 import { FrameType, frameTypeName } from '../codec/constants.js';
 import { encodeErrorPayload } from '../codec/error-payload.js';
 import type { Frame } from '../codec/frame.js';
+import { NOT_STARTED_CODE, NOT_STARTED_MESSAGE } from '../codec/not-started.js';
 import { protocolError } from '../codec/protocol-error.js';
-import { ECANCELED, EIO, isHandlerError } from './handler-error.js';
+import { EIO, isHandlerError } from './handler-error.js';
 import type { HandlerContext, RequestHandler } from './request-handler.js';
 import { isThenable } from '../shared/maybe-async.js';
 
@@ -101,11 +102,7 @@ export class RequestDispatcher {
         const dropped = this.#waiting.find((waiting) => waiting.id === id);
         this.#waiting = this.#waiting.filter((waiting) => waiting.id !== id);
         this.#active.delete(id);
-        this.#send(
-          FrameType.Error,
-          id,
-          encodeErrorPayload(ECANCELED, 'cancelled before it started'),
-        );
+        this.#send(FrameType.Error, id, encodeErrorPayload(NOT_STARTED_CODE, NOT_STARTED_MESSAGE));
         if (dropped) this.#done?.(dropped.payload);
       } else if (!running.cancelled) {
         running.cancelled = true;

@@ -10,6 +10,7 @@ import { RestartBudget } from './restart-budget.js';
 // Codes that say something about one request, not about the handler's health.
 const REQUEST_LEVEL = new Set<string>([
   UmdErrorCode.HANDLER_ERROR,
+  UmdErrorCode.NOT_STARTED,
   UmdErrorCode.TOO_LARGE,
   UmdErrorCode.INVALID_ARGUMENT,
 ]);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { UmdError } from '@umd/core';
+import { type FramedChannel, UmdError } from '@umd/core';
 import { abortError, untilAborted } from './abort-reason.js';
 import { Admission } from './admission.js';
 import { stoppedError } from './fault-policy.js';
@@ -39,6 +39,8 @@ export type {
 export const submitChecked: unique symbol = Symbol('UmdManager.submitChecked');
 /** Key of a pool's read of an instance's `queuedBytes` alone (not exported from the package). */
 export const unwrittenBytes: unique symbol = Symbol('UmdManager.unwrittenBytes');
+/** Key of a pool's way to take back an instance's requests its handler has not started. */
+export const reclaimUnstarted: unique symbol = Symbol('UmdManager.reclaimUnstarted');
 
 /**
  * The front end of a user mode driver (the kernel's UMD manager): on first use it imports the
@@ -158,6 +160,18 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
    */
   [unwrittenBytes](): number {
     return this.#admission.queuedBytes(this.#lifecycle.handler?.channel.bufferedBytes ?? 0);
+  }
+
+  /**
+   * A pool's reclaim: a framed handler's requests in flight after the first `keep`, each taken
+   * back (`UMD_NOT_STARTED`) if unwritten or if the handler answers its CANCEL as not started
+   * (see `FramedChannel.reclaimUnstarted`). Returns how many were asked back.
+   * @internal
+   */
+  [reclaimUnstarted](keep: number): number {
+    const h = this.#lifecycle.handler;
+    if (h === undefined || h.mode !== 'framed' || h.faulted || h.channel.closed) return 0;
+    return (h.channel as FramedChannel).reclaimUnstarted(keep);
   }
 
   /** Loads the loader and starts the handler now (otherwise the first request does). Resolves once it is ready. */

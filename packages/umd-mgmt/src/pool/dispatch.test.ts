@@ -21,7 +21,8 @@ const instance = (
   // An instance's load is the number of requests it holds.
   expect(handedAt).toHaveLength(load);
   const manager = { state } as UmdManager;
-  return { index, manager, downUntil, handedAt, typicalMs, serviceMs, lastReplyAt: 0 };
+  const behind = { timer: undefined, reclaimedFor: undefined };
+  return { index, manager, downUntil, handedAt, typicalMs, serviceMs, lastReplyAt: 0, behind };
 };
 
 describe('pickInstance', () => {

@@ -20,6 +20,8 @@ export interface PoolInstance {
   serviceMs: number | undefined;
   /** `performance.now()` of its last reply (0: none yet). */
   lastReplyAt: number;
+  /** The watch on what waits behind its oldest request (see `watchBehind`). */
+  readonly behind: { timer: NodeJS.Timeout | undefined; reclaimedFor: number | undefined };
 }
 
 /** The pool's `lookahead`: a fixed number of requests, or `'auto'` (see {@link lookaheadOf}). */

@@ -2,7 +2,7 @@ import { UmdError, UmdErrorCode } from '@umd/core';
 import { abortError } from '../manager/abort-reason.js';
 import { DeadlineWatchdog, type WatchedRequest } from '../manager/deadline-watchdog.js';
 import { waitTimeoutError } from '../manager/fault-policy.js';
-import type { CheckedRequestOptions } from '../manager/validate-options.js';
+import { type CheckedRequestOptions, NO_TIMEOUT } from '../manager/validate-options.js';
 
 /** A request waiting in the pool's queue for an instance with a free slot. */
 export interface Waiter {
@@ -17,6 +17,18 @@ export interface Waiter {
   readonly reject: (error: unknown) => void;
   watched: WatchedRequest<Waiter> | undefined;
   onAbort: (() => void) | undefined;
+}
+
+/** A waiter for a request made at `t0`, with its own timeout or else `defaultTimeoutMs`. */
+export function newWaiter(
+  request: Pick<Waiter, 'payload' | 'replyLength' | 'options' | 't0'>,
+  defaultTimeoutMs: number | undefined,
+  resolve: (reply: Uint8Array) => void,
+  reject: (error: unknown) => void,
+): Waiter {
+  const own = request.options.timeoutMs ?? defaultTimeoutMs;
+  const timeoutMs = own === NO_TIMEOUT ? undefined : own;
+  return { ...request, timeoutMs, resolve, reject, watched: undefined, onAbort: undefined };
 }
 
 /** The pool's bounds on what may wait. */
@@ -98,6 +110,20 @@ export class PoolQueue {
     }
     this.#waiters.push(waiter);
     this.#bytes += waiter.payload.byteLength;
+  }
+
+  /**
+   * Queues again, by the age of its call, a waiter an instance gave back unstarted (it was
+   * admitted before: no bound applies), armed as by {@link PoolQueue.push}; failed at once if its
+   * signal fired meanwhile.
+   */
+  requeue(waiter: Waiter): void {
+    const signal = waiter.options.signal;
+    if (signal?.aborted) return this.#fail(waiter, abortError(signal, this.#limits.name));
+    this.push(waiter);
+    const waiters = this.#waiters;
+    const at = waiters.findIndex((other) => other.t0 > waiter.t0);
+    if (at >= 0) waiters.splice(at, 0, waiters.pop()!);
   }
 
   /** The oldest waiter, left in place; `undefined` when none waits. */

@@ -13,7 +13,8 @@ import {
 import { type Lookahead, type PoolInstance, pickInstance, settled } from './dispatch.js';
 import { forwardEvents, type UmdPoolEvents } from './pool-events.js';
 import { resolvePoolOptions, type UmdPoolOptions } from './pool-options.js';
-import { PoolQueue, type Waiter } from './pool-queue.js';
+import { newWaiter, PoolQueue, type Waiter } from './pool-queue.js';
+import { watchBehind } from './reclaim-watch.js';
 import { poolStats, type UmdPoolStats } from './pool-stats.js';
 
 // An instance whose start failed is passed over for this long, so its neighbours take the load.
@@ -22,9 +23,11 @@ const DOWN_MS = 1000;
 /**
  * Several handler processes of one loader behind the request API of {@link UmdManager}: a
  * request goes to the least-loaded live instance, or waits in the pool's queue until one has a
- * free slot (so a hung or slow handler delays only what it already has). Each instance is a
- * manager of its own: a crash fails only that instance's requests (never re-sent), and its
- * handler is started again by the next request sent to it (the pool refills lazily).
+ * free slot. Each instance is a manager of its own: a crash fails only that instance's requests,
+ * and its handler is started again by the next request sent to it (the pool refills lazily).
+ * A request is sent again only when it provably never ran: requests waiting behind an overdue
+ * one at an instance (its lookahead) are asked back, and those its handler confirms it has not
+ * started go to another instance (see `watchBehind`); nothing that may have started is re-sent.
  */
 export class UmdPool extends EventEmitter<UmdPoolEvents> {
   readonly #name: string;
@@ -53,6 +56,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
         typicalMs: undefined,
         serviceMs: undefined,
         lastReplyAt: 0,
+        behind: { timer: undefined, reclaimedFor: undefined },
       };
     });
     this.#name = resolved.name;
@@ -170,22 +174,17 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     }
     const full = this.#queue.countRefusal();
     if (full !== undefined) return Promise.reject(full);
-    const own = options.timeoutMs ?? this.#defaultTimeoutMs;
-    const timeoutMs = own === NO_TIMEOUT ? undefined : own;
     this.#own.requests++;
     return new Promise((resolve, reject) => {
-      this.#queue.push({
-        payload,
-        replyLength,
-        options,
-        t0,
-        timeoutMs,
-        resolve,
-        reject,
-        watched: undefined,
-        onAbort: undefined,
-      });
+      const request = { payload, replyLength, options, t0 };
+      this.#queue.push(newWaiter(request, this.#defaultTimeoutMs, resolve, reject));
     });
+  }
+
+  /** A request an instance gave back unstarted waits again, by the age of its call. */
+  #requeue(waiter: Waiter): void {
+    this.#queue.requeue(waiter);
+    this.#pump();
   }
 
   /**
@@ -204,10 +203,12 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   ): Promise<Uint8Array> {
     const handedAt = performance.now();
     instance.handedAt.push(handedAt);
+    watchBehind(instance, this.#capacity);
     const sent = instance.manager[submitChecked](payload, replyLength, options, t0);
     const replied = (reply: Uint8Array): Uint8Array => {
       const now = performance.now();
       settled(instance, handedAt, now, true);
+      watchBehind(instance, this.#capacity);
       this.#own.replies++;
       this.#latency.record(now - t0);
       if (this.#queue.length > 0) this.#pump();
@@ -215,6 +216,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     };
     const failed = (error: unknown): unknown => {
       settled(instance, handedAt, performance.now(), false);
+      watchBehind(instance, this.#capacity);
       this.#own.failures++;
       if (
         isUmdError(error, UmdErrorCode.START_FAILED) ||
@@ -224,13 +226,23 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       if (this.#queue.length > 0) this.#pump();
       return error;
     };
+    // Given back unstarted: it waits again, for another instance (this one's oldest is overdue).
+    const givenBack = (error: unknown): boolean => {
+      if (!isUmdError(error, UmdErrorCode.NOT_STARTED)) return false;
+      settled(instance, handedAt, performance.now(), false);
+      return true;
+    };
     if (waiter === undefined)
       return sent.then(replied, (error: unknown) => {
-        throw failed(error);
+        if (!givenBack(error)) throw failed(error);
+        const request = { payload, replyLength, options, t0 };
+        return new Promise((resolve, reject) =>
+          this.#requeue(newWaiter(request, this.#defaultTimeoutMs, resolve, reject)),
+        );
       });
     sent.then(
       (reply) => waiter.resolve(replied(reply)),
-      (error: unknown) => waiter.reject(failed(error)),
+      (error: unknown) => (givenBack(error) ? this.#requeue(waiter) : waiter.reject(failed(error))),
     );
     return sent;
   }
