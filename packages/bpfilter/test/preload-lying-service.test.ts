@@ -4,24 +4,16 @@
  * or stops halfway must never make it write past that memory, and must end the call with an
  * errno. The caller's buffers end at an unmapped page (fixtures/sockopt-guard.c).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame, encodeHello, FRAME_HEADER_SIZE, FrameType } from '@umd/core';
+import { encodeFrame, FRAME_HEADER_SIZE, FrameType } from '@umd/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Answer, fakeService, reply } from './fake-service.js';
 import { PRELOAD } from './iptables/namespace.js';
-
-/** How the fake service answers request number `n` (1-based) with id `id`. */
-type Answer = (id: number, n: number, socket: Socket) => void;
-
-const reply = (id: number, status: number, bytes: number, fill = 0x11) => {
-  const payload = Buffer.alloc(4 + bytes, fill);
-  payload.writeInt32LE(status, 0);
-  return encodeFrame(FrameType.Reply, id, payload);
-};
 
 let dir: string;
 let guard: string;
@@ -40,27 +32,8 @@ afterAll(() => {
 
 /** Runs the guard program's `calls` against a service answering with `answer`. */
 async function run(name: string, answer: Answer, calls: string[]): Promise<string[]> {
-  const path = join(dir, `${name}.sock`);
-  let n = 0;
-  const server = createServer((socket) => {
-    socket.on('error', () => {});
-    socket.write(
-      encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 20, name })),
-    );
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= FRAME_HEADER_SIZE) {
-        const length = buffered.readUInt32LE(12);
-        if (buffered.length < FRAME_HEADER_SIZE + length) break;
-        answer(buffered.readUInt32LE(8), ++n, socket);
-        buffered = buffered.subarray(FRAME_HEADER_SIZE + length);
-      }
-    });
-  });
+  const { path, server } = await fakeService(dir, name, answer);
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  const { execFile } = await import('node:child_process');
   const out = await new Promise<string>((resolve, reject) =>
     execFile(
       guard,
