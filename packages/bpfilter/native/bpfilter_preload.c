@@ -24,10 +24,12 @@
  * (headers, HELLO): the service sends HELLO on accept, we send REQUEST frames and read one
  * REPLY or ERROR each (preload_service.c). The names file is preload_procfs.c.
  *
- * Threads: iptables is single-threaded, but the library can be preloaded into any program. The
- * descriptor table and each exchange are guarded by one mutex (an exchange is a write and a
- * read on one socket that must not interleave with another thread's), and the lazily resolved
- * libc functions are published with atomic stores.
+ * Threads: iptables is single-threaded, but the library can be preloaded into any program. Each
+ * of our sockets has its own mutex, held for an exchange (a write and a read that must not
+ * interleave with another thread's); whether a descriptor is ours is an atomic flag, so close()
+ * and the calls on other descriptors never wait for an exchange (which may take the whole
+ * BPFILTER_TIMEOUT_MS), and a child forked meanwhile can close descriptors and exec. The child
+ * gets the mutexes unlocked. The lazily resolved libc functions are published with atomic stores.
  *
  * Environment: BPFILTER_SOCKET (path of the service's socket; required),
  * BPFILTER_TIMEOUT_MS (per exchange, default 30000).
@@ -50,24 +52,48 @@
 
 /* ---- descriptors we own ------------------------------------------------------------ */
 
-static struct owned owned[MAX_OWNED_FD];
-/* Guards owned[] and every exchange on an owned socket; never held across a call into us. */
-static pthread_mutex_t owned_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct owned owned[MAX_OWNED_FD] = {
+	[0 ... MAX_OWNED_FD - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+};
 
-/* Our state for fd, or NULL; the caller holds owned_lock. */
-static struct owned *owned_fd(int fd)
+static int is_owned(int fd)
 {
-	if (fd < 0 || fd >= MAX_OWNED_FD || !owned[fd].used)
+	return fd >= 0 && fd < MAX_OWNED_FD && __atomic_load_n(&owned[fd].used, __ATOMIC_ACQUIRE);
+}
+
+static void set_owned(int fd, uint8_t used)
+{
+	__atomic_store_n(&owned[fd].used, used, __ATOMIC_RELEASE);
+}
+
+/* Our state for fd, locked (unlock with pthread_mutex_unlock(&state->lock)), or NULL. */
+static struct owned *lock_owned(int fd)
+{
+	if (!is_owned(fd))
 		return NULL;
+	pthread_mutex_lock(&owned[fd].lock);
 	/* The number may have been reused behind our back (dup2, close_range): still our socket? */
 	REAL(int, getsockopt, int, int, int, void *, socklen_t *);
 	int domain = -1;
 	socklen_t len = sizeof(domain);
-	if (real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX) {
-		owned[fd].used = 0;
-		return NULL;
-	}
-	return &owned[fd];
+	if (is_owned(fd) && real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+	    domain == AF_UNIX)
+		return &owned[fd];
+	set_owned(fd, 0);
+	pthread_mutex_unlock(&owned[fd].lock);
+	return NULL;
+}
+
+/* A child forked while another thread was in an exchange: only this thread exists now. */
+static void unlock_in_child(void)
+{
+	for (int fd = 0; fd < MAX_OWNED_FD; fd++)
+		pthread_mutex_init(&owned[fd].lock, NULL);
+}
+
+__attribute__((constructor)) static void register_fork_handler(void)
+{
+	pthread_atfork(NULL, NULL, unlock_in_child);
 }
 
 /* ---- socket / close --------------------------------------------------------------- */
@@ -97,20 +123,19 @@ int socket(int domain, int type, int protocol)
 		errno = EMFILE;
 		return -1;
 	}
-	pthread_mutex_lock(&owned_lock);
-	owned[fd] = (struct owned){ .used = 1, .next_id = 1, .max_payload = max_payload };
-	pthread_mutex_unlock(&owned_lock);
+	pthread_mutex_lock(&owned[fd].lock);
+	owned[fd].next_id = 1;
+	owned[fd].max_payload = max_payload;
+	set_owned(fd, 1);
+	pthread_mutex_unlock(&owned[fd].lock);
 	return fd;
 }
 
 int close(int fd)
 {
 	REAL(int, close, int);
-	if (fd >= 0 && fd < MAX_OWNED_FD) {
-		pthread_mutex_lock(&owned_lock);
-		owned[fd].used = 0;
-		pthread_mutex_unlock(&owned_lock);
-	}
+	if (is_owned(fd))
+		set_owned(fd, 0);
 	return real_close(fd);
 }
 
@@ -138,7 +163,7 @@ static int refuse_foreign(int fd, int optname)
 	return -1;
 }
 
-/* One forwarded option: 0, or -1 with errno set. The caller holds owned_lock. */
+/* One forwarded option: 0, or -1 with errno set. The caller holds state->lock. */
 static int sockopt_exchange(int fd, struct owned *state, int optname, int is_set, void *optval,
 			    const socklen_t *lenp)
 {
@@ -182,19 +207,20 @@ static int sockopt_exchange(int fd, struct owned *state, int optname, int is_set
 static int service_sockopt(int fd, int level, int optname, int is_set, void *optval,
 			   const socklen_t *lenp)
 {
+	if (level != SOL_IP)
+		return 1;
 	int iptables = is_set ? is_iptables_set(level, optname) : is_iptables_get(level, optname);
-	pthread_mutex_lock(&owned_lock);
-	struct owned *state = owned_fd(fd);
-	int rc = 1;
-	if (!state) {
-		if (iptables)
-			rc = refuse_foreign(fd, optname);
-	} else if (level == SOL_IP) {
-		rc = iptables ? sockopt_exchange(fd, state, optname, is_set, optval, lenp) : -1;
-		if (!iptables)
-			errno = ENOPROTOOPT;
-	}
-	pthread_mutex_unlock(&owned_lock);
+	struct owned *state = lock_owned(fd);
+	if (!state)
+		return iptables ? refuse_foreign(fd, optname) : 1;
+	int rc = -1;
+	if (iptables)
+		rc = sockopt_exchange(fd, state, optname, is_set, optval, lenp);
+	else
+		errno = ENOPROTOOPT;
+	int err = errno;
+	pthread_mutex_unlock(&state->lock);
+	errno = err;
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #ifndef PRELOAD_INTERNAL_H
 #define PRELOAD_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -30,8 +31,13 @@ PRELOAD_HIDDEN void *preload_real(const char *name);
 		__atomic_store_n(&real_##name##_cached, real_##name, __ATOMIC_RELEASE); \
 	}
 
-/* A service connection: the next request id and the largest payload its HELLO allows. */
+/*
+ * A service connection: the next request id and the largest payload its HELLO allows. `used`
+ * is read and written atomically (close() and the calls on other descriptors take no lock);
+ * `lock` guards the rest and each exchange on the socket.
+ */
 struct owned {
+	pthread_mutex_t lock;
 	uint8_t used;
 	uint32_t next_id;
 	uint32_t max_payload;
