@@ -8,11 +8,12 @@
  *    no kernel raw socket (and no CAP_NET_RAW) is needed. AF_INET6 raw sockets of that kind
  *    (ip6tables) are refused: bpfilter is IPv4 only and must never reach the kernel.
  *  - getsockopt/setsockopt at SOL_IP with the iptables option numbers (get 64..67 and
- *    SO_IP_SET 83, set 64..65): forwarded to the service as the kernel's mbox_request header plus the
- *    option bytes (sent from the caller's memory); the reply's bytes are read straight into
- *    the caller's memory, and the old counters of a SET_REPLACE into the `counters` pointer
- *    inside the caller's ipt_replace, as the kernel writes them (no copy: at about a
- *    megabyte a large table, fresh pages to fault in cost more than the copy itself).
+ *    SO_IP_SET 83, set 64..65): forwarded to the service as the kernel's mbox_request header
+ *    plus the option bytes the kernel reads (sent from the caller's memory); the reply's
+ *    bytes are read straight into the caller's memory, and the old counters of a SET_REPLACE
+ *    into the `counters` pointer inside the caller's ipt_replace, as the kernel writes them
+ *    (no copy: at about a megabyte a large table, fresh pages to fault in cost more than the
+ *    copy itself).
  *    The same options on any socket we did not create are refused (EACCES): never the kernel.
  *  - /proc/net/ip_tables_names: iptables-legacy-save reads it (fopen64) to find the tables;
  *    libxtables lstat64()s and statfs64()s it to decide whether to run modprobe. We answer
@@ -36,6 +37,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +172,11 @@ static int sockopt_exchange(int fd, struct owned *state, int optname, int is_set
 	socklen_t len = lenp ? *lenp : 0;
 	if (!lenp || (len > 0 && !optval)) {
 		errno = EFAULT;
+		return -1;
+	}
+	/* The kernel's socket layer takes the length as an int: a negative one is EINVAL. */
+	if (len > INT_MAX) {
+		errno = EINVAL;
 		return -1;
 	}
 	uint32_t pending;

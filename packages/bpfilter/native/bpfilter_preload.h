@@ -28,6 +28,16 @@
 #define IPT_REPLACE_HEADER_SIZE 96
 #define XT_COUNTERS_SIZE 16
 
+/*
+ * What the kernel reads of a get's buffer: struct ipt_getinfo, struct ipt_get_entries without
+ * its entries, struct xt_get_revision, and at most this much of an ipset request (its largest,
+ * ip_set_req_get_set_family, is 44 bytes). The rest of the buffer is only written.
+ */
+#define IPT_GETINFO_SIZE 84
+#define IPT_GET_ENTRIES_HEADER_SIZE 40
+#define XT_GET_REVISION_SIZE 30
+#define IP_SET_REQUEST_MAX 64
+
 /* The kernel's struct mbox_request: u64 addr, u32 len, u32 is_set, u32 cmd, u32 pid. */
 #define MBOX_REQUEST_SIZE 24
 

@@ -200,10 +200,14 @@ int service_connect(int cloexec, uint32_t *max_payload)
 	return fd;
 }
 
-/* Sends `head` then `body` (sendmsg, MSG_NOSIGNAL), retrying on EINTR. Returns 0 or -errno. */
+/*
+ * Sends `head` then `body` (sendmsg, MSG_NOSIGNAL), retrying on EINTR. Returns 0 or -errno;
+ * *none_sent says whether the stream is as it was (nothing left before the failure).
+ */
 static int send_two(int fd, const uint8_t *head, size_t head_len, const uint8_t *body,
-		    size_t body_len)
+		    size_t body_len, int *none_sent)
 {
+	*none_sent = 1;
 	struct iovec iov[2] = { { (void *)head, head_len }, { (void *)body, body_len } };
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = body_len ? 2 : 1 };
 	while (msg.msg_iovlen > 0) {
@@ -213,6 +217,7 @@ static int send_two(int fd, const uint8_t *head, size_t head_len, const uint8_t 
 				continue;
 			return -errno;
 		}
+		*none_sent = 0;
 		while (msg.msg_iovlen > 0 && (size_t)n >= msg.msg_iov->iov_len) {
 			n -= msg.msg_iov->iov_len;
 			msg.msg_iov++;
@@ -252,22 +257,45 @@ static int lose_stream(int fd, int rc)
 }
 
 /*
+ * The bytes of a get's buffer the kernel reads (the service takes the rest as zeros): never
+ * the whole of a large GET_ENTRIES buffer, nor bytes past what the caller's length claims
+ * when that length is wrong (the kernel refuses it without reading them).
+ */
+static uint32_t get_request_bytes(uint32_t cmd, uint32_t len)
+{
+	uint32_t reads = len;
+	if (cmd == IPT_SO_GET_INFO)
+		reads = IPT_GETINFO_SIZE;
+	else if (cmd == IPT_SO_GET_ENTRIES)
+		reads = IPT_GET_ENTRIES_HEADER_SIZE;
+	else if (cmd == IPT_SO_GET_REVISION_MATCH || cmd == IPT_SO_GET_REVISION_TARGET)
+		reads = XT_GET_REVISION_SIZE;
+	else if (cmd == SO_IP_SET)
+		reads = IP_SET_REQUEST_MAX;
+	return len < reads ? len : reads;
+}
+
+/*
  * One exchange, up to the reply's status: the kernel's mbox_request header (u64 addr, u32 len,
  * u32 is_set, u32 cmd, u32 pid) and the option bytes go out, sent from the caller's memory
- * (a large table's SET_REPLACE or GET_ENTRIES is about a megabyte: a copy would be fresh pages
- * to fault in, which costs more than the copy); the reply payload is i32 status + bytes.
- * Returns the status (0 or -errno); on 0, *pending is the count of reply bytes still to be
- * read with service_read_data.
+ * (a large table's SET_REPLACE is about a megabyte: a copy would be fresh pages to fault in,
+ * which costs more than the copy); a get sends only what the kernel reads of its buffer. The
+ * reply payload is i32 status + bytes. Returns the status (0 or -errno); on 0, *pending is
+ * the count of reply bytes still to be read with service_read_data. A buffer the kernel could
+ * not read is -EFAULT, and leaves the connection usable when nothing of the frame went out.
  */
 int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
 		    const void *optval, uint32_t len, uint32_t *pending)
 {
 	*pending = 0;
-	uint64_t total = (uint64_t)MBOX_REQUEST_SIZE + len;
-	if (total > state->max_payload) {
+	uint32_t body = is_set ? len : get_request_bytes(cmd, len);
+	uint64_t total = (uint64_t)MBOX_REQUEST_SIZE + body;
+	/* A get's buffer is the service's too (zeros past what is sent): no table it holds could
+	 * fill one larger than its limit, and for such a length the kernel answers EINVAL. */
+	if ((uint64_t)MBOX_REQUEST_SIZE + len > state->max_payload) {
 		fprintf(stderr, LOG_PREFIX "request of %llu bytes exceeds the service's limit (%u)\n",
-			(unsigned long long)total, state->max_payload);
-		return -EMSGSIZE;
+			(unsigned long long)MBOX_REQUEST_SIZE + len, state->max_payload);
+		return is_set ? -EMSGSIZE : -EINVAL;
 	}
 	uint8_t head[UMD_HEADER_SIZE + MBOX_REQUEST_SIZE];
 	uint32_t id = state->next_id++;
@@ -278,7 +306,10 @@ int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
 	umd_put_u32(req + 12, is_set);
 	umd_put_u32(req + 16, cmd);
 	umd_put_u32(req + 20, (uint32_t)getpid());
-	int rc = send_two(fd, head, sizeof(head), optval, len);
+	int none_sent;
+	int rc = send_two(fd, head, sizeof(head), optval, body, &none_sent);
+	if (rc == -EFAULT && none_sent)
+		return rc;
 	if (rc) {
 		complain("lost the bpfilter service while sending", -rc);
 		return lose_stream(fd, rc);

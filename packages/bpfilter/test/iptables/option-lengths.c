@@ -1,14 +1,17 @@
 /*
- * Test fixture: iptables socket options with odd lengths and headers, as a hostile or sloppy
- * client sends them (libiptc never does). Prints one "CASE rc=RC errno=ERRNO" line per call;
- * the test compares the lines with a kernel's. Each SET_REPLACE replaces filter with itself.
+ * Test fixture: iptables socket options with odd lengths, headers and buffers, as a hostile or
+ * sloppy client sends them (libiptc never does). Prints one "CASE rc=RC errno=ERRNO" line per
+ * call; the test compares the lines with a kernel's. Each SET_REPLACE replaces filter with
+ * itself. A call the kernel refuses leaves the socket usable: the GET_INFO after it must work.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
 
 static int fd;
@@ -57,6 +60,46 @@ static void replace(const char *name, struct ipt_replace *r, size_t len)
 {
 	report(name, setsockopt(fd, SOL_IP, IPT_SO_SET_REPLACE, r, len));
 	free(r);
+}
+
+/* A GET_INFO of filter from `buf` with option length `len`, then a plain one. */
+static void get_info_then_again(const char *name, unsigned char *buf, socklen_t len)
+{
+	report(name, getsockopt(fd, SOL_IP, IPT_SO_GET_INFO, buf, &len));
+	struct ipt_getinfo again = { .name = "filter" };
+	len = sizeof(again);
+	report("  get info after it", getsockopt(fd, SOL_IP, IPT_SO_GET_INFO, &again, &len));
+}
+
+/* Gets with lengths the kernel refuses (EINVAL, also above INT_MAX) and unreadable buffers (EFAULT). */
+static void odd_gets(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *mapped = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mapped == MAP_FAILED || mprotect(mapped + page, page, PROT_NONE) != 0) {
+		perror("mmap");
+		exit(2);
+	}
+	unsigned char *unreadable = mapped + page;
+	/* A GET_INFO request for filter in the last bytes before the unreadable page. */
+	unsigned char *tail = unreadable - sizeof(struct ipt_getinfo);
+	strcpy((char *)tail, "filter");
+	get_info_then_again("get info of 83 bytes", tail, sizeof(struct ipt_getinfo) - 1);
+	get_info_then_again("get info of 32 MiB from an 84-byte buffer", tail, 32 << 20);
+	get_info_then_again("get info of 2^31 bytes", tail, 0x80000000u);
+	get_info_then_again("get info from an unreadable buffer", unreadable, sizeof(struct ipt_getinfo));
+	socklen_t len = 0xffffffffu;
+	report("get entries of 2^32-1 bytes",
+	       getsockopt(fd, SOL_IP, IPT_SO_GET_ENTRIES, tail, &len));
+	len = 0x80000000u;
+	report("get revision of 2^31 bytes",
+	       getsockopt(fd, SOL_IP, IPT_SO_GET_REVISION_MATCH, tail, &len));
+	report("replace of 2^31 bytes", setsockopt(fd, SOL_IP, IPT_SO_SET_REPLACE, tail, 0x80000000u));
+	report("add counters from an unreadable buffer",
+	       setsockopt(fd, SOL_IP, IPT_SO_SET_ADD_COUNTERS, unreadable,
+			  sizeof(struct xt_counters_info) + sizeof(struct xt_counters)));
+	get_info_then_again("get info", tail, sizeof(struct ipt_getinfo));
 }
 
 int main(void)
@@ -110,5 +153,6 @@ int main(void)
 	strcpy(add->name, "filter");
 	report("add no counters to filter",
 	       setsockopt(fd, SOL_IP, IPT_SO_SET_ADD_COUNTERS, add, sizeof(*add)));
+	odd_gets();
 	return 0;
 }
