@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import type { ReadMode } from './stdin-frame-reader.js';
+import { checkBoolean } from '../shared/check-boolean.js';
 import { checkInteger } from '../shared/check-integer.js';
 
 /** Options of `serve()`. */
@@ -53,8 +54,8 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     maxPayload = DEFAULT_MAX_PAYLOAD,
     concurrency = 1,
     readMode = 'blocking',
-    exitOnEnd = true,
-    reuseRequestBuffers = false,
+    exitOnEnd,
+    reuseRequestBuffers,
   } = options;
   if (typeof name !== 'string' || name.length === 0)
     throw invalid('options.name must be a non-empty string');
@@ -68,7 +69,7 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     maxPayload,
     concurrency,
     readMode,
-    exitOnEnd: exitOnEnd !== false,
-    reuseRequestBuffers: reuseRequestBuffers === true,
+    exitOnEnd: checkBoolean('options.exitOnEnd', exitOnEnd, true),
+    reuseRequestBuffers: checkBoolean('options.reuseRequestBuffers', reuseRequestBuffers, false),
   };
 }

@@ -10,6 +10,7 @@ import {
 } from './fd-io.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
+import { checkBoolean } from '../shared/check-boolean.js';
 import { checkInteger } from '../shared/check-integer.js';
 import { isThenable } from '../shared/maybe-async.js';
 
@@ -37,16 +38,20 @@ export interface RawServeOptions {
  * exits 0; in the middle of one, 1. Stray `console.log` output goes to stderr, as with `serve()`.
  */
 export function serveRaw(options: RawServeOptions): Promise<void> {
+  let exitOnEnd: boolean;
+  let reuseRequestBuffers: boolean;
   try {
     checkProtocolMode('raw', 'serveRaw');
     if (typeof options !== 'object' || options === null || typeof options.handle !== 'function') {
       throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serveRaw() needs { requestSize, handle }');
     }
     checkInteger('requestSize', options.requestSize, 1, MAX_PAYLOAD_LIMIT);
+    exitOnEnd = checkBoolean('exitOnEnd', options.exitOnEnd, true);
+    reuseRequestBuffers = checkBoolean('reuseRequestBuffers', options.reuseRequestBuffers, false);
   } catch (error) {
     return Promise.reject(error);
   }
-  const { requestSize, handle, exitOnEnd = true, reuseRequestBuffers = false } = options;
+  const { requestSize, handle } = options;
   guardStdout();
   return new Promise<void>((resolve, reject) => {
     let finished = false;
@@ -75,7 +80,7 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
     const answer = (): void | Promise<void> => {
       const current = request;
       // Reused: the next read into it waits until this reply is written (both paths below).
-      if (reuseRequestBuffers !== true) request = allocatePayload(requestSize);
+      if (!reuseRequestBuffers) request = allocatePayload(requestSize);
       filled = 0;
       const result = handle(current);
       if (isThenable(result)) return Promise.resolve(result).then(reply);
