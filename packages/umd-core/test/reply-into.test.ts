@@ -188,3 +188,40 @@ for (const { name, viaSocket, rearm } of transports) {
     expect(into.every((byte) => byte === 0x11)).toBe(true);
   }, 20_000);
 }
+
+for (const { name, viaSocket } of transports.filter((transport) => transport.rearm)) {
+  it.each(['aborted', 'waited for'])(
+    `framed, ${name}: a caller buffer transferred mid-reply fails its own call (%s) alone`,
+    async (how) => {
+      const { handler, replySocket } = await start(fixture('split-reply.mjs'), 'framed', viaSocket);
+      // Two in flight: the next request goes out while the first waits for the rest of its reply.
+      const channel = FramedChannel.fromChild(handler.child, {
+        replySocket,
+        maxPayload: 16 * MiB,
+        maxInFlight: 2,
+      });
+      await channel.waitForHello();
+      const into = new Uint8Array(4 * MiB);
+      const controller = new AbortController();
+      const first = channel.request(pattern(4 * MiB, 9), {
+        replyInto: into,
+        signal: controller.signal,
+      });
+      await firstHalfIn(into);
+      // The caller's mistake: it gives the buffer away mid-call. (The moved memory stays alive
+      // here: a read armed with it before the transfer may still land there.)
+      const moved = structuredClone(into.buffer, { transfer: [into.buffer] });
+      if (how === 'aborted') controller.abort();
+      // The next request brings the rest of the first reply, then its own.
+      const next = channel.request(pattern(1000, 5), { timeoutMs: 10_000 });
+      await expect(first).rejects.toMatchObject({
+        code: how === 'aborted' ? 'UMD_ABORTED' : 'UMD_INVALID_ARGUMENT',
+      });
+      expect(sameBytes(await next, pattern(1000, 5))).toBe(true);
+      expect(moved.byteLength).toBe(4 * MiB);
+      channel.close();
+      expect(await handler.exited).toEqual({ code: 0, signal: null });
+    },
+    20_000,
+  );
+}

@@ -30,6 +30,7 @@ import {
   checkRequestOptions,
   detachedPayloadError,
   isDetached,
+  replyIntoDetachedError,
   timeoutError,
 } from './request-options.js';
 
@@ -276,7 +277,10 @@ export class FramedChannel extends ChannelTransport {
       return this.#violation(`${frameTypeName(type)} for id ${id}, which is not in flight`, id);
     entry.state = 'done';
     entry.disarm();
-    if (type === FrameType.Reply) {
+    if (type === FrameType.Reply && entry.replyInto !== undefined && isDetached(entry.replyInto)) {
+      // The caller gave its buffer away while the reply was read into it: that reply is lost.
+      entry.reject(replyIntoDetachedError(id));
+    } else if (type === FrameType.Reply) {
       // An empty reply is never allocated; it is still a view of the caller's buffer when one was given.
       entry.resolve(
         payload.byteLength === 0 && entry.replyInto ? entry.replyInto.subarray(0, 0) : payload,

@@ -57,6 +57,8 @@ export class FrameDecoder {
   readonly #header = new Uint8Array(FRAME_HEADER_SIZE);
   #headerFilled = 0;
   #payload: Uint8Array | undefined;
+  /** The current payload's length (its buffer reads as empty once transferred away). */
+  #frameLength = 0;
   #payloadFilled = 0;
   #type: FrameType = 1;
   #id = 0;
@@ -116,7 +118,8 @@ export class FrameDecoder {
         if (this.#payloadLength() === 0) this.#finishFrame(frames);
         continue;
       }
-      const payload: Uint8Array = this.#payload;
+      if (this.#payload.byteLength !== this.#frameLength) this.detachPayload();
+      const payload: Uint8Array = this.#payload!;
       const take = Math.min(payload.byteLength - this.#payloadFilled, end - offset);
       payload.set(
         take === end - offset && offset === 0 ? chunk : chunk.subarray(offset, offset + take),
@@ -144,18 +147,23 @@ export class FrameDecoder {
    * Stops filling the current payload's buffer: the bytes received so far are copied into a buffer
    * of the default allocator and the rest of the frame goes there. For a requester who gave up
    * (abort, timeout) on a reply that was being read into its own memory: from this call on, the
-   * decoder never writes into that memory again. No-op between payloads.
+   * decoder never writes into that memory again. No-op between payloads. A buffer that was
+   * transferred away (detached) has lost those bytes: they are zeros in the new one, and the
+   * decoder does this by itself when it finds the buffer gone.
    */
   detachPayload(): void {
     const payload = this.#payload;
     if (payload === undefined || payload === EMPTY) return;
-    const fresh = new Uint8Array(payload.byteLength);
-    fresh.set(payload.subarray(0, this.#payloadFilled));
+    const fresh = new Uint8Array(this.#frameLength);
+    if (payload.byteLength === this.#frameLength)
+      fresh.set(payload.subarray(0, this.#payloadFilled));
     this.#payload = fresh;
   }
 
   /** Accounts for `count` bytes written into {@link FrameDecoder.payloadTarget}; returns the frame if it is now complete. */
   commitPayload(count: number): Frame | undefined {
+    if (this.#payload !== undefined && this.#payload.byteLength !== this.#frameLength)
+      this.detachPayload();
     const payload = this.#payload;
     if (
       payload === undefined ||
@@ -205,6 +213,7 @@ export class FrameDecoder {
     this.#type = type;
     this.#id = id;
     this.#payload = length === 0 ? EMPTY : this.#checkedAllocation(length, type, id);
+    this.#frameLength = length;
     this.#payloadFilled = 0;
   }
 
