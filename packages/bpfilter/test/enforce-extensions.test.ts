@@ -12,7 +12,10 @@ const missing = missingEnforcePrerequisite();
 if (missing && process.env.CI === 'true')
   throw new Error(`enforcement tests cannot run: ${missing}`);
 
-/** [iptables arguments, the nft rule it must become (counter and verdict included)]. */
+/**
+ * [iptables arguments, the nft rule it must become (counter and verdict included); the rules,
+ * a line each, of one that takes several].
+ */
 const CASES: [string, string][] = [
   [
     '-A INPUT -p tcp -m multiport --dports 22,80,1000:2000 -j ACCEPT',
@@ -38,6 +41,20 @@ const CASES: [string, string][] = [
   [
     '-A INPUT -m conntrack ! --ctstate NEW,INVALID -j ACCEPT',
     'ct state ! invalid,new counter packets 0 bytes 0 accept',
+  ],
+  [
+    '-A INPUT -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+    [
+      'ct state invalid,untracked counter packets 0 bytes 0 drop',
+      'ct state ! established,related ct status ! dnat counter packets 0 bytes 0 drop',
+    ].join('\n'),
+  ],
+  [
+    '-A INPUT -m conntrack --ctstate NEW,SNAT -j ACCEPT',
+    [
+      'ct state new counter packets 0 bytes 0 accept',
+      'ct state ! new ct status snat counter packets 0 bytes 0 accept',
+    ].join('\n'),
   ],
   [
     '-A INPUT -m conntrack --ctstate UNTRACKED -j ACCEPT',
@@ -188,7 +205,10 @@ const REFUSED: [string, string][] = [
   ['-t mangle -A PREROUTING -j CONNMARK --save-mark --mask 0xff', '-j CONNMARK: --nfmask'],
   ['-t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill', '-j CHECKSUM'],
   ['-t mangle -A POSTROUTING -j TTL --ttl-dec 1', '-j TTL: --ttl-inc/--ttl-dec'],
-  ['-A INPUT -m conntrack ! --ctstate RELATED,DNAT -j DROP', '-m conntrack: --ctstate SNAT/DNAT'],
+  [
+    '-A INPUT -m conntrack --ctstate NEW,DNAT -m limit --limit 1/s -j ACCEPT',
+    '-m limit: beside --ctstate SNAT/DNAT',
+  ],
   ['-A INPUT -p tcp -m multiport --ports 22,80 -j ACCEPT', '-m multiport: --ports'],
   ['-A INPUT -m conntrack --ctproto tcp -j ACCEPT', '-m conntrack: options other than --ctstate'],
   ['-t raw -A PREROUTING -j CT --zone 3', '-j CT: options other than --notrack'],
@@ -218,7 +238,7 @@ describe.skipIf(missing !== undefined)('enforcement of iptables extensions', () 
     const { stdout } = await inNamespace(script);
     expect(stdout).not.toContain('FAILED');
     const rules = stdout.split('\n').map((line) => line.trim());
-    for (const [, nft] of CASES) expect(rules).toContain(nft);
+    for (const [, nft] of CASES) for (const line of nft.split('\n')) expect(rules).toContain(line);
   }, 60_000);
 
   it('refuses the others by name and installs nothing of them', async () => {

@@ -134,6 +134,10 @@ const PACKET = [
   '-A OUTPUT -m owner --uid-owner 0 -j ACCEPT',
   '-A INPUT -m connmark --mark 0x1/0xff -j ACCEPT',
   '-A INPUT -m connmark ! --mark 0x7 -j ACCEPT',
+  '-A INPUT -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+  '-A INPUT -m conntrack --ctstate NEW,SNAT -j web',
+  '-A INPUT -m conntrack ! --ctstate INVALID,UNTRACKED,DNAT -j ACCEPT',
+  '-A INPUT -m conntrack --ctstate DNAT -j ACCEPT',
 ];
 const PACKET_MANGLE = `*mangle
 :PREROUTING ACCEPT [0:0]
@@ -161,6 +165,8 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
     }
     expect(JSON.stringify(results[0]!.nft)).toContain('"limit"');
     expect(JSON.stringify(results[1]!.nft)).toContain('"tcp option"');
+    // --ctstate DNAT: the status test, in the rules of both back ends (compared above).
+    expect(JSON.stringify(results[0]!.nft)).toContain('{"ct":{"key":"status"}}');
   }, 60_000);
 
   it('installs what nft installs: each statement the compiler covers, verdict maps, segments', async () => {

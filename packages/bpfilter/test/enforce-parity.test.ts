@@ -7,6 +7,7 @@
 import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENTS, EMPTY_TABLES } from './enforce/clients.js';
+import { CT_SPLIT } from './enforce/ct-split.js';
 import { COUNTED, GROUPED, NAT, type Probe, SCENARIOS, SEGMENTED } from './enforce/scenarios.js';
 import { missingEnforcePrerequisite, Twin, waitFor } from './enforce/twins.js';
 import { CLI } from './iptables/namespace.js';
@@ -122,6 +123,30 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -p udp -m udp --dport 53 -j DROP/);
     const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
     expect(nft.stdout.match(/ jump bpfilter-keyed-rule-segment-0-of-INPUT/g)).toHaveLength(2);
+  }, 60_000);
+
+  it(CT_SPLIT.name, async () => {
+    await restoreBoth(CT_SPLIT.rules);
+    for (const p of CT_SPLIT.probes) {
+      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
+      expect([k, b], `${p.kind} ${p.from} -> ${p.host}:${p.port}`).toEqual([p.expect, p.expect]);
+    }
+    // Rule counters (not the policies': the connections' last ACKs may be in flight).
+    const rules = (save: string) => save.split('\n').filter((line) => / -A /.test(line));
+    const [k, b] = await Promise.all([saved(kernel, 'filter'), saved(enforced, 'filter')]);
+    expect(rules(b)).toEqual(rules(k));
+    expect(rules(k).map((line) => line.slice(0, line.indexOf(']') + 1))).toEqual([
+      '[1:60]',
+      '[3:180]',
+      '[1:60]',
+      '[3:180]',
+    ]);
+    const nft = await enforced.run('F', ['nft', 'list', 'table', 'bpfilter_filter']);
+    expect(nft.stdout.match(/ct status (! )?dnat/g)).toEqual([
+      'ct status dnat',
+      'ct status dnat',
+      'ct status ! dnat',
+    ]);
   }, 60_000);
 
   it("classify's counters equal the kernel's after the same packets", async () => {

@@ -26,10 +26,28 @@ export function countersOf(plan: EnforcedPlan, reading: CounterReading): XtCount
   for (const counted of plan.counted) {
     const found = counted.element
       ? reading.elements.get(counted.element.map)?.get(counted.element.comment)
-      : reading.rules.get(counted.chain)?.[counted.position];
+      : ruleCounters(reading.rules.get(counted.chain), counted.position, counted.rules);
     if (found && counted.entry >= 0 && counted.entry < out.length) out[counted.entry] = found;
   }
   return out;
+}
+
+/** The counters of the rule at `position` of `chain`, or the sum of `rules` rules from it. */
+function ruleCounters(
+  chain: readonly XtCounters[] | undefined,
+  position: number,
+  rules = 1,
+): XtCounters | undefined {
+  if (rules === 1) return chain?.[position];
+  let packets = 0n;
+  let bytes = 0n;
+  for (let i = position; i < position + rules; i++) {
+    const part = chain?.[i];
+    if (part === undefined) return undefined;
+    packets += part.packets;
+    bytes += part.bytes;
+  }
+  return { packets: BigInt.asUintN(64, packets), bytes: BigInt.asUintN(64, bytes) };
 }
 
 /** Adds `extra[i]` to the counters of entry i of an entry blob, in place (u64, wrapping). */

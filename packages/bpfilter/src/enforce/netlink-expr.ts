@@ -83,11 +83,11 @@ export function metaName(w: NetlinkWriter, key: number, dreg: number = REG_1): v
   endExpr(w, e);
 }
 
-/** `ct load state` into register 1 (4 bytes, host order). */
-export function ctState(w: NetlinkWriter): void {
+/** `ct load state` or `ct load status` into register 1 (4 bytes, host order). */
+export function ctLoad(w: NetlinkWriter, key: 'state' | 'status'): void {
   const e = beginExpr(w, 'ct');
   w.u32(1, REG_1);
-  w.u32(2, 0 /* NFT_CT_STATE */);
+  w.u32(2, key === 'state' ? 0 /* NFT_CT_STATE */ : 2 /* NFT_CT_STATUS */);
   endExpr(w, e);
 }
 

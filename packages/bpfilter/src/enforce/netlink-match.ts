@@ -20,7 +20,7 @@ import {
   CmpOp,
   cmpAt,
   cmpNumber,
-  ctState,
+  ctLoad,
   FIELDS,
   type Field,
   inRange,
@@ -28,6 +28,7 @@ import {
 } from './netlink-expr.js';
 import { writePacketExtension } from './netlink-packet.js';
 import type { NetlinkWriter } from './netlink-writer.js';
+import { ctAlternatives } from './ct-alternatives.js';
 import { ctStateOf, ipRangesOf } from './raw-matches.js';
 
 export const TCP = 6;
@@ -54,8 +55,17 @@ function knownKind(b: Uint8Array, pos: number, name: string): number {
   return name === 'icmp' && size === 8 ? ICMP : 0;
 }
 
-/** The match at `pos` (xt_entry_match). */
-export function writeMatch(w: NetlinkWriter, b: Uint8Array, pos: number, protocol: number): void {
+/**
+ * The match at `pos` (xt_entry_match); `alternative`: which of the nft rules of a conntrack
+ * test that takes several (ct-alternatives.ts) this one is.
+ */
+export function writeMatch(
+  w: NetlinkWriter,
+  b: Uint8Array,
+  pos: number,
+  protocol: number,
+  alternative = 0,
+): void {
   const name = objectName(b, pos);
   const d = pos + 32;
   switch (knownKind(b, pos, name)) {
@@ -87,11 +97,14 @@ export function writeMatch(w: NetlinkWriter, b: Uint8Array, pos: number, protoco
     if (name === 'conntrack') return;
     throw new NotCompiled(`-m ${name}`);
   }
-  // The state register is in host order; exactly one of its bits is set per packet.
-  ctState(w);
-  const at = bitwiseAt(w, 4);
-  w.buffer.writeUInt32LE(state.mask >>> 0, at);
-  cmpAt(w, state.invert ? CmpOp.eq : CmpOp.neq, 4);
+  const alternatives = ctAlternatives(state);
+  // The registers are in host order; exactly one state bit is set per packet.
+  for (const { key, mask, zero } of alternatives[alternatives.length > 1 ? alternative : 0]!) {
+    ctLoad(w, key);
+    const at = bitwiseAt(w, 4);
+    w.buffer.writeUInt32LE(mask >>> 0, at);
+    cmpAt(w, zero ? CmpOp.eq : CmpOp.neq, 4);
+  }
 }
 
 /** The port matches of the tcp or udp data at `d` (`inv`: its invflags); how many were written. */

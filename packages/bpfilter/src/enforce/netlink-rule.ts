@@ -58,16 +58,17 @@ const REJECT_ICMP: Record<string, number> = {
 
 /**
  * Writes the expressions of entry `entry` of `f` (the NFTA_RULE_EXPRESSIONS list's
- * elements): its matches, a counter, its effect.
+ * elements): its matches, a counter, its effect. `alternative`: which of the nft rules of an
+ * entry that takes several (ct-alternatives.ts) this one is.
  */
-export function writeRule(w: NetlinkWriter, f: RuleFacts, entry: number): void {
+export function writeRule(w: NetlinkWriter, f: RuleFacts, entry: number, alternative = 0): void {
   const b = f.bytes;
   const at = f.offsets[entry]!;
   // The `ip protocol` matched (not inverted): the dependency of transport fields.
   const protocol = ipFields(w, f, entry);
   const target = targetAt(b, at);
   for (let pos = at + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos))
-    writeMatch(w, b, pos, protocol);
+    writeMatch(w, b, pos, protocol, alternative);
   counter(w);
   writeTarget(w, f, entry, target, protocol);
 }

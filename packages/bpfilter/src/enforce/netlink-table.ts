@@ -6,6 +6,7 @@
  * for. The native helper frames and sends them as one batch. A rule outside what the compiler
  * covers throws {@link NotCompiled} (nft gets the JSON).
  */
+import { ruleSplit } from './ct-alternatives.js';
 import { NotCompiled } from './netlink-data.js';
 import { FIELDS, CmpOp, cmpNumber, counter, lookup, payload, verdict } from './netlink-expr.js';
 import { writeRule } from './netlink-rule.js';
@@ -123,7 +124,12 @@ export function compileTransaction(
       };
       for (const item of chain.items) {
         if (item.kind === 'rule') {
-          rule(chain.name, () => writeRule(w, facts, chain.first + item.index));
+          const entry = chain.first + item.index;
+          const split = ruleSplit(facts.bytes, facts.offsets[entry]!);
+          // nft JSON names why a split would not be exact.
+          if (!split.exact) throw new NotCompiled('a rule split in two');
+          for (let a = 0; a < split.rules; a++)
+            rule(chain.name, () => writeRule(w, facts, entry, a));
         } else if (item.kind === 'segment') {
           const { shapes, sets } = item;
           shapes.forEach((_, i) =>

@@ -7,6 +7,7 @@ import { readIpv4, readU16, readU32 } from '../abi/index.js';
 import type { RawMatch } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { and, match, meta, type NftExpr, payload, rangeOrValue, set } from './nft-expr.js';
+import type { CtCheck } from './ct-alternatives.js';
 import { PACKET_MATCHES } from './raw-packet.js';
 
 type MatchTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
@@ -20,21 +21,31 @@ const CT_STATE_BITS: [number, number][] = [
 ];
 const XT_STATE_UNTRACKED = 1 << 4;
 const XT_CONNTRACK_STATE_UNTRACKED = 1 << 8;
-const XT_CONNTRACK_STATE_NAT = (1 << 6) | (1 << 7);
 const NFT_CT_STATE_UNTRACKED = 64;
 
-/** A conntrack state test: xt's (bit of this packet's state & mask) != 0, inverted or not. */
+/**
+ * A conntrack state test: xt's (bits of this packet's state and its connection's NAT status)
+ * & mask != 0, inverted or not (ct-alternatives.ts says it in nft).
+ */
 export interface CtStateTest {
   /** nft's ct state bits. */
   mask: number;
+  /** nft's ct status bits (IPS_SRC_NAT, IPS_DST_NAT) of `--ctstate SNAT/DNAT`; 0 for none. */
+  nat: number;
   invert: boolean;
 }
+
+// XT_CONNTRACK_STATE_SNAT, _DNAT -> IPS_SRC_NAT, IPS_DST_NAT (ct status bits 4 and 5).
+const NAT_STATUS_BITS: [number, number][] = [
+  [1 << 6, 1 << 4],
+  [1 << 7, 1 << 5],
+];
 
 function ctStateTest(xtMask: number, untrackedBit: number, invert: boolean): CtStateTest {
   let mask = 0;
   for (const [xt, nft] of CT_STATE_BITS) if (xtMask & xt) mask |= nft;
   if (xtMask & untrackedBit) mask |= NFT_CT_STATE_UNTRACKED;
-  return { mask, invert };
+  return { mask, nat: 0, invert };
 }
 
 // xt_conntrack match_flags
@@ -53,10 +64,10 @@ function conntrackTest(data: Uint8Array, revision: number): CtStateTest | undefi
   if ((matchFlags & ~(XT_CONNTRACK_STATE | XT_CONNTRACK_STATE_ALIAS)) !== 0)
     throw new UntranslatableError('-m conntrack', 'options other than --ctstate');
   if (!(matchFlags & XT_CONNTRACK_STATE)) return undefined;
-  if (stateMask & XT_CONNTRACK_STATE_NAT)
-    throw new UntranslatableError('-m conntrack', '--ctstate SNAT/DNAT');
   const invert = (invertFlags & XT_CONNTRACK_STATE) !== 0;
-  return ctStateTest(stateMask, XT_CONNTRACK_STATE_UNTRACKED, invert);
+  const test = ctStateTest(stateMask, XT_CONNTRACK_STATE_UNTRACKED, invert);
+  for (const [xt, status] of NAT_STATUS_BITS) if (stateMask & xt) test.nat |= status;
+  return test;
 }
 
 /**
@@ -71,11 +82,9 @@ export function ctStateOf(m: RawMatch): CtStateTest | undefined {
   return undefined;
 }
 
-/** `-m state` / `-m conntrack --ctstate`: exactly one state bit is set per packet. */
-function ctStateMatch(data: Uint8Array, revision: number, name: string): NftExpr[] {
-  const test = ctStateOf({ kind: 'raw', name, revision, data });
-  if (test === undefined) return [];
-  return [match(and({ ct: { key: 'state' } }, test.mask), test.invert ? '==' : '!=', 0)];
+/** One conntrack check (ct-alternatives.ts): `ct KEY & mask == 0` or `!= 0`. */
+export function ctCheckExpr({ key, mask, zero }: CtCheck): NftExpr {
+  return match(and({ ct: { key } }, mask), zero ? '==' : '!=', 0);
 }
 
 // xt_multiport flags
@@ -192,8 +201,6 @@ function addrtype(data: Uint8Array, revision: number): NftExpr[] {
 const MATCHES = new Map<string, MatchTranslator>([
   // A comment changes no verdict; nft would cap it at 128 bytes, so it stays in bpfilter only.
   ['comment', () => []],
-  ['state', ctStateMatch],
-  ['conntrack', ctStateMatch],
   ['multiport', multiport],
   ['mark', mark],
   ['iprange', iprange],
@@ -201,7 +208,10 @@ const MATCHES = new Map<string, MatchTranslator>([
   ...PACKET_MATCHES,
 ]);
 
-/** Translates a raw match by its name; throws {@link UntranslatableError} for the others. */
+/**
+ * Translates a raw match by its name (not a conntrack state test: translate-rule.ts writes
+ * those, which may need two rules); throws {@link UntranslatableError} for the others.
+ */
 export function translateRawMatch(m: RawMatch): NftExpr[] {
   const translator = MATCHES.get(m.name);
   if (translator === undefined)

@@ -16,6 +16,7 @@ import {
   targetAt,
 } from '../model/entry-index.js';
 import type { Table } from '../model/types.js';
+import { ruleSplit } from './ct-alternatives.js';
 import { EnforcementError } from './errors.js';
 import { type GroupOptions, groupChain } from './group-rules.js';
 import { type BaseChainSpec, baseChainSpec, nftTableName } from './nft-layout.js';
@@ -34,6 +35,11 @@ export interface CountedEntry {
   chain: string;
   /** 0-based position of the rule in the nft chain. */
   position: number;
+  /**
+   * How many nft rules from `position` count the entry (default 1): a rule that became
+   * several (ct-alternatives.ts) counts the sum of theirs.
+   */
+  rules?: number;
   /** The map element that counts the entry: the map's name and the element's comment. */
   element?: { map: string; comment: string };
 }
@@ -136,13 +142,17 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
     for (const item of planned) {
       if (item.kind === 'rule') {
         items.push({ kind: 'rule', index: item.index });
-        counted.push({ entry: first + item.index, chain: name, position: position++ });
+        const entry = first + item.index;
+        const { rules } = ruleSplit(entries, facts.offsets[entry]!);
+        counted.push({ entry, chain: name, position, ...(rules > 1 ? { rules } : {}) });
+        position += rules;
       } else if (item.kind === 'segment') {
         const chain = segmentChainName(segments++, name);
         const names = item.shapes.map(() => `keys${sets++}`);
         const { shapes, members } = item;
         items.push({ kind: 'segment', chain, sets: names, shapes, members });
-        // One guard rule per shape in this chain; the members are the segment chain's rules.
+        // One guard rule per shape in this chain; the members (exact keys, one nft rule
+        // each) are the segment chain's rules.
         position += item.shapes.length;
         members.forEach((index, at) => {
           counted.push({ entry: first + index, chain, position: at });

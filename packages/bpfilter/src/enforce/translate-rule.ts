@@ -2,11 +2,13 @@
  * One iptables rule (model form) -> the nftables statements of one rule that matches the
  * same packets and has the same effect: IP fields, the tcp/udp/icmp matches, the targets the
  * model decodes, then the other extensions by name (raw-extensions.ts). A counter statement
- * sits right before the verdict, so nft counts exactly the packets the rule matched.
+ * sits right before the verdict, so nft counts exactly the packets the rule matched. A
+ * `--ctstate` with SNAT/DNAT may take two such rules (ct-alternatives.ts).
  */
 import { formatIpv4 } from '../abi/index.js';
 import { parseCidr, prefixLength } from '../model/address.js';
 import type { IcmpMatch, Match, Rule, TcpMatch, Target, UdpMatch } from '../model/types.js';
+import { ctAlternatives, refuseStatefulSplit } from './ct-alternatives.js';
 import { UntranslatableError } from './errors.js';
 import {
   and,
@@ -19,21 +21,44 @@ import {
   set,
   verdictStatement,
 } from './nft-expr.js';
-import { translateRawMatch } from './raw-matches.js';
+import { ctCheckExpr, ctStateOf, translateRawMatch } from './raw-matches.js';
 import { translateRawTarget } from './raw-targets.js';
 
 /** What a rule translates to: its matches, then (counter and) its effect. */
 export interface TranslatedRule {
-  /** nft statements, counter included. */
-  expr: NftExpr[];
+  /**
+   * The statements of each nft rule, counter included: one rule, or (ct-alternatives.ts)
+   * several in a row that no packet matches two of.
+   */
+  rules: NftExpr[][];
 }
 
 /** Translates `rule`; throws {@link UntranslatableError} naming the extension it cannot express. */
 export function translateRule(rule: Rule): TranslatedRule {
-  const expr: NftExpr[] = [...ipFields(rule)];
-  for (const m of rule.matches ?? []) expr.push(...translateMatch(m));
-  expr.push({ counter: null }, ...translateTarget(rule.target));
-  return { expr };
+  let rules: NftExpr[][] = [ipFields(rule)];
+  for (const m of rule.matches ?? []) {
+    const alternatives = matchAlternatives(m);
+    if (alternatives.length === 1) {
+      for (const r of rules) r.push(...alternatives[0]!);
+      continue;
+    }
+    if (rules.length > 1)
+      throw new UntranslatableError('-m conntrack', 'two --ctstate tests with SNAT/DNAT');
+    const [head] = rules as [NftExpr[]];
+    rules = alternatives.map((checks) => [...head, ...checks]);
+  }
+  if (rules.length > 1)
+    refuseStatefulSplit((rule.matches ?? []).map((m) => (m.kind === 'raw' ? m.name : m.kind)));
+  const effect = [{ counter: null }, ...translateTarget(rule.target)];
+  return { rules: rules.map((r) => [...r, ...effect]) };
+}
+
+/** The statements of a match, for each nft rule it takes (one, but for some ct tests). */
+function matchAlternatives(m: Match): NftExpr[][] {
+  if (m.kind !== 'raw' || (m.name !== 'state' && m.name !== 'conntrack'))
+    return [translateMatch(m)];
+  const test = ctStateOf(m);
+  return test ? ctAlternatives(test).map((checks) => checks.map(ctCheckExpr)) : [[]];
 }
 
 function ipFields(rule: Rule): NftExpr[] {

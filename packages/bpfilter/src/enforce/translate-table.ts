@@ -2,7 +2,7 @@
  * A whole iptables table (model form) -> one nftables transaction that replaces the
  * enforced table atomically: `add table` (so the delete cannot fail on a first install),
  * `delete table`, then the table, its chains, its verdict maps and its rules: one rule per
- * iptables entry, except that runs of exact-key rules become one verdict-map lookup with
+ * iptables entry (two for some conntrack tests: ct-alternatives.ts), except that runs of exact-key rules become one verdict-map lookup with
  * one counting element per rule (group-rules.ts). Also returns where each iptables entry is
  * counted, so counters can be read back.
  */
@@ -58,13 +58,14 @@ export function planOf(layout: TableLayout): NftTablePlan {
     const translateAt = (index: number) => translateChainRule(table, name, facts, first, index);
     for (const item of items) {
       if (item.kind === 'rule') {
-        addRule(translateAt(item.index));
+        for (const expr of translateAt(item.index)) addRule(expr);
       } else if (item.kind === 'segment') {
         chains.push({ add: { chain: { family, table: nftTable, name: item.chain } } });
         const segment = segmentGuards(nftTable, item.chain, facts, first, item.shapes, item.sets);
         maps.push(...segment.commands);
         for (const guard of segment.guards) addRule(guard);
-        for (const index of item.members) addRule(translateAt(index), item.chain);
+        for (const index of item.members)
+          for (const expr of translateAt(index)) addRule(expr, item.chain);
       } else {
         const group = verdictMap(nftTable, item.name, facts, first, item);
         maps.push(...group.commands);
@@ -76,14 +77,17 @@ export function planOf(layout: TableLayout): NftTablePlan {
   return { ...layout, commands: [...chains, ...maps, ...rules] };
 }
 
-/** The nft JSON of rule `index` of `chain` (entry `first + index`), decoded from its entry. */
+/**
+ * The nft JSON of rule `index` of `chain` (entry `first + index`), decoded from its entry:
+ * the statements of each nft rule it becomes.
+ */
 function translateChainRule(
   table: string,
   chain: string,
   facts: RuleFacts,
   first: number,
   index: number,
-): NftExpr[] {
+): NftExpr[][] {
   const entry = first + index;
   const rule = decodeRuleAt(
     facts.bytes,
@@ -92,7 +96,7 @@ function translateChainRule(
     `entry ${entry}`,
   );
   try {
-    return translateRule(rule).expr;
+    return translateRule(rule).rules;
   } catch (error) {
     if (!(error instanceof UntranslatableError)) throw error;
     throw new EnforcementError(

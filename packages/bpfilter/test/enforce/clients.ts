@@ -197,6 +197,13 @@ const KUBE_NAT_CHAINS = chains(
   'KUBE-SVC-WEB',
 );
 
+/**
+ * kube-proxy's KUBE-FIREWALL rule (with route_localnet): `--ctstate DNAT` inverted, two nft
+ * rules under enforcement.
+ */
+export const KUBE_LOCALNET_RULE =
+  '-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP';
+
 /** kube-proxy (iptables mode): service 10.96.0.10:80 with endpoints S:8080 and S:9000. */
 const KUBE_PROXY = `*mangle
 :PREROUTING ACCEPT [0:0]
@@ -250,12 +257,9 @@ ${chains('KUBE-EXTERNAL-SERVICES', 'KUBE-FIREWALL', 'KUBE-FORWARD', 'KUBE-NODEPO
 -A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+${KUBE_LOCALNET_RULE}
 COMMIT
 `;
-
-/** kube-proxy's KUBE-FIREWALL rule (with route_localnet): `--ctstate DNAT` inverted. */
-export const KUBE_LOCALNET_RULE =
-  '-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP';
 
 /** libvirt's default network (virbr0 = fs, 10.2.0.0/24), the LIBVIRT_* chains of libvirt 9. */
 const LIBVIRT = `*filter

@@ -26,11 +26,11 @@ const F = '10.1.0.1';
 const F2 = '10.2.0.1';
 const S = '10.2.0.2';
 
-const filter = (policies: string, ...rules: string[]) =>
+export const filter = (policies: string, ...rules: string[]) =>
   `*filter\n${policies}\n${rules.join('\n')}\nCOMMIT\n`;
-const ACCEPT_ALL = ':INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]';
+export const ACCEPT_ALL = ':INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]';
 
-const tcp = (from: Node, host: string, port: number, expect: string): Probe => ({
+export const tcp = (from: Node, host: string, port: number, expect: string): Probe => ({
   from,
   kind: 'tcp',
   host,
@@ -44,7 +44,7 @@ const udp = (from: Node, host: string, port: number, expect: string): Probe => (
   port,
   expect,
 });
-const ping = (from: Node, host: string, expect: string): Probe => ({
+export const ping = (from: Node, host: string, expect: string): Probe => ({
   from,
   kind: 'ping',
   host,
