@@ -185,6 +185,14 @@ const CASES: [string, string][] = [
   ['-t mangle -A POSTROUTING -j DSCP --set-dscp 0x2e', 'counter packets 0 bytes 0 ip dscp set ef'],
   ['-t mangle -A POSTROUTING -j TTL --ttl-set 64', 'counter packets 0 bytes 0 ip ttl set 64'],
   [
+    '-t mangle -A POSTROUTING -o eth0 -j TTL --ttl-inc 250',
+    [
+      'oifname "eth0" ip ttl 5-255 counter packets 0 bytes 0 ip ttl set 255',
+      'oifname "eth0" ip ttl 4 counter packets 0 bytes 0 ip ttl set 254',
+      'oifname "eth0" ip ttl 0 counter packets 0 bytes 0 ip ttl set 250',
+    ].join('\n'),
+  ],
+  [
     '-t mangle -A POSTROUTING -j CLASSIFY --set-class 1:10',
     'counter packets 0 bytes 0 meta priority set 1:10',
   ],
@@ -196,18 +204,31 @@ const CASES: [string, string][] = [
 
 /** Refused by name: [iptables arguments, the extension the error names]. */
 const REFUSED: [string, string][] = [
-  ['-A INPUT -m recent --update --seconds 30 --hitcount 6 --name x -j DROP', '-m recent'],
-  ['-A INPUT -m hashlimit --hashlimit-above 5/s --hashlimit-name x -j DROP', '-m hashlimit'],
-  ['-A INPUT -m string --algo bm --string abc -j DROP', '-m string'],
+  [
+    '-A INPUT -m recent --update --seconds 30 --hitcount 6 --name x -j DROP',
+    '-m recent: xt_recent counts',
+  ],
+  [
+    '-A INPUT -m hashlimit --hashlimit-above 5/s --hashlimit-name x -j DROP',
+    '-m hashlimit: a full xt_hashlimit table',
+  ],
+  ['-A INPUT -m string --algo bm --string abc -j DROP', '-m string: nft has no payload search'],
   ['-A INPUT -p tcp -m tcpmss ! --mss 1000 -j DROP', '-m tcpmss: ! --mss'],
   ['-A OUTPUT -m owner ! --uid-owner 0 -j DROP', '-m owner: an inverted owner'],
   ['-A OUTPUT -m owner --socket-exists -j DROP', '-m owner: --socket-exists'],
   ['-t mangle -A PREROUTING -j CONNMARK --save-mark --mask 0xff', '-j CONNMARK: --nfmask'],
-  ['-t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill', '-j CHECKSUM'],
-  ['-t mangle -A POSTROUTING -j TTL --ttl-dec 1', '-j TTL: --ttl-inc/--ttl-dec'],
+  [
+    '-t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill',
+    '-j CHECKSUM: it fills a checksum',
+  ],
+  [
+    '-t mangle -A POSTROUTING -m statistic --mode nth --every 2 --packet 0 -j TTL --ttl-dec 1',
+    '-m statistic: in a rule split into several nft rules',
+  ],
+  ['-A INPUT -j NFQUEUE --queue-num 3 --queue-bypass', '-j NFQUEUE: its nft form'],
   [
     '-A INPUT -m conntrack --ctstate NEW,DNAT -m limit --limit 1/s -j ACCEPT',
-    '-m limit: beside --ctstate SNAT/DNAT',
+    '-m limit: in a rule split into several nft rules',
   ],
   ['-A INPUT -p tcp -m multiport --ports 22,80 -j ACCEPT', '-m multiport: --ports'],
   ['-A INPUT -m conntrack --ctproto tcp -j ACCEPT', '-m conntrack: options other than --ctstate'],

@@ -152,6 +152,8 @@ const PACKET_MANGLE = `*mangle
 -A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400
 -A POSTROUTING -j DSCP --set-dscp 0x2e
 -A POSTROUTING -j TTL --ttl-set 64
+-A POSTROUTING -o eth0 -j TTL --ttl-inc 3
+-A POSTROUTING -o eth1 -j TTL --ttl-dec 250
 -A POSTROUTING -j CLASSIFY --set-class 1:10
 COMMIT
 `;

@@ -1,8 +1,9 @@
 /**
  * Behaviour parity of the packet extensions routers and clients use (limit, statistic nth,
- * length, ttl, owner, TCPMSS): the same rules in both twins (legacy tables, and bpfilter
+ * length, ttl, owner, TCPMSS, TTL): the same rules in both twins (legacy tables, and bpfilter
  * enforcing), the same traffic, and what traffic shows must be the same: which echo requests
- * of a run are answered, which connections a user may open, the MSS the server sees in a SYN.
+ * of a run are answered, which connections a user may open, the MSS the server sees in a SYN,
+ * the TTL an echo reply arrives with.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
@@ -11,11 +12,21 @@ const missing = missingEnforcePrerequisite();
 if (missing && process.env.CI === 'true')
   throw new Error(`enforcement tests cannot run: ${missing}`);
 
+const C = '10.1.0.2';
 const F = '10.1.0.1';
+const F2 = '10.2.0.1';
 const S = '10.2.0.2';
 
 const filter = (...rules: string[]) =>
   `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
+const mangle = (...rules: string[]) =>
+  [
+    '*mangle',
+    ...['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].map((c) => `:${c} ACCEPT [0:0]`),
+    ...rules,
+    'COMMIT',
+    '',
+  ].join('\n');
 
 /** The sequence numbers of the echo requests answered in a run of `count` pings. */
 async function answered(twin: Twin, args: string[], count: number): Promise<number[]> {
@@ -101,18 +112,10 @@ describe.skipIf(missing !== undefined)('packet extensions: enforcement as the ke
   }, 60_000);
 
   it('-j TCPMSS: the MSS the server sees in the SYN (set, and clamped to the path MTU)', async () => {
-    const mangle = [
-      '*mangle',
-      ':PREROUTING ACCEPT [0:0]',
-      ':INPUT ACCEPT [0:0]',
-      ':FORWARD ACCEPT [0:0]',
-      ':OUTPUT ACCEPT [0:0]',
-      ':POSTROUTING ACCEPT [0:0]',
+    const rules = mangle(
       '-A FORWARD -o fs -p tcp --dport 80 --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
       '-A FORWARD -p tcp --dport 8080 --tcp-flags SYN,RST SYN -m tcpmss --mss 1300:1500 -j TCPMSS --set-mss 1200',
-      'COMMIT',
-      '',
-    ].join('\n');
+    );
     // S records the MSS option of each SYN it gets; F's link to S has a smaller MTU.
     for (const twin of twins) {
       const setup = await twin.run('S', ['nft', '-f', '-'], SEEN_MSS);
@@ -120,7 +123,7 @@ describe.skipIf(missing !== undefined)('packet extensions: enforcement as the ke
       await twin.run('F', ['ip', 'link', 'set', 'fs', 'mtu', '1400']);
     }
     try {
-      const seen = await both(mangle, async (twin) => {
+      const seen = await both(rules, async (twin) => {
         for (const port of [80, 8080, 9000]) await twin.probe('C', 'tcp', S, port, 10_000);
         const listed = await twin.run('S', ['nft', 'list', 'set', 'ip', 'mss', 'seen']);
         return /elements = \{ ([^}]*) \}/.exec(listed.stdout)?.[1]?.trim();
@@ -134,6 +137,36 @@ describe.skipIf(missing !== undefined)('packet extensions: enforcement as the ke
         await twin.run('S', ['nft', 'delete', 'table', 'ip', 'mss']);
       }
     }
+  }, 60_000);
+
+  it('-j TTL --ttl-inc/--ttl-dec: the TTL an echo reply arrives with (clamped), counted once', async () => {
+    // Forwarded replies (TTL 63 after F's hop) and F's own (64); one nft rule per old TTL.
+    // (An empty filter table: the tests before leave rules that drop echo requests.)
+    const rules =
+      filter() +
+      mangle(
+        '-A FORWARD -i fs -p icmp -m icmp --icmp-type 0 -j TTL --ttl-inc 200',
+        '-A FORWARD -i fc -p icmp -m icmp --icmp-type 0 -j TTL --ttl-dec 3',
+        `-A POSTROUTING -s ${F} -o fc -p icmp -m icmp --icmp-type 0 -j TTL --ttl-dec 100`,
+        `-A POSTROUTING -s ${F2} -o fs -p icmp -m icmp --icmp-type 0 -j TTL --ttl-inc 7`,
+      );
+    const ttl = async (twin: Twin, from: 'C' | 'S', host: string) => {
+      const out = await twin.run(from, ['ping', '-n', '-c', '1', '-W', '5', host]);
+      return /ttl=(\d+)/.exec(out.stdout)?.[1];
+    };
+    const runs = await both(rules, async (twin) => {
+      const seen = [
+        await ttl(twin, 'C', S),
+        await ttl(twin, 'S', C),
+        await ttl(twin, 'C', F),
+        await ttl(twin, 'S', F2),
+      ];
+      const saved = await twin.iptables('iptables-legacy-save', ['-c', '-t', 'mangle']);
+      return { seen, rules: saved.stdout.split('\n').filter((line) => / -A /.test(line)) };
+    });
+    expect(runs[0]!.seen).toEqual(['255', '60', '0', '71']);
+    expect(runs[0]!.rules.map((line) => line.slice(0, 6))).toEqual(Array(4).fill('[1:84]'));
+    expect(runs[1]).toEqual(runs[0]);
   }, 60_000);
 });
 

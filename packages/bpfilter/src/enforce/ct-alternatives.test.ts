@@ -135,7 +135,7 @@ describe('--ctstate with SNAT/DNAT', () => {
     expect(refused).toMatchObject({ extension: '-m limit' });
     const encoded = encodeTable(t);
     const input = { name: 'filter', layout: encoded, entries: encoded.entries, netlink: true };
-    expect(() => compileTable(input)).toThrow(/-m limit: beside --ctstate SNAT\/DNAT/);
+    expect(() => compileTable(input)).toThrow(/-m limit: in a rule split into several nft rules/);
     // One rule (no split): the limit stays.
     expect(ruleExprs(table(drop([ctstate(DNAT), limit])))).toHaveLength(4);
   });

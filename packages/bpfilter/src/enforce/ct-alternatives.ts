@@ -15,10 +15,8 @@
  * rule's counter is their sum. A rule with a stateful match (`-m limit`, `-m statistic`)
  * would split its state in two: refused.
  */
-import { IPT_ENTRY_SIZE, readU16 } from '../abi/index.js';
-import { objectName, targetAt } from '../model/entry-index.js';
 import { UntranslatableError } from './errors.js';
-import { type CtStateTest, ctStateOf } from './raw-matches.js';
+import type { CtStateTest } from './raw-matches.js';
 
 /** A test of one conntrack register: `ct KEY & mask` is zero (`zero`) or not. */
 export interface CtCheck {
@@ -45,41 +43,14 @@ export function ctAlternatives(test: CtStateTest): CtCheck[][] {
 }
 
 /** Matches whose state a split would share out between two rules. */
-const STATEFUL = new Set(['limit', 'statistic']);
+export const STATEFUL = new Set(['limit', 'statistic']);
 
-/** Refuses a rule that splits and holds a stateful match (`names`: its matches' names). */
+/** Refuses a rule split in several that holds a stateful match (`names`: its matches' names). */
 export function refuseStatefulSplit(names: Iterable<string>): void {
   for (const name of names)
     if (STATEFUL.has(name))
       throw new UntranslatableError(
         `-m ${name}`,
-        'beside --ctstate SNAT/DNAT (two nft rules would keep two states)',
+        'in a rule split into several nft rules (--ctstate SNAT/DNAT, TTL --ttl-inc/--ttl-dec): each would keep its own state',
       );
-}
-
-/**
- * How many nft rules the rule of the entry at `offset` becomes (1 for most), and whether
- * that split is exact (one conntrack test splits, no stateful match beside it); read in place.
- */
-export function ruleSplit(b: Uint8Array, offset: number): { rules: number; exact: boolean } {
-  const target = targetAt(b, offset);
-  let rules = 1;
-  let splits = 0;
-  let stateful = false;
-  for (let pos = offset + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos)) {
-    const name = objectName(b, pos);
-    stateful ||= STATEFUL.has(name);
-    if (name !== 'conntrack') continue;
-    const data = b.subarray(pos + 32, pos + Math.max(readU16(b, pos), 32));
-    try {
-      const test = ctStateOf({ kind: 'raw', name, revision: b[pos + 31]!, data });
-      const count = test === undefined ? 1 : ctAlternatives(test).length;
-      if (count > 1) splits++;
-      rules = Math.max(rules, count);
-    } catch (error) {
-      // The translators refuse it, naming it, when they reach it.
-      if (!(error instanceof UntranslatableError)) throw error;
-    }
-  }
-  return { rules, exact: rules === 1 || (splits === 1 && !stateful) };
 }

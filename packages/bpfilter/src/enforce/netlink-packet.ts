@@ -11,6 +11,7 @@ import {
   cmpAt,
   cmpBytes,
   cmpNumber,
+  counter,
   inRange,
   payload,
 } from './netlink-expr.js';
@@ -28,6 +29,7 @@ import {
   tcpMss,
 } from './netlink-expr-packet.js';
 import type { NetlinkWriter } from './netlink-writer.js';
+import type { TtlStep } from './ttl-steps.js';
 import {
   classifyOf,
   type CompareOp,
@@ -92,6 +94,7 @@ function ownerId(w: NetlinkWriter, key: number, test: RangeTest): void {
 }
 
 const NETWORK_TOS = { base: 1, offset: 1, len: 1 } as const;
+const NETWORK_TTL = { base: 1, offset: 8, len: 1 } as const;
 
 const MATCHES = new Map<string, Writer>([
   [
@@ -125,7 +128,7 @@ const MATCHES = new Map<string, Writer>([
     'ttl',
     (w, d, r) => {
       const { op, ttl } = ttlOf(d, r);
-      payload(w, { base: 1, offset: 8, len: 1 });
+      payload(w, NETWORK_TTL);
       cmpNumber(w, OPS[op], 1, ttl);
     },
   ],
@@ -241,6 +244,14 @@ function rewriteWord(w: NetlinkWriter, offset: number, keep: number, value: numb
   w.buffer.writeUInt16BE(keep, mask);
   w.buffer.writeUInt16BE(value, xor);
   networkWrite(w, offset, 2);
+}
+
+/** One rule of a `-j TTL --ttl-inc/--ttl-dec` (ttl-steps.ts): its old TTLs, counter, new TTL. */
+export function writeTtlStep(w: NetlinkWriter, step: TtlStep): void {
+  payload(w, NETWORK_TTL);
+  range(w, 1, { min: step.from, max: step.to, invert: false });
+  counter(w);
+  rewriteWord(w, 8, 0x00ff, step.set << 8);
 }
 
 const WRITERS = { match: MATCHES, target: TARGETS };

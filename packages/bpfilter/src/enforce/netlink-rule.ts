@@ -42,8 +42,9 @@ import {
 } from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import { dataOf, fragmentOffset, TCP, writeMatch } from './netlink-match.js';
-import { writePacketExtension } from './netlink-packet.js';
+import { writePacketExtension, writeTtlStep } from './netlink-packet.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
+import { ttlSteps } from './ttl-steps.js';
 
 /** `--reject-with` ICMP types -> the code nft's `reject with icmp type` sends. */
 const REJECT_ICMP: Record<string, number> = {
@@ -59,7 +60,7 @@ const REJECT_ICMP: Record<string, number> = {
 /**
  * Writes the expressions of entry `entry` of `f` (the NFTA_RULE_EXPRESSIONS list's
  * elements): its matches, a counter, its effect. `alternative`: which of the nft rules of an
- * entry that takes several (ct-alternatives.ts) this one is.
+ * entry that takes several (rule-split.ts) this one is.
  */
 export function writeRule(w: NetlinkWriter, f: RuleFacts, entry: number, alternative = 0): void {
   const b = f.bytes;
@@ -69,6 +70,9 @@ export function writeRule(w: NetlinkWriter, f: RuleFacts, entry: number, alterna
   const target = targetAt(b, at);
   for (let pos = at + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos))
     writeMatch(w, b, pos, protocol, alternative);
+  const steps =
+    objectName(b, target) === 'TTL' ? ttlSteps(dataOf(b, target), b[target + 31]!) : undefined;
+  if (steps !== undefined) return writeTtlStep(w, steps[alternative]!);
   counter(w);
   writeTarget(w, f, entry, target, protocol);
 }

@@ -6,7 +6,7 @@
  * for. The native helper frames and sends them as one batch. A rule outside what the compiler
  * covers throws {@link NotCompiled} (nft gets the JSON).
  */
-import { ruleSplit } from './ct-alternatives.js';
+import { ruleSplit } from './rule-split.js';
 import { NotCompiled } from './netlink-data.js';
 import { FIELDS, CmpOp, cmpNumber, counter, lookup, payload, verdict } from './netlink-expr.js';
 import { writeRule } from './netlink-rule.js';

@@ -6,6 +6,7 @@
 import { readIpv4, readU16, readU32 } from '../abi/index.js';
 import type { RawMatch } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
+import { untranslated } from './refusals.js';
 import { and, match, meta, type NftExpr, payload, rangeOrValue, set } from './nft-expr.js';
 import type { CtCheck } from './ct-alternatives.js';
 import { PACKET_MATCHES } from './raw-packet.js';
@@ -214,7 +215,6 @@ const MATCHES = new Map<string, MatchTranslator>([
  */
 export function translateRawMatch(m: RawMatch): NftExpr[] {
   const translator = MATCHES.get(m.name);
-  if (translator === undefined)
-    throw new UntranslatableError(`-m ${m.name}`, 'no nftables translation in bpfilter');
+  if (translator === undefined) throw untranslated(`-m ${m.name}`);
   return translator(m.data, m.revision, m.name);
 }

@@ -6,6 +6,7 @@
 import { decodeNatRange, type NatRange, NatRangeFlag, readU16, readU32 } from '../abi/index.js';
 import type { RawTarget } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
+import { untranslated } from './refusals.js';
 import { and, meta, type NftExpr } from './nft-expr.js';
 import { PACKET_TARGETS } from './raw-packet.js';
 
@@ -109,7 +110,6 @@ const TARGETS = new Map<string, TargetTranslator>([
 /** Translates a raw target by its name; throws {@link UntranslatableError} for the others. */
 export function translateRawTarget(target: RawTarget): NftExpr[] {
   const translator = TARGETS.get(target.name);
-  if (translator === undefined)
-    throw new UntranslatableError(`-j ${target.name}`, 'no nftables translation in bpfilter');
+  if (translator === undefined) throw untranslated(`-j ${target.name}`);
   return translator(target.data, target.revision, target.name);
 }

@@ -16,7 +16,7 @@ import {
   targetAt,
 } from '../model/entry-index.js';
 import type { Table } from '../model/types.js';
-import { ruleSplit } from './ct-alternatives.js';
+import { ruleSplit } from './rule-split.js';
 import { EnforcementError } from './errors.js';
 import { type GroupOptions, groupChain } from './group-rules.js';
 import { type BaseChainSpec, baseChainSpec, nftTableName } from './nft-layout.js';

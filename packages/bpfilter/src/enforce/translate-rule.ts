@@ -3,7 +3,8 @@
  * same packets and has the same effect: IP fields, the tcp/udp/icmp matches, the targets the
  * model decodes, then the other extensions by name (raw-extensions.ts). A counter statement
  * sits right before the verdict, so nft counts exactly the packets the rule matched. A
- * `--ctstate` with SNAT/DNAT may take two such rules (ct-alternatives.ts).
+ * `--ctstate` with SNAT/DNAT (ct-alternatives.ts) or a `-j TTL --ttl-inc/--ttl-dec`
+ * (ttl-steps.ts) takes several such rules.
  */
 import { formatIpv4 } from '../abi/index.js';
 import { parseCidr, prefixLength } from '../model/address.js';
@@ -23,6 +24,7 @@ import {
 } from './nft-expr.js';
 import { ctCheckExpr, ctStateOf, translateRawMatch } from './raw-matches.js';
 import { translateRawTarget } from './raw-targets.js';
+import { ttlSteps } from './ttl-steps.js';
 
 /** What a rule translates to: its matches, then (counter and) its effect. */
 export interface TranslatedRule {
@@ -47,9 +49,28 @@ export function translateRule(rule: Rule): TranslatedRule {
     const [head] = rules as [NftExpr[]];
     rules = alternatives.map((checks) => [...head, ...checks]);
   }
-  if (rules.length > 1)
+  const { target } = rule;
+  const steps =
+    target.kind === 'raw' && target.name === 'TTL'
+      ? ttlSteps(target.data, target.revision)
+      : undefined;
+  if (steps !== undefined && rules.length > 1)
+    throw new UntranslatableError('-j TTL', '--ttl-inc/--ttl-dec beside --ctstate SNAT/DNAT');
+  if (rules.length > 1 || steps !== undefined)
     refuseStatefulSplit((rule.matches ?? []).map((m) => (m.kind === 'raw' ? m.name : m.kind)));
-  const effect = [{ counter: null }, ...translateTarget(rule.target)];
+  if (steps !== undefined) {
+    const [head] = rules as [NftExpr[]];
+    const ttl = payload('ip', 'ttl');
+    return {
+      rules: steps.map(({ from, to, set }) => [
+        ...head,
+        match(ttl, '==', rangeOrValue(from, to)),
+        { counter: null },
+        { mangle: { key: ttl, value: set } },
+      ]),
+    };
+  }
+  const effect = [{ counter: null }, ...translateTarget(target)];
   return { rules: rules.map((r) => [...r, ...effect]) };
 }
 

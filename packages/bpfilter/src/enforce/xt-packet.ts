@@ -274,11 +274,14 @@ export function classifyOf(data: Uint8Array, rev: number): number {
   return readU32(data, 0);
 }
 
-/** `-j TTL --ttl-set N` (struct ipt_TTL_info: u8 mode, u8 ttl): `ip ttl set`. nft has no
- * arithmetic on a header field: `--ttl-inc`/`--ttl-dec` are refused. */
+/**
+ * `-j TTL --ttl-set N` (struct ipt_TTL_info: u8 mode, u8 ttl): `ip ttl set`. `--ttl-inc` and
+ * `--ttl-dec` take one nft rule per old TTL (ttl-steps.ts), never this one statement.
+ */
 export function ttlTargetOf(data: Uint8Array, rev: number): number {
   revision('-j TTL', rev, 0);
-  if ((data[0] ?? 255) !== 0) throw new UntranslatableError('-j TTL', '--ttl-inc/--ttl-dec');
+  if ((data[0] ?? 255) !== 0)
+    throw new UntranslatableError('-j TTL', '--ttl-inc/--ttl-dec in one nft rule');
   return data[1] ?? 0;
 }
 

@@ -1,0 +1,56 @@
+/**
+ * How many nft rules an iptables rule becomes, read from its entry in place: one, or several
+ * that no packet matches two of for a `--ctstate` with SNAT/DNAT (ct-alternatives.ts) or a
+ * `-j TTL --ttl-inc/--ttl-dec` (ttl-steps.ts). The layout counts the entry on all of them.
+ */
+import { IPT_ENTRY_SIZE, readU16 } from '../abi/index.js';
+import { objectName, targetAt } from '../model/entry-index.js';
+import { ctAlternatives, STATEFUL } from './ct-alternatives.js';
+import { UntranslatableError } from './errors.js';
+import { ctStateOf } from './raw-matches.js';
+import { ttlSteps } from './ttl-steps.js';
+
+/** The data of the match or target at `pos` (at most to the blob's end). */
+function dataAt(b: Uint8Array, pos: number): Uint8Array {
+  return b.subarray(pos + 32, pos + Math.max(readU16(b, pos), 32));
+}
+
+/** The count `read` gives; 1 when the translators will refuse what it reads. */
+function splitCount(read: () => number): number {
+  try {
+    return read();
+  } catch (error) {
+    // The translators refuse it, naming it, when they reach it.
+    if (!(error instanceof UntranslatableError)) throw error;
+    return 1;
+  }
+}
+
+/**
+ * How many nft rules the rule of the entry at `offset` becomes (1 for most), and whether the
+ * split is exact: one thing splits it, and no stateful match is beside it.
+ */
+export function ruleSplit(b: Uint8Array, offset: number): { rules: number; exact: boolean } {
+  const target = targetAt(b, offset);
+  let rules = 1;
+  let splits = 0;
+  let stateful = false;
+  const add = (count: number) => {
+    if (count > 1) splits++;
+    rules = Math.max(rules, count);
+  };
+  for (let pos = offset + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos)) {
+    const name = objectName(b, pos);
+    stateful ||= STATEFUL.has(name);
+    if (name !== 'conntrack') continue;
+    add(
+      splitCount(() => {
+        const test = ctStateOf({ kind: 'raw', name, revision: b[pos + 31]!, data: dataAt(b, pos) });
+        return test === undefined ? 1 : ctAlternatives(test).length;
+      }),
+    );
+  }
+  if (objectName(b, target) === 'TTL')
+    add(splitCount(() => ttlSteps(dataAt(b, target), b[target + 31]!)?.length ?? 1));
+  return { rules, exact: splits <= 1 && (splits === 0 || !stateful) };
+}
