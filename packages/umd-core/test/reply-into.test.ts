@@ -225,3 +225,28 @@ for (const { name, viaSocket } of transports.filter((transport) => transport.rea
     20_000,
   );
 }
+
+for (const { name, viaSocket, rearm } of transports) {
+  it(`raw, ${name}: a caller buffer transferred mid-reply fails that exchange alone`, async () => {
+    const size = 4 * MiB;
+    const started = await start(fixture('split-reply.mjs'), 'raw', viaSocket, {
+      ECHO_REQUEST_SIZE: String(size),
+    });
+    const { handler } = started;
+    const replySocket =
+      started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
+    const channel = RawChannel.fromChild(handler.child, { replySocket });
+    const into = new Uint8Array(size);
+    const first = channel.exchange(pattern(size, 9), size, { replyInto: into });
+    await firstHalfIn(into);
+    // The caller's mistake, not the handler's: the rest of the reply is read and dropped.
+    const moved = structuredClone(into.buffer, { transfer: [into.buffer] });
+    handler.child.kill('SIGUSR2'); // the rest of the first reply
+    await expect(first).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    const next = await channel.exchange(pattern(size, 5), size, { timeoutMs: 10_000 });
+    expect(sameBytes(next, pattern(size, 5))).toBe(true);
+    expect(moved.byteLength).toBe(size);
+    channel.close();
+    expect(await handler.exited).toEqual({ code: 0, signal: null });
+  }, 20_000);
+}

@@ -131,6 +131,22 @@ describe('transport: stdio pipe or reply socket', () => {
     ).toBe('UMD_INVALID_ARGUMENT');
   });
 
+  it('raw: a replyInto the caller transfers mid-call fails that request alone; the handler is not blamed', async () => {
+    const raw = managed({ loader: fixtureLoader('raw') });
+    const starts: number[] = [];
+    raw.on('start', ({ pid }) => starts.push(pid));
+    const request = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    await raw.requestRaw(request, 16); // a ready handler: the next call goes out at once
+    const into = new Uint8Array(16);
+    const lost = raw.requestRaw(request, 16, { replyInto: into });
+    structuredClone(into.buffer, { transfer: [into.buffer] }); // before its reply comes
+    expect((await rejection(lost)).code).toBe('UMD_INVALID_ARGUMENT');
+    // The same handler answers the next one in step: no fault, no restart.
+    const reply = await raw.requestRaw(request, 16);
+    expect([...reply.subarray(8)]).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(starts).toHaveLength(1);
+  });
+
   describe('leaves nothing behind', () => {
     let saved: string | undefined;
     let privateTmp: string;

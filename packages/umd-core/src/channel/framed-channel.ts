@@ -279,7 +279,7 @@ export class FramedChannel extends ChannelTransport {
     entry.disarm();
     if (type === FrameType.Reply && entry.replyInto !== undefined && isDetached(entry.replyInto)) {
       // The caller gave its buffer away while the reply was read into it: that reply is lost.
-      entry.reject(replyIntoDetachedError(id));
+      entry.reject(replyIntoDetachedError(`request ${id}`, id));
     } else if (type === FrameType.Reply) {
       // An empty reply is never allocated; it is still a view of the caller's buffer when one was given.
       entry.resolve(

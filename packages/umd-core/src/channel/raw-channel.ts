@@ -16,6 +16,7 @@ import {
   checkPayload,
   checkReplyInto,
   checkRequestOptions,
+  replyIntoDetachedError,
   timeoutError,
 } from './request-options.js';
 import { DIRECT_READ_MIN } from '../shared/direct-read.js';
@@ -29,8 +30,12 @@ export interface RawChannelOptions {
 interface Exchange {
   readonly request: Uint8Array;
   readonly reply: Uint8Array;
+  /** The reply's length (a caller's `reply` reads as empty once its buffer is transferred away). */
+  readonly length: number;
   /** `reply` is the caller's `replyInto` memory. */
   readonly callerMemory: boolean;
+  /** The caller transferred that memory mid-call: the rest of the reply is read and dropped. */
+  lost: boolean;
   filled: number;
   readonly resolve: (reply: Uint8Array) => void;
   readonly reject: (error: UmdError) => void;
@@ -152,7 +157,9 @@ export class RawChannel extends ChannelTransport {
         request,
         // After a close (the only way an exchange in flight ends early) nothing is written into it.
         reply: replyInto ? replyInto.subarray(0, replyLength) : allocateReply(replyLength),
+        length: replyLength,
         callerMemory: replyInto !== undefined,
+        lost: false,
         filled: 0,
         resolve,
         reject,
@@ -193,7 +200,7 @@ export class RawChannel extends ChannelTransport {
       exchange.state = 'active';
       this.#active = exchange;
       if (exchange.request.byteLength > 0) this.writer.write([exchange.request]);
-      if (exchange.reply.byteLength === 0) this.#finish(exchange);
+      if (exchange.length === 0) this.#finish(exchange);
     }
   }
 
@@ -201,8 +208,17 @@ export class RawChannel extends ChannelTransport {
     exchange.state = 'done';
     exchange.disarm();
     this.#active = undefined;
-    exchange.resolve(exchange.reply);
+    if (this.#lost(exchange) && exchange.length > 0)
+      exchange.reject(replyIntoDetachedError('the exchange'));
+    else exchange.resolve(exchange.reply);
     this.#next();
+  }
+
+  /** The caller transferred its `replyInto` mid-call: the rest is read and dropped (the stream stays in step). */
+  #lost(exchange: Exchange): boolean {
+    if (!exchange.lost && exchange.callerMemory && exchange.reply.byteLength !== exchange.length)
+      exchange.lost = true;
+    return exchange.lost;
   }
 
   #giveUp(exchange: Exchange, error: UmdError): void {
@@ -223,7 +239,9 @@ export class RawChannel extends ChannelTransport {
   protected readTarget(): Uint8Array {
     const exchange = this.closed ? undefined : this.#active;
     const direct =
-      exchange !== undefined && exchange.reply.byteLength - exchange.filled >= DIRECT_READ_MIN;
+      exchange !== undefined &&
+      !this.#lost(exchange) &&
+      exchange.length - exchange.filled >= DIRECT_READ_MIN;
     if (direct && (!exchange.callerMemory || this.directReads!.canRearm)) {
       this.#readingInto = exchange;
       return exchange.reply.subarray(exchange.filled);
@@ -238,7 +256,7 @@ export class RawChannel extends ChannelTransport {
     if (exchange === undefined) return this.onData(into.subarray(0, count));
     // Only a close ends an exchange between a target and its read, and that returned above.
     exchange.filled += count;
-    if (exchange.filled === exchange.reply.byteLength) this.#finish(exchange);
+    if (exchange.filled === exchange.length) this.#finish(exchange);
   }
 
   protected onData(chunk: Uint8Array): void {
@@ -251,24 +269,24 @@ export class RawChannel extends ChannelTransport {
       );
       return;
     }
-    const room = exchange.reply.byteLength - exchange.filled;
+    const room = exchange.length - exchange.filled;
     if (chunk.byteLength > room) {
       this.close(
         protocolError(
-          `the handler sent ${exchange.filled + chunk.byteLength} or more bytes for a reply of ${exchange.reply.byteLength}`,
+          `the handler sent ${exchange.filled + chunk.byteLength} or more bytes for a reply of ${exchange.length}`,
         ),
       );
       return;
     }
-    exchange.reply.set(chunk, exchange.filled);
+    if (!this.#lost(exchange)) exchange.reply.set(chunk, exchange.filled);
     exchange.filled += chunk.byteLength;
-    if (exchange.filled === exchange.reply.byteLength) this.#finish(exchange);
+    if (exchange.filled === exchange.length) this.#finish(exchange);
   }
 
   protected inputEnded(): (reason: UmdError) => void {
     const active = this.#active;
     if (active === undefined) return (reason) => this.close(reason);
-    const shortRead = `the handler's output ended after ${active.filled} of ${active.reply.byteLength} reply bytes`;
+    const shortRead = `the handler's output ended after ${active.filled} of ${active.length} reply bytes`;
     return (reason) => {
       if (active.state === 'active') {
         active.state = 'done';

@@ -22,9 +22,9 @@ export interface ReplyOptions extends RequestOptions {
    * usual (compare `reply.buffer` to tell). Raw mode: `replyInto` must hold `replyLength` bytes.
    * The library writes into it only while the call is pending, never after the call settles
    * (abort and timeout included); do not read or reuse it before then, and do not let it overlap
-   * the request payload. Do not transfer its `ArrayBuffer` while the call is pending: a framed call
-   * then rejects with `UMD_INVALID_ARGUMENT`, and a read armed with that memory before the transfer
-   * may still land in it (see the package README).
+   * the request payload. Do not transfer its `ArrayBuffer` while the call is pending: the call
+   * then rejects with `UMD_INVALID_ARGUMENT` (the channel goes on), and a read armed with that
+   * memory before the transfer may still land in it (see the package README).
    */
   replyInto?: Uint8Array;
 }
@@ -51,11 +51,14 @@ export function detachedPayloadError(what = 'payload'): UmdError {
   );
 }
 
-/** The error of a request whose `replyInto` was detached while its reply was read into it. */
-export function replyIntoDetachedError(requestId: number): UmdError {
+/**
+ * The error of a call whose `replyInto` was detached (or shrunk) while its reply was read into it:
+ * the caller's misuse, not the handler's fault. `what` names the call (`"request 7"`).
+ */
+export function replyIntoDetachedError(what: string, requestId?: number): UmdError {
   return new UmdError(
     UmdErrorCode.INVALID_ARGUMENT,
-    `replyInto was transferred (detached) while the reply of request ${requestId} was read into it; that reply is lost`,
+    `replyInto was transferred (detached) while the reply of ${what} was read into it; that reply is lost`,
     { requestId },
   );
 }
