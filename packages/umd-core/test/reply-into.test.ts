@@ -128,6 +128,19 @@ function withoutRearm(replySocket: ReplySocket): ReplySocket {
   return replySocket;
 }
 
+/** The raw split-reply fixture echoing requests of `size` bytes, over the given transport. */
+async function startRawSplit(size: number, viaSocket: boolean, rearm: boolean) {
+  const started = await start(fixture('split-reply.mjs'), 'raw', viaSocket, {
+    ECHO_REQUEST_SIZE: String(size),
+  });
+  const replySocket =
+    started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
+  return {
+    handler: started.handler,
+    channel: RawChannel.fromChild(started.handler.child, { replySocket }),
+  };
+}
+
 const transports = [
   { name: 'stdio pipe', viaSocket: false, rearm: true },
   { name: 'reply socket', viaSocket: true, rearm: true },
@@ -164,13 +177,7 @@ for (const { name, viaSocket, rearm } of transports) {
 for (const { name, viaSocket, rearm } of transports) {
   it(`raw, ${name}: an abort mid-reply closes the channel and never writes the caller buffer again`, async () => {
     const size = 4 * MiB;
-    const started = await start(fixture('split-reply.mjs'), 'raw', viaSocket, {
-      ECHO_REQUEST_SIZE: String(size),
-    });
-    const { handler } = started;
-    const replySocket =
-      started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
-    const channel = RawChannel.fromChild(handler.child, { replySocket });
+    const { handler, channel } = await startRawSplit(size, viaSocket, rearm);
     const into = new Uint8Array(size);
     const controller = new AbortController();
     const exchange = channel.exchange(pattern(size, 9), size, {
@@ -229,13 +236,7 @@ for (const { name, viaSocket } of transports.filter((transport) => transport.rea
 for (const { name, viaSocket, rearm } of transports) {
   it(`raw, ${name}: a caller buffer transferred mid-reply fails that exchange alone`, async () => {
     const size = 4 * MiB;
-    const started = await start(fixture('split-reply.mjs'), 'raw', viaSocket, {
-      ECHO_REQUEST_SIZE: String(size),
-    });
-    const { handler } = started;
-    const replySocket =
-      started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
-    const channel = RawChannel.fromChild(handler.child, { replySocket });
+    const { handler, channel } = await startRawSplit(size, viaSocket, rearm);
     const into = new Uint8Array(size);
     const first = channel.exchange(pattern(size, 9), size, { replyInto: into });
     await firstHalfIn(into);
