@@ -18,6 +18,9 @@
  *  - /proc/net/ip_tables_names: iptables-legacy-save reads it (fopen64) to find the tables;
  *    libxtables lstat64()s and statfs64()s it to decide whether to run modprobe. We answer
  *    both from the service (the names) and with a procfs-looking file (the stats).
+ *  - send/sendto/sendmsg/write on our sockets: a program that sends raw IPv4 packets got one
+ *    for its SOCK_RAW socket; its bytes would reach the service as garbage, never the network.
+ *    They are refused (EPERM) with a line on stderr.
  *  - close(): forgets our descriptors.
  * Everything else goes to the real libc (dlsym(RTLD_NEXT)).
  *
@@ -139,6 +142,49 @@ int close(int fd)
 	if (is_owned(fd))
 		set_owned(fd, 0);
 	return real_close(fd);
+}
+
+/* ---- sends on our sockets ---------------------------------------------------------- */
+
+/* 1 when fd is not ours (the caller passes the call on), else -1 with EPERM, said once. */
+static int refuse_send(int fd)
+{
+	static int told;
+	struct owned *state = lock_owned(fd);
+	if (!state)
+		return 1;
+	pthread_mutex_unlock(&state->lock);
+	if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+		fprintf(stderr, LOG_PREFIX "descriptor %d is bpfilter's iptables socket, not a raw IP "
+				"socket: sending packets on it is refused (run this program outside "
+				"bpfilter exec)\n", fd);
+	errno = EPERM;
+	return -1;
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	REAL(ssize_t, send, int, const void *, size_t, int);
+	return refuse_send(fd) == 1 ? real_send(fd, buf, len, flags) : -1;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+	       socklen_t to_len)
+{
+	REAL(ssize_t, sendto, int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	return refuse_send(fd) == 1 ? real_sendto(fd, buf, len, flags, to, to_len) : -1;
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	REAL(ssize_t, sendmsg, int, const struct msghdr *, int);
+	return refuse_send(fd) == 1 ? real_sendmsg(fd, msg, flags) : -1;
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	REAL(ssize_t, write, int, const void *, size_t);
+	return refuse_send(fd) == 1 ? real_write(fd, buf, len) : -1;
 }
 
 /* ---- the socket options ------------------------------------------------------------- */

@@ -39,9 +39,11 @@ static void put_u64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] =
 
 /* ---- umd framing ------------------------------------------------------------------ */
 
+/* The real libc's send and sendmsg: the exported ones refuse our own sockets (bpfilter_preload.c). */
 ssize_t send_nosignal(int fd, const void *buf, size_t len)
 {
-	return send(fd, buf, len, MSG_NOSIGNAL);
+	REAL(ssize_t, send, int, const void *, size_t, int);
+	return real_send(fd, buf, len, MSG_NOSIGNAL);
 }
 
 int write_full(int fd, const uint8_t *buf, size_t len, write_fn put)
@@ -210,8 +212,9 @@ static int send_two(int fd, const uint8_t *head, size_t head_len, const uint8_t 
 	*none_sent = 1;
 	struct iovec iov[2] = { { (void *)head, head_len }, { (void *)body, body_len } };
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = body_len ? 2 : 1 };
+	REAL(ssize_t, sendmsg, int, const struct msghdr *, int);
 	while (msg.msg_iovlen > 0) {
-		ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		ssize_t n = real_sendmsg(fd, &msg, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
