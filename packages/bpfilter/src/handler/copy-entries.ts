@@ -27,7 +27,10 @@ export function copyEntriesToUser(
 ): void {
   const source = new EntryBlob(entries);
   const copy = new EntryBlob(out);
-  offsets.forEach((offset, i) => {
+  // A loop, not forEach: V8 made machine code of a forEach callback here again at every
+  // table the front end copied (one call per replace), a compile of 10 to 40 ms each time.
+  for (let i = 0; i < offsets.length; i++) {
+    const offset = offsets[i]!;
     out.set(entries.subarray(offset, offset + IPT_ENTRY_SIZE), offset);
     if (counters !== undefined)
       copy.setCounters(offset, counters[2 * i] ?? 0n, counters[2 * i + 1] ?? 0n);
@@ -41,7 +44,7 @@ export function copyEntriesToUser(
       pos += size;
     }
     copyObject(entries, out, targetAt, 'target');
-  });
+  }
 }
 
 function copyObject(
