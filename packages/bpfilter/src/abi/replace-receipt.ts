@@ -11,6 +11,13 @@ import { encodeGetinfo, type IptGetinfo } from './table-structs.js';
 /** The umd command: SET_REPLACE with a receipt. */
 export const UMD_CMD_REPLACE = 0x1004;
 
+/**
+ * The umd command: SET_REPLACE checked (as `UMD_CMD_REPLACE` checks it) but not taken: the
+ * handler's tables stay as they are. Reply, on success: the {@link tableDigest} of the table
+ * the handler would keep. A front end's warm-up runs a replace's whole check with it.
+ */
+export const UMD_CMD_CHECK_REPLACE = 0x1005;
+
 /** Bytes of a digest at the end of an `UMD_CMD_REPLACE` reply. */
 export const TABLE_DIGEST_SIZE = 32;
 

@@ -14,6 +14,7 @@ import {
   IPT_SO_SET_ADD_COUNTERS,
   IPT_SO_SET_REPLACE,
   UMD_CMD_CLASSIFY,
+  UMD_CMD_CHECK_REPLACE,
   UMD_CMD_CLASSIFY_BATCH,
   UMD_CMD_REPLACE,
   UMD_CMD_TABLE_NAMES,
@@ -26,7 +27,7 @@ import { classifyBatchCommand } from './classify-batch-command.js';
 import { classifyCommand } from './classify-command.js';
 import { SO_IP_SET, ipsetSockopt } from './ipset-sockopt.js';
 import { callerBuffer, getEntries, getInfo, getRevision } from './sockopt-get.js';
-import { MAX_TABLE_SIZE, setAddCounters, setReplace } from './sockopt-set.js';
+import { MAX_TABLE_SIZE, checkReplace, setAddCounters, setReplace } from './sockopt-set.js';
 import { TableStore } from './table-store.js';
 
 /** Options of {@link createHandlerCore}. */
@@ -64,6 +65,8 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
           return setReplace(store, request.data);
         case UMD_CMD_REPLACE:
           return setReplace(store, request.data, true);
+        case UMD_CMD_CHECK_REPLACE:
+          return checkReplace(store, request.data);
         case IPT_SO_SET_ADD_COUNTERS:
           return setAddCounters(store, request.data);
         default:

@@ -8,6 +8,7 @@ import {
   decodeCountersInfoHeader,
   decodeReplace,
   encodeCounters,
+  type IptReplace,
   readCString,
   tableDigest,
   viewOf,
@@ -15,7 +16,7 @@ import {
 import type { TableStore } from './table-store.js';
 import { hostEnvironment } from './check-environment.js';
 import { rateEstimatorsIn } from './table-scan.js';
-import { translateTable } from './translate.js';
+import { type TranslatedTable, translateTable } from './translate.js';
 
 /** A set's outcome: status, for a replace the old counters, and why it failed. */
 export interface SetResult {
@@ -33,6 +34,53 @@ const INT_MAX = 0x7fffffff;
  * and with `receipt` (`UMD_CMD_REPLACE`) the digest of the table now held after them.
  */
 export function setReplace(store: TableStore, data: Uint8Array, receipt = false): SetResult {
+  const checked = translatedReplace(store, data);
+  if (!('table' in checked)) return checked;
+  const { name, replace, table } = checked;
+  const live = store.get(name);
+  if (!live) return { status: -Errno.ENOENT, message: `SET_REPLACE: no table "${name}"` };
+  if (replace.validHooks !== live.table.validHooks) {
+    return {
+      status: -Errno.EINVAL,
+      message: `SET_REPLACE "${name}": valid_hooks 0x${replace.validHooks.toString(16)} != the table's 0x${live.table.validHooks.toString(16)}`,
+    };
+  }
+  if (replace.numCounters !== live.table.numEntries) {
+    return {
+      status: -Errno.EAGAIN,
+      message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} != the current ${live.table.numEntries} entries (table changed?)`,
+    };
+  }
+  const old = encodeCounters(store.replace(live, table));
+  if (!receipt) return { status: 0, body: old };
+  const digest = tableDigest({ name, ...table }, table.entries);
+  const body = new Uint8Array(old.length + digest.length);
+  body.set(old);
+  body.set(digest, old.length);
+  return { status: 0, body };
+}
+
+/**
+ * `UMD_CMD_CHECK_REPLACE`: the checks of {@link setReplace} of the request and its entries
+ * (`translate_table`), not those against the table in use, and nothing taken (no table comes
+ * into use); the reply is the digest of the table a replace would keep.
+ */
+export function checkReplace(store: TableStore, data: Uint8Array): SetResult {
+  const checked = translatedReplace(store, data);
+  if (!('table' in checked)) return checked;
+  const { name, table } = checked;
+  return { status: 0, body: tableDigest({ name, ...table }, table.entries) };
+}
+
+/** A SET_REPLACE request checked and translated (`translate_table`). */
+interface TranslatedReplace {
+  name: string;
+  replace: IptReplace;
+  table: TranslatedTable;
+}
+
+/** The request checked and translated, or why not. */
+function translatedReplace(store: TableStore, data: Uint8Array): TranslatedReplace | SetResult {
   if (data.length < IPT_REPLACE_HEADER_SIZE)
     return {
       status: -Errno.EINVAL,
@@ -63,27 +111,7 @@ export function setReplace(store: TableStore, data: Uint8Array, receipt = false)
   const result = translateTable({ ...replace, name, env });
   if (!result.ok)
     return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };
-  const live = store.get(name);
-  if (!live) return { status: -Errno.ENOENT, message: `SET_REPLACE: no table "${name}"` };
-  if (replace.validHooks !== live.table.validHooks) {
-    return {
-      status: -Errno.EINVAL,
-      message: `SET_REPLACE "${name}": valid_hooks 0x${replace.validHooks.toString(16)} != the table's 0x${live.table.validHooks.toString(16)}`,
-    };
-  }
-  if (replace.numCounters !== live.table.numEntries) {
-    return {
-      status: -Errno.EAGAIN,
-      message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} != the current ${live.table.numEntries} entries (table changed?)`,
-    };
-  }
-  const old = encodeCounters(store.replace(live, result.table));
-  if (!receipt) return { status: 0, body: old };
-  const digest = tableDigest({ name, ...result.table }, result.table.entries);
-  const body = new Uint8Array(old.length + digest.length);
-  body.set(old);
-  body.set(digest, old.length);
-  return { status: 0, body };
+  return { name, replace, table: result.table };
 }
 
 /** `IPT_SO_SET_ADD_COUNTERS`: add to each entry's counters, in entry order. */

@@ -70,7 +70,7 @@ export async function exec(options: ExecOptions): Promise<ExecResult> {
   if (socketPath === undefined) {
     ownDir = mkdtempSync(join(tmpdir(), 'bpfilter-'));
     socketPath = join(ownDir, 'bpfilter.sock');
-    ownService = await serve({ ...options.serve, socketPath });
+    ownService = await serve({ warmUp: false, ...options.serve, socketPath });
   }
   try {
     return await run(options, preloadEnvironment(socketPath, options.env ?? process.env, library));

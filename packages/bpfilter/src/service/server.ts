@@ -37,6 +37,12 @@ export interface ServeOptions {
    * before the reply of every change that succeeded, and at close.
    */
   stateFile?: string;
+  /**
+   * With `enforce` and the default backend: warm up while listening (`BpfilterSockopt.warmUp`:
+   * about 1 s of CPU, after which a restore no longer runs partly interpreted). Default true;
+   * `exec` turns it off for a service of its own, whose one command would only compete with it.
+   */
+  warmUp?: boolean;
   /** With `stateFile`: longest delay before classification counters are written (default 1000 ms). */
   counterFlushMs?: number;
   /** Where service events go (one line each). Default: nowhere. */
@@ -175,6 +181,13 @@ async function defaultBackend(
     throw error;
   }
   log('enforcing through nftables in this network namespace');
+  if (options.warmUp === false) return backend;
+  // While the service listens: a first request waits for one warm-up round at most.
+  const started = performance.now();
+  backend.sockopt.warmUp().then(
+    () => log(`warmed up in ${(performance.now() - started).toFixed(0)} ms`),
+    (error: unknown) => log(`warm-up failed (requests are served, slower at first): ${error}`),
+  );
   return backend;
 }
 

@@ -23,6 +23,7 @@ import {
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { decodeTableNames } from '../abi/table-names.js';
 import { XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
+import type { TableEntries } from '../enforce/compile-table.js';
 import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { classifyAndKeep } from './classify-and-keep.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
@@ -41,6 +42,7 @@ import type {
   SockoptResult,
 } from './sockopt-options.js';
 import { exchange, type SendRequest } from './table-snapshot.js';
+import { warmUp } from './warm-up.js';
 
 export type { BpfilterState } from './kept-state.js';
 export type {
@@ -68,6 +70,8 @@ export class BpfilterSockopt extends EventEmitter {
   readonly #lock = new SerialLock();
   readonly #kept: KeptTables;
   readonly #enforcement: SockoptEnforcement | undefined;
+  /** Grows with every {@link stop}: a warm-up that began before one ends. */
+  #stops = 0;
 
   constructor(options: BpfilterSockoptOptions = {}) {
     super();
@@ -247,6 +251,21 @@ export class BpfilterSockopt extends EventEmitter {
     );
   }
 
+  /**
+   * Runs a replace's path on a warm-up table `rounds` times (default 8; warm-up.ts says what
+   * and why), starting the handler if it is not running. Changes nothing; a call waits for one
+   * round at most; ends quietly if the front end is stopped meanwhile.
+   * @throws Error if the handler and the front end disagree on the warm-up table.
+   */
+  warmUp(options: { rounds?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const stops = this.#stops;
+    const compiler = this.#enforcement?.enforcer;
+    const compile = compiler && ((t: TableEntries) => compiler.compile(t));
+    const exclusive = (round: () => Promise<void>) => this.#lock.run(round, options.signal);
+    const runner = { exclusive, stopped: () => this.#stops !== stops };
+    return warmUp({ send: readSend(this.manager, options), compile }, runner, options.rounds);
+  }
+
   /** Whether this front end enforces its tables in the kernel (enforcement mode, started). */
   get enforcing(): boolean {
     return this.#enforcement?.enforcer.started === true;
@@ -266,6 +285,7 @@ export class BpfilterSockopt extends EventEmitter {
    * and enforcement's helper processes (the kernel keeps enforcing).
    */
   async stop(options?: { graceMs?: number }): Promise<void> {
+    this.#stops++;
     this.#enforcement?.enforcer.close();
     await this.manager.stop(options);
   }

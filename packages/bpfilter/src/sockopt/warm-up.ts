@@ -1,0 +1,105 @@
+/**
+ * The replace path run on a warm-up table, so that V8 has made machine code of it before an
+ * administrator's first `iptables-restore`. A service sees one SET_REPLACE per restore and
+ * V8 optimizes a function only after it ran many times, so without this the first five or so
+ * restores after a start ran partly interpreted, and V8's compiler threads competed with them
+ * for the CPU. Each round takes the steps of a replace that need no kernel and change nothing:
+ * the handler's check (`UMD_CMD_CHECK_REPLACE`), the table the front end builds from the same
+ * bytes (replace-candidate.ts) and the GET_ENTRIES answer from it, and in enforcement mode the
+ * early compile in the worker.
+ */
+import {
+  encodeGetEntriesRequest,
+  encodeReplace,
+  IPT_GET_ENTRIES_HEADER_SIZE,
+  IPT_SO_GET_ENTRIES,
+  UMD_CMD_CHECK_REPLACE,
+} from '../abi/index.js';
+import type { CompiledTable, TableEntries } from '../enforce/compile-table.js';
+import { compileEarly, sameTable } from '../enforce/early-compile.js';
+import { warmUpTable } from '../model/warm-up-table.js';
+import { keptAnswer } from './kept-answers.js';
+import { replaceCandidate } from './replace-candidate.js';
+import { exchange, type SendRequest } from './table-snapshot.js';
+
+/** Warm-up rounds by default: V8 has optimized the path by then (docs: Performance > Apply). */
+export const WARM_UP_ROUNDS = 8;
+
+/** What a warm-up round uses of the front end. */
+export interface WarmUpSteps {
+  /** Sends a request to the handler (starting it if needed). */
+  send: SendRequest;
+  /** The enforcement compile (the worker), if enforcing. */
+  compile?: (table: TableEntries) => Promise<CompiledTable>;
+}
+
+/** How the front end runs the warm-up between its calls. */
+export interface WarmUpRunner {
+  /** Runs a round when no call runs (under the front end's lock). */
+  exclusive: (round: () => Promise<void>) => Promise<void>;
+  /** Whether the front end stopped since the warm-up began: it ends then, quietly. */
+  stopped: () => boolean;
+}
+
+/**
+ * `rounds` rounds of {@link warmUpRound}, one at a time, each between two of the front end's
+ * calls (a call waits for one round at most); ends early and quietly if the front end stops.
+ */
+export async function warmUp(
+  steps: WarmUpSteps,
+  runner: WarmUpRunner,
+  rounds = WARM_UP_ROUNDS,
+): Promise<void> {
+  const request = warmUpRequest();
+  for (let round = 0; round < rounds && !runner.stopped(); round++) {
+    try {
+      // Checked again under the lock: a round after a stop would start a handler again.
+      await runner.exclusive(async () => {
+        if (!runner.stopped()) await warmUpRound(steps, request);
+      });
+    } catch (error) {
+      if (runner.stopped()) return;
+      throw error;
+    }
+  }
+}
+
+/** The SET_REPLACE request of the warm-up table (warm-up-table.ts). */
+export function warmUpRequest(): Uint8Array {
+  const table = warmUpTable();
+  return encodeReplace({ ...table, numCounters: table.numEntries, countersPointer: 0n });
+}
+
+/**
+ * One round of the warm-up on `request` (from {@link warmUpRequest}).
+ * @throws Error when the handler refuses the warm-up table or takes another than the front
+ * end builds (a bug: the handler's receipts of real replaces would then be refused too).
+ */
+export async function warmUpRound(steps: WarmUpSteps, request: Uint8Array): Promise<void> {
+  const check = exchange(steps.send, {
+    isSet: true,
+    cmd: UMD_CMD_CHECK_REPLACE,
+    data: request,
+    pid: process.pid,
+  });
+  // Awaited below; a rejection meanwhile must not count as unhandled.
+  check.catch(() => {});
+  const early = steps.compile && compileEarly(request, steps.compile);
+  const candidate = replaceCandidate(request);
+  if (candidate === undefined) throw new Error('bpfilter warm-up: the warm-up table is no table');
+  const { info, entries } = candidate.snapshot;
+  // iptables' GET_ENTRIES: the header, then zeros where the entries go.
+  const optval = new Uint8Array(IPT_GET_ENTRIES_HEADER_SIZE + info.size);
+  optval.set(encodeGetEntriesRequest(info.name, info.size));
+  if (keptAnswer(IPT_SO_GET_ENTRIES, optval, () => candidate.snapshot) === undefined)
+    throw new Error('bpfilter warm-up: no GET_ENTRIES answer from the warm-up table');
+  const { status, body } = await check;
+  if (status !== 0 || !Buffer.from(candidate.digest).equals(body))
+    throw new Error(
+      `bpfilter warm-up: the handler ${status === 0 ? 'checked another table than the front end built' : `refused the warm-up table (${status})`}`,
+    );
+  if (early !== undefined && (await early.compiled) === undefined)
+    throw new Error('bpfilter warm-up: the warm-up table did not compile');
+  if (early !== undefined && !sameTable(early.table, { name: info.name, layout: info, entries }))
+    throw new Error('bpfilter warm-up: the early compile read another table');
+}
