@@ -128,16 +128,33 @@ function withoutRearm(replySocket: ReplySocket): ReplySocket {
   return replySocket;
 }
 
+/** A started fixture's reply socket, made to look unable to re-arm reads unless `rearm`. */
+function replySocketOf(started: { replySocket?: ReplySocket }, rearm: boolean) {
+  return started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
+}
+
+/** The framed split-reply fixture over the given transport, past its HELLO. */
+async function startFramedSplit(viaSocket: boolean, rearm: boolean, maxInFlight?: number) {
+  const started = await start(fixture('split-reply.mjs'), 'framed', viaSocket);
+  const channel = FramedChannel.fromChild(started.handler.child, {
+    replySocket: replySocketOf(started, rearm),
+    maxPayload: 16 * MiB,
+    maxInFlight,
+  });
+  await channel.waitForHello();
+  return { handler: started.handler, channel };
+}
+
 /** The raw split-reply fixture echoing requests of `size` bytes, over the given transport. */
 async function startRawSplit(size: number, viaSocket: boolean, rearm: boolean) {
   const started = await start(fixture('split-reply.mjs'), 'raw', viaSocket, {
     ECHO_REQUEST_SIZE: String(size),
   });
-  const replySocket =
-    started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
   return {
     handler: started.handler,
-    channel: RawChannel.fromChild(started.handler.child, { replySocket }),
+    channel: RawChannel.fromChild(started.handler.child, {
+      replySocket: replySocketOf(started, rearm),
+    }),
   };
 }
 
@@ -149,12 +166,7 @@ const transports = [
 
 for (const { name, viaSocket, rearm } of transports) {
   it(`framed, ${name}: after an abort mid-reply, the caller buffer is never written again`, async () => {
-    const started = await start(fixture('split-reply.mjs'), 'framed', viaSocket);
-    const { handler } = started;
-    const replySocket =
-      started.replySocket && !rearm ? withoutRearm(started.replySocket) : started.replySocket;
-    const channel = FramedChannel.fromChild(handler.child, { replySocket, maxPayload: 16 * MiB });
-    await channel.waitForHello();
+    const { handler, channel } = await startFramedSplit(viaSocket, rearm);
     const into = new Uint8Array(4 * MiB);
     const controller = new AbortController();
     const first = channel.request(pattern(4 * MiB, 9), {
@@ -200,14 +212,8 @@ for (const { name, viaSocket } of transports.filter((transport) => transport.rea
   it.each(['aborted', 'waited for'])(
     `framed, ${name}: a caller buffer transferred mid-reply fails its own call (%s) alone`,
     async (how) => {
-      const { handler, replySocket } = await start(fixture('split-reply.mjs'), 'framed', viaSocket);
       // Two in flight: the next request goes out while the first waits for the rest of its reply.
-      const channel = FramedChannel.fromChild(handler.child, {
-        replySocket,
-        maxPayload: 16 * MiB,
-        maxInFlight: 2,
-      });
-      await channel.waitForHello();
+      const { handler, channel } = await startFramedSplit(viaSocket, true, 2);
       const into = new Uint8Array(4 * MiB);
       const controller = new AbortController();
       const first = channel.request(pattern(4 * MiB, 9), {
