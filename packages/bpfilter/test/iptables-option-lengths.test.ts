@@ -4,12 +4,8 @@
  * and through `bpfilter exec`. Every call must get the kernel's answer (rc and errno), and a
  * refused call must leave the socket usable.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CFixture, compileFixture } from './c-fixture.js';
 import { missingPrerequisite, runInNamespace, type Step, which } from './iptables/namespace.js';
 
 const missing = missingPrerequisite() ?? (which('cc') ? undefined : 'no C compiler (cc)');
@@ -17,20 +13,15 @@ const missing = missingPrerequisite() ?? (which('cc') ? undefined : 'no C compil
 describe.skipIf(missing !== undefined)(
   `odd socket-option lengths through bpfilter exec${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
-    let dir: string;
-    let program: string;
+    let fixture: CFixture;
     beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'bpfilter-lengths-'));
-      program = join(dir, 'option-lengths');
-      const source = fileURLToPath(new URL('./iptables/option-lengths.c', import.meta.url));
-      execFileSync('cc', ['-O1', '-Wall', '-o', program, source]);
+      const source = new URL('./iptables/option-lengths.c', import.meta.url);
+      fixture = compileFixture('option-lengths', source, ['-Wall']);
     });
-    afterAll(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => fixture?.remove());
 
     it('answers each call as the kernel does', { timeout: 60_000 }, async () => {
-      const steps: Step[] = [{ program: 'shell', args: ['-c', program] }];
+      const steps: Step[] = [{ program: 'shell', args: ['-c', fixture.program] }];
       const [kernel, bpfilter] = await Promise.all([
         runInNamespace(steps),
         runInNamespace(steps, { freshService: true }),

@@ -5,11 +5,8 @@
  * at once.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compileFixture } from './c-fixture.js';
 import {
   CLI,
   missingPrerequisite,
@@ -111,17 +108,15 @@ describe.skipIf(missing !== undefined)(
       'serves a threaded program under the preload: exchanges on a shared socket never interleave',
       { timeout: 60_000 },
       () => {
-        const dir = mkdtempSync(join(tmpdir(), 'bpfilter-threads-'));
+        const source = new URL('./iptables/threads.c', import.meta.url);
+        const { program, remove } = compileFixture('threads', source, ['-pthread']);
         try {
-          const program = join(dir, 'threads');
-          const source = fileURLToPath(new URL('./iptables/threads.c', import.meta.url));
-          execFileSync('cc', ['-O1', '-pthread', '-o', program, source]);
           const env = { ...process.env, LD_PRELOAD: PRELOAD, BPFILTER_SOCKET: service.socketPath };
           // Its own network namespace: were the preload bypassed, no kernel table could answer.
           const out = execFileSync('unshare', ['-n', program], { env, encoding: 'utf8' });
           expect(out).toBe('ok 1600\n');
         } finally {
-          rmSync(dir, { recursive: true, force: true });
+          remove();
         }
       },
     );

@@ -4,39 +4,32 @@
  * or stops halfway must never make it write past that memory, and must end the call with an
  * errno. The caller's buffers end at an unmapped page (fixtures/sockopt-guard.c).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeFrame, FRAME_HEADER_SIZE, FrameType } from '@umd/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CFixture, compileFixture } from './c-fixture.js';
 import { type Answer, fakeService, reply } from './fake-service.js';
 import { PRELOAD } from './iptables/namespace.js';
 
-let dir: string;
-let guard: string;
+let fixture: CFixture;
 const servers: Server[] = [];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bpfilter-lying-'));
-  guard = join(dir, 'sockopt-guard');
-  const source = fileURLToPath(new URL('./fixtures/sockopt-guard.c', import.meta.url));
-  execFileSync('cc', ['-O1', '-o', guard, source]);
+  fixture = compileFixture('sockopt-guard', new URL('./fixtures/sockopt-guard.c', import.meta.url));
 });
 afterAll(() => {
   for (const server of servers) server.close();
-  rmSync(dir, { recursive: true, force: true });
+  fixture?.remove();
 });
 
 /** Runs the guard program's `calls` against a service answering with `answer`. */
 async function run(name: string, answer: Answer, calls: string[]): Promise<string[]> {
-  const { path, server } = await fakeService(dir, name, answer);
+  const { path, server } = await fakeService(fixture.dir, name, answer);
   servers.push(server);
   const out = await new Promise<string>((resolve, reject) =>
     execFile(
-      guard,
+      fixture.program,
       calls,
       { env: { LD_PRELOAD: PRELOAD, BPFILTER_SOCKET: path }, timeout: 10_000 },
       (error, stdout) => (error ? reject(error) : resolve(stdout)),

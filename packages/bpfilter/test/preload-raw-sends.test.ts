@@ -3,29 +3,22 @@
  * iptables kind: a program that sends packets on one must fail with a clear errno and a line
  * naming bpfilter, and none of its bytes may reach the service (fixtures/raw-sends.c).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CFixture, compileFixture } from './c-fixture.js';
 import { fakeService, reply } from './fake-service.js';
 import { PRELOAD } from './iptables/namespace.js';
 
-let dir: string;
-let program: string;
+let fixture: CFixture;
 let server: Server | undefined;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bpfilter-raw-sends-'));
-  program = join(dir, 'raw-sends');
-  const source = fileURLToPath(new URL('./fixtures/raw-sends.c', import.meta.url));
-  execFileSync('cc', ['-O1', '-o', program, source]);
+  fixture = compileFixture('raw-sends', new URL('./fixtures/raw-sends.c', import.meta.url));
 });
 afterAll(() => {
   server?.close();
-  rmSync(dir, { recursive: true, force: true });
+  fixture?.remove();
 });
 
 const EPERM = 1;
@@ -33,7 +26,7 @@ const EPERM = 1;
 describe.skipIf(process.platform !== 'linux')('raw IPv4 sends under the preload', () => {
   it('send, sendto, sendmsg and write fail with EPERM, said once; the socket still serves iptables', async () => {
     const requests: number[] = [];
-    const service = await fakeService(dir, 'raw-sends', (id, n, socket) => {
+    const service = await fakeService(fixture.dir, 'raw-sends', (id, n, socket) => {
       requests.push(n);
       socket.write(reply(id, 0, 84));
     });
@@ -41,7 +34,7 @@ describe.skipIf(process.platform !== 'linux')('raw IPv4 sends under the preload'
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>(
       (resolve, reject) =>
         execFile(
-          program,
+          fixture.program,
           { env: { LD_PRELOAD: PRELOAD, BPFILTER_SOCKET: service.path }, timeout: 10_000 },
           (error, out, err) => (error ? reject(error) : resolve({ stdout: out, stderr: err })),
         ),

@@ -5,43 +5,37 @@
  * (fixtures/sockopt-threads.c). The service holds its reply until the program said what the
  * other thread or the child did.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import type { Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CFixture, compileFixture } from './c-fixture.js';
 import { fakeService, reply } from './fake-service.js';
 import { PRELOAD } from './iptables/namespace.js';
 
-let dir: string;
-let program: string;
+let fixture: CFixture;
 const servers: Server[] = [];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bpfilter-threads-'));
-  program = join(dir, 'sockopt-threads');
-  const source = fileURLToPath(new URL('./fixtures/sockopt-threads.c', import.meta.url));
-  execFileSync('cc', ['-O1', '-pthread', '-o', program, source]);
+  const source = new URL('./fixtures/sockopt-threads.c', import.meta.url);
+  fixture = compileFixture('sockopt-threads', source, ['-pthread']);
 });
 afterAll(() => {
   for (const server of servers) server.close();
-  rmSync(dir, { recursive: true, force: true });
+  fixture?.remove();
 });
 
 /** Runs the program in `mode`; the service answers once the program printed its first line. */
 async function run(mode: 'close' | 'fork'): Promise<string[]> {
   let child: ReturnType<typeof spawn> | undefined;
   let answerNow: (() => void) | undefined;
-  const { path, server } = await fakeService(dir, mode, (id, _n, socket) => {
+  const { path, server } = await fakeService(fixture.dir, mode, (id, _n, socket) => {
     answerNow = () => socket.write(reply(id, 0, 84));
     child?.stdin?.write('go\n');
   });
   servers.push(server);
   // A get that waits longer than this for its reply fails with ETIMEDOUT.
   const env = { LD_PRELOAD: PRELOAD, BPFILTER_SOCKET: path, BPFILTER_TIMEOUT_MS: '5000' };
-  child = spawn(program, [mode], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  child = spawn(fixture.program, [mode], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => {
