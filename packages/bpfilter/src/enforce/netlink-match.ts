@@ -12,7 +12,7 @@ import {
   XT_TCP_INV_FLAGS,
   XT_TCP_INV_SRCPT,
 } from '../abi/index.js';
-import { objectName } from '../model/entry-index.js';
+import { objectData, objectName } from '../model/entry-index.js';
 import { NotCompiled } from './netlink-data.js';
 import {
   bitwiseAt,
@@ -42,15 +42,10 @@ export function fragmentOffset(w: NetlinkWriter, op: number): void {
   cmpNumber(w, op, 2, 0);
 }
 
-/** The data of the match or target at `pos`, as the model reads it (at most to the blob's end). */
-export function dataOf(b: Uint8Array, pos: number): Uint8Array {
-  return b.subarray(pos + 32, pos + Math.max(readU16(b, pos), 32));
-}
-
 /** What a match's header says it is, if the model decodes it field by field. */
 function knownKind(b: Uint8Array, pos: number, name: string): number {
   if (b[pos + 31] !== 0) return 0;
-  const size = dataOf(b, pos).length;
+  const size = objectData(b, pos).length;
   if ((name === 'tcp' || name === 'udp') && size === 16) return name === 'tcp' ? TCP : UDP;
   return name === 'icmp' && size === 8 ? ICMP : 0;
 }
@@ -82,7 +77,7 @@ export function writeMatch(
       return icmp(w, b[d]!, b[d + 1]!, b[d + 2]!, (b[d + 3]! & IPT_ICMP_INV) !== 0, protocol);
   }
   if (name === 'comment') return;
-  const data = dataOf(b, pos);
+  const data = objectData(b, pos);
   const revision = b[pos + 31]!;
   if (name === 'iprange') {
     for (const test of ipRangesOf(data, revision)) {

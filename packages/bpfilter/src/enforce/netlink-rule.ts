@@ -21,7 +21,7 @@ import {
   readU32,
   readIpv4Value,
 } from '../abi/index.js';
-import { objectName, targetAt } from '../model/entry-index.js';
+import { objectData, objectName, targetAt } from '../model/entry-index.js';
 import { prefixLength } from '../model/address.js';
 import { IFNAMSIZ, NotCompiled } from './netlink-data.js';
 import {
@@ -41,7 +41,7 @@ import {
   verdict,
 } from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
-import { dataOf, fragmentOffset, TCP, writeMatch } from './netlink-match.js';
+import { fragmentOffset, TCP, writeMatch } from './netlink-match.js';
 import { writePacketExtension, writeTtlStep } from './netlink-packet.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { ttlSteps } from './ttl-steps.js';
@@ -71,7 +71,7 @@ export function writeRule(w: NetlinkWriter, f: RuleFacts, entry: number, alterna
   for (let pos = at + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos))
     writeMatch(w, b, pos, protocol, alternative);
   const steps =
-    objectName(b, target) === 'TTL' ? ttlSteps(dataOf(b, target), b[target + 31]!) : undefined;
+    objectName(b, target) === 'TTL' ? ttlSteps(objectData(b, target), b[target + 31]!) : undefined;
   if (steps !== undefined) return writeTtlStep(w, steps[alternative]!);
   counter(w);
   writeTarget(w, f, entry, target, protocol);
@@ -185,9 +185,10 @@ function writeTarget(
   }
   const b = f.bytes;
   const name = objectName(b, target);
-  if (writePacketExtension('target', w, name, dataOf(b, target), b[target + 31]!, protocol)) return;
+  if (writePacketExtension('target', w, name, objectData(b, target), b[target + 31]!, protocol))
+    return;
   const withName =
-    name === 'REJECT' && b[target + 31] === 0 && dataOf(b, target).length === 8
+    name === 'REJECT' && b[target + 31] === 0 && objectData(b, target).length === 8
       ? REJECT_WITH[readU32(b, target + 32)]
       : undefined;
   if (withName === undefined) throw new NotCompiled('target');

@@ -4,16 +4,11 @@
  * `-j TTL --ttl-inc/--ttl-dec` (ttl-steps.ts). The layout counts the entry on all of them.
  */
 import { IPT_ENTRY_SIZE, readU16 } from '../abi/index.js';
-import { objectName, targetAt } from '../model/entry-index.js';
+import { objectData, objectName, targetAt } from '../model/entry-index.js';
 import { ctAlternatives, STATEFUL } from './ct-alternatives.js';
 import { UntranslatableError } from './errors.js';
 import { ctStateOf } from './raw-matches.js';
 import { ttlSteps } from './ttl-steps.js';
-
-/** The data of the match or target at `pos` (at most to the blob's end). */
-function dataAt(b: Uint8Array, pos: number): Uint8Array {
-  return b.subarray(pos + 32, pos + Math.max(readU16(b, pos), 32));
-}
 
 /** The count `read` gives; 1 when the translators will refuse what it reads. */
 function splitCount(read: () => number): number {
@@ -45,12 +40,17 @@ export function ruleSplit(b: Uint8Array, offset: number): { rules: number; exact
     if (name !== 'conntrack') continue;
     add(
       splitCount(() => {
-        const test = ctStateOf({ kind: 'raw', name, revision: b[pos + 31]!, data: dataAt(b, pos) });
+        const test = ctStateOf({
+          kind: 'raw',
+          name,
+          revision: b[pos + 31]!,
+          data: objectData(b, pos),
+        });
         return test === undefined ? 1 : ctAlternatives(test).length;
       }),
     );
   }
   if (objectName(b, target) === 'TTL')
-    add(splitCount(() => ttlSteps(dataAt(b, target), b[target + 31]!)?.length ?? 1));
+    add(splitCount(() => ttlSteps(objectData(b, target), b[target + 31]!)?.length ?? 1));
   return { rules, exact: splits <= 1 && (splits === 0 || !stateful) };
 }

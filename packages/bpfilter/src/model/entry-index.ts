@@ -66,6 +66,11 @@ export function objectName(entries: Uint8Array, offset: number): string {
   return readCString(entries, offset + 2, XT_EXTENSION_MAXNAMELEN);
 }
 
+/** The data of the match or target at `offset`, as the model reads it (at most to the blob's end). */
+export function objectData(entries: Uint8Array, offset: number): Uint8Array {
+  return entries.subarray(offset + 32, offset + Math.max(readU16(entries, offset), 32));
+}
+
 /** Locates the entries and chains of `entries`. Throws a RangeError on a blob without this shape. */
 export function indexEntries(layout: TableLayout, entries: Uint8Array): EntryIndex {
   const offsets = entryOffsets(entries);
