@@ -168,7 +168,8 @@ describe('UmdPool', () => {
       sandbox: { containment: 'process-group' },
     });
     await pool.start();
-    await Promise.all([pool.request(text('w0')), pool.request(text('w1'))]);
+    // Slow first replies: twice their time (mayLookAhead's bound) outlasts a loaded machine's pauses.
+    await Promise.all([pool.request(text('delay:300:w0')), pool.request(text('delay:300:w1'))]);
     const victim = pool.pids[1]!;
     const N = 200;
     const calls = Array.from({ length: N }, (_, i) =>
@@ -198,7 +199,7 @@ describe('UmdPool', () => {
   it("lookahead: a request with a timeout of its own never waits in a handler's input", async () => {
     const pool = pooled({ loader: fixtureLoader('echo'), instances: 2, lookahead: 1 });
     await pool.start();
-    await Promise.all([pool.request(text('w0')), pool.request(text('w1'))]);
+    await Promise.all([pool.request(text('delay:300:w0')), pool.request(text('delay:300:w1'))]);
     const heads = [pool.request(text('delay:600:h0')), pool.request(text('delay:600:h1'))];
     // A signal is fine: an abort there cancels the waiting request, the handler goes on.
     const controller = new AbortController();
