@@ -4,9 +4,10 @@
  * between veth ends must meet the same fate in both, and the counters must agree.
  * Needs root, nft, ip, nsenter, ping and iptables-legacy; skips otherwise (fails with CI=true).
  */
-import { Bpfilter, type PacketDescription } from '@umd/bpfilter';
+import { Bpfilter } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENTS, EMPTY_TABLES } from './enforce/clients.js';
+import { COUNTED_PACKETS } from './enforce/counted-packets.js';
 import { CT_SPLIT } from './enforce/ct-split.js';
 import { COUNTED, GROUPED, NAT, type Probe, SCENARIOS, SEGMENTED } from './enforce/scenarios.js';
 import { missingEnforcePrerequisite, Twin, waitFor } from './enforce/twins.js';
@@ -153,110 +154,10 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     expect((await kernel.restore(COUNTED.rules)).code).toBe(0);
     for (const p of COUNTED.probes) expect(await probe(kernel, p)).toBe(p.expect);
     const kernelSaved = await saved(kernel, 'filter');
-    // The packets F's filter table saw, in order, as a packet description says them.
-    const C = '10.1.0.2';
-    const F = '10.1.0.1';
-    const S = '10.2.0.2';
-    const echo = (type: number, source: string, destination: string) =>
-      ({ source, destination, protocol: 'icmp', icmpType: type, length: 84 }) as const;
-    const seen: [hook: string, packet: PacketDescription][] = [
-      ...[1, 2].flatMap((): [string, PacketDescription][] => [
-        ['INPUT', { ...echo(8, C, F), inInterface: 'fc' }],
-        ['OUTPUT', { ...echo(0, F, C), outInterface: 'fc' }],
-      ]),
-      ['FORWARD', { ...echo(8, C, S), inInterface: 'fc', outInterface: 'fs' }],
-      ['FORWARD', { ...echo(0, S, C), inInterface: 'fs', outInterface: 'fc' }],
-      // UDP to 53: REJECTed; the port-unreachable error (IP + ICMP + the 33-byte datagram) goes out.
-      [
-        'INPUT',
-        {
-          source: C,
-          destination: F,
-          protocol: 'udp',
-          destinationPort: 53,
-          length: 33,
-          inInterface: 'fc',
-        },
-      ],
-      [
-        'OUTPUT',
-        {
-          source: F,
-          destination: C,
-          protocol: 'icmp',
-          icmpType: 3,
-          icmpCode: 3,
-          length: 61,
-          outInterface: 'fc',
-        },
-      ],
-      // UDP to 5353 twice: counted by the rule without a target, accepted; the reply names C.
-      ...[1, 2].flatMap((): [string, PacketDescription][] => [
-        [
-          'INPUT',
-          {
-            source: C,
-            destination: F,
-            protocol: 'udp',
-            destinationPort: 5353,
-            length: 33,
-            inInterface: 'fc',
-          },
-        ],
-        [
-          'OUTPUT',
-          {
-            source: F,
-            destination: C,
-            protocol: 'udp',
-            sourcePort: 5353,
-            length: 36,
-            outInterface: 'fc',
-          },
-        ],
-      ]),
-      // A SYN to 22 (with its options: 60 bytes) gets a RST (40 bytes); a SYN to 9000 is dropped.
-      [
-        'INPUT',
-        {
-          source: C,
-          destination: F,
-          protocol: 'tcp',
-          destinationPort: 22,
-          tcpFlags: ['SYN'],
-          length: 60,
-          inInterface: 'fc',
-        },
-      ],
-      [
-        'OUTPUT',
-        {
-          source: F,
-          destination: C,
-          protocol: 'tcp',
-          sourcePort: 22,
-          tcpFlags: ['RST', 'ACK'],
-          length: 40,
-          outInterface: 'fc',
-        },
-      ],
-      [
-        'INPUT',
-        {
-          source: C,
-          destination: F,
-          protocol: 'tcp',
-          destinationPort: 9000,
-          tcpFlags: ['SYN'],
-          length: 60,
-          inInterface: 'fc',
-        },
-      ],
-    ];
     const bpfilter = new Bpfilter();
     try {
       await bpfilter.restore(COUNTED.rules);
-      for (const [hook, packet] of seen) {
+      for (const [hook, packet] of COUNTED_PACKETS) {
         const result = await bpfilter.classify('filter', hook, packet);
         expect(result.verdict, `${hook} ${JSON.stringify(packet)}`).not.toBe('CANNOT_EVALUATE');
       }
