@@ -53,10 +53,12 @@ export function contractClient<Req, Rep>(
       } catch (cause) {
         throw invalidRequest(target.name, cause);
       }
-      let sendOptions: ContractRequestOptions = options;
+      // The fields written out, not spread into the options sent: see withTimeout (on Node 20 a
+      // spread followed by more keys makes a hidden class per request).
+      const { signal, timeoutMs } = options ?? {};
+      let sendTimeoutMs = timeoutMs;
       if (payload instanceof Promise) {
         // An async validator is the caller's code: the call's signal and timeout bound it too.
-        const { signal, timeoutMs } = options;
         const ms =
           Number.isInteger(timeoutMs) && timeoutMs! >= 1 && timeoutMs! <= MAX_TIMEOUT_MS
             ? timeoutMs!
@@ -69,12 +71,13 @@ export function contractClient<Req, Rep>(
         payload = outcome.value;
         if (ms !== undefined) {
           const left = Math.floor(ms - (performance.now() - started));
-          sendOptions = { ...options, timeoutMs: Math.max(1, left) };
+          sendTimeoutMs = Math.max(1, left);
         }
       }
       let reply: Rep | undefined;
       await target.request(payload, {
-        ...sendOptions,
+        signal,
+        timeoutMs: sendTimeoutMs,
         checkReply: (bytes) => {
           const decoded = contract.decodeReply(bytes);
           if (!(decoded instanceof Promise)) {

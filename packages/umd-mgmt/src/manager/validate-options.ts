@@ -123,6 +123,20 @@ export interface CheckedRequestOptions {
 const NO_OPTIONS: CheckedRequestOptions = Object.freeze({});
 
 /**
+ * `options` with another `timeoutMs`, each field written out. Never `{ ...options, timeoutMs }` on
+ * a request path: on Node 20 (V8 11.3) a spread followed by more keys, once optimized, gives every
+ * object it makes a hidden class of its own (a new map per request: runtime calls, megamorphic
+ * property reads, and maps for the garbage collector to promote and sweep).
+ */
+export function withTimeout(
+  options: CheckedRequestOptions,
+  timeoutMs: number,
+): CheckedRequestOptions {
+  const { signal, checkReply, replyInto } = options;
+  return { signal, checkReply, timeoutMs, replyInto };
+}
+
+/**
  * Validates the payload and options of `request()`/`requestRaw()` once, before anything is
  * queued or started, so a bad value is refused the same way whatever the manager's state.
  */

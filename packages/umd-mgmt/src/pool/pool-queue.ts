@@ -26,9 +26,22 @@ export function newWaiter(
   resolve: (reply: Uint8Array) => void,
   reject: (error: unknown) => void,
 ): Waiter {
-  const own = request.options.timeoutMs ?? defaultTimeoutMs;
+  const { payload, replyLength, options, t0 } = request;
+  const own = options.timeoutMs ?? defaultTimeoutMs;
   const timeoutMs = own === NO_TIMEOUT ? undefined : own;
-  return { ...request, timeoutMs, resolve, reject, watched: undefined, onAbort: undefined };
+  // Each field written out, never `{ ...request, timeoutMs, ... }`: see withTimeout (a hidden
+  // class per waiter on Node 20).
+  return {
+    payload,
+    replyLength,
+    options,
+    t0,
+    timeoutMs,
+    resolve,
+    reject,
+    watched: undefined,
+    onAbort: undefined,
+  };
 }
 
 /** The pool's bounds on what may wait. */

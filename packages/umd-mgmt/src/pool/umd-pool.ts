@@ -9,6 +9,7 @@ import {
   type CheckedRequestOptions,
   checkRequestOptions,
   NO_TIMEOUT,
+  withTimeout,
 } from '../manager/validate-options.js';
 import { type Lookahead, type PoolInstance, pickInstance, settled } from './dispatch.js';
 import { forwardEvents, type UmdPoolEvents } from './pool-events.js';
@@ -267,7 +268,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
         }
         // The caller's own timeout: what is left of it goes with the request (the default
         // one the instance counts from t0 itself).
-        if (options.timeoutMs !== undefined) options = { ...options, timeoutMs: left };
+        if (options.timeoutMs !== undefined) options = withTimeout(options, left);
       }
       this.#send(instance, waiter.payload, waiter.replyLength, options, waiter.t0, waiter);
     }
