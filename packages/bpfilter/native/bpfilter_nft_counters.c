@@ -6,8 +6,10 @@
  *
  * One line per rule of the table, chain by chain in rule order:
  *   r CHAIN_HEX PACKETS BYTES        (the rule's first counter; "- -" for a rule without one)
- * then one line per element of each MAP that carries a comment:
+ * then one line per element of each MAP that carries a comment and counted something:
  *   e MAP_HEX COMMENT_HEX PACKETS BYTES
+ * (an element left out counted no packet and no byte, or has no counter: most of a large
+ * table's elements never match, and their lines were most of a read's output).
  * Names are hex so that any byte in them survives. Exit status 0; 3 when TABLE (or a MAP)
  * does not exist; 2 on any other error (message on stderr). Needs CAP_NET_ADMIN, as nft does.
  *
@@ -202,7 +204,7 @@ static void on_element(const struct nlattr *elem, int len) {
     if (attr_type(a) == NFTA_SET_ELEM_EXPRESSIONS)
       counted = counted || first_counter(a, &packets, &bytes);
   }
-  if (udata == NULL) return;
+  if (udata == NULL || (packets | bytes) == 0) return;
   /* udata: TLVs of (u8 type, u8 length, value); the comment's value ends in a NUL. */
   const unsigned char *p = attr_data(udata);
   int left = attr_len(udata);
@@ -213,10 +215,7 @@ static void on_element(const struct nlattr *elem, int len) {
       put_hex(current_map, strlen(current_map));
       putc(' ', out);
       put_hex(p + 2, n);
-      if (counted)
-        fprintf(out, " %llu %llu\n", (unsigned long long)packets, (unsigned long long)bytes);
-      else
-        fputs(" - -\n", out);
+      fprintf(out, " %llu %llu\n", (unsigned long long)packets, (unsigned long long)bytes);
       return;
     }
     left -= p[1] + 2;

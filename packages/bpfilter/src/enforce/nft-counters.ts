@@ -59,7 +59,10 @@ export class CounterReader {
 const decoded = new Map<string, string>();
 const MAX_DECODED = 1 << 16;
 
-/** The reading of the helper's output (`r CHAIN P B` and `e MAP COMMENT P B` lines, names hex). */
+/**
+ * The reading of the helper's output (`r CHAIN P B` and `e MAP COMMENT P B` lines, names hex;
+ * the helper leaves out the elements that counted nothing, which read as zero).
+ */
 export function readingFromHelper(text: string): CounterReading {
   const reading: CounterReading = { rules: new Map(), elements: new Map() };
   let chain = '';
@@ -78,14 +81,14 @@ export function readingFromHelper(text: string): CounterReading {
     const e = d > 0 && d < end ? text.indexOf(' ', d) + 1 : 0;
     // a, b, c, d: where the 2nd to 5th words start (0: no such word); the kind is one letter.
     if (kind === 'r' && a === at + 2 && c > 0 && c < end && (d === 0 || d > end)) {
-      const name = text.slice(a, b - 1);
-      if (name !== chain) {
-        chain = name;
-        const decodedName = unhex(name);
+      // A chain's rules come one after another: its name is sliced once, at its first rule.
+      if (b - 1 - a !== chain.length || !text.startsWith(chain, a)) {
+        chain = text.slice(a, b - 1);
+        const decodedName = unhex(chain);
         rules = reading.rules.get(decodedName) ?? [];
         reading.rules.set(decodedName, rules);
       }
-      rules.push(countersIn(text.slice(b, c - 1), text.slice(c, end)));
+      rules.push(uncounted(text, b, c, end) ? ZERO_COUNTERS : countersIn(text, b, c, end));
     } else if (kind === 'e' && a === at + 2 && d > 0 && d < end && (e === 0 || e > end)) {
       const name = text.slice(a, b - 1);
       if (name !== map) {
@@ -94,10 +97,7 @@ export function readingFromHelper(text: string): CounterReading {
         elements = reading.elements.get(decodedName) ?? new Map<string, XtCounters>();
         reading.elements.set(decodedName, elements);
       }
-      elements.set(
-        unhex(text.slice(b, c - 1)),
-        countersIn(text.slice(c, d - 1), text.slice(d, end)),
-      );
+      elements.set(unhex(text.slice(b, c - 1)), countersIn(text, c, d, end));
     }
     at = end + 1;
   }
@@ -115,8 +115,23 @@ function unhex(text: string): string {
   return value;
 }
 
-function countersIn(packets: string, bytes: string): XtCounters {
-  // Most rules of a large table never match: one shared zero, no BigInt.
+/**
+ * Whether a line's counters (packets from `p`, bytes from `b` to `end`) are `0 0` or `- ...`
+ * (no counter), read in place: most rules of a large table never match.
+ */
+function uncounted(text: string, p: number, b: number, end: number): boolean {
+  if (b !== p + 2) return false;
+  const packets = text.charCodeAt(p);
+  return packets === DASH || (packets === ZERO && end === b + 1 && text.charCodeAt(b) === ZERO);
+}
+
+const ZERO = 0x30;
+const DASH = 0x2d;
+
+/** The counters of a line: packets from `p`, bytes from `b` to `end` (one shared zero). */
+function countersIn(text: string, p: number, b: number, end: number): XtCounters {
+  const packets = text.slice(p, b - 1);
+  const bytes = text.slice(b, end);
   if (packets === '-' || (packets === '0' && bytes === '0')) return ZERO_COUNTERS;
   return { packets: u64(packets), bytes: u64(bytes) };
 }
