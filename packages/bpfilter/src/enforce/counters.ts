@@ -3,7 +3,7 @@
  * (a {@link CounterReading}), mapped back to iptables entry indices, and added to the entry
  * blob GET_ENTRIES returns or to the old counters a SET_REPLACE returns.
  */
-import { IptEntryOffset, viewOf, type XtCounters } from '../abi/index.js';
+import { IptEntryOffset, viewOf, XT_COUNTERS_SIZE, type XtCounters } from '../abi/index.js';
 import type { EnforcedPlan } from './compile-table.js';
 
 /** The counters of one enforced nft table, as read from the kernel. */
@@ -67,10 +67,18 @@ export function addToEntries(entries: Uint8Array, extra: readonly XtCounters[]):
   }
 }
 
-/** `a[i] + b[i]` (u64, wrapping), as long as `a`. */
-export function addCounters(a: readonly XtCounters[], b: readonly XtCounters[]): XtCounters[] {
-  return a.map((c, i) => ({
-    packets: BigInt.asUintN(64, c.packets + (b[i]?.packets ?? 0n)),
-    bytes: BigInt.asUintN(64, c.bytes + (b[i]?.bytes ?? 0n)),
-  }));
+/**
+ * Adds `extra[i]` to the i-th `xt_counters` of `counters` (packed as a SET_REPLACE's old
+ * counters), in place (u64, wrapping); entries past either end are left as they are.
+ */
+export function addToCounters(counters: Uint8Array, extra: readonly XtCounters[]): void {
+  const view = viewOf(counters);
+  const count = Math.min(Math.floor(counters.length / XT_COUNTERS_SIZE), extra.length);
+  for (let i = 0; i < count; i++) {
+    const add = extra[i]!;
+    if (add.packets === 0n && add.bytes === 0n) continue;
+    const p = i * XT_COUNTERS_SIZE;
+    view.setBigUint64(p, BigInt.asUintN(64, view.getBigUint64(p, true) + add.packets), true);
+    view.setBigUint64(p + 8, BigInt.asUintN(64, view.getBigUint64(p + 8, true) + add.bytes), true);
+  }
 }

@@ -5,19 +5,16 @@
  * GET_ENTRIES answers.
  */
 import {
-  decodeCounters,
-  encodeCounters,
   IPT_GET_ENTRIES_HEADER_SIZE,
   readCString,
   readU32,
-  XT_COUNTERS_SIZE,
   XT_TABLE_MAXNAMELEN,
   type XtCounters,
 } from '../abi/index.js';
 import { decodeTable } from '../model/decode.js';
 import { timed } from '../sockopt/phase-log.js';
 import type { TableSnapshot } from '../sockopt/table-snapshot.js';
-import { addCounters, addToEntries } from './counters.js';
+import { addToCounters, addToEntries } from './counters.js';
 import { compileEarly, type EarlyCompile, sameTable } from './early-compile.js';
 import type { EnforcedPlan } from './compile-table.js';
 import { type EnforceOptions, NftEnforcer } from './enforcer.js';
@@ -81,7 +78,7 @@ export class SockoptEnforcement {
     const kernelBefore = this.enforcer.counters(table);
     // Awaited by the install; a refused replace never gets there and drops the read.
     kernelBefore.catch(() => {});
-    const early = compileEarly(request, (t) => this.enforcer.compile(t));
+    const early = compileEarly(request, (t, give) => this.enforcer.compile(t, give));
     return { previous, kernelBefore, early };
   }
 
@@ -101,12 +98,12 @@ export class SockoptEnforcement {
     await this.enforcer.install(table, compiled);
   }
 
-  /** A replace's old counters (the handler's) plus the kernel's. */
+  /** A replace's old counters (the handler's, `data`) plus the kernel's, in a copy. */
   async oldCounters(data: Uint8Array, ticket: ReplaceTicket): Promise<Uint8Array> {
     const kernel = await ticket.kernelBefore;
-    if (kernel === undefined) return data;
-    const handler = decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE));
-    return encodeCounters(addCounters(handler, kernel));
+    const sum = data.slice();
+    if (kernel !== undefined) addToCounters(sum, kernel);
+    return sum;
   }
 
   /**

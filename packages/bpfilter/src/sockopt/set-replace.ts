@@ -16,6 +16,7 @@ import {
   IPT_SO_SET_REPLACE,
   UMD_CMD_REPLACE,
   XT_COUNTERS_SIZE,
+  type XtCounters,
   decodeCounters,
 } from '../abi/index.js';
 import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
@@ -78,10 +79,15 @@ export async function setReplace(
     enforced && ticket
       ? await enforced.enforcement.oldCounters(counters, ticket)
       : counters.slice();
+  let decoded: XtCounters[] | undefined;
   return {
     status,
     data,
-    oldCounters: decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE)),
+    // Decoded for a caller that reads them (the service sends `data` on as it is).
+    get oldCounters() {
+      decoded ??= decodeCounters(data, 0, Math.floor(data.length / XT_COUNTERS_SIZE));
+      return decoded;
+    },
   };
 }
 
