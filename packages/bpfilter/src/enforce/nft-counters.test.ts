@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSave } from '../text/parse-save.js';
-import { countersOf } from './counters.js';
+import { encodeCounters } from '../abi/index.js';
+import { addToCounters, countersOf, ZERO_COUNTERS } from './counters.js';
 import { readingFromHelper, readingFromListing } from './nft-counters.js';
 import type { NftListing } from './nft-runner.js';
 import { planTable } from './translate-table.js';
@@ -85,6 +86,27 @@ describe('reading enforced counters back', () => {
     ]);
     expect([...reading.elements.get('vmap0')!]).toEqual([
       ['rule 5', { packets: 9007199254740993n, bytes: 7n }],
+    ]);
+  });
+
+  it("adds the kernel's counters to a replace's old counters in place, u64 wrapping", () => {
+    const max = 2n ** 64n - 1n;
+    const old = encodeCounters([
+      { packets: 1n, bytes: 2n },
+      { packets: max, bytes: 10n },
+      { packets: 3n, bytes: 4n },
+    ]);
+    addToCounters(old, [ZERO_COUNTERS, { packets: 2n, bytes: 5n }]);
+    const view = new DataView(old.buffer);
+    const read = (i: number) => [
+      view.getBigUint64(i * 16, true),
+      view.getBigUint64(i * 16 + 8, true),
+    ];
+    // The first unchanged, the second wrapped, the third past the kernel's counters as it was.
+    expect([read(0), read(1), read(2)]).toEqual([
+      [1n, 2n],
+      [1n, 15n],
+      [3n, 4n],
     ]);
   });
 });
