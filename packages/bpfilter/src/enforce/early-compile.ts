@@ -15,9 +15,15 @@ import {
 } from '../abi/index.js';
 import type { CompiledTable, TableEntries } from './compile-table.js';
 
+/**
+ * Compiles `table`; `give`: its entries' memory is the compile's to take (moved into the
+ * compile worker rather than copied there).
+ */
+export type Compile = (table: TableEntries, give: boolean) => Promise<CompiledTable>;
+
 /** A compile started from a SET_REPLACE request. */
 export interface EarlyCompile {
-  /** The table as the request holds it. */
+  /** The table as the request holds it (a view of the request, read while the replace runs). */
   table: TableEntries;
   /** Its compiled form; undefined if it failed (the table read back is compiled then). */
   compiled: Promise<CompiledTable | undefined>;
@@ -32,15 +38,14 @@ export function tableOfReplace(request: Uint8Array): TableEntries | undefined {
 }
 
 /** Starts compiling the table of `request` with `compile`; undefined if it holds none. */
-export function compileEarly(
-  request: Uint8Array,
-  compile: (table: TableEntries) => Promise<CompiledTable>,
-): EarlyCompile | undefined {
+export function compileEarly(request: Uint8Array, compile: Compile): EarlyCompile | undefined {
   const table = tableOfReplace(request);
   if (table === undefined) return undefined;
-  // Copied: the caller's buffer is not ours to keep.
-  const copy = { ...table, entries: table.entries.slice() };
-  return { table: copy, compiled: compile(copy).catch(() => undefined) };
+  // Copied (the caller's buffer is not ours to keep), and the copy given to the compile: one
+  // copy of the entries, where a clone into the worker was a second one.
+  // (A Uint8Array of its own: a Buffer's slice would be a view.)
+  const copy = { ...table, entries: new Uint8Array(table.entries) };
+  return { table, compiled: compile(copy, true).catch(() => undefined) };
 }
 
 /**

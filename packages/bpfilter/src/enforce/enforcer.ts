@@ -107,11 +107,12 @@ export class NftEnforcer {
 
   /**
    * Compiles the table `input` holds (its entry blob) for {@link install}, in the compile
-   * worker; nothing reaches the kernel.
+   * worker; nothing reaches the kernel. `give`: the entries' memory is the compile's to take
+   * (moved into the worker; the caller must not use it after).
    * @throws EnforcementError `untranslatable` for a rule nft cannot express.
    */
-  compile(input: TableEntries): Promise<CompiledTable> {
-    return this.#compiler.compile({ ...input, netlink: this.#batch !== undefined });
+  compile(input: TableEntries, give = false): Promise<CompiledTable> {
+    return this.#compiler.compile({ ...input, netlink: this.#batch !== undefined }, give);
   }
 
   /**

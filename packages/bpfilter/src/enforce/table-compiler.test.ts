@@ -86,6 +86,29 @@ describe.skipIf(!built)('the compile worker', () => {
     expect(await compiler.compile(input)).toEqual(compileTable(input));
     compiler.close();
   });
+
+  it('takes given entries without a copy; a stopped worker fails them instead of compiling nothing', async () => {
+    const compiler = new TableCompiler(WORKER);
+    try {
+      const input = { ...table(MANY), netlink: true };
+      const expected = compileTable(input);
+      const given = { ...input, entries: new Uint8Array(input.entries) };
+      const compiled = compiler.compile(given, true);
+      // Moved into the worker: this thread's view of them is empty.
+      expect(given.entries.byteLength).toBe(0);
+      expect(await compiled).toEqual(expected);
+      // A view of a larger buffer cannot be moved: it is copied, and stays the caller's.
+      const view = new Uint8Array(input.entries.length + 8).subarray(8);
+      view.set(input.entries);
+      expect(await compiler.compile({ ...input, entries: view }, true)).toEqual(expected);
+      expect(view.byteLength).toBe(input.entries.length);
+      const owed = compiler.compile({ ...input, entries: new Uint8Array(input.entries) }, true);
+      compiler.close();
+      await expect(owed).rejects.toThrow('the compile worker stopped');
+    } finally {
+      compiler.close();
+    }
+  });
 });
 
 describe('the warm-up table', () => {

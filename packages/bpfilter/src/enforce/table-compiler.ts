@@ -33,6 +33,8 @@ const YOUNG_GENERATION_MB = 192;
 
 interface Pending {
   input: CompileInput;
+  /** The input's entries were moved into the worker: none left to compile here. */
+  given: boolean;
   resolve: (result: CompiledTable) => void;
   reject: (error: unknown) => void;
 }
@@ -60,16 +62,22 @@ export class TableCompiler {
   }
 
   /**
-   * Compiles `input`.
-   * @throws EnforcementError `untranslatable`; an Error for entries that are not a table.
+   * Compiles `input`. `give`: its entries' memory is the compile's to take, moved into the
+   * worker instead of copied (when they are all of their ArrayBuffer); the caller must not use
+   * them after.
+   * @throws EnforcementError `untranslatable`; an Error for entries that are not a table, or
+   * given entries the worker stopped before compiling.
    */
-  compile(input: CompileInput): Promise<CompiledTable> {
+  compile(input: CompileInput, give = false): Promise<CompiledTable> {
     const worker = this.#started();
     if (worker === undefined) return Promise.resolve().then(() => compileTable(input));
     const id = this.#nextId++;
+    const { buffer, byteOffset, byteLength } = input.entries;
+    const given = give && byteOffset === 0 && byteLength === buffer.byteLength;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { input, resolve, reject });
-      worker.postMessage({ id, input } satisfies WorkerRequest);
+      this.#pending.set(id, { input, given, resolve, reject });
+      const transfer = given ? [buffer as ArrayBuffer] : [];
+      worker.postMessage({ id, input } satisfies WorkerRequest, transfer);
     });
   }
 
@@ -151,12 +159,16 @@ export class TableCompiler {
     this.#warmUp();
   }
 
-  /** Requests the worker will not answer any more are compiled here instead. */
+  /**
+   * Requests the worker will not answer any more are compiled here instead; those whose
+   * entries were given to it fail (the early compile's caller then compiles its own copy).
+   */
   #failPending(): void {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const { input, resolve, reject } of pending) {
+    for (const { input, given, resolve, reject } of pending) {
       try {
+        if (given) throw new Error('bpfilter enforcement: the compile worker stopped');
         resolve(compileTable(input));
       } catch (error) {
         reject(error);

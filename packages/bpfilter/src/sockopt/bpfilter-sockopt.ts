@@ -260,7 +260,7 @@ export class BpfilterSockopt extends EventEmitter {
   warmUp(options: { rounds?: number; signal?: AbortSignal } = {}): Promise<void> {
     const stops = this.#stops;
     const compiler = this.#enforcement?.enforcer;
-    const compile = compiler && ((t: TableEntries) => compiler.compile(t));
+    const compile = compiler && ((t: TableEntries, give: boolean) => compiler.compile(t, give));
     const exclusive = (round: () => Promise<void>) => this.#lock.run(round, options.signal);
     const runner = { exclusive, stopped: () => this.#stops !== stops };
     return warmUp({ send: readSend(this.manager, options), compile }, runner, options.rounds);

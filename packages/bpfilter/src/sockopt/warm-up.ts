@@ -15,8 +15,7 @@ import {
   IPT_SO_GET_ENTRIES,
   UMD_CMD_CHECK_REPLACE,
 } from '../abi/index.js';
-import type { CompiledTable, TableEntries } from '../enforce/compile-table.js';
-import { compileEarly, sameTable } from '../enforce/early-compile.js';
+import { type Compile, compileEarly, sameTable } from '../enforce/early-compile.js';
 import { warmUpTable } from '../model/warm-up-table.js';
 import { keptAnswer } from './kept-answers.js';
 import { replaceCandidate } from './replace-candidate.js';
@@ -30,7 +29,7 @@ export interface WarmUpSteps {
   /** Sends a request to the handler (starting it if needed). */
   send: SendRequest;
   /** The enforcement compile (the worker), if enforcing. */
-  compile?: (table: TableEntries) => Promise<CompiledTable>;
+  compile?: Compile;
 }
 
 /** How the front end runs the warm-up between its calls. */
