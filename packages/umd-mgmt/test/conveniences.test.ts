@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NO_TIMEOUT, UmdManager } from '../src/index.js';
 import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
 import { isAlive, waitForDeath } from './helpers/process-table.js';
@@ -147,19 +147,51 @@ describe('checkReply', () => {
   // stats() forever, whatever its timeout; every later request then timed out in the queue.
   const hangs = () => new Promise<never>(() => {});
 
+  /**
+   * The rejection of a call of 1 s whose reply check never settles, with the clock and timers
+   * faked from the call on: the reply is in and its check running when the second passes,
+   * however slow a loaded machine makes the round trip (with real time, a late reply was a
+   * request timeout and no check ran).
+   */
+  async function timedOutInCheck(
+    call: (checkReply: () => Promise<never>) => Promise<unknown>,
+  ): Promise<Record<string, unknown> & { code: string }> {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      let checking!: () => void;
+      const checkRuns = new Promise<void>((resolve) => {
+        checking = resolve;
+      });
+      let checks = 0;
+      let done = false;
+      const settled = rejection(
+        call(() => {
+          checks++;
+          checking();
+          return hangs();
+        }),
+      ).finally(() => {
+        done = true;
+      });
+      await checkRuns;
+      await vi.advanceTimersByTimeAsync(999);
+      expect(done, 'still checking before its second').toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      const error = await settled;
+      expect(checks).toBe(1);
+      return error;
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
   it('a check still running at the call timeout is UMD_TIMEOUT; the handler and its slot go on', async () => {
     const m = managed({ loader: fixtureLoader('echo') });
     await m.start();
     const pid = m.pid;
-    // The reply must be in (the check running) when the timeout fires: 1 s leaves a loaded
-    // machine room for the round trip; a late reply would be a request timeout instead.
-    let checks = 0;
-    const checkReply = () => {
-      checks++;
-      return hangs();
-    };
-    const error = await rejection(m.request(text('a'), { timeoutMs: 1000, checkReply }));
-    expect(checks, 'the reply arrived within the timeout').toBe(1);
+    const error = await timedOutInCheck((checkReply) =>
+      m.request(text('a'), { timeoutMs: 1000, checkReply }),
+    );
     expect(error).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
     expect(str(await m.request(text('next'), { timeoutMs: 5000 }))).toBe('next');
     expect(m.pid).toBe(pid);
@@ -170,13 +202,7 @@ describe('checkReply', () => {
     // As above: 1 s for the reply to be in and its check running when the timeout fires.
     const m = managed({ loader: fixtureLoader('echo'), requestTimeoutMs: 1000 });
     await m.start();
-    let checks = 0;
-    const checkReply = () => {
-      checks++;
-      return hangs();
-    };
-    const byDefault = await rejection(m.request(text('a'), { checkReply }));
-    expect(checks, 'the reply arrived within the default timeout').toBe(1);
+    const byDefault = await timedOutInCheck((checkReply) => m.request(text('a'), { checkReply }));
     expect(byDefault).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(5000)]);
