@@ -70,8 +70,10 @@ describe('blob integrity', () => {
 
   it('control: the same blob unmodified does run (so the check above can fail)', async () => {
     const blob = await markerBlob();
-    const m = markerManager(blob, { startTimeoutMs: 5000 });
-    // It writes its marker and exits without HELLO: the start fails, but it ran.
+    // It writes its marker and exits without HELLO: the start fails, but it ran. Its exit ends
+    // the start; the start timeout must not come first (5 s did, on a machine too loaded to start
+    // node in time), so it is past the test's own.
+    const m = markerManager(blob, { startTimeoutMs: 60_000 });
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
     expect(readFileSync(blob.marker, 'utf8')).toBe('ran');
   });
