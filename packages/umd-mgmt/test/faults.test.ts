@@ -11,6 +11,11 @@ const pidOf = async (m: ReturnType<typeof managed>) => {
   return m.pid!;
 };
 
+// A handler that exits before HELLO: its exit ends each start. No start timeout may end one
+// first (the default 10 s did, on a machine too loaded to start node in time): it is set past the
+// test's own timeout.
+const exitsAtStart = { env: { UMD_FIXTURE: 'exit-at-start' }, startTimeoutMs: 60_000 };
+
 describe('faults', () => {
   it('handler SIGKILLed between requests: the next request succeeds on a new pid', async () => {
     const m = managed({ loader: fixtureLoader('echo') });
@@ -153,7 +158,7 @@ describe('faults', () => {
   it('crash loop: after maxStarts failed starts in the window, UMD_CRASH_LOOP until reset', async () => {
     const m = managed({
       loader: fixtureLoader('echo'),
-      env: { UMD_FIXTURE: 'exit-at-start' },
+      ...exitsAtStart,
       restartBudget: { maxStarts: 3, windowMs: 60_000 },
     });
     for (let i = 0; i < 3; i++) {
@@ -189,7 +194,7 @@ describe('faults', () => {
     try {
       const m = managed({
         loader: fixtureLoader('echo'),
-        env: { UMD_FIXTURE: 'exit-at-start' },
+        ...exitsAtStart,
         restartBudget: { maxStarts: 1, windowMs: 1500 },
       });
       expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
@@ -204,7 +209,7 @@ describe('faults', () => {
   });
 
   it('a failed start fails every waiting caller with the same error, and costs one start', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'exit-at-start' } });
+    const m = managed({ loader: fixtureLoader('echo'), ...exitsAtStart });
     const errors = await Promise.all(
       Array.from({ length: 20 }, () => rejection(m.request(text('x')))),
     );
