@@ -3,7 +3,7 @@
 // cold starts, and the JS echo handler behind the bare FramedChannel the manager is compared with.
 import { spawn } from 'node:child_process';
 import { FramedChannel, openStdioSockets } from '@umd/core';
-import { ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from '@umd/mgmt';
+import { ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV, tunedNodeFlags } from '@umd/mgmt';
 
 export const cleanEnv = { ...TUNED_ALLOCATOR_ENV, UMD_PROTOCOL: 'framed' };
 for (const key of ENV_ALLOW_LIST)
@@ -24,6 +24,7 @@ export async function startBareChannel(blob) {
   const child = spawn(
     process.execPath,
     [
+      ...tunedNodeFlags(),
       permission,
       `--allow-fs-read=${blob.file}`,
       '--disable-warning=ExperimentalWarning',

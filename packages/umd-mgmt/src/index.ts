@@ -33,6 +33,7 @@ export type { LatencySummary } from './manager/latency-stats.js';
 export type { SandboxOptions } from './process/node-flags.js';
 export type { ContainmentKind, ContainmentRequest } from './process/containment.js';
 export { ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from './process/clean-env.js';
+export { tunedNodeFlags } from './process/node-flags.js';
 export { DiagnosticsChannels } from './observability/diagnostics.js';
 export { waitForExit } from './observability/wait-for-exit.js';
 export type { BlobManifest } from './build/blob-manifest.js';

@@ -3,7 +3,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '@umd/build';
-import { defineLoader, TUNED_ALLOCATOR_ENV } from '../src/index.js';
+import { defineLoader, TUNED_ALLOCATOR_ENV, tunedNodeFlags } from '../src/index.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
 import { pollUntil } from './helpers/process-table.js';
 import { temporaryDir } from './helpers/temporary-dir.js';
@@ -274,6 +274,19 @@ describe('transport: allocator tuning', () => {
     const overridden = managed({ loader: fixtureLoader('echo'), env: { MALLOC_TOP_PAD_: '0' } });
     const env = JSON.parse(str(await overridden.request(text('env:')))) as Record<string, string>;
     expect(env).toMatchObject({ ...TUNED_ALLOCATOR_ENV, MALLOC_TOP_PAD_: '0' });
+  });
+
+  it("a JS handler runs with the running V8's tuning flags; tuneAllocator = false leaves them out", async () => {
+    // Each handler reads its own private copy of the blob: its path is not compared.
+    const execArgv = async (m: ReturnType<typeof managed>) =>
+      (JSON.parse(str(await m.request(text('argv:')))) as string[]).map((arg) =>
+        arg.replace(/^--allow-fs-read=.*/, '--allow-fs-read=<copy>'),
+      );
+    const flags = tunedNodeFlags();
+    const tuned = await execArgv(managed({ loader: fixtureLoader('echo') }));
+    expect(tuned.slice(0, flags.length)).toEqual([...flags]);
+    const off = managed({ loader: fixtureLoader('echo'), transport: { tuneAllocator: false } });
+    expect(await execArgv(off)).toEqual(tuned.slice(flags.length));
   });
 
   it('refuses a transport option of the wrong type', () => {

@@ -26,6 +26,8 @@ export interface TransportOptions {
    * The handler's environment gets `TUNED_ALLOCATOR_ENV` (glibc keeps freed memory for reuse
    * instead of returning it to the kernel), which makes large requests much cheaper for the
    * handler at the cost of resident memory (true). Single values can be overridden through `env`.
+   * A JS handler also gets `tunedNodeFlags()` (on Node 24: a young generation small enough that
+   * large dead request buffers go at a scavenge rather than a mark-compact).
    */
   tuneAllocator?: boolean;
   /**

@@ -1,4 +1,4 @@
-import { nodeArgsFor, type SandboxOptions } from './node-flags.js';
+import { nodeArgsFor, type SandboxOptions, tunedNodeFlags } from './node-flags.js';
 
 /**
  * Node options a loader may pass to its JS handler (`nodeFlags`): debugging aids that widen
@@ -25,18 +25,20 @@ export function nodeFlagsProblem(flags: unknown): string | undefined {
 }
 
 /**
- * The whole Node command line of a JS handler: the loader's debugging flags, then the
- * sandbox's flags and the blob. Node's permission model turns the inspector off without a
- * word, so asking for both fails the start instead of waiting for a debugger that never comes.
+ * The whole Node command line of a JS handler: the manager's V8 tuning (`tuned`:
+ * {@link tunedNodeFlags}), the loader's debugging flags, then the sandbox's flags and the blob.
+ * Node's permission model turns the inspector off without a word, so asking for both fails the
+ * start instead of waiting for a debugger that never comes.
  */
 export function jsHandlerArgs(
   blobPath: string,
   sandbox: SandboxOptions,
   nodeFlags: readonly string[],
+  tuned = true,
 ): string[] {
   if (sandbox.permission !== false && nodeFlags.some((flag) => flag.startsWith('--inspect')))
     throw new Error(
       `${nodeFlags.find((flag) => flag.startsWith('--inspect'))} needs sandbox.permission = false: Node's permission model disables the inspector`,
     );
-  return [...nodeFlags, ...nodeArgsFor(blobPath, sandbox)];
+  return [...(tuned ? tunedNodeFlags() : []), ...nodeFlags, ...nodeArgsFor(blobPath, sandbox)];
 }

@@ -36,7 +36,7 @@ export interface HandlerProcessOptions {
   replySocket?: boolean;
   /** The handler's fd 0 and fd 1 are `openStdioSockets()` where it works, unless `replySocket` (default true). */
   stdioSockets?: boolean;
-  /** Add {@link TUNED_ALLOCATOR_ENV} to the handler's environment (default). */
+  /** Add {@link TUNED_ALLOCATOR_ENV} to the handler's environment and, for JS, `tunedNodeFlags()` (default). */
   tuneAllocator?: boolean;
   /** Number of stderr lines kept for error reports. */
   stderrTailLines?: number;
@@ -154,17 +154,18 @@ export class HandlerProcess {
     try {
       // A reply socket's path goes in the blob's private directory: no directory of its own.
       stdio = await openHandlerStdio(loader.name, options, staged.dir);
+      const tuned = options.tuneAllocator !== false;
       const env = buildHandlerEnv(
         loader.mode,
         options.env,
         process.env,
-        options.tuneAllocator === false ? {} : TUNED_ALLOCATOR_ENV,
+        tuned ? TUNED_ALLOCATOR_ENV : {},
       );
       const [command, args] =
         loader.kind === 'js'
           ? [
               process.execPath,
-              [...jsHandlerArgs(staged.file, sandbox, loader.nodeFlags), ...loader.args],
+              [...jsHandlerArgs(staged.file, sandbox, loader.nodeFlags, tuned), ...loader.args],
             ]
           : [staged.file, [...loader.args]];
       let plan: SpawnPlan;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeArgsFor, permissionFlag } from './node-flags.js';
+import { nodeArgsFor, permissionFlag, tunedNodeFlags } from './node-flags.js';
 
 describe('permission flags', () => {
   it('prefers --permission, falls back to --experimental-permission', () => {
@@ -54,5 +54,12 @@ describe('permission flags', () => {
   it('runs unsandboxed only when asked', () => {
     expect(nodeArgsFor('/b.mjs', { permission: false })).toEqual(['/b.mjs']);
     expect(() => nodeArgsFor('/b.mjs', {}, new Set())).toThrow(/permission/);
+  });
+
+  it('caps the young generation on V8 13 (Node 24) only', () => {
+    const cap = ['--scavenger-max-new-space-capacity-mb=8'];
+    expect(tunedNodeFlags('13.6.233.17-node.63')).toEqual(cap);
+    for (const v8 of ['11.3.244.8-node.38', '12.4.254.21-node.57', '14.6.202.34-node.40'])
+      expect(tunedNodeFlags(v8), v8).toEqual([]);
   });
 });

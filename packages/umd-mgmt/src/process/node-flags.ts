@@ -45,6 +45,20 @@ export interface SandboxOptions {
   minSemiSpaceSizeMb?: number;
 }
 
+/**
+ * V8 flags the manager gives a JS handler with its allocator settings (`transport.tuneAllocator`),
+ * for a V8 of version `v8Version`. V8 13 (Node 24) frees young `ArrayBuffer`s at a scavenge only
+ * once two of its semi-spaces' worth of them are out (128 MiB on Node's 64-bit builds), yet starts
+ * a mark-compact once external memory has grown 64 MiB: a handler reading each large request into
+ * a fresh buffer never got a scavenge in, and paid for a mark-compact of its whole heap every few
+ * requests instead. With the young generation capped at 8 MiB, as Node 22 has it by default, they
+ * die young again. V8 12 (Node 22) has that cap already, V8 11 (Node 20) and V8 14 (Node 26, which
+ * no longer knows the flag) scavenge in time: they get nothing.
+ */
+export function tunedNodeFlags(v8Version: string = process.versions.v8): readonly string[] {
+  return v8Version.startsWith('13.') ? ['--scavenger-max-new-space-capacity-mb=8'] : [];
+}
+
 /** The running Node's name for the permission switch, or `undefined` if it has none (Node < 20). */
 export function permissionFlag(
   flags: ReadonlySet<string> = process.allowedNodeEnvironmentFlags,
