@@ -14,17 +14,18 @@ const permission = process.allowedNodeEnvironmentFlags.has('--permission')
   : '--experimental-permission';
 
 /**
- * The JS `blob` spawned with the manager's flags and environment, behind a bare channel on the
+ * The JS `blob` spawned with the manager's flags (`nodeFlags`: its V8 tuning, `tunedNodeFlags()`,
+ * unless given) and environment, behind a bare channel on the
  * manager's default transport (stdio sockets where the native helper works, else stdio pipes; its
  * stdout read directly by `fromChild`). Resolves
  * once HELLO arrived; `stop()` closes the channel and kills the handler.
  */
-export async function startBareChannel(blob) {
+export async function startBareChannel(blob, nodeFlags = tunedNodeFlags()) {
   const sockets = openStdioSockets('bare');
   const child = spawn(
     process.execPath,
     [
-      ...tunedNodeFlags(),
+      ...nodeFlags,
       permission,
       `--allow-fs-read=${blob.file}`,
       '--disable-warning=ExperimentalWarning',
