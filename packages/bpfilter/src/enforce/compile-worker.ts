@@ -12,8 +12,14 @@ import { warmUpTable } from '../model/warm-up-table.js';
 
 /** The warm-up table (table-compiler.ts sends warm-up requests while it has no other work). */
 let warmUp: CompileInput | undefined;
+/** The memory of the last batch, given back once it was sent: the next batch's. */
+let spare: ArrayBuffer | undefined;
 
 parentPort?.on('message', (request: WorkerRequest) => {
+  if ('recycle' in request) {
+    spare = request.recycle;
+    return;
+  }
   if ('warm' in request) {
     warmUp ??= warmUpInput();
     compileTable(warmUp);
@@ -24,7 +30,8 @@ parentPort?.on('message', (request: WorkerRequest) => {
   let answer: WorkerAnswer;
   const transfer: ArrayBuffer[] = [];
   try {
-    const result = compileTable(input);
+    const result = compileTable(input, spare);
+    spare = undefined;
     if (result.batch) {
       // Moved, not copied: the writer's buffer is its own memory (never the shared pool).
       transfer.push(result.batch.bytes.buffer as ArrayBuffer);

@@ -127,6 +127,8 @@ export class NftEnforcer {
       this.#send(compiled.batch, commands, `table "${input.name}"`, signal),
     );
     this.#plans.set(compiled.plan.table, compiled.plan);
+    // Applied: the helper read all of it, and its memory can take the next batch.
+    if (compiled.batch) this.#compiler.recycle(compiled.batch.bytes);
   }
 
   /**

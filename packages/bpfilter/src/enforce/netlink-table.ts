@@ -41,8 +41,9 @@ export function compileTransaction(
   tables: readonly TableLayout[],
   drop: readonly string[] = [],
   capacity?: number,
+  spare?: ArrayBuffer,
 ): NetlinkBatch {
-  const w = new NetlinkWriter(capacity);
+  const w = new NetlinkWriter(capacity, spare);
   const commandOf: number[] = [];
   let command = 0;
   /** Ends the messages of one JSON command. */

@@ -30,9 +30,17 @@ export class NetlinkWriter {
   /** Messages written so far. */
   count = 0;
 
-  /** `capacity`: the bytes expected (the buffer grows past it, by copying). */
-  constructor(capacity = 1 << 16) {
-    this.#buf = Buffer.alloc(Math.max(capacity, 1 << 16));
+  /**
+   * `capacity`: the bytes expected (the buffer grows past it, by copying). `spare`: memory of
+   * an earlier batch to write into (zeroed here) when it holds `capacity`, instead of fresh
+   * memory, whose every page is a fault to take.
+   */
+  constructor(capacity = 1 << 16, spare?: ArrayBuffer) {
+    const size = Math.max(capacity, 1 << 16);
+    this.#buf =
+      spare !== undefined && spare.byteLength >= size
+        ? Buffer.from(spare).fill(0)
+        : Buffer.alloc(size);
   }
 
   /**

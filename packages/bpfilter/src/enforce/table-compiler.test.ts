@@ -109,6 +109,31 @@ describe.skipIf(!built)('the compile worker', () => {
       compiler.close();
     }
   });
+
+  it("writes the next batch into a recycled batch's memory, zeroed: the same bytes as fresh", async () => {
+    const compiler = new TableCompiler(WORKER);
+    try {
+      // Entries past 32 KB: a batch memory larger than a small table's fresh 64 KiB.
+      const lines = Array.from(
+        { length: 300 },
+        (_, i) => `-A INPUT -s 10.1.${i % 250}.${i >> 3}/32 -p tcp --dport ${i + 1} -j DROP`,
+      );
+      const large = { ...table(rules(...lines)), netlink: true };
+      const small = { ...table(rules('-A INPUT -p icmp -j ACCEPT')), netlink: true };
+      const first = await compiler.compile(large);
+      const bytes = first.batch!.bytes;
+      const memory = bytes.buffer.byteLength;
+      compiler.recycle(bytes);
+      // Moved back into the worker: this thread's view of it is empty.
+      expect(bytes.byteLength).toBe(0);
+      const next = await compiler.compile(small);
+      expect(memory).toBeGreaterThan(1 << 16);
+      expect(next.batch!.bytes.buffer.byteLength).toBe(memory);
+      expect(next).toEqual(compileTable(small));
+    } finally {
+      compiler.close();
+    }
+  });
 });
 
 describe('the warm-up table', () => {

@@ -11,8 +11,14 @@ import { type CompiledTable, type CompileInput, compileTable } from './compile-t
 import { type EnforcementFailure, EnforcementError } from './errors.js';
 import { WARM_UP_COMPILES } from '../model/warm-up-table.js';
 
-/** A request to the worker: a table to compile, or a warm-up compile (answered `{ id }`). */
-export type WorkerRequest = { id: number; input: CompileInput } | { id: number; warm: true };
+/**
+ * A request to the worker: a table to compile, a warm-up compile (answered `{ id }`), or a
+ * sent batch's memory for the next one (not answered).
+ */
+export type WorkerRequest =
+  | { id: number; input: CompileInput }
+  | { id: number; warm: true }
+  | { recycle: ArrayBuffer };
 
 /** What the worker answers to one request. */
 export interface WorkerAnswer {
@@ -89,6 +95,18 @@ export class TableCompiler {
    */
   start(): void {
     this.#started();
+  }
+
+  /**
+   * Gives the memory of a compiled batch (`bytes`) back to the worker, to write the next batch
+   * into: a fresh 1 MB is 256 page faults. Only once the batch is sent and answered (nothing
+   * reads it any more); `bytes` is empty after.
+   */
+  recycle(bytes: Uint8Array): void {
+    const worker = this.#worker;
+    const { buffer } = bytes;
+    if (worker === undefined || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+    worker.postMessage({ recycle: buffer } satisfies WorkerRequest, [buffer]);
   }
 
   /** Stops the worker (idempotent); the next compile starts another. */
