@@ -173,6 +173,19 @@ describe('faults', () => {
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_START_FAILED');
   });
 
+  it('output closed before HELLO, exit a moment later: UMD_START_FAILED with its exit code', async () => {
+    // The channel gives up waiting for the exit after a quarter second; the start failure waits
+    // longer before its SIGKILL, so the status a (late) supervisor relays is the one reported.
+    const m = managed({
+      loader: fixtureLoader('echo'),
+      env: { UMD_FIXTURE: 'exit-late-at-start' },
+      startTimeoutMs: 60_000,
+    });
+    const error = await rejection(m.request(text('x')));
+    expect(error).toMatchObject({ code: 'UMD_START_FAILED', exitCode: 3, signal: null });
+    expect(error.stderrTail).toEqual(['fixture: failing before HELLO, slowly']);
+  });
+
   it('deliberate stop() and unload() do not spend the restart budget', async () => {
     const m = managed({
       loader: fixtureLoader('echo'),

@@ -98,6 +98,9 @@ export class FaultPolicy {
   /** The channel of `h` ended on its own (EOF, protocol violation). */
   channelClosed(h: ActiveHandler, reason: UmdError | undefined): void {
     if (h.expected || h.faulted) return;
+    // Output ended during the start, no exit yet: the start's failure takes it out of service,
+    // after a moment for the exit status (see the lifecycle's startFailure).
+    if (!h.ready && reason?.code === UmdErrorCode.CLOSED) return;
     this.fault(
       h,
       reason ??

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { UmdError } from '@umd/core';
+import { isUmdError, type UmdError, UmdErrorCode } from '@umd/core';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
 import type { ExitInfo, HandlerProcess } from '../process/handler-process.js';
@@ -12,6 +12,12 @@ import type { ResolvedManagerOptions } from './manager-options.js';
 import { LifecycleEvents } from './lifecycle-events.js';
 import type { UmdManagerEvents, UmdManagerState } from './manager-types.js';
 import { postStart, type StartStep } from './post-start-session.js';
+
+/**
+ * How long a handler whose output ended before HELLO may take to exit on its own before it is
+ * killed (a handler that closes its stdout and stays alive only delays its start failure).
+ */
+const OUTPUT_END_EXIT_MS = 2000;
 
 /** What the lifecycle needs of the manager around it. */
 export interface LifecycleHost {
@@ -263,8 +269,12 @@ export class HandlerLifecycle {
     if (this.#startingHandler === h) this.#startingHandler = undefined;
     if (!h.expected) {
       h.faulted = true;
-      h.process.kill('SIGKILL');
       h.channel.close(err);
+      // Its output ended before HELLO and it did not exit at once: it is most likely exiting, and
+      // its status (relayed by a PID namespace's supervisor, late on a loaded machine) is what the
+      // error reports, so it gets a moment of its own before the SIGKILL.
+      if (isUmdError(error, UmdErrorCode.CLOSED)) await h.process.exitsWithin(OUTPUT_END_EXIT_MS);
+      h.process.kill('SIGKILL');
     }
     const info = await h.process.exited;
     return stopped ? err : this.faults.startFailed(h, err, info, timedOut);

@@ -249,6 +249,11 @@ export class HandlerProcess {
     return this.#staged.remove();
   }
 
+  /** Whether the process exits (on its own) within `ms`. */
+  exitsWithin(ms: number): Promise<boolean> {
+    return this.#exitsWithin(ms);
+  }
+
   /** Sends `signal` to the handler's whole process group. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.#exitInfo === undefined) signalGroup(this.pid, signal);
