@@ -249,11 +249,6 @@ export class HandlerProcess {
     return this.#staged.remove();
   }
 
-  /** Whether the process exits (on its own) within `ms`. */
-  exitsWithin(ms: number): Promise<boolean> {
-    return this.#exitsWithin(ms);
-  }
-
   /** Sends `signal` to the handler's whole process group. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.#exitInfo === undefined) signalGroup(this.pid, signal);
@@ -267,10 +262,10 @@ export class HandlerProcess {
     this.#stopping ??= (async () => {
       this.setReferenced(true);
       this.#input.end();
-      if (await this.#exitsWithin(graceMs)) return this.exited;
+      if (await this.exitsWithin(graceMs)) return this.exited;
       debug('handler %d: still alive %d ms after stdin EOF, SIGTERM', this.pid, graceMs);
       this.kill('SIGTERM');
-      if (await this.#exitsWithin(graceMs)) return this.exited;
+      if (await this.exitsWithin(graceMs)) return this.exited;
       debug('handler %d: still alive %d ms after SIGTERM, SIGKILL', this.pid, graceMs);
       this.kill('SIGKILL');
       return this.exited;
@@ -290,7 +285,8 @@ export class HandlerProcess {
     else this.child.unref();
   }
 
-  async #exitsWithin(ms: number): Promise<boolean> {
+  /** Whether the process exits (on its own) within `ms`. */
+  async exitsWithin(ms: number): Promise<boolean> {
     if (this.#exitInfo !== undefined) return true;
     const timer = new AbortController();
     try {
