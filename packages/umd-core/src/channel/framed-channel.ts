@@ -6,12 +6,11 @@ import {
   MAX_PAYLOAD_LIMIT,
   frameTypeName,
 } from '../codec/constants.js';
-import { handlerErrorFor, handlerNameText } from '../codec/error-payload.js';
-import { isNotStartedAnswer, notStartedError } from '../codec/not-started.js';
+import { notStartedError } from '../codec/not-started.js';
 import type { Frame } from '../codec/frame.js';
 import type { Hello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
-import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { type UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { checkInteger } from '../shared/check-integer.js';
 import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
@@ -30,9 +29,9 @@ import {
   checkRequestOptions,
   detachedPayloadError,
   isDetached,
-  replyIntoDetachedError,
   timeoutError,
 } from './request-options.js';
+import { rejectRequest, settleAnswer, tooLargeForHandler } from './settle-request.js';
 
 /** Options of {@link FramedChannel}. */
 export interface FramedChannelOptions {
@@ -161,11 +160,8 @@ export class FramedChannel extends ChannelTransport {
   /** Close: every pending and queued request (and HELLO waiter) rejects with the failure plus its `requestId`. */
   protected failAll(failure: UmdError): void {
     this.#reader.release(undefined, this.directReads);
-    for (const entry of this.#book.takeAll()) {
-      entry.state = 'done';
-      entry.disarm();
-      entry.reject(errorForPending(failure, entry.id || undefined));
-    }
+    for (const entry of this.#book.takeAll())
+      rejectRequest(entry, errorForPending(failure, entry.id || undefined));
     this.#handshake.fail(failure);
   }
 
@@ -177,21 +173,11 @@ export class FramedChannel extends ChannelTransport {
       if (entry === undefined) return;
       if (isDetached(entry.payload)) {
         // Transferred while it waited: its caller's mistake, refused before any byte of it is written.
-        entry.state = 'done';
-        entry.disarm();
-        entry.reject(detachedPayloadError());
+        rejectRequest(entry, detachedPayloadError());
         continue;
       }
       if (entry.payload.byteLength > hello.maxPayload) {
-        entry.state = 'done';
-        entry.disarm();
-        entry.reject(
-          new UmdError(
-            UmdErrorCode.TOO_LARGE,
-            `request payload of ${entry.payload.byteLength} bytes exceeds the ${hello.maxPayload} bytes the handler "${handlerNameText(hello.name)}" accepts; nothing was sent`,
-            { handlerName: hello.name },
-          ),
-        );
+        rejectRequest(entry, tooLargeForHandler(entry, hello));
         continue;
       }
       const id = this.#book.markSent(entry);
@@ -230,9 +216,7 @@ export class FramedChannel extends ChannelTransport {
     for (const entry of asked) {
       if (this.writer.withdraw(entry.ticket!)) {
         this.#book.withdraw(entry, false);
-        entry.state = 'done';
-        entry.disarm();
-        entry.reject(notStartedError(entry.id, 'never written'));
+        rejectRequest(entry, notStartedError(entry.id, 'never written'));
       } else {
         entry.reclaiming = true;
         this.writer.write(frameChunks(FrameType.Cancel, entry.id, new Uint8Array(0)));
@@ -267,7 +251,7 @@ export class FramedChannel extends ChannelTransport {
   #onFrame(frame: Frame): void {
     const hello = this.#handshake.hello;
     if (hello === undefined) return this.#onHello(frame);
-    const { type, id, payload } = frame;
+    const { type, id } = frame;
     if (type !== FrameType.Reply && type !== FrameType.Error) {
       return this.#violation(`unexpected ${frameTypeName(type)} frame (id ${id}) from the handler`);
     }
@@ -275,28 +259,8 @@ export class FramedChannel extends ChannelTransport {
     if (entry === 'cancelled') return; // a late answer to a cancelled request: dropped
     if (entry === undefined)
       return this.#violation(`${frameTypeName(type)} for id ${id}, which is not in flight`, id);
-    entry.state = 'done';
-    entry.disarm();
-    if (type === FrameType.Reply && entry.replyInto !== undefined && isDetached(entry.replyInto)) {
-      // The caller gave its buffer away while the reply was read into it: that reply is lost.
-      entry.reject(replyIntoDetachedError(`request ${id}`, id));
-    } else if (type === FrameType.Reply) {
-      // An empty reply is never allocated; it is still a view of the caller's buffer when one was given.
-      entry.resolve(
-        payload.byteLength === 0 && entry.replyInto ? entry.replyInto.subarray(0, 0) : payload,
-      );
-    } else if (entry.reclaiming && isNotStartedAnswer(payload)) {
-      entry.reject(notStartedError(id, 'the handler answered its CANCEL'));
-    } else {
-      let error: UmdError;
-      try {
-        error = handlerErrorFor(payload, id, hello.name);
-      } catch (violation) {
-        entry.reject(errorForPending(violation as UmdError, id));
-        return this.close(violation as UmdError);
-      }
-      entry.reject(error);
-    }
+    const violation = settleAnswer(entry, frame, hello.name);
+    if (violation !== undefined) return this.close(violation);
     this.#pump();
   }
 
