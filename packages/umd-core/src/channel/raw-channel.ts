@@ -7,15 +7,13 @@ import { checkInteger } from '../shared/check-integer.js';
 import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending } from './close-reason.js';
+import { type Exchange, checkExchange } from './raw-exchange.js';
 import { readScratch } from './read-scratch.js';
 import { allocateReply } from './reply-memory.js';
 import {
   type ReplyOptions,
   abortedError,
   armRequest,
-  checkPayload,
-  checkReplyInto,
-  checkRequestOptions,
   replyIntoDetachedError,
   timeoutError,
 } from './request-options.js';
@@ -25,22 +23,6 @@ import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 export interface RawChannelOptions {
   /** Largest `replyLength` accepted by `exchange()` (default 64 MiB); more is `UMD_TOO_LARGE`, nothing sent. */
   maxReply?: number;
-}
-
-interface Exchange {
-  readonly request: Uint8Array;
-  readonly reply: Uint8Array;
-  /** The reply's length (a caller's `reply` reads as empty once its buffer is transferred away). */
-  readonly length: number;
-  /** `reply` is the caller's `replyInto` memory. */
-  readonly callerMemory: boolean;
-  /** The caller transferred that memory mid-call: the rest of the reply is read and dropped. */
-  lost: boolean;
-  filled: number;
-  readonly resolve: (reply: Uint8Array) => void;
-  readonly reject: (error: UmdError) => void;
-  disarm: () => void;
-  state: 'queued' | 'active' | 'done';
 }
 
 /** Codes after which the byte stream is out of step and must not be reused. */
@@ -114,45 +96,15 @@ export class RawChannel extends ChannelTransport {
     options: ReplyOptions = {},
   ): Promise<Uint8Array> {
     try {
-      checkPayload(request, 'request');
+      checkExchange(request, replyLength, this.#maxReply, options);
     } catch (error) {
       return Promise.reject(error);
-    }
-    if (!Number.isInteger(replyLength) || replyLength < 0) {
-      return Promise.reject(
-        new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          `replyLength must be an integer >= 0, got ${replyLength}`,
-        ),
-      );
-    }
-    if (replyLength > this.#maxReply) {
-      return Promise.reject(
-        new UmdError(
-          UmdErrorCode.TOO_LARGE,
-          `reply length ${replyLength} exceeds maxReply ${this.#maxReply}; nothing was sent`,
-        ),
-      );
-    }
-    try {
-      checkRequestOptions(options);
-      checkReplyInto(options.replyInto, request);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const { replyInto } = options;
-    if (replyInto !== undefined && replyInto.byteLength < replyLength) {
-      return Promise.reject(
-        new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          `replyInto holds ${replyInto.byteLength} bytes, fewer than the reply length ${replyLength}; nothing was sent`,
-        ),
-      );
     }
     if (this.closed) return Promise.reject(errorForPending(this.closeReason ?? closedError()));
     if (options.signal?.aborted)
       return Promise.reject(abortedError(options.signal, 'the exchange'));
     return new Promise<Uint8Array>((resolve, reject) => {
+      const { replyInto } = options;
       const exchange: Exchange = {
         request,
         // After a close (the only way an exchange in flight ends early) nothing is written into it.
