@@ -13,13 +13,7 @@ import { EventEmitter } from 'node:events';
 import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { type HandlerSession, type Loader, UmdManager } from '@umd/mgmt';
 import { readCString } from '../abi/bytes.js';
-import {
-  IPT_SO_GET_ENTRIES,
-  IPT_SO_GET_INFO,
-  IPT_SO_SET_REPLACE,
-  UMD_CMD_CLASSIFY,
-  UMD_CMD_TABLE_NAMES,
-} from '../abi/constants.js';
+import { IPT_SO_SET_REPLACE, UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { decodeTableNames } from '../abi/table-names.js';
 import { XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
@@ -28,8 +22,8 @@ import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { classifyAndKeep } from './classify-and-keep.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
 import { callerHeader, changeSend, checkOptval, readSend } from './handler-requests.js';
-import { keptAnswer } from './kept-answers.js';
 import { Errno } from './errno.js';
+import { getOption } from './get-option.js';
 import { timed } from './phase-log.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
 import type { BpfilterState } from './kept-state.js';
@@ -136,36 +130,8 @@ export class BpfilterSockopt extends EventEmitter {
   ): Promise<SockoptResult> {
     if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkOptval(optval);
-    return this.#lock.run(async () => {
-      const enforcement = this.#enforcement;
-      await enforcement?.ready(() => this.#kept.all(), options.signal);
-      // The kernel's counters are read while the answer is written (another process); GET_INFO
-      // starts the read for the GET_ENTRIES that follows it.
-      const kernel = optname === IPT_SO_GET_ENTRIES ? enforcement?.readCounters(optval) : undefined;
-      // A kept table answers as its handler would (kept-answers.ts says why), without the trip.
-      const kept = keptAnswer(optname, optval, (table) => this.#kept.get(table));
-      const { status, body } = kept
-        ? { status: 0, body: kept }
-        : await timed(`handler get ${optname}`, () =>
-            exchange(readSend(this.manager, options), {
-              isSet: false,
-              cmd: optname,
-              data: optval,
-              ...callerHeader(options),
-            }),
-          );
-      if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN) {
-        const name = readCString(body, 0, XT_TABLE_MAXNAMELEN);
-        this.#kept.noteInUse(name);
-        enforcement?.readAhead(name);
-      }
-      if (status < 0) return { status };
-      // A kept answer is already a private copy of the caller's buffer; a handler's is sliced.
-      const data = kept ?? body.slice(0, optval.length);
-      if (kernel !== undefined)
-        await timed('kernel counters', () => enforcement!.overlayEntries(data, kernel));
-      return { status, data };
-    }, options.signal);
+    const context = { manager: this.manager, kept: this.#kept, enforcement: this.#enforcement };
+    return this.#lock.run(() => getOption(context, optname, optval, options), options.signal);
   }
 
   /**

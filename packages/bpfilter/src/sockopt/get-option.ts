@@ -1,0 +1,62 @@
+/**
+ * A GETSOCKOPT through the front end: a kept table answers as its handler would (kept-answers.ts
+ * says why), anything else goes to the handler; in enforcement mode the kernel's counters are
+ * added to GET_ENTRIES, and GET_INFO starts reading them for the GET_ENTRIES that follows.
+ */
+import type { UmdManager } from '@umd/mgmt';
+import { readCString } from '../abi/bytes.js';
+import { IPT_SO_GET_ENTRIES, IPT_SO_GET_INFO } from '../abi/constants.js';
+import { XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
+import type { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
+import { callerHeader, readSend } from './handler-requests.js';
+import { keptAnswer } from './kept-answers.js';
+import type { KeptTables } from './kept-tables.js';
+import { timed } from './phase-log.js';
+import type { SockoptCallOptions, SockoptResult } from './sockopt-options.js';
+import { exchange } from './table-snapshot.js';
+
+/** What a get uses of the front end. */
+export interface GetContext {
+  manager: UmdManager;
+  kept: KeptTables;
+  /** Undefined without enforcement. */
+  enforcement: SockoptEnforcement | undefined;
+}
+
+/**
+ * Answers a routed `getsockopt` (`optval` is the caller's buffer as passed in). Runs under the
+ * front end's lock.
+ */
+export async function getOption(
+  { manager, kept: keptTables, enforcement }: GetContext,
+  optname: number,
+  optval: Uint8Array,
+  options: SockoptCallOptions,
+): Promise<SockoptResult> {
+  await enforcement?.ready(() => keptTables.all(), options.signal);
+  // The kernel's counters are read while the answer is written (another process); GET_INFO
+  // starts the read for the GET_ENTRIES that follows it.
+  const kernel = optname === IPT_SO_GET_ENTRIES ? enforcement?.readCounters(optval) : undefined;
+  const kept = keptAnswer(optname, optval, (table) => keptTables.get(table));
+  const { status, body } = kept
+    ? { status: 0, body: kept }
+    : await timed(`handler get ${optname}`, () =>
+        exchange(readSend(manager, options), {
+          isSet: false,
+          cmd: optname,
+          data: optval,
+          ...callerHeader(options),
+        }),
+      );
+  if (status === 0 && optname === IPT_SO_GET_INFO && body.length >= XT_TABLE_MAXNAMELEN) {
+    const name = readCString(body, 0, XT_TABLE_MAXNAMELEN);
+    keptTables.noteInUse(name);
+    enforcement?.readAhead(name);
+  }
+  if (status < 0) return { status };
+  // A kept answer is already a private copy of the caller's buffer; a handler's is sliced.
+  const data = kept ?? body.slice(0, optval.length);
+  if (kernel !== undefined)
+    await timed('kernel counters', () => enforcement!.overlayEntries(data, kernel));
+  return { status, data };
+}
