@@ -24,6 +24,20 @@ export interface PoolInstance {
   readonly behind: { timer: NodeJS.Timeout | undefined; reclaimedFor: number | undefined };
 }
 
+/** Instance `index` of a pool, before its first request. */
+export function newInstance(index: number, manager: UmdManager): PoolInstance {
+  return {
+    index,
+    manager,
+    downUntil: 0,
+    handedAt: [],
+    typicalMs: undefined,
+    serviceMs: undefined,
+    lastReplyAt: 0,
+    behind: { timer: undefined, reclaimedFor: undefined },
+  };
+}
+
 /** The pool's `lookahead`: a fixed number of requests, or `'auto'` (see {@link lookaheadOf}). */
 export type Lookahead = number | 'auto';
 

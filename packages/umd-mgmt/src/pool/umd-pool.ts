@@ -11,7 +11,13 @@ import {
   NO_TIMEOUT,
   withTimeout,
 } from '../manager/validate-options.js';
-import { type Lookahead, type PoolInstance, pickInstance, settled } from './dispatch.js';
+import {
+  type Lookahead,
+  newInstance,
+  type PoolInstance,
+  pickInstance,
+  settled,
+} from './dispatch.js';
 import { forwardEvents, type UmdPoolEvents } from './pool-events.js';
 import { resolvePoolOptions, type UmdPoolOptions } from './pool-options.js';
 import { newWaiter, PoolQueue, type Waiter } from './pool-queue.js';
@@ -49,16 +55,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
       const name = size === 1 ? options.name : `${options.name}#${index}`;
       const manager = new UmdManager({ ...perInstance, name });
       forwardEvents(manager, index, this);
-      return {
-        index,
-        manager,
-        downUntil: 0,
-        handedAt: [],
-        typicalMs: undefined,
-        serviceMs: undefined,
-        lastReplyAt: 0,
-        behind: { timer: undefined, reclaimedFor: undefined },
-      };
+      return newInstance(index, manager);
     });
     this.#name = resolved.name;
     this.#capacity = resolved.maxInFlight;
