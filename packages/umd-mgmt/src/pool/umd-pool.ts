@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { isUmdError, UmdError, UmdErrorCode } from '@umd/core';
+import { isUmdError, type UmdError, UmdErrorCode } from '@umd/core';
 import { abortError } from '../manager/abort-reason.js';
 import { stoppedError } from '../manager/fault-policy.js';
 import { LatencyRecorder } from '../manager/latency-stats.js';
@@ -8,6 +8,7 @@ import { submitChecked, UmdManager, unwrittenBytes } from '../manager/umd-manage
 import {
   type CheckedRequestOptions,
   checkRequestOptions,
+  invalidArgument,
   NO_TIMEOUT,
   withTimeout,
 } from '../manager/validate-options.js';
@@ -92,10 +93,7 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
   ): Promise<Uint8Array> {
     if (!Number.isInteger(replyLength) || replyLength < 0) {
       return Promise.reject(
-        new UmdError(
-          UmdErrorCode.INVALID_ARGUMENT,
-          `${this.#name}: replyLength must be a non-negative integer`,
-        ),
+        invalidArgument(this.#name, 'replyLength must be a non-negative integer'),
       );
     }
     return this.#submit(payload, replyLength, options);
