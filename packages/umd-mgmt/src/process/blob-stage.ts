@@ -6,6 +6,7 @@ import { UmdError, UmdErrorCode } from '@umd/core';
 import { sha256Hex } from '../build/sha256-file.js';
 import type { Loader } from '../loader/loader-types.js';
 import { DEFAULT_MAX_BLOB_BYTES, readBlob } from './blob-read.js';
+import { startFailed } from './start-failed.js';
 import { cleanStaleStagingDirs, stagingPrefix } from './stale-staging.js';
 import { trackStagedDir, untrackStagedDir } from './host-exit-cleanup.js';
 
@@ -58,14 +59,6 @@ const asyncIo: StagingIo = {
   chown: (path, uid, gid) => chown(path, uid, gid),
   chmod: (path, mode) => chmod(path, mode),
 };
-
-function startFailed(loader: Loader, what: string, cause: unknown): UmdError {
-  return new UmdError(
-    UmdErrorCode.START_FAILED,
-    `${loader.name}: ${what}: ${(cause as Error).message}`,
-    { cause, handlerName: loader.name },
-  );
-}
 
 /**
  * Reads the blob (a regular file of bounded size, see `readBlob`), checks its SHA-256 against

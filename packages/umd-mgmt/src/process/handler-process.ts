@@ -1,25 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type ReplySocket, type StdioSockets, UmdError, UmdErrorCode } from '@umd/core';
+import type { ReplySocket, StdioSockets } from '@umd/core';
 import type { Loader } from '../loader/loader-types.js';
 import { debug } from '../observability/debug-log.js';
 import { type StagedBlob, stageBlob } from './blob-stage.js';
-import {
-  type ContainmentKind,
-  handlerCredentials,
-  planSpawn,
-  type SpawnPlan,
-} from './containment.js';
+import { type ContainmentKind, handlerCredentials } from './containment.js';
 import { buildHandlerEnv, TUNED_ALLOCATOR_ENV } from './clean-env.js';
 import { type ExitInfo, signalGroup, trackExit } from './exit-tracker.js';
 import { channelStreams, type HandlerStdio, openHandlerStdio } from './handler-stdio.js';
 import { trackHandlerGroup, untrackHandlerGroup } from './host-exit-cleanup.js';
 import type { LineTail } from './line-tail.js';
-import { jsHandlerArgs } from './debug-flags.js';
 import type { SandboxOptions } from './node-flags.js';
 import { inheritSessionNice } from './session-nice.js';
-import { spawnRunning } from './spawn-child.js';
+import { spawnHandler } from './spawn-handler.js';
 import { readStderr, STDERR_LIMITS } from './stderr-reader.js';
 
 export type { ExitInfo } from './exit-tracker.js';
@@ -161,51 +155,15 @@ export class HandlerProcess {
         process.env,
         tuned ? TUNED_ALLOCATOR_ENV : {},
       );
-      const [command, args] =
-        loader.kind === 'js'
-          ? [
-              process.execPath,
-              [...jsHandlerArgs(staged.file, sandbox, loader.nodeFlags, tuned), ...loader.args],
-            ]
-          : [staged.file, [...loader.args]];
-      let plan: SpawnPlan;
-      try {
-        plan = await planSpawn(
-          command,
-          args,
-          sandbox.containment ?? 'auto',
-          credentials,
-          sandbox.bubblewrap === true ? { privateDir: staged.dir } : undefined,
-        );
-      } catch (cause) {
-        throw new UmdError(
-          UmdErrorCode.START_FAILED,
-          `${loader.name}: ${(cause as Error).message}`,
-          {
-            cause,
-            handlerName: loader.name,
-          },
-        );
-      }
-      const ids = plan.spawnCredentials;
-      let child: ChildProcess;
-      try {
-        child = await spawnRunning(plan.file, plan.args, {
-          stdio: stdio.stdio,
-          env,
-          cwd: '/',
-          detached: true, // own session and process group: stop() signals the whole group
-          shell: false,
-          windowsHide: true,
-          ...(ids !== undefined ? { uid: ids.uid, gid: ids.gid } : {}),
-        });
-      } catch (error) {
-        throw new UmdError(
-          UmdErrorCode.START_FAILED,
-          `${loader.name}: cannot spawn handler: ${(error as Error).message}`,
-          { cause: error, handlerName: loader.name },
-        );
-      }
+      const { child, plan } = await spawnHandler({
+        loader,
+        staged,
+        stdio,
+        sandbox,
+        credentials,
+        env,
+        tuned,
+      });
       inheritSessionNice(child.pid!);
       // The child has its own copies of fd 0 and 1 now; the host's must go, or it would never see EOF.
       stdio.release();
