@@ -67,3 +67,8 @@ export class UntranslatableError extends Error {
     this.extension = extension;
   }
 }
+
+/** Refuses an extension whose revision is not the one its reader knows. */
+export function checkRevision(extension: string, got: number, wanted: number): void {
+  if (got !== wanted) throw new UntranslatableError(extension, `revision ${got}`);
+}

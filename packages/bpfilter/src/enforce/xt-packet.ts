@@ -6,7 +6,7 @@
  * packets, or act the same, is refused by name here.
  */
 import { readU16, readU32 } from '../abi/index.js';
-import { UntranslatableError } from './errors.js';
+import { checkRevision, UntranslatableError } from './errors.js';
 
 /** A comparison nft writes: `==`, `!=`, `<`, `>`, `>=`. */
 export type CompareOp = '==' | '!=' | '<' | '>' | '>=';
@@ -16,10 +16,6 @@ export interface RangeTest {
   min: number;
   max: number;
   invert: boolean;
-}
-
-function revision(extension: string, got: number, wanted: number): void {
-  if (got !== wanted) throw new UntranslatableError(extension, `revision ${got}`);
 }
 
 const XT_LIMIT_SCALE = 10000;
@@ -48,7 +44,7 @@ export interface LimitTest {
  * week rounded (within 1 in 10^6 of what iptables stored, whose own clock is the jiffy).
  */
 export function limitOf(data: Uint8Array, rev: number): LimitTest {
-  revision('-m limit', rev, 0);
+  checkRevision('-m limit', rev, 0);
   const avg = readU32(data, 0);
   const burst = readU32(data, 4);
   if (avg === 0 || burst === 0) throw new UntranslatableError('-m limit', 'a zero rate or burst');
@@ -81,7 +77,7 @@ const XT_STATISTIC_INVERT = 1;
  * (count + k) mod (every + 1) is 0; nft's counter gives the k-th packet k - 1.
  */
 export function statisticOf(data: Uint8Array, rev: number): StatisticTest | undefined {
-  revision('-m statistic', rev, 0);
+  checkRevision('-m statistic', rev, 0);
   const mode = readU16(data, 0);
   const flags = readU16(data, 2);
   if (flags & ~XT_STATISTIC_INVERT) throw new UntranslatableError('-m statistic', 'flags');
@@ -118,7 +114,7 @@ function u16Range(extension: string, data: Uint8Array, invert: boolean): RangeTe
 
 /** `-m length --length min:max` (struct xt_length_info: u16 min, max; u8 invert): `ip length`. */
 export function lengthOf(data: Uint8Array, rev: number): RangeTest {
-  revision('-m length', rev, 0);
+  checkRevision('-m length', rev, 0);
   return u16Range('-m length', data, (data[4] ?? 0) !== 0);
 }
 
@@ -126,7 +122,7 @@ const TTL_OPS: CompareOp[] = ['==', '!=', '<', '>'];
 
 /** `-m ttl --ttl-eq/--ttl-lt/--ttl-gt` (struct ipt_ttl_info: u8 mode, u8 ttl): `ip ttl`. */
 export function ttlOf(data: Uint8Array, rev: number): { op: CompareOp; ttl: number } {
-  revision('-m ttl', rev, 0);
+  checkRevision('-m ttl', rev, 0);
   const op = TTL_OPS[data[0] ?? 255];
   if (op === undefined) throw new UntranslatableError('-m ttl', `mode ${data[0]}`);
   return { op, ttl: data[1] ?? 0 };
@@ -137,7 +133,7 @@ export const PKTTYPE_NAMES = ['host', 'broadcast', 'multicast', 'other'];
 
 /** `-m pkttype --pkt-type` (struct xt_pkttype_info: int pkttype, int invert): `meta pkttype`. */
 export function pkttypeOf(data: Uint8Array, rev: number): { type: number; invert: boolean } {
-  revision('-m pkttype', rev, 0);
+  checkRevision('-m pkttype', rev, 0);
   const type = readU32(data, 0);
   if (type >= PKTTYPE_NAMES.length) throw new UntranslatableError('-m pkttype', `type ${type}`);
   return { type, invert: readU32(data, 4) !== 0 };
@@ -148,7 +144,7 @@ export function pkttypeOf(data: Uint8Array, rev: number): { type: number; invert
  * nft tests only on Ethernet input, as xt_mac does (inverted too).
  */
 export function macOf(data: Uint8Array, rev: number): { address: Uint8Array; invert: boolean } {
-  revision('-m mac', rev, 0);
+  checkRevision('-m mac', rev, 0);
   return { address: data.subarray(0, 6), invert: readU32(data, 8) !== 0 };
 }
 
@@ -164,7 +160,7 @@ export interface TosTest {
  * with bits outside the mask is refused: the kernel never matches it (always, inverted).
  */
 export function tosOf(data: Uint8Array, rev: number): TosTest {
-  revision('-m tos', rev, 1);
+  checkRevision('-m tos', rev, 1);
   const mask = data[0] ?? 0;
   const value = data[1] ?? 0;
   // xt_tos compares the masked byte with the value as stored: bits outside the mask never match.
@@ -174,7 +170,7 @@ export function tosOf(data: Uint8Array, rev: number): TosTest {
 
 /** `-m dscp --dscp` (struct xt_dscp_info: u8 dscp, u8 invert): `ip dscp`. */
 export function dscpOf(data: Uint8Array, rev: number): { dscp: number; invert: boolean } {
-  revision('-m dscp', rev, 0);
+  checkRevision('-m dscp', rev, 0);
   const dscp = data[0] ?? 0;
   if (dscp > 0x3f) throw new UntranslatableError('-m dscp', `dscp ${dscp}`);
   return { dscp, invert: (data[1] ?? 0) !== 0 };
@@ -186,7 +182,7 @@ export function dscpOf(data: Uint8Array, rev: number): { dscp: number; invert: b
  * inverted, where nft's option load never matches one.
  */
 export function tcpmssOf(data: Uint8Array, rev: number): RangeTest {
-  revision('-m tcpmss', rev, 0);
+  checkRevision('-m tcpmss', rev, 0);
   if ((data[4] ?? 0) !== 0)
     throw new UntranslatableError('-m tcpmss', '! --mss (a segment without the option)');
   return u16Range('-m tcpmss', data, false);
@@ -202,7 +198,7 @@ const XT_OWNER_GID = 2;
  * `--socket-exists` and `--suppl-groups`.
  */
 export function ownerOf(data: Uint8Array, rev: number): { uid?: RangeTest; gid?: RangeTest } {
-  revision('-m owner', rev, 1);
+  checkRevision('-m owner', rev, 1);
   const match = data[16] ?? 0;
   if ((data[17] ?? 0) !== 0)
     throw new UntranslatableError('-m owner', 'an inverted owner (packets without a socket)');
@@ -222,94 +218,18 @@ export function ownerOf(data: Uint8Array, rev: number): { uid?: RangeTest; gid?:
 
 /** `-m connmark --mark V/M` (revision 1: u32 mark, mask; u8 invert): `ct mark & M == V`. */
 export function connmarkOf(data: Uint8Array, rev: number): TosTest {
-  revision('-m connmark', rev, 1);
+  checkRevision('-m connmark', rev, 1);
   return { value: readU32(data, 0), mask: readU32(data, 4), invert: (data[8] ?? 0) !== 0 };
 }
 
-/** `-j TCPMSS` (struct xt_tcpmss_info: u16 mss, 0xffff for --clamp-mss-to-pmtu). */
-export function tcpmssTargetOf(data: Uint8Array, rev: number): number | 'pmtu' {
-  revision('-j TCPMSS', rev, 0);
-  const mss = readU16(data, 0);
-  return mss === 0xffff ? 'pmtu' : mss;
-}
-
-/** What `-j CONNMARK` does: set ct mark (`(ct mark & ~mask) ^ value`), save, or restore. */
-export type ConnmarkAction =
-  | { mode: 'set'; mask: number; value: number }
-  | { mode: 'save' }
-  | { mode: 'restore' };
-
-/**
- * `-j CONNMARK` (u32 ctmark, ctmask, nfmask; then revision 1: u8 mode; revision 2: u8
- * shift_dir, shift_bits, mode). `--save-mark`/`--restore-mark` only with full masks, and no
- * shift in any mode: nft cannot combine two marks in one expression.
- */
-export function connmarkTargetOf(data: Uint8Array, rev: number): ConnmarkAction {
-  if (rev !== 1 && rev !== 2) throw new UntranslatableError('-j CONNMARK', `revision ${rev}`);
-  const ctmark = readU32(data, 0);
-  const ctmask = readU32(data, 4);
-  const nfmask = readU32(data, 8);
-  const mode = data[rev === 1 ? 12 : 14] ?? 255;
-  // Revision 2 shifts the new mark in every mode, --set-xmark included.
-  if (rev === 2 && (data[13] ?? 0) !== 0)
-    throw new UntranslatableError('-j CONNMARK', '--left-shift-mark or --right-shift-mark');
-  if (mode === 0) return { mode: 'set', mask: ctmask, value: ctmark };
-  if (mode !== 1 && mode !== 2) throw new UntranslatableError('-j CONNMARK', `mode ${mode}`);
-  if (ctmask !== 0xffffffff || nfmask !== 0xffffffff)
-    throw new UntranslatableError('-j CONNMARK', '--nfmask or --ctmask');
-  return { mode: mode === 1 ? 'save' : 'restore' };
-}
-
-/** `-j DSCP --set-dscp` (struct xt_DSCP_info: u8 dscp): `ip dscp set`. */
-export function dscpTargetOf(data: Uint8Array, rev: number): number {
-  revision('-j DSCP', rev, 0);
-  const dscp = data[0] ?? 0;
-  if (dscp > 0x3f) throw new UntranslatableError('-j DSCP', `dscp ${dscp}`);
-  return dscp;
-}
-
-/** `-j CLASSIFY --set-class MAJOR:MINOR` (u32 priority): `meta priority set`. */
-export function classifyOf(data: Uint8Array, rev: number): number {
-  revision('-j CLASSIFY', rev, 0);
-  return readU32(data, 0);
-}
-
-/**
- * `-j TTL --ttl-set N` (struct ipt_TTL_info: u8 mode, u8 ttl): `ip ttl set`. `--ttl-inc` and
- * `--ttl-dec` take one nft rule per old TTL (ttl-steps.ts), never this one statement.
- */
-export function ttlTargetOf(data: Uint8Array, rev: number): number {
-  revision('-j TTL', rev, 0);
-  if ((data[0] ?? 255) !== 0)
-    throw new UntranslatableError('-j TTL', '--ttl-inc/--ttl-dec in one nft rule');
-  return data[1] ?? 0;
-}
-
-/** What `-j NFLOG` sends to its netlink group. */
-export interface NflogAction {
-  group: number;
-  prefix: string;
-  snaplen?: number;
-  threshold: number;
-}
-
-const XT_NFLOG_F_COPY_LEN = 1;
-
-/**
- * `-j NFLOG` (struct xt_nflog_info: u32 len, u16 group, threshold, flags, pad, char
- * prefix[64]): `log group G`.
- */
-export function nflogOf(data: Uint8Array, rev: number): NflogAction {
-  revision('-j NFLOG', rev, 0);
-  const flags = readU16(data, 8);
-  if (flags & ~XT_NFLOG_F_COPY_LEN) throw new UntranslatableError('-j NFLOG', 'flags');
-  const bytes = data.subarray(12, 76);
-  const end = bytes.indexOf(0);
-  const prefix = Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString();
-  return {
-    group: readU16(data, 4),
-    prefix,
-    ...(flags & XT_NFLOG_F_COPY_LEN ? { snaplen: readU32(data, 0) } : {}),
-    threshold: readU16(data, 6),
-  };
-}
+// The targets' readers live in xt-packet-targets.ts; both writers import them from here.
+export {
+  type ConnmarkAction,
+  classifyOf,
+  connmarkTargetOf,
+  dscpTargetOf,
+  type NflogAction,
+  nflogOf,
+  tcpmssTargetOf,
+  ttlTargetOf,
+} from './xt-packet-targets.js';
