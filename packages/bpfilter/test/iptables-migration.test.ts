@@ -4,7 +4,7 @@
  * iptables-legacy programs, once against a namespace's kernel and once through
  * `bpfilter exec`: same output, same exit status. The tables then survive the handler's death.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   HALF_BAD_STEPS,
   NAT_STEPS,
@@ -15,29 +15,22 @@ import {
   missingPrerequisite,
   runInNamespace,
   shownResults,
-  startService,
   withoutSaveComments,
-  type ServiceProcess,
   type Step,
 } from './iptables/namespace.js';
+import { servicePerTest } from './iptables/service-per-test.js';
 
 const missing = missingPrerequisite();
 
 describe.skipIf(missing !== undefined)(
   `migrating rulesets through bpfilter exec${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
-    let service: ServiceProcess | undefined;
-    beforeEach(async () => {
-      service = await startService();
-    });
-    afterEach(async () => {
-      await service?.stop();
-    });
+    const service = servicePerTest();
 
     async function both(steps: Step[]) {
       const [kernel, bpfilter] = await Promise.all([
         runInNamespace(steps),
-        runInNamespace(steps, { socketPath: service!.socketPath }),
+        runInNamespace(steps, { socketPath: service().socketPath }),
       ]);
       expect(bpfilter.kernelTableNames, 'nothing reached the namespace kernel').toBe('');
       expect(shownResults(bpfilter)).toEqual(shownResults(kernel));
@@ -86,10 +79,10 @@ describe.skipIf(missing !== undefined)(
         stdinFile: rulesFile(name),
       }));
       const saveAll: Step[] = [{ program: 'save', args: ['-c'] }];
-      const socketPath = service!.socketPath;
+      const socketPath = service().socketPath;
       const before = await runInNamespace([...load, ...saveAll], { socketPath });
       expect(before.results.map((r) => r.status)).toEqual([0, 0, 0, 0]);
-      const handlers = service!.childPids();
+      const handlers = service().childPids();
       expect(handlers.length).toBeGreaterThan(0);
       for (const pid of handlers) process.kill(pid, 'SIGKILL');
       const after = await runInNamespace(saveAll, { socketPath });
@@ -98,7 +91,11 @@ describe.skipIf(missing !== undefined)(
         withoutSaveComments(before.results.at(-1)!.stdout),
       );
       expect(after.results[0]!.stdout).toContain('*nat');
-      expect(service!.childPids().some((pid) => !handlers.includes(pid))).toBe(true);
+      expect(
+        service()
+          .childPids()
+          .some((pid) => !handlers.includes(pid)),
+      ).toBe(true);
     });
   },
 );

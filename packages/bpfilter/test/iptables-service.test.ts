@@ -5,7 +5,7 @@
  * at once.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileFixture } from './c-fixture.js';
 import {
   CLI,
@@ -14,13 +14,12 @@ import {
   PROGRAMS,
   runInNamespace,
   shownResults,
-  startService,
   withoutSaveComments,
   type NamespaceRun,
-  type ServiceProcess,
   type Step,
   which,
 } from './iptables/namespace.js';
+import { servicePerTest } from './iptables/service-per-test.js';
 
 const missing = missingPrerequisite();
 const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
@@ -96,13 +95,7 @@ function classify(
 describe.skipIf(missing !== undefined)(
   `bpfilter keeps iptables rules across a handler crash${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
-    let service: ServiceProcess;
-    beforeEach(async () => {
-      service = await startService();
-    });
-    afterEach(async () => {
-      await service?.stop();
-    });
+    const service = servicePerTest();
 
     it.runIf(which('cc') !== undefined)(
       'serves a threaded program under the preload: exchanges on a shared socket never interleave',
@@ -111,7 +104,11 @@ describe.skipIf(missing !== undefined)(
         const source = new URL('./iptables/threads.c', import.meta.url);
         const { program, remove } = compileFixture('threads', source, ['-pthread']);
         try {
-          const env = { ...process.env, LD_PRELOAD: PRELOAD, BPFILTER_SOCKET: service.socketPath };
+          const env = {
+            ...process.env,
+            LD_PRELOAD: PRELOAD,
+            BPFILTER_SOCKET: service().socketPath,
+          };
           // Its own network namespace: were the preload bypassed, no kernel table could answer.
           const out = execFileSync('unshare', ['-n', program], { env, encoding: 'utf8' });
           expect(out).toBe('ok 1600\n');
@@ -125,18 +122,18 @@ describe.skipIf(missing !== undefined)(
       timeout: 90_000,
     }, async () => {
       const expected = runInNamespace([...CHANGES, ...CHECKS]);
-      const first = await runInNamespace(CHANGES, { socketPath: service.socketPath });
+      const first = await runInNamespace(CHANGES, { socketPath: service().socketPath });
       expectKernelUntouched(first);
       expect(first.results.map((r) => r.status)).toEqual(CHANGES.map(() => 0));
 
-      const handlers = service.childPids();
+      const handlers = service().childPids();
       expect(handlers, 'one handler process under the service').toHaveLength(1);
       process.kill(handlers[0]!, 'SIGKILL');
       await waitForExit(handlers[0]!);
 
-      const second = await runInNamespace(CHECKS, { socketPath: service.socketPath });
+      const second = await runInNamespace(CHECKS, { socketPath: service().socketPath });
       expectKernelUntouched(second);
-      const restarted = service.childPids();
+      const restarted = service().childPids();
       expect(restarted).toHaveLength(1);
       expect(restarted[0]).not.toBe(handlers[0]);
       expect(shownResults(second)).toEqual(shownResults(await expected, CHANGES.length));
@@ -169,39 +166,39 @@ describe.skipIf(missing !== undefined)(
           ),
           ipt('-P', 'INPUT', 'DROP'),
         ],
-        { socketPath: service.socketPath },
+        { socketPath: service().socketPath },
       );
       expectKernelUntouched(setup);
       expect(setup.results.map((r) => r.status)).toEqual(setup.results.map(() => 0));
 
       const input = '--hook INPUT --dst 192.0.2.1 --length 100';
       const ssh = await classify(
-        service.socketPath,
+        service().socketPath,
         `${input} --src 10.1.2.3 --proto tcp --dport 22 --in eth1`,
       );
       expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
       const http = await classify(
-        service.socketPath,
+        service().socketPath,
         `${input} --src 192.0.2.9 --proto tcp --dport 80 --in eth0`,
       );
       expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'web', rule: 1 }]);
       const https = await classify(
-        service.socketPath,
+        service().socketPath,
         `${input} --src 192.0.2.9 --proto tcp --dport 443 --in eth0`,
       );
       expect([https.verdict, https.rule]).toEqual(['DROP', { chain: 'INPUT', policy: true }]); // web RETURNs, then the policy
       const dns = await classify(
-        service.socketPath,
+        service().socketPath,
         `${input} --src 192.0.2.9 --proto udp --sport 1234 --dport 53 --in eth1`,
       );
       expect([dns.verdict, dns.rule]).toEqual(['REJECT', { chain: 'INPUT', rule: 4 }]);
       const ping = await classify(
-        service.socketPath,
+        service().socketPath,
         `${input} --src 192.0.2.9 --proto icmp --icmp-type echo-request --in eth1`,
       );
       expect([ping.verdict, ping.logs.map((l) => l.prefix)]).toEqual(['DROP', ['ping ']]);
       const local = await classify(
-        service.socketPath,
+        service().socketPath,
         `${input} --src 127.0.0.1 --proto tcp --dport 22 --in lo`,
       );
       expect([local.verdict, local.rule]).toEqual(['ACCEPT', { chain: 'INPUT', rule: 1 }]);
@@ -209,7 +206,7 @@ describe.skipIf(missing !== undefined)(
       // The counters classify updated are the ones iptables lists.
       const listed = await runInNamespace(
         [ipt('-L', 'INPUT', '-n', '-v', '-x'), ipt('-L', 'web', '-n', '-v', '-x')],
-        { socketPath: service.socketPath },
+        { socketPath: service().socketPath },
       );
       expectKernelUntouched(listed);
       const counts = (text: string) =>
@@ -240,21 +237,21 @@ describe.skipIf(missing !== undefined)(
           ipt('-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP'),
           ipt('-P', 'INPUT', 'ACCEPT'),
         ],
-        { socketPath: service.socketPath },
+        { socketPath: service().socketPath },
       );
       expectKernelUntouched(setup);
       expect(setup.results.map((r) => r.status)).toEqual([0, 0, 0]);
 
       const input = '--hook INPUT --dst 192.0.2.1 --length 100 --proto tcp --in eth0';
-      const ssh = await classify(service.socketPath, `${input} --src 192.0.2.9 --dport 22`);
+      const ssh = await classify(service().socketPath, `${input} --src 192.0.2.9 --dport 22`);
       expect([ssh.verdict, ssh.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
-      const http = await classify(service.socketPath, `${input} --src 192.0.2.9 --dport 80`);
+      const http = await classify(service().socketPath, `${input} --src 192.0.2.9 --dport 80`);
       expect([http.verdict, http.rule]).toEqual(['ACCEPT', { chain: 'INPUT', policy: true }]);
-      const other = await classify(service.socketPath, `${input} --src 198.51.100.1 --dport 22`);
+      const other = await classify(service().socketPath, `${input} --src 198.51.100.1 --dport 22`);
       expect([other.verdict, other.rule]).toEqual(['DROP', { chain: 'INPUT', rule: 2 }]);
 
       const saved = await runInNamespace([{ program: 'save', args: ['-c'] }], {
-        socketPath: service.socketPath,
+        socketPath: service().socketPath,
       });
       expectKernelUntouched(saved);
       const rules = withoutSaveComments(saved.results[0]!.stdout)
@@ -300,7 +297,7 @@ describe.skipIf(missing !== undefined)(
         ],
       };
       const run = await runInNamespace([parallel, ipt('-S', 'INPUT')], {
-        socketPath: service.socketPath,
+        socketPath: service().socketPath,
       });
       expectKernelUntouched(run);
       expect(run.results[0]!.stderr).not.toContain('bpfilter_preload');

@@ -5,15 +5,14 @@
  * the same, and so must the tables iptables-legacy-save prints at the end (nothing refused is
  * left behind, everything accepted prints byte for byte the same).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   missingPrerequisite,
   runInNamespace,
   shownResults,
-  startService,
-  type ServiceProcess,
   type Step,
 } from './iptables/namespace.js';
+import { servicePerTest } from './iptables/service-per-test.js';
 import { CHECK_CASES, POSITION_CASES, type RuleCase } from './iptables/validation-cases.js';
 
 const missing = missingPrerequisite();
@@ -41,13 +40,7 @@ function extensionOf(rule: RuleCase): string {
 describe.skipIf(missing !== undefined)(
   `the kernel's validation, side by side${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
-    let service: ServiceProcess | undefined;
-    beforeEach(async () => {
-      service = await startService();
-    });
-    afterEach(async () => {
-      await service?.stop();
-    });
+    const service = servicePerTest();
 
     it('accepts and refuses every rule as the kernel does, with its errno and message', {
       timeout: 900_000,
@@ -56,7 +49,7 @@ describe.skipIf(missing !== undefined)(
       const steps = [...SETUP, ...cases.map(ruleStep), ...SAVE];
       const [kernel, bpfilter] = await Promise.all([
         runInNamespace(steps),
-        runInNamespace(steps, { socketPath: service!.socketPath }),
+        runInNamespace(steps, { socketPath: service().socketPath }),
       ]);
       expect(bpfilter.kernelTableNames, 'nothing reached the namespace kernel').toBe('');
 

@@ -7,19 +7,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   missingPrerequisite,
   runInNamespace,
   shownResults,
-  startService,
   withoutCounters,
   withoutSaveComments,
   type NamespaceRun,
-  type ServiceProcess,
   type Step,
 } from './iptables/namespace.js';
 import { fileURLToPath } from 'node:url';
+import { servicePerTest } from './iptables/service-per-test.js';
 import { BUILD_STEPS, counterSteps, TEARDOWN_STEPS } from './iptables/scenario.js';
 
 const missing = missingPrerequisite();
@@ -38,18 +37,11 @@ describe.skipIf(missing !== undefined)(
   `iptables-legacy through bpfilter exec${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
     // Each test gets a fresh service, as each kernel run gets a fresh namespace.
-    let service: ServiceProcess | undefined;
+    const service = servicePerTest();
     let scratch: string;
 
     beforeAll(() => {
       scratch = mkdtempSync(join(tmpdir(), 'bpfilter-ipt-'));
-    });
-    beforeEach(async () => {
-      service = await startService();
-    });
-    afterEach(async () => {
-      await service?.stop();
-      service = undefined;
     });
     afterAll(() => {
       if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -59,7 +51,7 @@ describe.skipIf(missing !== undefined)(
     async function both(steps: Step[]): Promise<{ kernel: NamespaceRun; bpfilter: NamespaceRun }> {
       const [kernel, bpfilter] = await Promise.all([
         runInNamespace(steps),
-        runInNamespace(steps, { socketPath: service!.socketPath }),
+        runInNamespace(steps, { socketPath: service().socketPath }),
       ]);
       expectKernelUntouched(bpfilter);
       return { kernel, bpfilter };
