@@ -1,15 +1,13 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FramedChannel } from '../src/index.js';
-import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+import { fixture, pattern, reapAfterEach, sameBytes, spawnHandler } from './helpers/handlers.js';
 
 // serveContract() reuses request buffers by default exactly when the request codec declares
 // decodeCopies. The fixture keeps each decoded request past its answer and sends it back with the
 // next request: intact when the buffer was not reused, overwritten by the next request when it was.
 const SIZE = 128 * 1024; // pooled sizes start at 64 KiB
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 /** The replies to three requests of SIZE bytes, each answered with the one before it. */
 async function keptReplies(env: Record<string, string>): Promise<Uint8Array[]> {

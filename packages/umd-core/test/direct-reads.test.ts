@@ -1,16 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FramedChannel, RawChannel } from '../src/index.js';
-import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+import { fixture, pattern, reapAfterEach, sameBytes, spawnHandler } from './helpers/handlers.js';
 
 // fromChild() over a stdio pipe reads replies straight into their buffers (the child's stdout
 // socket is switched to Node's `onread` mode): no `data` event is ever emitted. Where that cannot
 // be done safely (bytes already buffered), it falls back to `data` events with the same results.
 const MiB = 1024 * 1024;
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 function countDataEvents(stream: NodeJS.ReadableStream): () => number {
   let count = 0;

@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FramedChannel, RawChannel } from '../src/index.js';
 import {
   echoHandlers,
   expectPipelinedEchoes,
   fixture,
   pattern,
-  reapHandlers,
+  reapAfterEach,
   sameBytes,
   spawnHandler,
 } from './helpers/handlers.js';
@@ -14,9 +14,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const SIZES = [0, 1, 64, 64 * KiB, 64 * KiB + 1, MiB, 16 * MiB, 64 * MiB];
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 const handlers = echoHandlers('echo-c', 'C (wire-format.md + native/umd_wire.h)');
 

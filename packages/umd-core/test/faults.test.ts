@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_MAX_PAYLOAD,
   FrameDecoder,
@@ -10,11 +10,9 @@ import {
   encodeFrameHeader,
 } from '../src/index.js';
 import { compileC } from './helpers/compile.js';
-import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
+import { fixture, reapAfterEach, spawnHandler } from './helpers/handlers.js';
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

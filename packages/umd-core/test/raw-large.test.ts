@@ -1,10 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawChannel } from '../src/index.js';
-import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
+import { fixture, reapAfterEach, spawnHandler } from './helpers/handlers.js';
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 function offsetRequest(offset: number): Uint8Array {
   const request = new Uint8Array(8);

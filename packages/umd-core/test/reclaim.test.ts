@@ -1,10 +1,8 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FramedChannel } from '../src/index.js';
-import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
+import { fixture, reapAfterEach, spawnHandler } from './helpers/handlers.js';
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

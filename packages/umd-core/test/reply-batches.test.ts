@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FramedChannel } from '../src/index.js';
-import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
+import { fixture, reapAfterEach, spawnHandler } from './helpers/handlers.js';
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 const encode = (text: string) => new TextEncoder().encode(text);
 

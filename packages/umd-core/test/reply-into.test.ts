@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FramedChannel, RawChannel, type ReplySocket, openReplySocket } from '../src/index.js';
 import {
   echoHandlers,
   fixture,
   pattern,
-  reapHandlers,
+  reapAfterEach,
   sameBytes,
   spawnHandler,
 } from './helpers/handlers.js';
@@ -16,9 +16,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const SIZES = [0, 1, 64, 16 * KiB, 64 * KiB + 1, MiB, 16 * MiB];
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 async function start(
   file: string,

@@ -4,7 +4,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hostAddon } from '../src/channel/native-helper.js';
 import {
   REPLY_MEMORY_MIN,
@@ -12,7 +12,7 @@ import {
   replyMemoryStats,
 } from '../src/channel/reply-memory.js';
 import { FramedChannel, RawChannel } from '../src/index.js';
-import { fixture, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+import { fixture, reapAfterEach, sameBytes, spawnHandler } from './helpers/handlers.js';
 
 // Large replies live in blocks of the native helper, reused once V8 has freed them: a reply, or
 // any view of its memory, must never see a later reply's bytes.
@@ -43,9 +43,7 @@ async function keptSince(since: ReplyMemoryStats, count: number) {
   throw new Error(`fewer than ${count} blocks came back`);
 }
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 function helper() {
   const addon = hostAddon();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ChildChannelOptions,
@@ -12,7 +12,7 @@ import {
   expectPipelinedEchoes,
   fixture,
   pattern,
-  reapHandlers,
+  reapAfterEach,
   sameBytes,
   spawnHandler,
 } from './helpers/handlers.js';
@@ -24,9 +24,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const SIZES = [0, 1, 64, 16 * KiB - 1, 16 * KiB, 64 * KiB, 64 * KiB + 1, MiB, 16 * MiB, 64 * MiB];
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 async function startWithSocket(
   file: string,

@@ -1,15 +1,13 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FramedChannel, RawChannel } from '../src/index.js';
-import { fixture, pattern, reapHandlers, sameBytes, spawnHandler } from './helpers/handlers.js';
+import { fixture, pattern, reapAfterEach, sameBytes, spawnHandler } from './helpers/handlers.js';
 
 // serve({ reuseRequestBuffers: true }): large request buffers are reused once answered. Every
 // reply must still be its own request's bytes, whatever the sizes, order and concurrency.
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 for (const concurrency of [1, 4]) {
   it(`echoes mixed sizes correctly with reused request buffers (concurrency ${concurrency}, maxInFlight 8)`, async () => {

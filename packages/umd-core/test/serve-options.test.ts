@@ -1,9 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, reapHandlers, spawnHandler } from './helpers/handlers.js';
+import { describe, expect, it } from 'vitest';
+import { fixture, reapAfterEach, spawnHandler } from './helpers/handlers.js';
 
-afterEach(async () => {
-  expect(await reapHandlers()).toEqual([]);
-});
+reapAfterEach();
 
 // A handler's options are checked before it says HELLO: a value of the wrong type is refused
 // with a typed error, never taken for what it does not say ('false' and 0 for true).

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { isAlive } from '../../src/testing/process-table.js';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { FramedChannel } from '../../src/index.js';
 import { compileC } from './compile.js';
 
@@ -112,6 +112,13 @@ export async function reapHandlers(): Promise<number[]> {
     }),
   );
   return children.map((child) => child.pid!).filter((pid) => isAlive(pid));
+}
+
+/** Ends every test of the file with {@link reapHandlers}, expecting no handler left alive. */
+export function reapAfterEach(): void {
+  afterEach(async () => {
+    expect(await reapHandlers()).toEqual([]);
+  });
 }
 
 /** Deterministic test bytes: `size` bytes starting at `seed`. */
