@@ -26,7 +26,8 @@ import {
   XT_TCP_INV_DSTPT,
   readIpv4Value,
 } from '../abi/index.js';
-import { type EntryIndex, IP_INVERSIONS, objectName, targetAt } from '../model/entry-index.js';
+import { type EntryIndex, objectName, targetAt } from '../model/entry-index.js';
+import { IP_INVERSIONS } from '../model/ip-inversions.js';
 
 /** A header field an exact key is made of, in key order. */
 export type KeyField = 'saddr' | 'daddr' | 'iifname' | 'oifname' | 'sport' | 'dport';

@@ -3,12 +3,6 @@ import {
   IFNAMSIZ,
   IPT_ENTRY_SIZE,
   IPT_F_FRAG,
-  IPT_INV_DSTIP,
-  IPT_INV_FRAG,
-  IPT_INV_PROTO,
-  IPT_INV_SRCIP,
-  IPT_INV_VIA_IN,
-  IPT_INV_VIA_OUT,
   IptEntryOffset,
   VERDICT_ACCEPT,
   VERDICT_DROP,
@@ -22,9 +16,10 @@ import {
   type XtObject,
 } from '../abi/index.js';
 import { formatCidr } from './address.js';
-import { IP_INVERSIONS, indexEntries, type TableLayout, targetAt } from './entry-index.js';
+import { indexEntries, type TableLayout, targetAt } from './entry-index.js';
+import { inversionsOf } from './ip-inversions.js';
 import { decodeMatch, decodeTarget, verdictOf } from './decode-objects.js';
-import type { Chain, Counters, IpInversions, Policy, Rule, Table } from './types.js';
+import type { Chain, Counters, Policy, Rule, Table } from './types.js';
 
 export type { TableLayout } from './entry-index.js';
 
@@ -140,16 +135,7 @@ function decodeRule(
   const inv = entries[at + IptEntryOffset.invflags] ?? 0;
   const place = { offset: at, nextOffset: entry.nextOffset, flags };
   const rule: Rule = { target: decodeTarget(entry.target, place, chainAtOffset, where) };
-  let invert: IpInversions | undefined;
-  if (inv & IP_INVERSIONS) {
-    invert = {};
-    if (inv & IPT_INV_SRCIP) invert.source = true;
-    if (inv & IPT_INV_DSTIP) invert.destination = true;
-    if (inv & IPT_INV_VIA_IN) invert.inInterface = true;
-    if (inv & IPT_INV_VIA_OUT) invert.outInterface = true;
-    if (inv & IPT_INV_PROTO) invert.protocol = true;
-    if (inv & IPT_INV_FRAG) invert.fragment = true;
-  }
+  const invert = inversionsOf(inv);
   const src = readIpv4Value(entries, at + IptEntryOffset.src);
   const srcMask = readIpv4Value(entries, at + IptEntryOffset.smsk);
   if (srcMask !== 0 || src !== 0 || invert?.source) rule.source = formatCidr(src, srcMask);

@@ -2,12 +2,6 @@
 import {
   IPT_F_FRAG,
   IPT_F_GOTO,
-  IPT_INV_DSTIP,
-  IPT_INV_FRAG,
-  IPT_INV_PROTO,
-  IPT_INV_SRCIP,
-  IPT_INV_VIA_IN,
-  IPT_INV_VIA_OUT,
   IPT_ICMP_INV,
   REJECT_WITH,
   VERDICT_ACCEPT,
@@ -33,6 +27,7 @@ import {
   interfaceMaskFor,
 } from '../abi/index.js';
 import { parseCidr } from './address.js';
+import { inversionFlags } from './ip-inversions.js';
 import type { Match, Rule, StandardVerdict, Target } from './types.js';
 
 /** The standard target's verdict code of each standard verdict. */
@@ -79,13 +74,7 @@ export function encodeRule(rule: Rule, where: string): Uint8Array {
     throw new RangeError(`${where}: protocol ${protocol} is not 0..255`);
   ip.proto = protocol;
   ip.flags = (rule.fragment ? IPT_F_FRAG : 0) | (rule.target.kind === 'goto' ? IPT_F_GOTO : 0);
-  ip.invflags =
-    (invert.inInterface ? IPT_INV_VIA_IN : 0) |
-    (invert.outInterface ? IPT_INV_VIA_OUT : 0) |
-    (invert.source ? IPT_INV_SRCIP : 0) |
-    (invert.destination ? IPT_INV_DSTIP : 0) |
-    (invert.fragment ? IPT_INV_FRAG : 0) |
-    (invert.protocol ? IPT_INV_PROTO : 0);
+  ip.invflags = inversionFlags(invert);
   const matches = (rule.matches ?? []).map((m) => encodeMatch(m));
   return assembleEntry({ ip }, matches, encodeTarget(rule.target, where));
 }

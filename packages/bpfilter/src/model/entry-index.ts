@@ -7,12 +7,6 @@
  */
 import {
   HOOK_NAMES,
-  IPT_INV_DSTIP,
-  IPT_INV_FRAG,
-  IPT_INV_PROTO,
-  IPT_INV_SRCIP,
-  IPT_INV_VIA_IN,
-  IPT_INV_VIA_OUT,
   IPT_ENTRY_SIZE,
   IptEntryOffset,
   NF_INET_NUMHOOKS,
@@ -24,10 +18,6 @@ import {
   XT_EXTENSION_MAXNAMELEN,
   XT_OBJECT_HEADER_SIZE,
 } from '../abi/index.js';
-
-/** The `invflags` bits of a rule's IP part that the model holds (as its IpInversions). */
-export const IP_INVERSIONS =
-  IPT_INV_SRCIP | IPT_INV_DSTIP | IPT_INV_VIA_IN | IPT_INV_VIA_OUT | IPT_INV_PROTO | IPT_INV_FRAG;
 
 /** What decoding needs besides the entries: GET_INFO's (or the replace header's) hook data. */
 export type TableLayout = Pick<TableHeader, 'validHooks' | 'hookEntry' | 'underflow'>;
