@@ -56,6 +56,24 @@ function heldWrites() {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+/** Past HELLO: request 1, abortable with `controller`, and request 2 behind it, both sent. */
+async function slowThenNext() {
+  const s = scripted();
+  s.hello();
+  const controller = new AbortController();
+  const pending = s.channel.request(bytes('slow'), { signal: controller.signal });
+  const next = s.channel.request(bytes('next'));
+  await tick();
+  return { s, controller, pending, next };
+}
+
+/** What the handler receives when request 1 of {@link slowThenNext} is given up. */
+const CANCELLED_THEN_NEXT = [
+  [FrameType.Request, 1],
+  [FrameType.Cancel, 1],
+  [FrameType.Request, 2],
+];
+
 describe('FramedChannel', () => {
   it('waits for HELLO before sending, then uses fresh ids', async () => {
     const s = scripted();
@@ -172,20 +190,11 @@ describe('FramedChannel', () => {
   });
 
   it('cancels a sent request on abort, drops its late reply and goes on', async () => {
-    const s = scripted();
-    s.hello();
-    const controller = new AbortController();
-    const pending = s.channel.request(bytes('slow'), { signal: controller.signal });
-    const next = s.channel.request(bytes('next'));
-    await tick();
+    const { s, controller, pending, next } = await slowThenNext();
     controller.abort(new Error('user gave up'));
     await expect(pending).rejects.toMatchObject({ code: 'UMD_ABORTED', requestId: 1 });
     await tick();
-    expect(s.received.map((frame) => [frame.type, frame.id])).toEqual([
-      [FrameType.Request, 1],
-      [FrameType.Cancel, 1],
-      [FrameType.Request, 2],
-    ]);
+    expect(s.received.map((frame) => [frame.type, frame.id])).toEqual(CANCELLED_THEN_NEXT);
     s.reply(1, bytes('late'));
     s.reply(2, bytes('NEXT'));
     expect(await next).toEqual(bytes('NEXT'));
@@ -193,12 +202,7 @@ describe('FramedChannel', () => {
   });
 
   it('a signal that fires with a TimeoutError (AbortSignal.timeout) is UMD_TIMEOUT, cancelled like an abort', async () => {
-    const s = scripted();
-    s.hello();
-    const controller = new AbortController();
-    const pending = s.channel.request(bytes('slow'), { signal: controller.signal });
-    const next = s.channel.request(bytes('next'));
-    await tick();
+    const { s, controller, pending, next } = await slowThenNext();
     const reason = new DOMException('too slow', 'TimeoutError');
     controller.abort(reason);
     await expect(pending).rejects.toMatchObject({
@@ -208,11 +212,7 @@ describe('FramedChannel', () => {
       cause: reason,
     });
     await tick();
-    expect(s.received.map((frame) => [frame.type, frame.id])).toEqual([
-      [FrameType.Request, 1],
-      [FrameType.Cancel, 1],
-      [FrameType.Request, 2],
-    ]);
+    expect(s.received.map((frame) => [frame.type, frame.id])).toEqual(CANCELLED_THEN_NEXT);
     s.reply(2, bytes('NEXT'));
     expect(await next).toEqual(bytes('NEXT'));
     // Already fired before the call: refused at once, the same way.
