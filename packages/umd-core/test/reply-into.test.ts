@@ -118,6 +118,18 @@ async function firstHalfIn(into: Uint8Array): Promise<void> {
   expect(into[MiB]).not.toBe(0);
 }
 
+/** A 4 MiB request read into the caller's buffer, abortable, once half its reply has landed. */
+async function halfReplied(channel: FramedChannel) {
+  const into = new Uint8Array(4 * MiB);
+  const controller = new AbortController();
+  const first = channel.request(pattern(4 * MiB, 9), {
+    replyInto: into,
+    signal: controller.signal,
+  });
+  await firstHalfIn(into);
+  return { into, controller, first };
+}
+
 /** Makes a reply socket look like one on a Node without the handle call that re-arms reads. */
 function withoutRearm(replySocket: ReplySocket): ReplySocket {
   const handle = (replySocket.hostEnd as unknown as { _handle: { useUserBuffer?: unknown } })
@@ -165,13 +177,7 @@ const transports = [
 for (const { name, viaSocket, rearm } of transports) {
   it(`framed, ${name}: after an abort mid-reply, the caller buffer is never written again`, async () => {
     const { handler, channel } = await startFramedSplit(viaSocket, rearm);
-    const into = new Uint8Array(4 * MiB);
-    const controller = new AbortController();
-    const first = channel.request(pattern(4 * MiB, 9), {
-      replyInto: into,
-      signal: controller.signal,
-    });
-    await firstHalfIn(into);
+    const { into, controller, first } = await halfReplied(channel);
     controller.abort();
     await expect(first).rejects.toMatchObject({ code: 'UMD_ABORTED' });
     into.fill(0x11); // the caller's again
@@ -212,13 +218,7 @@ for (const { name, viaSocket } of transports.filter((transport) => transport.rea
     async (how) => {
       // Two in flight: the next request goes out while the first waits for the rest of its reply.
       const { handler, channel } = await startFramedSplit(viaSocket, true, 2);
-      const into = new Uint8Array(4 * MiB);
-      const controller = new AbortController();
-      const first = channel.request(pattern(4 * MiB, 9), {
-        replyInto: into,
-        signal: controller.signal,
-      });
-      await firstHalfIn(into);
+      const { into, controller, first } = await halfReplied(channel);
       // The caller's mistake: it gives the buffer away mid-call. (The moved memory stays alive
       // here: a read armed with it before the transfer may still land there.)
       const moved = structuredClone(into.buffer, { transfer: [into.buffer] });
