@@ -5,7 +5,6 @@
 import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
 import {
   decodeCounters,
-  decodeGetinfo,
   encodeCountersInfo,
   encodeGetEntriesRequest,
   encodeReplace,
@@ -22,7 +21,7 @@ import {
 } from '../abi/index.js';
 import { builtinChains, decodeTable, encodeTable, TABLE_HOOKS } from '../model/index.js';
 import type { Table } from '../model/types.js';
-import { entriesOfAnswer } from '../sockopt/table-snapshot.js';
+import { entriesOfAnswer, infoOfAnswer } from '../sockopt/table-snapshot.js';
 import { refused } from './refusal.js';
 import type { BpfilterTransport } from './transport.js';
 
@@ -121,12 +120,7 @@ async function tableInfo(
   new TextEncoder().encodeInto(name, buffer);
   const reply = await transport.getsockopt(IPT_SO_GET_INFO, buffer, options);
   if (reply.status < 0) throw refused(`GET_INFO of table "${name}"`, reply.status);
-  if (!reply.data || reply.data.length < IPT_GETINFO_SIZE)
-    throw new UmdError(
-      UmdErrorCode.PROTOCOL,
-      `bpfilter: GET_INFO of "${name}" returned ${reply.data?.length ?? 0} bytes`,
-    );
-  return decodeGetinfo(reply.data);
+  return infoOfAnswer(name, reply.data ?? new Uint8Array(0));
 }
 
 /** A table name the ABI can carry: a string of 1 to 31 characters without NUL. */

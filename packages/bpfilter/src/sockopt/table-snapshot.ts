@@ -80,12 +80,20 @@ export async function getInfo(
     pid,
   });
   if (status !== 0) return { status };
-  if (body.length < IPT_GETINFO_SIZE)
+  return { status, info: infoOfAnswer(name, body) };
+}
+
+/**
+ * The `ipt_getinfo` of a GET_INFO answer for table `name`.
+ * @throws UmdError `UMD_PROTOCOL` when the answer is shorter.
+ */
+export function infoOfAnswer(name: string, answer: Uint8Array): IptGetinfo {
+  if (answer.length < IPT_GETINFO_SIZE)
     throw new UmdError(
       UmdErrorCode.PROTOCOL,
-      `bpfilter: GET_INFO of "${name}" returned ${body.length} bytes`,
+      `bpfilter: GET_INFO of "${name}" returned ${answer.length} bytes`,
     );
-  return { status, info: decodeGetinfo(body) };
+  return decodeGetinfo(answer);
 }
 
 /** Reads a table from the handler: GET_INFO, then GET_ENTRIES of exactly its size. */
