@@ -4,8 +4,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { FramedChannel, isUmdError, UmdErrorCode } from '@umd/core';
+import { FramedChannel } from '@umd/core';
 import { describe, expect, it } from 'vitest';
+import { expectGuideEcho } from './guide-echo.js';
 import { codeBlocks, sitePages } from './markdown.js';
 import { TMP_DIR } from './site.js';
 
@@ -75,29 +76,9 @@ describe.skipIf(!haveCc)('C code blocks on the site', () => {
       const hello = await channel.waitForHello(); // however long a start takes under load
       expect(hello).toMatchObject({ version: 1, maxPayload: 1024 * 1024, name: 'c-echo' });
 
-      const small = new TextEncoder().encode('abc');
-      expect(await channel.request(small, { timeoutMs: 5_000 })).toEqual(small);
-      const large = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
-      // Buffer.equals, not toEqual: vitest's deep equality walks 1 MiB element by element.
-      const echoed = await channel.request(large, { timeoutMs: 10_000 });
-      expect(echoed.length).toBe(large.length);
-      expect(Buffer.from(echoed).equals(Buffer.from(large))).toBe(true);
-
-      const empty = await channel
-        .request(new Uint8Array(0), { timeoutMs: 5_000 })
-        .catch((e: unknown) => e);
-      expect(isUmdError(empty, UmdErrorCode.HANDLER_ERROR)).toBe(true);
-      expect(empty).toMatchObject({
-        handlerCode: -22,
-        message: expect.stringContaining('empty request'),
-      });
-
-      const tooLarge = await channel
-        .request(new Uint8Array(1024 * 1024 + 1))
-        .catch((e: unknown) => e);
-      expect(isUmdError(tooLarge, UmdErrorCode.TOO_LARGE)).toBe(true);
-      // Refused unsent: the handler is still there and still answers.
-      expect(await channel.request(small, { timeoutMs: 5_000 })).toEqual(small);
+      await expectGuideEcho((payload, timeoutMs = 5_000) =>
+        channel.request(payload, { timeoutMs }),
+      );
     } finally {
       child.stdin.end();
       channel.close();

@@ -4,9 +4,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256File } from '@umd/build';
-import { isUmdError, UmdErrorCode } from '@umd/core';
 import { defineLoader, UmdManager } from '@umd/mgmt';
 import { describe, expect, it } from 'vitest';
+import { expectGuideEcho } from './guide-echo.js';
 import { codeBlocks } from './markdown.js';
 import { TMP_DIR } from './site.js';
 
@@ -41,23 +41,9 @@ describe.skipIf(!haveRustc)('the Rust handler of the site', () => {
     const exits: unknown[] = [];
     manager.on('exit', (info) => exits.push(info));
     try {
-      const small = new TextEncoder().encode('abc');
-      expect(await manager.request(small)).toEqual(small);
-      const large = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
-      const echoed = await manager.request(large, { timeoutMs: 10_000 });
-      expect(Buffer.from(echoed).equals(Buffer.from(large))).toBe(true);
-      const empty = await manager.request(new Uint8Array(0)).catch((e: unknown) => e);
-      expect(isUmdError(empty, UmdErrorCode.HANDLER_ERROR)).toBe(true);
-      expect(empty).toMatchObject({
-        handlerCode: -22,
-        message: expect.stringContaining('empty request'),
-      });
-      // The HELLO said 1 MiB: a larger request is refused unsent, and the handler goes on.
-      const tooLarge = await manager
-        .request(new Uint8Array(1024 * 1024 + 1))
-        .catch((e: unknown) => e);
-      expect(isUmdError(tooLarge, UmdErrorCode.TOO_LARGE)).toBe(true);
-      expect(await manager.request(small)).toEqual(small);
+      await expectGuideEcho((payload, timeoutMs) =>
+        manager.request(payload, timeoutMs === undefined ? undefined : { timeoutMs }),
+      );
       expect(manager.stats().starts).toBe(1);
     } finally {
       await manager.stop();
