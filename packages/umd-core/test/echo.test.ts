@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FramedChannel, RawChannel } from '../src/index.js';
 import {
   echoHandlers,
+  expectEchoes,
   expectPipelinedEchoes,
   fixture,
   pattern,
@@ -25,11 +26,7 @@ for (const { lang, file } of handlers) {
       const channel = FramedChannel.fromChild(handler.child);
       const hello = await channel.waitForHello();
       expect(hello).toMatchObject({ version: 1, maxPayload: 64 * MiB });
-      for (const size of SIZES) {
-        const payload = pattern(size, size);
-        const reply = await channel.request(payload, { timeoutMs: 20_000 });
-        expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
-      }
+      await expectEchoes(channel, SIZES);
       channel.close();
       expect(await handler.exited).toEqual({ code: 0, signal: null });
     }, 60_000);

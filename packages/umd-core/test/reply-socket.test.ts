@@ -9,6 +9,7 @@ import {
 } from '../src/index.js';
 import {
   echoHandlers,
+  expectEchoes,
   expectPipelinedEchoes,
   fixture,
   pattern,
@@ -79,11 +80,7 @@ for (const { name, sizes: echoSizes, start } of transports)
         const { handler, via } = await start(file(), 'framed');
         const channel = FramedChannel.fromChild(handler.child, via);
         await channel.waitForHello();
-        for (const size of echoSizes) {
-          const payload = pattern(size, size);
-          const reply = await channel.request(payload, { timeoutMs: 20_000 });
-          expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
-        }
+        await expectEchoes(channel, echoSizes);
         channel.close();
         expect(await handler.exited).toEqual({ code: 0, signal: null });
       }, 60_000);

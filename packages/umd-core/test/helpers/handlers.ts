@@ -142,6 +142,18 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   );
 }
 
+/** One request at a time, each `pattern(size, size)`: every reply is its request's bytes. */
+export async function expectEchoes(
+  channel: FramedChannel,
+  sizes: readonly number[],
+): Promise<void> {
+  for (const size of sizes) {
+    const payload = pattern(size, size);
+    const reply = await channel.request(payload, { timeoutMs: 20_000 });
+    expect(sameBytes(reply, payload), `echo of ${size} bytes`).toBe(true);
+  }
+}
+
 /**
  * Sends 300 requests at once through `channel`, their sizes `cycle` over and over, each its own
  * pattern, and checks that every reply is its own request's bytes.
