@@ -11,16 +11,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CLI,
+  ipt,
   missingPrerequisite,
+  type NamespaceRun,
   runInNamespace,
   startService,
-  withoutSaveComments,
-  type NamespaceRun,
   type Step,
+  withoutSaveComments,
 } from './iptables/namespace.js';
 
 const missing = missingPrerequisite();
-const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
 const SAVE: Step = { program: 'save', args: ['-c'] };
 
 /** Changes in three tables, a user chain, a policy, and a restore --noflush of `rules`. */

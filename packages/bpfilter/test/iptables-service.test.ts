@@ -9,20 +9,20 @@ import { describe, expect, it } from 'vitest';
 import { compileFixture } from './c-fixture.js';
 import {
   CLI,
+  ipt,
   missingPrerequisite,
+  type NamespaceRun,
   PRELOAD,
   PROGRAMS,
   runInNamespace,
   shownResults,
-  withoutSaveComments,
-  type NamespaceRun,
   type Step,
   which,
+  withoutSaveComments,
 } from './iptables/namespace.js';
 import { servicePerTest } from './iptables/service-per-test.js';
 
 const missing = missingPrerequisite();
-const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
 
 /** Rules in two tables, a user chain, a policy. */
 const CHANGES: Step[] = [

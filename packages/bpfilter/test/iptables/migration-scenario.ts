@@ -4,9 +4,8 @@
  * do, and a restore whose second table the kernel refuses.
  */
 import { fileURLToPath } from 'node:url';
-import type { Step } from './namespace.js';
+import { ipt, type Step } from './namespace.js';
 
-const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
 const nat = (...args: string[]): Step => ipt('-t', 'nat', ...args);
 /** A rules file of ./rulesets. */
 export const rulesFile = (name: string): string =>

@@ -61,6 +61,9 @@ export interface Step {
   stdinFile?: string;
 }
 
+/** An `iptables` (iptables-legacy) step with these arguments. */
+export const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
+
 /** What one step printed and returned. */
 export interface StepResult {
   step: Step;

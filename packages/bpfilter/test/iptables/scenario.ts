@@ -6,9 +6,7 @@
  * -N/-E/-X with jumps, -P, -F, -Z, -t raw, some refusals (their messages come from the
  * errno the table answers), and save/restore.
  */
-import type { Step } from './namespace.js';
-
-const ipt = (...args: string[]): Step => ({ program: 'iptables', args });
+import { ipt, type Step } from './namespace.js';
 
 /** Builds the rules up, lists them every way, edits them, then tears them down. */
 export const BUILD_STEPS: Step[] = [
