@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 import { isUmdError, type UmdError, UmdErrorCode } from '@umd/core';
 import { parseCommandLine, UsageError } from '@umd/core/cli';
 import { exec } from './exec.js';
+import { watchLauncher } from './launcher-watch.js';
 import { BPFILTER_SOCKET_ENV } from './protocol.js';
 import { serve } from './server.js';
 
@@ -29,7 +30,7 @@ const SERVE_OPTIONS = {
 
 /**
  * `bpfilter serve --socket PATH [--state FILE] [--enforce] [--verbose]`: runs until
- * SIGINT/SIGTERM, then closes (socket removed, state written) and resolves 0; 1 if the
+ * SIGINT/SIGTERM (or, run by npx, the end of npm's shell: see watchLauncher), then closes (socket removed, state written) and resolves 0; 1 if the
  * service cannot start (a damaged state file, nft missing or refusing with --enforce) or the
  * last state write failed. Throws a `UsageError` for bad arguments.
  */
@@ -42,13 +43,14 @@ export async function runServeCommand(argv: readonly string[]): Promise<number> 
   const log = (line: string) => process.stderr.write(`bpfilter serve: ${line}\n`);
   // Listen before anything can start a handler: the manager's exit hook re-raises a signal
   // nobody else listens to, which would kill us with 143/130 instead of a clean stop.
-  let stop: (signal: NodeJS.Signals) => void = () => {};
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+  let stop: (why: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => {
     stop = resolve;
   });
-  const onSignal = (signal: NodeJS.Signals) => stop(signal);
+  const onSignal = (signal: NodeJS.Signals) => stop(`on ${signal}`);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const unwatch = watchLauncher(() => stop('as the npm process that ran it is gone'));
   try {
     let service;
     try {
@@ -64,15 +66,16 @@ export async function runServeCommand(argv: readonly string[]): Promise<number> 
     log(
       `listening on ${service.socketPath} (${BPFILTER_SOCKET_ENV}=${service.socketPath})${stateFile ? `, state in ${stateFile}` : ''}${values.enforce ? ', enforcing' : ''}; Ctrl-C stops`,
     );
-    const signal = await stopped;
+    const why = await stopped;
     try {
       await service.close();
     } catch (error) {
       return fail(error);
     }
-    log(`stopped on ${signal}`);
+    log(`stopped ${why}`);
     return 0;
   } finally {
+    unwatch();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -132,6 +135,7 @@ export async function runExecCommand(argv: readonly string[]): Promise<number> {
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => stop.abort(signal);
   for (const name of FORWARDED_SIGNALS) process.on(name, onSignal);
+  const unwatch = watchLauncher(() => stop.abort('SIGTERM'));
   let result;
   try {
     result = await exec({ command, args, socketPath, serve: { enforce }, signal: stop.signal });
@@ -142,6 +146,7 @@ export async function runExecCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write(`bpfilter: ${code}: ${message}\n`);
     return status;
   } finally {
+    unwatch();
     for (const name of FORWARDED_SIGNALS) process.off(name, onSignal);
   }
   if (result.signal) return 128 + signalNumber(result.signal);
