@@ -5,6 +5,16 @@
  */
 export { isUmdError, UmdError, UmdErrorCode, type UmdErrorDetails } from './errors/umd-error.js';
 export { causeMessage } from './errors/cause-message.js';
+export {
+  checkBoolean,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkSignal,
+  invalidArgument,
+  readingOptions,
+  showValue,
+} from './shared/check-options.js';
 export * from './codec/index.js';
 export * from './channel/index.js';
 export * from './contract/index.js';

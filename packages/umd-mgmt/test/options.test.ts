@@ -165,6 +165,41 @@ describe('per-request options: the same answer in every state', () => {
     }
   });
 
+  // Found by trying it (session 14): a misspelt key was no timeout at all, and an options
+  // object whose getter threw, or a timeout without a prototype, rejected with a bare Error.
+  it('a misspelt key, a throwing getter, an object without a prototype: UMD_INVALID_ARGUMENT, on a manager and a pool', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    const p = pooled({ loader: fixtureLoader('echo'), instances: 1 });
+    const throwing = {
+      get signal(): never {
+        throw new Error('getter threw');
+      },
+    };
+    const trapped = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('trap threw');
+        },
+      },
+    );
+    const cases: [unknown, string][] = [
+      [{ timeoutMS: 5 }, 'unknown option of a request "timeoutMS"'],
+      [throwing, 'reading request options threw: getter threw'],
+      [trapped, 'reading request options threw: trap threw'],
+      [{ timeoutMs: Object.create(null) }, 'timeoutMs must be an integer'],
+    ];
+    for (const target of [m, p]) {
+      for (const [options, message] of cases) {
+        const error = await rejection(target.request(text('x'), options as never));
+        expect(error.code).toBe('UMD_INVALID_ARGUMENT');
+        expect(error.message).toContain(message);
+      }
+      expect(str(await target.request(text('still'), { timeoutMs: 60_000 }))).toBe('still');
+    }
+    expect(m.stats()).toMatchObject({ starts: 1 });
+  });
+
   // Found by trying it: a transferred payload broke the channel's writer, and the manager
   // killed the handler for it, failing every other request the handler had.
   it('a payload whose buffer was transferred is refused, before or while it waits; the handler goes on', async () => {

@@ -11,7 +11,7 @@ import type { Frame } from '../codec/frame.js';
 import type { Hello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { type UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { checkInteger } from '../shared/check-integer.js';
+import { checkInteger } from '../shared/check-options.js';
 import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending, withMessageSuffix } from './close-reason.js';
@@ -62,9 +62,22 @@ export class FramedChannel extends ChannelTransport {
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
-    const maxInFlight = checkInteger('maxInFlight', options.maxInFlight ?? 1, 1, 0xffff_fffe);
-    const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    checkInteger('maxPayload', maxPayload, 0, MAX_PAYLOAD_LIMIT);
+    const maxInFlight = checkInteger(
+      options.maxInFlight,
+      'maxInFlight',
+      undefined,
+      1,
+      1,
+      0xffff_fffe,
+    );
+    const maxPayload = checkInteger(
+      options.maxPayload,
+      'maxPayload',
+      undefined,
+      DEFAULT_MAX_PAYLOAD,
+      0,
+      MAX_PAYLOAD_LIMIT,
+    );
     super(input, output);
     this.#maxInFlight = maxInFlight;
     this.#reader = new FrameReader(maxPayload, (id) => this.#book.inFlightWith(id));

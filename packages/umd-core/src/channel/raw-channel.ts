@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { checkInteger } from '../shared/check-integer.js';
+import { checkInteger } from '../shared/check-options.js';
 import { ChannelTransport } from './channel-transport.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending } from './close-reason.js';
@@ -54,8 +54,10 @@ export class RawChannel extends ChannelTransport {
    */
   constructor(input: Readable, output: Writable, options: RawChannelOptions = {}) {
     const maxReply = checkInteger(
+      options.maxReply,
       'maxReply',
-      options.maxReply ?? DEFAULT_MAX_PAYLOAD,
+      undefined,
+      DEFAULT_MAX_PAYLOAD,
       0,
       MAX_PAYLOAD_LIMIT,
     );

@@ -10,7 +10,7 @@ import {
 import type { Frame } from './frame.js';
 import { protocolError } from './protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { checkInteger } from '../shared/check-integer.js';
+import { checkInteger } from '../shared/check-options.js';
 
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -66,8 +66,10 @@ export class FrameDecoder {
 
   constructor(options: FrameDecoderOptions = {}) {
     this.#maxPayload = checkInteger(
+      options.maxPayload,
       'maxPayload',
-      options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      undefined,
+      DEFAULT_MAX_PAYLOAD,
       0,
       MAX_PAYLOAD_LIMIT,
     );

@@ -1,8 +1,6 @@
 import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
-import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { checkBoolean, checkInteger, invalidArgument } from '../shared/check-options.js';
 import type { ReadMode } from './stdin-frame-reader.js';
-import { checkBoolean } from '../shared/check-boolean.js';
-import { checkInteger } from '../shared/check-integer.js';
 
 /** Options of `serve()`. */
 export interface ServeOptions {
@@ -41,9 +39,7 @@ export interface ResolvedServeOptions {
   reuseRequestBuffers: boolean;
 }
 
-function invalid(message: string): UmdError {
-  return new UmdError(UmdErrorCode.INVALID_ARGUMENT, message);
-}
+const invalid = (message: string) => invalidArgument(undefined, message);
 
 /** Validates `serve()` options up front, each with a typed error. */
 export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
@@ -59,9 +55,8 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
   } = options;
   if (typeof name !== 'string' || name.length === 0)
     throw invalid('options.name must be a non-empty string');
-  checkInteger('options.maxPayload', maxPayload, 0, MAX_PAYLOAD_LIMIT);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw invalid(`options.concurrency must be an integer >= 1, got ${concurrency}`);
+  checkInteger(maxPayload, 'options.maxPayload', undefined, undefined, 0, MAX_PAYLOAD_LIMIT);
+  checkInteger(concurrency, 'options.concurrency', undefined, undefined, 1);
   if (readMode !== 'blocking' && readMode !== 'stream')
     throw invalid(`options.readMode must be 'blocking' or 'stream', got ${String(readMode)}`);
   return {
@@ -69,7 +64,12 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     maxPayload,
     concurrency,
     readMode,
-    exitOnEnd: checkBoolean('options.exitOnEnd', exitOnEnd, true),
-    reuseRequestBuffers: checkBoolean('options.reuseRequestBuffers', reuseRequestBuffers, false),
+    exitOnEnd: checkBoolean(exitOnEnd, 'options.exitOnEnd', undefined, true),
+    reuseRequestBuffers: checkBoolean(
+      reuseRequestBuffers,
+      'options.reuseRequestBuffers',
+      undefined,
+      false,
+    ),
   };
 }

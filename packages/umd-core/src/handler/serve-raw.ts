@@ -10,8 +10,7 @@ import {
 } from './fd-io.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
-import { checkBoolean } from '../shared/check-boolean.js';
-import { checkInteger } from '../shared/check-integer.js';
+import { checkBoolean, checkInteger } from '../shared/check-options.js';
 import { isThenable } from '../shared/maybe-async.js';
 
 /** Options of {@link serveRaw}. */
@@ -45,9 +44,14 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
     if (typeof options !== 'object' || options === null || typeof options.handle !== 'function') {
       throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serveRaw() needs { requestSize, handle }');
     }
-    checkInteger('requestSize', options.requestSize, 1, MAX_PAYLOAD_LIMIT);
-    exitOnEnd = checkBoolean('exitOnEnd', options.exitOnEnd, true);
-    reuseRequestBuffers = checkBoolean('reuseRequestBuffers', options.reuseRequestBuffers, false);
+    checkInteger(options.requestSize, 'requestSize', undefined, undefined, 1, MAX_PAYLOAD_LIMIT);
+    exitOnEnd = checkBoolean(options.exitOnEnd, 'exitOnEnd', undefined, true);
+    reuseRequestBuffers = checkBoolean(
+      options.reuseRequestBuffers,
+      'reuseRequestBuffers',
+      undefined,
+      false,
+    );
   } catch (error) {
     return Promise.reject(error);
   }

@@ -1,16 +1,15 @@
-import type { HandlerSession, Loader } from '../loader/loader-types.js';
-import { DEFAULT_MAX_BLOB_BYTES } from '../process/blob-read.js';
-import type { SandboxOptions } from '../process/node-flags.js';
-import type { RestartBudgetOptions } from './restart-budget.js';
 import {
   checkBoolean,
   checkInteger,
   checkKnownKeys,
   checkObject,
-  checkTimeout,
   invalidArgument,
-  NO_TIMEOUT,
-} from './validate-options.js';
+} from '@umd/core';
+import type { HandlerSession, Loader } from '../loader/loader-types.js';
+import { DEFAULT_MAX_BLOB_BYTES } from '../process/blob-read.js';
+import type { SandboxOptions } from '../process/node-flags.js';
+import type { RestartBudgetOptions } from './restart-budget.js';
+import { checkTimeout, NO_TIMEOUT } from './validate-options.js';
 
 /** How requests and replies travel between host and handler. */
 export interface TransportOptions {

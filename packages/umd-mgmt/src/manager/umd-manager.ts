@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type FramedChannel, UmdError } from '@umd/core';
+import { checkObject, checkSignal, type FramedChannel, invalidArgument, UmdError } from '@umd/core';
 import { abortError, untilAborted } from './abort-reason.js';
 import { Admission } from './admission.js';
 import { stoppedError } from './fault-policy.js';
@@ -20,13 +20,7 @@ import {
 import { OnceWaiters } from './once-waiters.js';
 import type { ManagerRequestOptions } from './request-options.js';
 import { RequestPath } from './request-path.js';
-import {
-  type CheckedRequestOptions,
-  checkObject,
-  checkSignal,
-  checkTimeout,
-  invalidArgument,
-} from './validate-options.js';
+import { type CheckedRequestOptions, checkTimeout } from './validate-options.js';
 
 export type {
   UmdExitEvent,

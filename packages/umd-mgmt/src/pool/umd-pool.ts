@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { isUmdError, type UmdError, UmdErrorCode } from '@umd/core';
+import { invalidArgument, isUmdError, type UmdError, UmdErrorCode } from '@umd/core';
 import { abortError } from '../manager/abort-reason.js';
 import { stoppedError } from '../manager/fault-policy.js';
 import { LatencyRecorder } from '../manager/latency-stats.js';
@@ -8,7 +8,6 @@ import { submitChecked, UmdManager, unwrittenBytes } from '../manager/umd-manage
 import {
   type CheckedRequestOptions,
   checkRequestOptions,
-  invalidArgument,
   NO_TIMEOUT,
   withTimeout,
 } from '../manager/validate-options.js';
