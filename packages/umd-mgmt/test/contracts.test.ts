@@ -42,6 +42,50 @@ describe('typed contracts through a real handler', () => {
     expect(m.stats()).toMatchObject({ requests: 0, starts: 0 });
   });
 
+  // Found by trying it (session 14): a string, a number or a function as options, and a
+  // checkReply or replyInto (which a contract call cannot honour), were silently ignored.
+  it("a call's options that are not an object, or that it cannot honour, are UMD_INVALID_ARGUMENT and nothing is sent", async () => {
+    const m = managed({ loader: loader(), env: env('json') });
+    const sum = contractClient(m, contracts.json);
+    let validated = 0;
+    const counting = contractClient(m, {
+      ...contracts.json,
+      encodeRequest: (value: unknown) => {
+        validated++;
+        return contracts.json.encodeRequest(value);
+      },
+    });
+    const cases: [unknown, string][] = [
+      ['fast', 'request options must be an object, got "fast"'],
+      [5, 'request options must be an object, got 5'],
+      [() => 1, 'request options must be an object, got a function'],
+      [{ checkReply: () => {} }, '"checkReply" (the contract checks the reply)'],
+      [{ replyInto: new Uint8Array(8) }, '"replyInto" (the contract decodes'],
+      [{ timeoutMS: 5 }, 'unknown option of a contract request "timeoutMS"'],
+      [{ timeoutMs: -1 }, 'timeoutMs must be an integer number of ms'],
+      [{ signal: 'abort' }, 'signal must be an AbortSignal'],
+      [
+        Object.defineProperty({}, 'signal', {
+          enumerable: true,
+          get() {
+            throw new Error('getter threw');
+          },
+        }),
+        'reading request options threw: getter threw',
+      ],
+    ];
+    for (const [options, message] of cases) {
+      for (const client of [sum, counting]) {
+        const error = await rejection(client.request({ a: 1, b: 2 }, options as never));
+        expect(error.code).toBe('UMD_INVALID_ARGUMENT');
+        expect(error.message).toContain(message);
+      }
+    }
+    expect(validated).toBe(0);
+    expect(m.stats()).toMatchObject({ requests: 0, starts: 0 });
+    expect(await sum.request({ a: 1, b: 2 }, null as never)).toEqual({ sum: 3 });
+  });
+
   it('the handler refuses a request that breaks the contract with EINVAL (-22) and stays up', async () => {
     const m = managed({ loader: loader(), env: env('json') });
     await m.start();

@@ -1,8 +1,18 @@
-import { causeMessage, type Contract, UmdError, UmdErrorCode } from '@umd/core';
+import {
+  causeMessage,
+  checkKnownKeys,
+  checkObject,
+  checkSignal,
+  type Contract,
+  invalidArgument,
+  readingOptions,
+  UmdError,
+  UmdErrorCode,
+} from '@umd/core';
 import { withinCallBounds } from '../manager/call-bounds.js';
 import { waitTimeoutError } from '../manager/fault-policy.js';
 import type { ManagerRequestOptions } from '../manager/request-options.js';
-import { MAX_TIMEOUT_MS } from '../manager/validate-options.js';
+import { checkTimeout, NO_TIMEOUT } from '../manager/validate-options.js';
 
 /** What a contract client sends through: a `UmdManager` or a `UmdPool`. */
 export interface ContractTarget {
@@ -33,20 +43,22 @@ export function contractClient<Req, Rep>(
   target: ContractTarget,
   contract: Contract<Req, Rep>,
 ): ContractClient<Req, Rep> {
-  if (typeof target?.request !== 'function')
-    throw new UmdError(
-      UmdErrorCode.INVALID_ARGUMENT,
-      'contractClient: target must be a UmdManager or a UmdPool',
-    );
-  if (typeof contract?.encodeRequest !== 'function' || typeof contract.decodeReply !== 'function')
-    throw new UmdError(
-      UmdErrorCode.INVALID_ARGUMENT,
-      `${target.name}: contractClient needs a contract made by defineContract()`,
-    );
+  readingOptions('contractClient', 'its target or contract', () => {
+    if (typeof target?.request !== 'function')
+      throw invalidArgument('contractClient', 'target must be a UmdManager or a UmdPool');
+    if (typeof contract?.encodeRequest !== 'function' || typeof contract.decodeReply !== 'function')
+      throw invalidArgument(
+        target.name,
+        'contractClient needs a contract made by defineContract()',
+      );
+  });
   return {
     contract,
-    async request(value, options = {}) {
+    async request(value, options) {
       const started = performance.now();
+      const { signal, timeoutMs } = readingOptions(target.name, 'request options', () =>
+        checkOptions(options, target.name),
+      );
       let payload: Uint8Array | Promise<Uint8Array>;
       try {
         payload = contract.encodeRequest(value);
@@ -55,14 +67,10 @@ export function contractClient<Req, Rep>(
       }
       // The fields written out, not spread into the options sent: see withTimeout (on Node 20 a
       // spread followed by more keys makes a hidden class per request).
-      const { signal, timeoutMs } = options ?? {};
       let sendTimeoutMs = timeoutMs;
       if (payload instanceof Promise) {
         // An async validator is the caller's code: the call's signal and timeout bound it too.
-        const ms =
-          Number.isInteger(timeoutMs) && timeoutMs! >= 1 && timeoutMs! <= MAX_TIMEOUT_MS
-            ? timeoutMs!
-            : undefined; // none (NO_TIMEOUT), or a bad one that request() refuses below
+        const ms = timeoutMs === NO_TIMEOUT ? undefined : timeoutMs;
         const timedOut = () => waitTimeoutError(target.name, ms!, 'the request validator');
         const pending = payload;
         const outcome = await withinCallBounds(() => pending, signal, ms, timedOut, target.name);
@@ -92,6 +100,22 @@ export function contractClient<Req, Rep>(
       return reply as Rep;
     },
   };
+}
+
+const KEYS: Record<keyof ContractRequestOptions, true> = { signal: true, timeoutMs: true };
+const NOT_HERE = {
+  checkReply: 'the contract checks the reply',
+  replyInto: 'the contract decodes the reply into a new value',
+};
+
+/** A call's options, checked before the contract's codec runs: a bad one sends nothing. */
+function checkOptions(options: unknown, name: string): ContractRequestOptions {
+  const given = checkObject<ContractRequestOptions>(options, 'request options', name);
+  checkKnownKeys(given, KEYS, 'of a contract request ', name, NOT_HERE);
+  const signal = checkSignal(given.signal, name);
+  const timeoutMs = given.timeoutMs;
+  if (timeoutMs === undefined || timeoutMs === null) return { signal };
+  return { signal, timeoutMs: checkTimeout(timeoutMs, 'timeoutMs', name, 0, { allowNone: true }) };
 }
 
 /** A request the contract refused (its codec or validator threw): nothing is sent. */
