@@ -84,14 +84,12 @@ describe('blob integrity', () => {
     execFileSync('mkfifo', [fifo]);
     const m = managed({
       loader: defineLoader({ name: 'fifo', mode: 'framed', script: fifo, sha256: 'a'.repeat(64) }),
-      startTimeoutMs: 3000,
     });
-    const t0 = performance.now();
-    // (A synchronous read would block here forever: no timer, the start timeout included, fires.)
+    // A synchronous read would block here forever (no timer fires, the test's own included); an
+    // open waiting for a writer off the event loop would end in the start timeout, UMD_TIMEOUT.
     const error = await rejection(m.request(text('x')));
     expect(error.code).toBe('UMD_START_FAILED');
     expect(String(error.message)).toMatch(/FIFO/);
-    expect(performance.now() - t0).toBeLessThan(3000);
     expect(m.state).toBe('failed');
     expect(descendantsOf(process.pid)).toEqual([]);
   });

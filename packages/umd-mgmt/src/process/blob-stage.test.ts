@@ -65,29 +65,23 @@ describe('stageBlob: hostile blob paths fail at once with a typed error', () => 
   const loaderFor = (script: string, sha256 = 'a'.repeat(64)) =>
     defineLoader({ name: 'hostile', mode: 'framed', script, sha256 });
 
+  // A refusal that blocked (an open of a FIFO waiting for a writer) would never settle: the
+  // test's timeout is the bound, not a wall-clock figure a loaded machine can miss.
   async function refusal(script: string, maxBlobBytes?: number) {
-    const t0 = performance.now();
-    let ticks = 0;
-    const ticker = setInterval(() => ticks++, 5);
-    try {
-      const error = await stageBlob(loaderFor(script), { maxBlobBytes }).then(
-        () => undefined,
-        (e: unknown) => e as { code: string; message: string },
-      );
-      return { error, ms: performance.now() - t0, ticks };
-    } finally {
-      clearInterval(ticker);
-    }
+    const error = await stageBlob(loaderFor(script), { maxBlobBytes }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    return { error };
   }
 
   it('a FIFO (nobody writes it): UMD_START_FAILED, the event loop never blocks', async () => {
     const dir = await temporaryDir('umd-fifo-');
     const fifo = join(dir, 'x.blob.mjs');
     execFileSync('mkfifo', [fifo]);
-    const { error, ms } = await refusal(fifo);
+    const { error } = await refusal(fifo);
     expect(error?.code).toBe('UMD_START_FAILED');
     expect(error?.message).toMatch(/FIFO/);
-    expect(ms).toBeLessThan(5000);
   });
 
   it('a unix socket: UMD_START_FAILED that names it (was an untyped ENXIO)', async () => {
