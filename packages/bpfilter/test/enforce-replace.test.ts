@@ -50,29 +50,32 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     const refused = await twin.restore(
       rules(
         '-A INPUT -p tcp -m tcp --dport 80 -j DROP',
-        '-A INPUT -m recent --rcheck --name seen -j ACCEPT',
+        '-A INPUT -m conntrack --ctstate NEW,DNAT -m limit --limit 1/s -j ACCEPT',
       ),
     );
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('-m recent');
+    expect(refused.stderr).toContain('-m limit');
     expect(refused.stderr).toContain('rule 2 of chain INPUT');
     const single = await twin.iptables('iptables-legacy', [
       '-A',
       'INPUT',
       '-m',
-      'recent',
-      '--rcheck',
-      '--name',
-      'seen',
+      'conntrack',
+      '--ctstate',
+      'NEW,DNAT',
+      '-m',
+      'limit',
+      '--limit',
+      '1/s',
       '-j',
       'ACCEPT',
     ]);
     expect(single.code).not.toBe(0);
-    expect(single.stderr).toMatch(/bpfilter enforcement: cannot enforce .*-m recent/);
+    expect(single.stderr).toMatch(/bpfilter enforcement: cannot enforce .*-m limit/);
     expect(await outcomes(blocked22)).toEqual(blocked22);
     const saved = await twin.iptables('iptables-legacy-save', []);
     expect(saved.stdout).toContain('-A INPUT -p tcp -m tcp --dport 22 -j DROP');
-    expect(saved.stdout).not.toContain('recent');
+    expect(saved.stdout).not.toContain('limit');
   }, 60_000);
 
   it('a table nf_tables refuses leaves the previous one in force', async () => {
@@ -161,7 +164,7 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
       code: 'UMD_HANDLER_ERROR',
       handlerCode: -95,
       failure: 'untranslatable',
-      extension: 'tcp --tcp-option',
+      extension: '-j CHECKSUM',
     });
     expect(out.afterUntranslatable).toBe(out.first);
     expect(out.savedAfterUntranslatable).toContain(

@@ -46,13 +46,13 @@ export class BatchWriter {
         `bpfilter enforcement: cannot apply ${what}: ${failureOf(out.output, out.code)}`,
         { nftMessage: out.output },
       );
-    const listed = typeof commands === 'function' ? commands() : commands;
     const reasons = refusals(out.output).map(({ index, errno }) => {
       const name = errnoName(errno);
       const command = index < 0 ? undefined : batch.commandOf[index];
-      return command === undefined
-        ? `the commit: ${name}`
-        : `${describe(listed, command)}: ${name}`;
+      if (command === undefined) return `the commit: ${name}`;
+      const compat = batch.compatRules?.get(index);
+      if (compat !== undefined) return `${compat}: ${name}`;
+      return `${describe(listing(commands), command) ?? `message ${index}`}: ${name}`;
     });
     const text = `nf_tables refused ${reasons.slice(0, 3).join('; ') || 'the batch'}`;
     throw new EnforcementError(
@@ -78,8 +78,19 @@ function errnoName(errno: number): string {
   }
 }
 
+/** The commands, or none when nft's JSON cannot hold the table (nft_compat rules). */
+function listing(commands: readonly NftExpr[] | (() => readonly NftExpr[])): readonly NftExpr[] {
+  if (typeof commands !== 'function') return commands;
+  try {
+    return commands();
+  } catch {
+    return [];
+  }
+}
+
 /** What command `index` of a transaction adds, as a refusal names it. */
-function describe(commands: readonly NftExpr[], index: number): string {
+function describe(commands: readonly NftExpr[], index: number): string | undefined {
+  if (commands[index] === undefined) return undefined;
   const [verb, body] = Object.entries(commands[index] ?? {})[0] ?? [];
   const [kind, object] = Object.entries((body ?? {}) as NftExpr)[0] ?? [];
   const o = (object ?? {}) as { name?: string; chain?: string };

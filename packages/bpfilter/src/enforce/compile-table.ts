@@ -8,6 +8,7 @@
  */
 import type { Table } from '../model/types.js';
 import { EnforcementError, UntranslatableError } from './errors.js';
+import { Compat } from './netlink-compat.js';
 import { NotCompiled } from './netlink-data.js';
 import { compileTransaction, type NetlinkBatch } from './netlink-table.js';
 import type { NftExpr } from './nft-expr.js';
@@ -79,7 +80,9 @@ export function compileTable(input: CompileInput, spare?: ArrayBuffer): Compiled
 /**
  * The netlink form of the transaction that installs `tables` and deletes `drop`, or
  * undefined when only nft can compile it (a statement outside the compiler, a rule nft
- * cannot express at all, an attribute past netlink's 64 KiB).
+ * cannot express at all, an attribute past netlink's 64 KiB). Extensions nft has no form for
+ * go to nft_compat; if the compiler misses something else in such a table, that goes to
+ * nft_compat too, since nft's JSON could not hold the table.
  */
 export function tryCompile(
   tables: readonly NftLayout[],
@@ -87,15 +90,23 @@ export function tryCompile(
   capacity?: number,
   spare?: ArrayBuffer,
 ): NetlinkBatch | undefined {
-  try {
-    return compileTransaction(tables, drop, capacity, spare);
-  } catch (error) {
-    if (
-      error instanceof NotCompiled ||
-      error instanceof RangeError ||
-      error instanceof UntranslatableError
-    )
-      return undefined;
-    throw error;
-  }
+  const attempt = (compat: Compat) => {
+    try {
+      return compileTransaction(tables, drop, capacity, spare, compat);
+    } catch (error) {
+      if (
+        error instanceof NotCompiled ||
+        error instanceof RangeError ||
+        error instanceof UntranslatableError
+      )
+        return undefined;
+      throw error;
+    }
+  };
+  const batch = attempt(new Compat(false));
+  if (batch !== undefined) return batch;
+  const all = new Compat(true);
+  const compat = attempt(all);
+  // Without an extension nft has no form for, nft's own statements are kept (nft -j -f).
+  return all.needed > 0 ? compat : undefined;
 }

@@ -41,6 +41,7 @@ import {
   verdict,
 } from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
+import { type Compat, nativeOrCompat } from './netlink-compat.js';
 import { fragmentOffset, TCP, writeMatch } from './netlink-match.js';
 import { writePacketExtension, writeTtlStep } from './netlink-packet.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
@@ -60,21 +61,33 @@ const REJECT_ICMP: Record<string, number> = {
 /**
  * Writes the expressions of entry `entry` of `f` (the NFTA_RULE_EXPRESSIONS list's
  * elements): its matches, a counter, its effect. `alternative`: which of the nft rules of an
- * entry that takes several (rule-split.ts) this one is.
+ * entry that takes several (rule-split.ts) this one is. `compat`: where a match or target
+ * this compiler does not write may go to nft_compat (netlink-compat.ts).
  */
-export function writeRule(w: NetlinkWriter, f: RuleFacts, entry: number, alternative = 0): void {
+export function writeRule(
+  w: NetlinkWriter,
+  f: RuleFacts,
+  entry: number,
+  alternative = 0,
+  compat?: Compat,
+): void {
   const b = f.bytes;
   const at = f.offsets[entry]!;
   // The `ip protocol` matched (not inverted): the dependency of transport fields.
   const protocol = ipFields(w, f, entry);
   const target = targetAt(b, at);
-  for (let pos = at + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos))
-    writeMatch(w, b, pos, protocol, alternative);
+  for (let pos = at + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos)) {
+    const match = () => writeMatch(w, b, pos, protocol, alternative);
+    if (compat === undefined) match();
+    else nativeOrCompat(w, compat, 'match', b, pos, match);
+  }
   const steps =
     objectName(b, target) === 'TTL' ? ttlSteps(objectData(b, target), b[target + 31]!) : undefined;
   if (steps !== undefined) return writeTtlStep(w, steps[alternative]!);
   counter(w);
-  writeTarget(w, f, entry, target, protocol);
+  const effect = () => writeTarget(w, f, entry, target, protocol);
+  if (compat === undefined) effect();
+  else nativeOrCompat(w, compat, 'target', b, target, effect);
 }
 
 function ipFields(w: NetlinkWriter, f: RuleFacts, entry: number): number {

@@ -7,6 +7,8 @@
  * covers throws {@link NotCompiled} (nft gets the JSON).
  */
 import { ruleSplit } from './rule-split.js';
+import { EnforcementError } from './errors.js';
+import { Compat, CompatRefused, writeRuleCompat } from './netlink-compat.js';
 import { NotCompiled } from './netlink-data.js';
 import { FIELDS, CmpOp, cmpNumber, counter, lookup, payload, verdict } from './netlink-expr.js';
 import { writeRule } from './netlink-rule.js';
@@ -26,6 +28,11 @@ export interface NetlinkBatch {
   bytes: Buffer;
   /** Index into the transaction's commands (its nft JSON), per message. */
   commandOf: number[];
+  /**
+   * The rule messages with nft_compat expressions, by message index: where the rule is and
+   * its xt extensions (nft's JSON has no form for them, so it cannot name them).
+   */
+  compatRules?: Map<number, string>;
 }
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
@@ -35,16 +42,20 @@ const HOOKS = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 }
 /**
  * The transaction that makes the kernel hold exactly `tables` (and deletes the nft tables
  * `drop`), as netlink messages (`capacity`: the bytes expected).
- * @throws NotCompiled for a rule only nft compiles; RangeError for an attribute past 64 KiB.
+ * `compat`: which extensions go to nft_compat (by default, those nft has no form for).
+ * @throws NotCompiled for a rule only nft compiles; RangeError for an attribute past 64 KiB;
+ * EnforcementError `untranslatable` for an extension nft_compat cannot run here.
  */
 export function compileTransaction(
   tables: readonly TableLayout[],
   drop: readonly string[] = [],
   capacity?: number,
   spare?: ArrayBuffer,
+  compat = new Compat(false),
 ): NetlinkBatch {
   const w = new NetlinkWriter(capacity, spare);
   const commandOf: number[] = [];
+  const compatRules = new Map<number, string>();
   let command = 0;
   /** Ends the messages of one JSON command. */
   const commandDone = (before: number) => {
@@ -112,7 +123,7 @@ export function compileTransaction(
         }
       }
     for (const chain of table.chains) {
-      const rule = (into: string, body: () => void) => {
+      const rule = (into: string, body: () => void, entry?: number) => {
         const before = w.count;
         w.begin(MSG.newRule, NLM_F_CREATE | NLM_F_APPEND);
         w.string(1, nftTable);
@@ -120,6 +131,12 @@ export function compileTransaction(
         const list = w.open(4);
         body();
         w.close(list);
+        if (entry !== undefined && compat.rule.length > 0) {
+          writeRuleCompat(w, facts.bytes, facts.offsets[entry]!);
+          const where = `rule ${entry - chain.first + 1} of chain ${chain.name}`;
+          compatRules.set(before, `${where} (${compat.rule.join(', ')}, nft_compat)`);
+          compat.rule = [];
+        }
         w.end();
         commandDone(before);
       };
@@ -130,7 +147,12 @@ export function compileTransaction(
           // nft JSON names why a split would not be exact.
           if (!split.exact) throw new NotCompiled('a rule split in two');
           for (let a = 0; a < split.rules; a++)
-            rule(chain.name, () => writeRule(w, facts, entry, a));
+            rule(
+              chain.name,
+              () =>
+                compatRule(table, chain, item.index, () => writeRule(w, facts, entry, a, compat)),
+              entry,
+            );
         } else if (item.kind === 'segment') {
           const { shapes, sets } = item;
           shapes.forEach((_, i) =>
@@ -162,7 +184,23 @@ export function compileTransaction(
       });
     }
   }
-  return { bytes: w.bytes(), commandOf };
+  return compatRules.size > 0
+    ? { bytes: w.bytes(), commandOf, compatRules }
+    : { bytes: w.bytes(), commandOf };
+}
+
+/** Runs `write` for rule `index` of `chain`; an extension nft_compat cannot run is refused there. */
+function compatRule(table: TableLayout, chain: ChainLayout, index: number, write: () => void) {
+  try {
+    write();
+  } catch (error) {
+    if (!(error instanceof CompatRefused)) throw error;
+    throw new EnforcementError(
+      'untranslatable',
+      `bpfilter enforcement: cannot enforce rule ${index + 1} of chain ${chain.name} in table "${table.table}": ${error.message}`,
+      { table: table.table, extension: error.extension, cause: error },
+    );
+  }
 }
 
 function writeChain(

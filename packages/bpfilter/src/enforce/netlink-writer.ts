@@ -107,6 +107,15 @@ export class NetlinkWriter {
     return at;
   }
 
+  /**
+   * Drops what was written after `length` (a {@link length} read earlier, inside the same
+   * message), zeroing it again: the buffer past the end must stay zero.
+   */
+  rewind(length: number): void {
+    this.#buf.fill(0, length, this.#len);
+    this.#len = length;
+  }
+
   /** A NUL-terminated string attribute. */
   string(type: number, value: string): void {
     // The same few names (expressions, the table, chains, maps) recur in every message.

@@ -50,14 +50,19 @@ describe.skipIf(!built)('the compile worker', () => {
   it('refuses as the caller thread does: EnforcementError by extension, or an Error for a non-table', async () => {
     const compiler = new TableCompiler(WORKER);
     try {
-      const recent: Rule = {
-        matches: [{ kind: 'raw', name: 'recent', revision: 3, data: new Uint8Array(32) }],
-        target: { kind: 'verdict', verdict: 'ACCEPT' },
+      // xt_CHECKSUM runs only in a table named mangle (nft_compat cannot run it here).
+      const checksum: Rule = {
+        target: {
+          kind: 'raw',
+          name: 'CHECKSUM',
+          revision: 0,
+          data: new Uint8Array(8).fill(1, 0, 1),
+        },
       };
-      const untranslatable = { ...table(rules(), [recent]), netlink: true };
+      const untranslatable = { ...table(rules(), [checksum]), netlink: true };
       const refused = await compiler.compile(untranslatable).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(EnforcementError);
-      expect(refused).toMatchObject({ failure: 'untranslatable', extension: '-m recent' });
+      expect(refused).toMatchObject({ failure: 'untranslatable', extension: '-j CHECKSUM' });
       const garbage = { ...table(MANY), entries: new Uint8Array(300).fill(7), netlink: true };
       await expect(compiler.compile(garbage)).rejects.toThrow(Error);
     } finally {

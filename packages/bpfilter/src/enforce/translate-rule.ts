@@ -8,6 +8,8 @@
  */
 import { formatIpv4 } from '../abi/index.js';
 import { parseCidr, prefixLength } from '../model/address.js';
+import type { XtObject } from '../abi/xt-object.js';
+import { decodeMatch } from '../model/decode-objects.js';
 import type { IcmpMatch, Match, Rule, TcpMatch, Target, UdpMatch } from '../model/types.js';
 import { ctAlternatives, refuseStatefulSplit } from './ct-alternatives.js';
 import { UntranslatableError } from './errors.js';
@@ -72,6 +74,22 @@ export function translateRule(rule: Rule): TranslatedRule {
   }
   const effect = [{ counter: null }, ...translateTarget(target)];
   return { rules: rules.map((r) => [...r, ...effect]) };
+}
+
+/**
+ * Whether nft's JSON has no form for the match or target `object` (nft_compat then runs it:
+ * netlink-compat.ts). LOG, REJECT and the standard target are decoded by the model itself.
+ */
+export function refusedByNft(kind: 'match' | 'target', object: XtObject): boolean {
+  try {
+    if (kind === 'match') matchAlternatives(decodeMatch(object));
+    else if (!['', 'LOG', 'REJECT'].includes(object.name))
+      translateRawTarget({ kind: 'raw', ...object });
+    return false;
+  } catch (error) {
+    if (error instanceof UntranslatableError) return true;
+    throw error;
+  }
 }
 
 /** The statements of a match, for each nft rule it takes (one, but for some ct tests). */

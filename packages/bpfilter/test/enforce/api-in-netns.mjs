@@ -32,13 +32,20 @@ await bpfilter.restore(`*filter
 COMMIT
 `);
 out.first = nft();
-out.untranslatable = await errorOf(
-  bpfilter.restore(`*filter
-:INPUT ACCEPT [0:0]
--A INPUT -p tcp -m tcp --tcp-option 2 -j DROP
-COMMIT
-`),
-);
+// -j CHECKSUM --checksum-fill (bpfilter's text format does not read it: given as a model).
+const mangle = await bpfilter.listTable('mangle');
+mangle.chains
+  .find((c) => c.name === 'POSTROUTING')
+  .rules.push({
+    protocol: 17,
+    target: {
+      kind: 'raw',
+      name: 'CHECKSUM',
+      revision: 0,
+      data: Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0),
+    },
+  });
+out.untranslatable = await errorOf(bpfilter.replaceTable('mangle', mangle));
 out.afterUntranslatable = nft();
 out.savedAfterUntranslatable = await bpfilter.save();
 // 20 user chains, each jumping to the next: iptables accepts it, nf_tables refuses a jump

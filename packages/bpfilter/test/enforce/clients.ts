@@ -130,7 +130,7 @@ ${chains(
 COMMIT
 `;
 
-/** `ufw limit 22/tcp`: xt_recent's per-source list, which nftables has no exact form of. */
+/** `ufw limit 22/tcp`: xt_recent's per-source list (nftables has no form of it: nft_compat). */
 export const UFW_LIMIT_RULES = [
   '-A ufw-user-input -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name DEFAULT --mask 255.255.255.255 --rsource',
   '-A ufw-user-input -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 30 --hitcount 6 --name DEFAULT --mask 255.255.255.255 --rsource -j ufw-user-limit',
@@ -301,7 +301,10 @@ COMMIT
 COMMIT
 `;
 
-/** libvirt before 8.x filled DHCP checksums for old guests: nftables has no CHECKSUM. */
+/**
+ * libvirt before 8.x filled DHCP checksums for old guests: nftables has no CHECKSUM, and
+ * xt_CHECKSUM runs only in a table named mangle (so not through nft_compat here).
+ */
 export const LIBVIRT_CHECKSUM_RULE =
   '-t mangle -A POSTROUTING -o fs -p udp -m udp --dport 68 -j CHECKSUM --checksum-fill';
 
@@ -377,6 +380,28 @@ export const CLIENTS: Scenario[] = [
       { from: 'C', kind: 'tcp', host: F, port: 9000, expect: 'timeout' },
       { from: 'C', kind: 'udp', host: F, port: 53, expect: 'timeout' },
       { from: 'C', kind: 'ping', host: F, expect: 'reply' },
+    ],
+  },
+  {
+    name: 'ufw with `ufw limit 22/tcp`: the 6th new connection in 30 s rejected, as ufw means',
+    rules: UFW.replace(
+      '-A ufw-user-input -p tcp -m tcp --dport 22 -j ACCEPT',
+      [
+        ...UFW_LIMIT_RULES,
+        '-A ufw-user-input -p tcp -m tcp --dport 22 -j ufw-user-limit-accept',
+      ].join('\n'),
+    ),
+    probes: [
+      ...Array.from({ length: 5 }, () => ({
+        from: 'C' as const,
+        kind: 'tcp' as const,
+        host: F,
+        port: 22,
+        expect: `connected:${C}`,
+      })),
+      { from: 'C', kind: 'tcp', host: F, port: 22, expect: 'ECONNREFUSED' },
+      { from: 'C', kind: 'tcp', host: F, port: 22, expect: 'ECONNREFUSED' },
+      { from: 'C', kind: 'tcp', host: F, port: 80, expect: `connected:${C}` },
     ],
   },
   {

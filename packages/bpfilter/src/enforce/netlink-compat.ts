@@ -1,0 +1,158 @@
+/**
+ * nft_compat: the kernel's own xt match or target run inside an nf_tables rule (the `match`
+ * and `target` expressions of include/uapi/linux/netfilter/nf_tables_compat.h), as
+ * iptables-nft does for the extensions nftables has no form for. Written from the entry's own
+ * xt_entry_match/xt_entry_target: name, revision and info bytes, the very bytes the legacy
+ * tables would get, so the kernel runs the same xt module on the same parameters.
+ *
+ * What the kernel checks (net/netfilter/nft_compat.c, x_tables.c): the extension and revision
+ * exist (ENOENT), the info is the aligned size of the extension's own (EINVAL), its
+ * checkentry accepts it, the base chain's hook is one it allows, its protocol is the rule's
+ * (NFTA_RULE_COMPAT carries `-p` and its `!`), and a target that names the iptables table it
+ * belongs to (`.table`) runs in an nft table of that very name: nft_compat passes the nft
+ * table's name, and bpfilter's are all `bpfilter_<table>`, so those are refused here by name
+ * (and a refusal of one whose checkentry tests the name says so).
+ */
+import { IPT_INV_PROTO, IptEntryOffset, readU16 } from '../abi/index.js';
+import { objectData, objectName } from '../model/entry-index.js';
+import { UntranslatableError } from './errors.js';
+import { EXPR_DATA, EXPR_NAME, NotCompiled } from './netlink-data.js';
+import type { NetlinkWriter } from './netlink-writer.js';
+import { refusedByNft } from './translate-rule.js';
+
+// include/uapi/linux/netfilter/nf_tables.h, nf_tables_compat.h
+const LIST_ELEM = 1;
+const INFO = { name: 1, rev: 2, info: 3 };
+const RULE_COMPAT = 5;
+const COMPAT_PROTO = 1;
+const COMPAT_FLAGS = 2;
+const COMPAT_F_INV = 1 << 1;
+
+/**
+ * Targets whose xt module is bound to one iptables table (`.table` in the kernel's
+ * registration, checked by xt_check_target against the nft table's name): never in a
+ * `bpfilter_*` table.
+ */
+const TABLE_BOUND: Record<string, string> = {
+  CHECKSUM: 'mangle',
+  DNAT: 'nat',
+  SNAT: 'nat',
+  MASQUERADE: 'nat',
+  REDIRECT: 'nat',
+  NETMAP: 'nat',
+  REJECT: 'filter',
+  CT: 'raw',
+  NOTRACK: 'raw',
+  TTL: 'mangle',
+  DSCP: 'mangle',
+  TOS: 'mangle',
+  ECN: 'mangle',
+  TPROXY: 'mangle',
+  TCPOPTSTRIP: 'mangle',
+};
+
+/**
+ * Extensions whose checkentry tests the table's name itself: the kernel refuses them
+ * (EINVAL) in bpfilter's tables; a refusal names why.
+ */
+const CHECKED_TABLE: Record<string, string> = {
+  rpfilter: 'xt_rpfilter runs only in tables named raw or mangle',
+  SECMARK: 'xt_SECMARK runs only in tables named mangle or security',
+  CONNSECMARK: 'xt_CONNSECMARK runs only in tables named mangle or security',
+};
+
+/** An extension nft_compat cannot run in bpfilter's nft tables (a refusal, by name). */
+export class CompatRefused extends Error {
+  constructor(
+    readonly extension: string,
+    why: string,
+  ) {
+    super(`${extension}: ${why}`);
+  }
+}
+
+/** The nft_compat state of one transaction. */
+export class Compat {
+  /** Extensions in the current rule that went to nft_compat (`xt match recent rev 0`). */
+  rule: string[] = [];
+  /** How many went there because nft has no form for them (not just this compiler). */
+  needed = 0;
+
+  /**
+   * `all`: every extension this compiler does not write goes to nft_compat too (a table that
+   * needs nft_compat cannot go to `nft -j -f`); otherwise only those nft has no form for.
+   */
+  constructor(readonly all: boolean) {}
+}
+
+/**
+ * Writes the match or target at `pos` natively, or, when `native` cannot, as an nft_compat
+ * expression: for an extension nft has no form for (or refuses these options of), and for
+ * any other when `compat.all`.
+ * @throws CompatRefused for a target bound to an iptables table.
+ */
+export function nativeOrCompat(
+  w: NetlinkWriter,
+  compat: Compat,
+  kind: 'match' | 'target',
+  b: Uint8Array,
+  pos: number,
+  native: () => void,
+): void {
+  const mark = w.length;
+  try {
+    native();
+  } catch (error) {
+    const name = objectName(b, pos);
+    const nftHasNoForm =
+      error instanceof UntranslatableError ||
+      (error instanceof NotCompiled &&
+        refusedByNft(kind, { name, revision: b[pos + 31]!, data: objectData(b, pos) }));
+    // The standard target's verdicts have no xt module (nft_compat refuses it); a target
+    // bound to a table that nft's JSON writes goes there with its table.
+    const bound = kind === 'target' ? TABLE_BOUND[name] : undefined;
+    if (name === '' || !(nftHasNoForm || (compat.all && error instanceof NotCompiled && !bound)))
+      throw error;
+    if (bound !== undefined)
+      throw new CompatRefused(
+        `-j ${name}`,
+        `nft has no form for it here, and its xt module runs only in the iptables table "${bound}" (xt_check_target compares that with the nf_tables table's name, bpfilter_${bound})`,
+      );
+    w.rewind(mark);
+    writeCompat(w, compat, kind, b, pos);
+    if (nftHasNoForm) compat.needed++;
+  }
+}
+
+function writeCompat(
+  w: NetlinkWriter,
+  compat: Compat,
+  kind: 'match' | 'target',
+  b: Uint8Array,
+  pos: number,
+): void {
+  const name = objectName(b, pos);
+  const revision = b[pos + 31]!;
+  const element = w.open(LIST_ELEM);
+  w.string(EXPR_NAME, kind);
+  const data = w.open(EXPR_DATA);
+  w.string(INFO.name, name);
+  w.u32(INFO.rev, revision);
+  w.bytesAttr(INFO.info, objectData(b, pos));
+  w.close(data);
+  w.close(element);
+  const checked = CHECKED_TABLE[name];
+  compat.rule.push(`xt ${kind} ${name} revision ${revision}${checked ? `: ${checked}` : ''}`);
+}
+
+/**
+ * NFTA_RULE_COMPAT of the rule of the entry at `at`: its `-p` and whether it is inverted,
+ * which xt_check_match/target compare with an extension's protocol (xt_tcp needs `-p tcp`).
+ */
+export function writeRuleCompat(w: NetlinkWriter, b: Uint8Array, at: number): void {
+  const mark = w.open(RULE_COMPAT);
+  w.u32(COMPAT_PROTO, readU16(b, at + IptEntryOffset.proto));
+  const inverted = (b[at + IptEntryOffset.invflags]! & IPT_INV_PROTO) !== 0;
+  w.u32(COMPAT_FLAGS, inverted ? COMPAT_F_INV : 0);
+  w.close(mark);
+}

@@ -1,0 +1,155 @@
+/**
+ * Behaviour parity of the extensions nftables has no form for, enforced through nft_compat
+ * (the kernel's own xt module inside the nft rule): -m recent as `ufw limit` installs it,
+ * -m string, -m hashlimit, -j NFQUEUE with and without --queue-bypass. The same rules in
+ * both twins (legacy tables, and bpfilter enforcing), the same traffic, the same outcomes and
+ * the same counters; and what stays refused (CHECKSUM, bound to a table named mangle).
+ */
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIBVIRT_CHECKSUM_RULE } from './enforce/clients.js';
+import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+
+const missing = missingEnforcePrerequisite();
+if (missing && process.env.CI === 'true')
+  throw new Error(`enforcement tests cannot run: ${missing}`);
+
+const C = '10.1.0.2';
+const F = '10.1.0.1';
+
+const filter = (...rules: string[]) =>
+  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
+
+/** The sequence numbers of the echo requests answered in a run of `count` pings. */
+async function answered(twin: Twin, count: number): Promise<number[]> {
+  const out = await twin.run('C', ['ping', '-n', '-c', String(count), '-i', '0.1', '-W', '1', F]);
+  return [...out.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+/** The filter table's rules with their counters (`iptables-save -c`). */
+async function counted(twin: Twin): Promise<string[]> {
+  const out = await twin.iptables('iptables-legacy-save', ['-c', '-t', 'filter']);
+  expect(out.code, out.stderr).toBe(0);
+  return out.stdout.split('\n').filter((line) => / -A |^:/.test(line));
+}
+
+describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', () => {
+  let twins: Twin[];
+
+  beforeAll(async () => {
+    twins = await Promise.all([Twin.create('kernel'), Twin.create('bpfilter')]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all((twins ?? []).map((twin) => twin.destroy()));
+  });
+
+  /** Restores `rules` into both twins, runs `observe` on each, and compares the counters. */
+  async function both<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
+    const restored = await Promise.all(twins.map((twin) => twin.restore(rules)));
+    for (const [i, out] of restored.entries())
+      expect(out.code, `${out.stderr}\n${twins[i]!.serviceLog}`).toBe(0);
+    const seen = await Promise.all(twins.map(observe));
+    const [kernel, enforced] = await Promise.all(twins.map(counted));
+    expect(enforced).toEqual(kernel);
+    return seen;
+  }
+
+  it('-m recent as `ufw limit` writes it: the 4th new connection within the window refused', async () => {
+    const rules = filter(
+      '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name DEFAULT --mask 255.255.255.255 --rsource',
+      '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 30 --hitcount 4 --name DEFAULT --mask 255.255.255.255 --rsource -j REJECT --reject-with tcp-reset',
+    );
+    const [kernel, enforced] = await both(rules, async (twin) => {
+      const seen: string[] = [];
+      for (let i = 0; i < 5; i++) seen.push(await twin.probe('C', 'tcp', F, 22, 10_000));
+      return seen;
+    });
+    const ok = `connected:${C}`;
+    expect(kernel).toEqual([ok, ok, ok, 'ECONNREFUSED', 'ECONNREFUSED']);
+    expect(enforced).toEqual(kernel);
+  }, 60_000);
+
+  it('-m string: a datagram carrying the text dropped, the others not', async () => {
+    // peer.mjs sends "probe" in every datagram.
+    const rules = filter(
+      '-A INPUT -p udp -m udp --dport 53 -m string --algo bm --string probe -j DROP',
+      '-A INPUT -p udp -m udp --dport 5353 -m string --algo kmp --string absent -j DROP',
+    );
+    const [kernel, enforced] = await both(rules, async (twin) => [
+      await twin.probe('C', 'udp', F, 53),
+      await twin.probe('C', 'udp', F, 5353, 10_000),
+    ]);
+    expect(kernel).toEqual(['timeout', `reply:${C}`]);
+    expect(enforced).toEqual(kernel);
+  }, 60_000);
+
+  it('-m hashlimit: the burst per source passes, then the rate', async () => {
+    const rules = filter(
+      '-A INPUT -p icmp -m icmp --icmp-type 8 -m hashlimit --hashlimit-upto 1/min --hashlimit-burst 3 --hashlimit-mode srcip --hashlimit-name pings -j ACCEPT',
+      '-A INPUT -p icmp -m icmp --icmp-type 8 -j DROP',
+    );
+    const [kernel, enforced] = await both(rules, (twin) => answered(twin, 6));
+    expect(kernel).toEqual([1, 2, 3]);
+    expect(enforced).toEqual(kernel);
+  }, 60_000);
+
+  it('-j NFQUEUE: with --queue-bypass and no reader the packet goes on, without it dropped', async () => {
+    const rules = filter(
+      '-A INPUT -p udp -m udp --dport 53 -j NFQUEUE --queue-num 3 --queue-bypass',
+      '-A INPUT -p udp -m udp --dport 5353 -j NFQUEUE --queue-num 4',
+    );
+    const [kernel, enforced] = await both(rules, async (twin) => [
+      await twin.probe('C', 'udp', F, 53, 10_000),
+      await twin.probe('C', 'udp', F, 5353),
+    ]);
+    expect(kernel).toEqual([`reply:${C}`, 'timeout']);
+    expect(enforced).toEqual(kernel);
+  }, 60_000);
+
+  it('-j CHECKSUM (old libvirt) stays refused, by name and the kernel reason, the table kept', async () => {
+    const [, twin] = twins as [Twin, Twin];
+    const before = await twin.run('F', ['nft', 'list', 'ruleset']);
+    const out = await twin.iptables('iptables-legacy', LIBVIRT_CHECKSUM_RULE.split(' '));
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain('-j CHECKSUM');
+    expect(out.stderr).toContain('only in the iptables table "mangle"');
+    expect((await twin.run('F', ['nft', 'list', 'ruleset'])).stdout).toBe(before.stdout);
+  }, 60_000);
+
+  it('attacks: random info bytes, revisions and names; a module that refuses; never half-enforced', async () => {
+    const script = fileURLToPath(new URL('./enforce/compat-attacks.mjs', import.meta.url));
+    const seed = randomInt(2 ** 31);
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'unshare',
+        ['-n', process.execPath, script, String(seed)],
+        { timeout: 60_000 },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+      ),
+    );
+    const out = JSON.parse(stdout);
+    // What the handler accepts reaches nf_tables; xt_rpfilter's checkentry refuses the table.
+    expect(out.rpfilter).toMatchObject({
+      isEnforcementError: true,
+      failure: 'kernel-refused',
+      handlerCode: -22,
+    });
+    expect(out.rpfilter.message).toContain('xt match rpfilter revision 0');
+    expect(out.rpfilter.message).toContain('raw or mangle');
+    expect(out.rpfilterKept).toBe(true);
+    // Each random rule is enforced, or refused with a typed error and the old table kept.
+    for (const attempt of out.attempts) {
+      const where = `seed ${seed}: ${attempt.what}`;
+      if (attempt.error === undefined) {
+        expect(attempt.compat, where).toBe(true);
+        continue;
+      }
+      expect(attempt.error.code, where).toBe('UMD_HANDLER_ERROR');
+      expect(attempt.error.handlerCode, where).toBeLessThan(0);
+      expect(attempt.kept, where).toBe(true);
+    }
+    expect(out.answers).toBe(3);
+  }, 60_000);
+});
