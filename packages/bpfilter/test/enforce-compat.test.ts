@@ -8,9 +8,10 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LIBVIRT_CHECKSUM_RULE } from './enforce/clients.js';
-import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+import { answered, filterTable as filter, twinPair } from './enforce/twin-pair.js';
+import { missingEnforcePrerequisite, type Twin } from './enforce/twins.js';
 
 const missing = missingEnforcePrerequisite();
 if (missing && process.env.CI === 'true')
@@ -18,15 +19,6 @@ if (missing && process.env.CI === 'true')
 
 const C = '10.1.0.2';
 const F = '10.1.0.1';
-
-const filter = (...rules: string[]) =>
-  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
-
-/** The sequence numbers of the echo requests answered in a run of `count` pings. */
-async function answered(twin: Twin, count: number): Promise<number[]> {
-  const out = await twin.run('C', ['ping', '-n', '-c', String(count), '-i', '0.1', '-W', '1', F]);
-  return [...out.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
-}
 
 /** The filter table's rules with their counters (`iptables-save -c`). */
 async function counted(twin: Twin): Promise<string[]> {
@@ -36,22 +28,12 @@ async function counted(twin: Twin): Promise<string[]> {
 }
 
 describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', () => {
-  let twins: Twin[];
-
-  beforeAll(async () => {
-    twins = await Promise.all([Twin.create('kernel'), Twin.create('bpfilter')]);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all((twins ?? []).map((twin) => twin.destroy()));
-  });
+  const pair = twinPair();
 
   /** Restores `rules` into both twins, runs `observe` on each, and compares the counters. */
   async function both<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
-    const restored = await Promise.all(twins.map((twin) => twin.restore(rules)));
-    for (const [i, out] of restored.entries())
-      expect(out.code, `${out.stderr}\n${twins[i]!.serviceLog}`).toBe(0);
-    const seen = await Promise.all(twins.map(observe));
-    const [kernel, enforced] = await Promise.all(twins.map(counted));
+    const seen = await pair.both(rules, observe);
+    const [kernel, enforced] = await Promise.all(pair.twins.map(counted));
     expect(enforced).toEqual(kernel);
     return seen;
   }
@@ -90,7 +72,7 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
       '-A INPUT -p icmp -m icmp --icmp-type 8 -m hashlimit --hashlimit-upto 1/min --hashlimit-burst 3 --hashlimit-mode srcip --hashlimit-name pings -j ACCEPT',
       '-A INPUT -p icmp -m icmp --icmp-type 8 -j DROP',
     );
-    const [kernel, enforced] = await both(rules, (twin) => answered(twin, 6));
+    const [kernel, enforced] = await both(rules, (twin) => answered(twin, [F], 6));
     expect(kernel).toEqual([1, 2, 3]);
     expect(enforced).toEqual(kernel);
   }, 60_000);
@@ -109,7 +91,7 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
   }, 60_000);
 
   it('-j CHECKSUM (old libvirt) stays refused, by name and the kernel reason, the table kept', async () => {
-    const [, twin] = twins as [Twin, Twin];
+    const [, twin] = pair.twins as [Twin, Twin];
     const before = await twin.run('F', ['nft', 'list', 'ruleset']);
     const out = await twin.iptables('iptables-legacy', LIBVIRT_CHECKSUM_RULE.split(' '));
     expect(out.code).not.toBe(0);

@@ -5,8 +5,9 @@
  * of a run are answered, which connections a user may open, the MSS the server sees in a SYN,
  * the TTL an echo reply arrives with.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
+import { describe, expect, it } from 'vitest';
+import { answered, filterTable as filter, twinPair } from './enforce/twin-pair.js';
+import { missingEnforcePrerequisite, type Twin } from './enforce/twins.js';
 
 const missing = missingEnforcePrerequisite();
 if (missing && process.env.CI === 'true')
@@ -17,8 +18,6 @@ const F = '10.1.0.1';
 const F2 = '10.2.0.1';
 const S = '10.2.0.2';
 
-const filter = (...rules: string[]) =>
-  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
 const mangle = (...rules: string[]) =>
   [
     '*mangle',
@@ -28,38 +27,9 @@ const mangle = (...rules: string[]) =>
     '',
   ].join('\n');
 
-/** The sequence numbers of the echo requests answered in a run of `count` pings. */
-async function answered(twin: Twin, args: string[], count: number): Promise<number[]> {
-  const out = await twin.run('C', [
-    'ping',
-    '-n',
-    '-c',
-    String(count),
-    '-i',
-    '0.1',
-    '-W',
-    '1',
-    ...args,
-  ]);
-  return [...out.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
-}
-
 describe.skipIf(missing !== undefined)('packet extensions: enforcement as the kernel', () => {
-  let twins: Twin[];
-
-  beforeAll(async () => {
-    twins = await Promise.all([Twin.create('kernel'), Twin.create('bpfilter')]);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all((twins ?? []).map((twin) => twin.destroy()));
-  });
-
-  /** Restores `rules` into both twins, then runs `observe` on each, side by side. */
-  async function both<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
-    const restored = await Promise.all(twins.map((twin) => twin.restore(rules)));
-    for (const out of restored) expect(out.code, out.stderr).toBe(0);
-    return Promise.all(twins.map(observe));
-  }
+  const pair = twinPair();
+  const both = pair.both;
 
   it('-m limit: the burst passes, then the rate', async () => {
     const rules = filter(
@@ -117,7 +87,7 @@ describe.skipIf(missing !== undefined)('packet extensions: enforcement as the ke
       '-A FORWARD -p tcp --dport 8080 --tcp-flags SYN,RST SYN -m tcpmss --mss 1300:1500 -j TCPMSS --set-mss 1200',
     );
     // S records the MSS option of each SYN it gets; F's link to S has a smaller MTU.
-    for (const twin of twins) {
+    for (const twin of pair.twins) {
       const setup = await twin.run('S', ['nft', '-f', '-'], SEEN_MSS);
       expect(setup.code, setup.stderr).toBe(0);
       await twin.run('F', ['ip', 'link', 'set', 'fs', 'mtu', '1400']);
@@ -132,7 +102,7 @@ describe.skipIf(missing !== undefined)('packet extensions: enforcement as the ke
       expect(seen[0]).toBe('1200, 1360, 1460');
       expect(seen[1]).toBe(seen[0]);
     } finally {
-      for (const twin of twins) {
+      for (const twin of pair.twins) {
         await twin.run('F', ['ip', 'link', 'set', 'fs', 'mtu', '1500']);
         await twin.run('S', ['nft', 'delete', 'table', 'ip', 'mss']);
       }

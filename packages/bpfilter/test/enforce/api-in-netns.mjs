@@ -1,26 +1,8 @@
 #!/usr/bin/env node
 // Drives the TypeScript API in enforcement mode; run it inside `unshare -n` only.
 // Prints one JSON object: what nft held and what each refused call threw.
-import { execFileSync } from 'node:child_process';
-import { Bpfilter, EnforcementError } from '@umd/bpfilter';
-
-const nft = () => execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
-const errorOf = async (promise) => {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return {
-      name: error.name,
-      code: error.code,
-      handlerCode: error.handlerCode,
-      failure: error.failure,
-      extension: error.extension,
-      isEnforcementError: error instanceof EnforcementError,
-      message: error.message,
-    };
-  }
-};
+import { Bpfilter } from '@umd/bpfilter';
+import { errorOf, nft } from './api-errors.mjs';
 
 const bpfilter = new Bpfilter({ enforce: true });
 const out = {};

@@ -1,25 +1,8 @@
 #!/usr/bin/env node
 // Attacks on the nft_compat path through the TypeScript API in enforcement mode; run it
 // inside `unshare -n` only. argv[2]: the seed of the random info bytes. Prints one JSON object.
-import { execFileSync } from 'node:child_process';
-import { Bpfilter, EnforcementError } from '@umd/bpfilter';
-
-const nft = () => execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
-const errorOf = async (promise) => {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return {
-      name: error.name,
-      code: error.code,
-      handlerCode: error.handlerCode,
-      failure: error.failure,
-      isEnforcementError: error instanceof EnforcementError,
-      message: error.message,
-    };
-  }
-};
+import { Bpfilter } from '@umd/bpfilter';
+import { errorOf, nft } from './api-errors.mjs';
 
 // A small seeded generator (mulberry32), so that a failing run can be repeated.
 let seed = Number(process.argv[2]) >>> 0;

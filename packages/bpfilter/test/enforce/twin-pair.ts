@@ -1,0 +1,51 @@
+/**
+ * The two twins of a packet parity test (the kernel's legacy tables, and bpfilter
+ * enforcing), made before the file's tests and destroyed after them, and the steps those
+ * tests share: restore the same rules into both, observe each, count echo replies.
+ */
+import { afterAll, beforeAll, expect } from 'vitest';
+import { Twin } from './twins.js';
+
+/** A filter table of `rules` (`-A ...` lines), every policy ACCEPT. */
+export const filterTable = (...rules: string[]) =>
+  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
+
+/** The sequence numbers of the echo requests from C answered in a run of `count` pings. */
+export async function answered(twin: Twin, args: string[], count: number): Promise<number[]> {
+  const out = await twin.run('C', [
+    'ping',
+    '-n',
+    '-c',
+    String(count),
+    '-i',
+    '0.1',
+    '-W',
+    '1',
+    ...args,
+  ]);
+  return [...out.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+/** Registers the twins' creation and destruction around the calling file's tests. */
+export function twinPair() {
+  let twins: Twin[] = [];
+  beforeAll(async () => {
+    twins = await Promise.all([Twin.create('kernel'), Twin.create('bpfilter')]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(twins.map((twin) => twin.destroy()));
+  });
+  return {
+    /** The kernel's twin, then bpfilter's. */
+    get twins(): Twin[] {
+      return twins;
+    },
+    /** Restores `rules` into both twins, then runs `observe` on each, side by side. */
+    async both<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
+      const restored = await Promise.all(twins.map((twin) => twin.restore(rules)));
+      for (const [i, out] of restored.entries())
+        expect(out.code, `${out.stderr}\n${twins[i]!.serviceLog}`).toBe(0);
+      return Promise.all(twins.map(observe));
+    },
+  };
+}
