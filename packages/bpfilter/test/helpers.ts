@@ -7,6 +7,7 @@ import type { BpfilterSockopt } from '@umd/bpfilter';
 import { buildBlob } from '@umd/build';
 import { childrenOf } from '@umd/core/testing';
 import { defineLoader, type Loader, type UmdManager, waitForExit } from '@umd/mgmt';
+import { afterAll, beforeAll } from 'vitest';
 import { decodeMboxReply, encodeMboxRequest } from '../src/abi/index.js';
 
 /** Imports the package's built loader (dist/loader.js), counting imports. */
@@ -81,23 +82,32 @@ export async function handlerGet(
 }
 
 /**
- * A loader of the handler `test/fixtures/NAME` (bundled into a blob in a temporary directory);
- * `remove()` deletes the directory.
+ * The handler `test/fixtures/NAME`, bundled into a blob in a temporary directory before the
+ * tests of the calling `describe` and removed after them. Returns its loader (call it inside a
+ * test).
  */
-export async function fixtureHandler(
-  name: string,
-): Promise<{ loader: Loader; remove(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'bpfilter-fixture-'));
-  const blob = await buildBlob({
-    entry: fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)),
-    outDir: dir,
-    name: 'bpfilter',
+export function fixtureHandler(name: string): () => Loader {
+  let built: { loader: Loader; dir: string } | undefined;
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bpfilter-fixture-'));
+    const blob = await buildBlob({
+      entry: fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)),
+      outDir: dir,
+      name: 'bpfilter',
+    });
+    const loader = defineLoader({
+      name: 'bpfilter',
+      mode: 'framed',
+      script: blob.file,
+      sha256: blob.sha256,
+    });
+    built = { loader, dir };
+  }, 60_000);
+  afterAll(async () => {
+    if (built !== undefined) await rm(built.dir, { recursive: true, force: true });
   });
-  const loader = defineLoader({
-    name: 'bpfilter',
-    mode: 'framed',
-    script: blob.file,
-    sha256: blob.sha256,
-  });
-  return { loader, remove: () => rm(dir, { recursive: true, force: true }) };
+  return () => {
+    if (built === undefined) throw new Error(`fixture handler ${name} is built only for the tests`);
+    return built.loader;
+  };
 }

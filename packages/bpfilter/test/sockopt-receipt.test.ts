@@ -4,7 +4,7 @@
  * table fails the replace, and the previous table stays, in the front end and in the handler.
  */
 import { BpfilterSockopt } from '@umd/bpfilter';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeGetinfo, encodeGetEntriesRequest, toHex } from '../src/abi/index.js';
 import { encodeReplaceRequest } from '../src/model/index.js';
 import { parseSave } from '../src/text/parse-save.js';
@@ -35,14 +35,10 @@ async function filterAnswers(sockopt: BpfilterSockopt) {
 }
 
 describe('the receipt of a replace', () => {
-  let liar: Awaited<ReturnType<typeof fixtureHandler>>;
-  beforeAll(async () => {
-    liar = await fixtureHandler('receipt-liar-handler.mjs');
-  }, 60_000);
-  afterAll(() => liar.remove());
+  const liar = fixtureHandler('receipt-liar-handler.mjs');
 
   it('of another table than the one sent: UMD_PROTOCOL, and the previous table stays', async () => {
-    const { loader } = liar;
+    const loader = liar();
     const sockopt = new BpfilterSockopt({ loader: async () => loader });
     try {
       await filterAnswers(sockopt);

@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { BpfilterSockopt } from '@umd/bpfilter';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   decodeCounters,
   decodeGetinfo,
@@ -175,14 +175,10 @@ describe('BpfilterSockopt: cancellation', () => {
 });
 
 describe('BpfilterSockopt: the health check after start', () => {
-  let unhealthy: Awaited<ReturnType<typeof fixtureHandler>>;
-  beforeAll(async () => {
-    unhealthy = await fixtureHandler('unhealthy-handler.mjs');
-  }, 60_000);
-  afterAll(() => unhealthy.remove());
+  const unhealthy = fixtureHandler('unhealthy-handler.mjs');
 
   it('refuses a handler whose get with cmd 0 does not answer 0: the call fails, nothing reaches it', async () => {
-    const { loader } = unhealthy;
+    const loader = unhealthy();
     const sockopt = frontEnd({
       loader: async () => loader,
       manager: { restartBudget: { maxStarts: 2, windowMs: 60_000 } },
