@@ -18,6 +18,9 @@ const filterName = () => {
   new TextEncoder().encodeInto('filter', buffer);
   return buffer;
 };
+/** The filter table's `ipt_getinfo`, through the front end. */
+const filterInfo = async (sockopt: BpfilterSockopt) =>
+  decodeGetinfo((await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!);
 
 const live: BpfilterSockopt[] = [];
 function frontEnd(options: ConstructorParameters<typeof BpfilterSockopt>[0] = {}): BpfilterSockopt {
@@ -108,9 +111,7 @@ describe('BpfilterSockopt: the kernel sockopt.c semantics', () => {
 
   it('serializes changes: 30 concurrent SET_ADD_COUNTERS all land, none lost', async () => {
     const sockopt = frontEnd();
-    const info = decodeGetinfo(
-      (await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!,
-    );
+    const info = await filterInfo(sockopt);
     const add = encodeCountersInfo({
       name: 'filter',
       counters: Array.from({ length: info.numEntries }, (_, i) => ({
@@ -145,9 +146,7 @@ describe('BpfilterSockopt: the kernel sockopt.c semantics', () => {
 describe('BpfilterSockopt: cancellation', () => {
   it('a call aborted while it waits for earlier ones rejects with UMD_ABORTED and is never sent', async () => {
     const sockopt = frontEnd();
-    const info = decodeGetinfo(
-      (await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!,
-    );
+    const info = await filterInfo(sockopt);
     const add = encodeCountersInfo({
       name: 'filter',
       counters: Array.from({ length: info.numEntries }, () => ({ packets: 1n, bytes: 1n })),
@@ -219,9 +218,7 @@ describe('BpfilterSockopt: tables outlive the handler', () => {
         ).toBe(0);
       }
     }
-    const info = decodeGetinfo(
-      (await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!,
-    );
+    const info = await filterInfo(sockopt);
     const counters = Array.from({ length: info.numEntries }, (_, i) => ({
       packets: BigInt(i),
       bytes: BigInt(i * 60),
@@ -268,9 +265,7 @@ describe('BpfilterSockopt: tables outlive the handler', () => {
     );
     expect((await first.setsockopt(OPTION_NUMBERS.IPT_SO_SET_REPLACE!, replace)).status).toBe(0);
     const entries = async (sockopt: BpfilterSockopt) => {
-      const info = decodeGetinfo(
-        (await sockopt.getsockopt(OPTION_NUMBERS.IPT_SO_GET_INFO!, filterName())).data!,
-      );
+      const info = await filterInfo(sockopt);
       const request = new Uint8Array(40 + info.size);
       request.set(filterName().subarray(0, 32));
       new DataView(request.buffer).setUint32(32, info.size, true);
