@@ -1,7 +1,8 @@
 /**
  * Behaviour parity of the extensions nftables has no form for, enforced through nft_compat
  * (the kernel's own xt module inside the nft rule): -m recent as `ufw limit` installs it,
- * -m string, -m hashlimit, -j NFQUEUE with and without --queue-bypass. The same rules in
+ * -m string, -m hashlimit, -j NFQUEUE with and without --queue-bypass, -j QUEUE (as xt_NFQUEUE's
+ * queue 0: this kernel has no nft_queue). The same rules in
  * both twins (legacy tables, and bpfilter enforcing), the same traffic, the same outcomes and
  * the same counters; and what stays refused (CHECKSUM, bound to a table named mangle).
  */
@@ -87,6 +88,19 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
       await twin.probe('C', 'udp', F, 5353),
     ]);
     expect(kernel).toEqual([`reply:${C}`, 'timeout']);
+    expect(enforced).toEqual(kernel);
+  }, 60_000);
+
+  it('-j QUEUE (NF_QUEUE, queue 0) with no reader: dropped, counted', async () => {
+    const rules = filter(
+      '-A INPUT -p udp -m udp --dport 53 -j QUEUE',
+      '-A INPUT -p icmp -j LOG --log-prefix "queue test: "',
+    );
+    const [kernel, enforced] = await both(rules, async (twin) => [
+      await twin.probe('C', 'udp', F, 53),
+      await twin.probe('C', 'udp', F, 5353, 10_000),
+    ]);
+    expect(kernel).toEqual(['timeout', `reply:${C}`]);
     expect(enforced).toEqual(kernel);
   }, 60_000);
 

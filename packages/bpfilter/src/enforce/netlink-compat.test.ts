@@ -61,6 +61,14 @@ describe('nft_compat in the netlink batch', () => {
     expect(plain.batch!.compatRules).toBeUndefined();
   });
 
+  it('writes -j QUEUE as xt_NFQUEUE queue 0 (nft_queue is not in every kernel)', () => {
+    const queue: Rule = { target: { kind: 'verdict', verdict: 'QUEUE' } };
+    const compiled = compileTable({ ...table([queue]), netlink: true });
+    expect([...compiled.batch!.compatRules!.values()]).toEqual([
+      'rule 1 of chain INPUT (xt target NFQUEUE revision 0, nft_compat)',
+    ]);
+  });
+
   it('refuses a target bound to an iptables table by name, and one nft cannot hold without a batch', () => {
     const checksum: Rule = {
       target: {

@@ -75,7 +75,10 @@ export class CompatRefused extends Error {
 export class Compat {
   /** Extensions in the current rule that went to nft_compat (`xt match recent rev 0`). */
   rule: string[] = [];
-  /** How many went there because nft has no form for them (not just this compiler). */
+  /**
+   * How many went there because nft has no form for them (not just this compiler), or one
+   * this kernel lacks (`-j QUEUE`).
+   */
   needed = 0;
 
   /**
@@ -131,14 +134,36 @@ function writeCompat(
   b: Uint8Array,
   pos: number,
 ): void {
-  const name = objectName(b, pos);
-  const revision = b[pos + 31]!;
+  writeXt(w, compat, kind, objectName(b, pos), b[pos + 31]!, objectData(b, pos));
+}
+
+/** xt_NFQUEUE revision 0's info for queue 0 (`struct xt_NFQ_info`, aligned to 8). */
+const QUEUE_0 = new Uint8Array(8);
+
+/**
+ * `-j QUEUE` (the standard target's NF_QUEUE verdict) as `-j NFQUEUE --queue-num 0`, which
+ * xt_NFQUEUE answers with the same verdict (NF_QUEUE_NR(0) is NF_QUEUE): nft's own `queue`
+ * needs nft_queue, which not every kernel has (this one is built without it).
+ */
+export function writeQueue(w: NetlinkWriter, compat: Compat): void {
+  writeXt(w, compat, 'target', 'NFQUEUE', 0, QUEUE_0);
+  compat.needed++;
+}
+
+function writeXt(
+  w: NetlinkWriter,
+  compat: Compat,
+  kind: 'match' | 'target',
+  name: string,
+  revision: number,
+  info: Uint8Array,
+): void {
   const element = w.open(LIST_ELEM);
   w.string(EXPR_NAME, kind);
   const data = w.open(EXPR_DATA);
   w.string(INFO.name, name);
   w.u32(INFO.rev, revision);
-  w.bytesAttr(INFO.info, objectData(b, pos));
+  w.bytesAttr(INFO.info, info);
   w.close(data);
   w.close(element);
   const checked = CHECKED_TABLE[name];

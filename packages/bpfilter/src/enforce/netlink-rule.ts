@@ -41,7 +41,7 @@ import {
   verdict,
 } from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
-import { type Compat, nativeOrCompat } from './netlink-compat.js';
+import { type Compat, nativeOrCompat, writeQueue } from './netlink-compat.js';
 import { fragmentOffset, TCP, writeMatch } from './netlink-match.js';
 import { writePacketExtension, writeTtlStep } from './netlink-packet.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
@@ -85,6 +85,7 @@ export function writeRule(
     objectName(b, target) === 'TTL' ? ttlSteps(objectData(b, target), b[target + 31]!) : undefined;
   if (steps !== undefined) return writeTtlStep(w, steps[alternative]!);
   counter(w);
+  if (f.target[entry] === Target.queue && compat !== undefined) return writeQueue(w, compat);
   const effect = () => writeTarget(w, f, entry, target, protocol);
   if (compat === undefined) effect();
   else nativeOrCompat(w, compat, 'target', b, target, effect);
