@@ -28,7 +28,10 @@ export async function ask<T, R>(
   }
   let raw: Uint8Array;
   try {
-    raw = await manager.request(encodeRequest(op, input), options);
+    // Only the manager's own keys: a call's options also hold `keys`, `now`..., which the
+    // manager refuses as misspelt request options.
+    const { signal, timeoutMs } = options;
+    raw = await manager.request(encodeRequest(op, input), { signal, timeoutMs });
   } catch (error) {
     if (isUmdError(error, UmdErrorCode.HANDLER_ERROR)) {
       // The handler's words, shortened and stripped of control characters.
