@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgHome, noGpg, put } from './gnupg.js';
 import { buildRpm, extract, noRpm, signRpm } from './rpmbuild.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../bin/umd-pgp.js', import.meta.url));
 const home = noGpg ? undefined : new GpgHome();
 const f: Record<string, string> = {};
 
