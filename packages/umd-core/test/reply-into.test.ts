@@ -168,6 +168,21 @@ async function startRawSplit(size: number, viaSocket: boolean, rearm: boolean) {
   };
 }
 
+/** A raw split-reply exchange into a caller buffer, aborted once the first half is in. */
+async function rawAbortedHalfWay(size: number, viaSocket: boolean, rearm: boolean) {
+  const { handler, channel } = await startRawSplit(size, viaSocket, rearm);
+  const into = new Uint8Array(size);
+  const controller = new AbortController();
+  const exchange = channel.exchange(pattern(size, 9), size, {
+    replyInto: into,
+    signal: controller.signal,
+  });
+  await firstHalfIn(into);
+  controller.abort();
+  await expect(exchange).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+  return { handler, channel, into };
+}
+
 const transports = [
   { name: 'stdio pipe', viaSocket: false, rearm: true },
   { name: 'reply socket', viaSocket: true, rearm: true },
@@ -191,26 +206,29 @@ for (const { name, viaSocket, rearm } of transports) {
 }
 
 for (const { name, viaSocket, rearm } of transports) {
-  it(`raw, ${name}: an abort mid-reply closes the channel and never writes the caller buffer again`, async () => {
+  it(`raw, ${name}: an abort mid-reply fails that exchange alone; the rest is dropped, never written to the caller buffer`, async () => {
     const size = 4 * MiB;
-    const { handler, channel } = await startRawSplit(size, viaSocket, rearm);
-    const into = new Uint8Array(size);
-    const controller = new AbortController();
-    const exchange = channel.exchange(pattern(size, 9), size, {
-      replyInto: into,
-      signal: controller.signal,
-    });
-    await firstHalfIn(into);
-    controller.abort();
-    await expect(exchange).rejects.toMatchObject({ code: 'UMD_ABORTED' });
-    into.fill(0x11);
-    // The stream is out of step: the channel closed and the handler was killed; the rest never
-    // lands, nor do bytes of the first half still in the pipe.
-    expect((await handler.exited).signal).toBe('SIGKILL');
-    await sleep(200);
+    const { handler, channel, into } = await rawAbortedHalfWay(size, viaSocket, rearm);
+    into.fill(0x11); // the caller's again
+    // The next exchange waits for the rest of the first reply, which is read and dropped.
+    const next = channel.exchange(pattern(size, 5), size, { timeoutMs: 10_000 });
+    handler.child.kill('SIGUSR2');
+    expect(sameBytes(await next, pattern(size, 5))).toBe(true);
     expect(into.every((byte) => byte === 0x11)).toBe(true);
+    channel.close();
+    expect(await handler.exited).toEqual({ code: 0, signal: null });
   }, 20_000);
 }
+
+it('raw: a later exchange that times out while an aborted reply is still missing closes the channel', async () => {
+  const size = 4 * MiB;
+  const { handler, channel } = await rawAbortedHalfWay(size, false, true);
+  // The handler never sends the rest (no SIGUSR2): nobody waits for it, so the channel gives up.
+  const next = channel.exchange(pattern(size, 5), size, { timeoutMs: 300 });
+  await expect(next).rejects.toMatchObject({ code: 'UMD_TIMEOUT' });
+  expect(channel.closed).toBe(true);
+  expect((await handler.exited).signal).toBe('SIGKILL');
+}, 20_000);
 
 for (const { name, viaSocket } of transports.filter((transport) => transport.rearm)) {
   it.each(['aborted', 'waited for'])(

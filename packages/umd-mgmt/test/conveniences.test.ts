@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { NO_TIMEOUT, UmdManager } from '../src/index.js';
-import { fixtureLoader, managed, rejection, str, text } from './helpers/fixtures.js';
+import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
 import { isAlive, waitForDeath } from './helpers/process-table.js';
 
 describe('await using', () => {
@@ -60,6 +60,30 @@ describe('a signal that times out', () => {
     const hung = m.request(text('hang:'), { signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     expect(await rejection(hung)).toMatchObject({ code: 'UMD_ABORTED' });
+  });
+
+  it('raw mode: an abort while the reply is held fails that call alone; the same handler answers next', async () => {
+    const m = managed({ loader: fixtureLoader('raw') });
+    const held = new Promise<void>((resolve) =>
+      m.on('stderr', (line) => line === 'fixture: holding the reply' && resolve()),
+    );
+    await m.start();
+    const pid = m.pid!;
+    const exits: unknown[] = [];
+    m.on('exit', (exit) => exits.push(exit));
+    const controller = new AbortController();
+    const call = m.requestRaw(Uint8Array.of(0xfe, 1, 2, 3, 4, 5, 6, 7), 16, {
+      signal: controller.signal,
+    });
+    await held;
+    controller.abort();
+    expect(await rejection(call)).toMatchObject({ code: 'UMD_ABORTED' });
+    // The next call goes out once the held reply is in and dropped.
+    const next = m.requestRaw(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), 16);
+    process.kill(handlerPid(m), 'SIGUSR2');
+    expect([...(await next)]).toEqual([8, 7, 6, 5, 4, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(m.pid).toBe(pid);
+    expect(exits).toEqual([]);
   });
 
   it('raw mode: a timed-out signal kills the handler (the stream is poisoned) and says UMD_TIMEOUT', async () => {

@@ -78,6 +78,37 @@ describe('RawChannel', () => {
     expect(s.closes[0]).toMatchObject({ code: 'UMD_TIMEOUT' });
   });
 
+  it('an abort in flight fails that exchange alone: the rest of its reply is dropped before the next is sent', async () => {
+    const s = pair();
+    const controller = new AbortController();
+    const first = s.channel.exchange(Uint8Array.of(1), 4, { signal: controller.signal });
+    s.toHost.write(Uint8Array.of(9, 9));
+    await tick();
+    controller.abort();
+    await expect(first).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    const second = s.channel.exchange(Uint8Array.of(2), 2);
+    await tick();
+    expect(Buffer.concat(s.written)).toEqual(Buffer.of(1)); // not before the rest is in
+    s.toHost.write(Uint8Array.of(9, 9));
+    await tick();
+    expect(Buffer.concat(s.written)).toEqual(Buffer.of(1, 2));
+    s.toHost.write(Uint8Array.of(7, 8));
+    expect(await second).toEqual(Uint8Array.of(7, 8));
+    expect(s.closes).toEqual([]);
+  });
+
+  it('bytes past an aborted reply, before the next request, are a protocol error as ever', async () => {
+    const s = pair();
+    const controller = new AbortController();
+    const first = s.channel.exchange(Uint8Array.of(1), 2, { signal: controller.signal });
+    await tick();
+    controller.abort();
+    await expect(first).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    s.toHost.write(Uint8Array.of(9, 9, 9));
+    await tick();
+    expect(s.closes[0]).toMatchObject({ code: 'UMD_PROTOCOL' });
+  });
+
   it('refuses a reply length over maxReply, sending nothing', async () => {
     const s = pair();
     await expect(s.channel.exchange(Uint8Array.of(1), (1 << 20) + 1)).rejects.toMatchObject({

@@ -14,6 +14,7 @@ import {
   type ReplyOptions,
   abortedError,
   armRequest,
+  isTimeoutReason,
   replyIntoDetachedError,
   timeoutError,
 } from './request-options.js';
@@ -39,7 +40,9 @@ const POISONING = new Set<string>([
  * allocated at the reply's final size.
  *
  * Events: `close` (reason: {@link UmdError} | undefined), exactly once, as for `FramedChannel`;
- * also when a timeout or abort hits an exchange in flight (the stream is then out of step).
+ * also when a timeout hits an exchange in flight (the stream is then out of step). An abort (the
+ * caller's signal) of an exchange in flight fails that call alone: the rest of its reply is read
+ * and dropped before the next exchange is sent, so the stream stays in step.
  */
 export class RawChannel extends ChannelTransport {
   readonly #maxReply: number;
@@ -67,7 +70,7 @@ export class RawChannel extends ChannelTransport {
 
   /**
    * A raw channel over a child's stdout and stdin. A short read reports the child's exit status;
-   * a child whose stream went out of step (timeout, abort, unsolicited bytes) is killed (SIGKILL).
+   * a child whose stream went out of step (timeout, unsolicited bytes) is killed (SIGKILL).
    */
   static fromChild(
     child: ChildProcess,
@@ -85,8 +88,10 @@ export class RawChannel extends ChannelTransport {
   /**
    * Writes `request`, then resolves with exactly `replyLength` bytes read back. Rejects with
    * `UMD_SHORT_READ` if the stream ends first, `UMD_TOO_LARGE` if `replyLength` exceeds `maxReply`
-   * (nothing sent), `UMD_TIMEOUT` / `UMD_ABORTED` per `options` (if the exchange was in flight, the
-   * channel closes with that reason: the stream is out of step), `UMD_PROTOCOL` when the handler
+   * (nothing sent), `UMD_TIMEOUT` / `UMD_ABORTED` per `options` (a timeout in flight closes the
+   * channel with that reason: the stream is out of step; an abort in flight has the rest of the
+   * reply read and dropped, and a later exchange's timeout while that rest is still missing
+   * closes the channel), `UMD_PROTOCOL` when the handler
    * sends more bytes than asked for. With `options.replyInto` (at least `replyLength` bytes, else
    * `UMD_INVALID_ARGUMENT`) the reply is read into that buffer (see {@link ReplyOptions}); without
    * it, a reply of 256 KiB or more is in memory of the native helper where it loads, as
@@ -114,6 +119,7 @@ export class RawChannel extends ChannelTransport {
         length: replyLength,
         callerMemory: replyInto !== undefined,
         lost: false,
+        abandoned: false,
         filled: 0,
         resolve,
         reject,
@@ -123,8 +129,14 @@ export class RawChannel extends ChannelTransport {
       if (options.signal !== undefined || options.timeoutMs !== undefined) {
         exchange.disarm = armRequest(
           options,
-          (signal) => this.#giveUp(exchange, abortedError(signal, 'the exchange')),
-          (timeoutMs) => this.#giveUp(exchange, timeoutError(timeoutMs, 'the exchange')),
+          // A signal that timed out is a timeout: the handler may be stuck.
+          (signal) =>
+            this.#giveUp(
+              exchange,
+              abortedError(signal, 'the exchange'),
+              !isTimeoutReason(signal.reason),
+            ),
+          (timeoutMs) => this.#giveUp(exchange, timeoutError(timeoutMs, 'the exchange'), false),
         );
       }
       this.#queue.push(exchange);
@@ -140,7 +152,7 @@ export class RawChannel extends ChannelTransport {
     this.#active = undefined;
     this.#queue = [];
     for (const exchange of all) {
-      if (exchange.state === 'done') continue;
+      if (exchange.state === 'done' || exchange.abandoned) continue;
       exchange.state = 'done';
       exchange.disarm();
       exchange.reject(errorForPending(failure));
@@ -162,7 +174,9 @@ export class RawChannel extends ChannelTransport {
     exchange.state = 'done';
     exchange.disarm();
     this.#active = undefined;
-    if (this.#lost(exchange) && exchange.length > 0)
+    if (exchange.abandoned) {
+      // Its rest was dropped: the stream is in step again for the next exchange.
+    } else if (this.#lost(exchange) && exchange.length > 0)
       exchange.reject(replyIntoDetachedError('the exchange'));
     else exchange.resolve(exchange.reply);
     this.#next();
@@ -175,14 +189,28 @@ export class RawChannel extends ChannelTransport {
     return exchange.lost;
   }
 
-  #giveUp(exchange: Exchange, error: UmdError): void {
-    if (exchange.state === 'done') return;
+  /** `byCaller`: the caller gave up (its signal, not one that timed out); else a timeout. */
+  #giveUp(exchange: Exchange, error: UmdError, byCaller: boolean): void {
+    if (exchange.state === 'done' || exchange.abandoned) return;
     if (exchange.state === 'queued') {
       exchange.state = 'done';
       exchange.reject(error);
+      // Its time ran out behind a reply nobody waits for, which the handler may never finish.
+      if (!byCaller && this.#active?.abandoned) this.close(error);
       return;
     }
-    // In flight: part of the reply may still come, so the stream can never be realigned.
+    if (byCaller) {
+      // The handler is not at fault, and a raw reply's length is known: the call fails now, the
+      // rest of its reply is read and dropped, and the stream stays in step. A direct read
+      // armed with the caller's memory gets the scratch instead: that memory is theirs again.
+      exchange.abandoned = true;
+      exchange.lost = true;
+      exchange.disarm();
+      exchange.reject(error);
+      if (this.#readingInto === exchange && exchange.callerMemory) this.directReads?.rearm();
+      return;
+    }
+    // A timeout in flight: the handler may be stuck, and the stream can never be realigned.
     this.close(error);
   }
 
@@ -242,7 +270,7 @@ export class RawChannel extends ChannelTransport {
     if (active === undefined) return (reason) => this.close(reason);
     const shortRead = `the handler's output ended after ${active.filled} of ${active.length} reply bytes`;
     return (reason) => {
-      if (active.state === 'active') {
+      if (active.state === 'active' && !active.abandoned) {
         active.state = 'done';
         active.disarm();
         this.#active = undefined;

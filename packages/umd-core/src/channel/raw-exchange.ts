@@ -14,8 +14,13 @@ export interface Exchange {
   readonly length: number;
   /** `reply` is the caller's `replyInto` memory. */
   readonly callerMemory: boolean;
-  /** The caller transferred that memory mid-call: the rest of the reply is read and dropped. */
+  /**
+   * The caller transferred that memory mid-call, or gave up on the call (its signal): the rest
+   * of the reply is read and dropped.
+   */
   lost: boolean;
+  /** The caller gave up (its signal) while the reply was coming: the call has settled. */
+  abandoned: boolean;
   filled: number;
   readonly resolve: (reply: Uint8Array) => void;
   readonly reject: (error: UmdError) => void;

@@ -156,10 +156,9 @@ export class FaultPolicy {
     if (err.code === UmdErrorCode.STOPPED) return Promise.resolve(err);
     if (h.expected) return Promise.resolve(stoppedError(this.#name, err));
     if (REQUEST_LEVEL.has(err.code)) return Promise.resolve(err);
-    // Framed: a request its caller gave up on (an abort, or a signal that timed out) was
-    // cancelled with a CANCEL frame; the handler is fine.
-    if (givenUpByCaller(err) && h.mode === 'framed' && !h.channel.closed)
-      return Promise.resolve(err);
+    // A request its caller gave up on: framed, it was cancelled with a CANCEL frame; raw (an
+    // abort, not a signal that timed out), the rest of its reply is dropped. The handler is fine.
+    if (givenUpByCaller(err) && !h.channel.closed) return Promise.resolve(err);
     const why =
       err.code === UmdErrorCode.TIMEOUT
         ? 'a request timed out'
