@@ -30,6 +30,16 @@ export function pnpm(args: string[], cwd: string): string {
   return run(command, [...prefix, ...args], cwd);
 }
 
+/**
+ * The tests that install, build and test a generated driver run synchronously, and vitest times
+ * a synchronous test only once it has returned: its timeout would be a speed check that a slow
+ * machine fails, not a guard. They have none (0); each command they run has this hang guard.
+ */
+export const UNTIMED = 0;
+
+/** Past this, a command is taken to hang and is killed (a whole install takes a minute or two). */
+const HANG_GUARD_MS = 20 * 60_000;
+
 export function run(
   command: string,
   args: string[],
@@ -46,12 +56,15 @@ export function run(
       env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' },
       encoding: 'utf8',
       stdio: 'pipe',
+      timeout: HANG_GUARD_MS,
+      killSignal: 'SIGKILL',
       ...options,
     }) as string;
   } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    const { stdout, stderr, code } = error as { stdout?: string; stderr?: string; code?: string };
+    const how = code === 'ETIMEDOUT' ? `hung (killed after ${HANG_GUARD_MS} ms)` : 'failed';
     throw new Error(
-      `${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`,
+      `${command} ${args.join(' ')} ${how} in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`,
     );
   }
 }

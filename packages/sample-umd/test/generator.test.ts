@@ -9,67 +9,78 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pnpm, repoRoot, run, sampleLeftovers, temporaryDir } from './generator-helpers.js';
+import {
+  pnpm,
+  repoRoot,
+  run,
+  sampleLeftovers,
+  temporaryDir,
+  UNTIMED,
+} from './generator-helpers.js';
 import { CLI } from './helpers.js';
 
 describe('generator', () => {
-  it('makes a standalone driver (npx @umd/sample-umd new) with semver ranges, that installs, builds and answers', () => {
-    const outside = temporaryDir('umd-gen-alone-');
-    // The @umd packages as published (pnpm pack turns workspace:^ into versions); an override
-    // stands in for a registry that holds them.
-    const tarballs = join(outside, 'tarballs');
-    for (const name of ['umd-core', 'umd-mgmt', 'umd-build'])
-      pnpm(['pack', '--pack-destination', tarballs], join(repoRoot, 'packages', name));
-    const tarball = (name: string): string =>
-      `file:${join(tarballs, readdirSync(tarballs).find((file) => file.startsWith(`umd-${name}-`)) as string)}`;
+  it(
+    'makes a standalone driver (npx @umd/sample-umd new) with semver ranges, that installs, builds and answers',
+    () => {
+      const outside = temporaryDir('umd-gen-alone-');
+      // The @umd packages as published (pnpm pack turns workspace:^ into versions); an override
+      // stands in for a registry that holds them.
+      const tarballs = join(outside, 'tarballs');
+      for (const name of ['umd-core', 'umd-mgmt', 'umd-build'])
+        pnpm(['pack', '--pack-destination', tarballs], join(repoRoot, 'packages', name));
+      const tarball = (name: string): string =>
+        `file:${join(tarballs, readdirSync(tarballs).find((file) => file.startsWith(`umd-${name}-`)) as string)}`;
 
-    // The default: registry ranges.
-    run(process.execPath, [CLI, 'new', '@acme/registry-driver'], outside);
-    const registry = JSON.parse(
-      readFileSync(join(outside, 'registry-driver', 'package.json'), 'utf8'),
-    ) as Record<string, Record<string, unknown>>;
-    expect(registry.dependencies).toEqual({ '@umd/core': '^0.1.0', '@umd/mgmt': '^0.1.0' });
-    expect(registry.devDependencies?.['@umd/build']).toBe('^0.1.0');
-    expect(registry.overrides).toBeUndefined();
+      // The default: registry ranges.
+      run(process.execPath, [CLI, 'new', '@acme/registry-driver'], outside);
+      const registry = JSON.parse(
+        readFileSync(join(outside, 'registry-driver', 'package.json'), 'utf8'),
+      ) as Record<string, Record<string, unknown>>;
+      expect(registry.dependencies).toEqual({ '@umd/core': '^0.1.0', '@umd/mgmt': '^0.1.0' });
+      expect(registry.devDependencies?.['@umd/build']).toBe('^0.1.0');
+      expect(registry.overrides).toBeUndefined();
 
-    const said = run(
-      process.execPath,
-      [CLI, 'new', '@acme/probe-driver', '--from-tarballs', tarballs],
-      outside,
-    );
-    expect(said).toMatch(/made @acme\/probe-driver in probe-driver \(standalone layout/);
-    const dir = join(outside, 'probe-driver');
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<
-      string,
-      Record<string, unknown>
-    >;
-    expect(pkg.dependencies).toEqual({
-      '@umd/core': tarball('core'),
-      '@umd/mgmt': tarball('mgmt'),
-    });
-    const local = { ...pkg.dependencies, '@umd/build': tarball('build') };
-    expect(pkg.overrides).toEqual(local);
-    expect(pkg.pnpm).toEqual({ onlyBuiltDependencies: ['esbuild'], overrides: local });
-    expect(Object.keys(pkg.devDependencies ?? {})).toEqual([
-      '@types/node',
-      '@umd/build',
-      'fast-check',
-      'tsup',
-      'typescript',
-      'vitest',
-    ]);
-    expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain('"./tsconfig.base.json"');
-    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('node_modules');
-    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
-    expect(readme).toContain('cd probe-driver\n');
-    expect(readme).not.toContain('pnpm --filter');
-    expect(sampleLeftovers(dir)).toBe('');
+      const said = run(
+        process.execPath,
+        [CLI, 'new', '@acme/probe-driver', '--from-tarballs', tarballs],
+        outside,
+      );
+      expect(said).toMatch(/made @acme\/probe-driver in probe-driver \(standalone layout/);
+      const dir = join(outside, 'probe-driver');
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<
+        string,
+        Record<string, unknown>
+      >;
+      expect(pkg.dependencies).toEqual({
+        '@umd/core': tarball('core'),
+        '@umd/mgmt': tarball('mgmt'),
+      });
+      const local = { ...pkg.dependencies, '@umd/build': tarball('build') };
+      expect(pkg.overrides).toEqual(local);
+      expect(pkg.pnpm).toEqual({ onlyBuiltDependencies: ['esbuild'], overrides: local });
+      expect(Object.keys(pkg.devDependencies ?? {})).toEqual([
+        '@types/node',
+        '@umd/build',
+        'fast-check',
+        'tsup',
+        'typescript',
+        'vitest',
+      ]);
+      expect(readFileSync(join(dir, 'tsconfig.json'), 'utf8')).toContain('"./tsconfig.base.json"');
+      expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('node_modules');
+      const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+      expect(readme).toContain('cd probe-driver\n');
+      expect(readme).not.toContain('pnpm --filter');
+      expect(sampleLeftovers(dir)).toBe('');
 
-    // Installing builds it (its prepare script).
-    pnpm(['install', '--prefer-offline', '--no-frozen-lockfile', '--ignore-workspace'], dir);
-    expect(run(process.execPath, ['dist/cli.js', '0', '130048'], dir)).toBe('ok 0\nok 130048\n');
-    expect(sampleLeftovers(dir)).toBe('');
-  }, 300_000);
+      // Installing builds it (its prepare script).
+      pnpm(['install', '--prefer-offline', '--no-frozen-lockfile', '--ignore-workspace'], dir);
+      expect(run(process.execPath, ['dist/cli.js', '0', '130048'], dir)).toBe('ok 0\nok 130048\n');
+      expect(sampleLeftovers(dir)).toBe('');
+    },
+    UNTIMED,
+  );
 
   it('makes a minimal driver: a handful of files, no bin, the same runtime dependencies', () => {
     const outside = temporaryDir('umd-gen-minimal-');
