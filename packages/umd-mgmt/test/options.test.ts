@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TIMEOUT_MS, UmdManager } from '../src/index.js';
+import { defineLoader, MAX_TIMEOUT_MS, UmdManager, UmdPool } from '../src/index.js';
 import { fixtureLoader, managed, pooled, rejection, str, text } from './helpers/fixtures.js';
 
 // Every value a timeout must refuse: Node's timers overflow at 2^31 and fire after ~1 ms.
@@ -198,6 +198,83 @@ describe('per-request options: the same answer in every state', () => {
       expect(str(await target.request(text('still'), { timeoutMs: 60_000 }))).toBe('still');
     }
     expect(m.stats()).toMatchObject({ starts: 1 });
+  });
+
+  // Found by trying it (session 14): a look-alike signal whose addEventListener threw broke a
+  // pool's queue for every later caller (UMD_QUEUE_FULL), failed an idle manager's call with a
+  // bare Error, and one whose removeEventListener threw could stop a call from settling.
+  it('a signal look-alike that throws fails its own call (UMD_INVALID_ARGUMENT) or none; the manager, its handler and a pool go on', async () => {
+    const throwsOnAdd = {
+      aborted: false,
+      addEventListener() {
+        throw new Error('add threw');
+      },
+      removeEventListener() {},
+    };
+    const throwsOnRemove = {
+      aborted: false,
+      addEventListener() {},
+      removeEventListener() {
+        throw new Error('remove threw');
+      },
+    };
+    const idle = managed({ loader: fixtureLoader('echo') });
+    const running = managed({ loader: fixtureLoader('echo') });
+    await running.start();
+    const pid = running.pid;
+    const pool = pooled({ loader: fixtureLoader('echo'), instances: 1 });
+    for (const target of [idle, running, pool]) {
+      const error = await rejection(target.request(text('x'), { signal: throwsOnAdd as never }));
+      expect(error).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+      expect(error.message).toContain('add threw');
+      expect(str(await target.request(text('y'), { signal: throwsOnRemove as never }))).toBe('y');
+      for (let i = 0; i < 3; i++) expect(str(await target.request(text(`z${i}`)))).toBe(`z${i}`);
+    }
+    expect(running.pid).toBe(pid);
+    expect(pool.stats().total).toMatchObject({ queued: 0, starts: 1, failures: 0 });
+  });
+
+  it('constructors and defineLoader: a throwing getter, an object without a prototype, a misspelt key are UMD_INVALID_ARGUMENT', () => {
+    const throwing = {
+      name: 'x',
+      get loader(): never {
+        throw new Error('getter threw');
+      },
+    };
+    const loader = fixtureLoader('echo');
+    const spec = { name: 'l', mode: 'framed' as const, script: '/x.mjs', sha256: 'a'.repeat(64) };
+    const attempts: [() => unknown, string][] = [
+      [() => new UmdManager(throwing as never), 'reading its options threw: getter threw'],
+      [() => new UmdPool(throwing as never), 'reading its options threw: getter threw'],
+      [
+        () => new UmdPool({ name: 'p', loader, instances: Object.create(null) }),
+        'instances must be',
+      ],
+      [
+        () =>
+          defineLoader({
+            ...spec,
+            get sha256(): string {
+              throw new Error('spec getter threw');
+            },
+          }),
+        'reading its spec threw: spec getter threw',
+      ],
+      [
+        () => defineLoader({ ...spec, nodeflags: ['--inspect'] } as never),
+        'unknown option "nodeflags"',
+      ],
+    ];
+    for (const [attempt, message] of attempts) {
+      let caught: unknown;
+      try {
+        attempt();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+      expect((caught as Error).message).toContain(message);
+    }
   });
 
   // Found by trying it: a transferred payload broke the channel's writer, and the manager

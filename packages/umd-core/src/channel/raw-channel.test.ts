@@ -109,6 +109,24 @@ describe('RawChannel', () => {
     expect(s.closes[0]).toMatchObject({ code: 'UMD_PROTOCOL' });
   });
 
+  it('a signal look-alike that throws: UMD_INVALID_ARGUMENT with nothing sent, or the call settles anyway', async () => {
+    const s = pair();
+    const noop = () => {};
+    const boom = () => {
+      throw new Error('threw');
+    };
+    const onAdd = { aborted: false, addEventListener: boom, removeEventListener: noop };
+    const onRemove = { aborted: false, addEventListener: noop, removeEventListener: boom };
+    const refused = s.channel.exchange(Uint8Array.of(1), 1, { signal: onAdd as never });
+    await expect(refused).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    const reply = s.channel.exchange(Uint8Array.of(2), 1, { signal: onRemove as never });
+    await tick();
+    expect(Buffer.concat(s.written)).toEqual(Buffer.of(2));
+    s.toHost.write(Uint8Array.of(7));
+    expect(await reply).toEqual(Uint8Array.of(7));
+    expect(s.closes).toEqual([]);
+  });
+
   it('refuses a reply length over maxReply, sending nothing', async () => {
     const s = pair();
     await expect(s.channel.exchange(Uint8Array.of(1), (1 << 20) + 1)).rejects.toMatchObject({

@@ -1,4 +1,6 @@
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { causeMessage } from '../errors/cause-message.js';
+import { invalidArgument } from '../shared/check-options.js';
 
 /** Per-call options of `request()`, `exchange()` and `waitForHello()`. */
 export interface RequestOptions {
@@ -178,9 +180,23 @@ export function armRequest(
   const disarm = () => {
     armed = false;
     if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener('abort', abortListener);
+    try {
+      signal?.removeEventListener('abort', abortListener);
+    } catch {
+      // A caller's signal-like object that throws here must not stop a call from settling.
+    }
   };
-  if (signal !== undefined) signal.addEventListener('abort', abortListener, { once: true });
+  if (signal !== undefined) {
+    try {
+      signal.addEventListener('abort', abortListener, { once: true });
+    } catch (error) {
+      throw invalidArgument(
+        undefined,
+        `signal.addEventListener threw: ${causeMessage(error)}`,
+        error,
+      );
+    }
+  }
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
       if (!armed) return;

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UmdError, UmdErrorCode } from '@umd/core';
+import { checkKnownKeys, readingOptions, UmdError, UmdErrorCode } from '@umd/core';
 import { nodeFlagsProblem } from '../process/debug-flags.js';
 import type { Loader, LoaderSpec } from './loader-types.js';
 
@@ -39,7 +39,23 @@ function toPath(location: string | URL, field: string): string {
  *   that is not a debugging aid...).
  */
 export function defineLoader(spec: LoaderSpec): Loader {
+  return readingOptions('defineLoader', 'its spec', () => define(spec));
+}
+
+const SPEC_KEYS: Record<keyof LoaderSpec, true> = {
+  name: true,
+  mode: true,
+  script: true,
+  executable: true,
+  sha256: true,
+  args: true,
+  nodeFlags: true,
+  postStart: true,
+};
+
+function define(spec: LoaderSpec): Loader {
   if (typeof spec !== 'object' || spec === null) throw invalid('spec must be an object');
+  checkKnownKeys(spec, SPEC_KEYS, '', 'defineLoader');
   const { name, mode, script, executable, sha256, args = [], nodeFlags = [], postStart } = spec;
   if (typeof name !== 'string' || !NAME.test(name))
     throw invalid(`name must match ${NAME} (got ${JSON.stringify(name)})`);

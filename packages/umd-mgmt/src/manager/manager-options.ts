@@ -4,6 +4,7 @@ import {
   checkKnownKeys,
   checkObject,
   invalidArgument,
+  readingOptions,
 } from '@umd/core';
 import type { HandlerSession, Loader } from '../loader/loader-types.js';
 import { DEFAULT_MAX_BLOB_BYTES } from '../process/blob-read.js';
@@ -172,6 +173,10 @@ const CONTAINMENTS: readonly string[] = ['auto', 'pid-namespace', 'process-group
  * @throws UmdError `UMD_INVALID_ARGUMENT`.
  */
 export function resolveManagerOptions(options: UmdManagerOptions): ResolvedManagerOptions {
+  return readingOptions('UmdManager', 'its options', () => resolve(options));
+}
+
+function resolve(options: UmdManagerOptions): ResolvedManagerOptions {
   const o = 'UmdManager';
   if (typeof options !== 'object' || options === null)
     throw invalidArgument(o, 'options must be an object');

@@ -56,7 +56,8 @@ export class RequestPath {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.submitChecked(payload, replyLength, options, undefined);
+    const settled = this.submitChecked(payload, replyLength, options, undefined);
+    return options.release === undefined ? settled : settled.finally(options.release);
   }
 
   /**

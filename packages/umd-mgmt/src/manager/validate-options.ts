@@ -1,4 +1,5 @@
 import {
+  causeMessage,
   checkKnownKeys,
   checkObject,
   checkPayload,
@@ -49,9 +50,49 @@ export interface CheckedRequestOptions {
   /** Undefined: the manager's default. */
   timeoutMs?: number;
   replyInto?: Uint8Array;
+  /** Set when `signal` follows a look-alike of the caller's: call it once the call settles. */
+  release?: () => void;
 }
 
 const NO_OPTIONS: CheckedRequestOptions = Object.freeze({});
+
+/** Node's own AbortSignal, none of its members replaced on the object itself. */
+function isGenuine(signal: AbortSignal): boolean {
+  return signal instanceof AbortSignal && Object.getOwnPropertyNames(signal).length === 0;
+}
+
+/**
+ * A signal of ours that follows a look-alike of the caller's (another library's, or one whose
+ * members were replaced): the request path listens to its signal in many places, and a look-alike
+ * whose methods throw would break the manager's or pool's books there instead of failing its
+ * own call. What the look-alike throws here is that call's `UMD_INVALID_ARGUMENT`.
+ */
+function follow(signal: AbortSignal, owner: string) {
+  const controller = new AbortController();
+  const onAbort = () => {
+    let reason: unknown;
+    try {
+      reason = signal.reason;
+    } catch (error) {
+      reason = error;
+    }
+    controller.abort(reason);
+  };
+  try {
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  } catch (error) {
+    throw invalidArgument(owner, `the signal threw: ${causeMessage(error)}`, error);
+  }
+  const release = () => {
+    try {
+      signal.removeEventListener('abort', onAbort);
+    } catch {
+      // Nothing more to do for a look-alike that throws here too.
+    }
+  };
+  return { signal: controller.signal, release };
+}
 
 /**
  * `options` with another `timeoutMs`, each field written out. Never `{ ...options, timeoutMs }` on
@@ -104,7 +145,12 @@ function checkGiven(options: unknown, payload: Uint8Array, owner: string): Check
     checked.checkReply = checkReply as (reply: Uint8Array) => unknown;
   }
   const signal = checkSignal(given.signal, owner);
-  if (signal !== undefined) checked.signal = signal;
+  if (signal !== undefined && isGenuine(signal)) checked.signal = signal;
+  else if (signal !== undefined) {
+    const followed = follow(signal, owner);
+    checked.signal = followed.signal;
+    checked.release = followed.release;
+  }
   const timeoutMs = given.timeoutMs;
   if (timeoutMs !== undefined && timeoutMs !== null)
     checked.timeoutMs = checkTimeout(timeoutMs, 'timeoutMs', owner, 0, { allowNone: true });

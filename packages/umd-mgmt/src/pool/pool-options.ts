@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { UmdError, UmdErrorCode } from '@umd/core';
+import { invalidArgument, readingOptions, showValue } from '@umd/core';
 import {
   type ResolvedManagerOptions,
   resolveManagerOptions,
@@ -54,15 +54,19 @@ export interface ResolvedPoolOptions {
 
 /** @throws UmdError `UMD_INVALID_ARGUMENT` for bad options. */
 export function resolvePoolOptions(options: UmdPoolOptions): ResolvedPoolOptions {
+  return readingOptions('UmdPool', 'its options', () => resolve(options));
+}
+
+function resolve(options: UmdPoolOptions): ResolvedPoolOptions {
   const { instances = 1, lookahead: given, ...managerOptions } = options ?? ({} as UmdPoolOptions);
   // The manager's one validation, so that the pool's own limits (its queue, its default
   // timeout) are refused exactly as a manager refuses them.
   const resolved = resolveManagerOptions(managerOptions);
   const size = instances === 'auto' ? availableParallelism() : instances;
   if (!Number.isInteger(size) || size < 1 || size > 1024) {
-    throw new UmdError(
-      UmdErrorCode.INVALID_ARGUMENT,
-      `UmdPool: instances must be 'auto' or an integer in 1..1024, got ${String(instances)}`,
+    throw invalidArgument(
+      'UmdPool',
+      `instances must be 'auto' or an integer in 1..1024, got ${showValue(instances)}`,
     );
   }
   // At least two, not one: the handler runtime reads requests that wait together in one read
@@ -70,9 +74,9 @@ export function resolvePoolOptions(options: UmdPoolOptions): ResolvedPoolOptions
   // handler would then find its input empty after each such pair.
   const lookahead = given ?? (instances === 'auto' && size > 1 ? 'auto' : 0);
   if (lookahead !== 'auto' && (!Number.isInteger(lookahead) || lookahead < 0 || lookahead > 1024)) {
-    throw new UmdError(
-      UmdErrorCode.INVALID_ARGUMENT,
-      `UmdPool: lookahead must be 'auto' or an integer in 0..1024, got ${String(lookahead)}`,
+    throw invalidArgument(
+      'UmdPool',
+      `lookahead must be 'auto' or an integer in 0..1024, got ${showValue(lookahead)}`,
     );
   }
   // The pool queues; an instance only ever holds what it may have in flight, its lookahead

@@ -155,6 +155,15 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
+    const settled = this.#admit(payload, replyLength, options);
+    return options.release === undefined ? settled : settled.finally(options.release);
+  }
+
+  #admit(
+    payload: Uint8Array,
+    replyLength: number,
+    options: CheckedRequestOptions,
+  ): Promise<Uint8Array> {
     if (this.#stopping) return Promise.reject(this.#stoppedError());
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal, this.#name));
