@@ -3,10 +3,10 @@
  * decides every verdict itself from the description it gets back.
  */
 import { createHash } from 'node:crypto';
-import type { RequestOptions } from '@umd/core';
+import { causeMessage, type RequestOptions } from '@umd/core';
 import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
 import { type Block, DRIVER_NAME, Op, type OpCode } from './contract.js';
-import { PgpError } from './errors.js';
+import { isPgpError, PgpError } from './errors.js';
 import { decodeChecked, spansOf } from './host/blocks.js';
 import { type Check, lie } from './host/check.js';
 import { encodeSignature, locate } from './host/encode.js';
@@ -101,7 +101,7 @@ export class PgpVerifier {
   #busy = 0;
 
   constructor(options: PgpVerifierOptions = {}) {
-    const { keyCacheSize = 32, ...managerOptions } = options;
+    const { keyCacheSize = 32, ...managerOptions } = reading(() => options ?? {});
     if (!Number.isInteger(keyCacheSize) || keyCacheSize < 0)
       throw new PgpError('PGP_INVALID_ARGUMENT', 'keyCacheSize must be an integer ≥ 0');
     this.#keyCache = new KeyCache(keyCacheSize);
@@ -118,7 +118,8 @@ export class PgpVerifier {
    * self-signature, binding, back-signature and revocation.
    * @throws PgpError `PGP_MALFORMED`, `PGP_HANDLER_LIED`; UmdError from the manager.
    */
-  async readKeys(input: Input, options: CallOptions = {}): Promise<Keyring> {
+  async readKeys(input: Input, given: CallOptions = {}): Promise<Keyring> {
+    const options = callOptions(given);
     const bytes = toBytes(input);
     return ask(this.manager, Op.KEYS, bytes, keysReply, options, (reply) => {
       const blocks = decodeChecked(bytes, reply.blocks);
@@ -134,7 +135,7 @@ export class PgpVerifier {
   }
 
   /** Describes the keys of `input` (as `gpg --show-keys` does). */
-  async inspectKey(input: Input, options: CallOptions = {}): Promise<KeyInfo[]> {
+  async inspectKey(input: Input, options?: CallOptions): Promise<KeyInfo[]> {
     return [...(await this.readKeys(input, options)).keys];
   }
 
@@ -157,8 +158,9 @@ export class PgpVerifier {
   async verifyDetached(
     data: SignedData,
     signature: Input,
-    options: VerifyOptions,
+    given: VerifyOptions,
   ): Promise<VerifyResult> {
+    const options = verifyOptions(given);
     // The data is the caller's source, read here: the call's signal and timeout bound it too.
     const signal = callSignal(options);
     return this.#track(async () => {
@@ -210,11 +212,12 @@ export class PgpVerifier {
    */
   async #verifyMessage<T extends { blocks: Block[]; signatures: SignaturePacket[] }>(
     message: Input,
-    options: VerifyOptions,
+    given: VerifyOptions,
     op: OpCode,
     check: Check<T>,
     signedData: (reply: T, bytes: Uint8Array, blocks: readonly Buffer[]) => Buffer,
   ): Promise<MessageResult> {
+    const options = verifyOptions(given);
     return this.#track(async () => {
       const keyring = await this.#keyring(options.keys, options);
       const bytes = toBytes(message);
@@ -256,7 +259,8 @@ export class PgpVerifier {
    * Verifies an RPM package's header signature and its digests (as `rpmkeys --checksig`);
    * when it is good, the result lists the files and digests of the verified header.
    */
-  async verifyRpm(file: string, options: VerifyOptions): Promise<RpmResult> {
+  async verifyRpm(file: string, given: VerifyOptions): Promise<RpmResult> {
+    const options = verifyOptions(given);
     const keyring = await this.#keyring(options.keys, options);
     return verifyRpm(this, file, { ...options, keyring });
   }
@@ -270,6 +274,48 @@ export class PgpVerifier {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
+}
+
+/**
+ * Reads a caller's options once: a getter (or proxy) of theirs that throws, or a value that is
+ * not an object where one is needed, is `PGP_INVALID_ARGUMENT`, never a bare TypeError.
+ */
+function reading<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isPgpError(error)) throw error;
+    throw new PgpError(
+      'PGP_INVALID_ARGUMENT',
+      `reading the options threw: ${causeMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/** A call's `{ signal, timeoutMs }`, read once (`null`/`undefined`: none). */
+function callOptions(given: CallOptions | null | undefined): CallOptions {
+  return reading(() => {
+    if (given === undefined || given === null) return {};
+    if (typeof given !== 'object')
+      throw new PgpError('PGP_INVALID_ARGUMENT', 'options must be an object');
+    const { signal, timeoutMs } = given;
+    return { signal, timeoutMs };
+  });
+}
+
+/** A verify call's options, read once: `keys` is required, `now` must be a valid Date. */
+function verifyOptions(given: VerifyOptions): VerifyOptions {
+  return reading(() => {
+    if (typeof given !== 'object' || given === null)
+      throw new PgpError('PGP_INVALID_ARGUMENT', 'a verify call needs options with keys');
+    const { keys, now, signal, timeoutMs } = given;
+    if (now !== undefined && !(now instanceof Date && !Number.isNaN(now.getTime())))
+      throw new PgpError('PGP_INVALID_ARGUMENT', 'now must be a valid Date');
+    return { keys, now, signal, timeoutMs };
+  });
 }
 
 function now(options: VerifyOptions): number {

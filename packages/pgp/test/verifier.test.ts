@@ -54,6 +54,44 @@ describe('await using', () => {
   });
 });
 
+// Found by trying it (session 14): these were bare TypeErrors (or, for an invalid Date, a
+// verdict as of no time at all), from the verify calls and the constructor.
+describe('options a call cannot use are PGP_INVALID_ARGUMENT, before anything runs', () => {
+  it('missing, not an object, a bad now, a getter that throws', async () => {
+    const v = createPgpVerifier(null as never);
+    const throwing = {
+      keys: 'k',
+      get timeoutMs(): number {
+        throw new Error('getter threw');
+      },
+    };
+    const calls: [Promise<unknown>, string][] = [
+      [v.verifyDetached('d', 's', undefined as never), 'needs options with keys'],
+      [v.verifyCleartext('m', null as never), 'needs options with keys'],
+      [v.verifyInline('m', 'x' as never), 'needs options with keys'],
+      [v.verifyRpm('/x.rpm', undefined as never), 'needs options with keys'],
+      [
+        v.verifyDetached('d', 's', { keys: 'k', now: 'today' as never }),
+        'now must be a valid Date',
+      ],
+      [v.verifyDetached('d', 's', { keys: 'k', now: new Date(Number.NaN) }), 'valid Date'],
+      [v.verifyDetached('d', 's', throwing), 'reading the options threw: getter threw'],
+      [v.readKeys('k', 5 as never), 'options must be an object'],
+    ];
+    for (const [call, message] of calls) {
+      const error = await call.then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(isPgpError(error), String(error)).toBe(true);
+      expect(error).toMatchObject({ code: 'PGP_INVALID_ARGUMENT' });
+      expect(error?.message).toContain(message);
+    }
+    expect(v.manager.stats()).toMatchObject({ starts: 0, requests: 0 });
+    await v.stop();
+  });
+});
+
 describe.skipIf(noGpg)('PgpVerifier', () => {
   it('reads keys given as bytes once, by their digest; never keeps a failed read', async () => {
     const v = createPgpVerifier();
