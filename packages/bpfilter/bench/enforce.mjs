@@ -12,6 +12,7 @@
 //    every packet walks every rule to the policy), legacy vs enforced, beside a namespace
 //    without rules; the cost of the table is (time - baseline) / packets.
 // Usage: node bench/enforce.mjs [rules=5000] [runs=5] [packets=20000] [warmup=2]
+// With NODE_DEBUG=bpfilter, also the service's steps of the last enforced restore as a timeline.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,10 +126,11 @@ service = spawn(
   ],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
+// NODE_DEBUG=bpfilter: the service's step times (src/sockopt/phase-log.ts) go to stderr, and
+// the bench prints the last enforced restore's steps as a timeline from its start.
+const trace = /\bbpfilter\b/i.test(process.env.NODE_DEBUG ?? '');
+let log = '';
 const warmedUp = await new Promise((resolve, reject) => {
-  let log = '';
-  // NODE_DEBUG=bpfilter: the service's step times (src/sockopt/phase-log.ts) go to stderr.
-  const trace = /\bbpfilter\b/i.test(process.env.NODE_DEBUG ?? '');
   service.stderr.on('data', (chunk) => {
     if (trace) process.stderr.write(chunk);
     log += chunk;
@@ -163,12 +165,16 @@ const servicePart = (cmdline, isMain) =>
         : 'handler';
 const cpu = [];
 const apply = { legacy: [], enforced: [], nft: [] };
+let lastEnforced;
 // Every round applies the other table than the one before it, warm-up rounds included.
 for (let round = 0; round < WARMUP + RUNS; round++) {
   const { rulesFile, batchFile } = variants[round % 2];
   apply.legacy.push(timed(() => restore(legacy, kernelEnv, rulesFile)));
   const before = treeCpu(service.pid, servicePart);
+  // On the service's clock (its step times are ms since the epoch too).
+  lastEnforced = { from: performance.timeOrigin + performance.now() };
   apply.enforced.push(timed(() => restore(enforced, preloadEnv, rulesFile)));
+  lastEnforced.to = performance.timeOrigin + performance.now();
   cpu.push(cpuSpent(before, treeCpu(service.pid, servicePart)));
   apply.nft.push(timed(() => nftOnly.run(['nft', '-j', '-f', batchFile])));
 }
@@ -217,6 +223,23 @@ for (let round = 0; round < RUNS; round++) {
 service.kill('SIGTERM');
 await new Promise((resolve) => service.once('exit', resolve));
 service = undefined;
+
+if (trace) {
+  // Each step of the service from its start and end, in ms from the restore's start (the
+  // steps of one request nest: a request's own line spans the steps it waited for).
+  const { from, to } = lastEnforced;
+  const steps = [...log.matchAll(/BPFILTER \d+: (.+) ([\d.]+) ms at ([\d.]+)/g)]
+    .map(([, step, ms, at]) => ({ step, start: Number(at) - from, ms: Number(ms) }))
+    .filter(({ start }) => start >= 0 && start < to - from)
+    .sort((a, b) => a.start - b.start);
+  console.log(
+    `\nthe last enforced restore (${(to - from).toFixed(1)} ms), its steps in the service:`,
+  );
+  for (const { step, start, ms } of steps)
+    console.log(
+      `${start.toFixed(1).padStart(8)} to ${(start + ms).toFixed(1).padStart(6)} ms  ${step}`,
+    );
+}
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 console.log(

@@ -78,7 +78,9 @@ export class SockoptEnforcement {
     const kernelBefore = this.enforcer.counters(table);
     // Awaited by the install; a refused replace never gets there and drops the read.
     kernelBefore.catch(() => {});
-    const early = compileEarly(request, (t, give) => this.enforcer.compile(t, give));
+    const early = compileEarly(request, (t, give) =>
+      timed('early compile', () => this.enforcer.compile(t, give)),
+    );
     return { previous, kernelBefore, early };
   }
 

@@ -1,8 +1,9 @@
 /**
  * Time stamps of the steps of a change, for finding where its time goes:
  * `NODE_DEBUG=bpfilter bpfilter serve ...` prints one line per step on stderr
- * (`BPFILTER <pid>: <step> <ms> ms at <start>`, the start in ms since the process started, so
- * that the steps of one request line up). Free when the variable does not name bpfilter.
+ * (`BPFILTER <pid>: <step> <ms> ms at <start>`, the start in ms since the Unix epoch, so that
+ * the steps of one request line up with each other and with other processes' clocks, e.g.
+ * `strace -ttt` of the iptables that sent it). Free when the variable does not name bpfilter.
  */
 import { debuglog } from 'node:util';
 
@@ -31,5 +32,6 @@ export function timedSync<T>(name: string, step: () => T): T {
 }
 
 function done(name: string, start: number): void {
-  log('%s %s ms at %s', name, (performance.now() - start).toFixed(1), start.toFixed(1));
+  const at = performance.timeOrigin + start;
+  log('%s %s ms at %s', name, (performance.now() - start).toFixed(1), at.toFixed(1));
 }

@@ -21,7 +21,7 @@ import {
 } from '../abi/index.js';
 import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
 import type { KeptTables } from './kept-tables.js';
-import { timed } from './phase-log.js';
+import { timed, timedSync } from './phase-log.js';
 import { receiptCounters, replaceCandidate } from './replace-candidate.js';
 import type { SockoptResult } from './sockopt-options.js';
 import { exchange, restoreTable, type SendRequest, type TableSnapshot } from './table-snapshot.js';
@@ -60,7 +60,9 @@ export async function setReplace(
   reply.catch(() => {});
   // Built while the handler checks the table (its request is on its way once this turn ends).
   const candidate =
-    previous === undefined ? undefined : await nextTurn().then(() => replaceCandidate(optval));
+    previous === undefined
+      ? undefined
+      : await nextTurn().then(() => timedSync('candidate', () => replaceCandidate(optval)));
   const { status, body } = await reply;
   if (status !== 0) return { status };
   let counters = body;
