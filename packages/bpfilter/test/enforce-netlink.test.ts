@@ -2,7 +2,7 @@
  * The netlink back end against nft: each table is applied in a throwaway namespace once
  * through `nft -j -f` and once through the batch helper (with no nft to fall back on, so
  * every transaction must compile), and nft must list the same table both times: the kernel
- * holds the same chains, rules, maps, elements and counters. Random tables cover the
+ * holds the same chains, rules, maps, elements, counters and nat statements. Random tables cover the
  * statements the compiler handles; a table it does not cover still applies, through nft.
  */
 import { execFile } from 'node:child_process';
@@ -158,7 +158,41 @@ const PACKET_MANGLE = `*mangle
 COMMIT
 `;
 
+/** The nat targets with each of their options nft has a form for. */
+const NAT = `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.0.0.1/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.1.0.2:8080
+-A PREROUTING -i eth0 -p udp -m udp --dport 53 -j DNAT --to-destination 10.1.0.2-10.1.0.9:5300-5400 --random --persistent
+-A PREROUTING -d 10.0.0.2/32 -j DNAT --to-destination 10.1.0.3
+-A PREROUTING -p tcp -m tcp --dport 8000 -j REDIRECT --to-ports 8080
+-A PREROUTING -p udp -m udp --dport 9000 -j REDIRECT --to-ports 9000-9100 --random
+-A PREROUTING -p tcp -j REDIRECT
+-A OUTPUT -d 10.0.0.3/32 -p tcp -j DNAT --to-destination 127.0.0.1:22
+-A OUTPUT -p udp -m udp --dport 123 -j REDIRECT --to-ports 1123
+-A POSTROUTING -s 10.1.0.0/24 -o eth1 -j MASQUERADE
+-A POSTROUTING -s 10.2.0.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535 --random-fully
+-A POSTROUTING -s 10.3.0.0/24 -j MASQUERADE --random
+-A POSTROUTING -s 10.4.0.0/24 -p udp -j SNAT --to-source 192.0.2.1:4000
+-A POSTROUTING -s 10.5.0.0/24 -j SNAT --to-source 192.0.2.1-192.0.2.8 --persistent
+-A POSTROUTING -s 10.6.0.0/24 -p tcp -j SNAT --to-source 192.0.2.9:1000-2000 --random-fully
+COMMIT
+`;
+
 describe.skipIf(missing !== undefined)('the netlink back end', () => {
+  it('installs what nft installs for the nat targets (dnat, snat, masquerade, redirect)', async () => {
+    const [nat] = await compare([{ iptables: NAT }]);
+    expect(Array.isArray(nat!.nft)).toBe(true);
+    expect(nat!.netlink).toEqual(nat!.nft);
+    const listed = JSON.stringify(nat!.nft);
+    for (const statement of ['"dnat"', '"snat"', '"masquerade"', '"redirect"'])
+      expect(listed).toContain(statement);
+    for (const flag of ['"random"', '"persistent"', '"fully-random"'])
+      expect(listed).toContain(flag);
+  }, 60_000);
+
   it('installs what nft installs for the packet extensions', async () => {
     const results = await compare([{ iptables: table(PACKET) }, { iptables: PACKET_MANGLE }]);
     for (const result of results) {

@@ -82,10 +82,10 @@ export function hton(w: NetlinkWriter, len: number, size: number): void {
   endExpr(w, e);
 }
 
-/** `immediate` of `len` bytes into register 1; returns where they go in `w.buffer`. */
-export function immediateAt(w: NetlinkWriter, len: number): number {
+/** `immediate` of `len` bytes into register `dreg`; returns where they go in `w.buffer`. */
+export function immediateAt(w: NetlinkWriter, len: number, dreg: number = REG_1): number {
   const e = beginExpr(w, 'immediate');
-  w.u32(1, REG_1);
+  w.u32(1, dreg);
   const at = dataValueAt(w, 2, len);
   endExpr(w, e);
   return at;

@@ -2,7 +2,8 @@
  * The extensions xt-packet.ts reads, written as the nf_tables expressions nft installs for
  * raw-packet.ts's JSON of the same rule (the netlink test compares nft's listing after
  * either): limit, statistic, length, ttl, pkttype, mac, tos, dscp, tcpmss, owner, connmark;
- * TCPMSS, CONNMARK, DSCP, TTL, CLASSIFY (NFLOG, like LOG, is left to nft).
+ * TCPMSS, CONNMARK, DSCP, TTL, CLASSIFY, and the nat targets (netlink-nat.ts) (NFLOG, like
+ * LOG, is left to nft).
  */
 import { NotCompiled } from './netlink-data.js';
 import {
@@ -28,6 +29,7 @@ import {
   routeTcpMss,
   tcpMss,
 } from './netlink-expr-packet.js';
+import { NAT_TARGETS } from './netlink-nat.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import type { TtlStep } from './ttl-steps.js';
 import {
@@ -196,6 +198,7 @@ const MATCHES = new Map<string, Writer>([
 ]);
 
 const TARGETS = new Map<string, Writer>([
+  ...NAT_TARGETS,
   [
     'TCPMSS',
     (w, d, r, protocol) => {

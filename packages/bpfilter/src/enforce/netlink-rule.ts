@@ -2,9 +2,10 @@
  * One iptables rule, read from its entry in place (its `ipt_ip`, matches and target), written
  * straight as the nf_tables expressions of one nft rule, the ones nft compiles from
  * translate-rule.ts's JSON for it: IP fields, the matches (netlink-match.ts), a counter, then
- * the verdict, jump, reject or a packet extension's statement. No rule object or JSON in between. Anything else throws
- * {@link NotCompiled}, and the whole table goes through `nft -j -f` (which also names what
- * nft cannot express at all).
+ * the verdict, jump, reject, or a packet extension's or nat target's statement
+ * (netlink-packet.ts, netlink-nat.ts). No rule object or JSON in between. Anything else
+ * throws {@link NotCompiled}, and the whole table goes through `nft -j -f` (which also names
+ * what nft cannot express at all).
  */
 import {
   IPT_ENTRY_SIZE,

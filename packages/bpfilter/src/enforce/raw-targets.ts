@@ -3,7 +3,7 @@
  * NOTRACK/CT --notrack, and the nat targets DNAT, SNAT, MASQUERADE and REDIRECT (x86-64
  * layouts of include/uapi/linux/netfilter/nf_nat.h and xt_*.h). Others are refused by name.
  */
-import { decodeNatRange, type NatRange, NatRangeFlag, readU16, readU32 } from '../abi/index.js';
+import { decodeNatRange, NatRangeFlag, readU16, readU32 } from '../abi/index.js';
 import type { RawTarget } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { untranslated } from './refusals.js';
@@ -35,75 +35,87 @@ function ctTarget(data: Uint8Array, revision: number): NftExpr[] {
   return [{ notrack: null }];
 }
 
-const KNOWN_FLAGS =
-  NatRangeFlag.MAP_IPS |
-  NatRangeFlag.PROTO_SPECIFIED |
-  NatRangeFlag.PROTO_RANDOM |
-  NatRangeFlag.PERSISTENT |
-  NatRangeFlag.PROTO_RANDOM_FULLY;
+/** The flags nft writes for a nat statement (`random`, `persistent`, `fully-random`). */
+const NFT_FLAGS: readonly [number, string][] = [
+  [NatRangeFlag.PROTO_RANDOM, 'random'],
+  [NatRangeFlag.PERSISTENT, 'persistent'],
+  [NatRangeFlag.PROTO_RANDOM_FULLY, 'fully-random'],
+];
+const FLAG_BITS = NFT_FLAGS.reduce((all, [bit]) => all | bit, 0);
+const KNOWN_FLAGS = NatRangeFlag.MAP_IPS | NatRangeFlag.PROTO_SPECIFIED | FLAG_BITS;
 
-/** The range of a nat target, refused when nft cannot express it. */
-function natRange(data: Uint8Array, revision: number, extension: string): NatRange {
+/**
+ * A nat target as nft's statement: what it rewrites to and how. The JSON (below) and the
+ * netlink writer (netlink-nat.ts) are both written from it.
+ */
+export interface NatStatement {
+  kind: 'dnat' | 'snat' | 'masquerade' | 'redirect';
+  /** The first and last address (dotted), for dnat and snat. */
+  addr?: readonly [string, string];
+  /** The first and last port (`--to-ports`, or the port of `--to-destination`/`--to-source`). */
+  port?: readonly [number, number];
+  /** The {@link NatRangeFlag} bits nft has words for (random, persistent, fully-random). */
+  flags: number;
+}
+
+/** The nat targets and their nft statements. */
+export const NAT_KIND = {
+  DNAT: 'dnat',
+  SNAT: 'snat',
+  MASQUERADE: 'masquerade',
+  REDIRECT: 'redirect',
+} as const;
+
+/**
+ * `-j DNAT --to-destination`, `-j SNAT --to-source`, `-j MASQUERADE [--to-ports]`,
+ * `-j REDIRECT [--to-ports]` (the last two revision 0) as nft's statement, or undefined for
+ * another target.
+ * @throws UntranslatableError for what nft cannot express (several ranges, a base port, a
+ * port without an address, unknown flags).
+ */
+export function natStatement(
+  name: string,
+  data: Uint8Array,
+  revision: number,
+): NatStatement | undefined {
+  const kind = NAT_KIND[name as keyof typeof NAT_KIND];
+  if (kind === undefined) return undefined;
+  const extension = `-j ${name}`;
+  const address = kind === 'dnat' || kind === 'snat';
+  if (!address && revision !== 0) throw new UntranslatableError(extension, `revision ${revision}`);
   const range = decodeNatRange(data, revision);
   if (range === undefined) throw new UntranslatableError(extension, 'a short range');
   if (range.rangeSize !== 1) throw new UntranslatableError(extension, 'more than one range');
   if (range.basePort !== 0) throw new UntranslatableError(extension, 'a base port (port shifting)');
-  return range;
-}
-
-function natFlags(range: NatRange, extension: string): string[] {
   if (range.flags & ~KNOWN_FLAGS) throw new UntranslatableError(extension, 'nat flags');
-  const flags: string[] = [];
-  if (range.flags & NatRangeFlag.PROTO_RANDOM) flags.push('random');
-  if (range.flags & NatRangeFlag.PERSISTENT) flags.push('persistent');
-  if (range.flags & NatRangeFlag.PROTO_RANDOM_FULLY) flags.push('fully-random');
-  return flags;
-}
-
-function portsOf(range: NatRange): Record<string, unknown> {
-  if (!(range.flags & NatRangeFlag.PROTO_SPECIFIED)) return {};
-  return {
-    port:
-      range.minPort === range.maxPort ? range.minPort : { range: [range.minPort, range.maxPort] },
-  };
-}
-
-/** `-j DNAT --to-destination` / `-j SNAT --to-source`. */
-function addressNat(data: Uint8Array, revision: number, name: string): NftExpr[] {
-  const extension = `-j ${name}`;
-  const range = natRange(data, revision, extension);
-  if (!(range.flags & NatRangeFlag.MAP_IPS))
+  if (address && !(range.flags & NatRangeFlag.MAP_IPS))
     throw new UntranslatableError(extension, 'a port without an address');
-  const addr =
-    range.minAddress === range.maxAddress
-      ? range.minAddress
-      : { range: [range.minAddress, range.maxAddress] };
-  const flags = natFlags(range, extension);
-  const statement: Record<string, unknown> = { addr, ...portsOf(range) };
-  if (flags.length > 0) statement.flags = flags;
-  return [{ [name === 'DNAT' ? 'dnat' : 'snat']: statement }];
+  const statement: NatStatement = { kind, flags: range.flags & FLAG_BITS };
+  if (address) statement.addr = [range.minAddress, range.maxAddress];
+  if (range.flags & NatRangeFlag.PROTO_SPECIFIED) statement.port = [range.minPort, range.maxPort];
+  return statement;
 }
 
-/** `-j MASQUERADE [--to-ports]` / `-j REDIRECT [--to-ports]` (revision 0). */
-function portNat(data: Uint8Array, revision: number, name: string): NftExpr[] {
-  const extension = `-j ${name}`;
-  if (revision !== 0) throw new UntranslatableError(extension, `revision ${revision}`);
-  const range = natRange(data, 0, extension);
-  const flags = natFlags(range, extension);
-  const statement: Record<string, unknown> = { ...portsOf(range) };
-  if (flags.length > 0) statement.flags = flags;
-  const key = name === 'MASQUERADE' ? 'masquerade' : 'redirect';
-  return [{ [key]: Object.keys(statement).length > 0 ? statement : null }];
+/** The one value of a range, or nft's `{ range: [first, last] }`. */
+const valueOrRange = <T>([first, last]: readonly [T, T]) =>
+  first === last ? first : { range: [first, last] };
+
+/** A nat target's nft JSON statement. */
+function natJson(data: Uint8Array, revision: number, name: string): NftExpr[] {
+  const { kind, addr, port, flags } = natStatement(name, data, revision)!;
+  const statement: Record<string, unknown> = {};
+  if (addr) statement.addr = valueOrRange(addr);
+  if (port) statement.port = valueOrRange(port);
+  const words = NFT_FLAGS.filter(([bit]) => flags & bit).map(([, word]) => word);
+  if (words.length > 0) statement.flags = words;
+  return [{ [kind]: Object.keys(statement).length > 0 ? statement : null }];
 }
 
 const TARGETS = new Map<string, TargetTranslator>([
   ['MARK', markTarget],
   ['NOTRACK', () => [{ notrack: null }]],
   ['CT', ctTarget],
-  ['DNAT', addressNat],
-  ['SNAT', addressNat],
-  ['MASQUERADE', portNat],
-  ['REDIRECT', portNat],
+  ...Object.keys(NAT_KIND).map((name) => [name, natJson] as const),
   ...PACKET_TARGETS,
 ]);
 
