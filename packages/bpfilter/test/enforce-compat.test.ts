@@ -2,7 +2,8 @@
  * Behaviour parity of the extensions nftables has no form for, enforced through nft_compat
  * (the kernel's own xt module inside the nft rule): -m recent as `ufw limit` installs it,
  * -m string, -m hashlimit, -j NFQUEUE with and without --queue-bypass, -j QUEUE (as xt_NFQUEUE's
- * queue 0: this kernel has no nft_queue). The same rules in
+ * queue 0: this kernel has no nft_queue), -m recent beside -j DNAT in the nat table as
+ * kube-proxy writes client affinity (the nat statement native). The same rules in
  * both twins (legacy tables, and bpfilter enforcing), the same traffic, the same outcomes and
  * the same counters; and what stays refused (CHECKSUM, bound to a table named mangle).
  */
@@ -10,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LIBVIRT_CHECKSUM_RULE } from './enforce/clients.js';
+import { EMPTY_TABLES, KUBE_PROXY, LIBVIRT_CHECKSUM_RULE } from './enforce/clients.js';
 import { answered, filterTable as filter, twinPair } from './enforce/twin-pair.js';
 import { missingEnforcePrerequisite, type Twin } from './enforce/twins.js';
 
@@ -147,5 +148,41 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
       expect(attempt.kept, where).toBe(true);
     }
     expect(out.answers).toBe(3);
+  }, 60_000);
+
+  it('kube-proxy with sessionAffinity ClientIP (-m recent beside -j DNAT, nat table): every connection to one endpoint', async () => {
+    const [, bpfilter] = pair.twins as [Twin, Twin];
+    const mark = bpfilter.serviceLog.length;
+    try {
+      const seen = await pair.both(KUBE_PROXY, async (twin) => {
+        const outcomes: string[] = [];
+        for (let i = 0; i < 6; i++)
+          outcomes.push(await twin.probe('C', 'tcp', '10.96.0.10', 80, 10_000));
+        const saved = await twin.iptables('iptables-legacy-save', ['-c', '-t', 'nat']);
+        expect(saved.code, saved.stderr).toBe(0);
+        // The first packet of each connection, DNATed by one endpoint's rule or the other's.
+        const dnat = [...saved.stdout.matchAll(/^\[(\d+):\d+\] -A KUBE-SEP-\w+ .* -j DNAT/gm)];
+        const recent = await twin.run('F', ['sh', '-c', 'cat /proc/net/xt_recent/KUBE-SEP-*']);
+        return {
+          outcomes,
+          dnat: dnat.map((m) => Number(m[1])).sort((a, b) => a - b),
+          recent: recent.stdout,
+        };
+      });
+      for (const twin of seen) {
+        // Masqueraded by F (KUBE-MARK-MASQ), sent to the same endpoint each time.
+        expect(twin.outcomes).toEqual(Array(6).fill('connected:10.2.0.1'));
+        expect(twin.dnat).toEqual([0, 6]);
+        expect(twin.recent).toMatch(new RegExp(`^src=${C} `, 'm'));
+      }
+      // One transaction per table, in the text's order (mangle, nat, filter): the nat table,
+      // nft_compat and all, went over netlink, its nat statements native.
+      expect(bpfilter.appliedSince(mark)[1]).toBe('netlink');
+      expect(
+        (await bpfilter.run('F', ['nft', 'list', 'table', 'ip', 'bpfilter_nat'])).stdout,
+      ).toMatch(/xt match recent .* dnat to 10\.2\.0\.2:(8080|9000)/);
+    } finally {
+      await pair.both(EMPTY_TABLES, async () => {});
+    }
   }, 60_000);
 });

@@ -170,7 +170,10 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
   }, 60_000);
 
   it(NAT.name, async () => {
+    const mark = enforced.serviceLog.length;
     await restoreBoth(NAT.rules);
+    // Both tables (filter, then nat) went to the kernel as netlink batches: nat statements too.
+    expect(enforced.appliedSince(mark)).toEqual(['netlink', 'netlink']);
     const seen: string[] = [];
     const wanted: string[] = [];
     for (const p of NAT.probes) {

@@ -204,8 +204,14 @@ const KUBE_NAT_CHAINS = chains(
 export const KUBE_LOCALNET_RULE =
   '-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP';
 
-/** kube-proxy (iptables mode): service 10.96.0.10:80 with endpoints S:8080 and S:9000. */
-const KUBE_PROXY = `*mangle
+/**
+ * kube-proxy (iptables mode): service 10.96.0.10:80 with endpoints S:8080 and S:9000 and
+ * `sessionAffinity: ClientIP`: each endpoint's DNAT rule records the client (`-m recent
+ * --set`), and the service chain sends a client it has seen within 10800 s to the same
+ * endpoint (`--rcheck --reap`) before the random choice. -m recent runs through nft_compat
+ * beside the native DNAT.
+ */
+export const KUBE_PROXY = `*mangle
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
@@ -227,14 +233,16 @@ ${KUBE_NAT_CHAINS}
 -A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
 -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
 -A KUBE-SEP-AAAA -s ${S}/32 -m comment --comment "default/web" -j KUBE-MARK-MASQ
--A KUBE-SEP-AAAA -p tcp -m comment --comment "default/web" -m tcp -j DNAT --to-destination ${S}:8080
+-A KUBE-SEP-AAAA -p tcp -m comment --comment "default/web" -m recent --set --name KUBE-SEP-AAAA --mask 255.255.255.255 --rsource -m tcp -j DNAT --to-destination ${S}:8080
 -A KUBE-SEP-BBBB -s ${S}/32 -m comment --comment "default/web" -j KUBE-MARK-MASQ
--A KUBE-SEP-BBBB -p tcp -m comment --comment "default/web" -m tcp -j DNAT --to-destination ${S}:9000
+-A KUBE-SEP-BBBB -p tcp -m comment --comment "default/web" -m recent --set --name KUBE-SEP-BBBB --mask 255.255.255.255 --rsource -m tcp -j DNAT --to-destination ${S}:9000
 -A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j KUBE-SVC-WEB
 -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
 -A KUBE-NODEPORTS -p tcp -m comment --comment "default/web" -m tcp --dport 30080 -j KUBE-SVC-WEB
 -A KUBE-SVC-WEB ! -s 10.244.0.0/16 -d 10.96.0.10/32 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ
 -A KUBE-SVC-WEB -p tcp -m comment --comment "default/web" -m tcp --dport 30080 -j KUBE-MARK-MASQ
+-A KUBE-SVC-WEB -m comment --comment "default/web -> ${S}:8080" -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-AAAA --mask 255.255.255.255 --rsource -j KUBE-SEP-AAAA
+-A KUBE-SVC-WEB -m comment --comment "default/web -> ${S}:9000" -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-BBBB --mask 255.255.255.255 --rsource -j KUBE-SEP-BBBB
 -A KUBE-SVC-WEB -m comment --comment "default/web -> ${S}:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-AAAA
 -A KUBE-SVC-WEB -m comment --comment "default/web -> ${S}:9000" -j KUBE-SEP-BBBB
 COMMIT
@@ -422,7 +430,7 @@ export const CLIENTS: Scenario[] = [
     ],
   },
   {
-    name: 'kube-proxy: a cluster IP load-balanced by statistic, marked and masqueraded',
+    name: 'kube-proxy: a cluster IP load-balanced by statistic, client affinity by recent, marked and masqueraded',
     rules: KUBE_PROXY,
     probes: [
       { from: 'C', kind: 'tcp', host: '10.96.0.10', port: 80, expect: 'connected:10.2.0.1' },

@@ -110,6 +110,16 @@ export class Twin {
     return this.#serviceLog;
   }
 
+  /**
+   * How the service sent each transaction whose log came after `since` (an earlier
+   * `serviceLog.length`): `netlink` (its batch helper) or `nft` (`nft -j -f`), from the step
+   * lines the service prints under NODE_DEBUG=bpfilter.
+   */
+  appliedSince(since: number): string[] {
+    const steps = this.#serviceLog.slice(since).matchAll(/^BPFILTER \d+: (netlink|nft) /gm);
+    return [...steps].map((m) => m[1]!);
+  }
+
   /** Runs `argv` in namespace `node`. */
   run(node: Node, argv: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<Output> {
     const pid = this.#pids.get(node);
@@ -225,6 +235,7 @@ export class Twin {
       ].concat('--state', this.stateFile),
       'stderr',
       'listening on',
+      { NODE_DEBUG: 'bpfilter' },
     );
     service.stderr?.on('data', (chunk: Buffer) => (this.#serviceLog += chunk.toString()));
     this.#service = service;
@@ -269,11 +280,12 @@ export class Twin {
     argv: string[],
     stream: 'stdout' | 'stderr',
     line: string,
+    env: NodeJS.ProcessEnv = {},
   ): Promise<ChildProcess> {
     const nsenter = ['nsenter', '-t', String(this.#pids.get(node)), '-n', ...argv];
     const child = spawnDyingWithTest(nsenter, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: cleanEnv(),
+      env: { ...cleanEnv(), ...env },
     });
     this.#children.push(child);
     let seen = '';
