@@ -1,4 +1,7 @@
-import { Bpfilter, type Table } from '@umd/bpfilter';
+import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bpfilter, serve, type Table } from '@umd/bpfilter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { answeringPid, isAlive, killHandler } from './helpers.js';
 import { loadVectors } from './vectors/replay.js';
@@ -99,6 +102,48 @@ const SSH = {
   length: 60,
 };
 const SSH_OUTSIDE = { ...SSH, source: '203.0.113.9' };
+
+// Found by trying it (session 14): enforce: 'false' (a string) turned enforcement on, a
+// manager of 5 was ignored, Bpfilter.connect(5) and --socket 5 connected to TCP port 5 of this
+// machine, and new Bpfilter(null) and serve(null) were TypeErrors.
+describe('options that cannot mean what they say are UMD_INVALID_ARGUMENT', () => {
+  it('enforce, manager, a socket path that is a number, null options', async () => {
+    for (const options of [{ enforce: 'false' }, { enforce: 1 }, { manager: 5 }]) {
+      let caught: unknown;
+      try {
+        new Bpfilter(options as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, JSON.stringify(options)).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    }
+    await expect(Bpfilter.connect(5 as never)).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+    });
+    // A path of digits is a path (relative, here missing), not port 5 of 127.0.0.1.
+    await expect(Bpfilter.connect('5')).rejects.toMatchObject({
+      code: 'UMD_START_FAILED',
+      message: expect.stringContaining('ENOENT'),
+    });
+    await expect(serve(null as never)).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+    // serve({ socketPath: '5' }) listens on a socket file named 5 (it bound TCP port 5 on every
+    // address until its chmod of '5' failed the start).
+    const dir = mkdtempSync(join(tmpdir(), 'bpfilter-digits-'));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const service = await serve({ socketPath: '5' });
+      expect(lstatSync(join(dir, '5')).isSocket()).toBe(true);
+      await service.close();
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const defaults = new Bpfilter(null as never);
+    expect(defaults.sockopt?.manager.state).toBe('idle');
+    await defaults.stop();
+  });
+});
 
 describe('await using', () => {
   it('stops the handler when the scope ends', async () => {

@@ -51,7 +51,7 @@ export class Bpfilter {
   readonly sockopt: BpfilterSockopt | undefined;
 
   constructor(options: BpfilterOptions = {}) {
-    const { transport, ...sockoptOptions } = options;
+    const { transport, ...sockoptOptions } = options ?? {};
     this.sockopt = transport ? undefined : new BpfilterSockopt(sockoptOptions);
     this.transport = transport ?? sockoptTransport(this.sockopt!);
   }

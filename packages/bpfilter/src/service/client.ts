@@ -43,7 +43,10 @@ export async function connectService(
   socketPath: string,
   options: RequestOptions = {},
 ): Promise<ServiceClient> {
-  const socket = createConnection(socketPath);
+  if (typeof socketPath !== 'string' || socketPath.length === 0)
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'bpfilter: a service socketPath is a path');
+  // As { path }: net.connect takes a number, or a string of digits ('--socket 5'), as a TCP port.
+  const socket = createConnection({ path: socketPath });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', (error) =>

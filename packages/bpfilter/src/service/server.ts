@@ -5,6 +5,7 @@
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { resolve as absolute } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { UmdError, UmdErrorCode } from '@umd/core';
 import type { EnforceOptions } from '../enforce/enforcer.js';
@@ -68,6 +69,8 @@ export interface BpfilterService {
  * @throws UmdError `UMD_INVALID_ARGUMENT` when the path is taken by a live service or a non-socket file.
  */
 export async function serve(options: ServeOptions): Promise<BpfilterService> {
+  if (typeof options !== 'object' || options === null)
+    throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serve() needs { socketPath }');
   const { socketPath } = options;
   const log = options.log ?? (() => {});
   if (typeof socketPath !== 'string' || socketPath.length === 0) {
@@ -199,7 +202,8 @@ function listen(server: Server, socketPath: string): Promise<void> {
     // cannot be set in worker threads; there the chmod below still applies.
     const previous = isMainThread ? process.umask(0o177) : undefined;
     try {
-      server.listen(socketPath, () => {
+      // Resolved: a string of digits ('--socket 5') would be a TCP port on every address.
+      server.listen(absolute(socketPath), () => {
         server.off('error', reject);
         try {
           chmodSync(socketPath, 0o600);
@@ -230,7 +234,7 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
     );
   }
   const live = await new Promise<boolean>((resolve) => {
-    const probe = createConnection(socketPath);
+    const probe = createConnection({ path: absolute(socketPath) });
     probe.once('connect', () => {
       probe.destroy();
       resolve(true);

@@ -10,7 +10,14 @@
  * GET_INFO and GET_ENTRIES of a kept table are answered from it.
  */
 import { EventEmitter } from 'node:events';
-import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import {
+  checkObject,
+  invalidArgument,
+  type RequestOptions,
+  showValue,
+  UmdError,
+  UmdErrorCode,
+} from '@umd/core';
 import { type HandlerSession, type Loader, UmdManager } from '@umd/mgmt';
 import { readCString } from '../abi/bytes.js';
 import { IPT_SO_SET_REPLACE, UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
@@ -67,13 +74,24 @@ export class BpfilterSockopt extends EventEmitter {
   /** Grows with every {@link stop}: a warm-up that began before one ends. */
   #stops = 0;
 
-  constructor(options: BpfilterSockoptOptions = {}) {
+  constructor(given: BpfilterSockoptOptions = {}) {
     super();
-    if (options.enforce)
-      this.#enforcement = new SockoptEnforcement(options.enforce === true ? {} : options.enforce);
+    const options = checkObject<BpfilterSockoptOptions>(given, 'options', 'bpfilter');
+    const { enforce } = options;
+    // A string such as 'false' must not turn enforcement (nft in this namespace) on.
+    if (!(enforce == null || typeof enforce === 'boolean' || typeof enforce === 'object'))
+      throw invalidArgument(
+        'bpfilter',
+        `enforce must be a boolean or enforcement options, got ${showValue(enforce)}`,
+      );
+    if (enforce) this.#enforcement = new SockoptEnforcement(enforce === true ? {} : enforce);
     this.#kept = new KeptTables(options.state);
     this.manager = new UmdManager({
-      ...options.manager,
+      ...checkObject<BpfilterSockoptOptions['manager'] & object>(
+        options.manager,
+        'manager',
+        'bpfilter',
+      ),
       name: 'bpfilter',
       loader: options.loader ?? defaultLoader,
       postStart: (session) => this.#postStart(session),
