@@ -139,8 +139,12 @@ describe('options that cannot mean what they say are UMD_INVALID_ARGUMENT', () =
       process.chdir(cwd);
       rmSync(dir, { recursive: true, force: true });
     }
+    // null call options mean none, as for the manager (TypeErrors before).
     const defaults = new Bpfilter(null as never);
-    expect(defaults.sockopt?.manager.state).toBe('idle');
+    expect(await defaults.tableNames(null as never)).toEqual([]);
+    expect(await defaults.save(null as never)).toBe('');
+    await expect(defaults.restore('*filter\nCOMMIT\n', null as never)).resolves.toEqual(['filter']);
+    expect((await defaults.listTable('filter', null as never)).chains).toHaveLength(3);
     await defaults.stop();
   });
 });

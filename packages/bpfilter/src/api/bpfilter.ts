@@ -70,12 +70,12 @@ export class Bpfilter {
 
   /** Names of the tables in use, newest first (as `/proc/net/ip_tables_names` lists them). */
   tableNames(options: RequestOptions = {}): Promise<string[]> {
-    return this.transport.tableNames(options);
+    return this.transport.tableNames(options ?? {});
   }
 
   /** Reads a table (`filter`, `mangle`, `raw`) as chains and rules, with counters. */
   listTable(name: string, options: RequestOptions = {}): Promise<Table> {
-    return readTable(this.transport, name, options);
+    return readTable(this.transport, name, options ?? {});
   }
 
   /**
@@ -84,7 +84,7 @@ export class Bpfilter {
    * `options.counters` is false, adds the table's own counters (SET_ADD_COUNTERS).
    */
   replaceTable(name: string, table: Table, options: ReplaceOptions = {}): Promise<ReplaceResult> {
-    return writeTable(this.transport, name, table, options);
+    return writeTable(this.transport, name, table, options ?? {});
   }
 
   /**
@@ -98,7 +98,7 @@ export class Bpfilter {
     options: RequestOptions = {},
   ): Promise<ClassifyResult> {
     const body = new TextEncoder().encode(JSON.stringify({ table, hook, packet }));
-    const reply = await this.transport.classify(table, body, options);
+    const reply = await this.transport.classify(table, body, options ?? {});
     if (reply.status < 0) {
       const detail =
         reply.data && reply.data.length > 0 ? `: ${new TextDecoder().decode(reply.data)}` : '';
@@ -117,8 +117,9 @@ export class Bpfilter {
     table: string,
     hook: string,
     packets: readonly PacketDescription[],
-    options: BatchOptions & RequestOptions = {},
+    given: BatchOptions & RequestOptions = {},
   ): Promise<BatchResult[]> {
+    const options = given ?? {};
     let body: Uint8Array;
     try {
       body = encodeBatch(table, hook, packets, options);
@@ -148,8 +149,9 @@ export class Bpfilter {
    * such a table is an `UMD_INVALID_ARGUMENT` naming the extension.
    */
   async save(
-    options: FormatSaveOptions & RequestOptions & { tables?: string[] } = {},
+    given: FormatSaveOptions & RequestOptions & { tables?: string[] } = {},
   ): Promise<string> {
+    const options = given ?? {};
     const names = options.tables ?? (await this.tableNames(options));
     const tables: Table[] = [];
     for (const name of names) tables.push(await this.listTable(name, options));
@@ -179,7 +181,8 @@ export class Bpfilter {
    * table. Built-in chains the text does not declare keep their current policy. Counters in
    * the text are loaded only with `counters: true`. Returns the names of the tables replaced.
    */
-  async restore(text: string, options: ReplaceOptions = {}): Promise<string[]> {
+  async restore(text: string, given: ReplaceOptions = {}): Promise<string[]> {
+    const options = given ?? {};
     const parsed = parseSave(text);
     const replaced: string[] = [];
     for (const table of parsed) {
