@@ -80,6 +80,19 @@ describe('grouping of exact-key rules into verdict maps', () => {
     ]);
   });
 
+  it('tells keys apart by interface name past 65,535 names (their ids no longer fit 16 bits)', () => {
+    const names = 65_540;
+    const rules = rulesOf([
+      ...Array.from({ length: names }, (_, i) => `-A INPUT -s 10.0.0.1 -i n${i} -j DROP`),
+      // As numbers, 10.0.0.2 and the first name's id would be 10.0.0.1 and the 65,537th's.
+      '-A INPUT -s 10.0.0.2 -i n0 -j DROP',
+      '-A INPUT -s 10.0.0.1 -i n65536 -j DROP', // a key the group has: ends it
+    ]);
+    const items = shape(group(rules));
+    expect(items[0]).toEqual(Array.from({ length: names + 1 }, (_, i) => i));
+    expect(items.slice(1)).toEqual([names + 1]);
+  }, 60_000);
+
   it('never changes the order in which a packet meets the rules it matches', () => {
     fc.assert(
       fc.property(

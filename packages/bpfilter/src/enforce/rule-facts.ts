@@ -39,7 +39,10 @@ export interface KeyShape {
   protocol: number;
   /** The fields of the key, in key order. */
   fields: readonly KeyField[];
-  /** Whether a key of this shape fits one number (no interface name, at most 53 bits). */
+  /**
+   * Whether a key of this shape fits one number: at most 53 bits, an interface name taken as
+   * its 16-bit id ({@link RuleFacts.inId}; a table with more names keys those as strings).
+   */
   numeric: boolean;
 }
 
@@ -78,6 +81,12 @@ export interface RuleFacts {
   /** Per entry: its in and out interface names ('' for none). */
   inName: string[];
   outName: string[];
+  /**
+   * Per entry with an exact key: a number per distinct in and out interface name of the table
+   * (0 for none), so that a key with a name is a number too (rule-shape.ts's keyId).
+   */
+  inId: Int32Array;
+  outId: Int32Array;
   /** Per entry: IN_MASK, OUT_MASK when that interface's mask is not the one its name implies. */
   maskDiffers: Uint8Array;
 }
@@ -88,7 +97,7 @@ export const OUT_MASK = 2;
 const TCP = 6;
 const UDP = 17;
 const KEY_FIELDS: readonly KeyField[] = ['saddr', 'daddr', 'iifname', 'oifname', 'sport', 'dport'];
-const FIELD_BITS = [32, 32, 0, 0, 16, 16];
+const FIELD_BITS = [32, 32, 16, 16, 16, 16];
 const SPORT = 1 << 4;
 const DPORT = 1 << 5;
 /** The data size of a tcp or udp match the model decodes: xtAlign(12) and xtAlign(10). */
@@ -107,7 +116,7 @@ function shapeFor(protocol: number, bits: number): number {
     const fields = KEY_FIELDS.filter((_, f) => bits & (1 << f));
     let width = 0;
     for (let f = 0; f < 6; f++) if (bits & (1 << f)) width += FIELD_BITS[f]!;
-    const numeric = (bits & 0b1100) === 0 && width <= 53;
+    const numeric = width <= 53;
     shapes.set(id, { id, protocol, fields, numeric });
   }
   return id;
@@ -135,13 +144,26 @@ export function readFacts(
     portProto: new Uint8Array(n),
     inName: new Array<string>(n).fill(''),
     outName: new Array<string>(n).fill(''),
+    inId: new Int32Array(n),
+    outId: new Int32Array(n),
     maskDiffers: new Uint8Array(n),
   };
-  for (const [from, to] of ranges) for (let i = from; i < to; i++) readRule(f, i);
+  const names = new Map<string, number>([['', 0]]);
+  for (const [from, to] of ranges) for (let i = from; i < to; i++) readRule(f, i, names);
   return f;
 }
 
-function readRule(f: RuleFacts, i: number): void {
+/** The number of interface name `name` in `names` (numbered as first met). */
+function nameId(names: Map<string, number>, name: string): number {
+  let id = names.get(name);
+  if (id === undefined) {
+    id = names.size;
+    names.set(name, id);
+  }
+  return id;
+}
+
+function readRule(f: RuleFacts, i: number, names: Map<string, number>): void {
   const b = f.bytes;
   const at = f.offsets[i]!;
   f.target[i] = targetOf(f, i);
@@ -218,7 +240,10 @@ function readRule(f: RuleFacts, i: number): void {
       f.keyDport[i] = dport;
     }
   }
-  if (keyed && bits !== 0) f.shape[i] = shapeFor(protocol, bits);
+  if (!keyed || bits === 0) return;
+  f.shape[i] = shapeFor(protocol, bits);
+  f.inId[i] = nameId(names, f.inName[i]!);
+  f.outId[i] = nameId(names, f.outName[i]!);
 }
 
 /** 6 for a tcp match the model decodes as one, 17 for udp, else 0. */
@@ -275,6 +300,8 @@ function maskDiffers(b: Uint8Array, maskAt: number, name: string): boolean {
   // 0xff over the name and its NUL, or over the stem of `name+`.
   const covered =
     name === '' ? 0 : name.endsWith('+') ? name.length - 1 : Math.min(name.length + 1, IFNAMSIZ);
-  for (let k = 0; k < IFNAMSIZ; k++) if (b[maskAt + k] !== (k < covered ? 0xff : 0)) return true;
+  let k = 0;
+  for (; k < covered; k++) if (b[maskAt + k] !== 0xff) return true;
+  for (; k < IFNAMSIZ; k++) if (b[maskAt + k] !== 0) return true;
   return false;
 }

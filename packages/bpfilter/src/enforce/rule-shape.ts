@@ -53,23 +53,48 @@ export function keyValue(f: RuleFacts, i: number, field: KeyField): number | str
 const FIELD_RANGE: Record<KeyField, number> = {
   saddr: 2 ** 32,
   daddr: 2 ** 32,
-  iifname: 0,
-  oifname: 0,
+  iifname: 2 ** 16,
+  oifname: 2 ** 16,
   sport: 65536,
   dport: 65536,
 };
 
-/** Equal ids: equal keys (entries of one shape). A number where the key fits one. */
+/** The value of `field` in entry `i`'s exact key as a number (an interface name's id). */
+function keyNumber(f: RuleFacts, i: number, field: KeyField): number {
+  if (field === 'iifname') return f.inId[i]!;
+  if (field === 'oifname') return f.outId[i]!;
+  return keyValue(f, i, field) as number;
+}
+
+/**
+ * Equal ids: equal keys (entries of one shape). A number where the key fits one: each field
+ * below its range, so that no two keys make one number.
+ */
 export function keyId(f: RuleFacts, i: number): number | string {
   const shape = shapeOf(f.shape[i]!);
   if (shape.numeric) {
     let id = 0;
-    for (const field of shape.fields)
-      id = id * FIELD_RANGE[field] + (keyValue(f, i, field) as number);
+    for (const field of shape.fields) {
+      const value = keyNumber(f, i, field);
+      // Only a name's id can reach its range (a table of more than 65,535 names).
+      if (value >= FIELD_RANGE[field]) return keyString(f, i, shape);
+      id = id * FIELD_RANGE[field] + value;
+    }
     return id;
   }
+  return keyString(f, i, shape);
+}
+
+/** A key too wide for a number: each field's number as UTF-16 code units, two or one a field. */
+function keyString(f: RuleFacts, i: number, shape: KeyShape): string {
   let id = '';
-  for (const field of shape.fields) id += `${keyValue(f, i, field)}\u0000`;
+  for (const field of shape.fields) {
+    const value = keyNumber(f, i, field);
+    id +=
+      field === 'sport' || field === 'dport'
+        ? String.fromCharCode(value)
+        : String.fromCharCode(value >>> 16, value & 0xffff);
+  }
   return id;
 }
 

@@ -6,6 +6,7 @@
  * model decode (decode.ts) and the enforcement compile (src/enforce) both start here.
  */
 import {
+  entryIndexOf,
   HOOK_NAMES,
   IPT_ENTRY_SIZE,
   IptEntryOffset,
@@ -64,14 +65,15 @@ export function objectData(entries: Uint8Array, offset: number): Uint8Array {
 /** Locates the entries and chains of `entries`. Throws a RangeError on a blob without this shape. */
 export function indexEntries(layout: TableLayout, entries: Uint8Array): EntryIndex {
   const offsets = entryOffsets(entries);
-  const indexAt = new Map<number, number>();
-  for (let i = 0; i < offsets.length; i++) indexAt.set(offsets[i]!, i);
+  // A handful of lookups: a search of the offsets, not a Map of every entry.
+  const { get } = entryIndexOf(offsets);
+  const indexAt = (at: number | undefined) => get(at ?? -1);
   const builtins: BuiltinRange[] = [];
   let next = 0;
   for (let h = 0; h < NF_INET_NUMHOOKS; h++) {
     if (!(layout.validHooks & (1 << h))) continue;
-    const from = indexAt.get(layout.hookEntry[h] ?? -1);
-    const policy = indexAt.get(layout.underflow[h] ?? -1);
+    const from = indexAt(layout.hookEntry[h]);
+    const policy = indexAt(layout.underflow[h]);
     if (from === undefined || policy === undefined || policy < from)
       throw new RangeError(`hook ${h}: hook entry/underflow not on entries`);
     builtins.push({ name: HOOK_NAMES[h] ?? '', from, policy });
