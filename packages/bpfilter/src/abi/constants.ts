@@ -26,6 +26,12 @@ export const UMD_CMD_BASE = 0x1000;
 export const UMD_CMD_CLASSIFY = 0x1001;
 /** Names of the tables in use, newest first, one per line (as `/proc/net/ip_tables_names`). */
 export const UMD_CMD_TABLE_NAMES = 0x1002;
+/**
+ * A set, no data: the sets that rules name are the kernel's of this network namespace (the
+ * front end enforces, and answers SO_IP_SET from the kernel), so the handler takes their
+ * indexes. Sent in every new handler's post-start, before the kept tables come back.
+ */
+export const UMD_CMD_KERNEL_SETS = 0x1006;
 
 /** Netfilter IPv4 hooks, in kernel order (`enum nf_inet_hooks`). */
 export const NF_INET_PRE_ROUTING = 0;

@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import type { CheckEnvironment } from './extension-spec.js';
+import { IPSET_INVALID_ID } from './ipset-sockopt.js';
 
 /** Where the cgroup v2 hierarchy is mounted, if it is (the kernel resolves `--path` in it). */
 function cgroup2Root(): string | undefined {
@@ -19,12 +20,17 @@ function cgroup2Root(): string | undefined {
 
 /**
  * The environment of the machine the handler runs on; `rateEstimators` are the names the
- * tables in use already create (the caller collects them).
+ * tables in use already create (the caller collects them); `kernelSets`: set indexes are the
+ * kernel's (enforcing), any below IPSET_INVALID_ID is taken, else bpfilter has no sets.
  */
-export function hostEnvironment(rateEstimators: Iterable<string> = []): CheckEnvironment {
+export function hostEnvironment(
+  rateEstimators: Iterable<string> = [],
+  kernelSets = false,
+): CheckEnvironment {
   const estimators = new Set(rateEstimators);
   return {
     cgroupPathExists,
+    setExists: (index) => kernelSets && index < IPSET_INVALID_ID,
     rateEstimatorExists: (name) => estimators.has(name),
     addRateEstimator: (name) => {
       estimators.add(name);

@@ -16,6 +16,7 @@ import {
   UMD_CMD_CLASSIFY,
   UMD_CMD_CHECK_REPLACE,
   UMD_CMD_CLASSIFY_BATCH,
+  UMD_CMD_KERNEL_SETS,
   UMD_CMD_REPLACE,
   UMD_CMD_TABLE_NAMES,
   decodeMboxRequest,
@@ -69,6 +70,9 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
           return checkReplace(store, request.data);
         case IPT_SO_SET_ADD_COUNTERS:
           return setAddCounters(store, request.data);
+        case UMD_CMD_KERNEL_SETS:
+          store.kernelSets = true;
+          return { status: 0 };
         default:
           return { status: -Errno.EINVAL, message: `set: unknown option ${request.cmd}` };
       }

@@ -36,8 +36,8 @@ import {
   checkRecent,
   checkString,
   checkTime,
-  noSets,
 } from './match-checks.js';
+import { checkSetMatch } from './set-checks.js';
 
 /** IPv4 matches: name -> spec. */
 export const MATCHES: ReadonlyMap<string, ExtensionSpec> = registry({
@@ -84,7 +84,7 @@ export const MATCHES: ReadonlyMap<string, ExtensionSpec> = registry({
   string: { sizes: { 1: 160 }, check: checkString },
   u32: { sizes: { 0: 1984 } },
   time: { sizes: { 0: 24 }, check: checkTime },
-  set: { sizes: { 0: 32, 1: 4, 2: 4, 3: 48, 4: 48 }, check: noSets },
+  set: { sizes: { 0: 32, 1: 4, 2: 4, 3: 48, 4: 48 }, check: checkSetMatch },
   policy: { sizes: { 0: 308 }, check: checkPolicy },
   esp: { sizes: { 0: 12 }, proto: PROTO.ESP, check: flagsAt('esp invflags', u8, 8, 0x1) },
   ah: { sizes: { 0: 12 }, proto: PROTO.AH, check: flagsAt('ah invflags', u8, 8, 0x1) },

@@ -28,6 +28,11 @@ export interface CheckEnvironment {
   rateEstimatorExists(name: string): boolean;
   /** A `RATEEST` rule passed its checks: its estimator exists from now on. */
   addRateEstimator(name: string): void;
+  /**
+   * Whether the ipset of that index may exist (`-m set`, `-j SET`): only when the kernel holds
+   * the sets (enforcing), whose own check at install then has the last word.
+   */
+  setExists(index: number): boolean;
 }
 
 /** What a checkentry sees of the rule (the kernel's `xt_mtchk_param` / `xt_tgchk_param`). */

@@ -25,7 +25,6 @@ import {
   checkRateestTarget,
   checkReject,
   checkSecmark,
-  checkSetTarget,
   checkTcpmss,
   checkTee,
   checkTtl,
@@ -33,6 +32,7 @@ import {
   natRevisionCheck,
   tcpOrUdp,
 } from './target-checks.js';
+import { checkSetTarget } from './set-checks.js';
 
 /** IPv4 targets: name -> spec. */
 export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({

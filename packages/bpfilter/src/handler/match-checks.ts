@@ -135,9 +135,6 @@ export function checkRateest({ data, env }: CheckContext): CheckResult {
     : refusal(Errno.ENOENT, `rateest: no estimator "${unknown}"`);
 }
 
-export const noSets = (ctx: CheckContext): CheckResult =>
-  refusal(Errno.ENOENT, `set: no set with index ${u16(ctx.data, 0)} (bpfilter keeps no ipsets)`);
-
 /** `addrtype_mt_checkentry_v1`: `--limit-iface-in/out` on their side of the path only. */
 export function checkAddrtype({ data, revision, hookMask }: CheckContext): CheckResult {
   if (revision === 0) return undefined;

@@ -107,7 +107,7 @@ function translatedReplace(store: TableStore, data: Uint8Array): TranslatedRepla
       status: -Errno.ENOMEM,
       message: `SET_REPLACE "${name}": size ${replace.size} is too large`,
     };
-  const env = hostEnvironment(rateEstimatorsIn(store));
+  const env = hostEnvironment(rateEstimatorsIn(store), store.kernelSets);
   const result = translateTable({ ...replace, name, env });
   if (!result.ok)
     return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };

@@ -21,6 +21,11 @@ export interface LiveTable {
 export class TableStore {
   readonly #tables = new Map<string, LiveTable>();
   readonly #order: string[] = [];
+  /**
+   * Whether the sets that rules name are the kernel's (`UMD_CMD_KERNEL_SETS`): their indexes
+   * are then taken, and the kernel's own check at install refuses a stale one.
+   */
+  kernelSets = false;
 
   /** The table called `name`, instantiating a known one on first use; undefined if unknown. */
   get(name: string): LiveTable | undefined {

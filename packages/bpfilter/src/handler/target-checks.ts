@@ -24,8 +24,6 @@ import {
 
 /** `NF_NAT_RANGE_MAP_IPS`: the range names addresses. */
 const NAT_MAP_IPS = 1;
-/** `IPSET_INVALID_ID`: no set. */
-const IPSET_INVALID_ID = 0xffff;
 /** `XT_TCPMSS_CLAMP_PMTU`. */
 const TCPMSS_CLAMP_PMTU = 0xffff;
 /** TCP SYN in `xt_tcp.flg_cmp`, and `XT_TCP_INV_FLAGS`. */
@@ -84,17 +82,6 @@ export function checkTcpmss({ data, hookMask, matches }: CheckContext): CheckRes
     (m) => m.name === 'tcp' && u8(m.data, 10) & TCP_SYN && !(u8(m.data, 11) & XT_TCP_INV_FLAGS),
   );
   return syn ? undefined : 'TCPMSS: only works on TCP SYN packets (needs --syn or --tcp-flags)';
-}
-
-/** `set_target_v*_checkentry`: every set named must exist, and bpfilter keeps no ipsets. */
-export function checkSetTarget({ data, revision }: CheckContext): CheckResult {
-  const indexes = revision === 0 ? [0, 32] : revision === 3 ? [0, 4, 8] : [0, 4];
-  for (const offset of indexes) {
-    const index = u16(data, offset);
-    if (index !== IPSET_INVALID_ID)
-      return refusal(Errno.ENOENT, `SET: no set with index ${index} (bpfilter keeps no ipsets)`);
-  }
-  return undefined;
 }
 
 const onlyTables =
