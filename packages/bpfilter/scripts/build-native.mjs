@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Compiles the iptables preload library (native/bpfilter_preload.c, preload_service.c and
 // preload_procfs.c) into dist/native/bpfilter_preload.so, and enforcement's helpers, the
-// counter reader (native/bpfilter_nft_counters.c) and the batch writer
-// (native/bpfilter_nft_batch.c), into dist/native/. Without a C compiler the build says so and
-// goes on: everything but `bpfilter exec` works, exec explains what is missing, and
-// enforcement goes through `nft` instead (`nft -j -f`, `nft -j list`: slower).
+// counter reader (native/bpfilter_nft_counters.c), the batch writer
+// (native/bpfilter_nft_batch.c) and the ipset lookup (native/bpfilter_ipset.c), into
+// dist/native/. Without a C compiler the build says so and goes on: everything but `bpfilter
+// exec` works, exec explains what is missing, and enforcement goes through `nft` instead
+// (`nft -j -f`, `nft -j list`: slower) and sees no ipsets.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -66,8 +67,8 @@ if (result.status !== 0) {
 console.log(`build-native: ${output}`);
 
 // Enforcement's helpers need only the kernel's uapi headers (linux-libc-dev): the counter
-// reader and the batch writer.
-for (const helper of ['bpfilter_nft_counters', 'bpfilter_nft_batch']) {
+// reader, the batch writer and the ipset lookup.
+for (const helper of ['bpfilter_nft_counters', 'bpfilter_nft_batch', 'bpfilter_ipset']) {
   const program = join(outDir, helper);
   const helperArgs = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', program];
   helperArgs.push(join(root, 'native', `${helper}.c`));

@@ -12,7 +12,7 @@ import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_TABLES, KUBE_PROXY, LIBVIRT_CHECKSUM_RULE } from './enforce/clients.js';
-import { answered, filterTable as filter, twinPair } from './enforce/twin-pair.js';
+import { answered, counted, filterTable as filter, twinPair } from './enforce/twin-pair.js';
 import { missingEnforcePrerequisite, type Twin } from './enforce/twins.js';
 
 const missing = missingEnforcePrerequisite();
@@ -21,13 +21,6 @@ if (missing && process.env.CI === 'true')
 
 const C = '10.1.0.2';
 const F = '10.1.0.1';
-
-/** The filter table's rules with their counters (`iptables-save -c`). */
-async function counted(twin: Twin): Promise<string[]> {
-  const out = await twin.iptables('iptables-legacy-save', ['-c', '-t', 'filter']);
-  expect(out.code, out.stderr).toBe(0);
-  return out.stdout.split('\n').filter((line) => / -A |^:/.test(line));
-}
 
 describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', () => {
   const pair = twinPair();

@@ -48,6 +48,13 @@ export interface EnforceOptions extends NftRunnerOptions {
    * `false` compiles them on the service's thread, which is also what happens from sources.
    */
   compileWorker?: string | false;
+  /**
+   * The program that looks ipsets up in this namespace's kernel for iptables' SO_IP_SET
+   * (default: `dist/native/bpfilter_ipset`, built with the package when a C compiler was
+   * there); `false`, or no helper built, answers as a kernel without sets, as bpfilter does
+   * without enforcement (iptables then says a set named in `-m set` or `-j SET` does not exist).
+   */
+  ipsetLookup?: string | false;
 }
 
 /** Installs tables into the kernel through nft and reads their counters back. */

@@ -18,6 +18,8 @@ import { addToCounters, addToEntries } from './counters.js';
 import { compileEarly, type EarlyCompile, sameTable } from './early-compile.js';
 import type { EnforcedPlan } from './compile-table.js';
 import { type EnforceOptions, NftEnforcer } from './enforcer.js';
+import { builtHelper } from './helper-process.js';
+import { KernelIpsets } from './kernel-ipsets.js';
 
 /** State carried from before a SET_REPLACE to after it. */
 export interface ReplaceTicket {
@@ -48,12 +50,22 @@ export const READ_AHEAD_MS = 100;
 export class SockoptEnforcement {
   /** The nft back end. */
   readonly enforcer: NftEnforcer;
+  /** SO_IP_SET's answers from the kernel; undefined without the helper. */
+  readonly ipsets: KernelIpsets | undefined;
   #starting: Promise<void> | undefined;
   /** The read {@link readAhead} started, with the plan it maps through and when it started. */
   #ahead: (KernelCounters & { plan: EnforcedPlan; at: number }) | undefined;
 
   constructor(options: EnforceOptions = {}) {
     this.enforcer = new NftEnforcer(options);
+    const lookup = options.ipsetLookup ?? builtHelper('bpfilter_ipset');
+    this.ipsets = lookup === false || lookup === undefined ? undefined : new KernelIpsets(lookup);
+  }
+
+  /** Stops the helper processes (idempotent); the kernel keeps enforcing. */
+  close(): void {
+    this.enforcer.close();
+    this.ipsets?.close();
   }
 
   /** Starts enforcing the kept tables once; a failed start is retried by the next call. */

@@ -20,7 +20,12 @@ import {
 } from '@umd/core';
 import { type HandlerSession, type Loader, UmdManager } from '@umd/mgmt';
 import { readCString } from '../abi/bytes.js';
-import { IPT_SO_SET_REPLACE, UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
+import {
+  IPT_SO_SET_REPLACE,
+  UMD_CMD_CLASSIFY,
+  UMD_CMD_KERNEL_SETS,
+  UMD_CMD_TABLE_NAMES,
+} from '../abi/constants.js';
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { decodeTableNames } from '../abi/table-names.js';
 import { XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
@@ -270,7 +275,7 @@ export class BpfilterSockopt extends EventEmitter {
    */
   async stop(options?: { graceMs?: number }): Promise<void> {
     this.#stops++;
-    this.#enforcement?.enforcer.close();
+    this.#enforcement?.close();
     await this.manager.stop(options);
   }
 
@@ -292,13 +297,27 @@ export class BpfilterSockopt extends EventEmitter {
     };
   }
 
-  /** Health check (as bpfilter's post-start), then the kept tables, oldest table first. */
+  /**
+   * Health check (as bpfilter's post-start); enforcing with the kernel's ipsets, the handler
+   * takes their indexes; then the kept tables, oldest table first.
+   */
   async #postStart(session: HandlerSession): Promise<void> {
     this.#kept.newGeneration();
     const send: SendRequest = (request) => session.request(request);
     const health = await exchange(send, { isSet: false, cmd: 0, pid: process.pid });
     if (health.status !== 0)
       throw new Error(`bpfilter health check (get, cmd 0) answered ${health.status}`);
+    if (this.#enforcement?.ipsets !== undefined) {
+      const sets = await exchange(send, {
+        isSet: true,
+        cmd: UMD_CMD_KERNEL_SETS,
+        pid: process.pid,
+      });
+      if (sets.status !== 0)
+        throw new Error(
+          `bpfilter KERNEL_SETS (set, cmd ${UMD_CMD_KERNEL_SETS}) answered ${sets.status}`,
+        );
+    }
     const restored = await this.#kept.restoreInto(send);
     if (restored.length > 0) this.emit('restore', { pid: session.pid, tables: restored });
   }

@@ -1,7 +1,8 @@
 /**
  * A GETSOCKOPT through the front end: a kept table answers as its handler would (kept-answers.ts
  * says why), anything else goes to the handler; in enforcement mode the kernel's counters are
- * added to GET_ENTRIES, and GET_INFO starts reading them for the GET_ENTRIES that follows.
+ * added to GET_ENTRIES, GET_INFO starts reading them for the GET_ENTRIES that follows, and
+ * SO_IP_SET is the kernel's to answer (the sets a rule names are the kernel's).
  */
 import type { UmdManager } from '@umd/mgmt';
 import { readCString } from '../abi/bytes.js';
@@ -12,6 +13,7 @@ import { callerHeader, readSend } from './handler-requests.js';
 import { keptAnswer } from './kept-answers.js';
 import type { KeptTables } from './kept-tables.js';
 import { timed } from './phase-log.js';
+import { SO_IP_SET } from './routing.js';
 import type { SockoptCallOptions, SockoptResult } from './sockopt-options.js';
 import { exchange } from './table-snapshot.js';
 
@@ -33,6 +35,13 @@ export async function getOption(
   optval: Uint8Array,
   options: SockoptCallOptions,
 ): Promise<SockoptResult> {
+  const ipsets = optname === SO_IP_SET ? enforcement?.ipsets : undefined;
+  if (ipsets !== undefined) {
+    const { status, body } = await timed('kernel ipset', () =>
+      ipsets.query(optval, options.signal),
+    );
+    return status < 0 ? { status } : { status, data: body };
+  }
   await enforcement?.ready(() => keptTables.all(), options.signal);
   // The kernel's counters are read while the answer is written (another process); GET_INFO
   // starts the read for the GET_ENTRIES that follows it.

@@ -18,7 +18,7 @@ export function isRoutedSet(optname: number): boolean {
   );
 }
 
-/** `SO_IP_SET`: libxt_set's set lookups (bpfilter answers as a kernel without sets). */
+/** `SO_IP_SET`: libxt_set's set lookups (the kernel answers them when bpfilter enforces). */
 export const SO_IP_SET = 83;
 
 /** Is `optname` a `getsockopt` option bpfilter handles? */

@@ -26,6 +26,13 @@ export async function answered(twin: Twin, args: string[], count: number): Promi
   return [...out.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
 }
 
+/** The filter table's rules with their counters (`iptables-save -c`). */
+export async function counted(twin: Twin): Promise<string[]> {
+  const out = await twin.iptables('iptables-legacy-save', ['-c', '-t', 'filter']);
+  expect(out.code, out.stderr).toBe(0);
+  return out.stdout.split('\n').filter((line) => / -A |^:/.test(line));
+}
+
 /** Registers the twins' creation and destruction around the calling file's tests. */
 export function twinPair() {
   let twins: Twin[] = [];

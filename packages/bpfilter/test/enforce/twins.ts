@@ -21,6 +21,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CLI, childPidsOf, PROGRAMS, which } from '../iptables/namespace.js';
 
@@ -71,6 +72,18 @@ export interface Output {
   stderr: string;
 }
 
+/** The iptables programs the twins run (legacy: the kernel's twin has its tables). */
+export type IptablesProgram =
+  | 'iptables-legacy'
+  | 'iptables-legacy-save'
+  | 'iptables-legacy-restore';
+
+/** A program started with its stdin open. */
+export interface StartedProgram {
+  stdin: Writable;
+  output: Promise<Output>;
+}
+
 /** The namespaces of one twin. */
 export type Node = 'C' | 'F' | 'S';
 /** Which tables F runs on. */
@@ -110,6 +123,13 @@ export class Twin {
     return this.#serviceLog;
   }
 
+  /** The service's stderr stream (bpfilter twin): its `data` events say the log grew. */
+  get serviceOutput(): Readable {
+    const stderr = this.#service?.stderr;
+    if (!stderr) throw new Error('no service in this twin');
+    return stderr;
+  }
+
   /**
    * How the service sent each transaction whose log came after `since` (an earlier
    * `serviceLog.length`): `netlink` (its batch helper) or `nft` (`nft -j -f`), from the step
@@ -142,17 +162,41 @@ export class Twin {
   }
 
   /** Runs an iptables program against F's tables: the kernel's, or bpfilter's through exec. */
-  iptables(
-    program: 'iptables-legacy' | 'iptables-legacy-save' | 'iptables-legacy-restore',
-    args: string[],
-    input?: string,
-  ): Promise<Output> {
+  iptables(program: IptablesProgram, args: string[], input?: string): Promise<Output> {
+    return this.run('F', this.#iptablesArgv(program, args), input);
+  }
+
+  /**
+   * Starts an iptables program as {@link iptables} runs it, its stdin left to the caller (to
+   * write a restore's lines one at a time); `output` settles when it exits.
+   */
+  startIptables(program: IptablesProgram, args: string[]): StartedProgram {
+    const pid = String(this.#pids.get('F'));
+    const child = spawnDyingWithTest(
+      ['nsenter', '-t', pid, '-n', ...this.#iptablesArgv(program, args)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...cleanEnv(), XTABLES_LOCKFILE: join(this.#dir, 'xtables.lock') },
+      },
+    );
+    this.#children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const output = once(child, 'close').then(([code]) => ({
+      code: code as number | null,
+      stdout,
+      stderr,
+    }));
+    return { stdin: child.stdin!, output };
+  }
+
+  #iptablesArgv(program: IptablesProgram, args: string[]): string[] {
     const path = which(program) ?? program;
-    const argv =
-      this.flavour === 'kernel'
-        ? [path, ...args]
-        : [process.execPath, CLI, 'exec', '--socket', this.socketPath, '--', path, ...args];
-    return this.run('F', argv, input);
+    return this.flavour === 'kernel'
+      ? [path, ...args]
+      : [process.execPath, CLI, 'exec', '--socket', this.socketPath, '--', path, ...args];
   }
 
   /** `iptables-restore` of `rules` into F (all tables in the text). */
