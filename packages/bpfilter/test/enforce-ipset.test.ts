@@ -3,8 +3,9 @@
  * namespace's kernel (ipset(8)), which iptables looks up by name through SO_IP_SET, answered
  * by that kernel when bpfilter enforces; the rules run through nft_compat (xt_set). The same
  * sets and rules in both twins (legacy tables, and bpfilter enforcing), the same traffic, the
- * same outcomes, counters and set contents; and a set destroyed between iptables' lookup and
- * the install is refused by the kernel, the old table kept.
+ * same outcomes, counters and set contents (fail2ban's ipset action too: a ban is a set
+ * change, not a table change); and a set destroyed between iptables' lookup and the install
+ * is refused by the kernel, the old table kept.
  */
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +69,28 @@ describe.skipIf(missing !== undefined)('ipsets: -m set and -j SET enforced as th
     const listing = await bpfilter.run('F', ['nft', 'list', 'table', 'ip', 'bpfilter_filter']);
     expect(listing.stdout).toMatch(/xt match set/);
     expect(listing.stdout).toMatch(/xt target SET/);
+  }, 60_000);
+
+  it("fail2ban's iptables-ipset action: a ban and an unban take effect with no table change", async () => {
+    const ban = ['-I', 'INPUT', '-p', 'tcp', '-m', 'multiport', '--dports', '22'].concat(
+      '-m set --match-set f2b-sshd src -j REJECT --reject-with icmp-port-unreachable'.split(' '),
+    );
+    const seen = await pair.both(filter(), async (twin) => {
+      await ipset(twin, 'create', 'f2b-sshd', 'hash:ip', 'timeout', '600');
+      const inserted = await twin.iptables('iptables-legacy', ban);
+      expect(inserted.code, inserted.stderr).toBe(0);
+      const ssh = () => twin.probe('C', 'tcp', F, 22, 10_000);
+      const before = await ssh();
+      await ipset(twin, 'add', 'f2b-sshd', C, 'timeout', '600', '-exist');
+      const banned = [await ssh(), await twin.probe('C', 'tcp', F, 80, 10_000)];
+      await ipset(twin, 'del', 'f2b-sshd', C);
+      return { before, banned, after: await ssh() };
+    });
+    const ok = `connected:${C}`;
+    expect(seen[0]).toEqual({ before: ok, banned: ['ECONNREFUSED', ok], after: ok });
+    expect(seen[1]).toEqual(seen[0]);
+    const [kernelRules, enforcedRules] = await Promise.all(pair.twins.map(counted));
+    expect(enforcedRules).toEqual(kernelRules);
   }, 60_000);
 
   it('a set destroyed between the lookup and the install: refused by the kernel, the old table kept', async () => {
