@@ -57,6 +57,7 @@ const coldStart = await measureColdStarts(jsLoader, nativeLoader, native.file, s
 const bare = await startBareChannel(blob);
 const roundTrip64B = await measureSmallRoundTrips(
   bare.channel,
+  bare.pid,
   jsLoader,
   settings.rounds,
   settings.roundTrips,

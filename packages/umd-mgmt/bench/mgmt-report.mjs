@@ -10,7 +10,7 @@ const x = (ratio, digits = 2) => `${ratio.toFixed(digits)}x`;
 function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood: f }) {
   const rows = [
     [
-      '64 B round trip, bare FramedChannel (same transport, tuned env)',
+      `64 B round trip, bare FramedChannel (same transport, tuned env; ${r.placement})`,
       us(r.bareChannelUs),
       'baseline',
     ],

@@ -3,6 +3,7 @@
 // and in host CPU per round trip).
 import { UmdManager } from '@umd/mgmt';
 import { median } from './large-rows.mjs';
+import { pinHostAndHandlers } from './placement.mjs';
 
 const payload64 = new Uint8Array(64).fill(7);
 
@@ -17,9 +18,10 @@ async function roundTrips(send, count) {
 }
 
 /** `rounds` batches of `count` round trips on each side; the manager is started and stopped here. */
-export async function measureSmallRoundTrips(channel, loader, rounds, count) {
+export async function measureSmallRoundTrips(channel, barePid, loader, rounds, count) {
   const manager = new UmdManager({ name: 'bench', loader });
   await manager.start();
+  const pinned = pinHostAndHandlers([barePid, manager.pid]);
   const viaBare = (p) => channel.request(p);
   const viaManager = (p) => manager.request(p);
   for (let i = 0; i < 5; i++) {
@@ -47,6 +49,7 @@ export async function measureSmallRoundTrips(channel, loader, rounds, count) {
     pairRatios.push(b.wallUs / a.wallUs);
     cpuPairRatios.push(b.cpuUs / a.cpuUs);
   }
+  pinned.release();
   await manager.stop();
   const bareUs = bare.map((r) => r.wallUs);
   const managerUs = managed.map((r) => r.wallUs);
@@ -55,6 +58,7 @@ export async function measureSmallRoundTrips(channel, loader, rounds, count) {
     managerUs: median(managerUs),
     ratio: median(pairRatios),
     target: '<= 1.10',
+    placement: pinned.placement,
     // The fair measure on a shared machine: CPU time is not stretched by other processes' load.
     hostCpuUs: {
       bareChannel: median(bare.map((r) => r.cpuUs)),
