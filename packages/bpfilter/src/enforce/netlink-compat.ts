@@ -77,7 +77,7 @@ export class Compat {
   rule: string[] = [];
   /**
    * How many went there because nft has no form for them (not just this compiler), or one
-   * this kernel lacks (`-j QUEUE`).
+   * a kernel may lack (`-j QUEUE` where it has no nft_queue).
    */
   needed = 0;
 
@@ -143,7 +143,7 @@ const QUEUE_0 = new Uint8Array(8);
 /**
  * `-j QUEUE` (the standard target's NF_QUEUE verdict) as `-j NFQUEUE --queue-num 0`, which
  * xt_NFQUEUE answers with the same verdict (NF_QUEUE_NR(0) is NF_QUEUE): nft's own `queue`
- * needs nft_queue, which not every kernel has (this one is built without it).
+ * needs nft_queue, which not every kernel has (CONFIG_NFT_QUEUE).
  */
 export function writeQueue(w: NetlinkWriter, compat: Compat): void {
   writeXt(w, compat, 'target', 'NFQUEUE', 0, QUEUE_0);

@@ -5,7 +5,6 @@
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { resolve as absolute } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { UmdError, UmdErrorCode } from '@umd/core';
 import type { EnforceOptions } from '../enforce/enforcer.js';
@@ -194,6 +193,15 @@ async function defaultBackend(
   return backend;
 }
 
+/**
+ * `socketPath` as `listen()` takes it for a path: a string Node reads as a number ('5', '0x10',
+ * '1e3') would be a TCP port on every address, so that one gets './'. Any other path stays as
+ * given: resolving it could pass the ~107-byte limit of a socket's path.
+ */
+function pipePath(socketPath: string): string {
+  return Number(socketPath) >= 0 ? `./${socketPath}` : socketPath;
+}
+
 /** Binds with a 0600 socket: umask while binding where we may, chmod in any case. */
 function listen(server: Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -202,8 +210,7 @@ function listen(server: Server, socketPath: string): Promise<void> {
     // cannot be set in worker threads; there the chmod below still applies.
     const previous = isMainThread ? process.umask(0o177) : undefined;
     try {
-      // Resolved: a string of digits ('--socket 5') would be a TCP port on every address.
-      server.listen(absolute(socketPath), () => {
+      server.listen(pipePath(socketPath), () => {
         server.off('error', reject);
         try {
           chmodSync(socketPath, 0o600);
@@ -234,7 +241,7 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
     );
   }
   const live = await new Promise<boolean>((resolve) => {
-    const probe = createConnection({ path: absolute(socketPath) });
+    const probe = createConnection({ path: socketPath });
     probe.once('connect', () => {
       probe.destroy();
       resolve(true);
