@@ -5,13 +5,14 @@
  * sets and rules in both twins (legacy tables, and bpfilter enforcing), the same traffic, the
  * same outcomes, counters and set contents (fail2ban's ipset action too: a ban is a set
  * change, not a table change); and a set destroyed between iptables' lookup and the install
- * is refused by the kernel, the old table kept.
+ * is refused by the kernel, the old table kept. A state file whose rules name sets is refused
+ * at the next start: it holds the sets' kernel indexes, which a reboot may give other sets.
  */
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { which } from './iptables/namespace.js';
 import { counted, filterTable as filter, twinPair } from './enforce/twin-pair.js';
-import { missingEnforcePrerequisite, type Twin } from './enforce/twins.js';
+import { missingEnforcePrerequisite, Twin } from './enforce/twins.js';
 
 const missing =
   missingEnforcePrerequisite() ??
@@ -122,5 +123,30 @@ describe.skipIf(missing !== undefined)('ipsets: -m set and -j SET enforced as th
     expect(
       (await bpfilter.run('F', ['nft', 'list', 'table', 'ip', 'bpfilter_filter'])).stdout,
     ).toBe(nftBefore.stdout);
+  }, 60_000);
+
+  it('serve --enforce --state with a set rule, sets re-created in another order: the start is refused, naming iptables-restore', async () => {
+    // A twin of its own: the refused start leaves it without a service.
+    const twin = await Twin.create('bpfilter');
+    try {
+      await ipset(twin, 'create', 'allow', 'hash:ip');
+      await ipset(twin, 'create', 'f2b-sshd', 'hash:ip');
+      const restored = await twin.restore(
+        filter('-A INPUT -p tcp -m tcp --dport 22 -m set --match-set allow src -j ACCEPT'),
+      );
+      expect(restored.code, restored.stderr).toBe(0);
+      const restart = twin.restartService('SIGTERM', async () => {
+        // A reboot: an empty kernel, the sets created again, fail2ban's first (index 0 now).
+        expect((await twin.run('F', ['nft', 'flush', 'ruleset'])).code).toBe(0);
+        await ipset(twin, 'destroy');
+        await ipset(twin, 'create', 'f2b-sshd', 'hash:ip');
+        await ipset(twin, 'create', 'allow', 'hash:ip');
+      });
+      await expect(restart).rejects.toThrow(
+        /exited with 1: .*state of table "filter" is refused: a rule in chain INPUT references ipset set index 0.*iptables-restore/s,
+      );
+    } finally {
+      await twin.destroy();
+    }
   }, 60_000);
 });

@@ -2,13 +2,16 @@
  * `bpfilter serve --state FILE` as an init system runs it: iptables-legacy changes the tables
  * through `bpfilter exec` in a throwaway namespace, the service is stopped with SIGTERM (or
  * SIGINT) and started again on the same state file, and iptables-legacy-save prints the same
- * tables and counters. A damaged or foreign state file stops the start with a message.
+ * tables and counters. A damaged or foreign state file stops the start with a message, and so
+ * does a state whose rules name an ipset (it holds the set's kernel index, not its name).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeTable } from '../src/model/index.js';
+import { stateOf } from '../src/sockopt/kept-state.js';
 import {
   CLI,
   ipt,
@@ -39,6 +42,30 @@ function saved(run: NamespaceRun): string {
   const last = run.results.at(-1)!;
   expect(last.status, last.stderr).toBe(0);
   return withoutSaveComments(last.stdout);
+}
+
+/** A state whose filter table holds `-m set --match-set <set 3> src -j ACCEPT` (revision 4). */
+function setRuleState(): string {
+  const data = new Uint8Array(48);
+  data.set([3, 0, 1, 0]); // xt_set_info: index 3, one dimension
+  const table = encodeTable({
+    name: 'filter',
+    chains: [
+      {
+        name: 'INPUT',
+        policy: 'ACCEPT',
+        rules: [
+          {
+            matches: [{ kind: 'raw', name: 'set', revision: 4, data }],
+            target: { kind: 'verdict', verdict: 'ACCEPT' },
+          },
+        ],
+      },
+      { name: 'FORWARD', policy: 'ACCEPT', rules: [] },
+      { name: 'OUTPUT', policy: 'ACCEPT', rules: [] },
+    ],
+  });
+  return JSON.stringify(stateOf(['filter'], [{ info: table, entries: table.entries }]));
 }
 
 /** Runs the CLI (no namespace needed: nothing here touches a firewall). */
@@ -136,6 +163,11 @@ describe.skipIf(missing !== undefined)(
             tables: [{ name: 'filter', info: '00', entries: 'ff' }],
           }),
           /state of table "filter" is not valid/,
+        ],
+        [
+          'a table whose rule names an ipset by its kernel index',
+          setRuleState(),
+          /state of table "filter" is refused: .* ipset set index 3.* iptables-restore/,
         ],
       ];
       for (const [what, content, message] of cases) {

@@ -44,13 +44,17 @@ function checkSetAt(
 /** `set_match_v*_checkentry`: the set matched must exist. */
 export const checkSetMatch = (ctx: CheckContext): CheckResult => checkSetAt('set', ctx, 0);
 
+/** Where a `-j SET` of `revision` holds its sets (add, del, and in revision 3 map). */
+export function setTargetOffsets(revision: number): number[] {
+  const size = revision === 0 ? INFO_V0_SIZE : INFO_SIZE;
+  return Array.from({ length: revision === 3 ? 3 : 2 }, (_, i) => i * size);
+}
+
 /** `set_target_v*_checkentry`: each set named (add, del, and in revision 3 map) must exist. */
 export function checkSetTarget(ctx: CheckContext): CheckResult {
-  const size = ctx.revision === 0 ? INFO_V0_SIZE : INFO_SIZE;
-  const sets = ctx.revision === 3 ? 3 : 2;
-  for (let i = 0; i < sets; i++) {
-    if (u16(ctx.data, i * size) === IPSET_INVALID_ID) continue;
-    const refused = checkSetAt('SET', ctx, i * size);
+  for (const offset of setTargetOffsets(ctx.revision)) {
+    if (u16(ctx.data, offset) === IPSET_INVALID_ID) continue;
+    const refused = checkSetAt('SET', ctx, offset);
     if (refused !== undefined) return refused;
   }
   return undefined;
