@@ -10,6 +10,10 @@ import {
   IPT_SO_SET_ADD_COUNTERS,
   IPT_SO_SET_REPLACE,
 } from '../abi/constants.js';
+import { SO_IP_SET } from '../handler/ipset-sockopt.js';
+
+/** `SO_IP_SET`: libxt_set's set lookups (the kernel answers them when bpfilter enforces). */
+export { SO_IP_SET };
 
 /** Is `optname` a `setsockopt` option bpfilter handles? */
 export function isRoutedSet(optname: number): boolean {
@@ -17,9 +21,6 @@ export function isRoutedSet(optname: number): boolean {
     Number.isInteger(optname) && optname >= IPT_SO_SET_REPLACE && optname <= IPT_SO_SET_ADD_COUNTERS
   );
 }
-
-/** `SO_IP_SET`: libxt_set's set lookups (the kernel answers them when bpfilter enforces). */
-export const SO_IP_SET = 83;
 
 /** Is `optname` a `getsockopt` option bpfilter handles? */
 export function isRoutedGet(optname: number): boolean {
