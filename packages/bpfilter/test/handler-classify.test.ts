@@ -3,41 +3,14 @@ import {
   Errno,
   UMD_CMD_CLASSIFY,
   UMD_CMD_TABLE_NAMES,
-  decodeGetinfo,
   decodeReplace,
-  encodeGetEntries,
   encodeReplace,
   fromHex,
 } from '../src/abi/index.js';
-import { createHandlerCore, type HandlerCore } from '../src/handler/core.js';
-import { decodeTable, encodeReplaceRequest, type Table } from '../src/model/index.js';
-import { classify, getInfo, send } from './handler-core-requests.js';
+import { createHandlerCore } from '../src/handler/core.js';
+import type { Table } from '../src/model/index.js';
+import { classify, installTable, readTable, send, tableInfo } from './handler-core-requests.js';
 import { loadVectors } from './vectors/replay.js';
-
-function info(core: HandlerCore, name: string) {
-  const reply = getInfo(core, name);
-  expect(reply.status).toBe(0);
-  return decodeGetinfo(reply.body);
-}
-
-/** Install a table through SET_REPLACE, as a client would. */
-function install(core: HandlerCore, table: Table): void {
-  const reply = send(
-    core,
-    true,
-    64,
-    encodeReplaceRequest(table, info(core, table.name).numEntries),
-  );
-  expect(reply.status).toBe(0);
-}
-
-/** Read a table back through GET_INFO + GET_ENTRIES. */
-function read(core: HandlerCore, name: string): Table {
-  const layout = info(core, name);
-  const reply = send(core, false, 65, encodeGetEntries(name, new Uint8Array(layout.size)));
-  expect(reply.status).toBe(0);
-  return decodeTable(name, layout, reply.body.subarray(40));
-}
 
 const ACCEPT = { kind: 'verdict', verdict: 'ACCEPT' } as const;
 const DROP = { kind: 'verdict', verdict: 'DROP' } as const;
@@ -177,7 +150,7 @@ describe('classification of the table iptables-legacy built in the vectors', () 
     });
   });
   it('counts matched rules like the kernel, visible through GET_ENTRIES', () => {
-    const table = read(core, 'filter');
+    const table = readTable(core, 'filter');
     const input = table.chains.find((c) => c.name === 'INPUT');
     expect(input?.rules[0]?.counters).toEqual({ packets: 1n, bytes: 40n });
     expect(input?.rules[2]?.counters).toEqual({ packets: 2n, bytes: 140n });
@@ -277,7 +250,7 @@ describe('classification engine', () => {
     ],
   };
   const core = createHandlerCore();
-  install(core, table);
+  installTable(core, table);
   const tcp = {
     source: '10.0.0.9',
     destination: '10.0.0.1',
@@ -395,7 +368,7 @@ describe('classification engine', () => {
     ).toMatchObject({ verdict: 'DROP', rule: { chain: 'INPUT', policy: true } });
   });
   it('cannot evaluate an unknown match once the packet reaches it, and counts nothing', () => {
-    const before = read(core, 'filter');
+    const before = readTable(core, 'filter');
     const result = classify(core, 'filter', 'INPUT', {
       source: '10.0.0.9',
       destination: '10.0.0.3',
@@ -407,7 +380,7 @@ describe('classification engine', () => {
       cannotEvaluate: { kind: 'match', name: 'cpu' },
       counters: [],
     });
-    expect(read(core, 'filter')).toEqual(before);
+    expect(readTable(core, 'filter')).toEqual(before);
   });
   it('cannot evaluate an unknown target', () => {
     expect(
@@ -496,7 +469,7 @@ describe('rules without a target (iptables -A CHAIN ... with no -j)', () => {
     ],
   };
   const core = createHandlerCore();
-  install(core, table);
+  installTable(core, table);
 
   it('count the packet and let the later rules (or the policy) decide', () => {
     const ssh = classify(core, 'filter', 'INPUT', {
@@ -561,7 +534,7 @@ describe('rules without a target (iptables -A CHAIN ... with no -j)', () => {
   });
 
   it('keeps those counters in the table (GET_ENTRIES), and reads the rules back without a target', () => {
-    const back = read(core, 'filter');
+    const back = readTable(core, 'filter');
     const input = back.chains.find((c) => c.name === 'INPUT')!;
     expect(input.rules[0]).toMatchObject({
       source: '1.2.3.4/32',
@@ -582,11 +555,11 @@ describe('table names', () => {
     const names = () =>
       new TextDecoder().decode(send(core, false, UMD_CMD_TABLE_NAMES, new Uint8Array()).body);
     expect(names()).toBe('');
-    info(core, 'filter');
-    info(core, 'raw');
+    tableInfo(core, 'filter');
+    tableInfo(core, 'raw');
     expect(names()).toBe('raw\nfilter\n');
-    info(core, 'mangle');
-    info(core, 'filter');
+    tableInfo(core, 'mangle');
+    tableInfo(core, 'filter');
     expect(names()).toBe('mangle\nraw\nfilter\n');
   });
 });

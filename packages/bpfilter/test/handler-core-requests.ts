@@ -6,12 +6,14 @@ import {
   encodeGetEntries,
   encodeGetinfo,
   encodeMboxRequest,
+  type IptGetinfo,
   toHex,
   UMD_CMD_CLASSIFY,
 } from '../src/abi/index.js';
 import type { ClassifyReply } from '../src/handler/classify-command.js';
 import type { PacketInput } from '../src/handler/classify/index.js';
 import type { HandlerCore } from '../src/handler/core.js';
+import { decodeTable, encodeReplaceRequest, type Table } from '../src/model/index.js';
 
 /** One get (`isSet` false) or set of option `cmd` with `data`: the handler's status and body. */
 export function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) {
@@ -25,6 +27,27 @@ export function getInfo(core: HandlerCore, name: string) {
   const hooks = (): [number, number, number, number, number] => [0, 0, 0, 0, 0];
   const request = { name, validHooks: 0, hookEntry: hooks(), underflow: hooks() };
   return send(core, false, 64, encodeGetinfo({ ...request, numEntries: 0, size: 0 }));
+}
+
+/** GET_INFO of table `name`, expected to succeed: the decoded layout. */
+export function tableInfo(core: HandlerCore, name: string): IptGetinfo {
+  const reply = getInfo(core, name);
+  expect(reply.status).toBe(0);
+  return decodeGetinfo(reply.body);
+}
+
+/** Installs `table` through SET_REPLACE, as a client would, expected to succeed. */
+export function installTable(core: HandlerCore, table: Table): void {
+  const { numEntries } = tableInfo(core, table.name);
+  expect(send(core, true, 64, encodeReplaceRequest(table, numEntries)).status).toBe(0);
+}
+
+/** Table `name` read back through GET_INFO + GET_ENTRIES, decoded (counters included). */
+export function readTable(core: HandlerCore, name: string): Table {
+  const layout = tableInfo(core, name);
+  const reply = send(core, false, 65, encodeGetEntries(name, new Uint8Array(layout.size)));
+  expect(reply.status).toBe(0);
+  return decodeTable(name, layout, reply.body.subarray(40));
 }
 
 /**

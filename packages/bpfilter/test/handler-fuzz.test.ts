@@ -16,12 +16,11 @@ import {
   canonicalRule,
   canonicalTable,
   decodeTable,
-  encodeReplaceRequest,
   encodeTable,
   type Rule,
   type Table,
 } from '../src/model/index.js';
-import { getInfo, send, tableState } from './handler-core-requests.js';
+import { getInfo, installTable, readTable, send, tableState } from './handler-core-requests.js';
 import { loadVectors } from './vectors/replay.js';
 
 const ERRNOS = new Set<number>(Object.values(Errno));
@@ -83,10 +82,8 @@ function withFreshCounters(bytes: Uint8Array): Uint8Array {
 /** Installs `table` in a fresh handler and decodes what GET_ENTRIES gives back. */
 function replaceAndReadBack(table: Table): Table {
   const core = createHandlerCore();
-  expect(send(core, true, 64, encodeReplaceRequest(table, 4)).status).toBe(0);
-  const info = decodeGetinfo(getInfo(core, table.name).body);
-  const entries = send(core, false, 65, encodeGetEntries(table.name, new Uint8Array(info.size)));
-  return decodeTable(table.name, info, entries.body.subarray(40));
+  installTable(core, table);
+  return readTable(core, table.name);
 }
 
 /** Chains and rules without counters (a fresh table's counters are the handler's own). */
