@@ -1,8 +1,9 @@
 /**
  * The verdict maps and key sets of a replace transaction as nf_tables messages: their
- * declarations, their elements (a map's: key, verdict, `rule N` comment and counter; a key
- * set's: the key), and the loads and lookups of a key in a rule. Keys are written in place,
- * each part of a concatenation in whole 32-bit words as the kernel holds them.
+ * declarations, their elements (a map's: key, verdict and `rule N` comment, its counter the
+ * kernel's copy of the map's; a key set's: the key), and the loads and lookups of a key in a
+ * rule. Keys are written in place, each part of a concatenation in whole 32-bit words as the
+ * kernel holds them.
  */
 import { dataValueAt, NotCompiled, verdictData, writeCounterExpr } from './netlink-data.js';
 import {
@@ -91,7 +92,12 @@ function writeElementMessages(
   }
 }
 
-/** A verdict map's elements: each rule's key, verdict, `rule N` comment and counter. */
+/**
+ * A verdict map's elements: each rule's key, verdict and `rule N` comment. No counter of
+ * their own (NFTA_SET_ELEM_EXPR), as nft sends them: the kernel gives each element a copy of
+ * the map's counter (NFTA_SET_EXPR), where an element's own would be parsed and its
+ * expression type looked up by name (a walk of every type the kernel has), per element.
+ */
 export function writeElements(
   w: NetlinkWriter,
   table: string,
@@ -114,7 +120,6 @@ export function writeElements(
       verdictData(w, 2, ELEMENT_VERDICTS[target]!);
     else throw new NotCompiled('element verdict');
     writeComment(w, ruleComment(index));
-    writeCounterExpr(w, 7 /* NFTA_SET_ELEM_EXPR */);
   });
 }
 
