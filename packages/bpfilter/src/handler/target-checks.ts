@@ -55,7 +55,8 @@ export const natRevisionCheck = (ctx: CheckContext): CheckResult =>
 export function checkCt(ctx: CheckContext): CheckResult {
   const { data, revision } = ctx;
   const flags = u16(data, 0);
-  const unknown = unknownFlags('CT', flags, revision === 2 ? 0x3 : 0x1);
+  // XT_CT_MASK for revision 2 (notrack, its alias, the zone's directions, a zone from the mark).
+  const unknown = unknownFlags('CT', flags, revision === 2 ? 0x1f : 0x1);
   if (unknown) return unknown;
   if (flags & 0x1) return undefined; // --notrack: nothing else is looked at
   const helper = cString(data, 12, 16) ?? '';
