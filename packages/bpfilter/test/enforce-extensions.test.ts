@@ -86,6 +86,30 @@ const CASES: [string, string][] = [
     'udp sport 53 counter packets 0 bytes 0 notrack',
   ],
   [
+    '-t raw -A PREROUTING -i eth0 -j CT --zone 3',
+    'iifname "eth0" counter packets 0 bytes 0 ct zone set 3',
+  ],
+  [
+    '-t raw -A PREROUTING -i eth1 -j CT --zone-orig 4',
+    'iifname "eth1" counter packets 0 bytes 0 ct original zone set 4',
+  ],
+  [
+    '-t raw -A OUTPUT -o eth1 -j CT --zone-reply 5',
+    'oifname "eth1" counter packets 0 bytes 0 ct reply zone set 5',
+  ],
+  [
+    '-t mangle -A POSTROUTING -p tcp --dport 22 -j TOS --set-tos 0x10/0x3f',
+    'tcp dport 22 counter packets 0 bytes 0 @nh,0,16 set @nh,0,16 & 0xffd0 | 0x10',
+  ],
+  [
+    '-t mangle -A POSTROUTING -j TOS --set-tos 0x08',
+    'counter packets 0 bytes 0 @nh,0,16 set @nh,0,16 & 0xff00 ^ 0x8',
+  ],
+  [
+    '-t mangle -A POSTROUTING -j TOS --or-tos 0x04',
+    'counter packets 0 bytes 0 @nh,0,16 set @nh,0,16 | 0x4',
+  ],
+  [
     '-t mangle -A OUTPUT -j MARK --set-mark 1',
     'counter packets 0 bytes 0 meta mark set meta mark & 0x00000001 | 0x00000001',
   ],
@@ -218,6 +242,8 @@ const COMPAT: [string, string][] = [
   ['-A INPUT -j NFQUEUE --queue-num 3 --queue-bypass', 'queue num 3 bypass'],
   ['-A INPUT -p tcp -m multiport --ports 22,80 -j ACCEPT', 'counter packets 0 bytes 0 accept'],
   ['-A INPUT -m conntrack --ctproto tcp -j ACCEPT', 'ct original protocol 6'],
+  // A table bound target written natively beside nft_compat (refused before: CT was bound).
+  ['-t raw -A PREROUTING -p udp -m recent --set -j CT --notrack', 'xt match recent'],
 ];
 
 /** Refused by name: [iptables arguments, the extension and reason the error names]. */
@@ -235,9 +261,11 @@ const REFUSED: [string, string][] = [
     '-m limit: in a rule split into several nft rules',
   ],
   [
-    '-t raw -A PREROUTING -j CT --zone 3',
-    '-j CT: nft has no form for it here, and its xt module runs only in the iptables table "raw"',
+    '-t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp',
+    "-j CT: --helper: nft's statement for it acts on the connection conntrack made, after priority -200",
   ],
+  ['-t raw -A OUTPUT -j CT --ctevents new,related', '-j CT: --ctevents: '],
+  ['-t raw -A OUTPUT -j CT --zone-orig mark', '-j CT: --zone-orig/--zone-reply mark: '],
 ];
 
 function inNamespace(script: string): Promise<{ stdout: string; stderr: string }> {

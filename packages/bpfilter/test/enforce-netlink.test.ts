@@ -181,7 +181,50 @@ const NAT = `*nat
 COMMIT
 `;
 
+/** Marks, port lists, address types (with and without anonymous sets), MARK. */
+const STEERING = [
+  '-A INPUT -m mark --mark 0x10/0xf0 -j ACCEPT',
+  '-A INPUT -m mark ! --mark 0x7 -j DROP',
+  '-A INPUT -p tcp -m multiport --dports 22,80,1000:2000 -j ACCEPT',
+  '-A INPUT -p udp -m multiport ! --sports 53,67 -j ACCEPT',
+  '-A INPUT -p tcp -m multiport --dports 443 -j ACCEPT',
+  '-A INPUT -p tcp -m multiport ! --dports 8000:9000 -j DROP',
+  '-A INPUT -p tcp -m multiport --dports 0:10,65000:65535,12,11 -j ACCEPT',
+  '-A INPUT -p udp -m multiport --sports 5:6 -m multiport --dports 7,9 -j ACCEPT',
+  '-A INPUT -m addrtype --dst-type LOCAL,BROADCAST ! --src-type MULTICAST -j ACCEPT',
+  '-A INPUT -m addrtype --dst-type LOCAL -j ACCEPT',
+  '-A INPUT -m addrtype ! --src-type LOCAL,UNICAST,ANYCAST -j DROP',
+  '-A OUTPUT -j MARK --set-xmark 0x5/0xff',
+  '-A OUTPUT -j MARK --or-mark 0x100',
+  '-A OUTPUT -j MARK --set-mark 1',
+];
+/** The raw table's conntrack templates: notrack and zones. */
+const RAW = `*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p udp -m udp --dport 53 -j CT --notrack
+-A PREROUTING -i eth0 -j CT --zone 3
+-A PREROUTING -i eth1 -j CT --zone-orig 4
+-A OUTPUT -o eth1 -j CT --zone-reply 5
+-A OUTPUT -p udp -m udp --sport 53 -j NOTRACK
+-A OUTPUT -m mark --mark 0x1 -j MARK --and-mark 0xff
+COMMIT
+`;
+
 describe.skipIf(missing !== undefined)('the netlink back end', () => {
+  it('installs what nft installs for marks, port lists, address types, notrack and zones', async () => {
+    const results = await compare([{ iptables: table(STEERING) }, { iptables: RAW }]);
+    for (const result of results) {
+      expect(Array.isArray(result.nft), JSON.stringify(result.nft)).toBe(true);
+      expect(result.netlink).toEqual(result.nft);
+    }
+    const [steering, raw] = results.map((r) => JSON.stringify(r.nft));
+    for (const word of ['"set":[22,80,{"range":[1000,2000]}]', '"fib"', '"mark"'])
+      expect(steering).toContain(word);
+    expect(raw).toContain('"notrack":null');
+    expect(raw).toContain('"dir":"reply"');
+  }, 60_000);
+
   it('installs what nft installs for the nat targets (dnat, snat, masquerade, redirect)', async () => {
     const [nat] = await compare([{ iptables: NAT }]);
     expect(Array.isArray(nat!.nft)).toBe(true);

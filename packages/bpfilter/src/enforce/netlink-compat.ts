@@ -17,6 +17,7 @@ import { IPT_INV_PROTO, IptEntryOffset, readU16 } from '../abi/index.js';
 import { objectData, objectName } from '../model/entry-index.js';
 import { UntranslatableError } from './errors.js';
 import { EXPR_DATA, EXPR_NAME, NotCompiled } from './netlink-data.js';
+import { NETLINK_ONLY } from './netlink-steering.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import { refusedByNft } from './translate-rule.js';
 
@@ -105,6 +106,8 @@ export function nativeOrCompat(
   const mark = w.length;
   try {
     native();
+    // A statement nft's JSON cannot hold keeps this table off `nft -j -f`.
+    if (compat.all && kind === 'target' && NETLINK_ONLY.has(objectName(b, pos))) compat.needed++;
   } catch (error) {
     const name = objectName(b, pos);
     const nftHasNoForm =
@@ -116,11 +119,17 @@ export function nativeOrCompat(
     const bound = kind === 'target' ? TABLE_BOUND[name] : undefined;
     if (name === '' || !(nftHasNoForm || (compat.all && error instanceof NotCompiled && !bound)))
       throw error;
-    if (bound !== undefined)
+    if (bound !== undefined) {
+      // A reader's refusal names the option and why nft cannot say it.
+      const why =
+        error instanceof UntranslatableError && error.extension === `-j ${name}`
+          ? error.message.slice(error.extension.length + 2)
+          : 'nft has no form for it here';
       throw new CompatRefused(
         `-j ${name}`,
-        `nft has no form for it here, and its xt module runs only in the iptables table "${bound}" (xt_check_target compares that with the nf_tables table's name, bpfilter_${bound})`,
+        `${why}, and its xt module runs only in the iptables table "${bound}" (xt_check_target compares that with the nf_tables table's name, bpfilter_${bound})`,
       );
+    }
     w.rewind(mark);
     writeCompat(w, compat, kind, b, pos);
     if (nftHasNoForm) compat.needed++;

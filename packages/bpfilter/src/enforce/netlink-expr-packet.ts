@@ -5,8 +5,16 @@
  * with their checksum. Like netlink-expr.ts, each writes one element of a rule's list.
  */
 import { dataValueAt } from './netlink-data.js';
-import { beginExpr, endExpr, REG_1 } from './netlink-expr.js';
+import { beginExpr, CmpOp, cmpAt, endExpr, payload, REG_1 } from './netlink-expr.js';
 import type { NetlinkWriter } from './netlink-writer.js';
+
+/** Writes one match or target from its info bytes (`protocol`: the rule's `-p`, 0 for none). */
+export type PacketWriter = (
+  w: NetlinkWriter,
+  data: Uint8Array,
+  revision: number,
+  protocol: number,
+) => void;
 
 /** NFT_META_* keys. */
 export const MetaKey = {
@@ -128,4 +136,27 @@ export function networkWrite(w: NetlinkWriter, offset: number, len: number): voi
   w.u32(7, 10); // the IP header checksum's offset
   w.u32(8, 0);
   endExpr(w, e);
+}
+
+/** `cmp` of register 1 with a u32 in host order (meta, ct and numgen values). */
+export function cmpHost(w: NetlinkWriter, op: number, value: number): void {
+  w.buffer.writeUInt32LE(value >>> 0, cmpAt(w, op, 4));
+}
+
+/** A host-order u32 register masked with `mask` (nft leaves out a full mask) and compared. */
+export function maskedHost(w: NetlinkWriter, mask: number, value: number, invert: boolean): void {
+  if (mask !== 0xffffffff) {
+    const [at] = maskXorAt(w, 4);
+    w.buffer.writeUInt32LE(mask >>> 0, at);
+  }
+  cmpHost(w, invert ? CmpOp.neq : CmpOp.eq, value);
+}
+
+/** The network header's 16-bit word at `offset` set to `(word & keep) ^ value`, checksum fixed. */
+export function rewriteWord(w: NetlinkWriter, offset: number, keep: number, value: number): void {
+  payload(w, { base: 1, offset, len: 2 });
+  const [mask, xor] = maskXorAt(w, 2);
+  w.buffer.writeUInt16BE(keep, mask);
+  w.buffer.writeUInt16BE(value, xor);
+  networkWrite(w, offset, 2);
 }

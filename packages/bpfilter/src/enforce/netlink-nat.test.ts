@@ -3,6 +3,7 @@ import { encodeTable } from '../model/encode.js';
 import type { Rule } from '../model/types.js';
 import { parseSave } from '../text/parse-save.js';
 import { type CompiledTable, compileTable } from './compile-table.js';
+import { expr, immediate, u32 } from './netlink-bytes.testing.js';
 
 const NAT_CHAINS =
   ':PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]';
@@ -44,25 +45,6 @@ function ports(flags: number, [p1, p2]: number[]): Uint8Array {
   b.writeUInt16BE(p2!, 18);
   return b;
 }
-
-// Netlink attributes, to spell out what `nft --debug=mnl` showed nft 1.0.6 send.
-const attr = (type: number, value: Uint8Array) => {
-  const b = Buffer.alloc((4 + value.length + 3) & ~3);
-  b.writeUInt16LE(4 + value.length, 0);
-  b.writeUInt16LE(type, 2);
-  b.set(value, 4);
-  return b;
-};
-const nest = (type: number, ...inner: Buffer[]) => attr(type | 0x8000, Buffer.concat(inner));
-const u32 = (type: number, value: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(value);
-  return attr(type, b);
-};
-const expr = (name: string, ...data: Buffer[]) =>
-  nest(1, attr(1, Buffer.from(`${name}\0`)), nest(2, ...data));
-const immediate = (reg: number, value: number[]) =>
-  expr('immediate', u32(1, reg), nest(2, attr(1, Uint8Array.from(value))));
 
 const raw = (name: string, revision: number, data: Uint8Array, protocol = 6): Rule => ({
   protocol,

@@ -9,7 +9,6 @@ import { NotCompiled } from './netlink-data.js';
 import {
   bitwiseNumber,
   CmpOp,
-  cmpAt,
   cmpBytes,
   cmpNumber,
   counter,
@@ -18,18 +17,22 @@ import {
 } from './netlink-expr.js';
 import {
   CT_MARK,
+  cmpHost,
   hton,
   immediateAt,
   limit,
   MetaKey,
+  type PacketWriter,
+  maskedHost,
   maskXorAt,
   metaOrCt,
-  networkWrite,
   numgenInc,
+  rewriteWord,
   routeTcpMss,
   tcpMss,
 } from './netlink-expr-packet.js';
 import { NAT_TARGETS } from './netlink-nat.js';
+import { STEERING_MATCHES, STEERING_TARGETS } from './netlink-steering.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import type { TtlStep } from './ttl-steps.js';
 import {
@@ -53,8 +56,6 @@ import {
   ttlTargetOf,
 } from './xt-packet.js';
 
-type Writer = (w: NetlinkWriter, data: Uint8Array, revision: number, protocol: number) => void;
-
 const TCP = 6;
 const OPS: Record<CompareOp, number> = {
   '==': CmpOp.eq,
@@ -73,20 +74,6 @@ function range(w: NetlinkWriter, len: number, test: RangeTest): void {
   inRange(w, !test.invert, len, scratch, 0, len);
 }
 
-/** `cmp` of register 1 with a u32 in host order (meta, ct and numgen values). */
-function cmpHost(w: NetlinkWriter, op: number, value: number): void {
-  w.buffer.writeUInt32LE(value >>> 0, cmpAt(w, op, 4));
-}
-
-/** A host-order u32 register masked with `mask` (nft leaves out a full mask) and compared. */
-function maskedHost(w: NetlinkWriter, mask: number, value: number, invert: boolean): void {
-  if (mask !== 0xffffffff) {
-    const [at] = maskXorAt(w, 4);
-    w.buffer.writeUInt32LE(mask >>> 0, at);
-  }
-  cmpHost(w, invert ? CmpOp.neq : CmpOp.eq, value);
-}
-
 /** The owner's uid or gid: nft compares a range in network order, one id in host order. */
 function ownerId(w: NetlinkWriter, key: number, test: RangeTest): void {
   metaOrCt(w, 'meta', key, 'load');
@@ -98,7 +85,8 @@ function ownerId(w: NetlinkWriter, key: number, test: RangeTest): void {
 const NETWORK_TOS = { base: 1, offset: 1, len: 1 } as const;
 const NETWORK_TTL = { base: 1, offset: 8, len: 1 } as const;
 
-const MATCHES = new Map<string, Writer>([
+const MATCHES = new Map<string, PacketWriter>([
+  ...STEERING_MATCHES,
   [
     'limit',
     (w, d, r) => {
@@ -197,8 +185,9 @@ const MATCHES = new Map<string, Writer>([
   ],
 ]);
 
-const TARGETS = new Map<string, Writer>([
+const TARGETS = new Map<string, PacketWriter>([
   ...NAT_TARGETS,
+  ...STEERING_TARGETS,
   [
     'TCPMSS',
     (w, d, r, protocol) => {
@@ -239,15 +228,6 @@ const TARGETS = new Map<string, Writer>([
     },
   ],
 ]);
-
-/** The network header's 16-bit word at `offset` set to `(word & keep) ^ value`, checksum fixed. */
-function rewriteWord(w: NetlinkWriter, offset: number, keep: number, value: number): void {
-  payload(w, { base: 1, offset, len: 2 });
-  const [mask, xor] = maskXorAt(w, 2);
-  w.buffer.writeUInt16BE(keep, mask);
-  w.buffer.writeUInt16BE(value, xor);
-  networkWrite(w, offset, 2);
-}
 
 /** One rule of a `-j TTL --ttl-inc/--ttl-dec` (ttl-steps.ts): its old TTLs, counter, new TTL. */
 export function writeTtlStep(w: NetlinkWriter, step: TtlStep): void {

@@ -12,6 +12,7 @@ import { Compat, CompatRefused, writeRuleCompat } from './netlink-compat.js';
 import { NotCompiled } from './netlink-data.js';
 import { FIELDS, CmpOp, cmpNumber, counter, lookup, payload, verdict } from './netlink-expr.js';
 import { writeRule } from './netlink-rule.js';
+import { writeRuleSets } from './netlink-anon-sets.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import {
   loadKey,
@@ -125,6 +126,8 @@ export function compileTransaction(
     for (const chain of table.chains) {
       const rule = (into: string, body: () => void, entry?: number) => {
         const before = w.count;
+        if (entry !== undefined)
+          writeRuleSets(w, nftTable, facts.bytes, facts.offsets[entry]!, () => ++setCount);
         w.begin(MSG.newRule, NLM_F_CREATE | NLM_F_APPEND);
         w.string(1, nftTable);
         w.string(2, into);

@@ -10,6 +10,7 @@ import { untranslated } from './refusals.js';
 import { and, match, meta, type NftExpr, payload, rangeOrValue, set } from './nft-expr.js';
 import type { CtCheck } from './ct-alternatives.js';
 import { PACKET_MATCHES } from './raw-packet.js';
+import { addrtypeOf, markOf, multiportOf, RTN_NAMES } from './xt-steering.js';
 
 type MatchTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
 
@@ -88,43 +89,18 @@ export function ctCheckExpr({ key, mask, zero }: CtCheck): NftExpr {
   return match(and({ ct: { key } }, mask), zero ? '==' : '!=', 0);
 }
 
-// xt_multiport flags
-const XT_MULTIPORT_SOURCE = 0;
-const XT_MULTIPORT_DESTINATION = 1;
-const XT_MULTIPORT_PORTS = 15;
-
-/** `-m multiport --sports/--dports` (revision 1: ports with ranges); `--ports` is refused. */
+/** `-m multiport --sports/--dports`: `th sport|dport { ... }`. */
 function multiport(data: Uint8Array, revision: number): NftExpr[] {
-  if (revision !== 1) throw new UntranslatableError('-m multiport', `revision ${revision}`);
-  const flags = data[0] ?? 0;
-  const count = data[1] ?? 0;
-  if (count > XT_MULTIPORT_PORTS) throw new UntranslatableError('-m multiport', `${count} ports`);
-  const field =
-    flags === XT_MULTIPORT_SOURCE
-      ? 'sport'
-      : flags === XT_MULTIPORT_DESTINATION
-        ? 'dport'
-        : undefined;
-  if (field === undefined) throw new UntranslatableError('-m multiport', '--ports (either side)');
-  const elements: unknown[] = [];
-  for (let i = 0; i < count; i++) {
-    const port = readU16(data, 2 + 2 * i);
-    if (data[32 + i] && i + 1 < count) {
-      elements.push(rangeOrValue(port, readU16(data, 2 + 2 * (i + 1))));
-      i++;
-    } else elements.push(port);
-  }
-  const invert = (data[47] ?? 0) !== 0;
+  const { field, ports, invert } = multiportOf(data, revision);
+  const elements = ports.map(([from, to]) => rangeOrValue(from, to));
   // `th` is the transport header of whichever protocol the rule names (tcp, udp, sctp...).
   return [match(payload('th', field), invert ? '!=' : '==', set(elements))];
 }
 
-/** `-m mark --mark V/M` (revision 1: u32 mark, u32 mask, u8 invert). */
+/** `-m mark --mark V/M`: `meta mark & M == V`. */
 function mark(data: Uint8Array, revision: number): NftExpr[] {
-  if (revision !== 1) throw new UntranslatableError('-m mark', `revision ${revision}`);
-  const value = readU32(data, 0);
-  const mask = readU32(data, 4);
-  return [match(and(meta('mark'), mask), data[8] ? '!=' : '==', value)];
+  const { value, mask, invert } = markOf(data, revision);
+  return [match(and(meta('mark'), mask), invert ? '!=' : '==', value)];
 }
 
 // xt_iprange flags
@@ -162,41 +138,15 @@ function iprange(data: Uint8Array, revision: number): NftExpr[] {
   );
 }
 
-// RTN_* in the order of enum rtn_type: bit N of an addrtype mask stands for type N.
-const RTN_NAMES = [
-  'unspec',
-  'unicast',
-  'local',
-  'broadcast',
-  'anycast',
-  'multicast',
-  'blackhole',
-  'unreachable',
-  'prohibit',
-  'throw',
-  'nat',
-  'xresolve',
-];
-const XT_ADDRTYPE_INVERT_SOURCE = 1;
-const XT_ADDRTYPE_INVERT_DEST = 2;
-
-/** `-m addrtype --src-type/--dst-type` (revision 1, without --limit-iface-in/out). */
+/** `-m addrtype --src-type/--dst-type`: `fib saddr|daddr type { ... }`. */
 function addrtype(data: Uint8Array, revision: number): NftExpr[] {
-  if (revision !== 1) throw new UntranslatableError('-m addrtype', `revision ${revision}`);
-  const flags = readU32(data, 4);
-  if (flags & ~(XT_ADDRTYPE_INVERT_SOURCE | XT_ADDRTYPE_INVERT_DEST))
-    throw new UntranslatableError('-m addrtype', '--limit-iface-in/--limit-iface-out');
-  const side = (mask: number, key: 'saddr' | 'daddr', invert: boolean): NftExpr[] => {
-    if (mask === 0) return [];
-    const names = RTN_NAMES.filter((_, bit) => mask & (1 << bit));
-    if (names.length !== mask.toString(2).replace(/0/g, '').length)
-      throw new UntranslatableError('-m addrtype', `type mask 0x${mask.toString(16)}`);
-    return [match({ fib: { result: 'type', flags: [key] } }, invert ? '!=' : '==', set(names))];
-  };
-  return [
-    ...side(readU16(data, 0), 'saddr', (flags & XT_ADDRTYPE_INVERT_SOURCE) !== 0),
-    ...side(readU16(data, 2), 'daddr', (flags & XT_ADDRTYPE_INVERT_DEST) !== 0),
-  ];
+  return addrtypeOf(data, revision).map(({ key, types, invert }) =>
+    match(
+      { fib: { result: 'type', flags: [key] } },
+      invert ? '!=' : '==',
+      set(types.map((t) => RTN_NAMES[t])),
+    ),
+  );
 }
 
 const MATCHES = new Map<string, MatchTranslator>([

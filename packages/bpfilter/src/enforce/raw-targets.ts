@@ -3,36 +3,43 @@
  * NOTRACK/CT --notrack, and the nat targets DNAT, SNAT, MASQUERADE and REDIRECT (x86-64
  * layouts of include/uapi/linux/netfilter/nf_nat.h and xt_*.h). Others are refused by name.
  */
-import { decodeNatRange, NatRangeFlag, readU16, readU32 } from '../abi/index.js';
+import { decodeNatRange, NatRangeFlag } from '../abi/index.js';
 import type { RawTarget } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { untranslated } from './refusals.js';
 import { and, meta, type NftExpr } from './nft-expr.js';
 import { PACKET_TARGETS } from './raw-packet.js';
+import { ctTargetOf, markTargetOf } from './xt-steering.js';
 
 type TargetTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
 
-/** `-j MARK` revision 2 (`--set-xmark V/M` and its aliases): mark = (mark & ~M) ^ V. */
+/** `-j MARK`: `meta mark set meta mark & ~M ^ V`. */
 function markTarget(data: Uint8Array, revision: number): NftExpr[] {
-  if (revision !== 2) throw new UntranslatableError('-j MARK', `revision ${revision}`);
-  const value = readU32(data, 0);
-  const mask = readU32(data, 4);
-  const kept = and(meta('mark'), ~mask >>> 0);
-  return [{ mangle: { key: meta('mark'), value: { '^': [kept, value] } } }];
+  const { keep, value } = markTargetOf(data, revision);
+  return [{ mangle: { key: meta('mark'), value: { '^': [and(meta('mark'), keep), value] } } }];
 }
 
-const XT_CT_NOTRACK = 1;
-const XT_CT_NOTRACK_ALIAS = 2;
+const CT_DIRECTIONS = ['original', 'reply'];
 
-/** `-j CT --notrack` and `-j NOTRACK` (which iptables sends as CT); no other CT option. */
-function ctTarget(data: Uint8Array, revision: number): NftExpr[] {
-  const flags = readU16(data, 0);
-  // zone, ct_events, exp_events, helper[16] (and from revision 1, timeout[32]) must be unset.
-  const optionsEnd = revision === 0 ? 28 : 60;
-  const options = data.subarray(2, optionsEnd).some((b) => b !== 0);
-  if (!(flags & XT_CT_NOTRACK) || flags & ~(XT_CT_NOTRACK | XT_CT_NOTRACK_ALIAS) || options)
-    throw new UntranslatableError('-j CT', 'options other than --notrack');
-  return [{ notrack: null }];
+/** `-j CT --notrack`, `-j NOTRACK`: `notrack`; `-j CT --zone`: `ct [original|reply] zone set`. */
+function ctTarget(data: Uint8Array, revision: number, name: string): NftExpr[] {
+  const action = ctTargetOf(data, revision, name);
+  if (action.kind === 'notrack') return [{ notrack: null }];
+  const key =
+    action.dir === undefined ? { key: 'zone' } : { key: 'zone', dir: CT_DIRECTIONS[action.dir] };
+  return [{ mangle: { key: { ct: key }, value: action.zone } }];
+}
+
+/**
+ * `-j TOS`: nft's only statement for the whole TOS byte is a raw payload write, which leaves
+ * the IP header checksum stale (`@nh,8,8 set ...` writes with csum_type 0); the netlink batch
+ * writes the 16-bit word the byte is in with the checksum fixed, as nft does for `ip dscp set`.
+ */
+function tosTarget(): NftExpr[] {
+  throw new UntranslatableError(
+    '-j TOS',
+    "nft's JSON has no statement that rewrites the TOS byte and fixes the checksum; only the netlink batch (bpfilter_nft_batch) writes it",
+  );
 }
 
 /** The flags nft writes for a nat statement (`random`, `persistent`, `fully-random`). */
@@ -113,8 +120,9 @@ function natJson(data: Uint8Array, revision: number, name: string): NftExpr[] {
 
 const TARGETS = new Map<string, TargetTranslator>([
   ['MARK', markTarget],
-  ['NOTRACK', () => [{ notrack: null }]],
+  ['NOTRACK', ctTarget],
   ['CT', ctTarget],
+  ['TOS', tosTarget],
   ...Object.keys(NAT_KIND).map((name) => [name, natJson] as const),
   ...PACKET_TARGETS,
 ]);

@@ -1,0 +1,33 @@
+/**
+ * Netlink attributes spelled out for the unit tests, to compare a batch with what
+ * `nft --debug=mnl` showed nft 1.0.6 send (lengths and types little-endian, u32 values in
+ * network order, each attribute padded to 4 bytes).
+ */
+
+/** An attribute of `type` holding `value`. */
+export const attr = (type: number, value: Uint8Array): Buffer => {
+  const b = Buffer.alloc((4 + value.length + 3) & ~3);
+  b.writeUInt16LE(4 + value.length, 0);
+  b.writeUInt16LE(type, 2);
+  b.set(value, 4);
+  return b;
+};
+
+/** A nested attribute. */
+export const nest = (type: number, ...inner: Buffer[]): Buffer =>
+  attr(type | 0x8000, Buffer.concat(inner));
+
+/** A u32 attribute (network order). */
+export const u32 = (type: number, value: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value);
+  return attr(type, b);
+};
+
+/** One expression of a rule's list: its name and data. */
+export const expr = (name: string, ...data: Buffer[]): Buffer =>
+  nest(1, attr(1, Buffer.from(`${name}\0`)), nest(2, ...data));
+
+/** `immediate` of `value` into register `reg`. */
+export const immediate = (reg: number, value: number[]): Buffer =>
+  expr('immediate', u32(1, reg), nest(2, attr(1, Uint8Array.from(value))));

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { encodeTable } from '../model/encode.js';
+import type { Rule } from '../model/types.js';
+import { parseSave } from '../text/parse-save.js';
+import { type CompiledTable, compileTable } from './compile-table.js';
+import { EnforcementError } from './errors.js';
+import { attr, expr, immediate, nest, u32 } from './netlink-bytes.testing.js';
+
+const CHAINS: Record<string, string> = {
+  filter: ':INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]',
+  raw: ':PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]',
+  mangle:
+    ':PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]',
+};
+
+/** Table `name` with `rules` in its first chain, compiled for the netlink path. */
+function compiled(name: string, rules: Rule[]): CompiledTable {
+  const [parsed] = parseSave(`*${name}\n${CHAINS[name]}\nCOMMIT\n`);
+  const chains = parsed!.chains.map((c, i) => (i === 0 ? { ...c, rules } : c));
+  const encoded = encodeTable({ name, chains });
+  return compileTable({ name, layout: encoded, entries: encoded.entries, netlink: true });
+}
+
+function bytesOf(name: string, rule: Rule): Buffer {
+  const { batch } = compiled(name, [rule]);
+  expect(batch?.compatRules).toBeUndefined();
+  return batch!.bytes;
+}
+
+const bytes = (size: number, write: (b: Buffer) => void) => {
+  const b = Buffer.alloc(size);
+  write(b);
+  return b;
+};
+const raw = (name: string, revision: number, data: Uint8Array) =>
+  ({ kind: 'raw', name, revision, data }) as const;
+const rule = (protocol: number, matches: Rule['matches'], target: Rule['target']): Rule => ({
+  protocol,
+  matches,
+  target,
+});
+const ACCEPT: Rule['target'] = { kind: 'verdict', verdict: 'ACCEPT' };
+const data = (type: number, value: number[]) => nest(type, attr(1, Uint8Array.from(value)));
+const bitwise = (len: number, mask: number[], xor: number[]) =>
+  expr('bitwise', u32(1, 1), u32(2, 1), u32(3, len), data(4, mask), data(5, xor));
+/** `meta load mark` into register 1, then `(reg & mask) ^ xor` (host order). */
+const markMasked = (mask: number[], xor: number[]) => [
+  expr('meta', u32(1, 1), u32(2, 3)),
+  bitwise(4, mask, xor),
+];
+const cmp = (op: number, value: number[]) => expr('cmp', u32(1, 1), u32(2, op), data(3, value));
+
+/** struct xt_CT target info revision 2 (72 bytes): flags, zone, events, helper. */
+const ct = (flags: number, zone: number, helper = '', events = 0) =>
+  bytes(72, (b) => {
+    b.writeUInt16LE(flags, 0);
+    b.writeUInt16LE(zone, 2);
+    b.writeUInt32LE(events, 4);
+    b.write(helper, 12);
+  });
+
+/** struct xt_multiport_v1: flags, count, ports, pflags, invert. */
+const multiport = (flags: number, ports: number[], ranges: number[], invert = 0) =>
+  bytes(48, (b) => {
+    b[0] = flags;
+    b[1] = ports.length;
+    ports.forEach((p, i) => b.writeUInt16LE(p, 2 + 2 * i));
+    for (const i of ranges) b[32 + i] = 1;
+    b[47] = invert;
+  });
+
+describe('steering extensions in the netlink batch, as nft --debug=mnl shows nft send them', () => {
+  it('writes -m mark --mark 0x10/0xf0 as meta load mark, bitwise, cmp (host order)', () => {
+    const mark = bytes(16, (b) => {
+      b.writeUInt32LE(0x10, 0);
+      b.writeUInt32LE(0xf0, 4);
+    });
+    const b = bytesOf('filter', rule(0, [raw('mark', 1, mark)], ACCEPT));
+    const want = Buffer.concat([
+      ...markMasked([0xf0, 0, 0, 0], [0, 0, 0, 0]),
+      cmp(0, [0x10, 0, 0, 0]),
+    ]);
+    expect(b.indexOf(want)).toBeGreaterThan(0);
+  });
+
+  it('writes -m addrtype --dst-type LOCAL as fib daddr type == local', () => {
+    const addrtype = bytes(8, (b) => b.writeUInt16LE(1 << 2, 2));
+    const b = bytesOf('filter', rule(0, [raw('addrtype', 1, addrtype)], ACCEPT));
+    const want = Buffer.concat([
+      expr('fib', u32(3, 2), u32(2, 3), u32(1, 1)),
+      cmp(0, [2, 0, 0, 0]),
+    ]);
+    expect(b.indexOf(want)).toBeGreaterThan(0);
+  });
+
+  it('writes --dports 22,80,1000:2000 as an anonymous interval set before the rule', () => {
+    const ports = multiport(1, [22, 80, 1000, 2000], [2]);
+    const b = bytesOf('filter', rule(6, [raw('multiport', 1, ports)], ACCEPT));
+    // NEWSET: anonymous, constant, interval; inet_service, 2 bytes; id 1; 7 elements.
+    const set = Buffer.concat([
+      attr(2, Buffer.from('__set%d\0')),
+      u32(3, 7),
+      u32(4, 13),
+      u32(5, 2),
+      u32(10, 1),
+      nest(9, u32(1, 7)),
+    ]);
+    const key = (port: number) => nest(1, attr(1, Uint8Array.of(port >> 8, port & 255)));
+    const elements = nest(
+      3,
+      ...[0, 22, 23, 80, 81, 1000, 2001].map((port, i) =>
+        nest(1, ...(i % 2 === 0 ? [u32(3, 1), key(port)] : [key(port)])),
+      ),
+    );
+    const lookup = expr('lookup', attr(1, Buffer.from('__set%d\0')), u32(2, 1), u32(4, 1));
+    const at = [b.indexOf(set), b.indexOf(elements), b.indexOf(lookup)];
+    expect(at.every((i) => i > 0)).toBe(true);
+    expect([...at].sort((x, y) => x - y)).toEqual(at);
+  });
+
+  it('writes MARK --set-xmark 0x5/0xff as meta mark set meta mark & ~M ^ V', () => {
+    const mark = bytes(8, (b) => {
+      b.writeUInt32LE(5, 0);
+      b.writeUInt32LE(0xff, 4);
+    });
+    const b = bytesOf('mangle', rule(0, [], raw('MARK', 2, mark)));
+    const want = Buffer.concat([
+      ...markMasked([0, 0xff, 0xff, 0xff], [5, 0, 0, 0]),
+      expr('meta', u32(2, 3), u32(3, 1)),
+    ]);
+    expect(b.indexOf(want)).toBeGreaterThan(0);
+  });
+
+  it('writes CT --notrack as notrack and CT --zone-reply 5 as ct reply zone set 5', () => {
+    expect(
+      bytesOf('raw', rule(0, [], raw('CT', 2, ct(1, 0)))).indexOf(expr('notrack')),
+    ).toBeGreaterThan(0);
+    const zone = bytesOf('raw', rule(0, [], raw('CT', 2, ct(8, 5))));
+    const want = Buffer.concat([
+      immediate(1, [5, 0]),
+      expr('ct', u32(2, 17), attr(3, Uint8Array.of(1)), u32(4, 1)),
+    ]);
+    expect(zone.indexOf(want)).toBeGreaterThan(0);
+  });
+
+  it('writes TOS --set-tos 0x10/0x3f as a rewrite of the first 16-bit word, checksum fixed', () => {
+    const b = bytesOf(
+      'mangle',
+      rule(0, [], raw('TOS', 1, Uint8Array.of(0x10, 0x3f, 0, 0, 0, 0, 0, 0))),
+    );
+    const want = Buffer.concat([
+      expr('payload', u32(1, 1), u32(2, 1), u32(3, 0), u32(4, 2)),
+      bitwise(2, [0xff, 0xc0], [0, 0x10]),
+      expr('payload', u32(2, 1), u32(3, 0), u32(4, 2), u32(5, 1), u32(6, 1), u32(7, 10), u32(8, 0)),
+    ]);
+    expect(b.indexOf(want)).toBeGreaterThan(0);
+  });
+
+  it('refuses CT --helper and --ctevents by name, saying why nft cannot', () => {
+    for (const [info, option] of [
+      [ct(0, 0, 'ftp'), '--helper'],
+      [ct(0, 0, '', 1), '--ctevents'],
+    ] as const) {
+      let error: unknown;
+      try {
+        compiled('raw', [rule(6, [], raw('CT', 2, info))]);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(EnforcementError);
+      expect((error as EnforcementError).extension).toBe('-j CT');
+      expect((error as EnforcementError).message).toContain(`-j CT: ${option}: nft's statement`);
+    }
+  });
+
+  it('sends -m recent beside CT --notrack, and LOG beside TOS, as one batch', () => {
+    const recent = raw('recent', 1, new Uint8Array(40));
+    const notrack = compiled('raw', [rule(0, [recent], raw('CT', 2, ct(1, 0)))]);
+    expect([...notrack.batch!.compatRules!.values()][0]).toContain('xt match recent');
+    const log = raw('LOG', 0, new Uint8Array(40));
+    const tos = raw('TOS', 1, Uint8Array.of(0x10, 0xff, 0, 0, 0, 0, 0, 0));
+    const both = compiled('mangle', [rule(0, [], tos), rule(0, [], log)]);
+    expect(both.transaction).toBeUndefined();
+    expect([...both.batch!.compatRules!.values()][0]).toContain('xt target LOG');
+  });
+});

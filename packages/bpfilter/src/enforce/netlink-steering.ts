@@ -1,0 +1,135 @@
+/**
+ * The extensions xt-steering.ts reads, written as the nf_tables expressions nft installs for
+ * the same rules (`nft --debug=netlink` of each): `-m mark` (`meta mark & M == V`), `-m
+ * multiport` (`th dport { ... }`, its set from netlink-anon-sets.ts), `-m addrtype` (`fib daddr
+ * type { ... }`); `-j MARK` (`meta mark set meta mark & ~M ^ V`), `-j CT`/`NOTRACK` (`notrack`,
+ * `ct [original|reply] zone set Z`) and `-j TOS` (the 16-bit word the TOS byte is in,
+ * rewritten with the checksum fixed, as nft writes `ip dscp set`).
+ */
+import { NotCompiled } from './netlink-data.js';
+import { beginExpr, CmpOp, cmpNumber, endExpr, inRange, payload, REG_1 } from './netlink-expr.js';
+import {
+  cmpHost,
+  immediateAt,
+  MetaKey,
+  type PacketWriter,
+  maskedHost,
+  maskXorAt,
+  metaOrCt,
+  networkWrite,
+  rewriteWord,
+} from './netlink-expr-packet.js';
+import { lookupRuleSet } from './netlink-anon-sets.js';
+import type { NetlinkWriter } from './netlink-writer.js';
+import {
+  addrtypeOf,
+  ctTargetOf,
+  markOf,
+  markTargetOf,
+  multiportOf,
+  tosTargetOf,
+} from './xt-steering.js';
+
+// include/uapi/linux/netfilter/nf_tables.h
+const NFT_CT_ZONE = 17;
+const NFT_FIB_RESULT_ADDRTYPE = 3;
+const FIB_FLAGS = { saddr: 1, daddr: 2 };
+const PORT_OFFSET = { sport: 0, dport: 2 };
+const scratch = Buffer.alloc(4);
+
+/** The match writers of this module, by extension name. */
+export const STEERING_MATCHES: [string, PacketWriter][] = [
+  [
+    'mark',
+    (w, d, r) => {
+      const { mask, value, invert } = markOf(d, r);
+      metaOrCt(w, 'meta', MetaKey.mark, 'load');
+      maskedHost(w, mask, value, invert);
+    },
+  ],
+  [
+    'multiport',
+    (w, d, r, protocol) => {
+      const { field, ports, invert } = multiportOf(d, r);
+      // xt_multiport needs the rule's -p (the handler checks it); nft's `th` needs none.
+      if (protocol === 0) throw new NotCompiled('transport field without its protocol');
+      payload(w, { base: 2, offset: PORT_OFFSET[field], len: 2 });
+      if (ports.length > 1) return lookupRuleSet(w, invert);
+      const [from, to] = ports[0]!;
+      if (from === to) return cmpNumber(w, invert ? CmpOp.neq : CmpOp.eq, 2, from);
+      scratch.writeUInt16BE(from, 0);
+      scratch.writeUInt16BE(to, 2);
+      inRange(w, !invert, 2, scratch, 0, 2);
+    },
+  ],
+  [
+    'addrtype',
+    (w, d, r) => {
+      for (const { key, types, invert } of addrtypeOf(d, r)) {
+        const e = beginExpr(w, 'fib');
+        w.u32(3, FIB_FLAGS[key]);
+        w.u32(2, NFT_FIB_RESULT_ADDRTYPE);
+        w.u32(1, REG_1);
+        endExpr(w, e);
+        if (types.length > 1) lookupRuleSet(w, invert);
+        else cmpHost(w, invert ? CmpOp.neq : CmpOp.eq, types[0]!);
+      }
+    },
+  ],
+];
+
+const ct: PacketWriter = (w, d, r) => {
+  const action = ctTargetOf(d, r, 'CT');
+  if (action.kind === 'notrack') return endExpr(w, beginExpr(w, 'notrack'));
+  w.buffer.writeUInt16LE(action.zone, immediateAt(w, 2));
+  const e = beginExpr(w, 'ct');
+  w.u32(2, NFT_CT_ZONE);
+  if (action.dir !== undefined) w.bytesAttr(3, Uint8Array.of(action.dir));
+  w.u32(4, REG_1);
+  endExpr(w, e);
+};
+
+/** `bitwise` of the 16-bit register 1: `(reg & mask) ^ xor`. */
+function maskXor(w: NetlinkWriter, mask: number, xor: number): void {
+  const [m, x] = maskXorAt(w, 2);
+  w.buffer.writeUInt16BE(mask, m);
+  w.buffer.writeUInt16BE(xor, x);
+}
+
+/** The target writers of this module, by extension name. */
+export const STEERING_TARGETS: [string, PacketWriter][] = [
+  [
+    'MARK',
+    (w, d, r) => {
+      const { keep, value } = markTargetOf(d, r);
+      metaOrCt(w, 'meta', MetaKey.mark, 'load');
+      const [mask, xor] = maskXorAt(w, 4);
+      w.buffer.writeUInt32LE(keep, mask);
+      w.buffer.writeUInt32LE(value, xor);
+      metaOrCt(w, 'meta', MetaKey.mark, 'set');
+    },
+  ],
+  ['CT', ct],
+  ['NOTRACK', (w) => endExpr(w, beginExpr(w, 'notrack'))],
+  [
+    'TOS',
+    (w, d, r) => {
+      const { keep, value } = tosTargetOf(d, r);
+      // The TOS byte is the low byte of the word at 0; the version and header length kept.
+      if (keep !== 0) return rewriteWord(w, 0, 0xff00 | keep, value);
+      // A whole new TOS byte: nft 1.0.6 lists `& 0xff00 ^ V` in one bitwise as a write of one
+      // byte and then corrupts its heap (`nft list ruleset` aborts: malloc(): unaligned tcache
+      // chunk); the same rewrite in two steps lists as `@nh,0,16 set @nh,0,16 & 0xff00 ^ V`.
+      payload(w, { base: 1, offset: 0, len: 2 });
+      maskXor(w, 0xff00, 0);
+      maskXor(w, 0xffff, value);
+      networkWrite(w, 0, 2);
+    },
+  ],
+];
+
+/**
+ * Targets only this writer has a form for (nft's JSON has none): a table with one, and with
+ * a statement only nft writes, sends that statement to nft_compat rather than to `nft -j -f`.
+ */
+export const NETLINK_ONLY = new Set(['TOS']);
