@@ -61,6 +61,10 @@ function merged(ranges: [number, number][]): [number, number][] {
   return out;
 }
 
+/** The first letter of `multiport` and of `addrtype` (xt_entry_match's name is at 2). */
+const MULTIPORT_FIRST = 0x6d;
+const ADDRTYPE_FIRST = 0x61;
+
 /** The set ids written before the rule being written, for its matches to take in order. */
 const pending = new WeakMap<NetlinkWriter, number[]>();
 
@@ -75,10 +79,12 @@ export function writeRuleSets(
   at: number,
   nextId: () => number,
 ): void {
-  const ids: number[] = [];
-  pending.set(w, ids);
+  let ids: number[] | undefined;
   const target = targetAt(b, at);
   for (let pos = at + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos)) {
+    // Only multiport and addrtype have sets: no name decoded for the others (every rule).
+    const first = b[pos + 2];
+    if (first !== MULTIPORT_FIRST && first !== ADDRTYPE_FIRST) continue;
     let sets: AnonSet[];
     try {
       sets = setsOf(objectName(b, pos), objectData(b, pos), b[pos + 31]!);
@@ -88,9 +94,12 @@ export function writeRuleSets(
     for (const set of sets) {
       const id = nextId();
       writeSet(w, table, id, set);
+      ids ??= [];
       ids.push(id);
     }
   }
+  if (ids === undefined) pending.delete(w);
+  else pending.set(w, ids);
 }
 
 /** A lookup of register 1 in the next set written for this rule (`!=`: not in it). */
