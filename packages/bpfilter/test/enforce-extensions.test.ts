@@ -106,6 +106,13 @@ const CASES: [string, string][] = [
     'counter packets 0 bytes 0 @nh,0,16 set @nh,0,16 & 0xff00 ^ 0x8',
   ],
   [
+    '-t mangle -A PREROUTING -p tcp --dport 80 -j TPROXY --on-port 9999 --tproxy-mark 0x1/0x1',
+    [
+      'tcp dport 80 tproxy to :9999 counter packets 0 bytes 0 meta mark set meta mark | 0x00000001 accept',
+      'tcp dport 80 counter packets 0 bytes 0 drop',
+    ].join('\n'),
+  ],
+  [
     '-t mangle -A POSTROUTING -j TOS --or-tos 0x04',
     'counter packets 0 bytes 0 @nh,0,16 set @nh,0,16 | 0x4',
   ],
@@ -265,6 +272,10 @@ const REFUSED: [string, string][] = [
     "-j CT: --helper: nft's statement for it acts on the connection conntrack made, after priority -200",
   ],
   ['-t raw -A OUTPUT -j CT --ctevents new,related', '-j CT: --ctevents: '],
+  [
+    '-t mangle -A PREROUTING -p tcp -m limit --limit 1/s -j TPROXY --on-port 1',
+    '-m limit: in a rule split into several nft rules (--ctstate SNAT/DNAT, TTL --ttl-inc/--ttl-dec, TPROXY)',
+  ],
   ['-t raw -A OUTPUT -j CT --zone-orig mark', '-j CT: --zone-orig/--zone-reply mark: '],
 ];
 

@@ -140,6 +140,35 @@ describe.skipIf(missing !== undefined)(
       expect(runs[1]).toEqual(runs[0]);
     }, 60_000);
 
+    it("TPROXY: a connection to S taken by F's transparent listener, marked; without a listener dropped", async () => {
+      // F: the marked packets routed to itself, and a listener with IP_TRANSPARENT (19) on 9999
+      // that answers `tproxied` (it exits after 20 s without a connection).
+      for (const twin of pair.twins) {
+        for (const argv of [
+          ['ip', 'rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '100'],
+          ['ip', 'route', 'add', 'local', '0.0.0.0/0', 'dev', 'lo', 'table', '100'],
+          ['sh', '-c', `/usr/bin/python3 -c "${TRANSPARENT_LISTENER}" >/dev/null 2>&1 &`],
+        ]) {
+          const out = await twin.run('F', argv);
+          expect(out.code, out.stderr).toBe(0);
+        }
+      }
+      const rules = mangle(
+        '-A PREROUTING -i fc -p tcp -m tcp --dport 80 -j TPROXY --on-port 9999 --tproxy-mark 0x1/0x1',
+        '-A PREROUTING -i fc -p tcp -m tcp --dport 8080 -j TPROXY --on-port 9998 --tproxy-mark 0x1/0x1',
+      );
+      const runs = await both(rules, async (twin) => ({
+        outcomes: [
+          await twin.probe('C', 'tcp', S, 80, 10_000),
+          await twin.probe('C', 'tcp', S, 8080),
+          await twin.probe('C', 'tcp', S, 22, 10_000),
+        ],
+        mangle: await saved(twin, 'mangle'),
+      }));
+      expect(runs[0]!.outcomes).toEqual(['connected:tproxied', 'timeout', `connected:${C}`]);
+      expect(runs[1]).toEqual(runs[0]);
+    }, 60_000);
+
     it('TOS: the byte the server sees (masked and whole), the checksum still good', async () => {
       const rules = mangle(
         '-A POSTROUTING -o fs -p udp -m udp --dport 53 -j TOS --set-tos 0x10/0x3f',
@@ -173,3 +202,18 @@ describe.skipIf(missing !== undefined)(
     }, 60_000);
   },
 );
+
+/** A TCP listener with IP_TRANSPARENT on 0.0.0.0:9999: answers `tproxied` to each connection. */
+const TRANSPARENT_LISTENER = [
+  'import socket',
+  's = socket.socket()',
+  's.setsockopt(socket.SOL_IP, 19, 1)',
+  's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+  "s.bind(('0.0.0.0', 9999))",
+  's.listen()',
+  's.settimeout(20)',
+  'while True:',
+  '    c, _ = s.accept()',
+  "    c.sendall(b'tproxied')",
+  '    c.close()',
+].join('\n');

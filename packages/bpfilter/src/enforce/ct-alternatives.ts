@@ -51,6 +51,6 @@ export function refuseStatefulSplit(names: Iterable<string>): void {
     if (STATEFUL.has(name))
       throw new UntranslatableError(
         `-m ${name}`,
-        'in a rule split into several nft rules (--ctstate SNAT/DNAT, TTL --ttl-inc/--ttl-dec): each would keep its own state',
+        'in a rule split into several nft rules (--ctstate SNAT/DNAT, TTL --ttl-inc/--ttl-dec, TPROXY): each would keep its own state',
       );
 }

@@ -45,6 +45,7 @@ import type { NetlinkWriter } from './netlink-writer.js';
 import { type Compat, nativeOrCompat, writeQueue } from './netlink-compat.js';
 import { fragmentOffset, TCP, writeMatch } from './netlink-match.js';
 import { writePacketExtension, writeTtlStep } from './netlink-packet.js';
+import { writeTproxyRule } from './netlink-steering.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { ttlSteps } from './ttl-steps.js';
 
@@ -82,9 +83,13 @@ export function writeRule(
     if (compat === undefined) match();
     else nativeOrCompat(w, compat, 'match', b, pos, match);
   }
-  const steps =
-    objectName(b, target) === 'TTL' ? ttlSteps(objectData(b, target), b[target + 31]!) : undefined;
+  const targetName = objectName(b, target);
+  const steps = targetName === 'TTL' ? ttlSteps(objectData(b, target), b[target + 31]!) : undefined;
   if (steps !== undefined) return writeTtlStep(w, steps[alternative]!);
+  if (targetName === 'TPROXY') {
+    const tproxy = () => writeTproxyRule(w, objectData(b, target), b[target + 31]!, alternative);
+    return compat === undefined ? tproxy() : nativeOrCompat(w, compat, 'target', b, target, tproxy);
+  }
   counter(w);
   if (f.target[entry] === Target.queue && compat !== undefined) return writeQueue(w, compat);
   const effect = () => writeTarget(w, f, entry, target, protocol);

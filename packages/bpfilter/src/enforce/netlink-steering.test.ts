@@ -156,6 +156,33 @@ describe('steering extensions in the netlink batch, as nft --debug=mnl shows nft
     expect(b.indexOf(want)).toBeGreaterThan(0);
   });
 
+  it('writes TPROXY --on-port 9999 --on-ip 127.0.0.1 --tproxy-mark 0x1/0x1 as two rules', () => {
+    // struct xt_tproxy_target_info_v1: mark_mask, mark_value, laddr (16 bytes), lport.
+    const info = bytes(32, (b) => {
+      b.writeUInt32LE(1, 0);
+      b.writeUInt32LE(1, 4);
+      b.writeUInt32BE(0x7f000001, 8);
+      b.writeUInt16BE(9999, 24);
+    });
+    const b = bytesOf('mangle', rule(6, [], raw('TPROXY', 1, info)));
+    // tcp ... tproxy ip to 127.0.0.1:9999 counter meta mark set meta mark | 1 accept
+    const redirect = Buffer.concat([
+      immediate(1, [127, 0, 0, 1]),
+      immediate(2, [0x27, 0x0f]),
+      expr('tproxy', u32(1, 2), u32(2, 1), u32(3, 2)),
+      expr('counter', attr(1, Buffer.alloc(8)), attr(2, Buffer.alloc(8))),
+    ]);
+    const marked = Buffer.concat([
+      ...markMasked([0xfe, 0xff, 0xff, 0xff], [1, 0, 0, 0]),
+      expr('meta', u32(2, 3), u32(3, 1)),
+    ]);
+    // ... then, for what no socket took: counter drop.
+    const drop = expr('immediate', u32(1, 0), nest(2, nest(2, u32(1, 0))));
+    const at = [b.indexOf(redirect), b.indexOf(marked), b.lastIndexOf(drop)];
+    expect(at.every((i) => i > 0)).toBe(true);
+    expect([...at].sort((x, y) => x - y)).toEqual(at);
+  });
+
   it('refuses CT --helper and --ctevents by name, saying why nft cannot', () => {
     for (const [info, option] of [
       [ct(0, 0, 'ftp'), '--helper'],

@@ -7,7 +7,17 @@
  * rewritten with the checksum fixed, as nft writes `ip dscp set`).
  */
 import { NotCompiled } from './netlink-data.js';
-import { beginExpr, CmpOp, cmpNumber, endExpr, inRange, payload, REG_1 } from './netlink-expr.js';
+import {
+  beginExpr,
+  CmpOp,
+  cmpNumber,
+  counter,
+  endExpr,
+  inRange,
+  payload,
+  REG_1,
+  verdict,
+} from './netlink-expr.js';
 import {
   cmpHost,
   immediateAt,
@@ -28,6 +38,7 @@ import {
   markTargetOf,
   multiportOf,
   tosTargetOf,
+  tproxyOf,
 } from './xt-steering.js';
 
 // include/uapi/linux/netfilter/nf_tables.h
@@ -102,11 +113,7 @@ export const STEERING_TARGETS: [string, PacketWriter][] = [
     'MARK',
     (w, d, r) => {
       const { keep, value } = markTargetOf(d, r);
-      metaOrCt(w, 'meta', MetaKey.mark, 'load');
-      const [mask, xor] = maskXorAt(w, 4);
-      w.buffer.writeUInt32LE(keep, mask);
-      w.buffer.writeUInt32LE(value, xor);
-      metaOrCt(w, 'meta', MetaKey.mark, 'set');
+      markSet(w, keep, value);
     },
   ],
   ['CT', ct],
@@ -127,6 +134,55 @@ export const STEERING_TARGETS: [string, PacketWriter][] = [
     },
   ],
 ];
+
+// include/uapi/linux/netfilter/nf_tables.h: NFTA_TPROXY_*, NFPROTO_IPV4
+const TPROXY = { family: 1, regAddr: 2, regPort: 3 };
+const NFPROTO_IPV4 = 2;
+
+/** `meta mark set meta mark & keep ^ value`. */
+function markSet(w: NetlinkWriter, keep: number, value: number): void {
+  metaOrCt(w, 'meta', MetaKey.mark, 'load');
+  const [mask, xor] = maskXorAt(w, 4);
+  w.buffer.writeUInt32LE(keep, mask);
+  w.buffer.writeUInt32LE(value, xor);
+  metaOrCt(w, 'meta', MetaKey.mark, 'set');
+}
+
+/**
+ * Rule `alternative` of the two of a `-j TPROXY` entry, after its matches: `tproxy to A:P
+ * counter meta mark set ... accept` (the counter after `tproxy`, which ends the rule when no
+ * transparent socket takes the packet), then `counter drop` for those, as xt_TPROXY drops them.
+ */
+export function writeTproxyRule(
+  w: NetlinkWriter,
+  data: Uint8Array,
+  revision: number,
+  alternative: number,
+): void {
+  const { addr, port, mark } = tproxyOf(data, revision);
+  if (alternative === 1) {
+    counter(w);
+    return verdict(w, 'drop');
+  }
+  let reg = REG_1;
+  const regs: [number, number][] = [];
+  if (addr !== 0) {
+    w.buffer.writeUInt32BE(addr, immediateAt(w, 4, reg));
+    regs.push([TPROXY.regAddr, reg++]);
+  }
+  if (port !== 0) {
+    w.buffer.writeUInt16BE(port, immediateAt(w, 2, reg));
+    regs.push([TPROXY.regPort, reg]);
+  }
+  const e = beginExpr(w, 'tproxy');
+  w.u32(TPROXY.family, NFPROTO_IPV4);
+  for (const [type, r] of regs) w.u32(type, r);
+  endExpr(w, e);
+  counter(w);
+  // No --tproxy-mark: xt_TPROXY writes the mark unchanged.
+  if (mark.keep !== 0xffffffff || mark.value !== 0) markSet(w, mark.keep, mark.value);
+  verdict(w, 'accept');
+}
 
 /**
  * Targets only this writer has a form for (nft's JSON has none): a table with one, and with

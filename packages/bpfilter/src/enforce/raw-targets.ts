@@ -3,20 +3,47 @@
  * NOTRACK/CT --notrack, and the nat targets DNAT, SNAT, MASQUERADE and REDIRECT (x86-64
  * layouts of include/uapi/linux/netfilter/nf_nat.h and xt_*.h). Others are refused by name.
  */
-import { decodeNatRange, NatRangeFlag } from '../abi/index.js';
+import { decodeNatRange, formatIpv4, NatRangeFlag } from '../abi/index.js';
 import type { RawTarget } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { untranslated } from './refusals.js';
 import { and, meta, type NftExpr } from './nft-expr.js';
 import { PACKET_TARGETS } from './raw-packet.js';
-import { ctTargetOf, markTargetOf } from './xt-steering.js';
+import { ctTargetOf, markTargetOf, tproxyOf } from './xt-steering.js';
 
 type TargetTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
+
+/** `meta mark set meta mark & keep ^ value`. */
+const markSet = (keep: number, value: number): NftExpr => ({
+  mangle: { key: meta('mark'), value: { '^': [and(meta('mark'), keep), value] } },
+});
 
 /** `-j MARK`: `meta mark set meta mark & ~M ^ V`. */
 function markTarget(data: Uint8Array, revision: number): NftExpr[] {
   const { keep, value } = markTargetOf(data, revision);
-  return [{ mangle: { key: meta('mark'), value: { '^': [and(meta('mark'), keep), value] } } }];
+  return [markSet(keep, value)];
+}
+
+/**
+ * The two nft rules' statements of a `-j TPROXY` (after the rule's matches): `tproxy to A:P
+ * counter [meta mark set ...] accept`, and `counter drop` for what no transparent socket took
+ * (nft's `tproxy` ends the rule then; xt_TPROXY drops the packet).
+ */
+export function tproxyRules(data: Uint8Array, revision: number): NftExpr[][] {
+  const { addr, port, mark } = tproxyOf(data, revision);
+  const to: Record<string, unknown> = { family: 'ip' };
+  if (addr !== 0) to.addr = formatIpv4(addr);
+  if (port !== 0) to.port = port;
+  const marked = mark.keep !== 0xffffffff || mark.value !== 0;
+  return [
+    [
+      { tproxy: to },
+      { counter: null },
+      ...(marked ? [markSet(mark.keep, mark.value)] : []),
+      { accept: null },
+    ],
+    [{ counter: null }, { drop: null }],
+  ];
 }
 
 const CT_DIRECTIONS = ['original', 'reply'];
@@ -123,6 +150,8 @@ const TARGETS = new Map<string, TargetTranslator>([
   ['NOTRACK', ctTarget],
   ['CT', ctTarget],
   ['TOS', tosTarget],
+  // Written by translate-rule.ts as two rules (tproxyRules); read here to name a refusal.
+  ['TPROXY', (d, r) => tproxyRules(d, r)[0]!],
   ...Object.keys(NAT_KIND).map((name) => [name, natJson] as const),
   ...PACKET_TARGETS,
 ]);

@@ -1,7 +1,8 @@
 /**
  * How many nft rules an iptables rule becomes, read from its entry in place: one, or several
  * that no packet matches two of for a `--ctstate` with SNAT/DNAT (ct-alternatives.ts) or a
- * `-j TTL --ttl-inc/--ttl-dec` (ttl-steps.ts). The layout counts the entry on all of them.
+ * `-j TTL --ttl-inc/--ttl-dec` (ttl-steps.ts), or two a packet meets in turn for a `-j TPROXY`
+ * (the second drops what no socket took). The layout counts the entry on all of them.
  */
 import { IPT_ENTRY_SIZE, readU16 } from '../abi/index.js';
 import { objectData, objectName, targetAt } from '../model/entry-index.js';
@@ -9,6 +10,7 @@ import { ctAlternatives, STATEFUL } from './ct-alternatives.js';
 import { UntranslatableError } from './errors.js';
 import { ctStateOf } from './raw-matches.js';
 import { ttlSteps } from './ttl-steps.js';
+import { tproxyOf } from './xt-steering.js';
 
 /** The count `read` gives; 1 when the translators will refuse what it reads. */
 function splitCount(read: () => number): number {
@@ -50,7 +52,16 @@ export function ruleSplit(b: Uint8Array, offset: number): { rules: number; exact
       }),
     );
   }
-  if (objectName(b, target) === 'TTL')
+  const targetName = objectName(b, target);
+  if (targetName === 'TTL')
     add(splitCount(() => ttlSteps(objectData(b, target), b[target + 31]!)?.length ?? 1));
+  // The rule that sends to the socket, and the one that drops what no socket took.
+  else if (targetName === 'TPROXY')
+    add(
+      splitCount(() => {
+        tproxyOf(objectData(b, target), b[target + 31]!);
+        return 2;
+      }),
+    );
   return { rules, exact: splits <= 1 && (splits === 0 || !stateful) };
 }

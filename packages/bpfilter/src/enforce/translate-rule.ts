@@ -25,7 +25,7 @@ import {
   verdictStatement,
 } from './nft-expr.js';
 import { ctCheckExpr, ctStateOf, translateRawMatch } from './raw-matches.js';
-import { translateRawTarget } from './raw-targets.js';
+import { tproxyRules, translateRawTarget } from './raw-targets.js';
 import { ttlSteps } from './ttl-steps.js';
 
 /** What a rule translates to: its matches, then (counter and) its effect. */
@@ -58,8 +58,15 @@ export function translateRule(rule: Rule): TranslatedRule {
       : undefined;
   if (steps !== undefined && rules.length > 1)
     throw new UntranslatableError('-j TTL', '--ttl-inc/--ttl-dec beside --ctstate SNAT/DNAT');
-  if (rules.length > 1 || steps !== undefined)
+  const tproxy = target.kind === 'raw' && target.name === 'TPROXY';
+  if (tproxy && rules.length > 1)
+    throw new UntranslatableError('-j TPROXY', 'beside --ctstate SNAT/DNAT');
+  if (rules.length > 1 || steps !== undefined || tproxy)
     refuseStatefulSplit((rule.matches ?? []).map((m) => (m.kind === 'raw' ? m.name : m.kind)));
+  if (tproxy) {
+    const [head] = rules as [NftExpr[]];
+    return { rules: tproxyRules(target.data, target.revision).map((tail) => [...head, ...tail]) };
+  }
   if (steps !== undefined) {
     const [head] = rules as [NftExpr[]];
     const ttl = payload('ip', 'ttl');

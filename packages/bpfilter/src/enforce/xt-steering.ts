@@ -172,3 +172,29 @@ export function ctTargetOf(data: Uint8Array, rev: number, name = 'CT'): CtAction
   // Both directions, or none named: the zone of both (nft's `ct zone set`).
   return orig === reply ? { kind: 'zone', zone } : { kind: 'zone', zone, dir: orig ? 0 : 1 };
 }
+
+/** `-j TPROXY`: where to (0: the packet's own address or port) and the mark on success. */
+export interface Tproxy {
+  /** The address (host value of its network-order bytes), 0 for none. */
+  addr: number;
+  port: number;
+  mark: Rewrite;
+}
+
+/**
+ * `-j TPROXY --on-port P [--on-ip A] [--tproxy-mark V/M]` (revision 0, struct
+ * xt_tproxy_target_info: u32 mark_mask, mark_value; __be32 laddr; __be16 lport; revision 1,
+ * _v1: the address an nf_inet_addr of 16 bytes). On a transparent socket xt_TPROXY marks the
+ * packet and accepts it; without one it drops it (nft's `tproxy` ends the rule instead: the
+ * writers add a rule that drops).
+ */
+export function tproxyOf(data: Uint8Array, rev: number): Tproxy {
+  if (rev > 1) throw new UntranslatableError('-j TPROXY', `revision ${rev}`);
+  const portAt = rev === 0 ? 12 : 24;
+  const addr = (data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!;
+  return {
+    addr: addr >>> 0,
+    port: (data[portAt]! << 8) | data[portAt + 1]!,
+    mark: { keep: ~readU32(data, 0) >>> 0, value: readU32(data, 4) },
+  };
+}
