@@ -10,11 +10,13 @@
 //  4. a manager's 64 B requests per second alone and beside a handler flooding stderr in the
 //     same host (target >= 0.5x; stderr-flood.mjs).
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
+//        node bench/mgmt-bench.mjs --large-only   (section 3 alone, with each round's ratios)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { defineLoader } from '@umd/mgmt';
 import { inheritableFds } from '@umd/mgmt/testing';
 import { startBareChannel } from './bare-handler.mjs';
@@ -26,6 +28,10 @@ import { printReport } from './mgmt-report.mjs';
 import { measureSmallRoundTrips } from './small-round-trips.mjs';
 import { stderrFloodBeside } from './stderr-flood.mjs';
 
+const { values: flags } = parseArgs({
+  options: { 'large-only': { type: 'boolean', default: false } },
+});
+const largeOnly = flags['large-only'];
 const settings = {
   rounds: Number(process.env.BENCH_ROUNDS ?? 61),
   roundTrips: Number(process.env.BENCH_ROUND_TRIPS ?? 1000),
@@ -53,15 +59,19 @@ const nativeLoader = defineLoader({
 });
 
 // Cold starts first: a host with a small heap forks faster.
-const coldStart = await measureColdStarts(jsLoader, nativeLoader, native.file, settings.coldRuns);
+const coldStart = largeOnly
+  ? undefined
+  : await measureColdStarts(jsLoader, nativeLoader, native.file, settings.coldRuns);
 const bare = await startBareChannel(blob);
-const roundTrip64B = await measureSmallRoundTrips(
-  bare.channel,
-  bare.pid,
-  jsLoader,
-  settings.rounds,
-  settings.roundTrips,
-);
+const roundTrip64B = largeOnly
+  ? undefined
+  : await measureSmallRoundTrips(
+      bare.channel,
+      bare.pid,
+      jsLoader,
+      settings.rounds,
+      settings.roundTrips,
+    );
 const { large, memoryBeforeLarge, timeSplit } = await measureLargeRoundTrips(
   work,
   jsLoader,
@@ -69,7 +79,7 @@ const { large, memoryBeforeLarge, timeSplit } = await measureLargeRoundTrips(
   settings.largeRounds,
 );
 bare.stop();
-const stderrFlood = await stderrFloodBeside(jsLoader, floodLoader);
+const stderrFlood = largeOnly ? undefined : await stderrFloodBeside(jsLoader, floodLoader);
 
 const results = {
   machine: {
@@ -89,5 +99,8 @@ printReport(results, settings, inheritableFds());
 
 const outDir = fileURLToPath(new URL('../bench-results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'mgmt.json'), `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\nwrote ${join(outDir, 'mgmt.json')}`);
+writeFileSync(
+  join(outDir, largeOnly ? 'mgmt-large.json' : 'mgmt.json'),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
+console.log(`\nwrote ${join(outDir, largeOnly ? 'mgmt-large.json' : 'mgmt.json')}`);

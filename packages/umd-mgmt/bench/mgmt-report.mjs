@@ -7,8 +7,17 @@ const ms = (v, digits = 1) => `${v.toFixed(digits)} ms`;
 const x = (ratio, digits = 2) => `${ratio.toFixed(digits)}x`;
 
 /** [measurement, value, vs baseline, target, met] lines of the table. */
-function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood: f }) {
-  const rows = [
+function tableRows({ roundTrip64B, coldStart, largeRoundTrips, stderrFlood }) {
+  return [
+    ...(roundTrip64B ? smallRows(roundTrip64B) : []),
+    ...(coldStart ? coldRows(coldStart) : []),
+    ...largeRows(largeRoundTrips),
+    ...(stderrFlood ? floodRows(stderrFlood) : []),
+  ];
+}
+
+function smallRows(r) {
+  return [
     [
       `64 B round trip, bare FramedChannel (same transport, tuned env; ${r.placement})`,
       us(r.bareChannelUs),
@@ -29,6 +38,11 @@ function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood
       '<= 1.10x',
       r.hostCpuUs.ratio <= 1.1,
     ],
+  ];
+}
+
+function coldRows(c) {
+  return [
     ['cold start, `node -e 0` (same clean env)', ms(c.nodeE0Ms), 'baseline'],
     [
       'cold start, JS handler: first request (defaults)',
@@ -70,6 +84,10 @@ function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood
       ms(c.nativeBareSpawnFirstReplyMs, 2),
     ],
   ];
+}
+
+function largeRows(largeRoundTrips) {
+  const rows = [];
   for (const [label, l] of Object.entries(largeRoundTrips))
     rows.push(
       [`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline'],
@@ -103,7 +121,11 @@ function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood
         x(l.managerPipesRatio),
       ],
     );
-  rows.push(
+  return rows;
+}
+
+function floodRows(f) {
+  return [
     ['64 B requests/s, a manager alone', f.aloneRps.toFixed(0), 'baseline'],
     [
       '64 B requests/s, beside a stderr-flooding handler (same host)',
@@ -112,8 +134,18 @@ function tableRows({ roundTrip64B: r, coldStart: c, largeRoundTrips, stderrFlood
       '>= 0.5x',
       f.ratio >= 0.5,
     ],
-  );
-  return rows;
+  ];
+}
+
+/** Each round's ratio to that round's C row, for the large rows (the spread behind a median). */
+function roundLines(largeRoundTrips) {
+  const lines = [];
+  for (const [label, l] of Object.entries(largeRoundTrips))
+    for (const key of ['bare', 'managerDefault', 'managerInto']) {
+      const ratios = l.runs[key].map((v, i) => (v / l.runs.c[i]).toFixed(2));
+      lines.push(`  ${`${label} ${key}`.padEnd(22)} ${ratios.join(' ')}`);
+    }
+  return lines;
 }
 
 /** Where each large row's time went, per round trip over all its rounds. */
@@ -148,6 +180,8 @@ export function printReport(results, settings, inherited) {
     '\nWhere a large round trip goes (per round trip, all rounds: host = this process; other = the handler, or both C processes; GC = main-thread pauses):',
   );
   for (const line of splitLines(results.largeTimeSplit)) console.log(line);
+  console.log('\nEach round of the large rows, as a ratio to the C row of the same round:');
+  for (const line of roundLines(results.largeRoundTrips)) console.log(line);
   console.log(
     `\nload average at the end: ${loadavg()
       .map((l) => l.toFixed(1))
