@@ -25,15 +25,19 @@
  *   length, and where the runtime refuses external ArrayBuffers (the block is unmapped then).
  * trim() -> the bytes given back to the kernel: every kept block is unmapped, and blocks released
  *   from then on are too, until block() is called again; the burst's reserve ends.
- * stats() -> { reused, mapped, kept, unmapped, keptBytes, reserveBytes, coveredBytes }: since the
- *   process started, the blocks block() took from the kept ones and those it mapped fresh, the
- *   released blocks kept and those unmapped (on release or by trim()); the bytes kept now; the
- *   burst's reserve and the covered blocks out. For probes: a fresh block's pages fault in when
- *   first written, a reused one's are resident.
+ * stats() -> { reused, mapped, kept, unmapped, keptBytes, reserveBytes, coveredBytes, outBytes }:
+ *   since the process started, the blocks block() took from the kept ones and those it mapped
+ *   fresh, the released blocks kept and those unmapped (on release or by trim()); the bytes kept
+ *   now; the burst's reserve and the covered blocks out; outBytes as below. For probes: a fresh
+ *   block's pages fault in when first written, a reused one's are resident.
+ * outBytes() -> the capacity of the blocks handed out since a block was last released: how much
+ *   reply memory V8 has let pile up since its last collection that freed any (reply-memory.ts
+ *   nudges its young generation when that grows large).
  *
  * Every thread of the process (a host in a worker too) shares the kept blocks; a mutex guards them.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "umd_addon.h"
@@ -66,6 +70,8 @@ struct block_counts {
 	double reused, mapped, kept, unmapped;
 };
 static struct block_counts counts;
+/* Capacity handed out since the last release. */
+static _Atomic size_t out_since_release;
 
 /* length <= BLOCK_MAX, so nothing here overflows. */
 static size_t capacity_for(size_t length)
@@ -136,6 +142,7 @@ static void keep_or_unmap(char *base, size_t capacity)
 	struct block evicted[CACHE_SLOTS];
 	size_t evicted_count = 0;
 	bool kept = false;
+	atomic_store(&out_since_release, 0);
 	pthread_mutex_lock(&cache_lock);
 	size_t limit = CACHE_BYTES + umd_reserve_size();
 	if (keeping && capacity <= limit) {
@@ -194,6 +201,7 @@ static napi_value make_block(napi_env env, napi_callback_info info)
 			return NULL;
 		return result;
 	}
+	atomic_fetch_add(&out_since_release, taken);
 	bool covered = umd_reserve_cover(env, taken);
 	napi_status status = napi_create_external_arraybuffer(
 		env, base, length, release_block, (void *)((uintptr_t)taken | (covered ? COVERED : 0)),
@@ -238,6 +246,15 @@ static napi_value trim_kept(napi_env env, napi_callback_info info)
 	return result;
 }
 
+static napi_value out_bytes(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	napi_value result;
+	if (napi_create_double(env, (double)atomic_load(&out_since_release), &result) != napi_ok)
+		return NULL;
+	return result;
+}
+
 static bool set_number(napi_env env, napi_value object, const char *name, double value)
 {
 	napi_value number;
@@ -260,7 +277,8 @@ static napi_value kept_stats(napi_env env, napi_callback_info info)
 	    !set_number(env, result, "unmapped", now.unmapped) ||
 	    !set_number(env, result, "keptBytes", kept_bytes) ||
 	    !set_number(env, result, "reserveBytes", reserve_bytes) ||
-	    !set_number(env, result, "coveredBytes", covered_bytes))
+	    !set_number(env, result, "coveredBytes", covered_bytes) ||
+	    !set_number(env, result, "outBytes", (double)atomic_load(&out_since_release)))
 		return NULL;
 	return result;
 }
@@ -269,5 +287,6 @@ bool umd_add_reply_memory(napi_env env, napi_value exports)
 {
 	return umd_add_function(env, exports, "block", make_block) &&
 	       umd_add_function(env, exports, "trim", trim_kept) &&
-	       umd_add_function(env, exports, "stats", kept_stats);
+	       umd_add_function(env, exports, "stats", kept_stats) &&
+	       umd_add_function(env, exports, "outBytes", out_bytes);
 }

@@ -16,9 +16,11 @@ export interface HostAddon {
   trim(): unknown;
   /** Counts of the blocks since the process started (see `native/umd_reply_memory.c`). */
   stats(): unknown;
+  /** Bytes of blocks handed out since a block was last released. */
+  outBytes(): unknown;
 }
 
-const FUNCTIONS = ['socketpair', 'close', 'block', 'trim', 'stats'] as const;
+const FUNCTIONS = ['socketpair', 'close', 'block', 'trim', 'stats', 'outBytes'] as const;
 
 let addon: HostAddon | null | undefined;
 

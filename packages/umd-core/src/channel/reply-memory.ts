@@ -2,6 +2,7 @@ import { isMainThread } from 'node:worker_threads';
 import { debug } from '../shared/debug-log.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 import { type HostAddon, hostAddon } from './native-helper.js';
+import { nudgeCount, nudgeYoungGeneration } from './young-nudge.js';
 
 /**
  * Replies from this size on live in blocks of the native helper (`native/umd_reply_memory.c`),
@@ -51,8 +52,10 @@ function block(length: number): Uint8Array | undefined {
   }
   if (helper === null) return undefined;
   let memory: unknown;
+  let out: unknown;
   try {
     memory = helper.block(length);
+    out = helper.outBytes();
   } catch (error) {
     disable(`block() failed (${(error as Error)?.message})`);
     return undefined;
@@ -62,6 +65,7 @@ function block(length: number): Uint8Array | undefined {
     disable('block() returned something other than an ArrayBuffer of the length asked');
     return undefined;
   }
+  if (typeof out === 'number') nudgeYoungGeneration(out, length);
   if (idleTrim === undefined) idleTrim = setTimeout(trimKept, IDLE_TRIM_MS).unref();
   else idleTrim.refresh();
   return new Uint8Array(memory);
@@ -97,6 +101,10 @@ export interface ReplyMemoryStats {
   reserveBytes: number;
   /** Bytes of blocks handed out in the reserve and not yet freed by V8. */
   coveredBytes: number;
+  /** Bytes of blocks handed out since V8 last freed one (see `young-nudge.ts`). */
+  outBytes: number;
+  /** Blocks that allocated garbage to bring a scavenge sooner (see `young-nudge.ts`). */
+  nudges: number;
 }
 
 const STATS_FIELDS = [
@@ -107,6 +115,7 @@ const STATS_FIELDS = [
   'keptBytes',
   'reserveBytes',
   'coveredBytes',
+  'outBytes',
 ] as const;
 
 /**
@@ -125,5 +134,6 @@ export function replyMemoryStats(): ReplyMemoryStats | undefined {
     if (typeof value !== 'number') return undefined;
     counts[name] = value;
   }
+  counts.nudges = nudgeCount();
   return counts;
 }

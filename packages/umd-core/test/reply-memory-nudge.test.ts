@@ -1,0 +1,55 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { hostAddon } from '../src/channel/native-helper.js';
+import { allocateReply, replyMemoryStats } from '../src/channel/reply-memory.js';
+import { NUDGE_AFTER, NUDGE_SPAN } from '../src/channel/young-nudge.js';
+
+// A file of its own: the counts below start from a process whose replies are all this file's.
+// Dead replies come back when V8 collects them; from NUDGE_AFTER bytes out with none back, each
+// new block allocates short-lived garbage so that a scavenge (not a mark-compact) frees them.
+const MiB = 1024 * 1024;
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+describe('reply memory: the young generation is nudged', () => {
+  it('only from NUDGE_AFTER bytes out to NUDGE_SPAN more: replies the application keeps are left alone past that', async () => {
+    expect(hostAddon(), 'the native helper is built and loads').toBeDefined();
+    const before = replyMemoryStats()!;
+    expect(before.outBytes, 'no block handed out yet in this process').toBe(0);
+    const held: Uint8Array[] = [];
+    // 1 MiB replies fill their blocks exactly: block n is handed out with n MiB out.
+    for (let n = 1; n <= 120; n++) held.push(allocateReply(MiB));
+    const after = replyMemoryStats()!;
+    expect(after.outBytes).toBe(120 * MiB);
+    expect(after.nudges - before.nudges).toBe(NUDGE_SPAN / MiB);
+    expect(NUDGE_AFTER / MiB).toBe(32);
+    // Freed: a released block starts the count again.
+    held.length = 0;
+    for (let i = 0; i < 200 && replyMemoryStats()!.outBytes > 0; i++) {
+      gc();
+      await turn();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(replyMemoryStats()!.outBytes).toBe(0);
+    expect(held).toEqual([]);
+  });
+
+  it('a loop of replies dropped at once: they come back before NUDGE_AFTER plus a few nudges are out, without a forced collection', async () => {
+    const start = replyMemoryStats()!;
+    let most = 0;
+    for (let i = 0; i < 400; i++) {
+      const reply = allocateReply(MiB);
+      reply[0] = i;
+      most = Math.max(most, replyMemoryStats()!.outBytes);
+      // A round trip's turn of the event loop: Node runs the finalizers of freed blocks there.
+      await turn();
+    }
+    const end = replyMemoryStats()!;
+    expect(end.kept + end.unmapped - start.kept - start.unmapped).toBeGreaterThan(300);
+    expect(end.nudges, 'the young generation was nudged').toBeGreaterThan(start.nudges);
+    expect(most / MiB).toBeLessThanOrEqual(NUDGE_AFTER / MiB + 24);
+  });
+});

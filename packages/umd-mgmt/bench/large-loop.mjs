@@ -1,0 +1,88 @@
+// One long loop of large round trips through a default UmdManager (fresh reply buffers, or
+// `--into` for one replyInto buffer), after 300 to warm up: the distribution of single round trips
+// (percentiles, not a median of batches), the host's CPU and page faults per round trip, the GC
+// runs by kind during the loop, and what the reply memory did (blocks reused or mapped, nudges of
+// the young generation, the most bytes out at once with none come back), beside the C socketpair's
+// median of 10 x 50 round trips of the same size. `--trace-gc` on node's command line lists each
+// collection.
+// Usage: node bench/large-loop.mjs [--size 1048576] [--count 4000] [--into]
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { replyMemoryStats } from '@umd/core/testing';
+import { UmdManager } from '@umd/mgmt';
+import { echoLoader, median, startPingpong } from './large-rows.mjs';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: String(1 << 20) },
+    count: { type: 'string', default: '4000' },
+    into: { type: 'boolean', default: false },
+  },
+});
+const size = Number(values.size);
+const count = Number(values.count);
+
+const gcRuns = { minor: 0, major: 0, other: 0, pauseMs: 0 };
+let counting = false;
+new PerformanceObserver((list) => {
+  if (!counting) return;
+  for (const entry of list.getEntries()) {
+    const kind = entry.detail?.kind;
+    gcRuns.pauseMs += entry.duration;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcRuns.minor++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcRuns.major++;
+    else gcRuns.other++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+const work = await mkdtemp(join(tmpdir(), 'umd-large-loop-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const { loader } = echoLoader(work);
+const pingpong = startPingpong(work);
+const manager = new UmdManager({ name: 'large-loop', loader });
+await manager.start();
+const payload = new Uint8Array(size).fill(7);
+const options = values.into ? { replyInto: new Uint8Array(size) } : undefined;
+const c = [];
+for (let i = 0; i < 5; i++) c.push(await pingpong.roundTrips(size, 50));
+for (let i = 0; i < 300; i++) await manager.request(payload, options);
+
+const times = new Float64Array(count);
+let mostOut = 0;
+const usage0 = process.resourceUsage();
+const memory0 = replyMemoryStats();
+counting = true;
+const t0 = performance.now();
+for (let i = 0; i < count; i++) {
+  const t = performance.now();
+  const reply = await manager.request(payload, options);
+  if (reply.byteLength !== size) throw new Error('short echo');
+  times[i] = (performance.now() - t) * 1000;
+  mostOut = Math.max(mostOut, replyMemoryStats()?.outBytes ?? 0);
+}
+const meanUs = ((performance.now() - t0) * 1000) / count;
+await new Promise((resolve) => setImmediate(resolve)); // GC entries arrive after a turn
+counting = false;
+const usage1 = process.resourceUsage();
+const memory1 = replyMemoryStats();
+for (let i = 0; i < 5; i++) c.push(await pingpong.roundTrips(size, 50));
+await manager.stop();
+await pingpong.stop();
+
+const sorted = [...times].sort((a, b) => a - b);
+const at = (q) => sorted[Math.floor(q * (sorted.length - 1))].toFixed(0);
+const per = (a, b) => ((b - a) / count).toFixed(1);
+const blocks =
+  memory0 && memory1
+    ? `blocks reused ${memory1.reused - memory0.reused} mapped ${memory1.mapped - memory0.mapped}, nudges ${memory1.nudges - memory0.nudges}, most out ${(mostOut / 2 ** 20).toFixed(0)} MiB`
+    : 'no reply memory (native helper not loaded)';
+console.log(
+  `${process.version} ${size} B x ${count}${values.into ? ' replyInto' : ''}: mean ${meanUs.toFixed(0)} µs, p10 ${at(0.1)} p50 ${at(0.5)} p90 ${at(0.9)} p99 ${at(0.99)} max ${at(1)} µs; C median ${median(c).toFixed(0)} µs`,
+);
+console.log(
+  `  host per round trip: user ${per(usage0.userCPUTime, usage1.userCPUTime)} µs, system ${per(usage0.systemCPUTime, usage1.systemCPUTime)} µs, faults ${per(usage0.minorPageFault, usage1.minorPageFault)}; GC: ${gcRuns.minor} scavenges, ${gcRuns.major} mark-compacts, ${gcRuns.other} other, ${gcRuns.pauseMs.toFixed(0)} ms paused; ${blocks}`,
+);
