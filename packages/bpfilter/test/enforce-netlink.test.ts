@@ -65,6 +65,7 @@ const FIXED = [
   '-A INPUT -p icmp -m icmp --icmp-type 8/0 -j RETURN',
   '-A INPUT -p icmp -m icmp ! --icmp-type 3 -j DROP',
   '-A INPUT -p udp -m udp --dport 53 -j ACCEPT',
+  '-A INPUT -p udp -m udp --sport 1000 --dport 53 -j ACCEPT',
   '-A INPUT -p udp -j REJECT --reject-with icmp-host-prohibited',
   '-A INPUT -j REJECT --reject-with icmp-admin-prohibited',
   '-A web -p tcp -m tcp --dport 80 -j ACCEPT',
@@ -303,9 +304,13 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
     const not = fc.constantFrom('', '! ');
     const iface = fc.constantFrom('eth0', 'eth1', 'br+', 'veth-a', 'lo');
     const port = fc.integer({ min: 0, max: 65535 });
-    const ports = fc
-      .tuple(port, port)
-      .map(([a, b]) => (a === b ? `${a}` : `${Math.min(a, b)}:${Math.max(a, b)}`));
+    // One port as often as a range: both ports single is the form nft loads at once.
+    const ports = fc.oneof(
+      port.map(String),
+      fc
+        .tuple(port, port)
+        .map(([a, b]) => (a === b ? `${a}` : `${Math.min(a, b)}:${Math.max(a, b)}`)),
+    );
     const l4 = fc.oneof(
       fc.constant(''),
       fc

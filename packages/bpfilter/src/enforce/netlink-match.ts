@@ -102,6 +102,9 @@ export function writeMatch(
   }
 }
 
+/** Both ports of the transport header (source, then destination), 4 bytes. */
+const PORT_PAIR: Field = { base: 2, offset: 0, len: 4 };
+
 /** The port matches of the tcp or udp data at `d` (`inv`: its invflags); how many were written. */
 function ports(
   w: NetlinkWriter,
@@ -111,6 +114,20 @@ function ports(
   inv: number,
   protocol: number,
 ): number {
+  const source = readU16(b, d);
+  const destination = readU16(b, d + 4);
+  if (
+    source === readU16(b, d + 2) &&
+    destination === readU16(b, d + 6) &&
+    (inv & (XT_TCP_INV_SRCPT | XT_TCP_INV_DSTPT)) === 0
+  ) {
+    // One port each, neither inverted: one load of both and one compare, as nft writes
+    // `tcp sport A tcp dport B` (it merges adjacent exact loads of up to 4 bytes).
+    if (protocol !== required) throw new NotCompiled('transport field without its protocol');
+    payload(w, PORT_PAIR);
+    cmpNumber(w, CmpOp.eq, 4, source * 0x10000 + destination);
+    return 2;
+  }
   return (
     port(w, FIELDS.sport, b, d, (inv & XT_TCP_INV_SRCPT) !== 0, required, protocol) +
     port(w, FIELDS.dport, b, d + 4, (inv & XT_TCP_INV_DSTPT) !== 0, required, protocol)
