@@ -113,6 +113,10 @@ const CASES: [string, string][] = [
     ].join('\n'),
   ],
   [
+    '-t mangle -A POSTROUTING -p tcp -j TCPOPTSTRIP --strip-options sack-permitted,timestamp',
+    'ip protocol tcp counter packets 0 bytes 0 reset tcp option sack-perm reset tcp option timestamp',
+  ],
+  [
     '-t mangle -A POSTROUTING -j TOS --or-tos 0x04',
     'counter packets 0 bytes 0 @nh,0,16 set @nh,0,16 | 0x4',
   ],

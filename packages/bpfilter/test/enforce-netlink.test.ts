@@ -212,19 +212,20 @@ const RAW = `*raw
 COMMIT
 `;
 
-/** TPROXY (both revisions' options): two nft rules each, the second dropping. */
+/** TPROXY (both revisions' options): two nft rules each, the second dropping; TCPOPTSTRIP. */
 const TPROXY = [
   '*mangle',
   ...['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].map((c) => `:${c} ACCEPT [0:0]`),
   '-A PREROUTING -p tcp -m tcp --dport 80 -j TPROXY --on-port 9999 --tproxy-mark 0x1/0x1',
   '-A PREROUTING -d 10.0.0.1/32 -p udp -j TPROXY --on-port 53 --on-ip 127.0.0.1',
   '-A PREROUTING -p tcp -m multiport --dports 443,8443 -j TPROXY --on-port 0 --on-ip 127.0.0.2 --tproxy-mark 0x5/0xff',
+  '-A POSTROUTING -p tcp -j TCPOPTSTRIP --strip-options sack-permitted,timestamp,200',
   'COMMIT',
   '',
 ].join('\n');
 
 describe.skipIf(missing !== undefined)('the netlink back end', () => {
-  it('installs what nft installs for marks, port lists, address types, notrack, zones, TPROXY', async () => {
+  it('installs what nft installs for marks, port lists, address types, notrack, zones, TPROXY, TCPOPTSTRIP', async () => {
     const results = await compare([
       { iptables: table(STEERING) },
       { iptables: RAW },
@@ -240,6 +241,7 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
     expect(raw).toContain('"notrack":null');
     expect(raw).toContain('"dir":"reply"');
     expect(JSON.stringify(results[2]!.nft)).toContain('"tproxy":{"addr":"127.0.0.2"}');
+    expect(JSON.stringify(results[2]!.nft)).toContain('{"reset":{"tcp option":{"base":200');
   }, 60_000);
 
   it('installs what nft installs for the nat targets (dnat, snat, masquerade, redirect)', async () => {

@@ -169,6 +169,42 @@ describe.skipIf(missing !== undefined)(
       expect(runs[1]).toEqual(runs[0]);
     }, 60_000);
 
+    it('TCPOPTSTRIP: the SYN reaches S without SACK-permitted, the checksum good', async () => {
+      // S counts the SYNs it gets by the options they carry (its own nft table).
+      for (const twin of pair.twins) {
+        const out = await twin.run('S', ['nft', '-f', '-'], SEEN_OPTIONS);
+        expect(out.code, out.stderr).toBe(0);
+      }
+      const rules = mangle(
+        '-A POSTROUTING -o fs -p tcp -m tcp --dport 80 -j TCPOPTSTRIP --strip-options sack-permitted,timestamp',
+      );
+      try {
+        const runs = await both(rules, async (twin) => ({
+          outcomes: [
+            await twin.probe('C', 'tcp', S, 80, 10_000),
+            await twin.probe('C', 'tcp', S, 8080, 10_000),
+          ],
+          seen: [
+            ...(await twin.run('S', ['nft', 'list', 'table', 'ip', 'opts'])).stdout.matchAll(
+              /dport (\d+) .* (exists|missing) counter packets (\d+)/g,
+            ),
+          ].map((m) => m.slice(1).join(' ')),
+          mangle: await saved(twin, 'mangle'),
+        }));
+        expect(runs[0]!.outcomes).toEqual([`connected:${C}`, `connected:${C}`]);
+        expect(runs[0]!.seen).toEqual([
+          '80 exists 0',
+          '80 missing 1',
+          '8080 exists 1',
+          '8080 missing 0',
+        ]);
+        expect(runs[1]).toEqual(runs[0]);
+      } finally {
+        for (const twin of pair.twins)
+          await twin.run('S', ['nft', 'delete', 'table', 'ip', 'opts']);
+      }
+    }, 60_000);
+
     it('TOS: the byte the server sees (masked and whole), the checksum still good', async () => {
       const rules = mangle(
         '-A POSTROUTING -o fs -p udp -m udp --dport 53 -j TOS --set-tos 0x10/0x3f',
@@ -217,3 +253,15 @@ const TRANSPARENT_LISTENER = [
   "    c.sendall(b'tproxied')",
   '    c.close()',
 ].join('\n');
+
+/** An nft table for S: its SYNs to 80 and 8080 counted with and without SACK-permitted. */
+const SEEN_OPTIONS = `table ip opts {
+  chain in {
+    type filter hook input priority 0;
+    tcp dport 80 tcp flags syn / syn,ack tcp option sack-perm exists counter
+    tcp dport 80 tcp flags syn / syn,ack tcp option sack-perm missing counter
+    tcp dport 8080 tcp flags syn / syn,ack tcp option sack-perm exists counter
+    tcp dport 8080 tcp flags syn / syn,ack tcp option sack-perm missing counter
+  }
+}
+`;

@@ -183,6 +183,13 @@ describe('steering extensions in the netlink batch, as nft --debug=mnl shows nft
     expect([...at].sort((x, y) => x - y)).toEqual(at);
   });
 
+  it('writes TCPOPTSTRIP --strip-options sack-permitted,timestamp as two exthdr resets', () => {
+    const info = bytes(32, (b) => b.writeUInt32LE((1 << 4) | (1 << 8), 0));
+    const b = bytesOf('mangle', rule(6, [], raw('TCPOPTSTRIP', 0, info)));
+    const reset = (kind: number) => expr('exthdr', attr(2, Uint8Array.of(kind)), u32(6, 1));
+    expect(b.indexOf(Buffer.concat([reset(4), reset(8)]))).toBeGreaterThan(0);
+  });
+
   it('refuses CT --helper and --ctevents by name, saying why nft cannot', () => {
     for (const [info, option] of [
       [ct(0, 0, 'ftp'), '--helper'],

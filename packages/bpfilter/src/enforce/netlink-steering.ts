@@ -37,12 +37,15 @@ import {
   markOf,
   markTargetOf,
   multiportOf,
+  tcpoptstripOf,
   tosTargetOf,
   tproxyOf,
 } from './xt-steering.js';
 
 // include/uapi/linux/netfilter/nf_tables.h
 const NFT_CT_ZONE = 17;
+const NFT_EXTHDR_OP_TCPOPT = 1;
+const TCP = 6;
 const NFT_FIB_RESULT_ADDRTYPE = 3;
 const FIB_FLAGS = { saddr: 1, daddr: 2 };
 const PORT_OFFSET = { sport: 0, dport: 2 };
@@ -118,6 +121,21 @@ export const STEERING_TARGETS: [string, PacketWriter][] = [
   ],
   ['CT', ct],
   ['NOTRACK', (w) => endExpr(w, beginExpr(w, 'notrack'))],
+  [
+    'TCPOPTSTRIP',
+    (w, d, r, protocol) => {
+      const kinds = tcpoptstripOf(d, r);
+      // xt_TCPOPTSTRIP is bound to -p tcp (the handler checks it); nft's reset needs no dependency.
+      if (protocol !== TCP) throw new NotCompiled('TCPOPTSTRIP without -p tcp');
+      // `reset tcp option KIND`: the option's bytes become NOPs, the checksum fixed.
+      for (const kind of kinds) {
+        const e = beginExpr(w, 'exthdr');
+        w.bytesAttr(2, Uint8Array.of(kind));
+        w.u32(6, NFT_EXTHDR_OP_TCPOPT);
+        endExpr(w, e);
+      }
+    },
+  ],
   [
     'TOS',
     (w, d, r) => {

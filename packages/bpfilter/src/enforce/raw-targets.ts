@@ -9,7 +9,7 @@ import { UntranslatableError } from './errors.js';
 import { untranslated } from './refusals.js';
 import { and, meta, type NftExpr } from './nft-expr.js';
 import { PACKET_TARGETS } from './raw-packet.js';
-import { ctTargetOf, markTargetOf, tproxyOf } from './xt-steering.js';
+import { ctTargetOf, markTargetOf, tcpoptstripOf, tproxyOf } from './xt-steering.js';
 
 type TargetTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
 
@@ -22,6 +22,29 @@ const markSet = (keep: number, value: number): NftExpr => ({
 function markTarget(data: Uint8Array, revision: number): NftExpr[] {
   const { keep, value } = markTargetOf(data, revision);
   return [markSet(keep, value)];
+}
+
+/** The TCP option kinds nft names (others are written by number: `base`). */
+const TCP_OPTION_NAMES: Record<number, string> = {
+  0: 'eol',
+  1: 'nop',
+  2: 'maxseg',
+  3: 'window',
+  4: 'sack-perm',
+  5: 'sack',
+  8: 'timestamp',
+  19: 'md5sig',
+  30: 'mptcp',
+  34: 'fastopen',
+};
+
+/** `-j TCPOPTSTRIP --strip-options`: `reset tcp option KIND` for each kind. */
+function tcpoptstripTarget(data: Uint8Array, revision: number): NftExpr[] {
+  return tcpoptstripOf(data, revision).map((kind) => {
+    const name = TCP_OPTION_NAMES[kind];
+    const option = name ? { name } : { base: kind, offset: 0, len: 0 };
+    return { reset: { 'tcp option': option } };
+  });
 }
 
 /**
@@ -150,6 +173,7 @@ const TARGETS = new Map<string, TargetTranslator>([
   ['NOTRACK', ctTarget],
   ['CT', ctTarget],
   ['TOS', tosTarget],
+  ['TCPOPTSTRIP', tcpoptstripTarget],
   // Written by translate-rule.ts as two rules (tproxyRules); read here to name a refusal.
   ['TPROXY', (d, r) => tproxyRules(d, r)[0]!],
   ...Object.keys(NAT_KIND).map((name) => [name, natJson] as const),

@@ -198,3 +198,15 @@ export function tproxyOf(data: Uint8Array, rev: number): Tproxy {
     mark: { keep: ~readU32(data, 0) >>> 0, value: readU32(data, 4) },
   };
 }
+
+/**
+ * `-j TCPOPTSTRIP --strip-options` (struct xt_tcpoptstrip_target_info: u32 strip_bmap[8], bit
+ * N for option kind N): the kinds, lowest first.
+ */
+export function tcpoptstripOf(data: Uint8Array, rev: number): number[] {
+  checkRevision('-j TCPOPTSTRIP', rev, 0);
+  const kinds: number[] = [];
+  for (let kind = 0; kind < 256; kind++)
+    if (readU32(data, (kind >> 5) * 4) & (1 << (kind & 31))) kinds.push(kind);
+  return kinds;
+}
