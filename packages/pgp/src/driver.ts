@@ -3,13 +3,11 @@
  * decides every verdict itself from the description it gets back.
  */
 import { createHash } from 'node:crypto';
-import { causeMessage, type RequestOptions } from '@umd/core';
+import type { RequestOptions } from '@umd/core';
 import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
 import { type Block, DRIVER_NAME, Op, type OpCode } from './contract.js';
-import { isPgpError, PgpError } from './errors.js';
 import { decodeChecked, spansOf } from './host/blocks.js';
 import { type Check, lie } from './host/check.js';
-import { encodeSignature, locate } from './host/encode.js';
 import { establishKey, type KeyInfo, type SigningKey } from './host/keys.js';
 import { ask } from './host/request.js';
 import { cleartextReply, inlineReply, keysReply, signaturesReply } from './host/schema.js';
@@ -18,15 +16,20 @@ import {
   decide,
   type SignatureResult,
   type SignatureStatus,
-  SignaturePlan,
+  type SignaturePlan,
 } from './host/verify.js';
 import type { SignaturePacket } from './contract.js';
+import { callOptions, now, reading, verifyOptions } from './call-options.js';
+import { PgpError } from './errors.js';
+import { Keyring, planAll } from './keyring.js';
 import { KeyCache } from './key-cache.js';
 import { type RpmResult, verifyRpm } from './rpm.js';
 import { callSignal, chunksOf, type Input, type SignedData, toBytes } from './input.js';
 
 /** Options of every call: an `AbortSignal` and a timeout (milliseconds) for the handler's part. */
 export type CallOptions = RequestOptions;
+
+export { Keyring } from './keyring.js';
 
 /** Keys to verify with: OpenPGP bytes (binary or armored) or a {@link Keyring} read before. */
 export type Keys = Input | Keyring;
@@ -54,17 +57,6 @@ export interface MessageResult extends VerifyResult {
    * CRLF), for inline the literal data. Use this, not your input: it is what was verified.
    */
   data: Buffer;
-}
-
-/** Keys read by the host, ready to verify with. Made by {@link PgpVerifier.readKeys}. */
-export class Keyring {
-  /** @internal */
-  constructor(
-    /** Every key, as the host established it. */
-    readonly keys: readonly KeyInfo[],
-    /** @internal */
-    readonly signing: readonly SigningKey[],
-  ) {}
 }
 
 /**
@@ -274,65 +266,6 @@ export class PgpVerifier {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
-}
-
-/**
- * Reads a caller's options once: a getter (or proxy) of theirs that throws, or a value that is
- * not an object where one is needed, is `PGP_INVALID_ARGUMENT`, never a bare TypeError.
- */
-function reading<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (isPgpError(error)) throw error;
-    throw new PgpError(
-      'PGP_INVALID_ARGUMENT',
-      `reading the options threw: ${causeMessage(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-/** A call's `{ signal, timeoutMs }`, read once (`null`/`undefined`: none). */
-function callOptions(given: CallOptions | null | undefined): CallOptions {
-  return reading(() => {
-    if (given === undefined || given === null) return {};
-    if (typeof given !== 'object')
-      throw new PgpError('PGP_INVALID_ARGUMENT', 'options must be an object');
-    const { signal, timeoutMs } = given;
-    return { signal, timeoutMs };
-  });
-}
-
-/** A verify call's options, read once: `keys` is required, `now` must be a valid Date. */
-function verifyOptions(given: VerifyOptions): VerifyOptions {
-  return reading(() => {
-    if (typeof given !== 'object' || given === null)
-      throw new PgpError('PGP_INVALID_ARGUMENT', 'a verify call needs options with keys');
-    const { keys, now, signal, timeoutMs } = given;
-    if (now !== undefined && !(now instanceof Date && !Number.isNaN(now.getTime())))
-      throw new PgpError('PGP_INVALID_ARGUMENT', 'now must be a valid Date');
-    return { keys, now, signal, timeoutMs };
-  });
-}
-
-function now(options: VerifyOptions): number {
-  return options.now?.getTime() ?? Date.now();
-}
-
-/** Plans each signature after finding its exact bytes in the input. */
-export function planAll(
-  sigs: SignaturePacket[],
-  blocks: readonly Buffer[],
-  keyring: Keyring,
-): SignaturePlan[] {
-  return sigs.map((sig, i) => {
-    const path = `reply.signatures[${i}]`;
-    locate(blocks, sig, encodeSignature(sig, path), path);
-    return new SignaturePlan(sig, keyring.signing);
-  });
 }
 
 /** Creates a verifier. Nothing is loaded or started before the first call. */

@@ -1,5 +1,5 @@
 /** The verifier's cache of established keyrings, by the digest of the bytes they came from. */
-import type { Keyring } from './driver.js';
+import type { Keyring } from './keyring.js';
 
 /**
  * Keyrings by the digest of their bytes, least recently used first, at most `size`. The

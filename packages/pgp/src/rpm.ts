@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Op, RPM_HEADER_TAGS, RPM_SIGNATURE_TAGS, RpmTag } from './contract.js';
 import type { Keyring, PgpVerifier, VerifyOptions } from './driver.js';
-import { planAll } from './driver.js';
+import { planAll } from './keyring.js';
 import { PgpError } from './errors.js';
 import { HASHES } from './host/algorithms.js';
 import { lie } from './host/check.js';

@@ -2,11 +2,10 @@
  * The driver against real GnuPG: keys made here with gpg, signatures made with gpg, and for
  * every case the driver's verdict equals gpg's own (`--status-fd`).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createPgpVerifier, isPgpError, type Keyring, type SignatureStatus } from '@umd/pgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgHome, gpgVerify, noGpg, put, type Verdict } from './gnupg.js';
+import { facts, parseColons } from './gpg-colons.js';
 
 const verifier = createPgpVerifier();
 const home = noGpg ? undefined : new GpgHome();
@@ -248,67 +247,3 @@ describe.skipIf(noGpg)('key facts equal gpg --with-colons --show-keys', () => {
     }
   });
 });
-
-type Facts = {
-  fingerprint: string;
-  keyId: string;
-  algorithm: number;
-  bits: number;
-  created: number;
-  expires: number | undefined;
-  revoked: boolean;
-  curve: string | undefined;
-};
-
-function facts(key: {
-  fingerprint: string;
-  keyId: string;
-  algorithm: number;
-  bits: number;
-  created: Date;
-  expires?: Date;
-  revoked?: unknown;
-  curve?: string;
-}): Facts {
-  return {
-    fingerprint: key.fingerprint,
-    keyId: key.keyId,
-    algorithm: key.algorithm,
-    bits: key.bits,
-    created: key.created.getTime() / 1000,
-    expires: key.expires ? key.expires.getTime() / 1000 : undefined,
-    revoked: key.revoked !== undefined,
-    curve: key.curve,
-  };
-}
-
-function parseColons(text: string): Array<Facts & { userIds: string[]; subkeys: Facts[] }> {
-  const keys: Array<Facts & { userIds: string[]; subkeys: Facts[] }> = [];
-  let last: Facts | undefined;
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f[0] === 'pub' || f[0] === 'sub') {
-      last = {
-        fingerprint: '',
-        keyId: f[4] as string,
-        algorithm: Number(f[3]),
-        bits: Number(f[2]),
-        created: Number(f[5]),
-        expires: f[6] ? Number(f[6]) : undefined,
-        revoked: f[1] === 'r',
-        curve: f[16] || undefined,
-      };
-      if (f[0] === 'pub') keys.push({ ...last, userIds: [], subkeys: [] });
-      else keys.at(-1)?.subkeys.push(last);
-    } else if (f[0] === 'fpr' && last) {
-      const key = keys.at(-1) as Facts & { subkeys: Facts[] };
-      const target = key.subkeys.at(-1) ?? key;
-      if (target.keyId === last.keyId) target.fingerprint = f[9] as string;
-    } else if (f[0] === 'uid') {
-      keys.at(-1)?.userIds.push((f[9] as string).replace(/\\x3a/g, ':'));
-    }
-  }
-  return keys;
-}
-
-export { join, readFileSync };

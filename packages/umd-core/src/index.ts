@@ -12,6 +12,7 @@ export {
   checkObject,
   checkSignal,
   invalidArgument,
+  type OptionsErrors,
   readingOptions,
   showValue,
 } from './shared/check-options.js';

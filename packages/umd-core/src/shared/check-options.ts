@@ -110,15 +110,35 @@ export function checkSignal(value: unknown, owner: string | undefined): AbortSig
 }
 
 /**
+ * The errors of a package with its own error family (`@umd/pgp`'s `PgpError`), for
+ * {@link readingOptions}: the default is `UMD_INVALID_ARGUMENT` and `isUmdError`.
+ */
+export interface OptionsErrors {
+  /** The error for a throw while reading: `message` says what threw, `cause` is the throw. */
+  invalid(message: string, cause: unknown): Error;
+  /** True for an error `read` threw on purpose (its own check), which passes unchanged. */
+  isOwn(error: unknown): boolean;
+}
+
+/**
  * Runs `read` (which reads and checks a caller's options) and turns anything else it throws (a
  * getter or a proxy trap of the caller's that throws) into `UMD_INVALID_ARGUMENT` with that as
- * its cause, so a bad options object fails its own call with a typed error.
+ * its cause (or `errors.invalid`'s error), so a bad options object fails its own call with a
+ * typed error.
  */
-export function readingOptions<T>(owner: string | undefined, what: string, read: () => T): T {
+export function readingOptions<T>(
+  owner: string | undefined,
+  what: string,
+  read: () => T,
+  errors: OptionsErrors = {
+    invalid: (message, cause) => invalidArgument(owner, message, cause),
+    isOwn: isUmdError,
+  },
+): T {
   try {
     return read();
   } catch (error) {
-    if (isUmdError(error)) throw error;
-    throw invalidArgument(owner, `reading ${what} threw: ${causeMessage(error)}`, error);
+    if (errors.isOwn(error)) throw error;
+    throw errors.invalid(`reading ${what} threw: ${causeMessage(error)}`, error);
   }
 }

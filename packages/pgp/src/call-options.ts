@@ -1,0 +1,46 @@
+/** The options of {@link PgpVerifier}'s calls, read once and checked. */
+import { readingOptions } from '@umd/core';
+import type { CallOptions, VerifyOptions } from './driver.js';
+import { isPgpError, PgpError } from './errors.js';
+
+const PGP_OPTIONS_ERRORS = {
+  invalid: (message: string, cause: unknown) =>
+    new PgpError('PGP_INVALID_ARGUMENT', message, { cause }),
+  isOwn: (error: unknown) => isPgpError(error),
+};
+
+/**
+ * Reads a caller's options once: a getter (or proxy) of theirs that throws, or a value that is
+ * not an object where one is needed, is `PGP_INVALID_ARGUMENT`, never a bare TypeError.
+ */
+export function reading<T>(read: () => T): T {
+  return readingOptions(undefined, 'the options', read, PGP_OPTIONS_ERRORS);
+}
+
+/** A call's `{ signal, timeoutMs }`, read once (`null`/`undefined`: none). */
+export function callOptions(given: CallOptions | null | undefined): CallOptions {
+  return reading(() => {
+    if (given === undefined || given === null) return {};
+    if (typeof given !== 'object')
+      throw new PgpError('PGP_INVALID_ARGUMENT', 'options must be an object');
+    const { signal, timeoutMs } = given;
+    return { signal, timeoutMs };
+  });
+}
+
+/** A verify call's options, read once: `keys` is required, `now` must be a valid Date. */
+export function verifyOptions(given: VerifyOptions): VerifyOptions {
+  return reading(() => {
+    if (typeof given !== 'object' || given === null)
+      throw new PgpError('PGP_INVALID_ARGUMENT', 'a verify call needs options with keys');
+    const { keys, now, signal, timeoutMs } = given;
+    if (now !== undefined && !(now instanceof Date && !Number.isNaN(now.getTime())))
+      throw new PgpError('PGP_INVALID_ARGUMENT', 'now must be a valid Date');
+    return { keys, now, signal, timeoutMs };
+  });
+}
+
+/** A verify call's "now" (milliseconds): its `now`, or the clock. */
+export function now(options: VerifyOptions): number {
+  return options.now?.getTime() ?? Date.now();
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { isUmdError } from '../errors/umd-error.js';
+import { invalidArgument, readingOptions } from './check-options.js';
+
+const throwing = {
+  get signal(): never {
+    throw new Error('getter threw');
+  },
+};
+
+class OtherError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+describe('readingOptions', () => {
+  it('turns a getter that throws into UMD_INVALID_ARGUMENT, with the throw as its cause', () => {
+    const caught = (() => {
+      try {
+        readingOptions('Owner', 'its options', () => throwing.signal);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(isUmdError(caught)).toBe(true);
+    expect(caught).toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
+      message: 'Owner: reading its options threw: getter threw',
+    });
+    expect((caught as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('lets its own checks through unchanged', () => {
+    const own = invalidArgument('Owner', 'timeoutMs must be a number');
+    expect(() =>
+      readingOptions('Owner', 'its options', () => {
+        throw own;
+      }),
+    ).toThrow(own);
+  });
+
+  it("reports with another package's error family when given one", () => {
+    const errors = {
+      invalid: (message: string, cause: unknown) => new OtherError('OTHER_BAD', message, { cause }),
+      isOwn: (error: unknown) => error instanceof OtherError,
+    };
+    expect(() => readingOptions(undefined, 'the options', () => throwing.signal, errors)).toThrow(
+      expect.objectContaining({
+        code: 'OTHER_BAD',
+        message: 'reading the options threw: getter threw',
+      }),
+    );
+    const own = new OtherError('OTHER_OWN', 'now must be a valid Date');
+    expect(() =>
+      readingOptions(
+        undefined,
+        'the options',
+        () => {
+          throw own;
+        },
+        errors,
+      ),
+    ).toThrow(own);
+    // A UmdError is not this family's own: it is reported as the family's error too.
+    const umd = invalidArgument(undefined, 'nested');
+    expect(() =>
+      readingOptions(
+        undefined,
+        'the options',
+        () => {
+          throw umd;
+        },
+        errors,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'OTHER_BAD' }));
+  });
+});
