@@ -1,4 +1,5 @@
 import type { UmdManager } from '../manager/umd-manager.js';
+import { NO_TIMEOUT } from '../manager/validate-options.js';
 
 /** One handler process slot of a pool: its own manager (lifecycle, budget, containment). */
 export interface PoolInstance {
@@ -87,6 +88,22 @@ export function settled(instance: PoolInstance, handedAt: number, now: number, o
 
 function average(mean: number | undefined, sample: number): number {
   return mean === undefined ? sample : mean + (sample - mean) / 8;
+}
+
+/**
+ * The lookahead a request may use. Raw requests never use it, nor do requests with a timeout
+ * of their own (`ownTimeoutMs`): one passing while the request waits in a handler's input would
+ * kill that handler (a timeout is the handler's fault) and fail the request it was running. The
+ * default timeout cannot pass first there: it counts from the call, and the pool hands requests
+ * out in call order.
+ */
+export function requestLookahead(
+  lookahead: Lookahead,
+  replyLength: number,
+  ownTimeoutMs: number | undefined,
+): Lookahead {
+  const mayWait = replyLength < 0 && (ownTimeoutMs === undefined || ownTimeoutMs === NO_TIMEOUT);
+  return mayWait ? lookahead : 0;
 }
 
 /**

@@ -8,7 +8,6 @@ import { submitChecked, UmdManager, unwrittenBytes } from '../manager/umd-manage
 import {
   type CheckedRequestOptions,
   checkRequestOptions,
-  NO_TIMEOUT,
   withTimeout,
 } from '../manager/validate-options.js';
 import {
@@ -16,6 +15,7 @@ import {
   newInstance,
   type PoolInstance,
   pickInstance,
+  requestLookahead,
   settled,
 } from './dispatch.js';
 import { forwardEvents, type UmdPoolEvents } from './pool-events.js';
@@ -277,21 +277,13 @@ export class UmdPool extends EventEmitter<UmdPoolEvents> {
     }
   }
 
-  /**
-   * An instance for a request. Raw requests never use the lookahead, nor do requests with a
-   * timeout of their own: one passing while the request waits in a handler's input would kill
-   * that handler (a timeout is the handler's fault) and fail the request it was running. The
-   * default timeout cannot pass first there: it counts from the call, and the pool hands
-   * requests out in call order.
-   */
+  /** An instance for a request, with the lookahead it may use (see `requestLookahead`). */
   #pick(
     now: number,
     replyLength: number,
     options: CheckedRequestOptions,
   ): PoolInstance | undefined {
-    const own = options.timeoutMs;
-    const mayWait = replyLength < 0 && (own === undefined || own === NO_TIMEOUT);
-    const lookahead = mayWait ? this.#lookahead : 0;
+    const lookahead = requestLookahead(this.#lookahead, replyLength, options.timeoutMs);
     return pickInstance(this.#instances, this.#capacity, now, lookahead);
   }
 

@@ -83,6 +83,27 @@ export function sleeperOf(m: UmdManager): number {
   return sleeper!.pid;
 }
 
+/** The handler's pid as the host sees it (inside its PID namespace it is 1): after a round trip. */
+export async function pidOf(m: UmdManager): Promise<number> {
+  await m.request(text('x'));
+  return m.pid!;
+}
+
+/** Every value a timeout must refuse: Node's timers overflow at 2^31 and fire after ~1 ms. */
+export const BAD_TIMEOUTS: readonly unknown[] = [
+  -1,
+  0,
+  0.5,
+  1000.5,
+  Number.NaN,
+  Number.NEGATIVE_INFINITY,
+  2 ** 31,
+  3e9,
+  '100',
+  true,
+  {},
+];
+
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 
