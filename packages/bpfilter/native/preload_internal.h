@@ -1,7 +1,8 @@
 /*
  * What the parts of the preload library share (bpfilter_preload.c: descriptors and socket
- * options; preload_service.c: the umd exchange with the service; preload_procfs.c: the
- * table names file). Not installed: the library's only interface is the libc calls it wraps.
+ * options; preload_service.c: the umd exchange with the service, on preload_io.c's reads
+ * and writes; preload_procfs.c: the table names file). Not installed: the library's only
+ * interface is the libc calls it wraps.
  */
 #ifndef PRELOAD_INTERNAL_H
 #define PRELOAD_INTERNAL_H
@@ -51,6 +52,20 @@ PRELOAD_HIDDEN ssize_t send_nosignal(int fd, const void *buf, size_t len);
 
 /* Writes all of buf with `put`, retrying on EINTR. Returns 0 or -errno. */
 PRELOAD_HIDDEN int write_full(int fd, const uint8_t *buf, size_t len, write_fn put);
+
+/*
+ * Reads exactly len bytes; *got says how many arrived (also on failure). End of stream:
+ * -ECONNRESET; receive timeout: -ETIMEDOUT. read_full: the same, without the count.
+ */
+PRELOAD_HIDDEN int read_counted(int fd, uint8_t *buf, size_t len, size_t *got);
+PRELOAD_HIDDEN int read_full(int fd, uint8_t *buf, size_t len);
+
+/*
+ * Reads one umd frame of at most max_payload bytes; *payload is malloc'ed (NULL when empty).
+ * Returns 0 or -errno (-EPROTO for a header umd_wire.h refuses, said on stderr).
+ */
+PRELOAD_HIDDEN int read_frame(int fd, uint32_t max_payload, uint8_t *type, uint32_t *id,
+			      uint8_t **payload, uint32_t *length);
 
 /* Says on stderr what failed (once per repeated failure) and that nothing reached the kernel. */
 PRELOAD_HIDDEN void complain(const char *what, int err);

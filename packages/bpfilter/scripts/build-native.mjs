@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Compiles the iptables preload library (native/bpfilter_preload.c, preload_service.c and
-// preload_procfs.c) into dist/native/bpfilter_preload.so, and enforcement's helpers, the
-// counter reader (native/bpfilter_nft_counters.c), the batch writer
+// Compiles the iptables preload library (native/bpfilter_preload.c, preload_service.c,
+// preload_io.c and preload_procfs.c) into dist/native/bpfilter_preload.so, and enforcement's
+// helpers, the counter reader (native/bpfilter_nft_counters.c), the batch writer
 // (native/bpfilter_nft_batch.c) and the ipset lookup (native/bpfilter_ipset.c), into
 // dist/native/. Without a C compiler the build says so and goes on: everything but `bpfilter
 // exec` works, exec explains what is missing, and enforcement goes through `nft` instead
@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const sources = ['bpfilter_preload.c', 'preload_service.c', 'preload_procfs.c'].map((file) =>
-  join(root, 'native', file),
+const sources = ['bpfilter_preload.c', 'preload_service.c', 'preload_io.c', 'preload_procfs.c'].map(
+  (file) => join(root, 'native', file),
 );
 const outDir = join(root, 'dist', 'native');
 const output = join(outDir, 'bpfilter_preload.so');

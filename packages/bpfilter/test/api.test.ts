@@ -2,106 +2,10 @@ import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bpfilter, serve, type Table } from '@umd/bpfilter';
-import { afterEach, describe, expect, it } from 'vitest';
-import { answeringPid, isAlive, killHandler } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { isAlive } from './helpers.js';
 import { loadVectors } from './vectors/replay.js';
-
-const live: Bpfilter[] = [];
-function bpfilter(): Bpfilter {
-  const instance = new Bpfilter();
-  live.push(instance);
-  return instance;
-}
-afterEach(async () => {
-  const pids = live
-    .map((b) => b.sockopt?.manager.pid)
-    .filter((pid): pid is number => pid !== undefined);
-  await Promise.all(live.splice(0).map((b) => b.stop()));
-  for (const pid of pids) expect(isAlive(pid)).toBe(false);
-});
-
-const zero = { packets: 0n, bytes: 0n };
-/** A table using every supported feature. */
-const TABLE: Table = {
-  name: 'filter',
-  chains: [
-    {
-      name: 'INPUT',
-      policy: 'DROP',
-      counters: zero,
-      rules: [
-        { inInterface: 'lo', target: { kind: 'verdict', verdict: 'ACCEPT' }, counters: zero },
-        {
-          source: '10.0.0.0/8',
-          protocol: 6,
-          invert: { source: true },
-          matches: [
-            { kind: 'tcp', destinationPorts: [22, 22], flags: { mask: 0x12, compare: 0x02 } },
-          ],
-          target: { kind: 'log', level: 4, prefix: 'ssh ', flags: 0 },
-          counters: zero,
-        },
-        {
-          protocol: 6,
-          matches: [{ kind: 'tcp', destinationPorts: [22, 22] }],
-          target: { kind: 'jump', chain: 'ssh' },
-          counters: zero,
-        },
-        {
-          protocol: 17,
-          matches: [{ kind: 'udp', sourcePorts: [53, 53], invert: { sourcePorts: true } }],
-          target: { kind: 'reject', with: 'icmp-port-unreachable' },
-          counters: zero,
-        },
-        {
-          protocol: 1,
-          matches: [{ kind: 'icmp', type: 8 }],
-          target: { kind: 'goto', chain: 'ping' },
-          counters: zero,
-        },
-        {
-          outInterface: 'eth+',
-          fragment: true,
-          target: { kind: 'verdict', verdict: 'DROP' },
-          counters: zero,
-        },
-      ],
-    },
-    { name: 'FORWARD', policy: 'ACCEPT', counters: zero, rules: [] },
-    { name: 'OUTPUT', policy: 'ACCEPT', counters: zero, rules: [] },
-    {
-      name: 'ping',
-      counters: zero,
-      rules: [
-        {
-          destination: '192.0.2.1/32',
-          target: { kind: 'verdict', verdict: 'ACCEPT' },
-          counters: zero,
-        },
-      ],
-    },
-    {
-      name: 'ssh',
-      counters: zero,
-      rules: [
-        { source: '10.0.0.0/8', target: { kind: 'verdict', verdict: 'ACCEPT' }, counters: zero },
-        { target: { kind: 'verdict', verdict: 'RETURN' }, counters: zero },
-      ],
-    },
-  ],
-};
-
-const SSH = {
-  source: '10.1.2.3',
-  destination: '192.0.2.1',
-  protocol: 'tcp' as const,
-  sourcePort: 40000,
-  destinationPort: 22,
-  inInterface: 'eth0',
-  tcpFlags: ['SYN'],
-  length: 60,
-};
-const SSH_OUTSIDE = { ...SSH, source: '203.0.113.9' };
+import { bpfilter, SSH, SSH_OUTSIDE, TABLE } from './api-fixtures.js';
 
 // Found by trying it (session 14): enforce: 'false' (a string) turned enforcement on, a
 // manager of 5 was ignored, Bpfilter.connect(5) and --socket 5 connected to TCP port 5 of this
@@ -282,55 +186,6 @@ describe('Bpfilter API', () => {
     );
     await expect(api.restore('*filter\n-A INPUT -j nowhere\nCOMMIT\n')).rejects.toMatchObject({
       code: 'UMD_INVALID_ARGUMENT',
-    });
-  });
-});
-
-describe('Bpfilter: restart', () => {
-  it('SIGKILL between calls: same rules, same verdicts, counters kept', async () => {
-    const api = bpfilter();
-    await api.replaceTable('filter', TABLE);
-    const verdicts = async () =>
-      [
-        await api.classify('filter', 'INPUT', SSH),
-        await api.classify('filter', 'INPUT', SSH_OUTSIDE),
-      ].map((r) => [r.verdict, r.rule]);
-    const first = await verdicts();
-    const before = await api.listTable('filter');
-    const pid = await killHandler(api.sockopt!.manager);
-    expect(await api.listTable('filter')).toEqual(before);
-    expect(api.sockopt!.manager.pid).not.toBe(pid);
-    expect(await verdicts()).toEqual(first);
-    const after = await api.listTable('filter');
-    expect(after.chains.find((c) => c.name === 'ssh')!.rules[0]!.counters).toEqual({
-      packets: 2n,
-      bytes: 120n,
-    });
-  });
-
-  it('SIGKILL while classifications are in flight: every acknowledged counter update survives, no other', async () => {
-    const api = bpfilter();
-    await api.replaceTable('filter', TABLE);
-    const firstPid = api.sockopt!.manager.pid!;
-    // The handler itself: with its supervisor killed, the handler went on answering until all
-    // 40 were acknowledged (the pid unchanged after them, once at load 27).
-    const handler = answeringPid(api.sockopt!.manager);
-    const calls = Array.from({ length: 40 }, () => api.classify('filter', 'INPUT', SSH));
-    // The calls run one after another; the kill lands as the 11th is sent or answered.
-    void calls[9]!.then(() => process.kill(handler, 'SIGKILL'));
-    const settled = await Promise.allSettled(calls);
-    const acknowledged = settled.filter((r) => r.status === 'fulfilled').length;
-    expect(acknowledged).toBeGreaterThanOrEqual(10);
-    expect(api.sockopt!.manager.pid).not.toBe(firstPid);
-    for (const failure of settled.filter((r) => r.status === 'rejected')) {
-      expect((failure as PromiseRejectedResult).reason).toMatchObject({
-        code: expect.stringMatching(/^UMD_(HANDLER_EXITED|CLOSED)$/),
-      });
-    }
-    const table = await api.listTable('filter');
-    expect(table.chains.find((c) => c.name === 'ssh')!.rules[0]!.counters).toEqual({
-      packets: BigInt(acknowledged),
-      bytes: BigInt(60 * acknowledged),
     });
   });
 });

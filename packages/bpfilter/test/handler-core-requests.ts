@@ -15,6 +15,11 @@ import type { PacketInput } from '../src/handler/classify/index.js';
 import type { HandlerCore } from '../src/handler/core.js';
 import { decodeTable, encodeReplaceRequest, type Table } from '../src/model/index.js';
 
+/** Verdict targets of the rules of tables written in tests. */
+export const ACCEPT = { kind: 'verdict', verdict: 'ACCEPT' } as const;
+export const DROP = { kind: 'verdict', verdict: 'DROP' } as const;
+export const RETURN = { kind: 'verdict', verdict: 'RETURN' } as const;
+
 /** One get (`isSet` false) or set of option `cmd` with `data`: the handler's status and body. */
 export function send(core: HandlerCore, isSet: boolean, cmd: number, data: Uint8Array) {
   const reply = decodeMboxReply(core.handle(encodeMboxRequest({ isSet, cmd, data })));

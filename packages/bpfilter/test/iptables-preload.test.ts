@@ -8,13 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  missingPrerequisite,
-  PRELOAD,
-  runInNamespace,
-  which,
-  type NamespaceRun,
-} from './iptables/namespace.js';
+import { missingPrerequisite, PRELOAD, runInNamespace, which } from './iptables/namespace.js';
+import { expectKernelUntouched } from './iptables/kernel-untouched.js';
 
 const missing = missingPrerequisite();
 
@@ -26,11 +21,6 @@ describe.skipIf(missing !== undefined)(
       dir = mkdtempSync(join(tmpdir(), 'bpfilter-preload-'));
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-    function expectKernelUntouched(run: NamespaceRun): void {
-      expect(run.kernelTableNames).toBe('');
-      expect(run.kernelSave).toBe('');
-    }
 
     it('with no service listening: every program fails with ECONNREFUSED and says why', async () => {
       const run = await runInNamespace(

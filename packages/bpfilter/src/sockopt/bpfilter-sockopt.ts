@@ -20,23 +20,19 @@ import {
 } from '@umd/core';
 import { type HandlerSession, type Loader, UmdManager } from '@umd/mgmt';
 import { readCString } from '../abi/bytes.js';
-import {
-  IPT_SO_SET_REPLACE,
-  UMD_CMD_CLASSIFY,
-  UMD_CMD_KERNEL_SETS,
-  UMD_CMD_TABLE_NAMES,
-} from '../abi/constants.js';
+import { IPT_SO_SET_REPLACE, UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { decodeTableNames } from '../abi/table-names.js';
 import { XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
 import type { TableEntries } from '../enforce/compile-table.js';
 import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
+import { addCounters } from './add-counters.js';
 import { classifyAndKeep } from './classify-and-keep.js';
 import { batchReplyCounters, classifyReplyCounters } from './classify-counters.js';
 import { callerHeader, changeSend, checkOptval, readSend } from './handler-requests.js';
 import { Errno } from './errno.js';
 import { getOption } from './get-option.js';
-import { timed } from './phase-log.js';
+import { prepareHandler } from './handler-start.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
 import type { BpfilterState } from './kept-state.js';
 import { KeptTables } from './kept-tables.js';
@@ -124,20 +120,7 @@ export class BpfilterSockopt extends EventEmitter {
           callerHeader(options),
           options.signal,
         );
-      const stamped = this.#kept.stampReplies(changeSend(this.manager, options));
-      const { status } = await timed(`handler set ${optname}`, () =>
-        exchange(stamped.send, {
-          isSet: true,
-          cmd: optname,
-          data: optval,
-          ...callerHeader(options),
-        }),
-      );
-      if (status !== 0) return { status };
-      // Counters the handler added are added to the kept table here: no read-back.
-      if (this.#kept.keepAddedCounters(table, optval, stamped.generation())) return { status };
-      await timed('read back', () => this.#keep(table, true));
-      return { status };
+      return addCounters(this.manager, this.#kept, { optname, table, optval }, options);
     }, options.signal);
   }
 
@@ -279,11 +262,6 @@ export class BpfilterSockopt extends EventEmitter {
     await this.manager.stop(options);
   }
 
-  /** After an acknowledged change: keep the table (see {@link KeptTables.keep}). */
-  async #keep(table: string, countersOnly: boolean): Promise<void> {
-    await this.#kept.keep((request) => this.manager.request(request), table, countersOnly);
-  }
-
   /** What a SET_REPLACE uses (set-replace.ts). */
   #replaceContext(options: SockoptCallOptions): ReplaceContext {
     const send: SendRequest = (request) => this.manager.request(request);
@@ -297,28 +275,10 @@ export class BpfilterSockopt extends EventEmitter {
     };
   }
 
-  /**
-   * Health check (as bpfilter's post-start); enforcing with the kernel's ipsets, the handler
-   * takes their indexes; then the kept tables, oldest table first.
-   */
+  /** A new handler's preparation (handler-start.ts), then the `restore` event. */
   async #postStart(session: HandlerSession): Promise<void> {
-    this.#kept.newGeneration();
-    const send: SendRequest = (request) => session.request(request);
-    const health = await exchange(send, { isSet: false, cmd: 0, pid: process.pid });
-    if (health.status !== 0)
-      throw new Error(`bpfilter health check (get, cmd 0) answered ${health.status}`);
-    if (this.#enforcement?.ipsets !== undefined) {
-      const sets = await exchange(send, {
-        isSet: true,
-        cmd: UMD_CMD_KERNEL_SETS,
-        pid: process.pid,
-      });
-      if (sets.status !== 0)
-        throw new Error(
-          `bpfilter KERNEL_SETS (set, cmd ${UMD_CMD_KERNEL_SETS}) answered ${sets.status}`,
-        );
-    }
-    const restored = await this.#kept.restoreInto(send);
+    const kernelSets = this.#enforcement?.ipsets !== undefined;
+    const restored = await prepareHandler(session, this.#kept, kernelSets);
     if (restored.length > 0) this.emit('restore', { pid: session.pid, tables: restored });
   }
 }
