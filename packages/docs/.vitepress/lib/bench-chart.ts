@@ -3,8 +3,8 @@
 // one can opt into, Node's own IPC, and the C socketpair (the limit). Colours and text come
 // from CSS classes (custom.css), so the chart follows the light and dark themes; the legend
 // is HTML, so it wraps on a phone instead of shrinking with the drawing.
-import type { CoreBenchFile, CoreBenchResult } from './bench-report.js';
-import { formatSize, formatTime } from './bench-report.js';
+import { formatSize, formatTime } from './bench-format.js';
+import type { CoreBenchFile, CoreBenchResult } from './core-report.js';
 
 /** One series of the chart. */
 export interface ChartSeries {
