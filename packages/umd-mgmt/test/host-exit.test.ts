@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HOST, startHost } from './helpers/host-script.js';
-import { descendantsOf, isAlive, waitForDeath } from './helpers/process-table.js';
+import {
+  descendantsOf,
+  groupMembers,
+  isAlive,
+  pollUntil,
+  waitForDeath,
+} from './helpers/process-table.js';
 import './helpers/fixtures.js';
 import { temporaryDir } from './helpers/temporary-dir.js';
 
@@ -158,6 +164,36 @@ describe('containment: nothing a handler started outlives it or its host', () =>
         await new Promise((resolve) => setTimeout(resolve, 20));
       expect(living(pids)).toEqual([]);
     },
+  );
+});
+
+describe('a host SIGKILLed as it spawns the handler', () => {
+  // Before the handler's first process (setpriv) can have set its parent-death signal (the host
+  // stops it): one set after the parent died never fires, so the chain checks its parent is
+  // still the host.
+  it.runIf(process.platform === 'linux').each(['pid-namespace', 'process-group'])(
+    '%s: nothing of the handler is left (a handler that ignores stdin EOF and SIGTERM)',
+    async (containment) => {
+      for (let run = 0; run < 3; run++) {
+        const host = spawn(process.execPath, [HOST, 'killed-at-spawn', 'stubborn'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, UMD_TEST_CONTAINMENT: containment },
+        });
+        let out = '';
+        host.stdout.setEncoding('utf8');
+        host.stdout.on('data', (chunk: string) => (out += chunk));
+        expect(await once(host, 'exit')).toEqual([null, 'SIGKILL']);
+        // The handler's first process leads its own process group (spawned detached).
+        const group = Number(out.trim());
+        expect(group, `run ${run}: the host printed the handler's pid`).toBeGreaterThan(0);
+        process.kill(group, 'SIGCONT');
+        const gone = await pollUntil(() => groupMembers(group).length === 0, 3000);
+        const left = groupMembers(group).map((p) => p.pid);
+        for (const pid of left) process.kill(pid, 'SIGKILL');
+        expect(gone, `run ${run}: left running: ${left.join(', ')}`).toBe(true);
+      }
+    },
+    60_000,
   );
 });
 

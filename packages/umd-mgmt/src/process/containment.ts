@@ -8,6 +8,7 @@ import {
   probeBubblewrap,
 } from './bubblewrap.js';
 import { inheritableFds } from './inheritable-fds.js';
+import { behindParentCheck, checkingParent } from './parent-check.js';
 import { findSupervisor, SUPERVISE, type Supervisor } from './pid-namespace-supervisor.js';
 
 /**
@@ -121,7 +122,8 @@ export function probeContainment(): Promise<Tools> {
 /**
  * The command line that runs `command args` contained as asked, under `credentials` (then
  * supplementary groups cleared), with no-new-privileges and a parent-death SIGKILL at every
- * step, so nothing survives a SIGKILLed host; last, as the handler's user, a shell closes every
+ * step (the first checked against a host that died before it was set: parent-check.ts), so
+ * nothing survives a SIGKILLed host; last, as the handler's user, a shell closes every
  * descriptor above 2 the host would pass on (where `bash` is installed), so the handler holds
  * stdin, stdout and stderr only.
  * @throws Error naming what is missing when `request` is `pid-namespace` and none can be made.
@@ -151,7 +153,7 @@ export async function planSpawn(
   if (request === 'process-group' || tools.noPidNamespace !== undefined)
     return {
       file: tools.setpriv,
-      args: handler,
+      args: [...dropArgs(credentials), ...behindParentCheck(tools.supervisor, run)],
       containment: 'process-group',
       spawnCredentials: undefined,
     };
@@ -165,7 +167,7 @@ export async function planSpawn(
           '--',
           ...supervisor.shell,
           '-c',
-          SUPERVISE,
+          checkingParent(SUPERVISE),
           ...supervisor.before(command !== process.execPath),
         ];
   return {
@@ -252,7 +254,7 @@ async function planSandboxed(
     args: [
       '--pdeathsig=KILL',
       '--',
-      ...handOver(HAND_OVER_OUTSIDE),
+      ...handOver(checkingParent(HAND_OVER_OUTSIDE)),
       found.bwrap,
       ...bubblewrapArgs(privateDir, credentials !== undefined, command),
       '--',
