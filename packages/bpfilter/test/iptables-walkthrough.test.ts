@@ -7,9 +7,9 @@
  * aside). The namespace's kernel must stay empty.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -18,9 +18,9 @@ import {
   startService,
   type ServiceProcess,
 } from './iptables/namespace.js';
+import { readerPath, readmeBlocks } from './readme-blocks.js';
 
 const missing = missingPrerequisite();
-const README = new URL('../README.md', import.meta.url);
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** Set-up lines the test does itself: install, build, and the service (its own, fresh). */
 const SKIPPED = /^(apt-get|pnpm|bpfilter serve)\b/;
@@ -31,25 +31,12 @@ const UNSHARE = /^unshare -n sh$/;
  * `inner` after it) and plain blocks (output).
  */
 function walkthrough(): { outer: string[]; inner: string[]; output: string } {
-  const text = readFileSync(README, 'utf8');
-  const section = text.split('\n## iptables walkthrough\n')[1]?.split('\n## ')[0];
-  if (section === undefined) throw new Error('README.md has no "## iptables walkthrough" section');
-  const commands: string[] = [];
-  let output = '';
-  let block: { lang: string; lines: string[] } | undefined;
-  for (const line of section.split('\n')) {
-    if (line.startsWith('```')) {
-      if (block === undefined) {
-        block = { lang: line.slice(3).trim(), lines: [] };
-        continue;
-      }
-      if (block.lang === 'sh') commands.push(...block.lines);
-      else if (block.lang === '') output += `${block.lines.join('\n')}\n`;
-      block = undefined;
-    } else if (block !== undefined) {
-      block.lines.push(line);
-    }
-  }
+  const blocks = readmeBlocks('iptables walkthrough');
+  const commands = blocks.filter((b) => b.lang === 'sh').flatMap((b) => b.lines);
+  const output = blocks
+    .filter((b) => b.lang === '')
+    .map((b) => `${b.lines.join('\n')}\n`)
+    .join('');
   const lines = commands
     .map((c) => c.replace(/\s+#.*$/, ''))
     .filter((c) => c.trim() !== '' && !SKIPPED.test(c));
@@ -57,13 +44,6 @@ function walkthrough(): { outer: string[]; inner: string[]; output: string } {
   if (split < 0) throw new Error('the walkthrough has no `unshare -n sh` line');
   return { outer: lines.slice(0, split), inner: lines.slice(split + 1), output };
 }
-
-/** A reader's PATH: without the node_modules/.bin folders the test runner put first. */
-const readerPath = () =>
-  (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((dir) => !dir.includes(`node_modules${sep}.bin`))
-    .join(delimiter);
 
 const withoutTimestamps = (text: string) =>
   text.replace(/^# (Generated|Completed) by .*$|^# (Generated|Completed) on .*$/gm, '# $1$2');
