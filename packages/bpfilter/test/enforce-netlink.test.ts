@@ -220,6 +220,7 @@ const TPROXY = [
   '-A PREROUTING -d 10.0.0.1/32 -p udp -j TPROXY --on-port 53 --on-ip 127.0.0.1',
   '-A PREROUTING -p tcp -m multiport --dports 443,8443 -j TPROXY --on-port 0 --on-ip 127.0.0.2 --tproxy-mark 0x5/0xff',
   '-A POSTROUTING -p tcp -j TCPOPTSTRIP --strip-options sack-permitted,timestamp,200',
+  '-A POSTROUTING -p udp -j ECN --ecn-ip-ect 1',
   'COMMIT',
   '',
 ].join('\n');

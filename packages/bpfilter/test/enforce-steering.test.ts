@@ -169,15 +169,23 @@ describe.skipIf(missing !== undefined)(
       expect(runs[1]).toEqual(runs[0]);
     }, 60_000);
 
-    it('TCPOPTSTRIP: the SYN reaches S without SACK-permitted, the checksum good', async () => {
-      // S counts the SYNs it gets by the options they carry (its own nft table).
+    /**
+     * C connects to S:80 and S:8080 under `rules` in both twins while S counts the SYNs it
+     * gets in its own nft table `name` (`table`). Both connections must succeed (a checksum
+     * left wrong would drop them) and both twins see the same; returns what `read` makes of
+     * each match of `pattern` in S's listing. S's table is deleted after.
+     */
+    const synsSeenByS = async (
+      name: string,
+      table: string,
+      rules: string,
+      pattern: RegExp,
+      read: (m: RegExpMatchArray) => string,
+    ) => {
       for (const twin of pair.twins) {
-        const out = await twin.run('S', ['nft', '-f', '-'], SEEN_OPTIONS);
+        const out = await twin.run('S', ['nft', '-f', '-'], table);
         expect(out.code, out.stderr).toBe(0);
       }
-      const rules = mangle(
-        '-A POSTROUTING -o fs -p tcp -m tcp --dport 80 -j TCPOPTSTRIP --strip-options sack-permitted,timestamp',
-      );
       try {
         const runs = await both(rules, async (twin) => ({
           outcomes: [
@@ -185,24 +193,45 @@ describe.skipIf(missing !== undefined)(
             await twin.probe('C', 'tcp', S, 8080, 10_000),
           ],
           seen: [
-            ...(await twin.run('S', ['nft', 'list', 'table', 'ip', 'opts'])).stdout.matchAll(
-              /dport (\d+) .* (exists|missing) counter packets (\d+)/g,
-            ),
-          ].map((m) => m.slice(1).join(' ')),
+            ...(await twin.run('S', ['nft', 'list', 'table', 'ip', name])).stdout.matchAll(pattern),
+          ].map(read),
           mangle: await saved(twin, 'mangle'),
         }));
         expect(runs[0]!.outcomes).toEqual([`connected:${C}`, `connected:${C}`]);
-        expect(runs[0]!.seen).toEqual([
-          '80 exists 0',
-          '80 missing 1',
-          '8080 exists 1',
-          '8080 missing 0',
-        ]);
         expect(runs[1]).toEqual(runs[0]);
+        return runs[0]!.seen;
       } finally {
-        for (const twin of pair.twins)
-          await twin.run('S', ['nft', 'delete', 'table', 'ip', 'opts']);
+        for (const twin of pair.twins) await twin.run('S', ['nft', 'delete', 'table', 'ip', name]);
       }
+    };
+
+    it('TCPOPTSTRIP: the SYN reaches S without SACK-permitted, the checksum good', async () => {
+      const seen = await synsSeenByS(
+        'opts',
+        SEEN_OPTIONS,
+        mangle(
+          '-A POSTROUTING -o fs -p tcp -m tcp --dport 80 -j TCPOPTSTRIP --strip-options sack-permitted,timestamp',
+        ),
+        /dport (\d+) .* (exists|missing) counter packets (\d+)/g,
+        (m) => m.slice(1).join(' '),
+      );
+      expect(seen).toEqual(['80 exists 0', '80 missing 1', '8080 exists 1', '8080 missing 0']);
+    }, 60_000);
+
+    it("ECN --ecn-tcp-remove: S gets C's ECN-setup SYN without ECE and CWR, the checksum good", async () => {
+      // C asks for ECN in its SYNs (ECE and CWR set).
+      for (const twin of pair.twins) {
+        const out = await twin.run('C', ['sysctl', '-qw', 'net.ipv4.tcp_ecn=1']);
+        expect(out.code, out.stderr).toBe(0);
+      }
+      const seen = await synsSeenByS(
+        'ecnseen',
+        SEEN_ECN,
+        mangle('-A FORWARD -p tcp -m tcp --dport 80 -j ECN --ecn-tcp-remove'),
+        /dport (\d+) .* tcp flags (! )?ecn,cwr counter packets (\d+)/g,
+        (m) => `${m[1]} ${m[2] ? 'without' : 'with'} ${m[3]}`,
+      );
+      expect(seen).toEqual(['80 without 1', '80 with 0', '8080 without 0', '8080 with 1']);
     }, 60_000);
 
     it('TOS: the byte the server sees (masked and whole), the checksum still good', async () => {
@@ -262,6 +291,18 @@ const SEEN_OPTIONS = `table ip opts {
     tcp dport 80 tcp flags syn / syn,ack tcp option sack-perm missing counter
     tcp dport 8080 tcp flags syn / syn,ack tcp option sack-perm exists counter
     tcp dport 8080 tcp flags syn / syn,ack tcp option sack-perm missing counter
+  }
+}
+`;
+
+/** An nft table for S: its SYNs to 80 and 8080 counted by whether ECE or CWR is set. */
+const SEEN_ECN = `table ip ecnseen {
+  chain in {
+    type filter hook input priority 0;
+    tcp dport 80 tcp flags & (syn|ack) == syn tcp flags & (ecn|cwr) == 0 counter
+    tcp dport 80 tcp flags & (syn|ack) == syn tcp flags & (ecn|cwr) != 0 counter
+    tcp dport 8080 tcp flags & (syn|ack) == syn tcp flags & (ecn|cwr) == 0 counter
+    tcp dport 8080 tcp flags & (syn|ack) == syn tcp flags & (ecn|cwr) != 0 counter
   }
 }
 `;

@@ -127,13 +127,28 @@ export function maskXorAt(w: NetlinkWriter, len: number): [mask: number, xor: nu
 
 /** Register 1 written to the network header at `offset` (`len` bytes), the IP checksum fixed. */
 export function networkWrite(w: NetlinkWriter, offset: number, len: number): void {
+  // NFT_PAYLOAD_NETWORK_HEADER; the IP header checksum is at its offset 10.
+  payloadWrite(w, 1, offset, len, 10);
+}
+
+/**
+ * Register 1 written to header `base` (1 network, 2 transport) at `offset` (`len` bytes),
+ * the checksum at `csumOffset` of that header fixed (NFT_PAYLOAD_CSUM_INET).
+ */
+export function payloadWrite(
+  w: NetlinkWriter,
+  base: number,
+  offset: number,
+  len: number,
+  csumOffset: number,
+): void {
   const e = beginExpr(w, 'payload');
-  w.u32(2, 1); // NFT_PAYLOAD_NETWORK_HEADER
+  w.u32(2, base);
   w.u32(3, offset);
   w.u32(4, len);
   w.u32(5, REG_1);
   w.u32(6, 1); // NFT_PAYLOAD_CSUM_INET
-  w.u32(7, 10); // the IP header checksum's offset
+  w.u32(7, csumOffset);
   w.u32(8, 0);
   endExpr(w, e);
 }

@@ -48,6 +48,12 @@ const markMasked = (mask: number[], xor: number[]) => [
   expr('meta', u32(1, 1), u32(2, 3)),
   bitwise(4, mask, xor),
 ];
+/** Header `base`'s 16-bit word at `offset` loaded, `& keep ^ xor`, written back with the checksum at `csum` fixed. */
+const rewrite = (base: number, offset: number, keep: number[], xor: number[], csum: number) => [
+  expr('payload', u32(1, 1), u32(2, base), u32(3, offset), u32(4, 2)),
+  bitwise(2, keep, xor),
+  expr('payload', ...[base, offset, 2, 1, 1, csum, 0].map((v, i) => u32(i + 2, v))),
+];
 const cmp = (op: number, value: number[]) => expr('cmp', u32(1, 1), u32(2, op), data(3, value));
 
 /** struct xt_CT target info revision 2 (72 bytes): flags, zone, events, helper. */
@@ -148,11 +154,7 @@ describe('steering extensions in the netlink batch, as nft --debug=mnl shows nft
       'mangle',
       rule(0, [], raw('TOS', 1, Uint8Array.of(0x10, 0x3f, 0, 0, 0, 0, 0, 0))),
     );
-    const want = Buffer.concat([
-      expr('payload', u32(1, 1), u32(2, 1), u32(3, 0), u32(4, 2)),
-      bitwise(2, [0xff, 0xc0], [0, 0x10]),
-      expr('payload', u32(2, 1), u32(3, 0), u32(4, 2), u32(5, 1), u32(6, 1), u32(7, 10), u32(8, 0)),
-    ]);
+    const want = Buffer.concat(rewrite(1, 0, [0xff, 0xc0], [0, 0x10], 10));
     expect(b.indexOf(want)).toBeGreaterThan(0);
   });
 
@@ -188,6 +190,16 @@ describe('steering extensions in the netlink batch, as nft --debug=mnl shows nft
     const b = bytesOf('mangle', rule(6, [], raw('TCPOPTSTRIP', 0, info)));
     const reset = (kind: number) => expr('exthdr', attr(2, Uint8Array.of(kind)), u32(6, 1));
     expect(b.indexOf(Buffer.concat([reset(4), reset(8)]))).toBeGreaterThan(0);
+  });
+
+  it('writes ECN --ecn-tcp-remove as a rewrite of the TCP flags word, TCP checksum fixed', () => {
+    // struct ipt_ECN_info: operation SET_ECE | SET_CWR, ip_ect 0, ece 0, cwr 0.
+    const b = bytesOf(
+      'mangle',
+      rule(6, [], raw('ECN', 0, Uint8Array.of(0x30, 0, 0, 0, 0, 0, 0, 0))),
+    );
+    const want = Buffer.concat(rewrite(2, 12, [0xff, 0x3f], [0, 0], 16));
+    expect(b.indexOf(want)).toBeGreaterThan(0);
   });
 
   it('refuses CT --helper and --ctevents by name, saying why nft cannot', () => {

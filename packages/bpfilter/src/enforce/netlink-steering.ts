@@ -27,6 +27,7 @@ import {
   maskXorAt,
   metaOrCt,
   networkWrite,
+  payloadWrite,
   rewriteWord,
 } from './netlink-expr-packet.js';
 import { lookupRuleSet } from './netlink-anon-sets.js';
@@ -34,6 +35,7 @@ import type { NetlinkWriter } from './netlink-writer.js';
 import {
   addrtypeOf,
   ctTargetOf,
+  ecnOf,
   markOf,
   markTargetOf,
   multiportOf,
@@ -122,6 +124,20 @@ export const STEERING_TARGETS: [string, PacketWriter][] = [
   ['CT', ct],
   ['NOTRACK', (w) => endExpr(w, beginExpr(w, 'notrack'))],
   [
+    'ECN',
+    (w, d, r, protocol) => {
+      const { ect, tcp } = ecnOf(d, r);
+      // The ECN field: the low two bits of the word at 0, as nft writes `ip ecn set`.
+      if (ect !== undefined) rewriteWord(w, 0, 0xfffc, ect);
+      if (tcp === undefined) return;
+      // xt_ECN's checkentry wants -p tcp for these; the TCP checksum is at 16.
+      if (protocol !== TCP) throw new NotCompiled('ECN TCP flags without -p tcp');
+      payload(w, { base: 2, offset: 12, len: 2 });
+      maskXor(w, tcp.keep, tcp.value);
+      payloadWrite(w, 2, 12, 2, 16);
+    },
+  ],
+  [
     'TCPOPTSTRIP',
     (w, d, r, protocol) => {
       const kinds = tcpoptstripOf(d, r);
@@ -206,4 +222,4 @@ export function writeTproxyRule(
  * Targets only this writer has a form for (nft's JSON has none): a table with one, and with
  * a statement only nft writes, sends that statement to nft_compat rather than to `nft -j -f`.
  */
-export const NETLINK_ONLY = new Set(['TOS']);
+export const NETLINK_ONLY = new Set(['TOS', 'ECN']);

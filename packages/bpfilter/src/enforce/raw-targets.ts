@@ -7,9 +7,9 @@ import { decodeNatRange, formatIpv4, NatRangeFlag } from '../abi/index.js';
 import type { RawTarget } from '../model/types.js';
 import { UntranslatableError } from './errors.js';
 import { untranslated } from './refusals.js';
-import { and, meta, type NftExpr } from './nft-expr.js';
+import { and, meta, type NftExpr, payload } from './nft-expr.js';
 import { PACKET_TARGETS } from './raw-packet.js';
-import { ctTargetOf, markTargetOf, tcpoptstripOf, tproxyOf } from './xt-steering.js';
+import { ctTargetOf, ecnOf, markTargetOf, tcpoptstripOf, tproxyOf } from './xt-steering.js';
 
 type TargetTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
 
@@ -22,6 +22,21 @@ const markSet = (keep: number, value: number): NftExpr => ({
 function markTarget(data: Uint8Array, revision: number): NftExpr[] {
   const { keep, value } = markTargetOf(data, revision);
   return [markSet(keep, value)];
+}
+
+/**
+ * `-j ECN`: nft's JSON can set the IP header's ECN field (`ip ecn set`), but its only write of
+ * the TCP flags is a raw payload write that leaves the TCP checksum stale; the netlink batch
+ * writes both with their checksums fixed.
+ */
+function ecnTarget(data: Uint8Array, revision: number): NftExpr[] {
+  const { ect, tcp } = ecnOf(data, revision);
+  if (tcp !== undefined)
+    throw new UntranslatableError(
+      '-j ECN',
+      "nft's JSON has no statement that rewrites TCP flags and fixes the checksum; only the netlink batch (bpfilter_nft_batch) writes it",
+    );
+  return ect === undefined ? [] : [{ mangle: { key: payload('ip', 'ecn'), value: ect } }];
 }
 
 /** The TCP option kinds nft names (others are written by number: `base`). */
@@ -173,6 +188,7 @@ const TARGETS = new Map<string, TargetTranslator>([
   ['NOTRACK', ctTarget],
   ['CT', ctTarget],
   ['TOS', tosTarget],
+  ['ECN', ecnTarget],
   ['TCPOPTSTRIP', tcpoptstripTarget],
   // Written by translate-rule.ts as two rules (tproxyRules); read here to name a refusal.
   ['TPROXY', (d, r) => tproxyRules(d, r)[0]!],

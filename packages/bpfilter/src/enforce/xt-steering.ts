@@ -210,3 +210,45 @@ export function tcpoptstripOf(data: Uint8Array, rev: number): number[] {
     if (readU32(data, (kind >> 5) * 4) & (1 << (kind & 31))) kinds.push(kind);
   return kinds;
 }
+
+/** `-j ECN`: the IP header's ECN field and the TCP header's ECE/CWR flags, as rewrites. */
+export interface EcnAction {
+  /** The ECT codepoint to set (`--ecn-ip-ect`), if any. */
+  ect?: number;
+  /** The TCP header's flags word (its 16 bits at offset 12) `& keep ^ value`, if any. */
+  tcp?: Rewrite;
+}
+
+// include/uapi/linux/netfilter_ipv4/ipt_ECN.h
+const ECN_OP_SET_IP = 0x01;
+const ECN_OP_SET_ECE = 0x10;
+const ECN_OP_SET_CWR = 0x20;
+/** ECE and CWR in the 16-bit word at the TCP header's offset 12. */
+const TCP_ECE = 0x0040;
+const TCP_CWR = 0x0080;
+
+/**
+ * `-j ECN --ecn-tcp-remove` (and `--ecn-tcp-cwr`, `--ecn-tcp-ece`, `--ecn-ip-ect`; struct
+ * ipt_ECN_info: u8 operation, ip_ect; u8 ece:1, cwr:1).
+ */
+export function ecnOf(data: Uint8Array, rev: number): EcnAction {
+  checkRevision('-j ECN', rev, 0);
+  const op = data[0] ?? 0;
+  if (op & ~(ECN_OP_SET_IP | ECN_OP_SET_ECE | ECN_OP_SET_CWR))
+    throw new UntranslatableError('-j ECN', `operation 0x${op.toString(16)}`);
+  const action: EcnAction = {};
+  if (op & ECN_OP_SET_IP) action.ect = (data[1] ?? 0) & 3;
+  const flags = data[2] ?? 0;
+  let keep = 0xffff;
+  let value = 0;
+  if (op & ECN_OP_SET_ECE) {
+    keep &= ~TCP_ECE;
+    if (flags & 1) value |= TCP_ECE;
+  }
+  if (op & ECN_OP_SET_CWR) {
+    keep &= ~TCP_CWR;
+    if (flags & 2) value |= TCP_CWR;
+  }
+  if (keep !== 0xffff) action.tcp = { keep, value };
+  return action;
+}
