@@ -204,7 +204,7 @@ export function writeTproxyRule(
     w.buffer.writeUInt32BE(addr, immediateAt(w, 4, reg));
     regs.push([TPROXY.regAddr, reg++]);
   }
-  if (port !== 0) {
+  if (port !== undefined) {
     w.buffer.writeUInt16BE(port, immediateAt(w, 2, reg));
     regs.push([TPROXY.regPort, reg]);
   }

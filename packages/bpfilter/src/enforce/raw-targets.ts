@@ -71,7 +71,7 @@ export function tproxyRules(data: Uint8Array, revision: number): NftExpr[][] {
   const { addr, port, mark } = tproxyOf(data, revision);
   const to: Record<string, unknown> = { family: 'ip' };
   if (addr !== 0) to.addr = formatIpv4(addr);
-  if (port !== 0) to.port = port;
+  if (port !== undefined) to.port = port;
   const marked = mark.keep !== 0xffffffff || mark.value !== 0;
   return [
     [

@@ -47,9 +47,18 @@ export function multiportOf(data: Uint8Array, rev: number): PortList {
   const ports: [number, number][] = [];
   for (let i = 0; i < count; i++) {
     const port = readU16(data, 2 + 2 * i);
-    if (data[32 + i] && i + 1 < count) {
-      ports.push([port, readU16(data, 2 + 2 * ++i)]);
-    } else ports.push([port, port]);
+    if (!data[32 + i]) {
+      ports.push([port, port]);
+      continue;
+    }
+    // iptables writes none of these; xt_multiport would read an end past the count (whatever
+    // bytes are there) or match no port of an upside-down range, and from Linux 6.x its
+    // checkentry refuses them: left to the kernel's module (nft_compat).
+    if (i + 1 >= count) throw new UntranslatableError('-m multiport', 'a range without its end');
+    const end = readU16(data, 2 + 2 * ++i);
+    if (end < port || data[32 + i])
+      throw new UntranslatableError('-m multiport', `the range ${port}:${end} (flags)`);
+    ports.push([port, end]);
   }
   return { field, ports, invert: (data[47] ?? 0) !== 0 };
 }
@@ -157,8 +166,9 @@ export function ctTargetOf(data: Uint8Array, rev: number, name = 'CT'): CtAction
   const refuse = (option: string, why: string) => {
     throw new UntranslatableError('-j CT', `${option}: ${why}`);
   };
-  // xt_CT's checkentry takes --notrack alone, whatever else the info holds.
-  if (flags & (XT_CT_NOTRACK | XT_CT_NOTRACK_ALIAS)) return { kind: 'notrack' };
+  // xt_CT's checkentry takes --notrack alone, whatever else the info holds; it tests
+  // XT_CT_NOTRACK only: the alias bit without it makes a template like any other.
+  if (flags & XT_CT_NOTRACK) return { kind: 'notrack' };
   if (data[12] !== 0) refuse('--helper', AFTER_CONNTRACK);
   if (readU32(data, 4) !== 0) refuse('--ctevents', AFTER_CONNTRACK);
   if (readU32(data, 8) !== 0) refuse('--expevents', 'nft has no statement for expectation events');
@@ -177,7 +187,11 @@ export function ctTargetOf(data: Uint8Array, rev: number, name = 'CT'): CtAction
 export interface Tproxy {
   /** The address (host value of its network-order bytes), 0 for none. */
   addr: number;
-  port: number;
+  /**
+   * The port, 0 for the packet's own; undefined when 0 beside an address: nft_tproxy needs a
+   * register for one of them (EINVAL without), and reads a port of 0 as the packet's own.
+   */
+  port?: number;
   mark: Rewrite;
 }
 
@@ -191,10 +205,11 @@ export interface Tproxy {
 export function tproxyOf(data: Uint8Array, rev: number): Tproxy {
   if (rev > 1) throw new UntranslatableError('-j TPROXY', `revision ${rev}`);
   const portAt = rev === 0 ? 12 : 24;
-  const addr = (data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!;
+  const addr = ((data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!) >>> 0;
+  const port = (data[portAt]! << 8) | data[portAt + 1]!;
   return {
-    addr: addr >>> 0,
-    port: (data[portAt]! << 8) | data[portAt + 1]!,
+    addr,
+    port: port === 0 && addr !== 0 ? undefined : port,
     mark: { keep: ~readU32(data, 0) >>> 0, value: readU32(data, 4) },
   };
 }

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// Entries iptables never writes, for the native steering forms, through the TypeScript API in
+// enforcement mode; run it inside `unshare -n` only. For each: the error it was refused with
+// (if it was), whether the table before it was kept, and nft's listing after. Prints JSON.
+import { Bpfilter } from '@umd/bpfilter';
+import { errorOf, nft } from './api-errors.mjs';
+
+const bpfilter = new Bpfilter({ enforce: true });
+const BUILTIN = { raw: ['PREROUTING', 'OUTPUT'], filter: ['INPUT', 'FORWARD', 'OUTPUT'] };
+const base = {};
+for (const [table, chains] of Object.entries(BUILTIN)) {
+  await bpfilter.restore(
+    [
+      `*${table}`,
+      ...chains.map((c) => `:${c} ACCEPT [0:0]`),
+      `-A ${chains[0]} -s 192.0.2.1/32 -j DROP`,
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
+  base[table] = await bpfilter.listTable(table);
+}
+
+/** xt_CT revision 2's info (72 bytes): u16 flags, zone; then events, helper, timeout. */
+function ctInfo(flags, zone) {
+  const data = new Uint8Array(72);
+  new DataView(data.buffer).setUint16(0, flags, true);
+  new DataView(data.buffer).setUint16(2, zone, true);
+  return data;
+}
+/** xt_multiport revision 1's info (48 bytes): flags, count, ports[15], pflags[15], invert. */
+function multiportInfo(ports, pflags, count = ports.length) {
+  const data = new Uint8Array(48);
+  data[0] = 1; // destination ports
+  data[1] = count;
+  ports.forEach((p, i) => new DataView(data.buffer).setUint16(2 + 2 * i, p, true));
+  pflags.forEach((f, i) => (data[32 + i] = f));
+  return data;
+}
+
+const ATTACKS = [
+  // XT_CT_NOTRACK_ALIAS without XT_CT_NOTRACK: xt_CT tests bit 0 only, so this is --zone 7.
+  [
+    'CT alias bit alone',
+    'raw',
+    { target: { kind: 'raw', name: 'CT', revision: 2, data: ctInfo(2, 7) } },
+  ],
+  // A range flag on the last port: xt_multiport reads its end past the count.
+  [
+    'multiport range without its end',
+    'filter',
+    {
+      protocol: 6,
+      matches: [
+        {
+          kind: 'raw',
+          name: 'multiport',
+          revision: 1,
+          data: multiportInfo([22, 80, 90], [0, 1], 2),
+        },
+      ],
+      target: { kind: 'verdict', verdict: 'DROP' },
+    },
+  ],
+  // An upside-down range: xt_multiport matches no port of it.
+  [
+    'multiport range 90:80',
+    'filter',
+    {
+      protocol: 6,
+      matches: [
+        {
+          kind: 'raw',
+          name: 'multiport',
+          revision: 1,
+          data: multiportInfo([22, 90, 80], [0, 1, 0]),
+        },
+      ],
+      target: { kind: 'verdict', verdict: 'DROP' },
+    },
+  ],
+  // A range whose end is flagged as the start of another.
+  [
+    'multiport range end flagged',
+    'filter',
+    {
+      protocol: 6,
+      matches: [
+        {
+          kind: 'raw',
+          name: 'multiport',
+          revision: 1,
+          data: multiportInfo([80, 90, 95], [1, 1, 0]),
+        },
+      ],
+      target: { kind: 'verdict', verdict: 'DROP' },
+    },
+  ],
+];
+
+const out = [];
+for (const [what, table, rule] of ATTACKS) {
+  const copy = structuredClone(base[table]);
+  copy.chains[0].rules.push(rule);
+  const before = nft();
+  const error = await errorOf(bpfilter.replaceTable(table, copy));
+  const after = nft();
+  out.push({ what, error, kept: before === after, listing: after });
+  await bpfilter.replaceTable(table, base[table]).catch(() => {});
+}
+await bpfilter.stop();
+process.stdout.write(JSON.stringify(out));
