@@ -4,45 +4,14 @@
 // prints, per table, nft's JSON listing after each. A text given as `{ "iptables": text }` is
 // encoded by iptables-legacy-restore itself (through a plain `bpfilter serve`), for the
 // extensions bpfilter's text format does not read. Run it inside `unshare -n` only.
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Bpfilter, NftEnforcer, parseSave, planTable } from '@umd/bpfilter';
-
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { NftEnforcer, parseSave, planTable } from '@umd/bpfilter';
+import { restoredTables } from './legacy-restore.mjs';
 
 /** The tables of `entry` as models: parsed, or restored by iptables-legacy and read back. */
-async function tablesOf(entry) {
-  if (typeof entry === 'string') return parseSave(entry);
-  const dir = mkdtempSync(join(tmpdir(), 'bpfilter-native-vs-nft-'));
-  const socket = join(dir, 'bpfilter.sock');
-  const service = spawn(process.execPath, [CLI, 'serve', '--socket', socket], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  try {
-    let log = '';
-    while (!log.includes('listening on')) log += (await once(service.stderr, 'data'))[0];
-    execFileSync(
-      process.execPath,
-      [CLI, 'exec', '--socket', socket, '--', 'iptables-legacy-restore'],
-      {
-        input: entry.iptables,
-      },
-    );
-    const bpfilter = await Bpfilter.connect(socket);
-    const names = [...entry.iptables.matchAll(/^\*(\w+)$/gm)].map((m) => m[1]);
-    const tables = [];
-    for (const name of names) tables.push(await bpfilter.listTable(name));
-    await bpfilter.stop();
-    return tables;
-  } finally {
-    service.kill();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const tablesOf = (entry) =>
+  typeof entry === 'string' ? parseSave(entry) : restoredTables(entry.iptables);
 
 const texts = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const viaNft = new NftEnforcer({ batchWriter: false });

@@ -38,6 +38,13 @@ function multiportInfo(ports, pflags, count = ports.length) {
   return data;
 }
 
+/** A `-p tcp -m multiport` rule that drops. */
+const multiportRule = (...info) => ({
+  protocol: 6,
+  matches: [{ kind: 'raw', name: 'multiport', revision: 1, data: multiportInfo(...info) }],
+  target: { kind: 'verdict', verdict: 'DROP' },
+});
+
 const ATTACKS = [
   // XT_CT_NOTRACK_ALIAS without XT_CT_NOTRACK: xt_CT tests bit 0 only, so this is --zone 7.
   [
@@ -46,56 +53,11 @@ const ATTACKS = [
     { target: { kind: 'raw', name: 'CT', revision: 2, data: ctInfo(2, 7) } },
   ],
   // A range flag on the last port: xt_multiport reads its end past the count.
-  [
-    'multiport range without its end',
-    'filter',
-    {
-      protocol: 6,
-      matches: [
-        {
-          kind: 'raw',
-          name: 'multiport',
-          revision: 1,
-          data: multiportInfo([22, 80, 90], [0, 1], 2),
-        },
-      ],
-      target: { kind: 'verdict', verdict: 'DROP' },
-    },
-  ],
+  ['multiport range without its end', 'filter', multiportRule([22, 80, 90], [0, 1], 2)],
   // An upside-down range: xt_multiport matches no port of it.
-  [
-    'multiport range 90:80',
-    'filter',
-    {
-      protocol: 6,
-      matches: [
-        {
-          kind: 'raw',
-          name: 'multiport',
-          revision: 1,
-          data: multiportInfo([22, 90, 80], [0, 1, 0]),
-        },
-      ],
-      target: { kind: 'verdict', verdict: 'DROP' },
-    },
-  ],
+  ['multiport range 90:80', 'filter', multiportRule([22, 90, 80], [0, 1, 0])],
   // A range whose end is flagged as the start of another.
-  [
-    'multiport range end flagged',
-    'filter',
-    {
-      protocol: 6,
-      matches: [
-        {
-          kind: 'raw',
-          name: 'multiport',
-          revision: 1,
-          data: multiportInfo([80, 90, 95], [1, 1, 0]),
-        },
-      ],
-      target: { kind: 'verdict', verdict: 'DROP' },
-    },
-  ],
+  ['multiport range end flagged', 'filter', multiportRule([80, 90, 95], [1, 1, 0])],
 ];
 
 const out = [];

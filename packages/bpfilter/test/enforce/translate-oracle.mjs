@@ -7,15 +7,10 @@
 // for targets iptables-translate has no form for) and lists that. Prints per case
 // { bpfilter: { c0: [expr of each rule] } | { error }, oracle: { c0: [expr] | null } } (null:
 // no nft form to compare with). Run it inside `unshare -n` only.
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Bpfilter, NftEnforcer, planTable } from '@umd/bpfilter';
-
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { NftEnforcer, planTable } from '@umd/bpfilter';
+import { restoredTables } from './legacy-restore.mjs';
 const BUILTIN = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
   mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
@@ -48,30 +43,7 @@ async function restored(table, rules) {
     'COMMIT',
     '',
   ].join('\n');
-  const dir = mkdtempSync(join(tmpdir(), 'bpfilter-translate-oracle-'));
-  const socket = join(dir, 'bpfilter.sock');
-  const service = spawn(process.execPath, [CLI, 'serve', '--socket', socket], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  try {
-    let log = '';
-    while (!log.includes('listening on')) log += (await once(service.stderr, 'data'))[0];
-    execFileSync(
-      process.execPath,
-      [CLI, 'exec', '--socket', socket, '--', 'iptables-legacy-restore'],
-      {
-        input: text,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    const bpfilter = await Bpfilter.connect(socket);
-    const model = await bpfilter.listTable(table);
-    await bpfilter.stop();
-    return model;
-  } finally {
-    service.kill();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return (await restoredTables(text))[0];
 }
 
 /** The oracle's nft rules for one rule, installed in chain `chain` of table oracle. */
