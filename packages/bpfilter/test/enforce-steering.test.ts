@@ -72,6 +72,32 @@ describe.skipIf(missing !== undefined)(
       expect(bpfilter().appliedSince(mark).slice(0, 2)).toEqual(['netlink', 'netlink']);
     }, 60_000);
 
+    it("wg-quick's tables (-m addrtype, -m mark, CONNMARK): enforced over netlink, as the kernel", async () => {
+      const mark = bpfilter().serviceLog.length;
+      // What wg-quick(8) restores for a default route through wg0 (here fc stands for it).
+      const comment = '-m comment --comment "wg-quick(8) rule for wg0"';
+      const rules =
+        raw(`-A PREROUTING -d ${F}/32 ! -i fc -m addrtype ! --src-type LOCAL ${comment} -j DROP`) +
+        mangle(
+          `-A PREROUTING -p udp ${comment} -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff`,
+          `-A POSTROUTING -p udp -m mark --mark 0xca6c ${comment} -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff`,
+        );
+      const runs = await both(rules, async (twin) => ({
+        outcomes: [
+          await twin.probe('C', 'tcp', F, 80, 10_000),
+          await twin.probe('S', 'tcp', F, 80),
+          await twin.probe('C', 'udp', S, 53, 10_000),
+        ],
+        raw: await saved(twin, 'raw'),
+        mangle: await saved(twin, 'mangle'),
+      }));
+      expect(runs[0]!.outcomes).toEqual([`connected:${C}`, 'timeout', `reply:${C}`]);
+      expect(runs[0]!.raw[0]).toMatch(/^\[[1-9]\d*:\d+\] /);
+      expect(runs[1]).toEqual(runs[0]);
+      // raw, then mangle: both went over netlink (before, nft -j -f: -m addrtype, -m mark).
+      expect(bpfilter().appliedSince(mark).slice(0, 2)).toEqual(['netlink', 'netlink']);
+    }, 60_000);
+
     it('CT --zone: the flow is tracked in its zone (its reply then NEW in zone 0)', async () => {
       const rules =
         raw('-A PREROUTING -i fc -p udp -m udp --dport 5353 -j CT --zone 3') +
