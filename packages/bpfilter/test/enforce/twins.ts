@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CLI, childPidsOf, PROGRAMS, which } from '../iptables/namespace.js';
+import { tcpSettled } from './tcp-settled.js';
 
 /**
  * Spawns `argv` to be killed when the test process ends, so a run that is killed (or times out
@@ -162,7 +163,10 @@ export class Twin {
   }
 
   /** Runs an iptables program against F's tables: the kernel's, or bpfilter's through exec. */
-  iptables(program: IptablesProgram, args: string[], input?: string): Promise<Output> {
+  async iptables(program: IptablesProgram, args: string[], input?: string): Promise<Output> {
+    // Counters are read once the traffic before them has crossed F (tcp-settled.ts).
+    if (program === 'iptables-legacy-save' && args.includes('-c'))
+      await tcpSettled((node, argv) => this.run(node, argv));
     return this.run('F', this.#iptablesArgv(program, args), input);
   }
 
