@@ -219,6 +219,16 @@ describe('steering extensions in the netlink batch, as nft --debug=mnl shows nft
     }
   });
 
+  it('sends a -m multiport without ports to nft_compat (xt_multiport matches nothing then)', () => {
+    // count 0: iptables writes none, a setsockopt blob can, and the kernel's check takes it.
+    const info = multiport(1, [], []);
+    for (const invert of [0, 1]) {
+      info[47] = invert;
+      const { batch } = compiled('filter', [rule(6, [raw('multiport', 1, info)], ACCEPT)]);
+      expect([...(batch?.compatRules?.values() ?? [])][0]).toContain('xt match multiport');
+    }
+  });
+
   it('sends -m recent beside CT --notrack, and LOG beside TOS, as one batch', () => {
     const recent = raw('recent', 1, new Uint8Array(40));
     const notrack = compiled('raw', [rule(0, [recent], raw('CT', 2, ct(1, 0)))]);

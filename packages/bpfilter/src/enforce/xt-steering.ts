@@ -41,7 +41,9 @@ const XT_MULTI_PORTS = 15;
 export function multiportOf(data: Uint8Array, rev: number): PortList {
   checkRevision('-m multiport', rev, 1);
   const count = data[1] ?? 0;
-  if (count > XT_MULTI_PORTS) throw new UntranslatableError('-m multiport', `${count} ports`);
+  // No port (iptables writes none; the kernel's check takes it): xt_multiport matches nothing.
+  if (count === 0 || count > XT_MULTI_PORTS)
+    throw new UntranslatableError('-m multiport', `${count} ports`);
   const field = MULTIPORT_FIELD[data[0] ?? 255];
   if (field === undefined) throw new UntranslatableError('-m multiport', '--ports (either side)');
   const ports: [number, number][] = [];
