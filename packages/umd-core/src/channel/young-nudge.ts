@@ -2,12 +2,12 @@
  * Makes V8 free dead replies at a scavenge before its external-memory heuristic frees them with a
  * mark-compact. Each large reply is an ArrayBuffer over a block of the native helper, which V8
  * counts as external memory; a dead reply's block comes back only when V8 collects the reply.
- * V8 starts a mark-compact (marking the whole heap, on a 2-CPU machine the handler's CPU too) once
- * its external-memory count has grown 64 MiB since the last one, while a scavenge, which frees the
- * young dead replies at a fraction of that cost, comes when the young generation is full: of a
- * host's own small objects, which a loop of large round trips hardly allocates, or (Node 20 and 22)
- * once 32 MiB of young ArrayBuffers are out. So on Node 24 and 26 a loop of 1 MiB replies ran a
- * mark-compact every 64 to 80 replies, and on Node 24 no scavenge at all.
+ * V8 starts a mark-compact (marking the whole heap, with threads that compete with the handler for
+ * CPU) once its external-memory count has grown 64 MiB since the last one, while a scavenge, which
+ * frees the young dead replies at a fraction of that cost, comes when the young generation is
+ * full: of a host's own small objects, which a loop of large round trips hardly allocates, or
+ * (Node 20 and 22) once 32 MiB of young ArrayBuffers are out. So on Node 24 and 26 a loop of large
+ * replies ran mostly mark-compacts (measured: the README's "young generation is nudged").
  *
  * From NUDGE_AFTER bytes of blocks handed out with none coming back, each new block therefore
  * allocates short-lived garbage on V8's heap (half the block's size, at most NUDGE_MAX), which
