@@ -19,7 +19,17 @@ export interface MaskTest {
 /** `-m mark --mark V/M` (revision 1, struct xt_mark_mtinfo1: u32 mark, mask; u8 invert). */
 export function markOf(data: Uint8Array, rev: number): MaskTest {
   checkRevision('-m mark', rev, 1);
-  return { value: readU32(data, 0), mask: readU32(data, 4), invert: (data[8] ?? 0) !== 0 };
+  return { value: readU32(data, 0), mask: readU32(data, 4), invert: invertOf('-m mark', data[8]) };
+}
+
+/**
+ * An xt match's `u8 invert`: xt_mark and xt_multiport return `matched ^ invert`, which for
+ * any byte above 1 is true whether or not the packet matched (iptables writes 0 or 1):
+ * left to the kernel's module (nft_compat).
+ */
+function invertOf(extension: string, byte = 0): boolean {
+  if (byte > 1) throw new UntranslatableError(extension, `invert byte ${byte}`);
+  return byte === 1;
 }
 
 /** `-m multiport`: the ports of one side, each a value or an inclusive range. */
@@ -62,7 +72,7 @@ export function multiportOf(data: Uint8Array, rev: number): PortList {
       throw new UntranslatableError('-m multiport', `the range ${port}:${end} (flags)`);
     ports.push([port, end]);
   }
-  return { field, ports, invert: (data[47] ?? 0) !== 0 };
+  return { field, ports, invert: invertOf('-m multiport', data[47]) };
 }
 
 /** RTN_* in the order of enum rtn_type: bit N of an addrtype mask stands for type N. */

@@ -2,6 +2,7 @@
 // Entries iptables never writes, for the native steering forms, through the TypeScript API in
 // enforcement mode; run it inside `unshare -n` only. For each: the error it was refused with
 // (if it was), whether the table before it was kept, and nft's listing after. Prints JSON.
+import { execFileSync } from 'node:child_process';
 import { Bpfilter } from '@umd/bpfilter';
 import { errorOf, nft } from './api-errors.mjs';
 
@@ -29,8 +30,9 @@ function ctInfo(flags, zone) {
   return data;
 }
 /** xt_multiport revision 1's info (48 bytes): flags, count, ports[15], pflags[15], invert. */
-function multiportInfo(ports, pflags, count = ports.length) {
+function multiportInfo(ports, pflags, count = ports.length, invert = 0) {
   const data = new Uint8Array(48);
+  data[47] = invert;
   data[0] = 1; // destination ports
   data[1] = count;
   ports.forEach((p, i) => new DataView(data.buffer).setUint16(2 + 2 * i, p, true));
@@ -58,6 +60,23 @@ const ATTACKS = [
   ['multiport range 90:80', 'filter', multiportRule([22, 90, 80], [0, 1, 0])],
   // A range whose end is flagged as the start of another.
   ['multiport range end flagged', 'filter', multiportRule([80, 90, 95], [1, 1, 0])],
+  // An invert byte of 2: xt_multiport and xt_mark return `matched ^ 2`, true for every packet.
+  ['multiport invert byte 2', 'filter', multiportRule([22, 80], [], 2, 2)],
+  [
+    'mark invert byte 2',
+    'filter',
+    {
+      matches: [
+        {
+          kind: 'raw',
+          name: 'mark',
+          revision: 1,
+          data: Uint8Array.of(1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0),
+        },
+      ],
+      target: { kind: 'verdict', verdict: 'DROP' },
+    },
+  ],
 ];
 
 const out = [];
@@ -67,7 +86,12 @@ for (const [what, table, rule] of ATTACKS) {
   const before = nft();
   const error = await errorOf(bpfilter.replaceTable(table, copy));
   const after = nft();
-  out.push({ what, error, kept: before === after, listing: after });
+  // nft lists an xt match it has a translation for in nft's words: JSON names the module.
+  const json = execFileSync('nft', ['-j', 'list', 'ruleset'], { encoding: 'utf8' });
+  const xt = [...json.matchAll(/"xt": \{"type": "(match|target)", "name": "(\w+)"/g)].map(
+    (m) => m[2],
+  );
+  out.push({ what, error, kept: before === after, listing: after, xt });
   await bpfilter.replaceTable(table, base[table]).catch(() => {});
 }
 await bpfilter.stop();
