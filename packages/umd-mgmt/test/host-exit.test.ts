@@ -171,8 +171,7 @@ describe('containment: nothing a handler started outlives it or its host', () =>
 describe('a host SIGKILLed as it spawns the handler', () => {
   // Before the handler's first process (setpriv) can have set its parent-death signal (it stops
   // itself first): one set after the parent died never fires, so the chain checks its parent is
-  // still the host. (A host killed just after that check, before the namespace supervisor's
-  // child has armed its own signal, is a narrower window this does not close: security.md.)
+  // still the host. (A host killed just after that check: the next describe.)
   it.runIf(process.platform === 'linux').each(['pid-namespace', 'process-group'])(
     '%s: nothing of the handler is left (a handler that ignores stdin EOF and SIGTERM)',
     async (containment) => {
@@ -199,6 +198,32 @@ describe('a host SIGKILLed as it spawns the handler', () => {
       }
     },
     60_000,
+  );
+});
+
+describe('a host SIGKILLed once the namespace supervisor has forked the handler', () => {
+  // The handler's process has not armed its own parent-death signal yet (it sleeps in front of
+  // its setpriv): the supervisor, told of the host's death by its own signal, kills it.
+  it.runIf(process.platform === 'linux')(
+    'nothing of the handler is left, the namespace with it',
+    async () => {
+      const host = spawn(process.execPath, [HOST, 'killed-after-fork', 'stubborn'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, UMD_TEST_CONTAINMENT: 'pid-namespace' },
+      });
+      let out = '';
+      host.stdout.setEncoding('utf8');
+      host.stdout.on('data', (chunk: string) => (out += chunk));
+      expect(await once(host, 'exit')).toEqual([null, 'SIGKILL']);
+      const group = Number(out.trim());
+      expect(group, "the host printed the handler chain's pid").toBeGreaterThan(0);
+      // Past the sleep: a handler left behind would be running by then.
+      const gone = await pollUntil(() => groupMembers(group).length === 0, 4000);
+      const left = groupMembers(group).map((p) => `${p.pid} ${p.comm}`);
+      for (const p of groupMembers(group)) process.kill(p.pid, 'SIGKILL');
+      expect(gone, `left running: ${left.join(', ')}`).toBe(true);
+    },
+    30_000,
   );
 });
 

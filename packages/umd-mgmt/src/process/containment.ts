@@ -173,7 +173,9 @@ export async function planSpawn(
   return {
     file: tools.setpriv,
     args: [
-      '--pdeathsig=KILL',
+      // With the supervisor, the host's death is its USR2 (SUPERVISE): it then kills the
+      // handler itself, which may not have armed its own signal yet.
+      `--pdeathsig=${supervisor === undefined ? 'KILL' : 'USR2'}`,
       '--',
       tools.unshare!,
       ...(tools.userNamespace ? ['--user'] : []),

@@ -13,6 +13,10 @@ import { execFile } from 'node:child_process';
  * gives them back their defaults where `env` can (a Node handler resets them itself).
  */
 export const SUPERVISE = [
+  // The host died (this process's parent-death signal): the handler goes too, killed here, as
+  // its own parent-death signal, armed only once it runs, may come too late. `$!` is empty
+  // before the fork (kill fails, silenced), and a signal before this line kills the shell.
+  "trap 'kill -KILL $! 2>/dev/null; exit 137' USR2",
   // Trapped until the handler runs, so that its signals start at their defaults.
   'trap : INT TERM',
   // The shell's own variables (dash exports PWD) are none of the handler's business.
