@@ -14,15 +14,33 @@ import {
   unknownFlags,
 } from './extension-spec.js';
 
-/** `xt_multiport`'s check(): a port protocol, a known direction, at most 15 ports. */
+/**
+ * `xt_multiport`'s check(): a port protocol, a known direction, at most 15 ports, and (as
+ * Linux 6.x checks them) well-formed ranges: a port flagged as a range's start is followed by
+ * its end, which is not flagged itself and not below the start.
+ */
 export function checkMultiport(ctx: CheckContext): CheckResult {
   const proto = plainProto(ctx);
   const ports: number[] = [PROTO.TCP, PROTO.UDP, PROTO.UDPLITE, PROTO.SCTP, PROTO.DCCP];
   if (!ports.includes(proto)) return 'multiport needs -p tcp, udp, udplite, sctp or dccp';
   if (u8(ctx.data, 0) > 2) return 'multiport: unknown direction';
-  if (u8(ctx.data, 1) > 15) return 'multiport: more than 15 ports';
+  const count = u8(ctx.data, 1);
+  if (count > 15) return 'multiport: more than 15 ports';
+  const port = (i: number) => u16(ctx.data, 2 + 2 * i);
+  const isRangeStart = (i: number) => u8(ctx.data, MULTIPORT_PFLAGS + i) !== 0;
+  for (let i = 0; i < count; i++) {
+    if (!isRangeStart(i)) continue;
+    const end = i + 1;
+    if (end >= count) return 'multiport: a range without its end port';
+    if (isRangeStart(end)) return 'multiport: a range whose end starts another';
+    if (port(i) > port(end)) return 'multiport: a range whose end is below its start';
+    i = end;
+  }
   return undefined;
 }
+
+/** Where `xt_multiport_v1.pflags` starts: after flags, count and 15 u16 ports. */
+const MULTIPORT_PFLAGS = 32;
 
 /** A match that names an input side (iface, dir in, src group) is not for OUTPUT/POSTROUTING. */
 export function sides(
