@@ -10,12 +10,11 @@ import { IPT_ENTRY_SIZE, readU16 } from '../abi/index.js';
 import { objectData, objectName, targetAt } from '../model/entry-index.js';
 import { dataValueAt, NotCompiled } from './netlink-data.js';
 import { lookup } from './netlink-expr.js';
+import { MSG_NEWSET, writeElementMessages } from './netlink-sets.js';
 import { NLM_F_CREATE, type NetlinkWriter } from './netlink-writer.js';
 import { addrtypeOf, multiportOf } from './xt-steering.js';
 
 // include/uapi/linux/netfilter/nf_tables.h; nft's datatypes and nftnl's udata
-const MSG_NEWSET = 9;
-const MSG_NEWSETELEM = 12;
 const SET_ANONYMOUS = 1;
 const SET_CONSTANT = 2;
 const SET_INTERVAL = 4;
@@ -125,13 +124,8 @@ function writeSet(w: NetlinkWriter, table: string, id: number, set: AnonSet): vo
   w.u32(1, elements.length);
   w.close(desc);
   w.end();
-  w.begin(MSG_NEWSETELEM, NLM_F_CREATE);
-  w.string(1, table);
-  w.string(2, NAME);
-  w.u32(4, id);
-  const list = w.open(3);
-  for (const { v, end, open } of elements) {
-    const element = w.open(1);
+  writeElementMessages(w, table, NAME, id, elements.length, (i) => {
+    const { v, end, open } = elements[i]!;
     if (end) w.u32(3, ELEM_INTERVAL_END);
     const at = dataValueAt(w, 1, key.len);
     // Ports in network order; an address type as the kernel's fib writes it, in host order.
@@ -139,10 +133,7 @@ function writeSet(w: NetlinkWriter, table: string, id: number, set: AnonSet): vo
     else w.buffer.writeUInt32LE(v, at);
     // nftnl's NFTNL_UDATA_SET_ELEM_FLAGS, NFTNL_SET_ELEM_F_INTERVAL_OPEN: a range to the end.
     if (open) w.bytesAttr(6, Uint8Array.of(1, 4, 1, 0, 0, 0));
-    w.close(element);
-  }
-  w.close(list);
-  w.end();
+  });
 }
 
 /** A set element: its value, whether it ends an interval, whether its interval runs to the end. */

@@ -24,7 +24,7 @@ import { keyValue } from './rule-shape.js';
 import type { SegmentShape } from './segment-rules.js';
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
-const MSG_NEWSET = 9;
+export const MSG_NEWSET = 9;
 const MSG_NEWSETELEM = 12;
 
 const NFT_DATA_VERDICT = 0xffffff00;
@@ -66,7 +66,7 @@ function keyLength(key: readonly KeyType[]): number {
  * NEWSETELEM messages of `count` elements, as many as their size needs; `element(i)` writes
  * the attributes of element i.
  */
-function writeElementMessages(
+export function writeElementMessages(
   w: NetlinkWriter,
   table: string,
   name: string,
