@@ -10,7 +10,9 @@
 //    warmed up; the first round, the service's first apply, is printed too).
 // 2. per packet: `ping -f` on 127.0.0.1 through the N-rule INPUT chain (no rule matches, so
 //    every packet walks every rule to the policy), legacy vs enforced, beside a namespace
-//    without rules; the cost of the table is (time - baseline) / packets.
+//    without rules; the cost of the table is (time - baseline) / packets. Then the same with
+//    one more rule at the end that accepts the pings: legacy walks every entry to it, the
+//    enforced chain its worst case (every segment's guards, then the last segment's rules).
 // Usage: node bench/enforce.mjs [rules=5000] [runs=5] [packets=20000] [warmup=2]
 // With NODE_DEBUG=bpfilter, also the service's steps of the last enforced restore as a timeline.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -198,11 +200,11 @@ const nftInput = enforced.run(['nft', 'list', 'chain', 'ip', 'bpfilter_filter', 
 const lookups = (nftInput.match(/ vmap @/g) ?? []).length;
 const guards = (nftInput.match(/ jump bpfilter-keyed-rule-segment-/g) ?? []).length;
 const nftRules = rulesOf(nftInput);
-const segmented = enforced
+const segments = enforced
   .run(['nft', 'list', 'table', 'ip', 'bpfilter_filter'])
   .split('\n\tchain ')
-  .filter((chain) => chain.startsWith('bpfilter-keyed-rule-segment-'))
-  .reduce((sum, chain) => sum + rulesOf(chain), 0);
+  .filter((chain) => chain.startsWith('bpfilter-keyed-rule-segment-'));
+const segmented = segments.reduce((sum, chain) => sum + rulesOf(chain), 0);
 
 // On lo, a packet's whole way (both INPUT walks) runs in ping's own system calls, on its CPU:
 // every ping runs on the same CPU, so no twin is measured on a CPU the other was not.
@@ -213,12 +215,28 @@ function pingMs(ns) {
   if (!match) throw new Error(`ping said: ${out}`);
   return Number(match[1]);
 }
-const packet = { baseline: [], legacy: [], enforced: [] };
-for (let round = 0; round < RUNS; round++) {
-  packet.baseline.push(pingMs(baseline));
-  packet.legacy.push(pingMs(legacy));
-  packet.enforced.push(pingMs(enforced));
+/** `RUNS` rounds of ping through no table, the legacy table and the enforced one. */
+function pingRounds() {
+  const times = { baseline: [], legacy: [], enforced: [] };
+  for (let round = 0; round < RUNS; round++) {
+    times.baseline.push(pingMs(baseline));
+    times.legacy.push(pingMs(legacy));
+    times.enforced.push(pingMs(enforced));
+  }
+  return times;
 }
+const packet = pingRounds();
+// Then the worst case for the enforced layout: a rule at the end that accepts the pings, so
+// legacy walks every entry to it, and the enforced INPUT the guards of every segment and the
+// rules of the last segment (the rule joins the run of address pairs and UDP ports).
+const last = ['-A', 'INPUT', '-s', '127.0.0.1/32', '-d', '127.0.0.1/32', '-j', 'ACCEPT'];
+legacy.run(['iptables-legacy', ...last], { env: kernelEnv });
+enforced.run(['iptables-legacy', ...last], { env: preloadEnv });
+const lastRule = pingRounds();
+const lastSegment = enforced
+  .run(['nft', 'list', 'table', 'ip', 'bpfilter_filter'])
+  .split('\n\tchain ')
+  .find((chain) => chain.startsWith('bpfilter-keyed-rule-segment-') && chain.includes('127.0.0.1'));
 
 service.kill('SIGTERM');
 await new Promise((resolve) => service.once('exit', resolve));
@@ -255,27 +273,39 @@ console.table({
   'apply: nft -j -f of the translated table alone': { ms: median(apply.nft).toFixed(1) },
 });
 // Each echo crosses INPUT twice (request and reply, both on lo).
-const perPacket = (ms) => ((median(ms) - median(packet.baseline)) * 1000) / (PACKETS * 2);
-console.table({
-  [`ping -f x${PACKETS}, no rules`]: { ms: median(packet.baseline), 'µs per INPUT walk': '-' },
-  [`ping -f x${PACKETS}, legacy table`]: {
-    ms: median(packet.legacy),
-    'µs per INPUT walk': perPacket(packet.legacy).toFixed(2),
-  },
-  [`ping -f x${PACKETS}, enforced table`]: {
-    ms: median(packet.enforced),
-    'µs per INPUT walk': perPacket(packet.enforced).toFixed(2),
-  },
-});
+const perPacket = (times, ms) => ((median(ms) - median(times.baseline)) * 1000) / (PACKETS * 2);
+for (const [times, what] of [
+  [packet, 'no rule matches'],
+  [lastRule, `the last rule (${N + 1}) accepts`],
+]) {
+  console.table({
+    [`ping -f x${PACKETS}, no rules`]: { ms: median(times.baseline), 'µs per INPUT walk': '-' },
+    [`ping -f x${PACKETS}, legacy table, ${what}`]: {
+      ms: median(times.legacy),
+      'µs per INPUT walk': perPacket(times, times.legacy).toFixed(2),
+    },
+    [`ping -f x${PACKETS}, enforced table, ${what}`]: {
+      ms: median(times.enforced),
+      'µs per INPUT walk': perPacket(times, times.enforced).toFixed(2),
+    },
+  });
+}
 console.log(
-  `enforced INPUT: ${nftRules} nft rules for ${N} iptables rules (${lookups} verdict-map lookups, ${guards} segment guards); ${segmented} rules in segments`,
+  `enforced INPUT: ${nftRules} nft rules for ${N} iptables rules (${lookups} verdict-map lookups, ${guards} segment guards); ${segmented} rules in ${segments.length} segments; the last rule in a segment of ${lastSegment ? rulesOf(lastSegment) : 0} rules`,
 );
 // Per round (the rounds interleave, so a busy moment hits all three of a round alike).
-const walks = (ms, i) => ((ms[i] - packet.baseline[i]) * 1000) / (PACKETS * 2);
-const rounds = packet.legacy.map((_, i) => walks(packet.enforced, i) / walks(packet.legacy, i));
-console.log(
-  `per packet, enforced / legacy by round: ${rounds.map((r) => r.toFixed(2)).join(' ')} (max ${Math.max(...rounds).toFixed(2)})`,
-);
+const walks = (times, ms, i) => ((ms[i] - times.baseline[i]) * 1000) / (PACKETS * 2);
+const byRound = (times) =>
+  times.legacy.map((_, i) => walks(times, times.enforced, i) / walks(times, times.legacy, i));
+for (const [times, what] of [
+  [packet, 'no rule matches'],
+  [lastRule, 'the last rule accepts'],
+]) {
+  const rounds = byRound(times);
+  console.log(
+    `per packet (${what}), enforced / legacy by round: ${rounds.map((r) => r.toFixed(2)).join(' ')} (max ${Math.max(...rounds).toFixed(2)})`,
+  );
+}
 console.log(warmedUp);
 console.log(
   `apply, first round (the service's first apply): legacy ${cold.legacy.toFixed(1)} ms, enforced ${cold.enforced.toFixed(1)} ms`,
@@ -296,6 +326,10 @@ console.table(
 console.log(
   `apply, enforced / legacy: ${(median(apply.enforced) / median(apply.legacy)).toFixed(2)}x (target <= 2)`,
 );
-console.log(
-  `per packet, enforced / legacy: ${(perPacket(packet.enforced) / perPacket(packet.legacy)).toFixed(2)}x (target <= 1)`,
-);
+for (const [times, what] of [
+  [packet, 'no rule matches'],
+  [lastRule, 'the last rule accepts'],
+])
+  console.log(
+    `per packet (${what}), enforced / legacy: ${(perPacket(times, times.enforced) / perPacket(times, times.legacy)).toFixed(2)}x (target <= 1)`,
+  );

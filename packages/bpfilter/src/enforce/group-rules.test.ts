@@ -147,6 +147,19 @@ describe('segments of exact-key rules behind key-set lookups', () => {
     // A RETURN ends a run (in the segment's chain it would return to the chain that entered).
     const back = '-A INPUT -s 10.9.9.9 -j RETURN';
     expect(items([...mixed(8, [0, 1]), back, ...mixed(8, [0, 1])])).toEqual([2, 'rule', 2]);
+
+    // A long run: segments of about sqrt(1,600 rules x 2 shapes x 6) = 139 rules, in order.
+    const pairs = Array.from({ length: 1600 }, (_, i) =>
+      i % 2 === 0
+        ? `-A INPUT -s 10.0.${i >> 8}.${i & 255} -d 192.0.2.1 -j DROP`
+        : `-A INPUT -i eth0 -p udp --dport ${i} -j DROP`,
+    );
+    const long = segment(rulesOf(pairs));
+    expect(long.map((item) => item.kind)).toEqual(Array(12).fill('segment'));
+    const pieces = long.map((item) => (item.kind === 'segment' ? item.members : []));
+    expect(pieces.flat()).toEqual(Array.from({ length: 1600 }, (_, i) => i));
+    for (const members of pieces) expect(members.length).toBeGreaterThanOrEqual(133);
+    for (const members of pieces) expect(members.length).toBeLessThanOrEqual(134);
   });
 
   it('sends a packet into a segment once, exactly when one of its rules matches it', () => {

@@ -6,6 +6,11 @@
  * large table) then costs a few lookups where it cost a test per rule; one that matches
  * walks the segment's rules in their order, as before.
  *
+ * A long run becomes several segments, each behind its own lookups: a packet that matches
+ * a rule then walks the guards of the run's segments and the rules of one segment (the run
+ * in order: a segment before it is entered only if a rule of that one matches too), about
+ * 2 sqrt(guards x rules) tests where one segment would walk all the rules before its match.
+ *
  * Only rules whose target ends the packet's walk (ACCEPT, DROP) join: a RETURN or goto in
  * the segment's chain would return to the chain that entered it instead of leaving it, and a
  * jump would nest user chains one level deeper than nf_tables' jump stack may allow.
@@ -35,6 +40,12 @@ export interface SegmentOptions {
    * shape, so a segment closes at a new shape past this.
    */
   maxShapes?: number;
+  /**
+   * How many rule tests one key lookup costs a packet (default 6): a run of n rules of s
+   * shapes is cut into segments of about sqrt(n x s x this) rules, which balances the
+   * lookups of the guards a matching packet walks against the rules it walks.
+   */
+  lookupCost?: number;
 }
 
 /**
@@ -49,15 +60,27 @@ export function segmentChain(
 ): PlannedItem[] {
   const minRules = options.minRules ?? 8;
   const maxShapes = options.maxShapes ?? 4;
+  const lookupCost = options.lookupCost ?? 6;
   const out: PlannedItem[] = [];
   let run: number[] = [];
-  let shapes = new Map<number, { shape: SegmentShape; ids: Set<number | string> }>();
+  const shapeIds = new Set<number>();
   const flush = () => {
-    if (run.length >= minRules)
-      out.push({ kind: 'segment', members: run, shapes: [...shapes.values()].map((s) => s.shape) });
-    else for (const index of run) out.push({ kind: 'rule', index, keyed: true });
+    if (run.length >= minRules) {
+      const size = Math.sqrt(run.length * shapeIds.size * lookupCost);
+      const pieces = Math.max(
+        1,
+        Math.min(Math.floor(run.length / minRules), Math.round(run.length / size)),
+      );
+      for (let p = 0; p < pieces; p++) {
+        const members = run.slice(
+          Math.round((p * run.length) / pieces),
+          Math.round(((p + 1) * run.length) / pieces),
+        );
+        out.push({ kind: 'segment', members, shapes: shapesOf(facts, first, members) });
+      }
+    } else for (const index of run) out.push({ kind: 'rule', index, keyed: true });
     run = [];
-    shapes = new Map();
+    shapeIds.clear();
   };
   for (const item of items) {
     const entry = item.kind === 'rule' && item.keyed ? first + item.index : -1;
@@ -67,19 +90,32 @@ export function segmentChain(
       continue;
     }
     const shapeId = facts.shape[entry]!;
+    if (!shapeIds.has(shapeId)) {
+      if (shapeIds.size >= maxShapes) flush();
+      shapeIds.add(shapeId);
+    }
+    run.push(item.index);
+  }
+  flush();
+  return out;
+}
+
+/** The keys of each shape among `members` (positions in the chain), in order of first use. */
+function shapesOf(facts: RuleFacts, first: number, members: readonly number[]): SegmentShape[] {
+  const shapes = new Map<number, { shape: SegmentShape; ids: Set<number | string> }>();
+  for (const index of members) {
+    const entry = first + index;
+    const shapeId = facts.shape[entry]!;
     let shape = shapes.get(shapeId);
     if (shape === undefined) {
-      if (shapes.size >= maxShapes) flush();
       shape = { shape: { shape: shapeOf(shapeId), keys: [] }, ids: new Set() };
       shapes.set(shapeId, shape);
     }
     const id = keyId(facts, entry);
     if (!shape.ids.has(id)) {
       shape.ids.add(id);
-      shape.shape.keys.push(item.index);
+      shape.shape.keys.push(index);
     }
-    run.push(item.index);
   }
-  flush();
-  return out;
+  return [...shapes.values()].map((s) => s.shape);
 }
