@@ -1,18 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import {
-  DEFAULT_MAX_PAYLOAD,
-  FrameType,
-  MAX_PAYLOAD_LIMIT,
-  frameTypeName,
-} from '../codec/constants.js';
+import { FrameType, frameTypeName } from '../codec/constants.js';
 import { notStartedError } from '../codec/not-started.js';
 import type { Frame } from '../codec/frame.js';
 import type { Hello } from '../codec/hello.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { type UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { checkInteger } from '../shared/check-options.js';
 import { ChannelTransport } from './channel-transport.js';
+import { type FramedChannelOptions, framedLimits } from './channel-options.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending, withMessageSuffix } from './close-reason.js';
 import { frameChunks } from './frame-chunks.js';
@@ -32,14 +27,6 @@ import {
   timeoutError,
 } from './request-options.js';
 import { rejectRequest, settleAnswer, tooLargeForHandler } from './settle-request.js';
-
-/** Options of {@link FramedChannel}. */
-export interface FramedChannelOptions {
-  /** Requests sent and not yet answered, at most (default 1, the kernel's serialization). Later ones wait in order. */
-  maxInFlight?: number;
-  /** Largest reply payload accepted; a longer frame header is a protocol violation (default 64 MiB). */
-  maxPayload?: number;
-}
 
 /**
  * The host side of framed mode over any pair of byte streams (usually a handler's stdout and
@@ -62,22 +49,7 @@ export class FramedChannel extends ChannelTransport {
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: FramedChannelOptions = {}) {
-    const maxInFlight = checkInteger(
-      options.maxInFlight,
-      'maxInFlight',
-      undefined,
-      1,
-      1,
-      0xffff_fffe,
-    );
-    const maxPayload = checkInteger(
-      options.maxPayload,
-      'maxPayload',
-      undefined,
-      DEFAULT_MAX_PAYLOAD,
-      0,
-      MAX_PAYLOAD_LIMIT,
-    );
+    const { maxInFlight, maxPayload } = framedLimits(options);
     super(input, output);
     this.#maxInFlight = maxInFlight;
     this.#reader = new FrameReader(maxPayload, (id) => this.#book.inFlightWith(id));

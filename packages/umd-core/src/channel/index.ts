@@ -1,5 +1,6 @@
-export { FramedChannel, type FramedChannelOptions } from './framed-channel.js';
-export { RawChannel, type RawChannelOptions } from './raw-channel.js';
+export type { FramedChannelOptions, RawChannelOptions } from './channel-options.js';
+export { FramedChannel } from './framed-channel.js';
+export { RawChannel } from './raw-channel.js';
 export {
   abortedError,
   checkPayload,

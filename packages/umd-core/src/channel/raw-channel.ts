@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { DEFAULT_MAX_PAYLOAD, MAX_PAYLOAD_LIMIT } from '../codec/constants.js';
 import { protocolError } from '../codec/protocol-error.js';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
-import { checkInteger } from '../shared/check-options.js';
 import { ChannelTransport } from './channel-transport.js';
+import { type RawChannelOptions, rawMaxReply } from './channel-options.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending } from './close-reason.js';
 import { type Exchange, checkExchange } from './raw-exchange.js';
@@ -19,12 +18,6 @@ import {
   timeoutError,
 } from './request-options.js';
 import { DIRECT_READ_MIN } from '../shared/direct-read.js';
-
-/** Options of {@link RawChannel}. */
-export interface RawChannelOptions {
-  /** Largest `replyLength` accepted by `exchange()` (default 64 MiB); more is `UMD_TOO_LARGE`, nothing sent. */
-  maxReply?: number;
-}
 
 /** Codes after which the byte stream is out of step and must not be reused. */
 const POISONING = new Set<string>([
@@ -56,14 +49,7 @@ export class RawChannel extends ChannelTransport {
    * @param output - bytes to the handler (its stdin).
    */
   constructor(input: Readable, output: Writable, options: RawChannelOptions = {}) {
-    const maxReply = checkInteger(
-      options.maxReply,
-      'maxReply',
-      undefined,
-      DEFAULT_MAX_PAYLOAD,
-      0,
-      MAX_PAYLOAD_LIMIT,
-    );
+    const maxReply = rawMaxReply(options);
     super(input, output);
     this.#maxReply = maxReply;
   }

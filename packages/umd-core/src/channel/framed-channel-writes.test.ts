@@ -1,0 +1,92 @@
+// What reaches the handler's stdin: writes wait for drain, and a withdrawn frame never goes out.
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FrameType } from '../codec/constants.js';
+import { encodeFrame } from '../codec/frame.js';
+import { FrameDecoder } from '../codec/frame-decoder.js';
+import { encodeHello } from '../codec/hello.js';
+import { FramedChannel } from './framed-channel.js';
+import { bytes, tick } from './scripted-handler.testing.js';
+
+/** A stream to the handler that holds each write (64-byte buffer) until `release()`. */
+function heldWrites() {
+  const chunks: Buffer[] = [];
+  let held: (() => void) | undefined;
+  const output = new Writable({
+    highWaterMark: 64,
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      held = callback;
+    },
+  });
+  /** Completes the held write; false when none was held. */
+  const release = (): boolean => {
+    const next = held;
+    held = undefined;
+    next?.();
+    return next !== undefined;
+  };
+  return { output, chunks, release };
+}
+
+describe('FramedChannel writes', () => {
+  it('honours backpressure: stops writing when write() returns false, resumes on drain', async () => {
+    const toHost = new PassThrough();
+    const { output, chunks, release } = heldWrites();
+    const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
+    toHost.write(
+      encodeFrame(
+        FrameType.Hello,
+        0,
+        encodeHello({ version: 1, maxPayload: 1 << 20, name: 'slow' }),
+      ),
+    );
+    const pending = [1, 2, 3].map(() => channel.request(new Uint8Array(100)));
+    await tick();
+    // The first 116-byte frame filled the buffer: the next two wait in the channel, not the stream.
+    expect(output.writableLength).toBe(116);
+    expect(chunks).toHaveLength(1);
+    release();
+    await tick();
+    expect(chunks).toHaveLength(2);
+    release();
+    await tick();
+    release();
+    await tick();
+    expect(chunks).toHaveLength(3);
+    channel.close();
+    await Promise.allSettled(pending);
+  });
+
+  it('drops an aborted request that still waits for the stream at once, with no CANCEL', async () => {
+    const toHost = new PassThrough();
+    const { output, chunks, release } = heldWrites();
+    const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
+    toHost.write(
+      encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 24, name: 'x' })),
+    );
+    await channel.waitForHello();
+    const first = channel.request(new Uint8Array(100));
+    await tick();
+    const payload = 1 << 20;
+    // Two hundred aborted 1 MiB requests behind a stream that does not drain: none stays queued.
+    for (let i = 0; i < 200; i++) {
+      const abort = new AbortController();
+      const request = channel.request(new Uint8Array(payload), { signal: abort.signal });
+      expect(channel.bufferedBytes).toBeGreaterThan(payload);
+      abort.abort();
+      await expect(request).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    }
+    expect(channel.bufferedBytes).toBe(116);
+    // The one the stream had is cancelled; the withdrawn ones never reach the handler at all.
+    const last = channel.request(bytes('last'));
+    while (release()) await tick();
+    const decoded = new FrameDecoder().push(Buffer.concat(chunks));
+    expect(decoded.map((f) => [f.type, f.id])).toEqual([
+      [FrameType.Request, 1],
+      [FrameType.Request, 202],
+    ]);
+    channel.close();
+    await Promise.allSettled([first, last]);
+  });
+});
