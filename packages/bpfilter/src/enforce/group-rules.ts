@@ -7,7 +7,8 @@
  * see the moved rules in another order), and if its key is new in the group (a duplicate
  * key could match after a jump returns). Groups that stay small are left as plain rules.
  */
-import { type KeyShape, type RuleFacts, shapeOf } from './rule-facts.js';
+import { type KeyShape, shapeOf } from './key-shapes.js';
+import type { RuleFacts } from './rule-facts.js';
 import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-shape.js';
 
 /**

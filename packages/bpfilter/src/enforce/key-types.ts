@@ -2,7 +2,7 @@
  * The nft datatypes of the exact keys that maps and sets hold (rule-shape.ts's fields): the
  * name nft's JSON gives each, and the id and size the kernel gets (nftables' datatype.h).
  */
-import type { KeyField, KeyShape } from './rule-facts.js';
+import type { KeyField, KeyShape } from './key-shapes.js';
 
 export interface KeyType {
   name: string;

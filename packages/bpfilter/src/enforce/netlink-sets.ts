@@ -19,7 +19,8 @@ import {
 import { NLM_F_CREATE, type NetlinkWriter } from './netlink-writer.js';
 import { ruleComment } from './nft-sets.js';
 import { IFNAME, IPV4_ADDR, type KeyType } from './key-types.js';
-import { jumpChain, type KeyField, type KeyShape, type RuleFacts, Target } from './rule-facts.js';
+import type { KeyField, KeyShape } from './key-shapes.js';
+import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { keyValue } from './rule-shape.js';
 import type { SegmentShape } from './segment-rules.js';
 

@@ -6,7 +6,8 @@
 import { formatIpv4 } from '../abi/index.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import { jumpStatement, match, meta, type NftExpr, payload, verdictStatement } from './nft-expr.js';
-import { jumpChain, type KeyField, type KeyShape, type RuleFacts, Target } from './rule-facts.js';
+import type { KeyField, KeyShape } from './key-shapes.js';
+import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { keyValue } from './rule-shape.js';
 import type { SegmentShape } from './segment-rules.js';
 

@@ -3,7 +3,8 @@
  * typed arrays, what grouping and the writers need besides the bytes (its target, the shape
  * of its exact key and the key's ports, where its ports are, its interface names). Read from
  * each entry in place (its `ipt_ip`, matches and target): no rule object, no key or span
- * object per rule. rule-shape.ts says which rules have an exact key and which are disjoint.
+ * object per rule. rule-shape.ts says which rules have an exact key and which are disjoint;
+ * key-shapes.ts names the shapes of the keys.
  *
  * A rule has an *exact key* when all it matches are exact header values (one address, one
  * port, one interface name, a protocol) and its target is a verdict (or a jump).
@@ -28,23 +29,7 @@ import {
 } from '../abi/index.js';
 import { type EntryIndex, objectName, targetAt } from '../model/entry-index.js';
 import { IP_INVERSIONS } from '../model/ip-inversions.js';
-
-/** A header field an exact key is made of, in key order. */
-export type KeyField = 'saddr' | 'daddr' | 'iifname' | 'oifname' | 'sport' | 'dport';
-
-/** The shape of exact keys: rules of one shape can share a map. One object per shape. */
-export interface KeyShape {
-  id: number;
-  /** The protocol the rules require (`-p`), 0 for any. */
-  protocol: number;
-  /** The fields of the key, in key order. */
-  fields: readonly KeyField[];
-  /**
-   * Whether a key of this shape fits one number: at most 53 bits, an interface name taken as
-   * its 16-bit id ({@link RuleFacts.inId}; a table with more names keys those as strings).
-   */
-  numeric: boolean;
-}
+import { DPORT_BIT, SPORT_BIT, shapeFor } from './key-shapes.js';
 
 /** A rule's target, as far as the compile tells them apart. */
 export const Target = {
@@ -96,31 +81,8 @@ export const OUT_MASK = 2;
 
 const TCP = 6;
 const UDP = 17;
-const KEY_FIELDS: readonly KeyField[] = ['saddr', 'daddr', 'iifname', 'oifname', 'sport', 'dport'];
-const FIELD_BITS = [32, 32, 16, 16, 16, 16];
-const SPORT = 1 << 4;
-const DPORT = 1 << 5;
 /** The data size of a tcp or udp match the model decodes: xtAlign(12) and xtAlign(10). */
 const PORT_MATCH_SIZE = 16;
-const shapes = new Map<number, KeyShape>();
-
-/** The shape of id `id` (an entry's {@link RuleFacts.shape}). */
-export function shapeOf(id: number): KeyShape {
-  return shapes.get(id)!;
-}
-
-/** The shape of a key of `protocol` with the fields of `bits` (one object each). */
-function shapeFor(protocol: number, bits: number): number {
-  const id = protocol * 64 + bits;
-  if (!shapes.has(id)) {
-    const fields = KEY_FIELDS.filter((_, f) => bits & (1 << f));
-    let width = 0;
-    for (let f = 0; f < 6; f++) if (bits & (1 << f)) width += FIELD_BITS[f]!;
-    const numeric = width <= 53;
-    shapes.set(id, { id, protocol, fields, numeric });
-  }
-  return id;
-}
 
 /**
  * Reads the rules of `index` (the entries `ranges` hold: each chain's rule entries) into
@@ -210,7 +172,7 @@ function readRule(f: RuleFacts, i: number, names: Map<string, number>): void {
     if (!keyed) continue;
     const mInv = b[data + (kind === TCP ? 11 : 8)]!;
     const invBits = kind === TCP ? 0x0f : XT_TCP_INV_SRCPT | XT_TCP_INV_DSTPT;
-    if (mInv & invBits || protocol !== kind || bits & DPORT) {
+    if (mInv & invBits || protocol !== kind || bits & DPORT_BIT) {
       keyed = false;
       continue;
     }
@@ -226,17 +188,17 @@ function readRule(f: RuleFacts, i: number, names: Map<string, number>): void {
       sport === -2 ||
       dport === -2 ||
       (sport === -1 && dport === -1) ||
-      (sport >= 0 && bits & SPORT)
+      (sport >= 0 && bits & SPORT_BIT)
     ) {
       keyed = false;
       continue;
     }
     if (sport >= 0) {
-      bits |= SPORT;
+      bits |= SPORT_BIT;
       f.keySport[i] = sport;
     }
     if (dport >= 0) {
-      bits |= DPORT;
+      bits |= DPORT_BIT;
       f.keyDport[i] = dport;
     }
   }

@@ -19,15 +19,8 @@ import {
   XT_TCP_INV_SRCPT,
   readIpv4Value,
 } from '../abi/index.js';
-import {
-  IN_MASK,
-  type KeyField,
-  type KeyShape,
-  OUT_MASK,
-  type RuleFacts,
-  shapeOf,
-  Target,
-} from './rule-facts.js';
+import { type KeyField, type KeyShape, shapeOf } from './key-shapes.js';
+import { IN_MASK, OUT_MASK, type RuleFacts, Target } from './rule-facts.js';
 
 const TCP = 6;
 

@@ -16,7 +16,8 @@
  * jump would nest user chains one level deeper than nf_tables' jump stack may allow.
  */
 import type { ChainItem } from './group-rules.js';
-import { type KeyShape, type RuleFacts, shapeOf } from './rule-facts.js';
+import { type KeyShape, shapeOf } from './key-shapes.js';
+import type { RuleFacts } from './rule-facts.js';
 import { endsWalk, keyId } from './rule-shape.js';
 
 /** The keys of one shape in a segment (one set). */

@@ -21,7 +21,8 @@ import { EnforcementError } from './errors.js';
 import { type GroupOptions, groupChain } from './group-rules.js';
 import { type BaseChainSpec, baseChainSpec, nftTableName } from './nft-layout.js';
 import { ruleComment } from './nft-sets.js';
-import { type KeyShape, type RuleFacts, readFacts } from './rule-facts.js';
+import type { KeyShape } from './key-shapes.js';
+import { type RuleFacts, readFacts } from './rule-facts.js';
 import { type SegmentOptions, type SegmentShape, segmentChain } from './segment-rules.js';
 
 /**
