@@ -5,225 +5,38 @@
  * holds the same chains, rules, maps, elements, counters and nat statements. Random tables cover the
  * statements the compiler handles; a table it does not cover still applies, through nft.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
-import { missingEnforcePrerequisite } from './enforce/twins.js';
+import { describe, expect, it } from 'vitest';
+import { jsonInNetns } from './enforce/netns-script.js';
+import {
+  FIXED,
+  MAPPED,
+  MAPPED_LARGE,
+  NAT,
+  PACKET,
+  PACKET_MANGLE,
+  RAW,
+  SEGMENTED,
+  SEGMENTED_LARGE,
+  STEERING,
+  type TableText,
+  TPROXY,
+  table,
+} from './enforce/netlink-tables.js';
+import { enforceSkipReason } from './enforce/prerequisites.js';
 
-const missing = missingEnforcePrerequisite();
-if (missing && process.env.CI === 'true')
-  throw new Error(`enforcement tests cannot run: ${missing}`);
+const missing = enforceSkipReason();
 
 const SCRIPT = fileURLToPath(new URL('./enforce/native-vs-nft.mjs', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'bpfilter-netlink-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** What nft lists for a table applied through nft, and through the batch helper. */
 interface Compared {
   nft: unknown;
   netlink: unknown;
 }
 
-/** A table as iptables-save text, or one iptables-legacy-restore encodes (`{ iptables }`). */
-type TableText = string | { iptables: string };
-
-function compare(tables: TableText[]): Promise<Compared[]> {
-  const file = join(dir, `tables-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(tables));
-  return new Promise((resolve, reject) =>
-    execFile(
-      'unshare',
-      ['-n', process.execPath, SCRIPT, file],
-      { timeout: 60_000, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
-    ),
-  );
-}
-
-const table = (rules: string[], chains = ['web']) =>
-  [
-    '*filter',
-    ':INPUT ACCEPT [0:0]',
-    ':FORWARD DROP [0:0]',
-    ':OUTPUT ACCEPT [0:0]',
-    ...chains.map((c) => `:${c} - [0:0]`),
-    ...rules,
-    'COMMIT',
-    '',
-  ].join('\n');
-
-const FIXED = [
-  '-A INPUT -s 1.2.3.4/32 -d 10.0.0.0/8 -i eth0 -o br+ -p tcp -m tcp --sport 1000:2000 --dport 22 -j DROP',
-  '-A INPUT -s 1.0.2.0/255.0.255.0 ! -p udp -f -j web',
-  '-A INPUT ! -s 10.16.0.0/12 ! -d 10.1.0.0/16 ! -i lo ! -o veth+ -j ACCEPT',
-  '-A INPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -g web',
-  '-A INPUT -p tcp -m tcp ! --tcp-flags SYN,RST SYN ! --sport 5:6 ! --dport 1000:2000 -j REJECT --reject-with tcp-reset',
-  '-A INPUT -p icmp -m icmp --icmp-type 8/0 -j RETURN',
-  '-A INPUT -p icmp -m icmp ! --icmp-type 3 -j DROP',
-  '-A INPUT -p udp -m udp --dport 53 -j ACCEPT',
-  '-A INPUT -p udp -m udp --sport 1000 --dport 53 -j ACCEPT',
-  '-A INPUT -p udp -j REJECT --reject-with icmp-host-prohibited',
-  '-A INPUT -j REJECT --reject-with icmp-admin-prohibited',
-  '-A web -p tcp -m tcp --dport 80 -j ACCEPT',
-  '-A web -j RETURN',
-  '-A web',
-];
-
-/** Eight or more exact keys of one shape: a verdict map (with jumps among its verdicts). */
-const MAPPED = Array.from(
-  { length: 12 },
-  (_, i) =>
-    `-A INPUT -s 10.0.${i}.1/32 -i eth${i % 3} -p tcp -m tcp --dport ${100 + i} -j ${i % 4 === 0 ? 'web' : 'DROP'}`,
-);
-
-/**
- * Exact-key rules of three shapes that may match the same packets, interleaved: no map can
- * hold them, they become a segment (a chain of their own behind key-set lookups).
- */
-const SEGMENTED = Array.from({ length: 18 }, (_, i) =>
-  i % 3 === 0
-    ? `-A INPUT -i eth${i % 2} -p udp -m udp --dport ${100 + i} -j DROP`
-    : i % 3 === 1
-      ? `-A INPUT -s 10.0.${i}.1/32 -d 192.0.2.${i}/32 -j ACCEPT`
-      : `-A INPUT -s 10.1.0.${i}/32 -p udp -m udp --sport ${i} -j DROP`,
-);
-
-/**
- * A map and a key set whose elements take more than one NEWSETELEM message (48 KiB each):
- * 1,000 map elements of about 130 bytes, 3,000 segment keys of 20 bytes.
- */
-const MAPPED_LARGE = Array.from(
-  { length: 3000 },
-  (_, i) =>
-    `-A INPUT -s 10.${i >> 8}.${i & 255}.1/32 -i eth${i % 3} -p tcp -m tcp --dport ${1000 + i} -j ${i % 4 === 0 ? 'web' : 'DROP'}`,
-);
-const SEGMENTED_LARGE = Array.from({ length: 3600 }, (_, i) =>
-  i % 6 === 0
-    ? `-A INPUT -i eth${i % 2} -p udp -m udp --dport ${i} -j DROP`
-    : `-A INPUT -s 10.${i >> 8}.${i & 255}.1/32 -d 192.0.2.${i % 200}/32 -j ACCEPT`,
-);
-
-/** The packet extensions real clients use (limit, statistic, ...; TCPMSS, CONNMARK, DSCP). */
-const PACKET = [
-  '-A INPUT -m limit --limit 3/min --limit-burst 10 -j ACCEPT',
-  '-A INPUT -m limit --limit 7/sec -j ACCEPT',
-  '-A INPUT -m statistic --mode random --probability 0.25 -j ACCEPT',
-  '-A INPUT -m statistic --mode random ! --probability 0.5 -j DROP',
-  '-A INPUT -m statistic --mode nth --every 3 --packet 1 -j ACCEPT',
-  '-A INPUT -m statistic --mode nth ! --every 5 --packet 2 -j ACCEPT',
-  '-A INPUT -m length --length 100:200 -j ACCEPT',
-  '-A INPUT -m length ! --length 1000 -j DROP',
-  '-A INPUT -m length ! --length 1000:2000 -j DROP',
-  '-A INPUT -m ttl --ttl-lt 5 -j DROP',
-  '-A INPUT -m ttl --ttl-gt 64 -j DROP',
-  '-A INPUT -m ttl ! --ttl-eq 64 -j DROP',
-  '-A INPUT -m pkttype --pkt-type multicast -j DROP',
-  '-A INPUT -m pkttype ! --pkt-type host -j DROP',
-  '-A INPUT -m mac --mac-source 02:00:00:aa:bb:cc -j ACCEPT',
-  '-A INPUT -m mac ! --mac-source 02:00:00:aa:bb:cc -j DROP',
-  '-A INPUT -m tos --tos 0x10 -j ACCEPT',
-  '-A INPUT -m tos ! --tos 0x08/0x0c -j ACCEPT',
-  '-A INPUT -m dscp --dscp 0x2e -j ACCEPT',
-  '-A INPUT -m dscp ! --dscp 0 -j ACCEPT',
-  '-A INPUT -p tcp -m tcpmss --mss 1000:1500 -j ACCEPT',
-  '-A INPUT -p tcp -m tcpmss --mss 1460 -j ACCEPT',
-  '-A OUTPUT -m owner --uid-owner 1000-2000 --gid-owner 100 -j ACCEPT',
-  '-A OUTPUT -m owner --uid-owner 0 -j ACCEPT',
-  '-A INPUT -m connmark --mark 0x1/0xff -j ACCEPT',
-  '-A INPUT -m connmark ! --mark 0x7 -j ACCEPT',
-  '-A INPUT -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
-  '-A INPUT -m conntrack --ctstate NEW,SNAT -j web',
-  '-A INPUT -m conntrack ! --ctstate INVALID,UNTRACKED,DNAT -j ACCEPT',
-  '-A INPUT -m conntrack --ctstate DNAT -j ACCEPT',
-];
-const PACKET_MANGLE = `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -j CONNMARK --restore-mark
--A PREROUTING -j CONNMARK --save-mark
--A PREROUTING -j CONNMARK --set-xmark 0x10/0xf0
--A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
--A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400
--A POSTROUTING -j DSCP --set-dscp 0x2e
--A POSTROUTING -j TTL --ttl-set 64
--A POSTROUTING -o eth0 -j TTL --ttl-inc 3
--A POSTROUTING -o eth1 -j TTL --ttl-dec 250
--A POSTROUTING -j CLASSIFY --set-class 1:10
-COMMIT
-`;
-
-/** The nat targets with each of their options nft has a form for. */
-const NAT = `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -d 10.0.0.1/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.1.0.2:8080
--A PREROUTING -i eth0 -p udp -m udp --dport 53 -j DNAT --to-destination 10.1.0.2-10.1.0.9:5300-5400 --random --persistent
--A PREROUTING -d 10.0.0.2/32 -j DNAT --to-destination 10.1.0.3
--A PREROUTING -p tcp -m tcp --dport 8000 -j REDIRECT --to-ports 8080
--A PREROUTING -p udp -m udp --dport 9000 -j REDIRECT --to-ports 9000-9100 --random
--A PREROUTING -p tcp -j REDIRECT
--A OUTPUT -d 10.0.0.3/32 -p tcp -j DNAT --to-destination 127.0.0.1:22
--A OUTPUT -p udp -m udp --dport 123 -j REDIRECT --to-ports 1123
--A POSTROUTING -s 10.1.0.0/24 -o eth1 -j MASQUERADE
--A POSTROUTING -s 10.2.0.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535 --random-fully
--A POSTROUTING -s 10.3.0.0/24 -j MASQUERADE --random
--A POSTROUTING -s 10.4.0.0/24 -p udp -j SNAT --to-source 192.0.2.1:4000
--A POSTROUTING -s 10.5.0.0/24 -j SNAT --to-source 192.0.2.1-192.0.2.8 --persistent
--A POSTROUTING -s 10.6.0.0/24 -p tcp -j SNAT --to-source 192.0.2.9:1000-2000 --random-fully
-COMMIT
-`;
-
-/** Marks, port lists, address types (with and without anonymous sets), MARK. */
-const STEERING = [
-  '-A INPUT -m mark --mark 0x10/0xf0 -j ACCEPT',
-  '-A INPUT -m mark ! --mark 0x7 -j DROP',
-  '-A INPUT -p tcp -m multiport --dports 22,80,1000:2000 -j ACCEPT',
-  '-A INPUT -p udp -m multiport ! --sports 53,67 -j ACCEPT',
-  '-A INPUT -p tcp -m multiport --dports 443 -j ACCEPT',
-  '-A INPUT -p tcp -m multiport ! --dports 8000:9000 -j DROP',
-  '-A INPUT -p tcp -m multiport --dports 0:10,65000:65535,12,11 -j ACCEPT',
-  '-A INPUT -p udp -m multiport --sports 5:6 -m multiport --dports 7,9 -j ACCEPT',
-  '-A INPUT -m addrtype --dst-type LOCAL,BROADCAST ! --src-type MULTICAST -j ACCEPT',
-  '-A INPUT -m addrtype --dst-type LOCAL -j ACCEPT',
-  '-A INPUT -m addrtype ! --src-type LOCAL,UNICAST,ANYCAST -j DROP',
-  '-A OUTPUT -j MARK --set-xmark 0x5/0xff',
-  '-A OUTPUT -j MARK --or-mark 0x100',
-  '-A OUTPUT -j MARK --set-mark 1',
-];
-/** The raw table's conntrack templates: notrack and zones. */
-const RAW = `*raw
-:PREROUTING ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
--A PREROUTING -p udp -m udp --dport 53 -j CT --notrack
--A PREROUTING -i eth0 -j CT --zone 3
--A PREROUTING -i eth1 -j CT --zone-orig 4
--A OUTPUT -o eth1 -j CT --zone-reply 5
--A OUTPUT -p udp -m udp --sport 53 -j NOTRACK
--A OUTPUT -m mark --mark 0x1 -j MARK --and-mark 0xff
-COMMIT
-`;
-
-/** TPROXY (both revisions' options): two nft rules each, the second dropping; TCPOPTSTRIP. */
-const TPROXY = [
-  '*mangle',
-  ...['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].map((c) => `:${c} ACCEPT [0:0]`),
-  '-A PREROUTING -p tcp -m tcp --dport 80 -j TPROXY --on-port 9999 --tproxy-mark 0x1/0x1',
-  '-A PREROUTING -d 10.0.0.1/32 -p udp -j TPROXY --on-port 53 --on-ip 127.0.0.1',
-  '-A PREROUTING -p tcp -m multiport --dports 443,8443 -j TPROXY --on-port 0 --on-ip 127.0.0.2 --tproxy-mark 0x5/0xff',
-  '-A POSTROUTING -p tcp -j TCPOPTSTRIP --strip-options sack-permitted,timestamp,200',
-  '-A POSTROUTING -p udp -j ECN --ecn-ip-ect 1',
-  'COMMIT',
-  '',
-].join('\n');
+const compare = (tables: TableText[]) => jsonInNetns<Compared[]>(SCRIPT, tables, 60_000);
 
 describe.skipIf(missing !== undefined)('the netlink back end', () => {
   it('installs what nft installs for marks, port lists, address types, notrack, zones, TPROXY, TCPOPTSTRIP', async () => {

@@ -6,26 +6,17 @@
  * the TTL an echo reply arrives with.
  */
 import { describe, expect, it } from 'vitest';
-import { answered, filterTable as filter, twinPair } from './enforce/twin-pair.js';
-import { missingEnforcePrerequisite, type Twin } from './enforce/twins.js';
+import {
+  answered,
+  filterTable as filter,
+  mangleTable as mangle,
+  twinPair,
+} from './enforce/twin-pair.js';
+import { enforceSkipReason } from './enforce/prerequisites.js';
+import type { Twin } from './enforce/twins.js';
+import { C, F, F2, S } from './enforce/topology.js';
 
-const missing = missingEnforcePrerequisite();
-if (missing && process.env.CI === 'true')
-  throw new Error(`enforcement tests cannot run: ${missing}`);
-
-const C = '10.1.0.2';
-const F = '10.1.0.1';
-const F2 = '10.2.0.1';
-const S = '10.2.0.2';
-
-const mangle = (...rules: string[]) =>
-  [
-    '*mangle',
-    ...['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].map((c) => `:${c} ACCEPT [0:0]`),
-    ...rules,
-    'COMMIT',
-    '',
-  ].join('\n');
+const missing = enforceSkipReason();
 
 describe.skipIf(missing !== undefined)('packet extensions: enforcement as the kernel', () => {
   const pair = twinPair();

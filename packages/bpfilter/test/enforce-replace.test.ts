@@ -4,15 +4,14 @@
  * the kernel and in bpfilter, with an error that says why; the TypeScript API in enforcement
  * mode (run in a namespace of its own). Needs what the parity tests need.
  */
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANSWER_MS, missingEnforcePrerequisite, Twin, waitFor } from './enforce/twins.js';
+import { nodeInNetns } from './enforce/netns-script.js';
+import { enforceSkipReason } from './enforce/prerequisites.js';
+import { ANSWER_MS, Twin, waitFor } from './enforce/twins.js';
 import { withoutSaveComments } from './iptables/namespace.js';
 
-const missing = missingEnforcePrerequisite();
-if (missing && process.env.CI === 'true')
-  throw new Error(`enforcement tests cannot run: ${missing}`);
+const missing = enforceSkipReason();
 
 const rules = (...lines: string[]) =>
   `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
@@ -143,14 +142,7 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
 
   it('the TypeScript API enforces too, and its refusals are EnforcementErrors', async () => {
     const script = fileURLToPath(new URL('./enforce/api-in-netns.mjs', import.meta.url));
-    const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(
-        'unshare',
-        ['-n', process.execPath, script],
-        { timeout: 60_000 },
-        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
-      ),
-    );
+    const stdout = await nodeInNetns(script, [], 60_000);
     const out = JSON.parse(stdout);
     expect(out.first).toMatch(
       /ip saddr 192\.0\.2\.0\/24 tcp dport 22 counter packets 0 bytes 0 drop/,

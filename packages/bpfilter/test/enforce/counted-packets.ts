@@ -3,10 +3,8 @@
  * its counters can be compared with the kernel's after the same packets.
  */
 import type { PacketDescription } from '@umd/bpfilter';
+import { C, F, S } from './topology.js';
 
-const C = '10.1.0.2';
-const F = '10.1.0.1';
-const S = '10.2.0.2';
 const echo = (type: number, source: string, destination: string) =>
   ({ source, destination, protocol: 'icmp', icmpType: type, length: 84 }) as const;
 

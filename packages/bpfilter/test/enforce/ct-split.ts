@@ -5,10 +5,9 @@
  * second nft rule too, which must not match it again). Only SYNs and NEW packets are counted
  * by rules, so every rule counter is settled when a probe has its answer.
  */
-import { ACCEPT_ALL, filter, ping, type Scenario, tcp } from './scenarios.js';
+import { ACCEPT_ALL, filter, ping, type Scenario, tcp } from './scenario-parts.js';
+import { C, F } from './topology.js';
 
-const C = '10.1.0.2';
-const F = '10.1.0.1';
 const SYN = '-p tcp -m tcp --tcp-flags SYN,ACK,FIN,RST SYN';
 
 export const CT_SPLIT: Scenario = {

@@ -5,7 +5,7 @@
  * peer's FIN and the last ACK cross F a moment later, later still on a loaded machine, and a
  * read between them counts one packet fewer in one twin than in the other.
  */
-import type { Output } from './twins.js';
+import type { Output } from './namespace-process.js';
 
 type Run = (node: 'C' | 'F' | 'S', argv: string[]) => Promise<Output>;
 

@@ -10,6 +10,25 @@ import { Twin } from './twins.js';
 export const filterTable = (...rules: string[]) =>
   `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
 
+/** The built-in chains of each table. */
+const BUILTINS: Record<string, string[]> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** Table `name` with `rules` (`-A ...` lines), every built-in chain's policy ACCEPT. */
+const tableOf = (name: string, rules: string[]) =>
+  [`*${name}`, ...BUILTINS[name]!.map((c) => `:${c} ACCEPT [0:0]`), ...rules, 'COMMIT', ''].join(
+    '\n',
+  );
+export const rawTable = (...rules: string[]) => tableOf('raw', rules);
+export const mangleTable = (...rules: string[]) => tableOf('mangle', rules);
+
+/** Every table with no rule and ACCEPT policies: what a scenario leaves behind. */
+export const EMPTY_TABLES = ['raw', 'mangle', 'nat', 'filter'].map((t) => tableOf(t, [])).join('');
+
 /** The sequence numbers of the echo requests from C answered in a run of `count` pings. */
 export async function answered(twin: Twin, args: string[], count: number): Promise<number[]> {
   const out = await twin.run('C', [
@@ -33,6 +52,13 @@ export async function counted(twin: Twin): Promise<string[]> {
   return out.stdout.split('\n').filter((line) => / -A |^:/.test(line));
 }
 
+/** Table `name`'s rules with their counters (`iptables-save -c -t NAME`), no chain lines. */
+export async function savedRules(twin: Twin, name: string): Promise<string[]> {
+  const out = await twin.iptables('iptables-legacy-save', ['-c', '-t', name]);
+  expect(out.code, out.stderr).toBe(0);
+  return out.stdout.split('\n').filter((line) => / -A /.test(line));
+}
+
 /** Registers the twins' creation and destruction around the calling file's tests. */
 export function twinPair() {
   let twins: Twin[] = [];
@@ -42,17 +68,26 @@ export function twinPair() {
   afterAll(async () => {
     await Promise.all(twins.map((twin) => twin.destroy()));
   });
+  /** Restores `rules` into both twins, then runs `observe` on each, side by side. */
+  async function both<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
+    const restored = await Promise.all(twins.map((twin) => twin.restore(rules)));
+    for (const [i, out] of restored.entries())
+      expect(out.code, `${out.stderr}\n${twins[i]!.serviceLog}`).toBe(0);
+    return Promise.all(twins.map(observe));
+  }
   return {
     /** The kernel's twin, then bpfilter's. */
     get twins(): Twin[] {
       return twins;
     },
-    /** Restores `rules` into both twins, then runs `observe` on each, side by side. */
-    async both<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
-      const restored = await Promise.all(twins.map((twin) => twin.restore(rules)));
-      for (const [i, out] of restored.entries())
-        expect(out.code, `${out.stderr}\n${twins[i]!.serviceLog}`).toBe(0);
-      return Promise.all(twins.map(observe));
+    both,
+    /** As {@link both}, then every table of both twins emptied (also when `observe` throws). */
+    async bothThenEmpty<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
+      try {
+        return await both(rules, observe);
+      } finally {
+        await both(EMPTY_TABLES, async () => {});
+      }
     },
   };
 }

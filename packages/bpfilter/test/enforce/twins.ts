@@ -3,36 +3,32 @@
  * the test (held open by a `sleep` in each, entered with nsenter): a client C, a firewall F
  * routing between C and a server S over veth pairs,
  *
- *     C 10.1.0.2 --- 10.1.0.1 F 10.2.0.1 --- 10.2.0.2 S
+ *     C 10.1.0.2 --- 10.1.0.1 F 10.2.0.1 --- 10.2.0.2 S   (topology.ts)
  *
  * In the `kernel` twin F's rules are the kernel's legacy tables (iptables-legacy-restore);
  * in the `bpfilter` twin they go through `bpfilter exec` to a `bpfilter serve --enforce`
  * running in F. Every peer answers TCP 22/80/8080/9000 and UDP 53/5353 with the address it
- * saw the connection come from. Nothing here touches the machine's own namespace.
+ * saw the connection come from. Nothing here touches the machine's own namespace (its
+ * processes: namespace-process.ts).
  */
-import {
-  type ChildProcess,
-  execFile,
-  type SpawnOptions,
-  spawn,
-  spawnSync,
-} from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { CLI, childPidsOf, PROGRAMS, which } from '../iptables/namespace.js';
+import { CLI, childPidsOf, which } from '../iptables/namespace.js';
+import {
+  holdNamespace,
+  namespaceHolderPid,
+  type Output,
+  outputOf,
+  runIn,
+  spawnIn,
+  untilLine,
+} from './namespace-process.js';
 import { tcpSettled } from './tcp-settled.js';
-
-/**
- * Spawns `argv` to be killed when the test process ends, so a run that is killed (or times out
- * before its cleanup) leaves no namespace holder, peer or service behind.
- */
-function spawnDyingWithTest(argv: string[], options: SpawnOptions): ChildProcess {
-  return spawn('setpriv', ['--pdeathsig', 'KILL', ...argv], options);
-}
+import { C, F, F2, S } from './topology.js';
 
 const PEER = fileURLToPath(new URL('./peer.mjs', import.meta.url));
 
@@ -45,32 +41,6 @@ export const ANSWER_MS = 10_000;
 /** The wait for a probe whose expected outcome is `expected`. */
 export function waitFor(expected: string): number {
   return expected === 'timeout' ? SILENCE_MS : ANSWER_MS;
-}
-
-/** Why these tests cannot run here, or undefined when they can. */
-export function missingEnforcePrerequisite(): string | undefined {
-  if (process.platform !== 'linux') return 'enforcement tests need Linux network namespaces';
-  for (const [program, pkg] of [
-    ['nft', 'nftables'],
-    ['ip', 'iproute2'],
-    ['nsenter', 'util-linux'],
-    ['setpriv', 'util-linux'],
-    ['ping', 'iputils-ping'],
-    ['iptables-legacy-restore', 'iptables'],
-  ] as const)
-    if (!which(program)) return `${program} is not installed (Debian package ${pkg})`;
-  if (!PROGRAMS.save || !PROGRAMS.restore) return 'iptables-legacy is not installed';
-  if (spawnSync('unshare', ['-n', 'true']).status !== 0) return '`unshare -n` does not work here';
-  if (spawnSync('unshare', ['-n', 'nft', 'list', 'ruleset']).status !== 0)
-    return 'nft does not work in a new network namespace';
-  return undefined;
-}
-
-/** What a command printed. */
-export interface Output {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 /** The iptables programs the twins run (legacy: the kernel's twin has its tables). */
@@ -145,21 +115,7 @@ export class Twin {
   run(node: Node, argv: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<Output> {
     const pid = this.#pids.get(node);
     if (pid === undefined) throw new Error(`no namespace ${node}`);
-    return new Promise((resolve) => {
-      const child = execFile(
-        'nsenter',
-        ['-t', String(pid), '-n', ...argv],
-        {
-          env: { ...cleanEnv(), XTABLES_LOCKFILE: join(this.#dir, 'xtables.lock'), ...env },
-          timeout: 60_000,
-        },
-        (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          resolve({ code, stdout, stderr });
-        },
-      );
-      if (input !== undefined) child.stdin?.end(input);
-    });
+    return runIn(pid, argv, { ...this.#lockEnv(), ...env }, input);
   }
 
   /** Runs an iptables program against F's tables: the kernel's, or bpfilter's through exec. */
@@ -175,25 +131,15 @@ export class Twin {
    * write a restore's lines one at a time); `output` settles when it exits.
    */
   startIptables(program: IptablesProgram, args: string[]): StartedProgram {
-    const pid = String(this.#pids.get('F'));
-    const child = spawnDyingWithTest(
-      ['nsenter', '-t', pid, '-n', ...this.#iptablesArgv(program, args)],
-      {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...cleanEnv(), XTABLES_LOCKFILE: join(this.#dir, 'xtables.lock') },
-      },
-    );
+    const argv = this.#iptablesArgv(program, args);
+    const child = spawnIn(this.#pids.get('F')!, argv, this.#lockEnv(), 'pipe');
     this.#children.push(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const output = once(child, 'close').then(([code]) => ({
-      code: code as number | null,
-      stdout,
-      stderr,
-    }));
-    return { stdin: child.stdin!, output };
+    return { stdin: child.stdin!, output: outputOf(child) };
+  }
+
+  /** The xtables lock of this twin's own (a run's iptables programs wait on no other's). */
+  #lockEnv(): NodeJS.ProcessEnv {
+    return { XTABLES_LOCKFILE: join(this.#dir, 'xtables.lock') };
   }
 
   #iptablesArgv(program: IptablesProgram, args: string[]): string[] {
@@ -238,31 +184,27 @@ export class Twin {
 
   async #build(): Promise<void> {
     for (const node of ['C', 'F', 'S'] as const) {
-      // It says so once it is in its own namespace; its pid stays through each exec.
-      const holder = spawnDyingWithTest(
-        ['unshare', '-n', 'sh', '-c', 'echo in; exec sleep infinity'],
-        { stdio: ['ignore', 'pipe', 'ignore'] },
-      );
+      const holder = holdNamespace();
       this.#children.push(holder);
       this.#pids.set(node, await namespaceHolderPid(holder));
     }
-    const F = String(this.#pids.get('F'));
+    const firewallPid = String(this.#pids.get('F'));
     const sh = (node: Node, script: string) => this.#must(node, ['sh', '-ec', script]);
-    await sh('C', `ip link add c0 type veth peer name fc netns ${F}`);
-    await sh('S', `ip link add s0 type veth peer name fs netns ${F}`);
+    await sh('C', `ip link add c0 type veth peer name fc netns ${firewallPid}`);
+    await sh('S', `ip link add s0 type veth peer name fs netns ${firewallPid}`);
     await sh(
       'C',
-      'ip link set lo up; ip addr add 10.1.0.2/24 dev c0; ip link set c0 up; ip route add default via 10.1.0.1',
+      `ip link set lo up; ip addr add ${C}/24 dev c0; ip link set c0 up; ip route add default via ${F}`,
     );
     await sh(
       'S',
-      'ip link set lo up; ip addr add 10.2.0.2/24 dev s0; ip link set s0 up; ip route add default via 10.2.0.1',
+      `ip link set lo up; ip addr add ${S}/24 dev s0; ip link set s0 up; ip route add default via ${F2}`,
     );
     // No ICMP error rate limit on the firewall: scenarios run back to back on a quiet machine
     // and the per-peer token bucket would swallow the REJECTs' ICMP errors in both twins.
     await sh(
       'F',
-      'ip link set lo up; ip addr add 10.1.0.1/24 dev fc; ip link set fc up; ip addr add 10.2.0.1/24 dev fs; ip link set fs up; echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv4/icmp_ratelimit',
+      `ip link set lo up; ip addr add ${F}/24 dev fc; ip link set fc up; ip addr add ${F2}/24 dev fs; ip link set fs up; echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv4/icmp_ratelimit`,
     );
     for (const node of ['C', 'F', 'S'] as const)
       await this.#spawnUntil(node, [process.execPath, PEER, 'listen'], 'stdout', 'listening');
@@ -330,34 +272,9 @@ export class Twin {
     line: string,
     env: NodeJS.ProcessEnv = {},
   ): Promise<ChildProcess> {
-    const nsenter = ['nsenter', '-t', String(this.#pids.get(node)), '-n', ...argv];
-    const child = spawnDyingWithTest(nsenter, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...cleanEnv(), ...env },
-    });
+    const child = spawnIn(this.#pids.get(node)!, argv, env);
     this.#children.push(child);
-    let seen = '';
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${argv.join(' ')}: no "${line}": ${seen}`)),
-        20_000,
-      );
-      child[stream]!.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes(line)) {
-          clearTimeout(timer);
-          resolve(child);
-        }
-      });
-      if (stream === 'stdout')
-        child.stderr!.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
-        });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${argv.join(' ')} exited with ${code}: ${seen}`));
-      });
-    });
+    return untilLine(child, stream, line, argv.join(' '));
   }
 
   /** Ends every process of the twin (its namespaces go with the last of them). */
@@ -374,26 +291,4 @@ export class Twin {
     );
     rmSync(this.#dir, { recursive: true, force: true });
   }
-}
-
-/** The environment without a preload or a service of the outer test run. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.LD_PRELOAD;
-  delete env.BPFILTER_SOCKET;
-  return env;
-}
-
-/** The pid of the program `unshare` became (unshare -n execs it in place). */
-async function namespaceHolderPid(holder: ChildProcess): Promise<number> {
-  const pid = holder.pid;
-  if (pid === undefined) throw new Error('unshare did not start');
-  const [line] = await Promise.race([
-    once(holder.stdout!, 'data'),
-    once(holder, 'exit').then(([code]) => {
-      throw new Error(`unshare -n exited (${code}) before entering a network namespace`);
-    }),
-  ]);
-  if (!String(line).startsWith('in')) throw new Error(`unshare -n said ${String(line)}`);
-  return pid;
 }
