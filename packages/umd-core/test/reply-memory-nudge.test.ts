@@ -1,4 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
+import { GCProfiler, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { hostAddon } from '../src/channel/native-helper.js';
@@ -14,18 +14,39 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
+/** Young-generation collections V8 ran during `work` (GCProfiler: Node's public record of them). */
+function scavengesDuring(work: () => void): number {
+  const profiler = new GCProfiler();
+  profiler.start();
+  work();
+  const runs = profiler.stop()?.statistics ?? [];
+  return runs.filter((run) => run.gcType === 'Scavenge' || run.gcType === 'MinorMarkSweep').length;
+}
+
 describe('reply memory: the young generation is nudged', () => {
-  it('only from NUDGE_AFTER bytes out to NUDGE_SPAN more: replies the application keeps are left alone past that', async () => {
+  it('only from NUDGE_AFTER bytes out to NUDGE_SPAN more, and then the young generation is collected: replies the application keeps are left alone past that', async () => {
     expect(hostAddon(), 'the native helper is built and loads').toBeDefined();
     const before = replyMemoryStats()!;
     expect(before.outBytes, 'no block handed out yet in this process').toBe(0);
+    expect(NUDGE_AFTER / MiB).toBe(32);
     const held: Uint8Array[] = [];
-    // 1 MiB replies fill their blocks exactly: block n is handed out with n MiB out.
-    for (let n = 1; n <= 120; n++) held.push(allocateReply(MiB));
+    // 1 MiB replies fill their blocks exactly: block n is handed out with n MiB out. Handing out
+    // a block allocates next to nothing on V8's heap (its memory is the helper's), so in a loop
+    // with no await (no other code runs) only a nudge's garbage can fill the young generation,
+    // which a full collection has just emptied: a scavenge within the nudged blocks is the
+    // nudge's doing, and none before or after them says that nothing else brought one.
+    const hold = (first: number, last: number) => () => {
+      for (let n = first; n <= last; n++) held.push(allocateReply(MiB));
+    };
+    gc();
+    const below = scavengesDuring(hold(1, 32));
+    const nudged = scavengesDuring(hold(33, 96));
+    const past = scavengesDuring(hold(97, 120));
     const after = replyMemoryStats()!;
     expect(after.outBytes).toBe(120 * MiB);
     expect(after.nudges - before.nudges).toBe(NUDGE_SPAN / MiB);
-    expect(NUDGE_AFTER / MiB).toBe(32);
+    expect({ below, past }, 'no scavenge without the nudge').toEqual({ below: 0, past: 0 });
+    expect(nudged, 'the nudged blocks brought a scavenge').toBeGreaterThan(0);
     // Freed: a released block starts the count again.
     held.length = 0;
     for (let i = 0; i < 200 && replyMemoryStats()!.outBytes > 0; i++) {
