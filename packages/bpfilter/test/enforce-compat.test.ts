@@ -7,7 +7,6 @@
  * both twins (legacy tables, and bpfilter enforcing), the same traffic, the same outcomes and
  * the same counters; and what stays refused (CHECKSUM, bound to a table named mangle).
  */
-import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -19,8 +18,9 @@ import {
   filterTable as filter,
   twinPair,
 } from './enforce/twin-pair.js';
+import { nodeInNetns } from './enforce/netns-script.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
-import type { Twin } from './enforce/twins.js';
+import { type Twin, waitFor } from './enforce/twins.js';
 import { C, F } from './enforce/topology.js';
 
 const missing = enforceSkipReason();
@@ -34,6 +34,16 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
     const [kernel, enforced] = await Promise.all(pair.twins.map(counted));
     expect(enforced).toEqual(kernel);
     return seen;
+  }
+
+  /** C's datagrams to F's ports 53 and 5353 under `rules`: both twins see `outcomes`. */
+  async function expectDatagrams(rules: string, outcomes: [string, string]): Promise<void> {
+    const [kernel, enforced] = await both(rules, async (twin) => [
+      await twin.probe('C', 'udp', F, 53, waitFor(outcomes[0])),
+      await twin.probe('C', 'udp', F, 5353, waitFor(outcomes[1])),
+    ]);
+    expect(kernel).toEqual(outcomes);
+    expect(enforced).toEqual(kernel);
   }
 
   it('-m recent as `ufw limit` writes it: the 4th new connection within the window refused', async () => {
@@ -57,12 +67,7 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
       '-A INPUT -p udp -m udp --dport 53 -m string --algo bm --string probe -j DROP',
       '-A INPUT -p udp -m udp --dport 5353 -m string --algo kmp --string absent -j DROP',
     );
-    const [kernel, enforced] = await both(rules, async (twin) => [
-      await twin.probe('C', 'udp', F, 53),
-      await twin.probe('C', 'udp', F, 5353, 10_000),
-    ]);
-    expect(kernel).toEqual(['timeout', `reply:${C}`]);
-    expect(enforced).toEqual(kernel);
+    await expectDatagrams(rules, ['timeout', `reply:${C}`]);
   }, 60_000);
 
   it('-m hashlimit: the burst per source passes, then the rate', async () => {
@@ -80,12 +85,7 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
       '-A INPUT -p udp -m udp --dport 53 -j NFQUEUE --queue-num 3 --queue-bypass',
       '-A INPUT -p udp -m udp --dport 5353 -j NFQUEUE --queue-num 4',
     );
-    const [kernel, enforced] = await both(rules, async (twin) => [
-      await twin.probe('C', 'udp', F, 53, 10_000),
-      await twin.probe('C', 'udp', F, 5353),
-    ]);
-    expect(kernel).toEqual([`reply:${C}`, 'timeout']);
-    expect(enforced).toEqual(kernel);
+    await expectDatagrams(rules, [`reply:${C}`, 'timeout']);
   }, 60_000);
 
   it('-j QUEUE (NF_QUEUE, queue 0) with no reader: dropped, counted', async () => {
@@ -93,12 +93,7 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
       '-A INPUT -p udp -m udp --dport 53 -j QUEUE',
       '-A INPUT -p icmp -j LOG --log-prefix "queue test: "',
     );
-    const [kernel, enforced] = await both(rules, async (twin) => [
-      await twin.probe('C', 'udp', F, 53),
-      await twin.probe('C', 'udp', F, 5353, 10_000),
-    ]);
-    expect(kernel).toEqual(['timeout', `reply:${C}`]);
-    expect(enforced).toEqual(kernel);
+    await expectDatagrams(rules, ['timeout', `reply:${C}`]);
   }, 60_000);
 
   it('-j CHECKSUM (old libvirt) stays refused, by name and the kernel reason, the table kept', async () => {
@@ -114,14 +109,7 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
   it('attacks: random info bytes, revisions and names; a module that refuses; never half-enforced', async () => {
     const script = fileURLToPath(new URL('./enforce/compat-attacks.mjs', import.meta.url));
     const seed = randomInt(2 ** 31);
-    const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(
-        'unshare',
-        ['-n', process.execPath, script, String(seed)],
-        { timeout: 60_000 },
-        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
-      ),
-    );
+    const stdout = await nodeInNetns(script, [String(seed)], 60_000);
     const out = JSON.parse(stdout);
     // What the handler accepts reaches nf_tables; xt_rpfilter's checkentry refuses the table.
     expect(out.rpfilter).toMatchObject({
