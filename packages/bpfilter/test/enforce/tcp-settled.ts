@@ -21,8 +21,12 @@ const PASSING = [
 ];
 const STATE_FILTER = PASSING.flatMap((state) => ['state', state]);
 
-/** Polls C, F and S (`ss`) until none holds such a connection, for at most `ms`. */
-export async function tcpSettled(run: Run, ms = 3000): Promise<void> {
+/**
+ * Polls C, F and S (`ss`) until none holds such a connection, for at most `ms`: on a loaded
+ * machine (CI runs the suite on every Node, files in parallel) a peer may wait seconds for a
+ * core before it closes its end, and a read before that counts one packet fewer.
+ */
+export async function tcpSettled(run: Run, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     const outs = await Promise.all(
