@@ -3,7 +3,10 @@
  * request, so the service does not start a process (a fork of a large Node.js heap) per
  * counter read or per transaction.
  *
- *   stdin:  requests, each a u32 length (host order) and that many bytes;
+ *   stdin:  requests, each a u32 length (host order) and that many bytes; or SHARED_REQUEST
+ *           and a u32 length: that many bytes are at the start of the file at fd 3 (a file in
+ *           memory the service passed and wrote the request into in one system call, where a
+ *           large one came through stdin in turns of the socket's buffer);
  *   stdout: answers, each a u32 status (the exit status the one-shot run would have had),
  *           a u32 length and that many bytes (what the one-shot run prints; on status 2 the
  *           error message).
@@ -45,6 +48,20 @@ static int read_full(void *buf, size_t n) {
   return 1;
 }
 
+#define SHARED_REQUEST UINT32_MAX
+#define SHARED_FD 3
+
+static int pread_full(int fd, void *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return 0;
+    got += (size_t)r;
+  }
+  return 1;
+}
+
 static int write_full(const void *buf, size_t n) {
   size_t put = 0;
   while (put < n) {
@@ -54,6 +71,20 @@ static int write_full(const void *buf, size_t n) {
     put += (size_t)w;
   }
   return 1;
+}
+
+/*
+ * The request whose length word `*len` was read, in a buffer with `head` bytes free before it
+ * and `tail` (and a NUL) after it; NULL if it could not be read. Sets `*len` to its length.
+ */
+static char *read_request(uint32_t *len, size_t head, size_t tail) {
+  int shared = *len == SHARED_REQUEST;
+  if (shared && !read_full(len, sizeof(*len))) return NULL;
+  char *buf = malloc(head + (size_t)*len + tail + 1);
+  if (buf == NULL) return NULL;
+  if (shared ? pread_full(SHARED_FD, buf + head, *len) : read_full(buf + head, *len)) return buf;
+  free(buf);
+  return NULL;
 }
 
 /*
@@ -70,8 +101,9 @@ static int serve(int (*handle)(char *request, size_t len), size_t head, size_t t
   for (;;) {
     uint32_t len;
     if (!read_full(&len, sizeof(len))) return 0;
-    char *buf = malloc(head + (size_t)len + tail + 1);
-    if (buf == NULL || !read_full(buf + head, len)) return 2;
+    /* volatile: kept across the longjmp of a failed request, which frees it after. */
+    char *volatile buf = read_request(&len, head, tail);
+    if (buf == NULL) return 2;
     buf[head + len] = 0;
     char *answer = NULL;
     size_t size = 0;

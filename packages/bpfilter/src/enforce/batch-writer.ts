@@ -20,7 +20,8 @@ export class BatchWriter {
   readonly #helper: HelperProcess;
 
   constructor(program: string) {
-    this.#helper = new HelperProcess(program);
+    // A transaction is up to MBs: written to the helper in one system call.
+    this.#helper = new HelperProcess(program, [], { shared: true });
   }
 
   /** Stops the helper process. */

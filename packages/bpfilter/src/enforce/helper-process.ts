@@ -6,10 +6,11 @@
  * next request, and the requests it had are answered with an error.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { EnforcementError } from './errors.js';
+import { openSharedFile, SHARED_MIN_BYTES, sharedHeader, writeShared } from './shared-request.js';
 
 /**
  * The built helper `name` (`dist/native/NAME`, next to the bundled modules), or undefined
@@ -68,11 +69,18 @@ export class HelperProcess {
   readonly #waiting: Waiting[] = [];
   #chunks: Buffer[] = [];
   #buffered = 0;
+  readonly #sharing: boolean;
+  /** The helper's fd 3 (shared-request.ts), while it runs; undefined: requests go by stdin. */
+  #shared: number | undefined;
 
-  /** Runs `program ...args --serve` (args: e.g. a wrapper's own, before the helper's path). */
-  constructor(program: string, args: readonly string[] = []) {
+  /**
+   * Runs `program ...args --serve` (args: e.g. a wrapper's own, before the helper's path).
+   * `shared`: large requests go through a shared file in memory (for the batch helper).
+   */
+  constructor(program: string, args: readonly string[] = [], { shared = false } = {}) {
     this.#program = program;
     this.#args = args;
+    this.#sharing = shared;
   }
 
   /** The running helper's process id (diagnostics, tests); undefined while none runs. */
@@ -116,6 +124,17 @@ export class HelperProcess {
         },
       });
       this.#ref(true);
+      // The shared file holds one request: only when no other is on its way.
+      const shared = this.#shared;
+      if (
+        shared !== undefined &&
+        this.#waiting.length === 1 &&
+        request.length >= SHARED_MIN_BYTES &&
+        writeShared(shared, request)
+      ) {
+        child.stdin.write(sharedHeader(request.length));
+        return;
+      }
       const header = Buffer.alloc(4);
       header.writeUInt32LE(request.length);
       child.stdin.write(header);
@@ -129,14 +148,19 @@ export class HelperProcess {
     if (child === undefined) return;
     this.#child = undefined;
     child.kill('SIGKILL');
+    if (this.#shared !== undefined) closeSync(this.#shared);
+    this.#shared = undefined;
     this.#failAll(`${this.#program} was stopped`);
   }
 
   #start(): ChildProcessByStdio<Writable, Readable, null> {
     if (this.#child !== undefined) return this.#child;
+    if (this.#sharing) this.#shared ??= openSharedFile();
+    const shared = this.#shared === undefined ? [] : [this.#shared];
+    // stdin and stdout piped, whatever follows them: the overload's type says so.
     const child = spawn(this.#program, [...this.#args, '--serve'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+      stdio: ['pipe', 'pipe', 'inherit', ...shared],
+    }) as ChildProcessByStdio<Writable, Readable, null>;
     this.#child = child;
     this.#chunks = [];
     this.#buffered = 0;
