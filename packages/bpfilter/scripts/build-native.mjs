@@ -70,7 +70,7 @@ console.log(`build-native: ${output}`);
 // reader, the batch writer and the ipset lookup.
 for (const helper of ['bpfilter_nft_counters', 'bpfilter_nft_batch', 'bpfilter_ipset']) {
   const program = join(outDir, helper);
-  const helperArgs = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', program];
+  const helperArgs = ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', program];
   helperArgs.push(join(root, 'native', `${helper}.c`));
   const built = spawnSync(cc, helperArgs, { stdio: 'inherit' });
   if (built.status !== 0) {
