@@ -32,6 +32,7 @@ import { batchReplyCounters, classifyReplyCounters } from './classify-counters.j
 import { callerHeader, changeSend, checkOptval, readSend } from './handler-requests.js';
 import { Errno } from './errno.js';
 import { getOption } from './get-option.js';
+import { RevisionAnswers } from './revision-answers.js';
 import { prepareHandler } from './handler-start.js';
 import { isRoutedGet, isRoutedSet } from './routing.js';
 import type { BpfilterState } from './kept-state.js';
@@ -72,6 +73,7 @@ export class BpfilterSockopt extends EventEmitter {
   readonly #lock = new SerialLock();
   readonly #kept: KeptTables;
   readonly #enforcement: SockoptEnforcement | undefined;
+  readonly #revisions = new RevisionAnswers();
   /** Grows with every {@link stop}: a warm-up that began before one ends. */
   #stops = 0;
 
@@ -136,7 +138,12 @@ export class BpfilterSockopt extends EventEmitter {
   ): Promise<SockoptResult> {
     if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkOptval(optval);
-    const context = { manager: this.manager, kept: this.#kept, enforcement: this.#enforcement };
+    const context = {
+      manager: this.manager,
+      kept: this.#kept,
+      enforcement: this.#enforcement,
+      revisions: this.#revisions,
+    };
     return this.#lock.run(() => getOption(context, optname, optval, options), options.signal);
   }
 

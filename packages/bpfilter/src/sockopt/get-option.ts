@@ -13,6 +13,7 @@ import { callerHeader, readSend } from './handler-requests.js';
 import { keptAnswer } from './kept-answers.js';
 import type { KeptTables } from './kept-tables.js';
 import { timed } from './phase-log.js';
+import type { RevisionAnswers } from './revision-answers.js';
 import { SO_IP_SET } from './routing.js';
 import type { SockoptCallOptions, SockoptResult } from './sockopt-options.js';
 import { exchange } from './table-snapshot.js';
@@ -23,6 +24,8 @@ export interface GetContext {
   kept: KeptTables;
   /** Undefined without enforcement. */
   enforcement: SockoptEnforcement | undefined;
+  /** What the running handler answered to revision queries. */
+  revisions: RevisionAnswers;
 }
 
 /**
@@ -30,7 +33,7 @@ export interface GetContext {
  * front end's lock.
  */
 export async function getOption(
-  { manager, kept: keptTables, enforcement }: GetContext,
+  { manager, kept: keptTables, enforcement, revisions }: GetContext,
   optname: number,
   optval: Uint8Array,
   options: SockoptCallOptions,
@@ -43,6 +46,8 @@ export async function getOption(
     return status < 0 ? { status } : { status, data: body };
   }
   await enforcement?.ready(() => keptTables.all(), options.signal);
+  const revision = revisions.get(manager.pid, optname, optval);
+  if (revision !== undefined) return revision;
   // The kernel's counters are read while the answer is written (another process); GET_INFO
   // starts the read for the GET_ENTRIES that follows it.
   const kernel = optname === IPT_SO_GET_ENTRIES ? enforcement?.readCounters(optval) : undefined;
@@ -62,9 +67,13 @@ export async function getOption(
     keptTables.noteInUse(name);
     enforcement?.readAhead(name);
   }
-  if (status < 0) return { status };
+  if (status < 0) {
+    revisions.set(manager.pid, optname, optval, { status });
+    return { status };
+  }
   // A kept answer is already a private copy of the caller's buffer; a handler's is sliced.
   const data = kept ?? body.slice(0, optval.length);
+  revisions.set(manager.pid, optname, optval, { status, data });
   if (kernel !== undefined)
     await timed('kernel counters', () => enforcement!.overlayEntries(data, kernel));
   return { status, data };
