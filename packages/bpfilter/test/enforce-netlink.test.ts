@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonInNetns } from './enforce/netns-script.js';
 import {
   FIXED,
+  INTERVALS,
   MAPPED,
   MAPPED_LARGE,
   NAT,
@@ -96,6 +97,21 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
       '"name":"bpfilter-keyed-rule-segment-0-of-INPUT"',
     );
     expect(JSON.stringify(segmented!.nft)).toContain('"op":"!="');
+  }, 60_000);
+
+  it('installs what nft installs for interval maps (prefixes, port ranges, both)', async () => {
+    const [intervals] = await compare([table(INTERVALS)]);
+    expect(Array.isArray(intervals!.nft), JSON.stringify(intervals!.nft)).toBe(true);
+    expect(intervals!.netlink).toEqual(intervals!.nft);
+    const listed = JSON.stringify(intervals!.nft);
+    expect(listed).toContain('"flags":["interval"]');
+    expect(listed).toContain('{"prefix":{"addr":"255.255.255.0","len":24}}');
+    expect(listed).toContain(
+      '{"concat":[{"prefix":{"addr":"172.16.7.0","len":24}},{"range":[7001,7999]}]}',
+    );
+    expect(listed).toContain('{"range":[60000,65535]}');
+    // Three maps: the overlapping 10.0.0.0/16 stays a rule.
+    expect(listed.match(/"map":"verdict"/g)).toHaveLength(3);
   }, 60_000);
 
   it('installs what nft installs for maps that span several messages and a run cut into segments', async () => {

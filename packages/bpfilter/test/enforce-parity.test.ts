@@ -10,7 +10,7 @@ import { CLIENTS } from './enforce/clients.js';
 import { EMPTY_TABLES } from './enforce/twin-pair.js';
 import { COUNTED_PACKETS } from './enforce/counted-packets.js';
 import { CT_SPLIT } from './enforce/ct-split.js';
-import { COUNTED, GROUPED, NAT, SEGMENTED } from './enforce/counted-scenarios.js';
+import { BLOCKLIST, COUNTED, GROUPED, NAT, SEGMENTED } from './enforce/counted-scenarios.js';
 import type { Probe } from './enforce/scenario-parts.js';
 import { SCENARIOS } from './enforce/scenarios.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
@@ -113,6 +113,22 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -p udp -m udp --dport 5353 -j ACCEPT/);
     const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
     expect(nft.stdout.match(/ vmap @vmap\d+/g)).toHaveLength(2);
+  }, 60_000);
+
+  it(BLOCKLIST.name, async () => {
+    await restoreBoth(BLOCKLIST.rules);
+    for (const p of BLOCKLIST.probes) {
+      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
+      expect([k, b], `${p.kind} ${p.from} -> ${p.host}:${p.port}`).toEqual([p.expect, p.expect]);
+    }
+    const [k, b] = await Promise.all([saved(kernel), saved(enforced)]);
+    expect(b).toBe(k);
+    // C's prefix counted each of its packets, the one overlapping it what web returned.
+    expect(k).toMatch(/\[4:\d+\] -A INPUT -s 10\.1\.0\.2\/31 -j web/);
+    expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.0\/16 -j ACCEPT/);
+    const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
+    expect(nft.stdout.match(/flags interval/g)).toHaveLength(2);
+    expect(nft.stdout.match(/ip saddr vmap @vmap\d+/g)).toHaveLength(2);
   }, 60_000);
 
   it(SEGMENTED.name, async () => {

@@ -1,13 +1,17 @@
 /**
- * Groups a chain's exact-key rules (rule-shape.ts) into verdict maps, so a packet costs one
- * lookup per group instead of one test per rule, and a large table loads as map elements.
+ * Groups a chain's exact-key rules (rule-shape.ts) and interval-key rules (interval-keys.ts)
+ * into verdict maps, so a packet costs one lookup per group instead of one test per rule, and
+ * a large table loads as map elements.
  *
  * A group stands where its first member stood; a later rule joins it only if it is disjoint
  * from every rule between the group's start and itself that is not a member (no packet can
- * see the moved rules in another order), and if its key is new in the group (a duplicate
- * key could match after a jump returns). Groups that stay small are left as plain rules.
+ * see the moved rules in another order), and if its key is new in the group, or its box
+ * overlaps no member's (a packet matching two members could match the second after a jump
+ * returns; an interval map cannot hold overlapping elements). Groups that stay small are
+ * left as plain rules.
  */
 import { type KeyShape, shapeOf } from './key-shapes.js';
+import { Boxes, intervalShape } from './interval-keys.js';
 import type { RuleFacts } from './rule-facts.js';
 import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-shape.js';
 
@@ -34,7 +38,8 @@ interface OpenGroup {
   shape: KeyShape;
   /** The members' positions in the chain. */
   members: number[];
-  keys: Set<number | string>;
+  /** The members' exact keys, or their boxes (interval shapes). */
+  keys: Set<number | string> | Boxes;
   /** Rules after the first member that are not members. */
   between: Between;
 }
@@ -60,7 +65,11 @@ class Between {
   add(entry: number): void {
     const f = this.#facts;
     if (shapeExcludes(this.#shape, f, entry)) return;
-    const value = exactValue(f, entry, this.#shape.fields[0]!, this.#shape.protocol);
+    // A box spans values of its first field: its rules are all tested one by one.
+    const value =
+      this.#shape.interval === true
+        ? undefined
+        : exactValue(f, entry, this.#shape.fields[0]!, this.#shape.protocol);
     if (value === undefined) this.rest.push(entry);
     else {
       const list = this.#byValue.get(value);
@@ -70,11 +79,12 @@ class Between {
   }
 
   /** Whether the key of entry `k` (of the same shape) is disjoint from all of them. */
-  allDisjoint(k: number, first: number | string): boolean {
+  allDisjoint(k: number, first: number | string | undefined): boolean {
     const f = this.#facts;
-    const same = this.#byValue.get(first);
-    if (same !== undefined) for (const s of same) if (!disjoint(f, k, s)) return false;
-    for (const s of this.rest) if (!disjoint(f, k, s)) return false;
+    const shape = this.#shape;
+    const same = first === undefined ? undefined : this.#byValue.get(first);
+    if (same !== undefined) for (const s of same) if (!disjoint(f, k, s, shape)) return false;
+    for (const s of this.rest) if (!disjoint(f, k, s, shape)) return false;
     return true;
   }
 }
@@ -99,26 +109,30 @@ export function groupChain(
 
   for (let index = 0; index < count; index++) {
     const entry = first + index;
-    const shapeId = facts.shape[entry]!;
+    const exact = facts.shape[entry]! >= 0;
+    const shapeId = exact ? facts.shape[entry]! : intervalShape(facts, entry);
     let home: OpenGroup | undefined;
     if (shapeId >= 0) {
-      const id = keyId(facts, entry);
       const group = open.get(shapeId);
       const shape = shapeOf(shapeId);
+      const id = exact ? keyId(facts, entry) : 0;
+      const first = exact ? keyValue(facts, entry, shape.fields[0]!) : undefined;
       if (
         group !== undefined &&
-        !group.keys.has(id) &&
-        group.between.allDisjoint(entry, keyValue(facts, entry, shape.fields[0]!))
+        !(group.keys instanceof Boxes ? group.keys.overlaps(entry) : group.keys.has(id)) &&
+        group.between.allDisjoint(entry, first)
       ) {
         home = group;
       } else {
         open.delete(shapeId);
-        home = { shape, members: [], keys: new Set(), between: new Between(facts, shape) };
+        const keys = exact ? new Set<number | string>() : new Boxes(facts, shape);
+        home = { shape, members: [], keys, between: new Between(facts, shape) };
         if (open.size >= MAX_OPEN) open.delete(open.keys().next().value!);
         open.set(shapeId, home);
       }
       home.members.push(index);
-      home.keys.add(id);
+      if (home.keys instanceof Boxes) home.keys.add(entry);
+      else home.keys.add(id);
       groupOf[index] = home;
     }
     for (const group of open.values()) {
@@ -132,7 +146,11 @@ export function groupChain(
   for (let index = 0; index < count; index++) {
     const group = groupOf[index];
     if (group === undefined) items.push({ kind: 'rule', index });
-    else if (group.members.length < minMembers) items.push({ kind: 'rule', index, keyed: true });
+    else if (group.members.length < minMembers)
+      // Only exact keys can be a segment's (segment-rules.ts).
+      items.push(
+        group.shape.interval ? { kind: 'rule', index } : { kind: 'rule', index, keyed: true },
+      );
     else if (group.members[0] === index)
       items.push({ kind: 'group', shape: group.shape, members: group.members });
   }

@@ -96,7 +96,26 @@ const any = fc.record({
   dport: fc.option(fc.constantFrom('22', '80', '20:30'), { nil: undefined }),
   j: fc.constantFrom('ACCEPT', 'DROP', 'RETURN', 'web', 'LOG'),
 });
-export const rule = fc.oneof({ arbitrary: exact, weight: 3 }, { arbitrary: any, weight: 1 });
+// Prefixes and port ranges (interval keys), nested, adjacent and disjoint, of a few shapes.
+const boxed = fc.record({
+  s: fc.option(
+    fc.constantFrom('10.0.0.0/24', '10.0.0.0/25', '10.0.0.128/25', '10.0.1.0/24', '10.0.0.2/31'),
+    { nil: undefined, freq: 4 },
+  ),
+  d: fc.option(fc.constantFrom('10.0.0.0/31', '10.0.1.0/24'), { nil: undefined, freq: 6 }),
+  notS: fc.constant(false),
+  i: fc.constant(undefined),
+  p: fc.constantFrom('tcp', 'tcp', 'all'),
+  dport: fc.option(fc.constantFrom('20:30', '22', '25:65535', '1:24'), { nil: undefined }),
+  j: fc.constantFrom('ACCEPT', 'DROP', 'web', 'RETURN'),
+});
+/** Mostly interval keys, meeting every kind of rule. */
+export const boxedRule = fc.oneof({ arbitrary: boxed, weight: 3 }, { arbitrary: any, weight: 1 });
+export const rule = fc.oneof(
+  { arbitrary: exact, weight: 3 },
+  { arbitrary: any, weight: 1 },
+  { arbitrary: boxed, weight: 2 },
+);
 // Mostly exact keys of two shapes that overlap (a UDP datagram can match one of each), with
 // many keys each: segments of many keys, meeting every kind of rule.
 export const segmentable = fc.oneof(
@@ -147,11 +166,11 @@ export const line = (r: RuleArgs) =>
     .filter(Boolean)
     .join(' ');
 export const packet = fc.record({
-  s: host,
+  s: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.1.1', '10.0.0.200'),
   d: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1'),
   i: fc.constantFrom('eth0', 'eth1', 'eth2'),
   p: fc.constantFrom(6, 17, 1),
-  dport: fc.constantFrom(22, 25, 80),
+  dport: fc.constantFrom(22, 24, 25, 30, 31, 80),
 });
 
 interface RuleArgs {

@@ -18,6 +18,11 @@ export interface KeyShape {
    * its 16-bit id ({@link RuleFacts.inId}; a table with more names keys those as strings).
    */
   numeric: boolean;
+  /**
+   * Whether the keys are boxes (interval-keys.ts: address prefixes, port ranges) and the map
+   * an interval map, rather than exact values.
+   */
+  interval?: true;
 }
 
 /** The fields in key order: field `f` is bit `1 << f` of a shape's field bits. */
@@ -33,15 +38,21 @@ export function shapeOf(id: number): KeyShape {
   return shapes.get(id)!;
 }
 
-/** The id of the shape of a key of `protocol` with the fields of `bits` (one object each). */
-export function shapeFor(protocol: number, bits: number): number {
-  const id = protocol * 64 + bits;
+/** Added to an exact shape's id for the interval shape of the same fields. */
+const INTERVAL_IDS = 1 << 16;
+
+/**
+ * The id of the shape of a key of `protocol` with the fields of `bits` (one object each), or
+ * of boxes of those fields (`interval`).
+ */
+export function shapeFor(protocol: number, bits: number, interval = false): number {
+  const id = protocol * 64 + bits + (interval ? INTERVAL_IDS : 0);
   if (!shapes.has(id)) {
     const fields = KEY_FIELDS.filter((_, f) => bits & (1 << f));
     let width = 0;
     for (let f = 0; f < 6; f++) if (bits & (1 << f)) width += FIELD_BITS[f]!;
     const numeric = width <= 53;
-    shapes.set(id, { id, protocol, fields, numeric });
+    shapes.set(id, { id, protocol, fields, numeric, ...(interval ? { interval: true } : {}) });
   }
   return id;
 }

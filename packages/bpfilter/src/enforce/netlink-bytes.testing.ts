@@ -3,6 +3,24 @@
  * `nft --debug=mnl` showed nft 1.0.6 send (lengths and types little-endian, u32 values in
  * network order, each attribute padded to 4 bytes).
  */
+import { encodeTable } from '../model/encode.js';
+import { parseSave } from '../text/parse-save.js';
+import { compileTable } from './compile-table.js';
+
+/** The netlink batch of a filter table whose INPUT holds `rules` (iptables-save lines). */
+export function filterBatch(rules: string): Buffer {
+  const [parsed] = parseSave(
+    `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules}\nCOMMIT\n`,
+  );
+  const encoded = encodeTable(parsed!);
+  const { batch } = compileTable({
+    name: 'filter',
+    layout: encoded,
+    entries: encoded.entries,
+    netlink: true,
+  });
+  return batch!.bytes;
+}
 
 /** An attribute of `type` holding `value`. */
 export const attr = (type: number, value: Uint8Array): Buffer => {

@@ -1,22 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeTable } from '../model/encode.js';
-import { parseSave } from '../text/parse-save.js';
-import { compileTable } from './compile-table.js';
-
-/** The netlink batch of a filter table whose INPUT holds `rule`. */
-function batchOf(rule: string): Buffer {
-  const [parsed] = parseSave(
-    `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rule}\nCOMMIT\n`,
-  );
-  const encoded = encodeTable(parsed!);
-  const { batch } = compileTable({
-    name: 'filter',
-    layout: encoded,
-    entries: encoded.entries,
-    netlink: true,
-  });
-  return batch!.bytes;
-}
+import { filterBatch as batchOf } from './netlink-bytes.testing.js';
 
 // The attributes nft 1.0.6 sends for `tcp sport 1 tcp dport 2` (`nft --debug=netlink`:
 // [ payload load 4b @ transport header + 0 => reg 1 ] [ cmp eq reg 1 0x02000100 ]).

@@ -29,13 +29,15 @@ export const MSG_NEWSET = 9;
 const MSG_NEWSETELEM = 12;
 
 const NFT_DATA_VERDICT = 0xffffff00;
+const NFT_SET_INTERVAL = 0x4;
 const NFT_SET_MAP = 0x8;
+const NFT_SET_CONCAT = 0x80;
 /** Element lists are split before their attribute's 16-bit length can overflow. */
 const ELEMENTS_PER_MESSAGE_BYTES = 48 * 1024;
 
 /**
  * NEWSET of a verdict map (`map`: counting, a counter on each element) or of a set of keys
- * alone.
+ * alone; `interval`: of ranges (a concatenation's with its parts' lengths, as nft sends them).
  */
 export function writeSetDeclaration(
   w: NetlinkWriter,
@@ -44,21 +46,37 @@ export function writeSetDeclaration(
   key: readonly KeyType[],
   id: number,
   map: boolean,
+  interval = false,
 ): void {
   w.begin(MSG_NEWSET, NLM_F_CREATE);
   w.string(1, table);
   w.string(2, name);
-  w.u32(3, map ? NFT_SET_MAP : 0);
+  const concat = key.length > 1;
+  w.u32(
+    3,
+    (map ? NFT_SET_MAP : 0) | (interval ? NFT_SET_INTERVAL | (concat ? NFT_SET_CONCAT : 0) : 0),
+  );
   // A concatenation's type is its parts' ids, 6 bits each (nft's concat_subtype_add).
   w.u32(4, key.length === 1 ? key[0]!.id : key.reduce((acc, k) => acc * 64 + k.id, 0));
   w.u32(5, keyLength(key));
   if (map) w.u32(6, NFT_DATA_VERDICT);
+  if (interval && concat) {
+    const desc = w.open(9 /* NFTA_SET_DESC */);
+    const parts = w.open(2 /* NFTA_SET_DESC_CONCAT */);
+    for (const k of key) {
+      const part = w.open(1 /* NFTA_LIST_ELEM */);
+      w.u32(1 /* NFTA_SET_FIELD_LEN */, k.len);
+      w.close(part);
+    }
+    w.close(parts);
+    w.close(desc);
+  }
   w.u32(10, id);
   if (map) writeCounterExpr(w, 17 /* NFTA_SET_EXPR */);
   w.end();
 }
 
-function keyLength(key: readonly KeyType[]): number {
+export function keyLength(key: readonly KeyType[]): number {
   if (key.length === 1) return key[0]!.len;
   return key.reduce((sum, k) => sum + ((k.len + 3) & ~3), 0);
 }
@@ -114,14 +132,19 @@ export function writeElements(
     const index = members[i]!;
     const entry = first + index;
     writeKey(w, facts, entry, shape, types, false);
-    const target = facts.target[entry];
-    if (target === Target.jump || target === Target.goto)
-      verdictData(w, 2, target === Target.jump ? 'jump' : 'goto', jumpChain(facts, entry));
-    else if (target !== undefined && ELEMENT_VERDICTS[target] !== undefined)
-      verdictData(w, 2, ELEMENT_VERDICTS[target]!);
-    else throw new NotCompiled('element verdict');
+    writeElementVerdict(w, facts, entry);
     writeComment(w, ruleComment(index));
   });
+}
+
+/** NFTA_SET_ELEM_DATA of a map element: entry `entry`'s verdict, jump or goto. */
+export function writeElementVerdict(w: NetlinkWriter, facts: RuleFacts, entry: number): void {
+  const target = facts.target[entry];
+  if (target === Target.jump || target === Target.goto)
+    verdictData(w, 2, target === Target.jump ? 'jump' : 'goto', jumpChain(facts, entry));
+  else if (target !== undefined && ELEMENT_VERDICTS[target] !== undefined)
+    verdictData(w, 2, ELEMENT_VERDICTS[target]!);
+  else throw new NotCompiled('element verdict');
 }
 
 /** The verdicts a map element can hold, by {@link Target}. */
@@ -181,12 +204,16 @@ function writeKey(
   }
 }
 
-/** nftnl's udata TLV of an element comment: type 0, length, the text and its NUL. */
-function writeComment(w: NetlinkWriter, text: string): void {
+/**
+ * nftnl's udata TLV of an element comment: type 0, length, the text and its NUL; `open`: then
+ * the flags TLV NFTNL_SET_ELEM_F_INTERVAL_OPEN (an interval that runs to the key's end).
+ */
+export function writeComment(w: NetlinkWriter, text: string, open = false): void {
   const length = text.length + 1;
-  const at = w.zeroed(6 /* NFTA_SET_ELEM_USERDATA */, 2 + length);
+  const at = w.zeroed(6 /* NFTA_SET_ELEM_USERDATA */, 2 + length + (open ? 6 : 0));
   w.buffer[at + 1] = length;
   w.buffer.write(text, at + 2, 'latin1');
+  if (open) w.buffer.set([1, 4, 1, 0, 0, 0], at + 2 + length);
 }
 
 /**

@@ -6,6 +6,7 @@
  * for. The native helper frames and sends them as one batch. A rule outside what the compiler
  * covers throws {@link NotCompiled} (nft gets the JSON).
  */
+import { writeIntervalElements } from './netlink-interval-maps.js';
 import { ruleSplit } from './rule-split.js';
 import { EnforcementError } from './errors.js';
 import { Compat, CompatRefused, writeRuleCompat } from './netlink-compat.js';
@@ -106,10 +107,20 @@ export function compileTransaction(
       for (const item of chain.items) {
         if (item.kind === 'map') {
           const types = item.shape.fields.map((f) => KEY_TYPE[f]);
+          const interval = item.shape.interval === true;
           addSet(
             item.name,
-            (id) => writeSetDeclaration(w, nftTable, item.name, types, id, true),
-            (id) => writeElements(w, nftTable, item.name, id, types, facts, chain.first, item),
+            (id) => writeSetDeclaration(w, nftTable, item.name, types, id, true, interval),
+            (id) =>
+              interval
+                ? writeIntervalElements(
+                    w,
+                    { table: nftTable, name: item.name, id, types },
+                    facts,
+                    chain.first,
+                    item,
+                  )
+                : writeElements(w, nftTable, item.name, id, types, facts, chain.first, item),
           );
         } else if (item.kind === 'segment') {
           item.shapes.forEach((shape, i) => {

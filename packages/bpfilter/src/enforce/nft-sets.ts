@@ -4,6 +4,7 @@
  * the segment's chain only for a packet whose key is in one of them (segment-rules.ts).
  */
 import { formatIpv4 } from '../abi/index.js';
+import { boxHigh, boxLow } from './interval-keys.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import { jumpStatement, match, meta, type NftExpr, payload, verdictStatement } from './nft-expr.js';
 import type { KeyField, KeyShape } from './key-shapes.js';
@@ -24,11 +25,23 @@ function keyExpr(field: KeyField, protocol: number | 'th'): NftExpr {
   return payload(protocol === 'th' ? 'th' : protocol === 6 ? 'tcp' : 'udp', field);
 }
 
-/** The key of entry `entry` as nft's JSON writes it: each field's value (addresses dotted). */
+/**
+ * The key of entry `entry` as nft's JSON writes it: each field's value (addresses dotted), or
+ * for a box (interval-keys.ts) each field's prefix, range or single value.
+ */
 function keyValues(facts: RuleFacts, entry: number, shape: KeyShape): unknown[] {
   return shape.fields.map((field) => {
+    const address = field === 'saddr' || field === 'daddr';
+    if (shape.interval) {
+      const low = boxLow(facts, entry, field);
+      const high = boxHigh(facts, entry, field);
+      if (low === high) return address ? formatIpv4(low) : low;
+      if (!address) return { range: [low, high] };
+      const len = 32 - Math.log2(high - low + 1);
+      return { prefix: { addr: formatIpv4(low), len } };
+    }
     const value = keyValue(facts, entry, field);
-    return field === 'saddr' || field === 'daddr' ? formatIpv4(value as number) : value;
+    return address ? formatIpv4(value as number) : value;
   });
 }
 
@@ -65,7 +78,15 @@ export function verdictMap(
       keyVerdict(facts, first + index),
     ];
   });
-  const map = { family, table, name, type, map: 'verdict', stmt: [{ counter: null }] };
+  const map = {
+    family,
+    table,
+    name,
+    type,
+    map: 'verdict',
+    ...(shape.interval ? { flags: ['interval'] } : {}),
+    stmt: [{ counter: null }],
+  };
   return {
     commands: [{ add: { map } }, { add: { element: { family, table, name, elem } } }],
     lookup: [

@@ -19,6 +19,7 @@ import {
   XT_TCP_INV_SRCPT,
   readIpv4Value,
 } from '../abi/index.js';
+import { boxHigh, boxLow } from './interval-keys.js';
 import { type KeyField, type KeyShape, shapeOf } from './key-shapes.js';
 import { IN_MASK, OUT_MASK, type RuleFacts, Target } from './rule-facts.js';
 
@@ -105,13 +106,21 @@ export function shapeExcludes(shape: KeyShape, f: RuleFacts, s: number): boolean
   return shape.protocol !== 0 && p !== 0 && (p === shape.protocol) === inverted;
 }
 
-/** Whether no packet can match both the rule of exact key `k` and rule `s` (false: maybe). */
-export function disjoint(f: RuleFacts, k: number, s: number): boolean {
-  const shape = shapeOf(f.shape[k]!);
+/**
+ * Whether no packet can match both the rule of key `k` (exact, or a box of interval shape
+ * `shape`: interval-keys.ts) and rule `s` (false: maybe).
+ */
+export function disjoint(
+  f: RuleFacts,
+  k: number,
+  s: number,
+  shape: KeyShape = shapeOf(f.shape[k]!),
+): boolean {
   if (shapeExcludes(shape, f, s)) return true;
   const b = f.bytes;
   const at = f.offsets[s]!;
   const inv = b[at + IptEntryOffset.invflags]!;
+  const box = shape.interval === true;
   for (const field of shape.fields) {
     switch (field) {
       case 'saddr':
@@ -121,8 +130,14 @@ export function disjoint(f: RuleFacts, k: number, s: number): boolean {
         const mask = readIpv4Value(b, at + (src ? IptEntryOffset.smsk : IptEntryOffset.dmsk));
         const inverted = (inv & (src ? IPT_INV_SRCIP : IPT_INV_DSTIP)) !== 0;
         if (mask === 0 && address === 0 && !inverted) break;
-        const value = keyValue(f, k, field) as number;
-        if (((value & mask) >>> 0 === (address & mask) >>> 0) === inverted) return true;
+        const low = box ? boxLow(f, k, field) : (keyValue(f, k, field) as number);
+        // The key's prefix: all of its bits for an exact key.
+        const prefix = box ? ~(low ^ boxHigh(f, k, field)) : -1;
+        const differ = (low ^ address) & mask;
+        // s matches none of the box when they differ on a bit both fix; all of it when s's
+        // bits are all the prefix's and agree (then an inverted s matches none).
+        if (inverted ? (mask & ~prefix) === 0 && differ === 0 : (differ & prefix) !== 0)
+          return true;
         break;
       }
       case 'iifname':
@@ -140,8 +155,11 @@ export function disjoint(f: RuleFacts, k: number, s: number): boolean {
         if (data < 0 || f.portProto[s] !== shape.protocol) break;
         const range = portRange(f, s, field);
         if (range === undefined) break;
-        const value = keyValue(f, k, field) as number;
-        if ((value >= range.min && value <= range.max) === range.invert) return true;
+        const low = box ? boxLow(f, k, field) : (keyValue(f, k, field) as number);
+        const high = box ? boxHigh(f, k, field) : low;
+        const inside = low >= range.min && high <= range.max;
+        const outside = high < range.min || low > range.max;
+        if (range.invert ? inside : outside) return true;
         break;
       }
     }

@@ -133,3 +133,35 @@ export const SEGMENTED: Scenario = {
     ping('S', F2, 'reply'),
   ],
 };
+
+const nets = (from: number, to: number, line: (net: string) => string) =>
+  Array.from({ length: to - from + 1 }, (_, i) => line(`10.9.${from + i}.0/24`));
+
+/**
+ * A blocklist of source prefixes, which enforcement turns into interval maps: disjoint and
+ * adjacent prefixes, C's /31 jumping to a chain that returns port 50-60 datagrams, a prefix
+ * moved past a rule of another shape it is disjoint from, and a prefix overlapping C's that
+ * closes the first map and opens the second. Traffic as in {@link COUNTED}.
+ */
+export const BLOCKLIST: Scenario = {
+  name: 'a blocklist of prefixes in interval maps: same verdicts and counters',
+  rules: filter(
+    `${ACCEPT_ALL}\n:web - [0:0]`,
+    ...nets(0, 5, (net) => `-A INPUT -s ${net} -j DROP`),
+    `-A INPUT -s ${C}/31 -j web`,
+    '-A INPUT -s 10.1.0.128/25 -j DROP',
+    '-A INPUT -s 10.1.0.0/24 -p udp -m udp --dport 53 -j DROP',
+    ...nets(6, 6, (net) => `-A INPUT -s ${net} -j DROP`),
+    '-A INPUT -s 10.1.0.0/16 -j ACCEPT',
+    ...nets(7, 13, (net) => `-A INPUT -s ${net} -j DROP`),
+    '-A web -p udp -m udp --dport 50:60 -j RETURN',
+    '-A web -j ACCEPT',
+  ),
+  probes: [
+    udp('C', F, 53, 'timeout'),
+    udp('C', F, 54, 'ECONNREFUSED'),
+    udp('C', F, 5353, `reply:${C}`),
+    ping('C', F, 'reply'),
+    ping('S', C, 'reply'),
+  ],
+};

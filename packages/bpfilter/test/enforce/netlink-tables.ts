@@ -71,6 +71,31 @@ export const SEGMENTED_LARGE = Array.from({ length: 3600 }, (_, i) =>
     : `-A INPUT -s 10.${i >> 8}.${i & 255}.1/32 -d 192.0.2.${i % 200}/32 -j ACCEPT`,
 );
 
+/**
+ * Prefixes and port ranges: interval maps. Source prefixes (adjacent ones, one from 0, one to
+ * the last address, jumps among the verdicts) until a prefix overlaps one of them; prefixes
+ * with port ranges (a concatenation: pipapo); UDP port ranges, the last to 65535.
+ */
+export const INTERVALS = [
+  ...Array.from(
+    { length: 10 },
+    (_, i) => `-A INPUT -s 10.${i >> 1}.${(i & 1) * 128}.0/25 -j ${i % 3 === 0 ? 'web' : 'DROP'}`,
+  ),
+  '-A INPUT -s 255.255.255.0/24 -j DROP',
+  '-A INPUT -s 0.0.0.0/8 -j DROP',
+  '-A INPUT -s 10.0.0.0/16 -j ACCEPT',
+  ...Array.from(
+    { length: 8 },
+    (_, i) =>
+      `-A INPUT -s 172.16.${i}.0/24 -p tcp -m tcp --dport ${1000 * i + 1}:${1000 * i + 999} -j DROP`,
+  ),
+  ...Array.from(
+    { length: 8 },
+    (_, i) => `-A INPUT -p udp -m udp --dport ${i * 100}:${i * 100 + 50} -j ACCEPT`,
+  ),
+  '-A INPUT -p udp -m udp --dport 60000:65535 -j DROP',
+];
+
 /** The packet extensions real clients use (limit, statistic, ...; TCPMSS, CONNMARK, DSCP). */
 export const PACKET = [
   '-A INPUT -m limit --limit 3/min --limit-burst 10 -j ACCEPT',
