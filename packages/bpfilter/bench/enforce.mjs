@@ -42,13 +42,21 @@ if (process.getuid?.() !== 0 || missing || !existsSync(PRELOAD)) {
  * N rules no ICMP packet on lo matches: addresses, ports, interfaces, as real tables mix them.
  * `variant` shifts every port, so rounds alternate two tables and each applies a table that
  * differs from the one in force (nothing may skip work because the new table is the old one).
+ * BENCH_TABLE=prefix makes it a blocklist of /24 prefixes instead (the same table each round),
+ * BENCH_TABLE=prefixport a /24 and a port per rule.
  */
 function rules(n, variant) {
   const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
+  const kind = process.env.BENCH_TABLE ?? 'mixed';
   for (let i = 0; i < n; i++) {
     const a = `10.${(i >> 8) & 255}.${i & 255}.1`;
     const port = 1000 + variant + (i % 60000);
-    if (i % 5 === 0) lines.push(`-A INPUT -i eth${i % 8} -p udp -m udp --dport ${port} -j DROP`);
+    const net = `10.${(i >> 8) & 255}.${i & 255}.0/24`;
+    if (kind === 'prefix') lines.push(`-A INPUT -s ${net} -j DROP`);
+    else if (kind === 'prefixport')
+      lines.push(`-A INPUT -s ${net} -p tcp -m tcp --dport ${port} -j DROP`);
+    else if (i % 5 === 0)
+      lines.push(`-A INPUT -i eth${i % 8} -p udp -m udp --dport ${port} -j DROP`);
     else if (i % 7 === 0)
       lines.push(`-A INPUT -d 192.0.2.${(i + variant) % 256}/32 -s ${a}/32 -j ACCEPT`);
     else lines.push(`-A INPUT -s ${a}/32 -p tcp -m tcp --dport ${port} -j DROP`);
