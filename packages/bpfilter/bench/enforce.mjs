@@ -43,7 +43,8 @@ if (process.getuid?.() !== 0 || missing || !existsSync(PRELOAD)) {
  * `variant` shifts every port, so rounds alternate two tables and each applies a table that
  * differs from the one in force (nothing may skip work because the new table is the old one).
  * BENCH_TABLE=prefix makes it a blocklist of /24 prefixes instead (the same table each round),
- * BENCH_TABLE=prefixport a /24 and a port per rule.
+ * BENCH_TABLE=prefixport a /24 and a port per rule, BENCH_TABLE=range an address and a range
+ * of 2 to 65 ports per rule.
  */
 function rules(n, variant) {
   const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
@@ -55,6 +56,10 @@ function rules(n, variant) {
     if (kind === 'prefix') lines.push(`-A INPUT -s ${net} -j DROP`);
     else if (kind === 'prefixport')
       lines.push(`-A INPUT -s ${net} -p tcp -m tcp --dport ${port} -j DROP`);
+    else if (kind === 'range')
+      lines.push(
+        `-A INPUT -s ${a}/32 -p tcp -m tcp --dport ${port}:${port + 1 + (i % 64)} -j DROP`,
+      );
     else if (i % 5 === 0)
       lines.push(`-A INPUT -i eth${i % 8} -p udp -m udp --dport ${port} -j DROP`);
     else if (i % 7 === 0)

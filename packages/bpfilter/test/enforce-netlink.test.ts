@@ -112,6 +112,14 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
     expect(listed).toContain('{"range":[60000,65535]}');
     // Three maps: the overlapping 10.0.0.0/16 stays a rule.
     expect(listed.match(/"map":"verdict"/g)).toHaveLength(3);
+    // Each mapped rule is one element with its comment and counter, which its counters are
+    // read by (the rbtree's end elements are not listed): all but rule 13.
+    type Element = [{ elem?: { comment?: string; counter?: unknown } }, unknown];
+    const elements = (intervals!.netlink as { map?: { elem?: Element[] } }[][])[0]!
+      .flatMap((item) => item.map?.elem ?? [])
+      .map(([key]) => (key.elem?.counter === undefined ? 'no counter' : key.elem.comment));
+    const rules = Array.from({ length: 30 }, (_, i) => i + 1).filter((n) => n !== 13);
+    expect(elements.sort()).toEqual(rules.map((n) => `rule ${n}`).sort());
   }, 60_000);
 
   it('installs what nft installs for maps that span several messages and a run cut into segments', async () => {
