@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { type CompileInput, compileTable } from './compile-table.js';
 import { EnforcementError } from './errors.js';
+import { packPlan } from './plan-transfer.js';
 import type { WorkerAnswer, WorkerRequest } from './table-compiler.js';
 import { warmUpTable } from '../model/warm-up-table.js';
 
@@ -30,15 +31,13 @@ parentPort?.on('message', (request: WorkerRequest) => {
   let answer: WorkerAnswer;
   const transfer: ArrayBuffer[] = [];
   try {
-    const result = compileTable(input, spare);
+    const { plan, ...result } = compileTable(input, spare);
     spare = undefined;
-    if (result.batch) {
-      // Moved, not copied: the writer's buffer is its own memory (never the shared pool).
-      transfer.push(result.batch.bytes.buffer as ArrayBuffer);
-      answer = { id, result };
-    } else {
-      answer = { id, result };
-    }
+    // Moved, not copied: the writer's buffer is its own memory (never the shared pool).
+    if (result.batch) transfer.push(result.batch.bytes.buffer as ArrayBuffer);
+    const packed = packPlan(plan);
+    transfer.push(packed.fields.buffer as ArrayBuffer);
+    answer = { id, result: { ...result, plan: packed } };
   } catch (error) {
     answer = { id, error: describeError(error) };
   }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type CompiledTable, type CompileInput, compileTable } from './compile-table.js';
 import { type EnforcementFailure, EnforcementError } from './errors.js';
+import { type PackedPlan, unpackPlan } from './plan-transfer.js';
 import { WARM_UP_COMPILES } from '../model/warm-up-table.js';
 
 /**
@@ -23,7 +24,8 @@ export type WorkerRequest =
 /** What the worker answers to one request. */
 export interface WorkerAnswer {
   id: number;
-  result?: CompiledTable;
+  /** The compiled table, its plan packed (plan-transfer.ts). */
+  result?: Omit<CompiledTable, 'plan'> & { plan: PackedPlan };
   error?: {
     message: string;
     enforcement?: { failure: EnforcementFailure; table?: string; extension?: string };
@@ -172,7 +174,8 @@ export class TableCompiler {
         ...result.batch!,
         bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       };
-      pending.resolve(batch ? { ...result, batch } : result);
+      const plan = unpackPlan(result.plan);
+      pending.resolve(batch ? { ...result, plan, batch } : { ...result, plan });
     } else pending.reject(rebuild(error));
     this.#warmUp();
   }
