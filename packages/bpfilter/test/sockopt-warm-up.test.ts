@@ -10,11 +10,16 @@ import {
   TABLE_DIGEST_SIZE,
   UMD_CMD_CHECK_REPLACE,
   UMD_CMD_REPLACE,
+  decodeMboxRequest,
   decodeReplace,
   encodeReplace,
   toHex,
 } from '../src/abi/index.js';
+import { compileTable, type TableEntries } from '../src/enforce/compile-table.js';
 import { createHandlerCore } from '../src/handler/core.js';
+import { WARM_UP_LARGE_RULES, WARM_UP_RULES, warmUpTable } from '../src/model/warm-up-table.js';
+import { entryOffsets } from '../src/sockopt/table-snapshot.js';
+import { warmUp } from '../src/sockopt/warm-up.js';
 import { encodeReplaceRequest } from '../src/model/index.js';
 import { parseSave } from '../src/text/parse-save.js';
 import { send, tableState } from './handler-core-requests.js';
@@ -54,6 +59,31 @@ describe('UMD_CMD_CHECK_REPLACE', () => {
     expect(check.status).toBe(send(fresh, true, IPT_SO_SET_REPLACE, bad).status);
     expect(check.status).toBe(-Errno.EINVAL);
     expect(tableState(core, 'filter')).toBe(before);
+  });
+});
+
+describe('the warm-up rounds', () => {
+  it('check and compile the small table first, then the large one (V8 optimizes for what it saw)', async () => {
+    const core = createHandlerCore();
+    const checked: number[] = [];
+    const compiled: number[] = [];
+    const send = async (request: Uint8Array) => {
+      const { cmd, data } = decodeMboxRequest(request)!;
+      if (cmd === UMD_CMD_CHECK_REPLACE) checked.push(decodeReplace(data).numEntries);
+      return core.handle(request);
+    };
+    const compile = async (table: TableEntries) => {
+      compiled.push(entryOffsets(table.entries).length);
+      return compileTable({ ...table, netlink: true });
+    };
+    const runner = { exclusive: (round: () => Promise<void>) => round(), stopped: () => false };
+    await warmUp({ send, compile }, runner, 4);
+    const small = warmUpTable(WARM_UP_RULES).numEntries;
+    const large = warmUpTable(WARM_UP_LARGE_RULES).numEntries;
+    expect(large).toBeGreaterThan(4 * small);
+    expect(checked).toEqual([small, small, large, large]);
+    expect(compiled).toEqual(checked);
+    expect(core.store.names()).toEqual([]);
   });
 });
 

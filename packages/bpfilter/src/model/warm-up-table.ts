@@ -19,6 +19,15 @@ import type { Rule, Table } from './types.js';
  */
 export const WARM_UP_RULES = 1000;
 export const WARM_UP_COMPILES = 6;
+/**
+ * The size of the table the service's last warm-up rounds replace (src/sockopt/warm-up.ts).
+ * V8 optimizes a function for what it has seen run: after rounds on the 1,000-rule table
+ * alone, the first compiles of a 5,000-rule table still sent V8 back to its compiler (tens of
+ * ms of its threads' CPU each, beside the handler's check) and the service's handling of it
+ * too; after rounds on a table of this size, they ran as a tenth one does (the enforcement
+ * docs' Apply section has the figures).
+ */
+export const WARM_UP_LARGE_RULES = 5000;
 
 const TCP = 6;
 const UDP = 17;

@@ -16,7 +16,7 @@ import {
   UMD_CMD_CHECK_REPLACE,
 } from '../abi/index.js';
 import { type Compile, compileEarly, sameTable } from '../enforce/early-compile.js';
-import { warmUpTable } from '../model/warm-up-table.js';
+import { WARM_UP_LARGE_RULES, WARM_UP_RULES, warmUpTable } from '../model/warm-up-table.js';
 import { keptAnswer } from './kept-answers.js';
 import { replaceCandidate } from './replace-candidate.js';
 import { exchange, type SendRequest } from './table-snapshot.js';
@@ -49,8 +49,13 @@ export async function warmUp(
   runner: WarmUpRunner,
   rounds = WARM_UP_ROUNDS,
 ): Promise<void> {
-  const request = warmUpRequest();
+  const small = warmUpRequest();
+  let large: Uint8Array | undefined;
   for (let round = 0; round < rounds && !runner.stopped(); round++) {
+    // The first half on the small table (a cold round of the large one takes several times as
+    // long, and a first request may wait for a round), the rest on the large one.
+    if (round >= rounds / 2) large ??= warmUpRequest(WARM_UP_LARGE_RULES);
+    const request = large ?? small;
     try {
       // Checked again under the lock: a round after a stop would start a handler again.
       await runner.exclusive(async () => {
@@ -63,9 +68,9 @@ export async function warmUp(
   }
 }
 
-/** The SET_REPLACE request of the warm-up table (warm-up-table.ts). */
-export function warmUpRequest(): Uint8Array {
-  const table = warmUpTable();
+/** The SET_REPLACE request of the warm-up table (warm-up-table.ts) of about `rules` rules. */
+export function warmUpRequest(rules = WARM_UP_RULES): Uint8Array {
+  const table = warmUpTable(rules);
   return encodeReplace({ ...table, numCounters: table.numEntries, countersPointer: 0n });
 }
 
