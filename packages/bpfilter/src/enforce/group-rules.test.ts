@@ -60,6 +60,30 @@ describe('grouping of exact-key rules into verdict maps', () => {
     expect(items.slice(1)).toEqual([names + 1]);
   }, 60_000);
 
+  it('keeps a prefix wider than a /16 behind a rule it overlaps in another /16 than its first', () => {
+    const rules = rulesOf([
+      '-A INPUT -s 10.0.0.0/24 -j DROP',
+      '-A INPUT -s 172.17.0.0/24 -p tcp -m tcp --dport 22 -j ACCEPT', // filed under 172.17
+      '-A INPUT -s 172.16.0.0/12 -j DROP', // starts in 172.16, holds 172.17: a new map
+      '-A INPUT -s 10.0.1.0/24 -j DROP',
+    ]);
+    expect(shape(group(rules, { minMembers: 2 }))).toEqual([0, 1, [2, 3]]);
+  });
+
+  it('makes a blocklist of /32s and /24s, interleaved, one map of each (planned in bounded time)', () => {
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      i % 2
+        ? `-A INPUT -s 10.${i >> 8}.${i & 255}.7 -j DROP`
+        : `-A INPUT -s 11.${i >> 8}.${i & 255}.0/24 -j DROP`,
+    );
+    const items = group(rulesOf(lines));
+    // Each rule between the members of one map is filed under its /16: none meets a member,
+    // and none is counted against the 1,024 tested one by one (which would close each map).
+    expect(items.map((item) => (item.kind === 'group' ? item.members.length : -1))).toEqual([
+      1500, 1500,
+    ]);
+  });
+
   it.each([
     ['', rule, 300],
     [' (mostly prefixes and port ranges)', boxedRule, 1000],

@@ -11,7 +11,7 @@
  * left as plain rules.
  */
 import { type KeyShape, shapeOf } from './key-shapes.js';
-import { Boxes, intervalShape } from './interval-keys.js';
+import { Boxes, boxHigh, boxLow, intervalShape, prefixBlock } from './interval-keys.js';
 import type { RuleFacts } from './rule-facts.js';
 import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-shape.js';
 
@@ -48,45 +48,69 @@ interface OpenGroup {
  * The rules (entry indexes) a group's next member must be disjoint from, kept so that the
  * test is cheap: rules of another protocol are dropped (disjoint from every member), rules
  * that require one value of the key's first field are filed under it (disjoint from members
- * with another).
+ * with another), and rules that require a prefix of /16 or longer of an address first field
+ * under that /16 (disjoint from members outside it).
  */
 class Between {
   readonly #facts: RuleFacts;
   readonly #shape: KeyShape;
+  readonly #limit: number;
   readonly #byValue = new Map<number | string, number[]>();
+  readonly #byBlock = new Map<number, number[]>();
+  /** How many rules are filed by /16, and the most under one. */
+  #blocked = 0;
+  largestBlock = 0;
   /** Rules that must be tested one by one. */
   readonly rest: number[] = [];
 
-  constructor(facts: RuleFacts, shape: KeyShape) {
+  constructor(facts: RuleFacts, shape: KeyShape, limit: number) {
     this.#facts = facts;
     this.#shape = shape;
+    this.#limit = limit;
   }
 
   add(entry: number): void {
     const f = this.#facts;
-    if (shapeExcludes(this.#shape, f, entry)) return;
-    // A box spans values of its first field: its rules are all tested one by one.
-    const value =
-      this.#shape.interval === true
-        ? undefined
-        : exactValue(f, entry, this.#shape.fields[0]!, this.#shape.protocol);
-    if (value === undefined) this.rest.push(entry);
-    else {
-      const list = this.#byValue.get(value);
-      if (list === undefined) this.#byValue.set(value, [entry]);
-      else list.push(entry);
-    }
+    const shape = this.#shape;
+    if (shapeExcludes(shape, f, entry)) return;
+    const field = shape.fields[0]!;
+    // A box spans values of its first field: filed by /16 at most.
+    const value = shape.interval ? undefined : exactValue(f, entry, field, shape.protocol);
+    if (value !== undefined) return file(this.#byValue, value, entry);
+    const block = prefixBlock(f, entry, field);
+    if (block === undefined) return void this.rest.push(entry);
+    file(this.#byBlock, block, entry);
+    this.#blocked++;
+    this.largestBlock = Math.max(this.largestBlock, this.#byBlock.get(block)!.length);
   }
 
   /** Whether the key of entry `k` (of the same shape) is disjoint from all of them. */
   allDisjoint(k: number, first: number | string | undefined): boolean {
     const f = this.#facts;
     const shape = this.#shape;
-    const same = first === undefined ? undefined : this.#byValue.get(first);
-    if (same !== undefined) for (const s of same) if (!disjoint(f, k, s, shape)) return false;
-    for (const s of this.rest) if (!disjoint(f, k, s, shape)) return false;
-    return true;
+    const all = (list: readonly number[] | undefined) =>
+      list === undefined || list.every((s) => disjoint(f, k, s, shape));
+    if (first !== undefined && !all(this.#byValue.get(first))) return false;
+    if (this.#byBlock.size > 0) {
+      const field = shape.fields[0]!;
+      const low = shape.interval ? boxLow(f, k, field) : (first as number);
+      const high = shape.interval ? boxHigh(f, k, field) : low;
+      if (low >>> 16 === high >>> 16) {
+        if (!all(this.#byBlock.get(low >>> 16))) return false;
+      } else {
+        // A key wider than a /16 meets every block: bounded as the rest is.
+        if (this.#blocked >= this.#limit) return false;
+        for (const list of this.#byBlock.values()) if (!all(list)) return false;
+      }
+    }
+    return all(this.rest);
   }
+}
+
+function file<K>(map: Map<K, number[]>, key: K, entry: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [entry]);
+  else list.push(entry);
 }
 
 const MAX_OPEN = 32;
@@ -126,7 +150,7 @@ export function groupChain(
       } else {
         open.delete(shapeId);
         const keys = exact ? new Set<number | string>() : new Boxes(facts, shape);
-        home = { shape, members: [], keys, between: new Between(facts, shape) };
+        home = { shape, members: [], keys, between: new Between(facts, shape, maxBetween) };
         if (open.size >= MAX_OPEN) open.delete(open.keys().next().value!);
         open.set(shapeId, home);
       }
@@ -138,7 +162,9 @@ export function groupChain(
     for (const group of open.values()) {
       if (group === home) continue;
       group.between.add(entry);
-      if (group.between.rest.length >= maxBetween) open.delete(group.shape.id);
+      const { between } = group;
+      if (between.rest.length >= maxBetween || between.largestBlock >= maxBetween)
+        open.delete(group.shape.id);
     }
   }
 

@@ -99,7 +99,10 @@ const any = fc.record({
 // Prefixes and port ranges (interval keys), nested, adjacent and disjoint, of a few shapes.
 const boxed = fc.record({
   s: fc.option(
-    fc.constantFrom('10.0.0.0/24', '10.0.0.0/25', '10.0.0.128/25', '10.0.1.0/24', '10.0.0.2/31'),
+    fc.constantFrom(
+      ...['10.0.0.0/24', '10.0.0.0/25', '10.0.0.128/25', '10.0.1.0/24', '10.0.0.2/31'],
+      ...['10.1.0.0/24', '10.0.0.0/8', '172.16.0.0/12', '172.17.0.0/24'],
+    ),
     { nil: undefined, freq: 4 },
   ),
   d: fc.option(fc.constantFrom('10.0.0.0/31', '10.0.1.0/24'), { nil: undefined, freq: 6 }),
@@ -166,7 +169,15 @@ export const line = (r: RuleArgs) =>
     .filter(Boolean)
     .join(' ');
 export const packet = fc.record({
-  s: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.1.1', '10.0.0.200'),
+  s: fc.constantFrom(
+    '10.0.0.1',
+    '10.0.0.2',
+    '10.0.0.3',
+    '10.0.1.1',
+    '10.0.0.200',
+    '10.1.0.1',
+    '172.17.0.1',
+  ),
   d: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1'),
   i: fc.constantFrom('eth0', 'eth1', 'eth2'),
   p: fc.constantFrom(6, 17, 1),

@@ -11,6 +11,8 @@
 import {
   IPT_ENTRY_SIZE,
   IPT_F_FRAG,
+  IPT_INV_DSTIP,
+  IPT_INV_SRCIP,
   IptEntryOffset,
   readIpv4Value,
   readU16,
@@ -82,6 +84,22 @@ function portsAt(b: Uint8Array, at: number): number {
   const min = readU16(b, at);
   const max = readU16(b, at + 2);
   return min > max ? EMPTY : min === 0 && max === 65535 ? ALL : SOME;
+}
+
+/**
+ * The /16 (its top 16 bits) of the prefix entry `s` requires of address `field`, when it
+ * requires one of /16 or longer (not inverted, a contiguous mask).
+ */
+export function prefixBlock(f: RuleFacts, s: number, field: KeyField): number | undefined {
+  if (field !== 'saddr' && field !== 'daddr') return undefined;
+  const b = f.bytes;
+  const at = f.offsets[s]!;
+  const src = field === 'saddr';
+  if (b[at + IptEntryOffset.invflags]! & (src ? IPT_INV_SRCIP : IPT_INV_DSTIP)) return undefined;
+  const mask = readIpv4Value(b, at + (src ? IptEntryOffset.smsk : IptEntryOffset.dmsk));
+  const host = ~mask >>> 0;
+  if (mask >>> 16 !== 0xffff || (host & (host + 1)) !== 0) return undefined;
+  return readIpv4Value(b, at + (src ? IptEntryOffset.src : IptEntryOffset.dst)) >>> 16;
 }
 
 /** The lowest value of `field` in the box of interval-keyed entry `k` (an address as u32). */
