@@ -44,7 +44,7 @@ if (process.getuid?.() !== 0 || missing || !existsSync(PRELOAD)) {
  * differs from the one in force (nothing may skip work because the new table is the old one).
  * BENCH_TABLE=prefix makes it a blocklist of /24 prefixes instead (the same table each round),
  * BENCH_TABLE=prefixport a /24 and a port per rule, BENCH_TABLE=range an address and a range
- * of 2 to 65 ports per rule.
+ * of 2 to 65 ports per rule, BENCH_TABLE=reject fail2ban's bans (a REJECT per address).
  */
 function rules(n, variant) {
   const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
@@ -54,6 +54,8 @@ function rules(n, variant) {
     const port = 1000 + variant + (i % 60000);
     const net = `10.${(i >> 8) & 255}.${i & 255}.0/24`;
     if (kind === 'prefix') lines.push(`-A INPUT -s ${net} -j DROP`);
+    else if (kind === 'reject')
+      lines.push(`-A INPUT -s ${a}/32 -j REJECT --reject-with icmp-port-unreachable`);
     else if (kind === 'prefixport')
       lines.push(`-A INPUT -s ${net} -p tcp -m tcp --dport ${port} -j DROP`);
     else if (kind === 'range')

@@ -13,6 +13,7 @@ import {
   FIXED,
   INTERVALS,
   MAPPED,
+  REJECTED,
   MAPPED_LARGE,
   NAT,
   PACKET,
@@ -120,6 +121,23 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
       .map(([key]) => (key.elem?.counter === undefined ? 'no counter' : key.elem.comment));
     const rules = Array.from({ length: 30 }, (_, i) => i + 1).filter((n) => n !== 13);
     expect(elements.sort()).toEqual(rules.map((n) => `rule ${n}`).sort());
+  }, 60_000);
+
+  it('installs what nft installs for REJECT rules in verdict maps (a goto to a chain that rejects)', async () => {
+    const [rejected] = await compare([table(REJECTED)]);
+    expect(Array.isArray(rejected!.nft), JSON.stringify(rejected!.nft)).toBe(true);
+    expect(rejected!.netlink).toEqual(rejected!.nft);
+    const listed = JSON.stringify(rejected!.nft);
+    expect(listed.match(/"map":"verdict"/g)).toHaveLength(2);
+    for (const type of ['port', 'proto']) {
+      const name = `bpfilter-reject-with-icmp-${type}-unreachable`;
+      expect(listed).toContain(`{"goto":{"target":"${name}"}}`);
+      expect(listed).toContain(`"chain":"${name}"`);
+    }
+    expect(listed).toContain('{"goto":{"target":"bpfilter-reject-with-icmp-admin-prohibited"}}');
+    expect(listed).toContain('"expr":[{"reject":{"type":"icmp","expr":"prot-unreachable"}}]');
+    // The tcp-reset ban stays a rule of its own.
+    expect(listed).toContain('{"reject":{"type":"tcp reset"}}');
   }, 60_000);
 
   it('installs what nft installs for maps that span several messages and a run cut into segments', async () => {

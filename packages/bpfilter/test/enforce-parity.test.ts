@@ -10,8 +10,15 @@ import { CLIENTS } from './enforce/clients.js';
 import { EMPTY_TABLES } from './enforce/twin-pair.js';
 import { COUNTED_PACKETS } from './enforce/counted-packets.js';
 import { CT_SPLIT } from './enforce/ct-split.js';
-import { BLOCKLIST, COUNTED, GROUPED, NAT, SEGMENTED } from './enforce/counted-scenarios.js';
-import type { Probe } from './enforce/scenario-parts.js';
+import {
+  BLOCKLIST,
+  COUNTED,
+  GROUPED,
+  NAT,
+  REJECTED,
+  SEGMENTED,
+} from './enforce/counted-scenarios.js';
+import type { Probe, Scenario } from './enforce/scenario-parts.js';
 import { SCENARIOS } from './enforce/scenarios.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
 import { Twin, waitFor } from './enforce/twins.js';
@@ -49,6 +56,23 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     const [k, b] = await Promise.all([kernel.restore(rules), enforced.restore(rules)]);
     expect(k.code, k.stderr).toBe(0);
     expect(b.code, `${b.stderr}\n${enforced.serviceLog}`).toBe(0);
+  }
+
+  /**
+   * Restores `scenario` into both twins, runs its probes (the same outcome in both, the
+   * expected one) and compares `iptables-save -c`; returns the kernel's save and the enforced
+   * twin's `nft list ruleset`.
+   */
+  async function sameOutcomes(scenario: Scenario): Promise<{ saved: string; nft: string }> {
+    await restoreBoth(scenario.rules);
+    for (const p of scenario.probes) {
+      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
+      expect([k, b], `${p.kind} ${p.from} -> ${p.host}:${p.port}`).toEqual([p.expect, p.expect]);
+    }
+    const [k, b] = await Promise.all([saved(kernel), saved(enforced)]);
+    expect(b).toBe(k);
+    const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
+    return { saved: k, nft: nft.stdout };
   }
 
   for (const scenario of SCENARIOS) {
@@ -90,58 +114,42 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
   }
 
   it("counters equal the kernel's after the same traffic", async () => {
-    await restoreBoth(COUNTED.rules);
-    for (const p of COUNTED.probes) {
-      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
-      expect([k, b]).toEqual([p.expect, p.expect]);
-    }
-    const [k, b] = await Promise.all([saved(kernel), saved(enforced)]);
-    expect(b).toBe(k);
+    const { saved: k } = await sameOutcomes(COUNTED);
     // Real packets were counted (not zeros agreeing with zeros).
     expect(k).toMatch(/\[2:168\] -A icmpin -p icmp -m icmp --icmp-type 8 -j ACCEPT/);
   }, 60_000);
 
   it(GROUPED.name, async () => {
-    await restoreBoth(GROUPED.rules);
-    for (const p of GROUPED.probes) {
-      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
-      expect([k, b], `${p.kind} ${p.from} -> ${p.host}:${p.port}`).toEqual([p.expect, p.expect]);
-    }
-    const [k, b] = await Promise.all([saved(kernel), saved(enforced)]);
-    expect(b).toBe(k);
+    const { saved: k, nft } = await sameOutcomes(GROUPED);
     // The rule with the key of the jump before it counted the datagram web returned.
     expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -p udp -m udp --dport 5353 -j ACCEPT/);
-    const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
-    expect(nft.stdout.match(/ vmap @vmap\d+/g)).toHaveLength(2);
+    expect(nft.match(/ vmap @vmap\d+/g)).toHaveLength(2);
   }, 60_000);
 
   it(BLOCKLIST.name, async () => {
-    await restoreBoth(BLOCKLIST.rules);
-    for (const p of BLOCKLIST.probes) {
-      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
-      expect([k, b], `${p.kind} ${p.from} -> ${p.host}:${p.port}`).toEqual([p.expect, p.expect]);
-    }
-    const [k, b] = await Promise.all([saved(kernel), saved(enforced)]);
-    expect(b).toBe(k);
+    const { saved: k, nft } = await sameOutcomes(BLOCKLIST);
     // C's prefix counted each of its packets, the one overlapping it what web returned.
     expect(k).toMatch(/\[4:\d+\] -A INPUT -s 10\.1\.0\.2\/31 -j web/);
     expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.0\/16 -j ACCEPT/);
-    const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
-    expect(nft.stdout.match(/flags interval/g)).toHaveLength(2);
-    expect(nft.stdout.match(/ip saddr vmap @vmap\d+/g)).toHaveLength(2);
+    expect(nft.match(/flags interval/g)).toHaveLength(2);
+    expect(nft.match(/ip saddr vmap @vmap\d+/g)).toHaveLength(2);
+  }, 60_000);
+
+  it(REJECTED.name, async () => {
+    const { saved: k, nft } = await sameOutcomes(REJECTED);
+    // C's ban counted its datagram, its echo and its SYN.
+    expect(k).toMatch(
+      /\[3:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -j REJECT --reject-with icmp-port-unreachable/,
+    );
+    expect(nft.match(/ip saddr vmap @vmap\d+/g)).toHaveLength(1);
+    expect(nft).toContain('goto bpfilter-reject-with-icmp-port-unreachable');
+    expect(nft).toContain('goto bpfilter-reject-with-icmp-host-prohibited');
   }, 60_000);
 
   it(SEGMENTED.name, async () => {
-    await restoreBoth(SEGMENTED.rules);
-    for (const p of SEGMENTED.probes) {
-      const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);
-      expect([k, b], `${p.kind} ${p.from} -> ${p.host}:${p.port}`).toEqual([p.expect, p.expect]);
-    }
-    const [k, b] = await Promise.all([saved(kernel), saved(enforced)]);
-    expect(b).toBe(k);
+    const { saved: k, nft } = await sameOutcomes(SEGMENTED);
     expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -p udp -m udp --dport 53 -j DROP/);
-    const nft = await enforced.run('F', ['nft', 'list', 'ruleset']);
-    expect(nft.stdout.match(/ jump bpfilter-keyed-rule-segment-0-of-INPUT/g)).toHaveLength(2);
+    expect(nft.match(/ jump bpfilter-keyed-rule-segment-0-of-INPUT/g)).toHaveLength(2);
   }, 60_000);
 
   it(CT_SPLIT.name, async () => {

@@ -22,7 +22,7 @@ import {
 import { objectName, targetAt } from '../model/entry-index.js';
 import { IP_INVERSIONS } from '../model/ip-inversions.js';
 import { DPORT_BIT, type KeyField, type KeyShape, SPORT_BIT, shapeFor } from './key-shapes.js';
-import { type RuleFacts, Target } from './rule-facts.js';
+import { mapTarget, type RuleFacts } from './rule-facts.js';
 
 const TCP = 6;
 const SADDR_BIT = 1;
@@ -34,7 +34,7 @@ const DADDR_BIT = 2;
  */
 export function intervalShape(f: RuleFacts, i: number): number {
   const t = f.target[i]!;
-  if (f.shape[i]! >= 0 || t === Target.none || t === Target.queue || t >= Target.other) return -1;
+  if (f.shape[i]! >= 0 || !mapTarget(t)) return -1;
   const b = f.bytes;
   const at = f.offsets[i]!;
   if (

@@ -17,9 +17,7 @@ import {
   IPT_INV_VIA_IN,
   IPT_INV_VIA_OUT,
   IptEntryOffset,
-  REJECT_WITH,
   readU16,
-  readU32,
   readIpv4Value,
 } from '../abi/index.js';
 import { objectData, objectName, targetAt } from '../model/entry-index.js';
@@ -46,19 +44,9 @@ import { type Compat, nativeOrCompat, writeQueue } from './netlink-compat.js';
 import { fragmentOffset, TCP, writeMatch } from './netlink-match.js';
 import { writePacketExtension, writeTtlStep } from './netlink-packet.js';
 import { writeTproxyRule } from './netlink-steering.js';
+import { REJECT_ICMP, rejectWith } from './reject-chains.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { ttlSteps } from './ttl-steps.js';
-
-/** `--reject-with` ICMP types -> the code nft's `reject with icmp type` sends. */
-const REJECT_ICMP: Record<string, number> = {
-  'icmp-net-unreachable': 0,
-  'icmp-host-unreachable': 1,
-  'icmp-proto-unreachable': 2,
-  'icmp-port-unreachable': 3,
-  'icmp-net-prohibited': 9,
-  'icmp-host-prohibited': 10,
-  'icmp-admin-prohibited': 13,
-};
 
 /**
  * Writes the expressions of entry `entry` of `f` (the NFTA_RULE_EXPRESSIONS list's
@@ -207,10 +195,7 @@ function writeTarget(
   const name = objectName(b, target);
   if (writePacketExtension('target', w, name, objectData(b, target), b[target + 31]!, protocol))
     return;
-  const withName =
-    name === 'REJECT' && b[target + 31] === 0 && objectData(b, target).length === 8
-      ? REJECT_WITH[readU32(b, target + 32)]
-      : undefined;
+  const withName = rejectWith(b, target);
   if (withName === undefined) throw new NotCompiled('target');
   if (withName === 'tcp-reset') {
     if (protocol !== TCP) throw new NotCompiled('reject');

@@ -11,7 +11,17 @@ import { ruleSplit } from './rule-split.js';
 import { EnforcementError } from './errors.js';
 import { Compat, CompatRefused, writeRuleCompat } from './netlink-compat.js';
 import { NotCompiled } from './netlink-data.js';
-import { FIELDS, CmpOp, cmpNumber, counter, lookup, payload, verdict } from './netlink-expr.js';
+import {
+  FIELDS,
+  CmpOp,
+  cmpNumber,
+  counter,
+  lookup,
+  payload,
+  reject,
+  verdict,
+} from './netlink-expr.js';
+import { rejectChains } from './reject-chains.js';
 import { writeRule } from './netlink-rule.js';
 import { writeRuleSets } from './netlink-anon-sets.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
@@ -91,6 +101,12 @@ export function compileTransaction(
         writeChain(w, nftTable, { name: item.chain });
         commandDone(before);
       }
+    }
+    const rejects = rejectChains(table.rejectChains);
+    for (const { name } of rejects) {
+      const before = w.count;
+      writeChain(w, nftTable, { name });
+      commandDone(before);
     }
     const setIds = new Map<string, number>();
     const addSet = (name: string, write: (id: number) => void, elements: (id: number) => void) => {
@@ -196,6 +212,17 @@ export function compileTransaction(
         counter(w);
         if (chain.policy !== undefined) verdict(w, chain.policy);
       });
+    }
+    for (const { name, code } of rejects) {
+      const before = w.count;
+      w.begin(MSG.newRule, NLM_F_CREATE | NLM_F_APPEND);
+      w.string(1, nftTable);
+      w.string(2, name);
+      const list = w.open(4);
+      reject(w, 0, code);
+      w.close(list);
+      w.end();
+      commandDone(before);
     }
   }
   return compatRules.size > 0

@@ -30,6 +30,7 @@ import {
 import { type EntryIndex, objectName, targetAt } from '../model/entry-index.js';
 import { IP_INVERSIONS } from '../model/ip-inversions.js';
 import { DPORT_BIT, SPORT_BIT, shapeFor } from './key-shapes.js';
+import { rejectsWithIcmp } from './reject-chains.js';
 
 /** A rule's target, as far as the compile tells them apart. */
 export const Target = {
@@ -41,9 +42,16 @@ export const Target = {
   queue: 4,
   jump: 5,
   goto: 6,
-  /** Anything else (REJECT, LOG, another extension). */
+  /** Anything else (LOG, another extension, a REJECT that is not {@link reject}). */
   other: 7,
+  /** REJECT with an ICMP type (reject-chains.ts: a map element goes to a chain that rejects). */
+  reject: 8,
 } as const;
+
+/** Whether target `t` may stand in a verdict map: it ends or leaves the walk, never QUEUE. */
+export function mapTarget(t: number): boolean {
+  return t === Target.reject || (t !== Target.none && t < Target.other && t !== Target.queue);
+}
 
 /** A table's rules as the compile reads them: the entry blob, and per entry what grouping needs. */
 export interface RuleFacts {
@@ -138,9 +146,7 @@ function readRule(f: RuleFacts, i: number, names: Map<string, number>): void {
   const protocol = readU16(b, at + IptEntryOffset.proto);
   const inv = b[at + IptEntryOffset.invflags]!;
   let keyed =
-    f.target[i]! !== Target.none &&
-    f.target[i]! < Target.other &&
-    f.target[i]! !== Target.queue &&
+    mapTarget(f.target[i]!) &&
     (b[at + IptEntryOffset.flags]! & IPT_F_FRAG) === 0 &&
     (inv & IP_INVERSIONS) === 0 &&
     f.maskDiffers[i] === 0;
@@ -231,7 +237,7 @@ function targetOf(f: RuleFacts, i: number): number {
   const target = targetAt(b, at);
   const size = readU16(b, target);
   if (objectName(b, target) !== XT_STANDARD_TARGET || Math.max(size, 32) - 32 < 4)
-    return Target.other;
+    return rejectsWithIcmp(b, target) ? Target.reject : Target.other;
   const verdict = readI32(b, target + 32);
   const flags = b[at + IptEntryOffset.flags]!;
   if (verdict === at + readU16(b, at + IptEntryOffset.nextOffset)) {

@@ -238,7 +238,8 @@ const LOG_FLAGS: [number, string][] = [
   [0x20, 'ether'],
 ];
 
-const REJECT: Record<string, NftExpr> = {
+/** `--reject-with` -> the nft JSON statement. */
+export const REJECT_STATEMENT: Record<string, NftExpr> = {
   'icmp-net-unreachable': { reject: { type: 'icmp', expr: 'net-unreachable' } },
   'icmp-host-unreachable': { reject: { type: 'icmp', expr: 'host-unreachable' } },
   'icmp-proto-unreachable': { reject: { type: 'icmp', expr: 'prot-unreachable' } },
@@ -260,7 +261,7 @@ function translateTarget(target: Target): NftExpr[] {
     case 'goto':
       return [jumpStatement(target.kind, target.chain)];
     case 'reject': {
-      const statement = REJECT[target.with];
+      const statement = REJECT_STATEMENT[target.with];
       if (statement === undefined)
         throw new UntranslatableError('-j REJECT', `--reject-with ${target.with}`);
       return [statement];

@@ -12,10 +12,11 @@ import { EnforcementError, UntranslatableError } from './errors.js';
 import type { GroupOptions } from './group-rules.js';
 import type { NftExpr } from './nft-expr.js';
 import { segmentGuards, verdictMap } from './nft-sets.js';
+import { rejectChains } from './reject-chains.js';
 import type { RuleFacts } from './rule-facts.js';
 import type { SegmentOptions } from './segment-rules.js';
 import { layoutTable, type TableLayout } from './table-layout.js';
-import { translateRule } from './translate-rule.js';
+import { REJECT_STATEMENT, translateRule } from './translate-rule.js';
 
 export type { CountedEntry } from './table-layout.js';
 
@@ -73,6 +74,11 @@ export function planOf(layout: TableLayout): NftTablePlan {
       }
     }
     addRule(policy ? [{ counter: null }, { [policy]: null }] : [{ counter: null }]);
+  }
+  for (const { name, with: type } of rejectChains(layout.rejectChains)) {
+    chains.push({ add: { chain: { family, table: nftTable, name } } });
+    const expr = [REJECT_STATEMENT[type]!];
+    rules.push({ add: { rule: { family, table: nftTable, chain: name, expr } } });
   }
   return { ...layout, commands: [...chains, ...maps, ...rules] };
 }

@@ -165,3 +165,26 @@ export const BLOCKLIST: Scenario = {
     ping('S', C, 'reply'),
   ],
 };
+
+/**
+ * fail2ban's bans: a REJECT per banned source, in a verdict map whose elements go to a chain
+ * that rejects (one per ICMP type). C is banned among others (its datagrams and echo are
+ * rejected with port-unreachable, the ban counting each); a tcp-reset ban stays a rule, moved
+ * past by the map (another source), and an unbanned peer's traffic passes.
+ */
+export const REJECTED: Scenario = {
+  name: "a chain of REJECT bans (fail2ban's) in a verdict map: same rejections and counters",
+  rules: filter(
+    ACCEPT_ALL,
+    ...hosts(1, 4, (a) => `-A INPUT -s ${a}/32 -j REJECT --reject-with icmp-host-prohibited`),
+    `-A INPUT -s ${C}/32 -j REJECT --reject-with icmp-port-unreachable`,
+    '-A INPUT -s 10.9.9.9/32 -p tcp -j REJECT --reject-with tcp-reset',
+    ...hosts(5, 8, (a) => `-A INPUT -s ${a}/32 -j REJECT --reject-with icmp-port-unreachable`),
+  ),
+  probes: [
+    udp('C', F, 53, 'ECONNREFUSED'),
+    ping('C', F, 'Destination Port Unreachable'),
+    tcp('C', F, 80, 'ECONNREFUSED'),
+    ping('S', F2, 'reply'),
+  ],
+};

@@ -96,6 +96,23 @@ export const INTERVALS = [
   '-A INPUT -p udp -m udp --dport 60000:65535 -j DROP',
 ];
 
+/**
+ * REJECT bans of three ICMP types in one verdict map (goto a chain that rejects), a
+ * tcp-reset ban that stays a rule, and prefixes rejected through an interval map.
+ */
+export const REJECTED = [
+  ...Array.from(
+    { length: 12 },
+    (_, i) =>
+      `-A INPUT -s 10.9.${i}.1/32 -j ${i % 3 === 0 ? 'DROP' : `REJECT --reject-with ${i % 3 === 1 ? 'icmp-port-unreachable' : 'icmp-admin-prohibited'}`}`,
+  ),
+  '-A INPUT -s 10.9.99.1/32 -p tcp -j REJECT --reject-with tcp-reset',
+  ...Array.from(
+    { length: 8 },
+    (_, i) => `-A INPUT -s 10.8.${i}.0/24 -j REJECT --reject-with icmp-proto-unreachable`,
+  ),
+];
+
 /** The packet extensions real clients use (limit, statistic, ...; TCPMSS, CONNMARK, DSCP). */
 export const PACKET = [
   '-A INPUT -m limit --limit 3/min --limit-burst 10 -j ACCEPT',
