@@ -20,7 +20,7 @@ import { NLM_F_CREATE, type NetlinkWriter } from './netlink-writer.js';
 import { ruleComment } from './nft-sets.js';
 import { IFNAME, IPV4_ADDR, type KeyType } from './key-types.js';
 import type { KeyField, KeyShape } from './key-shapes.js';
-import { rejectChain } from './reject-chains.js';
+import { rejectChain, rejectTypeOf } from './reject-chains.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { keyValue } from './rule-shape.js';
 import type { SegmentShape } from './segment-rules.js';
@@ -143,7 +143,8 @@ export function writeElementVerdict(w: NetlinkWriter, facts: RuleFacts, entry: n
   const target = facts.target[entry];
   if (target === Target.jump || target === Target.goto)
     verdictData(w, 2, target === Target.jump ? 'jump' : 'goto', jumpChain(facts, entry));
-  else if (target === Target.reject) verdictData(w, 2, 'goto', rejectChain(facts, entry));
+  else if (target === Target.reject)
+    verdictData(w, 2, 'goto', rejectChain(rejectTypeOf(facts, entry)));
   else if (target !== undefined && ELEMENT_VERDICTS[target] !== undefined)
     verdictData(w, 2, ELEMENT_VERDICTS[target]!);
   else throw new NotCompiled('element verdict');

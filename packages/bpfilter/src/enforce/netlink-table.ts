@@ -21,7 +21,7 @@ import {
   reject,
   verdict,
 } from './netlink-expr.js';
-import { rejectChains } from './reject-chains.js';
+import { REJECT_ICMP, rejectChain } from './reject-chains.js';
 import { writeRule } from './netlink-rule.js';
 import { writeRuleSets } from './netlink-anon-sets.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
@@ -102,10 +102,9 @@ export function compileTransaction(
         commandDone(before);
       }
     }
-    const rejects = rejectChains(table.rejectChains);
-    for (const { name } of rejects) {
+    for (const type of table.rejectTypes) {
       const before = w.count;
-      writeChain(w, nftTable, { name });
+      writeChain(w, nftTable, { name: rejectChain(type) });
       commandDone(before);
     }
     const setIds = new Map<string, number>();
@@ -213,13 +212,13 @@ export function compileTransaction(
         if (chain.policy !== undefined) verdict(w, chain.policy);
       });
     }
-    for (const { name, code } of rejects) {
+    for (const type of table.rejectTypes) {
       const before = w.count;
       w.begin(MSG.newRule, NLM_F_CREATE | NLM_F_APPEND);
       w.string(1, nftTable);
-      w.string(2, name);
+      w.string(2, rejectChain(type));
       const list = w.open(4);
-      reject(w, 0, code);
+      reject(w, 0, REJECT_ICMP[type]!);
       w.close(list);
       w.end();
       commandDone(before);

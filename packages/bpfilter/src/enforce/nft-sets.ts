@@ -8,7 +8,7 @@ import { boxHigh, boxLow } from './interval-keys.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import { jumpStatement, match, meta, type NftExpr, payload, verdictStatement } from './nft-expr.js';
 import type { KeyField, KeyShape } from './key-shapes.js';
-import { rejectChain } from './reject-chains.js';
+import { rejectChain, rejectTypeOf } from './reject-chains.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { keyValue } from './rule-shape.js';
 import type { SegmentShape } from './segment-rules.js';
@@ -51,7 +51,8 @@ function keyVerdict(facts: RuleFacts, entry: number): NftExpr {
   const target = facts.target[entry];
   if (target === Target.jump || target === Target.goto)
     return jumpStatement(target === Target.jump ? 'jump' : 'goto', jumpChain(facts, entry));
-  if (target === Target.reject) return jumpStatement('goto', rejectChain(facts, entry));
+  if (target === Target.reject)
+    return jumpStatement('goto', rejectChain(rejectTypeOf(facts, entry)));
   return verdictStatement(
     target === Target.accept ? 'ACCEPT' : target === Target.drop ? 'DROP' : 'RETURN',
   );

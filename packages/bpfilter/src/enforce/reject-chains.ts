@@ -5,7 +5,7 @@
  * chain counts nothing. Only ICMP types join: `tcp-reset` needs the rule's `-p tcp`, which
  * nft checks in the rule that rejects.
  */
-import { REJECT_WITH, readU32 } from '../abi/index.js';
+import { decodeRejectInfo, REJECT_WITH } from '../abi/index.js';
 import { objectData, objectName, targetAt } from '../model/entry-index.js';
 import type { RuleFacts } from './rule-facts.js';
 
@@ -22,10 +22,9 @@ export const REJECT_ICMP: Record<string, number> = {
 
 /** The `--reject-with` of the REJECT target at offset `target` of `bytes`, else undefined. */
 export function rejectWith(bytes: Uint8Array, target: number): string | undefined {
-  return objectName(bytes, target) === 'REJECT' &&
-    bytes[target + 31] === 0 &&
-    objectData(bytes, target).length === 8
-    ? REJECT_WITH[readU32(bytes, target + 32)]
+  const info = objectData(bytes, target);
+  return objectName(bytes, target) === 'REJECT' && bytes[target + 31] === 0 && info.length === 8
+    ? REJECT_WITH[decodeRejectInfo(info)]
     : undefined;
 }
 
@@ -35,28 +34,15 @@ export function rejectsWithIcmp(bytes: Uint8Array, target: number): boolean {
   return name !== undefined && REJECT_ICMP[name] !== undefined;
 }
 
+/** The ICMP type (`--reject-with`) of entry `entry`, whose target is a REJECT map elements take. */
+export function rejectTypeOf(facts: RuleFacts, entry: number): string {
+  return rejectWith(facts.bytes, targetAt(facts.bytes, facts.offsets[entry]!))!;
+}
+
 /**
- * The chain entry `entry`'s element goes to: longer than any iptables chain name (29 bytes at
- * most), so it cannot be a user chain's.
+ * The chain that rejects with ICMP type `type`: longer than any iptables chain name (29 bytes
+ * at most), so it cannot be a user chain's.
  */
-export function rejectChain(facts: RuleFacts, entry: number): string {
-  const name = rejectWith(facts.bytes, targetAt(facts.bytes, facts.offsets[entry]!));
-  return `bpfilter-reject-with-${name}`;
-}
-
-/** A chain that rejects with one ICMP type. */
-export interface RejectChain {
-  name: string;
-  /** The ICMP code nft's `reject with icmp type` sends. */
-  code: number;
-  /** Its `--reject-with` name. */
-  with: string;
-}
-
-/** The reject chains of `names` (rejectChain's names), in their order. */
-export function rejectChains(names: Iterable<string>): RejectChain[] {
-  return [...names].map((name) => {
-    const with_ = name.slice('bpfilter-reject-with-'.length);
-    return { name, code: REJECT_ICMP[with_]!, with: with_ };
-  });
+export function rejectChain(type: string): string {
+  return `bpfilter-reject-with-${type}`;
 }

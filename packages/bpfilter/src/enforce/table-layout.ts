@@ -22,7 +22,7 @@ import { type GroupOptions, groupChain } from './group-rules.js';
 import { type BaseChainSpec, baseChainSpec, nftTableName } from './nft-layout.js';
 import { ruleComment } from './nft-sets.js';
 import type { KeyShape } from './key-shapes.js';
-import { rejectChain } from './reject-chains.js';
+import { rejectTypeOf } from './reject-chains.js';
 import { type RuleFacts, readFacts, Target } from './rule-facts.js';
 import { type SegmentOptions, type SegmentShape, segmentChain } from './segment-rules.js';
 
@@ -89,8 +89,8 @@ export interface ChainLayout {
 /** A table laid out for nftables, and its rules as the writers read them. */
 export interface TableLayout extends EnforcedPlan {
   chains: ChainLayout[];
-  /** The chains the maps' REJECT elements go to (reject-chains.ts), in order of first use. */
-  rejectChains: string[];
+  /** The ICMP types the maps' REJECT elements reject with (reject-chains.ts), in order of first use. */
+  rejectTypes: string[];
   facts: RuleFacts;
 }
 
@@ -129,7 +129,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
   const chains: ChainLayout[] = [];
   const counted: CountedEntry[] = [];
   const maps: string[] = [];
-  const rejectChains = new Set<string>();
+  const rejectTypes = new Set<string>();
   let segments = 0;
   let sets = 0;
   const addChain = (name: string, first: number, end: number, policy?: 'accept' | 'drop') => {
@@ -168,7 +168,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
         items.push({ kind: 'map', name: map, shape: item.shape, members: item.members });
         for (const index of item.members) {
           if (facts.target[first + index] === Target.reject)
-            rejectChains.add(rejectChain(facts, first + index));
+            rejectTypes.add(rejectTypeOf(facts, first + index));
           counted.push({
             entry: first + index,
             chain: name,
@@ -191,7 +191,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
     table,
     nftTable: nftTableName(table),
     chains,
-    rejectChains: [...rejectChains],
+    rejectTypes: [...rejectTypes],
     counted,
     maps,
     // The last entry is the final ERROR entry.

@@ -12,7 +12,7 @@ import { EnforcementError, UntranslatableError } from './errors.js';
 import type { GroupOptions } from './group-rules.js';
 import type { NftExpr } from './nft-expr.js';
 import { segmentGuards, verdictMap } from './nft-sets.js';
-import { rejectChains } from './reject-chains.js';
+import { rejectChain } from './reject-chains.js';
 import type { RuleFacts } from './rule-facts.js';
 import type { SegmentOptions } from './segment-rules.js';
 import { layoutTable, type TableLayout } from './table-layout.js';
@@ -75,7 +75,8 @@ export function planOf(layout: TableLayout): NftTablePlan {
     }
     addRule(policy ? [{ counter: null }, { [policy]: null }] : [{ counter: null }]);
   }
-  for (const { name, with: type } of rejectChains(layout.rejectChains)) {
+  for (const type of layout.rejectTypes) {
+    const name = rejectChain(type);
     chains.push({ add: { chain: { family, table: nftTable, name } } });
     const expr = [REJECT_STATEMENT[type]!];
     rules.push({ add: { rule: { family, table: nftTable, chain: name, expr } } });
