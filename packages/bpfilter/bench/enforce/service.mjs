@@ -1,0 +1,73 @@
+// `bpfilter serve --enforce` in a namespace, started and warmed up as the bench needs it.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+let running; // the service's process until it has been stopped
+
+/**
+ * Starts the service in namespace `ns` on `socketPath` and resolves once it has warmed up.
+ * `child` is the service's process; `warmedUp` its warm-up line; `log()` all it wrote to
+ * stderr so far (copied to the bench's stderr when `trace`).
+ */
+export async function startService(ns, socketPath, trace) {
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(
+    'nsenter',
+    // BENCH_CPU_PROF=DIR: a V8 CPU profile of the service, written into DIR when it stops.
+    [
+      '-t',
+      ns.pid,
+      '-n',
+      process.execPath,
+      ...profileArgs,
+      CLI,
+      'serve',
+      '--enforce',
+      '--verbose',
+      '--socket',
+      socketPath,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  running = child;
+  let log = '';
+  const warmedUp = new Promise((resolve, reject) => {
+    child.stderr.on('data', (chunk) => {
+      if (trace) process.stderr.write(chunk);
+      log += chunk;
+      // The rounds start once the service has warmed up (its own warm-up, while it listens),
+      // as an administrator's first restore a second after the start would find it.
+      const warm = /bpfilter serve: (warmed up|warm-up failed)[^\n]*/.exec(log);
+      if (warm) resolve(warm[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
+  });
+  return { child, warmedUp: await warmedUp, log: () => log };
+}
+
+/** Stops the service and waits for it to exit. */
+export async function stopService({ child }) {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  running = undefined;
+}
+
+/** Kills a service not stopped yet (synchronous: it runs in the process's exit handler). */
+export function killService() {
+  running?.kill('SIGKILL');
+}
+
+// Where an enforced restore's CPU goes: the service's main thread, its other threads (the
+// compile worker, V8's collector), the handler, the two helpers.
+export const servicePart = (cmdline, isMain) =>
+  /bpfilter_nft_batch/.test(cmdline)
+    ? 'batch helper'
+    : /bpfilter_nft_counters/.test(cmdline)
+      ? 'counters helper'
+      : / serve --enforce /.test(cmdline)
+        ? isMain
+          ? 'service: main thread'
+          : 'service: other threads (compile worker, GC)'
+        : 'handler';
