@@ -43,6 +43,7 @@ const guide = [
     items: [
       { text: 'iptables walkthrough', link: '/bpfilter/iptables' },
       { text: 'Enforcement', link: '/bpfilter/enforcement' },
+      { text: 'Enforcement: the bench history', link: '/bpfilter/enforcement-history' },
       { text: 'Moving from kernel iptables', link: '/bpfilter/migration' },
     ],
   },
