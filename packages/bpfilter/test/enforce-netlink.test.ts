@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonInNetns } from './enforce/netns-script.js';
 import {
+  COUNTED,
   FIXED,
   INTERVALS,
   MAPPED,
@@ -138,6 +139,29 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
     expect(listed).toContain('"expr":[{"reject":{"type":"icmp","expr":"prot-unreachable"}}]');
     // The tcp-reset ban stays a rule of its own.
     expect(listed).toContain('{"reject":{"type":"tcp reset"}}');
+  }, 60_000);
+
+  it('installs what nft installs for counted sets (no target, MARK; exact keys and prefixes)', async () => {
+    const [counted] = await compare([{ iptables: COUNTED }]);
+    expect(Array.isArray(counted!.nft), JSON.stringify(counted!.nft)).toBe(true);
+    expect(counted!.netlink).toEqual(counted!.nft);
+    const listing = (counted!.netlink as Record<string, Record<string, unknown>>[][])[0]!;
+    const sets = listing.flatMap((item) => (item.set ? [item.set] : []));
+    // INPUT's prefixes, marked hosts and ports, then ACCT's sources and destinations.
+    expect(sets.map((s) => (s.elem as unknown[]).length)).toEqual([9, 8, 8, 10, 10]);
+    for (const set of sets) expect(set.stmt).toEqual([{ counter: null }]);
+    // Each element counts its rule, named by its comment.
+    const comments = (sets[3]!.elem as { elem: { comment: string; counter: unknown } }[]).map(
+      (e) => e.elem.counter !== undefined && e.elem.comment,
+    );
+    expect(comments).toEqual(Array.from({ length: 10 }, (_, i) => `rule ${i + 1}`));
+    const rules = listing.flatMap((item) => (item.rule ? [JSON.stringify(item.rule.expr)] : []));
+    expect(rules).toContain(
+      '[{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":"@cset3"}}]',
+    );
+    expect(rules.some((r) => r.includes('"@cset1"') && r.includes('"mangle"'))).toBe(true);
+    // The host marked otherwise stays a rule.
+    expect(rules.filter((r) => r.includes('"mangle"') && r.includes('"counter"'))).toHaveLength(1);
   }, 60_000);
 
   it('installs what nft installs for maps that span several messages and a run cut into segments', async () => {

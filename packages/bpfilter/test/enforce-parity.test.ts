@@ -10,6 +10,7 @@ import { CLIENTS } from './enforce/clients.js';
 import { EMPTY_TABLES } from './enforce/twin-pair.js';
 import { COUNTED_PACKETS } from './enforce/counted-packets.js';
 import { CT_SPLIT } from './enforce/ct-split.js';
+import { ACCOUNTING, MARKED } from './enforce/counted-sets.js';
 import {
   BLOCKLIST,
   COUNTED,
@@ -150,6 +151,25 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     const { saved: k, nft } = await sameOutcomes(SEGMENTED);
     expect(k).toMatch(/\[1:\d+\] -A INPUT -s 10\.1\.0\.2\/32 -p udp -m udp --dport 53 -j DROP/);
     expect(nft.match(/ jump bpfilter-keyed-rule-segment-0-of-INPUT/g)).toHaveLength(2);
+  }, 60_000);
+
+  it(ACCOUNTING.name, async () => {
+    const { saved: k, nft } = await sameOutcomes(ACCOUNTING);
+    // C's source rule counted its echoes to F and S, its reply to S's, its two datagrams.
+    expect(k).toMatch(/\[5:\d+\] -A ACCT -s 10\.1\.0\.2\/32\n/);
+    expect(k).toMatch(/\[0:0\] -A ACCT -s 10\.9\.0\.1\/32\n/);
+    expect(nft.match(/ip saddr @cset\d+/g)).toHaveLength(1);
+    expect(nft.match(/ip daddr @cset\d+/g)).toHaveLength(1);
+  }, 60_000);
+
+  it(MARKED.name, async () => {
+    const { saved: k, nft } = await sameOutcomes(MARKED);
+    expect(k).toMatch(
+      /\[\d+:\d+\] -A PREROUTING -s 10\.1\.0\.2\/32 -j MARK --set-xmark 0x7\/0xffffffff/,
+    );
+    expect(k).toMatch(/\[1:\d+\] -A INPUT -p udp -m udp --dport 53 -m mark --mark 0x7 -j DROP/);
+    expect(nft).toMatch(/ip saddr @cset\d+ meta mark set/);
+    expect(nft).toMatch(/ip saddr @cset\d+ log prefix "listed: "/);
   }, 60_000);
 
   it(CT_SPLIT.name, async () => {

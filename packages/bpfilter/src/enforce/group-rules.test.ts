@@ -1,11 +1,52 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChainItem } from './group-rules.js';
-import { boxedRule, group, line, matches, packet, rule, rulesOf } from './grouping.testing.js';
+import type { Rule } from '../model/types.js';
+import {
+  boxedRule,
+  countingRule,
+  group,
+  keyedPacket,
+  line,
+  matches,
+  packet,
+  rule,
+  rulesOf,
+} from './grouping.testing.js';
 
 /** Items as rule numbers: a plain rule's index, or a group's member indices. */
 const shape = (items: ChainItem[]) =>
   items.map((item) => (item.kind === 'rule' ? item.index : item.members));
+
+/** A packet's walk: each rule it matches and the effect there (its target's, as JSON). */
+type Walk = { rule: number; effect: string }[];
+const effect = (r: Rule) => JSON.stringify(r.target);
+/** No target (a counting rule), or a LOG: statements that leave the walk going. */
+const counts = (w: Walk[number]) => w.effect === '{"kind":"none"}';
+const goesOn = (w: Walk[number]) => counts(w) || w.effect.includes('"log"');
+
+/**
+ * Whether `installed` does what `inOrder` does: the same rules counted; the same effects in
+ * the same order, counting rules aside; and each counting rule after the same rules that may
+ * end the walk (it moves only past rules that go on).
+ */
+function sameWalk(installed: Walk, inOrder: Walk): void {
+  expect(installed.map((w) => w.rule).sort((a, b) => a - b)).toEqual(
+    inOrder.map((w) => w.rule).sort((a, b) => a - b),
+  );
+  const effects = (walk: Walk) => walk.filter((w) => !counts(w));
+  expect(effects(installed)).toEqual(effects(inOrder));
+  const barriers = (walk: Walk) => {
+    const before = new Map<number, number>();
+    let seen = 0;
+    for (const w of walk) {
+      if (counts(w)) before.set(w.rule, seen);
+      else if (!goesOn(w)) seen++;
+    }
+    return [...before].sort((a, b) => a[0] - b[0]);
+  };
+  expect(barriers(installed)).toEqual(barriers(inOrder));
+}
 
 const blocks = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => `-A INPUT -s 10.0.0.${from + i} -p tcp --dport 22 -j DROP`);
@@ -70,6 +111,27 @@ describe('grouping of exact-key rules into verdict maps', () => {
     expect(shape(group(rules, { minMembers: 2 }))).toEqual([0, 1, [2, 3]]);
   });
 
+  it("groups an accounting chain's -s and -d rules, interleaved, into two counted sets", () => {
+    const hosts = Array.from({ length: 8 }, (_, i) => `10.0.0.${i + 1}`);
+    const rules = rulesOf([
+      ...hosts.flatMap((h) => [`-A INPUT -s ${h}`, `-A INPUT -d ${h}`]),
+      '-A INPUT -s 10.0.0.9 -j LOG --log-prefix x', // goes on: counting rules pass it
+      '-A INPUT -s 10.0.0.10',
+      '-A INPUT -p tcp -j ACCEPT', // may end a member's walk: stops both groups
+      '-A INPUT -s 10.0.0.11',
+    ]);
+    const items = group(rules);
+    expect(
+      items.map((item) => (item.kind === 'group' ? [item.members, item.set] : item.index)),
+    ).toEqual([
+      [[0, 2, 4, 6, 8, 10, 12, 14, 17], true],
+      [[1, 3, 5, 7, 9, 11, 13, 15], true],
+      16,
+      18,
+      19,
+    ]);
+  });
+
   it('makes a blocklist of /32s and /24s, interleaved, one map of each (planned in bounded time)', () => {
     const lines = Array.from({ length: 3000 }, (_, i) =>
       i % 2
@@ -85,11 +147,12 @@ describe('grouping of exact-key rules into verdict maps', () => {
   });
 
   it.each([
-    ['', rule, 300],
-    [' (mostly prefixes and port ranges)', boxedRule, 1000],
+    ['', rule, packet, 300],
+    [' (mostly prefixes and port ranges)', boxedRule, packet, 1000],
+    [' (counting and logging rules among all kinds)', countingRule, keyedPacket, 3000],
   ] as const)(
-    'never changes the order in which a packet meets the rules it matches%s',
-    (_, rule, numRuns) => {
+    'never changes what a packet meets: the rules it matches, their effects in order%s',
+    (_, rule, packet, numRuns) => {
       fc.assert(
         fc.property(
           fc.array(rule, { maxLength: 60 }),
@@ -102,14 +165,18 @@ describe('grouping of exact-key rules into verdict maps', () => {
             );
             expect([...installed].sort((a, b) => a - b)).toEqual(rules.map((_, i) => i));
             for (const p of ps) {
-              const inOrder = rules.map((_, i) => i).filter((i) => matches(rules[i]!, p));
-              // A map lookup finds one element: the group stands for its first matching member.
-              const asInstalled = items.flatMap((item) =>
-                item.kind === 'rule'
-                  ? [item.index].filter((i) => matches(rules[i]!, p))
-                  : item.members.filter((m) => matches(rules[m]!, p)).slice(0, 1),
-              );
-              expect(asInstalled).toEqual(inOrder);
+              const at = (i: number, by = i) => ({ rule: i, effect: effect(rules[by]!) });
+              const inOrder = rules.flatMap((r, i) => (matches(r, p) ? [at(i)] : []));
+              // A lookup finds one element: the group stands for its first matching member,
+              // with its verdict (a map), or with the set's one target, its first member's.
+              const installed = items.flatMap((item) => {
+                if (item.kind === 'rule')
+                  return matches(rules[item.index]!, p) ? [at(item.index)] : [];
+                const hit = item.members.find((m) => matches(rules[m]!, p));
+                if (hit === undefined) return [];
+                return [at(hit, item.set ? item.members[0] : hit)];
+              });
+              sameWalk(installed, inOrder);
             }
           },
         ),

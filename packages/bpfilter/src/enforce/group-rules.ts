@@ -1,18 +1,29 @@
 /**
  * Groups a chain's exact-key rules (rule-shape.ts) and interval-key rules (interval-keys.ts)
  * into verdict maps, so a packet costs one lookup per group instead of one test per rule, and
- * a large table loads as map elements.
+ * a large table loads as map elements. Rules with no target or the same statement target
+ * (rule-facts.ts's setTarget: an accounting chain's counting rules, a list of hosts marked or
+ * logged alike) are grouped the same way into a *counted set*: one rule, the key's lookup in
+ * the set and the target's statements once; each member an element with its own counter.
  *
  * A group stands where its first member stood; a later rule joins it only if it is disjoint
  * from every rule between the group's start and itself that is not a member (no packet can
  * see the moved rules in another order), and if its key is new in the group, or its box
  * overlaps no member's (a packet matching two members could match the second after a jump
  * returns; an interval map cannot hold overlapping elements). Groups that stay small are
- * left as plain rules.
+ * left as plain rules. A statement target may change the packet (a mark), but never a field
+ * disjoint() compares, so moving it past a disjoint rule cannot change what that rule sees.
+ *
+ * A counting rule (no target) also moves past any rule with a statement target (setTarget)
+ * or none, disjoint or not: it changes nothing such a rule could see, and such a rule
+ * changes no field of its key and lets the walk go on, so it is counted as before. That is
+ * what groups an accounting chain's `-s HOST` and `-d HOST` rules, interleaved per host.
  */
 import { type KeyShape, shapeOf } from './key-shapes.js';
 import { Boxes, boxHigh, boxLow, intervalShape, prefixBlock } from './interval-keys.js';
-import type { RuleFacts } from './rule-facts.js';
+import { readU16 } from '../abi/index.js';
+import { objectName, targetAt } from '../model/entry-index.js';
+import { mapTarget, type RuleFacts, setTarget } from './rule-facts.js';
 import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-shape.js';
 
 /**
@@ -21,7 +32,7 @@ import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-sha
  */
 export type ChainItem =
   | { kind: 'rule'; index: number; keyed?: boolean }
-  | { kind: 'group'; shape: KeyShape; members: number[] };
+  | { kind: 'group'; shape: KeyShape; members: number[]; set?: true };
 
 /** Limits of the grouping. */
 export interface GroupOptions {
@@ -35,7 +46,11 @@ export interface GroupOptions {
 }
 
 interface OpenGroup {
+  /** What its members share: their shape, and their target's kind ({@link groupKey}). */
+  key: string;
   shape: KeyShape;
+  /** A counted set (statement targets), not a verdict map. */
+  set: boolean;
   /** The members' positions in the chain. */
   members: number[];
   /** The members' exact keys, or their boxes (interval shapes). */
@@ -55,6 +70,8 @@ class Between {
   readonly #facts: RuleFacts;
   readonly #shape: KeyShape;
   readonly #limit: number;
+  /** The members have no target: rules with a statement target or none need no test. */
+  readonly #counting: boolean;
   readonly #byValue = new Map<number | string, number[]>();
   readonly #byBlock = new Map<number, number[]>();
   /** How many rules are filed by /16, and the most under one. */
@@ -63,16 +80,17 @@ class Between {
   /** Rules that must be tested one by one. */
   readonly rest: number[] = [];
 
-  constructor(facts: RuleFacts, shape: KeyShape, limit: number) {
+  constructor(facts: RuleFacts, shape: KeyShape, limit: number, counting: boolean) {
     this.#facts = facts;
     this.#shape = shape;
     this.#limit = limit;
+    this.#counting = counting;
   }
 
   add(entry: number): void {
     const f = this.#facts;
     const shape = this.#shape;
-    if (shapeExcludes(shape, f, entry)) return;
+    if (shapeExcludes(shape, f, entry) || (this.#counting && setTarget(f, entry))) return;
     const field = shape.fields[0]!;
     // A box spans values of its first field: filed by /16 at most.
     const value = shape.interval ? undefined : exactValue(f, entry, field, shape.protocol);
@@ -116,6 +134,21 @@ function file<K>(map: Map<K, number[]>, key: K, entry: number): void {
 const MAX_OPEN = 32;
 
 /**
+ * The key of the group entry `entry` of shape `shapeId` may join: verdicts share a map (`v`),
+ * rules without a target a set (`n`), rules with a statement target a set of the rules whose
+ * target has the same bytes (`s`: name, revision, options), so one statement does for all.
+ */
+function groupKey(facts: RuleFacts, entry: number, shapeId: number): string {
+  const t = facts.target[entry]!;
+  if (mapTarget(t)) return `v${shapeId}`;
+  const b = facts.bytes;
+  const at = targetAt(b, facts.offsets[entry]!);
+  if (objectName(b, at) === '') return `n${shapeId}`;
+  const size = readU16(b, at);
+  return `s${shapeId}:${Buffer.from(b.buffer, b.byteOffset + at, size).toString('latin1')}`;
+}
+
+/**
  * The items of a chain (its rules are the entries `first` .. `first + count - 1` of `facts`)
  * in the order they are installed.
  */
@@ -127,7 +160,7 @@ export function groupChain(
 ): ChainItem[] {
   const minMembers = options.minMembers ?? 8;
   const maxBetween = options.maxBetween ?? 1024;
-  const open = new Map<number, OpenGroup>();
+  const open = new Map<string, OpenGroup>();
   /** The group of each rule that went into one. */
   const groupOf: (OpenGroup | undefined)[] = new Array(count);
 
@@ -137,7 +170,8 @@ export function groupChain(
     const shapeId = exact ? facts.shape[entry]! : intervalShape(facts, entry);
     let home: OpenGroup | undefined;
     if (shapeId >= 0) {
-      const group = open.get(shapeId);
+      const key = groupKey(facts, entry, shapeId);
+      const group = open.get(key);
       const shape = shapeOf(shapeId);
       const id = exact ? keyId(facts, entry) : 0;
       const first = exact ? keyValue(facts, entry, shape.fields[0]!) : undefined;
@@ -148,11 +182,12 @@ export function groupChain(
       ) {
         home = group;
       } else {
-        open.delete(shapeId);
+        open.delete(key);
         const keys = exact ? new Set<number | string>() : new Boxes(facts, shape);
-        home = { shape, members: [], keys, between: new Between(facts, shape, maxBetween) };
+        const between = new Between(facts, shape, maxBetween, key[0] === 'n');
+        home = { key, shape, set: key[0] !== 'v', members: [], keys, between };
         if (open.size >= MAX_OPEN) open.delete(open.keys().next().value!);
-        open.set(shapeId, home);
+        open.set(key, home);
       }
       home.members.push(index);
       if (home.keys instanceof Boxes) home.keys.add(entry);
@@ -164,7 +199,7 @@ export function groupChain(
       group.between.add(entry);
       const { between } = group;
       if (between.rest.length >= maxBetween || between.largestBlock >= maxBetween)
-        open.delete(group.shape.id);
+        open.delete(group.key);
     }
   }
 
@@ -178,7 +213,12 @@ export function groupChain(
         group.shape.interval ? { kind: 'rule', index } : { kind: 'rule', index, keyed: true },
       );
     else if (group.members[0] === index)
-      items.push({ kind: 'group', shape: group.shape, members: group.members });
+      items.push({
+        kind: 'group',
+        shape: group.shape,
+        members: group.members,
+        ...(group.set ? { set: true as const } : {}),
+      });
   }
   return items;
 }

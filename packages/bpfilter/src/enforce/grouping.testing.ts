@@ -78,15 +78,15 @@ const addr = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.1.1', '10.0.0.0/24', 
 const host = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.1.1');
 // Mostly rules with exact keys of several shapes, so groups and segments form and meet every
 // kind of rule.
-const exact = fc.record({
+const exactFields = {
   s: host,
   d: fc.option(fc.constantFrom('10.0.0.1', '10.0.0.2'), { nil: undefined, freq: 3 }),
   notS: fc.constant(false),
   i: fc.option(fc.constantFrom('eth0', 'eth1'), { nil: undefined, freq: 3 }),
   p: fc.constantFrom('tcp', 'udp', 'all'),
   dport: fc.constantFrom('22', '80'),
-  j: fc.constantFrom('ACCEPT', 'DROP', 'web'),
-});
+};
+const exact = fc.record({ ...exactFields, j: fc.constantFrom('ACCEPT', 'DROP', 'web') });
 const any = fc.record({
   s: fc.option(addr, { nil: undefined }),
   d: fc.option(addr, { nil: undefined }),
@@ -97,7 +97,7 @@ const any = fc.record({
   j: fc.constantFrom('ACCEPT', 'DROP', 'RETURN', 'web', 'LOG'),
 });
 // Prefixes and port ranges (interval keys), nested, adjacent and disjoint, of a few shapes.
-const boxed = fc.record({
+const boxedFields = {
   s: fc.option(
     fc.constantFrom(
       ...['10.0.0.0/24', '10.0.0.0/25', '10.0.0.128/25', '10.0.1.0/24', '10.0.0.2/31'],
@@ -110,8 +110,34 @@ const boxed = fc.record({
   i: fc.constant(undefined),
   p: fc.constantFrom('tcp', 'tcp', 'all'),
   dport: fc.option(fc.constantFrom('20:30', '22', '25:65535', '1:24'), { nil: undefined }),
-  j: fc.constantFrom('ACCEPT', 'DROP', 'web', 'RETURN'),
-});
+};
+const boxed = fc.record({ ...boxedFields, j: fc.constantFrom('ACCEPT', 'DROP', 'web', 'RETURN') });
+/**
+ * Rules that only count or log (counted sets): exact keys and prefixes with no target or a
+ * LOG of one of two prefixes.
+ */
+const statements = fc.constantFrom('', '', 'LOG --log-prefix a', 'LOG --log-prefix b');
+const counting = fc.oneof(
+  // An accounting chain's: a source or a destination.
+  fc.record({
+    s: fc.option(host, { nil: undefined }),
+    d: fc.option(fc.constantFrom('10.0.0.1', '10.0.0.2'), { nil: undefined }),
+    notS: fc.constant(false),
+    i: fc.constant(undefined),
+    p: fc.constantFrom('all', 'all', 'tcp'),
+    dport: fc.constant(undefined),
+    j: statements,
+  }),
+  fc.record({ ...exactFields, j: statements }),
+  fc.record({ ...boxedFields, j: statements }),
+);
+/** Counting and logging rules among every kind of rule. */
+export const countingRule = fc.oneof(
+  { arbitrary: counting, weight: 2 },
+  { arbitrary: exact, weight: 1 },
+  { arbitrary: any, weight: 1 },
+  { arbitrary: boxed, weight: 1 },
+);
 /** Mostly interval keys, meeting every kind of rule. */
 export const boxedRule = fc.oneof({ arbitrary: boxed, weight: 3 }, { arbitrary: any, weight: 1 });
 export const rule = fc.oneof(
@@ -164,7 +190,7 @@ export const line = (r: RuleArgs) =>
     r.i && `-i ${r.i}`,
     r.p === '!tcp' ? '! -p tcp' : r.p !== 'all' && `-p ${r.p}`,
     r.dport && (r.p === 'tcp' || r.p === 'udp') && `--dport ${r.dport}`,
-    `-j ${r.j}`,
+    r.j && `-j ${r.j}`,
   ]
     .filter(Boolean)
     .join(' ');

@@ -1,7 +1,7 @@
 /**
  * Interval keys: rules whose matches are only address prefixes (contiguous masks), port
  * ranges and a protocol (`-s 10.1.2.0/24 -j DROP`, `-s NET -p tcp --dport 1000:2000`), with a
- * verdict or a jump. Each has a *box*, an inclusive range per field of its shape, and rules
+ * verdict or a jump (a map), or no target, LOG or MARK (a counted set). Each has a *box*, an inclusive range per field of its shape, and rules
  * of one such shape whose boxes do not overlap never match the same packet: a run of them
  * can be one lookup in an interval map (nft's `flags interval`: the kernel's rbtree for one
  * field, pipapo for a concatenation), as a run of exact keys is one lookup in a hash.
@@ -22,7 +22,7 @@ import {
 import { objectName, targetAt } from '../model/entry-index.js';
 import { IP_INVERSIONS } from '../model/ip-inversions.js';
 import { DPORT_BIT, type KeyField, type KeyShape, SPORT_BIT, shapeFor } from './key-shapes.js';
-import { mapTarget, type RuleFacts } from './rule-facts.js';
+import { groupTarget, type RuleFacts } from './rule-facts.js';
 
 const TCP = 6;
 const SADDR_BIT = 1;
@@ -33,8 +33,7 @@ const DADDR_BIT = 2;
  * of the rules above.
  */
 export function intervalShape(f: RuleFacts, i: number): number {
-  const t = f.target[i]!;
-  if (f.shape[i]! >= 0 || !mapTarget(t)) return -1;
+  if (f.shape[i]! >= 0 || !groupTarget(f, i)) return -1;
   const b = f.bytes;
   const at = f.offsets[i]!;
   if (

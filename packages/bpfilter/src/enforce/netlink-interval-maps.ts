@@ -40,20 +40,25 @@ export interface IntervalMap {
   types: readonly KeyType[];
 }
 
-/** The elements of interval map `map` of the rules `members` (positions from `first`). */
+/**
+ * The elements of interval map `map` of the rules `members` (positions from `first`), or of
+ * a counted set's (`kind` 'set').
+ */
 export function writeIntervalElements(
   w: NetlinkWriter,
   { table, name, id, types }: IntervalMap,
   facts: RuleFacts,
   first: number,
-  { shape, members }: { shape: KeyShape; members: readonly number[] },
+  { shape, members, kind }: { shape: KeyShape; members: readonly number[]; kind?: string },
 ): void {
+  // A counted set's elements hold no verdict.
+  const verdict = (entry: number) => kind !== 'set' && writeElementVerdict(w, facts, entry);
   if (types.length > 1) {
     writeElementMessages(w, table, name, id, members.length, (i) => {
       const entry = first + members[i]!;
       writeBoxKey(w, ELEM_KEY, types, shape, (field) => boxLow(facts, entry, field));
       writeBoxKey(w, ELEM_KEY_END, types, shape, (field) => boxHigh(facts, entry, field));
-      writeElementVerdict(w, facts, entry);
+      verdict(entry);
       writeComment(w, ruleComment(members[i]!));
     });
     return;
@@ -77,7 +82,7 @@ export function writeIntervalElements(
     writeBoxKey(w, ELEM_KEY, types, shape, () => key);
     if (index < 0) return;
     const entry = first + index;
-    writeElementVerdict(w, facts, entry);
+    verdict(entry);
     writeComment(w, ruleComment(index), boxHigh(facts, entry, field) === last);
   });
 }

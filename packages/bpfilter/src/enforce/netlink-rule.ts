@@ -80,9 +80,24 @@ export function writeRule(
   }
   counter(w);
   if (f.target[entry] === Target.queue && compat !== undefined) return writeQueue(w, compat);
+  writeEffect(w, f, entry, protocol, compat);
+}
+
+/**
+ * The effect of entry `entry` alone, without its matches or counter (`protocol`: the one
+ * its rule matches): a counted set's rule writes its members' one target after the lookup.
+ */
+export function writeEffect(
+  w: NetlinkWriter,
+  f: RuleFacts,
+  entry: number,
+  protocol: number,
+  compat?: Compat,
+): void {
+  const target = targetAt(f.bytes, f.offsets[entry]!);
   const effect = () => writeTarget(w, f, entry, target, protocol);
   if (compat === undefined) effect();
-  else nativeOrCompat(w, compat, 'target', b, target, effect);
+  else nativeOrCompat(w, compat, 'target', f.bytes, target, effect);
 }
 
 function ipFields(w: NetlinkWriter, f: RuleFacts, entry: number): number {

@@ -38,7 +38,8 @@ const ELEMENTS_PER_MESSAGE_BYTES = 48 * 1024;
 
 /**
  * NEWSET of a verdict map (`map`: counting, a counter on each element) or of a set of keys
- * alone; `interval`: of ranges (a concatenation's with its parts' lengths, as nft sends them).
+ * alone (`counted`: a counted set's, a counter on each element too); `interval`: of ranges
+ * (a concatenation's with its parts' lengths, as nft sends them).
  */
 export function writeSetDeclaration(
   w: NetlinkWriter,
@@ -48,6 +49,7 @@ export function writeSetDeclaration(
   id: number,
   map: boolean,
   interval = false,
+  counted = map,
 ): void {
   w.begin(MSG_NEWSET, NLM_F_CREATE);
   w.string(1, table);
@@ -73,7 +75,7 @@ export function writeSetDeclaration(
     w.close(desc);
   }
   w.u32(10, id);
-  if (map) writeCounterExpr(w, 17 /* NFTA_SET_EXPR */);
+  if (counted) writeCounterExpr(w, 17 /* NFTA_SET_EXPR */);
   w.end();
 }
 
@@ -113,7 +115,8 @@ export function writeElementMessages(
 }
 
 /**
- * A verdict map's elements: each rule's key, verdict and `rule N` comment. No counter of
+ * A verdict map's elements: each rule's key, verdict and `rule N` comment (a counted set's:
+ * no verdict). No counter of
  * their own (NFTA_SET_ELEM_EXPR), as nft sends them: the kernel gives each element a copy of
  * the map's counter (NFTA_SET_EXPR), where an element's own would be parsed and its
  * expression type looked up by name (a walk of every type the kernel has), per element.
@@ -126,14 +129,15 @@ export function writeElements(
   types: readonly KeyType[],
   facts: RuleFacts,
   first: number,
-  map: { shape: KeyShape; members: readonly number[] },
+  map: { shape: KeyShape; members: readonly number[]; kind?: string },
 ): void {
   const { shape, members } = map;
+  const verdicts = map.kind !== 'set';
   writeElementMessages(w, table, name, id, members.length, (i) => {
     const index = members[i]!;
     const entry = first + index;
     writeKey(w, facts, entry, shape, types, false);
-    writeElementVerdict(w, facts, entry);
+    if (verdicts) writeElementVerdict(w, facts, entry);
     writeComment(w, ruleComment(index));
   });
 }

@@ -22,7 +22,7 @@ import {
   verdict,
 } from './netlink-expr.js';
 import { REJECT_ICMP, rejectChain } from './reject-chains.js';
-import { writeRule } from './netlink-rule.js';
+import { writeEffect, writeRule } from './netlink-rule.js';
 import { writeRuleSets } from './netlink-anon-sets.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import {
@@ -120,12 +120,13 @@ export function compileTransaction(
     };
     for (const chain of table.chains)
       for (const item of chain.items) {
-        if (item.kind === 'map') {
+        if (item.kind === 'map' || item.kind === 'set') {
           const types = item.shape.fields.map((f) => KEY_TYPE[f]);
           const interval = item.shape.interval === true;
+          const map = item.kind === 'map';
           addSet(
             item.name,
-            (id) => writeSetDeclaration(w, nftTable, item.name, types, id, true, interval),
+            (id) => writeSetDeclaration(w, nftTable, item.name, types, id, map, interval, true),
             (id) =>
               interval
                 ? writeIntervalElements(
@@ -195,16 +196,27 @@ export function compileTransaction(
           for (const index of item.members)
             rule(item.chain, () => writeRule(w, facts, chain.first + index));
         } else {
-          rule(chain.name, () => {
-            const { protocol, fields } = item.shape;
-            if (protocol !== 0) {
-              payload(w, FIELDS.protocol);
-              cmpNumber(w, CmpOp.eq, 1, protocol);
-            } else if (fields.includes('sport') || fields.includes('dport'))
-              throw new NotCompiled('transport field without its protocol');
-            loadKey(w, fields);
-            lookup(w, item.name, setIds.get(item.name)!, 'vmap');
-          });
+          const set = item.kind === 'set';
+          // A counted set's rule: the lookup, then its members' target once (the first's).
+          const effect = chain.first + item.members[0]!;
+          rule(
+            chain.name,
+            () => {
+              const { protocol, fields } = item.shape;
+              if (protocol !== 0) {
+                payload(w, FIELDS.protocol);
+                cmpNumber(w, CmpOp.eq, 1, protocol);
+              } else if (fields.includes('sport') || fields.includes('dport'))
+                throw new NotCompiled('transport field without its protocol');
+              loadKey(w, fields);
+              lookup(w, item.name, setIds.get(item.name)!, set ? 'in' : 'vmap');
+              if (set)
+                compatRule(table, chain, item.members[0]!, () =>
+                  writeEffect(w, facts, effect, protocol, compat),
+                );
+            },
+            set ? effect : undefined,
+          );
         }
       }
       rule(chain.name, () => {

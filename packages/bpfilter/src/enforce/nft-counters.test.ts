@@ -67,6 +67,32 @@ describe('reading enforced counters back', () => {
     expect(packets).toEqual([5, 0, 3, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0]);
   });
 
+  it("reads a counted set's elements from nft's JSON listing (keys without data)", () => {
+    const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${Array.from(
+      { length: 8 },
+      (_, i) => `-A INPUT -s 10.0.0.${i + 1}`,
+    ).join('\n')}\nCOMMIT\n`;
+    const p = planTable({ name: 'filter', chains: parseSave(text)[0]!.chains });
+    expect(p.maps).toEqual(['cset0']);
+    const listing: NftListing = {
+      nftables: [
+        {
+          set: {
+            name: 'cset0',
+            elem: [
+              { elem: { val: '10.0.0.4', comment: 'rule 4', counter: { packets: 2, bytes: 9 } } },
+              { elem: { val: '10.0.0.1', comment: 'rule 1', counter: { packets: 1, bytes: 3 } } },
+            ],
+          },
+        },
+        { rule: { chain: 'INPUT', expr: [{ match: {} }] } },
+        { rule: { chain: 'INPUT', expr: [{ counter: { packets: 6, bytes: 1 } }] } },
+      ],
+    };
+    const packets = countersOf(p, readingFromListing(listing)).map((c) => Number(c.packets));
+    expect(packets).toEqual([1, 0, 0, 2, 0, 0, 0, 0, 6, 0, 0, 0]);
+  });
+
   it('reads u64 counters exactly and skips lines that are not the two kinds it knows', () => {
     const big = 2n ** 64n - 1n;
     const reading = readingFromHelper(

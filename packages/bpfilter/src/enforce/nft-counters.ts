@@ -151,13 +151,16 @@ export function readingFromListing(listing: NftListing): CounterReading {
       list.push(listed(counter));
       reading.rules.set(item.rule.chain, list);
     }
-    if (item.map) {
+    const set = item.map ?? item.set;
+    if (set) {
       const elements = new Map<string, XtCounters>();
-      for (const [key] of item.map.elem ?? []) {
+      for (const member of set.elem ?? []) {
+        // A map's element is [key, data]; a set's is the key alone.
+        const key = item.map ? (member as [unknown])[0] : member;
         const elem = (key as { elem?: { comment?: string; counter?: unknown } }).elem;
         if (elem?.comment !== undefined) elements.set(elem.comment, listed(elem.counter));
       }
-      reading.elements.set(item.map.name, elements);
+      reading.elements.set(set.name, elements);
     }
   }
   return reading;

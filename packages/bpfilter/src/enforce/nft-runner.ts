@@ -117,6 +117,8 @@ export interface NftListing {
     table?: { name: string };
     rule?: { chain: string; expr: Record<string, unknown>[] };
     map?: { name: string; elem?: [unknown, unknown][] };
+    /** A counted set: its elements without data. */
+    set?: { name: string; elem?: unknown[] };
   }[];
 }
 

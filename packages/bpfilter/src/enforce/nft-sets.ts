@@ -60,15 +60,18 @@ function keyVerdict(facts: RuleFacts, entry: number): NftExpr {
 
 /**
  * A verdict map of the rules `members` (positions in their chain, whose rules are the entries
- * from `first` on; all of `shape`): its declaration, elements, and the lookup rule.
+ * from `first` on; all of `shape`): its declaration, elements, and the lookup rule; or
+ * (`kind` 'set') a counted set of them, the lookup a match that their target's statements
+ * follow.
  */
 export function verdictMap(
   table: string,
   name: string,
   facts: RuleFacts,
   first: number,
-  { shape, members }: { shape: KeyShape; members: readonly number[] },
+  { shape, members, kind }: { shape: KeyShape; members: readonly number[]; kind?: string },
 ): { commands: NftExpr[]; lookup: NftExpr[] } {
+  const set = kind === 'set';
   const { fields, protocol } = shape;
   const single = fields.length === 1;
   const type = single ? KEY_TYPE[fields[0]!].name : fields.map((f) => KEY_TYPE[f].name);
@@ -76,25 +79,27 @@ export function verdictMap(
   const elem = members.map((index) => {
     const values = keyValues(facts, first + index, shape);
     const val = single ? values[0] : { concat: values };
-    return [
-      { elem: { val, comment: ruleComment(index), counter: null } },
-      keyVerdict(facts, first + index),
-    ];
+    const element = { elem: { val, comment: ruleComment(index), counter: null } };
+    return set ? element : [element, keyVerdict(facts, first + index)];
   });
   const map = {
     family,
     table,
     name,
     type,
-    map: 'verdict',
+    ...(set ? {} : { map: 'verdict' }),
     ...(shape.interval ? { flags: ['interval'] } : {}),
     stmt: [{ counter: null }],
   };
+  const key = single ? keys[0] : { concat: keys };
   return {
-    commands: [{ add: { map } }, { add: { element: { family, table, name, elem } } }],
+    commands: [
+      set ? { add: { set: map } } : { add: { map } },
+      { add: { element: { family, table, name, elem } } },
+    ],
     lookup: [
       ...(protocol !== 0 ? [match(payload('ip', 'protocol'), '==', protocol)] : []),
-      { vmap: { key: single ? keys[0] : { concat: keys }, data: `@${name}` } },
+      set ? match(key, '==', `@${name}`) : { vmap: { key, data: `@${name}` } },
     ],
   };
 }

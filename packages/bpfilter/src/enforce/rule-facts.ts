@@ -7,7 +7,8 @@
  * key-shapes.ts names the shapes of the keys.
  *
  * A rule has an *exact key* when all it matches are exact header values (one address, one
- * port, one interface name, a protocol) and its target is a verdict (or a jump).
+ * port, one interface name, a protocol) and its target is a verdict (or a jump), or a
+ * statement a counted set can hold (no target, LOG, MARK: {@link setTarget}).
  */
 import {
   IFNAMSIZ,
@@ -51,6 +52,33 @@ export const Target = {
 /** Whether target `t` may stand in a verdict map: it ends or leaves the walk, never QUEUE. */
 export function mapTarget(t: number): boolean {
   return t === Target.reject || (t !== Target.none && t < Target.other && t !== Target.queue);
+}
+
+/**
+ * Targets a run of rules can share one set lookup with (group-rules.ts): statements that
+ * leave the walk going (a log line, a mark), so that the lookup's rule does what each
+ * member's did. No target (a counting rule) is one too.
+ */
+const SET_TARGETS = new Set(['LOG', 'MARK']);
+
+/**
+ * Whether entry `i` can be a member of a counted set: no target, or one of
+ * {@link SET_TARGETS}, whose statements the set's rule writes once for all its members.
+ */
+export function setTarget(f: Pick<RuleFacts, 'bytes' | 'offsets' | 'target'>, i: number): boolean {
+  const t = f.target[i];
+  return (
+    t === Target.none ||
+    (t === Target.other && SET_TARGETS.has(objectName(f.bytes, targetAt(f.bytes, f.offsets[i]!))))
+  );
+}
+
+/** Whether entry `i` can be a map element or a counted set's member. */
+export function groupTarget(
+  f: Pick<RuleFacts, 'bytes' | 'offsets' | 'target'>,
+  i: number,
+): boolean {
+  return mapTarget(f.target[i]!) || setTarget(f, i);
 }
 
 /** A table's rules as the compile reads them: the entry blob, and per entry what grouping needs. */
@@ -146,7 +174,7 @@ function readRule(f: RuleFacts, i: number, names: Map<string, number>): void {
   const protocol = readU16(b, at + IptEntryOffset.proto);
   const inv = b[at + IptEntryOffset.invflags]!;
   let keyed =
-    mapTarget(f.target[i]!) &&
+    groupTarget(f, i) &&
     (b[at + IptEntryOffset.flags]! & IPT_F_FRAG) === 0 &&
     (inv & IP_INVERSIONS) === 0 &&
     f.maskDiffers[i] === 0;

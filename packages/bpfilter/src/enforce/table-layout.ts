@@ -1,7 +1,7 @@
 /**
  * Where each rule of an iptables table (its entries) goes in its nftables table: the chains
  * (base chains at iptables' hooks, user chains, segments' chains), which rules stay one nft
- * rule, which become verdict-map elements (group-rules.ts) or a segment behind key sets
+ * rule, which become verdict-map or counted-set elements (group-rules.ts) or a segment behind key sets
  * (segment-rules.ts), their names, and where each iptables entry is counted. Both writers
  * work from it: nft JSON (translate-table.ts, for `nft -j -f`) and netlink messages
  * (netlink-table.ts).
@@ -54,7 +54,7 @@ export interface EnforcedPlan {
   nftTable: string;
   /** Entries that have an nft counter (rules, policies, user-chain ends). */
   counted: CountedEntry[];
-  /** The verdict maps of the table (their elements count rules). */
+  /** The verdict maps and counted sets of the table (their elements count rules). */
   maps: string[];
   /** Number of iptables entries in the table. */
   numEntries: number;
@@ -64,6 +64,8 @@ export interface EnforcedPlan {
 export type LaidOutItem =
   | { kind: 'rule'; index: number }
   | { kind: 'map'; name: string; shape: KeyShape; members: number[] }
+  /** A counted set: its members' keys, then the statements of their (one) target. */
+  | { kind: 'set'; name: string; shape: KeyShape; members: number[] }
   | {
       kind: 'segment';
       /** The segment's chain. */
@@ -131,6 +133,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
   const maps: string[] = [];
   const rejectTypes = new Set<string>();
   let segments = 0;
+  let countedSets = 0;
   let sets = 0;
   const addChain = (name: string, first: number, end: number, policy?: 'accept' | 'drop') => {
     const spec = policy !== undefined ? baseChainSpec(table, name) : undefined;
@@ -163,9 +166,10 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
           counted.push({ entry: first + index, chain, position: at });
         });
       } else {
-        const map = `vmap${maps.length}`;
+        const map = item.set ? `cset${countedSets++}` : `vmap${maps.length - countedSets}`;
         maps.push(map);
-        items.push({ kind: 'map', name: map, shape: item.shape, members: item.members });
+        const kind = item.set ? 'set' : 'map';
+        items.push({ kind, name: map, shape: item.shape, members: item.members });
         for (const index of item.members) {
           if (facts.target[first + index] === Target.reject)
             rejectTypes.add(rejectTypeOf(facts, first + index));

@@ -3,7 +3,7 @@
  * enforced table atomically: `add table` (so the delete cannot fail on a first install),
  * `delete table`, then the table, its chains, its verdict maps and its rules: one rule per
  * iptables entry (two for some conntrack tests: ct-alternatives.ts), except that runs of exact-key rules become one verdict-map lookup with
- * one counting element per rule (group-rules.ts). Also returns where each iptables entry is
+ * one counting element per rule, or one counted-set lookup and their target (group-rules.ts). Also returns where each iptables entry is
  * counted, so counters can be read back.
  */
 import { decodeRuleAt } from '../model/decode.js';
@@ -70,7 +70,12 @@ export function planOf(layout: TableLayout): NftTablePlan {
       } else {
         const group = verdictMap(nftTable, item.name, facts, first, item);
         maps.push(...group.commands);
-        addRule(group.lookup);
+        // A counted set's rule: its members' target once, the statements after the counter.
+        const effect = () => {
+          const [statements] = translateAt(item.members[0]!) as [NftExpr[]];
+          return statements.slice(statements.findLastIndex((e) => 'counter' in e) + 1);
+        };
+        addRule(item.kind === 'set' ? [...group.lookup, ...effect()] : group.lookup);
       }
     }
     addRule(policy ? [{ counter: null }, { [policy]: null }] : [{ counter: null }]);

@@ -230,3 +230,22 @@ export const TPROXY = [
   'COMMIT',
   '',
 ].join('\n');
+
+/**
+ * Runs of rules that only count or mark (counted sets): per-host accounting by source and by
+ * destination with no target, a run of prefixes with no target (an interval set), a list of
+ * hosts marked alike, port keys with no target; a host marked otherwise stays a rule. (LOG
+ * goes to nft: the compiler does not write it.)
+ */
+export const COUNTED = table(
+  [
+    '-A INPUT -j ACCT',
+    ...Array.from({ length: 10 }, (_, i) => `-A ACCT -s 10.5.0.${i + 1}/32`),
+    ...Array.from({ length: 10 }, (_, i) => `-A ACCT -d 10.5.0.${i + 1}/32`),
+    ...Array.from({ length: 9 }, (_, i) => `-A INPUT -s 10.6.${i}.0/24`),
+    ...Array.from({ length: 8 }, (_, i) => `-A INPUT -s 10.8.0.${i + 1}/32 -j MARK --set-mark 7`),
+    '-A INPUT -s 10.8.1.1/32 -j MARK --set-mark 8',
+    ...Array.from({ length: 8 }, (_, i) => `-A INPUT -p tcp -m tcp --dport ${8000 + i}`),
+  ],
+  ['web', 'ACCT'],
+);
