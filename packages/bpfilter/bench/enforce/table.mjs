@@ -10,7 +10,9 @@ import { parseSave, planTable, replaceTransaction } from '@umd/bpfilter';
  * differs from the one in force (nothing may skip work because the new table is the old one).
  * BENCH_TABLE=prefix makes it a blocklist of /24 prefixes instead (the same table each round),
  * BENCH_TABLE=prefixport a /24 and a port per rule, BENCH_TABLE=range an address and a range
- * of 2 to 65 ports per rule, BENCH_TABLE=reject fail2ban's bans (a REJECT per address).
+ * of 2 to 65 ports per rule, BENCH_TABLE=reject fail2ban's bans (a REJECT per address),
+ * BENCH_TABLE=acct traffic accounting: `-s HOST` and `-d HOST` per host, no target (counted
+ * sets), `variant` shifting every host.
  */
 export function rules(n, variant) {
   const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
@@ -20,6 +22,10 @@ export function rules(n, variant) {
     const port = 1000 + variant + (i % 60000);
     const net = `10.${(i >> 8) & 255}.${i & 255}.0/24`;
     if (kind === 'prefix') lines.push(`-A INPUT -s ${net} -j DROP`);
+    else if (kind === 'acct')
+      lines.push(
+        `-A INPUT -${i % 2 ? 'd' : 's'} 10.${(i >> 9) & 255}.${(i >> 1) & 255}.${1 + variant}/32`,
+      );
     else if (kind === 'reject')
       lines.push(`-A INPUT -s ${a}/32 -j REJECT --reject-with icmp-port-unreachable`);
     else if (kind === 'prefixport')
