@@ -7,35 +7,31 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bpfilter, PacketDescription } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { natTable } from './enforce/save-tables.js';
 import { CLI, missingPrerequisite, type ServiceProcess } from './iptables/namespace.js';
 import { type RestoredService, restoredService } from './iptables/restored-service.js';
 
 const missing = missingPrerequisite();
 
-const RULES = `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A PREROUTING -p tcp -m tcp --dport 81 -j DNAT --to-destination 10.9.0.5
--A PREROUTING -p tcp -m tcp --dport 82 -j DNAT --to-destination 10.9.0.5-10.9.0.8:9000-9010
--A PREROUTING -p tcp -m tcp --dport 83 -j DNAT --to-destination :8083
--A PREROUTING -p tcp -m tcp --dport 84 -j REDIRECT --to-ports 3128
--A PREROUTING -p udp -m udp --dport 85 -j REDIRECT
--A PREROUTING -d 198.18.0.0/24 -j NETMAP --to 10.20.0.0/24
--A DOCKER -i docker0 -j RETURN
--A DOCKER -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
--A OUTPUT -p tcp -m tcp --dport 86 -j REDIRECT --to-ports 8086
--A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
--A POSTROUTING -s 10.30.0.0/16 -p tcp -j SNAT --to-source 192.0.2.100:20000-20010
--A POSTROUTING -s 10.31.0.0/16 -j SNAT --to-source 192.0.2.100-192.0.2.110 --random
--A POSTROUTING -s 10.32.0.0/24 -j NETMAP --to 192.0.2.0/24
--A POSTROUTING -s 10.33.0.0/16 -o eth0 -p tcp -j MASQUERADE --to-ports 40000-40100
--A POSTROUTING -s 10.34.0.0/16 -j SNAT --to-source 192.0.2.101
-COMMIT
-`;
+const RULES = natTable(
+  ':DOCKER - [0:0]',
+  '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+  '-A PREROUTING -p tcp -m tcp --dport 81 -j DNAT --to-destination 10.9.0.5',
+  '-A PREROUTING -p tcp -m tcp --dport 82 -j DNAT --to-destination 10.9.0.5-10.9.0.8:9000-9010',
+  '-A PREROUTING -p tcp -m tcp --dport 83 -j DNAT --to-destination :8083',
+  '-A PREROUTING -p tcp -m tcp --dport 84 -j REDIRECT --to-ports 3128',
+  '-A PREROUTING -p udp -m udp --dport 85 -j REDIRECT',
+  '-A PREROUTING -d 198.18.0.0/24 -j NETMAP --to 10.20.0.0/24',
+  '-A DOCKER -i docker0 -j RETURN',
+  '-A DOCKER -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
+  '-A OUTPUT -p tcp -m tcp --dport 86 -j REDIRECT --to-ports 8086',
+  '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+  '-A POSTROUTING -s 10.30.0.0/16 -p tcp -j SNAT --to-source 192.0.2.100:20000-20010',
+  '-A POSTROUTING -s 10.31.0.0/16 -j SNAT --to-source 192.0.2.100-192.0.2.110 --random',
+  '-A POSTROUTING -s 10.32.0.0/24 -j NETMAP --to 192.0.2.0/24',
+  '-A POSTROUTING -s 10.33.0.0/16 -o eth0 -p tcp -j MASQUERADE --to-ports 40000-40100',
+  '-A POSTROUTING -s 10.34.0.0/16 -j SNAT --to-source 192.0.2.101',
+);
 
 const BASE: PacketDescription = {
   source: '198.51.100.7',

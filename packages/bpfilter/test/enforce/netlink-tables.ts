@@ -4,6 +4,8 @@
  * netlink messages), the packet extensions, nat targets, steering, raw and TPROXY.
  */
 
+import { mangleTable, natTable } from './save-tables.js';
+
 /** A table as iptables-save text, or one iptables-legacy-restore encodes (`{ iptables }`). */
 export type TableText = string | { iptables: string };
 
@@ -146,47 +148,36 @@ export const PACKET = [
   '-A INPUT -m conntrack ! --ctstate INVALID,UNTRACKED,DNAT -j ACCEPT',
   '-A INPUT -m conntrack --ctstate DNAT -j ACCEPT',
 ];
-export const PACKET_MANGLE = `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -j CONNMARK --restore-mark
--A PREROUTING -j CONNMARK --save-mark
--A PREROUTING -j CONNMARK --set-xmark 0x10/0xf0
--A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu
--A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400
--A POSTROUTING -j DSCP --set-dscp 0x2e
--A POSTROUTING -j TTL --ttl-set 64
--A POSTROUTING -o eth0 -j TTL --ttl-inc 3
--A POSTROUTING -o eth1 -j TTL --ttl-dec 250
--A POSTROUTING -j CLASSIFY --set-class 1:10
-COMMIT
-`;
+export const PACKET_MANGLE = mangleTable(
+  '-A PREROUTING -j CONNMARK --restore-mark',
+  '-A PREROUTING -j CONNMARK --save-mark',
+  '-A PREROUTING -j CONNMARK --set-xmark 0x10/0xf0',
+  '-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
+  '-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400',
+  '-A POSTROUTING -j DSCP --set-dscp 0x2e',
+  '-A POSTROUTING -j TTL --ttl-set 64',
+  '-A POSTROUTING -o eth0 -j TTL --ttl-inc 3',
+  '-A POSTROUTING -o eth1 -j TTL --ttl-dec 250',
+  '-A POSTROUTING -j CLASSIFY --set-class 1:10',
+);
 
 /** The nat targets with each of their options nft has a form for. */
-export const NAT = `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -d 10.0.0.1/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.1.0.2:8080
--A PREROUTING -i eth0 -p udp -m udp --dport 53 -j DNAT --to-destination 10.1.0.2-10.1.0.9:5300-5400 --random --persistent
--A PREROUTING -d 10.0.0.2/32 -j DNAT --to-destination 10.1.0.3
--A PREROUTING -p tcp -m tcp --dport 8000 -j REDIRECT --to-ports 8080
--A PREROUTING -p udp -m udp --dport 9000 -j REDIRECT --to-ports 9000-9100 --random
--A PREROUTING -p tcp -j REDIRECT
--A OUTPUT -d 10.0.0.3/32 -p tcp -j DNAT --to-destination 127.0.0.1:22
--A OUTPUT -p udp -m udp --dport 123 -j REDIRECT --to-ports 1123
--A POSTROUTING -s 10.1.0.0/24 -o eth1 -j MASQUERADE
--A POSTROUTING -s 10.2.0.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535 --random-fully
--A POSTROUTING -s 10.3.0.0/24 -j MASQUERADE --random
--A POSTROUTING -s 10.4.0.0/24 -p udp -j SNAT --to-source 192.0.2.1:4000
--A POSTROUTING -s 10.5.0.0/24 -j SNAT --to-source 192.0.2.1-192.0.2.8 --persistent
--A POSTROUTING -s 10.6.0.0/24 -p tcp -j SNAT --to-source 192.0.2.9:1000-2000 --random-fully
-COMMIT
-`;
+export const NAT = natTable(
+  '-A PREROUTING -d 10.0.0.1/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.1.0.2:8080',
+  '-A PREROUTING -i eth0 -p udp -m udp --dport 53 -j DNAT --to-destination 10.1.0.2-10.1.0.9:5300-5400 --random --persistent',
+  '-A PREROUTING -d 10.0.0.2/32 -j DNAT --to-destination 10.1.0.3',
+  '-A PREROUTING -p tcp -m tcp --dport 8000 -j REDIRECT --to-ports 8080',
+  '-A PREROUTING -p udp -m udp --dport 9000 -j REDIRECT --to-ports 9000-9100 --random',
+  '-A PREROUTING -p tcp -j REDIRECT',
+  '-A OUTPUT -d 10.0.0.3/32 -p tcp -j DNAT --to-destination 127.0.0.1:22',
+  '-A OUTPUT -p udp -m udp --dport 123 -j REDIRECT --to-ports 1123',
+  '-A POSTROUTING -s 10.1.0.0/24 -o eth1 -j MASQUERADE',
+  '-A POSTROUTING -s 10.2.0.0/24 -p tcp -j MASQUERADE --to-ports 1024-65535 --random-fully',
+  '-A POSTROUTING -s 10.3.0.0/24 -j MASQUERADE --random',
+  '-A POSTROUTING -s 10.4.0.0/24 -p udp -j SNAT --to-source 192.0.2.1:4000',
+  '-A POSTROUTING -s 10.5.0.0/24 -j SNAT --to-source 192.0.2.1-192.0.2.8 --persistent',
+  '-A POSTROUTING -s 10.6.0.0/24 -p tcp -j SNAT --to-source 192.0.2.9:1000-2000 --random-fully',
+);
 
 /** Marks, port lists, address types (with and without anonymous sets), MARK. */
 export const STEERING = [

@@ -4,30 +4,17 @@
  * tests share: restore the same rules into both, observe each, count echo replies.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
+import { EMPTY_TABLES } from './save-tables.js';
 import { Twin } from './twins.js';
 
-/** A filter table of `rules` (`-A ...` lines), every policy ACCEPT. */
-export const filterTable = (...rules: string[]) =>
-  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
-
-/** The built-in chains of each table. */
-const BUILTINS: Record<string, string[]> = {
-  raw: ['PREROUTING', 'OUTPUT'],
-  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
-
-/** Table `name` with `rules` (`-A ...` lines), every built-in chain's policy ACCEPT. */
-const tableOf = (name: string, rules: string[]) =>
-  [`*${name}`, ...BUILTINS[name]!.map((c) => `:${c} ACCEPT [0:0]`), ...rules, 'COMMIT', ''].join(
-    '\n',
-  );
-export const rawTable = (...rules: string[]) => tableOf('raw', rules);
-export const mangleTable = (...rules: string[]) => tableOf('mangle', rules);
-
-/** Every table with no rule and ACCEPT policies: what a scenario leaves behind. */
-export const EMPTY_TABLES = ['raw', 'mangle', 'nat', 'filter'].map((t) => tableOf(t, [])).join('');
+// The parity tests take the table builders from here, beside the twins.
+export {
+  EMPTY_TABLES,
+  filterTable,
+  mangleTable,
+  natTable,
+  rawTable,
+} from './save-tables.js';
 
 /** The sequence numbers of the echo requests from C answered in a run of `count` pings. */
 export async function answered(twin: Twin, args: string[], count: number): Promise<number[]> {
