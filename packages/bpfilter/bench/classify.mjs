@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Bpfilter, encodeBatch } from '@umd/bpfilter';
+import { median } from './median.mjs';
 
 if (process.env.BPFILTER_BENCH_PINNED === undefined) {
   const pinned = spawnSync(
@@ -119,8 +120,6 @@ function treeCpuSeconds(pid) {
   }
   return total;
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Median over rounds of packets per CPU-second and per wall second. */
 async function rate(run, count, pid, minCpuSeconds = 0.5) {

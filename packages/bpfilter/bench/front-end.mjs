@@ -6,6 +6,7 @@
 // bench/classify.mjs measures throughput (batches, large tables).
 // Usage: node bench/front-end.mjs [rounds=5] [opsPerRound=2000]
 import { Bpfilter } from '@umd/bpfilter';
+import { median } from './median.mjs';
 
 const rounds = Number(process.argv[2] ?? 5);
 const ops = Number(process.argv[3] ?? 2000);
@@ -73,7 +74,6 @@ for (let round = 0; round < rounds; round++) {
 }
 await bpfilter.stop();
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const table = Object.entries(samples).map(([name, values]) => ({
   case: name,
   'median µs/op': median(values).toFixed(1),

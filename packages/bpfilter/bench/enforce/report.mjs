@@ -1,6 +1,5 @@
 // The enforcement bench's report: medians, per-round ratios, the CPU by part, the targets.
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+import { median } from '../median.mjs';
 
 /**
  * Prints what the rounds measured. `n`, `runs`, `warmup`, `packets`: the CLI's arguments;
