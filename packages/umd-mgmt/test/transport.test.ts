@@ -3,6 +3,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256File } from '@umd/build';
+import { sameBytes } from '@umd/core/testing';
 import { defineLoader, TUNED_ALLOCATOR_ENV, tunedNodeFlags } from '../src/index.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
 import { pollUntil } from './helpers/process-table.js';
@@ -42,15 +43,6 @@ function environOf(pid: number): Record<string, string> {
 
 const pattern = (size: number) =>
   Uint8Array.from({ length: size }, (_, i) => (i * 31 + (i >> 11)) & 0xff);
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return (
-    a.length === b.length &&
-    Buffer.from(a.buffer, a.byteOffset, a.length).equals(
-      Buffer.from(b.buffer, b.byteOffset, b.length),
-    )
-  );
-}
 
 const viaReplySocket = { transport: { replySocket: true } };
 

@@ -4,7 +4,11 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { FramedChannel } from '../../src/index.js';
+import { sameBytes } from '../../src/testing/same-bytes.js';
 import { compileC } from './compile.js';
+
+// Byte equality without a vitest diff of megabytes (the tests take it from here).
+export { sameBytes };
 
 /** Absolute path of a fixture in test/fixtures. */
 export const fixture = (name: string) =>
@@ -130,16 +134,6 @@ export function pattern(size: number, seed = 1): Uint8Array {
     value = (value * 33 + 7) & 0xff;
   }
   return bytes;
-}
-
-/** Byte equality without a vitest diff of megabytes. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return (
-    a.byteLength === b.byteLength &&
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-    )
-  );
 }
 
 /** One request at a time, each `pattern(size, size)`: every reply is its request's bytes. */
