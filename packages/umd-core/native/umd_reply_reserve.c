@@ -41,7 +41,8 @@ static _Atomic size_t covered;
 static int64_t told;
 static bool telling, retell;
 
-/* Asked once per thread: the two system calls cost about 2 us on a paravirtualized VM, per reply. */
+/* Asked once per thread, not at every reply: two system calls, slow on a paravirtualized VM
+ * (README, "The reserve"). */
 static bool on_main_thread(void)
 {
 	static __thread signed char main_thread = -1;

@@ -28,7 +28,8 @@ export function copyEntriesToUser(
   const source = new EntryBlob(entries);
   const copy = new EntryBlob(out);
   // A loop, not forEach: V8 made machine code of a forEach callback here again at every
-  // table the front end copied (one call per replace), a compile of 10 to 40 ms each time.
+  // table the front end copied (one call per replace), a new compile each time (its cost: the
+  // docs' enforcement history, "Warming up").
   for (let i = 0; i < offsets.length; i++) {
     const offset = offsets[i]!;
     out.set(entries.subarray(offset, offset + IPT_ENTRY_SIZE), offset);
