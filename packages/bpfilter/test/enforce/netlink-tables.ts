@@ -4,7 +4,7 @@
  * netlink messages), the packet extensions, nat targets, steering, raw and TPROXY.
  */
 
-import { mangleTable, natTable } from './save-tables.js';
+import { mangleTable, natTable, rawTable } from './save-tables.js';
 
 /** A table as iptables-save text, or one iptables-legacy-restore encodes (`{ iptables }`). */
 export type TableText = string | { iptables: string };
@@ -197,30 +197,23 @@ export const STEERING = [
   '-A OUTPUT -j MARK --set-mark 1',
 ];
 /** The raw table's conntrack templates: notrack and zones. */
-export const RAW = `*raw
-:PREROUTING ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
--A PREROUTING -p udp -m udp --dport 53 -j CT --notrack
--A PREROUTING -i eth0 -j CT --zone 3
--A PREROUTING -i eth1 -j CT --zone-orig 4
--A OUTPUT -o eth1 -j CT --zone-reply 5
--A OUTPUT -p udp -m udp --sport 53 -j NOTRACK
--A OUTPUT -m mark --mark 0x1 -j MARK --and-mark 0xff
-COMMIT
-`;
+export const RAW = rawTable(
+  '-A PREROUTING -p udp -m udp --dport 53 -j CT --notrack',
+  '-A PREROUTING -i eth0 -j CT --zone 3',
+  '-A PREROUTING -i eth1 -j CT --zone-orig 4',
+  '-A OUTPUT -o eth1 -j CT --zone-reply 5',
+  '-A OUTPUT -p udp -m udp --sport 53 -j NOTRACK',
+  '-A OUTPUT -m mark --mark 0x1 -j MARK --and-mark 0xff',
+);
 
 /** TPROXY (both revisions' options): two nft rules each, the second dropping; TCPOPTSTRIP. */
-export const TPROXY = [
-  '*mangle',
-  ...['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].map((c) => `:${c} ACCEPT [0:0]`),
+export const TPROXY = mangleTable(
   '-A PREROUTING -p tcp -m tcp --dport 80 -j TPROXY --on-port 9999 --tproxy-mark 0x1/0x1',
   '-A PREROUTING -d 10.0.0.1/32 -p udp -j TPROXY --on-port 53 --on-ip 127.0.0.1',
   '-A PREROUTING -p tcp -m multiport --dports 443,8443 -j TPROXY --on-port 0 --on-ip 127.0.0.2 --tproxy-mark 0x5/0xff',
   '-A POSTROUTING -p tcp -j TCPOPTSTRIP --strip-options sack-permitted,timestamp,200',
   '-A POSTROUTING -p udp -j ECN --ecn-ip-ect 1',
-  'COMMIT',
-  '',
-].join('\n');
+);
 
 /**
  * Runs of rules that only count or mark (counted sets): per-host accounting by source and by
