@@ -7,7 +7,7 @@
 import { Bpfilter } from '@umd/bpfilter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENTS } from './enforce/clients.js';
-import { EMPTY_TABLES } from './enforce/twin-pair.js';
+import { EMPTY_TABLES, probe, saved } from './enforce/twin-pair.js';
 import { COUNTED_PACKETS } from './enforce/counted-packets.js';
 import { CT_SPLIT } from './enforce/ct-split.js';
 import { ACCOUNTING, MARKED } from './enforce/counted-sets.js';
@@ -19,28 +19,13 @@ import {
   REJECTED,
   SEGMENTED,
 } from './enforce/counted-scenarios.js';
-import type { Probe, Scenario } from './enforce/scenario-parts.js';
+import type { Scenario } from './enforce/scenario-parts.js';
 import { SCENARIOS } from './enforce/scenarios.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
-import { Twin, waitFor } from './enforce/twins.js';
+import { Twin } from './enforce/twins.js';
 import { CLI } from './iptables/namespace.js';
 
 const missing = enforceSkipReason();
-
-function probe(twin: Twin, p: Probe): Promise<string> {
-  if (p.kind === 'ping') return twin.ping(p.from, p.host, waitFor(p.expect));
-  return twin.probe(p.from, p.kind, p.host, p.port ?? 0, waitFor(p.expect));
-}
-
-/** iptables-save -c (of `table`, or all) without its dated comment lines. */
-async function saved(twin: Twin, table?: string): Promise<string> {
-  const out = await twin.iptables('iptables-legacy-save', ['-c', ...(table ? ['-t', table] : [])]);
-  expect(out.code, out.stderr).toBe(0);
-  return out.stdout
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .join('\n');
-}
 
 describe.skipIf(missing !== undefined)('enforcement parity with the kernel (legacy tables)', () => {
   let kernel: Twin;

@@ -99,6 +99,55 @@ describe('steering extensions in the netlink batch, as nft --debug=mnl shows nft
     expect(b.indexOf(want)).toBeGreaterThan(0);
   });
 
+  it('writes -m rpfilter as fib saddr [. mark] [. iif] oif compared with 0, as nft does', () => {
+    const DROP: Rule['target'] = { kind: 'verdict', verdict: 'DROP' };
+    // --validmark --invert (Calico's raw table): `fib saddr . mark . iif oif 0`.
+    const strict = bytesOf(
+      'raw',
+      rule(
+        0,
+        [
+          raw(
+            'rpfilter',
+            0,
+            bytes(8, (b) => (b[0] = 0xa)),
+          ),
+        ],
+        DROP,
+      ),
+    );
+    const fib = (flags: number) => expr('fib', u32(3, flags), u32(2, 1), u32(1, 1));
+    expect(strict.indexOf(Buffer.concat([fib(1 | 4 | 8), cmp(0, [0, 0, 0, 0])]))).toBeGreaterThan(
+      0,
+    );
+    // --loose: `fib saddr oif != 0`.
+    const loose = bytesOf(
+      'raw',
+      rule(
+        0,
+        [
+          raw(
+            'rpfilter',
+            0,
+            bytes(8, (b) => (b[0] = 1)),
+          ),
+        ],
+        ACCEPT,
+      ),
+    );
+    expect(loose.indexOf(Buffer.concat([fib(1), cmp(1, [0, 0, 0, 0])]))).toBeGreaterThan(0);
+  });
+
+  it('leaves -m rpfilter --accept-local to xt_rpfilter (nft_compat): fib has no form for it', () => {
+    const acceptLocal = raw(
+      'rpfilter',
+      0,
+      bytes(8, (b) => (b[0] = 4)),
+    );
+    const { batch } = compiled('raw', [rule(0, [acceptLocal], ACCEPT)]);
+    expect(batch!.bytes.includes(Buffer.from('rpfilter\0'))).toBe(true);
+  });
+
   it('writes --dports 22,80,1000:2000 as an anonymous interval set before the rule', () => {
     const ports = multiport(1, [22, 80, 1000, 2000], [2]);
     const b = bytesOf('filter', rule(6, [raw('multiport', 1, ports)], ACCEPT));

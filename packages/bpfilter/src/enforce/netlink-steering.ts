@@ -2,7 +2,7 @@
  * The extensions xt-steering.ts reads, written as the nf_tables expressions nft installs for
  * the same rules (`nft --debug=netlink` of each): `-m mark` (`meta mark & M == V`), `-m
  * multiport` (`th dport { ... }`, its set from netlink-anon-sets.ts), `-m addrtype` (`fib daddr
- * type { ... }`); `-j MARK` (`meta mark set meta mark & ~M ^ V`), `-j CT`/`NOTRACK` (`notrack`,
+ * type { ... }`), `-m rpfilter` (`fib saddr . mark . iif oif 0`); `-j MARK` (`meta mark set meta mark & ~M ^ V`), `-j CT`/`NOTRACK` (`notrack`,
  * `ct [original|reply] zone set Z`) and `-j TOS` (the 16-bit word the TOS byte is in,
  * rewritten with the checksum fixed, as nft writes `ip dscp set`).
  */
@@ -32,6 +32,7 @@ import {
 } from './netlink-expr-packet.js';
 import { lookupRuleSet } from './netlink-anon-sets.js';
 import type { NetlinkWriter } from './netlink-writer.js';
+import { rpfilterOf } from './xt-rpfilter.js';
 import {
   addrtypeOf,
   ctTargetOf,
@@ -48,8 +49,9 @@ import {
 const NFT_CT_ZONE = 17;
 const NFT_EXTHDR_OP_TCPOPT = 1;
 const TCP = 6;
+const NFT_FIB_RESULT_OIF = 1;
 const NFT_FIB_RESULT_ADDRTYPE = 3;
-const FIB_FLAGS = { saddr: 1, daddr: 2 };
+const FIB_FLAGS = { saddr: 1, daddr: 2, mark: 4, iif: 8 };
 const PORT_OFFSET = { sport: 0, dport: 2 };
 const scratch = Buffer.alloc(4);
 
@@ -90,6 +92,19 @@ export const STEERING_MATCHES: [string, PacketWriter][] = [
         if (types.length > 1) lookupRuleSet(w, invert);
         else cmpHost(w, invert ? CmpOp.neq : CmpOp.eq, types[0]!);
       }
+    },
+  ],
+  [
+    'rpfilter',
+    (w, d, r) => {
+      const { mark, iif, invert } = rpfilterOf(d, r);
+      const e = beginExpr(w, 'fib');
+      w.u32(3, FIB_FLAGS.saddr | (mark ? FIB_FLAGS.mark : 0) | (iif ? FIB_FLAGS.iif : 0));
+      w.u32(2, NFT_FIB_RESULT_OIF);
+      w.u32(1, REG_1);
+      endExpr(w, e);
+      // The interface index of the route back, 0 for none: xt_rpfilter's match is "not 0".
+      cmpNumber(w, invert ? CmpOp.eq : CmpOp.neq, 4, 0);
     },
   ],
 ];

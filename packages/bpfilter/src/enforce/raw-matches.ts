@@ -10,6 +10,7 @@ import { untranslated } from './refusals.js';
 import { and, match, meta, type NftExpr, payload, rangeOrValue, set } from './nft-expr.js';
 import type { CtCheck } from './ct-alternatives.js';
 import { PACKET_MATCHES } from './raw-packet.js';
+import { rpfilterOf } from './xt-rpfilter.js';
 import { addrtypeOf, markOf, multiportOf, RTN_NAMES } from './xt-steering.js';
 
 type MatchTranslator = (data: Uint8Array, revision: number, name: string) => NftExpr[];
@@ -149,6 +150,13 @@ function addrtype(data: Uint8Array, revision: number): NftExpr[] {
   );
 }
 
+/** `-m rpfilter`: `fib saddr [. mark] [. iif] oif` 0 (no route back) or != 0. */
+function rpfilter(data: Uint8Array, revision: number): NftExpr[] {
+  const { mark, iif, invert } = rpfilterOf(data, revision);
+  const flags = ['saddr', ...(mark ? ['mark'] : []), ...(iif ? ['iif'] : [])];
+  return [match({ fib: { result: 'oif', flags } }, invert ? '==' : '!=', 0)];
+}
+
 const MATCHES = new Map<string, MatchTranslator>([
   // A comment changes no verdict; nft would cap it at 128 bytes, so it stays in bpfilter only.
   ['comment', () => []],
@@ -156,6 +164,7 @@ const MATCHES = new Map<string, MatchTranslator>([
   ['mark', mark],
   ['iprange', iprange],
   ['addrtype', addrtype],
+  ['rpfilter', rpfilter],
   ...PACKET_MATCHES,
 ]);
 

@@ -31,14 +31,16 @@ const withRule = (table, chain, rule) => {
   return copy;
 };
 
-// xt_rpfilter checks the table's name itself: the kernel refuses it in bpfilter_raw.
+// xt_rpfilter checks the table's name itself: the kernel refuses it in bpfilter_raw (the
+// strict and loose checks are nft's fib; --accept-local, which fib cannot say, is xt's).
 const raw = await bpfilter.listTable('raw');
 const before = nft();
+const acceptLocal = Uint8Array.of(4, 0, 0, 0, 0, 0, 0, 0);
 out.rpfilter = await errorOf(
   bpfilter.replaceTable(
     'raw',
     withRule(raw, 'PREROUTING', {
-      matches: [{ kind: 'raw', name: 'rpfilter', revision: 0, data: new Uint8Array(8) }],
+      matches: [{ kind: 'raw', name: 'rpfilter', revision: 0, data: acceptLocal }],
       target: { kind: 'verdict', verdict: 'DROP' },
     }),
   ),

@@ -196,7 +196,7 @@ export const STEERING = [
   '-A OUTPUT -j MARK --or-mark 0x100',
   '-A OUTPUT -j MARK --set-mark 1',
 ];
-/** The raw table's conntrack templates: notrack and zones. */
+/** The raw table's conntrack templates (notrack and zones) and reverse-path checks. */
 export const RAW = rawTable(
   '-A PREROUTING -p udp -m udp --dport 53 -j CT --notrack',
   '-A PREROUTING -i eth0 -j CT --zone 3',
@@ -204,6 +204,8 @@ export const RAW = rawTable(
   '-A OUTPUT -o eth1 -j CT --zone-reply 5',
   '-A OUTPUT -p udp -m udp --sport 53 -j NOTRACK',
   '-A OUTPUT -m mark --mark 0x1 -j MARK --and-mark 0xff',
+  '-A PREROUTING -i fs+ -m rpfilter --validmark --invert -j DROP',
+  '-A PREROUTING -m rpfilter --loose -j ACCEPT',
 );
 
 /** TPROXY (both revisions' options): two nft rules each, the second dropping; TCPOPTSTRIP. */

@@ -4,8 +4,9 @@
  * tests share: restore the same rules into both, observe each, count echo replies.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { Probe } from './scenario-parts.js';
 import { EMPTY_TABLES } from './save-tables.js';
-import { Twin } from './twins.js';
+import { Twin, waitFor } from './twins.js';
 
 // The parity tests take the table builders from here, beside the twins.
 export {
@@ -44,6 +45,22 @@ export async function savedRules(twin: Twin, name: string): Promise<string[]> {
   const out = await twin.iptables('iptables-legacy-save', ['-c', '-t', name]);
   expect(out.code, out.stderr).toBe(0);
   return out.stdout.split('\n').filter((line) => / -A /.test(line));
+}
+
+/** Probe `p` from its namespace of `twin`, waiting as long as its expected outcome needs. */
+export function probe(twin: Twin, p: Probe): Promise<string> {
+  if (p.kind === 'ping') return twin.ping(p.from, p.host, waitFor(p.expect));
+  return twin.probe(p.from, p.kind, p.host, p.port ?? 0, waitFor(p.expect));
+}
+
+/** iptables-save -c (of `table`, or all) without its dated comment lines. */
+export async function saved(twin: Twin, table?: string): Promise<string> {
+  const out = await twin.iptables('iptables-legacy-save', ['-c', ...(table ? ['-t', table] : [])]);
+  expect(out.code, out.stderr).toBe(0);
+  return out.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join('\n');
 }
 
 /** Registers the twins' creation and destruction around the calling file's tests. */

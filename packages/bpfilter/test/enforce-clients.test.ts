@@ -1,0 +1,82 @@
+/**
+ * Behaviour parity on more real clients (client-cases.ts): each installed in both twins as
+ * the client installs it (legacy tables, and bpfilter enforcing), the same traffic, the same
+ * outcomes, and after the UDP and echo probes the same `iptables-save -c` of every table;
+ * after the TCP probes the same nat counters (only a connection's first packet walks nat).
+ * Needs root, nft, ip, nsenter, ping, iptables-legacy and ipset; skips otherwise (fails with
+ * CI=true).
+ */
+import { describe, expect, it } from 'vitest';
+import { type ClientCase, CLIENT_CASES, type Step } from './enforce/client-cases.js';
+import { enforceSkipReason } from './enforce/prerequisites.js';
+import type { Probe } from './enforce/scenario-parts.js';
+import { EMPTY_TABLES, probe, saved, twinPair } from './enforce/twin-pair.js';
+import type { Twin } from './enforce/twins.js';
+import { which } from './iptables/namespace.js';
+
+const missing = enforceSkipReason(() =>
+  which('ipset') ? undefined : 'ipset is not installed (Debian package ipset)',
+);
+
+async function sh(twin: Twin, node: 'C' | 'F' | 'S', script: string): Promise<void> {
+  const out = await twin.run(node, ['sh', '-ec', script]);
+  expect(out.code, `${twin.flavour} ${node}: ${script}: ${out.stderr}`).toBe(0);
+}
+
+async function install(twin: Twin, step: Step): Promise<void> {
+  const out =
+    'restore' in step
+      ? await twin.iptables('iptables-legacy-restore', step.args ?? [], step.restore)
+      : await twin.iptables('iptables-legacy', step.command.split(' '));
+  expect(out.code, `${twin.flavour}: ${out.stderr}\n${twin.serviceLog.slice(-2000)}`).toBe(0);
+}
+
+describe.skipIf(missing !== undefined)('real clients, round 2: enforcement as the kernel', () => {
+  const pair = twinPair();
+
+  /** The probes' outcomes in both twins, side by side with what both must observe. */
+  async function outcomes(probes: Probe[]): Promise<void> {
+    const seen: string[] = [];
+    for (const p of probes) {
+      const [k, b] = await Promise.all(pair.twins.map((twin) => probe(twin, p)));
+      seen.push(`${p.kind} ${p.from} -> ${p.host}:${p.port ?? ''}: ${k}, ${b}`);
+    }
+    expect(seen).toEqual(
+      probes.map(
+        (p) => `${p.kind} ${p.from} -> ${p.host}:${p.port ?? ''}: ${p.expect}, ${p.expect}`,
+      ),
+    );
+  }
+
+  async function run(client: ClientCase): Promise<void> {
+    const setup = Object.entries(client.setup ?? {}) as ['C' | 'F' | 'S', [string, string]][];
+    for (const twin of pair.twins) {
+      for (const [name, type, members] of client.sets ?? []) {
+        const adds = members.map((member) => `ipset add ${name} ${member}`);
+        await sh(twin, 'F', [`ipset create ${name} ${type}`, ...adds].join('; '));
+      }
+      for (const [node, [up]] of setup) await sh(twin, node, up);
+    }
+    try {
+      for (const step of client.install)
+        await Promise.all(pair.twins.map((twin) => install(twin, step)));
+      await outcomes(client.probes.filter((p) => p.kind !== 'tcp'));
+      const [kernel, enforced] = await Promise.all(pair.twins.map((twin) => saved(twin)));
+      expect(enforced).toBe(kernel);
+      for (const line of client.counted) expect(kernel).toMatch(line);
+      await outcomes(client.probes.filter((p) => p.kind === 'tcp'));
+      const [kernelNat, enforcedNat] = await Promise.all(
+        pair.twins.map((twin) => saved(twin, 'nat')),
+      );
+      expect(enforcedNat).toBe(kernelNat);
+    } finally {
+      await pair.both(EMPTY_TABLES, async () => {});
+      for (const twin of pair.twins) {
+        for (const [node, [, down]] of setup) await sh(twin, node, down);
+        for (const [name] of client.sets ?? []) await sh(twin, 'F', `ipset destroy ${name}`);
+      }
+    }
+  }
+
+  for (const client of CLIENT_CASES) it(client.name, () => run(client), 90_000);
+});

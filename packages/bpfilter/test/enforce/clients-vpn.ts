@@ -1,0 +1,68 @@
+/**
+ * VPN clients as they install themselves, in the twins' topology (the tunnel is `fs`, the
+ * uplink `fc`): Tailscale's ts-* chains (1.7x, iptables mode) and wg-quick, a server's
+ * PostUp commands beside the full-tunnel rules wg-quick pipes into `iptables-restore -n`.
+ */
+import { chains } from './scenario-parts.js';
+
+/**
+ * Tailscale's tables as `iptables-save` prints them (util/linuxfw's iptables runner):
+ * traffic from the tunnel marked 0x40000/0xff0000 in ts-forward and masqueraded by that mark
+ * in ts-postrouting; CGNAT sources (100.64.0.0/10) refused from anywhere but the tunnel. The
+ * host's own FORWARD policy is DROP (a host that also runs Docker).
+ */
+export const TAILSCALE = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+${chains('ts-forward', 'ts-input')}
+-A INPUT -j ts-input
+-A FORWARD -j ts-forward
+-A ts-forward -i fs -j MARK --set-xmark 0x40000/0xff0000
+-A ts-forward -m mark --mark 0x40000/0xff0000 -j ACCEPT
+-A ts-forward -s 100.64.0.0/10 -o fs -j DROP
+-A ts-forward -o fs -j ACCEPT
+-A ts-input -s 100.101.102.103/32 -i lo -j ACCEPT
+-A ts-input -s 100.115.92.0/23 ! -i fs -j RETURN
+-A ts-input -s 100.64.0.0/10 ! -i fs -j DROP
+-A ts-input -i fs -j ACCEPT
+-A ts-input -p udp -m udp --dport 41641 -j ACCEPT
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:ts-postrouting - [0:0]
+-A POSTROUTING -j ts-postrouting
+-A ts-postrouting -m mark --mark 0x40000/0xff0000 -j MASQUERADE
+COMMIT
+`;
+
+/** A server's saved rules before wg-quick: FORWARD closed. */
+export const WG_BASE = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+COMMIT
+`;
+
+/** The PostUp line of a wg-quick server config, one iptables command each (wg0 = fs). */
+export const WG_POST_UP = [
+  '-A FORWARD -i fs -j ACCEPT',
+  '-A FORWARD -o fs -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  '-t nat -A POSTROUTING -o fc -j MASQUERADE',
+];
+
+/**
+ * What wg-quick (add_default, AllowedIPs 0.0.0.0/0, no nft) pipes into `iptables-restore -n`
+ * for a tunnel address 10.2.0.1 on fs: inserted rules, the target before its comment.
+ */
+export const WG_FULL_TUNNEL = `*raw
+-I PREROUTING ! -i fs -d 10.2.0.1 -m addrtype ! --src-type LOCAL -j DROP -m comment --comment "wg-quick(8) rule for fs"
+COMMIT
+*mangle
+-I POSTROUTING -m mark --mark 51820 -p udp -j CONNMARK --save-mark -m comment --comment "wg-quick(8) rule for fs"
+-I PREROUTING -p udp -j CONNMARK --restore-mark -m comment --comment "wg-quick(8) rule for fs"
+COMMIT
+`;
