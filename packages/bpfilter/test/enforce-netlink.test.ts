@@ -141,26 +141,42 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
     expect(listed).toContain('{"reject":{"type":"tcp reset"}}');
   }, 60_000);
 
-  it('installs what nft installs for counted sets (no target, MARK; exact keys and prefixes)', async () => {
+  it('installs what nft installs for counted sets and maps of marks (no target, MARK; exact keys and prefixes)', async () => {
     const [counted] = await compare([{ iptables: COUNTED }]);
     expect(Array.isArray(counted!.nft), JSON.stringify(counted!.nft)).toBe(true);
     expect(counted!.netlink).toEqual(counted!.nft);
     const listing = (counted!.netlink as Record<string, Record<string, unknown>>[][])[0]!;
     const sets = listing.flatMap((item) => (item.set ? [item.set] : []));
-    // INPUT's prefixes, marked hosts and ports, then ACCT's sources and destinations.
-    expect(sets.map((s) => (s.elem as unknown[]).length)).toEqual([9, 8, 8, 10, 10]);
+    // INPUT's prefixes, hosts marked alike and ports, then ACCT's sources and destinations.
+    expect(sets.map((s) => [s.name, (s.elem as unknown[]).length])).toEqual([
+      ['cset0', 9],
+      ['cset2', 8],
+      ['cset3', 8],
+      ['cset4', 10],
+      ['cset5', 10],
+    ]);
     for (const set of sets) expect(set.stmt).toEqual([{ counter: null }]);
     // Each element counts its rule, named by its comment.
     const comments = (sets[3]!.elem as { elem: { comment: string; counter: unknown } }[]).map(
       (e) => e.elem.counter !== undefined && e.elem.comment,
     );
     expect(comments).toEqual(Array.from({ length: 10 }, (_, i) => `rule ${i + 1}`));
+    // The hosts marked each their own: a map of marks, each element its mark and counter.
+    const [marks] = listing.flatMap((item) => (item.map ? [item.map] : []));
+    expect(marks).toMatchObject({ name: 'mmap1', map: 'mark', stmt: [{ counter: null }] });
+    const values = (marks!.elem as [{ elem: { counter: unknown } }, unknown][]).map(
+      ([key, mark]) => key.elem.counter !== undefined && mark,
+    );
+    expect(values.sort()).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
     const rules = listing.flatMap((item) => (item.rule ? [JSON.stringify(item.rule.expr)] : []));
     expect(rules).toContain(
-      '[{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":"@cset3"}}]',
+      '[{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":"@cset4"}}]',
     );
-    expect(rules.some((r) => r.includes('"@cset1"') && r.includes('"mangle"'))).toBe(true);
-    // The host marked otherwise stays a rule.
+    expect(rules).toContain(
+      '[{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"map":{"key":{"payload":{"protocol":"ip","field":"saddr"}},"data":"@mmap1"}}}}]',
+    );
+    expect(rules.some((r) => r.includes('"@cset2"') && r.includes('"mangle"'))).toBe(true);
+    // The mark with a mask stays a rule.
     expect(rules.filter((r) => r.includes('"mangle"') && r.includes('"counter"'))).toHaveLength(1);
   }, 60_000);
 

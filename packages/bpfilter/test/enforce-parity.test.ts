@@ -154,6 +154,9 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     );
     expect(k).toMatch(/\[1:\d+\] -A INPUT -p udp -m udp --dport 53 -m mark --mark 0x7 -j DROP/);
     expect(nft).toMatch(/ip saddr @cset\d+ meta mark set/);
+    expect(nft).toMatch(/meta mark set ip saddr map @mmap\d+/);
+    expect(k).toMatch(/\[3:\d+\] -A INPUT -s 10\.2\.0\.2\/32 -j MARK --set-xmark 0x21\/0xffffffff/);
+    expect(k).toMatch(/\[1:\d+\] -A INPUT -p udp -m udp --dport 53 -m mark --mark 0x21 -j DROP/);
     expect(nft).toMatch(/ip saddr @cset\d+ log prefix "listed: "/);
   }, 60_000);
 

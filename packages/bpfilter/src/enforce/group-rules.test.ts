@@ -21,9 +21,9 @@ const shape = (items: ChainItem[]) =>
 /** A packet's walk: each rule it matches and the effect there (its target's, as JSON). */
 type Walk = { rule: number; effect: string }[];
 const effect = (r: Rule) => JSON.stringify(r.target);
-/** No target (a counting rule), or a LOG: statements that leave the walk going. */
+/** No target (a counting rule), or a LOG or MARK: statements that leave the walk going. */
 const counts = (w: Walk[number]) => w.effect === '{"kind":"none"}';
-const goesOn = (w: Walk[number]) => counts(w) || w.effect.includes('"log"');
+const goesOn = (w: Walk[number]) => counts(w) || /"log"|"MARK"/.test(w.effect);
 
 /**
  * Whether `installed` does what `inOrder` does: the same rules counted; the same effects in
@@ -132,6 +132,25 @@ describe('grouping of exact-key rules into verdict maps', () => {
     ]);
   });
 
+  it('makes hosts marked each their own a map of marks, hosts marked alike a set', () => {
+    // `-j LOG --log-prefix markN` stands for `-j MARK --set-mark N` (grouping.testing.ts).
+    const marked = (from: number, mark: (i: number) => number) =>
+      Array.from(
+        { length: 8 },
+        (_, i) => `-A INPUT -s 10.0.${from}.${i + 1} -j LOG --log-prefix mark${mark(i)}`,
+      );
+    const items = group(
+      rulesOf([...marked(0, (i) => i + 1), '-A INPUT -p udp -j ACCEPT', ...marked(1, () => 7)]),
+    );
+    expect(
+      items.map((item) => item.kind === 'group' && [item.members, item.marks, item.set]),
+    ).toEqual([
+      [[0, 1, 2, 3, 4, 5, 6, 7], true, undefined],
+      false,
+      [[9, 10, 11, 12, 13, 14, 15, 16], undefined, true],
+    ]);
+  });
+
   it('makes a blocklist of /32s and /24s, interleaved, one map of each (planned in bounded time)', () => {
     const lines = Array.from({ length: 3000 }, (_, i) =>
       i % 2
@@ -168,7 +187,8 @@ describe('grouping of exact-key rules into verdict maps', () => {
               const at = (i: number, by = i) => ({ rule: i, effect: effect(rules[by]!) });
               const inOrder = rules.flatMap((r, i) => (matches(r, p) ? [at(i)] : []));
               // A lookup finds one element: the group stands for its first matching member,
-              // with its verdict (a map), or with the set's one target, its first member's.
+              // with its verdict or mark (a map), or with the set's one target, its first
+              // member's.
               const installed = items.flatMap((item) => {
                 if (item.kind === 'rule')
                   return matches(rules[item.index]!, p) ? [at(item.index)] : [];

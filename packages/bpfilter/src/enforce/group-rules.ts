@@ -23,6 +23,7 @@ import { type KeyShape, shapeOf } from './key-shapes.js';
 import { Boxes, boxHigh, boxLow, intervalShape, prefixBlock } from './interval-keys.js';
 import { readU16 } from '../abi/index.js';
 import { objectName, targetAt } from '../model/entry-index.js';
+import { markMapShape, marksDiffer, wholeMark } from './mark-maps.js';
 import { mapTarget, type RuleFacts, setTarget } from './rule-facts.js';
 import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-shape.js';
 
@@ -32,7 +33,14 @@ import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-sha
  */
 export type ChainItem =
   | { kind: 'rule'; index: number; keyed?: boolean }
-  | { kind: 'group'; shape: KeyShape; members: number[]; set?: true };
+  | {
+      kind: 'group';
+      shape: KeyShape;
+      members: number[];
+      /** A counted set (one target for all), or a map of the marks they write (`marks`). */
+      set?: true;
+      marks?: true;
+    };
 
 /** Limits of the grouping. */
 export interface GroupOptions {
@@ -135,8 +143,10 @@ const MAX_OPEN = 32;
 
 /**
  * The key of the group entry `entry` of shape `shapeId` may join: verdicts share a map (`v`),
- * rules without a target a set (`n`), rules with a statement target a set of the rules whose
- * target has the same bytes (`s`: name, revision, options), so one statement does for all.
+ * rules without a target a set (`n`), rules that write a whole mark a map of marks (`k`, a set
+ * if the marks are all one: mark-maps.ts), rules with another statement target a set of the
+ * rules whose target has the same bytes (`s`: name, revision, options), so one statement does
+ * for all.
  */
 function groupKey(facts: RuleFacts, entry: number, shapeId: number): string {
   const t = facts.target[entry]!;
@@ -144,6 +154,7 @@ function groupKey(facts: RuleFacts, entry: number, shapeId: number): string {
   const b = facts.bytes;
   const at = targetAt(b, facts.offsets[entry]!);
   if (objectName(b, at) === '') return `n${shapeId}`;
+  if (markMapShape(shapeId) && wholeMark(facts, entry) !== undefined) return `k${shapeId}`;
   const size = readU16(b, at);
   return `s${shapeId}:${Buffer.from(b.buffer, b.byteOffset + at, size).toString('latin1')}`;
 }
@@ -217,7 +228,11 @@ export function groupChain(
         kind: 'group',
         shape: group.shape,
         members: group.members,
-        ...(group.set ? { set: true as const } : {}),
+        ...(!group.set
+          ? {}
+          : group.key[0] === 'k' && marksDiffer(facts, first, group.members)
+            ? { marks: true as const }
+            : { set: true as const }),
       });
   }
   return items;

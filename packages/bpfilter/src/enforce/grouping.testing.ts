@@ -21,12 +21,24 @@ const tables = new WeakMap<Rule[], RuleFacts>();
 export function rulesOf(lines: string[]): Rule[] {
   const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:web - [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
   const table = parseSave(text)[0]!;
+  // The text format has no -j MARK: `-j LOG --log-prefix markN` stands for --set-mark N.
+  for (const r of table.chains.flatMap((c) => c.rules))
+    if (r.target.kind === 'log' && r.target.prefix.startsWith('mark'))
+      r.target = markTarget(Number(r.target.prefix.slice(4)));
   const encoded = encodeTable(table);
   const index = indexEntries(encoded, encoded.entries);
   const input = index.builtins[0]!;
   const rules = table.chains.find((c) => c.name === 'INPUT')!.rules;
   tables.set(rules, readFacts(encoded.entries, index, [[input.from, input.policy]]));
   return rules;
+}
+
+/** `-j MARK --set-mark V` (revision 2, mask 0xffffffff). */
+export function markTarget(mark: number): Rule['target'] {
+  const data = new Uint8Array(8);
+  new DataView(data.buffer).setUint32(0, mark, true);
+  new DataView(data.buffer).setUint32(4, 0xffffffff, true);
+  return { kind: 'raw', name: 'MARK', revision: 2, data };
 }
 
 /** The facts of `rules` (from rulesOf): INPUT's rules are entries 0 on. */
@@ -113,10 +125,17 @@ const boxedFields = {
 };
 const boxed = fc.record({ ...boxedFields, j: fc.constantFrom('ACCEPT', 'DROP', 'web', 'RETURN') });
 /**
- * Rules that only count or log (counted sets): exact keys and prefixes with no target or a
- * LOG of one of two prefixes.
+ * Rules that only count, log or mark (counted sets, maps of marks): exact keys and prefixes
+ * with no target, a LOG of one of two prefixes, or one of two marks (rulesOf).
  */
-const statements = fc.constantFrom('', '', 'LOG --log-prefix a', 'LOG --log-prefix b');
+const statements = fc.constantFrom(
+  '',
+  '',
+  'LOG --log-prefix a',
+  'LOG --log-prefix b',
+  'LOG --log-prefix mark1',
+  'LOG --log-prefix mark2',
+);
 const counting = fc.oneof(
   // An accounting chain's: a source or a destination.
   fc.record({

@@ -4,6 +4,7 @@
  * network order, each attribute padded to 4 bytes).
  */
 import { encodeTable } from '../model/encode.js';
+import type { Table } from '../model/types.js';
 import { parseSave } from '../text/parse-save.js';
 import { compileTable } from './compile-table.js';
 
@@ -12,9 +13,14 @@ export function filterBatch(rules: string): Buffer {
   const [parsed] = parseSave(
     `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules}\nCOMMIT\n`,
   );
-  const encoded = encodeTable(parsed!);
+  return tableBatch(parsed!);
+}
+
+/** The netlink batch of `table`. */
+export function tableBatch(table: Table): Buffer {
+  const encoded = encodeTable(table);
   const { batch } = compileTable({
-    name: 'filter',
+    name: table.name,
     layout: encoded,
     entries: encoded.entries,
     netlink: true,

@@ -185,18 +185,20 @@ export function verdict(w: NetlinkWriter, code: string, chain?: string): void {
 
 /**
  * A `lookup` of the key in the registers from register 1 in set `name` (`id` in the batch):
- * into the verdict register for a verdict map, or as a test (inverted for `!=`).
+ * into the verdict register for a verdict map, its data into register 1 (`data`: a map of
+ * values), or as a test (inverted for `!=`).
  */
 export function lookup(
   w: NetlinkWriter,
   name: string,
   id: number,
-  use: 'vmap' | 'in' | 'not-in',
+  use: 'vmap' | 'in' | 'not-in' | 'data',
 ): void {
   const e = beginExpr(w, 'lookup');
   w.string(1, name);
   w.u32(2, REG_1);
   if (use === 'vmap') w.u32(3, REG_VERDICT);
+  else if (use === 'data') w.u32(3, REG_1);
   else if (use === 'not-in') w.u32(5 /* NFTA_LOOKUP_FLAGS */, 1 /* NFT_LOOKUP_F_INV */);
   w.u32(4, id);
   endExpr(w, e);

@@ -8,12 +8,7 @@
  * rule order.
  */
 import { dataValueAt } from './netlink-data.js';
-import {
-  keyLength,
-  writeComment,
-  writeElementMessages,
-  writeElementVerdict,
-} from './netlink-sets.js';
+import { keyLength, writeComment, writeElementMessages, writeElementData } from './netlink-sets.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 import { ruleComment } from './nft-sets.js';
 import { boxHigh, boxLow } from './interval-keys.js';
@@ -41,18 +36,17 @@ export interface IntervalMap {
 }
 
 /**
- * The elements of interval map `map` of the rules `members` (positions from `first`), or of
- * a counted set's (`kind` 'set').
+ * The elements of interval map `map` of the rules `members` (positions from `first`), of
+ * `kind` (netlink-sets.ts's writeElementData).
  */
 export function writeIntervalElements(
   w: NetlinkWriter,
   { table, name, id, types }: IntervalMap,
   facts: RuleFacts,
   first: number,
-  { shape, members, kind }: { shape: KeyShape; members: readonly number[]; kind?: string },
+  { shape, members, kind }: { shape: KeyShape; members: readonly number[]; kind: string },
 ): void {
-  // A counted set's elements hold no verdict.
-  const verdict = (entry: number) => kind !== 'set' && writeElementVerdict(w, facts, entry);
+  const verdict = (entry: number) => writeElementData(w, facts, entry, kind);
   if (types.length > 1) {
     writeElementMessages(w, table, name, id, members.length, (i) => {
       const entry = first + members[i]!;

@@ -20,6 +20,7 @@ import { NLM_F_CREATE, type NetlinkWriter } from './netlink-writer.js';
 import { ruleComment } from './nft-sets.js';
 import { IFNAME, IPV4_ADDR, type KeyType } from './key-types.js';
 import type { KeyField, KeyShape } from './key-shapes.js';
+import { wholeMark } from './mark-maps.js';
 import { rejectChain, rejectTypeOf } from './reject-chains.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { keyValue } from './rule-shape.js';
@@ -30,6 +31,8 @@ export const MSG_NEWSET = 9;
 const MSG_NEWSETELEM = 12;
 
 const NFT_DATA_VERDICT = 0xffffff00;
+/** nft's mark datatype (TYPE_MARK), a map of marks' data type. */
+const MARK_TYPE = 19;
 const NFT_SET_INTERVAL = 0x4;
 const NFT_SET_MAP = 0x8;
 const NFT_SET_CONCAT = 0x80;
@@ -37,9 +40,10 @@ const NFT_SET_CONCAT = 0x80;
 const ELEMENTS_PER_MESSAGE_BYTES = 48 * 1024;
 
 /**
- * NEWSET of a verdict map (`map`: counting, a counter on each element) or of a set of keys
- * alone (`counted`: a counted set's, a counter on each element too); `interval`: of ranges
- * (a concatenation's with its parts' lengths, as nft sends them).
+ * NEWSET of a verdict map (`data` 'verdict': counting, a counter on each element), a map of
+ * marks ('mark', mark-maps.ts) or a set of keys alone ('none'; `counted`: a counted set's, a
+ * counter on each element too); `interval`: of ranges (a concatenation's with its parts'
+ * lengths, as nft sends them).
  */
 export function writeSetDeclaration(
   w: NetlinkWriter,
@@ -47,10 +51,11 @@ export function writeSetDeclaration(
   name: string,
   key: readonly KeyType[],
   id: number,
-  map: boolean,
+  data: 'verdict' | 'mark' | 'none',
   interval = false,
-  counted = map,
+  counted = data !== 'none',
 ): void {
+  const map = data !== 'none';
   w.begin(MSG_NEWSET, NLM_F_CREATE);
   w.string(1, table);
   w.string(2, name);
@@ -62,7 +67,11 @@ export function writeSetDeclaration(
   // A concatenation's type is its parts' ids, 6 bits each (nft's concat_subtype_add).
   w.u32(4, key.length === 1 ? key[0]!.id : key.reduce((acc, k) => acc * 64 + k.id, 0));
   w.u32(5, keyLength(key));
-  if (map) w.u32(6, NFT_DATA_VERDICT);
+  if (data === 'verdict') w.u32(6, NFT_DATA_VERDICT);
+  else if (data === 'mark') {
+    w.u32(6, MARK_TYPE);
+    w.u32(7 /* NFTA_SET_DATA_LEN */, 4);
+  }
   if (interval && concat) {
     const desc = w.open(9 /* NFTA_SET_DESC */);
     const parts = w.open(2 /* NFTA_SET_DESC_CONCAT */);
@@ -75,6 +84,13 @@ export function writeSetDeclaration(
     w.close(desc);
   }
   w.u32(10, id);
+  // nftnl's udata TLVs nft sends with a map of marks (a key in network order, the data in
+  // host order, not intervals): its listing reads the marks' byte order from them.
+  if (data === 'mark')
+    w.buffer.set(
+      [0, 4, 2, 0, 0, 0, 1, 4, 1, 0, 0, 0, 6, 4, 0, 0, 0, 0],
+      w.zeroed(13 /* NFTA_SET_USERDATA */, 18),
+    );
   if (counted) writeCounterExpr(w, 17 /* NFTA_SET_EXPR */);
   w.end();
 }
@@ -129,17 +145,25 @@ export function writeElements(
   types: readonly KeyType[],
   facts: RuleFacts,
   first: number,
-  map: { shape: KeyShape; members: readonly number[]; kind?: string },
+  map: { shape: KeyShape; members: readonly number[]; kind: string },
 ): void {
-  const { shape, members } = map;
-  const verdicts = map.kind !== 'set';
+  const { shape, members, kind } = map;
   writeElementMessages(w, table, name, id, members.length, (i) => {
     const index = members[i]!;
     const entry = first + index;
     writeKey(w, facts, entry, shape, types, false);
-    if (verdicts) writeElementVerdict(w, facts, entry);
+    writeElementData(w, facts, entry, kind);
     writeComment(w, ruleComment(index));
   });
+}
+
+/**
+ * NFTA_SET_ELEM_DATA of entry `entry`'s element in a map of `kind`: its verdict (a 'map'), its
+ * mark (host order, as the mark register holds it: 'marks'), none (a counted 'set').
+ */
+export function writeElementData(w: NetlinkWriter, facts: RuleFacts, entry: number, kind: string) {
+  if (kind === 'map') writeElementVerdict(w, facts, entry);
+  else if (kind === 'marks') w.buffer.writeUInt32LE(wholeMark(facts, entry)!, dataValueAt(w, 2, 4));
 }
 
 /** NFTA_SET_ELEM_DATA of a map element: entry `entry`'s verdict, jump or goto (a reject's too). */

@@ -23,6 +23,7 @@ import {
 } from './netlink-expr.js';
 import { REJECT_ICMP, rejectChain } from './reject-chains.js';
 import { writeEffect, writeRule } from './netlink-rule.js';
+import { MetaKey, metaOrCt } from './netlink-expr-packet.js';
 import { writeRuleSets } from './netlink-anon-sets.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import {
@@ -49,6 +50,9 @@ export interface NetlinkBatch {
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
 const MSG = { newTable: 0, delTable: 2, newChain: 3, newRule: 6 };
+/** The data of each kind of keyed item's map, and its lookup. */
+const SET_DATA = { map: 'verdict', set: 'none', marks: 'mark' } as const;
+const LOOKUP = { map: 'vmap', set: 'in', marks: 'data' } as const;
 const HOOKS = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 } as const;
 
 /**
@@ -120,13 +124,13 @@ export function compileTransaction(
     };
     for (const chain of table.chains)
       for (const item of chain.items) {
-        if (item.kind === 'map' || item.kind === 'set') {
+        if (item.kind !== 'segment' && item.kind !== 'rule') {
           const types = item.shape.fields.map((f) => KEY_TYPE[f]);
           const interval = item.shape.interval === true;
-          const map = item.kind === 'map';
+          const data = SET_DATA[item.kind];
           addSet(
             item.name,
-            (id) => writeSetDeclaration(w, nftTable, item.name, types, id, map, interval, true),
+            (id) => writeSetDeclaration(w, nftTable, item.name, types, id, data, interval, true),
             (id) =>
               interval
                 ? writeIntervalElements(
@@ -144,7 +148,7 @@ export function compileTransaction(
             const types = segmentKeyTypes(shape.shape);
             addSet(
               name,
-              (id) => writeSetDeclaration(w, nftTable, name, types, id, false),
+              (id) => writeSetDeclaration(w, nftTable, name, types, id, 'none'),
               (id) => writeKeys(w, nftTable, name, id, types, facts, chain.first, shape),
             );
           });
@@ -209,7 +213,8 @@ export function compileTransaction(
               } else if (fields.includes('sport') || fields.includes('dport'))
                 throw new NotCompiled('transport field without its protocol');
               loadKey(w, fields);
-              lookup(w, item.name, setIds.get(item.name)!, set ? 'in' : 'vmap');
+              lookup(w, item.name, setIds.get(item.name)!, LOOKUP[item.kind]);
+              if (item.kind === 'marks') metaOrCt(w, 'meta', MetaKey.mark, 'set');
               if (set)
                 compatRule(table, chain, item.members[0]!, () =>
                   writeEffect(w, facts, effect, protocol, compat),

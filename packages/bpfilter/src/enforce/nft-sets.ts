@@ -8,6 +8,7 @@ import { boxHigh, boxLow } from './interval-keys.js';
 import { KEY_TYPE, segmentKeyTypes } from './key-types.js';
 import { jumpStatement, match, meta, type NftExpr, payload, verdictStatement } from './nft-expr.js';
 import type { KeyField, KeyShape } from './key-shapes.js';
+import { markMapStatement, wholeMark } from './mark-maps.js';
 import { rejectChain, rejectTypeOf } from './reject-chains.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
 import { keyValue } from './rule-shape.js';
@@ -62,7 +63,7 @@ function keyVerdict(facts: RuleFacts, entry: number): NftExpr {
  * A verdict map of the rules `members` (positions in their chain, whose rules are the entries
  * from `first` on; all of `shape`): its declaration, elements, and the lookup rule; or
  * (`kind` 'set') a counted set of them, the lookup a match that their target's statements
- * follow.
+ * follow; or ('marks') a map of the marks they write, the lookup `meta mark set KEY map`.
  */
 export function verdictMap(
   table: string,
@@ -72,6 +73,7 @@ export function verdictMap(
   { shape, members, kind }: { shape: KeyShape; members: readonly number[]; kind?: string },
 ): { commands: NftExpr[]; lookup: NftExpr[] } {
   const set = kind === 'set';
+  const marks = kind === 'marks';
   const { fields, protocol } = shape;
   const single = fields.length === 1;
   const type = single ? KEY_TYPE[fields[0]!].name : fields.map((f) => KEY_TYPE[f].name);
@@ -80,14 +82,15 @@ export function verdictMap(
     const values = keyValues(facts, first + index, shape);
     const val = single ? values[0] : { concat: values };
     const element = { elem: { val, comment: ruleComment(index), counter: null } };
-    return set ? element : [element, keyVerdict(facts, first + index)];
+    if (set) return element;
+    return [element, marks ? wholeMark(facts, first + index) : keyVerdict(facts, first + index)];
   });
   const map = {
     family,
     table,
     name,
     type,
-    ...(set ? {} : { map: 'verdict' }),
+    ...(set ? {} : { map: marks ? 'mark' : 'verdict' }),
     ...(shape.interval ? { flags: ['interval'] } : {}),
     stmt: [{ counter: null }],
   };
@@ -99,7 +102,11 @@ export function verdictMap(
     ],
     lookup: [
       ...(protocol !== 0 ? [match(payload('ip', 'protocol'), '==', protocol)] : []),
-      set ? match(key, '==', `@${name}`) : { vmap: { key, data: `@${name}` } },
+      set
+        ? match(key, '==', `@${name}`)
+        : marks
+          ? markMapStatement(key, name)
+          : { vmap: { key, data: `@${name}` } },
     ],
   };
 }

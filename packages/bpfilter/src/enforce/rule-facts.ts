@@ -54,15 +54,11 @@ export function mapTarget(t: number): boolean {
   return t === Target.reject || (t !== Target.none && t < Target.other && t !== Target.queue);
 }
 
-/**
- * Targets a run of rules can share one set lookup with (group-rules.ts): statements that
- * leave the walk going (a log line, a mark), so that the lookup's rule does what each
- * member's did. No target (a counting rule) is one too.
- */
+/** Statement targets that leave the walk going and change no key field (a log line, a mark). */
 const SET_TARGETS = new Set(['LOG', 'MARK']);
 
 /**
- * Whether entry `i` can be a member of a counted set: no target, or one of
+ * Whether entry `i` can be a counted set's member (group-rules.ts): no target, or one of
  * {@link SET_TARGETS}, whose statements the set's rule writes once for all its members.
  */
 export function setTarget(f: Pick<RuleFacts, 'bytes' | 'offsets' | 'target'>, i: number): boolean {

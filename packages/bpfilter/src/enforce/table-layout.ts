@@ -63,9 +63,11 @@ export interface EnforcedPlan {
 /** One item of a laid-out chain, in installation order (indexes: rules' positions in the chain). */
 export type LaidOutItem =
   | { kind: 'rule'; index: number }
-  | { kind: 'map'; name: string; shape: KeyShape; members: number[] }
-  /** A counted set: its members' keys, then the statements of their (one) target. */
-  | { kind: 'set'; name: string; shape: KeyShape; members: number[] }
+  /**
+   * A verdict map; a counted set (`set`: its members' keys, then the statements of their one
+   * target); a map of the marks they write (`marks`, mark-maps.ts).
+   */
+  | { kind: 'map' | 'set' | 'marks'; name: string; shape: KeyShape; members: number[] }
   | {
       kind: 'segment';
       /** The segment's chain. */
@@ -166,9 +168,12 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
           counted.push({ entry: first + index, chain, position: at });
         });
       } else {
-        const map = item.set ? `cset${countedSets++}` : `vmap${maps.length - countedSets}`;
+        const kind = item.marks ? 'marks' : item.set ? 'set' : 'map';
+        const map =
+          kind === 'map'
+            ? `vmap${maps.length - countedSets}`
+            : `${kind === 'set' ? 'cset' : 'mmap'}${countedSets++}`;
         maps.push(map);
-        const kind = item.set ? 'set' : 'map';
         items.push({ kind, name: map, shape: item.shape, members: item.members });
         for (const index of item.members) {
           if (facts.target[first + index] === Target.reject)

@@ -4,13 +4,8 @@
  * (no TCP teardown), so every counter can be compared with the kernel's.
  */
 import { ACCEPT_ALL, filter, ping, type Scenario, udp } from './scenario-parts.js';
+import { mangleTable } from './save-tables.js';
 import { C, F, F2, S } from './topology.js';
-
-/** A mangle table of `rules`, its built-in chains all ACCEPT. */
-const mangle = (...rules: string[]) =>
-  `*mangle\n${['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']
-    .map((chain) => `:${chain} ACCEPT [0:0]`)
-    .join('\n')}\n${rules.join('\n')}\nCOMMIT\n`;
 
 const hosts = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => `10.9.0.${from + i}`);
@@ -44,30 +39,39 @@ export const ACCOUNTING: Scenario = {
 };
 
 /**
- * Per-host marking (mangle PREROUTING: a list of hosts marked alike, C among them, and hosts
- * marked otherwise one rule each), observed in filter INPUT: marked datagrams to port 53 are
- * dropped, others answered; a list of hosts logged alike (LOG: that table goes to nft) counts
- * C's packets.
+ * Per-host marking in mangle: PREROUTING marks a list of hosts alike, C among them (a counted
+ * set), and one host with a mask (a rule); INPUT marks each host its own, S among them (a
+ * map of marks). Filter INPUT observes the marks: datagrams to port 53 marked 0x7 or 0x21
+ * are dropped, to 5353 marked 0x31 (another host's) dropped, others answered; a list of hosts
+ * logged alike (LOG: that table goes to nft) counts C's packets.
  */
 export const MARKED: Scenario = {
-  name: 'hosts marked alike (mangle) and logged alike in counted sets: same marks and counters',
+  name: 'hosts marked alike and each their own (mangle), logged alike: same marks and counters',
   rules: `${filter(
     ACCEPT_ALL,
     ...[...hosts(1, 5), C, ...hosts(6, 8)].map(
       (h) => `-A INPUT -s ${h}/32 -j LOG --log-prefix "listed: " --log-level 6`,
     ),
     '-A INPUT -p udp -m udp --dport 53 -m mark --mark 0x7 -j DROP',
-    '-A INPUT -p udp -m udp --dport 53 -m mark --mark 0x9 -j DROP',
-  )}${mangle(
+    '-A INPUT -p udp -m udp --dport 53 -m mark --mark 0x21 -j DROP',
+    '-A INPUT -p udp -m udp --dport 5353 -m mark --mark 0x31 -j DROP',
+  )}${mangleTable(
     ...[...hosts(1, 4), C, ...hosts(5, 8)].map(
       (h) => `-A PREROUTING -s ${h}/32 -j MARK --set-xmark 0x7/0xffffffff`,
     ),
-    `-A PREROUTING -s ${S}/32 -j MARK --set-xmark 0x8/0xffffffff`,
-    '-A PREROUTING -s 10.9.0.20/32 -j MARK --set-xmark 0x9/0xffffffff',
+    '-A PREROUTING -s 10.9.0.20/32 -j MARK --set-xmark 0x9/0xff',
+    ...hosts(31, 34).map(
+      (h, i) => `-A INPUT -s ${h}/32 -j MARK --set-xmark 0x${31 + i}/0xffffffff`,
+    ),
+    `-A INPUT -s ${S}/32 -j MARK --set-xmark 0x21/0xffffffff`,
+    ...hosts(35, 38).map(
+      (h, i) => `-A INPUT -s ${h}/32 -j MARK --set-xmark 0x${35 + i}/0xffffffff`,
+    ),
   )}`,
   probes: [
     udp('C', F, 53, 'timeout'),
-    udp('S', F2, 53, `reply:${S}`),
+    udp('S', F2, 53, 'timeout'),
+    udp('S', F2, 5353, `reply:${S}`),
     udp('C', F, 5353, `reply:${C}`),
     ping('C', F, 'reply'),
     ping('S', F2, 'reply'),

@@ -219,9 +219,9 @@ export const TPROXY = mangleTable(
 
 /**
  * Runs of rules that only count or mark (counted sets): per-host accounting by source and by
- * destination with no target, a run of prefixes with no target (an interval set), a list of
- * hosts marked alike, port keys with no target; a host marked otherwise stays a rule. (LOG
- * goes to nft: the compiler does not write it.)
+ * destination with no target, a run of prefixes with no target (an interval set), hosts
+ * marked each their own (a map of marks), a list of hosts marked alike, port keys with no
+ * target; a mark with a mask stays a rule. (LOG goes to nft: the compiler does not write it.)
  */
 export const COUNTED = table(
   [
@@ -229,8 +229,12 @@ export const COUNTED = table(
     ...Array.from({ length: 10 }, (_, i) => `-A ACCT -s 10.5.0.${i + 1}/32`),
     ...Array.from({ length: 10 }, (_, i) => `-A ACCT -d 10.5.0.${i + 1}/32`),
     ...Array.from({ length: 9 }, (_, i) => `-A INPUT -s 10.6.${i}.0/24`),
-    ...Array.from({ length: 8 }, (_, i) => `-A INPUT -s 10.8.0.${i + 1}/32 -j MARK --set-mark 7`),
-    '-A INPUT -s 10.8.1.1/32 -j MARK --set-mark 8',
+    ...Array.from(
+      { length: 9 },
+      (_, i) => `-A INPUT -s 10.8.0.${i + 1}/32 -j MARK --set-mark ${(i % 3) + 1}`,
+    ),
+    ...Array.from({ length: 8 }, (_, i) => `-A INPUT -d 10.8.2.${i + 1}/32 -j MARK --set-mark 5`),
+    '-A INPUT -d 10.8.3.1/32 -j MARK --set-xmark 0x5/0xff',
     ...Array.from({ length: 8 }, (_, i) => `-A INPUT -p tcp -m tcp --dport ${8000 + i}`),
   ],
   ['web', 'ACCT'],
