@@ -60,6 +60,8 @@ describe.skipIf(missing !== undefined)('real clients, round 2: enforcement as th
     try {
       for (const step of client.install)
         await Promise.all(pair.twins.map((twin) => install(twin, step)));
+      const listing = await pair.twins[1]!.run('F', ['nft', 'list', 'ruleset']);
+      for (const written of client.nft ?? []) expect(listing.stdout).toMatch(written);
       await outcomes(client.probes.filter((p) => p.kind !== 'tcp'));
       const [kernel, enforced] = await Promise.all(pair.twins.map((twin) => saved(twin)));
       expect(enforced).toBe(kernel);

@@ -1,13 +1,14 @@
 /**
- * More real clients (round 2 of clients.ts): Calico, Tailscale, wg-quick, Podman's netavark,
- * ConfigServer Firewall with a logged blocklist, firewalld's iptables back end. Each is
- * installed as the client installs it (one restore, or its sequence of commands), with what
- * the namespaces need beside it (ipsets, addresses, routes), and probes whose outcomes both
- * twins must observe. UDP and echo probes run first: their packets are the same in both
+ * More real clients (round 2 of clients.ts): Calico, kube-router, Cilium, Tailscale, wg-quick,
+ * Podman's netavark, ConfigServer Firewall and a hand-written blocklist that log before they
+ * drop, firewalld's iptables back end. Each is installed as the client installs it (one
+ * restore, or its sequence of commands), with what the namespaces need beside it (ipsets,
+ * addresses, routes), and probes whose outcomes both twins must observe. UDP and echo probes run first: their packets are the same in both
  * twins, so every counter of every table is compared after them.
  */
 import { CALICO, CALICO_SETS } from './clients-calico.js';
-import { CSF, FIREWALLD, NETAVARK } from './clients-hosts-more.js';
+import { CILIUM, KUBE_ROUTER, KUBE_ROUTER_SETS } from './clients-cni.js';
+import { CSF, FIREWALLD, LOGGED_BLOCKLIST, NETAVARK } from './clients-hosts-more.js';
 import { TAILSCALE, WG_BASE, WG_FULL_TUNNEL, WG_POST_UP } from './clients-vpn.js';
 import { ping, type Probe, tcp, udp } from './scenario-parts.js';
 import { C, F, F2, S } from './topology.js';
@@ -26,6 +27,8 @@ export interface ClientCase {
   probes: Probe[];
   /** Lines the kernel's `iptables-save -c` must hold after the UDP and echo probes. */
   counted: RegExp[];
+  /** What the enforcing twin's `nft list ruleset` must hold: how enforcement wrote it. */
+  nft?: RegExp[];
 }
 
 const SPOOFED = '10.1.0.99';
@@ -58,6 +61,44 @@ export const CLIENT_CASES: ClientCase[] = [
       /^\[1:\d+\] -A cali-PREROUTING .* -m rpfilter --validmark --invert -j DROP$/m,
       /^\[1:\d+\] -A cali-nat-outgoing .* -j MASQUERADE --random-fully$/m,
       /^\[2:\d+\] -A cali-tw-fs .* "Drop if no policies passed packet" .* -j DROP$/m,
+    ],
+    // Natively: xt_rpfilter refuses a table not named raw or mangle (nft_compat).
+    nft: [/fib saddr \. mark \. iif oif 0 .*drop/],
+  },
+  {
+    name: 'kube-router: a policy by two ipsets marking 0x10000, NFLOG and REJECT for the rest, 0x20000 accepted',
+    install: [{ restore: KUBE_ROUTER }],
+    sets: KUBE_ROUTER_SETS,
+    probes: [
+      udp('C', S, 53, 'ECONNREFUSED'),
+      ping('C', S, 'Destination Port Unreachable'),
+      udp('S', C, 53, `reply:${S}`),
+      udp('F', S, 53, `reply:${F2}`),
+      udp('S', F2, 53, `reply:${S}`),
+      tcp('C', S, 8080, `connected:${C}`),
+      tcp('C', S, 9000, 'ECONNREFUSED'),
+    ],
+    counted: [
+      /^\[2:\d+\] -A KUBE-POD-FW-\w+ .* -j NFLOG --nflog-group 100$/m,
+      /^\[2:\d+\] -A KUBE-POD-FW-\w+ .* -j REJECT --reject-with icmp-port-unreachable$/m,
+      /^\[2:\d+\] -A KUBE-NWPLCY-DEFAULT .* -j MARK --set-xmark 0x10000\/0x10000$/m,
+    ],
+  },
+  {
+    name: 'Cilium (legacy iptables): proxy marks, five inverted mark tests, -m socket, masquerade',
+    install: [{ restore: CILIUM }],
+    probes: [
+      udp('S', C, 53, `reply:${F}`),
+      udp('C', S, 53, `reply:${C}`),
+      udp('C', F, 53, `reply:${C}`),
+      udp('F', S, 53, `reply:${F2}`),
+      ping('S', C, 'reply'),
+      tcp('S', C, 80, `connected:${F}`),
+      tcp('C', S, 22, `connected:${C}`),
+    ],
+    counted: [
+      /^\[2:\d+\] -A CILIUM_POST_nat .* "cilium masquerade non-cluster" -j MASQUERADE$/m,
+      /^\[[1-9]\d*:\d+\] -A CILIUM_OUTPUT .* -j MARK --set-xmark 0xc00\/0xf00$/m,
     ],
   },
   {
@@ -149,6 +190,24 @@ export const CLIENT_CASES: ClientCase[] = [
       /^\[2:\d+\] -A DENYIN -s 10\.1\.0\.2\/32 ! -i lo -j DROP$/m,
       /^\[1:\d+\] -A LOGDROPIN -p udp -m limit .* -j LOG --log-prefix "Firewall: \*UDP_IN Blocked\* "$/m,
     ],
+  },
+  {
+    name: 'a hand-written blocklist: 1,500 /32s and /24s, each logged with one prefix before its DROP',
+    install: [{ restore: LOGGED_BLOCKLIST }],
+    probes: [
+      udp('C', F, 53, 'timeout'),
+      ping('C', F, 'timeout'),
+      udp('S', F2, 53, `reply:${S}`),
+      ping('S', F2, 'reply'),
+      tcp('C', F, 22, 'timeout'),
+      tcp('S', F2, 22, `connected:${S}`),
+    ],
+    counted: [
+      /^\[2:\d+\] -A INPUT -s 10\.1\.0\.0\/24 -j LOG --log-prefix "BLOCKED: "$/m,
+      /^\[2:\d+\] -A INPUT -s 10\.1\.0\.0\/24 -j DROP$/m,
+    ],
+    // The LOG rules are counted sets (one log statement each), each element its rule's counter.
+    nft: [/ip saddr @cset\d+ log prefix "BLOCKED: "/],
   },
   {
     name: 'firewalld (iptables back end): zones by goto, a direct rule, masquerade, host-prohibited',

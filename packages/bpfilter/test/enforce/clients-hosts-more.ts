@@ -55,23 +55,39 @@ COMMIT
 `;
 
 /**
- * A blocklist of `size` entries alternating /32s and /24s (documentation and benchmark
- * ranges), each logged (rate-limited) before it is dropped, with C's /32 at `at`.
+ * The sources of a blocklist of `size` entries alternating /32s and /24s (documentation and
+ * benchmark ranges), with `listed` at `at`.
  */
-export function blocklist(size: number, at: number): string[] {
+export function blocklist(size: number, at: number, listed: string): string[] {
   return Array.from({ length: size }, (_, i) => {
-    const source =
-      i === at
-        ? `${C}/32`
-        : i % 2
-          ? `198.18.${i >> 8}.${i & 255}/32`
-          : `198.${19 + (i >> 8)}.${i & 255}.0/24`;
-    return [
-      `-A DENYIN -s ${source} ! -i lo -m limit --limit 30/min -j LOG --log-prefix "Blocklist DENYIN: "`,
-      `-A DENYIN -s ${source} ! -i lo -j DROP`,
-    ];
-  }).flat();
+    if (i === at) return listed;
+    return i % 2 ? `198.18.${i >> 8}.${i & 255}/32` : `198.${19 + (i >> 8)}.${i & 255}.0/24`;
+  });
 }
+
+/** CSF's DENYIN for a blocklist: each entry logged (rate-limited) before it is dropped. */
+const DENYIN = blocklist(1000, 613, `${C}/32`).flatMap((source) => [
+  `-A DENYIN -s ${source} ! -i lo -m limit --limit 30/min -j LOG --log-prefix "Blocklist DENYIN: "`,
+  `-A DENYIN -s ${source} ! -i lo -j DROP`,
+]);
+
+/**
+ * A hand-written blocklist script (`iptables -A INPUT -s $net -j LOG --log-prefix
+ * "BLOCKED: "; iptables -A INPUT -s $net -j DROP` for each of 1,500 entries, C's /24 among
+ * them), restored from its saved text: the LOG rules, one target, are a run of one shape.
+ */
+export const LOGGED_BLOCKLIST = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+${blocklist(1500, 977, '10.1.0.0/24')
+  .flatMap((source) => [
+    `-A INPUT -s ${source} -j LOG --log-prefix "BLOCKED: "`,
+    `-A INPUT -s ${source} -j DROP`,
+  ])
+  .join('\n')}
+COMMIT
+`;
 
 /**
  * ConfigServer Firewall (csf 14) with TCP_IN 22,80, UDP_IN 53, its INVALID checks and
@@ -100,7 +116,7 @@ ${chains('ALLOWIN', 'ALLOWOUT', 'DENYIN', 'DENYOUT', 'INVALID', 'INVDROP', 'LOCA
 -A OUTPUT ! -o lo -j LOGDROPOUT
 -A ALLOWIN -s 192.0.2.10/32 ! -i lo -j ACCEPT
 -A ALLOWOUT -d 192.0.2.10/32 ! -o lo -j ACCEPT
-${blocklist(1000, 613).join('\n')}
+${DENYIN.join('\n')}
 -A DENYOUT -d 198.18.0.1/32 ! -o lo -j LOGDROPOUT
 -A INVALID -m conntrack --ctstate INVALID -j INVDROP
 -A INVALID -p tcp -m tcp --tcp-flags FIN,SYN,RST,PSH,ACK,URG NONE -j INVDROP
