@@ -176,6 +176,21 @@ export function encodeCounters(counters: readonly XtCounters[]): Uint8Array {
   return bytes;
 }
 
+/**
+ * `xt_counters` of counter pairs (`[packets0, bytes0, packets1, ...]`) as {@link
+ * encodeCounters} writes them: on a little-endian host the pairs' own memory (no copy; the
+ * caller gives the array up), elsewhere written out.
+ */
+export function encodeCounterPairs(pairs: BigUint64Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength);
+  const bytes = new Uint8Array(pairs.byteLength);
+  const view = viewOf(bytes);
+  for (let i = 0; i < pairs.length; i++) view.setBigUint64(i * 8, pairs[i]!, true);
+  return bytes;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Decode `count` `xt_counters` from `bytes` at `offset`. */
 export function decodeCounters(bytes: Uint8Array, offset: number, count: number): XtCounters[] {
   const view = viewOf(bytes);

@@ -7,7 +7,7 @@ import {
   XT_TABLE_MAXNAMELEN,
   decodeCountersInfoHeader,
   decodeReplace,
-  encodeCounters,
+  encodeCounterPairs,
   type IptReplace,
   readCString,
   tableDigest,
@@ -51,7 +51,7 @@ export function setReplace(store: TableStore, data: Uint8Array, receipt = false)
       message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} != the current ${live.table.numEntries} entries (table changed?)`,
     };
   }
-  const old = encodeCounters(store.replace(live, table));
+  const old = encodeCounterPairs(store.replace(live, table));
   if (!receipt) return { status: 0, body: old };
   const digest = tableDigest({ name, ...table }, table.entries);
   const body = new Uint8Array(old.length + digest.length);

@@ -3,7 +3,6 @@
  * names it (as a kernel instantiates a table in a network namespace); names are listed
  * newest first, like `/proc/net/ip_tables_names`.
  */
-import type { XtCounters } from '../abi/index.js';
 import { BUILTIN_TABLES, initialTable } from './builtin-tables.js';
 import type { TranslatedTable } from './translate.js';
 
@@ -49,20 +48,15 @@ export class TableStore {
     return [...this.#order];
   }
 
-  /** Swap in a new table atomically; returns the old counters. */
-  replace(live: LiveTable, table: TranslatedTable): XtCounters[] {
-    const old = countersOf(live);
+  /**
+   * Swap in a new table atomically; returns the old counters, the pairs themselves (no longer
+   * the table's: a replace's reply is written from them, without 10,000 BigInts in between).
+   */
+  replace(live: LiveTable, table: TranslatedTable): BigUint64Array {
+    const old = live.counters;
     live.table = table;
     live.counters = new BigUint64Array(table.numEntries * 2);
     live.generation++;
     return old;
   }
-}
-
-/** The counters of a table as `xt_counters` records. */
-export function countersOf(live: LiveTable): XtCounters[] {
-  const out: XtCounters[] = [];
-  for (let i = 0; i < live.table.numEntries; i++)
-    out.push({ packets: live.counters[2 * i] ?? 0n, bytes: live.counters[2 * i + 1] ?? 0n });
-  return out;
 }
