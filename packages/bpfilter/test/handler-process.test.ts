@@ -23,6 +23,7 @@ import {
 } from '../src/abi/index.js';
 import { encodeReplaceRequest } from '../src/model/index.js';
 import { parseSave } from '../src/text/index.js';
+import { rawTable } from './enforce/save-tables.js';
 import { OPTION_NUMBERS, loadVectors } from './vectors/replay.js';
 
 // The real handler program: src/handler/main.ts bundled as the package's build does, run
@@ -120,10 +121,11 @@ describe('the bpfilter handler process', () => {
       return { numEntries: info.numEntries, bytes: toHex(reply.body) };
     };
     // 400 rules: a request of about 60 KB, above the 16 KiB from which the handler reuses them.
-    const lines = ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
-    for (let i = 0; i < 400; i++)
-      lines.push(`-A PREROUTING -s 10.0.${i >> 8}.${i & 255}/32 -j DROP`);
-    const [table] = parseSave([...lines, 'COMMIT', ''].join('\n'));
+    const drops = Array.from(
+      { length: 400 },
+      (_, i) => `-A PREROUTING -s 10.0.${i >> 8}.${i & 255}/32 -j DROP`,
+    );
+    const [table] = parseSave(rawTable(...drops));
     const replace = encodeReplaceRequest(table!, (await entriesOf()).numEntries);
     expect(replace.length).toBeGreaterThan(16 * 1024);
     expect((await send(true, IPT_SO_SET_REPLACE, replace)).status).toBe(0);
