@@ -1,15 +1,22 @@
 /**
  * More real clients (round 2 of clients.ts): Calico, kube-router, Cilium, Tailscale, wg-quick,
- * Podman's netavark, ConfigServer Firewall and a hand-written blocklist that log before they
- * drop, firewalld's iptables back end. Each is installed as the client installs it (one
- * restore, or its sequence of commands), with what the namespaces need beside it (ipsets,
- * addresses, routes), and probes whose outcomes both twins must observe. UDP and echo probes run first: their packets are the same in both
+ * strongSwan, Docker 28, Podman's netavark, ConfigServer Firewall and a hand-written blocklist
+ * that log before they drop, firewalld's iptables back end. Each is installed as the client
+ * installs it (one restore, or its sequence of commands), with what the namespaces need beside
+ * it (ipsets, addresses, routes), and probes whose outcomes both twins must observe. UDP and echo probes run first: their packets are the same in both
  * twins, so every counter of every table is compared after them.
  */
 import { CALICO, CALICO_SETS } from './clients-calico.js';
 import { CILIUM, KUBE_ROUTER, KUBE_ROUTER_SETS } from './clients-cni.js';
-import { CSF, FIREWALLD, LOGGED_BLOCKLIST, NETAVARK } from './clients-hosts-more.js';
-import { TAILSCALE, WG_BASE, WG_FULL_TUNNEL, WG_POST_UP } from './clients-vpn.js';
+import { CSF, DOCKER_28, FIREWALLD, LOGGED_BLOCKLIST, NETAVARK } from './clients-hosts-more.js';
+import {
+  STRONGSWAN_BASE,
+  STRONGSWAN_UP_CLIENT,
+  TAILSCALE,
+  WG_BASE,
+  WG_FULL_TUNNEL,
+  WG_POST_UP,
+} from './clients-vpn.js';
 import { ping, type Probe, tcp, udp } from './scenario-parts.js';
 import { C, F, F2, S } from './topology.js';
 import type { Node } from './twins.js';
@@ -149,6 +156,42 @@ export const CLIENT_CASES: ClientCase[] = [
     counted: [
       /^\[1:\d+\] -A PREROUTING -d 10\.2\.0\.1\/32 ! -i fs -m addrtype ! --src-type LOCAL -m comment --comment "wg-quick\(8\) rule for fs" -j DROP$/m,
       /^\[2:\d+\] -A POSTROUTING -o fc -j MASQUERADE$/m,
+    ],
+  },
+  {
+    name: "strongSwan: _updown's -m policy rules beside a NAT exempting IPsec traffic (--pol none)",
+    install: [
+      { restore: STRONGSWAN_BASE },
+      ...STRONGSWAN_UP_CLIENT.map((command) => ({ command })),
+    ],
+    probes: [
+      udp('S', C, 53, `reply:${F}`),
+      udp('C', S, 53, 'timeout'),
+      ping('S', C, 'reply'),
+      tcp('S', C, 80, `connected:${F}`),
+      tcp('C', S, 80, 'timeout'),
+    ],
+    counted: [
+      /^\[2:\d+\] -A POSTROUTING -s 10\.2\.0\.0\/24 -o fc -m policy --dir out --pol none -j MASQUERADE$/m,
+      /^\[0:0\] -A FORWARD -s 10\.9\.0\.0\/24 -d 10\.2\.0\.0\/24 -i fc -m policy --dir in --pol ipsec --reqid 1 --proto esp -j ACCEPT$/m,
+    ],
+  },
+  {
+    name: "Docker 28: DOCKER-FORWARD, -BRIDGE and -CT, published TCP and UDP ports, the raw table's direct-access DROP",
+    install: [{ restore: DOCKER_28 }],
+    probes: [
+      udp('C', F, 7053, `reply:${C}`),
+      udp('C', S, 53, 'timeout'),
+      udp('S', C, 53, `reply:${F}`),
+      ping('S', C, 'reply'),
+      tcp('C', F, 7080, `connected:${C}`),
+      tcp('C', S, 80, 'timeout'),
+      tcp('S', C, 80, `connected:${F}`),
+    ],
+    counted: [
+      /^\[1:\d+\] -A PREROUTING -d 10\.2\.0\.2\/32 ! -i fs -j DROP$/m,
+      /^\[1:\d+\] -A DOCKER -d 10\.2\.0\.2\/32 ! -i fs -o fs -p udp -m udp --dport 53 -j ACCEPT$/m,
+      /^\[2:\d+\] -A POSTROUTING -s 10\.2\.0\.0\/24 ! -o fs -j MASQUERADE$/m,
     ],
   },
   {

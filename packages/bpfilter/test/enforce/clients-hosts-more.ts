@@ -1,12 +1,48 @@
 /**
  * Host firewalls and container networks as they install themselves, in the twins' topology
- * (`fc` the uplink, `fs` the bridge or the trusted LAN, S behind it): Podman's netavark
- * (iptables driver, one published TCP and one UDP port), ConfigServer Firewall with a
- * hand-written blocklist logging before it drops, and firewalld's iptables back end with a
- * direct rule.
+ * (`fc` the uplink, `fs` the bridge or the trusted LAN, S behind it): Docker 28 and Podman's
+ * netavark (iptables driver), each with one published TCP and one UDP port, ConfigServer
+ * Firewall and a hand-written blocklist logging before they drop, and firewalld's iptables
+ * back end with a direct rule.
  */
+import { DOCKER } from './clients-forwarding.js';
 import { chains } from './scenario-parts.js';
 import { C, S } from './topology.js';
+
+/**
+ * Docker 28 (its new FORWARD layout: DOCKER-FORWARD, DOCKER-BRIDGE, DOCKER-CT) for `docker
+ * run -p 7080:8080 -p 7053:53/udp` of a container at S on the bridge fs (docker0,
+ * 10.2.0.0/24), the userland proxy off: its nat table is Docker 26's (clients-forwarding.ts)
+ * with the UDP port; the container reached directly from outside dropped in raw, published
+ * ports DNATed and accepted, the bridge masqueraded on its way out.
+ */
+export const DOCKER_28 = `${DOCKER.slice(0, DOCKER.indexOf('COMMIT\n'))}-A DOCKER ! -i fs -p udp -m udp --dport 7053 -j DNAT --to-destination ${S}:53
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+${chains('DOCKER', 'DOCKER-BRIDGE', 'DOCKER-CT', 'DOCKER-FORWARD', 'DOCKER-ISOLATION-STAGE-1', 'DOCKER-ISOLATION-STAGE-2', 'DOCKER-USER')}
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-FORWARD
+-A DOCKER -d ${S}/32 ! -i fs -o fs -p tcp -m tcp --dport 8080 -j ACCEPT
+-A DOCKER -d ${S}/32 ! -i fs -o fs -p udp -m udp --dport 53 -j ACCEPT
+-A DOCKER ! -i fs -o fs -j DROP
+-A DOCKER-BRIDGE -o fs -j DOCKER
+-A DOCKER-CT -o fs -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A DOCKER-FORWARD -j DOCKER-CT
+-A DOCKER-FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A DOCKER-FORWARD -j DOCKER-BRIDGE
+-A DOCKER-FORWARD -i fs -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i fs ! -o fs -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-2 -o fs -j DROP
+COMMIT
+*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -d ${S}/32 ! -i fs -j DROP
+COMMIT
+`;
 
 const NET = 'NETAVARK-1D8721804F16F';
 const DN = 'NETAVARK-DN-1D8721804F16F';

@@ -1,7 +1,8 @@
 /**
  * VPN clients as they install themselves, in the twins' topology (the tunnel is `fs`, the
  * uplink `fc`): Tailscale's ts-* chains (1.7x, iptables mode) and wg-quick, a server's
- * PostUp commands beside the full-tunnel rules wg-quick pipes into `iptables-restore -n`.
+ * PostUp commands beside the full-tunnel rules wg-quick pipes into `iptables-restore -n`;
+ * strongSwan's _updown (leftfirewall=yes) on a gateway whose LAN is behind `fs`.
  */
 import { chains } from './scenario-parts.js';
 
@@ -66,3 +67,32 @@ COMMIT
 -I PREROUTING -p udp -j CONNMARK --restore-mark -m comment --comment "wg-quick(8) rule for fs"
 COMMIT
 `;
+
+/**
+ * A strongSwan gateway's own rules (the LAN 10.2.0.0/24 behind fs forwarded out fc,
+ * masqueraded unless its traffic goes into an IPsec tunnel, as the road-warrior guides
+ * write it), then what _updown's up-client runs for a tunnel to 10.9.0.0/24 (reqid 1):
+ * `iptables -I FORWARD 1` of both directions, matched by `-m policy`.
+ */
+export const STRONGSWAN_BASE = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -i fs -o fc -j ACCEPT
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A POSTROUTING -s 10.2.0.0/24 -d 10.9.0.0/24 -m policy --dir out --pol ipsec -j ACCEPT
+-A POSTROUTING -s 10.2.0.0/24 -o fc -m policy --dir out --pol none -j MASQUERADE
+COMMIT
+`;
+
+/** _updown's up-client for the tunnel (PLUTO_INTERFACE fc, protocol all, reqid 1). */
+export const STRONGSWAN_UP_CLIENT = [
+  '-I FORWARD 1 -o fc -p all -s 10.2.0.0/24 -d 10.9.0.0/24 -m policy --dir out --pol ipsec --reqid 1 --proto esp -j ACCEPT',
+  '-I FORWARD 1 -i fc -p all -s 10.9.0.0/24 -d 10.2.0.0/24 -m policy --dir in --pol ipsec --reqid 1 --proto esp -j ACCEPT',
+];
