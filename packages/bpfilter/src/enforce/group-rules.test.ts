@@ -132,6 +132,18 @@ describe('grouping of exact-key rules into verdict maps', () => {
     ]);
   });
 
+  it('moves a counting rule past a MARK, never past another target that changes the mark', () => {
+    const rules = rulesOf([
+      '-A INPUT -s 10.0.0.1',
+      '-A INPUT -s 10.0.0.2 -j LOG --log-prefix mark1',
+      '-A INPUT -s 10.0.0.2',
+      // CONNMARK --restore-mark (rulesOf): a counted set cannot hold it.
+      '-A INPUT -s 10.0.0.3 -j LOG --log-prefix restore',
+      '-A INPUT -s 10.0.0.3',
+    ]);
+    expect(shape(group(rules, { minMembers: 2 }))).toEqual([[0, 2], 1, 3, 4]);
+  });
+
   it('makes hosts marked each their own a map of marks, hosts marked alike a set', () => {
     // `-j LOG --log-prefix markN` stands for `-j MARK --set-mark N` (grouping.testing.ts).
     const marked = (from: number, mark: (i: number) => number) =>

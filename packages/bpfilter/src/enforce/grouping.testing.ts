@@ -21,10 +21,12 @@ const tables = new WeakMap<Rule[], RuleFacts>();
 export function rulesOf(lines: string[]): Rule[] {
   const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:web - [0:0]\n${lines.join('\n')}\nCOMMIT\n`;
   const table = parseSave(text)[0]!;
-  // The text format has no -j MARK: `-j LOG --log-prefix markN` stands for --set-mark N.
+  // The text format has no -j MARK: `-j LOG --log-prefix markN` stands for --set-mark N, and
+  // `--log-prefix restore` for CONNMARK --restore-mark (a statement no counted set holds).
   for (const r of table.chains.flatMap((c) => c.rules))
     if (r.target.kind === 'log' && r.target.prefix.startsWith('mark'))
       r.target = markTarget(Number(r.target.prefix.slice(4)));
+    else if (r.target.kind === 'log' && r.target.prefix === 'restore') r.target = RESTORE_MARK;
   const encoded = encodeTable(table);
   const index = indexEntries(encoded, encoded.entries);
   const input = index.builtins[0]!;
@@ -32,6 +34,17 @@ export function rulesOf(lines: string[]): Rule[] {
   tables.set(rules, readFacts(encoded.entries, index, [[input.from, input.policy]]));
   return rules;
 }
+
+/**
+ * `-j CONNMARK --restore-mark` (revision 1: ctmark 0, ctmask and nfmask 0xffffffff, mode 2):
+ * a target that changes the packet's mark and that the grouping must treat as any other.
+ */
+const RESTORE_MARK: Rule['target'] = {
+  kind: 'raw',
+  name: 'CONNMARK',
+  revision: 1,
+  data: Uint8Array.from([0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 2, 0, 0, 0]),
+};
 
 /** `-j MARK --set-mark V` (revision 2, mask 0xffffffff). */
 export function markTarget(mark: number): Rule['target'] {
@@ -126,7 +139,7 @@ const boxedFields = {
 const boxed = fc.record({ ...boxedFields, j: fc.constantFrom('ACCEPT', 'DROP', 'web', 'RETURN') });
 /**
  * Rules that only count, log or mark (counted sets, maps of marks): exact keys and prefixes
- * with no target, a LOG of one of two prefixes, or one of two marks (rulesOf).
+ * with no target, a LOG of one of two prefixes, one of two marks, or a CONNMARK (rulesOf).
  */
 const statements = fc.constantFrom(
   '',
@@ -135,6 +148,7 @@ const statements = fc.constantFrom(
   'LOG --log-prefix b',
   'LOG --log-prefix mark1',
   'LOG --log-prefix mark2',
+  'LOG --log-prefix restore',
 );
 const counting = fc.oneof(
   // An accounting chain's: a source or a destination.
