@@ -281,4 +281,34 @@ describe.skipIf(missing !== undefined)('counted sets under attack: as the kernel
     // C's packets went past 2^64 - 1: the counter wrapped, as a u64 does in the kernel.
     expect(await sameSaves()).toMatch(/\[[1-9]:\d+\] -A INPUT -s 10\.1\.0\.2\/32\n/);
   }, 300_000);
+  it('a map of marks in a table that goes to nft as JSON (a LOG beside it): marks and counters', async () => {
+    const members = [...hosts(1, 4), C, S, ...hosts(5, 8)];
+    const mark = pair.twins[1]!.serviceLog.length;
+    const rules = [
+      mangleTable(
+        '-A PREROUTING -s 10.9.0.99/32 -j LOG --log-prefix "m: "',
+        ...members.map(
+          (h, i) => `-A PREROUTING -s ${h}/32 -j MARK --set-xmark 0x${i + 1}/0xffffffff`,
+        ),
+        ...members.map(
+          (h, i) => `-A PREROUTING -d ${h}/32 -j MARK --set-xmark 0x${i + 1}0/0xffffffff`,
+        ),
+      ),
+      filter(
+        ':INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]',
+        ...[0x5, 0x6, 0x50, 0x60].map((m) => `-A INPUT -m mark --mark 0x${m.toString(16)}`),
+        ...[0x5, 0x6, 0x50, 0x60].map((m) => `-A FORWARD -m mark --mark 0x${m.toString(16)}`),
+      ),
+    ].join('');
+    const seen = await pair.both(rules, async (twin) => [
+      ...(await traffic(twin, 5353, `reply:${C}`)),
+      await twin.ping('C', S),
+    ]);
+    expect(seen[1]).toEqual(seen[0]);
+    expect(pair.twins[1]!.appliedSince(mark)).toContain('nft');
+    expect(await ruleset()).toMatch(/meta mark set ip daddr map @mmap\d+/);
+    const k = await sameSaves();
+    // C's echo to S: marked 0x5 by its source, then 0x60 by S's address.
+    expect(k).toMatch(/\[1:84\] -A FORWARD -m mark --mark 0x60\n/);
+  }, 300_000);
 });
