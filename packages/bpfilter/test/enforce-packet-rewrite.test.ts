@@ -145,7 +145,10 @@ describe.skipIf(missing !== undefined)(
   },
 );
 
-/** A TCP listener with IP_TRANSPARENT on 0.0.0.0:9999: answers `tproxied` to each connection. */
+/**
+ * A TCP listener with IP_TRANSPARENT on 0.0.0.0:9999: answers `tproxied` to each connection
+ * as peer.mjs's servers do, a line and no FIN (the probe's reset ends it), held until exit.
+ */
 const TRANSPARENT_LISTENER = [
   'import socket',
   's = socket.socket()',
@@ -154,10 +157,11 @@ const TRANSPARENT_LISTENER = [
   "s.bind(('0.0.0.0', 9999))",
   's.listen()',
   's.settimeout(20)',
+  'held = []',
   'while True:',
   '    c, _ = s.accept()',
-  "    c.sendall(b'tproxied')",
-  '    c.close()',
+  "    c.sendall(b'tproxied\\n')",
+  '    held.append(c)',
 ].join('\n');
 
 /** An nft table for S: its SYNs to 80 and 8080 counted with and without SACK-permitted. */

@@ -4,6 +4,10 @@
 //                                    each answers with the address it saw the peer come from
 //   node peer.mjs tcp HOST PORT MS   connect; prints connected:<peer seen> | <errno> | timeout
 //   node peer.mjs udp HOST PORT MS   one datagram; prints reply:<peer seen> | <errno> | timeout
+// A TCP exchange is the same packets whatever the load: the server writes its line and waits,
+// the client reads it and resets (SO_LINGER 0). A FIN close is not: the side that gets the
+// first FIN delays its ACK (40 ms and up) and sends it alone, or with its own FIN when its
+// process closes sooner, so one twin counted a 52-byte ACK more than the other under load.
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 
@@ -15,7 +19,8 @@ if (mode === 'listen') {
   for (const p of [22, 80, 8080, 9000]) {
     createServer((socket) => {
       socket.on('error', () => {});
-      socket.end(`${socket.remoteAddress}`);
+      // No FIN: the client's reset ends the connection (see above).
+      socket.write(`${socket.remoteAddress}\n`);
     }).listen(p, '0.0.0.0');
   }
   for (const p of [53, 5353]) {
@@ -28,13 +33,22 @@ if (mode === 'listen') {
   const socket = connect({ host, port });
   const timer = setTimeout(() => done('timeout'), ms);
   let data = '';
-  socket.on('data', (chunk) => (data += chunk));
-  socket.on('end', () => done(`connected:${data}`));
+  socket.on('data', (chunk) => {
+    data += chunk;
+    if (data.endsWith('\n')) done(`connected:${data.trimEnd()}`);
+  });
+  socket.on('end', () => done(`closed:${data}`));
   socket.on('error', (error) => done(error.code ?? error.message));
+  let finished = false;
   function done(outcome) {
+    if (finished) return;
+    finished = true;
     clearTimeout(timer);
     process.stdout.write(`${outcome}\n`);
-    socket.destroy();
+    // A connected socket ends with a RST and nothing after it; one still connecting sends
+    // nothing more (resetAndDestroy would wait for the connection).
+    if (socket.connecting || socket.destroyed) socket.destroy();
+    else socket.resetAndDestroy();
   }
 } else if (mode === 'udp') {
   const socket = createSocket('udp4');

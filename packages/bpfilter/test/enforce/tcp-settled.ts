@@ -1,9 +1,10 @@
 /**
  * Waits until no TCP connection in the twin's namespaces is between states (a handshake or a
- * teardown under way), so that a read of the counters comes after every packet of the traffic
- * before it. A probe prints its outcome and exits while its connection is still closing: the
- * peer's FIN and the last ACK cross F a moment later, later still on a loaded machine, and a
- * read between them counts one packet fewer in one twin than in the other.
+ * teardown under way) and no peer server (peer.mjs) still holds a connection, so that a read
+ * of the counters comes after every packet of the traffic before it. A probe prints its
+ * outcome and resets its connection as it exits; the reset crosses F in the kernel's softirq
+ * work, which a loaded machine may leave to ksoftirqd for a while, so the server's end stays
+ * ESTAB until F has counted it.
  */
 import type { Output } from './namespace-process.js';
 
@@ -19,7 +20,14 @@ const PASSING = [
   'last-ack',
   'closing',
 ];
-const STATE_FILTER = PASSING.flatMap((state) => ['state', state]);
+const STATE_FILTER = [...PASSING, 'established'].flatMap((state) => ['state', state]);
+/** The ports peer.mjs serves TCP on: an ESTAB connection from one of them is a probe's. */
+const SERVED = /^ESTAB\s+\d+\s+\d+\s+\S+:(22|80|8080|9000)\s/;
+
+/** Whether an `ss -tanH` line is a connection still under way (see the file's comment). */
+function underWay(line: string): boolean {
+  return !line.startsWith('ESTAB') || SERVED.test(line);
+}
 
 /**
  * Polls C, F and S (`ss`) until none holds such a connection, for at most `ms`: on a loaded
@@ -32,7 +40,8 @@ export async function tcpSettled(run: Run, ms = 15_000): Promise<void> {
     const outs = await Promise.all(
       (['C', 'F', 'S'] as const).map((node) => run(node, ['ss', '-tanH', ...STATE_FILTER])),
     );
-    if (outs.every((out) => out.code === 0 && out.stdout.trim() === '')) return;
+    const lines = outs.flatMap((out) => (out.code === 0 ? out.stdout.split('\n') : ['failed']));
+    if (!lines.some((line) => line.trim() !== '' && underWay(line))) return;
     if (Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
