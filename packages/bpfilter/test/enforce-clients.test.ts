@@ -58,8 +58,14 @@ describe.skipIf(missing !== undefined)('real clients, round 2: enforcement as th
       for (const [node, [up]] of setup) await sh(twin, node, up);
     }
     try {
+      const bpfilter = pair.twins[1]!;
+      const mark = bpfilter.serviceLog.length;
       for (const step of client.install)
         await Promise.all(pair.twins.map((twin) => install(twin, step)));
+      // Every table went as a netlink batch (LOG and NFLOG too), none to `nft -j -f`.
+      const applied = bpfilter.appliedSince(mark);
+      expect(applied.length).toBeGreaterThan(0);
+      expect(applied.filter((how) => how !== 'netlink')).toEqual([]);
       const listing = await pair.twins[1]!.run('F', ['nft', 'list', 'ruleset']);
       for (const written of client.nft ?? []) expect(listing.stdout).toMatch(written);
       await outcomes(client.probes.filter((p) => p.kind !== 'tcp'));

@@ -82,7 +82,12 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
   for (const client of CLIENTS) {
     it(client.name, async () => {
       try {
+        const mark = enforced.serviceLog.length;
         await restoreBoth(client.rules);
+        // Every table went as a netlink batch (ufw's LOG rules too), none to `nft -j -f`.
+        const applied = enforced.appliedSince(mark);
+        expect(applied.length).toBeGreaterThan(0);
+        expect(applied.filter((how) => how !== 'netlink')).toEqual([]);
         const seen: string[] = [];
         for (const p of client.probes) {
           const [k, b] = await Promise.all([probe(kernel, p), probe(enforced, p)]);

@@ -12,7 +12,8 @@ import { parseSave, planTable, replaceTransaction } from '@umd/bpfilter';
  * BENCH_TABLE=prefixport a /24 and a port per rule, BENCH_TABLE=range an address and a range
  * of 2 to 65 ports per rule, BENCH_TABLE=reject fail2ban's bans (a REJECT per address),
  * BENCH_TABLE=acct traffic accounting: `-s HOST` and `-d HOST` per host, no target (counted
- * sets), `variant` shifting every host.
+ * sets), `variant` shifting every host, BENCH_TABLE=log a logged blocklist: `-s HOST -j LOG
+ * --log-prefix "bl: "` then `-s HOST -j DROP` per host, `variant` shifting every host.
  */
 export function rules(n, variant) {
   const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
@@ -26,7 +27,10 @@ export function rules(n, variant) {
       lines.push(
         `-A INPUT -${i % 2 ? 'd' : 's'} 10.${(i >> 9) & 255}.${(i >> 1) & 255}.${1 + variant}/32`,
       );
-    else if (kind === 'reject')
+    else if (kind === 'log') {
+      const host = `10.${(i >> 9) & 255}.${(i >> 1) & 255}.${1 + variant}/32`;
+      lines.push(`-A INPUT -s ${host} ${i % 2 ? '-j DROP' : '-j LOG --log-prefix "bl: "'}`);
+    } else if (kind === 'reject')
       lines.push(`-A INPUT -s ${a}/32 -j REJECT --reject-with icmp-port-unreachable`);
     else if (kind === 'prefixport')
       lines.push(`-A INPUT -s ${net} -p tcp -m tcp --dport ${port} -j DROP`);

@@ -2,8 +2,8 @@
  * The extensions xt-packet.ts reads, written as the nf_tables expressions nft installs for
  * raw-packet.ts's JSON of the same rule (the netlink test compares nft's listing after
  * either): limit, statistic, length, ttl, pkttype, mac, tos, dscp, tcpmss, owner, connmark;
- * TCPMSS, CONNMARK, DSCP, TTL, CLASSIFY, and the nat targets (netlink-nat.ts) (NFLOG, like
- * LOG, is left to nft).
+ * TCPMSS, CONNMARK, DSCP, TTL, CLASSIFY, the nat targets (netlink-nat.ts), LOG and NFLOG
+ * (netlink-log.ts).
  */
 import { NotCompiled } from './netlink-data.js';
 import {
@@ -31,6 +31,7 @@ import {
   routeTcpMss,
   tcpMss,
 } from './netlink-expr-packet.js';
+import { LOG_TARGETS } from './netlink-log.js';
 import { NAT_TARGETS } from './netlink-nat.js';
 import { STEERING_MATCHES, STEERING_TARGETS } from './netlink-steering.js';
 import type { NetlinkWriter } from './netlink-writer.js';
@@ -188,6 +189,7 @@ const MATCHES = new Map<string, PacketWriter>([
 const TARGETS = new Map<string, PacketWriter>([
   ...NAT_TARGETS,
   ...STEERING_TARGETS,
+  ...LOG_TARGETS,
   [
     'TCPMSS',
     (w, d, r, protocol) => {

@@ -230,13 +230,15 @@ function icmp(m: IcmpMatch): NftExpr[] {
 }
 
 const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'];
-const LOG_FLAGS: [number, string][] = [
+const LOG_FLAGS: readonly [number, string][] = [
   [0x01, 'tcp sequence'],
   [0x02, 'tcp options'],
   [0x04, 'ip options'],
   [0x08, 'skuid'],
   [0x20, 'ether'],
 ];
+/** The `IPT_LOG_*` flags nft's `log` carries (others, like `XT_LOG_NFLOG`, it drops). */
+export const LOG_FLAG_BITS = LOG_FLAGS.reduce((all, [bit]) => all | bit, 0);
 
 /** `--reject-with` -> the nft JSON statement. */
 export const REJECT_STATEMENT: Record<string, NftExpr> = {

@@ -43,7 +43,7 @@ export const ACCOUNTING: Scenario = {
  * set), and one host with a mask (a rule); INPUT marks each host its own, S among them (a
  * map of marks). Filter INPUT observes the marks: datagrams to port 53 marked 0x7 or 0x21
  * are dropped, to 5353 marked 0x31 (another host's) dropped, others answered; a list of hosts
- * logged alike (LOG: that table goes to nft) counts C's packets.
+ * logged alike (a counted set and one `log`) counts C's packets.
  */
 export const MARKED: Scenario = {
   name: 'hosts marked alike and each their own (mangle), logged alike: same marks and counters',

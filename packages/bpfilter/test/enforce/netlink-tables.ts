@@ -221,7 +221,7 @@ export const TPROXY = mangleTable(
  * Runs of rules that only count or mark (counted sets): per-host accounting by source and by
  * destination with no target, a run of prefixes with no target (an interval set), hosts
  * marked each their own (a map of marks), a list of hosts marked alike, port keys with no
- * target; a mark with a mask stays a rule. (LOG goes to nft: the compiler does not write it.)
+ * target; a mark with a mask stays a rule. (LOGGED has runs of LOG rules.)
  */
 export const COUNTED = table(
   [
@@ -239,3 +239,23 @@ export const COUNTED = table(
   ],
   ['web', 'ACCT'],
 );
+
+/**
+ * LOG and NFLOG: every LOG option and level, NFLOG's, `-m limit` before each, a run of hosts
+ * logged alike (a counted set and one `log`) then dropped, and ufw's logging chains.
+ */
+export const LOGGED = table([
+  '-A INPUT -j LOG',
+  '-A INPUT -p tcp -j LOG --log-prefix "all: " --log-level 7 --log-tcp-sequence --log-tcp-options --log-ip-options --log-uid --log-macdecode',
+  '-A INPUT -j LOG --log-level 0 --log-ip-options',
+  '-A INPUT -m limit --limit 3/min --limit-burst 10 -j LOG --log-prefix "[UFW BLOCK] "',
+  '-A INPUT -m limit --limit 10/min -j NFLOG --nflog-group 100',
+  '-A INPUT -j NFLOG --nflog-group 2 --nflog-prefix x: --nflog-size 100 --nflog-threshold 5',
+  '-A INPUT -j NFLOG --nflog-prefix "a b"',
+  ...Array.from({ length: 12 }, (_, i) => [
+    `-A INPUT -s 10.9.0.${i + 1}/32 -j LOG --log-prefix "bl: "`,
+    `-A INPUT -s 10.9.0.${i + 1}/32 -j DROP`,
+  ]).flat(),
+  ...Array.from({ length: 8 }, (_, i) => `-A web -d 10.9.1.${i + 1}/32 -j LOG --log-level 4`),
+  '-A web -j DROP',
+]);
