@@ -93,7 +93,7 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
       '{"log":null}',
     ]);
     // The hosts logged alike: a counted set and one log statement (INPUT's before its drops,
-    // whose keys guard a segment; web's), as nft wrote them.
+    // which then are a verdict map: group-rules.ts; web's), as nft wrote them.
     expect(rules).toContain(
       '[{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":"@cset0"}},{"log":{"prefix":"bl: "}}]',
     );
@@ -103,8 +103,11 @@ describe.skipIf(missing !== undefined)('the netlink back end', () => {
     const sets = listing.flatMap((item) => (item.set ? [item.set] : []));
     expect(sets.map((s) => [s.name, (s.elem as unknown[]).length])).toEqual([
       ['cset0', 12],
-      ['keys0', 12],
       ['cset1', 8],
+    ]);
+    const maps = listing.flatMap((item) => (item.map ? [item.map] : []));
+    expect(maps.map((m) => [m.name, m.map, (m.elem as unknown[]).length])).toEqual([
+      ['vmap0', 'verdict', 12],
     ]);
   }, 60_000);
 

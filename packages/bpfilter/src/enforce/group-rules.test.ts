@@ -132,6 +132,19 @@ describe('grouping of exact-key rules into verdict maps', () => {
     ]);
   });
 
+  it("groups a blocklist that logs each host before dropping it: the LOGs' set moves ahead of the DROPs", () => {
+    const logThenDrop = (n: number, logged = n) =>
+      Array.from({ length: n }, (_, i) => [
+        ...(i < logged ? [`-A INPUT -s 10.0.0.${i + 1} -j LOG --log-prefix blocked`] : []),
+        `-A INPUT -s 10.0.0.${i + 1} -j DROP`,
+      ]).flat();
+    const even = (n: number) => Array.from({ length: n }, (_, i) => 2 * i);
+    expect(shape(group(rulesOf(logThenDrop(8))))).toEqual([even(8), even(8).map((i) => i + 1)]);
+    // Seven LOGs stay rules where they stood, so each DROP still meets its host's LOG before
+    // it: the DROPs cannot move up past them either.
+    expect(shape(group(rulesOf(logThenDrop(9, 7))))).toEqual([...Array(16).keys()]);
+  });
+
   it('moves a counting rule past a MARK, never past another target that changes the mark', () => {
     const rules = rulesOf([
       '-A INPUT -s 10.0.0.1',

@@ -169,11 +169,33 @@ export function groupChain(
   count: number,
   options: GroupOptions = {},
 ): ChainItem[] {
+  return (
+    groupRules(facts, first, count, options, true) ??
+    groupRules(facts, first, count, options, false)!
+  );
+}
+
+/**
+ * {@link groupChain}'s pass. With `ahead`, a rule that joins a group standing before another
+ * group's start is not between that group's members: it moves ahead of them all (a log list
+ * whose host's DROP follows each LOG: the LOGs move into their set before the first DROP,
+ * and the DROPs meet no LOG between). That holds only if its group ends large enough to be
+ * one; undefined when one did not (the caller plans again without).
+ */
+function groupRules(
+  facts: RuleFacts,
+  first: number,
+  count: number,
+  options: GroupOptions,
+  ahead: boolean,
+): ChainItem[] | undefined {
   const minMembers = options.minMembers ?? 8;
   const maxBetween = options.maxBetween ?? 1024;
   const open = new Map<string, OpenGroup>();
   /** The group of each rule that went into one. */
   const groupOf: (OpenGroup | undefined)[] = new Array(count);
+  /** Groups whose members were taken as ahead of another group's (`ahead`). */
+  const movedAhead = new Set<OpenGroup>();
 
   for (let index = 0; index < count; index++) {
     const entry = first + index;
@@ -205,8 +227,14 @@ export function groupChain(
       else home.keys.add(id);
       groupOf[index] = home;
     }
+    // A member of a group that started earlier stands before this group's start.
+    const joined = home !== undefined && home.members.length > 1 ? home.members[0]! : count;
     for (const group of open.values()) {
       if (group === home) continue;
+      if (ahead && joined < group.members[0]!) {
+        movedAhead.add(home!);
+        continue;
+      }
       group.between.add(entry);
       const { between } = group;
       if (between.rest.length >= maxBetween || between.largestBlock >= maxBetween)
@@ -214,6 +242,7 @@ export function groupChain(
     }
   }
 
+  for (const group of movedAhead) if (group.members.length < minMembers) return undefined;
   const items: ChainItem[] = [];
   for (let index = 0; index < count; index++) {
     const group = groupOf[index];

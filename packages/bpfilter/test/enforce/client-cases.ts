@@ -249,8 +249,9 @@ export const CLIENT_CASES: ClientCase[] = [
       /^\[2:\d+\] -A INPUT -s 10\.1\.0\.0\/24 -j LOG --log-prefix "BLOCKED: "$/m,
       /^\[2:\d+\] -A INPUT -s 10\.1\.0\.0\/24 -j DROP$/m,
     ],
-    // The LOG rules are counted sets (one log statement each), each element its rule's counter.
-    nft: [/ip saddr @cset\d+ log prefix "BLOCKED: "/],
+    // The LOG rules are counted sets (one log statement each), each element its rule's counter;
+    // they stand before the first DROP, so the DROPs are verdict maps, not rules in segments.
+    nft: [/ip saddr @cset\d+ log prefix "BLOCKED: "/, /ip saddr vmap @vmap\d+/],
   },
   {
     name: 'firewalld (iptables back end): zones by goto, a direct rule, masquerade, host-prohibited',
