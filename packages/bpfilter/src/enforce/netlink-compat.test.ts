@@ -45,10 +45,14 @@ describe('nft_compat in the netlink batch', () => {
     ]);
   });
 
-  it('keeps native statements and nft: a table nft can say goes to nft, one that needs compat does not', () => {
-    // `-i +`: nft's JSON has a form for it, this compiler none.
-    const anyIn = table([], ['-A INPUT -i + -j DROP']);
-    expect(compileTable({ ...anyIn, netlink: true }).batch).toBeUndefined();
+  it('keeps native statements beside nft_compat; -i + is no match, ! -i + refused', () => {
+    // `-i +` compares no byte of the name: no interface match at all, in both writers.
+    const anyIn = compileTable({ ...table([], ['-A INPUT -i + -j DROP']), netlink: true });
+    const noIn = compileTable({ ...table([], ['-A INPUT -j DROP']), netlink: true });
+    expect(anyIn.batch!.bytes).toEqual(noIn.batch!.bytes);
+    // `! -i +` matches no packet, which nft has no form for: refused, naming it.
+    const noneIn = table([], ['-A INPUT ! -i + -j DROP']);
+    expect(() => compileTable({ ...noneIn, netlink: true })).toThrow(/! -i \+/);
     // LOG is written natively (netlink-log.ts), beside a match only nft_compat runs.
     const both = table([recent], ['-A INPUT -j LOG --log-prefix x']);
     const compiled = compileTable({ ...both, netlink: true });

@@ -167,7 +167,8 @@ function address(
 }
 
 function iface(w: NetlinkWriter, key: number, name: string, inverted: boolean): void {
-  if (name === '' && !inverted) return;
+  // No name, or `-i +` (no byte of the name compared): every packet.
+  if ((name === '' || name === '+') && !inverted) return;
   // nft reads a trailing `*` as its wildcard and `\` as an escape (translate-rule.ts refuses).
   if (/[*\\]/.test(name)) throw new NotCompiled('interface name');
   const op = inverted ? CmpOp.neq : CmpOp.eq;

@@ -116,9 +116,9 @@ function ipFields(rule: Rule): NftExpr[] {
   if (rule.inInterfaceMask !== undefined || rule.outInterfaceMask !== undefined)
     throw new UntranslatableError('-i/-o', 'an interface mask other than the name implies');
   if (rule.inInterface !== undefined)
-    out.push(iface('iifname', rule.inInterface, invert.inInterface));
+    out.push(...iface('iifname', rule.inInterface, invert.inInterface));
   if (rule.outInterface !== undefined)
-    out.push(iface('oifname', rule.outInterface, invert.outInterface));
+    out.push(...iface('oifname', rule.outInterface, invert.outInterface));
   if (rule.protocol !== undefined && rule.protocol !== 0)
     out.push(match(payload('ip', 'protocol'), invert.protocol ? '!=' : '==', rule.protocol));
   else if (invert.protocol)
@@ -142,15 +142,20 @@ function address(field: 'saddr' | 'daddr', cidr: string, inverted = false): NftE
   return [match(and(left, formatIpv4(mask)), op, network)];
 }
 
-function iface(key: 'iifname' | 'oifname', name: string, inverted = false): NftExpr {
+function iface(key: 'iifname' | 'oifname', name: string, inverted = false): NftExpr[] {
+  const option = key === 'iifname' ? '-i' : '-o';
+  // `-i +` compares no byte of the name: it matches every packet (nft refuses a lone "*"),
+  // and `! -i +` none, which nft has no form for.
+  if (name === '+') {
+    if (inverted) throw new UntranslatableError(`! ${option} +`, 'a rule that matches nothing');
+    return [];
+  }
   // nft reads a trailing `*` as its wildcard and `\` as an escape: names holding them would
   // not mean what iptables means.
-  if (/[*\\]/.test(name))
-    throw new UntranslatableError(key === 'iifname' ? '-i' : '-o', `interface name "${name}"`);
+  if (/[*\\]/.test(name)) throw new UntranslatableError(option, `interface name "${name}"`);
   const wildcard = name.endsWith('+');
   const value = wildcard ? `${name.slice(0, -1)}*` : name;
-  // `-i +` matches every interface: nft's "*" alone does the same.
-  return match(meta(key), inverted ? '!=' : '==', value);
+  return [match(meta(key), inverted ? '!=' : '==', value)];
 }
 
 function translateMatch(m: Match): NftExpr[] {
