@@ -63,7 +63,7 @@ export function numgenInc(w: NetlinkWriter, modulus: number): void {
 export function tcpMss(w: NetlinkWriter, use: 'load' | 'write'): void {
   const e = beginExpr(w, 'exthdr');
   if (use === 'load') w.u32(1, REG_1);
-  w.bytesAttr(2, Uint8Array.of(TCPOPT_MAXSEG));
+  w.u8(2, TCPOPT_MAXSEG);
   w.u32(3, 2);
   w.u32(4, 2);
   w.u32(6, NFT_EXTHDR_OP_TCPOPT);

@@ -208,6 +208,6 @@ export function lookup(
 export function reject(w: NetlinkWriter, type: 0 | 1, code: number): void {
   const e = beginExpr(w, 'reject');
   w.u32(1, type);
-  w.bytesAttr(2, Uint8Array.of(code));
+  w.u8(2, code);
   endExpr(w, e);
 }

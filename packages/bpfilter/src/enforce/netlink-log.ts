@@ -8,7 +8,6 @@ import { decodeTarget } from '../model/decode-objects.js';
 import { NotCompiled } from './netlink-data.js';
 import { beginExpr, endExpr } from './netlink-expr.js';
 import type { PacketWriter } from './netlink-expr-packet.js';
-import type { NetlinkWriter } from './netlink-writer.js';
 import { LOG_FLAG_BITS } from './translate-rule.js';
 import { nflogOf } from './xt-packet-targets.js';
 
@@ -17,13 +16,6 @@ const LOG = { group: 1, prefix: 2, snaplen: 3, qthreshold: 4, level: 5, flags: 6
 /** LOG is no standard target: where it sits and what chains start where do not matter. */
 const PLACE = { offset: 0, nextOffset: 0, flags: 0 };
 const NO_JUMPS = new Map<number, string>();
-const u16 = Buffer.alloc(2);
-
-/** NLA_U16 in network byte order. */
-function writeU16(w: NetlinkWriter, type: number, value: number): void {
-  u16.writeUInt16BE(value);
-  w.bytesAttr(type, u16);
-}
 
 /** `log [prefix P] level L [flags F]`. */
 const logTarget: PacketWriter = (w, data, revision) => {
@@ -43,9 +35,9 @@ const nflogTarget: PacketWriter = (w, data, revision) => {
   const { group, prefix, snaplen, threshold } = nflogOf(data, revision);
   const e = beginExpr(w, 'log');
   if (prefix !== '') w.string(LOG.prefix, prefix);
-  writeU16(w, LOG.group, group);
+  w.u16(LOG.group, group);
   if (snaplen !== undefined) w.u32(LOG.snaplen, snaplen);
-  if (threshold !== 0) writeU16(w, LOG.qthreshold, threshold);
+  if (threshold !== 0) w.u16(LOG.qthreshold, threshold);
   endExpr(w, e);
 };
 

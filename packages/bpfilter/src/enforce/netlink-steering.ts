@@ -115,7 +115,7 @@ const ct: PacketWriter = (w, d, r) => {
   w.buffer.writeUInt16LE(action.zone, immediateAt(w, 2));
   const e = beginExpr(w, 'ct');
   w.u32(2, NFT_CT_ZONE);
-  if (action.dir !== undefined) w.bytesAttr(3, Uint8Array.of(action.dir));
+  if (action.dir !== undefined) w.u8(3, action.dir);
   w.u32(4, REG_1);
   endExpr(w, e);
 };
@@ -161,7 +161,7 @@ export const STEERING_TARGETS: [string, PacketWriter][] = [
       // `reset tcp option KIND`: the option's bytes become NOPs, the checksum fixed.
       for (const kind of kinds) {
         const e = beginExpr(w, 'exthdr');
-        w.bytesAttr(2, Uint8Array.of(kind));
+        w.u8(2, kind);
         w.u32(6, NFT_EXTHDR_OP_TCPOPT);
         endExpr(w, e);
       }

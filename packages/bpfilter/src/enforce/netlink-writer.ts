@@ -138,6 +138,21 @@ export class NetlinkWriter {
     this.#len = at + 4;
   }
 
+  /** A 16-bit attribute in network byte order (nf_tables' `NLA_U16` fields are big-endian). */
+  u16(type: number, value: number): void {
+    const at = this.#header(type, 2);
+    this.#buf[at] = (value >>> 8) & 0xff;
+    this.#buf[at + 1] = value & 0xff;
+    this.#len = align4(at + 2);
+  }
+
+  /** An 8-bit attribute (`NLA_U8`). */
+  u8(type: number, value: number): void {
+    const at = this.#header(type, 1);
+    this.#buf[at] = value & 0xff;
+    this.#len = align4(at + 1);
+  }
+
   /** Opens a nested attribute; close it with {@link close} and the returned mark. */
   open(type: number): number {
     const at = this.#len;
