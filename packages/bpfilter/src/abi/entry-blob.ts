@@ -88,6 +88,11 @@ export class EntryBlob {
     };
   }
 
+  /** Zeroes the entry's `comefrom` and counters (as the kernel's copy of a new table starts). */
+  clearComefromAndCounters(at: number): void {
+    this.bytes.fill(0, at + IptEntryOffset.comefrom, at + IptEntryOffset.bcnt + 8);
+  }
+
   setCounters(at: number, packets: bigint, bytes: bigint): void {
     this.#view.setBigUint64(at + IptEntryOffset.pcnt, packets, true);
     this.#view.setBigUint64(at + IptEntryOffset.bcnt, bytes, true);

@@ -13,13 +13,13 @@ import {
 } from '../abi/index.js';
 import type { CheckContext, CheckEnvironment, RuleMatch } from './extension-spec.js';
 import { type ExtensionSpec, MATCHES, revisionsOf, TARGETS } from './extensions.js';
-import { refuse } from './translate-refusal.js';
+import { type EntryPlace, refuse } from './translate-refusal.js';
 
 /** Checks every match and the target of the entry at `at` (its `comefrom` already set). */
 export function checkExtensions(
   blob: EntryBlob,
   at: number,
-  where: string,
+  where: EntryPlace,
   table: string,
   env: CheckEnvironment,
 ): void {
@@ -83,33 +83,37 @@ function checkExtension(
   spec: ExtensionSpec | undefined,
   header: { size: number; name: string; revision: number },
   ctx: CheckContext,
-  where: string,
+  where: EntryPlace,
 ): void {
-  const label = `${where}: ${kind} "${header.name}" revision ${header.revision}`;
-  if (!spec) refuse(Errno.ENOENT, `${label}: no such ${kind}`);
+  // Written out only when a check refuses.
+  const label = () => `${where}: ${kind} "${header.name}" revision ${header.revision}`;
+  if (!spec) refuse(Errno.ENOENT, `${label()}: no such ${kind}`);
   // The kernel's lookup falls back to NFPROTO_UNSPEC, whose "not found" wins: ENOENT (measured).
   const size = spec.sizes[header.revision];
   if (size === undefined)
-    refuse(Errno.ENOENT, `${label}: revision not supported (have ${revisionsOf(spec).join(', ')})`);
+    refuse(
+      Errno.ENOENT,
+      `${label()}: revision not supported (have ${revisionsOf(spec).join(', ')})`,
+    );
   if (size !== null && xtAlign(size) !== header.size - XT_OBJECT_HEADER_SIZE) {
     refuse(
       Errno.EINVAL,
-      `${label}: data size ${header.size - XT_OBJECT_HEADER_SIZE} != ${xtAlign(size)}`,
+      `${label()}: data size ${header.size - XT_OBJECT_HEADER_SIZE} != ${xtAlign(size)}`,
     );
   }
   if (spec.table !== undefined && spec.table !== ctx.table)
-    refuse(Errno.EINVAL, `${label}: only valid in table "${spec.table}"`);
+    refuse(Errno.EINVAL, `${label()}: only valid in table "${spec.table}"`);
   if (spec.hooks !== undefined && ctx.hookMask & ~spec.hooks)
     refuse(
       Errno.EINVAL,
-      `${label}: used from hook mask 0x${ctx.hookMask.toString(16)}, valid only in 0x${spec.hooks.toString(16)}`,
+      `${label()}: used from hook mask 0x${ctx.hookMask.toString(16)}, valid only in 0x${spec.hooks.toString(16)}`,
     );
   if (spec.proto !== undefined && (spec.proto !== ctx.proto || ctx.invflags & IPT_INV_PROTO))
     refuse(
       Errno.EINVAL,
-      `${label}: needs protocol ${spec.proto} (not inverted), rule has ${ctx.proto}`,
+      `${label()}: needs protocol ${spec.proto} (not inverted), rule has ${ctx.proto}`,
     );
   const problem = spec.check?.(ctx);
-  if (typeof problem === 'string') refuse(Errno.EINVAL, `${label}: ${problem}`);
-  if (problem) refuse(problem.errno, `${label}: ${problem.message}`);
+  if (typeof problem === 'string') refuse(Errno.EINVAL, `${label()}: ${problem}`);
+  if (problem) refuse(problem.errno, `${label()}: ${problem.message}`);
 }

@@ -13,5 +13,20 @@ export function refuse(errno: number, message: string): never {
   throw new Refusal(errno, message);
 }
 
+/**
+ * Where an entry sits, as a refusal names it: written out only when one does (a table of
+ * thousands of entries is checked without building a string per entry).
+ */
+export class EntryPlace {
+  constructor(
+    readonly index: number,
+    readonly offset: number,
+  ) {}
+
+  toString(): string {
+    return `entry ${this.index} at offset ${this.offset}`;
+  }
+}
+
 /** `hook_entry`/`underflow` of a hook the table lacks. */
 export const UNSET = 0xffffffff;

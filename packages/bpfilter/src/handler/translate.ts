@@ -35,7 +35,7 @@ import { hostEnvironment } from './check-environment.js';
 import type { CheckEnvironment } from './extension-spec.js';
 import { checkExtensions } from './translate-extensions.js';
 import { checkChainLayout } from './translate-layout.js';
-import { Refusal, refuse, UNSET } from './translate-refusal.js';
+import { EntryPlace, Refusal, refuse, UNSET } from './translate-refusal.js';
 import { markSourceChains } from './translate-source-chains.js';
 
 /** A SET_REPLACE request's table, to validate. */
@@ -96,7 +96,7 @@ function translate(input: TranslateInput): TranslatedTable {
   // Walk the entries (xt_entry_foreach + check_entry_size_and_hooks).
   let offset = 0;
   while (offset < size) {
-    const where = `entry ${offsets.length} at offset ${offset}`;
+    const where = new EntryPlace(offsets.length, offset);
     checkEntrySize(blob, offset, where);
     for (let h = 0; h < NF_INET_NUMHOOKS; h++) {
       if (!(validHooks & (1 << h))) continue;
@@ -111,8 +111,7 @@ function translate(input: TranslateInput): TranslatedTable {
       }
     }
     // Clear counters and comefrom, as the kernel does.
-    blob.setComefrom(offset, 0);
-    blob.setCounters(offset, 0n, 0n);
+    blob.clearComefromAndCounters(offset);
     offsets.push(offset);
     offset += blob.nextOffset(offset);
   }
@@ -127,7 +126,7 @@ function translate(input: TranslateInput): TranslatedTable {
   const loop = markSourceChains(blob, validHooks, hookEntry, entryIndex);
   if (loop) refuse(Errno.ELOOP, loop);
   const env = input.env ?? hostEnvironment();
-  offsets.forEach((o, i) => checkExtensions(blob, o, `entry ${i} at offset ${o}`, input.name, env));
+  offsets.forEach((o, i) => checkExtensions(blob, o, new EntryPlace(i, o), input.name, env));
   checkChainLayout({ blob, offsets, entryIndex, hookEntry, underflow, validHooks });
 
   return {
@@ -142,7 +141,7 @@ function translate(input: TranslateInput): TranslatedTable {
 }
 
 /** `check_entry_size_and_hooks` + `ip_checkentry` + `xt_check_entry_offsets`. */
-function checkEntrySize(blob: EntryBlob, offset: number, where: string): void {
+function checkEntrySize(blob: EntryBlob, offset: number, where: EntryPlace): void {
   const limit = blob.size;
   if (offset % 8 !== 0) refuse(Errno.EINVAL, `${where}: not 8-byte aligned`);
   if (offset + IPT_ENTRY_SIZE >= limit)
@@ -201,7 +200,7 @@ function checkEntrySize(blob: EntryBlob, offset: number, where: string): void {
 }
 
 /** `xt_check_entry_match`: matches tile [112, target_offset) exactly. */
-function checkMatchOffsets(blob: EntryBlob, offset: number, where: string): void {
+function checkMatchOffsets(blob: EntryBlob, offset: number, where: EntryPlace): void {
   const targetOffset = blob.targetOffset(offset);
   let length = targetOffset - IPT_ENTRY_SIZE;
   let pos = offset + IPT_ENTRY_SIZE;

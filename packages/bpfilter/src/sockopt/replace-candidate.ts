@@ -50,8 +50,7 @@ export function replaceCandidate(request: Uint8Array): ReplaceCandidate | undefi
     const offsets = blob.offsets();
     if (offsets.length !== numEntries) return undefined;
     for (const offset of offsets) {
-      blob.setComefrom(offset, 0);
-      blob.setCounters(offset, 0n, 0n);
+      blob.clearComefromAndCounters(offset);
     }
     const hookEntry = hooksOf(replace.hookEntry, validHooks);
     const underflow = hooksOf(replace.underflow, validHooks);
