@@ -15,6 +15,7 @@ import {
   BLOCKLIST,
   COUNTED,
   GROUPED,
+  MANY_CHAINS,
   NAT,
   REJECTED,
   SEGMENTED,
@@ -108,6 +109,16 @@ describe.skipIf(missing !== undefined)('enforcement parity with the kernel (lega
     const { saved: k } = await sameOutcomes(COUNTED);
     // Real packets were counted (not zeros agreeing with zeros).
     expect(k).toMatch(/\[2:168\] -A icmpin -p icmp -m icmp --icmp-type 8 -j ACCEPT/);
+  }, 60_000);
+
+  it(MANY_CHAINS.name, async () => {
+    const { saved: k, nft } = await sameOutcomes(MANY_CHAINS);
+    // The first chain and the last counted the echo; each datagram its own chain's DROP.
+    expect(k).toMatch(/\[1:84\] -A SEP-0 -p icmp\n/);
+    expect(k).toMatch(/\[1:84\] -A SEP-79 -p icmp\n/);
+    expect(k).toMatch(/\[1:\d+\] -A SEP-5 -s 10\.1\.0\.2\/32 -p udp -m udp --dport 6005 -j DROP/);
+    expect(k).toMatch(/\[1:\d+\] -A SEP-79 -s 10\.1\.0\.2\/32 -p udp -m udp --dport 6079 -j DROP/);
+    expect(nft.match(/\n\tchain /g)!.length).toBeGreaterThan(64);
   }, 60_000);
 
   it(GROUPED.name, async () => {

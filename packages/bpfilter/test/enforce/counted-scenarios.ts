@@ -188,3 +188,27 @@ export const REJECTED: Scenario = {
     ping('S', F2, 'reply'),
   ],
 };
+
+const SERVICES = Array.from({ length: 80 }, (_, i) => `SEP-${i}`);
+
+/**
+ * More user chains (kube-proxy's per-endpoint chains) than the counter reader dumps one by one
+ * (it reads such a table in one dump): every chain's counters still land on its own rules.
+ */
+export const MANY_CHAINS: Scenario = {
+  name: 'counters of a table with more chains than the counter reader dumps one by one',
+  rules: filter(
+    [ACCEPT_ALL, ...SERVICES.map((chain) => `:${chain} - [0:0]`)].join('\n'),
+    ...SERVICES.map((chain) => `-A INPUT -j ${chain}`),
+    ...SERVICES.flatMap((chain, i) => [
+      `-A ${chain} -s ${C}/32 -p udp -m udp --dport ${6000 + i} -j DROP`,
+      `-A ${chain} -p icmp`,
+    ]),
+  ),
+  probes: [
+    ping('C', F, 'reply'),
+    udp('C', F, 6005, 'timeout'),
+    udp('C', F, 6079, 'timeout'),
+    udp('C', F, 5353, `reply:${C}`),
+  ],
+};
