@@ -37,12 +37,10 @@
 #define UDATA_ELEM_COMMENT 0
 
 /*
- * A read is cut into units, a map's elements or a chain's rules, that the main thread and a
- * second thread with its own socket take one at a time: the kernel serializes each dump in
- * the reader's system calls, so on a second core half the read costs no wall time. Each
- * thread prints into its own buffer; the parser takes a chain's or a map's lines wherever
- * they come. A table of many chains is dumped whole on the main thread instead (a request
- * per chain would cost more than the dump), its maps on the second.
+ * The rules are dumped on the main thread and the map elements on a second thread with its
+ * own socket, at once: the kernel serializes each dump in the reader's system calls, so on a
+ * second core the elements (about a third of a large table's read) cost no wall time. Each
+ * prints into its own buffer; the rules' lines come first in the answer.
  */
 static struct reader rules_reader, elements_reader;
 
@@ -118,7 +116,7 @@ static void on_rule(FILE *out, const struct nlattr *attrs, int len) {
     fputs(" - -\n", out);
 }
 
-static __thread const char *current_map;
+static const char *current_map;
 
 static void on_element(FILE *out, const struct nlattr *elem, int len) {
   const struct nlattr *udata = NULL;
@@ -159,62 +157,35 @@ static void on_elements(FILE *out, const struct nlattr *attrs, int len) {
   }
 }
 
-/* Chains a read dumps one by one at most; a table with more is dumped whole. */
-#define MAX_UNIT_CHAINS 64
-
-/* One unit of a read: the rules of chain `name`, or the elements of map `name`. */
-struct unit {
-  const char *name;
-  int is_map;
-};
-
-/* The units of a read, the next one to take, and the errno and unit of what failed. */
-struct read_work {
-  const char *table;
-  struct unit *units;
+/* The element dumps of a read: its maps, and the errno and name of what failed. */
+struct element_dumps {
+  const char *const *names;
   int count;
-  int next;
   int err;
   const char *what;
 };
 
-static int dump_unit(struct reader *r, const char *table, const struct unit *u) {
-  const char *names[] = {table, u->name, NULL};
-  if (u->is_map) {
+static void dump_elements(struct element_dumps *d) {
+  for (int i = 1; i < d->count && d->err == 0; i++) {
+    const char *set[] = {d->names[0], d->names[i], NULL};
     const uint16_t types[] = {NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET};
-    current_map = u->name;
-    return request(r, NFT_MSG_GETSETELEM, 1, names, types, on_elements);
-  }
-  const uint16_t types[] = {NFTA_RULE_TABLE, NFTA_RULE_CHAIN};
-  return request(r, NFT_MSG_GETRULE, 1, names, types, on_rule);
-}
-
-/* Takes units of `w` until none is left or one failed. */
-static void drain(struct read_work *w, struct reader *r) {
-  for (;;) {
-    int i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
-    if (i >= w->count || __atomic_load_n(&w->err, __ATOMIC_RELAXED) != 0) return;
-    int err = dump_unit(r, w->table, &w->units[i]);
-    if (err != 0) {
-      w->what = w->units[i].is_map ? "map elements" : "rules";
-      __atomic_store_n(&w->err, err, __ATOMIC_RELAXED);
-      return;
-    }
+    current_map = d->names[i];
+    d->err = request(&elements_reader, NFT_MSG_GETSETELEM, 1, set, types, on_elements);
   }
 }
 
-/* The second thread, started at the first read and kept (one thread per read cost more). */
+/* The element thread, started at the first read and kept (one thread per read cost more). */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-static struct read_work *work; /* the read it helps with, NULL once done */
+static struct element_dumps *work; /* the dumps asked for, NULL once done */
 
-static void *helper_thread(void *arg) {
+static void *element_thread(void *arg) {
   (void)arg;
   pthread_mutex_lock(&lock);
   for (;;) {
     while (work == NULL) pthread_cond_wait(&changed, &lock);
     pthread_mutex_unlock(&lock);
-    drain(work, &elements_reader);
+    dump_elements(work);
     pthread_mutex_lock(&lock);
     work = NULL;
     pthread_cond_broadcast(&changed);
@@ -222,44 +193,23 @@ static void *helper_thread(void *arg) {
   return NULL;
 }
 
-/* Starts the second thread on `w`; 0 when there is no such thread. */
-static int start_helping(struct read_work *w) {
+/* Starts `d` on the element thread; 0 when there is no such thread (then dump on this one). */
+static int start_elements(struct element_dumps *d) {
   static int started;
   static pthread_t thread;
-  if (!started) started = pthread_create(&thread, NULL, helper_thread, NULL) == 0;
+  if (!started) started = pthread_create(&thread, NULL, element_thread, NULL) == 0;
   if (!started) return 0;
   pthread_mutex_lock(&lock);
-  work = w;
+  work = d;
   pthread_cond_broadcast(&changed);
   pthread_mutex_unlock(&lock);
   return 1;
 }
 
-static void wait_helping(void) {
+static void wait_elements(void) {
   pthread_mutex_lock(&lock);
   while (work != NULL) pthread_cond_wait(&changed, &lock);
   pthread_mutex_unlock(&lock);
-}
-
-/* The chains of the table being read, as the chain dump lists them (up to one too many). */
-static const char *chain_table;
-static char chain_names[MAX_UNIT_CHAINS + 1][NFT_CHAIN_MAXNAMELEN];
-static int chain_count;
-
-static void on_chain(FILE *out, const struct nlattr *attrs, int len) {
-  (void)out;
-  const struct nlattr *table = NULL, *name = NULL;
-  ATTR_FOR(a, attrs, len) {
-    if (attr_type(a) == NFTA_CHAIN_TABLE) table = a;
-    if (attr_type(a) == NFTA_CHAIN_NAME) name = a;
-  }
-  if (table == NULL || name == NULL || chain_count > MAX_UNIT_CHAINS) return;
-  size_t n = str_len(table);
-  if (n != strlen(chain_table) || memcmp(attr_data(table), chain_table, n) != 0) return;
-  n = str_len(name);
-  if (n >= NFT_CHAIN_MAXNAMELEN) return;
-  memcpy(chain_names[chain_count], attr_data(name), n);
-  chain_names[chain_count++][n] = 0;
 }
 
 /* Prints the counters of table `names[0]` and its maps `names[1..]`; returns the status. */
@@ -269,34 +219,23 @@ static int read_counters(const char *const *names, int count) {
   rules_reader.out = out;
   int err = request(&rules_reader, NFT_MSG_GETTABLE, 0, table, table_attr, ignore);
   if (err != 0) fail("table", err);
-  chain_table = names[0];
-  chain_count = 0;
-  const char *none[] = {NULL};
-  err = request(&rules_reader, NFT_MSG_GETCHAIN, 1, none, NULL, on_chain);
-  if (err != 0) fail("chains", err);
-  int whole = chain_count > MAX_UNIT_CHAINS;
-  /* The maps first: a large map is the largest unit, and the other thread takes chains meanwhile. */
-  static struct unit units[1024 + MAX_UNIT_CHAINS];
-  int n = 0;
-  for (int i = 1; i < count; i++) units[n++] = (struct unit){names[i], 1};
-  for (int i = 0; !whole && i < chain_count; i++) units[n++] = (struct unit){chain_names[i], 0};
-  struct read_work w = {names[0], units, n, 0, 0, NULL};
   char *text = NULL;
   size_t size = 0;
-  elements_reader.out = open_memstream(&text, &size);
-  if (elements_reader.out == NULL) fail("memory", ENOMEM);
-  int threaded = n > 1 && start_helping(&w);
-  if (whole) {
-    const uint16_t rule_attr[] = {NFTA_RULE_TABLE};
-    err = request(&rules_reader, NFT_MSG_GETRULE, 1, table, rule_attr, on_rule);
+  struct element_dumps elements = {names, count, 0, "map elements"};
+  elements_reader.out = count > 1 ? open_memstream(&text, &size) : NULL;
+  if (count > 1 && elements_reader.out == NULL) fail("memory", ENOMEM);
+  int threaded = count > 1 && start_elements(&elements);
+  const uint16_t rule_attr[] = {NFTA_RULE_TABLE};
+  err = request(&rules_reader, NFT_MSG_GETRULE, 1, table, rule_attr, on_rule);
+  if (threaded) wait_elements();
+  else if (count > 1 && err == 0) dump_elements(&elements);
+  if (count > 1) {
+    fclose(elements_reader.out);
+    if (err == 0 && elements.err == 0) fwrite(text, 1, size, out);
+    free(text);
   }
-  if (!threaded || !whole) drain(&w, &rules_reader);
-  if (threaded) wait_helping();
-  fclose(elements_reader.out);
-  if (err == 0 && w.err == 0) fwrite(text, 1, size, out);
-  free(text);
   if (err != 0) fail("rules", err);
-  if (w.err != 0) fail(w.what, w.err);
+  if (elements.err != 0) fail(elements.what, elements.err);
   return 0;
 }
 

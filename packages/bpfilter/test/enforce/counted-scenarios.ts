@@ -192,11 +192,11 @@ export const REJECTED: Scenario = {
 const SERVICES = Array.from({ length: 80 }, (_, i) => `SEP-${i}`);
 
 /**
- * More user chains (kube-proxy's per-endpoint chains) than the counter reader dumps one by one
- * (it reads such a table in one dump): every chain's counters still land on its own rules.
+ * Many user chains (kube-proxy's per-endpoint chains), each jumped to in turn: every chain's
+ * counters land on its own rules.
  */
 export const MANY_CHAINS: Scenario = {
-  name: 'counters of a table with more chains than the counter reader dumps one by one',
+  name: 'counters of a table of 80 user chains, each jumped to in turn',
   rules: filter(
     [ACCEPT_ALL, ...SERVICES.map((chain) => `:${chain} - [0:0]`)].join('\n'),
     ...SERVICES.map((chain) => `-A INPUT -j ${chain}`),
