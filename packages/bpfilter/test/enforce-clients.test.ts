@@ -1,13 +1,16 @@
 /**
- * Behaviour parity on more real clients (client-cases.ts): each installed in both twins as
- * the client installs it (legacy tables, and bpfilter enforcing), the same traffic, the same
- * outcomes, and after the UDP and echo probes the same `iptables-save -c` of every table;
- * after the TCP probes the same nat counters (only a connection's first packet walks nat).
+ * Behaviour parity on more real clients (client-cases.ts, client-cases-more.ts): each
+ * installed in both twins as the client installs it (legacy tables, and bpfilter enforcing),
+ * the same traffic, the same outcomes, and after the UDP and echo probes the same
+ * `iptables-save -c` of every table; after the TCP probes the same nat counters (only a
+ * connection's first packet walks nat); then the client's next command, if it has one, and
+ * probes of what the kernel remembered across it.
  * Needs root, nft, ip, nsenter, ping, iptables-legacy and ipset; skips otherwise (fails with
  * CI=true).
  */
 import { describe, expect, it } from 'vitest';
-import { type ClientCase, CLIENT_CASES, type Step } from './enforce/client-cases.js';
+import { type ClientCase, CLIENT_CASES, type IpSet, type Step } from './enforce/client-cases.js';
+import { MORE_CLIENT_CASES } from './enforce/client-cases-more.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
 import type { Probe } from './enforce/scenario-parts.js';
 import { EMPTY_TABLES, probe, saved, twinPair } from './enforce/twin-pair.js';
@@ -23,14 +26,27 @@ const missing = enforceSkipReason(() =>
  * tables that used it were replaced (nf_tables frees old rules after an RCU grace period:
  * the docs' Limits), so there it is tried again while the kernel says the set is in use.
  */
-async function destroySet(twin: Twin, name: string): Promise<void> {
+async function destroySet(twin: Twin, set: IpSet): Promise<void> {
   for (let tries = 1; twin.flavour === 'bpfilter' && tries < 50; tries++) {
-    const out = await twin.run('F', ['ipset', 'destroy', name]);
+    const out = await twin.run('F', ['ipset', 'destroy', set.name]);
     if (out.code === 0) return;
     if (!out.stderr.includes('in use by a kernel component')) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await sh(twin, 'F', `ipset destroy ${name}`);
+  await sh(twin, 'F', `ipset destroy ${quotedName(set)}`);
+}
+
+/** A set's name quoted for `sh` (weave-npc's names hold `;`, `$`, `|` and brackets). */
+const quotedName = (set: IpSet) => `'${set.name}'`;
+
+/** The script that makes `sets` in F, each with its members. */
+function createSets(sets: IpSet[]): string {
+  return sets
+    .flatMap((set) => [
+      `ipset create ${quotedName(set)} ${set.type}`,
+      ...set.members.map((member) => `ipset add ${quotedName(set)} ${member}`),
+    ])
+    .join('; ');
 }
 
 async function sh(twin: Twin, node: 'C' | 'F' | 'S', script: string): Promise<void> {
@@ -46,7 +62,7 @@ async function install(twin: Twin, step: Step): Promise<void> {
   expect(out.code, `${twin.flavour}: ${out.stderr}\n${twin.serviceLog.slice(-2000)}`).toBe(0);
 }
 
-describe.skipIf(missing !== undefined)('real clients, round 2: enforcement as the kernel', () => {
+describe.skipIf(missing !== undefined)('real clients: enforcement as the kernel', () => {
   const pair = twinPair();
 
   /** The probes' outcomes in both twins, side by side with what both must observe. */
@@ -63,13 +79,16 @@ describe.skipIf(missing !== undefined)('real clients, round 2: enforcement as th
     );
   }
 
+  /** Both twins' nat counters, after TCP probes (only a connection's first packet walks nat). */
+  async function sameNat(): Promise<void> {
+    const [kernel, enforced] = await Promise.all(pair.twins.map((twin) => saved(twin, 'nat')));
+    expect(enforced).toBe(kernel);
+  }
+
   async function run(client: ClientCase): Promise<void> {
     const setup = Object.entries(client.setup ?? {}) as ['C' | 'F' | 'S', [string, string]][];
     for (const twin of pair.twins) {
-      for (const [name, type, members] of client.sets ?? []) {
-        const adds = members.map((member) => `ipset add ${name} ${member}`);
-        await sh(twin, 'F', [`ipset create ${name} ${type}`, ...adds].join('; '));
-      }
+      if (client.sets) await sh(twin, 'F', createSets(client.sets));
       for (const [node, [up]] of setup) await sh(twin, node, up);
     }
     try {
@@ -88,18 +107,23 @@ describe.skipIf(missing !== undefined)('real clients, round 2: enforcement as th
       expect(enforced).toBe(kernel);
       for (const line of client.counted) expect(kernel).toMatch(line);
       await outcomes(client.probes.filter((p) => p.kind === 'tcp'));
-      const [kernelNat, enforcedNat] = await Promise.all(
-        pair.twins.map((twin) => saved(twin, 'nat')),
-      );
-      expect(enforcedNat).toBe(kernelNat);
+      await sameNat();
+      // The client's next command while its traffic flows: what the rules remember goes on.
+      if (client.next) {
+        for (const step of client.next.install)
+          await Promise.all(pair.twins.map((twin) => install(twin, step)));
+        await outcomes(client.next.probes);
+        await sameNat();
+      }
     } finally {
       await pair.both(EMPTY_TABLES, async () => {});
       for (const twin of pair.twins) {
         for (const [node, [, down]] of setup) await sh(twin, node, down);
-        for (const [name] of client.sets ?? []) await destroySet(twin, name);
+        for (const set of client.sets ?? []) await destroySet(twin, set);
       }
     }
   }
 
-  for (const client of CLIENT_CASES) it(client.name, () => run(client), 90_000);
+  for (const client of [...CLIENT_CASES, ...MORE_CLIENT_CASES])
+    it(client.name, () => run(client), 90_000);
 });

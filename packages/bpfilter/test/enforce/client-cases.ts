@@ -3,11 +3,12 @@
  * strongSwan, Docker 28, Podman's netavark, ConfigServer Firewall and a hand-written blocklist
  * that log before they drop, firewalld's iptables back end. Each is installed as the client
  * installs it (one restore, or its sequence of commands), with what the namespaces need beside
- * it (ipsets, addresses, routes), and probes whose outcomes both twins must observe. UDP and echo probes run first: their packets are the same in both
- * twins, so every counter of every table is compared after them.
+ * it (ipsets, addresses, routes), and probes whose outcomes both twins must observe. UDP and
+ * echo probes run first: their packets are the same in both twins, so every counter of every
+ * table is compared after them. The ipsets of every client come from one builder, ipsets().
  */
-import { CALICO, CALICO_SETS } from './clients-calico.js';
-import { CILIUM, KUBE_ROUTER, KUBE_ROUTER_SETS } from './clients-cni.js';
+import { CALICO, CALICO_NETS } from './clients-calico.js';
+import { CILIUM, KUBE_ROUTER, KUBE_ROUTER_IPS } from './clients-cni.js';
 import { CSF, DOCKER_28, FIREWALLD, LOGGED_BLOCKLIST, NETAVARK } from './clients-hosts-more.js';
 import {
   STRONGSWAN_BASE,
@@ -27,8 +28,8 @@ export type Step = { restore: string; args?: string[] } | { command: string };
 export interface ClientCase {
   name: string;
   install: Step[];
-  /** ipsets made in F before the install (name, type, members), destroyed after. */
-  sets?: [name: string, type: string, members: string[]][];
+  /** ipsets made in F before the install, destroyed after. */
+  sets?: IpSet[];
   /** Shell run in a namespace of each twin before the install, and what undoes it. */
   setup?: Partial<Record<Node, [up: string, down: string]>>;
   probes: Probe[];
@@ -36,6 +37,23 @@ export interface ClientCase {
   counted: RegExp[];
   /** What the enforcing twin's `nft list ruleset` must hold: how enforcement wrote it. */
   nft?: RegExp[];
+  /**
+   * The client's next command after the probes (a ban, a reload), and probes after it whose
+   * outcome depends on what the kernel remembered across that replace (rate limits, lists).
+   */
+  next?: { install: Step[]; probes: Probe[] };
+}
+
+/** An ipset a client keeps. */
+export interface IpSet {
+  name: string;
+  type: string;
+  members: string[];
+}
+
+/** The ipsets of `type` named by the keys of `members`, each holding its list. */
+export function ipsets(type: string, members: Record<string, string[]>): IpSet[] {
+  return Object.entries(members).map(([name, list]) => ({ name, type, members: list }));
 }
 
 const SPOOFED = '10.1.0.99';
@@ -44,7 +62,7 @@ export const CLIENT_CASES: ClientCase[] = [
   {
     name: 'Calico: marks with masks, ipsets, policy and profile chains, nat outgoing, rpfilter',
     install: [{ restore: CALICO }],
-    sets: CALICO_SETS,
+    sets: ipsets('hash:net', CALICO_NETS),
     // The pod sends to F from an address whose route is on fc: the strict RPF check drops it.
     setup: {
       S: [
@@ -75,7 +93,7 @@ export const CLIENT_CASES: ClientCase[] = [
   {
     name: 'kube-router: a policy by two ipsets marking 0x10000, NFLOG and REJECT for the rest, 0x20000 accepted',
     install: [{ restore: KUBE_ROUTER }],
-    sets: KUBE_ROUTER_SETS,
+    sets: ipsets('hash:ip', KUBE_ROUTER_IPS),
     probes: [
       udp('C', S, 53, 'ECONNREFUSED'),
       ping('C', S, 'Destination Port Unreachable'),

@@ -10,14 +10,14 @@
  */
 import { chains } from './scenario-parts.js';
 
-/** The ipsets felix keeps (name, type, members), created before its tables. */
-export const CALICO_SETS: [name: string, type: string, members: string[]][] = [
-  ['cali40all-ipam-pools', 'hash:net', ['10.2.0.0/16']],
-  ['cali40masq-ipam-pools', 'hash:net', ['10.2.0.0/16']],
-  ['cali40all-hosts-net', 'hash:net', ['10.1.0.1/32']],
+/** The hash:net ipsets felix keeps (name: members), created before its tables. */
+export const CALICO_NETS: Record<string, string[]> = {
+  'cali40all-ipam-pools': ['10.2.0.0/16'],
+  'cali40masq-ipam-pools': ['10.2.0.0/16'],
+  'cali40all-hosts-net': ['10.1.0.1/32'],
   // The policy's source selector: the clients allowed to reach the pod on 8080 (C's /24).
-  ['cali40s:LrVD8vMIGQihMIAa-0YBAMM', 'hash:net', ['10.1.0.0/24']],
-];
+  'cali40s:LrVD8vMIGQihMIAa-0YBAMM': ['10.1.0.0/24'],
+};
 
 const POLICY = 'cali-pi-_PXmnbRuhcZa0Ul7Ia9B';
 const TO_POD = 'cali-tw-fs';

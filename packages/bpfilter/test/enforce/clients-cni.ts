@@ -12,11 +12,11 @@ const POD_FW = 'KUBE-POD-FW-5YBMYJ3GZ2HLKEQV';
 const POLICY = 'KUBE-NWPLCY-QRKWZWXCR6BO5NRQ';
 const POD = `POD name:web namespace: default`;
 
-/** kube-router's ipsets for the policy's source pods and its target pod. */
-export const KUBE_ROUTER_SETS: [name: string, type: string, members: string[]][] = [
-  ['KUBE-SRC-JBSXKLHQ2VD5XIBB', 'hash:ip', [C]],
-  ['KUBE-DST-DCDR4HDTH2XJPVIX', 'hash:ip', [S]],
-];
+/** kube-router's hash:ip ipsets (name: members) for the policy's source pods and its target pod. */
+export const KUBE_ROUTER_IPS: Record<string, string[]> = {
+  'KUBE-SRC-JBSXKLHQ2VD5XIBB': [C],
+  'KUBE-DST-DCDR4HDTH2XJPVIX': [S],
+};
 
 /**
  * kube-router 2.x: the pod's firewall chain, run from INPUT, FORWARD and OUTPUT; a policy
