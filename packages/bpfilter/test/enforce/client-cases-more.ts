@@ -1,10 +1,13 @@
 /**
  * Real clients, round 3 (after client-cases.ts): an OpenVPN server, Shorewall, OpenWrt's fw3,
  * flannel beside kube-proxy, Weave Net's policy controller, and per-host accounting and marks
- * keyed by the output interface. Each is installed as the client installs it, with its
- * probes; Shorewall then runs its next command while its SSH rate limit is half spent.
+ * keyed by the output interface, and Docker 28 with DOCKER-USER rules matching the
+ * connection's tuples. Each is installed as the client installs it, with its probes;
+ * OpenVPN and Shorewall then run their next command (the server's down script, a ban while
+ * the SSH rate limit is half spent) and probes after it.
  */
 import { ACCOUNTING } from './clients-accounting.js';
+import { DOCKER_28 } from './clients-hosts-more.js';
 import {
   FW3,
   OPENVPN_BASE,
@@ -25,6 +28,21 @@ import {
 import { type ClientCase, ipsets } from './client-cases.js';
 import { ping, tcp, udp } from './scenario-parts.js';
 import { C, F, F2, S } from './topology.js';
+
+/**
+ * DOCKER-USER rules as Docker's packet-filtering guide writes them (match the connection's
+ * original tuple, since the packet is DNATed by then), each `iptables -I DOCKER-USER`: the
+ * published UDP port closed from outside, the TCP one allowed by original source and
+ * destination, and rules that only count by reply tuple, original port and status.
+ */
+const DOCKER_USER = [
+  '-I DOCKER-USER -i fc -p udp -m conntrack --ctorigdstport 7053 --ctdir ORIGINAL -j DROP',
+  '-I DOCKER-USER -i fc -p tcp -m conntrack --ctorigsrc 10.1.0.0/24 --ctorigdst 10.1.0.1 --ctorigdstport 7080 -j ACCEPT',
+  '-I DOCKER-USER -m conntrack --ctreplsrcport 53 --ctdir REPLY',
+  '-I DOCKER-USER -m conntrack --ctorigdstport 53',
+  '-I DOCKER-USER -p udp -m conntrack --ctorigsrcport 1024:65535 --ctstatus SEEN_REPLY',
+  '-I DOCKER-USER -p udp -m conntrack --ctrepldst 10.1.0.2 --ctreplsrc 10.2.0.2',
+];
 
 /** An address of C's that Shorewall's dynamic blacklist holds, its source towards F2. */
 const BLACKLISTED = '10.1.0.77';
@@ -197,6 +215,23 @@ export const MORE_CLIENT_CASES: ClientCase[] = [
       /^\[1:\d+\] -A zone_wan_input -p icmp -m icmp --icmp-type 8 -m comment --comment "!fw3: Allow-Ping" -j ACCEPT$/m,
       /^\[2:\d+\] -A zone_wan_postrouting -m comment --comment "!fw3" -j MASQUERADE$/m,
       /^\[3:\d+\] -A reject -m comment --comment "!fw3" -j REJECT --reject-with icmp-port-unreachable$/m,
+    ],
+  },
+  {
+    name: "Docker 28 with DOCKER-USER rules by the connection's original and reply tuples (-m conntrack --ctorig*/--ctrepl*, --ctdir, --ctstatus)",
+    install: [{ restore: DOCKER_28 }, ...DOCKER_USER.map((command) => ({ command }))],
+    probes: [
+      udp('C', F, 7053, 'timeout'),
+      udp('S', C, 53, `reply:${F}`),
+      udp('C', S, 53, 'timeout'),
+      ping('S', C, 'reply'),
+      tcp('C', F, 7080, `connected:${C}`),
+      tcp('S', C, 80, `connected:${F}`),
+    ],
+    counted: [
+      /^\[1:\d+\] -A DOCKER-USER -i fc -p udp -m conntrack --ctorigdstport 7053 --ctdir ORIGINAL -j DROP$/m,
+      /^\[2:\d+\] -A DOCKER-USER -m conntrack --ctorigdstport 53$/m,
+      /^\[1:\d+\] -A DOCKER-USER -m conntrack --ctreplsrcport 53 --ctdir REPLY$/m,
     ],
   },
 ];
