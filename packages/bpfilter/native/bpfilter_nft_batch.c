@@ -16,6 +16,9 @@
  * commit itself). Exit status 0 when the kernel committed the batch; 1 when it refused it
  * (nothing changed); 2 on any other error (message on stderr). Needs CAP_NET_ADMIN.
  *
+ * No messages (an empty stdin or request): the kernel finishes freeing what earlier commits
+ * replaced or deleted before the helper answers (release() says how and why), and nothing else.
+ *
  *   bpfilter_nft_batch --serve
  *
  * applies batch after batch (helper_serve.h): each request is one batch's messages.
@@ -90,8 +93,31 @@ static void put_control(char *at, uint16_t type, uint32_t seq) {
   gen->res_id = htons(NFNL_SUBSYS_NFTABLES);
 }
 
+/*
+ * nf_tables frees a commit's old rules in a work queue after an RCU grace period
+ * (nf_tables_trans_destroy_work), and with them what their expressions hold: nft_compat's xt
+ * modules let go of their ipsets (xt_set), recent and hashlimit tables there, where the legacy
+ * tables let go inside the SET_REPLACE. The release of a bound NETLINK_NETFILTER socket runs
+ * the notifier nft_rcv_nl_event inside close(), which waits for that work
+ * (nf_tables_trans_destroy_flush_work; unconditionally since Linux 6.10): so a throwaway
+ * socket, bound and closed, returns once this namespace's old rules are gone. It costs the
+ * grace period when there is work, a mutex and a walk of the tables when there is none.
+ */
+static int release(void) {
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (s < 0) fail("netlink socket", errno);
+  /* netlink_release notifies only a socket with a port id: bind gives it one. */
+  struct sockaddr_nl any = {.nl_family = AF_NETLINK};
+  int bound = bind(s, (struct sockaddr *)&any, sizeof(any));
+  int err = errno;
+  close(s);
+  if (bound < 0) fail("bind", err);
+  return 0;
+}
+
 /* Applies the batch of `len` bytes at `body` (with `control` bytes free before and after). */
 static int apply(char *body, size_t len) {
+  if (len == 0) return release();
   char *buf = body - control;
   /* Number the messages, and check that each is a whole nf_tables request. */
   uint32_t count = 0;
@@ -107,7 +133,6 @@ static int apply(char *body, size_t len) {
     off += NLMSG_ALIGN(nlh->nlmsg_len);
     if (off > len) failx("stdin is not a sequence of nf_tables messages");
   }
-  if (last == NULL) failx("no messages on stdin");
   last->nlmsg_flags |= NLM_F_ACK;
   put_control(buf, NFNL_MSG_BATCH_BEGIN, BEGIN_SEQ);
   put_control(body + len, NFNL_MSG_BATCH_END, count + 1);

@@ -21,21 +21,6 @@ const missing = enforceSkipReason(() =>
   which('ipset') ? undefined : 'ipset is not installed (Debian package ipset)',
 );
 
-/**
- * `ipset destroy` in F. Under enforcement the kernel lets the set go a moment after the
- * tables that used it were replaced (nf_tables frees old rules after an RCU grace period:
- * the docs' Limits), so there it is tried again while the kernel says the set is in use.
- */
-async function destroySet(twin: Twin, set: IpSet): Promise<void> {
-  for (let tries = 1; twin.flavour === 'bpfilter' && tries < 50; tries++) {
-    const out = await twin.run('F', ['ipset', 'destroy', set.name]);
-    if (out.code === 0) return;
-    if (!out.stderr.includes('in use by a kernel component')) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await sh(twin, 'F', `ipset destroy ${quotedName(set)}`);
-}
-
 /** A set's name quoted for `sh` (weave-npc's names hold `;`, `$`, `|` and brackets). */
 const quotedName = (set: IpSet) => `'${set.name}'`;
 
@@ -119,7 +104,8 @@ describe.skipIf(missing !== undefined)('real clients: enforcement as the kernel'
       await pair.both(EMPTY_TABLES, async () => {});
       for (const twin of pair.twins) {
         for (const [node, [, down]] of setup) await sh(twin, node, down);
-        for (const set of client.sets ?? []) await destroySet(twin, set);
+        for (const set of client.sets ?? [])
+          await sh(twin, 'F', `ipset destroy ${quotedName(set)}`);
       }
     }
   }

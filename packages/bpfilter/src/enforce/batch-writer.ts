@@ -30,6 +30,21 @@ export class BatchWriter {
   }
 
   /**
+   * Has the kernel finish freeing the rules that earlier batches replaced or deleted, and with
+   * them the ipsets and other objects their nft_compat expressions held (the helper's
+   * release()), as the legacy tables let go of them inside the SET_REPLACE. Resolves false if
+   * the helper could not (it died, or had no socket to spare): the rules then go a moment
+   * later, as they would without it; the transaction itself is applied either way.
+   */
+  async release(): Promise<boolean> {
+    try {
+      return (await this.#helper.request(new Uint8Array(0))).code === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * Applies `batch` (compiled from `commands`) in one transaction; throws if the kernel
    * refuses. `commands` may be a function: it is called only to name what the kernel refused.
    */

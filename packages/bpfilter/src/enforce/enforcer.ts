@@ -64,6 +64,8 @@ export class NftEnforcer {
   readonly #batch: BatchWriter | undefined;
   readonly #compiler: TableCompiler;
   readonly #plans = new Map<string, EnforcedPlan>();
+  /** Tables whose enforced form holds nft_compat expressions: xt modules, ipsets' holders. */
+  readonly #holdsXt = new Set<string>();
   #started = false;
 
   constructor(options: EnforceOptions = {}) {
@@ -97,11 +99,13 @@ export class NftEnforcer {
     this.#compiler.start();
     const layouts = tables.filter((t) => isEnforceableTable(t.name)).map(layoutEnforced);
     const keep = new Set(layouts.map((p) => p.nftTable));
-    const stale = (await this.#nft.tableNames(signal)).filter(
-      (name) => name.startsWith(NFT_TABLE_PREFIX) && !keep.has(name),
+    const found = (await this.#nft.tableNames(signal)).filter((name) =>
+      name.startsWith(NFT_TABLE_PREFIX),
     );
+    const stale = found.filter((name) => !keep.has(name));
+    // Tables found here are an earlier service's, whatever they hold: let go as if they held xt.
     if (layouts.length > 0 || stale.length > 0)
-      await this.#apply(layouts, stale, 'the kept tables', signal);
+      await this.#apply(layouts, stale, 'the kept tables', signal, found.length > 0);
     for (const layout of layouts) this.#plans.set(layout.table, enforcedPlan(layout));
     this.#started = true;
   }
@@ -131,7 +135,7 @@ export class NftEnforcer {
     // Without a batch, the JSON: compiled with the table, or again when nft must name a refusal.
     const commands = () => compiled.transaction?.nftables ?? replaceCommands(input);
     await withTable(input.name, () =>
-      this.#send(compiled.batch, commands, `table "${input.name}"`, signal),
+      this.#send(compiled.batch, commands, [input.name], `table "${input.name}"`, signal),
     );
     this.#plans.set(compiled.plan.table, compiled.plan);
     // Applied: the helper read all of it, and its memory can take the next batch.
@@ -147,6 +151,7 @@ export class NftEnforcer {
     drop: readonly string[],
     what: string,
     signal?: AbortSignal,
+    unknown = false,
   ): Promise<void> {
     const batch = timedSync('compile', () => this.#batch && tryCompile(tables, drop));
     const commands = () =>
@@ -154,23 +159,38 @@ export class NftEnforcer {
         tables.map((t) => ('commands' in t ? (t as NftTablePlan) : planOf(t))),
         drop,
       ).nftables;
-    return this.#send(batch, commands, what, signal);
+    const names = tables.map((t) => t.table);
+    return this.#send(batch, commands, names, what, signal, unknown);
   }
 
   /**
-   * Sends one transaction: `batch` through the netlink helper, or, without a batch or a
-   * helper, `commands` through nft (`commands` also names what the kernel refused).
+   * Sends one transaction that replaces `tables`: `batch` through the netlink helper, or,
+   * without a batch or a helper, `commands` through nft (`commands` also names what the kernel
+   * refused). When the old form of one of them held xt modules (or `unknown`: the kernel's old
+   * tables are not this service's), the kernel frees the old rules before this resolves, so
+   * an ipset they named can be destroyed at once, as after a legacy SET_REPLACE.
    */
-  #send(
+  async #send(
     batch: NetlinkBatch | undefined,
     commands: () => NftExpr[],
+    tables: readonly string[],
     what: string,
     signal?: AbortSignal,
+    unknown = false,
   ): Promise<void> {
     const writer = this.#batch;
-    if (writer !== undefined && batch !== undefined)
-      return timed('netlink', () => writer.apply(batch, commands, what, signal));
-    return timed('nft', () => this.#nft.apply({ nftables: commands() }, what, signal));
+    if (writer === undefined || batch === undefined) {
+      await timed('nft', () => this.#nft.apply({ nftables: commands() }, what, signal));
+      // nft's JSON holds no xt, and nft's socket, closed as it exited, freed the old rules.
+      for (const table of tables) this.#holdsXt.delete(table);
+      return;
+    }
+    await timed('netlink', () => writer.apply(batch, commands, what, signal));
+    const held = unknown || tables.some((table) => this.#holdsXt.has(table));
+    for (const table of tables)
+      batch.compatRules ? this.#holdsXt.add(table) : this.#holdsXt.delete(table);
+    // Not worth a wait (an RCU grace period) when no old rule held anything a user can see.
+    if (held) await timed('release', () => writer.release());
   }
 
   /**
