@@ -167,7 +167,7 @@ export function compileTransaction(
         w.close(list);
         if (entry !== undefined && compat.rule.length > 0) {
           writeRuleCompat(w, facts.bytes, facts.offsets[entry]!);
-          const where = `rule ${entry - chain.first + 1} of chain ${chain.name}`;
+          const where = `rule ${entry - chain.first + 1} of chain ${chain.rulesOf ?? chain.name}`;
           compatRules.set(before, `${where} (${compat.rule.join(', ')}, nft_compat)`);
           compat.rule = [];
         }
@@ -224,6 +224,7 @@ export function compileTransaction(
           );
         }
       }
+      if (chain.rulesIn !== undefined) rule(chain.name, () => verdict(w, 'jump', chain.rulesIn!));
       rule(chain.name, () => {
         counter(w);
         if (chain.policy !== undefined) verdict(w, chain.policy);
@@ -254,7 +255,7 @@ function compatRule(table: TableLayout, chain: ChainLayout, index: number, write
     if (!(error instanceof CompatRefused)) throw error;
     throw new EnforcementError(
       'untranslatable',
-      `bpfilter enforcement: cannot enforce rule ${index + 1} of chain ${chain.name} in table "${table.table}": ${error.message}`,
+      `bpfilter enforcement: cannot enforce rule ${index + 1} of chain ${chain.rulesOf ?? chain.name} in table "${table.table}": ${error.message}`,
       { table: table.table, extension: error.extension, cause: error },
     );
   }

@@ -88,6 +88,13 @@ export interface ChainLayout {
   /** The entry index of the chain's first rule: rule `index` of the chain is entry `first + index`. */
   first: number;
   items: LaidOutItem[];
+  /**
+   * A built-in chain whose rules are in chain `rulesIn` (no items of its own): one rule
+   * jumps there, and the policy's counter follows ({@link needsRulesChain}).
+   */
+  rulesIn?: string;
+  /** The built-in chain whose rules this chain holds (in messages, the chain iptables names). */
+  rulesOf?: string;
 }
 
 /** A table laid out for nftables, and its rules as the writers read them. */
@@ -148,13 +155,16 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
     const items: LaidOutItem[] = [];
     let position = 0;
     const count = end - first;
+    const rulesIn =
+      policy !== undefined && needsRulesChain(facts, first, end) ? rulesChainName(name) : undefined;
+    const into = rulesIn ?? name;
     const planned = segmentChain(facts, first, groupChain(facts, first, count, options), options);
     for (const item of planned) {
       if (item.kind === 'rule') {
         items.push({ kind: 'rule', index: item.index });
         const entry = first + item.index;
         const { rules } = ruleSplit(entries, facts.offsets[entry]!);
-        counted.push({ entry, chain: name, position, ...(rules > 1 ? { rules } : {}) });
+        counted.push({ entry, chain: into, position, ...(rules > 1 ? { rules } : {}) });
         position += rules;
       } else if (item.kind === 'segment') {
         const chain = segmentChainName(segments++, name);
@@ -180,7 +190,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
             rejectTypes.add(rejectTypeOf(facts, first + index));
           counted.push({
             entry: first + index,
-            chain: name,
+            chain: into,
             position,
             element: { map, comment: ruleComment(index) },
           });
@@ -190,8 +200,15 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
     }
     // The policy (built-in chain) or the implicit RETURN (user chain) counts what falls off
     // the end, as iptables' underflow and RETURN entries do.
-    counted.push({ entry: end, chain: name, position });
-    chains.push({ name, spec, policy, first, items });
+    if (rulesIn === undefined) {
+      counted.push({ entry: end, chain: name, position });
+      chains.push({ name, spec, policy, first, items });
+    } else {
+      // The rule after the jump to the rules' chain.
+      counted.push({ entry: end, chain: name, position: 1 });
+      chains.push({ name, spec, policy, first, items: [], rulesIn });
+      chains.push({ name: rulesIn, first, items, rulesOf: name });
+    }
   };
   for (const { name, from, policy } of index.builtins)
     addChain(name, from, policy, policyOf(entries, index, policy, name));
@@ -234,6 +251,26 @@ export function enforcedPlan({
   numEntries,
 }: EnforcedPlan): EnforcedPlan {
   return { table, nftTable, counted, maps, numEntries };
+}
+
+/**
+ * Whether built-in chain `first` .. `end` (its entries) needs its rules in a chain of their
+ * own, {@link ChainLayout.rulesIn}: it has a goto or a RETURN. iptables counts the policy
+ * (its underflow entry) for a packet that RETURNs in the built-in chain, or ends a chain it
+ * went to, or RETURNs there; nf_tables applies the policy then without the rest of the base
+ * chain, so the rule that counts it would miss those packets. From a chain the base chain
+ * jumps to, they return to that rule instead. Only then: the jump costs a packet a rule and
+ * its walk one level of nf_tables' jump stack.
+ */
+function needsRulesChain(facts: RuleFacts, first: number, end: number): boolean {
+  for (let i = first; i < end; i++)
+    if (facts.target[i] === Target.goto || facts.target[i] === Target.return) return true;
+  return false;
+}
+
+/** The chain of a built-in chain's rules: longer than any iptables chain name, as below. */
+function rulesChainName(chain: string): string {
+  return `bpfilter-rules-of-built-in-chain-${chain}`;
 }
 
 /**

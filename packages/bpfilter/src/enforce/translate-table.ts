@@ -10,7 +10,7 @@ import { decodeRuleAt } from '../model/decode.js';
 import type { Table } from '../model/types.js';
 import { EnforcementError, UntranslatableError } from './errors.js';
 import type { GroupOptions } from './group-rules.js';
-import type { NftExpr } from './nft-expr.js';
+import { jumpStatement, type NftExpr } from './nft-expr.js';
 import { segmentGuards, verdictMap } from './nft-sets.js';
 import { rejectChain } from './reject-chains.js';
 import type { RuleFacts } from './rule-facts.js';
@@ -45,7 +45,7 @@ export function planOf(layout: TableLayout): NftTablePlan {
   const maps: NftExpr[] = [];
   const rules: NftExpr[] = [];
   const { facts } = layout;
-  for (const { name, spec, policy, first, items } of layout.chains) {
+  for (const { name, spec, policy, first, items, rulesIn, rulesOf } of layout.chains) {
     chains.push({
       add: {
         chain: spec
@@ -56,7 +56,8 @@ export function planOf(layout: TableLayout): NftTablePlan {
     const addRule = (expr: NftExpr[], into = name) => {
       rules.push({ add: { rule: { family, table: nftTable, chain: into, expr } } });
     };
-    const translateAt = (index: number) => translateChainRule(table, name, facts, first, index);
+    const translateAt = (index: number) =>
+      translateChainRule(table, rulesOf ?? name, facts, first, index);
     for (const item of items) {
       if (item.kind === 'rule') {
         for (const expr of translateAt(item.index)) addRule(expr);
@@ -78,6 +79,7 @@ export function planOf(layout: TableLayout): NftTablePlan {
         addRule(item.kind === 'set' ? [...group.lookup, ...effect()] : group.lookup);
       }
     }
+    if (rulesIn !== undefined) addRule([jumpStatement('jump', rulesIn)]);
     addRule(policy ? [{ counter: null }, { [policy]: null }] : [{ counter: null }]);
   }
   for (const type of layout.rejectTypes) {

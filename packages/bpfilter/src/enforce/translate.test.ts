@@ -65,6 +65,29 @@ describe('translation of a table to nftables JSON', () => {
     ]);
   });
 
+  it("puts a built-in chain's rules in a chain of their own when one is a goto or RETURN", () => {
+    // nf_tables applies the policy at once where a goto'd chain ends or RETURNs at the base
+    // level: from a jumped-to chain, the packet comes back to the rule counting the policy.
+    const text = (rule: string) =>
+      `*filter\n:INPUT DROP [0:0]\n:web - [0:0]\n${rule}\n-A web -j ACCEPT\nCOMMIT\n`;
+    const rules = 'bpfilter-rules-of-built-in-chain-INPUT';
+    for (const rule of ['-A INPUT -p tcp -g web', '-A INPUT -p tcp -j RETURN']) {
+      const p = plan(text(rule));
+      expect(exprs(text(rule))).toEqual([
+        [{ jump: { target: rules } }],
+        [{ counter: null }, { drop: null }],
+      ]);
+      // The rule is counted in the rules' chain, the policy after the jump.
+      expect(p.counted.slice(0, 2).map((c) => [c.entry, c.chain, c.position])).toEqual([
+        [0, rules, 0],
+        [1, 'INPUT', 1],
+      ]);
+      expect(exprs(text(rule), rules)).toHaveLength(2);
+    }
+    // A jump returns to the rule after it: no chain of its own.
+    expect(exprs(text('-A INPUT -p tcp -j web'))).toHaveLength(2);
+  });
+
   it('translates addresses, interfaces, protocols, ports, flags and icmp', () => {
     const [rule] = exprs(
       '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.0/255.0.255.0 ! -d 192.0.2.1 -i eth+ ! -o lo -p tcp ! --sport 1000:2000 --dport 22 --tcp-flags SYN,ACK SYN -j REJECT --reject-with tcp-reset\nCOMMIT\n',

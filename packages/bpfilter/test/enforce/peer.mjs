@@ -2,8 +2,9 @@
 // Traffic for the enforcement tests, run inside a test namespace (nsenter).
 //   node peer.mjs listen             TCP 22 80 8080 9000 and UDP 53 5353 on every address:
 //                                    each answers with the address it saw the peer come from
-//   node peer.mjs tcp HOST PORT MS   connect; prints connected:<peer seen> | <errno> | timeout
-//   node peer.mjs udp HOST PORT MS   one datagram; prints reply:<peer seen> | <errno> | timeout
+//   node peer.mjs tcp HOST PORT MS [SPORT]  connect (from source port SPORT if given);
+//                                    prints connected:<peer seen> | <errno> | timeout
+//   node peer.mjs udp HOST PORT MS [SPORT]  one datagram; prints reply:<peer seen> | <errno> | timeout
 // A TCP exchange is the same packets whatever the load: the server writes its line and waits,
 // the client reads it and resets (SO_LINGER 0). A FIN close is not: the side that gets the
 // first FIN delays its ACK (40 ms and up) and sends it alone, or with its own FIN when its
@@ -11,9 +12,11 @@
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 
-const [mode, host, portText, msText] = process.argv.slice(2);
+const [mode, host, portText, msText, sportText] = process.argv.slice(2);
 const port = Number(portText);
 const ms = Number(msText ?? 800);
+// A chosen source port, for rules that match one (--sport); the kernel picks one otherwise.
+const localPort = sportText === undefined ? undefined : Number(sportText);
 
 if (mode === 'listen') {
   for (const p of [22, 80, 8080, 9000]) {
@@ -30,7 +33,7 @@ if (mode === 'listen') {
   }
   setTimeout(() => process.stdout.write('listening\n'), 100);
 } else if (mode === 'tcp') {
-  const socket = connect({ host, port });
+  const socket = connect({ host, port, ...(localPort === undefined ? {} : { localPort }) });
   const timer = setTimeout(() => done('timeout'), ms);
   let data = '';
   socket.on('data', (chunk) => {
@@ -56,13 +59,15 @@ if (mode === 'listen') {
   socket.on('message', (msg) => done(`reply:${msg}`));
   socket.on('error', (error) => done(error.code ?? error.message));
   // A connected socket reports an ICMP error for its datagram as an errno.
-  socket.connect(port, host, () => socket.send('probe'));
+  const send = () => socket.connect(port, host, () => socket.send('probe'));
+  if (localPort === undefined) send();
+  else socket.bind(localPort, send);
   function done(outcome) {
     clearTimeout(timer);
     process.stdout.write(`${outcome}\n`);
     socket.close();
   }
 } else {
-  process.stderr.write('usage: peer.mjs listen | tcp|udp HOST PORT [MS]\n');
+  process.stderr.write('usage: peer.mjs listen | tcp|udp HOST PORT [MS [SPORT]]\n');
   process.exitCode = 2;
 }

@@ -10,6 +10,8 @@ export interface Probe {
   kind: 'tcp' | 'udp' | 'ping';
   host: string;
   port?: number;
+  /** The source port (tcp, udp), when the probe is aimed at rules that match one. */
+  sport?: number;
   /** The outcome both twins must observe. */
   expect: string;
 }

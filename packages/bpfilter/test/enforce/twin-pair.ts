@@ -47,10 +47,13 @@ export async function savedRules(twin: Twin, name: string): Promise<string[]> {
   return out.stdout.split('\n').filter((line) => / -A /.test(line));
 }
 
-/** Probe `p` from its namespace of `twin`, waiting as long as its expected outcome needs. */
-export function probe(twin: Twin, p: Probe): Promise<string> {
-  if (p.kind === 'ping') return twin.ping(p.from, p.host, waitFor(p.expect));
-  return twin.probe(p.from, p.kind, p.host, p.port ?? 0, waitFor(p.expect));
+/**
+ * Probe `p` from its namespace of `twin`, waiting `ms` for an answer (by default as long as
+ * its expected outcome needs).
+ */
+export function probe(twin: Twin, p: Probe, ms = waitFor(p.expect)): Promise<string> {
+  if (p.kind === 'ping') return twin.ping(p.from, p.host, ms);
+  return twin.probe(p.from, p.kind, p.host, p.port ?? 0, ms, p.sport);
 }
 
 /** iptables-save -c (of `table`, or all) without its dated comment lines. */

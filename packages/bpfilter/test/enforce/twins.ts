@@ -154,13 +154,17 @@ export class Twin {
     return this.iptables('iptables-legacy-restore', [], rules);
   }
 
-  /** TCP connect or one UDP datagram from `from` to `host:port`, waiting up to `ms` for it. */
+  /**
+   * TCP connect or one UDP datagram from `from` to `host:port`, waiting up to `ms` for it;
+   * from source port `sport` if given.
+   */
   async probe(
     from: Node,
     kind: 'tcp' | 'udp',
     host: string,
     port: number,
     ms = SILENCE_MS,
+    sport?: number,
   ): Promise<string> {
     const out = await this.run(from, [
       process.execPath,
@@ -169,6 +173,7 @@ export class Twin {
       host,
       String(port),
       String(ms),
+      ...(sport === undefined ? [] : [String(sport)]),
     ]);
     return out.stdout.trim() || `failed: ${out.stderr.trim()}`;
   }

@@ -1,0 +1,138 @@
+/**
+ * Random differential test of enforcement against the kernel: fast-check draws tables built
+ * to reach every form of the enforced layout (verdict maps, interval maps, counted sets, maps
+ * of marks, segments: enforce/fuzz-rules.ts) and probes aimed at their rules
+ * (enforce/fuzz-probes.ts); each is restored into both twins (the kernel's legacy tables, and
+ * bpfilter enforcing), the probes sent in both, and their outcomes and every counter
+ * (`iptables-save -c`) compared. FUZZ_RUNS tables (default 6), FUZZ_SEED to replay a seed.
+ * Needs root, nft, ip, nsenter, ping and iptables-legacy; skips otherwise (fails with CI=true).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { debuglog } from 'node:util';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FOUND } from './enforce/fuzz-found.js';
+import { type FuzzCase, fuzzCase } from './enforce/fuzz-probes.js';
+import { enforceSkipReason } from './enforce/prerequisites.js';
+import type { Probe } from './enforce/scenario-parts.js';
+import { probe, saved, twinPair } from './enforce/twin-pair.js';
+import type { Twin } from './enforce/twins.js';
+
+const missing = enforceSkipReason();
+/** Each table's size and time, under NODE_DEBUG=fuzz; FUZZ_DUMP=DIR keeps each mismatch there. */
+const debug = debuglog('fuzz');
+const RUNS = Number(process.env.FUZZ_RUNS ?? 6);
+/**
+ * How long a UDP or ICMP probe waits for an answer. Probes run side by side, so a table
+ * costs about this; a dropped TCP connect ends sooner (tcp_syn_retries 1: after 3 s, two SYNs).
+ */
+const WAIT_MS = 5000;
+const TCP_WAIT_MS = 10_000;
+
+/** One line per probe: what it was and what it met. */
+const described = (p: Probe, outcome: string) =>
+  `${p.kind} ${p.from} -> ${p.host}${p.port ? `:${p.port}` : ''}${p.sport ? ` from :${p.sport}` : ''}: ${outcome}`;
+
+describe.skipIf(missing !== undefined)(
+  'enforcement fuzz: random tables, same as the kernel',
+  () => {
+    const pair = twinPair();
+
+    beforeAll(async () => {
+      // Every answer and error the same in both twins whatever the load: no ICMP rate limit (its
+      // token bucket is shared by the whole machine), and a SYN or SYN-ACK that gets no answer
+      // given up after one resend (3 s), so none crosses F at a time that depends on the load.
+      const settings = [
+        'echo 0 > /proc/sys/net/ipv4/icmp_ratemask',
+        'echo 1 > /proc/sys/net/ipv4/tcp_syn_retries',
+        'echo 1 > /proc/sys/net/ipv4/tcp_synack_retries',
+      ].join('; ');
+      for (const twin of pair.twins)
+        for (const node of ['C', 'F', 'S'] as const) {
+          const out = await twin.run(node, ['sh', '-ec', settings]);
+          expect(out.code, out.stderr).toBe(0);
+        }
+    }, 30_000);
+
+    async function observe(twin: Twin, c: FuzzCase) {
+      const outcomes = await Promise.all(
+        c.probes.map(async (p) =>
+          described(p, await probe(twin, p, p.kind === 'tcp' ? TCP_WAIT_MS : WAIT_MS)),
+        ),
+      );
+      return { outcomes, saved: await saved(twin) };
+    }
+
+    // What the fuzz found, as fixed cases: the expected outcomes in both, the same counters.
+    for (const found of FOUND)
+      it(found.name, async () => {
+        const [k, b] = await pair.both(found.rules, async (twin) => ({
+          outcomes: await Promise.all(found.probes.map((p) => probe(twin, p))),
+          saved: await saved(twin),
+        }));
+        const expected = found.probes.map((p) => p.expect);
+        expect([k!.outcomes, b!.outcomes]).toEqual([expected, expected]);
+        expect(b!.saved).toBe(k!.saved);
+        // Packets were counted where the fix is (not zeros agreeing with zeros).
+        expect(k!.saved).toMatch(/^:(INPUT|OUTPUT) ACCEPT \[[1-9]/m);
+      }, 60_000);
+
+    it(
+      `the same outcomes and counters for ${RUNS} random tables`,
+      async () => {
+        const seen = { tables: 0, counted: 0, rules: 0, forms: new Map<string, number>() };
+        await fc.assert(
+          fc.asyncProperty(fuzzCase, async (c) => {
+            const started = Date.now();
+            const [k, b] = await pair.both(c.text, (twin) => observe(twin, c));
+            debug(
+              '%d rules, %d probes: %d ms',
+              c.rules.length,
+              c.probes.length,
+              Date.now() - started,
+            );
+            if (process.env.FUZZ_DUMP && JSON.stringify(k) !== JSON.stringify(b))
+              writeFileSync(
+                join(process.env.FUZZ_DUMP, `mismatch-${Date.now()}.json`),
+                JSON.stringify({ text: c.text, probes: c.probes, kernel: k, bpfilter: b }, null, 1),
+              );
+            const table = `table:\n${c.text}`;
+            expect(b!.outcomes, table).toEqual(k!.outcomes);
+            expect(b!.saved, table).toBe(k!.saved);
+            seen.tables++;
+            seen.rules += c.rules.length;
+            if (/^\[[1-9]\d*:\d+\] -A /m.test(k!.saved)) seen.counted++;
+            const nft = (await pair.twins[1]!.run('F', ['nft', 'list', 'ruleset'])).stdout;
+            for (const [form, pattern] of FORMS)
+              seen.forms.set(form, (seen.forms.get(form) ?? 0) + (nft.match(pattern)?.length ?? 0));
+          }),
+          {
+            numRuns: RUNS,
+            ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
+            ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}),
+            // CI reports the seed of a failure at once; a local run shrinks it.
+            endOnFailure: process.env.CI === 'true',
+          },
+        );
+        console.log(
+          `enforce fuzz: ${seen.tables} tables, ${seen.rules} rules, ${seen.counted} with a rule that counted; layout: ${[...seen.forms].map(([f, n]) => `${f} ${n}`).join(', ')}`,
+        );
+        // The probes reached the rules (not zeros agreeing with zeros) ...
+        expect(seen.counted).toBeGreaterThanOrEqual(Math.ceil(seen.tables / 2));
+        // ... and the tables had the layout's grouped forms.
+        expect(seen.forms.get('verdict maps')).toBeGreaterThan(0);
+      },
+      60_000 + RUNS * 60_000,
+    );
+  },
+);
+
+/** The layout's forms, as `nft list ruleset` shows them in the enforcing twin. */
+const FORMS: [string, RegExp][] = [
+  ['verdict maps', /^\s*map vmap\d+ /gm],
+  ['interval maps', /^\s*map vmap\d+ \{[^}]*flags interval/gm],
+  ['counted sets', /^\s*set cset\d+ /gm],
+  ['maps of marks', /^\s*map mmap\d+ /gm],
+  ['segments', /^\s*chain bpfilter-keyed-rule-segment-/gm],
+];

@@ -1,0 +1,230 @@
+/**
+ * The probes of a fuzzed table (fuzz-rules.ts) and the tables themselves as iptables-restore
+ * text. A probe is drawn at random among the twins' paths (C, S and F to each other's
+ * addresses: TCP connects and UDP datagrams to the peers' ports, from a chosen source port
+ * or not, ICMP echo), or aimed at a rule: a path whose first packet has the rule's fields,
+ * found by a rough reading of the rule (it only steers the draw; the twins judge).
+ */
+import fc from 'fast-check';
+import {
+  chainRules,
+  type FuzzRule,
+  ruleLine,
+  type TableContext,
+  TCP_PORTS,
+  UDP_PORTS,
+} from './fuzz-rules.js';
+import { chains, filter, type Probe } from './scenario-parts.js';
+import { mangleTable, natTable, rawTable } from './save-tables.js';
+import { C, F, F2, S } from './topology.js';
+import type { Node } from './twins.js';
+
+/** The first packet of a probe as a rule sees it: addresses, interfaces, the chains it walks. */
+interface Path {
+  from: Node;
+  host: string;
+  src: string;
+  iif: string;
+  oif: string;
+  chains: string[];
+}
+
+const PATHS: Path[] = [
+  ...[F, F2].map(
+    (host): Path => ({
+      from: 'C',
+      host,
+      src: C,
+      iif: 'fc',
+      oif: '',
+      chains: ['PREROUTING', 'INPUT'],
+    }),
+  ),
+  {
+    from: 'C',
+    host: S,
+    src: C,
+    iif: 'fc',
+    oif: 'fs',
+    chains: ['PREROUTING', 'FORWARD', 'POSTROUTING'],
+  },
+  ...[F2, F].map(
+    (host): Path => ({
+      from: 'S',
+      host,
+      src: S,
+      iif: 'fs',
+      oif: '',
+      chains: ['PREROUTING', 'INPUT'],
+    }),
+  ),
+  {
+    from: 'S',
+    host: C,
+    src: S,
+    iif: 'fs',
+    oif: 'fc',
+    chains: ['PREROUTING', 'FORWARD', 'POSTROUTING'],
+  },
+  { from: 'F', host: C, src: F, iif: '', oif: 'fc', chains: ['OUTPUT', 'POSTROUTING'] },
+  { from: 'F', host: S, src: F2, iif: '', oif: 'fs', chains: ['OUTPUT', 'POSTROUTING'] },
+  { from: 'F', host: F2, src: F2, iif: 'lo', oif: 'lo', chains: ['OUTPUT', 'INPUT'] },
+];
+
+/** The ports nat rules translate (fuzzTable's NAT_RULES): nobody listens on them untranslated. */
+const NAT_TCP = [7000, 7001];
+const NAT_UDP = [7053];
+
+/** Every probe a table may send (`sport` aside): each path with each kind and port. */
+function candidates(nat: boolean): (Probe & { path: Path })[] {
+  const tcp = nat ? [...TCP_PORTS, ...NAT_TCP] : [...TCP_PORTS, 7000];
+  const udp = nat ? [...UDP_PORTS, ...NAT_UDP] : [...UDP_PORTS, 7053];
+  return PATHS.flatMap((path) => [
+    { from: path.from, kind: 'ping' as const, host: path.host, expect: '', path },
+    ...tcp.map((port) => ({
+      from: path.from,
+      kind: 'tcp' as const,
+      host: path.host,
+      port,
+      expect: '',
+      path,
+    })),
+    ...udp.map((port) => ({
+      from: path.from,
+      kind: 'udp' as const,
+      host: path.host,
+      port,
+      expect: '',
+      path,
+    })),
+  ]);
+}
+
+const u32 = (a: string) => a.split('.').reduce((v, o) => v * 256 + Number(o), 0);
+function inNet(address: string, net: string): boolean {
+  const [base, bits = '32'] = net.split('/');
+  const shift = 32 - Number(bits);
+  return Math.floor(u32(address) / 2 ** shift) === Math.floor(u32(base!) / 2 ** shift);
+}
+const ifaceMatches = (pattern: string, name: string) =>
+  pattern.endsWith('+') ? name !== '' && name.startsWith(pattern.slice(0, -1)) : pattern === name;
+function inRange(port: number | undefined, range: string): boolean {
+  if (port === undefined) return false;
+  const [low, high = low] = range.split(':').map(Number);
+  return port >= low! && port <= high!;
+}
+
+/** Whether the first packet of probe `p` (from source port `sport`) may match rule `r`. */
+function meets(r: FuzzRule, p: Probe & { path: Path }, sport: number | undefined): boolean {
+  const { path } = p;
+  const builtin = r.chain.toUpperCase() === r.chain;
+  const tests: [FuzzRule['not'], boolean | undefined][] = [
+    ['src', r.src === undefined ? undefined : inNet(path.src, r.src)],
+    ['dst', r.dst === undefined ? undefined : inNet(p.host, r.dst)],
+    ['iif', r.iif === undefined ? undefined : ifaceMatches(r.iif, path.iif)],
+    ['oif', r.oif === undefined ? undefined : ifaceMatches(r.oif, path.oif)],
+    [
+      'proto',
+      r.proto === undefined ? undefined : r.proto === (p.kind === 'ping' ? 'icmp' : p.kind),
+    ],
+    ['dport', r.dport === undefined ? undefined : inRange(p.port, r.dport)],
+  ];
+  if (r.sport !== undefined && !inRange(sport, r.sport)) return false;
+  if (builtin && !path.chains.includes(r.chain)) return false;
+  return tests.every(([field, ok]) => ok === undefined || ok !== (r.not === field));
+}
+
+/** One drawn probe: aimed at rule `aim` (an index into the rules) or candidate `pick`. */
+const drawn = fc.record({
+  aim: fc.boolean(),
+  index: fc.nat(),
+  sport: fc.option(fc.nat(2), { nil: undefined }),
+});
+
+/** The probes of a table: half of them aimed at its rules, source ports unique per kind and node. */
+export function probesFor(rules: FuzzRule[], ctx: TableContext, nat: boolean) {
+  const all = candidates(nat);
+  return fc.array(drawn, { minLength: 6, maxLength: 20 }).map((draws) => {
+    const used = new Set<string>();
+    return draws.map(({ aim, index, sport: which }): Probe => {
+      let sport = which === undefined ? undefined : ctx.sports[which];
+      let probe = all[index % all.length]!;
+      if (aim && rules.length > 0) {
+        const rule = rules[index % rules.length]!;
+        const wanted =
+          rule.sport !== undefined ? ctx.sports.find((s) => inRange(s, rule.sport!)) : sport;
+        const hits = all.filter((c) => meets(rule, c, wanted));
+        if (hits.length > 0) {
+          probe = hits[index % hits.length]!;
+          sport = wanted;
+        }
+      }
+      if (probe.kind === 'ping') sport = undefined;
+      // Two probes of one kind from one node and port would collide in bind().
+      if (sport !== undefined && used.has(`${probe.from} ${probe.kind} ${sport}`))
+        sport = undefined;
+      if (sport !== undefined) used.add(`${probe.from} ${probe.kind} ${sport}`);
+      const { path: _, ...rest } = probe;
+      return sport === undefined ? rest : { ...rest, sport };
+    });
+  });
+}
+
+/** nat rules a table may have (sometimes): DNAT and REDIRECT of the NAT_ ports, SNAT, MASQUERADE. */
+const NAT_RULES = [
+  '-A PREROUTING -i fc -p tcp -m tcp --dport 7000 -j DNAT --to-destination 10.2.0.2:8080',
+  '-A PREROUTING -p tcp -m tcp --dport 7001 -j REDIRECT --to-ports 80',
+  '-A PREROUTING -i fc -p udp -m udp --dport 7053 -j DNAT --to-destination 10.2.0.2:53',
+  '-A OUTPUT -p udp -m udp --dport 7053 -j DNAT --to-destination 10.1.0.2:5353',
+  '-A POSTROUTING -o fs -p tcp -m tcp --dport 8080 -j MASQUERADE',
+  '-A POSTROUTING -o fs -p udp -j SNAT --to-source 10.2.0.1',
+];
+
+/** A fuzzed case: the restore text of all four tables, its rules, and its probes. */
+export interface FuzzCase {
+  text: string;
+  rules: FuzzRule[];
+  probes: Probe[];
+}
+
+const policy = fc.constantFrom('ACCEPT', 'ACCEPT', 'ACCEPT', 'DROP');
+
+/** A random case: a filter table, sometimes mangle and nat, and probes aimed at them. */
+export const fuzzCase: fc.Arbitrary<FuzzCase> = fc
+  .record({
+    users: fc.integer({ min: 0, max: 3 }),
+    sports: fc.uniqueArray(fc.integer({ min: 20000, max: 60999 }), { minLength: 3, maxLength: 3 }),
+    policies: fc.tuple(policy, policy, fc.constantFrom('ACCEPT', 'ACCEPT', 'DROP')),
+    mangle: fc.boolean(),
+    nat: fc.option(fc.subarray(NAT_RULES, { minLength: 1 }), { freq: 2, nil: undefined }),
+  })
+  .chain(({ users: n, sports, policies, mangle, nat }) => {
+    const users = Array.from({ length: n }, (_, i) => `u${i}`);
+    const filtered: TableContext = { table: 'filter', users, sports };
+    const mangled: TableContext = { table: 'mangle', users: [], sports };
+    const natted: TableContext = { table: 'nat', users: [], sports };
+    return fc
+      .record({
+        filter: fc.tuple(
+          ...['INPUT', 'FORWARD', 'OUTPUT'].map((c) => chainRules(c, filtered, 4)),
+          ...users.map((u) => chainRules(u, filtered, 2)),
+        ),
+        mangle: mangle ? chainRules('PREROUTING', mangled, 2) : fc.constant<FuzzRule[]>([]),
+        nat: nat ? chainRules('PREROUTING', natted, 1) : fc.constant<FuzzRule[]>([]),
+      })
+      .chain((tables) => {
+        const rules = [...tables.filter.flat(), ...tables.mangle, ...tables.nat];
+        const heads = ['INPUT', 'FORWARD', 'OUTPUT'].map((c, i) => `:${c} ${policies[i]} [0:0]`);
+        const text = [
+          rawTable(),
+          mangleTable(...tables.mangle.map(ruleLine)),
+          natTable(...tables.nat.map(ruleLine), ...(nat ?? [])),
+          filter([...heads, chains(...users)].join('\n'), ...tables.filter.flat().map(ruleLine)),
+        ].join('');
+        return probesFor(rules, filtered, nat !== undefined).map((probes) => ({
+          text,
+          rules,
+          probes,
+        }));
+      });
+  });

@@ -1,0 +1,280 @@
+/**
+ * Random tables for the enforcement fuzz (enforce-fuzz.test.ts), built to reach every form
+ * of the enforced layout (src/enforce/table-layout.ts): runs of 8 and more rules of one key
+ * shape (exact addresses, prefixes, ports, port ranges, interface names and `+` wildcards,
+ * a protocol), their keys mostly distinct but sometimes repeated or overlapping, with one
+ * target for all or each its own (verdicts, jumps and gotos to user chains, RETURN, REJECT,
+ * no target, LOG, MARK); runs of ACCEPT and DROP rules of several shapes (segments); `!`
+ * inversions and lone rules of other shapes between them. Values come mostly from decoys
+ * (hosts and nets no packet has) and sometimes from the twins' own addresses, ports and
+ * interfaces (topology.ts), so that the probes (fuzz-probes.ts) meet the rules.
+ */
+import fc from 'fast-check';
+import { C, F, F2, S } from './topology.js';
+
+/** One rule as fields (a probe can be aimed at it) and the chain it is in. */
+export interface FuzzRule {
+  chain: string;
+  proto?: 'tcp' | 'udp' | 'icmp';
+  /** An address or a prefix (`A/N`). */
+  src?: string;
+  dst?: string;
+  /** A port or a range (`A:B`). */
+  sport?: string;
+  dport?: string;
+  iif?: string;
+  oif?: string;
+  /** The one field the rule inverts (`!`). */
+  not?: 'src' | 'dst' | 'iif' | 'oif' | 'dport' | 'proto';
+  /** `-m mark --mark` */
+  mark?: number;
+  /** The target's words (`-j DROP`, `-g u1`, ...), '' for none. */
+  target: string;
+}
+
+/** The listening ports of peer.mjs: what a probe's port is drawn from. */
+export const TCP_PORTS = [22, 80, 8080, 9000];
+export const UDP_PORTS = [53, 5353];
+
+const REAL_HOSTS = [C, F, F2, S];
+const REAL_NETS = [
+  '10.1.0.0/24',
+  '10.2.0.0/24',
+  '10.1.0.0/16',
+  '10.0.0.0/8',
+  '10.1.0.2/31',
+  '10.2.0.0/30',
+  '10.1.0.0/25',
+  '10.2.0.0/23',
+];
+const REAL_RANGES = ['20:25', '50:60', '79:81', '5000:6000', '8000:9000', '1:1024', '53:53'];
+const REJECT_WITH = [
+  'icmp-port-unreachable',
+  'icmp-host-prohibited',
+  'icmp-net-unreachable',
+  'icmp-admin-prohibited',
+  'tcp-reset',
+];
+
+// Decoys mostly distinct and disjoint (a run of them is a map), the twins' own values
+// sometimes (a probe meets them; repeated, they close a group and open the next).
+const host = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom(...REAL_HOSTS) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(fc.nat(3), fc.integer({ min: 1, max: 250 }))
+      .map(([a, b]) => `10.9.${a}.${b}`),
+  },
+);
+const net = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom(...REAL_NETS) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(fc.constantFrom(16, 24, 24, 24, 25, 26, 28), fc.nat(255), fc.nat(255))
+      .map(([bits, a, b]) =>
+        bits === 16
+          ? `10.${40 + (a % 16)}.0.0/16`
+          : prefix(`10.${20 + (a % 4)}.${b}.${(a * 16) % 256}`, bits),
+      ),
+  },
+);
+const range = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom(...REAL_RANGES) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.nat(60), fc.nat(20), fc.nat(60))
+      .map(([n, s, k]) => `${3000 + n * 100 + s}:${3000 + n * 100 + s + k}`),
+  },
+);
+const inName = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom('fc', 'fs', 'lo') },
+  { weight: 2, arbitrary: fc.nat(60).map((n) => `eth${n}`) },
+);
+/** A mark written whole: a map of marks can hold it. */
+const markTarget = fc
+  .integer({ min: 1, max: 6 })
+  .map((m) => `-j MARK --set-xmark 0x${m}/0xffffffff`);
+const wildcard = fc.constantFrom('f+', 'fc+', 'l+', 'veth+', 'eth1+', '+');
+
+/** `address/bits` with the host bits cleared, as iptables-save writes it. */
+function prefix(address: string, bits: number): string {
+  const n = address.split('.').reduce((v, o) => v * 256 + Number(o), 0);
+  const masked = bits === 0 ? 0 : (n >>> (32 - bits)) * 2 ** (32 - bits);
+  const octets = [24, 16, 8, 0].map((s) => Math.floor(masked / 2 ** s) % 256);
+  return `${octets.join('.')}/${bits}`;
+}
+
+/** What a table's rules are drawn with: its user chains, source ports and marks. */
+export interface TableContext {
+  table: 'filter' | 'mangle' | 'nat';
+  users: string[];
+  /** The source ports of this table's probes (new per table: no old conntrack entry has them). */
+  sports: number[];
+}
+
+type Fields = Omit<FuzzRule, 'chain' | 'target'>;
+const portOf = (proto: 'tcp' | 'udp', sports: number[]) =>
+  fc.oneof(
+    { weight: 1, arbitrary: fc.constantFrom(...(proto === 'tcp' ? TCP_PORTS : UDP_PORTS)) },
+    { weight: 1, arbitrary: fc.constantFrom(...sports) },
+    { weight: 2, arbitrary: fc.integer({ min: 1000, max: 2999 }) },
+  );
+const proto = fc.constantFrom('tcp' as const, 'udp' as const);
+
+/** The key shapes of a run: each draws one member's fields. */
+function shapes(ctx: TableContext): Record<string, fc.Arbitrary<Fields>> {
+  return {
+    src: fc.record({ src: host }),
+    dst: fc.record({ dst: host }),
+    srcdst: fc.record({ src: host, dst: host }),
+    srcproto: fc.record({ src: host, proto: fc.constantFrom('tcp', 'udp', 'icmp') }),
+    dport: proto.chain((p) =>
+      fc.record({ proto: fc.constant(p), dport: portOf(p, ctx.sports).map(String) }),
+    ),
+    sport: proto.chain((p) =>
+      fc.record({ proto: fc.constant(p), sport: portOf(p, ctx.sports).map(String) }),
+    ),
+    srcdport: proto.chain((p) =>
+      fc.record({ src: host, proto: fc.constant(p), dport: portOf(p, ctx.sports).map(String) }),
+    ),
+    iif: fc.record({ iif: inName }),
+    oif: fc.record({ oif: inName }),
+    iifsrc: fc.record({ iif: inName, src: host }),
+    srcnet: fc.record({ src: net }),
+    dstnet: fc.record({ dst: net }),
+    netdports: proto.chain((p) => fc.record({ src: net, proto: fc.constant(p), dport: range })),
+    dports: proto.chain((p) => fc.record({ proto: fc.constant(p), dport: range })),
+    sports: proto.chain((p) => fc.record({ proto: fc.constant(p), sport: range })),
+    wild: fc.record({ iif: wildcard, proto: fc.constantFrom('tcp', 'udp', 'icmp') }),
+    mark: fc.record({ mark: fc.integer({ min: 1, max: 6 }) }),
+    proto: fc.record({ proto: fc.constantFrom('tcp', 'udp', 'icmp') }),
+  };
+}
+
+/** A target `chain` may have: verdicts, jumps and gotos to later user chains, statements. */
+function target(chain: string, ctx: TableContext, statements: boolean): fc.Arbitrary<string> {
+  const later = ctx.users.slice(ctx.users.indexOf(chain) + 1);
+  // nat has no DROP (iptables refuses it there), only filter has REJECT.
+  const verdicts: fc.Arbitrary<string>[] =
+    ctx.table === 'nat'
+      ? [fc.constantFrom('-j ACCEPT', '-j RETURN')]
+      : [fc.constantFrom('-j ACCEPT', '-j DROP', '-j DROP', '-j RETURN')];
+  if (ctx.table === 'filter')
+    verdicts.push(fc.constantFrom(...REJECT_WITH).map((w) => `-j REJECT --reject-with ${w}`));
+  if (later.length > 0)
+    verdicts.push(
+      fc.tuple(fc.constantFrom('-j', '-g'), fc.constantFrom(...later)).map((t) => t.join(' ')),
+    );
+  const stated: fc.Arbitrary<string>[] = [
+    fc.constant(''),
+    fc.constant('-j LOG --log-prefix "fz: "'),
+  ];
+  if (ctx.table !== 'nat') stated.push(markTarget);
+  return fc.oneof(...verdicts, ...(statements ? stated : []));
+}
+
+/**
+ * One run of `chain`: `length` rules of one shape (or, `mixed`, of a few shapes with ACCEPT
+ * and DROP: a segment), one target for all or each its own, sometimes an inversion.
+ */
+function run(chain: string, ctx: TableContext): fc.Arbitrary<FuzzRule[]> {
+  const all = shapes(ctx);
+  const names = Object.keys(all);
+  const length = fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 8, max: 24 }));
+  const plain = fc
+    .record({
+      shape: fc.constantFrom(...names),
+      // One target for all (a map's elements or a counted set), each its own, or each a mark
+      // of its own (a map of marks; mangle's and filter's marks alike).
+      targets: fc.constantFrom('same', 'each', 'marks'),
+      one: target(chain, ctx, true),
+      length,
+    })
+    .chain(({ shape, targets, one, length }) =>
+      fc.array(
+        fc.record({
+          fields: all[shape]!,
+          target:
+            targets === 'same'
+              ? fc.constant(one)
+              : targets === 'marks' && ctx.table !== 'nat'
+                ? markTarget
+                : target(chain, ctx, true),
+          not: fc.option(fc.constantFrom('src', 'dst', 'iif', 'oif', 'dport', 'proto'), {
+            freq: 8,
+            nil: undefined,
+          }),
+        }),
+        { minLength: length, maxLength: length },
+      ),
+    );
+  const exact = ['src', 'dst', 'srcdst', 'dport', 'srcdport', 'iif', 'iifsrc'];
+  const mixed = fc.subarray(exact, { minLength: 2, maxLength: 4 }).chain((picked) =>
+    fc.array(
+      fc.record({
+        fields: fc.oneof(...picked.map((s) => all[s]!)),
+        target: fc.constantFrom('-j ACCEPT', ctx.table === 'nat' ? '-j ACCEPT' : '-j DROP'),
+        not: fc.constant(undefined),
+      }),
+      { minLength: 8, maxLength: 30 },
+    ),
+  );
+  return fc
+    .oneof({ weight: 3, arbitrary: plain }, { weight: 1, arbitrary: mixed })
+    .map((members) =>
+      members.map((m) => fitted(chain, { ...m.fields, target: m.target, not: m.not })),
+    );
+}
+
+/** Rule `r` as iptables accepts it in `chain`: no -o on the way in, -i on the way out; valid `!`. */
+function fitted(chain: string, r: Omit<FuzzRule, 'chain'>): FuzzRule {
+  const rule: FuzzRule = { ...r, chain };
+  const incoming = chain === 'INPUT' || chain === 'PREROUTING';
+  const outgoing = chain === 'OUTPUT' || chain === 'POSTROUTING';
+  if (incoming && rule.oif !== undefined) [rule.iif, rule.oif] = [rule.oif, undefined];
+  if (outgoing && rule.iif !== undefined) [rule.oif, rule.iif] = [rule.iif, undefined];
+  if (rule.iif === undefined) delete rule.iif;
+  if (rule.oif === undefined) delete rule.oif;
+  const not = rule.not;
+  const has = not === 'iif' || not === 'oif' ? rule[not] : not && rule[not];
+  // `! -i +` is refused by name (no packet could match it): never drawn.
+  if (not === undefined || has === undefined || has === '+') delete rule.not;
+  if (rule.not === 'proto') {
+    delete rule.sport;
+    delete rule.dport;
+  }
+  if (rule.target.includes('tcp-reset') && (rule.proto !== 'tcp' || rule.not === 'proto'))
+    rule.target = '-j DROP';
+  return rule;
+}
+
+/** A chain's rules: a few runs. */
+export function chainRules(chain: string, ctx: TableContext, maxRuns: number) {
+  return fc.array(run(chain, ctx), { minLength: 1, maxLength: maxRuns }).map((runs) => runs.flat());
+}
+
+/** `r` as an iptables-restore line. */
+export function ruleLine(r: FuzzRule): string {
+  const words = [`-A ${r.chain}`];
+  const neg = (field: FuzzRule['not']) => (r.not === field ? '! ' : '');
+  if (r.iif !== undefined) words.push(`${neg('iif')}-i ${r.iif}`);
+  if (r.oif !== undefined) words.push(`${neg('oif')}-o ${r.oif}`);
+  if (r.src !== undefined) words.push(`${neg('src')}-s ${r.src}`);
+  if (r.dst !== undefined) words.push(`${neg('dst')}-d ${r.dst}`);
+  if (r.proto !== undefined) {
+    // An inverted protocol cannot carry port matches: the ports go with it.
+    if (r.not === 'proto') words.push(`! -p ${r.proto}`);
+    else {
+      words.push(`-p ${r.proto}`);
+      if (r.sport !== undefined || r.dport !== undefined) words.push(`-m ${r.proto}`);
+      if (r.sport !== undefined) words.push(`--sport ${r.sport}`);
+      if (r.dport !== undefined) words.push(`${neg('dport')}--dport ${r.dport}`);
+    }
+  }
+  if (r.mark !== undefined) words.push(`-m mark --mark 0x${r.mark}`);
+  if (r.target !== '') words.push(r.target);
+  return words.join(' ');
+}
