@@ -56,8 +56,8 @@ const REJECT_WITH = [
   'tcp-reset',
 ];
 
-// Decoys mostly distinct and disjoint (a run of them is a map), the twins' own values
-// sometimes (a probe meets them; repeated, they close a group and open the next).
+// Decoys mostly distinct and disjoint, of each other and of the real ones (a run of them is
+// a map), the twins' own values sometimes (a probe meets them; repeated, they close a group and open the next).
 const host = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(...REAL_HOSTS) },
   {
@@ -75,8 +75,8 @@ const net = fc.oneof(
       .tuple(fc.constantFrom(16, 24, 24, 24, 25, 26, 28), fc.nat(255), fc.nat(255))
       .map(([bits, a, b]) =>
         bits === 16
-          ? `10.${40 + (a % 16)}.0.0/16`
-          : prefix(`10.${20 + (a % 4)}.${b}.${(a * 16) % 256}`, bits),
+          ? `172.${16 + (a % 16)}.0.0/16`
+          : prefix(`192.168.${b}.${(a * 16) % 256}`, bits),
       ),
   },
 );
@@ -86,13 +86,14 @@ const range = fc.oneof(
     weight: 3,
     arbitrary: fc
       .tuple(fc.nat(60), fc.nat(20), fc.nat(60))
-      .map(([n, s, k]) => `${3000 + n * 100 + s}:${3000 + n * 100 + s + k}`),
+      .map(([n, s, k]) => `${10000 + n * 100 + s}:${10000 + n * 100 + s + k}`),
   },
 );
 const inName = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('fc', 'fs', 'lo') },
-  { weight: 2, arbitrary: fc.nat(60).map((n) => `eth${n}`) },
+  { weight: 4, arbitrary: fc.nat(999).map((n) => `eth${n}`) },
 );
+const INVERTED = ['src', 'dst', 'iif', 'oif', 'dport', 'proto'] as const;
 /** A mark written whole: a map of marks can hold it. */
 const markTarget = fc
   .integer({ min: 1, max: 6 })
@@ -120,39 +121,42 @@ const portOf = (proto: 'tcp' | 'udp', sports: number[]) =>
   fc.oneof(
     { weight: 1, arbitrary: fc.constantFrom(...(proto === 'tcp' ? TCP_PORTS : UDP_PORTS)) },
     { weight: 1, arbitrary: fc.constantFrom(...sports) },
-    { weight: 2, arbitrary: fc.integer({ min: 1000, max: 2999 }) },
+    { weight: 5, arbitrary: fc.integer({ min: 1000, max: 19999 }) },
   );
 const proto = fc.constantFrom('tcp' as const, 'udp' as const);
 
 /** The key shapes of a run: each draws one member's fields. */
-function shapes(ctx: TableContext): Record<string, fc.Arbitrary<Fields>> {
+function shapes(
+  ctx: TableContext,
+  p: 'tcp' | 'udp',
+  q: 'tcp' | 'udp' | 'icmp',
+): Record<string, fc.Arbitrary<Fields>> {
+  // One protocol a run (it is part of a key's shape): `p` for ports, `q` for the rest.
+  const port = portOf(p, ctx.sports).map(String);
+  const tp = fc.constant(p);
+  const tq = fc.constant(q);
   return {
     src: fc.record({ src: host }),
     dst: fc.record({ dst: host }),
     srcdst: fc.record({ src: host, dst: host }),
-    srcproto: fc.record({ src: host, proto: fc.constantFrom('tcp', 'udp', 'icmp') }),
-    dport: proto.chain((p) =>
-      fc.record({ proto: fc.constant(p), dport: portOf(p, ctx.sports).map(String) }),
-    ),
-    sport: proto.chain((p) =>
-      fc.record({ proto: fc.constant(p), sport: portOf(p, ctx.sports).map(String) }),
-    ),
-    srcdport: proto.chain((p) =>
-      fc.record({ src: host, proto: fc.constant(p), dport: portOf(p, ctx.sports).map(String) }),
-    ),
+    srcproto: fc.record({ src: host, proto: tq }),
+    dport: fc.record({ proto: tp, dport: port }),
+    sport: fc.record({ proto: tp, sport: port }),
+    srcdport: fc.record({ src: host, proto: tp, dport: port }),
     iif: fc.record({ iif: inName }),
     oif: fc.record({ oif: inName }),
     iifsrc: fc.record({ iif: inName, src: host }),
     srcnet: fc.record({ src: net }),
     dstnet: fc.record({ dst: net }),
-    netdports: proto.chain((p) => fc.record({ src: net, proto: fc.constant(p), dport: range })),
-    dports: proto.chain((p) => fc.record({ proto: fc.constant(p), dport: range })),
-    sports: proto.chain((p) => fc.record({ proto: fc.constant(p), sport: range })),
-    wild: fc.record({ iif: wildcard, proto: fc.constantFrom('tcp', 'udp', 'icmp') }),
+    netdports: fc.record({ src: net, proto: tp, dport: range }),
+    dports: fc.record({ proto: tp, dport: range }),
+    sports: fc.record({ proto: tp, sport: range }),
+    wild: fc.record({ iif: wildcard, proto: tq }),
     mark: fc.record({ mark: fc.integer({ min: 1, max: 6 }) }),
     proto: fc.record({ proto: fc.constantFrom('tcp', 'udp', 'icmp') }),
   };
 }
+const SHAPES = Object.keys(shapes({ table: 'filter', users: [], sports: [1] }, 'tcp', 'tcp'));
 
 /** A target `chain` may have: verdicts, jumps and gotos to later user chains, statements. */
 function target(chain: string, ctx: TableContext, statements: boolean): fc.Arbitrary<string> {
@@ -181,15 +185,27 @@ function target(chain: string, ctx: TableContext, statements: boolean): fc.Arbit
  * and DROP: a segment), one target for all or each its own, sometimes an inversion.
  */
 function run(chain: string, ctx: TableContext): fc.Arbitrary<FuzzRule[]> {
-  const all = shapes(ctx);
-  const names = Object.keys(all);
-  const length = fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 8, max: 24 }));
+  return fc
+    .tuple(proto, fc.constantFrom('tcp' as const, 'udp' as const, 'icmp' as const))
+    .chain(([p, q]) => runOf(chain, ctx, shapes(ctx, p, q)));
+}
+
+function runOf(
+  chain: string,
+  ctx: TableContext,
+  all: Record<string, fc.Arbitrary<Fields>>,
+): fc.Arbitrary<FuzzRule[]> {
+  const names = SHAPES;
+  const length = fc.oneof(
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
+    { weight: 2, arbitrary: fc.integer({ min: 8, max: 24 }) },
+  );
   const plain = fc
     .record({
       shape: fc.constantFrom(...names),
       // One target for all (a map's elements or a counted set), each its own, or each a mark
       // of its own (a map of marks; mangle's and filter's marks alike).
-      targets: fc.constantFrom('same', 'each', 'marks'),
+      targets: fc.constantFrom('same', 'same', 'each', 'marks'),
       one: target(chain, ctx, true),
       length,
     })
@@ -203,10 +219,11 @@ function run(chain: string, ctx: TableContext): fc.Arbitrary<FuzzRule[]> {
               : targets === 'marks' && ctx.table !== 'nat'
                 ? markTarget
                 : target(chain, ctx, true),
-          not: fc.option(fc.constantFrom('src', 'dst', 'iif', 'oif', 'dport', 'proto'), {
-            freq: 8,
-            nil: undefined,
-          }),
+          // One rule in ten or so inverts a field (it then stops the group it stands in).
+          not: fc.oneof(
+            { weight: 10, arbitrary: fc.constant(undefined) },
+            { weight: 1, arbitrary: fc.constantFrom(...INVERTED) },
+          ),
         }),
         { minLength: length, maxLength: length },
       ),
