@@ -100,6 +100,29 @@ describe.skipIf(missing !== undefined)(
         expect(done).toEqual([`${ROUNDS} rounds`, `${ROUNDS} rounds`]);
       }, 120_000);
 
+    it('a replace that keeps what the old rules held waits for nothing; one that drops a set waits', async () => {
+      const [, bpfilter] = pair.twins as [Twin, Twin];
+      const sets = ['kept', 'added'];
+      await inF([bpfilter], 'ipset create $A hash:ip; ipset create $B hash:ip', sets);
+      // Each step, and whether the service had the kernel free the old rules (its `release` step).
+      const steps: [string, boolean][] = [
+        [`ipt -A INPUT ${MATCH}`, false], // the old table named no set
+        ['ipt -A INPUT -p udp -j ACCEPT', false], // the set rule kept
+        [`ipt -A INPUT -p tcp ${TARGET}`, false], // one more set, none dropped
+        ['ipt -D INPUT -p udp -j ACCEPT', false],
+        [`ipt -D INPUT ${MATCH}`, true], // $A no longer named
+        ['ipt -F', true],
+      ];
+      const released: boolean[] = [];
+      for (const [step] of steps) {
+        const mark = bpfilter.serviceLog.length;
+        await inF([bpfilter], `${PRELUDE}; ${step}`, sets);
+        released.push(/^BPFILTER \d+: release /m.test(bpfilter.serviceLog.slice(mark)));
+      }
+      expect(released).toEqual(steps.map(([, release]) => release));
+      await inF([bpfilter], 'ipset destroy $A; ipset destroy $B', sets);
+    }, 60_000);
+
     it(`a table left by an earlier service, dropped at a start: its sets let go at once, ${START_ROUNDS} times`, async () => {
       const script = fileURLToPath(new URL('./enforce/ipset-start-release.mjs', import.meta.url));
       expect(await nodeInNetns(script, [String(START_ROUNDS), CLI], 110_000)).toBe(

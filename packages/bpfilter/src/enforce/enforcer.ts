@@ -64,8 +64,8 @@ export class NftEnforcer {
   readonly #batch: BatchWriter | undefined;
   readonly #compiler: TableCompiler;
   readonly #plans = new Map<string, EnforcedPlan>();
-  /** Tables whose enforced form holds nft_compat expressions: xt modules, ipsets' holders. */
-  readonly #holdsXt = new Set<string>();
+  /** What the enforced form of each table holds through nft_compat (`Compat.held`), if any. */
+  readonly #xtHeld = new Map<string, ReadonlySet<string>>();
   #started = false;
 
   constructor(options: EnforceOptions = {}) {
@@ -166,9 +166,10 @@ export class NftEnforcer {
   /**
    * Sends one transaction that replaces `tables`: `batch` through the netlink helper, or,
    * without a batch or a helper, `commands` through nft (`commands` also names what the kernel
-   * refused). When the old form of one of them held xt modules (or `unknown`: the kernel's old
-   * tables are not this service's), the kernel frees the old rules before this resolves, so
-   * an ipset they named can be destroyed at once, as after a legacy SET_REPLACE.
+   * refused). When the old form of one of them held something through an xt module that the
+   * new one does not (or `unknown`: the kernel's old tables are not this service's), the kernel
+   * frees the old rules before this resolves, so an ipset only they named can be destroyed at
+   * once, as after a legacy SET_REPLACE.
    */
   async #send(
     batch: NetlinkBatch | undefined,
@@ -182,15 +183,19 @@ export class NftEnforcer {
     if (writer === undefined || batch === undefined) {
       await timed('nft', () => this.#nft.apply({ nftables: commands() }, what, signal));
       // nft's JSON holds no xt, and nft's socket, closed as it exited, freed the old rules.
-      for (const table of tables) this.#holdsXt.delete(table);
+      for (const table of tables) this.#xtHeld.delete(table);
       return;
     }
     await timed('netlink', () => writer.apply(batch, commands, what, signal));
-    const held = unknown || tables.some((table) => this.#holdsXt.has(table));
+    const now = batch.xtHeld ?? NOTHING;
+    const dropped = (table: string) =>
+      [...(this.#xtHeld.get(table) ?? [])].some((x) => !now.has(x));
+    const release = unknown || tables.some(dropped);
     for (const table of tables)
-      batch.compatRules ? this.#holdsXt.add(table) : this.#holdsXt.delete(table);
-    // Not worth a wait (an RCU grace period) when no old rule held anything a user can see.
-    if (held) await timed('release', () => writer.release());
+      now.size > 0 ? this.#xtHeld.set(table, now) : this.#xtHeld.delete(table);
+    // Not worth a wait (an RCU grace period) when the new rules hold all the old ones did: a
+    // set they still name cannot be destroyed either way.
+    if (release) await timed('release', () => writer.release());
   }
 
   /**
@@ -215,6 +220,8 @@ export class NftEnforcer {
     return countersOf(plan, reading);
   }
 }
+
+const NOTHING: ReadonlySet<string> = new Set();
 
 /** Runs `step`; an EnforcementError that names no table gets `table`. */
 async function withTable(table: string, step: () => Promise<void>): Promise<void> {

@@ -81,6 +81,12 @@ export class Compat {
    * a kernel may lack (`-j QUEUE` where it has no nft_queue).
    */
   needed = 0;
+  /**
+   * What the transaction's xt extensions hold in the kernel, each by its identity (kind, name,
+   * revision, info bytes: xt_set's set index, xt_recent's list name...): a later replace that
+   * keeps all of them lets go of nothing (enforcer.ts).
+   */
+  readonly held = new Set<string>();
 
   /**
    * `all`: every extension this compiler does not write goes to nft_compat too (a table that
@@ -175,6 +181,8 @@ function writeXt(
   w.bytesAttr(INFO.info, info);
   w.close(data);
   w.close(element);
+  const hex = Buffer.from(info.buffer, info.byteOffset, info.byteLength).toString('hex');
+  compat.held.add(`${kind} ${name} ${revision} ${hex}`);
   const checked = CHECKED_TABLE[name];
   compat.rule.push(`xt ${kind} ${name} revision ${revision}${checked ? `: ${checked}` : ''}`);
 }

@@ -46,6 +46,8 @@ export interface NetlinkBatch {
    * its xt extensions (nft's JSON has no form for them, so it cannot name them).
    */
   compatRules?: Map<number, string>;
+  /** What its nft_compat expressions hold, by identity (`Compat.held`), when it has any. */
+  xtHeld?: Set<string>;
 }
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
@@ -243,7 +245,7 @@ export function compileTransaction(
     }
   }
   return compatRules.size > 0
-    ? { bytes: w.bytes(), commandOf, compatRules }
+    ? { bytes: w.bytes(), commandOf, compatRules, xtHeld: compat.held }
     : { bytes: w.bytes(), commandOf };
 }
 
