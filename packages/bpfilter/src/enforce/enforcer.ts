@@ -187,12 +187,12 @@ export class NftEnforcer {
       return;
     }
     await timed('netlink', () => writer.apply(batch, commands, what, signal));
-    const now = batch.xtHeld ?? NOTHING;
+    const now = (table: string) => batch.xtHeld?.get(table) ?? NOTHING;
     const dropped = (table: string) =>
-      [...(this.#xtHeld.get(table) ?? [])].some((x) => !now.has(x));
+      [...(this.#xtHeld.get(table) ?? [])].some((x) => !now(table).has(x));
     const release = unknown || tables.some(dropped);
     for (const table of tables)
-      now.size > 0 ? this.#xtHeld.set(table, now) : this.#xtHeld.delete(table);
+      now(table).size > 0 ? this.#xtHeld.set(table, now(table)) : this.#xtHeld.delete(table);
     // Not worth a wait (an RCU grace period) when the new rules hold all the old ones did: a
     // set they still name cannot be destroyed either way.
     if (release) await timed('release', () => writer.release());

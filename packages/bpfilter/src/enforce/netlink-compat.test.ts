@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeTable } from '../model/encode.js';
 import type { Rule } from '../model/types.js';
 import { parseSave } from '../text/parse-save.js';
-import { compileTable, type TableEntries } from './compile-table.js';
+import { compileTable, layoutEnforced, type TableEntries, tryCompile } from './compile-table.js';
 import { EnforcementError } from './errors.js';
 
 function table(extra: Rule[], lines: string[] = []): TableEntries {
@@ -63,6 +63,21 @@ describe('nft_compat in the netlink batch', () => {
       const plain = compileTable({ ...table([], [rule]), netlink: true });
       expect(plain.batch!.compatRules).toBeUndefined();
     }
+  });
+
+  it('records what each table of a transaction holds through nft_compat apart (a start installs several)', () => {
+    const filter = table([recent]);
+    const [parsed] = parseSave(
+      '*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A INPUT -p tcp -j ACCEPT\nCOMMIT\n',
+    );
+    const encoded = encodeTable(parsed!);
+    const mangle = { name: encoded.name, layout: encoded, entries: encoded.entries };
+    const batch = tryCompile([layoutEnforced(mangle), layoutEnforced(filter)])!;
+    // Only filter holds an xt extension: a later replace of mangle alone drops nothing of it.
+    expect([...batch.xtHeld!.keys()]).toEqual(['filter']);
+    expect([...batch.xtHeld!.get('filter')!]).toEqual([
+      `match recent 1 ${Buffer.from(INFO).toString('hex')}`,
+    ]);
   });
 
   it('writes -j QUEUE as xt_NFQUEUE queue 0 (nft_queue is not in every kernel)', () => {

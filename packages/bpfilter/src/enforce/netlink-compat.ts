@@ -82,11 +82,19 @@ export class Compat {
    */
   needed = 0;
   /**
-   * What the transaction's xt extensions hold in the kernel, each by its identity (kind, name,
-   * revision, info bytes: xt_set's set index, xt_recent's list name...): a later replace that
-   * keeps all of them lets go of nothing (enforcer.ts).
+   * What the transaction's xt extensions hold in the kernel, by iptables table, each by its
+   * identity (kind, name, revision, info bytes: xt_set's set index, xt_recent's list name...):
+   * a later replace of a table that keeps all it held lets go of nothing (enforcer.ts).
    */
-  readonly held = new Set<string>();
+  readonly held = new Map<string, Set<string>>();
+  /** The iptables table whose rules are being written. */
+  table = '';
+
+  /** Records that the current table holds `identity` through an xt extension. */
+  hold(identity: string): void {
+    const held = this.held.get(this.table) ?? new Set<string>();
+    this.held.set(this.table, held.add(identity));
+  }
 
   /**
    * `all`: every extension this compiler does not write goes to nft_compat too (a table that
@@ -182,7 +190,7 @@ function writeXt(
   w.close(data);
   w.close(element);
   const hex = Buffer.from(info.buffer, info.byteOffset, info.byteLength).toString('hex');
-  compat.held.add(`${kind} ${name} ${revision} ${hex}`);
+  compat.hold(`${kind} ${name} ${revision} ${hex}`);
   const checked = CHECKED_TABLE[name];
   compat.rule.push(`xt ${kind} ${name} revision ${revision}${checked ? `: ${checked}` : ''}`);
 }

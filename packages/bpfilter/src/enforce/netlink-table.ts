@@ -46,8 +46,11 @@ export interface NetlinkBatch {
    * its xt extensions (nft's JSON has no form for them, so it cannot name them).
    */
   compatRules?: Map<number, string>;
-  /** What its nft_compat expressions hold, by identity (`Compat.held`), when it has any. */
-  xtHeld?: Set<string>;
+  /**
+   * What its nft_compat expressions hold, by iptables table and identity (`Compat.held`), when
+   * it has any.
+   */
+  xtHeld?: Map<string, Set<string>>;
 }
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
@@ -94,6 +97,7 @@ export function compileTransaction(
   let setCount = 0;
   for (const table of tables) {
     const { nftTable, facts } = table;
+    compat.table = table.table;
     tableMessage(MSG.newTable, NLM_F_CREATE, nftTable);
     tableMessage(MSG.delTable, 0, nftTable);
     tableMessage(MSG.newTable, NLM_F_CREATE, nftTable);
