@@ -57,11 +57,14 @@ describe.skipIf(missing !== undefined)('real clients: enforcement as the kernel'
       const [k, b] = await Promise.all(pair.twins.map((twin) => probe(twin, p)));
       seen.push(`${p.kind} ${p.from} -> ${p.host}:${p.port ?? ''}: ${k}, ${b}`);
     }
-    expect(seen).toEqual(
-      probes.map(
-        (p) => `${p.kind} ${p.from} -> ${p.host}:${p.port ?? ''}: ${p.expect}, ${p.expect}`,
-      ),
+    const want = probes.map(
+      (p) => `${p.kind} ${p.from} -> ${p.host}:${p.port ?? ''}: ${p.expect}, ${p.expect}`,
     );
+    // A mismatch says what F held in each twin when it was seen.
+    const state = seen.some((line, i) => line !== want[i])
+      ? (await Promise.all(pair.twins.map((twin) => twin.firewallState()))).join('\n')
+      : '';
+    expect(seen, state).toEqual(want);
   }
 
   /** Both twins' nat counters, after TCP probes (only a connection's first packet walks nat). */

@@ -111,6 +111,27 @@ export class Twin {
     return [...steps].map((m) => m[1]!);
   }
 
+  /**
+   * What F holds now, for a failed parity check to explain itself: its connections
+   * (conntrack), `iptables-save -c` and nft's ruleset, and the end of the service's log.
+   */
+  async firewallState(): Promise<string> {
+    const [conntrack, saved, nft] = await Promise.all([
+      this.run('F', ['cat', '/proc/net/nf_conntrack']),
+      this.iptables('iptables-legacy-save', ['-c']),
+      this.run('F', ['nft', 'list', 'ruleset']),
+    ]);
+    return [
+      `== ${this.flavour} twin, F's conntrack`,
+      conntrack.stdout || conntrack.stderr,
+      '== iptables-save -c',
+      saved.stdout || saved.stderr,
+      '== nft list ruleset',
+      nft.stdout || nft.stderr,
+      ...(this.flavour === 'bpfilter' ? ['== service log', this.#serviceLog.slice(-4000)] : []),
+    ].join('\n');
+  }
+
   /** Runs `argv` in namespace `node`. */
   run(node: Node, argv: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<Output> {
     const pid = this.#pids.get(node);
