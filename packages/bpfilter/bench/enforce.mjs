@@ -14,7 +14,8 @@
 //    one more rule at the end that accepts the pings: legacy walks every entry to it, the
 //    enforced chain its worst case (every segment's guards, then the last segment's rules).
 // Usage: node bench/enforce.mjs [rules=5000] [runs=5] [packets=20000] [warmup=2]
-// With NODE_DEBUG=bpfilter, also the service's steps of the last enforced restore as a timeline.
+// With NODE_DEBUG=bpfilter, also the service's steps of the last enforced restore as a timeline,
+// and each step's median start and end over the measured restores.
 // BENCH_TABLE picks the table (enforce/table.mjs), BENCH_CPU_PROF=DIR profiles the service.
 // The parts, one job each, are in bench/enforce/.
 import { spawnSync } from 'node:child_process';
@@ -29,7 +30,7 @@ import { pingRounds } from './enforce/packets.mjs';
 import { printReport } from './enforce/report.mjs';
 import { killService, startService, stopService } from './enforce/service.mjs';
 import { writeTables } from './enforce/table.mjs';
-import { printTimeline } from './enforce/timeline.mjs';
+import { printStepMedians, printTimeline } from './enforce/timeline.mjs';
 
 const N = Number(process.argv[2] ?? 5000);
 const RUNS = Number(process.argv[3] ?? 5);
@@ -89,7 +90,10 @@ const lastRule = pingRounds(namespaces, RUNS, PACKETS);
 const lastSegment = lastSegmentRules(namespaces.enforced);
 await stopService(service);
 
-if (trace) printTimeline(service.log(), rounds.lastEnforced);
+if (trace && rounds.lastEnforced) {
+  printTimeline(service.log(), rounds.lastEnforced);
+  printStepMedians(service.log(), rounds.enforcedAt);
+}
 printReport(
   { n: N, runs: RUNS, warmup: WARMUP, packets: PACKETS },
   { rounds, packet, lastRule, layout, lastSegment, warmedUp: service.warmedUp },

@@ -16,26 +16,27 @@ export const restore = (ns, env, file) =>
  * `warmup + runs` rounds, each applying the other table than the one before it, warm-up
  * rounds included. Returns the times of the measured rounds (`apply`, ms), the first round's
  * (`cold`), the service's CPU by part of each measured round (`cpu`) and of every round
- * (`roundsCpu`), and when the last enforced restore ran on the service's clock (`lastEnforced`).
+ * (`roundsCpu`), and when each measured enforced restore ran on the service's clock
+ * (`enforcedAt`, its last the `lastEnforced`).
  */
 export function applyRounds({ tables, namespaces, service, env, warmup, runs }) {
   const { legacy, enforced, nftOnly } = namespaces;
   const cpu = [];
   const apply = { legacy: [], enforced: [], nft: [] };
-  let lastEnforced;
+  const enforcedAt = [];
   for (let round = 0; round < warmup + runs; round++) {
     const { rulesFile, batchFile } = tables[round % 2];
     apply.legacy.push(timed(() => restore(legacy, env.kernel, rulesFile)));
     const before = treeCpu(service.child.pid, servicePart);
     // On the service's clock (its step times are ms since the epoch too).
-    lastEnforced = { from: performance.timeOrigin + performance.now() };
+    const at = { from: performance.timeOrigin + performance.now() };
     apply.enforced.push(timed(() => restore(enforced, env.preload, rulesFile)));
-    lastEnforced.to = performance.timeOrigin + performance.now();
+    enforcedAt.push({ ...at, to: performance.timeOrigin + performance.now() });
     cpu.push(cpuSpent(before, treeCpu(service.child.pid, servicePart)));
     apply.nft.push(timed(() => nftOnly.run(['nft', '-j', '-f', batchFile])));
   }
   const cold = { legacy: apply.legacy[0], enforced: apply.enforced[0] };
   const roundsCpu = [...cpu];
-  for (const list of [...Object.values(apply), cpu]) list.splice(0, warmup);
-  return { apply, cold, cpu, roundsCpu, lastEnforced };
+  for (const list of [...Object.values(apply), cpu, enforcedAt]) list.splice(0, warmup);
+  return { apply, cold, cpu, roundsCpu, enforcedAt, lastEnforced: enforcedAt.at(-1) };
 }
