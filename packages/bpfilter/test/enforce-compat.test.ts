@@ -47,9 +47,11 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
   }
 
   it('-m recent as `ufw limit` writes it: the 4th new connection within the window refused', async () => {
+    // ufw's window is 30 s; an hour here, so that no hit ages out however slow the machine
+    // (enforce/clients-host.ts, UFW_LIMIT_RULES).
     const rules = filter(
       '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name DEFAULT --mask 255.255.255.255 --rsource',
-      '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 30 --hitcount 4 --name DEFAULT --mask 255.255.255.255 --rsource -j REJECT --reject-with tcp-reset',
+      '-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 3600 --hitcount 4 --name DEFAULT --mask 255.255.255.255 --rsource -j REJECT --reject-with tcp-reset',
     );
     const [kernel, enforced] = await both(rules, async (twin) => {
       const seen: string[] = [];

@@ -145,7 +145,7 @@ export const MORE_CLIENT_CASES: ClientCase[] = [
       udp('C', S, 53, `reply:${C}`),
       ping('S', C, 'reply'),
       ping('S', F2, 'reply'),
-      // SSH's RATE s:SSH:3/min:5: four of the burst of five taken here.
+      // SSH's RATE s:SSH:3/hour:5: four of the burst of five taken here.
       ...Array.from({ length: 4 }, () => tcp('C', F, 22, `connected:${C}`)),
       tcp('C', F2, 22, 'timeout'),
       tcp('C', F, 2222, `connected:${C}`),

@@ -120,10 +120,16 @@ ${chains(
 COMMIT
 `;
 
-/** `ufw limit 22/tcp`: xt_recent's per-source list (nftables has no form of it: nft_compat). */
+/**
+ * `ufw limit 22/tcp`: xt_recent's per-source list (nftables has no form of it: nft_compat).
+ * ufw's window is 30 s, but the case expects its 6th connection refused, so all six must fall
+ * in the window, which a loaded machine cannot promise (each probe is a process started in a
+ * namespace: Shorewall's 20 s token came back during its case at load 25). Here it is an hour,
+ * longer than any case may run.
+ */
 export const UFW_LIMIT_RULES = [
   '-A ufw-user-input -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --set --name DEFAULT --mask 255.255.255.255 --rsource',
-  '-A ufw-user-input -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 30 --hitcount 6 --name DEFAULT --mask 255.255.255.255 --rsource -j ufw-user-limit',
+  '-A ufw-user-input -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -m recent --update --seconds 3600 --hitcount 6 --name DEFAULT --mask 255.255.255.255 --rsource -j ufw-user-limit',
 ];
 
 /** fail2ban's iptables-multiport action for sshd, with C banned. */

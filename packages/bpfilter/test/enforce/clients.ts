@@ -26,7 +26,7 @@ export const CLIENTS: Scenario[] = [
     ],
   },
   {
-    name: 'ufw with `ufw limit 22/tcp`: the 6th new connection in 30 s rejected, as ufw means',
+    name: 'ufw with `ufw limit 22/tcp`: the 6th new connection in the window rejected, as ufw means',
     rules: UFW.replace(
       '-A ufw-user-input -p tcp -m tcp --dport 22 -j ACCEPT',
       [
