@@ -25,7 +25,8 @@ const debug = debuglog('fuzz');
 const RUNS = Number(process.env.FUZZ_RUNS ?? 6);
 /**
  * How long a UDP or ICMP probe waits for an answer. Probes run side by side, so a table
- * costs about this; a dropped TCP connect ends sooner (tcp_syn_retries 1: after 3 s, two SYNs).
+ * costs about this; a dropped TCP connect ends sooner (tcp_syn_retries 1: after 3 s; its
+ * second SYN leaves F, while C and S send each SYN once: enforce/one-syn.nft).
  */
 const WAIT_MS = 5000;
 const TCP_WAIT_MS = 10_000;

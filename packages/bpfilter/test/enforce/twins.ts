@@ -31,6 +31,8 @@ import { tcpSettled } from './tcp-settled.js';
 import { C, F, F2, S } from './topology.js';
 
 const PEER = fileURLToPath(new URL('./peer.mjs', import.meta.url));
+/** The table that lets each SYN and SYN-ACK leave C and S once (see the file). */
+const ONE_SYN = fileURLToPath(new URL('./one-syn.nft', import.meta.url));
 
 /** How long a probe expected to get no answer (a DROP) listens before it says `timeout`. */
 export const SILENCE_MS = 700;
@@ -232,6 +234,7 @@ export class Twin {
       'F',
       `ip link set lo up; ip addr add ${F}/24 dev fc; ip link set fc up; ip addr add ${F2}/24 dev fs; ip link set fs up; echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv4/icmp_ratelimit`,
     );
+    for (const node of ['C', 'S'] as const) await sh(node, `nft -f ${ONE_SYN}`);
     for (const node of ['C', 'F', 'S'] as const)
       await this.#spawnUntil(node, [process.execPath, PEER, 'listen'], 'stdout', 'listening');
     if (this.flavour === 'bpfilter') await this.#startService();
@@ -240,21 +243,18 @@ export class Twin {
   async #startService(): Promise<void> {
     const service = await this.#spawnUntil(
       'F',
-      [
-        process.execPath,
-        CLI,
-        'serve',
-        '--enforce',
-        '--verbose',
-        '--socket',
-        this.socketPath,
-      ].concat('--state', this.stateFile),
+      [process.execPath, CLI, 'serve', '--enforce', '--verbose', ...this.#serviceFiles()],
       'stderr',
       'listening on',
       { NODE_DEBUG: 'bpfilter' },
     );
     service.stderr?.on('data', (chunk: Buffer) => (this.#serviceLog += chunk.toString()));
     this.#service = service;
+  }
+
+  /** `serve`'s socket and state file options. */
+  #serviceFiles(): string[] {
+    return ['--socket', this.socketPath, '--state', this.stateFile];
   }
 
   /** The bpfilter twin's handler processes (its sandbox, children of the service). */
