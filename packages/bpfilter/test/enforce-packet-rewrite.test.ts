@@ -19,12 +19,13 @@ describe.skipIf(missing !== undefined)(
 
     it("TPROXY: a connection to S taken by F's transparent listener, marked; without a listener dropped", async () => {
       // F: the marked packets routed to itself, and a listener with IP_TRANSPARENT (19) on 9999
-      // that answers `tproxied` (it exits after 20 s without a connection).
+      // that answers `tproxied` (it exits after 20 s without a connection), listening once its
+      // command returns.
       for (const twin of pair.twins) {
         for (const argv of [
           ['ip', 'rule', 'add', 'fwmark', '0x1/0x1', 'lookup', '100'],
           ['ip', 'route', 'add', 'local', '0.0.0.0/0', 'dev', 'lo', 'table', '100'],
-          ['sh', '-c', `/usr/bin/python3 -c "${TRANSPARENT_LISTENER}" >/dev/null 2>&1 &`],
+          ['/usr/bin/python3', '-c', TRANSPARENT_LISTENER],
         ]) {
           const out = await twin.run('F', argv);
           expect(out.code, out.stderr).toBe(0);
@@ -148,14 +149,20 @@ describe.skipIf(missing !== undefined)(
 /**
  * A TCP listener with IP_TRANSPARENT on 0.0.0.0:9999: answers `tproxied` to each connection
  * as peer.mjs's servers do, a line and no FIN (the probe's reset ends it), held until exit.
+ * The command returns once the socket listens (its child goes on, output to /dev/null): a
+ * probe sent before that would meet no listener, and a loaded machine can take seconds to
+ * start Python.
  */
 const TRANSPARENT_LISTENER = [
-  'import socket',
+  'import os, socket',
   's = socket.socket()',
   's.setsockopt(socket.SOL_IP, 19, 1)',
   's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
   "s.bind(('0.0.0.0', 9999))",
   's.listen()',
+  'if os.fork(): os._exit(0)',
+  'null = os.open(os.devnull, os.O_RDWR)',
+  'for fd in (0, 1, 2): os.dup2(null, fd)',
   's.settimeout(20)',
   'held = []',
   'while True:',

@@ -10,6 +10,7 @@
 // first FIN delays its ACK (40 ms and up) and sends it alone, or with its own FIN when its
 // process closes sooner, so one twin counted a 52-byte ACK more than the other under load.
 import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 
 const [mode, host, portText, msText, sportText] = process.argv.slice(2);
@@ -19,19 +20,22 @@ const ms = Number(msText ?? 800);
 const localPort = sportText === undefined ? undefined : Number(sportText);
 
 if (mode === 'listen') {
+  // `listening` once every socket is bound: the twin sends its first probe after that line.
+  const bound = [];
   for (const p of [22, 80, 8080, 9000]) {
-    createServer((socket) => {
+    const server = createServer((socket) => {
       socket.on('error', () => {});
       // No FIN: the client's reset ends the connection (see above).
       socket.write(`${socket.remoteAddress}\n`);
-    }).listen(p, '0.0.0.0');
+    });
+    bound.push(once(server.listen(p, '0.0.0.0'), 'listening'));
   }
   for (const p of [53, 5353]) {
     const udp = createSocket('udp4');
     udp.on('message', (_msg, rinfo) => udp.send(rinfo.address, rinfo.port, rinfo.address));
-    udp.bind(p, '0.0.0.0');
+    bound.push(once(udp.bind(p, '0.0.0.0'), 'listening'));
   }
-  setTimeout(() => process.stdout.write('listening\n'), 100);
+  Promise.all(bound).then(() => process.stdout.write('listening\n'));
 } else if (mode === 'tcp') {
   const socket = connect({ host, port, ...(localPort === undefined ? {} : { localPort }) });
   const timer = setTimeout(() => done('timeout'), ms);
