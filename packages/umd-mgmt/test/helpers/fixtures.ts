@@ -39,11 +39,19 @@ export function fixtureLoader(
 const managers: UmdManager[] = [];
 const pids = new Set<number>();
 
+/**
+ * The start deadline of a test's manager or pool unless the test sets its own: the test's own
+ * timeout (vitest.config.ts). The default 10 s is no bound a test checks, and on a loaded
+ * machine a start can take longer (10.5 s once at load 22: lifecycle.test.ts's first start
+ * failed with UMD_TIMEOUT); a start slower than the test fails with the test's timeout.
+ */
+const START_TIMEOUT_MS = 30_000;
+
 /** A manager that is stopped after the test, and whose handler pids are checked to be gone. */
 export function managed(
   options: Partial<UmdManagerOptions> & Pick<UmdManagerOptions, 'loader'>,
 ): UmdManager {
-  const manager = new UmdManager({ name: 'test', ...options });
+  const manager = new UmdManager({ name: 'test', startTimeoutMs: START_TIMEOUT_MS, ...options });
   manager.on('start', ({ pid }) => pids.add(pid));
   managers.push(manager);
   return manager;
@@ -53,7 +61,7 @@ const pools: UmdPool[] = [];
 
 /** A pool that is stopped after the test, and whose handler pids are checked to be gone. */
 export function pooled(options: Partial<UmdPoolOptions> & Pick<UmdPoolOptions, 'loader'>): UmdPool {
-  const pool = new UmdPool({ name: 'test', ...options });
+  const pool = new UmdPool({ name: 'test', startTimeoutMs: START_TIMEOUT_MS, ...options });
   pool.on('start', ({ pid }) => pids.add(pid));
   pools.push(pool);
   return pool;
