@@ -122,6 +122,31 @@ describe('--ctstate with SNAT/DNAT', () => {
     ]);
   });
 
+  it('multiplies two split tests in one rule: four rules, the first one changing fastest', () => {
+    const t = table(drop([ctstate(NEW | SNAT), ctstate(ESTABLISHED | DNAT)]), ACCEPT);
+    const [newOr, snat] = [
+      [ct('state', 8, '!=')],
+      [ct('state', 8, '=='), ct('status', 0x10, '!=')],
+    ];
+    const [estOr, dnat] = [
+      [ct('state', 2, '!=')],
+      [ct('state', 2, '=='), ct('status', 0x20, '!=')],
+    ];
+    const tail = [{ counter: null }, { drop: null }];
+    expect(ruleExprs(t).slice(0, 4)).toEqual([
+      [...newOr, ...estOr, ...tail],
+      [...snat, ...estOr, ...tail],
+      [...newOr, ...dnat, ...tail],
+      [...snat, ...dnat, ...tail],
+    ]);
+    const encoded = encodeTable(t);
+    const input = { name: 'filter', layout: encoded, entries: encoded.entries };
+    const viaNetlink = compileTable({ ...input, netlink: true });
+    expect(viaNetlink.batch).toBeDefined();
+    expect(viaNetlink.plan).toEqual(compileTable({ ...input, netlink: false }).plan);
+    expect(viaNetlink.plan.counted[0]).toMatchObject({ position: 0, rules: 4 });
+  });
+
   it('refuses a split beside a stateful match, naming it, in both back ends', () => {
     const t = table(drop([ctstate(ESTABLISHED | DNAT), limit]));
     const refused = (() => {

@@ -46,6 +46,7 @@ import { writePacketExtension, writeTtlStep } from './netlink-packet.js';
 import { writeTproxyRule } from './netlink-steering.js';
 import { REJECT_ICMP, rejectWith } from './reject-chains.js';
 import { jumpChain, type RuleFacts, Target } from './rule-facts.js';
+import { ctSplit } from './rule-split.js';
 import { ttlSteps } from './ttl-steps.js';
 
 /**
@@ -66,8 +67,13 @@ export function writeRule(
   // The `ip protocol` matched (not inverted): the dependency of transport fields.
   const protocol = ipFields(w, f, entry);
   const target = targetAt(b, at);
+  // Several split conntrack tests: `alternative` holds one digit for each (rule-split.ts).
+  let radix = 1;
   for (let pos = at + IPT_ENTRY_SIZE; pos < target; pos += readU16(b, pos)) {
-    const match = () => writeMatch(w, b, pos, protocol, alternative);
+    const split = ctSplit(b, pos);
+    const digit = Math.floor(alternative / radix) % split;
+    radix *= split;
+    const match = () => writeMatch(w, b, pos, protocol, digit);
     if (compat === undefined) match();
     else nativeOrCompat(w, compat, 'match', b, pos, match);
   }

@@ -46,10 +46,9 @@ export function translateRule(rule: Rule): TranslatedRule {
       for (const r of rules) r.push(...alternatives[0]!);
       continue;
     }
-    if (rules.length > 1)
-      throw new UntranslatableError('-m conntrack', 'two --ctstate tests with SNAT/DNAT');
-    const [head] = rules as [NftExpr[]];
-    rules = alternatives.map((checks) => [...head, ...checks]);
+    // Several split tests multiply, the first one's alternative changing fastest, as the
+    // netlink writer numbers them (netlink-rule.ts).
+    rules = alternatives.flatMap((checks) => rules.map((r) => [...r, ...checks]));
   }
   const { target } = rule;
   const steps =
