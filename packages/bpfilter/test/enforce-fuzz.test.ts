@@ -13,13 +13,17 @@ import { debuglog } from 'node:util';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FOUND } from './enforce/fuzz-found.js';
+import { FUZZ_SETS } from './enforce/fuzz-matches.js';
 import { type FuzzCase, fuzzCase } from './enforce/fuzz-probes.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
 import type { Probe } from './enforce/scenario-parts.js';
 import { probe, saved, twinPair } from './enforce/twin-pair.js';
 import type { Twin } from './enforce/twins.js';
+import { which } from './iptables/namespace.js';
 
-const missing = enforceSkipReason();
+const missing = enforceSkipReason(() =>
+  which('ipset') ? undefined : 'ipset is not installed (Debian package ipset)',
+);
 /** Each table's size and time, under NODE_DEBUG=fuzz; FUZZ_DUMP=DIR keeps each mismatch there. */
 const debug = debuglog('fuzz');
 const RUNS = Number(process.env.FUZZ_RUNS ?? 6);
@@ -30,6 +34,15 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 6);
  */
 const WAIT_MS = 5000;
 const TCP_WAIT_MS = 10_000;
+
+/** FUZZ_DUMP=DIR keeps each observation whose twins differ there. */
+function dump(c: FuzzCase, kernel: unknown, bpfilter: unknown): void {
+  if (process.env.FUZZ_DUMP && JSON.stringify(kernel) !== JSON.stringify(bpfilter))
+    writeFileSync(
+      join(process.env.FUZZ_DUMP, `mismatch-${Date.now()}.json`),
+      JSON.stringify({ text: c.text, probes: c.probes, kernel, bpfilter }, null, 1),
+    );
+}
 
 /** One line per probe: what it was and what it met. */
 const described = (p: Probe, outcome: string) =>
@@ -49,9 +62,15 @@ describe.skipIf(missing !== undefined)(
         'echo 1 > /proc/sys/net/ipv4/tcp_syn_retries',
         'echo 1 > /proc/sys/net/ipv4/tcp_synack_retries',
       ].join('; ');
+      // The ipsets the rules' `-m set` name, the same in both twins' F.
+      const sets = FUZZ_SETS.flatMap((set) => [
+        `ipset create ${set.name} ${set.type}`,
+        ...set.members.map((member) => `ipset add ${set.name} ${member}`),
+      ]).join('; ');
       for (const twin of pair.twins)
         for (const node of ['C', 'F', 'S'] as const) {
-          const out = await twin.run(node, ['sh', '-ec', settings]);
+          const script = node === 'F' ? `${settings}; ${sets}` : settings;
+          const out = await twin.run(node, ['sh', '-ec', script]);
           expect(out.code, out.stderr).toBe(0);
         }
     }, 30_000);
@@ -76,35 +95,53 @@ describe.skipIf(missing !== undefined)(
         expect([k!.outcomes, b!.outcomes]).toEqual([expected, expected]);
         expect(b!.saved).toBe(k!.saved);
         // Packets were counted where the fix is (not zeros agreeing with zeros).
-        expect(k!.saved).toMatch(/^:(INPUT|OUTPUT) ACCEPT \[[1-9]/m);
+        expect(k!.saved).toMatch(found.counted);
       }, 60_000);
 
     it(
       `the same outcomes and counters for ${RUNS} random tables`,
       async () => {
-        const seen = { tables: 0, counted: 0, rules: 0, forms: new Map<string, number>() };
+        const seen = {
+          tables: 0,
+          counted: 0,
+          rules: 0,
+          again: 0,
+          forms: new Map<string, number>(),
+        };
         await fc.assert(
           fc.asyncProperty(fuzzCase, async (c) => {
             const started = Date.now();
-            const [k, b] = await pair.both(c.text, (twin) => observe(twin, c));
+            let [k, b] = await pair.both(c.text, (twin) => observe(twin, c));
             debug(
               '%d rules, %d probes: %d ms',
               c.rules.length,
               c.probes.length,
               Date.now() - started,
             );
-            if (process.env.FUZZ_DUMP && JSON.stringify(k) !== JSON.stringify(b))
-              writeFileSync(
-                join(process.env.FUZZ_DUMP, `mismatch-${Date.now()}.json`),
-                JSON.stringify({ text: c.text, probes: c.probes, kernel: k, bpfilter: b }, null, 1),
-              );
+            dump(c, k!, b!);
+            // F's own TCP connect that meets an ICMP REJECT sends one SYN or two, by the load
+            // (C and S send each once: one-syn.nft): an error back while connect() still
+            // holds the socket (the packets are handled in the sender's softirq) is soft, and
+            // the SYN is sent again after 1 s; with softirqs put off to ksoftirqd it ends the
+            // connect at once. The same outcome, another counter: such a table is observed
+            // once more, and that is compared (outcomes that differ never are).
+            if (
+              JSON.stringify(k!.outcomes) === JSON.stringify(b!.outcomes) &&
+              k!.saved !== b!.saved
+            ) {
+              seen.again++;
+              [k, b] = await pair.both(c.text, (twin) => observe(twin, c));
+              dump(c, k!, b!);
+            }
             const table = `table:\n${c.text}`;
             expect(b!.outcomes, table).toEqual(k!.outcomes);
             expect(b!.saved, table).toBe(k!.saved);
             seen.tables++;
             seen.rules += c.rules.length;
             if (/^\[[1-9]\d*:\d+\] -A /m.test(k!.saved)) seen.counted++;
-            const nft = (await pair.twins[1]!.run('F', ['nft', 'list', 'ruleset'])).stdout;
+            const listed = await pair.twins[1]!.run('F', ['nft', 'list', 'ruleset']);
+            expect(listed.code, listed.stderr).toBe(0);
+            const nft = listed.stdout;
             for (const [form, pattern] of FORMS)
               seen.forms.set(form, (seen.forms.get(form) ?? 0) + (nft.match(pattern)?.length ?? 0));
           }),
@@ -117,7 +154,7 @@ describe.skipIf(missing !== undefined)(
           },
         );
         console.log(
-          `enforce fuzz: ${seen.tables} tables, ${seen.rules} rules, ${seen.counted} with a rule that counted; layout: ${[...seen.forms].map(([f, n]) => `${f} ${n}`).join(', ')}`,
+          `enforce fuzz: ${seen.tables} tables, ${seen.rules} rules, ${seen.counted} with a rule that counted, ${seen.again} observed twice; layout: ${[...seen.forms].map(([f, n]) => `${f} ${n}`).join(', ')}`,
         );
         // The probes reached the rules (not zeros agreeing with zeros) ...
         expect(seen.counted).toBeGreaterThanOrEqual(Math.ceil(seen.tables / 2));

@@ -6,14 +6,9 @@
  * found by a rough reading of the rule (it only steers the draw; the twins judge).
  */
 import fc from 'fast-check';
-import {
-  chainRules,
-  type FuzzRule,
-  ruleLine,
-  type TableContext,
-  TCP_PORTS,
-  UDP_PORTS,
-} from './fuzz-rules.js';
+import { extraMeets, type Packet } from './fuzz-matches.js';
+import { chainRules, type FuzzRule, ruleLine, type TableContext } from './fuzz-rules.js';
+import { EPHEMERAL, inNet, TCP_PORTS, UDP_PORTS } from './fuzz-values.js';
 import { chains, filter, type Probe } from './scenario-parts.js';
 import { mangleTable, natTable, rawTable } from './save-tables.js';
 import { C, F, F2, S } from './topology.js';
@@ -100,39 +95,64 @@ function candidates(nat: boolean): (Probe & { path: Path })[] {
   ]);
 }
 
-const u32 = (a: string) => a.split('.').reduce((v, o) => v * 256 + Number(o), 0);
-function inNet(address: string, net: string): boolean {
-  const [base, bits = '32'] = net.split('/');
-  const shift = 32 - Number(bits);
-  return Math.floor(u32(address) / 2 ** shift) === Math.floor(u32(base!) / 2 ** shift);
-}
 const ifaceMatches = (pattern: string, name: string) =>
   pattern.endsWith('+') ? name !== '' && name.startsWith(pattern.slice(0, -1)) : pattern === name;
+/** Whether `port` is in `range`; a port the kernel picks is an ephemeral one (fuzz-values.ts). */
 function inRange(port: number | undefined, range: string): boolean {
-  if (port === undefined) return false;
   const [low, high = low] = range.split(':').map(Number);
-  return port >= low! && port <= high!;
+  const p = port ?? EPHEMERAL.min;
+  return p >= low! && p <= high!;
 }
 
-/** Whether the first packet of probe `p` (from source port `sport`) may match rule `r`. */
-function meets(r: FuzzRule, p: Probe & { path: Path }, sport: number | undefined): boolean {
+/** A packet of a probe where F sees it: its path, fields and conntrack state. */
+type Seen = Packet & Pick<Path, 'iif' | 'oif' | 'chains'>;
+
+/** The chains a reply walks, by the chains its probe's first packet walked. */
+function replyChains(chains: string[]): string[] {
+  if (chains.includes('FORWARD') || chains.includes('OUTPUT') === chains.includes('INPUT'))
+    return chains;
+  return chains.includes('INPUT') ? ['OUTPUT', 'POSTROUTING'] : ['PREROUTING', 'INPUT'];
+}
+
+/** The first packet of probe `p` (from source port `sport`), and its answer. */
+function packets(p: Probe & { path: Path }, sport: number | undefined): Seen[] {
   const { path } = p;
+  const proto = p.kind === 'ping' ? 'icmp' : p.kind;
+  const ports = proto === 'icmp' ? {} : { sport, dport: p.port };
+  const first: Seen = { ...path, dst: p.host, proto, ...ports, state: 'NEW' };
+  const reply: Seen = {
+    src: p.host,
+    dst: path.src,
+    iif: path.oif,
+    oif: path.iif,
+    chains: replyChains(path.chains),
+    proto,
+    ...(proto === 'icmp' ? {} : { sport: p.port, dport: sport }),
+    state: 'ESTABLISHED',
+  };
+  return [first, reply];
+}
+
+/** Whether packet `s` may match rule `r`. */
+function meetsPacket(r: FuzzRule, s: Seen): boolean {
   const builtin = r.chain.toUpperCase() === r.chain;
   const tests: [FuzzRule['not'], boolean | undefined][] = [
-    ['src', r.src === undefined ? undefined : inNet(path.src, r.src)],
-    ['dst', r.dst === undefined ? undefined : inNet(p.host, r.dst)],
-    ['iif', r.iif === undefined ? undefined : ifaceMatches(r.iif, path.iif)],
-    ['oif', r.oif === undefined ? undefined : ifaceMatches(r.oif, path.oif)],
-    [
-      'proto',
-      r.proto === undefined ? undefined : r.proto === (p.kind === 'ping' ? 'icmp' : p.kind),
-    ],
-    ['dport', r.dport === undefined ? undefined : inRange(p.port, r.dport)],
+    ['src', r.src === undefined ? undefined : inNet(s.src, r.src)],
+    ['dst', r.dst === undefined ? undefined : inNet(s.dst, r.dst)],
+    ['iif', r.iif === undefined ? undefined : ifaceMatches(r.iif, s.iif)],
+    ['oif', r.oif === undefined ? undefined : ifaceMatches(r.oif, s.oif)],
+    ['proto', r.proto === undefined ? undefined : r.proto === s.proto],
+    ['dport', r.dport === undefined ? undefined : inRange(s.dport, r.dport)],
   ];
-  if (r.sport !== undefined && !inRange(sport, r.sport)) return false;
-  if (builtin && !path.chains.includes(r.chain)) return false;
+  if (r.sport !== undefined && !inRange(s.sport, r.sport)) return false;
+  if (builtin && !s.chains.includes(r.chain)) return false;
+  if (!(r.extras ?? []).every((e) => extraMeets(e, s))) return false;
   return tests.every(([field, ok]) => ok === undefined || ok !== (r.not === field));
 }
+
+/** Whether the first packet of probe `p` (from source port `sport`), or its answer, may match rule `r`. */
+const meets = (r: FuzzRule, p: Probe & { path: Path }, sport: number | undefined) =>
+  packets(p, sport).some((s) => meetsPacket(r, s));
 
 /** One drawn probe: aimed at rule `aim` (an index into the rules) or candidate `pick`. */
 const drawn = fc.record({
@@ -211,7 +231,11 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc
           ...['INPUT', 'FORWARD', 'OUTPUT'].map((c) => chainRules(c, filtered, 4)),
           ...users.map((u) => chainRules(u, filtered, 2)),
         ),
-        mangle: mangle ? chainRules('PREROUTING', mangled, 2) : fc.constant<FuzzRule[]>([]),
+        mangle: mangle
+          ? fc
+              .tuple(chainRules('PREROUTING', mangled, 2), chainRules('OUTPUT', mangled, 1))
+              .map((c) => c.flat())
+          : fc.constant<FuzzRule[]>([]),
         nat: nat ? chainRules('PREROUTING', natted, 1) : fc.constant<FuzzRule[]>([]),
       })
       .chain((tables) => {

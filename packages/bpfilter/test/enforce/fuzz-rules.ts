@@ -5,12 +5,15 @@
  * a protocol), their keys mostly distinct but sometimes repeated or overlapping, with one
  * target for all or each its own (verdicts, jumps and gotos to user chains, RETURN, REJECT,
  * no target, LOG, MARK); runs of ACCEPT and DROP rules of several shapes (segments); `!`
- * inversions and lone rules of other shapes between them. Values come mostly from decoys
- * (hosts and nets no packet has) and sometimes from the twins' own addresses, ports and
- * interfaces (topology.ts), so that the probes (fuzz-probes.ts) meet the rules.
+ * inversions and lone rules of other shapes between them; conntrack state, multiport, ipset
+ * and mark matches (fuzz-matches.ts) on some rules, on all of a run, or as a run's shape;
+ * marks written in mangle. Values (fuzz-values.ts) come mostly from decoys (hosts and nets no
+ * packet has) and sometimes from the twins' own addresses, ports and interfaces, so that the
+ * probes (fuzz-probes.ts) meet the rules.
  */
 import fc from 'fast-check';
-import { C, F, F2, S } from './topology.js';
+import { type Extra, extraKinds, extraOf, extraWords } from './fuzz-matches.js';
+import { host, inName, net, portOf, range, wildcard } from './fuzz-values.js';
 
 /** One rule as fields (a probe can be aimed at it) and the chain it is in. */
 export interface FuzzRule {
@@ -28,26 +31,12 @@ export interface FuzzRule {
   not?: 'src' | 'dst' | 'iif' | 'oif' | 'dport' | 'proto';
   /** `-m mark --mark` */
   mark?: number;
+  /** Matches beside the fields: conntrack state, multiport, ipsets, marks with masks. */
+  extras?: Extra[];
   /** The target's words (`-j DROP`, `-g u1`, ...), '' for none. */
   target: string;
 }
 
-/** The listening ports of peer.mjs: what a probe's port is drawn from. */
-export const TCP_PORTS = [22, 80, 8080, 9000];
-export const UDP_PORTS = [53, 5353];
-
-const REAL_HOSTS = [C, F, F2, S];
-const REAL_NETS = [
-  '10.1.0.0/24',
-  '10.2.0.0/24',
-  '10.1.0.0/16',
-  '10.0.0.0/8',
-  '10.1.0.2/31',
-  '10.2.0.0/30',
-  '10.1.0.0/25',
-  '10.2.0.0/23',
-];
-const REAL_RANGES = ['20:25', '50:60', '79:81', '5000:6000', '8000:9000', '1:1024', '53:53'];
 const REJECT_WITH = [
   'icmp-port-unreachable',
   'icmp-host-prohibited',
@@ -55,58 +44,15 @@ const REJECT_WITH = [
   'icmp-admin-prohibited',
   'tcp-reset',
 ];
-
-// Decoys mostly distinct and disjoint, of each other and of the real ones (a run of them is
-// a map), the twins' own values sometimes (a probe meets them; repeated, they close a group and open the next).
-const host = fc.oneof(
-  { weight: 1, arbitrary: fc.constantFrom(...REAL_HOSTS) },
-  {
-    weight: 5,
-    arbitrary: fc
-      .tuple(fc.nat(3), fc.integer({ min: 1, max: 250 }))
-      .map(([a, b]) => `10.9.${a}.${b}`),
-  },
-);
-const net = fc.oneof(
-  { weight: 1, arbitrary: fc.constantFrom(...REAL_NETS) },
-  {
-    weight: 5,
-    arbitrary: fc
-      .tuple(fc.constantFrom(16, 24, 24, 24, 25, 26, 28), fc.nat(255), fc.nat(255))
-      .map(([bits, a, b]) =>
-        bits === 16
-          ? `172.${16 + (a % 16)}.0.0/16`
-          : prefix(`192.168.${b}.${(a * 16) % 256}`, bits),
-      ),
-  },
-);
-const range = fc.oneof(
-  { weight: 1, arbitrary: fc.constantFrom(...REAL_RANGES) },
-  {
-    weight: 3,
-    arbitrary: fc
-      .tuple(fc.nat(60), fc.nat(20), fc.nat(60))
-      .map(([n, s, k]) => `${10000 + n * 100 + s}:${10000 + n * 100 + s + k}`),
-  },
-);
-const inName = fc.oneof(
-  { weight: 1, arbitrary: fc.constantFrom('fc', 'fs', 'lo') },
-  { weight: 4, arbitrary: fc.nat(999).map((n) => `eth${n}`) },
-);
 const INVERTED = ['src', 'dst', 'iif', 'oif', 'dport', 'proto'] as const;
 /** A mark written whole: a map of marks can hold it. */
 const markTarget = fc
   .integer({ min: 1, max: 6 })
   .map((m) => `-j MARK --set-xmark 0x${m}/0xffffffff`);
-const wildcard = fc.constantFrom('f+', 'fc+', 'l+', 'veth+', 'eth1+', '+');
-
-/** `address/bits` with the host bits cleared, as iptables-save writes it. */
-function prefix(address: string, bits: number): string {
-  const n = address.split('.').reduce((v, o) => v * 256 + Number(o), 0);
-  const masked = bits === 0 ? 0 : (n >>> (32 - bits)) * 2 ** (32 - bits);
-  const octets = [24, 16, 8, 0].map((s) => Math.floor(masked / 2 ** s) % 256);
-  return `${octets.join('.')}/${bits}`;
-}
+/** Marks written in part (mangle's, for filter's `-m mark` with a mask). */
+const markBits = fc
+  .tuple(fc.constantFrom('--set-xmark', '--or-mark', '--and-mark', '--xor-mark'), fc.nat(7))
+  .map(([op, v]) => `-j MARK ${op} 0x${v}${op === '--set-xmark' ? '/0x3' : ''}`);
 
 /** What a table's rules are drawn with: its user chains, source ports and marks. */
 export interface TableContext {
@@ -117,12 +63,6 @@ export interface TableContext {
 }
 
 type Fields = Omit<FuzzRule, 'chain' | 'target'>;
-const portOf = (proto: 'tcp' | 'udp', sports: number[]) =>
-  fc.oneof(
-    { weight: 1, arbitrary: fc.constantFrom(...(proto === 'tcp' ? TCP_PORTS : UDP_PORTS)) },
-    { weight: 1, arbitrary: fc.constantFrom(...sports) },
-    { weight: 5, arbitrary: fc.integer({ min: 1000, max: 19999 }) },
-  );
 const proto = fc.constantFrom('tcp' as const, 'udp' as const);
 
 /** The key shapes of a run: each draws one member's fields. */
@@ -154,6 +94,13 @@ function shapes(
     wild: fc.record({ iif: wildcard, proto: tq }),
     mark: fc.record({ mark: fc.integer({ min: 1, max: 6 }) }),
     proto: fc.record({ proto: fc.constantFrom('tcp', 'udp', 'icmp') }),
+    // Runs of rules with a match beside (or instead of) their fields: never a key.
+    ...Object.fromEntries(
+      Object.entries(extraKinds(ctx.sports)).map(([kind, extra]) => [
+        kind,
+        fc.record({ src: host, extras: fc.tuple(extra) }, { requiredKeys: ['extras'] }),
+      ]),
+    ),
   };
 }
 const SHAPES = Object.keys(shapes({ table: 'filter', users: [], sports: [1] }, 'tcp', 'tcp'));
@@ -177,6 +124,7 @@ function target(chain: string, ctx: TableContext, statements: boolean): fc.Arbit
     fc.constant('-j LOG --log-prefix "fz: "'),
   ];
   if (ctx.table !== 'nat') stated.push(markTarget);
+  if (ctx.table === 'mangle') stated.push(markBits);
   return fc.oneof(...verdicts, ...(statements ? stated : []));
 }
 
@@ -196,6 +144,7 @@ function runOf(
   all: Record<string, fc.Arbitrary<Fields>>,
 ): fc.Arbitrary<FuzzRule[]> {
   const names = SHAPES;
+  const extra = extraOf(ctx.sports);
   const length = fc.oneof(
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
     { weight: 2, arbitrary: fc.integer({ min: 8, max: 24 }) },
@@ -208,8 +157,10 @@ function runOf(
       targets: fc.constantFrom('same', 'same', 'each', 'marks'),
       one: target(chain, ctx, true),
       length,
+      // Sometimes one match beside every member's fields (the run is then no group).
+      common: rarely(extra, 8),
     })
-    .chain(({ shape, targets, one, length }) =>
+    .chain(({ shape, targets, one, length, common }) =>
       fc.array(
         fc.record({
           fields: all[shape]!,
@@ -224,6 +175,8 @@ function runOf(
             { weight: 10, arbitrary: fc.constant(undefined) },
             { weight: 1, arbitrary: fc.constantFrom(...INVERTED) },
           ),
+          // One rule in eight or so has a match beside its fields (it stops its group too).
+          extra: common ? fc.constant(common) : rarely(extra, 8),
         }),
         { minLength: length, maxLength: length },
       ),
@@ -235,15 +188,21 @@ function runOf(
         fields: fc.oneof(...picked.map((s) => all[s]!)),
         target: fc.constantFrom('-j ACCEPT', ctx.table === 'nat' ? '-j ACCEPT' : '-j DROP'),
         not: fc.constant(undefined),
+        extra: rarely(extra, 16),
       }),
       { minLength: 8, maxLength: 30 },
     ),
   );
-  return fc
-    .oneof({ weight: 3, arbitrary: plain }, { weight: 1, arbitrary: mixed })
-    .map((members) =>
-      members.map((m) => fitted(chain, { ...m.fields, target: m.target, not: m.not })),
-    );
+  return fc.oneof({ weight: 3, arbitrary: plain }, { weight: 1, arbitrary: mixed }).map((members) =>
+    members.map(({ fields, target, not, extra }) =>
+      fitted(chain, {
+        ...fields,
+        target,
+        not,
+        extras: [...(fields.extras ?? []), ...(extra ? [extra] : [])],
+      }),
+    ),
+  );
 }
 
 /** Rule `r` as iptables accepts it in `chain`: no -o on the way in, -i on the way out; valid `!`. */
@@ -263,10 +222,20 @@ function fitted(chain: string, r: Omit<FuzzRule, 'chain'>): FuzzRule {
     delete rule.sport;
     delete rule.dport;
   }
+  // multiport needs `-p tcp` or `-p udp`, not inverted: the rule gets one if it has none.
+  const ported = rule.not !== 'proto' && rule.proto !== 'icmp';
+  rule.extras = rule.extras?.filter((e) => e.m !== 'multiport' || ported);
+  const multiport = rule.extras?.find((e) => e.m === 'multiport');
+  if (multiport && rule.proto === undefined) rule.proto = multiport.proto;
+  if (!rule.extras?.length) delete rule.extras;
   if (rule.target.includes('tcp-reset') && (rule.proto !== 'tcp' || rule.not === 'proto'))
     rule.target = '-j DROP';
   return rule;
 }
+
+/** `arb` one time in `n` or so, else undefined. */
+const rarely = <T>(arb: fc.Arbitrary<T>, n: number) =>
+  fc.oneof({ weight: n - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
 
 /** A chain's rules: a few runs. */
 export function chainRules(chain: string, ctx: TableContext, maxRuns: number) {
@@ -292,6 +261,7 @@ export function ruleLine(r: FuzzRule): string {
     }
   }
   if (r.mark !== undefined) words.push(`-m mark --mark 0x${r.mark}`);
+  for (const e of r.extras ?? []) words.push(extraWords(e));
   if (r.target !== '') words.push(r.target);
   return words.join(' ');
 }
