@@ -5,12 +5,12 @@
  * queue 0: this kernel has no nft_queue), -m recent beside -j DNAT in the nat table as
  * kube-proxy writes client affinity (the nat statement native). The same rules in
  * both twins (legacy tables, and bpfilter enforcing), the same traffic, the same outcomes and
- * the same counters; and what stays refused (CHECKSUM, bound to a table named mangle).
+ * the same counters (the extensions bound to their table's name: enforce-tablebound.test.ts).
  */
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { KUBE_PROXY, LIBVIRT_CHECKSUM_RULE } from './enforce/clients-forwarding.js';
+import { KUBE_PROXY } from './enforce/clients-forwarding.js';
 import {
   answered,
   counted,
@@ -98,30 +98,17 @@ describe.skipIf(missing !== undefined)('nft_compat: enforcement as the kernel', 
     await expectDatagrams(rules, ['timeout', `reply:${C}`]);
   }, 60_000);
 
-  it('-j CHECKSUM (old libvirt) stays refused, by name and the kernel reason, the table kept', async () => {
-    const [, twin] = pair.twins as [Twin, Twin];
-    const before = await twin.run('F', ['nft', 'list', 'ruleset']);
-    const out = await twin.iptables('iptables-legacy', LIBVIRT_CHECKSUM_RULE.split(' '));
-    expect(out.code).not.toBe(0);
-    expect(out.stderr).toContain('-j CHECKSUM');
-    expect(out.stderr).toContain('only in the iptables table "mangle"');
-    expect((await twin.run('F', ['nft', 'list', 'ruleset'])).stdout).toBe(before.stdout);
-  }, 60_000);
-
-  it('attacks: random info bytes, revisions and names; a module that refuses; never half-enforced', async () => {
+  it('attacks: random info bytes, revisions and names; never half-enforced; rpfilter in ip raw', async () => {
     const script = fileURLToPath(new URL('./enforce/compat-attacks.mjs', import.meta.url));
     const seed = randomInt(2 ** 31);
     const stdout = await nodeInNetns(script, [String(seed)], 60_000);
     const out = JSON.parse(stdout);
-    // What the handler accepts reaches nf_tables; xt_rpfilter's checkentry refuses the table.
-    expect(out.rpfilter).toMatchObject({
-      isEnforcementError: true,
-      failure: 'kernel-refused',
-      handlerCode: -22,
-    });
-    expect(out.rpfilter.message).toContain('xt match rpfilter revision 0');
-    expect(out.rpfilter.message).toContain('raw or mangle');
-    expect(out.rpfilterKept).toBe(true);
+    // xt_rpfilter's checkentry takes the table named raw: enforced as `ip raw`, marked.
+    expect(out.rpfilter).toBeUndefined();
+    expect(out.rpfilterNft).toMatch(
+      /table ip raw \{\n\tcomment "bpfilter enforcement"[\s\S]*xt match rpfilter/,
+    );
+    expect(out.rpfilterNft).not.toContain('bpfilter_raw');
     // Each random rule is enforced, or refused with a typed error and the old table kept.
     for (const attempt of out.attempts) {
       const where = `seed ${seed}: ${attempt.what}`;

@@ -156,7 +156,7 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
       code: 'UMD_HANDLER_ERROR',
       handlerCode: -95,
       failure: 'untranslatable',
-      extension: '-j CHECKSUM',
+      extension: '! -p all',
     });
     expect(out.afterUntranslatable).toBe(out.first);
     expect(out.savedAfterUntranslatable).toContain(

@@ -29,6 +29,11 @@ export type { EnforcedPlan, TableEntries } from './table-layout.js';
 export interface CompileInput extends TableEntries {
   /** Whether to compile to netlink messages (false: nft JSON only, for `nft -j -f`). */
   netlink: boolean;
+  /**
+   * Whether the kernel holds bpfilter's table under the table's own name (`ip raw`): a
+   * transaction that writes it as `bpfilter_<table>` deletes that one.
+   */
+  dropPlain?: boolean;
 }
 
 /** A compiled replace of one table: the netlink batch, or the nft JSON when that is nft's job. */
@@ -38,6 +43,8 @@ export interface CompiledTable {
   batch?: NetlinkBatch;
   /** The replace transaction as nft JSON, when there is no batch. */
   transaction?: { nftables: NftExpr[] };
+  /** Whether the transaction deletes the table's plainly-named form (`dropPlain`). */
+  dropped: boolean;
 }
 
 /**
@@ -71,10 +78,16 @@ export function compileTable(input: CompileInput, spare?: ArrayBuffer): Compiled
   const layout = layoutEnforced(input);
   // The messages of a table take about 1.5 times its entries (the bench's: 1.06 MB for 0.70).
   const capacity = input.entries.length * 2;
-  const batch = input.netlink ? tryCompile([layout], [], capacity, spare) : undefined;
-  if (batch) return { plan: enforcedPlan(layout), batch };
+  // The table's own name, if it was bpfilter's and now is not, goes in the same transaction.
+  const drop = input.dropPlain ? [input.name] : [];
+  const batch = input.netlink ? tryCompile([layout], drop, capacity, spare) : undefined;
+  if (batch) {
+    const plan = enforcedPlan(namedAs(layout, batch));
+    return { plan, batch, dropped: plan.nftTable !== input.name && input.dropPlain === true };
+  }
   const plan = planOf(layout);
-  return { plan: enforcedPlan(plan), transaction: replaceTransaction([plan]) };
+  const dropped = input.dropPlain === true;
+  return { plan: enforcedPlan(plan), transaction: replaceTransaction([plan], drop), dropped };
 }
 
 /**
@@ -103,10 +116,26 @@ export function tryCompile(
       throw error;
     }
   };
-  const batch = attempt(new Compat(false));
-  if (batch !== undefined) return batch;
-  const all = new Compat(true);
-  const compat = attempt(all);
-  // Without an extension nft has no form for, nft's own statements are kept (nft -j -f).
-  return all.needed > 0 ? compat : undefined;
+  const first = new Compat(false);
+  let batch = attempt(first);
+  let compat = first;
+  if (batch === undefined) {
+    compat = new Compat(true);
+    batch = attempt(compat);
+    // Without an extension nft has no form for, nft's own statements are kept (nft -j -f).
+    if (compat.needed === 0) return undefined;
+  }
+  // A table holding an extension bound to its name goes under that name, as iptables-nft
+  // writes it; its `bpfilter_` form, if any, goes in the same transaction.
+  const rename = tables.filter((t) => compat.plain.has(t.table) && t.nftTable !== t.table);
+  if (batch === undefined || rename.length === 0) return batch;
+  const named = tables.map((t) => (compat.plain.has(t.table) ? { ...t, nftTable: t.table } : t));
+  const kept = drop.filter((name) => !named.some((t) => t.nftTable === name));
+  const again = [...kept, ...rename.map((t) => t.nftTable)];
+  return tryCompile(named, again, capacity, spare);
+}
+
+/** `layout` under the name the batch compiled it with (`NetlinkBatch.plain`). */
+export function namedAs<T extends NftLayout>(layout: T, batch: NetlinkBatch | undefined): T {
+  return batch?.plain?.has(layout.table) ? { ...layout, nftTable: layout.table } : layout;
 }

@@ -10,8 +10,10 @@ import { timed, timedSync } from '../sockopt/phase-log.js';
 import { BatchWriter } from './batch-writer.js';
 import {
   type CompiledTable,
+  compileTable,
   type EnforcedPlan,
   layoutEnforced,
+  namedAs,
   replaceCommands,
   type TableEntries,
   tryCompile,
@@ -24,6 +26,7 @@ import type { NetlinkBatch } from './netlink-table.js';
 import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable, NFT_TABLE_PREFIX } from './nft-layout.js';
 import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
+import { PlainTables } from './plain-tables.js';
 import { TableCompiler } from './table-compiler.js';
 import { enforcedPlan, type TableLayout } from './table-layout.js';
 import { type NftTablePlan, planOf, replaceTransaction } from './translate-table.js';
@@ -66,10 +69,12 @@ export class NftEnforcer {
   readonly #plans = new Map<string, EnforcedPlan>();
   /** What the enforced form of each table holds through nft_compat (`Compat.held`), if any. */
   readonly #xtHeld = new Map<string, ReadonlySet<string>>();
+  readonly #plain: PlainTables;
   #started = false;
 
   constructor(options: EnforceOptions = {}) {
     this.#nft = new NftRunner(options);
+    this.#plain = new PlainTables(this.#nft);
     const helper = options.counterReader ?? builtHelper('bpfilter_nft_counters');
     this.#counters = new CounterReader(this.#nft, helper === false ? undefined : helper);
     const writer = options.batchWriter ?? builtHelper('bpfilter_nft_batch');
@@ -90,30 +95,37 @@ export class NftEnforcer {
   }
 
   /**
-   * Takes over this namespace's `bpfilter_*` nft tables: in one transaction, installs
-   * `tables` and deletes every other `bpfilter_*` table (left by an earlier service), so the
-   * kernel holds what bpfilter holds. Fails if nft is missing or refuses.
+   * Takes over this namespace's `bpfilter_*` nft tables, and those named as iptables tables
+   * that carry bpfilter's comment: in one transaction, installs `tables` and deletes every
+   * other such table (left by an earlier service), so the kernel holds what bpfilter holds.
+   * Fails if nft is missing or refuses.
    */
   async start(tables: readonly Table[], signal?: AbortSignal): Promise<void> {
     // Up while nft lists the tables (and, at a first request, while iptables parses its rules).
     this.#compiler.start();
     const layouts = tables.filter((t) => isEnforceableTable(t.name)).map(layoutEnforced);
     const keep = new Set(layouts.map((p) => p.nftTable));
-    const found = (await this.#nft.tableNames(signal)).filter((name) =>
-      name.startsWith(NFT_TABLE_PREFIX),
-    );
+    const names = await this.#nft.tableNames(signal);
+    const found = names.filter((name) => name.startsWith(NFT_TABLE_PREFIX));
+    // A kept table written under its own name keeps that one (tryCompile leaves it out).
+    found.push(...(await this.#plain.left(names, signal)));
     const stale = found.filter((name) => !keep.has(name));
     // Tables found here are an earlier service's, whatever they hold: let go as if they held xt.
-    if (layouts.length > 0 || stale.length > 0)
-      await this.#apply(layouts, stale, 'the kept tables', signal, found.length > 0);
-    for (const layout of layouts) this.#plans.set(layout.table, enforcedPlan(layout));
+    const named =
+      layouts.length > 0 || stale.length > 0
+        ? await this.#apply(layouts, stale, 'the kept tables', signal, found.length > 0)
+        : layouts;
+    for (const layout of named) this.#plans.set(layout.table, enforcedPlan(layout));
     this.#started = true;
   }
 
   /** Replaces the enforced form of `plan.table` in one transaction; the old one stays if nft refuses. */
   async replace(plan: NftTablePlan, signal?: AbortSignal): Promise<void> {
-    await withTable(plan.table, () => this.#apply([plan], [], `table "${plan.table}"`, signal));
-    this.#plans.set(plan.table, enforcedPlan(plan));
+    const drop = this.#plain.has(plan.table) ? [plan.table] : [];
+    const [named] = await withTable(plan.table, () =>
+      this.#apply([plan], drop, `table "${plan.table}"`, signal),
+    );
+    this.#plans.set(plan.table, enforcedPlan(named ?? plan));
   }
 
   /**
@@ -123,7 +135,7 @@ export class NftEnforcer {
    * @throws EnforcementError `untranslatable` for a rule nft cannot express.
    */
   compile(input: TableEntries, give = false): Promise<CompiledTable> {
-    return this.#compiler.compile({ ...input, netlink: this.#batch !== undefined }, give);
+    return this.#compiler.compile(this.#compileInput(input), give);
   }
 
   /**
@@ -131,36 +143,60 @@ export class NftEnforcer {
    * (what {@link compile} returned for it), as {@link replace} does.
    * @throws EnforcementError `kernel-refused` when the kernel refuses (the old table stays).
    */
-  async install(input: TableEntries, compiled: CompiledTable, signal?: AbortSignal): Promise<void> {
+  async install(input: TableEntries, early: CompiledTable, signal?: AbortSignal): Promise<void> {
+    const compiled = this.#current(input, early);
+    const { plan } = compiled;
+    const drop = compiled.dropped ? [input.name] : [];
+    await withTable(input.name, () => this.#plain.claim([plan], signal));
     // Without a batch, the JSON: compiled with the table, or again when nft must name a refusal.
     const commands = () => compiled.transaction?.nftables ?? replaceCommands(input);
     await withTable(input.name, () =>
       this.#send(compiled.batch, commands, [input.name], `table "${input.name}"`, signal),
     );
-    this.#plans.set(compiled.plan.table, compiled.plan);
+    this.#plain.applied([plan], drop);
+    this.#plans.set(plan.table, plan);
     // Applied: the helper read all of it, and its memory can take the next batch.
     if (compiled.batch) this.#compiler.recycle(compiled.batch.bytes);
   }
 
+  #compileInput(input: TableEntries) {
+    return { ...input, netlink: this.#batch !== undefined, dropPlain: this.#plain.has(input.name) };
+  }
+
+  /**
+   * `compiled`, or the table compiled again here when it was compiled (early, in the worker)
+   * for a kernel that held bpfilter's table under the other name than it holds now.
+   */
+  #current(input: TableEntries, compiled: CompiledTable): CompiledTable {
+    const { plan, dropped } = compiled;
+    if (plan.nftTable === plan.table || dropped === this.#plain.has(input.name)) return compiled;
+    return timedSync('compile', () => compileTable(this.#compileInput(input)));
+  }
+
   /**
    * One transaction that installs `tables` and deletes `drop`: compiled here and sent through
-   * the netlink helper when that compiles, else as nft JSON through nft.
+   * the netlink helper when that compiles, else as nft JSON through nft. Resolves to `tables`
+   * under the nft names they were written with.
    */
-  #apply(
-    tables: readonly TableLayout[],
+  async #apply<T extends TableLayout>(
+    tables: readonly T[],
     drop: readonly string[],
     what: string,
     signal?: AbortSignal,
     unknown = false,
-  ): Promise<void> {
+  ): Promise<T[]> {
     const batch = timedSync('compile', () => this.#batch && tryCompile(tables, drop));
+    const named = tables.map((t) => namedAs(t, batch));
+    await this.#plain.claim(named, signal);
     const commands = () =>
       replaceTransaction(
         tables.map((t) => ('commands' in t ? (t as NftTablePlan) : planOf(t))),
         drop,
       ).nftables;
     const names = tables.map((t) => t.table);
-    return this.#send(batch, commands, names, what, signal, unknown);
+    await this.#send(batch, commands, names, what, signal, unknown);
+    this.#plain.applied(named, drop);
+    return named;
   }
 
   /**
@@ -224,9 +260,9 @@ export class NftEnforcer {
 const NOTHING: ReadonlySet<string> = new Set();
 
 /** Runs `step`; an EnforcementError that names no table gets `table`. */
-async function withTable(table: string, step: () => Promise<void>): Promise<void> {
+async function withTable<T>(table: string, step: () => Promise<T>): Promise<T> {
   try {
-    await step();
+    return await step();
   } catch (error) {
     if (error instanceof EnforcementError && error.table === undefined)
       throw new EnforcementError(error.failure, error.message, {

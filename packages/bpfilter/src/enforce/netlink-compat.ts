@@ -10,8 +10,9 @@
  * checkentry accepts it, the base chain's hook is one it allows, its protocol is the rule's
  * (NFTA_RULE_COMPAT carries `-p` and its `!`), and a target that names the iptables table it
  * belongs to (`.table`) runs in an nft table of that very name: nft_compat passes the nft
- * table's name, and bpfilter's are all `bpfilter_<table>`, so those are refused here by name
- * (and a refusal of one whose checkentry tests the name says so).
+ * table's name. So a table holding such an extension (bound to it, or whose checkentry tests
+ * the name, as xt_rpfilter's does) is written under the iptables table's own name
+ * (`Compat.plain`), as iptables-nft writes it; one bound to another table is refused by name.
  */
 import { IPT_INV_PROTO, IptEntryOffset, readU16 } from '../abi/index.js';
 import { objectData, objectName } from '../model/entry-index.js';
@@ -31,8 +32,8 @@ const COMPAT_F_INV = 1 << 1;
 
 /**
  * Targets whose xt module is bound to one iptables table (`.table` in the kernel's
- * registration, checked by xt_check_target against the nft table's name): never in a
- * `bpfilter_*` table.
+ * registration, checked by xt_check_target against the nft table's name): through nft_compat
+ * only in an nft table of that name.
  */
 const TABLE_BOUND: Record<string, string> = {
   CHECKSUM: 'mangle',
@@ -53,14 +54,33 @@ const TABLE_BOUND: Record<string, string> = {
 };
 
 /**
- * Extensions whose checkentry tests the table's name itself: the kernel refuses them
- * (EINVAL) in bpfilter's tables; a refusal names why.
+ * Extensions whose checkentry tests the table's name itself, and the names it takes: in
+ * those tables they are written under the table's own name; elsewhere the kernel refuses
+ * them (EINVAL), and a refusal names why.
  */
-const CHECKED_TABLE: Record<string, string> = {
-  rpfilter: 'xt_rpfilter runs only in tables named raw or mangle',
-  SECMARK: 'xt_SECMARK runs only in tables named mangle or security',
-  CONNSECMARK: 'xt_CONNSECMARK runs only in tables named mangle or security',
+const CHECKED_TABLE: Record<string, readonly string[]> = {
+  rpfilter: ['raw', 'mangle'],
+  SECMARK: ['mangle', 'security'],
+  CONNSECMARK: ['mangle', 'security'],
 };
+
+/**
+ * The table names an extension's checkentry takes, when it tests the name: CHECKED_TABLE's,
+ * and xt_SET revision 3's with a `--map-set` (its map_set index, host order, not
+ * IPSET_INVALID_ID), which set_target_v3_checkentry allows only in a table named mangle.
+ */
+function checkedTables(
+  kind: 'match' | 'target',
+  name: string,
+  revision: number,
+  info: Uint8Array,
+): readonly string[] | undefined {
+  if (kind === 'target' && name === 'SET')
+    return revision === 3 && info.length >= 10 && readU16(info, 8) !== 0xffff
+      ? ['mangle']
+      : undefined;
+  return CHECKED_TABLE[name];
+}
 
 /** An extension nft_compat cannot run in bpfilter's nft tables (a refusal, by name). */
 export class CompatRefused extends Error {
@@ -89,6 +109,11 @@ export class Compat {
   readonly held = new Map<string, Set<string>>();
   /** The iptables table whose rules are being written. */
   table = '';
+  /**
+   * The iptables tables holding an xt extension that runs only in an nft table of their own
+   * name: they must be written under it (compile-table.ts compiles them again if they were not).
+   */
+  readonly plain = new Set<string>();
 
   /** Records that the current table holds `identity` through an xt extension. */
   hold(identity: string): void {
@@ -133,7 +158,8 @@ export function nativeOrCompat(
     const bound = kind === 'target' ? TABLE_BOUND[name] : undefined;
     if (name === '' || !(nftHasNoForm || (compat.all && error instanceof NotCompiled && !bound)))
       throw error;
-    if (bound !== undefined) {
+    if (bound === compat.table) compat.plain.add(bound);
+    else if (bound !== undefined) {
       // A reader's refusal names the option and why nft cannot say it.
       const why =
         error instanceof UntranslatableError && error.extension === `-j ${name}`
@@ -141,7 +167,7 @@ export function nativeOrCompat(
           : 'nft has no form for it here';
       throw new CompatRefused(
         `-j ${name}`,
-        `${why}, and its xt module runs only in the iptables table "${bound}" (xt_check_target compares that with the nf_tables table's name, bpfilter_${bound})`,
+        `${why}, and its xt module runs only in the iptables table "${bound}", not "${compat.table}" (xt_check_target compares that with the nf_tables table's name)`,
       );
     }
     w.rewind(mark);
@@ -191,8 +217,12 @@ function writeXt(
   w.close(element);
   const hex = Buffer.from(info.buffer, info.byteOffset, info.byteLength).toString('hex');
   compat.hold(`${kind} ${name} ${revision} ${hex}`);
-  const checked = CHECKED_TABLE[name];
-  compat.rule.push(`xt ${kind} ${name} revision ${revision}${checked ? `: ${checked}` : ''}`);
+  const checked = checkedTables(kind, name, revision, info);
+  const why = checked && !checked.includes(compat.table);
+  if (checked && !why) compat.plain.add(compat.table);
+  compat.rule.push(
+    `xt ${kind} ${name} revision ${revision}${why ? `: xt_${name} runs only in tables named ${checked.join(' or ')}` : ''}`,
+  );
 }
 
 /**

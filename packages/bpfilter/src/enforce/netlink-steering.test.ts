@@ -3,7 +3,6 @@ import { encodeTable } from '../model/encode.js';
 import type { Rule } from '../model/types.js';
 import { parseSave } from '../text/parse-save.js';
 import { type CompiledTable, compileTable } from './compile-table.js';
-import { EnforcementError } from './errors.js';
 import { attr, expr, immediate, nest, u32 } from './netlink-bytes.testing.js';
 
 const CHAINS: Record<string, string> = {
@@ -251,21 +250,31 @@ describe('steering extensions in the netlink batch, as nft --debug=mnl shows nft
     expect(b.indexOf(want)).toBeGreaterThan(0);
   });
 
-  it('refuses CT --helper and --ctevents by name, saying why nft cannot', () => {
-    for (const [info, option] of [
-      [ct(0, 0, 'ftp'), '--helper'],
-      [ct(0, 0, '', 1), '--ctevents'],
-    ] as const) {
-      let error: unknown;
-      try {
-        compiled('raw', [rule(6, [], raw('CT', 2, info))]);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(EnforcementError);
-      expect((error as EnforcementError).extension).toBe('-j CT');
-      expect((error as EnforcementError).message).toContain(`-j CT: ${option}: nft's statement`);
+  it('writes CT --helper and --ctevents through nft_compat in a table named raw, marked, bpfilter_raw deleted', () => {
+    for (const info of [ct(0, 0, 'ftp'), ct(0, 0, '', 1)]) {
+      const { plan, batch, dropped } = compiled('raw', [rule(6, [], raw('CT', 2, info))]);
+      // xt_check_target compares CT's table, raw, with the nf_tables table's name.
+      expect(plan.nftTable).toBe('raw');
+      expect([...(batch?.plain ?? [])]).toEqual(['raw']);
+      expect([...batch!.compatRules!.values()][0]).toContain('xt target CT revision 2');
+      expect(dropped).toBe(false);
+      const text = batch!.bytes.toString('latin1');
+      expect(text).toContain('bpfilter_raw\0');
+      expect(text).toContain('bpfilter enforcement\0');
     }
+  });
+
+  it('a table bpfilter holds as `raw` and now can write as bpfilter_raw: that transaction deletes `raw`', () => {
+    const [parsed] = parseSave(`*raw\n${CHAINS.raw}\nCOMMIT\n`);
+    const encoded = encodeTable({ name: 'raw', chains: parsed!.chains });
+    const input = { name: 'raw', layout: encoded, entries: encoded.entries, netlink: true };
+    const owned = compileTable({ ...input, dropPlain: true });
+    expect(owned.plan.nftTable).toBe('bpfilter_raw');
+    expect(owned.dropped).toBe(true);
+    const fresh = compileTable(input);
+    expect(fresh.dropped).toBe(false);
+    // One more table message pair: the create and delete of `raw`.
+    expect(owned.batch!.commandOf.length).toBe(fresh.batch!.commandOf.length + 2);
   });
 
   it('sends a -m multiport without ports to nft_compat (xt_multiport matches nothing then)', () => {

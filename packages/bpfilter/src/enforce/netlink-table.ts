@@ -34,6 +34,7 @@ import {
   writeSetTest,
 } from './netlink-sets.js';
 import { NLM_F_APPEND, NLM_F_CREATE, NetlinkWriter } from './netlink-writer.js';
+import { OWNER_COMMENT } from './nft-layout.js';
 import type { ChainLayout, TableLayout } from './table-layout.js';
 
 /** The messages of a batch, and for each the command it came from (to name a refusal). */
@@ -51,6 +52,11 @@ export interface NetlinkBatch {
    * it has any.
    */
   xtHeld?: Map<string, Set<string>>;
+  /**
+   * The iptables tables that must be written under their own name (`Compat.plain`), when its
+   * nft_compat expressions hold any.
+   */
+  plain?: Set<string>;
 }
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
@@ -59,6 +65,15 @@ const MSG = { newTable: 0, delTable: 2, newChain: 3, newRule: 6 };
 const SET_DATA = { map: 'verdict', set: 'none', marks: 'mark' } as const;
 const LOOKUP = { map: 'vmap', set: 'in', marks: 'data' } as const;
 const HOOKS = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 } as const;
+const TABLE_USERDATA = 6;
+/**
+ * The table's comment as nft stores it in NFTA_TABLE_USERDATA (libnftnl's udata: type
+ * NFTNL_UDATA_TABLE_COMMENT 0, length, the string with its NUL), so `nft list` shows it too.
+ */
+const OWNER_UDATA = (() => {
+  const text = Buffer.from(`${OWNER_COMMENT}\0`);
+  return Uint8Array.of(0, text.length, ...text);
+})();
 
 /**
  * The transaction that makes the kernel hold exactly `tables` (and deletes the nft tables
@@ -83,10 +98,11 @@ export function compileTransaction(
     for (let m = before; m < w.count; m++) commandOf.push(command);
     command++;
   };
-  const tableMessage = (type: number, flags: number, name: string) => {
+  const tableMessage = (type: number, flags: number, name: string, owned = false) => {
     const before = w.count;
     w.begin(type, flags);
     w.string(1, name);
+    if (owned) w.bytesAttr(TABLE_USERDATA, OWNER_UDATA);
     w.end();
     commandDone(before);
   };
@@ -100,7 +116,7 @@ export function compileTransaction(
     compat.table = table.table;
     tableMessage(MSG.newTable, NLM_F_CREATE, nftTable);
     tableMessage(MSG.delTable, 0, nftTable);
-    tableMessage(MSG.newTable, NLM_F_CREATE, nftTable);
+    tableMessage(MSG.newTable, NLM_F_CREATE, nftTable, true);
     for (const chain of table.chains) {
       let before = w.count;
       writeChain(w, nftTable, chain);
@@ -249,7 +265,7 @@ export function compileTransaction(
     }
   }
   return compatRules.size > 0
-    ? { bytes: w.bytes(), commandOf, compatRules, xtHeld: compat.held }
+    ? { bytes: w.bytes(), commandOf, compatRules, xtHeld: compat.held, plain: compat.plain }
     : { bytes: w.bytes(), commandOf };
 }
 

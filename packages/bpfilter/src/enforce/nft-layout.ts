@@ -1,6 +1,7 @@
 /**
  * Which kernel objects enforcement owns: one nftables table per iptables table, in the `ip`
- * family, named `bpfilter_<table>`; in it one base chain per built-in chain, at the hook and
+ * family, named `bpfilter_<table>`, or the iptables table's own name when it holds an xt
+ * extension bound to that name (netlink-compat.ts), marked as bpfilter's by its comment; in it one base chain per built-in chain, at the hook and
  * priority of the iptables table it stands for (so it runs where iptables' own would), and one
  * regular chain per user chain, under the same names.
  */
@@ -13,6 +14,12 @@ export const NFT_TABLE_PREFIX = 'bpfilter_';
 export function nftTableName(table: string): string {
   return `${NFT_TABLE_PREFIX}${table}`;
 }
+
+/**
+ * The comment (NFTA_TABLE_USERDATA) of every table enforcement writes over netlink: what tells
+ * bpfilter's plainly-named tables (`ip raw`) from iptables-nft's, which use the same names.
+ */
+export const OWNER_COMMENT = 'bpfilter enforcement';
 
 /** nftables base-chain settings of a built-in chain. */
 export interface BaseChainSpec {

@@ -52,16 +52,30 @@ export class NftRunner {
 
   /** `nft -j list table ip NAME` parsed, or undefined when the table does not exist. */
   async listTable(name: string, signal?: AbortSignal): Promise<NftListing | undefined> {
-    const out = await this.#run(['-j', 'list', 'table', 'ip', name], signal);
-    if (out.code !== 0) {
-      if (/No such file or directory/.test(out.stderr)) return undefined;
-      throw new EnforcementError(
-        'kernel-refused',
-        `bpfilter enforcement: nft could not list table ${name}: ${oneLine(out.stderr)}`,
-        { nftMessage: out.stderr },
-      );
-    }
-    return JSON.parse(out.stdout) as NftListing;
+    const stdout = await this.#listing(['-j'], name, signal);
+    return stdout === undefined ? undefined : (JSON.parse(stdout) as NftListing);
+  }
+
+  /**
+   * The comment of `ip` table `name` (`''` without one), or undefined when there is no such
+   * table. nft's JSON (1.0.6) leaves a table's comment out: its text, terse, says it first.
+   */
+  async tableComment(name: string, signal?: AbortSignal): Promise<string | undefined> {
+    const stdout = await this.#listing(['-t'], name, signal);
+    if (stdout === undefined) return undefined;
+    return /^table ip \S+ \{\n\tcomment "(.*)"$/m.exec(stdout)?.[1] ?? '';
+  }
+
+  /** `nft FLAGS list table ip NAME`'s output, or undefined when the table does not exist. */
+  async #listing(flags: string[], name: string, signal?: AbortSignal): Promise<string | undefined> {
+    const out = await this.#run([...flags, 'list', 'table', 'ip', name], signal);
+    if (out.code === 0) return out.stdout;
+    if (/No such file or directory/.test(out.stderr)) return undefined;
+    throw new EnforcementError(
+      'kernel-refused',
+      `bpfilter enforcement: nft could not list table ${name}: ${oneLine(out.stderr)}`,
+      { nftMessage: out.stderr },
+    );
   }
 
   /** Names of the `ip` tables in this namespace. */

@@ -195,8 +195,10 @@ export const MORE_CLIENT_CASES: ClientCase[] = [
     ],
   },
   {
-    name: "OpenWrt's fw3: zone chains with !fw3 comments, --ctstate DNAT, SYN flood limit, a port forward with NAT reflection",
+    name: "OpenWrt's fw3: zone chains with !fw3 comments, --ctstate DNAT, SYN flood limit, a port forward with NAT reflection, lan's CT helpers",
     install: [{ restore: FW3 }],
+    // xt_CT (--helper) runs only in a table named raw: bpfilter's, marked by its comment.
+    nft: [/table ip raw \{\n\tcomment "bpfilter enforcement"[\s\S]*xt target CT/],
     probes: [
       udp('C', F, 53, 'ECONNREFUSED'),
       ping('C', F, 'reply'),
@@ -215,6 +217,7 @@ export const MORE_CLIENT_CASES: ClientCase[] = [
       /^\[1:\d+\] -A zone_wan_input -p icmp -m icmp --icmp-type 8 -m comment --comment "!fw3: Allow-Ping" -j ACCEPT$/m,
       /^\[2:\d+\] -A zone_wan_postrouting -m comment --comment "!fw3" -j MASQUERADE$/m,
       /^\[3:\d+\] -A reject -m comment --comment "!fw3" -j REJECT --reject-with icmp-port-unreachable$/m,
+      /^\[[1-9]\d*:\d+\] -A PREROUTING -i fs -m comment --comment "!fw3: lan CT helper assignment" -j zone_lan_helper$/m,
     ],
   },
   {

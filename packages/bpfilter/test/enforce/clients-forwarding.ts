@@ -169,7 +169,7 @@ COMMIT
 
 /**
  * libvirt before 8.x filled DHCP checksums for old guests: nftables has no CHECKSUM, and
- * xt_CHECKSUM runs only in a table named mangle (so not through nft_compat here).
+ * xt_CHECKSUM runs only in a table named mangle (so through nft_compat in `ip mangle`).
  */
 export const LIBVIRT_CHECKSUM_RULE =
   '-t mangle -A POSTROUTING -o fs -p udp -m udp --dport 68 -j CHECKSUM --checksum-fill';

@@ -3,7 +3,7 @@
  * tunnel or the LAN, S behind it): an OpenVPN server's rules from openvpn-install, and a
  * Shorewall two-interface firewall as its compiler writes it.
  */
-import { mangleTable, natTable } from './save-tables.js';
+import { mangleTable, natTable, rawTable } from './save-tables.js';
 import { chains } from './scenario-parts.js';
 import { S } from './topology.js';
 
@@ -196,10 +196,16 @@ const IN_DNAT = `-m conntrack --ctstate DNAT ${fw3('Accept port redirections')} 
 /**
  * OpenWrt 21.02's fw3 (iptables) with its default zones, lan = br-lan (fs, 10.2.0.0/24) and
  * wan = fc, the default wan rules (Allow-DHCP-Renew, Allow-Ping, Allow-IGMP, IPsec to lan),
- * SYN flood protection, MSS clamping on wan, and a port forward "ssh" (wan 2222 to S:22) with
- * NAT reflection, as `iptables-save` prints what fw3 restores: a "!fw3" comment on each rule.
+ * SYN flood protection, MSS clamping on wan, a port forward "ssh" (wan 2222 to S:22) with
+ * NAT reflection, and lan's conntrack helpers (auto_helper: xt_CT templates in raw), as
+ * `iptables-save` prints what fw3 restores: a "!fw3" comment on each rule.
  */
-export const FW3 = `${mangleTable(
+export const FW3 = `${rawTable(
+  ':zone_lan_helper - [0:0]',
+  `-A PREROUTING -i fs ${fw3('lan CT helper assignment')} -j zone_lan_helper`,
+  `-A zone_lan_helper -p tcp -m tcp --dport 21 ${fw3('FTP passive connection tracking')} -j CT --helper ftp`,
+  `-A zone_lan_helper -p udp -m udp --dport 69 ${fw3('TFTP connection tracking')} -j CT --helper tftp`,
+)}${mangleTable(
   `-A FORWARD -o fc -p tcp -m tcp --tcp-flags SYN,RST SYN ${fw3('Zone wan MTU fixing')} -j TCPMSS --clamp-mss-to-pmtu`,
 )}${natTable(
   chains(

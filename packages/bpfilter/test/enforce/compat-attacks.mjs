@@ -31,10 +31,10 @@ const withRule = (table, chain, rule) => {
   return copy;
 };
 
-// xt_rpfilter checks the table's name itself: the kernel refuses it in bpfilter_raw (the
-// strict and loose checks are nft's fib; --accept-local, which fib cannot say, is xt's).
+// xt_rpfilter checks the table's name itself (the handler, as the kernel, refuses it in a table
+// not named raw or mangle): the raw table holding it is enforced as `ip raw` (the strict and
+// loose checks are nft's fib; --accept-local, which fib cannot say, is xt's).
 const raw = await bpfilter.listTable('raw');
-const before = nft();
 const acceptLocal = Uint8Array.of(4, 0, 0, 0, 0, 0, 0, 0);
 out.rpfilter = await errorOf(
   bpfilter.replaceTable(
@@ -45,7 +45,7 @@ out.rpfilter = await errorOf(
     }),
   ),
 );
-out.rpfilterKept = nft() === before;
+out.rpfilterNft = nft();
 
 // Random info bytes (any length, aligned or not), revisions the kernel may lack, unknown names.
 const EXTENSIONS = [

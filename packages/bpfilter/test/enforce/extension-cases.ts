@@ -247,14 +247,16 @@ export const COMPAT: [string, string][] = [
   ['-A INPUT -m conntrack --ctproto tcp -j ACCEPT', 'ct original protocol 6'],
   // A table bound target written natively beside nft_compat (refused before: CT was bound).
   ['-t raw -A PREROUTING -p udp -m recent --set -j CT --notrack', 'xt match recent'],
+  // Bound to their table's name: that table is enforced under it (`ip raw`, `ip mangle`).
+  ['-t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp', 'xt target CT'],
+  ['-t raw -A OUTPUT -j CT --ctevents new,related', 'table ip raw {'],
+  ['-t raw -A OUTPUT -j CT --zone-orig mark', 'comment "bpfilter enforcement"'],
+  ['-t raw -A PREROUTING -m rpfilter --accept-local -j ACCEPT', 'xt match rpfilter'],
+  ['-t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill', 'xt target CHECKSUM'],
 ];
 
 /** Refused by name: [iptables arguments, the extension and reason the error names]. */
 export const REFUSED: [string, string][] = [
-  [
-    '-t mangle -A POSTROUTING -p udp -j CHECKSUM --checksum-fill',
-    '-j CHECKSUM: nft has no form for it here, and its xt module runs only in the iptables table "mangle"',
-  ],
   [
     '-t mangle -A POSTROUTING -m statistic --mode nth --every 2 --packet 0 -j TTL --ttl-dec 1',
     '-m statistic: in a rule split into several nft rules',
@@ -264,13 +266,7 @@ export const REFUSED: [string, string][] = [
     '-m limit: in a rule split into several nft rules',
   ],
   [
-    '-t raw -A PREROUTING -p tcp --dport 21 -j CT --helper ftp',
-    "-j CT: --helper: nft's statement for it acts on the connection conntrack made, after priority -200",
-  ],
-  ['-t raw -A OUTPUT -j CT --ctevents new,related', '-j CT: --ctevents: '],
-  [
     '-t mangle -A PREROUTING -p tcp -m limit --limit 1/s -j TPROXY --on-port 1',
     '-m limit: in a rule split into several nft rules (--ctstate SNAT/DNAT, TTL --ttl-inc/--ttl-dec, TPROXY)',
   ],
-  ['-t raw -A OUTPUT -j CT --zone-orig mark', '-j CT: --zone-orig/--zone-reply mark: '],
 ];
