@@ -8,7 +8,6 @@
  * and a restarted service takes over or drops the plainly-named table an earlier one left.
  */
 import { rm } from 'node:fs/promises';
-import { setTimeout } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LIBVIRT_CHECKSUM_RULE } from './enforce/clients-forwarding.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
@@ -34,14 +33,14 @@ const MARKS = `ipset create marks hash:ip skbinfo; ipset add marks ${C} skbmark 
 
 /**
  * A node script: an FTP client's first lines to `host:port` (USER, then PORT naming its own
- * address and port 1025), the connection held open 2 s; prints `sent`.
+ * address and port 1025), then closes the connection; prints `sent`.
  */
 const ftpClient = (host: string, port: number) => {
   const address = `${C.replaceAll('.', ',')},4,1`;
   return `const s = require('node:net').connect(${port}, '${host}', () => {
     s.write('USER x\\r\\n');
     setTimeout(() => s.write('PORT ${address}\\r\\n'), 200);
-    setTimeout(() => { console.log('sent'); s.destroy(); }, 2000);
+    setTimeout(() => { console.log('sent'); s.destroy(); }, 500);
   });
   s.on('error', (e) => console.log(e.code));`;
 };
@@ -62,12 +61,12 @@ describe.skipIf(missing !== undefined)('table-bound xt extensions under enforcem
 
   it('-j CT --helper ftp (raw): the helper expects the data connection a PORT command names, in both twins; counted alike', async () => {
     const seen = await pair.bothThenEmpty(rawTable(CT_HELPER), async (twin) => {
-      // nf_conntrack_ftp reads a command only after a line in the same direction.
-      const talking = twin.run('C', [process.execPath, '-e', ftpClient(F, 80)]);
-      await setTimeout(1000);
+      // nf_conntrack_ftp reads a command only after a line in the same direction. The
+      // expectation lives as long as the connection's conntrack entry (10 s after the RST).
+      const talked = await twin.run('C', [process.execPath, '-e', ftpClient(F, 80)]);
       const expected = await twin.run('F', ['cat', '/proc/net/nf_conntrack_expect']);
       return {
-        outcome: (await talking).stdout.trim(),
+        outcome: talked.stdout.trim(),
         expected: expected.stdout.trim(),
         counters: await savedRules(twin, 'raw'),
         nft: twin.flavour === 'bpfilter' ? await nftTable(twin, 'raw') : '',
@@ -91,7 +90,7 @@ describe.skipIf(missing !== undefined)('table-bound xt extensions under enforcem
     expect(enforced.nft).toMatch(/type filter hook prerouting priority raw/);
     expect(enforced.tables).toContain('raw');
     expect(enforced.tables).not.toContain('bpfilter_raw');
-  }, 60_000);
+  }, 120_000);
 
   it("libvirt's -j CHECKSUM --checksum-fill (mangle): accepted, the datagrams answered and counted alike", async () => {
     // The rule as libvirt writes it, for the datagrams F forwards to S (port 53: peer.mjs).
