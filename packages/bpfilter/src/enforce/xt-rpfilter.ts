@@ -2,8 +2,9 @@
  * `-m rpfilter` read from the kernel's structure (include/uapi/linux/netfilter/xt_rpfilter.h)
  * into nft's fib lookup, for both writers (raw-matches.ts for nft JSON, netlink-steering.ts
  * for netlink). xt_rpfilter's checkentry compares the iptables table's name with raw and
- * mangle, so through nft_compat it never runs in bpfilter's tables (bpfilter_raw): Calico's
- * strict reverse-path check of workload traffic is written natively instead. Both look the
+ * mangle, so through nft_compat it runs only in a table named so (`ip raw`, not bpfilter_raw,
+ * netlink-compat.ts): Calico's strict reverse-path check of workload traffic is written
+ * natively, its table keeping its bpfilter_ name; only --accept-local goes to xt. Both look the
  * route up alike: the source as destination, from loopback, the input interface's l3mdev,
  * the packet's mark with --validmark, no local route accepted; a looped-back packet and a
  * zeronet source sent to a broadcast or local multicast address pass. They differ only for a

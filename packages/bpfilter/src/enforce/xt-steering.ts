@@ -161,10 +161,11 @@ const KNOWN = XT_CT_NOTRACK | XT_CT_NOTRACK_ALIAS | XT_CT_ZONE_DIR_ORIG | XT_CT_
  * the connection template of the packet, before conntrack (the raw table, priority -300);
  * nft's `ct helper set`, `ct event set` and `ct timeout set` change the connection conntrack
  * has made (nft_ct.c returns at once without one, or with a template), which a chain at -300
- * runs before: they would do nothing.
+ * runs before: they would do nothing. Refused here, they go to nft_compat: xt_CT itself, in
+ * the table named raw (netlink-compat.ts).
  */
 const AFTER_CONNTRACK =
-  "nft's statement for it acts on the connection conntrack made, after priority -200, and bpfilter_raw's chains run at -300 (xt_CT sets it on the connection's template instead)";
+  "nft's statement for it acts on the connection conntrack made, after priority -200, and the raw table's chains run at -300 (xt_CT sets it on the connection's template instead)";
 
 /**
  * `-j CT` (struct xt_ct_target_info: u16 flags, zone; u32 ct_events, exp_events; char
