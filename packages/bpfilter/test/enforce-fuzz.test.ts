@@ -119,12 +119,14 @@ describe.skipIf(missing !== undefined)(
               Date.now() - started,
             );
             dump(c, k!, b!);
-            // F's own TCP connect that meets an ICMP REJECT sends one SYN or two, by the load
-            // (C and S send each once: one-syn.nft): an error back while connect() still
-            // holds the socket (the packets are handled in the sender's softirq) is soft, and
-            // the SYN is sent again after 1 s; with softirqs put off to ksoftirqd it ends the
-            // connect at once. The same outcome, another counter: such a table is observed
-            // once more, and that is compared (outcomes that differ never are).
+            // F's own TCP connects send one SYN or two, by the load (C and S send each once:
+            // one-syn.nft; F's tables are the ones compared): an ICMP REJECT back while
+            // connect() still holds the socket (the packets are handled in the sender's
+            // softirq) is a soft error, and the SYN is sent again after 1 s; with softirqs
+            // put off to ksoftirqd it ends the connect at once. A resend can also draw one
+            // more answer from S (seed 5: one packet more from S into INPUT in one twin,
+            // every probe ETIMEDOUT in both). The same outcomes, other counters: such a table
+            // is observed once more, and that is compared (outcomes that differ never are).
             if (
               JSON.stringify(k!.outcomes) === JSON.stringify(b!.outcomes) &&
               k!.saved !== b!.saved
