@@ -1,7 +1,8 @@
 // Bench section: 1 MiB and 16 MiB round trips through UmdManager (defaults, with replyInto, and
 // with glibc's allocator defaults) and the bare channel against a C parent and child over a
-// socketpair (@umd/core's bench/pingpong.c), interleaved, and where each row's time goes (host
-// CPU, page faults and GC pauses, the other side's CPU: row-probe.mjs).
+// socketpair (@umd/core's bench/pingpong.c), interleaved, each sample after one unmeasured
+// round trip of its own row, and where each row's time goes (host CPU, page faults and GC
+// pauses, the other side's CPU: row-probe.mjs).
 import { UmdManager } from '@umd/mgmt';
 import { median, startPingpong, timedRoundTrips } from './large-rows.mjs';
 import { RowProbe, processTree } from './row-probe.mjs';
@@ -50,9 +51,12 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
     const payload = new Uint8Array(size).fill(7);
     // One reply buffer for every round trip, as C reuses its own.
     const into = { replyInto: new Uint8Array(size) };
-    const through = (send) => () => timedRoundTrips(send, payload, count);
+    const through =
+      (send) =>
+      (n = count) =>
+        timedRoundTrips(send, payload, n);
     const rows = {
-      c: () => pingpong.roundTrips(size, count),
+      c: (n = count) => pingpong.roundTrips(size, n),
       bare: through((p) => bare.channel.request(p)),
       managerDefault: through((p) => largeDefault.request(p)),
       managerInto: through((p) => largeDefault.request(p, into)),
@@ -73,8 +77,12 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
     for (let round = 0; round < rounds; round++) {
       const order = Object.keys(rows);
       if (round % 2 === 1) order.reverse();
-      for (const key of order)
-        runs[key].push(await probe.measure(`${label} ${key}`, otherSide[key], rows[key]));
+      for (const key of order) {
+        // One round trip first, not measured: it pays what the row before left (its garbage
+        // collected, its memory given back), so that a sample holds its own row's costs only.
+        await rows[key](1);
+        runs[key].push(await probe.measure(`${label} ${key}`, otherSide[key], () => rows[key]()));
+      }
     }
     const cUs = median(runs.c);
     const row = (key) => median(runs[key]);
