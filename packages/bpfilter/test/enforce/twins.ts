@@ -230,9 +230,12 @@ export class Twin {
     );
     // No ICMP error rate limit on the firewall: scenarios run back to back on a quiet machine
     // and the per-peer token bucket would swallow the REJECTs' ICMP errors in both twins.
+    // No ICMP redirects either: F sends one when it forwards a packet out of the interface it
+    // came in on (a hairpin DNAT), at most as often as a per-host backoff in time allows, so
+    // F's OUTPUT counted one redirect more in one twin than in the other (Podman's case).
     await sh(
       'F',
-      `ip link set lo up; ip addr add ${F}/24 dev fc; ip link set fc up; ip addr add ${F2}/24 dev fs; ip link set fs up; echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv4/icmp_ratelimit`,
+      `ip link set lo up; ip addr add ${F}/24 dev fc; ip link set fc up; ip addr add ${F2}/24 dev fs; ip link set fs up; echo 1 > /proc/sys/net/ipv4/ip_forward; echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; for conf in all default fc fs; do echo 0 > /proc/sys/net/ipv4/conf/$conf/send_redirects; done`,
     );
     for (const node of ['C', 'S'] as const) await sh(node, `nft -f ${ONE_SYN}`);
     for (const node of ['C', 'F', 'S'] as const)
