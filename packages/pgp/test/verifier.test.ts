@@ -130,6 +130,26 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
     expect(() => createPgpVerifier({ keyCacheSize: -1 })).toThrow(/keyCacheSize/);
   });
 
+  it('a marker packet reading "PGP" is ignored; any other makes the input unreadable, as for gpg', async () => {
+    // Old-format packet of tag 10, three octets (the fuzz's seed 1992833535 mutated one and
+    // gpg, stopping at it, never read the signer's key after it).
+    const marker = (body: string) => Buffer.concat([Buffer.from([0xa8, 3]), Buffer.from(body)]);
+    const v = createPgpVerifier();
+    try {
+      const verdict = (sig: Buffer, ring: Buffer) =>
+        outcome(() => v.verifyDetached(DATA, sig, { keys: ring }));
+      expect(await verdict(good, Buffer.concat([marker('PGP'), keys]))).toBe('good');
+      expect(await verdict(Buffer.concat([marker('PGP'), good]), keys)).toBe('good');
+      expect(await verdict(good, Buffer.concat([marker('PGQ'), keys]))).toBe('PGP_MALFORMED');
+      expect(await verdict(good, Buffer.concat([otherKeys, marker('PG\0'), keys]))).toBe(
+        'PGP_MALFORMED',
+      );
+      expect(await verdict(Buffer.concat([marker('XYZ'), good]), keys)).toBe('PGP_MALFORMED');
+    } finally {
+      await v.stop();
+    }
+  });
+
   it('concurrent verifications, pipelined to one handler, each get their own verdict', async () => {
     const v = createPgpVerifier();
     try {

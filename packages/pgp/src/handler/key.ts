@@ -2,7 +2,7 @@
 import type { KeyDescription, KeyPacket, SignaturePacket } from '../contract.js';
 import { bad, SECRET_KEYS, unsupported } from './bad.js';
 import { b64, Cursor, keyShape, readFields } from './fields.js';
-import { type RawPacket, whole } from './packets.js';
+import { checkMarker, type RawPacket, whole } from './packets.js';
 import { parseSignature } from './signature.js';
 
 /** Parses a key packet body (tag 6 or 14). */
@@ -76,8 +76,10 @@ export function parseKeys(
         unsupported(SECRET_KEYS);
         break;
       case 10:
+        checkMarker(bytes, packet);
+        break;
       case 12:
-        // Marker and trust packets carry nothing a verifier needs.
+        // Trust packets carry nothing a verifier needs.
         break;
       default:
         // As gpg, any other packet (an encrypted session key, say) makes the keyring unreadable.

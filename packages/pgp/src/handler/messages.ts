@@ -12,7 +12,7 @@ import type {
 import { findArmor, looksArmored } from './armor.js';
 import { bad, SECRET_KEYS, unsupported } from './bad.js';
 import { parseKeys } from './key.js';
-import { type RawPacket, readPackets, uint, whole } from './packets.js';
+import { checkMarker, type RawPacket, readPackets, uint, whole } from './packets.js';
 import { parseSignature } from './signature.js';
 
 /** The blocks of one input and their decoded bytes, built up as the parse goes. */
@@ -64,7 +64,10 @@ export function keys(input: Uint8Array): KeysReply {
 function signaturesOf(bytes: Uint8Array, packets: RawPacket[], block: number): SignaturePacket[] {
   const out: SignaturePacket[] = [];
   for (const packet of packets) {
-    if (packet.tag === 10) continue; // marker
+    if (packet.tag === 10) {
+      checkMarker(bytes, packet);
+      continue;
+    }
     if (packet.tag !== 2) bad(`packet ${packet.tag} where a signature was expected`);
     const [start, end] = whole(packet);
     out.push(parseSignature(bytes, start, end, block));

@@ -85,3 +85,14 @@ export function whole(packet: RawPacket): Span {
   if (packet.spans.length !== 1) bad(`packet ${packet.tag}: partial body lengths`);
   return packet.spans[0] as Span;
 }
+
+/**
+ * Checks a marker packet (tag 10), which a reader ignores (RFC 9580 5.8) but whose body is the
+ * three octets "PGP": gpg stops reading at any other ("invalid marker packet"), so the packets
+ * after it are not read there, and a verdict here must not rest on them either.
+ */
+export function checkMarker(bytes: Uint8Array, packet: RawPacket): void {
+  const [start, end] = whole(packet);
+  const pgp = end - start === 3 && bytes[start] === 0x50 && bytes[start + 1] === 0x47;
+  if (!pgp || bytes[start + 2] !== 0x50) bad('invalid marker packet (its body is not "PGP")');
+}
