@@ -1,9 +1,10 @@
 /**
  * Which kernel objects enforcement owns: one nftables table per iptables table, in the `ip`
  * family, named `bpfilter_<table>`, or the iptables table's own name when it holds an xt
- * extension bound to that name (netlink-compat.ts), marked as bpfilter's by its comment; in it one base chain per built-in chain, at the hook and
- * priority of the iptables table it stands for (so it runs where iptables' own would), and one
- * regular chain per user chain, under the same names.
+ * extension bound to that name (netlink-compat.ts), marked as bpfilter's by its comment; in
+ * it one base chain per built-in chain, at the hook and priority of the iptables table it
+ * stands for (so it runs where iptables' own would), and one regular chain per user chain,
+ * under the same names.
  */
 import { HOOK_NAMES, type HookName } from '../abi/index.js';
 
