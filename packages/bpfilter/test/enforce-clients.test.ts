@@ -9,7 +9,13 @@
  * CI=true).
  */
 import { describe, expect, it } from 'vitest';
-import { type ClientCase, CLIENT_CASES, type IpSet, type Step } from './enforce/client-cases.js';
+import {
+  type ClientCase,
+  CLIENT_CASES,
+  createSets,
+  quotedName,
+  type Step,
+} from './enforce/client-cases.js';
 import { MORE_CLIENT_CASES } from './enforce/client-cases-more.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
 import type { Probe } from './enforce/scenario-parts.js';
@@ -20,19 +26,6 @@ import { which } from './iptables/namespace.js';
 const missing = enforceSkipReason(() =>
   which('ipset') ? undefined : 'ipset is not installed (Debian package ipset)',
 );
-
-/** A set's name quoted for `sh` (weave-npc's names hold `;`, `$`, `|` and brackets). */
-const quotedName = (set: IpSet) => `'${set.name}'`;
-
-/** The script that makes `sets` in F, each with its members. */
-function createSets(sets: IpSet[]): string {
-  return sets
-    .flatMap((set) => [
-      `ipset create ${quotedName(set)} ${set.type}`,
-      ...set.members.map((member) => `ipset add ${quotedName(set)} ${member}`),
-    ])
-    .join('; ');
-}
 
 async function sh(twin: Twin, node: 'C' | 'F' | 'S', script: string): Promise<void> {
   const out = await twin.run(node, ['sh', '-ec', script]);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createSets } from './enforce/client-cases.js';
 import { FOUND } from './enforce/fuzz-found.js';
 import { FUZZ_SETS } from './enforce/fuzz-matches.js';
 import { type FuzzCase, fuzzCase } from './enforce/fuzz-probes.js';
@@ -63,10 +64,7 @@ describe.skipIf(missing !== undefined)(
         'echo 1 > /proc/sys/net/ipv4/tcp_synack_retries',
       ].join('; ');
       // The ipsets the rules' `-m set` name, the same in both twins' F.
-      const sets = FUZZ_SETS.flatMap((set) => [
-        `ipset create ${set.name} ${set.type}`,
-        ...set.members.map((member) => `ipset add ${set.name} ${member}`),
-      ]).join('; ');
+      const sets = createSets(FUZZ_SETS);
       for (const twin of pair.twins)
         for (const node of ['C', 'F', 'S'] as const) {
           const script = node === 'F' ? `${settings}; ${sets}` : settings;

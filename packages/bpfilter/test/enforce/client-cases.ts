@@ -51,6 +51,19 @@ export interface IpSet {
   members: string[];
 }
 
+/** A set's name quoted for `sh` (weave-npc's names hold `;`, `$`, `|` and brackets). */
+export const quotedName = (set: IpSet) => `'${set.name}'`;
+
+/** The script that makes `sets` (in F), each with its members. */
+export function createSets(sets: IpSet[]): string {
+  return sets
+    .flatMap((set) => [
+      `ipset create ${quotedName(set)} ${set.type}`,
+      ...set.members.map((member) => `ipset add ${quotedName(set)} ${member}`),
+    ])
+    .join('; ');
+}
+
 /** The ipsets of `type` named by the keys of `members`, each holding its list. */
 export function ipsets(type: string, members: Record<string, string[]>): IpSet[] {
   return Object.entries(members).map(([name, list]) => ({ name, type, members: list }));
