@@ -8,8 +8,10 @@
  * and a restarted service takes over or drops the plainly-named table an earlier one left.
  */
 import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LIBVIRT_CHECKSUM_RULE } from './enforce/clients-forwarding.js';
+import { nodeInNetns } from './enforce/netns-script.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
 import { C, F, S } from './enforce/topology.js';
 import {
@@ -198,6 +200,18 @@ describe.skipIf(missing !== undefined)('table-bound xt extensions under enforcem
       await twin.run('F', ['nft', 'delete', 'table', 'ip', 'raw']);
       await pair.both(EMPTY_TABLES, async () => {});
     }
+  }, 60_000);
+
+  it("an `ip raw` made between the service's check of the name and its transaction: the kernel refuses the transaction, theirs and the enforced table untouched", async () => {
+    const script = fileURLToPath(new URL('./enforce/plain-race.mjs', import.meta.url));
+    const out = JSON.parse(await nodeInNetns(script, [], 60_000));
+    // The wrapper made their table right after the check, before the batch was sent.
+    expect(out.checked).toBe(true);
+    expect(out.error).toMatchObject({ isEnforcementError: true, failure: 'kernel-refused' });
+    expect(out.error.message).toContain('table "raw"');
+    expect(out.error.message).toContain("not bpfilter's");
+    expect(out.after).toBe(`${out.before}table ip raw {\n\tchain theirs {\n\t}\n}\n`);
+    expect(out.saved).not.toContain('rpfilter');
   }, 60_000);
 
   /** Restores `rules` into bpfilter's twin: one transaction, after which F has `raws`. */

@@ -45,6 +45,11 @@ export interface CompiledTable {
   transaction?: { nftables: NftExpr[] };
   /** Whether the transaction deletes the table's plainly-named form (`dropPlain`). */
   dropped: boolean;
+  /**
+   * The `dropPlain` it was compiled for: its transaction holds for a kernel where bpfilter's
+   * table under the plain name is there (true) or not (false), not for the other.
+   */
+  ownedPlain: boolean;
 }
 
 /**
@@ -81,13 +86,14 @@ export function compileTable(input: CompileInput, spare?: ArrayBuffer): Compiled
   // The table's own name, if it was bpfilter's and now is not, goes in the same transaction.
   const drop = input.dropPlain ? [input.name] : [];
   const batch = input.netlink ? tryCompile([layout], drop, capacity, spare) : undefined;
+  const ownedPlain = input.dropPlain === true;
   if (batch) {
     const plan = enforcedPlan(namedAs(layout, batch));
-    return { plan, batch, dropped: plan.nftTable !== input.name && input.dropPlain === true };
+    return { plan, batch, dropped: plan.nftTable !== input.name && ownedPlain, ownedPlain };
   }
   const plan = planOf(layout);
-  const dropped = input.dropPlain === true;
-  return { plan: enforcedPlan(plan), transaction: replaceTransaction([plan], drop), dropped };
+  const transaction = replaceTransaction([plan], drop);
+  return { plan: enforcedPlan(plan), transaction, dropped: ownedPlain, ownedPlain };
 }
 
 /**
@@ -130,9 +136,8 @@ export function tryCompile(
   const rename = tables.filter((t) => compat.plain.has(t.table) && t.nftTable !== t.table);
   if (batch === undefined || rename.length === 0) return batch;
   const named = tables.map((t) => (compat.plain.has(t.table) ? { ...t, nftTable: t.table } : t));
-  const kept = drop.filter((name) => !named.some((t) => t.nftTable === name));
-  const again = [...kept, ...rename.map((t) => t.nftTable)];
-  return tryCompile(named, again, capacity, spare);
+  // A plain name in `drop` is bpfilter's table, which the transaction now replaces.
+  return tryCompile(named, [...drop, ...rename.map((t) => t.nftTable)], capacity, spare);
 }
 
 /** `layout` under the name the batch compiled it with (`NetlinkBatch.plain`). */

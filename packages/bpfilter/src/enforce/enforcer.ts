@@ -26,7 +26,7 @@ import type { NetlinkBatch } from './netlink-table.js';
 import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable, NFT_TABLE_PREFIX } from './nft-layout.js';
 import { NftRunner, type NftRunnerOptions } from './nft-runner.js';
-import { PlainTables } from './plain-tables.js';
+import { type NamedTable, PlainTables } from './plain-tables.js';
 import { TableCompiler } from './table-compiler.js';
 import { enforcedPlan, type TableLayout } from './table-layout.js';
 import { type NftTablePlan, planOf, replaceTransaction } from './translate-table.js';
@@ -151,7 +151,9 @@ export class NftEnforcer {
     // Without a batch, the JSON: compiled with the table, or again when nft must name a refusal.
     const commands = () => compiled.transaction?.nftables ?? replaceCommands(input);
     await withTable(input.name, () =>
-      this.#send(compiled.batch, commands, [input.name], `table "${input.name}"`, signal),
+      this.#claimed([plan], signal, () =>
+        this.#send(compiled.batch, commands, [input.name], `table "${input.name}"`, signal),
+      ),
     );
     this.#plain.applied([plan], drop);
     this.#plans.set(plan.table, plan);
@@ -168,8 +170,7 @@ export class NftEnforcer {
    * for a kernel that held bpfilter's table under the other name than it holds now.
    */
   #current(input: TableEntries, compiled: CompiledTable): CompiledTable {
-    const { plan, dropped } = compiled;
-    if (plan.nftTable === plan.table || dropped === this.#plain.has(input.name)) return compiled;
+    if (compiled.ownedPlain === this.#plain.has(input.name)) return compiled;
     return timedSync('compile', () => compileTable(this.#compileInput(input)));
   }
 
@@ -194,9 +195,30 @@ export class NftEnforcer {
         drop,
       ).nftables;
     const names = tables.map((t) => t.table);
-    await this.#send(batch, commands, names, what, signal, unknown);
+    await this.#claimed(named, signal, () =>
+      this.#send(batch, commands, names, what, signal, unknown),
+    );
     this.#plain.applied(named, drop);
     return named;
+  }
+
+  /**
+   * Runs `send`, the transaction that writes `tables`. The names were checked before it, and
+   * the kernel refuses it (EEXIST) if a table of one of them appeared since: that refusal is
+   * then named as the check names it.
+   */
+  async #claimed(
+    tables: readonly NamedTable[],
+    signal: AbortSignal | undefined,
+    send: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (error instanceof EnforcementError && error.failure === 'kernel-refused')
+        await this.#plain.claim(tables, signal, error);
+      throw error;
+    }
   }
 
   /**

@@ -33,8 +33,8 @@ import {
   writeSetDeclaration,
   writeSetTest,
 } from './netlink-sets.js';
-import { NLM_F_APPEND, NLM_F_CREATE, NetlinkWriter } from './netlink-writer.js';
-import { OWNER_COMMENT } from './nft-layout.js';
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NetlinkWriter } from './netlink-writer.js';
+import { isEnforceableTable, OWNER_COMMENT } from './nft-layout.js';
 import type { ChainLayout, TableLayout } from './table-layout.js';
 
 /** The messages of a batch, and for each the command it came from (to name a refusal). */
@@ -77,7 +77,9 @@ const OWNER_UDATA = (() => {
 
 /**
  * The transaction that makes the kernel hold exactly `tables` (and deletes the nft tables
- * `drop`), as netlink messages (`capacity`: the bytes expected).
+ * `drop`), as netlink messages (`capacity`: the bytes expected). A table of `tables` under an
+ * iptables table's own name (`ip raw`) replaces bpfilter's table of that name when `drop`
+ * names it, and otherwise is created only if no table has that name.
  * `compat`: which extensions go to nft_compat (by default, those nft has no form for).
  * @throws NotCompiled for a rule only nft compiles; RangeError for an attribute past 64 KiB;
  * EnforcementError `untranslatable` for an extension nft_compat cannot run here.
@@ -106,7 +108,9 @@ export function compileTransaction(
     w.end();
     commandDone(before);
   };
+  const written = new Set(tables.map((t) => t.nftTable));
   for (const name of drop) {
+    if (written.has(name)) continue;
     tableMessage(MSG.newTable, NLM_F_CREATE, name);
     tableMessage(MSG.delTable, 0, name);
   }
@@ -114,7 +118,10 @@ export function compileTransaction(
   for (const table of tables) {
     const { nftTable, facts } = table;
     compat.table = table.table;
-    tableMessage(MSG.newTable, NLM_F_CREATE, nftTable);
+    // A plainly-named table not already bpfilter's must not exist: the kernel refuses the
+    // whole batch (EEXIST) if another program made one after the service looked.
+    const foreign = isEnforceableTable(nftTable) && !drop.includes(nftTable);
+    tableMessage(MSG.newTable, NLM_F_CREATE | (foreign ? NLM_F_EXCL : 0), nftTable);
     tableMessage(MSG.delTable, 0, nftTable);
     tableMessage(MSG.newTable, NLM_F_CREATE, nftTable, true);
     for (const chain of table.chains) {

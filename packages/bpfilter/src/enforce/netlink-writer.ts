@@ -10,7 +10,8 @@ const NFNL_SUBSYS_NFTABLES = 10;
 /** `NFPROTO_IPV4`: bpfilter's tables are all in the `ip` family. */
 const NFPROTO_IPV4 = 2;
 
-/** nlmsghdr flags of the messages that add things (NLM_F_CREATE, NLM_F_APPEND). */
+/** nlmsghdr flags of the messages that add things (NLM_F_EXCL, NLM_F_CREATE, NLM_F_APPEND). */
+export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
 export const NLM_F_APPEND = 0x800;
 

@@ -41,10 +41,12 @@ export class PlainTables {
 
   /**
    * Checks that the transaction may write `tables`: each one under its iptables table's own
-   * name is bpfilter's already, or no table has that name.
+   * name is bpfilter's already, or no table has that name. The transaction itself creates such
+   * a name exclusively (netlink-table.ts), so one made after this check fails it in the
+   * kernel; checked again then, with the kernel's refusal as `cause`.
    * @throws EnforcementError `kernel-refused` naming the table that is someone else's.
    */
-  async claim(tables: readonly NamedTable[], signal?: AbortSignal): Promise<void> {
+  async claim(tables: readonly NamedTable[], signal?: AbortSignal, cause?: Error): Promise<void> {
     for (const { table, nftTable } of tables) {
       if (nftTable !== table || this.#owned.has(table)) continue;
       const comment = await this.#nft.tableComment(table, signal);
@@ -52,7 +54,7 @@ export class PlainTables {
       throw new EnforcementError(
         'kernel-refused',
         `bpfilter enforcement: table "${table}" holds an xt extension that runs only in an nf_tables table named "${table}", and this namespace has an "ip ${table}" table that is not bpfilter's (iptables-nft's?${comment ? ` comment "${comment}"` : ''}): it stays as it is, and so do the enforced tables`,
-        { table },
+        { table, cause },
       );
     }
   }
