@@ -5,9 +5,12 @@
 // handler (or of both C processes together), per round trip; and what the reply memory did per
 // round trip: blocks reused, mapped fresh, given back by V8 (kept or unmapped; a block comes back
 // when V8 frees its reply: at a scavenge if it died young, at a mark-compact if it was promoted,
-// so the rows' counts are of blocks coming back in their window). `--each` also prints the host's
-// page faults of every default round trip, to read beside `node --trace-gc` (which collections
-// free how many dead replies at once).
+// so the rows' counts are of blocks coming back in their window). `--each` also prints every
+// measured round trip of the default and replyInto rows on a line of its own: its wall time, the
+// host's and the handler's page faults, the blocks it reused or mapped and those V8 gave back,
+// and the collections that started in it (kind:ms; 1 scavenge, 4 mark-compact, 8 incremental
+// marking), so that a slow sample shows what it held (reading /proc per round trip adds some
+// tens of µs to these rows' times).
 // `--reuse-request-buffers` has the echo handler read requests into reused memory (the opt-in of
 // serve()); `--handler-env NAME=VALUE` (repeatable) adds to the handler's environment (say
 // GLIBC_TUNABLES=glibc.malloc.hugetlb=1). The host's own allocator settings are its environment's
@@ -18,10 +21,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { replyMemoryStats } from '@umd/core/testing';
 import { UmdManager } from '@umd/mgmt';
 import { echoLoader, median, startPingpong, timedRoundTrips } from './large-rows.mjs';
-import { RowProbe, processTree } from './row-probe.mjs';
+import { RowProbe, processTree, treeCounters } from './row-probe.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -50,15 +55,41 @@ await manager.start();
 
 const payload = new Uint8Array(size).fill(7);
 const into = { replyInto: new Uint8Array(size) };
-const faults = () => process.resourceUsage().minorPageFault;
-const viaDefault = values.each
-  ? async (p) => {
-      const before = faults();
-      const reply = await manager.request(p);
-      console.log(`default round trip: ${faults() - before} host page faults`);
-      return reply;
-    }
-  : (p) => manager.request(p);
+const handlerPids = processTree(manager.pid);
+const traces = [];
+const collections = [];
+if (values.each)
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      collections.push({ at: entry.startTime, kind: entry.detail?.kind, ms: entry.duration });
+  }).observe({ entryTypes: ['gc'] });
+/** `send`, or with `--each` `send` recording what each round trip of row `label` held. */
+const traced = (label, send) =>
+  values.each
+    ? async (p) => {
+        const faults0 = process.resourceUsage().minorPageFault;
+        const handlerFaults0 = treeCounters(handlerPids).faults;
+        const blocks0 = replyMemoryStats();
+        const t0 = performance.now();
+        const reply = await send(p);
+        const t1 = performance.now();
+        const blocks1 = replyMemoryStats();
+        const delta = (name) => (blocks1 && blocks0 ? blocks1[name] - blocks0[name] : 0);
+        traces.push({
+          label,
+          t0,
+          t1,
+          hostFaults: process.resourceUsage().minorPageFault - faults0,
+          handlerFaults: treeCounters(handlerPids).faults - handlerFaults0,
+          reused: delta('reused'),
+          mapped: delta('mapped'),
+          back: delta('kept') + delta('unmapped'),
+        });
+        return reply;
+      }
+    : send;
+const viaDefault = traced('default', (p) => manager.request(p));
+const viaInto = traced('replyInto', (p) => manager.request(p, into));
 const rows = {
   c: { pids: () => processTree(pingpong.child.pid), run: () => pingpong.roundTrips(size, count) },
   default: {
@@ -67,11 +98,12 @@ const rows = {
   },
   replyInto: {
     pids: () => processTree(manager.pid),
-    run: () => timedRoundTrips((p) => manager.request(p, into), payload, count),
+    run: () => timedRoundTrips(viaInto, payload, count),
   },
 };
 // Warm-up: JIT, the C buffers, the caller's replyInto memory.
 for (const row of Object.values(rows)) await row.run();
+traces.length = 0;
 
 const probe = new RowProbe();
 const wall = { c: [], default: [], replyInto: [] };
@@ -85,6 +117,14 @@ await manager.stop();
 await pingpong.stop();
 await new Promise((resolve) => setImmediate(resolve)); // GC entries arrive after a turn
 const split = probe.report();
+for (const trace of traces) {
+  const inside = collections.filter((c) => c.at >= trace.t0 && c.at < trace.t1);
+  const wallUs = `${((trace.t1 - trace.t0) * 1000).toFixed(0)} µs`.padStart(10);
+  const faults = `faults host ${trace.hostFaults} handler ${trace.handlerFaults}`;
+  const blocks = `blocks reused ${trace.reused} mapped ${trace.mapped} back ${trace.back}`;
+  const gc = inside.map((c) => `${c.kind}:${c.ms.toFixed(1)}`).join(' ');
+  console.log(`${trace.label.padEnd(9)} ${wallUs}  ${faults}  ${blocks}  GC ${gc}`);
+}
 
 const us = (ms) => `${((ms * 1000) / (rounds * count)).toFixed(1)} µs`.padStart(10);
 const perTrip = (n) => (n / (rounds * count)).toFixed(1).padStart(7);
