@@ -137,12 +137,18 @@ function floodRows(f) {
   ];
 }
 
-/** Each round's ratio to that round's C row, for the large rows (the spread behind a median). */
-function roundLines(largeRoundTrips) {
+/**
+ * Each round's ratio to that round's C row, for the large rows (the spread behind a median); `*`
+ * marks a sample in which a mark-compact started.
+ */
+function roundLines(largeRoundTrips, timeSplit) {
   const lines = [];
   for (const [label, l] of Object.entries(largeRoundTrips))
     for (const key of ['bare', 'managerDefault', 'managerInto']) {
-      const ratios = l.runs[key].map((v, i) => (v / l.runs.c[i]).toFixed(2));
+      const majors = timeSplit?.[`${label} ${key}`]?.majorsPerSample ?? [];
+      const ratios = l.runs[key].map(
+        (v, i) => `${(v / l.runs.c[i]).toFixed(2)}${majors[i] > 0 ? '*' : ''}`,
+      );
       lines.push(`  ${`${label} ${key}`.padEnd(22)} ${ratios.join(' ')}`);
     }
   return lines;
@@ -180,8 +186,10 @@ export function printReport(results, settings, inherited) {
     '\nWhere a large round trip goes (per round trip, all rounds: host = this process; other = the handler, or both C processes; GC = main-thread pauses):',
   );
   for (const line of splitLines(results.largeTimeSplit)) console.log(line);
-  console.log('\nEach round of the large rows, as a ratio to the C row of the same round:');
-  for (const line of roundLines(results.largeRoundTrips)) console.log(line);
+  console.log(
+    '\nEach round of the large rows, as a ratio to the C row of the same round (* a mark-compact started in that sample):',
+  );
+  for (const line of roundLines(results.largeRoundTrips, results.largeTimeSplit)) console.log(line);
   console.log(
     `\nload average at the end: ${loadavg()
       .map((l) => l.toFixed(1))

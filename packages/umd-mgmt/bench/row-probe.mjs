@@ -107,8 +107,15 @@ export class RowProbe {
         gc[kind].count++;
         gc[kind].ms += pause.ms;
       }
+      // Per sample, in order: the mark-compacts that started in it (a sample with one is slow).
+      const majorsPerSample = row.windows.map(
+        ([a, b]) =>
+          this.#gcPauses.filter(
+            (p) => p.kind === constants.NODE_PERFORMANCE_GC_MAJOR && p.start >= a && p.start < b,
+          ).length,
+      );
       const { windows, ...rest } = row;
-      out[key] = { ...rest, gc };
+      out[key] = { ...rest, gc, majorsPerSample };
     }
     return out;
   }
