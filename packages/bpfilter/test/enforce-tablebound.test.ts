@@ -35,14 +35,16 @@ const MARKS = `ipset create marks hash:ip skbinfo; ipset add marks ${C} skbmark 
 
 /**
  * A node script: an FTP client's first lines to `host:port` (USER, then PORT naming its own
- * address and port 1025), then closes the connection; prints `sent`.
+ * address and port 1025), then resets the connection as peer.mjs's clients do; prints `sent`.
+ * (A FIN left peer.mjs's server, which never reads, in CLOSE-WAIT for good, and every later
+ * counters read of the file waited tcpSettled's whole 15 s for it.)
  */
 const ftpClient = (host: string, port: number) => {
   const address = `${C.replaceAll('.', ',')},4,1`;
   return `const s = require('node:net').connect(${port}, '${host}', () => {
     s.write('USER x\\r\\n');
     setTimeout(() => s.write('PORT ${address}\\r\\n'), 200);
-    setTimeout(() => { console.log('sent'); s.destroy(); }, 500);
+    setTimeout(() => { console.log('sent'); s.resetAndDestroy(); }, 500);
   });
   s.on('error', (e) => console.log(e.code));`;
 };

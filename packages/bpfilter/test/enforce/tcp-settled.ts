@@ -41,8 +41,14 @@ export async function tcpSettled(run: Run, ms = 15_000): Promise<void> {
       (['C', 'F', 'S'] as const).map((node) => run(node, ['ss', '-tanH', ...STATE_FILTER])),
     );
     const lines = outs.flatMap((out) => (out.code === 0 ? out.stdout.split('\n') : ['failed']));
-    if (!lines.some((line) => line.trim() !== '' && underWay(line))) return;
-    if (Date.now() > deadline) return;
+    const pending = lines.filter((line) => line.trim() !== '' && underWay(line));
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      // Said aloud: a connection that never settles (a client that closed with a FIN the peer
+      // never answers) made every later read of a file wait the whole limit, unnoticed.
+      console.warn(`tcpSettled: still under way after ${ms} ms:\n${pending.join('\n')}`);
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
