@@ -10,7 +10,7 @@ import type { Table } from '../model/types.js';
 import { EnforcementError, UntranslatableError } from './errors.js';
 import { Compat } from './netlink-compat.js';
 import { NotCompiled } from './netlink-data.js';
-import { compileTransaction, type NetlinkBatch } from './netlink-table.js';
+import { compileTransaction, type NetlinkBatch, NotCompiledRule } from './netlink-table.js';
 import type { NftExpr } from './nft-expr.js';
 import { isEnforceableTable } from './nft-layout.js';
 import {
@@ -21,7 +21,8 @@ import {
   type TableEntries,
   type TableLayout as NftLayout,
 } from './table-layout.js';
-import { planOf, replaceTransaction } from './translate-table.js';
+import { CompatOnly } from './refusals.js';
+import { planOf, replaceTransaction, translateRuleAt } from './translate-table.js';
 
 export type { EnforcedPlan, TableEntries } from './table-layout.js';
 
@@ -109,10 +110,12 @@ export function tryCompile(
   capacity?: number,
   spare?: ArrayBuffer,
 ): NetlinkBatch | undefined {
+  let failed: unknown;
   const attempt = (compat: Compat) => {
     try {
       return compileTransaction(tables, drop, capacity, spare, compat);
     } catch (error) {
+      failed = error;
       if (
         error instanceof NotCompiled ||
         error instanceof RangeError ||
@@ -128,6 +131,7 @@ export function tryCompile(
   if (batch === undefined) {
     compat = new Compat(true);
     batch = attempt(compat);
+    if (batch === undefined && failed instanceof NotCompiledRule) refuseCulprit(tables, failed);
     // Without an extension nft has no form for, nft's own statements are kept (nft -j -f).
     if (compat.needed === 0) return undefined;
   }
@@ -138,6 +142,48 @@ export function tryCompile(
   const named = tables.map((t) => (compat.plain.has(t.table) ? { ...t, nftTable: t.table } : t));
   // A plain name in `drop` is bpfilter's table, which the transaction now replaces.
   return tryCompile(named, [...drop, ...rename.map((t) => t.nftTable)], capacity, spare);
+}
+
+/**
+ * When a rule the netlink batch cannot carry even through nft_compat (`failed`) sits in a
+ * table whose nft JSON cannot be written either, because another rule of it needs nft_compat
+ * (`-m recent`), refuses the table naming the first rule: nft's refusal would name the
+ * nft_compat rule, which is not the reason. Returns when nft's JSON holds the tables, or
+ * refuses them for another reason (nft -j -f or that refusal follow).
+ * @throws EnforcementError `untranslatable` naming `failed`'s rule.
+ */
+function refuseCulprit(tables: readonly NftLayout[], failed: NotCompiledRule): void {
+  let compatOnly: EnforcementError | undefined;
+  for (const table of tables)
+    try {
+      planOf(table);
+    } catch (error) {
+      if (!(error instanceof EnforcementError)) throw error;
+      if (!(error.cause instanceof CompatOnly)) return;
+      compatOnly = error;
+      break;
+    }
+  if (compatOnly === undefined) return;
+  const { table, chain, index, reason } = failed;
+  const at = /cannot enforce (rule \d+ of chain \S+)/.exec(compatOnly.message)?.[1];
+  const beside = `(the table also holds ${compatOnly.extension}${at ? ` in ${at}` : ''}, which only nft_compat runs, so nft's JSON cannot take the table instead)`;
+  try {
+    translateRuleAt(table, chain, index);
+  } catch (error) {
+    // nft could not say this rule either: its own reason.
+    if (!(error instanceof EnforcementError)) throw error;
+    throw new EnforcementError('untranslatable', `${error.message} ${beside}`, {
+      table: table.table,
+      extension: error.extension,
+      cause: error,
+    });
+  }
+  const where = `rule ${index + 1} of chain ${chain.rulesOf ?? chain.name} in table "${table.table}"`;
+  throw new EnforcementError(
+    'untranslatable',
+    `bpfilter enforcement: cannot enforce ${where}: the netlink batch cannot carry it (${reason.message}) ${beside}`,
+    { table: table.table, extension: reason.message, cause: reason },
+  );
 }
 
 /** `layout` under the name the batch compiled it with (`NetlinkBatch.plain`). */

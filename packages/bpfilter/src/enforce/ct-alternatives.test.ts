@@ -164,4 +164,21 @@ describe('--ctstate with SNAT/DNAT', () => {
     // One rule (no split): the limit stays.
     expect(ruleExprs(table(drop([ctstate(DNAT), limit])))).toHaveLength(4);
   });
+
+  it('names that rule, not an nft_compat rule before it (which keeps the table off nft JSON)', () => {
+    const recent: Rule = {
+      matches: [{ kind: 'raw', name: 'recent', revision: 1, data: new Uint8Array(24).fill(1) }],
+      target: { kind: 'verdict', verdict: 'DROP' },
+    };
+    const encoded = encodeTable(table(recent, drop([ctstate(ESTABLISHED | DNAT), limit])));
+    const input = { name: 'filter', layout: encoded, entries: encoded.entries, netlink: true };
+    expect(() => compileTable(input)).toThrow(
+      expect.objectContaining({
+        extension: '-m limit',
+        message: expect.stringMatching(
+          /cannot enforce rule 2 of chain INPUT .*-m limit: in a rule split .*also holds -m recent in rule 1 of chain INPUT/,
+        ),
+      }),
+    );
+  });
 });

@@ -8,7 +8,7 @@
  */
 import { writeIntervalElements } from './netlink-interval-maps.js';
 import { ruleSplit } from './rule-split.js';
-import { EnforcementError } from './errors.js';
+import { EnforcementError, UntranslatableError } from './errors.js';
 import { Compat, CompatRefused, writeRuleCompat } from './netlink-compat.js';
 import { NotCompiled } from './netlink-data.js';
 import {
@@ -206,16 +206,18 @@ export function compileTransaction(
       for (const item of chain.items) {
         if (item.kind === 'rule') {
           const entry = chain.first + item.index;
-          const split = ruleSplit(facts.bytes, facts.offsets[entry]!);
-          // nft JSON names why a split would not be exact.
-          if (!split.exact) throw new NotCompiled('a rule split in two');
-          for (let a = 0; a < split.rules; a++)
-            rule(
-              chain.name,
-              () =>
-                compatRule(table, chain, item.index, () => writeRule(w, facts, entry, a, compat)),
-              entry,
-            );
+          located(table, chain, item.index, () => {
+            const split = ruleSplit(facts.bytes, facts.offsets[entry]!);
+            // nft JSON names why a split would not be exact.
+            if (!split.exact) throw new NotCompiled('a rule split in two');
+            for (let a = 0; a < split.rules; a++)
+              rule(
+                chain.name,
+                () =>
+                  compatRule(table, chain, item.index, () => writeRule(w, facts, entry, a, compat)),
+                entry,
+              );
+          });
         } else if (item.kind === 'segment') {
           const { shapes, sets } = item;
           shapes.forEach((_, i) =>
@@ -287,6 +289,40 @@ function compatRule(table: TableLayout, chain: ChainLayout, index: number, write
       `bpfilter enforcement: cannot enforce rule ${index + 1} of chain ${chain.rulesOf ?? chain.name} in table "${table.table}": ${error.message}`,
       { table: table.table, extension: error.extension, cause: error },
     );
+  }
+}
+
+/**
+ * A rule the compiler could not write, and where it is: when its table also needs nft_compat,
+ * nft's JSON cannot take the table instead, and the refusal names this rule (compile-table.ts).
+ */
+export class NotCompiledRule extends NotCompiled {
+  constructor(
+    /** The laid-out table. */
+    readonly table: TableLayout,
+    /** The chain (its items' chain) and the rule's index in it. */
+    readonly chain: ChainLayout,
+    readonly index: number,
+    /** Why: a NotCompiled, a RangeError (an attribute past 64 KiB) or an UntranslatableError. */
+    readonly reason: Error,
+  ) {
+    super(`rule ${index + 1} of chain ${chain.rulesOf ?? chain.name}: ${reason.message}`);
+  }
+}
+
+/** Runs `write` for rule `index` of `chain`; what the compiler cannot write says where it is. */
+function located(table: TableLayout, chain: ChainLayout, index: number, write: () => void) {
+  try {
+    write();
+  } catch (error) {
+    if (error instanceof NotCompiledRule) throw error;
+    if (
+      error instanceof NotCompiled ||
+      error instanceof RangeError ||
+      error instanceof UntranslatableError
+    )
+      throw new NotCompiledRule(table, chain, index, error);
+    throw error;
   }
 }
 

@@ -15,7 +15,7 @@ import { segmentGuards, verdictMap } from './nft-sets.js';
 import { rejectChain } from './reject-chains.js';
 import type { RuleFacts } from './rule-facts.js';
 import type { SegmentOptions } from './segment-rules.js';
-import { layoutTable, type TableLayout } from './table-layout.js';
+import { type ChainLayout, layoutTable, type TableLayout } from './table-layout.js';
 import { REJECT_STATEMENT, translateRule } from './translate-rule.js';
 
 export type { CountedEntry } from './table-layout.js';
@@ -89,6 +89,24 @@ export function planOf(layout: TableLayout): NftTablePlan {
     rules.push({ add: { rule: { family, table: nftTable, chain: name, expr } } });
   }
   return { ...layout, commands: [...chains, ...maps, ...rules] };
+}
+
+/**
+ * The nft JSON of rule `index` of laid-out `chain`, as {@link planOf} writes it.
+ * @throws EnforcementError `untranslatable`, naming the chain, rule number and extension.
+ */
+export function translateRuleAt(
+  layout: TableLayout,
+  chain: ChainLayout,
+  index: number,
+): NftExpr[][] {
+  return translateChainRule(
+    layout.table,
+    chain.rulesOf ?? chain.name,
+    layout.facts,
+    chain.first,
+    index,
+  );
 }
 
 /**
