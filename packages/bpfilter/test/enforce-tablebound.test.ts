@@ -216,6 +216,34 @@ describe.skipIf(missing !== undefined)('table-bound xt extensions under enforcem
     expect(out.saved).not.toContain('rpfilter');
   }, 60_000);
 
+  it("iptables-nft's rule in bpfilter's `ip raw`: the next replace is refused, naming the chain, their rule kept; once they delete it, replaced", async () => {
+    const twin = bpfilterTwin();
+    const theirRule = ['-t', 'raw', '-A', 'PREROUTING', '-p', 'udp', '--dport', '9', '-j', 'DROP'];
+    try {
+      await switchTo(rawTable(CT_HELPER), ['raw']);
+      const added = await twin.run('F', ['iptables-nft', ...theirRule]);
+      expect(added.code, added.stderr).toBe(0);
+      const withTheirs = await nftTable(twin, 'raw');
+      expect(withTheirs).toMatch(/udp dport 9 counter packets 0 bytes 0 drop/);
+      for (const rules of [rawTable(CT_HELPER, '-A OUTPUT -j CT --notrack'), EMPTY_TABLES]) {
+        const out = await twin.restore(rules);
+        expect(out.code).not.toBe(0);
+        expect(out.stderr).toMatch(
+          /"ip raw" holds rules bpfilter did not write \(chain PREROUTING: 3, 2 of them/,
+        );
+        expect(await nftTable(twin, 'raw')).toBe(withTheirs);
+      }
+      const deleted = await twin.run('F', [
+        'iptables-nft',
+        ...theirRule.map((a) => (a === '-A' ? '-D' : a)),
+      ]);
+      expect(deleted.code, deleted.stderr).toBe(0);
+      await switchTo(rawTable(CT_HELPER, '-A OUTPUT -j CT --notrack'), ['raw']);
+    } finally {
+      await pair.both(EMPTY_TABLES, async () => {});
+    }
+  }, 60_000);
+
   /** Restores `rules` into bpfilter's twin: one transaction, after which F has `raws`. */
   async function switchTo(rules: string, raws: string[]): Promise<void> {
     const twin = bpfilterTwin();

@@ -70,6 +70,8 @@ export class NftEnforcer {
   /** What the enforced form of each table holds through nft_compat (`Compat.held`), if any. */
   readonly #xtHeld = new Map<string, ReadonlySet<string>>();
   readonly #plain: PlainTables;
+  /** Of each table enforced under its own name, the rules this service wrote into each chain. */
+  readonly #written = new Map<string, ReadonlyMap<string, number>>();
   #started = false;
 
   constructor(options: EnforceOptions = {}) {
@@ -122,9 +124,10 @@ export class NftEnforcer {
   /** Replaces the enforced form of `plan.table` in one transaction; the old one stays if nft refuses. */
   async replace(plan: NftTablePlan, signal?: AbortSignal): Promise<void> {
     const drop = this.#plain.has(plan.table) ? [plan.table] : [];
-    const [named] = await withTable(plan.table, () =>
-      this.#apply([plan], drop, `table "${plan.table}"`, signal),
-    );
+    const [named] = await withTable(plan.table, async () => {
+      await this.#onlyOurs(plan.table, signal);
+      return this.#apply([plan], drop, `table "${plan.table}"`, signal);
+    });
     this.#plans.set(plan.table, enforcedPlan(named ?? plan));
   }
 
@@ -147,7 +150,10 @@ export class NftEnforcer {
     const compiled = this.#current(input, early);
     const { plan } = compiled;
     const drop = compiled.dropped ? [input.name] : [];
-    await withTable(input.name, () => this.#plain.claim([plan], signal));
+    await withTable(input.name, async () => {
+      await this.#plain.claim([plan], signal);
+      await this.#onlyOurs(input.name, signal);
+    });
     // Without a batch, the JSON: compiled with the table, or again when nft must name a refusal.
     const commands = () => compiled.transaction?.nftables ?? replaceCommands(input);
     await withTable(input.name, () =>
@@ -203,6 +209,30 @@ export class NftEnforcer {
   }
 
   /**
+   * Checks that bpfilter's `table` under its own name (`ip raw`), which a replace deletes, holds
+   * only the rules this service wrote: iptables-nft run in the namespace adds its own to a table
+   * of that name, and a replace would drop them unseen.
+   * @throws EnforcementError `kernel-refused` naming the chains that hold rules of another's.
+   */
+  async #onlyOurs(table: string, signal?: AbortSignal): Promise<void> {
+    const written = this.#written.get(table);
+    if (written === undefined || !this.#plain.has(table)) return;
+    const reading = await this.#counters.read(table, [], signal);
+    const chains = [...(reading?.rules ?? [])].filter(
+      ([chain, rules]) => rules.length !== (written.get(chain) ?? 0),
+    );
+    if (chains.length === 0) return;
+    const counts = chains.map(
+      ([c, rules]) => `${c}: ${rules.length}, ${written.get(c) ?? 0} of them bpfilter's`,
+    );
+    throw new EnforcementError(
+      'kernel-refused',
+      `bpfilter enforcement: bpfilter's nf_tables table "ip ${table}" holds rules bpfilter did not write (chain ${counts.join('; chain ')}): iptables-nft run in this namespace writes into a table of that name. A replace would drop them, so it is refused and the table stays as it is: delete those rules (iptables-nft -t ${table} -D ..., or nft delete rule), and run iptables through bpfilter exec`,
+      { table },
+    );
+  }
+
+  /**
    * Runs `send`, the transaction that writes `tables`. The names were checked before it, and
    * the kernel refuses it (EEXIST) if a table of one of them appeared since: that refusal is
    * then named as the check names it.
@@ -240,11 +270,16 @@ export class NftEnforcer {
     const writer = this.#batch;
     if (writer === undefined || batch === undefined) {
       await timed('nft', () => this.#nft.apply({ nftables: commands() }, what, signal));
+      for (const table of tables) this.#written.delete(table);
       // nft's JSON holds no xt, and nft's socket, closed as it exited, freed the old rules.
       for (const table of tables) this.#xtHeld.delete(table);
       return;
     }
     await timed('netlink', () => writer.apply(batch, commands, what, signal));
+    for (const table of tables) {
+      const written = batch.written?.get(table);
+      written ? this.#written.set(table, written) : this.#written.delete(table);
+    }
     const now = (table: string) => batch.xtHeld?.get(table) ?? NOTHING;
     const dropped = (table: string) =>
       [...(this.#xtHeld.get(table) ?? [])].some((x) => !now(table).has(x));

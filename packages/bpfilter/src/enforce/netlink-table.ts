@@ -57,6 +57,12 @@ export interface NetlinkBatch {
    * nft_compat expressions hold any.
    */
   plain?: Set<string>;
+  /**
+   * Of each table written under its own name (`ip raw`), how many rules it writes into each
+   * chain: iptables-nft run in the namespace adds its rules to a table of that name
+   * (enforcer.ts looks before a replace would drop them).
+   */
+  written?: Map<string, Map<string, number>>;
 }
 
 // include/uapi/linux/netfilter/nf_tables.h, netlink.h
@@ -115,8 +121,12 @@ export function compileTransaction(
     tableMessage(MSG.delTable, 0, name);
   }
   let setCount = 0;
+  const ruleCounts = new Map<string, Map<string, number>>();
   for (const table of tables) {
     const { nftTable, facts } = table;
+    const counts = isEnforceableTable(nftTable) ? new Map<string, number>() : undefined;
+    if (counts) ruleCounts.set(nftTable, counts);
+    const counted = (chain: string) => counts?.set(chain, (counts.get(chain) ?? 0) + 1);
     compat.table = table.table;
     // A plainly-named table not already bpfilter's must not exist: the kernel refuses the
     // whole batch (EEXIST) if another program made one after the service looked.
@@ -191,6 +201,7 @@ export function compileTransaction(
         w.begin(MSG.newRule, NLM_F_CREATE | NLM_F_APPEND);
         w.string(1, nftTable);
         w.string(2, into);
+        counted(into);
         const list = w.open(4);
         body();
         w.close(list);
@@ -266,6 +277,7 @@ export function compileTransaction(
       w.begin(MSG.newRule, NLM_F_CREATE | NLM_F_APPEND);
       w.string(1, nftTable);
       w.string(2, rejectChain(type));
+      counted(rejectChain(type));
       const list = w.open(4);
       reject(w, 0, REJECT_ICMP[type]!);
       w.close(list);
@@ -274,7 +286,14 @@ export function compileTransaction(
     }
   }
   return compatRules.size > 0
-    ? { bytes: w.bytes(), commandOf, compatRules, xtHeld: compat.held, plain: compat.plain }
+    ? {
+        bytes: w.bytes(),
+        commandOf,
+        compatRules,
+        xtHeld: compat.held,
+        plain: compat.plain,
+        written: ruleCounts,
+      }
     : { bytes: w.bytes(), commandOf };
 }
 
