@@ -35,7 +35,9 @@ export interface WorkerAnswer {
 /**
  * The worker's young generation. Decoding, planning and compiling a 5,000-rule table keeps
  * tens of MB of objects alive until the batch is written; with Node's default the scavenger
- * copies them several times over.
+ * copies them several times over. A cap: V8 starts the semi-spaces at a few MB and grows them
+ * towards it as scavenges keep objects alive. Starting them at the cap (a V8 flag set around
+ * the worker's start) saved no CPU measurably (the enforcement history, session 20).
  */
 const YOUNG_GENERATION_MB = 192;
 
