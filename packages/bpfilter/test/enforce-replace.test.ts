@@ -164,6 +164,7 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     );
     expect(out.kernelRefused).toMatchObject({ failure: 'kernel-refused', handlerCode: -22 });
     expect(out.kernelRefused.message).toContain('nft refused table "filter"');
+    expect(out.kernelRefused.message).toContain("nested deeper than nf_tables' jump stack");
     expect(out.afterKernelRefused).toBe(out.first);
     expect(out.savedAfterKernelRefused).toBe(out.savedAfterUntranslatable);
   }, 60_000);

@@ -70,7 +70,9 @@ export class BatchWriter {
       if (compat !== undefined) return `${compat}: ${name}`;
       return `${describe(listing(commands), command) ?? `message ${index}`}: ${name}`;
     });
-    const text = `nf_tables refused ${reasons.slice(0, 3).join('; ') || 'the batch'}`;
+    // EMLINK is the kernel's only word for a nesting too deep; it names where it stopped.
+    const deep = refusals(out.output).some(({ errno }) => errnoName(errno) === 'EMLINK');
+    const text = `nf_tables refused ${reasons.slice(0, 3).join('; ') || 'the batch'}${deep ? ` (${TOO_DEEP})` : ''}`;
     throw new EnforcementError(
       'kernel-refused',
       `bpfilter enforcement: nft refused ${what}: ${text}`,
@@ -78,6 +80,9 @@ export class BatchWriter {
     );
   }
 }
+
+const TOO_DEEP =
+  "EMLINK: user chains nested deeper than nf_tables' jump stack allows, at most 15 below a built-in chain (a segment's chain, or a built-in chain's rules chain, is one more level: see the enforcement docs' limits)";
 
 function refusals(stdout: string): { index: number; errno: number }[] {
   return stdout.split('\n').flatMap((line) => {
