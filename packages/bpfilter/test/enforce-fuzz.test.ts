@@ -15,7 +15,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createSets } from './enforce/client-cases.js';
 import { FOUND } from './enforce/fuzz-found.js';
 import { FUZZ_SETS } from './enforce/fuzz-matches.js';
-import { type FuzzCase, fuzzCase } from './enforce/fuzz-probes.js';
+import { aimedAt, type FuzzCase, fuzzCase, probeCandidates } from './enforce/fuzz-probes.js';
+import type { FuzzRule } from './enforce/fuzz-rules.js';
+import { C, F2, S } from './enforce/topology.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
 import type { Probe } from './enforce/scenario-parts.js';
 import { probe, saved, twinPair } from './enforce/twin-pair.js';
@@ -104,6 +106,9 @@ describe.skipIf(missing !== undefined)(
           counted: 0,
           rules: 0,
           again: 0,
+          /** Rules that counted a RELATED packet, or a packet with a non-zero mark. */
+          related: 0,
+          marked: 0,
           forms: new Map<string, number>(),
         };
         await fc.assert(
@@ -139,6 +144,10 @@ describe.skipIf(missing !== undefined)(
             seen.tables++;
             seen.rules += c.rules.length;
             if (/^\[[1-9]\d*:\d+\] -A /m.test(k!.saved)) seen.counted++;
+            const counted = (pattern: RegExp) =>
+              k!.saved.split('\n').filter((l) => /^\[[1-9]/.test(l) && pattern.test(l)).length;
+            seen.related += counted(/(?<!! )--(ctstate|state) (\S*,)?RELATED/);
+            seen.marked += counted(/-m mark --mark 0x0*[1-9a-f]/);
             const listed = await pair.twins[1]!.run('F', ['nft', 'list', 'ruleset']);
             expect(listed.code, listed.stderr).toBe(0);
             const nft = listed.stdout;
@@ -154,7 +163,7 @@ describe.skipIf(missing !== undefined)(
           },
         );
         console.log(
-          `enforce fuzz: ${seen.tables} tables, ${seen.rules} rules, ${seen.counted} with a rule that counted, ${seen.again} observed twice; layout: ${[...seen.forms].map(([f, n]) => `${f} ${n}`).join(', ')}`,
+          `enforce fuzz: ${seen.tables} tables, ${seen.rules} rules, ${seen.counted} with a rule that counted, ${seen.again} observed twice; rules that counted RELATED packets ${seen.related}, marked ones ${seen.marked}; layout: ${[...seen.forms].map(([f, n]) => `${f} ${n}`).join(', ')}`,
         );
         // The probes reached the rules (not zeros agreeing with zeros) ...
         expect(seen.counted).toBeGreaterThanOrEqual(Math.ceil(seen.tables / 2));
@@ -175,3 +184,41 @@ const FORMS: [string, RegExp][] = [
   ['maps of marks', /^\s*map mmap\d+ /gm],
   ['segments', /^\s*chain bpfilter-keyed-rule-segment-/gm],
 ];
+
+describe("the fuzz's aim", () => {
+  const all = probeCandidates(false);
+  const aims = (rule: FuzzRule, mangle: FuzzRule[] = []) =>
+    aimedAt(rule, all, undefined, mangle).map(
+      (p) => `${p.kind} ${p.from} ${p.host}:${p.port ?? ''}`,
+    );
+
+  it('finds RELATED: the ICMP error a datagram to a closed port gets back', () => {
+    const related: FuzzRule = {
+      chain: 'INPUT',
+      proto: 'icmp',
+      extras: [{ m: 'ct', module: 'conntrack', states: ['RELATED'], not: false }],
+      target: '-j DROP',
+    };
+    // F's own datagrams to C, S and itself, answered by the kernels into F's INPUT.
+    expect(aims(related)).toEqual([`udp F ${C}:9`, `udp F ${S}:9`, `udp F ${F2}:9`]);
+  });
+
+  it("follows the marks mangle's MARK rules write", () => {
+    const marked: FuzzRule = {
+      chain: 'FORWARD',
+      proto: 'udp',
+      extras: [{ m: 'mark', value: 0x4, mask: 0x4, not: false }],
+      target: '-j DROP',
+    };
+    const mangle: FuzzRule[] = [
+      { chain: 'PREROUTING', src: C, target: '-j MARK --or-mark 0x4' },
+      { chain: 'PREROUTING', src: S, target: '-j MARK --set-xmark 0x1/0x3' },
+    ];
+    // What C sends is marked 4 in PREROUTING (S's 1): C's datagrams to S and its answers to S.
+    expect(aims(marked, mangle)).toEqual([
+      ...[53, 5353, 7053, 9].map((p) => `udp C ${S}:${p}`),
+      ...[53, 5353, 7053].map((p) => `udp S ${C}:${p}`),
+    ]);
+    expect(aims(marked)).toEqual([]);
+  });
+});

@@ -162,7 +162,7 @@ export function extraWords(e: Extra): string {
   }
 }
 
-/** A packet as the rough test sees it (the mark taken as 0: mangle's marks are not followed). */
+/** A packet as the rough test sees it. */
 export interface Packet {
   src: string;
   dst: string;
@@ -170,7 +170,10 @@ export interface Packet {
   /** Ports; a kernel-chosen one as the first ephemeral port (a range has all of them or none). */
   sport?: number;
   dport?: number;
-  state: 'NEW' | 'ESTABLISHED';
+  /** RELATED: the ICMP error a datagram to a closed port gets. */
+  state: 'NEW' | 'ESTABLISHED' | 'RELATED';
+  /** The mark mangle's first chain left on it (fuzz-probes.ts follows its MARK rules). */
+  mark: number;
 }
 
 const inList = (port: number | undefined, list: string[]) =>
@@ -216,7 +219,7 @@ export function extraMeets(e: Extra, p: Packet): boolean {
       hit = inSet(e.name, e.flags, p, e.nomatch);
       break;
     case 'mark':
-      hit = (0 & (e.mask ?? 0xffffffff)) === e.value;
+      hit = (p.mark & (e.mask ?? 0xffffffff)) >>> 0 === e.value;
       break;
   }
   return hit !== e.not;

@@ -69,11 +69,13 @@ const PATHS: Path[] = [
 /** The ports nat rules translate (fuzzTable's NAT_RULES): nobody listens on them untranslated. */
 const NAT_TCP = [7000, 7001];
 const NAT_UDP = [7053];
+/** A port nobody listens on nor translates: a datagram to it gets an ICMP error (RELATED). */
+const CLOSED_UDP = 9;
 
 /** Every probe a table may send (`sport` aside): each path with each kind and port. */
 function candidates(nat: boolean): (Probe & { path: Path })[] {
   const tcp = nat ? [...TCP_PORTS, ...NAT_TCP] : [...TCP_PORTS, 7000];
-  const udp = nat ? [...UDP_PORTS, ...NAT_UDP] : [...UDP_PORTS, 7053];
+  const udp = nat ? [...UDP_PORTS, ...NAT_UDP, CLOSED_UDP] : [...UDP_PORTS, 7053, CLOSED_UDP];
   return PATHS.flatMap((path) => [
     { from: path.from, kind: 'ping' as const, host: path.host, expect: '', path },
     ...tcp.map((port) => ({
@@ -114,23 +116,58 @@ function replyChains(chains: string[]): string[] {
   return chains.includes('INPUT') ? ['OUTPUT', 'POSTROUTING'] : ['PREROUTING', 'INPUT'];
 }
 
-/** The first packet of probe `p` (from source port `sport`), and its answer. */
-function packets(p: Probe & { path: Path }, sport: number | undefined): Seen[] {
+/**
+ * The first packet of probe `p` (from source port `sport`), and its answer: the reply, or for
+ * a datagram to a closed port the ICMP error, each with the mark `mangle`'s rules leave on it.
+ */
+function packets(p: Probe & { path: Path }, sport: number | undefined, mangle: FuzzRule[]): Seen[] {
   const { path } = p;
   const proto = p.kind === 'ping' ? 'icmp' : p.kind;
   const ports = proto === 'icmp' ? {} : { sport, dport: p.port };
-  const first: Seen = { ...path, dst: p.host, proto, ...ports, state: 'NEW' };
-  const reply: Seen = {
+  const first: Seen = { ...path, dst: p.host, proto, ...ports, state: 'NEW', mark: 0 };
+  const back = {
     src: p.host,
     dst: path.src,
     iif: path.oif,
     oif: path.iif,
     chains: replyChains(path.chains),
-    proto,
-    ...(proto === 'icmp' ? {} : { sport: p.port, dport: sport }),
-    state: 'ESTABLISHED',
+    mark: 0,
   };
-  return [first, reply];
+  const answer: Seen =
+    p.kind === 'udp' && p.port === CLOSED_UDP
+      ? { ...back, proto: 'icmp', state: 'RELATED' }
+      : {
+          ...back,
+          proto,
+          ...(proto === 'icmp' ? {} : { sport: p.port, dport: sport }),
+          state: 'ESTABLISHED',
+        };
+  return [first, answer].map((s) => ({ ...s, mark: markOf(s, mangle) }));
+}
+
+/** The mark `target` (a `-j MARK` rule's words) leaves on a packet marked `mark`. */
+function marked(target: string, mark: number): number {
+  const m =
+    /^-j MARK --(set-xmark|or-mark|and-mark|xor-mark) (0x[0-9a-f]+)(?:\/(0x[0-9a-f]+))?$/.exec(
+      target,
+    );
+  if (m === null) return mark;
+  const value = Number(m[2]);
+  if (m[1] === 'or-mark') return (mark | value) >>> 0;
+  if (m[1] === 'and-mark') return (mark & value) >>> 0;
+  if (m[1] === 'xor-mark') return (mark ^ value) >>> 0;
+  return ((mark & ~Number(m[3])) ^ value) >>> 0;
+}
+
+/** The mark `s` leaves mangle's first chain it walks with (PREROUTING or OUTPUT), from 0. */
+function markOf(s: Seen, mangle: FuzzRule[]): number {
+  let mark = 0;
+  for (const r of mangle) {
+    if (r.chain !== s.chains[0] || !meetsPacket(r, { ...s, mark })) continue;
+    if (/^-j (ACCEPT|DROP|RETURN)/.test(r.target)) break;
+    mark = marked(r.target, mark);
+  }
+  return mark;
 }
 
 /** Whether packet `s` may match rule `r`. */
@@ -145,14 +182,35 @@ function meetsPacket(r: FuzzRule, s: Seen): boolean {
     ['dport', r.dport === undefined ? undefined : inRange(s.dport, r.dport)],
   ];
   if (r.sport !== undefined && !inRange(s.sport, r.sport)) return false;
+  if (r.mark !== undefined && r.mark !== s.mark) return false;
   if (builtin && !s.chains.includes(r.chain)) return false;
   if (!(r.extras ?? []).every((e) => extraMeets(e, s))) return false;
   return tests.every(([field, ok]) => ok === undefined || ok !== (r.not === field));
 }
 
 /** Whether the first packet of probe `p` (from source port `sport`), or its answer, may match rule `r`. */
-const meets = (r: FuzzRule, p: Probe & { path: Path }, sport: number | undefined) =>
-  packets(p, sport).some((s) => meetsPacket(r, s));
+const meets = (
+  r: FuzzRule,
+  p: Probe & { path: Path },
+  sport: number | undefined,
+  mangle: FuzzRule[],
+) => packets(p, sport, mangle).some((s) => meetsPacket(r, s));
+
+/**
+ * The probes (of `all`, a table's candidates) whose first packet or answer may match rule `r`,
+ * sent from source port `sport`; `mangle`: the rules whose marks the packets carry.
+ */
+export function aimedAt(
+  r: FuzzRule,
+  all: readonly (Probe & { path: Path })[],
+  sport: number | undefined,
+  mangle: FuzzRule[],
+): (Probe & { path: Path })[] {
+  return all.filter((c) => meets(r, c, sport, mangle));
+}
+
+/** Every probe a table may send (`nat`: with the nat table's rules). */
+export const probeCandidates = (nat: boolean) => candidates(nat);
 
 /** One drawn probe: aimed at rule `aim` (an index into the rules) or candidate `pick`. */
 const drawn = fc.record({
@@ -161,8 +219,16 @@ const drawn = fc.record({
   sport: fc.option(fc.nat(2), { nil: undefined }),
 });
 
-/** The probes of a table: half of them aimed at its rules, source ports unique per kind and node. */
-export function probesFor(rules: FuzzRule[], ctx: TableContext, nat: boolean) {
+/**
+ * The probes of a table: half of them aimed at its rules (`mangle`: those of the mangle table,
+ * whose marks the aim follows), source ports unique per kind and node.
+ */
+export function probesFor(
+  rules: FuzzRule[],
+  ctx: TableContext,
+  nat: boolean,
+  mangle: FuzzRule[] = [],
+) {
   const all = candidates(nat);
   return fc.array(drawn, { minLength: 6, maxLength: 20 }).map((draws) => {
     const used = new Set<string>();
@@ -173,7 +239,7 @@ export function probesFor(rules: FuzzRule[], ctx: TableContext, nat: boolean) {
         const rule = rules[index % rules.length]!;
         const wanted =
           rule.sport !== undefined ? ctx.sports.find((s) => inRange(s, rule.sport!)) : sport;
-        const hits = all.filter((c) => meets(rule, c, wanted));
+        const hits = aimedAt(rule, all, wanted, mangle);
         if (hits.length > 0) {
           probe = hits[index % hits.length]!;
           sport = wanted;
@@ -247,7 +313,7 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc
           natTable(...tables.nat.map(ruleLine), ...(nat ?? [])),
           filter([...heads, chains(...users)].join('\n'), ...tables.filter.flat().map(ruleLine)),
         ].join('');
-        return probesFor(rules, filtered, nat !== undefined).map((probes) => ({
+        return probesFor(rules, filtered, nat !== undefined, tables.mangle).map((probes) => ({
           text,
           rules,
           probes,
