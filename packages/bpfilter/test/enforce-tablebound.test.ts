@@ -229,7 +229,7 @@ describe.skipIf(missing !== undefined)('table-bound xt extensions under enforcem
         const out = await twin.restore(rules);
         expect(out.code).not.toBe(0);
         expect(out.stderr).toMatch(
-          /"ip raw" holds rules bpfilter did not write \(chain PREROUTING: 3, 2 of them/,
+          /"ip raw" holds other rules than bpfilter wrote \(chain PREROUTING: 3 rules, bpfilter wrote 2\)/,
         );
         expect(await nftTable(twin, 'raw')).toBe(withTheirs);
       }

@@ -218,16 +218,16 @@ export class NftEnforcer {
     const written = this.#written.get(table);
     if (written === undefined || !this.#plain.has(table)) return;
     const reading = await this.#counters.read(table, [], signal);
-    const chains = [...(reading?.rules ?? [])].filter(
-      ([chain, rules]) => rules.length !== (written.get(chain) ?? 0),
-    );
-    if (chains.length === 0) return;
-    const counts = chains.map(
-      ([c, rules]) => `${c}: ${rules.length}, ${written.get(c) ?? 0} of them bpfilter's`,
-    );
+    if (reading === undefined) return;
+    const chains = new Set([...reading.rules.keys(), ...written.keys()]);
+    const counts = [...chains].flatMap((chain) => {
+      const [now, wrote] = [reading.rules.get(chain)?.length ?? 0, written.get(chain) ?? 0];
+      return now === wrote ? [] : [`${chain}: ${now} rules, bpfilter wrote ${wrote}`];
+    });
+    if (counts.length === 0) return;
     throw new EnforcementError(
       'kernel-refused',
-      `bpfilter enforcement: bpfilter's nf_tables table "ip ${table}" holds rules bpfilter did not write (chain ${counts.join('; chain ')}): iptables-nft run in this namespace writes into a table of that name. A replace would drop them, so it is refused and the table stays as it is: delete those rules (iptables-nft -t ${table} -D ..., or nft delete rule), and run iptables through bpfilter exec`,
+      `bpfilter enforcement: bpfilter's nf_tables table "ip ${table}" holds other rules than bpfilter wrote (chain ${counts.join('; chain ')}): iptables-nft run in this namespace writes into a table of that name. A replace would drop what it wrote, so it is refused and the table stays as it is: delete those rules (iptables-nft -t ${table} -D ..., or nft delete rule), and run iptables through bpfilter exec`,
       { table },
     );
   }
