@@ -15,9 +15,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createSets } from './enforce/client-cases.js';
 import { FOUND } from './enforce/fuzz-found.js';
 import { FUZZ_SETS } from './enforce/fuzz-matches.js';
-import { aimedAt, type FuzzCase, fuzzCase, probeCandidates } from './enforce/fuzz-probes.js';
+import {
+  aimedAt,
+  type FuzzCase,
+  fuzzCase,
+  INVALID_FLAGS,
+  probeCandidates,
+} from './enforce/fuzz-probes.js';
 import type { FuzzRule } from './enforce/fuzz-rules.js';
-import { C, F2, S } from './enforce/topology.js';
+import { C, F, F2, S } from './enforce/topology.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
 import type { Probe } from './enforce/scenario-parts.js';
 import { probe, saved, twinPair } from './enforce/twin-pair.js';
@@ -69,7 +75,7 @@ describe.skipIf(missing !== undefined)(
       const sets = createSets(FUZZ_SETS);
       for (const twin of pair.twins)
         for (const node of ['C', 'F', 'S'] as const) {
-          const script = node === 'F' ? `${settings}; ${sets}` : settings;
+          const script = node === 'F' ? `${settings}; ${sets}` : `${settings}; ${INVALID_FLAGS}`;
           const out = await twin.run(node, ['sh', '-ec', script]);
           expect(out.code, out.stderr).toBe(0);
         }
@@ -106,8 +112,9 @@ describe.skipIf(missing !== undefined)(
           counted: 0,
           rules: 0,
           again: 0,
-          /** Rules that counted a RELATED packet, or a packet with a non-zero mark. */
+          /** Rules that counted a RELATED or INVALID packet, or one with a non-zero mark. */
           related: 0,
+          invalid: 0,
           marked: 0,
           forms: new Map<string, number>(),
         };
@@ -147,6 +154,7 @@ describe.skipIf(missing !== undefined)(
             const counted = (pattern: RegExp) =>
               k!.saved.split('\n').filter((l) => /^\[[1-9]/.test(l) && pattern.test(l)).length;
             seen.related += counted(/(?<!! )--(ctstate|state) (\S*,)?RELATED/);
+            seen.invalid += counted(/(?<!! )--(ctstate|state) (\S*,)?INVALID/);
             seen.marked += counted(/-m mark --mark 0x0*[1-9a-f]/);
             const listed = await pair.twins[1]!.run('F', ['nft', 'list', 'ruleset']);
             expect(listed.code, listed.stderr).toBe(0);
@@ -163,7 +171,7 @@ describe.skipIf(missing !== undefined)(
           },
         );
         console.log(
-          `enforce fuzz: ${seen.tables} tables, ${seen.rules} rules, ${seen.counted} with a rule that counted, ${seen.again} observed twice; rules that counted RELATED packets ${seen.related}, marked ones ${seen.marked}; layout: ${[...seen.forms].map(([f, n]) => `${f} ${n}`).join(', ')}`,
+          `enforce fuzz: ${seen.tables} tables, ${seen.rules} rules, ${seen.counted} with a rule that counted, ${seen.again} observed twice; rules that counted RELATED packets ${seen.related}, INVALID ones ${seen.invalid}, marked ones ${seen.marked}; layout: ${[...seen.forms].map(([f, n]) => `${f} ${n}`).join(', ')}`,
         );
         // The probes reached the rules (not zeros agreeing with zeros) ...
         expect(seen.counted).toBeGreaterThanOrEqual(Math.ceil(seen.tables / 2));
@@ -201,6 +209,21 @@ describe("the fuzz's aim", () => {
     };
     // F's own datagrams to C, S and itself, answered by the kernels into F's INPUT.
     expect(aims(related)).toEqual([`udp F ${C}:9`, `udp F ${S}:9`, `udp F ${F2}:9`]);
+  });
+
+  it('finds INVALID: the SYN-FIN C and S send to port 9999, and the RST that answers it', () => {
+    const invalid: FuzzRule = {
+      chain: 'INPUT',
+      proto: 'tcp',
+      extras: [{ m: 'ct', module: 'state', states: ['INVALID'], not: false }],
+      target: '-j DROP',
+    };
+    expect(aims(invalid)).toEqual([
+      `tcp C ${F}:9999`,
+      `tcp C ${F2}:9999`,
+      `tcp S ${F2}:9999`,
+      `tcp S ${F}:9999`,
+    ]);
   });
 
   it("follows the marks mangle's MARK rules write", () => {

@@ -170,8 +170,8 @@ export interface Packet {
   /** Ports; a kernel-chosen one as the first ephemeral port (a range has all of them or none). */
   sport?: number;
   dport?: number;
-  /** RELATED: the ICMP error a datagram to a closed port gets. */
-  state: 'NEW' | 'ESTABLISHED' | 'RELATED';
+  /** RELATED: the ICMP error a datagram to a closed port gets; INVALID: fuzz-probes.ts. */
+  state: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID';
   /** The mark mangle's first chain left on it (fuzz-probes.ts follows its MARK rules). */
   mark: number;
 }

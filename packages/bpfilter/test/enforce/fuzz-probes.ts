@@ -71,6 +71,17 @@ const NAT_TCP = [7000, 7001];
 const NAT_UDP = [7053];
 /** A port nobody listens on nor translates: a datagram to it gets an ICMP error (RELATED). */
 const CLOSED_UDP = 9;
+/**
+ * A TCP port C and S send to with SYN and FIN both set (their own nft rewrites the flags:
+ * {@link INVALID_FLAGS}), which conntrack deems INVALID, as it does the RST that answers it.
+ */
+export const INVALID_TCP = 9999;
+/** The nft rules, for C and S, that make their connects to {@link INVALID_TCP} INVALID at F. */
+export const INVALID_FLAGS = [
+  'nft add table ip fuzz-invalid',
+  `nft add chain ip fuzz-invalid out '{ type filter hook output priority 0; }'`,
+  `nft add rule ip fuzz-invalid out tcp dport ${INVALID_TCP} tcp flags set syn,fin`,
+].join('; ');
 
 /** Every probe a table may send (`sport` aside): each path with each kind and port. */
 function candidates(nat: boolean): (Probe & { path: Path })[] {
@@ -94,6 +105,18 @@ function candidates(nat: boolean): (Probe & { path: Path })[] {
       expect: '',
       path,
     })),
+    ...(path.from === 'F'
+      ? []
+      : [
+          {
+            from: path.from,
+            kind: 'tcp' as const,
+            host: path.host,
+            port: INVALID_TCP,
+            expect: '',
+            path,
+          },
+        ]),
   ]);
 }
 
@@ -118,13 +141,22 @@ function replyChains(chains: string[]): string[] {
 
 /**
  * The first packet of probe `p` (from source port `sport`), and its answer: the reply, or for
- * a datagram to a closed port the ICMP error, each with the mark `mangle`'s rules leave on it.
+ * a datagram to a closed port the ICMP error, each with the mark `mangle`'s rules leave on it;
+ * both INVALID for a connect to {@link INVALID_TCP}.
  */
 function packets(p: Probe & { path: Path }, sport: number | undefined, mangle: FuzzRule[]): Seen[] {
   const { path } = p;
   const proto = p.kind === 'ping' ? 'icmp' : p.kind;
   const ports = proto === 'icmp' ? {} : { sport, dport: p.port };
-  const first: Seen = { ...path, dst: p.host, proto, ...ports, state: 'NEW', mark: 0 };
+  const invalid = p.kind === 'tcp' && p.port === INVALID_TCP;
+  const first: Seen = {
+    ...path,
+    dst: p.host,
+    proto,
+    ...ports,
+    state: invalid ? 'INVALID' : 'NEW',
+    mark: 0,
+  };
   const back = {
     src: p.host,
     dst: path.src,
@@ -140,7 +172,7 @@ function packets(p: Probe & { path: Path }, sport: number | undefined, mangle: F
           ...back,
           proto,
           ...(proto === 'icmp' ? {} : { sport: p.port, dport: sport }),
-          state: 'ESTABLISHED',
+          state: invalid ? 'INVALID' : 'ESTABLISHED',
         };
   return [first, answer].map((s) => ({ ...s, mark: markOf(s, mangle) }));
 }
