@@ -16,9 +16,12 @@
  * reuses, and map every block fresh); a block larger than that, and every kept one in trim(), is
  * unmapped.
  * After a trim nothing is kept until the next block is made: a reply the app frees later (at its
- * next collection, however late) would otherwise stay kept with no idle timer left to give it back. Blocks of 2 MiB and more start on a 2 MiB boundary
- * and are advised MADV_HUGEPAGE: where transparent huge pages are enabled ('madvise' or
- * 'always'), one fault maps 2 MiB instead of 4 KiB.
+ * next collection, however late) would otherwise stay kept with no idle timer left to give it back.
+ * Blocks of 2 MiB and more start on a 2 MiB boundary, so that where transparent huge pages are
+ * 'always' one fault can map 2 MiB; they are not advised MADV_HUGEPAGE: on a VM whose balloon
+ * reports free pages to the hypervisor, a huge page the hypervisor took back costs far more to
+ * fault in than its 512 small pages, and a burst of large replies starts with fresh blocks (the
+ * umd-mgmt README, session 20).
  *
  * block(length) -> an ArrayBuffer of length bytes, 1 to BLOCK_MAX, whose contents are unspecified
  *   (the caller overwrites all of it), or undefined when no memory can be mapped. Throws on a bad
@@ -97,9 +100,6 @@ static char *map_block(size_t capacity)
 	if (head > 0)
 		(void)munmap(start, head);
 	(void)munmap(base + capacity, span - head - capacity);
-#ifdef MADV_HUGEPAGE
-	(void)madvise(base, capacity, MADV_HUGEPAGE);
-#endif
 	return base;
 }
 
