@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appraise, createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GpgHome, noGpg } from './gnupg.js';
+import { GpgHome, gpgvVerifyAsync, noGpg, put } from './gnupg.js';
+import { subpacket, withUnhashedSubpacket } from './mutate-packets.js';
 
 const home = noGpg ? undefined : new GpgHome();
 const DATA = 'release 1.0\n';
@@ -145,6 +146,41 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
         'PGP_MALFORMED',
       );
       expect(await verdict(Buffer.concat([marker('XYZ'), good]), keys)).toBe('PGP_MALFORMED');
+    } finally {
+      await v.stop();
+    }
+  });
+
+  it('a critical subpacket gpg does not handle voids the signature, as for gpg', async () => {
+    // Found by the fuzz's structure-aware mutations (seed 741415555): critical keyserver
+    // flags (23), signer's user ID (28) or intended recipient (35) in the unhashed area were
+    // "known" here, so the signature stayed good; gpgv said BADSIG. Only the critical
+    // subpackets GnuPG 2.2 handles leave a signature valid.
+    const notation = (name: string) =>
+      Buffer.concat([Buffer.from([0x80, 0, 0, 0, 0, name.length, 0, 1]), Buffer.from(`${name}v`)]);
+    const cases: [number, Buffer, string][] = [
+      [2, Buffer.from([1, 2, 3, 4]), 'good'],
+      [4, Buffer.from([1]), 'good'],
+      [27, Buffer.from([3]), 'good'],
+      [10, Buffer.from([1, 2]), 'bad'],
+      [23, Buffer.from([0x80]), 'bad'],
+      [28, Buffer.from('a@example.org'), 'bad'],
+      [35, Buffer.alloc(21), 'bad'],
+      [99, Buffer.alloc(0), 'bad'],
+      [38, Buffer.from([0, 1]), 'good'],
+      [38, Buffer.from([1, 1]), 'bad'],
+      [20, notation('pka-address@gnupg.org'), 'good'],
+      [20, notation('x@example.org'), 'bad'],
+    ];
+    const keyring = put(home?.dir as string, 'critical-keys.gpg', keys);
+    const v = createPgpVerifier();
+    try {
+      for (const [type, data, expected] of cases) {
+        const sig = withUnhashedSubpacket(good, subpacket(0x80 | type, data));
+        const ours = await outcome(() => v.verifyDetached(DATA, sig, { keys }));
+        const gpgs = await gpgvVerifyAsync(keyring, sig, DATA);
+        expect([type, ours, gpgs]).toEqual([type, expected, expected]);
+      }
     } finally {
       await v.stop();
     }

@@ -24,10 +24,28 @@ export interface SignatureFacts {
   unknownCritical?: number;
 }
 
-const KNOWN = new Set([
-  2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
-  35, 37, 38, 39,
+/**
+ * The critical subpackets GnuPG 2.2 handles (its can_handle_critical); any other critical one
+ * voids the signature there, so it must here too. Knowing a type is not enough: gpg refuses a
+ * critical signer's user ID (28), intended recipient (35) or keyserver flags (23), for one.
+ */
+const HANDLED_CRITICAL = new Set([
+  2, 3, 4, 5, 6, 7, 9, 11, 12, 16, 21, 22, 24, 25, 26, 27, 29, 30, 32, 33,
 ]);
+
+/** Notations gpg knows by default (its --known-notation list): a critical one of these is handled. */
+const KNOWN_NOTATIONS = new Set(['preferred-email-encoding@pgp.com', 'pka-address@gnupg.org']);
+
+/** True when gpg handles `type` (without its critical bit) as a critical subpacket. */
+function handledCritical(type: number, data: Buffer): boolean {
+  if (HANDLED_CRITICAL.has(type)) return true;
+  // A key block (38) whose first octet, its version, is 0.
+  if (type === 38) return data.length > 0 && data[0] === 0;
+  if (type !== 20 || data.length < 8) return false;
+  const nameLength = data.readUInt16BE(4);
+  if (data.length - 8 < nameLength) return false;
+  return KNOWN_NOTATIONS.has(data.subarray(8, 8 + nameLength).toString('latin1'));
+}
 
 const u32 = (data: Buffer): number | undefined =>
   data.length === 4 ? data.readUInt32BE(0) : undefined;
@@ -43,8 +61,8 @@ export function factsOf(sig: SignaturePacket): SignatureFacts {
     if (type === 33 && data.length === fprLength) {
       facts.issuerFingerprint ??= data.subarray(1).toString('hex').toUpperCase();
     }
-    // As gpg: an unknown critical subpacket in either area voids the signature.
-    if (!KNOWN.has(type) && sub.type & 0x80) facts.unknownCritical ??= type;
+    // As gpg: a critical subpacket it does not handle, in either area, voids the signature.
+    if (sub.type & 0x80 && !handledCritical(type, data)) facts.unknownCritical ??= type;
     if (!hashed) return;
     if (type === 2) facts.created = u32(data);
     if (type === 3) facts.expiresAfter = u32(data);
