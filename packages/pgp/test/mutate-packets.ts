@@ -49,6 +49,13 @@ function split(bytes: Buffer): Packet[] | undefined {
   return packets;
 }
 
+/** The packets of `bytes` as framed there (its framing must be plain). */
+export function splitPackets(bytes: Buffer): Buffer[] {
+  const packets = split(bytes);
+  if (!packets) throw new Error('not a sequence of packets');
+  return packets.map((p) => p.framed);
+}
+
 /** A packet with a new-format header, its length in `form` octets (1, 2 or 5) where it fits. */
 function newFormat(tag: number, body: Buffer, form: number): Buffer {
   const n = body.length;

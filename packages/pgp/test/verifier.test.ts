@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appraise, createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GpgHome, gpgvVerifyAsync, noGpg, put } from './gnupg.js';
-import { subpacket, withUnhashedSubpacket } from './mutate-packets.js';
+import { GpgHome, gpgVerifyAsync, gpgvVerifyAsync, noGpg, put } from './gnupg.js';
+import { splitPackets, subpacket, withUnhashedSubpacket } from './mutate-packets.js';
 
 const home = noGpg ? undefined : new GpgHome();
 const DATA = 'release 1.0\n';
@@ -180,6 +180,42 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
         const ours = await outcome(() => v.verifyDetached(DATA, sig, { keys }));
         const gpgs = await gpgvVerifyAsync(keyring, sig, DATA);
         expect([type, ours, gpgs]).toEqual([type, expected, expected]);
+      }
+    } finally {
+      await v.stop();
+    }
+  });
+
+  it('a self-signature whose first issuer key ID subpacket is short does not bind, as for gpg', async () => {
+    // Found by the fuzz (seeds 1121662136, 2131060563): gpg matches a version 4 self-signature
+    // to its key by the first issuer subpacket alone; one shorter than 8 octets names no key
+    // (gpg: "subpacket of type 16 too short"), so the user ID is unbound and gpg says no
+    // public key, where the host skipped it for the right one after it.
+    const withFirstIssuer = (data: Buffer) => {
+      const [key, user, selfSig, ...rest] = splitPackets(keys);
+      const sig = withUnhashedSubpacket(selfSig as Buffer, subpacket(16, data));
+      return Buffer.concat([key as Buffer, user as Buffer, sig, ...rest]);
+    };
+    const v = createPgpVerifier();
+    try {
+      const [info] = await v.inspectKey(keys);
+      const id = Buffer.from(info?.keyId as string, 'hex');
+      const cases: [string, Buffer, string][] = [
+        ['short', Buffer.from([7]), 'no-public-key'],
+        ['seven octets', id.subarray(0, 7), 'no-public-key'],
+        ['empty', Buffer.alloc(0), 'no-public-key'],
+        ['nine octets, the key ID first', Buffer.concat([id, Buffer.from([1])]), 'good'],
+        ['the key ID', id, 'good'],
+      ];
+      for (const [what, data, expected] of cases) {
+        const ring = withFirstIssuer(data);
+        const ours = await outcome(() => v.verifyDetached(DATA, good, { keys: ring }));
+        const gpgs = await gpgVerifyAsync(ring, (dir) => [
+          '--verify',
+          put(dir, 's', good),
+          put(dir, 'd', DATA),
+        ]);
+        expect([what, ours, gpgs]).toEqual([what, expected, expected]);
       }
     } finally {
       await v.stop();

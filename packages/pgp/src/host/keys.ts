@@ -154,9 +154,11 @@ function valid(
     if (!types.includes(sig.type)) continue;
     const facts = factsOf(sig);
     const what = `signature type 0x${sig.type.toString(16)}`;
-    // As gpg: a self-signature must name the key as its issuer, or it is someone else's.
-    if (issuer !== undefined && issuerOf(facts) !== issuer)
-      problems.push(`${what}: issued by another key`);
+    // As gpg: a self-signature must name the key as its issuer, or it is someone else's; a
+    // version 4 one by the key ID gpg records for it (a fingerprint alone does not do there).
+    const named =
+      issuerOf(facts) === issuer && (sig.version === 6 || facts.recordedKeyId === issuer);
+    if (issuer !== undefined && !named) problems.push(`${what}: issued by another key`);
     else if (facts.created === undefined) problems.push(`${what}: no creation time`);
     else if (facts.unknownCritical !== undefined)
       problems.push(`${what}: unknown critical subpacket ${facts.unknownCritical}`);

@@ -15,6 +15,12 @@ export interface SignatureFacts {
   primaryUserId?: boolean;
   /** Issuer key ID (hex, upper case) from either area: a hint for finding the key. */
   issuerKeyId?: string;
+  /**
+   * The key ID GnuPG 2.2 records for the signature, by which it matches a self-signature to
+   * its key: the first issuer key ID subpacket (hashed area first), its first eight octets;
+   * none when that subpacket is shorter, whatever comes after it (gpg's enum_sig_subpkt).
+   */
+  recordedKeyId?: string;
   /** Issuer fingerprint (hex, upper case) from either area: a hint for finding the key. */
   issuerFingerprint?: string;
   revocationReason?: { code: number; text: string };
@@ -33,11 +39,21 @@ const HANDLED_CRITICAL = new Set([
   2, 3, 4, 5, 6, 7, 9, 11, 12, 16, 21, 22, 24, 25, 26, 27, 29, 30, 32, 33,
 ]);
 
+/**
+ * Version 6 signatures, which GnuPG 2.2 cannot read, keep RFC 9580's reading: a critical
+ * subpacket of a type this host knows (reads or may ignore) is handled.
+ */
+const KNOWN_V6 = new Set([
+  2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
+  35, 37, 38, 39,
+]);
+
 /** Notations gpg knows by default (its --known-notation list): a critical one of these is handled. */
 const KNOWN_NOTATIONS = new Set(['preferred-email-encoding@pgp.com', 'pka-address@gnupg.org']);
 
-/** True when gpg handles `type` (without its critical bit) as a critical subpacket. */
-function handledCritical(type: number, data: Buffer): boolean {
+/** True when `type` (without its critical bit) is handled as a critical subpacket of `sig`. */
+function handledCritical(sig: SignaturePacket, type: number, data: Buffer): boolean {
+  if (sig.version === 6) return KNOWN_V6.has(type);
   if (HANDLED_CRITICAL.has(type)) return true;
   // A key block (38) whose first octet, its version, is 0.
   if (type === 38) return data.length > 0 && data[0] === 0;
@@ -53,16 +69,21 @@ const u32 = (data: Buffer): number | undefined =>
 /** Reads the facts of `sig`. A field of the wrong size is left out, as if absent. */
 export function factsOf(sig: SignaturePacket): SignatureFacts {
   const facts: SignatureFacts = {};
+  let issuerSeen = false;
   const read = (sub: Subpacket, hashed: boolean): void => {
     const data = Buffer.from(sub.data, 'base64');
     const type = sub.type & 0x7f;
     if (type === 16 && data.length === 8) facts.issuerKeyId ??= data.toString('hex').toUpperCase();
+    if (type === 16 && !issuerSeen) {
+      issuerSeen = true;
+      if (data.length >= 8) facts.recordedKeyId = data.subarray(0, 8).toString('hex').toUpperCase();
+    }
     const fprLength = data[0] === 4 ? 21 : data[0] === 6 ? 33 : 0;
     if (type === 33 && data.length === fprLength) {
       facts.issuerFingerprint ??= data.subarray(1).toString('hex').toUpperCase();
     }
     // As gpg: a critical subpacket it does not handle, in either area, voids the signature.
-    if (sub.type & 0x80 && !handledCritical(type, data)) facts.unknownCritical ??= type;
+    if (sub.type & 0x80 && !handledCritical(sig, type, data)) facts.unknownCritical ??= type;
     if (!hashed) return;
     if (type === 2) facts.created = u32(data);
     if (type === 3) facts.expiresAfter = u32(data);
