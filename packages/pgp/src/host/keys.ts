@@ -140,6 +140,26 @@ interface Checked {
   facts: SignatureFacts & { created: number };
 }
 
+/**
+ * The signatures of `sigs` that count, as gpg's import keeps them: of version 4 signatures
+ * that are copies (the same recorded key ID, algorithm and values, whatever their subpackets
+ * say) it keeps the last one only ('duplicate signature removed'), even where an earlier copy
+ * verifies and the last does not.
+ */
+function lastCopies(sigs: SignaturePacket[]): Set<SignaturePacket> {
+  const byCopy = new Map<string, SignaturePacket>();
+  const kept = new Set<SignaturePacket>();
+  for (const sig of sigs) {
+    if (sig.version !== 4) kept.add(sig);
+    else {
+      const copy = `${factsOf(sig).recordedKeyId}:${sig.pkAlgorithm}:${JSON.stringify(sig.values)}`;
+      byCopy.set(copy, sig);
+    }
+  }
+  for (const sig of byCopy.values()) kept.add(sig);
+  return kept;
+}
+
 /** The signatures of `sigs` of `types` that `key` made over `parts` and that verify. */
 function valid(
   sigs: SignaturePacket[],
@@ -150,10 +170,15 @@ function valid(
   problems: string[],
 ): Checked[] {
   const out: Checked[] = [];
+  const last = lastCopies(sigs);
   for (const sig of sigs) {
     if (!types.includes(sig.type)) continue;
     const facts = factsOf(sig);
     const what = `signature type 0x${sig.type.toString(16)}`;
+    if (!last.has(sig)) {
+      problems.push(`${what}: a copy of a later signature, which counts instead`);
+      continue;
+    }
     // As gpg: a self-signature must name the key as its issuer, or it is someone else's; a
     // version 4 one by the key ID gpg records for it (a fingerprint alone does not do there).
     const named =
