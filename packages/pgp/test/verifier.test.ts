@@ -222,6 +222,64 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
     }
   });
 
+  it("of copies of a self-signature only the last counts, as gpg's import keeps it", async () => {
+    // Found by the fuzz (seeds 1121662136, 2131060563): a self-signature twice, the later
+    // copy's hashed key expiry changed (same values, so a copy to gpg, which removes the
+    // earlier one, then the later as bad): gpg says no public key; the host bound the key.
+    const [key, user, selfSig, ...rest] = splitPackets(keys) as Buffer[];
+    const changed = Buffer.from(selfSig as Buffer);
+    const expiry = changed.indexOf(Buffer.from([5, 9])) + 5;
+    expect(expiry).toBeGreaterThan(5);
+    changed[expiry] = (changed[expiry] as number) ^ 1;
+    const cases: [string, Buffer[], string][] = [
+      ['good, then changed', [selfSig as Buffer, changed], 'no-public-key'],
+      ['changed, then good', [changed, selfSig as Buffer], 'good'],
+      ['good twice', [selfSig as Buffer, selfSig as Buffer], 'good'],
+    ];
+    const v = createPgpVerifier();
+    try {
+      for (const [what, sigs, expected] of cases) {
+        const ring = Buffer.concat([key as Buffer, user as Buffer, ...sigs, ...rest]);
+        const ours = await outcome(() => v.verifyDetached(DATA, good, { keys: ring }));
+        const gpgs = await gpgVerifyAsync(ring, (dir) => [
+          '--verify',
+          put(dir, 's', good),
+          put(dir, 'd', DATA),
+        ]);
+        expect([what, ours, gpgs]).toEqual([what, expected, expected]);
+      }
+    } finally {
+      await v.stop();
+    }
+  });
+
+  it('armor after a first byte that reads as a packet header is not read, as for gpg', async () => {
+    // Found by the fuzz (seed 950619974): a line of text before the armor, its first byte
+    // mutated to 0xb4 (an old-format user ID header): gpg reads such an input as binary and
+    // fails; the host found the BEGIN line and said good.
+    const keyring = put(home?.dir as string, 'prefix-keys.gpg', otherKeys);
+    const v = createPgpVerifier();
+    try {
+      const cases: [number, string][] = [
+        [0xb4, 'PGP_MALFORMED'],
+        [0x88, 'PGP_MALFORMED'],
+        [0xc2, 'PGP_MALFORMED'],
+        [0x41, 'good'],
+        [0x87, 'good'],
+        [0xbc, 'good'],
+        [0xfe, 'good'],
+      ];
+      for (const [first, expected] of cases) {
+        const sig = Buffer.concat([Buffer.from([first]), Buffer.from('ome text\n'), byOther]);
+        const ours = await outcome(() => v.verifyDetached(DATA, sig, { keys: otherKeys }));
+        const gpgs = await gpgvVerifyAsync(keyring, sig, DATA);
+        expect([first, ours, gpgs === 'good']).toEqual([first, expected, expected === 'good']);
+      }
+    } finally {
+      await v.stop();
+    }
+  });
+
   it('concurrent verifications, pipelined to one handler, each get their own verdict', async () => {
     const v = createPgpVerifier();
     try {

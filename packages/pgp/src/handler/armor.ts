@@ -12,8 +12,26 @@ export interface ArmorBlock {
 
 const BEGIN = /^-----BEGIN PGP ([A-Z ,/0-9]+)-----[ \t]*\r?$/;
 
-/** True when `bytes` look armored: a BEGIN line comes before any binary byte. */
+/**
+ * True when the first byte reads as the header of a packet gpg knows: gpg then reads the input
+ * as binary, whatever follows (GnuPG 2.2, measured on each first byte before an armored
+ * signature): tags 1 to 14, 16 to 19, 61 and 63, and of old-format indeterminate lengths only
+ * compressed, encrypted and literal data.
+ */
+function startsAsPacket(first: number): boolean {
+  if ((first & 0x80) === 0) return false;
+  if (first & 0x40) {
+    const tag = first & 0x3f;
+    return (tag >= 1 && tag <= 14) || (tag >= 16 && tag <= 19) || tag === 61 || tag === 63;
+  }
+  const tag = (first >> 2) & 0x0f;
+  if (tag < 1 || tag > 14) return false;
+  return (first & 3) !== 3 || tag === 8 || tag === 9 || tag === 11;
+}
+
+/** True when `bytes` look armored, as gpg decides: a BEGIN line, and no packet header first. */
 export function looksArmored(bytes: Uint8Array): boolean {
+  if (startsAsPacket(bytes[0] ?? 0)) return false;
   const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
   return /(^|\n)-----BEGIN PGP /.test(head);
 }
