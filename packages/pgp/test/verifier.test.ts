@@ -231,10 +231,13 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
     const expiry = changed.indexOf(Buffer.from([5, 9])) + 5;
     expect(expiry).toBeGreaterThan(5);
     changed[expiry] = (changed[expiry] as number) ^ 1;
+    const otherIssuer = withUnhashedSubpacket(selfSig as Buffer, subpacket(16, Buffer.alloc(8)));
     const cases: [string, Buffer[], string][] = [
       ['good, then changed', [selfSig as Buffer, changed], 'no-public-key'],
       ['changed, then good', [changed, selfSig as Buffer], 'good'],
       ['good twice', [selfSig as Buffer, selfSig as Buffer], 'good'],
+      // Seed 508824968: the later copy names another issuer key ID (unhashed): still a copy.
+      ['good, then another issuer', [selfSig as Buffer, otherIssuer], 'no-public-key'],
     ];
     const v = createPgpVerifier();
     try {

@@ -142,9 +142,9 @@ interface Checked {
 
 /**
  * The signatures of `sigs` that count, as gpg's import keeps them: of version 4 signatures
- * that are copies (the same recorded key ID, algorithm and values, whatever their subpackets
- * say) it keeps the last one only ('duplicate signature removed'), even where an earlier copy
- * verifies and the last does not.
+ * that are copies (the same algorithm and values, whatever their subpackets say, even the
+ * issuer's key ID) it keeps the last one only ('duplicate signature removed'), even where
+ * an earlier copy verifies and the last does not.
  */
 function lastCopies(sigs: SignaturePacket[]): Set<SignaturePacket> {
   const byCopy = new Map<string, SignaturePacket>();
@@ -152,7 +152,7 @@ function lastCopies(sigs: SignaturePacket[]): Set<SignaturePacket> {
   for (const sig of sigs) {
     if (sig.version !== 4) kept.add(sig);
     else {
-      const copy = `${factsOf(sig).recordedKeyId}:${sig.pkAlgorithm}:${JSON.stringify(sig.values)}`;
+      const copy = `${sig.pkAlgorithm}:${JSON.stringify(sig.values)}`;
       byCopy.set(copy, sig);
     }
   }
