@@ -12,6 +12,7 @@ import { isUmdError } from '@umd/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgHome, gpgVerifyAsync, gpgvVerifyAsync, noGpg, put } from './gnupg.js';
 import { mutate, rng } from './mutate.js';
+import { mutateStructure } from './mutate-packets.js';
 
 const RUNS = Number(process.env.PGP_FUZZ_RUNS ?? 20_000);
 const SEED = Number(process.env.PGP_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -103,7 +104,9 @@ describe.skipIf(noGpg)(`fuzz (seed ${SEED}, ${RUNS} runs)`, () => {
       const ring = r(4) === 0 ? keys : (ownKeys[signer >> 1] as Buffer);
       const original = mutateKeys ? ring : sig;
       let input = original;
-      for (let n = 1 + r(3); n > 0; n--) input = mutate(input, r);
+      // One mutation in three is structure-aware where the input still frames as packets.
+      for (let n = 1 + r(3); n > 0; n--)
+        input = (r(3) === 0 && mutateStructure(input, r)) || mutate(input, r);
       cases.push({ run, mutateKeys, sig, original, input });
     }
     // Many cases at once: the verifier pipelines them to its handler, as a busy host would.
