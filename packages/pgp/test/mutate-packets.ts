@@ -242,7 +242,7 @@ function armorParts(text: string) {
 }
 
 /** The CRC-24 of RFC 9580 6.1, as armor writes it. */
-function crc24(data: Buffer): string {
+export function crc24(data: Buffer): string {
   let crc = 0xb704ce;
   for (const byte of data) {
     crc ^= byte << 16;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { appraise, createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgHome, gpgVerifyAsync, gpgvVerifyAsync, noGpg, put } from './gnupg.js';
-import { splitPackets, subpacket, withUnhashedSubpacket } from './mutate-packets.js';
+import { crc24, splitPackets, subpacket, withUnhashedSubpacket } from './mutate-packets.js';
 
 const home = noGpg ? undefined : new GpgHome();
 const DATA = 'release 1.0\n';
@@ -277,6 +277,35 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
         const ours = await outcome(() => v.verifyDetached(DATA, sig, { keys: otherKeys }));
         const gpgs = await gpgvVerifyAsync(keyring, sig, DATA);
         expect([first, ours, gpgs === 'good']).toEqual([first, expected, expected === 'good']);
+      }
+    } finally {
+      await v.stop();
+    }
+  });
+
+  it('a lone base64 character before the armor checksum is refused, as gpg fails its CRC', async () => {
+    // Found by the fuzz (seed 1636374483): one character added to armor whose base64 needs no
+    // padding; Node's decoder drops it, gpg reads on into the CRC line ("CRC error").
+    const marker = Buffer.from([0xa8, 3, 0x50, 0x47, 0x50]);
+    let sig = good;
+    while (sig.length % 3 !== 0) sig = Buffer.concat([sig, marker]);
+    const armored = (base64: string, crc: boolean) =>
+      Buffer.from(
+        `-----BEGIN PGP SIGNATURE-----\n\n${base64.replace(/.{64}/g, '$&\n')}\n${crc ? crc24(sig) : ''}-----END PGP SIGNATURE-----\n`,
+      );
+    const keyring = put(home?.dir as string, 'lone-keys.gpg', keys);
+    const cases: [string, Buffer, string][] = [
+      ['as written', armored(sig.toString('base64'), true), 'good'],
+      ['one more character', armored(`${sig.toString('base64')}N`, true), 'PGP_MALFORMED'],
+      ['one more, padded', armored(`${sig.toString('base64')}N==`, true), 'PGP_MALFORMED'],
+      ['one more, no checksum', armored(`${sig.toString('base64')}N`, false), 'good'],
+    ];
+    const v = createPgpVerifier();
+    try {
+      for (const [what, input, expected] of cases) {
+        const ours = await outcome(() => v.verifyDetached(DATA, input, { keys }));
+        const gpgs = await gpgvVerifyAsync(keyring, input, DATA);
+        expect([what, ours, gpgs === 'good']).toEqual([what, expected, expected === 'good']);
       }
     } finally {
       await v.stop();

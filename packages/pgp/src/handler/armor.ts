@@ -83,6 +83,10 @@ export function findArmor(bytes: Uint8Array, from = 0, type?: string): ArmorBloc
     }
     const decoded = Buffer.from(text.slice(start, end), 'latin1').toString('latin1');
     const data = Buffer.from(decoded, 'base64');
+    // A lone base64 character at the end carries no whole octet: Node's decoder drops it, gpg
+    // reads on into the checksum line and fails its CRC (without a checksum gpg drops it too).
+    const digits = decoded.replace(/[^A-Za-z0-9+/]/g, '').length;
+    if (crc !== undefined && digits % 4 === 1) bad('armor: a lone base64 character before the CRC');
     if (crc !== undefined && Buffer.from(crc24(data)).toString('base64') !== crc) {
       bad(`armor: CRC-24 mismatch in ${match[1]}`);
     }
