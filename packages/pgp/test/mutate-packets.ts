@@ -5,6 +5,7 @@
  * versions, armor headers, CRC and trailing text), because any byte flip that touches a
  * header or a hashed byte is refused or bad. These keep the rest of the input intact.
  */
+import { crc24 as armorCrc24 } from '../src/handler/armor.js';
 
 /** One packet: its tag, its body, and the packet as framed in the input. */
 interface Packet {
@@ -241,17 +242,9 @@ function armorParts(text: string) {
   return { begin, headers, body, crc, end, after } as Record<string, string>;
 }
 
-/** The CRC-24 of RFC 9580 6.1, as armor writes it. */
+/** The CRC-24 of RFC 9580 6.1, as armor writes it (its line). */
 export function crc24(data: Buffer): string {
-  let crc = 0xb704ce;
-  for (const byte of data) {
-    crc ^= byte << 16;
-    for (let i = 0; i < 8; i++) {
-      crc <<= 1;
-      if (crc & 0x1000000) crc ^= 0x1864cfb;
-    }
-  }
-  return `=${Buffer.from([(crc >> 16) & 0xff, (crc >> 8) & 0xff, crc & 0xff]).toString('base64')}\n`;
+  return `=${Buffer.from(armorCrc24(data)).toString('base64')}\n`;
 }
 
 /** Base64 in lines of `width` characters. */

@@ -8,7 +8,13 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appraise, createPgpVerifier, isPgpError, PIPELINE_DEPTH } from '@umd/pgp';
+import {
+  appraise,
+  createPgpVerifier,
+  isPgpError,
+  PIPELINE_DEPTH,
+  type PgpVerifier,
+} from '@umd/pgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgHome, gpgVerifyAsync, gpgvVerifyAsync, noGpg, put } from './gnupg.js';
 import { crc24, splitPackets, subpacket, withUnhashedSubpacket } from './mutate-packets.js';
@@ -40,6 +46,17 @@ async function outcome(run: () => Promise<{ status: string }>): Promise<string> 
     if (isPgpError(error)) return error.code;
     throw error;
   }
+}
+
+/** The outcomes of `good` with keyring `ring`: the driver's, then gpg's (after an import). */
+async function besideGpg(v: PgpVerifier, ring: Buffer): Promise<[string, string]> {
+  const ours = await outcome(() => v.verifyDetached(DATA, good, { keys: ring }));
+  const gpgs = await gpgVerifyAsync(ring, (dir) => [
+    '--verify',
+    put(dir, 's', good),
+    put(dir, 'd', DATA),
+  ]);
+  return [ours, gpgs];
 }
 
 describe('await using', () => {
@@ -209,13 +226,7 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
       ];
       for (const [what, data, expected] of cases) {
         const ring = withFirstIssuer(data);
-        const ours = await outcome(() => v.verifyDetached(DATA, good, { keys: ring }));
-        const gpgs = await gpgVerifyAsync(ring, (dir) => [
-          '--verify',
-          put(dir, 's', good),
-          put(dir, 'd', DATA),
-        ]);
-        expect([what, ours, gpgs]).toEqual([what, expected, expected]);
+        expect([what, ...(await besideGpg(v, ring))]).toEqual([what, expected, expected]);
       }
     } finally {
       await v.stop();
@@ -243,13 +254,7 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
     try {
       for (const [what, sigs, expected] of cases) {
         const ring = Buffer.concat([key as Buffer, user as Buffer, ...sigs, ...rest]);
-        const ours = await outcome(() => v.verifyDetached(DATA, good, { keys: ring }));
-        const gpgs = await gpgVerifyAsync(ring, (dir) => [
-          '--verify',
-          put(dir, 's', good),
-          put(dir, 'd', DATA),
-        ]);
-        expect([what, ours, gpgs]).toEqual([what, expected, expected]);
+        expect([what, ...(await besideGpg(v, ring))]).toEqual([what, expected, expected]);
       }
     } finally {
       await v.stop();

@@ -103,7 +103,7 @@ function nextLine(text: string, pos: number): { end: number; next: number } {
 }
 
 /** The CRC-24 of RFC 9580 section 6.1, as three bytes. */
-function crc24(data: Uint8Array): Uint8Array {
+export function crc24(data: Uint8Array): Uint8Array {
   let crc = 0xb704ce;
   for (const byte of data) {
     crc ^= byte << 16;
