@@ -10,9 +10,8 @@ import {
   sameBytes,
   spawnHandler,
 } from './helpers/handlers.js';
+import { KiB, MiB } from './helpers/sizes.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const SIZES = [0, 1, 64, 64 * KiB, 64 * KiB + 1, MiB, 16 * MiB, 64 * MiB];
 
 reapAfterEach();

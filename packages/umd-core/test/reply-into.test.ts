@@ -1,32 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FramedChannel, RawChannel, type ReplySocket, openReplySocket } from '../src/index.js';
+import { FramedChannel, RawChannel, type ReplySocket } from '../src/index.js';
 import {
   echoHandlers,
   fixture,
   pattern,
   reapAfterEach,
   sameBytes,
+  type SpawnedHandler,
   spawnHandler,
+  spawnWithReplySocket,
 } from './helpers/handlers.js';
+import { KiB, MiB } from './helpers/sizes.js';
 
 // `replyInto`: replies read into the caller's own buffer, over a stdio pipe and a reply socket,
 // from the JS and the C echo handler; the buffer is the caller's again the moment a call settles.
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const SIZES = [0, 1, 64, 16 * KiB, 64 * KiB + 1, MiB, 16 * MiB];
 
 reapAfterEach();
 
+/** Spawns `file` with its replies coming over a reply socket, or else over its stdout pipe. */
 async function start(
   file: string,
   mode: 'framed' | 'raw',
   viaSocket: boolean,
   env: Record<string, string> = {},
-) {
-  const replySocket = viaSocket ? await openReplySocket() : undefined;
-  const handler = spawnHandler(file, mode, env, replySocket?.handlerEnd ?? 'pipe');
-  return { handler, replySocket };
+): Promise<{ handler: SpawnedHandler; replySocket?: ReplySocket }> {
+  if (viaSocket) return spawnWithReplySocket(file, mode, env);
+  return { handler: spawnHandler(file, mode, env) };
 }
 
 const handlers = echoHandlers('echo-c-into');

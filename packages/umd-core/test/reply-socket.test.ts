@@ -16,27 +16,16 @@ import {
   reapAfterEach,
   sameBytes,
   spawnHandler,
+  spawnWithReplySocket,
 } from './helpers/handlers.js';
+import { KiB, MiB } from './helpers/sizes.js';
 
 // The same exchanges as echo.test.ts and faults.test.ts, with the handler's stdout made by the
 // host itself and read straight into reply buffers: a reply socket as its fd 1, or stdio sockets
 // (the native helper's socketpairs, built with the package) as its fd 0 and fd 1.
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const SIZES = [0, 1, 64, 16 * KiB - 1, 16 * KiB, 64 * KiB, 64 * KiB + 1, MiB, 16 * MiB, 64 * MiB];
 
 reapAfterEach();
-
-async function startWithSocket(
-  file: string,
-  mode: 'framed' | 'raw',
-  env: Record<string, string> = {},
-) {
-  const replySocket = await openReplySocket();
-  const handler = spawnHandler(file, mode, env, replySocket.handlerEnd);
-  expect(handler.child.stdout).toBeNull();
-  return { handler, replySocket };
-}
 
 /** Starts `file` over stdio sockets; `via` is what `fromChild()` is given. */
 function startWithStdioSockets(
@@ -58,7 +47,7 @@ const transports = [
     name: 'a reply socket',
     sizes: SIZES,
     start: async (file: string, mode: 'framed' | 'raw', env: Record<string, string> = {}) => {
-      const { handler, replySocket } = await startWithSocket(file, mode, env);
+      const { handler, replySocket } = await spawnWithReplySocket(file, mode, env);
       return { handler, via: { replySocket } as ChildChannelOptions };
     },
   },
@@ -123,7 +112,7 @@ for (const { name, sizes: echoSizes, start } of transports)
 
 describe('reply socket', () => {
   it('keeps what the handler sent before the channel was attached (HELLO)', async () => {
-    const { handler, replySocket } = await startWithSocket(fixture('echo.mjs'), 'framed');
+    const { handler, replySocket } = await spawnWithReplySocket(fixture('echo.mjs'), 'framed');
     await sleep(500); // the HELLO is read into the socket's own buffer meanwhile
     const channel = FramedChannel.fromChild(handler.child, { replySocket });
     expect((await channel.waitForHello()).name).toBeTruthy();
@@ -153,7 +142,7 @@ describe('reply socket', () => {
   );
 
   it('raw mode: a reply cut short: UMD_SHORT_READ with the exit code', async () => {
-    const { handler, replySocket } = await startWithSocket(fixture('short-raw.mjs'), 'raw');
+    const { handler, replySocket } = await spawnWithReplySocket(fixture('short-raw.mjs'), 'raw');
     const channel = RawChannel.fromChild(handler.child, { replySocket });
     await expect(channel.exchange(pattern(8), 128 * KiB)).rejects.toMatchObject({
       code: 'UMD_SHORT_READ',
@@ -162,7 +151,7 @@ describe('reply socket', () => {
   }, 20_000);
 
   it('raw mode: more bytes than asked for close the channel with UMD_PROTOCOL and kill the handler', async () => {
-    const { handler, replySocket } = await startWithSocket(fixture('echo.mjs'), 'raw', {
+    const { handler, replySocket } = await spawnWithReplySocket(fixture('echo.mjs'), 'raw', {
       ECHO_REQUEST_SIZE: String(64 * KiB),
     });
     const channel = RawChannel.fromChild(handler.child, { replySocket });

@@ -1,11 +1,10 @@
 import { expect, it } from 'vitest';
 import { FramedChannel, RawChannel } from '../src/index.js';
 import { fixture, pattern, reapAfterEach, sameBytes, spawnHandler } from './helpers/handlers.js';
+import { KiB, MiB } from './helpers/sizes.js';
 
 // serve({ reuseRequestBuffers: true }): large request buffers are reused once answered. Every
 // reply must still be its own request's bytes, whatever the sizes, order and concurrency.
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
 reapAfterEach();
 

@@ -3,7 +3,7 @@ import { isAlive } from '../../src/testing/process-table.js';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import type { FramedChannel } from '../../src/index.js';
+import { type FramedChannel, openReplySocket, type ReplySocket } from '../../src/index.js';
 import { sameBytes } from '../../src/testing/same-bytes.js';
 import { compileC } from './compile.js';
 
@@ -98,6 +98,21 @@ export function spawnHandler(
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   return { child, stderr: () => stderr, stderrHolding, exited };
+}
+
+/**
+ * Spawns a handler (as {@link spawnHandler}) whose fd 1 is a fresh reply socket's handler end,
+ * so the host reads its replies straight from the socket: the child has no stdout pipe.
+ */
+export async function spawnWithReplySocket(
+  file: string,
+  mode: 'framed' | 'raw',
+  env: Record<string, string> = {},
+): Promise<{ handler: SpawnedHandler; replySocket: ReplySocket }> {
+  const replySocket = await openReplySocket();
+  const handler = spawnHandler(file, mode, env, replySocket.handlerEnd);
+  expect(handler.child.stdout).toBeNull();
+  return { handler, replySocket };
 }
 
 /**
