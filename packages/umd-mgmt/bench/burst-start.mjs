@@ -5,15 +5,10 @@
 // how many reply blocks were mapped fresh. What the reply blocks' page size costs shows here
 // (the README, "Fresh memory on this VM"), not in a steady loop, which reuses its blocks.
 // Usage: node bench/burst-start.mjs [--size 16777216] [--count 20] [--bursts 3] [--idle-ms 7000]
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { replyMemoryStats } from '@umd/core/testing';
-import { UmdManager } from '@umd/mgmt';
-import { echoLoader } from './large-rows.mjs';
+import { startEchoManager } from './large-rows.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -26,10 +21,7 @@ const { values } = parseArgs({
 const size = Number(values.size);
 const count = Number(values.count);
 
-const work = await mkdtemp(join(tmpdir(), 'umd-burst-start-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-const manager = new UmdManager({ name: 'burst-start', loader: echoLoader(work).loader });
-await manager.start();
+const { manager } = await startEchoManager('burst-start');
 const payload = new Uint8Array(size).fill(7);
 for (let i = 0; i < 10; i++) await manager.request(payload);
 

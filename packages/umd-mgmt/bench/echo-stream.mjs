@@ -4,14 +4,9 @@
 // sleeps (voluntary context switches) per round trip. `--into` reads replies into one buffer
 // (`replyInto`) instead of a fresh one each.
 // Usage: node [--perf-basic-prof] bench/echo-stream.mjs [--size 1048576] [--seconds 10] [--into]
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { UmdManager } from '@umd/mgmt';
-import { echoLoader } from './large-rows.mjs';
+import { startEchoManager } from './large-rows.mjs';
 import { processTree, treeCounters } from './row-probe.mjs';
 
 const { values } = parseArgs({
@@ -23,10 +18,7 @@ const { values } = parseArgs({
 });
 const size = Number(values.size);
 
-const work = await mkdtemp(join(tmpdir(), 'umd-echo-stream-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-const manager = new UmdManager({ name: 'echo-stream', loader: echoLoader(work).loader });
-await manager.start();
+const { manager } = await startEchoManager('echo-stream');
 const payload = new Uint8Array(size).fill(7);
 const options = values.into ? { replyInto: new Uint8Array(size) } : undefined;
 for (let i = 0; i < 50; i++) await manager.request(payload, options); // warm-up (JIT, heap)

@@ -6,15 +6,10 @@
 // median of 10 x 50 round trips of the same size. `--trace-gc` on node's command line lists each
 // collection.
 // Usage: node bench/large-loop.mjs [--size 1048576] [--count 4000] [--into]
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { replyMemoryStats } from '@umd/core/testing';
-import { UmdManager } from '@umd/mgmt';
-import { echoLoader, median, startPingpong } from './large-rows.mjs';
+import { median, startEchoManager, startPingpong } from './large-rows.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -39,12 +34,8 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-const work = await mkdtemp(join(tmpdir(), 'umd-large-loop-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-const { loader } = echoLoader(work);
+const { manager, work } = await startEchoManager('large-loop');
 const pingpong = startPingpong(work);
-const manager = new UmdManager({ name: 'large-loop', loader });
-await manager.start();
 const payload = new Uint8Array(size).fill(7);
 const options = values.into ? { replyInto: new Uint8Array(size) } : undefined;
 const c = [];

@@ -17,15 +17,10 @@
 // (MALLOC_TRIM_THRESHOLD_..., GLIBC_TUNABLES).
 // Usage: node bench/large-probe.mjs [--size 1048576] [--count 50] [--rounds 9] [--each]
 //          [--reuse-request-buffers] [--handler-env NAME=VALUE ...]
-import { mkdtemp } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { replyMemoryStats } from '@umd/core/testing';
-import { UmdManager } from '@umd/mgmt';
-import { echoLoader, median, startPingpong, timedRoundTrips } from './large-rows.mjs';
+import { median, startEchoManager, startPingpong, timedRoundTrips } from './large-rows.mjs';
 import { RowProbe, processTree, treeCounters } from './row-probe.mjs';
 
 const { values } = parseArgs({
@@ -42,16 +37,12 @@ const size = Number(values.size);
 const count = Number(values.count);
 const rounds = Number(values.rounds);
 
-const work = await mkdtemp(join(tmpdir(), 'umd-large-probe-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-const { loader } = echoLoader(work);
-const pingpong = startPingpong(work);
 const handlerEnv = Object.fromEntries(
   values['handler-env'].map((pair) => /^([^=]+)=(.*)$/s.exec(pair).slice(1)),
 );
 if (values['reuse-request-buffers']) handlerEnv.BENCH_REUSE_REQUEST_BUFFERS = '1';
-const manager = new UmdManager({ name: 'large-probe', loader, env: handlerEnv });
-await manager.start();
+const { manager, work } = await startEchoManager('large-probe', { env: handlerEnv });
+const pingpong = startPingpong(work);
 
 const payload = new Uint8Array(size).fill(7);
 const into = { replyInto: new Uint8Array(size) };

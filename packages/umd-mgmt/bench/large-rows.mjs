@@ -1,14 +1,26 @@
-// What the large-message rows of mgmt-bench.mjs and large-probe.mjs share: the echo blob built
-// as a driver package builds it, the C baseline (@umd/core's pingpong.c over a socketpair) and
-// timed batches of round trips through a manager; and the median every bench section reports.
+// What the large-message rows of mgmt-bench.mjs and the benches of one question (large-probe,
+// large-loop, burst-start, echo-stream, tuned-flags-ab) share: a work directory gone at exit, the
+// echo blob built as a driver package builds it (and a manager started on it), the C baseline
+// (@umd/core's pingpong.c over a socketpair) and timed batches of round trips through a manager;
+// and the median every bench section reports.
 import { execFileSync, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { defineLoader } from '@umd/mgmt';
+import { defineLoader, UmdManager } from '@umd/mgmt';
 import { buildBlob } from './blobs.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+/** A fresh directory (`umd-NAME-...` in the temp dir) for a bench's blobs and binaries, removed at exit. */
+export async function benchWorkDir(name) {
+  const work = await mkdtemp(join(tmpdir(), `umd-${name}-`));
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+  return work;
+}
 
 /** The loader of the bench's echo handler (`serve()` with its defaults) built into `work`. */
 export function echoLoader(work) {
@@ -22,6 +34,17 @@ export function echoLoader(work) {
       sha256: blob.sha256,
     }),
   };
+}
+
+/**
+ * A default UmdManager named `name` (plus `options`, say `env`) over the bench's echo handler,
+ * started; its blob is built into a fresh {@link benchWorkDir}, `work`, which the caller may use.
+ */
+export async function startEchoManager(name, options = {}) {
+  const work = await benchWorkDir(name);
+  const manager = new UmdManager({ name, loader: echoLoader(work).loader, ...options });
+  await manager.start();
+  return { manager, work };
 }
 
 /**

@@ -11,9 +11,8 @@
 //     same host (target >= 0.5x; stderr-flood.mjs).
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 //        node bench/mgmt-bench.mjs --large-only   (section 3 alone, with each round's ratios)
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,7 +22,7 @@ import { startBareChannel } from './bare-handler.mjs';
 import { buildBlob, buildNativeEcho } from './blobs.mjs';
 import { measureColdStarts } from './cold-starts.mjs';
 import { measureLargeRoundTrips } from './large-vs-c.mjs';
-import { echoLoader } from './large-rows.mjs';
+import { benchWorkDir, echoLoader } from './large-rows.mjs';
 import { printReport } from './mgmt-report.mjs';
 import { measureSmallRoundTrips } from './small-round-trips.mjs';
 import { stderrFloodBeside } from './stderr-flood.mjs';
@@ -39,9 +38,8 @@ const settings = {
   largeRounds: Number(process.env.BENCH_LARGE_ROUNDS ?? 15),
 };
 
-const work = await mkdtemp(join(tmpdir(), 'umd-mgmt-bench-'));
 // The blobs, binaries and manifests go when the run ends.
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const work = await benchWorkDir('mgmt-bench');
 const { blob, loader: jsLoader } = echoLoader(work);
 const floodBlob = buildBlob(work, './stderr-flood-handler.mjs', 'stderr-flood');
 const native = buildNativeEcho(work);

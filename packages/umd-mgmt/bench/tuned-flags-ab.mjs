@@ -5,14 +5,11 @@
 // per round trip. Where the running Node gets no flags the two rows are the same: a control that
 // shows the noise of the run.
 // Usage: node bench/tuned-flags-ab.mjs [--size 16777216] [--count 3] [--rounds 21]
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { tunedNodeFlags } from '@umd/mgmt';
 import { startBareChannel } from './bare-handler.mjs';
-import { echoLoader, median, startPingpong, timedRoundTrips } from './large-rows.mjs';
+import { benchWorkDir, echoLoader, median, startPingpong, timedRoundTrips } from './large-rows.mjs';
 import { treeCounters } from './row-probe.mjs';
 
 const { values } = parseArgs({
@@ -26,8 +23,7 @@ const size = Number(values.size);
 const count = Number(values.count);
 const rounds = Number(values.rounds);
 
-const work = await mkdtemp(join(tmpdir(), 'umd-tuned-flags-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const work = await benchWorkDir('tuned-flags');
 const { blob } = echoLoader(work);
 const pingpong = startPingpong(work);
 const plain = await startBareChannel(blob, []);
