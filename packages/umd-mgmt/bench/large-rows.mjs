@@ -4,23 +4,20 @@
 // (@umd/core's pingpong.c over a socketpair) and timed batches of round trips through a manager;
 // and the median every bench section reports.
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { TemporaryDirs } from '@umd/core/testing';
 import { defineLoader, UmdManager } from '@umd/mgmt';
 import { buildBlob } from './blobs.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
+const workDirs = new TemporaryDirs();
+process.on('exit', () => workDirs.removeAllSync());
+
 /** A fresh directory (`umd-NAME-...` in the temp dir) for a bench's blobs and binaries, removed at exit. */
-export async function benchWorkDir(name) {
-  const work = await mkdtemp(join(tmpdir(), `umd-${name}-`));
-  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-  return work;
-}
+export const benchWorkDir = (name) => workDirs.make(`umd-${name}-`);
 
 /** The loader of the bench's echo handler (`serve()` with its defaults) built into `work`. */
 export function echoLoader(work) {
