@@ -47,25 +47,27 @@ const pattern = (size: number) =>
 const viaReplySocket = { transport: { replySocket: true } };
 
 describe('transport: stdio pipe or reply socket', () => {
-  it("by default a JS handler's fd 1 is Node's stdio pipe (a socketpair); large replies arrive intact", async () => {
-    const m = managed({ loader: fixtureLoader('echo') });
-    await m.request(text('x'));
-    expect(stdoutKind(handlerPid(m))).toBe('socketpair');
-    for (const size of [64 * 1024 + 1, 1 << 20, 16 << 20]) {
-      const payload = pattern(size);
-      expect(sameBytes(await m.request(payload), payload), `echo of ${size} bytes`).toBe(true);
-    }
-  });
-
-  it('transport.replySocket = true gives the handler a reply socket instead; large replies arrive intact', async () => {
-    const m = managed({ loader: fixtureLoader('echo'), ...viaReplySocket });
-    await m.request(text('x'));
-    expect(stdoutKind(handlerPid(m))).toBe('reply-socket');
-    for (const size of [64 * 1024 + 1, 1 << 20, 16 << 20]) {
-      const payload = pattern(size);
-      expect(sameBytes(await m.request(payload), payload), `echo of ${size} bytes`).toBe(true);
-    }
-  });
+  for (const { what, options, kind } of [
+    {
+      what: "by default a JS handler's fd 1 is Node's stdio pipe (a socketpair)",
+      options: {},
+      kind: 'socketpair',
+    },
+    {
+      what: 'transport.replySocket = true gives the handler a reply socket instead',
+      options: viaReplySocket,
+      kind: 'reply-socket',
+    },
+  ])
+    it(`${what}; large replies arrive intact`, async () => {
+      const m = managed({ loader: fixtureLoader('echo'), ...options });
+      await m.request(text('x'));
+      expect(stdoutKind(handlerPid(m))).toBe(kind);
+      for (const size of [64 * 1024 + 1, 1 << 20, 16 << 20]) {
+        const payload = pattern(size);
+        expect(sameBytes(await m.request(payload), payload), `echo of ${size} bytes`).toBe(true);
+      }
+    });
 
   it('a native (C) handler writes its replies to the reply socket too, and recovers from SIGKILL', async () => {
     const m = managed({ loader: fixtureLoader('native-echo'), ...viaReplySocket });
