@@ -10,7 +10,7 @@ import { isUmdError, UmdErrorCode } from '@umd/core';
 import { defineLoader } from '@umd/mgmt';
 import { buildBlob } from '@umd/build';
 import { createPgpVerifier, isPgpError, type PgpVerifier } from '@umd/pgp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { GpgHome, noGpg } from './gnupg.js';
 
 const outDir = mkdtempSync(join(tmpdir(), 'umd-pgp-liar-'));
@@ -47,12 +47,15 @@ afterAll(() => {
   home?.dispose();
 });
 
+/** A verifier over the liar in `mode`, stopped once the test that made it has finished. */
 function liar(mode: string): PgpVerifier {
-  return createPgpVerifier({
+  const verifier = createPgpVerifier({
     env: { LIAR_MODE: mode },
     loader: async () =>
       defineLoader({ name: 'pgp', mode: 'framed', script: blob.file, sha256: blob.sha256 }),
   });
+  onTestFinished(() => verifier.stop());
+  return verifier;
 }
 
 /** The verdict, or the error code: anything but 'good' is what we need. */
@@ -68,42 +71,34 @@ async function outcome(run: () => Promise<{ status: string }>): Promise<string> 
 describe.skipIf(noGpg)('a lying handler', () => {
   it('an honest run of the same fixture says good (the baseline the lies start from)', async () => {
     const v = liar('honest');
-    try {
-      expect(
-        await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted })),
-      ).toBe('good');
-      expect(await outcome(() => v.verifyCleartext(sig.clear as Buffer, { keys: trusted }))).toBe(
-        'good',
-      );
-      expect(await outcome(() => v.verifyInline(sig.inline as Buffer, { keys: trusted }))).toBe(
-        'good',
-      );
-    } finally {
-      await v.stop();
-    }
+    expect(await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted }))).toBe(
+      'good',
+    );
+    expect(await outcome(() => v.verifyCleartext(sig.clear as Buffer, { keys: trusted }))).toBe(
+      'good',
+    );
+    expect(await outcome(() => v.verifyInline(sig.inline as Buffer, { keys: trusted }))).toBe(
+      'good',
+    );
   });
 
   it('replaying an earlier good reply is caught, and the liar is replaced', async () => {
     const v = liar('replay');
-    try {
-      expect(
-        await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted })),
-      ).toBe('good');
-      const pid = v.manager.pid;
-      // Mallory's signature over the tampered text; the liar answers with the good one.
-      const got = await outcome(() =>
-        v.verifyDetached(TAMPERED, sig.mallory as Buffer, { keys: trusted }),
-      );
-      expect(got).toBe('PGP_HANDLER_LIED');
-      expect(v.manager.pid).not.toBe(pid);
-      // Keys: asked to parse Mallory's key, a replaying liar returns the trusted one.
-      const keys = await outcome(async () => ({
-        status: String((await v.readKeys(stranger)).keys.length),
-      }));
-      expect(['PGP_HANDLER_LIED', '1']).toContain(keys);
-    } finally {
-      await v.stop();
-    }
+    expect(await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted }))).toBe(
+      'good',
+    );
+    const pid = v.manager.pid;
+    // Mallory's signature over the tampered text; the liar answers with the good one.
+    const got = await outcome(() =>
+      v.verifyDetached(TAMPERED, sig.mallory as Buffer, { keys: trusted }),
+    );
+    expect(got).toBe('PGP_HANDLER_LIED');
+    expect(v.manager.pid).not.toBe(pid);
+    // Keys: asked to parse Mallory's key, a replaying liar returns the trusted one.
+    const keys = await outcome(async () => ({
+      status: String((await v.readKeys(stranger)).keys.length),
+    }));
+    expect(['PGP_HANDLER_LIED', '1']).toContain(keys);
   });
 
   for (const mode of [
@@ -116,69 +111,57 @@ describe.skipIf(noGpg)('a lying handler', () => {
   ]) {
     it(`${mode}: never good`, async () => {
       const v = liar(mode);
-      try {
-        const detached = await outcome(() =>
-          v.verifyDetached(TAMPERED, sig.good as Buffer, { keys: trusted }),
-        );
-        expect(detached).not.toBe('good');
-        const honestData = await outcome(() =>
-          v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted }),
-        );
-        // The liar's reply is refused even where the data is fine: nothing it says is used.
-        expect(honestData).toBe('PGP_HANDLER_LIED');
-      } finally {
-        await v.stop();
-      }
+      const detached = await outcome(() =>
+        v.verifyDetached(TAMPERED, sig.good as Buffer, { keys: trusted }),
+      );
+      expect(detached).not.toBe('good');
+      const honestData = await outcome(() =>
+        v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted }),
+      );
+      // The liar's reply is refused even where the data is fine: nothing it says is used.
+      expect(honestData).toBe('PGP_HANDLER_LIED');
     });
   }
 
   it('text-span and literal: a cleartext or inline message made bad is never good', async () => {
     for (const mode of ['text-span', 'literal']) {
       const v = liar(mode);
-      try {
-        const clear = (sig.clear as Buffer).toString().replace('pay 10', 'pay 99');
-        expect(await outcome(() => v.verifyCleartext(clear, { keys: trusted }))).not.toBe('good');
-        const inline = Buffer.from(sig.inline as Buffer);
-        inline[inline.indexOf('pay 10') + 4] = 0x39;
-        expect(await outcome(() => v.verifyInline(inline, { keys: trusted }))).not.toBe('good');
-      } finally {
-        await v.stop();
-      }
+      const clear = (sig.clear as Buffer).toString().replace('pay 10', 'pay 99');
+      expect(await outcome(() => v.verifyCleartext(clear, { keys: trusted }))).not.toBe('good');
+      const inline = Buffer.from(sig.inline as Buffer);
+      inline[inline.indexOf('pay 10') + 4] = 0x39;
+      expect(await outcome(() => v.verifyInline(inline, { keys: trusted }))).not.toBe('good');
     }
   });
 
   it('a handler that crashes gives a typed error, and the next request works', async () => {
     const v = liar('crash');
-    try {
-      const crashed = await outcome(() =>
-        v.verifyDetached(DATA, Buffer.from('!boom'), { keys: trusted }),
-      );
-      expect(crashed).toBe(UmdErrorCode.HANDLER_EXITED);
-      expect(
-        await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted })),
-      ).toBe('good');
-      // Pipelined: the requests in flight with the crash get a typed error, never a verdict
-      // from another request's reply; the rest are answered.
-      const calls = Array.from({ length: 40 }, (_, i) =>
-        outcome(() =>
-          v.verifyDetached(
-            i === 20 ? TAMPERED : DATA,
-            i === 20 ? Buffer.from('!boom') : (sig.good as Buffer),
-            {
-              keys: trusted,
-            },
-          ),
+    const crashed = await outcome(() =>
+      v.verifyDetached(DATA, Buffer.from('!boom'), { keys: trusted }),
+    );
+    expect(crashed).toBe(UmdErrorCode.HANDLER_EXITED);
+    expect(await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted }))).toBe(
+      'good',
+    );
+    // Pipelined: the requests in flight with the crash get a typed error, never a verdict
+    // from another request's reply; the rest are answered.
+    const calls = Array.from({ length: 40 }, (_, i) =>
+      outcome(() =>
+        v.verifyDetached(
+          i === 20 ? TAMPERED : DATA,
+          i === 20 ? Buffer.from('!boom') : (sig.good as Buffer),
+          {
+            keys: trusted,
+          },
         ),
-      );
-      const got = await Promise.all(calls);
-      expect(got[20]).toBe(UmdErrorCode.HANDLER_EXITED);
-      for (const status of got) expect(['good', UmdErrorCode.HANDLER_EXITED]).toContain(status);
-      expect(got.filter((s) => s === 'good').length).toBeGreaterThan(0);
-      expect(
-        await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted })),
-      ).toBe('good');
-    } finally {
-      await v.stop();
-    }
+      ),
+    );
+    const got = await Promise.all(calls);
+    expect(got[20]).toBe(UmdErrorCode.HANDLER_EXITED);
+    for (const status of got) expect(['good', UmdErrorCode.HANDLER_EXITED]).toContain(status);
+    expect(got.filter((s) => s === 'good').length).toBeGreaterThan(0);
+    expect(await outcome(() => v.verifyDetached(DATA, sig.good as Buffer, { keys: trusted }))).toBe(
+      'good',
+    );
   });
 });
