@@ -18,46 +18,50 @@ declare global {
   var __umdEchoLoaderImports: number | undefined;
 }
 
+/** `load`, as a manager's loader that counts how often the manager calls it. */
+function counted<T>(load: () => Promise<T>) {
+  const loader = {
+    calls: 0,
+    load: () => {
+      loader.calls++;
+      return load();
+    },
+  };
+  return loader;
+}
+
 describe('lazy loading and shared start', () => {
   it('imports the loader module and spawns nothing before the first request', async () => {
-    let calls = 0;
-    const m = managed({
-      loader: () => {
-        calls++;
-        return import('./fixtures/loaders/echo-loader.mjs') as Promise<{ default: Loader }>;
-      },
-    });
+    const loader = counted(
+      () => import('./fixtures/loaders/echo-loader.mjs') as Promise<{ default: Loader }>,
+    );
+    const m = managed({ loader: loader.load });
     const loads: string[] = [];
     m.on('load', ({ name }) => loads.push(name));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(globalThis.__umdEchoLoaderImports).toBeUndefined();
-    expect(calls).toBe(0);
+    expect(loader.calls).toBe(0);
     expect(m.state).toBe('idle');
     expect(descendantsOf(process.pid)).toEqual([]);
 
     expect(str(await m.request(text('first')))).toBe('first');
     expect(globalThis.__umdEchoLoaderImports).toBe(1);
-    expect(calls).toBe(1);
+    expect(loader.calls).toBe(1);
     expect(loads).toEqual(['echo']);
     // The handler (with its PID namespace's supervisor, if it has one), nothing else.
     expect(descendantsOf(process.pid).map((p) => p.pid)).toEqual(handlerTree(m));
   });
 
   it('shares one load and one start among 200 concurrent first requests', async () => {
-    let calls = 0;
-    const m = managed({
-      loader: async () => {
-        calls++;
-        return fixtureLoader('echo');
-      },
-    });
+    const loader = counted(async () => fixtureLoader('echo'));
+    const m = managed({ loader: loader.load });
     const starts: number[] = [];
     m.on('start', ({ pid }) => starts.push(pid));
     const replies = await Promise.all(
       Array.from({ length: 200 }, (_, i) => m.request(text(`request ${i}`))),
     );
     expect(replies.map(str)).toEqual(Array.from({ length: 200 }, (_, i) => `request ${i}`));
-    expect(calls).toBe(1);
+    expect(loader.calls).toBe(1);
     expect(starts).toHaveLength(1);
     expect(m.stats()).toMatchObject({
       starts: 1,
@@ -70,13 +74,8 @@ describe('lazy loading and shared start', () => {
   });
 
   it('unload() stops the handler and forgets the loader; the next request loads it again', async () => {
-    let calls = 0;
-    const m = managed({
-      loader: async () => {
-        calls++;
-        return fixtureLoader('echo');
-      },
-    });
+    const loader = counted(async () => fixtureLoader('echo'));
+    const m = managed({ loader: loader.load });
     const events: string[] = [];
     m.on('load', () => events.push('load'));
     m.on('unload', () => events.push('unload'));
@@ -89,21 +88,16 @@ describe('lazy loading and shared start', () => {
     await m.request(text('x'));
     const secondPid = m.pid;
     expect(secondPid).not.toBe(firstPid);
-    expect(calls).toBe(2);
+    expect(loader.calls).toBe(2);
     expect(events).toEqual(['load', 'unload', 'load']);
   });
 
   it('reports a loader module without a loader as UMD_LOADER, and retries the import next time', async () => {
-    let calls = 0;
-    const m = managed({
-      loader: async () => {
-        calls++;
-        return { default: { name: 'not a loader' } } as never;
-      },
-    });
+    const loader = counted(async () => ({ default: { name: 'not a loader' } }) as never);
+    const m = managed({ loader: loader.load });
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_LOADER');
     expect((await rejection(m.request(text('x')))).code).toBe('UMD_LOADER');
-    expect(calls).toBe(2);
+    expect(loader.calls).toBe(2);
   });
 
   it('start() starts eagerly; postStart hooks run (loader first) before any queued request', async () => {
