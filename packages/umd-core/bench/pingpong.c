@@ -5,6 +5,9 @@
  *
  * Driven by bench/run.mjs: reads "<payload-bytes> <round-trips>" lines on stdin, runs them, and
  * prints the total nanoseconds of each batch, so the runs interleave with the other transports.
+ * An optional argument asks for that SO_SNDBUF on both ends (as openStdioSockets() does for a
+ * handler's stdio; the kernel caps it at net.core.wmem_max); without it, the kernel's default,
+ * as Node's stdio 'pipe' gets.
  */
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -51,11 +54,17 @@ static void round_trips(int fd, char *out, char *in, uint32_t size, long count)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return 1;
+	if (argc > 1) {
+		int send_buffer = atoi(argv[1]);
+		if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer) < 0 ||
+		    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer) < 0)
+			return 1;
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);

@@ -4,6 +4,7 @@
 // (@umd/core's pingpong.c over a socketpair) and timed batches of round trips through a manager;
 // and the median every bench section reports.
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -45,14 +46,17 @@ export async function startEchoManager(name, options = {}) {
 }
 
 /**
- * Compiles and starts pingpong.c (a C parent and child over a socketpair, each reading into one
- * reused buffer). `roundTrips(size, count)` resolves with microseconds per round trip;
- * `pids` are both C processes (once the child has forked); `stop()` ends them.
+ * Compiles (once per `work`) and starts pingpong.c (a C parent and child over a socketpair, each
+ * reading into one reused buffer), with `sendBuffer` asked for as SO_SNDBUF on both ends (the
+ * kernel's default without it). `roundTrips(size, count)` resolves with microseconds per round
+ * trip; `stop()` ends both processes.
  */
-export function startPingpong(work) {
+export function startPingpong(work, { sendBuffer } = {}) {
   const file = join(work, 'pingpong');
-  execFileSync('cc', ['-O2', '-o', file, here('../node_modules/@umd/core/bench/pingpong.c')]);
-  const child = spawn(file, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  if (!existsSync(file))
+    execFileSync('cc', ['-O2', '-o', file, here('../node_modules/@umd/core/bench/pingpong.c')]);
+  const args = sendBuffer === undefined ? [] : [String(sendBuffer)];
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   return {
     child,

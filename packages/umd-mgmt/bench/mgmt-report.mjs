@@ -90,7 +90,13 @@ function largeRows(largeRoundTrips) {
   const rows = [];
   for (const [label, l] of Object.entries(largeRoundTrips))
     rows.push(
-      [`${label} round trip, C socketpair (pingpong.c)`, us(l.cUs), 'baseline'],
+      [
+        `${label} round trip, C socketpair (pingpong.c), faster pair per round`,
+        us(l.cUs),
+        'baseline',
+      ],
+      [`  C pair, the kernel's default send buffers`, us(l.cDefaultUs), x(l.cDefaultUs / l.cUs)],
+      [`  C pair, the stdio sockets' send buffer`, us(l.cSocketUs), x(l.cSocketUs / l.cUs)],
       [
         `${label} round trip, bare FramedChannel (same transport, tuned env)`,
         us(l.bareChannelUs),
