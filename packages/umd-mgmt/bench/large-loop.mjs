@@ -2,14 +2,14 @@
 // `--into` for one replyInto buffer), after 300 to warm up: the distribution of single round trips
 // (percentiles, not a median of batches), the host's CPU and page faults per round trip, the GC
 // runs by kind during the loop, and what the reply memory did (blocks reused or mapped, nudges of
-// the young generation, the most bytes out at once with none come back), beside the C socketpair's
-// median of 10 x 50 round trips of the same size. `--trace-gc` on node's command line lists each
-// collection.
+// the young generation, the most bytes out at once with none come back), beside the C baseline's
+// median of 10 x 50 round trips of the same size (each batch the faster of two C pairs:
+// startCBaseline). `--trace-gc` on node's command line lists each collection.
 // Usage: node bench/large-loop.mjs [--size 1048576] [--count 4000] [--into]
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { replyMemoryStats } from '@umd/core/testing';
-import { median, startEchoManager, startPingpong } from './large-rows.mjs';
+import { median, startCBaseline, startEchoManager } from './large-rows.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -35,11 +35,11 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 const { manager, work } = await startEchoManager('large-loop');
-const pingpong = startPingpong(work);
+const cBaseline = startCBaseline(work);
 const payload = new Uint8Array(size).fill(7);
 const options = values.into ? { replyInto: new Uint8Array(size) } : undefined;
 const c = [];
-for (let i = 0; i < 5; i++) c.push(await pingpong.roundTrips(size, 50));
+for (let i = 0; i < 5; i++) c.push(await cBaseline.roundTrips(size, 50));
 for (let i = 0; i < 300; i++) await manager.request(payload, options);
 
 const times = new Float64Array(count);
@@ -60,9 +60,9 @@ await new Promise((resolve) => setImmediate(resolve)); // GC entries arrive afte
 counting = false;
 const usage1 = process.resourceUsage();
 const memory1 = replyMemoryStats();
-for (let i = 0; i < 5; i++) c.push(await pingpong.roundTrips(size, 50));
+for (let i = 0; i < 5; i++) c.push(await cBaseline.roundTrips(size, 50));
 await manager.stop();
-await pingpong.stop();
+await cBaseline.stop();
 
 const sorted = [...times].sort((a, b) => a - b);
 const at = (q) => sorted[Math.floor(q * (sorted.length - 1))].toFixed(0);

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { STDIO_SEND_BUFFER } from '@umd/core';
 import { TemporaryDirs } from '@umd/core/testing';
 import { defineLoader, UmdManager } from '@umd/mgmt';
 import { buildBlob } from './blobs.mjs';
@@ -69,6 +70,29 @@ export function startPingpong(work, { sendBuffer } = {}) {
     async stop() {
       child.stdin.end();
       if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/**
+ * The C baseline of the benches of one question: both C pairs of mgmt-bench.mjs's large rows (the
+ * kernel's default send buffers, and `STDIO_SEND_BUFFER`), each batch run on both in turn, the
+ * first of them alternating; `roundTrips(size, count)` resolves with the faster pair's
+ * microseconds per round trip (the README's "Session 21": one pair alone measured where the
+ * scheduler placed it).
+ */
+export function startCBaseline(work) {
+  const pairs = [startPingpong(work), startPingpong(work, { sendBuffer: STDIO_SEND_BUFFER })];
+  let batches = 0;
+  return {
+    async roundTrips(size, count) {
+      const order = batches++ % 2 === 0 ? pairs : [...pairs].reverse();
+      let best = Number.POSITIVE_INFINITY;
+      for (const pair of order) best = Math.min(best, await pair.roundTrips(size, count));
+      return best;
+    },
+    async stop() {
+      for (const pair of pairs) await pair.stop();
     },
   };
 }

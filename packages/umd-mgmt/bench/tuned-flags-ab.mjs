@@ -1,15 +1,21 @@
 // What the manager's V8 tuning of a JS handler (`tunedNodeFlags()`: on Node 24 the young
 // generation capped at 8 MiB) does to large round trips: two bare channels to the bench's echo
-// handler, one spawned with the flags and one without, in rounds interleaved with the C pair
-// (pingpong.c) in alternating order; prints each row's median against C and the handler's CPU
-// per round trip. Where the running Node gets no flags the two rows are the same: a control that
-// shows the noise of the run.
+// handler, one spawned with the flags and one without, in rounds interleaved with the C baseline
+// (pingpong.c, the faster of two pairs: startCBaseline) in alternating order; prints each row's
+// median against C and the handler's CPU per round trip. Where the running Node gets no flags the
+// two rows are the same: a control that shows the noise of the run.
 // Usage: node bench/tuned-flags-ab.mjs [--size 16777216] [--count 3] [--rounds 21]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { tunedNodeFlags } from '@umd/mgmt';
 import { startBareChannel } from './bare-handler.mjs';
-import { benchWorkDir, echoLoader, median, startPingpong, timedRoundTrips } from './large-rows.mjs';
+import {
+  benchWorkDir,
+  echoLoader,
+  median,
+  startCBaseline,
+  timedRoundTrips,
+} from './large-rows.mjs';
 import { treeCounters } from './row-probe.mjs';
 
 const { values } = parseArgs({
@@ -25,7 +31,7 @@ const rounds = Number(values.rounds);
 
 const work = await benchWorkDir('tuned-flags');
 const { blob } = echoLoader(work);
-const pingpong = startPingpong(work);
+const cBaseline = startCBaseline(work);
 const plain = await startBareChannel(blob, []);
 const tuned = await startBareChannel(blob);
 const payload = new Uint8Array(size).fill(7);
@@ -34,7 +40,7 @@ const through = (bare) => ({
   run: () => timedRoundTrips((p) => bare.channel.request(p), payload, count),
 });
 const rows = {
-  c: { run: () => pingpong.roundTrips(size, count) },
+  c: { run: () => cBaseline.roundTrips(size, count) },
   plain: through(plain),
   tuned: through(tuned),
 };
@@ -53,7 +59,7 @@ for (let round = 0; round < rounds; round++) {
 }
 plain.stop();
 tuned.stop();
-await pingpong.stop();
+await cBaseline.stop();
 
 const cUs = median(wall.c);
 const row = (key) =>
