@@ -16,6 +16,7 @@ export function missingEnforcePrerequisite(): string | undefined {
     ['setpriv', 'util-linux'],
     ['ping', 'iputils-ping'],
     ['iptables-legacy-restore', 'iptables'],
+    ['conntrack', 'conntrack'],
   ] as const)
     if (!which(program)) return `${program} is not installed (Debian package ${pkg})`;
   if (!PROGRAMS.save || !PROGRAMS.restore) return 'iptables-legacy is not installed';

@@ -3,7 +3,7 @@
  * enforcing), made before the file's tests and destroyed after them, and the steps those
  * tests share: restore the same rules into both, observe each, count echo replies.
  */
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { Probe } from './scenario-parts.js';
 import { EMPTY_TABLES } from './save-tables.js';
 import { Twin, waitFor } from './twins.js';
@@ -66,7 +66,10 @@ export async function saved(twin: Twin, table?: string): Promise<string> {
     .join('\n');
 }
 
-/** Registers the twins' creation and destruction around the calling file's tests. */
+/**
+ * Registers the twins' creation and destruction around the calling file's tests, and before
+ * each test empties their connection tables.
+ */
 export function twinPair() {
   let twins: Twin[] = [];
   beforeAll(async () => {
@@ -74,6 +77,10 @@ export function twinPair() {
   }, 60_000);
   afterAll(async () => {
     await Promise.all(twins.map((twin) => twin.destroy()));
+  });
+  // Each test meets only its own connections.
+  beforeEach(async () => {
+    await Promise.all(twins.map((twin) => twin.forgetConnections()));
   });
   /** Restores `rules` into both twins, then runs `observe` on each, side by side. */
   async function both<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {

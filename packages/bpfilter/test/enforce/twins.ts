@@ -134,6 +134,16 @@ export class Twin {
     ].join('\n');
   }
 
+  /**
+   * Empties the connection tables of C, F and S, so that a test's first packets are new in
+   * both twins whatever earlier tests left (conntrack keeps a UDP flow 30 s, an established
+   * TCP one for days): a fresh probe meeting an older flow's entry would be ESTABLISHED in one
+   * twin and NEW in the other.
+   */
+  async forgetConnections(): Promise<void> {
+    for (const node of ['C', 'F', 'S'] as const) await this.#must(node, ['conntrack', '-F']);
+  }
+
   /** Runs `argv` in namespace `node`. */
   run(node: Node, argv: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<Output> {
     const pid = this.#pids.get(node);
