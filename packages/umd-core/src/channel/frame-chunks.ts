@@ -7,7 +7,10 @@ const COALESCE_LIMIT = 16 * 1024;
 /**
  * One frame as the chunks a writer sends: header and payload in one pooled buffer for a small
  * payload (one copy is cheaper than a second chunk), else the header and the payload itself (no
- * copy: the payload must stay unchanged until written).
+ * copy: the payload must stay unchanged until written). That header is a plain `Uint8Array` on
+ * purpose: writing it makes V8 give it a backing store, and at that allocation V8 (Node 20, 22)
+ * checks its young `ArrayBuffer` bytes and scavenges the dead large replies in time; from Node's
+ * pool, Node 20 ran fewer scavenges and more mark-compacts (umd-mgmt README, session 21).
  */
 export function frameChunks(type: FrameType, id: number, payload: Uint8Array): Uint8Array[] {
   const length = payload.byteLength;
