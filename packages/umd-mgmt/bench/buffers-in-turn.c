@@ -7,8 +7,11 @@
  * parent and of the child over all 5 (from /proc's schedstat).
  * CHILD_BUFFERS=K has the child read each request into one of its own K buffers in turn (and echo
  * it from there), as serve() reads each request into a fresh buffer by default; SEND_BUFFER=N asks
- * for that SO_SNDBUF on both ends (the manager's stdio sockets ask for 1 MiB).
- * Usage: cc -O2 buffers-in-turn.c && [CHILD_BUFFERS=48] [SEND_BUFFER=1048576] ./a.out 1 8 32 64
+ * for that SO_SNDBUF on both ends (the manager's stdio sockets ask for 1 MiB); TOUCH_NEXT=1 has the
+ * parent write one byte per 64-byte line of the buffer the reply goes into once the request is out,
+ * while the child works (pre-reading the next reply's block into cache).
+ * Usage: cc -O2 buffers-in-turn.c &&
+ *   [CHILD_BUFFERS=48] [SEND_BUFFER=1048576] [TOUCH_NEXT=1] ./a.out 1 8 32 64
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +78,7 @@ int main(int argc, char **argv)
 		if (setsockopt(pair[end], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0)
 			return 1;
 	}
+	int touch_next = getenv("TOUCH_NEXT") != NULL;
 	const char *child_buffers = getenv("CHILD_BUFFERS");
 	int echo_count = child_buffers == NULL ? 1 : atoi(child_buffers);
 	if (echo_count < 1)
@@ -102,6 +106,9 @@ int main(int argc, char **argv)
 			double start = now_us();
 			for (int i = 0; i < 400; i++) {
 				transfer(pair[0], request, SIZE, 0);
+				if (touch_next)
+					for (size_t line = 0; line < SIZE; line += 64)
+						buffers[i % count][line] = 0;
 				transfer(pair[0], buffers[i % count], SIZE, 1);
 			}
 			double each = (now_us() - start) / 400;
