@@ -110,22 +110,24 @@ function ipFields(w: NetlinkWriter, f: RuleFacts, entry: number): number {
   const b = f.bytes;
   const at = f.offsets[entry]!;
   const inv = b[at + IptEntryOffset.invflags]!;
-  address(
-    w,
-    FIELDS.saddr,
-    b,
-    at + IptEntryOffset.src,
-    at + IptEntryOffset.smsk,
-    inv & IPT_INV_SRCIP,
-  );
-  address(
-    w,
-    FIELDS.daddr,
-    b,
-    at + IptEntryOffset.dst,
-    at + IptEntryOffset.dmsk,
-    inv & IPT_INV_DSTIP,
-  );
+  if (!addressPair(w, b, at, inv)) {
+    address(
+      w,
+      FIELDS.saddr,
+      b,
+      at + IptEntryOffset.src,
+      at + IptEntryOffset.smsk,
+      inv & IPT_INV_SRCIP,
+    );
+    address(
+      w,
+      FIELDS.daddr,
+      b,
+      at + IptEntryOffset.dst,
+      at + IptEntryOffset.dmsk,
+      inv & IPT_INV_DSTIP,
+    );
+  }
   if (f.maskDiffers[entry] !== 0) throw new NotCompiled('interface mask');
   iface(w, META_IIFNAME, f.inName[entry]!, (inv & IPT_INV_VIA_IN) !== 0);
   iface(w, META_OIFNAME, f.outName[entry]!, (inv & IPT_INV_VIA_OUT) !== 0);
@@ -141,6 +143,29 @@ function ipFields(w: NetlinkWriter, f: RuleFacts, entry: number): number {
   if (b[at + IptEntryOffset.flags]! & IPT_F_FRAG)
     fragmentOffset(w, inv & IPT_INV_FRAG ? CmpOp.eq : CmpOp.neq);
   return protocol;
+}
+
+/** Both addresses of the `ip` header (source, then destination: 8 bytes from offset 12). */
+const ADDRESS_PAIR: Field = { base: 1, offset: 12, len: 8 };
+
+/**
+ * `-s A/32 -d B/32`, neither inverted: one load of both addresses and one compare, where nft
+ * writes two of each; the kernel's cost of a rule is mostly per expression, and nft lists the
+ * pair as the two matches it writes (`ip saddr A ip daddr B`). Whether it wrote them.
+ */
+function addressPair(w: NetlinkWriter, b: Uint8Array, at: number, inv: number): boolean {
+  const whole = 0xffffffff;
+  if (
+    (inv & (IPT_INV_SRCIP | IPT_INV_DSTIP)) !== 0 ||
+    readIpv4Value(b, at + IptEntryOffset.smsk) !== whole ||
+    readIpv4Value(b, at + IptEntryOffset.dmsk) !== whole
+  )
+    return false;
+  payload(w, ADDRESS_PAIR);
+  const value = cmpAt(w, CmpOp.eq, 8);
+  w.buffer.set(b.subarray(at + IptEntryOffset.src, at + IptEntryOffset.src + 4), value);
+  w.buffer.set(b.subarray(at + IptEntryOffset.dst, at + IptEntryOffset.dst + 4), value + 4);
+  return true;
 }
 
 /**
