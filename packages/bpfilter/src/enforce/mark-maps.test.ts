@@ -24,7 +24,8 @@ const hosts = (marks: number[]) =>
 describe('per-host marks as a map of marks in the netlink batch, as nft sends them', () => {
   it('declares a map of marks, its elements hold their marks, its rule sets the mark it finds', () => {
     const b = batchOf(hosts([1, 2, 3, 1, 2, 3, 1, 2]));
-    // NEWSET: a map; ipv4_addr, 4 bytes; mark data, 4 bytes; then the set's id and nftnl's
+    // NEWSET: a map; ipv4_addr, 4 bytes; mark data, 4 bytes; its size, the 8 elements it gets
+    // (where nft sends it for `size 8`); then the set's id and nftnl's
     // udata (key big endian, data host endian, data not intervals), then the counter (as the
     // verdict maps' is written: zero counts, where nft sent an empty NFTA_EXPR_DATA).
     const declaration = Buffer.concat([
@@ -33,6 +34,7 @@ describe('per-host marks as a map of marks in the netlink batch, as nft sends th
       u32(5, 4),
       u32(6, 19),
       u32(7, 4),
+      nest(9, u32(1, 8)),
       u32(10, 1),
       attr(13, Uint8Array.of(0, 4, 2, 0, 0, 0, 1, 4, 1, 0, 0, 0, 6, 4, 0, 0, 0, 0)),
       nest(

@@ -43,7 +43,12 @@ const ELEMENTS_PER_MESSAGE_BYTES = 48 * 1024;
  * NEWSET of a verdict map (`data` 'verdict': counting, a counter on each element), a map of
  * marks ('mark', mark-maps.ts) or a set of keys alone ('none'; `counted`: a counted set's, a
  * counter on each element too); `interval`: of ranges (a concatenation's with its parts'
- * lengths, as nft sends them).
+ * lengths, as nft sends them). `size`: how many elements the transaction adds (0: not said).
+ * Said, the kernel makes the set a hash table of that size at once; unsaid, it starts one of
+ * 4 buckets and grows it while the elements go in (each growth a new table the inserts go
+ * through until a worker moves the old one's elements over): the element inserts' slow path
+ * was a tenth of the batch helper's kernel CPU for the bench's table. Like nft's `size`, it
+ * also caps the set, which only a replace fills.
  */
 export function writeSetDeclaration(
   w: NetlinkWriter,
@@ -54,6 +59,7 @@ export function writeSetDeclaration(
   data: 'verdict' | 'mark' | 'none',
   interval = false,
   counted = data !== 'none',
+  { size = 0 }: { size?: number } = {},
 ): void {
   const map = data !== 'none';
   w.begin(MSG_NEWSET, NLM_F_CREATE);
@@ -72,15 +78,18 @@ export function writeSetDeclaration(
     w.u32(6, MARK_TYPE);
     w.u32(7 /* NFTA_SET_DATA_LEN */, 4);
   }
-  if (interval && concat) {
+  if ((interval && concat) || size > 0) {
     const desc = w.open(9 /* NFTA_SET_DESC */);
-    const parts = w.open(2 /* NFTA_SET_DESC_CONCAT */);
-    for (const k of key) {
-      const part = w.open(1 /* NFTA_LIST_ELEM */);
-      w.u32(1 /* NFTA_SET_FIELD_LEN */, k.len);
-      w.close(part);
+    if (size > 0) w.u32(1 /* NFTA_SET_DESC_SIZE */, size);
+    if (interval && concat) {
+      const parts = w.open(2 /* NFTA_SET_DESC_CONCAT */);
+      for (const k of key) {
+        const part = w.open(1 /* NFTA_LIST_ELEM */);
+        w.u32(1 /* NFTA_SET_FIELD_LEN */, k.len);
+        w.close(part);
+      }
+      w.close(parts);
     }
-    w.close(parts);
     w.close(desc);
   }
   w.u32(10, id);

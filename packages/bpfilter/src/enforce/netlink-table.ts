@@ -169,7 +169,10 @@ export function compileTransaction(
           const data = SET_DATA[item.kind];
           addSet(
             item.name,
-            (id) => writeSetDeclaration(w, nftTable, item.name, types, id, data, interval, true),
+            (id) =>
+              writeSetDeclaration(w, nftTable, item.name, types, id, data, interval, true, {
+                size: interval ? 0 : item.members.length,
+              }),
             (id) =>
               interval
                 ? writeIntervalElements(
@@ -187,7 +190,10 @@ export function compileTransaction(
             const types = segmentKeyTypes(shape.shape);
             addSet(
               name,
-              (id) => writeSetDeclaration(w, nftTable, name, types, id, 'none'),
+              (id) =>
+                writeSetDeclaration(w, nftTable, name, types, id, 'none', false, false, {
+                  size: shape.keys.length,
+                }),
               (id) => writeKeys(w, nftTable, name, id, types, facts, chain.first, shape),
             );
           });

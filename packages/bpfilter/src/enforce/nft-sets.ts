@@ -91,7 +91,8 @@ export function verdictMap(
     name,
     type,
     ...(set ? {} : { map: marks ? 'mark' : 'verdict' }),
-    ...(shape.interval ? { flags: ['interval'] } : {}),
+    // The size the netlink batch says too (netlink-sets.ts): nft lists it as `size N`.
+    ...(shape.interval ? { flags: ['interval'] } : { size: members.length }),
     stmt: [{ counter: null }],
   };
   const key = single ? keys[0] : { concat: keys };
@@ -140,7 +141,7 @@ export function segmentGuards(
       if (protocol !== 0) values.unshift(protocol);
       return single ? values[0] : { concat: values };
     });
-    const set = { family, table, name, type: single ? types[0] : types };
+    const set = { family, table, name, type: single ? types[0] : types, size: keys.length };
     commands.push({ add: { set } }, { add: { element: { family, table, name, elem } } });
     return { left: single ? exprs[0] : { concat: exprs }, right: `@${name}` };
   });
