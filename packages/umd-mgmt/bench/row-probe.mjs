@@ -41,6 +41,28 @@ export function treeCounters(pids) {
   return { cpuNs, switches, faults };
 }
 
+/**
+ * CPU nanoseconds of some processes' main threads and of all their other threads (V8's workers,
+ * libuv's pool), apart: where a round trip's CPU goes, the event loop or GC and I/O helpers.
+ */
+export function threadSplitNs(pids) {
+  const split = { main: 0, others: 0 };
+  for (const pid of pids) {
+    try {
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        const ns = Number(
+          readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0],
+        );
+        if (task === String(pid)) split.main += ns;
+        else split.others += ns;
+      }
+    } catch {
+      // gone
+    }
+  }
+  return split;
+}
+
 /** Accumulates the time split of named rows; observes GC from its construction to `report()`. */
 export class RowProbe {
   rows = {};
