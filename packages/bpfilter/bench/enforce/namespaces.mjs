@@ -15,8 +15,13 @@ export function namespace() {
     if (ns && ns !== spawnSync('readlink', ['/proc/self/ns/net']).stdout.toString()) break;
     spawnSync('sleep', ['0.02']);
   }
+  // A listing of a large table (`nft list` of 20,000 rules) runs past execFileSync's 1 MiB.
   const run = (argv, options = {}) =>
-    execFileSync('nsenter', ['-t', pid, '-n', ...argv], { encoding: 'utf8', ...options });
+    execFileSync('nsenter', ['-t', pid, '-n', ...argv], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      ...options,
+    });
   run(['ip', 'link', 'set', 'lo', 'up']);
   return { pid, run };
 }
