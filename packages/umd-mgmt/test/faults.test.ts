@@ -67,6 +67,30 @@ describe('faults', () => {
     expect(str(await m.request(text('ok')))).toBe('ok');
   });
 
+  // Found by trying it: Node's exit joins the thread pool, where the handler's read of its stdin
+  // was blocked while a request was pending, so such an exit hung until the request's timeout.
+  for (const [how, words] of [
+    ['throw', 'thrown from a timer'],
+    ['reject', 'rejected in a timer'],
+    ['5', 'exiting with code 5'],
+  ] as const) {
+    for (const containment of ['default', 'process-group'] as const) {
+      it(`handler ending while a request is pending (${how}, ${containment}): UMD_HANDLER_EXITED at once, not a timeout`, async () => {
+        const m = managed({
+          loader: fixtureLoader('echo'),
+          requestTimeoutMs: 20_000,
+          sandbox: containment === 'default' ? {} : { containment },
+        });
+        await m.request(text('ready'));
+        const error = await rejection(m.request(text(`exit-later:${how}`)));
+        expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED' });
+        expect(error.timedOut).toBeUndefined();
+        expect(error.stderrTail).toEqual(expect.arrayContaining([expect.stringContaining(words)]));
+        expect(str(await m.request(text('ok')))).toBe('ok');
+      });
+    }
+  }
+
   it('hung handler: the request times out, the handler is killed, the next request gets a new one', async () => {
     const m = managed({ loader: fixtureLoader('echo') });
     const first = await pidOf(m);

@@ -2,6 +2,7 @@ import { FrameType, PROTOCOL_VERSION } from '../codec/constants.js';
 import { FrameDecoder } from '../codec/frame-decoder.js';
 import { encodeHello } from '../codec/hello.js';
 import { UmdError, UmdErrorCode, isUmdError } from '../errors/umd-error.js';
+import { guardExit } from './exit-guard.js';
 import { HostGoneError, checkProtocolMode } from './fd-io.js';
 import { FdFrameSender } from './frame-sender.js';
 import { RequestDispatcher } from './request-dispatcher.js';
@@ -110,6 +111,8 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
       },
       readMode,
     );
+    const started = reader;
+    guardExit(name, () => started.readingOnThreadPool);
     if (!finished) reader.start();
   });
 }

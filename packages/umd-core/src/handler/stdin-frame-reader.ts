@@ -70,6 +70,11 @@ export class StdinFrameReader {
     this.#run();
   }
 
+  /** True while a read of fd 0 is blocked on the libuv thread pool. */
+  get readingOnThreadPool(): boolean {
+    return this.#asyncPending;
+  }
+
   /** Stops reading for good (after a failure). */
   stop(): void {
     this.#done = true;
