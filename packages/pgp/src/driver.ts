@@ -93,7 +93,13 @@ export class PgpVerifier {
   #busy = 0;
 
   constructor(options: PgpVerifierOptions = {}) {
-    const { keyCacheSize = 32, ...managerOptions } = reading(() => options ?? {});
+    // Read once, getters included: the spread below copies what this read.
+    const { keyCacheSize = 32, ...managerOptions } = reading((): PgpVerifierOptions => {
+      if (options === undefined || options === null) return {};
+      if (typeof options !== 'object')
+        throw new PgpError('PGP_INVALID_ARGUMENT', 'options must be an object');
+      return { ...options };
+    });
     if (!Number.isInteger(keyCacheSize) || keyCacheSize < 0)
       throw new PgpError('PGP_INVALID_ARGUMENT', 'keyCacheSize must be an integer ≥ 0');
     this.#keyCache = new KeyCache(keyCacheSize);

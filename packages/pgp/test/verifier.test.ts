@@ -110,6 +110,42 @@ describe('options a call cannot use are PGP_INVALID_ARGUMENT, before anything ru
   });
 });
 
+// Found by trying it (session 21): the constructor read its options outside that guard, so a
+// getter or proxy that threw escaped bare, and a number or `true` was taken for no options.
+it('the constructor: a getter or proxy that throws, or options that are not an object, are PGP_INVALID_ARGUMENT', () => {
+  const getter = {
+    get keyCacheSize(): number {
+      throw new Error('getter threw');
+    },
+  };
+  const proxy = new Proxy(
+    {},
+    {
+      ownKeys() {
+        throw new Error('proxy threw');
+      },
+    },
+  );
+  const cases: [unknown, string][] = [
+    [getter, 'reading the options threw: getter threw'],
+    [proxy, 'reading the options threw: proxy threw'],
+    [5, 'options must be an object'],
+    [true, 'options must be an object'],
+    [Number.NaN, 'options must be an object'],
+  ];
+  for (const [options, message] of cases) {
+    let error: unknown;
+    try {
+      createPgpVerifier(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(isPgpError(error), String(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'PGP_INVALID_ARGUMENT' });
+    expect((error as Error).message).toContain(message);
+  }
+});
+
 describe.skipIf(noGpg)('PgpVerifier', () => {
   it('reads keys given as bytes once, by their digest; never keeps a failed read', async () => {
     const v = createPgpVerifier();

@@ -1,4 +1,10 @@
-import { type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import {
+  checkObject,
+  type RequestOptions,
+  readingOptions,
+  UmdError,
+  UmdErrorCode,
+} from '@umd/core';
 import {
   type ContractClient,
   contractClient,
@@ -48,7 +54,14 @@ export class SampleManager {
   readonly #client: ContractClient<number, Uint8Array>;
 
   constructor(options: SampleManagerOptions = {}) {
-    const { handler = 'ts', ...managerOptions } = options;
+    // Read once, getters included (a throwing one is UMD_INVALID_ARGUMENT): the manager gets the copy.
+    const { handler = 'ts', ...managerOptions } = readingOptions(
+      DRIVER_NAME,
+      'its options',
+      () => ({
+        ...checkObject<SampleManagerOptions>(options, 'options', DRIVER_NAME),
+      }),
+    );
     if (!isHandlerKind(handler)) {
       throw new UmdError(
         UmdErrorCode.INVALID_ARGUMENT,

@@ -29,6 +29,42 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
+// Found by trying it (session 21): the options were destructured unguarded, so a getter or proxy
+// that threw escaped bare, null was a TypeError, and a number or `true` was taken for no options.
+it('options that cannot be read, or are not an object, are UMD_INVALID_ARGUMENT', () => {
+  const getter = {
+    get handler(): 'ts' {
+      throw new Error('getter threw');
+    },
+  };
+  const proxy = new Proxy(
+    {},
+    {
+      ownKeys() {
+        throw new Error('proxy threw');
+      },
+    },
+  );
+  const cases: [unknown, string][] = [
+    [getter, 'reading its options threw: getter threw'],
+    [proxy, 'reading its options threw: proxy threw'],
+    [5, 'options must be an object'],
+    [true, 'options must be an object'],
+  ];
+  for (const [options, message] of cases) {
+    let error: unknown;
+    try {
+      createSampleManager(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(isUmdError(error, UmdErrorCode.INVALID_ARGUMENT), String(error)).toBe(true);
+    expect((error as Error).message).toContain(message);
+  }
+  // null means the defaults, as for UmdManager.
+  expect(createSampleManager(null as never).handler).toBe('ts');
+});
+
 describe.each(handlerKinds)('the %s handler through the manager', (kind) => {
   const skip = unavailableHandlers[kind];
   if (skip !== undefined) console.warn(`skipped: ${skip}`);
