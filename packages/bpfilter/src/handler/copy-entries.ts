@@ -6,8 +6,11 @@
 import {
   EntryBlob,
   IPT_ENTRY_SIZE,
+  XT_EXTENSION_MAXNAMELEN,
   XT_OBJECT_HEADER_SIZE,
   decodeXtHeader,
+  readCString,
+  readU16,
   xtAlign,
 } from '../abi/index.js';
 import { dataSizeOf } from './extensions.js';
@@ -68,4 +71,57 @@ function copyObject(
   if (known !== undefined)
     out.fill(0, dataStart + userSize, dataStart + Math.min(xtAlign(known), dataSize));
   return header.size;
+}
+
+/**
+ * Turns `entries` (entry starts at `offsets`) into what {@link copyEntriesToUser} writes from
+ * them into zeros, in place: each name's bytes after its NUL and each extension's data past its
+ * known size become zeros, every other byte is already what the kernel writes. Only for entries
+ * laid out as iptables writes them (the header, the matches end to end up to the target, the
+ * target up to the next entry), where no two of those writes overlap; false, with nothing
+ * changed, when an entry is not (copy it into zeros with copyEntriesToUser then). The front end
+ * turns a SET_REPLACE's table into the one it keeps so, without a second copy of it.
+ */
+export function zeroUncopied(entries: Uint8Array, offsets: readonly number[]): boolean {
+  const blob = new EntryBlob(entries);
+  for (let i = 0; i < offsets.length; i++)
+    if (!endToEnd(blob, offsets[i]!, offsets[i + 1] ?? entries.length)) return false;
+  for (let i = 0; i < offsets.length; i++) {
+    const offset = offsets[i]!;
+    const targetAt = blob.targetAt(offset);
+    for (let pos = offset + IPT_ENTRY_SIZE; pos < targetAt; )
+      pos += zeroObjectGaps(entries, pos, 'match');
+    zeroObjectGaps(entries, targetAt, 'target');
+  }
+  return true;
+}
+
+/** Whether the entry from `offset` to `end` is its header, its matches and its target, end to end. */
+function endToEnd(blob: EntryBlob, offset: number, end: number): boolean {
+  const targetAt = blob.targetAt(offset);
+  if (targetAt < offset + IPT_ENTRY_SIZE || targetAt + XT_OBJECT_HEADER_SIZE > end) return false;
+  let pos = offset + IPT_ENTRY_SIZE;
+  while (pos < targetAt) {
+    const size = readU16(blob.bytes, pos);
+    if (size < XT_OBJECT_HEADER_SIZE) return false;
+    pos += size;
+  }
+  return pos === targetAt && targetAt + readU16(blob.bytes, targetAt) === end;
+}
+
+/** Zeros what copyObject leaves alone in the object at `pos`; its size. */
+function zeroObjectGaps(entries: Uint8Array, pos: number, kind: 'match' | 'target'): number {
+  const size = readU16(entries, pos);
+  const nameAt = pos + 2;
+  const nameEnd = nameAt + XT_EXTENSION_MAXNAMELEN;
+  let nul = nameAt;
+  while (nul < nameEnd && entries[nul] !== 0) nul++;
+  // A name without a NUL fills its field (the revision byte follows it).
+  if (nul < nameEnd) entries.fill(0, nul + 1, nameEnd);
+  const name = readCString(entries, nameAt, XT_EXTENSION_MAXNAMELEN);
+  const known = dataSizeOf(kind, name, entries[pos + 31] ?? 0);
+  const dataSize = size - XT_OBJECT_HEADER_SIZE;
+  if (known !== undefined && known < dataSize)
+    entries.fill(0, pos + XT_OBJECT_HEADER_SIZE + known, pos + size);
+  return size;
 }

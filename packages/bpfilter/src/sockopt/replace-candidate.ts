@@ -18,7 +18,7 @@ import {
   readCString,
   tableDigest,
 } from '../abi/index.js';
-import { copyEntriesToUser } from '../handler/copy-entries.js';
+import { copyEntriesToUser, zeroUncopied } from '../handler/copy-entries.js';
 import { UNSET } from '../handler/translate-refusal.js';
 import { markSourceChains } from '../handler/translate-source-chains.js';
 import type { TableSnapshot } from './table-snapshot.js';
@@ -58,11 +58,17 @@ export function replaceCandidate(request: Uint8Array): ReplaceCandidate | undefi
       return undefined;
     const name = readCString(request, 0, XT_TABLE_MAXNAMELEN - 1);
     const info: IptGetinfo = { name, validHooks, hookEntry, underflow, numEntries, size };
-    const entries = new Uint8Array(size);
-    copyEntriesToUser(kept, offsets, entries);
+    const digest = tableDigest(info, kept);
+    // The digest is of the table as the handler keeps it; then that copy becomes the one the
+    // front end keeps (as GET_ENTRIES writes it into zeros), in place when it can.
+    let entries = kept;
+    if (!zeroUncopied(kept, offsets)) {
+      entries = new Uint8Array(size);
+      copyEntriesToUser(kept, offsets, entries);
+    }
     const snapshot = { info, entries };
     markZeroGaps(snapshot);
-    return { snapshot, digest: tableDigest(info, kept), numCounters: replace.numCounters };
+    return { snapshot, digest, numCounters: replace.numCounters };
   } catch {
     // Bytes no handler accepts (a target past its entry): only the handler can say why.
     return undefined;
