@@ -1,8 +1,25 @@
 // `bpfilter serve --enforce` in a namespace, started and warmed up as the bench needs it.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/bpfilter.js', import.meta.url));
+
+/**
+ * The Node and V8 flags the service runs with: those the installed command's first line gives
+ * node (`#!/usr/bin/env -S node FLAGS`), as `bpfilter serve` run from a shell gets them; with
+ * BENCH_SERVICE_FLAGS set, those instead (empty: none), to compare.
+ */
+function serviceFlags() {
+  const given = process.env.BENCH_SERVICE_FLAGS;
+  const line =
+    given ??
+    readFileSync(BIN, 'utf8')
+      .split('\n', 1)[0]
+      .replace(/^#!.*?\bnode\b/, '');
+  return line.split(' ').filter(Boolean);
+}
 let running; // the service's process until it has been stopped
 
 /**
@@ -21,6 +38,7 @@ export async function startService(ns, socketPath, trace) {
       ns.pid,
       '-n',
       process.execPath,
+      ...serviceFlags(),
       ...profileArgs,
       CLI,
       'serve',
