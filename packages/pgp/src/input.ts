@@ -30,33 +30,46 @@ export async function* chunksOf(data: SignedData): AsyncGenerator<Uint8Array> {
   for await (const chunk of data as AsyncIterable<Uint8Array | string>) yield toBytes(chunk);
 }
 
+/** Longest time, in ms, that chunks are read without letting the event loop turn. */
+const TURN_MS = 10;
+
 /**
  * The chunks of `source`, each waited for only until `signal` fires (a `UmdError`:
  * `UMD_ABORTED`, or `UMD_TIMEOUT` for a timeout's signal): a source that stalls cannot hold the
- * call. The source is then told to stop (`return()`), never waited for.
+ * call. The source is then told to stop (`return()`), never waited for. A source that never
+ * waits for I/O cannot hold it either: every {@link TURN_MS} ms the event loop turns, so the
+ * timeout's timer (and the rest of the host) runs.
  */
 export async function* untilAborted<T>(
   source: Iterable<T> | AsyncIterable<T>,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<T> {
-  if (signal === undefined) return yield* source;
   const iterator =
     Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortedError(signal, 'reading the signed data'));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
+  const stopped = () => abortedError(signal as AbortSignal, 'reading the signed data');
+  // One listener for the whole read, failing the step in progress. (A race of each step against
+  // one long-lived promise left a reaction on it per chunk: 336 MiB of heap after 10^6 chunks.)
+  let failStep: ((error: unknown) => void) | undefined;
+  const onAbort = () => failStep?.(stopped());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let turned = performance.now();
   try {
     for (;;) {
-      const step = await Promise.race([iterator.next(), aborted]);
+      if (performance.now() - turned >= TURN_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turned = performance.now();
+      }
+      if (signal?.aborted) throw stopped();
+      const step = await new Promise<IteratorResult<T>>((resolve, reject) => {
+        failStep = reject;
+        Promise.resolve(iterator.next()).then(resolve, reject);
+      });
+      failStep = undefined;
       if (step.done) return;
       yield step.value;
     }
   } finally {
-    signal.removeEventListener('abort', onAbort!);
+    signal?.removeEventListener('abort', onAbort);
     Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
 }
