@@ -61,6 +61,9 @@ describe('one validation of every option', () => {
     ['transport', 7],
     ['env', { A: 1 }],
     ['stagingDir', 5],
+    // Found by trying it: staged relative to the host's cwd, then not found by the handler.
+    ['stagingDir', 'tmp'],
+    ['stagingDir', ''],
     ['stderrTailLines', 0],
     ['postStart', 'later'],
   ] as const)('refuses %s = %o', (key, value) => {

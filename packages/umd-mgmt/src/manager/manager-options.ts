@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import {
   checkBoolean,
   checkInteger,
@@ -5,6 +6,7 @@ import {
   checkObject,
   invalidArgument,
   readingOptions,
+  showValue,
 } from '@umd/core';
 import type { HandlerSession, Loader } from '../loader/loader-types.js';
 import { DEFAULT_MAX_BLOB_BYTES } from '../process/blob-read.js';
@@ -83,7 +85,7 @@ export interface UmdManagerOptions {
   maxPayload?: number;
   /** Runs after the loader's `postStart`, before any queued request, on every start (e.g. restore state). Throwing fails the start. */
   postStart?: (session: HandlerSession) => Promise<void>;
-  /** Parent directory of the private blob copies (`os.tmpdir()`); must allow exec for native handlers, be searchable by the handler's uid and should be sticky (like /tmp) or writable by the host only. */
+  /** Parent directory of the private blob copies (`os.tmpdir()`), an absolute path; must allow exec for native handlers, be searchable by the handler's uid and should be sticky (like /tmp) or writable by the host only. */
   stagingDir?: string;
   /** Lines of handler stderr kept for error reports (32). */
   stderrTailLines?: number;
@@ -212,8 +214,15 @@ function resolve(options: UmdManagerOptions): ResolvedManagerOptions {
   for (const hook of ['postStart'] as const)
     if (options[hook] != null && typeof options[hook] !== 'function')
       throw invalidArgument(owner, `${hook} must be a function`);
-  if (options.stagingDir != null && typeof options.stagingDir !== 'string')
-    throw invalidArgument(owner, 'stagingDir must be a string');
+  // A relative one would be staged from the host's cwd but run from the handler's ('/').
+  if (
+    options.stagingDir != null &&
+    (typeof options.stagingDir !== 'string' || !isAbsolute(options.stagingDir))
+  )
+    throw invalidArgument(
+      owner,
+      `stagingDir must be an absolute path, got ${showValue(options.stagingDir)}`,
+    );
   const requestTimeoutMs = checkTimeout(
     options.requestTimeoutMs,
     'requestTimeoutMs',
