@@ -60,6 +60,11 @@ describe('one validation of every option', () => {
     ['transport', { replySocket: 'yes' }],
     ['transport', 7],
     ['env', { A: 1 }],
+    // An array is no options bag: taken as one it set nothing, silently.
+    ['env', []],
+    ['sandbox', []],
+    ['transport', []],
+    ['restartBudget', []],
     ['stagingDir', 5],
     // Found by trying it: staged relative to the host's cwd, then not found by the handler.
     ['stagingDir', 'tmp'],

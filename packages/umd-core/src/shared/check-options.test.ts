@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isUmdError } from '../errors/umd-error.js';
-import { invalidArgument, readingOptions } from './check-options.js';
+import { checkObject, invalidArgument, readingOptions } from './check-options.js';
 
 const throwing = {
   get signal(): never {
@@ -78,5 +78,28 @@ describe('readingOptions', () => {
         errors,
       ),
     ).toThrow(expect.objectContaining({ code: 'OTHER_BAD' }));
+  });
+});
+
+describe('checkObject', () => {
+  it('takes an object, and {} for null or undefined', () => {
+    const bag = { a: 1 };
+    expect(checkObject(bag, 'options', 'Owner')).toBe(bag);
+    expect(checkObject(null, 'options', 'Owner')).toEqual({});
+    expect(checkObject(undefined, 'options', 'Owner')).toEqual({});
+  });
+
+  it('refuses a value that is no options bag, an array included, with UMD_INVALID_ARGUMENT', () => {
+    for (const value of [[], [{ a: 1 }], 5, 'x', true, () => {}]) {
+      const caught = (() => {
+        try {
+          checkObject(value, 'options', 'Owner');
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(caught, String(value)).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+      expect((caught as Error).message).toMatch(/^Owner: options must be an object, got /);
+    }
   });
 });

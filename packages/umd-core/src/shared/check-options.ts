@@ -63,14 +63,21 @@ export function checkBoolean(
   return value as boolean;
 }
 
-/** An options bag: an object, or `{}` for `null`/`undefined`. */
+/**
+ * An options bag: an object, or `{}` for `null`/`undefined`. An array is refused: its entries
+ * are no option, and taken as a bag it would silently set none.
+ */
 export function checkObject<T extends object>(
   value: unknown,
   what: string,
   owner: string | undefined,
 ): T {
   if (value === undefined || value === null) return {} as T;
-  check(typeof value === 'object', owner, `${what} must be an object, got ${showValue(value)}`);
+  check(
+    typeof value === 'object' && !Array.isArray(value),
+    owner,
+    `${what} must be an object, got ${showValue(value)}`,
+  );
   return value as T;
 }
 
