@@ -105,6 +105,8 @@ export class FramedChannel extends ChannelTransport {
    * frame, `UMD_ABORTED` / `UMD_TIMEOUT` per `options` (a CANCEL frame goes out if the request was
    * sent; its late answer is dropped), and the close reason when the channel closes.
    * Payloads over 16 KiB are written without a copy: leave `payload` unchanged until the call settles.
+   * One transferred (or shrunk) before its turn to be written fails its call alone with
+   * `UMD_INVALID_ARGUMENT` (nothing of its frame is written; the channel goes on).
    * With `options.replyInto` a reply that fits is read into that buffer (see {@link ReplyOptions});
    * otherwise a reply of 256 KiB or more is in memory of the native helper where it loads, which
    * `postMessage` / `structuredClone` copy but cannot move (a transfer list with its buffer throws
@@ -166,8 +168,23 @@ export class FramedChannel extends ChannelTransport {
         continue;
       }
       const id = this.#book.markSent(entry);
-      entry.ticket = this.writer.write(frameChunks(FrameType.Request, id, entry.payload));
+      entry.ticket = this.writer.write(frameChunks(FrameType.Request, id, entry.payload), () =>
+        this.#refuseChanged(entry),
+      );
     }
+  }
+
+  /**
+   * The writer dropped `entry`'s frame unsent: its payload was transferred (or shrunk) after the
+   * call, before its turn to be written. The handler never saw it; the channel goes on.
+   */
+  #refuseChanged(entry: PendingRequest): void {
+    if (entry.state !== 'sent') return;
+    entry.state = 'done';
+    entry.ticket = undefined;
+    this.#book.withdraw(entry, false);
+    rejectRequest(entry, detachedPayloadError());
+    this.#pump();
   }
 
   /** Abort or timeout of one request: reject it, and CANCEL it if the handler already has it. */

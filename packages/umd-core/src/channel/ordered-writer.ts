@@ -1,32 +1,52 @@
 import type { Writable } from 'node:stream';
 
 /** One unit handed to {@link OrderedWriter.write}; pass it to `withdraw` to take it back unsent. */
-export type WriteTicket = readonly Uint8Array[];
+export type WriteTicket = object;
+
+interface Unit {
+  readonly chunks: readonly Uint8Array[];
+  /** The unit's length when it was made: its frame header (or a raw reply's length) counts on it. */
+  readonly bytes: number;
+  readonly onChanged: (() => void) | undefined;
+}
 
 /**
- * Writes byte chunks to a stream in call order and honours backpressure: once `write()` returns
- * false, later units wait in a local queue until `drain`. A unit still in that queue can be
- * withdrawn (an aborted request's bytes go at once, not when the handler reads again). The
- * stream is corked until the end of the current tick, so a header and its payload, and every
- * request issued in the same tick (pipelining), leave in one `writev` without being copied together.
+ * Writes byte chunks to a stream in call order and honours backpressure. Units collect here
+ * until the current job's microtasks run (every request issued by the same synchronous code,
+ * pipelining) and go to the stream together (one `writev`, no copy), and
+ * only while the stream holds nothing unwritten: the rest wait here until it has written all it
+ * had. So a unit is never parked in the stream's own buffer, where a caller could still transfer
+ * (detach) or shrink a payload behind a header that already promised its length. Just before a
+ * unit goes, its length is checked against the one it had when written: a unit that changed is
+ * dropped whole (its `onChanged` runs) and the stream stays in step. A unit still waiting can be
+ * withdrawn (an aborted request's bytes go at once, not when the handler reads again).
  */
 export class OrderedWriter {
   readonly #output: Writable;
+  /**
+   * The stream takes many chunks in one `_writev` (a socket, the handler's stdin). Any other
+   * stream writes one chunk at a time and buffers the rest, so there each batch is one unit and
+   * a unit of several chunks is joined first: that copy is the price of never leaving a
+   * caller's payload in the stream's buffer behind its header.
+   */
+  readonly #writev: boolean;
   // Insertion-ordered: the head is the next unit to write; withdrawing one is O(1).
-  #waiting = new Set<WriteTicket>();
+  #waiting = new Map<WriteTicket, Unit>();
   #waitingBytes = 0;
-  #blocked = false;
+  #flushScheduled = false;
+  /** A batch was handed to the stream and its write callback has not run yet. */
+  #inStream = false;
   #closed = false;
-  #corked = false;
 
   constructor(output: Writable) {
     this.#output = output;
+    this.#writev = typeof (output as { _writev?: unknown })._writev === 'function';
   }
 
-  /** Chunks waiting for `drain`. */
+  /** Chunks not yet handed to the stream. */
   get queuedChunks(): number {
     let sum = 0;
-    for (const unit of this.#waiting) sum += unit.length;
+    for (const unit of this.#waiting.values()) sum += unit.chunks.length;
     return sum;
   }
 
@@ -36,16 +56,22 @@ export class OrderedWriter {
     return this.#waitingBytes + (output.destroyed ? 0 : output.writableLength);
   }
 
-  /** Queues or writes `chunks` as one unit; returns the ticket that can withdraw it while it waits. */
-  write(chunks: Uint8Array[]): WriteTicket {
-    if (this.#closed) return chunks;
-    if (this.#blocked) {
-      this.#waiting.add(chunks);
-      this.#waitingBytes += unitBytes(chunks);
-      return chunks;
+  /**
+   * Queues `chunks` as one unit, written in a microtask or once the stream has written
+   * what it holds. `onChanged` runs instead (nothing of the unit written) if by then its length
+   * differs from `bytes` (default: its length now), as when a payload's buffer was transferred.
+   * Returns the ticket that can withdraw it while it waits.
+   */
+  write(chunks: Uint8Array[], onChanged?: () => void, bytes = unitBytes(chunks)): WriteTicket {
+    const ticket: WriteTicket = chunks;
+    if (this.#closed) return ticket;
+    this.#waiting.set(ticket, { chunks, bytes, onChanged });
+    this.#waitingBytes += bytes;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
     }
-    this.#writeNow(chunks);
-    return chunks;
+    return ticket;
   }
 
   /**
@@ -53,8 +79,10 @@ export class OrderedWriter {
    * A unit the stream has (even partly) is written out whole: the reader's framing depends on it.
    */
   withdraw(ticket: WriteTicket): boolean {
-    if (!this.#waiting.delete(ticket)) return false;
-    this.#waitingBytes -= unitBytes(ticket);
+    const unit = this.#waiting.get(ticket);
+    if (unit === undefined) return false;
+    this.#waiting.delete(ticket);
+    this.#waitingBytes -= unit.bytes;
     return true;
   }
 
@@ -65,36 +93,59 @@ export class OrderedWriter {
     this.#waitingBytes = 0;
   }
 
-  #writeNow(chunks: readonly Uint8Array[]): void {
+  /** Hands every waiting unit to the stream at once, if it has written all it had. */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
     const output = this.#output;
+    if (this.#closed || this.#waiting.size === 0) return;
     if (output.destroyed || output.writableEnded) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      output.cork();
-      process.nextTick(this.#uncork);
+    // Still writing the last batch: its callback flushes again.
+    if (this.#inStream) return;
+    let changed: Unit[] | undefined;
+    let last: Uint8Array | undefined;
+    // One chunk (a small request alone) needs no cork: it goes straight to the stream.
+    const corked = this.#writev && (this.#waiting.size > 1 || this.queuedChunks > 1);
+    if (corked) output.cork();
+    for (const [ticket, unit] of this.#waiting) {
+      if (!this.#writev && last !== undefined) break;
+      this.#waiting.delete(ticket);
+      this.#waitingBytes -= unit.bytes;
+      if (unitBytes(unit.chunks) !== unit.bytes) {
+        changed ??= [];
+        changed.push(unit);
+        continue;
+      }
+      const chunks = this.#writev ? unit.chunks : [joined(unit.chunks, unit.bytes)];
+      for (const chunk of chunks) {
+        if (last !== undefined) output.write(last);
+        last = chunk;
+      }
     }
-    let ok = true;
-    for (const chunk of chunks) ok = output.write(chunk);
-    if (!ok) {
-      this.#blocked = true;
-      output.once('drain', this.#onDrain);
+    if (last !== undefined) {
+      this.#inStream = true;
+      output.write(last, this.#onWritten);
     }
+    if (corked) output.uncork();
+    if (changed !== undefined) for (const unit of changed) unit.onChanged?.();
+  };
+
+  /** The stream wrote a batch: what waited meanwhile goes now. */
+  readonly #onWritten = (): void => {
+    this.#inStream = false;
+    if (!this.#flushScheduled && this.#waiting.size > 0) this.#flush();
+  };
+}
+
+/** One buffer with every chunk's bytes (the chunk itself when there is one). */
+function joined(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const all = new Uint8Array(bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
   }
-
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#output.uncork();
-  };
-
-  readonly #onDrain = (): void => {
-    this.#blocked = false;
-    while (!this.#blocked && !this.#closed && this.#waiting.size > 0) {
-      const next = this.#waiting.values().next().value!;
-      this.#waiting.delete(next);
-      this.#waitingBytes -= unitBytes(next);
-      this.#writeNow(next);
-    }
-  };
+  return all;
 }
 
 function unitBytes(chunks: readonly Uint8Array[]): number {

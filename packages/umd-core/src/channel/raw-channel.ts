@@ -13,6 +13,7 @@ import {
   type ReplyOptions,
   abortedError,
   armRequest,
+  detachedPayloadError,
   isTimeoutReason,
   replyIntoDetachedError,
   timeoutError,
@@ -100,6 +101,7 @@ export class RawChannel extends ChannelTransport {
       const { replyInto } = options;
       const exchange: Exchange = {
         request,
+        requestLength: request.byteLength,
         // After a close (the only way an exchange in flight ends early) nothing is written into it.
         reply: replyInto ? replyInto.subarray(0, replyLength) : allocateReply(replyLength),
         length: replyLength,
@@ -151,9 +153,31 @@ export class RawChannel extends ChannelTransport {
       if (exchange.state !== 'queued') continue;
       exchange.state = 'active';
       this.#active = exchange;
-      if (exchange.request.byteLength > 0) this.writer.write([exchange.request]);
+      if (exchange.requestLength > 0)
+        this.writer.write(
+          [exchange.request],
+          () => this.#refuseChanged(exchange),
+          exchange.requestLength,
+        );
       if (exchange.length === 0) this.#finish(exchange);
     }
+  }
+
+  /**
+   * The writer dropped `exchange`'s request unsent: its buffer was transferred (or shrunk) after
+   * the call. The handler never saw a byte of it, so no reply comes; the channel goes on.
+   */
+  #refuseChanged(exchange: Exchange): void {
+    if (this.#active !== exchange) return;
+    this.#active = undefined;
+    // A direct read armed with the caller's memory gets the scratch: that memory is theirs again.
+    if (this.#readingInto === exchange && exchange.callerMemory) this.directReads?.rearm();
+    if (exchange.state !== 'done' && !exchange.abandoned) {
+      exchange.disarm();
+      exchange.reject(detachedPayloadError('request'));
+    }
+    exchange.state = 'done';
+    this.#next();
   }
 
   #finish(exchange: Exchange): void {

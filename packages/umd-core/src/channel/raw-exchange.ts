@@ -9,6 +9,8 @@ import {
 /** One `exchange()` call of a raw channel, from the call until it settles. */
 export interface Exchange {
   readonly request: Uint8Array;
+  /** The request's length at the call: the handler reads exactly that many bytes. */
+  readonly requestLength: number;
   readonly reply: Uint8Array;
   /** The reply's length (a caller's `reply` reads as empty once its buffer is transferred away). */
   readonly length: number;
