@@ -84,6 +84,15 @@ export class FramedChannel extends ChannelTransport {
     return this.#book.inFlight;
   }
 
+  /**
+   * Requests cancelled after they were written (abort, timeout) that the handler has not
+   * answered yet: work it may still be doing, or a sign it is stuck. Not counted in
+   * {@link FramedChannel.inFlight}.
+   */
+  get cancelledUnanswered(): number {
+    return this.#book.cancelledUnanswered;
+  }
+
   /** Requests waiting for a free in-flight slot (or for HELLO). */
   get queued(): number {
     return this.#book.queued;

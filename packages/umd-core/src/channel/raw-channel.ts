@@ -56,6 +56,14 @@ export class RawChannel extends ChannelTransport {
   }
 
   /**
+   * 1 while the exchange in flight was given up by its caller (abort) and the rest of its reply
+   * has not come yet: the handler is still busy with it (or stuck), and the next exchange waits.
+   */
+  get cancelledUnanswered(): number {
+    return this.#active?.abandoned === true ? 1 : 0;
+  }
+
+  /**
    * A raw channel over a child's stdout and stdin. A short read reports the child's exit status;
    * a child whose stream went out of step (timeout, unsolicited bytes) is killed (SIGKILL).
    */

@@ -60,6 +60,11 @@ export class RequestBook {
     return this.#pending.size;
   }
 
+  /** Requests cancelled in flight whose answers have not come yet (the last few thousand remembered). */
+  get cancelledUnanswered(): number {
+    return this.#cancelled.size;
+  }
+
   /** Requests still waiting to be sent. */
   get queued(): number {
     let count = 0;

@@ -35,6 +35,8 @@ export const submitChecked: unique symbol = Symbol('UmdManager.submitChecked');
 export const unwrittenBytes: unique symbol = Symbol('UmdManager.unwrittenBytes');
 /** Key of a pool's way to take back an instance's requests its handler has not started. */
 export const reclaimUnstarted: unique symbol = Symbol('UmdManager.reclaimUnstarted');
+/** Key of a pool's read of an instance's cancelled requests its handler has not answered yet. */
+export const cancelledUnanswered: unique symbol = Symbol('UmdManager.cancelledUnanswered');
 
 /**
  * The front end of a user mode driver (the kernel's UMD manager): on first use it imports the
@@ -166,6 +168,17 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
     const h = this.#lifecycle.handler;
     if (h === undefined || h.mode !== 'framed' || h.faulted || h.channel.closed) return 0;
     return (h.channel as FramedChannel).reclaimUnstarted(keep);
+  }
+
+  /**
+   * Requests given up in flight (abort, timeout) whose handler has not answered them yet: they
+   * no longer count as held, but the handler may still be busy with them, or stuck. A pool counts
+   * them as load so that an idle instance is preferred (see `FramedChannel.cancelledUnanswered`).
+   * @internal
+   */
+  [cancelledUnanswered](): number {
+    const channel = this.#lifecycle.handler?.channel;
+    return channel === undefined || channel.closed ? 0 : channel.cancelledUnanswered;
   }
 
   /** Loads the loader and starts the handler now (otherwise the first request does). Resolves once it is ready. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UmdManager } from '../manager/umd-manager.js';
+import { cancelledUnanswered, type UmdManager } from '../manager/umd-manager.js';
 import {
   AUTO_LOOKAHEAD_MAX,
   AUTO_LOOKAHEAD_MIN,
@@ -17,10 +17,11 @@ const instance = (
   handedAt: number[] = Array(load).fill(0),
   typicalMs: number | undefined = undefined,
   serviceMs: number | undefined = typicalMs,
+  cancelled = 0,
 ): PoolInstance => {
   // An instance's load is the number of requests it holds.
   expect(handedAt).toHaveLength(load);
-  const manager = { state } as UmdManager;
+  const manager = { state, [cancelledUnanswered]: () => cancelled } as unknown as UmdManager;
   const behind = { timer: undefined, reclaimedFor: undefined };
   return { index, manager, downUntil, handedAt, typicalMs, serviceMs, lastReplyAt: 0, behind };
 };
@@ -30,6 +31,15 @@ describe('pickInstance', () => {
     const pool = [instance(0, 3), instance(1, 1), instance(2, 2)];
     expect(pickInstance(pool, 4, 0)?.index).toBe(1);
     expect(pickInstance([instance(0, 4), instance(1, 4)], 4, 0)).toBeUndefined();
+  });
+
+  it('counts cancelled requests not yet answered as load, never against a slot', () => {
+    // Instance 0 holds nothing but has not answered a cancelled request (its handler may be stuck).
+    const stuck = instance(0, 0, 'running', 0, [], undefined, undefined, 1);
+    expect(pickInstance([stuck, instance(1, 0)], 1, 0)?.index).toBe(1);
+    // Every other instance is busier, or full: the stuck one still takes the request.
+    expect(pickInstance([stuck, instance(1, 1)], 2, 0)?.index).toBe(0);
+    expect(pickInstance([stuck, instance(1, 1)], 1, 0)?.index).toBe(0);
   });
 
   it('prefers a running handler to one that must start, at equal load', () => {

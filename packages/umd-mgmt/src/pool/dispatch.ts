@@ -1,4 +1,4 @@
-import type { UmdManager } from '../manager/umd-manager.js';
+import { type UmdManager, cancelledUnanswered } from '../manager/umd-manager.js';
 import { NO_TIMEOUT } from '../manager/validate-options.js';
 
 /** One handler process slot of a pool: its own manager (lifecycle, budget, containment). */
@@ -110,6 +110,7 @@ export function requestLookahead(
  * The least-loaded instance with a free slot (`load < capacity`, or `load < capacity +
  * lookahead` (its {@link lookaheadOf}) where {@link mayLookAhead} allows), or `undefined` when
  * every instance is full.
+ * Requests an instance was asked to cancel and has not answered add to its load in that choice.
  * Among equally loaded ones a running handler wins over one that would have to start (so a
  * light load keeps using the handlers already up, and the pool grows lazily), then the lowest
  * index. Instances that recently failed to start are skipped, unless all are.
@@ -132,7 +133,11 @@ export function pickInstance(
       if (load >= capacity + beyond || !mayLookAhead(instance, now)) continue;
     }
     // Twice the load, plus one for a handler that is not running yet: load first, then readiness.
-    const score = load * 2 + (instance.manager.state === 'running' ? 0 : 1);
+    // Requests it was asked to cancel and has not answered count as load here (an instance whose
+    // handler ignores cancels, its event loop blocked, is not idle), but not against its slots:
+    // nothing tells the pool when such a late answer comes, so a request must not wait for it.
+    const busy = load + instance.manager[cancelledUnanswered]();
+    const score = busy * 2 + (instance.manager.state === 'running' ? 0 : 1);
     if (score < bestScore) {
       best = instance;
       bestScore = score;
