@@ -115,7 +115,10 @@ export class FramedChannel extends ChannelTransport {
    * sent; its late answer is dropped), and the close reason when the channel closes.
    * Payloads over 16 KiB are written without a copy: leave `payload` unchanged until the call settles.
    * One transferred (or shrunk) before its turn to be written fails its call alone with
-   * `UMD_INVALID_ARGUMENT` (nothing of its frame is written; the channel goes on).
+   * `UMD_INVALID_ARGUMENT` (nothing of its frame is written; the channel goes on). Once the
+   * stream has it (a large payload the pipe has not taken whole is written from its memory by
+   * libuv) a transfer is not seen: if the new owner frees that memory, the handler reads
+   * whatever the host put there next. Never transfer a payload while its call is pending.
    * With `options.replyInto` a reply that fits is read into that buffer (see {@link ReplyOptions});
    * otherwise a reply of 256 KiB or more is in memory of the native helper where it loads, which
    * `postMessage` / `structuredClone` copy but cannot move (a transfer list with its buffer throws
