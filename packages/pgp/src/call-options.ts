@@ -17,13 +17,21 @@ export function reading<T>(read: () => T): T {
   return readingOptions(undefined, 'the options', read, PGP_OPTIONS_ERRORS);
 }
 
+/**
+ * An options bag as given: `{}` for `null`/`undefined`, `PGP_INVALID_ARGUMENT` for anything
+ * that is not an object. Call it inside {@link reading}, which types a getter's throw.
+ */
+export function optionsBag<T extends object>(given: T | null | undefined): T {
+  if (given === undefined || given === null) return {} as T;
+  if (typeof given !== 'object')
+    throw new PgpError('PGP_INVALID_ARGUMENT', 'options must be an object');
+  return given;
+}
+
 /** A call's `{ signal, timeoutMs }`, read once (`null`/`undefined`: none). */
 export function callOptions(given: CallOptions | null | undefined): CallOptions {
   return reading(() => {
-    if (given === undefined || given === null) return {};
-    if (typeof given !== 'object')
-      throw new PgpError('PGP_INVALID_ARGUMENT', 'options must be an object');
-    const { signal, timeoutMs } = given;
+    const { signal, timeoutMs } = optionsBag(given);
     return { signal, timeoutMs };
   });
 }

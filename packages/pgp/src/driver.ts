@@ -19,7 +19,7 @@ import {
   type SignaturePlan,
 } from './host/verify.js';
 import type { SignaturePacket } from './contract.js';
-import { callOptions, now, reading, verifyOptions } from './call-options.js';
+import { callOptions, now, optionsBag, reading, verifyOptions } from './call-options.js';
 import { PgpError } from './errors.js';
 import { Keyring, planAll } from './keyring.js';
 import { KeyCache } from './key-cache.js';
@@ -94,12 +94,9 @@ export class PgpVerifier {
 
   constructor(options: PgpVerifierOptions = {}) {
     // Read once, getters included: the spread below copies what this read.
-    const { keyCacheSize = 32, ...managerOptions } = reading((): PgpVerifierOptions => {
-      if (options === undefined || options === null) return {};
-      if (typeof options !== 'object')
-        throw new PgpError('PGP_INVALID_ARGUMENT', 'options must be an object');
-      return { ...options };
-    });
+    const { keyCacheSize = 32, ...managerOptions } = reading(
+      (): PgpVerifierOptions => ({ ...optionsBag(options) }),
+    );
     if (!Number.isInteger(keyCacheSize) || keyCacheSize < 0)
       throw new PgpError('PGP_INVALID_ARGUMENT', 'keyCacheSize must be an integer ≥ 0');
     this.#keyCache = new KeyCache(keyCacheSize);
