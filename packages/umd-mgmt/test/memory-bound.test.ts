@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { blockDir, untilBlocked } from './helpers/block-dir.js';
 import { fixtureLoader, managed, str, text } from './helpers/fixtures.js';
 
 const FLOOD_HOST = fileURLToPath(new URL('./fixtures/abort-flood-host.mjs', import.meta.url));
@@ -15,20 +14,9 @@ const STOPPED_HOST = fileURLToPath(
 );
 const MiB = 1 << 20;
 
-/** A scratch directory the echo fixture's `block:` command waits in (a root host's handler runs as nobody). */
-async function scratch(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'umd-block-'));
-  await chmod(dir, 0o777);
-  return dir;
-}
-
-async function untilBlocked(dir: string): Promise<void> {
-  while (!existsSync(join(dir, 'blocked'))) await sleep(5);
-}
-
 describe('bounded host memory against a handler that stops reading', () => {
   it('300 aborted 1 MiB requests leave the host bounded, and the next request gets its own reply', async () => {
-    const dir = await scratch();
+    const dir = await blockDir();
     try {
       const host = spawn(process.execPath, ['--expose-gc', FLOOD_HOST, '300', dir], {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -50,7 +38,7 @@ describe('bounded host memory against a handler that stops reading', () => {
   });
 
   it('maxQueuedBytes refuses with UMD_QUEUE_FULL, and every accepted request gets its own reply', async () => {
-    const dir = await scratch();
+    const dir = await blockDir();
     try {
       const m = managed({
         loader: fixtureLoader('echo'),

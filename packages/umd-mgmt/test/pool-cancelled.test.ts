@@ -1,16 +1,13 @@
 // A pool instance whose handler ignores a cancel (its event loop blocked) is not idle: the next
 // request goes to another instance instead of waiting there for its timeout (issue 11).
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
+import { blockDir, untilBlocked } from './helpers/block-dir.js';
 import { fixtureLoader, pooled, rejection, str, text } from './helpers/fixtures.js';
 
 it('after an abort its blocked handler ignores, the next request goes to the idle instance', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'umd-block-'));
-  await chmod(dir, 0o777); // a root host's handler runs as nobody
+  const dir = await blockDir();
   const pool = pooled({
     loader: fixtureLoader('echo'),
     instances: 2,
@@ -20,7 +17,7 @@ it('after an abort its blocked handler ignores, the next request goes to the idl
   try {
     const abort = new AbortController();
     const blocked = rejection(pool.request(text(`block:${dir}`), { signal: abort.signal }));
-    while (!existsSync(join(dir, 'blocked'))) await sleep(5);
+    await untilBlocked(dir);
     abort.abort();
     expect(await blocked).toMatchObject({ code: 'UMD_ABORTED' });
     const t0 = performance.now();

@@ -1,12 +1,11 @@
 // A payload the caller transfers (detaches) after request() returned, while its frame still waits
 // to be written: that request alone fails with UMD_INVALID_ARGUMENT, no partial frame reaches the
 // handler, and the same handler answers the next request (issue 11).
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { blockDir, untilBlocked } from './helpers/block-dir.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
 
 const MiB = 1 << 20;
@@ -29,8 +28,7 @@ describe('a payload transferred after the call', () => {
   });
 
   it('framed: transferred while a handler that stopped reading holds up the writes', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'umd-block-'));
-    await chmod(dir, 0o777); // a root host's handler runs as nobody
+    const dir = await blockDir();
     try {
       const m = managed({
         loader: fixtureLoader('echo'),
@@ -39,7 +37,7 @@ describe('a payload transferred after the call', () => {
         requestTimeoutMs: 10_000,
       });
       const blocked = m.request(text(`block:${dir}`));
-      while (!existsSync(join(dir, 'blocked'))) await sleep(5);
+      await untilBlocked(dir);
       const pid = handlerPid(m);
       // More than the stdio sockets buffer: the pipe is full and the next frame waits its turn.
       const big = new Uint8Array(4 * MiB).fill(3);
