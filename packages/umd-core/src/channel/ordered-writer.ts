@@ -115,7 +115,10 @@ export class OrderedWriter {
         changed.push(unit);
         continue;
       }
-      const chunks = this.#writev ? unit.chunks : [joined(unit.chunks, unit.bytes)];
+      const chunks =
+        this.#writev || unit.chunks.length === 1
+          ? unit.chunks
+          : [Buffer.concat(unit.chunks, unit.bytes)];
       for (const chunk of chunks) {
         if (last !== undefined) output.write(last);
         last = chunk;
@@ -134,18 +137,6 @@ export class OrderedWriter {
     this.#inStream = false;
     if (!this.#flushScheduled && this.#waiting.size > 0) this.#flush();
   };
-}
-
-/** One buffer with every chunk's bytes (the chunk itself when there is one). */
-function joined(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const all = new Uint8Array(bytes);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return all;
 }
 
 function unitBytes(chunks: readonly Uint8Array[]): number {
