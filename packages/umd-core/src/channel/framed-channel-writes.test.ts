@@ -89,4 +89,24 @@ describe('FramedChannel writes', () => {
     channel.close();
     await Promise.allSettled([first, last]);
   });
+  it('to a stream that takes one chunk at a time, a large frame goes as one chunk, header first', async () => {
+    const toHost = new PassThrough();
+    const { output, chunks, release } = heldWrites();
+    const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
+    toHost.write(
+      encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 20, name: 'x' })),
+    );
+    await channel.waitForHello();
+    // Over the 16 KiB below which header and payload are one pooled buffer anyway.
+    const payload = new Uint8Array(32 * 1024).map((_, i) => i % 251);
+    const pending = channel.request(payload);
+    await tick();
+    expect(chunks).toHaveLength(1);
+    const [frame] = new FrameDecoder().push(chunks[0]!);
+    expect([frame?.type, frame?.id]).toEqual([FrameType.Request, 1]);
+    expect(Buffer.compare(frame!.payload, payload)).toBe(0);
+    release();
+    channel.close();
+    await Promise.allSettled([pending]);
+  });
 });
