@@ -19,6 +19,10 @@ export function processTree(pid) {
   return [pid, ...descendantsOf(pid).map((p) => p.pid)];
 }
 
+/** CPU nanoseconds thread `task` of process `pid` has run (schedstat's first field). */
+const taskCpuNs = (pid, task) =>
+  Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+
 /** CPU nanoseconds, voluntary context switches (all threads) and minor faults of some processes. */
 export function treeCounters(pids) {
   let cpuNs = 0;
@@ -27,7 +31,7 @@ export function treeCounters(pids) {
   for (const pid of pids) {
     try {
       for (const task of readdirSync(`/proc/${pid}/task`)) {
-        cpuNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+        cpuNs += taskCpuNs(pid, task);
         const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
         switches += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0);
       }
@@ -50,9 +54,7 @@ export function threadSplitNs(pids) {
   for (const pid of pids) {
     try {
       for (const task of readdirSync(`/proc/${pid}/task`)) {
-        const ns = Number(
-          readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0],
-        );
+        const ns = taskCpuNs(pid, task);
         if (task === String(pid)) split.main += ns;
         else split.others += ns;
       }
