@@ -1,8 +1,6 @@
 import { closeSync, writeSync } from 'node:fs';
 import { inspect } from 'node:util';
-import { STDOUT_FD } from './fd-io.js';
-
-const STDERR_FD = 2;
+import { STDERR_FD, STDOUT_FD } from './fd-io.js';
 
 /**
  * Makes the handler's exit happen while a read of fd 0 is blocked on the thread pool.

@@ -1,9 +1,10 @@
 import { readSync, writeSync, writevSync, read } from 'node:fs';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 
-/** fd 0 and fd 1 of the handler. */
+/** fd 0, 1 and 2 of the handler. */
 export const STDIN_FD = 0;
 export const STDOUT_FD = 1;
+export const STDERR_FD = 2;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
