@@ -29,18 +29,20 @@ function heldWrites() {
   return { output, chunks, release };
 }
 
+/** A channel writing to {@link heldWrites}' stream, its handler's HELLO (`maxPayload`) sent. */
+function heldChannel(maxPayload = 1 << 20) {
+  const toHost = new PassThrough();
+  const held = heldWrites();
+  const channel = new FramedChannel(toHost, held.output, { maxInFlight: 10 });
+  toHost.write(
+    encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload, name: 'held' })),
+  );
+  return { channel, ...held };
+}
+
 describe('FramedChannel writes', () => {
   it('honours backpressure: stops writing when write() returns false, resumes on drain', async () => {
-    const toHost = new PassThrough();
-    const { output, chunks, release } = heldWrites();
-    const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
-    toHost.write(
-      encodeFrame(
-        FrameType.Hello,
-        0,
-        encodeHello({ version: 1, maxPayload: 1 << 20, name: 'slow' }),
-      ),
-    );
+    const { channel, output, chunks, release } = heldChannel();
     const pending = [1, 2, 3].map(() => channel.request(new Uint8Array(100)));
     await tick();
     // The first 116-byte frame filled the buffer: the next two wait in the channel, not the stream.
@@ -59,12 +61,7 @@ describe('FramedChannel writes', () => {
   });
 
   it('drops an aborted request that still waits for the stream at once, with no CANCEL', async () => {
-    const toHost = new PassThrough();
-    const { output, chunks, release } = heldWrites();
-    const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
-    toHost.write(
-      encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 24, name: 'x' })),
-    );
+    const { channel, chunks, release } = heldChannel(1 << 24);
     await channel.waitForHello();
     const first = channel.request(new Uint8Array(100));
     await tick();
@@ -90,12 +87,7 @@ describe('FramedChannel writes', () => {
     await Promise.allSettled([first, last]);
   });
   it('to a stream that takes one chunk at a time, a large frame goes as one chunk, header first', async () => {
-    const toHost = new PassThrough();
-    const { output, chunks, release } = heldWrites();
-    const channel = new FramedChannel(toHost, output, { maxInFlight: 10 });
-    toHost.write(
-      encodeFrame(FrameType.Hello, 0, encodeHello({ version: 1, maxPayload: 1 << 20, name: 'x' })),
-    );
+    const { channel, chunks, release } = heldChannel();
     await channel.waitForHello();
     // Over the 16 KiB below which header and payload are one pooled buffer anyway.
     const payload = new Uint8Array(32 * 1024).map((_, i) => i % 251);
