@@ -1,13 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeFrame, FrameDecoder, FrameType } from '@umd/core';
+import { encodeFrame, encodeFrameHeader, FrameDecoder, FrameType } from '@umd/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeMboxRequest } from '../abi/mbox.js';
+import { encodeMboxRequest, MBOX_REQUEST_HEADER_SIZE } from '../abi/mbox.js';
 import type { ServiceBackend } from './backend.js';
 import { connectService } from './client.js';
+import { serveConnection } from './connection.js';
+import { SERVICE_MAX_PAYLOAD, SERVICE_REQUEST_BUDGET } from './protocol.js';
+import { RequestBudget, SMALL_REQUEST_BYTES, SMALL_REQUEST_RESERVE } from './request-budget.js';
 import { serve, type BpfilterService } from './server.js';
 
 /** A GET_ENTRIES-like answer: a small request, a large reply (as a whole table is). */
@@ -41,11 +44,14 @@ describe('a client that sends requests and does not read the replies', () => {
   let dir: string;
   let service: BpfilterService | undefined;
   let rogue: Socket | undefined;
+  let stalled: Socket[] = [];
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'bpfilter-conn-'));
   });
   afterEach(async () => {
     rogue?.destroy();
+    for (const socket of stalled) socket.destroy();
+    stalled = [];
     await service?.close();
     service = undefined;
     rmSync(dir, { recursive: true, force: true });
@@ -85,4 +91,81 @@ describe('a client that sends requests and does not read the replies', () => {
     await done;
     expect(ids).toEqual(Array.from({ length: requests }, (_, i) => i + 1));
   }, 60_000);
+
+  it('holds no more than the service budget for clients that announce large requests and stall', async () => {
+    const { backend } = largeReplies();
+    service = await serve({ socketPath: join(dir, 's'), backend });
+    // Each announces the largest request and sends none of it: the service allocates it.
+    const fit = Math.floor((SERVICE_REQUEST_BUDGET - SMALL_REQUEST_RESERVE) / SERVICE_MAX_PAYLOAD);
+    let dropped = 0;
+    for (let i = 0; i < fit + 3; i++) {
+      const socket = createConnection(service.socketPath);
+      socket.on('close', () => dropped++);
+      socket.on('error', () => {});
+      socket.resume(); // reads the HELLO, and the end when the service drops it
+      socket.write(encodeFrameHeader(FrameType.Request, 1, SERVICE_MAX_PAYLOAD));
+      stalled.push(socket);
+    }
+    expect(await settled(() => dropped)).toBe(3);
+
+    // A small request still fits beside them, and a large one once they are gone.
+    const other = await connectService(service.socketPath);
+    expect((await other.getsockopt(64, new Uint8Array(84))).status).toBe(0);
+    for (const socket of stalled) socket.destroy();
+    await settled(() => dropped);
+    const large = new Uint8Array(SERVICE_MAX_PAYLOAD - 1024);
+    for (let i = 0; i < fit + 1; i++) expect((await other.setsockopt(64, large)).status).toBe(0);
+    other.close();
+  }, 60_000);
+});
+
+describe("a connection's share of the request budget", () => {
+  it('is given back for every frame, answered, cancelled or cut off, and when the client goes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfilter-budget-'));
+    const large = SMALL_REQUEST_BYTES + 1;
+    // Room for 4 large frames at once.
+    const budget = new RequestBudget(SMALL_REQUEST_RESERVE + 4 * large);
+    const server = createServer((socket) =>
+      serveConnection(
+        socket,
+        async () => ({ status: 0, body: new Uint8Array(0) }),
+        () => {},
+        budget,
+      ),
+    );
+    const path = join(dir, 's');
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const client = createConnection(path);
+    client.on('error', () => {}); // dropped by the service when its budget is wrong
+    try {
+      const decoder = new FrameDecoder();
+      const replies: number[] = [];
+      client.on('data', (chunk) => {
+        for (const frame of decoder.push(chunk))
+          if (frame.type !== FrameType.Hello) replies.push(frame.id);
+      });
+      const request = encodeMboxRequest({
+        isSet: true,
+        cmd: 64,
+        data: new Uint8Array(large - MBOX_REQUEST_HEADER_SIZE),
+      });
+      // Many more CANCEL frames than fit at once, then requests: each frame's bytes come back.
+      for (let id = 1; id <= 20; id++) client.write(encodeFrame(FrameType.Cancel, id, request));
+      for (let id = 21; id <= 40; id++) client.write(encodeFrame(FrameType.Request, id, request));
+      await settled(() => replies.length);
+      expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => i + 21));
+      expect(budget.held).toBe(0);
+
+      // A client gone with a frame half sent and others queued behind a slow answer.
+      client.write(encodeFrame(FrameType.Request, 41, request).subarray(0, 1000));
+      await settled(() => budget.held);
+      expect(budget.held).toBe(large);
+      client.destroy();
+      expect(await settled(() => budget.held)).toBe(0);
+    } finally {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

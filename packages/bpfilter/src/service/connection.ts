@@ -18,6 +18,7 @@ import type { MboxRequest } from '../abi/mbox.js';
 import { timed } from '../sockopt/phase-log.js';
 import { errnoOf } from './errno.js';
 import { SERVICE_MAX_PAYLOAD, SERVICE_NAME } from './protocol.js';
+import type { RequestBudget } from './request-budget.js';
 
 /** Runs one decoded request for a connection (the service serializes these). */
 export type RunRequest = (request: MboxRequest, signal: AbortSignal) => Promise<BackendReply>;
@@ -32,19 +33,37 @@ const MAX_QUEUED_REQUESTS = 8;
  * Serves `socket` until it closes; `run` does the work. Never throws. A client is answered
  * only as fast as it reads: the next request runs once the previous reply left the service
  * (a tiny GET_ENTRIES request asks for a whole table, so unread replies would pile up
- * without bound), and its socket is not read while requests wait.
+ * without bound), and its socket is not read while requests wait. Its requests are held
+ * in `budget`, shared by all clients; one that does not fit drops the client.
  */
 export function serveConnection(
   socket: Socket,
   run: RunRequest,
   log: (line: string) => void,
+  budget: RequestBudget,
 ): void {
-  const decoder = new FrameDecoder({ maxPayload: SERVICE_MAX_PAYLOAD });
+  // What this client holds in `budget`: its frame in progress, those queued, the one answered.
+  let held = 0;
+  let answeringBytes = 0;
+  const decoder = new FrameDecoder({
+    maxPayload: SERVICE_MAX_PAYLOAD,
+    allocate: (length) => {
+      budget.take(length); // throws out of push(): the client is dropped below
+      held += length;
+      return new Uint8Array(length);
+    },
+  });
   const closed = new AbortController();
   // Requests of one connection are answered in order, as a caller blocked in getsockopt expects.
   const queue: Frame[] = [];
   let answering = false;
 
+  const release = (bytes: number) => {
+    budget.give(bytes);
+    held -= bytes;
+  };
+  // Nothing is answered after a close but the request being run, which gives its own back.
+  closed.signal.addEventListener('abort', () => release(held - answeringBytes));
   socket.on('close', () => closed.abort());
   socket.on('error', () => closed.abort());
   socket.write(
@@ -66,7 +85,10 @@ export function serveConnection(
       return;
     }
     for (const frame of frames) {
-      if (frame.type === FrameType.Cancel) continue; // the preload never cancels; nothing to undo
+      if (frame.type === FrameType.Cancel) {
+        release(frame.payload.byteLength); // the preload never cancels; nothing to undo
+        continue;
+      }
       if (frame.type !== FrameType.Request) {
         log(
           `dropping a client: it sent a frame of type ${frame.type}, only REQUEST and CANCEL are expected`,
@@ -87,7 +109,7 @@ export function serveConnection(
       for (let frame = queue.shift(); frame; frame = queue.shift()) {
         if (queue.length < MAX_QUEUED_REQUESTS && !closed.signal.aborted) socket.resume();
         if (closed.signal.aborted) return;
-        const { type, payload } = await answer(frame);
+        const { type, payload } = await answerHeld(frame);
         if (socket.destroyed) return;
         if (!socket.write(encodeFrame(type, frame.id, payload))) await drained();
       }
@@ -102,6 +124,17 @@ export function serveConnection(
       await once(socket, 'drain', { signal: closed.signal });
     } catch {
       // closed: nothing more is answered
+    }
+  }
+
+  /** {@link answer}, then `frame`'s bytes back to the budget. */
+  async function answerHeld(frame: Frame): Promise<{ type: FrameType; payload: Uint8Array }> {
+    answeringBytes = frame.payload.byteLength;
+    try {
+      return await answer(frame);
+    } finally {
+      release(answeringBytes);
+      answeringBytes = 0;
     }
   }
 
