@@ -1,6 +1,8 @@
 // A payload the caller transfers (detaches) after request() returned, while its frame still waits
 // to be written: that request alone fails with UMD_INVALID_ARGUMENT, no partial frame reaches the
-// handler, and the same handler answers the next request (issue 11).
+// handler, and the same handler answers the next request. Transferred once the stream is
+// writing it, the request fails so too, and the handler, which may hold other host memory in its
+// place, is replaced (issue 11).
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +56,34 @@ describe('a payload transferred after the call', () => {
       expect(await gone).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
       expect(str(await after)).toBe('after');
       expect(handlerPid(m)).toBe(pid);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('framed: transferred while the stream writes it fails that request, and a new handler answers the next', async () => {
+    const dir = await blockDir();
+    try {
+      const m = managed({
+        loader: fixtureLoader('echo'),
+        sandbox: { permission: false },
+        maxInFlight: 4,
+        requestTimeoutMs: 10_000,
+      });
+      const blocked = m.request(text(`block:${dir}`)).then(str, (error: unknown) => error);
+      await untilBlocked(dir);
+      const pid = handlerPid(m);
+      // More than the stdio sockets buffer: libuv holds the rest, to write from the payload's memory.
+      const payload = new Uint8Array(4 * MiB).fill(0x41);
+      const gone = rejection(m.request(payload));
+      await sleep(50);
+      transfer(payload);
+      await writeFile(join(dir, 'go'), '');
+      expect(await gone).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+      const first = await blocked;
+      if (first !== 'unblocked') expect(first).toMatchObject({ code: 'UMD_CLOSED' });
+      expect(str(await m.request(text('next')))).toBe('next');
+      expect(handlerPid(m)).not.toBe(pid);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

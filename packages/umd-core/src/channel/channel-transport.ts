@@ -35,6 +35,8 @@ export abstract class ChannelTransport extends EventEmitter {
   /** Stops listening to the input (it keeps draining). */
   readonly #stopListening: () => void;
   #closed = false;
+  /** Closed by {@link ChannelTransport.closeUntrusted}: a bound child is killed whatever the reason. */
+  #untrusted = false;
   #closeReason: UmdError | undefined;
   /** Set by {@link ChannelTransport.bindChild}: how to explain the end of input. */
   #endReason: ((what: string) => Promise<UmdError>) | undefined;
@@ -103,6 +105,16 @@ export abstract class ChannelTransport extends EventEmitter {
   }
 
   /**
+   * Closes the channel (as {@link ChannelTransport.close}) because the handler may hold bytes
+   * the host did not mean to send it: a child bound by `fromChild()` is killed (SIGKILL).
+   */
+  protected closeUntrusted(reason: UmdError): void {
+    if (this.#closed) return;
+    this.#untrusted = true;
+    this.close(reason);
+  }
+
+  /**
    * Ties the channel to the child whose stdio it talks over: the end of input is explained by the
    * child's exit status, a process `error` closes the channel, and a close the policy calls
    * untrusted kills the child.
@@ -118,7 +130,7 @@ export abstract class ChannelTransport extends EventEmitter {
       );
     });
     this.once('close', (reason: UmdError | undefined) => {
-      if (policy.untrusted(reason)) killUntrusted(child);
+      if (this.#untrusted || policy.untrusted(reason)) killUntrusted(child);
     });
   }
 

@@ -24,7 +24,9 @@ import {
   checkRequestOptions,
   detachedPayloadError,
   isDetached,
+  payloadTransferredCloseReason,
   timeoutError,
+  transferredWhileWrittenError,
 } from './request-options.js';
 import { rejectRequest, settleAnswer, tooLargeForHandler } from './settle-request.js';
 
@@ -116,9 +118,12 @@ export class FramedChannel extends ChannelTransport {
    * Payloads over 16 KiB are written without a copy: leave `payload` unchanged until the call settles.
    * One transferred (or shrunk) before its turn to be written fails its call alone with
    * `UMD_INVALID_ARGUMENT` (nothing of its frame is written; the channel goes on). Once the
-   * stream has it (a large payload the pipe has not taken whole is written from its memory by
-   * libuv) a transfer is not seen: if the new owner frees that memory, the handler reads
-   * whatever the host put there next. Never transfer a payload while its call is pending.
+   * stream has it, a large payload the pipe has not taken whole is written from its memory by
+   * libuv: a transfer then is seen when that write ends, too late to keep the bytes that took
+   * the payload's place (whatever the new owner put there) from the handler. That call fails
+   * with `UMD_INVALID_ARGUMENT` and the channel closes (`UMD_CLOSED` for every other pending
+   * call; a child bound by `fromChild()` is killed). Never transfer a payload while its call is
+   * pending.
    * With `options.replyInto` a reply that fits is read into that buffer (see {@link ReplyOptions});
    * otherwise a reply of 256 KiB or more is in memory of the native helper where it loads, which
    * `postMessage` / `structuredClone` copy but cannot move (a transfer list with its buffer throws
@@ -180,8 +185,9 @@ export class FramedChannel extends ChannelTransport {
         continue;
       }
       const id = this.#book.markSent(entry);
-      entry.ticket = this.writer.write(frameChunks(FrameType.Request, id, entry.payload), () =>
-        this.#refuseChanged(entry),
+      entry.ticket = this.writer.write(
+        frameChunks(FrameType.Request, id, entry.payload),
+        (written) => (written ? this.#cutOff(entry) : this.#refuseChanged(entry)),
       );
     }
   }
@@ -197,6 +203,20 @@ export class FramedChannel extends ChannelTransport {
     this.#book.withdraw(entry, false);
     rejectRequest(entry, detachedPayloadError());
     this.#pump();
+  }
+
+  /**
+   * `entry`'s payload changed while the stream was writing it: the handler may have read other
+   * host memory in its place. The call fails (unless it already settled) and the channel
+   * closes, killing a bound child.
+   */
+  #cutOff(entry: PendingRequest): void {
+    const what = `the payload of request ${entry.id}`;
+    if (entry.state !== 'done') {
+      this.#book.withdraw(entry, false);
+      rejectRequest(entry, transferredWhileWrittenError(what, entry.id));
+    }
+    this.closeUntrusted(payloadTransferredCloseReason(what));
   }
 
   /** Abort or timeout of one request: reject it, and CANCEL it if the handler already has it. */

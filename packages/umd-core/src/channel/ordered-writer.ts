@@ -7,7 +7,7 @@ interface Unit {
   readonly chunks: readonly Uint8Array[];
   /** The unit's length when it was made: its frame header (or a raw reply's length) counts on it. */
   readonly bytes: number;
-  readonly onChanged: (() => void) | undefined;
+  readonly onChanged: ((written: boolean) => void) | undefined;
 }
 
 /**
@@ -20,6 +20,12 @@ interface Unit {
  * unit goes, its length is checked against the one it had when written: a unit that changed is
  * dropped whole (its `onChanged` runs) and the stream stays in step. A unit still waiting can be
  * withdrawn (an aborted request's bytes go at once, not when the handler reads again).
+ *
+ * A unit handed over uncopied is checked again when the stream has written it: the kernel may
+ * have taken only part of it at once, and libuv writes the rest later from the caller's memory,
+ * which a transfer gives away. A unit whose length changed by then was (perhaps) written from
+ * memory the caller no longer owned: its `onChanged(true)` runs, and the stream can no longer be
+ * trusted to have carried the caller's bytes.
  */
 export class OrderedWriter {
   readonly #output: Writable;
@@ -36,6 +42,8 @@ export class OrderedWriter {
   #flushScheduled = false;
   /** A batch was handed to the stream and its write callback has not run yet. */
   #inStream = false;
+  /** The units of that batch handed over without a copy, to check once it is written. */
+  #handed: Unit[] = [];
   #closed = false;
 
   constructor(output: Writable) {
@@ -58,11 +66,16 @@ export class OrderedWriter {
 
   /**
    * Queues `chunks` as one unit, written in a microtask or once the stream has written
-   * what it holds. `onChanged` runs instead (nothing of the unit written) if by then its length
-   * differs from `bytes` (default: its length now), as when a payload's buffer was transferred.
+   * what it holds. If by then its length differs from `bytes` (default: its length now), as when
+   * a payload's buffer was transferred, `onChanged(false)` runs instead (nothing of the unit
+   * written); if it differs once the stream has written it, `onChanged(true)` runs (see the class).
    * Returns the ticket that can withdraw it while it waits.
    */
-  write(chunks: Uint8Array[], onChanged?: () => void, bytes = unitBytes(chunks)): WriteTicket {
+  write(
+    chunks: Uint8Array[],
+    onChanged?: (written: boolean) => void,
+    bytes = unitBytes(chunks),
+  ): WriteTicket {
     const ticket: WriteTicket = chunks;
     if (this.#closed) return ticket;
     this.#waiting.set(ticket, { chunks, bytes, onChanged });
@@ -91,6 +104,7 @@ export class OrderedWriter {
     this.#closed = true;
     this.#waiting.clear();
     this.#waitingBytes = 0;
+    this.#handed = [];
   }
 
   /** Hands every waiting unit to the stream at once, if it has written all it had. */
@@ -115,10 +129,9 @@ export class OrderedWriter {
         changed.push(unit);
         continue;
       }
-      const chunks =
-        this.#writev || unit.chunks.length === 1
-          ? unit.chunks
-          : [Buffer.concat(unit.chunks, unit.bytes)];
+      const uncopied = this.#writev || unit.chunks.length === 1;
+      if (uncopied && unit.onChanged !== undefined) this.#handed.push(unit);
+      const chunks = uncopied ? unit.chunks : [Buffer.concat(unit.chunks, unit.bytes)];
       for (const chunk of chunks) {
         if (last !== undefined) output.write(last);
         last = chunk;
@@ -129,12 +142,20 @@ export class OrderedWriter {
       output.write(last, this.#onWritten);
     }
     if (corked) output.uncork();
-    if (changed !== undefined) for (const unit of changed) unit.onChanged?.();
+    if (changed !== undefined) for (const unit of changed) unit.onChanged?.(false);
   };
 
-  /** The stream wrote a batch: what waited meanwhile goes now. */
+  /** The stream wrote a batch: what changed while it did is reported; what waited goes now. */
   readonly #onWritten = (): void => {
     this.#inStream = false;
+    const handed = this.#handed;
+    if (handed.length > 0) {
+      this.#handed = [];
+      for (const unit of handed) {
+        if (this.#closed) return;
+        if (unitBytes(unit.chunks) !== unit.bytes) unit.onChanged?.(true);
+      }
+    }
     if (!this.#flushScheduled && this.#waiting.size > 0) this.#flush();
   };
 }

@@ -15,8 +15,10 @@ import {
   armRequest,
   detachedPayloadError,
   isTimeoutReason,
+  payloadTransferredCloseReason,
   replyIntoDetachedError,
   timeoutError,
+  transferredWhileWrittenError,
 } from './request-options.js';
 import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 
@@ -90,7 +92,9 @@ export class RawChannel extends ChannelTransport {
    * sends more bytes than asked for. With `options.replyInto` (at least `replyLength` bytes, else
    * `UMD_INVALID_ARGUMENT`) the reply is read into that buffer (see {@link ReplyOptions}); without
    * it, a reply of 256 KiB or more is in memory of the native helper where it loads, as
-   * `FramedChannel.request()`'s.
+   * `FramedChannel.request()`'s. A `request` transferred (or shrunk) while the call is pending
+   * fails it with `UMD_INVALID_ARGUMENT`: alone before its turn to be written; once the stream
+   * was writing it, the channel closes too, as `FramedChannel.request()` says.
    */
   exchange(
     request: Uint8Array,
@@ -164,7 +168,7 @@ export class RawChannel extends ChannelTransport {
       if (exchange.requestLength > 0)
         this.writer.write(
           [exchange.request],
-          () => this.#refuseChanged(exchange),
+          (written) => (written ? this.#cutOff(exchange) : this.#refuseChanged(exchange)),
           exchange.requestLength,
         );
       if (exchange.length === 0) this.#finish(exchange);
@@ -186,6 +190,21 @@ export class RawChannel extends ChannelTransport {
     }
     exchange.state = 'done';
     this.#next();
+  }
+
+  /**
+   * `exchange`'s request changed while the stream was writing it: the handler may have read
+   * other host memory in its place. The call fails (unless it already settled) and the channel
+   * closes, killing a bound child.
+   */
+  #cutOff(exchange: Exchange): void {
+    const what = 'the request of an exchange';
+    if (exchange.state !== 'done' && !exchange.abandoned) {
+      exchange.state = 'done';
+      exchange.disarm();
+      exchange.reject(transferredWhileWrittenError(what));
+    }
+    this.closeUntrusted(payloadTransferredCloseReason(what));
   }
 
   #finish(exchange: Exchange): void {

@@ -54,6 +54,28 @@ export function detachedPayloadError(what = 'payload'): UmdError {
 }
 
 /**
+ * The error of a call whose payload was transferred (or shrunk) while the stream was still
+ * writing it: the kernel had taken part of it, and the rest went from memory the caller no
+ * longer owned. The handler may have read other host memory, so it was cut off (see
+ * {@link payloadTransferredCloseReason}).
+ */
+export function transferredWhileWrittenError(what: string, requestId?: number): UmdError {
+  return new UmdError(
+    UmdErrorCode.INVALID_ARGUMENT,
+    `${what} was transferred (detached) or shrunk while it was being written; the handler may have read other memory in its place and was cut off`,
+    { requestId },
+  );
+}
+
+/** Why a channel closes after {@link transferredWhileWrittenError}: what the other callers get. */
+export function payloadTransferredCloseReason(what: string): UmdError {
+  return new UmdError(
+    UmdErrorCode.CLOSED,
+    `the channel was closed: ${what} was transferred while it was being written, so the handler may hold bytes the host did not mean to send`,
+  );
+}
+
+/**
  * The error of a call whose `replyInto` was detached (or shrunk) while its reply was read into it:
  * the caller's misuse, not the handler's fault. `what` names the call (`"request 7"`).
  */
