@@ -1,5 +1,5 @@
 /** The options of {@link PgpVerifier}'s calls, read once and checked. */
-import { readingOptions } from '@umd/core';
+import { checkObject, readingOptions } from '@umd/core';
 import type { CallOptions, VerifyOptions } from './driver.js';
 import { isPgpError, PgpError } from './errors.js';
 
@@ -19,13 +19,16 @@ export function reading<T>(read: () => T): T {
 
 /**
  * An options bag as given: `{}` for `null`/`undefined`, `PGP_INVALID_ARGUMENT` for anything
- * that is not an object. Call it inside {@link reading}, which types a getter's throw.
+ * else that is no options bag (an array included), by `@umd/core`'s own rule (`checkObject`).
+ * Call it inside {@link reading}, which types a getter's throw.
  */
 export function optionsBag<T extends object>(given: T | null | undefined): T {
-  if (given === undefined || given === null) return {} as T;
-  if (typeof given !== 'object')
-    throw new PgpError('PGP_INVALID_ARGUMENT', 'options must be an object');
-  return given;
+  try {
+    return checkObject<T>(given, 'options', undefined);
+  } catch (error) {
+    // The same refusal in pgp's error family.
+    throw new PgpError('PGP_INVALID_ARGUMENT', (error as Error).message);
+  }
 }
 
 /** A call's `{ signal, timeoutMs }`, read once (`null`/`undefined`: none). */

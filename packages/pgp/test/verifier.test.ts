@@ -95,6 +95,7 @@ describe('options a call cannot use are PGP_INVALID_ARGUMENT, before anything ru
       [v.verifyDetached('d', 's', { keys: 'k', now: new Date(Number.NaN) }), 'valid Date'],
       [v.verifyDetached('d', 's', throwing), 'reading the options threw: getter threw'],
       [v.readKeys('k', 5 as never), 'options must be an object'],
+      [v.readKeys('k', [] as never), 'options must be an object, got an array'],
     ];
     for (const [call, message] of calls) {
       const error = await call.then(
@@ -132,6 +133,7 @@ it('the constructor: a getter or proxy that throws, or options that are not an o
     [5, 'options must be an object'],
     [true, 'options must be an object'],
     [Number.NaN, 'options must be an object'],
+    [[], 'options must be an object, got an array'],
   ];
   for (const [options, message] of cases) {
     let error: unknown;

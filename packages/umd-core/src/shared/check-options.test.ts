@@ -101,5 +101,6 @@ describe('checkObject', () => {
       expect(caught, String(value)).toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
       expect((caught as Error).message).toMatch(/^Owner: options must be an object, got /);
     }
+    expect(() => checkObject([], 'options', 'Owner')).toThrow('got an array');
   });
 });

@@ -24,6 +24,8 @@ function check(condition: boolean, owner: string | undefined, message: string): 
 export function showValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
+  // String([]) is '' and String([1, 2]) reads as a number list: say what it is.
+  if (Array.isArray(value)) return 'an array';
   return causeMessage(value);
 }
 
