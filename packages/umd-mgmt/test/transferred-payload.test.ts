@@ -16,6 +16,16 @@ function transfer(view: Uint8Array): void {
   structuredClone(view.buffer, { transfer: [view.buffer as ArrayBuffer] });
 }
 
+/** An echo handler that may block (`block:<dir>`, which needs no permission model) with more in flight. */
+function blockable() {
+  return managed({
+    loader: fixtureLoader('echo'),
+    sandbox: { permission: false },
+    maxInFlight: 4,
+    requestTimeoutMs: 10_000,
+  });
+}
+
 describe('a payload transferred after the call', () => {
   it('framed: transferred in the same tick fails that request alone', async () => {
     const m = managed({ loader: fixtureLoader('echo'), requestTimeoutMs: 5000 });
@@ -32,12 +42,7 @@ describe('a payload transferred after the call', () => {
   it('framed: transferred while a handler that stopped reading holds up the writes', async () => {
     const dir = await blockDir();
     try {
-      const m = managed({
-        loader: fixtureLoader('echo'),
-        sandbox: { permission: false },
-        maxInFlight: 4,
-        requestTimeoutMs: 10_000,
-      });
+      const m = blockable();
       const blocked = m.request(text(`block:${dir}`));
       await untilBlocked(dir);
       const pid = handlerPid(m);
@@ -64,12 +69,7 @@ describe('a payload transferred after the call', () => {
   it('framed: transferred while the stream writes it fails that request, and a new handler answers the next', async () => {
     const dir = await blockDir();
     try {
-      const m = managed({
-        loader: fixtureLoader('echo'),
-        sandbox: { permission: false },
-        maxInFlight: 4,
-        requestTimeoutMs: 10_000,
-      });
+      const m = blockable();
       const blocked = m.request(text(`block:${dir}`)).then(str, (error: unknown) => error);
       await untilBlocked(dir);
       const pid = handlerPid(m);
