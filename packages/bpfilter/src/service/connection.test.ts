@@ -9,8 +9,8 @@ import { encodeMboxRequest, MBOX_REQUEST_HEADER_SIZE } from '../abi/mbox.js';
 import type { ServiceBackend } from './backend.js';
 import { connectService } from './client.js';
 import { serveConnection } from './connection.js';
-import { SERVICE_MAX_PAYLOAD, SERVICE_REQUEST_BUDGET } from './protocol.js';
-import { RequestBudget, SMALL_REQUEST_BYTES, SMALL_REQUEST_RESERVE } from './request-budget.js';
+import { SERVICE_MAX_PAYLOAD, SERVICE_CLIENT_BUDGET } from './protocol.js';
+import { ClientBudget, SMALL_FRAME_BYTES, SMALL_FRAME_RESERVE } from './client-budget.js';
 import { serve, type BpfilterService } from './server.js';
 
 /** A GET_ENTRIES-like answer: a small request, a large reply (as a whole table is). */
@@ -96,7 +96,7 @@ describe('a client that sends requests and does not read the replies', () => {
     const { backend } = largeReplies();
     service = await serve({ socketPath: join(dir, 's'), backend });
     // Each announces the largest request and sends none of it: the service allocates it.
-    const fit = Math.floor((SERVICE_REQUEST_BUDGET - SMALL_REQUEST_RESERVE) / SERVICE_MAX_PAYLOAD);
+    const fit = Math.floor((SERVICE_CLIENT_BUDGET - SMALL_FRAME_RESERVE) / SERVICE_MAX_PAYLOAD);
     let dropped = 0;
     for (let i = 0; i < fit + 3; i++) {
       const socket = createConnection(service.socketPath);
@@ -119,53 +119,103 @@ describe('a client that sends requests and does not read the replies', () => {
   }, 60_000);
 });
 
-describe("a connection's share of the request budget", () => {
-  it('is given back for every frame, answered, cancelled or cut off, and when the client goes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bpfilter-budget-'));
-    const large = SMALL_REQUEST_BYTES + 1;
-    // Room for 4 large frames at once.
-    const budget = new RequestBudget(SMALL_REQUEST_RESERVE + 4 * large);
-    const server = createServer((socket) =>
-      serveConnection(
-        socket,
-        async () => ({ status: 0, body: new Uint8Array(0) }),
-        () => {},
-        budget,
-      ),
-    );
-    const path = join(dir, 's');
-    await new Promise<void>((resolve) => server.listen(path, resolve));
-    const client = createConnection(path);
-    client.on('error', () => {}); // dropped by the service when its budget is wrong
-    try {
-      const decoder = new FrameDecoder();
-      const replies: number[] = [];
-      client.on('data', (chunk) => {
-        for (const frame of decoder.push(chunk))
-          if (frame.type !== FrameType.Hello) replies.push(frame.id);
-      });
-      const request = encodeMboxRequest({
-        isSet: true,
-        cmd: 64,
-        data: new Uint8Array(large - MBOX_REQUEST_HEADER_SIZE),
-      });
-      // Many more CANCEL frames than fit at once, then requests: each frame's bytes come back.
-      for (let id = 1; id <= 20; id++) client.write(encodeFrame(FrameType.Cancel, id, request));
-      for (let id = 21; id <= 40; id++) client.write(encodeFrame(FrameType.Request, id, request));
-      await settled(() => replies.length);
-      expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => i + 21));
-      expect(budget.held).toBe(0);
-
-      // A client gone with a frame half sent and others queued behind a slow answer.
-      client.write(encodeFrame(FrameType.Request, 41, request).subarray(0, 1000));
-      await settled(() => budget.held);
-      expect(budget.held).toBe(large);
-      client.destroy();
-      expect(await settled(() => budget.held)).toBe(0);
-    } finally {
-      client.destroy();
+/** A server that runs serveConnection with `budget`; its log lines are kept. */
+async function budgetServer(budget: ClientBudget, backend: ServiceBackend) {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfilter-budget-'));
+  const log: string[] = [];
+  const server = createServer((socket) =>
+    serveConnection(
+      socket,
+      (request, signal) => backend.request(request, { signal }),
+      (line) => log.push(line),
+      budget,
+    ),
+  );
+  const path = join(dir, 's');
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const clients: Socket[] = [];
+  return {
+    log,
+    connect: () => {
+      const client = createConnection(path);
+      client.on('error', () => {}); // dropped by the service
+      clients.push(client);
+      return client;
+    },
+    close: async () => {
+      for (const client of clients) client.destroy();
       await new Promise((resolve) => server.close(resolve));
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe("a connection's share of the service's client budget", () => {
+  let server: Awaited<ReturnType<typeof budgetServer>> | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('is given back for every frame, answered, cancelled or cut off, and when the client goes', async () => {
+    const large = SMALL_FRAME_BYTES + 1;
+    // Room for 4 large frames at once.
+    const budget = new ClientBudget(SMALL_FRAME_RESERVE + 4 * large);
+    server = await budgetServer(budget, { request: async () => ({ status: 0 }) });
+    const client = server.connect();
+    const decoder = new FrameDecoder();
+    const replies: number[] = [];
+    client.on('data', (chunk) => {
+      for (const frame of decoder.push(chunk))
+        if (frame.type !== FrameType.Hello) replies.push(frame.id);
+    });
+    const request = encodeMboxRequest({
+      isSet: true,
+      cmd: 64,
+      data: new Uint8Array(large - MBOX_REQUEST_HEADER_SIZE),
+    });
+    // Many more CANCEL frames than fit at once, then requests: each frame's bytes come back.
+    for (let id = 1; id <= 20; id++) client.write(encodeFrame(FrameType.Cancel, id, request));
+    for (let id = 21; id <= 40; id++) client.write(encodeFrame(FrameType.Request, id, request));
+    await settled(() => replies.length);
+    expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => i + 21));
+    expect(budget.held).toBe(0);
+
+    // A client gone with a frame half sent.
+    client.write(encodeFrame(FrameType.Request, 41, request).subarray(0, 1000));
+    await settled(() => budget.held);
+    expect(budget.held).toBe(large);
+    client.destroy();
+    expect(await settled(() => budget.held)).toBe(0);
+  });
+
+  it('holds the replies clients do not read, and drops a client whose reply does not fit', async () => {
+    const replyFrame = 16 + 4 + REPLY_SIZE;
+    const budget = new ClientBudget(SMALL_FRAME_RESERVE + 4 * replyFrame);
+    server = await budgetServer(budget, largeReplies().backend);
+    const request = encodeMboxRequest({ isSet: false, cmd: 65, data: new Uint8Array(40) });
+    for (let i = 0; i < 6; i++) {
+      const client = server.connect();
+      client.pause(); // asks for a whole table and never reads it
+      client.write(encodeFrame(FrameType.Request, 1, request));
     }
+    expect(await settled(() => budget.held)).toBe(4 * replyFrame);
+    expect(server.log.filter((line) => line.includes('dropping a client'))).toHaveLength(2);
+
+    // A client that reads is answered once the others are gone.
+    await server.close();
+    server = await budgetServer(budget, largeReplies().backend);
+    expect(budget.held).toBe(0);
+    const reader = server.connect();
+    const decoder = new FrameDecoder({ maxPayload: 2 * REPLY_SIZE });
+    const answered = new Promise<number>((resolve) =>
+      reader.on('data', (chunk) => {
+        for (const frame of decoder.push(chunk))
+          if (frame.type !== FrameType.Hello) resolve(frame.payload.length);
+      }),
+    );
+    reader.write(encodeFrame(FrameType.Request, 1, request));
+    expect(await answered).toBe(4 + REPLY_SIZE);
+    expect(await settled(() => budget.held)).toBe(0);
   });
 });

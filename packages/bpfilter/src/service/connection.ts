@@ -18,7 +18,7 @@ import type { MboxRequest } from '../abi/mbox.js';
 import { timed } from '../sockopt/phase-log.js';
 import { errnoOf } from './errno.js';
 import { SERVICE_MAX_PAYLOAD, SERVICE_NAME } from './protocol.js';
-import type { RequestBudget } from './request-budget.js';
+import type { ClientBudget } from './client-budget.js';
 
 /** Runs one decoded request for a connection (the service serializes these). */
 export type RunRequest = (request: MboxRequest, signal: AbortSignal) => Promise<BackendReply>;
@@ -33,16 +33,17 @@ const MAX_QUEUED_REQUESTS = 8;
  * Serves `socket` until it closes; `run` does the work. Never throws. A client is answered
  * only as fast as it reads: the next request runs once the previous reply left the service
  * (a tiny GET_ENTRIES request asks for a whole table, so unread replies would pile up
- * without bound), and its socket is not read while requests wait. Its requests are held
- * in `budget`, shared by all clients; one that does not fit drops the client.
+ * without bound), and its socket is not read while requests wait. Its requests and unsent
+ * replies are held in `budget`, shared by all clients; one that does not fit drops the client.
  */
 export function serveConnection(
   socket: Socket,
   run: RunRequest,
   log: (line: string) => void,
-  budget: RequestBudget,
+  budget: ClientBudget,
 ): void {
-  // What this client holds in `budget`: its frame in progress, those queued, the one answered.
+  // What this client holds in `budget`: its frame in progress, those queued, the one answered,
+  // and its replies the socket has not taken yet.
   let held = 0;
   let answeringBytes = 0;
   const decoder = new FrameDecoder({
@@ -111,11 +112,31 @@ export function serveConnection(
         if (closed.signal.aborted) return;
         const { type, payload } = await answerHeld(frame);
         if (socket.destroyed) return;
-        if (!socket.write(encodeFrame(type, frame.id, payload))) await drained();
+        if (!reply(encodeFrame(type, frame.id, payload))) await drained();
       }
     } finally {
       answering = false;
     }
+  }
+
+  /**
+   * Writes `bytes`, held in the budget until the socket has taken them; a reply that does not
+   * fit drops the client (its caller gets an error, as it does when the service goes away).
+   * Returns what `socket.write` returns.
+   */
+  function reply(bytes: Uint8Array): boolean {
+    try {
+      budget.take(bytes.byteLength);
+    } catch (error) {
+      log(`dropping a client: its reply: ${(error as Error).message}`);
+      socket.destroy();
+      return true;
+    }
+    held += bytes.byteLength;
+    // After a close, the abort listener has given back everything this client held.
+    return socket.write(bytes, () => {
+      if (!closed.signal.aborted) release(bytes.byteLength);
+    });
   }
 
   /** Resolves when the socket's buffered replies went out, or it closed. */

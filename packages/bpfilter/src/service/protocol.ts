@@ -22,5 +22,5 @@ export const SERVICE_CMD_TABLE_NAMES = UMD_CMD_TABLE_NAMES;
 /** Largest request the service accepts from a client (a whole table fits many times over). */
 export const SERVICE_MAX_PAYLOAD = 64 * 1024 * 1024;
 
-/** Bytes of requests the service holds for all its clients at once (see RequestBudget). */
-export const SERVICE_REQUEST_BUDGET = 4 * SERVICE_MAX_PAYLOAD;
+/** Bytes of requests and unsent replies the service holds for all its clients at once (see ClientBudget). */
+export const SERVICE_CLIENT_BUDGET = 4 * SERVICE_MAX_PAYLOAD;

@@ -13,8 +13,8 @@ import { readStateFile } from '../sockopt/state-file.js';
 import type { ServiceBackend } from './backend.js';
 import { serveConnection } from './connection.js';
 import { createDefaultBackend } from './default-backend.js';
-import { SERVICE_REQUEST_BUDGET } from './protocol.js';
-import { RequestBudget } from './request-budget.js';
+import { SERVICE_CLIENT_BUDGET } from './protocol.js';
+import { ClientBudget } from './client-budget.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -91,7 +91,7 @@ export async function serve(options: ServeOptions): Promise<BpfilterService> {
     throw error;
   }
   const lock = new SerialLock();
-  const budget = new RequestBudget(SERVICE_REQUEST_BUDGET);
+  const budget = new ClientBudget(SERVICE_CLIENT_BUDGET);
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
