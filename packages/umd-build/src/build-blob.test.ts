@@ -66,6 +66,26 @@ describe('buildBlob', () => {
     ).rejects.toMatchObject({ code: 'UMD_LOADER' });
   });
 
+  it('computes import.meta.url of a CJS blob only when read: a blob that never reads it loads no node:url for it', async () => {
+    const dir = await workDir();
+    await writeFile(join(dir, 'plain.ts'), "process.stdout.write('plain');\n");
+    // Logs every require() the blob's module makes (the banner's is one) to stderr.
+    const watch = join(dir, 'watch-require.cjs');
+    await writeFile(
+      watch,
+      "const M = require('node:module');\nconst r = M.prototype.require;\n" +
+        'M.prototype.require = function (id) { process.stderr.write(`require ${id}\\n`); return r.call(this, id); };\n',
+    );
+    const blob = await buildBlob({
+      entry: join(dir, 'plain.ts'),
+      outDir: join(dir, 'out'),
+      name: 'p',
+    });
+    const run = spawnSync(process.execPath, ['-r', watch, blob.file], { encoding: 'utf8' });
+    expect(run.stdout).toBe('plain');
+    expect(run.stderr).not.toContain('node:url');
+  });
+
   it('embeds a source map: with --enable-source-maps a crash points at the source line', async () => {
     const dir = await workDir();
     await writeFile(

@@ -37,8 +37,11 @@ export interface BuildBlobOptions {
 // ESM output: bundled CommonJS code may call require() for Node built-ins; give it one.
 const ESM_BANNER =
   "import { createRequire as __umdCreateRequire } from 'node:module'; const require = __umdCreateRequire(import.meta.url);";
-// CJS output: keep import.meta.url meaningful for code written as ESM.
-const CJS_BANNER = 'var __umdImportMetaUrl = require("node:url").pathToFileURL(__filename).href;';
+// CJS output: keep import.meta.url meaningful for code written as ESM. A getter, so a blob that
+// never reads it (the handler runtime does not) runs no node:url code at start (what that costs:
+// @umd/mgmt's README, the JS cold start).
+const CJS_BANNER =
+  'var __umdImportMeta = { get url() { return require("node:url").pathToFileURL(__filename).href; } };';
 
 let activeBuilds = 0;
 
@@ -94,7 +97,7 @@ export async function buildBlob(options: BuildBlobOptions): Promise<BlobResult> 
         ? { sourcemap: 'inline', sourcesContent: false, sourceRoot: `${pathToFileURL(dir).href}/` }
         : {}),
       banner: { js: as === 'cjs' ? CJS_BANNER : ESM_BANNER },
-      ...(as === 'cjs' ? { define: { 'import.meta.url': '__umdImportMetaUrl' } } : {}),
+      ...(as === 'cjs' ? { define: { 'import.meta.url': '__umdImportMeta.url' } } : {}),
       external,
       logLevel: 'silent',
     });
