@@ -46,3 +46,30 @@ describe('a table turned in place into what GET_ENTRIES writes into zeros', () =
     expect(bytes).toEqual(before);
   });
 });
+
+describe("the ERROR target's data", () => {
+  it('is its 30-byte chain name: the 2 bytes after it are zeroed, as the kernel copies it back', () => {
+    const [table] = parseSave(
+      '*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:web - [0:0]\n' +
+        '-A INPUT -j web\nCOMMIT\n',
+    );
+    const bytes = encodeTable(table!).entries;
+    const blob = new EntryBlob(bytes);
+    const offsets = blob.offsets();
+    // Each ERROR target (the chain web's head, the table's end): junk in the name's tail, which
+    // the kernel copies back as it is, and in the two bytes of padding after it.
+    const errors = offsets
+      .filter((o) => blob.targetName(o) === 'ERROR')
+      .map((o) => blob.targetAt(o) + 32);
+    expect(errors).toHaveLength(2);
+    for (const data of errors) bytes.fill(0xaa, data + 20, data + 32);
+    const copied = new Uint8Array(bytes.length);
+    copyEntriesToUser(bytes, offsets, copied);
+    for (const data of errors) {
+      expect([...copied.subarray(data + 20, data + 30)]).toEqual(new Array(10).fill(0xaa));
+      expect([...copied.subarray(data + 30, data + 32)]).toEqual([0, 0]);
+    }
+    expect(zeroUncopied(bytes, offsets)).toBe(true);
+    expect(bytes).toEqual(copied);
+  });
+});

@@ -4,6 +4,7 @@
  * and checkentry rules from each `xt_*.c` (`target-checks.ts`), each checked against a kernel
  * in a network namespace (test/iptables-validation.test.ts).
  */
+import { XT_FUNCTION_MAXNAMELEN } from '../abi/index.js';
 import {
   byteAtMost,
   Errno,
@@ -37,7 +38,8 @@ import { checkSetTarget } from './set-checks.js';
 /** IPv4 targets: name -> spec. */
 export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
   '': { sizes: { 0: 4 } },
-  ERROR: { sizes: { 0: 32 } },
+  // The kernel's targetsize is the name field alone: GET_ENTRIES zeroes the 2 bytes after it.
+  ERROR: { sizes: { 0: XT_FUNCTION_MAXNAMELEN } },
   REJECT: {
     sizes: { 0: 4 },
     table: 'filter',
