@@ -51,6 +51,23 @@ export function copyEntriesToUser(
   }
 }
 
+/**
+ * What the kernel writes of a match or target (`xt_data_to_user` and friends): its size, its
+ * name up to and with its NUL, its revision, the first {@link copiedDataSize} bytes of its data,
+ * then zeros up to {@link zeroedDataSize}; every other byte of it is left as it was.
+ * {@link copyObject} writes that; {@link zeroObjectGaps} zeros the rest in place.
+ * `known` is the data size of its extension, if known (`dataSizeOf`).
+ */
+function copiedDataSize(known: number | undefined, dataSize: number): number {
+  return known === undefined ? dataSize : Math.min(known, dataSize);
+}
+
+/** Where the zeros after an object's copied data end (see {@link copiedDataSize}). */
+function zeroedDataSize(known: number | undefined, dataSize: number): number {
+  return known === undefined ? dataSize : Math.min(xtAlign(known), dataSize);
+}
+
+/** Writes into `out` what the kernel writes of the object at `pos` (see {@link copiedDataSize}); its size. */
 function copyObject(
   entries: Uint8Array,
   out: Uint8Array,
@@ -66,10 +83,9 @@ function copyObject(
   const dataStart = pos + XT_OBJECT_HEADER_SIZE;
   const dataSize = header.size - XT_OBJECT_HEADER_SIZE;
   const known = dataSizeOf(kind, header.name, header.revision);
-  const userSize = known === undefined ? dataSize : Math.min(known, dataSize);
-  out.set(entries.subarray(dataStart, dataStart + userSize), dataStart);
-  if (known !== undefined)
-    out.fill(0, dataStart + userSize, dataStart + Math.min(xtAlign(known), dataSize));
+  const dataEnd = dataStart + copiedDataSize(known, dataSize);
+  out.set(entries.subarray(dataStart, dataEnd), dataStart);
+  out.fill(0, dataEnd, dataStart + zeroedDataSize(known, dataSize));
   return header.size;
 }
 
@@ -109,7 +125,11 @@ function endToEnd(blob: EntryBlob, offset: number, end: number): boolean {
   return pos === targetAt && targetAt + readU16(blob.bytes, targetAt) === end;
 }
 
-/** Zeros what copyObject leaves alone in the object at `pos`; its size. */
+/**
+ * Zeros what the kernel leaves alone of the object at `pos` (zeros in a copy into zeros) or
+ * writes as zeros (see {@link copiedDataSize}): its name's field after the NUL, and its data
+ * after the copied bytes. Returns its size.
+ */
 function zeroObjectGaps(entries: Uint8Array, pos: number, kind: 'match' | 'target'): number {
   const size = readU16(entries, pos);
   const nameAt = pos + 2;
@@ -119,9 +139,8 @@ function zeroObjectGaps(entries: Uint8Array, pos: number, kind: 'match' | 'targe
   // A name without a NUL fills its field (the revision byte follows it).
   if (nul < nameEnd) entries.fill(0, nul + 1, nameEnd);
   const name = readCString(entries, nameAt, XT_EXTENSION_MAXNAMELEN);
-  const known = dataSizeOf(kind, name, entries[pos + 31] ?? 0);
   const dataSize = size - XT_OBJECT_HEADER_SIZE;
-  if (known !== undefined && known < dataSize)
-    entries.fill(0, pos + XT_OBJECT_HEADER_SIZE + known, pos + size);
+  const copied = copiedDataSize(dataSizeOf(kind, name, entries[pos + 31] ?? 0), dataSize);
+  if (copied < dataSize) entries.fill(0, pos + XT_OBJECT_HEADER_SIZE + copied, pos + size);
   return size;
 }
