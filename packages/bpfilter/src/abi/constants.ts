@@ -117,6 +117,7 @@ export const Errno = {
   ERANGE: 34,
   ELOOP: 40,
   EPROTO: 71,
+  EPROTOTYPE: 91,
   EBADMSG: 74,
   ENOPROTOOPT: 92,
   EPROTONOSUPPORT: 93,

@@ -57,12 +57,14 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
     check: natCompat({ mapIps: 'refused' }),
   },
   SNAT: {
+    familyIndependent: true,
     sizes: { 0: 20, 1: 40, 2: 44 },
     table: 'nat',
     hooks: H.POST | H.IN,
     check: natRevisionCheck,
   },
   DNAT: {
+    familyIndependent: true,
     sizes: { 0: 20, 1: 40, 2: 44 },
     table: 'nat',
     hooks: H.PRE | H.OUT,
@@ -90,10 +92,7 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
     sizes: { 0: 76 },
     check: checkNflog,
   },
-  NFQUEUE: {
-    sizes: { 0: 2, 1: 4, 2: 6, 3: 6 },
-    check: checkNfqueue,
-  },
+  NFQUEUE: { familyIndependent: true, sizes: { 0: 2, 1: 4, 2: 6, 3: 6 }, check: checkNfqueue },
   TEE: {
     sizes: { 1: 40 },
     check: checkTee,
@@ -118,6 +117,7 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
   },
   SET: { sizes: { 0: 64, 1: 8, 2: 16, 3: 20 }, check: checkSetTarget },
   AUDIT: {
+    familyIndependent: true,
     sizes: { 0: 1 },
     check: byteAtMost(0, 2, Errno.ERANGE, 'AUDIT: unknown type'),
   },

@@ -88,11 +88,12 @@ function checkExtension(
   // Written out only when a check refuses.
   const label = () => `${where}: ${kind} "${header.name}" revision ${header.revision}`;
   if (!spec) refuse(Errno.ENOENT, `${label()}: no such ${kind}`);
-  // The kernel's lookup falls back to NFPROTO_UNSPEC, whose "not found" wins: ENOENT (measured).
+  // The kernel's lookup falls back to NFPROTO_UNSPEC, whose answer wins: EPROTOTYPE if the
+  // name is in that family's list (other revisions only), else ENOENT (measured).
   const size = spec.sizes[header.revision];
   if (size === undefined)
     refuse(
-      Errno.ENOENT,
+      spec.familyIndependent ? Errno.EPROTOTYPE : Errno.ENOENT,
       `${label()}: revision not supported (have ${revisionsOf(spec).join(', ')})`,
     );
   if (size !== null && xtAlign(size) !== header.size - XT_OBJECT_HEADER_SIZE) {
