@@ -15,12 +15,12 @@ const permission = process.allowedNodeEnvironmentFlags.has('--permission')
 
 /**
  * The JS `blob` spawned with the manager's flags (`nodeFlags`: its V8 tuning, `tunedNodeFlags()`,
- * unless given) and environment, behind a bare channel on the
+ * unless given) and environment (`cleanEnv` plus `env`), behind a bare channel on the
  * manager's default transport (stdio sockets where the native helper works, else stdio pipes; its
  * stdout read directly by `fromChild`). Resolves
  * once HELLO arrived; `stop()` closes the channel and kills the handler.
  */
-export async function startBareChannel(blob, nodeFlags = tunedNodeFlags()) {
+export async function startBareChannel(blob, nodeFlags = tunedNodeFlags(), env = {}) {
   const sockets = openStdioSockets('bare');
   const child = spawn(
     process.execPath,
@@ -32,7 +32,7 @@ export async function startBareChannel(blob, nodeFlags = tunedNodeFlags()) {
       blob.file,
     ],
     {
-      env: cleanEnv,
+      env: { ...cleanEnv, ...env },
       stdio: [sockets?.handlerFds[0] ?? 'pipe', sockets?.handlerFds[1] ?? 'pipe', 'inherit'],
       detached: true,
     },

@@ -6,8 +6,9 @@
 // median of 10 x 50 round trips of the same size (each batch the faster of two C pairs:
 // startCBaseline), and the CPU of the host's and the handler's main threads and of their other
 // threads apart. `--bare` runs the loop on a bare FramedChannel (bare-handler.mjs) instead of a
-// manager. `--trace-gc` on node's command line lists each collection.
-// Usage: node bench/large-loop.mjs [--size 1048576] [--count 4000] [--into] [--bare]
+// manager. `--handler-gc` also counts the handler's collections in the loop (echo-handler.mjs's
+// BENCH_GC_PROBE). `--trace-gc` on node's command line lists each of the host's collections.
+// Usage: node bench/large-loop.mjs [--size 1048576] [--count 4000] [--into] [--bare] [--handler-gc]
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { replyMemoryStats } from '@umd/core/testing';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '4000' },
     into: { type: 'boolean', default: false },
     bare: { type: 'boolean', default: false },
+    'handler-gc': { type: 'boolean', default: false },
   },
 });
 const size = Number(values.size);
@@ -45,7 +47,10 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-const channel = values.bare ? await bareChannel() : await startEchoManager('large-loop');
+const handlerEnv = values['handler-gc'] ? { BENCH_GC_PROBE: '1' } : {};
+const channel = values.bare
+  ? await bareChannel()
+  : await startEchoManager('large-loop', { env: handlerEnv });
 const { work } = channel;
 const send = values.bare
   ? (p, o) => channel.bare.channel.request(p, o)
@@ -57,6 +62,10 @@ const options = values.into ? { replyInto: new Uint8Array(size) } : undefined;
 const c = [];
 for (let i = 0; i < 5; i++) c.push(await cBaseline.roundTrips(size, 50));
 for (let i = 0; i < 300; i++) await send(payload, options);
+/** With --handler-gc: a 1-byte request starts the handler's count, the next one answers it. */
+const gcProbe = async () =>
+  values['handler-gc'] ? new TextDecoder().decode(await send(new Uint8Array(1))) : undefined;
+await gcProbe();
 
 const times = new Float64Array(count);
 let mostOut = 0;
@@ -73,6 +82,7 @@ for (let i = 0; i < count; i++) {
   mostOut = Math.max(mostOut, replyMemoryStats()?.outBytes ?? 0);
 }
 const meanUs = ((performance.now() - t0) * 1000) / count;
+const handlerGc = await gcProbe();
 await new Promise((resolve) => setImmediate(resolve)); // GC entries arrive after a turn
 counting = false;
 const usage1 = process.resourceUsage();
@@ -101,9 +111,15 @@ const threadUs = (side, kind) =>
 console.log(
   `  CPU per round trip by thread: host main ${threadUs('host', 'main')} µs, its other threads ${threadUs('host', 'others')} µs; handler main ${threadUs('handler', 'main')} µs, its other threads ${threadUs('handler', 'others')} µs`,
 );
+if (handlerGc !== undefined) {
+  const { Scavenge = 0, MarkSweepCompact = 0, pauseUs } = JSON.parse(handlerGc);
+  console.log(
+    `  handler GC: ${Scavenge} scavenges, ${MarkSweepCompact} mark-compacts, ${(pauseUs / 1000).toFixed(0)} ms paused`,
+  );
+}
 
 /** The bench's echo handler behind a bare FramedChannel, as mgmt-bench.mjs's bare rows run it. */
 async function bareChannel() {
   const work = await benchWorkDir('large-loop');
-  return { bare: await startBareChannel(echoLoader(work).blob), work };
+  return { bare: await startBareChannel(echoLoader(work).blob, undefined, handlerEnv), work };
 }
