@@ -120,14 +120,12 @@ describe.skipIf(missing !== undefined)('table-bound xt extensions under enforcem
       '-A PREROUTING -m rpfilter --invert --accept-local -j DROP',
       '-A PREROUTING -m rpfilter --accept-local',
     );
-    const seen = await pair.bothThenEmpty(rules, async (twin) => ({
+    const kernel = await pair.bothAlikeThenEmpty(rules, async (twin) => ({
       fromC: await twin.ping('C', F, 2000),
       local: (await twin.run('F', ['ping', '-n', '-c', '1', '-W', '1', F])).code,
       counters: await savedRules(twin, 'raw'),
     }));
-    const [kernel, enforced] = seen as [(typeof seen)[0], (typeof seen)[0]];
     expect(kernel).toMatchObject({ fromC: 'reply', local: 0 });
-    expect(enforced).toEqual(kernel);
   }, 60_000);
 
   it.skipIf(!which('ipset'))(

@@ -89,19 +89,34 @@ export function twinPair() {
       expect(out.code, `${out.stderr}\n${twins[i]!.serviceLog}`).toBe(0);
     return Promise.all(twins.map(observe));
   }
+  /** As {@link both}, then every table of both twins emptied (also when `observe` throws). */
+  async function bothThenEmpty<T>(
+    rules: string,
+    observe: (twin: Twin) => Promise<T>,
+  ): Promise<T[]> {
+    try {
+      return await both(rules, observe);
+    } finally {
+      await both(EMPTY_TABLES, async () => {});
+    }
+  }
+  /** What the kernel's twin observed, once bpfilter's is seen to have observed the same. */
+  function alike<T>([kernel, enforced]: T[]): T {
+    expect(enforced).toEqual(kernel);
+    return kernel!;
+  }
   return {
     /** The kernel's twin, then bpfilter's. */
     get twins(): Twin[] {
       return twins;
     },
     both,
-    /** As {@link both}, then every table of both twins emptied (also when `observe` throws). */
-    async bothThenEmpty<T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T[]> {
-      try {
-        return await both(rules, observe);
-      } finally {
-        await both(EMPTY_TABLES, async () => {});
-      }
-    },
+    bothThenEmpty,
+    /** As {@link both}; bpfilter's twin must observe what the kernel's does: returns that. */
+    bothAlike: async <T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T> =>
+      alike(await both(rules, observe)),
+    /** As {@link bothThenEmpty}; bpfilter's twin must observe what the kernel's does: returns that. */
+    bothAlikeThenEmpty: async <T>(rules: string, observe: (twin: Twin) => Promise<T>): Promise<T> =>
+      alike(await bothThenEmpty(rules, observe)),
   };
 }
