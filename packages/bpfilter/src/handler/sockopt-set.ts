@@ -27,6 +27,8 @@ export interface SetResult {
 
 /** Largest table accepted (the kernel's limit is 512 MiB; a request cannot exceed the frame). */
 export const MAX_TABLE_SIZE = 64 * 1024 * 1024;
+/** The kernel's XT_MAX_TABLE_SIZE, which also bounds translate_table's array of entry offsets. */
+const XT_MAX_TABLE_SIZE = 512 * 1024 * 1024;
 const INT_MAX = 0x7fffffff;
 
 /**
@@ -37,6 +39,12 @@ export function setReplace(store: TableStore, data: Uint8Array, receipt = false)
   const checked = translatedReplace(store, data);
   if (!('table' in checked)) return checked;
   const { name, replace, table } = checked;
+  // __do_replace's first step: room for the old counters (xt_counters_alloc).
+  if (replace.numCounters * XT_COUNTERS_SIZE > XT_MAX_TABLE_SIZE)
+    return {
+      status: -Errno.ENOMEM,
+      message: `SET_REPLACE "${name}": num_counters ${replace.numCounters} is too large`,
+    };
   const live = store.get(name);
   if (!live) return { status: -Errno.ENOENT, message: `SET_REPLACE: no table "${name}"` };
   if (replace.validHooks !== live.table.validHooks) {
@@ -106,6 +114,12 @@ function translatedReplace(store: TableStore, data: Uint8Array): TranslatedRepla
     return {
       status: -Errno.ENOMEM,
       message: `SET_REPLACE "${name}": size ${replace.size} is too large`,
+    };
+  // translate_table allocates an offset per entry first (xt_alloc_entry_offsets), whatever the blob holds.
+  if (replace.numEntries > XT_MAX_TABLE_SIZE / 4)
+    return {
+      status: -Errno.ENOMEM,
+      message: `SET_REPLACE "${name}": num_entries ${replace.numEntries} is too large`,
     };
   const env = hostEnvironment(rateEstimatorsIn(store), store.kernelSets);
   const result = translateTable({ ...replace, name, env });
