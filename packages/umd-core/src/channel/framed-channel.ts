@@ -123,7 +123,7 @@ export class FramedChannel extends ChannelTransport {
    * the payload's place (whatever the new owner put there) from the handler. That call fails
    * with `UMD_INVALID_ARGUMENT` and the channel closes (`UMD_CLOSED` for every other pending
    * call; a child bound by `fromChild()` is killed). Never transfer a payload while its call is
-   * pending.
+   * pending, nor soon after it was aborted or timed out: the stream may still be writing it.
    * With `options.replyInto` a reply that fits is read into that buffer (see {@link ReplyOptions});
    * otherwise a reply of 256 KiB or more is in memory of the native helper where it loads, which
    * `postMessage` / `structuredClone` copy but cannot move (a transfer list with its buffer throws
