@@ -67,6 +67,19 @@ describe('the table a SET_REPLACE holds, built as the handler keeps it', () => {
     }
   });
 
+  it('is a copy of its own when the request is a Buffer (as the service passes it on)', () => {
+    // Buffer#slice is a view, where Uint8Array#slice copies: the kept table must not share the
+    // caller's memory, nor write into it (an API caller's Buffer, reused after the call).
+    const bytes = Buffer.from(encodeReplaceRequest(table([LIMIT]), 4));
+    const sent = Buffer.from(bytes);
+    const candidate = replaceCandidate(bytes)!;
+    expect(bytes.equals(sent)).toBe(true);
+    const kept = Buffer.from(candidate.snapshot.entries);
+    bytes.fill(0x41);
+    expect(Buffer.from(candidate.snapshot.entries).equals(kept)).toBe(true);
+    expect(candidate.snapshot).toEqual(replaceCandidate(new Uint8Array(sent))!.snapshot);
+  });
+
   it('takes no receipt of another table, a short one or one without a digest', () => {
     const { request } = handler();
     const bytes = encodeReplaceRequest(table(), 4);

@@ -44,7 +44,10 @@ export function replaceCandidate(request: Uint8Array): ReplaceCandidate | undefi
   const replace = decodeReplace(request);
   const { size, validHooks, numEntries } = replace;
   if (replace.entries.length < size) return undefined;
-  const kept = replace.entries.slice();
+  // A copy of its own whatever the request is: a Buffer's slice() would be a view of it (the
+  // caller's memory, written below and kept), and one kind of array keeps V8's code of this
+  // path the same for the service's Buffers and the warm-up's arrays.
+  const kept = new Uint8Array(replace.entries);
   const blob = new EntryBlob(kept);
   try {
     const offsets = blob.offsets();
