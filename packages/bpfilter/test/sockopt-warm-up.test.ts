@@ -4,7 +4,7 @@
  * check (`UMD_CMD_CHECK_REPLACE`) takes nothing and answers the digest a replace would.
  */
 import { BpfilterSockopt } from '@umd/bpfilter';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   Errno,
   TABLE_DIGEST_SIZE,
@@ -15,7 +15,11 @@ import {
   encodeReplace,
   toHex,
 } from '../src/abi/index.js';
-import { compileTable, type TableEntries } from '../src/enforce/compile-table.js';
+import {
+  type CompiledTable,
+  compileTable,
+  type TableEntries,
+} from '../src/enforce/compile-table.js';
 import { createHandlerCore } from '../src/handler/core.js';
 import { WARM_UP_LARGE_RULES, WARM_UP_RULES, warmUpTable } from '../src/model/warm-up-table.js';
 import { entryOffsets } from '../src/sockopt/table-snapshot.js';
@@ -67,22 +71,40 @@ describe('the warm-up rounds', () => {
     const core = createHandlerCore();
     const checked: number[] = [];
     const compiled: number[] = [];
+    const rehearsed: number[] = [];
+    const kinds: boolean[] = [];
     const send = async (request: Uint8Array) => {
       const { cmd, data } = decodeMboxRequest(request)!;
       if (cmd === UMD_CMD_CHECK_REPLACE) checked.push(decodeReplace(data).numEntries);
+      // The hooks filter has not (PREROUTING, POSTROUTING) as iptables sends them.
+      const { hookEntry, underflow } = decodeReplace(data);
+      expect([hookEntry[0], hookEntry[4], underflow[0], underflow[4]]).toEqual(
+        Array(4).fill(2 ** 32 - 1),
+      );
       return core.handle(request);
     };
     const compile = async (table: TableEntries) => {
       compiled.push(entryOffsets(table.entries).length);
       return compileTable({ ...table, netlink: true });
     };
+    const rehearse = (table: CompiledTable, entries: Uint8Array) => {
+      expect(table.plan.numEntries).toBe(entryOffsets(entries).length);
+      rehearsed.push(table.plan.numEntries);
+    };
     const runner = { exclusive: (round: () => Promise<void>) => round(), stopped: () => false };
-    await warmUp({ send, compile }, runner, 4);
+    // The request of each round, as replaceCandidate sees it (the service's kind: a Buffer).
+    const candidate = await import('../src/sockopt/replace-candidate.js');
+    const spy = vi.spyOn(candidate, 'replaceCandidate');
+    await warmUp({ send, compile, rehearse }, runner, 4);
+    kinds.push(...spy.mock.calls.map(([request]) => Buffer.isBuffer(request)));
     const small = warmUpTable(WARM_UP_RULES).numEntries;
     const large = warmUpTable(WARM_UP_LARGE_RULES).numEntries;
     expect(large).toBeGreaterThan(4 * small);
     expect(checked).toEqual([small, small, large, large]);
     expect(compiled).toEqual(checked);
+    // After each compile, the counters' path on it; and every other request a Buffer.
+    expect(rehearsed).toEqual(checked);
+    expect(kinds).toEqual([false, true, false, true]);
     expect(core.store.names()).toEqual([]);
   });
 });

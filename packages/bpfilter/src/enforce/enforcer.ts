@@ -19,6 +19,7 @@ import {
   tryCompile,
 } from './compile-table.js';
 import { countersOf } from './counters.js';
+import { rehearseCounters } from './counters-rehearsal.js';
 import { EnforcementError } from './errors.js';
 import { CounterReader } from './nft-counters.js';
 import { builtHelper } from './helper-process.js';
@@ -164,6 +165,16 @@ export class NftEnforcer {
     this.#plain.applied([plan], drop);
     this.#plans.set(plan.table, plan);
     // Applied: the helper read all of it, and its memory can take the next batch.
+    if (compiled.batch) this.#compiler.recycle(compiled.batch.bytes);
+  }
+
+  /**
+   * For the warm-up: what a replace does with `compiled` (the table of `entries`, from
+   * {@link compile}) that needs no kernel: the counters' path on a made-up reading, and its
+   * batch's memory handed back for the next compile, as after an install.
+   */
+  rehearse(compiled: CompiledTable, entries: Uint8Array): void {
+    rehearseCounters(compiled.plan, entries);
     if (compiled.batch) this.#compiler.recycle(compiled.batch.bytes);
   }
 

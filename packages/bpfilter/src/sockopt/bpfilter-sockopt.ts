@@ -24,7 +24,7 @@ import { IPT_SO_SET_REPLACE, UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../ab
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { decodeTableNames } from '../abi/table-names.js';
 import { XT_TABLE_MAXNAMELEN } from '../abi/table-structs.js';
-import type { TableEntries } from '../enforce/compile-table.js';
+import type { CompiledTable, TableEntries } from '../enforce/compile-table.js';
 import { SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import { addCounters } from './add-counters.js';
 import { classifyAndKeep } from './classify-and-keep.js';
@@ -242,7 +242,9 @@ export class BpfilterSockopt extends EventEmitter {
     const compile = compiler && ((t: TableEntries, give: boolean) => compiler.compile(t, give));
     const exclusive = (round: () => Promise<void>) => this.#lock.run(round, options.signal);
     const runner = { exclusive, stopped: () => this.#stops !== stops };
-    return warmUp({ send: readSend(this.manager, options), compile }, runner, options.rounds);
+    const rehearse = compiler && ((c: CompiledTable, e: Uint8Array) => compiler.rehearse(c, e));
+    const steps = { send: readSend(this.manager, options), compile, rehearse };
+    return warmUp(steps, runner, options.rounds);
   }
 
   /** Whether this front end enforces its tables in the kernel (enforcement mode, started). */

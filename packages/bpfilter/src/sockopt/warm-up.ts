@@ -6,15 +6,18 @@
  * for the CPU. Each round takes the steps of a replace that need no kernel and change nothing:
  * the handler's check (`UMD_CMD_CHECK_REPLACE`), the table the front end builds from the same
  * bytes (replace-candidate.ts) and the GET_ENTRIES answer from it, and in enforcement mode the
- * early compile in the worker.
+ * early compile in the worker and the kernel counters' path on a made-up reading
+ * (counters-rehearsal.ts).
  */
 import {
   encodeGetEntriesRequest,
   encodeReplace,
+  type HookOffsets,
   IPT_GET_ENTRIES_HEADER_SIZE,
   IPT_SO_GET_ENTRIES,
   UMD_CMD_CHECK_REPLACE,
 } from '../abi/index.js';
+import type { CompiledTable } from '../enforce/compile-table.js';
 import { type Compile, compileEarly, sameTable } from '../enforce/early-compile.js';
 import { WARM_UP_LARGE_RULES, WARM_UP_RULES, warmUpTable } from '../model/warm-up-table.js';
 import { keptAnswer } from './kept-answers.js';
@@ -30,6 +33,11 @@ export interface WarmUpSteps {
   send: SendRequest;
   /** The enforcement compile (the worker), if enforcing. */
   compile?: Compile;
+  /**
+   * What a replace does next with a compiled table (of `entries`) that needs no kernel
+   * (`NftEnforcer.rehearse`), if enforcing.
+   */
+  rehearse?: (compiled: CompiledTable, entries: Uint8Array) => void;
 }
 
 /** How the front end runs the warm-up between its calls. */
@@ -55,7 +63,12 @@ export async function warmUp(
     // The first half on the small table (a cold round of the large one takes several times as
     // long, and a first request may wait for a round), the rest on the large one.
     if (round >= rounds / 2) large ??= warmUpRequest(WARM_UP_LARGE_RULES);
-    const request = large ?? small;
+    const bytes = large ?? small;
+    // Every other round as a Buffer, the kind the service hands on (a frame's payload), the
+    // others as the plain array an API caller may pass: V8's code of the path then knows both,
+    // where code made for one was thrown away at the first real request of the other kind.
+    const request =
+      round % 2 === 1 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
     try {
       // Checked again under the lock: a round after a stop would start a handler again.
       await runner.exclusive(async () => {
@@ -71,8 +84,23 @@ export async function warmUp(
 /** The SET_REPLACE request of the warm-up table (warm-up-table.ts) of about `rules` rules. */
 export function warmUpRequest(rules = WARM_UP_RULES): Uint8Array {
   const table = warmUpTable(rules);
-  return encodeReplace({ ...table, numCounters: table.numEntries, countersPointer: 0n });
+  // The hooks the table has not, as iptables sends them (what the kernel's GET_INFO gave it):
+  // all ones, where the model's encoder writes 0. Numbers past a small integer make another
+  // kind of array in V8, whose code of this path, made for the zeros, was thrown away at the
+  // first real request.
+  const asIptablesSends = (hooks: HookOffsets) =>
+    hooks.map((at, hook) => (table.validHooks & (1 << hook) ? at : NO_HOOK)) as HookOffsets;
+  return encodeReplace({
+    ...table,
+    hookEntry: asIptablesSends(table.hookEntry),
+    underflow: asIptablesSends(table.underflow),
+    numCounters: table.numEntries,
+    countersPointer: 0n,
+  });
 }
+
+/** A hook's entry and underflow when the table has no such hook, as the kernel reports them. */
+const NO_HOOK = 0xffffffff;
 
 /**
  * One round of the warm-up on `request` (from {@link warmUpRequest}).
@@ -102,8 +130,10 @@ export async function warmUpRound(steps: WarmUpSteps, request: Uint8Array): Prom
     throw new Error(
       `bpfilter warm-up: the handler ${status === 0 ? 'checked another table than the front end built' : `refused the warm-up table (${status})`}`,
     );
-  if (early !== undefined && (await early.compiled) === undefined)
+  const compiled = await early?.compiled;
+  if (early !== undefined && compiled === undefined)
     throw new Error('bpfilter warm-up: the warm-up table did not compile');
   if (early !== undefined && !sameTable(early.table, { name: info.name, layout: info, entries }))
     throw new Error('bpfilter warm-up: the early compile read another table');
+  if (compiled !== undefined) steps.rehearse?.(compiled, entries);
 }
