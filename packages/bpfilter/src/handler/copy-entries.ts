@@ -13,7 +13,7 @@ import {
   readU16,
   xtAlign,
 } from '../abi/index.js';
-import { dataSizeOf } from './extensions.js';
+import { copiedSizeOf, dataSizeOf } from './extensions.js';
 
 /**
  * Writes `entries` (entry starts at `offsets`) into `out` as the kernel does: each entry's
@@ -56,13 +56,13 @@ export function copyEntriesToUser(
  * name up to and with its NUL, its revision, the first {@link copiedDataSize} bytes of its data,
  * then zeros up to {@link zeroedDataSize}; every other byte of it is left as it was.
  * {@link copyObject} writes that; {@link zeroObjectGaps} zeros the rest in place.
- * `known` is the data size of its extension, if known (`dataSizeOf`).
+ * `known` is how much of its data its extension copies back, if known (`copiedSizeOf`).
  */
 function copiedDataSize(known: number | undefined, dataSize: number): number {
   return known === undefined ? dataSize : Math.min(known, dataSize);
 }
 
-/** Where the zeros after an object's copied data end (see {@link copiedDataSize}). */
+/** Where the zeros after an object's copied data end; `known` is its data size (`dataSizeOf`). */
 function zeroedDataSize(known: number | undefined, dataSize: number): number {
   return known === undefined ? dataSize : Math.min(xtAlign(known), dataSize);
 }
@@ -82,9 +82,10 @@ function copyObject(
   out[pos + 31] = header.revision;
   const dataStart = pos + XT_OBJECT_HEADER_SIZE;
   const dataSize = header.size - XT_OBJECT_HEADER_SIZE;
-  const known = dataSizeOf(kind, header.name, header.revision);
-  const dataEnd = dataStart + copiedDataSize(known, dataSize);
+  const copied = copiedSizeOf(kind, header.name, header.revision);
+  const dataEnd = dataStart + copiedDataSize(copied, dataSize);
   out.set(entries.subarray(dataStart, dataEnd), dataStart);
+  const known = dataSizeOf(kind, header.name, header.revision);
   out.fill(0, dataEnd, dataStart + zeroedDataSize(known, dataSize));
   return header.size;
 }
@@ -140,7 +141,7 @@ function zeroObjectGaps(entries: Uint8Array, pos: number, kind: 'match' | 'targe
   if (nul < nameEnd) entries.fill(0, nul + 1, nameEnd);
   const name = readCString(entries, nameAt, XT_EXTENSION_MAXNAMELEN);
   const dataSize = size - XT_OBJECT_HEADER_SIZE;
-  const copied = copiedDataSize(dataSizeOf(kind, name, entries[pos + 31] ?? 0), dataSize);
+  const copied = copiedDataSize(copiedSizeOf(kind, name, entries[pos + 31] ?? 0), dataSize);
   if (copied < dataSize) entries.fill(0, pos + XT_OBJECT_HEADER_SIZE + copied, pos + size);
   return size;
 }

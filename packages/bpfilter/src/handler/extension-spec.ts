@@ -59,6 +59,13 @@ export type CheckResult = string | { errno: number; message: string } | undefine
 export interface ExtensionSpec {
   /** Revision -> the kernel's `matchsize`/`targetsize` (before XT_ALIGN); null: not checked. */
   sizes: Readonly<Record<number, number | null>>;
+  /**
+   * Revision -> the kernel's `usersize` where it registers one: the data GET_ENTRIES copies
+   * back; the rest is the extension's own state (pointers, counters), read back as zeros.
+   * The offset of that state's first field in the uapi struct, checked against a kernel
+   * (test/iptables-data-bytes.test.ts).
+   */
+  userSizes?: Readonly<Record<number, number>>;
   /** Only valid with this `ipt_ip.proto`, not inverted. */
   proto?: number;
   /** Only valid in this table. */

@@ -84,7 +84,13 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
   },
   MARK: { sizes: { 2: 8 } },
   CONNMARK: { sizes: { 1: 16, 2: 16 } },
-  CT: { sizes: { 0: 40, 1: 72, 2: 72 }, table: 'raw', check: checkCt },
+  // Revisions 1 and 2 too copy back only struct xt_ct_target_info's fields (measured on 6.18).
+  CT: {
+    sizes: { 0: 40, 1: 72, 2: 72 },
+    userSizes: { 0: 32, 1: 32, 2: 32 },
+    table: 'raw',
+    check: checkCt,
+  },
   NOTRACK: { sizes: { 0: 0 }, table: 'raw' },
   TRACE: { sizes: { 0: 0 }, table: 'raw' },
   TCPMSS: { sizes: { 0: 2 }, proto: PROTO.TCP, check: checkTcpmss },
@@ -95,6 +101,7 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
   NFQUEUE: { familyIndependent: true, sizes: { 0: 2, 1: 4, 2: 6, 3: 6 }, check: checkNfqueue },
   TEE: {
     sizes: { 1: 40 },
+    userSizes: { 1: 32 },
     check: checkTee,
   },
   TPROXY: { sizes: { 0: 16, 1: 28 }, table: 'mangle', hooks: H.PRE, check: tcpOrUdp },
@@ -135,10 +142,12 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
   },
   IDLETIMER: {
     sizes: { 0: 40, 1: 48 },
+    userSizes: { 0: 32, 1: 40 },
     check: checkIdletimer,
   },
   RATEEST: {
     sizes: { 0: 32 },
+    userSizes: { 0: 24 },
     check: checkRateestTarget,
   },
   ECN: {

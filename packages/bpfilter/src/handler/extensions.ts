@@ -21,6 +21,16 @@ export function revisionStatus(kind: 'match' | 'target', name: string, revision:
   return revision in spec.sizes ? 0 : -Errno.EPROTONOSUPPORT;
 }
 
+/** How much of one revision's data GET_ENTRIES copies back (its usersize, else its size), or undefined if not known. */
+export function copiedSizeOf(
+  kind: 'match' | 'target',
+  name: string,
+  revision: number,
+): number | undefined {
+  const spec = (kind === 'match' ? MATCHES : TARGETS).get(name);
+  return spec?.userSizes?.[revision] ?? spec?.sizes[revision] ?? undefined;
+}
+
 /** The kernel's data size of one revision (before XT_ALIGN), or undefined if not known. */
 export function dataSizeOf(
   kind: 'match' | 'target',

@@ -1,0 +1,100 @@
+/**
+ * Every data byte of the matches and targets iptables writes, one at a time: tables restored by
+ * iptables-legacy-restore, then each byte of each extension's data xor 0xA5 and the table sent
+ * back as a SET_REPLACE (`iptables/data-bytes.c`), in a namespace's kernel and through
+ * `bpfilter exec`. Each answer must be the kernel's, and an accepted table must read back as
+ * the kernel's does: the byte as sent, or zero where it is the extension's own state (past
+ * its usersize) or padding.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CFixture, compileFixture } from './c-fixture.js';
+import { missingPrerequisite, runInNamespace, type Step, which } from './iptables/namespace.js';
+
+const missing = missingPrerequisite() ?? (which('cc') ? undefined : 'no C compiler (cc)');
+
+/** Rules of each table, one extension or more each. */
+const TABLES: Record<string, string[]> = {
+  filter: [
+    '-A INPUT -p tcp -m tcp --dport 22 --tcp-flags SYN,ACK SYN -j ACCEPT',
+    '-A INPUT -p udp -m udp --sport 53 -j ACCEPT',
+    '-A INPUT -m limit --limit 5/sec --limit-burst 3 -j LOG --log-prefix "x " --log-level 4',
+    '-A INPUT -p icmp -m icmp --icmp-type 8 -j REJECT --reject-with icmp-host-prohibited',
+    '-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT',
+    '-A INPUT -m mark --mark 0x1/0xff -j MARK --set-xmark 0x2/0xff',
+    '-A INPUT -p tcp -m multiport --dports 1,2,3:5 -j ACCEPT',
+    '-A INPUT -m addrtype --dst-type LOCAL -j RETURN',
+    '-A INPUT -m iprange --src-range 1.1.1.1-1.1.1.5 -j DROP',
+    '-A INPUT -m comment --comment hi -m state --state NEW -m connmark --mark 0x1 -j ACCEPT',
+    '-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
+    '-A FORWARD -m length --length 100:200 -m ttl --ttl-gt 3 -j NFLOG --nflog-group 2',
+    '-A OUTPUT -m owner --uid-owner 0 -j NFQUEUE --queue-num 3 --queue-bypass',
+  ],
+  mangle: [
+    '-A PREROUTING -j TOS --set-tos 0x10/0x3f',
+    '-A PREROUTING -j DSCP --set-dscp 0x0a',
+    '-A PREROUTING -j TTL --ttl-set 64',
+    '-A PREROUTING -p tcp -j TPROXY --on-port 1234 --on-ip 127.0.0.1 --tproxy-mark 0x1/0x1',
+    '-A PREROUTING -j TEE --gateway 192.0.2.1',
+    '-A POSTROUTING -p udp -j CHECKSUM --checksum-fill',
+    '-A POSTROUTING -j CLASSIFY --set-class 0001:0002',
+    '-A OUTPUT -m connlimit --connlimit-above 2 --connlimit-mask 32 --connlimit-saddr -j DROP',
+    '-A OUTPUT -m quota --quota 1000 -j ACCEPT',
+    '-A OUTPUT -m statistic --mode random --probability 0.5 -j ACCEPT',
+    '-A OUTPUT -m pkttype --pkt-type unicast -m tos --tos 0x10 -m dscp --dscp 0x0a -j ACCEPT',
+    '-A OUTPUT -p tcp -m ecn --ecn-tcp-cwr -m connbytes --connbytes 10:100 --connbytes-dir both --connbytes-mode bytes -j ACCEPT',
+  ],
+  raw: [
+    '-A PREROUTING -p tcp -m tcp --dport 21 -j CT --helper ftp',
+    '-A PREROUTING -p udp -j CT --zone 5',
+    '-A PREROUTING -j CT --notrack',
+    '-A OUTPUT -j NOTRACK',
+    '-A PREROUTING -m rpfilter --loose --validmark -j ACCEPT',
+    '-A OUTPUT -j TRACE',
+  ],
+  nat: [
+    '-A PREROUTING -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80',
+    '-A PREROUTING -p udp -m udp --dport 53 -j REDIRECT --to-ports 5353',
+    '-A PREROUTING -d 10.1.0.0/16 -j NETMAP --to 10.2.0.0/16',
+    '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+    '-A POSTROUTING -s 10.0.0.0/8 -p tcp -j SNAT --to-source 192.0.2.1-192.0.2.9:1000-2000 --random',
+  ],
+};
+
+describe.skipIf(missing !== undefined)(
+  `each data byte of each extension, through bpfilter exec${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    let fixture: CFixture;
+    beforeAll(() => {
+      fixture = compileFixture('data-bytes', new URL('./iptables/data-bytes.c', import.meta.url), [
+        '-Wall',
+      ]);
+    });
+    afterAll(() => fixture?.remove());
+
+    it('is refused or read back as the kernel does', { timeout: 120_000 }, async () => {
+      const steps: Step[] = Object.entries(TABLES).flatMap(([table, rules]) => {
+        const file = join(fixture.dir, `${table}.rules`);
+        writeFileSync(file, `*${table}\n${rules.join('\n')}\nCOMMIT\n`);
+        return [
+          { program: 'restore' as const, stdinFile: file },
+          { program: 'shell' as const, args: ['-c', `${fixture.program} ${table}`] },
+        ];
+      });
+      const [kernel, bpfilter] = await Promise.all([
+        runInNamespace(steps),
+        runInNamespace(steps, { freshService: true }),
+      ]);
+      for (const [i, step] of steps.entries()) {
+        const expected = kernel.results[i]!;
+        expect(expected.status, `${step.program} ${expected.stderr}`).toBe(0);
+        if (step.program === 'restore') continue;
+        const lines = (stdout: string) => stdout.trim().split('\n');
+        expect(lines(expected.stdout).length).toBeGreaterThan(100);
+        expect(lines(bpfilter.results[i]!.stdout)).toEqual(lines(expected.stdout));
+      }
+      expect(bpfilter.kernelTableNames).toBe('');
+    });
+  },
+);
