@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 
 // O_CLOEXEC as /proc/PID/fdinfo prints it, on the architectures Node ships for Linux (all use
 // the generic value; alpha, parisc and sparc differ, and Node has no build for them).
@@ -13,6 +13,14 @@ const GENERIC_FLAGS_ARCHS = new Set([
   'riscv64',
   'loong64',
 ]);
+
+/**
+ * Where each fdinfo file's head is read: its `flags:` line is the second, after `pos:` (at most 20
+ * digits), well within this. One open, read and close per descriptor, no string of the whole file:
+ * the check runs on every start's path (what it costs: the README's cold start).
+ */
+const head = Buffer.alloc(256);
+const FLAGS_LINE = /^flags:\s*([0-7]+)\n/m;
 
 /**
  * The descriptors above 2 this process would hand to a program it starts: those open without
@@ -43,13 +51,19 @@ export function inheritableFds(
     if (fd <= 2) continue;
     let info: string;
     try {
-      info = readFileSync(`${procFd}/${name}`, 'latin1');
+      const file = openSync(`${procFd}/${name}`, 'r');
+      try {
+        info = head.toString('latin1', 0, readSync(file, head, 0, head.length, 0));
+      } finally {
+        closeSync(file);
+      }
     } catch (error) {
       // Closed since the listing (the listing's own descriptor, for one): nothing to inherit.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       return undefined;
     }
-    const flags = /^flags:\s*([0-7]+)$/m.exec(info);
+    // A flags line cut short by the head's end does not match: then it cannot tell.
+    const flags = FLAGS_LINE.exec(info);
     if (flags === null) return undefined;
     if ((Number.parseInt(flags[1]!, 8) & O_CLOEXEC) === 0) inheritable.push(fd);
   }
