@@ -30,6 +30,10 @@ const TABLES: Record<string, string[]> = {
     '-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
     '-A FORWARD -m length --length 100:200 -m ttl --ttl-gt 3 -j NFLOG --nflog-group 2',
     '-A OUTPUT -m owner --uid-owner 0 -j NFQUEUE --queue-num 3 --queue-bypass',
+    '-A INPUT -m comment --comment hi -j CONNMARK --set-xmark 0x1/0xffffffff',
+    '-A INPUT -m recent --name rc2 --rcheck --seconds 10 -j DROP',
+    '-A INPUT -j IDLETIMER --timeout 10 --label foo',
+    '-A OUTPUT -m cgroup --cgroup 1 -j ACCEPT',
   ],
   mangle: [
     '-A PREROUTING -j TOS --set-tos 0x10/0x3f',
@@ -43,6 +47,8 @@ const TABLES: Record<string, string[]> = {
     '-A OUTPUT -m quota --quota 1000 -j ACCEPT',
     '-A OUTPUT -m statistic --mode random --probability 0.5 -j ACCEPT',
     '-A OUTPUT -m pkttype --pkt-type unicast -m tos --tos 0x10 -m dscp --dscp 0x0a -j ACCEPT',
+    '-A OUTPUT -m string --algo bm --string abc --from 10 --to 100 -j ACCEPT',
+    '-A OUTPUT -m time --timestart 08:00 --timestop 17:00 --weekdays Mon,Tue -j ACCEPT',
     '-A OUTPUT -p tcp -m ecn --ecn-tcp-cwr -m connbytes --connbytes 10:100 --connbytes-dir both --connbytes-mode bytes -j ACCEPT',
   ],
   raw: [
@@ -59,6 +65,41 @@ const TABLES: Record<string, string[]> = {
     '-A PREROUTING -d 10.1.0.0/16 -j NETMAP --to 10.2.0.0/16',
     '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
     '-A POSTROUTING -s 10.0.0.0/8 -p tcp -j SNAT --to-source 192.0.2.1-192.0.2.9:1000-2000 --random',
+  ],
+};
+
+/** Rules whose checks the probes below reach, a table each. */
+const PROBED: Record<string, string[]> = {
+  filter: [
+    '-A INPUT -j CONNMARK --set-xmark 0x1/0xffffffff',
+    '-A INPUT -m recent --name rc2 --rcheck --seconds 10 -j DROP',
+    '-A INPUT -j IDLETIMER --timeout 10 --label foo',
+    '-A OUTPUT -m cgroup --cgroup 1 -j ACCEPT',
+  ],
+  mangle: [
+    '-A OUTPUT -m string --algo bm --string abc -j ACCEPT',
+    '-A OUTPUT -m time --timestart 08:00 --timestop 17:00 -j ACCEPT',
+    '-A OUTPUT -m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name h1 -j ACCEPT',
+  ],
+};
+
+/** Values around the edges of those checks: [extension, data offset, width, ...values]. */
+const PROBES: Record<string, Array<[string, number, number, ...string[]]>> = {
+  filter: [
+    ['CONNMARK', 12, 1, '1', '2', '255'], // shift direction
+    ['CONNMARK', 13, 1, '31', '32'], // shift bits
+    ['recent', 4, 4, '65535', '65536', '0xffffffff'], // hit count
+    ['IDLETIMER', 32, 1, '1'], // netlink messages
+    ['IDLETIMER', 33, 1, '2'], // timer type
+    ['cgroup', 2, 1, '1', '2'], // invert path
+    ['cgroup', 3, 1, '1', '2'], // invert classid
+  ],
+  mangle: [
+    ['string', 19, 1, '0x41'], // the algorithm name's last byte
+    ['time', 21, 1, '2', '4', '0x80'], // flags
+    ['hashlimit', 272, 4, '0x3f', '0x40', '0x7f', '0x80'], // mode
+    ['hashlimit', 264, 8, '0', '1', '0x100000000'], // burst
+    ['hashlimit', 256, 8, '0', '0xffffffff', '0x10000000000', '0xa50000000000'], // avg
   ],
 };
 
@@ -95,6 +136,33 @@ describe.skipIf(missing !== undefined)(
         expect(lines(bpfilter.results[i]!.stdout)).toEqual(lines(expected.stdout));
       }
       expect(bpfilter.kernelTableNames).toBe('');
+    });
+
+    it('answers values at the edges of the checks iptables cannot reach as the kernel does', {
+      timeout: 60_000,
+    }, async () => {
+      const steps: Step[] = Object.entries(PROBED).flatMap(([table, rules]) => {
+        const file = join(fixture.dir, `probed-${table}.rules`);
+        writeFileSync(file, `*${table}\n${rules.join('\n')}\nCOMMIT\n`);
+        return [
+          { program: 'restore' as const, stdinFile: file },
+          ...PROBES[table]!.map(([name, offset, width, ...values]) => ({
+            program: 'shell' as const,
+            args: ['-c', [fixture.program, table, name, offset, width, ...values].join(' ')],
+          })),
+        ];
+      });
+      const [kernel, bpfilter] = await Promise.all([
+        runInNamespace(steps),
+        runInNamespace(steps, { freshService: true }),
+      ]);
+      const answers = (run: typeof kernel) => run.results.map((r) => r.stdout + r.stderr);
+      expect(kernel.results.every((r) => r.status === 0)).toBe(true);
+      expect(answers(bpfilter)).toEqual(answers(kernel));
+      // The probes reach both sides of each edge.
+      const lines = answers(kernel).join('').trim().split('\n');
+      expect(lines.filter((l) => l.includes('rc=0')).length).toBeGreaterThan(5);
+      expect(lines.filter((l) => !l.includes('rc=0')).length).toBeGreaterThan(10);
     });
   },
 );

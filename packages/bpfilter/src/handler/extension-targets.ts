@@ -16,6 +16,7 @@ import {
 } from './extension-spec.js';
 import {
   checkChecksum,
+  checkConnmark,
   checkConnsecmark,
   checkCt,
   checkEcnTarget,
@@ -83,7 +84,7 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
     check: natCompat({ mapIps: 'required' }),
   },
   MARK: { sizes: { 2: 8 } },
-  CONNMARK: { sizes: { 1: 16, 2: 16 } },
+  CONNMARK: { sizes: { 1: 16, 2: 16 }, check: checkConnmark },
   // Revisions 1 and 2 too copy back only struct xt_ct_target_info's fields (measured on 6.18).
   CT: {
     sizes: { 0: 40, 1: 72, 2: 72 },

@@ -74,6 +74,7 @@ export function checkCgroup(ctx: CheckContext): CheckResult {
   const hasPath = u8(data, 0);
   const hasClassid = u8(data, 1);
   if (hasPath && hasClassid) return 'cgroup: path and classid specified';
+  if (revision === 2 && (u8(data, 2) | u8(data, 3)) & ~1) return 'cgroup: unknown invert flags';
   if (hasPath) {
     const path = cString(data, 4, revision === 1 ? 4096 : 512);
     if (path === undefined || !env.cgroupPathExists(path)) return `cgroup: invalid path`;
@@ -92,14 +93,17 @@ export function checkRecent({ data }: CheckContext): CheckResult {
   if (checkSet & (0x02 | 0x08) && (seconds || hitCount || checkSet & 0x30))
     return 'recent: --set/--remove take no --seconds, --hitcount, --rttl or --reap';
   if (checkSet & 0x20 && !seconds) return 'recent: --reap needs --seconds';
+  // XT_RECENT_MAX_NSTAMPS: 65536 (measured on 6.18).
+  if (hitCount >= 65536) return 'recent: --hitcount above 65535';
   return procName('recent', cString(data, 10, 200));
 }
 
 /** `xt_string`'s checkentry: offsets in order, a known algorithm, a pattern that fits. */
 export function checkString({ data }: CheckContext): CheckResult {
   if (u16(data, 0) > u16(data, 2)) return 'string: --from is after --to';
-  const algo = cString(data, 4, 16);
-  if (algo === undefined) return 'string: unterminated algorithm name';
+  // The kernel checks the field's last byte, whatever comes before it.
+  if (u8(data, 19) !== 0) return 'string: unterminated algorithm name';
+  const algo = cString(data, 4, 16) ?? '';
   if (u8(data, 148) > 128) return 'string: pattern too long';
   const flags = unknownFlags('string', u8(data, 149), 0x3);
   if (flags) return flags;
@@ -108,12 +112,12 @@ export function checkString({ data }: CheckContext): CheckResult {
   return undefined;
 }
 
-/** `xt_time`'s checkentry: day times within a day, known flags (EDOM as the kernel answers). */
+/** `xt_time`'s checkentry: day times within a day (EDOM, as the kernel answers), known flags. */
 export function checkTime({ data }: CheckContext): CheckResult {
   const start = u32(data, 8);
   const stop = u32(data, 12);
   if (start > 86399 || stop > 86399) return refusal(Errno.EDOM, 'time: day time out of range');
-  if (u8(data, 21) & ~0x3) return refusal(Errno.EDOM, 'time: unknown flags');
+  if (u8(data, 21) & ~0x3) return 'time: unknown flags';
   if (u8(data, 21) & 0x2 && start < stop) return 'time: --contiguous with start before stop';
   return undefined;
 }
@@ -124,7 +128,10 @@ export function procName(what: string, name: string | undefined): CheckResult {
   return undefined;
 }
 
-/** `hashlimit_mt_check_common`: a name, a garbage collector, masks within 32 bits. */
+/**
+ * `hashlimit_mt_check_common`: a garbage collector, masks within 32 bits, known mode bits, a
+ * rate whose credits do not overflow (ERANGE; a byte rate of no credit is EINVAL), a name.
+ */
 export function checkHashlimit({ data, revision }: CheckContext): CheckResult {
   // Revision 1 has a 16-byte name and 32-bit rates; 2 and 3 a 255-byte name and 64-bit ones.
   const [nameSize, cfg] = revision === 1 ? [16, 16] : [255, 256];
@@ -135,7 +142,52 @@ export function checkHashlimit({ data, revision }: CheckContext): CheckResult {
   if (u32(data, gc) === 0 || u32(data, expire) === 0)
     return 'hashlimit: garbage collection interval or expiry is 0';
   if (u8(data, srcmask) > 32 || u8(data, srcmask + 1) > 32) return 'hashlimit: mask above 32';
-  return procName('hashlimit', cString(data, 0, nameSize));
+  const rate = revision === 1 ? hashlimitRateV1(data) : hashlimitRate(data, revision);
+  return rate ?? procName('hashlimit', cString(data, 0, nameSize));
+}
+
+const HASHLIMIT_BYTES = 0x20;
+const HASHLIMIT_RATE_MATCH = 0x40;
+/** The mode bits: the four hash keys, INVERT, BYTES and RATE_MATCH. */
+const HASHLIMIT_MODES = 0x7f;
+const U64 = (1n << 64n) - 1n;
+
+/** Revision 1's mode and u32 rate (its `cfg_copy` widens them to u64). */
+function hashlimitRateV1(data: Uint8Array): CheckResult {
+  return hashlimitRateCheck(u32(data, 16), BigInt(u32(data, 20)), BigInt(u32(data, 24)), 1, 1);
+}
+
+/** Revisions 2 and 3: u64 avg and burst, then the mode; revision 3's interval. */
+function hashlimitRate(data: Uint8Array, revision: number): CheckResult {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const at = (offset: number) => (offset + 8 <= data.length ? view.getBigUint64(offset, true) : 0n);
+  return hashlimitRateCheck(u32(data, 272), at(256), at(264), u32(data, 292), revision);
+}
+
+/**
+ * The kernel's overflow checks, in its u64 arithmetic, with HZ * CREDITS_PER_JIFFY as for HZ
+ * 250 or 1000 (32,000 for revision 1; 2^39 * 250 for the others; 2^24 * 250 for bytes).
+ */
+function hashlimitRateCheck(
+  mode: number,
+  avg: bigint,
+  burst: bigint,
+  interval: number,
+  revision: number,
+): CheckResult {
+  if (mode & ~HASHLIMIT_MODES) return 'hashlimit: unknown mode';
+  if (revision >= 3 && mode & HASHLIMIT_RATE_MATCH) {
+    if (avg === 0n || avg > 0xffff_ffffn) return refusal(Errno.ERANGE, 'hashlimit: invalid rate');
+    if (interval === 0) return 'hashlimit: invalid interval';
+  } else if (mode & HASHLIMIT_BYTES) {
+    if (((avg * 4_194_304_000n) & U64) >> 32n === 0n) return 'hashlimit: byte rate too high';
+  } else {
+    // user2credits: revision 1 multiplies by 32000 / 10000, the others by 2^39 * 250 / 10^6.
+    const credits = (user: bigint) => (user * (revision === 1 ? 3n : 137_438_953n)) & U64;
+    if (burst === 0n || credits((avg * burst) & U64) < credits(avg))
+      return refusal(Errno.ERANGE, `hashlimit: rate ${avg} * burst ${burst} overflows`);
+  }
+  return undefined;
 }
 
 /** `xt_rateest_mt_checkentry`: one comparison kind, a rate, a mode, estimators that exist. */

@@ -148,8 +148,13 @@ export function checkSecmark(ctx: CheckContext): CheckResult {
   return refusal(Errno.ENOENT, 'SECMARK: no security module maps the context');
 }
 
-/** `idletimer_tg_checkentry`: a timeout in range, a usable label. */
-export function checkIdletimer({ data }: CheckContext): CheckResult {
+/**
+ * `idletimer_tg_checkentry`: a timeout in range, a usable label; revision 1 first refuses
+ * netlink messages (EOPNOTSUPP) and last a timer of neither type.
+ */
+export function checkIdletimer({ data, revision }: CheckContext): CheckResult {
+  if (revision === 1 && u8(data, 32))
+    return refusal(Errno.EOPNOTSUPP, 'IDLETIMER: netlink messages not supported');
   const timeout = u32(data, 0);
   if (timeout === 0 || timeout >= Math.floor(0x7fffffff / 1000))
     return 'IDLETIMER: timeout out of range';
@@ -157,6 +162,15 @@ export function checkIdletimer({ data }: CheckContext): CheckResult {
   if (!label) return 'IDLETIMER: empty or unterminated label';
   // Each label is a sysfs attribute; "power" is the device's own directory there.
   if (label === 'power') return 'IDLETIMER: the label "power" is reserved';
+  if (revision === 1 && u8(data, 33) > 1) return 'IDLETIMER: unknown timer type';
+  return undefined;
+}
+
+/** CONNMARK revision 2's checkentry: a shift left or right, of at most 31 bits. */
+export function checkConnmark({ data, revision }: CheckContext): CheckResult {
+  if (revision < 2) return undefined;
+  if (u8(data, 12) > 1) return 'CONNMARK: unknown shift direction';
+  if (u8(data, 13) > 31) return 'CONNMARK: shift above 31 bits';
   return undefined;
 }
 

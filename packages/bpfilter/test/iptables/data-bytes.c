@@ -4,6 +4,8 @@
  * byte: the entry's offset, the extension, the byte's offset in its data, the answer, and for
  * an accepted table that byte as GET_ENTRIES reads it back (then the table is put back).
  * Usage: data-bytes TABLE. Run it only inside `unshare -n` (or through bpfilter exec).
+ * Or data-bytes TABLE EXTENSION OFFSET WIDTH VALUE...: the data of the first match or target
+ * of that name with WIDTH bytes at OFFSET set to each VALUE in turn (little-endian), likewise.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -61,9 +63,45 @@ static int replace(const char *name, const struct ipt_getinfo *info, const unsig
 	return rc;
 }
 
+/* Sends `changed` (`base` with one change at `at`, `width` bytes), prints the answer and,
+ * for an accepted table, those bytes read back; then puts `base` back. */
+static void try_change(const char *table, const struct ipt_getinfo *info, const unsigned char *base,
+		       const unsigned char *changed, uint32_t at, int width)
+{
+	int rc = replace(table, info, changed);
+	printf(" rc=%d", rc);
+	unsigned char *back;
+	struct ipt_getinfo now;
+	if (rc == 0 && read_table(table, &now, &back) == 0) {
+		printf(" back=");
+		for (int i = 0; i < width; i++)
+			printf("%02x", back[at + i]);
+		free(back);
+		replace(table, info, base);
+	}
+	printf("\n");
+}
+
+/* Offset of the data of the first match or target named `name`, or 0. */
+static uint32_t data_of(const unsigned char *base, uint32_t size, const char *name)
+{
+	for (uint32_t e = 0; e < size; e += *(uint16_t *)(base + e + 90)) {
+		uint16_t target_offset = *(uint16_t *)(base + e + 88);
+		for (uint32_t at = sizeof(struct ipt_entry); at <= target_offset;) {
+			const struct xt_entry_match *object = (const void *)(base + e + at);
+			if (!strcmp(object->u.user.name, name))
+				return e + at + sizeof(*object);
+			if (at == target_offset)
+				break;
+			at += object->u.match_size;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2)
+	if (argc != 2 && argc < 6)
 		return 2;
 	const char *table = argv[1];
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
@@ -74,6 +112,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	unsigned char *changed = malloc(info.size);
+	if (argc > 2) {
+		uint32_t at = data_of(base, info.size, argv[2]);
+		int width = atoi(argv[4]);
+		if (!at)
+			return 3;
+		at += atoi(argv[3]);
+		for (int v = 5; v < argc; v++) {
+			unsigned long long value = strtoull(argv[v], NULL, 0);
+			memcpy(changed, base, info.size);
+			for (int i = 0; i < width; i++)
+				changed[at + i] = value >> (8 * i);
+			printf("%s +%s =%s", argv[2], argv[3], argv[v]);
+			try_change(table, &info, base, changed, at, width);
+		}
+		return 0;
+	}
 	for (uint32_t e = 0; e < info.size; e += *(uint16_t *)(base + e + 90)) {
 		uint16_t target_offset = *(uint16_t *)(base + e + 88);
 		for (uint32_t at = sizeof(struct ipt_entry); at <= target_offset;) {
@@ -85,16 +139,8 @@ int main(int argc, char **argv)
 				for (uint32_t d = sizeof(*object); d < size; d++) {
 					memcpy(changed, base, info.size);
 					changed[e + at + d] ^= 0xA5;
-					int rc = replace(table, &info, changed);
-					printf("%u %s/%u +%zu rc=%d", e, name, object->u.user.revision, d - sizeof(*object), rc);
-					unsigned char *back;
-					struct ipt_getinfo now;
-					if (rc == 0 && read_table(table, &now, &back) == 0) {
-						printf(" back=%02x", back[e + at + d]);
-						free(back);
-						replace(table, &info, base);
-					}
-					printf("\n");
+					printf("%u %s/%u +%zu", e, name, object->u.user.revision, d - sizeof(*object));
+					try_change(table, &info, base, changed, e + at + d, 1);
 				}
 			if (at == target_offset)
 				break;
