@@ -49,6 +49,8 @@ const TABLES: Record<string, string[]> = {
     '-A OUTPUT -m pkttype --pkt-type unicast -m tos --tos 0x10 -m dscp --dscp 0x0a -j ACCEPT',
     '-A OUTPUT -m string --algo bm --string abc --from 10 --to 100 -j ACCEPT',
     '-A OUTPUT -m time --timestart 08:00 --timestop 17:00 --weekdays Mon,Tue -j ACCEPT',
+    '-A OUTPUT -m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name h1 -j ACCEPT',
+    '-A OUTPUT -m helper --helper ftp -j ACCEPT',
     '-A OUTPUT -p tcp -m ecn --ecn-tcp-cwr -m connbytes --connbytes 10:100 --connbytes-dir both --connbytes-mode bytes -j ACCEPT',
   ],
   raw: [
@@ -80,6 +82,7 @@ const PROBED: Record<string, string[]> = {
     '-A OUTPUT -m string --algo bm --string abc -j ACCEPT',
     '-A OUTPUT -m time --timestart 08:00 --timestop 17:00 -j ACCEPT',
     '-A OUTPUT -m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name h1 -j ACCEPT',
+    '-A OUTPUT -m helper --helper ftp -j ACCEPT',
   ],
 };
 
@@ -100,6 +103,9 @@ const PROBES: Record<string, Array<[string, number, number, ...string[]]>> = {
     ['hashlimit', 272, 4, '0x3f', '0x40', '0x7f', '0x80'], // mode
     ['hashlimit', 264, 8, '0', '1', '0x100000000'], // burst
     ['hashlimit', 256, 8, '0', '0xffffffff', '0x10000000000', '0xa50000000000'], // avg
+    ['hashlimit', 276, 4, '1048576', '1048577', '0xffffffff'], // size: kept truncated
+    ['hashlimit', 280, 4, '1048577'], // max
+    ['helper', 33, 1, '0x41'], // the name's last byte: kept as NUL
   ],
 };
 

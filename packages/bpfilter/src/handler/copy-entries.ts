@@ -13,7 +13,7 @@ import {
   readU16,
   xtAlign,
 } from '../abi/index.js';
-import { copiedSizeOf, dataSizeOf } from './extensions.js';
+import { copiedSizeOf, dataSizeOf, keptDataOf } from './extensions.js';
 
 /**
  * Writes `entries` (entry starts at `offsets`) into `out` as the kernel does: each entry's
@@ -85,6 +85,7 @@ function copyObject(
   const copied = copiedSizeOf(kind, header.name, header.revision);
   const dataEnd = dataStart + copiedDataSize(copied, dataSize);
   out.set(entries.subarray(dataStart, dataEnd), dataStart);
+  keptDataOf(kind, header.name)?.(out.subarray(dataStart, dataEnd), header.revision);
   const known = dataSizeOf(kind, header.name, header.revision);
   out.fill(0, dataEnd, dataStart + zeroedDataSize(known, dataSize));
   return header.size;
@@ -141,7 +142,10 @@ function zeroObjectGaps(entries: Uint8Array, pos: number, kind: 'match' | 'targe
   if (nul < nameEnd) entries.fill(0, nul + 1, nameEnd);
   const name = readCString(entries, nameAt, XT_EXTENSION_MAXNAMELEN);
   const dataSize = size - XT_OBJECT_HEADER_SIZE;
-  const copied = copiedDataSize(copiedSizeOf(kind, name, entries[pos + 31] ?? 0), dataSize);
-  if (copied < dataSize) entries.fill(0, pos + XT_OBJECT_HEADER_SIZE + copied, pos + size);
+  const revision = entries[pos + 31] ?? 0;
+  const copied = copiedDataSize(copiedSizeOf(kind, name, revision), dataSize);
+  const dataStart = pos + XT_OBJECT_HEADER_SIZE;
+  keptDataOf(kind, name)?.(entries.subarray(dataStart, dataStart + copied), revision);
+  if (copied < dataSize) entries.fill(0, dataStart + copied, pos + size);
   return size;
 }

@@ -27,6 +27,7 @@ import {
   checkDevgroup,
   checkEcn,
   checkHashlimit,
+  clampHashlimitSizes,
   checkLimit,
   checkMultiport,
   checkOwner,
@@ -79,6 +80,7 @@ export const MATCHES: ReadonlyMap<string, ExtensionSpec> = registry({
     sizes: { 1: 56, 2: 304, 3: 312 },
     userSizes: { 1: 48, 2: 296, 3: 304 },
     check: checkHashlimit,
+    keptData: clampHashlimitSizes,
   },
   recent: { sizes: { 0: 212, 1: 228 }, check: checkRecent },
   connlimit: { sizes: { 1: 32 }, userSizes: { 1: 24 } },
@@ -98,7 +100,8 @@ export const MATCHES: ReadonlyMap<string, ExtensionSpec> = registry({
     check: ({ data, revision }) =>
       revision === 0 ? undefined : unknownFlags('socket', u8(data, 0), [0, 1, 3, 7][revision]!),
   },
-  helper: { familyIndependent: true, sizes: { 0: 36 } },
+  // Its checkentry ends the name in the field's last byte.
+  helper: { familyIndependent: true, sizes: { 0: 36 }, keptData: (data) => data.fill(0, 33, 34) },
   bpf: { familyIndependent: true, sizes: { 0: 528, 1: 528 }, userSizes: { 0: 520, 1: 520 } },
   cgroup: {
     familyIndependent: true,

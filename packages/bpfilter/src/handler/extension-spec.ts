@@ -66,6 +66,11 @@ export interface ExtensionSpec {
    * (test/iptables-data-bytes.test.ts).
    */
   userSizes?: Readonly<Record<number, number>>;
+  /**
+   * What the kernel's checkentry writes into the rule it keeps, which GET_ENTRIES then reads
+   * back: applied to the data copied out (`copy-entries.ts`), never to the table checked.
+   */
+  keptData?: (data: Uint8Array, revision: number) => void;
   /** Only valid with this `ipt_ip.proto`, not inverted. */
   proto?: number;
   /** Only valid in this table. */

@@ -21,6 +21,14 @@ export function revisionStatus(kind: 'match' | 'target', name: string, revision:
   return revision in spec.sizes ? 0 : -Errno.EPROTONOSUPPORT;
 }
 
+/** The extension's {@link ExtensionSpec.keptData}, if it has one. */
+export function keptDataOf(
+  kind: 'match' | 'target',
+  name: string,
+): ((data: Uint8Array, revision: number) => void) | undefined {
+  return (kind === 'match' ? MATCHES : TARGETS).get(name)?.keptData;
+}
+
 /** How much of one revision's data GET_ENTRIES copies back (its usersize, else its size), or undefined if not known. */
 export function copiedSizeOf(
   kind: 'match' | 'target',

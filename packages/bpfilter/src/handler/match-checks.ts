@@ -146,6 +146,20 @@ export function checkHashlimit({ data, revision }: CheckContext): CheckResult {
   return rate ?? procName('hashlimit', cString(data, 0, nameSize));
 }
 
+/** HASHLIMIT_MAX_SIZE: the kernel truncates larger --hashlimit-htable-size and -max to it. */
+const HASHLIMIT_MAX_SIZE = 1_048_576;
+
+/**
+ * Revision 3's size and max as the kernel keeps them: its check truncates each to
+ * HASHLIMIT_MAX_SIZE in the rule itself (revisions 1 and 2 only in a copy).
+ */
+export function clampHashlimitSizes(data: Uint8Array, revision: number): void {
+  if (revision !== 3 || data.length < 284) return;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (const at of [276, 280])
+    if (view.getUint32(at, true) > HASHLIMIT_MAX_SIZE) view.setUint32(at, HASHLIMIT_MAX_SIZE, true);
+}
+
 const HASHLIMIT_BYTES = 0x20;
 const HASHLIMIT_RATE_MATCH = 0x40;
 /** The mode bits: the four hash keys, INVERT, BYTES and RATE_MATCH. */

@@ -192,6 +192,12 @@ export const POSITION_CASES: RuleCase[] = [
 
 /** The extensions' own checks (checkentry), and hooks inherited through a user chain. */
 export const CHECK_CASES: RuleCase[] = [
+  // The kernel keeps these sizes truncated to 1048576, and iptables-save prints them so.
+  r(
+    'filter',
+    'INPUT',
+    '-m hashlimit --hashlimit-upto 1/s --hashlimit-name big --hashlimit-htable-size 2000000 --hashlimit-htable-max 3000000',
+  ),
   r('mangle', 'INPUT', '-p tcp --syn -j TCPMSS --set-mss 1400'),
   r('mangle', 'INPUT', '-p tcp --syn -j TCPMSS --clamp-mss-to-pmtu'),
   r('mangle', 'FORWARD', '-p tcp ! --syn -j TCPMSS --clamp-mss-to-pmtu'),
