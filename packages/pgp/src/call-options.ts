@@ -39,12 +39,15 @@ export function callOptions(given: CallOptions | null | undefined): CallOptions 
   });
 }
 
-/** A verify call's options, read once: `keys` is required, `now` must be a valid Date. */
+/**
+ * A verify call's options, read once: `keys` is required, `now` must be a valid Date, and the
+ * bag is one by {@link optionsBag}'s rule (an array or a Map of options is refused).
+ */
 export function verifyOptions(given: VerifyOptions): VerifyOptions {
   return reading(() => {
     if (typeof given !== 'object' || given === null)
       throw new PgpError('PGP_INVALID_ARGUMENT', 'a verify call needs options with keys');
-    const { keys, now, signal, timeoutMs } = given;
+    const { keys, now, signal, timeoutMs } = optionsBag(given);
     if (now !== undefined && !(now instanceof Date && !Number.isNaN(now.getTime())))
       throw new PgpError('PGP_INVALID_ARGUMENT', 'now must be a valid Date');
     return { keys, now, signal, timeoutMs };

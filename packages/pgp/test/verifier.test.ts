@@ -96,6 +96,8 @@ describe('options a call cannot use are PGP_INVALID_ARGUMENT, before anything ru
       [v.verifyDetached('d', 's', throwing), 'reading the options threw: getter threw'],
       [v.readKeys('k', 5 as never), 'options must be an object'],
       [v.readKeys('k', [] as never), 'options must be an object, got an array'],
+      [v.verifyDetached('d', 's', [] as never), 'options must be an object, got an array'],
+      [v.verifyInline('m', new Map() as never), 'options must be an object, got a Map'],
     ];
     for (const [call, message] of calls) {
       const error = await call.then(

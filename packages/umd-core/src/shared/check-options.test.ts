@@ -90,7 +90,10 @@ describe('checkObject', () => {
   });
 
   it('refuses a value that is no options bag, an array included, with UMD_INVALID_ARGUMENT', () => {
-    for (const value of [[], [{ a: 1 }], 5, 'x', true, () => {}]) {
+    const notBags = [new Map([['timeoutMs', 5]]), new Set(), new WeakMap(), Promise.resolve({})];
+    const data = [new Uint8Array(0), new DataView(new ArrayBuffer(1)), new ArrayBuffer(0)];
+    const others = [new Date(0), /x/, Object(5), new Proxy([], {})];
+    for (const value of [[], [{ a: 1 }], 5, 'x', true, () => {}, ...notBags, ...data, ...others]) {
       const caught = (() => {
         try {
           checkObject(value, 'options', 'Owner');
@@ -102,5 +105,16 @@ describe('checkObject', () => {
       expect((caught as Error).message).toMatch(/^Owner: options must be an object, got /);
     }
     expect(() => checkObject([], 'options', 'Owner')).toThrow('got an array');
+    expect(() => checkObject(new Map(), 'options', 'Owner')).toThrow('got a Map');
+    expect(() => checkObject(Promise.resolve({}), 'options', 'Owner')).toThrow('got a promise');
+    expect(() => checkObject(new Uint8Array(2), 'options', 'Owner')).toThrow('got binary data');
+  });
+
+  it('takes an object of a class, one without a prototype, and a proxy of an object', () => {
+    class Options {
+      timeoutMs = 5;
+    }
+    for (const bag of [new Options(), Object.create(null), new Proxy({ a: 1 }, {})])
+      expect(checkObject(bag, 'options', 'Owner')).toBe(bag);
   });
 });

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { causeMessage } from '../errors/cause-message.js';
 import { isUmdError, UmdError, UmdErrorCode } from '../errors/umd-error.js';
 
@@ -25,8 +26,26 @@ export function showValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   // String([]) is '' and String([1, 2]) reads as a number list: say what it is.
-  if (Array.isArray(value)) return 'an array';
+  const kind = typeof value === 'object' && value !== null ? notABag(value) : undefined;
+  if (kind !== undefined) return kind;
   return causeMessage(value);
+}
+
+/**
+ * What an object that is no options bag is (`undefined` for one that may be): its keys are not
+ * options, so taking it as a bag would silently set nothing (a Map of options, a call's
+ * promise not awaited). Reads internal slots only, never a property: a proxy's traps do not run.
+ */
+function notABag(value: object): string | undefined {
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value)) return 'binary data';
+  if (types.isMap(value) || types.isWeakMap(value)) return 'a Map';
+  if (types.isSet(value) || types.isWeakSet(value)) return 'a Set';
+  if (types.isPromise(value)) return 'a promise';
+  if (types.isDate(value)) return 'a Date';
+  if (types.isRegExp(value)) return 'a RegExp';
+  if (types.isBoxedPrimitive(value)) return 'a boxed primitive';
+  return undefined;
 }
 
 /**
@@ -76,7 +95,7 @@ export function checkObject<T extends object>(
 ): T {
   if (value === undefined || value === null) return {} as T;
   check(
-    typeof value === 'object' && !Array.isArray(value),
+    typeof value === 'object' && notABag(value) === undefined,
     owner,
     `${what} must be an object, got ${showValue(value)}`,
   );
