@@ -34,8 +34,29 @@ const TABLES: Record<string, string[]> = {
     '-A INPUT -m recent --name rc2 --rcheck --seconds 10 -j DROP',
     '-A INPUT -j IDLETIMER --timeout 10 --label foo',
     '-A OUTPUT -m cgroup --cgroup 1 -j ACCEPT',
+    '-A INPUT -p sctp -m sctp --dport 80 --chunk-types any DATA -j ACCEPT',
+    '-A INPUT -p dccp -m dccp --dport 80 --dccp-types REQUEST -j ACCEPT',
+    '-A INPUT -p esp -m esp --espspi 5:10 -j ACCEPT',
+    '-A INPUT -p ah -m ah --ahspi 5 -j ACCEPT',
+    '-A INPUT -p 108 -m ipcomp --ipcompspi 5 -j ACCEPT',
+    '-A INPUT -m policy --dir in --pol ipsec --proto esp -j ACCEPT',
+    '-A INPUT -p tcp -m socket --transparent -j ACCEPT',
+    '-A FORWARD -m physdev --physdev-in eth0 -j ACCEPT',
+    '-A INPUT -m mac --mac-source 00:11:22:33:44:55 -j ACCEPT',
+    '-A INPUT -m devgroup --src-group 1 -m realm --realm 5 -m cpu --cpu 1 -j ACCEPT',
+    '-A INPUT -m cluster --cluster-total-nodes 2 --cluster-local-node 1 --cluster-hash-seed 0x1 -j ACCEPT',
+    '-A INPUT -m connlabel --label 5 -p tcp -m tcpmss --mss 100:200 -j ACCEPT',
+    '-A INPUT -p tcp -m tcp --syn -j SYNPROXY --sack-perm --timestamp --mss 1460 --wscale 7',
+    '-A INPUT -j AUDIT --type accept',
+    '-A INPUT -m conntrack --ctstate NEW --ctproto tcp --ctorigsrc 1.2.3.4 --ctorigdstport 80 --ctexpire 10:20 --ctdir ORIGINAL -j ACCEPT',
+    '-A INPUT -m addrtype --src-type LOCAL --limit-iface-in -j ACCEPT',
+    '-A OUTPUT -m owner --gid-owner 5 --suppl-groups -j ACCEPT',
   ],
   mangle: [
+    '-A PREROUTING -j HMARK --hmark-tuple src,dst,sport,dport,ct --hmark-mod 10 --hmark-rnd 0x1 --hmark-offset 5',
+    '-A PREROUTING -p tcp -j TCPOPTSTRIP --strip-options sack-permitted,timestamp',
+    '-A PREROUTING -p tcp -j ECN --ecn-tcp-remove',
+    '-A PREROUTING -j CONNSECMARK --save',
     '-A PREROUTING -j TOS --set-tos 0x10/0x3f',
     '-A PREROUTING -j DSCP --set-dscp 0x0a',
     '-A PREROUTING -j TTL --ttl-set 64',
@@ -77,8 +98,10 @@ const PROBED: Record<string, string[]> = {
     '-A INPUT -m recent --name rc2 --rcheck --seconds 10 -j DROP',
     '-A INPUT -j IDLETIMER --timeout 10 --label foo',
     '-A OUTPUT -m cgroup --cgroup 1 -j ACCEPT',
+    '-A INPUT -p sctp -m sctp --dport 80 --chunk-types any DATA -j ACCEPT',
   ],
   mangle: [
+    '-A PREROUTING -j HMARK --hmark-tuple src,dst,sport,dport,ct --hmark-mod 10 --hmark-rnd 0x1',
     '-A OUTPUT -m string --algo bm --string abc -j ACCEPT',
     '-A OUTPUT -m time --timestart 08:00 --timestop 17:00 -j ACCEPT',
     '-A OUTPUT -m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name h1 -j ACCEPT',
@@ -96,6 +119,8 @@ const PROBES: Record<string, Array<[string, number, number, ...string[]]>> = {
     ['IDLETIMER', 33, 1, '2'], // timer type
     ['cgroup', 2, 1, '1', '2'], // invert path
     ['cgroup', 3, 1, '1', '2'], // invert classid
+    ['sctp', 280, 4, '4', '5', '0x80000000'], // chunk flags: a count compared unsigned
+    ['sctp', 264, 4, '0', '3', '8', '0xa4'], // chunk match type: any of its 3 bits
   ],
   mangle: [
     ['string', 19, 1, '0x41'], // the algorithm name's last byte
@@ -106,6 +131,7 @@ const PROBES: Record<string, Array<[string, number, number, ...string[]]>> = {
     ['hashlimit', 276, 4, '1048576', '1048577', '0xffffffff'], // size: kept truncated
     ['hashlimit', 280, 4, '1048577'], // max
     ['helper', 33, 1, '0x41'], // the name's last byte: kept as NUL
+    ['HMARK', 40, 4, '0x0c', '0x14', '0x24', '0x48', '0x88'], // SPI and ports, masks
   ],
 };
 

@@ -27,7 +27,6 @@ import {
   checkDevgroup,
   checkEcn,
   checkHashlimit,
-  clampHashlimitSizes,
   checkLimit,
   checkMultiport,
   checkOwner,
@@ -35,8 +34,10 @@ import {
   checkPolicy,
   checkRateest,
   checkRecent,
+  checkSctp,
   checkString,
   checkTime,
+  clampHashlimitSizes,
 } from './match-checks.js';
 import { checkSetMatch } from './set-checks.js';
 
@@ -157,7 +158,7 @@ export const MATCHES: ReadonlyMap<string, ExtensionSpec> = registry({
   sctp: {
     sizes: { 0: 292 },
     proto: PROTO.SCTP,
-    check: optionsAt('sctp', u32, 284, 288, 0x7),
+    check: checkSctp,
   },
   statistic: {
     familyIndependent: true,

@@ -5,21 +5,14 @@
  * in a network namespace (test/iptables-validation.test.ts).
  */
 import { XT_FUNCTION_MAXNAMELEN } from '../abi/index.js';
-import {
-  byteAtMost,
-  Errno,
-  type ExtensionSpec,
-  H,
-  PROTO,
-  registry,
-  u32,
-} from './extension-spec.js';
+import { byteAtMost, Errno, type ExtensionSpec, H, PROTO, registry } from './extension-spec.js';
 import {
   checkChecksum,
   checkConnmark,
   checkConnsecmark,
   checkCt,
   checkEcnTarget,
+  checkHmark,
   checkIdletimer,
   checkLog,
   checkNflog,
@@ -139,7 +132,7 @@ export const TARGETS: ReadonlyMap<string, ExtensionSpec> = registry({
   },
   HMARK: {
     sizes: { 0: 60 },
-    check: ({ data }) => (u32(data, 52) === 0 ? 'HMARK: --hmark-mod is 0' : undefined),
+    check: checkHmark,
   },
   IDLETIMER: {
     sizes: { 0: 40, 1: 48 },

@@ -5,6 +5,7 @@ import {
   cString,
   Errno,
   H,
+  optionsAt,
   PROTO,
   plainProto,
   refusal,
@@ -96,6 +97,21 @@ export function checkRecent({ data }: CheckContext): CheckResult {
   // XT_RECENT_MAX_NSTAMPS: 65536 (measured on 6.18).
   if (hitCount >= 65536) return 'recent: --hitcount above 65535';
   return procName('recent', cString(data, 10, 200));
+}
+
+const sctpOptions = optionsAt('sctp', u32, 284, 288, 0x7);
+
+/**
+ * `sctp_mt_check`: at most 4 chunk flags (a count compared unsigned), known options, and with
+ * --chunk-types a match kind (any, all or only).
+ */
+export function checkSctp(ctx: CheckContext): CheckResult {
+  const { data } = ctx;
+  if (u32(data, 280) > 4) return 'sctp: more than 4 chunk flags';
+  const options = sctpOptions(ctx);
+  if (options || !(u32(data, 284) & 0x4)) return options;
+  // Any of the three bits will do, whatever else is set (measured).
+  return u32(data, 264) & 0x7 ? undefined : 'sctp: no chunk match type';
 }
 
 /** `xt_string`'s checkentry: offsets in order, a known algorithm, a pattern that fits. */

@@ -166,6 +166,21 @@ export function checkIdletimer({ data, revision }: CheckContext): CheckResult {
   return undefined;
 }
 
+const HMARK_SPI = 1 << 2;
+const HMARK_SPI_MASK = 1 << 3;
+const HMARK_PORTS = (1 << 4) | (1 << 5);
+const HMARK_PORT_MASKS = (1 << 6) | (1 << 7);
+
+/** `hmark_tg_check`: a modulus; an SPI and its mask, or ports and their masks, not both. */
+export function checkHmark({ data }: CheckContext): CheckResult {
+  if (u32(data, 52) === 0) return 'HMARK: --hmark-mod is 0';
+  const flags = u32(data, 40);
+  if (flags & HMARK_SPI_MASK && flags & HMARK_PORT_MASKS)
+    return 'HMARK: --hmark-spi-mask with a port mask';
+  if (flags & HMARK_SPI && flags & HMARK_PORTS) return 'HMARK: --hmark-spi with a port';
+  return undefined;
+}
+
 /** CONNMARK revision 2's checkentry: a shift left or right, of at most 31 bits. */
 export function checkConnmark({ data, revision }: CheckContext): CheckResult {
   if (revision < 2) return undefined;
