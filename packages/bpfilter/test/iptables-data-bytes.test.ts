@@ -99,6 +99,7 @@ const PROBED: Record<string, string[]> = {
     '-A INPUT -j IDLETIMER --timeout 10 --label foo',
     '-A OUTPUT -m cgroup --cgroup 1 -j ACCEPT',
     '-A INPUT -p sctp -m sctp --dport 80 --chunk-types any DATA -j ACCEPT',
+    '-A INPUT -m u32 --u32 "0>>22&0x3C@12>>26&0x3F=0x10"',
   ],
   mangle: [
     '-A PREROUTING -j HMARK --hmark-tuple src,dst,sport,dport,ct --hmark-mod 10 --hmark-rnd 0x1',
@@ -121,6 +122,11 @@ const PROBES: Record<string, Array<[string, number, number, ...string[]]>> = {
     ['cgroup', 3, 1, '1', '2'], // invert classid
     ['sctp', 280, 4, '4', '5', '0x80000000'], // chunk flags: a count compared unsigned
     ['sctp', 264, 4, '0', '3', '8', '0xa4'], // chunk match type: any of its 3 bits
+    ['u32', 8, 4, '31', '32'], // the first test's >> 22
+    ['u32', 20, 1, '1', '2', '3'], // & 0x3C made <<, >>, @
+    ['u32', 1980, 1, '11', '12'], // tests
+    ['u32', 176, 1, '11', '12'], // locations of the first test
+    ['u32', 177, 1, '11', '12'], // values of the first test
   ],
   mangle: [
     ['string', 19, 1, '0x41'], // the algorithm name's last byte

@@ -37,6 +37,7 @@ import {
   checkSctp,
   checkString,
   checkTime,
+  checkU32,
   clampHashlimitSizes,
 } from './match-checks.js';
 import { checkSetMatch } from './set-checks.js';
@@ -89,7 +90,7 @@ export const MATCHES: ReadonlyMap<string, ExtensionSpec> = registry({
   tos: { sizes: { 1: 3 } },
   dscp: { sizes: { 0: 2 }, check: byteAtMost(0, 0x3f, Errno.EDOM, 'dscp: value above 63') },
   string: { familyIndependent: true, sizes: { 1: 160 }, userSizes: { 1: 152 }, check: checkString },
-  u32: { familyIndependent: true, sizes: { 0: 1984 } },
+  u32: { familyIndependent: true, sizes: { 0: 1984 }, check: checkU32 },
   time: { familyIndependent: true, sizes: { 0: 24 }, check: checkTime },
   set: { sizes: { 0: 32, 1: 4, 2: 4, 3: 48, 4: 48 }, check: checkSetMatch },
   policy: { sizes: { 0: 308 }, check: checkPolicy },

@@ -114,6 +114,30 @@ export function checkSctp(ctx: CheckContext): CheckResult {
   return u32(data, 264) & 0x7 ? undefined : 'sctp: no chunk match type';
 }
 
+/** xt_u32's tests: 11 of them, each of 11 locations and 11 values at most (`XT_U32_MAXSIZE + 1`). */
+const U32_MAX = 11;
+const U32_TEST_SIZE = 180;
+const U32_LEFT_SHIFT = 1;
+const U32_RIGHT_SHIFT = 2;
+
+/** `u32_mt_checkentry`: at most 11 tests, locations and values, shifts of at most 31 bits. */
+export function checkU32({ data }: CheckContext): CheckResult {
+  const tests = u8(data, U32_MAX * U32_TEST_SIZE);
+  if (tests > U32_MAX) return 'u32: more than 11 tests';
+  for (let test = 0; test < tests; test++) {
+    const at = test * U32_TEST_SIZE;
+    const locations = u8(data, at + 176);
+    if (locations > U32_MAX || u8(data, at + 177) > U32_MAX)
+      return 'u32: more than 11 locations or values in a test';
+    for (let i = 0; i < locations; i++) {
+      const op = u8(data, at + 8 * i + 4);
+      if ((op === U32_LEFT_SHIFT || op === U32_RIGHT_SHIFT) && u32(data, at + 8 * i) > 31)
+        return 'u32: a shift of more than 31 bits';
+    }
+  }
+  return undefined;
+}
+
 /** `xt_string`'s checkentry: offsets in order, a known algorithm, a pattern that fits. */
 export function checkString({ data }: CheckContext): CheckResult {
   if (u16(data, 0) > u16(data, 2)) return 'string: --from is after --to';
