@@ -122,7 +122,12 @@ function translatedReplace(store: TableStore, data: Uint8Array): TranslatedRepla
       message: `SET_REPLACE "${name}": num_entries ${replace.numEntries} is too large`,
     };
   const env = hostEnvironment(rateEstimatorsIn(store), store.kernelSets);
-  const result = translateTable({ ...replace, name, env });
+  // One object literal, not `{ ...replace, name, env }`: V8 gave that spread a new map in
+  // every restore after the 5th or so (the handler's `translate` then deoptimized, "wrong map",
+  // and was compiled again: 20 to 70 ms of TurboFan a restore, session 22's --trace-deopt).
+  const { validHooks, numEntries, size, hookEntry, underflow, entries } = replace;
+  const input = { name, validHooks, numEntries, size, hookEntry, underflow, entries, env };
+  const result = translateTable(input);
   if (!result.ok)
     return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };
   return { name, replace, table: result.table };
