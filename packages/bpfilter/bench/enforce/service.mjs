@@ -78,7 +78,9 @@ export function killService() {
 }
 
 // Where an enforced restore's CPU goes: the service's main thread, its other threads (the
-// compile worker, V8's collector), the handler, the two helpers.
+// compile worker, V8's collector), the handler's main thread and its other threads (V8's
+// compiler and collector: what a warm-up that missed some of its path leaves to the restores),
+// the two helpers.
 export const servicePart = (cmdline, isMain) =>
   /bpfilter_nft_batch/.test(cmdline)
     ? 'batch helper'
@@ -88,4 +90,6 @@ export const servicePart = (cmdline, isMain) =>
         ? isMain
           ? 'service: main thread'
           : 'service: other threads (compile worker, GC)'
-        : 'handler';
+        : isMain
+          ? 'handler: main thread'
+          : 'handler: other threads (V8)';

@@ -18,6 +18,15 @@ export const UMD_CMD_REPLACE = 0x1004;
  */
 export const UMD_CMD_CHECK_REPLACE = 0x1005;
 
+/**
+ * The umd command: a restore's steps in the handler (SET_REPLACE with its receipt, then
+ * SET_ADD_COUNTERS of every entry) run on the request in a throwaway store: the handler's
+ * tables and counters stay as they are. Reply, on success: the {@link tableDigest} of the
+ * table the rehearsal kept, as `UMD_CMD_CHECK_REPLACE`'s. A front end's warm-up sends it so
+ * that the handler's replace path is compiled before the first real restores.
+ */
+export const UMD_CMD_REHEARSE_REPLACE = 0x1007;
+
 /** Bytes of a digest at the end of an `UMD_CMD_REPLACE` reply. */
 export const TABLE_DIGEST_SIZE = 32;
 

@@ -17,6 +17,7 @@ import {
   UMD_CMD_CHECK_REPLACE,
   UMD_CMD_CLASSIFY_BATCH,
   UMD_CMD_KERNEL_SETS,
+  UMD_CMD_REHEARSE_REPLACE,
   UMD_CMD_REPLACE,
   UMD_CMD_TABLE_NAMES,
   decodeMboxRequest,
@@ -29,6 +30,7 @@ import { classifyCommand } from './classify-command.js';
 import { SO_IP_SET, ipsetSockopt } from './ipset-sockopt.js';
 import { callerBuffer, getEntries, getInfo, getRevision } from './sockopt-get.js';
 import { MAX_TABLE_SIZE, checkReplace, setAddCounters, setReplace } from './sockopt-set.js';
+import { rehearseReplace } from './rehearse-replace.js';
 import { TableStore } from './table-store.js';
 
 /** Options of {@link createHandlerCore}. */
@@ -68,6 +70,8 @@ export function createHandlerCore(options: HandlerCoreOptions = {}): HandlerCore
           return setReplace(store, request.data, true);
         case UMD_CMD_CHECK_REPLACE:
           return checkReplace(store, request.data);
+        case UMD_CMD_REHEARSE_REPLACE:
+          return rehearseReplace(store, request.data);
         case IPT_SO_SET_ADD_COUNTERS:
           return setAddCounters(store, request.data);
         case UMD_CMD_KERNEL_SETS:

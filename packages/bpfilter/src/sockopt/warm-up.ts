@@ -4,10 +4,11 @@
  * V8 optimizes a function only after it ran many times, so without this the first five or so
  * restores after a start ran partly interpreted, and V8's compiler threads competed with them
  * for the CPU. Each round takes the steps of a replace that need no kernel and change nothing:
- * the handler's check (`UMD_CMD_CHECK_REPLACE`), the table the front end builds from the same
- * bytes (replace-candidate.ts) and the GET_ENTRIES answer from it, and in enforcement mode the
- * early compile in the worker and the kernel counters' path on a made-up reading
- * (counters-rehearsal.ts).
+ * the handler's replace and add-counters on a throwaway store of its own
+ * (`UMD_CMD_REHEARSE_REPLACE`, which answers the digest of the table it kept), the table the
+ * front end builds from the same bytes (replace-candidate.ts) and the GET_ENTRIES answer from
+ * it, and in enforcement mode the early compile in the worker and the kernel counters' path on
+ * a made-up reading (counters-rehearsal.ts).
  */
 import {
   encodeGetEntriesRequest,
@@ -15,7 +16,7 @@ import {
   type HookOffsets,
   IPT_GET_ENTRIES_HEADER_SIZE,
   IPT_SO_GET_ENTRIES,
-  UMD_CMD_CHECK_REPLACE,
+  UMD_CMD_REHEARSE_REPLACE,
 } from '../abi/index.js';
 import type { CompiledTable } from '../enforce/compile-table.js';
 import { type Compile, compileEarly, sameTable } from '../enforce/early-compile.js';
@@ -110,7 +111,7 @@ const NO_HOOK = 0xffffffff;
 export async function warmUpRound(steps: WarmUpSteps, request: Uint8Array): Promise<void> {
   const check = exchange(steps.send, {
     isSet: true,
-    cmd: UMD_CMD_CHECK_REPLACE,
+    cmd: UMD_CMD_REHEARSE_REPLACE,
     data: request,
     pid: process.pid,
   });
