@@ -4,24 +4,21 @@
  * namespace's kernel and through `bpfilter exec` (`vectors/kernel-sockopt.c`). Each must get
  * the kernel's answer: its errno, or success with the same table.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/abi/index.js';
 import { encodeReplaceRequest } from '../src/model/encode.js';
 import { parseSave } from '../src/text/parse-save.js';
-import { type CFixture, compileFixture } from './c-fixture.js';
-import { missingPrerequisite, runInNamespace, which } from './iptables/namespace.js';
+import { missingPrerequisite, type NamespaceRun, which } from './iptables/namespace.js';
+import {
+  FRESH_FILTER_SAVE,
+  sockoptAnswers,
+  useKernelSockoptReplay,
+} from './kernel-sockopt-replay.js';
 
 const missing = missingPrerequisite() ?? (which('cc') ? undefined : 'no C compiler (cc)');
 
 /** The fresh filter table (4 entries) replaced by itself. */
-const BASE = encodeReplaceRequest(
-  parseSave(
-    '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n',
-  )[0]!,
-  4,
-);
+const BASE = encodeReplaceRequest(parseSave(FRESH_FILTER_SAVE)[0]!, 4);
 const SIZE = new DataView(BASE.buffer, BASE.byteOffset).getUint32(40, true);
 
 /** Offsets of the u32 fields of `ipt_replace`. */
@@ -75,38 +72,20 @@ const REQUESTS: Array<{ name: string; bytes: Uint8Array }> = [
 describe.skipIf(missing !== undefined)(
   `odd ipt_replace headers through bpfilter exec${missing ? ` (skipped: ${missing})` : ''}`,
   () => {
-    let fixture: CFixture;
-    beforeAll(() => {
-      fixture = compileFixture(
-        'kernel-sockopt',
-        new URL('./vectors/kernel-sockopt.c', import.meta.url),
-      );
-    });
-    afterAll(() => fixture?.remove());
+    const replay = useKernelSockoptReplay();
 
     it('answers each as the kernel does', { timeout: 60_000 }, async () => {
-      const input = join(fixture.dir, 'replaces.txt');
-      const lines = REQUESTS.map((r) => `set 64 ${toHex(r.bytes)}`);
-      writeFileSync(input, `${lines.join('\n')}\n`);
-      const steps = [
-        { program: 'shell' as const, args: ['-c', `${fixture.program} < ${input}`] },
-        { program: 'save' as const, args: ['-t', 'filter'] },
-      ];
-      const [kernel, bpfilter] = await Promise.all([
-        runInNamespace(steps),
-        runInNamespace(steps, { freshService: true }),
-      ]);
-      const answers = (stdout: string) =>
-        stdout
-          .trim()
-          .split('\n')
-          .map((line, i) => {
-            const { rc, errno } = JSON.parse(line) as { rc: number; errno: number };
-            return `${REQUESTS[i]?.name}: rc ${rc} errno ${errno}`;
-          });
-      const expected = answers(kernel.results[0]!.stdout);
+      const { kernel, bpfilter } = await replay(
+        REQUESTS.map((r) => `set 64 ${toHex(r.bytes)}`),
+        [{ program: 'save', args: ['-t', 'filter'] }],
+      );
+      const answers = (run: NamespaceRun) =>
+        sockoptAnswers(run).map(
+          ({ rc, errno }, i) => `${REQUESTS[i]?.name}: rc ${rc} errno ${errno}`,
+        );
+      const expected = answers(kernel);
       expect(expected).toHaveLength(REQUESTS.length);
-      expect(answers(bpfilter.results[0]!.stdout)).toEqual(expected);
+      expect(answers(bpfilter)).toEqual(expected);
       const table = (save: string) => save.replace(/^#.*\n/gm, '');
       expect(table(bpfilter.results[1]!.stdout)).toBe(table(kernel.results[1]!.stdout));
       expect(bpfilter.kernelTableNames).toBe('');
