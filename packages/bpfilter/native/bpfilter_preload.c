@@ -21,12 +21,15 @@
  *  - send/sendto/sendmsg/write on our sockets: a program that sends raw IPv4 packets got one
  *    for its SOCK_RAW socket; its bytes would reach the service as garbage, never the network.
  *    They are refused (EPERM) with a line on stderr.
- *  - close(): forgets our descriptors.
+ *  - close(): forgets our descriptors; the connection of the socket closed is kept for the
+ *    process's next socket() (preload_spare.c: libxtables probes each revision on a socket of
+ *    its own).
  * Everything else goes to the real libc (dlsym(RTLD_NEXT)).
  *
  * On the Unix socket we speak the umd wire format, framed mode, with @umd/core's umd_wire.h
  * (headers, HELLO): the service sends HELLO on accept, we send REQUEST frames and read one
- * REPLY or ERROR each (preload_service.c). The names file is preload_procfs.c.
+ * REPLY or ERROR each (preload_service.c). The names file is preload_procfs.c; the spare
+ * connection preload_spare.c.
  *
  * Threads: iptables is single-threaded, but the library can be preloaded into any program. Each
  * of our sockets has its own mutex, held for an exchange (a write and a read that must not
@@ -40,6 +43,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,8 +120,11 @@ int socket(int domain, int type, int protocol)
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	uint32_t max_payload = 0;
-	int fd = service_connect(type & SOCK_CLOEXEC, &max_payload);
+	uint32_t max_payload = 0, next_id = 1;
+	int fd = spare_take(type & SOCK_CLOEXEC, &next_id, &max_payload);
+	uint8_t reused = fd >= 0;
+	if (fd < 0)
+		fd = service_connect(type & SOCK_CLOEXEC, &max_payload);
 	if (fd < 0) {
 		errno = -fd;
 		return -1;
@@ -129,8 +136,9 @@ int socket(int domain, int type, int protocol)
 		return -1;
 	}
 	pthread_mutex_lock(&owned[fd].lock);
-	owned[fd].next_id = 1;
+	owned[fd].next_id = next_id;
 	owned[fd].max_payload = max_payload;
+	owned[fd].reused = reused;
 	set_owned(fd, 1);
 	pthread_mutex_unlock(&owned[fd].lock);
 	return fd;
@@ -139,6 +147,13 @@ int socket(int domain, int type, int protocol)
 int close(int fd)
 {
 	REAL(int, close, int);
+	/* Its connection is kept for the next socket() unless a thread is in an exchange on it. */
+	if (is_owned(fd) && pthread_mutex_trylock(&owned[fd].lock) == 0) {
+		if (is_owned(fd))
+			spare_park(fd, &owned[fd]);
+		set_owned(fd, 0);
+		pthread_mutex_unlock(&owned[fd].lock);
+	}
 	if (is_owned(fd))
 		set_owned(fd, 0);
 	return real_close(fd);
@@ -211,6 +226,30 @@ static int refuse_foreign(int fd, int optname)
 	return -1;
 }
 
+/*
+ * A fresh connection to the service in place of fd's (same number, same close-on-exec), for a
+ * get whose spare connection the service had closed. 0, or -1 (fd stays as it was).
+ */
+static int reconnect(int fd, struct owned *state)
+{
+	REAL(int, close, int);
+	int flags = fcntl(fd, F_GETFD);
+	if (flags < 0)
+		return -1;
+	uint32_t max_payload = 0;
+	int fresh = service_connect(flags & FD_CLOEXEC, &max_payload);
+	if (fresh < 0)
+		return -1;
+	int rc = dup3(fresh, fd, (flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	real_close(fresh);
+	if (rc < 0)
+		return -1;
+	state->next_id = 1;
+	state->max_payload = max_payload;
+	state->reused = 0;
+	return 0;
+}
+
 /* One forwarded option: 0, or -1 with errno set. The caller holds state->lock. */
 static int sockopt_exchange(int fd, struct owned *state, int optname, int is_set, void *optval,
 			    const socklen_t *lenp)
@@ -227,6 +266,9 @@ static int sockopt_exchange(int fd, struct owned *state, int optname, int is_set
 	}
 	uint32_t pending;
 	int status = service_request(fd, state, is_set, optname, optval, len, &pending);
+	if (closed_spare(state, is_set, status) && reconnect(fd, state) == 0)
+		status = service_request(fd, state, is_set, optname, optval, len, &pending);
+	state->reused = 0;
 	/* The reply's bytes go where the kernel writes them: into optval for a get, the old
 	 * counters of a SET_REPLACE where its ipt_replace.counters points. */
 	void *out = NULL;

@@ -42,6 +42,8 @@ struct owned {
 	uint8_t used;
 	uint32_t next_id;
 	uint32_t max_payload;
+	/* A spare connection (preload_spare.c) not yet answered on: the service may have closed it. */
+	uint8_t reused;
 };
 
 /* A writer for write_full: send_nosignal or write. */
@@ -76,6 +78,10 @@ PRELOAD_HIDDEN void complain(const char *what, int err);
  */
 PRELOAD_HIDDEN int service_connect(int cloexec, uint32_t *max_payload);
 
+/* preload_spare.c: the connection of a closed socket, kept for the next socket(). */
+PRELOAD_HIDDEN void spare_park(int fd, const struct owned *state);
+PRELOAD_HIDDEN int spare_take(int cloexec, uint32_t *next_id, uint32_t *max_payload);
+
 /*
  * One exchange, up to the reply's status: the kernel's mbox_request header and the option
  * bytes out (from the caller's memory), the reply's i32 status back. Returns the status
@@ -89,5 +95,13 @@ PRELOAD_HIDDEN int service_request(int fd, struct owned *state, uint32_t is_set,
  * Returns 0 or -errno (-EFAULT for an `out` the kernel cannot write; the reply is consumed).
  */
 PRELOAD_HIDDEN int service_read_data(int fd, void *out, uint32_t out_len, uint32_t pending);
+
+/*
+ * Whether a get failed with `rc` (-errno) because the service had closed the spare connection
+ * it went out on before it could be answered: it is sent again on a connection of its own. A
+ * get changes nothing in the service, so a second one is the same call; a set is never sent
+ * twice.
+ */
+PRELOAD_HIDDEN int closed_spare(const struct owned *state, uint32_t is_set, int rc);
 
 #endif

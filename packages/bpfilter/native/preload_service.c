@@ -165,6 +165,11 @@ static int lose_stream(int fd, int rc)
 	return rc;
 }
 
+int closed_spare(const struct owned *state, uint32_t is_set, int rc)
+{
+	return state->reused && !is_set && (rc == -EPIPE || rc == -ECONNRESET);
+}
+
 /*
  * The bytes of a get's buffer the kernel reads (the service takes the rest as zeros): never
  * the whole of a large GET_ENTRIES buffer, nor bytes past what the caller's length claims
@@ -220,7 +225,8 @@ int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
 	if (rc == -EFAULT && none_sent)
 		return rc;
 	if (rc) {
-		complain("lost the bpfilter service while sending", -rc);
+		if (!closed_spare(state, is_set, rc))
+			complain("lost the bpfilter service while sending", -rc);
 		return lose_stream(fd, rc);
 	}
 	uint8_t raw[UMD_HEADER_SIZE];
@@ -228,7 +234,8 @@ int service_request(int fd, struct owned *state, uint32_t is_set, uint32_t cmd,
 	char why[160];
 	rc = read_full(fd, raw, sizeof(raw));
 	if (rc) {
-		complain("lost the bpfilter service while waiting for a reply", -rc);
+		if (!closed_spare(state, is_set, rc))
+			complain("lost the bpfilter service while waiting for a reply", -rc);
 		return lose_stream(fd, rc);
 	}
 	if (umd_header_decode(raw, &h, UMD_DEFAULT_MAX_PAYLOAD, why, sizeof(why)) < 0) {

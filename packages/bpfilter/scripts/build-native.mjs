@@ -13,9 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const sources = ['bpfilter_preload.c', 'preload_service.c', 'preload_io.c', 'preload_procfs.c'].map(
-  (file) => join(root, 'native', file),
-);
+const sources = [
+  'bpfilter_preload.c',
+  'preload_service.c',
+  'preload_io.c',
+  'preload_procfs.c',
+  'preload_spare.c',
+].map((file) => join(root, 'native', file));
 const outDir = join(root, 'dist', 'native');
 const output = join(outDir, 'bpfilter_preload.so');
 const cc = process.env.CC || 'cc';
