@@ -67,11 +67,19 @@ export function decodeMboxRequest(bytes: Uint8Array): MboxRequest | undefined {
   };
 }
 
+/** Size of `struct mbox_reply`'s status, before the reply's bytes. */
+export const MBOX_REPLY_HEADER_SIZE = 4;
+
+/** Writes a reply's i32 `status` at `offset` of `target` (the bytes after it are the body). */
+export function writeMboxReplyStatus(target: Uint8Array, offset: number, status: number): void {
+  viewOf(target).setInt32(offset, status, true);
+}
+
 /** Encode a reply: i32 status then `body`. */
 export function encodeMboxReply(status: number, body?: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(4 + (body?.length ?? 0));
-  viewOf(bytes).setInt32(0, status, true);
-  if (body) bytes.set(body, 4);
+  const bytes = new Uint8Array(MBOX_REPLY_HEADER_SIZE + (body?.length ?? 0));
+  writeMboxReplyStatus(bytes, 0, status);
+  if (body) bytes.set(body, MBOX_REPLY_HEADER_SIZE);
   return bytes;
 }
 

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame, encodeFrameHeader, FrameDecoder, FrameType } from '@umd/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeMboxRequest, MBOX_REQUEST_HEADER_SIZE } from '../abi/mbox.js';
 import type { ServiceBackend } from './backend.js';
 import { connectService } from './client.js';
@@ -217,5 +217,42 @@ describe("a connection's share of the service's client budget", () => {
     reader.write(encodeFrame(FrameType.Request, 1, request));
     expect(await answered).toBe(4 + REPLY_SIZE);
     expect(await settled(() => budget.held)).toBe(0);
+  });
+});
+
+describe("a reply's body", () => {
+  let server: Awaited<ReturnType<typeof budgetServer>> | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await server?.close();
+    server = undefined;
+  });
+
+  it("is written from the backend's own bytes, after its frame header and status", async () => {
+    const body = Uint8Array.from({ length: REPLY_SIZE }, (_, i) => i % 251);
+    server = await budgetServer(new ClientBudget(SERVICE_CLIENT_BUDGET), {
+      request: async () => ({ status: 7, body }),
+    });
+    const written: unknown[] = [];
+    const write = Socket.prototype.write;
+    vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args) {
+      written.push(args[0]);
+      return (write as (...a: unknown[]) => boolean).apply(this, args);
+    });
+    const client = server.connect();
+    const decoder = new FrameDecoder({ maxPayload: 2 * REPLY_SIZE });
+    const answered = new Promise<Uint8Array>((resolve) =>
+      client.on('data', (chunk) => {
+        for (const frame of decoder.push(chunk))
+          if (frame.type === FrameType.Reply) resolve(frame.payload);
+      }),
+    );
+    const request = encodeMboxRequest({ isSet: false, cmd: 65, data: new Uint8Array(40) });
+    client.write(encodeFrame(FrameType.Request, 9, request));
+    const payload = await answered;
+    // Not copied into a reply and a frame first (two copies of a table in each GET_ENTRIES).
+    expect(written).toContain(body);
+    expect(Buffer.from(payload.subarray(0, 4)).readInt32LE(0)).toBe(7);
+    expect(Buffer.from(payload.subarray(4)).equals(body)).toBe(true);
   });
 });

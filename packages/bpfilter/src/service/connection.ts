@@ -8,11 +8,18 @@ import {
   encodeErrorPayload,
   encodeFrame,
   encodeHello,
+  FRAME_HEADER_SIZE,
   FrameDecoder,
   FrameType,
   type Frame,
+  writeFrameHeader,
 } from '@umd/core';
-import { decodeMboxRequest, encodeMboxReply, MBOX_REQUEST_HEADER_SIZE } from '../abi/mbox.js';
+import {
+  decodeMboxRequest,
+  MBOX_REPLY_HEADER_SIZE,
+  MBOX_REQUEST_HEADER_SIZE,
+  writeMboxReplyStatus,
+} from '../abi/mbox.js';
 import type { BackendReply } from './backend.js';
 import type { MboxRequest } from '../abi/mbox.js';
 import { timed } from '../sockopt/phase-log.js';
@@ -28,6 +35,27 @@ export type RunRequest = (request: MboxRequest, signal: AbortSignal) => Promise<
  * (the preload sends one at a time; a pipelining client just waits in its socket buffer).
  */
 const MAX_QUEUED_REQUESTS = 8;
+
+/**
+ * A frame to send: its first bytes, then `body` as the backend returned it. A whole table's
+ * answer is written from the backend's own bytes (one writev with its head), not copied into
+ * a reply and then into a frame first: two copies and two allocations the size of the table
+ * in each GET_ENTRIES. The body is the backend's to give: a fresh array that nothing changes
+ * after it is returned.
+ */
+interface Outgoing {
+  head: Uint8Array;
+  body?: Uint8Array;
+}
+
+/** A REPLY frame of request `id`: the frame's header and the reply's status, then `body`. */
+function replyFrame(id: number, status: number, body?: Uint8Array): Outgoing {
+  const bodySize = body?.byteLength ?? 0;
+  const head = new Uint8Array(FRAME_HEADER_SIZE + MBOX_REPLY_HEADER_SIZE);
+  writeFrameHeader(head, 0, FrameType.Reply, id, MBOX_REPLY_HEADER_SIZE + bodySize);
+  writeMboxReplyStatus(head, FRAME_HEADER_SIZE, status);
+  return bodySize > 0 ? { head, body } : { head };
+}
 
 /**
  * Serves `socket` until it closes; `run` does the work. Never throws. A client is answered
@@ -110,9 +138,9 @@ export function serveConnection(
       for (let frame = queue.shift(); frame; frame = queue.shift()) {
         if (queue.length < MAX_QUEUED_REQUESTS && !closed.signal.aborted) socket.resume();
         if (closed.signal.aborted) return;
-        const { type, payload } = await answerHeld(frame);
+        const outgoing = await answerHeld(frame);
         if (socket.destroyed) return;
-        if (!reply(encodeFrame(type, frame.id, payload))) await drained();
+        if (!reply(outgoing)) await drained();
       }
     } finally {
       answering = false;
@@ -120,23 +148,31 @@ export function serveConnection(
   }
 
   /**
-   * Writes `bytes`, held in the budget until the socket has taken them; a reply that does not
-   * fit drops the client (its caller gets an error, as it does when the service goes away).
-   * Returns what `socket.write` returns.
+   * Writes `head` and `body`, held in the budget until the socket has taken them; a reply
+   * that does not fit drops the client (its caller gets an error, as it does when the service
+   * goes away). Returns what `socket.write` returns.
    */
-  function reply(bytes: Uint8Array): boolean {
+  function reply({ head, body }: Outgoing): boolean {
+    const size = head.byteLength + (body?.byteLength ?? 0);
     try {
-      budget.take(bytes.byteLength);
+      budget.take(size);
     } catch (error) {
       log(`dropping a client: its reply: ${(error as Error).message}`);
       socket.destroy();
       return true;
     }
-    held += bytes.byteLength;
+    held += size;
     // After a close, the abort listener has given back everything this client held.
-    return socket.write(bytes, () => {
-      if (!closed.signal.aborted) release(bytes.byteLength);
-    });
+    const sent = () => {
+      if (!closed.signal.aborted) release(size);
+    };
+    if (body === undefined) return socket.write(head, sent);
+    // Corked, the two go out in one writev.
+    socket.cork();
+    socket.write(head);
+    const more = socket.write(body, sent);
+    socket.uncork();
+    return more;
   }
 
   /** Resolves when the socket's buffered replies went out, or it closed. */
@@ -149,7 +185,7 @@ export function serveConnection(
   }
 
   /** {@link answer}, then `frame`'s bytes back to the budget. */
-  async function answerHeld(frame: Frame): Promise<{ type: FrameType; payload: Uint8Array }> {
+  async function answerHeld(frame: Frame): Promise<Outgoing> {
     answeringBytes = frame.payload.byteLength;
     try {
       return await answer(frame);
@@ -159,33 +195,33 @@ export function serveConnection(
     }
   }
 
-  async function answer(frame: Frame): Promise<{ type: FrameType; payload: Uint8Array }> {
+  async function answer(frame: Frame): Promise<Outgoing> {
     const request = decodeMboxRequest(frame.payload);
     if (!request) {
-      return {
-        type: FrameType.Error,
-        payload: encodeErrorPayload(
-          -errnoOf('EINVAL'),
-          `request of ${frame.payload.length} bytes is shorter than the ${MBOX_REQUEST_HEADER_SIZE}-byte mbox_request header`,
-        ),
-      };
+      return errorFrame(
+        frame.id,
+        -errnoOf('EINVAL'),
+        `request of ${frame.payload.length} bytes is shorter than the ${MBOX_REQUEST_HEADER_SIZE}-byte mbox_request header`,
+      );
     }
     try {
       const result = await timed(`request ${request.isSet ? 'set' : 'get'} ${request.cmd}`, () =>
         run(request, closed.signal),
       );
-      return { type: FrameType.Reply, payload: encodeMboxReply(result.status, result.body) };
+      return replyFrame(frame.id, result.status, result.body);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log(
         `request cmd ${request.cmd} (${request.isSet ? 'set' : 'get'}) from pid ${request.pid} failed: ${message}`,
       );
-      return {
-        type: FrameType.Error,
-        payload: encodeErrorPayload(-errnoForFailure(error), message),
-      };
+      return errorFrame(frame.id, -errnoForFailure(error), message);
     }
   }
+}
+
+/** An ERROR frame of request `id`. */
+function errorFrame(id: number, code: number, message: string): Outgoing {
+  return { head: encodeFrame(FrameType.Error, id, encodeErrorPayload(code, message)) };
 }
 
 /** The errno a client sees when the service could not run its request. */
