@@ -11,6 +11,7 @@
 //     same host (target >= 0.5x; stderr-flood.mjs).
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 //        node bench/mgmt-bench.mjs --large-only   (section 3 alone, with each round's ratios)
+//        node bench/mgmt-bench.mjs --cold-only    (section 2 alone; BENCH_COLD_RUNS sets its runs)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -28,9 +29,14 @@ import { measureSmallRoundTrips } from './small-round-trips.mjs';
 import { stderrFloodBeside } from './stderr-flood.mjs';
 
 const { values: flags } = parseArgs({
-  options: { 'large-only': { type: 'boolean', default: false } },
+  options: {
+    'large-only': { type: 'boolean', default: false },
+    'cold-only': { type: 'boolean', default: false },
+  },
 });
 const largeOnly = flags['large-only'];
+const coldOnly = flags['cold-only'];
+if (largeOnly && coldOnly) throw new Error('--large-only and --cold-only exclude each other');
 const settings = {
   rounds: Number(process.env.BENCH_ROUNDS ?? 61),
   roundTrips: Number(process.env.BENCH_ROUND_TRIPS ?? 1000),
@@ -60,24 +66,27 @@ const nativeLoader = defineLoader({
 const coldStart = largeOnly
   ? undefined
   : await measureColdStarts(jsLoader, nativeLoader, native.file, settings.coldRuns);
-const bare = await startBareChannel(blob);
-const roundTrip64B = largeOnly
-  ? undefined
-  : await measureSmallRoundTrips(
-      bare.channel,
-      bare.pid,
-      jsLoader,
-      settings.rounds,
-      settings.roundTrips,
-    );
-const { large, memoryBeforeLarge, timeSplit } = await measureLargeRoundTrips(
-  work,
-  jsLoader,
-  bare,
-  settings.largeRounds,
-);
-bare.stop();
-const stderrFlood = largeOnly ? undefined : await stderrFloodBeside(jsLoader, floodLoader);
+// The other sections, unless only the cold starts were asked for.
+const { roundTrip64B, large, memoryBeforeLarge, timeSplit, stderrFlood } = coldOnly
+  ? {}
+  : await measureTheRest();
+
+async function measureTheRest() {
+  const bare = await startBareChannel(blob);
+  const roundTrip64B = largeOnly
+    ? undefined
+    : await measureSmallRoundTrips(
+        bare.channel,
+        bare.pid,
+        jsLoader,
+        settings.rounds,
+        settings.roundTrips,
+      );
+  const largeRows = await measureLargeRoundTrips(work, jsLoader, bare, settings.largeRounds);
+  bare.stop();
+  const stderrFlood = largeOnly ? undefined : await stderrFloodBeside(jsLoader, floodLoader);
+  return { roundTrip64B, ...largeRows, stderrFlood };
+}
 
 const results = {
   machine: {
@@ -97,8 +106,9 @@ printReport(results, settings, inheritableFds());
 
 const outDir = fileURLToPath(new URL('../bench-results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
-writeFileSync(
-  join(outDir, largeOnly ? 'mgmt-large.json' : 'mgmt.json'),
-  `${JSON.stringify(results, null, 2)}\n`,
+const outFile = join(
+  outDir,
+  largeOnly ? 'mgmt-large.json' : coldOnly ? 'mgmt-cold.json' : 'mgmt.json',
 );
-console.log(`\nwrote ${join(outDir, largeOnly ? 'mgmt-large.json' : 'mgmt.json')}`);
+writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${outFile}`);

@@ -11,7 +11,7 @@ function tableRows({ roundTrip64B, coldStart, largeRoundTrips, stderrFlood }) {
   return [
     ...(roundTrip64B ? smallRows(roundTrip64B) : []),
     ...(coldStart ? coldRows(coldStart) : []),
-    ...largeRows(largeRoundTrips),
+    ...(largeRoundTrips ? largeRows(largeRoundTrips) : []),
     ...(stderrFlood ? floodRows(stderrFlood) : []),
   ];
 }
@@ -171,6 +171,18 @@ function splitLines(timeSplit) {
   });
 }
 
+/** Where the large rows' time went and each round's ratio, below the table. */
+function printLargeDetail(results) {
+  console.log(
+    '\nWhere a large round trip goes (per round trip, all rounds: host = this process; other = the handler, or both C processes; GC = main-thread pauses):',
+  );
+  for (const line of splitLines(results.largeTimeSplit)) console.log(line);
+  console.log(
+    '\nEach round of the large rows, as a ratio to the C row of the same round (* a mark-compact started in that sample):',
+  );
+  for (const line of roundLines(results.largeRoundTrips, results.largeTimeSplit)) console.log(line);
+}
+
 /** Prints the results; `inherited` are the host's descriptors without close-on-exec. */
 export function printReport(results, settings, inherited) {
   const { rounds, roundTrips, coldRuns } = settings;
@@ -188,14 +200,7 @@ export function printReport(results, settings, inherited) {
     console.log(
       `| ${name.padEnd(62)} | ${value.padStart(10)} | ${baseline.padStart(14)} | ${target.padEnd(8)} | ${met === undefined ? '   ' : met ? 'yes' : 'NO '} |`,
     );
-  console.log(
-    '\nWhere a large round trip goes (per round trip, all rounds: host = this process; other = the handler, or both C processes; GC = main-thread pauses):',
-  );
-  for (const line of splitLines(results.largeTimeSplit)) console.log(line);
-  console.log(
-    '\nEach round of the large rows, as a ratio to the C row of the same round (* a mark-compact started in that sample):',
-  );
-  for (const line of roundLines(results.largeRoundTrips, results.largeTimeSplit)) console.log(line);
+  if (results.largeRoundTrips) printLargeDetail(results);
   console.log(
     `\nload average at the end: ${loadavg()
       .map((l) => l.toFixed(1))
