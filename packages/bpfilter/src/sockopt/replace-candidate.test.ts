@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  EntryBlob,
   IPT_GETINFO_SIZE,
   IPT_SO_GET_INFO,
   IPT_SO_SET_REPLACE,
@@ -14,7 +15,7 @@ import { encodeReplaceRequest } from '../model/index.js';
 import type { Rule, Table } from '../model/types.js';
 import { parseSave } from '../text/parse-save.js';
 import { receiptCounters, replaceCandidate } from './replace-candidate.js';
-import { captureTable } from './table-snapshot.js';
+import { captureTable, snapshotOffsets, withAddedCounters } from './table-snapshot.js';
 import { hasZeroGaps } from './zero-gaps.js';
 
 const TEXT =
@@ -65,6 +66,20 @@ describe('the table a SET_REPLACE holds, built as the handler keeps it', () => {
       expect(candidate.snapshot).toEqual(await captureTable(send, 'filter'));
       expect(hasZeroGaps(candidate.snapshot)).toBe(true);
     }
+  });
+
+  it("keeps the entry starts it found, for the restore's SET_ADD_COUNTERS after it", () => {
+    const candidate = replaceCandidate(encodeReplaceRequest(table([LIMIT]), 4))!;
+    const offsets = new EntryBlob(candidate.snapshot.entries.slice()).offsets();
+    const adds = new Uint8Array(offsets.length * XT_COUNTERS_SIZE);
+    adds[0] = 1; // one packet more on the first entry: a new snapshot
+    const added = withAddedCounters(candidate.snapshot, adds);
+    expect(added).not.toBe(candidate.snapshot);
+    // A next_offset of 0 (the first entry's, at byte 90) fails any walk of the entries: the
+    // starts come from the candidate's own walk, not from a second one.
+    for (const { entries } of [candidate.snapshot, added]) entries.fill(0, 90, 92);
+    expect(snapshotOffsets(candidate.snapshot)).toEqual(offsets);
+    expect(snapshotOffsets(added)).toEqual(offsets);
   });
 
   it('is a copy of its own when the request is a Buffer (as the service passes it on)', () => {

@@ -21,7 +21,7 @@ import {
 import { copyEntriesToUser, zeroUncopied } from '../handler/copy-entries.js';
 import { UNSET } from '../handler/translate-refusal.js';
 import { markSourceChains } from '../handler/translate-source-chains.js';
-import type { TableSnapshot } from './table-snapshot.js';
+import { recordOffsets, type TableSnapshot } from './table-snapshot.js';
 import { markZeroGaps } from './zero-gaps.js';
 
 /** A replaced table as the front end would keep it, and the digest the handler must send. */
@@ -71,6 +71,8 @@ export function replaceCandidate(request: Uint8Array): ReplaceCandidate | undefi
     }
     const snapshot = { info, entries };
     markZeroGaps(snapshot);
+    // Either copy keeps the request's layout: its entries start where the request's do.
+    recordOffsets(snapshot, offsets);
     return { snapshot, digest, numCounters: replace.numCounters };
   } catch {
     // Bytes no handler accepts (a target past its entry): only the handler can say why.
