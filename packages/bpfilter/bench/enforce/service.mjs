@@ -1,6 +1,8 @@
 // `bpfilter serve --enforce` in a namespace, started and warmed up as the bench needs it.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -24,10 +26,15 @@ let running; // the service's process until it has been stopped
 
 /**
  * Starts the service in namespace `ns` on `socketPath` and resolves once it has warmed up.
- * `child` is the service's process; `warmedUp` its warm-up line; `log()` all it wrote to
- * stderr so far (copied to the bench's stderr when `trace`).
+ * `child` is the service's process; `warmedUp` its warm-up line; `log()` all it (and its
+ * helpers) wrote to stderr so far, a file beside the socket (copied to the bench's stderr at
+ * the end when `trace`). A file, not a pipe: the rounds run synchronously (execFileSync), so
+ * nothing reads a pipe meanwhile, and a service whose stderr pipe filled (NODE_DEBUG's lines
+ * of a few rounds) waited in write(2) while the restore waited for the service.
  */
 export async function startService(ns, socketPath, trace) {
+  const logFile = join(dirname(socketPath), 'service.log');
+  const stderr = openSync(logFile, 'w');
   const profileDir = process.env.BENCH_CPU_PROF;
   const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(
@@ -47,29 +54,31 @@ export async function startService(ns, socketPath, trace) {
       '--socket',
       socketPath,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', stderr] },
   );
+  closeSync(stderr);
   running = child;
-  let log = '';
-  const warmedUp = new Promise((resolve, reject) => {
-    child.stderr.on('data', (chunk) => {
-      if (trace) process.stderr.write(chunk);
-      log += chunk;
-      // The rounds start once the service has warmed up (its own warm-up, while it listens),
-      // as an administrator's first restore a second after the start would find it.
-      const warm = /bpfilter serve: (warmed up|warm-up failed)[^\n]*/.exec(log);
-      if (warm) resolve(warm[0]);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
+  const log = () => readFileSync(logFile, 'utf8');
+  let exited;
+  child.once('exit', (code) => {
+    exited = new Error(`serve exited ${code}: ${log()}`);
   });
-  return { child, warmedUp: await warmedUp, log: () => log };
+  // The rounds start once the service has warmed up (its own warm-up, while it listens),
+  // as an administrator's first restore a second after the start would find it.
+  for (;;) {
+    if (exited) throw exited;
+    const warm = /bpfilter serve: (warmed up|warm-up failed)[^\n]*/.exec(log());
+    if (warm) return { child, warmedUp: warm[0], log, trace };
+    await sleep(20);
+  }
 }
 
-/** Stops the service and waits for it to exit. */
-export async function stopService({ child }) {
+/** Stops the service and waits for it to exit; with `trace`, copies its stderr to the bench's. */
+export async function stopService({ child, log, trace }) {
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
   running = undefined;
+  if (trace) process.stderr.write(log());
 }
 
 /** Kills a service not stopped yet (synchronous: it runs in the process's exit handler). */
