@@ -110,6 +110,9 @@ export function decodeGetEntriesHeader(bytes: Uint8Array): IptGetEntriesHeader {
 /** `sizeof(struct ipt_replace)` on x86-64: entries start at 96. */
 export const IPT_REPLACE_HEADER_SIZE = 96;
 
+/** Where `num_counters` is in an `ipt_replace`. */
+export const IPT_REPLACE_NUM_COUNTERS_OFFSET = 84;
+
 /** `struct ipt_replace` with its entries. */
 export interface IptReplace extends TableHeader {
   name: string;
@@ -130,7 +133,7 @@ export function encodeReplace(replace: IptReplace): Uint8Array {
   view.setUint32(40, replace.size >>> 0, true);
   writeHooks(view, 44, replace.hookEntry);
   writeHooks(view, 64, replace.underflow);
-  view.setUint32(84, replace.numCounters >>> 0, true);
+  view.setUint32(IPT_REPLACE_NUM_COUNTERS_OFFSET, replace.numCounters >>> 0, true);
   view.setBigUint64(88, replace.countersPointer, true);
   bytes.set(replace.entries, IPT_REPLACE_HEADER_SIZE);
   return bytes;
@@ -151,7 +154,7 @@ export function decodeReplace(bytes: Uint8Array): IptReplace {
     size,
     hookEntry: readHooks(view, 44),
     underflow: readHooks(view, 64),
-    numCounters: view.getUint32(84, true),
+    numCounters: view.getUint32(IPT_REPLACE_NUM_COUNTERS_OFFSET, true),
     countersPointer: view.getBigUint64(88, true),
     entries: bytes.subarray(IPT_REPLACE_HEADER_SIZE, IPT_REPLACE_HEADER_SIZE + size),
   };
@@ -207,6 +210,9 @@ export function decodeCounters(bytes: Uint8Array, offset: number, count: number)
 /** `sizeof(struct xt_counters_info)` on x86-64: name[32], u32 num_counters, pad; counters at 40. */
 export const XT_COUNTERS_INFO_HEADER_SIZE = 40;
 
+/** Where `num_counters` is in an `xt_counters_info`. */
+export const XT_COUNTERS_INFO_NUM_OFFSET = 32;
+
 /** `struct xt_counters_info` with its counters. */
 export interface XtCountersInfo {
   name: string;
@@ -223,7 +229,11 @@ export function encodeCountersInfo(info: {
   const body = encodeCounters(info.counters);
   const bytes = new Uint8Array(XT_COUNTERS_INFO_HEADER_SIZE + body.length);
   writeCString(bytes, 0, XT_TABLE_MAXNAMELEN, info.name);
-  viewOf(bytes).setUint32(32, (info.numCounters ?? info.counters.length) >>> 0, true);
+  viewOf(bytes).setUint32(
+    XT_COUNTERS_INFO_NUM_OFFSET,
+    (info.numCounters ?? info.counters.length) >>> 0,
+    true,
+  );
   bytes.set(body, XT_COUNTERS_INFO_HEADER_SIZE);
   return bytes;
 }
@@ -232,7 +242,7 @@ export function encodeCountersInfo(info: {
 export function decodeCountersInfoHeader(bytes: Uint8Array): { name: string; numCounters: number } {
   return {
     name: readCString(bytes, 0, XT_TABLE_MAXNAMELEN),
-    numCounters: viewOf(bytes).getUint32(32, true),
+    numCounters: viewOf(bytes).getUint32(XT_COUNTERS_INFO_NUM_OFFSET, true),
   };
 }
 

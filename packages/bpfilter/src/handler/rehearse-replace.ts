@@ -9,21 +9,18 @@ import {
   encodeGetinfo,
   IPT_GET_ENTRIES_HEADER_SIZE,
   IPT_REPLACE_HEADER_SIZE,
+  IPT_REPLACE_NUM_COUNTERS_OFFSET,
   readCString,
   TABLE_DIGEST_SIZE,
   viewOf,
   XT_COUNTERS_INFO_HEADER_SIZE,
+  XT_COUNTERS_INFO_NUM_OFFSET,
   XT_COUNTERS_SIZE,
   XT_TABLE_MAXNAMELEN,
 } from '../abi/index.js';
 import { callerBuffer, getEntries, getInfo } from './sockopt-get.js';
 import { type SetResult, setAddCounters, setReplace } from './sockopt-set.js';
 import { type LiveTable, TableStore } from './table-store.js';
-
-/** Where `num_counters` is in an `ipt_replace`. */
-const NUM_COUNTERS_OFFSET = 84;
-/** Where `num_counters` is in an `xt_counters_info`. */
-const COUNTERS_INFO_NUM_OFFSET = 32;
 
 /**
  * On a store of its own: the replace of `data` (an `ipt_replace` and its entries) into the
@@ -71,7 +68,7 @@ export function rehearseReplace(store: TableStore, data: Uint8Array): SetResult 
  */
 function requestFor(live: LiveTable, data: Uint8Array): Uint8Array {
   const request = new Uint8Array(data);
-  viewOf(request).setUint32(NUM_COUNTERS_OFFSET, live.table.numEntries, true);
+  viewOf(request).setUint32(IPT_REPLACE_NUM_COUNTERS_OFFSET, live.table.numEntries, true);
   return request;
 }
 
@@ -79,6 +76,6 @@ function requestFor(live: LiveTable, data: Uint8Array): Uint8Array {
 function zeroCounters(data: Uint8Array, count: number): Uint8Array {
   const request = new Uint8Array(XT_COUNTERS_INFO_HEADER_SIZE + count * XT_COUNTERS_SIZE);
   request.set(data.subarray(0, XT_TABLE_MAXNAMELEN));
-  viewOf(request).setUint32(COUNTERS_INFO_NUM_OFFSET, count, true);
+  viewOf(request).setUint32(XT_COUNTERS_INFO_NUM_OFFSET, count, true);
   return request;
 }
