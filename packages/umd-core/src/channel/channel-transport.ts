@@ -6,6 +6,7 @@ import { childEndReason, killUntrusted } from './child-exit.js';
 import { closedError } from './close-reason.js';
 import { OrderedWriter } from './ordered-writer.js';
 import type { ReplySinkControl } from './direct-read-socket.js';
+import { payloadTransferredCloseReason, transferredWhileWrittenError } from './request-options.js';
 import { listenToStreams } from './stream-listener.js';
 
 /** How a channel made by `fromChild()` treats its child. */
@@ -112,6 +113,19 @@ export abstract class ChannelTransport extends EventEmitter {
     if (this.#closed) return;
     this.#untrusted = true;
     this.close(reason);
+  }
+
+  /**
+   * A call's payload changed while the stream was writing it (the writer's `onChanged(true)`):
+   * the handler may have read other host memory in its place. The call fails with
+   * `UMD_INVALID_ARGUMENT` and the channel closes untrusted (`UMD_CLOSED` for every other call).
+   *
+   * @param what - names the payload in both errors (`"the payload of request 7"`).
+   * @param rejectCall - rejects the call with the error it is given, unless it already settled.
+   */
+  protected cutOff(what: string, rejectCall: (error: UmdError) => void, requestId?: number): void {
+    rejectCall(transferredWhileWrittenError(what, requestId));
+    this.closeUntrusted(payloadTransferredCloseReason(what));
   }
 
   /**

@@ -24,9 +24,7 @@ import {
   checkRequestOptions,
   detachedPayloadError,
   isDetached,
-  payloadTransferredCloseReason,
   timeoutError,
-  transferredWhileWrittenError,
 } from './request-options.js';
 import { rejectRequest, settleAnswer, tooLargeForHandler } from './settle-request.js';
 
@@ -187,7 +185,14 @@ export class FramedChannel extends ChannelTransport {
       const id = this.#book.markSent(entry);
       entry.ticket = this.writer.write(
         frameChunks(FrameType.Request, id, entry.payload),
-        (written) => (written ? this.#cutOff(entry) : this.#refuseChanged(entry)),
+        (written) =>
+          written
+            ? this.cutOff(
+                `the payload of request ${id}`,
+                (error) => this.#rejectSent(entry, error),
+                id,
+              )
+            : this.#refuseChanged(entry),
       );
     }
   }
@@ -197,26 +202,17 @@ export class FramedChannel extends ChannelTransport {
    * call, before its turn to be written. The handler never saw it; the channel goes on.
    */
   #refuseChanged(entry: PendingRequest): void {
-    if (entry.state !== 'sent') return;
-    entry.state = 'done';
+    if (entry.state === 'done') return;
     entry.ticket = undefined;
-    this.#book.withdraw(entry, false);
-    rejectRequest(entry, detachedPayloadError());
+    this.#rejectSent(entry, detachedPayloadError());
     this.#pump();
   }
 
-  /**
-   * `entry`'s payload changed while the stream was writing it: the handler may have read other
-   * host memory in its place. The call fails (unless it already settled) and the channel
-   * closes, killing a bound child.
-   */
-  #cutOff(entry: PendingRequest): void {
-    const what = `the payload of request ${entry.id}`;
-    if (entry.state !== 'done') {
-      this.#book.withdraw(entry, false);
-      rejectRequest(entry, transferredWhileWrittenError(what, entry.id));
-    }
-    this.closeUntrusted(payloadTransferredCloseReason(what));
+  /** Takes a sent request out of the books and rejects it, unless it already settled. */
+  #rejectSent(entry: PendingRequest, error: UmdError): void {
+    if (entry.state === 'done') return;
+    this.#book.withdraw(entry, false);
+    rejectRequest(entry, error);
   }
 
   /** Abort or timeout of one request: reject it, and CANCEL it if the handler already has it. */

@@ -6,7 +6,7 @@ import { ChannelTransport } from './channel-transport.js';
 import { type RawChannelOptions, rawMaxReply } from './channel-options.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending } from './close-reason.js';
-import { type Exchange, checkExchange } from './raw-exchange.js';
+import { type Exchange, checkExchange, rejectPending } from './raw-exchange.js';
 import { readScratch } from './read-scratch.js';
 import { allocateReply } from './reply-memory.js';
 import {
@@ -15,10 +15,8 @@ import {
   armRequest,
   detachedPayloadError,
   isTimeoutReason,
-  payloadTransferredCloseReason,
   replyIntoDetachedError,
   timeoutError,
-  transferredWhileWrittenError,
 } from './request-options.js';
 import { DIRECT_READ_MIN } from '../shared/direct-read.js';
 
@@ -151,12 +149,7 @@ export class RawChannel extends ChannelTransport {
     const all = this.#active ? [this.#active, ...this.#queue] : [...this.#queue];
     this.#active = undefined;
     this.#queue = [];
-    for (const exchange of all) {
-      if (exchange.state === 'done' || exchange.abandoned) continue;
-      exchange.state = 'done';
-      exchange.disarm();
-      exchange.reject(errorForPending(failure));
-    }
+    for (const exchange of all) rejectPending(exchange, errorForPending(failure));
   }
 
   #next(): void {
@@ -168,7 +161,10 @@ export class RawChannel extends ChannelTransport {
       if (exchange.requestLength > 0)
         this.writer.write(
           [exchange.request],
-          (written) => (written ? this.#cutOff(exchange) : this.#refuseChanged(exchange)),
+          (written) =>
+            written
+              ? this.cutOff('the request of an exchange', (error) => rejectPending(exchange, error))
+              : this.#refuseChanged(exchange),
           exchange.requestLength,
         );
       if (exchange.length === 0) this.#finish(exchange);
@@ -184,27 +180,9 @@ export class RawChannel extends ChannelTransport {
     this.#active = undefined;
     // A direct read armed with the caller's memory gets the scratch: that memory is theirs again.
     if (this.#readingInto === exchange && exchange.callerMemory) this.directReads?.rearm();
-    if (exchange.state !== 'done' && !exchange.abandoned) {
-      exchange.disarm();
-      exchange.reject(detachedPayloadError('request'));
-    }
-    exchange.state = 'done';
+    rejectPending(exchange, detachedPayloadError('request'));
+    exchange.state = 'done'; // an abandoned one settled already; it is done now too
     this.#next();
-  }
-
-  /**
-   * `exchange`'s request changed while the stream was writing it: the handler may have read
-   * other host memory in its place. The call fails (unless it already settled) and the channel
-   * closes, killing a bound child.
-   */
-  #cutOff(exchange: Exchange): void {
-    const what = 'the request of an exchange';
-    if (exchange.state !== 'done' && !exchange.abandoned) {
-      exchange.state = 'done';
-      exchange.disarm();
-      exchange.reject(transferredWhileWrittenError(what));
-    }
-    this.closeUntrusted(payloadTransferredCloseReason(what));
   }
 
   #finish(exchange: Exchange): void {

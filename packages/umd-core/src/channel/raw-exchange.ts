@@ -30,6 +30,14 @@ export interface Exchange {
   state: 'queued' | 'active' | 'done';
 }
 
+/** Rejects `exchange` with `error`, done for good, unless it already settled (or was abandoned). */
+export function rejectPending(exchange: Exchange, error: UmdError): void {
+  if (exchange.state === 'done' || exchange.abandoned) return;
+  exchange.state = 'done';
+  exchange.disarm();
+  exchange.reject(error);
+}
+
 /**
  * Validates the arguments of `exchange()` (nothing is sent when they are refused).
  *
