@@ -5,7 +5,10 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
+import { abortedError } from '@umd/core';
+import { appraiseOptions } from './call-options.js';
 import { HASHES } from './host/algorithms.js';
+import { untilAborted } from './input.js';
 import { openInputFile } from './regular-file.js';
 import type { RpmResult } from './rpm.js';
 
@@ -54,8 +57,18 @@ const NODE_HASH: Record<number, string> = {
 
 const label = (p: RpmResult) => `${p.name}-${p.version}-${p.release}.${p.arch}`;
 
-/** Decides whether `file` matches a digest that a verified package lists for its path. */
-export async function appraise(file: string, options: AppraiseOptions): Promise<Appraisal> {
+/**
+ * Decides whether `file` matches a digest that a verified package lists for its path.
+ *
+ * @throws PgpError `PGP_INVALID_ARGUMENT` for a `file` that is no string or options that are
+ * unusable (no `packages` array, a `signal` that is no `AbortSignal`, a getter that throws);
+ * UmdError `UMD_ABORTED` (or `UMD_TIMEOUT` for a timeout's signal) when `signal` fires, also
+ * before the call.
+ */
+export async function appraise(file: string, given: AppraiseOptions): Promise<Appraisal> {
+  const options = appraiseOptions(file, given);
+  const { signal } = options;
+  if (signal?.aborted) throw abortedError(signal, 'appraise');
   const path =
     options.path ??
     (options.root
@@ -96,8 +109,9 @@ async function appraiseOpened(
       return { allow: false, reason: 'not-a-regular-file', path, package: label(pkg) };
     }
     const hash = createHash(algorithm);
-    const stream = handle.createReadStream({ start: 0, signal: options.signal, autoClose: false });
-    for await (const chunk of stream) hash.update(chunk as Buffer);
+    // Each chunk waited for only until the signal fires (typed: UMD_ABORTED or UMD_TIMEOUT).
+    const stream = handle.createReadStream({ start: 0, autoClose: false });
+    for await (const chunk of untilAborted(stream, options.signal)) hash.update(chunk as Buffer);
     const actual = hash.digest('hex');
     const match = actual === entry.digest.toLowerCase();
     return {

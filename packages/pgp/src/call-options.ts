@@ -1,5 +1,6 @@
 /** The options of {@link PgpVerifier}'s calls, read once and checked. */
-import { checkObject, readingOptions } from '@umd/core';
+import { checkObject, checkSignal, readingOptions } from '@umd/core';
+import type { AppraiseOptions } from './appraise.js';
 import type { CallOptions, VerifyOptions } from './driver.js';
 import { isPgpError, PgpError } from './errors.js';
 
@@ -57,4 +58,33 @@ export function verifyOptions(given: VerifyOptions): VerifyOptions {
 /** A verify call's "now" (milliseconds): its `now`, or the clock. */
 export function now(options: VerifyOptions): number {
   return options.now?.getTime() ?? Date.now();
+}
+
+/**
+ * {@link appraise}'s file and options, read once: `file` a string, `packages` an array (its
+ * entries as they are: `verifyRpm` results), `path` and `root` strings, `signal` an
+ * `AbortSignal`. Anything else is `PGP_INVALID_ARGUMENT`, never a bare TypeError.
+ */
+export function appraiseOptions(file: unknown, given: AppraiseOptions): AppraiseOptions {
+  const invalid = (message: string) => new PgpError('PGP_INVALID_ARGUMENT', message);
+  if (typeof file !== 'string') throw invalid(`appraise: file must be a path, got ${typeof file}`);
+  return reading(() => {
+    if (typeof given !== 'object' || given === null)
+      throw invalid('appraise needs options with packages');
+    const { packages, path, root, signal } = optionsBag(given);
+    if (!Array.isArray(packages))
+      throw invalid('appraise: packages must be an array of verifyRpm results');
+    for (const [name, value] of [
+      ['path', path],
+      ['root', root],
+    ] as const) {
+      if (value !== undefined && typeof value !== 'string')
+        throw invalid(`appraise: ${name} must be a string, got ${typeof value}`);
+    }
+    try {
+      return { packages, path, root, signal: checkSignal(signal, 'appraise') };
+    } catch (error) {
+      throw invalid((error as Error).message);
+    }
+  });
 }

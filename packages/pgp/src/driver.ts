@@ -24,7 +24,7 @@ import { PgpError } from './errors.js';
 import { Keyring, planAll } from './keyring.js';
 import { KeyCache } from './key-cache.js';
 import { type RpmResult, verifyRpm } from './rpm.js';
-import { callSignal, chunksOf, type Input, type SignedData, toBytes } from './input.js';
+import { callDeadline, chunksOf, type Input, type SignedData, toBytes } from './input.js';
 
 /** Options of every call: an `AbortSignal` and a timeout (milliseconds) for the handler's part. */
 export type CallOptions = RequestOptions;
@@ -157,7 +157,8 @@ export class PgpVerifier {
   ): Promise<VerifyResult> {
     const options = verifyOptions(given);
     // The data is the caller's source, read here: the call's signal and timeout bound it too.
-    const signal = callSignal(options);
+    const deadline = callDeadline(options);
+    const { signal } = deadline;
     return this.#track(async () => {
       const keyring = await this.#keyring(options.keys, options);
       const sigBytes = toBytes(signature);
@@ -174,7 +175,7 @@ export class PgpVerifier {
       );
       const signatures = await this.#decide(plans, chunksOf(data), { ...options, signal });
       return { status: overall(signatures), signatures };
-    });
+    }).finally(deadline.clear);
   }
 
   /** Verifies a cleartext-signed message (`-----BEGIN PGP SIGNED MESSAGE-----`). */
@@ -256,8 +257,14 @@ export class PgpVerifier {
    */
   async verifyRpm(file: string, given: VerifyOptions): Promise<RpmResult> {
     const options = verifyOptions(given);
-    const keyring = await this.#keyring(options.keys, options);
-    return verifyRpm(this, file, { ...options, keyring });
+    // The payload is read here, from disk: the call's signal and timeout bound it too.
+    const deadline = callDeadline(options);
+    try {
+      const keyring = await this.#keyring(options.keys, options);
+      return await verifyRpm(this, file, { ...options, signal: deadline.signal, keyring });
+    } finally {
+      deadline.clear();
+    }
   }
 
   /** Stops the handler; the next call starts it again. */

@@ -14,6 +14,7 @@ import { ask } from './host/request.js';
 import { rpmReply } from './host/schema.js';
 import { decide, type SignatureResult, type SignatureStatus } from './host/verify.js';
 import type { OpenedRegularFile } from '@umd/core/untrusted';
+import { untilAborted } from './input.js';
 import { openInputFile } from './regular-file.js';
 
 /** The verdict of one digest: matches, differs, or the package has none. */
@@ -145,11 +146,11 @@ async function verifyOpened(
   const algo = numbers(main.entries.get(RpmTag.PAYLOADDIGESTALGO))[0] ?? 8;
   const payloadHash = createHash(HASHES[algo]?.node ?? 'sha256');
   const md5 = createHash('md5').update(headerBytes);
-  const payload = handle.createReadStream({
-    start: main.end,
-    signal: options.signal,
-    autoClose: false,
-  });
+  // Each chunk waited for only until the call's signal fires (typed: UMD_ABORTED or UMD_TIMEOUT).
+  const payload = untilAborted(
+    handle.createReadStream({ start: main.end, autoClose: false }),
+    options.signal,
+  );
   for await (const chunk of payload) {
     payloadHash.update(chunk as Buffer);
     md5.update(chunk as Buffer);
