@@ -16,6 +16,14 @@ describe('serve() and serveRaw() options', () => {
     ['framed', { name: 'x', reuseRequestBuffers: 'true' }, 'options.reuseRequestBuffers must be'],
     ['raw', { requestSize: 8, exitOnEnd: 'no' }, 'exitOnEnd must be a boolean, got "no"'],
     ['raw', { requestSize: 8, reuseRequestBuffers: 1 }, 'reuseRequestBuffers must be a boolean'],
+    [
+      'framed',
+      { name: 'x', collectAfterBytes: -1 },
+      'options.collectAfterBytes must be an integer from 0 to 9007199254740991, got -1',
+    ],
+    ['framed', { name: 'x', collectAfterBytes: '4194304' }, 'options.collectAfterBytes must be'],
+    ['framed', { name: 'x', collectAfterBytes: 1.5 }, 'options.collectAfterBytes must be'],
+    ['raw', { requestSize: 8, collectAfterBytes: -1 }, 'collectAfterBytes must be an integer'],
   ] as const)('%s %j is refused', async (mode, options, message) => {
     const handler = spawnHandler(fixture('serve-options.mjs'), mode, {
       SERVE_OPTIONS: JSON.stringify(options),

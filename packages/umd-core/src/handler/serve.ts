@@ -12,6 +12,7 @@ import { READ_BUFFER_SIZE, StdinFrameReader } from './stdin-frame-reader.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 import { PayloadPool } from './payload-pool.js';
+import { YoungCollection } from './young-collection.js';
 
 /** Exit status of a handler that saw the host break the protocol. */
 export const PROTOCOL_EXIT_CODE = 2;
@@ -40,7 +41,15 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
   } catch (error) {
     return Promise.reject(error);
   }
-  const { name, maxPayload, concurrency, readMode, exitOnEnd, reuseRequestBuffers } = resolved;
+  const {
+    name,
+    maxPayload,
+    concurrency,
+    readMode,
+    exitOnEnd,
+    reuseRequestBuffers,
+    collectAfterBytes,
+  } = resolved;
   guardStdout();
   return new Promise<void>((resolve, reject) => {
     let finished = false;
@@ -78,11 +87,10 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
     const pool = reuseRequestBuffers
       ? new PayloadPool(concurrency + 1, READ_BUFFER_SIZE)
       : undefined;
-    const dispatcher = new RequestDispatcher(
-      handler,
-      send,
-      concurrency,
-      pool && ((payload) => pool.release(payload)),
+    // Fresh request buffers instead: their memory comes back sooner if collected early.
+    const collection = pool ? undefined : new YoungCollection(collectAfterBytes);
+    const dispatcher = new RequestDispatcher(handler, send, concurrency, (payload) =>
+      pool ? pool.release(payload) : collection!.answered(payload),
     );
     const decoder = new FrameDecoder({
       maxPayload,
@@ -108,6 +116,7 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
             finish(error);
           }
         },
+        idle: () => collection?.idle(),
       },
       readMode,
     );

@@ -28,6 +28,8 @@ interface ReaderEvents {
   hold(): void;
   /** Writes the replies collected since `hold`. */
   flush(): void;
+  /** Every request read so far is answered and the next is not begun: the handler would wait. */
+  idle(): void;
 }
 
 /**
@@ -100,6 +102,7 @@ export class StdinFrameReader {
     if (this.#done) return;
     if (this.#mode === 'stream') return this.#startStream();
     while (this.#dispatcher.idle) {
+      if (this.#decoder.bufferedBytes === 0) this.#events.idle();
       const { into, direct } = this.#target();
       const result = readOnceSync(STDIN_FD, into);
       if (!this.#handleResult(result, direct)) return;
@@ -186,6 +189,7 @@ export class StdinFrameReader {
       if (this.#done) return;
       try {
         this.#deliver(this.#decoder.push(chunk));
+        if (this.#dispatcher.idle && this.#decoder.bufferedBytes === 0) this.#events.idle();
       } catch (error) {
         this.#fail(error);
       }

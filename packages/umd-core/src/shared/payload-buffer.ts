@@ -1,5 +1,5 @@
 /** Below this size zero-filling is free and a plain allocation is fastest. */
-const UNINITIALIZED_MIN = 64 * 1024;
+export const UNINITIALIZED_MIN = 64 * 1024;
 
 /**
  * A plain `Uint8Array` of `length` bytes that the caller will overwrite completely. Large ones
