@@ -51,16 +51,14 @@ function minorCollector(): Collect | null {
  */
 export class YoungCollection {
   readonly #afterBytes: number;
-  readonly #collect: Collect | null;
+  /** Taken at the first collection due, not at start: a context costs a start time it need not. */
+  #collect: Collect | null | undefined;
   #answeredBytes = 0;
   #due = false;
 
-  constructor(
-    afterBytes: number,
-    collect: Collect | null = afterBytes > 0 ? minorCollector() : null,
-  ) {
+  constructor(afterBytes: number, collect?: Collect | null) {
     this.#afterBytes = afterBytes;
-    this.#collect = collect;
+    this.#collect = afterBytes > 0 ? collect : null;
   }
 
   /** Counts a request payload whose request was answered (or dropped). */
@@ -75,6 +73,7 @@ export class YoungCollection {
     if (!this.#due) return;
     this.#due = false;
     this.#answeredBytes = 0;
+    if (this.#collect === undefined) this.#collect = minorCollector();
     this.#collect?.();
   }
 }
