@@ -41,7 +41,7 @@ describe('a handler collects the memory of its large requests', () => {
     expect(never, "V8's own: far fewer").toBeLessThan(8);
   });
 
-  it('small requests are not counted: their memory is V8 heap, not fresh buffers', async () => {
+  it('requests under 64 KiB are not counted: they are zero-filled allocations, not fresh buffers', async () => {
     // 16 MiB in 32 KiB requests: no early collection is due (a few of V8's own at most).
     expect(await minorCollectionsOver({}, 512, 32 * 1024)).toBeLessThan(4);
   });
