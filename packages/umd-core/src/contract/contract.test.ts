@@ -9,6 +9,7 @@ import {
   type StandardSchemaV1,
   structured,
 } from './index.js';
+import { isUmdError, UmdErrorCode } from '../errors/umd-error.js';
 
 /** A tiny Standard Schema validator: an object whose listed keys have the given typeof. */
 function shape<T>(fields: Record<string, string>, async = false): StandardSchemaV1<unknown, T> {
@@ -114,6 +115,20 @@ describe('defineContract', () => {
     expect(() => Sum.encodeRequest({ a: 1 } as { a: number; b: number })).toThrow(
       /invalid request: b: expected a number/,
     );
+  });
+
+  // Found by walking the packages' exports: ContractViolation was the one error class of
+  // @umd/core without a code, invisible to isUmdError.
+  it('is a UmdError with code UMD_CONTRACT_VIOLATION, from the validator and from the codec', () => {
+    const refused = violation(() => Sum.decodeReply(new TextEncoder().encode('{"sum":"3"}')));
+    const undecodable = violation(() => Sum.decodeRequest(new Uint8Array([1, 2, 3])));
+    const Loose = defineContract({ request: json(), reply: json() });
+    const unencodable = violation(() => Loose.encodeReply({ big: 1n }));
+    for (const error of [refused, undecodable, unencodable]) {
+      expect(error.code).toBe('UMD_CONTRACT_VIOLATION');
+      expect(isUmdError(error, UmdErrorCode.CONTRACT_VIOLATION)).toBe(true);
+      expect(error.name).toBe('ContractViolation');
+    }
   });
 
   it('reports undecodable bytes as a violation naming the codec', () => {

@@ -1,3 +1,5 @@
+import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+
 /**
  * The Standard Schema interface (standardschema.dev, v1), declared here so that any validator
  * implementing it (zod, valibot, arktype...) works without a dependency on any of them. Only
@@ -25,13 +27,16 @@ export interface StandardSchemaIssue {
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
 }
 
-/** A value refused by a contract's codec or validator: `issues` says why. */
-export class ContractViolation extends Error {
+/**
+ * A value refused by a contract's codec or validator: `issues` says why. A {@link UmdError}
+ * with code `UMD_CONTRACT_VIOLATION`, so `isUmdError(error, 'UMD_CONTRACT_VIOLATION')` finds it.
+ */
+export class ContractViolation extends UmdError {
   /** The validator's issues (empty when a codec failed to encode or decode). */
   readonly issues: ReadonlyArray<StandardSchemaIssue>;
 
   constructor(message: string, issues: ReadonlyArray<StandardSchemaIssue> = [], cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
+    super(UmdErrorCode.CONTRACT_VIOLATION, message, cause === undefined ? {} : { cause });
     this.name = 'ContractViolation';
     this.issues = issues;
   }

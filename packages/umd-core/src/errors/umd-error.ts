@@ -38,6 +38,12 @@ export const UmdErrorCode = {
   /** A caller passed an argument the API cannot accept (wrong type, out of range). */
   INVALID_ARGUMENT: 'UMD_INVALID_ARGUMENT',
   /**
+   * A contract's codec or validator refused a value (a `ContractViolation`, thrown by the
+   * contract's own methods). Through `contractClient` it is the `cause` of a
+   * `UMD_INVALID_ARGUMENT` (the request) or a `UMD_INVALID_REPLY` (the reply).
+   */
+  CONTRACT_VIOLATION: 'UMD_CONTRACT_VIOLATION',
+  /**
    * The request was taken back before its handler started it (unsent, or the handler answered
    * its CANCEL with "cancelled before it started"): it never ran and may be sent again. A pool
    * does so on its own; a caller sees it only from a channel's `reclaimUnstarted`.

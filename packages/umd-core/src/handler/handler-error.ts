@@ -1,3 +1,5 @@
+import { UmdErrorCode } from '../errors/umd-error.js';
+
 const BRAND = Symbol.for('umd.handlerError');
 
 /**
@@ -5,6 +7,11 @@ const BRAND = Symbol.for('umd.handlerError');
  * style, e.g. -22 for EINVAL) and `message`. Any other thrown value becomes ERROR -5 (EIO).
  */
 export class HandlerError extends Error {
+  /**
+   * The code of the error the host's caller gets for this answer: a `UmdError` with code
+   * `UMD_HANDLER_ERROR` and this error's `errno` as its `handlerCode`.
+   */
+  readonly code = UmdErrorCode.HANDLER_ERROR;
   /** The code sent to the host (becomes `handlerCode` of its `UMD_HANDLER_ERROR`). */
   readonly errno: number;
 
