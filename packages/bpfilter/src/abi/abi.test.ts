@@ -106,6 +106,12 @@ describe('table-level structs', () => {
     expect(toHex(bytes.subarray(40))).toBe('0100000000000000' + '8877665544332211');
     expect(decodeCountersInfoHeader(bytes)).toEqual({ name: 'x', numCounters: 1 });
     expect(decodeCounters(bytes, 40, 1)).toEqual([{ packets: 1n, bytes: 0x1122334455667788n }]);
+    // The same counters as pairs, the same bytes.
+    expect(toHex(encodeCountersInfo({ name: 'filter', counters: new BigUint64Array(10) }))).toBe(
+      ADD_COUNTERS,
+    );
+    const pairs = BigUint64Array.of(1n, 0x1122334455667788n);
+    expect(toHex(encodeCountersInfo({ name: 'x', counters: pairs }))).toBe(toHex(bytes));
   });
 
   it('xt_get_revision (30 bytes)', () => {

@@ -220,20 +220,23 @@ export interface XtCountersInfo {
   counters: XtCounters[];
 }
 
-/** Encode an `xt_counters_info` (numCounters taken from `counters.length` unless given). */
+/**
+ * Encode an `xt_counters_info` (numCounters: how many counters there are, unless given). The
+ * counters as objects, or as pairs (`[packets0, bytes0, packets1, ...]`, as {@link
+ * encodeCounterPairs} takes them): a table's worth of zeros needs no BigInt written one by one.
+ */
 export function encodeCountersInfo(info: {
   name: string;
-  counters: readonly XtCounters[];
+  counters: readonly XtCounters[] | BigUint64Array;
   numCounters?: number;
 }): Uint8Array {
-  const body = encodeCounters(info.counters);
+  const { counters } = info;
+  const pairs = counters instanceof BigUint64Array;
+  const body = pairs ? encodeCounterPairs(counters) : encodeCounters(counters);
   const bytes = new Uint8Array(XT_COUNTERS_INFO_HEADER_SIZE + body.length);
   writeCString(bytes, 0, XT_TABLE_MAXNAMELEN, info.name);
-  viewOf(bytes).setUint32(
-    XT_COUNTERS_INFO_NUM_OFFSET,
-    (info.numCounters ?? info.counters.length) >>> 0,
-    true,
-  );
+  const count = pairs ? counters.length / 2 : counters.length;
+  viewOf(bytes).setUint32(XT_COUNTERS_INFO_NUM_OFFSET, (info.numCounters ?? count) >>> 0, true);
   bytes.set(body, XT_COUNTERS_INFO_HEADER_SIZE);
   return bytes;
 }

@@ -5,6 +5,7 @@
  * compiled it during the 2nd to 8th real replace, on the CPU the restore needs (session 22).
  */
 import {
+  encodeCountersInfo,
   encodeGetEntriesRequest,
   encodeGetinfo,
   IPT_GET_ENTRIES_HEADER_SIZE,
@@ -13,9 +14,6 @@ import {
   readCString,
   TABLE_DIGEST_SIZE,
   viewOf,
-  XT_COUNTERS_INFO_HEADER_SIZE,
-  XT_COUNTERS_INFO_NUM_OFFSET,
-  XT_COUNTERS_SIZE,
   XT_TABLE_MAXNAMELEN,
 } from '../abi/index.js';
 import { callerBuffer, getEntries, getInfo } from './sockopt-get.js';
@@ -47,7 +45,9 @@ export function rehearseReplace(store: TableStore, data: Uint8Array): SetResult 
   if (first.status !== 0) return first;
   const replaced = setReplace(scratch, requestFor(live, data), true);
   if (replaced.status !== 0 || replaced.body === undefined) return replaced;
-  const added = setAddCounters(scratch, zeroCounters(data, live.table.numEntries));
+  // Zeros for every entry, as iptables-restore sends them (without -c).
+  const zeros = new BigUint64Array(2 * live.table.numEntries);
+  const added = setAddCounters(scratch, encodeCountersInfo({ name: live.name, counters: zeros }));
   if (added.status !== 0) return added;
   // As the handler's dispatch passes them: the caller's bytes in a buffer of its length.
   const infoRequest = encodeGetinfo({ ...live.table, name: live.name });
@@ -69,13 +69,5 @@ export function rehearseReplace(store: TableStore, data: Uint8Array): SetResult 
 function requestFor(live: LiveTable, data: Uint8Array): Uint8Array {
   const request = new Uint8Array(data);
   viewOf(request).setUint32(IPT_REPLACE_NUM_COUNTERS_OFFSET, live.table.numEntries, true);
-  return request;
-}
-
-/** An `xt_counters_info` of `count` zero pairs for the table named in `data`'s first bytes. */
-function zeroCounters(data: Uint8Array, count: number): Uint8Array {
-  const request = new Uint8Array(XT_COUNTERS_INFO_HEADER_SIZE + count * XT_COUNTERS_SIZE);
-  request.set(data.subarray(0, XT_TABLE_MAXNAMELEN));
-  viewOf(request).setUint32(XT_COUNTERS_INFO_NUM_OFFSET, count, true);
   return request;
 }
