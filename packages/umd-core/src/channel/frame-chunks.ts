@@ -4,6 +4,11 @@ import { encodeFrameHeader, writeFrameHeader } from '../codec/frame.js';
 /** Payloads up to this size are copied behind their header and sent as one buffer; larger ones go out as a writev. */
 const COALESCE_LIMIT = 16 * 1024;
 
+/** Whether {@link frameChunks} sends `payload` itself (the caller's memory) rather than a copy. */
+export function sendsUncopied(payload: Uint8Array): boolean {
+  return payload.byteLength > COALESCE_LIMIT;
+}
+
 /**
  * One frame as the chunks a writer sends: header and payload in one pooled buffer for a small
  * payload (one copy is cheaper than a second chunk), else the header and the payload itself (no
@@ -14,7 +19,7 @@ const COALESCE_LIMIT = 16 * 1024;
  */
 export function frameChunks(type: FrameType, id: number, payload: Uint8Array): Uint8Array[] {
   const length = payload.byteLength;
-  if (length > COALESCE_LIMIT) return [encodeFrameHeader(type, id, length), payload];
+  if (sendsUncopied(payload)) return [encodeFrameHeader(type, id, length), payload];
   const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + length);
   writeFrameHeader(frame, 0, type, id, length);
   frame.set(payload, FRAME_HEADER_SIZE);

@@ -1,11 +1,12 @@
 // What reaches the handler's stdin: writes wait for drain, and a withdrawn frame never goes out.
 import { PassThrough, Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FrameType } from '../codec/constants.js';
 import { encodeFrame } from '../codec/frame.js';
 import { FrameDecoder } from '../codec/frame-decoder.js';
 import { encodeHello } from '../codec/hello.js';
 import { FramedChannel } from './framed-channel.js';
+import { OrderedWriter } from './ordered-writer.js';
 import { bytes, tick } from './scripted-handler.testing.js';
 
 /** A stream to the handler that holds each write (64-byte buffer) until `release()`. */
@@ -100,5 +101,25 @@ describe('FramedChannel writes', () => {
     release();
     channel.close();
     await Promise.allSettled([pending]);
+  });
+  it('has the writer check a payload sent uncopied, not a small one copied behind its header', async () => {
+    const write = vi.spyOn(OrderedWriter.prototype, 'write');
+    try {
+      const { channel, release } = heldChannel();
+      await channel.waitForHello();
+      const pending = [64, 16 * 1024, 16 * 1024 + 1].map((n) => channel.request(new Uint8Array(n)));
+      await tick();
+      // The second argument is the check (onChanged): the small frames are the channel's memory.
+      expect(write.mock.calls.map(([, onChanged]) => typeof onChanged)).toEqual([
+        'undefined',
+        'undefined',
+        'function',
+      ]);
+      release();
+      channel.close();
+      await Promise.allSettled(pending);
+    } finally {
+      write.mockRestore();
+    }
   });
 });

@@ -10,7 +10,7 @@ import { ChannelTransport } from './channel-transport.js';
 import { type FramedChannelOptions, framedLimits } from './channel-options.js';
 import { type ChildChannelOptions, childStreams } from './child-exit.js';
 import { closedError, errorForPending, withMessageSuffix } from './close-reason.js';
-import { frameChunks } from './frame-chunks.js';
+import { frameChunks, sendsUncopied } from './frame-chunks.js';
 import { FrameReader } from './frame-reader.js';
 import { HelloHandshake } from './hello-handshake.js';
 import { type PendingRequest, RequestBook, pendingRequest } from './request-book.js';
@@ -183,18 +183,25 @@ export class FramedChannel extends ChannelTransport {
         continue;
       }
       const id = this.#book.markSent(entry);
+      // A payload copied behind its header is the channel's own memory, which no caller can
+      // change: only one sent uncopied is the writer's to check.
       entry.ticket = this.writer.write(
         frameChunks(FrameType.Request, id, entry.payload),
-        (written) =>
-          written
-            ? this.cutOff(
-                `the payload of request ${id}`,
-                (error) => this.#rejectSent(entry, error),
-                id,
-              )
-            : this.#refuseChanged(entry),
+        sendsUncopied(entry.payload)
+          ? (written) => this.#payloadChanged(entry, written)
+          : undefined,
       );
     }
+  }
+
+  /**
+   * The writer found `entry`'s payload transferred (or shrunk): before its frame was written
+   * (`written` false: refused alone), or while the stream wrote it (the channel is cut off).
+   */
+  #payloadChanged(entry: PendingRequest, written: boolean): void {
+    if (!written) return this.#refuseChanged(entry);
+    const id = entry.id;
+    this.cutOff(`the payload of request ${id}`, (error) => this.#rejectSent(entry, error), id);
   }
 
   /**

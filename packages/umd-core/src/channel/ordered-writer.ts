@@ -7,6 +7,7 @@ interface Unit {
   readonly chunks: readonly Uint8Array[];
   /** The unit's length when it was made: its frame header (or a raw reply's length) counts on it. */
   readonly bytes: number;
+  /** Set for a unit holding the caller's memory, the only kind whose length is checked. */
   readonly onChanged: ((written: boolean) => void) | undefined;
 }
 
@@ -17,15 +18,18 @@ interface Unit {
  * only while the stream holds nothing unwritten: the rest wait here until it has written all it
  * had. So a unit is never parked in the stream's own buffer, where a caller could still transfer
  * (detach) or shrink a payload behind a header that already promised its length. Just before a
- * unit goes, its length is checked against the one it had when written: a unit that changed is
- * dropped whole (its `onChanged` runs) and the stream stays in step. A unit still waiting can be
- * withdrawn (an aborted request's bytes go at once, not when the handler reads again).
+ * unit holding the caller's memory (one written with an `onChanged`) goes, its length is checked
+ * against the one it had when written: a unit that changed is dropped whole (its `onChanged`
+ * runs) and the stream stays in step. A unit still waiting can be withdrawn (an aborted
+ * request's bytes go at once, not when the handler reads again).
  *
- * A unit handed over uncopied is checked again when the stream has written it: the kernel may
- * have taken only part of it at once, and libuv writes the rest later from the caller's memory,
- * which a transfer gives away. A unit whose length changed by then was (perhaps) written from
- * memory the caller no longer owned: its `onChanged(true)` runs, and the stream can no longer be
- * trusted to have carried the caller's bytes.
+ * Such a unit, handed over uncopied, is checked again when the stream has written it: the kernel
+ * may have taken only part of it at once, and libuv writes the rest later from the caller's
+ * memory, which a transfer gives away. A unit whose length changed by then was (perhaps) written
+ * from memory the caller no longer owned: its `onChanged(true)` runs, and the stream can no
+ * longer be trusted to have carried the caller's bytes. A unit of the channel's own memory (a
+ * small frame copied behind its header, a CANCEL) is written without an `onChanged`: nothing can
+ * change it, and neither check runs.
  */
 export class OrderedWriter {
   readonly #output: Writable;
@@ -66,9 +70,10 @@ export class OrderedWriter {
 
   /**
    * Queues `chunks` as one unit, written in a microtask or once the stream has written
-   * what it holds. If by then its length differs from `bytes` (default: its length now), as when
-   * a payload's buffer was transferred, `onChanged(false)` runs instead (nothing of the unit
-   * written); if it differs once the stream has written it, `onChanged(true)` runs (see the class).
+   * what it holds. Give `onChanged` when the chunks hold memory a caller may still transfer or
+   * shrink (a large payload, a raw request): if by then the unit's length differs from `bytes`
+   * (default: its length now), `onChanged(false)` runs instead (nothing of the unit written); if
+   * it differs once the stream has written it, `onChanged(true)` runs (see the class).
    * Returns the ticket that can withdraw it while it waits.
    */
   write(
@@ -124,13 +129,14 @@ export class OrderedWriter {
       if (!this.#writev && last !== undefined) break;
       this.#waiting.delete(ticket);
       this.#waitingBytes -= unit.bytes;
-      if (unitBytes(unit.chunks) !== unit.bytes) {
+      const checked = unit.onChanged !== undefined;
+      if (checked && unitBytes(unit.chunks) !== unit.bytes) {
         changed ??= [];
         changed.push(unit);
         continue;
       }
       const uncopied = this.#writev || unit.chunks.length === 1;
-      if (uncopied && unit.onChanged !== undefined) this.#handed.push(unit);
+      if (checked && uncopied) this.#handed.push(unit);
       const chunks = uncopied ? unit.chunks : [Buffer.concat(unit.chunks, unit.bytes)];
       for (const chunk of chunks) {
         if (last !== undefined) output.write(last);
