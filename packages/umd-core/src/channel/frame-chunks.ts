@@ -1,8 +1,6 @@
 import { FRAME_HEADER_SIZE, type FrameType } from '../codec/constants.js';
 import { encodeFrameHeader, writeFrameHeader } from '../codec/frame.js';
-
-/** Payloads up to this size are copied behind their header and sent as one buffer; larger ones go out as a writev. */
-const COALESCE_LIMIT = 16 * 1024;
+import { COALESCE_LIMIT } from '../shared/coalesce-limit.js';
 
 /** Whether {@link frameChunks} sends `payload` itself (the caller's memory) rather than a copy. */
 export function sendsUncopied(payload: Uint8Array): boolean {

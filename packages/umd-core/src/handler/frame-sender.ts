@@ -1,9 +1,8 @@
 import { FRAME_HEADER_SIZE, type FrameType } from '../codec/constants.js';
 import { writeFrameHeader } from '../codec/frame.js';
+import { COALESCE_LIMIT } from '../shared/coalesce-limit.js';
 import { STDOUT_FD, writeAllSync } from './fd-io.js';
 
-/** Frames up to this payload size are copied into the batch buffer; larger ones are written as they are. */
-const COALESCE_LIMIT = 16 * 1024;
 /** A held batch is written out once it reaches this size. */
 const BATCH_LIMIT = 256 * 1024;
 
