@@ -1,9 +1,9 @@
 /*
  * One spare connection to the service, for this process: libxtables probes each revision on a
  * socket of its own (socket, one getsockopt, close), and a connection of its own each cost a
- * connect, the service's accept and its HELLO before the probe (about 1 ms each at the service,
- * session 22). close() of our socket parks its connection here instead; the next socket() takes
- * it. The service keeps no state for a connection between two replies, so a later socket on it
+ * connect, the service's accept and its HELLO before the probe (the enforcement history, session
+ * 22, has the figures). close() of our socket parks its connection here instead; the next
+ * socket() takes it. The service keeps no state for a connection between two replies, so a later socket on it
  * is answered as on a fresh one.
  *
  * Parked only when the stream is between two exchanges (nothing to read, not shut, the peer

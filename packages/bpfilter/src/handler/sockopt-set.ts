@@ -124,7 +124,7 @@ function translatedReplace(store: TableStore, data: Uint8Array): TranslatedRepla
   const env = hostEnvironment(rateEstimatorsIn(store), store.kernelSets);
   // One object literal, not `{ ...replace, name, env }`: V8 gave that spread a new map in
   // every restore after the 5th or so (the handler's `translate` then deoptimized, "wrong map",
-  // and was compiled again: 20 to 70 ms of TurboFan a restore, session 22's --trace-deopt).
+  // and was compiled again in each; the enforcement history, session 22, has the figures).
   const { validHooks, numEntries, size, hookEntry, underflow, entries } = replace;
   const input = { name, validHooks, numEntries, size, hookEntry, underflow, entries, env };
   const result = translateTable(input);
