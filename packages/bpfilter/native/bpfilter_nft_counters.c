@@ -4,8 +4,12 @@
  *
  *   bpfilter_nft_counters TABLE [MAP...]
  *
- * One line per rule of the table, chain by chain in rule order:
- *   r CHAIN_HEX PACKETS BYTES        (the rule's first counter; "- -" for a rule without one)
+ * Chain by chain, a line naming the chain, then one line per rule of it, in rule order:
+ *   c CHAIN_HEX
+ *   r PACKETS BYTES                  (the rule's first counter; "- -" for a rule without one)
+ * (the name once a chain, not on each rule's line: a segment chain's name in hex is 76 bytes,
+ * and on every rule it made nine tenths of a large table's answer, written, piped and parsed
+ * twice a restore);
  * then one line per element of each MAP that carries a comment and counted something:
  *   e MAP_HEX COMMENT_HEX PACKETS BYTES
  * (an element left out counted no packet and no byte, or has no counter: most of a large
@@ -100,6 +104,10 @@ static int first_counter(const struct nlattr *list, uint64_t *packets, uint64_t 
   return 0;
 }
 
+/* The chain of the rule printed last in this read (a dump gives a chain's rules together). */
+static char last_chain[NFT_CHAIN_MAXNAMELEN];
+static size_t last_chain_len = SIZE_MAX;
+
 static void on_rule(FILE *out, const struct nlattr *attrs, int len) {
   const struct nlattr *chain = NULL, *exprs = NULL;
   ATTR_FOR(a, attrs, len) {
@@ -107,9 +115,17 @@ static void on_rule(FILE *out, const struct nlattr *attrs, int len) {
     if (attr_type(a) == NFTA_RULE_EXPRESSIONS) exprs = a;
   }
   if (chain == NULL) return;
+  size_t n = str_len(chain);
+  if (n > sizeof(last_chain)) n = sizeof(last_chain);
+  if (n != last_chain_len || memcmp(last_chain, attr_data(chain), n) != 0) {
+    memcpy(last_chain, attr_data(chain), n);
+    last_chain_len = n;
+    fputs("c ", out);
+    put_hex(out, last_chain, n);
+    putc('\n', out);
+  }
   uint64_t packets, bytes;
-  fputs("r ", out);
-  put_hex(out, attr_data(chain), str_len(chain));
+  fputc('r', out);
   if (exprs != NULL && first_counter(exprs, &packets, &bytes))
     fprintf(out, " %llu %llu\n", (unsigned long long)packets, (unsigned long long)bytes);
   else
@@ -217,6 +233,7 @@ static int read_counters(const char *const *names, int count) {
   const char *table[] = {names[0], NULL};
   const uint16_t table_attr[] = {NFTA_TABLE_NAME};
   rules_reader.out = out;
+  last_chain_len = SIZE_MAX;
   int err = request(&rules_reader, NFT_MSG_GETTABLE, 0, table, table_attr, ignore);
   if (err != 0) fail("table", err);
   char *text = NULL;

@@ -37,9 +37,10 @@ export function helperAnswerFor(plan: EnforcedPlan): string {
     }
     rules.set(chain, Math.max(rules.get(chain) ?? 0, position + n));
   }
-  const ruleLines = [...rules].flatMap(([chain, count]) =>
-    Array.from({ length: count }, (_, i) => `r ${hex(chain)} ${counts(i)}`),
-  );
+  const ruleLines = [...rules].flatMap(([chain, count]) => [
+    `c ${hex(chain)}`,
+    ...Array.from({ length: count }, (_, i) => `r ${counts(i)}`),
+  ]);
   return `${[...ruleLines, ...lines].join('\n')}\n`;
 }
 

@@ -22,11 +22,14 @@ describe('reading enforced counters back', () => {
     const p = plan();
     expect(p.maps).toEqual(['vmap0']);
     const helperOutput = [
-      `r ${hex('INPUT')} 5 420`,
-      `r ${hex('INPUT')} - -`, // the map lookup: no counter of its own
-      `r ${hex('INPUT')} 7 700`,
-      `r ${hex('FORWARD')} 1 10`,
-      `r ${hex('OUTPUT')} 2 20`,
+      `c ${hex('INPUT')}`,
+      'r 5 420',
+      'r - -', // the map lookup: no counter of its own
+      'r 7 700',
+      `c ${hex('FORWARD')}`,
+      'r 1 10',
+      `c ${hex('OUTPUT')}`,
+      'r 2 20',
       `e ${hex('vmap0')} ${hex('rule 3')} 3 180`,
       `e ${hex('vmap0')} ${hex('rule 9')} 1 60`,
       '',
@@ -93,13 +96,15 @@ describe('reading enforced counters back', () => {
     expect(packets).toEqual([1, 0, 0, 2, 0, 0, 0, 0, 6, 0, 0, 0]);
   });
 
-  it('reads u64 counters exactly and skips lines that are not the two kinds it knows', () => {
+  it('reads u64 counters exactly and skips lines of a kind or form it does not know', () => {
     const big = 2n ** 64n - 1n;
     const reading = readingFromHelper(
       [
-        `r ${hex('INPUT')} ${big} ${2n ** 53n + 1n}`,
-        `r ${hex('INPUT')} 0 0`,
-        `r ${hex('INPUT')} 1 2 3`, // a word too many
+        `c ${hex('INPUT')}`,
+        `r ${big} ${2n ** 53n + 1n}`,
+        'r 0 0',
+        'r 1 2 3', // a word too many
+        `c ${hex('INPUT')} 1`, // a word too many: not a chain (the rules after stay INPUT's)
         `e ${hex('vmap0')} ${hex('rule 3')} 4 5 6`,
         `e ${hex('vmap0')} ${hex('rule 4')} 4`,
         `x ${hex('INPUT')} 1 2`,
@@ -112,6 +117,26 @@ describe('reading enforced counters back', () => {
     ]);
     expect([...reading.elements.get('vmap0')!]).toEqual([
       ['rule 5', { packets: 9007199254740993n, bytes: 7n }],
+    ]);
+  });
+
+  it("reads each chain's name once: the rule lines after it are that chain's, in order", () => {
+    const reading = readingFromHelper(
+      [
+        'r 9 9', // before any chain: whose rule it is is not known
+        `c ${hex('INPUT')}`,
+        'r 1 60',
+        'r - -',
+        `c ${hex('bpfilter-keyed-rule-segment-0-of-INPUT')}`,
+        'r 2 120',
+        `c ${hex('INPUT')}`, // a chain met again goes on where it was
+        'r 3 180',
+        '',
+      ].join('\n'),
+    );
+    expect([...reading.rules]).toEqual([
+      ['INPUT', [{ packets: 1n, bytes: 60n }, ZERO_COUNTERS, { packets: 3n, bytes: 180n }]],
+      ['bpfilter-keyed-rule-segment-0-of-INPUT', [{ packets: 2n, bytes: 120n }]],
     ]);
   });
 

@@ -52,21 +52,21 @@ export class CounterReader {
 }
 
 /**
- * Hex names and comments already decoded: the same chain and map names recur on every line,
- * and the same element comments (`rule N`) in every read of a table. Bounded: a service
+ * Hex names and comments already decoded: the same chain and map names, and the same element
+ * comments (`rule N`), recur in every read of a table. Bounded: a service
  * reading many different tables starts it again.
  */
 const decoded = new Map<string, string>();
 const MAX_DECODED = 1 << 16;
 
 /**
- * The reading of the helper's output (`r CHAIN P B` and `e MAP COMMENT P B` lines, names hex;
- * the helper leaves out the elements that counted nothing, which read as zero).
+ * The reading of the helper's output: `c CHAIN` starts a chain, each `r P B` after it is one of
+ * its rules in order, `e MAP COMMENT P B` is an element (names hex; the helper leaves out the
+ * elements that counted nothing, which read as zero). A line of another form is skipped.
  */
 export function readingFromHelper(text: string): CounterReading {
   const reading: CounterReading = { rules: new Map(), elements: new Map() };
-  let chain = '';
-  let rules: XtCounters[] = [];
+  let rules: XtCounters[] | undefined; // the chain's of the last `c` line
   let map = '';
   let elements = new Map<string, XtCounters>();
   // Scanned in place (a split into lines and words made two arrays and five strings a line).
@@ -80,15 +80,13 @@ export function readingFromHelper(text: string): CounterReading {
     const d = c > 0 && c < end ? text.indexOf(' ', c) + 1 : 0;
     const e = d > 0 && d < end ? text.indexOf(' ', d) + 1 : 0;
     // a, b, c, d: where the 2nd to 5th words start (0: no such word); the kind is one letter.
-    if (kind === 'r' && a === at + 2 && c > 0 && c < end && (d === 0 || d > end)) {
-      // A chain's rules come one after another: its name is sliced once, at its first rule.
-      if (b - 1 - a !== chain.length || !text.startsWith(chain, a)) {
-        chain = text.slice(a, b - 1);
-        const decodedName = unhex(chain);
-        rules = reading.rules.get(decodedName) ?? [];
-        reading.rules.set(decodedName, rules);
-      }
-      rules.push(uncounted(text, b, c, end) ? ZERO_COUNTERS : countersIn(text, b, c, end));
+    if (kind === 'r' && a === at + 2 && b > 0 && b < end && (c === 0 || c > end)) {
+      if (rules !== undefined)
+        rules.push(uncounted(text, a, b, end) ? ZERO_COUNTERS : countersIn(text, a, b, end));
+    } else if (kind === 'c' && a === at + 2 && (b === 0 || b > end)) {
+      const name = unhex(text.slice(a, end));
+      rules = reading.rules.get(name) ?? [];
+      reading.rules.set(name, rules);
     } else if (kind === 'e' && a === at + 2 && d > 0 && d < end && (e === 0 || e > end)) {
       const name = text.slice(a, b - 1);
       if (name !== map) {
