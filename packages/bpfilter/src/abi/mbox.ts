@@ -32,25 +32,53 @@ export interface MboxRequest {
   data: Uint8Array;
 }
 
-/** Encode a request: header + inline option bytes (`len` defaults to `data.length`). */
-export function encodeMboxRequest(req: {
+/** A request to encode: the header's fields (`len` defaults to `data.length`) and the option bytes. */
+export interface MboxRequestFields {
   isSet: boolean;
   cmd: number;
   data?: Uint8Array;
   len?: number;
   addr?: bigint;
   pid?: number;
-}): Uint8Array {
+}
+
+/** Encode a request: header + inline option bytes (`len` defaults to `data.length`). */
+export function encodeMboxRequest(req: MboxRequestFields): Uint8Array {
   const data = req.data ?? new Uint8Array(0);
   const bytes = new Uint8Array(MBOX_REQUEST_HEADER_SIZE + data.length);
+  writeMboxRequestHeader(bytes, req, data.length);
+  bytes.set(data, MBOX_REQUEST_HEADER_SIZE);
+  return bytes;
+}
+
+/**
+ * The request with its option bytes where they are: `req.data` must follow
+ * {@link MBOX_REQUEST_HEADER_SIZE} bytes of the same memory that the caller gives for the
+ * header (a client's own request frame, whose header they were). The header is written there
+ * and the whole returned as one view: no copy of the bytes. Undefined when no such room is
+ * before them (then {@link encodeMboxRequest}).
+ */
+export function mboxRequestInPlace(
+  req: MboxRequestFields & { data: Uint8Array },
+): Uint8Array | undefined {
+  const { data } = req;
+  if (data.byteOffset < MBOX_REQUEST_HEADER_SIZE) return undefined;
+  const bytes = new Uint8Array(
+    data.buffer,
+    data.byteOffset - MBOX_REQUEST_HEADER_SIZE,
+    MBOX_REQUEST_HEADER_SIZE + data.length,
+  );
+  writeMboxRequestHeader(bytes, req, data.length);
+  return bytes;
+}
+
+function writeMboxRequestHeader(bytes: Uint8Array, req: MboxRequestFields, length: number): void {
   const view = viewOf(bytes);
   view.setBigUint64(0, req.addr ?? 0n, true);
-  view.setUint32(8, (req.len ?? data.length) >>> 0, true);
+  view.setUint32(8, (req.len ?? length) >>> 0, true);
   view.setUint32(12, req.isSet ? 1 : 0, true);
   view.setUint32(16, req.cmd >>> 0, true);
   view.setUint32(20, (req.pid ?? 0) >>> 0, true);
-  bytes.set(data, MBOX_REQUEST_HEADER_SIZE);
-  return bytes;
 }
 
 /** Decode a request; `undefined` if shorter than the header. */

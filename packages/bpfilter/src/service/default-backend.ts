@@ -7,6 +7,7 @@ import { UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
 import { readCString } from '../abi/bytes.js';
 import type { MboxRequest } from '../abi/mbox.js';
 import { BpfilterSockopt, type BpfilterSockoptOptions } from '../sockopt/index.js';
+import { OPTVAL_IN_FRAME } from '../sockopt/sockopt-options.js';
 import type { BackendReply, ServiceBackend } from './backend.js';
 import { errnoOf } from './errno.js';
 import { StatePersister } from './state-persister.js';
@@ -97,7 +98,9 @@ async function dispatch(
 ): Promise<BackendReply> {
   const call = { signal, pid: request.pid, addr: request.addr };
   if (request.isSet) {
-    const result = await sockopt.setsockopt(request.cmd, callerBuffer(request), call);
+    // A set's bytes are all in the request (callerBuffer gives them as they are): the frame's.
+    const inFrame = { ...call, [OPTVAL_IN_FRAME]: true } as const;
+    const result = await sockopt.setsockopt(request.cmd, callerBuffer(request), inFrame);
     return { status: result.status, body: result.data };
   }
   if (request.cmd === UMD_CMD_TABLE_NAMES) {

@@ -39,10 +39,11 @@ import type { BpfilterState } from './kept-state.js';
 import { KeptTables } from './kept-tables.js';
 import { SerialLock } from './serial-lock.js';
 import { type ReplaceContext, setReplace } from './set-replace.js';
-import type {
-  BpfilterSockoptOptions,
-  SockoptCallOptions,
-  SockoptResult,
+import {
+  type BpfilterSockoptOptions,
+  OPTVAL_IN_FRAME,
+  type SockoptCallOptions,
+  type SockoptResult,
 } from './sockopt-options.js';
 import { exchange, type SendRequest } from './table-snapshot.js';
 import { warmUp } from './warm-up.js';
@@ -118,7 +119,7 @@ export class BpfilterSockopt extends EventEmitter {
         return setReplace(
           this.#replaceContext(options),
           table,
-          optval,
+          { optval, inFrame: options[OPTVAL_IN_FRAME] === true },
           callerHeader(options),
           options.signal,
         );

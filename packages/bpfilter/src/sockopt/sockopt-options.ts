@@ -18,12 +18,23 @@ export interface SockoptResult {
   oldCounters?: XtCounters[];
 }
 
+/**
+ * The service's mark on a call whose `optval` is the option bytes of its client's request
+ * frame: memory given for the call whole, never written or read by anyone else after it, with
+ * the frame's 24-byte mbox header right before `optval`. A SET_REPLACE then goes on to the
+ * handler in that memory, its header rewritten there, instead of a copy of the table.
+ * Not exported from the package: another caller's buffer may be its own to change after.
+ */
+export const OPTVAL_IN_FRAME: unique symbol = Symbol('bpfilter: optval in a frame');
+
 /** Per-call options of the socket-option methods. */
 export interface SockoptCallOptions extends RequestOptions {
   /** The caller's pid, carried in the request header (default: this process). */
   pid?: number;
   /** The caller's `optval` address, carried in the header for the handler's logs (default 0). */
   addr?: bigint;
+  /** See {@link OPTVAL_IN_FRAME}. */
+  [OPTVAL_IN_FRAME]?: true;
 }
 
 /** Options of {@link BpfilterSockopt}. */

@@ -39,11 +39,19 @@ export interface TableSnapshot {
 }
 
 /** Sends a request and returns `{ status, body }`; a malformed reply is a protocol fault. */
-export async function exchange(
+export function exchange(
   send: SendRequest,
   request: Parameters<typeof encodeMboxRequest>[0],
 ): Promise<{ status: number; body: Uint8Array }> {
-  const reply = decodeMboxReply(await send(encodeMboxRequest(request)));
+  return exchangeEncoded(send, encodeMboxRequest(request));
+}
+
+/** {@link exchange} of a request already encoded (mbox header and bytes). */
+export async function exchangeEncoded(
+  send: SendRequest,
+  request: Uint8Array,
+): Promise<{ status: number; body: Uint8Array }> {
+  const reply = decodeMboxReply(await send(request));
   if (reply === undefined)
     throw new UmdError(
       UmdErrorCode.PROTOCOL,
