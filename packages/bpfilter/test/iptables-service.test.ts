@@ -5,6 +5,7 @@
  * at once.
  */
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { compileFixture } from './c-fixture.js';
 import {
@@ -49,7 +50,7 @@ async function waitForExit(pid: number): Promise<void> {
     } catch {
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
   throw new Error(`process ${pid} did not exit`);
 }

@@ -5,6 +5,7 @@
  * rehearsal (`UMD_CMD_REHEARSE_REPLACE`) runs a replace and an add of counters on a store of
  * its own: the handler's tables, counters and GET_ENTRIES answers stay as they were.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BpfilterSockopt } from '@umd/bpfilter';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -209,7 +210,7 @@ describe('BpfilterSockopt.warmUp', () => {
   it('ends quietly when the front end stops, and starts no handler after', async () => {
     const sockopt = new BpfilterSockopt();
     const warming = sockopt.warmUp({ rounds: 50 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     await sockopt.stop();
     await expect(warming).resolves.toBeUndefined();
     const pid = sockopt.manager.pid;

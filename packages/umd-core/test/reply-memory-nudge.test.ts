@@ -1,5 +1,6 @@
 import { GCProfiler, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { hostAddon } from '../src/channel/native-helper.js';
 import { allocateReply, replyMemoryStats } from '../src/channel/reply-memory.js';
@@ -52,7 +53,7 @@ describe('reply memory: the young generation is nudged', () => {
     for (let i = 0; i < 200 && replyMemoryStats()!.outBytes > 0; i++) {
       gc();
       await turn();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     expect(replyMemoryStats()!.outBytes).toBe(0);
     expect(held).toEqual([]);

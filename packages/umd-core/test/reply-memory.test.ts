@@ -4,6 +4,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { hostAddon } from '../src/channel/native-helper.js';
 import {
@@ -38,7 +39,7 @@ async function keptSince(since: ReplyMemoryStats, count: number) {
     await collect();
     const now = replyMemoryStats()!;
     if (now.kept - since.kept >= count) return now;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
   throw new Error(`fewer than ${count} blocks came back`);
 }
@@ -52,7 +53,7 @@ async function settled() {
   for (let i = 0; i < 200 && quiet < 3; i++) {
     await collect();
     quiet = helper().trim() === 0 ? quiet + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
   if (quiet < 3) throw new Error('blocks kept coming back');
 }
@@ -202,7 +203,7 @@ describe('reply memory', () => {
     held = undefined;
     for (let i = 0; i < 200 && replyMemoryStats()!.coveredBytes > 0; i++) {
       await collect();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     expect(held).toBeUndefined();
     expect(replyMemoryStats()!).toMatchObject({ reserveBytes: 0, coveredBytes: 0 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isUmdError } from '@umd/core';
 import { defineLoader, UmdManager } from '@umd/mgmt';
 import { buildBlob } from '@umd/build';
@@ -116,7 +117,7 @@ async function worker() {
 
 async function killer() {
   while (killing) {
-    await new Promise((resolve) => setTimeout(resolve, randomInt(killMin, killMax + 1)));
+    await sleep(randomInt(killMin, killMax + 1));
     const pid = manager.pid;
     if (killing && pid !== undefined) {
       try {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defineContract, json } from '@umd/core';
 import { describe, expect, it } from 'vitest';
 import { contractClient } from '../src/index.js';
@@ -151,7 +152,7 @@ describe('typed contracts through a real handler', () => {
         version: 1 as const,
         vendor: 'test',
         validate: async (value: unknown) => {
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await sleep(50);
           return { value };
         },
       },

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { NO_TIMEOUT, UmdManager } from '../src/index.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
@@ -49,7 +50,7 @@ describe('a signal that times out', () => {
   it('an already timed-out signal is refused at once with UMD_TIMEOUT, a plain abort stays UMD_ABORTED', async () => {
     const m = managed({ loader: fixtureLoader('echo') });
     const expired = AbortSignal.timeout(1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     expect(await rejection(m.request(text('x'), { signal: expired }))).toMatchObject({
       code: 'UMD_TIMEOUT',
     });
@@ -125,7 +126,7 @@ describe('idle timeout', () => {
     const m = managed({ loader: fixtureLoader('echo') });
     await m.request(text('one'));
     const pid = m.pid;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(m.pid).toBe(pid);
     expect(m.state).toBe('running');
   });

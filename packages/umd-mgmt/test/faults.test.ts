@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { fixtureLoader, managed, pidOf, rejection, str, text } from './helpers/fixtures.js';
 import { isAlive, waitForDeath } from './helpers/process-table.js';
@@ -41,7 +42,7 @@ describe('faults', () => {
     await m.request(text('stderr:about to hang'));
     const first = await pidOf(m);
     const pending = m.request(text('hang:'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     process.kill(first, 'SIGKILL');
     const error = await rejection(pending);
     expect(error).toMatchObject({

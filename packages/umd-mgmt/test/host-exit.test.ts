@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { chmod, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { HOST, startHost } from './helpers/host-script.js';
 import {
@@ -143,8 +144,7 @@ describe('containment: nothing a handler started outlives it or its host', () =>
       host.kill('SIGKILL');
       await exited;
       const t0 = Date.now();
-      while (living(tree).length > 0 && Date.now() - t0 < 1000)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      while (living(tree).length > 0 && Date.now() - t0 < 1000) await sleep(20);
       expect(living(tree), 'handler processes alive 1 s after the host died').toEqual([]);
     },
   );
@@ -161,8 +161,7 @@ describe('containment: nothing a handler started outlives it or its host', () =>
       await exited;
       const pids = tree.map((p) => p.pid);
       const t0 = Date.now();
-      while (living(pids).length > 0 && Date.now() - t0 < 1000)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      while (living(pids).length > 0 && Date.now() - t0 < 1000) await sleep(20);
       expect(living(pids)).toEqual([]);
     },
   );

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Loader } from '../src/index.js';
 import { descendantsOf, isAlive, waitForDeath } from './helpers/process-table.js';
@@ -38,7 +39,7 @@ describe('lazy loading and shared start', () => {
     const m = managed({ loader: loader.load });
     const loads: string[] = [];
     m.on('load', ({ name }) => loads.push(name));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(globalThis.__umdEchoLoaderImports).toBeUndefined();
     expect(loader.calls).toBe(0);
     expect(m.state).toBe('idle');
@@ -111,7 +112,7 @@ describe('lazy loading and shared start', () => {
       loader,
       postStart: async (session) => {
         expect(session.hello?.name).toBe('echo');
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
         order.push(`manager saw count ${str(await session.request(text('count:')))}`);
       },
     });
@@ -142,7 +143,7 @@ describe('stop()', () => {
     const pid = m.pid!;
     const containment = m.stats().containment;
     const pending = Array.from({ length: 5 }, () => m.request(text('sleep:10000')));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(m.stats()).toMatchObject({ inFlight: 1, queued: 4 });
     const exits: unknown[] = [];
     m.on('exit', (e) => exits.push(e));

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { NO_TIMEOUT } from '../src/index.js';
 import { fixtureLoader, pooled, rejection, str, text } from './helpers/fixtures.js';
@@ -30,7 +31,7 @@ describe('UmdPool queue', () => {
     const queued = rejection(pool.request(text('delay:800:late')));
     // Free the instance 600 ms (or, on a slow machine, more) into `queued`'s 1000: at most
     // 400 ms are left for an answer that takes 800, however late this runs.
-    await new Promise((resolve) => setTimeout(resolve, 600 - (performance.now() - t0)));
+    await sleep(600 - (performance.now() - t0));
     hold.abort();
     expect(await busy).toMatchObject({ code: 'UMD_ABORTED' });
     expect(await queued).toMatchObject({ code: 'UMD_TIMEOUT', timedOut: true });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { UmdPool } from '../src/index.js';
 import { fixtureLoader, pooled, rejection, str, text } from './helpers/fixtures.js';
@@ -114,7 +115,7 @@ describe('UmdPool', () => {
     pool.on('start', ({ pid }) => first.push(pid));
     await Promise.all(Array.from({ length: 4 }, () => pool.request(text('delay:50:x'))));
     expect(first).toHaveLength(2);
-    while (idles.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (idles.length < 2) await sleep(50);
     expect(idles.sort()).toEqual([0, 1]);
     for (const pid of first) expect(await waitForDeath(pid)).toBe(true);
     expect(pool.stats().running).toBe(0);

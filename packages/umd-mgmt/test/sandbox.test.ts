@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '@umd/build';
 import {
@@ -64,7 +65,7 @@ describe('blob integrity', () => {
     expect(error.code).toBe('UMD_BLOB_INTEGRITY');
     expect(starts).toEqual([]);
     expect(descendantsOf(process.pid)).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(existsSync(blob.marker)).toBe(false);
   });
 

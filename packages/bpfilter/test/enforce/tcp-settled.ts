@@ -6,6 +6,7 @@
  * work, which a loaded machine may leave to ksoftirqd for a while, so the server's end stays
  * ESTAB until F has counted it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Output } from './namespace-process.js';
 
 type Run = (node: 'C' | 'F' | 'S', argv: string[]) => Promise<Output>;
@@ -49,6 +50,6 @@ export async function tcpSettled(run: Run, ms = 15_000): Promise<void> {
       console.warn(`tcpSettled: still under way after ${ms} ms:\n${pending.join('\n')}`);
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { FrameType } from '../codec/constants.js';
 import { decodeErrorPayload } from '../codec/error-payload.js';
@@ -46,7 +47,7 @@ describe('RequestDispatcher', () => {
     const order: string[] = [];
     const { sent, request, dispatcher } = harness(async (payload) => {
       order.push(`start ${payload[0]}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(5);
       order.push(`end ${payload[0]}`);
       return payload;
     });
@@ -115,7 +116,7 @@ describe('RequestDispatcher', () => {
     const dispatcher = new RequestDispatcher(
       async (payload) => {
         if (payload[0] === 2) throw new Error('no');
-        if (payload[0] === 3) await new Promise((resolve) => setTimeout(resolve, 5));
+        if (payload[0] === 3) await sleep(5);
         return payload;
       },
       (type, id) => events.push(`sent ${type} ${id}`),

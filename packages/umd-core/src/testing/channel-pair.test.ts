@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { HandlerError } from '../handler/handler-error.js';
 import { createChannelPair } from './channel-pair.js';
@@ -40,7 +41,7 @@ describe('createChannelPair', () => {
     await expect(channel.request(bytes('x'), { timeoutMs: 20 })).rejects.toMatchObject({
       code: 'UMD_TIMEOUT',
     });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
     expect(aborted).toEqual([1]);
     await close();
   });
@@ -52,7 +53,7 @@ describe('createChannelPair', () => {
       async (payload) => {
         running++;
         peak = Math.max(peak, running);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await sleep(5);
         running--;
         return payload;
       },

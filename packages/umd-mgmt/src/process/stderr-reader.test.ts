@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { readStderr } from './stderr-reader.js';
 
@@ -33,7 +34,7 @@ describe('readStderr', () => {
     stream.write(Buffer.alloc(4096, 10));
     await new Promise((resolve) => setImmediate(resolve));
     expect(stream.isPaused()).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await sleep(80);
     expect(stream.isPaused()).toBe(false);
   });
 });
