@@ -17,6 +17,7 @@ import {
   encodeBatch,
 } from './batch-codec.js';
 import type { ClassifyResult, PacketDescription } from './classify-types.js';
+import { callerJson, callOptions } from './call-options.js';
 import { refused } from './refusal.js';
 import { iptablesSave, type SaveSource } from './save-fallback.js';
 import {
@@ -69,13 +70,13 @@ export class Bpfilter {
   #socketPath: string | undefined;
 
   /** Names of the tables in use, newest first (as `/proc/net/ip_tables_names` lists them). */
-  tableNames(options: RequestOptions = {}): Promise<string[]> {
-    return this.transport.tableNames(options ?? {});
+  async tableNames(options: RequestOptions = {}): Promise<string[]> {
+    return this.transport.tableNames(callOptions(options));
   }
 
   /** Reads a table (`filter`, `mangle`, `raw`) as chains and rules, with counters. */
-  listTable(name: string, options: RequestOptions = {}): Promise<Table> {
-    return readTable(this.transport, name, options ?? {});
+  async listTable(name: string, options: RequestOptions = {}): Promise<Table> {
+    return readTable(this.transport, name, callOptions(options));
   }
 
   /**
@@ -83,8 +84,12 @@ export class Bpfilter {
    * out, user chains in `strcmp` order as libiptc writes them), then, unless
    * `options.counters` is false, adds the table's own counters (SET_ADD_COUNTERS).
    */
-  replaceTable(name: string, table: Table, options: ReplaceOptions = {}): Promise<ReplaceResult> {
-    return writeTable(this.transport, name, table, options ?? {});
+  async replaceTable(
+    name: string,
+    table: Table,
+    options: ReplaceOptions = {},
+  ): Promise<ReplaceResult> {
+    return writeTable(this.transport, name, table, callOptions(options));
   }
 
   /**
@@ -97,8 +102,9 @@ export class Bpfilter {
     packet: PacketDescription,
     options: RequestOptions = {},
   ): Promise<ClassifyResult> {
-    const body = new TextEncoder().encode(JSON.stringify({ table, hook, packet }));
-    const reply = await this.transport.classify(table, body, options ?? {});
+    const checked = callOptions(options);
+    const body = new TextEncoder().encode(callerJson({ table, hook, packet }, 'the packet'));
+    const reply = await this.transport.classify(table, body, checked);
     if (reply.status < 0) {
       const detail =
         reply.data && reply.data.length > 0 ? `: ${new TextDecoder().decode(reply.data)}` : '';
@@ -119,7 +125,7 @@ export class Bpfilter {
     packets: readonly PacketDescription[],
     given: BatchOptions & RequestOptions = {},
   ): Promise<BatchResult[]> {
-    const options = given ?? {};
+    const options = callOptions(given);
     let body: Uint8Array;
     try {
       body = encodeBatch(table, hook, packets, options);
@@ -151,7 +157,7 @@ export class Bpfilter {
   async save(
     given: FormatSaveOptions & RequestOptions & { tables?: string[] } = {},
   ): Promise<string> {
-    const options = given ?? {};
+    const options = callOptions(given);
     const names = options.tables ?? (await this.tableNames(options));
     const tables: Table[] = [];
     for (const name of names) tables.push(await this.listTable(name, options));
@@ -182,7 +188,7 @@ export class Bpfilter {
    * the text are loaded only with `counters: true`. Returns the names of the tables replaced.
    */
   async restore(text: string, given: ReplaceOptions = {}): Promise<string[]> {
-    const options = given ?? {};
+    const options = callOptions(given);
     const parsed = parseSave(text);
     const replaced: string[] = [];
     for (const table of parsed) {

@@ -44,6 +44,7 @@ import {
   OPTVAL_IN_FRAME,
   type SockoptCallOptions,
   type SockoptResult,
+  sockoptCallOptions,
 } from './sockopt-options.js';
 import { exchange, type SendRequest } from './table-snapshot.js';
 import { warmUp } from './warm-up.js';
@@ -109,8 +110,9 @@ export class BpfilterSockopt extends EventEmitter {
   async setsockopt(
     optname: number,
     optval: Uint8Array,
-    options: SockoptCallOptions = {},
+    given: SockoptCallOptions = {},
   ): Promise<SockoptResult> {
+    const options = sockoptCallOptions(given);
     if (!isRoutedSet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkOptval(optval);
     return this.#lock.run(async () => {
@@ -135,8 +137,9 @@ export class BpfilterSockopt extends EventEmitter {
   async getsockopt(
     optname: number,
     optval: Uint8Array,
-    options: SockoptCallOptions = {},
+    given: SockoptCallOptions = {},
   ): Promise<SockoptResult> {
+    const options = sockoptCallOptions(given);
     if (!isRoutedGet(optname)) return { status: -Errno.ENOPROTOOPT };
     checkOptval(optval);
     const context = {
@@ -155,8 +158,9 @@ export class BpfilterSockopt extends EventEmitter {
   async classify(
     table: string,
     body: Uint8Array,
-    options: SockoptCallOptions = {},
+    given: SockoptCallOptions = {},
   ): Promise<{ status: number; body: Uint8Array }> {
+    const options = sockoptCallOptions(given);
     const call = { cmd: UMD_CMD_CLASSIFY, table, body };
     return this.#lock.run(
       () => classifyAndKeep(this.manager, this.#kept, call, options, classifyReplyCounters),
@@ -171,8 +175,9 @@ export class BpfilterSockopt extends EventEmitter {
   async classifyBatch(
     table: string,
     body: Uint8Array,
-    options: SockoptCallOptions = {},
+    given: SockoptCallOptions = {},
   ): Promise<{ status: number; body: Uint8Array }> {
+    const options = sockoptCallOptions(given);
     const call = { cmd: UMD_CMD_CLASSIFY_BATCH, table, body };
     return this.#lock.run(
       () => classifyAndKeep(this.manager, this.#kept, call, options, batchReplyCounters),
@@ -181,7 +186,8 @@ export class BpfilterSockopt extends EventEmitter {
   }
 
   /** Names of the tables in use, newest first (what `/proc/net/ip_tables_names` lists). */
-  async tableNames(options: SockoptCallOptions = {}): Promise<string[]> {
+  async tableNames(given: SockoptCallOptions = {}): Promise<string[]> {
+    const options = sockoptCallOptions(given);
     return this.#lock.run(async () => {
       const { status, body } = await exchange(readSend(this.manager, options), {
         isSet: false,

@@ -1,4 +1,4 @@
-import { UmdError, UmdErrorCode } from '@umd/core';
+import { abortedError, type UmdError } from '@umd/core';
 
 /**
  * One-at-a-time section, the kernel's `bpfilter_ops.lock`: a table change and the snapshot
@@ -40,8 +40,7 @@ export class SerialLock {
   }
 }
 
+/** `UMD_ABORTED`, or `UMD_TIMEOUT` for a timeout's signal (`AbortSignal.timeout()`), as every call. */
 function aborted(signal: AbortSignal | undefined): UmdError {
-  return new UmdError(UmdErrorCode.ABORTED, 'bpfilter: aborted while waiting for an earlier call', {
-    cause: signal?.reason,
-  });
+  return abortedError(signal!, 'bpfilter: a call waiting for its turn');
 }

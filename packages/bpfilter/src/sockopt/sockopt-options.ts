@@ -1,5 +1,13 @@
 /** The front end's options and results (`BpfilterSockopt`). */
-import type { RequestOptions } from '@umd/core';
+import {
+  checkInteger,
+  checkObject,
+  checkSignal,
+  invalidArgument,
+  type RequestOptions,
+  readingOptions,
+  showValue,
+} from '@umd/core';
 import type { UmdManagerOptions } from '@umd/mgmt';
 import type { XtCounters } from '../abi/table-structs.js';
 import type { EnforceOptions } from '../enforce/enforcer.js';
@@ -35,6 +43,34 @@ export interface SockoptCallOptions extends RequestOptions {
   addr?: bigint;
   /** See {@link OPTVAL_IN_FRAME}. */
   [OPTVAL_IN_FRAME]?: true;
+}
+
+/**
+ * A call's options, read once: an options bag (`null`/`undefined`: none), `signal` an
+ * `AbortSignal`, `pid` a u32, `addr` a u64 bigint; a getter or proxy of the caller's that
+ * throws is `UMD_INVALID_ARGUMENT` too, never a bare error. `timeoutMs` is passed on as given:
+ * the manager refuses a bad one.
+ */
+export function sockoptCallOptions(
+  given: SockoptCallOptions | null | undefined,
+): SockoptCallOptions {
+  return readingOptions('bpfilter', 'the call options', () => {
+    const bag = checkObject<SockoptCallOptions>(given, 'call options', 'bpfilter');
+    const { signal, timeoutMs, pid, addr } = bag;
+    if (addr !== undefined && (typeof addr !== 'bigint' || addr < 0n || addr >= 2n ** 64n))
+      throw invalidArgument('bpfilter', `addr must be a u64 bigint, got ${showValue(addr)}`);
+    return {
+      signal: checkSignal(signal, 'bpfilter'),
+      timeoutMs,
+      pid:
+        pid === undefined
+          ? undefined
+          : checkInteger(pid, 'pid', 'bpfilter', undefined, 0, 2 ** 32 - 1),
+      addr,
+      // The service's own mark, a symbol no caller outside the package can name: kept as given.
+      [OPTVAL_IN_FRAME]: bag[OPTVAL_IN_FRAME] === true ? true : undefined,
+    };
+  });
 }
 
 /** Options of {@link BpfilterSockopt}. */
