@@ -22,22 +22,22 @@ export interface UmdPoolOptions extends UmdManagerOptions {
    */
   instances?: number | 'auto';
   /**
-   * Framed requests an instance may hold beyond `maxInFlight`, waiting in its handler's input
-   * while it works: a number (0 to 1024), or `'auto'`: about 2 ms of the instance's work at its
-   * recent pace per reply, at least 2 and at most 16 (2 for 1 MiB JSON parses, 4 or 5 for 64 KiB
-   * ones, 16 for small messages). Default 0, or `'auto'` with `instances: 'auto'` on more than
-   * one core. Its handler then finds the next request there when it replies, instead of idling
-   * for the host's round trip, and a host that waits for a CPU does not leave it idle either: for
-   * short CPU-bound requests this is the difference between keeping every core busy and not. A
-   * handler still runs at most as many at once as it serves concurrently (the handler runtime
-   * starts a request only once an earlier one is answered; a handler that reads frame by frame
-   * does the same), so a serial handler stays serial. The cost: a crash, or a timeout that kills
-   * the handler, also fails the requests waiting in its input (never re-sent), and a request may
-   * wait behind a slow one while another instance frees up. A request joins an instance this way
-   * only once that instance has answered before and while its oldest request is younger than
-   * twice its typical time, so few wait behind a hang. Raw requests never do (raw mode is one
-   * exchange at a time), nor do requests with a `timeoutMs` of their own (one passing while the
-   * request waits would kill the handler, and the request it was running with it); their
+   * Framed requests an instance may hold beyond `maxInFlight`, waiting in its handler's input while
+   * it works: a number (0 to 1024), or `'auto'`: about 2 ms of the instance's work at its recent
+   * pace per reply, at least 2 (replies of a millisecond or more) and at most 16 (small messages;
+   * what JSON parses of each size got on one machine is in the README). Default 0, or `'auto'` with
+   * `instances: 'auto'` on more than one core. Its handler then finds the next request there when
+   * it replies, instead of idling for the host's round trip, and a host that waits for a CPU does
+   * not leave it idle either: for short CPU-bound requests this is the difference between keeping
+   * every core busy and not. A handler still runs at most as many at once as it serves concurrently
+   * (the handler runtime starts a request only once an earlier one is answered; a handler that
+   * reads frame by frame does the same), so a serial handler stays serial. The cost: a crash, or a
+   * timeout that kills the handler, also fails the requests waiting in its input (never re-sent),
+   * and a request may wait behind a slow one while another instance frees up. A request joins an
+   * instance this way only once that instance has answered before and while its oldest request is
+   * younger than twice its typical time, so few wait behind a hang. Raw requests never do (raw mode
+   * is one exchange at a time), nor do requests with a `timeoutMs` of their own (one passing while
+   * the request waits would kill the handler, and the request it was running with it); their
    * `signal`s are fine (an abort cancels a waiting request without harm to the handler).
    */
   lookahead?: Lookahead;
