@@ -8,7 +8,7 @@ import { median } from '../median.mjs';
  */
 export function printReport({ n, runs, warmup, packets }, results) {
   const { rounds, packet, lastRule, layout, lastSegment, warmedUp } = results;
-  const { apply, cold, cpu, roundsCpu } = rounds;
+  const { apply, cold, cpu, faults, roundsCpu } = rounds;
   console.log(
     `\nenforcement: ${n}-rule filter table, ${runs} interleaved rounds after ${warmup} warm-up rounds, medians`,
   );
@@ -71,6 +71,10 @@ export function printReport({ n, runs, warmup, packets }, results) {
     ]),
   );
   console.log('apply, CPU ms of an enforced restore by part (medians):', cpuMedians);
+  const faultMedians = Object.fromEntries(
+    Object.keys(faults[0] ?? {}).map((part) => [part, median(faults.map((f) => f[part] ?? 0))]),
+  );
+  console.log('apply, minor page faults of an enforced restore by part (medians):', faultMedians);
   // By round, warm-up rounds first: what still warms up from one restore to the next.
   console.log('apply, CPU ms by part and round (warm-up rounds first):');
   console.table(
