@@ -89,6 +89,24 @@ describe.skipIf(noGpg)('umd-pgp verify, show-key', () => {
     }
   }, 120_000);
 
+  // Found by trying it: `--key /dev/zero` read on until the host ran out of memory (2.8 GB of
+  // RSS after 12 s); a file over what a call takes is refused once that much was read.
+  it('a key, signature or key file that never ends is refused at the input limit, exit 2', () => {
+    const cases = [
+      ['verify', '--key', '/dev/zero', f.sig as string, f.data as string],
+      ['verify', '--key', f.key as string, '/dev/zero', f.data as string],
+      ['show-key', '/dev/zero'],
+    ];
+    for (const args of cases) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+      expect([args, r.status, r.stderr]).toEqual([
+        args,
+        2,
+        'umd-pgp: PGP_INVALID_ARGUMENT: /dev/zero: more than 67108864 bytes\n',
+      ]);
+    }
+  }, 200_000);
+
   it('a signature by a revoked key exits 1, where gpgv exits 0 (REVKEYSIG)', () => {
     const [key, sig, data] = [f.revokedKey as string, f.revokedSig as string, f.data as string];
     expect(gpgv(key, sig, data)).toBe(0);

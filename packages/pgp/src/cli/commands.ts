@@ -1,10 +1,11 @@
 /** The commands of `umd-pgp`: each returns its exit status and writes its output. */
 import { createReadStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { appraise } from '../appraise.js';
 import type { PgpVerifier } from '../driver.js';
 import { PgpError } from '../errors.js';
 import { exitFor } from './exit.js';
+import { readInput } from './read-input.js';
 import { describeKey, describeSignature } from './format.js';
 
 /** The parsed command line a command needs. */
@@ -27,7 +28,7 @@ function usage(message: string): never {
 
 async function keysOf(line: CommandLine): Promise<Buffer> {
   if (line.keys.length === 0) usage('no --key given');
-  return Buffer.concat(await Promise.all(line.keys.map((file) => readFile(file))));
+  return Buffer.concat(await Promise.all(line.keys.map((file) => readInput(file))));
 }
 
 function json(out: Out, value: unknown): void {
@@ -43,9 +44,9 @@ export async function verify(v: PgpVerifier, line: CommandLine, out: Out): Promi
   let result: Awaited<ReturnType<PgpVerifier['verifyDetached']>> & { data?: Buffer };
   if (data !== undefined) {
     const stream = data === '-' ? process.stdin : createReadStream(data);
-    result = await v.verifyDetached(stream, await readFile(first), options);
+    result = await v.verifyDetached(stream, await readInput(first), options);
   } else {
-    const message = await readFile(first);
+    const message = await readInput(first);
     const clear = message.includes('-----BEGIN PGP SIGNED MESSAGE-----');
     result = clear
       ? await v.verifyCleartext(message, options)
@@ -62,7 +63,7 @@ export async function showKey(v: PgpVerifier, line: CommandLine, out: Out): Prom
   if (line.positionals.length === 0) usage('show-key takes key files');
   const keys = [];
   for (const file of line.positionals)
-    keys.push(...(await v.inspectKey(await readFile(file), { timeoutMs: line.timeoutMs })));
+    keys.push(...(await v.inspectKey(await readInput(file), { timeoutMs: line.timeoutMs })));
   if (line.json) json(out, keys);
   else for (const key of keys) out(describeKey(key));
   return 0;
