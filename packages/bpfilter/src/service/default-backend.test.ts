@@ -24,17 +24,26 @@ const table = (port: number) =>
       `-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport ${port} -j ACCEPT\nCOMMIT\n`,
   )[0]!;
 
+/**
+ * Records every payload `sockopt`'s manager is sent; `request` sends past the record (the
+ * manager's own request, bound).
+ */
+function recordSent(sockopt: BpfilterSockopt) {
+  const { manager } = sockopt;
+  const sent: Uint8Array[] = [];
+  const request = manager.request.bind(manager);
+  manager.request = (payload, options) => {
+    sent.push(payload);
+    return request(payload, options);
+  };
+  return { sent, request };
+}
+
 describe('the default backend', () => {
   it("sends a client's SET_REPLACE on to the handler in the client's frame, the table not copied", async () => {
     const sockopt = new BpfilterSockopt({ loader });
     const backend = createDefaultBackend({ sockopt });
-    const { manager } = sockopt;
-    const sent: Uint8Array[] = [];
-    const request = manager.request.bind(manager);
-    manager.request = (payload, options) => {
-      sent.push(payload);
-      return request(payload, options);
-    };
+    const { sent, request } = recordSent(sockopt);
     const signal = new AbortController().signal;
     try {
       // Not kept yet: the kernel's SET_REPLACE; then kept: UMD_CMD_REPLACE, on the receipt.
@@ -86,13 +95,7 @@ describe('the default backend', () => {
 
   it("leaves an API caller's memory alone: a view's optval is copied, the bytes before it untouched", async () => {
     const sockopt = new BpfilterSockopt({ loader });
-    const { manager } = sockopt;
-    const sent: Uint8Array[] = [];
-    const request = manager.request.bind(manager);
-    manager.request = (payload, options) => {
-      sent.push(payload);
-      return request(payload, options);
-    };
+    const { sent } = recordSent(sockopt);
     try {
       for (const [port, numCounters] of [
         [22, 4],
