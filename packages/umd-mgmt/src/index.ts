@@ -35,5 +35,5 @@ export type { ContainmentKind, ContainmentRequest } from './process/containment.
 export { ENV_ALLOW_LIST, TUNED_ALLOCATOR_ENV } from './process/clean-env.js';
 export { tunedNodeFlags } from './process/node-flags.js';
 export { DiagnosticsChannels } from './observability/diagnostics.js';
-export { waitForExit } from './observability/wait-for-exit.js';
+export { type WaitForExitOptions, waitForExit } from './observability/wait-for-exit.js';
 export type { BlobManifest } from './build/blob-manifest.js';

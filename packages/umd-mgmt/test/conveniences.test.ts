@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { NO_TIMEOUT, UmdManager } from '../src/index.js';
+import { NO_TIMEOUT, UmdManager, waitForExit } from '../src/index.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
 import { isAlive, waitForDeath } from './helpers/process-table.js';
 
@@ -247,5 +247,51 @@ describe('checkReply', () => {
     const m = managed({ loader: fixtureLoader('echo') });
     void m.request(text('a'), { timeoutMs: NO_TIMEOUT, checkReply: hangs });
     expect(str(await m.request(text('next'), { timeoutMs: 5000 }))).toBe('next');
+  });
+});
+
+// Found by walking the exports: waitForExit took no signal, and its timeout and pid were not
+// checked (NaN, Infinity or '100' became a 1 ms timer; a pid of undefined waited it out).
+describe('waitForExit', () => {
+  it('takes { timeoutMs, signal } or the timeout alone, and resolves on the exit', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.start();
+    const pid = m.pid!;
+    const exited = waitForExit(m, pid, { timeoutMs: 20_000, signal: new AbortController().signal });
+    process.kill(pid, 'SIGKILL');
+    await exited;
+    await m.start();
+    const again = waitForExit(m, m.pid!, 20_000);
+    process.kill(m.pid!, 'SIGKILL');
+    await again;
+  });
+
+  it('ends with its signal: UMD_ABORTED, UMD_TIMEOUT for a timeout, before the call too', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    await m.start();
+    const pid = m.pid!;
+    const aborted = new AbortController();
+    const waiting = waitForExit(m, pid, { signal: aborted.signal });
+    aborted.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+    await expect(waitForExit(m, pid, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+    });
+    await expect(waitForExit(m, pid, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'UMD_ABORTED',
+    });
+    expect(m.listenerCount('exit')).toBe(0);
+  });
+
+  it('refuses a timeout, signal or pid it cannot use', async () => {
+    const m = managed({ loader: fixtureLoader('echo') });
+    for (const options of [NaN, Infinity, -1, 0, 2 ** 31, '100', { signal: 5 }, [1]])
+      await expect(waitForExit(m, 123, options as never)).rejects.toMatchObject({
+        code: 'UMD_INVALID_ARGUMENT',
+      });
+    for (const pid of [undefined, 0, -1, 1.5, '123'])
+      await expect(waitForExit(m, pid as never)).rejects.toMatchObject({
+        code: 'UMD_INVALID_ARGUMENT',
+      });
   });
 });
