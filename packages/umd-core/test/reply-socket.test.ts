@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import {
   type ChildChannelOptions,
   FramedChannel,
@@ -176,6 +179,63 @@ describe('reply socket, unusual order', () => {
     );
     await expect(channel.waitForHello({ timeoutMs: 5000 })).rejects.toMatchObject({
       code: 'UMD_CLOSED',
+    });
+  });
+});
+
+describe('openReplySocket() with a signal', () => {
+  const openFds = () => readdirSync('/proc/self/fd').length;
+
+  it('aborted before the call: UMD_ABORTED, nothing made in the private directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'umd-reply-test-'));
+    try {
+      const aborted = AbortSignal.abort();
+      await expect(
+        openReplySocket({ privateDirectory: dir, signal: aborted }),
+      ).rejects.toMatchObject({ code: 'UMD_ABORTED' });
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('aborted while it opens, at each step: typed, and no descriptor or path left behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'umd-reply-test-'));
+    try {
+      const before = openFds();
+      // Aborted in the same tick, after the listen, after the connect: wherever the abort lands,
+      // the call ends typed (or opens, if it was done first) and leaves nothing open when given up.
+      for (const wait of [undefined, 0, 1, 2, 5]) {
+        const controller = new AbortController();
+        const opening = openReplySocket({ privateDirectory: dir, signal: controller.signal });
+        if (wait !== undefined) await sleep(wait);
+        controller.abort();
+        const outcome = await opening.then(
+          (socket) => socket,
+          (error: { code?: string }) => String(error.code),
+        );
+        if (typeof outcome === 'string') expect(outcome).toBe('UMD_ABORTED');
+        else {
+          outcome.release();
+          outcome.hostEnd.destroy();
+        }
+      }
+      await sleep(50);
+      expect(openFds()).toBe(before);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a timeout's reason is UMD_TIMEOUT; a signal that is none is UMD_INVALID_ARGUMENT", async () => {
+    const controller = new AbortController();
+    controller.abort(new DOMException('too slow', 'TimeoutError'));
+    await expect(openReplySocket({ signal: controller.signal })).rejects.toMatchObject({
+      code: 'UMD_TIMEOUT',
+    });
+    await expect(openReplySocket({ signal: 5 as unknown as AbortSignal })).rejects.toMatchObject({
+      code: 'UMD_INVALID_ARGUMENT',
     });
   });
 });

@@ -3,7 +3,9 @@ import { type Server, type Socket, createConnection, createServer } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
+import { checkSignal } from '../shared/check-options.js';
 import { directReadSocket } from './direct-read-socket.js';
+import { abortedError } from './request-options.js';
 
 /**
  * An `AF_UNIX` stream socket pair to use as a handler's fd 1 (stdout) instead of Node's stdio
@@ -27,6 +29,8 @@ export interface ReplySocket {
 
 let socketsOpened = 0;
 
+const WHAT = 'opening the reply socket';
+
 function removeEmptyDirectory(dir: string): void {
   try {
     rmdirSync(dir);
@@ -43,6 +47,8 @@ export interface ReplySocketOptions {
    * removing a directory of its own. The path is removed once connected; the directory is left.
    */
   privateDirectory?: string;
+  /** Gives up opening: rejects with `UMD_ABORTED` (`UMD_TIMEOUT` for a timeout's reason), nothing left open. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -51,6 +57,8 @@ export interface ReplySocketOptions {
  * is made. Rejects with `UMD_START_FAILED` if the socket cannot be set up.
  */
 export async function openReplySocket(options: ReplySocketOptions = {}): Promise<ReplySocket> {
+  const signal = checkSignal(options.signal, undefined);
+  if (signal?.aborted) throw abortedError(signal, WHAT);
   const ownDir =
     options.privateDirectory === undefined ? mkdtempSync(join(tmpdir(), 'umd-')) : undefined;
   // Unique within the process, so that several sockets may share one private directory.
@@ -59,8 +67,15 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
   const label = `reply socket ${number}`;
   const server: Server = createServer({ pauseOnConnect: true });
   let hostEnd: Socket | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     const handlerEnd = await new Promise<Socket>((resolve, reject) => {
+      let settled = false;
+      onAbort = () => {
+        settled = true;
+        reject(abortedError(signal!, WHAT));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       const fail = (cause: Error) =>
         reject(
           new UmdError(
@@ -73,7 +88,9 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
       server.once('connection', (socket: Socket) => {
         server.off('error', fail);
         hostEnd?.off('error', fail);
-        resolve(socket);
+        if (settled)
+          socket.destroy(); // given up meanwhile: nobody will take it
+        else resolve(socket);
       });
       // Connect once the path listens: in a cluster worker listening is not done when listen()
       // returns. `exclusive`: this process listens itself (a worker would ask the primary to).
@@ -103,6 +120,7 @@ export async function openReplySocket(options: ReplySocketOptions = {}): Promise
     hostEnd?.destroy();
     throw error;
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     // The path is only needed for the one connect: no one else can reach the pair afterwards.
     // Closing the server unlinks it (libuv does); then the directory is empty.
     server.close();
