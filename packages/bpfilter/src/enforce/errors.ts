@@ -56,8 +56,14 @@ export class EnforcementError extends UmdError {
   }
 }
 
-/** Thrown by the translators for one rule; the table translator adds where the rule is. */
+/**
+ * Thrown by the translators for one rule; the table translator adds where the rule is and turns
+ * it into an {@link EnforcementError} (`untranslatable`), which is what a caller of the front
+ * end or the service sees.
+ */
 export class UntranslatableError extends Error {
+  /** Tells this error apart, as every error class of the packages has a `code`. */
+  readonly code = 'BPFILTER_UNTRANSLATABLE';
   /** The extension, as iptables names it (`-m recent`, `-j CHECKSUM`, `tcp --tcp-option`). */
   readonly extension: string;
 

@@ -31,7 +31,10 @@ function bytes(...fields: [kind: 'u8' | 'u16' | 'u32', value: number][]): Uint8A
   return Uint8Array.from(out);
 }
 
-const refused = (read: () => unknown) => expect(read).toThrow(UntranslatableError);
+const refused = (read: () => unknown) => {
+  expect(read).toThrow(UntranslatableError);
+  expect(read).toThrow(expect.objectContaining({ code: 'BPFILTER_UNTRANSLATABLE' }));
+};
 
 describe('packet extensions read from unchecked bytes', () => {
   it('refuses another revision and short data of every reader', () => {
