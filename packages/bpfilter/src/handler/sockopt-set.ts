@@ -126,7 +126,8 @@ function translatedReplace(store: TableStore, data: Uint8Array): TranslatedRepla
   // every restore after the 5th or so (the handler's `translate` then deoptimized, "wrong map",
   // and was compiled again in each; the enforcement history, session 22, has the figures).
   const { validHooks, numEntries, size, hookEntry, underflow, entries } = replace;
-  const input = { name, validHooks, numEntries, size, hookEntry, underflow, entries, env };
+  const into = store.entriesMemory(name, size);
+  const input = { name, validHooks, numEntries, size, hookEntry, underflow, entries, env, into };
   const result = translateTable(input);
   if (!result.ok)
     return { status: -result.errno, message: `SET_REPLACE "${name}": ${result.message}` };

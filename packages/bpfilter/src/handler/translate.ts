@@ -46,6 +46,12 @@ export interface TranslateInput extends TableHeader {
   entries: Uint8Array;
   /** What the checks look up outside the table (default: this machine). */
   env?: CheckEnvironment;
+  /**
+   * Exactly `size` bytes that the normalized copy is written into (default: fresh memory): what
+   * the result's `entries` then are, on success and whatever they held before. Nothing else may
+   * use them while the table is kept.
+   */
+  into?: Uint8Array | undefined;
 }
 
 /** A validated table, as the kernel keeps it (`hookEntry`/`underflow` 0xFFFFFFFF where unset). */
@@ -88,7 +94,12 @@ function translate(input: TranslateInput): TranslatedTable {
       Errno.EINVAL,
       `the request carries ${input.entries.length} bytes of entries, the header says ${size}`,
     );
-  const blob = new EntryBlob(input.entries.slice(0, size));
+  // A copy: the handler's request memory is read into again by its next request.
+  const copy = input.into ?? new Uint8Array(size);
+  if (copy.length !== size)
+    throw new RangeError(`translate: ${copy.length} bytes to copy ${size} bytes of entries into`);
+  copy.set(input.entries.subarray(0, size));
+  const blob = new EntryBlob(copy);
   const hookEntry: number[] = [UNSET, UNSET, UNSET, UNSET, UNSET];
   const underflow: number[] = [UNSET, UNSET, UNSET, UNSET, UNSET];
   const offsets: number[] = [];
