@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { UNINITIALIZED_MIN } from '../shared/payload-buffer.js';
 
 /** Default of `collectAfterBytes`: fresh request bytes answered between two collections. */
@@ -9,10 +7,16 @@ type Collect = () => void;
 
 let minorCollection: Collect | null | undefined;
 
+/** Node's `process.getBuiltinModule` (20.16 and later), which the typings here may not know. */
+const builtin = (id: string) =>
+  (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.(id);
+
 /**
  * V8's young-generation collection, taken from its `gc` extension in a throwaway context (the
  * handler's own global gets no `gc`, and later contexts neither: the flag is set back), or null
- * where the runtime does not offer it: then nothing is collected early.
+ * where the runtime does not offer it: then nothing is collected early. `node:v8` and `node:vm`
+ * are loaded here, at the first collection due, not with the handler: loading them at start cost
+ * every handler's cold start.
  */
 function minorCollector(): Collect | null {
   if (minorCollection !== undefined) return minorCollection;
@@ -20,6 +24,11 @@ function minorCollector(): Collect | null {
   try {
     let gc: unknown = (globalThis as { gc?: unknown }).gc;
     if (typeof gc !== 'function') {
+      const v8 = builtin('node:v8') as typeof import('node:v8') | undefined;
+      const vm = builtin('node:vm') as typeof import('node:vm') | undefined;
+      if (v8 === undefined || vm === undefined) return null;
+      const { setFlagsFromString } = v8;
+      const { runInNewContext } = vm;
       setFlagsFromString('--expose-gc');
       try {
         gc = runInNewContext('typeof gc === "function" ? gc : undefined');
