@@ -6,7 +6,11 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { abortedError } from '@umd/core';
-import { appraiseOptions } from './call-options.js';
+import {
+  type AppraisedPackage,
+  type CheckedAppraiseOptions,
+  appraiseOptions,
+} from './call-options.js';
 import { HASHES } from './host/algorithms.js';
 import { untilAborted } from './input.js';
 import { openInputFile } from './regular-file.js';
@@ -55,13 +59,14 @@ const NODE_HASH: Record<number, string> = {
   ...Object.fromEntries(Object.entries(HASHES).map(([k, v]) => [k, v.node])),
 };
 
-const label = (p: RpmResult) => `${p.name}-${p.version}-${p.release}.${p.arch}`;
+const label = (p: AppraisedPackage) => `${p.name}-${p.version}-${p.release}.${p.arch}`;
 
 /**
  * Decides whether `file` matches a digest that a verified package lists for its path.
  *
  * @throws PgpError `PGP_INVALID_ARGUMENT` for a `file` that is no string or options that are
- * unusable (no `packages` array, a `signal` that is no `AbortSignal`, a getter that throws);
+ * unusable (no `packages` array, an entry of it that is no `verifyRpm` result, a `signal` that is
+ * no `AbortSignal`, a getter that throws);
  * UmdError `UMD_ABORTED` (or `UMD_TIMEOUT` for a timeout's signal) when `signal` fires, also
  * before the call.
  */
@@ -88,7 +93,7 @@ export async function appraise(file: string, given: AppraiseOptions): Promise<Ap
 async function appraiseOpened(
   handle: FileHandle,
   path: string,
-  options: AppraiseOptions,
+  options: CheckedAppraiseOptions,
 ): Promise<Appraisal> {
   let denial: Appraisal | undefined;
   for (const pkg of options.packages) {

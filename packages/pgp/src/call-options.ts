@@ -2,6 +2,7 @@
 import { checkObject, checkSignal, readingOptions } from '@umd/core';
 import type { AppraiseOptions } from './appraise.js';
 import type { CallOptions, VerifyOptions } from './driver.js';
+import type { RpmFile, RpmResult } from './rpm.js';
 import { isPgpError, PgpError } from './errors.js';
 
 const PGP_OPTIONS_ERRORS = {
@@ -65,7 +66,7 @@ export function now(options: VerifyOptions): number {
  * entries as they are: `verifyRpm` results), `path` and `root` strings, `signal` an
  * `AbortSignal`. Anything else is `PGP_INVALID_ARGUMENT`, never a bare TypeError.
  */
-export function appraiseOptions(file: unknown, given: AppraiseOptions): AppraiseOptions {
+export function appraiseOptions(file: unknown, given: AppraiseOptions): CheckedAppraiseOptions {
   const invalid = (message: string) => new PgpError('PGP_INVALID_ARGUMENT', message);
   if (typeof file !== 'string') throw invalid(`appraise: file must be a path, got ${typeof file}`);
   return reading(() => {
@@ -81,10 +82,54 @@ export function appraiseOptions(file: unknown, given: AppraiseOptions): Appraise
       if (value !== undefined && typeof value !== 'string')
         throw invalid(`appraise: ${name} must be a string, got ${typeof value}`);
     }
+    const entries = packages.map((entry, at) => appraisedPackage(entry, at, invalid));
     try {
-      return { packages, path, root, signal: checkSignal(signal, 'appraise') };
+      return { packages: entries, path, root, signal: checkSignal(signal, 'appraise') };
     } catch (error) {
       throw invalid((error as Error).message);
     }
   });
 }
+
+/**
+ * What {@link appraise} reads of one `verifyRpm` result, read once and checked: a result that is
+ * no object, or whose status, names, file list or digest algorithm have the wrong types, is
+ * `PGP_INVALID_ARGUMENT` (it would have been a bare TypeError in the middle of the appraisal).
+ */
+function appraisedPackage(
+  entry: unknown,
+  at: number,
+  invalid: (message: string) => PgpError,
+): AppraisedPackage {
+  const what = `appraise: packages[${at}]`;
+  if (typeof entry !== 'object' || entry === null)
+    throw invalid(
+      `${what} must be a verifyRpm result, got ${entry === null ? 'null' : typeof entry}`,
+    );
+  const { status, name, version, release, arch, files, fileDigestAlgorithm } = entry as RpmResult;
+  for (const [field, value] of Object.entries({ status, name, version, release, arch })) {
+    if (typeof value !== 'string')
+      throw invalid(`${what}.${field} must be a string, got ${typeof value}`);
+  }
+  if (fileDigestAlgorithm !== undefined && !Number.isInteger(fileDigestAlgorithm))
+    throw invalid(`${what}.fileDigestAlgorithm must be an integer`);
+  if (files !== undefined && !Array.isArray(files)) throw invalid(`${what}.files must be an array`);
+  const listed = files?.map((file: unknown, n) => {
+    const { path, digest } = (typeof file === 'object' && file !== null ? file : {}) as RpmFile;
+    if (typeof path !== 'string' || typeof digest !== 'string')
+      throw invalid(`${what}.files[${n}] must have a string path and digest`);
+    return { path, digest };
+  });
+  return { status, name, version, release, arch, files: listed, fileDigestAlgorithm };
+}
+
+/** The fields of a `verifyRpm` result that {@link appraise} reads, checked. */
+export type AppraisedPackage = Pick<
+  RpmResult,
+  'status' | 'name' | 'version' | 'release' | 'arch' | 'fileDigestAlgorithm'
+> & { files: Pick<RpmFile, 'path' | 'digest'>[] | undefined };
+
+/** {@link appraise}'s options as {@link appraiseOptions} read them. */
+export type CheckedAppraiseOptions = Omit<AppraiseOptions, 'packages'> & {
+  packages: readonly AppraisedPackage[];
+};

@@ -145,6 +145,24 @@ describe.skipIf(skip)('the call bounds what the host reads', () => {
         }),
       ],
     ];
+    // An entry of packages that is no verifyRpm result: typed too, not a TypeError mid-appraisal.
+    const throwing = Object.defineProperty({ ...listed }, 'status', {
+      get: () => {
+        throw new Error('no');
+      },
+    });
+    for (const entry of [
+      null,
+      7,
+      { ...listed, status: 5 },
+      { ...listed, name: undefined },
+      { ...listed, files: 'x' },
+      { ...listed, files: [null] },
+      { ...listed, files: [{ path: 1, digest: '00' }] },
+      { ...listed, fileDigestAlgorithm: '8' },
+      throwing,
+    ])
+      unusable.push([hugeFile, { packages: [entry], path: '/huge.bin' }]);
     for (const [file, given] of unusable as Array<[string, never]>) {
       const error = await appraise(file, given).catch((e: unknown) => e);
       expect(isPgpError(error, 'PGP_INVALID_ARGUMENT'), String(error)).toBe(true);
