@@ -42,7 +42,7 @@ export interface RawServeOptions {
 export function serveRaw(options: RawServeOptions): Promise<void> {
   let exitOnEnd: boolean;
   let reuseRequestBuffers: boolean;
-  let collection: YoungCollection | undefined;
+  let collection: YoungCollection;
   try {
     checkProtocolMode('raw', 'serveRaw');
     if (typeof options !== 'object' || options === null || typeof options.handle !== 'function') {
@@ -63,7 +63,7 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
       COLLECT_AFTER_BYTES,
       0,
     );
-    if (!reuseRequestBuffers) collection = new YoungCollection(collectAfterBytes);
+    collection = new YoungCollection(reuseRequestBuffers ? 0 : collectAfterBytes);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -102,10 +102,10 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
       if (isThenable(result))
         return Promise.resolve(result).then((value) => {
           reply(value);
-          collection?.answered(current);
+          collection.answered(current);
         });
       reply(result);
-      collection?.answered(current);
+      collection.answered(current);
     };
     const endOfInput = () => {
       if (filled > 0)
@@ -121,7 +121,7 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
     const loop = (): void => {
       try {
         while (!finished) {
-          if (filled === 0) collection?.idle();
+          if (filled === 0) collection.idle();
           const count = readOnceSync(STDIN_FD, request.subarray(filled));
           if (count === 'again') return readFromStream();
           if (count === 0) return endOfInput();

@@ -87,10 +87,13 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
     const pool = reuseRequestBuffers
       ? new PayloadPool(concurrency + 1, READ_BUFFER_SIZE)
       : undefined;
-    // Fresh request buffers instead: their memory comes back sooner if collected early.
-    const collection = pool ? undefined : new YoungCollection(collectAfterBytes);
-    const dispatcher = new RequestDispatcher(handler, send, concurrency, (payload) =>
-      pool ? pool.release(payload) : collection!.answered(payload),
+    // Without a pool, fresh request buffers: collected early, their memory comes back warm.
+    const collection = new YoungCollection(pool ? 0 : collectAfterBytes);
+    const dispatcher = new RequestDispatcher(
+      handler,
+      send,
+      concurrency,
+      pool ? (payload) => pool.release(payload) : (payload) => collection.answered(payload),
     );
     const decoder = new FrameDecoder({
       maxPayload,
@@ -116,7 +119,7 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
             finish(error);
           }
         },
-        idle: () => collection?.idle(),
+        idle: () => collection.idle(),
       },
       readMode,
     );

@@ -65,9 +65,10 @@ export class YoungCollection {
   #answeredBytes = 0;
   #due = false;
 
-  constructor(afterBytes: number, collect?: Collect | null) {
+  /** `afterBytes` 0: never (a handler that reuses its request buffers has nothing to collect). */
+  constructor(afterBytes: number) {
     this.#afterBytes = afterBytes;
-    this.#collect = afterBytes > 0 ? collect : null;
+    this.#collect = afterBytes > 0 ? undefined : null;
   }
 
   /** Counts a request payload whose request was answered (or dropped). */
