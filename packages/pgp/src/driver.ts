@@ -67,10 +67,17 @@ export type PgpVerifierOptions = Partial<UmdManagerOptions> & {
   /**
    * Keyrings given as bytes to the verify calls are kept, established, by the SHA-256 of
    * those bytes, so that the same keys are not parsed and checked again on every call; this
-   * many at most, the least recently used dropped first (default 32; 0 for none).
+   * many at most, the least recently used dropped first (default 32; 0 for none; at most
+   * {@link MAX_KEY_CACHE_SIZE}).
    */
   keyCacheSize?: number;
 };
+
+/**
+ * The largest `keyCacheSize`: a JavaScript Map holds about 2**24 entries at most, and a
+ * cache that large would fail mid-verification (a bare RangeError) rather than at creation.
+ */
+export const MAX_KEY_CACHE_SIZE = 2 ** 20;
 
 /**
  * Requests the verifier sends to its handler at once by default: concurrent verifications
@@ -97,8 +104,11 @@ export class PgpVerifier {
     const { keyCacheSize = 32, ...managerOptions } = reading(
       (): PgpVerifierOptions => ({ ...optionsBag(options) }),
     );
-    if (!Number.isInteger(keyCacheSize) || keyCacheSize < 0)
-      throw new PgpError('PGP_INVALID_ARGUMENT', 'keyCacheSize must be an integer ≥ 0');
+    if (!Number.isInteger(keyCacheSize) || keyCacheSize < 0 || keyCacheSize > MAX_KEY_CACHE_SIZE)
+      throw new PgpError(
+        'PGP_INVALID_ARGUMENT',
+        `keyCacheSize must be an integer from 0 to ${MAX_KEY_CACHE_SIZE}, not ${String(keyCacheSize)}`,
+      );
     this.#keyCache = new KeyCache(keyCacheSize);
     this.manager = new UmdManager({
       name: DRIVER_NAME,

@@ -7,6 +7,7 @@
 export {
   type CallOptions,
   createPgpVerifier,
+  MAX_KEY_CACHE_SIZE,
   PIPELINE_DEPTH,
   Keyring,
   type Keys,

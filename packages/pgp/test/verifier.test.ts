@@ -12,6 +12,7 @@ import {
   appraise,
   createPgpVerifier,
   isPgpError,
+  MAX_KEY_CACHE_SIZE,
   PIPELINE_DEPTH,
   type PgpVerifier,
 } from '@umd/pgp';
@@ -185,7 +186,14 @@ describe.skipIf(noGpg)('PgpVerifier', () => {
     } finally {
       await uncached.stop();
     }
-    expect(() => createPgpVerifier({ keyCacheSize: -1 })).toThrow(/keyCacheSize/);
+    for (const keyCacheSize of [-1, 0.5, Number.NaN, MAX_KEY_CACHE_SIZE + 1, 2 ** 53])
+      expect(() => createPgpVerifier({ keyCacheSize })).toThrow(
+        expect.objectContaining({
+          code: 'PGP_INVALID_ARGUMENT',
+          message: expect.stringMatching(/keyCacheSize/),
+        }),
+      );
+    createPgpVerifier({ keyCacheSize: MAX_KEY_CACHE_SIZE });
   });
 
   it('a marker packet reading "PGP" is ignored; any other makes the input unreadable, as for gpg', async () => {
