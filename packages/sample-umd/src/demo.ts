@@ -11,17 +11,35 @@ import { createSampleManager } from './manager.js';
 /** Receives the demo's output, one line at a time. */
 export type DemoLog = (line: string) => void;
 
+/** Options of {@link runSampleDemo}. */
+export interface SampleDemoOptions {
+  /** The handlers to show (default: all). */
+  handlers?: HandlerKind[];
+  /**
+   * Stops the demo: the step under way fails with the signal's reason (an `UMD_ABORTED`
+   * UmdError from the manager, or the reason itself between steps), and the demo's handler is
+   * stopped before it rejects.
+   */
+  signal?: AbortSignal;
+}
+
 /** Runs the demo for each handler (default: all), printing each step as it happens. */
 export async function runSampleDemo(
   log: DemoLog = console.log,
-  options: { handlers?: HandlerKind[] } = {},
+  options: SampleDemoOptions = {},
 ): Promise<void> {
+  const { signal } = options;
   for (const handler of options.handlers ?? handlerKinds) {
-    await demoHandler(handler, log);
+    signal?.throwIfAborted();
+    await demoHandler(handler, log, signal);
   }
 }
 
-async function demoHandler(handler: HandlerKind, log: DemoLog): Promise<void> {
+async function demoHandler(
+  handler: HandlerKind,
+  log: DemoLog,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const sample = createSampleManager({ handler });
   const { manager } = sample;
   const say = (line: string): void => log(`[sample ${handler}] ${line}`);
@@ -58,7 +76,7 @@ async function demoHandler(handler: HandlerKind, log: DemoLog): Promise<void> {
   manager.on('error', () => {}); // reported below, by the request that failed
 
   const request = async (offset: number): Promise<void> => {
-    const { pid } = await sample.check(offset);
+    const { pid } = await sample.check(offset, { signal });
     say(
       `request  offset ${offset}: ${REPLY_SIZE / 1024} KiB reply, byte ${offset} set, all others zero (handler ${String(pid)})`,
     );
@@ -69,15 +87,16 @@ async function demoHandler(handler: HandlerKind, log: DemoLog): Promise<void> {
     await request(4096);
     await request(130048);
     await sample.unload();
+    signal?.throwIfAborted();
     await request(0);
     const pid = sample.pid as number;
     say(`kill     SIGKILL to handler ${pid}, behind the manager's back`);
-    const exited = waitForExit(manager, pid);
+    const exited = waitForExit(manager, pid, { signal });
     process.kill(pid, 'SIGKILL');
     await exited;
     await request(65536);
     try {
-      await sample.check(REPLY_SIZE);
+      await sample.check(REPLY_SIZE, { signal });
     } catch (error) {
       if (!isUmdError(error, UmdErrorCode.INVALID_ARGUMENT)) throw error;
       say(`refused  offset ${REPLY_SIZE}: ${error.message}; nothing was sent`);

@@ -33,7 +33,7 @@ export { runSelftest, type SelftestOptions, type SelftestReport } from './selfte
 export { childrenOf, isAlive, type ProcessInfo, readProcess } from '@umd/core/testing';
 export { waitForExit } from '@umd/mgmt';
 // #region sample-only
-export { runSampleDemo, type DemoLog } from './demo.js';
+export { runSampleDemo, type DemoLog, type SampleDemoOptions } from './demo.js';
 export {
   generateDriver,
   type GenerateDriverOptions,

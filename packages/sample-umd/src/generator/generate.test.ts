@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TemporaryDirs } from '@umd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,9 @@ import { generateDriver } from './generate.js';
 
 const temporary = new TemporaryDirs();
 const scratch = () => temporary.makeSync('umd-generate-');
+/** Every file under `dir`, relative to it. */
+const listed = (dir: string) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
 afterEach(() => temporary.removeAll());
 
 /** Rejects with UMD_INVALID_ARGUMENT (a UmdError) whose message has every one of `words`. */
@@ -71,5 +74,25 @@ describe('generateDriver', () => {
       layout: 'standalone',
     });
     expect(made.files).toContain('src/index.ts');
+  });
+
+  it('an aborted signal: rejects with its reason and writes nothing; aborted midway: stops writing', async () => {
+    const dir = join(scratch(), 'aborted');
+    const reason = new Error('stop');
+    await expect(
+      generateDriver({ name: 'my-driver', dir, signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason);
+    expect(() => readdirSync(dir)).toThrow();
+    const controller = new AbortController();
+    const midway = join(scratch(), 'midway');
+    const run = generateDriver({ name: 'my-driver', dir: midway, signal: controller.signal });
+    // Aborted once the directory exists: the writes still to come are not made.
+    while (!existsSync(midway)) await new Promise((r) => setImmediate(r));
+    controller.abort(reason);
+    await expect(run).rejects.toSatisfy(
+      (error: unknown) => error === reason || (error as Error).name === 'AbortError',
+    );
+    const whole = await generateDriver({ name: 'my-driver', dir: join(scratch(), 'whole') });
+    expect(listed(midway).length).toBeLessThan(whole.files.length);
   });
 });

@@ -39,6 +39,12 @@ export interface GenerateDriverOptions {
   template?: TemplateKind;
   /** Where the built template is (this package's `dist/template/`). */
   templateDir?: string;
+  /**
+   * Stops the generation: it rejects with the signal's reason (an `AbortError` from node:fs
+   * while a file is read or written). Nothing is written once it is aborted; files written
+   * before stay (the directory is the caller's to remove, as after any failure midway).
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link generateDriver} made. */
@@ -68,6 +74,8 @@ export function generatorError(message: string): UmdError {
  * the first request.
  */
 export async function generateDriver(options: GenerateDriverOptions): Promise<GeneratedDriver> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const dir = resolve(options.dir);
   const root = workspaceRootOf(dir);
   const layout = options.layout ?? (root !== undefined ? 'workspace' : 'standalone');
@@ -84,7 +92,7 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     );
   const templateDir = options.templateDir ?? findTemplateDir();
   const manifest = JSON.parse(
-    await readFile(join(templateDir, 'manifest.json'), 'utf8'),
+    await readFile(join(templateDir, 'manifest.json'), { encoding: 'utf8', signal }),
   ) as TemplateManifest;
 
   const unusable = unusableTarget(dir);
@@ -102,8 +110,9 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
 
   const written: string[] = [];
   const write = async (file: string, text: string, mode = 0o644): Promise<void> => {
+    signal?.throwIfAborted();
     await mkdir(dirname(join(dir, file)), { recursive: true });
-    await writeFile(join(dir, file), text, { mode });
+    await writeFile(join(dir, file), text, { mode, signal });
     written.push(file);
   };
   const files =
@@ -119,7 +128,7 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
         template === 'minimal' && file !== 'gitignore'
           ? join(templateDir, 'minimal', file)
           : join(templateDir, 'files', file),
-        'utf8',
+        { encoding: 'utf8', signal },
       ),
     ),
   );
@@ -128,6 +137,7 @@ export async function generateDriver(options: GenerateDriverOptions): Promise<Ge
     throw generatorError(
       `${JSON.stringify(options.name)} would make the driver declare ${colliding.join(', ')}, which its code also imports from @umd/ packages: choose another name`,
     );
+  signal?.throwIfAborted();
   await makeTargetDir(dir, (why) => generatorError(`${why}: choose another directory`));
   for (const [i, file] of files.entries()) {
     const text = texts[i] as string;
