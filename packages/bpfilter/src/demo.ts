@@ -3,6 +3,7 @@
  * packets classified, the table printed in iptables-save format, and the handler killed to
  * show that the rules survive it.
  */
+import { waitForExit } from '@umd/mgmt';
 import { Bpfilter } from './api/bpfilter.js';
 import type { ClassifyResult, PacketDescription } from './api/classify-types.js';
 
@@ -10,6 +11,11 @@ import type { ClassifyResult, PacketDescription } from './api/classify-types.js'
 export interface DemoOptions {
   /** Where the demo's lines go. Default: stdout. */
   write?: (line: string) => void;
+  /**
+   * Stops the demo: the call under way fails with an `UMD_ABORTED` UmdError (or the reason
+   * itself between calls), and the demo's handler is stopped before it rejects.
+   */
+  signal?: AbortSignal;
 }
 
 /** The rules the demo installs (iptables-save format). */
@@ -103,32 +109,33 @@ function describe(result: ClassifyResult): string {
 /** Runs the demo with an in-process bpfilter; resolves when the handler is stopped again. */
 export async function runDemo(options: DemoOptions = {}): Promise<void> {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { signal } = options;
+  signal?.throwIfAborted();
   const bpfilter = new Bpfilter();
   try {
     write('bpfilter: installing rules (iptables-restore format -> SET_REPLACE)');
-    await bpfilter.restore(DEMO_RULES);
+    await bpfilter.restore(DEMO_RULES, { signal });
     for (const [label, packet] of PACKETS) {
       write(
-        `  classify ${label.padEnd(22)} -> ${describe(await bpfilter.classify('filter', 'INPUT', packet))}`,
+        `  classify ${label.padEnd(22)} -> ${describe(await bpfilter.classify('filter', 'INPUT', packet, { signal }))}`,
       );
     }
-    const pid = bpfilter.sockopt?.manager.pid;
-    if (pid !== undefined) {
+    const manager = bpfilter.sockopt?.manager;
+    const pid = manager?.pid;
+    if (manager !== undefined && pid !== undefined) {
       write(
         `bpfilter: killing the handler (pid ${pid}) with SIGKILL; the next call restores its tables`,
       );
-      const exited = new Promise((resolve) => bpfilter.sockopt?.manager.once('exit', resolve));
+      // Awaited until the manager has seen the exit (it unrefs an idle handler; this waits).
+      const exited = waitForExit(manager, pid, { signal });
       process.kill(pid, 'SIGKILL');
-      // The manager unrefs an idle handler; a timer keeps this process up until the exit is seen.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
-      clearTimeout(timer);
+      await exited;
     }
     write(
-      `  classify ${'ssh from the LAN'.padEnd(22)} -> ${describe(await bpfilter.classify('filter', 'INPUT', PACKETS[1]![1]))} (handler pid ${bpfilter.sockopt?.manager.pid})`,
+      `  classify ${'ssh from the LAN'.padEnd(22)} -> ${describe(await bpfilter.classify('filter', 'INPUT', PACKETS[1]![1], { signal }))} (handler pid ${bpfilter.sockopt?.manager.pid})`,
     );
     write('bpfilter: the table, as iptables-save prints it (-c: with counters)');
-    for (const line of (await bpfilter.save({ counters: true })).trimEnd().split('\n'))
+    for (const line of (await bpfilter.save({ counters: true, signal })).trimEnd().split('\n'))
       write(`  ${line}`);
   } finally {
     await bpfilter.stop();
