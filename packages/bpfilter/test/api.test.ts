@@ -1,4 +1,5 @@
 import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bpfilter, serve, type Table } from '@umd/bpfilter';
@@ -187,5 +188,43 @@ describe('Bpfilter API', () => {
     await expect(api.restore('*filter\n-A INPUT -j nowhere\nCOMMIT\n')).rejects.toMatchObject({
       code: 'UMD_INVALID_ARGUMENT',
     });
+  });
+});
+
+describe('Bpfilter.connect is bounded by its timeoutMs and signal', () => {
+  it('a listener that never says HELLO: UMD_TIMEOUT, UMD_ABORTED; bad options refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfilter-silent-'));
+    const path = join(dir, 'silent.sock');
+    const accepted: Socket[] = [];
+    const server = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      await expect(Bpfilter.connect(path, { timeoutMs: 100 })).rejects.toMatchObject({
+        code: 'UMD_TIMEOUT',
+      });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      await expect(Bpfilter.connect(path, { signal: controller.signal })).rejects.toMatchObject({
+        code: 'UMD_ABORTED',
+      });
+      // Aborted before the call: nothing connects.
+      const before = accepted.length;
+      await expect(Bpfilter.connect(path, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+        code: 'UMD_ABORTED',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(accepted.length).toBe(before);
+      for (const timeoutMs of [0, -1, Number.NaN, 2 ** 31, 1.5, '100'])
+        await expect(
+          Bpfilter.connect(path, { timeoutMs: timeoutMs as number }),
+        ).rejects.toMatchObject({ code: 'UMD_INVALID_ARGUMENT' });
+      // Every connection the calls made was closed by them.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(accepted.every((socket) => socket.readableEnded || socket.destroyed)).toBe(true);
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

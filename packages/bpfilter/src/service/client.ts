@@ -5,7 +5,15 @@
  * programs changed through the preload.
  */
 import { createConnection } from 'node:net';
-import { FramedChannel, type RequestOptions, UmdError, UmdErrorCode } from '@umd/core';
+import {
+  abortedError,
+  checkInteger,
+  FramedChannel,
+  type RequestOptions,
+  UmdError,
+  UmdErrorCode,
+} from '@umd/core';
+import { callOptions } from '../api/call-options.js';
 import { UMD_CMD_CLASSIFY_BATCH } from '../abi/classify-batch.js';
 import { UMD_CMD_CLASSIFY, UMD_CMD_TABLE_NAMES } from '../abi/constants.js';
 import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
@@ -35,9 +43,14 @@ export interface ServiceClient {
   close(): void;
 }
 
+/** How long {@link connectService} waits for the connection and the service's HELLO, by default. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /**
- * Connects to the service at `socketPath` and waits for its HELLO.
- * @throws UmdError `UMD_START_FAILED` if nothing listens there; `UMD_PROTOCOL` if it does not speak umd.
+ * Connects to the service at `socketPath` and waits for its HELLO. `options.timeoutMs` (default
+ * {@link CONNECT_TIMEOUT_MS}) bounds both together, and `options.signal` stops either.
+ * @throws UmdError `UMD_START_FAILED` if nothing listens there; `UMD_PROTOCOL` if it does not
+ * speak umd; `UMD_TIMEOUT`, `UMD_ABORTED`; `UMD_INVALID_ARGUMENT` for options it cannot use.
  */
 export async function connectService(
   socketPath: string,
@@ -45,24 +58,49 @@ export async function connectService(
 ): Promise<ServiceClient> {
   if (typeof socketPath !== 'string' || socketPath.length === 0)
     throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'bpfilter: a service socketPath is a path');
+  const { signal, timeoutMs } = callOptions(options);
+  // Undefined (given or not) is the default, as for every other call's timeoutMs.
+  const limit = checkInteger(
+    timeoutMs,
+    'timeoutMs',
+    'bpfilter',
+    CONNECT_TIMEOUT_MS,
+    1,
+    2 ** 31 - 1,
+  );
+  const what = `connecting to the bpfilter service at ${socketPath}`;
+  if (signal?.aborted) throw abortedError(signal, what);
+  const stop = signal
+    ? AbortSignal.any([signal, AbortSignal.timeout(limit)])
+    : AbortSignal.timeout(limit);
   // As { path }: net.connect takes a number, or a string of digits ('--socket 5'), as a TCP port.
   const socket = createConnection({ path: socketPath });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', (error) =>
-      reject(
-        new UmdError(
-          UmdErrorCode.START_FAILED,
-          `bpfilter: cannot reach the service at ${socketPath}: ${error.message}`,
-          { cause: error },
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onStop = () => reject(abortedError(stop, what));
+      stop.addEventListener('abort', onStop, { once: true });
+      socket.once('connect', () => {
+        stop.removeEventListener('abort', onStop);
+        resolve();
+      });
+      socket.once('error', (error) =>
+        reject(
+          new UmdError(
+            UmdErrorCode.START_FAILED,
+            `bpfilter: cannot reach the service at ${socketPath}: ${error.message}`,
+            { cause: error },
+          ),
         ),
-      ),
-    );
-  });
+      );
+    });
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
   const channel = new FramedChannel(socket, socket);
   socket.on('error', () => channel.close());
   try {
-    await channel.waitForHello({ timeoutMs: 10_000, ...options });
+    await channel.waitForHello({ signal: stop });
   } catch (error) {
     channel.close();
     socket.destroy();
