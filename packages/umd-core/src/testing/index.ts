@@ -8,7 +8,7 @@ export {
   processTable,
   readProcess,
 } from './process-table.js';
-export { pollUntil } from './poll-until.js';
+export { type PollOptions, pollUntil } from './poll-until.js';
 export { sameBytes } from './same-bytes.js';
 export { TemporaryDirs } from './temporary-dirs.js';
 export { type ReplyMemoryStats, replyMemoryStats } from '../channel/reply-memory.js';

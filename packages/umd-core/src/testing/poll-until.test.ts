@@ -15,3 +15,20 @@ describe('pollUntil', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(50);
   });
 });
+
+describe('pollUntil with a signal', () => {
+  it('rejects with the reason when aborted, before or while it polls', async () => {
+    const reason = new Error('stop');
+    let calls = 0;
+    await expect(pollUntil(() => ++calls > 0, { signal: AbortSignal.abort(reason) })).rejects.toBe(
+      reason,
+    );
+    expect(calls).toBe(0);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(reason), 30);
+    const t0 = Date.now();
+    await expect(pollUntil(() => false, { signal: controller.signal })).rejects.toBe(reason);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(await pollUntil(() => false, { timeoutMs: 20 })).toBe(false);
+  });
+});
