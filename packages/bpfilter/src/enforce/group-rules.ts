@@ -22,7 +22,7 @@
 import { type KeyShape, shapeOf } from './key-shapes.js';
 import { Boxes, boxHigh, boxLow, intervalShape, prefixBlock } from './interval-keys.js';
 import { readU16 } from '../abi/index.js';
-import { objectName, targetAt } from '../model/entry-index.js';
+import { targetAt } from '../model/entry-index.js';
 import { markMapShape, marksDiffer, wholeMark } from './mark-maps.js';
 import { mapTarget, type RuleFacts, setTarget } from './rule-facts.js';
 import { disjoint, exactValue, keyId, keyValue, shapeExcludes } from './rule-shape.js';
@@ -55,7 +55,9 @@ export interface GroupOptions {
 
 interface OpenGroup {
   /** What its members share: their shape, and their target's kind ({@link groupKey}). */
-  key: string;
+  key: GroupKey;
+  /** The kind of target ({@link kindOf}). */
+  kind: GroupKind;
   shape: KeyShape;
   /** A counted set (statement targets), not a verdict map. */
   set: boolean;
@@ -80,8 +82,9 @@ class Between {
   readonly #limit: number;
   /** The members have no target: rules with a statement target or none need no test. */
   readonly #counting: boolean;
-  readonly #byValue = new Map<number | string, number[]>();
-  readonly #byBlock = new Map<number, number[]>();
+  // Made at the first rule filed: most groups of a mixed chain close after a member or two.
+  #byValue: Map<number | string, number[]> | undefined;
+  #byBlock: Map<number, number[]> | undefined;
   /** How many rules are filed by /16, and the most under one. */
   #blocked = 0;
   largestBlock = 0;
@@ -102,61 +105,96 @@ class Between {
     const field = shape.fields[0]!;
     // A box spans values of its first field: filed by /16 at most.
     const value = shape.interval ? undefined : exactValue(f, entry, field, shape.protocol);
-    if (value !== undefined) return file(this.#byValue, value, entry);
+    if (value !== undefined) {
+      this.#byValue ??= new Map();
+      return void file(this.#byValue, value, entry);
+    }
     const block = prefixBlock(f, entry, field);
     if (block === undefined) return void this.rest.push(entry);
-    file(this.#byBlock, block, entry);
+    this.#byBlock ??= new Map();
+    const filed = file(this.#byBlock, block, entry);
     this.#blocked++;
-    this.largestBlock = Math.max(this.largestBlock, this.#byBlock.get(block)!.length);
+    this.largestBlock = Math.max(this.largestBlock, filed);
   }
 
   /** Whether the key of entry `k` (of the same shape) is disjoint from all of them. */
   allDisjoint(k: number, first: number | string | undefined): boolean {
     const f = this.#facts;
     const shape = this.#shape;
-    const all = (list: readonly number[] | undefined) =>
-      list === undefined || list.every((s) => disjoint(f, k, s, shape));
-    if (first !== undefined && !all(this.#byValue.get(first))) return false;
-    if (this.#byBlock.size > 0) {
+    const byValue = this.#byValue;
+    if (first !== undefined && byValue !== undefined) {
+      const list = byValue.get(first);
+      if (list !== undefined && !allDisjoint(f, k, list, shape)) return false;
+    }
+    const byBlock = this.#byBlock;
+    if (byBlock !== undefined) {
       const field = shape.fields[0]!;
       const low = shape.interval ? boxLow(f, k, field) : (first as number);
       const high = shape.interval ? boxHigh(f, k, field) : low;
       if (low >>> 16 === high >>> 16) {
-        if (!all(this.#byBlock.get(low >>> 16))) return false;
+        const list = byBlock.get(low >>> 16);
+        if (list !== undefined && !allDisjoint(f, k, list, shape)) return false;
       } else {
         // A key wider than a /16 meets every block: bounded as the rest is.
         if (this.#blocked >= this.#limit) return false;
-        for (const list of this.#byBlock.values()) if (!all(list)) return false;
+        for (const list of byBlock.values()) if (!allDisjoint(f, k, list, shape)) return false;
       }
     }
-    return all(this.rest);
+    return allDisjoint(f, k, this.rest, shape);
   }
 }
 
-function file<K>(map: Map<K, number[]>, key: K, entry: number): void {
+/** Whether key `k` is disjoint from every rule of `list` (a loop: no closure per test). */
+function allDisjoint(f: RuleFacts, k: number, list: readonly number[], shape: KeyShape): boolean {
+  for (let i = 0; i < list.length; i++) if (!disjoint(f, k, list[i]!, shape)) return false;
+  return true;
+}
+
+/** Files `entry` under `key`; returns how many are filed there. */
+function file<K>(map: Map<K, number[]>, key: K, entry: number): number {
   const list = map.get(key);
-  if (list === undefined) map.set(key, [entry]);
-  else list.push(entry);
+  if (list === undefined) {
+    map.set(key, [entry]);
+    return 1;
+  }
+  return list.push(entry);
 }
 
 const MAX_OPEN = 32;
 
 /**
- * The key of the group entry `entry` of shape `shapeId` may join: verdicts share a map (`v`),
- * rules without a target a set (`n`), rules that write a whole mark a map of marks (`k`, a set
- * if the marks are all one: mark-maps.ts), rules with another statement target a set of the
- * rules whose target has the same bytes (`s`: name, revision, options), so one statement does
- * for all.
+ * What a group's members share ({@link groupKey}): a number for a verdict map, a counted set
+ * without a target, a map of marks (the shape's id and {@link GroupKind}), a string for a
+ * set of rules with the same statement target.
  */
-function groupKey(facts: RuleFacts, entry: number, shapeId: number): string {
+type GroupKey = number | string;
+
+/** The kinds of target a group's members have ({@link groupKey}), the low 2 bits of its key. */
+const GroupKind = { verdict: 0, none: 1, marks: 2, statement: 3 } as const;
+type GroupKind = (typeof GroupKind)[keyof typeof GroupKind];
+
+/**
+ * The key of the group entry `entry` of shape `shapeId` may join: verdicts share a map
+ * (`verdict`), rules without a target a set (`none`), rules that write a whole mark a map of
+ * marks (`marks`, a set if the marks are all one: mark-maps.ts), rules with another statement
+ * target a set of the rules whose target has the same bytes (`statement`: name, revision,
+ * options), so one statement does for all. A number but for the last: no string per rule.
+ */
+function groupKey(facts: RuleFacts, entry: number, shapeId: number): GroupKey {
   const t = facts.target[entry]!;
-  if (mapTarget(t)) return `v${shapeId}`;
+  if (mapTarget(t)) return shapeId * 4 + GroupKind.verdict;
   const b = facts.bytes;
   const at = targetAt(b, facts.offsets[entry]!);
-  if (objectName(b, at) === '') return `n${shapeId}`;
-  if (markMapShape(shapeId) && wholeMark(facts, entry) !== undefined) return `k${shapeId}`;
+  if ((b[at + 2] ?? 0) === 0) return shapeId * 4 + GroupKind.none; // no target name
+  if (markMapShape(shapeId) && wholeMark(facts, entry) !== undefined)
+    return shapeId * 4 + GroupKind.marks;
   const size = readU16(b, at);
-  return `s${shapeId}:${Buffer.from(b.buffer, b.byteOffset + at, size).toString('latin1')}`;
+  return `${shapeId}:${Buffer.from(b.buffer, b.byteOffset + at, size).toString('latin1')}`;
+}
+
+/** The kind of target of the members of a group of `key`. */
+function kindOf(key: GroupKey): GroupKind {
+  return typeof key === 'string' ? GroupKind.statement : ((key & 3) as GroupKind);
 }
 
 /**
@@ -193,7 +231,9 @@ function groupRules(
 ): ChainItem[] | undefined {
   const minMembers = options.minMembers ?? 8;
   const maxBetween = options.maxBetween ?? 1024;
-  const open = new Map<string, OpenGroup>();
+  const open = new Map<GroupKey, OpenGroup>();
+  /** The open groups in the order they were opened (iterated for every rule, unlike `open`). */
+  const opened: OpenGroup[] = [];
   /** The group of each rule that went into one. */
   const groupOf: (OpenGroup | undefined)[] = new Array(count);
   /** Groups whose members were taken as ahead of another group's (`ahead`). */
@@ -201,6 +241,7 @@ function groupRules(
   /** Takes `group` out of the open ones (it gets no more members); true if that fails the pass. */
   const close = (group: OpenGroup): boolean => {
     open.delete(group.key);
+    opened.splice(opened.indexOf(group), 1);
     return group.members.length < minMembers && movedAhead.has(group);
   };
 
@@ -224,10 +265,13 @@ function groupRules(
       } else {
         if (group !== undefined && close(group)) return undefined;
         const keys = exact ? new Set<number | string>() : new Boxes(facts, shape);
-        const between = new Between(facts, shape, maxBetween, key[0] === 'n');
-        home = { key, shape, set: key[0] !== 'v', members: [], keys, between };
-        if (open.size >= MAX_OPEN && close(open.values().next().value!)) return undefined;
+        const kind = kindOf(key);
+        const between = new Between(facts, shape, maxBetween, kind === GroupKind.none);
+        const set = kind !== GroupKind.verdict;
+        home = { key, kind, shape, set, members: [], keys, between };
+        if (opened.length >= MAX_OPEN && close(opened[0]!)) return undefined;
         open.set(key, home);
+        opened.push(home);
       }
       home.members.push(index);
       if (home.keys instanceof Boxes) home.keys.add(entry);
@@ -236,7 +280,8 @@ function groupRules(
     }
     // A member of a group that started earlier stands before this group's start.
     const joined = home !== undefined && home.members.length > 1 ? home.members[0]! : count;
-    for (const group of open.values()) {
+    for (let g = 0; g < opened.length; g++) {
+      const group = opened[g]!;
       if (group === home) continue;
       if (ahead && joined < group.members[0]!) {
         movedAhead.add(home!);
@@ -246,6 +291,7 @@ function groupRules(
       const { between } = group;
       if (between.rest.length >= maxBetween || between.largestBlock >= maxBetween) {
         if (close(group)) return undefined;
+        g--; // the next group is at g now
       }
     }
   }
@@ -267,7 +313,7 @@ function groupRules(
         members: group.members,
         ...(!group.set
           ? {}
-          : group.key[0] === 'k' && marksDiffer(facts, first, group.members)
+          : group.kind === GroupKind.marks && marksDiffer(facts, first, group.members)
             ? { marks: true as const }
             : { set: true as const }),
       });
