@@ -63,8 +63,11 @@ interface OpenGroup {
   set: boolean;
   /** The members' positions in the chain. */
   members: number[];
-  /** The members' exact keys, or their boxes (interval shapes). */
-  keys: Set<number | string> | Boxes;
+  /**
+   * The members' exact keys (the first alone until a second joins: most groups of a mixed
+   * chain close with one member), or their boxes (interval shapes).
+   */
+  keys: Set<number | string> | number | string | Boxes;
   /** Rules after the first member that are not members. */
   between: Between;
 }
@@ -83,8 +86,8 @@ class Between {
   /** The members have no target: rules with a statement target or none need no test. */
   readonly #counting: boolean;
   // Made at the first rule filed: most groups of a mixed chain close after a member or two.
-  #byValue: Map<number | string, number[]> | undefined;
-  #byBlock: Map<number, number[]> | undefined;
+  #byValue: Map<number | string, Filed> | undefined;
+  #byBlock: Map<number, Filed> | undefined;
   /** How many rules are filed by /16, and the most under one. */
   #blocked = 0;
   largestBlock = 0;
@@ -144,20 +147,45 @@ class Between {
   }
 }
 
+/**
+ * The rules filed under one value: one alone as its number (most values of a large chain are
+ * one rule's), more as a list.
+ */
+type Filed = number | number[];
+
 /** Whether key `k` is disjoint from every rule of `list` (a loop: no closure per test). */
-function allDisjoint(f: RuleFacts, k: number, list: readonly number[], shape: KeyShape): boolean {
+function allDisjoint(f: RuleFacts, k: number, list: Filed, shape: KeyShape): boolean {
+  if (typeof list === 'number') return disjoint(f, k, list, shape);
   for (let i = 0; i < list.length; i++) if (!disjoint(f, k, list[i]!, shape)) return false;
   return true;
 }
 
 /** Files `entry` under `key`; returns how many are filed there. */
-function file<K>(map: Map<K, number[]>, key: K, entry: number): number {
-  const list = map.get(key);
-  if (list === undefined) {
-    map.set(key, [entry]);
+function file<K>(map: Map<K, Filed>, key: K, entry: number): number {
+  const filed = map.get(key);
+  if (filed === undefined) {
+    map.set(key, entry);
     return 1;
   }
-  return list.push(entry);
+  if (typeof filed === 'number') {
+    map.set(key, [filed, entry]);
+    return 2;
+  }
+  return filed.push(entry);
+}
+
+/** Whether a member's key is `id` (exact keys), or its box overlaps entry `k`'s (interval). */
+function hasKey(keys: OpenGroup['keys'], k: number, id: number | string): boolean {
+  if (keys instanceof Boxes) return keys.overlaps(k);
+  return typeof keys === 'object' ? keys.has(id) : keys === id;
+}
+
+/** Adds the key of entry `k` (exact: `id`) to those of `group`, which has members already. */
+function addKey(group: OpenGroup, k: number, id: number | string): void {
+  const { keys } = group;
+  if (keys instanceof Boxes) keys.add(k);
+  else if (typeof keys === 'object') keys.add(id);
+  else group.keys = new Set<number | string>().add(keys).add(id);
 }
 
 const MAX_OPEN = 32;
@@ -241,7 +269,9 @@ function groupRules(
   /** Takes `group` out of the open ones (it gets no more members); true if that fails the pass. */
   const close = (group: OpenGroup): boolean => {
     open.delete(group.key);
-    opened.splice(opened.indexOf(group), 1);
+    const at = opened.indexOf(group);
+    opened.copyWithin(at, at + 1);
+    opened.pop();
     return group.members.length < minMembers && movedAhead.has(group);
   };
 
@@ -258,24 +288,23 @@ function groupRules(
       const first = exact ? keyValue(facts, entry, shape.fields[0]!) : undefined;
       if (
         group !== undefined &&
-        !(group.keys instanceof Boxes ? group.keys.overlaps(entry) : group.keys.has(id)) &&
+        !hasKey(group.keys, entry, id) &&
         group.between.allDisjoint(entry, first)
       ) {
         home = group;
       } else {
         if (group !== undefined && close(group)) return undefined;
-        const keys = exact ? new Set<number | string>() : new Boxes(facts, shape);
         const kind = kindOf(key);
         const between = new Between(facts, shape, maxBetween, kind === GroupKind.none);
         const set = kind !== GroupKind.verdict;
+        const keys = exact ? id : new Boxes(facts, shape);
         home = { key, kind, shape, set, members: [], keys, between };
         if (opened.length >= MAX_OPEN && close(opened[0]!)) return undefined;
         open.set(key, home);
         opened.push(home);
       }
-      home.members.push(index);
-      if (home.keys instanceof Boxes) home.keys.add(entry);
-      else home.keys.add(id);
+      if (home.members.push(index) > 1) addKey(home, entry, id);
+      else if (home.keys instanceof Boxes) home.keys.add(entry);
       groupOf[index] = home;
     }
     // A member of a group that started earlier stands before this group's start.

@@ -16,9 +16,19 @@ import type { SegmentShape } from './segment-rules.js';
 
 const family = 'ip';
 
+/**
+ * The comments of the first rules of a chain, made once: a large table's compile asks for
+ * each twice (its plan and its element), and strings made anew for every compile are most of
+ * what its young collections copy.
+ */
+const ruleComments: string[] = [];
+const CACHED_COMMENTS = 1 << 16;
+
 /** The comment of the map element that stands for rule `index` (0-based) of its chain. */
 export function ruleComment(index: number): string {
-  return `rule ${index + 1}`;
+  if (index >= CACHED_COMMENTS) return `rule ${index + 1}`;
+  while (ruleComments.length <= index) ruleComments.push(`rule ${ruleComments.length + 1}`);
+  return ruleComments[index]!;
 }
 
 function keyExpr(field: KeyField, protocol: number | 'th'): NftExpr {
