@@ -38,15 +38,45 @@ export interface ServeOptions {
   collectAfterBytes?: number;
 }
 
+/** The options `serve()` and `serveRaw()` share (how the loop ends, its request memory), checked and defaulted. */
+export interface LoopOptions {
+  exitOnEnd: boolean;
+  reuseRequestBuffers: boolean;
+  collectAfterBytes: number;
+}
+
 /** Checked, defaulted options. */
-export interface ResolvedServeOptions {
+export interface ResolvedServeOptions extends LoopOptions {
   name: string;
   maxPayload: number;
   concurrency: number;
   readMode: ReadMode;
-  exitOnEnd: boolean;
-  reuseRequestBuffers: boolean;
-  collectAfterBytes: number;
+}
+
+/**
+ * Checks and defaults the options both handler loops take; `prefix` names them as the caller's
+ * messages do (`options.` for `serve()`).
+ */
+export function resolveLoopOptions(
+  options: Pick<ServeOptions, keyof LoopOptions>,
+  prefix = '',
+): LoopOptions {
+  return {
+    exitOnEnd: checkBoolean(options.exitOnEnd, `${prefix}exitOnEnd`, undefined, true),
+    reuseRequestBuffers: checkBoolean(
+      options.reuseRequestBuffers,
+      `${prefix}reuseRequestBuffers`,
+      undefined,
+      false,
+    ),
+    collectAfterBytes: checkInteger(
+      options.collectAfterBytes,
+      `${prefix}collectAfterBytes`,
+      undefined,
+      COLLECT_AFTER_BYTES,
+      0,
+    ),
+  };
 }
 
 const invalid = (message: string) => invalidArgument(undefined, message);
@@ -60,9 +90,6 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
     maxPayload = DEFAULT_MAX_PAYLOAD,
     concurrency = 1,
     readMode = 'blocking',
-    exitOnEnd,
-    reuseRequestBuffers,
-    collectAfterBytes,
   } = options;
   if (typeof name !== 'string' || name.length === 0)
     throw invalid('options.name must be a non-empty string');
@@ -70,24 +97,5 @@ export function resolveServeOptions(options: ServeOptions): ResolvedServeOptions
   checkInteger(concurrency, 'options.concurrency', undefined, undefined, 1);
   if (readMode !== 'blocking' && readMode !== 'stream')
     throw invalid(`options.readMode must be 'blocking' or 'stream', got ${String(readMode)}`);
-  return {
-    name,
-    maxPayload,
-    concurrency,
-    readMode,
-    exitOnEnd: checkBoolean(exitOnEnd, 'options.exitOnEnd', undefined, true),
-    reuseRequestBuffers: checkBoolean(
-      reuseRequestBuffers,
-      'options.reuseRequestBuffers',
-      undefined,
-      false,
-    ),
-    collectAfterBytes: checkInteger(
-      collectAfterBytes,
-      'options.collectAfterBytes',
-      undefined,
-      COLLECT_AFTER_BYTES,
-      0,
-    ),
-  };
+  return { name, maxPayload, concurrency, readMode, ...resolveLoopOptions(options, 'options.') };
 }

@@ -10,9 +10,10 @@ import {
 } from './fd-io.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
-import { checkBoolean, checkInteger } from '../shared/check-options.js';
+import { checkInteger } from '../shared/check-options.js';
+import { type LoopOptions, resolveLoopOptions } from './serve-options.js';
 import { isThenable } from '../shared/maybe-async.js';
-import { COLLECT_AFTER_BYTES, YoungCollection } from './young-collection.js';
+import { YoungCollection } from './young-collection.js';
 
 /** Options of {@link serveRaw}. */
 export interface RawServeOptions {
@@ -40,8 +41,7 @@ export interface RawServeOptions {
  * exits 0; in the middle of one, 1. Stray `console.log` output goes to stderr, as with `serve()`.
  */
 export function serveRaw(options: RawServeOptions): Promise<void> {
-  let exitOnEnd: boolean;
-  let reuseRequestBuffers: boolean;
+  let loop: LoopOptions;
   let collection: YoungCollection;
   try {
     checkProtocolMode('raw', 'serveRaw');
@@ -49,25 +49,13 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
       throw new UmdError(UmdErrorCode.INVALID_ARGUMENT, 'serveRaw() needs { requestSize, handle }');
     }
     checkInteger(options.requestSize, 'requestSize', undefined, undefined, 1, MAX_PAYLOAD_LIMIT);
-    exitOnEnd = checkBoolean(options.exitOnEnd, 'exitOnEnd', undefined, true);
-    reuseRequestBuffers = checkBoolean(
-      options.reuseRequestBuffers,
-      'reuseRequestBuffers',
-      undefined,
-      false,
-    );
-    const collectAfterBytes = checkInteger(
-      options.collectAfterBytes,
-      'collectAfterBytes',
-      undefined,
-      COLLECT_AFTER_BYTES,
-      0,
-    );
-    collection = new YoungCollection(reuseRequestBuffers ? 0 : collectAfterBytes);
+    loop = resolveLoopOptions(options);
+    collection = new YoungCollection(loop.reuseRequestBuffers ? 0 : loop.collectAfterBytes);
   } catch (error) {
     return Promise.reject(error);
   }
   const { requestSize, handle } = options;
+  const { exitOnEnd, reuseRequestBuffers } = loop;
   guardStdout();
   return new Promise<void>((resolve, reject) => {
     let finished = false;
