@@ -5,14 +5,7 @@
  * writes one NFTA_LIST_ELEM of a rule's expression list; constants go straight into the
  * writer's buffer.
  */
-import {
-  counterData,
-  dataValueAt,
-  EXPR_DATA,
-  EXPR_NAME,
-  NotCompiled,
-  verdictData,
-} from './netlink-data.js';
+import { dataValueAt, EXPR_DATA, EXPR_NAME, NotCompiled, verdictData } from './netlink-data.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 
 /** The first 128-bit data register (the same bytes as {@link REG32_00}). */
@@ -168,11 +161,9 @@ export function inRange(
   endExpr(w, e);
 }
 
-/** A `counter` starting from zero. */
+/** A `counter` starting from zero (its data empty, as nft writes it: netlink-data.ts). */
 export function counter(w: NetlinkWriter): void {
-  const e = beginExpr(w, 'counter');
-  counterData(w);
-  endExpr(w, e);
+  endExpr(w, beginExpr(w, 'counter'));
 }
 
 /** An `immediate` verdict: accept, drop, return, or jump/goto `chain`. */

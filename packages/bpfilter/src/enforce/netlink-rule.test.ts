@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filterBatch as batchOf } from './netlink-bytes.testing.js';
+import { attr, expr, filterBatch as batchOf, nest } from './netlink-bytes.testing.js';
 
 /** The attributes of a load of `len` bytes at `offset` of the `ip` header into register 1. */
 function networkLoad(offset: number, len: number): Buffer {
@@ -42,5 +42,26 @@ describe('address matches in the netlink batch', () => {
     expect(
       batchOf('-A INPUT -s 10.0.91.1/32 -j ACCEPT').indexOf(networkLoad(12, 4)),
     ).toBeGreaterThan(0);
+  });
+});
+
+describe('counters in the netlink batch', () => {
+  // `nft --debug=mnl` showed nft 1.0.6 send `counter` as its name and an empty
+  // NFTA_EXPR_DATA: a counter without bytes and packets starts from 0.
+  it("a rule's counter and a counted map's are nft's: no bytes or packets attribute", () => {
+    const bytes = batchOf('-A INPUT -s 10.0.91.1/32 -j ACCEPT');
+    const counter = expr('counter');
+    const zeros = nest(2, attr(1, Buffer.alloc(8)), attr(2, Buffer.alloc(8)));
+    expect(bytes.indexOf(counter)).toBeGreaterThan(0);
+    expect(bytes.indexOf(zeros)).toBe(-1);
+    // Enough rules of one shape for a verdict map: its elements' counters are clones of it.
+    const many = Array.from(
+      { length: 40 },
+      (_, i) => `-A INPUT -s 10.1.${i}.1/32 -p tcp -m tcp --dport ${80 + i} -j DROP`,
+    );
+    const mapped = batchOf(many.join('\n'));
+    const template = nest(17, attr(1, Buffer.from('counter\0')), nest(2));
+    expect(mapped.indexOf(template)).toBeGreaterThan(0);
+    expect(mapped.indexOf(zeros)).toBe(-1);
   });
 });
