@@ -238,8 +238,20 @@ function writeKey(
       if (typeof value !== 'string' || /[*\\]/.test(value) || Buffer.byteLength(value) >= 16)
         throw new NotCompiled('ifname');
       b.write(value, offset);
-    } else if (type === IPV4_ADDR) b.writeUInt32BE(value as number, offset);
-    else b.writeUInt16BE(value as number, offset);
+    } else {
+      // Network byte order, byte by byte: Buffer's write methods check their arguments on
+      // each of a large set's elements (a byte store keeps a value's low 8 bits).
+      const v = value as number;
+      if (type === IPV4_ADDR) {
+        b[offset] = v >>> 24;
+        b[offset + 1] = v >>> 16;
+        b[offset + 2] = v >>> 8;
+        b[offset + 3] = v;
+      } else {
+        b[offset] = v >>> 8;
+        b[offset + 1] = v;
+      }
+    }
     offset += (type.len + 3) & ~3;
   }
 }
@@ -251,8 +263,11 @@ function writeKey(
 export function writeComment(w: NetlinkWriter, text: string, open = false): void {
   const length = text.length + 1;
   const at = w.zeroed(6 /* NFTA_SET_ELEM_USERDATA */, 2 + length + (open ? 6 : 0));
-  w.buffer[at + 1] = length;
-  w.buffer.write(text, at + 2, 'latin1');
+  const b = w.buffer;
+  b[at + 1] = length;
+  // Latin-1 as Buffer.write writes it (each code unit's low byte; a byte store keeps just
+  // that), without a call into C++ for every element's few bytes.
+  for (let k = 0; k < text.length; k++) b[at + 2 + k] = text.charCodeAt(k);
   if (open) w.buffer.set([1, 4, 1, 0, 0, 0], at + 2 + length);
 }
 
