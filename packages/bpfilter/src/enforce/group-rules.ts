@@ -190,6 +190,12 @@ function addKey(group: OpenGroup, k: number, id: number | string): void {
 
 const MAX_OPEN = 32;
 
+/** The group of `opened` with key `key`, if one is open. */
+function openGroup(opened: readonly OpenGroup[], key: GroupKey): OpenGroup | undefined {
+  for (let g = 0; g < opened.length; g++) if (opened[g]!.key === key) return opened[g];
+  return undefined;
+}
+
 /**
  * What a group's members share ({@link groupKey}): a number for a verdict map, a counted set
  * without a target, a map of marks (the shape's id and {@link GroupKind}), a string for a
@@ -259,8 +265,10 @@ function groupRules(
 ): ChainItem[] | undefined {
   const minMembers = options.minMembers ?? 8;
   const maxBetween = options.maxBetween ?? 1024;
-  const open = new Map<GroupKey, OpenGroup>();
-  /** The open groups in the order they were opened (iterated for every rule, unlike `open`). */
+  /**
+   * The open groups (MAX_OPEN at most), in the order they were opened. Found by key in a
+   * scan: a Map of so few, with a group opened and closed every few rules, cost more.
+   */
   const opened: OpenGroup[] = [];
   /** The group of each rule that went into one. */
   const groupOf: (OpenGroup | undefined)[] = new Array(count);
@@ -268,7 +276,6 @@ function groupRules(
   const movedAhead = new Set<OpenGroup>();
   /** Takes `group` out of the open ones (it gets no more members); true if that fails the pass. */
   const close = (group: OpenGroup): boolean => {
-    open.delete(group.key);
     const at = opened.indexOf(group);
     opened.copyWithin(at, at + 1);
     opened.pop();
@@ -282,7 +289,7 @@ function groupRules(
     let home: OpenGroup | undefined;
     if (shapeId >= 0) {
       const key = groupKey(facts, entry, shapeId);
-      const group = open.get(key);
+      const group = openGroup(opened, key);
       const shape = shapeOf(shapeId);
       const id = exact ? keyId(facts, entry) : 0;
       const first = exact ? keyValue(facts, entry, shape.fields[0]!) : undefined;
@@ -300,7 +307,6 @@ function groupRules(
         const keys = exact ? id : new Boxes(facts, shape);
         home = { key, kind, shape, set, members: [], keys, between };
         if (opened.length >= MAX_OPEN && close(opened[0]!)) return undefined;
-        open.set(key, home);
         opened.push(home);
       }
       if (home.members.push(index) > 1) addKey(home, entry, id);

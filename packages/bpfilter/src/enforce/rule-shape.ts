@@ -44,14 +44,13 @@ export function keyValue(f: RuleFacts, i: number, field: KeyField): number | str
   }
 }
 
-const FIELD_RANGE: Record<KeyField, number> = {
-  saddr: 2 ** 32,
-  daddr: 2 ** 32,
-  iifname: 2 ** 16,
-  oifname: 2 ** 16,
-  sport: 65536,
-  dport: 65536,
-};
+/**
+ * How many values `field` takes in a key number: compared, not looked up in a record by the
+ * field's name (a keyed load for each field of each rule's key).
+ */
+function fieldRange(field: KeyField): number {
+  return field === 'saddr' || field === 'daddr' ? 2 ** 32 : 2 ** 16;
+}
 
 /** The value of `field` in entry `i`'s exact key as a number (an interface name's id). */
 function keyNumber(f: RuleFacts, i: number, field: KeyField): number {
@@ -68,11 +67,14 @@ export function keyId(f: RuleFacts, i: number): number | string {
   const shape = shapeOf(f.shape[i]!);
   if (shape.numeric) {
     let id = 0;
-    for (const field of shape.fields) {
+    const { fields } = shape;
+    for (let k = 0; k < fields.length; k++) {
+      const field = fields[k]!;
       const value = keyNumber(f, i, field);
+      const range = fieldRange(field);
       // Only a name's id can reach its range (a table of more than 65,535 names).
-      if (value >= FIELD_RANGE[field]) return keyString(f, i, shape);
-      id = id * FIELD_RANGE[field] + value;
+      if (value >= range) return keyString(f, i, shape);
+      id = id * range + value;
     }
     return id;
   }
