@@ -87,7 +87,7 @@ export class SockoptEnforcement {
    * kernel's counters of the table it replaces, and compiling the new one.
    */
   prepare(previous: TableSnapshot | undefined, table: string, request: Uint8Array): ReplaceTicket {
-    const kernelBefore = this.enforcer.counters(table);
+    const kernelBefore = timed('old counters', () => this.enforcer.counters(table));
     // Awaited by the install; a refused replace never gets there and drops the read.
     kernelBefore.catch(() => {});
     const early = compileEarly(request, (t, give) =>
