@@ -83,16 +83,18 @@ export class SockoptEnforcement {
   }
 
   /**
-   * Before a SET_REPLACE of `table` (`request`: its `ipt_replace`): starts reading the
-   * kernel's counters of the table it replaces, and compiling the new one.
+   * Before a SET_REPLACE of `table` (`request`: its `ipt_replace`): starts compiling the new
+   * table, then reading the kernel's counters of the table it replaces.
    */
   prepare(previous: TableSnapshot | undefined, table: string, request: Uint8Array): ReplaceTicket {
-    const kernelBefore = timed('old counters', () => this.enforcer.counters(table));
-    // Awaited by the install; a refused replace never gets there and drops the read.
-    kernelBefore.catch(() => {});
+    // The compile first: the longest step of the replace, and the helper the read wakes can
+    // take this thread's core for as long as its read, on a machine with no core to spare.
     const early = compileEarly(request, (t, give) =>
       timed('early compile', () => this.enforcer.compile(t, give)),
     );
+    const kernelBefore = timed('old counters', () => this.enforcer.counters(table));
+    // Awaited by the install; a refused replace never gets there and drops the read.
+    kernelBefore.catch(() => {});
     return { previous, kernelBefore, early };
   }
 
