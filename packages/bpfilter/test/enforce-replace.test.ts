@@ -4,9 +4,13 @@
  * the kernel and in bpfilter, with an error that says why; the TypeScript API in enforcement
  * mode (run in a namespace of its own). Needs what the parity tests need.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildBlob } from '@umd/build';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeInNetns } from './enforce/netns-script.js';
+import { jsonInNetns, nodeInNetns } from './enforce/netns-script.js';
 import { enforceSkipReason } from './enforce/prerequisites.js';
 import { ANSWER_MS, Twin, waitFor } from './enforce/twins.js';
 import { withoutSaveComments } from './iptables/namespace.js';
@@ -138,6 +142,38 @@ describe.skipIf(missing !== undefined)('enforcement: replace and refusal', () =>
     expect(stopped).toEqual({ code: 0, signal: null });
     expect(withoutSaveComments(await save())).toBe(before);
     expect(await outcomes(blocked22)).toEqual(blocked22);
+  }, 60_000);
+
+  it("a handler's receipt of another table: UMD_PROTOCOL, and the kernel keeps the previous table", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfilter-liar-'));
+    try {
+      const blob = await buildBlob({
+        entry: fileURLToPath(new URL('./fixtures/receipt-liar-handler.mjs', import.meta.url)),
+        outDir: dir,
+        name: 'bpfilter',
+      });
+      const script = fileURLToPath(new URL('./enforce/receipt-liar-in-netns.mjs', import.meta.url));
+      const out = await jsonInNetns<Record<string, never>>(
+        script,
+        { script: blob.file, sha256: blob.sha256 },
+        60_000,
+      );
+      expect(out.first).toMatch(
+        /ip saddr 10\.0\.0\.0\/8 tcp dport 22 counter packets 0 bytes 0 drop/,
+      );
+      expect(out.lie).toMatchObject({
+        code: 'UMD_PROTOCOL',
+        message: expect.stringMatching(/receipt of another table; the previous table stays$/),
+      });
+      // The kernel enforces the previous table again (the install may go first: it is undone).
+      expect(out.afterLie).toBe(out.first);
+      expect(out.savedAfterLie).toBe(out.savedFirst);
+      // The liar lies at every kept replace: the next one fails the same way, and changes nothing.
+      expect(out.next).toMatchObject({ code: 'UMD_PROTOCOL' });
+      expect(out.afterNext).toBe(out.first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('the TypeScript API enforces too, and its refusals are EnforcementErrors', async () => {

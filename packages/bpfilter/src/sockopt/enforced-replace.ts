@@ -3,9 +3,16 @@
  * install must go back to; after the table is kept, its install into the kernel, and on
  * failure the rollback of bpfilter to the previous table (the kernel never changed).
  */
+import { addToEntries } from '../enforce/counters.js';
 import type { ReplaceTicket, SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
 import type { KeptTables } from './kept-tables.js';
-import { captureTable, getInfo, restoreTable, type SendRequest } from './table-snapshot.js';
+import {
+  captureTable,
+  getInfo,
+  restoreTable,
+  type SendRequest,
+  type TableSnapshot,
+} from './table-snapshot.js';
 
 /** What both steps use: the enforcement, the kept tables, the way to the handler. */
 export interface EnforcedReplace {
@@ -33,17 +40,17 @@ export async function prepareReplace(
 }
 
 /**
- * Installs the kept `table` (`fromRequest`: kept as built from the request's own bytes). If
- * that fails, bpfilter goes back to the previous table and the SET_REPLACE fails with the
- * EnforcementError.
+ * Installs `snapshot` (by default the kept `table`; `fromRequest`: built from the request's own
+ * bytes). If that fails, bpfilter goes back to the previous table and the SET_REPLACE fails with
+ * the EnforcementError.
  */
 export async function installReplace(
   { enforcement, kept, send }: EnforcedReplace,
   table: string,
   ticket: ReplaceTicket,
   fromRequest: boolean,
+  snapshot = kept.get(table),
 ): Promise<void> {
-  const snapshot = kept.get(table);
   if (snapshot === undefined) return;
   try {
     // The old counters must be read before the kernel's table changes; a read that failed
@@ -58,4 +65,28 @@ export async function installReplace(
     }
     throw error;
   }
+}
+
+/**
+ * After the kernel took a replace that then fails (the handler's receipt was of another table):
+ * the previous table enforced again, with the counters the kernel had counted for it until the
+ * replace (read before it, into `ticket.kernelBefore`) added to its entries, since its rules
+ * are new ones counting from zero. Returns that table, which bpfilter and the handler must hold
+ * again; the kernel's refusal (unlikely: it held this table before) is thrown.
+ */
+export async function reinstallPrevious(
+  { enforcement }: EnforcedReplace,
+  ticket: ReplaceTicket,
+  previous: TableSnapshot,
+): Promise<TableSnapshot> {
+  const kernel = await ticket.kernelBefore.catch(() => undefined);
+  let restored = previous;
+  if (kernel !== undefined) {
+    const entries = previous.entries.slice();
+    addToEntries(entries, kernel);
+    restored = { info: previous.info, entries };
+  }
+  const none = Promise.resolve(undefined);
+  await enforcement.commit(restored, { previous: restored, kernelBefore: none, early: undefined });
+  return restored;
 }

@@ -18,13 +18,20 @@ import {
   XT_COUNTERS_SIZE,
   type XtCounters,
   decodeCounters,
+  decodeReplace,
   encodeMboxRequest,
   mboxRequestInPlace,
 } from '../abi/index.js';
-import { type EnforcedReplace, installReplace, prepareReplace } from './enforced-replace.js';
+import type { ReplaceTicket } from '../enforce/sockopt-enforcement.js';
+import {
+  type EnforcedReplace,
+  installReplace,
+  prepareReplace,
+  reinstallPrevious,
+} from './enforced-replace.js';
 import type { KeptTables } from './kept-tables.js';
 import { timed, timedSync } from './phase-log.js';
-import { receiptCounters, replaceCandidate } from './replace-candidate.js';
+import { type ReplaceCandidate, receiptCounters, replaceCandidate } from './replace-candidate.js';
 import type { SockoptResult } from './sockopt-options.js';
 import {
   exchangeEncoded,
@@ -75,25 +82,23 @@ export async function setReplace(
   const reply = timed(`handler set ${cmd}`, () => exchangeEncoded(stamped.send, request));
   // Awaited below; a rejection meanwhile must not count as unhandled.
   reply.catch(() => {});
-  // Built while the handler checks the table (its request is on its way once this turn ends).
-  const candidate =
-    previous === undefined
+  // Without enforcement, built while the handler checks the table (its request is on its way
+  // once this turn ends); with it, while the kernel commits (keptReplace).
+  const built =
+    previous === undefined || ticket
       ? undefined
-      : await nextTurn().then(() => timedSync('candidate', () => replaceCandidate(optval)));
+      : nextTurn().then(() => timedSync('candidate', () => replaceCandidate(optval)));
   const { status, body } = await reply;
   if (status !== 0) return { status };
   let counters = body;
   if (previous === undefined) {
     await timed('read back', () => kept.keep(context.send, table, false));
+    if (enforced && ticket)
+      await timed('install', () => installReplace(enforced, table, ticket, false));
   } else {
-    const fromReceipt = receiptCounters(candidate, body);
-    if (fromReceipt === undefined || candidate === undefined)
-      return refuseReceipt(context, previous);
-    kept.keepReplaced(candidate.snapshot, stamped.generation());
-    counters = fromReceipt;
+    const generation = stamped.generation();
+    counters = await keptReplace(context, previous, optval, body, generation, built, ticket);
   }
-  if (enforced && ticket)
-    await timed('install', () => installReplace(enforced, table, ticket, candidate !== undefined));
   const data =
     enforced && ticket
       ? await enforced.enforcement.oldCounters(counters, ticket)
@@ -111,14 +116,96 @@ export async function setReplace(
 }
 
 /**
+ * The rest of the replace of a kept table (`previous`) the handler accepted with `body`: the
+ * front end keeps the candidate it builds from the request if the handler's receipt is its
+ * digest, and in enforcement mode installs it. Returns the old counters of the receipt.
+ *
+ * In enforcement mode the install starts first, and the candidate is built once the compile has
+ * handed the kernel its batch: until then the compile, the handler's check and the old counters'
+ * read want both cores, during the kernel's commit one is free. A receipt of another table then
+ * takes the kernel back to the previous table too.
+ */
+async function keptReplace(
+  context: ReplaceContext,
+  previous: TableSnapshot,
+  optval: Uint8Array,
+  body: Uint8Array,
+  generation: number,
+  built: Promise<ReplaceCandidate | undefined> | undefined,
+  ticket: ReplaceTicket | undefined,
+): Promise<Uint8Array> {
+  const { kept, enforced } = context;
+  const table = previous.info.name;
+  const requested = ticket?.early && requestedTable(optval);
+  if (!enforced || !ticket || !requested) {
+    // No kernel to go first (or no table in the request: the receipt cannot be right).
+    const candidate = built ? await built : timedSync('candidate', () => replaceCandidate(optval));
+    const fromReceipt = receiptCounters(candidate, body);
+    if (fromReceipt === undefined || candidate === undefined)
+      return refuseReceipt(context, previous);
+    kept.keepReplaced(candidate.snapshot, generation);
+    if (enforced && ticket)
+      await timed('install', () => installReplace(enforced, table, ticket, true));
+    return fromReceipt;
+  }
+  const install = timed('install', () => installReplace(enforced, table, ticket, true, requested));
+  install.catch(() => {});
+  // Once the compile is done and the install's turns have handed its batch on.
+  await ticket.early?.compiled;
+  await nextTurn();
+  const candidate = timedSync('candidate', () => replaceCandidate(optval));
+  const fromReceipt = receiptCounters(candidate, body);
+  if (fromReceipt === undefined || candidate === undefined) {
+    // A failed install has put the previous table back in bpfilter and the handler already.
+    const installed = await install.then(
+      () => true,
+      () => false,
+    );
+    if (!installed) return refuseReceipt(context, previous);
+    let restored: TableSnapshot;
+    try {
+      restored = await timed('reinstall', () => reinstallPrevious(enforced, ticket, previous));
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return refuseReceipt(
+        context,
+        previous,
+        `; the kernel refused it back (${why}) and enforces the new one`,
+      );
+    }
+    kept.set(restored);
+    return refuseReceipt(context, restored);
+  }
+  // A failed install has put the previous table back in bpfilter and the handler (and throws).
+  await install;
+  kept.keepReplaced(candidate.snapshot, generation);
+  return fromReceipt;
+}
+
+/**
+ * The table of a SET_REPLACE request as the install takes it: its header's hooks, counts and
+ * size, its entries as sent (a view of the request: the install reads them only while the
+ * request is being answered).
+ */
+function requestedTable(optval: Uint8Array): TableSnapshot {
+  const { name, validHooks, hookEntry, underflow, numEntries, size, entries } =
+    decodeReplace(optval);
+  return { info: { name, validHooks, hookEntry, underflow, numEntries, size }, entries };
+}
+
+/**
  * The handler took a table other than the one it was sent (its receipt says so): it gets the
  * kept table back (or is stopped, and a new one gets it), and the replace fails.
  */
-async function refuseReceipt(context: ReplaceContext, previous: TableSnapshot): Promise<never> {
+async function refuseReceipt(
+  context: ReplaceContext,
+  previous: TableSnapshot,
+  kernelNote = '',
+): Promise<never> {
   const { name } = previous.info;
   const error = new UmdError(
     UmdErrorCode.PROTOCOL,
-    `bpfilter: the handler acknowledged the SET_REPLACE of "${name}" with the receipt of another table; the previous table stays`,
+    `bpfilter: the handler acknowledged the SET_REPLACE of "${name}" with the receipt of another table; the previous table stays${kernelNote}`,
     { handlerName: 'bpfilter' },
   );
   try {
