@@ -156,30 +156,46 @@ async function keptReplace(
   const candidate = timedSync('candidate', () => replaceCandidate(optval));
   const fromReceipt = receiptCounters(candidate, body);
   if (fromReceipt === undefined || candidate === undefined) {
-    // A failed install has put the previous table back in bpfilter and the handler already.
-    const installed = await install.then(
-      () => true,
-      () => false,
-    );
-    if (!installed) return refuseReceipt(context, previous);
-    let restored: TableSnapshot;
-    try {
-      restored = await timed('reinstall', () => reinstallPrevious(enforced, ticket, previous));
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      return refuseReceipt(
-        context,
-        previous,
-        `; the kernel refused it back (${why}) and enforces the new one`,
-      );
-    }
-    kept.set(restored);
-    return refuseReceipt(context, restored);
+    const note = await undoInstall(context, enforced, ticket, previous, install);
+    return refuseReceipt(context, kept.get(table) ?? previous, note);
   }
-  // A failed install has put the previous table back in bpfilter and the handler (and throws).
+  try {
+    // A handler gone since it answered fails the replace here, as before the install went first.
+    kept.keepReplaced(candidate.snapshot, generation);
+  } catch (error) {
+    await undoInstall(context, enforced, ticket, previous, install);
+    throw error;
+  }
+  // A failed install puts the previous table back in bpfilter and the handler (and throws).
   await install;
-  kept.keepReplaced(candidate.snapshot, generation);
   return fromReceipt;
+}
+
+/**
+ * After an install that went first and a replace that then failed: the kernel back to
+ * `previous`, which bpfilter keeps again with the kernel's counters of it added (its rules are
+ * new ones). Nothing to do when the install failed: it put the previous table back itself.
+ * Returns what the replace's error must add when the kernel refused the previous table back.
+ */
+async function undoInstall(
+  context: ReplaceContext,
+  enforced: EnforcedReplace,
+  ticket: ReplaceTicket,
+  previous: TableSnapshot,
+  install: Promise<void>,
+): Promise<string> {
+  const installed = await install.then(
+    () => true,
+    () => false,
+  );
+  if (!installed) return '';
+  try {
+    context.kept.set(await timed('reinstall', () => reinstallPrevious(enforced, ticket, previous)));
+    return '';
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return `; the kernel refused it back (${why}) and enforces the new one`;
+  }
 }
 
 /**
