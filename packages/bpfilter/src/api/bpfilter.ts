@@ -57,7 +57,13 @@ export class Bpfilter {
     this.transport = transport ?? sockoptTransport(this.sockopt!);
   }
 
-  /** Connects to a running `bpfilter serve` at `socketPath`. */
+  /**
+   * Connects to a running `bpfilter serve` at `socketPath` and waits for its HELLO.
+   * `options.timeoutMs` (default 10 s) bounds the connection and the HELLO together;
+   * `options.signal` stops either (an aborted signal connects nothing).
+   * @throws UmdError `UMD_START_FAILED` if nothing listens there, `UMD_PROTOCOL` if it does not
+   * speak umd, `UMD_TIMEOUT`, `UMD_ABORTED`, `UMD_INVALID_ARGUMENT` for options it cannot use.
+   */
   static async connect(socketPath: string, options: RequestOptions = {}): Promise<Bpfilter> {
     const bpfilter = new Bpfilter({
       transport: serviceTransport(await connectService(socketPath, options)),
