@@ -135,10 +135,7 @@ export class SockoptEnforcement {
       // An nft table deleted behind our back: bpfilter's own counters are all that is left.
       return snapshot;
     }
-    if (kernel === undefined) return snapshot;
-    const entries = snapshot.entries.slice();
-    addToEntries(entries, kernel);
-    return { info: snapshot.info, entries };
+    return kernel === undefined ? snapshot : withCounters(snapshot, kernel);
   }
 
   /**
@@ -192,4 +189,14 @@ export class SockoptEnforcement {
       counters,
     );
   }
+}
+
+/** `snapshot` with the kernel's counters of its enforced rules (`kernel`) added, in a copy. */
+export function withCounters(
+  snapshot: TableSnapshot,
+  kernel: readonly XtCounters[],
+): TableSnapshot {
+  const entries = snapshot.entries.slice();
+  addToEntries(entries, kernel);
+  return { info: snapshot.info, entries };
 }

@@ -3,8 +3,11 @@
  * install must go back to; after the table is kept, its install into the kernel, and on
  * failure the rollback of bpfilter to the previous table (the kernel never changed).
  */
-import { addToEntries } from '../enforce/counters.js';
-import type { ReplaceTicket, SockoptEnforcement } from '../enforce/sockopt-enforcement.js';
+import {
+  type ReplaceTicket,
+  type SockoptEnforcement,
+  withCounters,
+} from '../enforce/sockopt-enforcement.js';
 import type { KeptTables } from './kept-tables.js';
 import {
   captureTable,
@@ -80,12 +83,7 @@ export async function reinstallPrevious(
   previous: TableSnapshot,
 ): Promise<TableSnapshot> {
   const kernel = await ticket.kernelBefore.catch(() => undefined);
-  let restored = previous;
-  if (kernel !== undefined) {
-    const entries = previous.entries.slice();
-    addToEntries(entries, kernel);
-    restored = { info: previous.info, entries };
-  }
+  const restored = kernel === undefined ? previous : withCounters(previous, kernel);
   const none = Promise.resolve(undefined);
   await enforcement.commit(restored, { previous: restored, kernelBefore: none, early: undefined });
   return restored;
