@@ -13,7 +13,7 @@ import { allocatePayload } from '../shared/payload-buffer.js';
 import { checkInteger } from '../shared/check-options.js';
 import { type LoopOptions, resolveLoopOptions } from './serve-options.js';
 import { isThenable } from '../shared/maybe-async.js';
-import { YoungCollection } from './young-collection.js';
+import { loopCollection, type YoungCollection } from './young-collection.js';
 
 /** Options of {@link serveRaw}. */
 export interface RawServeOptions {
@@ -50,7 +50,7 @@ export function serveRaw(options: RawServeOptions): Promise<void> {
     }
     checkInteger(options.requestSize, 'requestSize', undefined, undefined, 1, MAX_PAYLOAD_LIMIT);
     loop = resolveLoopOptions(options);
-    collection = new YoungCollection(loop.reuseRequestBuffers ? 0 : loop.collectAfterBytes);
+    collection = loopCollection(loop);
   } catch (error) {
     return Promise.reject(error);
   }

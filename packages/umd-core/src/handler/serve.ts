@@ -12,7 +12,7 @@ import { READ_BUFFER_SIZE, StdinFrameReader } from './stdin-frame-reader.js';
 import { guardStdout } from './stdout-guard.js';
 import { allocatePayload } from '../shared/payload-buffer.js';
 import { PayloadPool } from './payload-pool.js';
-import { YoungCollection } from './young-collection.js';
+import { loopCollection } from './young-collection.js';
 
 /** Exit status of a handler that saw the host break the protocol. */
 export const PROTOCOL_EXIT_CODE = 2;
@@ -41,15 +41,7 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
   } catch (error) {
     return Promise.reject(error);
   }
-  const {
-    name,
-    maxPayload,
-    concurrency,
-    readMode,
-    exitOnEnd,
-    reuseRequestBuffers,
-    collectAfterBytes,
-  } = resolved;
+  const { name, maxPayload, concurrency, readMode, exitOnEnd, reuseRequestBuffers } = resolved;
   guardStdout();
   return new Promise<void>((resolve, reject) => {
     let finished = false;
@@ -88,7 +80,7 @@ export function serve(handler: RequestHandler, options: ServeOptions): Promise<v
       ? new PayloadPool(concurrency + 1, READ_BUFFER_SIZE)
       : undefined;
     // Without a pool, fresh request buffers: collected early, their memory comes back warm.
-    const collection = new YoungCollection(pool ? 0 : collectAfterBytes);
+    const collection = loopCollection(resolved);
     const dispatcher = new RequestDispatcher(
       handler,
       send,

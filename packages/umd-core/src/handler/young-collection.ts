@@ -1,4 +1,5 @@
 import { UNINITIALIZED_MIN } from '../shared/payload-buffer.js';
+import type { LoopOptions } from './serve-options.js';
 
 /** Default of `collectAfterBytes`: fresh request bytes answered between two collections. */
 export const COLLECT_AFTER_BYTES = 4 * 1024 * 1024;
@@ -86,4 +87,12 @@ export class YoungCollection {
     if (this.#collect === undefined) this.#collect = minorCollector();
     this.#collect?.();
   }
+}
+
+/**
+ * The collection a handler loop with `options` runs: none when it reuses its request buffers
+ * (nothing fresh to collect), else after every `collectAfterBytes`.
+ */
+export function loopCollection(options: LoopOptions): YoungCollection {
+  return new YoungCollection(options.reuseRequestBuffers ? 0 : options.collectAfterBytes);
 }
