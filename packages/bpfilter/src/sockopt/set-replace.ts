@@ -159,6 +159,9 @@ async function keptReplace(
     const note = await undoInstall(context, enforced, ticket, previous, install);
     return refuseReceipt(context, kept.get(table) ?? previous, note);
   }
+  // A failed install has put the previous table back in bpfilter and the handler (and throws
+  // here): the candidate must not be kept after it, whichever of the two ended first.
+  await install;
   try {
     // A handler gone since it answered fails the replace here, as before the install went first.
     kept.keepReplaced(candidate.snapshot, generation);
@@ -166,8 +169,6 @@ async function keptReplace(
     await undoInstall(context, enforced, ticket, previous, install);
     throw error;
   }
-  // A failed install puts the previous table back in bpfilter and the handler (and throws).
-  await install;
   return fromReceipt;
 }
 
