@@ -3,7 +3,7 @@
  * decides every verdict itself from the description it gets back.
  */
 import { createHash } from 'node:crypto';
-import type { RequestOptions } from '@umd/core';
+import { callDeadline, type RequestOptions } from '@umd/core';
 import { UmdManager, type UmdManagerOptions } from '@umd/mgmt';
 import { type Block, DRIVER_NAME, Op, type OpCode } from './contract.js';
 import { decodeChecked, spansOf } from './host/blocks.js';
@@ -24,7 +24,7 @@ import { PgpError } from './errors.js';
 import { Keyring, planAll } from './keyring.js';
 import { KeyCache } from './key-cache.js';
 import { type RpmResult, verifyRpm } from './rpm.js';
-import { callDeadline, chunksOf, type Input, type SignedData, toBytes } from './input.js';
+import { chunksOf, type Input, type SignedData, toBytes } from './input.js';
 
 /** Options of every call: an `AbortSignal` and a timeout (milliseconds) for the handler's part. */
 export type CallOptions = RequestOptions;

@@ -73,35 +73,3 @@ export async function* untilAborted<T>(
     Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
 }
-
-/** The bound of a whole call: its signal, and `clear()` to call when the call has ended. */
-export interface CallDeadline {
-  /** The caller's signal, and `timeoutMs` counted from the call (undefined: neither). */
-  readonly signal: AbortSignal | undefined;
-  /** Stops the call's timer (safe to call more than once). */
-  clear(): void;
-}
-
-/**
- * The signal that bounds a whole call: the caller's, and `timeoutMs` counted from now (a
- * bad `timeoutMs` is left to the request, which refuses it). The timer is referenced until
- * `clear()`: a call in progress keeps the host alive until it settles, as a request waiting
- * for its handler does. (`AbortSignal.timeout()`'s timer does not: a host that awaited a call
- * reading a source that stalls, with nothing else pending, ended with the call unsettled.)
- */
-export function callDeadline(options: {
-  signal?: AbortSignal | undefined;
-  timeoutMs?: number | undefined;
-}): CallDeadline {
-  const { signal, timeoutMs } = options;
-  const valid = Number.isInteger(timeoutMs) && timeoutMs! >= 1 && timeoutMs! <= 2 ** 31 - 1;
-  if (!valid) return { signal, clear: () => {} };
-  const timeout = new AbortController();
-  const timer = setTimeout(() => {
-    timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
-  }, timeoutMs);
-  return {
-    signal: signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]),
-    clear: () => clearTimeout(timer),
-  };
-}

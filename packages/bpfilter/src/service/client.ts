@@ -7,6 +7,7 @@
 import { createConnection } from 'node:net';
 import {
   abortedError,
+  callDeadline,
   checkInteger,
   FramedChannel,
   type RequestOptions,
@@ -70,9 +71,20 @@ export async function connectService(
   );
   const what = `connecting to the bpfilter service at ${socketPath}`;
   if (signal?.aborted) throw abortedError(signal, what);
-  const stop = signal
-    ? AbortSignal.any([signal, AbortSignal.timeout(limit)])
-    : AbortSignal.timeout(limit);
+  const deadline = callDeadline({ signal, timeoutMs: limit });
+  try {
+    return await connectWithin(socketPath, deadline.signal!, what);
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** {@link connectService} until `stop` fires (`what` names the step in its errors). */
+async function connectWithin(
+  socketPath: string,
+  stop: AbortSignal,
+  what: string,
+): Promise<ServiceClient> {
   // As { path }: net.connect takes a number, or a string of digits ('--socket 5'), as a TCP port.
   const socket = createConnection({ path: socketPath });
   try {

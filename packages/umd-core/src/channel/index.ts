@@ -1,4 +1,5 @@
 export type { FramedChannelOptions, RawChannelOptions } from './channel-options.js';
+export { type CallDeadline, callDeadline } from './call-deadline.js';
 export { FramedChannel } from './framed-channel.js';
 export { RawChannel } from './raw-channel.js';
 export {
