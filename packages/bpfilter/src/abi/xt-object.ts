@@ -17,6 +17,10 @@ import { XT_EXTENSION_MAXNAMELEN, XT_FUNCTION_MAXNAMELEN } from './table-structs
 
 /** `sizeof(struct xt_entry_match)` = `sizeof(struct xt_entry_target)`. */
 export const XT_OBJECT_HEADER_SIZE = 32;
+/** Where a match/target header's name starts (after its u16 size); empty for none. */
+export const XT_OBJECT_NAME_OFFSET = 2;
+/** Where a match/target header's u8 revision is (after the 29-byte name). */
+export const XT_OBJECT_REVISION_OFFSET = 31;
 /** `sizeof(struct xt_standard_target)` after alignment: header + i32 verdict + 4 bytes pad. */
 export const XT_STANDARD_TARGET_SIZE = 40;
 /** `sizeof(struct xt_error_target)` after alignment: header + 30-byte name + pad. */
@@ -37,8 +41,8 @@ export function decodeXtHeader(
 ): { size: number; name: string; revision: number } {
   return {
     size: readU16(bytes, offset),
-    name: readCString(bytes, offset + 2, XT_EXTENSION_MAXNAMELEN),
-    revision: bytes[offset + 31] ?? 0,
+    name: readCString(bytes, offset + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN),
+    revision: bytes[offset + XT_OBJECT_REVISION_OFFSET] ?? 0,
   };
 }
 

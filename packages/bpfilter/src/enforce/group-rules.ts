@@ -21,7 +21,7 @@
  */
 import { type KeyShape, shapeOf } from './key-shapes.js';
 import { Boxes, boxHigh, boxLow, intervalShape, prefixBlock } from './interval-keys.js';
-import { readU16 } from '../abi/index.js';
+import { readU16, XT_OBJECT_NAME_OFFSET } from '../abi/index.js';
 import { targetAt } from '../model/entry-index.js';
 import { markMapShape, marksDiffer, wholeMark } from './mark-maps.js';
 import { mapTarget, type RuleFacts, setTarget } from './rule-facts.js';
@@ -56,11 +56,9 @@ export interface GroupOptions {
 interface OpenGroup {
   /** What its members share: their shape, and their target's kind ({@link groupKey}). */
   key: GroupKey;
-  /** The kind of target ({@link kindOf}). */
+  /** The kind of target ({@link kindOf}): all but verdicts make a counted set, not a map. */
   kind: GroupKind;
   shape: KeyShape;
-  /** A counted set (statement targets), not a verdict map. */
-  set: boolean;
   /** The members' positions in the chain. */
   members: number[];
   /**
@@ -219,7 +217,7 @@ function groupKey(facts: RuleFacts, entry: number, shapeId: number): GroupKey {
   if (mapTarget(t)) return shapeId * 4 + GroupKind.verdict;
   const b = facts.bytes;
   const at = targetAt(b, facts.offsets[entry]!);
-  if ((b[at + 2] ?? 0) === 0) return shapeId * 4 + GroupKind.none; // no target name
+  if ((b[at + XT_OBJECT_NAME_OFFSET] ?? 0) === 0) return shapeId * 4 + GroupKind.none;
   if (markMapShape(shapeId) && wholeMark(facts, entry) !== undefined)
     return shapeId * 4 + GroupKind.marks;
   const size = readU16(b, at);
@@ -303,9 +301,8 @@ function groupRules(
         if (group !== undefined && close(group)) return undefined;
         const kind = kindOf(key);
         const between = new Between(facts, shape, maxBetween, kind === GroupKind.none);
-        const set = kind !== GroupKind.verdict;
         const keys = exact ? id : new Boxes(facts, shape);
-        home = { key, kind, shape, set, members: [], keys, between };
+        home = { key, kind, shape, members: [], keys, between };
         if (opened.length >= MAX_OPEN && close(opened[0]!)) return undefined;
         opened.push(home);
       }
@@ -346,7 +343,7 @@ function groupRules(
         kind: 'group',
         shape: group.shape,
         members: group.members,
-        ...(!group.set
+        ...(group.kind === GroupKind.verdict
           ? {}
           : group.kind === GroupKind.marks && marksDiffer(facts, first, group.members)
             ? { marks: true as const }

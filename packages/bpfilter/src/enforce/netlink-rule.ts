@@ -20,7 +20,7 @@ import {
   readU16,
   readIpv4Value,
 } from '../abi/index.js';
-import { objectData, objectName, targetAt } from '../model/entry-index.js';
+import { objectData, objectName, objectRevision, targetAt } from '../model/entry-index.js';
 import { prefixLength } from '../model/address.js';
 import { IFNAMSIZ, NotCompiled } from './netlink-data.js';
 import {
@@ -78,10 +78,12 @@ export function writeRule(
     else nativeOrCompat(w, compat, 'match', b, pos, match);
   }
   const targetName = objectName(b, target);
-  const steps = targetName === 'TTL' ? ttlSteps(objectData(b, target), b[target + 31]!) : undefined;
+  const steps =
+    targetName === 'TTL' ? ttlSteps(objectData(b, target), objectRevision(b, target)) : undefined;
   if (steps !== undefined) return writeTtlStep(w, steps[alternative]!);
   if (targetName === 'TPROXY') {
-    const tproxy = () => writeTproxyRule(w, objectData(b, target), b[target + 31]!, alternative);
+    const tproxy = () =>
+      writeTproxyRule(w, objectData(b, target), objectRevision(b, target), alternative);
     return compat === undefined ? tproxy() : nativeOrCompat(w, compat, 'target', b, target, tproxy);
   }
   counter(w);
@@ -240,8 +242,8 @@ function writeTarget(
   }
   const b = f.bytes;
   const name = objectName(b, target);
-  if (writePacketExtension('target', w, name, objectData(b, target), b[target + 31]!, protocol))
-    return;
+  const revision = objectRevision(b, target);
+  if (writePacketExtension('target', w, name, objectData(b, target), revision, protocol)) return;
   const withName = rejectWith(b, target);
   if (withName === undefined) throw new NotCompiled('target');
   if (withName === 'tcp-reset') {

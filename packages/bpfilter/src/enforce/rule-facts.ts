@@ -27,8 +27,9 @@ import {
   XT_TCP_INV_SRCPT,
   XT_TCP_INV_DSTPT,
   readIpv4Value,
+  XT_OBJECT_HEADER_SIZE,
 } from '../abi/index.js';
-import { type EntryIndex, objectName, targetAt } from '../model/entry-index.js';
+import { type EntryIndex, objectName, objectRevision, targetAt } from '../model/entry-index.js';
 import { IP_INVERSIONS } from '../model/ip-inversions.js';
 import { DPORT_BIT, SPORT_BIT, shapeFor } from './key-shapes.js';
 import { rejectsWithIcmp } from './reject-chains.js';
@@ -242,7 +243,8 @@ function readRule(f: RuleFacts, i: number, names: Map<string, number>): void {
 function portMatch(b: Uint8Array, pos: number): number {
   const size = readU16(b, pos);
   const end = Math.min(pos + Math.max(size, 32), b.length);
-  if (b[pos + 31] !== 0 || end - (pos + 32) !== PORT_MATCH_SIZE) return 0;
+  if (objectRevision(b, pos) !== 0 || end - (pos + XT_OBJECT_HEADER_SIZE) !== PORT_MATCH_SIZE)
+    return 0;
   const name = objectName(b, pos);
   return name === 'tcp' ? TCP : name === 'udp' ? UDP : 0;
 }

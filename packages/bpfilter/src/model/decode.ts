@@ -6,7 +6,6 @@ import {
   IptEntryOffset,
   VERDICT_ACCEPT,
   VERDICT_DROP,
-  XT_EXTENSION_MAXNAMELEN,
   XT_OBJECT_HEADER_SIZE,
   XT_STANDARD_TARGET,
   readCString,
@@ -16,7 +15,13 @@ import {
   type XtObject,
 } from '../abi/index.js';
 import { formatCidr } from './address.js';
-import { indexEntries, type TableLayout, targetAt } from './entry-index.js';
+import {
+  indexEntries,
+  objectName,
+  objectRevision,
+  type TableLayout,
+  targetAt,
+} from './entry-index.js';
 import { inversionsOf } from './ip-inversions.js';
 import { decodeMatch, decodeTarget, verdictOf } from './decode-objects.js';
 import type { Chain, Counters, Policy, Rule, Table } from './types.js';
@@ -99,8 +104,8 @@ function parseEntry(entries: Uint8Array, offset: number): RawEntry {
 function readObject(entries: Uint8Array, offset: number): XtObject & { size: number } {
   // Field by field, no header object: a large table has thousands of these.
   const size = readU16(entries, offset);
-  const name = readCString(entries, offset + 2, XT_EXTENSION_MAXNAMELEN);
-  const revision = entries[offset + XT_OBJECT_HEADER_SIZE - 1] ?? 0;
+  const name = objectName(entries, offset);
+  const revision = objectRevision(entries, offset);
   const data = entries.subarray(
     offset + XT_OBJECT_HEADER_SIZE,
     offset + Math.max(size, XT_OBJECT_HEADER_SIZE),

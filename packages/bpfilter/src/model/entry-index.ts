@@ -18,6 +18,8 @@ import {
   XT_ERROR_TARGET,
   XT_EXTENSION_MAXNAMELEN,
   XT_OBJECT_HEADER_SIZE,
+  XT_OBJECT_NAME_OFFSET,
+  XT_OBJECT_REVISION_OFFSET,
 } from '../abi/index.js';
 
 /** What decoding needs besides the entries: GET_INFO's (or the replace header's) hook data. */
@@ -54,7 +56,12 @@ export function targetAt(entries: Uint8Array, offset: number): number {
 
 /** The name of the match or target at `offset`. */
 export function objectName(entries: Uint8Array, offset: number): string {
-  return readCString(entries, offset + 2, XT_EXTENSION_MAXNAMELEN);
+  return readCString(entries, offset + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN);
+}
+
+/** The revision of the match or target at `offset`. */
+export function objectRevision(entries: Uint8Array, offset: number): number {
+  return entries[offset + XT_OBJECT_REVISION_OFFSET] ?? 0;
 }
 
 /** The data of the match or target at `offset`, as the model reads it (at most to the blob's end). */
