@@ -3,6 +3,8 @@
  * install must go back to; after the table is kept, its install into the kernel, and on
  * failure the rollback of bpfilter to the previous table (the kernel never changed).
  */
+import { isUmdError } from '@umd/core';
+import { EnforcementError } from '../enforce/errors.js';
 import {
   type ReplaceTicket,
   type SockoptEnforcement,
@@ -45,7 +47,8 @@ export async function prepareReplace(
 /**
  * Installs `snapshot` (by default the kept `table`; `fromRequest`: built from the request's own
  * bytes). If that fails, bpfilter goes back to the previous table and the SET_REPLACE fails with
- * the EnforcementError.
+ * the EnforcementError (a failure of another kind, such as a helper's broken pipe, becomes an
+ * `unavailable` one: the caller gets an errno, not an untyped error).
  */
 export async function installReplace(
   { enforcement, kept, send }: EnforcedReplace,
@@ -66,7 +69,12 @@ export async function installReplace(
       kept.set(ticket.previous);
       await restoreTable(send, ticket.previous);
     }
-    throw error;
+    if (isUmdError(error)) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new EnforcementError('unavailable', `bpfilter enforcement: ${why}`, {
+      table,
+      cause: error,
+    });
   }
 }
 
