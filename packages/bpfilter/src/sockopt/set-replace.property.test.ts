@@ -28,4 +28,8 @@ describe('setReplace in enforcement mode: what the property found', () => {
     await everyOrder([{ ...CALM, table: 0, install: 'throws' }]);
     await everyOrder(afterKept({ install: 'throws' }));
   });
+
+  it('a handler gone after its answer gets the previous table with the kernel counters bpfilter keeps', async () => {
+    await everyOrder(afterKept({ death: 'restarted at once' }));
+  });
 });

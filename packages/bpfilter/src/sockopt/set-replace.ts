@@ -167,6 +167,9 @@ async function keptReplace(
     kept.keepReplaced(candidate.snapshot, generation);
   } catch (error) {
     await undoInstall(context, enforced, ticket, previous, install);
+    // The restarted handler got the table kept when it started; the undo has kept the previous
+    // one with the kernel's counters added since.
+    await handBack(context, kept.get(table) ?? previous);
     throw error;
   }
   return fromReceipt;
@@ -216,19 +219,24 @@ function requestedTable(optval: Uint8Array): TableSnapshot {
  */
 async function refuseReceipt(
   context: ReplaceContext,
-  previous: TableSnapshot,
+  kept: TableSnapshot,
   kernelNote = '',
 ): Promise<never> {
-  const { name } = previous.info;
+  const { name } = kept.info;
   const error = new UmdError(
     UmdErrorCode.PROTOCOL,
     `bpfilter: the handler acknowledged the SET_REPLACE of "${name}" with the receipt of another table; the previous table stays${kernelNote}`,
     { handlerName: 'bpfilter' },
   );
+  await handBack(context, kept);
+  throw error;
+}
+
+/** The handler gets `kept` (bpfilter's table) back, or is stopped: a new one gets it. */
+async function handBack(context: ReplaceContext, kept: TableSnapshot): Promise<void> {
   try {
-    await restoreTable(context.send, previous);
+    await restoreTable(context.send, kept);
   } catch {
     await context.stopHandler();
   }
-  throw error;
 }
