@@ -32,4 +32,9 @@ describe('setReplace in enforcement mode: what the property found', () => {
   it('a handler gone after its answer gets the previous table with the kernel counters bpfilter keeps', async () => {
     await everyOrder(afterKept({ death: 'restarted at once' }));
   });
+
+  it('a kernel that refuses the previous table back leaves the new one in all three', async () => {
+    await everyOrder(afterKept({ receipt: 'lie', reinstall: 'refused' }));
+    await everyOrder(afterKept({ death: 'restarted at once', reinstall: 'refused' }));
+  });
 });

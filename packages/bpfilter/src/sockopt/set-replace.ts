@@ -11,7 +11,7 @@
  * kept is read back (GET_INFO + GET_ENTRIES), once.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { UmdError, UmdErrorCode } from '@umd/core';
+import { isUmdError, UmdError, UmdErrorCode } from '@umd/core';
 import {
   IPT_SO_SET_REPLACE,
   UMD_CMD_REPLACE,
@@ -156,7 +156,7 @@ async function keptReplace(
   const candidate = timedSync('candidate', () => replaceCandidate(optval));
   const fromReceipt = receiptCounters(candidate, body);
   if (fromReceipt === undefined || candidate === undefined) {
-    const note = await undoInstall(context, enforced, ticket, previous, install);
+    const note = await undoInstall(context, enforced, ticket, previous, install, candidate);
     return refuseReceipt(context, kept.get(table) ?? previous, note);
   }
   // A failed install has put the previous table back in bpfilter and the handler (and throws
@@ -166,11 +166,16 @@ async function keptReplace(
     // A handler gone since it answered fails the replace here, as before the install went first.
     kept.keepReplaced(candidate.snapshot, generation);
   } catch (error) {
-    await undoInstall(context, enforced, ticket, previous, install);
-    // The restarted handler got the table kept when it started; the undo has kept the previous
-    // one with the kernel's counters added since.
+    const note = await undoInstall(context, enforced, ticket, previous, install, candidate);
+    // The restarted handler got the table kept when it started, and the undo kept another since:
+    // the previous one with the kernel's counters added, or the new one the kernel kept.
     await handBack(context, kept.get(table) ?? previous);
-    throw error;
+    throw note === '' || !isUmdError(error)
+      ? error
+      : new UmdError(error.code, `${error.message}${note}`, {
+          cause: error,
+          handlerName: 'bpfilter',
+        });
   }
   return fromReceipt;
 }
@@ -179,7 +184,9 @@ async function keptReplace(
  * After an install that went first and a replace that then failed: the kernel back to
  * `previous`, which bpfilter keeps again with the kernel's counters of it added (its rules are
  * new ones). Nothing to do when the install failed: it put the previous table back itself.
- * Returns what the replace's error must add when the kernel refused the previous table back.
+ * If the kernel refused the previous table back, bpfilter keeps the new one (`candidate`, when
+ * the request holds a table the handler could take), which the kernel enforces: what bpfilter
+ * lists and counts is what is in force. Returns what the replace's error must add then.
  */
 async function undoInstall(
   context: ReplaceContext,
@@ -187,6 +194,7 @@ async function undoInstall(
   ticket: ReplaceTicket,
   previous: TableSnapshot,
   install: Promise<void>,
+  candidate: ReplaceCandidate | undefined,
 ): Promise<string> {
   const installed = await install.then(
     () => true,
@@ -198,7 +206,10 @@ async function undoInstall(
     return '';
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    return `; the kernel refused it back (${why}) and enforces the new one`;
+    if (candidate === undefined)
+      return `; the kernel refused the previous table back (${why}) and enforces the new one`;
+    context.kept.set(candidate.snapshot);
+    return `; the kernel refused the previous table back (${why}): the new one is in force, and bpfilter keeps it`;
   }
 }
 
@@ -225,7 +236,7 @@ async function refuseReceipt(
   const { name } = kept.info;
   const error = new UmdError(
     UmdErrorCode.PROTOCOL,
-    `bpfilter: the handler acknowledged the SET_REPLACE of "${name}" with the receipt of another table; the previous table stays${kernelNote}`,
+    `bpfilter: the handler acknowledged the SET_REPLACE of "${name}" with the receipt of another table${kernelNote || '; the previous table stays'}`,
     { handlerName: 'bpfilter' },
   );
   await handBack(context, kept);
