@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { CALM, checkReplaces, type Plan } from './replace-orders.testing.js';
+import { CALM, checkReplaces, type Plan, planArb } from './replace-orders.testing.js';
 
 /** Replaces of `plans` after a first, calm one (so that they replace a kept table). */
 const afterKept = (...plans: Partial<Plan>[]) => [
@@ -22,6 +22,19 @@ const everyOrder = (plans: Plan[], numRuns = 40) =>
     fc.asyncProperty(fc.scheduler(), (s) => checkReplaces(plans, s)),
     { numRuns },
   );
+
+describe('setReplace in enforcement mode, every completion order of its steps', () => {
+  it('leaves bpfilter, the handler and the kernel holding the same table, and the next replace taken', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(planArb, { minLength: 1, maxLength: 3 }),
+        fc.scheduler(),
+        checkReplaces,
+      ),
+      { numRuns: 200 },
+    );
+  }, 120_000);
+});
 
 describe('setReplace in enforcement mode: what the property found', () => {
   it('an install failing with an error of no kind fails the replace with an EnforcementError', async () => {
