@@ -19,10 +19,23 @@ import {
 } from '../abi/index.js';
 import { refuse, UNSET } from './translate-refusal.js';
 
+/** An entry's target as the layout asks it: a verdict or jump, an ERROR entry, or another. */
+export const STANDARD_ENTRY = 0;
+export const ERROR_ENTRY = 1;
+export const OTHER_ENTRY = 2;
+
+/** The kind of an entry whose target is named `name`. */
+export function targetKind(name: string): number {
+  if (name === XT_STANDARD_TARGET) return STANDARD_ENTRY;
+  return name === XT_ERROR_TARGET ? ERROR_ENTRY : OTHER_ENTRY;
+}
+
 /** Where the checks find a validated table's entries and hooks. */
 export interface LayoutInput {
   blob: EntryBlob;
   offsets: readonly number[];
+  /** Each entry's {@link targetKind}, by index: the walk read every target's name once. */
+  kinds: readonly number[];
   entryIndex: EntryIndex;
   hookEntry: readonly number[];
   underflow: readonly number[];
@@ -31,22 +44,22 @@ export interface LayoutInput {
 
 /** Refuses a table not laid out as chains. */
 export function checkChainLayout(input: LayoutInput): void {
-  const { blob, offsets } = input;
+  const { blob, offsets, kinds } = input;
   const last = offsets.length - 1;
   const lastOffset = offsets[last] ?? 0;
-  if (blob.targetName(lastOffset) !== XT_ERROR_TARGET)
+  if (kinds[last] !== ERROR_ENTRY)
     refuse(
       Errno.EINVAL,
       `entry ${last} at offset ${lastOffset}: the table must end with an ERROR entry`,
     );
   const afterBuiltins = checkBuiltinChains(input);
-  const chainStarts = checkUserChains(blob, offsets, input.entryIndex, afterBuiltins);
-  checkJumps(blob, offsets, chainStarts);
+  const chainStarts = checkUserChains(input, afterBuiltins);
+  checkJumps(blob, offsets, kinds, chainStarts);
 }
 
 /** Built-in chains, back to back; returns the offset after the last one. */
 function checkBuiltinChains(input: LayoutInput): number {
-  const { blob, offsets, entryIndex, hookEntry, underflow, validHooks } = input;
+  const { blob, offsets, kinds, entryIndex, hookEntry, underflow, validHooks } = input;
   let expected = 0;
   for (let h = 0; h < NF_INET_NUMHOOKS; h++) {
     if (!(validHooks & (1 << h))) continue;
@@ -60,11 +73,10 @@ function checkBuiltinChains(input: LayoutInput): number {
     if (end < start)
       refuse(Errno.EINVAL, `hook ${h}: underflow ${end} is before its hook entry ${start}`);
     for (let i = entryIndex.get(start) ?? 0; i < (entryIndex.get(end) ?? 0); i++) {
-      const o = offsets[i] ?? 0;
-      if (blob.targetName(o) === XT_ERROR_TARGET)
+      if (kinds[i] === ERROR_ENTRY)
         refuse(
           Errno.EINVAL,
-          `hook ${h}: entry ${i} at offset ${o} is an ERROR entry inside a built-in chain`,
+          `hook ${h}: entry ${i} at offset ${offsets[i]} is an ERROR entry inside a built-in chain`,
         );
     }
     expected = end + blob.nextOffset(end);
@@ -73,12 +85,8 @@ function checkBuiltinChains(input: LayoutInput): number {
 }
 
 /** User chains: ERROR head, rules, unconditional RETURN tail. Returns their first rules. */
-function checkUserChains(
-  blob: EntryBlob,
-  offsets: readonly number[],
-  entryIndex: EntryIndex,
-  firstOffset: number,
-): Set<number> {
+function checkUserChains(input: LayoutInput, firstOffset: number): Set<number> {
+  const { blob, offsets, kinds, entryIndex } = input;
   const last = offsets.length - 1;
   const chainStarts = new Set<number>();
   const names = new Set<string>();
@@ -88,7 +96,7 @@ function checkUserChains(
   let i: number = firstUser;
   while (i < last) {
     const head = offsets[i] ?? 0;
-    if (blob.targetName(head) !== XT_ERROR_TARGET)
+    if (kinds[i] !== ERROR_ENTRY)
       refuse(
         Errno.EINVAL,
         `entry ${i} at offset ${head}: a user chain must start with an ERROR entry naming it`,
@@ -101,12 +109,12 @@ function checkUserChains(
       );
     names.add(name);
     let j: number = i + 1;
-    while (j < last && blob.targetName(offsets[j] ?? 0) !== XT_ERROR_TARGET) j++;
+    while (j < last && kinds[j] !== ERROR_ENTRY) j++;
     const tail = offsets[j - 1] ?? 0;
     if (
       j - 1 === i ||
       !blob.isUnconditional(tail) ||
-      blob.targetName(tail) !== XT_STANDARD_TARGET ||
+      kinds[j - 1] !== STANDARD_ENTRY ||
       blob.verdict(tail) !== VERDICT_RETURN
     ) {
       refuse(
@@ -121,9 +129,14 @@ function checkUserChains(
 }
 
 /** Jumps land on a user chain's first rule, or on the next entry (no goto flag). */
-function checkJumps(blob: EntryBlob, offsets: readonly number[], chainStarts: Set<number>): void {
+function checkJumps(
+  blob: EntryBlob,
+  offsets: readonly number[],
+  kinds: readonly number[],
+  chainStarts: Set<number>,
+): void {
   offsets.forEach((o, index) => {
-    if (blob.targetName(o) !== XT_STANDARD_TARGET) return;
+    if (kinds[index] !== STANDARD_ENTRY) return;
     const verdict = blob.verdict(o);
     if (verdict < 0) return;
     // A rule without a target: libiptc jumps to the very next entry (the kernel just walks on).

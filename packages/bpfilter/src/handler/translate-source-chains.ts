@@ -33,7 +33,8 @@ export function markSourceChains(
         return `hook ${hook}: loop through entry ${entryIndex.get(e)} at offset ${e}`;
       blob.setComefrom(e, blob.comefrom(e) | (1 << hook) | ON_PATH);
 
-      if ((blob.isUnconditional(e) && isStandard && verdict < 0) || visited) {
+      // The cheap tests first: isUnconditional reads the entry's whole ipt_ip.
+      if ((isStandard && verdict < 0 && blob.isUnconditional(e)) || visited) {
         // Return: backtrack through the last jump.
         let oldpos: number;
         let done = false;

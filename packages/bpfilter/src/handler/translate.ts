@@ -34,7 +34,7 @@ import {
 import { hostEnvironment } from './check-environment.js';
 import type { CheckEnvironment } from './extension-spec.js';
 import { checkExtensions } from './translate-extensions.js';
-import { checkChainLayout } from './translate-layout.js';
+import { checkChainLayout, targetKind } from './translate-layout.js';
 import { EntryPlace, Refusal, refuse, UNSET } from './translate-refusal.js';
 import { markSourceChains } from './translate-source-chains.js';
 
@@ -103,17 +103,18 @@ function translate(input: TranslateInput): TranslatedTable {
   const hookEntry: number[] = [UNSET, UNSET, UNSET, UNSET, UNSET];
   const underflow: number[] = [UNSET, UNSET, UNSET, UNSET, UNSET];
   const offsets: number[] = [];
+  const kinds: number[] = [];
 
   // Walk the entries (xt_entry_foreach + check_entry_size_and_hooks).
   let offset = 0;
   while (offset < size) {
     const where = new EntryPlace(offsets.length, offset);
-    checkEntrySize(blob, offset, where);
+    const target = checkEntrySize(blob, offset, where);
     for (let h = 0; h < NF_INET_NUMHOOKS; h++) {
       if (!(validHooks & (1 << h))) continue;
       if (offset === input.hookEntry[h]) hookEntry[h] = offset;
       if (offset === input.underflow[h]) {
-        if (!isUnderflowOk(blob, offset))
+        if (!isUnderflowOk(blob, offset, target))
           refuse(
             Errno.EINVAL,
             `${where}: the underflow (policy) of hook ${h} is not an unconditional ACCEPT or DROP`,
@@ -124,6 +125,7 @@ function translate(input: TranslateInput): TranslatedTable {
     // Clear counters and comefrom, as the kernel does.
     blob.clearComefromAndCounters(offset);
     offsets.push(offset);
+    kinds.push(targetKind(target));
     offset += blob.nextOffset(offset);
   }
   if (offsets.length !== numEntries)
@@ -138,7 +140,7 @@ function translate(input: TranslateInput): TranslatedTable {
   if (loop) refuse(Errno.ELOOP, loop);
   const env = input.env ?? hostEnvironment();
   offsets.forEach((o, i) => checkExtensions(blob, o, new EntryPlace(i, o), input.name, env));
-  checkChainLayout({ blob, offsets, entryIndex, hookEntry, underflow, validHooks });
+  checkChainLayout({ blob, offsets, kinds, entryIndex, hookEntry, underflow, validHooks });
 
   return {
     validHooks,
@@ -151,8 +153,11 @@ function translate(input: TranslateInput): TranslatedTable {
   };
 }
 
-/** `check_entry_size_and_hooks` + `ip_checkentry` + `xt_check_entry_offsets`. */
-function checkEntrySize(blob: EntryBlob, offset: number, where: EntryPlace): void {
+/**
+ * `check_entry_size_and_hooks` + `ip_checkentry` + `xt_check_entry_offsets`; returns the name
+ * of the entry's target.
+ */
+function checkEntrySize(blob: EntryBlob, offset: number, where: EntryPlace): string {
   const limit = blob.size;
   if (offset % 8 !== 0) refuse(Errno.EINVAL, `${where}: not 8-byte aligned`);
   if (offset + IPT_ENTRY_SIZE >= limit)
@@ -208,6 +213,7 @@ function checkEntrySize(blob: EntryBlob, offset: number, where: EntryPlace): voi
     }
   }
   checkMatchOffsets(blob, offset, where);
+  return target.name;
 }
 
 /** `xt_check_entry_match`: matches tile [112, target_offset) exactly. */
@@ -235,9 +241,9 @@ function checkMatchOffsets(blob: EntryBlob, offset: number, where: EntryPlace): 
 }
 
 /** `check_underflow`: an unconditional standard ACCEPT or DROP. */
-function isUnderflowOk(blob: EntryBlob, offset: number): boolean {
+function isUnderflowOk(blob: EntryBlob, offset: number, target: string): boolean {
   if (!blob.isUnconditional(offset)) return false;
-  if (blob.targetName(offset) !== XT_STANDARD_TARGET) return false;
+  if (target !== XT_STANDARD_TARGET) return false;
   const v = -blob.verdict(offset) - 1;
   return v === NF_DROP || v === NF_ACCEPT;
 }
