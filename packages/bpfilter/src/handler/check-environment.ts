@@ -20,20 +20,25 @@ function cgroup2Root(): string | undefined {
 
 /**
  * The environment of the machine the handler runs on; `rateEstimators` are the names the
- * tables in use already create (the caller collects them); `kernelSets`: set indexes are the
- * kernel's (enforcing), any below IPSET_INVALID_ID is taken, else bpfilter has no sets.
+ * tables in use already create (the caller collects them; read only when a check first asks,
+ * which most tables never do); `kernelSets`: set indexes are the kernel's (enforcing), any
+ * below IPSET_INVALID_ID is taken, else bpfilter has no sets.
  */
 export function hostEnvironment(
   rateEstimators: Iterable<string> = [],
   kernelSets = false,
 ): CheckEnvironment {
-  const estimators = new Set(rateEstimators);
+  let known: Set<string> | undefined;
+  const estimators = () => {
+    known ??= new Set(rateEstimators);
+    return known;
+  };
   return {
     cgroupPathExists,
     setExists: (index) => kernelSets && index < IPSET_INVALID_ID,
-    rateEstimatorExists: (name) => estimators.has(name),
+    rateEstimatorExists: (name) => estimators().has(name),
     addRateEstimator: (name) => {
-      estimators.add(name);
+      estimators().add(name);
     },
   };
 }

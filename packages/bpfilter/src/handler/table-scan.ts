@@ -2,17 +2,19 @@
 import { EntryBlob, readCString, XT_OBJECT_HEADER_SIZE } from '../abi/index.js';
 import type { TableStore } from './table-store.js';
 
-/** The rate estimators the `RATEEST` rules of every table in use create. */
-export function rateEstimatorsIn(store: TableStore): string[] {
-  const names: string[] = [];
+/**
+ * The rate estimators the `RATEEST` rules of every table in use create, read as they are
+ * iterated (a walk of every entry in use: a replace's checks need it only for a `rateest`
+ * match or a `RATEEST` target).
+ */
+export function* rateEstimatorsIn(store: TableStore): Generator<string> {
   for (const tableName of store.names()) {
     const table = store.get(tableName)?.table;
     if (!table) continue;
     const blob = new EntryBlob(table.entries);
     for (const offset of table.offsets) {
       if (blob.targetName(offset) !== 'RATEEST') continue;
-      names.push(readCString(table.entries, blob.targetAt(offset) + XT_OBJECT_HEADER_SIZE, 16));
+      yield readCString(table.entries, blob.targetAt(offset) + XT_OBJECT_HEADER_SIZE, 16);
     }
   }
-  return names;
 }
