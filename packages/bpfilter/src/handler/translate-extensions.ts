@@ -11,6 +11,8 @@ import {
   readU16,
   XT_EXTENSION_MAXNAMELEN,
   XT_OBJECT_HEADER_SIZE,
+  XT_OBJECT_NAME_OFFSET,
+  XT_OBJECT_REVISION_OFFSET,
   xtAlign,
 } from '../abi/index.js';
 import type { CheckContext, CheckEnvironment, RuleMatch } from './extension-spec.js';
@@ -34,8 +36,8 @@ export function checkExtensions(
   for (let pos = at + IPT_ENTRY_SIZE; pos < targetAt; pos += readU16(entries, pos)) {
     if (matches === NO_MATCHES) matches = [];
     matches.push({
-      name: readCString(entries, pos + 2, XT_EXTENSION_MAXNAMELEN),
-      revision: entries[pos + 31] ?? 0,
+      name: readCString(entries, pos + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN),
+      revision: entries[pos + XT_OBJECT_REVISION_OFFSET] ?? 0,
       data: entries.subarray(pos + XT_OBJECT_HEADER_SIZE, pos + readU16(entries, pos)),
     });
   }
@@ -52,8 +54,8 @@ export function checkExtensions(
     if (spec.check) runCheck('match', spec, match, match.data, rule, where);
   }
   const target: ExtensionHeader = {
-    name: readCString(entries, targetAt + 2, XT_EXTENSION_MAXNAMELEN),
-    revision: entries[targetAt + 31] ?? 0,
+    name: readCString(entries, targetAt + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN),
+    revision: entries[targetAt + XT_OBJECT_REVISION_OFFSET] ?? 0,
   };
   const size = readU16(entries, targetAt);
   const spec = checkExtension('target', TARGETS, target, size - XT_OBJECT_HEADER_SIZE, rule, where);
