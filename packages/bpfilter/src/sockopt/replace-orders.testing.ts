@@ -3,13 +3,22 @@
  * fast-check's scheduler (set-replace.property.test.ts): a handler core in this process that
  * can lie in its receipt and die after its answer, a kernel that records what it was last told
  * to enforce, and an enforcement whose steps end as a {@link Plan} says. {@link checkReplaces}
- * runs replaces and checks what must hold after each.
+ * runs replaces and checks what must hold after each; {@link checkAddCounters} does the same
+ * for a SET_ADD_COUNTERS.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isUmdError } from '@umd/core';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { EntryBlob, UMD_CMD_REPLACE, type XtCounters, decodeMboxRequest } from '../abi/index.js';
+import type { UmdManager } from '@umd/mgmt';
+import {
+  EntryBlob,
+  IPT_SO_SET_ADD_COUNTERS,
+  UMD_CMD_REPLACE,
+  type XtCounters,
+  decodeMboxRequest,
+  encodeCountersInfo,
+} from '../abi/index.js';
 import { tableOfReplace } from '../enforce/early-compile.js';
 import { EnforcementError } from '../enforce/errors.js';
 import {
@@ -20,6 +29,7 @@ import {
 import { createHandlerCore } from '../handler/core.js';
 import { encodeReplaceRequest } from '../model/index.js';
 import { parseSave } from '../text/parse-save.js';
+import { addCounters } from './add-counters.js';
 import { KeptTables } from './kept-tables.js';
 import { type ReplaceContext, setReplace } from './set-replace.js';
 import { captureTable, getInfo, type TableSnapshot } from './table-snapshot.js';
@@ -312,4 +322,48 @@ export async function checkReplaces(plans: readonly Plan[], s: fc.Scheduler): Pr
     expect(calm.value?.status).toBe(0);
     await sameInAllThree(world);
   }
+}
+
+/**
+ * A SET_ADD_COUNTERS of `added` (one pair a rule of the table `plan.table`, kept) whose handler
+ * may die after its answer as `plan.death` says; then bpfilter and the handler hold the same
+ * table, its counters plus `added` exactly when the call succeeded, else as they were (and a
+ * typed error); and the next replace, sized from the kept table, is taken.
+ */
+export async function checkAddCounters(
+  plan: Pick<Plan, 'table' | 'death'>,
+  added: readonly number[],
+  s: fc.Scheduler,
+): Promise<void> {
+  const kept = new KeptTables();
+  const handler = new Handler(kept);
+  const world = { kept, handler, kernel: new Kernel() };
+  const first = await replaceOnce(world, { ...CALM, table: plan.table }, s);
+  expect(first.error).toBeUndefined();
+  const before = await captureTable(handler.send, 'filter');
+  const counters = countersOf(before).map((_, i) => {
+    const n = BigInt(added[i % added.length] ?? 0);
+    return { packets: n, bytes: 60n * n };
+  });
+  const optval = encodeCountersInfo({ name: 'filter', counters });
+  const step: Step = (then) => s.schedule(Promise.resolve()).then(then);
+  const change = plannedChange(handler, { ...CALM, ...plan }, step);
+  const manager = { request: (bytes: Uint8Array) => change(bytes) } as unknown as UmdManager;
+  const call = { optname: IPT_SO_SET_ADD_COUNTERS, table: 'filter', optval };
+  const { value, error } = await drive(s, () => addCounters(manager, kept, call, {}));
+  const held = await sameInAllThree(world);
+  const sums = countersOf(before).map((c, i) => ({
+    packets: c.packets + counters[i]!.packets,
+    bytes: c.bytes + counters[i]!.bytes,
+  }));
+  if (error === undefined) {
+    expect(value?.status).toBe(0);
+    expect(countersOf(held)).toEqual(sums);
+  } else {
+    expect(isUmdError(error) && typeof error.code === 'string', String(error)).toBe(true);
+    expect(countersOf(held)).toEqual(countersOf(before));
+  }
+  const next = await replaceOnce(world, { ...CALM, table: (plan.table + 1) % TABLES.length }, s);
+  expect(next.error, String(next.error)).toBeUndefined();
+  await sameInAllThree(world);
 }
