@@ -81,8 +81,16 @@ export class KeptTables {
   async keep(send: SendRequest, table: string, countersOnly: boolean): Promise<void> {
     const generation = this.#generation;
     const kept = this.#snapshots.get(table);
-    const snapshot =
-      countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
+    let snapshot: TableSnapshot;
+    try {
+      snapshot =
+        countersOnly && kept ? await refreshCounters(send, kept) : await captureTable(send, table);
+    } catch (error) {
+      // A read-back that a new handler answered part of (GET_ENTRIES sized from the old one's
+      // GET_INFO: EAGAIN) failed because the handler that made the change is gone.
+      if (this.#generation !== generation) throw handlerGone(table, error);
+      throw error;
+    }
     if (this.#generation !== generation) throw handlerGone(table);
     this.#snapshots.set(table, snapshot);
     this.noteInUse(table);
@@ -199,10 +207,10 @@ export class KeptTables {
   }
 }
 
-function handlerGone(table: string): UmdError {
+function handlerGone(table: string, cause?: unknown): UmdError {
   return new UmdError(
     UmdErrorCode.HANDLER_EXITED,
     `bpfilter: the handler exited before the change to "${table}" was recorded; the change was not applied`,
-    { handlerName: 'bpfilter' },
+    { handlerName: 'bpfilter', cause },
   );
 }

@@ -279,8 +279,13 @@ async function sameInAllThree(world: { kept: KeptTables; handler: Handler; kerne
  * replace succeeded, else the previous one (its counters plus the kernel's when it was
  * enforced again; or the new one when the kernel took it and refused the previous one back),
  * the error is typed, and the calm replace, sized from what bpfilter answers, is taken.
+ * `failed` sees each failed replace's error.
  */
-export async function checkReplaces(plans: readonly Plan[], s: fc.Scheduler): Promise<void> {
+export async function checkReplaces(
+  plans: readonly Plan[],
+  s: fc.Scheduler,
+  failed: (error: unknown) => void = () => {},
+): Promise<void> {
   const kept = new KeptTables();
   const handler = new Handler(kept);
   const world = { kept, handler, kernel: new Kernel() };
@@ -302,6 +307,7 @@ export async function checkReplaces(plans: readonly Plan[], s: fc.Scheduler): Pr
     } else {
       // A typed error, and the previous table everywhere.
       expect(isUmdError(error) && typeof error.code === 'string', String(error)).toBe(true);
+      failed(error);
       // Unless the kernel took the new table and refused the previous one back: then the
       // new one, in all three.
       const keptNew = plan.reinstall === 'refused' && rulesOf(held).entries === asRequested;
