@@ -139,6 +139,19 @@ class Kernel {
   }
 }
 
+/** bpfilter's kept tables, the handler and the kernel of one run. */
+export interface World {
+  kept: KeptTables;
+  handler: Handler;
+  kernel: Kernel;
+}
+
+/** A handler holding its default tables, nothing kept, nothing enforced. */
+export function newWorld(): World {
+  const kept = new KeptTables();
+  return { kept, handler: new Handler(kept), kernel: new Kernel() };
+}
+
 /** An enforcement whose steps end as `plan` says, each when the scheduler releases it. */
 function plannedEnforcement(kernel: Kernel, plan: Plan, step: Step): SockoptEnforcement {
   let commits = 0;
@@ -215,7 +228,7 @@ const countersOf = (snapshot: TableSnapshot) =>
   new EntryBlob(snapshot.entries).offsets().map((o) => new EntryBlob(snapshot.entries).counters(o));
 
 /** Runs `replace` while releasing the scheduler's steps one at a time, then the rest. */
-async function drive<T>(s: fc.Scheduler, replace: () => Promise<T>) {
+export async function drive<T>(s: fc.Scheduler, replace: () => Promise<T>) {
   let settled = false;
   const outcome = replace().then(
     (value) => ({ value, error: undefined }),
@@ -234,11 +247,8 @@ async function drive<T>(s: fc.Scheduler, replace: () => Promise<T>) {
   return outcome;
 }
 
-async function replaceOnce(
-  world: { kept: KeptTables; handler: Handler; kernel: Kernel },
-  plan: Plan,
-  s: fc.Scheduler,
-) {
+/** A replace of the table `plan.table` sized now (as iptables sizes it), and its run. */
+export async function replaceCall(world: World, plan: Plan, s: fc.Scheduler) {
   const { kept, handler, kernel } = world;
   const step: Step = (then) => s.schedule(Promise.resolve()).then(then);
   const enforcement = plannedEnforcement(kernel, plan, step);
@@ -249,15 +259,19 @@ async function replaceOnce(
     sendChange: plannedChange(handler, plan, step),
     stopHandler: async () => handler.kill(false),
   };
-  // Sized as iptables sizes it: from GET_INFO, answered from the kept table if there is one.
+  // From GET_INFO, answered from the kept table if there is one.
   const numEntries =
     kept.get('filter')?.info.numEntries ?? (await getInfo(handler.send, 'filter')).info!.numEntries;
   const optval = encodeReplaceRequest(TABLES[plan.table]!, numEntries);
-  return drive(s, () => setReplace(context, 'filter', { optval, inFrame: false }, HEADER));
+  return () => setReplace(context, 'filter', { optval, inFrame: false }, HEADER);
+}
+
+async function replaceOnce(world: World, plan: Plan, s: fc.Scheduler) {
+  return drive(s, await replaceCall(world, plan, s));
 }
 
 /** bpfilter, the handler and the kernel hold the same table; returns it. */
-async function sameInAllThree(world: { kept: KeptTables; handler: Handler; kernel: Kernel }) {
+export async function sameInAllThree(world: World) {
   const held = await captureTable(world.handler.send, 'filter');
   const kept = world.kept.get('filter');
   if (kept !== undefined) {
@@ -286,9 +300,8 @@ export async function checkReplaces(
   s: fc.Scheduler,
   failed: (error: unknown) => void = () => {},
 ): Promise<void> {
-  const kept = new KeptTables();
-  const handler = new Handler(kept);
-  const world = { kept, handler, kernel: new Kernel() };
+  const world = newWorld();
+  const { handler } = world;
   for (const plan of plans) {
     const before = await captureTable(handler.send, 'filter');
     const kernelBefore = world.kernel.enforced;
@@ -341,9 +354,8 @@ export async function checkAddCounters(
   added: readonly number[],
   s: fc.Scheduler,
 ): Promise<void> {
-  const kept = new KeptTables();
-  const handler = new Handler(kept);
-  const world = { kept, handler, kernel: new Kernel() };
+  const world = newWorld();
+  const { kept, handler } = world;
   const first = await replaceOnce(world, { ...CALM, table: plan.table }, s);
   expect(first.error).toBeUndefined();
   const before = await captureTable(handler.send, 'filter');
