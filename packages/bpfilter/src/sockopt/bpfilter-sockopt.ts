@@ -282,12 +282,13 @@ export class BpfilterSockopt extends EventEmitter {
   #replaceContext(options: SockoptCallOptions): ReplaceContext {
     const send: SendRequest = (request) => this.manager.request(request);
     const enforcement = this.#enforcement;
+    const stopHandler = () => this.manager.stop();
     return {
       kept: this.#kept,
-      enforced: enforcement && { enforcement, kept: this.#kept, send },
+      enforced: enforcement && { enforcement, kept: this.#kept, send, stopHandler },
       sendChange: changeSend(this.manager, options),
       send,
-      stopHandler: () => this.manager.stop(),
+      stopHandler,
     };
   }
 

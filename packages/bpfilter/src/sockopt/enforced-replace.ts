@@ -20,10 +20,15 @@ import {
 } from './table-snapshot.js';
 
 /** What both steps use: the enforcement, the kept tables, the way to the handler. */
-export interface EnforcedReplace {
+export interface EnforcedReplace extends HandlerAccess {
   enforcement: SockoptEnforcement;
   kept: KeptTables;
+}
+
+/** The way to the handler, and its stop (the next call starts one with the kept tables). */
+export interface HandlerAccess {
   send: SendRequest;
+  stopHandler: () => Promise<void>;
 }
 
 /**
@@ -51,12 +56,13 @@ export async function prepareReplace(
  * `unavailable` one: the caller gets an errno, not an untyped error).
  */
 export async function installReplace(
-  { enforcement, kept, send }: EnforcedReplace,
+  enforced: EnforcedReplace,
   table: string,
   ticket: ReplaceTicket,
   fromRequest: boolean,
-  snapshot = kept.get(table),
+  snapshot = enforced.kept.get(table),
 ): Promise<void> {
+  const { enforcement, kept } = enforced;
   if (snapshot === undefined) return;
   try {
     // The old counters must be read before the kernel's table changes; a read that failed
@@ -65,9 +71,11 @@ export async function installReplace(
     await enforcement.commit(snapshot, ticket, fromRequest);
   } catch (error) {
     if (ticket.previous !== undefined) {
-      // Kept first: a handler that dies during the rollback is restarted with it.
+      // Kept first: a handler that dies during the rollback is restarted with it. The
+      // kernel's refusal is the replace's error even if the restore fails (a handler restarted
+      // between its GET_INFO and SET_REPLACE refuses the second: EAGAIN).
       kept.set(ticket.previous);
-      await restoreTable(send, ticket.previous);
+      await handBack(enforced, ticket.previous);
     }
     if (isUmdError(error)) throw error;
     const why = error instanceof Error ? error.message : String(error);
@@ -75,6 +83,18 @@ export async function installReplace(
       table,
       cause: error,
     });
+  }
+}
+
+/** The handler gets `kept` (bpfilter's table) back, or is stopped: a new one gets it. */
+export async function handBack(
+  { send, stopHandler }: HandlerAccess,
+  kept: TableSnapshot,
+): Promise<void> {
+  try {
+    await restoreTable(send, kept);
+  } catch {
+    await stopHandler();
   }
 }
 

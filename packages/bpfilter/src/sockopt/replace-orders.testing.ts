@@ -252,12 +252,13 @@ export async function replaceCall(world: World, plan: Plan, s: fc.Scheduler) {
   const { kept, handler, kernel } = world;
   const step: Step = (then) => s.schedule(Promise.resolve()).then(then);
   const enforcement = plannedEnforcement(kernel, plan, step);
+  const stopHandler = async () => handler.kill(false);
   const context: ReplaceContext = {
     kept,
-    enforced: { enforcement, kept, send: handler.send },
+    enforced: { enforcement, kept, send: handler.send, stopHandler },
     send: handler.send,
     sendChange: plannedChange(handler, plan, step),
-    stopHandler: async () => handler.kill(false),
+    stopHandler,
   };
   // From GET_INFO, answered from the kept table if there is one.
   const numEntries =

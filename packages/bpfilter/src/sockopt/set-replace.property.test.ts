@@ -60,4 +60,13 @@ describe('setReplace in enforcement mode: what the property found', () => {
     await everyOrder([{ ...CALM, table: 0, death: 'restarted at once' }], 60, failed);
     expect([...codes].filter((code) => code !== UmdErrorCode.HANDLER_EXITED)).toEqual([]);
   });
+
+  it("a refused install whose handler is restarted during the rollback fails with the kernel's refusal", async () => {
+    // The rollback's restore, sized from the gone handler's GET_INFO, was refused (EAGAIN) by
+    // the restarted one, and its UMD_PROTOCOL replaced the kernel's refusal (and its errno).
+    const codes = new Set<unknown>();
+    const failed = (error: unknown) => codes.add((error as { code?: unknown }).code);
+    await everyOrder(afterKept({ install: 'refused', death: 'restarted at once' }), 100, failed);
+    expect([...codes]).toEqual([UmdErrorCode.HANDLER_ERROR]);
+  });
 });

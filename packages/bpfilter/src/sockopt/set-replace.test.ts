@@ -77,7 +77,8 @@ async function keptBlock22(enforcement: SockoptEnforcement) {
     HEADER,
   );
   expect(first.status).toBe(0);
-  const context: ReplaceContext = { ...plain, enforced: { enforcement, kept, send } };
+  const enforced = { enforcement, kept, send, stopHandler: plain.stopHandler };
+  const context: ReplaceContext = { ...plain, enforced };
   return { context, kept, send };
 }
 

@@ -25,6 +25,7 @@ import {
 import type { ReplaceTicket } from '../enforce/sockopt-enforcement.js';
 import {
   type EnforcedReplace,
+  handBack,
   installReplace,
   prepareReplace,
   reinstallPrevious,
@@ -33,12 +34,7 @@ import type { KeptTables } from './kept-tables.js';
 import { timed, timedSync } from './phase-log.js';
 import { type ReplaceCandidate, receiptCounters, replaceCandidate } from './replace-candidate.js';
 import type { SockoptResult } from './sockopt-options.js';
-import {
-  exchangeEncoded,
-  restoreTable,
-  type SendRequest,
-  type TableSnapshot,
-} from './table-snapshot.js';
+import { exchangeEncoded, type SendRequest, type TableSnapshot } from './table-snapshot.js';
 
 /** What a replace uses of the front end. */
 export interface ReplaceContext {
@@ -241,13 +237,4 @@ async function refuseReceipt(
   );
   await handBack(context, kept);
   throw error;
-}
-
-/** The handler gets `kept` (bpfilter's table) back, or is stopped: a new one gets it. */
-async function handBack(context: ReplaceContext, kept: TableSnapshot): Promise<void> {
-  try {
-    await restoreTable(context.send, kept);
-  } catch {
-    await context.stopHandler();
-  }
 }
