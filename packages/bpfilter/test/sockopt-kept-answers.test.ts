@@ -128,3 +128,32 @@ function encodeName(table: string): Uint8Array {
   new TextEncoder().encodeInto(table, name);
   return name;
 }
+
+describe('BpfilterSockopt: a kept GET_ENTRIES answer is a copy', () => {
+  it('leaves the caller’s request as it was, Buffer or not, and answers the same each time', async () => {
+    const sockopt = frontEnd();
+    for (const step of loadVectors('basic.jsonl').slice(0, 16))
+      for (const call of step.calls.filter((c) => c.call === 'set'))
+        await sockopt.setsockopt(OPTION_NUMBERS[call.opt]!, fromHex(call.hex));
+    const { size } = decodeGetinfo(
+      (await sockopt.getsockopt(GET_INFO, encodeName('filter'))).data!,
+    );
+    const entriesRequest = () => {
+      const request = new Uint8Array(40 + size);
+      request.set(encodeGetEntriesRequest('filter', size));
+      return request;
+    };
+    const handler = await handlerGet(sockopt, GET_ENTRIES, entriesRequest());
+    for (const wrap of [(b: Uint8Array) => b, (b: Uint8Array) => Buffer.from(b)]) {
+      const request = wrap(entriesRequest());
+      const asSent = toHex(request);
+      const answer = await sockopt.getsockopt(GET_ENTRIES, request);
+      expect(toHex(answer.data!)).toBe(toHex(handler.data!));
+      expect(toHex(request)).toBe(asSent);
+      answer.data!.fill(0xee);
+      expect(toHex((await sockopt.getsockopt(GET_ENTRIES, request)).data!)).toBe(
+        toHex(handler.data!),
+      );
+    }
+  });
+});

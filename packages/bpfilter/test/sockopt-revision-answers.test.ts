@@ -86,3 +86,22 @@ describe('BpfilterSockopt: revision queries', () => {
     }
   });
 });
+
+describe('BpfilterSockopt: answers are the caller’s own bytes', () => {
+  it('a kept revision answer stays the handler’s when a caller writes into what it got, Buffer or not', async () => {
+    const sockopt = frontEnd();
+    for (const wrap of [(b: Uint8Array) => b, (b: Uint8Array) => Buffer.from(b)]) {
+      const tcp = wrap(encodeGetRevision({ name: 'tcp', revision: 0 }));
+      const first = await sockopt.getsockopt(IPT_SO_GET_REVISION_MATCH, tcp);
+      expect(first.status).toBe(0);
+      const bytes = toHex(first.data!);
+      first.data!.fill(0xee);
+      const again = await sockopt.getsockopt(IPT_SO_GET_REVISION_MATCH, tcp);
+      expect(toHex(again.data!)).toBe(bytes);
+      again.data!.fill(0xdd);
+      expect(toHex((await sockopt.getsockopt(IPT_SO_GET_REVISION_MATCH, tcp)).data!)).toBe(bytes);
+      // Nor does the answer write into the caller's optval.
+      expect(toHex(tcp)).toBe(toHex(encodeGetRevision({ name: 'tcp', revision: 0 })));
+    }
+  });
+});

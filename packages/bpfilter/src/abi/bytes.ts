@@ -6,6 +6,14 @@ export function xtAlign(n: number): number {
 }
 
 /**
+ * A copy of `bytes` in memory of its own. Not `bytes.slice()`: on a `Buffer` (what Node's
+ * sockets, `fs` and many callers hand over) that is a view of the same memory.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+/**
  * A DataView over exactly `bytes` (which may be a view into a larger buffer). Hot paths use
  * the readU16/writeU32... helpers instead: taking `.buffer` of a small typed array makes V8
  * move it off its heap, which is slow when done per entry.

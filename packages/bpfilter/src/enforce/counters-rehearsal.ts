@@ -5,7 +5,7 @@
  * warm-up must not touch the kernel, so without this V8 made machine code of these only during
  * an administrator's first restores, on its compiler threads, beside the replace itself.
  */
-import { XT_COUNTERS_SIZE } from '../abi/index.js';
+import { copyBytes, XT_COUNTERS_SIZE } from '../abi/index.js';
 import { addToCounters, addToEntries, countersOf } from './counters.js';
 import { readingFromHelper } from './nft-counters.js';
 import type { EnforcedPlan } from './table-layout.js';
@@ -18,7 +18,7 @@ import type { EnforcedPlan } from './table-layout.js';
 export function rehearseCounters(plan: EnforcedPlan, entries: Uint8Array): void {
   const reading = readingFromHelper(helperAnswerFor(plan));
   const counters = countersOf(plan, reading);
-  addToEntries(entries.slice(), counters);
+  addToEntries(copyBytes(entries), counters);
   addToCounters(new Uint8Array(plan.numEntries * XT_COUNTERS_SIZE), counters);
 }
 

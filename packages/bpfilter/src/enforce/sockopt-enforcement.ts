@@ -10,6 +10,7 @@ import {
   readU32,
   XT_TABLE_MAXNAMELEN,
   type XtCounters,
+  copyBytes,
 } from '../abi/index.js';
 import { decodeTable } from '../model/decode.js';
 import { timed } from '../sockopt/phase-log.js';
@@ -117,7 +118,7 @@ export class SockoptEnforcement {
   /** A replace's old counters (the handler's, `data`) plus the kernel's, in a copy. */
   async oldCounters(data: Uint8Array, ticket: ReplaceTicket): Promise<Uint8Array> {
     const kernel = await ticket.kernelBefore;
-    const sum = data.slice();
+    const sum = copyBytes(data);
     if (kernel !== undefined) addToCounters(sum, kernel);
     return sum;
   }
@@ -196,7 +197,7 @@ export function withCounters(
   snapshot: TableSnapshot,
   kernel: readonly XtCounters[],
 ): TableSnapshot {
-  const entries = snapshot.entries.slice();
+  const entries = copyBytes(snapshot.entries);
   addToEntries(entries, kernel);
   return { info: snapshot.info, entries };
 }

@@ -6,7 +6,7 @@
  * `Set NAME doesn't exist.` Enforcing, the front end asks the namespace's kernel instead
  * (enforce/kernel-ipsets.ts), with the same check of the request first.
  */
-import { Errno, readU32, writeU16, writeU32 } from '../abi/index.js';
+import { copyBytes, Errno, readU32, writeU16, writeU32 } from '../abi/index.js';
 
 /** The socket option number (`SO_IP_SET`). */
 export const SO_IP_SET = 83;
@@ -61,7 +61,7 @@ export function ipsetRequestRefusal(buffer: Uint8Array): IpsetAnswer | undefined
 export function ipsetSockopt(buffer: Uint8Array): IpsetAnswer {
   const refused = ipsetRequestRefusal(buffer);
   if (refused) return refused;
-  const body = buffer.slice();
+  const body = copyBytes(buffer);
   switch (readU32(buffer, 0)) {
     case OP_VERSION:
       writeU32(body, 4, PROTOCOL);

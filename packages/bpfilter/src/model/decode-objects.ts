@@ -31,6 +31,7 @@ import {
   readI32,
   xtAlign,
   type XtObject,
+  copyBytes,
 } from '../abi/index.js';
 import { isAnyIcmpCode, isAnyPort } from './canonical.js';
 import type {
@@ -96,7 +97,12 @@ export function decodeMatch(object: XtObject): Match {
     if (icmp.invflags & IPT_ICMP_INV) match.invert = true;
     return match;
   }
-  return { kind: 'raw', name: object.name, revision: object.revision, data: object.data.slice() };
+  return {
+    kind: 'raw',
+    name: object.name,
+    revision: object.revision,
+    data: copyBytes(object.data),
+  };
 }
 
 /**
@@ -163,5 +169,10 @@ export function decodeTarget(
     const log = decodeLogInfo(target.data);
     return { kind: 'log', level: log.level, prefix: log.prefix, flags: log.logflags };
   }
-  return { kind: 'raw', name: target.name, revision: target.revision, data: target.data.slice() };
+  return {
+    kind: 'raw',
+    name: target.name,
+    revision: target.revision,
+    data: copyBytes(target.data),
+  };
 }

@@ -4,6 +4,7 @@
  * in place (no read-back). The first classification of a table that was never changed reads
  * it once, to keep it.
  */
+import { copyBytes } from '../abi/bytes.js';
 import type { UmdManager } from '@umd/mgmt';
 import { callerHeader, changeSend } from './handler-requests.js';
 import type { KeptTables } from './kept-tables.js';
@@ -43,5 +44,5 @@ export async function classifyAndKeep(
       table,
       (snapshot) => countersOf(reply.body, snapshot),
     );
-  return { status: reply.status, body: reply.body.slice() };
+  return { status: reply.status, body: copyBytes(reply.body) };
 }

@@ -13,6 +13,7 @@ import {
   IPT_GET_ENTRIES_HEADER_SIZE,
   IPT_SO_GET_ENTRIES,
   IPT_SO_GET_INFO,
+  copyBytes,
 } from '../abi/index.js';
 import { copyEntriesToUser } from '../handler/copy-entries.js';
 import { readGetEntriesRequest, readGetInfoRequest } from '../handler/get-requests.js';
@@ -39,7 +40,7 @@ export function keptAnswer(
   if ('invalid' in request) return undefined;
   const snapshot = kept(request.name);
   if (snapshot === undefined || snapshot.info.size !== request.size) return undefined;
-  const answer = optval.slice();
+  const answer = copyBytes(optval);
   const out = answer.subarray(IPT_GET_ENTRIES_HEADER_SIZE);
   // A caller's buffer of zeros (iptables') and a table whose untouched bytes are zeros: the
   // bytes copy_entries_to_user would write are the table's own (zero-gaps.ts).

@@ -7,7 +7,7 @@
  * answers and are not kept.
  */
 import { IPT_SO_GET_REVISION_MATCH, IPT_SO_GET_REVISION_TARGET } from '../abi/constants.js';
-import { toHex } from '../abi/bytes.js';
+import { copyBytes, toHex } from '../abi/bytes.js';
 import { XT_GET_REVISION_SIZE } from '../abi/table-structs.js';
 import type { SockoptResult } from './sockopt-options.js';
 
@@ -25,7 +25,7 @@ export class RevisionAnswers {
     const key = keyOf(optname, optval);
     const answer = key === undefined ? undefined : this.#answers.get(key);
     // A copy: the caller may write into what it is given.
-    return answer && { status: answer.status, data: answer.data?.slice() };
+    return answer && { status: answer.status, data: answer.data && copyBytes(answer.data) };
   }
 
   /** Keeps handler `pid`'s `answer` to `optname` with `optval` (a revision query only). */
@@ -34,7 +34,7 @@ export class RevisionAnswers {
     if (pid === undefined || key === undefined) return;
     if (pid !== this.#pid || this.#answers.size >= MAX_ANSWERS) this.#answers.clear();
     this.#pid = pid;
-    this.#answers.set(key, { status: answer.status, data: answer.data?.slice() });
+    this.#answers.set(key, { status: answer.status, data: answer.data && copyBytes(answer.data) });
   }
 }
 

@@ -21,6 +21,7 @@ import {
   decodeReplace,
   encodeMboxRequest,
   mboxRequestInPlace,
+  copyBytes,
 } from '../abi/index.js';
 import type { ReplaceTicket } from '../enforce/sockopt-enforcement.js';
 import {
@@ -98,7 +99,7 @@ export async function setReplace(
   const data =
     enforced && ticket
       ? await enforced.enforcement.oldCounters(counters, ticket)
-      : counters.slice();
+      : copyBytes(counters);
   let decoded: XtCounters[] | undefined;
   return {
     status,

@@ -11,7 +11,7 @@ import {
   IPT_SO_SET_ADD_COUNTERS,
   IPT_SO_SET_REPLACE,
 } from '../abi/constants.js';
-import { viewOf } from '../abi/bytes.js';
+import { copyBytes, viewOf } from '../abi/bytes.js';
 import { EntryBlob } from '../abi/entry-blob.js';
 import { decodeMboxReply, encodeMboxRequest } from '../abi/mbox.js';
 import {
@@ -131,7 +131,7 @@ async function readEntries(send: SendRequest, info: IptGetinfo): Promise<Uint8Ar
     len: IPT_GET_ENTRIES_HEADER_SIZE + info.size,
   });
   if (entries.status !== 0) throw failed('GET_ENTRIES', name, entries.status);
-  return entriesOfAnswer(name, entries.body, info.size).slice();
+  return copyBytes(entriesOfAnswer(name, entries.body, info.size));
 }
 
 /**
@@ -231,7 +231,7 @@ export function withAddedCounters(snapshot: TableSnapshot, adds: Uint8Array): Ta
       0
     )
       continue;
-    blob ??= new EntryBlob(snapshot.entries.slice());
+    blob ??= new EntryBlob(copyBytes(snapshot.entries));
     const { packets, bytes } = blob.counters(offset);
     blob.setCounters(
       offset,
