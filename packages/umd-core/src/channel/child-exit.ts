@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { UmdError, UmdErrorCode } from '../errors/umd-error.js';
 import { allowDirectReads } from './direct-reads.js';
@@ -7,11 +8,35 @@ import type { StdioSockets } from './stdio-sockets.js';
 
 /** How long to wait for the `exit` event after a child's stdout ended, to report its status. */
 const EXIT_GRACE_MS = 250;
+/** The longest wait for the `exit` event of a child the kernel shows exiting (one hung there). */
+const EXITING_MAX_MS = 10_000;
+/** The `flags` bit of /proc/<pid>/stat the kernel sets when a task starts to exit. */
+const PF_EXITING = 0x4;
+
+/**
+ * Whether the kernel shows process `pid` exiting, or exited and not yet reaped: its `exit`
+ * event then waits only for the host's event loop. PF_EXITING is set before the process's files
+ * close, so a child whose stdout ended by its exit always shows it. False when unreadable.
+ */
+export function isExiting(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return false;
+  }
+  // The fields after the command, which is in parentheses and may itself hold ') '.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  const flags = Number(fields[6]);
+  return state === 'Z' || state === 'X' || (flags & PF_EXITING) !== 0;
+}
 
 /**
  * The reason to close a child's channel with once its stdout ended (or its stdin refused a
  * write): `UMD_HANDLER_EXITED` with the exit code or signal when the child exits soon after (the
- * usual case), else `UMD_CLOSED` saying `what` happened.
+ * usual case) or the kernel shows it exiting, else `UMD_CLOSED` saying `what` happened.
  */
 export function childEndReason(
   child: ChildProcess,
@@ -25,10 +50,18 @@ export function childEndReason(
     );
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(exited());
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
+    const since = performance.now();
+    // The grace is wall time, which a loaded host can spend descheduled while the exit it waits
+    // for is already done: a child the kernel shows exiting gets its `exit` waited for (bounded).
+    const giveUp = () => {
+      if (isExiting(child.pid) && performance.now() - since < EXITING_MAX_MS) {
+        timer = setTimeout(giveUp, EXIT_GRACE_MS);
+        return;
+      }
       child.off('exit', onExit);
       resolve(new UmdError(UmdErrorCode.CLOSED, what, { pid: child.pid }));
-    }, EXIT_GRACE_MS);
+    };
+    let timer = setTimeout(giveUp, EXIT_GRACE_MS);
     const onExit = () => {
       clearTimeout(timer);
       resolve(exited());
