@@ -1,37 +1,48 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IdleTimer } from './idle-timer.js';
 
+// The timer and the clock it reads are faked: these tests prove when it fires relative to the
+// calls, which a loaded machine must not reorder (a late wake-up of the test behind the timer).
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('IdleTimer', () => {
-  it('never fires while busy', async () => {
+  it('never fires while busy', () => {
     let fired = 0;
     const timer = new IdleTimer(20, () => fired++);
     timer.idle();
     timer.busy();
-    await sleep(80);
+    vi.advanceTimersByTime(80);
     expect(fired).toBe(0);
   });
 
-  it('fires once, no earlier than idleMs after the last idle()', async () => {
+  it('fires once, no earlier than idleMs after the last idle()', () => {
     const fires: number[] = [];
     const timer = new IdleTimer(60, () => fires.push(performance.now()));
     timer.idle();
-    await sleep(30);
+    vi.advanceTimersByTime(30);
     timer.busy();
     const lastIdle = performance.now();
     timer.idle(); // the pending timer re-arms for what is left of this new period
-    while (fires.length === 0) await sleep(10);
-    expect(fires[0]! - lastIdle).toBeGreaterThanOrEqual(59);
-    await sleep(150);
+    vi.advanceTimersByTime(59);
+    expect(fires).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(fires).toEqual([lastIdle + 60]);
+    vi.advanceTimersByTime(150);
     expect(fires).toHaveLength(1);
   });
 
-  it('does nothing after clear()', async () => {
+  it('does nothing after clear()', () => {
     let fired = 0;
     const timer = new IdleTimer(20, () => fired++);
     timer.idle();
     timer.clear();
-    await sleep(60);
+    vi.advanceTimersByTime(60);
     expect(fired).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
