@@ -34,6 +34,16 @@ export interface XtObject {
   data: Uint8Array;
 }
 
+/** The name of the match or target at `offset`. */
+export function objectName(bytes: Uint8Array, offset: number): string {
+  return readCString(bytes, offset + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN);
+}
+
+/** The revision of the match or target at `offset`. */
+export function objectRevision(bytes: Uint8Array, offset: number): number {
+  return bytes[offset + XT_OBJECT_REVISION_OFFSET] ?? 0;
+}
+
 /** Decode a match/target header at `offset`: `{ size, name, revision }`. */
 export function decodeXtHeader(
   bytes: Uint8Array,
@@ -41,8 +51,8 @@ export function decodeXtHeader(
 ): { size: number; name: string; revision: number } {
   return {
     size: readU16(bytes, offset),
-    name: readCString(bytes, offset + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN),
-    revision: bytes[offset + XT_OBJECT_REVISION_OFFSET] ?? 0,
+    name: objectName(bytes, offset),
+    revision: objectRevision(bytes, offset),
   };
 }
 

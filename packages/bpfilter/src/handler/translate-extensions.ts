@@ -7,13 +7,11 @@ import {
   Errno,
   IPT_ENTRY_SIZE,
   IPT_INV_PROTO,
-  readCString,
   readU16,
-  XT_EXTENSION_MAXNAMELEN,
   XT_OBJECT_HEADER_SIZE,
-  XT_OBJECT_NAME_OFFSET,
-  XT_OBJECT_REVISION_OFFSET,
   xtAlign,
+  objectName,
+  objectRevision,
 } from '../abi/index.js';
 import type { CheckContext, CheckEnvironment, RuleMatch } from './extension-spec.js';
 import { type ExtensionSpec, MATCHES, revisionsOf, TARGETS } from './extensions.js';
@@ -36,8 +34,8 @@ export function checkExtensions(
   for (let pos = at + IPT_ENTRY_SIZE; pos < targetAt; pos += readU16(entries, pos)) {
     if (matches === NO_MATCHES) matches = [];
     matches.push({
-      name: readCString(entries, pos + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN),
-      revision: entries[pos + XT_OBJECT_REVISION_OFFSET] ?? 0,
+      name: objectName(entries, pos),
+      revision: objectRevision(entries, pos),
       data: entries.subarray(pos + XT_OBJECT_HEADER_SIZE, pos + readU16(entries, pos)),
     });
   }
@@ -54,8 +52,8 @@ export function checkExtensions(
     if (spec.check) runCheck('match', spec, match, match.data, rule, where);
   }
   const target: ExtensionHeader = {
-    name: readCString(entries, targetAt + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN),
-    revision: entries[targetAt + XT_OBJECT_REVISION_OFFSET] ?? 0,
+    name: objectName(entries, targetAt),
+    revision: objectRevision(entries, targetAt),
   };
   const size = readU16(entries, targetAt);
   const spec = checkExtension('target', TARGETS, target, size - XT_OBJECT_HEADER_SIZE, rule, where);
@@ -120,7 +118,10 @@ function checkExtension(
   return spec;
 }
 
-/** The extension's checkentry, on a context of one shape (built field by field: a spread of the rule's fields per object made this the slowest step of a large table's check). */
+/**
+ * The extension's checkentry, on a context of one shape (built field by field: a spread of the
+ * rule's fields per object made this the slowest step of a large table's check).
+ */
 function runCheck(
   kind: 'match' | 'target',
   spec: ExtensionSpec,

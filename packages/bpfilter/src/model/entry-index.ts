@@ -11,15 +11,13 @@ import {
   IPT_ENTRY_SIZE,
   IptEntryOffset,
   NF_INET_NUMHOOKS,
-  readCString,
   readErrorName,
   readU16,
   type TableHeader,
   XT_ERROR_TARGET,
-  XT_EXTENSION_MAXNAMELEN,
   XT_OBJECT_HEADER_SIZE,
-  XT_OBJECT_NAME_OFFSET,
-  XT_OBJECT_REVISION_OFFSET,
+  objectName,
+  objectRevision,
 } from '../abi/index.js';
 
 /** What decoding needs besides the entries: GET_INFO's (or the replace header's) hook data. */
@@ -54,15 +52,8 @@ export function targetAt(entries: Uint8Array, offset: number): number {
   return offset + readU16(entries, offset + IptEntryOffset.targetOffset);
 }
 
-/** The name of the match or target at `offset`. */
-export function objectName(entries: Uint8Array, offset: number): string {
-  return readCString(entries, offset + XT_OBJECT_NAME_OFFSET, XT_EXTENSION_MAXNAMELEN);
-}
-
-/** The revision of the match or target at `offset`. */
-export function objectRevision(entries: Uint8Array, offset: number): number {
-  return entries[offset + XT_OBJECT_REVISION_OFFSET] ?? 0;
-}
+// Read from the header itself (abi/xt-object.ts), by the model's and the compile's walks alike.
+export { objectName, objectRevision };
 
 /** The data of the match or target at `offset`, as the model reads it (at most to the blob's end). */
 export function objectData(entries: Uint8Array, offset: number): Uint8Array {
