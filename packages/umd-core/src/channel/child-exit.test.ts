@@ -32,11 +32,14 @@ const stat = (pid: number) => {
 };
 
 /**
- * `sh` starts a `sleep 0` and becomes a `sleep` that never waits for it: the `sleep 0` stays a
- * zombie (exited, not reaped) until the parent ends. Returns both pids.
+ * `sh` starts a subshell and becomes a `sleep` that never waits for it; the subshell exits only
+ * once its parent is that `sleep` (a child that ended before the `exec` could be reaped by the
+ * shell: no zombie), and stays a zombie (exited, not reaped) until the parent ends. Returns both.
  */
 async function zombieAndParent(): Promise<{ zombie: number; parent: ChildProcess }> {
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: 'pipe' });
+  const script =
+    'p=$$; (while [ "$(cat /proc/$p/comm)" != sleep ]; do :; done) & echo $!; exec sleep 30';
+  const parent = spawn('sh', ['-c', script], { stdio: 'pipe' });
   const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
   const zombie = Number(line.toString().trim());
   expect(await pollUntil(() => / Z /.test(stat(zombie)))).toBe(true);
