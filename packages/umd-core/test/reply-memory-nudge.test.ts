@@ -3,7 +3,11 @@ import { runInNewContext } from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { hostAddon } from '../src/channel/native-helper.js';
-import { allocateReply, replyMemoryStats } from '../src/channel/reply-memory.js';
+import {
+  allocateReply,
+  replyMemoryOutBytes,
+  replyMemoryStats,
+} from '../src/channel/reply-memory.js';
 import { NUDGE_AFTER, NUDGE_SPAN } from '../src/channel/young-nudge.js';
 
 // A file of its own: the counts below start from a process whose replies are all this file's.
@@ -45,6 +49,7 @@ describe('reply memory: the young generation is nudged', () => {
     const past = scavengesDuring(hold(97, 120));
     const after = replyMemoryStats()!;
     expect(after.outBytes).toBe(120 * MiB);
+    expect(replyMemoryOutBytes(), 'the counter alone, as the stats read it').toBe(120 * MiB);
     expect(after.nudges - before.nudges).toBe(NUDGE_SPAN / MiB);
     expect({ below, past }, 'no scavenge without the nudge').toEqual({ below: 0, past: 0 });
     expect(nudged, 'the nudged blocks brought a scavenge').toBeGreaterThan(0);
@@ -56,6 +61,7 @@ describe('reply memory: the young generation is nudged', () => {
       await sleep(10);
     }
     expect(replyMemoryStats()!.outBytes).toBe(0);
+    expect(replyMemoryOutBytes()).toBe(0);
     expect(held).toEqual([]);
   });
 

@@ -137,3 +137,13 @@ export function replyMemoryStats(): ReplyMemoryStats | undefined {
   counts.nudges = nudgeCount();
   return counts;
 }
+
+/**
+ * `replyMemoryStats().outBytes` alone: one counter of the helper, where the whole stats object
+ * makes eight numbers and as many property names. For a loop that samples it at every round
+ * trip; `undefined` where the helper does not load.
+ */
+export function replyMemoryOutBytes(): number | undefined {
+  const out = hostAddon()?.outBytes();
+  return typeof out === 'number' ? out : undefined;
+}

@@ -11,4 +11,8 @@ export {
 export { type PollOptions, pollUntil } from './poll-until.js';
 export { sameBytes } from './same-bytes.js';
 export { TemporaryDirs } from './temporary-dirs.js';
-export { type ReplyMemoryStats, replyMemoryStats } from '../channel/reply-memory.js';
+export {
+  type ReplyMemoryStats,
+  replyMemoryOutBytes,
+  replyMemoryStats,
+} from '../channel/reply-memory.js';
