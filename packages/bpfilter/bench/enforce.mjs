@@ -15,7 +15,8 @@
 //    enforced chain its worst case (every segment's guards, then the last segment's rules).
 // Usage: node bench/enforce.mjs [rules=5000] [runs=5] [packets=20000] [warmup=2]
 // With NODE_DEBUG=bpfilter, also the service's steps of the last enforced restore as a timeline,
-// and each step's median start and end over the measured restores.
+// each step's median start and end over the measured restores, and what the kernel's commit
+// waited for in each (the step of those it needs that ended last).
 // BENCH_TABLE picks the table (enforce/table.mjs), BENCH_CPU_PROF=DIR profiles the service.
 // The parts, one job each, are in bench/enforce/.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +31,7 @@ import { pingRounds } from './enforce/packets.mjs';
 import { printReport } from './enforce/report.mjs';
 import { killService, startService, stopService } from './enforce/service.mjs';
 import { writeTables } from './enforce/table.mjs';
-import { printStepMedians, printTimeline } from './enforce/timeline.mjs';
+import { printCommitGate, printStepMedians, printTimeline } from './enforce/timeline.mjs';
 
 const N = Number(process.argv[2] ?? 5000);
 const RUNS = Number(process.argv[3] ?? 5);
@@ -93,6 +94,7 @@ await stopService(service);
 if (trace && rounds.lastEnforced) {
   printTimeline(service.log(), rounds.lastEnforced);
   printStepMedians(service.log(), rounds.enforcedAt);
+  printCommitGate(service.log(), rounds.enforcedAt);
 }
 printReport(
   { n: N, runs: RUNS, warmup: WARMUP, packets: PACKETS },

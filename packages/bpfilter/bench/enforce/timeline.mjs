@@ -1,7 +1,7 @@
 // NODE_DEBUG=bpfilter: the service's step times (src/sockopt/phase-log.ts) go to its stderr;
 // this prints the last enforced restore's steps as a timeline from its start, and each step's
 // median start and end over the measured restores (a busy machine moves one restore's steps,
-// and the whole restore's median hides which step moved).
+// and the whole restore's median hides which step moved), and what the commit waited for.
 import { median } from '../median.mjs';
 
 /** The service's steps within `from` to `to`, in ms from `from`, in order of start. */
@@ -61,4 +61,50 @@ export function printStepMedians(log, windows) {
     );
   const lengths = windows.map(({ from, to }) => to - from);
   console.log(`${median(lengths).toFixed(1).padStart(8)} ms        the restore`);
+}
+
+/** What the kernel's commit (`netlink`) of a replace waits for: the steps started with it. */
+const COMMIT_WAITS_FOR = {
+  compile: 'early compile',
+  'old counters': 'old counters',
+  'handler check': 'handler set 4100',
+};
+
+/**
+ * Over the measured restores (`windows`): which of the steps the kernel's commit waits for
+ * (the compile, the old counters' read, the handler's check) ended last in each, and that
+ * step's lead over the next (the most the others could take off the commit's start), then
+ * each one's median end in ms from the SET_REPLACE's arrival. A change to one of them
+ * shortens the restore only where it is the last.
+ */
+export function printCommitGate(log, windows) {
+  const ends = Object.fromEntries(Object.keys(COMMIT_WAITS_FOR).map((name) => [name, []]));
+  const last = new Map();
+  for (const window of windows) {
+    const steps = stepsIn(log, window);
+    const request = steps.find(({ step }) => step === 'request set 64');
+    if (request === undefined) continue;
+    const endOf = (step) => {
+      const found = steps.find((s) => s.step === step && s.start >= request.start);
+      return found && found.start + found.ms - request.start;
+    };
+    const at = Object.entries(COMMIT_WAITS_FOR).map(([name, step]) => [name, endOf(step)]);
+    if (at.some(([, end]) => end === undefined)) continue;
+    for (const [name, end] of at) ends[name].push(end);
+    const [first, second] = at.sort((a, b) => b[1] - a[1]);
+    const leads = last.get(first[0]) ?? [];
+    leads.push(first[1] - second[1]);
+    last.set(first[0], leads);
+  }
+  const counted = [...last.values()].reduce((sum, leads) => sum + leads.length, 0);
+  console.log(
+    `\nwhat the kernel's commit waited for, in ${counted} of the ${windows.length} measured enforced restores (those with all three steps):`,
+  );
+  for (const [name, leads] of last)
+    console.log(
+      `  ${name} ended last in ${leads.length}, by a median ${median(leads).toFixed(1)} ms`,
+    );
+  for (const [name, list] of Object.entries(ends))
+    if (list.length > 0)
+      console.log(`  ${name}: median end ${median(list).toFixed(1)} ms after the SET_REPLACE`);
 }
