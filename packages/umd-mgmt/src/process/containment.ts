@@ -8,6 +8,7 @@ import {
   probeBubblewrap,
 } from './bubblewrap.js';
 import { inheritableFds } from './inheritable-fds.js';
+import { findLauncher, type Launcher } from './launcher.js';
 import { behindParentCheck, checkingParent } from './parent-check.js';
 import { findSupervisor, SUPERVISE, type Supervisor } from './pid-namespace-supervisor.js';
 
@@ -15,8 +16,8 @@ import { findSupervisor, SUPERVISE, type Supervisor } from './pid-namespace-supe
  * What keeps a handler's processes from outliving it and its host:
  * - `pid-namespace`: the handler is the first process of a PID namespace of its own, so the
  *   kernel kills every process it started (a `setsid()` one included) when it ends, and it gets
- *   SIGKILL when its supervisor (a shell behind `unshare`, see `SUPERVISE`, whose own
- *   parent-death signal fires when the host dies, SIGKILL included) goes.
+ *   SIGKILL when its supervisor (the launcher, launcher.ts, or a shell behind `unshare`, see
+ *   `SUPERVISE`, whose own parent-death signal fires when the host dies, SIGKILL included) goes.
  * - `process-group`: its own process group, signalled as a whole by `stop()` and the host's
  *   exit hooks, plus a parent-death signal; a descendant that leaves the group (`setsid()`)
  *   escapes both, and survives a SIGKILLed host.
@@ -82,6 +83,8 @@ interface Tools {
 }
 
 let probed: Promise<Tools> | undefined;
+/** The launcher, looked for once per host process; the chain's tools are then not needed. */
+let launched: Promise<Launcher | undefined> | undefined;
 
 /** Finds `setpriv` and `unshare` and tries a PID namespace once per host process. */
 export function probeContainment(): Promise<Tools> {
@@ -135,6 +138,12 @@ export async function planSpawn(
   credentials: Credentials | undefined,
   osSandbox?: { privateDir: string },
 ): Promise<SpawnPlan> {
+  if (osSandbox === undefined) {
+    launched ??= findLauncher();
+    const launcher = await launched;
+    if (launcher !== undefined && (request !== 'pid-namespace' || launcher.pidNamespace))
+      return planLaunched(launcher, command, args, request, credentials);
+  }
   const tools = await probeContainment();
   if (osSandbox !== undefined) return planSandboxed(tools, command, args, credentials, osSandbox);
   if (request === 'pid-namespace' && tools.noPidNamespace !== undefined)
@@ -185,6 +194,36 @@ export async function planSpawn(
       ...handler,
     ],
     containment: 'pid-namespace',
+    spawnCredentials: undefined,
+  };
+}
+
+/**
+ * The launcher's command line: the same guarantees as the chain's (the launcher's parent-death
+ * signal checked against the host, the namespace and its supervisor, the credentials,
+ * no-new-privileges, the handler's own parent-death signal, default signals, no descriptor
+ * above 2), in one exec.
+ */
+function planLaunched(
+  launcher: Launcher,
+  command: string,
+  args: readonly string[],
+  request: ContainmentRequest,
+  credentials: Credentials | undefined,
+): SpawnPlan {
+  const namespace = request !== 'process-group' && launcher.pidNamespace;
+  return {
+    file: launcher.file,
+    args: [
+      `--parent=${process.pid}`,
+      ...(namespace ? ['--pid-namespace'] : []),
+      ...(namespace && launcher.userNamespace ? ['--user-namespace'] : []),
+      ...(credentials ? [`--uid=${credentials.uid}`, `--gid=${credentials.gid}`] : []),
+      '--',
+      command,
+      ...args,
+    ],
+    containment: namespace ? 'pid-namespace' : 'process-group',
     spawnCredentials: undefined,
   };
 }

@@ -54,7 +54,7 @@ export class HandlerProcess {
   readonly child: ChildProcess;
   /**
    * The pid the host spawned, which is also the process group id: the handler itself, or
-   * with `pid-namespace` containment its supervisor (`unshare` then a shell), whose exit is the handler's.
+   * with `pid-namespace` containment its supervisor (the launcher, or `unshare` then a shell), whose exit is the handler's.
    */
   readonly pid: number;
   /** What ends its descendants with it, and it with the host. */

@@ -1,0 +1,236 @@
+/*
+ * umd-launcher: starts a handler contained, in one exec. It does what the program chain does
+ * (setpriv for the parent-death signal, unshare for the PID namespace, the dash supervisor,
+ * setpriv for the handler's credentials, env for its signals; src/process/containment.ts),
+ * because on a small VM every exec of that chain costs about a millisecond of a cold start.
+ *
+ *   umd-launcher --parent=PID [--pid-namespace [--user-namespace]] [--uid=N --gid=N]
+ *                -- /absolute/handler [args...]
+ *   umd-launcher --parent=PID --trial [the same options]   (all but the exec; 0 if it works)
+ *
+ * With --pid-namespace it stays as the supervisor: it unshares a PID namespace and forks the
+ * handler as that namespace's first process, lets go of the handler's stdin, stdout and stderr,
+ * waits out SIGINT and SIGTERM (the handler gets them from its process group), and ends as the
+ * handler ended: its exit code, or its signal raised again. Without it, it becomes the handler.
+ *
+ * Every failure is one line on stderr starting "Error: " (what the manager's stderr-cause reader
+ * reports) and exit code 125; a handler that cannot be executed gives 126 (127: not found).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define EXIT_LAUNCHER 125
+
+struct plan {
+  pid_t parent;
+  int pid_namespace;
+  int user_namespace;
+  int drop;  /* --uid and --gid given */
+  int trial; /* everything but the exec: whether this kernel and process allow it */
+  uid_t uid;
+  gid_t gid;
+  char **command;
+};
+
+static void fail(const char *what) {
+  dprintf(2, "Error: umd-launcher: %s: %s\n", what, strerror(errno));
+  _exit(EXIT_LAUNCHER);
+}
+
+static void usage(const char *what) {
+  dprintf(2, "Error: umd-launcher: %s\n", what);
+  _exit(EXIT_LAUNCHER);
+}
+
+/* A decimal id of at most `max`, digits only (no sign, space or base prefix). */
+static unsigned long parse_number(const char *text, unsigned long max) {
+  if (*text < '0' || *text > '9') usage("an id is not a decimal number");
+  char *end;
+  errno = 0;
+  unsigned long value = strtoul(text, &end, 10);
+  if (errno != 0 || *end != '\0' || value > max) usage("an id is out of range");
+  return value;
+}
+
+static struct plan parse(int argc, char **argv) {
+  struct plan plan = {0};
+  int has_uid = 0, has_gid = 0, i;
+  for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    const char *arg = argv[i];
+    if (strncmp(arg, "--parent=", 9) == 0)
+      plan.parent = (pid_t)parse_number(arg + 9, 0x3fffffff);
+    else if (strncmp(arg, "--uid=", 6) == 0)
+      plan.uid = (uid_t)parse_number(arg + 6, 0xfffffffe), has_uid = 1;
+    else if (strncmp(arg, "--gid=", 6) == 0)
+      plan.gid = (gid_t)parse_number(arg + 6, 0xfffffffe), has_gid = 1;
+    else if (strcmp(arg, "--pid-namespace") == 0)
+      plan.pid_namespace = 1;
+    else if (strcmp(arg, "--user-namespace") == 0)
+      plan.user_namespace = 1;
+    else if (strcmp(arg, "--trial") == 0)
+      plan.trial = 1;
+    else
+      usage("unknown option");
+  }
+  if (has_uid != has_gid) usage("--uid and --gid go together");
+  if (plan.user_namespace && !plan.pid_namespace) usage("--user-namespace needs --pid-namespace");
+  if (plan.parent <= 1) usage("no --parent");
+  /* Never a PATH lookup: the manager passes the staged blob's or Node's absolute path. */
+  if (plan.trial) return plan;
+  if (i + 1 >= argc || argv[i + 1][0] != '/') usage("no absolute handler path after --");
+  plan.drop = has_uid;
+  plan.command = argv + i + 1;
+  return plan;
+}
+
+/* Closes descriptors first..last (close_range, or one by one from /proc before Linux 5.9). */
+static void close_fds(unsigned int first, unsigned int last) {
+  if (first > last) return;
+  if (syscall(SYS_close_range, first, last, 0) == 0) return;
+  if (errno != ENOSYS) fail("close_range");
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir == NULL) fail("opendir /proc/self/fd");
+  struct dirent *entry;
+  while ((entry = readdir(dir)) != NULL) {
+    char *end;
+    unsigned long fd = strtoul(entry->d_name, &end, 10);
+    if (*end == '\0' && fd >= first && fd <= last && (int)fd != dirfd(dir)) close((int)fd);
+  }
+  closedir(dir);
+}
+
+/* setpriv --clear-groups --regid --reuid --inh-caps=-all, in the order that works as root. */
+static void drop_credentials(const struct plan *plan) {
+  if (setgroups(0, NULL) != 0) fail("setgroups");
+  if (setresgid(plan->gid, plan->gid, plan->gid) != 0) fail("setresgid");
+  if (setresuid(plan->uid, plan->uid, plan->uid) != 0) fail("setresuid");
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct caps[2];
+  if (syscall(SYS_capget, &header, caps) != 0) fail("capget");
+  caps[0].inheritable = caps[1].inheritable = 0;
+  if (syscall(SYS_capset, &header, caps) != 0) fail("capset");
+  /* EINVAL: a kernel before 4.3, which has no ambient set. */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    fail("clear ambient capabilities");
+}
+
+/* Every disposition back to its default and nothing blocked, as a handler started by Node's
+ * spawn would have them (a shell ignores SIGINT and SIGQUIT in a background command). */
+static void default_signals(void) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    /* EINVAL: the C library's own real-time signals (32 and 33 in glibc). */
+    if (sigaction(sig, &dfl, NULL) != 0 && errno != EINVAL) fail("sigaction");
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) fail("sigprocmask");
+}
+
+/*
+ * Becomes the handler. `supervisor` is the read end of a pipe whose write end only the
+ * supervisor holds (or -1 without one): its end of file means the supervisor died before the
+ * parent-death signal below was armed, which then never fires; so the check comes after it.
+ */
+static void run_handler(const struct plan *plan, int supervisor) {
+  if (plan->drop) drop_credentials(plan);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("no_new_privs");
+  /* After the credential change, which clears it; exec keeps it (no set-id binary runs). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("pdeathsig");
+  if (supervisor >= 0) {
+    char byte;
+    ssize_t got = read(supervisor, &byte, 1);
+    if (got == 0) _exit(1);
+    if (got < 0 && errno != EAGAIN) fail("read the supervisor's pipe");
+  } else if (getppid() != plan->parent) {
+    _exit(1);
+  }
+  close_fds(3, ~0U);
+  default_signals();
+  if (plan->trial) _exit(0);
+  execve(plan->command[0], plan->command, environ);
+  int code = errno == ENOENT ? 127 : 126;
+  dprintf(2, "Error: umd-launcher: cannot run %s: %s\n", plan->command[0], strerror(errno));
+  _exit(code);
+}
+
+/* Ends as the handler ended: its exit code, or the same signal (without a core of its own). */
+static void end_as(int status) {
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  int sig = WTERMSIG(status);
+  struct rlimit none = {0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  signal(sig, SIG_DFL);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, sig);
+  sigprocmask(SIG_UNBLOCK, &only, NULL);
+  kill(getpid(), sig);
+  _exit(128 + sig); /* a signal whose default is not to end a process */
+}
+
+static void supervise(const struct plan *plan) {
+  /* Blocked over the fork: one that comes before the handler resets its signals stays pending
+   * for it (a fork does not pass pending signals on, the mask it does), and is lost here. */
+  sigset_t stops;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGTERM);
+  if (sigprocmask(SIG_BLOCK, &stops, NULL) != 0) fail("sigprocmask");
+  int alive[2];
+  if (pipe2(alive, O_CLOEXEC | O_NONBLOCK) != 0) fail("pipe2");
+  if (unshare(CLONE_NEWPID | (plan->user_namespace ? CLONE_NEWUSER : 0)) != 0) fail("unshare");
+  pid_t handler = fork();
+  if (handler < 0) fail("fork");
+  if (handler == 0) {
+    if (close(alive[1]) != 0) fail("close");
+    run_handler(plan, alive[0]);
+  }
+  if (close(alive[0]) != 0) fail("close");
+  struct sigaction ignore;
+  memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  if (sigaction(SIGINT, &ignore, NULL) != 0 || sigaction(SIGTERM, &ignore, NULL) != 0)
+    fail("sigaction");
+  if (sigprocmask(SIG_UNBLOCK, &stops, NULL) != 0) fail("sigprocmask");
+  /* Lets go of the handler's stdio (and every descriptor but the pipe): the host sees a
+   * handler that closes its stdout at once. */
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) fail("open /dev/null");
+  if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) _exit(EXIT_LAUNCHER);
+  close_fds(3, (unsigned int)alive[1] - 1);
+  close_fds((unsigned int)alive[1] + 1, ~0U);
+  int status;
+  while (waitpid(handler, &status, 0) < 0)
+    if (errno != EINTR) _exit(EXIT_LAUNCHER);
+  end_as(status);
+}
+
+int main(int argc, char **argv) {
+  struct plan plan = parse(argc, argv);
+  /* The host's death ends this process from here on; one before this line is seen below. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("pdeathsig");
+  if (getppid() != plan.parent) _exit(1);
+  if (plan.pid_namespace) supervise(&plan);
+  else run_handler(&plan, -1);
+  return EXIT_LAUNCHER;
+}

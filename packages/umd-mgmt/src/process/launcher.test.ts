@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFile, chmod, chown, mkdir, symlink, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findLauncher } from './launcher.js';
+
+const BUILT = fileURLToPath(new URL('../../dist/native/umd-launcher', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'umd-launcher-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let made = 0;
+/** A copy of the built launcher and its digest in a fresh directory `N/inner` (mode 0755). */
+async function copy(): Promise<string> {
+  const dir = join(work, String(made++), 'inner');
+  await mkdir(dir, { mode: 0o755, recursive: true });
+  const file = join(dir, 'umd-launcher');
+  copyFileSync(BUILT, file);
+  copyFileSync(`${BUILT}.sha256`, `${file}.sha256`);
+  await chmod(file, 0o555);
+  return file;
+}
+
+describe.runIf(process.platform === 'linux' && existsSync(BUILT))('findLauncher', () => {
+  // Whatever the run forces (UMD_LAUNCHER=off runs every other test through the chain).
+  const forced = process.env.UMD_LAUNCHER;
+  beforeEach(() => {
+    delete process.env.UMD_LAUNCHER;
+  });
+  afterEach(() => {
+    if (forced === undefined) delete process.env.UMD_LAUNCHER;
+    else process.env.UMD_LAUNCHER = forced;
+  });
+
+  it('accepts the built launcher, which runs here', async () => {
+    const found = await findLauncher(await copy());
+    expect(found).toMatchObject({ userNamespace: process.geteuid?.() !== 0 });
+    if (process.geteuid?.() === 0) expect(found?.pidNamespace).toBe(true);
+  });
+
+  // Each of these would run something else than what the build made, or not run at all: the
+  // host starts handlers through the program chain instead.
+  type Spoil = [string, (file: string) => Promise<unknown>];
+  const asRoot: Spoil[] = [['owned by another user', (file) => chown(file, 65534, 65534)]];
+  const spoils: Spoil[] = [
+    ['missing', async (file: string) => rmSync(file)],
+    [
+      'a symlink to the real one',
+      async (file: string) => {
+        rmSync(file);
+        await symlink(BUILT, file);
+      },
+    ],
+    [
+      'a FIFO',
+      async (file: string) => {
+        rmSync(file);
+        execFileSync('mkfifo', [file]);
+      },
+    ],
+    ['writable by its group', (file: string) => chmod(file, 0o575)],
+    ['in a directory others may write', (file: string) => chmod(join(file, '..'), 0o777)],
+    ['under a directory others may write', (file: string) => chmod(join(file, '../..'), 0o777)],
+    ['under one its group may write', (file: string) => chmod(join(file, '../..'), 0o775)],
+    ['truncated', (file: string) => chmod(file, 0o755).then(() => truncate(file, 4096))],
+    ['one byte longer', (file: string) => chmod(file, 0o755).then(() => appendFile(file, 'x'))],
+    ['without its digest', async (file: string) => rmSync(`${file}.sha256`)],
+    ['not executable', (file: string) => chmod(file, 0o444)],
+    ...(process.geteuid?.() === 0 ? asRoot : []),
+  ];
+  it.each(spoils)('refuses a launcher that is %s', async (_, spoil) => {
+    const file = await copy();
+    await spoil(file);
+    expect(await findLauncher(file)).toBeUndefined();
+  });
+
+  it('accepts one under a sticky directory others may write (like /tmp)', async () => {
+    const file = await copy();
+    await chmod(join(file, '../..'), 0o1777);
+    expect(await findLauncher(file)).toBeDefined();
+  });
+
+  it('is not used with UMD_LAUNCHER=off', async () => {
+    const file = await copy();
+    process.env.UMD_LAUNCHER = 'off';
+    expect(await findLauncher(file)).toBeUndefined();
+  });
+});

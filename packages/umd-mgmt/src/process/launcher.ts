@@ -1,0 +1,131 @@
+/**
+ * The handler launcher: `native/umd_launcher.c`, built into this package's
+ * `dist/native/umd-launcher` (scripts/build-launcher.mjs). One exec doing what the program
+ * chain of containment.ts does in four or five (each about a millisecond of a cold start).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readFileSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { debug } from '../observability/debug-log.js';
+
+/** A launcher that passed its checks, and what it can do on this machine. */
+export interface Launcher {
+  file: string;
+  /** It can make the handler a PID namespace of its own (else: the process group only). */
+  pidNamespace: boolean;
+  /** The namespace needs a user namespace too (the host is not root). */
+  userNamespace: boolean;
+}
+
+/** `UMD_LAUNCHER=off` in the host's environment: the program chain, as without a C compiler. */
+const OFF = 'off';
+
+/** S_ISVTX, which Node's `fs.constants` lacks. */
+const STICKY = 0o1000;
+
+/** Largest launcher read for its digest (a static build is under 1 MiB). */
+const MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The launcher of this package, where it is built, verified and runs here; undefined (and
+ * why, under `NODE_DEBUG=umd`) where the chain must do. Verified as the host's addon is, and
+ * more: a regular file (no symlink, FIFO or device), owned by root or the host's user, writable
+ * by nobody else, nor is any directory above it (but a sticky one, like /tmp), and its bytes the
+ * SHA-256 the build wrote beside it (a truncated or altered program is not run). It is the
+ * package's `bin` so that a packed package keeps its execute bit (pnpm pack keeps it for those
+ * only). It lives beside this package's own code, which the
+ * host runs anyway: whoever could replace it after the check could replace that code.
+ * Never looked up on PATH.
+ * @param file Where the launcher is: this package's `dist/native` (tests pass copies).
+ */
+export async function findLauncher(file?: string): Promise<Launcher | undefined> {
+  if (process.env.UMD_LAUNCHER === OFF) {
+    debug('containment: UMD_LAUNCHER=off, handlers start through the program chain');
+    return undefined;
+  }
+  try {
+    file ??= launcherPath();
+    verify(file);
+  } catch (error) {
+    debug('containment: no launcher (%s); handlers start through the program chain', why(error));
+    return undefined;
+  }
+  const userNamespace = process.geteuid?.() !== 0;
+  const pidNamespace = await trial(file, [
+    '--pid-namespace',
+    ...(userNamespace ? ['--user-namespace'] : []),
+  ]);
+  // Without a namespace, it may still do the rest (process-group containment).
+  const processGroup = pidNamespace === undefined ? undefined : await trial(file, []);
+  if (processGroup !== undefined) {
+    debug('containment: launcher %s fails its trial (%s); the program chain', file, processGroup);
+    return undefined;
+  }
+  if (pidNamespace !== undefined)
+    debug('containment: launcher %s makes no PID namespace here (%s)', file, pidNamespace);
+  debug('containment: handlers start through the launcher %s', file);
+  return { file, pidNamespace: pidNamespace === undefined, userNamespace };
+}
+
+function launcherPath(): string {
+  const root = dirname(createRequire(import.meta.url).resolve('@umd/mgmt/package.json'));
+  return join(root, 'dist', 'native', 'umd-launcher');
+}
+
+function verify(file: string): void {
+  // Every directory up to the root: one another user may write could have the launcher's
+  // directory renamed away and another put in its place (a sticky one, like /tmp, could not).
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    trusted(dir, statSync(dir));
+    if (dir === dirname(dir)) break;
+  }
+  const expected = readFileSync(`${file}.sha256`, 'utf8').trim();
+  // O_NOFOLLOW: a symlink is refused; O_NONBLOCK: a FIFO does not block the open.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+    trusted(file, stat);
+    if (stat.size > MAX_BYTES) throw new Error(`${file} has ${stat.size} bytes`);
+    const actual = createHash('sha256').update(readFileSync(fd)).digest('hex');
+    if (actual !== expected) throw new Error(`its digest is not the one in ${file}.sha256`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Throws unless `path` is owned by root or the host's user, and no one else may write it, or it
+ * is a sticky directory (like /tmp), where no one else can rename or remove what is not theirs.
+ */
+function trusted(path: string, stat: Stats): void {
+  if (stat.uid !== 0 && stat.uid !== process.geteuid?.())
+    throw new Error(`${path} is owned by uid ${stat.uid}, neither root nor the host's user`);
+  const sticky = stat.isDirectory() && (stat.mode & STICKY) !== 0;
+  if ((stat.mode & 0o022) !== 0 && !sticky)
+    throw new Error(`${path} is writable by its group or others`);
+}
+
+/** Runs the launcher's `--trial` (everything but the exec); undefined when it works. */
+function trial(file: string, options: string[]): Promise<string | undefined> {
+  const args = [`--parent=${process.pid}`, '--trial', ...options];
+  return new Promise((resolve) =>
+    execFile(file, args, { timeout: 5000, env: {} }, (error, _out, stderr) =>
+      resolve(error === null ? undefined : String(stderr).trim() || error.message),
+    ),
+  );
+}
+
+function why(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,112 @@
+// What a handler gets from its start, whichever starts it: the launcher (native/umd_launcher.c,
+// the default where it is built) or the program chain (UMD_LAUNCHER=off). The file runs as is in
+// both; the cases only the launcher passes say so.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { fixtureLoader, handlerPid, managed, rejection, text } from './helpers/fixtures.js';
+import { descendantsOf, waitForDeath } from './helpers/process-table.js';
+import { temporaryDir } from './helpers/temporary-dir.js';
+
+const root = process.platform === 'linux' && process.getuid?.() === 0;
+const LAUNCHER = fileURLToPath(new URL('../dist/native/umd-launcher', import.meta.url));
+const launched = existsSync(LAUNCHER) && process.env.UMD_LAUNCHER !== 'off';
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8');
+const field = (text: string, name: string) =>
+  new RegExp(`^${name}:[ \\t]*(.*?)[ \\t]*$`, 'm').exec(text)?.[1];
+
+describe.runIf(root)('a handler in a PID namespace (root host)', () => {
+  it('runs as nobody with no_new_privs, every signal at its default and none blocked, holding its stdio only', async () => {
+    const m = managed({ loader: fixtureLoader('native-echo') });
+    await m.request(text('x'));
+    expect(m.stats().containment).toBe('pid-namespace');
+    const pid = handlerPid(m);
+    const own = status(pid);
+    expect(field(own, 'Uid')).toMatch(/^65534\s+65534\s+65534\s+65534$/);
+    expect(field(own, 'Gid')).toMatch(/^65534\s+65534\s+65534\s+65534$/);
+    expect(field(own, 'Groups')).toBe('');
+    expect(field(own, 'NoNewPrivs')).toBe('1');
+    expect(field(own, 'CapInh')).toMatch(/^0+$/);
+    expect(field(own, 'SigIgn')).toMatch(/^0+$/);
+    expect(field(own, 'SigBlk')).toMatch(/^0+$/);
+    // The first process of a namespace of its own.
+    expect(field(own, 'NSpid')?.split(/\s+/).at(-1)).toBe('1');
+    expect(readdirSync(`/proc/${pid}/fd`).sort()).toEqual(['0', '1', '2']);
+    // Its supervisor holds none of the handler's stdio: all three are /dev/null there.
+    for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${m.pid}/fd/${fd}`)).toBe('/dev/null');
+  });
+
+  it('SIGKILL of the supervisor alone ends the handler and its setsid() grandchild', async () => {
+    const m = managed({ loader: fixtureLoader('echo'), sandbox: { permission: false } });
+    await m.request(text('escapee:'));
+    const tree = descendantsOf(m.pid!).map((p) => p.pid);
+    expect(tree.length).toBeGreaterThanOrEqual(2); // the handler, the sleep it left behind
+    const exit = new Promise((resolve) => m.once('exit', resolve));
+    process.kill(m.pid!, 'SIGKILL');
+    await exit;
+    for (const pid of tree) expect(await waitForDeath(pid, 1000), `pid ${pid}`).toBe(true);
+  });
+
+  it('a handler SIGKILLed from outside is reported with that signal', async () => {
+    const m = managed({ loader: fixtureLoader('native-echo') });
+    await m.request(text('x'));
+    const exit = new Promise<{ signal: string | null }>((resolve) => m.once('exit', resolve));
+    process.kill(handlerPid(m), 'SIGKILL');
+    expect(await exit).toMatchObject({ signal: 'SIGKILL', expected: false });
+  });
+
+  it.runIf(launched)(
+    'an exit code above 128 is reported as that code (the chain took 130 for SIGINT)',
+    async () => {
+      const m = managed({ loader: fixtureLoader('echo') });
+      await m.request(text('x'));
+      const error = await rejection(m.request(text('exit:130')));
+      expect(error).toMatchObject({ code: 'UMD_HANDLER_EXITED', exitCode: 130, signal: null });
+    },
+  );
+
+  it.runIf(launched)(
+    "the launcher's own error is the start's cause: a handler its user cannot reach",
+    async () => {
+      const staging = await temporaryDir('umd-unreachable-');
+      await chmod(staging, 0o700); // nobody cannot enter it
+      const m = managed({ loader: fixtureLoader('native-echo'), stagingDir: staging });
+      const error = await rejection(m.request(text('x')));
+      expect(error).toMatchObject({ code: 'UMD_START_FAILED', exitCode: 126 });
+      expect(error.message).toMatch(/Error: umd-launcher: cannot run \S+: Permission denied$/);
+    },
+  );
+});
+
+describe.runIf(process.platform === 'linux')('NODE_DEBUG=umd', () => {
+  const startLog = (env: NodeJS.ProcessEnv) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { UmdManager } from '@umd/mgmt';
+           import { built } from './built-loader.mjs';
+           const m = new UmdManager({ name: 'which', loader: built('native-echo', 'executable') });
+           await m.request(new Uint8Array(1));
+           await m.stop();`,
+        ],
+        { cwd: FIXTURES, env: { ...process.env, ...env, NODE_DEBUG: 'umd' } },
+        (error, _out, stderr) => (error ? reject(error) : resolve(stderr)),
+      ),
+    );
+
+  it.runIf(existsSync(LAUNCHER))('says which starts the handlers', async () => {
+    expect(await startLog({ UMD_LAUNCHER: '' })).toMatch(
+      /containment: handlers start through the launcher \/\S+\/dist\/native\/umd-launcher\n/,
+    );
+    expect(await startLog({ UMD_LAUNCHER: 'off' })).toMatch(
+      /containment: UMD_LAUNCHER=off, handlers start through the program chain\n/,
+    );
+  });
+});
