@@ -12,13 +12,15 @@
 // Usage: pnpm --filter @umd/mgmt bench   (writes bench-results/mgmt.json)
 //        node bench/mgmt-bench.mjs --large-only   (section 3 alone, with each round's ratios)
 //        node bench/mgmt-bench.mjs --cold-only    (section 2 alone; BENCH_COLD_RUNS sets its runs)
+//        UMD_LAUNCHER=off node bench/mgmt-bench.mjs --cold-only   (handlers started by the program
+//          chain instead of the launcher, for an A/B run)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defineLoader } from '@umd/mgmt';
-import { inheritableFds } from '@umd/mgmt/testing';
+import { findLauncher, inheritableFds } from '@umd/mgmt/testing';
 import { startBareChannel } from './bare-handler.mjs';
 import { buildBlob, buildNativeEcho } from './blobs.mjs';
 import { measureColdStarts } from './cold-starts.mjs';
@@ -62,6 +64,8 @@ const nativeLoader = defineLoader({
   sha256: native.sha256,
 });
 
+// What starts the handlers (UMD_LAUNCHER=off: the program chain, for A/B runs).
+const launcher = await findLauncher();
 // Cold starts first: a host with a small heap forks faster.
 const coldStart = largeOnly
   ? undefined
@@ -94,6 +98,7 @@ const results = {
     cpus: cpus().length,
     loadavg: loadavg(),
     date: new Date().toISOString(),
+    handlerStarts: launcher === undefined ? 'program chain' : 'launcher',
   },
   roundTrip64B,
   coldStart,
@@ -102,7 +107,7 @@ const results = {
   largeTimeSplit: timeSplit,
   stderrFlood,
 };
-printReport(results, settings, inheritableFds());
+printReport(results, settings, inheritableFds(), launcher);
 
 const outDir = fileURLToPath(new URL('../bench-results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
