@@ -147,18 +147,30 @@ if (text !== 'desserts') throw new Error('unexpected reply: ' + text);
 console.log('host and handler from the packed packages: ok (' + text + ')');
 `,
   );
-  timed("host and handler from the packed packages, on @umd/core's shipped native helper", () => {
-    const result = spawnSync('node', ['host.mjs'], {
-      cwd: app,
-      env: { ...process.env, NODE_DEBUG: 'umd' },
-      encoding: 'utf8',
-    });
-    process.stdout.write(result.stdout);
-    if (result.status !== 0) throw new Error(`node host.mjs failed:\n${result.stderr}`);
-    // The addon in the tarball (dist/native) loads from the installed package: stdio sockets.
-    if (!/stdio sockets, send buffers/.test(result.stderr))
-      throw new Error(`the installed @umd/core fell back to stdio pipes:\n${result.stderr}`);
-  });
+  timed(
+    "host and handler from the packed packages, on @umd/core's native helper and @umd/mgmt's launcher",
+    () => {
+      const result = spawnSync('node', ['host.mjs'], {
+        cwd: app,
+        env: { ...process.env, NODE_DEBUG: 'umd' },
+        encoding: 'utf8',
+      });
+      process.stdout.write(result.stdout);
+      if (result.status !== 0) throw new Error(`node host.mjs failed:\n${result.stderr}`);
+      // The addon in the tarball (dist/native) loads from the installed package: stdio sockets.
+      if (!/stdio sockets, send buffers/.test(result.stderr))
+        throw new Error(`the installed @umd/core fell back to stdio pipes:\n${result.stderr}`);
+      // So does @umd/mgmt's launcher (dist/native, kept executable as the package's bin).
+      if (
+        !/handlers start through the launcher \S+\/@umd\/mgmt\/dist\/native\/umd-launcher/.test(
+          result.stderr,
+        )
+      )
+        throw new Error(
+          `the installed @umd/mgmt fell back to the program chain:\n${result.stderr}`,
+        );
+    },
+  );
   run('npx', ['--no-install', 'sample-umd', '0', '4096', '131071'], app);
   timed('@umd/pgp through its API and its command, from the tarball', () => checkPgp(app));
   timed("@umd/bpfilter's preload compiled from the installed package, then used by exec", () => {
