@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -226,6 +227,10 @@ static void supervise(const struct plan *plan) {
 }
 
 int main(int argc, char **argv) {
+  /* It runs what its arguments say as whoever they name, trusting its caller, the host. Set-id
+   * (or with file capabilities), any local user would be that caller: a root shell for all. */
+  if (getauxval(AT_SECURE) != 0)
+    usage("runs set-user-ID or set-group-ID (or with file capabilities): refused");
   struct plan plan = parse(argc, argv);
   /* The host's death ends this process from here on; one before this line is seen below. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("pdeathsig");

@@ -3,7 +3,8 @@
 // both; the cases only the launcher passes say so.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { chmod } from 'node:fs/promises';
+import { chmod, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureLoader, handlerPid, managed, rejection, text } from './helpers/fixtures.js';
@@ -78,6 +79,30 @@ describe.runIf(root)('a handler in a PID namespace (root host)', () => {
       const error = await rejection(m.request(text('x')));
       expect(error).toMatchObject({ code: 'UMD_START_FAILED', exitCode: 126 });
       expect(error.message).toMatch(/Error: umd-launcher: cannot run \S+: Permission denied$/);
+    },
+  );
+
+  // An operator may make it set-user-ID root (as bubblewrap is on some systems) to give other
+  // users PID namespaces: it would then run any command as any uid its caller names.
+  it.runIf(existsSync(LAUNCHER))(
+    'a set-user-ID launcher refuses to run for another user, who would get root',
+    async () => {
+      const dir = await temporaryDir('umd-setuid-');
+      await chmod(dir, 0o755);
+      const copy = join(dir, 'umd-launcher');
+      await copyFile(LAUNCHER, copy);
+      await chmod(copy, 0o4755);
+      const run = await new Promise<{ code: number | null; out: string; err: string }>(
+        (resolve) => {
+          const args = [`--parent=${process.pid}`, '--uid=0', '--gid=0', '--', '/usr/bin/id', '-u'];
+          const child = execFile(copy, args, { uid: 65534, gid: 65534 }, (_e, out, err) =>
+            resolve({ code: child.exitCode, out: String(out), err: String(err) }),
+          );
+        },
+      );
+      expect(run.out).toBe('');
+      expect(run.code).toBe(125);
+      expect(run.err).toMatch(/^Error: umd-launcher: runs set-user-ID or set-group-ID/);
     },
   );
 });
