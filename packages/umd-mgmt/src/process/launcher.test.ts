@@ -68,6 +68,10 @@ describe.runIf(process.platform === 'linux' && existsSync(BUILT))('findLauncher'
     ['one byte longer', (file: string) => chmod(file, 0o755).then(() => appendFile(file, 'x'))],
     ['without its digest', async (file: string) => rmSync(`${file}.sha256`)],
     ['not executable', (file: string) => chmod(file, 0o444)],
+    // It runs whatever its arguments say as whoever they say: set-id, any local user could
+    // have it run a shell as root.
+    ['set-user-ID', (file: string) => chmod(file, 0o4555)],
+    ['set-group-ID', (file: string) => chmod(file, 0o2555)],
     ...(process.geteuid?.() === 0 ? asRoot : []),
   ];
   it.each(spoils)('refuses a launcher that is %s', async (_, spoil) => {

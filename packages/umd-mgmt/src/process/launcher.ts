@@ -33,14 +33,18 @@ const OFF = 'off';
 /** S_ISVTX, which Node's `fs.constants` lacks. */
 const STICKY = 0o1000;
 
+/** S_ISUID and S_ISGID: a set-id launcher would run any command as anyone for any local user. */
+const SET_ID = 0o6000;
+
 /** Largest launcher read for its digest (a static build is under 1 MiB). */
 const MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * The launcher of this package, where it is built, verified and runs here; undefined (and
  * why, under `NODE_DEBUG=umd`) where the chain must do. Verified as the host's addon is, and
- * more: a regular file (no symlink, FIFO or device), owned by root or the host's user, writable
- * by nobody else, nor is any directory above it (but a sticky one, like /tmp), and its bytes the
+ * more: a regular file (no symlink, FIFO or device), not set-id, owned by root or the host's
+ * user, writable by nobody else, nor is any directory above it (but a sticky one, like /tmp),
+ * and its bytes the
  * SHA-256 the build wrote beside it (a truncated or altered program is not run). It is the
  * package's `bin` so that a packed package keeps its execute bit (pnpm pack keeps it for those
  * only). It lives beside this package's own code, which the
@@ -95,6 +99,8 @@ function verify(file: string): void {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+    // The launcher refuses to run set-id too; this says why under NODE_DEBUG=umd.
+    if ((stat.mode & SET_ID) !== 0) throw new Error(`${file} is set-user-ID or set-group-ID`);
     trusted(file, stat);
     if (stat.size > MAX_BYTES) throw new Error(`${file} has ${stat.size} bytes`);
     const actual = createHash('sha256').update(readFileSync(fd)).digest('hex');
