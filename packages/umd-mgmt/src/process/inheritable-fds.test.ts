@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inheritableFds } from './inheritable-fds.js';
 
@@ -18,6 +20,36 @@ async function fdinfo(entries: Record<string, string>): Promise<string> {
   dir = await mkdtemp(join(tmpdir(), 'umd-fdinfo-'));
   for (const [name, body] of Object.entries(entries)) await writeFile(join(dir, name), body);
   return dir;
+}
+
+/**
+ * Resolves once `sleep` (pid) sleeps, its start over. 'spawn' only says the exec succeeded: while
+ * the program starts it holds files of its own for a moment at the lowest free number (4 here,
+ * the 'ignore' slot between the pipes), some without close-on-exec (glibc 2.36's setlocale opens
+ * gconv-modules.cache so), which would read as inherited. `/proc/PID/wchan` names the kernel
+ * function a process blocks in: one with nanosleep in its name (`hrtimer_nanosleep`) once it sleeps.
+ */
+async function started(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const wchan = readFileSync(`/proc/${pid}/wchan`, 'latin1');
+    if (wchan.includes('nanosleep')) return;
+    if (Date.now() > deadline) throw new Error(`sleep (pid ${pid}) never slept: wchan ${wchan}`);
+    await delay(2);
+  }
+}
+
+/** What each of a process's descriptors is, for a failure's message. */
+function describeFds(pid: number, fds: readonly number[]): string {
+  return fds
+    .map((fd) => {
+      try {
+        return `${fd}: ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`;
+      } catch (error) {
+        return `${fd}: ${(error as NodeJS.ErrnoException).code}`;
+      }
+    })
+    .join(', ');
 }
 
 describe('inheritableFds', () => {
@@ -48,7 +80,9 @@ describe('inheritableFds', () => {
     });
     try {
       await once(child, 'spawn');
-      expect(inheritableFds(`/proc/${child.pid}/fdinfo`)?.sort((a, b) => a - b)).toEqual(
+      await started(child.pid!);
+      const inherited = inheritableFds(`/proc/${child.pid}/fdinfo`)?.sort((a, b) => a - b);
+      expect(inherited, describeFds(child.pid!, inherited ?? [])).toEqual(
         [...new Set([...leaked, 3, 5])].sort((a, b) => a - b),
       );
     } finally {
