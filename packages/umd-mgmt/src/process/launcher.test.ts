@@ -80,6 +80,24 @@ describe.runIf(process.platform === 'linux' && existsSync(BUILT))('findLauncher'
     expect(await findLauncher(file)).toBeUndefined();
   });
 
+  // Under --preserve-symlinks the package's path may pass through a symlink (pnpm's
+  // node_modules): the directories above the one it points to are the launcher's too.
+  it('refuses one reached through a symlink whose target lies under a directory others may write', async () => {
+    const file = await copy();
+    const open = join(file, '../..');
+    await chmod(open, 0o777);
+    const link = `${open}-link`;
+    await symlink(join(file, '..'), link);
+    expect(await findLauncher(join(link, 'umd-launcher'))).toBeUndefined();
+  });
+
+  it('runs the real path of one reached through a symlink', async () => {
+    const file = await copy();
+    const link = join(file, '../../link');
+    await symlink(join(file, '..'), link);
+    expect((await findLauncher(join(link, 'umd-launcher')))?.file).toBe(file);
+  });
+
   it('accepts one under a sticky directory others may write (like /tmp)', async () => {
     const file = await copy();
     await chmod(join(file, '../..'), 0o1777);

@@ -11,11 +11,12 @@ import {
   fstatSync,
   openSync,
   readFileSync,
+  realpathSync,
   type Stats,
   statSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { debug } from '../observability/debug-log.js';
 
 /** A launcher that passed its checks, and what it can do on this machine. */
@@ -49,7 +50,7 @@ const MAX_BYTES = 8 * 1024 * 1024;
  * package's `bin` so that a packed package keeps its execute bit (pnpm pack keeps it for those
  * only). It lives beside this package's own code, which the
  * host runs anyway: whoever could replace it after the check could replace that code.
- * Never looked up on PATH.
+ * Never looked up on PATH; run by its real path (the directories checked are that path's).
  * @param file Where the launcher is: this package's `dist/native` (tests pass copies).
  */
 export async function findLauncher(file?: string): Promise<Launcher | undefined> {
@@ -58,8 +59,7 @@ export async function findLauncher(file?: string): Promise<Launcher | undefined>
     return undefined;
   }
   try {
-    file ??= launcherPath();
-    verify(file);
+    file = verify(file ?? launcherPath());
   } catch (error) {
     debug('containment: no launcher (%s); handlers start through the program chain', why(error));
     return undefined;
@@ -86,7 +86,11 @@ function launcherPath(): string {
   return join(root, 'dist', 'native', 'umd-launcher');
 }
 
-function verify(file: string): void {
+/** Checks the launcher (see {@link findLauncher}); returns the path to run it by. */
+function verify(path: string): string {
+  // Its directory's real path, which is then run: through a symlink (pnpm's node_modules under
+  // --preserve-symlinks) the walk below would check the link's parents, not the target's.
+  const file = join(realpathSync(dirname(path)), basename(path));
   // Every directory up to the root: one another user may write could have the launcher's
   // directory renamed away and another put in its place (a sticky one, like /tmp, could not).
   for (let dir = dirname(file); ; dir = dirname(dir)) {
@@ -108,6 +112,7 @@ function verify(file: string): void {
   } finally {
     closeSync(fd);
   }
+  return file;
 }
 
 /**
