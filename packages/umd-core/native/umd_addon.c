@@ -1,6 +1,7 @@
 /*
- * @umd/core's host addon: the stdio socketpairs (umd_socketpair.c) and the memory of large replies
- * (umd_reply_memory.c; what V8 is told of it: umd_reply_reserve.c). Built into
+ * @umd/core's host addon: the stdio socketpairs (umd_socketpair.c), the memory of large replies
+ * (umd_reply_memory.c; what V8 is told of it: umd_reply_reserve.c) and the direct write of a
+ * request batch to a stdin socket (umd_write_now.c). Built into
  * dist/native/umd_native.node by scripts/build-native.mjs and loaded through Node-API (ABI-stable)
  * in a try/catch after a digest check: anything missing or failing leaves the host on Node's own
  * pipes and allocator.
@@ -33,7 +34,8 @@ bool umd_add_function(napi_env env, napi_value exports, const char *name, napi_c
 
 NAPI_MODULE_INIT()
 {
-	if (!umd_add_socketpair(env, exports) || !umd_add_reply_memory(env, exports))
+	if (!umd_add_socketpair(env, exports) || !umd_add_reply_memory(env, exports) ||
+	    !umd_add_write_now(env, exports))
 		return NULL;
 	return exports;
 }

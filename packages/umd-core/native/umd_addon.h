@@ -12,6 +12,7 @@
 
 bool umd_add_socketpair(napi_env env, napi_value exports);
 bool umd_add_reply_memory(napi_env env, napi_value exports);
+bool umd_add_write_now(napi_env env, napi_value exports);
 
 /*
  * The one argument of a call, when it is an integer from min to max (max at most 2^31); otherwise

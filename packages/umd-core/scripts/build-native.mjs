@@ -16,6 +16,7 @@ const sources = [
   'umd_socketpair.c',
   'umd_reply_memory.c',
   'umd_reply_reserve.c',
+  'umd_write_now.c',
 ].map((file) => join(root, 'native', file));
 const outDir = join(root, 'dist', 'native');
 const output = join(outDir, 'umd_native.node');

@@ -18,9 +18,19 @@ export interface HostAddon {
   stats(): unknown;
   /** Bytes of blocks handed out since a block was last released. */
   outBytes(): unknown;
+  /** One non-blocking `writev` of `chunks` to the socket `fd`: bytes written, 0, or -errno (`native/umd_write_now.c`). */
+  writeNow(fd: number, chunks: readonly Uint8Array[]): unknown;
 }
 
-const FUNCTIONS = ['socketpair', 'close', 'block', 'trim', 'stats', 'outBytes'] as const;
+const FUNCTIONS = [
+  'socketpair',
+  'close',
+  'block',
+  'trim',
+  'stats',
+  'outBytes',
+  'writeNow',
+] as const;
 
 let addon: HostAddon | null | undefined;
 

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { DIRECT_WRITE_CHUNKS, type DirectWriter, directWriterOf } from './direct-writes.js';
 
 /** One unit handed to {@link OrderedWriter.write}; pass it to `withdraw` to take it back unsent. */
 export type WriteTicket = object;
@@ -30,6 +31,11 @@ interface Unit {
  * longer be trusted to have carried the caller's bytes. A unit of the channel's own memory (a
  * small frame copied behind its header, a CANCEL) is written without an `onChanged`: nothing can
  * change it, and neither check runs.
+ *
+ * A stdio socket's host end (`openStdioSockets()`) is written by the host addon at once where it
+ * holds nothing unwritten: one `sendmsg` of the batch, as libuv's own `writev` would be, without
+ * Node's `Writable`, its write request and its after-write tick; what the socket does not take at
+ * once goes to the stream as before (and is checked after its write, as above).
  */
 export class OrderedWriter {
   readonly #output: Writable;
@@ -50,8 +56,12 @@ export class OrderedWriter {
   #handed: Unit[] = [];
   #closed = false;
 
+  /** Writes the stream's socket at once outside Node's `Writable` (a stdio socket), or `undefined`. */
+  readonly #direct: DirectWriter | undefined;
+
   constructor(output: Writable) {
     this.#output = output;
+    this.#direct = directWriterOf(output);
     this.#writev = typeof (output as { _writev?: unknown })._writev === 'function';
   }
 
@@ -118,15 +128,12 @@ export class OrderedWriter {
     const output = this.#output;
     if (this.#closed || this.#waiting.size === 0) return;
     if (output.destroyed || output.writableEnded) return;
-    // Still writing the last batch: its callback flushes again.
     if (this.#inStream) return;
     let changed: Unit[] | undefined;
-    let last: Uint8Array | undefined;
-    // One chunk (a small request alone) needs no cork: it goes straight to the stream.
-    const corked = this.#writev && (this.#waiting.size > 1 || this.queuedChunks > 1);
-    if (corked) output.cork();
+    const batch: Uint8Array[] = [];
+    const handed: Unit[] = [];
     for (const [ticket, unit] of this.#waiting) {
-      if (!this.#writev && last !== undefined) break;
+      if (!this.#writev && batch.length > 0) break;
       this.#waiting.delete(ticket);
       this.#waitingBytes -= unit.bytes;
       const checked = unit.onChanged !== undefined;
@@ -136,20 +143,44 @@ export class OrderedWriter {
         continue;
       }
       const uncopied = this.#writev || unit.chunks.length === 1;
-      if (checked && uncopied) this.#handed.push(unit);
-      const chunks = uncopied ? unit.chunks : [Buffer.concat(unit.chunks, unit.bytes)];
-      for (const chunk of chunks) {
-        if (last !== undefined) output.write(last);
-        last = chunk;
-      }
+      if (checked && uncopied) handed.push(unit);
+      if (uncopied) batch.push(...unit.chunks);
+      else batch.push(Buffer.concat(unit.chunks, unit.bytes));
     }
-    if (last !== undefined) {
+    const rest = this.#writeNow(batch);
+    if (rest.length > 0) {
+      const corked = this.#writev && rest.length > 1;
+      if (corked) output.cork();
+      for (let i = 0; i < rest.length - 1; i++) output.write(rest[i]);
       this.#inStream = true;
-      output.write(last, this.#onWritten);
+      this.#handed.push(...handed);
+      output.write(rest[rest.length - 1], this.#onWritten);
+      if (corked) output.uncork();
     }
-    if (corked) output.uncork();
     if (changed !== undefined) for (const unit of changed) unit.onChanged?.(false);
   };
+
+  /**
+   * Writes what the socket takes at once with its direct writer (a stdio socket's), where it has
+   * one and holds nothing unwritten (so the order stays); returns what is left for the stream.
+   * A unit the socket took whole this way is written from memory the caller still owned, so it
+   * needs no check after the write.
+   */
+  #writeNow(batch: Uint8Array[]): Uint8Array[] {
+    const direct = this.#direct;
+    const output = this.#output;
+    if (direct === undefined || batch.length === 0 || batch.length > DIRECT_WRITE_CHUNKS)
+      return batch;
+    if (output.destroyed || output.writableLength > 0 || output.writableCorked > 0) return batch;
+    let written = direct(batch);
+    if (written < 0) return []; // the stream failed (destroyed with the error): nothing more goes
+    let i = 0;
+    while (i < batch.length && written >= batch[i]!.byteLength) written -= batch[i++]!.byteLength;
+    if (i === batch.length) return [];
+    const rest = batch.slice(i);
+    if (written > 0) rest[0] = rest[0]!.subarray(written);
+    return rest;
+  }
 
   /** The stream wrote a batch: what changed while it did is reported; what waited goes now. */
   readonly #onWritten = (): void => {

@@ -1,6 +1,7 @@
 import { Socket, type SocketConstructorOpts } from 'node:net';
 import { debug } from '../shared/debug-log.js';
 import { directReadSocket } from './direct-read-socket.js';
+import { allowDirectWrites } from './direct-writes.js';
 import { hostAddon } from './native-helper.js';
 
 /**
@@ -77,6 +78,8 @@ export function openStdioSockets(label: string): StdioSockets | undefined {
   let repliesWrapped = false;
   try {
     requests = new Socket({ fd: stdin[0], readable: false, writable: true });
+    const helper = hostAddon()!;
+    allowDirectWrites(requests, stdin[0], (fd, chunks) => helper.writeNow(fd, chunks));
     replies = directReadSocket(`${label} stdout socket`, (onread) => {
       const socket = new Socket({
         fd: stdout[0],
