@@ -24,11 +24,13 @@ const FLAGS_LINE = /^flags:\s*([0-7]+)\n/m;
 
 /**
  * The descriptors above 2 this process would hand to a program it starts: those open without
- * close-on-exec (Node opens its own with it; a native addon or the process that started the
- * host may not). Undefined when `/proc` cannot tell, which callers must treat as "some".
+ * close-on-exec (libuv opens Node's files with it; a native addon, c-ares (below) or the
+ * process that started the host may not). Undefined when `/proc` cannot tell, which callers must treat as "some".
  *
- * A descriptor another thread opens without close-on-exec after this returns is not seen:
- * callers spawn in the same tick.
+ * A snapshot, not a promise: a descriptor another thread opens without close-on-exec between
+ * this read and the fork is inherited unseen, and spawning in the same tick does not prevent it.
+ * Node does so itself: c-ares reads /etc/resolv.conf without close-on-exec for each new
+ * `dns.Resolver`, in whichever thread (a worker's) makes it. Only closing in the child is sure.
  * @param procFd The fdinfo directory to read: this process's by default, or another's
  *   (`/proc/PID/fdinfo`).
  * @param arch The architecture whose `O_CLOEXEC` value to read the flags with.
