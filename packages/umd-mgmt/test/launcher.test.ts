@@ -107,6 +107,30 @@ describe.runIf(root)('a handler in a PID namespace (root host)', () => {
   );
 });
 
+// A non-root host's handler runs as the host's uid: what keeps it from its supervisor, which is
+// outside the handler's namespace, is that the supervisor holds the user namespace's capabilities
+// and the handler none (the chain's supervisor, a shell exec'd there, held none: checked by hand,
+// its handler opened /proc/<shell>/mem for writing).
+describe.runIf(root && existsSync(LAUNCHER))('a handler in a PID namespace (non-root host)', () => {
+  it("cannot open its supervisor's memory", async () => {
+    const probe = [
+      'while read -r k v; do [ "$k" = PPid: ] && p=$v; done < /proc/self/status',
+      'read -r c < /proc/$p/comm',
+      'if (exec 3<>/proc/$p/mem) 2>/dev/null; then echo "$c open"; else echo "$c denied"; fi',
+    ].join('\n');
+    const args = [`--parent=${process.pid}`, '--pid-namespace', '--user-namespace'];
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        LAUNCHER,
+        [...args, '--', '/bin/sh', '-c', probe],
+        { uid: 65534, gid: 65534, cwd: '/' },
+        (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)),
+      ),
+    );
+    expect(out).toBe('umd-launcher denied\n');
+  });
+});
+
 describe.runIf(process.platform === 'linux')('NODE_DEBUG=umd', () => {
   const startLog = (env: NodeJS.ProcessEnv) =>
     new Promise<string>((resolve, reject) =>
