@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findLauncher } from './launcher.js';
+import { findLauncher, launcherWanted } from './launcher.js';
 
 const BUILT = fileURLToPath(new URL('../../dist/native/umd-launcher', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'umd-launcher-test-'));
@@ -108,5 +108,25 @@ describe.runIf(process.platform === 'linux' && existsSync(BUILT))('findLauncher'
     const file = await copy();
     process.env.UMD_LAUNCHER = 'off';
     expect(await findLauncher(file)).toBeUndefined();
+  });
+
+  it('reads UMD_LAUNCHER as a switch people write it, and warns of a value it does not know', async () => {
+    const emitted = () => new Promise((resolve) => setImmediate(resolve)); // warnings come a tick later
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => warnings.push(`${warning.code}`);
+    process.on('warning', onWarning);
+    try {
+      for (const off of ['off', 'OFF', ' Off ', '0', 'false', 'False', 'no'])
+        expect(launcherWanted(off), off).toBe(false);
+      for (const on of [undefined, '', 'on', 'ON', '1', 'true', 'yes'])
+        expect(launcherWanted(on), String(on)).toBe(true);
+      await emitted();
+      expect(warnings).toEqual([]);
+      expect(launcherWanted('of')).toBe(true);
+      await emitted();
+      expect(warnings).toEqual(['UMD_LAUNCHER_VALUE']);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

@@ -28,8 +28,22 @@ export interface Launcher {
   userNamespace: boolean;
 }
 
-/** `UMD_LAUNCHER=off` in the host's environment: the program chain, as without a C compiler. */
-const OFF = 'off';
+/**
+ * What `UMD_LAUNCHER` in the host's environment asks for: the program chain (as without a C
+ * compiler) for `off`, `0`, `false` or `no`; the launcher when unset, empty, `on`, `1`, `true` or
+ * `yes` (any case). Anything else is a typo that must not pass unnoticed: a warning, and the
+ * launcher.
+ */
+export function launcherWanted(value: string | undefined): boolean {
+  const asked = value?.trim().toLowerCase() ?? '';
+  if (['off', '0', 'false', 'no'].includes(asked)) return false;
+  if (!['', 'on', '1', 'true', 'yes'].includes(asked))
+    process.emitWarning(
+      `UMD_LAUNCHER=${JSON.stringify(value)} is not one of off, 0, false, no, on, 1, true, yes: the launcher is used`,
+      { code: 'UMD_LAUNCHER_VALUE' },
+    );
+  return true;
+}
 
 /** S_ISVTX, which Node's `fs.constants` lacks. */
 const STICKY = 0o1000;
@@ -54,8 +68,11 @@ const MAX_BYTES = 8 * 1024 * 1024;
  * @param file Where the launcher is: this package's `dist/native` (tests pass copies).
  */
 export async function findLauncher(file?: string): Promise<Launcher | undefined> {
-  if (process.env.UMD_LAUNCHER === OFF) {
-    debug('containment: UMD_LAUNCHER=off, handlers start through the program chain');
+  if (!launcherWanted(process.env.UMD_LAUNCHER)) {
+    debug(
+      'containment: UMD_LAUNCHER=%s, handlers start through the program chain',
+      process.env.UMD_LAUNCHER,
+    );
     return undefined;
   }
   try {
