@@ -229,18 +229,20 @@ function planLaunched(
 }
 
 /**
- * `command args` behind the shell that closes inherited descriptors, when the host holds any
- * (or cannot tell) and the shell is installed. Most hosts hold none: then the handler is exec'd
- * directly, sparing the start two programs.
+ * `command args` behind the shell that closes inherited descriptors, where `bash` and `env` are
+ * installed. Always: whether the host holds a descriptor without close-on-exec is a snapshot,
+ * and another thread of the host (Node's own: c-ares opens `/etc/resolv.conf` so for each new
+ * resolver) may open one between it and the fork; only the child can close what it really got.
  */
 function closingFds(tools: Tools, command: string, args: readonly string[]): string[] {
   if (tools.bash === undefined || tools.env === undefined) return [command, ...args];
-  const inherited = inheritableFds();
-  if (inherited !== undefined && inherited.length === 0) return [command, ...args];
-  debug(
-    'descriptors without close-on-exec: %s; a shell closes them before the handler',
-    inherited?.join(', ') ?? 'unknown',
-  );
+  if (debug.enabled) {
+    const held = inheritableFds();
+    debug(
+      'the host holds descriptors without close-on-exec: %s; a shell closes what reaches the handler',
+      held === undefined ? 'unknown' : held.join(', ') || 'none now',
+    );
+  }
   return [
     tools.bash,
     '--norc',
