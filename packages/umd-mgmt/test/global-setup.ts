@@ -1,15 +1,42 @@
 // Builds the handler fixtures into blobs with buildBlob of @umd/build (and cc for the native one), once per run.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBlob, recordBlob } from '@umd/build';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const BUILT = join(here, 'fixtures', '.built');
+const PARENT = join(here, 'fixtures', '.built');
 
-export default async function setup(): Promise<void> {
-  mkdirSync(BUILT, { recursive: true });
+/** Whether process `pid` exists. */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Each run builds into a directory of its own, `.built/run-<pid>-XXXXXX`, named to its workers and
+ * the hosts they start by UMD_TEST_BUILT, and removed at teardown. Rebuilt in place, the blobs of
+ * a run still going in the same package were truncated under its hosts (esbuild, writeFile and
+ * the linker write so), which then refused them: UMD_BLOB_INTEGRITY with the empty file's SHA-256.
+ * A fresh build cannot be renamed over the old one either: its source map names its directory,
+ * so its digest differs and a host could pair the old manifest with the new blob.
+ */
+export default async function setup(): Promise<() => void> {
+  mkdirSync(PARENT, { recursive: true });
+  for (const entry of readdirSync(PARENT)) {
+    const pid = /^run-(\d+)-/.exec(entry)?.[1];
+    // A run that was killed before its teardown.
+    if (pid !== undefined && !exists(Number(pid)))
+      rmSync(join(PARENT, entry), { recursive: true, force: true });
+  }
+  const BUILT = mkdtempSync(join(PARENT, `run-${process.pid}-`));
+  chmodSync(BUILT, 0o755); // as .built/ was: hosts run as nobody read it (mkdtemp makes it 0700)
+  process.env.UMD_TEST_BUILT = BUILT;
   for (const name of ['echo', 'stubborn', 'raw', 'contract']) {
     await buildBlob({
       entry: join(here, 'fixtures', 'handlers', `${name}-handler.mjs`),
@@ -35,4 +62,5 @@ export default async function setup(): Promise<void> {
   );
   await recordBlob({ file: native, name: 'native-echo' });
   if (!existsSync(native)) throw new Error('native fixture did not build');
+  return () => rmSync(BUILT, { recursive: true, force: true });
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, expect } from 'vitest';
 import {
   defineLoader,
@@ -11,10 +10,11 @@ import {
   UmdPool,
   type UmdPoolOptions,
 } from '../../src/index.js';
+import { builtDir } from '../fixtures/built-dir.mjs';
 import { descendantsOf, groupMembers, processTable } from './process-table.js';
 
-/** Where the global setup put the built fixture blobs. */
-export const BUILT = fileURLToPath(new URL('../fixtures/.built/', import.meta.url));
+/** Where the global setup put this run's built fixture blobs (a directory of the run's own). */
+export const BUILT = builtDir();
 
 /** A loader for a fixture blob built by the global setup. */
 export function fixtureLoader(
