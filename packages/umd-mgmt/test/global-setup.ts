@@ -4,19 +4,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } fr
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBlob, recordBlob } from '@umd/build';
+import { isAlive } from '@umd/core/testing';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PARENT = join(here, 'fixtures', '.built');
-
-/** Whether process `pid` exists. */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Each run builds into a directory of its own, `.built/run-<pid>-XXXXXX`, named to its workers and
@@ -31,7 +22,7 @@ export default async function setup(): Promise<() => void> {
   for (const entry of readdirSync(PARENT)) {
     const pid = /^run-(\d+)-/.exec(entry)?.[1];
     // A run that was killed before its teardown.
-    if (pid !== undefined && !exists(Number(pid)))
+    if (pid !== undefined && !isAlive(Number(pid)))
       rmSync(join(PARENT, entry), { recursive: true, force: true });
   }
   const BUILT = mkdtempSync(join(PARENT, `run-${process.pid}-`));
