@@ -60,9 +60,10 @@ const MAX_BYTES = 8 * 1024 * 1024;
  * more: a regular file (no symlink, FIFO or device), not set-id, owned by root or the host's
  * user, writable by nobody else, nor is any directory above it (but a sticky one, like /tmp),
  * and its bytes the SHA-256 the build wrote beside it (a truncated or altered program is not
- * run). It is the package's `bin` so that a packed package keeps its execute bit (pnpm pack
- * keeps it for those only). It lives beside this package's own code, which the host runs
- * anyway: whoever could replace it after the check could replace that code.
+ * run). The packed package names it as its `bin` (`publishConfig`), so that it keeps its execute
+ * bit (pnpm pack keeps it for those only); the workspace does not (it is built after the install,
+ * which would warn for each package that links it). It lives beside this package's own code,
+ * which the host runs anyway: whoever could replace it after the check could replace that code.
  * Never looked up on PATH; run by its real path (the directories checked are that path's).
  * @param file Where the launcher is: this package's `dist/native` (tests pass copies).
  */
