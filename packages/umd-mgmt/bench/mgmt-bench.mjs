@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defineLoader } from '@umd/mgmt';
-import { findLauncher, inheritableFds } from '@umd/mgmt/testing';
+import { findLauncher } from '@umd/mgmt/testing';
 import { startBareChannel } from './bare-handler.mjs';
 import { buildBlob, buildNativeEcho } from './blobs.mjs';
 import { measureColdStarts } from './cold-starts.mjs';
@@ -107,7 +107,7 @@ const results = {
   largeTimeSplit: timeSplit,
   stderrFlood,
 };
-printReport(results, settings, inheritableFds(), launcher);
+printReport(results, settings, launcher);
 
 const outDir = fileURLToPath(new URL('../bench-results/', import.meta.url));
 mkdirSync(outDir, { recursive: true });

@@ -184,23 +184,17 @@ function printLargeDetail(results) {
 }
 
 /**
- * Prints the results; `inherited` are the host's descriptors without close-on-exec, `launcher`
- * what `findLauncher()` found (undefined: the program chain starts the handlers).
+ * Prints the results; `launcher` is what `findLauncher()` found (undefined: the program chain
+ * starts the handlers).
  */
-export function printReport(results, settings, inherited, launcher) {
+export function printReport(results, settings, launcher) {
   const { rounds, roundTrips, coldRuns } = settings;
   console.log(
     `\n@umd/mgmt bench, node ${process.version}, ${results.machine.cpus} CPUs (medians of ${rounds} rounds x ${roundTrips} round trips, ${coldRuns} cold starts)\n`,
   );
   console.log(
-    `handlers start through ${launcher === undefined ? 'the program chain (setpriv, unshare, dash...)' : `the launcher ${launcher.file}`}\n`,
+    `handlers start through ${launcher === undefined ? 'the program chain (setpriv, unshare, dash, the descriptor-closing bash...)' : `the launcher ${launcher.file}`}\n`,
   );
-  // Through the chain, a host that inherited descriptors without close-on-exec runs a shell
-  // before every handler (the launcher closes them itself).
-  if (launcher === undefined && inherited?.length !== 0)
-    console.log(
-      `note: this host holds descriptors without close-on-exec (${inherited?.join(', ') ?? 'unknown'}): every handler start below ran the shell that closes them; start the bench from a shell that holds none to measure the direct path\n`,
-    );
   console.log(`| ${'measurement'.padEnd(62)} |      value | vs baseline    | target   | met |`);
   console.log(`|${'-'.repeat(64)}|-----------:|---------------:|----------|-----|`);
   for (const [name, value, baseline = '', target = '', met] of tableRows(results))

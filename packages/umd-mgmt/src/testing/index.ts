@@ -1,9 +1,10 @@
 /**
  * `@umd/mgmt/testing`: what a driver's own tests and selftest share. {@link runManagerSelftest}
  * drives a driver's manager through requests, unloads, invalid input and kills, and checks
- * the process table at the end. {@link inheritableFds} tells whether a start from this host runs
- * the descriptor-closing step and {@link findLauncher} whether starts go through the launcher or
- * the program chain (costs a benchmark of cold starts should name).
+ * the process table at the end. {@link inheritableFds} lists the descriptors this host holds
+ * without close-on-exec (a snapshot; every start closes what reaches the handler) and
+ * {@link findLauncher} tells whether starts go through the launcher or the program chain (a cost
+ * a benchmark of cold starts should name).
  * @packageDocumentation
  */
 export {
