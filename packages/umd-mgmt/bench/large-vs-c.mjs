@@ -23,6 +23,11 @@ export const LARGE = [
   { size: 16 << 20, label: '16 MiB', count: 3, defaultTarget: 1.25 },
 ];
 const INTO_TARGET = 1.5;
+/**
+ * The bench's rounds before session 27: each large row also reports its ratio over its first
+ * FIRST_ROUNDS rounds alone, the figure the earlier runs printed (README, "Session 27").
+ */
+const FIRST_ROUNDS = 15;
 
 /**
  * `rounds` interleaved rounds of every row at each size of {@link LARGE}. `bare` is the bare
@@ -100,6 +105,9 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
     runs.c = runs.cDefault.map((us, round) => Math.min(us, runs.cSocket[round]));
     const cUs = median(runs.c);
     const row = (key) => median(runs[key]);
+    const firstRounds = Math.min(FIRST_ROUNDS, rounds);
+    const firstRatio = (key) =>
+      median(runs[key].slice(0, firstRounds)) / median(runs.c.slice(0, firstRounds));
     large[label] = {
       cUs,
       cDefaultUs: row('cDefault'),
@@ -116,6 +124,10 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
       managerPipesRatio: row('managerPipes') / cUs,
       defaultTarget,
       intoTarget: INTO_TARGET,
+      firstRounds,
+      firstRoundsRatio: Object.fromEntries(
+        ['bare', 'managerDefault', 'managerInto'].map((key) => [key, firstRatio(key)]),
+      ),
       rounds,
       roundTripsEach: count,
       runs,

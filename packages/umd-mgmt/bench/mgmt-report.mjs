@@ -1,6 +1,7 @@
 // The table mgmt-bench.mjs prints from its results (the same figures it writes to mgmt.json).
 import { loadavg } from 'node:os';
 import { LARGE } from './large-vs-c.mjs';
+import { median } from './large-rows.mjs';
 
 const us = (v) => (v >= 1000 ? `${(v / 1000).toFixed(2)} ms` : `${v.toFixed(1)} µs`);
 const ms = (v, digits = 1) => `${v.toFixed(digits)} ms`;
@@ -145,17 +146,26 @@ function floodRows(f) {
 
 /**
  * Each round's ratio to that round's C row, for the large rows (the spread behind a median); `*`
- * marks a sample in which a mark-compact started.
+ * marks a sample in which a mark-compact started. The median of these ratios follows (each sample
+ * against the C row measured beside it, where the table divides the row's median by the C row's),
+ * and the table's ratio over the first 15 rounds alone: what the bench printed before it took 45
+ * (README, "Session 27").
  */
 function roundLines(largeRoundTrips, timeSplit) {
   const lines = [];
   for (const [label, l] of Object.entries(largeRoundTrips))
     for (const key of ['bare', 'managerDefault', 'managerInto']) {
       const majors = timeSplit?.[`${label} ${key}`]?.majorsPerSample ?? [];
-      const ratios = l.runs[key].map(
-        (v, i) => `${(v / l.runs.c[i]).toFixed(2)}${majors[i] > 0 ? '*' : ''}`,
+      const each = l.runs[key].map((v, i) => v / l.runs.c[i]);
+      const ratios = each.map((r, i) => `${r.toFixed(2)}${majors[i] > 0 ? '*' : ''}`);
+      const first = l.firstRoundsRatio?.[key];
+      const before =
+        first === undefined || l.firstRounds === l.rounds
+          ? ''
+          : `; the table's ratio over the first ${l.firstRounds} rounds ${first.toFixed(2)}x`;
+      lines.push(
+        `  ${`${label} ${key}`.padEnd(22)} ${ratios.join(' ')}; median ${median(each).toFixed(2)}x${before}`,
       );
-      lines.push(`  ${`${label} ${key}`.padEnd(22)} ${ratios.join(' ')}`);
     }
   return lines;
 }
