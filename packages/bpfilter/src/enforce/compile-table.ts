@@ -21,6 +21,7 @@ import {
   type TableEntries,
   type TableLayout as NftLayout,
 } from './table-layout.js';
+import { type PackedPlan, packLayoutPlan } from './plan-transfer.js';
 import { CompatOnly } from './refusals.js';
 import { planOf, replaceTransaction, translateRuleAt } from './translate-table.js';
 
@@ -81,6 +82,27 @@ export function replaceCommands(input: TableEntries): NftExpr[] {
  * @throws EnforcementError `untranslatable`; RangeError for entries that are not a table.
  */
 export function compileTable(input: CompileInput, spare?: ArrayBuffer): CompiledTable {
+  const { planned, ...compiled } = compileParts(input, spare);
+  return { plan: enforcedPlan(planned), ...compiled };
+}
+
+/** A {@link CompiledTable} whose plan is packed (plan-transfer.ts), as the compile worker sends it. */
+export type PackedCompiledTable = Omit<CompiledTable, 'plan'> & { plan: PackedPlan };
+
+/**
+ * {@link compileTable}, its plan packed for the compile worker's answer: from the layout's
+ * numbers, without an object per counted entry.
+ */
+export function compilePacked(input: CompileInput, spare?: ArrayBuffer): PackedCompiledTable {
+  const { planned, ...compiled } = compileParts(input, spare);
+  return { plan: packLayoutPlan(planned), ...compiled };
+}
+
+/** {@link compileTable}'s work: the table laid out as compiled (`planned`) and its transaction. */
+function compileParts(
+  input: CompileInput,
+  spare: ArrayBuffer | undefined,
+): Omit<CompiledTable, 'plan'> & { planned: NftLayout } {
   const layout = layoutEnforced(input);
   // The messages of a table take about 1.5 times its entries (the bench's: 1.06 MB for 0.70).
   const capacity = input.entries.length * 2;
@@ -89,12 +111,12 @@ export function compileTable(input: CompileInput, spare?: ArrayBuffer): Compiled
   const batch = input.netlink ? tryCompile([layout], drop, capacity, spare) : undefined;
   const ownedPlain = input.dropPlain === true;
   if (batch) {
-    const plan = enforcedPlan(namedAs(layout, batch));
-    return { plan, batch, dropped: plan.nftTable !== input.name && ownedPlain, ownedPlain };
+    const planned = namedAs(layout, batch);
+    return { planned, batch, dropped: planned.nftTable !== input.name && ownedPlain, ownedPlain };
   }
-  const plan = planOf(layout);
-  const transaction = replaceTransaction([plan], drop);
-  return { plan: enforcedPlan(plan), transaction, dropped: ownedPlain, ownedPlain };
+  const planned = planOf(layout);
+  const transaction = replaceTransaction([planned], drop);
+  return { planned, transaction, dropped: ownedPlain, ownedPlain };
 }
 
 /**

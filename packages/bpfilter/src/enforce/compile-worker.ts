@@ -5,9 +5,8 @@
  * once, and this thread's young generation is sized for them.
  */
 import { parentPort } from 'node:worker_threads';
-import { type CompileInput, compileTable } from './compile-table.js';
+import { type CompileInput, compilePacked } from './compile-table.js';
 import { EnforcementError } from './errors.js';
-import { packPlan } from './plan-transfer.js';
 import type { WorkerAnswer, WorkerRequest } from './table-compiler.js';
 import { warmUpTable } from '../model/warm-up-table.js';
 
@@ -23,7 +22,7 @@ parentPort?.on('message', (request: WorkerRequest) => {
   }
   if ('warm' in request) {
     warmUp ??= warmUpInput();
-    compileTable(warmUp);
+    compilePacked(warmUp);
     parentPort?.postMessage({ id: request.id });
     return;
   }
@@ -31,13 +30,12 @@ parentPort?.on('message', (request: WorkerRequest) => {
   let answer: WorkerAnswer;
   const transfer: ArrayBuffer[] = [];
   try {
-    const { plan, ...result } = compileTable(input, spare);
+    const result = compilePacked(input, spare);
     spare = undefined;
     // Moved, not copied: the writer's buffer is its own memory (never the shared pool).
     if (result.batch) transfer.push(result.batch.bytes.buffer as ArrayBuffer);
-    const packed = packPlan(plan);
-    transfer.push(packed.fields.buffer as ArrayBuffer);
-    answer = { id, result: { ...result, plan: packed } };
+    transfer.push(result.plan.fields.buffer as ArrayBuffer);
+    answer = { id, result };
   } catch (error) {
     answer = { id, error: describeError(error) };
   }

@@ -20,6 +20,19 @@ const VERDICTS: Record<string, number> = { accept: 1, drop: 0, return: -5, jump:
 /** IFNAMSIZ: an interface name and its NUL. */
 export const IFNAMSIZ = 16;
 
+/** The bytes of the interface names met: a table names a few, in many rules. */
+const nameBytes = new Map<string, Buffer>();
+
+/** Interface name `name` as UTF-8 (as Buffer's `write` writes it), without its NUL. */
+export function ifnameBytes(name: string): Buffer {
+  let bytes = nameBytes.get(name);
+  if (bytes === undefined) {
+    bytes = Buffer.from(name);
+    if (nameBytes.size < 1024) nameBytes.set(name, bytes);
+  }
+  return bytes;
+}
+
 /**
  * A counter expression's NAME and DATA, where an attribute holds one expression. Its data is
  * empty, as nft writes it: a counter without NFTA_COUNTER_BYTES and NFTA_COUNTER_PACKETS

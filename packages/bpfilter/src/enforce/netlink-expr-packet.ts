@@ -155,7 +155,8 @@ export function payloadWrite(
 
 /** `cmp` of register 1 with a u32 in host order (meta, ct and numgen values). */
 export function cmpHost(w: NetlinkWriter, op: number, value: number): void {
-  w.buffer.writeUInt32LE(value >>> 0, cmpAt(w, op, 4));
+  const at = cmpAt(w, op, 4);
+  w.buffer.writeUInt32LE(value >>> 0, at);
 }
 
 /** A host-order u32 register masked with `mask` (nft leaves out a full mask) and compared. */

@@ -6,6 +6,7 @@
  * writer's buffer.
  */
 import { dataValueAt, EXPR_DATA, EXPR_NAME, NotCompiled, verdictData } from './netlink-data.js';
+import { ExprTemplates } from './netlink-templates.js';
 import type { NetlinkWriter } from './netlink-writer.js';
 
 /** The first 128-bit data register (the same bytes as {@link REG32_00}). */
@@ -58,30 +59,56 @@ export function endExpr(w: NetlinkWriter, element: number): void {
   w.close(element);
 }
 
+// The expressions below kept as bytes (netlink-templates.ts), by what they hold: keys
+// below 2^30 (V8's small integers), or not kept.
+const PAYLOADS = new ExprTemplates();
+const METAS = new ExprTemplates();
+const CMPS = new ExprTemplates();
+const BITWISES = new ExprTemplates();
+const ONE_OF_A_KIND = new ExprTemplates();
+/** Keys of {@link ONE_OF_A_KIND}. */
+const COUNTER = 0;
+const CT_LOAD = { state: 1, status: 2 } as const;
+/** Then verdicts without a chain, by their code in {@link VERDICT_KEYS}, from here on. */
+const VERDICT_BASE = 8;
+const VERDICT_KEYS: Readonly<Record<string, number>> = { accept: 0, drop: 1, return: 2 };
+
 /** `payload load` of `field` into `dreg`. */
 export function payload(w: NetlinkWriter, field: Field, dreg: number = REG_1): void {
+  const { base, offset, len } = field;
+  const key =
+    offset < 4096 && len < 256 && dreg < 32
+      ? (((offset << 8) | len) << 7) | (base << 5) | dreg
+      : -1;
+  if (key >= 0 && PAYLOADS.copy(w, key) >= 0) return;
   const e = beginExpr(w, 'payload');
   w.u32(1, dreg);
-  w.u32(2, field.base);
-  w.u32(3, field.offset);
-  w.u32(4, field.len);
+  w.u32(2, base);
+  w.u32(3, offset);
+  w.u32(4, len);
   endExpr(w, e);
+  if (key >= 0) PAYLOADS.keep(w, key, e);
 }
 
 /** `meta load` of `key` (an interface name, 16 bytes) into `dreg`. */
 export function metaName(w: NetlinkWriter, key: number, dreg: number = REG_1): void {
+  const kept = key < 256 && dreg < 32 ? (key << 5) | dreg : -1;
+  if (kept >= 0 && METAS.copy(w, kept) >= 0) return;
   const e = beginExpr(w, 'meta');
   w.u32(1, dreg);
   w.u32(2, key);
   endExpr(w, e);
+  if (kept >= 0) METAS.keep(w, kept, e);
 }
 
 /** `ct load state` or `ct load status` into register 1 (4 bytes, host order). */
 export function ctLoad(w: NetlinkWriter, key: 'state' | 'status'): void {
+  if (ONE_OF_A_KIND.copy(w, CT_LOAD[key]) >= 0) return;
   const e = beginExpr(w, 'ct');
   w.u32(1, REG_1);
   w.u32(2, key === 'state' ? 0 /* NFT_CT_STATE */ : 2 /* NFT_CT_STATUS */);
   endExpr(w, e);
+  ONE_OF_A_KIND.keep(w, CT_LOAD[key], e);
 }
 
 /**
@@ -89,11 +116,15 @@ export function ctLoad(w: NetlinkWriter, key: 'state' | 'status'): void {
  * `w.buffer` (zeroed, for the caller to write before the next write).
  */
 export function cmpAt(w: NetlinkWriter, op: number, len: number): number {
+  const key = op < 256 && len < 256 ? (op << 8) | len : -1;
+  const copied = key >= 0 ? CMPS.copy(w, key) : -1;
+  if (copied >= 0) return copied;
   const e = beginExpr(w, 'cmp');
   w.u32(1, REG_1);
   w.u32(2, op);
   const at = dataValueAt(w, 3, len);
   endExpr(w, e);
+  if (key >= 0) CMPS.keep(w, key, e, at);
   return at;
 }
 
@@ -101,8 +132,17 @@ export function cmpAt(w: NetlinkWriter, op: number, len: number): number {
 export function cmpNumber(w: NetlinkWriter, op: number, len: number, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value >= 2 ** (8 * len))
     throw new NotCompiled('value');
+  // The buffer read after the write that may have grown it.
   const at = cmpAt(w, op, len);
-  w.buffer.writeUIntBE(value, at, len);
+  storeBE(w.buffer, at, len, value);
+}
+
+/**
+ * `value` in network order, `len` (1 to 6) bytes from `at`: byte stores, where Buffer's
+ * writeUIntBE checks its arguments on each of a large table's values.
+ */
+function storeBE(b: Uint8Array, at: number, len: number, value: number): void {
+  for (let k = len - 1, v = value; k >= 0; k--, v = Math.floor(v / 256)) b[at + k] = v % 256;
 }
 
 /** `cmp` of register 1 with `bytes`. */
@@ -116,6 +156,8 @@ export function cmpBytes(w: NetlinkWriter, op: number, bytes: Uint8Array): void 
  * goes in `w.buffer`.
  */
 export function bitwiseAt(w: NetlinkWriter, len: number): number {
+  const copied = len < 256 ? BITWISES.copy(w, len) : -1;
+  if (copied >= 0) return copied;
   const e = beginExpr(w, 'bitwise');
   w.u32(1, REG_1);
   w.u32(2, REG_1);
@@ -123,6 +165,7 @@ export function bitwiseAt(w: NetlinkWriter, len: number): number {
   const at = dataValueAt(w, 4, len);
   dataValueAt(w, 5, len);
   endExpr(w, e);
+  if (len < 256) BITWISES.keep(w, len, e, at);
   return at;
 }
 
@@ -130,7 +173,7 @@ export function bitwiseAt(w: NetlinkWriter, len: number): number {
 export function bitwiseNumber(w: NetlinkWriter, len: number, mask: number): void {
   if (!Number.isInteger(mask) || mask < 0 || mask >= 2 ** (8 * len)) throw new NotCompiled('value');
   const at = bitwiseAt(w, len);
-  w.buffer.writeUIntBE(mask, at, len);
+  storeBE(w.buffer, at, len, mask);
 }
 
 /**
@@ -163,15 +206,22 @@ export function inRange(
 
 /** A `counter` starting from zero (its data empty, as nft writes it: netlink-data.ts). */
 export function counter(w: NetlinkWriter): void {
-  endExpr(w, beginExpr(w, 'counter'));
+  if (ONE_OF_A_KIND.copy(w, COUNTER) >= 0) return;
+  const e = beginExpr(w, 'counter');
+  endExpr(w, e);
+  ONE_OF_A_KIND.keep(w, COUNTER, e);
 }
 
 /** An `immediate` verdict: accept, drop, return, or jump/goto `chain`. */
 export function verdict(w: NetlinkWriter, code: string, chain?: string): void {
+  const known = chain === undefined ? VERDICT_KEYS[code] : undefined;
+  const key = known === undefined ? -1 : VERDICT_BASE + known;
+  if (key >= 0 && ONE_OF_A_KIND.copy(w, key) >= 0) return;
   const e = beginExpr(w, 'immediate');
   w.u32(1, REG_VERDICT);
   verdictData(w, 2, code, chain);
   endExpr(w, e);
+  if (key >= 0) ONE_OF_A_KIND.keep(w, key, e);
 }
 
 /**

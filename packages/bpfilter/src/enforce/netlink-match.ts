@@ -45,7 +45,8 @@ export function fragmentOffset(w: NetlinkWriter, op: number): void {
 /** What a match's header says it is, if the model decodes it field by field. */
 function knownKind(b: Uint8Array, pos: number, name: string): number {
   if (b[pos + 31] !== 0) return 0;
-  const size = objectData(b, pos).length;
+  // objectData's length, without the view.
+  const size = Math.max(0, Math.min(pos + Math.max(readU16(b, pos), 32), b.length) - (pos + 32));
   if ((name === 'tcp' || name === 'udp') && size === 16) return name === 'tcp' ? TCP : UDP;
   return name === 'icmp' && size === 8 ? ICMP : 0;
 }

@@ -198,7 +198,10 @@ const TARGETS = new Map<string, PacketWriter>([
       if (mss === 'pmtu') {
         routeTcpMss(w);
         hton(w, 2, 2);
-      } else w.buffer.writeUInt16BE(mss, immediateAt(w, 2));
+      } else {
+        const at = immediateAt(w, 2);
+        w.buffer.writeUInt16BE(mss, at);
+      }
       tcpMss(w, 'write');
     },
   ],
@@ -225,7 +228,8 @@ const TARGETS = new Map<string, PacketWriter>([
   [
     'CLASSIFY',
     (w, d, r) => {
-      w.buffer.writeUInt32LE(classifyOf(d, r), immediateAt(w, 4));
+      const at = immediateAt(w, 4);
+      w.buffer.writeUInt32LE(classifyOf(d, r), at);
       metaOrCt(w, 'meta', MetaKey.priority, 'set');
     },
   ],

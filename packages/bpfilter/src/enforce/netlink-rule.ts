@@ -22,7 +22,7 @@ import {
 } from '../abi/index.js';
 import { objectData, objectName, objectRevision, targetAt } from '../model/entry-index.js';
 import { prefixLength } from '../model/address.js';
-import { IFNAMSIZ, NotCompiled } from './netlink-data.js';
+import { IFNAMSIZ, ifnameBytes, NotCompiled } from './netlink-data.js';
 import {
   bitwiseNumber,
   CmpOp,
@@ -165,8 +165,12 @@ function addressPair(w: NetlinkWriter, b: Uint8Array, at: number, inv: number): 
     return false;
   payload(w, ADDRESS_PAIR);
   const value = cmpAt(w, CmpOp.eq, 8);
-  w.buffer.set(b.subarray(at + IptEntryOffset.src, at + IptEntryOffset.src + 4), value);
-  w.buffer.set(b.subarray(at + IptEntryOffset.dst, at + IptEntryOffset.dst + 4), value + 4);
+  const out = w.buffer;
+  // Byte by byte: a view of each address would be an object per rule.
+  for (let k = 0; k < 4; k++) {
+    out[value + k] = b[at + IptEntryOffset.src + k]!;
+    out[value + 4 + k] = b[at + IptEntryOffset.dst + k]!;
+  }
   return true;
 }
 
@@ -213,9 +217,10 @@ function iface(w: NetlinkWriter, key: number, name: string, inverted: boolean): 
     cmpBytes(w, op, stem);
     return;
   }
-  if (Buffer.byteLength(name) >= IFNAMSIZ) throw new NotCompiled('ifname');
+  const bytes = ifnameBytes(name);
+  if (bytes.length >= IFNAMSIZ) throw new NotCompiled('ifname');
   const at = cmpAt(w, op, IFNAMSIZ);
-  w.buffer.write(name, at);
+  w.buffer.set(bytes, at);
 }
 
 /** The target of entry `entry` (at byte `target`). */

@@ -5,7 +5,14 @@
  * rule. Keys are written in place, each part of a concatenation in whole 32-bit words as the
  * kernel holds them.
  */
-import { dataValueAt, NotCompiled, verdictData, writeCounterExpr } from './netlink-data.js';
+import {
+  dataValueAt,
+  IFNAMSIZ,
+  ifnameBytes,
+  NotCompiled,
+  verdictData,
+  writeCounterExpr,
+} from './netlink-data.js';
 import {
   FIELDS,
   lookup,
@@ -172,7 +179,11 @@ export function writeElements(
  */
 export function writeElementData(w: NetlinkWriter, facts: RuleFacts, entry: number, kind: string) {
   if (kind === 'map') writeElementVerdict(w, facts, entry);
-  else if (kind === 'marks') w.buffer.writeUInt32LE(wholeMark(facts, entry)!, dataValueAt(w, 2, 4));
+  else if (kind === 'marks') {
+    // The buffer read after the write that may have grown it.
+    const at = dataValueAt(w, 2, 4);
+    w.buffer.writeUInt32LE(wholeMark(facts, entry)!, at);
+  }
 }
 
 /** NFTA_SET_ELEM_DATA of a map element: entry `entry`'s verdict, jump or goto (a reject's too). */
@@ -235,9 +246,10 @@ function writeKey(
     const value = keyValue(facts, entry, shape.fields[f]!);
     const type = types[part]!;
     if (type === IFNAME) {
-      if (typeof value !== 'string' || /[*\\]/.test(value) || Buffer.byteLength(value) >= 16)
+      const bytes = typeof value === 'string' ? ifnameBytes(value) : undefined;
+      if (bytes === undefined || /[*\\]/.test(value as string) || bytes.length >= IFNAMSIZ)
         throw new NotCompiled('ifname');
-      b.write(value, offset);
+      b.set(bytes, offset);
     } else {
       // Network byte order, byte by byte: Buffer's write methods check their arguments on
       // each of a large set's elements (a byte store keeps a value's low 8 bits).

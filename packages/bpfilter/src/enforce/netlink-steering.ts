@@ -112,7 +112,8 @@ export const STEERING_MATCHES: [string, PacketWriter][] = [
 const ct: PacketWriter = (w, d, r) => {
   const action = ctTargetOf(d, r, 'CT');
   if (action.kind === 'notrack') return endExpr(w, beginExpr(w, 'notrack'));
-  w.buffer.writeUInt16LE(action.zone, immediateAt(w, 2));
+  const at = immediateAt(w, 2);
+  w.buffer.writeUInt16LE(action.zone, at);
   const e = beginExpr(w, 'ct');
   w.u32(2, NFT_CT_ZONE);
   if (action.dir !== undefined) w.u8(3, action.dir);
@@ -216,11 +217,13 @@ export function writeTproxyRule(
   let reg = REG_1;
   const regs: [number, number][] = [];
   if (addr !== 0) {
-    w.buffer.writeUInt32BE(addr, immediateAt(w, 4, reg));
+    const at = immediateAt(w, 4, reg);
+    w.buffer.writeUInt32BE(addr, at);
     regs.push([TPROXY.regAddr, reg++]);
   }
   if (port !== undefined) {
-    w.buffer.writeUInt16BE(port, immediateAt(w, 2, reg));
+    const at = immediateAt(w, 2, reg);
+    w.buffer.writeUInt16BE(port, at);
     regs.push([TPROXY.regPort, reg]);
   }
   const e = beginExpr(w, 'tproxy');

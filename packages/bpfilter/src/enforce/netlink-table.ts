@@ -199,16 +199,27 @@ export function compileTransaction(
           });
         }
       }
+    /** The start of the rule messages of each chain, to its expression list's header. */
+    const ruleHeads = new Map<string, Uint8Array>();
     for (const chain of table.chains) {
       const rule = (into: string, body: () => void, entry?: number) => {
         const before = w.count;
         if (entry !== undefined)
           writeRuleSets(w, nftTable, facts.bytes, facts.offsets[entry]!, () => ++setCount);
-        w.begin(MSG.newRule, NLM_F_CREATE | NLM_F_APPEND);
-        w.string(1, nftTable);
-        w.string(2, into);
+        const head = ruleHeads.get(into);
+        let list: number;
+        if (head === undefined) {
+          const start = w.length;
+          w.begin(MSG.newRule, NLM_F_CREATE | NLM_F_APPEND);
+          w.string(1, nftTable);
+          w.string(2, into);
+          list = w.open(4);
+          ruleHeads.set(into, w.since(start));
+        } else {
+          w.beginWith(head);
+          list = w.length - 4;
+        }
         counted(into);
-        const list = w.open(4);
         body();
         w.close(list);
         if (entry !== undefined && compat.rule.length > 0) {

@@ -74,6 +74,15 @@ export class NetlinkWriter {
     this.#len += NLMSG_HDRLEN + NFGENMSG_LEN;
   }
 
+  /**
+   * Starts a message with `head`: the first bytes of one begun with {@link begin} (its
+   * header and first attributes, by {@link since}), copied.
+   */
+  beginWith(head: Uint8Array): void {
+    this.#message = this.#len;
+    this.append(head);
+  }
+
   /** Ends the message begun last: writes its length. */
   end(): void {
     const length = this.#len - this.#message;
@@ -115,6 +124,18 @@ export class NetlinkWriter {
   rewind(length: number): void {
     this.#buf.fill(0, length, this.#len);
     this.#len = length;
+  }
+
+  /** Whole attributes written earlier (by {@link since}), copied to the end as they are. */
+  append(attributes: Uint8Array): void {
+    this.#reserve(attributes.length);
+    this.#buf.set(attributes, this.#len);
+    this.#len += attributes.length;
+  }
+
+  /** A copy of what was written after `length` (a {@link length} read earlier). */
+  since(length: number): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.#buf, length, this.#len);
   }
 
   /** A NUL-terminated string attribute. */

@@ -3,7 +3,7 @@ import { encodeTable } from '../model/encode.js';
 import type { Table } from '../model/types.js';
 import { warmUpTable } from '../model/warm-up-table.js';
 import { parseSave } from '../text/parse-save.js';
-import { compileTable } from './compile-table.js';
+import { compilePacked, compileTable } from './compile-table.js';
 import type { EnforcedPlan } from './compile-table.js';
 import { packPlan, unpackPlan } from './plan-transfer.js';
 
@@ -34,6 +34,16 @@ describe('a plan sent from the compile worker', () => {
       'warm-up-u',
     ]);
     expect(throughWorker(plan)).toStrictEqual(plan);
+  });
+
+  it('is packed by the worker from the layout as packPlan packs the plan', () => {
+    const encoded = warmUpTable();
+    for (const netlink of [true, false]) {
+      const input = { name: encoded.name, layout: encoded, entries: encoded.entries, netlink };
+      const packed = compilePacked(input).plan;
+      expect(packed).toStrictEqual(packPlan(compileTable(input).plan));
+      expect(unpackPlan(packed)).toStrictEqual(compileTable(input).plan);
+    }
   });
 
   it('keeps an entry counted by several nft rules, and a plan without map elements', () => {

@@ -6,7 +6,13 @@
  * many strings), written field by field in the worker and read back the same way on the
  * service's thread, both before the install can start.
  */
-import type { CountedEntry, EnforcedPlan } from './table-layout.js';
+import {
+  type CountedEntry,
+  countedOf,
+  type EnforcedPlan,
+  enforcedPlan,
+  type TableLayout,
+} from './table-layout.js';
 
 /** An {@link EnforcedPlan} packed by {@link packPlan}. */
 export interface PackedPlan {
@@ -61,6 +67,17 @@ export function packPlan(plan: EnforcedPlan): PackedPlan {
   }
   const { table, nftTable, maps, numEntries } = plan;
   return { table, nftTable, maps, numEntries, names, fields, comments: comments.join('\0') };
+}
+
+/**
+ * The plan of `layout` packed, as {@link packPlan} packs its {@link enforcedPlan}: from the
+ * layout's numbers (counted-list.ts) when it has them.
+ */
+export function packLayoutPlan(layout: TableLayout): PackedPlan {
+  const counted = countedOf(layout);
+  if (counted === undefined) return packPlan(enforcedPlan(layout));
+  const { table, nftTable, maps, numEntries } = layout;
+  return { table, nftTable, maps, numEntries, ...counted.packed() };
 }
 
 /** The plan {@link packPlan} packed, equal to the one it was given. */

@@ -16,11 +16,11 @@ import {
   targetAt,
 } from '../model/entry-index.js';
 import type { Table } from '../model/types.js';
+import { CountedList } from './counted-list.js';
 import { ruleSplit } from './rule-split.js';
 import { EnforcementError } from './errors.js';
 import { type GroupOptions, groupChain } from './group-rules.js';
 import { type BaseChainSpec, baseChainSpec, nftTableName } from './nft-layout.js';
-import { ruleComment } from './nft-sets.js';
 import type { KeyShape } from './key-shapes.js';
 import { rejectTypeOf } from './reject-chains.js';
 import { type RuleFacts, readFacts, Target } from './rule-facts.js';
@@ -138,7 +138,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
   ];
   const facts = readFacts(entries, index, ranges);
   const chains: ChainLayout[] = [];
-  const counted: CountedEntry[] = [];
+  const counted = new CountedList(index.offsets.length);
   const maps: string[] = [];
   const rejectTypes = new Set<string>();
   let segments = 0;
@@ -164,7 +164,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
         items.push({ kind: 'rule', index: item.index });
         const entry = first + item.index;
         const { rules } = ruleSplit(entries, facts.offsets[entry]!);
-        counted.push({ entry, chain: into, position, ...(rules > 1 ? { rules } : {}) });
+        counted.add(entry, into, position, rules);
         position += rules;
       } else if (item.kind === 'segment') {
         const chain = segmentChainName(segments++, name);
@@ -174,9 +174,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
         // One guard rule per shape in this chain; the members (exact keys, one nft rule
         // each) are the segment chain's rules.
         position += item.shapes.length;
-        members.forEach((index, at) => {
-          counted.push({ entry: first + index, chain, position: at });
-        });
+        for (let at = 0; at < members.length; at++) counted.add(first + members[at]!, chain, at);
       } else {
         const kind = item.marks ? 'marks' : item.set ? 'set' : 'map';
         const map =
@@ -188,12 +186,7 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
         for (const index of item.members) {
           if (facts.target[first + index] === Target.reject)
             rejectTypes.add(rejectTypeOf(facts, first + index));
-          counted.push({
-            entry: first + index,
-            chain: into,
-            position,
-            element: { map, comment: ruleComment(index) },
-          });
+          counted.addElement(first + index, into, position, map, index);
         }
         position++;
       }
@@ -201,11 +194,11 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
     // The policy (built-in chain) or the implicit RETURN (user chain) counts what falls off
     // the end, as iptables' underflow and RETURN entries do.
     if (rulesIn === undefined) {
-      counted.push({ entry: end, chain: name, position });
+      counted.add(end, name, position);
       chains.push({ name, spec, policy, first, items });
     } else {
       // The rule after the jump to the rules' chain.
-      counted.push({ entry: end, chain: name, position: 1 });
+      counted.add(end, name, 1);
       chains.push({ name, spec, policy, first, items: [], rulesIn });
       chains.push({ name: rulesIn, first, items, rulesOf: name });
     }
@@ -213,17 +206,36 @@ export function layoutEntries(input: TableEntries, options: LayoutOptions = {}):
   for (const { name, from, policy } of index.builtins)
     addChain(name, from, policy, policyOf(entries, index, policy, name));
   for (const { name, head, tail } of index.users) addChain(name, head + 1, tail);
-  return {
+  let countedEntries: CountedEntry[] | undefined;
+  const layout: TableLayout = {
     table,
     nftTable: nftTableName(table),
     chains,
     rejectTypes: [...rejectTypes],
-    counted,
+    // Made when first read (a copy of the layout, its plan, counters): the compile worker
+    // sends the numbers instead (countedOf).
+    get counted() {
+      countedEntries ??= counted.entries();
+      return countedEntries;
+    },
     maps,
     // The last entry is the final ERROR entry.
     numEntries: index.offsets.length,
     facts,
   };
+  countedLists.set(layout, counted);
+  return layout;
+}
+
+/** The counted entries of each layout made by {@link layoutEntries}, as numbers. */
+const countedLists = new WeakMap<TableLayout, CountedList>();
+
+/**
+ * Where the entries of `layout` are counted, as numbers, if it is a layout
+ * {@link layoutEntries} made (not a copy, whose `counted` may have been replaced).
+ */
+export function countedOf(layout: TableLayout): CountedList | undefined {
+  return countedLists.get(layout);
 }
 
 /** A built-in chain's policy, as nft names it. Throws a RangeError for one not ACCEPT or DROP. */
