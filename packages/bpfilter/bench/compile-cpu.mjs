@@ -10,10 +10,13 @@
 // it waits) and the wall time from the request to the answer; medians of the last `measured`
 // of `compiles` (the first ones warm the worker up, as a running service's are).
 // Usage: node bench/compile-cpu.mjs [rules=5000] [compiles=60] [measured=40]
+// COMPILE_CPU_BASE=DIR (another checkout's packages/bpfilter, built): its worker's compiles
+// alternated with this build's, for an A/B the machine's load moves alike.
 // Profile (one .cpuprofile per thread; the worker's is the larger):
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --cpu-prof-interval 50 bench/compile-cpu.mjs
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Bpfilter } from '@umd/bpfilter';
@@ -76,53 +79,78 @@ const texts = [0, 1].map((variant) => rules(N, variant));
 const requests = [];
 for (const text of texts) requests.push(await replaceRequest(text));
 
-const before = new Set(readdirSync('/proc/self/task'));
-const worker = new Worker(WORKER, {
-  resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-  stdout: true,
-  stderr: true,
-});
-await new Promise((resolve) => worker.once('online', resolve));
-// The worker's thread (and, under --cpu-prof, its profiler's).
-const tids = readdirSync('/proc/self/task').filter((t) => !before.has(t));
-
-const answers = new Map();
-worker.on('message', (answer) => answers.get(answer.id)?.(answer));
-const ask = (request, transfer = []) =>
-  new Promise((resolve) => {
-    answers.set(request.id, resolve);
-    worker.postMessage(request, transfer);
+/** A compile worker of the build at `file`, as table-compiler.ts starts one, and its threads. */
+async function startWorker(file) {
+  const before = new Set(readdirSync('/proc/self/task'));
+  const worker = new Worker(file, {
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    stdout: true,
+    stderr: true,
   });
+  await new Promise((resolve) => worker.once('online', resolve));
+  // The worker's thread (and, under --cpu-prof, its profiler's).
+  const tids = readdirSync('/proc/self/task').filter((t) => !before.has(t));
+  const answers = new Map();
+  worker.on('message', (answer) => answers.get(answer.id)?.(answer));
+  const ask = (request, transfer) =>
+    new Promise((resolve) => {
+      answers.set(request.id, resolve);
+      worker.postMessage(request, transfer);
+    });
+  return { worker, tids, ask, figures: { worker: [], process: [], wall: [] }, bytes: 0 };
+}
 
-const figures = { worker: [], process: [], wall: [] };
-let bytes = 0;
-for (let i = 0; i < COMPILES; i++) {
+/** Compile `i` in `w`, timed. */
+async function compileIn(w, i, measured) {
   const input = compileInput(requests[i % 2]);
-  const startNs = threadNs(tids);
+  const startNs = threadNs(w.tids);
   const startUs = processUs();
   const startMs = performance.now();
-  const { result, error } = await ask({ id: i, input }, [input.entries.buffer]);
+  const { result, error } = await w.ask({ id: i, input }, [input.entries.buffer]);
   const wall = performance.now() - startMs;
   const processMs = (processUs() - startUs) / 1e3;
-  const workerMs = (threadNs(tids) - startNs) / 1e6;
+  const workerMs = (threadNs(w.tids) - startNs) / 1e6;
   if (error !== undefined || result.batch === undefined)
     throw new Error(`compile ${i}: ${error?.message ?? 'no netlink batch'}`);
-  bytes = result.batch.bytes.byteLength;
-  worker.postMessage({ recycle: result.batch.bytes.buffer }, [result.batch.bytes.buffer]);
-  if (i < COMPILES - MEASURED) continue;
-  figures.worker.push(workerMs);
-  figures.process.push(processMs);
-  figures.wall.push(wall);
+  w.bytes = result.batch.bytes.byteLength;
+  w.worker.postMessage({ recycle: result.batch.bytes.buffer }, [result.batch.bytes.buffer]);
+  if (!measured) return;
+  w.figures.worker.push(workerMs);
+  w.figures.process.push(processMs);
+  w.figures.wall.push(wall);
 }
-await worker.terminate();
+
+// COMPILE_CPU_BASE=/path/to/other/packages/bpfilter: that build's worker too, its compiles
+// alternated with this one's (in turn which goes first), for an A/B that the machine's load
+// moves alike.
+const builds = [['this build', WORKER]];
+if (process.env.COMPILE_CPU_BASE)
+  builds.push([
+    'COMPILE_CPU_BASE',
+    join(process.env.COMPILE_CPU_BASE, 'dist/enforce-compile-worker.js'),
+  ]);
+const workers = [];
+for (const [, file] of builds) workers.push(await startWorker(file));
+for (let i = 0; i < COMPILES; i++) {
+  const order = i % 2 === 0 ? workers : [...workers].reverse();
+  for (const w of order) await compileIn(w, i, i >= COMPILES - MEASURED);
+}
+for (const { worker } of workers) await worker.terminate();
 
 const ms = (list) => `${median(list).toFixed(2)} ms`;
 console.log(
-  `compile of two ${N}-rule tables (BENCH_TABLE=${process.env.BENCH_TABLE ?? 'mixed'}) in turn, median of the last ${MEASURED} of ${COMPILES} (batch ${(bytes / 1e6).toFixed(2)} MB):`,
+  `compile of two ${N}-rule tables (BENCH_TABLE=${process.env.BENCH_TABLE ?? 'mixed'}) in turn, median of the last ${MEASURED} of ${COMPILES} (batch ${(workers[0].bytes / 1e6).toFixed(2)} MB):`,
 );
-console.log(`  worker thread CPU  ${ms(figures.worker)}`);
-console.log(`  process CPU        ${ms(figures.process)}`);
-console.log(`  wall               ${ms(figures.wall)}`);
+workers.forEach(({ figures }, k) => {
+  if (workers.length > 1) console.log(` ${builds[k][0]}:`);
+  console.log(`  worker thread CPU  ${ms(figures.worker)}`);
+  console.log(`  process CPU        ${ms(figures.process)}`);
+  console.log(`  wall               ${ms(figures.wall)}`);
+});
+if (workers.length > 1) {
+  const [a, b] = workers.map(({ figures }) => median(figures.worker));
+  console.log(`  worker thread CPU, this build / COMPILE_CPU_BASE: ${(a / b).toFixed(3)}`);
+}
 console.log(
   `  load average       ${loadavg()
     .map((l) => l.toFixed(2))
