@@ -24,8 +24,11 @@ export const LARGE = [
 ];
 const INTO_TARGET = 1.5;
 /**
- * The bench's rounds before session 27: each large row also reports its ratio over its first
- * FIRST_ROUNDS rounds alone, the figure the earlier runs printed (README, "Session 27").
+ * Rounds run before the measured ones: the bench's method before session 27 (15 rounds after one
+ * sample of each row), whose ratios each row still reports beside the measured rounds'. On Node
+ * 20 a manager's first thousand or so round trips are slower (V8 11 compiles the request path
+ * one function at a time: README, "Session 27"), which a long-running host pays once and the
+ * steady loop of large-loop.mjs never measures.
  */
 const FIRST_ROUNDS = 15;
 
@@ -91,23 +94,27 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
       'managerPipes',
     ])
       await rows[key]();
-    const runs = Object.fromEntries(Object.keys(rows).map((key) => [key, []]));
-    for (let round = 0; round < rounds; round++) {
+    const newRuns = () => Object.fromEntries(Object.keys(rows).map((key) => [key, []]));
+    const firstRuns = newRuns();
+    const runs = newRuns();
+    for (let round = 0; round < FIRST_ROUNDS + rounds; round++) {
       const order = Object.keys(rows);
       if (round % 2 === 1) order.reverse();
+      const measured = round >= FIRST_ROUNDS;
       for (const key of order) {
         // One round trip first, not measured: it pays what the row before left (its garbage
         // collected, its memory given back), so that a sample holds its own row's costs only.
         await rows[key](1);
-        runs[key].push(await probe.measure(`${label} ${key}`, otherSide[key], () => rows[key]()));
+        if (measured)
+          runs[key].push(await probe.measure(`${label} ${key}`, otherSide[key], () => rows[key]()));
+        else firstRuns[key].push(await rows[key]());
       }
     }
-    runs.c = runs.cDefault.map((us, round) => Math.min(us, runs.cSocket[round]));
+    for (const r of [firstRuns, runs])
+      r.c = r.cDefault.map((us, round) => Math.min(us, r.cSocket[round]));
     const cUs = median(runs.c);
     const row = (key) => median(runs[key]);
-    const firstRounds = Math.min(FIRST_ROUNDS, rounds);
-    const firstRatio = (key) =>
-      median(runs[key].slice(0, firstRounds)) / median(runs.c.slice(0, firstRounds));
+    const firstRatio = (key) => median(firstRuns[key]) / median(firstRuns.c);
     large[label] = {
       cUs,
       cDefaultUs: row('cDefault'),
@@ -124,7 +131,8 @@ export async function measureLargeRoundTrips(work, loader, bare, rounds) {
       managerPipesRatio: row('managerPipes') / cUs,
       defaultTarget,
       intoTarget: INTO_TARGET,
-      firstRounds,
+      firstRounds: FIRST_ROUNDS,
+      firstRuns,
       firstRoundsRatio: Object.fromEntries(
         ['bare', 'managerDefault', 'managerInto'].map((key) => [key, firstRatio(key)]),
       ),

@@ -43,7 +43,7 @@ const settings = {
   rounds: Number(process.env.BENCH_ROUNDS ?? 61),
   roundTrips: Number(process.env.BENCH_ROUND_TRIPS ?? 1000),
   coldRuns: Number(process.env.BENCH_COLD_RUNS ?? 32),
-  // 45 since session 27 (15 before): a row's samples spread 2x within a run (README, "Session 27").
+  // 45 since session 27, after 15 unmeasured (15 measured before; README, "Session 27").
   largeRounds: Number(process.env.BENCH_LARGE_ROUNDS ?? 45),
 };
 

@@ -148,8 +148,8 @@ function floodRows(f) {
  * Each round's ratio to that round's C row, for the large rows (the spread behind a median); `*`
  * marks a sample in which a mark-compact started. The median of these ratios follows (each sample
  * against the C row measured beside it, where the table divides the row's median by the C row's),
- * and the table's ratio over the first 15 rounds alone: what the bench printed before it took 45
- * (README, "Session 27").
+ * and the table's ratio over the 15 rounds run before the measured ones: what the bench printed
+ * before session 27, when those were its measured rounds (README, "Session 27").
  */
 function roundLines(largeRoundTrips, timeSplit) {
   const lines = [];
@@ -160,9 +160,9 @@ function roundLines(largeRoundTrips, timeSplit) {
       const ratios = each.map((r, i) => `${r.toFixed(2)}${majors[i] > 0 ? '*' : ''}`);
       const first = l.firstRoundsRatio?.[key];
       const before =
-        first === undefined || l.firstRounds === l.rounds
+        first === undefined
           ? ''
-          : `; the table's ratio over the first ${l.firstRounds} rounds ${first.toFixed(2)}x`;
+          : `; the ${l.firstRounds} rounds before them (the method before session 27) ${first.toFixed(2)}x`;
       lines.push(
         `  ${`${label} ${key}`.padEnd(22)} ${ratios.join(' ')}; median ${median(each).toFixed(2)}x${before}`,
       );
