@@ -8,10 +8,17 @@
  *                -- /absolute/handler [args...]
  *   umd-launcher --parent=PID --trial [the same options]   (all but the exec; 0 if it works)
  *
- * With --pid-namespace it stays as the supervisor: it unshares a PID namespace and forks the
- * handler as that namespace's first process, lets go of the handler's stdin, stdout and stderr,
- * waits out SIGINT and SIGTERM (the handler gets them from its process group), and ends as the
- * handler ended: its exit code, or its signal raised again. Without it, it becomes the handler.
+ * With --pid-namespace it stays as the supervisor: it unshares a PID namespace and forks that
+ * namespace's first process, a minimal init (run_init), which forks the handler as pid 2 in a
+ * process group of its own. The kernel gives a namespace's init only the signals it handles and
+ * none of their default actions (pid_namespaces(7)): a handler that were pid 1 would live through
+ * SIGTERM, its abort() would not end it, and its orphans would stay zombies. The init passes the
+ * signals that reach it on to the handler's group, reaps every process that ends in the namespace,
+ * and when the handler ends tells the supervisor how (its wait status, on a pipe), then exits: the
+ * kernel kills what is left. Both let go of the handler's stdin, stdout and stderr; the
+ * supervisor waits out the signals the init passes on (they reach both from the process group)
+ * and ends as the handler ended: its exit code, or its signal raised again. Without
+ * --pid-namespace, it becomes the handler.
  *
  * Every failure is one line on stderr starting "Error: " (what the manager's stderr-cause reader
  * reports) and exit code 125; a handler that cannot be executed gives 126 (127: not found).
@@ -148,23 +155,28 @@ static void default_signals(void) {
 }
 
 /*
- * Becomes the handler. `supervisor` is the read end of a pipe whose write end only the
- * supervisor holds (or -1 without one): its end of file means the supervisor died before the
- * parent-death signal below was armed, which then never fires; so the check comes after it.
+ * Whether the parent is still there, checked after the parent-death signal is armed (one that
+ * died before never fires it). `supervisor` is the read end of a pipe whose write end only the
+ * supervisor holds, whose end of file means it died; or -1: then the parent must be `parent`.
  */
-static void run_handler(const struct plan *plan, int supervisor) {
-  if (plan->drop) drop_credentials(plan);
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("no_new_privs");
-  /* After the credential change, which clears it; exec keeps it (no set-id binary runs). */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("pdeathsig");
+static void check_parent(int supervisor, pid_t parent) {
   if (supervisor >= 0) {
     char byte;
     ssize_t got = read(supervisor, &byte, 1);
     if (got == 0) _exit(1);
     if (got < 0 && errno != EAGAIN) fail("read the supervisor's pipe");
-  } else if (getppid() != plan->parent) {
+  } else if (getppid() != parent) {
     _exit(1);
   }
+}
+
+/* Becomes the handler; its parent must be `parent` (see check_parent). */
+static void run_handler(const struct plan *plan, pid_t parent) {
+  if (plan->drop) drop_credentials(plan);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("no_new_privs");
+  /* After the credential change, which clears it; exec keeps it (no set-id binary runs). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("pdeathsig");
+  check_parent(-1, parent);
   close_fds(3, ~0U);
   default_signals();
   if (plan->trial) _exit(0);
@@ -189,40 +201,108 @@ static void end_as(int status) {
   _exit(128 + sig); /* a signal whose default is not to end a process */
 }
 
-static void supervise(const struct plan *plan) {
-  /* Blocked over the fork: one that comes before the handler resets its signals stays pending
-   * for it (a fork does not pass pending signals on, the mask it does), and is lost here. */
-  sigset_t stops;
-  sigemptyset(&stops);
-  sigaddset(&stops, SIGINT);
-  sigaddset(&stops, SIGTERM);
-  if (sigprocmask(SIG_BLOCK, &stops, NULL) != 0) fail("sigprocmask");
-  int alive[2];
-  if (pipe2(alive, O_CLOEXEC | O_NONBLOCK) != 0) fail("pipe2");
-  if (unshare(CLONE_NEWPID | (plan->user_namespace ? CLONE_NEWUSER : 0)) != 0) fail("unshare");
+/*
+ * The signals the init passes on to the handler's process group, and the supervisor waits out:
+ * those a person or program sends, not those the kernel aims at the process itself (SIGCHLD,
+ * SIGPIPE, SIGSEGV and the like, terminal and timer signals); real-time ones too.
+ */
+static const int PASSED[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2,
+                             SIGALRM, SIGTERM, SIGCONT, SIGWINCH, SIGPWR};
+
+static void passed_signals(sigset_t *set) {
+  sigemptyset(set);
+  for (size_t i = 0; i < sizeof PASSED / sizeof PASSED[0]; i++) sigaddset(set, PASSED[i]);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++) sigaddset(set, sig);
+}
+
+/* /dev/null (`null`) as stdin, stdout and stderr; every other descriptor closed but `keep`
+ * and `also` (-1: none). */
+static void let_go_of_stdio(int null, int keep, int also) {
+  if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) _exit(EXIT_LAUNCHER);
+  unsigned int low = (unsigned int)(also < keep ? also : keep);
+  unsigned int high = (unsigned int)(also < keep ? keep : also);
+  if (also < 0) low = high = (unsigned int)keep;
+  close_fds(3, low - 1);
+  close_fds(low + 1, high - 1);
+  close_fds(high + 1, ~0U);
+}
+
+/*
+ * The namespace's pid 1. Signals in `waited` (those passed on, and SIGCHLD) come blocked from
+ * the supervisor and stay so: a blocked signal is queued even for an init (the kernel drops only
+ * those whose action would be the default), and sigwaitinfo takes them one by one. The handler
+ * unblocks them before its exec (default_signals). Its exit status goes to `report`.
+ */
+static void run_init(const struct plan *plan, int supervisor, int report, int null,
+                     const sigset_t *waited) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("pdeathsig");
+  check_parent(supervisor, 0);
   pid_t handler = fork();
   if (handler < 0) fail("fork");
   if (handler == 0) {
-    if (close(alive[1]) != 0) fail("close");
-    run_handler(plan, alive[0]);
+    /* Its own group, so that what is passed on reaches its children too, and only once. */
+    if (setpgid(0, 0) != 0) fail("setpgid");
+    run_handler(plan, 1);
   }
-  if (close(alive[0]) != 0) fail("close");
+  /* Also here, so that a signal passed on before the child's own call finds the group. */
+  setpgid(handler, handler);
+  let_go_of_stdio(null, report, -1);
+  for (;;) {
+    int sig = sigwaitinfo(waited, NULL);
+    if (sig < 0) continue; /* EINTR: SIGSTOP then SIGCONT */
+    if (sig != SIGCHLD) {
+      /* Its group, and the handler itself if it left that group. */
+      if (kill(-handler, sig) != 0 || getpgid(handler) != handler) kill(handler, sig);
+      continue;
+    }
+    int status;
+    pid_t ended;
+    while ((ended = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (ended != handler) continue; /* an orphan of the namespace, reaped */
+      if (write(report, &status, sizeof status) != sizeof status) _exit(EXIT_LAUNCHER);
+      _exit(0); /* the kernel kills the rest of the namespace */
+    }
+  }
+}
+
+static void supervise(const struct plan *plan) {
+  /* Blocked over the fork: one that comes before the init waits for it stays pending for it (a
+   * fork does not pass pending signals on, the mask it does), and is lost here. */
+  sigset_t waited;
+  passed_signals(&waited);
+  sigaddset(&waited, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &waited, NULL) != 0) fail("sigprocmask");
+  int alive[2], report[2];
+  if (pipe2(alive, O_CLOEXEC | O_NONBLOCK) != 0 || pipe2(report, O_CLOEXEC) != 0) fail("pipe2");
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) fail("open /dev/null");
+  if (unshare(CLONE_NEWPID | (plan->user_namespace ? CLONE_NEWUSER : 0)) != 0) fail("unshare");
+  pid_t init = fork();
+  if (init < 0) fail("fork");
+  if (init == 0) {
+    if (close(alive[1]) != 0 || close(report[0]) != 0) fail("close");
+    run_init(plan, alive[0], report[1], null, &waited);
+  }
+  if (close(alive[0]) != 0 || close(report[1]) != 0) fail("close");
+  /* What the init passes on reaches this process too, from the process group: waited out. */
   struct sigaction ignore;
   memset(&ignore, 0, sizeof ignore);
   ignore.sa_handler = SIG_IGN;
-  if (sigaction(SIGINT, &ignore, NULL) != 0 || sigaction(SIGTERM, &ignore, NULL) != 0)
-    fail("sigaction");
-  if (sigprocmask(SIG_UNBLOCK, &stops, NULL) != 0) fail("sigprocmask");
-  /* Lets go of the handler's stdio (and every descriptor but the pipe): the host sees a
+  sigset_t passed;
+  passed_signals(&passed);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGCONT && sigismember(&passed, sig) == 1 && sigaction(sig, &ignore, NULL) != 0)
+      fail("sigaction");
+  if (sigprocmask(SIG_UNBLOCK, &waited, NULL) != 0) fail("sigprocmask");
+  /* Lets go of the handler's stdio (and every descriptor but the two pipes): the host sees a
    * handler that closes its stdout at once. */
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) fail("open /dev/null");
-  if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) _exit(EXIT_LAUNCHER);
-  close_fds(3, (unsigned int)alive[1] - 1);
-  close_fds((unsigned int)alive[1] + 1, ~0U);
+  let_go_of_stdio(null, report[0], alive[1]);
   int status;
-  while (waitpid(handler, &status, 0) < 0)
+  while (waitpid(init, &status, 0) < 0)
     if (errno != EINTR) _exit(EXIT_LAUNCHER);
+  /* The handler's status, or (an init that was killed, or failed) the init's own. */
+  int handler;
+  if (read(report[0], &handler, sizeof handler) == sizeof handler) status = handler;
   end_as(status);
 }
 
@@ -236,6 +316,6 @@ int main(int argc, char **argv) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail("pdeathsig");
   if (getppid() != plan.parent) _exit(1);
   if (plan.pid_namespace) supervise(&plan);
-  else run_handler(&plan, -1);
+  else run_handler(&plan, plan.parent);
   return EXIT_LAUNCHER;
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectClosedStdoutSeenAtOnce } from './helpers/closed-stdout.js';
 import { fixtureLoader, handlerPid, managed, rejection, str, text } from './helpers/fixtures.js';
+import { namespaceInitCases } from './helpers/namespace-init.js';
 import { descendantsOf, isAlive, processTable, waitForDeath } from './helpers/process-table.js';
 import { temporaryDir } from './helpers/temporary-dir.js';
 
@@ -21,6 +22,8 @@ const cmdline = (pid: number): string | undefined => {
   }
 };
 const NONROOT_HOST = fileURLToPath(new URL('./fixtures/nonroot-host.mjs', import.meta.url));
+const LAUNCHER = fileURLToPath(new URL('../dist/native/umd-launcher', import.meta.url));
+const launched = existsSync(LAUNCHER) && process.env.UMD_LAUNCHER !== 'off';
 
 /** Host pid of the echo fixture's setsid() grandchild. */
 function escapeeOf(pid: number) {
@@ -38,8 +41,8 @@ describe('containment', () => {
     await m.start();
     expect((await ready).containment).toBe('pid-namespace');
     expect(m.stats().containment).toBe('pid-namespace');
-    // Inside its namespace the handler is pid 1.
-    expect(str(await m.request(text('pid:')))).toBe('1');
+    // Inside its namespace the handler is pid 2, under a minimal init (pid 1).
+    expect(str(await m.request(text('pid:')))).toBe('2');
   });
 
   it.runIf(root)('a grandchild that calls setsid() ends with its handler on stop()', async () => {
@@ -80,6 +83,9 @@ describe('containment', () => {
     }
   });
 });
+
+// The same through the program chain: containment-chain.test.ts.
+namespaceInitCases(launched ? 'umd-launcher' : 'bash');
 
 it('a native handler starts with the default SIGINT and SIGQUIT, whatever supervises it', async () => {
   const m = managed({ loader: fixtureLoader('native-echo') });

@@ -34,11 +34,14 @@ describe.runIf(root)('a handler in a PID namespace (root host)', () => {
     expect(field(own, 'CapInh')).toMatch(/^0+$/);
     expect(field(own, 'SigIgn')).toMatch(/^0+$/);
     expect(field(own, 'SigBlk')).toMatch(/^0+$/);
-    // The first process of a namespace of its own.
-    expect(field(own, 'NSpid')?.split(/\s+/).at(-1)).toBe('1');
+    // The second process of a namespace of its own, under its init.
+    expect(field(own, 'NSpid')?.split(/\s+/).at(-1)).toBe('2');
     expect(readdirSync(`/proc/${pid}/fd`).sort()).toEqual(['0', '1', '2']);
-    // Its supervisor holds none of the handler's stdio: all three are /dev/null there.
-    for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${m.pid}/fd/${fd}`)).toBe('/dev/null');
+    // Neither its supervisor nor its init holds the handler's stdio: all three are /dev/null there.
+    const init = Number(field(own, 'PPid'));
+    for (const holder of [m.pid!, init])
+      for (const fd of [0, 1, 2])
+        expect(readlinkSync(`/proc/${holder}/fd/${fd}`)).toBe('/dev/null');
   });
 
   it('SIGKILL of the supervisor alone ends the handler and its setsid() grandchild', async () => {

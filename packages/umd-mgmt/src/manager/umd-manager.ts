@@ -95,8 +95,9 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
 
   /**
    * Pid of the running (or starting) handler's process, if any: the handler itself, or with
-   * `pid-namespace` containment its supervisor (signal it and the handler goes only when the
-   * supervisor's exit runs; `stop()` ends both).
+   * `pid-namespace` containment its supervisor (it waits out the signals the namespace's init
+   * passes on to the handler, which reach both from their process group; SIGKILL it and the
+   * handler goes with it; `stop()` ends both).
    */
   get pid(): number | undefined {
     return this.#lifecycle.current?.process.pid;
@@ -200,8 +201,8 @@ export class UmdManager extends EventEmitter<UmdManagerEvents> {
 
   /**
    * Stops the handler: pending and queued requests reject with `UMD_STOPPED`, then stdin is
-   * closed, `graceMs` later the process group gets SIGTERM, `graceMs` after that SIGKILL.
-   * Idempotent. The manager stays usable: a later request starts a fresh handler.
+   * closed, `graceMs` later the process group gets SIGTERM (in a PID namespace its init passes it
+   * on to the handler), `graceMs` after that SIGKILL. Idempotent. The manager stays usable: a later request starts a fresh handler.
    */
   stop(options?: { graceMs?: number } | null): Promise<void> {
     const name = this.#options.name;

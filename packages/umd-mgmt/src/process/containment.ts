@@ -10,14 +10,22 @@ import {
 import { inheritableFds } from './inheritable-fds.js';
 import { findLauncher, type Launcher } from './launcher.js';
 import { behindParentCheck, checkingParent } from './parent-check.js';
-import { findSupervisor, SUPERVISE, type Supervisor } from './pid-namespace-supervisor.js';
+import {
+  findSupervisor,
+  NAMESPACE_INIT,
+  SUPERVISE,
+  type Supervisor,
+} from './pid-namespace-supervisor.js';
 
 /**
  * What keeps a handler's processes from outliving it and its host:
- * - `pid-namespace`: the handler is the first process of a PID namespace of its own, so the
- *   kernel kills every process it started (a `setsid()` one included) when it ends, and it gets
- *   SIGKILL when its supervisor (the launcher, launcher.ts, or a shell behind `unshare`, see
- *   `SUPERVISE`, whose own parent-death signal fires when the host dies, SIGKILL included) goes.
+ * - `pid-namespace`: the handler runs in a PID namespace of its own, as pid 2 under a minimal
+ *   init that passes signals on to the handler's process group and reaps orphans (a handler that
+ *   were the namespace's init would get no signal it does not handle); when the handler ends the
+ *   init exits and the kernel kills every process it started (a `setsid()` one included); the
+ *   namespace goes when its supervisor (the launcher, launcher.ts, or a shell behind `unshare`,
+ *   see `SUPERVISE`, whose own parent-death signal fires when the host dies, SIGKILL included)
+ *   goes.
  * - `process-group`: its own process group, signalled as a whole by `stop()` and the host's
  *   exit hooks, plus a parent-death signal; a descendant that leaves the group (`setsid()`)
  *   escapes both, and survives a SIGKILLed host.
@@ -66,7 +74,16 @@ function systemProgram(name: string): string | undefined {
  * the handler; `--posix --norc` so no `BASH_ENV` or `.bashrc` is read.
  */
 const CLOSE_INHERITED_FDS =
-  'for f in /proc/self/fd/*; do f=${f##*/}; if [[ $f =~ ^[0-9]+$ ]] && ((f > 2)); then exec {f}>&-; fi; done; unset PWD OLDPWD; exec "$0" -u SHLVL -- "$@"';
+  'for f in /proc/self/fd/*; do f=${f##*/}; if [[ $f =~ ^[0-9]+$ ]] && ((f > 2)); then exec {f}>&-; fi; done; unset PWD OLDPWD';
+
+/** {@link CLOSE_INHERITED_FDS}, then the handler replaces the shell. */
+const CLOSING_FDS = `${CLOSE_INHERITED_FDS}; exec "$0" -u SHLVL -- "$@"`;
+
+/**
+ * {@link CLOSE_INHERITED_FDS}, then the shell stays as the PID namespace's init, the handler its
+ * child (see `NAMESPACE_INIT`).
+ */
+const CLOSING_FDS_AS_INIT = `${CLOSE_INHERITED_FDS}\n${NAMESPACE_INIT}`;
 
 interface Tools {
   /** Closes inherited descriptors before the handler runs (see {@link CLOSE_INHERITED_FDS}). */
@@ -148,7 +165,7 @@ export async function planSpawn(
   if (osSandbox !== undefined) return planSandboxed(tools, command, args, credentials, osSandbox);
   if (request === 'pid-namespace' && tools.noPidNamespace !== undefined)
     throw new Error(`no PID namespace for the handler: ${tools.noPidNamespace}`);
-  const run = closingFds(tools, command, args);
+  const run = closingFds(tools, command, args, false);
   if (tools.setpriv === undefined) {
     // No util-linux: the process group alone (credentials go through Node's spawn).
     return {
@@ -158,7 +175,6 @@ export async function planSpawn(
       spawnCredentials: credentials,
     };
   }
-  const handler = [...dropArgs(credentials), ...run];
   if (request === 'process-group' || tools.noPidNamespace !== undefined)
     return {
       file: tools.setpriv,
@@ -166,9 +182,15 @@ export async function planSpawn(
       containment: 'process-group',
       spawnCredentials: undefined,
     };
-  // The handler's own setpriv sets its parent-death SIGKILL (dropArgs): the supervisor's
-  // death ends it. Without a shell, unshare forks and waits itself, holding the handler's pipes.
+  // The namespace's first process, the handler's setpriv, sets its parent-death SIGKILL
+  // (dropArgs): the supervisor's death ends it and the namespace. Its shell stays as the
+  // namespace's init, the handler its child (NAMESPACE_INIT). Without a shell, unshare forks and
+  // waits itself, holding the handler's pipes.
   const { supervisor } = tools;
+  const handler = [...dropArgs(credentials), ...closingFds(tools, command, args, true)];
+  // The init traps SIGINT and SIGQUIT to pass them on, which a shell cannot do for a signal
+  // ignored when it starts (as they are in the supervisor's asynchronous command).
+  const resetSignals = tools.bash !== undefined || command !== process.execPath;
   const supervise =
     supervisor === undefined
       ? ['--fork', '--kill-child=KILL', '--']
@@ -177,7 +199,7 @@ export async function planSpawn(
           ...supervisor.shell,
           '-c',
           checkingParent(SUPERVISE),
-          ...supervisor.before(command !== process.execPath),
+          ...supervisor.before(resetSignals),
         ];
   return {
     file: tools.setpriv,
@@ -234,7 +256,12 @@ function planLaunched(
  * and another thread of the host (Node's own: c-ares opens `/etc/resolv.conf` so for each new
  * resolver) may open one between it and the fork; only the child can close what it really got.
  */
-function closingFds(tools: Tools, command: string, args: readonly string[]): string[] {
+function closingFds(
+  tools: Tools,
+  command: string,
+  args: readonly string[],
+  asInit: boolean,
+): string[] {
   if (tools.bash === undefined || tools.env === undefined) return [command, ...args];
   if (debug.enabled) {
     const held = inheritableFds();
@@ -249,7 +276,7 @@ function closingFds(tools: Tools, command: string, args: readonly string[]): str
     '--noprofile',
     '--posix',
     '-c',
-    CLOSE_INHERITED_FDS,
+    asInit ? CLOSING_FDS_AS_INIT : CLOSING_FDS,
     tools.env,
     command,
     ...args,
@@ -305,7 +332,7 @@ async function planSandboxed(
       tools.setpriv,
       ...bounding,
       ...dropArgs(credentials),
-      ...closingFds(tools, command, args),
+      ...closingFds(tools, command, args, false),
     ],
     containment: 'pid-namespace',
     spawnCredentials: undefined,

@@ -214,7 +214,10 @@ export class HandlerProcess {
 
   /**
    * Stops the handler: close its stdin (a well-behaved handler exits 0), wait `graceMs`,
-   * SIGTERM the group, wait `graceMs`, SIGKILL the group. Idempotent: later calls share the first.
+   * SIGTERM the group, wait `graceMs`, SIGKILL the group. With `pid-namespace` containment the
+   * group is the supervisor and the namespace's init, which passes SIGTERM on to the handler's
+   * own group (SIGKILL ends the init, and with it the namespace). Idempotent: later calls share
+   * the first.
    */
   stop(graceMs: number): Promise<ExitInfo> {
     this.#stopping ??= (async () => {

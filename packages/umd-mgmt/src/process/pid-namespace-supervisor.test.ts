@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findSupervisor, SUPERVISE } from './pid-namespace-supervisor.js';
+import { findSupervisor, NAMESPACE_INIT, SUPERVISE } from './pid-namespace-supervisor.js';
 
 // Both shells the manager may run it with (dash where installed, else bash).
 const shells = [['/bin/dash'], ['/bin/bash', '--norc', '--noprofile', '--posix']].filter(([file]) =>
@@ -51,6 +51,42 @@ describe.each(shells)('the PID-namespace supervisor script (%s)', (...shell) => 
     // The signal lands while the command ends: a wait it cut short once lost the status (bash).
     for (let round = 0; round < 20; round++) {
       const child = supervised(shell, 'sh', '-c', 'kill -TERM $PPID; exit 5');
+      expect(await once(child, 'exit')).toEqual([5, null]);
+    }
+  });
+});
+
+// Not pid 1 here (containment.test.ts runs it as one): what it does with its command's end.
+describe.runIf(existsSync('/bin/bash'))('the PID namespace init script (bash)', () => {
+  const init = (...command: string[]) => {
+    const args = ['--norc', '--noprofile', '--posix', '-c', NAMESPACE_INIT, '/usr/bin/env'];
+    return spawn('/bin/bash', [...args, ...command], { stdio: ['ignore', 'pipe', 'inherit'] });
+  };
+
+  it('ends with its command’s exit status, or 128 plus the signal that ended it', async () => {
+    expect(await once(init('sh', '-c', 'exit 7'), 'exit')).toEqual([7, null]);
+    expect(await once(init('sh', '-c', 'kill -SEGV $$'), 'exit')).toEqual([139, null]);
+  });
+
+  it('passes a signal on to its command’s process group, and waits for the command', async () => {
+    const child = init(
+      'sh',
+      '-c',
+      'trap "exit 5" TERM; echo running; while :; do sleep 0.01; done',
+    );
+    await once(child.stdout, 'data'); // the command runs, in a group of its own
+    child.kill('SIGTERM');
+    expect(await once(child, 'exit')).toEqual([5, null]);
+  });
+
+  it('reports the exit status of a command that ends as the init gets a signal', async () => {
+    // The trapped signal cuts the init's wait short as the command ends.
+    for (let round = 0; round < 20; round++) {
+      const child = init(
+        'sh',
+        '-c',
+        'trap "exit 5" TERM; kill -TERM $PPID; while :; do sleep 0.01; done',
+      );
       expect(await once(child, 'exit')).toEqual([5, null]);
     }
   });

@@ -2,15 +2,16 @@ import { execFile } from 'node:child_process';
 
 /**
  * The supervisor of a PID namespace: `unshare --pid` (without `--fork`) execs this POSIX shell
- * script, whose first child becomes the namespace's first process, the handler. Unlike
- * `unshare --fork`, which keeps the handler's stdin, stdout and stderr open while it waits,
- * the script lets go of them once the handler runs: a handler that closes its stdout, or whose
- * output ends, is seen at once, as without a namespace. It waits out SIGTERM and SIGINT (the
- * handler gets its own chance to stop), then ends as the handler did: its exit status, or its
+ * script, whose first child becomes the namespace's first process, the handler's init
+ * ({@link NAMESPACE_INIT}, where bash is installed). Unlike `unshare --fork`, which keeps the
+ * handler's stdin, stdout and stderr open while it waits, the script lets go of them once the
+ * handler runs: a handler that closes its stdout, or whose output ends, is seen at once, as
+ * without a namespace. It waits out SIGTERM and SIGINT (the init passes them on to the
+ * handler), then ends as the handler did: its exit status, or its
  * signal raised again (a status of 129 to 192 cannot be told from a signal that way, and is
  * taken for one). Builtins only after the handler ends: a dead namespace cannot fork.
  * An asynchronous command starts with SIGINT and SIGQUIT ignored; {@link Supervisor.before}
- * gives them back their defaults where `env` can (a Node handler resets them itself).
+ * gives them back their defaults where `env` can (the init traps them to pass them on).
  */
 export const SUPERVISE = [
   // The host died (this process's parent-death signal): the handler goes too, killed here, as
@@ -36,6 +37,44 @@ export const SUPERVISE = [
   'if [ "$s" -gt 128 ] && [ "$s" -le 192 ]; then',
   '  case $((s - 128)) in 19|20|21|22) ;; *) kill -$((s - 128)) $$ ;; esac',
   'fi',
+  'exit "$s"',
+].join('\n');
+
+/**
+ * The signals the PID namespace's init passes on to the handler's process group: those a person
+ * or program sends (the launcher's init passes real-time ones too).
+ */
+const PASSED = ['HUP', 'INT', 'QUIT', 'USR1', 'USR2', 'ALRM', 'TERM', 'CONT', 'WINCH', 'PWR'];
+
+/**
+ * The PID namespace's init in the program chain, a bash script (the one that closes inherited
+ * descriptors, as the handler's user): the kernel gives an init only the signals it handles, and
+ * none of their default actions (pid_namespaces(7)), so a handler that were pid 1 would live
+ * through SIGTERM, its abort() would not end it and its orphans would stay zombies. This init
+ * runs the handler (`env -u SHLVL -u _`, `$0`) as pid 2 in a process group of its own (job
+ * control for that fork only: with it, `wait` would return at each stop of the handler), passes
+ * the signals in {@link PASSED} on to that group (those before the fork once it runs), reaps
+ * whatever ends in the namespace (bash waits for any child), lets go of the handler's stdio and
+ * exits as the handler did: its exit status, or 128 plus its signal, which `SUPERVISE` raises.
+ * A `wait` that a trapped signal cut short is taken up again while the handler lives; one that
+ * ends as the handler does returns that signal, so the handler's status is then asked once more
+ * (127 once it was already told).
+ */
+export const NAMESPACE_INIT = [
+  'p= q=',
+  'pass() { if [ -n "$p" ]; then kill -s "$1" -- "-$p" 2>/dev/null || kill -s "$1" "$p" 2>/dev/null; else q="$q $1"; fi; }',
+  `for s in ${PASSED.join(' ')}; do trap "pass $s" "$s"; done`,
+  'set -m',
+  // bash exports `_` (the command's path) to a command it forks, SHLVL to any.
+  '"$0" -u SHLVL -u _ -- "$@" &',
+  'p=$!',
+  'set +m',
+  'for s in $q; do pass "$s"; done',
+  'exec </dev/null >/dev/null 2>&1',
+  'while :; do',
+  '  wait "$p"; s=$?',
+  '  if ! kill -0 "$p" 2>/dev/null; then wait "$p"; t=$?; [ "$t" = 127 ] || s=$t; break; fi',
+  'done',
   'exit "$s"',
 ].join('\n');
 

@@ -69,14 +69,26 @@ export function pooled(options: Partial<UmdPoolOptions> & Pick<UmdPoolOptions, '
 
 /**
  * The handler process itself as the host sees it: `m.pid`, or with PID-namespace containment
- * the one child of the supervisor that `m.pid` names (inside, the handler is pid 1).
+ * the first child of the namespace's init (the one child of the supervisor that `m.pid` names):
+ * inside, the init is pid 1 and the handler pid 2.
  */
 export function handlerPid(m: UmdManager): number {
   const pid = m.pid!;
   if (m.stats().containment !== 'pid-namespace') return pid;
-  const children = descendantsOf(pid).filter((p) => p.ppid === pid && p.state !== 'Z');
-  expect(children, 'the supervisor has one child, the handler').toHaveLength(1);
-  return children[0]!.pid;
+  const table = descendantsOf(pid).filter((p) => p.state !== 'Z');
+  const inits = table.filter((p) => p.ppid === pid);
+  expect(inits, 'the supervisor has one child, the namespace init').toHaveLength(1);
+  const init = inits[0]!.pid;
+  const handler = table.filter((p) => p.ppid === init && namespacePid(p.pid) === 2);
+  expect(handler, 'the init has the handler as pid 2').toHaveLength(1);
+  return handler[0]!.pid;
+}
+
+/** The pid of `pid` inside its own PID namespace (the last of `NSpid`). */
+export function namespacePid(pid: number): number | undefined {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/);
+  return field === undefined ? undefined : Number(field.at(-1));
 }
 
 /** `m.pid` and every process below it, in the order `descendantsOf` lists them. */

@@ -1,0 +1,103 @@
+// The handler in a PID namespace is an ordinary process, pid 2 under a minimal init: what the
+// kernel does to a namespace's init (signals without a handler dropped, orphans left to it)
+// must not happen to the handler. Run by containment.test.ts (the launcher where it is built) and
+// containment-chain.test.ts (UMD_LAUNCHER=off: the program chain).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { UmdExitEvent, UmdManager } from '../../src/index.js';
+import { fixtureLoader, handlerPid, managed, rejection, text } from './fixtures.js';
+import { descendantsOf, isAlive, pollUntil, waitForDeath } from './process-table.js';
+
+const root = process.platform === 'linux' && process.getuid?.() === 0;
+const GRACE_MS = 1000;
+
+const nextExit = (m: UmdManager) => new Promise<UmdExitEvent>((resolve) => m.once('exit', resolve));
+const commOf = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return undefined;
+  }
+};
+
+/** `init`: the name of the init the run's start uses (`umd-launcher`, or `bash` for the chain). */
+export function namespaceInitCases(init: string): void {
+  describe.runIf(root)(`the handler is not its PID namespace's init (${init})`, () => {
+    /** A started manager whose handler runs under `init`, and the handler's host pid. */
+    async function started(options: Parameters<typeof managed>[0], first = 'x') {
+      const m = managed({ sandbox: { containment: 'pid-namespace' }, ...options });
+      await m.request(text(first));
+      const pid = handlerPid(m);
+      const parent = Number(
+        /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1],
+      );
+      expect(commOf(parent), 'the init above the handler').toBe(init);
+      return { m, pid, init: parent };
+    }
+
+    // Both ignore the end of their stdin and have SIGTERM at its default.
+    const lingering = {
+      native: () => started({ loader: fixtureLoader('native-echo') }, 'linger:'),
+      JS: () => started({ loader: fixtureLoader('echo'), env: { UMD_FIXTURE: 'linger' } }),
+    };
+    for (const [kind, start] of Object.entries(lingering)) {
+      it(`stop() ends a ${kind} handler without a SIGTERM listener at its SIGTERM step`, async () => {
+        const { m } = await start();
+        const exit = nextExit(m);
+        const begun = performance.now();
+        await m.stop({ graceMs: GRACE_MS });
+        expect(await exit).toMatchObject({ exitCode: null, signal: 'SIGTERM', expected: true });
+        // SIGTERM comes at GRACE_MS, SIGKILL at twice that.
+        expect(performance.now() - begun).toBeLessThan(2 * GRACE_MS);
+      });
+    }
+
+    it("abort() in the handler is reported as SIGABRT (the init's rule made it a SIGSEGV)", async () => {
+      const { m } = await started({ loader: fixtureLoader('native-echo') });
+      const exit = nextExit(m);
+      const error = await rejection(m.request(text('abort:')));
+      expect(error).toMatchObject({
+        code: 'UMD_HANDLER_EXITED',
+        exitCode: null,
+        signal: 'SIGABRT',
+      });
+      expect(await exit).toMatchObject({ signal: 'SIGABRT', expected: false });
+    });
+
+    it("an administrator's kill ends the handler; one sent to the init is passed on to it", async () => {
+      const direct = await started({ loader: fixtureLoader('native-echo') });
+      let exit = nextExit(direct.m);
+      process.kill(direct.pid, 'SIGTERM');
+      expect(await exit).toMatchObject({ signal: 'SIGTERM', expected: false });
+      const passed = await started({ loader: fixtureLoader('native-echo') });
+      exit = nextExit(passed.m);
+      process.kill(passed.init, 'SIGUSR1');
+      expect(await exit).toMatchObject({ signal: 'SIGUSR1', expected: false });
+      expect(isAlive(passed.init)).toBe(false);
+    });
+
+    it('setsid() grandchildren that end leave no zombie; those that run are gone after stop()', async () => {
+      const { m, init } = await started({
+        loader: fixtureLoader('echo'),
+        sandbox: { containment: 'pid-namespace', permission: false },
+      });
+      await m.request(text('orphans:50'));
+      const orphans = () =>
+        descendantsOf(m.pid!).filter((p) => p.comm === 'sleep' && p.ppid === init);
+      // The long one runs on, the init's child now; the short one ended and was reaped.
+      expect(
+        await pollUntil(() => {
+          const left = orphans();
+          return left.length === 1 && cmdline(left[0]!.pid) === 'sleep 1005';
+        }),
+        `orphans left: ${JSON.stringify(orphans())}`,
+      ).toBe(true);
+      const zombies = descendantsOf(m.pid!).filter((p) => p.state === 'Z');
+      expect(zombies).toEqual([]);
+      const running = orphans()[0]!.pid;
+      await m.stop({ graceMs: 200 });
+      expect(await waitForDeath(running, 1000)).toBe(true);
+    });
+  });
+}
