@@ -186,10 +186,13 @@ static void run_handler(const struct plan *plan, pid_t parent) {
   _exit(code);
 }
 
-/* Ends as the handler ended: its exit code, or the same signal (without a core of its own). */
+/* Ends as the handler ended: its exit code, or the same signal (without a core of its own); a
+ * real-time signal as the exit code 128 plus it: Node names none, and reports a process one
+ * ended as exit code 0, a clean end. */
 static void end_as(int status) {
   if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
   int sig = WTERMSIG(status);
+  if (sig >= 32) _exit(128 + sig);
   struct rlimit none = {0, 0};
   setrlimit(RLIMIT_CORE, &none);
   signal(sig, SIG_DFL);

@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
  * handler runs: a handler that closes its stdout, or whose output ends, is seen at once, as
  * without a namespace. It waits out SIGTERM and SIGINT (the init passes them on to the
  * handler), then ends as the handler did: its exit status, or its
- * signal raised again (a status of 129 to 192 cannot be told from a signal that way, and is
- * taken for one). Builtins only after the handler ends: a dead namespace cannot fork.
+ * signal raised again (a status of 129 to 159 cannot be told from a signal that way, and is
+ * taken for one; a real-time signal stays the status 128 plus it, as Node names none). Builtins only after the handler ends: a dead namespace cannot fork.
  * An asynchronous command starts with SIGINT and SIGQUIT ignored; {@link Supervisor.before}
  * gives them back their defaults where `env` can (the init traps them to pass them on).
  */
@@ -32,9 +32,11 @@ export const SUPERVISE = [
   'exec </dev/null >/dev/null 2>&1 9<&-',
   'wait "$p"',
   's=$?',
-  'trap - INT TERM',
-  // Not a stop signal (19 to 22): that would stop the supervisor instead of ending it.
-  'if [ "$s" -gt 128 ] && [ "$s" -le 192 ]; then',
+  // USR2 too: the handler's own SIGUSR2 must end this shell, not run the host's-death trap.
+  'trap - INT TERM USR2',
+  // Signals 1 to 31 only: Node names no real-time one (a process it ended reads as exit 0), so
+  // 160 to 192 stay exit codes. Not a stop signal (19 to 22): that would stop the supervisor.
+  'if [ "$s" -gt 128 ] && [ "$s" -le 159 ]; then',
   '  case $((s - 128)) in 19|20|21|22) ;; *) kill -$((s - 128)) $$ ;; esac',
   'fi',
   'exit "$s"',
