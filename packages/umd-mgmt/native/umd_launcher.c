@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -262,6 +263,14 @@ static void run_init(const struct plan *plan, int supervisor, int report, int nu
     pid_t ended;
     while ((ended = waitpid(-1, &status, WNOHANG)) > 0) {
       if (ended != handler) continue; /* an orphan of the namespace, reaped */
+      if (WIFSTOPPED(status)) {
+        /* A ptrace stop (waitpid reports those without WUNTRACED): the handler made this init
+         * its tracer (PTRACE_TRACEME) and stopped at a signal. Let go of it, the signal
+         * delivered as if it were not traced (but the SIGTRAP of its next exec, its own). */
+        int sig = WSTOPSIG(status);
+        ptrace(PTRACE_DETACH, handler, NULL, (void *)(long)(sig == SIGTRAP ? 0 : sig));
+        continue;
+      }
       if (write(report, &status, sizeof status) != sizeof status) _exit(EXIT_LAUNCHER);
       _exit(0); /* the kernel kills the rest of the namespace */
     }
