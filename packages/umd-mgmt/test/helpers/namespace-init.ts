@@ -137,6 +137,21 @@ export function namespaceInitCases(init: string): void {
       },
     );
 
+    it("a root handler that signals its group, everyone it may (kill -1) and its parent's group reaches neither the supervisor nor the init", async () => {
+      const { m, init } = await started({
+        loader: fixtureLoader('native-echo'),
+        sandbox: { containment: 'pid-namespace', uid: 0, gid: 0 },
+      });
+      const supervisor = m.pid!;
+      // SIGABRT: neither passed on by the init nor waited out by the launcher's supervisor.
+      expect(new TextDecoder().decode(await m.request(text('abort-all:')))).toBe('abort-all:');
+      expect(new TextDecoder().decode(await m.request(text('y')))).toBe('y');
+      expect(isAlive(supervisor) && isAlive(init)).toBe(true);
+      const exit = nextExit(m);
+      await m.stop({ graceMs: GRACE_MS });
+      expect(await exit).toMatchObject({ exitCode: 0, signal: null, expected: true });
+    });
+
     it('setsid() grandchildren that end leave no zombie; those that run are gone after stop()', async () => {
       const { m, init } = await started({
         loader: fixtureLoader('echo'),
