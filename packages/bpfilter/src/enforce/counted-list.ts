@@ -10,6 +10,38 @@ import type { CountedEntry } from './table-layout.js';
 /** Numbers per entry, as plan-transfer.ts packs them: entry, chain, position, rules, map. */
 export const COUNTED_FIELDS = 5;
 
+/**
+ * The first `length` counted entries that `fields` holds ({@link COUNTED_FIELDS} numbers each, as
+ * {@link CountedList} records them and plan-transfer.ts packs a plan), chain and map names by
+ * their index in `names`; `comment(e)` is the comment of the e-th entry that has an element.
+ */
+export function countedEntriesOf(
+  names: readonly string[],
+  fields: Int32Array,
+  length: number,
+  comment: (element: number) => string,
+): CountedEntry[] {
+  const out: CountedEntry[] = new Array(length);
+  for (let i = 0, at = 0, e = 0; i < length; i++, at += COUNTED_FIELDS) {
+    const entry = fields[at]!;
+    const chain = names[fields[at + 1]!]!;
+    const position = fields[at + 2]!;
+    const rules = fields[at + 3]!;
+    const map = fields[at + 4]!;
+    // One literal per kind, so that each entry is made with its final shape.
+    if (map < 0)
+      out[i] = rules !== 0 ? { entry, chain, position, rules } : { entry, chain, position };
+    else {
+      const element = { map: names[map]!, comment: comment(e++) };
+      out[i] =
+        rules !== 0
+          ? { entry, chain, position, rules, element }
+          : { entry, chain, position, element };
+    }
+  }
+  return out;
+}
+
 /** The counted entries of one table, in the order they were added. */
 export class CountedList {
   #fields: Int32Array;
@@ -45,23 +77,7 @@ export class CountedList {
 
   /** The entries as objects, each as the layout used to make it. */
   entries(): CountedEntry[] {
-    const { names } = this;
-    const f = this.#fields;
-    const out: CountedEntry[] = new Array(this.#length);
-    for (let i = 0, at = 0, e = 0; i < this.#length; i++, at += COUNTED_FIELDS) {
-      const entry = f[at]!;
-      const chain = names[f[at + 1]!]!;
-      const position = f[at + 2]!;
-      const rules = f[at + 3]!;
-      const map = f[at + 4]!;
-      out[i] =
-        map >= 0
-          ? { entry, chain, position, element: { map: names[map]!, comment: this.#comment(e++) } }
-          : rules !== 0
-            ? { entry, chain, position, rules }
-            : { entry, chain, position };
-    }
-    return out;
+    return countedEntriesOf(this.names, this.#fields, this.#length, (e) => this.#comment(e));
   }
 
   /** The numbers as plan-transfer.ts packs them (a copy of its own to move), names, comments. */

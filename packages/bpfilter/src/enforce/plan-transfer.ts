@@ -6,6 +6,7 @@
  * many strings), written field by field in the worker and read back the same way on the
  * service's thread, both before the install can start.
  */
+import { COUNTED_FIELDS, countedEntriesOf } from './counted-list.js';
 import {
   type CountedEntry,
   countedOf,
@@ -22,7 +23,7 @@ export interface PackedPlan {
   numEntries: number;
   /** The chain and map names the fields refer to. */
   names: string[];
-  /** Per counted entry, {@link FIELDS} numbers: see {@link packPlan}. */
+  /** Per counted entry, {@link COUNTED_FIELDS} numbers: see {@link packPlan}. */
   fields: Int32Array;
   /**
    * The element comments, in the order of the entries that have an element, NUL-separated:
@@ -31,8 +32,6 @@ export interface PackedPlan {
   comments: string;
 }
 
-/** Numbers per counted entry: entry, chain name, position, rules (0: none), element map (-1: none). */
-const FIELDS = 5;
 /** A field added to CountedEntry must be packed too: this stops compiling until it is. */
 export const PACKS_EVERY_FIELD: Exclude<
   keyof CountedEntry,
@@ -54,9 +53,10 @@ export function packPlan(plan: EnforcedPlan): PackedPlan {
     }
     return id;
   };
-  const fields = new Int32Array(counted.length * FIELDS);
+  // Entry, chain name, position, rules (0: none), element map (-1: none).
+  const fields = new Int32Array(counted.length * COUNTED_FIELDS);
   const comments: string[] = [];
-  for (let i = 0, at = 0; i < counted.length; i++, at += FIELDS) {
+  for (let i = 0, at = 0; i < counted.length; i++, at += COUNTED_FIELDS) {
     const { entry, chain, position, rules, element } = counted[i]!;
     fields[at] = entry;
     fields[at + 1] = nameId(chain);
@@ -84,19 +84,8 @@ export function packLayoutPlan(layout: TableLayout): PackedPlan {
 export function unpackPlan(packed: PackedPlan): EnforcedPlan {
   const { names, fields } = packed;
   const comments = packed.comments.split('\0');
-  const counted: CountedEntry[] = new Array(fields.length / FIELDS);
-  for (let i = 0, at = 0, c = 0; at < fields.length; i++, at += FIELDS) {
-    const entry: CountedEntry = {
-      entry: fields[at]!,
-      chain: names[fields[at + 1]!]!,
-      position: fields[at + 2]!,
-    };
-    const rules = fields[at + 3]!;
-    if (rules !== 0) entry.rules = rules;
-    const map = fields[at + 4]!;
-    if (map >= 0) entry.element = { map: names[map]!, comment: comments[c++]! };
-    counted[i] = entry;
-  }
+  const length = fields.length / COUNTED_FIELDS;
+  const counted = countedEntriesOf(names, fields, length, (e) => comments[e]!);
   const { table, nftTable, maps, numEntries } = packed;
   return { table, nftTable, counted, maps, numEntries };
 }
