@@ -30,19 +30,25 @@ export function countingLoader(): {
 }
 
 /**
- * The process that answers requests: `manager.pid`, or with PID-namespace containment the one
- * child of the supervisor that `manager.pid` names. A SIGKILL of the supervisor reaches the
- * handler only once the supervisor's exit runs (parent-death signal), and on a loaded machine
- * the handler can answer many requests before that; a SIGKILL of the handler stops it at once.
+ * The process that answers requests: `manager.pid`, or with PID-namespace containment the
+ * handler under the supervisor that `manager.pid` names and the namespace's init between them
+ * (each the one child of the one before). A SIGKILL of the supervisor reaches the handler only
+ * once the kernel ends the namespace, and on a loaded machine the handler can answer many
+ * requests before that; a SIGKILL of the handler stops it at once. The handler leads a process
+ * group of its own: a signal to `-answeringPid()` reaches it and its children only.
  */
 export function answeringPid(manager: UmdManager): number {
   const pid = manager.pid;
   if (pid === undefined) throw new Error('no handler running');
   if (manager.stats().containment !== 'pid-namespace') return pid;
-  const [handler, ...others] = childrenOf(pid);
-  if (handler === undefined || others.length > 0)
-    throw new Error(`supervisor ${pid} has ${others.length + (handler ? 1 : 0)} children, not 1`);
-  return handler.pid;
+  return onlyChild(onlyChild(pid));
+}
+
+function onlyChild(pid: number): number {
+  const [child, ...others] = childrenOf(pid);
+  if (child === undefined || others.length > 0)
+    throw new Error(`process ${pid} has ${others.length + (child ? 1 : 0)} children, not 1`);
+  return child.pid;
 }
 
 /** SIGKILLs the manager's handler and resolves once the manager has seen it exit. */

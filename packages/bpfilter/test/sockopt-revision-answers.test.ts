@@ -11,7 +11,7 @@ import {
   IPT_SO_GET_REVISION_TARGET,
   toHex,
 } from '../src/abi/index.js';
-import { handlerGet, isAlive, killHandler } from './helpers.js';
+import { answeringPid, handlerGet, isAlive, killHandler } from './helpers.js';
 
 const live: BpfilterSockopt[] = [];
 afterEach(async () => {
@@ -65,9 +65,9 @@ describe('BpfilterSockopt: revision queries', () => {
     const sockopt = frontEnd();
     const tcp = encodeGetRevision({ name: 'tcp', revision: 0 });
     const first = await sockopt.getsockopt(IPT_SO_GET_REVISION_MATCH, tcp);
-    const pid = sockopt.manager.pid!;
-    // A stopped handler (its process group: a shell runs it) answers nothing: only an answer
+    // A stopped handler (its process group, which it leads) answers nothing: only an answer
     // kept by the front end comes back.
+    const pid = answeringPid(sockopt.manager);
     process.kill(-pid, 'SIGSTOP');
     try {
       const again = await sockopt.getsockopt(IPT_SO_GET_REVISION_MATCH, tcp, {
